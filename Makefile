@@ -1,0 +1,27 @@
+# The two commands: `make run` (set up and serve on http://127.0.0.1:6543) and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PLUGINS := $(wildcard plugins/whistle_*)
+
+.PHONY: run test install clean
+
+# Reinstall only when packaging metadata changes; the install is editable otherwise.
+$(VENV)/.installed: setup.cfg pyproject.toml $(wildcard plugins/whistle_*/setup.cfg)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]' $(foreach p,$(PLUGINS),-e ./$(p))
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(BIN)/whistle -c development.ini db upgrade
+	$(BIN)/whistle -c development.ini demo
+	$(BIN)/pserve development.ini
+
+test: install
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .hypothesis

@@ -1,0 +1,30 @@
+"""Staff accounts: guardians (who handle cases) and admins (who configure, and read nothing)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, DateTime, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from whistle.db import Base
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    is_guardian: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    # The account's X25519 key pair: case keys are sealed to `public_key`; the private key is
+    # stored only wrapped, once under Argon2id(password) and once under the recovery key.
+    public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    key_by_password: Mapped[bytes] = mapped_column(LargeBinary)
+    key_by_recovery: Mapped[bytes] = mapped_column(LargeBinary)
+    # The TOTP secret, sealed to the account's own public key: readable only after the password.
+    totp_secret_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    # The last TOTP time step accepted, so a code cannot be used twice.
+    totp_last_step: Mapped[int | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,35 @@
+"""The audit log: metadata-only events in a hash chain, so tampering is detectable."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, DateTime, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from whistle.db import Base
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Position in the chain (1, 2, ...), assigned under the chain head's row lock.
+    seq: Mapped[int] = mapped_column(unique=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(64))  # "account:7", "reporter", "system"
+    action: Mapped[str] = mapped_column(String(64))
+    case_id: Mapped[int | None] = mapped_column(index=True)  # no foreign key: events outlive purged cases
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)  # metadata only, never content
+    prev_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class AuditHead(Base):
+    """One row: the chain's length and last hash. Appending updates it first, which takes the
+    row lock (PostgreSQL) or the write lock (SQLite), so concurrent appends cannot fork the chain."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    length: Mapped[int] = mapped_column(default=0)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))

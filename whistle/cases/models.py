@@ -1,0 +1,86 @@
+"""Cases, who holds their keys, and their encrypted content items."""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Date, ForeignKey, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from whistle.channels.models import Channel
+from whistle.db import Base
+
+# Who a key grant is for.
+HOLDER_REPORTER = "reporter"
+HOLDER_GUARDIAN = "guardian"
+HOLDER_ESCROW = "escrow"
+
+# What a content item is. The kind is bound into the item's associated data, so an item
+# cannot be moved to another kind (or case) without failing to decrypt.
+ITEM_DISCLOSURE = "disclosure"  # the reporter's free text (case key)
+ITEM_ANSWERS = "answers"  # questionnaire answers as JSON (case key)
+ITEM_IDENTITY = "identity"  # who the reporter is, if they said (team key: never the reporter's)
+ITEM_MESSAGE = "message"  # reporter <-> guardians (case key)
+ITEM_NOTE = "note"  # guardians only (team key)
+TEAM_KEY_ITEMS = frozenset({ITEM_IDENTITY, ITEM_NOTE})
+
+
+class Case(Base):
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The public reference: random, never sequential, and unrelated to the receipt.
+    ref: Mapped[str] = mapped_column(String(32), unique=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id"), index=True)
+    status: Mapped[str] = mapped_column(String(32), default="received")
+    priority: Mapped[str] = mapped_column(String(16), default="normal")
+
+    # Content is encrypted to the case key; notes and identity to the team key.
+    public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    team_public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    # What the receipt derives: the server can find the case but cannot recompute the receipt.
+    reporter_lookup_id: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    reporter_public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+    # Dates only: nothing about a reporter's records is finer than a day.
+    opened_on: Mapped[date] = mapped_column(Date)
+    acknowledged_on: Mapped[date | None] = mapped_column(Date)
+    ack_due: Mapped[date] = mapped_column(Date)
+    feedback_due: Mapped[date] = mapped_column(Date)
+
+    channel: Mapped[Channel] = relationship()
+    grants: Mapped[list["CaseGrant"]] = relationship(back_populates="case", cascade="all, delete-orphan")
+    items: Mapped[list["CaseItem"]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", order_by="CaseItem.id"
+    )
+
+
+class CaseGrant(Base):
+    """The case's private key (and, for guardians and escrow, the team key) sealed to one holder."""
+
+    __tablename__ = "case_grants"
+    __table_args__ = (UniqueConstraint("case_id", "account_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    holder: Mapped[str] = mapped_column(String(16))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    sealed_case_key: Mapped[bytes] = mapped_column(LargeBinary)
+    sealed_team_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    granted_on: Mapped[date] = mapped_column(Date)
+
+    case: Mapped[Case] = relationship(back_populates="grants")
+
+
+class CaseItem(Base):
+    __tablename__ = "case_items"
+    __table_args__ = (Index("ix_case_items_case_id_kind", "case_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    author: Mapped[str] = mapped_column(String(16))  # "reporter" or "guardian"
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    created_on: Mapped[date] = mapped_column(Date)
+
+    case: Mapped[Case] = relationship(back_populates="items")

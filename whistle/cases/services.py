@@ -1,0 +1,174 @@
+"""Cases: opening one with its keys, adding encrypted items, and reading it as a key holder."""
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from whistle import crypto
+from whistle.accounts.models import Account
+from whistle.cases.deadlines import profile_named
+from whistle.cases.models import (
+    HOLDER_GUARDIAN,
+    HOLDER_REPORTER,
+    ITEM_ANSWERS,
+    ITEM_DISCLOSURE,
+    ITEM_IDENTITY,
+    ITEM_MESSAGE,
+    ITEM_NOTE,
+    TEAM_KEY_ITEMS,
+    Case,
+    CaseGrant,
+    CaseItem,
+)
+from whistle.channels.models import Channel
+
+
+class NotGranted(Exception):
+    """The caller holds no key to this case (treated as "no such case" at the edge)."""
+
+
+def new_case_ref() -> str:
+    """Ten random base32 characters (50 bits), e.g. "K7QMA-XHD4P": unguessable, never sequential."""
+    chars = base64.b32encode(crypto.random_bytes(10)).decode("ascii")[:10]
+    return f"{chars[:5]}-{chars[5:]}"
+
+
+@dataclass(frozen=True)
+class CaseKeys:
+    case: crypto.KeyPair
+    team: crypto.KeyPair | None  # None for the reporter: notes and identity are not theirs
+
+
+def open_case(
+    dbsession: Session,
+    *,
+    channel: Channel,
+    reporter: crypto.ReporterKeys,
+    guardians: list[Account],
+    today: date,
+) -> tuple[Case, CaseKeys]:
+    """Create a case with fresh case and team key pairs, sealed to the reporter and guardians."""
+    case_keys, team_keys = crypto.KeyPair.generate(), crypto.KeyPair.generate()
+    profile = profile_named(channel.deadline_profile)
+    case = Case(
+        ref=new_case_ref(),
+        channel=channel,
+        status="received",
+        public_key=case_keys.public,
+        team_public_key=team_keys.public,
+        reporter_lookup_id=reporter.lookup_id,
+        reporter_public_key=reporter.keypair.public,
+        opened_on=today,
+        ack_due=profile.ack_due(today),
+        feedback_due=profile.feedback_due(today, None),
+    )
+    case.grants.append(
+        CaseGrant(holder=HOLDER_REPORTER, sealed_case_key=crypto.seal(reporter.keypair.public, case_keys.private),
+                  granted_on=today)
+    )
+    keys = CaseKeys(case=case_keys, team=team_keys)
+    for guardian in guardians:
+        grant_to(case, keys, guardian, today)
+    dbsession.add(case)
+    return case, keys
+
+
+def grant_to(case: Case, keys: CaseKeys, guardian: Account, today: date) -> None:
+    """Seal the case and team keys to `guardian`: from now on they read it with their own key."""
+    case.grants.append(
+        CaseGrant(
+            holder=HOLDER_GUARDIAN,
+            account_id=guardian.id,
+            sealed_case_key=crypto.seal(guardian.public_key, keys.case.private),
+            sealed_team_key=crypto.seal(guardian.public_key, keys.team.private),
+            granted_on=today,
+        )
+    )
+
+
+def add_item(case: Case, *, kind: str, author: str, plaintext: bytes, today: date, account_id: int | None = None) -> CaseItem:
+    """Encrypt `plaintext` to the case (or team) public key; anyone may add, only holders read."""
+    public_key = case.team_public_key if kind in TEAM_KEY_ITEMS else case.public_key
+    item = CaseItem(
+        kind=kind,
+        author=author,
+        account_id=account_id,
+        ciphertext=crypto.encrypt_item(public_key, plaintext, case=case.ref, kind=kind),
+        created_on=today,
+    )
+    case.items.append(item)
+    return item
+
+
+def guardian_grant(dbsession: Session, case: Case, account_id: int) -> CaseGrant | None:
+    return dbsession.scalars(
+        select(CaseGrant).where(CaseGrant.case_id == case.id, CaseGrant.account_id == account_id)
+    ).first()
+
+
+def unlock_for_guardian(dbsession: Session, case: Case, account_id: int, keypair: crypto.KeyPair) -> CaseKeys:
+    grant = guardian_grant(dbsession, case, account_id)
+    if grant is None:
+        raise NotGranted(case.ref)
+    case_private = crypto.unseal(keypair, grant.sealed_case_key)
+    team_private = crypto.unseal(keypair, grant.sealed_team_key) if grant.sealed_team_key else None
+    return CaseKeys(
+        case=crypto.KeyPair.from_private(case_private),
+        team=crypto.KeyPair.from_private(team_private) if team_private else None,
+    )
+
+
+def decrypt_item(case: Case, keys: CaseKeys, item: CaseItem) -> bytes:
+    keypair = keys.team if item.kind in TEAM_KEY_ITEMS else keys.case
+    if keypair is None:
+        raise NotGranted(case.ref)
+    return crypto.decrypt_item(keypair, item.ciphertext, case=case.ref, kind=item.kind)
+
+
+@dataclass
+class CaseContent:
+    """A case decrypted for one reader."""
+
+    text: str = ""
+    answers: dict = field(default_factory=dict)
+    identity: dict | None = None
+    messages: list[dict] = field(default_factory=list)
+    notes: list[dict] = field(default_factory=list)
+
+
+def read_case(case: Case, keys: CaseKeys) -> CaseContent:
+    content = CaseContent()
+    for item in case.items:
+        if item.kind in TEAM_KEY_ITEMS and keys.team is None:
+            continue
+        plaintext = decrypt_item(case, keys, item)
+        if item.kind == ITEM_DISCLOSURE:
+            content.text = plaintext.decode("utf-8")
+        elif item.kind == ITEM_ANSWERS:
+            content.answers = json.loads(plaintext)
+        elif item.kind == ITEM_IDENTITY:
+            content.identity = json.loads(plaintext)
+        elif item.kind in (ITEM_MESSAGE, ITEM_NOTE):
+            entry = {"id": item.id, "from": item.author, "text": plaintext.decode("utf-8"), "at": item.created_on}
+            (content.messages if item.kind == ITEM_MESSAGE else content.notes).append(entry)
+    return content
+
+
+def cases_for_guardian(
+    dbsession: Session, account_id: int, *, status: str | None = None, channel: str | None = None,
+    page: int = 1, per_page: int = 25,
+) -> tuple[list[Case], int]:
+    """The cases granted to `account_id`, nearest acknowledgement deadline first."""
+    query = select(Case).join(CaseGrant, CaseGrant.case_id == Case.id).where(CaseGrant.account_id == account_id)
+    if status:
+        query = query.where(Case.status == status)
+    if channel:
+        query = query.join(Channel, Channel.id == Case.channel_id).where(Channel.slug == channel)
+    total = dbsession.scalar(select(func.count()).select_from(query.subquery()))
+    rows = dbsession.scalars(query.order_by(Case.ack_due, Case.id).limit(per_page).offset((page - 1) * per_page)).all()
+    return list(rows), total or 0

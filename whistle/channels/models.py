@@ -1,0 +1,42 @@
+"""Channels: the intake routes an organisation offers, each with its own questionnaire."""
+from __future__ import annotations
+
+from sqlalchemy import JSON, Boolean, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from whistle.accounts.models import Account
+from whistle.db import Base
+
+IDENTITY_MODES = ("anonymous", "confidential", "open")
+
+
+class Channel(Base):
+    __tablename__ = "channels"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    introduction: Mapped[str] = mapped_column(Text, default="")
+    # A list of field definitions: {"name", "label", "type", "required", "help"?, "choices"?}.
+    questionnaire: Mapped[list] = mapped_column(JSON, default=list)
+    identity_modes: Mapped[list] = mapped_column(JSON, default=lambda: ["anonymous"])
+    deadline_profile: Mapped[str] = mapped_column(String(64), default="eu_directive")
+    retention_days: Mapped[int] = mapped_column(default=5 * 365)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    memberships: Mapped[list["ChannelGuardian"]] = relationship(
+        back_populates="channel", cascade="all, delete-orphan"
+    )
+
+
+class ChannelGuardian(Base):
+    """A guardian who receives every new case on a channel (its default recipients)."""
+
+    __tablename__ = "channel_guardians"
+
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+
+    channel: Mapped[Channel] = relationship(back_populates="memberships")
+    account: Mapped[Account] = relationship()
+

@@ -1,0 +1,70 @@
+"""The edge where every error becomes a page or a problem document; never a traceback."""
+from __future__ import annotations
+
+import logging
+import traceback
+
+from pyramid.csrf import BadCSRFToken
+from pyramid.httpexceptions import HTTPException, HTTPFound
+from pyramid.renderers import render_to_response
+from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
+
+from whistle.security.acl import CaseContext
+from whistle.errors.problems import Problem, problem_response
+from whistle.security.policy import is_api
+
+log = logging.getLogger(__name__)
+
+
+def _respond(request, problem: Problem):
+    if is_api(request):
+        headers = {"WWW-Authenticate": "Bearer"} if problem.status == 401 else None
+        return problem_response(problem, headers)
+    page = {"title": problem.title, "detail": problem.detail}
+    response = render_to_response("whistle:templates/errors/error.jinja2", page, request=request)
+    response.status = problem.status
+    return response
+
+
+@exception_view_config(Problem)
+def problem_view(exc: Problem, request):
+    return _respond(request, exc)
+
+
+@notfound_view_config()
+def not_found_view(request):
+    return _respond(request, Problem(404, "There is nothing at this address."))
+
+
+@forbidden_view_config()
+def forbidden_view(request):
+    # A case the caller may not read does not exist as far as they can tell.
+    if isinstance(request.context, CaseContext):
+        return not_found_view(request)
+    if request.identity is None:
+        if is_api(request):
+            return _respond(request, Problem(401, "Log in first: send 'Authorization: Bearer <token>'."))
+        if request.path_info.startswith("/staff/"):
+            return HTTPFound(request.route_url("accounts.login"))
+    return _respond(request, Problem(403, "You do not have access to this."))
+
+
+@exception_view_config(BadCSRFToken)
+def bad_csrf_view(exc, request):
+    return _respond(request, Problem(400, "This form had expired. Go back, reload the page and try again."))
+
+
+@exception_view_config(HTTPException)
+def http_exception_view(exc: HTTPException, request):
+    if exc.code is not None and exc.code < 400:
+        return exc  # redirects pass through
+    return _respond(request, Problem(exc.code or 500, exc.explanation or exc.title))
+
+
+@exception_view_config(Exception)
+def unexpected_error_view(exc: Exception, request):
+    # The type and where it happened go to the server log; never the message (it might carry
+    # content) and never anything to the user beyond an apology.
+    route = request.matched_route.name if request.matched_route else "-"
+    log.error("unhandled %s in %s\n%s", type(exc).__name__, route, "".join(traceback.format_tb(exc.__traceback__)))
+    return _respond(request, Problem(500, "Something went wrong on our side and nothing was saved. Please try again."))

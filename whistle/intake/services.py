@@ -1,0 +1,48 @@
+"""Turning a validated disclosure into an encrypted case and a receipt."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from whistle import audit, crypto
+from whistle.cases.models import ITEM_ANSWERS, ITEM_DISCLOSURE, ITEM_IDENTITY, Case
+from whistle.cases.services import add_item, open_case
+from whistle.channels.services import default_guardians
+from whistle.clock import Clock
+from whistle.intake.forms import Submission
+from whistle.settings import Settings
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """The result of a submission. `receipt` is shown to the reporter once and never stored."""
+
+    receipt: str
+    case: Case
+
+
+def submit_disclosure(dbsession: Session, settings: Settings, clock: Clock, submission: Submission) -> Receipt:
+    receipt = crypto.new_receipt()
+    reporter = crypto.derive_reporter_keys(receipt, settings.lookup_pepper, settings.kdf)
+    today = clock.today()
+    case, _keys = open_case(
+        dbsession,
+        channel=submission.channel,
+        reporter=reporter,
+        guardians=default_guardians(dbsession, submission.channel),
+        today=today,
+    )
+    add_item(case, kind=ITEM_DISCLOSURE, author="reporter", plaintext=submission.text.encode("utf-8"), today=today)
+    if submission.answers:
+        add_item(case, kind=ITEM_ANSWERS, author="reporter", today=today,
+                 plaintext=json.dumps(submission.answers, ensure_ascii=False).encode("utf-8"))
+    if submission.identity:
+        identity = dict(submission.identity, mode=submission.identity_mode)
+        add_item(case, kind=ITEM_IDENTITY, author="reporter", today=today,
+                 plaintext=json.dumps(identity, ensure_ascii=False).encode("utf-8"))
+    dbsession.flush()
+    audit.record(dbsession, clock, actor=audit.services.REPORTER, action="case.opened", case_id=case.id,
+                 detail={"channel": submission.channel.slug, "identity_mode": submission.identity_mode})
+    return Receipt(receipt=receipt, case=case)

@@ -1,0 +1,20 @@
+"""The one route table. Names are `area.action`; API routes start with `api.`."""
+from whistle.security.acl import CaseContext
+
+
+def includeme(config) -> None:
+    config.add_static_view("static", "whistle:static", cache_max_age=0, permission="public:view")
+
+    config.add_route("home", "/")
+    config.add_route("health", "/healthz")
+    config.add_route("intake.form", "/report/{slug}")
+    config.add_route("accounts.login", "/staff/login")
+    config.add_route("accounts.logout", "/staff/logout")
+    config.add_route("cases.inbox", "/staff/cases")
+    config.add_route("cases.show", "/staff/cases/{ref}", factory=CaseContext)
+
+    config.add_route("api.channels", "/api/v1/channels")
+    config.add_route("api.disclosures", "/api/v1/disclosures")
+    config.add_route("api.staff_session", "/api/v1/staff/session")
+    config.add_route("api.cases", "/api/v1/cases")
+    config.add_route("api.case", "/api/v1/cases/{ref}", factory=CaseContext)

@@ -1,0 +1,24 @@
+"""Security: the policy, deny-by-default ACLs, CSRF and the security-header tween."""
+from pyramid.csrf import CookieCSRFStoragePolicy
+
+from whistle.security.permissions import Permission
+from whistle.security.policy import SecurityPolicy
+
+__all__ = ["Permission", "SecurityPolicy", "includeme"]
+
+
+def includeme(config) -> None:
+    settings = config.registry.whistle_settings
+    config.set_security_policy(SecurityPolicy(cookies_secure=settings.cookies_secure))
+    # The CSRF token lives in a cookie, so even an anonymous reporter (who has no session)
+    # is protected. The API is exempt: it authenticates only by bearer token, never by cookie,
+    # and takes only application/json, which a cross-site form cannot send.
+    config.set_csrf_storage_policy(
+        CookieCSRFStoragePolicy(cookie_name="whistle_csrf", secure=settings.cookies_secure, httponly=True, samesite="Strict")
+    )
+    # check_origin is off because "Referrer-Policy: no-referrer" makes browsers send
+    # "Origin: null" on form posts; the token (double-submit, SameSite=Strict) protects instead.
+    config.set_default_csrf_options(
+        require_csrf=True, check_origin=False, callback=lambda request: not request.path_info.startswith("/api/")
+    )
+    config.add_tween("whistle.security.headers.security_headers_tween_factory")

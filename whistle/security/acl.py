@@ -1,0 +1,39 @@
+"""Contexts and their ACLs: the root for everything, and a case for case routes."""
+from __future__ import annotations
+
+from pyramid.authorization import DENY_ALL, Allow, Everyone
+from pyramid.httpexceptions import HTTPNotFound
+from sqlalchemy import select
+
+from whistle.cases.models import HOLDER_GUARDIAN, Case, CaseGrant
+from whistle.security.permissions import Permission
+
+
+class Root:
+    __acl__ = [
+        (Allow, Everyone, (Permission.PUBLIC.value, Permission.DISCLOSURE_SUBMIT.value, Permission.STAFF_LOGIN.value)),
+        (Allow, "staff", Permission.STAFF_LOGOUT.value),
+        (Allow, "role:guardian", Permission.CASES_LIST.value),
+        DENY_ALL,
+    ]
+
+    def __init__(self, request) -> None:
+        self.request = request
+
+
+class CaseContext:
+    """A case as a security context: readable by the guardians it is granted to, nobody else.
+
+    Admins are not on the list, whatever else they may do."""
+
+    def __init__(self, request) -> None:
+        dbsession = request.dbsession
+        case = dbsession.scalars(select(Case).where(Case.ref == request.matchdict["ref"])).first()
+        if case is None:
+            raise HTTPNotFound()
+        self.case = case
+        holders = dbsession.scalars(
+            select(CaseGrant.account_id).where(CaseGrant.case_id == case.id, CaseGrant.holder == HOLDER_GUARDIAN)
+        )
+        self.__acl__ = [(Allow, f"account:{account_id}", Permission.CASE_READ.value) for account_id in holders]
+        self.__acl__.append(DENY_ALL)

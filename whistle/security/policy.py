@@ -1,0 +1,122 @@
+"""Who is asking: sessions from a bearer token (API) or a cookie (HTML), checked against ACLs.
+
+Deny by default: the root and every context carry ACLs ending in DENY_ALL, and every view
+declares the permission it needs (a test walks the view registry to make sure).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pyramid.authorization import ACLHelper, Everyone
+from webob.cookies import CookieProfile
+
+from whistle import crypto
+from whistle.accounts.models import Account
+from whistle.cases.models import Case
+from whistle.sessions.models import REPORTER, STAFF, LoginSession
+from whistle.sessions.services import resolve_session
+
+COOKIE_NAMES = {STAFF: "whistle_staff", REPORTER: "whistle_reporter"}
+
+
+@dataclass
+class StaffIdentity:
+    account: Account
+    keypair: crypto.KeyPair = field(repr=False)
+    session: LoginSession
+    token: str = field(repr=False)
+
+    @property
+    def principals(self) -> list[str]:
+        principals = ["staff", f"account:{self.account.id}"]
+        if self.account.is_guardian:
+            principals.append("role:guardian")
+        if self.account.is_admin:
+            principals.append("role:admin")
+        return principals
+
+
+@dataclass
+class ReporterIdentity:
+    case: Case
+    keypair: crypto.KeyPair = field(repr=False)
+    session: LoginSession
+    token: str = field(repr=False)
+
+    @property
+    def principals(self) -> list[str]:
+        return ["reporter", f"reporter-case:{self.case.id}"]
+
+
+def bearer_token(request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+def is_api(request) -> bool:
+    return request.path_info.startswith("/api/")
+
+
+class SecurityPolicy:
+    def __init__(self, cookies_secure: bool) -> None:
+        self.acl = ACLHelper()
+        self.cookies = {
+            kind: CookieProfile(name, secure=cookies_secure, httponly=True, samesite="Strict", serializer=_PlainText())
+            for kind, name in COOKIE_NAMES.items()
+        }
+
+    def _token(self, request) -> tuple[str | None, str | None]:
+        """(token, kind it must have). The API takes only bearer tokens, pages only cookies,
+        so a browser's cookie can never authorise an API call (no CSRF through the API)."""
+        if is_api(request):
+            return bearer_token(request), None
+        for kind, profile in self.cookies.items():
+            token = profile.bind(request).get_value()
+            if token:
+                return token, kind
+        return None, None
+
+    def identity(self, request):
+        token, kind = self._token(request)
+        if not token:
+            return None
+        settings = request.registry.whistle_settings
+        opened = resolve_session(request.dbsession, settings, request.clock, token, kind)
+        if opened is None:
+            return None
+        row, keypair = opened.row, crypto.KeyPair.from_private(opened.private_key)
+        if row.kind == STAFF:
+            account = request.dbsession.get(Account, row.account_id)
+            if account is None or account.disabled:
+                return None
+            return StaffIdentity(account=account, keypair=keypair, session=row, token=token)
+        case = request.dbsession.get(Case, row.case_id)
+        return None if case is None else ReporterIdentity(case=case, keypair=keypair, session=row, token=token)
+
+    def authenticated_userid(self, request):
+        identity = request.identity
+        if isinstance(identity, StaffIdentity):
+            return f"account:{identity.account.id}"
+        return "reporter" if isinstance(identity, ReporterIdentity) else None
+
+    def permits(self, request, context, permission):
+        identity = request.identity
+        principals = [Everyone] + (identity.principals if identity else [])
+        return self.acl.permits(context, principals, str(permission))
+
+    def remember(self, request, token, kind=STAFF, **kw):
+        return self.cookies[kind].bind(request).get_headers(token)
+
+    def forget(self, request, kind=STAFF, **kw):
+        return self.cookies[kind].bind(request).get_headers(None)
+
+
+class _PlainText:
+    """The cookie holds the opaque token as it is."""
+
+    def dumps(self, value: str) -> bytes:
+        return value.encode("ascii")
+
+    def loads(self, value: bytes) -> str:
+        return value.decode("ascii")

@@ -1,0 +1,88 @@
+"""Opening, resolving and closing login sessions (staff and reporter alike)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from whistle import crypto
+from whistle.clock import Clock
+from whistle.sessions.models import STAFF, LoginSession
+from whistle.settings import Settings
+
+
+@dataclass(frozen=True)
+class OpenSession:
+    """A resolved session: the row and the private key it carries, unwrapped for this request."""
+
+    row: LoginSession
+    private_key: bytes
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes; everything we store is UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _idle_limit(settings: Settings, kind: str) -> timedelta:
+    return settings.staff_session_idle if kind == STAFF else settings.reporter_session_idle
+
+
+def open_session(
+    dbsession: Session,
+    settings: Settings,
+    clock: Clock,
+    *,
+    kind: str,
+    private_key: bytes,
+    account_id: int | None = None,
+    case_id: int | None = None,
+) -> str:
+    """Store a new session and return its token, which only the client keeps."""
+    token = crypto.new_session_token()
+    now = clock.now()
+    dbsession.add(
+        LoginSession(
+            token_id=crypto.session_token_id(token, settings.session_key),
+            kind=kind,
+            account_id=account_id,
+            case_id=case_id,
+            wrapped_key=crypto.wrap_for_session(private_key, token, settings.session_key),
+            created_at=now if kind == STAFF else None,
+            idle_expires_at=now + _idle_limit(settings, kind),
+            absolute_expires_at=now + settings.staff_session_absolute if kind == STAFF else None,
+        )
+    )
+    dbsession.flush()
+    return token
+
+
+def resolve_session(
+    dbsession: Session, settings: Settings, clock: Clock, token: str, kind: str | None
+) -> OpenSession | None:
+    """The live session for `token` (of `kind`, if given), its idle expiry pushed on; None if
+    unknown or expired."""
+    token_id = crypto.session_token_id(token, settings.session_key)
+    row = dbsession.scalars(select(LoginSession).where(LoginSession.token_id == token_id)).one_or_none()
+    if row is None or (kind is not None and row.kind != kind):
+        return None
+    now = clock.now()
+    expired = _aware(row.idle_expires_at) <= now or (
+        row.absolute_expires_at is not None and _aware(row.absolute_expires_at) <= now
+    )
+    if expired:
+        dbsession.delete(row)
+        return None
+    try:
+        private_key = crypto.unwrap_for_session(row.wrapped_key, token, settings.session_key)
+    except crypto.DecryptionFailed:
+        return None
+    row.idle_expires_at = now + _idle_limit(settings, kind)
+    return OpenSession(row=row, private_key=private_key)
+
+
+def close_session(dbsession: Session, settings: Settings, token: str) -> None:
+    token_id = crypto.session_token_id(token, settings.session_key)
+    dbsession.execute(delete(LoginSession).where(LoginSession.token_id == token_id))

@@ -1,0 +1,193 @@
+"""Typed, frozen settings: defaults < .ini < WHISTLE_* environment < *_file secret files.
+
+This is the one place that reads configuration. Everything else receives a `Settings`
+(on the registry as `registry.whistle_settings`, or `request.whistle_settings`).
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from whistle.crypto import KdfCost, new_secret_key
+
+PREFIX = "whistle."
+FILE_SUFFIX = "_file"
+
+
+class ConfigurationError(Exception):
+    """A setting is unknown, missing or malformed; the message names the key."""
+
+
+def _bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("true", "yes", "on", "1"):
+        return True
+    if lowered in ("false", "no", "off", "0", ""):
+        return False
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
+def _int(value: str) -> int:
+    return int(value.strip())
+
+
+def _str(value: str) -> str:
+    return value.strip()
+
+
+def _key(value: str) -> bytes:
+    """A 32-byte key, written base64 in its key file."""
+    try:
+        key = base64.b64decode(value.strip(), validate=True)
+    except binascii.Error as error:
+        raise ValueError("expected a base64-encoded 32-byte key") from error
+    if len(key) != 32:
+        raise ValueError("expected a base64-encoded 32-byte key")
+    return key
+
+
+@dataclass(frozen=True)
+class Spec:
+    parse: Callable[[str], Any]
+    default: str | None  # None: required, no default
+    secret: bool = False  # key material: may be created by `keys init`
+
+
+# Every `whistle.*` setting the application knows. A key not listed here is a start-up error,
+# so a typo in an .ini file is caught instead of silently ignored.
+SPECS: dict[str, Spec] = {
+    "whistle.db.url": Spec(_str, None),
+    "whistle.storage.dir": Spec(_str, None),
+    "whistle.secrets.lookup_pepper": Spec(_key, None, secret=True),
+    "whistle.secrets.session_key": Spec(_key, None, secret=True),
+    "whistle.secrets.autocreate": Spec(_bool, "false"),
+    "whistle.cookies.secure": Spec(_bool, "true"),
+    # Argon2id cost for passwords and receipts: libsodium "interactive" by default.
+    "whistle.kdf.opslimit": Spec(_int, str(KdfCost.interactive().opslimit)),
+    "whistle.kdf.memlimit": Spec(_int, str(KdfCost.interactive().memlimit)),
+    "whistle.sessions.staff_idle_minutes": Spec(_int, "30"),
+    "whistle.sessions.staff_absolute_hours": Spec(_int, "8"),
+    "whistle.sessions.reporter_idle_minutes": Spec(_int, "20"),
+    "whistle.api.max_json_bytes": Spec(_int, str(1024 * 1024)),
+    "whistle.form.max_text_chars": Spec(_int, "100000"),
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    db_url: str
+    storage_dir: Path
+    lookup_pepper: bytes
+    session_key: bytes
+    cookies_secure: bool
+    kdf: KdfCost
+    staff_session_idle: timedelta
+    staff_session_absolute: timedelta
+    reporter_session_idle: timedelta
+    max_json_bytes: int
+    max_text_chars: int
+
+    def __repr__(self) -> str:  # never print key material into a log or traceback
+        return f"Settings(db_url={self.db_url!r}, storage_dir={str(self.storage_dir)!r}, ...)"
+
+
+def env_name(key: str) -> str:
+    """`whistle.db.url` -> `WHISTLE_DB_URL`."""
+    return key.upper().replace(".", "_")
+
+
+def gather(raw: Mapping[str, Any], environ: Mapping[str, str]) -> dict[str, str]:
+    """Merge the layers into one flat dict of strings, `*_file` entries resolved to paths.
+
+    Returns the values for known keys plus, for each, a `<key>_file` path if one was given.
+    """
+    for key in raw:
+        if key.startswith(PREFIX) and key.removesuffix(FILE_SUFFIX) not in SPECS:
+            raise ConfigurationError(f"unknown setting {key!r}: check its spelling")
+    for name in environ:
+        if name.startswith("WHISTLE_") and name not in _ENV_NAMES and not name.startswith("WHISTLE_TEST_"):
+            raise ConfigurationError(f"unknown environment variable {name!r}: check its spelling")
+
+    merged: dict[str, str] = {}
+    for key, spec in SPECS.items():
+        if spec.default is not None:
+            merged[key] = spec.default
+        for layer_key, layer in ((key, raw), (env_name(key), environ)):
+            if layer_key in layer:
+                merged[key] = str(layer[layer_key])
+        file_key = key + FILE_SUFFIX
+        for layer_key, layer in ((file_key, raw), (env_name(file_key), environ)):
+            if layer_key in layer:
+                merged[file_key] = str(layer[layer_key]).strip()
+    return merged
+
+
+_ENV_NAMES = {env_name(k) for k in SPECS} | {env_name(k + FILE_SUFFIX) for k in SPECS}
+
+
+def secret_files(raw: Mapping[str, Any], environ: Mapping[str, str] = os.environ) -> dict[str, Path]:
+    """The key files the configuration names, by setting key (for `keys init`)."""
+    merged = gather(raw, environ)
+    return {
+        key: Path(merged[key + FILE_SUFFIX])
+        for key, spec in SPECS.items()
+        if spec.secret and key + FILE_SUFFIX in merged
+    }
+
+
+def create_key_file(path: Path) -> bool:
+    """Write a new random key to `path` (mode 0600) unless it exists. True if it was created."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return False
+    with os.fdopen(fd, "w") as handle:
+        handle.write(base64.b64encode(new_secret_key()).decode("ascii") + "\n")
+    return True
+
+
+def load_settings(raw: Mapping[str, Any], environ: Mapping[str, str] = os.environ) -> Settings:
+    """Build the typed settings from the .ini values `raw` and the environment."""
+    merged = gather(raw, environ)
+    if _bool(merged["whistle.secrets.autocreate"]):
+        for path in secret_files(raw, environ).values():
+            create_key_file(path)
+
+    values: dict[str, Any] = {}
+    for key, spec in SPECS.items():
+        file_key = key + FILE_SUFFIX
+        text = merged.get(key)
+        if file_key in merged:  # a secret file beats every other layer
+            path = Path(merged[file_key])
+            try:
+                text = path.read_text(encoding="utf-8").strip()
+            except OSError as error:
+                hint = " (create it with `whistle -c FILE keys init`)" if spec.secret else ""
+                raise ConfigurationError(f"{file_key}: cannot read {path}: {error.strerror}{hint}") from None
+        if text is None:
+            hint = f" (set {key}_file and run `whistle -c FILE keys init`)" if spec.secret else ""
+            raise ConfigurationError(f"missing setting {key!r}{hint}")
+        try:
+            values[key] = spec.parse(text)
+        except ValueError as error:
+            raise ConfigurationError(f"bad value for {key!r}: {error}") from None
+
+    return Settings(
+        db_url=values["whistle.db.url"],
+        storage_dir=Path(values["whistle.storage.dir"]),
+        lookup_pepper=values["whistle.secrets.lookup_pepper"],
+        session_key=values["whistle.secrets.session_key"],
+        cookies_secure=values["whistle.cookies.secure"],
+        kdf=KdfCost(opslimit=values["whistle.kdf.opslimit"], memlimit=values["whistle.kdf.memlimit"]),
+        staff_session_idle=timedelta(minutes=values["whistle.sessions.staff_idle_minutes"]),
+        staff_session_absolute=timedelta(hours=values["whistle.sessions.staff_absolute_hours"]),
+        reporter_session_idle=timedelta(minutes=values["whistle.sessions.reporter_idle_minutes"]),
+        max_json_bytes=values["whistle.api.max_json_bytes"],
+        max_text_chars=values["whistle.form.max_text_chars"],
+    )
