@@ -1,0 +1,55 @@
+"""The one place that touches cryptography: versioned envelopes over libsodium (docs/crypto.md)."""
+from .errors import CryptoError, DecryptionFailed, InvalidReceipt, UnsupportedVersion
+from .indexes import blind_index
+from .items import decrypt_item, encrypt_item
+from .keys import KdfCost, KeyPair, new_secret_key, random_bytes, random_token, seal, unseal
+from .passwords import (
+    new_recovery_key,
+    unwrap_with_password,
+    unwrap_with_recovery_key,
+    wrap_with_password,
+    wrap_with_recovery_key,
+)
+from .receipts import ReporterKeys, derive_reporter_keys, new_receipt, normalise_receipt
+from .sessions import new_session_token, session_token_id, unwrap_for_session, wrap_for_session
+from .streams import CHUNK_SIZE, StreamEncryptor, decrypt_stream
+
+__all__ = [
+    # errors
+    "CryptoError",
+    "DecryptionFailed",
+    "UnsupportedVersion",
+    "InvalidReceipt",
+    # keys
+    "KdfCost",
+    "KeyPair",
+    "seal",
+    "unseal",
+    # content
+    "encrypt_item",
+    "decrypt_item",
+    "CHUNK_SIZE",
+    "StreamEncryptor",
+    "decrypt_stream",
+    # guardians' keys
+    "wrap_with_password",
+    "unwrap_with_password",
+    "new_recovery_key",
+    "wrap_with_recovery_key",
+    "unwrap_with_recovery_key",
+    # reporters
+    "new_receipt",
+    "normalise_receipt",
+    "ReporterKeys",
+    "derive_reporter_keys",
+    # sessions
+    "new_session_token",
+    "session_token_id",
+    "wrap_for_session",
+    "unwrap_for_session",
+    # lookups and randomness
+    "blind_index",
+    "random_bytes",
+    "new_secret_key",
+    "random_token",
+]

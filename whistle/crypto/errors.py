@@ -1,0 +1,22 @@
+"""Typed errors raised by whistle.crypto; nothing from nacl ever escapes this package."""
+
+
+class CryptoError(Exception):
+    """Base class of every error whistle.crypto raises on purpose."""
+
+
+class DecryptionFailed(CryptoError):
+    """Wrong key, tampered, truncated or malformed envelope, or wrong associated data.
+
+    Deliberately one type for all of these: callers must not (and cannot) tell a wrong
+    password from a tampered envelope, so nothing leaks through the error either.
+    Messages never contain key material, passwords, receipts or plaintext.
+    """
+
+
+class UnsupportedVersion(DecryptionFailed):
+    """The envelope's version or type byte is not one this code reads here."""
+
+
+class InvalidReceipt(CryptoError):
+    """A receipt that does not normalise to 20 Crockford base32 characters."""

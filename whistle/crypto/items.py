@@ -1,0 +1,49 @@
+"""Content items: a fresh key per item, sealed to a public key; padded XChaCha20-Poly1305."""
+from __future__ import annotations
+
+from nacl import bindings
+
+from . import envelopes
+from .errors import DecryptionFailed
+from .keys import KeyPair
+
+# Layout (docs/crypto.md 5.2):
+#   0      version          1
+#   1      type (0x02)      1
+#   2      sealed item key  80   crypto_box_seal(item_key, public_key)
+#   82     nonce            24
+#   106    ciphertext       16 + a multiple of 256
+_HEADER = envelopes.header(envelopes.TYPE_ITEM)
+_SEALED_AT = envelopes.HEADER_LEN
+_NONCE_AT = _SEALED_AT + envelopes.SEALED_KEY_LEN
+_BODY_AT = _NONCE_AT + envelopes.NONCE_LEN
+_MIN_LEN = _BODY_AT + envelopes.PAD_BLOCK + envelopes.TAG_LEN
+
+
+def encrypt_item(public_key: bytes, plaintext: bytes, *, case: str, kind: str) -> bytes:
+    """Encrypt one item of a case (a message, an answer, an identity...) to `public_key`.
+
+    Anyone holding only the public key can add items; only the private key reads them.
+    `case` and `kind` are bound in as associated data: the envelope will not decrypt as
+    another case's item, or as another kind of item in the same case.
+    """
+    public_key = envelopes.check_public_key(public_key)
+    context = envelopes.context(case, kind)
+    item_key = bindings.randombytes(envelopes.KEY_LEN)
+    nonce = bindings.randombytes(envelopes.NONCE_LEN)
+    head = _HEADER + envelopes.seal_key(item_key, public_key) + nonce
+    padded = envelopes.pad(envelopes.as_bytes(plaintext))
+    return head + envelopes.aead_encrypt(padded, head + context, nonce, item_key)
+
+
+def decrypt_item(keypair: KeyPair, envelope: bytes, *, case: str, kind: str) -> bytes:
+    envelope = envelopes.as_bytes(envelope)
+    context = envelopes.context(case, kind)
+    envelopes.check_header(envelope, envelopes.TYPE_ITEM)
+    if len(envelope) < _MIN_LEN:
+        raise DecryptionFailed("item envelope too short")
+    item_key = envelopes.unseal_key(envelope[_SEALED_AT:_NONCE_AT], keypair.public, keypair.private)
+    nonce = envelope[_NONCE_AT:_BODY_AT]
+    head = envelope[:_BODY_AT]
+    padded = envelopes.aead_decrypt(envelope[_BODY_AT:], head + context, nonce, item_key)
+    return envelopes.unpad(padded)

@@ -1,0 +1,143 @@
+"""Key pairs, sealed boxes, Argon2id cost and random secrets."""
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+
+from nacl import bindings
+from nacl import exceptions as nacl_exceptions
+
+from . import envelopes
+from .errors import CryptoError, DecryptionFailed
+
+# Upper bounds on an Argon2id cost we are willing to run. The cost of an existing password
+# wrap is read from the envelope, so without a bound a forged envelope could make one login
+# allocate terabytes. 1 GiB and 16 passes are well above libsodium's SENSITIVE preset
+# (1 GiB, 4 passes).
+MAX_OPSLIMIT = 16
+MAX_MEMLIMIT = bindings.crypto_pwhash_argon2id_MEMLIMIT_SENSITIVE
+
+
+@dataclass(frozen=True)
+class KdfCost:
+    """Argon2id cost: `opslimit` passes over `memlimit` bytes of memory."""
+
+    opslimit: int
+    memlimit: int  # bytes
+
+    def __post_init__(self) -> None:
+        if not is_acceptable_cost(self.opslimit, self.memlimit):
+            raise ValueError(
+                f"Argon2id cost out of range: opslimit must be "
+                f"{bindings.crypto_pwhash_argon2id_OPSLIMIT_MIN}..{MAX_OPSLIMIT}, memlimit "
+                f"{bindings.crypto_pwhash_argon2id_MEMLIMIT_MIN}..{MAX_MEMLIMIT} bytes"
+            )
+
+    @classmethod
+    def interactive(cls) -> KdfCost:
+        return cls(
+            bindings.crypto_pwhash_argon2id_OPSLIMIT_INTERACTIVE,
+            bindings.crypto_pwhash_argon2id_MEMLIMIT_INTERACTIVE,
+        )
+
+    @classmethod
+    def moderate(cls) -> KdfCost:
+        return cls(
+            bindings.crypto_pwhash_argon2id_OPSLIMIT_MODERATE,
+            bindings.crypto_pwhash_argon2id_MEMLIMIT_MODERATE,
+        )
+
+    @classmethod
+    def for_tests(cls) -> KdfCost:
+        # libsodium's minimums: fast, and worthless against guessing. Tests only.
+        return cls(
+            bindings.crypto_pwhash_argon2id_OPSLIMIT_MIN,
+            bindings.crypto_pwhash_argon2id_MEMLIMIT_MIN,
+        )
+
+
+def is_acceptable_cost(opslimit: object, memlimit: object) -> bool:
+    return (
+        type(opslimit) is int
+        and type(memlimit) is int
+        and bindings.crypto_pwhash_argon2id_OPSLIMIT_MIN <= opslimit <= MAX_OPSLIMIT
+        and bindings.crypto_pwhash_argon2id_MEMLIMIT_MIN <= memlimit <= MAX_MEMLIMIT
+    )
+
+
+def argon2id(password: bytes, salt: bytes, cost: KdfCost, size: int) -> bytes:
+    """crypto_pwhash with ALG_ARGON2ID13; `size` output bytes."""
+    try:
+        return bindings.crypto_pwhash_alg(
+            size, password, salt, cost.opslimit, cost.memlimit, bindings.crypto_pwhash_ALG_ARGON2ID13
+        )
+    except nacl_exceptions.CryptoError as error:
+        # Not a wrong password (Argon2id accepts any input): out of memory, most likely.
+        raise CryptoError("Argon2id failed") from error
+
+
+@dataclass(frozen=True)
+class KeyPair:
+    """An X25519 key pair; the private half is kept out of repr() so it never reaches a log."""
+
+    public: bytes
+    private: bytes = field(repr=False)
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.public, bytes) and isinstance(self.private, bytes)):
+            raise TypeError("KeyPair keys must be bytes")
+        if len(self.public) != envelopes.KEY_LEN or len(self.private) != envelopes.KEY_LEN:
+            raise ValueError("KeyPair keys must be 32 bytes each")
+        # Catches swapped or mismatched halves here, instead of as a baffling
+        # DecryptionFailed much later.
+        if bindings.crypto_scalarmult_base(self.private) != self.public:
+            raise ValueError("public key does not belong to private key")
+
+    @classmethod
+    def generate(cls) -> KeyPair:
+        public, private = bindings.crypto_box_keypair()
+        return cls(public, private)
+
+    @classmethod
+    def from_private(cls, private: bytes) -> KeyPair:
+        private = envelopes.as_bytes(private)
+        if len(private) != envelopes.KEY_LEN:
+            raise ValueError("private key must be 32 bytes")
+        return cls(bindings.crypto_scalarmult_base(private), private)
+
+
+# Sealed envelope: version, type, crypto_box_seal(data). A sealed box has no associated data,
+# so the two header bytes are not authenticated; they have exactly one valid value each, so
+# changing them only turns the envelope into one nobody reads.
+_SEALED_HEADER = envelopes.header(envelopes.TYPE_SEALED)
+
+
+def seal(recipient_public: bytes, data: bytes) -> bytes:
+    """Encrypt `data` (typically a private key) so only the holder of the key pair can read it."""
+    recipient_public = envelopes.check_public_key(recipient_public)
+    return _SEALED_HEADER + envelopes.seal_key(envelopes.as_bytes(data), recipient_public)
+
+
+def unseal(recipient: KeyPair, envelope: bytes) -> bytes:
+    envelope = envelopes.as_bytes(envelope)
+    envelopes.check_header(envelope, envelopes.TYPE_SEALED)
+    body = envelope[envelopes.HEADER_LEN :]
+    if len(body) < bindings.crypto_box_SEALBYTES:
+        raise DecryptionFailed("sealed envelope too short")
+    return envelopes.unseal_key(body, recipient.public, recipient.private)
+
+
+def random_bytes(n: int) -> bytes:
+    if n < 0:
+        raise ValueError("n must not be negative")
+    return bindings.randombytes(n)
+
+
+def new_secret_key() -> bytes:
+    """32 random bytes for a key file (lookup pepper, session key)."""
+    return bindings.randombytes(32)
+
+
+def random_token(nbytes: int = 16) -> str:
+    """`nbytes` random bytes as urlsafe base64 without padding."""
+    return base64.urlsafe_b64encode(random_bytes(nbytes)).rstrip(b"=").decode("ascii")

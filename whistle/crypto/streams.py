@@ -1,0 +1,128 @@
+"""Attachments: crypto_secretstream in fixed-size chunks, so memory stays flat and truncation shows."""
+from __future__ import annotations
+
+from typing import BinaryIO, Iterator
+
+from nacl import bindings
+from nacl import exceptions as nacl_exceptions
+
+from . import envelopes
+from .errors import CryptoError, DecryptionFailed
+from .keys import KeyPair
+
+# Layout (docs/crypto.md 5.3):
+#   0      version             1
+#   1      type (0x03)         1
+#   2      sealed file key     80   crypto_box_seal(file_key, public_key)
+#   82     secretstream header 24
+#   106    chunks: every chunk but the last is CHUNK_SIZE plaintext bytes with TAG_MESSAGE;
+#          the last holds the rest (0..CHUNK_SIZE-1 bytes) padded to 256 with TAG_FINAL.
+CHUNK_SIZE = 64 * 1024
+
+_HEADER = envelopes.header(envelopes.TYPE_STREAM)
+_SEALED_AT = envelopes.HEADER_LEN
+_STREAM_HEADER_AT = _SEALED_AT + envelopes.SEALED_KEY_LEN
+_HEADER_LEN = _STREAM_HEADER_AT + bindings.crypto_secretstream_xchacha20poly1305_HEADERBYTES
+_CHUNK_OVERHEAD = bindings.crypto_secretstream_xchacha20poly1305_ABYTES  # 17
+_CIPHER_CHUNK_SIZE = CHUNK_SIZE + _CHUNK_OVERHEAD
+_TAG_MESSAGE = bindings.crypto_secretstream_xchacha20poly1305_TAG_MESSAGE
+_TAG_FINAL = bindings.crypto_secretstream_xchacha20poly1305_TAG_FINAL
+
+
+class StreamEncryptor:
+    """Encrypt an attachment piece by piece: write `header`, then every `push()`, then `finish()`."""
+
+    def __init__(self, public_key: bytes, *, case: str, kind: str = "attachment"):
+        public_key = envelopes.check_public_key(public_key)
+        context = envelopes.context(case, kind)
+        file_key = bindings.randombytes(bindings.crypto_secretstream_xchacha20poly1305_KEYBYTES)
+        self._state = bindings.crypto_secretstream_xchacha20poly1305_state()
+        stream_header = bindings.crypto_secretstream_xchacha20poly1305_init_push(self._state, file_key)
+        self.header = _HEADER + envelopes.seal_key(file_key, public_key) + stream_header
+        # Every chunk carries the same associated data: the whole envelope header plus the
+        # case and kind, so a stream moved to another case or kind fails on its first chunk.
+        self._ad = self.header + context
+        self._buffer = bytearray()
+        self._finished = False
+
+    def push(self, data: bytes) -> bytes:
+        """Take any amount of plaintext; return the ciphertext of each chunk it completes."""
+        if self._finished:
+            raise CryptoError("stream already finished")
+        self._buffer += data
+        out = []
+        # Only full chunks leave here; whatever remains (< CHUNK_SIZE) waits for more data
+        # or for finish(), so the final chunk is the only short one.
+        while len(self._buffer) >= CHUNK_SIZE:
+            out.append(self._push(bytes(self._buffer[:CHUNK_SIZE]), _TAG_MESSAGE))
+            del self._buffer[:CHUNK_SIZE]
+        return b"".join(out)
+
+    def finish(self) -> bytes:
+        """Encrypt what is buffered (possibly nothing) as the final chunk, tagged TAG_FINAL."""
+        if self._finished:
+            raise CryptoError("stream already finished")
+        self._finished = True
+        # Padding the last chunk hides the exact file size to within 256 bytes.
+        last = envelopes.pad(bytes(self._buffer))
+        self._buffer.clear()
+        return self._push(last, _TAG_FINAL)
+
+    def _push(self, chunk: bytes, tag: int) -> bytes:
+        return bindings.crypto_secretstream_xchacha20poly1305_push(self._state, chunk, self._ad, tag)
+
+
+def _read_exact(source: BinaryIO, size: int) -> bytes:
+    # Raw and socket-like streams may return fewer bytes than asked before EOF.
+    parts = []
+    remaining = size
+    while remaining:
+        part = source.read(remaining)
+        if not part:
+            break
+        parts.append(part)
+        remaining -= len(part)
+    return b"".join(parts)
+
+
+def decrypt_stream(
+    keypair: KeyPair, source: BinaryIO, *, case: str, kind: str = "attachment"
+) -> Iterator[bytes]:
+    """Yield the plaintext of the stream in `source`, one chunk at a time.
+
+    Every chunk is authenticated before it is yielded, but whether the stream is complete is
+    known only at the end: a caller that acts on the plaintext (rather than just relaying it)
+    must consume the whole iterator before trusting any of it.
+    """
+    context = envelopes.context(case, kind)
+    head = _read_exact(source, _HEADER_LEN)
+    envelopes.check_header(head, envelopes.TYPE_STREAM)
+    if len(head) < _HEADER_LEN:
+        raise DecryptionFailed("stream envelope too short")
+    file_key = envelopes.unseal_key(head[_SEALED_AT:_STREAM_HEADER_AT], keypair.public, keypair.private)
+    state = bindings.crypto_secretstream_xchacha20poly1305_state()
+    try:
+        bindings.crypto_secretstream_xchacha20poly1305_init_pull(state, head[_STREAM_HEADER_AT:], file_key)
+    except nacl_exceptions.CryptoError:
+        raise DecryptionFailed("bad stream header") from None
+    ad = head + context
+
+    while True:
+        chunk = _read_exact(source, _CIPHER_CHUNK_SIZE)
+        if not chunk:
+            raise DecryptionFailed("stream truncated: no final chunk")
+        try:
+            plaintext, tag = bindings.crypto_secretstream_xchacha20poly1305_pull(state, chunk, ad)
+        except nacl_exceptions.CryptoError:
+            raise DecryptionFailed("stream chunk failed authentication") from None
+        if tag == _TAG_FINAL:
+            if source.read(1):
+                raise DecryptionFailed("data after the final chunk")
+            last = envelopes.unpad(plaintext)
+            if last:
+                yield last
+            return
+        # We only ever write MESSAGE and FINAL tags, and only full-size MESSAGE chunks.
+        if tag != _TAG_MESSAGE or len(plaintext) != CHUNK_SIZE:
+            raise DecryptionFailed("unexpected stream chunk")
+        yield plaintext
