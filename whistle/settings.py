@@ -67,9 +67,14 @@ SPECS: dict[str, Spec] = {
     "whistle.secrets.session_key": Spec(_key, None, secret=True),
     "whistle.secrets.autocreate": Spec(_bool, "false"),
     "whistle.cookies.secure": Spec(_bool, "true"),
-    # Argon2id cost for passwords and receipts: libsodium "interactive" by default.
+    # Argon2id cost for guardian passwords: libsodium "interactive" by default. Each wrapped
+    # key records its own cost, so this may be raised at any time.
     "whistle.kdf.opslimit": Spec(_int, str(KdfCost.interactive().opslimit)),
     "whistle.kdf.memlimit": Spec(_int, str(KdfCost.interactive().memlimit)),
+    # Argon2id cost for receipts. The lookup id depends on it, so it is fixed for the life of
+    # an installation: changing it makes every existing receipt stop finding its case.
+    "whistle.kdf.receipt_opslimit": Spec(_int, str(KdfCost.interactive().opslimit)),
+    "whistle.kdf.receipt_memlimit": Spec(_int, str(KdfCost.interactive().memlimit)),
     "whistle.sessions.staff_idle_minutes": Spec(_int, "30"),
     "whistle.sessions.staff_absolute_hours": Spec(_int, "8"),
     "whistle.sessions.reporter_idle_minutes": Spec(_int, "20"),
@@ -86,6 +91,7 @@ class Settings:
     session_key: bytes
     cookies_secure: bool
     kdf: KdfCost
+    receipt_kdf: KdfCost
     staff_session_idle: timedelta
     staff_session_absolute: timedelta
     reporter_session_idle: timedelta
@@ -178,13 +184,21 @@ def load_settings(raw: Mapping[str, Any], environ: Mapping[str, str] = os.enviro
         except ValueError as error:
             raise ConfigurationError(f"bad value for {key!r}: {error}") from None
 
+    try:
+        kdf = KdfCost(opslimit=values["whistle.kdf.opslimit"], memlimit=values["whistle.kdf.memlimit"])
+        receipt_kdf = KdfCost(opslimit=values["whistle.kdf.receipt_opslimit"],
+                              memlimit=values["whistle.kdf.receipt_memlimit"])
+    except ValueError as error:
+        raise ConfigurationError(f"bad Argon2id cost in whistle.kdf.*: {error}") from None
+
     return Settings(
         db_url=values["whistle.db.url"],
         storage_dir=Path(values["whistle.storage.dir"]),
         lookup_pepper=values["whistle.secrets.lookup_pepper"],
         session_key=values["whistle.secrets.session_key"],
         cookies_secure=values["whistle.cookies.secure"],
-        kdf=KdfCost(opslimit=values["whistle.kdf.opslimit"], memlimit=values["whistle.kdf.memlimit"]),
+        kdf=kdf,
+        receipt_kdf=receipt_kdf,
         staff_session_idle=timedelta(minutes=values["whistle.sessions.staff_idle_minutes"]),
         staff_session_absolute=timedelta(hours=values["whistle.sessions.staff_absolute_hours"]),
         reporter_session_idle=timedelta(minutes=values["whistle.sessions.reporter_idle_minutes"]),

@@ -1,7 +1,7 @@
 """Staff login and logout, as pages and as API sessions."""
 from __future__ import annotations
 
-from pyramid.httpexceptions import HTTPFound
+from pyramid.httpexceptions import HTTPFound, HTTPNoContent
 from pyramid.security import forget, remember
 from pyramid.view import view_config
 
@@ -77,5 +77,4 @@ def api_login(request):
 def api_logout(request):
     close_session(request.dbsession, request.whistle_settings, request.identity.token)
     request.audit("logout")
-    request.response.status = 204
-    return request.response
+    return HTTPNoContent()

@@ -25,7 +25,7 @@ class Receipt:
 
 def submit_disclosure(dbsession: Session, settings: Settings, clock: Clock, submission: Submission) -> Receipt:
     receipt = crypto.new_receipt()
-    reporter = crypto.derive_reporter_keys(receipt, settings.lookup_pepper, settings.kdf)
+    reporter = crypto.derive_reporter_keys(receipt, settings.lookup_pepper, settings.receipt_kdf)
     today = clock.today()
     case, _keys = open_case(
         dbsession,

@@ -91,13 +91,15 @@ def api_submit(request):
         errors["answers"] = "Expected an object of answers by field name."
     if identity is not None and not isinstance(identity, dict):
         errors["identity"] = "Expected null or an object with name, contact, personnel_id."
-    if errors:
-        raise validation_problem(errors)
-    mode = data.get("identity_mode") or ("confidential" if identity else "anonymous")
-    submission, errors = validate_disclosure(
-        channel, text=data.get("text"), answers=answers, identity_mode=mode, identity=identity,
-        max_text_chars=request.whistle_settings.max_text_chars,
-    )
+    submission = None
+    if channel is not None and "answers" not in errors and "identity" not in errors:
+        # Check the content too, so one answer names every faulty field at once.
+        mode = data.get("identity_mode") or ("confidential" if identity else "anonymous")
+        submission, content_errors = validate_disclosure(
+            channel, text=data.get("text"), answers=answers, identity_mode=mode, identity=identity,
+            max_text_chars=request.whistle_settings.max_text_chars,
+        )
+        errors.update(content_errors)
     if errors:
         raise validation_problem(errors)
     result = submit_disclosure(request.dbsession, request.whistle_settings, request.clock, submission)

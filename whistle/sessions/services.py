@@ -79,7 +79,7 @@ def resolve_session(
         private_key = crypto.unwrap_for_session(row.wrapped_key, token, settings.session_key)
     except crypto.DecryptionFailed:
         return None
-    row.idle_expires_at = now + _idle_limit(settings, kind)
+    row.idle_expires_at = now + _idle_limit(settings, row.kind)
     return OpenSession(row=row, private_key=private_key)
 
 

@@ -1,0 +1,96 @@
+"""Shared fixtures, cookiecutter style: one app per run, each test inside a doomed transaction.
+
+The database is SQLite in a temporary directory, or the PostgreSQL server that
+WHISTLE_TEST_DATABASE_URL points at (CI runs the suite both ways). The schema is built by the
+real Alembic migrations, so they are tested on both engines too.
+"""
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+
+import pytest
+import transaction
+from sqlalchemy import text
+from webtest import TestApp
+
+from whistle.cli.database import upgrade
+from whistle.clock import ManualClock
+from whistle.config import make_configurator
+from whistle.db import get_tm_session, make_engine
+from whistle.settings import load_settings
+
+TEST_DATABASE_URL = os.environ.get("WHISTLE_TEST_DATABASE_URL")
+
+
+def app_settings(tmp_dir, db_url: str) -> dict:
+    """The raw settings of a test app: lowest Argon2 cost, key files created in `tmp_dir`."""
+    return {
+        "whistle.db.url": db_url,
+        "whistle.storage.dir": str(tmp_dir / "blobs"),
+        "whistle.secrets.lookup_pepper_file": str(tmp_dir / "keys" / "lookup_pepper"),
+        "whistle.secrets.session_key_file": str(tmp_dir / "keys" / "session_key"),
+        "whistle.secrets.autocreate": "true",
+        "whistle.cookies.secure": "false",
+        "whistle.kdf.opslimit": "1",
+        "whistle.kdf.memlimit": "8192",
+        "whistle.kdf.receipt_opslimit": "1",
+        "whistle.kdf.receipt_memlimit": "8192",
+    }
+
+
+def reset_postgres(url: str) -> None:
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def raw_settings(tmp_path_factory):
+    tmp_dir = tmp_path_factory.mktemp("whistle")
+    if TEST_DATABASE_URL:
+        reset_postgres(TEST_DATABASE_URL)
+        db_url = TEST_DATABASE_URL
+    else:
+        db_url = f"sqlite:///{tmp_dir / 'test.sqlite'}"
+    upgrade(db_url)
+    return app_settings(tmp_dir, db_url)
+
+
+@pytest.fixture(scope="session")
+def settings(raw_settings):
+    return load_settings(raw_settings, environ={})
+
+
+@pytest.fixture(scope="session")
+def clock():
+    return ManualClock(datetime.now(timezone.utc).replace(microsecond=0))
+
+
+@pytest.fixture(scope="session")
+def app(raw_settings, settings, clock):
+    return make_configurator(raw_settings, settings=settings, clock=clock).make_wsgi_app()
+
+
+@pytest.fixture
+def tm():
+    manager = transaction.TransactionManager(explicit=True)
+    manager.begin()
+    manager.doom()  # whatever a test does is thrown away at the end
+    yield manager
+    manager.abort()
+
+
+@pytest.fixture
+def dbsession(app, tm):
+    return get_tm_session(app.registry["dbsession_factory"], tm)
+
+
+@pytest.fixture
+def testapp(app, tm, dbsession):
+    return TestApp(
+        app,
+        extra_environ={"HTTP_HOST": "example.com", "tm.active": True, "tm.manager": tm, "app.dbsession": dbsession},
+    )

@@ -1,0 +1,84 @@
+"""Making the things tests need: channels, guardians, logins, disclosures."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pyotp
+
+from whistle.accounts.services import add_account
+from whistle.channels.models import Channel
+
+PASSWORD = "correct horse battery staple"
+
+QUESTIONNAIRE = [
+    {"name": "where", "label": "Where did it happen?", "type": "text", "required": False},
+    {"name": "ongoing", "label": "Is it still happening?", "type": "yes_no", "required": True},
+    {"name": "kind", "label": "What is it about?", "type": "single_choice", "required": False,
+     "choices": ["Safety", "Bullying", "Fraud"]},
+    {"name": "who", "label": "Who is affected?", "type": "multiple_choice", "required": False,
+     "choices": ["Patients", "Staff", "Children"]},
+    {"name": "when", "label": "When?", "type": "date", "required": False},
+    {"name": "more", "label": "Anything else?", "type": "long_text", "required": False},
+]
+
+
+def make_channel(dbsession, slug="staff", **overrides) -> Channel:
+    values = {
+        "slug": slug,
+        "title": overrides.pop("title", f"Channel {slug}"),
+        "introduction": "For testing.",
+        "questionnaire": QUESTIONNAIRE,
+        "identity_modes": ["anonymous", "confidential", "open"],
+    }
+    values.update(overrides)
+    channel = Channel(**values)
+    dbsession.add(channel)
+    dbsession.flush()
+    return channel
+
+
+@dataclass
+class Staff:
+    account: object
+    password: str
+    totp_secret: str
+    recovery_key: str
+
+    @property
+    def username(self) -> str:
+        return self.account.username
+
+
+def make_staff(dbsession, settings, clock, username="guardian", *, channels=(), admin=False, guardian=True) -> Staff:
+    enrolment = add_account(dbsession, settings, clock, username=username, password=PASSWORD,
+                            is_guardian=guardian, is_admin=admin, channel_slugs=tuple(channels))
+    return Staff(enrolment.account, PASSWORD, enrolment.totp_secret, enrolment.recovery_key)
+
+
+def fresh_code(staff: Staff, clock) -> str:
+    """A TOTP code from a time step not used before (the clock moves on 30 s each time)."""
+    clock.advance(timedelta(seconds=30))
+    return pyotp.TOTP(staff.totp_secret).at(clock.now())
+
+
+def api_login(testapp, staff: Staff, clock) -> dict:
+    """Log in through the API; returns headers carrying the bearer token."""
+    response = testapp.post_json("/api/v1/staff/session",
+                                 {"username": staff.username, "password": staff.password, "otp": fresh_code(staff, clock)})
+    return {"Authorization": f"Bearer {response.json['token']}"}
+
+
+def html_login(testapp, staff: Staff, clock):
+    """Log in through the sign-in form, as a browser without JavaScript would."""
+    form = testapp.get("/staff/login").forms[0]
+    form["username"] = staff.username
+    form["password"] = staff.password
+    form["otp"] = fresh_code(staff, clock)
+    return form.submit().follow()
+
+
+def submit_api(testapp, channel="staff", text="Something is wrong on ward 7.", **extra) -> dict:
+    body = {"channel": channel, "text": text, "answers": {"ongoing": "yes"}}
+    body.update(extra)
+    return testapp.post_json("/api/v1/disclosures", body, status=201).json
