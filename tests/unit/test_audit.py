@@ -1,0 +1,62 @@
+"""The audit chain: every event carries the hash of the one before; tampering is named."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import delete, select, update
+
+from whistle.audit.models import AuditEvent, AuditHead
+from whistle.audit.services import record, verify_chain
+
+
+@pytest.fixture
+def chain(dbsession, clock):
+    start = dbsession.get(AuditHead, 1).length
+    for number in range(5):
+        record(dbsession, clock, actor="account:1", action="case.viewed", case_id=number, detail={"n": number})
+    dbsession.flush()
+    return start
+
+
+def seq(chain, n):
+    return chain + n
+
+
+def test_an_untouched_chain_verifies(dbsession, chain):
+    report = verify_chain(dbsession)
+    assert report.intact and report.events == chain + 5
+
+
+def test_a_modified_event_is_named(dbsession, chain):
+    dbsession.execute(update(AuditEvent).where(AuditEvent.seq == seq(chain, 3)).values(detail={"n": 99}))
+    report = verify_chain(dbsession)
+    assert (report.first_broken, report.reason) == (seq(chain, 3), "its contents were changed")
+
+
+def test_a_deleted_event_is_named(dbsession, chain):
+    dbsession.execute(delete(AuditEvent).where(AuditEvent.seq == seq(chain, 2)))
+    report = verify_chain(dbsession)
+    assert report.first_broken == seq(chain, 2) and "missing" in report.reason
+
+
+def test_a_deleted_last_event_is_noticed(dbsession, chain):
+    dbsession.execute(delete(AuditEvent).where(AuditEvent.seq == seq(chain, 5)))
+    assert verify_chain(dbsession).first_broken == seq(chain, 5)
+
+
+def test_reordered_events_are_named(dbsession, chain):
+    a, b = (dbsession.scalars(select(AuditEvent).where(AuditEvent.seq == seq(chain, n))).one() for n in (2, 3))
+    # Swap everything but the position: as if someone reordered the log.
+    fields = ("at", "actor", "action", "case_id", "detail", "prev_hash", "hash")
+    values_a, values_b = ({f: getattr(e, f) for f in fields} for e in (a, b))
+    for field, value in values_b.items():
+        setattr(a, field, value)
+    for field, value in values_a.items():
+        setattr(b, field, value)
+    dbsession.flush()
+    assert verify_chain(dbsession).first_broken == seq(chain, 2)
+
+
+def test_reporter_events_are_dated_to_the_day(dbsession, clock):
+    event = record(dbsession, clock, actor="reporter", action="case.opened")
+    assert (event.at.hour, event.at.minute, event.at.second, event.at.microsecond) == (0, 0, 0, 0)
+    assert event.at.date() == clock.now().date()

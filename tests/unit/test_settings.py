@@ -1,0 +1,107 @@
+"""Settings: defaults < .ini < WHISTLE_* environment < *_file secrets; unknown keys refused."""
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from whistle.settings import ConfigurationError, create_key_file, env_name, load_settings
+
+
+@pytest.fixture
+def raw(tmp_path):
+    pepper, session = tmp_path / "pepper", tmp_path / "session"
+    create_key_file(pepper)
+    create_key_file(session)
+    return {
+        "whistle.db.url": "sqlite:///ini.sqlite",
+        "whistle.storage.dir": str(tmp_path / "blobs"),
+        "whistle.secrets.lookup_pepper_file": str(pepper),
+        "whistle.secrets.session_key_file": str(session),
+        "pyramid.reload_templates": "true",  # other frameworks' keys are not ours to judge
+    }
+
+
+def test_defaults_fill_what_the_ini_leaves_out(raw):
+    settings = load_settings(raw, environ={})
+    assert settings.db_url == "sqlite:///ini.sqlite"
+    assert settings.staff_session_idle.total_seconds() == 30 * 60
+    assert settings.staff_session_absolute.total_seconds() == 8 * 3600
+    assert (settings.kdf.opslimit, settings.kdf.memlimit) == (2, 64 * 1024 * 1024)
+    assert settings.cookies_secure is True
+    assert len(settings.lookup_pepper) == len(settings.session_key) == 32
+
+
+def test_environment_beats_the_ini_and_a_file_beats_both(raw, tmp_path):
+    url_file = tmp_path / "url"
+    url_file.write_text("sqlite:///from-file.sqlite\n")
+    assert load_settings(raw, environ={"WHISTLE_DB_URL": "sqlite:///env.sqlite"}).db_url == "sqlite:///env.sqlite"
+    environ = {"WHISTLE_DB_URL": "sqlite:///env.sqlite", "WHISTLE_DB_URL_FILE": str(url_file)}
+    assert load_settings(raw, environ=environ).db_url == "sqlite:///from-file.sqlite"
+    assert load_settings({**raw, "whistle.db.url_file": str(url_file)}, environ={}).db_url == "sqlite:///from-file.sqlite"
+
+
+def test_settings_are_frozen(raw):
+    settings = load_settings(raw, environ={})
+    with pytest.raises(AttributeError):
+        settings.db_url = "other"
+
+
+def test_unknown_keys_are_refused_by_name(raw):
+    with pytest.raises(ConfigurationError, match="whistle.db.ulr"):
+        load_settings({**raw, "whistle.db.ulr": "x"}, environ={})
+    with pytest.raises(ConfigurationError, match="WHISTLE_DB_ULR"):
+        load_settings(raw, environ={"WHISTLE_DB_ULR": "x"})
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("whistle.cookies.secure", "perhaps", "whistle.cookies.secure"),
+        ("whistle.kdf.opslimit", "many", "whistle.kdf.opslimit"),
+        ("whistle.kdf.memlimit", "10", "Argon2id cost"),
+    ],
+)
+def test_bad_values_name_the_key(raw, key, value, message):
+    with pytest.raises(ConfigurationError, match=message):
+        load_settings({**raw, key: value}, environ={})
+
+
+def test_a_missing_key_file_says_how_to_make_one(raw, tmp_path):
+    raw["whistle.secrets.lookup_pepper_file"] = str(tmp_path / "absent")
+    with pytest.raises(ConfigurationError, match="keys init"):
+        load_settings(raw, environ={})
+
+
+def test_autocreate_makes_missing_key_files_private(raw, tmp_path):
+    path = tmp_path / "keys" / "new_pepper"
+    settings = load_settings({**raw, "whistle.secrets.lookup_pepper_file": str(path),
+                              "whistle.secrets.autocreate": "true"}, environ={})
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert base64.b64decode(path.read_text()) == settings.lookup_pepper
+
+
+def test_key_files_are_never_overwritten(tmp_path):
+    path = tmp_path / "k"
+    assert create_key_file(path) is True
+    before = path.read_text()
+    assert create_key_file(path) is False
+    assert path.read_text() == before
+
+
+def test_a_malformed_key_is_refused(raw, tmp_path):
+    bad = tmp_path / "bad"
+    bad.write_text("not base64!")
+    with pytest.raises(ConfigurationError, match="lookup_pepper"):
+        load_settings({**raw, "whistle.secrets.lookup_pepper_file": str(bad)}, environ={})
+
+
+def test_settings_repr_shows_no_key_material(raw):
+    settings = load_settings(raw, environ={})
+    assert base64.b64encode(settings.lookup_pepper).decode() not in repr(settings)
+    assert repr(settings.lookup_pepper) not in repr(settings)
+
+
+def test_env_names():
+    assert env_name("whistle.db.url") == "WHISTLE_DB_URL"
+    assert env_name("whistle.secrets.session_key_file") == "WHISTLE_SECRETS_SESSION_KEY_FILE"
