@@ -4,12 +4,16 @@ from pyramid.csrf import CookieCSRFStoragePolicy
 from whistle.security.permissions import Permission
 from whistle.security.policy import SecurityPolicy
 
-__all__ = ["Permission", "SecurityPolicy", "includeme"]
+__all__ = ["Permission", "SecurityPolicy", "UNDECLARED", "includeme"]
+
+UNDECLARED = "undeclared:denied"
 
 
 def includeme(config) -> None:
     settings = config.registry.whistle_settings
     config.set_security_policy(SecurityPolicy(cookies_secure=settings.cookies_secure))
+    # A view that forgets to declare its permission gets one nobody holds: deny by default.
+    config.set_default_permission(UNDECLARED)
     # The CSRF token lives in a cookie, so even an anonymous reporter (who has no session)
     # is protected. The API is exempt: it authenticates only by bearer token, never by cookie,
     # and takes only application/json, which a cross-site form cannot send.

@@ -1,0 +1,132 @@
+"""A real waitress server running `pserve` on a copy of development.ini in a temporary directory,
+and a minimal cookie-keeping HTTP client that connects from a chosen loopback address."""
+from __future__ import annotations
+
+import http.client
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from html import unescape
+from http.cookies import SimpleCookie
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """`pserve development.ini` in `directory`, on a free port, logging to `directory/server.log`."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.port = free_port()
+        ini = (ROOT / "development.ini").read_text()
+        ini = ini.replace("listen = 127.0.0.1:6543", f"listen = 127.0.0.1:{self.port}")
+        ini = re.sub(r"(whistle\.kdf\.(receipt_)?opslimit) = \d+", r"\1 = 1", ini)
+        ini = re.sub(r"(whistle\.kdf\.(receipt_)?memlimit) = \d+", r"\1 = 8192", ini)
+        self.ini = directory / "development.ini"
+        self.ini.write_text(ini)
+        self.log = directory / "server.log"
+        self.process: subprocess.Popen | None = None
+
+    def whistle(self, *args: str) -> str:
+        result = subprocess.run([str(BIN / "whistle"), "-c", str(self.ini), *args], capture_output=True, text=True,
+                                check=True, timeout=120)
+        return result.stdout
+
+    def start(self) -> None:
+        self.whistle("db", "upgrade")
+        self.whistle("demo")
+        log = self.log.open("ab")
+        self.process = subprocess.Popen([str(BIN / "pserve"), str(self.ini)], stdout=log, stderr=log,
+                                        cwd=self.directory)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"the server did not start:\n{self.log.read_text()}")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def demo_credentials(self) -> dict[str, str]:
+        text = (self.directory / "var" / "demo-guardian.txt").read_text()
+        return {key.strip(): value.strip() for key, _, value in (line.partition(":") for line in text.splitlines())}
+
+    def files_at_rest(self) -> list[Path]:
+        """Everything the server keeps on disk: database (and WAL), blobs, keys."""
+        return [path for path in (self.directory / "var").rglob("*") if path.is_file()]
+
+
+@dataclass
+class Response:
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8")
+
+    def form_fields(self) -> dict[str, str]:
+        """The hidden inputs of the page's first form (enough for the CSRF token)."""
+        return {unescape(name): unescape(value) for name, value in
+                re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', self.text)}
+
+
+@dataclass
+class Browser:
+    """A client without JavaScript: keeps cookies, follows nothing by itself."""
+
+    port: int
+    source: str = "127.0.0.2"
+    cookies: dict[str, str] = field(default_factory=dict)
+
+    def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None) -> Response:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30, source_address=(self.source, 0))
+        headers = dict(headers or {})
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        try:
+            connection.request(method, path, body=body, headers=headers)
+            raw = connection.getresponse()
+            response = Response(raw.status, raw.headers, raw.read())
+        finally:
+            connection.close()
+        for header in response.headers.get_all("Set-Cookie") or []:
+            for name, morsel in SimpleCookie(header).items():
+                if morsel.value:
+                    self.cookies[name] = morsel.value
+                else:
+                    self.cookies.pop(name, None)
+        return response
+
+    def get(self, path: str) -> Response:
+        return self.request("GET", path)
+
+    def post_form(self, path: str, fields: dict) -> Response:
+        return self.request("POST", path, urlencode(fields, doseq=True).encode(),
+                            {"Content-Type": "application/x-www-form-urlencoded"})
+
+

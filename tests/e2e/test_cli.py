@@ -1,0 +1,73 @@
+"""The `whistle` console script, run as a process against a real .ini."""
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from tests.e2e.server import BIN, Server
+
+
+@pytest.fixture
+def server(tmp_path):
+    return Server(tmp_path)  # not started: only its .ini and directory are used
+
+
+def run(server, *args, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([str(BIN / "whistle"), "-c", str(server.ini), *args], input=stdin, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_db_upgrade_creates_the_database_and_can_run_again(server):
+    assert run(server, "db", "upgrade").returncode == 0
+    assert run(server, "db", "upgrade").returncode == 0
+    engine = create_engine(f"sqlite:///{server.directory / 'var' / 'whistle.sqlite'}")
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+    engine.dispose()
+
+
+def test_keys_init_creates_key_files_once(server):
+    first = run(server, "keys", "init")
+    assert first.returncode == 0 and first.stdout.count("(created)") == 2
+    pepper = (server.directory / "var" / "keys" / "lookup_pepper").read_text()
+    second = run(server, "keys", "init")
+    assert second.stdout.count("exists, left as it is") == 2
+    assert (server.directory / "var" / "keys" / "lookup_pepper").read_text() == pepper
+
+
+def test_guardian_add_prints_the_recovery_key_and_totp_uri_once(server):
+    run(server, "db", "upgrade")
+    run(server, "demo")
+    result = run(server, "guardian", "add", "alex", "--channel", "raise-a-concern", "--password-stdin",
+                 stdin="a long enough password\n")
+    assert result.returncode == 0, result.stderr
+    assert "recovery key: " in result.stdout
+    assert "otpauth://totp/whistle:alex?secret=" in result.stdout
+    duplicate = run(server, "guardian", "add", "alex", "--password-stdin", stdin="a long enough password\n")
+    assert duplicate.returncode == 1 and "taken" in duplicate.stderr
+
+
+def test_guardian_add_refuses_a_short_password(server):
+    run(server, "db", "upgrade")
+    result = run(server, "guardian", "add", "sam", "--admin", "--password-stdin", stdin="short\n")
+    assert result.returncode == 1
+    assert "at least 12 characters" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_an_unknown_setting_stops_the_command_with_its_name(server):
+    server.ini.write_text(server.ini.read_text().replace("[app:main]", "[app:main]\nwhistle.db.ulr = x"))
+    result = run(server, "db", "upgrade")
+    assert result.returncode == 2
+    assert "whistle.db.ulr" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_demo_reuses_what_exists(server):
+    run(server, "db", "upgrade")
+    first = run(server, "demo")
+    second = run(server, "demo")
+    assert "Created the demo guardian" in first.stdout
+    assert "Created" not in second.stdout
+    password = server.demo_credentials()["password"]
+    assert f"password: {password}" in first.stdout and f"password: {password}" in second.stdout

@@ -1,0 +1,68 @@
+"""What is stored can be read with libsodium and docs/crypto.md alone, and only with a key.
+
+This test decrypts a stored disclosure from the database rows, starting from the guardian's
+password, using nothing but `nacl.bindings` and the layouts documented in docs/crypto.md.
+"""
+from __future__ import annotations
+
+import unicodedata
+
+from nacl import bindings
+from sqlalchemy import select
+
+from tests.factories import make_channel, make_staff, submit_api
+from whistle.cases.models import Case, CaseGrant, CaseItem
+
+
+def password_unwrap(envelope: bytes, password: str) -> bytes:  # docs/crypto.md 5.4
+    assert envelope[:2] == b"\x01\x04"
+    salt, nonce = envelope[2:18], envelope[30:54]
+    opslimit, memlimit = int.from_bytes(envelope[18:22], "big"), int.from_bytes(envelope[22:30], "big")
+    key = bindings.crypto_pwhash_alg(32, unicodedata.normalize("NFC", password).encode(), salt, opslimit, memlimit,
+                                     bindings.crypto_pwhash_ALG_ARGON2ID13)
+    return bindings.crypto_aead_xchacha20poly1305_ietf_decrypt(envelope[54:], envelope[:54], nonce, key)
+
+
+def unseal(envelope: bytes, sk: bytes) -> bytes:  # docs/crypto.md 5.1
+    assert envelope[:2] == b"\x01\x01"
+    return bindings.crypto_box_seal_open(envelope[2:], bindings.crypto_scalarmult_base(sk), sk)
+
+
+def decrypt_item(envelope: bytes, sk: bytes, case: str, kind: str) -> bytes:  # docs/crypto.md 5.2
+    assert envelope[:2] == b"\x01\x02"
+    pk = bindings.crypto_scalarmult_base(sk)
+    item_key = bindings.crypto_box_seal_open(envelope[2:82], pk, sk)
+    case_bytes, kind_bytes = case.encode(), kind.encode()
+    context = len(case_bytes).to_bytes(2, "big") + case_bytes + len(kind_bytes).to_bytes(2, "big") + kind_bytes
+    padded = bindings.crypto_aead_xchacha20poly1305_ietf_decrypt(envelope[106:], envelope[:106] + context,
+                                                                envelope[82:106], item_key)
+    return bindings.sodium_unpad(padded, 256)
+
+
+def test_a_stored_disclosure_opens_with_the_documented_layout(testapp, dbsession, settings, clock):
+    make_channel(dbsession)
+    guardian = make_staff(dbsession, settings, clock, channels=["staff"])
+    ref = submit_api(testapp, text="Höhere Gewalt: the fire doors are chained shut.")["case"]
+
+    case = dbsession.scalars(select(Case).where(Case.ref == ref)).one()
+    grant = dbsession.scalars(select(CaseGrant).where(CaseGrant.case_id == case.id,
+                                                      CaseGrant.account_id == guardian.account.id)).one()
+    item = dbsession.scalars(select(CaseItem).where(CaseItem.case_id == case.id, CaseItem.kind == "disclosure")).one()
+
+    guardian_sk = password_unwrap(guardian.account.key_by_password, guardian.password)
+    assert bindings.crypto_scalarmult_base(guardian_sk) == guardian.account.public_key
+    case_sk = unseal(grant.sealed_case_key, guardian_sk)
+    assert bindings.crypto_scalarmult_base(case_sk) == case.public_key
+    plaintext = decrypt_item(item.ciphertext, case_sk, case.ref, item.kind)
+    assert plaintext.decode() == "Höhere Gewalt: the fire doors are chained shut."
+
+
+def test_the_stored_rows_hold_no_plaintext(testapp, dbsession, settings, clock):
+    make_channel(dbsession)
+    make_staff(dbsession, settings, clock, channels=["staff"])
+    marker = "ZEBRA-" + "7731"
+    submit_api(testapp, text=f"{marker} in the text", answers={"ongoing": "yes", "where": f"{marker} place"},
+               identity={"name": f"{marker} name"})
+    for item in dbsession.scalars(select(CaseItem)):
+        assert marker.encode() not in item.ciphertext
+        assert len(item.ciphertext) % 256 == 122 % 256, "sizes are padded to 256-byte blocks"
