@@ -4,7 +4,7 @@
 # Sourced (this is what .ci/run does):
 #
 #     source .ci/postgres.sh
-#     whistle_pg_start    # exports WHISTLE_TEST_DATABASE_URL and WHISTLE_PG_DIR
+#     whistle_pg_start    # exports WHISTLE_TEST_DATABASE_URL and WHISTLE_TEST_PG_DIR
 #     make test           # the suite now also runs against PostgreSQL
 #     whistle_pg_stop     # stops the server and deletes its temp dir
 #
@@ -12,18 +12,18 @@
 #
 #     eval "$(.ci/postgres.sh start)"   # prints `export ...` lines to eval
 #     make test
-#     .ci/postgres.sh stop              # finds the cluster via $WHISTLE_PG_DIR
+#     .ci/postgres.sh stop              # finds the cluster via $WHISTLE_TEST_PG_DIR
 #
 # whistle_pg_start:
 #   * finds PostgreSQL server binaries (newest /usr/lib/postgresql/*/bin, else
 #     initdb on PATH); when there are none and we are root, installs Debian's
 #     `postgresql` package with apt-get (without its default "main" cluster);
-#   * makes a fresh temp dir (under $WHISTLE_PG_TMP, default /tmp) owned by an
+#   * makes a fresh temp dir (under $WHISTLE_TEST_PG_TMP, default /tmp) owned by an
 #     unprivileged user: yourself when not root; as root the `postgres` user,
 #     or a system user `whistle-ci` created on the spot (initdb refuses root);
 #   * `initdb --auth=trust -U whistle` there (durability off: throwaway data);
 #   * starts the server listening only on 127.0.0.1, on the first free port
-#     from $WHISTLE_PG_PORT (default 54329) on, with its unix socket in the
+#     from $WHISTLE_TEST_PG_PORT (default 54329) on, with its unix socket in the
 #     temp dir, and waits until pg_isready reports it ready;
 #   * creates database `whistle_test` and exports
 #     WHISTLE_TEST_DATABASE_URL=postgresql+psycopg://whistle@127.0.0.1:PORT/whistle_test
@@ -97,12 +97,12 @@ _whistle_pg_pick_user() {
 }
 
 # Run "$@" as the cluster's owner, from inside the cluster's dir (so the
-# owner can always resolve its working directory). Needs WHISTLE_PG_DIR.
+# owner can always resolve its working directory). Needs WHISTLE_TEST_PG_DIR.
 _whistle_pg_as() {
     local user
-    user=$(<"$WHISTLE_PG_DIR/user") || return 1
+    user=$(<"$WHISTLE_TEST_PG_DIR/user") || return 1
     (
-        cd "$WHISTLE_PG_DIR" || exit 1
+        cd "$WHISTLE_TEST_PG_DIR" || exit 1
         if ((EUID == 0)) && [[ $user != root ]]; then
             exec runuser -u "$user" -- "$@"
         else
@@ -119,7 +119,7 @@ _whistle_pg_port_busy() {
 # A client program: the server's bin dir first, then PATH.
 _whistle_pg_tool() {
     local bindir
-    bindir=$(<"$WHISTLE_PG_DIR/bindir") || return 1
+    bindir=$(<"$WHISTLE_TEST_PG_DIR/bindir") || return 1
     if [[ -x $bindir/$1 ]]; then
         printf '%s\n' "$bindir/$1"
     else
@@ -145,9 +145,9 @@ whistle_pg_start() {
     _whistle_pg_log "using $("$bindir/postgres" --version) from $bindir"
 
     user=$(_whistle_pg_pick_user) || return 1
-    dir=$(mktemp -d "${WHISTLE_PG_TMP:-/tmp}/whistle-pg.XXXXXX") || return 1
+    dir=$(mktemp -d "${WHISTLE_TEST_PG_TMP:-/tmp}/whistle-pg.XXXXXX") || return 1
     # From here on whistle_pg_stop (or a caller's EXIT trap) can clean up.
-    export WHISTLE_PG_DIR=$dir
+    export WHISTLE_TEST_PG_DIR=$dir
     : >"$dir/.whistle-ci-pg" # marker: whistle_pg_stop only deletes such dirs
     printf '%s\n' "$bindir" >"$dir/bindir"
     printf '%s\n' "$user" >"$dir/user"
@@ -174,7 +174,7 @@ synchronous_commit = off
 full_page_writes = off
 EOF
 
-    first=${WHISTLE_PG_PORT:-54329}
+    first=${WHISTLE_TEST_PG_PORT:-54329}
     port=$first
     while :; do
         if ((port > first + 200)); then
@@ -233,12 +233,12 @@ EOF
 }
 
 whistle_pg_stop() {
-    local dir=${WHISTLE_PG_DIR:-} bindir rc=0
+    local dir=${WHISTLE_TEST_PG_DIR:-} bindir rc=0
     if [[ -z $dir ]]; then
         return 0
     fi
     if [[ ! -e $dir ]]; then
-        unset WHISTLE_PG_DIR WHISTLE_TEST_DATABASE_URL
+        unset WHISTLE_TEST_PG_DIR WHISTLE_TEST_DATABASE_URL
         return 0
     fi
     if [[ ! -e $dir/.whistle-ci-pg ]]; then
@@ -254,7 +254,7 @@ whistle_pg_stop() {
     fi
     if ((rc == 0)); then
         rm -rf -- "$dir" || rc=1
-        unset WHISTLE_PG_DIR WHISTLE_TEST_DATABASE_URL
+        unset WHISTLE_TEST_PG_DIR WHISTLE_TEST_DATABASE_URL
     else
         _whistle_pg_log "could not stop the server; leaving $dir in place"
     fi
@@ -266,8 +266,8 @@ if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
     set -euo pipefail
     case ${1:-} in
     start)
-        whistle_pg_start # stops the one $WHISTLE_PG_DIR names, if any, first
-        printf 'export WHISTLE_PG_DIR=%q\n' "$WHISTLE_PG_DIR"
+        whistle_pg_start # stops the one $WHISTLE_TEST_PG_DIR names, if any, first
+        printf 'export WHISTLE_TEST_PG_DIR=%q\n' "$WHISTLE_TEST_PG_DIR"
         printf 'export WHISTLE_TEST_DATABASE_URL=%q\n' "$WHISTLE_TEST_DATABASE_URL"
         ;;
     stop)
