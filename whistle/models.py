@@ -1,12 +1,13 @@
 """Every mapped class, imported in one place so the metadata (and Alembic) sees them all."""
 from whistle.accounts.models import Account
 from whistle.audit.models import AuditEvent, AuditHead
-from whistle.cases.models import Case, CaseGrant, CaseItem
+from whistle.cases.models import Attachment, Case, CaseGrant, CaseItem, CaseLabel, CaseRead
 from whistle.channels.models import Channel, ChannelGuardian
 from whistle.db import Base
 from whistle.sessions.models import LoginSession
+from whistle.throttles import Throttle
 
 __all__ = [
-    "Account", "AuditEvent", "AuditHead", "Base", "Case", "CaseGrant", "CaseItem",
-    "Channel", "ChannelGuardian", "LoginSession",
+    "Account", "Attachment", "AuditEvent", "AuditHead", "Base", "Case", "CaseGrant", "CaseItem", "CaseLabel",
+    "CaseRead", "Channel", "ChannelGuardian", "LoginSession", "Throttle",
 ]

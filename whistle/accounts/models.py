@@ -28,3 +28,6 @@ class Account(Base):
     # The last TOTP time step accepted, so a code cannot be used twice.
     totp_last_step: Mapped[int | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Login throttling per account (no client address is ever used for it).
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Date, ForeignKey, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from whistle.channels.models import Channel
@@ -21,7 +21,10 @@ ITEM_ANSWERS = "answers"  # questionnaire answers as JSON (case key)
 ITEM_IDENTITY = "identity"  # who the reporter is, if they said (team key: never the reporter's)
 ITEM_MESSAGE = "message"  # reporter <-> guardians (case key)
 ITEM_NOTE = "note"  # guardians only (team key)
-TEAM_KEY_ITEMS = frozenset({ITEM_IDENTITY, ITEM_NOTE})
+ITEM_OUTCOME = "outcome"  # what was learned, written at closure (team key)
+ITEM_REASON = "reason"  # why a case was reopened, transferred or excluded (team key)
+ITEM_ATTACHMENT_META = "attachment-meta"  # an attachment's name, size and type as JSON (case key)
+TEAM_KEY_ITEMS = frozenset({ITEM_IDENTITY, ITEM_NOTE, ITEM_OUTCOME, ITEM_REASON})
 
 
 class Case(Base):
@@ -46,6 +49,20 @@ class Case(Base):
     acknowledged_on: Mapped[date | None] = mapped_column(Date)
     ack_due: Mapped[date] = mapped_column(Date)
     feedback_due: Mapped[date] = mapped_column(Date)
+    feedback_given_on: Mapped[date | None] = mapped_column(Date)
+    closed_on: Mapped[date | None] = mapped_column(Date)
+
+    # Set when the reporter says they suffered detriment (retaliation) for speaking up.
+    detriment: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The closing record's structured half (metadata, for statistics); the free text is an
+    # ITEM_OUTCOME. substantiated: "yes", "partly", "no", "not_determined".
+    substantiated: Mapped[str | None] = mapped_column(String(16))
+    changes: Mapped[list] = mapped_column(JSON, default=list)  # e.g. ["policy", "training"]
+
+    # The newest item the reporter has seen, so their mailbox can say what is new.
+    reporter_seen_item_id: Mapped[int | None] = mapped_column()
+    # Keyed hash of the submit form's one-time token: a resubmitted form opens no second case.
+    submission_token_id: Mapped[bytes | None] = mapped_column(LargeBinary(32), unique=True)
 
     channel: Mapped[Channel] = relationship()
     grants: Mapped[list["CaseGrant"]] = relationship(back_populates="case", cascade="all, delete-orphan")
@@ -84,3 +101,39 @@ class CaseItem(Base):
     created_on: Mapped[date] = mapped_column(Date)
 
     case: Mapped[Case] = relationship(back_populates="items")
+
+
+class CaseLabel(Base):
+    """A triage label on a case: a short tag chosen by guardians or plugins, never content."""
+
+    __tablename__ = "case_labels"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    label: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class CaseRead(Base):
+    """How far a guardian has read a case: items with a higher id are unread for them."""
+
+    __tablename__ = "case_reads"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    last_read_item_id: Mapped[int] = mapped_column(default=0)
+
+
+class Attachment(Base):
+    """A stream-encrypted file in the blob store. Its name, size and type are an encrypted
+    ITEM_ATTACHMENT_META item; `stored_bytes` is the ciphertext's size, which the blob store
+    shows anyway, kept here to enforce the per-case limit."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    blob_name: Mapped[str] = mapped_column(String(64), unique=True)  # random, unrelated to the file
+    meta_item_id: Mapped[int] = mapped_column(ForeignKey("case_items.id", ondelete="CASCADE"))
+    stored_bytes: Mapped[int] = mapped_column(BigInteger)
+    author: Mapped[str] = mapped_column(String(16))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    created_on: Mapped[date] = mapped_column(Date)

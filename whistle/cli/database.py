@@ -14,7 +14,7 @@ def alembic_config(db_url: str) -> Config:
     return config
 
 
-def upgrade(db_url: str, revision: str = "head") -> None:
+def upgrade(db_url: str, revision: str = "heads") -> None:
     command.upgrade(alembic_config(db_url), revision)
 
 
@@ -32,5 +32,5 @@ def _upgrade(args) -> int:
 def register(subparsers) -> None:
     db = subparsers.add_parser("db", help="database migrations").add_subparsers(dest="db_command", required=True)
     up = db.add_parser("upgrade", help="create or migrate the database")
-    up.add_argument("revision", nargs="?", default="head")
+    up.add_argument("revision", nargs="?", default="heads")
     up.set_defaults(handler=_upgrade)
