@@ -51,4 +51,6 @@ def make_configurator(raw_settings: Mapping[str, Any], *, settings: Settings | N
     config.scan("whistle.intake.views")
     config.scan("whistle.accounts.views")
     config.scan("whistle.cases.views")
+    # --- the reporter's mailbox (issue 3) ---
+    # --- the guardian's workspace and admin area (issue 4) ---
     return config

@@ -18,3 +18,7 @@ def includeme(config) -> None:
     config.add_route("api.staff_session", "/api/v1/staff/session")
     config.add_route("api.cases", "/api/v1/cases")
     config.add_route("api.case", "/api/v1/cases/{ref}", factory=CaseContext)
+
+    # --- the reporter's mailbox (issue 3) ---
+
+    # --- the guardian's workspace and admin area (issue 4) ---

@@ -7,6 +7,7 @@ import sys
 from whistle.cli import accounts, database, demo, keys
 from whistle.settings import ConfigurationError
 
+# Each module has `register(subparsers)`. Issue 3 adds channels; issue 4 adds audit.
 COMMANDS = (database, keys, accounts, demo)
 
 

@@ -14,6 +14,8 @@ class Root:
         (Allow, Everyone, (Permission.PUBLIC.value, Permission.DISCLOSURE_SUBMIT.value, Permission.STAFF_LOGIN.value)),
         (Allow, "staff", Permission.STAFF_LOGOUT.value),
         (Allow, "role:guardian", Permission.CASES_LIST.value),
+        # --- the reporter's mailbox (issue 3) ---
+        # --- the guardian's workspace and admin area (issue 4) ---
         DENY_ALL,
     ]
 

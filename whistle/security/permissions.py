@@ -9,6 +9,8 @@ class Permission(str, Enum):
     STAFF_LOGOUT = "staff:logout"
     CASES_LIST = "cases:list"
     CASE_READ = "case:read"
+    # --- the reporter's mailbox (issue 3) ---
+    # --- the guardian's workspace and admin area (issue 4) ---
 
     def __str__(self) -> str:  # Pyramid compares permissions as strings
         return self.value
