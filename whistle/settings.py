@@ -80,6 +80,8 @@ SPECS: dict[str, Spec] = {
     "whistle.sessions.reporter_idle_minutes": Spec(_int, "20"),
     "whistle.api.max_json_bytes": Spec(_int, str(1024 * 1024)),
     "whistle.form.max_text_chars": Spec(_int, "100000"),
+    # --- the reporter's mailbox (issue 3) ---
+    # --- the guardian's workspace and admin area (issue 4) ---
 }
 
 
@@ -97,6 +99,8 @@ class Settings:
     reporter_session_idle: timedelta
     max_json_bytes: int
     max_text_chars: int
+    # --- the reporter's mailbox (issue 3) ---
+    # --- the guardian's workspace and admin area (issue 4) ---
 
     def __repr__(self) -> str:  # never print key material into a log or traceback
         return f"Settings(db_url={self.db_url!r}, storage_dir={str(self.storage_dir)!r}, ...)"
@@ -204,4 +208,6 @@ def load_settings(raw: Mapping[str, Any], environ: Mapping[str, str] = os.enviro
         reporter_session_idle=timedelta(minutes=values["whistle.sessions.reporter_idle_minutes"]),
         max_json_bytes=values["whistle.api.max_json_bytes"],
         max_text_chars=values["whistle.form.max_text_chars"],
+        # --- the reporter's mailbox (issue 3) ---
+        # --- the guardian's workspace and admin area (issue 4) ---
     )
