@@ -81,6 +81,15 @@ SPECS: dict[str, Spec] = {
     "whistle.api.max_json_bytes": Spec(_int, str(1024 * 1024)),
     "whistle.form.max_text_chars": Spec(_int, "100000"),
     # --- the reporter's mailbox (issue 3) ---
+    # Attachments: per file and per case, counted while streaming (waitress's
+    # max_request_body_size in the .ini must allow at least max_file_bytes).
+    "whistle.attachments.max_file_bytes": Spec(_int, str(1024**3)),
+    "whistle.attachments.max_case_bytes": Spec(_int, str(2 * 1024**3)),
+    # Where blobs go: a dotted name of a BlobStore class taking the storage directory.
+    "whistle.attachments.blob_store": Spec(_str, "whistle.attachments.blobs.LocalBlobStore"),
+    # Wrong receipts across the whole service (never per client) before logins are refused
+    # for the rest of the minute.
+    "whistle.mailbox.receipt_failures_per_minute": Spec(_int, "30"),
     # --- the guardian's workspace and admin area (issue 4) ---
 }
 
@@ -100,6 +109,10 @@ class Settings:
     max_json_bytes: int
     max_text_chars: int
     # --- the reporter's mailbox (issue 3) ---
+    max_attachment_bytes: int
+    max_case_attachment_bytes: int
+    blob_store: str
+    receipt_failures_per_minute: int
     # --- the guardian's workspace and admin area (issue 4) ---
 
     def __repr__(self) -> str:  # never print key material into a log or traceback
@@ -162,6 +175,17 @@ def create_key_file(path: Path) -> bool:
     return True
 
 
+def database_url(raw: Mapping[str, Any], environ: Mapping[str, str] = os.environ) -> str:
+    """Just the database URL (for `db upgrade`, which must work before any key file exists)."""
+    merged = gather(raw, environ)
+    key = "whistle.db.url"
+    if key + FILE_SUFFIX in merged:
+        return Path(merged[key + FILE_SUFFIX]).read_text(encoding="utf-8").strip()
+    if key not in merged:
+        raise ConfigurationError(f"missing setting {key!r}")
+    return merged[key]
+
+
 def load_settings(raw: Mapping[str, Any], environ: Mapping[str, str] = os.environ) -> Settings:
     """Build the typed settings from the .ini values `raw` and the environment."""
     merged = gather(raw, environ)
@@ -209,5 +233,9 @@ def load_settings(raw: Mapping[str, Any], environ: Mapping[str, str] = os.enviro
         max_json_bytes=values["whistle.api.max_json_bytes"],
         max_text_chars=values["whistle.form.max_text_chars"],
         # --- the reporter's mailbox (issue 3) ---
+        max_attachment_bytes=values["whistle.attachments.max_file_bytes"],
+        max_case_attachment_bytes=values["whistle.attachments.max_case_bytes"],
+        blob_store=values["whistle.attachments.blob_store"],
+        receipt_failures_per_minute=values["whistle.mailbox.receipt_failures_per_minute"],
         # --- the guardian's workspace and admin area (issue 4) ---
     )

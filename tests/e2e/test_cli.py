@@ -76,3 +76,15 @@ def test_demo_reuses_what_exists(server):
     assert "Created" not in second.stdout
     password = server.demo_credentials()["password"]
     assert f"password: {password}" in first.stdout and f"password: {password}" in second.stdout
+
+
+def test_db_upgrade_needs_no_key_files(server):
+    assert run(server, "db", "upgrade").returncode == 0
+    assert not (server.directory / "var" / "keys").exists()
+
+
+def test_demo_refuses_a_production_database(server):
+    server.ini.write_text(server.ini.read_text().replace(
+        "whistle.db.url = sqlite:///%(here)s/var/whistle.sqlite", "whistle.db.url = postgresql+psycopg://nobody@127.0.0.1:1/x"))
+    result = run(server, "demo")
+    assert result.returncode == 1 and "development installs" in result.stderr

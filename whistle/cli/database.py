@@ -1,10 +1,13 @@
 """`whistle db upgrade`: create or migrate the database with Alembic."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from alembic import command
 from alembic.config import Config
 
 from whistle.cli import env
+from whistle.settings import database_url
 
 
 def alembic_config(db_url: str) -> Config:
@@ -19,13 +22,12 @@ def upgrade(db_url: str, revision: str = "heads") -> None:
 
 
 def _upgrade(args) -> int:
-    settings = env.load(args.config).settings
-    if settings.db_url.startswith("sqlite:///"):
-        from pathlib import Path
-
-        Path(settings.db_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    upgrade(settings.db_url, args.revision)
-    print(f"database at revision {args.revision}")
+    # Only the URL is needed: the schema can be made before `keys init` has been run.
+    db_url = database_url(env.raw_settings(args.config))
+    if db_url.startswith("sqlite:///"):
+        Path(db_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    upgrade(db_url, args.revision)
+    print("database upgraded" if args.revision == "heads" else f"database at revision {args.revision}")
     return 0
 
 

@@ -54,7 +54,11 @@ def _read_value(path: Path, name: str) -> str:
 
 
 def _setup(args) -> int:
+    from whistle.cli import CommandError
+
     environment = env.load(args.config)
+    if not environment.settings.db_url.startswith("sqlite"):
+        raise CommandError("`demo` is for development installs (SQLite) only: it keeps a password in a file")
     path = credentials_file(environment.config_file)
     with env.dbsession(environment) as dbsession:
         if dbsession.scalars(select(Channel).where(Channel.slug == DEMO_CHANNEL["slug"])).first() is None:
