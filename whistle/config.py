@@ -47,6 +47,7 @@ def make_configurator(raw_settings: Mapping[str, Any], *, settings: Settings | N
     config.include("whistle.errors")
     config.include("whistle.health")
     config.include("whistle.routes")
+    config.include("whistle.openapi")
     # Areas: each module holds its own views.
     config.scan("whistle.intake.views")
     config.scan("whistle.accounts.views")

@@ -1,0 +1,191 @@
+"""The OpenAPI document itself, built from small reusable pieces."""
+from __future__ import annotations
+
+from functools import cache
+
+
+PROBLEM = {"$ref": "#/components/schemas/Problem"}
+
+
+def _problem_responses(*statuses: int) -> dict:
+    descriptions = {
+        400: "Malformed request (not JSON, not an object).",
+        401: "Not logged in, or the session expired.",
+        403: "Logged in, but not allowed.",
+        404: "No such resource, or not one the caller may see (existence is not revealed).",
+        409: "The move is not allowed from the current state.",
+        413: "The body is larger than allowed.",
+        415: "The body is not application/json.",
+        422: "Validation failed; `errors` names each faulty field.",
+        429: "Too many attempts; wait and try again.",
+    }
+    return {
+        str(status): {"description": descriptions[status],
+                      "content": {"application/problem+json": {"schema": PROBLEM}}}
+        for status in statuses
+    }
+
+
+def _json(schema: dict, description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _body(schema: dict) -> dict:
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+BEARER = [{"bearer": []}]
+DATE = {"type": "string", "format": "date"}
+DATETIME = {"type": "string", "format": "date-time"}
+STR = {"type": "string"}
+CASE_REF = {"name": "ref", "in": "path", "required": True, "schema": STR, "description": "The case reference."}
+
+SCHEMAS = {
+    "Problem": {
+        "type": "object",
+        "description": "RFC 9457 problem details.",
+        "required": ["type", "title", "status", "detail"],
+        "properties": {
+            "type": STR, "title": STR, "status": {"type": "integer"}, "detail": STR,
+            "errors": {"type": "array", "items": {"type": "object", "required": ["field", "message"],
+                                                  "properties": {"field": STR, "message": STR}}},
+        },
+    },
+    "Field": {
+        "type": "object",
+        "required": ["name", "label", "type", "required"],
+        "properties": {
+            "name": STR, "label": STR, "help": STR, "required": {"type": "boolean"},
+            "type": {"enum": ["text", "long_text", "single_choice", "multiple_choice", "date", "yes_no"]},
+            "choices": {"type": "array", "items": STR},
+        },
+    },
+    "Channel": {
+        "type": "object",
+        "required": ["slug", "title", "identity_modes", "fields"],
+        "properties": {
+            "slug": STR, "title": STR, "introduction": STR,
+            "identity_modes": {"type": "array", "items": {"enum": ["anonymous", "confidential", "open"]}},
+            "fields": {"type": "array", "items": {"$ref": "#/components/schemas/Field"}},
+        },
+    },
+    "Identity": {
+        "type": ["object", "null"],
+        "properties": {"name": STR, "contact": STR, "personnel_id": STR},
+        "additionalProperties": False,
+    },
+    "Disclosure": {
+        "type": "object",
+        "required": ["channel", "text"],
+        "additionalProperties": False,
+        "properties": {
+            "channel": STR,
+            "text": {"type": "string", "minLength": 1},
+            "answers": {"type": "object", "additionalProperties": {
+                "oneOf": [STR, {"type": "array", "items": STR}]}},
+            "identity": {"$ref": "#/components/schemas/Identity"},
+            "identity_mode": {"enum": ["anonymous", "confidential", "open"],
+                              "description": "Defaults to confidential when identity is given, else anonymous."},
+        },
+    },
+    "Session": {
+        "type": "object", "required": ["token", "expires_in"],
+        "properties": {"token": STR, "expires_in": {"type": "integer", "description": "Idle seconds."}},
+    },
+    "CaseSummary": {
+        "type": "object",
+        "required": ["case", "channel", "status", "priority", "labels", "opened", "ack_due", "feedback_due", "unread"],
+        "properties": {
+            "case": STR, "channel": STR, "status": STR, "priority": STR,
+            "labels": {"type": "array", "items": STR}, "opened": DATE, "ack_due": DATE, "feedback_due": DATE,
+            "unread": {"type": "integer"},
+        },
+    },
+    "Message": {
+        "type": "object", "required": ["id", "from", "text", "at"],
+        "properties": {"id": {"type": "integer"}, "from": {"enum": ["reporter", "guardian"]}, "text": STR, "at": DATE},
+    },
+    "Event": {
+        "type": "object", "required": ["action", "actor", "at"],
+        "properties": {"action": STR, "actor": STR, "at": DATETIME},
+    },
+}
+
+
+@cache
+def build_document() -> dict:
+    paths = {
+        "/api/v1/channels": {"get": {
+            "summary": "List the channels a reporter can use.",
+            "operationId": "listChannels",
+            "responses": {"200": _json({"type": "object", "required": ["channels"], "properties": {
+                "channels": {"type": "array", "items": {"$ref": "#/components/schemas/Channel"}}}}, "The channels.")},
+        }},
+        "/api/v1/disclosures": {"post": {
+            "summary": "Submit a disclosure; answers with the receipt, shown once and never stored.",
+            "operationId": "submitDisclosure",
+            "requestBody": _body({"$ref": "#/components/schemas/Disclosure"}),
+            "responses": {"201": _json({"type": "object", "required": ["receipt", "case"],
+                                        "properties": {"receipt": STR, "case": STR}}, "Stored."),
+                          **_problem_responses(400, 413, 415, 422)},
+        }},
+        "/api/v1/staff/session": {
+            "post": {
+                "summary": "Log in as staff with password and TOTP code.",
+                "operationId": "staffLogin",
+                "requestBody": _body({"type": "object", "required": ["username", "password", "otp"],
+                                      "properties": {"username": STR, "password": STR, "otp": STR}}),
+                "responses": {"200": _json({"$ref": "#/components/schemas/Session"}, "Logged in."),
+                              **_problem_responses(400, 401, 415, 422)},
+            },
+            "delete": {
+                "summary": "Log out (end this session).", "operationId": "staffLogout", "security": BEARER,
+                "responses": {"204": {"description": "Logged out."}, **_problem_responses(401)},
+            },
+        },
+        "/api/v1/cases": {"get": {
+            "summary": "The cases granted to the caller.", "operationId": "listCases", "security": BEARER,
+            "parameters": [
+                {"name": "status", "in": "query", "schema": STR},
+                {"name": "channel", "in": "query", "schema": STR},
+                {"name": "overdue", "in": "query", "schema": {"enum": ["true", "false"]}},
+                {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
+            ],
+            "responses": {"200": _json({"type": "object", "required": ["cases", "total", "page"], "properties": {
+                "cases": {"type": "array", "items": {"$ref": "#/components/schemas/CaseSummary"}},
+                "total": {"type": "integer"}, "page": {"type": "integer"}}}, "A page of cases."),
+                **_problem_responses(401, 403, 422)},
+        }},
+        "/api/v1/cases/{ref}": {"get": {
+            "summary": "One case, decrypted for the caller.", "operationId": "getCase", "security": BEARER,
+            "parameters": [CASE_REF],
+            "responses": {"200": _json({"type": "object", "required": ["case", "status", "text", "answers"], "properties": {
+                "case": STR, "channel": STR, "status": STR, "opened": DATE, "text": STR,
+                "answers": {"type": "object"}, "identity": {"$ref": "#/components/schemas/Identity"},
+                "messages": {"type": "array", "items": {"$ref": "#/components/schemas/Message"}},
+                "notes": {"type": "array", "items": {"$ref": "#/components/schemas/Message"}},
+                "attachments": {"type": "array", "items": {"type": "object"}},
+                "events": {"type": "array", "items": {"$ref": "#/components/schemas/Event"}}}}, "The case."),
+                **_problem_responses(401, 404)},
+        }},
+        "/api/v1/openapi.json": {"get": {
+            "summary": "This document.", "operationId": "openapi",
+            "responses": {"200": {"description": "The OpenAPI document."}},
+        }},
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "whistle",
+            "version": "1",
+            "description": "The public API of a whistle installation. Errors are RFC 9457 problem documents. "
+                           "Reporter-visible timestamps are dates only.",
+        },
+        "paths": paths,
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
+                                           "description": "A session token from a login call."}},
+        },
+    }
