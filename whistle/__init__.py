@@ -1,4 +1,7 @@
 """whistle: a secure, anonymous, end-to-end encrypted speak-up service."""
+from whistle.hooks.markers import hookimpl  # re-exported for plugins: `from whistle import hookimpl`
+
+__all__ = ["hookimpl", "main"]
 
 
 def main(global_config, **settings):

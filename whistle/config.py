@@ -44,6 +44,7 @@ def make_configurator(raw_settings: Mapping[str, Any], *, settings: Settings | N
     config.include("whistle.db")
     config.include("whistle.security")
     config.include("whistle.audit")
+    config.include("whistle.hooks")
     config.include("whistle.errors")
     config.include("whistle.health")
     config.include("whistle.routes")

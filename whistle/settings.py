@@ -40,6 +40,11 @@ def _str(value: str) -> str:
     return value.strip()
 
 
+def _names(value: str) -> tuple[str, ...]:
+    """A list of names, separated by spaces, commas or new lines."""
+    return tuple(name for name in value.replace(",", " ").split() if name)
+
+
 def _key(value: str) -> bytes:
     """A 32-byte key, written base64 in its key file."""
     try:
@@ -80,6 +85,10 @@ SPECS: dict[str, Spec] = {
     "whistle.sessions.reporter_idle_minutes": Spec(_int, "20"),
     "whistle.api.max_json_bytes": Spec(_int, str(1024 * 1024)),
     "whistle.form.max_text_chars": Spec(_int, "100000"),
+    # Plugins to load (entry point names in the group whistle.plugins, or dotted module paths),
+    # and the subset allowed hooks that receive plaintext. Nothing else is ever loaded.
+    "whistle.plugins": Spec(_names, ""),
+    "whistle.plugins.plaintext": Spec(_names, ""),
     # --- the reporter's mailbox (issue 3) ---
     # Attachments: per file and per case, counted while streaming (waitress's
     # max_request_body_size in the .ini must allow at least max_file_bytes).
@@ -108,6 +117,8 @@ class Settings:
     reporter_session_idle: timedelta
     max_json_bytes: int
     max_text_chars: int
+    plugins: tuple[str, ...]
+    plugins_plaintext: tuple[str, ...]
     # --- the reporter's mailbox (issue 3) ---
     max_attachment_bytes: int
     max_case_attachment_bytes: int
@@ -232,6 +243,8 @@ def load_settings(raw: Mapping[str, Any], environ: Mapping[str, str] = os.enviro
         reporter_session_idle=timedelta(minutes=values["whistle.sessions.reporter_idle_minutes"]),
         max_json_bytes=values["whistle.api.max_json_bytes"],
         max_text_chars=values["whistle.form.max_text_chars"],
+        plugins=values["whistle.plugins"],
+        plugins_plaintext=values["whistle.plugins.plaintext"],
         # --- the reporter's mailbox (issue 3) ---
         max_attachment_bytes=values["whistle.attachments.max_file_bytes"],
         max_case_attachment_bytes=values["whistle.attachments.max_case_bytes"],

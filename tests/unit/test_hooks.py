@@ -1,0 +1,95 @@
+"""The hook system: documented specs, allowlisted loading, plaintext gating, failure isolation."""
+from __future__ import annotations
+
+import inspect
+import logging
+from datetime import date
+
+import pytest
+
+from tests.plugins import sample_plugins
+from whistle.hooks import Hooks, PluginError, specs
+from whistle.hooks.manager import plaintext_hooks
+from whistle.hooks.types import CaseInfo, Disclosure
+
+SAMPLE = "tests.plugins.sample_plugins"
+
+CASE = CaseInfo(id=1, ref="AAAAA-BBBBB", channel="staff", status="received", priority="normal", labels=(),
+                opened_on=date(2026, 1, 1), acknowledged_on=None, ack_due=date(2026, 1, 8),
+                feedback_due=date(2026, 4, 8), detriment=False)
+DISCLOSURE = Disclosure(channel="staff", text="a child was left alone", answers={}, identity=None)
+
+
+def hook_specs():
+    return [(name, fn) for name, fn in vars(specs).items() if name.startswith("whistle_") and callable(fn)]
+
+
+def test_hookimpl_is_reexported_from_the_package():
+    import whistle
+
+    assert whistle.hookimpl.project_name == "whistle"
+
+
+@pytest.mark.parametrize(("name", "spec"), hook_specs())
+def test_every_hook_is_documented(name, spec):
+    doc = inspect.getdoc(spec) or ""
+    assert len(doc.splitlines()[0]) > 10, f"{name}: say when it fires"
+    for parameter in inspect.signature(spec).parameters:
+        assert f":param {parameter}:" in doc, f"{name}: document parameter {parameter}"
+    assert ":return:" in doc, f"{name}: say what the return value means"
+    plaintext = getattr(spec, "whistle_plaintext", False)
+    assert f"Receives plaintext: {'yes' if plaintext else 'no'}." in doc, f"{name}: plaintext line must match"
+
+
+def test_the_plaintext_hooks_are_the_ones_that_get_a_disclosure():
+    takes_disclosure = {name for name, spec in hook_specs() if "disclosure" in inspect.signature(spec).parameters}
+    assert plaintext_hooks() == takes_disclosure == {"whistle_triage", "whistle_excluded_guardians"}
+
+
+def test_nothing_is_loaded_unless_named():
+    hooks = Hooks.from_names([])
+    assert hooks.names == []
+    assert hooks.call("whistle_intake_fields", channel="staff") == []
+
+
+def test_a_named_module_is_loaded_and_called():
+    hooks = Hooks.from_names([SAMPLE])
+    assert hooks.call("whistle_intake_fields", channel="staff")[0][0]["name"] == "site"
+
+
+def test_an_unknown_plugin_name_stops_start_up():
+    with pytest.raises(PluginError, match="no_such_plugin"):
+        Hooks.from_names(["no_such_plugin"])
+
+
+def test_an_unknown_hook_name_stops_start_up():
+    with pytest.raises(PluginError, match="misspelt"):
+        Hooks([("misspelt", sample_plugins.misspelt)])
+
+
+def test_plaintext_allowance_must_name_an_enabled_plugin():
+    with pytest.raises(PluginError, match="not enabled"):
+        Hooks.from_names([], plaintext_allowed=[SAMPLE])
+
+
+def test_plaintext_hooks_are_not_called_for_plugins_without_permission():
+    sample_plugins.Counter.calls.clear()
+    denied = Hooks.from_names([SAMPLE])
+    assert denied.call("whistle_triage", case=CASE, disclosure=DISCLOSURE) == []
+    assert "triage" not in sample_plugins.Counter.calls
+    allowed = Hooks.from_names([SAMPLE], plaintext_allowed=[SAMPLE])
+    (triage,) = allowed.call("whistle_triage", case=CASE, disclosure=DISCLOSURE)
+    assert triage.labels == ("safeguarding",)
+
+
+def test_a_raising_plugin_neither_stops_the_others_nor_leaks_content_to_the_log(caplog):
+    hooks = Hooks([("sample", sample_plugins), ("raising", sample_plugins.raising)], plaintext_allowed=["sample", "raising"])
+    failures = []
+    with caplog.at_level(logging.ERROR):
+        fields = hooks.call("whistle_intake_fields", on_error=lambda *failure: failures.append(failure), channel="staff")
+        triage = hooks.call("whistle_triage", on_error=lambda *failure: failures.append(failure), case=CASE,
+                            disclosure=DISCLOSURE)
+    assert len(fields) == 1 and len(triage) == 1
+    assert failures == [("raising", "whistle_intake_fields", "RuntimeError"), ("raising", "whistle_triage", "RuntimeError")]
+    assert "RuntimeError" in caplog.text
+    assert "secret content" not in caplog.text and DISCLOSURE.text not in caplog.text

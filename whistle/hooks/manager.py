@@ -1,0 +1,113 @@
+"""Loading the plugins an organisation allows, and calling them so one failure harms nothing.
+
+Plugins load only from the allowlist in `whistle.plugins`: each name is an entry point in the
+group `whistle.plugins` or a dotted module path. Installed packages are never loaded just for
+being installed. A plugin gets plaintext hooks only if `whistle.plugins.plaintext` names it.
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable, Iterable
+from importlib.metadata import entry_points
+from typing import Any
+
+import pluggy
+
+from whistle.hooks import specs
+from whistle.hooks.markers import PROJECT
+
+log = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "whistle.plugins"
+
+# Called as on_error(plugin_name, hook_name, exception_type_name) when a plugin raises.
+ErrorHandler = Callable[[str, str, str], None]
+
+
+class PluginError(Exception):
+    """A configured plugin cannot be loaded or implements an unknown hook; the message says which."""
+
+
+_SPEC_NAMES = frozenset(name for name in dir(specs) if name.startswith("whistle_"))
+
+
+def plaintext_hooks() -> frozenset[str]:
+    return frozenset(
+        name for name in dir(specs)
+        if name.startswith("whistle_") and getattr(getattr(specs, name), "whistle_plaintext", False)
+    )
+
+
+def _load_object(name: str) -> object:
+    for entry_point in entry_points(group=ENTRY_POINT_GROUP):
+        if entry_point.name == name:
+            return entry_point.load()
+    try:
+        return importlib.import_module(name)
+    except ImportError as error:
+        raise PluginError(
+            f"plugin {name!r} is neither an entry point in the group {ENTRY_POINT_GROUP!r} nor an importable module"
+        ) from error
+
+
+class Hooks:
+    """The organisation's plugins, and the one way core code calls them."""
+
+    def __init__(self, plugins: Iterable[tuple[str, object]], plaintext_allowed: Iterable[str] = ()) -> None:
+        self.manager = pluggy.PluginManager(PROJECT)
+        self.manager.add_hookspecs(specs)
+        for name, plugin in plugins:
+            self.manager.register(plugin, name=name)
+            # A misspelt hook name fails at start-up instead of silently never being called.
+            unknown = [impl.name for impl in self._hooks_of(name) if impl.name not in _SPEC_NAMES]
+            if unknown:
+                raise PluginError(f"plugin {name!r} implements unknown hooks: {', '.join(sorted(unknown))}")
+        self.plaintext_allowed = frozenset(plaintext_allowed)
+        self._plaintext = plaintext_hooks()
+
+    def _hooks_of(self, plugin_name: str) -> list:
+        plugin = self.manager.get_plugin(plugin_name)
+        return [caller for caller in self.manager.get_hookcallers(plugin) or []]
+
+    @classmethod
+    def from_names(cls, names: Iterable[str], plaintext_allowed: Iterable[str] = ()) -> "Hooks":
+        names = list(names)
+        unknown = set(plaintext_allowed) - set(names)
+        if unknown:
+            raise PluginError(f"whistle.plugins.plaintext names plugins that are not enabled: {sorted(unknown)}")
+        return cls(((name, _load_object(name)) for name in names), plaintext_allowed)
+
+    @property
+    def names(self) -> list[str]:
+        return [name for name, _ in self.manager.list_name_plugin()]
+
+    def implementations(self, hook: str) -> list[pluggy.HookImpl]:
+        """The implementations that may be called for `hook`, in pluggy's calling order."""
+        impls = list(reversed(getattr(self.manager.hook, hook).get_hookimpls()))
+        if hook in self._plaintext:
+            impls = [impl for impl in impls if impl.plugin_name in self.plaintext_allowed]
+        return impls
+
+    def call(self, hook: str, *, on_error: ErrorHandler | None = None, **kwargs: Any) -> list[Any]:
+        """Call every allowed implementation of `hook`; return their non-None results in order.
+
+        An implementation that raises is logged (its type only: the message might carry content),
+        reported to `on_error`, and skipped; the others still run.
+        """
+        caller = getattr(self.manager.hook, hook)  # AttributeError for an unknown hook: a bug in core
+        firstresult = bool(caller.spec and caller.spec.opts.get("firstresult"))
+        results = []
+        for impl in self.implementations(hook):
+            try:
+                result = impl.function(**{arg: kwargs[arg] for arg in impl.argnames})
+            except Exception as error:  # a plugin must never break the request or other plugins
+                log.error("plugin %s raised %s in %s", impl.plugin_name, type(error).__name__, hook)
+                if on_error is not None:
+                    on_error(impl.plugin_name, hook, type(error).__name__)
+                continue
+            if result is not None:
+                results.append(result)
+                if firstresult:
+                    break
+        return results

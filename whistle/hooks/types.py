@@ -1,0 +1,104 @@
+"""What hooks receive and return: small frozen records, never ORM objects or keys.
+
+`CaseInfo` is metadata only. `Disclosure` carries plaintext and is only ever passed to hooks
+marked "Receives plaintext: yes", and only for plugins the organisation allowed plaintext.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Protocol
+
+PRIORITIES = ("low", "normal", "high", "urgent")
+
+
+@dataclass(frozen=True)
+class CaseInfo:
+    """A case as plugins see it: no content, no keys."""
+
+    id: int
+    ref: str
+    channel: str
+    status: str
+    priority: str
+    labels: tuple[str, ...]
+    opened_on: date
+    acknowledged_on: date | None
+    ack_due: date
+    feedback_due: date
+    detriment: bool
+
+
+@dataclass(frozen=True)
+class GuardianInfo:
+    id: int
+    username: str
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    """The reporter's words, decrypted. Plaintext: handle as the most sensitive data you have."""
+
+    channel: str
+    text: str
+    answers: dict[str, Any]
+    identity: dict[str, str] | None
+
+
+@dataclass(frozen=True)
+class Triage:
+    """Labels to add and, optionally, a priority (one of PRIORITIES) to raise the case to."""
+
+    labels: tuple[str, ...] = ()
+    priority: str | None = None
+
+
+@dataclass(frozen=True)
+class Action:
+    """Something an escalation rule or retaliation check wants done.
+
+    kind: "notify" (tell `guardian_ids`, or the case's guardians if empty, that something needs
+    attention), "grant" (give the case to `guardian_ids`), or "raise_priority" (to `priority`).
+    `rule` names the rule for the audit log: a code, never case content."""
+
+    kind: str
+    rule: str
+    guardian_ids: tuple[int, ...] = ()
+    priority: str | None = None
+
+
+@dataclass(frozen=True)
+class PersonnelEvent:
+    """An HR event about one person, known to plugins only by a blind index of their number."""
+
+    person_index: bytes
+    type: str
+    effective: date
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One content-free notification: who, and what kind of attention is needed."""
+
+    recipient_id: int
+    kind: str
+    link: str
+
+
+class NotificationChannel(Protocol):
+    """A way to tell a guardian that something needs them (email, webhook, chat...)."""
+
+    name: str
+
+    def deliver(self, notice: Notice, address: str) -> None:
+        """Send it, or raise: the outbox retries later. Never include case content."""
+
+
+@dataclass(frozen=True)
+class StatisticsExport:
+    """A named export built from metadata only (labels, statuses, dates, counts)."""
+
+    name: str
+    title: str
+    media_type: str
+    build: Any = field(repr=False)  # callable(cases: list[CaseInfo], start: date, end: date) -> bytes
