@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pyramid.authorization import ACLHelper, Everyone
+from pyramid.request import RequestLocalCache
 from webob.cookies import CookieProfile
 
 from whistle import crypto
@@ -61,6 +62,9 @@ def is_api(request) -> bool:
 class SecurityPolicy:
     def __init__(self, cookies_secure: bool) -> None:
         self.acl = ACLHelper()
+        # Pyramid asks for the identity several times a request (permission check, views,
+        # audit); resolving the session each time would mean repeated reads, writes and unwraps.
+        self.identity_cache = RequestLocalCache(self._load_identity)
         self.cookies = {
             kind: CookieProfile(name, secure=cookies_secure, httponly=True, samesite="Strict", serializer=_PlainText())
             for kind, name in COOKIE_NAMES.items()
@@ -78,6 +82,9 @@ class SecurityPolicy:
         return None, None
 
     def identity(self, request):
+        return self.identity_cache.get_or_create(request)
+
+    def _load_identity(self, request):
         token, kind = self._token(request)
         if not token:
             return None
