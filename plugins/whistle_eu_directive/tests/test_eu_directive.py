@@ -1,0 +1,91 @@
+"""The EU Directive plugin: its profile, and which actions the daily tick gets on which day."""
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+
+import whistle_eu_directive as plugin
+from whistle.cases.deadlines import EU_DIRECTIVE
+from whistle.hooks import Hooks
+from whistle.hooks.types import Action, CaseInfo
+
+OPENED = date(2026, 3, 2)
+ACK_DUE = EU_DIRECTIVE.ack_due(OPENED)  # 2026-03-09
+FEEDBACK_DUE = EU_DIRECTIVE.feedback_due(OPENED, None)  # 2026-06-09
+
+CASE = CaseInfo(id=7, ref="QWERT-ASDFG", channel="staff", status="received", priority="normal", labels=(),
+                opened_on=OPENED, acknowledged_on=None, ack_due=ACK_DUE, feedback_due=FEEDBACK_DUE,
+                detriment=False)
+
+
+def days(start: date, end: date):
+    day = start
+    while day <= end:
+        yield day
+        day += timedelta(days=1)
+
+
+def actions_by_day(case: CaseInfo, start: date, end: date) -> dict[date, list[Action]]:
+    """Run the hook for every day in [start, end], like a daily tick; keep the days that acted."""
+    hooks = Hooks.from_names(["eu_directive"])  # through the entry point, as an organisation enables it
+    fired = {}
+    for day in days(start, end):
+        results = hooks.call("whistle_escalate_on_schedule", case=case, today=day)
+        if results:
+            fired[day] = results[0]
+    return fired
+
+
+def test_offers_the_core_eu_profile():
+    hooks = Hooks.from_names(["eu_directive"])
+    assert hooks.call("whistle_deadline_profiles") == [[EU_DIRECTIVE]]
+    assert ACK_DUE == date(2026, 3, 9) and FEEDBACK_DUE == date(2026, 6, 9)
+
+
+def test_an_unacknowledged_case_gets_one_reminder_then_one_breach_per_deadline():
+    fired = actions_by_day(CASE, OPENED, FEEDBACK_DUE + timedelta(days=30))
+    assert fired == {
+        date(2026, 3, 7): [Action(kind="notify", rule="eu.ack-reminder")],
+        date(2026, 3, 10): [Action(kind="notify", rule="eu.ack-breach"),
+                            Action(kind="raise_priority", rule="eu.ack-breach", priority="high")],
+        date(2026, 5, 26): [Action(kind="notify", rule="eu.feedback-reminder")],
+        date(2026, 6, 10): [Action(kind="notify", rule="eu.feedback-breach"),
+                            Action(kind="raise_priority", rule="eu.feedback-breach", priority="high")],
+    }
+
+
+def test_nothing_fires_on_the_due_date_itself():
+    # The due date is the last day to act: it is not yet a breach.
+    assert plugin.schedule_actions(CASE, ACK_DUE) == []
+    assert plugin.schedule_actions(CASE, FEEDBACK_DUE) == []
+
+
+def test_an_acknowledged_case_gets_only_the_feedback_rules_from_its_acknowledgement_date():
+    acknowledged_on = date(2026, 3, 4)
+    case = replace(CASE, status="investigating", acknowledged_on=acknowledged_on,
+                   feedback_due=EU_DIRECTIVE.feedback_due(OPENED, acknowledged_on))
+    fired = actions_by_day(case, OPENED, case.feedback_due + timedelta(days=30))
+    assert case.feedback_due == date(2026, 6, 4)
+    assert fired == {
+        date(2026, 5, 21): [Action(kind="notify", rule="eu.feedback-reminder")],
+        date(2026, 6, 5): [Action(kind="notify", rule="eu.feedback-breach"),
+                           Action(kind="raise_priority", rule="eu.feedback-breach", priority="high")],
+    }
+
+
+def test_no_feedback_rules_once_feedback_is_given_or_the_case_is_closed():
+    for status in ("feedback_given", "closed"):
+        case = replace(CASE, status=status, acknowledged_on=date(2026, 3, 4))
+        assert actions_by_day(case, OPENED, FEEDBACK_DUE + timedelta(days=30)) == {}
+
+
+def test_a_breach_never_lowers_an_urgent_case():
+    case = replace(CASE, priority="urgent")
+    assert plugin.schedule_actions(case, ACK_DUE + timedelta(days=1)) == [Action(kind="notify", rule="eu.ack-breach")]
+
+
+def test_running_the_tick_twice_on_a_day_gives_the_same_single_set():
+    # The hook is a pure function of (case, day): the core runs it at most once per case per day.
+    day = ACK_DUE - timedelta(days=2)
+    assert plugin.schedule_actions(CASE, day) == plugin.schedule_actions(CASE, day) == [
+        Action(kind="notify", rule="eu.ack-reminder")]
