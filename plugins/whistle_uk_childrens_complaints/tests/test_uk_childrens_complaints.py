@@ -1,0 +1,186 @@
+"""UK children's complaints: the bank-holiday data, working-day deadlines, triage and escalation."""
+from __future__ import annotations
+
+import calendar
+from dataclasses import replace
+from datetime import date, timedelta
+
+import pytest
+
+import whistle_uk_childrens_complaints as plugin
+from whistle_uk_childrens_complaints.bank_holidays import ENGLAND_AND_WALES
+from whistle_uk_childrens_complaints.working_days import add_working_days, is_working_day
+from whistle.hooks import Hooks
+from whistle.hooks.types import Action, CaseInfo, Disclosure, Triage
+
+PROFILE = plugin.UK_CHILDRENS_COMPLAINTS
+NAME = "uk_childrens_complaints"
+
+CASE = CaseInfo(id=3, ref="ZXCVB-NMLKJ", channel="young-peoples-voice", status="received", priority="normal",
+                labels=(), opened_on=date(2026, 4, 1), acknowledged_on=None, ack_due=date(2026, 4, 17),
+                feedback_due=date(2026, 5, 26), detriment=False)
+
+
+# --- The calendar ----------------------------------------------------------------------------------
+
+
+def easter_sunday(year: int) -> date:
+    """The Gregorian computus (Meeus/Jones/Butcher), to check the shipped Easter dates."""
+    a, b, c = year % 19, year // 100, year % 100
+    d, e = b // 4, b % 4
+    f = (b + 8) // 25
+    g = (b - f + 1) // 3
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = c // 4, c % 4
+    l = (32 + 2 * e + 2 * i - h - k) % 7
+    m = (a + 11 * h + 22 * l) // 451
+    month, day = divmod(h + l - 7 * m + 114, 31)
+    return date(year, month, day + 1)
+
+
+def mondays(year: int, month: int) -> list[date]:
+    return [date(year, month, day) for day in range(1, calendar.monthrange(year, month)[1] + 1)
+            if date(year, month, day).weekday() == 0]
+
+
+def by_the_rules(year: int) -> set[date]:
+    """The England and Wales bank holidays as the Banking and Financial Dealings Act sets them."""
+    easter = easter_sunday(year)
+    holidays = {easter - timedelta(days=2), easter + timedelta(days=1),
+                mondays(year, 5)[0], mondays(year, 5)[-1], mondays(year, 8)[-1]}
+    # Fixed-date holidays that fall on a weekend move to the next weekday not already a holiday.
+    for fixed in (date(year, 1, 1), date(year, 12, 25), date(year, 12, 26)):
+        day = fixed
+        while day.weekday() >= 5 or day in holidays:
+            day += timedelta(days=1)
+        holidays.add(day)
+    return holidays
+
+
+def test_easter_dates_are_right():
+    assert [easter_sunday(year) for year in range(2024, 2029)] == [
+        date(2024, 3, 31), date(2025, 4, 20), date(2026, 4, 5), date(2027, 3, 28), date(2028, 4, 16)]
+
+
+@pytest.mark.parametrize("year", range(2024, 2029))
+def test_the_shipped_bank_holidays_follow_the_rules(year):
+    assert {day for day in ENGLAND_AND_WALES if day.year == year} == by_the_rules(year)
+
+
+def test_substitute_days_are_in_the_calendar():
+    assert date(2026, 12, 28) in ENGLAND_AND_WALES  # Boxing Day 2026 is a Saturday
+    assert {date(2027, 12, 27), date(2027, 12, 28)} <= ENGLAND_AND_WALES  # both on the weekend
+    assert date(2028, 1, 3) in ENGLAND_AND_WALES and date(2028, 1, 1) not in ENGLAND_AND_WALES
+
+
+# --- Working-day deadlines ---------------------------------------------------------------------------
+
+
+def test_a_case_opened_just_before_christmas_skips_three_bank_holidays_and_two_weekends():
+    opened = date(2026, 12, 21)  # a Monday; 25, 28 Dec and 1 Jan are bank holidays
+    assert PROFILE.ack_due(opened) == date(2027, 1, 7)
+    # Weekends alone would have said 4 January: the holidays are what moves it.
+    assert not is_working_day(date(2026, 12, 28)) and not is_working_day(date(2027, 1, 1))
+
+
+def test_a_case_opened_just_before_easter():
+    opened = date(2026, 4, 1)  # Wednesday; Good Friday 3 April, Easter Monday 6 April
+    assert PROFILE.ack_due(opened) == date(2026, 4, 17)
+    assert PROFILE.stage_deadline(opened, 1, extended=True) == date(2026, 5, 1)
+    # Stage 2 from that acknowledgement crosses the early May and spring bank holidays.
+    assert PROFILE.feedback_due(opened, date(2026, 4, 17)) == date(2026, 5, 26)
+
+
+def test_weekend_receipt_counts_from_the_next_working_day():
+    assert add_working_days(date(2026, 6, 5), 1) == date(2026, 6, 8)  # Friday -> Monday
+    assert PROFILE.ack_due(date(2026, 6, 6)) == PROFILE.ack_due(date(2026, 6, 5)) == date(2026, 6, 19)
+
+
+def test_stage_deadlines_and_their_extensions():
+    start = date(2026, 6, 1)  # a Monday, no bank holiday until 31 August
+    assert PROFILE.stage_deadline(start, 1) == date(2026, 6, 15)
+    assert PROFILE.stage_deadline(start, 1, extended=True) == date(2026, 6, 29)
+    assert PROFILE.stage_deadline(start, 2) == date(2026, 7, 6)
+    # 65 working days: 13 full weeks, plus one for the summer bank holiday on 31 August.
+    assert PROFILE.stage_deadline(start, 2, extended=True) == date(2026, 9, 1)
+    with pytest.raises(ValueError):
+        PROFILE.stage_deadline(start, 3)
+
+
+def test_feedback_counts_from_acknowledgement_or_else_from_ack_due():
+    opened = date(2026, 6, 1)
+    assert PROFILE.feedback_due(opened, None) == PROFILE.stage_deadline(date(2026, 6, 15), 2) == date(2026, 7, 20)
+    assert PROFILE.feedback_due(opened, date(2026, 6, 2)) == date(2026, 7, 7)
+
+
+def test_offered_through_the_hook_with_the_deadline_profile_interface():
+    (profiles,) = Hooks.from_names([NAME]).call("whistle_deadline_profiles")
+    assert [profile.name for profile in profiles] == [NAME]
+    assert profiles[0].ack_due(date(2026, 12, 21)) == date(2027, 1, 7)
+
+
+# --- Triage ------------------------------------------------------------------------------------------
+
+
+def disclosure(text: str, answers: dict | None = None, channel: str = "young-peoples-voice") -> Disclosure:
+    return Disclosure(channel=channel, text=text, answers=answers or {}, identity=None)
+
+
+@pytest.mark.parametrize("text", [
+    "My stepdad HIT ME again last night",
+    "i dont feel safe at home",
+    "I don’t feel safe when he is there",
+    "sometimes I think about suicide",
+    "I want to kill  myself",
+    "I have been self-harming... I mean I self harm",
+    "someone touched me at the club",
+    "it is abuse, I know it is",
+])
+def test_words_of_immediate_risk_make_the_case_urgent(text):
+    assert plugin.whistle_triage(CASE, disclosure(text)) == Triage(labels=("urgent-risk",), priority="urgent")
+
+
+def test_answers_are_read_too():
+    assert plugin.whistle_triage(CASE, disclosure("see below", {"where": "home", "what": ["He hurts me"]})) \
+        == Triage(labels=("urgent-risk",), priority="urgent")
+
+
+@pytest.mark.parametrize("text", [
+    "The food at the home is not nice and nobody listens",
+    "I want more football and a later bedtime",
+    "The staff were soon disabused of that idea",  # "abused" inside another word
+    "In scouts we tied the knot safely",  # "not safe" inside other words
+    "Please keep my room safe from my brother's mess",
+    "It was a hit, merry Christmas",
+])
+def test_ordinary_complaints_are_left_alone(text):
+    assert plugin.whistle_triage(CASE, disclosure(text)) is None
+
+
+def test_other_channels_are_never_triaged():
+    staff_case = replace(CASE, channel="staff")
+    assert plugin.whistle_triage(staff_case, disclosure("a colleague said he will hurt me", channel="staff")) is None
+
+
+def test_triage_runs_only_when_the_organisation_allows_it_plaintext():
+    arguments = {"case": CASE, "disclosure": disclosure("he hit me")}
+    assert Hooks.from_names([NAME]).call("whistle_triage", **arguments) == []
+    allowed = Hooks.from_names([NAME], plaintext_allowed=[NAME])
+    assert allowed.call("whistle_triage", **arguments) == [Triage(labels=("urgent-risk",), priority="urgent")]
+
+
+# --- Escalation --------------------------------------------------------------------------------------
+
+
+def test_an_urgent_risk_case_notifies_the_safeguarding_lead_when_opened():
+    urgent = replace(CASE, labels=("urgent-risk",), priority="urgent")
+    hooks = Hooks.from_names([NAME])
+    assert hooks.call("whistle_escalate_on_event", case=urgent, event="opened") == [
+        [Action(kind="notify", rule="uk.safeguarding-lead")]]
+    assert hooks.call("whistle_escalate_on_event", case=urgent, event="acknowledged") == []
+
+
+def test_no_escalation_without_the_label_or_on_another_channel():
+    assert plugin.whistle_escalate_on_event(CASE, "opened") is None
+    other = replace(CASE, channel="staff", labels=("urgent-risk",))
+    assert plugin.whistle_escalate_on_event(other, "opened") is None

@@ -1,0 +1,116 @@
+"""UK children's complaints: Children Act 1989 timescales in working days, and urgent-risk triage.
+
+Three parts, each a hook:
+
+- `whistle_deadline_profiles` offers `uk_childrens_complaints`, a profile that counts working
+  days on the England and Wales calendar (weekends and bank holidays skipped). The statutory
+  procedure (Children Act 1989 Representations Procedure (England) Regulations 2006) has
+  stage 1, local resolution, 10 working days, extendable to 20; and stage 2, investigation,
+  25 working days, extendable to 65. Core knows two dates per case, so: ack_due is the stage 1
+  response date (10 working days after receipt) and feedback_due is the stage 2 date
+  (25 working days after acknowledgement, or after ack_due if never acknowledged).
+- `whistle_triage` (plaintext) labels a disclosure on the young people's channel "urgent-risk"
+  with priority "urgent" when its words signal immediate risk to a child.
+- `whistle_escalate_on_event` notifies on "opened" for such a case, so the notification outbox
+  delivers it on its next tick (within the hour) instead of waiting for a daily reminder.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from whistle import hookimpl
+from whistle.hooks.types import Action, CaseInfo, Disclosure, Triage
+from whistle_uk_childrens_complaints.working_days import add_working_days
+
+CHANNEL = "young-peoples-voice"
+URGENT_LABEL = "urgent-risk"
+SAFEGUARDING_RULE = "uk.safeguarding-lead"
+
+# Working days per stage: (standard, extended).
+STAGE_DAYS = {1: (10, 20), 2: (25, 65)}
+
+
+@dataclass(frozen=True)
+class WorkingDayProfile:
+    """A deadline profile with the same interface as `whistle.cases.deadlines.DeadlineProfile`."""
+
+    name: str = "uk_childrens_complaints"
+
+    def stage_deadline(self, start: date, stage: int, extended: bool = False) -> date:
+        """The last day to respond at `stage` (1 or 2) for a stage that started on `start`."""
+        if stage not in STAGE_DAYS:
+            raise ValueError(f"stage must be one of {sorted(STAGE_DAYS)}")
+        standard, longest = STAGE_DAYS[stage]
+        return add_working_days(start, longest if extended else standard)
+
+    def ack_due(self, opened_on: date) -> date:
+        return self.stage_deadline(opened_on, 1)
+
+    def feedback_due(self, opened_on: date, acknowledged_on: date | None) -> date:
+        return self.stage_deadline(acknowledged_on or self.ack_due(opened_on), 2)
+
+
+UK_CHILDRENS_COMPLAINTS = WorkingDayProfile()
+
+# Words a child might use when they are at immediate risk. Matched case-insensitively on word
+# boundaries, with any run of spaces or hyphens between words ("self harm" = "self-harm").
+# Deliberately broad: a false alarm costs a guardian a look; a miss can cost a child.
+RISK_PHRASES = (
+    "hurt me", "hurts me", "hurting me", "hit me", "hits me", "hitting me", "beat me", "beats me",
+    "kicked me", "kicks me", "punched me", "locked me in", "not safe", "unsafe",
+    "don't feel safe", "dont feel safe", "do not feel safe", "scared to go home", "afraid to go home",
+    "kill myself", "killing myself", "want to die", "suicide", "suicidal", "end my life",
+    "self harm", "self harming", "hurt myself", "hurting myself", "cut myself", "cutting myself",
+    "abuse", "abused", "abusing", "abuser", "touched me", "touches me", "touching me",
+    "made me touch", "sexual", "groomed", "grooming", "rape", "raped",
+    "no food at home", "left alone at night", "threatened me", "threatens me",
+)
+
+
+def _phrase_pattern(phrase: str) -> str:
+    return r"\b" + r"[\s\-]+".join(re.escape(word) for word in phrase.split()) + r"\b"
+
+
+RISK_PATTERN = re.compile("|".join(_phrase_pattern(phrase) for phrase in RISK_PHRASES), re.IGNORECASE)
+
+
+def _strings(value: Any) -> Iterable[str]:
+    """Every string in an answer, however nested (free text, choices, lists of choices)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _strings(item)
+
+
+def signals_immediate_risk(text: str) -> bool:
+    # Children type curly apostrophes on phones: "don’t feel safe".
+    return RISK_PATTERN.search(text.replace("\u2019", "'")) is not None
+
+
+@hookimpl
+def whistle_deadline_profiles() -> list[WorkingDayProfile]:
+    return [UK_CHILDRENS_COMPLAINTS]
+
+
+@hookimpl
+def whistle_triage(case: CaseInfo, disclosure: Disclosure) -> Triage | None:
+    if case.channel != CHANNEL:
+        return None
+    if any(signals_immediate_risk(text) for text in (disclosure.text, *_strings(disclosure.answers))):
+        return Triage(labels=(URGENT_LABEL,), priority="urgent")
+    return None
+
+
+@hookimpl
+def whistle_escalate_on_event(case: CaseInfo, event: str) -> list[Action] | None:
+    if event == "opened" and case.channel == CHANNEL and URGENT_LABEL in case.labels:
+        return [Action(kind="notify", rule=SAFEGUARDING_RULE)]
+    return None
