@@ -54,5 +54,8 @@ def make_configurator(raw_settings: Mapping[str, Any], *, settings: Settings | N
     config.scan("whistle.accounts.views")
     config.scan("whistle.cases.views")
     # --- the reporter's mailbox (issue 3) ---
+    config.include("whistle.attachments")
+    config.scan("whistle.reporters.views")
+    config.scan("whistle.attachments.views")
     # --- the guardian's workspace and admin area (issue 4) ---
     return config

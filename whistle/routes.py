@@ -20,5 +20,18 @@ def includeme(config) -> None:
     config.add_route("api.case", "/api/v1/cases/{ref}", factory=CaseContext)
 
     # --- the reporter's mailbox (issue 3) ---
+    config.add_route("reporters.login", "/mailbox")
+    config.add_route("reporters.case", "/mailbox/case")
+    config.add_route("reporters.messages", "/mailbox/case/messages")
+    config.add_route("reporters.identity", "/mailbox/case/identity")
+    config.add_route("reporters.attachment", "/mailbox/case/attachments/{id}")
+    config.add_route("reporters.leave", "/mailbox/leave")
+    config.add_route("api.reporter_session", "/api/v1/reporter/session")
+    config.add_route("api.reporter_case", "/api/v1/reporter/case")
+    config.add_route("api.reporter_messages", "/api/v1/reporter/messages")
+    config.add_route("api.reporter_attachments", "/api/v1/reporter/attachments")
+    config.add_route("api.reporter_attachment", "/api/v1/reporter/attachments/{id}")
+    config.add_route("attachments.download", "/staff/cases/{ref}/attachments/{id}", factory=CaseContext)
+    config.add_route("api.case_attachment", "/api/v1/cases/{ref}/attachments/{id}", factory=CaseContext)
 
     # --- the guardian's workspace and admin area (issue 4) ---

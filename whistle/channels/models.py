@@ -23,6 +23,9 @@ class Channel(Base):
     deadline_profile: Mapped[str] = mapped_column(String(64), default="eu_directive")
     retention_days: Mapped[int] = mapped_column(default=5 * 365)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Texts the forms show for this channel instead of the defaults: "text_label", "text_help",
+    # and "plain": true for short, child-friendly wording throughout (the promises, the receipt).
+    wording: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
 
     memberships: Mapped[list["ChannelGuardian"]] = relationship(
         back_populates="channel", cascade="all, delete-orphan"

@@ -5,7 +5,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from whistle.accounts.models import Account
-from whistle.channels.models import Channel, ChannelGuardian
+from whistle.cases.deadlines import PROFILES
+from whistle.channels.models import IDENTITY_MODES, Channel, ChannelGuardian
 
 FIELD_TYPES = ("text", "long_text", "single_choice", "multiple_choice", "date", "yes_no")
 
@@ -47,3 +48,125 @@ def describe(channel: Channel) -> dict:
         "identity_modes": list(channel.identity_modes),
         "fields": fields,
     }
+
+
+# --- loading channels from a configuration file -----------------------------------------------
+
+CHANNEL_KEYS = {"slug", "title", "introduction", "identity_modes", "deadline_profile", "retention_days",
+                "guardians", "fields", "wording"}
+FIELD_KEYS = {"name", "label", "type", "required", "help", "choices"}
+WORDING_KEYS = {"text_label", "text_help", "plain"}
+CHOICE_TYPES = ("single_choice", "multiple_choice")
+
+
+class ChannelConfigError(ValueError):
+    """A channel definition cannot be loaded; the message names the channel and the field."""
+
+
+def _check_channel(index: int, spec: dict) -> str:
+    slug = spec.get("slug")
+    where = f"channel {slug!r}" if isinstance(slug, str) else f"channel #{index + 1}"
+    if not isinstance(slug, str) or not slug or not all(c.isalnum() and c.isascii() or c == "-" for c in slug):
+        raise ChannelConfigError(f"{where}: slug must be letters, digits and hyphens")
+    unknown = set(spec) - CHANNEL_KEYS
+    if unknown:
+        raise ChannelConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+    if not isinstance(spec.get("title"), str) or not spec["title"].strip():
+        raise ChannelConfigError(f"{where}: a title is required")
+    modes = spec.get("identity_modes", ["anonymous"])
+    if not isinstance(modes, list) or not modes or any(m not in IDENTITY_MODES for m in modes):
+        raise ChannelConfigError(f"{where}: identity_modes must be a non-empty list of {', '.join(IDENTITY_MODES)}")
+    profile = spec.get("deadline_profile", "eu_directive")
+    if profile not in PROFILES:
+        raise ChannelConfigError(f"{where}: unknown deadline_profile {profile!r} (known: {', '.join(PROFILES)})")
+    retention = spec.get("retention_days", 5 * 365)
+    if not isinstance(retention, int) or isinstance(retention, bool) or retention < 1:
+        raise ChannelConfigError(f"{where}: retention_days must be a whole number of days, at least 1")
+    wording = spec.get("wording", {})
+    if not isinstance(wording, dict) or set(wording) - WORDING_KEYS:
+        raise ChannelConfigError(f"{where}: wording takes only {', '.join(sorted(WORDING_KEYS))}")
+    names = set()
+    for number, field in enumerate(spec.get("fields", []), start=1):
+        fname = field.get("name") if isinstance(field, dict) else None
+        fwhere = f"{where}, field {fname!r}" if isinstance(fname, str) else f"{where}, field #{number}"
+        if not isinstance(field, dict):
+            raise ChannelConfigError(f"{fwhere}: expected a table")
+        if not isinstance(fname, str) or not fname.isidentifier():
+            raise ChannelConfigError(f"{fwhere}: name must be letters, digits and underscores")
+        if fname in names:
+            raise ChannelConfigError(f"{fwhere}: the name is used twice")
+        names.add(fname)
+        if set(field) - FIELD_KEYS:
+            raise ChannelConfigError(f"{fwhere}: unknown key(s) {', '.join(sorted(set(field) - FIELD_KEYS))}")
+        if not isinstance(field.get("label"), str) or not field["label"].strip():
+            raise ChannelConfigError(f"{fwhere}: a label is required")
+        if field.get("type") not in FIELD_TYPES:
+            raise ChannelConfigError(f"{fwhere}: type must be one of {', '.join(FIELD_TYPES)}")
+        choices = field.get("choices")
+        if field["type"] in CHOICE_TYPES:
+            if not isinstance(choices, list) or not choices or not all(isinstance(c, str) and c for c in choices):
+                raise ChannelConfigError(f"{fwhere}: a {field['type']} field needs a list of choices")
+            if len(set(choices)) != len(choices):
+                raise ChannelConfigError(f"{fwhere}: a choice is listed twice")
+        elif choices is not None:
+            raise ChannelConfigError(f"{fwhere}: only choice fields take choices")
+    return slug
+
+
+def _questionnaire(spec: dict) -> list[dict]:
+    fields = []
+    for field in spec.get("fields", []):
+        entry = {"name": field["name"], "label": field["label"], "type": field["type"],
+                 "required": bool(field.get("required", False))}
+        if field.get("help"):
+            entry["help"] = field["help"]
+        if "choices" in field:
+            entry["choices"] = list(field["choices"])
+        fields.append(entry)
+    return fields
+
+
+def load_channels(dbsession: Session, specs: list[dict]) -> list[tuple[str, str]]:
+    """Create or update each channel by slug; returns [(slug, "created"/"updated")].
+
+    Everything is checked before anything is written, so a bad file changes nothing.
+    Guardians are replaced only when a channel lists them; nothing is ever deleted but
+    guardian memberships the file replaces."""
+    if not isinstance(specs, list) or not specs:
+        raise ChannelConfigError("the file defines no [[channel]] tables")
+    slugs = [_check_channel(index, spec) for index, spec in enumerate(specs)]
+    if len(set(slugs)) != len(slugs):
+        raise ChannelConfigError("a slug is used by two channels")
+    guardians: dict[str, list[Account]] = {}
+    for slug, spec in zip(slugs, specs):
+        if "guardians" not in spec:
+            continue
+        accounts = []
+        for username in spec["guardians"]:
+            account = dbsession.scalars(select(Account).where(Account.username == username)).first()
+            if account is None:
+                raise ChannelConfigError(f"channel {slug!r}, guardians: no account named {username!r}")
+            if not account.is_guardian:
+                raise ChannelConfigError(f"channel {slug!r}, guardians: {username!r} is not a guardian")
+            accounts.append(account)
+        guardians[slug] = accounts
+
+    results = []
+    for slug, spec in zip(slugs, specs):
+        channel = dbsession.scalars(select(Channel).where(Channel.slug == slug)).first()
+        results.append((slug, "updated" if channel else "created"))
+        if channel is None:
+            channel = Channel(slug=slug)
+            dbsession.add(channel)
+        channel.title = spec["title"].strip()
+        channel.introduction = spec.get("introduction", "").strip()
+        channel.questionnaire = _questionnaire(spec)
+        channel.identity_modes = list(spec.get("identity_modes", ["anonymous"]))
+        channel.deadline_profile = spec.get("deadline_profile", "eu_directive")
+        channel.retention_days = spec.get("retention_days", 5 * 365)
+        channel.wording = dict(spec.get("wording", {}))
+        channel.active = True
+        if slug in guardians:
+            channel.memberships = [ChannelGuardian(account=account) for account in guardians[slug]]
+        dbsession.flush()
+    return results

@@ -12,6 +12,7 @@ from .passwords import (
 )
 from .receipts import ReporterKeys, derive_reporter_keys, new_receipt, normalise_receipt
 from .sessions import new_session_token, session_token_id, unwrap_for_session, wrap_for_session
+from .spool import SpoolDecryptor, SpoolEncryptor
 from .streams import CHUNK_SIZE, StreamEncryptor, decrypt_stream
 
 __all__ = [
@@ -31,6 +32,9 @@ __all__ = [
     "CHUNK_SIZE",
     "StreamEncryptor",
     "decrypt_stream",
+    # request bodies spooled to disk (ephemeral key)
+    "SpoolEncryptor",
+    "SpoolDecryptor",
     # guardians' keys
     "wrap_with_password",
     "unwrap_with_password",

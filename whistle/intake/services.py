@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from whistle import audit, crypto
@@ -23,7 +24,27 @@ class Receipt:
     case: Case
 
 
-def submit_disclosure(dbsession: Session, settings: Settings, clock: Clock, submission: Submission) -> Receipt:
+SUBMISSION_PURPOSE = "submission-token"
+
+
+def new_submission_token() -> str:
+    """A one-time token for one disclosure form, so sending it twice opens one case."""
+    return crypto.random_token(32)
+
+
+def submission_token_id(settings: Settings, token: str) -> bytes:
+    return crypto.blind_index(token, settings.lookup_pepper, purpose=SUBMISSION_PURPOSE)
+
+
+def already_submitted(dbsession: Session, settings: Settings, token: str) -> bool:
+    token_id = submission_token_id(settings, token)
+    return dbsession.scalars(select(Case.id).where(Case.submission_token_id == token_id)).first() is not None
+
+
+def submit_disclosure(dbsession: Session, settings: Settings, clock: Clock, submission: Submission,
+                      *, submission_token: str | None = None) -> Receipt:
+    """Open the case. `submission_token` (from the form) is stored as a keyed hash, so a
+    second post of the same form is recognised and opens nothing."""
     receipt = crypto.new_receipt()
     reporter = crypto.derive_reporter_keys(receipt, settings.lookup_pepper, settings.receipt_kdf)
     today = clock.today()
@@ -34,6 +55,8 @@ def submit_disclosure(dbsession: Session, settings: Settings, clock: Clock, subm
         guardians=default_guardians(dbsession, submission.channel),
         today=today,
     )
+    if submission_token:
+        case.submission_token_id = submission_token_id(settings, submission_token)
     add_item(case, kind=ITEM_DISCLOSURE, author="reporter", plaintext=submission.text.encode("utf-8"), today=today)
     if submission.answers:
         add_item(case, kind=ITEM_ANSWERS, author="reporter", today=today,

@@ -1,13 +1,15 @@
 """Submitting a disclosure: the no-JavaScript form and POST /api/v1/disclosures."""
 from __future__ import annotations
 
-from pyramid.csrf import check_csrf_token
 from pyramid.view import view_config
+from webob.multidict import MultiDict
 
+from whistle.attachments.services import AttachmentTooLarge, limits_for, store_attachment
+from whistle.attachments.uploads import FilePart, MalformedForm, csrf_ok, form_parts
 from whistle.channels.services import active_channels, channel_by_slug, describe
 from whistle.errors import Problem, validation_problem
 from whistle.intake.forms import IDENTITY_FIELDS, validate_disclosure
-from whistle.intake.services import submit_disclosure
+from whistle.intake.services import already_submitted, new_submission_token, submit_disclosure
 from whistle.jsonapi import read_json, reject_unknown_members
 from whistle.security.permissions import Permission
 
@@ -24,15 +26,15 @@ def _channel_or_404(request):
     return channel
 
 
-def _form_values(request) -> dict:
+def _form_values(post: MultiDict) -> dict:
     """What the reporter typed, as the template needs it to fill the form back in."""
-    post = request.POST
     return {
         "text": post.get("text", ""),
         "answers": {key[len("answers."):]: post.getall(key) if len(post.getall(key)) > 1 else post.get(key)
                     for key in post if key.startswith("answers.")},
         "identity_mode": post.get("identity_mode", "anonymous"),
         "identity": {name: post.get(f"identity.{name}", "") for name in IDENTITY_FIELDS},
+        "submission_token": post.get("submission_token", ""),
     }
 
 
@@ -40,31 +42,82 @@ def _form_values(request) -> dict:
              permission=Permission.DISCLOSURE_SUBMIT)
 def disclosure_form(request):
     channel = _channel_or_404(request)
-    return {"channel": channel, "values": {"answers": {}, "identity": {}, "identity_mode": "anonymous"}, "errors": {}}
+    values = {"answers": {}, "identity": {}, "identity_mode": "anonymous", "submission_token": new_submission_token()}
+    return {"channel": channel, "values": values, "errors": {}, "limits": limits_for(request.whistle_settings)}
 
 
-# CSRF is checked here rather than by the view deriver so that an expired token re-renders the
-# form with the reporter's words in it, instead of throwing them away on an error page.
-@view_config(route_name="intake.form", request_method="POST", renderer="whistle:templates/intake/form.jinja2",
-             permission=Permission.DISCLOSURE_SUBMIT, require_csrf=False)
-def submit_form(request):
-    channel = _channel_or_404(request)
-    values = _form_values(request)
-    if not check_csrf_token(request, raises=False):
-        request.response.status = 400
-        return {"channel": channel, "values": values,
-                "errors": {"form": "This page had expired, so nothing was sent yet. Check your words below and send again."}}
+class _Rejected(Exception):
+    """The form cannot be accepted; `page` is what to show instead."""
+
+    def __init__(self, status: int, errors: dict[str, str]) -> None:
+        self.status, self.errors = status, errors
+
+
+class _AlreadySent(Exception):
+    pass
+
+
+def _open_case(request, channel, post: MultiDict):
+    """Validate everything typed and open the case, or raise _Rejected / _AlreadySent."""
+    if not csrf_ok(request, post.get("csrf_token")):
+        raise _Rejected(400, {"form": "This page had expired, so nothing was sent yet. Check your words below and send again."})
+    token = post.get("submission_token", "")
+    if token and already_submitted(request.dbsession, request.whistle_settings, token):
+        raise _AlreadySent()
+    values = _form_values(post)
     multi = {spec["name"] for spec in channel.questionnaire if spec["type"] == "multiple_choice"}
-    answers = {name: request.POST.getall(f"answers.{name}") if name in multi else value
+    answers = {name: post.getall(f"answers.{name}") if name in multi else value
                for name, value in values["answers"].items()}
     submission, errors = validate_disclosure(
         channel, text=values["text"], answers=answers, identity_mode=values["identity_mode"],
         identity=values["identity"], max_text_chars=request.whistle_settings.max_text_chars,
     )
     if errors:
-        request.response.status = 422
-        return {"channel": channel, "values": values, "errors": errors}
-    result = submit_disclosure(request.dbsession, request.whistle_settings, request.clock, submission)
+        raise _Rejected(422, errors)
+    return submit_disclosure(request.dbsession, request.whistle_settings, request.clock, submission,
+                             submission_token=token or None)
+
+
+# CSRF is checked here rather than by the view deriver so that an expired token re-renders the
+# form with the reporter's words in it, instead of throwing them away on an error page. The
+# body is read as a stream (attachments/uploads.py), never through request.POST, so that files
+# go straight into encryption and nothing plaintext is spooled to disk.
+@view_config(route_name="intake.form", request_method="POST", renderer="whistle:templates/intake/form.jinja2",
+             permission=Permission.DISCLOSURE_SUBMIT, require_csrf=False)
+def submit_form(request):
+    channel = _channel_or_404(request)
+    settings = request.whistle_settings
+    post = MultiDict()
+    result = None
+    try:
+        try:
+            for part in form_parts(request, max_field_bytes=settings.max_text_chars * 4 + 4096):
+                if not isinstance(part, FilePart):
+                    post.add(part.name, part.value)
+                    continue
+                if not part.filename:
+                    continue
+                # The browser sends the file inputs last, so everything typed is here by now:
+                # the case is opened before the first file, and each file streams into it.
+                if result is None:
+                    result = _open_case(request, channel, post)
+                store_attachment(request.dbsession, request.blob_store, request.tm.get(), result.case,
+                                 name=part.filename, content_type=part.content_type, chunks=part.chunks,
+                                 limits=limits_for(request.whistle_settings), author="reporter", today=request.clock.today())
+        except MalformedForm as error:
+            raise _Rejected(400, {"form": str(error)}) from None
+        except AttachmentTooLarge as error:
+            raise _Rejected(413, {"attachments": f"{error} Nothing was sent yet: choose smaller files, or send without them and add them later from your report's page."}) from None
+        if result is None:
+            result = _open_case(request, channel, post)
+    except _AlreadySent:
+        request.tm.doom()
+        request.override_renderer = "whistle:templates/intake/already_sent.jinja2"
+        return {"channel": channel}
+    except _Rejected as rejected:
+        request.tm.doom()  # nothing of a rejected form is kept: no case, no files
+        request.response.status = rejected.status
+        return {"channel": channel, "values": _form_values(post), "errors": rejected.errors, "limits": limits_for(request.whistle_settings)}
     request.override_renderer = "whistle:templates/intake/receipt.jinja2"
     return {"channel": channel, "receipt": result.receipt, "case_ref": result.case.ref}
 

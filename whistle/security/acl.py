@@ -15,6 +15,8 @@ class Root:
         (Allow, "staff", Permission.STAFF_LOGOUT.value),
         (Allow, "role:guardian", Permission.CASES_LIST.value),
         # --- the reporter's mailbox (issue 3) ---
+        (Allow, Everyone, (Permission.REPORTER_LOGIN.value, Permission.MAILBOX_VISIT.value)),
+        (Allow, "reporter", Permission.MAILBOX_USE.value),
         # --- the guardian's workspace and admin area (issue 4) ---
         DENY_ALL,
     ]

@@ -10,6 +10,11 @@ class Permission(str, Enum):
     CASES_LIST = "cases:list"
     CASE_READ = "case:read"
     # --- the reporter's mailbox (issue 3) ---
+    REPORTER_LOGIN = "reporter:login"  # the receipt form and the API session call
+    # Mailbox pages check the reporter's session themselves, so that an expired one lands on
+    # the receipt form with the unsent message kept rather than on an error page.
+    MAILBOX_VISIT = "mailbox:visit"
+    MAILBOX_USE = "mailbox:use"  # API calls with a reporter's bearer token
     # --- the guardian's workspace and admin area (issue 4) ---
 
     def __str__(self) -> str:  # Pyramid compares permissions as strings

@@ -1,0 +1,197 @@
+"""The reporter's whole side through the HTML forms, as a browser without JavaScript drives it."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from webtest import Upload
+
+from tests.factories import api_login, html_login, make_channel, make_staff
+from tests.functional.reporters.helpers import come_back, open_channel, receipt_of, submit_disclosure
+from whistle.cases.models import ITEM_MESSAGE, Case
+from whistle.cases.services import add_item
+
+
+def test_submit_with_a_file_then_come_back_read_reply_and_answer(testapp, dbsession, settings, clock):
+    make_channel(dbsession)
+    guardian = make_staff(dbsession, settings, clock, channels=["staff"])
+
+    page = open_channel(testapp, "Channel staff")
+    assert "encrypted" in page.text and "We keep nothing about your device" in page.text
+    assert "<script" not in page.text
+    sent = submit_disclosure(testapp, files=[("rota.txt", b"night rota: nobody on the fire exit", "text/plain")])
+    assert sent.status_int == 200, sent.text
+    receipt = receipt_of(sent)
+    assert "shown only this once" in sent.text
+
+    # Forgiving: small letters, spaces instead of hyphens.
+    case_page = come_back(testapp, "  " + receipt.lower().replace("-", " ") + " ")
+    assert case_page.status_int == 200, case_page.text
+    assert "Your report has arrived" in case_page.text
+    assert "rota.txt" in case_page.text
+    assert "<script" not in case_page.text
+
+    # The reporter downloads their own file back.
+    download = case_page.click(description="rota.txt")
+    assert download.body == b"night rota: nobody on the fire exit"
+    assert download.headers["Content-Disposition"].startswith("attachment;")
+
+    # A guardian's reply shows up.
+    case = dbsession.scalars(select(Case)).one()
+    add_item(case, kind=ITEM_MESSAGE, author="guardian", plaintext=b"Thank you. Which nights?", today=clock.today())
+    dbsession.flush()
+    case_page = testapp.get("/mailbox/case")
+    assert "Thank you. Which nights?" in case_page.text and "(new)" in case_page.text
+
+    # The reporter answers, with a file, through the multipart form.
+    form = case_page.forms["message-form"]
+    form["text"] = "Every Friday and Saturday."
+    form["files"] = [Upload("photo.jpg", b"\xff\xd8 fake jpeg", "image/jpeg")]
+    after = form.submit().follow()
+    assert "Every Friday and Saturday." in after.text and "photo.jpg" in after.text
+    assert "(new)" not in after.text, "seen replies are no longer new"
+
+    # The guardian reads the message and downloads the file (API).
+    headers = api_login(testapp, guardian, clock)
+    body = testapp.get(f"/api/v1/cases/{case.ref}", headers=headers).json
+    assert [m["text"] for m in body["messages"] if m["from"] == "reporter"] == ["Every Friday and Saturday."]
+    reporter_view = testapp.get("/mailbox/case")
+    photo_path = reporter_view.html.find("a", string="photo.jpg")["href"]
+    photo_id = photo_path.rsplit("/", 1)[-1]
+    got = testapp.get(f"/api/v1/cases/{case.ref}/attachments/{photo_id}", headers=headers)
+    assert got.body == b"\xff\xd8 fake jpeg"
+    assert "photo.jpg" in got.headers["Content-Disposition"]
+    # ... and through the staff pages' download route.
+    html_login(testapp, guardian, clock)
+    got = testapp.get(f"/staff/cases/{case.ref}/attachments/{photo_id}")
+    assert got.body == b"\xff\xd8 fake jpeg" and got.content_type == "application/octet-stream"
+
+
+def test_leave_ends_the_session(testapp, dbsession, settings, clock):
+    make_channel(dbsession)
+    receipt = receipt_of(submit_disclosure(testapp))
+    case_page = come_back(testapp, receipt)
+    left = case_page.forms["leave-form"].submit()
+    assert "You have left" in left.text
+    assert "whistle_reporter" not in {c.name for c in testapp.cookiejar if c.value}
+    again = testapp.get("/mailbox/case")
+    assert "Enter your receipt" in again.text and "Your report has arrived" not in again.text
+
+
+def test_an_expired_session_keeps_the_unsent_message(testapp, dbsession, settings, clock):
+    make_channel(dbsession)
+    receipt = receipt_of(submit_disclosure(testapp))
+    case_page = come_back(testapp, receipt)
+    form = case_page.forms["message-form"]
+    form["text"] = "Something I must not lose"
+    clock.advance(settings.reporter_session_idle + timedelta(minutes=1))
+    response = form.submit(status=401)
+    assert "not sent yet" in response.text
+    assert "Something I must not lose" in response.text
+    login = response.forms[0]
+    assert login["unsent"].value == "Something I must not lose"
+    login["receipt"] = receipt
+    reopened = login.submit()
+    assert reopened.status_int == 200
+    assert reopened.forms["message-form"]["text"].value == "Something I must not lose"
+    sent = reopened.forms["message-form"].submit().follow()
+    assert "Something I must not lose" in sent.html.find(id="conversation").text
+
+
+def test_wrong_and_malformed_receipts_get_the_same_answer(testapp, dbsession, settings, clock):
+    make_channel(dbsession)
+    receipt = receipt_of(submit_disclosure(testapp))
+    wrong = receipt[:-1] + ("0" if receipt[-1] != "0" else "1")
+    unknown = come_back(testapp, wrong, status=401)
+    malformed = come_back(testapp, "hello", status=401)
+    assert unknown.status_int == malformed.status_int == 401
+    assert unknown.html.find(id="error-receipt").text == malformed.html.find(id="error-receipt").text
+    assert wrong not in unknown.text and "hello" not in malformed.text, "the typed receipt is never echoed"
+
+
+def test_repeated_wrong_receipts_are_refused_for_a_while(testapp, dbsession, settings, clock):
+    make_channel(dbsession)
+    receipt = receipt_of(submit_disclosure(testapp))
+    for _ in range(settings.receipt_failures_per_minute):
+        assert come_back(testapp, "0000-0000-0000-0000-0000", status=401).status_int == 401
+    refused = come_back(testapp, receipt, status=429)
+    assert "wait a minute" in refused.text
+    clock.advance(timedelta(minutes=1))
+    assert "Your report has arrived" in come_back(testapp, receipt).text
+
+
+def test_a_double_submit_opens_one_case(testapp, dbsession, settings, clock):
+    make_channel(dbsession)
+    form = open_channel(testapp, "Channel staff").forms[0]
+    form["text"] = "Sent twice by the back button."
+    form["answers.ongoing"] = "yes"
+    first = form.submit()
+    assert receipt_of(first)
+    second = form.submit()  # the same form again, as a refresh or the back button would
+    assert "already sent" in second.text and not receipt_of_or_none(second)
+    assert dbsession.scalar(select(func.count()).select_from(Case)) == 1
+
+
+def receipt_of_or_none(page):
+    from tests.functional.reporters.helpers import RECEIPT
+
+    return RECEIPT.search(page.text)
+
+
+def test_errors_keep_everything_typed_and_name_the_field(testapp, dbsession, settings, clock):
+    make_channel(dbsession)
+    page = submit_disclosure(testapp, text="Kept words", answers={"where": "Kept place"},
+                             identity_mode="confidential", identity={"contact": "kept@example.org"})
+    assert page.status_int == 422
+    assert page.html.find(id="error-answers.ongoing") is not None
+    assert page.html.find(id="error-identity.name") is not None
+    form = page.forms[0]
+    assert form["text"].value == "Kept words"
+    assert form["answers.where"].value == "Kept place"
+    assert form["identity.contact"].value == "kept@example.org"
+    assert dbsession.scalar(select(func.count()).select_from(Case)) == 0
+
+
+def test_an_expired_form_token_keeps_the_text(testapp, dbsession, settings, clock):
+    make_channel(dbsession)
+    form = open_channel(testapp, "Channel staff").forms[0]
+    form["text"] = "Words from an old tab"
+    form["csrf_token"] = "stale"
+    page = form.submit(status=400)
+    assert page.forms[0]["text"].value == "Words from an old tab"
+    assert dbsession.scalar(select(func.count()).select_from(Case)) == 0
+
+
+def test_confidential_identity_is_for_guardians_only(testapp, dbsession, settings, clock):
+    make_channel(dbsession)
+    guardian = make_staff(dbsession, settings, clock, channels=["staff"])
+    receipt = receipt_of(submit_disclosure(testapp, identity_mode="confidential",
+                                           identity={"name": "Ada Lovelace", "personnel_id": "E-1815"}))
+    page = come_back(testapp, receipt)
+    assert "You told us who you are" in page.text
+    assert "Ada Lovelace" not in page.text and "E-1815" not in page.text
+    assert "identity-form" not in page.text
+    ref = dbsession.scalars(select(Case.ref)).one()
+    body = testapp.get(f"/api/v1/cases/{ref}", headers=api_login(testapp, guardian, clock)).json
+    assert body["identity"]["name"] == "Ada Lovelace"
+
+
+def test_an_anonymous_reporter_can_reveal_their_identity_later(testapp, dbsession, settings, clock):
+    make_channel(dbsession)
+    guardian = make_staff(dbsession, settings, clock, channels=["staff"])
+    page = come_back(testapp, receipt_of(submit_disclosure(testapp)))
+    form = page.forms["identity-form"]
+    form["identity.contact"] = "kept contact"
+    invalid = form.submit(status=422)
+    assert invalid.html.find(id="error-identity.name") and invalid.html.find(id="error-identity_mode")
+    form = invalid.forms["identity-form"]
+    assert form["identity.contact"].value == "kept contact"
+    form["identity_mode"] = "confidential"
+    form["identity.name"] = "Grace Hopper"
+    after = form.submit().follow()
+    assert "You told us who you are" in after.text and "Grace Hopper" not in after.text
+    ref = dbsession.scalars(select(Case.ref)).one()
+    body = testapp.get(f"/api/v1/cases/{ref}", headers=api_login(testapp, guardian, clock)).json
+    assert body["identity"] == {"name": "Grace Hopper", "contact": "kept contact", "mode": "confidential"}
+    events = [e["action"] for e in body["events"]]
+    assert "reporter.identity_revealed" in events

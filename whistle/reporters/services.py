@@ -1,0 +1,174 @@
+"""Coming back with a receipt: login (with equal timing and a global throttle), reading the case
+as the reporter, sending messages, and revealing identity later."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from whistle import audit, crypto
+from whistle.attachments.services import AttachmentInfo, list_attachments
+from whistle.cases.models import HOLDER_REPORTER, ITEM_IDENTITY, ITEM_MESSAGE, Case, CaseGrant
+from whistle.cases.services import CaseKeys, add_item, read_case
+from whistle.clock import Clock
+from whistle.sessions.models import REPORTER
+from whistle.sessions.services import close_session, open_session
+from whistle.settings import Settings
+from whistle.throttles import Throttle
+
+RECEIPT_THROTTLE = "receipt-failures"
+THROTTLE_WINDOW = timedelta(minutes=1)
+# Derived from a receipt nobody holds, so a malformed receipt costs the same Argon2id work as
+# a well-formed unknown one and the two cannot be told apart by timing.
+_DECOY_RECEIPT = "0000-0000-0000-0000-0000"
+
+# What each status means to the person who raised the concern.
+STATUS_WORDS = {
+    "received": "Your report has arrived. Nobody has confirmed reading it yet.",
+    "acknowledged": "Your report has been read and acknowledged by the people handling it.",
+    "assessing": "The people handling your report are deciding what to do about it.",
+    "investigating": "Your concern is being looked into.",
+    "feedback_given": "You have been told what was done. The case is still open in case you want to reply.",
+    "closed": "This case is closed. You can still read everything here.",
+}
+
+
+class ReceiptRejected(Exception):
+    """Unknown or malformed receipt: one answer for both."""
+
+
+class TooManyAttempts(Exception):
+    """Too many wrong receipts across the service this minute; try again shortly."""
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _window(dbsession: Session, clock: Clock) -> Throttle:
+    now = clock.now()
+    row = dbsession.get(Throttle, RECEIPT_THROTTLE, with_for_update=True)
+    if row is None:
+        try:
+            with dbsession.begin_nested():
+                row = Throttle(key=RECEIPT_THROTTLE, window_start=now, count=0)
+                dbsession.add(row)
+        except IntegrityError:  # another node made it first
+            row = dbsession.get(Throttle, RECEIPT_THROTTLE, with_for_update=True)
+    if _aware(row.window_start) + THROTTLE_WINDOW <= now:
+        row.window_start, row.count = now, 0
+    return row
+
+
+def check_throttle(dbsession: Session, settings: Settings, clock: Clock) -> None:
+    """Refuse logins for the rest of the minute once wrong receipts pass the threshold.
+
+    Global on purpose: no client address is kept, so guessing is slowed down for everyone.
+    Receipts carry 100 bits, so this is about CPU (Argon2id per attempt), not about guessing.
+    """
+    if _window(dbsession, clock).count >= settings.receipt_failures_per_minute:
+        raise TooManyAttempts()
+
+
+def _count_failure(dbsession: Session, clock: Clock) -> None:
+    _window(dbsession, clock)
+    dbsession.execute(update(Throttle).where(Throttle.key == RECEIPT_THROTTLE).values(count=Throttle.count + 1))
+
+
+@dataclass(frozen=True)
+class ReporterLogin:
+    token: str
+    case: Case
+    keypair: crypto.KeyPair
+
+
+def login(dbsession: Session, settings: Settings, clock: Clock, receipt: str) -> ReporterLogin:
+    """Open a reporter session for `receipt`, or raise ReceiptRejected / TooManyAttempts.
+
+    The caller must commit even on ReceiptRejected, so the failure is counted.
+    """
+    check_throttle(dbsession, settings, clock)
+    try:
+        crypto.normalise_receipt(receipt if isinstance(receipt, str) else "")
+        well_formed = True
+    except crypto.InvalidReceipt:
+        receipt, well_formed = _DECOY_RECEIPT, False
+    keys = crypto.derive_reporter_keys(receipt, settings.lookup_pepper, settings.receipt_kdf)
+    case = dbsession.scalars(select(Case).where(Case.reporter_lookup_id == keys.lookup_id)).first()
+    if case is None or not well_formed:
+        _count_failure(dbsession, clock)
+        raise ReceiptRejected()
+    token = open_session(dbsession, settings, clock, kind=REPORTER, private_key=keys.keypair.private, case_id=case.id)
+    audit.record(dbsession, clock, actor=audit.services.REPORTER, action="reporter.session_opened", case_id=case.id)
+    return ReporterLogin(token=token, case=case, keypair=keys.keypair)
+
+
+def logout(dbsession: Session, settings: Settings, token: str) -> None:
+    close_session(dbsession, settings, token)
+
+
+def unlock_for_reporter(dbsession: Session, case: Case, keypair: crypto.KeyPair) -> CaseKeys:
+    grant = dbsession.scalars(
+        select(CaseGrant).where(CaseGrant.case_id == case.id, CaseGrant.holder == HOLDER_REPORTER)
+    ).one()
+    return CaseKeys(case=crypto.KeyPair.from_private(crypto.unseal(keypair, grant.sealed_case_key)), team=None)
+
+
+@dataclass
+class Mailbox:
+    """The case as its reporter sees it: no notes, no identity (only whether they gave one)."""
+
+    case: Case
+    status_words: str
+    opened: date
+    text: str
+    answers: dict
+    messages: list[dict]
+    attachments: list[AttachmentInfo]
+    identity_given: bool
+    can_reveal_identity: bool
+    new_item_ids: set[int] = field(default_factory=set)
+
+
+def read_mailbox(dbsession: Session, case: Case, keypair: crypto.KeyPair, *, mark_seen: bool = False) -> Mailbox:
+    keys = unlock_for_reporter(dbsession, case, keypair)
+    content = read_case(case, keys)
+    identity_given = any(item.kind == ITEM_IDENTITY for item in case.items)
+    seen = case.reporter_seen_item_id or 0
+    new_ids = {m["id"] for m in content.messages if m["id"] > seen and m["from"] != "reporter"}
+    mailbox = Mailbox(
+        case=case,
+        status_words=STATUS_WORDS.get(case.status, case.status),
+        opened=case.opened_on,
+        text=content.text,
+        answers=content.answers,
+        messages=content.messages,
+        attachments=list_attachments(dbsession, case, keys),
+        identity_given=identity_given,
+        can_reveal_identity=not identity_given and any(m != "anonymous" for m in case.channel.identity_modes),
+        new_item_ids=new_ids,
+    )
+    if mark_seen and case.items:
+        case.reporter_seen_item_id = max(item.id for item in case.items)
+    return mailbox
+
+
+def send_message(dbsession: Session, clock: Clock, case: Case, text: str) -> int:
+    item = add_item(case, kind=ITEM_MESSAGE, author="reporter", plaintext=text.encode("utf-8"), today=clock.today())
+    dbsession.flush()
+    audit.record(dbsession, clock, actor=audit.services.REPORTER, action="reporter.message_sent", case_id=case.id)
+    return item.id
+
+
+def reveal_identity(dbsession: Session, clock: Clock, case: Case, mode: str, identity: dict[str, str]) -> None:
+    """Encrypt who the reporter is to the team key: guardians read it, the reporter's own
+    session cannot (it holds the case key only)."""
+    plaintext = json.dumps(dict(identity, mode=mode), ensure_ascii=False).encode("utf-8")
+    add_item(case, kind=ITEM_IDENTITY, author="reporter", plaintext=plaintext, today=clock.today())
+    dbsession.flush()
+    audit.record(dbsession, clock, actor=audit.services.REPORTER, action="reporter.identity_revealed", case_id=case.id,
+                 detail={"identity_mode": mode})

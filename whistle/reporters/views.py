@@ -1,0 +1,312 @@
+"""The reporter's mailbox: the receipt form, the case page, messages, files, identity, leaving;
+and the same as JSON under /api/v1/reporter/."""
+from __future__ import annotations
+
+from urllib.parse import unquote
+
+from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.renderers import render_to_response
+from pyramid.security import forget, remember
+from pyramid.view import view_config
+
+from whistle.attachments.services import AttachmentTooLarge, Limits, limits_for, store_attachment
+from whistle.attachments.uploads import FilePart, MalformedForm, csrf_ok, form_parts
+from whistle.attachments.views import attachment_response
+from whistle.errors import Problem, problem_response, validation_problem
+from whistle.jsonapi import read_json, reject_unknown_members
+from whistle.reporters.forms import validate_identity, validate_message
+from whistle.reporters.services import (
+    ReceiptRejected,
+    TooManyAttempts,
+    login,
+    logout,
+    read_mailbox,
+    reveal_identity,
+    send_message,
+    unlock_for_reporter,
+)
+from whistle.security.permissions import Permission
+from whistle.security.policy import ReporterIdentity
+from whistle.sessions.models import REPORTER
+
+LOGIN_TEMPLATE = "whistle:templates/reporters/login.jinja2"
+CASE_TEMPLATE = "whistle:templates/reporters/case.jinja2"
+UNKNOWN_RECEIPT = "We could not open a report with that receipt. Check each character and try again."
+TOO_MANY = ("Many wrong receipts have been tried on this service in the last minute, so it is pausing for a "
+            "moment. Nothing is wrong with your report. Please wait a minute and try again.")
+
+
+def reporter(request) -> ReporterIdentity | None:
+    identity = request.identity
+    return identity if isinstance(identity, ReporterIdentity) else None
+
+
+def limits(request) -> Limits:
+    return limits_for(request.whistle_settings)
+
+
+def read_fields(request) -> dict[str, str]:
+    """A small urlencoded (or file-less multipart) form as a dict; files are skipped."""
+    limit = request.whistle_settings.max_text_chars * 4 + 4096
+    return {part.name: part.value for part in form_parts(request, max_field_bytes=limit) if not isinstance(part, FilePart)}
+
+
+def login_page(request, *, status: int = 200, errors: dict | None = None, unsent: str = "", notice: str = ""):
+    page = {"errors": errors or {}, "unsent": unsent, "notice": notice}
+    response = render_to_response(LOGIN_TEMPLATE, page, request=request)
+    response.status = status
+    return response
+
+
+def case_page(request, identity: ReporterIdentity, *, status: int = 200, errors: dict | None = None,
+              draft: str = "", identity_values: dict | None = None, mark_seen: bool = True):
+    mailbox = read_mailbox(request.dbsession, identity.case, identity.keypair, mark_seen=mark_seen)
+    page = {"mailbox": mailbox, "errors": errors or {}, "draft": draft,
+            "identity_values": identity_values or {"identity_mode": "", "identity": {}}, "limits": limits(request)}
+    response = render_to_response(CASE_TEMPLATE, page, request=request)
+    response.status = status
+    return response
+
+
+# --- pages -----------------------------------------------------------------------------------
+
+@view_config(route_name="reporters.login", request_method="GET", permission=Permission.REPORTER_LOGIN)
+def login_form(request):
+    if reporter(request) is not None:
+        return HTTPSeeOther(request.route_url("reporters.case"))
+    return login_page(request)
+
+
+@view_config(route_name="reporters.login", request_method="POST", permission=Permission.REPORTER_LOGIN,
+             require_csrf=False)
+def login_submit(request):
+    try:
+        fields = read_fields(request)
+    except MalformedForm as error:
+        return login_page(request, status=400, errors={"form": str(error)})
+    unsent = fields.get("unsent", "")
+    if not csrf_ok(request, fields.get("csrf_token")):
+        return login_page(request, status=400, unsent=unsent,
+                          errors={"form": "This page had expired. Please enter your receipt again."})
+    try:
+        result = login(request.dbsession, request.whistle_settings, request.clock, fields.get("receipt", ""))
+    except TooManyAttempts:
+        return login_page(request, status=429, unsent=unsent, errors={"receipt": TOO_MANY})
+    except ReceiptRejected:
+        # Returned, not raised: the failure count must be committed.
+        return login_page(request, status=401, unsent=unsent, errors={"receipt": UNKNOWN_RECEIPT})
+    headers = remember(request, result.token, kind=REPORTER)
+    if unsent:
+        # Show the message they could not send, in the message box, ready to send now.
+        identity = ReporterIdentity(case=result.case, keypair=result.keypair, session=None,
+                                    token=result.token)
+        response = case_page(request, identity, draft=unsent)
+    else:
+        response = HTTPSeeOther(request.route_url("reporters.case"))
+    response.headers.extend(headers)
+    return response
+
+
+@view_config(route_name="reporters.case", request_method="GET", permission=Permission.MAILBOX_VISIT)
+def case_view(request):
+    identity = reporter(request)
+    if identity is None:
+        return login_page(request, notice="Your visit has ended. Enter your receipt to open your report again.")
+    return case_page(request, identity)
+
+
+@view_config(route_name="reporters.messages", request_method="POST", permission=Permission.MAILBOX_VISIT,
+             require_csrf=False)
+def message_submit(request):
+    """A message, files, or both, in one multipart form. Files are encrypted as they arrive."""
+    identity = reporter(request)
+    settings = request.whistle_settings
+    fields: dict[str, str] = {}
+    files_sent = files_skipped = 0
+    errors: dict[str, str] = {}
+    try:
+        for part in form_parts(request, max_field_bytes=settings.max_text_chars * 4 + 4096):
+            if not isinstance(part, FilePart):
+                fields[part.name] = part.value
+            elif part.filename:
+                if identity is None or not csrf_ok(request, fields.get("csrf_token")):
+                    files_skipped += 1
+                    continue  # the parser skips the rest of this part
+                store_attachment(request.dbsession, request.blob_store, request.tm.get(), identity.case,
+                                 name=part.filename, content_type=part.content_type, chunks=part.chunks,
+                                 limits=limits(request), author="reporter", today=request.clock.today())
+                files_sent += 1
+    except MalformedForm as error:
+        errors["form"] = str(error)
+    except AttachmentTooLarge as error:
+        errors["files"] = f"{error} Nothing was sent yet: your message is below; send it with smaller files or none."
+    draft = fields.get("text", "")
+    if identity is None:
+        notice = "Your visit had ended, so your message was not sent yet. Enter your receipt and it will be waiting for you."
+        if files_skipped:
+            notice += " Files cannot be kept while you sign in again: please add them again."
+        return login_page(request, status=401, unsent=draft, notice=notice)
+    if not errors and not csrf_ok(request, fields.get("csrf_token")):
+        errors["form"] = "This page had expired, so nothing was sent yet. Check your message below and send it again."
+    if not errors:
+        text, errors = validate_message(draft, max_chars=settings.max_text_chars, allow_empty=files_sent > 0)
+    if errors:
+        request.tm.doom()  # nothing of a rejected post is kept, including files already stored
+        status = 413 if "files" in errors else 422 if "text" in errors else 400
+        return case_page(request, identity, status=status, errors=errors, draft=draft, mark_seen=False)
+    if text:
+        send_message(request.dbsession, request.clock, identity.case, text)
+    if files_sent:
+        request.audit("reporter.attachment_added", case_id=identity.case.id, actor="reporter",
+                      detail={"files": files_sent})
+    return HTTPSeeOther(request.route_url("reporters.case", _anchor="sent"))
+
+
+@view_config(route_name="reporters.identity", request_method="POST", permission=Permission.MAILBOX_VISIT,
+             require_csrf=False)
+def identity_submit(request):
+    identity = reporter(request)
+    if identity is None:
+        return login_page(request, status=401, notice="Your visit had ended. Enter your receipt to continue.")
+    try:
+        fields = read_fields(request)
+    except MalformedForm as error:
+        return case_page(request, identity, status=400, errors={"identity_form": str(error)}, mark_seen=False)
+    values = {"identity_mode": fields.get("identity_mode", ""),
+              "identity": {key.removeprefix("identity."): value for key, value in fields.items()
+                           if key.startswith("identity.") and key != "identity_mode"}}
+    if not csrf_ok(request, fields.get("csrf_token")):
+        return case_page(request, identity, status=400, identity_values=values, mark_seen=False,
+                         errors={"identity_form": "This page had expired. Check the details below and send again."})
+    mailbox = read_mailbox(request.dbsession, identity.case, identity.keypair)
+    if not mailbox.can_reveal_identity:
+        return case_page(request, identity, status=409, mark_seen=False,
+                         errors={"identity_form": "You have already told us who you are."})
+    clean, errors = validate_identity(identity.case.channel.identity_modes, values["identity_mode"], values["identity"])
+    if errors:
+        return case_page(request, identity, status=422, errors=errors, identity_values=values, mark_seen=False)
+    reveal_identity(request.dbsession, request.clock, identity.case, values["identity_mode"], clean)
+    return HTTPSeeOther(request.route_url("reporters.case", _anchor="identity"))
+
+
+@view_config(route_name="reporters.attachment", request_method="GET", permission=Permission.MAILBOX_VISIT)
+def attachment_download(request):
+    identity = reporter(request)
+    if identity is None:
+        return login_page(request, notice="Your visit has ended. Enter your receipt to open your report again.")
+    keys = unlock_for_reporter(request.dbsession, identity.case, identity.keypair)
+    return attachment_response(request, identity.case, keys, request.matchdict["id"])
+
+
+# Leaving needs no CSRF token: the worst a forged "leave" can do is end a session early,
+# and a reporter in a hurry must never be stopped from leaving by an expired page.
+@view_config(route_name="reporters.leave", request_method="POST", renderer="whistle:templates/reporters/left.jinja2",
+             permission=Permission.MAILBOX_VISIT, require_csrf=False)
+def leave(request):
+    identity = reporter(request)
+    if identity is not None:
+        logout(request.dbsession, request.whistle_settings, identity.token)
+    request.response.headers.extend(forget(request, kind=REPORTER))
+    return {}
+
+
+# --- API -------------------------------------------------------------------------------------
+
+@view_config(route_name="api.reporter_session", request_method="POST", renderer="json",
+             permission=Permission.REPORTER_LOGIN)
+def api_login(request):
+    data = read_json(request)
+    errors = reject_unknown_members(data, {"receipt"})
+    if not isinstance(data.get("receipt"), str):
+        errors["receipt"] = "Give the receipt as a string."
+    if errors:
+        raise validation_problem(errors)
+    try:
+        result = login(request.dbsession, request.whistle_settings, request.clock, data["receipt"])
+    except TooManyAttempts:
+        return problem_response(Problem(429, TOO_MANY), {"Retry-After": "60"})
+    except ReceiptRejected:
+        # Returned, not raised, so the failure count is committed.
+        return problem_response(Problem(401, UNKNOWN_RECEIPT), {"WWW-Authenticate": "Bearer"})
+    return {"token": result.token, "expires_in": int(request.whistle_settings.reporter_session_idle.total_seconds())}
+
+
+@view_config(route_name="api.reporter_session", request_method="DELETE", permission=Permission.MAILBOX_USE)
+def api_logout(request):
+    logout(request.dbsession, request.whistle_settings, request.identity.token)
+    response = request.response
+    response.status = 204
+    response.content_type = None  # a 204 has no body, so no type either
+    return response
+
+
+@view_config(route_name="api.reporter_case", request_method="GET", renderer="json", permission=Permission.MAILBOX_USE)
+def api_case(request):
+    identity = request.identity
+    mailbox = read_mailbox(request.dbsession, identity.case, identity.keypair, mark_seen=True)
+    return {
+        "case": identity.case.ref,
+        "status": identity.case.status,
+        "status_text": mailbox.status_words,
+        "opened": mailbox.opened,
+        "messages": [{"id": m["id"], "from": m["from"], "text": m["text"], "at": m["at"]} for m in mailbox.messages],
+        "attachments": [{"id": a.id, "name": a.name, "size": a.size} for a in mailbox.attachments],
+        "identity_given": mailbox.identity_given,
+    }
+
+
+@view_config(route_name="api.reporter_messages", request_method="POST", renderer="json",
+             permission=Permission.MAILBOX_USE)
+def api_message(request):
+    data = read_json(request)
+    errors = reject_unknown_members(data, {"text"})
+    text, text_errors = validate_message(data.get("text"), max_chars=request.whistle_settings.max_text_chars)
+    errors.update(text_errors)
+    if errors:
+        raise validation_problem(errors)
+    item_id = send_message(request.dbsession, request.clock, request.identity.case, text)
+    request.response.status = 201
+    return {"id": item_id}
+
+
+@view_config(route_name="api.reporter_attachments", request_method="POST", renderer="json",
+             permission=Permission.MAILBOX_USE)
+def api_attachment(request):
+    identity = request.identity
+    file_limits = limits(request)
+    if request.content_length is not None and request.content_length > file_limits.max_file_bytes:
+        raise Problem(413, f"Each file can be at most {file_limits.max_file_bytes} bytes.")
+    name = unquote(request.headers.get("X-Filename", ""), encoding="utf-8", errors="strict") \
+        if _decodable(request.headers.get("X-Filename", "")) else None
+    if not name:
+        raise validation_problem({"X-Filename": "Give the file's name, UTF-8 and percent-encoded."})
+
+    def chunks():
+        body = request.body_file
+        while piece := body.read(64 * 1024):
+            yield piece
+
+    try:
+        attachment, size = store_attachment(request.dbsession, request.blob_store, request.tm.get(), identity.case,
+                                      name=name, content_type=request.content_type, chunks=chunks(),
+                                      limits=file_limits, author="reporter", today=request.clock.today())
+    except AttachmentTooLarge as error:
+        raise Problem(413, str(error)) from None
+    request.audit("reporter.attachment_added", case_id=identity.case.id, actor="reporter", detail={"files": 1})
+    request.response.status = 201
+    return {"id": attachment.id, "size": size}
+
+
+def _decodable(value: str) -> bool:
+    try:
+        unquote(value, encoding="utf-8", errors="strict")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+@view_config(route_name="api.reporter_attachment", request_method="GET", permission=Permission.MAILBOX_USE)
+def api_attachment_download(request):
+    identity = request.identity
+    keys = unlock_for_reporter(request.dbsession, identity.case, identity.keypair)
+    return attachment_response(request, identity.case, keys, request.matchdict["id"])
