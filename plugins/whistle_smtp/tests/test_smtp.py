@@ -1,0 +1,160 @@
+"""The SMTP channel against a real SMTP server (aiosmtpd) on loopback, plain and STARTTLS+AUTH."""
+from __future__ import annotations
+
+import email
+import smtplib
+import socket
+import ssl
+import subprocess
+from email import policy
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+import whistle_smtp
+from whistle.hooks import Hooks
+from whistle.hooks.types import Notice
+from whistle_smtp import SUBJECT, make_channel
+
+LINK = "https://speakup.example.org/login"
+# What the core knows when it notifies, none of which may reach the email.
+CASE_REF, CHANNEL, LABEL, TEXT = "QWERT-ASDFG", "young-peoples-voice", "urgent-risk", "my manager hit me"
+NOTICE = Notice(recipient_id=42, kind="eu.ack-breach", link=LINK)
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps what it receives."""
+
+    def __init__(self) -> None:
+        self.envelopes = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.envelopes.append(envelope)
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def plain_server():
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller, inbox
+    controller.stop()
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory):
+    """A self-signed certificate for 127.0.0.1, made with the system's openssl."""
+    directory = tmp_path_factory.mktemp("tls")
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+         "-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )
+    return cert, key
+
+
+@pytest.fixture
+def tls_server(certificate):
+    cert, key = certificate
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_context.load_cert_chain(cert, key)
+    logins = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        assert isinstance(auth_data, LoginPassword)
+        logins.append((mechanism, auth_data.login, auth_data.password))
+        return AuthResult(success=auth_data.login == b"mailer" and auth_data.password == b"s3cret", handled=False)
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port(), tls_context=server_context,
+                            require_starttls=True, authenticator=authenticator, auth_required=True,
+                            auth_require_tls=True)
+    controller.start()
+    yield controller, inbox, logins, ssl.create_default_context(cafile=str(cert))
+    controller.stop()
+
+
+def assert_content_free(raw: bytes) -> email.message.EmailMessage:
+    message = email.message_from_bytes(raw, policy=policy.default)
+    assert message["Subject"] == SUBJECT == "Something needs your attention"
+    assert message["From"] == "whistle@example.org"
+    assert message["To"] == "guardian@example.org"
+    assert message["Message-ID"].endswith("@example.org>")
+    assert set(message.keys()) == {"Subject", "From", "To", "Date", "Message-ID", "Content-Type",
+                                   "Content-Transfer-Encoding", "MIME-Version"}
+    assert message["Content-Transfer-Encoding"] == "7bit"
+    body = message.get_content().replace("\r\n", "\n")
+    assert body == f"Something in the speak-up service needs your attention.\nPlease log in to see what it is:\n\n{LINK}\n"
+    text = raw.decode()
+    for secret in (CASE_REF, CHANNEL, LABEL, TEXT, NOTICE.kind, str(NOTICE.recipient_id)):
+        assert secret not in text
+    return message
+
+
+def test_delivers_a_content_free_email(plain_server):
+    controller, inbox = plain_server
+    channel = make_channel("127.0.0.1", controller.port, "whistle@example.org", starttls=False)
+    channel.deliver(NOTICE, "guardian@example.org")
+    (envelope,) = inbox.envelopes
+    assert envelope.mail_from == "whistle@example.org" and envelope.rcpt_tos == ["guardian@example.org"]
+    assert_content_free(envelope.original_content)
+
+
+def test_starttls_and_auth(tls_server):
+    controller, inbox, logins, client_context = tls_server
+    channel = make_channel("127.0.0.1", controller.port, "whistle@example.org", username="mailer",
+                           password="s3cret", ssl_context=client_context)
+    channel.deliver(NOTICE, "guardian@example.org")
+    assert [login for _, login, _ in logins] == [b"mailer"]
+    (envelope,) = inbox.envelopes
+    assert_content_free(envelope.original_content)
+
+
+def test_a_wrong_password_raises_so_the_outbox_retries(tls_server):
+    controller, inbox, _, client_context = tls_server
+    channel = make_channel("127.0.0.1", controller.port, "whistle@example.org", username="mailer",
+                           password="wrong", ssl_context=client_context)
+    with pytest.raises(smtplib.SMTPAuthenticationError):
+        channel.deliver(NOTICE, "guardian@example.org")
+    assert inbox.envelopes == []
+
+
+def test_the_server_certificate_is_verified(tls_server):
+    controller, inbox, _, _ = tls_server
+    # The system's CAs do not trust the test's self-signed certificate: STARTTLS must fail.
+    channel = make_channel("127.0.0.1", controller.port, "whistle@example.org", username="mailer", password="s3cret")
+    with pytest.raises(ssl.SSLCertVerificationError):
+        channel.deliver(NOTICE, "guardian@example.org")
+    assert inbox.envelopes == []
+
+
+def test_auth_without_starttls_is_refused():
+    with pytest.raises(ValueError, match="STARTTLS"):
+        make_channel("127.0.0.1", 25, "whistle@example.org", username="mailer", password="x", starttls=False)
+
+
+def test_the_hook_builds_the_channel_from_config(plain_server, tmp_path, monkeypatch):
+    controller, inbox = plain_server
+    hooks = Hooks.from_names(["smtp"])
+    assert hooks.call("whistle_notification_channels") == []  # not configured: no channel
+    password_file = tmp_path / "password"
+    password_file.write_text("from-a-file\n")
+    monkeypatch.setattr(whistle_smtp, "CONFIG", {"host": "127.0.0.1", "port": controller.port,
+                                                 "from_address": "whistle@example.org", "starttls": False})
+    ((channel,),) = hooks.call("whistle_notification_channels")
+    assert channel.name == "email"
+    channel.deliver(NOTICE, "guardian@example.org")
+    assert len(inbox.envelopes) == 1
+    with_file = whistle_smtp.channel_from_config({"host": "h", "port": "587", "from_address": "a@b.c",
+                                                  "username": "u", "password_file": str(password_file)})
+    assert with_file.password == "from-a-file" and with_file.port == 587 and with_file.starttls
