@@ -58,4 +58,7 @@ def make_configurator(raw_settings: Mapping[str, Any], *, settings: Settings | N
     config.scan("whistle.reporters.views")
     config.scan("whistle.attachments.views")
     # --- the guardian's workspace and admin area (issue 4) ---
+    config.scan("whistle.cases.actions_views")
+    config.scan("whistle.accounts.staff_views")
+    config.scan("whistle.admin.views")
     return config

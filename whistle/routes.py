@@ -35,3 +35,18 @@ def includeme(config) -> None:
     config.add_route("api.case_attachment", "/api/v1/cases/{ref}/attachments/{id}", factory=CaseContext)
 
     # --- the guardian's workspace and admin area (issue 4) ---
+    for action in ("messages", "notes", "transitions", "triage", "grants", "transfer", "conflict"):
+        config.add_route(f"cases.{action}", f"/staff/cases/{{ref}}/{action}", factory=CaseContext)
+        config.add_route(f"api.case_{action}", f"/api/v1/cases/{{ref}}/{action}", factory=CaseContext)
+    config.add_route("accounts.sessions", "/staff/sessions")
+    config.add_route("accounts.password", "/staff/password")
+    config.add_route("accounts.forgot", "/staff/forgot-password")
+    config.add_route("api.staff_sessions", "/api/v1/staff/sessions")
+    config.add_route("api.staff_password", "/api/v1/staff/password")
+    config.add_route("admin.overview", "/admin")
+    config.add_route("admin.guardians", "/admin/guardians")
+    config.add_route("admin.guardian", "/admin/guardians/{id:\\d+}")
+    config.add_route("admin.channels", "/admin/channels")
+    config.add_route("admin.audit", "/admin/audit")
+    config.add_route("api.admin_overview", "/api/v1/admin/overview")
+    config.add_route("api.admin_audit", "/api/v1/admin/audit")

@@ -60,3 +60,34 @@ def test_reporter_events_are_dated_to_the_day(dbsession, clock):
     event = record(dbsession, clock, actor="reporter", action="case.opened")
     assert (event.at.hour, event.at.minute, event.at.second, event.at.microsecond) == (0, 0, 0, 0)
     assert event.at.date() == clock.now().date()
+
+
+def test_audit_verify_on_the_command_line_names_the_first_broken_event(tmp_path, capsys):
+    """`whistle -c FILE audit verify`: exit 0 and a count when intact; exit 1 naming the event."""
+    import transaction
+
+    from tests.e2e.server import Server
+    from whistle.cli import env, main
+    from whistle.cli.database import upgrade
+    from whistle.db import get_tm_session, make_engine, make_session_factory
+
+    ini = Server(tmp_path).ini  # a real .ini (not started)
+    environment = env.load(str(ini))
+    upgrade(environment.settings.db_url)
+    engine = make_engine(environment.settings.db_url)
+    try:
+        def change(work):
+            manager = transaction.TransactionManager(explicit=True)
+            with manager:
+                work(get_tm_session(make_session_factory(engine), manager))
+
+        change(lambda db: [record(db, environment.clock, actor="system", action="test.event", detail={"n": n})
+                           for n in range(4)])
+        assert main(["-c", str(ini), "audit", "verify"]) == 0
+        assert capsys.readouterr().out.strip() == "4 events, chain intact"
+
+        change(lambda db: db.execute(update(AuditEvent).where(AuditEvent.seq == 3).values(action="test.other")))
+        assert main(["-c", str(ini), "audit", "verify"]) == 1
+        assert capsys.readouterr().out.strip() == "audit chain broken at event 3: its contents were changed"
+    finally:
+        engine.dispose()

@@ -4,21 +4,28 @@ from __future__ import annotations
 import hmac
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+from importlib import resources
 
 import pyotp
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from whistle import audit, crypto
 from whistle.accounts.models import Account
 from whistle.channels.models import Channel, ChannelGuardian
 from whistle.clock import Clock
+from whistle.sessions.models import STAFF, LoginSession
 from whistle.settings import Settings
 
 MIN_PASSWORD_LENGTH = 12
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 TOTP_ISSUER = "whistle"
+# Login throttling per account: after this many failures in a row the account pauses sign-in
+# for 1, 2, 4, ... minutes (at most an hour) per further failure. No client address is used.
+FREE_FAILURES = 5
+MAX_LOCK = timedelta(hours=1)
 
 
 class AccountError(ValueError):
@@ -47,9 +54,18 @@ class Enrolment:
         return pyotp.TOTP(self.totp_secret).provisioning_uri(name=self.account.username, issuer_name=TOTP_ISSUER)
 
 
+@lru_cache(maxsize=1)
+def common_passwords() -> frozenset[str]:
+    """The shipped list of common passwords (see the header of common-passwords.txt)."""
+    text = resources.files("whistle.accounts").joinpath("common-passwords.txt").read_text(encoding="utf-8")
+    return frozenset(line for line in text.splitlines() if line and not line.startswith("#"))
+
+
 def check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"the password must be at least {MIN_PASSWORD_LENGTH} characters long")
+    if password.strip().lower() in common_passwords():
+        raise AccountError("that password is on a list of common passwords; choose another")
 
 
 def add_account(
@@ -62,6 +78,7 @@ def add_account(
     is_guardian: bool = True,
     is_admin: bool = False,
     channel_slugs: tuple[str, ...] = (),
+    actor: str = "system",
 ) -> Enrolment:
     """Create a staff account; a guardian becomes a default recipient of each named channel."""
     if not USERNAME_PATTERN.match(username):
@@ -95,7 +112,7 @@ def add_account(
     if is_guardian:
         for channel in channels:
             dbsession.add(ChannelGuardian(channel_id=channel.id, account_id=account.id))
-    audit.record(dbsession, clock, actor="system", action="account.created",
+    audit.record(dbsession, clock, actor=actor, action="account.created",
                  detail={"account_id": account.id, "guardian": is_guardian, "admin": is_admin,
                          "channels": [c.slug for c in channels]})
     return Enrolment(account=account, recovery_key=recovery_key, totp_secret=totp_secret)
@@ -126,30 +143,153 @@ def _spend_equal_time(settings: Settings, password: str) -> None:
         pass
 
 
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def lock_for(failures: int) -> timedelta | None:
+    """How long sign-in pauses after `failures` failures in a row (None: not yet)."""
+    if failures < FREE_FAILURES:
+        return None
+    return min(timedelta(minutes=2 ** min(failures - FREE_FAILURES, 10)), MAX_LOCK)
+
+
+def _failed(account: Account, clock: Clock, reason: str) -> LoginFailed:
+    account.failed_logins = (account.failed_logins or 0) + 1
+    pause = lock_for(account.failed_logins)
+    if pause is not None:
+        account.locked_until = clock.now() + pause
+    return LoginFailed(reason, account)
+
+
 def authenticate(
     dbsession: Session, settings: Settings, clock: Clock, *, username: str, password: str, otp: str
 ) -> tuple[Account, crypto.KeyPair]:
     """Check password then TOTP; return the account and its unwrapped key pair.
 
-    Raises LoginFailed. Callers audit the failure and answer the same way for every reason.
+    Raises LoginFailed. Callers audit the failure and answer the same way for every reason,
+    a paused (throttled) account included: while paused the password is not even tried, so
+    guessing during the pause learns nothing. The caller commits, so failures are counted.
     """
     account = dbsession.scalars(select(Account).where(Account.username == username.strip().lower())).first()
     if account is None:
         _spend_equal_time(settings, password)
         raise LoginFailed("unknown-username")
+    if account.locked_until is not None and _aware(account.locked_until) > clock.now():
+        _spend_equal_time(settings, password)
+        raise LoginFailed("locked", account)
     try:
         private = crypto.unwrap_with_password(account.key_by_password, password)
     except crypto.DecryptionFailed:
-        raise LoginFailed("wrong-password", account) from None
+        raise _failed(account, clock, "wrong-password") from None
     if account.disabled:
         raise LoginFailed("disabled", account)
     keypair = crypto.KeyPair.from_private(private)
     secret = crypto.unseal(keypair, account.totp_secret_sealed).decode("ascii")
     step = _totp_step(secret, otp, clock.now())
     if step is None:
-        raise LoginFailed("wrong-otp", account)
+        raise _failed(account, clock, "wrong-otp")
     if account.totp_last_step is not None and step <= account.totp_last_step:
-        raise LoginFailed("reused-otp", account)
+        raise _failed(account, clock, "reused-otp")
     account.totp_last_step = step
+    account.failed_logins, account.locked_until = 0, None
     return account, keypair
 
+
+def end_sessions(dbsession: Session, account: Account, *, except_session_id: int | None = None) -> int:
+    """Delete the account's staff sessions (all, or all but one); returns how many."""
+    query = delete(LoginSession).where(LoginSession.account_id == account.id, LoginSession.kind == STAFF)
+    if except_session_id is not None:
+        query = query.where(LoginSession.id != except_session_id)
+    return dbsession.execute(query).rowcount or 0
+
+
+def staff_sessions(dbsession: Session, account: Account) -> list[LoginSession]:
+    return list(dbsession.scalars(
+        select(LoginSession).where(LoginSession.account_id == account.id, LoginSession.kind == STAFF)
+        .order_by(LoginSession.created_at.desc(), LoginSession.id.desc())
+    ))
+
+
+def change_password(
+    dbsession: Session, settings: Settings, clock: Clock, account: Account, *, current: str, new: str,
+    keep_session_id: int | None = None,
+) -> None:
+    """Rewrap the account's private key under `new`; other sessions end. Raises AccountError."""
+    try:
+        private = crypto.unwrap_with_password(account.key_by_password, current)
+    except crypto.DecryptionFailed:
+        raise AccountError("the current password is not right") from None
+    check_password(new)
+    account.key_by_password = crypto.wrap_with_password(private, new, settings.kdf)
+    end_sessions(dbsession, account, except_session_id=keep_session_id)
+    audit.record(dbsession, clock, actor=f"account:{account.id}", action="account.password_changed",
+                 detail={"account_id": account.id})
+
+
+def reset_password(
+    dbsession: Session, settings: Settings, clock: Clock, *, username: str, recovery_key: str, new: str,
+    actor: str = "system",
+) -> Account:
+    """A forgotten password: the recovery key unwraps the private key, which is rewrapped under
+    `new`, so access to every granted case is kept. All sessions end; the lock is lifted."""
+    account = dbsession.scalars(select(Account).where(Account.username == username.strip().lower())).first()
+    if account is None:
+        raise AccountError("that username and recovery key do not match")
+    try:
+        private = crypto.unwrap_with_recovery_key(account.key_by_recovery, recovery_key.strip())
+    except (crypto.DecryptionFailed, ValueError):
+        raise AccountError("that username and recovery key do not match") from None
+    check_password(new)
+    account.key_by_password = crypto.wrap_with_password(private, new, settings.kdf)
+    account.failed_logins, account.locked_until = 0, None
+    end_sessions(dbsession, account)
+    audit.record(dbsession, clock, actor=actor, action="account.password_reset", detail={"account_id": account.id})
+    return account
+
+
+def account_named(dbsession: Session, username: str) -> Account | None:
+    return dbsession.scalars(select(Account).where(Account.username == username.strip().lower())).first()
+
+
+def set_disabled(dbsession: Session, clock: Clock, account: Account, disabled: bool, *, actor: str) -> None:
+    """Disable (ending every session) or re-enable an account."""
+    if account.disabled == disabled:
+        return
+    account.disabled = disabled
+    if disabled:
+        end_sessions(dbsession, account)
+    audit.record(dbsession, clock, actor=actor, action="account.disabled" if disabled else "account.enabled",
+                 detail={"account_id": account.id})
+
+
+def set_roles(dbsession: Session, clock: Clock, account: Account, *, guardian: bool, admin: bool, actor: str) -> None:
+    if not (guardian or admin):
+        raise AccountError("an account needs at least one role")
+    if (account.is_guardian, account.is_admin) == (guardian, admin):
+        return
+    account.is_guardian, account.is_admin = guardian, admin
+    audit.record(dbsession, clock, actor=actor, action="account.roles_changed",
+                 detail={"account_id": account.id, "guardian": guardian, "admin": admin})
+
+
+def set_channels(dbsession: Session, clock: Clock, account: Account, slugs: set[str], *, actor: str) -> None:
+    """Make the account a default recipient of exactly the channels `slugs`."""
+    current = {m.channel.slug: m for m in dbsession.scalars(
+        select(ChannelGuardian).where(ChannelGuardian.account_id == account.id))}
+    channels = {c.slug: c for c in dbsession.scalars(select(Channel).where(Channel.slug.in_(slugs)))} if slugs else {}
+    unknown = slugs - set(channels)
+    if unknown:
+        raise AccountError(f"there is no channel {sorted(unknown)[0]!r}")
+    if slugs and not account.is_guardian:
+        raise AccountError("only a guardian can receive a channel's cases")
+    if set(current) == slugs:
+        return
+    for slug, membership in current.items():
+        if slug not in slugs:
+            dbsession.delete(membership)
+    for slug in slugs - set(current):
+        dbsession.add(ChannelGuardian(channel_id=channels[slug].id, account_id=account.id))
+    dbsession.flush()
+    audit.record(dbsession, clock, actor=actor, action="account.channels_changed",
+                 detail={"account_id": account.id, "channels": sorted(slugs)})

@@ -13,11 +13,14 @@ from whistle.security.policy import StaffIdentity
 from whistle.sessions.models import STAFF
 from whistle.sessions.services import close_session, open_session
 
-LOGIN_FAILED = "That username, password and code do not match. Check them and try again."
+# The same words for every failure, a paused account included (see accounts.services.authenticate):
+# the rightful user is told calmly what may be happening without an attacker learning which.
+LOGIN_FAILED = ("That username, password and code do not match. Check them and try again. "
+                "After several failed attempts sign-in pauses for a few minutes: if you are sure, wait and try again.")
 
 
-def _login(request, username: str, password: str, otp: str) -> str | None:
-    """A new session token, or None (the failure is audited; the caller answers 401)."""
+def _login(request, username: str, password: str, otp: str):
+    """(token, account) for a new session, or None (the failure is audited; the caller answers 401)."""
     settings, clock = request.whistle_settings, request.clock
     try:
         account, keypair = authenticate(request.dbsession, settings, clock, username=username, password=password, otp=otp)
@@ -28,7 +31,7 @@ def _login(request, username: str, password: str, otp: str) -> str | None:
         return None
     token = open_session(request.dbsession, settings, clock, kind=STAFF, private_key=keypair.private, account_id=account.id)
     request.audit("login.succeeded", actor=f"account:{account.id}")
-    return token
+    return token, account
 
 
 @view_config(route_name="accounts.login", request_method="GET", renderer="whistle:templates/accounts/login.jinja2",
@@ -41,12 +44,15 @@ def login_form(request):
              permission=Permission.STAFF_LOGIN)
 def login_submit(request):
     username = request.POST.get("username", "")
-    token = _login(request, username, request.POST.get("password", ""), request.POST.get("otp", ""))
-    if token is None:
+    opened = _login(request, username, request.POST.get("password", ""), request.POST.get("otp", ""))
+    if opened is None:
         # Returned, not raised: the transaction commits, so the failed attempt stays audited.
         request.response.status = 401
         return {"username": username, "error": LOGIN_FAILED}
-    return HTTPFound(request.route_url("cases.inbox"), headers=remember(request, token, kind=STAFF))
+    token, account = opened
+    # An admin who is not a guardian has no inbox: their home is the admin area.
+    home = "cases.inbox" if account.is_guardian else "admin.overview"
+    return HTTPFound(request.route_url(home), headers=remember(request, token, kind=STAFF))
 
 
 @view_config(route_name="accounts.logout", request_method="POST", permission=Permission.STAFF_LOGOUT)
@@ -66,9 +72,10 @@ def api_login(request):
             errors[name] = "Required, as a string."
     if errors:
         raise validation_problem(errors)
-    token = _login(request, data["username"], data["password"], data["otp"])
-    if token is None:
+    opened = _login(request, data["username"], data["password"], data["otp"])
+    if opened is None:
         return problem_response(Problem(401, LOGIN_FAILED), {"WWW-Authenticate": "Bearer"})
+    token, _account = opened
     expires_in = int(request.whistle_settings.staff_session_idle.total_seconds())
     return {"token": token, "expires_in": expires_in}
 

@@ -29,6 +29,7 @@ TEAM_KEY_ITEMS = frozenset({ITEM_IDENTITY, ITEM_NOTE, ITEM_OUTCOME, ITEM_REASON}
 
 class Case(Base):
     __tablename__ = "cases"
+    __table_args__ = (Index("ix_cases_status_ack_due", "status", "ack_due"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # The public reference: random, never sequential, and unrelated to the receipt.
@@ -75,7 +76,10 @@ class CaseGrant(Base):
     """The case's private key (and, for guardians and escrow, the team key) sealed to one holder."""
 
     __tablename__ = "case_grants"
-    __table_args__ = (UniqueConstraint("case_id", "account_id"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "account_id"),
+        Index("ix_case_grants_account_case", "account_id", "case_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
@@ -90,7 +94,10 @@ class CaseGrant(Base):
 
 class CaseItem(Base):
     __tablename__ = "case_items"
-    __table_args__ = (Index("ix_case_items_case_id_kind", "case_id", "kind"),)
+    __table_args__ = (
+        Index("ix_case_items_case_id_kind", "case_id", "kind"),
+        Index("ix_case_items_case_id_id", "case_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
@@ -107,6 +114,7 @@ class CaseLabel(Base):
     """A triage label on a case: a short tag chosen by guardians or plugins, never content."""
 
     __tablename__ = "case_labels"
+    __table_args__ = (Index("ix_case_labels_label_case", "label", "case_id"),)
 
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
     label: Mapped[str] = mapped_column(String(64), primary_key=True)

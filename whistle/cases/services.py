@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from whistle import crypto
@@ -20,6 +20,8 @@ from whistle.cases.models import (
     ITEM_IDENTITY,
     ITEM_MESSAGE,
     ITEM_NOTE,
+    ITEM_OUTCOME,
+    ITEM_REASON,
     TEAM_KEY_ITEMS,
     Case,
     CaseGrant,
@@ -139,6 +141,8 @@ class CaseContent:
     identity: dict | None = None
     messages: list[dict] = field(default_factory=list)
     notes: list[dict] = field(default_factory=list)
+    # Closing records and reasons (reopen, transfer, conflict of interest): team key, guardians only.
+    records: list[dict] = field(default_factory=list)
 
 
 def read_case(case: Case, keys: CaseKeys) -> CaseContent:
@@ -156,19 +160,18 @@ def read_case(case: Case, keys: CaseKeys) -> CaseContent:
         elif item.kind in (ITEM_MESSAGE, ITEM_NOTE):
             entry = {"id": item.id, "from": item.author, "text": plaintext.decode("utf-8"), "at": item.created_on}
             (content.messages if item.kind == ITEM_MESSAGE else content.notes).append(entry)
+        elif item.kind in (ITEM_OUTCOME, ITEM_REASON):
+            content.records.append({"id": item.id, "kind": item.kind, "at": item.created_on, **json.loads(plaintext)})
     return content
 
 
 def cases_for_guardian(
     dbsession: Session, account_id: int, *, status: str | None = None, channel: str | None = None,
-    page: int = 1, per_page: int = 25,
+    page: int = 1, per_page: int = 25, today: date | None = None,
 ) -> tuple[list[Case], int]:
-    """The cases granted to `account_id`, nearest acknowledgement deadline first."""
-    query = select(Case).join(CaseGrant, CaseGrant.case_id == Case.id).where(CaseGrant.account_id == account_id)
-    if status:
-        query = query.where(Case.status == status)
-    if channel:
-        query = query.join(Channel, Channel.id == Case.channel_id).where(Channel.slug == channel)
-    total = dbsession.scalar(select(func.count()).select_from(query.subquery()))
-    rows = dbsession.scalars(query.order_by(Case.ack_due, Case.id).limit(per_page).offset((page - 1) * per_page)).all()
-    return list(rows), total or 0
+    """The cases granted to `account_id`, nearest deadline first (see whistle.cases.inbox)."""
+    from whistle.cases.inbox import InboxFilters, inbox
+
+    filters = InboxFilters(status=status, channel=channel, page=page, per_page=per_page)
+    rows, total = inbox(dbsession, account_id, filters, today or date.today())
+    return [row.case for row in rows], total

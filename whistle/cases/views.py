@@ -1,87 +1,166 @@
 """The guardian's view of cases: the inbox and one case, as pages and as JSON."""
 from __future__ import annotations
 
+from pyramid.renderers import render_to_response
 from pyramid.view import view_config
+from sqlalchemy import select
 
+from whistle.accounts.models import Account
+from whistle.attachments.services import list_attachments  # issue 3's area; the workspace lists them
 from whistle.audit.services import case_events
-from whistle.cases.services import CaseKeys, cases_for_guardian, read_case, unlock_for_guardian
-from whistle.errors import validation_problem
+from whistle.cases import lifecycle
+from whistle.cases.actions import eligible_grantees, labels_of, mark_read
+from whistle.cases.inbox import PRIORITIES, InboxFilters, inbox as inbox_page, next_deadline, unread_counts
+from whistle.cases.services import CaseKeys, read_case, unlock_for_guardian
+from whistle.channels.models import Channel
+from whistle.errors import Problem
 from whistle.security.acl import CaseContext
 from whistle.security.permissions import Permission
+
 
 MAX_PER_PAGE = 100
 
 
-def _summary(case) -> dict:
+def summary(case, labels: list[str], unread: int, today) -> dict:
+    due = next_deadline(case)
     return {
         "case": case.ref,
         "channel": case.channel.slug,
         "status": case.status,
         "priority": case.priority,
-        "labels": [],
+        "labels": labels,
         "opened": case.opened_on,
         "ack_due": case.ack_due,
         "feedback_due": case.feedback_due,
-        "unread": 0,
+        "acknowledged": case.acknowledged_on,
+        "feedback_given": case.feedback_given_on,
+        "closed": case.closed_on,
+        "next_deadline": {"kind": due[0], "date": due[1], "days": (due[1] - today).days} if due else None,
+        "unread": unread,
     }
 
 
-def _unlock(request, context: CaseContext) -> CaseKeys:
+def case_summary(request, case) -> dict:
+    account_id = request.identity.account.id
+    unread = unread_counts(request.dbsession, account_id, [case.id]).get(case.id, 0)
+    return summary(case, labels_of(request.dbsession, case), unread, request.clock.today())
+
+
+def unlock(request, context: CaseContext) -> CaseKeys:
     identity = request.identity
     return unlock_for_guardian(request.dbsession, context.case, identity.account.id, identity.keypair)
 
 
+def _timeline(request, case) -> list[dict]:
+    events = case_events(request.dbsession, case.id)
+    ids = {int(e.actor.split(":")[1]) for e in events if e.actor.startswith("account:")}
+    names = dict(request.dbsession.execute(select(Account.id, Account.username).where(Account.id.in_(sorted(ids)))).all()) if ids else {}
+
+    def who(actor: str) -> str:
+        if actor.startswith("account:"):
+            return names.get(int(actor.split(":")[1]), actor)
+        return actor
+
+    return [{"action": e.action, "actor": e.actor, "who": who(e.actor), "at": e.at, "detail": e.detail} for e in events]
+
+
+def _attachments(request, case, keys) -> list:
+    return list_attachments(request.dbsession, case, keys)
+
+
+def case_page(request, context: CaseContext, *, problem: Problem | None = None, form: str | None = None,
+              values: dict | None = None):
+    """The case page as a response; after a refused action it names the problem, keeps what was
+    typed and answers with the problem's status."""
+    case = context.case
+    keys = unlock(request, context)
+    content = read_case(case, keys)
+    account = request.identity.account
+    notes_by = {item.id: item.account_id for item in case.items}
+    names = dict(request.dbsession.execute(select(Account.id, Account.username)
+                                           .where(Account.id.in_(sorted({i for i in notes_by.values() if i})))).all())
+    page = {
+        "case": case,
+        "content": content,
+        "labels": labels_of(request.dbsession, case),
+        "attachments": _attachments(request, case, keys),
+        "events": _timeline(request, case),
+        "moves": lifecycle.allowed_moves(case.status),
+        "status_labels": lifecycle.STATUS_LABELS,
+        "substantiated_choices": lifecycle.SUBSTANTIATED,
+        "change_choices": lifecycle.CHANGES,
+        "priorities": PRIORITIES,
+        "grantees": eligible_grantees(request.dbsession, case),
+        "author_of": lambda item_id: names.get(notes_by.get(item_id), "a guardian"),
+        "next_deadline": next_deadline(case),
+        "today": request.clock.today(),
+        "problem": problem,
+        "field_errors": {e["field"]: e["message"] for e in (problem.errors or [])} if problem else {},
+        "form": form,
+        "values": values or {},
+        "has_download": request.registry.introspector.get("routes", "attachments.download") is not None,
+    }
+    if problem is None:
+        mark_read(request.dbsession, case, account.id)
+    response = render_to_response("whistle:templates/cases/show.jinja2", page, request=request)
+    if problem is not None:
+        response.status = problem.status
+    return response
+
+
 @view_config(route_name="cases.inbox", renderer="whistle:templates/cases/inbox.jinja2", permission=Permission.CASES_LIST)
 def inbox(request):
-    cases, total = cases_for_guardian(request.dbsession, request.identity.account.id, per_page=MAX_PER_PAGE)
-    return {"cases": cases, "total": total, "today": request.clock.today()}
+    try:
+        filters = InboxFilters.from_params(request.params)
+    except Problem as problem:
+        request.response.status = problem.status
+        filters, error = InboxFilters(), problem
+    else:
+        error = None
+    today = request.clock.today()
+    rows, total = inbox_page(request.dbsession, request.identity.account.id, filters, today)
+    channels = request.dbsession.scalars(select(Channel).order_by(Channel.title)).all()
+    return {"rows": rows, "total": total, "today": today, "filters": filters, "error": error,
+            "statuses": lifecycle.STATUSES, "status_labels": lifecycle.STATUS_LABELS, "priorities": PRIORITIES,
+            "channels": channels, "pages": max(1, -(-total // filters.per_page))}
 
 
-@view_config(route_name="cases.show", renderer="whistle:templates/cases/show.jinja2", permission=Permission.CASE_READ)
+@view_config(route_name="cases.show", request_method="GET", permission=Permission.CASE_READ)
 def show(context: CaseContext, request):
-    content = read_case(context.case, _unlock(request, context))
     request.audit("case.viewed", case_id=context.case.id)
-    return {"case": context.case, "content": content}
+    return case_page(request, context)
 
 
 @view_config(route_name="api.cases", request_method="GET", renderer="json", permission=Permission.CASES_LIST)
 def api_list(request):
-    errors = {}
-    try:
-        page = int(request.params.get("page", 1))
-        per_page = int(request.params.get("per_page", 25))
-    except ValueError:
-        raise validation_problem({"page": "Expected whole numbers for page and per_page."}) from None
-    if page < 1:
-        errors["page"] = "Pages start at 1."
-    if not 1 <= per_page <= MAX_PER_PAGE:
-        errors["per_page"] = f"Between 1 and {MAX_PER_PAGE}."
-    if errors:
-        raise validation_problem(errors)
-    cases, total = cases_for_guardian(
-        request.dbsession, request.identity.account.id, status=request.params.get("status"),
-        channel=request.params.get("channel"), page=page, per_page=per_page,
-    )
-    return {"cases": [_summary(case) for case in cases], "total": total, "page": page}
+    filters = InboxFilters.from_params(request.params)
+    today = request.clock.today()
+    rows, total = inbox_page(request.dbsession, request.identity.account.id, filters, today)
+    return {"cases": [summary(row.case, row.labels, row.unread, today) for row in rows], "total": total,
+            "page": filters.page, "per_page": filters.per_page}
 
 
 @view_config(route_name="api.case", request_method="GET", renderer="json", permission=Permission.CASE_READ)
 def api_show(context: CaseContext, request):
     case = context.case
-    content = read_case(case, _unlock(request, context))
+    keys = unlock(request, context)
+    content = read_case(case, keys)
     request.audit("case.viewed", case_id=case.id)
-    body = {
-        "case": case.ref,
-        "channel": case.channel.slug,
-        "status": case.status,
-        "opened": case.opened_on,
+    body = case_summary(request, case)
+    body.update({
         "text": content.text,
         "answers": content.answers,
         "messages": content.messages,
         "notes": content.notes,
-        "attachments": [],
-        "events": [{"action": e.action, "actor": e.actor, "at": e.at} for e in case_events(request.dbsession, case.id)],
-    }
+        "records": content.records,
+        "substantiated": case.substantiated,
+        "changes": case.changes,
+        "allowed_moves": lifecycle.allowed_moves(case.status),
+        "attachments": [{"id": a.id, "name": a.name, "size": a.size, "type": a.content_type, "from": a.author,
+                         "at": a.created_on} for a in _attachments(request, case, keys)],
+        "events": [{k: e[k] for k in ("action", "actor", "at", "detail")} for e in _timeline(request, case)],
+    })
     if content.identity is not None:
         body["identity"] = content.identity
+    mark_read(request.dbsession, case, request.identity.account.id)
     return body

@@ -5,11 +5,12 @@ import argparse
 import sys
 
 from whistle.cli import accounts, database, demo, keys
+from whistle.cli import audit  # issue 4
 from whistle.cli import channels  # issue 3
 from whistle.settings import ConfigurationError
 
 # Each module has `register(subparsers)`. Issue 3 adds channels; issue 4 adds audit.
-COMMANDS = (database, keys, accounts, demo, channels)
+COMMANDS = (database, keys, accounts, demo, audit, channels)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,10 +1,10 @@
-"""`whistle guardian add`: enrol a guardian or admin; prints the recovery key and TOTP URI once."""
+"""`whistle guardian add | disable | reset-password`: staff accounts from the command line."""
 from __future__ import annotations
 
 import getpass
 import sys
 
-from whistle.accounts.services import AccountError, Enrolment, add_account
+from whistle.accounts.services import AccountError, Enrolment, account_named, add_account, reset_password, set_disabled
 from whistle.cli import env
 
 
@@ -44,6 +44,40 @@ def _add(args) -> int:
     return 0
 
 
+def _disable(args) -> int:
+    from whistle.cli import CommandError
+
+    environment = env.load(args.config)
+    with env.dbsession(environment) as dbsession:
+        account = account_named(dbsession, args.username)
+        if account is None:
+            raise CommandError(f"there is no account {args.username!r}")
+        set_disabled(dbsession, environment.clock, account, not args.enable, actor="system")
+        print(f"Account {account.username!r} {'enabled' if args.enable else 'disabled; its sessions have ended'}.")
+    return 0
+
+
+def _reset_password(args) -> int:
+    """Read the recovery key, then the new password, from stdin (one line each)."""
+    from whistle.cli import CommandError
+
+    if not args.recovery_key_stdin:
+        recovery_key = getpass.getpass("Recovery key: ")
+        password = read_password(False)
+    else:
+        recovery_key = sys.stdin.readline().strip()
+        password = sys.stdin.readline().rstrip("\n")
+    environment = env.load(args.config)
+    try:
+        with env.dbsession(environment) as dbsession:
+            account = reset_password(dbsession, environment.settings, environment.clock, username=args.username,
+                                     recovery_key=recovery_key, new=password)
+            print(f"Password of {account.username!r} reset; its cases stay readable and its sessions have ended.")
+    except AccountError as error:
+        raise CommandError(str(error)) from None
+    return 0
+
+
 def register(subparsers) -> None:
     guardian = subparsers.add_parser("guardian", help="staff accounts").add_subparsers(dest="guardian_command", required=True)
     add = guardian.add_parser("add", help="enrol a guardian (or, with --admin, an admin who reads no cases)")
@@ -52,3 +86,14 @@ def register(subparsers) -> None:
     add.add_argument("--channel", action="append", metavar="SLUG", help="make them a default recipient of this channel")
     add.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
     add.set_defaults(handler=_add)
+
+    disable = guardian.add_parser("disable", help="disable an account and end its sessions")
+    disable.add_argument("username")
+    disable.add_argument("--enable", action="store_true", help="re-enable instead")
+    disable.set_defaults(handler=_disable)
+
+    reset = guardian.add_parser("reset-password", help="set a new password with the recovery key (keeps case access)")
+    reset.add_argument("username")
+    reset.add_argument("--recovery-key-stdin", action="store_true",
+                       help="read the recovery key, then the new password, one line each from stdin")
+    reset.set_defaults(handler=_reset_password)

@@ -5,6 +5,7 @@ from pyramid.authorization import DENY_ALL, Allow, Everyone
 from pyramid.httpexceptions import HTTPNotFound
 from sqlalchemy import select
 
+from whistle.accounts.models import Account
 from whistle.cases.models import HOLDER_GUARDIAN, Case, CaseGrant
 from whistle.security.permissions import Permission
 
@@ -18,6 +19,8 @@ class Root:
         (Allow, Everyone, (Permission.REPORTER_LOGIN.value, Permission.MAILBOX_VISIT.value)),
         (Allow, "reporter", Permission.MAILBOX_USE.value),
         # --- the guardian's workspace and admin area (issue 4) ---
+        (Allow, "staff", Permission.STAFF_ACCOUNT.value),
+        (Allow, "role:admin", (Permission.ADMIN_VIEW.value, Permission.ADMIN_MANAGE.value)),
         DENY_ALL,
     ]
 
@@ -36,8 +39,14 @@ class CaseContext:
         if case is None:
             raise HTTPNotFound()
         self.case = case
+        # Only holders who are (still) guardians: an account left with the admin role alone
+        # opens nothing, even if it once held the case.
         holders = dbsession.scalars(
-            select(CaseGrant.account_id).where(CaseGrant.case_id == case.id, CaseGrant.holder == HOLDER_GUARDIAN)
+            select(CaseGrant.account_id).join(Account, Account.id == CaseGrant.account_id)
+            .where(CaseGrant.case_id == case.id, CaseGrant.holder == HOLDER_GUARDIAN, Account.is_guardian.is_(True))
         )
-        self.__acl__ = [(Allow, f"account:{account_id}", Permission.CASE_READ.value) for account_id in holders]
+        self.__acl__ = [
+            (Allow, f"account:{account_id}", (Permission.CASE_READ.value, Permission.CASE_WRITE.value))
+            for account_id in holders
+        ]
         self.__acl__.append(DENY_ALL)

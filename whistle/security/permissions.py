@@ -16,6 +16,10 @@ class Permission(str, Enum):
     MAILBOX_VISIT = "mailbox:visit"
     MAILBOX_USE = "mailbox:use"  # API calls with a reporter's bearer token
     # --- the guardian's workspace and admin area (issue 4) ---
+    CASE_WRITE = "case:write"  # reply, note, triage, move, grant, transfer, step aside
+    STAFF_ACCOUNT = "staff:account"  # my own password and sessions
+    ADMIN_VIEW = "admin:view"  # the admin area: metadata only, nothing decrypts
+    ADMIN_MANAGE = "admin:manage"  # add, disable and change accounts
 
     def __str__(self) -> str:  # Pyramid compares permissions as strings
         return self.value

@@ -1,0 +1,124 @@
+"""Staff accounts: password rules, throttling, password change and reset, sessions."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from tests.factories import PASSWORD, api_login, fresh_code, html_login, make_staff
+from tests.functional.workspace.conftest import events, last_event
+from whistle import crypto
+from whistle.accounts.services import AccountError, add_account, check_password, lock_for
+from whistle.sessions.models import LoginSession
+
+NEW_PASSWORD = "a brand new long passphrase"
+
+
+@pytest.mark.parametrize("password", ["short", "qwerty123456", "LeaveMeAlone", "Q1W2E3R4T5Y6"])
+def test_short_and_common_passwords_are_refused(password):
+    with pytest.raises(AccountError):
+        check_password(password)
+
+
+def test_the_common_list_ships_with_its_source_and_is_used_at_enrolment(dbsession, settings, clock):
+    with pytest.raises(AccountError, match="common passwords"):
+        add_account(dbsession, settings, clock, username="weak", password="123456qwerty")
+    check_password(PASSWORD)  # a long, uncommon passphrase is fine
+
+
+def login(testapp, staff, clock, password=None, status=200):
+    return testapp.post_json("/api/v1/staff/session", {"username": staff.username, "password": password or staff.password,
+                                                       "otp": fresh_code(staff, clock)}, status=status)
+
+
+def test_repeated_failures_pause_sign_in_for_that_account_only(testapp, dbsession, settings, clock, guardian):
+    other = make_staff(dbsession, settings, clock, "other")
+    for _ in range(5):
+        login(testapp, guardian, clock, password="wrong password here", status=401)
+    assert guardian.account.locked_until is not None
+    # Paused: even the right password is refused, with the same answer, and audited as such.
+    refused = login(testapp, guardian, clock, status=401)
+    assert refused.json["detail"].startswith("That username, password and code do not match")
+    assert last_event(dbsession).detail == {"reason": "locked"}
+    login(testapp, other, clock)  # throttling is per account, never per address
+    clock.advance(lock_for(5) + timedelta(seconds=1))
+    login(testapp, guardian, clock)
+    assert guardian.account.failed_logins == 0 and guardian.account.locked_until is None
+
+
+def test_the_pause_grows_and_is_capped():
+    assert lock_for(4) is None
+    assert [lock_for(n) for n in (5, 6, 7)] == [timedelta(minutes=m) for m in (1, 2, 4)]
+    assert lock_for(50) == timedelta(hours=1)
+
+
+def test_password_change_rewraps_the_key_and_ends_other_sessions(testapp, dbsession, guardian, submitted, clock):
+    ref = submitted["case"]
+    other_device = api_login(testapp, guardian, clock)
+    headers = api_login(testapp, guardian, clock)
+    wrong = testapp.post_json("/api/v1/staff/password", {"current": "not it at all", "new": NEW_PASSWORD},
+                              headers=headers, status=422)
+    assert wrong.json["errors"][0]["field"] == "current"
+    common = testapp.post_json("/api/v1/staff/password", {"current": PASSWORD, "new": "leavemealone"},
+                               headers=headers, status=422)
+    assert common.json["errors"][0]["field"] == "new"
+    testapp.post_json("/api/v1/staff/password", {"current": PASSWORD, "new": NEW_PASSWORD}, headers=headers, status=204)
+    assert last_event(dbsession).action == "account.password_changed"
+    assert testapp.get("/api/v1/cases", headers=other_device, status=401)
+    assert testapp.get(f"/api/v1/cases/{ref}", headers=headers).json["case"] == ref
+    assert crypto.unwrap_with_password(guardian.account.key_by_password, NEW_PASSWORD)
+    login(testapp, guardian, clock, status=401)
+    guardian.password = NEW_PASSWORD
+    fresh = {"Authorization": f"Bearer {login(testapp, guardian, clock).json['token']}"}
+    assert testapp.get(f"/api/v1/cases/{ref}", headers=fresh).json["text"].startswith("The night shift")
+
+
+def test_password_change_through_the_page(testapp, guardian, clock):
+    html_login(testapp, guardian, clock)
+    form = testapp.get("/staff/password").forms[1]
+    form["current"], form["new"], form["again"] = PASSWORD, NEW_PASSWORD, "something else entirely"
+    assert "differ" in form.submit(status=422).text
+    form = testapp.get("/staff/password").forms[1]
+    form["current"], form["new"], form["again"] = PASSWORD, NEW_PASSWORD, NEW_PASSWORD
+    assert "Your password is changed" in form.submit().text
+    assert testapp.get("/staff/cases").status_int == 200, "this session goes on"
+
+
+def test_forgotten_password_reset_with_the_recovery_key_keeps_the_cases(testapp, dbsession, guardian, submitted, clock):
+    ref = submitted["case"]
+    before = api_login(testapp, guardian, clock)
+    form = testapp.get("/staff/forgot-password").forms[0]
+    form["username"], form["recovery_key"] = "guardian", "WRONG-KEY"
+    form["new"] = form["again"] = NEW_PASSWORD
+    refused = form.submit(status=422)
+    assert "do not match" in refused.text and 'value="guardian"' in refused.text
+    form = refused.forms[0]
+    form["recovery_key"] = guardian.recovery_key
+    form["new"] = form["again"] = NEW_PASSWORD
+    assert "Your password is reset" in form.submit().text
+    assert last_event(dbsession).action == "account.password_reset"
+    assert testapp.get("/api/v1/cases", headers=before, status=401), "every session ended"
+    guardian.password = NEW_PASSWORD
+    headers = api_login(testapp, guardian, clock)
+    assert testapp.get(f"/api/v1/cases/{ref}", headers=headers).json["text"].startswith("The night shift")
+
+
+def test_session_list_and_log_out_everywhere(testapp, dbsession, guardian, clock):
+    phone = api_login(testapp, guardian, clock)
+    html_login(testapp, guardian, clock)
+    page = testapp.get("/staff/sessions")
+    assert page.text.count("<tr>") == 1 + 2 and "this one" in page.text
+    listed = testapp.get("/api/v1/staff/sessions", headers=phone).json["sessions"]
+    assert len(listed) == 2 and sum(s["current"] for s in listed) == 1
+    page.forms[1].submit().follow()
+    assert testapp.get("/staff/cases").location.endswith("/staff/login")
+    assert testapp.get("/api/v1/cases", headers=phone, status=401)
+    assert dbsession.scalars(select(LoginSession).where(LoginSession.account_id == guardian.account.id)).all() == []
+    assert events(dbsession, "logout.everywhere")[-1].detail == {"sessions": 2}
+
+
+def test_log_out_everywhere_through_the_api(testapp, guardian, clock):
+    first, second = api_login(testapp, guardian, clock), api_login(testapp, guardian, clock)
+    testapp.delete("/api/v1/staff/sessions", headers=first, status=204)
+    assert testapp.get("/api/v1/cases", headers=second, status=401)

@@ -1,0 +1,113 @@
+"""A staff member's own account: password change, forgotten password, and their sessions."""
+from __future__ import annotations
+
+from pyramid.httpexceptions import HTTPFound, HTTPNoContent
+from pyramid.security import forget
+from pyramid.view import view_config
+
+from whistle.accounts.services import AccountError, change_password, end_sessions, reset_password, staff_sessions
+from whistle.errors import validation_problem
+from whistle.jsonapi import read_json, reject_unknown_members
+from whistle.security.permissions import Permission
+from whistle.sessions.models import STAFF
+
+
+def _session_rows(request) -> list[dict]:
+    current = request.identity.session.id
+    return [{"id": row.id, "created": row.created_at, "idle_expires": row.idle_expires_at,
+             "absolute_expires": row.absolute_expires_at, "current": row.id == current}
+            for row in staff_sessions(request.dbsession, request.identity.account)]
+
+
+@view_config(route_name="accounts.sessions", request_method="GET", renderer="whistle:templates/accounts/sessions.jinja2",
+             permission=Permission.STAFF_ACCOUNT)
+def sessions_page(request):
+    return {"sessions": _session_rows(request)}
+
+
+@view_config(route_name="accounts.sessions", request_method="POST", permission=Permission.STAFF_ACCOUNT)
+def log_out_everywhere(request):
+    count = end_sessions(request.dbsession, request.identity.account)
+    request.audit("logout.everywhere", detail={"sessions": count})
+    return HTTPFound(request.route_url("accounts.login"), headers=forget(request, kind=STAFF))
+
+
+@view_config(route_name="api.staff_sessions", request_method="GET", renderer="json", permission=Permission.STAFF_ACCOUNT)
+def api_sessions(request):
+    return {"sessions": _session_rows(request)}
+
+
+@view_config(route_name="api.staff_sessions", request_method="DELETE", permission=Permission.STAFF_ACCOUNT)
+def api_log_out_everywhere(request):
+    count = end_sessions(request.dbsession, request.identity.account)
+    request.audit("logout.everywhere", detail={"sessions": count})
+    return HTTPNoContent()
+
+
+def _change(request, current: str, new: str, again: str | None = None) -> dict[str, str]:
+    if again is not None and again != new:
+        return {"again": "The two new passwords differ."}
+    try:
+        change_password(request.dbsession, request.whistle_settings, request.clock, request.identity.account,
+                        current=current, new=new, keep_session_id=request.identity.session.id)
+    except AccountError as error:
+        field = "current" if "current" in str(error) else "new"
+        return {field: str(error).capitalize() + "."}
+    return {}
+
+
+@view_config(route_name="accounts.password", request_method="GET", renderer="whistle:templates/accounts/password.jinja2",
+             permission=Permission.STAFF_ACCOUNT)
+def password_form(request):
+    return {"errors": {}, "done": False}
+
+
+@view_config(route_name="accounts.password", request_method="POST", renderer="whistle:templates/accounts/password.jinja2",
+             permission=Permission.STAFF_ACCOUNT)
+def password_submit(request):
+    errors = _change(request, request.POST.get("current", ""), request.POST.get("new", ""), request.POST.get("again", ""))
+    if errors:
+        request.tm.doom()
+        request.response.status = 422
+    return {"errors": errors, "done": not errors}
+
+
+@view_config(route_name="api.staff_password", request_method="POST", permission=Permission.STAFF_ACCOUNT)
+def api_password(request):
+    data = read_json(request)
+    errors = reject_unknown_members(data, {"current", "new"})
+    for name in ("current", "new"):
+        if not isinstance(data.get(name), str) or not data.get(name):
+            errors[name] = "Required, as a string."
+    if errors:
+        raise validation_problem(errors)
+    errors = _change(request, data["current"], data["new"])
+    if errors:
+        raise validation_problem(errors)
+    return HTTPNoContent()
+
+
+@view_config(route_name="accounts.forgot", request_method="GET", renderer="whistle:templates/accounts/forgot.jinja2",
+             permission=Permission.STAFF_LOGIN)
+def forgot_form(request):
+    return {"username": "", "errors": {}, "done": False}
+
+
+@view_config(route_name="accounts.forgot", request_method="POST", renderer="whistle:templates/accounts/forgot.jinja2",
+             permission=Permission.STAFF_LOGIN)
+def forgot_submit(request):
+    post = request.POST
+    username, new = post.get("username", ""), post.get("new", "")
+    errors = {}
+    if new != post.get("again", ""):
+        errors["again"] = "The two new passwords differ."
+    else:
+        try:
+            reset_password(request.dbsession, request.whistle_settings, request.clock, username=username,
+                           recovery_key=post.get("recovery_key", ""), new=new)
+        except AccountError as error:
+            errors["new" if "password" in str(error) else "recovery_key"] = str(error).capitalize() + "."
+    if errors:
+        request.tm.doom()
+        request.response.status = 422
+    return {"username": username, "errors": errors, "done": not errors}

@@ -1,0 +1,205 @@
+"""What a guardian does to a case: reply, note, triage, move it on, grant, transfer, step aside.
+
+Every action validates before it changes anything (so a refused one changes nothing) and is
+audited with metadata only: who, which case, what kind of change — never the text.
+"""
+from __future__ import annotations
+
+import json
+import re
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from whistle import audit
+from whistle.accounts.models import Account
+from whistle.cases import lifecycle
+from whistle.cases.inbox import PRIORITIES
+from whistle.cases.models import (
+    HOLDER_GUARDIAN, ITEM_MESSAGE, ITEM_NOTE, ITEM_REASON, Case, CaseGrant, CaseItem, CaseLabel, CaseRead,
+)
+from whistle.cases.services import CaseKeys, add_item, grant_to, guardian_grant
+from whistle.clock import Clock
+from whistle.errors import Problem, validation_problem
+
+LABEL_PATTERN = re.compile(r"^[a-z0-9-]{1,64}$")
+MAX_TEXT = lifecycle.MAX_TEXT
+CONFLICT_PROBLEM = "/api/v1/problems/conflict-of-interest"
+
+
+def _actor(account: Account) -> str:
+    return f"account:{account.id}"
+
+
+def _text(value, field: str = "text") -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise validation_problem({field: "Write something first."})
+    if len(value) > MAX_TEXT:
+        raise validation_problem({field: f"At most {MAX_TEXT} characters."})
+    return value.strip()
+
+
+def reply(dbsession: Session, clock: Clock, case: Case, account: Account, text) -> CaseItem:
+    """A message to the reporter (case key: the reporter reads it)."""
+    item = add_item(case, kind=ITEM_MESSAGE, author="guardian", account_id=account.id, today=clock.today(),
+                    plaintext=_text(text).encode("utf-8"))
+    dbsession.flush()
+    audit.record(dbsession, clock, actor=_actor(account), action="case.message_added", case_id=case.id,
+                 detail={"item_id": item.id})
+    mark_read(dbsession, case, account.id)
+    return item
+
+
+def add_note(dbsession: Session, clock: Clock, case: Case, account: Account, text) -> CaseItem:
+    """An internal note (team key: the reporter holds no team key, so can never read it)."""
+    item = add_item(case, kind=ITEM_NOTE, author="guardian", account_id=account.id, today=clock.today(),
+                    plaintext=_text(text).encode("utf-8"))
+    dbsession.flush()
+    audit.record(dbsession, clock, actor=_actor(account), action="case.note_added", case_id=case.id,
+                 detail={"item_id": item.id})
+    return item
+
+
+def change_status(dbsession: Session, clock: Clock, case: Case, account: Account, to: str, *,
+                  reason: str | None = None, outcome: lifecycle.Outcome | None = None) -> None:
+    before = case.status
+    lifecycle.move(case, to, today=clock.today(), account_id=account.id, reason=reason, outcome=outcome)
+    dbsession.flush()
+    action = "case.reopened" if before == lifecycle.CLOSED else {
+        lifecycle.FEEDBACK_GIVEN: "case.feedback_given", lifecycle.CLOSED: "case.closed",
+        lifecycle.ACKNOWLEDGED: "case.acknowledged",
+    }.get(to, "case.status_changed")
+    detail = {"from": before, "to": to}
+    if to == lifecycle.CLOSED:
+        detail.update(substantiated=outcome.substantiated, changes=list(outcome.changes))
+    audit.record(dbsession, clock, actor=_actor(account), action=action, case_id=case.id, detail=detail)
+
+
+def check_labels(labels) -> list[str]:
+    if not isinstance(labels, list) or not all(isinstance(label, str) for label in labels):
+        raise validation_problem({"labels": "A list of labels."})
+    cleaned = [label.strip().lower() for label in labels if label.strip()]
+    bad = [label for label in cleaned if not LABEL_PATTERN.match(label)]
+    if bad:
+        raise validation_problem({"labels": f"{bad[0]!r}: labels are 1-64 lower-case letters, digits or '-'."})
+    return list(dict.fromkeys(cleaned))
+
+
+def labels_of(dbsession: Session, case: Case) -> list[str]:
+    return list(dbsession.scalars(select(CaseLabel.label).where(CaseLabel.case_id == case.id).order_by(CaseLabel.label)))
+
+
+def triage(dbsession: Session, clock: Clock, case: Case, account: Account, *, priority: str | None = None,
+           add: list[str] = (), remove: list[str] = ()) -> None:
+    """Set the priority and add or remove labels: triage metadata, never content."""
+    if priority is not None and priority not in PRIORITIES:
+        raise validation_problem({"priority": f"One of: {', '.join(PRIORITIES)}."})
+    add, remove = check_labels(list(add)), check_labels(list(remove))
+    if priority is not None and priority != case.priority:
+        audit.record(dbsession, clock, actor=_actor(account), action="case.priority_changed", case_id=case.id,
+                     detail={"from": case.priority, "to": priority})
+        case.priority = priority
+    current = set(labels_of(dbsession, case))
+    added = [label for label in add if label not in current]
+    removed = [label for label in remove if label in current and label not in add]
+    for label in added:
+        dbsession.add(CaseLabel(case_id=case.id, label=label))
+    if removed:
+        dbsession.execute(delete(CaseLabel).where(CaseLabel.case_id == case.id, CaseLabel.label.in_(removed)))
+    if added or removed:
+        audit.record(dbsession, clock, actor=_actor(account), action="case.labels_changed", case_id=case.id,
+                     detail={"added": added, "removed": removed})
+    dbsession.flush()
+
+
+def eligible_grantees(dbsession: Session, case: Case) -> list[Account]:
+    """Enabled guardians who do not hold this case yet."""
+    holders = select(CaseGrant.account_id).where(CaseGrant.case_id == case.id, CaseGrant.account_id.is_not(None))
+    return list(dbsession.scalars(
+        select(Account).where(Account.is_guardian.is_(True), Account.disabled.is_(False), Account.id.not_in(holders))
+        .order_by(Account.username)
+    ))
+
+
+def _grantee(dbsession: Session, case: Case, username, field: str = "guardian") -> Account:
+    if not isinstance(username, str) or not username.strip():
+        raise validation_problem({field: "Choose a guardian."})
+    grantee = dbsession.scalars(select(Account).where(Account.username == username.strip().lower())).first()
+    if grantee is None or grantee.disabled or not grantee.is_guardian:
+        raise validation_problem({field: "There is no enabled guardian by that name."})
+    if guardian_grant(dbsession, case, grantee.id) is not None:
+        raise validation_problem({field: f"{grantee.username} already holds this case."})
+    return grantee
+
+
+def grant(dbsession: Session, clock: Clock, case: Case, keys: CaseKeys, account: Account, username) -> Account:
+    """Seal the case keys (unlocked by the granter) to another guardian: they read with their own key."""
+    grantee = _grantee(dbsession, case, username)
+    grant_to(case, keys, grantee, clock.today())
+    dbsession.flush()
+    audit.record(dbsession, clock, actor=_actor(account), action="case.granted", case_id=case.id,
+                 detail={"account_id": grantee.id})
+    return grantee
+
+
+def _reason_item(case: Case, account: Account, clock: Clock, about: str, reason) -> None:
+    if isinstance(reason, str) and reason.strip():
+        if len(reason) > MAX_TEXT:
+            raise validation_problem({"reason": f"At most {MAX_TEXT} characters."})
+        add_item(case, kind=ITEM_REASON, author="guardian", account_id=account.id, today=clock.today(),
+                 plaintext=json.dumps({"about": about, "text": reason.strip()}, ensure_ascii=False).encode("utf-8"))
+
+
+def _drop_own_grant(dbsession: Session, case: Case, account: Account) -> None:
+    dbsession.execute(delete(CaseGrant).where(CaseGrant.case_id == case.id, CaseGrant.account_id == account.id))
+    dbsession.execute(delete(CaseRead).where(CaseRead.case_id == case.id, CaseRead.account_id == account.id))
+    dbsession.expire(case, ["grants"])
+
+
+def transfer(dbsession: Session, clock: Clock, case: Case, keys: CaseKeys, account: Account, username, reason=None) -> Account:
+    """Hand the case to another guardian and give up my own access."""
+    grantee = _grantee(dbsession, case, username)
+    if reason is not None and not isinstance(reason, str):
+        raise validation_problem({"reason": "Text, if given."})
+    grant_to(case, keys, grantee, clock.today())
+    _reason_item(case, account, clock, "transfer", reason)
+    dbsession.flush()
+    _drop_own_grant(dbsession, case, account)
+    audit.record(dbsession, clock, actor=_actor(account), action="case.transferred", case_id=case.id,
+                 detail={"to_account_id": grantee.id})
+    return grantee
+
+
+def other_holders(dbsession: Session, case: Case, account: Account) -> int:
+    """How many other enabled guardians hold this case."""
+    return dbsession.scalar(
+        select(func.count()).select_from(CaseGrant).join(Account, Account.id == CaseGrant.account_id)
+        .where(CaseGrant.case_id == case.id, CaseGrant.holder == HOLDER_GUARDIAN, CaseGrant.account_id != account.id,
+               Account.disabled.is_(False), Account.is_guardian.is_(True))
+    ) or 0
+
+
+def declare_conflict(dbsession: Session, clock: Clock, case: Case, account: Account, reason=None) -> None:
+    """Step aside from a case I have a conflict of interest in: my access ends.
+
+    Refused while no other enabled guardian holds the case, so it is never left unreadable."""
+    if reason is not None and not isinstance(reason, str):
+        raise validation_problem({"reason": "Text, if given."})
+    if other_holders(dbsession, case, account) == 0:
+        raise Problem(409, "Grant the case to another guardian first: nobody else could read it.",
+                      type=CONFLICT_PROBLEM, title="Case would be left without a guardian")
+    _reason_item(case, account, clock, "conflict-of-interest", reason)
+    dbsession.flush()
+    _drop_own_grant(dbsession, case, account)
+    audit.record(dbsession, clock, actor=_actor(account), action="case.conflict_declared", case_id=case.id)
+
+
+def mark_read(dbsession: Session, case: Case, account_id: int) -> None:
+    """Everything in the case up to now counts as read by `account_id`."""
+    newest = dbsession.scalar(select(func.max(CaseItem.id)).where(CaseItem.case_id == case.id)) or 0
+    row = dbsession.get(CaseRead, (case.id, account_id))
+    if row is None:
+        dbsession.add(CaseRead(case_id=case.id, account_id=account_id, last_read_item_id=newest))
+    elif row.last_read_item_id < newest:
+        row.last_read_item_id = newest
+    dbsession.flush()

@@ -1,0 +1,184 @@
+"""The guardian's inbox: granted cases, filtered and sorted, with labels and unread counts per page.
+
+Query plan (checked by tests/functional/workspace/test_inbox_scale.py at 100,000 cases): the
+query is driven from `case_grants` through ix_case_grants_account_case (account_id, case_id), so
+only the caller's grants are visited, and each case is then fetched by primary key. A guardian
+holds a small share of all cases, so sorting that share by the next deadline is cheap, and the
+size of `cases` does not matter. Labels and unread counts are one grouped query each for the
+page's ids (never one per row): the labels by their primary key (case_id, label), the unread
+items through ix_case_items_case_id_id (case_id, id).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import and_, case as case_when, exists, func, select
+from sqlalchemy.orm import Session, contains_eager
+
+from whistle.cases.lifecycle import CLOSED, RECEIVED, STATUSES
+from whistle.cases.models import ITEM_ATTACHMENT_META, ITEM_DISCLOSURE, ITEM_MESSAGE, Case, CaseGrant, CaseItem, CaseLabel, CaseRead
+from whistle.channels.models import Channel
+from whistle.errors import validation_problem
+
+PRIORITIES = ("low", "normal", "high", "urgent")
+SORTS = ("deadline", "opened", "priority")
+MAX_PER_PAGE = 100
+# What the reporter adds that a guardian should notice: the disclosure itself (so a new case is
+# unread), their messages and their attachments.
+UNREAD_KINDS = (ITEM_DISCLOSURE, ITEM_MESSAGE, ITEM_ATTACHMENT_META)
+
+
+@dataclass(frozen=True)
+class InboxFilters:
+    status: str | None = None
+    channel: str | None = None
+    overdue: bool = False
+    unread: bool = False
+    priority: str | None = None
+    label: str | None = None
+    sort: str = "deadline"
+    page: int = 1
+    per_page: int = 25
+
+    @classmethod
+    def from_params(cls, params, *, default_per_page: int = 25) -> "InboxFilters":
+        """Filters from query parameters; a 422 problem names each faulty one."""
+        errors = {}
+        try:
+            page = int(params.get("page", 1) or 1)
+            per_page = int(params.get("per_page", default_per_page) or default_per_page)
+        except ValueError:
+            raise validation_problem({"page": "Expected whole numbers for page and per_page."}) from None
+        if page < 1:
+            errors["page"] = "Pages start at 1."
+        if not 1 <= per_page <= MAX_PER_PAGE:
+            errors["per_page"] = f"Between 1 and {MAX_PER_PAGE}."
+        status = params.get("status") or None
+        if status and status not in STATUSES:
+            errors["status"] = f"One of: {', '.join(STATUSES)}."
+        priority = params.get("priority") or None
+        if priority and priority not in PRIORITIES:
+            errors["priority"] = f"One of: {', '.join(PRIORITIES)}."
+        sort = params.get("sort") or "deadline"
+        if sort not in SORTS:
+            errors["sort"] = f"One of: {', '.join(SORTS)}."
+        flags = {}
+        for name in ("overdue", "unread"):
+            value = (params.get(name) or "").lower()
+            if value not in ("", "true", "false", "1", "0", "on"):
+                errors[name] = "true or false."
+            flags[name] = value in ("true", "1", "on")
+        if errors:
+            raise validation_problem(errors)
+        return cls(status=status, channel=params.get("channel") or None, priority=priority,
+                   label=params.get("label") or None, sort=sort, page=page, per_page=per_page, **flags)
+
+    def query_args(self, **changes) -> dict:
+        """The non-default filters as query parameters (for links to other pages)."""
+        values = {"status": self.status, "channel": self.channel, "overdue": "true" if self.overdue else None,
+                  "unread": "true" if self.unread else None, "priority": self.priority, "label": self.label,
+                  "sort": None if self.sort == "deadline" else self.sort, "page": self.page}
+        values.update(changes)
+        return {k: v for k, v in values.items() if v not in (None, "", 1) or (k == "page" and v not in (None, 1))}
+
+
+@dataclass
+class InboxRow:
+    case: Case
+    labels: list[str] = field(default_factory=list)
+    unread: int = 0
+
+    @property
+    def next_deadline(self) -> tuple[str, date] | None:
+        """("acknowledge" or "feedback", the date), or None once nothing is due."""
+        return next_deadline(self.case)
+
+
+def next_deadline(case: Case) -> tuple[str, date] | None:
+    if case.status == RECEIVED:
+        return "acknowledge", case.ack_due
+    if case.status != CLOSED and case.feedback_given_on is None:
+        return "feedback", case.feedback_due
+    return None
+
+
+def _next_due():
+    """The same rule as next_deadline(), as SQL (NULL when nothing is due)."""
+    return case_when(
+        (Case.status == RECEIVED, Case.ack_due),
+        (and_(Case.status != CLOSED, Case.feedback_given_on.is_(None)), Case.feedback_due),
+        else_=None,
+    )
+
+
+def _last_read(account_id: int):
+    return func.coalesce(
+        select(CaseRead.last_read_item_id)
+        .where(CaseRead.case_id == Case.id, CaseRead.account_id == account_id)
+        .correlate_except(CaseRead).scalar_subquery(),  # correlate to the outer `cases`, two levels up
+        0,
+    )
+
+
+def inbox_query(account_id: int, filters: InboxFilters, today: date):
+    """The filtered, sorted statement (without paging) for `account_id`'s granted cases."""
+    query = (
+        select(Case)
+        .join(CaseGrant, and_(CaseGrant.case_id == Case.id, CaseGrant.account_id == account_id))
+        .join(Channel, Channel.id == Case.channel_id)
+        .options(contains_eager(Case.channel))
+    )
+    if filters.status:
+        query = query.where(Case.status == filters.status)
+    if filters.channel:
+        query = query.where(Channel.slug == filters.channel)
+    if filters.priority:
+        query = query.where(Case.priority == filters.priority)
+    if filters.label:
+        query = query.where(exists().where(CaseLabel.case_id == Case.id, CaseLabel.label == filters.label))
+    if filters.overdue:
+        query = query.where(_next_due() < today)
+    if filters.unread:
+        query = query.where(exists().where(
+            CaseItem.case_id == Case.id, CaseItem.author == "reporter", CaseItem.kind.in_(UNREAD_KINDS),
+            CaseItem.id > _last_read(account_id),
+        ))
+    if filters.sort == "opened":
+        order = (Case.opened_on.desc(), Case.id.desc())
+    elif filters.sort == "priority":
+        rank = case_when(*((Case.priority == p, n) for n, p in enumerate(reversed(PRIORITIES))), else_=len(PRIORITIES))
+        order = (rank, _next_due().asc().nulls_last(), Case.id)
+    else:
+        order = (_next_due().asc().nulls_last(), Case.id)
+    return query.order_by(*order)
+
+
+def inbox(dbsession: Session, account_id: int, filters: InboxFilters, today: date) -> tuple[list[InboxRow], int]:
+    """One page of the inbox and the total: three queries whatever the page size (plus the count)."""
+    query = inbox_query(account_id, filters, today)
+    total = dbsession.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    cases = list(dbsession.scalars(query.limit(filters.per_page).offset((filters.page - 1) * filters.per_page)).unique())
+    rows = {case.id: InboxRow(case) for case in cases}
+    if rows:
+        for case_id, label in dbsession.execute(
+            select(CaseLabel.case_id, CaseLabel.label).where(CaseLabel.case_id.in_(rows)).order_by(CaseLabel.label)
+        ):
+            rows[case_id].labels.append(label)
+        for case_id, count in unread_counts(dbsession, account_id, list(rows)).items():
+            rows[case_id].unread = count
+    return list(rows.values()), total
+
+
+def unread_counts(dbsession: Session, account_id: int, case_ids: list[int]) -> dict[int, int]:
+    """Reporter items newer than what `account_id` last read, per case: one grouped query."""
+    if not case_ids:
+        return {}
+    query = (
+        select(CaseItem.case_id, func.count())
+        .outerjoin(CaseRead, and_(CaseRead.case_id == CaseItem.case_id, CaseRead.account_id == account_id))
+        .where(CaseItem.case_id.in_(case_ids), CaseItem.author == "reporter", CaseItem.kind.in_(UNREAD_KINDS),
+               CaseItem.id > func.coalesce(CaseRead.last_read_item_id, 0))
+        .group_by(CaseItem.case_id)
+    )
+    return {case_id: count for case_id, count in dbsession.execute(query)}

@@ -1,0 +1,126 @@
+"""The case lifecycle: which status may follow which, and what each move records — in one place.
+
+    received ──► acknowledged ──► assessing ──► investigating ──► feedback_given ──► closed
+                                     │  ▲            ▲   │               │   ▲         │
+                                     │  └────────────┼───┘ (back)        │   │         │
+                                     └──► feedback_given / closed        └───┘ (more)  │
+                                     ▲                                                 │
+                                     └──────────────── reopen (with a reason) ◄────────┘
+
+Shortcuts allowed, and why:
+- assessing → feedback_given / closed: many concerns are resolved or referred elsewhere at
+  triage, without an investigation; the reporter must still hear back, and the case still closes
+  with its outcome record.
+- acknowledged → closed: a disclosure outside the scheme (a grievance, a duplicate) is referred
+  after acknowledgement. A case cannot close unacknowledged: the law requires the acknowledgement.
+- investigating → assessing and feedback_given → investigating: new information reopens work
+  without closing the case.
+- closed → assessing is the only way back, and needs a reason (an encrypted team-key item).
+A forbidden move raises a 409 problem and, because raising aborts the transaction, changes nothing.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+
+from whistle.cases.deadlines import profile_named
+from whistle.cases.models import ITEM_OUTCOME, ITEM_REASON, Case
+from whistle.errors import Problem, validation_problem
+
+RECEIVED, ACKNOWLEDGED, ASSESSING, INVESTIGATING, FEEDBACK_GIVEN, CLOSED = STATUSES = (
+    "received", "acknowledged", "assessing", "investigating", "feedback_given", "closed",
+)
+OPEN_STATUSES = STATUSES[:-1]
+STATUS_LABELS = {
+    RECEIVED: "Received", ACKNOWLEDGED: "Acknowledged", ASSESSING: "Assessing", INVESTIGATING: "Investigating",
+    FEEDBACK_GIVEN: "Feedback given", CLOSED: "Closed",
+}
+
+ALLOWED: dict[str, frozenset[str]] = {
+    RECEIVED: frozenset({ACKNOWLEDGED}),
+    ACKNOWLEDGED: frozenset({ASSESSING, CLOSED}),
+    ASSESSING: frozenset({INVESTIGATING, FEEDBACK_GIVEN, CLOSED}),
+    INVESTIGATING: frozenset({ASSESSING, FEEDBACK_GIVEN, CLOSED}),
+    FEEDBACK_GIVEN: frozenset({INVESTIGATING, CLOSED}),
+    CLOSED: frozenset({ASSESSING}),  # reopening
+}
+
+# The closing record's structured half (statistics, never content).
+SUBSTANTIATED = ("yes", "partly", "no", "not_determined")
+CHANGES = ("none", "policy", "process", "training", "staffing", "disciplinary", "referral", "other")
+TRANSITION_PROBLEM = "/api/v1/problems/transition"
+MAX_TEXT = 20_000
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What closing a case records: was it substantiated, what changed, and what was learned."""
+
+    substantiated: str
+    changes: tuple[str, ...]
+    learned: str
+
+
+def allowed_moves(status: str) -> list[str]:
+    return [s for s in STATUSES if s in ALLOWED.get(status, ())]
+
+
+def check_outcome(substantiated, changes, learned) -> Outcome:
+    """Validate the closing record; a 422 problem names each faulty field."""
+    errors = {}
+    if substantiated not in SUBSTANTIATED:
+        errors["substantiated"] = f"Choose one of: {', '.join(SUBSTANTIATED)}."
+    if not isinstance(changes, (list, tuple)) or not changes or any(c not in CHANGES for c in changes):
+        errors["changes"] = f"Choose at least one of: {', '.join(CHANGES)}."
+    if not isinstance(learned, str) or not learned.strip():
+        errors["learned"] = "Say what was learned (a sentence is enough)."
+    elif len(learned) > MAX_TEXT:
+        errors["learned"] = f"At most {MAX_TEXT} characters."
+    if errors:
+        raise validation_problem(errors)
+    return Outcome(substantiated, tuple(dict.fromkeys(changes)), learned.strip())
+
+
+def check_move(case: Case, to) -> None:
+    """Raise a 422 problem for an unknown status, a 409 one for a move the table forbids."""
+    if to not in STATUSES:
+        raise validation_problem({"to": f"Choose one of: {', '.join(STATUSES)}."})
+    if to not in ALLOWED[case.status]:
+        raise Problem(409, f"A case that is {STATUS_LABELS[case.status].lower()} cannot move to "
+                           f"{STATUS_LABELS[to].lower()}. Allowed: {', '.join(allowed_moves(case.status)) or 'none'}.",
+                      type=TRANSITION_PROBLEM, title="Move not allowed")
+
+
+def move(case: Case, to: str, *, today: date, account_id: int, reason: str | None = None,
+         outcome: Outcome | None = None) -> None:
+    """Move `case` to status `to`, recording what the move means. Raises Problem (409 or 422)."""
+    from whistle.cases.services import add_item  # services imports this module
+
+    check_move(case, to)
+    reopening = case.status == CLOSED
+    if reopening and not (reason or "").strip():
+        raise validation_problem({"reason": "Say why the case is reopened."})
+    if to == CLOSED and outcome is None:
+        raise validation_problem({"learned": "Closing needs the outcome: substantiated, what changed, what was learned."})
+    if reason and len(reason) > MAX_TEXT:
+        raise validation_problem({"reason": f"At most {MAX_TEXT} characters."})
+
+    if to == ACKNOWLEDGED:
+        case.acknowledged_on = today
+        case.feedback_due = profile_named(case.channel.deadline_profile).feedback_due(case.opened_on, today)
+    elif to == FEEDBACK_GIVEN:
+        case.feedback_given_on = today
+    elif to == CLOSED:
+        case.closed_on = today
+        case.substantiated, case.changes = outcome.substantiated, list(outcome.changes)
+        record = {"substantiated": outcome.substantiated, "changes": list(outcome.changes), "learned": outcome.learned}
+        add_item(case, kind=ITEM_OUTCOME, author="guardian", account_id=account_id, today=today,
+                 plaintext=json.dumps(record, ensure_ascii=False).encode("utf-8"))
+    if reopening:
+        case.closed_on, case.substantiated, case.changes = None, None, []
+    if reason and reason.strip():
+        add_item(case, kind=ITEM_REASON, author="guardian", account_id=account_id, today=today,
+                 plaintext=json.dumps({"about": "reopen" if reopening else f"status:{to}", "text": reason.strip()},
+                                      ensure_ascii=False).encode("utf-8"))
+    case.status = to
