@@ -20,7 +20,7 @@ from whistle_smtp import SUBJECT, make_channel
 LINK = "https://speakup.example.org/login"
 # What the core knows when it notifies, none of which may reach the email.
 CASE_REF, CHANNEL, LABEL, TEXT = "QWERT-ASDFG", "young-peoples-voice", "urgent-risk", "my manager hit me"
-NOTICE = Notice(recipient_id=42, kind="eu.ack-breach", link=LINK)
+NOTICE = Notice(recipient_id=987654321, kind="eu.ack-breach", link=LINK)
 
 
 class Inbox:

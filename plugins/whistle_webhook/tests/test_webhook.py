@@ -16,7 +16,7 @@ from whistle_webhook import make_channel, sign, verify
 SECRET = "a-shared-secret-of-32-characters"
 NOW = 1_790_000_000  # 2026-09-21T14:13:20Z
 LINK = "https://speakup.example.org/login"
-NOTICE = Notice(recipient_id=42, kind="eu.feedback-breach", link=LINK)
+NOTICE = Notice(recipient_id=987654321, kind="eu.feedback-breach", link=LINK)
 
 
 class Receiver(BaseHTTPRequestHandler):
@@ -59,7 +59,7 @@ def test_delivers_a_signed_content_free_payload(receiver):
     assert headers["X-Whistle-Timestamp"] == str(NOW)
     assert verify(SECRET, headers["X-Whistle-Timestamp"], body, headers["X-Whistle-Signature"], now=NOW + 5)
     assert json.loads(body) == {"type": "attention-needed", "link": LINK, "sent_at": "2026-09-21T14:13:20Z"}
-    assert NOTICE.kind.encode() not in body and b"42" not in body
+    assert NOTICE.kind.encode() not in body and str(NOTICE.recipient_id).encode() not in body
 
 
 def test_a_tampered_body_or_signature_is_rejected(receiver):
