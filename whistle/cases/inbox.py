@@ -6,7 +6,9 @@ only the caller's grants are visited, and each case is then fetched by primary k
 holds a small share of all cases, so sorting that share by the next deadline is cheap, and the
 size of `cases` does not matter. Labels and unread counts are one grouped query each for the
 page's ids (never one per row): the labels by their primary key (case_id, label), the unread
-items through ix_case_items_case_id_id (case_id, id).
+items through ix_case_items_case_id_id (case_id, id). On PostgreSQL, once a guardian holds more
+than about 1% of all cases, the planner prefers one sequential pass over `cases` (hash join) to
+that many index probes — its cost model's choice, still a few milliseconds at 100,000 cases.
 """
 from __future__ import annotations
 
