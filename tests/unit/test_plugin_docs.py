@@ -7,6 +7,7 @@ weak proxy for "exercised", but a hook no test mentions is certainly untested.
 """
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date
 from pathlib import Path
@@ -81,9 +82,10 @@ def files_of_tests() -> list[Path]:
     return [path for path in files if path.resolve() != this_file]
 
 
-def hooks_referenced_in_tests() -> set[str]:
+@functools.cache  # one scan of the test files per run
+def hooks_referenced_in_tests() -> frozenset[str]:
     text = "\n".join(path.read_text() for path in files_of_tests())
-    return {name for name in HOOKS if re.search(rf"\b{name}\b", text)}
+    return frozenset(name for name in HOOKS if re.search(rf"\b{name}\b", text))
 
 
 def test_every_hook_is_referenced_by_some_test_or_listed_as_not_yet_called():
