@@ -151,6 +151,15 @@ def find_attachment(dbsession: Session, case: Case, keys: CaseKeys, attachment_i
 
 
 def read_attachment(store: BlobStore, case: Case, keys: CaseKeys, blob_name: str) -> Iterator[bytes]:
-    """The plaintext, chunk by chunk; the blob file stays open until the iterator is done."""
-    with store.open(blob_name) as source:
-        yield from crypto.decrypt_stream(keys.case, source, case=case.ref)
+    """The plaintext, chunk by chunk, for a response body.
+
+    The body is sent after the request's transaction has ended, so everything the iterator
+    needs (the case reference, the open blob) is taken now, not when it runs."""
+    case_ref = case.ref
+    source = store.open(blob_name)
+
+    def chunks() -> Iterator[bytes]:
+        with source:
+            yield from crypto.decrypt_stream(keys.case, source, case=case_ref)
+
+    return chunks()

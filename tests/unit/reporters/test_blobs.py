@@ -1,0 +1,52 @@
+"""The local blob store: atomic writes, random names, deletion when the transaction aborts."""
+from __future__ import annotations
+
+import pytest
+import transaction
+
+from whistle.attachments.blobs import LocalBlobStore
+
+
+def test_write_commit_open_delete(tmp_path):
+    store = LocalBlobStore(tmp_path / "blobs")
+    writer = store.writer()
+    writer.write(b"cipher")
+    assert not (tmp_path / "blobs" / writer.name).exists(), "invisible until committed"
+    writer.commit()
+    with store.open(writer.name) as handle:
+        assert handle.read() == b"cipher"
+    store.delete(writer.name)
+    assert list((tmp_path / "blobs").iterdir()) == []
+
+
+def test_discard_leaves_nothing(tmp_path):
+    store = LocalBlobStore(tmp_path)
+    writer = store.writer()
+    writer.write(b"half")
+    writer.discard()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_names_cannot_escape_the_directory(tmp_path):
+    with pytest.raises(ValueError):
+        LocalBlobStore(tmp_path).open("../../etc/passwd")
+
+
+def test_an_aborted_transaction_deletes_the_stored_blob(tmp_path, dbsession, settings, clock):
+    from tests.factories import make_channel
+    from whistle import crypto
+    from whistle.attachments.services import Limits, store_attachment
+    from whistle.cases.services import open_case
+
+    store = LocalBlobStore(tmp_path)
+    manager = transaction.TransactionManager(explicit=True)
+    txn = manager.begin()
+    channel = make_channel(dbsession)
+    reporter = crypto.derive_reporter_keys(crypto.new_receipt(), settings.lookup_pepper, settings.receipt_kdf)
+    case, _ = open_case(dbsession, channel=channel, reporter=reporter, guardians=[], today=clock.today())
+    dbsession.flush()
+    store_attachment(dbsession, store, txn, case, name="a.txt", content_type="text/plain", chunks=[b"data"],
+                     limits=Limits(100, 100), author="reporter", today=clock.today())
+    assert len(list(tmp_path.iterdir())) == 1
+    manager.abort()
+    assert list(tmp_path.iterdir()) == []
