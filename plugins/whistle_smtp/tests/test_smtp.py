@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import email
+import logging
 import smtplib
 import socket
 import ssl
@@ -16,6 +17,11 @@ import whistle_smtp
 from whistle.hooks import Hooks
 from whistle.hooks.types import Notice
 from whistle_smtp import SUBJECT, make_channel
+
+# aiosmtpd logs from its own thread, sometimes after the test that caused it has ended and pytest
+# has closed that test's log capture ("--- Logging error ---" in the output): keep it to itself.
+logging.getLogger("mail.log").addHandler(logging.NullHandler())
+logging.getLogger("mail.log").propagate = False
 
 LINK = "https://speakup.example.org/login"
 # What the core knows when it notifies, none of which may reach the email.
