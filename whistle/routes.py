@@ -50,3 +50,6 @@ def includeme(config) -> None:
     config.add_route("admin.audit", "/admin/audit")
     config.add_route("api.admin_overview", "/api/v1/admin/overview")
     config.add_route("api.admin_audit", "/api/v1/admin/audit")
+    config.add_route("api.admin_accounts", "/api/v1/admin/accounts")
+    config.add_route("api.admin_account", "/api/v1/admin/accounts/{id:\\d+}")
+    config.add_route("api.admin_channels", "/api/v1/admin/channels")

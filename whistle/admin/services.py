@@ -62,3 +62,22 @@ def audit_page(dbsession: Session, page: int, per_page: int) -> tuple[list[Audit
         select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(per_page).offset((page - 1) * per_page)
     ))
     return events, total
+
+
+def update_account(dbsession: Session, clock, account: Account, *, by: Account, guardian: bool, admin: bool,
+                   disabled: bool, channels: set[str]) -> None:
+    """Change roles, channel memberships and the disabled flag, each audited. Raises AccountError."""
+    from whistle.accounts.services import AccountError, set_channels, set_disabled, set_roles
+
+    if account.id == by.id and (disabled or not admin):
+        raise AccountError("you cannot disable yourself or remove your own admin role; ask another admin")
+    actor = f"account:{by.id}"
+    set_roles(dbsession, clock, account, guardian=guardian, admin=admin, actor=actor)
+    set_channels(dbsession, clock, account, channels if guardian else set(), actor=actor)
+    set_disabled(dbsession, clock, account, disabled, actor=actor)
+
+
+def describe_account(dbsession: Session, account: Account) -> dict:
+    return {"id": account.id, "username": account.username, "guardian": account.is_guardian, "admin": account.is_admin,
+            "disabled": account.disabled, "channels": channel_slugs_of(dbsession, account),
+            "created": account.created_at}

@@ -5,9 +5,10 @@ from pyramid.httpexceptions import HTTPFound, HTTPNotFound
 from pyramid.view import view_config
 
 from whistle.accounts.models import Account
-from whistle.accounts.services import AccountError, add_account, set_channels, set_disabled, set_roles
+from whistle.accounts.services import AccountError, add_account
 from whistle.admin import services
 from whistle.errors import validation_problem
+from whistle.jsonapi import read_json, reject_unknown_members
 from whistle.security.permissions import Permission
 
 AUDIT_PER_PAGE = 50
@@ -93,16 +94,11 @@ def guardian_update(request):
     guardian, admin, disabled = bool(post.get("guardian")), bool(post.get("admin")), bool(post.get("disabled"))
     slugs = set(post.getall("channels"))
     errors = {}
-    if account.id == me.id and (disabled or not admin):
-        errors["admin"] = "You cannot disable yourself or remove your own admin role; ask another admin."
-    else:
-        try:
-            actor = _actor(request)
-            set_roles(request.dbsession, request.clock, account, guardian=guardian, admin=admin, actor=actor)
-            set_channels(request.dbsession, request.clock, account, slugs if guardian else set(), actor=actor)
-            set_disabled(request.dbsession, request.clock, account, disabled, actor=actor)
-        except AccountError as error:
-            errors["roles"] = str(error).capitalize() + "."
+    try:
+        services.update_account(request.dbsession, request.clock, account, by=me, guardian=guardian, admin=admin,
+                                disabled=disabled, channels=slugs)
+    except AccountError as error:
+        errors["roles"] = str(error).capitalize() + "."
     if errors:
         request.tm.doom()
         request.response.status = 422
@@ -140,3 +136,82 @@ def api_audit(request):
     events, total = services.audit_page(request.dbsession, page, per_page)
     return {"events": [{"seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action, "case_id": e.case_id,
                         "detail": e.detail} for e in events], "total": total, "page": page}
+
+
+# --- the same, as JSON ---
+
+@view_config(route_name="api.admin_accounts", request_method="GET", renderer="json", permission=Permission.ADMIN_VIEW)
+def api_accounts(request):
+    return {"accounts": [services.describe_account(request.dbsession, a) for a in services.accounts(request.dbsession)]}
+
+
+def _flags(data: dict, errors: dict, names: tuple[str, ...], defaults: dict) -> dict:
+    values = {}
+    for name in names:
+        value = data.get(name, defaults.get(name))
+        if not isinstance(value, bool):
+            errors[name] = "true or false."
+        values[name] = value
+    return values
+
+
+def _channels(data: dict, errors: dict, default: list[str]) -> set[str]:
+    channels = data.get("channels", default)
+    if not isinstance(channels, list) or not all(isinstance(c, str) for c in channels):
+        errors["channels"] = "A list of channel slugs."
+        return set()
+    return set(channels)
+
+
+@view_config(route_name="api.admin_accounts", request_method="POST", renderer="json", permission=Permission.ADMIN_MANAGE)
+def api_account_add(request):
+    """Enrol an account; the answer carries the recovery key and TOTP secret, once."""
+    data = read_json(request)
+    errors = reject_unknown_members(data, {"username", "password", "guardian", "admin", "channels"})
+    for name in ("username", "password"):
+        if not isinstance(data.get(name), str) or not data.get(name):
+            errors[name] = "Required, as a string."
+    flags = _flags(data, errors, ("guardian", "admin"), {"guardian": True, "admin": False})
+    channels = _channels(data, errors, [])
+    if not errors and not (flags["guardian"] or flags["admin"]):
+        errors["guardian"] = "An account needs at least one role."
+    if errors:
+        raise validation_problem(errors)
+    try:
+        enrolment = add_account(request.dbsession, request.whistle_settings, request.clock, username=data["username"],
+                                password=data["password"], is_guardian=flags["guardian"], is_admin=flags["admin"],
+                                channel_slugs=tuple(sorted(channels)), actor=_actor(request))
+    except AccountError as error:
+        raise validation_problem({"password" if "password" in str(error) else "username": str(error)}) from None
+    request.response.status = 201
+    body = services.describe_account(request.dbsession, enrolment.account)
+    body.update(recovery_key=enrolment.recovery_key, totp_secret=enrolment.totp_secret, totp_uri=enrolment.totp_uri)
+    return body
+
+
+@view_config(route_name="api.admin_account", request_method="PATCH", renderer="json", permission=Permission.ADMIN_MANAGE)
+def api_account_update(request):
+    account = _account(request)
+    data = read_json(request)
+    errors = reject_unknown_members(data, {"guardian", "admin", "disabled", "channels"})
+    flags = _flags(data, errors, ("guardian", "admin", "disabled"),
+                   {"guardian": account.is_guardian, "admin": account.is_admin, "disabled": account.disabled})
+    channels = _channels(data, errors, services.channel_slugs_of(request.dbsession, account))
+    if errors:
+        raise validation_problem(errors)
+    try:
+        services.update_account(request.dbsession, request.clock, account, by=request.identity.account,
+                                guardian=flags["guardian"], admin=flags["admin"], disabled=flags["disabled"],
+                                channels=channels)
+    except AccountError as error:
+        raise validation_problem({"guardian": str(error)}) from None
+    return services.describe_account(request.dbsession, account)
+
+
+@view_config(route_name="api.admin_channels", request_method="GET", renderer="json", permission=Permission.ADMIN_VIEW)
+def api_channels(request):
+    return {"channels": [
+        {"slug": c.slug, "title": c.title, "active": c.active, "deadline_profile": c.deadline_profile,
+         "retention_days": c.retention_days, "guardians": members}
+        for c, members in services.channels_with_members(request.dbsession)
+    ]}

@@ -122,3 +122,26 @@ def test_totp_provisioning_uri_names_the_account(testapp, dbsession, admin, cloc
     page = form.submit()
     secret = re.search(r"TOTP\) secret</dt><dd><code>([^<]+)</code>", page.text).group(1)
     assert pyotp.TOTP(secret).provisioning_uri(name="kim", issuer_name="whistle") in page.text.replace("&amp;", "&")
+
+
+def test_accounts_through_the_admin_api(testapp, dbsession, admin, guardian, channel, clock):
+    headers = api_login(testapp, admin, clock)
+    listed = testapp.get("/api/v1/admin/accounts", headers=headers).json["accounts"]
+    assert {(a["username"], a["guardian"], a["admin"]) for a in listed} == {("admin", False, True), ("guardian", True, False)}
+    refused = testapp.post_json("/api/v1/admin/accounts", {"username": "lee", "password": "qwerty123456"},
+                                headers=headers, status=422)
+    assert refused.json["errors"][0]["field"] == "password"
+    made = testapp.post_json("/api/v1/admin/accounts", {"username": "lee", "password": "lee's long passphrase",
+                                                        "channels": ["staff"]}, headers=headers, status=201).json
+    assert made["channels"] == ["staff"] and made["recovery_key"] and made["totp_uri"].startswith("otpauth://")
+    changed = testapp.patch_json(f"/api/v1/admin/accounts/{made['id']}", {"disabled": True, "channels": []},
+                                 headers=headers).json
+    assert changed["disabled"] is True and changed["channels"] == []
+    assert last_event(dbsession).action == "account.disabled"
+    own = testapp.patch_json(f"/api/v1/admin/accounts/{admin.account.id}", {"admin": False}, headers=headers, status=422)
+    assert "ask another admin" in own.json["errors"][0]["message"]
+    assert testapp.patch_json("/api/v1/admin/accounts/999999", {}, headers=headers, status=404)
+    channels = testapp.get("/api/v1/admin/channels", headers=headers).json["channels"]
+    assert channels[0]["slug"] == "staff" and channels[0]["guardians"] == ["guardian"]
+    theirs = api_login(testapp, guardian, clock)
+    assert testapp.post_json("/api/v1/admin/accounts", {"username": "x", "password": "y"}, headers=theirs, status=403)
