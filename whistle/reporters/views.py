@@ -95,6 +95,9 @@ def login_submit(request):
     except ReceiptRejected:
         # Returned, not raised: the failure count must be committed.
         return login_page(request, status=401, unsent=unsent, errors={"receipt": UNKNOWN_RECEIPT})
+    previous = reporter(request)
+    if previous is not None:  # one report open per browser: the earlier session ends now
+        logout(request.dbsession, request.whistle_settings, previous.token)
     headers = remember(request, result.token, kind=REPORTER)
     if unsent:
         # Show the message they could not send, in the message box, ready to send now.

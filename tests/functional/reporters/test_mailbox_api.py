@@ -142,3 +142,19 @@ def test_attachment_limits_per_file_and_per_case(raw_settings, clock, tm, dbsess
     refused = form.submit(status=413)
     assert refused.html.find(id="error-files") is not None
     assert refused.forms["message-form"]["text"].value == "Here is the whole log"
+
+
+def test_the_disclosure_form_refuses_a_file_over_the_limit_and_keeps_the_text(raw_settings, clock, tm, dbsession):
+    app = small_limits_app(raw_settings, clock, max_file_bytes=1000, max_case_bytes=1500)
+    testapp = TestApp(app, extra_environ={"HTTP_HOST": "example.com", "tm.active": True, "tm.manager": tm,
+                                          "app.dbsession": dbsession})
+    make_channel(dbsession)
+    form = testapp.get("/report/staff").forms[0]
+    form["text"] = "Words that must survive"
+    form["answers.ongoing"] = "yes"
+    form["attachments"] = [Upload("small.txt", b"ok", "text/plain"), Upload("big.bin", b"x" * 1001, "text/plain")]
+    page = form.submit(status=413)
+    assert "at most" in page.html.find(id="error-attachments").text
+    assert page.forms[0]["text"].value == "Words that must survive"
+    # That nothing is kept (the transaction is aborted) shows only with a real transaction:
+    # tests/e2e/test_reporter_limits.py.
