@@ -215,11 +215,21 @@ def change_password(
     dbsession: Session, settings: Settings, clock: Clock, account: Account, *, current: str, new: str,
     keep_session_id: int | None = None,
 ) -> None:
-    """Rewrap the account's private key under `new`; other sessions end. Raises AccountError."""
+    """Rewrap the account's private key under `new`; other sessions end. Raises AccountError.
+
+    A wrong current password counts as a failed login (audited, and towards the pause), so a
+    borrowed session cannot be used to guess the password; nothing else changes before the
+    checks pass, so the caller may commit after a refusal to keep that record."""
+    paused = account.locked_until is not None and _aware(account.locked_until) > clock.now()
     try:
+        if paused:
+            raise crypto.DecryptionFailed("paused")
         private = crypto.unwrap_with_password(account.key_by_password, current)
     except crypto.DecryptionFailed:
-        raise AccountError("the current password is not right") from None
+        failure = _failed(account, clock, "locked" if paused else "wrong-password")
+        audit.record(dbsession, clock, actor=f"account:{account.id}", action="account.password_change_failed",
+                     detail={"reason": failure.reason})
+        raise AccountError("the current password is not right (after several tries, wait a few minutes)") from None
     check_password(new)
     account.key_by_password = crypto.wrap_with_password(private, new, settings.kdf)
     end_sessions(dbsession, account, except_session_id=keep_session_id)

@@ -6,7 +6,7 @@ from pyramid.security import forget
 from pyramid.view import view_config
 
 from whistle.accounts.services import AccountError, change_password, end_sessions, reset_password, staff_sessions
-from whistle.errors import validation_problem
+from whistle.errors import problem_response, validation_problem
 from whistle.jsonapi import read_json, reject_unknown_members
 from whistle.security.permissions import Permission
 from whistle.sessions.models import STAFF
@@ -67,7 +67,7 @@ def password_form(request):
 def password_submit(request):
     errors = _change(request, request.POST.get("current", ""), request.POST.get("new", ""), request.POST.get("again", ""))
     if errors:
-        request.tm.doom()
+        # Returned, not raised: nothing changed, and a wrong current password stays on record.
         request.response.status = 422
     return {"errors": errors, "done": not errors}
 
@@ -82,8 +82,8 @@ def api_password(request):
     if errors:
         raise validation_problem(errors)
     errors = _change(request, data["current"], data["new"])
-    if errors:
-        raise validation_problem(errors)
+    if errors:  # returned, not raised: a wrong current password stays on record (nothing else changed)
+        return problem_response(validation_problem(errors))
     return HTTPNoContent()
 
 
@@ -108,6 +108,8 @@ def forgot_submit(request):
         except AccountError as error:
             errors["new" if "password" in str(error) else "recovery_key"] = str(error).capitalize() + "."
     if errors:
-        request.tm.doom()
+        # Returned, not raised: reset_password changes nothing until every check passes, and the
+        # failed attempt stays on record (no username or key in it).
+        request.audit("account.password_reset_failed", actor="anonymous")
         request.response.status = 422
     return {"username": username, "errors": errors, "done": not errors}

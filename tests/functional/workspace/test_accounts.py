@@ -122,3 +122,27 @@ def test_log_out_everywhere_through_the_api(testapp, guardian, clock):
     first, second = api_login(testapp, guardian, clock), api_login(testapp, guardian, clock)
     testapp.delete("/api/v1/staff/sessions", headers=first, status=204)
     assert testapp.get("/api/v1/cases", headers=second, status=401)
+
+
+def test_guessing_the_current_password_through_a_session_counts_as_failed_logins(testapp, dbsession, guardian, clock):
+    headers = api_login(testapp, guardian, clock)
+    for _ in range(5):
+        testapp.post_json("/api/v1/staff/password", {"current": "a wrong guess here", "new": NEW_PASSWORD},
+                          headers=headers, status=422)
+    assert [e.detail["reason"] for e in events(dbsession, "account.password_change_failed")] == ["wrong-password"] * 5
+    assert guardian.account.locked_until is not None
+    # Paused now: even the right current password is refused, and sign-in too.
+    testapp.post_json("/api/v1/staff/password", {"current": PASSWORD, "new": NEW_PASSWORD}, headers=headers, status=422)
+    assert events(dbsession, "account.password_change_failed")[-1].detail == {"reason": "locked"}
+    login(testapp, guardian, clock, status=401)
+
+
+def test_a_failed_reset_is_audited_and_changes_nothing(testapp, dbsession, guardian, clock):
+    before = guardian.account.key_by_password
+    form = testapp.get("/staff/forgot-password").forms[0]
+    form["username"], form["recovery_key"] = "guardian", "not-the-key"
+    form["new"] = form["again"] = NEW_PASSWORD
+    form.submit(status=422)
+    assert last_event(dbsession).action == "account.password_reset_failed"
+    assert "guardian" not in str(last_event(dbsession).detail)
+    assert guardian.account.key_by_password == before
