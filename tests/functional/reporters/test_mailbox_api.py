@@ -158,3 +158,19 @@ def test_the_disclosure_form_refuses_a_file_over_the_limit_and_keeps_the_text(ra
     assert page.forms[0]["text"].value == "Words that must survive"
     # That nothing is kept (the transaction is aborted) shows only with a real transaction:
     # tests/e2e/test_reporter_limits.py.
+
+
+def test_what_a_reporter_does_is_dated_to_the_day_and_keeps_no_address(testapp, dbsession, settings, clock):
+    from whistle.audit.models import AuditEvent
+    from whistle.sessions.models import REPORTER, LoginSession
+
+    make_channel(dbsession)
+    headers = reporter_login(testapp, submit_api(testapp)["receipt"])
+    testapp.post_json("/api/v1/reporter/messages", {"text": "hello"}, headers=headers, status=201,
+                      extra_environ={"REMOTE_ADDR": "203.0.113.77", "HTTP_USER_AGENT": "Probe/1.0"})
+    events = dbsession.scalars(select(AuditEvent).where(AuditEvent.actor == "reporter")).all()
+    assert {e.action for e in events} >= {"case.opened", "reporter.session_opened", "reporter.message_sent"}
+    assert all((e.at.hour, e.at.minute, e.at.second, e.at.microsecond) == (0, 0, 0, 0) for e in events)
+    assert all("203.0.113.77" not in str(e.detail) and "Probe" not in str(e.detail) for e in events)
+    session = dbsession.scalars(select(LoginSession).where(LoginSession.kind == REPORTER)).one()
+    assert session.created_at is None
