@@ -17,6 +17,7 @@ install: $(VENV)/.installed
 
 run: install
 	$(BIN)/whistle -c development.ini db upgrade
+	$(BIN)/whistle -c development.ini channels load config/channels.toml
 	$(BIN)/whistle -c development.ini demo
 	$(BIN)/pserve development.ini
 
