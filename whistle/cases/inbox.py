@@ -184,3 +184,12 @@ def unread_counts(dbsession: Session, account_id: int, case_ids: list[int]) -> d
         .group_by(CaseItem.case_id)
     )
     return {case_id: count for case_id, count in dbsession.execute(query)}
+
+
+def attention_counts(dbsession: Session, account_id: int, today: date) -> dict[str, int]:
+    """What needs the guardian today: how many of their cases are overdue, and how many unread."""
+    def count(filters: InboxFilters) -> int:
+        query = inbox_query(account_id, filters, today).order_by(None)
+        return dbsession.scalar(select(func.count()).select_from(query.subquery())) or 0
+
+    return {"overdue": count(InboxFilters(overdue=True)), "unread": count(InboxFilters(unread=True))}

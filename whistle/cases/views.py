@@ -10,7 +10,8 @@ from whistle.attachments.services import list_attachments  # issue 3's area; the
 from whistle.audit.services import case_events
 from whistle.cases import lifecycle
 from whistle.cases.actions import eligible_grantees, labels_of, mark_read
-from whistle.cases.inbox import PRIORITIES, InboxFilters, inbox as inbox_page, next_deadline, unread_counts
+from whistle.cases.inbox import PRIORITIES, InboxFilters, attention_counts, inbox as inbox_page, next_deadline, unread_counts
+from whistle.cases.models import CaseGrant
 from whistle.cases.services import CaseKeys, read_case, unlock_for_guardian
 from whistle.channels.models import Channel
 from whistle.errors import Problem
@@ -91,6 +92,9 @@ def case_page(request, context: CaseContext, *, problem: Problem | None = None, 
         "change_choices": lifecycle.CHANGES,
         "priorities": PRIORITIES,
         "grantees": eligible_grantees(request.dbsession, case),
+        "holders": list(request.dbsession.scalars(
+            select(Account.username).join(CaseGrant, CaseGrant.account_id == Account.id)
+            .where(CaseGrant.case_id == case.id).order_by(Account.username))),
         "author_of": lambda item_id: names.get(notes_by.get(item_id), "a guardian"),
         "next_deadline": next_deadline(case),
         "today": request.clock.today(),
@@ -121,6 +125,7 @@ def inbox(request):
     rows, total = inbox_page(request.dbsession, request.identity.account.id, filters, today)
     channels = request.dbsession.scalars(select(Channel).order_by(Channel.title)).all()
     return {"rows": rows, "total": total, "today": today, "filters": filters, "error": error,
+            "attention": attention_counts(request.dbsession, request.identity.account.id, today),
             "statuses": lifecycle.STATUSES, "status_labels": lifecycle.STATUS_LABELS, "priorities": PRIORITIES,
             "channels": channels, "pages": max(1, -(-total // filters.per_page))}
 

@@ -72,6 +72,7 @@ def test_grant_through_the_page(testapp, dbsession, guardian, colleague, submitt
     form["guardian"] = "colleague"
     page = form.submit().follow()
     assert "grant-form" not in page.forms, "nobody left to grant to"
+    assert "Guardians holding it: colleague, guardian." in page.text
     case = dbsession.scalars(select(Case).where(Case.ref == ref)).one()
     holders = set(dbsession.scalars(select(CaseGrant.account_id).where(CaseGrant.case_id == case.id,
                                                                         CaseGrant.account_id.is_not(None))))

@@ -73,6 +73,7 @@ def test_the_inbox_page_shows_deadlines_unread_and_filters(testapp, dbsession, g
     ref = submit_api(testapp)["case"]
     inbox = html_login(testapp, guardian, clock)
     assert "acknowledge in 7 days" in inbox.text and "1 new" in inbox.text
+    assert "0 past a deadline" in inbox.text and "1 with something new" in inbox.text
     inbox.click(ref)
     headers = api_login(testapp, guardian, clock)
     triage(testapp, headers, ref, add_labels=["fraud"])
