@@ -122,3 +122,16 @@ def test_conflict_and_transfer_through_the_page(testapp, dbsession, settings, gu
     inbox = form.submit().follow()
     assert inbox.request.path == "/staff/cases" and ref not in inbox.text
     assert testapp.get(f"/staff/cases/{ref}", status=404)
+
+
+def test_someone_not_granted_gets_404_on_the_pages_too(testapp, dbsession, colleague, submitted, clock):
+    ref = submitted["case"]
+    inbox = html_login(testapp, colleague, clock)
+    assert ref not in inbox.text
+    token = testapp.get("/staff/sessions").forms[1]["csrf_token"].value
+    assert testapp.get(f"/staff/cases/{ref}", status=404).text == testapp.get("/staff/cases/AAAAA-AAAAA", status=404).text
+    for action, fields in ACTIONS:
+        testapp.post(f"/staff/cases/{ref}/{action}", dict(fields, csrf_token=token), status=404)
+    case = dbsession.scalars(select(Case).where(Case.ref == ref)).one()
+    dbsession.refresh(case)
+    assert case.status == "received" and len(case.grants) == 2  # the reporter's and the guardian's
