@@ -44,7 +44,7 @@ def forbidden_view(request):
     if request.identity is None:
         if is_api(request):
             return _respond(request, Problem(401, "Log in first: send 'Authorization: Bearer <token>'."))
-        if request.path_info.startswith("/staff/"):
+        if request.path_info.startswith(("/staff/", "/admin")):  # staff pages: sign in first
             return HTTPFound(request.route_url("accounts.login"))
     return _respond(request, Problem(403, "You do not have access to this."))
 

@@ -145,3 +145,9 @@ def test_accounts_through_the_admin_api(testapp, dbsession, admin, guardian, cha
     assert channels[0]["slug"] == "staff" and channels[0]["guardians"] == ["guardian"]
     theirs = api_login(testapp, guardian, clock)
     assert testapp.post_json("/api/v1/admin/accounts", {"username": "x", "password": "y"}, headers=theirs, status=403)
+
+
+def test_the_admin_area_sends_a_stranger_to_sign_in(testapp):
+    assert testapp.get("/admin").location.endswith("/staff/login")
+    assert testapp.get("/admin/audit").location.endswith("/staff/login")
+    assert testapp.get("/api/v1/admin/overview", status=401)
