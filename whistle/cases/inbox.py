@@ -80,9 +80,10 @@ class InboxFilters:
         """The non-default filters as query parameters (for links to other pages)."""
         values = {"status": self.status, "channel": self.channel, "overdue": "true" if self.overdue else None,
                   "unread": "true" if self.unread else None, "priority": self.priority, "label": self.label,
-                  "sort": None if self.sort == "deadline" else self.sort, "page": self.page}
+                  "sort": None if self.sort == "deadline" else self.sort,
+                  "per_page": None if self.per_page == 25 else self.per_page, "page": self.page}
         values.update(changes)
-        return {k: v for k, v in values.items() if v not in (None, "", 1) or (k == "page" and v not in (None, 1))}
+        return {k: v for k, v in values.items() if v is not None and not (k == "page" and v == 1)}
 
 
 @dataclass

@@ -99,3 +99,16 @@ def test_triage_through_the_page(testapp, dbsession, guardian, clock, channel):
     form["add_labels"] = "BAD LABEL!"
     refused = form.submit(status=422)
     assert "BAD LABEL!" in refused.text and "labels are 1-64" in refused.text
+
+
+def test_the_inbox_page_pages_and_keeps_its_filters(testapp, guardian, clock, channel):
+    refs = [submit_api(testapp)["case"] for _ in range(27)]
+    first = html_login(testapp, guardian, clock)
+    assert "Page 1 of 2" in first.text and "Previous" not in first.text
+    second = first.click("Next")
+    assert "Page 2 of 2" in second.text and second.text.count('href="/staff/cases/') == 2
+    shown = {ref for ref in refs if ref in first.text or ref in second.text}
+    assert shown == set(refs)
+    filtered = testapp.get("/staff/cases?status=received&per_page=10").click("Next")
+    assert "status=received" in filtered.request.url and "Page 2 of 3" in filtered.text
+    assert filtered.text.count('href="/staff/cases/') == 10
