@@ -84,8 +84,33 @@ class EncryptingChannel(HTTPChannel):
     parser_class = EncryptingRequestParser
 
 
+# Responses: waitress queues what the app writes in output buffers that also spill to a
+# plaintext temporary file past `outbuf_overflow` (1 MiB by default) -- a slow client reading
+# a decrypted attachment would leave it on disk. The app thread blocks once the queue passes
+# `outbuf_high_watermark`, so with the overflow far above the watermark a buffer never spills
+# (the app writes downloads in 64 KiB chunks). These are the defaults; a configuration that
+# would let a buffer spill is refused.
+OUTBUF_HIGH_WATERMARK = 4 * 1024 * 1024
+OUTBUF_OVERFLOW = 64 * 1024 * 1024
+SPILL_MARGIN = 16 * 1024 * 1024  # the largest single write that must still stay in memory
+
+
+def response_buffering(kw: dict) -> dict:
+    """`kw` with output-buffer settings under which no response is ever spooled to disk."""
+    kw = dict(kw)
+    high = int(kw.setdefault("outbuf_high_watermark", OUTBUF_HIGH_WATERMARK))
+    overflow = int(kw.setdefault("outbuf_overflow", OUTBUF_OVERFLOW))
+    if overflow < high + SPILL_MARGIN:
+        raise ValueError(
+            f"outbuf_overflow ({overflow}) must be at least outbuf_high_watermark + {SPILL_MARGIN}: "
+            "otherwise waitress writes responses (decrypted attachments) to temporary files in plaintext"
+        )
+    return kw
+
+
 def make_server(app, **kw):
-    """waitress.create_server with request bodies spooled encrypted; same adjustments."""
+    """waitress.create_server with request bodies spooled encrypted and responses never spooled."""
+    kw = response_buffering(kw)
     dispatchers: dict = {}
     server = create_server(app, map=dispatchers, **kw)
     for dispatcher in list(dispatchers.values()):

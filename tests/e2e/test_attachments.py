@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -89,10 +90,20 @@ def test_a_200_mib_upload_streams_encrypted_with_flat_memory(server):
         assert response.status == 200
         assert response.headers["Content-Disposition"].startswith("attachment;")
         downloaded = hashlib.sha256()
+        leaks_mid_download, received = [], 0
         while chunk := response.read(BLOCK):
             downloaded.update(chunk)
+            received += len(chunk)
+            if received == SIZE // 2:
+                # Half-way, the client stops reading for a moment so waitress's output buffers fill
+                # up to their high watermark: none of them may spill plaintext to a temporary file
+                # (see outbuf_overflow in the .ini files).
+                time.sleep(1.5)
+                leaks_mid_download = [os.readlink(path) for path in open_files_of(server.process.pid)
+                                      if file_contains(path, [marker])]
     finally:
         connection.close()
+    assert leaks_mid_download == [], f"plaintext found in open files: {leaks_mid_download}"
     assert downloaded.hexdigest() == digest.hexdigest()
     final = memory_of(server.process.pid)
     assert final["VmHWM"] - baseline["VmRSS"] < 64 * MIB, "the download streams too"

@@ -51,3 +51,20 @@ def test_the_runner_swaps_the_parser_buffer_and_channel():
         assert server.channel_class is EncryptingChannel
     finally:
         server.close()
+
+
+def test_response_buffers_are_set_so_they_never_spill_to_disk():
+    from whistle.server import response_buffering
+
+    settings = response_buffering({})
+    assert int(settings["outbuf_overflow"]) >= int(settings["outbuf_high_watermark"]) + 16 * 1024 * 1024
+    assert response_buffering({"outbuf_overflow": "134217728"})["outbuf_overflow"] == "134217728"
+
+
+def test_a_configuration_that_would_spill_responses_is_refused():
+    import pytest
+
+    from whistle.server import response_buffering
+
+    with pytest.raises(ValueError, match="plaintext"):
+        response_buffering({"outbuf_overflow": "1048576"})
