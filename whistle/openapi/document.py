@@ -174,6 +174,12 @@ def build_document() -> dict:
             "responses": {"200": {"description": "The OpenAPI document."}},
         }},
     }
+    # --- the guardian's workspace and admin area (issue 4) ---
+    from whistle.cases.openapi import LIST_PARAMETERS, SUMMARY_PROPERTIES, workspace_paths
+
+    paths.update(workspace_paths())
+    paths["/api/v1/cases"]["get"]["parameters"].extend(LIST_PARAMETERS)
+    SCHEMAS["CaseSummary"]["properties"].update(SUMMARY_PROPERTIES)
     return {
         "openapi": "3.1.0",
         "info": {

@@ -1,0 +1,115 @@
+"""The workspace's and admin area's part of the OpenAPI document (merged by whistle.openapi)."""
+from __future__ import annotations
+
+from whistle.cases.inbox import PRIORITIES, SORTS
+from whistle.cases.lifecycle import CHANGES, STATUSES, SUBSTANTIATED
+from whistle.openapi.document import BEARER, CASE_REF, DATE, DATETIME, STR, _body, _json, _problem_responses
+
+INT = {"type": "integer"}
+BOOL = {"type": "boolean"}
+SUMMARY = {"$ref": "#/components/schemas/CaseSummary"}
+STRINGS = {"type": "array", "items": STR}
+
+
+def _post(summary: str, operation: str, body: dict, ok: dict, *problems: int) -> dict:
+    return {"post": {"summary": summary, "operationId": operation, "security": BEARER, "parameters": [CASE_REF],
+                     "requestBody": _body(body), "responses": {**ok, **_problem_responses(400, 401, 404, 415, 422, *problems)}}}
+
+
+def _object(properties: dict, required: tuple[str, ...] = ()) -> dict:
+    return {"type": "object", "additionalProperties": False, "required": list(required), "properties": properties}
+
+
+def workspace_paths() -> dict:
+    text = _object({"text": {"type": "string", "minLength": 1}}, ("text",))
+    created = {"201": _json(_object({"id": INT}, ("id",)), "Stored, encrypted.")}
+    summary = {"200": _json(SUMMARY, "The case summary after the change.")}
+    account = _object({"id": INT, "username": STR, "guardian": BOOL, "admin": BOOL, "disabled": BOOL,
+                       "channels": STRINGS, "created": DATETIME})
+    return {
+        "/api/v1/cases/{ref}/messages": _post(
+            "Reply to the reporter (they read it).", "replyToReporter", text, created),
+        "/api/v1/cases/{ref}/notes": _post(
+            "Add an internal note (team key: never readable by the reporter).", "addNote", text, created),
+        "/api/v1/cases/{ref}/transitions": _post(
+            "Move the case to another status; closing needs the outcome, reopening a reason.", "moveCase",
+            _object({"to": {"enum": list(STATUSES)}, "reason": STR, "substantiated": {"enum": list(SUBSTANTIATED)},
+                     "changes": {"type": "array", "items": {"enum": list(CHANGES)}}, "learned": STR}, ("to",)),
+            summary, 409),
+        "/api/v1/cases/{ref}/triage": _post(
+            "Set the priority, add or remove labels.", "triageCase",
+            _object({"priority": {"enum": list(PRIORITIES)}, "add_labels": STRINGS, "remove_labels": STRINGS}), summary),
+        "/api/v1/cases/{ref}/grants": _post(
+            "Grant the case to another enabled guardian (the caller seals the case keys to them).", "grantCase",
+            _object({"guardian": STR}, ("guardian",)),
+            {"201": _json(_object({"guardian": STR}), "Granted.")}),
+        "/api/v1/cases/{ref}/transfer": _post(
+            "Grant the case to another guardian and give up the caller's own access.", "transferCase",
+            _object({"guardian": STR, "reason": STR}, ("guardian",)),
+            {"200": _json(_object({"transferred_to": STR}), "Transferred.")}),
+        "/api/v1/cases/{ref}/conflict": _post(
+            "Declare a conflict of interest: the caller's access ends (409 unless another guardian holds the case).",
+            "declareConflict", _object({"reason": STR}), {"204": {"description": "Access ended."}}, 409),
+        "/api/v1/staff/sessions": {
+            "get": {"summary": "My sessions.", "operationId": "listSessions", "security": BEARER,
+                    "responses": {"200": _json(_object({"sessions": {"type": "array", "items": _object({
+                        "id": INT, "created": DATETIME, "idle_expires": DATETIME, "absolute_expires": DATETIME,
+                        "current": BOOL})}}), "Where I am signed in."), **_problem_responses(401)}},
+            "delete": {"summary": "Log out everywhere.", "operationId": "logoutEverywhere", "security": BEARER,
+                       "responses": {"204": {"description": "Every session ended."}, **_problem_responses(401)}},
+        },
+        "/api/v1/staff/password": {"post": {
+            "summary": "Change my password (rewraps my key; my other sessions end).", "operationId": "changePassword",
+            "security": BEARER, "requestBody": _body(_object({"current": STR, "new": STR}, ("current", "new"))),
+            "responses": {"204": {"description": "Changed."}, **_problem_responses(400, 401, 415, 422)}}},
+        "/api/v1/admin/overview": {"get": {
+            "summary": "Case counts by status and channel, and overdue counts (admins; no content).",
+            "operationId": "adminOverview", "security": BEARER,
+            "responses": {"200": _json({"type": "object"}, "Counts."), **_problem_responses(401, 403)}}},
+        "/api/v1/admin/audit": {"get": {
+            "summary": "The whole audit log, newest first (admins; metadata only).", "operationId": "adminAudit",
+            "security": BEARER, "parameters": [
+                {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}}],
+            "responses": {"200": _json(_object({"events": {"type": "array", "items": _object({
+                "seq": INT, "at": DATETIME, "actor": STR, "action": STR, "case_id": {"type": ["integer", "null"]},
+                "detail": {"type": "object"}})}, "total": INT, "page": INT}), "A page of events."),
+                **_problem_responses(401, 403, 422)}}},
+        "/api/v1/admin/channels": {"get": {
+            "summary": "Channels and their default guardians (admins).", "operationId": "adminChannels",
+            "security": BEARER, "responses": {"200": _json({"type": "object"}, "Channels."),
+                                              **_problem_responses(401, 403)}}},
+        "/api/v1/admin/accounts": {
+            "get": {"summary": "Staff accounts (admins).", "operationId": "adminAccounts", "security": BEARER,
+                    "responses": {"200": _json(_object({"accounts": {"type": "array", "items": account}}), "Accounts."),
+                                  **_problem_responses(401, 403)}},
+            "post": {"summary": "Enrol an account; the answer shows the recovery key and TOTP secret once.",
+                     "operationId": "adminAddAccount", "security": BEARER,
+                     "requestBody": _body(_object({"username": STR, "password": STR, "guardian": BOOL, "admin": BOOL,
+                                                   "channels": STRINGS}, ("username", "password"))),
+                     "responses": {"201": _json({"type": "object"}, "Created."),
+                                   **_problem_responses(400, 401, 403, 415, 422)}},
+        },
+        "/api/v1/admin/accounts/{id}": {"patch": {
+            "summary": "Change roles, channel memberships or the disabled flag (admins).",
+            "operationId": "adminChangeAccount", "security": BEARER,
+            "parameters": [{"name": "id", "in": "path", "required": True, "schema": INT}],
+            "requestBody": _body(_object({"guardian": BOOL, "admin": BOOL, "disabled": BOOL, "channels": STRINGS})),
+            "responses": {"200": _json(account, "The account."), **_problem_responses(400, 401, 403, 404, 415, 422)}}},
+    }
+
+
+# The list call's extra filters and the summary's extra fields, for the document's own entries.
+LIST_PARAMETERS = [
+    {"name": "unread", "in": "query", "schema": {"enum": ["true", "false"]}},
+    {"name": "priority", "in": "query", "schema": {"enum": list(PRIORITIES)}},
+    {"name": "label", "in": "query", "schema": STR},
+    {"name": "sort", "in": "query", "schema": {"enum": list(SORTS)}},
+]
+SUMMARY_PROPERTIES = {
+    "acknowledged": {"type": ["string", "null"], "format": "date"},
+    "feedback_given": {"type": ["string", "null"], "format": "date"},
+    "closed": {"type": ["string", "null"], "format": "date"},
+    "next_deadline": {"type": ["object", "null"], "properties": {
+        "kind": {"enum": ["acknowledge", "feedback"]}, "date": DATE, "days": INT}},
+}
