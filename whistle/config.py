@@ -61,4 +61,5 @@ def make_configurator(raw_settings: Mapping[str, Any], *, settings: Settings | N
     config.scan("whistle.cases.actions_views")
     config.scan("whistle.accounts.staff_views")
     config.scan("whistle.admin.views")
+    # --- plugins: hooks wired into core, retaliation watch (issue 5) ---
     return config

@@ -53,3 +53,4 @@ def includeme(config) -> None:
     config.add_route("api.admin_accounts", "/api/v1/admin/accounts")
     config.add_route("api.admin_account", "/api/v1/admin/accounts/{id:\\d+}")
     config.add_route("api.admin_channels", "/api/v1/admin/channels")
+    # --- plugins: hooks wired into core, retaliation watch (issue 5) ---

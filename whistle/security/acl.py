@@ -21,6 +21,7 @@ class Root:
         # --- the guardian's workspace and admin area (issue 4) ---
         (Allow, "staff", Permission.STAFF_ACCOUNT.value),
         (Allow, "role:admin", (Permission.ADMIN_VIEW.value, Permission.ADMIN_MANAGE.value)),
+        # --- plugins: hooks wired into core, retaliation watch (issue 5) ---
         DENY_ALL,
     ]
 

@@ -20,6 +20,7 @@ class Permission(str, Enum):
     STAFF_ACCOUNT = "staff:account"  # my own password and sessions
     ADMIN_VIEW = "admin:view"  # the admin area: metadata only, nothing decrypts
     ADMIN_MANAGE = "admin:manage"  # add, disable and change accounts
+    # --- plugins: hooks wired into core, retaliation watch (issue 5) ---
 
     def __str__(self) -> str:  # Pyramid compares permissions as strings
         return self.value
