@@ -100,6 +100,7 @@ SPECS: dict[str, Spec] = {
     # for the rest of the minute.
     "whistle.mailbox.receipt_failures_per_minute": Spec(_int, "30"),
     # --- the guardian's workspace and admin area (issue 4) ---
+    # --- plugins: hooks wired into core, retaliation watch (issue 5) ---
 }
 
 
@@ -125,6 +126,7 @@ class Settings:
     blob_store: str
     receipt_failures_per_minute: int
     # --- the guardian's workspace and admin area (issue 4) ---
+    # --- plugins: hooks wired into core, retaliation watch (issue 5) ---
 
     def __repr__(self) -> str:  # never print key material into a log or traceback
         return f"Settings(db_url={self.db_url!r}, storage_dir={str(self.storage_dir)!r}, ...)"
@@ -251,4 +253,5 @@ def load_settings(raw: Mapping[str, Any], environ: Mapping[str, str] = os.enviro
         blob_store=values["whistle.attachments.blob_store"],
         receipt_failures_per_minute=values["whistle.mailbox.receipt_failures_per_minute"],
         # --- the guardian's workspace and admin area (issue 4) ---
+        # --- plugins: hooks wired into core, retaliation watch (issue 5) ---
     )
