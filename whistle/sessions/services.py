@@ -26,6 +26,12 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
+# A session's idle expiry moves on only when it would move by at least this much: one write
+# a minute instead of one per request, because on SQLite that write takes the database's only
+# write lock for the rest of the request.
+EXPIRY_STEP = timedelta(minutes=1)
+
+
 def _idle_limit(settings: Settings, kind: str) -> timedelta:
     return settings.staff_session_idle if kind == STAFF else settings.reporter_session_idle
 
@@ -40,9 +46,13 @@ def open_session(
     account_id: int | None = None,
     case_id: int | None = None,
 ) -> str:
-    """Store a new session and return its token, which only the client keeps."""
+    """Store a new session and return its token, which only the client keeps.
+
+    Expired sessions (anyone's) are deleted first, so their wrapped keys and expiry times do not
+    linger in the database until someone presents the same token again."""
     token = crypto.new_session_token()
     now = clock.now()
+    delete_expired_sessions(dbsession, now)
     dbsession.add(
         LoginSession(
             token_id=crypto.session_token_id(token, settings.session_key),
@@ -79,8 +89,19 @@ def resolve_session(
         private_key = crypto.unwrap_for_session(row.wrapped_key, token, settings.session_key)
     except crypto.DecryptionFailed:
         return None
-    row.idle_expires_at = now + _idle_limit(settings, row.kind)
+    new_expiry = now + _idle_limit(settings, row.kind)
+    if new_expiry - _aware(row.idle_expires_at) >= EXPIRY_STEP:
+        row.idle_expires_at = new_expiry
     return OpenSession(row=row, private_key=private_key)
+
+
+def delete_expired_sessions(dbsession: Session, now: datetime) -> None:
+    dbsession.execute(
+        delete(LoginSession).where(
+            (LoginSession.idle_expires_at <= now)
+            | (LoginSession.absolute_expires_at.is_not(None) & (LoginSession.absolute_expires_at <= now))
+        )
+    )
 
 
 def close_session(dbsession: Session, settings: Settings, token: str) -> None:
