@@ -105,11 +105,72 @@ SCHEMAS = {
         "type": "object", "required": ["id", "from", "text", "at"],
         "properties": {"id": {"type": "integer"}, "from": {"enum": ["reporter", "guardian"]}, "text": STR, "at": DATE},
     },
+    "Attachment": {
+        "type": "object", "required": ["id", "name", "size"],
+        "properties": {"id": {"type": "integer"}, "name": STR, "size": {"type": "integer"}},
+    },
     "Event": {
         "type": "object", "required": ["action", "actor", "at"],
         "properties": {"action": STR, "actor": STR, "at": DATETIME},
     },
 }
+
+
+def mailbox_paths() -> dict:
+    """The reporter's calls (API.md, "Reporter"), all under a reporter session's bearer token."""
+    case_schema = {"type": "object", "required": ["case", "status", "opened", "messages", "attachments"], "properties": {
+        "case": STR, "status": STR,
+        "status_text": {"type": "string", "description": "The status in plain words."},
+        "opened": DATE,
+        "messages": {"type": "array", "items": {"$ref": "#/components/schemas/Message"}},
+        "attachments": {"type": "array", "items": {"$ref": "#/components/schemas/Attachment"}},
+        "identity_given": {"type": "boolean", "description": "Whether the reporter told the guardians who they are."},
+    }}
+    download = {"200": {"description": "The decrypted file, as an attachment.",
+                        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}}
+    attachment_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    return {
+        "/api/v1/reporter/session": {
+            "post": {
+                "summary": "Come back with the receipt. Unknown and wrong receipts get the same 401.",
+                "operationId": "reporterLogin",
+                "requestBody": _body({"type": "object", "required": ["receipt"], "properties": {"receipt": STR}}),
+                "responses": {"200": _json({"$ref": "#/components/schemas/Session"}, "Logged in."),
+                              **_problem_responses(400, 401, 415, 422, 429)},
+            },
+            "delete": {"summary": "Leave (end this session).", "operationId": "reporterLogout", "security": BEARER,
+                       "responses": {"204": {"description": "Left."}, **_problem_responses(401)}},
+        },
+        "/api/v1/reporter/case": {"get": {
+            "summary": "The reporter's case: status, conversation, files. Never internal notes.",
+            "operationId": "reporterCase", "security": BEARER,
+            "responses": {"200": _json(case_schema, "The case."), **_problem_responses(401)},
+        }},
+        "/api/v1/reporter/messages": {"post": {
+            "summary": "Send the guardians a message.", "operationId": "reporterMessage", "security": BEARER,
+            "requestBody": _body({"type": "object", "required": ["text"], "properties": {"text": STR}}),
+            "responses": {"201": _json({"type": "object", "required": ["id"], "properties": {"id": {"type": "integer"}}},
+                                       "Sent."), **_problem_responses(400, 401, 415, 422)},
+        }},
+        "/api/v1/reporter/attachments": {"post": {
+            "summary": "Add a file: the raw bytes as the body, the name in X-Filename (UTF-8, percent-encoded).",
+            "operationId": "reporterAttachment", "security": BEARER,
+            "parameters": [{"name": "X-Filename", "in": "header", "required": True, "schema": STR}],
+            "requestBody": {"required": True, "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}},
+            "responses": {"201": _json({"type": "object", "required": ["id", "size"], "properties": {
+                "id": {"type": "integer"}, "size": {"type": "integer"}}}, "Stored, encrypted."),
+                **_problem_responses(401, 413, 422)},
+        }},
+        "/api/v1/reporter/attachments/{id}": {"get": {
+            "summary": "Download one of the case's files.", "operationId": "reporterDownload", "security": BEARER,
+            "parameters": [attachment_id], "responses": {**download, **_problem_responses(401, 404)},
+        }},
+        "/api/v1/cases/{ref}/attachments/{id}": {"get": {
+            "summary": "Download one of the case's files, decrypted for the guardian.",
+            "operationId": "caseDownload", "security": BEARER,
+            "parameters": [CASE_REF, attachment_id], "responses": {**download, **_problem_responses(401, 404)},
+        }},
+    }
 
 
 @cache
@@ -169,11 +230,18 @@ def build_document() -> dict:
                 "events": {"type": "array", "items": {"$ref": "#/components/schemas/Event"}}}}, "The case."),
                 **_problem_responses(401, 404)},
         }},
+        "/healthz": {"get": {
+            "summary": "200 when the database answers; no other detail.", "operationId": "health",
+            "responses": {"200": _json({"type": "object", "properties": {"status": {"const": "ok"}}}, "Healthy."),
+                          "503": _json({"type": "object", "properties": {"status": {"const": "unavailable"}}},
+                                       "The database does not answer.")},
+        }},
         "/api/v1/openapi.json": {"get": {
             "summary": "This document.", "operationId": "openapi",
             "responses": {"200": {"description": "The OpenAPI document."}},
         }},
     }
+    paths.update(mailbox_paths())
     # --- the guardian's workspace and admin area (issue 4) ---
     from whistle.cases.openapi import LIST_PARAMETERS, SUMMARY_PROPERTIES, workspace_paths
 
