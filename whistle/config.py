@@ -62,4 +62,6 @@ def make_configurator(raw_settings: Mapping[str, Any], *, settings: Settings | N
     config.scan("whistle.accounts.staff_views")
     config.scan("whistle.admin.views")
     # --- plugins: hooks wired into core, retaliation watch (issue 5) ---
+    config.include("whistle.protection")  # part Y: retaliation watch
+    config.scan("whistle.protection.views")  # part Y
     return config

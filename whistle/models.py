@@ -4,6 +4,7 @@ from whistle.audit.models import AuditEvent, AuditHead
 from whistle.cases.models import Attachment, Case, CaseGrant, CaseItem, CaseLabel, CaseRead
 from whistle.channels.models import Channel, ChannelGuardian
 from whistle.db import Base
+from whistle.protection.models import CheckIn, Integration, Protection, ProtectionAlert  # issue 5, part Y
 from whistle.sessions.models import LoginSession
 from whistle.throttles import Throttle
 

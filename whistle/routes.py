@@ -54,3 +54,11 @@ def includeme(config) -> None:
     config.add_route("api.admin_account", "/api/v1/admin/accounts/{id:\\d+}")
     config.add_route("api.admin_channels", "/api/v1/admin/channels")
     # --- plugins: hooks wired into core, retaliation watch (issue 5) ---
+    # part Y: retaliation watch
+    config.add_route("api.personnel_events", "/api/v1/personnel-events")
+    config.add_route("api.reporter_checkins", "/api/v1/reporter/checkins")
+    config.add_route("api.reporter_protection_consent", "/api/v1/reporter/protection-consent")
+    config.add_route("reporters.checkins", "/mailbox/case/checkins")
+    config.add_route("reporters.protection_consent", "/mailbox/case/protection-consent")
+    config.add_route("cases.protections", "/staff/cases/{ref}/protections", factory=CaseContext)
+    config.add_route("cases.protection_alerts", "/staff/cases/{ref}/protection-alerts", factory=CaseContext)

@@ -45,6 +45,14 @@ def _names(value: str) -> tuple[str, ...]:
     return tuple(name for name in value.replace(",", " ").split() if name)
 
 
+def _months(value: str) -> tuple[int, ...]:
+    """Whole months after a date, e.g. "3 6 12": positive, sorted, no repeats."""
+    months = tuple(sorted({int(name) for name in _names(value)}))
+    if any(month < 1 or month > 120 for month in months):
+        raise ValueError("expected whole months between 1 and 120")
+    return months
+
+
 def _key(value: str) -> bytes:
     """A 32-byte key, written base64 in its key file."""
     try:
@@ -101,6 +109,9 @@ SPECS: dict[str, Spec] = {
     "whistle.mailbox.receipt_failures_per_minute": Spec(_int, "30"),
     # --- the guardian's workspace and admin area (issue 4) ---
     # --- plugins: hooks wired into core, retaliation watch (issue 5) ---
+    # Part Y: months after a report is opened when the reporter is asked whether they have suffered
+    # detriment (retaliation); the questions keep coming after the case closes.
+    "whistle.retaliation.checkin_months": Spec(_months, "3 6 12"),
 }
 
 
@@ -127,6 +138,7 @@ class Settings:
     receipt_failures_per_minute: int
     # --- the guardian's workspace and admin area (issue 4) ---
     # --- plugins: hooks wired into core, retaliation watch (issue 5) ---
+    checkin_months: tuple[int, ...]  # part Y
 
     def __repr__(self) -> str:  # never print key material into a log or traceback
         return f"Settings(db_url={self.db_url!r}, storage_dir={str(self.storage_dir)!r}, ...)"
@@ -254,4 +266,5 @@ def load_settings(raw: Mapping[str, Any], environ: Mapping[str, str] = os.enviro
         receipt_failures_per_minute=values["whistle.mailbox.receipt_failures_per_minute"],
         # --- the guardian's workspace and admin area (issue 4) ---
         # --- plugins: hooks wired into core, retaliation watch (issue 5) ---
+        checkin_months=values["whistle.retaliation.checkin_months"],  # part Y
     )

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, LargeBinary, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from whistle.channels.models import Channel
@@ -55,6 +55,8 @@ class Case(Base):
 
     # Set when the reporter says they suffered detriment (retaliation) for speaking up.
     detriment: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The reporter asked the guardians to watch for retaliation against them (issue 5, part Y).
+    protection_consent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # The closing record's structured half (metadata, for statistics); the free text is an
     # ITEM_OUTCOME. substantiated: "yes", "partly", "no", "not_determined".
     substantiated: Mapped[str | None] = mapped_column(String(16))

@@ -14,6 +14,7 @@ from whistle.attachments.uploads import FilePart, MalformedForm, csrf_ok, form_p
 from whistle.attachments.views import attachment_response
 from whistle.errors import Problem, problem_response, validation_problem
 from whistle.jsonapi import read_json, reject_unknown_members
+from whistle.protection.services import checkins  # issue 5, part Y
 from whistle.reporters.forms import validate_identity, validate_message
 from whistle.reporters.services import (
     ReceiptRejected,
@@ -255,6 +256,10 @@ def api_case(request):
         "messages": [{"id": m["id"], "from": m["from"], "text": m["text"], "at": m["at"]} for m in mailbox.messages],
         "attachments": [{"id": a.id, "name": a.name, "size": a.size} for a in mailbox.attachments],
         "identity_given": mailbox.identity_given,
+        # issue 5, part Y: retaliation watch
+        "protection_consent": identity.case.protection_consent,
+        "checkins_due": list(checkins(request.dbsession, request.whistle_settings, identity.case,
+                                      request.clock.today()).due),
     }
 
 

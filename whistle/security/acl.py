@@ -22,6 +22,7 @@ class Root:
         (Allow, "staff", Permission.STAFF_ACCOUNT.value),
         (Allow, "role:admin", (Permission.ADMIN_VIEW.value, Permission.ADMIN_MANAGE.value)),
         # --- plugins: hooks wired into core, retaliation watch (issue 5) ---
+        (Allow, "integration", Permission.PERSONNEL_EVENTS_POST.value),  # part Y: retaliation watch
         DENY_ALL,
     ]
 

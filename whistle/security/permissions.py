@@ -21,6 +21,7 @@ class Permission(str, Enum):
     ADMIN_VIEW = "admin:view"  # the admin area: metadata only, nothing decrypts
     ADMIN_MANAGE = "admin:manage"  # add, disable and change accounts
     # --- plugins: hooks wired into core, retaliation watch (issue 5) ---
+    PERSONNEL_EVENTS_POST = "personnel_events:post"  # part Y: only an HR integration's token
 
     def __str__(self) -> str:  # Pyramid compares permissions as strings
         return self.value

@@ -49,6 +49,17 @@ class ReporterIdentity:
         return ["reporter", f"reporter-case:{self.case.id}"]
 
 
+@dataclass
+class IntegrationIdentity:
+    """A system such as an HR database, allowed only to post personnel events (issue 5, part Y)."""
+
+    integration_id: int
+
+    @property
+    def principals(self) -> list[str]:
+        return ["integration", f"integration:{self.integration_id}"]
+
+
 def bearer_token(request) -> str | None:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
@@ -91,7 +102,8 @@ class SecurityPolicy:
         settings = request.registry.whistle_settings
         opened = resolve_session(request.dbsession, settings, request.clock, token, kind)
         if opened is None:
-            return None
+            # Issue 5, part Y: an API token that is no session may be an integration's.
+            return _integration_identity(request, token) if kind is None else None
         row, keypair = opened.row, crypto.KeyPair.from_private(opened.private_key)
         if row.kind == STAFF:
             account = request.dbsession.get(Account, row.account_id)
@@ -105,6 +117,8 @@ class SecurityPolicy:
         identity = request.identity
         if isinstance(identity, StaffIdentity):
             return f"account:{identity.account.id}"
+        if isinstance(identity, IntegrationIdentity):
+            return f"integration:{identity.integration_id}"
         return "reporter" if isinstance(identity, ReporterIdentity) else None
 
     def permits(self, request, context, permission):
@@ -117,6 +131,13 @@ class SecurityPolicy:
 
     def forget(self, request, kind=STAFF, **kw):
         return self.cookies[kind].bind(request).get_headers(None)
+
+
+def _integration_identity(request, token: str) -> IntegrationIdentity | None:
+    from whistle.protection.services import resolve_integration  # here: keeps this module free of import cycles
+
+    integration = resolve_integration(request.dbsession, request.registry.whistle_settings, token)
+    return None if integration is None else IntegrationIdentity(integration_id=integration.id)
 
 
 class _PlainText:

@@ -1,0 +1,232 @@
+"""Retaliation watch logic: integrations, consent, protections, personnel events and check-ins."""
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from whistle import audit, crypto
+from whistle.cases.actions import labels_of
+from whistle.cases.inbox import PRIORITIES
+from whistle.cases.models import Case
+from whistle.clock import Clock
+from whistle.hooks.types import Action, CaseInfo, PersonnelEvent
+from whistle.protection.models import CheckIn, Integration, Protection, ProtectionAlert
+from whistle.settings import Settings
+
+PERSONNEL_PURPOSE = "personnel"
+DEFAULT_WINDOW_MONTHS = 24
+
+# The detriments of Article 19 of the EU Whistleblowing Directive (2019/1937), as event slugs.
+ADVERSE_EVENT_TYPES = (
+    "dismissal",
+    "suspension",
+    "layoff",
+    "demotion",
+    "promotion_withheld",
+    "duties_transferred",
+    "relocation",
+    "pay_cut",
+    "hours_changed",
+    "training_withheld",
+    "negative_appraisal",
+    "negative_reference",
+    "disciplinary",
+    "reprimand",
+    "penalty",
+    "coercion",
+    "intimidation",
+    "harassment",
+    "ostracism",
+    "discrimination",
+    "unfair_treatment",
+    "temporary_contract_not_made_permanent",
+    "contract_not_renewed",
+    "contract_terminated_early",
+    "reputational_harm",
+    "financial_loss",
+    "blacklisting",
+    "contract_cancelled",
+    "licence_cancelled",
+    "psychiatric_referral",
+)
+# Events HR systems also send that are not detriments; accepted, so an integration can send
+# everything it has without whistle revealing anything by refusing some.
+NEUTRAL_EVENT_TYPES = ("hire", "promotion", "pay_rise", "training_granted", "contract_renewed", "leave", "return")
+EVENT_TYPES = ADVERSE_EVENT_TYPES + NEUTRAL_EVENT_TYPES
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later, or the month's last day if it is shorter (31 Jan + 1 = 28 Feb)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+# --- integrations ----------------------------------------------------------------------------
+
+class IntegrationExists(Exception):
+    """An integration of that name exists already."""
+
+
+def add_integration(dbsession: Session, settings: Settings, clock: Clock, name: str) -> str:
+    """Create an integration and return its token: shown once, only its keyed hash is kept."""
+    if dbsession.scalars(select(Integration).where(Integration.name == name)).first() is not None:
+        raise IntegrationExists(name)
+    token = crypto.new_session_token()
+    dbsession.add(Integration(name=name, token_id=crypto.session_token_id(token, settings.session_key),
+                              created_at=clock.now(), disabled=False))
+    dbsession.flush()
+    audit.record(dbsession, clock, actor="system", action="integration.added", detail={"name": name})
+    return token
+
+
+def resolve_integration(dbsession: Session, settings: Settings, token: str) -> Integration | None:
+    token_id = crypto.session_token_id(token, settings.session_key)
+    integration = dbsession.scalars(select(Integration).where(Integration.token_id == token_id)).first()
+    return None if integration is None or integration.disabled else integration
+
+
+# --- consent and protections -----------------------------------------------------------------
+
+def give_consent(dbsession: Session, clock: Clock, case: Case) -> None:
+    if not case.protection_consent:
+        case.protection_consent = True
+        audit.record(dbsession, clock, actor="reporter", action="protection.consent_given", case_id=case.id)
+
+
+def person_index(settings: Settings, personnel_id: str) -> bytes:
+    return crypto.blind_index(personnel_id, settings.lookup_pepper, purpose=PERSONNEL_PURPOSE)
+
+
+def register_protection(dbsession: Session, settings: Settings, clock: Clock, case: Case, account_id: int, *,
+                        personnel_id: str, starts_on: date, window_months: int) -> Protection:
+    """Watch for detriment to the reporter: stores the blind index of their number, never the number."""
+    protection = Protection(case_id=case.id, person_index=person_index(settings, personnel_id), starts_on=starts_on,
+                            window_months=window_months, created_by=account_id, created_on=clock.today())
+    dbsession.add(protection)
+    dbsession.flush()
+    audit.record(dbsession, clock, actor=f"account:{account_id}", action="protection.registered", case_id=case.id,
+                 detail={"protection": protection.id, "starts_on": starts_on.isoformat(), "window_months": window_months})
+    return protection
+
+
+def protections_of(dbsession: Session, case: Case) -> list[Protection]:
+    return list(dbsession.scalars(select(Protection).where(Protection.case_id == case.id).order_by(Protection.id)))
+
+
+def case_info(dbsession: Session, case: Case) -> CaseInfo:
+    """The metadata plugins may see about `case`."""
+    return CaseInfo(id=case.id, ref=case.ref, channel=case.channel.slug, status=case.status, priority=case.priority,
+                    labels=tuple(labels_of(dbsession, case)), opened_on=case.opened_on,
+                    acknowledged_on=case.acknowledged_on, ack_due=case.ack_due, feedback_due=case.feedback_due,
+                    detriment=bool(case.detriment))
+
+
+# --- what hooks ask for ----------------------------------------------------------------------
+
+def carry_out(dbsession: Session, clock: Clock, case: Case, actions: list[Action], *, event_type: str,
+              effective: date) -> int:
+    """Record a guardian alert for each notify action and raise the priority if asked; returns alerts made."""
+    alerts = 0
+    for action in actions:
+        if action.kind == "notify":
+            dbsession.add(ProtectionAlert(case_id=case.id, event_type=event_type, effective=effective,
+                                          rule=action.rule[:64], created_on=clock.today()))
+            alerts += 1
+        elif action.kind == "raise_priority" and action.priority in PRIORITIES \
+                and PRIORITIES.index(action.priority) > PRIORITIES.index(case.priority):
+            audit.record(dbsession, clock, actor="system", action="case.priority_changed", case_id=case.id,
+                         detail={"from": case.priority, "to": action.priority, "rule": action.rule[:64]})
+            case.priority = action.priority
+    if alerts:
+        audit.record(dbsession, clock, actor="system", action="protection.alert_raised", case_id=case.id,
+                     detail={"type": event_type, "alerts": alerts})
+    return alerts
+
+
+def receive_personnel_event(request, integration_id: int, personnel_id: str, event_type: str,
+                            effective: date) -> None:
+    """Match an HR event against protections and let the plugins decide; nothing about it is kept
+    but the alerts it causes and an audit event with its type and how many cases matched."""
+    dbsession, settings, clock = request.dbsession, request.whistle_settings, request.clock
+    index = person_index(settings, personnel_id)
+    candidates = dbsession.scalars(select(Protection).where(Protection.person_index == index,
+                                                            Protection.starts_on <= effective))
+    matched = [p for p in candidates if effective < add_months(p.starts_on, p.window_months)]
+    cases = {p.case_id: dbsession.get(Case, p.case_id) for p in matched}
+    infos = [case_info(dbsession, case) for case in cases.values()]
+    event = PersonnelEvent(person_index=index, type=event_type, effective=effective)
+    results = request.call_hook("whistle_personnel_event", event=event, protected=infos) if infos else []
+    # Distinct actions: the hook is called once for the event, and what it asks applies to each
+    # protected case.
+    actions = list(dict.fromkeys(action for result in results for action in result))
+    for case in cases.values():
+        carry_out(dbsession, clock, case, actions, event_type=event_type, effective=effective)
+    audit.record(dbsession, clock, actor=f"integration:{integration_id}", action="personnel_event.received",
+                 detail={"type": event_type, "matched": len(cases)})
+
+
+def alerts_of(dbsession: Session, case: Case) -> list[ProtectionAlert]:
+    return list(dbsession.scalars(select(ProtectionAlert).where(ProtectionAlert.case_id == case.id)
+                                  .order_by(ProtectionAlert.id.desc())))
+
+
+def cases_with_open_alerts(dbsession: Session, case_ids: list[int]) -> set[int]:
+    if not case_ids:
+        return set()
+    return set(dbsession.scalars(select(ProtectionAlert.case_id).where(
+        ProtectionAlert.case_id.in_(case_ids), ProtectionAlert.acknowledged_on.is_(None))))
+
+
+def acknowledge_alerts(dbsession: Session, clock: Clock, case: Case, account_id: int) -> int:
+    open_alerts = [a for a in alerts_of(dbsession, case) if a.acknowledged_on is None]
+    for alert in open_alerts:
+        alert.acknowledged_on = clock.today()
+    if open_alerts:
+        audit.record(dbsession, clock, actor=f"account:{account_id}", action="protection.alerts_acknowledged",
+                     case_id=case.id, detail={"alerts": len(open_alerts)})
+    return len(open_alerts)
+
+
+# --- check-ins -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CheckInState:
+    due: tuple[int, ...]  # months whose question is due and unanswered, oldest first
+    answered: tuple[CheckIn, ...]
+
+
+def checkins(dbsession: Session, settings: Settings, case: Case, today: date) -> CheckInState:
+    """Derived from dates, so no scheduler is needed; the case's status does not matter."""
+    answered = tuple(dbsession.scalars(select(CheckIn).where(CheckIn.case_id == case.id).order_by(CheckIn.due_month)))
+    done = {row.due_month for row in answered}
+    due = tuple(m for m in settings.checkin_months if m not in done and add_months(case.opened_on, m) <= today)
+    return CheckInState(due=due, answered=answered)
+
+
+class CheckInNotDue(Exception):
+    """That month's question is not (or no longer) due."""
+
+
+def answer_checkin(request, case: Case, month: int, detriment: bool) -> None:
+    """Record the answer for `month` and every earlier due question ("since you spoke up" covers them)."""
+    dbsession, clock = request.dbsession, request.clock
+    state = checkins(dbsession, request.whistle_settings, case, clock.today())
+    if month not in state.due:
+        raise CheckInNotDue(month)
+    for due_month in state.due:
+        if due_month <= month:
+            dbsession.add(CheckIn(case_id=case.id, due_month=due_month, answered_on=clock.today(), detriment=detriment))
+    audit.record(dbsession, clock, actor="reporter", action="checkin.answered", case_id=case.id,
+                 detail={"month": month, "detriment": detriment})
+    if detriment:
+        case.detriment = True
+    dbsession.flush()
+    results = request.call_hook("whistle_checkin_answer", case=case_info(dbsession, case), detriment=detriment)
+    actions = [action for result in results for action in result]
+    carry_out(dbsession, clock, case, actions, event_type="checkin_detriment" if detriment else "checkin",
+              effective=clock.today())
