@@ -74,6 +74,14 @@ def test_a_dismissal_of_a_protected_reporter_reaches_the_guardian_and_the_number
     assert api(hr, "GET", "/api/v1/cases", token=hr_token)[0] == 403
     assert api(hr, "GET", f"/api/v1/cases/{sent['case']}", token=hr_token)[0] == 404
     assert api(hr, "POST", "/api/v1/personnel-events", dict(dismissal, personnel_id=NUMBER), session["token"])[0] == 403
+
+    # A leaked token is revoked from the command line, at once.
+    disabled = whistle(server, "integration", "disable", "hr-system")
+    assert disabled.returncode == 0, disabled.stderr
+    assert api(hr, "POST", "/api/v1/personnel-events", dict(dismissal, personnel_id=NUMBER), hr_token)[0] == 401
+    listed = whistle(server, "integration", "list").stdout
+    assert "hr-system\tdisabled" in listed and hr_token not in listed
+    assert whistle(server, "integration", "disable", "nobody").returncode == 1
     server.stop()
 
     files = server.files_at_rest()
@@ -87,5 +95,5 @@ def test_a_dismissal_of_a_protected_reporter_reaches_the_guardian_and_the_number
     assert NUMBER not in server.log.read_text() and UNPROTECTED not in server.log.read_text()
     database = next(path for path in files if path.name.endswith(".sqlite"))
     with sqlite3.connect(database) as connection:
-        assert connection.execute("SELECT count(*) FROM protection_alerts").fetchone() == (1,)
+        assert connection.execute("SELECT count(*) FROM protection_alerts").fetchone() == (1,), "nothing after disabling"
         assert connection.execute("SELECT count(*) FROM protections").fetchone() == (1,)

@@ -1,4 +1,4 @@
-"""`whistle integration add NAME`: let a system (an HR database) post personnel events; prints its token once."""
+"""`whistle integration add|list|disable`: systems (an HR database) allowed to post personnel events."""
 from __future__ import annotations
 
 from whistle.cli import env
@@ -22,9 +22,38 @@ def _add(args) -> int:
     return 0
 
 
+def _list(args) -> int:
+    from whistle.protection.services import list_integrations
+
+    environment = env.load(args.config)
+    with env.dbsession(environment) as dbsession:
+        for integration in list_integrations(dbsession):
+            state = "disabled" if integration.disabled else "enabled"
+            print(f"{integration.name}\t{state}\tadded {integration.created_at:%Y-%m-%d}")
+    return 0
+
+
+def _disable(args) -> int:
+    from whistle.cli import CommandError
+    from whistle.protection.services import disable_integration
+
+    environment = env.load(args.config)
+    with env.dbsession(environment) as dbsession:
+        found = disable_integration(dbsession, environment.clock, args.name)
+    if not found:
+        raise CommandError(f"no integration named {args.name!r}")
+    print(f"Integration {args.name!r} disabled: its token no longer works.")
+    return 0
+
+
 def register(subparsers) -> None:
     integration = subparsers.add_parser("integration", help="systems allowed to post personnel events").add_subparsers(
         dest="integration_command", required=True)
     add = integration.add_parser("add", help="add an integration and print its token once")
     add.add_argument("name", help="for example hr-system")
     add.set_defaults(handler=_add)
+    listing = integration.add_parser("list", help="list integrations (names and whether enabled; never tokens)")
+    listing.set_defaults(handler=_list)
+    disable = integration.add_parser("disable", help="revoke an integration's token for good")
+    disable.add_argument("name")
+    disable.set_defaults(handler=_disable)

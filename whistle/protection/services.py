@@ -84,6 +84,21 @@ def add_integration(dbsession: Session, settings: Settings, clock: Clock, name: 
     return token
 
 
+def disable_integration(dbsession: Session, clock: Clock, name: str) -> bool:
+    """Revoke an integration's token for good (a leaked token, a retired HR system); False if unknown."""
+    integration = dbsession.scalars(select(Integration).where(Integration.name == name)).first()
+    if integration is None:
+        return False
+    if not integration.disabled:
+        integration.disabled = True
+        audit.record(dbsession, clock, actor="system", action="integration.disabled", detail={"name": name})
+    return True
+
+
+def list_integrations(dbsession: Session) -> list[Integration]:
+    return list(dbsession.scalars(select(Integration).order_by(Integration.name)))
+
+
 def resolve_integration(dbsession: Session, settings: Settings, token: str) -> Integration | None:
     token_id = crypto.session_token_id(token, settings.session_key)
     integration = dbsession.scalars(select(Integration).where(Integration.token_id == token_id)).first()
