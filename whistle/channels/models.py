@@ -32,13 +32,18 @@ class Channel(Base):
     )
 
 
+TIER_DEFAULT, TIER_SECOND = 1, 2
+
+
 class ChannelGuardian(Base):
-    """A guardian who receives every new case on a channel (its default recipients)."""
+    """A guardian on a channel: tier 1 receives every new case (the default recipients); tier 2
+    (second tier) receives a case only when nobody of tier 1 may (all excluded or disabled)."""
 
     __tablename__ = "channel_guardians"
 
     channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"), primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    tier: Mapped[int] = mapped_column(default=TIER_DEFAULT, server_default="1")
 
     channel: Mapped[Channel] = relationship(back_populates="memberships")
     account: Mapped[Account] = relationship()

@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from whistle.accounts.models import Account
 from whistle.cases.deadlines import PROFILES
-from whistle.channels.models import IDENTITY_MODES, Channel, ChannelGuardian
+from whistle.channels.models import IDENTITY_MODES, TIER_DEFAULT, TIER_SECOND, Channel, ChannelGuardian
 
 FIELD_TYPES = ("text", "long_text", "single_choice", "multiple_choice", "date", "yes_no")
 
@@ -20,12 +20,22 @@ def channel_by_slug(dbsession: Session, slug: str) -> Channel | None:
 
 
 def default_guardians(dbsession: Session, channel: Channel) -> list[Account]:
-    """The enabled guardians who receive every new case on `channel`."""
+    """The enabled guardians who receive every new case on `channel` (tier 1)."""
+    return _guardians_of_tier(dbsession, channel, TIER_DEFAULT)
+
+
+def second_tier_guardians(dbsession: Session, channel: Channel) -> list[Account]:
+    """The enabled guardians who receive a new case only when no default recipient may (tier 2)."""
+    return _guardians_of_tier(dbsession, channel, TIER_SECOND)
+
+
+def _guardians_of_tier(dbsession: Session, channel: Channel, tier: int) -> list[Account]:
     return list(
         dbsession.scalars(
             select(Account)
             .join(ChannelGuardian, ChannelGuardian.account_id == Account.id)
-            .where(ChannelGuardian.channel_id == channel.id, Account.disabled.is_(False), Account.is_guardian.is_(True))
+            .where(ChannelGuardian.channel_id == channel.id, ChannelGuardian.tier == tier,
+                   Account.disabled.is_(False), Account.is_guardian.is_(True))
             .order_by(Account.id)
         )
     )
@@ -53,7 +63,7 @@ def describe(channel: Channel) -> dict:
 # --- loading channels from a configuration file -----------------------------------------------
 
 CHANNEL_KEYS = {"slug", "title", "introduction", "identity_modes", "deadline_profile", "retention_days",
-                "guardians", "fields", "wording"}
+                "guardians", "second_tier_guardians", "fields", "wording"}
 FIELD_KEYS = {"name", "label", "type", "required", "help", "choices"}
 WORDING_KEYS = {"text_label", "text_help", "plain"}
 CHOICE_TYPES = ("single_choice", "multiple_choice")
@@ -130,26 +140,33 @@ def load_channels(dbsession: Session, specs: list[dict]) -> list[tuple[str, str]
     """Create or update each channel by slug; returns [(slug, "created"/"updated")].
 
     Everything is checked before anything is written, so a bad file changes nothing.
-    Guardians are replaced only when a channel lists them; nothing is ever deleted but
+    Guardians (tier 1, `guardians`) and second-tier guardians (tier 2, `second_tier_guardians`)
+    are replaced together, only when a channel lists either; nothing is ever deleted but
     guardian memberships the file replaces."""
     if not isinstance(specs, list) or not specs:
         raise ChannelConfigError("the file defines no [[channel]] tables")
     slugs = [_check_channel(index, spec) for index, spec in enumerate(specs)]
     if len(set(slugs)) != len(slugs):
         raise ChannelConfigError("a slug is used by two channels")
-    guardians: dict[str, list[Account]] = {}
+    guardians: dict[str, list[tuple[Account, int]]] = {}
     for slug, spec in zip(slugs, specs):
-        if "guardians" not in spec:
+        if "guardians" not in spec and "second_tier_guardians" not in spec:
             continue
-        accounts = []
-        for username in spec["guardians"]:
-            account = dbsession.scalars(select(Account).where(Account.username == username)).first()
-            if account is None:
-                raise ChannelConfigError(f"channel {slug!r}, guardians: no account named {username!r}")
-            if not account.is_guardian:
-                raise ChannelConfigError(f"channel {slug!r}, guardians: {username!r} is not a guardian")
-            accounts.append(account)
-        guardians[slug] = accounts
+        members: list[tuple[Account, int]] = []
+        for key, tier in (("guardians", TIER_DEFAULT), ("second_tier_guardians", TIER_SECOND)):
+            names = spec.get(key, [])
+            if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+                raise ChannelConfigError(f"channel {slug!r}, {key}: expected a list of usernames")
+            for username in names:
+                account = dbsession.scalars(select(Account).where(Account.username == username)).first()
+                if account is None:
+                    raise ChannelConfigError(f"channel {slug!r}, {key}: no account named {username!r}")
+                if not account.is_guardian:
+                    raise ChannelConfigError(f"channel {slug!r}, {key}: {username!r} is not a guardian")
+                if any(existing.id == account.id for existing, _ in members):
+                    raise ChannelConfigError(f"channel {slug!r}, {key}: {username!r} is listed twice")
+                members.append((account, tier))
+        guardians[slug] = members
 
     results = []
     for slug, spec in zip(slugs, specs):
@@ -167,6 +184,6 @@ def load_channels(dbsession: Session, specs: list[dict]) -> list[tuple[str, str]
         channel.wording = dict(spec.get("wording", {}))
         channel.active = True
         if slug in guardians:
-            channel.memberships = [ChannelGuardian(account=account) for account in guardians[slug]]
+            channel.memberships = [ChannelGuardian(account=account, tier=tier) for account, tier in guardians[slug]]
         dbsession.flush()
     return results

@@ -2,7 +2,7 @@
 from whistle.hooks.manager import Hooks, PluginError
 from whistle.hooks.markers import hookimpl, hookspec
 
-__all__ = ["Hooks", "PluginError", "hookimpl", "hookspec", "includeme"]
+__all__ = ["Hooks", "PluginError", "hook_caller", "hookimpl", "hookspec", "includeme"]
 
 
 def includeme(config) -> None:
@@ -18,3 +18,21 @@ def includeme(config) -> None:
         return request.registry.hooks.call(hook, on_error=audit_failure, **kwargs)
 
     config.add_request_method(call_hook, "call_hook")
+
+
+# --- plugins: hooks wired into core (issue 5, part X) ---
+
+
+def hook_caller(hooks: Hooks, dbsession, clock):
+    """`request.call_hook` for services that run without a request (intake, the CLI, a tick):
+    call(hook, **kwargs) -> results; a plugin that raises is audited as "plugin.failed"."""
+    from whistle import audit
+
+    def audit_failure(plugin: str, hook_name: str, error: str) -> None:
+        audit.record(dbsession, clock, actor="system", action="plugin.failed",
+                     detail={"plugin": plugin, "hook": hook_name, "error": error})
+
+    def call(hook: str, **kwargs):
+        return hooks.call(hook, on_error=audit_failure, **kwargs)
+
+    return call

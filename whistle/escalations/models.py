@@ -1,0 +1,31 @@
+"""The notification outbox: who must be told that something needs them, and nothing more."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from whistle.db import Base
+
+PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
+
+
+class Notification(Base):
+    """One notice waiting for (or past) delivery.
+
+    Content-free by construction (security promise 4): a recipient and a kind, never a case id,
+    reference, channel, label or text — so neither this table nor anything delivered from it
+    can say which case needs attention. The guardian logs in to find out."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_state_next_attempt_at", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # e.g. "attention"
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    state: Mapped[str] = mapped_column(String(16), default=PENDING)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
