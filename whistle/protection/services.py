@@ -145,7 +145,12 @@ def case_info(dbsession: Session, case: Case) -> CaseInfo:
 
 def carry_out(dbsession: Session, clock: Clock, case: Case, actions: list[Action], *, event_type: str,
               effective: date) -> int:
-    """Record a guardian alert for each notify action and raise the priority if asked; returns alerts made."""
+    """Record a guardian alert for each notify action and raise the priority if asked; returns alerts made.
+
+    Deliberately not audited here: the organisation knows whom its HR event was about, so an audit
+    entry naming this case, written in the same moment (or next in the chain), would tell any admin
+    which case that person reported. The guardians see the alerts; the audit log records when a
+    guardian acknowledges them (see acknowledge_alerts)."""
     alerts = 0
     for action in actions:
         if action.kind == "notify":
@@ -154,19 +159,14 @@ def carry_out(dbsession: Session, clock: Clock, case: Case, actions: list[Action
             alerts += 1
         elif action.kind == "raise_priority" and action.priority in PRIORITIES \
                 and PRIORITIES.index(action.priority) > PRIORITIES.index(case.priority):
-            audit.record(dbsession, clock, actor="system", action="case.priority_changed", case_id=case.id,
-                         detail={"from": case.priority, "to": action.priority, "rule": action.rule[:64]})
             case.priority = action.priority
-    if alerts:
-        audit.record(dbsession, clock, actor="system", action="protection.alert_raised", case_id=case.id,
-                     detail={"type": event_type, "alerts": alerts})
     return alerts
 
 
 def receive_personnel_event(request, integration_id: int, personnel_id: str, event_type: str,
                             effective: date) -> None:
     """Match an HR event against protections and let the plugins decide; nothing about it is kept
-    but the alerts it causes and an audit event with its type and how many cases matched."""
+    but the alerts it causes and an audit event with its type (not whether or whom it matched)."""
     dbsession, settings, clock = request.dbsession, request.whistle_settings, request.clock
     index = person_index(settings, personnel_id)
     candidates = dbsession.scalars(select(Protection).where(Protection.person_index == index,
@@ -182,7 +182,7 @@ def receive_personnel_event(request, integration_id: int, personnel_id: str, eve
     for case in cases.values():
         carry_out(dbsession, clock, case, actions, event_type=event_type, effective=effective)
     audit.record(dbsession, clock, actor=f"integration:{integration_id}", action="personnel_event.received",
-                 detail={"type": event_type, "matched": len(cases)})
+                 detail={"type": event_type})
 
 
 def alerts_of(dbsession: Session, case: Case) -> list[ProtectionAlert]:

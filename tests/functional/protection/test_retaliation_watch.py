@@ -4,9 +4,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.factories import api_login, html_login, make_channel, make_staff, submit_api
+from whistle.audit.models import AuditEvent
 from whistle.cases.models import Case
 from whistle.db import Base
 from whistle.hooks import Hooks
@@ -78,6 +79,18 @@ def test_a_dismissal_of_a_protected_reporter_alerts_the_guardian(testapp, dbsess
     # The personnel number is nowhere at rest: not in protections, alerts, audit or anywhere else.
     dump = every_stored_value(dbsession)
     assert NUMBER.encode() not in dump and NUMBER.lower().encode() not in dump
+
+
+def test_the_audit_log_cannot_link_an_hr_event_to_a_case(testapp, dbsession, settings, clock, watched, hr):
+    """The organisation knows whom its HR event was about: nothing written while handling it may
+    name the case, or an admin reading the audit log would learn which case that person reported."""
+    case, _, _ = protected_case(testapp, dbsession, settings, clock)
+    before = dbsession.scalar(select(func.max(AuditEvent.seq)))
+    testapp.post_json("/api/v1/personnel-events", event(effective=clock.today()), headers=hr, status=202)
+    written = dbsession.scalars(select(AuditEvent).where(AuditEvent.seq > before)).all()
+    assert [e.action for e in written] == ["personnel_event.received"]
+    assert written[0].case_id is None and written[0].detail == {"type": "dismissal"}
+    assert dbsession.scalars(select(ProtectionAlert).where(ProtectionAlert.case_id == case.id)).all(), "alerted"
 
 
 def test_events_that_must_raise_nothing(testapp, dbsession, settings, clock, watched, hr):
