@@ -26,12 +26,6 @@ PLUGIN_PACKAGES = {path.name for path in (ROOT / "plugins").glob("whistle_*") if
 # issue), and no bundled plugin implements it, so there is nothing to exercise. This set may only
 # shrink: the test below fails as soon as one of these gains a test, so take it out then.
 NOT_YET_CALLED_BY_CORE = {
-    "whistle_route_guardians",  # core does not fire this hook yet (tracked in the plugin issue)
-    "whistle_case_opened",  # core does not fire this hook yet (tracked in the plugin issue)
-    "whistle_case_acknowledged",  # core does not fire this hook yet (tracked in the plugin issue)
-    "whistle_reporter_message",  # core does not fire this hook yet (tracked in the plugin issue)
-    "whistle_status_changed",  # core does not fire this hook yet (tracked in the plugin issue)
-    "whistle_case_closed",  # core does not fire this hook yet (tracked in the plugin issue)
     "whistle_case_purged",  # core does not fire this hook yet (tracked in the plugin issue)
 }
 

@@ -61,7 +61,9 @@ def add_note(dbsession: Session, clock: Clock, case: Case, account: Account, tex
 
 
 def change_status(dbsession: Session, clock: Clock, case: Case, account: Account, to: str, *,
-                  reason: str | None = None, outcome: lifecycle.Outcome | None = None) -> None:
+                  reason: str | None = None, outcome: lifecycle.Outcome | None = None, call_hook=None) -> None:
+    """Move the case on, audited; with `call_hook` (request.call_hook) the plugins hear of it and
+    their escalation rules run, after the change and in the same transaction."""
     before = case.status
     lifecycle.move(case, to, today=clock.today(), account_id=account.id, reason=reason, outcome=outcome)
     dbsession.flush()
@@ -73,6 +75,8 @@ def change_status(dbsession: Session, clock: Clock, case: Case, account: Account
     if to == lifecycle.CLOSED:
         detail.update(substantiated=outcome.substantiated, changes=list(outcome.changes))
     audit.record(dbsession, clock, actor=_actor(account), action=action, case_id=case.id, detail=detail)
+    if call_hook is not None:
+        lifecycle.announce_move(dbsession, clock, case, before, to, call_hook=call_hook)
 
 
 def check_labels(labels) -> list[str]:

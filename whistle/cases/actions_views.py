@@ -96,7 +96,8 @@ def transition_form(context: CaseContext, request):
 
     def work():
         actions.change_status(request.dbsession, request.clock, context.case, _account(request), data["to"],
-                              reason=post.get("reason") or None, outcome=_outcome_from(context.case, data))
+                              reason=post.get("reason") or None, outcome=_outcome_from(context.case, data),
+                              call_hook=request.call_hook)
 
     return _html(request, context, f"move-{data['to']}", work, anchor="status")
 
@@ -110,7 +111,7 @@ def api_transition(context: CaseContext, request):
     if reason is not None and not isinstance(reason, str):
         raise validation_problem({"reason": "Text, if given."})
     actions.change_status(request.dbsession, request.clock, context.case, _account(request), data["to"],
-                          reason=reason, outcome=_outcome_from(context.case, data))
+                          reason=reason, outcome=_outcome_from(context.case, data), call_hook=request.call_hook)
     return case_summary(request, context.case)
 
 

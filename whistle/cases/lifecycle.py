@@ -92,6 +92,23 @@ def check_move(case: Case, to) -> None:
                       type=TRANSITION_PROBLEM, title="Move not allowed")
 
 
+def announce_move(dbsession, clock, case: Case, old: str, new: str, *, call_hook) -> None:
+    """Tell the plugins a case moved (status changed; acknowledged; closed) and run their escalation
+    rules for the event ("acknowledged", "closed", "reopened" or "status_changed"). Without the
+    case keys here, a "grant" they ask for becomes a request to the holders (see escalations)."""
+    from whistle.escalations.services import escalate_on_event
+    from whistle.hooks.cases import case_info
+
+    info = case_info(dbsession, case)
+    call_hook("whistle_status_changed", case=info, old=old, new=new)
+    if new == ACKNOWLEDGED:
+        call_hook("whistle_case_acknowledged", case=info)
+    elif new == CLOSED:
+        call_hook("whistle_case_closed", case=info)
+    event = "reopened" if old == CLOSED else {ACKNOWLEDGED: "acknowledged", CLOSED: "closed"}.get(new, "status_changed")
+    escalate_on_event(dbsession, clock, case, event, call_hook=call_hook)
+
+
 def move(case: Case, to: str, *, today: date, account_id: int, reason: str | None = None,
          outcome: Outcome | None = None) -> None:
     """Move `case` to status `to`, recording what the move means. Raises Problem (409 or 422)."""

@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 from whistle import audit, crypto
 from whistle.cases.models import ITEM_ANSWERS, ITEM_DISCLOSURE, ITEM_IDENTITY, Case
 from whistle.cases.services import add_item, open_case
-from whistle.channels.services import default_guardians
+from whistle.channels.services import default_guardians, second_tier_guardians
 from whistle.clock import Clock
+from whistle.escalations.routing import choose_guardians, no_hooks, triage_new_case
 from whistle.intake.forms import Submission
 from whistle.settings import Settings
 
@@ -42,19 +43,19 @@ def already_submitted(dbsession: Session, settings: Settings, token: str) -> boo
 
 
 def submit_disclosure(dbsession: Session, settings: Settings, clock: Clock, submission: Submission,
-                      *, submission_token: str | None = None) -> Receipt:
+                      *, submission_token: str | None = None, call_hook=None) -> Receipt:
     """Open the case. `submission_token` (from the form) is stored as a keyed hash, so a
-    second post of the same form is recognised and opens nothing."""
+    second post of the same form is recognised and opens nothing.
+
+    `call_hook` (`request.call_hook`, or `whistle.hooks.hook_caller(...)`) lets the plugins route
+    and exclude guardians before any guardian gets the keys, then triage and escalate. A plugin
+    that raises is audited and skipped: the disclosure is stored and the receipt given anyway."""
+    call_hook = call_hook or no_hooks
     receipt = crypto.new_receipt()
     reporter = crypto.derive_reporter_keys(receipt, settings.lookup_pepper, settings.receipt_kdf)
     today = clock.today()
-    case, _keys = open_case(
-        dbsession,
-        channel=submission.channel,
-        reporter=reporter,
-        guardians=default_guardians(dbsession, submission.channel),
-        today=today,
-    )
+    # Sealed to the reporter only, for now: who else gets the keys is decided below.
+    case, keys = open_case(dbsession, channel=submission.channel, reporter=reporter, guardians=[], today=today)
     if submission_token:
         case.submission_token_id = submission_token_id(settings, submission_token)
     add_item(case, kind=ITEM_DISCLOSURE, author="reporter", plaintext=submission.text.encode("utf-8"), today=today)
@@ -68,4 +69,10 @@ def submit_disclosure(dbsession: Session, settings: Settings, clock: Clock, subm
     dbsession.flush()
     audit.record(dbsession, clock, actor=audit.services.REPORTER, action="case.opened", case_id=case.id,
                  detail={"channel": submission.channel.slug, "identity_mode": submission.identity_mode})
+    excluded = choose_guardians(
+        dbsession, clock, case, keys, submission, call_hook=call_hook,
+        defaults=default_guardians(dbsession, submission.channel),
+        second_tier=second_tier_guardians(dbsession, submission.channel),
+    )
+    triage_new_case(dbsession, clock, case, keys, submission, call_hook=call_hook, excluded=excluded)
     return Receipt(receipt=receipt, case=case)

@@ -75,7 +75,7 @@ def _open_case(request, channel, post: MultiDict):
     if errors:
         raise _Rejected(422, errors)
     return submit_disclosure(request.dbsession, request.whistle_settings, request.clock, submission,
-                             submission_token=token or None)
+                             submission_token=token or None, call_hook=request.call_hook)
 
 
 # CSRF is checked here rather than by the view deriver so that an expired token re-renders the
@@ -155,6 +155,7 @@ def api_submit(request):
         errors.update(content_errors)
     if errors:
         raise validation_problem(errors)
-    result = submit_disclosure(request.dbsession, request.whistle_settings, request.clock, submission)
+    result = submit_disclosure(request.dbsession, request.whistle_settings, request.clock, submission,
+                               call_hook=request.call_hook)
     request.response.status = 201
     return {"receipt": result.receipt, "case": result.case.ref}

@@ -157,11 +157,23 @@ def read_mailbox(dbsession: Session, case: Case, keypair: crypto.KeyPair, *, mar
     return mailbox
 
 
-def send_message(dbsession: Session, clock: Clock, case: Case, text: str) -> int:
+def send_message(dbsession: Session, clock: Clock, case: Case, text: str, *, call_hook=None) -> int:
+    """Add the reporter's message; with `call_hook` the plugins hear of it (never its content)."""
     item = add_item(case, kind=ITEM_MESSAGE, author="reporter", plaintext=text.encode("utf-8"), today=clock.today())
     dbsession.flush()
     audit.record(dbsession, clock, actor=audit.services.REPORTER, action="reporter.message_sent", case_id=case.id)
+    if call_hook is not None:
+        announce_reporter_message(dbsession, clock, case, call_hook=call_hook)
     return item.id
+
+
+def announce_reporter_message(dbsession: Session, clock: Clock, case: Case, *, call_hook) -> None:
+    """`whistle_reporter_message`, then the escalation rules for "reporter_message"."""
+    from whistle.escalations.services import escalate_on_event
+    from whistle.hooks.cases import case_info
+
+    call_hook("whistle_reporter_message", case=case_info(dbsession, case))
+    escalate_on_event(dbsession, clock, case, "reporter_message", call_hook=call_hook)
 
 
 def reveal_identity(dbsession: Session, clock: Clock, case: Case, mode: str, identity: dict[str, str]) -> None:

@@ -159,7 +159,7 @@ def message_submit(request):
         status = 413 if "files" in errors else 422 if "text" in errors else 400
         return case_page(request, identity, status=status, errors=errors, draft=draft, mark_seen=False)
     if text:
-        send_message(request.dbsession, request.clock, identity.case, text)
+        send_message(request.dbsession, request.clock, identity.case, text, call_hook=request.call_hook)
     if files_sent:
         request.audit("reporter.attachment_added", case_id=identity.case.id, actor="reporter",
                       detail={"files": files_sent})
@@ -272,7 +272,7 @@ def api_message(request):
     errors.update(text_errors)
     if errors:
         raise validation_problem(errors)
-    item_id = send_message(request.dbsession, request.clock, request.identity.case, text)
+    item_id = send_message(request.dbsession, request.clock, request.identity.case, text, call_hook=request.call_hook)
     request.response.status = 201
     return {"id": item_id}
 
