@@ -61,11 +61,13 @@ def add_note(dbsession: Session, clock: Clock, case: Case, account: Account, tex
 
 
 def change_status(dbsession: Session, clock: Clock, case: Case, account: Account, to: str, *,
-                  reason: str | None = None, outcome: lifecycle.Outcome | None = None, call_hook=None) -> None:
+                  reason: str | None = None, outcome: lifecycle.Outcome | None = None, call_hook=None,
+                  deadline_profiles=None) -> None:
     """Move the case on, audited; with `call_hook` (request.call_hook) the plugins hear of it and
     their escalation rules run, after the change and in the same transaction."""
     before = case.status
-    lifecycle.move(case, to, today=clock.today(), account_id=account.id, reason=reason, outcome=outcome)
+    lifecycle.move(case, to, today=clock.today(), account_id=account.id, reason=reason, outcome=outcome,
+                   profiles=deadline_profiles)
     dbsession.flush()
     action = "case.reopened" if before == lifecycle.CLOSED else {
         lifecycle.FEEDBACK_GIVEN: "case.feedback_given", lifecycle.CLOSED: "case.closed",

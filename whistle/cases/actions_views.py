@@ -97,7 +97,7 @@ def transition_form(context: CaseContext, request):
     def work():
         actions.change_status(request.dbsession, request.clock, context.case, _account(request), data["to"],
                               reason=post.get("reason") or None, outcome=_outcome_from(context.case, data),
-                              call_hook=request.call_hook)
+                              call_hook=request.call_hook, deadline_profiles=request.registry.deadline_profiles)
 
     return _html(request, context, f"move-{data['to']}", work, anchor="status")
 
@@ -111,7 +111,8 @@ def api_transition(context: CaseContext, request):
     if reason is not None and not isinstance(reason, str):
         raise validation_problem({"reason": "Text, if given."})
     actions.change_status(request.dbsession, request.clock, context.case, _account(request), data["to"],
-                          reason=reason, outcome=_outcome_from(context.case, data), call_hook=request.call_hook)
+                          reason=reason, outcome=_outcome_from(context.case, data), call_hook=request.call_hook,
+                          deadline_profiles=request.registry.deadline_profiles)
     return case_summary(request, context.case)
 
 

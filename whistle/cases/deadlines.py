@@ -36,6 +36,20 @@ EU_DIRECTIVE = DeadlineProfile(name="eu_directive", ack_days=7, feedback_months=
 PROFILES = {EU_DIRECTIVE.name: EU_DIRECTIVE}
 
 
-def profile_named(name: str) -> DeadlineProfile:
-    """The named profile; unknown names fall back to the EU one, the legal minimum."""
-    return PROFILES.get(name, EU_DIRECTIVE)
+def profile_named(name: str, profiles=None) -> DeadlineProfile:
+    """The named profile, from `profiles` (the app's registry: core's and the enabled plugins')
+    or core's own; unknown names fall back to the EU one, the legal minimum."""
+    return (PROFILES if profiles is None else profiles).get(name, EU_DIRECTIVE)
+
+
+def registry_of(offered) -> dict:
+    """Core's profiles plus those `whistle_deadline_profiles` offered (a list per plugin; the
+    last plugin to offer a name wins). Anything without a name, ack_due and feedback_due is
+    skipped."""
+    profiles = dict(PROFILES)
+    for result in offered:
+        for profile in result if isinstance(result, (list, tuple)) else ():
+            if isinstance(getattr(profile, "name", None), str) and callable(getattr(profile, "ack_due", None)) \
+                    and callable(getattr(profile, "feedback_due", None)):
+                profiles[profile.name] = profile
+    return profiles

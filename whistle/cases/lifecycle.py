@@ -110,8 +110,9 @@ def announce_move(dbsession, clock, case: Case, old: str, new: str, *, call_hook
 
 
 def move(case: Case, to: str, *, today: date, account_id: int, reason: str | None = None,
-         outcome: Outcome | None = None) -> None:
-    """Move `case` to status `to`, recording what the move means. Raises Problem (409 or 422)."""
+         outcome: Outcome | None = None, profiles=None) -> None:
+    """Move `case` to status `to`, recording what the move means. Raises Problem (409 or 422).
+    `profiles`: the app's deadline profiles (registry.deadline_profiles), core's if None."""
     from whistle.cases.services import add_item  # services imports this module
 
     check_move(case, to)
@@ -125,7 +126,7 @@ def move(case: Case, to: str, *, today: date, account_id: int, reason: str | Non
 
     if to == ACKNOWLEDGED:
         case.acknowledged_on = today
-        case.feedback_due = profile_named(case.channel.deadline_profile).feedback_due(case.opened_on, today)
+        case.feedback_due = profile_named(case.channel.deadline_profile, profiles).feedback_due(case.opened_on, today)
     elif to == FEEDBACK_GIVEN:
         case.feedback_given_on = today
     elif to == CLOSED:

@@ -53,10 +53,12 @@ def open_case(
     reporter: crypto.ReporterKeys,
     guardians: list[Account],
     today: date,
+    profiles=None,
 ) -> tuple[Case, CaseKeys]:
-    """Create a case with fresh case and team key pairs, sealed to the reporter and guardians."""
+    """Create a case with fresh case and team key pairs, sealed to the reporter and guardians.
+    `profiles`: the app's deadline profiles by name (registry.deadline_profiles), core's if None."""
     case_keys, team_keys = crypto.KeyPair.generate(), crypto.KeyPair.generate()
-    profile = profile_named(channel.deadline_profile)
+    profile = profile_named(channel.deadline_profile, profiles)
     case = Case(
         ref=new_case_ref(),
         channel=channel,

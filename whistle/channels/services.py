@@ -1,12 +1,16 @@
 """Looking up channels and describing them to reporters and API clients."""
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from whistle.accounts.models import Account
 from whistle.cases.deadlines import PROFILES
 from whistle.channels.models import IDENTITY_MODES, TIER_DEFAULT, TIER_SECOND, Channel, ChannelGuardian
+
+log = logging.getLogger(__name__)
 
 FIELD_TYPES = ("text", "long_text", "single_choice", "multiple_choice", "date", "yes_no")
 
@@ -41,10 +45,30 @@ def _guardians_of_tier(dbsession: Session, channel: Channel, tier: int) -> list[
     )
 
 
-def describe(channel: Channel) -> dict:
+def questionnaire_for(channel: Channel, call_hook=None) -> list[dict]:
+    """The channel's questionnaire, then the fields enabled plugins add (`whistle_intake_fields`):
+    the one list the form, its validation and GET /api/v1/channels use. A plugin field that is
+    malformed or reuses a name is left out (and logged), so a plugin bug cannot break the form."""
+    fields = list(channel.questionnaire)
+    if call_hook is None:
+        return fields
+    names = {spec["name"] for spec in fields}
+    for offered in call_hook("whistle_intake_fields", channel=channel.slug):
+        for field in offered if isinstance(offered, (list, tuple)) else ():
+            try:
+                _check_field(field, names, where=f"plugin field for channel {channel.slug!r}")
+            except ChannelConfigError as error:
+                log.warning("ignored a plugin's intake field: %s", error)
+                continue
+            names.add(field["name"])
+            fields.append(_questionnaire({"fields": [field]})[0])
+    return fields
+
+
+def describe(channel: Channel, questionnaire: list[dict] | None = None) -> dict:
     """The public description of a channel, as GET /api/v1/channels lists it."""
     fields = []
-    for spec in channel.questionnaire:
+    for spec in channel.questionnaire if questionnaire is None else questionnaire:
         entry = {"name": spec["name"], "label": spec["label"], "type": spec["type"], "required": bool(spec.get("required"))}
         if "choices" in spec:
             entry["choices"] = list(spec["choices"])
@@ -73,7 +97,8 @@ class ChannelConfigError(ValueError):
     """A channel definition cannot be loaded; the message names the channel and the field."""
 
 
-def _check_channel(index: int, spec: dict) -> str:
+def _check_channel(index: int, spec: dict, known_profiles=None) -> str:
+    known_profiles = PROFILES if known_profiles is None else known_profiles
     slug = spec.get("slug")
     where = f"channel {slug!r}" if isinstance(slug, str) else f"channel #{index + 1}"
     if not isinstance(slug, str) or not slug or not all(c.isalnum() and c.isascii() or c == "-" for c in slug):
@@ -87,40 +112,46 @@ def _check_channel(index: int, spec: dict) -> str:
     if not isinstance(modes, list) or not modes or any(m not in IDENTITY_MODES for m in modes):
         raise ChannelConfigError(f"{where}: identity_modes must be a non-empty list of {', '.join(IDENTITY_MODES)}")
     profile = spec.get("deadline_profile", "eu_directive")
-    if profile not in PROFILES:
-        raise ChannelConfigError(f"{where}: unknown deadline_profile {profile!r} (known: {', '.join(PROFILES)})")
+    if profile not in known_profiles:
+        raise ChannelConfigError(f"{where}: unknown deadline_profile {profile!r} (known: {', '.join(known_profiles)};"
+                                 " a plugin's profile is known when the plugin is enabled)")
     retention = spec.get("retention_days", 5 * 365)
     if not isinstance(retention, int) or isinstance(retention, bool) or retention < 1:
         raise ChannelConfigError(f"{where}: retention_days must be a whole number of days, at least 1")
     wording = spec.get("wording", {})
     if not isinstance(wording, dict) or set(wording) - WORDING_KEYS:
         raise ChannelConfigError(f"{where}: wording takes only {', '.join(sorted(WORDING_KEYS))}")
-    names = set()
+    names: set[str] = set()
     for number, field in enumerate(spec.get("fields", []), start=1):
-        fname = field.get("name") if isinstance(field, dict) else None
-        fwhere = f"{where}, field {fname!r}" if isinstance(fname, str) else f"{where}, field #{number}"
-        if not isinstance(field, dict):
-            raise ChannelConfigError(f"{fwhere}: expected a table")
-        if not isinstance(fname, str) or not fname.isidentifier():
-            raise ChannelConfigError(f"{fwhere}: name must be letters, digits and underscores")
-        if fname in names:
-            raise ChannelConfigError(f"{fwhere}: the name is used twice")
-        names.add(fname)
-        if set(field) - FIELD_KEYS:
-            raise ChannelConfigError(f"{fwhere}: unknown key(s) {', '.join(sorted(set(field) - FIELD_KEYS))}")
-        if not isinstance(field.get("label"), str) or not field["label"].strip():
-            raise ChannelConfigError(f"{fwhere}: a label is required")
-        if field.get("type") not in FIELD_TYPES:
-            raise ChannelConfigError(f"{fwhere}: type must be one of {', '.join(FIELD_TYPES)}")
-        choices = field.get("choices")
-        if field["type"] in CHOICE_TYPES:
-            if not isinstance(choices, list) or not choices or not all(isinstance(c, str) and c for c in choices):
-                raise ChannelConfigError(f"{fwhere}: a {field['type']} field needs a list of choices")
-            if len(set(choices)) != len(choices):
-                raise ChannelConfigError(f"{fwhere}: a choice is listed twice")
-        elif choices is not None:
-            raise ChannelConfigError(f"{fwhere}: only choice fields take choices")
+        _check_field(field, names, where=where, number=number)
+        names.add(field["name"])
     return slug
+
+
+def _check_field(field, names: set[str], *, where: str, number: int = 1) -> None:
+    """Raise ChannelConfigError unless `field` is a well-formed questionnaire field not in `names`."""
+    fname = field.get("name") if isinstance(field, dict) else None
+    fwhere = f"{where}, field {fname!r}" if isinstance(fname, str) else f"{where}, field #{number}"
+    if not isinstance(field, dict):
+        raise ChannelConfigError(f"{fwhere}: expected a table")
+    if not isinstance(fname, str) or not fname.isidentifier():
+        raise ChannelConfigError(f"{fwhere}: name must be letters, digits and underscores")
+    if fname in names:
+        raise ChannelConfigError(f"{fwhere}: the name is used twice")
+    if set(field) - FIELD_KEYS:
+        raise ChannelConfigError(f"{fwhere}: unknown key(s) {', '.join(sorted(set(field) - FIELD_KEYS))}")
+    if not isinstance(field.get("label"), str) or not field["label"].strip():
+        raise ChannelConfigError(f"{fwhere}: a label is required")
+    if field.get("type") not in FIELD_TYPES:
+        raise ChannelConfigError(f"{fwhere}: type must be one of {', '.join(FIELD_TYPES)}")
+    choices = field.get("choices")
+    if field["type"] in CHOICE_TYPES:
+        if not isinstance(choices, list) or not choices or not all(isinstance(c, str) and c for c in choices):
+            raise ChannelConfigError(f"{fwhere}: a {field['type']} field needs a list of choices")
+        if len(set(choices)) != len(choices):
+            raise ChannelConfigError(f"{fwhere}: a choice is listed twice")
+    elif choices is not None:
+        raise ChannelConfigError(f"{fwhere}: only choice fields take choices")
 
 
 def _questionnaire(spec: dict) -> list[dict]:
@@ -136,7 +167,7 @@ def _questionnaire(spec: dict) -> list[dict]:
     return fields
 
 
-def load_channels(dbsession: Session, specs: list[dict]) -> list[tuple[str, str]]:
+def load_channels(dbsession: Session, specs: list[dict], known_profiles=None) -> list[tuple[str, str]]:
     """Create or update each channel by slug; returns [(slug, "created"/"updated")].
 
     Everything is checked before anything is written, so a bad file changes nothing.
@@ -145,7 +176,7 @@ def load_channels(dbsession: Session, specs: list[dict]) -> list[tuple[str, str]
     guardian memberships the file replaces."""
     if not isinstance(specs, list) or not specs:
         raise ChannelConfigError("the file defines no [[channel]] tables")
-    slugs = [_check_channel(index, spec) for index, spec in enumerate(specs)]
+    slugs = [_check_channel(index, spec, known_profiles) for index, spec in enumerate(specs)]
     if len(set(slugs)) != len(slugs):
         raise ChannelConfigError("a slug is used by two channels")
     guardians: dict[str, list[tuple[Account, int]]] = {}

@@ -20,12 +20,21 @@ def _load(args) -> int:
     environment = env.load(args.config)
     try:
         with env.dbsession(environment) as dbsession:
-            results = load_channels(dbsession, data.get("channel", []))
+            results = load_channels(dbsession, data.get("channel", []), known_profiles=_profiles(environment))
     except ChannelConfigError as error:
         raise CommandError(f"{args.file}: {error} (nothing was changed)") from None
     for slug, outcome in results:
         print(f"{outcome} channel {slug!r}")
     return 0
+
+
+def _profiles(environment) -> dict:
+    """Core's deadline profiles and those of the plugins the settings enable (issue 5, part X)."""
+    from whistle.cases.deadlines import registry_of
+    from whistle.hooks import Hooks
+
+    hooks = Hooks.from_names(environment.settings.plugins, environment.settings.plugins_plaintext)
+    return registry_of(hooks.call("whistle_deadline_profiles"))
 
 
 def register(subparsers) -> None:

@@ -8,6 +8,7 @@ __all__ = ["Hooks", "PluginError", "hook_caller", "hookimpl", "hookspec", "inclu
 def includeme(config) -> None:
     settings = config.registry.whistle_settings
     config.registry.hooks = Hooks.from_names(settings.plugins, settings.plugins_plaintext)
+    load_startup_offers(config.registry)
 
     def call_hook(request, hook: str, **kwargs):
         """Call `hook`; a plugin that raises is audited (plugin, hook, error type) and skipped."""
@@ -21,6 +22,21 @@ def includeme(config) -> None:
 
 
 # --- plugins: hooks wired into core (issue 5, part X) ---
+
+
+def load_startup_offers(registry) -> None:
+    """What plugins offer once, at start-up: deadline profiles (by name, with core's) and
+    notification channels (by name; delivering through them is the outbox tick, a later issue)."""
+    from whistle.cases.deadlines import registry_of
+
+    hooks = registry.hooks
+    registry.deadline_profiles = registry_of(hooks.call("whistle_deadline_profiles"))
+    channels = {}
+    for offered in hooks.call("whistle_notification_channels"):
+        for channel in offered if isinstance(offered, (list, tuple)) else ():
+            if isinstance(getattr(channel, "name", None), str) and callable(getattr(channel, "deliver", None)):
+                channels[channel.name] = channel
+    registry.notification_channels = channels
 
 
 def hook_caller(hooks: Hooks, dbsession, clock):

@@ -60,8 +60,11 @@ def _answer(spec: dict, value: Any) -> tuple[Any, str | None]:
 
 def validate_disclosure(
     channel: Channel, *, text: Any, answers: Mapping[str, Any], identity_mode: Any, identity: Mapping[str, Any] | None,
-    max_text_chars: int,
+    max_text_chars: int, questionnaire: list[dict] | None = None,
 ) -> tuple[Submission | None, dict[str, str]]:
+    """`questionnaire`: the channel's fields with the plugins' (channels.services.questionnaire_for);
+    the channel's own if None."""
+    questionnaire = channel.questionnaire if questionnaire is None else questionnaire
     errors: dict[str, str] = {}
     if not isinstance(text, str) or not text.strip():
         errors["text"] = "Tell us what happened: this box cannot be empty."
@@ -69,11 +72,11 @@ def validate_disclosure(
         errors["text"] = f"This is longer than {max_text_chars} characters; please shorten it or attach a file."
 
     clean_answers: dict[str, Any] = {}
-    known = {spec["name"] for spec in channel.questionnaire}
+    known = {spec["name"] for spec in questionnaire}
     for name in answers:
         if name not in known:
             errors[f"answers.{name}"] = "This question is not part of this form."
-    for spec in channel.questionnaire:
+    for spec in questionnaire:
         value, error = _answer(spec, answers.get(spec["name"]))
         if error:
             errors[f"answers.{spec['name']}"] = error

@@ -43,7 +43,8 @@ def already_submitted(dbsession: Session, settings: Settings, token: str) -> boo
 
 
 def submit_disclosure(dbsession: Session, settings: Settings, clock: Clock, submission: Submission,
-                      *, submission_token: str | None = None, call_hook=None) -> Receipt:
+                      *, submission_token: str | None = None, call_hook=None,
+                      deadline_profiles=None) -> Receipt:
     """Open the case. `submission_token` (from the form) is stored as a keyed hash, so a
     second post of the same form is recognised and opens nothing.
 
@@ -55,7 +56,8 @@ def submit_disclosure(dbsession: Session, settings: Settings, clock: Clock, subm
     reporter = crypto.derive_reporter_keys(receipt, settings.lookup_pepper, settings.receipt_kdf)
     today = clock.today()
     # Sealed to the reporter only, for now: who else gets the keys is decided below.
-    case, keys = open_case(dbsession, channel=submission.channel, reporter=reporter, guardians=[], today=today)
+    case, keys = open_case(dbsession, channel=submission.channel, reporter=reporter, guardians=[], today=today,
+                           profiles=deadline_profiles)
     if submission_token:
         case.submission_token_id = submission_token_id(settings, submission_token)
     add_item(case, kind=ITEM_DISCLOSURE, author="reporter", plaintext=submission.text.encode("utf-8"), today=today)

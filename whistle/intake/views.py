@@ -6,7 +6,7 @@ from webob.multidict import MultiDict
 
 from whistle.attachments.services import AttachmentTooLarge, limits_for, store_attachment
 from whistle.attachments.uploads import FilePart, MalformedForm, csrf_ok, form_parts
-from whistle.channels.services import active_channels, channel_by_slug, describe
+from whistle.channels.services import active_channels, channel_by_slug, describe, questionnaire_for
 from whistle.errors import Problem, validation_problem
 from whistle.intake.forms import IDENTITY_FIELDS, validate_disclosure
 from whistle.intake.services import already_submitted, new_submission_token, submit_disclosure
@@ -43,7 +43,8 @@ def _form_values(post: MultiDict) -> dict:
 def disclosure_form(request):
     channel = _channel_or_404(request)
     values = {"answers": {}, "identity": {}, "identity_mode": "anonymous", "submission_token": new_submission_token()}
-    return {"channel": channel, "values": values, "errors": {}, "limits": limits_for(request.whistle_settings)}
+    return {"channel": channel, "values": values, "errors": {}, "limits": limits_for(request.whistle_settings),
+            "questionnaire": questionnaire_for(channel, request.call_hook)}
 
 
 class _Rejected(Exception):
@@ -65,17 +66,20 @@ def _open_case(request, channel, post: MultiDict):
     if token and already_submitted(request.dbsession, request.whistle_settings, token):
         raise _AlreadySent()
     values = _form_values(post)
-    multi = {spec["name"] for spec in channel.questionnaire if spec["type"] == "multiple_choice"}
+    questionnaire = questionnaire_for(channel, request.call_hook)
+    multi = {spec["name"] for spec in questionnaire if spec["type"] == "multiple_choice"}
     answers = {name: post.getall(f"answers.{name}") if name in multi else value
                for name, value in values["answers"].items()}
     submission, errors = validate_disclosure(
         channel, text=values["text"], answers=answers, identity_mode=values["identity_mode"],
         identity=values["identity"], max_text_chars=request.whistle_settings.max_text_chars,
+        questionnaire=questionnaire,
     )
     if errors:
         raise _Rejected(422, errors)
     return submit_disclosure(request.dbsession, request.whistle_settings, request.clock, submission,
-                             submission_token=token or None, call_hook=request.call_hook)
+                             submission_token=token or None, call_hook=request.call_hook,
+                             deadline_profiles=request.registry.deadline_profiles)
 
 
 # CSRF is checked here rather than by the view deriver so that an expired token re-renders the
@@ -117,14 +121,16 @@ def submit_form(request):
     except _Rejected as rejected:
         request.tm.doom()  # nothing of a rejected form is kept: no case, no files
         request.response.status = rejected.status
-        return {"channel": channel, "values": _form_values(post), "errors": rejected.errors, "limits": limits_for(request.whistle_settings)}
+        return {"channel": channel, "values": _form_values(post), "errors": rejected.errors,
+                "limits": limits_for(request.whistle_settings), "questionnaire": questionnaire_for(channel, request.call_hook)}
     request.override_renderer = "whistle:templates/intake/receipt.jinja2"
     return {"channel": channel, "receipt": result.receipt, "case_ref": result.case.ref}
 
 
 @view_config(route_name="api.channels", request_method="GET", renderer="json", permission=Permission.PUBLIC)
 def api_channels(request):
-    return {"channels": [describe(channel) for channel in active_channels(request.dbsession)]}
+    return {"channels": [describe(channel, questionnaire_for(channel, request.call_hook))
+                         for channel in active_channels(request.dbsession)]}
 
 
 DISCLOSURE_MEMBERS = {"channel", "text", "answers", "identity", "identity_mode"}
@@ -151,11 +157,12 @@ def api_submit(request):
         submission, content_errors = validate_disclosure(
             channel, text=data.get("text"), answers=answers, identity_mode=mode, identity=identity,
             max_text_chars=request.whistle_settings.max_text_chars,
+            questionnaire=questionnaire_for(channel, request.call_hook),
         )
         errors.update(content_errors)
     if errors:
         raise validation_problem(errors)
     result = submit_disclosure(request.dbsession, request.whistle_settings, request.clock, submission,
-                               call_hook=request.call_hook)
+                               call_hook=request.call_hook, deadline_profiles=request.registry.deadline_profiles)
     request.response.status = 201
     return {"receipt": result.receipt, "case": result.case.ref}
