@@ -125,6 +125,9 @@ def mailbox_paths() -> dict:
         "messages": {"type": "array", "items": {"$ref": "#/components/schemas/Message"}},
         "attachments": {"type": "array", "items": {"$ref": "#/components/schemas/Attachment"}},
         "identity_given": {"type": "boolean", "description": "Whether the reporter told the guardians who they are."},
+        "protection_consent": {"type": "boolean", "description": "Whether the reporter asked for retaliation watch."},
+        "checkins_due": {"type": "array", "items": {"type": "integer"},
+                         "description": "Months after opening whose check-in question is waiting for an answer."},
     }}
     download = {"200": {"description": "The decrypted file, as an attachment.",
                         "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}}
@@ -169,6 +172,47 @@ def mailbox_paths() -> dict:
             "summary": "Download one of the case's files, decrypted for the guardian.",
             "operationId": "caseDownload", "security": BEARER,
             "parameters": [CASE_REF, attachment_id], "responses": {**download, **_problem_responses(401, 404)},
+        }},
+    }
+
+
+def retaliation_paths() -> dict:
+    """HR integrations' personnel events, and the reporter's consent and check-ins."""
+    from whistle.protection.services import ADVERSE_EVENT_TYPES, NEUTRAL_EVENT_TYPES
+
+    checkins_due = {"type": "array", "items": {"type": "integer"},
+                    "description": "Months after opening whose check-in question is waiting for an answer."}
+    return {
+        "/api/v1/personnel-events": {"post": {
+            "summary": "An HR system reports an event about a member of staff. Always 202: the answer never "
+                       "reveals whether the person is under retaliation watch.",
+            "operationId": "personnelEvent",
+            "security": [{"integration": []}],
+            "requestBody": _body({"type": "object", "required": ["personnel_id", "type", "effective"],
+                                  "additionalProperties": False, "properties": {
+                "personnel_id": STR,
+                "type": {"enum": list(ADVERSE_EVENT_TYPES + NEUTRAL_EVENT_TYPES),
+                         "description": "Adverse types (the detriments of EU Directive 2019/1937 Art. 19): "
+                                        + ", ".join(ADVERSE_EVENT_TYPES) + ". Accepted, never alerting: "
+                                        + ", ".join(NEUTRAL_EVENT_TYPES) + "."},
+                "effective": DATE}}),
+            "responses": {"202": _json({"type": "object", "properties": {"status": {"const": "accepted"}}}, "Accepted."),
+                          **_problem_responses(400, 401, 403, 415, 422)},
+        }},
+        "/api/v1/reporter/protection-consent": {"post": {
+            "summary": "The reporter asks the guardians to watch for retaliation against them.",
+            "operationId": "reporterProtectionConsent", "security": BEARER,
+            "requestBody": _body({"type": "object", "required": ["consent"], "properties": {"consent": {"const": True}}}),
+            "responses": {"200": _json({"type": "object", "properties": {"protection_consent": {"type": "boolean"}}},
+                                       "Recorded."), **_problem_responses(400, 401, 415, 422)},
+        }},
+        "/api/v1/reporter/checkins": {"post": {
+            "summary": "Answer a check-in: has the reporter suffered detriment since speaking up?",
+            "operationId": "reporterCheckin", "security": BEARER,
+            "requestBody": _body({"type": "object", "required": ["month", "detriment"], "properties": {
+                "month": {"type": "integer"}, "detriment": {"type": "boolean"}}}),
+            "responses": {"200": _json({"type": "object", "properties": {"checkins_due": checkins_due}}, "Recorded."),
+                          **_problem_responses(400, 401, 415, 422)},
         }},
     }
 
@@ -242,6 +286,7 @@ def build_document() -> dict:
         }},
     }
     paths.update(mailbox_paths())
+    paths.update(retaliation_paths())
     # --- the guardian's workspace and admin area (issue 4) ---
     from whistle.cases.openapi import LIST_PARAMETERS, SUMMARY_PROPERTIES, workspace_paths
 
@@ -259,7 +304,10 @@ def build_document() -> dict:
         "paths": paths,
         "components": {
             "schemas": SCHEMAS,
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
-                                           "description": "A session token from a login call."}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "description": "A session token from a login call."},
+                "integration": {"type": "http", "scheme": "bearer",
+                                "description": "An integration token from `whistle integration add NAME`."},
+            },
         },
     }
