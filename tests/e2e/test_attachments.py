@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.reporter_helpers import call, call_json, file_contains, guardian_headers, memory_of, open_files_of
-from tests.e2e.server import Server
 
 SIZE = 200 * 1024 * 1024
 BLOCK = 1024 * 1024
@@ -20,11 +19,8 @@ MIB = 1024 * 1024
 
 
 @pytest.fixture
-def server(tmp_path):
-    server = Server(tmp_path)
-    server.start()
-    yield server
-    server.stop()
+def server(running_server):
+    return running_server
 
 
 def test_a_200_mib_upload_streams_encrypted_with_flat_memory(server):

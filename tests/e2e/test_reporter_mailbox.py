@@ -8,18 +8,15 @@ import secrets
 
 import pytest
 
-from tests.e2e.reporter_helpers import call, call_json, file_contains, guardian_headers, multipart_body
-from tests.e2e.server import ROOT, Browser, Server
+from tests.e2e.reporter_helpers import call_json, file_contains, guardian_headers, multipart_body
+from tests.e2e.server import ROOT, Browser
 
 REPORTER_ADDRESS = "127.0.0.2"
 
 
 @pytest.fixture
-def server(tmp_path):
-    server = Server(tmp_path)
-    server.start()
-    yield server
-    server.stop()
+def server(running_server):
+    return running_server
 
 
 def marker(kind: str) -> str:

@@ -9,17 +9,14 @@ import secrets
 import pyotp
 import pytest
 
-from tests.e2e.server import Browser, Server
+from tests.e2e.server import Browser
 
 REPORTER_ADDRESS = "127.0.0.2"  # a loopback address the server's own banner never mentions
 
 
 @pytest.fixture
-def server(tmp_path):
-    server = Server(tmp_path)
-    server.start()
-    yield server
-    server.stop()
+def server(running_server):
+    return running_server
 
 
 def assert_nowhere(markers: list[bytes], paths) -> None:

@@ -7,7 +7,6 @@ from urllib.parse import quote
 from sqlalchemy import func, select
 from webtest import TestApp, Upload
 
-from tests.conftest import app_settings
 from tests.factories import api_login, make_channel, make_staff, submit_api
 from whistle.cases.models import ITEM_MESSAGE, Attachment, Case
 from whistle.cases.services import add_item
