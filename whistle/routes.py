@@ -54,6 +54,8 @@ def includeme(config) -> None:
     config.add_route("api.admin_account", "/api/v1/admin/accounts/{id:\\d+}")
     config.add_route("api.admin_channels", "/api/v1/admin/channels")
     # --- plugins: hooks wired into core, retaliation watch (issue 5) ---
+    config.add_route("admin.statistics", "/admin/statistics")  # part X: plugins' statistics exports
+    config.add_route("admin.statistics_export", "/admin/statistics/{name}")  # part X
     # part Y: retaliation watch
     config.add_route("api.personnel_events", "/api/v1/personnel-events")
     config.add_route("api.reporter_checkins", "/api/v1/reporter/checkins")

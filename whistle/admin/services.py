@@ -1,7 +1,7 @@
 """What the admin area shows: counts and metadata, read with queries that touch no ciphertext."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
@@ -9,7 +9,9 @@ from sqlalchemy.orm import Session
 from whistle.accounts.models import Account
 from whistle.audit.models import AuditEvent
 from whistle.cases.lifecycle import CLOSED, RECEIVED, STATUSES
-from whistle.cases.models import Case
+from whistle.cases.models import HOLDER_GUARDIAN, Case, CaseGrant
+from whistle.hooks.cases import case_info
+from whistle.hooks.types import StatisticsExport
 from whistle.channels.models import Channel, ChannelGuardian
 
 
@@ -31,7 +33,48 @@ def overview(dbsession: Session, today: date) -> dict:
                                    Case.feedback_due < today)
     ) or 0
     return {"by_status": by_status, "by_channel": by_channel, "total": sum(by_status.values()),
-            "overdue": {"acknowledgement": ack_overdue, "feedback": feedback_overdue}}
+            "overdue": {"acknowledgement": ack_overdue, "feedback": feedback_overdue},
+            "unassigned": unassigned_cases(dbsession)}
+
+
+def unassigned_cases(dbsession: Session) -> int:
+    """Open cases no enabled guardian holds (everyone was excluded or disabled): nobody can read
+    them until a guardian is granted them, so the admin must know (issue 5)."""
+    held = (select(CaseGrant.case_id).join(Account, Account.id == CaseGrant.account_id)
+            .where(CaseGrant.holder == HOLDER_GUARDIAN, Account.disabled.is_(False), Account.is_guardian.is_(True)))
+    return dbsession.scalar(select(func.count()).select_from(Case).where(Case.status != CLOSED, Case.id.not_in(held))) or 0
+
+
+# --- statistics exports offered by plugins (issue 5, part X) ---
+
+
+def statistics_exports(call_hook) -> dict:
+    """The exports enabled plugins offer, by name (the last plugin to offer a name wins)."""
+    exports = {}
+    for offered in call_hook("whistle_statistics_exports"):
+        for export in offered if isinstance(offered, (list, tuple)) else ():
+            if isinstance(export, StatisticsExport) and callable(export.build):
+                exports[export.name] = export
+    return exports
+
+
+def recent_quarters(today: date, count: int = 8) -> list[tuple[date, date]]:
+    """The current calendar quarter and the ones before it, newest first. Quarters start in
+    January, April, July and October, so they are also the NHS financial year's quarters."""
+    year, month = today.year, (today.month - 1) // 3 * 3 + 1
+    quarters = []
+    for _ in range(count):
+        start = date(year, month, 1)
+        end_year, end_month = (year, month + 3) if month < 10 else (year + 1, 1)
+        quarters.append((start, date(end_year, end_month, 1) - timedelta(days=1)))
+        year, month = (year, month - 3) if month > 1 else (year - 1, 10)
+    return quarters
+
+
+def build_export(dbsession: Session, export: StatisticsExport, start: date, end: date) -> bytes:
+    """Run the export over every case's metadata (CaseInfo): no content, no keys."""
+    infos = [case_info(dbsession, case) for case in dbsession.scalars(select(Case).order_by(Case.id))]
+    return export.build(infos, start, end)
 
 
 def accounts(dbsession: Session) -> list[Account]:
