@@ -6,7 +6,7 @@ from sqlalchemy import select
 from tests.factories import api_login, make_channel, make_staff
 from whistle.audit.models import AuditEvent
 from whistle.cases.models import Case, CaseGrant, CaseLabel
-from whistle.channels.models import TIER_SECOND, ChannelGuardian
+from whistle.channels.models import TIER_SECOND, Channel, ChannelGuardian
 from whistle.escalations.models import Notification
 
 EVERYWHERE = "tests.plugins.raising_everywhere"
@@ -135,3 +135,20 @@ def test_urgent_triage_on_the_young_peoples_channel_labels_raises_and_queues_a_n
     assert [(row.account_id, row.kind, row.state) for row in new] == [(guardian.account.id, "attention", "pending")]
     assert [e.detail for e in _events(dbsession, "case.escalated") if e.case_id == case.id] == [
         {"rule": "uk.safeguarding-lead", "kind": "notify", "recipients": 1}]
+
+
+def test_the_html_form_still_shows_a_receipt_when_a_plugin_raises_everywhere(plugin_app, dbsession):
+    import re
+
+    make_channel(dbsession, "raise-html")
+    app = plugin_app([EVERYWHERE], plaintext=[EVERYWHERE])
+    before = len(_events(dbsession, "plugin.failed"))
+    form = app.get("/report/raise-html").forms[0]  # whistle_intake_fields raised: the channel's own form
+    form["text"] = "The fire doors are chained shut."
+    form["answers.ongoing"] = "yes"
+    page = form.submit()
+    assert page.status_int == 200 and re.search(r"[0-9A-Z]{4}(-[0-9A-Z]{4}){4}", page.text)
+    stored = dbsession.scalars(select(Case).join(Case.channel).where(Channel.slug == "raise-html")).all()
+    assert len(stored) == 1 and stored[0].ref in page.text
+    hooks = {event.detail["hook"] for event in _events(dbsession, "plugin.failed")[before:]}
+    assert {"whistle_intake_fields", "whistle_triage", "whistle_case_opened"} <= hooks
