@@ -58,6 +58,26 @@ def _answer(spec: dict, value: Any) -> tuple[Any, str | None]:
     return value, None
 
 
+def clean_identity_fields(identity: Mapping[str, Any], *, missing_name: str) -> tuple[dict[str, str], dict[str, str]]:
+    """(the identity fields given, stripped; errors by field name). A name is required."""
+    clean: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    for name in IDENTITY_FIELDS:
+        value = identity.get(name)
+        if value is None or value == "":
+            continue
+        if not isinstance(value, str) or len(value) > 500:
+            errors[f"identity.{name}"] = "Expected text under 500 characters."
+        else:
+            clean[name] = value.strip()
+    for name in identity:
+        if name not in IDENTITY_FIELDS:
+            errors[f"identity.{name}"] = "Unknown field."
+    if not clean.get("name") and "identity.name" not in errors:
+        errors["identity.name"] = missing_name
+    return clean, errors
+
+
 def validate_disclosure(
     channel: Channel, *, text: Any, answers: Mapping[str, Any], identity_mode: Any, identity: Mapping[str, Any] | None,
     max_text_chars: int, questionnaire: list[dict] | None = None,
@@ -88,21 +108,9 @@ def validate_disclosure(
     if mode not in channel.identity_modes:
         errors["identity_mode"] = "Choose one of the ways offered to tell us (or not) who you are."
     elif mode != "anonymous":
-        identity = identity or {}
-        clean_identity = {}
-        for name in IDENTITY_FIELDS:
-            value = identity.get(name)
-            if value is None or value == "":
-                continue
-            if not isinstance(value, str) or len(value) > 500:
-                errors[f"identity.{name}"] = "Expected text under 500 characters."
-            else:
-                clean_identity[name] = value.strip()
-        for name in identity:
-            if name not in IDENTITY_FIELDS:
-                errors[f"identity.{name}"] = "Unknown field."
-        if not clean_identity.get("name") and "identity.name" not in errors:
-            errors["identity.name"] = "Give your name, or choose to stay anonymous."
+        clean_identity, identity_errors = clean_identity_fields(
+            identity or {}, missing_name="Give your name, or choose to stay anonymous.")
+        errors.update(identity_errors)
 
     if errors:
         return None, errors

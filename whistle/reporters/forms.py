@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from whistle.intake.forms import IDENTITY_FIELDS
+from whistle.intake.forms import clean_identity_fields
 
 
 def validate_message(text: Any, *, max_chars: int, allow_empty: bool = False) -> tuple[str | None, dict[str, str]]:
@@ -22,18 +22,6 @@ def validate_identity(modes: list[str], mode: Any, identity: Mapping[str, Any]) 
     offered = [m for m in modes if m != "anonymous"]
     if mode not in offered:
         errors["identity_mode"] = "Choose how your name may be used."
-    clean: dict[str, str] = {}
-    for name in IDENTITY_FIELDS:
-        value = identity.get(name)
-        if value in (None, ""):
-            continue
-        if not isinstance(value, str) or len(value) > 500:
-            errors[f"identity.{name}"] = "Expected text under 500 characters."
-        else:
-            clean[name] = value.strip()
-    for name in identity:
-        if name not in IDENTITY_FIELDS:
-            errors[f"identity.{name}"] = "Unknown field."
-    if not clean.get("name") and "identity.name" not in errors:
-        errors["identity.name"] = "Give your name."
+    clean, identity_errors = clean_identity_fields(identity, missing_name="Give your name.")
+    errors.update(identity_errors)
     return (None, errors) if errors else (clean, {})
