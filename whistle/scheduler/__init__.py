@@ -1,0 +1,1 @@
+"""Scheduled work: `whistle tick` and the embedded scheduler thread (see docs/operations.md)."""

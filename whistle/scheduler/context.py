@@ -1,0 +1,56 @@
+"""What a tick's jobs get: sessions they commit themselves, settings, the clock and the plugins.
+
+A job runs outside any request, so it opens its own short transactions (`with ctx.session() as
+dbsession:`), one per batch of work: a crash then loses at most the batch in hand, and row locks
+(PostgreSQL) are held only while that batch is worked on.
+"""
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from whistle.clock import Clock
+from whistle.hooks import Hooks, hook_caller
+from whistle.settings import Settings
+
+
+@dataclass(frozen=True)
+class TickContext:
+    session_factory: sessionmaker
+    settings: Settings
+    clock: Clock
+    hooks: Hooks
+    notification_channels: Mapping[str, Any] = field(default_factory=dict)  # name -> NotificationChannel
+    deadline_profiles: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def uses_row_locks(self) -> bool:
+        """PostgreSQL: claim rows with FOR UPDATE SKIP LOCKED. SQLite has no row locks: there the
+        whole tick runs under a single-writer lease (whistle.scheduler.lease) instead."""
+        return self.session_factory.kw["bind"].dialect.name == "postgresql"
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[Session]:
+        """One transaction: committed when the block ends, rolled back if it raises."""
+        with self.session_factory() as dbsession, dbsession.begin():
+            yield dbsession
+
+    def call_hook(self, dbsession: Session):
+        """`request.call_hook` for a job: a plugin that raises is audited in `dbsession`."""
+        return hook_caller(self.hooks, dbsession, self.clock)
+
+
+def context_from_registry(registry) -> TickContext:
+    """The context of a running app (the embedded scheduler, and `whistle tick` via the app)."""
+    return TickContext(
+        session_factory=registry["dbsession_factory"],
+        settings=registry.whistle_settings,
+        clock=registry.clock,
+        hooks=registry.hooks,
+        notification_channels=getattr(registry, "notification_channels", {}),
+        deadline_profiles=getattr(registry, "deadline_profiles", {}),
+    )
