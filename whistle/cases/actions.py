@@ -120,7 +120,7 @@ def triage(dbsession: Session, clock: Clock, case: Case, account: Account, *, pr
 
 def eligible_grantees(dbsession: Session, case: Case) -> list[Account]:
     """Enabled guardians who do not hold this case yet."""
-    holders = select(CaseGrant.account_id).where(CaseGrant.case_id == case.id, CaseGrant.account_id.is_not(None))
+    holders = select(CaseGrant.account_id).where(CaseGrant.case_id == case.id, CaseGrant.holder == HOLDER_GUARDIAN)
     return list(dbsession.scalars(
         select(Account).where(Account.is_guardian.is_(True), Account.disabled.is_(False), Account.id.not_in(holders))
         .order_by(Account.username)

@@ -19,7 +19,7 @@ from sqlalchemy import and_, case as case_when, exists, func, select
 from sqlalchemy.orm import Session, contains_eager
 
 from whistle.cases.lifecycle import CLOSED, RECEIVED, STATUSES
-from whistle.cases.models import ITEM_ATTACHMENT_META, ITEM_DISCLOSURE, ITEM_MESSAGE, Case, CaseGrant, CaseItem, CaseLabel, CaseRead
+from whistle.cases.models import HOLDER_GUARDIAN, ITEM_ATTACHMENT_META, ITEM_DISCLOSURE, ITEM_MESSAGE, Case, CaseGrant, CaseItem, CaseLabel, CaseRead
 from whistle.channels.models import Channel
 from whistle.errors import validation_problem
 
@@ -128,7 +128,8 @@ def inbox_query(account_id: int, filters: InboxFilters, today: date):
     """The filtered, sorted statement (without paging) for `account_id`'s granted cases."""
     query = (
         select(Case)
-        .join(CaseGrant, and_(CaseGrant.case_id == Case.id, CaseGrant.account_id == account_id))
+        .join(CaseGrant, and_(CaseGrant.case_id == Case.id, CaseGrant.account_id == account_id,
+                              CaseGrant.holder == HOLDER_GUARDIAN))
         .join(Channel, Channel.id == Case.channel_id)
         .options(contains_eager(Case.channel))
     )

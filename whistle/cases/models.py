@@ -13,6 +13,10 @@ from whistle.db import Base
 HOLDER_REPORTER = "reporter"
 HOLDER_GUARDIAN = "guardian"
 HOLDER_ESCROW = "escrow"
+# A second-tier guardian's sealed copy, made at intake while the case key is in memory, that
+# gives no access until an escalation rule activates it (it becomes HOLDER_GUARDIAN). Access is
+# refused by the ACL, not by cryptography: see docs/crypto.md, "Second tier on standby".
+HOLDER_STANDBY = "standby"
 
 # What a content item is. The kind is bound into the item's associated data, so an item
 # cannot be moved to another kind (or case) without failing to decrypt.

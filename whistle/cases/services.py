@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass, field
+from collections.abc import Iterable
 from datetime import date
 
 from sqlalchemy import select
@@ -15,6 +16,7 @@ from whistle.cases.deadlines import profile_named
 from whistle.cases.models import (
     HOLDER_GUARDIAN,
     HOLDER_REPORTER,
+    HOLDER_STANDBY,
     ITEM_ANSWERS,
     ITEM_DISCLOSURE,
     ITEM_IDENTITY,
@@ -82,17 +84,36 @@ def open_case(
     return case, keys
 
 
-def grant_to(case: Case, keys: CaseKeys, guardian: Account, today: date) -> None:
-    """Seal the case and team keys to `guardian`: from now on they read it with their own key."""
+def grant_to(case: Case, keys: CaseKeys, guardian: Account, today: date, *, holder: str = HOLDER_GUARDIAN) -> None:
+    """Seal the case and team keys to `guardian`: from now on they read it with their own key.
+
+    A standby copy they already have (HOLDER_STANDBY) simply becomes active: it holds the same keys."""
+    for grant in case.grants:
+        if grant.account_id == guardian.id and grant.holder == HOLDER_STANDBY:
+            grant.holder, grant.granted_on = holder, today
+            return
     case.grants.append(
         CaseGrant(
-            holder=HOLDER_GUARDIAN,
+            holder=holder,
             account_id=guardian.id,
             sealed_case_key=crypto.seal(guardian.public_key, keys.case.private),
             sealed_team_key=crypto.seal(guardian.public_key, keys.team.private),
             granted_on=today,
         )
     )
+
+
+def activate_standby(dbsession: Session, case: Case, account_ids: Iterable[int], today: date) -> list[int]:
+    """Turn the standby copies of `account_ids` into real grants (no key needed: they were sealed
+    at intake). Returns the accounts activated; those without a standby copy are left out."""
+    grants = dbsession.scalars(
+        select(CaseGrant).where(CaseGrant.case_id == case.id, CaseGrant.holder == HOLDER_STANDBY,
+                                CaseGrant.account_id.in_(list(account_ids)))
+        .order_by(CaseGrant.account_id)
+    ).all()
+    for grant in grants:
+        grant.holder, grant.granted_on = HOLDER_GUARDIAN, today
+    return [grant.account_id for grant in grants]
 
 
 def add_item(case: Case, *, kind: str, author: str, plaintext: bytes, today: date, account_id: int | None = None) -> CaseItem:
@@ -110,8 +131,10 @@ def add_item(case: Case, *, kind: str, author: str, plaintext: bytes, today: dat
 
 
 def guardian_grant(dbsession: Session, case: Case, account_id: int) -> CaseGrant | None:
+    """The account's active grant on the case (a standby copy does not count)."""
     return dbsession.scalars(
-        select(CaseGrant).where(CaseGrant.case_id == case.id, CaseGrant.account_id == account_id)
+        select(CaseGrant).where(CaseGrant.case_id == case.id, CaseGrant.account_id == account_id,
+                                CaseGrant.holder == HOLDER_GUARDIAN)
     ).first()
 
 

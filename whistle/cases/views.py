@@ -11,7 +11,7 @@ from whistle.audit.services import case_events
 from whistle.cases import lifecycle
 from whistle.cases.actions import eligible_grantees, labels_of, mark_read
 from whistle.cases.inbox import PRIORITIES, InboxFilters, attention_counts, inbox as inbox_page, next_deadline, unread_counts
-from whistle.cases.models import CaseGrant
+from whistle.cases.models import HOLDER_GUARDIAN, CaseGrant
 from whistle.cases.services import CaseKeys, read_case, unlock_for_guardian
 from whistle.channels.models import Channel
 from whistle.errors import Problem
@@ -94,7 +94,7 @@ def case_page(request, context: CaseContext, *, problem: Problem | None = None, 
         "grantees": eligible_grantees(request.dbsession, case),
         "holders": list(request.dbsession.scalars(
             select(Account.username).join(CaseGrant, CaseGrant.account_id == Account.id)
-            .where(CaseGrant.case_id == case.id).order_by(Account.username))),
+            .where(CaseGrant.case_id == case.id, CaseGrant.holder == HOLDER_GUARDIAN).order_by(Account.username))),
         "author_of": lambda item_id: names.get(notes_by.get(item_id), "a guardian"),
         "next_deadline": next_deadline(case),
         "today": request.clock.today(),

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from whistle import audit
 from whistle.accounts.models import Account
-from whistle.cases.models import Case, CaseLabel
+from whistle.cases.models import HOLDER_STANDBY, Case, CaseLabel
 from whistle.cases.services import CaseKeys, grant_to
 from whistle.clock import Clock
 from whistle.escalations.services import SYSTEM, escalate_on_event, raise_priority
@@ -59,12 +59,19 @@ def choose_guardians(dbsession: Session, clock: Clock, case: Case, keys: CaseKey
         recipients, tier = [account for account in second_tier if account.id not in excluded], 2
     for account in recipients:
         grant_to(case, keys, account, clock.today())
+    # The second tier gets a standby copy now, while the case key is in memory, so an escalation
+    # rule can hand them the case later without anyone's key (docs/crypto.md). Never an
+    # excluded guardian: a conflict of interest also rules out escalation to them.
+    standby = [account for account in second_tier if account.id not in excluded and account not in recipients]
+    if recipients:
+        for account in standby:
+            grant_to(case, keys, account, clock.today(), holder=HOLDER_STANDBY)
     dbsession.flush()
     plugins_changed_it = excluded or tier == 2 or any(account not in defaults for account in recipients)
-    if recipients and plugins_changed_it:  # a plain delivery to the channel's guardians is no news
+    if recipients and (plugins_changed_it or standby):  # a plain delivery to the channel's guardians is no news
         audit.record(dbsession, clock, actor=SYSTEM, action="case.routed", case_id=case.id,
                      detail={"account_ids": [account.id for account in recipients], "tier": tier,
-                             "excluded": len(excluded)})
+                             "excluded": len(excluded), "standby_ids": [account.id for account in standby]})
     elif not recipients:
         audit.record(dbsession, clock, actor=SYSTEM, action="case.unassigned", case_id=case.id,
                      detail={"channel": case.channel.slug, "excluded": len(excluded)})

@@ -3,15 +3,21 @@
 How to call, from anywhere that has a case and some actions a plugin returned:
 
     from whistle.escalations.services import apply_actions, actions_from
-    actions = actions_from(request.call_hook("whistle_personnel_event", event=..., protected=[...]))
+    actions = actions_from(request.call_hook("whistle_escalate_on_event", case=info, event="opened"))
     apply_actions(request.dbsession, request.clock, case, actions, call_hook=request.call_hook)
+
+(`escalate_on_event` does exactly that; the scheduled tick does the same with
+`whistle_escalate_on_schedule`. Retaliation checks are the exception: they raise protection
+alerts through whistle.protection.services.carry_out, deliberately without a per-case audit entry.)
 
 - `call_hook` is `request.call_hook` in a view, or `whistle.hooks.hook_caller(hooks, dbsession,
   clock)` in a service without a request: it is used to fire `whistle_case_escalated`.
-- `keys` (CaseKeys) only where the case keys are at hand (at intake, or in a guardian's request
-  after unlock_for_guardian): only then can a "grant" be carried out. Without keys a grant becomes
-  a "notify" to the case's current guardians and an audit event "case.grant_requested": the server
-  holds no case key, so nobody but a key holder can grant, and the holders are asked to.
+- Whom an action addresses: its guardian_ids, else Action.to — "case" (the holders) or
+  "second_tier" (those on standby for the case since intake, see docs/crypto.md).
+- A "grant" to someone on standby needs no key: their sealed copy is activated. Anyone else can
+  only be granted where the case keys are at hand (`keys`: at intake, or in a guardian's request
+  after unlock_for_guardian). Without keys such a grant becomes a "notify" to the holders and an
+  audit event "case.grant_requested": the server holds no case key, so only a holder can grant.
 - `excluded`: guardian ids that must never get this case or its notices (conflict of interest).
 Everything happens in the caller's transaction; nothing commits here.
 """
@@ -27,8 +33,9 @@ from sqlalchemy.orm import Session
 
 from whistle import audit
 from whistle.accounts.models import Account
-from whistle.cases.models import HOLDER_GUARDIAN, Case, CaseGrant
-from whistle.cases.services import CaseKeys, grant_to
+from whistle.cases.models import HOLDER_GUARDIAN, HOLDER_STANDBY, Case, CaseGrant
+from whistle.cases.services import CaseKeys, activate_standby, grant_to
+from whistle.channels.models import TIER_SECOND, ChannelGuardian
 from whistle.clock import Clock
 from whistle.escalations.models import PENDING, Notification
 from whistle.hooks.cases import case_info
@@ -38,6 +45,8 @@ log = logging.getLogger(__name__)
 
 NOTIFY, GRANT, RAISE_PRIORITY = "notify", "grant", "raise_priority"
 ACTION_KINDS = (NOTIFY, GRANT, RAISE_PRIORITY)
+CASE, SECOND_TIER = "case", "second_tier"  # Action.to: whom an action addresses
+AUDIENCES = (CASE, SECOND_TIER)
 ATTENTION = "attention"  # the only notice kind so far: "something needs you, log in"
 SYSTEM = "system"
 # A rule is a code for the audit log (e.g. "uk.safeguarding-lead"); anything else is not logged.
@@ -52,7 +61,7 @@ def actions_from(results: Iterable) -> list[Action]:
     actions = []
     for result in results:
         for action in (result if isinstance(result, (list, tuple)) else [result]):
-            if isinstance(action, Action) and action.kind in ACTION_KINDS:
+            if isinstance(action, Action) and action.kind in ACTION_KINDS and action.to in AUDIENCES:
                 actions.append(action)
             else:
                 log.warning("ignored a malformed escalation action of type %s", type(action).__name__)
@@ -104,47 +113,85 @@ def notify(dbsession: Session, now: datetime, account_ids: Iterable[int], kind: 
     return len(recipients)
 
 
+def second_tier_of(dbsession: Session, case: Case) -> list[int]:
+    """The case's second tier: enabled guardians on standby for it (sealed at intake), and those
+    of the channel's second tier who already hold it. Never anyone excluded at intake."""
+    dbsession.flush()
+    tier_two = select(ChannelGuardian.account_id).where(ChannelGuardian.channel_id == case.channel_id,
+                                                        ChannelGuardian.tier == TIER_SECOND)
+    return list(dbsession.scalars(
+        select(CaseGrant.account_id).join(Account, Account.id == CaseGrant.account_id)
+        .where(CaseGrant.case_id == case.id, Account.disabled.is_(False), Account.is_guardian.is_(True),
+               (CaseGrant.holder == HOLDER_STANDBY)
+               | ((CaseGrant.holder == HOLDER_GUARDIAN) & CaseGrant.account_id.in_(tier_two)))
+        .order_by(CaseGrant.account_id)
+    ))
+
+
+def _audience(dbsession: Session, case: Case, action: Action) -> list[int]:
+    """Whom `action` addresses (see Action): its guardian_ids, the second tier, or the holders."""
+    if action.guardian_ids:
+        return [account.id for account in _enabled_guardians(dbsession, action.guardian_ids)]
+    if action.to == SECOND_TIER:
+        return second_tier_of(dbsession, case)
+    return current_holders(dbsession, case)
+
+
+def _grant(dbsession: Session, clock: Clock, case: Case, action: Action, rule: str, detail: dict, *,
+           keys: CaseKeys | None, excluded: frozenset[int]) -> Action | None:
+    """Carry out a grant; returns the action as carried out (a grant may become a notify), or None."""
+    holders = set(current_holders(dbsession, case))
+    wanted = [i for i in _audience(dbsession, case, action) if i not in excluded and i not in holders]
+    if not wanted:
+        return None
+    # A standby copy from intake needs no key; anyone else needs a holder's keys.
+    granted = activate_standby(dbsession, case, wanted, clock.today())
+    rest = [account for account in _enabled_guardians(dbsession, wanted) if account.id not in granted]
+    if keys is not None:
+        for account in rest:
+            grant_to(case, keys, account, clock.today())
+        granted, rest = granted + [account.id for account in rest], []
+    if rest:
+        # The server holds no case key: only a guardian who holds the case can grant it. Ask
+        # them to, and leave a trace of the request.
+        audit.record(dbsession, clock, actor=SYSTEM, action="case.grant_requested", case_id=case.id,
+                     detail={"rule": rule, "account_ids": [account.id for account in rest]})
+        if not granted:
+            detail.update(kind=NOTIFY, recipients=notify(dbsession, clock.now(), [i for i in holders if i not in excluded]))
+            return Action(kind=NOTIFY, rule=action.rule)
+        detail["requested"] = [account.id for account in rest]
+    detail["account_ids"] = sorted(granted)
+    return action
+
+
 def apply_actions(dbsession: Session, clock: Clock, case: Case, actions: Iterable[Action], *,
                   call_hook: CallHook, keys: CaseKeys | None = None, excluded: Iterable[int] = ()) -> list[Action]:
     """Carry out `actions` on `case` (see the module docstring for how to call it).
 
-    Each action that changed something is audited as "case.escalated" (rule and kind; never
-    content) and announced with `whistle_case_escalated`. Returns the actions carried out."""
+    Each action that changed something is audited as "case.escalated" (rule, kind, audience;
+    never content) and announced with `whistle_case_escalated`. Returns the actions carried out."""
     excluded = frozenset(excluded)
-    now, today = clock.now(), clock.today()
     applied = []
     for action in actions:
         rule = _rule(action)
         detail: dict = {"rule": rule, "kind": action.kind}
+        if action.to != CASE:
+            detail["audience"] = action.to
         if action.kind == RAISE_PRIORITY:
             before = case.priority
             if not raise_priority(case, action.priority):
                 continue
             detail.update({"from": before, "to": case.priority})
         elif action.kind == NOTIFY:
-            if action.guardian_ids:
-                recipients = [account.id for account in _enabled_guardians(dbsession, action.guardian_ids)]
-            else:
-                recipients = current_holders(dbsession, case)
-            detail["recipients"] = notify(dbsession, now, [i for i in recipients if i not in excluded])
+            recipients = [i for i in _audience(dbsession, case, action) if i not in excluded]
+            if not recipients and action.to == SECOND_TIER:
+                # No second tier for this case: the holders are the only people left to tell.
+                recipients, detail["fallback"] = current_holders(dbsession, case), CASE
+            detail["recipients"] = notify(dbsession, clock.now(), [i for i in recipients if i not in excluded])
         elif action.kind == GRANT:
-            holders = set(current_holders(dbsession, case))
-            grantees = [account for account in _enabled_guardians(dbsession, action.guardian_ids)
-                        if account.id not in excluded and account.id not in holders]
-            if not grantees:
+            action = _grant(dbsession, clock, case, action, rule, detail, keys=keys, excluded=excluded)
+            if action is None:
                 continue
-            if keys is None:
-                # The server holds no case key: only a guardian who holds the case can grant it.
-                # Ask them to, and leave a trace of the request.
-                audit.record(dbsession, clock, actor=SYSTEM, action="case.grant_requested", case_id=case.id,
-                             detail={"rule": rule, "account_ids": [account.id for account in grantees]})
-                detail["recipients"] = notify(dbsession, now, [i for i in holders if i not in excluded])
-                detail["kind"] = NOTIFY
-                action = Action(kind=NOTIFY, rule=action.rule)
-            else:
-                for account in grantees:
-                    grant_to(case, keys, account, today)
-                detail["account_ids"] = [account.id for account in grantees]
         dbsession.flush()
         audit.record(dbsession, clock, actor=SYSTEM, action="case.escalated", case_id=case.id, detail=detail)
         call_hook("whistle_case_escalated", case=case_info(dbsession, case), action=action)

@@ -19,6 +19,7 @@ def case_info(dbsession: Session, case: Case) -> CaseInfo:
         id=case.id, ref=case.ref, channel=case.channel.slug, status=case.status, priority=case.priority or "normal",
         labels=labels, opened_on=case.opened_on, acknowledged_on=case.acknowledged_on, ack_due=case.ack_due,
         feedback_due=case.feedback_due, detriment=bool(case.detriment),
+        deadline_profile=case.channel.deadline_profile,
     )
 
 

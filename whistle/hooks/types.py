@@ -27,6 +27,7 @@ class CaseInfo:
     ack_due: date
     feedback_due: date
     detriment: bool
+    deadline_profile: str = "eu_directive"  # the channel's profile: whose rules apply to the dates
 
 
 @dataclass(frozen=True)
@@ -57,14 +58,20 @@ class Triage:
 class Action:
     """Something an escalation rule or retaliation check wants done.
 
-    kind: "notify" (tell `guardian_ids`, or the case's guardians if empty, that something needs
-    attention), "grant" (give the case to `guardian_ids`), or "raise_priority" (to `priority`).
+    kind: "notify" (tell guardians that something needs attention), "grant" (give them the
+    case), or "raise_priority" (to `priority`). Who: `guardian_ids` if given, else `to`:
+    "case" — the guardians who hold the case now (the default; for "grant" it means nobody new);
+    "second_tier" — the channel's second-tier guardians, the escalation ladder's next rung. They
+    hold a standby copy of the case from intake, so a grant reaches them even when no holder is
+    logged in; a conflict of interest excluded at intake rules them out here too. If the
+    channel has no second tier for this case, "notify" falls back to the case's holders.
     `rule` names the rule for the audit log: a code, never case content."""
 
     kind: str
     rule: str
     guardian_ids: tuple[int, ...] = ()
     priority: str | None = None
+    to: str = "case"
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from whistle import audit, crypto
-from whistle.cases.actions import labels_of
 from whistle.cases.inbox import PRIORITIES
 from whistle.cases.models import Case
 from whistle.clock import Clock
-from whistle.hooks.types import Action, CaseInfo, PersonnelEvent
+from whistle.hooks.cases import case_info
+from whistle.hooks.types import Action, PersonnelEvent
 from whistle.protection.models import CheckIn, Integration, Protection, ProtectionAlert
 from whistle.settings import Settings
 
@@ -131,14 +131,6 @@ def register_protection(dbsession: Session, settings: Settings, clock: Clock, ca
 
 def protections_of(dbsession: Session, case: Case) -> list[Protection]:
     return list(dbsession.scalars(select(Protection).where(Protection.case_id == case.id).order_by(Protection.id)))
-
-
-def case_info(dbsession: Session, case: Case) -> CaseInfo:
-    """The metadata plugins may see about `case`."""
-    return CaseInfo(id=case.id, ref=case.ref, channel=case.channel.slug, status=case.status, priority=case.priority,
-                    labels=tuple(labels_of(dbsession, case)), opened_on=case.opened_on,
-                    acknowledged_on=case.acknowledged_on, ack_due=case.ack_due, feedback_due=case.feedback_due,
-                    detriment=bool(case.detriment))
 
 
 # --- what hooks ask for ----------------------------------------------------------------------

@@ -36,6 +36,13 @@ def actions_by_day(case: CaseInfo, start: date, end: date) -> dict[date, list[Ac
     return fired
 
 
+def breach(rule: str, priority: str | None = "high") -> list[Action]:
+    """Second tier granted and told, the case's guardians told, priority raised (unless higher)."""
+    actions = [Action(kind="grant", rule=rule, to="second_tier"), Action(kind="notify", rule=rule, to="second_tier"),
+               Action(kind="notify", rule=rule)]
+    return actions + ([Action(kind="raise_priority", rule=rule, priority=priority)] if priority else [])
+
+
 def test_offers_the_core_eu_profile():
     hooks = Hooks.from_names(["eu_directive"])
     assert hooks.call("whistle_deadline_profiles") == [[EU_DIRECTIVE]]
@@ -46,11 +53,9 @@ def test_an_unacknowledged_case_gets_one_reminder_then_one_breach_per_deadline()
     fired = actions_by_day(CASE, OPENED, FEEDBACK_DUE + timedelta(days=30))
     assert fired == {
         date(2026, 3, 7): [Action(kind="notify", rule="eu.ack-reminder")],
-        date(2026, 3, 10): [Action(kind="notify", rule="eu.ack-breach"),
-                            Action(kind="raise_priority", rule="eu.ack-breach", priority="high")],
+        date(2026, 3, 10): breach("eu.ack-breach"),
         date(2026, 5, 26): [Action(kind="notify", rule="eu.feedback-reminder")],
-        date(2026, 6, 10): [Action(kind="notify", rule="eu.feedback-breach"),
-                            Action(kind="raise_priority", rule="eu.feedback-breach", priority="high")],
+        date(2026, 6, 10): breach("eu.feedback-breach"),
     }
 
 
@@ -68,8 +73,7 @@ def test_an_acknowledged_case_gets_only_the_feedback_rules_from_its_acknowledgem
     assert case.feedback_due == date(2026, 6, 4)
     assert fired == {
         date(2026, 5, 21): [Action(kind="notify", rule="eu.feedback-reminder")],
-        date(2026, 6, 5): [Action(kind="notify", rule="eu.feedback-breach"),
-                           Action(kind="raise_priority", rule="eu.feedback-breach", priority="high")],
+        date(2026, 6, 5): breach("eu.feedback-breach"),
     }
 
 
@@ -81,7 +85,12 @@ def test_no_feedback_rules_once_feedback_is_given_or_the_case_is_closed():
 
 def test_a_breach_never_lowers_an_urgent_case():
     case = replace(CASE, priority="urgent")
-    assert plugin.schedule_actions(case, ACK_DUE + timedelta(days=1)) == [Action(kind="notify", rule="eu.ack-breach")]
+    assert plugin.schedule_actions(case, ACK_DUE + timedelta(days=1)) == breach("eu.ack-breach", priority=None)
+
+
+def test_cases_on_another_deadline_profile_are_left_to_that_profile_s_rules():
+    case = replace(CASE, deadline_profile="uk_childrens_complaints")
+    assert actions_by_day(case, OPENED, FEEDBACK_DUE + timedelta(days=30)) == {}
 
 
 def test_running_the_tick_twice_on_a_day_gives_the_same_single_set():

@@ -13,6 +13,8 @@ it:
 - eu.feedback-breach    on feedback_due + 1 day, if still no feedback has been given.
 
 A due date is the last day on which the duty can still be met, so a breach starts the day after.
+A breach grants the case to the channel's second-tier guardians and notifies them and the case's
+own guardians (core resolves `to="second_tier"`; see docs/plugins.md).
 """
 from __future__ import annotations
 
@@ -36,7 +38,10 @@ def whistle_deadline_profiles() -> list[DeadlineProfile]:
 
 
 def _breach(case: CaseInfo, rule: str) -> list[Action]:
-    actions = [Action(kind="notify", rule=rule)]
+    """A deadline has passed: bring in the channel's second tier (they get the case and a notice),
+    tell the case's own guardians, and raise the priority."""
+    actions = [Action(kind="grant", rule=rule, to="second_tier"), Action(kind="notify", rule=rule, to="second_tier"),
+               Action(kind="notify", rule=rule)]
     # Only ever raise: a case a guardian already marked urgent stays urgent.
     if PRIORITIES.index(case.priority) < PRIORITIES.index(BREACH_PRIORITY):
         actions.append(Action(kind="raise_priority", rule=rule, priority=BREACH_PRIORITY))
@@ -62,4 +67,6 @@ def schedule_actions(case: CaseInfo, today: date) -> list[Action]:
 
 @hookimpl
 def whistle_escalate_on_schedule(case: CaseInfo, today: date) -> list[Action] | None:
+    if case.deadline_profile != EU_DIRECTIVE.name:  # another profile's dates, another's rules
+        return None
     return schedule_actions(case, today) or None

@@ -9,7 +9,7 @@ import pytest
 
 import whistle_uk_childrens_complaints as plugin
 from whistle_uk_childrens_complaints.bank_holidays import ENGLAND_AND_WALES
-from whistle_uk_childrens_complaints.working_days import add_working_days, is_working_day
+from whistle_uk_childrens_complaints.working_days import add_working_days, is_working_day, subtract_working_days
 from whistle.hooks import Hooks
 from whistle.hooks.types import Action, CaseInfo, Disclosure, Triage
 
@@ -18,7 +18,7 @@ NAME = "uk_childrens_complaints"
 
 CASE = CaseInfo(id=3, ref="ZXCVB-NMLKJ", channel="young-peoples-voice", status="received", priority="normal",
                 labels=(), opened_on=date(2026, 4, 1), acknowledged_on=None, ack_due=date(2026, 4, 17),
-                feedback_due=date(2026, 5, 26), detriment=False)
+                feedback_due=date(2026, 5, 26), detriment=False, deadline_profile=NAME)
 
 
 # --- The calendar ----------------------------------------------------------------------------------
@@ -172,11 +172,14 @@ def test_triage_runs_only_when_the_organisation_allows_it_plaintext():
 # --- Escalation --------------------------------------------------------------------------------------
 
 
-def test_an_urgent_risk_case_notifies_the_safeguarding_lead_when_opened():
+def test_an_urgent_risk_case_goes_to_the_safeguarding_lead_when_opened():
     urgent = replace(CASE, labels=("urgent-risk",), priority="urgent")
     hooks = Hooks.from_names([NAME])
-    assert hooks.call("whistle_escalate_on_event", case=urgent, event="opened") == [
-        [Action(kind="notify", rule="uk.safeguarding-lead")]]
+    # The safeguarding lead is the channel's second tier: granted the case and told at once.
+    assert hooks.call("whistle_escalate_on_event", case=urgent, event="opened") == [[
+        Action(kind="grant", rule="uk.safeguarding-lead", to="second_tier"),
+        Action(kind="notify", rule="uk.safeguarding-lead", to="second_tier"),
+        Action(kind="notify", rule="uk.safeguarding-lead")]]
     assert hooks.call("whistle_escalate_on_event", case=urgent, event="acknowledged") == []
 
 
@@ -184,3 +187,47 @@ def test_no_escalation_without_the_label_or_on_another_channel():
     assert plugin.whistle_escalate_on_event(CASE, "opened") is None
     other = replace(CASE, channel="staff", labels=("urgent-risk",))
     assert plugin.whistle_escalate_on_event(other, "opened") is None
+
+
+# --- Scheduled rules (working days) --------------------------------------------------------------
+
+
+def test_stage_deadlines_remind_two_working_days_ahead_and_escalate_the_day_after_over_easter():
+    # Received Wednesday 1 April 2026: Good Friday (3 Apr) and Easter Monday (6 Apr) are not
+    # working days, so stage 1 ends on Friday 17 April, not Wednesday 15.
+    opened = date(2026, 4, 1)
+    ack_due = PROFILE.ack_due(opened)
+    assert ack_due == date(2026, 4, 17) == CASE.ack_due
+    hooks = Hooks.from_names([NAME])
+    fired = {}
+    day = opened
+    while day <= date(2026, 6, 30):
+        results = hooks.call("whistle_escalate_on_schedule", case=CASE, today=day)
+        if results:
+            fired[day] = results[0]
+        day += timedelta(days=1)
+    breach = lambda rule: [Action(kind="grant", rule=rule, to="second_tier"),  # noqa: E731
+                           Action(kind="notify", rule=rule, to="second_tier"), Action(kind="notify", rule=rule),
+                           Action(kind="raise_priority", rule=rule, priority="high")]
+    assert fired == {
+        date(2026, 4, 15): [Action(kind="notify", rule="uk.stage1-reminder")],  # Wed: 2 working days before Fri 17
+        date(2026, 4, 18): breach("uk.stage1-breach"),  # the first day past the deadline
+        # Stage 2 ends Tuesday 26 May (after the 25 May bank holiday): the reminder is two working
+        # days before it, Thursday 21 May, skipping the weekend and the bank holiday Monday.
+        date(2026, 5, 21): [Action(kind="notify", rule="uk.stage2-reminder")],
+        date(2026, 5, 27): breach("uk.stage2-breach"),
+    }
+
+
+def test_subtracting_working_days_skips_weekends_and_bank_holidays():
+    assert subtract_working_days(date(2026, 4, 7), 1) == date(2026, 4, 2)  # over Easter Monday and Good Friday
+    assert subtract_working_days(date(2026, 4, 7), 0) == date(2026, 4, 7)
+    with pytest.raises(ValueError):
+        subtract_working_days(date(2026, 4, 7), -1)
+
+
+def test_scheduled_rules_only_for_cases_on_this_profile():
+    other = replace(CASE, deadline_profile="eu_directive")
+    assert Hooks.from_names([NAME]).call("whistle_escalate_on_schedule", case=other, today=date(2026, 4, 15)) == []
+    acknowledged = replace(CASE, status="acknowledged", acknowledged_on=date(2026, 4, 2))
+    assert plugin.schedule_actions(acknowledged, date(2026, 4, 15)) == []  # stage 1 answered

@@ -11,20 +11,24 @@ Three parts, each a hook:
   (25 working days after acknowledgement, or after ack_due if never acknowledged).
 - `whistle_triage` (plaintext) labels a disclosure on the young people's channel "urgent-risk"
   with priority "urgent" when its words signal immediate risk to a child.
-- `whistle_escalate_on_event` notifies on "opened" for such a case, so the notification outbox
-  delivers it on its next tick (within the hour) instead of waiting for a daily reminder.
+- `whistle_escalate_on_event`, on "opened" for such a case, grants it to the channel's
+  safeguarding lead — the channel's second-tier guardians — and notifies them and the case's
+  guardians at once; the tick delivers the notice within minutes (within the hour even with
+  per-guardian batching at its longest sensible setting).
+- `whistle_escalate_on_schedule` reminds two working days before each stage's deadline and, on
+  the first day past it, escalates to the second tier like a breach under the EU profile.
 """
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from whistle import hookimpl
 from whistle.hooks.types import Action, CaseInfo, Disclosure, Triage
-from whistle_uk_childrens_complaints.working_days import add_working_days
+from whistle_uk_childrens_complaints.working_days import add_working_days, subtract_working_days
 
 CHANNEL = "young-peoples-voice"
 URGENT_LABEL = "urgent-risk"
@@ -112,5 +116,41 @@ def whistle_triage(case: CaseInfo, disclosure: Disclosure) -> Triage | None:
 @hookimpl
 def whistle_escalate_on_event(case: CaseInfo, event: str) -> list[Action] | None:
     if event == "opened" and case.channel == CHANNEL and URGENT_LABEL in case.labels:
-        return [Action(kind="notify", rule=SAFEGUARDING_RULE)]
+        return [Action(kind="grant", rule=SAFEGUARDING_RULE, to="second_tier"),
+                Action(kind="notify", rule=SAFEGUARDING_RULE, to="second_tier"),
+                Action(kind="notify", rule=SAFEGUARDING_RULE)]
     return None
+
+
+# Scheduled rules, for cases whose channel uses this profile (the dates in CaseInfo are then
+# working-day dates). Each fires on exactly one calendar day, so the tick never repeats it.
+REMINDER_WORKING_DAYS = 2
+STAGE_ONE_OPEN = frozenset({"received"})
+STAGE_TWO_DONE = frozenset({"feedback_given", "closed"})
+
+
+def _breach(rule: str) -> list[Action]:
+    return [Action(kind="grant", rule=rule, to="second_tier"), Action(kind="notify", rule=rule, to="second_tier"),
+            Action(kind="notify", rule=rule), Action(kind="raise_priority", rule=rule, priority="high")]
+
+
+def schedule_actions(case: CaseInfo, today: date) -> list[Action]:
+    """The actions due for `case` on `today`: a reminder on the working day two working days
+    before a stage's deadline, a breach escalation on the first day after it."""
+    actions: list[Action] = []
+    for due, still_open, stage in ((case.ack_due, case.status in STAGE_ONE_OPEN, "stage1"),
+                                   (case.feedback_due, case.status not in STAGE_TWO_DONE, "stage2")):
+        if not still_open:
+            continue
+        if today == subtract_working_days(due, REMINDER_WORKING_DAYS):
+            actions.append(Action(kind="notify", rule=f"uk.{stage}-reminder"))
+        elif today == due + timedelta(days=1):
+            actions.extend(_breach(f"uk.{stage}-breach"))
+    return actions
+
+
+@hookimpl
+def whistle_escalate_on_schedule(case: CaseInfo, today: date) -> list[Action] | None:
+    if case.deadline_profile != UK_CHILDRENS_COMPLAINTS.name:  # another profile's dates, another's rules
+        return None
+    return schedule_actions(case, today) or None

@@ -30,3 +30,16 @@ def add_working_days(start: date, count: int) -> date:
     if not FIRST_YEAR <= day.year <= LAST_YEAR:
         log.warning("bank holidays are known only for %s-%s: %s counted on weekends alone", FIRST_YEAR, LAST_YEAR, day.year)
     return day
+
+
+def subtract_working_days(end: date, count: int) -> date:
+    """The working day `count` working days before `end` (the reminder date for a deadline)."""
+    if count < 0:
+        raise ValueError("count must not be negative")
+    day = end
+    remaining = count
+    while remaining:
+        day -= timedelta(days=1)
+        if is_working_day(day):
+            remaining -= 1
+    return day

@@ -88,7 +88,7 @@ def test_the_conflicts_plugin_excludes_a_guardian_named_in_the_disclosure(plugin
     assert app.get(f"/api/v1/cases/{ref}", headers=api_login(app, other, clock)).json["text"].startswith("Mr Smithers")
     # The audit says how many were excluded, never who or why.
     routed = [e for e in _events(dbsession, "case.routed") if e.case_id == _case(dbsession, ref).id]
-    assert routed[0].detail == {"account_ids": [other.account.id], "tier": 1, "excluded": 1}
+    assert routed[0].detail == {"account_ids": [other.account.id], "tier": 1, "excluded": 1, "standby_ids": []}
 
 
 def test_when_every_default_recipient_is_excluded_the_second_tier_gets_the_case(plugin_app, dbsession, settings, clock):
@@ -118,11 +118,13 @@ def test_with_nobody_left_the_case_is_stored_unassigned_and_audited(plugin_app, 
         {"channel": "nobody-left", "excluded": 1}]
 
 
-def test_urgent_triage_on_the_young_peoples_channel_labels_raises_and_queues_a_notice(
+def test_urgent_triage_on_the_young_peoples_channel_brings_in_the_safeguarding_lead_at_once(
         plugin_app, dbsession, settings, clock):
-    guardian = make_staff(dbsession, settings, clock, "safeguarding.lead")
+    guardian = make_staff(dbsession, settings, clock, "yp.guardian")
+    lead = make_staff(dbsession, settings, clock, "safeguarding.lead")
     channel = make_channel(dbsession, "young-peoples-voice")
     dbsession.add(ChannelGuardian(channel_id=channel.id, account_id=guardian.account.id))
+    dbsession.add(ChannelGuardian(channel_id=channel.id, account_id=lead.account.id, tier=TIER_SECOND))
     app = plugin_app(["uk_childrens_complaints"], plaintext=["uk_childrens_complaints"])
     before = set(dbsession.scalars(select(Notification.id)))
 
@@ -131,10 +133,17 @@ def test_urgent_triage_on_the_young_peoples_channel_labels_raises_and_queues_a_n
     case = _case(dbsession, ref)
     assert case.priority == "urgent"
     assert list(dbsession.scalars(select(CaseLabel.label).where(CaseLabel.case_id == case.id))) == ["urgent-risk"]
+    # The lead (the channel's second tier) holds the case now and can read it; both are told.
+    assert _holders(dbsession, case) == {guardian.account.id, lead.account.id}
+    assert app.get(f"/api/v1/cases/{ref}", headers=api_login(app, lead, clock)).json["text"].endswith("hit me again")
     new = [row for row in dbsession.scalars(select(Notification)) if row.id not in before]
-    assert [(row.account_id, row.kind, row.state) for row in new] == [(guardian.account.id, "attention", "pending")]
+    assert sorted((row.account_id, row.kind, row.state) for row in new) == sorted(
+        [(lead.account.id, "attention", "pending"), (guardian.account.id, "attention", "pending"),
+         (lead.account.id, "attention", "pending")])  # one per rule action; delivery batches them
     assert [e.detail for e in _events(dbsession, "case.escalated") if e.case_id == case.id] == [
-        {"rule": "uk.safeguarding-lead", "kind": "notify", "recipients": 1}]
+        {"rule": "uk.safeguarding-lead", "kind": "grant", "audience": "second_tier", "account_ids": [lead.account.id]},
+        {"rule": "uk.safeguarding-lead", "kind": "notify", "audience": "second_tier", "recipients": 1},
+        {"rule": "uk.safeguarding-lead", "kind": "notify", "recipients": 2}]
 
 
 def test_the_html_form_still_shows_a_receipt_when_a_plugin_raises_everywhere(plugin_app, dbsession):
