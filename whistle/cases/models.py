@@ -68,6 +68,12 @@ class Case(Base):
 
     # The newest item the reporter has seen, so their mailbox can say what is new.
     reporter_seen_item_id: Mapped[int | None] = mapped_column()
+    # --- reporter news (issue 6, part 4) ---
+    # The status the reporter last saw, and the day (never the time) of that visit, so their
+    # mailbox can say what changed since.
+    reporter_seen_status: Mapped[str | None] = mapped_column(String(32))
+    reporter_seen_on: Mapped[date | None] = mapped_column(Date)
+    # --- end reporter news ---
     # Keyed hash of the submit form's one-time token: a resubmitted form opens no second case.
     submission_token_id: Mapped[bytes | None] = mapped_column(LargeBinary(32), unique=True)
 

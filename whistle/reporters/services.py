@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from whistle import audit, crypto
 from whistle.attachments.services import AttachmentInfo, list_attachments
-from whistle.cases.models import HOLDER_REPORTER, ITEM_IDENTITY, ITEM_MESSAGE, Case, CaseGrant
+from whistle.cases.models import HOLDER_REPORTER, ITEM_IDENTITY, ITEM_MESSAGE, Attachment, Case, CaseGrant
 from whistle.cases.services import CaseKeys, add_item, read_case
 from whistle.clock import Clock
 from whistle.sessions.models import REPORTER
@@ -132,14 +132,26 @@ class Mailbox:
     identity_given: bool
     can_reveal_identity: bool
     new_item_ids: set[int] = field(default_factory=set)
+    # What the reporter had seen before this visit, for whistle.reporters.news (issue 6, part 4).
+    new_file_ids: set[int] = field(default_factory=set)  # guardians' files added since
+    first_visit: bool = False  # never seen with the receipt since it was given
+    last_seen_status: str | None = None  # None: not known (first visit, or seen before it was kept)
+    last_visit_on: date | None = None
 
 
-def read_mailbox(dbsession: Session, case: Case, keypair: crypto.KeyPair, *, mark_seen: bool = False) -> Mailbox:
+def read_mailbox(dbsession: Session, case: Case, keypair: crypto.KeyPair, *, mark_seen: bool = False,
+                 today: date | None = None) -> Mailbox:
+    """The reporter's view of `case`. With `mark_seen` (and `today`, the visit's day) everything
+    shown counts as seen from now on; what was new is still in this Mailbox."""
+    if mark_seen and today is None:
+        raise TypeError("mark_seen needs today, the day of the visit")
     keys = unlock_for_reporter(dbsession, case, keypair)
     content = read_case(case, keys)
     identity_given = any(item.kind == ITEM_IDENTITY for item in case.items)
     seen = case.reporter_seen_item_id or 0
     new_ids = {m["id"] for m in content.messages if m["id"] > seen and m["from"] != "reporter"}
+    new_file_ids = set(dbsession.scalars(select(Attachment.id).where(
+        Attachment.case_id == case.id, Attachment.meta_item_id > seen, Attachment.author != "reporter")))
     mailbox = Mailbox(
         case=case,
         status_words=STATUS_WORDS.get(case.status, case.status),
@@ -151,9 +163,15 @@ def read_mailbox(dbsession: Session, case: Case, keypair: crypto.KeyPair, *, mar
         identity_given=identity_given,
         can_reveal_identity=not identity_given and any(m != "anonymous" for m in case.channel.identity_modes),
         new_item_ids=new_ids,
+        new_file_ids=new_file_ids,
+        first_visit=case.reporter_seen_item_id is None,
+        last_seen_status=case.reporter_seen_status,
+        last_visit_on=case.reporter_seen_on,
     )
     if mark_seen and case.items:
         case.reporter_seen_item_id = max(item.id for item in case.items)
+        case.reporter_seen_status = case.status
+        case.reporter_seen_on = today
     return mailbox
 
 
