@@ -116,6 +116,33 @@ SCHEMAS = {
 }
 
 
+# --- reporter news (issue 6, part 4) ---
+REPORTER_NEWS = {
+    "type": "object", "description": "What changed since the reporter's last visit, and when to come back.",
+    "required": ["first_visit", "since", "new_messages", "new_files", "status_changed", "status", "status_text",
+                 "new_questions", "summary", "check_back"],
+    "properties": {
+        "first_visit": {"type": "boolean", "description": "The first visit with the receipt: news is since sending."},
+        "since": {"type": ["string", "null"], "format": "date",
+                  "description": "The last visit's day (on a first visit, the day the report was sent); null if unknown."},
+        "new_messages": {"type": "integer", "description": "Messages from the guardians since then."},
+        "new_files": {"type": "integer", "description": "Files from the guardians since then."},
+        "status_changed": {"type": "boolean"},
+        "status": STR,
+        "status_text": {"type": "string", "description": "The status now, in plain words."},
+        "new_questions": {"type": "array", "items": {"type": "integer"},
+                          "description": "Check-in months whose question came due since then."},
+        "summary": {"type": "array", "items": STR, "description": "The same news in plain sentences."},
+        "check_back": {"type": "object", "required": ["on", "text"], "properties": {
+            "on": {"type": ["string", "null"], "format": "date",
+                   "description": "When to come back; null when nothing more is expected."},
+            "text": {"type": "string", "description": "The suggestion in plain words."},
+        }},
+    },
+}
+# --- end reporter news ---
+
+
 def mailbox_paths() -> dict:
     """The reporter's calls (API.md, "Reporter"), all under a reporter session's bearer token."""
     case_schema = {"type": "object", "required": ["case", "status", "opened", "messages", "attachments"], "properties": {
@@ -128,6 +155,7 @@ def mailbox_paths() -> dict:
         "protection_consent": {"type": "boolean", "description": "Whether the reporter asked for retaliation watch."},
         "checkins_due": {"type": "array", "items": {"type": "integer"},
                          "description": "Months after opening whose check-in question is waiting for an answer."},
+        "news": REPORTER_NEWS,  # issue 6, part 4
     }}
     download = {"200": {"description": "The decrypted file, as an attachment.",
                         "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}}

@@ -16,6 +16,7 @@ from whistle.errors import Problem, problem_response, validation_problem
 from whistle.jsonapi import read_json, reject_unknown_members
 from whistle.protection.services import checkins  # issue 5, part Y
 from whistle.reporters.forms import validate_identity, validate_message
+from whistle.reporters.news import visit_news  # issue 6, part 4
 from whistle.reporters.services import (
     ReceiptRejected,
     TooManyAttempts,
@@ -61,8 +62,10 @@ def login_page(request, *, status: int = 200, errors: dict | None = None, unsent
 
 def case_page(request, identity: ReporterIdentity, *, status: int = 200, errors: dict | None = None,
               draft: str = "", identity_values: dict | None = None, mark_seen: bool = True):
-    mailbox = read_mailbox(request.dbsession, identity.case, identity.keypair, mark_seen=mark_seen)
+    today = request.clock.today()
+    mailbox = read_mailbox(request.dbsession, identity.case, identity.keypair, mark_seen=mark_seen, today=today)
     page = {"mailbox": mailbox, "errors": errors or {}, "draft": draft,
+            "news": visit_news(request.dbsession, request.whistle_settings, mailbox, today),  # issue 6, part 4
             "identity_values": identity_values or {"identity_mode": "", "identity": {}}, "limits": limits(request)}
     response = render_to_response(CASE_TEMPLATE, page, request=request)
     response.status = status
@@ -247,7 +250,8 @@ def api_logout(request):
 @view_config(route_name="api.reporter_case", request_method="GET", renderer="json", permission=Permission.MAILBOX_USE)
 def api_case(request):
     identity = request.identity
-    mailbox = read_mailbox(request.dbsession, identity.case, identity.keypair, mark_seen=True)
+    today = request.clock.today()
+    mailbox = read_mailbox(request.dbsession, identity.case, identity.keypair, mark_seen=True, today=today)
     return {
         "case": identity.case.ref,
         "status": identity.case.status,
@@ -260,6 +264,8 @@ def api_case(request):
         "protection_consent": identity.case.protection_consent,
         "checkins_due": list(checkins(request.dbsession, request.whistle_settings, identity.case,
                                       request.clock.today()).due),
+        # issue 6, part 4: what changed since the last visit, and when to come back
+        "news": visit_news(request.dbsession, request.whistle_settings, mailbox, today).as_json(),
     }
 
 

@@ -1,0 +1,178 @@
+"""What changed since the reporter's last visit, and when to come back (issue 6, part 4).
+
+The reporter has no contact details, so nobody can tell them that something happened: their
+mailbox says it instead when they come back with the receipt. Everything here is worked out from
+dates and ids the server has anyway; nothing is stored but the day of the visit and the status
+they saw (see read_mailbox). The wording is plain enough for the young people's channel.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy.orm import Session
+
+from whistle.cases.lifecycle import ACKNOWLEDGED, ASSESSING, FEEDBACK_GIVEN, INVESTIGATING, RECEIVED
+from whistle.cases.models import Case
+from whistle.protection.services import CheckInState, add_months, checkins
+from whistle.reporters.services import Mailbox
+from whistle.settings import Settings
+
+WEEK = timedelta(days=7)
+DAY = timedelta(days=1)
+IN_PROGRESS = (ACKNOWLEDGED, ASSESSING, INVESTIGATING)
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
+ANY_TIME = "Nothing more is expected, but you can come back any time."
+
+
+def plain_day(day: date) -> str:
+    """'4 March 2027': a day, never a time, and no locale to get wrong."""
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+@dataclass(frozen=True)
+class CheckBack:
+    """When to come back: `on` is a day (None: nothing is expected), `text` says it in plain words."""
+
+    on: date | None
+    text: str
+
+
+@dataclass(frozen=True)
+class News:
+    first_visit: bool  # the first time the receipt opens the mailbox: news is since the report was sent
+    since: date | None  # the last visit's day (the day the report was sent, on a first visit); None: unknown
+    today: date
+    new_messages: int  # from the people handling the report
+    new_files: int  # from the people handling the report
+    status_changed: bool
+    status: str
+    status_words: str
+    new_questions: tuple[int, ...]  # check-in months whose question came due since `since`
+    questions_waiting: tuple[int, ...]  # every check-in due and unanswered, new or not
+    check_back: CheckBack
+
+    @property
+    def anything_new(self) -> bool:
+        return bool(self.new_messages or self.new_files or self.status_changed or self.new_questions)
+
+    @property
+    def since_words(self) -> str:
+        if self.first_visit:
+            return f"you sent your report on {plain_day(self.since)}" if self.since else "you sent your report"
+        if self.since is None:
+            return "your last visit"
+        if self.since == self.today:
+            return "your last visit earlier today"
+        return f"your last visit on {plain_day(self.since)}"
+
+    @property
+    def headline(self) -> str:
+        return f"Since {self.since_words}:" if self.anything_new else f"Nothing new since {self.since_words}."
+
+    @property
+    def lines(self) -> list[str]:
+        """What is new, one plain sentence each (empty when nothing is)."""
+        lines = []
+        if self.new_messages:
+            lines.append(_count(self.new_messages, "new message") + " from the people handling your report.")
+        if self.new_files:
+            lines.append(_count(self.new_files, "new file") + " from the people handling your report.")
+        if self.status_changed:
+            lines.append(f"Where things are has changed. {self.status_words}")
+        if self.new_questions:
+            lines.append("There is a new question for you below.")
+        return lines
+
+    @property
+    def still_waiting(self) -> bool:
+        """A question seen before and not answered yet."""
+        return bool(self.questions_waiting) and not self.new_questions
+
+    def as_json(self) -> dict:
+        return {
+            "first_visit": self.first_visit,
+            "since": self.since,
+            "new_messages": self.new_messages,
+            "new_files": self.new_files,
+            "status_changed": self.status_changed,
+            "status": self.status,
+            "status_text": self.status_words,
+            "new_questions": list(self.new_questions),
+            "summary": [self.headline, *self.lines],
+            "check_back": {"on": self.check_back.on, "text": self.check_back.text},
+        }
+
+
+def _count(n: int, thing: str) -> str:
+    return f"1 {thing}" if n == 1 else f"{n} {thing}s"
+
+
+def next_checkin(case: Case, state: CheckInState, checkin_months: Iterable[int], today: date) -> date | None:
+    """The day of the next check-in question still to come (not answered, not yet due), if any."""
+    answered = {row.due_month for row in state.answered}
+    days = [add_months(case.opened_on, m) for m in checkin_months if m not in answered]
+    later = [day for day in days if day > today]
+    return min(later) if later else None
+
+
+def check_back(case: Case, today: date, *, next_checkin_on: date | None) -> CheckBack:
+    """When the reporter should come back, always a day after today at the earliest."""
+    if case.status == RECEIVED:
+        on = max(case.ack_due, today + DAY)
+        due = (f"The people handling your report should reply by {plain_day(case.ack_due)}."
+               if case.ack_due >= today else
+               f"The people handling your report should have replied by {plain_day(case.ack_due)}. "
+               "Sorry that it is taking longer.")
+        return CheckBack(on, f"{due} {_please(on, case.ack_due)}")
+    if case.status in IN_PROGRESS:
+        on = max(min(today + WEEK, case.feedback_due), today + DAY)
+        due = (f"They should tell you what they have done by {plain_day(case.feedback_due)}."
+               if case.feedback_due >= today else
+               f"They should have told you what they have done by {plain_day(case.feedback_due)}. "
+               "Sorry that it is taking longer.")
+        return CheckBack(on, f"The people handling your report are working on it. {due} {_please(on, case.feedback_due)}")
+    # Feedback given or closed (and anything unknown): only the check-in questions are still to come.
+    if next_checkin_on is not None:
+        return CheckBack(next_checkin_on, f"On {plain_day(next_checkin_on)} there will be a short question for you "
+                                          "here, about how things are going for you. Please check back then.")
+    return CheckBack(None, ANY_TIME)
+
+
+def _please(on: date, due: date) -> str:
+    return "Please check back then." if on == due else f"Please check back on {plain_day(on)}."
+
+
+def news_for(mailbox: Mailbox, *, today: date, checkin_state: CheckInState,
+             checkin_months: Iterable[int]) -> News:
+    """What changed for the reporter of `mailbox.case` since their last visit (read_mailbox keeps
+    what they had seen before it marked everything seen)."""
+    case = mailbox.case
+    since = case.opened_on if mailbox.first_visit else mailbox.last_visit_on
+    # On a first visit the reporter last saw the case as they sent it: just received.
+    seen_status = RECEIVED if mailbox.first_visit else mailbox.last_seen_status
+    due = checkin_state.due
+    # A question counts as new if its day came after the last visit; when that day is not known,
+    # every waiting question does.
+    new_questions = tuple(m for m in due if since is None or add_months(case.opened_on, m) > since)
+    return News(
+        first_visit=mailbox.first_visit,
+        since=since,
+        today=today,
+        new_messages=len(mailbox.new_item_ids),
+        new_files=len(mailbox.new_file_ids),
+        status_changed=seen_status is not None and seen_status != case.status,
+        status=case.status,
+        status_words=mailbox.status_words,
+        new_questions=new_questions,
+        questions_waiting=tuple(due),
+        check_back=check_back(case, today, next_checkin_on=next_checkin(case, checkin_state, checkin_months, today)),
+    )
+
+
+def visit_news(dbsession: Session, settings: Settings, mailbox: Mailbox, today: date) -> News:
+    """news_for with the check-ins read from the database: what the mailbox page and API show."""
+    state = checkins(dbsession, settings, mailbox.case, today)
+    return news_for(mailbox, today=today, checkin_state=state, checkin_months=settings.checkin_months)
