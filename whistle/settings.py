@@ -112,6 +112,14 @@ SPECS: dict[str, Spec] = {
     # Part Y: months after a report is opened when the reporter is asked whether they have suffered
     # detriment (retaliation); the questions keep coming after the case closes.
     "whistle.retaliation.checkin_months": Spec(_months, "3 6 12"),
+    # --- scheduled work (issue 6, part A) ---
+    # Notification delivery: at most one notice per guardian per batch_minutes; a failed delivery
+    # is retried after retry_base_seconds * 2**(attempts-1) (at most 6 hours), and dead-lettered
+    # after max_attempts. The link is the one thing a notice carries: where guardians sign in.
+    "whistle.notifications.batch_minutes": Spec(_int, "15"),
+    "whistle.notifications.max_attempts": Spec(_int, "8"),
+    "whistle.notifications.retry_base_seconds": Spec(_int, "60"),
+    "whistle.notifications.link": Spec(_str, "http://127.0.0.1:6543/staff/login"),
 }
 
 
@@ -139,6 +147,11 @@ class Settings:
     # --- the guardian's workspace and admin area (issue 4) ---
     # --- plugins: hooks wired into core, retaliation watch (issue 5) ---
     checkin_months: tuple[int, ...]  # part Y
+    # --- scheduled work (issue 6, part A) ---
+    notification_batch: timedelta
+    notification_max_attempts: int
+    notification_retry_base: timedelta
+    notification_link: str
 
     def __repr__(self) -> str:  # never print key material into a log or traceback
         return f"Settings(db_url={self.db_url!r}, storage_dir={str(self.storage_dir)!r}, ...)"
@@ -211,6 +224,23 @@ def database_url(raw: Mapping[str, Any], environ: Mapping[str, str] = os.environ
     return merged[key]
 
 
+# --- scheduled work (issue 6, part A) ---
+def _notification_settings(values: dict[str, Any]) -> dict[str, Any]:
+    """The notification delivery settings, range-checked."""
+    batch, attempts = values["whistle.notifications.batch_minutes"], values["whistle.notifications.max_attempts"]
+    base, link = values["whistle.notifications.retry_base_seconds"], values["whistle.notifications.link"]
+    if batch < 0:
+        raise ConfigurationError("bad value for 'whistle.notifications.batch_minutes': expected 0 or more minutes")
+    if attempts < 1:
+        raise ConfigurationError("bad value for 'whistle.notifications.max_attempts': expected at least 1")
+    if base < 1:
+        raise ConfigurationError("bad value for 'whistle.notifications.retry_base_seconds': expected at least 1")
+    if not link.startswith(("http://", "https://")):
+        raise ConfigurationError("bad value for 'whistle.notifications.link': expected an http(s) URL")
+    return {"notification_batch": timedelta(minutes=batch), "notification_max_attempts": attempts,
+            "notification_retry_base": timedelta(seconds=base), "notification_link": link}
+
+
 def load_settings(raw: Mapping[str, Any], environ: Mapping[str, str] = os.environ) -> Settings:
     """Build the typed settings from the .ini values `raw` and the environment."""
     merged = gather(raw, environ)
@@ -267,4 +297,6 @@ def load_settings(raw: Mapping[str, Any], environ: Mapping[str, str] = os.enviro
         # --- the guardian's workspace and admin area (issue 4) ---
         # --- plugins: hooks wired into core, retaliation watch (issue 5) ---
         checkin_months=values["whistle.retaliation.checkin_months"],  # part Y
+        # --- scheduled work (issue 6, part A) ---
+        **_notification_settings(values),
     )

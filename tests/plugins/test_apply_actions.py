@@ -8,7 +8,7 @@ from whistle import crypto
 from whistle.audit.models import AuditEvent
 from whistle.cases.models import CaseGrant
 from whistle.cases.services import open_case
-from whistle.escalations.models import Notification
+from whistle.escalations.models import Notification, NotificationRecipient
 from whistle.escalations.services import actions_from, apply_actions
 from whistle.hooks.types import Action
 
@@ -44,9 +44,12 @@ def test_notify_writes_one_content_free_row_per_current_holder(dbsession, settin
     rows = dbsession.scalars(select(Notification).where(Notification.account_id.in_([first.id, second.id]))).all()
     assert sorted(row.account_id for row in rows) == [first.id, second.id]
     assert {(row.kind, row.state, row.attempts, row.delivered_at) for row in rows} == {("attention", "pending", 0, None)}
-    # Content-free by construction: the table has no column that could name a case.
+    # Content-free by construction: the table has no column that could name a case (last_error
+    # holds an exception's type name only, never its message).
     assert set(Notification.__table__.columns.keys()) == {
-        "id", "account_id", "kind", "created_at", "state", "attempts", "next_attempt_at", "delivered_at"}
+        "id", "account_id", "kind", "created_at", "state", "attempts", "next_attempt_at", "delivered_at",
+        "last_error"}
+    assert set(NotificationRecipient.__table__.columns.keys()) == {"account_id", "last_sent_at"}
     assert _escalations(dbsession, case) == [{"rule": "test.rule", "kind": "notify", "recipients": 2}]
     assert [hook for hook, _ in calls] == ["whistle_case_escalated"]
     assert calls[0][1]["action"] == applied[0] and calls[0][1]["case"].ref == case.ref

@@ -9,6 +9,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 from whistle.db import Base
 
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
+# Dropped undelivered because its recipient was disabled (or is no longer a guardian): kept, not
+# deleted, so the admin's counts add up.
+CANCELLED = "cancelled"
+STATES = (PENDING, DELIVERED, FAILED, CANCELLED)
 
 
 class Notification(Base):
@@ -29,3 +33,16 @@ class Notification(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The Python type name of the last delivery error (e.g. "SMTPDataError"), never its message:
+    # a message can echo the address or the server's words.
+    last_error: Mapped[str | None] = mapped_column(String(64), default=None)
+
+
+class NotificationRecipient(Base):
+    """Per guardian: when they were last sent a notice (for batching), and the row a delivering
+    tick locks (FOR UPDATE SKIP LOCKED) so that two ticks never both send to the same guardian."""
+
+    __tablename__ = "notification_recipients"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    last_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
