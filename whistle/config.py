@@ -44,6 +44,10 @@ def make_configurator(raw_settings: Mapping[str, Any], *, settings: Settings | N
     config.include("whistle.db")
     config.include("whistle.security")
     config.include("whistle.audit")
+    # --- scheduled work (issue 6, part A): the .ini keys plugins get through whistle_configure ---
+    from whistle.hooks import plugin_settings
+
+    config.registry.raw_plugin_settings = plugin_settings(raw_settings)
     config.include("whistle.hooks")
     config.include("whistle.errors")
     config.include("whistle.health")

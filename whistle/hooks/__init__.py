@@ -26,10 +26,13 @@ def includeme(config) -> None:
 
 def load_startup_offers(registry) -> None:
     """What plugins offer once, at start-up: deadline profiles (by name, with core's) and
-    notification channels (by name; delivering through them is the outbox tick, a later issue)."""
+    notification channels (by name; the scheduled tick delivers the outbox through them).
+    First of all, each plugin gets its settings (`whistle_configure`, issue 6)."""
     from whistle.cases.deadlines import registry_of
 
     hooks = registry.hooks
+    # --- scheduled work (issue 6, part A): plugin settings from the .ini ---
+    hooks.call("whistle_configure", settings=dict(getattr(registry, "raw_plugin_settings", {})))
     registry.deadline_profiles = registry_of(hooks.call("whistle_deadline_profiles"))
     channels = {}
     for offered in hooks.call("whistle_notification_channels"):
@@ -52,3 +55,14 @@ def hook_caller(hooks: Hooks, dbsession, clock):
         return hooks.call(hook, on_error=audit_failure, **kwargs)
 
     return call
+
+
+# --- scheduled work (issue 6, part A): plugin settings from the .ini ---
+RESERVED_PREFIXES = ("whistle.", "pyramid.")
+
+
+def plugin_settings(raw_settings) -> dict[str, str]:
+    """What `whistle_configure` receives: every raw .ini key that is neither whistle's own nor
+    Pyramid's (each plugin reads its own prefix, e.g. "whistle_smtp.")."""
+    return {str(key): str(value) for key, value in raw_settings.items()
+            if not str(key).startswith(RESERVED_PREFIXES)}

@@ -11,6 +11,7 @@ A plugin that raises does not stop the others or lose the request's data: the er
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
 from whistle.cases.deadlines import DeadlineProfile
@@ -25,6 +26,24 @@ from whistle.hooks.types import (
     StatisticsExport,
     Triage,
 )
+
+# --- Start-up -----------------------------------------------------------------------------------
+
+
+@hookspec
+def whistle_configure(settings: Mapping[str, str]) -> None:
+    """Receive the plugin settings from the .ini, before any other hook is called.
+
+    Called once at start-up (each time an app is built), before `whistle_deadline_profiles` and
+    `whistle_notification_channels`, so those can use what it was given.
+    :param settings: every key of the `[app:main]` section that starts neither with "whistle."
+        nor with "pyramid.", as strings (e.g. "whistle_smtp.host"). Read your own prefix (your
+        package's name and a dot) and ignore the rest. Put secrets in files and name them with
+        a "_file" key (e.g. "whistle_smtp.password_file"), never in the .ini itself.
+    :return: ignored. A plugin that raises here is logged (type only) and carries on unconfigured.
+    Receives plaintext: no.
+    """
+
 
 # --- Intake -----------------------------------------------------------------------------------
 

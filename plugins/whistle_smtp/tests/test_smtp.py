@@ -149,6 +149,14 @@ def test_auth_without_starttls_is_refused():
         make_channel("127.0.0.1", 25, "whistle@example.org", username="mailer", password="x", starttls=False)
 
 
+@pytest.fixture(autouse=True)
+def unconfigured():
+    """The plugin keeps what whistle_configure gave it: start and end each test without it."""
+    whistle_smtp.whistle_configure({})
+    yield
+    whistle_smtp.whistle_configure({})
+
+
 def test_the_hook_builds_the_channel_from_config(plain_server, tmp_path, monkeypatch):
     controller, inbox = plain_server
     hooks = Hooks.from_names(["smtp"])
@@ -164,3 +172,44 @@ def test_the_hook_builds_the_channel_from_config(plain_server, tmp_path, monkeyp
     with_file = whistle_smtp.channel_from_config({"host": "h", "port": "587", "from_address": "a@b.c",
                                                   "username": "u", "password_file": str(password_file)})
     assert with_file.password == "from-a-file" and with_file.port == 587 and with_file.starttls
+
+
+def test_whistle_configure_reads_the_ini_keys_with_the_password_from_a_file(tls_server, tmp_path):
+    controller, inbox, logins, client_context = tls_server
+    password_file = tmp_path / "smtp_password"
+    password_file.write_text("s3cret\n")
+    hooks = Hooks.from_names(["smtp"])
+    hooks.call("whistle_configure", settings={
+        "whistle_smtp.host": "127.0.0.1", "whistle_smtp.port": str(controller.port),
+        "whistle_smtp.from_address": "whistle@example.org", "whistle_smtp.username": "mailer",
+        "whistle_smtp.password_file": str(password_file), "whistle_smtp.starttls": "yes",
+        "whistle_smtp.timeout": "5", "whistle_webhook.secret_file": "/not/ours", "here": "/etc/whistle"})
+    ((channel,),) = hooks.call("whistle_notification_channels")
+    assert (channel.host, channel.port, channel.username, channel.password, channel.starttls, channel.timeout) == (
+        "127.0.0.1", controller.port, "mailer", "s3cret", True, 5.0)
+    # The test's own CA, as an organisation with an internal CA would pass in its own hook.
+    channel = make_channel(channel.host, channel.port, channel.from_address, username=channel.username,
+                           password=channel.password, ssl_context=client_context)
+    channel.deliver(NOTICE, "guardian@example.org")
+    assert [login for _, login, _ in logins] == [b"mailer"] and len(inbox.envelopes) == 1
+    assert whistle_smtp.config_from_settings({"whistle_smtp.host": "h", "whistle_smtp.from_address": "a@b.c"}) == {
+        "host": "h", "from_address": "a@b.c", "port": 587, "starttls": True}, "the defaults"
+
+
+@pytest.mark.parametrize("settings, named", [
+    ({"whistle_smtp.password": "in-the-ini"}, "whistle_smtp.password is not read from the .ini"),
+    ({"whistle_smtp.pasword_file": "/x"}, "unknown setting whistle_smtp.pasword_file"),
+    ({"whistle_smtp.from_address": ""}, "missing setting whistle_smtp.from_address"),
+    ({"whistle_smtp.port": "smtp-port-secret"}, "whistle_smtp.port must be a number"),
+    ({"whistle_smtp.starttls": "maybe"}, "whistle_smtp.starttls must be true or false"),
+    ({"whistle_smtp.starttls": "false", "whistle_smtp.username": "u"}, "needs whistle_smtp.starttls = true"),
+])
+def test_a_bad_setting_is_logged_by_name_and_offers_no_channel(settings, named, caplog):
+    hooks = Hooks.from_names(["smtp"])
+    errors = []
+    hooks.call("whistle_configure", on_error=lambda *args: errors.append(args),
+               settings={"whistle_smtp.host": "127.0.0.1", "whistle_smtp.from_address": "w@example.org", **settings})
+    assert errors == [("smtp", "whistle_configure", "SettingsError")]
+    assert named in caplog.text
+    assert "in-the-ini" not in caplog.text and "smtp-port-secret" not in caplog.text, "names the key, not the value"
+    assert hooks.call("whistle_notification_channels") == [], "unconfigured: no channel"

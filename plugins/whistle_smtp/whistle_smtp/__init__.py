@@ -4,9 +4,9 @@ The email carries no case reference, channel, label, kind or text (security prom
 subject is fixed and its body is two fixed sentences and `notice.link`. A mailbox, a mail
 server's logs or a stolen phone then reveal only that a guardian was asked to log in.
 
-Configuration: core does not pass settings to plugins yet, so the organisation either fills
-`CONFIG` from a tiny module of its own loaded before this one, or writes its own
-`whistle_notification_channels` calling `make_channel(...)` (see README.md).
+Configuration: `whistle_smtp.*` keys in the .ini, which core hands over through
+`whistle_configure` (see README.md). `CONFIG`, filled from Python, is used only when the .ini
+has no `whistle_smtp.*` key, and `make_channel(...)` serves an organisation's own hook.
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 from whistle import hookimpl
@@ -28,9 +29,67 @@ SUBJECT = "Something needs your attention"
 # Short lines, so the message stays plain 7-bit text that any mail client shows as written.
 BODY = "Something in the speak-up service needs your attention.\nPlease log in to see what it is:\n\n{link}\n"
 
-# Filled by the organisation (see README.md): host, port, from_address, and optionally
-# username, password or password_file, starttls, timeout.
+# The .ini keys this plugin reads (after the "whistle_smtp." prefix), and how each is parsed.
+PREFIX = "whistle_smtp."
+REQUIRED_KEYS = ("host", "from_address")
+OPTIONAL_KEYS = ("port", "username", "password_file", "starttls", "timeout")
+
+# The fallback for configuring from Python (see README.md): host, port, from_address, and
+# optionally username, password or password_file, starttls, timeout.
 CONFIG: dict[str, Any] = {}
+
+# What the last `whistle_configure` found in the .ini (the app calls it at every start-up).
+_from_settings: dict[str, Any] = {}
+
+
+class SettingsError(ValueError):
+    """A `whistle_smtp.*` setting is missing or malformed; the message names the key, never a value."""
+
+
+def _bool(key: str, value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("true", "yes", "on", "1"):
+        return True
+    if lowered in ("false", "no", "off", "0"):
+        return False
+    raise SettingsError(f"{PREFIX}{key} must be true or false")
+
+
+def _number(key: str, value: str, kind: type) -> Any:
+    try:
+        return kind(value.strip())
+    except ValueError:
+        raise SettingsError(f"{PREFIX}{key} must be a number") from None
+
+
+def config_from_settings(settings: Mapping[str, str]) -> dict[str, Any]:
+    """The `CONFIG`-style options from the .ini's `whistle_smtp.*` keys ({} if there are none)."""
+    ours = {key.removeprefix(PREFIX): value.strip() for key, value in settings.items() if key.startswith(PREFIX)}
+    if not ours:
+        return {}
+    if "password" in ours:
+        raise SettingsError(f"{PREFIX}password is not read from the .ini: put the password in a file and "
+                            f"name it with {PREFIX}password_file")
+    unknown = sorted(set(ours) - set(REQUIRED_KEYS) - set(OPTIONAL_KEYS))
+    if unknown:
+        raise SettingsError(f"unknown setting {PREFIX}{unknown[0]} (known: "
+                            f"{', '.join(PREFIX + k for k in REQUIRED_KEYS + OPTIONAL_KEYS)})")
+    missing = [key for key in REQUIRED_KEYS if not ours.get(key)]
+    if missing:
+        raise SettingsError(f"missing setting {PREFIX}{missing[0]}")
+    config: dict[str, Any] = {"host": ours["host"], "from_address": ours["from_address"],
+                              "port": _number("port", ours.get("port", "587"), int),
+                              "starttls": _bool("starttls", ours.get("starttls", "true"))}
+    if "timeout" in ours:
+        config["timeout"] = _number("timeout", ours["timeout"], float)
+    if ours.get("username"):
+        config["username"] = ours["username"]
+    if ours.get("password_file"):
+        config["password_file"] = ours["password_file"]
+    if "username" in config and not config["starttls"]:
+        raise SettingsError(f"{PREFIX}username needs {PREFIX}starttls = true (the password would cross the "
+                            "network in the clear)")
+    return config
 
 
 @dataclass(frozen=True)
@@ -88,8 +147,27 @@ def channel_from_config(config: dict[str, Any]) -> EmailChannel:
 
 
 @hookimpl
+def whistle_configure(settings: Mapping[str, str]) -> None:
+    """Keep the .ini's `whistle_smtp.*` settings for the channel (checked now, so a mistake is
+    logged at start-up, naming the key)."""
+    global _from_settings
+    _from_settings = {}
+    try:
+        _from_settings = config_from_settings(settings)
+    except SettingsError as error:
+        log.error("whistle_smtp offers no email channel: %s", error)
+        raise
+
+
+@hookimpl
 def whistle_notification_channels() -> list[EmailChannel] | None:
-    if not CONFIG:
-        log.warning("whistle_smtp is enabled but whistle_smtp.CONFIG is empty: no email channel")
+    config = _from_settings or CONFIG
+    if not config:
+        log.warning("whistle_smtp is enabled but not configured (no whistle_smtp.* settings): no email channel")
         return None
-    return [channel_from_config(CONFIG)]
+    try:
+        return [channel_from_config(config)]
+    except OSError as error:  # an unreadable password file: say which setting, not the path's content
+        log.error("whistle_smtp offers no email channel: cannot read %spassword_file (%s)", PREFIX,
+                  type(error).__name__)
+        raise

@@ -108,6 +108,14 @@ def test_only_http_urls_and_real_secrets():
         make_channel("short")
 
 
+@pytest.fixture(autouse=True)
+def unconfigured():
+    """The plugin keeps what whistle_configure gave it: start and end each test without it."""
+    whistle_webhook.whistle_configure({})
+    yield
+    whistle_webhook.whistle_configure({})
+
+
 def test_the_hook_builds_the_channel_from_config(receiver, tmp_path, monkeypatch):
     server, url = receiver
     hooks = Hooks.from_names(["webhook"])
@@ -121,3 +129,41 @@ def test_the_hook_builds_the_channel_from_config(receiver, tmp_path, monkeypatch
     ((_, headers, body),) = server.received
     assert verify(SECRET, headers["X-Whistle-Timestamp"], body, headers["X-Whistle-Signature"],
                   now=int(headers["X-Whistle-Timestamp"]))
+
+
+def test_whistle_configure_reads_the_secret_file_from_the_ini(receiver, tmp_path):
+    server, url = receiver
+    secret_file = tmp_path / "secret"
+    secret_file.write_text(SECRET + "\n")
+    hooks = Hooks.from_names(["webhook"])
+    hooks.call("whistle_configure", settings={"whistle_webhook.secret_file": str(secret_file),
+                                              "whistle_webhook.timeout": "3", "whistle_smtp.host": "not ours"})
+    ((channel,),) = hooks.call("whistle_notification_channels")
+    assert channel.timeout == 3.0
+    channel.deliver(NOTICE, url)
+    ((_, headers, body),) = server.received
+    assert verify(SECRET, headers["X-Whistle-Timestamp"], body, headers["X-Whistle-Signature"],
+                  now=int(headers["X-Whistle-Timestamp"]))
+
+
+@pytest.mark.parametrize("settings, named", [
+    ({"whistle_webhook.secret": "in-the-ini-secret"}, "whistle_webhook.secret is not read from the .ini"),
+    ({"whistle_webhook.timeout": "5"}, "missing setting whistle_webhook.secret_file"),
+    ({"whistle_webhook.secret_file": "/x", "whistle_webhook.timout": "5"}, "unknown setting whistle_webhook.timout"),
+])
+def test_a_bad_setting_is_logged_by_name_and_offers_no_channel(settings, named, caplog):
+    hooks = Hooks.from_names(["webhook"])
+    errors = []
+    hooks.call("whistle_configure", on_error=lambda *args: errors.append(args), settings=settings)
+    assert errors == [("webhook", "whistle_configure", "SettingsError")]
+    assert named in caplog.text and "in-the-ini-secret" not in caplog.text
+    assert hooks.call("whistle_notification_channels") == []
+
+
+def test_a_short_secret_in_the_file_offers_no_channel(tmp_path, caplog):
+    secret_file = tmp_path / "secret"
+    secret_file.write_text("short")
+    hooks = Hooks.from_names(["webhook"])
+    hooks.call("whistle_configure", settings={"whistle_webhook.secret_file": str(secret_file)})
+    assert hooks.call("whistle_notification_channels") == []
+    assert "at least 16 bytes" in caplog.text and "short" not in caplog.text.replace("at least 16 bytes", "")

@@ -8,6 +8,10 @@ case reference, channel, label or text: security promise 4). Receivers check it 
 
 Signing the timestamp with the body lets a receiver reject a captured request replayed later.
 Only the standard library is used, so receivers can copy `verify` as it is.
+
+Configuration: `whistle_webhook.secret_file` (and optionally `whistle_webhook.timeout`) in the
+.ini, handed over by core through `whistle_configure`; `CONFIG`, filled from Python, is used only
+when the .ini has no `whistle_webhook.*` key (see README.md).
 """
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ import json
 import logging
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -32,8 +36,41 @@ log = logging.getLogger(__name__)
 TIMESTAMP_HEADER = "X-Whistle-Timestamp"
 SIGNATURE_HEADER = "X-Whistle-Signature"
 
-# Filled by the organisation (see README.md): secret or secret_file, and optionally timeout.
+# The fallback for configuring from Python (see README.md): secret or secret_file, and
+# optionally timeout.
 CONFIG: dict[str, Any] = {}
+
+PREFIX = "whistle_webhook."
+KEYS = ("secret_file", "timeout")
+
+# What the last `whistle_configure` found in the .ini (the app calls it at every start-up).
+_from_settings: dict[str, Any] = {}
+
+
+class SettingsError(ValueError):
+    """A `whistle_webhook.*` setting is missing or malformed; the message names the key, never a value."""
+
+
+def config_from_settings(settings: Mapping[str, str]) -> dict[str, Any]:
+    """The `CONFIG`-style options from the .ini's `whistle_webhook.*` keys ({} if there are none)."""
+    ours = {key.removeprefix(PREFIX): value.strip() for key, value in settings.items() if key.startswith(PREFIX)}
+    if not ours:
+        return {}
+    if "secret" in ours:
+        raise SettingsError(f"{PREFIX}secret is not read from the .ini: put the secret in a file and name it "
+                            f"with {PREFIX}secret_file")
+    unknown = sorted(set(ours) - set(KEYS))
+    if unknown:
+        raise SettingsError(f"unknown setting {PREFIX}{unknown[0]} (known: {', '.join(PREFIX + k for k in KEYS)})")
+    if not ours.get("secret_file"):
+        raise SettingsError(f"missing setting {PREFIX}secret_file")
+    config: dict[str, Any] = {"secret_file": ours["secret_file"]}
+    if "timeout" in ours:
+        try:
+            config["timeout"] = float(ours["timeout"])
+        except ValueError:
+            raise SettingsError(f"{PREFIX}timeout must be a number") from None
+    return config
 
 
 def _key(secret: str | bytes) -> bytes:
@@ -121,8 +158,31 @@ def channel_from_config(config: dict[str, Any]) -> WebhookChannel:
 
 
 @hookimpl
+def whistle_configure(settings: Mapping[str, str]) -> None:
+    """Keep the .ini's `whistle_webhook.*` settings (checked now, so a mistake is logged at
+    start-up, naming the key)."""
+    global _from_settings
+    _from_settings = {}
+    try:
+        _from_settings = config_from_settings(settings)
+    except SettingsError as error:
+        log.error("whistle_webhook offers no webhook channel: %s", error)
+        raise
+
+
+@hookimpl
 def whistle_notification_channels() -> list[WebhookChannel] | None:
-    if not CONFIG:
-        log.warning("whistle_webhook is enabled but whistle_webhook.CONFIG is empty: no webhook channel")
+    config = _from_settings or CONFIG
+    if not config:
+        log.warning("whistle_webhook is enabled but not configured (no whistle_webhook.* settings): "
+                    "no webhook channel")
         return None
-    return [channel_from_config(CONFIG)]
+    try:
+        return [channel_from_config(config)]
+    except OSError as error:  # an unreadable secret file: say which setting, never the secret
+        log.error("whistle_webhook offers no webhook channel: cannot read %ssecret_file (%s)", PREFIX,
+                  type(error).__name__)
+        raise
+    except ValueError as error:  # a secret too short: the message names no value
+        log.error("whistle_webhook offers no webhook channel: %s", error)
+        raise
