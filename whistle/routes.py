@@ -64,3 +64,7 @@ def includeme(config) -> None:
     config.add_route("reporters.protection_consent", "/mailbox/case/protection-consent")
     config.add_route("cases.protections", "/staff/cases/{ref}/protections", factory=CaseContext)
     config.add_route("cases.protection_alerts", "/staff/cases/{ref}/protection-alerts", factory=CaseContext)
+    # --- scheduled work (issue 6, part A) ---
+    config.add_route("accounts.notifications", "/staff/notifications")  # where a guardian is notified
+    config.add_route("admin.notifications", "/admin/notifications")  # the outbox: counts, dead letters
+    config.add_route("admin.notifications_retry", "/admin/notifications/retry")

@@ -113,3 +113,44 @@ def forgot_submit(request):
         request.audit("account.password_reset_failed", actor="anonymous")
         request.response.status = 422
     return {"username": username, "errors": errors, "done": not errors}
+
+
+# --- where I am notified (issue 6, part A) ---
+
+
+def notify_form_values(account, post=None) -> dict[str, str]:
+    if post is None:
+        return {"channel": account.notify_channel or "", "address": account.notify_address or ""}
+    return {"channel": post.get("channel", ""), "address": post.get("address", "")}
+
+
+def available_channels(request) -> list[str]:
+    return sorted(getattr(request.registry, "notification_channels", {}))
+
+
+def _notifications_page(request, *, values: dict, errors: dict, done: bool = False) -> dict:
+    account = request.identity.account
+    return {"values": values, "errors": errors, "done": done, "channels": available_channels(request),
+            "usable": account.notify_channel in available_channels(request) and bool(account.notify_address)}
+
+
+@view_config(route_name="accounts.notifications", request_method="GET",
+             renderer="whistle:templates/accounts/notifications.jinja2", permission=Permission.STAFF_ACCOUNT)
+def notifications_form(request):
+    return _notifications_page(request, values=notify_form_values(request.identity.account), errors={})
+
+
+@view_config(route_name="accounts.notifications", request_method="POST",
+             renderer="whistle:templates/accounts/notifications.jinja2", permission=Permission.STAFF_ACCOUNT)
+def notifications_submit(request):
+    from whistle.accounts.services import AddressError, set_notify_address
+
+    account = request.identity.account
+    values = notify_form_values(account, request.POST)
+    try:
+        set_notify_address(request.dbsession, request.clock, account, values["channel"], values["address"],
+                           available=available_channels(request), actor=f"account:{account.id}")
+    except AddressError as error:
+        request.response.status = 422  # nothing changed; the form keeps what was typed
+        return _notifications_page(request, values=values, errors={error.field: error.sentence})
+    return _notifications_page(request, values=notify_form_values(account), errors={}, done=True)

@@ -124,3 +124,57 @@ def describe_account(dbsession: Session, account: Account) -> dict:
     return {"id": account.id, "username": account.username, "guardian": account.is_guardian, "admin": account.is_admin,
             "disabled": account.disabled, "channels": channel_slugs_of(dbsession, account),
             "created": account.created_at}
+
+
+# --- the notification outbox (issue 6, part A) ---
+
+DEAD_LETTERS_SHOWN = 200
+
+
+def notification_overview(dbsession: Session, available_channels) -> dict:
+    """Outbox counts by state, the dead-lettered notices (newest first, metadata only) and the
+    enabled guardians who cannot be notified (no address, or a channel that is not loaded)."""
+    from whistle.escalations.models import STATES, FAILED, PENDING, Notification
+
+    by_state = {state: 0 for state in STATES}
+    by_state.update(dict(dbsession.execute(select(Notification.state, func.count()).group_by(Notification.state)).all()))
+    dead = [
+        {"id": row.id, "username": username, "created": row.created_at.date(), "attempts": row.attempts,
+         "error": row.last_error or "unknown"}
+        for row, username in dbsession.execute(
+            select(Notification, Account.username).join(Account, Account.id == Notification.account_id)
+            .where(Notification.state == FAILED).order_by(Notification.id.desc()).limit(DEAD_LETTERS_SHOWN)
+        ).all()
+    ]
+    waiting = dict(dbsession.execute(
+        select(Notification.account_id, func.count()).where(Notification.state == PENDING)
+        .group_by(Notification.account_id)).all())
+    available = set(available_channels)
+    unreachable = []
+    for account in dbsession.scalars(select(Account).where(Account.is_guardian.is_(True), Account.disabled.is_(False))
+                                     .order_by(Account.username)):
+        if not account.notify_channel or not account.notify_address:
+            reason = "no address"
+        elif account.notify_channel not in available:
+            reason = f"channel {account.notify_channel!r} is not enabled"
+        else:
+            continue
+        unreachable.append({"id": account.id, "username": account.username, "reason": reason,
+                            "pending": waiting.get(account.id, 0)})
+    return {"by_state": by_state, "dead_letters": dead, "dead_letters_total": by_state[FAILED],
+            "unreachable": unreachable}
+
+
+def retry_notifications(dbsession: Session, now, ids: list[int] | None) -> list[int]:
+    """Put dead-lettered notices (those in `ids`, or all of them) back to pending, due now, with
+    their attempts reset. Returns the ids retried."""
+    from whistle.escalations.models import FAILED, PENDING, Notification
+
+    query = select(Notification).where(Notification.state == FAILED).order_by(Notification.id)
+    if ids is not None:
+        query = query.where(Notification.id.in_(ids))
+    retried = []
+    for row in dbsession.scalars(query):
+        row.state, row.attempts, row.next_attempt_at = PENDING, 0, now
+        retried.append(row.id)
+    return retried

@@ -83,7 +83,9 @@ def _account(request) -> Account:
 def guardian_page(request):
     account = _account(request)
     return {"account": account, "channels": [c for c, _m in services.channels_with_members(request.dbsession)],
-            "member_of": services.channel_slugs_of(request.dbsession, account), "errors": {}}
+            "member_of": services.channel_slugs_of(request.dbsession, account), "errors": {},
+            "notify": {"channel": account.notify_channel or "", "address": account.notify_address or ""},
+            "notification_channels": _notification_channels(request)}
 
 
 @view_config(route_name="admin.guardian", request_method="POST", renderer="whistle:templates/admin/guardian.jinja2",
@@ -93,17 +95,29 @@ def guardian_update(request):
     me = request.identity.account
     guardian, admin, disabled = bool(post.get("guardian")), bool(post.get("admin")), bool(post.get("disabled"))
     slugs = set(post.getall("channels"))
+    # Where the guardian is notified (issue 6, part A); absent from a form that predates it: unchanged.
+    notify = {"channel": post.get("notify_channel", account.notify_channel or ""),
+              "address": post.get("notify_address", account.notify_address or "")}
     errors = {}
     try:
         services.update_account(request.dbsession, request.clock, account, by=me, guardian=guardian, admin=admin,
                                 disabled=disabled, channels=slugs)
     except AccountError as error:
         errors["roles"] = str(error).capitalize() + "."
+    if not errors:
+        from whistle.accounts.services import AddressError, set_notify_address
+
+        try:
+            set_notify_address(request.dbsession, request.clock, account, notify["channel"], notify["address"],
+                               available=_notification_channels(request), actor=_actor(request))
+        except AddressError as error:
+            errors[f"notify_{error.field}"] = error.sentence
     if errors:
         request.tm.doom()
         request.response.status = 422
         return {"account": account, "channels": [c for c, _m in services.channels_with_members(request.dbsession)],
-                "member_of": sorted(slugs), "errors": errors}
+                "member_of": sorted(slugs), "errors": errors, "notify": notify,
+                "notification_channels": _notification_channels(request)}
     return HTTPFound(request.route_url("admin.guardians"))
 
 
@@ -251,3 +265,31 @@ def statistics_export(request):
     extension = "csv" if export.media_type == "text/csv" else "bin"
     response.content_disposition = f'attachment; filename="{export.name}-{period[0].isoformat()}.{extension}"'
     return response
+
+
+# --- the notification outbox (issue 6, part A) ---
+
+
+def _notification_channels(request) -> list[str]:
+    return sorted(getattr(request.registry, "notification_channels", {}))
+
+
+@view_config(route_name="admin.notifications", renderer="whistle:templates/admin/notifications.jinja2",
+             permission=Permission.ADMIN_VIEW)
+def notifications_page(request):
+    return {"outbox": services.notification_overview(request.dbsession, _notification_channels(request)),
+            "channels": _notification_channels(request), "retried": request.GET.get("retried")}
+
+
+@view_config(route_name="admin.notifications_retry", request_method="POST", permission=Permission.ADMIN_MANAGE)
+def notifications_retry(request):
+    """Dead-lettered notices back to pending: one (`id`) or, without it, all of them."""
+    raw = request.POST.get("id")
+    if raw is not None and not raw.isdigit():
+        raise HTTPNotFound()
+    retried = services.retry_notifications(request.dbsession, request.clock.now(), None if raw is None else [int(raw)])
+    if raw is not None and not retried:
+        raise HTTPNotFound()  # not (or no longer) dead-lettered
+    if retried:
+        request.audit("notification.retried", detail={"count": len(retried), "ids": retried[:100]})
+    return HTTPFound(request.route_url("admin.notifications", _query={"retried": len(retried)}))

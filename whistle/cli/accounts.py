@@ -1,4 +1,4 @@
-"""`whistle guardian add | disable | reset-password`: staff accounts from the command line."""
+"""`whistle guardian add | disable | reset-password | notify`: staff accounts from the command line."""
 from __future__ import annotations
 
 import getpass
@@ -38,7 +38,11 @@ def _add(args) -> int:
                 dbsession, environment.settings, environment.clock, username=args.username, password=password,
                 is_guardian=not args.admin, is_admin=args.admin, channel_slugs=tuple(args.channel or ()),
             )
+            if args.notify:  # checked before anything is printed: a bad address stores no account
+                _set_notify(dbsession, environment, enrolment.account, args.notify)
             print_enrolment(enrolment)
+            if args.notify:
+                print(f"Notified through {enrolment.account.notify_channel}.")
     except AccountError as error:
         raise CommandError(str(error)) from None
     return 0
@@ -78,6 +82,55 @@ def _reset_password(args) -> int:
     return 0
 
 
+# --- where a guardian is notified (issue 6, part A) ---
+
+
+def notification_channels(environment) -> list[str]:
+    """The notification channels the enabled plugins offer, configured as the app would be."""
+    from types import SimpleNamespace
+
+    from whistle.cli import CommandError
+    from whistle.hooks import Hooks, PluginError, load_startup_offers, plugin_settings
+
+    settings = environment.settings
+    try:
+        registry = SimpleNamespace(hooks=Hooks.from_names(settings.plugins, settings.plugins_plaintext),
+                                   raw_plugin_settings=plugin_settings(environment.raw))
+    except PluginError as error:
+        raise CommandError(str(error)) from None
+    load_startup_offers(registry)
+    return sorted(registry.notification_channels)
+
+
+def _set_notify(dbsession, environment, account, spec: str) -> None:
+    """`spec` is CHANNEL:ADDRESS (e.g. email:sam@example.org, webhook:https://...) or "none"."""
+    from whistle.accounts.services import AddressError, set_notify_address
+    from whistle.cli import CommandError
+
+    channel, _, address = ("", "", "") if spec.strip().lower() == "none" else spec.partition(":")
+    if channel and not address:
+        raise CommandError("--notify takes CHANNEL:ADDRESS, e.g. email:sam@example.org, or none")
+    try:
+        set_notify_address(dbsession, environment.clock, account, channel, address,
+                           available=notification_channels(environment), actor="system")
+    except AddressError as error:
+        raise CommandError(f"{error.field}: {error}") from None
+
+
+def _notify(args) -> int:
+    from whistle.cli import CommandError
+
+    environment = env.load(args.config)
+    with env.dbsession(environment) as dbsession:
+        account = account_named(dbsession, args.username)
+        if account is None:
+            raise CommandError(f"there is no account {args.username!r}")
+        _set_notify(dbsession, environment, account, args.notify)
+        where = f"through {account.notify_channel}" if account.notify_channel else "no more (no channel)"
+        print(f"Account {account.username!r} is notified {where}.")
+    return 0
+
+
 def register(subparsers) -> None:
     guardian = subparsers.add_parser("guardian", help="staff accounts").add_subparsers(dest="guardian_command", required=True)
     add = guardian.add_parser("add", help="enrol a guardian (or, with --admin, an admin who reads no cases)")
@@ -85,7 +138,15 @@ def register(subparsers) -> None:
     add.add_argument("--admin", action="store_true", help="an admin: configures, gets no case access")
     add.add_argument("--channel", action="append", metavar="SLUG", help="make them a default recipient of this channel")
     add.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+    add.add_argument("--notify", metavar="CHANNEL:ADDRESS",
+                     help="where they are told that something needs them, e.g. email:sam@example.org")
     add.set_defaults(handler=_add)
+
+    notify = guardian.add_parser("notify", help="set where a guardian is notified (CHANNEL:ADDRESS, or none)")
+    notify.add_argument("username")
+    notify.add_argument("notify", metavar="CHANNEL:ADDRESS", help="e.g. email:sam@example.org, "
+                        "webhook:https://chat.example.org/hook, or none")
+    notify.set_defaults(handler=_notify)
 
     disable = guardian.add_parser("disable", help="disable an account and end its sessions")
     disable.add_argument("username")

@@ -1,0 +1,176 @@
+"""Where a guardian is notified: set by themself, by an admin, or with `whistle guardian`; checked
+against the loaded channels; and a webhook delivered end to end from .ini plugin settings."""
+from __future__ import annotations
+
+import io
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from sqlalchemy import select
+
+from tests.factories import html_login, make_staff
+from whistle.accounts.models import Account
+from whistle.audit.models import AuditEvent
+from whistle.cli import main as whistle_main
+from whistle.escalations.delivery import DeliveryReport, deliver_due
+from whistle.escalations.services import notify
+from whistle_webhook import verify
+
+SECRET = "a-webhook-secret-of-32-characters"
+
+
+@pytest.fixture
+def world(tick_app, tmp_path):
+    secret_file = tmp_path / "webhook_secret"
+    secret_file.write_text(SECRET + "\n")
+    return tick_app(plugins=["smtp", "webhook"], raw={
+        "whistle_smtp.host": "127.0.0.1", "whistle_smtp.from_address": "whistle@example.org",
+        "whistle_webhook.secret_file": str(secret_file), "whistle_webhook.timeout": "5"})
+
+
+def staff(world, username: str, **kwargs):
+    with world.session() as dbsession:
+        made = make_staff(dbsession, world.settings, world.clock, username, **kwargs)
+        dbsession.flush()
+        dbsession.expunge(made.account)
+    return made
+
+
+def account(world, account_id: int) -> Account:
+    with world.session() as dbsession:
+        found = dbsession.get(Account, account_id)
+        dbsession.expunge(found)
+    return found
+
+
+def last_event(world) -> AuditEvent:
+    with world.session() as dbsession:
+        event = dbsession.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc())).first()
+        dbsession.expunge(event)
+    return event
+
+
+def test_a_guardian_sets_their_own_address_and_bad_input_names_the_field(world):
+    me = staff(world, "own.guardian")
+    html_login(world.testapp, me, world.clock)
+    page = world.testapp.get("/staff/notifications")
+    assert "You get no notices now" in page.text
+    form = page.forms[1]
+    assert [value for value, *_ in form["channel"].options] == ["", "email", "webhook"]
+
+    form["channel"], form["address"] = "email", "not an address@"
+    refused = form.submit(status=422)
+    assert 'id="address-error"' in refused.text and 'value="not an address@"' in refused.text
+    assert account(world, me.account.id).notify_address is None, "nothing stored"
+    form = refused.forms[1]
+    form["channel"], form["address"] = "webhook", "ftp://chat.example.org/hook"
+    assert "http:// or https:// URL" in form.submit(status=422).text
+    refused = world.testapp.post("/staff/notifications", {"channel": "pager", "address": "555",
+                                                          "csrf_token": form["csrf_token"].value}, status=422)
+    assert 'id="channel-error"' in refused.text and "available: email, webhook" in refused.text
+
+    form = refused.forms[1]
+    form["channel"], form["address"] = "email", " own.guardian@example.org "
+    saved = form.submit()
+    assert "Saved." in saved.text and "You get no notices now" not in saved.text
+    stored = account(world, me.account.id)
+    assert (stored.notify_channel, stored.notify_address) == ("email", "own.guardian@example.org")
+    event = last_event(world)
+    assert (event.action, event.actor) == ("account.notify_changed", f"account:{me.account.id}")
+    assert event.detail == {"account_id": me.account.id, "channel": "email"}, "no address in the audit log"
+
+    form = saved.forms[1]
+    form["channel"] = ""
+    form.submit()
+    stored = account(world, me.account.id)
+    assert (stored.notify_channel, stored.notify_address) == (None, None)
+
+
+def test_the_page_needs_a_signed_in_staff_member(world):
+    world.testapp.get("/staff/notifications", status=302)
+
+
+def test_an_admin_sets_a_guardians_address_on_their_account_page(world):
+    admin = staff(world, "addr.admin", admin=True, guardian=False)
+    them = staff(world, "addr.guardian")
+    html_login(world.testapp, admin, world.clock)
+    form = world.testapp.get(f"/admin/guardians/{them.account.id}").forms[1]
+    form["notify_channel"], form["notify_address"] = "webhook", "https://chat.example.org/hooks/T0"
+    form["admin"] = True
+    form.submit().follow()
+    stored = account(world, them.account.id)
+    assert (stored.notify_channel, stored.notify_address, stored.is_admin) == (
+        "webhook", "https://chat.example.org/hooks/T0", True)
+    assert last_event(world).detail == {"account_id": them.account.id, "channel": "webhook"}
+
+    form = world.testapp.get(f"/admin/guardians/{them.account.id}").forms[1]
+    form["notify_channel"], form["notify_address"] = "email", "nobody"
+    form["admin"] = False
+    refused = form.submit(status=422)
+    assert 'id="notify_address-error"' in refused.text and 'value="nobody"' in refused.text
+    stored = account(world, them.account.id)
+    assert (stored.notify_channel, stored.is_admin) == ("webhook", True), "a rejected form changes nothing"
+
+
+def test_the_cli_sets_an_address_when_adding_a_guardian_and_later(world, tick_database, tmp_path, monkeypatch,
+                                                                 capsys):
+    ini = tmp_path / "whistle.ini"
+    raw = {**tick_database[1], "whistle.plugins": "smtp webhook", "whistle_smtp.host": "127.0.0.1",
+           "whistle_smtp.from_address": "whistle@example.org"}
+    ini.write_text("[app:main]\n" + "".join(f"{key} = {value}\n" for key, value in raw.items()))
+
+    def run(*args, stdin="a long enough password\n") -> int:
+        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+        return whistle_main(["-c", str(ini), "guardian", *args])
+
+    assert run("add", "cli.bad", "--password-stdin", "--notify", "email:not-an-address") == 1
+    assert "address: that does not look like an email address" in capsys.readouterr().err
+    assert run("add", "cli.bad", "--password-stdin", "--notify", "pager:555") == 1
+    assert "there is no notification channel 'pager' (available: email)" in capsys.readouterr().err
+    with world.session() as dbsession:
+        assert dbsession.scalars(select(Account).where(Account.username == "cli.bad")).first() is None
+
+    assert run("add", "cli.sam", "--password-stdin", "--notify", "email:sam@example.org") == 0
+    assert "Notified through email." in capsys.readouterr().out
+    with world.session() as dbsession:
+        sam = dbsession.scalars(select(Account).where(Account.username == "cli.sam")).one()
+        assert (sam.notify_channel, sam.notify_address) == ("email", "sam@example.org")
+    assert run("notify", "cli.sam", "none") == 0
+    with world.session() as dbsession:
+        sam = dbsession.scalars(select(Account).where(Account.username == "cli.sam")).one()
+        assert (sam.notify_channel, sam.notify_address) == (None, None)
+
+
+class Receiver(BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.server.received.append((dict(self.headers), self.rfile.read(int(self.headers["Content-Length"]))))
+        self.send_response(204)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_webhook_configured_in_the_ini_is_delivered_and_signed(world):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    server.received = []
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    thread.start()
+    try:
+        them = staff(world, "hook.guardian")
+        with world.session() as dbsession:
+            stored = dbsession.get(Account, them.account.id)
+            stored.notify_channel = "webhook"
+            stored.notify_address = f"http://127.0.0.1:{server.server_port}/hook"
+            notify(dbsession, world.clock.now(), [them.account.id])
+        assert deliver_due(world.ctx) == DeliveryReport(delivered=1, notices=1)
+    finally:
+        server.shutdown()
+        server.server_close()
+    ((headers, body),) = server.received
+    assert verify(SECRET, headers["X-Whistle-Timestamp"], body, headers["X-Whistle-Signature"],
+                  now=int(headers["X-Whistle-Timestamp"]))
+    assert json.loads(body)["link"] == world.settings.notification_link == "http://127.0.0.1:6543/staff/login"

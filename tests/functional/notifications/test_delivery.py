@@ -1,0 +1,282 @@
+"""Delivering the outbox through a real SMTP server (aiosmtpd on loopback): retries with backoff,
+the dead letter and its retry, per-guardian batching, guardians who cannot be notified."""
+from __future__ import annotations
+
+import email
+import re
+import socket
+from datetime import timedelta
+from email import policy
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import select
+
+from tests.factories import html_login, make_channel, make_staff, submit_api
+from tests.functional.notifications.notify_on_open import LABEL
+from whistle.accounts.models import Account
+from whistle.audit.models import AuditEvent
+from whistle.channels.models import ChannelGuardian
+from whistle.escalations.delivery import DeliveryReport, backoff, deliver_due
+from whistle.escalations.models import CANCELLED, DELIVERED, FAILED, PENDING, Notification
+from whistle.escalations.services import notify
+
+LINK = "https://speakup.example.org/staff/login"
+MARKER = "MARKER-delivery-5c1e"
+
+
+class FlakyInbox:
+    """An aiosmtpd handler that answers 451 (try again later) to the first `refuse` messages."""
+
+    def __init__(self, refuse: int = 0) -> None:
+        self.refuse, self.attempts, self.accepted = refuse, 0, []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.attempts += 1
+        if self.attempts <= self.refuse:
+            return "451 4.3.0 Try again later"
+        self.accepted.append(envelope)
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp():
+    inbox = FlakyInbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller, inbox
+    controller.stop()
+
+
+def smtp_settings(controller) -> dict:
+    """The .ini keys the smtp plugin reads (through whistle_configure)."""
+    return {"whistle_smtp.host": "127.0.0.1", "whistle_smtp.port": str(controller.port),
+            "whistle_smtp.from_address": "whistle@example.org", "whistle_smtp.starttls": "false",
+            "whistle_smtp.timeout": "5"}
+
+
+def email_world(tick_app, controller, **overrides):
+    return tick_app(plugins=["smtp", "tests.functional.notifications.notify_on_open"],
+                    plaintext=["tests.functional.notifications.notify_on_open"], raw=smtp_settings(controller),
+                    notification_link=LINK, **overrides)
+
+
+def guardian(world, username: str, address: str | None = "", channel: str | None = "email", **kwargs) -> int:
+    with world.session() as dbsession:
+        account = make_staff(dbsession, world.settings, world.clock, username, **kwargs).account
+        account.notify_channel = channel if address is not None else None
+        account.notify_address = (address or f"{username}@example.org") if address is not None else None
+        return account.id
+
+
+def staff(world, username: str, **kwargs):
+    """A committed account, still readable after its transaction (for html_login)."""
+    with world.session() as dbsession:
+        made = make_staff(dbsession, world.settings, world.clock, username, **kwargs)
+        dbsession.flush()
+        dbsession.expunge(made.account)
+    return made
+
+
+def channel_for(world, slug: str, title: str, account_id: int) -> None:
+    """A channel whose new cases go to `account_id`."""
+    with world.session() as dbsession:
+        channel = make_channel(dbsession, slug, title=title)
+        dbsession.add(ChannelGuardian(channel_id=channel.id, account_id=account_id))
+
+
+def queue(world, account_id: int, count: int = 1) -> None:
+    for _ in range(count):
+        with world.session() as dbsession:
+            notify(dbsession, world.clock.now(), [account_id])
+
+
+def rows(world, account_id: int) -> list[Notification]:
+    with world.session() as dbsession:
+        found = list(dbsession.scalars(select(Notification).where(Notification.account_id == account_id)
+                                       .order_by(Notification.id)))
+        dbsession.expunge_all()
+    return found
+
+
+def test_the_email_arrives_on_the_fourth_attempt_once_and_content_free(tick_app, smtp):
+    controller, inbox = smtp
+    inbox.refuse = 3
+    world = email_world(tick_app, controller)
+    assert set(world.ctx.notification_channels) == {"email"}, "configured from the .ini keys"
+    guardian_id = guardian(world, "smtp.guardian", "guardian@example.org", channels=())
+    channel_for(world, "young-voice", "Young Voices Channel", guardian_id)
+    ref = submit_api(world.testapp, channel="young-voice", text=f"My manager hit me. {MARKER}")["case"]
+    (queued,) = rows(world, guardian_id)
+    assert queued.state == PENDING, "the case's opening queued one notice for its guardian"
+
+    reports = [deliver_due(world.ctx)]
+    for attempt in (1, 2, 3):
+        assert inbox.attempts == attempt and inbox.accepted == []
+        (row,) = rows(world, guardian_id)
+        assert (row.state, row.attempts, row.last_error) == (PENDING, attempt, "SMTPDataError")
+        wait = backoff(attempt, world.settings.notification_retry_base)
+        assert wait == timedelta(seconds=60 * 2 ** (attempt - 1))
+        world.clock.advance(wait - timedelta(seconds=1))
+        assert deliver_due(world.ctx) == DeliveryReport(), "not before the backoff has passed"
+        assert inbox.attempts == attempt
+        world.clock.advance(timedelta(seconds=1))
+        reports.append(deliver_due(world.ctx))
+
+    assert [r.retried for r in reports] == [1, 1, 1, 0]
+    assert reports[-1] == DeliveryReport(delivered=1, notices=1)
+    assert reports[-1].summary() == "notifications: 1 delivered (1 sent), 0 retrying, 0 dead-lettered, 0 postponed, 0 skipped"
+    assert inbox.attempts == 4
+    (envelope,) = inbox.accepted
+    assert envelope.rcpt_tos == ["guardian@example.org"]
+    (row,) = rows(world, guardian_id)
+    assert (row.state, row.attempts) == (DELIVERED, 3) and row.delivered_at is not None
+
+    raw = envelope.original_content.decode()
+    message = email.message_from_bytes(envelope.original_content, policy=policy.default)
+    assert LINK in message.get_content()
+    for secret in (ref, "young-voice", "Young Voices", LABEL, MARKER, "manager", "hit me"):
+        assert secret not in raw, secret
+
+    world.clock.advance(timedelta(hours=1))
+    assert deliver_due(world.ctx) == DeliveryReport() and inbox.attempts == 4, "nothing twice"
+
+
+def test_after_the_last_attempt_it_is_dead_lettered_shown_to_admins_and_can_be_retried(tick_app, smtp):
+    controller, inbox = smtp
+    inbox.refuse = 100
+    world = email_world(tick_app, controller, notification_max_attempts=3)
+    guardian_id = guardian(world, "dead.guardian")
+    queue(world, guardian_id)
+    for _ in range(3):
+        report = deliver_due(world.ctx)
+        world.clock.advance(timedelta(hours=6))
+    assert report == DeliveryReport(dead_lettered=1)
+    (row,) = rows(world, guardian_id)
+    assert (row.state, row.attempts, row.last_error) == (FAILED, 3, "SMTPDataError")
+    assert deliver_due(world.ctx) == DeliveryReport() and inbox.attempts == 3, "a dead letter is not retried alone"
+
+    admin = staff(world, "dead.admin", admin=True, guardian=False)
+    html_login(world.testapp, admin, world.clock)
+    page = world.testapp.get("/admin/notifications")
+    assert re.search(r"<th scope=\"row\">failed</th><td>1</td>", page.text)
+    assert re.search(r"<td>dead\.guardian</td><td>\d{4}-\d\d-\d\d</td><td>3</td><td><code>SMTPDataError</code></td>",
+                     page.text)
+    assert "dead.guardian@example.org" not in page.text, "the outbox page shows no address"
+
+    inbox.refuse = 0
+    retried = page.forms[1].submit().follow()  # the row's own "Retry" button
+    assert "1 notice(s) put back in the queue" in retried.text
+    (row,) = rows(world, guardian_id)
+    assert (row.state, row.attempts) == (PENDING, 0)
+    with world.session() as dbsession:
+        event = dbsession.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc())).first()
+        assert (event.action, event.actor, event.detail) == (
+            "notification.retried", f"account:{admin.account.id}", {"count": 1, "ids": [row.id]})
+    assert deliver_due(world.ctx).delivered == 1 and len(inbox.accepted) == 1
+
+
+def test_retrying_needs_the_admin_role_and_a_csrf_token(tick_app, smtp):
+    controller, _ = smtp
+    world = email_world(tick_app, controller)
+    plain = staff(world, "csrf.guardian")
+    admin = staff(world, "csrf.admin", admin=True, guardian=False)
+    html_login(world.testapp, plain, world.clock)
+    world.testapp.get("/admin/notifications", status=403)
+    world.testapp.post("/admin/notifications/retry", status=403)
+    world.testapp.reset()
+    html_login(world.testapp, admin, world.clock)
+    world.testapp.post("/admin/notifications/retry", status=400)  # no CSRF token
+
+
+def test_five_notices_make_one_email_and_another_waits_for_the_interval(tick_app, smtp):
+    controller, inbox = smtp
+    world = email_world(tick_app, controller)
+    guardian_id = guardian(world, "batch.guardian")
+    for _ in range(5):
+        queue(world, guardian_id)
+        world.clock.advance(timedelta(minutes=1))
+    assert deliver_due(world.ctx) == DeliveryReport(delivered=5, notices=1)
+    assert len(inbox.accepted) == 1
+
+    world.clock.advance(timedelta(minutes=5))
+    queue(world, guardian_id)
+    report = deliver_due(world.ctx)
+    assert report == DeliveryReport(postponed=1) and len(inbox.accepted) == 1
+    assert "1 postponed" in report.summary()
+    world.clock.advance(timedelta(minutes=9, seconds=59))  # 14:59 after the first email
+    assert deliver_due(world.ctx) == DeliveryReport() and len(inbox.accepted) == 1
+    world.clock.advance(timedelta(seconds=1))
+    assert deliver_due(world.ctx) == DeliveryReport(delivered=1, notices=1)
+    assert len(inbox.accepted) == 2
+    assert [row.state for row in rows(world, guardian_id)] == [DELIVERED] * 6
+
+
+def test_one_guardians_failure_stops_nobody_else(tick_app, smtp):
+    controller, inbox = smtp
+    world = email_world(tick_app, controller)
+    broken = guardian(world, "isolated.broken")
+    fine = guardian(world, "isolated.fine")
+    with world.session() as dbsession:
+        # Passed the form's checks once, but the server refuses it (smtplib raises for the RCPT).
+        dbsession.get(Account, broken).notify_address = "broken@example.org\r\nBcc: x@example.org"
+    queue(world, broken)
+    queue(world, fine)
+    report = deliver_due(world.ctx)
+    assert (report.retried, report.delivered, report.notices) == (1, 1, 1)
+    assert [e.rcpt_tos for e in inbox.accepted] == [["isolated.fine@example.org"]]
+
+
+def test_a_guardian_without_a_usable_address_is_skipped_and_listed_for_admins(tick_app, smtp):
+    controller, inbox = smtp
+    world = email_world(tick_app, controller)
+    nowhere = guardian(world, "skip.nowhere", address=None)
+    elsewhere = guardian(world, "skip.elsewhere", address="https://chat.example.org/hook", channel="webhook")
+    disabled = guardian(world, "skip.disabled")
+    with world.session() as dbsession:
+        dbsession.get(Account, disabled).disabled = True
+    for account_id in (nowhere, elsewhere, disabled):
+        queue(world, account_id, count=2)
+    report = deliver_due(world.ctx)
+    assert report == DeliveryReport(skipped=4, cancelled=2)
+    assert "4 skipped" in report.summary() and "2 cancelled" in report.summary()
+    assert [r.state for r in rows(world, nowhere) + rows(world, elsewhere)] == [PENDING] * 4
+    assert [r.state for r in rows(world, disabled)] == [CANCELLED] * 2
+    assert inbox.accepted == []
+
+    admin = staff(world, "skip.admin", admin=True, guardian=False)
+    html_login(world.testapp, admin, world.clock)
+    page = world.testapp.get("/admin/notifications")
+    assert "<td>skip.nowhere</td><td>no address</td><td>2</td>" in page.text
+    assert "<td>skip.elsewhere</td><td>channel &#39;webhook&#39; is not enabled</td><td>2</td>" in page.text
+    assert "skip.disabled" not in page.text
+
+    # Once they have an address, everything that waited goes out as one notice.
+    with world.session() as dbsession:
+        account = dbsession.get(Account, nowhere)
+        account.notify_channel, account.notify_address = "email", "nowhere@example.org"
+    assert deliver_due(world.ctx) == DeliveryReport(delivered=2, notices=1, skipped=2)
+    assert [e.rcpt_tos for e in inbox.accepted] == [["nowhere@example.org"]]
+
+
+def test_the_admin_notifications_page_shows_no_case_content(tick_app, smtp):
+    controller, inbox = smtp
+    inbox.refuse = 100
+    world = email_world(tick_app, controller, notification_max_attempts=1)
+    guardian_id = guardian(world, "scan.guardian")
+    channel_for(world, "scan-channel", "Scan Channel Title", guardian_id)
+    admin = staff(world, "scan.admin", admin=True, guardian=False)
+    ref = submit_api(world.testapp, channel="scan-channel", text=f"Disclosure {MARKER}")["case"]
+    assert deliver_due(world.ctx).dead_lettered == 1
+    html_login(world.testapp, admin, world.clock)
+    page = world.testapp.get("/admin/notifications")
+    assert "scan.guardian" in page.text
+    for secret in (MARKER, ref, "scan-channel", "Scan Channel Title", LABEL):
+        assert secret not in page.text, secret
+    assert 'href="/admin/notifications"' in world.testapp.get("/admin").text, "linked from the admin nav"
