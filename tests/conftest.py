@@ -94,3 +94,49 @@ def testapp(app, tm, dbsession):
         app,
         extra_environ={"HTTP_HOST": "example.com", "tm.active": True, "tm.manager": tm, "app.dbsession": dbsession},
     )
+
+
+# --- scheduled work (issue 6): databases whose data is really committed ---
+
+
+def _fresh_postgres_database(url: str, name: str) -> str:
+    """CREATE DATABASE `name` on the test server (the CI user owns the cluster); its URL."""
+    from sqlalchemy.engine import make_url
+
+    engine = make_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_postgres_database(url: str, name: str) -> None:
+    engine = make_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+@pytest.fixture
+def committed_database(tmp_path):
+    """new(name) -> raw settings of a fresh, migrated database that code under test commits to
+    (the tick and its jobs open their own transactions, so the doomed `dbsession` cannot be
+    used). SQLite files under tmp_path, or fresh databases on WHISTLE_TEST_DATABASE_URL's server."""
+    made = []
+
+    def new(name: str = "committed") -> dict:
+        directory = tmp_path / name
+        directory.mkdir()
+        if TEST_DATABASE_URL:
+            database = f"whistle_{name}_{os.getpid()}"
+            url = _fresh_postgres_database(TEST_DATABASE_URL, database)
+            made.append(database)
+        else:
+            url = f"sqlite:///{directory / 'whistle.sqlite'}"
+        upgrade(url)
+        return app_settings(directory, url)
+
+    yield new
+    for database in made:
+        _drop_postgres_database(TEST_DATABASE_URL, database)

@@ -8,4 +8,8 @@ def main(global_config, **settings):
     """The paste app factory (`use = egg:whistle`): returns the WSGI application."""
     from whistle.config import make_configurator
 
-    return make_configurator(settings).make_wsgi_app()
+    from whistle.scheduler.thread import start_if_enabled
+
+    app = make_configurator(settings).make_wsgi_app()
+    start_if_enabled(app.registry)  # whistle.scheduler.embedded: the tick in a thread (issue 6)
+    return app

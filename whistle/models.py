@@ -6,10 +6,11 @@ from whistle.channels.models import Channel, ChannelGuardian
 from whistle.db import Base
 from whistle.escalations.models import Notification  # issue 5, part X
 from whistle.protection.models import CheckIn, Integration, Protection, ProtectionAlert  # issue 5, part Y
+from whistle.scheduler.models import SchedulerLease  # issue 6
 from whistle.sessions.models import LoginSession
 from whistle.throttles import Throttle
 
 __all__ = [
     "Account", "Attachment", "AuditEvent", "AuditHead", "Base", "Case", "CaseGrant", "CaseItem", "CaseLabel",
-    "CaseRead", "Channel", "ChannelGuardian", "LoginSession", "Notification", "Throttle",
+    "CaseRead", "Channel", "ChannelGuardian", "LoginSession", "Notification", "SchedulerLease", "Throttle",
 ]

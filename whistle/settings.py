@@ -120,6 +120,11 @@ SPECS: dict[str, Spec] = {
     "whistle.notifications.max_attempts": Spec(_int, "8"),
     "whistle.notifications.retry_base_seconds": Spec(_int, "60"),
     "whistle.notifications.link": Spec(_str, "http://127.0.0.1:6543/staff/login"),
+    # --- scheduled work (issue 6, scheduler) ---
+    # Run `whistle tick` in a thread of the app every interval_seconds (development: no cron).
+    # In production leave it off and run the tick from a systemd timer (docs/operations.md).
+    "whistle.scheduler.embedded": Spec(_bool, "false"),
+    "whistle.scheduler.interval_seconds": Spec(_int, "60"),
 }
 
 
@@ -152,6 +157,9 @@ class Settings:
     notification_max_attempts: int
     notification_retry_base: timedelta
     notification_link: str
+    # --- scheduled work (issue 6, scheduler) ---
+    scheduler_embedded: bool
+    scheduler_interval: timedelta
 
     def __repr__(self) -> str:  # never print key material into a log or traceback
         return f"Settings(db_url={self.db_url!r}, storage_dir={str(self.storage_dir)!r}, ...)"
@@ -299,4 +307,7 @@ def load_settings(raw: Mapping[str, Any], environ: Mapping[str, str] = os.enviro
         checkin_months=values["whistle.retaliation.checkin_months"],  # part Y
         # --- scheduled work (issue 6, part A) ---
         **_notification_settings(values),
+        # --- scheduled work (issue 6, scheduler) ---
+        scheduler_embedded=values["whistle.scheduler.embedded"],
+        scheduler_interval=timedelta(seconds=max(1, values["whistle.scheduler.interval_seconds"])),
     )

@@ -33,7 +33,10 @@ TEAM_KEY_ITEMS = frozenset({ITEM_IDENTITY, ITEM_NOTE, ITEM_OUTCOME, ITEM_REASON}
 
 class Case(Base):
     __tablename__ = "cases"
-    __table_args__ = (Index("ix_cases_status_ack_due", "status", "ack_due"),)
+    __table_args__ = (
+        Index("ix_cases_status_ack_due", "status", "ack_due"),
+        Index("ix_cases_schedule_checked_on", "schedule_checked_on"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # The public reference: random, never sequential, and unrelated to the receipt.
@@ -54,6 +57,9 @@ class Case(Base):
     acknowledged_on: Mapped[date | None] = mapped_column(Date)
     ack_due: Mapped[date] = mapped_column(Date)
     feedback_due: Mapped[date] = mapped_column(Date)
+    # The last day the scheduled tick ran the case's date rules for (None: never). The tick
+    # catches up day by day from here, so a rule due on a day the tick missed still fires.
+    schedule_checked_on: Mapped[date | None] = mapped_column(Date)
     feedback_given_on: Mapped[date | None] = mapped_column(Date)
     closed_on: Mapped[date | None] = mapped_column(Date)
 

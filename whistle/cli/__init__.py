@@ -8,10 +8,11 @@ from whistle.cli import accounts, database, demo, keys
 from whistle.cli import audit  # issue 4
 from whistle.cli import channels  # issue 3
 from whistle.cli import integrations  # issue 5, part Y
+from whistle.cli import tick  # issue 6
 from whistle.settings import ConfigurationError
 
 # Each module has `register(subparsers)`. Issue 3 adds channels; issue 4 adds audit.
-COMMANDS = (database, keys, accounts, demo, audit, channels, integrations)
+COMMANDS = (database, keys, accounts, demo, audit, channels, integrations, tick)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -11,16 +11,24 @@ from whistle.hooks.types import CaseInfo, GuardianInfo
 
 def case_info(dbsession: Session, case: Case) -> CaseInfo:
     """The case as plugins see it: status, dates, priority and labels; no content, no keys."""
+    return case_infos(dbsession, [case])[case.id]
+
+
+def case_infos(dbsession: Session, cases: list[Case]) -> dict[int, CaseInfo]:
+    """`case_info` for many cases with one query for all their labels (the tick's batches)."""
     dbsession.flush()  # labels added in this transaction count
-    labels = tuple(dbsession.scalars(
-        select(CaseLabel.label).where(CaseLabel.case_id == case.id).order_by(CaseLabel.label)
-    ))
-    return CaseInfo(
+    labels: dict[int, list[str]] = {case.id: [] for case in cases}
+    for case_id, label in dbsession.execute(
+        select(CaseLabel.case_id, CaseLabel.label).where(CaseLabel.case_id.in_(list(labels)))
+        .order_by(CaseLabel.case_id, CaseLabel.label)
+    ):
+        labels[case_id].append(label)
+    return {case.id: CaseInfo(
         id=case.id, ref=case.ref, channel=case.channel.slug, status=case.status, priority=case.priority or "normal",
-        labels=labels, opened_on=case.opened_on, acknowledged_on=case.acknowledged_on, ack_due=case.ack_due,
-        feedback_due=case.feedback_due, detriment=bool(case.detriment),
+        labels=tuple(labels[case.id]), opened_on=case.opened_on, acknowledged_on=case.acknowledged_on,
+        ack_due=case.ack_due, feedback_due=case.feedback_due, detriment=bool(case.detriment),
         deadline_profile=case.channel.deadline_profile,
-    )
+    ) for case in cases}
 
 
 def enabled_guardians(dbsession: Session) -> list[Account]:

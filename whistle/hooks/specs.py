@@ -140,11 +140,12 @@ def whistle_escalate_on_event(case: CaseInfo, event: str) -> list[Action] | None
 def whistle_escalate_on_schedule(case: CaseInfo, today: date) -> list[Action] | None:
     """Decide what should happen because time has passed (reminders, missed deadlines).
 
-    Called by the scheduled tick for every open case, at most once per case per day.
-    :param case: the case.
-    :param today: the date of the tick (the clock's, so tests can move it).
-    :return: actions to take; or None. Rules should fire on a date boundary (e.g. "two days before
-        the deadline") so that running the tick more often does not repeat them.
+    Called by the scheduled tick for every open case, exactly once per case per day: for each
+    day since the case's rules last ran, oldest first, so days the tick missed are caught up.
+    :param case: the case as it is now.
+    :param today: the day the rules run for (the clock's date, or a missed earlier day).
+    :return: actions to take; or None. Rules should fire on one date (e.g. "two days before
+        the deadline"): the core calls each day once, so such a rule fires once.
     Receives plaintext: no.
     """
 

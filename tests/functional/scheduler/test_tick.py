@@ -1,0 +1,81 @@
+"""The tick's machinery: the SQLite lease, failure isolation, and the embedded scheduler thread."""
+from __future__ import annotations
+
+import time
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from tests.functional.scheduler.conftest import ladder, submit_api
+from whistle.cases.models import Case
+from whistle.scheduler import schedule, tick
+from whistle.scheduler.lease import Lease
+from whistle.scheduler.thread import EmbeddedScheduler
+
+
+def test_one_holder_at_a_time_holds_the_lease_and_on_sqlite_a_second_tick_does_nothing(world):
+    world = world()
+    first, second = Lease(world.ctx, "tick"), Lease(world.ctx, "tick")
+    assert first.acquire() and not second.acquire()
+    if not world.ctx.uses_row_locks:  # PostgreSQL shares the work by row locks instead
+        assert tick.run_tick(world.ctx) == [
+            "tick: another tick holds the lease (SQLite runs one at a time); nothing done"]
+    first.renew()  # the holder may renew
+    first.release()
+    assert second.acquire()
+    # A holder that died: its lease runs out and anyone may take it.
+    world.clock.advance(timedelta(minutes=6))
+    assert first.acquire() and not second.acquire()
+    first.release()
+
+
+def test_a_case_whose_rules_fail_is_retried_next_tick_and_the_others_go_on(world, monkeypatch):
+    world = world(plugins=["eu_directive"], start=date(2026, 3, 2))
+    ladder(world, "staff")
+    refs = [submit_api(world.testapp, "staff")["case"] for _ in range(3)]
+    world.go_to(date(2026, 3, 7))  # the day-5 reminder for all three
+    real = schedule.apply_actions
+    with world.session() as dbsession:
+        broken_id = dbsession.scalar(select(Case.id).where(Case.ref == refs[1]))
+
+    def breaks_on_one_case(dbsession, clock, case, actions, **kwargs):
+        if case.id == broken_id:
+            raise RuntimeError("a bug")
+        return real(dbsession, clock, case, actions, **kwargs)
+
+    monkeypatch.setattr(schedule, "apply_actions", breaks_on_one_case)
+    assert world.tick()[0] == "escalations: 2 cases checked, 2 actions, 1 failed (retried next tick)"
+    monkeypatch.setattr(schedule, "apply_actions", real)
+    assert world.tick()[0] == "escalations: 1 cases checked, 1 actions"
+    assert sorted(e["rule"] for e in world.escalations()) == ["eu.ack-reminder"] * 3
+
+
+def test_a_failing_job_does_not_stop_the_next(world, monkeypatch):
+    world = world()
+
+    def broken(ctx, heartbeat=None):
+        raise RuntimeError("a bug with private words in it")
+
+    monkeypatch.setattr(tick, "run_schedule", broken)
+    lines = world.tick()
+    assert lines[0] == "escalations: failed (RuntimeError); retried next tick"
+    assert lines[1].startswith("notifications:")
+
+
+def test_the_embedded_scheduler_ticks_in_a_thread(world):
+    world = world(plugins=["eu_directive"], start=date(2026, 3, 2))
+    ladder(world, "staff")
+    ref = submit_api(world.testapp, "staff")["case"]
+    world.go_to(date(2026, 3, 7))
+    registry = world.testapp.app.registry
+    scheduler = EmbeddedScheduler(registry)
+    scheduler.interval = 0.05
+    scheduler.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not world.escalations(ref) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        scheduler.stop()
+    assert [e["rule"] for e in world.escalations(ref)] == ["eu.ack-reminder"]
+    assert not scheduler._thread.is_alive()

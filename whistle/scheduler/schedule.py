@@ -1,0 +1,121 @@
+"""The date rules: each case's escalation rules (`whistle_escalate_on_schedule`) and check-in
+openings, run once per case per day, catching up on days the tick missed.
+
+A case carries `schedule_checked_on`, the last day its rules were run for. A tick takes the
+cases whose day is behind today, in batches by id; for each it runs the rules for every day
+from the one after `schedule_checked_on` up to today (at most `MAX_CATCH_UP_DAYS`), carries out
+the actions in the same transaction, and sets the day. So a second tick on the same day finds
+nothing to do, and a tick after a weekend outage still fires Saturday's reminder.
+
+Open cases are checked; closed ones too while a check-in can still come due (check-ins go on
+after a case closes).
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import contains_eager
+
+from whistle.cases.lifecycle import CLOSED
+from whistle.cases.models import Case
+from whistle.channels.models import Channel
+from whistle.escalations.services import actions_from, apply_actions
+from whistle.hooks.cases import case_infos
+from whistle.hooks.types import Action, CaseInfo
+from whistle.protection.services import add_months
+from whistle.scheduler.context import TickContext
+
+log = logging.getLogger(__name__)
+
+BATCH = 500
+MAX_CATCH_UP_DAYS = 62  # a longer outage: the oldest days are skipped (and logged)
+CHECKIN_RULE = "core.checkin-opened"
+
+
+@dataclass
+class ScheduleReport:
+    cases: int = 0
+    actions: int = 0
+    failed: int = 0
+
+    def summary(self) -> str:
+        failed = f", {self.failed} failed (retried next tick)" if self.failed else ""
+        return f"escalations: {self.cases} cases checked, {self.actions} actions{failed}"
+
+
+def days_to_check(case: Case, today: date) -> list[date]:
+    first = case.schedule_checked_on + timedelta(days=1) if case.schedule_checked_on else case.opened_on
+    if (today - first).days >= MAX_CATCH_UP_DAYS:
+        log.warning("a case's date rules were last run %s days ago; only the last %s are caught up",
+                    (today - first).days, MAX_CATCH_UP_DAYS)
+        first = today - timedelta(days=MAX_CATCH_UP_DAYS - 1)
+    return [first + timedelta(days=n) for n in range((today - first).days + 1)]
+
+
+def checkin_actions(case: Case, day: date, months: tuple[int, ...]) -> list[Action]:
+    """A check-in question opens in the reporter's mailbox today: tell the case's guardians, who
+    may want to send the reporter a message (the reporter themself cannot be notified)."""
+    if any(add_months(case.opened_on, month) == day for month in months):
+        return [Action(kind="notify", rule=CHECKIN_RULE)]
+    return []
+
+
+def _due_cases(ctx: TickContext, today: date):
+    """Cases whose rules are behind today: open ones, and closed ones still inside the check-in span."""
+    last_checkin = max(ctx.settings.checkin_months, default=0)
+    checkins_from = today - timedelta(days=31 * last_checkin + 1)
+    return (
+        select(Case).join(Channel, Channel.id == Case.channel_id).options(contains_eager(Case.channel))
+        .where(or_(Case.schedule_checked_on.is_(None), Case.schedule_checked_on < today),
+               or_(Case.status != CLOSED, Case.opened_on >= checkins_from))
+    )
+
+
+def _actions_due(ctx: TickContext, call_hook, case: Case, info: CaseInfo, today: date) -> list[Action]:
+    """What the case's date rules ask for on each day since they last ran (usually nothing)."""
+    actions: list[Action] = []
+    for day in days_to_check(case, today):
+        if case.status != CLOSED:
+            actions += actions_from(call_hook("whistle_escalate_on_schedule", case=info, today=day))
+        actions += checkin_actions(case, day, ctx.settings.checkin_months)
+    return actions
+
+
+def run_schedule(ctx: TickContext, heartbeat=lambda: None) -> ScheduleReport:
+    """Run the date rules of every case that is behind today; see the module docstring."""
+    today = ctx.clock.today()
+    report = ScheduleReport()
+    last_id = 0
+    while True:
+        with ctx.session() as dbsession:
+            cases = dbsession.scalars(
+                _due_cases(ctx, today).where(Case.id > last_id).order_by(Case.id).limit(BATCH)
+                .with_for_update(of=Case, skip_locked=True)
+            ).all()
+            if not cases:
+                break
+            last_id = cases[-1].id
+            infos = case_infos(dbsession, cases)
+            call_hook = ctx.call_hook(dbsession)
+            checked = []
+            for case in cases:
+                try:
+                    actions = _actions_due(ctx, call_hook, case, infos[case.id], today)
+                    if actions:  # rare: a savepoint, so one case's failure cannot undo the batch
+                        with dbsession.begin_nested():
+                            report.actions += len(apply_actions(dbsession, ctx.clock, case, actions,
+                                                                call_hook=call_hook))
+                    checked.append(case.id)
+                except Exception as error:  # noqa: BLE001 - logged by type; the case is retried next tick
+                    log.error("the date rules of a case failed (%s); it is retried next tick", type(error).__name__)
+                    report.failed += 1
+            # One statement for the batch: most days nothing fired, and a row-by-row flush would
+            # cost more than the rules themselves.
+            dbsession.execute(update(Case).where(Case.id.in_(checked)).values(schedule_checked_on=today)
+                              .execution_options(synchronize_session=False))
+            report.cases += len(checked)
+        heartbeat()
+    return report

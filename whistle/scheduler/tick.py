@@ -1,0 +1,60 @@
+"""One tick: everything time-driven that is due, once, then return a summary line per kind.
+
+Run by `whistle -c FILE tick` (cron or a systemd timer, on any number of nodes) and, with
+`whistle.scheduler.embedded = true`, every minute by a thread in the app (thread.py).
+
+Safe to run anywhere at once: on PostgreSQL each job claims its rows with
+`FOR UPDATE SKIP LOCKED`, so ticks on several nodes share the work and never do one item twice;
+on SQLite the whole tick runs under a single-writer lease (lease.py), so a second tick started
+meanwhile does nothing. Idempotent: what a tick did is recorded in the same transaction as the
+work (`cases.schedule_checked_on`, notification states), so running it again does nothing more.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from whistle.escalations.delivery import deliver_due
+from whistle.scheduler.context import TickContext
+from whistle.scheduler.lease import Lease, LeaseLost
+from whistle.scheduler.schedule import run_schedule
+
+log = logging.getLogger(__name__)
+
+LEASE_NAME = "tick"
+
+
+def _jobs(heartbeat: Callable[[], None]) -> list[tuple[str, Callable[[TickContext], str]]]:
+    """The kinds of work, in order: date rules first, so what they queue is delivered at once."""
+    return [
+        ("escalations", lambda ctx: run_schedule(ctx, heartbeat=heartbeat).summary()),
+        ("notifications", lambda ctx: deliver_due(ctx).summary()),
+    ]
+
+
+def run_tick(ctx: TickContext) -> list[str]:
+    """Run every job once; returns one summary line per kind (or why nothing was done)."""
+    if ctx.uses_row_locks:
+        return _run_jobs(ctx, heartbeat=lambda: None)
+    with Lease(ctx, LEASE_NAME) as lease:
+        if not lease.held:
+            return ["tick: another tick holds the lease (SQLite runs one at a time); nothing done"]
+        try:
+            return _run_jobs(ctx, heartbeat=lease.renew)
+        except LeaseLost:
+            return ["tick: stopped, the lease was lost to another tick; it carries on from here"]
+
+
+def _run_jobs(ctx: TickContext, heartbeat: Callable[[], None]) -> list[str]:
+    """Each job in turn; one that fails is logged (by type) and the next still runs."""
+    lines = []
+    for name, job in _jobs(heartbeat):
+        try:
+            lines.append(job(ctx))
+        except LeaseLost:
+            raise
+        except Exception as error:  # noqa: BLE001 - never a traceback with data in it; the type says enough
+            log.error("tick job %s failed: %s", name, type(error).__name__)
+            lines.append(f"{name}: failed ({type(error).__name__}); retried next tick")
+        heartbeat()
+    return lines
