@@ -22,6 +22,7 @@ def admin_pages(testapp, account_ids):
     yield testapp.get("/admin/channels")
     yield testapp.get("/admin/audit")
     yield testapp.get("/admin/audit?page=2")
+    yield testapp.get("/admin/notifications")
 
 
 def test_no_admin_page_contains_case_content(testapp, dbsession, guardian, admin, clock):
