@@ -48,6 +48,9 @@ class ProtectionAlert(Base):
     rule: Mapped[str] = mapped_column(String(64))
     created_on: Mapped[date] = mapped_column(Date)
     acknowledged_on: Mapped[date | None] = mapped_column(Date)
+    # The day the case's guardians were sent a notice about it (by the first tick of the day
+    # after it was raised; see whistle.protection.services.notify_alerts).
+    notified_on: Mapped[date | None] = mapped_column(Date)
 
 
 class CheckIn(Base):

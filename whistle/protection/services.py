@@ -177,6 +177,29 @@ def receive_personnel_event(request, integration_id: int, personnel_id: str, eve
                  detail={"type": event_type})
 
 
+def notify_alerts(dbsession: Session, clock: Clock) -> tuple[int, int]:
+    """Tell the guardians of each case with new, unacknowledged alerts that something needs them;
+    returns (alerts, notices queued). A scheduled job (whistle tick).
+
+    Only alerts raised before today are taken, so the notices go out with the first tick of the
+    next day, among that day's deadline reminders: an outbox row written the minute an HR event
+    arrived would let a database reader match the event's person to a guardian. Not audited, for
+    the same reason as carry_out. The alert itself is on the case page at once."""
+    from whistle.escalations.services import current_holders, notify
+
+    alerts = list(dbsession.scalars(
+        select(ProtectionAlert).where(ProtectionAlert.notified_on.is_(None), ProtectionAlert.acknowledged_on.is_(None),
+                                      ProtectionAlert.created_on < clock.today())
+        .order_by(ProtectionAlert.case_id).with_for_update(skip_locked=True)
+    ))
+    queued = 0
+    for case_id in dict.fromkeys(alert.case_id for alert in alerts):
+        queued += notify(dbsession, clock.now(), current_holders(dbsession, dbsession.get(Case, case_id)))
+    for alert in alerts:
+        alert.notified_on = clock.today()
+    return len(alerts), queued
+
+
 def alerts_of(dbsession: Session, case: Case) -> list[ProtectionAlert]:
     return list(dbsession.scalars(select(ProtectionAlert).where(ProtectionAlert.case_id == case.id)
                                   .order_by(ProtectionAlert.id.desc())))

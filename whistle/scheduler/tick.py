@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable
 
 from whistle.escalations.delivery import deliver_due
+from whistle.protection.services import notify_alerts
 from whistle.scheduler.context import TickContext
 from whistle.scheduler.lease import Lease, LeaseLost
 from whistle.scheduler.schedule import run_schedule
@@ -28,8 +29,15 @@ def _jobs(heartbeat: Callable[[], None]) -> list[tuple[str, Callable[[TickContex
     """The kinds of work, in order: date rules first, so what they queue is delivered at once."""
     return [
         ("escalations", lambda ctx: run_schedule(ctx, heartbeat=heartbeat).summary()),
+        ("protection alerts", _protection_alerts),
         ("notifications", lambda ctx: deliver_due(ctx).summary()),
     ]
+
+
+def _protection_alerts(ctx: TickContext) -> str:
+    with ctx.session() as dbsession:
+        alerts, notices = notify_alerts(dbsession, ctx.clock)
+    return f"protection alerts: {alerts} new, {notices} guardians told"
 
 
 def run_tick(ctx: TickContext) -> list[str]:

@@ -59,7 +59,7 @@ def test_a_failing_job_does_not_stop_the_next(world, monkeypatch):
     monkeypatch.setattr(tick, "run_schedule", broken)
     lines = world.tick()
     assert lines[0] == "escalations: failed (RuntimeError); retried next tick"
-    assert lines[1].startswith("notifications:")
+    assert lines[1].startswith("protection alerts:") and lines[2].startswith("notifications:")
 
 
 def test_the_embedded_scheduler_ticks_in_a_thread(world):

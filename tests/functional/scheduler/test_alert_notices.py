@@ -1,0 +1,42 @@
+"""Retaliation alerts reach the case's guardians as a notice with the next day's first tick."""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from tests.functional.scheduler.conftest import ladder, submit_api
+from whistle.cases.models import Case
+from whistle.escalations.models import Notification
+from whistle.protection.models import ProtectionAlert
+
+
+def _alert(world, ref, *, acknowledged=False):
+    with world.session() as dbsession:
+        case_id = dbsession.scalar(select(Case.id).where(Case.ref == ref))
+        dbsession.add(ProtectionAlert(case_id=case_id, event_type="dismissal", effective=world.clock.today(),
+                                      rule="retaliation.adverse-event", created_on=world.clock.today(),
+                                      acknowledged_on=world.clock.today() if acknowledged else None))
+
+
+def _notified(world) -> list[int]:
+    with world.session() as dbsession:
+        return list(dbsession.scalars(select(Notification.account_id).order_by(Notification.id)))
+
+
+def test_an_alert_is_notified_to_the_case_s_guardians_the_next_day_once(world):
+    world = world(start=date(2026, 5, 4))
+    first, _second = ladder(world, "staff")
+    ref = submit_api(world.testapp, "staff")["case"]
+    other = submit_api(world.testapp, "staff")["case"]
+    _alert(world, ref)
+    _alert(world, ref)
+    _alert(world, other, acknowledged=True)  # a guardian has already seen it
+    assert "protection alerts: 0 new, 0 guardians told" in world.tick()  # not the minute the HR event came
+    assert _notified(world) == []
+    world.go_to(date(2026, 5, 5), hour=0)
+    assert "protection alerts: 2 new, 1 guardians told" in world.tick()
+    assert _notified(world) == [first]  # one notice for the case's two alerts; the second tier is on standby
+    world.go_to(date(2026, 5, 6))
+    assert "protection alerts: 0 new, 0 guardians told" in world.tick()
+    assert _notified(world) == [first]
