@@ -108,7 +108,7 @@ def main() -> int:
         registry = make_configurator(raw, settings=load_settings(raw, environ={}), clock=clock).registry
         ctx = context_from_registry(registry)
         started = time.perf_counter()
-        with ctx.session() as session:
+        with ctx.session_factory() as session:
             fill(session, args.cases, today)
         filled = time.perf_counter() - started
 
@@ -126,8 +126,11 @@ def main() -> int:
                                               Case.schedule_checked_on)).all()
             assert len(rows) == args.cases
 
+        infos = []
         with ctx.session() as session:
-            infos = list(case_infos(session, list(session.scalars(select(Case).limit(args.cases)))).values())
+            cases = list(session.scalars(select(Case).order_by(Case.id)))
+            for start in range(0, len(cases), 1000):  # PostgreSQL takes at most 65,535 parameters
+                infos += case_infos(session, cases[start:start + 1000]).values()
 
         def plugin_calls() -> None:
             for info in infos:

@@ -15,20 +15,31 @@ def case_info(dbsession: Session, case: Case) -> CaseInfo:
 
 
 def case_infos(dbsession: Session, cases: list[Case]) -> dict[int, CaseInfo]:
-    """`case_info` for many cases with one query for all their labels (the tick's batches)."""
+    """`case_info` for many cases with one query for all their labels."""
     dbsession.flush()  # labels added in this transaction count
-    labels: dict[int, list[str]] = {case.id: [] for case in cases}
+    labels = labels_by_case(dbsession, [case.id for case in cases])
+    return {case.id: build_case_info(case, case.channel.slug, case.channel.deadline_profile, labels[case.id])
+            for case in cases}
+
+
+def labels_by_case(dbsession: Session, case_ids: list[int]) -> dict[int, tuple[str, ...]]:
+    labels: dict[int, list[str]] = {case_id: [] for case_id in case_ids}
     for case_id, label in dbsession.execute(
-        select(CaseLabel.case_id, CaseLabel.label).where(CaseLabel.case_id.in_(list(labels)))
+        select(CaseLabel.case_id, CaseLabel.label).where(CaseLabel.case_id.in_(case_ids))
         .order_by(CaseLabel.case_id, CaseLabel.label)
     ):
         labels[case_id].append(label)
-    return {case.id: CaseInfo(
-        id=case.id, ref=case.ref, channel=case.channel.slug, status=case.status, priority=case.priority or "normal",
-        labels=tuple(labels[case.id]), opened_on=case.opened_on, acknowledged_on=case.acknowledged_on,
-        ack_due=case.ack_due, feedback_due=case.feedback_due, detriment=bool(case.detriment),
-        deadline_profile=case.channel.deadline_profile,
-    ) for case in cases}
+    return {case_id: tuple(names) for case_id, names in labels.items()}
+
+
+def build_case_info(case, channel_slug: str, deadline_profile: str, labels: tuple[str, ...]) -> CaseInfo:
+    """The one constructor of CaseInfo, from a Case or a row with the same column names (the
+    tick reads plain rows: loading 100,000 ORM objects a day would cost more than the rules)."""
+    return CaseInfo(
+        id=case.id, ref=case.ref, channel=channel_slug, status=case.status, priority=case.priority or "normal",
+        labels=labels, opened_on=case.opened_on, acknowledged_on=case.acknowledged_on, ack_due=case.ack_due,
+        feedback_due=case.feedback_due, detriment=bool(case.detriment), deadline_profile=deadline_profile,
+    )
 
 
 def enabled_guardians(dbsession: Session) -> list[Account]:

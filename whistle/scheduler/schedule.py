@@ -17,13 +17,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.orm import contains_eager
 
 from whistle.cases.lifecycle import CLOSED
 from whistle.cases.models import Case
 from whistle.channels.models import Channel
 from whistle.escalations.services import actions_from, apply_actions
-from whistle.hooks.cases import case_infos
+from whistle.hooks.cases import build_case_info, labels_by_case
 from whistle.hooks.types import Action, CaseInfo
 from whistle.protection.services import add_months
 from whistle.scheduler.context import TickContext
@@ -46,7 +45,7 @@ class ScheduleReport:
         return f"escalations: {self.cases} cases checked, {self.actions} actions{failed}"
 
 
-def days_to_check(case: Case, today: date) -> list[date]:
+def days_to_check(case, today: date) -> list[date]:
     first = case.schedule_checked_on + timedelta(days=1) if case.schedule_checked_on else case.opened_on
     if (today - first).days >= MAX_CATCH_UP_DAYS:
         log.warning("a case's date rules were last run %s days ago; only the last %s are caught up",
@@ -55,7 +54,7 @@ def days_to_check(case: Case, today: date) -> list[date]:
     return [first + timedelta(days=n) for n in range((today - first).days + 1)]
 
 
-def checkin_actions(case: Case, day: date, months: tuple[int, ...]) -> list[Action]:
+def checkin_actions(case, day: date, months: tuple[int, ...]) -> list[Action]:
     """A check-in question opens in the reporter's mailbox today: tell the case's guardians, who
     may want to send the reporter a message (the reporter themself cannot be notified)."""
     if any(add_months(case.opened_on, month) == day for month in months):
@@ -63,18 +62,21 @@ def checkin_actions(case: Case, day: date, months: tuple[int, ...]) -> list[Acti
     return []
 
 
+# What the rules need of a case, read as plain rows (an ORM object is loaded only for a case
+# whose rules asked for something).
+CASE_COLUMNS = (Case.id, Case.ref, Case.channel_id, Case.status, Case.priority, Case.opened_on, Case.acknowledged_on,
+                Case.ack_due, Case.feedback_due, Case.detriment, Case.schedule_checked_on)
+
+
 def _due_cases(ctx: TickContext, today: date):
     """Cases whose rules are behind today: open ones, and closed ones still inside the check-in span."""
     last_checkin = max(ctx.settings.checkin_months, default=0)
     checkins_from = today - timedelta(days=31 * last_checkin + 1)
-    return (
-        select(Case).join(Channel, Channel.id == Case.channel_id).options(contains_eager(Case.channel))
-        .where(or_(Case.schedule_checked_on.is_(None), Case.schedule_checked_on < today),
-               or_(Case.status != CLOSED, Case.opened_on >= checkins_from))
-    )
+    return select(*CASE_COLUMNS).where(or_(Case.schedule_checked_on.is_(None), Case.schedule_checked_on < today),
+                                       or_(Case.status != CLOSED, Case.opened_on >= checkins_from))
 
 
-def _actions_due(ctx: TickContext, call_hook, case: Case, info: CaseInfo, today: date) -> list[Action]:
+def _actions_due(ctx: TickContext, call_hook, case, info: CaseInfo, today: date) -> list[Action]:
     """What the case's date rules ask for on each day since they last ran (usually nothing)."""
     actions: list[Action] = []
     for day in days_to_check(case, today):
@@ -89,26 +91,32 @@ def run_schedule(ctx: TickContext, heartbeat=lambda: None) -> ScheduleReport:
     today = ctx.clock.today()
     report = ScheduleReport()
     last_id = 0
+    with ctx.session() as dbsession:
+        channels = {row.id: (row.slug, row.deadline_profile)
+                    for row in dbsession.execute(select(Channel.id, Channel.slug, Channel.deadline_profile))}
     while True:
         with ctx.session() as dbsession:
-            cases = dbsession.scalars(
+            rows = dbsession.execute(
                 _due_cases(ctx, today).where(Case.id > last_id).order_by(Case.id).limit(BATCH)
                 .with_for_update(of=Case, skip_locked=True)
             ).all()
-            if not cases:
+            if not rows:
                 break
-            last_id = cases[-1].id
-            infos = case_infos(dbsession, cases)
+            last_id = rows[-1].id
+            labels = labels_by_case(dbsession, [row.id for row in rows])
             call_hook = ctx.call_hook(dbsession)
             checked = []
-            for case in cases:
+            for row in rows:
                 try:
-                    actions = _actions_due(ctx, call_hook, case, infos[case.id], today)
+                    slug, profile = channels[row.channel_id]
+                    info = build_case_info(row, slug, profile, labels[row.id])
+                    actions = _actions_due(ctx, call_hook, row, info, today)
                     if actions:  # rare: a savepoint, so one case's failure cannot undo the batch
                         with dbsession.begin_nested():
+                            case = dbsession.get(Case, row.id)
                             report.actions += len(apply_actions(dbsession, ctx.clock, case, actions,
                                                                 call_hook=call_hook))
-                    checked.append(case.id)
+                    checked.append(row.id)
                 except Exception as error:  # noqa: BLE001 - logged by type; the case is retried next tick
                     log.error("the date rules of a case failed (%s); it is retried next tick", type(error).__name__)
                     report.failed += 1
