@@ -2,33 +2,20 @@
 through a real SMTP server: each exactly once (SQLite: the lease; PostgreSQL: row locks)."""
 from __future__ import annotations
 
-import logging
 import subprocess
 import time
 from collections import Counter
 from datetime import datetime, timezone
 
-from aiosmtpd.controller import Controller
 from sqlalchemy import func, insert, select
 
-from tests.e2e.server import BIN, free_port
+from tests.e2e.server import BIN
+from tests.smtp import running_smtp
 from whistle.accounts.models import Account
 from whistle.db import make_engine, make_session_factory
 from whistle.escalations.models import DELIVERED, PENDING, Notification
 
-logging.getLogger("mail.log").addHandler(logging.NullHandler())
-logging.getLogger("mail.log").propagate = False
-
 NOTICES = 1000
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.recipients: list[str] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.recipients.extend(envelope.rcpt_tos)
-        return "250 OK"
 
 
 def _ini(raw: dict, smtp_port: int) -> str:
@@ -59,24 +46,19 @@ def test_two_concurrent_ticks_deliver_1000_notifications_each_exactly_once(commi
                                             "state": PENDING, "attempts": 0, "next_attempt_at": now} for account_id in ids])
     session.commit()
 
-    inbox = Inbox()
-    smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    smtp.start()
-    ini = tmp_path / "tick.ini"
-    ini.write_text(_ini(raw, smtp.port))
-    try:
+    with running_smtp() as (smtp, inbox):
+        ini = tmp_path / "tick.ini"
+        ini.write_text(_ini(raw, smtp.port))
         started = time.monotonic()
         ticks = [subprocess.Popen([str(BIN / "whistle"), "-c", str(ini), "tick"], stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, text=True) for _ in range(2)]
         outputs = [tick.communicate(timeout=300) for tick in ticks]
         elapsed = time.monotonic() - started
-    finally:
-        smtp.stop()
 
     for tick, (out, err) in zip(ticks, outputs):
         assert tick.returncode == 0, err
         assert "Traceback" not in err
-    received = Counter(inbox.recipients)
+    received = Counter(address for envelope in inbox.accepted for address in envelope.rcpt_tos)
     assert len(received) == NOTICES, outputs
     assert set(received.values()) == {1}, [address for address, n in received.items() if n > 1][:5]
     states = dict(session.execute(select(Notification.state, func.count()).group_by(Notification.state)).all())

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import email
 import re
-import socket
 from datetime import timedelta
 from email import policy
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
+from tests.smtp import running_smtp
 from tests.factories import html_login, make_channel, make_staff, submit_api
 from tests.functional.notifications.notify_on_open import LABEL
 from whistle.accounts.models import Account
@@ -25,33 +24,10 @@ LINK = "https://speakup.example.org/staff/login"
 MARKER = "MARKER-delivery-5c1e"
 
 
-class FlakyInbox:
-    """An aiosmtpd handler that answers 451 (try again later) to the first `refuse` messages."""
-
-    def __init__(self, refuse: int = 0) -> None:
-        self.refuse, self.attempts, self.accepted = refuse, 0, []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.attempts += 1
-        if self.attempts <= self.refuse:
-            return "451 4.3.0 Try again later"
-        self.accepted.append(envelope)
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def smtp():
-    inbox = FlakyInbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield controller, inbox
-    controller.stop()
+    with running_smtp() as (controller, inbox):
+        yield controller, inbox
 
 
 def smtp_settings(controller) -> dict:
