@@ -99,6 +99,7 @@ def deliver_due(ctx: TickContext) -> DeliveryReport:
             break
         after = account_ids[-1]
         for account_id in account_ids:
+            ctx.heartbeat()  # outside the try: a lost SQLite lease must stop this job, not be counted
             try:
                 with ctx.session() as dbsession:
                     outcome = _deliver_to(ctx, dbsession, account_id, now)

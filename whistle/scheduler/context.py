@@ -7,7 +7,7 @@ dbsession:`), one per batch of work: a crash then loses at most the batch in han
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +26,9 @@ class TickContext:
     hooks: Hooks
     notification_channels: Mapping[str, Any] = field(default_factory=dict)  # name -> NotificationChannel
     deadline_profiles: Mapping[str, Any] = field(default_factory=dict)
+    # Jobs call this between units of work (a batch, a guardian): on SQLite it renews the tick's
+    # lease (and raises LeaseLost if another tick took it over), elsewhere it does nothing.
+    heartbeat: Callable[[], None] = field(default=lambda: None, repr=False)
 
     @property
     def uses_row_locks(self) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
 import uuid
 from datetime import timedelta
 
@@ -23,6 +24,7 @@ from whistle.scheduler.models import SchedulerLease
 log = logging.getLogger(__name__)
 
 TTL = timedelta(minutes=5)
+RENEW_EVERY = timedelta(seconds=20)  # well inside the TTL, and rarely enough to cost nothing
 
 
 def new_holder() -> str:
@@ -36,6 +38,7 @@ class Lease:
     def __init__(self, ctx: TickContext, name: str, holder: str | None = None) -> None:
         self.ctx, self.name, self.holder = ctx, name, holder or new_holder()
         self.held = False
+        self._renewed = 0.0
 
     def acquire(self) -> bool:
         """Take the lease if it is free, expired, or already ours; True if we hold it now."""
@@ -56,12 +59,15 @@ class Lease:
             except IntegrityError:  # someone else holds it (the row exists and is not expired)
                 taken = 0
         self.held = bool(taken)
+        self._renewed = time.monotonic()
         return self.held
 
     def renew(self) -> None:
-        """Push the expiry on; call between batches. Losing the lease (it expired and another
-        tick took it) is logged, and this tick stops at its next renewal."""
-        if self.held and not self.acquire():
+        """Push the expiry on; call between units of work (it writes at most every RENEW_EVERY).
+        Losing the lease (it expired and another tick took it) is logged, and raises LeaseLost."""
+        if not self.held or time.monotonic() - self._renewed < RENEW_EVERY.total_seconds():
+            return
+        if not self.acquire():
             log.warning("the %s lease expired and was taken by another tick; stopping", self.name)
             raise LeaseLost(self.name)
 

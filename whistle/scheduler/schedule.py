@@ -86,7 +86,7 @@ def _actions_due(ctx: TickContext, call_hook, case, info: CaseInfo, today: date)
     return actions
 
 
-def run_schedule(ctx: TickContext, heartbeat=lambda: None) -> ScheduleReport:
+def run_schedule(ctx: TickContext) -> ScheduleReport:
     """Run the date rules of every case that is behind today; see the module docstring."""
     today = ctx.clock.today()
     report = ScheduleReport()
@@ -125,5 +125,5 @@ def run_schedule(ctx: TickContext, heartbeat=lambda: None) -> ScheduleReport:
             dbsession.execute(update(Case).where(Case.id.in_(checked)).values(schedule_checked_on=today)
                               .execution_options(synchronize_session=False))
             report.cases += len(checked)
-        heartbeat()
+        ctx.heartbeat()
     return report

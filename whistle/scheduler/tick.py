@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 
 from whistle.escalations.delivery import deliver_due
 from whistle.protection.services import notify_alerts
@@ -25,38 +26,37 @@ log = logging.getLogger(__name__)
 LEASE_NAME = "tick"
 
 
-def _jobs(heartbeat: Callable[[], None]) -> list[tuple[str, Callable[[TickContext], str]]]:
-    """The kinds of work, in order: date rules first, so what they queue is delivered at once."""
-    return [
-        ("escalations", lambda ctx: run_schedule(ctx, heartbeat=heartbeat).summary()),
-        ("protection alerts", _protection_alerts),
-        ("notifications", lambda ctx: deliver_due(ctx).summary()),
-    ]
-
-
 def _protection_alerts(ctx: TickContext) -> str:
     with ctx.session() as dbsession:
         alerts, notices = notify_alerts(dbsession, ctx.clock)
     return f"protection alerts: {alerts} new, {notices} guardians told"
 
 
+# The kinds of work, in order: date rules first, so what they queue is delivered at once.
+JOBS: tuple[tuple[str, Callable[[TickContext], str]], ...] = (
+    ("escalations", lambda ctx: run_schedule(ctx).summary()),
+    ("protection alerts", _protection_alerts),
+    ("notifications", lambda ctx: deliver_due(ctx).summary()),
+)
+
+
 def run_tick(ctx: TickContext) -> list[str]:
     """Run every job once; returns one summary line per kind (or why nothing was done)."""
     if ctx.uses_row_locks:
-        return _run_jobs(ctx, heartbeat=lambda: None)
+        return _run_jobs(ctx)
     with Lease(ctx, LEASE_NAME) as lease:
         if not lease.held:
             return ["tick: another tick holds the lease (SQLite runs one at a time); nothing done"]
         try:
-            return _run_jobs(ctx, heartbeat=lease.renew)
+            return _run_jobs(replace(ctx, heartbeat=lease.renew))
         except LeaseLost:
             return ["tick: stopped, the lease was lost to another tick; it carries on from here"]
 
 
-def _run_jobs(ctx: TickContext, heartbeat: Callable[[], None]) -> list[str]:
+def _run_jobs(ctx: TickContext) -> list[str]:
     """Each job in turn; one that fails is logged (by type) and the next still runs."""
     lines = []
-    for name, job in _jobs(heartbeat):
+    for name, job in JOBS:
         try:
             lines.append(job(ctx))
         except LeaseLost:
@@ -64,5 +64,5 @@ def _run_jobs(ctx: TickContext, heartbeat: Callable[[], None]) -> list[str]:
         except Exception as error:  # noqa: BLE001 - never a traceback with data in it; the type says enough
             log.error("tick job %s failed: %s", name, type(error).__name__)
             lines.append(f"{name}: failed ({type(error).__name__}); retried next tick")
-        heartbeat()
+        ctx.heartbeat()
     return lines

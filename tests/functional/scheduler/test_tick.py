@@ -4,12 +4,14 @@ from __future__ import annotations
 import time
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from tests.functional.scheduler.conftest import ladder, submit_api
 from whistle.cases.models import Case
 from whistle.scheduler import schedule, tick
-from whistle.scheduler.lease import Lease
+from whistle.scheduler import lease as lease_module
+from whistle.scheduler.lease import Lease, LeaseLost
 from whistle.scheduler.thread import EmbeddedScheduler
 
 
@@ -27,6 +29,18 @@ def test_one_holder_at_a_time_holds_the_lease_and_on_sqlite_a_second_tick_does_n
     world.clock.advance(timedelta(minutes=6))
     assert first.acquire() and not second.acquire()
     first.release()
+
+
+def test_a_holder_whose_lease_expired_and_was_taken_stops_at_its_next_renewal(world, monkeypatch):
+    world = world()
+    monkeypatch.setattr(lease_module, "RENEW_EVERY", timedelta(0))
+    slow, other = Lease(world.ctx, "tick"), Lease(world.ctx, "tick")
+    assert slow.acquire()
+    world.clock.advance(timedelta(minutes=6))  # the slow tick did not renew in time
+    assert other.acquire()
+    with pytest.raises(LeaseLost):
+        slow.renew()
+    other.release()
 
 
 def test_a_case_whose_rules_fail_is_retried_next_tick_and_the_others_go_on(world, monkeypatch):
@@ -53,7 +67,7 @@ def test_a_case_whose_rules_fail_is_retried_next_tick_and_the_others_go_on(world
 def test_a_failing_job_does_not_stop_the_next(world, monkeypatch):
     world = world()
 
-    def broken(ctx, heartbeat=None):
+    def broken(ctx):
         raise RuntimeError("a bug with private words in it")
 
     monkeypatch.setattr(tick, "run_schedule", broken)
