@@ -10,6 +10,7 @@ from pyramid.events import BeforeRender
 from pyramid.renderers import JSON
 
 from whistle.clock import Clock
+from whistle.request import WhistleRequest
 from whistle.security.acl import Root
 from whistle.settings import Settings, load_settings
 
@@ -30,7 +31,7 @@ def _template_globals(event) -> None:
 
 def make_configurator(raw_settings: Mapping[str, Any], *, settings: Settings | None = None, clock: Clock | None = None) -> Configurator:
     """Everything but `make_wsgi_app()`; tests pass ready-made `settings` and a movable `clock`."""
-    config = Configurator(settings=dict(raw_settings), root_factory=Root)
+    config = Configurator(settings=dict(raw_settings), root_factory=Root, request_factory=WhistleRequest)
     config.registry.whistle_settings = settings or load_settings(raw_settings)
     config.registry.clock = clock or Clock()
     config.add_request_method(lambda request: request.registry.whistle_settings, "whistle_settings", reify=True)

@@ -102,3 +102,33 @@ def test_unread_is_per_case(testapp, headers, guardian, channel):
     assert [r["case"] for r in testapp.get("/api/v1/cases?unread=true", headers=headers).json["cases"]] == [older]
     counts = {r["case"]: r["unread"] for r in testapp.get("/api/v1/cases", headers=headers).json["cases"]}
     assert counts == {older: 1, newer: 0}
+
+
+def test_a_long_note_through_the_page_is_parsed_in_memory_never_in_a_temporary_file(
+        testapp, guardian, headers, submitted, clock, monkeypatch):
+    # WebOb copies a form body over 10 KiB to a temporary file before parsing it: a guardian's
+    # long note would be on disk in plaintext. whistle.request keeps every accepted form in memory.
+    import cgi
+
+    from webob.request import BaseRequest
+
+    made = []
+    real_tempfile, real_make_file = BaseRequest.make_tempfile, cgi.FieldStorage.make_file
+    monkeypatch.setattr(BaseRequest, "make_tempfile", lambda self: made.append("webob") or real_tempfile(self))
+    monkeypatch.setattr(cgi.FieldStorage, "make_file", lambda self: made.append("cgi") or real_make_file(self))
+    long_note = "The rota shows one nurse for forty beds. " * 450  # ~18 KB: over WebOb's 10 KiB
+    ref = submitted["case"]
+    html_login(testapp, guardian, clock)
+    form = testapp.get(f"/staff/cases/{ref}").forms["note-form"]
+    form["text"] = long_note
+    form.submit(status=302)
+    assert made == []
+    assert testapp.get(f"/api/v1/cases/{ref}", headers=headers).json["notes"][0]["text"] == long_note.strip()
+
+
+def test_a_staff_form_larger_than_any_text_allowed_is_refused_before_it_is_read(testapp, guardian, submitted, clock):
+    ref = submitted["case"]
+    html_login(testapp, guardian, clock)
+    token = testapp.get(f"/staff/cases/{ref}").forms["note-form"]["csrf_token"].value
+    huge = "x" * (100_000 * 12 + 64 * 1024 + 1)
+    testapp.post(f"/staff/cases/{ref}/notes", {"csrf_token": token, "text": huge}, status=413)
