@@ -68,3 +68,4 @@ def includeme(config) -> None:
     config.add_route("accounts.notifications", "/staff/notifications")  # where a guardian is notified
     config.add_route("admin.notifications", "/admin/notifications")  # the outbox: counts, dead letters
     config.add_route("admin.notifications_retry", "/admin/notifications/retry")
+    config.add_route("api.staff_notifications", "/api/v1/staff/notifications")

@@ -129,9 +129,45 @@ def available_channels(request) -> list[str]:
 
 
 def _notifications_page(request, *, values: dict, errors: dict, done: bool = False) -> dict:
+    current = _notification_settings(request)
+    return {"values": values, "errors": errors, "done": done, "channels": current["channels"],
+            "usable": current["usable"]}
+
+
+def _notification_settings(request) -> dict:
     account = request.identity.account
-    return {"values": values, "errors": errors, "done": done, "channels": available_channels(request),
+    return {"channel": account.notify_channel, "address": account.notify_address,
+            "channels": available_channels(request),
             "usable": account.notify_channel in available_channels(request) and bool(account.notify_address)}
+
+
+@view_config(route_name="api.staff_notifications", request_method="GET", renderer="json",
+             permission=Permission.STAFF_ACCOUNT)
+def api_notifications(request):
+    return _notification_settings(request)
+
+
+@view_config(route_name="api.staff_notifications", request_method="PUT", renderer="json",
+             permission=Permission.STAFF_ACCOUNT)
+def api_set_notifications(request):
+    """Set where I am notified: {"channel", "address"}; a null or empty channel means no notices."""
+    from whistle.accounts.services import AddressError, set_notify_address
+
+    data = read_json(request)
+    errors = reject_unknown_members(data, {"channel", "address"})
+    for name in ("channel", "address"):
+        if data.get(name) is not None and not isinstance(data[name], str):
+            errors[name] = "A string, or null."
+    if errors:
+        raise validation_problem(errors)
+    account = request.identity.account
+    try:
+        set_notify_address(request.dbsession, request.clock, account, data.get("channel") or "",
+                           data.get("address") or "", available=available_channels(request),
+                           actor=f"account:{account.id}")
+    except AddressError as error:
+        raise validation_problem({error.field: error.sentence}) from None
+    return _notification_settings(request)
 
 
 @view_config(route_name="accounts.notifications", request_method="GET",

@@ -9,6 +9,11 @@ INT = {"type": "integer"}
 BOOL = {"type": "boolean"}
 SUMMARY = {"$ref": "#/components/schemas/CaseSummary"}
 STRINGS = {"type": "array", "items": STR}
+NULLABLE_STR = {"type": ["string", "null"]}
+NOTIFY_SETTINGS = {"type": "object", "properties": {
+    "channel": NULLABLE_STR, "address": NULLABLE_STR,
+    "channels": {"type": "array", "items": STR, "description": "the channels the enabled plugins offer"},
+    "usable": {"type": "boolean", "description": "whether notices can reach me now"}}}
 
 
 def _post(summary: str, operation: str, body: dict, ok: dict, *problems: int) -> dict:
@@ -62,6 +67,15 @@ def workspace_paths() -> dict:
             "summary": "Change my password (rewraps my key; my other sessions end).", "operationId": "changePassword",
             "security": BEARER, "requestBody": _body(_object({"current": STR, "new": STR}, ("current", "new"))),
             "responses": {"204": {"description": "Changed."}, **_problem_responses(400, 401, 415, 422)}}},
+        "/api/v1/staff/notifications": {
+            "get": {"summary": "Where I am told that something needs me (channel and address).",
+                    "operationId": "getNotificationAddress", "security": BEARER,
+                    "responses": {"200": _json(NOTIFY_SETTINGS, "My notification channel."), **_problem_responses(401)}},
+            "put": {"summary": "Set where I am notified; a null or empty channel means no notices (audited, "
+                               "without the address).", "operationId": "setNotificationAddress", "security": BEARER,
+                    "requestBody": _body(_object({"channel": NULLABLE_STR, "address": NULLABLE_STR})),
+                    "responses": {"200": _json(NOTIFY_SETTINGS, "Saved."), **_problem_responses(400, 401, 415, 422)}},
+        },
         "/api/v1/admin/overview": {"get": {
             "summary": "Case counts by status and channel, and overdue counts (admins; no content).",
             "operationId": "adminOverview", "security": BEARER,

@@ -174,3 +174,31 @@ def test_a_webhook_configured_in_the_ini_is_delivered_and_signed(world):
     assert verify(SECRET, headers["X-Whistle-Timestamp"], body, headers["X-Whistle-Signature"],
                   now=int(headers["X-Whistle-Timestamp"]))
     assert json.loads(body)["link"] == world.settings.notification_link == "http://127.0.0.1:6543/staff/login"
+
+
+def test_the_api_reads_and_sets_my_address_and_names_a_faulty_field(world):
+    from tests.factories import api_login
+
+    me = staff(world, "api.guardian")
+    headers = api_login(world.testapp, me, world.clock)
+    app = world.testapp
+    assert app.get("/api/v1/staff/notifications", headers=headers).json == {
+        "channel": None, "address": None, "channels": ["email", "webhook"], "usable": False}
+
+    saved = app.put_json("/api/v1/staff/notifications", {"channel": "email", "address": "me@example.org"},
+                         headers=headers).json
+    assert saved == {"channel": "email", "address": "me@example.org", "channels": ["email", "webhook"], "usable": True}
+    assert last_event(world).action == "account.notify_changed"
+    assert "me@example.org" not in json.dumps(last_event(world).detail)
+
+    bad = app.put_json("/api/v1/staff/notifications", {"channel": "email", "address": "not an address"},
+                       headers=headers, status=422)
+    assert bad.content_type == "application/problem+json" and [e["field"] for e in bad.json["errors"]] == ["address"]
+    unknown = app.put_json("/api/v1/staff/notifications", {"channel": "pager", "address": "x", "extra": 1},
+                           headers=headers, status=422)
+    assert {e["field"] for e in unknown.json["errors"]} == {"extra"}
+    assert account(world, me.account.id).notify_address == "me@example.org"  # nothing changed by the refusals
+
+    cleared = app.put_json("/api/v1/staff/notifications", {"channel": None, "address": None}, headers=headers).json
+    assert cleared["channel"] is None and cleared["usable"] is False
+    app.get("/api/v1/staff/notifications", status=401)
