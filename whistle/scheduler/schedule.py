@@ -13,7 +13,8 @@ after a case closes).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy import or_, select, update
@@ -37,12 +38,24 @@ CHECKIN_RULE = "core.checkin-opened"
 @dataclass
 class ScheduleReport:
     cases: int = 0
-    actions: int = 0
+    actions: Counter = field(default_factory=Counter)  # by kind: notify, grant, raise_priority
+    checkins: int = 0  # check-in questions that opened (their guardians were told)
     failed: int = 0
 
-    def summary(self) -> str:
+    def count(self, applied: list[Action]) -> None:
+        for action in applied:
+            if action.rule == CHECKIN_RULE:
+                self.checkins += 1
+            else:
+                self.actions[action.kind] += 1
+
+    def summary(self) -> list[str]:
+        """Two lines: the date rules of the plugins (reminders, escalations), and check-ins."""
+        total = sum(self.actions.values())
+        kinds = f" ({', '.join(f'{n} {kind}' for kind, n in sorted(self.actions.items()))})" if total else ""
         failed = f", {self.failed} failed (retried next tick)" if self.failed else ""
-        return f"escalations: {self.cases} cases checked, {self.actions} actions{failed}"
+        return [f"escalations: {self.cases} cases checked, {total} actions{kinds}{failed}",
+                f"check-ins: {self.checkins} questions opened"]
 
 
 def days_to_check(case, today: date) -> list[date]:
@@ -114,8 +127,7 @@ def run_schedule(ctx: TickContext) -> ScheduleReport:
                     if actions:  # rare: a savepoint, so one case's failure cannot undo the batch
                         with dbsession.begin_nested():
                             case = dbsession.get(Case, row.id)
-                            report.actions += len(apply_actions(dbsession, ctx.clock, case, actions,
-                                                                call_hook=call_hook))
+                            report.count(apply_actions(dbsession, ctx.clock, case, actions, call_hook=call_hook))
                     checked.append(row.id)
                 except Exception as error:  # noqa: BLE001 - logged by type; the case is retried next tick
                     log.error("the date rules of a case failed (%s); it is retried next tick", type(error).__name__)

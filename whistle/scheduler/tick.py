@@ -33,7 +33,8 @@ def _protection_alerts(ctx: TickContext) -> str:
 
 
 # The kinds of work, in order: date rules first, so what they queue is delivered at once.
-JOBS: tuple[tuple[str, Callable[[TickContext], str]], ...] = (
+# Each returns its summary line (or lines).
+JOBS: tuple[tuple[str, Callable[[TickContext], str | list[str]]], ...] = (
     ("escalations", lambda ctx: run_schedule(ctx).summary()),
     ("protection alerts", _protection_alerts),
     ("notifications", lambda ctx: deliver_due(ctx).summary()),
@@ -58,7 +59,8 @@ def _run_jobs(ctx: TickContext) -> list[str]:
     lines = []
     for name, job in JOBS:
         try:
-            lines.append(job(ctx))
+            said = job(ctx)
+            lines.extend([said] if isinstance(said, str) else said)
         except LeaseLost:
             raise
         except Exception as error:  # noqa: BLE001 - never a traceback with data in it; the type says enough

@@ -62,7 +62,7 @@ def test_a_second_tick_on_the_same_day_does_nothing_and_a_missed_day_is_caught_u
     world.tick()
     # The server is down from 4 to 8 March: the day-5 reminder (7 March) is fired on the 8th.
     world.go_to(date(2026, 3, 8))
-    assert world.tick()[0] == "escalations: 1 cases checked, 1 actions"
+    assert world.tick()[0] == "escalations: 1 cases checked, 1 actions (1 notify)"
     assert [e["rule"] for e in world.escalations(ref)] == ["eu.ack-reminder"]
     assert world.tick()[0] == "escalations: 0 cases checked, 0 actions"
     world.go_to(date(2026, 3, 8), hour=23)
@@ -106,3 +106,19 @@ def test_uk_working_day_deadlines_over_the_easter_bank_holidays(world):
         (date(2026, 5, 27), "uk.stage2-breach", "notify", None),
     ]
     assert _holders(world, ref) == {first: HOLDER_GUARDIAN, second: HOLDER_GUARDIAN}
+
+
+def test_a_check_in_question_opening_tells_the_guardians_even_after_the_case_closed(world):
+    world = world(start=date(2026, 1, 15))  # no plugins: check-ins are core's
+    first, _ = ladder(world, "staff")
+    ref = submit_api(world.testapp, "staff")["case"]
+    with world.session() as dbsession:
+        dbsession.scalars(select(Case).where(Case.ref == ref)).one().status = "closed"
+    world.go_to(date(2026, 4, 14))
+    assert world.tick()[:2] == ["escalations: 1 cases checked, 0 actions", "check-ins: 0 questions opened"]
+    world.go_to(date(2026, 4, 15))  # three months after the report: the first question opens
+    assert world.tick()[:2] == ["escalations: 1 cases checked, 0 actions", "check-ins: 1 questions opened"]
+    assert _notices_by_account(world) == Counter({first: 1})
+    assert [(e["rule"], e["kind"]) for e in world.escalations(ref)] == [("core.checkin-opened", "notify")]
+    world.go_to(date(2026, 4, 16))
+    assert world.tick()[1] == "check-ins: 0 questions opened"

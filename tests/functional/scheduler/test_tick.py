@@ -58,9 +58,9 @@ def test_a_case_whose_rules_fail_is_retried_next_tick_and_the_others_go_on(world
         return real(dbsession, clock, case, actions, **kwargs)
 
     monkeypatch.setattr(schedule, "apply_actions", breaks_on_one_case)
-    assert world.tick()[0] == "escalations: 2 cases checked, 2 actions, 1 failed (retried next tick)"
+    assert world.tick()[0] == "escalations: 2 cases checked, 2 actions (2 notify), 1 failed (retried next tick)"
     monkeypatch.setattr(schedule, "apply_actions", real)
-    assert world.tick()[0] == "escalations: 1 cases checked, 1 actions"
+    assert world.tick()[0] == "escalations: 1 cases checked, 1 actions (1 notify)"
     assert sorted(e["rule"] for e in world.escalations()) == ["eu.ack-reminder"] * 3
 
 
