@@ -11,7 +11,7 @@ from whistle.audit.services import case_events
 from whistle.cases import lifecycle
 from whistle.cases.actions import eligible_grantees, labels_of, mark_read
 from whistle.cases.inbox import PRIORITIES, InboxFilters, attention_counts, inbox as inbox_page, next_deadline, unread_counts
-from whistle.cases.models import HOLDER_GUARDIAN, CaseGrant
+from whistle.cases.models import HOLDER_GUARDIAN, HOLDER_STANDBY, CaseGrant
 from whistle.cases.services import CaseKeys, read_case, unlock_for_guardian
 from whistle.channels.models import Channel
 from whistle.errors import Problem
@@ -69,6 +69,13 @@ def _attachments(request, case, keys) -> list:
     return list_attachments(request.dbsession, case, keys)
 
 
+def _usernames(dbsession, case, holder: str) -> list[str]:
+    """Who holds the case's keys as `holder` (guardian, or standby for the second tier)."""
+    return list(dbsession.scalars(
+        select(Account.username).join(CaseGrant, CaseGrant.account_id == Account.id)
+        .where(CaseGrant.case_id == case.id, CaseGrant.holder == holder).order_by(Account.username)))
+
+
 def case_page(request, context: CaseContext, *, problem: Problem | None = None, form: str | None = None,
               values: dict | None = None):
     """The case page as a response; after a refused action it names the problem, keeps what was
@@ -92,9 +99,8 @@ def case_page(request, context: CaseContext, *, problem: Problem | None = None, 
         "change_choices": lifecycle.CHANGES,
         "priorities": PRIORITIES,
         "grantees": eligible_grantees(request.dbsession, case),
-        "holders": list(request.dbsession.scalars(
-            select(Account.username).join(CaseGrant, CaseGrant.account_id == Account.id)
-            .where(CaseGrant.case_id == case.id, CaseGrant.holder == HOLDER_GUARDIAN).order_by(Account.username))),
+        "holders": _usernames(request.dbsession, case, HOLDER_GUARDIAN),
+        "standby": _usernames(request.dbsession, case, HOLDER_STANDBY),
         "author_of": lambda item_id: names.get(notes_by.get(item_id), "a guardian"),
         "next_deadline": next_deadline(case),
         "today": request.clock.today(),

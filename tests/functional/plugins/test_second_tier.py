@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from tests.factories import api_login, make_channel, make_staff
+from tests.factories import api_login, html_login, make_channel, make_staff
 from whistle.audit.models import AuditEvent
 from whistle.cases.models import HOLDER_GUARDIAN, HOLDER_STANDBY, Case, CaseGrant
 from whistle.channels.models import TIER_SECOND, ChannelGuardian
@@ -50,6 +50,11 @@ def test_the_second_tier_is_on_standby_and_cannot_see_the_case_until_escalated(t
     assert testapp.get("/api/v1/cases", headers=headers).json["cases"] == []  # not in their inbox
     testapp.get(f"/api/v1/cases/{case.ref}", headers=headers, status=404)  # and not readable
     testapp.post_json(f"/api/v1/cases/{case.ref}/replies", {"text": "hello"}, headers=headers, status=404)
+
+    # The first tier sees who is on standby for the case.
+    html_login(testapp, first, clock)
+    page = testapp.get(f"/staff/cases/{case.ref}")
+    assert f"On standby as the channel's second tier: {second.username}" in page.text
 
     # A deadline breach, on the schedule: no guardian is logged in, so there are no case keys.
     applied = apply_actions(dbsession, clock, case, [Action(kind="grant", rule="eu.ack-breach", to="second_tier")],
