@@ -104,8 +104,8 @@ SPECS: dict[str, Spec] = {
     "whistle.attachments.max_case_bytes": Spec(_int, str(2 * 1024**3)),
     # Where blobs go: a dotted name of a BlobStore class taking the storage directory.
     "whistle.attachments.blob_store": Spec(_str, "whistle.attachments.blobs.LocalBlobStore"),
-    # Wrong receipts across the whole service (never per client) before logins are refused
-    # for the rest of the minute.
+    # Wrong receipts across the whole service (never per client) before receipts are tried one
+    # at a time for the rest of the minute (the slow lane, whistle/reporters/services.py).
     "whistle.mailbox.receipt_failures_per_minute": Spec(_int, "30"),
     # --- the guardian's workspace and admin area (issue 4) ---
     # --- plugins: hooks wired into core, retaliation watch (issue 5) ---

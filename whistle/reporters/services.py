@@ -1,8 +1,11 @@
-"""Coming back with a receipt: login (with equal timing and a global throttle), reading the case
+"""Coming back with a receipt: login (with equal timing and a global slow-down), reading the case
 as the reporter, sending messages, and revealing identity later."""
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
@@ -42,7 +45,7 @@ class ReceiptRejected(Exception):
 
 
 class TooManyAttempts(Exception):
-    """Too many wrong receipts across the service this minute; try again shortly."""
+    """The service is too busy with receipts to try this one now; try again shortly."""
 
 
 def _aware(moment: datetime) -> datetime:
@@ -64,19 +67,39 @@ def _window(dbsession: Session, clock: Clock) -> Throttle:
     return row
 
 
-def check_throttle(dbsession: Session, settings: Settings, clock: Clock) -> None:
-    """Refuse logins for the rest of the minute once wrong receipts pass the threshold.
-
-    Global on purpose: no client address is kept, so guessing is slowed down for everyone.
-    Receipts carry 100 bits, so this is about CPU (Argon2id per attempt), not about guessing.
-    """
-    if _window(dbsession, clock).count >= settings.receipt_failures_per_minute:
-        raise TooManyAttempts()
+def over_budget(dbsession: Session, settings: Settings, clock: Clock) -> bool:
+    """Whether this minute's wrong receipts, across the whole service, passed the threshold.
+    A plain read: no lock is held while the receipt's Argon2id runs."""
+    row = dbsession.get(Throttle, RECEIPT_THROTTLE)
+    return (row is not None and _aware(row.window_start) + THROTTLE_WINDOW > clock.now()
+            and row.count >= settings.receipt_failures_per_minute)
 
 
 def _count_failure(dbsession: Session, clock: Clock) -> None:
     _window(dbsession, clock)
     dbsession.execute(update(Throttle).where(Throttle.key == RECEIPT_THROTTLE).values(count=Throttle.count + 1))
+
+
+# Once wrong receipts pass the budget, receipts are tried one at a time in this process (the
+# "slow lane"), each waiting at most SLOW_LANE_WAIT for its turn: guessing is slowed to one
+# Argon2id at a time and its CPU and memory are bounded, while a genuine reporter still gets in,
+# only later. Refusing everyone instead would let 30 wrong receipts a minute keep every
+# reporter out. Only when the lane stays busy longer than the wait is a receipt turned away.
+SLOW_LANE = threading.Lock()
+SLOW_LANE_WAIT = timedelta(seconds=10)
+
+
+@contextlib.contextmanager
+def _receipt_turn(slow: bool) -> Iterator[None]:
+    if not slow:
+        yield
+        return
+    if not SLOW_LANE.acquire(timeout=SLOW_LANE_WAIT.total_seconds()):
+        raise TooManyAttempts()
+    try:
+        yield
+    finally:
+        SLOW_LANE.release()
 
 
 @dataclass(frozen=True)
@@ -91,13 +114,13 @@ def login(dbsession: Session, settings: Settings, clock: Clock, receipt: str) ->
 
     The caller must commit even on ReceiptRejected, so the failure is counted.
     """
-    check_throttle(dbsession, settings, clock)
     try:
         crypto.normalise_receipt(receipt if isinstance(receipt, str) else "")
         well_formed = True
     except crypto.InvalidReceipt:
         receipt, well_formed = _DECOY_RECEIPT, False
-    keys = crypto.derive_reporter_keys(receipt, settings.lookup_pepper, settings.receipt_kdf)
+    with _receipt_turn(slow=over_budget(dbsession, settings, clock)):
+        keys = crypto.derive_reporter_keys(receipt, settings.lookup_pepper, settings.receipt_kdf)
     case = dbsession.scalars(select(Case).where(Case.reporter_lookup_id == keys.lookup_id)).first()
     if case is None or not well_formed:
         _count_failure(dbsession, clock)

@@ -34,8 +34,8 @@ from whistle.sessions.models import REPORTER
 LOGIN_TEMPLATE = "whistle:templates/reporters/login.jinja2"
 CASE_TEMPLATE = "whistle:templates/reporters/case.jinja2"
 UNKNOWN_RECEIPT = "We could not open a report with that receipt. Check each character and try again."
-TOO_MANY = ("Many wrong receipts have been tried on this service in the last minute, so it is pausing for a "
-            "moment. Nothing is wrong with your report. Please wait a minute and try again.")
+TOO_MANY = ("Very many receipts are being tried on this service right now, so it is too busy to check yours. "
+            "Nothing is wrong with your report. Please wait a minute and try again.")
 
 
 def reporter(request) -> ReporterIdentity | None:

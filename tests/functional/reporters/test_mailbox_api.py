@@ -72,15 +72,25 @@ def test_unknown_and_malformed_receipts_get_one_answer(testapp, dbsession):
     testapp.post_json("/api/v1/reporter/session", {"receipt": sent["receipt"], "extra": 1}, status=422)
 
 
-def test_wrong_receipts_are_throttled_globally(testapp, dbsession, settings, clock):
+def test_past_the_wrong_receipt_budget_receipts_take_the_slow_lane_and_genuine_ones_still_get_in(
+        testapp, dbsession, settings, clock, monkeypatch):
+    from whistle.reporters import services
+
     make_channel(dbsession)
     sent = submit_api(testapp)
     for _ in range(settings.receipt_failures_per_minute):
         testapp.post_json("/api/v1/reporter/session", {"receipt": "0000-0000-0000-0000-0000"}, status=401)
-    refused = testapp.post_json("/api/v1/reporter/session", {"receipt": sent["receipt"]}, status=429)
-    assert refused.headers["Retry-After"] == "60"
-    clock.advance(timedelta(seconds=61))
+    assert services.over_budget(dbsession, settings, clock)
+    # Over budget: receipts are tried one at a time. A genuine reporter is slowed, not refused.
     testapp.post_json("/api/v1/reporter/session", {"receipt": sent["receipt"]}, status=200)
+    # Only when the lane stays busy past the wait is a receipt turned away, without being tried.
+    monkeypatch.setattr(services, "SLOW_LANE_WAIT", timedelta(milliseconds=50))
+    with services.SLOW_LANE:  # another receipt's Argon2id is running
+        refused = testapp.post_json("/api/v1/reporter/session", {"receipt": sent["receipt"]}, status=429)
+    assert refused.headers["Retry-After"] == "60" and refused.content_type == "application/problem+json"
+    clock.advance(timedelta(seconds=61))  # a new minute: the fast lane again, whatever the lane's state
+    with services.SLOW_LANE:
+        testapp.post_json("/api/v1/reporter/session", {"receipt": sent["receipt"]}, status=200)
 
 
 def test_reporter_sessions_expire_when_idle(testapp, dbsession, settings, clock):
