@@ -93,3 +93,19 @@ def test_a_raising_plugin_neither_stops_the_others_nor_leaks_content_to_the_log(
     assert failures == [("raising", "whistle_intake_fields", "RuntimeError"), ("raising", "whistle_triage", "RuntimeError")]
     assert "RuntimeError" in caplog.text
     assert "secret content" not in caplog.text and DISCLOSURE.text not in caplog.text
+
+
+def test_keys_of_takes_a_plugin_s_own_keys_and_names_a_bad_one_never_its_value():
+    import pytest
+
+    from whistle.hooks import PluginSettingsError, keys_of
+
+    settings = {"acme.host": " mail.example.org ", "acme.port": "25", "other.host": "x"}
+    assert keys_of(settings, "acme.", required=("host",), optional=("port",)) == {"host": "mail.example.org", "port": "25"}
+    assert keys_of({"other.host": "x"}, "acme.", required=("host",)) == {}  # not configured at all
+    for bad, says in (({"acme.host": "h", "acme.prot": "s3cret-typo"}, "unknown setting acme.prot"),
+                      ({"acme.port": "25"}, "missing setting acme.host"),
+                      ({"acme.host": "h", "acme.password": "s3cret"}, "acme.password is not read from the .ini")):
+        with pytest.raises(PluginSettingsError) as raised:
+            keys_of(bad, "acme.", required=("host",), optional=("port", "password_file"), file_only=("password",))
+        assert says in str(raised.value) and "s3cret" not in str(raised.value)

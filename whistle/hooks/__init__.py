@@ -2,7 +2,7 @@
 from whistle.hooks.manager import Hooks, PluginError
 from whistle.hooks.markers import hookimpl, hookspec
 
-__all__ = ["Hooks", "PluginError", "hook_caller", "hookimpl", "hookspec", "includeme"]
+__all__ = ["Hooks", "PluginError", "PluginSettingsError", "hook_caller", "hookimpl", "hookspec", "includeme", "keys_of"]
 
 
 def includeme(config) -> None:
@@ -66,3 +66,31 @@ def plugin_settings(raw_settings) -> dict[str, str]:
     Pyramid's (each plugin reads its own prefix, e.g. "whistle_smtp.")."""
     return {str(key): str(value) for key, value in raw_settings.items()
             if not str(key).startswith(RESERVED_PREFIXES)}
+
+
+class PluginSettingsError(ValueError):
+    """A plugin's .ini setting is missing, unknown or malformed; the message names the key,
+    never its value (a value may be an address or, by mistake, a secret)."""
+
+
+def keys_of(settings, prefix: str, *, required=(), optional=(), file_only=()) -> dict[str, str]:
+    """A plugin's own keys from what `whistle_configure` received, checked: `prefix` ("acme.")
+    removed, values stripped; {} when the .ini has none of them. Raises PluginSettingsError for
+    an unknown key (a typo must not pass silently), a missing required one, or a secret given
+    in the .ini itself (`file_only=("password",)` refuses `acme.password`: name the file with
+    `acme.password_file` instead)."""
+    ours = {key.removeprefix(prefix): str(value).strip() for key, value in settings.items() if key.startswith(prefix)}
+    if not ours:
+        return {}
+    for secret in file_only:
+        if secret in ours:
+            raise PluginSettingsError(f"{prefix}{secret} is not read from the .ini: put it in a file and name "
+                                      f"the file with {prefix}{secret}_file")
+    known = tuple(required) + tuple(optional)
+    unknown = sorted(set(ours) - set(known))
+    if unknown:
+        raise PluginSettingsError(f"unknown setting {prefix}{unknown[0]} (known: {', '.join(prefix + k for k in known)})")
+    missing = [key for key in required if not ours.get(key)]
+    if missing:
+        raise PluginSettingsError(f"missing setting {prefix}{missing[0]}")
+    return ours

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from whistle import hookimpl
+from whistle.hooks import PluginSettingsError, keys_of
 from whistle.hooks.types import Notice
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ CONFIG: dict[str, Any] = {}
 _from_settings: dict[str, Any] = {}
 
 
-class SettingsError(ValueError):
+class SettingsError(PluginSettingsError):
     """A `whistle_smtp.*` setting is missing or malformed; the message names the key, never a value."""
 
 
@@ -64,19 +65,12 @@ def _number(key: str, value: str, kind: type) -> Any:
 
 def config_from_settings(settings: Mapping[str, str]) -> dict[str, Any]:
     """The `CONFIG`-style options from the .ini's `whistle_smtp.*` keys ({} if there are none)."""
-    ours = {key.removeprefix(PREFIX): value.strip() for key, value in settings.items() if key.startswith(PREFIX)}
+    try:
+        ours = keys_of(settings, PREFIX, required=REQUIRED_KEYS, optional=OPTIONAL_KEYS, file_only=("password",))
+    except PluginSettingsError as error:
+        raise SettingsError(str(error)) from None
     if not ours:
         return {}
-    if "password" in ours:
-        raise SettingsError(f"{PREFIX}password is not read from the .ini: put the password in a file and "
-                            f"name it with {PREFIX}password_file")
-    unknown = sorted(set(ours) - set(REQUIRED_KEYS) - set(OPTIONAL_KEYS))
-    if unknown:
-        raise SettingsError(f"unknown setting {PREFIX}{unknown[0]} (known: "
-                            f"{', '.join(PREFIX + k for k in REQUIRED_KEYS + OPTIONAL_KEYS)})")
-    missing = [key for key in REQUIRED_KEYS if not ours.get(key)]
-    if missing:
-        raise SettingsError(f"missing setting {PREFIX}{missing[0]}")
     config: dict[str, Any] = {"host": ours["host"], "from_address": ours["from_address"],
                               "port": _number("port", ours.get("port", "587"), int),
                               "starttls": _bool("starttls", ours.get("starttls", "true"))}

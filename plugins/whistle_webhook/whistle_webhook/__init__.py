@@ -29,6 +29,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from whistle import hookimpl
+from whistle.hooks import PluginSettingsError, keys_of
 from whistle.hooks.types import Notice
 
 log = logging.getLogger(__name__)
@@ -41,29 +42,23 @@ SIGNATURE_HEADER = "X-Whistle-Signature"
 CONFIG: dict[str, Any] = {}
 
 PREFIX = "whistle_webhook."
-KEYS = ("secret_file", "timeout")
 
 # What the last `whistle_configure` found in the .ini (the app calls it at every start-up).
 _from_settings: dict[str, Any] = {}
 
 
-class SettingsError(ValueError):
+class SettingsError(PluginSettingsError):
     """A `whistle_webhook.*` setting is missing or malformed; the message names the key, never a value."""
 
 
 def config_from_settings(settings: Mapping[str, str]) -> dict[str, Any]:
     """The `CONFIG`-style options from the .ini's `whistle_webhook.*` keys ({} if there are none)."""
-    ours = {key.removeprefix(PREFIX): value.strip() for key, value in settings.items() if key.startswith(PREFIX)}
+    try:
+        ours = keys_of(settings, PREFIX, required=("secret_file",), optional=("timeout",), file_only=("secret",))
+    except PluginSettingsError as error:
+        raise SettingsError(str(error)) from None
     if not ours:
         return {}
-    if "secret" in ours:
-        raise SettingsError(f"{PREFIX}secret is not read from the .ini: put the secret in a file and name it "
-                            f"with {PREFIX}secret_file")
-    unknown = sorted(set(ours) - set(KEYS))
-    if unknown:
-        raise SettingsError(f"unknown setting {PREFIX}{unknown[0]} (known: {', '.join(PREFIX + k for k in KEYS)})")
-    if not ours.get("secret_file"):
-        raise SettingsError(f"missing setting {PREFIX}secret_file")
     config: dict[str, Any] = {"secret_file": ours["secret_file"]}
     if "timeout" in ours:
         try:
