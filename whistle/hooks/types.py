@@ -45,6 +45,23 @@ class Disclosure:
     answers: dict[str, Any]
     identity: dict[str, str] | None
 
+    def texts(self, skip_answers: tuple[str, ...] = ()) -> list[str]:
+        """The free text and every string in the answers, however nested (free text, chosen
+        options, lists of them), leaving out the answers named in `skip_answers`."""
+        return [self.text, *_strings({name: value for name, value in self.answers.items()
+                                      if name not in skip_answers})]
+
+
+def _strings(value: Any):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _strings(item)
+
 
 @dataclass(frozen=True)
 class Triage:

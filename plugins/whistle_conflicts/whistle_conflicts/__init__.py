@@ -16,7 +16,6 @@ only the rest of the username counts.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from typing import Any
 
 from whistle import hookimpl
@@ -33,17 +32,6 @@ COMMON_WORDS = frozenset({
     "sky", "summer", "april", "june", "rich", "frank", "young", "king", "white", "black", "green",
     "brown", "long", "little", "hill", "wood", "well", "page", "hall", "best", "rock",
 })
-
-
-def _strings(value: Any) -> Iterable[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from _strings(item)
 
 
 def name_terms(username: str) -> set[str]:
@@ -71,7 +59,7 @@ def requested_exclusions(answers: dict[str, Any]) -> set[str]:
 
 def excluded(disclosure: Disclosure, candidates: list[GuardianInfo]) -> list[int]:
     requested = requested_exclusions(disclosure.answers)
-    texts = [disclosure.text, *_strings({k: v for k, v in disclosure.answers.items() if k != EXCLUDE_ANSWER})]
+    texts = disclosure.texts(skip_answers=(EXCLUDE_ANSWER,))
     ids = []
     for guardian in candidates:
         named = any(_mentions(text, term) for term in name_terms(guardian.username) for text in texts)

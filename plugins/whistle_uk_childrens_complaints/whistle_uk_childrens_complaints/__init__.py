@@ -21,10 +21,8 @@ Three parts, each a hook:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
 
 from whistle import hookimpl
 from whistle.hooks.types import Action, CaseInfo, Disclosure, Triage
@@ -82,18 +80,6 @@ def _phrase_pattern(phrase: str) -> str:
 RISK_PATTERN = re.compile("|".join(_phrase_pattern(phrase) for phrase in RISK_PHRASES), re.IGNORECASE)
 
 
-def _strings(value: Any) -> Iterable[str]:
-    """Every string in an answer, however nested (free text, choices, lists of choices)."""
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from _strings(item)
-
-
 def signals_immediate_risk(text: str) -> bool:
     # Children type curly apostrophes on phones: "don’t feel safe".
     return RISK_PATTERN.search(text.replace("\u2019", "'")) is not None
@@ -108,7 +94,7 @@ def whistle_deadline_profiles() -> list[WorkingDayProfile]:
 def whistle_triage(case: CaseInfo, disclosure: Disclosure) -> Triage | None:
     if case.channel != CHANNEL:
         return None
-    if any(signals_immediate_risk(text) for text in (disclosure.text, *_strings(disclosure.answers))):
+    if any(signals_immediate_risk(text) for text in disclosure.texts()):
         return Triage(labels=(URGENT_LABEL,), priority="urgent")
     return None
 
