@@ -48,14 +48,20 @@ def _add(args) -> int:
     return 0
 
 
-def _disable(args) -> int:
+def existing_account(dbsession, username: str):
+    """The account named `username`, or a CommandError saying there is none."""
     from whistle.cli import CommandError
 
+    account = account_named(dbsession, username)
+    if account is None:
+        raise CommandError(f"there is no account {username!r}")
+    return account
+
+
+def _disable(args) -> int:
     environment = env.load(args.config)
     with env.dbsession(environment) as dbsession:
-        account = account_named(dbsession, args.username)
-        if account is None:
-            raise CommandError(f"there is no account {args.username!r}")
+        account = existing_account(dbsession, args.username)
         set_disabled(dbsession, environment.clock, account, not args.enable, actor="system")
         print(f"Account {account.username!r} {'enabled' if args.enable else 'disabled; its sessions have ended'}.")
     return 0
@@ -118,13 +124,9 @@ def _set_notify(dbsession, environment, account, spec: str) -> None:
 
 
 def _notify(args) -> int:
-    from whistle.cli import CommandError
-
     environment = env.load(args.config)
     with env.dbsession(environment) as dbsession:
-        account = account_named(dbsession, args.username)
-        if account is None:
-            raise CommandError(f"there is no account {args.username!r}")
+        account = existing_account(dbsession, args.username)
         _set_notify(dbsession, environment, account, args.notify)
         where = f"through {account.notify_channel}" if account.notify_channel else "no more (no channel)"
         print(f"Account {account.username!r} is notified {where}.")

@@ -22,6 +22,7 @@ from sqlalchemy import delete
 from webtest import TestApp
 
 from tests.conftest import app_settings
+from tests.factories import make_staff
 from whistle.cli.database import upgrade
 from whistle.clock import ManualClock
 from whistle.config import make_configurator
@@ -51,6 +52,14 @@ class TickWorld:
 
     def session(self):
         return self.ctx.session()
+
+    def staff(self, username: str, **kwargs):
+        """A committed account, still readable after its transaction (for html_login)."""
+        with self.session() as dbsession:
+            made = make_staff(dbsession, self.settings, self.clock, username, **kwargs)
+            dbsession.flush()
+            dbsession.expunge(made.account)
+        return made
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from sqlalchemy import select
 
-from tests.factories import html_login, make_staff
+from tests.factories import html_login
 from whistle.accounts.models import Account
 from whistle.audit.models import AuditEvent
 from whistle.cli import main as whistle_main
@@ -30,14 +30,6 @@ def world(tick_app, tmp_path):
         "whistle_webhook.secret_file": str(secret_file), "whistle_webhook.timeout": "5"})
 
 
-def staff(world, username: str, **kwargs):
-    with world.session() as dbsession:
-        made = make_staff(dbsession, world.settings, world.clock, username, **kwargs)
-        dbsession.flush()
-        dbsession.expunge(made.account)
-    return made
-
-
 def account(world, account_id: int) -> Account:
     with world.session() as dbsession:
         found = dbsession.get(Account, account_id)
@@ -53,7 +45,7 @@ def last_event(world) -> AuditEvent:
 
 
 def test_a_guardian_sets_their_own_address_and_bad_input_names_the_field(world):
-    me = staff(world, "own.guardian")
+    me = world.staff("own.guardian")
     html_login(world.testapp, me, world.clock)
     page = world.testapp.get("/staff/notifications")
     assert "You get no notices now" in page.text
@@ -93,8 +85,8 @@ def test_the_page_needs_a_signed_in_staff_member(world):
 
 
 def test_an_admin_sets_a_guardians_address_on_their_account_page(world):
-    admin = staff(world, "addr.admin", admin=True, guardian=False)
-    them = staff(world, "addr.guardian")
+    admin = world.staff("addr.admin", admin=True, guardian=False)
+    them = world.staff("addr.guardian")
     html_login(world.testapp, admin, world.clock)
     form = world.testapp.get(f"/admin/guardians/{them.account.id}").forms[1]
     form["notify_channel"], form["notify_address"] = "webhook", "https://chat.example.org/hooks/T0"
@@ -160,7 +152,7 @@ def test_a_webhook_configured_in_the_ini_is_delivered_and_signed(world):
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     try:
-        them = staff(world, "hook.guardian")
+        them = world.staff("hook.guardian")
         with world.session() as dbsession:
             stored = dbsession.get(Account, them.account.id)
             stored.notify_channel = "webhook"
@@ -179,7 +171,7 @@ def test_a_webhook_configured_in_the_ini_is_delivered_and_signed(world):
 def test_the_api_reads_and_sets_my_address_and_names_a_faulty_field(world):
     from tests.factories import api_login
 
-    me = staff(world, "api.guardian")
+    me = world.staff("api.guardian")
     headers = api_login(world.testapp, me, world.clock)
     app = world.testapp
     assert app.get("/api/v1/staff/notifications", headers=headers).json == {

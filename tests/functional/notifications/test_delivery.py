@@ -51,15 +51,6 @@ def guardian(world, username: str, address: str | None = "", channel: str | None
         return account.id
 
 
-def staff(world, username: str, **kwargs):
-    """A committed account, still readable after its transaction (for html_login)."""
-    with world.session() as dbsession:
-        made = make_staff(dbsession, world.settings, world.clock, username, **kwargs)
-        dbsession.flush()
-        dbsession.expunge(made.account)
-    return made
-
-
 def channel_for(world, slug: str, title: str, account_id: int) -> None:
     """A channel whose new cases go to `account_id`."""
     with world.session() as dbsession:
@@ -138,7 +129,7 @@ def test_after_the_last_attempt_it_is_dead_lettered_shown_to_admins_and_can_be_r
     assert (row.state, row.attempts, row.last_error) == (FAILED, 3, "SMTPDataError")
     assert deliver_due(world.ctx) == DeliveryReport() and inbox.attempts == 3, "a dead letter is not retried alone"
 
-    admin = staff(world, "dead.admin", admin=True, guardian=False)
+    admin = world.staff("dead.admin", admin=True, guardian=False)
     html_login(world.testapp, admin, world.clock)
     page = world.testapp.get("/admin/notifications")
     assert re.search(r"<th scope=\"row\">failed</th><td>1</td>", page.text)
@@ -161,8 +152,8 @@ def test_after_the_last_attempt_it_is_dead_lettered_shown_to_admins_and_can_be_r
 def test_retrying_needs_the_admin_role_and_a_csrf_token(tick_app, smtp):
     controller, _ = smtp
     world = email_world(tick_app, controller)
-    plain = staff(world, "csrf.guardian")
-    admin = staff(world, "csrf.admin", admin=True, guardian=False)
+    plain = world.staff("csrf.guardian")
+    admin = world.staff("csrf.admin", admin=True, guardian=False)
     html_login(world.testapp, plain, world.clock)
     world.testapp.get("/admin/notifications", status=403)
     world.testapp.post("/admin/notifications/retry", status=403)
@@ -226,7 +217,7 @@ def test_a_guardian_without_a_usable_address_is_skipped_and_listed_for_admins(ti
     assert [r.state for r in rows(world, disabled)] == [CANCELLED] * 2
     assert inbox.accepted == []
 
-    admin = staff(world, "skip.admin", admin=True, guardian=False)
+    admin = world.staff("skip.admin", admin=True, guardian=False)
     html_login(world.testapp, admin, world.clock)
     page = world.testapp.get("/admin/notifications")
     assert "<td>skip.nowhere</td><td>no address</td><td>2</td>" in page.text
@@ -247,7 +238,7 @@ def test_the_admin_notifications_page_shows_no_case_content(tick_app, smtp):
     world = email_world(tick_app, controller, notification_max_attempts=1)
     guardian_id = guardian(world, "scan.guardian")
     channel_for(world, "scan-channel", "Scan Channel Title", guardian_id)
-    admin = staff(world, "scan.admin", admin=True, guardian=False)
+    admin = world.staff("scan.admin", admin=True, guardian=False)
     ref = submit_api(world.testapp, channel="scan-channel", text=f"Disclosure {MARKER}")["case"]
     assert deliver_due(world.ctx).dead_lettered == 1
     html_login(world.testapp, admin, world.clock)
