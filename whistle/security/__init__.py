@@ -1,6 +1,7 @@
 """Security: the policy, deny-by-default ACLs, CSRF and the security-header tween."""
 from pyramid.csrf import CookieCSRFStoragePolicy
 
+from whistle.security.cookies import cookie_name
 from whistle.security.permissions import Permission
 from whistle.security.policy import SecurityPolicy
 
@@ -18,7 +19,8 @@ def includeme(config) -> None:
     # is protected. The API is exempt: it authenticates only by bearer token, never by cookie,
     # and takes only application/json, which a cross-site form cannot send.
     config.set_csrf_storage_policy(
-        CookieCSRFStoragePolicy(cookie_name="whistle_csrf", secure=settings.cookies_secure, httponly=True, samesite="Strict")
+        CookieCSRFStoragePolicy(cookie_name=cookie_name("whistle_csrf", settings.cookies_secure),
+                                secure=settings.cookies_secure, httponly=True, samesite="Strict")
     )
     # check_origin is off because "Referrer-Policy: no-referrer" makes browsers send
     # "Origin: null" on form posts; the token (double-submit, SameSite=Strict) protects instead.

@@ -9,15 +9,16 @@ from dataclasses import dataclass, field
 
 from pyramid.authorization import ACLHelper, Everyone
 from pyramid.request import RequestLocalCache
-from webob.cookies import CookieProfile
 
 from whistle import crypto
 from whistle.accounts.models import Account
 from whistle.cases.models import Case
+from whistle.security.cookies import cookie_profile
 from whistle.sessions.models import REPORTER, STAFF, LoginSession
 from whistle.sessions.services import resolve_session
 
-COOKIE_NAMES = {STAFF: "whistle_staff", REPORTER: "whistle_reporter"}
+# The session cookies' base names; whistle.security.cookies decides the name sent (`__Host-`).
+SESSION_COOKIES = {STAFF: "whistle_staff", REPORTER: "whistle_reporter"}
 
 
 @dataclass
@@ -76,10 +77,7 @@ class SecurityPolicy:
         # Pyramid asks for the identity several times a request (permission check, views,
         # audit); resolving the session each time would mean repeated reads, writes and unwraps.
         self.identity_cache = RequestLocalCache(self._load_identity)
-        self.cookies = {
-            kind: CookieProfile(name, secure=cookies_secure, httponly=True, samesite="Strict", serializer=_PlainText())
-            for kind, name in COOKIE_NAMES.items()
-        }
+        self.cookies = {kind: cookie_profile(base, secure=cookies_secure) for kind, base in SESSION_COOKIES.items()}
 
     def _token(self, request) -> tuple[str | None, str | None]:
         """(token, kind it must have). The API takes only bearer tokens, pages only cookies,
@@ -138,13 +136,3 @@ def _integration_identity(request, token: str) -> IntegrationIdentity | None:
 
     integration = resolve_integration(request.dbsession, request.registry.whistle_settings, token)
     return None if integration is None else IntegrationIdentity(integration_id=integration.id)
-
-
-class _PlainText:
-    """The cookie holds the opaque token as it is."""
-
-    def dumps(self, value: str) -> bytes:
-        return value.encode("ascii")
-
-    def loads(self, value: bytes) -> str:
-        return value.decode("ascii")
