@@ -37,7 +37,8 @@ def test_secure_cookies_take_the_host_prefix(secure_app, dbsession, settings, cl
     form["username"], form["password"], form["otp"] = staff.username, staff.password, fresh_code(staff, clock)
     signed_in = form.submit(status=302)
     headers = set_cookie_headers(signed_in)
-    assert "__Host-whistle_staff" in headers
+    assert set(headers) == {"__Host-whistle_staff", "__Host-whistle_csrf"}
+    assert "Max-Age=0" in headers["__Host-whistle_csrf"], "the visitor's CSRF cookie goes at sign-in"
     for header in (csrf, headers["__Host-whistle_staff"]):
         attributes = [part.strip().lower() for part in header.split(";")[1:]]
         assert {"path=/", "secure", "httponly", "samesite=strict"} <= set(attributes)

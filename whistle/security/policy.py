@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pyramid.authorization import ACLHelper, Everyone
+from pyramid.interfaces import ICSRFStoragePolicy
 from pyramid.request import RequestLocalCache
 
 from whistle import crypto
@@ -125,10 +126,16 @@ class SecurityPolicy:
         return self.acl.permits(context, principals, str(permission))
 
     def remember(self, request, token, kind=STAFF, **kw):
+        _csrf_policy(request).session_opened(request, kind, token)  # a new session, a new CSRF token
         return self.cookies[kind].bind(request).get_headers(token)
 
     def forget(self, request, kind=STAFF, **kw):
+        _csrf_policy(request).session_closed(request, kind)
         return self.cookies[kind].bind(request).get_headers(None)
+
+
+def _csrf_policy(request):
+    return request.registry.getUtility(ICSRFStoragePolicy)
 
 
 def _integration_identity(request, token: str) -> IntegrationIdentity | None:
