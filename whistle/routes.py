@@ -69,3 +69,6 @@ def includeme(config) -> None:
     config.add_route("admin.notifications", "/admin/notifications")  # the outbox: counts, dead letters
     config.add_route("admin.notifications_retry", "/admin/notifications/retry")
     config.add_route("api.staff_notifications", "/api/v1/staff/notifications")
+    # --- accounts: a lost authenticator re-enrolled with the recovery key ---
+    config.add_route("accounts.authenticator", "/staff/reset-authenticator")
+    config.add_route("api.staff_authenticator", "/api/v1/staff/authenticator")

@@ -1,6 +1,7 @@
 """The `whistle` console script, run as a process against a real .ini."""
 from __future__ import annotations
 
+import re
 import subprocess
 
 import pytest
@@ -52,6 +53,20 @@ def test_guardian_add_prints_the_recovery_key_and_totp_uri_once(server):
     assert "otpauth://totp/whistle:alex?secret=" in result.stdout
     duplicate = run(server, "guardian", "add", "alex", "--password-stdin", stdin="a long enough password\n")
     assert duplicate.returncode == 1 and "taken" in duplicate.stderr
+
+
+def test_guardian_reset_authenticator_prints_a_new_secret_once(server):
+    run(server, "db", "upgrade")
+    added = run(server, "guardian", "add", "robin", "--password-stdin", stdin="a long enough password\n")
+    recovery_key = re.search(r"recovery key: (\S+)", added.stdout).group(1)
+    old_uri = re.search(r"TOTP URI: +(\S+)", added.stdout).group(1)
+    wrong = run(server, "guardian", "reset-authenticator", "robin", "--recovery-key-stdin",
+                stdin="AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA\n")
+    assert wrong.returncode == 1 and "do not match" in wrong.stderr
+    result = run(server, "guardian", "reset-authenticator", "robin", "--recovery-key-stdin", stdin=recovery_key + "\n")
+    assert result.returncode == 0, result.stderr
+    new_uri = re.search(r"TOTP URI: +(\S+)", result.stdout).group(1)
+    assert new_uri.startswith("otpauth://totp/whistle:robin?secret=") and new_uri != old_uri
 
 
 def test_guardian_add_refuses_a_short_password(server):

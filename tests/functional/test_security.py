@@ -55,8 +55,9 @@ def test_cookies_are_http_only_and_same_site_strict(testapp, dbsession, settings
     make_channel(dbsession)
     staff = make_staff(dbsession, settings, clock)
     testapp.get("/staff/login")
+    cookies = {c.name: c for c in testapp.cookiejar}  # the visitor's CSRF cookie goes at sign-in
     html_login(testapp, staff, clock)
-    cookies = {c.name: c for c in testapp.cookiejar}
+    cookies.update({c.name: c for c in testapp.cookiejar})
     assert {"whistle_csrf", "whistle_staff"} <= set(cookies)
     for cookie in cookies.values():
         assert cookie.has_nonstandard_attr("HttpOnly")

@@ -42,6 +42,11 @@ class LoginFailed(Exception):
         self.account = account
 
 
+def totp_uri(username: str, secret: str) -> str:
+    """The otpauth:// URI an authenticator app reads (from a QR code, or pasted)."""
+    return pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=TOTP_ISSUER)
+
+
 @dataclass(frozen=True)
 class Enrolment:
     """What a new account's holder is shown once, and never again."""
@@ -52,7 +57,24 @@ class Enrolment:
 
     @property
     def totp_uri(self) -> str:
-        return pyotp.TOTP(self.totp_secret).provisioning_uri(name=self.account.username, issuer_name=TOTP_ISSUER)
+        return totp_uri(self.account.username, self.totp_secret)
+
+
+@dataclass(frozen=True)
+class NewAuthenticator:
+    """A re-enrolled authenticator's secret, shown once, and never again."""
+
+    account: Account
+    totp_secret: str
+
+    @property
+    def totp_uri(self) -> str:
+        return totp_uri(self.account.username, self.totp_secret)
+
+    @property
+    def grouped_secret(self) -> str:
+        """The secret in groups of four, for typing into an app by hand."""
+        return " ".join(self.totp_secret[i:i + 4] for i in range(0, len(self.totp_secret), 4))
 
 
 @lru_cache(maxsize=1)
@@ -238,25 +260,65 @@ def change_password(
                  detail={"account_id": account.id})
 
 
+RECOVERY_MISMATCH = "that username and recovery key do not match"
+
+
+@lru_cache(maxsize=1)
+def _stand_in_recovery_envelope() -> bytes:
+    """A recovery wrap under a random key nobody keeps, tried for an unknown username."""
+    return crypto.wrap_with_recovery_key(bytes(32), crypto.new_recovery_key())
+
+
+def _recover(dbsession: Session, username: str, recovery_key: str) -> tuple[Account, bytes]:
+    """The account and its private key, unwrapped with the recovery key; AccountError otherwise.
+
+    An unknown username and a wrong key get the same error after the same work (an unwrap of a
+    stand-in envelope), so neither the answer nor its timing tells whether the username exists.
+    (The unwrap is a keyed hash and an AEAD check, microseconds next to the lookup, unlike the
+    Argon2id a sign-in spends: see _spend_equal_time.)"""
+    account = account_named(dbsession, username)
+    envelope = account.key_by_recovery if account is not None else _stand_in_recovery_envelope()
+    try:
+        private = crypto.unwrap_with_recovery_key(envelope, recovery_key.strip())
+    except (crypto.DecryptionFailed, ValueError):
+        raise AccountError(RECOVERY_MISMATCH) from None
+    if account is None:  # not reached: the stand-in's key is random and forgotten
+        raise AccountError(RECOVERY_MISMATCH)
+    return account, private
+
+
 def reset_password(
     dbsession: Session, settings: Settings, clock: Clock, *, username: str, recovery_key: str, new: str,
     actor: str = "system",
 ) -> Account:
     """A forgotten password: the recovery key unwraps the private key, which is rewrapped under
     `new`, so access to every granted case is kept. All sessions end; the lock is lifted."""
-    account = dbsession.scalars(select(Account).where(Account.username == username.strip().lower())).first()
-    if account is None:
-        raise AccountError("that username and recovery key do not match")
-    try:
-        private = crypto.unwrap_with_recovery_key(account.key_by_recovery, recovery_key.strip())
-    except (crypto.DecryptionFailed, ValueError):
-        raise AccountError("that username and recovery key do not match") from None
+    account, private = _recover(dbsession, username, recovery_key)
     check_password(new)
     account.key_by_password = crypto.wrap_with_password(private, new, settings.kdf)
     account.failed_logins, account.locked_until = 0, None
     end_sessions(dbsession, account)
     audit.record(dbsession, clock, actor=actor, action="account.password_reset", detail={"account_id": account.id})
     return account
+
+
+def reset_authenticator(
+    dbsession: Session, clock: Clock, *, username: str, recovery_key: str, actor: str | None = None,
+) -> NewAuthenticator:
+    """A lost authenticator: the recovery key proves the account, and a new TOTP secret is
+    sealed to its public key (as at enrolment). Codes from the old secret stop working, the
+    used-code record and any sign-in pause are cleared, and every session of the account ends.
+    Raises AccountError, with the same words for an unknown username and a wrong key, before
+    anything changes."""
+    account, _private = _recover(dbsession, username, recovery_key)
+    secret = pyotp.random_base32()
+    account.totp_secret_sealed = crypto.seal(account.public_key, secret.encode("ascii"))
+    account.totp_last_step = None
+    account.failed_logins, account.locked_until = 0, None
+    ended = end_sessions(dbsession, account)
+    audit.record(dbsession, clock, actor=actor or f"account:{account.id}", action="account.authenticator_reset",
+                 detail={"account_id": account.id, "sessions_ended": ended})
+    return NewAuthenticator(account=account, totp_secret=secret)
 
 
 def account_named(dbsession: Session, username: str) -> Account | None:

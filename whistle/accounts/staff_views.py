@@ -1,14 +1,24 @@
-"""A staff member's own account: password change, forgotten password, and their sessions."""
+"""A staff member's own account: password change, forgotten password, lost authenticator, and their sessions."""
 from __future__ import annotations
 
 from pyramid.httpexceptions import HTTPFound, HTTPNoContent
 from pyramid.security import forget
 from pyramid.view import view_config
 
-from whistle.accounts.services import AccountError, change_password, end_sessions, reset_password, staff_sessions
+from whistle.accounts.qrcode import qr_svg
+from whistle.accounts.services import (
+    RECOVERY_MISMATCH,
+    AccountError,
+    change_password,
+    end_sessions,
+    reset_authenticator,
+    reset_password,
+    staff_sessions,
+)
 from whistle.errors import problem_response, validation_problem
 from whistle.jsonapi import read_json, reject_unknown_members
 from whistle.security.permissions import Permission
+from whistle.security.policy import StaffIdentity
 from whistle.sessions.models import STAFF
 
 
@@ -113,6 +123,60 @@ def forgot_submit(request):
         request.audit("account.password_reset_failed", actor="anonymous")
         request.response.status = 422
     return {"username": username, "errors": errors, "done": not errors}
+
+
+RECOVERY_MISMATCH_SENTENCE = RECOVERY_MISMATCH.capitalize() + "."
+QR_LABEL = ("QR code for your authenticator app. It holds the same setup key as the text "
+            "shown with it, which you can type or paste instead.")
+
+
+def _reset_authenticator(request, username: str, recovery_key: str):
+    """The new authenticator, or None (the failure is audited; the caller answers 422)."""
+    try:
+        return reset_authenticator(request.dbsession, request.clock, username=username, recovery_key=recovery_key)
+    except AccountError:
+        # No username or key in the record: it would name an account to anyone reading the log.
+        request.audit("account.authenticator_reset_failed", actor="anonymous")
+        return None
+
+
+@view_config(route_name="accounts.authenticator", request_method="GET",
+             renderer="whistle:templates/accounts/authenticator.jinja2", permission=Permission.STAFF_LOGIN)
+def authenticator_form(request):
+    return {"username": "", "errors": {}, "new": None}
+
+
+@view_config(route_name="accounts.authenticator", request_method="POST",
+             renderer="whistle:templates/accounts/authenticator.jinja2", permission=Permission.STAFF_LOGIN)
+def authenticator_submit(request):
+    username = request.POST.get("username", "")
+    new = _reset_authenticator(request, username, request.POST.get("recovery_key", ""))
+    if new is None:
+        # Returned, not raised: nothing changed, and the failed attempt stays on record.
+        request.response.status = 422
+        return {"username": username, "errors": {"recovery_key": RECOVERY_MISMATCH_SENTENCE}, "new": None}
+    identity = request.identity
+    if isinstance(identity, StaffIdentity) and identity.account.id == new.account.id:
+        # This browser's own session has just ended with the others: let go of its cookie too.
+        request.response.headers.extend(forget(request, kind=STAFF))
+    return {"username": new.account.username, "errors": {}, "new": new,
+            "qr": qr_svg(new.totp_uri, label=QR_LABEL)}
+
+
+@view_config(route_name="api.staff_authenticator", request_method="POST", renderer="json",
+             permission=Permission.STAFF_LOGIN)
+def api_reset_authenticator(request):
+    data = read_json(request)
+    errors = reject_unknown_members(data, {"username", "recovery_key"})
+    for name in ("username", "recovery_key"):
+        if not isinstance(data.get(name), str) or not data.get(name):
+            errors[name] = "Required, as a string."
+    if errors:
+        raise validation_problem(errors)
+    new = _reset_authenticator(request, data["username"], data["recovery_key"])
+    if new is None:  # returned, not raised: the failed attempt stays on record (nothing else changed)
+        return problem_response(validation_problem({"recovery_key": RECOVERY_MISMATCH_SENTENCE}))
+    return {"totp_secret": new.totp_secret, "totp_uri": new.totp_uri}
 
 
 # --- where I am notified (issue 6, part A) ---

@@ -67,6 +67,15 @@ def workspace_paths() -> dict:
             "summary": "Change my password (rewraps my key; my other sessions end).", "operationId": "changePassword",
             "security": BEARER, "requestBody": _body(_object({"current": STR, "new": STR}, ("current", "new"))),
             "responses": {"204": {"description": "Changed."}, **_problem_responses(400, 401, 415, 422)}}},
+        "/api/v1/staff/authenticator": {"post": {
+            "summary": "A lost authenticator: with the recovery key, a new TOTP secret replaces the old one (shown "
+                       "once; the sign-in pause is lifted and every session of the account ends). A wrong username "
+                       "or recovery key gets the same 422, naming recovery_key.",
+            "operationId": "resetAuthenticator",
+            "requestBody": _body(_object({"username": STR, "recovery_key": STR}, ("username", "recovery_key"))),
+            "responses": {"200": _json(_object({"totp_secret": STR, "totp_uri": STR}, ("totp_secret", "totp_uri")),
+                                       "The new secret and its otpauth:// URI, shown once."),
+                          **_problem_responses(400, 415, 422)}}},
         "/api/v1/staff/notifications": {
             "get": {"summary": "Where I am told that something needs me (channel and address).",
                     "operationId": "getNotificationAddress", "security": BEARER,

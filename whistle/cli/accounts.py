@@ -1,10 +1,19 @@
-"""`whistle guardian add | disable | reset-password | notify`: staff accounts from the command line."""
+"""`whistle guardian add | disable | reset-password | reset-authenticator | notify`: staff accounts from the
+command line."""
 from __future__ import annotations
 
 import getpass
 import sys
 
-from whistle.accounts.services import AccountError, Enrolment, account_named, add_account, reset_password, set_disabled
+from whistle.accounts.services import (
+    AccountError,
+    Enrolment,
+    account_named,
+    add_account,
+    reset_authenticator,
+    reset_password,
+    set_disabled,
+)
 from whistle.cli import env
 
 
@@ -88,6 +97,26 @@ def _reset_password(args) -> int:
     return 0
 
 
+def _reset_authenticator(args) -> int:
+    """Read the recovery key (a line of stdin with --recovery-key-stdin); print the new secret once."""
+    from whistle.cli import CommandError
+
+    recovery_key = sys.stdin.readline().strip() if args.recovery_key_stdin else getpass.getpass("Recovery key: ")
+    environment = env.load(args.config)
+    try:
+        with env.dbsession(environment) as dbsession:
+            new = reset_authenticator(dbsession, environment.clock, username=args.username,
+                                      recovery_key=recovery_key, actor="system")
+            print(f"Authenticator of {new.account.username!r} set up again: codes from the old one no longer work, "
+                  "and its sessions have ended.")
+            print("Shown once; add it to the authenticator app now:")
+            print(f"  TOTP secret:  {new.grouped_secret}")
+            print(f"  TOTP URI:     {new.totp_uri}")
+    except AccountError as error:
+        raise CommandError(str(error)) from None
+    return 0
+
+
 # --- where a guardian is notified (issue 6, part A) ---
 
 
@@ -160,3 +189,9 @@ def register(subparsers) -> None:
     reset.add_argument("--recovery-key-stdin", action="store_true",
                        help="read the recovery key, then the new password, one line each from stdin")
     reset.set_defaults(handler=_reset_password)
+
+    authenticator = guardian.add_parser("reset-authenticator",
+                                        help="a lost authenticator: a new TOTP secret, with the recovery key")
+    authenticator.add_argument("username")
+    authenticator.add_argument("--recovery-key-stdin", action="store_true", help="read the recovery key from stdin")
+    authenticator.set_defaults(handler=_reset_authenticator)

@@ -1,4 +1,5 @@
 """The one place that touches cryptography: versioned envelopes over libsodium (docs/crypto.md)."""
+from .csrf import csrf_key, csrf_token_for_browser, csrf_token_for_session, new_csrf_cookie_value
 from .errors import CryptoError, DecryptionFailed, InvalidReceipt, UnsupportedVersion
 from .indexes import blind_index
 from .items import decrypt_item, encrypt_item
@@ -51,6 +52,11 @@ __all__ = [
     "session_token_id",
     "wrap_for_session",
     "unwrap_for_session",
+    # CSRF tokens (a subkey of the session key)
+    "csrf_key",
+    "csrf_token_for_session",
+    "csrf_token_for_browser",
+    "new_csrf_cookie_value",
     # lookups and randomness
     "blind_index",
     "random_bytes",

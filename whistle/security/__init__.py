@@ -1,6 +1,5 @@
 """Security: the policy, deny-by-default ACLs, CSRF and the security-header tween."""
-from pyramid.csrf import CookieCSRFStoragePolicy
-
+from whistle.security.csrf import SessionBoundCSRF
 from whistle.security.permissions import Permission
 from whistle.security.policy import SecurityPolicy
 
@@ -14,14 +13,13 @@ def includeme(config) -> None:
     config.set_security_policy(SecurityPolicy(cookies_secure=settings.cookies_secure))
     # A view that forgets to declare its permission gets one nobody holds: deny by default.
     config.set_default_permission(UNDECLARED)
-    # The CSRF token lives in a cookie, so even an anonymous reporter (who has no session)
-    # is protected. The API is exempt: it authenticates only by bearer token, never by cookie,
-    # and takes only application/json, which a cross-site form cannot send.
-    config.set_csrf_storage_policy(
-        CookieCSRFStoragePolicy(cookie_name="whistle_csrf", secure=settings.cookies_secure, httponly=True, samesite="Strict")
-    )
+    # The CSRF token is derived from the login session, or for a visitor without one (a
+    # reporter writing a report) from a random value in its own cookie (whistle/security/csrf.py).
+    # The API is exempt: it authenticates only by bearer token, never by cookie, and takes only
+    # application/json, which a cross-site form cannot send.
+    config.set_csrf_storage_policy(SessionBoundCSRF(settings.session_key, secure=settings.cookies_secure))
     # check_origin is off because "Referrer-Policy: no-referrer" makes browsers send
-    # "Origin: null" on form posts; the token (double-submit, SameSite=Strict) protects instead.
+    # "Origin: null" on form posts; the token (tied to the session, SameSite=Strict) protects instead.
     config.set_default_csrf_options(
         require_csrf=True, check_origin=False, callback=lambda request: not request.path_info.startswith("/api/")
     )

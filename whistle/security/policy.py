@@ -8,16 +8,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pyramid.authorization import ACLHelper, Everyone
+from pyramid.interfaces import ICSRFStoragePolicy
 from pyramid.request import RequestLocalCache
-from webob.cookies import CookieProfile
 
 from whistle import crypto
 from whistle.accounts.models import Account
 from whistle.cases.models import Case
+from whistle.security.cookies import cookie_profile
 from whistle.sessions.models import REPORTER, STAFF, LoginSession
 from whistle.sessions.services import resolve_session
 
-COOKIE_NAMES = {STAFF: "whistle_staff", REPORTER: "whistle_reporter"}
+# The session cookies' base names; whistle.security.cookies decides the name sent (`__Host-`).
+SESSION_COOKIES = {STAFF: "whistle_staff", REPORTER: "whistle_reporter"}
 
 
 @dataclass
@@ -76,10 +78,7 @@ class SecurityPolicy:
         # Pyramid asks for the identity several times a request (permission check, views,
         # audit); resolving the session each time would mean repeated reads, writes and unwraps.
         self.identity_cache = RequestLocalCache(self._load_identity)
-        self.cookies = {
-            kind: CookieProfile(name, secure=cookies_secure, httponly=True, samesite="Strict", serializer=_PlainText())
-            for kind, name in COOKIE_NAMES.items()
-        }
+        self.cookies = {kind: cookie_profile(base, secure=cookies_secure) for kind, base in SESSION_COOKIES.items()}
 
     def _token(self, request) -> tuple[str | None, str | None]:
         """(token, kind it must have). The API takes only bearer tokens, pages only cookies,
@@ -127,10 +126,16 @@ class SecurityPolicy:
         return self.acl.permits(context, principals, str(permission))
 
     def remember(self, request, token, kind=STAFF, **kw):
+        _csrf_policy(request).session_opened(request, kind, token)  # a new session, a new CSRF token
         return self.cookies[kind].bind(request).get_headers(token)
 
     def forget(self, request, kind=STAFF, **kw):
+        _csrf_policy(request).session_closed(request, kind)
         return self.cookies[kind].bind(request).get_headers(None)
+
+
+def _csrf_policy(request):
+    return request.registry.getUtility(ICSRFStoragePolicy)
 
 
 def _integration_identity(request, token: str) -> IntegrationIdentity | None:
@@ -138,13 +143,3 @@ def _integration_identity(request, token: str) -> IntegrationIdentity | None:
 
     integration = resolve_integration(request.dbsession, request.registry.whistle_settings, token)
     return None if integration is None else IntegrationIdentity(integration_id=integration.id)
-
-
-class _PlainText:
-    """The cookie holds the opaque token as it is."""
-
-    def dumps(self, value: str) -> bytes:
-        return value.encode("ascii")
-
-    def loads(self, value: bytes) -> str:
-        return value.decode("ascii")

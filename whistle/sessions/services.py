@@ -96,11 +96,14 @@ def resolve_session(
 
 
 def delete_expired_sessions(dbsession: Session, now: datetime) -> None:
+    # "fetch", not the default in-Python evaluation: a session row already loaded in this
+    # request (signing in again while signed in) holds a naive datetime on SQLite, which
+    # cannot be compared with the aware `now`.
     dbsession.execute(
         delete(LoginSession).where(
             (LoginSession.idle_expires_at <= now)
             | (LoginSession.absolute_expires_at.is_not(None) & (LoginSession.absolute_expires_at <= now))
-        )
+        ).execution_options(synchronize_session="fetch")
     )
 
 

@@ -118,6 +118,12 @@ def test_session_list_and_log_out_everywhere(testapp, dbsession, guardian, clock
     assert events(dbsession, "logout.everywhere")[-1].detail == {"sessions": 2}
 
 
+def test_signing_in_again_while_signed_in_opens_a_second_session(testapp, dbsession, guardian, clock):
+    html_login(testapp, guardian, clock)
+    assert html_login(testapp, guardian, clock).status_int == 200
+    assert len(dbsession.scalars(select(LoginSession).where(LoginSession.account_id == guardian.account.id)).all()) == 2
+
+
 def test_log_out_everywhere_through_the_api(testapp, guardian, clock):
     first, second = api_login(testapp, guardian, clock), api_login(testapp, guardian, clock)
     testapp.delete("/api/v1/staff/sessions", headers=first, status=204)
