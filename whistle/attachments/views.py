@@ -26,7 +26,7 @@ def attachment_response(request, case, keys: CaseKeys, attachment_id: str) -> Re
     info, blob_name = found
     # Served as opaque bytes whatever type the uploader claimed: nothing a reporter or
     # guardian uploads can ever run as a page of this site.
-    response = Response(app_iter=read_attachment(request.blob_store, case, keys, blob_name),
+    response = Response(app_iter=read_attachment(request.blob_store, case, keys, blob_name, internal=info.internal),
                         content_type="application/octet-stream")
     response.content_length = info.size
     response.headers["Content-Disposition"] = content_disposition(info.name)
