@@ -69,3 +69,6 @@ def includeme(config) -> None:
     config.add_route("admin.notifications", "/admin/notifications")  # the outbox: counts, dead letters
     config.add_route("admin.notifications_retry", "/admin/notifications/retry")
     config.add_route("api.staff_notifications", "/api/v1/staff/notifications")
+    # --- guardians' files: sent to the reporter, or internal ---
+    config.add_route("cases.attachments", "/staff/cases/{ref}/attachments", factory=CaseContext)
+    config.add_route("api.case_attachments", "/api/v1/cases/{ref}/attachments", factory=CaseContext)

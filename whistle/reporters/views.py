@@ -256,7 +256,8 @@ def api_case(request):
         "status_text": mailbox.status_words,
         "opened": mailbox.opened,
         "messages": [{"id": m["id"], "from": m["from"], "text": m["text"], "at": m["at"]} for m in mailbox.messages],
-        "attachments": [{"id": a.id, "name": a.name, "size": a.size} for a in mailbox.attachments],
+        "attachments": [{"id": a.id, "name": a.name, "size": a.size, "from": a.author,
+                         "new": a.id in mailbox.new_file_ids} for a in mailbox.attachments],
         "identity_given": mailbox.identity_given,
         # issue 5, part Y: retaliation watch
         "protection_consent": identity.case.protection_consent,
