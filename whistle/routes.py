@@ -72,3 +72,6 @@ def includeme(config) -> None:
     # --- accounts: a lost authenticator re-enrolled with the recovery key ---
     config.add_route("accounts.authenticator", "/staff/reset-authenticator")
     config.add_route("api.staff_authenticator", "/api/v1/staff/authenticator")
+    # --- guardians' files: sent to the reporter, or internal ---
+    config.add_route("cases.attachments", "/staff/cases/{ref}/attachments", factory=CaseContext)
+    config.add_route("api.case_attachments", "/api/v1/cases/{ref}/attachments", factory=CaseContext)

@@ -6,12 +6,15 @@ password, using nothing but `nacl.bindings` and the layouts documented in docs/c
 from __future__ import annotations
 
 import unicodedata
+from pathlib import Path
+from urllib.parse import quote
 
 from nacl import bindings
 from sqlalchemy import select
 
-from tests.factories import make_channel, make_staff, submit_api
+from tests.factories import api_login, make_channel, make_staff, submit_api
 from whistle.cases.models import Case, CaseGrant, CaseItem
+from whistle.db import Base
 
 
 def password_unwrap(envelope: bytes, password: str) -> bytes:  # docs/crypto.md 5.4
@@ -66,3 +69,30 @@ def test_the_stored_rows_hold_no_plaintext(testapp, dbsession, settings, clock):
     for item in dbsession.scalars(select(CaseItem)):
         assert marker.encode() not in item.ciphertext
         assert len(item.ciphertext) % 256 == 122 % 256, "sizes are padded to 256-byte blocks"
+
+
+def test_guardians_files_hold_no_plaintext_at_rest(testapp, dbsession, settings, clock):
+    """Files a guardian sends the reporter, and internal ones: neither bytes nor name is in any
+    row of any table, nor in any file of the blob store."""
+    make_channel(dbsession)
+    guardian = make_staff(dbsession, settings, clock, channels=["staff"])
+    ref = submit_api(testapp)["case"]
+    headers = api_login(testapp, guardian, clock)
+    markers = {}
+    for internal in ("false", "true"):
+        content, name = f"QUAGGA-{internal}-content-4417".encode(), f"OKAPI-{internal}-name-9920.pdf"
+        markers[internal] = (content, name.encode())
+        testapp.post(f"/api/v1/cases/{ref}/attachments?internal={internal}", content * 100, status=201,
+                     headers=dict(headers, **{"Content-Type": "application/pdf", "X-Filename": quote(name)}))
+    wanted = [marker for pair in markers.values() for marker in pair]
+
+    dbsession.flush()
+    for table in Base.metadata.sorted_tables:
+        for row in dbsession.execute(table.select()):
+            stored = b"".join(value if isinstance(value, bytes) else str(value).encode() for value in row)
+            assert not [marker for marker in wanted if marker in stored], table.name
+    blobs = [path for path in Path(settings.storage_dir).iterdir() if path.is_file()]
+    assert blobs
+    for path in blobs:
+        data = path.read_bytes()
+        assert not [marker for marker in wanted if marker in data], path.name

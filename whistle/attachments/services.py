@@ -3,6 +3,11 @@
 The plaintext never exists as a whole: each piece that arrives goes through
 `crypto.StreamEncryptor` and straight into the blob store, so memory stays flat whatever the
 file's size. Name, size and type are an encrypted ITEM_ATTACHMENT_META item.
+
+An internal file (guardians only) is the same with the team key: its stream is encrypted to the
+case's team public key under its own stream kind, and its metadata is an
+ITEM_INTERNAL_ATTACHMENT_META item. The reporter holds no team key, so they cannot read it; they
+are not even shown it, because listing filters on the meta item's kind.
 """
 from __future__ import annotations
 
@@ -16,10 +21,14 @@ from sqlalchemy.orm import Session
 
 from whistle import crypto
 from whistle.attachments.blobs import BlobStore
-from whistle.cases.models import ITEM_ATTACHMENT_META, Attachment, Case
-from whistle.cases.services import CaseKeys, add_item, decrypt_item
+from whistle.cases.models import ITEM_ATTACHMENT_META, ITEM_INTERNAL_ATTACHMENT_META, Attachment, Case, CaseItem
+from whistle.cases.services import CaseKeys, NotGranted, add_item, decrypt_item
 
 MAX_NAME_CHARS = 255
+# The stream kinds bound into each chunk's associated data (docs/crypto.md 5.3): a blob moved
+# from an internal file to a reporter-visible one (or back) fails to decrypt.
+STREAM_KIND = "attachment"
+INTERNAL_STREAM_KIND = "internal-attachment"
 
 
 class AttachmentTooLarge(Exception):
@@ -44,6 +53,8 @@ class AttachmentInfo:
     content_type: str
     author: str
     created_on: date
+    internal: bool = False  # guardians only (team key); never listed for the reporter
+    account_id: int | None = None  # the guardian who added it; None for the reporter's files
 
 
 def case_stored_bytes(dbsession: Session, case: Case) -> int:
@@ -80,17 +91,23 @@ def store_attachment(
     author: str,
     today: date,
     account_id: int | None = None,
+    internal: bool = False,
 ) -> tuple[Attachment, int]:
     """Encrypt `chunks` into a new blob as they arrive; return the row and the plaintext size.
 
-    Raise AttachmentTooLarge past a limit.
+    Raise AttachmentTooLarge past a limit. With `internal` the file is for guardians only: the
+    stream and its metadata are encrypted to the team key, which the reporter never holds.
 
     `txn` is the request's transaction: if it aborts, the blob is deleted, so a rejected
     request leaves no orphaned ciphertext behind.
     """
     room_in_case = limits.max_case_bytes - case_stored_bytes(dbsession, case)
     limit = min(limits.max_file_bytes, room_in_case)
-    encryptor = crypto.StreamEncryptor(case.public_key, case=case.ref)
+    if internal:
+        public_key, stream_kind, meta_kind = case.team_public_key, INTERNAL_STREAM_KIND, ITEM_INTERNAL_ATTACHMENT_META
+    else:
+        public_key, stream_kind, meta_kind = case.public_key, STREAM_KIND, ITEM_ATTACHMENT_META
+    encryptor = crypto.StreamEncryptor(public_key, case=case.ref, kind=stream_kind)
     writer = store.writer()
     size = stored = 0
     try:
@@ -117,7 +134,7 @@ def store_attachment(
     txn.addAfterCommitHook(lambda committed: committed or store.delete(writer.name))
 
     meta = {"name": clean_name(name), "size": size, "type": content_type or "application/octet-stream"}
-    item = add_item(case, kind=ITEM_ATTACHMENT_META, author=author, account_id=account_id, today=today,
+    item = add_item(case, kind=meta_kind, author=author, account_id=account_id, today=today,
                     plaintext=json.dumps(meta, ensure_ascii=False).encode("utf-8"))
     dbsession.flush()
     attachment = Attachment(case_id=case.id, blob_name=writer.name, meta_item_id=item.id, stored_bytes=stored,
@@ -127,39 +144,57 @@ def store_attachment(
     return attachment, size
 
 
+def _visible_to(case: Case, keys: CaseKeys):
+    """The case's attachments with their meta items, as far as `keys` may see them: someone
+    without the team key (the reporter) gets only the files encrypted to the case key."""
+    query = (select(Attachment, CaseItem).join(CaseItem, CaseItem.id == Attachment.meta_item_id)
+             .where(Attachment.case_id == case.id))
+    if keys.team is None:
+        query = query.where(CaseItem.kind == ITEM_ATTACHMENT_META)
+    return query
+
+
+def _info(case: Case, keys: CaseKeys, row: Attachment, item: CaseItem) -> AttachmentInfo:
+    meta = json.loads(decrypt_item(case, keys, item))
+    return AttachmentInfo(row.id, meta["name"], meta["size"], meta["type"], row.author, row.created_on,
+                          internal=item.kind == ITEM_INTERNAL_ATTACHMENT_META, account_id=row.account_id)
+
+
 def list_attachments(dbsession: Session, case: Case, keys: CaseKeys) -> list[AttachmentInfo]:
-    rows = dbsession.scalars(select(Attachment).where(Attachment.case_id == case.id).order_by(Attachment.id))
-    items = {item.id: item for item in case.items}
-    result = []
-    for row in rows:
-        meta = json.loads(decrypt_item(case, keys, items[row.meta_item_id]))
-        result.append(AttachmentInfo(row.id, meta["name"], meta["size"], meta["type"], row.author, row.created_on))
-    return result
+    rows = dbsession.execute(_visible_to(case, keys).order_by(Attachment.id))
+    return [_info(case, keys, row, item) for row, item in rows]
 
 
 def find_attachment(dbsession: Session, case: Case, keys: CaseKeys, attachment_id: str) -> tuple[AttachmentInfo, str] | None:
-    """The attachment's details and blob name, if `attachment_id` names one of this case's."""
+    """The attachment's details and blob name, if `attachment_id` names one of this case's that
+    `keys` may see (an internal file's id is unknown to the reporter)."""
     try:
         wanted = int(attachment_id)
     except (TypeError, ValueError):
         return None
-    row = dbsession.scalars(select(Attachment).where(Attachment.case_id == case.id, Attachment.id == wanted)).first()
-    if row is None:
+    found = dbsession.execute(_visible_to(case, keys).where(Attachment.id == wanted)).first()
+    if found is None:
         return None
-    info = next(info for info in list_attachments(dbsession, case, keys) if info.id == row.id)
-    return info, row.blob_name
+    row, item = found
+    return _info(case, keys, row, item), row.blob_name
 
 
-def read_attachment(store: BlobStore, case: Case, keys: CaseKeys, blob_name: str) -> Iterator[bytes]:
-    """The plaintext, chunk by chunk, for a response body.
+def read_attachment(store: BlobStore, case: Case, keys: CaseKeys, blob_name: str, *,
+                    internal: bool = False) -> Iterator[bytes]:
+    """The plaintext, chunk by chunk, for a response body (`internal`: a guardians-only file,
+    read with the team key).
 
     The body is sent after the request's transaction has ended, so everything the iterator
-    needs (the case reference, the open blob) is taken now, not when it runs."""
+    needs (the case reference, the key, the open blob) is taken now, not when it runs."""
+    keypair = keys.team if internal else keys.case
+    if keypair is None:
+        raise NotGranted(case.ref)
+    stream_kind = INTERNAL_STREAM_KIND if internal else STREAM_KIND
     case_ref = case.ref
     source = store.open(blob_name)
 
     def chunks() -> Iterator[bytes]:
         with source:
-            yield from crypto.decrypt_stream(keys.case, source, case=case_ref)
+            yield from crypto.decrypt_stream(keypair, source, case=case_ref, kind=stream_kind)
 
     return chunks()

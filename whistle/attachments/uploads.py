@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Iterator
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
 from pyramid.interfaces import ICSRFStoragePolicy
 from multipart import MultipartError, MultipartSegment, PushMultipartParser, parse_options_header
@@ -43,6 +43,20 @@ class FilePart:
     filename: str
     content_type: str
     chunks: Iterator[bytes] = field(repr=False)
+
+
+def filename_header(request) -> str | None:
+    """The file's name from the API's X-Filename header (UTF-8, percent-encoded); None when it is
+    missing, empty or not valid UTF-8."""
+    try:
+        return unquote(request.headers.get("X-Filename", ""), encoding="utf-8", errors="strict") or None
+    except UnicodeDecodeError:
+        return None
+
+
+def body_chunks(request) -> Iterator[bytes]:
+    """A raw request body (the API's file uploads) piece by piece, never as a whole."""
+    return _read_pieces(request)
 
 
 def _read_pieces(request) -> Iterator[bytes]:

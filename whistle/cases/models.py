@@ -28,7 +28,11 @@ ITEM_NOTE = "note"  # guardians only (team key)
 ITEM_OUTCOME = "outcome"  # what was learned, written at closure (team key)
 ITEM_REASON = "reason"  # why a case was reopened, transferred or excluded (team key)
 ITEM_ATTACHMENT_META = "attachment-meta"  # an attachment's name, size and type as JSON (case key)
-TEAM_KEY_ITEMS = frozenset({ITEM_IDENTITY, ITEM_NOTE, ITEM_OUTCOME, ITEM_REASON})
+# An internal file's name, size and type as JSON (team key): a file only guardians see. Its kind
+# is what makes a file internal, so relabelling the row breaks its decryption rather than
+# showing it to the reporter.
+ITEM_INTERNAL_ATTACHMENT_META = "internal-file"
+TEAM_KEY_ITEMS = frozenset({ITEM_IDENTITY, ITEM_NOTE, ITEM_OUTCOME, ITEM_REASON, ITEM_INTERNAL_ATTACHMENT_META})
 
 
 class Case(Base):
@@ -150,7 +154,8 @@ class CaseRead(Base):
 
 class Attachment(Base):
     """A stream-encrypted file in the blob store. Its name, size and type are an encrypted
-    ITEM_ATTACHMENT_META item; `stored_bytes` is the ciphertext's size, which the blob store
+    ITEM_ATTACHMENT_META item (case key), or an ITEM_INTERNAL_ATTACHMENT_META item (team key) for a
+    file only guardians see; `stored_bytes` is the ciphertext's size, which the blob store
     shows anyway, kept here to enforce the per-case limit."""
 
     __tablename__ = "attachments"

@@ -25,6 +25,32 @@ def _object(properties: dict, required: tuple[str, ...] = ()) -> dict:
     return {"type": "object", "additionalProperties": False, "required": list(required), "properties": properties}
 
 
+# A file as GET /api/v1/cases/{ref} lists it.
+CASE_ATTACHMENT = {
+    "type": "object", "required": ["id", "name", "size", "type", "from", "internal", "at"],
+    "properties": {
+        "id": INT, "name": STR, "size": INT, "type": STR,
+        "from": {"enum": ["reporter", "guardian"]},
+        "by": {"type": ["string", "null"], "description": "The guardian who added it; null for the reporter's files."},
+        "internal": {"type": "boolean", "description": "Guardians only (team key); the reporter never sees it."},
+        "at": DATE,
+    },
+}
+
+
+def _upload() -> dict:
+    return {"post": {
+        "summary": "Add a file: the raw bytes as the body, the name in X-Filename (UTF-8, percent-encoded). "
+                   "Sent to the reporter (case key), or with internal=true for guardians only (team key).",
+        "operationId": "addCaseAttachment", "security": BEARER,
+        "parameters": [CASE_REF,
+                       {"name": "X-Filename", "in": "header", "required": True, "schema": STR},
+                       {"name": "internal", "in": "query", "schema": {"enum": ["true", "false"], "default": "false"}}],
+        "requestBody": {"required": True, "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}},
+        "responses": {"201": _json(_object({"id": INT, "size": INT, "internal": BOOL}, ("id", "size", "internal")),
+                                   "Stored, encrypted."), **_problem_responses(401, 404, 413, 422)}}}
+
+
 def workspace_paths() -> dict:
     text = _object({"text": {"type": "string", "minLength": 1}}, ("text",))
     created = {"201": _json(_object({"id": INT}, ("id",)), "Stored, encrypted.")}
@@ -52,6 +78,7 @@ def workspace_paths() -> dict:
             "Grant the case to another guardian and give up the caller's own access.", "transferCase",
             _object({"guardian": STR, "reason": STR}, ("guardian",)),
             {"200": _json(_object({"transferred_to": STR}), "Transferred.")}),
+        "/api/v1/cases/{ref}/attachments": _upload(),
         "/api/v1/cases/{ref}/conflict": _post(
             "Declare a conflict of interest: the caller's access ends (409 unless another guardian holds the case).",
             "declareConflict", _object({"reason": STR}), {"204": {"description": "Access ended."}}, 409),

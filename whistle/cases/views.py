@@ -6,7 +6,7 @@ from pyramid.view import view_config
 from sqlalchemy import select
 
 from whistle.accounts.models import Account
-from whistle.attachments.services import list_attachments  # issue 3's area; the workspace lists them
+from whistle.attachments.services import describe_limit, limits_for, list_attachments
 from whistle.audit.services import case_events
 from whistle.cases import lifecycle
 from whistle.cases.actions import eligible_grantees, labels_of, mark_read
@@ -69,6 +69,11 @@ def _attachments(request, case, keys) -> list:
     return list_attachments(request.dbsession, case, keys)
 
 
+def _names(dbsession, account_ids) -> dict[int, str]:
+    ids = sorted({i for i in account_ids if i})
+    return dict(dbsession.execute(select(Account.id, Account.username).where(Account.id.in_(ids))).all()) if ids else {}
+
+
 def _usernames(dbsession, case, holder: str) -> list[str]:
     """Who holds the case's keys as `holder` (guardian, or standby for the second tier)."""
     return list(dbsession.scalars(
@@ -85,8 +90,7 @@ def case_page(request, context: CaseContext, *, problem: Problem | None = None, 
     content = read_case(case, keys)
     account = request.identity.account
     notes_by = {item.id: item.account_id for item in case.items}
-    names = dict(request.dbsession.execute(select(Account.id, Account.username)
-                                           .where(Account.id.in_(sorted({i for i in notes_by.values() if i})))).all())
+    names = _names(request.dbsession, notes_by.values())
     page = {
         "case": case,
         "content": content,
@@ -109,6 +113,8 @@ def case_page(request, context: CaseContext, *, problem: Problem | None = None, 
         "form": form,
         "values": values or {},
         "has_download": request.registry.introspector.get("routes", "attachments.download") is not None,
+        "name_of": lambda account_id: names.get(account_id, "a guardian"),
+        "file_limit": describe_limit(limits_for(request.whistle_settings).max_file_bytes),
     }
     if problem is None:
         mark_read(request.dbsession, case, account.id)
@@ -156,6 +162,8 @@ def api_show(context: CaseContext, request):
     case = context.case
     keys = unlock(request, context)
     content = read_case(case, keys)
+    attachments = _attachments(request, case, keys)
+    by = _names(request.dbsession, [a.account_id for a in attachments])
     request.audit("case.viewed", case_id=case.id)
     body = case_summary(request, case)
     body.update({
@@ -168,7 +176,8 @@ def api_show(context: CaseContext, request):
         "changes": case.changes,
         "allowed_moves": lifecycle.allowed_moves(case.status),
         "attachments": [{"id": a.id, "name": a.name, "size": a.size, "type": a.content_type, "from": a.author,
-                         "at": a.created_on} for a in _attachments(request, case, keys)],
+                         "by": by.get(a.account_id), "internal": a.internal, "at": a.created_on}
+                        for a in attachments],
         "events": [{k: e[k] for k in ("action", "actor", "at", "detail")} for e in _timeline(request, case)],
     })
     if content.identity is not None:

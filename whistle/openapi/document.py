@@ -107,7 +107,10 @@ SCHEMAS = {
     },
     "Attachment": {
         "type": "object", "required": ["id", "name", "size"],
-        "properties": {"id": {"type": "integer"}, "name": STR, "size": {"type": "integer"}},
+        "properties": {"id": {"type": "integer"}, "name": STR, "size": {"type": "integer"},
+                       "from": {"enum": ["reporter", "guardian"],
+                                "description": "guardian: sent by the people handling the report"},
+                       "new": {"type": "boolean", "description": "Sent by the guardians since the last visit."}},
     },
     "Event": {
         "type": "object", "required": ["action", "actor", "at"],
@@ -298,7 +301,7 @@ def build_document() -> dict:
                 "answers": {"type": "object"}, "identity": {"$ref": "#/components/schemas/Identity"},
                 "messages": {"type": "array", "items": {"$ref": "#/components/schemas/Message"}},
                 "notes": {"type": "array", "items": {"$ref": "#/components/schemas/Message"}},
-                "attachments": {"type": "array", "items": {"type": "object"}},
+                "attachments": {"type": "array", "items": {"$ref": "#/components/schemas/CaseAttachment"}},
                 "events": {"type": "array", "items": {"$ref": "#/components/schemas/Event"}}}}, "The case."),
                 **_problem_responses(401, 404)},
         }},
@@ -316,9 +319,10 @@ def build_document() -> dict:
     paths.update(mailbox_paths())
     paths.update(retaliation_paths())
     # --- the guardian's workspace and admin area (issue 4) ---
-    from whistle.cases.openapi import LIST_PARAMETERS, SUMMARY_PROPERTIES, workspace_paths
+    from whistle.cases.openapi import CASE_ATTACHMENT, LIST_PARAMETERS, SUMMARY_PROPERTIES, workspace_paths
 
     paths.update(workspace_paths())
+    SCHEMAS["CaseAttachment"] = CASE_ATTACHMENT
     paths["/api/v1/cases"]["get"]["parameters"].extend(LIST_PARAMETERS)
     SCHEMAS["CaseSummary"]["properties"].update(SUMMARY_PROPERTIES)
     return {

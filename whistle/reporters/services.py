@@ -15,7 +15,9 @@ from sqlalchemy.orm import Session
 
 from whistle import audit, crypto
 from whistle.attachments.services import AttachmentInfo, list_attachments
-from whistle.cases.models import HOLDER_REPORTER, ITEM_IDENTITY, ITEM_MESSAGE, Attachment, Case, CaseGrant
+from whistle.cases.models import (
+    HOLDER_REPORTER, ITEM_ATTACHMENT_META, ITEM_IDENTITY, ITEM_MESSAGE, Attachment, Case, CaseGrant, CaseItem,
+)
 from whistle.cases.services import CaseKeys, add_item, read_case
 from whistle.clock import Clock
 from whistle.sessions.models import REPORTER
@@ -173,8 +175,10 @@ def read_mailbox(dbsession: Session, case: Case, keypair: crypto.KeyPair, *, mar
     identity_given = any(item.kind == ITEM_IDENTITY for item in case.items)
     seen = case.reporter_seen_item_id or 0
     new_ids = {m["id"] for m in content.messages if m["id"] > seen and m["from"] != "reporter"}
-    new_file_ids = set(dbsession.scalars(select(Attachment.id).where(
-        Attachment.case_id == case.id, Attachment.meta_item_id > seen, Attachment.author != "reporter")))
+    # Files the guardians sent the reporter; internal files (team key) are never theirs to count.
+    new_file_ids = set(dbsession.scalars(select(Attachment.id).join(CaseItem, CaseItem.id == Attachment.meta_item_id)
+                                         .where(Attachment.case_id == case.id, Attachment.meta_item_id > seen,
+                                                Attachment.author != "reporter", CaseItem.kind == ITEM_ATTACHMENT_META)))
     mailbox = Mailbox(
         case=case,
         status_words=STATUS_WORDS.get(case.status, case.status),

@@ -2,15 +2,13 @@
 and the same as JSON under /api/v1/reporter/."""
 from __future__ import annotations
 
-from urllib.parse import unquote
-
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.renderers import render_to_response
 from pyramid.security import forget, remember
 from pyramid.view import view_config
 
 from whistle.attachments.services import AttachmentTooLarge, Limits, limits_for, store_attachment
-from whistle.attachments.uploads import FilePart, MalformedForm, csrf_ok, form_parts
+from whistle.attachments.uploads import FilePart, MalformedForm, body_chunks, csrf_ok, filename_header, form_parts
 from whistle.attachments.views import attachment_response
 from whistle.errors import Problem, problem_response, validation_problem
 from whistle.jsonapi import read_json, reject_unknown_members
@@ -258,7 +256,8 @@ def api_case(request):
         "status_text": mailbox.status_words,
         "opened": mailbox.opened,
         "messages": [{"id": m["id"], "from": m["from"], "text": m["text"], "at": m["at"]} for m in mailbox.messages],
-        "attachments": [{"id": a.id, "name": a.name, "size": a.size} for a in mailbox.attachments],
+        "attachments": [{"id": a.id, "name": a.name, "size": a.size, "from": a.author,
+                         "new": a.id in mailbox.new_file_ids} for a in mailbox.attachments],
         "identity_given": mailbox.identity_given,
         # issue 5, part Y: retaliation watch
         "protection_consent": identity.case.protection_consent,
@@ -290,33 +289,18 @@ def api_attachment(request):
     file_limits = limits(request)
     if request.content_length is not None and request.content_length > file_limits.max_file_bytes:
         raise Problem(413, f"Each file can be at most {file_limits.max_file_bytes} bytes.")
-    name = unquote(request.headers.get("X-Filename", ""), encoding="utf-8", errors="strict") \
-        if _decodable(request.headers.get("X-Filename", "")) else None
+    name = filename_header(request)
     if not name:
         raise validation_problem({"X-Filename": "Give the file's name, UTF-8 and percent-encoded."})
-
-    def chunks():
-        body = request.body_file
-        while piece := body.read(64 * 1024):
-            yield piece
-
     try:
         attachment, size = store_attachment(request.dbsession, request.blob_store, request.tm.get(), identity.case,
-                                      name=name, content_type=request.content_type, chunks=chunks(),
+                                      name=name, content_type=request.content_type, chunks=body_chunks(request),
                                       limits=file_limits, author="reporter", today=request.clock.today())
     except AttachmentTooLarge as error:
         raise Problem(413, str(error)) from None
     request.audit("reporter.attachment_added", case_id=identity.case.id, actor="reporter", detail={"files": 1})
     request.response.status = 201
     return {"id": attachment.id, "size": size}
-
-
-def _decodable(value: str) -> bool:
-    try:
-        unquote(value, encoding="utf-8", errors="strict")
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 @view_config(route_name="api.reporter_attachment", request_method="GET", permission=Permission.MAILBOX_USE)

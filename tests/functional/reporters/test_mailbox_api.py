@@ -46,7 +46,8 @@ def test_the_reporter_api_round_trip(testapp, dbsession, settings, clock):
     assert [(m["id"], m["from"], m["text"]) for m in case["messages"]][0] == (message["id"], "reporter", "More detail.")
     assert case["messages"][1]["from"] == "guardian" and case["messages"][1]["text"] == "Thanks, we are on it."
     assert all(len(m["at"]) == 10 for m in case["messages"]), "dates only, never times"
-    assert case["attachments"] == [{"id": upload["id"], "name": name, "size": upload["size"]}]
+    assert case["attachments"] == [{"id": upload["id"], "name": name, "size": upload["size"], "from": "reporter",
+                                    "new": False}]
     mine = testapp.get(f"/api/v1/reporter/attachments/{upload['id']}", headers=headers)
     assert mine.body == b"%PDF- pretend"
 
