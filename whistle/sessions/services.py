@@ -96,11 +96,14 @@ def resolve_session(
 
 
 def delete_expired_sessions(dbsession: Session, now: datetime) -> None:
+    # "fetch": the database says which rows went, rather than SQLAlchemy comparing the sessions
+    # already in memory in Python, where SQLite's times (read back without a zone) cannot be
+    # compared with an aware `now`.
     dbsession.execute(
         delete(LoginSession).where(
             (LoginSession.idle_expires_at <= now)
             | (LoginSession.absolute_expires_at.is_not(None) & (LoginSession.absolute_expires_at <= now))
-        )
+        ).execution_options(synchronize_session="fetch")
     )
 
 
