@@ -8,7 +8,7 @@ from sqlalchemy import create_engine, text
 
 from alembic.script import ScriptDirectory
 
-from tests.e2e.server import BIN, Server
+from tests.e2e.server import BIN, ROOT, Server
 from whistle.cli.database import alembic_config
 
 
@@ -88,3 +88,56 @@ def test_demo_refuses_a_production_database(server):
         "whistle.db.url = sqlite:///%(here)s/var/whistle.sqlite", "whistle.db.url = postgresql+psycopg://nobody@127.0.0.1:1/x"))
     result = run(server, "demo")
     assert result.returncode == 1 and "development installs" in result.stderr
+
+
+def test_channels_load_warns_about_each_channel_nobody_attends(server):
+    run(server, "db", "upgrade")
+    loaded = run(server, "channels", "load", str(ROOT / "config" / "channels.toml"))
+    assert loaded.returncode == 0, loaded.stderr
+    warnings = loaded.stderr.strip().splitlines()
+    assert len(warnings) == 3, loaded.stderr
+    youth = next(line for line in warnings if "'young-peoples-voice'" in line)
+    assert "takes no reports: no guardian is assigned to it" in youth
+    assert 'guardians = ["USERNAME"]' in youth and "guardian add USERNAME --channel young-peoples-voice" in youth
+
+    enrol = run(server, "guardian", "add", "yp.guardian", "--channel", "young-peoples-voice", "--password-stdin",
+                stdin="a long enough password\n")
+    assert enrol.returncode == 0, enrol.stderr
+    assert run(server, "guardian", "disable", "yp.guardian", "--yes").returncode == 0
+    again = run(server, "channels", "load", str(ROOT / "config" / "channels.toml"))
+    assert again.returncode == 0
+    youth = next(line for line in again.stderr.splitlines() if "'young-peoples-voice'" in line)
+    assert "every guardian of it is disabled" in youth and "guardian disable USERNAME --enable" in youth
+
+
+def test_guardian_add_without_a_terminal_names_password_stdin_in_one_line(server):
+    run(server, "db", "upgrade")
+    result = subprocess.run([str(BIN / "whistle"), "-c", str(server.ini), "guardian", "add", "sam"],
+                            stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120,
+                            start_new_session=True)  # no controlling terminal either
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "whistle: no terminal to type the password on: pipe it in, one line on stdin, with --password-stdin"]
+    reset = subprocess.run([str(BIN / "whistle"), "-c", str(server.ini), "guardian", "reset-password", "sam"],
+                           stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120,
+                           start_new_session=True)
+    assert reset.returncode == 1 and len(reset.stderr.strip().splitlines()) == 1
+    assert "--recovery-key-stdin" in reset.stderr
+
+
+def test_guardian_disable_asks_for_yes_when_a_channel_would_stop_taking_reports(server):
+    run(server, "db", "upgrade")
+    run(server, "channels", "load", str(ROOT / "config" / "channels.toml"))
+    for name in ("alex", "blair"):
+        run(server, "guardian", "add", name, "--channel", "raise-a-concern", "--password-stdin",
+            stdin="a long enough password\n")
+    assert run(server, "guardian", "disable", "alex").returncode == 0, "blair still attends the channel"
+    refused = run(server, "guardian", "disable", "blair")
+    assert refused.returncode == 1
+    assert "will stop taking reports" in refused.stderr and "“Raise a concern”" in refused.stderr
+    assert "--yes" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
+    listed = run(server, "channels", "load", str(ROOT / "config" / "channels.toml"))
+    assert "'raise-a-concern'" not in listed.stderr, "blair was not disabled"
+    done = run(server, "guardian", "disable", "blair", "--yes")
+    assert done.returncode == 0 and "disabled" in done.stdout
+    assert "will stop taking reports" in done.stderr
