@@ -141,3 +141,51 @@ def test_guardian_disable_asks_for_yes_when_a_channel_would_stop_taking_reports(
     done = run(server, "guardian", "disable", "blair", "--yes")
     assert done.returncode == 0 and "disabled" in done.stdout
     assert "will stop taking reports" in done.stderr
+
+
+def test_demo_gives_every_shipped_channel_a_guardian_and_prints_the_configured_address(server):
+    run(server, "db", "upgrade")
+    channels = str(ROOT / "config" / "channels.toml")
+    assert run(server, "channels", "load", channels).stderr.count("takes no reports") == 3
+    first = run(server, "demo")
+    assert first.returncode == 0, first.stderr
+    usernames = ("demo.guardian", "demo.youth", "demo.safeguarding", "demo.admin")
+    for username in usernames:
+        assert f"username: {username}" in first.stdout
+    assert first.stdout.count("current code: ") == 4 and first.stdout.count("recovery key: ") == 4
+    assert f"Serving on http://127.0.0.1:{server.port} " in first.stdout, "the .ini's listen address"
+    assert "6543" not in first.stdout
+    assert "Every channel has a guardian and takes reports." in first.stdout
+    assert run(server, "channels", "load", channels).stderr == "", "no channel left without a guardian"
+
+    engine = create_engine(f"sqlite:///{server.directory / 'var' / 'whistle.sqlite'}")
+    with engine.connect() as connection:
+        members = set(connection.execute(text(
+            "SELECT c.slug, a.username, m.tier FROM channel_guardians m JOIN channels c ON c.id = m.channel_id "
+            "JOIN accounts a ON a.id = m.account_id")).all())
+        accounts = {row[0]: row[1:] for row in connection.execute(text(
+            "SELECT username, is_guardian, is_admin, notify_channel, notify_address FROM accounts")).all()}
+    engine.dispose()
+    assert members == {("raise-a-concern", "demo.guardian", 1), ("ideas-for-improvement", "demo.guardian", 1),
+                       ("young-peoples-voice", "demo.youth", 1), ("young-peoples-voice", "demo.safeguarding", 2),
+                       ("raise-a-concern", "demo.safeguarding", 2)}
+    assert accounts["demo.admin"][:2] == (0, 1)
+    assert accounts["demo.youth"] == (1, 0, "email", "demo.youth@localhost")
+
+    second = run(server, "demo")
+    assert "Created" not in second.stdout
+    for username in usernames:
+        path = server.directory / "var" / f"demo-{username.removeprefix('demo.')}.txt"
+        password = next(line for line in path.read_text().splitlines() if line.startswith("password: "))
+        assert password in first.stdout and password in second.stdout
+    code = run(server, "demo", "code", "demo.youth")
+    assert code.returncode == 0 and code.stdout.strip().isdigit()
+
+
+def test_demo_without_the_channels_file_names_what_it_skipped(server):
+    run(server, "db", "upgrade")
+    result = run(server, "demo")
+    assert result.returncode == 0, result.stderr
+    assert "No channel 'young-peoples-voice' (load config/channels.toml first)" in result.stdout
+    assert "No channel 'ideas-for-improvement'" in result.stdout
+    assert server.demo_credentials()["username"] == "demo.guardian"
