@@ -7,6 +7,7 @@ from pyramid.view import view_config
 from whistle.accounts.models import Account
 from whistle.accounts.services import AccountError, add_account
 from whistle.admin import services
+from whistle.channels.services import UNATTENDED_REASONS, unattended_reasons
 from whistle.errors import Problem, validation_problem
 from whistle.jsonapi import read_json, reject_unknown_members
 from whistle.security.permissions import Permission
@@ -149,7 +150,9 @@ def guardian_update(request):
 
 @view_config(route_name="admin.channels", renderer="whistle:templates/admin/channels.jinja2", permission=Permission.ADMIN_VIEW)
 def channels_page(request):
-    return {"channels": services.channels_with_members(request.dbsession)}
+    unattended = unattended_reasons(request.dbsession)
+    return {"channels": services.channels_with_members(request.dbsession),
+            "not_taking_reports": {channel_id: UNATTENDED_REASONS[reason] for channel_id, reason in unattended.items()}}
 
 
 def _paging(request) -> tuple[int, int]:
@@ -261,9 +264,11 @@ CONFIRMATION_NEEDED = "/api/v1/problems/confirmation-needed"
 
 @view_config(route_name="api.admin_channels", request_method="GET", renderer="json", permission=Permission.ADMIN_VIEW)
 def api_channels(request):
+    unattended = unattended_reasons(request.dbsession)
     return {"channels": [
         {"slug": c.slug, "title": c.title, "active": c.active, "deadline_profile": c.deadline_profile,
-         "retention_days": c.retention_days, "guardians": members}
+         "retention_days": c.retention_days, "guardians": members,
+         "accepting_reports": c.active and c.id not in unattended}
         for c, members in services.channels_with_members(request.dbsession)
     ]}
 

@@ -115,7 +115,8 @@ def workspace_paths() -> dict:
                 "detail": {"type": "object"}})}, "total": INT, "page": INT}), "A page of events."),
                 **_problem_responses(401, 403, 422)}}},
         "/api/v1/admin/channels": {"get": {
-            "summary": "Channels and their default guardians (admins).", "operationId": "adminChannels",
+            "summary": "Channels, their guardians, and whether each is accepting reports (admins).",
+            "operationId": "adminChannels",
             "security": BEARER, "responses": {"200": _json({"type": "object"}, "Channels."),
                                               **_problem_responses(401, 403)}}},
         "/api/v1/admin/accounts": {
