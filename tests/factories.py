@@ -38,6 +38,14 @@ def make_channel(dbsession, slug="staff", **overrides) -> Channel:
     return channel
 
 
+def make_live_channel(dbsession, settings, clock, slug="staff", **overrides) -> Channel:
+    """A channel that takes reports: make_channel, and an enabled guardian of it ("<slug>.keeper")
+    who receives its cases. A channel no guardian attends refuses every report."""
+    channel = make_channel(dbsession, slug, **overrides)
+    make_staff(dbsession, settings, clock, f"{slug}.keeper", channels=[slug])
+    return channel
+
+
 @dataclass
 class Staff:
     account: object

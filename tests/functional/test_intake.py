@@ -6,7 +6,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from tests.factories import api_login, make_channel, make_staff, submit_api
+from tests.factories import api_login, make_live_channel, make_staff, submit_api
 from whistle.cases.models import Case, CaseItem
 
 RECEIPT = re.compile(r"[0-9A-Z]{4}(-[0-9A-Z]{4}){4}")
@@ -17,8 +17,8 @@ def count(dbsession, model) -> int:
 
 
 @pytest.fixture
-def channel(dbsession):
-    return make_channel(dbsession, "staff", title="Raise a concern")
+def channel(dbsession, settings, clock):
+    return make_live_channel(dbsession, settings, clock, "staff", title="Raise a concern")
 
 
 def open_form(testapp):

@@ -1,10 +1,12 @@
 """What the admin area shows: counts and metadata, read with queries that touch no ciphertext."""
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import and_, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, exists, func, select
+from sqlalchemy.orm import Session, aliased
 
 from whistle.accounts.models import Account
 from whistle.audit.models import AuditEvent
@@ -13,6 +15,7 @@ from whistle.cases.models import HOLDER_GUARDIAN, Case, CaseGrant
 from whistle.hooks.cases import case_info
 from whistle.hooks.types import StatisticsExport
 from whistle.channels.models import Channel, ChannelGuardian
+from whistle.channels.services import UNATTENDED_REASONS, channels_left_unattended, unattended_channels
 
 
 def overview(dbsession: Session, today: date) -> dict:
@@ -32,17 +35,63 @@ def overview(dbsession: Session, today: date) -> dict:
         select(func.count()).where(Case.status != CLOSED, Case.status != RECEIVED, Case.feedback_given_on.is_(None),
                                    Case.feedback_due < today)
     ) or 0
+    unassigned = unassigned_by_channel(dbsession)
     return {"by_status": by_status, "by_channel": by_channel, "total": sum(by_status.values()),
             "overdue": {"acknowledgement": ack_overdue, "feedback": feedback_overdue},
-            "unassigned": unassigned_cases(dbsession)}
+            "unassigned": sum(row["cases"] for row in unassigned),
+            "unassigned_by_channel": unassigned,
+            "unattended_channels": [
+                {"channel": channel.slug, "title": channel.title, "reason": reason,
+                 "explanation": UNATTENDED_REASONS[reason]}
+                for channel, reason in unattended_channels(dbsession)]}
 
 
-def unassigned_cases(dbsession: Session) -> int:
-    """Open cases no enabled guardian holds (everyone was excluded or disabled): nobody can read
-    them until a guardian is granted them, so the admin must know (issue 5)."""
-    held = (select(CaseGrant.case_id).join(Account, Account.id == CaseGrant.account_id)
+def _held_by_an_enabled_guardian():
+    return (select(CaseGrant.case_id).join(Account, Account.id == CaseGrant.account_id)
             .where(CaseGrant.holder == HOLDER_GUARDIAN, Account.disabled.is_(False), Account.is_guardian.is_(True)))
-    return dbsession.scalar(select(func.count()).select_from(Case).where(Case.status != CLOSED, Case.id.not_in(held))) or 0
+
+
+# Why nobody can read an open case, per case, from its grants and its "case.unassigned" event.
+HOLDERS_GONE, ALL_EXCLUDED, NOBODY_AT_ARRIVAL, NO_HOLDER_LEFT = (
+    "holders_disabled", "all_excluded", "nobody_attended", "no_holder_left")
+UNASSIGNED_REASONS = {
+    HOLDERS_GONE: "every guardian who held them is disabled or no longer has the guardian role; "
+                  "re-enabling one of them makes them readable again",
+    ALL_EXCLUDED: "every guardian who would have received them was excluded for a conflict of interest",
+    NOBODY_AT_ARRIVAL: "no enabled guardian attended the channel when they arrived",
+    NO_HOLDER_LEFT: "no guardian holds them any more",
+}
+
+
+def unassigned_by_channel(dbsession: Session) -> list[dict]:
+    """Open cases no enabled guardian holds, counted by channel and by why: [{"channel", "title",
+    "reason" (a key of UNASSIGNED_REASONS), "explanation", "cases"}]. Three queries."""
+    had_a_holder = exists(select(CaseGrant.case_id).where(CaseGrant.case_id == Case.id,
+                                                          CaseGrant.holder == HOLDER_GUARDIAN))
+    unheld = (Case.status != CLOSED, Case.id.not_in(_held_by_an_enabled_guardian()))
+    rows = dbsession.execute(
+        select(Case.id, Case.channel_id, had_a_holder).where(*unheld)).all()
+    if not rows:
+        return []
+    never_held = select(Case.id).where(*unheld, ~had_a_holder)
+    excluded = {case_id: (detail or {}).get("excluded", 0) for case_id, detail in dbsession.execute(
+        select(AuditEvent.case_id, AuditEvent.detail)
+        .where(AuditEvent.action == "case.unassigned", AuditEvent.case_id.in_(never_held))).all()}
+    counts: Counter = Counter()
+    for case_id, channel_id, held_once in rows:
+        if held_once:
+            reason = HOLDERS_GONE
+        elif case_id not in excluded:
+            reason = NO_HOLDER_LEFT
+        else:
+            reason = ALL_EXCLUDED if excluded[case_id] else NOBODY_AT_ARRIVAL
+        counts[channel_id, reason] += 1
+    channels = {channel.id: channel for channel in dbsession.scalars(
+        select(Channel).where(Channel.id.in_({channel_id for channel_id, _ in counts})))}
+    return sorted(({"channel": channels[channel_id].slug, "title": channels[channel_id].title, "reason": reason,
+                    "explanation": UNASSIGNED_REASONS[reason], "cases": count}
+                   for (channel_id, reason), count in counts.items()),
+                  key=lambda row: (row["title"], row["reason"]))
 
 
 # --- statistics exports offered by plugins (issue 5, part X) ---
@@ -107,13 +156,78 @@ def audit_page(dbsession: Session, page: int, per_page: int) -> tuple[list[Audit
     return events, total
 
 
+@dataclass(frozen=True)
+class Consequences:
+    """What a change to an account would leave behind: the channels that would stop taking
+    reports (nobody else attends them) and the open cases only this account can read."""
+
+    channels: list[Channel] = field(default_factory=list)
+    sole_cases: int = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.channels or self.sole_cases)
+
+    def sentences(self, username: str) -> list[str]:
+        said = []
+        if self.channels:
+            titles = ", ".join(f"“{channel.title}”" for channel in self.channels)
+            said.append(f"{'This channel' if len(self.channels) == 1 else 'These channels'} will stop taking "
+                        f"reports, because nobody else attends {'it' if len(self.channels) == 1 else 'them'}: {titles}.")
+        if self.sole_cases:
+            cases = "1 open case" if self.sole_cases == 1 else f"{self.sole_cases} open cases"
+            said.append(f"{cases} that only {username} holds will become unreadable: nobody else has "
+                        f"{'its' if self.sole_cases == 1 else 'their'} keys.")
+        return said
+
+
+class ConfirmationNeeded(Exception):
+    """The change would leave channels unattended or cases unreadable; ask before making it."""
+
+    def __init__(self, consequences: Consequences) -> None:
+        super().__init__("confirmation needed")
+        self.consequences = consequences
+
+
+def sole_holder_cases(dbsession: Session, account: Account) -> int:
+    """Open cases `account` holds as a guardian that no other enabled guardian holds."""
+    other, other_account = aliased(CaseGrant), aliased(Account)
+    someone_else = exists(
+        select(other.case_id).join(other_account, other_account.id == other.account_id)
+        .where(other.case_id == CaseGrant.case_id, other.account_id != account.id, other.holder == HOLDER_GUARDIAN,
+               other_account.disabled.is_(False), other_account.is_guardian.is_(True)))
+    return dbsession.scalar(
+        select(func.count()).select_from(CaseGrant).join(Case, Case.id == CaseGrant.case_id)
+        .where(CaseGrant.account_id == account.id, CaseGrant.holder == HOLDER_GUARDIAN, Case.status != CLOSED,
+               ~someone_else)) or 0
+
+
+def consequences_of(dbsession: Session, account: Account, *, guardian: bool, disabled: bool,
+                    channels: set[str]) -> Consequences:
+    """What giving `account` these roles, disabled flag and channels would leave behind."""
+    if account.disabled or not account.is_guardian:
+        return Consequences()  # it attends nothing and reads nothing now
+    if disabled or not guardian:
+        return Consequences(channels_left_unattended(dbsession, account, set()),
+                            sole_holder_cases(dbsession, account))
+    keeps = set(dbsession.scalars(select(Channel.id).where(Channel.slug.in_(channels)))) if channels else set()
+    return Consequences(channels_left_unattended(dbsession, account, keeps))
+
+
 def update_account(dbsession: Session, clock, account: Account, *, by: Account, guardian: bool, admin: bool,
-                   disabled: bool, channels: set[str]) -> None:
-    """Change roles, channel memberships and the disabled flag, each audited. Raises AccountError."""
+                   disabled: bool, channels: set[str], confirmed: bool = False) -> None:
+    """Change roles, channel memberships and the disabled flag, each audited. Raises AccountError,
+    or ConfirmationNeeded (changing nothing) when the change would stop a channel taking reports
+    or leave open cases unreadable and is not `confirmed`."""
     from whistle.accounts.services import AccountError, set_channels, set_disabled, set_roles
 
     if account.id == by.id and (disabled or not admin):
         raise AccountError("you cannot disable yourself or remove your own admin role; ask another admin")
+    if not (guardian or admin):
+        raise AccountError("an account needs at least one role")
+    if not confirmed:
+        consequences = consequences_of(dbsession, account, guardian=guardian, disabled=disabled, channels=channels)
+        if consequences:
+            raise ConfirmationNeeded(consequences)
     actor = f"account:{by.id}"
     set_roles(dbsession, clock, account, guardian=guardian, admin=admin, actor=actor)
     set_channels(dbsession, clock, account, channels if guardian else set(), actor=actor)

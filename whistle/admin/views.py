@@ -7,7 +7,8 @@ from pyramid.view import view_config
 from whistle.accounts.models import Account
 from whistle.accounts.services import AccountError, add_account
 from whistle.admin import services
-from whistle.errors import validation_problem
+from whistle.channels.services import UNATTENDED_REASONS, unattended_reasons
+from whistle.errors import Problem, validation_problem
 from whistle.jsonapi import read_json, reject_unknown_members
 from whistle.security.permissions import Permission
 
@@ -78,14 +79,36 @@ def _account(request) -> Account:
     return account
 
 
+def _guardian_page(request, account: Account, *, form: dict, notify: dict, errors=None, confirm=None) -> dict:
+    """The account page; `form` holds the roles, flag and channels to show ticked, `confirm`
+    what the change asked for would leave behind (the page then asks before making it)."""
+    return {"account": account, "channels": [c for c, _m in services.channels_with_members(request.dbsession)],
+            "form": form, "member_of": sorted(form["channels"]), "errors": errors or {}, "notify": notify,
+            "notification_channels": _notification_channels(request), "confirm": confirm}
+
+
+def _change_signature(form: dict) -> str:
+    """The change a confirmation is for: a confirmed form whose ticks were altered asks again."""
+    return (f"guardian={int(form['guardian'])};admin={int(form['admin'])};disabled={int(form['disabled'])};"
+            f"channels={','.join(sorted(form['channels']))}")
+
+
+def _confirm_button(account: Account, form: dict) -> str:
+    if form["disabled"] and not account.disabled:
+        return "Yes, disable"
+    if not form["guardian"]:
+        return "Yes, remove the guardian role"
+    return "Yes, take them off those channels"
+
+
 @view_config(route_name="admin.guardian", request_method="GET", renderer="whistle:templates/admin/guardian.jinja2",
              permission=Permission.ADMIN_VIEW)
 def guardian_page(request):
     account = _account(request)
-    return {"account": account, "channels": [c for c, _m in services.channels_with_members(request.dbsession)],
-            "member_of": services.channel_slugs_of(request.dbsession, account), "errors": {},
-            "notify": {"channel": account.notify_channel or "", "address": account.notify_address or ""},
-            "notification_channels": _notification_channels(request)}
+    form = {"guardian": account.is_guardian, "admin": account.is_admin, "disabled": account.disabled,
+            "channels": services.channel_slugs_of(request.dbsession, account)}
+    return _guardian_page(request, account, form=form,
+                          notify={"channel": account.notify_channel or "", "address": account.notify_address or ""})
 
 
 @view_config(route_name="admin.guardian", request_method="POST", renderer="whistle:templates/admin/guardian.jinja2",
@@ -93,15 +116,21 @@ def guardian_page(request):
 def guardian_update(request):
     account, post = _account(request), request.POST
     me = request.identity.account
-    guardian, admin, disabled = bool(post.get("guardian")), bool(post.get("admin")), bool(post.get("disabled"))
-    slugs = set(post.getall("channels"))
+    form = {"guardian": bool(post.get("guardian")), "admin": bool(post.get("admin")),
+            "disabled": bool(post.get("disabled")), "channels": set(post.getall("channels"))}
     # Where the guardian is notified (issue 6, part A); absent from a form that predates it: unchanged.
     notify = {"channel": post.get("notify_channel", account.notify_channel or ""),
               "address": post.get("notify_address", account.notify_address or "")}
     errors = {}
     try:
-        services.update_account(request.dbsession, request.clock, account, by=me, guardian=guardian, admin=admin,
-                                disabled=disabled, channels=slugs)
+        services.update_account(request.dbsession, request.clock, account, by=me, guardian=form["guardian"],
+                                admin=form["admin"], disabled=form["disabled"], channels=form["channels"],
+                                confirmed=post.get("confirm") == _change_signature(form))
+    except services.ConfirmationNeeded as needed:
+        request.tm.doom()  # nothing changes until the admin says yes
+        return _guardian_page(request, account, form=form, notify=notify, confirm={
+            "sentences": needed.consequences.sentences(account.username), "change": _change_signature(form),
+            "button": _confirm_button(account, form)})
     except AccountError as error:
         errors["roles"] = str(error).capitalize() + "."
     if not errors:
@@ -115,15 +144,15 @@ def guardian_update(request):
     if errors:
         request.tm.doom()
         request.response.status = 422
-        return {"account": account, "channels": [c for c, _m in services.channels_with_members(request.dbsession)],
-                "member_of": sorted(slugs), "errors": errors, "notify": notify,
-                "notification_channels": _notification_channels(request)}
+        return _guardian_page(request, account, form=form, notify=notify, errors=errors)
     return HTTPFound(request.route_url("admin.guardians"))
 
 
 @view_config(route_name="admin.channels", renderer="whistle:templates/admin/channels.jinja2", permission=Permission.ADMIN_VIEW)
 def channels_page(request):
-    return {"channels": services.channels_with_members(request.dbsession)}
+    unattended = unattended_reasons(request.dbsession)
+    return {"channels": services.channels_with_members(request.dbsession),
+            "not_taking_reports": {channel_id: UNATTENDED_REASONS[reason] for channel_id, reason in unattended.items()}}
 
 
 def _paging(request) -> tuple[int, int]:
@@ -207,26 +236,39 @@ def api_account_add(request):
 def api_account_update(request):
     account = _account(request)
     data = read_json(request)
-    errors = reject_unknown_members(data, {"guardian", "admin", "disabled", "channels"})
-    flags = _flags(data, errors, ("guardian", "admin", "disabled"),
-                   {"guardian": account.is_guardian, "admin": account.is_admin, "disabled": account.disabled})
+    errors = reject_unknown_members(data, {"guardian", "admin", "disabled", "channels", "confirm"})
+    flags = _flags(data, errors, ("guardian", "admin", "disabled", "confirm"),
+                   {"guardian": account.is_guardian, "admin": account.is_admin, "disabled": account.disabled,
+                    "confirm": False})
     channels = _channels(data, errors, services.channel_slugs_of(request.dbsession, account))
     if errors:
         raise validation_problem(errors)
     try:
         services.update_account(request.dbsession, request.clock, account, by=request.identity.account,
                                 guardian=flags["guardian"], admin=flags["admin"], disabled=flags["disabled"],
-                                channels=channels)
+                                channels=channels, confirmed=flags["confirm"])
+    except services.ConfirmationNeeded as needed:
+        consequences = needed.consequences
+        raise Problem(409, " ".join(consequences.sentences(account.username)) + " Nothing was changed: send the "
+                      'same change with "confirm": true to make it anyway.',
+                      type=CONFIRMATION_NEEDED, title="Confirmation needed",
+                      members={"channels": [channel.slug for channel in consequences.channels],
+                               "sole_cases": consequences.sole_cases}) from None
     except AccountError as error:
         raise validation_problem({"guardian": str(error)}) from None
     return services.describe_account(request.dbsession, account)
 
 
+CONFIRMATION_NEEDED = "/api/v1/problems/confirmation-needed"
+
+
 @view_config(route_name="api.admin_channels", request_method="GET", renderer="json", permission=Permission.ADMIN_VIEW)
 def api_channels(request):
+    unattended = unattended_reasons(request.dbsession)
     return {"channels": [
         {"slug": c.slug, "title": c.title, "active": c.active, "deadline_profile": c.deadline_profile,
-         "retention_days": c.retention_days, "guardians": members}
+         "retention_days": c.retention_days, "guardians": members,
+         "accepting_reports": c.active and c.id not in unattended}
         for c, members in services.channels_with_members(request.dbsession)
     ]}
 

@@ -16,6 +16,30 @@ NOTIFY_SETTINGS = {"type": "object", "properties": {
     "usable": {"type": "boolean", "description": "whether notices can reach me now"}}}
 
 
+COUNT_BY_CHANNEL = {"type": "object", "required": ["channel", "title", "reason", "explanation"], "properties": {
+    "channel": STR, "title": STR, "reason": STR, "explanation": {"type": "string", "description": "in plain words"},
+    "cases": INT}}
+ADMIN_OVERVIEW = {"type": "object", "required": ["by_status", "by_channel", "total", "overdue", "unassigned",
+                                                 "unassigned_by_channel", "unattended_channels"], "properties": {
+    "by_status": {"type": "object", "additionalProperties": INT},
+    "by_channel": {"type": "array", "items": {"type": "object", "properties": {
+        "channel": STR, "title": STR, "cases": INT}}},
+    "total": INT,
+    "overdue": {"type": "object", "properties": {"acknowledgement": INT, "feedback": INT}},
+    "unassigned": {"type": "integer", "description": "open cases no enabled guardian holds: nobody can read them"},
+    "unassigned_by_channel": {"type": "array", "items": COUNT_BY_CHANNEL, "description":
+                              "those cases by channel and why (reason: holders_disabled, all_excluded, "
+                              "nobody_attended, no_holder_left)"},
+    "unattended_channels": {"type": "array", "items": COUNT_BY_CHANNEL, "description":
+                            "active channels taking no reports, and why (reason as in "
+                            "/api/v1/problems/channel-not-live; no cases member)"}}}
+CONFIRMATION_NEEDED = {"allOf": [{"$ref": "#/components/schemas/Problem"}, {
+    "type": "object", "required": ["channels", "sole_cases"], "properties": {
+        "type": {"const": "/api/v1/problems/confirmation-needed"},
+        "channels": {"type": "array", "items": STR, "description": "slugs of the channels that would stop taking reports"},
+        "sole_cases": {"type": "integer", "description": "open cases only this account holds"}}}]}
+
+
 def _post(summary: str, operation: str, body: dict, ok: dict, *problems: int) -> dict:
     return {"post": {"summary": summary, "operationId": operation, "security": BEARER, "parameters": [CASE_REF],
                      "requestBody": _body(body), "responses": {**ok, **_problem_responses(400, 401, 404, 415, 422, *problems)}}}
@@ -113,9 +137,10 @@ def workspace_paths() -> dict:
                     "responses": {"200": _json(NOTIFY_SETTINGS, "Saved."), **_problem_responses(400, 401, 415, 422)}},
         },
         "/api/v1/admin/overview": {"get": {
-            "summary": "Case counts by status and channel, and overdue counts (admins; no content).",
+            "summary": "Case counts by status and channel, overdue counts, the channels not taking reports and "
+                       "the open cases nobody can read, with why (admins; no content).",
             "operationId": "adminOverview", "security": BEARER,
-            "responses": {"200": _json({"type": "object"}, "Counts."), **_problem_responses(401, 403)}}},
+            "responses": {"200": _json(ADMIN_OVERVIEW, "Counts."), **_problem_responses(401, 403)}}},
         "/api/v1/admin/audit": {"get": {
             "summary": "The whole audit log, newest first (admins; metadata only).", "operationId": "adminAudit",
             "security": BEARER, "parameters": [
@@ -126,7 +151,8 @@ def workspace_paths() -> dict:
                 "detail": {"type": "object"}})}, "total": INT, "page": INT}), "A page of events."),
                 **_problem_responses(401, 403, 422)}}},
         "/api/v1/admin/channels": {"get": {
-            "summary": "Channels and their default guardians (admins).", "operationId": "adminChannels",
+            "summary": "Channels, their guardians, and whether each is accepting reports (admins).",
+            "operationId": "adminChannels",
             "security": BEARER, "responses": {"200": _json({"type": "object"}, "Channels."),
                                               **_problem_responses(401, 403)}}},
         "/api/v1/admin/accounts": {
@@ -141,11 +167,18 @@ def workspace_paths() -> dict:
                                    **_problem_responses(400, 401, 403, 415, 422)}},
         },
         "/api/v1/admin/accounts/{id}": {"patch": {
-            "summary": "Change roles, channel memberships or the disabled flag (admins).",
+            "summary": "Change roles, channel memberships or the disabled flag (admins). A change that would stop "
+                       "a channel taking reports or leave open cases only this account holds unreadable is "
+                       "refused (409, nothing changed) unless the body says \"confirm\": true.",
             "operationId": "adminChangeAccount", "security": BEARER,
             "parameters": [{"name": "id", "in": "path", "required": True, "schema": INT}],
-            "requestBody": _body(_object({"guardian": BOOL, "admin": BOOL, "disabled": BOOL, "channels": STRINGS})),
-            "responses": {"200": _json(account, "The account."), **_problem_responses(400, 401, 403, 404, 415, 422)}}},
+            "requestBody": _body(_object({"guardian": BOOL, "admin": BOOL, "disabled": BOOL, "channels": STRINGS,
+                                          "confirm": {"type": "boolean", "description":
+                                                      "make the change even if it has the consequences a 409 named"}})),
+            "responses": {"200": _json(account, "The account."), **_problem_responses(400, 401, 403, 404, 415, 422),
+                          "409": {"description": "Confirmation needed: `channels` would stop taking reports and "
+                                                 "`sole_cases` open cases would become unreadable. Nothing changed.",
+                                  "content": {"application/problem+json": {"schema": CONFIRMATION_NEEDED}}}}}},
     }
 
 

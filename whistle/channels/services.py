@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from whistle.accounts.models import Account
@@ -45,6 +45,99 @@ def _guardians_of_tier(dbsession: Session, channel: Channel, tier: int) -> list[
     )
 
 
+# --- whether a channel is live: someone who could read its cases -------------------------------
+#
+# A case is sealed at intake to the channel's enabled guardians (tier 1, or tier 2 when nobody of
+# tier 1 may). A channel none of whose members is an enabled guardian would take a report that no
+# one can ever read, so it takes none: the form, the API and the home page ask these functions.
+
+NO_GUARDIANS = "no_guardians"
+GUARDIANS_DISABLED = "guardians_disabled"
+NOT_GUARDIANS = "members_not_guardians"
+DISABLED_OR_NOT_GUARDIANS = "guardians_disabled_or_not_guardians"
+UNATTENDED_REASONS = {
+    NO_GUARDIANS: "no guardian is assigned to it",
+    GUARDIANS_DISABLED: "every guardian of it is disabled",
+    NOT_GUARDIANS: "its members no longer have the guardian role",
+    DISABLED_OR_NOT_GUARDIANS: "its guardians are disabled or no longer have the guardian role",
+}
+LIVE_TIERS = (TIER_DEFAULT, TIER_SECOND)
+
+
+def _is_active_guardian():
+    return and_(Account.is_guardian.is_(True), Account.disabled.is_(False))
+
+
+def unattended_reasons(dbsession: Session, channel_ids=None) -> dict[int, str]:
+    """{channel id: reason code} for each channel (of `channel_ids`, or all) that no enabled
+    guardian of tier 1 or 2 attends; a channel that is live is absent. One query."""
+    query = (
+        select(Channel.id,
+               func.count(Account.id),
+               func.count(case((_is_active_guardian(), Account.id))),
+               func.count(case((Account.is_guardian.is_(True), Account.id))))
+        .outerjoin(ChannelGuardian, and_(ChannelGuardian.channel_id == Channel.id, ChannelGuardian.tier.in_(LIVE_TIERS)))
+        .outerjoin(Account, Account.id == ChannelGuardian.account_id)
+        .group_by(Channel.id)
+    )
+    if channel_ids is not None:
+        query = query.where(Channel.id.in_(list(channel_ids)))
+    reasons = {}
+    for channel_id, members, active, guardians in dbsession.execute(query).all():
+        if active:
+            continue
+        if not members:
+            reasons[channel_id] = NO_GUARDIANS
+        elif guardians == members:
+            reasons[channel_id] = GUARDIANS_DISABLED
+        elif not guardians:
+            reasons[channel_id] = NOT_GUARDIANS
+        else:
+            reasons[channel_id] = DISABLED_OR_NOT_GUARDIANS
+    return reasons
+
+
+def why_unattended(dbsession: Session, channel: Channel) -> str | None:
+    """Why `channel` takes no reports, in plain words ("no guardian is assigned to it"), or None
+    when an enabled guardian of tier 1 or 2 would receive its cases."""
+    reason = unattended_reasons(dbsession, [channel.id]).get(channel.id)
+    return UNATTENDED_REASONS[reason] if reason else None
+
+
+def unattended_channels(dbsession: Session) -> list[tuple[Channel, str]]:
+    """Every active channel that takes no reports, with its reason code (a key of
+    UNATTENDED_REASONS), by title. Two queries, however many channels."""
+    channels = active_channels(dbsession)
+    reasons = unattended_reasons(dbsession)
+    return [(channel, reasons[channel.id]) for channel in channels if channel.id in reasons]
+
+
+def live_channels(dbsession: Session) -> list[Channel]:
+    """The active channels that take reports, by title."""
+    reasons = unattended_reasons(dbsession)
+    return [channel for channel in active_channels(dbsession) if channel.id not in reasons]
+
+
+def channels_left_unattended(dbsession: Session, account: Account, keeps: set[int]) -> list[Channel]:
+    """The active, live channels that would take no more reports if `account` stopped attending
+    every channel it is a member of except those whose ids are in `keeps`: those where it is the
+    only enabled guardian of tier 1 or 2. Empty when the account attends nothing now."""
+    if account.disabled or not account.is_guardian:
+        return []
+    others = (select(func.count()).select_from(ChannelGuardian)
+              .join(Account, Account.id == ChannelGuardian.account_id)
+              .where(ChannelGuardian.channel_id == Channel.id, ChannelGuardian.tier.in_(LIVE_TIERS),
+                     ChannelGuardian.account_id != account.id, _is_active_guardian())
+              .correlate(Channel).scalar_subquery())
+    query = (select(Channel).join(ChannelGuardian, ChannelGuardian.channel_id == Channel.id)
+             .where(ChannelGuardian.account_id == account.id, ChannelGuardian.tier.in_(LIVE_TIERS),
+                    Channel.active.is_(True), others == 0)
+             .order_by(Channel.title))
+    if keeps:
+        query = query.where(Channel.id.not_in(keeps))
+    return list(dbsession.scalars(query))
+
+
 def questionnaire_for(channel: Channel, call_hook=None) -> list[dict]:
     """The channel's questionnaire, then the fields enabled plugins add (`whistle_intake_fields`):
     the one list the form, its validation and GET /api/v1/channels use. A plugin field that is
@@ -65,7 +158,7 @@ def questionnaire_for(channel: Channel, call_hook=None) -> list[dict]:
     return fields
 
 
-def describe(channel: Channel, questionnaire: list[dict] | None = None) -> dict:
+def describe(channel: Channel, questionnaire: list[dict] | None = None, *, accepting_reports: bool = True) -> dict:
     """The public description of a channel, as GET /api/v1/channels lists it."""
     fields = []
     for spec in channel.questionnaire if questionnaire is None else questionnaire:
@@ -81,6 +174,7 @@ def describe(channel: Channel, questionnaire: list[dict] | None = None) -> dict:
         "introduction": channel.introduction,
         "identity_modes": list(channel.identity_modes),
         "fields": fields,
+        "accepting_reports": accepting_reports,
     }
 
 

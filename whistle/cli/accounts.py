@@ -17,9 +17,19 @@ from whistle.accounts.services import (
 from whistle.cli import env
 
 
+def need_a_terminal(what: str, instead: str) -> None:
+    """Stop with one line saying what to do instead when there is no terminal to ask on: getpass
+    would otherwise warn and read stdin, or end in a traceback when stdin is empty."""
+    from whistle.cli import CommandError
+
+    if not sys.stdin.isatty():
+        raise CommandError(f"no terminal to type the {what} on: {instead}")
+
+
 def read_password(from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\n")
+    need_a_terminal("password", "pipe it in, one line on stdin, with --password-stdin")
     first = getpass.getpass("Password (at least 12 characters): ")
     if getpass.getpass("Again: ") != first:
         raise AccountError("the two passwords differ")
@@ -68,11 +78,24 @@ def existing_account(dbsession, username: str):
 
 
 def _disable(args) -> int:
+    """Disable (or re-enable) an account; one whose going would stop a channel taking reports or
+    leave open cases unreadable is disabled only with --yes, after saying so."""
+    from whistle.admin.services import channel_slugs_of, consequences_of
+    from whistle.cli import CommandError
+
     environment = env.load(args.config)
     with env.dbsession(environment) as dbsession:
         account = existing_account(dbsession, args.username)
+        consequences = None if args.enable else consequences_of(
+            dbsession, account, guardian=account.is_guardian, disabled=True,
+            channels=set(channel_slugs_of(dbsession, account)))
+        if consequences and not args.yes:
+            raise CommandError(f"disabling {account.username!r}: {' '.join(consequences.sentences(account.username))} "
+                               "Nothing was changed; run again with --yes to disable anyway.")
         set_disabled(dbsession, environment.clock, account, not args.enable, actor="system")
         print(f"Account {account.username!r} {'enabled' if args.enable else 'disabled; its sessions have ended'}.")
+        for sentence in consequences.sentences(account.username) if consequences else ():
+            print(f"warning: {sentence}", file=sys.stderr)
     return 0
 
 
@@ -81,6 +104,8 @@ def _reset_password(args) -> int:
     from whistle.cli import CommandError
 
     if not args.recovery_key_stdin:
+        need_a_terminal("recovery key", "pipe it and the new password in, one line each on stdin, "
+                                        "with --recovery-key-stdin")
         recovery_key = getpass.getpass("Recovery key: ")
         password = read_password(False)
     else:
@@ -182,6 +207,8 @@ def register(subparsers) -> None:
     disable = guardian.add_parser("disable", help="disable an account and end its sessions")
     disable.add_argument("username")
     disable.add_argument("--enable", action="store_true", help="re-enable instead")
+    disable.add_argument("--yes", action="store_true",
+                         help="disable even if a channel stops taking reports or cases become unreadable")
     disable.set_defaults(handler=_disable)
 
     reset = guardian.add_parser("reset-password", help="set a new password with the recovery key (keeps case access)")

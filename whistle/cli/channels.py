@@ -1,9 +1,11 @@
 """`whistle channels load FILE`: create or update the organisation's channels from a TOML file."""
 from __future__ import annotations
 
+import sys
 import tomllib
 
-from whistle.channels.services import ChannelConfigError, load_channels
+from whistle.channels.services import (GUARDIANS_DISABLED, UNATTENDED_REASONS, ChannelConfigError, load_channels,
+                                       unattended_channels)
 from whistle.cli import env
 
 
@@ -21,11 +23,25 @@ def _load(args) -> int:
     try:
         with env.dbsession(environment) as dbsession:
             results = load_channels(dbsession, data.get("channel", []), known_profiles=_profiles(environment))
+            unattended = [(channel.slug, reason) for channel, reason in unattended_channels(dbsession)]
     except ChannelConfigError as error:
         raise CommandError(f"{args.file}: {error} (nothing was changed)") from None
     for slug, outcome in results:
         print(f"{outcome} channel {slug!r}")
+    for slug, reason in unattended:
+        print(unattended_warning(slug, reason, args.config), file=sys.stderr)
     return 0
+
+
+def unattended_warning(slug: str, reason: str, config: str) -> str:
+    """One line: the channel takes no reports, why, and the commands that fix it."""
+    fixes = ['guardians = ["USERNAME"] in its [[channel]] table, then load again',
+             f"or a new guardian: whistle -c {config} guardian add USERNAME --channel {slug}",
+             "or tick it for an existing guardian at /admin/guardians"]
+    if reason == GUARDIANS_DISABLED:
+        fixes.append(f"or re-enable one: whistle -c {config} guardian disable USERNAME --enable")
+    return (f"whistle: warning: channel {slug!r} takes no reports: {UNATTENDED_REASONS[reason]}. "
+            f"Give it a guardian: {'; '.join(fixes)}.")
 
 
 def _profiles(environment) -> dict:

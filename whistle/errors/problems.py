@@ -11,7 +11,8 @@ PROBLEM_JSON = "application/problem+json"
 class Problem(Exception):
     """An error the API reports as a problem document (and the HTML side as an error page).
 
-    `errors` names each faulty field: [{"field": name, "message": text}].
+    `errors` names each faulty field: [{"field": name, "message": text}]; `members` are further
+    members of the document that a problem type defines (RFC 9457 §3.2), e.g. {"reason": ...}.
     """
 
     def __init__(
@@ -22,6 +23,7 @@ class Problem(Exception):
         type: str = "about:blank",
         title: str | None = None,
         errors: list[dict] | None = None,
+        members: dict | None = None,
     ) -> None:
         super().__init__(detail)
         self.status = status
@@ -29,9 +31,10 @@ class Problem(Exception):
         self.type = type
         self.title = title or HTTPStatus(status).phrase
         self.errors = errors
+        self.members = members or {}
 
     def as_dict(self) -> dict:
-        body = {"type": self.type, "title": self.title, "status": self.status, "detail": self.detail}
+        body = {**self.members, "type": self.type, "title": self.title, "status": self.status, "detail": self.detail}
         if self.errors is not None:
             body["errors"] = self.errors
         return body

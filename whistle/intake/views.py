@@ -7,6 +7,7 @@ from webob.multidict import MultiDict
 from whistle.attachments.services import AttachmentTooLarge, limits_for, store_attachment
 from whistle.attachments.uploads import FilePart, MalformedForm, csrf_ok, form_parts
 from whistle.channels.services import active_channels, channel_by_slug, describe, questionnaire_for
+from whistle.channels.services import UNATTENDED_REASONS, live_channels, unattended_reasons, why_unattended
 from whistle.errors import Problem, validation_problem
 from whistle.intake.forms import IDENTITY_FIELDS, validate_disclosure
 from whistle.intake.services import already_submitted, new_submission_token, submit_disclosure
@@ -16,7 +17,10 @@ from whistle.security.permissions import Permission
 
 @view_config(route_name="home", renderer="whistle:templates/home/index.jinja2", permission=Permission.PUBLIC)
 def home(request):
-    return {"channels": active_channels(request.dbsession)}
+    reasons = unattended_reasons(request.dbsession)
+    channels = active_channels(request.dbsession)
+    return {"channels": [c for c in channels if c.id not in reasons],
+            "not_open": [c for c in channels if c.id in reasons]}
 
 
 def _channel_or_404(request):
@@ -42,6 +46,8 @@ def _form_values(post: MultiDict) -> dict:
              permission=Permission.DISCLOSURE_SUBMIT)
 def disclosure_form(request):
     channel = _channel_or_404(request)
+    if why_unattended(request.dbsession, channel):
+        return _not_live(request, channel)
     values = {"answers": {}, "identity": {}, "identity_mode": "anonymous", "submission_token": new_submission_token()}
     return {"channel": channel, "values": values, "errors": {}, "limits": limits_for(request.whistle_settings),
             "questionnaire": questionnaire_for(channel, request.call_hook)}
@@ -90,6 +96,8 @@ def _open_case(request, channel, post: MultiDict):
              permission=Permission.DISCLOSURE_SUBMIT, require_csrf=False)
 def submit_form(request):
     channel = _channel_or_404(request)
+    if why_unattended(request.dbsession, channel):
+        return _not_live(request, channel, posted=True)
     settings = request.whistle_settings
     post = MultiDict()
     result = None
@@ -129,7 +137,9 @@ def submit_form(request):
 
 @view_config(route_name="api.channels", request_method="GET", renderer="json", permission=Permission.PUBLIC)
 def api_channels(request):
-    return {"channels": [describe(channel, questionnaire_for(channel, request.call_hook))
+    unattended = unattended_reasons(request.dbsession)
+    return {"channels": [describe(channel, questionnaire_for(channel, request.call_hook),
+                                  accepting_reports=channel.id not in unattended)
                          for channel in active_channels(request.dbsession)]}
 
 
@@ -143,6 +153,8 @@ def api_submit(request):
     errors = reject_unknown_members(data, DISCLOSURE_MEMBERS)
     slug = data.get("channel")
     channel = channel_by_slug(request.dbsession, slug) if isinstance(slug, str) else None
+    if channel is not None and (reason := unattended_reasons(request.dbsession, [channel.id]).get(channel.id)):
+        raise _channel_not_live(channel, reason)
     if channel is None:
         errors["channel"] = "No such channel: see GET /api/v1/channels."
     answers, identity = data.get("answers") or {}, data.get("identity")
@@ -166,3 +178,51 @@ def api_submit(request):
                                call_hook=request.call_hook, deadline_profiles=request.registry.deadline_profiles)
     request.response.status = 201
     return {"receipt": result.receipt, "case": result.case.ref}
+
+
+# --- a channel that no guardian attends takes no report (whistle.channels.services) ---
+
+CHANNEL_NOT_LIVE = "/api/v1/problems/channel-not-live"
+
+
+def _channel_not_live(channel, reason: str) -> Problem:
+    return Problem(409, f"The channel {channel.slug!r} is not taking reports: {UNATTENDED_REASONS[reason]}, so "
+                        "nobody could read a report sent to it. Nothing was stored; see GET /api/v1/channels "
+                        "for the channels accepting reports.",
+                   type=CHANNEL_NOT_LIVE, title="Channel not taking reports",
+                   members={"channel": channel.slug, "reason": reason})
+
+
+def _not_live(request, channel, *, posted: bool = False) -> dict:
+    """The page saying this channel is not open, with links to those that are. After a post
+    (the channel closed while the reporter was typing), nothing is kept and what they typed is
+    shown back for them to copy; why the channel is closed is for the admin, not the reporter."""
+    request.override_renderer = "whistle:templates/intake/not_live.jinja2"
+    page = {"channel": channel, "live": live_channels(request.dbsession), "typed": None, "files_left_out": False}
+    if posted:
+        request.tm.doom()
+        request.response.status = 409
+        page["typed"], page["files_left_out"] = _typed_words(request, channel)
+    return page
+
+
+def _typed_words(request, channel) -> tuple[str, bool]:
+    """The text and the questionnaire's answers from the posted form, as one text to copy, and
+    whether a file was attached. Read as a stream (never request.POST); files are not read."""
+    labels = {spec["name"]: spec["label"] for spec in questionnaire_for(channel, request.call_hook)}
+    text, answers, files = "", {}, False
+    try:
+        for part in form_parts(request, max_field_bytes=request.whistle_settings.max_text_chars * 4 + 4096):
+            if isinstance(part, FilePart):
+                if part.filename:
+                    files = True
+                    break  # browsers send the files last: everything typed is here
+                continue
+            if part.name == "text":
+                text = part.value
+            elif part.name.startswith("answers.") and part.value.strip():
+                answers.setdefault(part.name[len("answers."):], []).append(part.value)
+    except MalformedForm:
+        pass  # show what could be read
+    lines = [f"{labels.get(name, name)}: {', '.join(values)}" for name, values in answers.items()]
+    return "\n\n".join(filter(None, [text, "\n".join(lines)])), files

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from functools import cache
 
+from whistle.channels.services import UNATTENDED_REASONS
+
 
 PROBLEM = {"$ref": "#/components/schemas/Problem"}
 
@@ -62,12 +64,26 @@ SCHEMAS = {
     },
     "Channel": {
         "type": "object",
-        "required": ["slug", "title", "identity_modes", "fields"],
+        "required": ["slug", "title", "identity_modes", "fields", "accepting_reports"],
         "properties": {
             "slug": STR, "title": STR, "introduction": STR,
             "identity_modes": {"type": "array", "items": {"enum": ["anonymous", "confidential", "open"]}},
             "fields": {"type": "array", "items": {"$ref": "#/components/schemas/Field"}},
+            "accepting_reports": {"type": "boolean", "description":
+                                  "false while no enabled guardian would receive its cases: a disclosure to it "
+                                  "is refused (409, type /api/v1/problems/channel-not-live)"},
         },
+    },
+    "ChannelNotLive": {
+        "description": "The channel takes no reports: no enabled guardian (tier 1 or 2) would receive them. "
+                       "Nothing was stored.",
+        "allOf": [{"$ref": "#/components/schemas/Problem"}, {
+            "type": "object", "required": ["channel", "reason"],
+            "properties": {
+                "type": {"const": "/api/v1/problems/channel-not-live"},
+                "channel": STR,
+                "reason": {"enum": list(UNATTENDED_REASONS)},
+            }}],
     },
     "Identity": {
         "type": ["object", "null"],
@@ -263,7 +279,11 @@ def build_document() -> dict:
             "requestBody": _body({"$ref": "#/components/schemas/Disclosure"}),
             "responses": {"201": _json({"type": "object", "required": ["receipt", "case"],
                                         "properties": {"receipt": STR, "case": STR}}, "Stored."),
-                          **_problem_responses(400, 413, 415, 422)},
+                          **_problem_responses(400, 413, 415, 422),
+                          "409": {"description": "The channel is not taking reports (see accepting_reports in "
+                                                 "GET /api/v1/channels); `reason` says why. Nothing was stored.",
+                                  "content": {"application/problem+json": {
+                                      "schema": {"$ref": "#/components/schemas/ChannelNotLive"}}}}},
         }},
         "/api/v1/staff/session": {
             "post": {

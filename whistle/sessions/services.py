@@ -96,9 +96,9 @@ def resolve_session(
 
 
 def delete_expired_sessions(dbsession: Session, now: datetime) -> None:
-    # "fetch", not the default in-Python evaluation: a session row already loaded in this
-    # request (signing in again while signed in) holds a naive datetime on SQLite, which
-    # cannot be compared with the aware `now`.
+    # "fetch": the database says which rows went, rather than SQLAlchemy comparing the sessions
+    # already in memory in Python, where SQLite's times (read back without a zone) cannot be
+    # compared with an aware `now`.
     dbsession.execute(
         delete(LoginSession).where(
             (LoginSession.idle_expires_at <= now)

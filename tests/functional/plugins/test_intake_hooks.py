@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from tests.factories import api_login, make_channel, make_staff
+from tests.factories import api_login, make_channel, make_live_channel, make_staff
 from whistle.audit.models import AuditEvent
 from whistle.cases.models import Case, CaseGrant, CaseLabel
 from whistle.channels.models import TIER_SECOND, Channel, ChannelGuardian
@@ -50,7 +50,7 @@ def test_a_plugin_raising_in_every_hook_still_stores_the_disclosure_and_gives_a_
 
 
 def test_a_plaintext_hook_is_not_called_for_a_plugin_not_allowed_plaintext(plugin_app, dbsession, settings, clock):
-    make_channel(dbsession, "no-plaintext")
+    make_live_channel(dbsession, settings, clock, "no-plaintext")
     app = plugin_app([EVERYWHERE])  # enabled, but not allowed plaintext
     app.post_json("/api/v1/disclosures", {"channel": "no-plaintext", "text": "child at risk",
                                           "answers": {"ongoing": "yes"}}, status=201)
@@ -59,11 +59,11 @@ def test_a_plaintext_hook_is_not_called_for_a_plugin_not_allowed_plaintext(plugi
     assert "whistle_triage" not in failed and "whistle_excluded_guardians" not in failed
 
 
-def test_a_plugin_not_named_in_the_settings_is_not_loaded_even_when_installed(plugin_app, dbsession):
+def test_a_plugin_not_named_in_the_settings_is_not_loaded_even_when_installed(plugin_app, dbsession, settings, clock):
     from importlib.metadata import entry_points
 
     assert {"conflicts", "uk_childrens_complaints"} <= {ep.name for ep in entry_points(group="whistle.plugins")}
-    make_channel(dbsession, "young-peoples-voice", deadline_profile="uk_childrens_complaints")
+    make_live_channel(dbsession, settings, clock, "young-peoples-voice", deadline_profile="uk_childrens_complaints")
     app = plugin_app([])
     body = app.post_json("/api/v1/disclosures", {"channel": "young-peoples-voice", "text": "He hit me",
                                                  "answers": {"ongoing": "yes"}}, status=201).json
@@ -146,10 +146,10 @@ def test_urgent_triage_on_the_young_peoples_channel_brings_in_the_safeguarding_l
         {"rule": "uk.safeguarding-lead", "kind": "notify", "recipients": 2}]
 
 
-def test_the_html_form_still_shows_a_receipt_when_a_plugin_raises_everywhere(plugin_app, dbsession):
+def test_the_html_form_still_shows_a_receipt_when_a_plugin_raises_everywhere(plugin_app, dbsession, settings, clock):
     import re
 
-    make_channel(dbsession, "raise-html")
+    make_live_channel(dbsession, settings, clock, "raise-html")
     app = plugin_app([EVERYWHERE], plaintext=[EVERYWHERE])
     before = len(_events(dbsession, "plugin.failed"))
     form = app.get("/report/raise-html").forms[0]  # whistle_intake_fields raised: the channel's own form

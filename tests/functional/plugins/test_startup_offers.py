@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from tests.factories import api_login, make_channel, make_staff
+from tests.factories import api_login, make_channel, make_live_channel, make_staff
 from whistle.cases.models import Case
 from whistle.channels.models import TIER_SECOND, Channel, ChannelGuardian
 from whistle.channels.services import ChannelConfigError, load_channels
@@ -33,8 +33,8 @@ def test_a_channel_on_the_uk_profile_gets_working_day_deadlines_when_the_plugin_
     assert case.feedback_due == add_working_days(clock.today(), 25)
 
 
-def test_without_the_plugin_the_same_channel_falls_back_to_the_eu_profile(plugin_app, dbsession, clock):
-    make_channel(dbsession, "children-fallback", deadline_profile="uk_childrens_complaints")
+def test_without_the_plugin_the_same_channel_falls_back_to_the_eu_profile(plugin_app, dbsession, clock, settings):
+    make_live_channel(dbsession, settings, clock, "children-fallback", deadline_profile="uk_childrens_complaints")
     app = plugin_app(["eu_directive"])
     ref = app.post_json("/api/v1/disclosures", {"channel": "children-fallback", "text": "x",
                                                 "answers": {"ongoing": "yes"}}, status=201).json["case"]
@@ -74,8 +74,8 @@ def test_channels_load_takes_second_tier_guardians_and_plugin_profiles(dbsession
         load_channels(dbsession, [dict(spec, second_tier_guardians=["load.first"], deadline_profile="eu_directive")])
 
 
-def test_plugin_intake_fields_join_the_form_its_validation_and_the_api(plugin_app, dbsession):
-    make_channel(dbsession, "with-site")
+def test_plugin_intake_fields_join_the_form_its_validation_and_the_api(plugin_app, dbsession, settings, clock):
+    make_live_channel(dbsession, settings, clock, "with-site")
     app = plugin_app(["tests.plugins.sample_plugins"])  # whistle_intake_fields adds "site"
     described = {c["slug"]: c for c in app.get("/api/v1/channels").json["channels"]}["with-site"]
     assert described["fields"][-1] == {"name": "site", "label": "Which site?", "type": "text", "required": False}

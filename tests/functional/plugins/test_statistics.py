@@ -6,14 +6,15 @@ import io
 
 from sqlalchemy import select
 
-from tests.factories import html_login, make_channel, make_staff
+from tests.factories import html_login, make_live_channel, make_staff
+from whistle.accounts.models import Account
 from whistle.audit.models import AuditEvent
 from whistle.cases.models import Case, CaseLabel
 
 
 def test_the_ftsu_return_downloads_a_quarter_of_metadata_and_is_audited(plugin_app, dbsession, settings, clock):
     admin = make_staff(dbsession, settings, clock, "stats.admin", admin=True, guardian=False)
-    make_channel(dbsession, "stats-staff")
+    make_live_channel(dbsession, settings, clock, "stats-staff")
     app = plugin_app(["ftsu_return"])
     ref = app.post_json("/api/v1/disclosures", {"channel": "stats-staff", "text": "Secret words.",
                                                 "answers": {"ongoing": "yes"}}, status=201).json["case"]
@@ -54,11 +55,14 @@ def test_a_guardian_cannot_export_statistics(plugin_app, dbsession, settings, cl
 
 def test_the_overview_counts_cases_nobody_can_read(plugin_app, dbsession, settings, clock):
     admin = make_staff(dbsession, settings, clock, "stats.overview", admin=True, guardian=False)
-    make_channel(dbsession, "nobody-holds")  # no guardians at all
+    make_live_channel(dbsession, settings, clock, "nobody-holds")
     app = plugin_app([])
     before = app.get("/api/v1/admin/overview", headers=_bearer(app, admin, clock)).json["unassigned"]
     app.post_json("/api/v1/disclosures", {"channel": "nobody-holds", "text": "x", "answers": {"ongoing": "yes"}},
                   status=201)
+    keeper = dbsession.scalars(select(Account).where(Account.username == "nobody-holds.keeper")).one()
+    keeper.disabled = True  # its only holder: nobody can read it now
+    dbsession.flush()
     assert app.get("/api/v1/admin/overview", headers=_bearer(app, admin, clock)).json["unassigned"] == before + 1
 
 

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from tests.factories import api_login, html_login, make_channel, make_staff, submit_api
+from tests.factories import api_login, html_login, make_channel, make_live_channel, make_staff, submit_api
 from whistle.audit.models import AuditEvent
 from whistle.cases.models import Case
 from whistle.db import Base
@@ -170,7 +170,7 @@ def test_checkins_come_due_by_date_and_a_yes_flags_the_case(testapp, dbsession, 
 
 
 def test_the_mailbox_page_asks_without_javascript(testapp, dbsession, settings, clock):
-    make_channel(dbsession)
+    make_live_channel(dbsession, settings, clock)
     sent = submit_api(testapp)
     case = dbsession.scalars(select(Case).where(Case.ref == sent["case"])).one()
     case.opened_on = add_months(clock.today(), -3)

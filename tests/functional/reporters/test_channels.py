@@ -19,7 +19,7 @@ def shipped() -> list[dict]:
     return tomllib.loads(SHIPPED.read_text())["channel"]
 
 
-def test_the_three_shipped_channels_load_and_are_listed(testapp, dbsession):
+def test_the_three_shipped_channels_load_and_are_listed(testapp, dbsession, settings, clock):
     results = load_channels(dbsession, shipped())
     assert results == [("raise-a-concern", "created"), ("young-peoples-voice", "created"),
                        ("ideas-for-improvement", "created")]
@@ -28,6 +28,8 @@ def test_the_three_shipped_channels_load_and_are_listed(testapp, dbsession):
     assert listed["young-peoples-voice"]["identity_modes"] == ["anonymous", "confidential"]
     about = next(f for f in listed["young-peoples-voice"]["fields"] if f["name"] == "about")
     assert about["type"] == "multiple_choice" and "Me" in about["choices"]
+    assert not any(c["accepting_reports"] for c in listed.values()), "the file names no guardians"
+    make_staff(dbsession, settings, clock, channels=["young-peoples-voice"])
     young = testapp.get("/report/young-peoples-voice")
     assert "What is worrying you?" in young.text and "grown-ups" in young.text
 

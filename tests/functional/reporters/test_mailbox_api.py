@@ -7,7 +7,7 @@ from urllib.parse import quote
 from sqlalchemy import func, select
 from webtest import TestApp, Upload
 
-from tests.factories import api_login, make_channel, make_staff, submit_api
+from tests.factories import api_login, make_channel, make_live_channel, make_staff, submit_api
 from whistle.cases.models import ITEM_MESSAGE, Attachment, Case
 from whistle.cases.services import add_item
 from whistle.config import make_configurator
@@ -61,8 +61,8 @@ def test_the_reporter_api_round_trip(testapp, dbsession, settings, clock):
     testapp.get("/api/v1/reporter/case", headers=headers, status=401)
 
 
-def test_unknown_and_malformed_receipts_get_one_answer(testapp, dbsession):
-    make_channel(dbsession)
+def test_unknown_and_malformed_receipts_get_one_answer(testapp, dbsession, settings, clock):
+    make_live_channel(dbsession, settings, clock)
     sent = submit_api(testapp)
     wrong = sent["receipt"][:-1] + ("0" if sent["receipt"][-1] != "0" else "1")
     unknown = testapp.post_json("/api/v1/reporter/session", {"receipt": wrong}, status=401)
@@ -77,7 +77,7 @@ def test_past_the_wrong_receipt_budget_receipts_take_the_slow_lane_and_genuine_o
         testapp, dbsession, settings, clock, monkeypatch):
     from whistle.reporters import services
 
-    make_channel(dbsession)
+    make_live_channel(dbsession, settings, clock)
     sent = submit_api(testapp)
     for _ in range(settings.receipt_failures_per_minute):
         testapp.post_json("/api/v1/reporter/session", {"receipt": "0000-0000-0000-0000-0000"}, status=401)
@@ -95,7 +95,7 @@ def test_past_the_wrong_receipt_budget_receipts_take_the_slow_lane_and_genuine_o
 
 
 def test_reporter_sessions_expire_when_idle(testapp, dbsession, settings, clock):
-    make_channel(dbsession)
+    make_live_channel(dbsession, settings, clock)
     headers = reporter_login(testapp, submit_api(testapp)["receipt"])
     clock.advance(settings.reporter_session_idle - timedelta(minutes=1))
     testapp.get("/api/v1/reporter/case", headers=headers, status=200)  # activity pushes expiry on
@@ -105,8 +105,8 @@ def test_reporter_sessions_expire_when_idle(testapp, dbsession, settings, clock)
     testapp.get("/api/v1/reporter/case", headers=headers, status=401)
 
 
-def test_bad_messages_and_uploads_are_refused_and_change_nothing(testapp, dbsession):
-    make_channel(dbsession)
+def test_bad_messages_and_uploads_are_refused_and_change_nothing(testapp, dbsession, settings, clock):
+    make_live_channel(dbsession, settings, clock)
     headers = reporter_login(testapp, submit_api(testapp)["receipt"])
     problem = testapp.post_json("/api/v1/reporter/messages", {"text": "  "}, headers=headers, status=422).json
     assert problem["errors"] == [{"field": "text", "message": "Write your message here before sending."}]
@@ -115,8 +115,8 @@ def test_bad_messages_and_uploads_are_refused_and_change_nothing(testapp, dbsess
     assert dbsession.scalar(select(func.count()).select_from(Attachment)) == 0
 
 
-def test_a_cookie_does_not_open_the_reporter_api(testapp, dbsession):
-    make_channel(dbsession)
+def test_a_cookie_does_not_open_the_reporter_api(testapp, dbsession, settings, clock):
+    make_live_channel(dbsession, settings, clock)
     form = testapp.get("/mailbox").forms[0]
     form["receipt"] = submit_api(testapp)["receipt"]
     form.submit(status=303)
@@ -128,11 +128,11 @@ def small_limits_app(raw_settings, clock, **limits):
     return make_configurator(raw, settings=load_settings(raw, environ={}), clock=clock).make_wsgi_app()
 
 
-def test_attachment_limits_per_file_and_per_case(raw_settings, clock, tm, dbsession):
+def test_attachment_limits_per_file_and_per_case(raw_settings, clock, tm, dbsession, settings):
     app = small_limits_app(raw_settings, clock, max_file_bytes=1000, max_case_bytes=1500)
     testapp = TestApp(app, extra_environ={"HTTP_HOST": "example.com", "tm.active": True, "tm.manager": tm,
                                           "app.dbsession": dbsession})
-    make_channel(dbsession)
+    make_live_channel(dbsession, settings, clock)
     headers = reporter_login(testapp, submit_api(testapp)["receipt"])
     upload = dict(headers, **{"Content-Type": "application/octet-stream", "X-Filename": "a.bin"})
     too_big = testapp.post("/api/v1/reporter/attachments", b"x" * 1001, headers=upload, status=413).json
@@ -154,11 +154,11 @@ def test_attachment_limits_per_file_and_per_case(raw_settings, clock, tm, dbsess
     assert refused.forms["message-form"]["text"].value == "Here is the whole log"
 
 
-def test_the_disclosure_form_refuses_a_file_over_the_limit_and_keeps_the_text(raw_settings, clock, tm, dbsession):
+def test_the_disclosure_form_refuses_a_file_over_the_limit_and_keeps_the_text(raw_settings, clock, tm, dbsession, settings):
     app = small_limits_app(raw_settings, clock, max_file_bytes=1000, max_case_bytes=1500)
     testapp = TestApp(app, extra_environ={"HTTP_HOST": "example.com", "tm.active": True, "tm.manager": tm,
                                           "app.dbsession": dbsession})
-    make_channel(dbsession)
+    make_live_channel(dbsession, settings, clock)
     form = testapp.get("/report/staff").forms[0]
     form["text"] = "Words that must survive"
     form["answers.ongoing"] = "yes"
@@ -174,7 +174,7 @@ def test_what_a_reporter_does_is_dated_to_the_day_and_keeps_no_address(testapp, 
     from whistle.audit.models import AuditEvent
     from whistle.sessions.models import REPORTER, LoginSession
 
-    make_channel(dbsession)
+    make_live_channel(dbsession, settings, clock)
     headers = reporter_login(testapp, submit_api(testapp)["receipt"])
     testapp.post_json("/api/v1/reporter/messages", {"text": "hello"}, headers=headers, status=201,
                       extra_environ={"REMOTE_ADDR": "203.0.113.77", "HTTP_USER_AGENT": "Probe/1.0"})

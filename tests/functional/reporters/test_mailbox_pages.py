@@ -6,7 +6,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from webtest import Upload
 
-from tests.factories import api_login, html_login, make_channel, make_staff
+from tests.factories import api_login, html_login, make_channel, make_live_channel, make_staff
 from tests.functional.reporters.helpers import come_back, open_channel, receipt_of, submit_disclosure
 from whistle.cases.models import ITEM_MESSAGE, Case
 from whistle.cases.services import add_item
@@ -68,7 +68,7 @@ def test_submit_with_a_file_then_come_back_read_reply_and_answer(testapp, dbsess
 
 
 def test_leave_ends_the_session(testapp, dbsession, settings, clock):
-    make_channel(dbsession)
+    make_live_channel(dbsession, settings, clock)
     receipt = receipt_of(submit_disclosure(testapp))
     case_page = come_back(testapp, receipt)
     left = case_page.forms["leave-form"].submit()
@@ -79,7 +79,7 @@ def test_leave_ends_the_session(testapp, dbsession, settings, clock):
 
 
 def test_an_expired_session_keeps_the_unsent_message(testapp, dbsession, settings, clock):
-    make_channel(dbsession)
+    make_live_channel(dbsession, settings, clock)
     receipt = receipt_of(submit_disclosure(testapp))
     case_page = come_back(testapp, receipt)
     form = case_page.forms["message-form"]
@@ -99,7 +99,7 @@ def test_an_expired_session_keeps_the_unsent_message(testapp, dbsession, setting
 
 
 def test_wrong_and_malformed_receipts_get_the_same_answer(testapp, dbsession, settings, clock):
-    make_channel(dbsession)
+    make_live_channel(dbsession, settings, clock)
     receipt = receipt_of(submit_disclosure(testapp))
     wrong = receipt[:-1] + ("0" if receipt[-1] != "0" else "1")
     unknown = come_back(testapp, wrong, status=401)
@@ -113,7 +113,7 @@ def test_repeated_wrong_receipts_slow_the_mailbox_down_but_do_not_lock_reporters
         testapp, dbsession, settings, clock, monkeypatch):
     from whistle.reporters import services
 
-    make_channel(dbsession)
+    make_live_channel(dbsession, settings, clock)
     receipt = receipt_of(submit_disclosure(testapp))
     for _ in range(settings.receipt_failures_per_minute):
         assert come_back(testapp, "0000-0000-0000-0000-0000", status=401).status_int == 401
@@ -126,7 +126,7 @@ def test_repeated_wrong_receipts_slow_the_mailbox_down_but_do_not_lock_reporters
 
 
 def test_a_double_submit_opens_one_case(testapp, dbsession, settings, clock):
-    make_channel(dbsession)
+    make_live_channel(dbsession, settings, clock)
     form = open_channel(testapp, "Channel staff").forms[0]
     form["text"] = "Sent twice by the back button."
     form["answers.ongoing"] = "yes"
@@ -144,7 +144,7 @@ def receipt_of_or_none(page):
 
 
 def test_errors_keep_everything_typed_and_name_the_field(testapp, dbsession, settings, clock):
-    make_channel(dbsession)
+    make_live_channel(dbsession, settings, clock)
     page = submit_disclosure(testapp, text="Kept words", answers={"where": "Kept place"},
                              identity_mode="confidential", identity={"contact": "kept@example.org"})
     assert page.status_int == 422
@@ -158,7 +158,7 @@ def test_errors_keep_everything_typed_and_name_the_field(testapp, dbsession, set
 
 
 def test_an_expired_form_token_keeps_the_text(testapp, dbsession, settings, clock):
-    make_channel(dbsession)
+    make_live_channel(dbsession, settings, clock)
     form = open_channel(testapp, "Channel staff").forms[0]
     form["text"] = "Words from an old tab"
     form["csrf_token"] = "stale"

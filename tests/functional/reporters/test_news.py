@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 import jsonschema
 from sqlalchemy import select
 
-from tests.factories import api_login, make_channel, make_staff, submit_api
+from tests.factories import api_login, make_channel, make_live_channel, make_staff, submit_api
 from tests.functional.reporters.helpers import come_back
 from whistle.attachments.services import limits_for, store_attachment
 from whistle.cases.models import Case
@@ -157,8 +157,8 @@ def test_when_to_check_back_follows_the_status_and_the_clock(testapp, dbsession,
     assert check_back() == {"on": None, "text": ANY_TIME}
 
 
-def test_a_check_in_that_came_due_is_a_new_question(testapp, dbsession, clock):
-    make_channel(dbsession)
+def test_a_check_in_that_came_due_is_a_new_question(testapp, dbsession, clock, settings):
+    make_live_channel(dbsession, settings, clock)
     sent = submit_api(testapp)
     case = case_of(dbsession, sent)
     case.opened_on = add_months(clock.today(), -3) + timedelta(days=1)  # the 3-month question is due tomorrow
