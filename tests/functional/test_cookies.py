@@ -6,7 +6,7 @@ from dataclasses import replace
 import pytest
 from webtest import TestApp
 
-from tests.factories import fresh_code, html_login, make_channel, make_staff
+from tests.factories import fresh_code, html_login, make_live_channel, make_staff
 from tests.functional.reporters.helpers import come_back, receipt_of, submit_disclosure
 from whistle.config import make_configurator
 from whistle.security.cookies import cookie_name
@@ -29,7 +29,7 @@ def set_cookie_headers(response) -> dict[str, str]:
 
 
 def test_secure_cookies_take_the_host_prefix(secure_app, dbsession, settings, clock):
-    make_channel(dbsession)
+    make_live_channel(dbsession, settings, clock)
     staff = make_staff(dbsession, settings, clock)
     page = secure_app.get("/staff/login")
     csrf = set_cookie_headers(page)["__Host-whistle_csrf"]
