@@ -1,15 +1,16 @@
 """apply_actions: each action kind, content-free outbox rows, audit, and whistle_case_escalated."""
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from tests.factories import make_channel, make_staff
 from whistle import crypto
 from whistle.audit.models import AuditEvent
-from whistle.cases.models import CaseGrant
-from whistle.cases.services import open_case
+from whistle.cases.models import HOLDER_STANDBY, CaseGrant
+from whistle.cases.services import grant_to, open_case
 from whistle.escalations.models import Notification, NotificationRecipient
-from whistle.escalations.services import actions_from, apply_actions
+from whistle.escalations.services import actions_from, apply_actions, notify
 from whistle.hooks.types import Action
 
 
@@ -97,3 +98,25 @@ def test_grant_without_keys_asks_the_holders_instead(dbsession, settings, clock)
 def test_malformed_actions_and_rules_are_dropped_or_masked():
     assert actions_from([[Action(kind="notify", rule="ok"), "nonsense", Action(kind="explode", rule="x")], None]) == [
         Action(kind="notify", rule="ok")]
+
+
+def _queued(dbsession, *accounts) -> list[int]:
+    return sorted(dbsession.scalars(select(Notification.account_id).where(
+        Notification.account_id.in_([account.id for account in accounts]))))
+
+
+def test_a_standby_copy_handed_over_by_a_rule_tells_the_new_holder_only(dbsession, settings, clock):
+    holder = make_staff(dbsession, settings, clock, "esc.given.holder").account
+    standby = make_staff(dbsession, settings, clock, "esc.given.standby").account
+    case, keys = _case(dbsession, settings, clock, [holder])
+    grant_to(case, keys, standby, clock.today(), holder=HOLDER_STANDBY)
+    dbsession.flush()
+    apply_actions(dbsession, clock, case, [Action(kind="grant", rule="r.breach", to="second_tier")], call_hook=Calls())
+    assert _queued(dbsession, holder, standby) == [standby.id]
+
+
+def test_a_notice_must_name_known_events(dbsession, clock):
+    with pytest.raises(ValueError, match="notice events"):
+        notify(dbsession, clock.now(), [1], event="everything")
+    with pytest.raises(ValueError, match="notice events"):
+        notify(dbsession, clock.now(), [1], event=())

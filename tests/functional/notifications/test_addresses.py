@@ -15,6 +15,7 @@ from whistle.accounts.models import Account
 from whistle.audit.models import AuditEvent
 from whistle.cli import main as whistle_main
 from whistle.escalations.delivery import DeliveryReport, deliver_due
+from whistle.escalations.events import ESCALATIONS
 from whistle.escalations.services import notify
 from whistle_webhook import verify
 
@@ -157,7 +158,7 @@ def test_a_webhook_configured_in_the_ini_is_delivered_and_signed(world):
             stored = dbsession.get(Account, them.account.id)
             stored.notify_channel = "webhook"
             stored.notify_address = f"http://127.0.0.1:{server.server_port}/hook"
-            notify(dbsession, world.clock.now(), [them.account.id])
+            notify(dbsession, world.clock.now(), [them.account.id], event=ESCALATIONS)
         assert deliver_due(world.ctx) == DeliveryReport(delivered=1, notices=1)
     finally:
         server.shutdown()
