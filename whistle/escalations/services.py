@@ -23,7 +23,7 @@ Everything happens in the caller's transaction; nothing commits here.
 
 Core's own notices (a new report, the reporter's message or file, a case given to someone) go
 through `notify_holders` or `notify`; every notice names the event it is about
-(whistle.escalations.events).
+(whistle.escalations.events), so that a guardian who turned that event off is not told.
 """
 from __future__ import annotations
 
@@ -111,8 +111,8 @@ def notify(dbsession: Session, now: datetime, account_ids: Iterable[int], kind: 
     """Queue one content-free notice per recipient in the outbox; returns how many.
 
     `event` is what the notice is about (whistle.escalations.events), or several events for one
-    notice (a reporter's message that came with files). The event is not stored: the row says
-    only "attention".
+    notice (a reporter's message that came with files): a recipient who turned off every one of
+    them is left out. The event is not stored: the row says only "attention".
 
     Delivery is not done here (it is the scheduled tick's job): the row is written in the same
     transaction as whatever caused it, so a rolled-back request notifies nobody."""
@@ -120,6 +120,10 @@ def notify(dbsession: Session, now: datetime, account_ids: Iterable[int], kind: 
     if not events or not events <= EVENTS.keys():
         raise ValueError(f"notice events must be some of {', '.join(EVENTS)}")
     recipients = list(dict.fromkeys(account_ids))
+    if recipients:
+        turned_off = {row.id: row.notify_events_off for row in dbsession.execute(
+            select(Account.id, Account.notify_events_off).where(Account.id.in_(recipients)))}
+        recipients = [i for i in recipients if not events <= set(turned_off.get(i) or ())]
     for account_id in recipients:
         dbsession.add(Notification(account_id=account_id, kind=kind, created_at=now, state=PENDING, attempts=0,
                                    next_attempt_at=now))
@@ -134,7 +138,7 @@ def notify_holders(dbsession: Session, clock: Clock, case: Case, event: str | It
     Holders only: never a guardian on standby (their copy opens nothing until an escalation
     hands them the case), never one excluded at intake (they hold no grant). `exclude`: the
     guardian whose own action this is (nobody is told about what they did themselves), or the
-    intake's excluded guardians."""
+    intake's excluded guardians. Preferences apply as in `notify`."""
     left_out = set(exclude)
     return notify(dbsession, clock.now(), [i for i in current_holders(dbsession, case) if i not in left_out],
                   event=event)

@@ -15,9 +15,10 @@ from webtest import TestApp, Upload
 from tests.factories import api_login, make_channel, submit_api
 from tests.smtp import running_smtp, smtp_settings
 from whistle.accounts.models import Account
+from whistle.accounts.services import set_notify_events
 from whistle.channels.models import TIER_SECOND, ChannelGuardian
 from whistle.escalations.delivery import deliver_due
-from whistle.escalations.events import EVENTS
+from whistle.escalations.events import EVENTS, REPORTER_FILE, REPORTER_MESSAGE
 from whistle.escalations.models import Notification
 
 MARKER = "MARKER-told-8f3a"
@@ -75,6 +76,12 @@ class Office:
     def pending(self) -> int:
         with self.world.session() as dbsession:
             return len(dbsession.scalars(select(Notification.id).where(Notification.state == "pending")).all())
+
+    def turn_off(self, name: str, *events: str) -> None:
+        with self.world.session() as dbsession:
+            account = dbsession.get(Account, self.accounts[name].account.id)
+            set_notify_events(dbsession, self.world.clock, account, {event: False for event in events},
+                              actor=f"account:{account.id}")
 
 
 def reporter_api(world, receipt: str) -> dict:
@@ -184,3 +191,26 @@ def test_a_case_given_to_a_guardian_tells_them_and_not_the_giver(office):
     app.post_json("/api/v1/reporter/messages", {"text": "Thank you."}, headers=reporter, status=201)
     assert here.delivered() == ["ann@example.org", "eve@example.org"], "the holders now; dev gave it away"
 
+
+def test_a_guardian_who_turned_an_event_off_is_not_told_of_it_but_of_the_others(office):
+    here = office("prefs")
+    here.guardian("cal", tier=1)
+    here.turn_off("ann", REPORTER_MESSAGE)
+    here.turn_off("cal", REPORTER_FILE)
+    sent = here.report("Mendez leaves the medicine cupboard open.")
+    assert here.delivered() == ["ann@example.org", "cal@example.org"], "both still want new reports"
+
+    headers = reporter_api(here.world, sent["receipt"])
+    here.world.testapp.post_json("/api/v1/reporter/messages", {"text": "Again today."}, headers=headers, status=201)
+    assert here.delivered() == ["cal@example.org"]
+
+    upload = dict(headers, **{"Content-Type": "text/plain", "X-Filename": "cupboard.txt"})
+    here.world.testapp.post("/api/v1/reporter/attachments", b"a photo", headers=upload, status=201)
+    assert here.delivered() == ["ann@example.org"]
+
+    browser, page = reporter_page(here.world, sent["receipt"])
+    form = page.forms["message-form"]
+    form["text"] = "The key is on the hook."
+    form["files"] = [Upload("hook.txt", b"the hook", "text/plain")]
+    form.submit(status=303)
+    assert here.delivered() == ["ann@example.org", "cal@example.org"], "each wants one of the two"
