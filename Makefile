@@ -10,7 +10,7 @@ PLUGINS := $(wildcard plugins/whistle_*)
 $(VENV)/.installed: setup.cfg pyproject.toml $(wildcard plugins/whistle_*/setup.cfg)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]' $(foreach p,$(PLUGINS),-e './$(p)[test]')
+	$(BIN)/python -m pip install --quiet -e '.[test,dev]' $(foreach p,$(PLUGINS),-e './$(p)[test]')
 	touch $@
 
 install: $(VENV)/.installed

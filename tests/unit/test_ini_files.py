@@ -1,7 +1,9 @@
-"""development.ini and production.ini: known settings only, no secrets, waitress set to forget clients."""
+"""development.ini and production.ini: known settings only, no secrets, waitress set to forget clients;
+config/whistle.ini.sample names every setting."""
 from __future__ import annotations
 
 import configparser
+import re
 from pathlib import Path
 
 import pytest
@@ -45,3 +47,9 @@ def test_waitress_sends_no_banner_and_trusts_no_client_address(name):
     assert adjustments.ident is None
     assert adjustments.clear_untrusted_proxy_headers is True
     assert not {"x-forwarded-for", "forwarded", "x-forwarded-host"} & set(adjustments.trusted_proxy_headers)
+
+
+def test_the_annotated_sample_names_every_setting():
+    text = (ROOT / "config" / "whistle.ini.sample").read_text()
+    for key in SPECS:
+        assert re.search(rf"^(# ?)?{re.escape(key)}({FILE_SUFFIX})? =", text, re.MULTILINE), key
