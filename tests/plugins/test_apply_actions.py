@@ -126,8 +126,8 @@ def test_preferences_filter_what_rules_and_grants_queue(dbsession, settings, clo
     case, keys = _case(dbsession, settings, clock, [quiet, keen])
     grant_to(case, keys, standby, clock.today(), holder=HOLDER_STANDBY)
     dbsession.flush()
-    apply_actions(dbsession, clock, case, [Action(kind="notify", rule="r.reminder"),
-                                           Action(kind="grant", rule="r.breach", to="second_tier")], call_hook=Calls())
+    actions = [Action(kind="notify", rule="r.reminder"), Action(kind="grant", rule="r.breach", to="second_tier")]
+    apply_actions(dbsession, clock, case, actions, call_hook=Calls())
     assert _queued(dbsession, quiet, keen, standby) == [keen.id]
     assert _escalations(dbsession, case)[0] == {"rule": "r.reminder", "kind": "notify", "recipients": 1}
     holders = set(dbsession.scalars(select(CaseGrant.account_id).where(CaseGrant.case_id == case.id,

@@ -188,8 +188,8 @@ def _grant(dbsession: Session, clock: Clock, case: Case, action: Action, rule: s
         audit.record(dbsession, clock, actor=SYSTEM, action="case.grant_requested", case_id=case.id,
                      detail={"rule": rule, "account_ids": [account.id for account in rest]})
         if not granted:
-            detail.update(kind=NOTIFY, recipients=notify(dbsession, clock.now(), [i for i in holders if i not in excluded],
-                                                         event=ESCALATIONS))
+            asked = [i for i in holders if i not in excluded]
+            detail.update(kind=NOTIFY, recipients=notify(dbsession, clock.now(), asked, event=ESCALATIONS))
             return Action(kind=NOTIFY, rule=action.rule)
         detail["requested"] = [account.id for account in rest]
     detail["account_ids"] = sorted(granted)

@@ -64,7 +64,8 @@ def test_the_page_shows_a_box_per_event_keeps_the_ticks_on_error_and_saves_them(
     saved = form.submit()
     assert "Saved." in saved.text
     assert stored(world, me.account.id).notify_events_off == [REPORTER_MESSAGE, RETALIATION]
-    assert events_audited(world, me.account.id) == [{"account_id": me.account.id, "off": [REPORTER_MESSAGE, RETALIATION]}]
+    assert events_audited(world, me.account.id) == [
+        {"account_id": me.account.id, "off": [REPORTER_MESSAGE, RETALIATION]}]
     assert ticked(saved.forms[1]) == set(EVENTS) - {REPORTER_MESSAGE, RETALIATION}
     assert ticked(world.testapp.get("/staff/notifications").forms[1]) == set(EVENTS) - {REPORTER_MESSAGE, RETALIATION}
 

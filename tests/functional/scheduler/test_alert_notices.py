@@ -10,7 +10,7 @@ from tests.functional.scheduler.conftest import ladder, submit_api
 from whistle.accounts.models import Account
 from whistle.accounts.services import set_notify_events
 from whistle.cases.models import Case
-from whistle.channels.models import Channel, ChannelGuardian
+from whistle.channels.models import ChannelGuardian
 from whistle.escalations.events import RETALIATION
 from whistle.escalations.models import Notification
 from whistle.protection.models import ProtectionAlert
@@ -54,10 +54,9 @@ def test_a_guardian_who_turned_retaliation_alerts_off_is_not_told_but_the_alert_
     world = world(start=date(2026, 5, 4))
     first, _second = ladder(world, "quiet")
     with world.session() as dbsession:
-        make_channel(dbsession, "alerts-on")
+        channel = make_channel(dbsession, "alerts-on")
         keen = make_staff(dbsession, world.ctx.settings, world.clock, "alerts.keen").account
-        dbsession.add(ChannelGuardian(channel_id=dbsession.scalar(select(Channel.id).where(Channel.slug == "alerts-on")),
-                                      account_id=keen.id))
+        dbsession.add(ChannelGuardian(channel_id=channel.id, account_id=keen.id))
         set_notify_events(dbsession, world.clock, dbsession.get(Account, first), {RETALIATION: False},
                           actor=f"account:{first}")
         keen_id = keen.id
