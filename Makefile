@@ -10,12 +10,17 @@ PLUGINS := $(wildcard plugins/whistle_*)
 $(VENV)/.installed: setup.cfg pyproject.toml $(wildcard plugins/whistle_*/setup.cfg)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]' $(foreach p,$(PLUGINS),-e './$(p)[test]')
+	$(BIN)/python -m pip install --quiet -e '.[test,dev]' $(foreach p,$(PLUGINS),-e './$(p)[test]')
 	touch $@
 
 install: $(VENV)/.installed
 
-run: install
+# The webhook plugin's signing secret, named by development.ini; made once, like the app's own keys.
+var/keys/webhook_secret:
+	mkdir -p var/keys && chmod 700 var/keys
+	umask 077 && $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(32))' > $@
+
+run: install var/keys/webhook_secret
 	$(BIN)/whistle -c development.ini db upgrade
 	$(BIN)/whistle -c development.ini channels load config/channels.toml
 	$(BIN)/whistle -c development.ini demo

@@ -43,3 +43,10 @@ def running_smtp(refuse: int = 0) -> Iterator[tuple[Controller, SmtpInbox]]:
         yield controller, inbox
     finally:
         controller.stop()
+
+
+def smtp_settings(controller: Controller) -> dict[str, str]:
+    """The .ini keys that point the smtp plugin at `controller` (read through whistle_configure)."""
+    return {"whistle_smtp.host": "127.0.0.1", "whistle_smtp.port": str(controller.port),
+            "whistle_smtp.from_address": "whistle@example.org", "whistle_smtp.starttls": "false",
+            "whistle_smtp.timeout": "5"}

@@ -8,8 +8,11 @@ def main(global_config, **settings):
     """The paste app factory (`use = egg:whistle`): returns the WSGI application."""
     from whistle.config import make_configurator
 
+    from whistle import devmail
     from whistle.scheduler.thread import start_if_enabled
 
     app = make_configurator(settings).make_wsgi_app()
-    start_if_enabled(app.registry)  # whistle.scheduler.embedded: the tick in a thread (issue 6)
+    # whistle.dev.mail_server: before the scheduler, whose first tick may already send to it.
+    devmail.start_if_enabled(app.registry)
+    start_if_enabled(app.registry)  # whistle.scheduler.embedded: the tick in a thread
     return app

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from whistle.crypto import KdfCost, new_secret_key
+from whistle.devmail import loopback_address
 
 PREFIX = "whistle."
 FILE_SUFFIX = "_file"
@@ -125,6 +126,10 @@ SPECS: dict[str, Spec] = {
     # In production leave it off and run the tick from a systemd timer (docs/operations.md).
     "whistle.scheduler.embedded": Spec(_bool, "false"),
     "whistle.scheduler.interval_seconds": Spec(_int, "60"),
+    # --- guardians are told: a debugging mail server for development ---
+    # HOST:PORT on loopback: an SMTP server in the app's process that prints every message it
+    # receives to the log (whistle/devmail.py). Empty: none. Never in production.
+    "whistle.dev.mail_server": Spec(loopback_address, ""),
 }
 
 
@@ -160,6 +165,8 @@ class Settings:
     # --- scheduled work (issue 6, scheduler) ---
     scheduler_embedded: bool
     scheduler_interval: timedelta
+    # --- guardians are told: a debugging mail server for development ---
+    dev_mail_server: tuple[str, int] | None
 
     def __repr__(self) -> str:  # never print key material into a log or traceback
         return f"Settings(db_url={self.db_url!r}, storage_dir={str(self.storage_dir)!r}, ...)"
@@ -310,4 +317,6 @@ def load_settings(raw: Mapping[str, Any], environ: Mapping[str, str] = os.enviro
         # --- scheduled work (issue 6, scheduler) ---
         scheduler_embedded=values["whistle.scheduler.embedded"],
         scheduler_interval=timedelta(seconds=max(1, values["whistle.scheduler.interval_seconds"])),
+        # --- guardians are told: a debugging mail server for development ---
+        dev_mail_server=values["whistle.dev.mail_server"],
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import re
+import secrets
 import signal
 import socket
 import subprocess
@@ -35,6 +36,18 @@ class Server:
         ini = ini.replace("listen = 127.0.0.1:6543", f"listen = 127.0.0.1:{self.port}")
         ini = re.sub(r"(whistle\.kdf\.(receipt_)?opslimit) = \d+", r"\1 = 1", ini)
         ini = re.sub(r"(whistle\.kdf\.(receipt_)?memlimit) = \d+", r"\1 = 8192", ini)
+        # Servers run side by side: each its own debugging mail server, and its smtp plugin sends there.
+        self.mail_port = free_port()
+        ini = re.sub(r"^whistle\.dev\.mail_server = .*$", f"whistle.dev.mail_server = 127.0.0.1:{self.mail_port}",
+                     ini, flags=re.MULTILINE)
+        ini = re.sub(r"^whistle_smtp\.port = .*$", f"whistle_smtp.port = {self.mail_port}", ini, flags=re.MULTILINE)
+        # The webhook plugin's secret (`make run` makes it in var/keys/), here outside var/, which
+        # holds only what whistle itself keeps.
+        webhook_secret = directory / "webhook_secret"
+        webhook_secret.write_text(secrets.token_urlsafe(32) + "\n")
+        webhook_secret.chmod(0o600)
+        ini = re.sub(r"^whistle_webhook\.secret_file = .*$", f"whistle_webhook.secret_file = {webhook_secret}", ini,
+                     flags=re.MULTILINE)
         self.ini = directory / "development.ini"
         self.ini.write_text(ini)
         self.log = directory / "server.log"

@@ -185,7 +185,7 @@ def test_demo_gives_every_shipped_channel_a_guardian_and_prints_the_configured_a
                        ("young-peoples-voice", "demo.youth", 1), ("young-peoples-voice", "demo.safeguarding", 2),
                        ("raise-a-concern", "demo.safeguarding", 2)}
     assert accounts["demo.admin"][:2] == (0, 1)
-    assert accounts["demo.youth"] == (1, 0, "email", "demo.youth@localhost")
+    assert accounts["demo.youth"] == (1, 0, "email", "demo.youth@localhost.localdomain")
 
     second = run(server, "demo")
     assert "Created" not in second.stdout

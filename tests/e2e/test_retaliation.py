@@ -18,8 +18,7 @@ UNPROTECTED = "HR-9902-QT"
 
 @pytest.fixture
 def server(tmp_path):
-    server = Server(tmp_path)
-    server.ini.write_text(server.ini.read_text().replace("[app:main]\n", "[app:main]\nwhistle.plugins = retaliation_watch\n", 1))
+    server = Server(tmp_path)  # development.ini enables retaliation_watch, with every other bundled plugin
     assert whistle(server, "db", "upgrade").returncode == 0
     assert whistle(server, "demo").returncode == 0  # the demo channel
     yield server

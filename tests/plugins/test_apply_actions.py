@@ -1,15 +1,18 @@
 """apply_actions: each action kind, content-free outbox rows, audit, and whistle_case_escalated."""
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from tests.factories import make_channel, make_staff
 from whistle import crypto
+from whistle.accounts.services import set_notify_events
 from whistle.audit.models import AuditEvent
-from whistle.cases.models import CaseGrant
-from whistle.cases.services import open_case
+from whistle.cases.models import HOLDER_STANDBY, CaseGrant
+from whistle.cases.services import grant_to, open_case
+from whistle.escalations.events import CASE_GIVEN, ESCALATIONS
 from whistle.escalations.models import Notification, NotificationRecipient
-from whistle.escalations.services import actions_from, apply_actions
+from whistle.escalations.services import actions_from, apply_actions, notify
 from whistle.hooks.types import Action
 
 
@@ -97,3 +100,43 @@ def test_grant_without_keys_asks_the_holders_instead(dbsession, settings, clock)
 def test_malformed_actions_and_rules_are_dropped_or_masked():
     assert actions_from([[Action(kind="notify", rule="ok"), "nonsense", Action(kind="explode", rule="x")], None]) == [
         Action(kind="notify", rule="ok")]
+
+
+def _queued(dbsession, *accounts) -> list[int]:
+    return sorted(dbsession.scalars(select(Notification.account_id).where(
+        Notification.account_id.in_([account.id for account in accounts]))))
+
+
+def test_a_standby_copy_handed_over_by_a_rule_tells_the_new_holder_only(dbsession, settings, clock):
+    holder = make_staff(dbsession, settings, clock, "esc.given.holder").account
+    standby = make_staff(dbsession, settings, clock, "esc.given.standby").account
+    case, keys = _case(dbsession, settings, clock, [holder])
+    grant_to(case, keys, standby, clock.today(), holder=HOLDER_STANDBY)
+    dbsession.flush()
+    apply_actions(dbsession, clock, case, [Action(kind="grant", rule="r.breach", to="second_tier")], call_hook=Calls())
+    assert _queued(dbsession, holder, standby) == [standby.id]
+
+
+def test_preferences_filter_what_rules_and_grants_queue(dbsession, settings, clock):
+    quiet = make_staff(dbsession, settings, clock, "esc.quiet").account
+    keen = make_staff(dbsession, settings, clock, "esc.keen").account
+    standby = make_staff(dbsession, settings, clock, "esc.quiet.standby").account
+    for account in (quiet, standby):
+        set_notify_events(dbsession, clock, account, {ESCALATIONS: False, CASE_GIVEN: False}, actor="system")
+    case, keys = _case(dbsession, settings, clock, [quiet, keen])
+    grant_to(case, keys, standby, clock.today(), holder=HOLDER_STANDBY)
+    dbsession.flush()
+    actions = [Action(kind="notify", rule="r.reminder"), Action(kind="grant", rule="r.breach", to="second_tier")]
+    apply_actions(dbsession, clock, case, actions, call_hook=Calls())
+    assert _queued(dbsession, quiet, keen, standby) == [keen.id]
+    assert _escalations(dbsession, case)[0] == {"rule": "r.reminder", "kind": "notify", "recipients": 1}
+    holders = set(dbsession.scalars(select(CaseGrant.account_id).where(CaseGrant.case_id == case.id,
+                                                                       CaseGrant.holder == "guardian")))
+    assert standby.id in holders, "not being told changes nothing about the grant"
+
+
+def test_a_notice_must_name_known_events(dbsession, clock):
+    with pytest.raises(ValueError, match="notice events"):
+        notify(dbsession, clock.now(), [1], event="everything")
+    with pytest.raises(ValueError, match="notice events"):
+        notify(dbsession, clock.now(), [1], event=())

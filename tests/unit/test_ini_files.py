@@ -1,16 +1,22 @@
-"""development.ini and production.ini: known settings only, no secrets, waitress set to forget clients."""
+"""development.ini and production.ini: known settings only (whistle's and each plugin's), no secrets,
+waitress set to forget clients; development.ini runs every bundled plugin and mails the debugging
+mail server on loopback; config/whistle.ini.sample names every setting."""
 from __future__ import annotations
 
 import configparser
+import importlib
+import re
 from pathlib import Path
 
 import pytest
 from waitress.adjustments import Adjustments
 
+from whistle.devmail import loopback_address
 from whistle.server import response_buffering
 from whistle.settings import FILE_SUFFIX, SPECS
 
 ROOT = Path(__file__).resolve().parents[2]
+names = SPECS["whistle.plugins"].parse  # a list of names, as whistle reads whistle.plugins
 
 
 def sections(name: str) -> configparser.ConfigParser:
@@ -45,3 +51,45 @@ def test_waitress_sends_no_banner_and_trusts_no_client_address(name):
     assert adjustments.ident is None
     assert adjustments.clear_untrusted_proxy_headers is True
     assert not {"x-forwarded-for", "forwarded", "x-forwarded-host"} & set(adjustments.trusted_proxy_headers)
+
+
+def bundled_plugins() -> set[str]:
+    """The entry point names of plugins/whistle_*, from their setup.cfg files."""
+    names = set()
+    for setup_cfg in ROOT.glob("plugins/whistle_*/setup.cfg"):
+        parser = configparser.ConfigParser()
+        parser.read(setup_cfg)
+        names |= {line.split("=")[0].strip() for line in parser["options.entry_points"]["whistle.plugins"].splitlines()
+                  if line.strip()}
+    return names
+
+
+@pytest.mark.parametrize("name", ["development.ini", "production.ini"])
+def test_every_plugin_setting_is_known_to_an_enabled_plugin(name):
+    app = dict(sections(name)["app:main"])
+    enabled = set(names(app.get("whistle.plugins", "")))
+    prefixes = {key.split(".")[0] for key in app if key.startswith("whistle_")}
+    for prefix in prefixes:
+        plugin = importlib.import_module(prefix)
+        assert prefix.removeprefix("whistle_") in enabled, f"{prefix}.* keys, but the plugin is not enabled"
+        assert plugin.config_from_settings(app), prefix  # raises, naming the key, for one it does not know
+
+
+def test_development_ini_runs_every_bundled_plugin_and_mails_the_debugging_mail_server():
+    app = sections("development.ini")["app:main"]
+    assert set(names(app["whistle.plugins"])) == bundled_plugins() and len(bundled_plugins()) == 7
+    assert set(names(app["whistle.plugins.plaintext"])) == {"uk_childrens_complaints", "conflicts"}
+    host, port = loopback_address(app["whistle.dev.mail_server"])
+    assert (app["whistle_smtp.host"], int(app["whistle_smtp.port"])) == (host, port)
+    assert app["whistle_smtp.starttls"] == "false"
+
+
+def test_production_ini_runs_no_debugging_mail_server():
+    app = sections("production.ini")["app:main"]
+    assert not app.get("whistle.dev.mail_server", "").strip()
+
+
+def test_the_annotated_sample_names_every_setting():
+    text = (ROOT / "config" / "whistle.ini.sample").read_text()
+    for key in SPECS:
+        assert re.search(rf"^(# ?)?{re.escape(key)}({FILE_SUFFIX})? =", text, re.MULTILINE), key

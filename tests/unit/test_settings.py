@@ -105,3 +105,20 @@ def test_settings_repr_shows_no_key_material(raw):
 def test_env_names():
     assert env_name("whistle.db.url") == "WHISTLE_DB_URL"
     assert env_name("whistle.secrets.session_key_file") == "WHISTLE_SECRETS_SESSION_KEY_FILE"
+
+
+def test_the_debugging_mail_server_is_off_by_default_and_listens_on_loopback_only(raw):
+    assert load_settings(raw, environ={}).dev_mail_server is None
+    for value, expected in (("127.0.0.1:8025", ("127.0.0.1", 8025)), ("[::1]:2525", ("::1", 2525)),
+                            (" 127.0.0.2:25 ", ("127.0.0.2", 25)), ("", None)):
+        assert load_settings(dict(raw, **{"whistle.dev.mail_server": value}), environ={}).dev_mail_server == expected
+    for value, words in (("0.0.0.0:8025", "not a loopback address"), ("192.168.1.5:25", "not a loopback address"),
+                         ("[::]:25", "not a loopback address"), ("localhost:8025", "not an IP address"),
+                         ("127.0.0.1", "expected a loopback address and a port"),
+                         ("127.0.0.1:0", "expected a loopback address and a port"),
+                         ("127.0.0.1:70000", "expected a loopback address and a port")):
+        with pytest.raises(ConfigurationError, match=words) as refused:
+            load_settings(dict(raw, **{"whistle.dev.mail_server": value}), environ={})
+        assert "whistle.dev.mail_server" in str(refused.value)
+    with pytest.raises(ConfigurationError, match="not a loopback address"):
+        load_settings(raw, environ={"WHISTLE_DEV_MAIL_SERVER": "10.0.0.1:25"})

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hmac
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
@@ -17,6 +17,7 @@ from whistle import audit, crypto
 from whistle.accounts.models import Account
 from whistle.channels.models import Channel, ChannelGuardian
 from whistle.clock import Clock
+from whistle.escalations.events import EVENTS
 from whistle.sessions.models import STAFF, LoginSession
 from whistle.settings import Settings
 
@@ -433,4 +434,52 @@ def set_notify_address(dbsession: Session, clock: Clock, account: Account, chann
     # The address itself stays out of the (permanent, hash-chained) audit log.
     audit.record(dbsession, clock, actor=actor, action="account.notify_changed",
                  detail={"account_id": account.id, "channel": new_channel})
+    return True
+
+
+# --- which events a guardian is told about ---
+
+
+class EventsError(AccountError):
+    """Notice preferences that cannot be accepted (an event that does not exist, a value that is
+    not true or false); the message names the event."""
+
+    @property
+    def sentence(self) -> str:
+        message = str(self)
+        return message[:1].upper() + message[1:] + "."
+
+
+def notify_events(account: Account) -> dict[str, bool]:
+    """Every event (whistle.escalations.events.EVENTS, in order): True where `account` is told."""
+    off = set(account.notify_events_off or ())
+    return {event: event not in off for event in EVENTS}
+
+
+def check_notify_events(account: Account, wanted) -> list[str]:
+    """The events to store as turned off after applying `wanted` ({event: true or false}; events
+    not named keep their setting) to `account`'s. Raises EventsError naming every unknown event."""
+    if not isinstance(wanted, Mapping):
+        raise EventsError("give an object of events, each true (tell me) or false")
+    unknown = [name for name in wanted if name not in EVENTS]
+    if unknown:
+        names = " or ".join(repr(name) for name in unknown)
+        raise EventsError(f"there is no event {names} (events: {', '.join(EVENTS)})")
+    not_boolean = [name for name, value in wanted.items() if not isinstance(value, bool)]
+    if not_boolean:
+        raise EventsError(f"{not_boolean[0]!r} must be true (tell me) or false")
+    current = notify_events(account)
+    return [event for event in EVENTS if not wanted.get(event, current[event])]
+
+
+def set_notify_events(dbsession: Session, clock: Clock, account: Account, wanted, *, actor: str) -> bool:
+    """Apply `wanted` (see check_notify_events) to the events `account` is told about; audited
+    with the events turned off (names only). Raises EventsError (nothing changed). Returns
+    whether anything changed."""
+    off = check_notify_events(account, wanted)
+    if off == list(account.notify_events_off or ()):
+        return False
+    account.notify_events_off = off
+    audit.record(dbsession, clock, actor=actor, action="account.notify_events_changed",
+                 detail={"account_id": account.id, "off": off})
     return True

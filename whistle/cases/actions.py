@@ -21,6 +21,8 @@ from whistle.cases.models import (
 from whistle.cases.services import CaseKeys, add_item, grant_to, guardian_grant
 from whistle.clock import Clock
 from whistle.errors import Problem, validation_problem
+from whistle.escalations.events import CASE_GIVEN
+from whistle.escalations.services import notify
 
 LABEL_PATTERN = re.compile(r"^[a-z0-9-]{1,64}$")
 MAX_TEXT = lifecycle.MAX_TEXT
@@ -145,6 +147,7 @@ def grant(dbsession: Session, clock: Clock, case: Case, keys: CaseKeys, account:
     dbsession.flush()
     audit.record(dbsession, clock, actor=_actor(account), action="case.granted", case_id=case.id,
                  detail={"account_id": grantee.id})
+    notify(dbsession, clock.now(), [grantee.id], event=CASE_GIVEN)  # the new holder only
     return grantee
 
 
@@ -173,6 +176,7 @@ def transfer(dbsession: Session, clock: Clock, case: Case, keys: CaseKeys, accou
     _drop_own_grant(dbsession, case, account)
     audit.record(dbsession, clock, actor=_actor(account), action="case.transferred", case_id=case.id,
                  detail={"to_account_id": grantee.id})
+    notify(dbsession, clock.now(), [grantee.id], event=CASE_GIVEN)  # the new holder only
     return grantee
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from whistle.cases.inbox import PRIORITIES, SORTS
 from whistle.cases.lifecycle import CHANGES, STATUSES, SUBSTANTIATED
+from whistle.escalations.events import EVENTS
 from whistle.openapi.document import BEARER, CASE_REF, DATE, DATETIME, STR, _body, _json, _problem_responses
 
 INT = {"type": "integer"}
@@ -13,7 +14,14 @@ NULLABLE_STR = {"type": ["string", "null"]}
 NOTIFY_SETTINGS = {"type": "object", "properties": {
     "channel": NULLABLE_STR, "address": NULLABLE_STR,
     "channels": {"type": "array", "items": STR, "description": "the channels the enabled plugins offer"},
-    "usable": {"type": "boolean", "description": "whether notices can reach me now"}}}
+    "usable": {"type": "boolean", "description": "whether notices can reach me now"},
+    "events": {"type": "object", "description": "each event: whether I am told about it (true unless I turned it off)",
+               "properties": {event: {"type": "boolean", "description": words} for event, words in EVENTS.items()}}}}
+NOTIFY_EVENTS_CHANGE = {
+    "type": "object", "additionalProperties": False,
+    "description": "events to turn on (true) or off (false); events left out keep their setting; an unknown "
+                   "event is a 422 naming it",
+    "properties": {event: {"type": "boolean", "description": words} for event, words in EVENTS.items()}}
 
 
 COUNT_BY_CHANNEL = {"type": "object", "required": ["channel", "title", "reason", "explanation"], "properties": {
@@ -128,12 +136,15 @@ def workspace_paths() -> dict:
                                        "The new secret and its otpauth:// URI, shown once."),
                           **_problem_responses(400, 415, 422)}}},
         "/api/v1/staff/notifications": {
-            "get": {"summary": "Where I am told that something needs me (channel and address).",
+            "get": {"summary": "Where I am told that something needs me (channel and address), and about what.",
                     "operationId": "getNotificationAddress", "security": BEARER,
                     "responses": {"200": _json(NOTIFY_SETTINGS, "My notification channel."), **_problem_responses(401)}},
-            "put": {"summary": "Set where I am notified; a null or empty channel means no notices (audited, "
-                               "without the address).", "operationId": "setNotificationAddress", "security": BEARER,
-                    "requestBody": _body(_object({"channel": NULLABLE_STR, "address": NULLABLE_STR})),
+            "put": {"summary": "Set where I am notified (a null or empty channel means no notices; audited "
+                               "without the address) and which events I am told about (audited with the events "
+                               "turned off). Members left out stay as they are.",
+                    "operationId": "setNotificationAddress", "security": BEARER,
+                    "requestBody": _body(_object({"channel": NULLABLE_STR, "address": NULLABLE_STR,
+                                                  "events": NOTIFY_EVENTS_CHANGE})),
                     "responses": {"200": _json(NOTIFY_SETTINGS, "Saved."), **_problem_responses(400, 401, 415, 422)}},
         },
         "/api/v1/admin/overview": {"get": {

@@ -140,7 +140,7 @@ def _create(dbsession, environment, demo: DemoAccount) -> Account:
     if demo.guardian:
         # Set directly: a local debugging mail server takes any address, which the form's check
         # (a dotted domain) would refuse; the smtp plugin delivers there when it is enabled.
-        account.notify_channel, account.notify_address = "email", f"{demo.username}@localhost"
+        account.notify_channel, account.notify_address = "email", f"{demo.username}@localhost.localdomain"
     _write_credentials(credentials_file(environment.config_file, demo.username), [
         f"username: {demo.username}",
         f"password: {password}",

@@ -20,6 +20,10 @@ alerts through whistle.protection.services.carry_out, deliberately without a per
   audit event "case.grant_requested": the server holds no case key, so only a holder can grant.
 - `excluded`: guardian ids that must never get this case or its notices (conflict of interest).
 Everything happens in the caller's transaction; nothing commits here.
+
+Core's own notices (a new report, the reporter's message or file, a case given to someone) go
+through `notify_holders` or `notify`; every notice names the event it is about
+(whistle.escalations.events), so that a guardian who turned that event off is not told.
 """
 from __future__ import annotations
 
@@ -37,6 +41,7 @@ from whistle.cases.models import HOLDER_GUARDIAN, HOLDER_STANDBY, Case, CaseGran
 from whistle.cases.services import CaseKeys, activate_standby, grant_to
 from whistle.channels.models import TIER_SECOND, ChannelGuardian
 from whistle.clock import Clock
+from whistle.escalations.events import CASE_GIVEN, ESCALATIONS, EVENTS
 from whistle.escalations.models import PENDING, Notification
 from whistle.hooks.cases import case_info
 from whistle.hooks.types import PRIORITIES, Action
@@ -101,16 +106,42 @@ def _enabled_guardians(dbsession: Session, ids: Iterable[int]) -> list[Account]:
     ))
 
 
-def notify(dbsession: Session, now: datetime, account_ids: Iterable[int], kind: str = ATTENTION) -> int:
+def notify(dbsession: Session, now: datetime, account_ids: Iterable[int], kind: str = ATTENTION, *,
+           event: str | Iterable[str]) -> int:
     """Queue one content-free notice per recipient in the outbox; returns how many.
 
-    Delivery is not done here (it is the scheduled tick's job, a later issue): the row is written
-    in the same transaction as whatever caused it, so a rolled-back request notifies nobody."""
+    `event` is what the notice is about (whistle.escalations.events), or several events for one
+    notice (a reporter's message that came with files): a recipient who turned off every one of
+    them is left out. The event is not stored: the row says only "attention".
+
+    Delivery is not done here (it is the scheduled tick's job): the row is written in the same
+    transaction as whatever caused it, so a rolled-back request notifies nobody."""
+    events = {event} if isinstance(event, str) else set(event)
+    if not events or not events <= EVENTS.keys():
+        raise ValueError(f"notice events must be some of {', '.join(EVENTS)}")
     recipients = list(dict.fromkeys(account_ids))
+    if recipients:
+        turned_off = {row.id: row.notify_events_off for row in dbsession.execute(
+            select(Account.id, Account.notify_events_off).where(Account.id.in_(recipients)))}
+        recipients = [i for i in recipients if not events <= set(turned_off.get(i) or ())]
     for account_id in recipients:
         dbsession.add(Notification(account_id=account_id, kind=kind, created_at=now, state=PENDING, attempts=0,
                                    next_attempt_at=now))
     return len(recipients)
+
+
+def notify_holders(dbsession: Session, clock: Clock, case: Case, event: str | Iterable[str], *,
+                   exclude: Iterable[int] = ()) -> int:
+    """Queue a content-free notice about `event` to each guardian who holds `case` now; returns how
+    many were queued.
+
+    Holders only: never a guardian on standby (their copy opens nothing until an escalation
+    hands them the case), never one excluded at intake (they hold no grant). `exclude`: the
+    guardian whose own action this is (nobody is told about what they did themselves), or the
+    intake's excluded guardians. Preferences apply as in `notify`."""
+    left_out = set(exclude)
+    return notify(dbsession, clock.now(), [i for i in current_holders(dbsession, case) if i not in left_out],
+                  event=event)
 
 
 def second_tier_of(dbsession: Session, case: Case) -> list[int]:
@@ -157,10 +188,13 @@ def _grant(dbsession: Session, clock: Clock, case: Case, action: Action, rule: s
         audit.record(dbsession, clock, actor=SYSTEM, action="case.grant_requested", case_id=case.id,
                      detail={"rule": rule, "account_ids": [account.id for account in rest]})
         if not granted:
-            detail.update(kind=NOTIFY, recipients=notify(dbsession, clock.now(), [i for i in holders if i not in excluded]))
+            asked = [i for i in holders if i not in excluded]
+            detail.update(kind=NOTIFY, recipients=notify(dbsession, clock.now(), asked, event=ESCALATIONS))
             return Action(kind=NOTIFY, rule=action.rule)
         detail["requested"] = [account.id for account in rest]
     detail["account_ids"] = sorted(granted)
+    # The new holders, and only they, are told: the case is theirs now.
+    notify(dbsession, clock.now(), granted, event=CASE_GIVEN)
     return action
 
 
@@ -187,7 +221,8 @@ def apply_actions(dbsession: Session, clock: Clock, case: Case, actions: Iterabl
             if not recipients and action.to == SECOND_TIER:
                 # No second tier for this case: the holders are the only people left to tell.
                 recipients, detail["fallback"] = current_holders(dbsession, case), CASE
-            detail["recipients"] = notify(dbsession, clock.now(), [i for i in recipients if i not in excluded])
+            detail["recipients"] = notify(dbsession, clock.now(), [i for i in recipients if i not in excluded],
+                                          event=ESCALATIONS)
         elif action.kind == GRANT:
             action = _grant(dbsession, clock, case, action, rule, detail, keys=keys, excluded=excluded)
             if action is None:

@@ -12,7 +12,9 @@ from whistle.cases.models import ITEM_ANSWERS, ITEM_DISCLOSURE, ITEM_IDENTITY, C
 from whistle.cases.services import add_item, open_case
 from whistle.channels.services import default_guardians, second_tier_guardians
 from whistle.clock import Clock
+from whistle.escalations.events import NEW_REPORT
 from whistle.escalations.routing import choose_guardians, no_hooks, triage_new_case
+from whistle.escalations.services import notify_holders
 from whistle.intake.forms import Submission
 from whistle.settings import Settings
 
@@ -76,5 +78,8 @@ def submit_disclosure(dbsession: Session, settings: Settings, clock: Clock, subm
         defaults=default_guardians(dbsession, submission.channel),
         second_tier=second_tier_guardians(dbsession, submission.channel),
     )
+    # The holders chosen by routing are told now; anyone an escalation rule hands the case to
+    # during triage is told that it was given to them.
+    notify_holders(dbsession, clock, case, NEW_REPORT, exclude=excluded)
     triage_new_case(dbsession, clock, case, keys, submission, call_hook=call_hook, excluded=excluded)
     return Receipt(receipt=receipt, case=case)

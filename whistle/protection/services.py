@@ -185,6 +185,7 @@ def notify_alerts(dbsession: Session, clock: Clock) -> tuple[int, int]:
     next day, among that day's deadline reminders: an outbox row written the minute an HR event
     arrived would let a database reader match the event's person to a guardian. Not audited, for
     the same reason as carry_out. The alert itself is on the case page at once."""
+    from whistle.escalations.events import RETALIATION
     from whistle.escalations.services import current_holders, notify
 
     alerts = list(dbsession.scalars(
@@ -194,7 +195,8 @@ def notify_alerts(dbsession: Session, clock: Clock) -> tuple[int, int]:
     ))
     queued = 0
     for case_id in dict.fromkeys(alert.case_id for alert in alerts):
-        queued += notify(dbsession, clock.now(), current_holders(dbsession, dbsession.get(Case, case_id)))
+        queued += notify(dbsession, clock.now(), current_holders(dbsession, dbsession.get(Case, case_id)),
+                         event=RETALIATION)
     for alert in alerts:
         alert.notified_on = clock.today()
     return len(alerts), queued

@@ -20,6 +20,8 @@ from whistle.cases.models import (
 )
 from whistle.cases.services import CaseKeys, add_item, read_case
 from whistle.clock import Clock
+from whistle.escalations.events import REPORTER_FILE, REPORTER_MESSAGE
+from whistle.escalations.services import notify_holders
 from whistle.sessions.models import REPORTER
 from whistle.sessions.services import close_session, open_session
 from whistle.settings import Settings
@@ -202,11 +204,14 @@ def read_mailbox(dbsession: Session, case: Case, keypair: crypto.KeyPair, *, mar
     return mailbox
 
 
-def send_message(dbsession: Session, clock: Clock, case: Case, text: str, *, call_hook=None) -> int:
-    """Add the reporter's message; with `call_hook` the plugins hear of it (never its content)."""
+def send_message(dbsession: Session, clock: Clock, case: Case, text: str, *, call_hook=None,
+                 with_files: bool = False) -> int:
+    """Add the reporter's message and tell the case's guardians (one notice, also for the files
+    it came with: `with_files`); with `call_hook` the plugins hear of it (never its content)."""
     item = add_item(case, kind=ITEM_MESSAGE, author="reporter", plaintext=text.encode("utf-8"), today=clock.today())
     dbsession.flush()
     audit.record(dbsession, clock, actor=audit.services.REPORTER, action="reporter.message_sent", case_id=case.id)
+    notify_holders(dbsession, clock, case, (REPORTER_MESSAGE, REPORTER_FILE) if with_files else REPORTER_MESSAGE)
     if call_hook is not None:
         announce_reporter_message(dbsession, clock, case, call_hook=call_hook)
     return item.id

@@ -11,6 +11,8 @@ from whistle.attachments.services import AttachmentTooLarge, Limits, limits_for,
 from whistle.attachments.uploads import FilePart, MalformedForm, body_chunks, csrf_ok, filename_header, form_parts
 from whistle.attachments.views import attachment_response
 from whistle.errors import Problem, problem_response, validation_problem
+from whistle.escalations.events import REPORTER_FILE
+from whistle.escalations.services import notify_holders
 from whistle.jsonapi import read_json, reject_unknown_members
 from whistle.protection.services import checkins  # issue 5, part Y
 from whistle.reporters.forms import validate_identity, validate_message
@@ -160,7 +162,10 @@ def message_submit(request):
         status = 413 if "files" in errors else 422 if "text" in errors else 400
         return case_page(request, identity, status=status, errors=errors, draft=draft, mark_seen=False)
     if text:
-        send_message(request.dbsession, request.clock, identity.case, text, call_hook=request.call_hook)
+        send_message(request.dbsession, request.clock, identity.case, text, call_hook=request.call_hook,
+                     with_files=files_sent > 0)
+    elif files_sent:  # one notice for the post, however many files
+        notify_holders(request.dbsession, request.clock, identity.case, REPORTER_FILE)
     if files_sent:
         request.audit("reporter.attachment_added", case_id=identity.case.id, actor="reporter",
                       detail={"files": files_sent})
@@ -299,6 +304,7 @@ def api_attachment(request):
     except AttachmentTooLarge as error:
         raise Problem(413, str(error)) from None
     request.audit("reporter.attachment_added", case_id=identity.case.id, actor="reporter", detail={"files": 1})
+    notify_holders(request.dbsession, request.clock, identity.case, REPORTER_FILE)
     request.response.status = 201
     return {"id": attachment.id, "size": size}
 

@@ -15,6 +15,7 @@ from whistle.accounts.models import Account
 from whistle.audit.models import AuditEvent
 from whistle.cli import main as whistle_main
 from whistle.escalations.delivery import DeliveryReport, deliver_due
+from whistle.escalations.events import ESCALATIONS, EVENTS
 from whistle.escalations.services import notify
 from whistle_webhook import verify
 
@@ -157,7 +158,7 @@ def test_a_webhook_configured_in_the_ini_is_delivered_and_signed(world):
             stored = dbsession.get(Account, them.account.id)
             stored.notify_channel = "webhook"
             stored.notify_address = f"http://127.0.0.1:{server.server_port}/hook"
-            notify(dbsession, world.clock.now(), [them.account.id])
+            notify(dbsession, world.clock.now(), [them.account.id], event=ESCALATIONS)
         assert deliver_due(world.ctx) == DeliveryReport(delivered=1, notices=1)
     finally:
         server.shutdown()
@@ -174,12 +175,14 @@ def test_the_api_reads_and_sets_my_address_and_names_a_faulty_field(world):
     me = world.staff("api.guardian")
     headers = api_login(world.testapp, me, world.clock)
     app = world.testapp
+    every_event = {event: True for event in EVENTS}
     assert app.get("/api/v1/staff/notifications", headers=headers).json == {
-        "channel": None, "address": None, "channels": ["email", "webhook"], "usable": False}
+        "channel": None, "address": None, "channels": ["email", "webhook"], "usable": False, "events": every_event}
 
     saved = app.put_json("/api/v1/staff/notifications", {"channel": "email", "address": "me@example.org"},
                          headers=headers).json
-    assert saved == {"channel": "email", "address": "me@example.org", "channels": ["email", "webhook"], "usable": True}
+    assert saved == {"channel": "email", "address": "me@example.org", "channels": ["email", "webhook"],
+                     "usable": True, "events": every_event}
     assert last_event(world).action == "account.notify_changed"
     assert "me@example.org" not in json.dumps(last_event(world).detail)
 

@@ -137,9 +137,12 @@ def test_urgent_triage_on_the_young_peoples_channel_brings_in_the_safeguarding_l
     assert _holders(dbsession, case) == {guardian.account.id, lead.account.id}
     assert app.get(f"/api/v1/cases/{ref}", headers=api_login(app, lead, clock)).json["text"].endswith("hit me again")
     new = [row for row in dbsession.scalars(select(Notification)) if row.id not in before]
+    # The guardian: the new report; the lead: given the case; then one per rule action. Delivery
+    # batches each guardian's rows into one notice.
     assert sorted((row.account_id, row.kind, row.state) for row in new) == sorted(
-        [(lead.account.id, "attention", "pending"), (guardian.account.id, "attention", "pending"),
-         (lead.account.id, "attention", "pending")])  # one per rule action; delivery batches them
+        [(guardian.account.id, "attention", "pending"), (lead.account.id, "attention", "pending"),
+         (lead.account.id, "attention", "pending"), (guardian.account.id, "attention", "pending"),
+         (lead.account.id, "attention", "pending")])
     assert [e.detail for e in _events(dbsession, "case.escalated") if e.case_id == case.id] == [
         {"rule": "uk.safeguarding-lead", "kind": "grant", "audience": "second_tier", "account_ids": [lead.account.id]},
         {"rule": "uk.safeguarding-lead", "kind": "notify", "audience": "second_tier", "recipients": 1},

@@ -1,0 +1,124 @@
+"""Which events a guardian is told about: the page's boxes and the API's `events`, checked,
+audited with names only, and a refused change changes nothing."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from tests.factories import api_login, html_login
+from whistle.accounts.models import Account
+from whistle.audit.models import AuditEvent
+from whistle.escalations.events import EVENTS, REPORTER_FILE, REPORTER_MESSAGE, RETALIATION
+
+
+@pytest.fixture
+def world(tick_app):
+    return tick_app(plugins=["smtp"], raw={"whistle_smtp.host": "127.0.0.1",
+                                           "whistle_smtp.from_address": "whistle@example.org"})
+
+
+def stored(world, account_id: int) -> Account:
+    with world.session() as dbsession:
+        found = dbsession.get(Account, account_id)
+        dbsession.expunge(found)
+    return found
+
+
+def events_audited(world, account_id: int) -> list[dict]:
+    with world.session() as dbsession:
+        return [event.detail for event in dbsession.scalars(
+            select(AuditEvent).where(AuditEvent.action == "account.notify_events_changed",
+                                     AuditEvent.actor == f"account:{account_id}").order_by(AuditEvent.seq))]
+
+
+def ticked(form) -> set[str]:
+    return {field.value for field in form.fields["events"] if field.checked}
+
+
+def boxes(form) -> dict[str, object]:
+    return {field._value: field for field in form.fields["events"]}
+
+
+def test_the_page_shows_a_box_per_event_keeps_the_ticks_on_error_and_saves_them(world):
+    me = world.staff("prefs.page")
+    html_login(world.testapp, me, world.clock)
+    page = world.testapp.get("/staff/notifications")
+    for words in EVENTS.values():
+        assert words in page.text
+    assert "Tell me when" in page.text
+    form = page.forms[1]
+    assert ticked(form) == set(EVENTS), "everything is on until turned off"
+
+    boxes(form)[REPORTER_MESSAGE].checked = False
+    boxes(form)[RETALIATION].checked = False
+    form["channel"], form["address"] = "email", "not an address"
+    refused = form.submit(status=422)
+    assert 'id="address-error"' in refused.text
+    form = refused.forms[1]
+    assert ticked(form) == set(EVENTS) - {REPORTER_MESSAGE, RETALIATION}, "the ticks are kept as they were sent"
+    assert form["address"].value == "not an address"
+    assert stored(world, me.account.id).notify_events_off == [], "nothing changed"
+    assert events_audited(world, me.account.id) == []
+
+    form["address"] = "prefs.page@example.org"
+    saved = form.submit()
+    assert "Saved." in saved.text
+    assert stored(world, me.account.id).notify_events_off == [REPORTER_MESSAGE, RETALIATION]
+    assert events_audited(world, me.account.id) == [
+        {"account_id": me.account.id, "off": [REPORTER_MESSAGE, RETALIATION]}]
+    assert ticked(saved.forms[1]) == set(EVENTS) - {REPORTER_MESSAGE, RETALIATION}
+    assert ticked(world.testapp.get("/staff/notifications").forms[1]) == set(EVENTS) - {REPORTER_MESSAGE, RETALIATION}
+
+    form = saved.forms[1]
+    for field in form.fields["events"]:
+        field.checked = False
+    form.submit()
+    assert stored(world, me.account.id).notify_events_off == list(EVENTS), "every box unticked: told of nothing"
+
+
+def test_the_page_refuses_an_event_that_does_not_exist_and_leaves_events_alone_without_boxes(world):
+    me = world.staff("prefs.tamper")
+    html_login(world.testapp, me, world.clock)
+    form = world.testapp.get("/staff/notifications").forms[1]
+    token = form["csrf_token"].value
+    refused = world.testapp.post("/staff/notifications", {
+        "csrf_token": token, "channel": "", "address": "", "events_shown": "1",
+        "events": ["new_report", "everything"]}, status=422)
+    assert 'id="events-error"' in refused.text and "&#39;everything&#39;" in refused.text
+    assert stored(world, me.account.id).notify_events_off == []
+
+    # A post from a page without the boxes (an old tab) is not "every box unticked".
+    world.testapp.post("/staff/notifications", {"csrf_token": token, "channel": "email",
+                                                "address": "prefs.tamper@example.org"})
+    account = stored(world, me.account.id)
+    assert (account.notify_address, account.notify_events_off) == ("prefs.tamper@example.org", [])
+
+
+def test_the_api_reads_and_changes_events_and_names_an_unknown_one(world):
+    me = world.staff("prefs.api")
+    app, headers = world.testapp, api_login(world.testapp, me, world.clock)
+    app.put_json("/api/v1/staff/notifications", {"channel": "email", "address": "prefs.api@example.org"},
+                 headers=headers)
+    assert app.get("/api/v1/staff/notifications", headers=headers).json["events"] == {event: True for event in EVENTS}
+
+    changed = app.put_json("/api/v1/staff/notifications", {"events": {REPORTER_FILE: False}}, headers=headers).json
+    assert changed["events"] == {event: event != REPORTER_FILE for event in EVENTS}
+    assert (changed["channel"], changed["address"]) == ("email", "prefs.api@example.org"), "left out: left alone"
+    assert events_audited(world, me.account.id) == [{"account_id": me.account.id, "off": [REPORTER_FILE]}]
+
+    unknown = app.put_json("/api/v1/staff/notifications", {"events": {"everything": True, REPORTER_FILE: True}},
+                           headers=headers, status=422)
+    assert unknown.content_type == "application/problem+json"
+    (error,) = unknown.json["errors"]
+    assert error["field"] == "events" and "'everything'" in error["message"]
+    for body in ({"events": {REPORTER_FILE: "yes"}}, {"events": [REPORTER_FILE]}, {"events": None}):
+        problem = app.put_json("/api/v1/staff/notifications", body, headers=headers, status=422).json
+        assert [e["field"] for e in problem["errors"]] == ["events"], body
+    both = app.put_json("/api/v1/staff/notifications", {"address": "bad", "channel": "email",
+                                                       "events": {REPORTER_FILE: True}}, headers=headers, status=422)
+    assert [e["field"] for e in both.json["errors"]] == ["address"]
+    assert stored(world, me.account.id).notify_events_off == [REPORTER_FILE], "refusals changed nothing"
+    assert len(events_audited(world, me.account.id)) == 1
+
+    app.put_json("/api/v1/staff/notifications", {"events": {REPORTER_FILE: True}}, headers=headers)
+    assert stored(world, me.account.id).notify_events_off == []
