@@ -117,8 +117,10 @@ def test_a_new_report_reaches_its_holders_only_and_says_nothing_about_it(office)
     assert here.delivered(sent["case"], sent["receipt"], "Mendez shouts", "night staff") == ["ann@example.org"]
 
     with here.world.session() as dbsession:
-        make_channel(dbsession, "nobody-line")  # no guardians at all
-    submit_api(here.world.testapp, channel="nobody-line", text=f"Nobody can read this yet. {MARKER}")
+        # Its only guardian is named in the report, so the conflicts plugin leaves the case unassigned.
+        channel = make_channel(dbsession, "nobody-line")
+        dbsession.add(ChannelGuardian(channel_id=channel.id, account_id=here.accounts["mendez"].account.id, tier=1))
+    submit_api(here.world.testapp, channel="nobody-line", text=f"Mendez again; nobody can read this yet. {MARKER}")
     assert here.pending() == 0 and here.delivered() == [], "an unassigned case tells nobody"
 
 
