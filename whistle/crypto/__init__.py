@@ -1,5 +1,6 @@
 """The one place that touches cryptography: versioned envelopes over libsodium (docs/crypto.md)."""
-from .errors import CryptoError, DecryptionFailed, InvalidReceipt, UnsupportedVersion
+from .carried import open_from_client, seal_for_client
+from .errors import CryptoError, DecryptionFailed, Expired, InvalidReceipt, UnsupportedVersion
 from .indexes import blind_index
 from .items import decrypt_item, encrypt_item
 from .keys import KdfCost, KeyPair, new_secret_key, random_bytes, random_token, seal, unseal
@@ -21,6 +22,7 @@ __all__ = [
     "DecryptionFailed",
     "UnsupportedVersion",
     "InvalidReceipt",
+    "Expired",
     # keys
     "KdfCost",
     "KeyPair",
@@ -51,6 +53,9 @@ __all__ = [
     "session_token_id",
     "wrap_for_session",
     "unwrap_for_session",
+    # short-lived values a client carries (the receipt page's cookie)
+    "seal_for_client",
+    "open_from_client",
     # lookups and randomness
     "blind_index",
     "random_bytes",
