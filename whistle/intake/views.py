@@ -8,10 +8,19 @@ from whistle.attachments.services import AttachmentTooLarge, limits_for, store_a
 from whistle.attachments.uploads import FilePart, MalformedForm, csrf_ok, form_parts
 from whistle.channels.services import active_channels, channel_by_slug, describe, questionnaire_for
 from whistle.errors import Problem, validation_problem
-from whistle.intake.forms import IDENTITY_FIELDS, validate_disclosure
+from whistle.intake.forms import IDENTITY_FIELDS, validate_disclosure, wants_plain
 from whistle.intake.services import already_submitted, new_submission_token, submit_disclosure
 from whistle.jsonapi import read_json, reject_unknown_members
 from whistle.security.permissions import Permission
+from whistle.words import size_words
+
+FORM_EXPIRED = ("This page had expired, so nothing was sent yet. Check your words below and send again.",
+                "This page was open too long, so nothing was sent yet. Check your words below and press Send again.")
+TOO_LARGE = ("A file was too large, so nothing was sent yet. Each file can be at most {file}, and all the files of"
+             " one report together {case}. Choose smaller files, or send without them and add them later from"
+             " your report's page.",
+             "A file was too big, so nothing was sent yet. Each file can be up to {file}. Pick a smaller file,"
+             " or send without it.")
 
 
 @view_config(route_name="home", renderer="whistle:templates/home/index.jinja2", permission=Permission.PUBLIC)
@@ -61,7 +70,7 @@ class _AlreadySent(Exception):
 def _open_case(request, channel, post: MultiDict):
     """Validate everything typed and open the case, or raise _Rejected / _AlreadySent."""
     if not csrf_ok(request, post.get("csrf_token")):
-        raise _Rejected(400, {"form": "This page had expired, so nothing was sent yet. Check your words below and send again."})
+        raise _Rejected(400, {"form": FORM_EXPIRED[wants_plain(channel)]})
     token = post.get("submission_token", "")
     if token and already_submitted(request.dbsession, request.whistle_settings, token):
         raise _AlreadySent()
@@ -110,8 +119,11 @@ def submit_form(request):
                                  limits=limits_for(request.whistle_settings), author="reporter", today=request.clock.today())
         except MalformedForm as error:
             raise _Rejected(400, {"form": str(error)}) from None
-        except AttachmentTooLarge as error:
-            raise _Rejected(413, {"attachments": f"{error} Nothing was sent yet: choose smaller files, or send without them and add them later from your report's page."}) from None
+        except AttachmentTooLarge:
+            limits = limits_for(settings)
+            raise _Rejected(413, {"attachments": TOO_LARGE[wants_plain(channel)].format(
+                file=size_words(limits.max_file_bytes, limit=True),
+                case=size_words(limits.max_case_bytes, limit=True))}) from None
         if result is None:
             result = _open_case(request, channel, post)
     except _AlreadySent:

@@ -71,7 +71,9 @@ SCHEMAS = {
     },
     "Identity": {
         "type": ["object", "null"],
-        "properties": {"name": STR, "contact": STR, "personnel_id": STR},
+        "properties": {"name": STR, "contact": STR,
+                       "personnel_id": {"type": "string", "description": "A staff number: refused (422) on a channel "
+                                        "whose reporters are not staff."}},
         "additionalProperties": False,
     },
     "Disclosure": {
@@ -147,7 +149,7 @@ def mailbox_paths() -> dict:
     """The reporter's calls (API.md, "Reporter"), all under a reporter session's bearer token."""
     case_schema = {"type": "object", "required": ["case", "status", "opened", "messages", "attachments"], "properties": {
         "case": STR, "status": STR,
-        "status_text": {"type": "string", "description": "The status in plain words."},
+        "status_text": {"type": "string", "description": "The status in plain words (the channel's, if it asks for plain words)."},
         "opened": DATE,
         "messages": {"type": "array", "items": {"$ref": "#/components/schemas/Message"}},
         "attachments": {"type": "array", "items": {"$ref": "#/components/schemas/Attachment"}},
@@ -155,7 +157,7 @@ def mailbox_paths() -> dict:
         "protection_consent": {"type": "boolean", "description": "Whether the reporter asked for retaliation watch."},
         "checkins_due": {"type": "array", "items": {"type": "integer"},
                          "description": "Months after opening whose check-in question is waiting for an answer."},
-        "news": REPORTER_NEWS,  # issue 6, part 4
+        "news": REPORTER_NEWS,
     }}
     download = {"200": {"description": "The decrypted file, as an attachment.",
                         "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}}
@@ -228,11 +230,12 @@ def retaliation_paths() -> dict:
                           **_problem_responses(400, 401, 403, 415, 422)},
         }},
         "/api/v1/reporter/protection-consent": {"post": {
-            "summary": "The reporter asks the guardians to watch for retaliation against them.",
+            "summary": "The reporter asks the guardians to watch for retaliation against them "
+                       "(409 on a channel whose reporters are not staff).",
             "operationId": "reporterProtectionConsent", "security": BEARER,
             "requestBody": _body({"type": "object", "required": ["consent"], "properties": {"consent": {"const": True}}}),
             "responses": {"200": _json({"type": "object", "properties": {"protection_consent": {"type": "boolean"}}},
-                                       "Recorded."), **_problem_responses(400, 401, 415, 422)},
+                                       "Recorded."), **_problem_responses(400, 401, 409, 415, 422)},
         }},
         "/api/v1/reporter/checkins": {"post": {
             "summary": "Answer a check-in: has the reporter suffered detriment since speaking up?",
