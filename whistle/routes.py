@@ -69,3 +69,6 @@ def includeme(config) -> None:
     config.add_route("admin.notifications", "/admin/notifications")  # the outbox: counts, dead letters
     config.add_route("admin.notifications_retry", "/admin/notifications/retry")
     config.add_route("api.staff_notifications", "/api/v1/staff/notifications")
+    # --- reporter pages that forget: the receipt page after sending ---
+    config.add_route("intake.receipt", "/report/{slug}/receipt")
+    config.add_route("intake.receipt_leave", "/report/{slug}/receipt/leave")

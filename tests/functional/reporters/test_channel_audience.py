@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import re
 import tomllib
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from webtest import TestApp
 
 from tests.factories import make_channel, make_staff, submit_api
-from tests.functional.reporters.helpers import come_back, receipt_of
+from tests.functional.reporters.helpers import RECEIPT, come_back, receipt_of
 from whistle.cases.models import ITEM_MESSAGE, Case
 from whistle.cases.services import add_item
 from whistle.channels.services import load_channels
+from whistle.config import make_configurator
 
 SHIPPED = Path(__file__).resolve().parents[3] / "config" / "channels.toml"
 YOUNG, STAFF = "young-peoples-voice", "raise-a-concern"
@@ -35,8 +38,8 @@ def send(testapp, slug, text="Someone at the home shouts at us at night.", answe
     form["text"] = text
     for name, value in (answers or {}).items():
         form[f"answers.{name}"] = value
-    sent = form.submit(status=200)
-    return sent, sent
+    sent = form.submit(status=303)
+    return sent, sent.follow(status=200)
 
 
 def assert_young_peoples_page(page):
@@ -105,6 +108,87 @@ def test_a_staff_number_is_refused_where_reporters_are_not_staff(testapp, dbsess
     testapp.post_json("/api/v1/disclosures", {
         "channel": STAFF, "text": "Help", "answers": {"ongoing": "yes"}, "identity_mode": "confidential",
         "identity": {"name": "Sam", "personnel_id": "E1234"}}, status=201)
+
+
+def test_the_receipt_page_is_plain_has_help_and_a_quick_exit(testapp, dbsession, shipped):
+    sent, page = send(testapp, YOUNG)
+    assert sent.location.endswith(f"/report/{YOUNG}/receipt")
+    assert not RECEIPT.search(sent.text), "the POST's answer carries no receipt itself"
+    assert_young_peoples_page(page)
+    assert "Your secret code is:" in page.text and receipt_of(page)
+    case = dbsession.scalars(select(Case)).one()
+    assert case.ref in page.text
+    assert page.html.find("form", action=f"/report/{YOUNG}/receipt/leave").find("button").get_text() == "Leave"
+
+
+def test_the_receipt_travels_in_a_short_lived_sealed_cookie_only_the_receipt_page_gets(testapp, shipped):
+    sent, page = send(testapp, YOUNG)
+    (cookie,) = [value for name, value in sent.headerlist if name == "Set-Cookie" and value.startswith("whistle_receipt=")]
+    attributes = {part.strip().split("=")[0].lower(): part.strip() for part in cookie.split(";")[1:]}
+    assert attributes["path"] == f"Path=/report/{YOUNG}/receipt"
+    assert attributes["max-age"] == "Max-Age=900"
+    assert "httponly" in attributes and attributes["samesite"].lower() == "samesite=strict"
+    assert "secure" not in attributes, "the tests run with whistle.cookies.secure = false"
+    value = cookie.split(";")[0].split("=", 1)[1]
+    receipt = receipt_of(page)
+    assert receipt not in value and receipt.replace("-", "") not in value, "sealed, not readable"
+
+
+def test_the_receipt_page_forgets_after_leave_and_after_15_minutes(testapp, shipped, clock):
+    _, page = send(testapp, YOUNG)
+    receipt = receipt_of(page)
+    assert receipt in testapp.get(f"/report/{YOUNG}/receipt").text, "a reload still shows it, until Leave"
+
+    left = page.forms[0].submit(status=200)
+    assert "Your secret code is not shown on this device any more." in left.text
+    assert_young_peoples_page(left)
+    (cookie,) = [value for name, value in left.headerlist if name == "Set-Cookie"]
+    assert cookie.startswith("whistle_receipt=;") and "Max-Age=0" in cookie and f"Path=/report/{YOUNG}/receipt" in cookie
+    again = testapp.get(f"/report/{YOUNG}/receipt", status=200)
+    assert not RECEIPT.search(again.text)
+    assert "We showed your secret code once" in again.text
+    assert again.html.find("a", href="/mailbox").get_text() == "Go back to my message"
+
+    _, page = send(testapp, STAFF, answers={"ongoing": "yes"})
+    receipt = receipt_of(page)
+    clock.advance(timedelta(minutes=14, seconds=59))
+    assert receipt in testapp.get(f"/report/{STAFF}/receipt").text
+    clock.advance(timedelta(seconds=1))
+    gone = testapp.get(f"/report/{STAFF}/receipt")
+    assert receipt not in gone.text and "Your receipt was shown once" in gone.text
+
+
+def test_a_receipt_cookie_for_another_channel_or_changed_shows_nothing(testapp, shipped):
+    _, page = send(testapp, YOUNG)
+    receipt = receipt_of(page)
+    (value,) = [c.value for c in testapp.cookiejar if c.name == "whistle_receipt"]
+    other = TestApp(testapp.app, extra_environ=testapp.extra_environ)
+    other.set_cookie("whistle_receipt", value)
+    assert receipt not in other.get(f"/report/{STAFF}/receipt").text, "sealed for one channel's page only"
+    changed = value[:20] + ("A" if value[20] != "A" else "B") + value[21:]
+    other.set_cookie("whistle_receipt", changed)
+    assert receipt not in other.get(f"/report/{YOUNG}/receipt", status=200).text
+    other.set_cookie("whistle_receipt", "not a sealed value")
+    assert other.get(f"/report/{YOUNG}/receipt", status=200)
+
+
+def test_with_secure_cookies_the_receipt_cookie_is_secure_and_prefixed(raw_settings, settings, clock, tm, dbsession,
+                                                                         shipped):
+    app = make_configurator(raw_settings, settings=replace(settings, cookies_secure=True), clock=clock).make_wsgi_app()
+    browser = TestApp(app, extra_environ={"HTTP_HOST": "example.com", "wsgi.url_scheme": "https", "tm.active": True,
+                                          "tm.manager": tm, "app.dbsession": dbsession})
+    form = browser.get(f"/report/{YOUNG}").forms[0]
+    form["text"] = "Help"
+    sent = form.submit(status=303)
+    (cookie,) = [value for name, value in sent.headerlist if name == "Set-Cookie" and "receipt" in value]
+    assert cookie.startswith("__Secure-whistle_receipt=") and "; secure" in cookie.lower()
+    assert f"Path=/report/{YOUNG}/receipt" in cookie
+    page = sent.follow()
+    assert receipt_of(page)
+    left = page.forms[0].submit()
+    (gone,) = [value for name, value in left.headerlist if name == "Set-Cookie" and "receipt" in value]
+    assert gone.startswith("__Secure-whistle_receipt=;") and "Max-Age=0" in gone and "; secure" in gone.lower(), \
+        "a browser ignores a __Secure- cookie set without Secure, so it is cleared with Secure too"
 
 
 def test_the_mailbox_of_a_young_peoples_case_is_plain_with_help_and_no_staff_things(testapp, dbsession, shipped, clock):
