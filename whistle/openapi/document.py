@@ -147,10 +147,15 @@ REPORTER_NEWS = {
 
 def mailbox_paths() -> dict:
     """The reporter's calls (API.md, "Reporter"), all under a reporter session's bearer token."""
-    case_schema = {"type": "object", "required": ["case", "status", "opened", "messages", "attachments"], "properties": {
+    case_schema = {"type": "object", "required": ["case", "status", "opened", "text", "answers", "messages",
+                                                  "attachments"], "properties": {
         "case": STR, "status": STR,
         "status_text": {"type": "string", "description": "The status in plain words (the channel's, if it asks for plain words)."},
         "opened": DATE,
+        "text": {"type": "string", "description": "What the reporter sent: the disclosure's text, as the mailbox page shows it."},
+        "answers": {"type": "object", "description": "The reporter's answers to the channel's questions, by field name "
+                    "(a string, or a list of strings for a multiple choice), as sent.",
+                    "additionalProperties": {"oneOf": [STR, {"type": "array", "items": STR}]}},
         "messages": {"type": "array", "items": {"$ref": "#/components/schemas/Message"}},
         "attachments": {"type": "array", "items": {"$ref": "#/components/schemas/Attachment"}},
         "identity_given": {"type": "boolean", "description": "Whether the reporter told the guardians who they are."},

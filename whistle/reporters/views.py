@@ -285,6 +285,9 @@ def api_case(request):
         "messages": [{"id": m["id"], "from": m["from"], "text": m["text"], "at": m["at"]} for m in mailbox.messages],
         "attachments": [{"id": a.id, "name": a.name, "size": a.size} for a in mailbox.attachments],
         "identity_given": mailbox.identity_given,
+        # What the reporter sent, as the mailbox page shows it under "What you sent".
+        "text": mailbox.text,
+        "answers": mailbox.answers,
         # retaliation watch
         "protection_consent": identity.case.protection_consent,
         "checkins_due": list(checkins(request.dbsession, request.whistle_settings, identity.case,

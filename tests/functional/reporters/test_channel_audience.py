@@ -268,6 +268,7 @@ def test_the_reporter_api_of_a_non_staff_case_has_no_check_ins_and_refuses_conse
     body = testapp.get("/api/v1/reporter/case", headers=headers).json
     assert body["checkins_due"] == [] and body["news"]["new_questions"] == []
     assert body["status_text"] == "We have got your message. Someone will read it soon."
+    assert body["text"] == "Something is wrong on ward 7." and body["answers"] == {"about": ["Me"]}
     assert "question" not in " ".join(body["news"]["summary"]) + body["news"]["check_back"]["text"]
     problem = testapp.post_json("/api/v1/reporter/protection-consent", {"consent": True}, headers=headers, status=409)
     assert "not for staff" in problem.json["detail"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import quote
 
+import jsonschema
 from sqlalchemy import func, select
 from webtest import TestApp, Upload
 
@@ -29,6 +30,11 @@ def test_the_reporter_api_round_trip(testapp, dbsession, settings, clock):
 
     case = testapp.get("/api/v1/reporter/case", headers=headers).json
     assert case["case"] == sent["case"] and case["status"] == "received"
+    assert case["text"] == "Something is wrong on ward 7." and case["answers"] == {"ongoing": "yes"}, \
+        "what the reporter sent, as the mailbox page shows it"
+    document = testapp.get("/api/v1/openapi.json").json
+    documented = document["paths"]["/api/v1/reporter/case"]["get"]["responses"]["200"]["content"]["application/json"]
+    jsonschema.validate(case, dict(documented["schema"], components=document["components"]))
     assert case["opened"] == clock.today().isoformat()
     assert case["messages"] == [] and case["attachments"] == []
 
