@@ -1,8 +1,9 @@
-"""Numbers in words people read: file sizes and limits in decimal kB, MB and GB, as phones and
-computers show them (never KiB or MiB)."""
+"""Numbers and dates in words people read: file sizes and limits in decimal kB, MB and GB, as
+phones and computers show them (never KiB or MiB), and days as "4 March 2027"."""
 from __future__ import annotations
 
 import math
+from datetime import date
 
 _UNITS = (("GB", 10**9), ("MB", 10**6), ("kB", 10**3))
 
@@ -17,3 +18,12 @@ def size_words(size: int, *, limit: bool = False) -> str:
         if amount >= 1:
             return f"{amount:g} {unit}"
     return "1 byte" if size == 1 else f"{size} bytes"
+
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
+
+
+def day_words(day: date) -> str:
+    """'4 March 2027': a day, never a time, and no locale to get wrong."""
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"

@@ -19,12 +19,11 @@ from whistle.cases.models import Case
 from whistle.protection.services import CheckInState, add_months, checkin_months_for, checkins
 from whistle.reporters.services import Mailbox
 from whistle.settings import Settings
+from whistle.words import day_words
 
 WEEK = timedelta(days=7)
 DAY = timedelta(days=1)
 IN_PROGRESS = (ACKNOWLEDGED, ASSESSING, INVESTIGATING)
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December")
 ANY_TIME = "Nothing more is expected, but you can come back any time."
 # The few nouns that differ in plain words.
 VOCABULARY = {
@@ -37,11 +36,6 @@ def _words(plain: bool) -> dict[str, str]:
     words = dict(VOCABULARY[bool(plain)])
     words["People"] = words["people"][0].upper() + words["people"][1:]
     return words
-
-
-def plain_day(day: date) -> str:
-    """'4 March 2027': a day, never a time, and no locale to get wrong."""
-    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
 
 
 @dataclass(frozen=True)
@@ -75,12 +69,12 @@ class News:
     def since_words(self) -> str:
         report = _words(self.plain)["report"]
         if self.first_visit:
-            return f"you sent your {report} on {plain_day(self.since)}" if self.since else f"you sent your {report}"
+            return f"you sent your {report} on {day_words(self.since)}" if self.since else f"you sent your {report}"
         if self.since is None:
             return "your last visit"
         if self.since == self.today:
             return "your last visit earlier today"
-        return f"your last visit on {plain_day(self.since)}"
+        return f"your last visit on {day_words(self.since)}"
 
     @property
     def headline(self) -> str:
@@ -138,27 +132,27 @@ def check_back(case: Case, today: date, *, next_checkin_on: date | None, plain: 
     people = _words(plain)["People"]
     if case.status == RECEIVED:
         on = max(case.ack_due, today + DAY)
-        due = (f"{people} should reply by {plain_day(case.ack_due)}."
+        due = (f"{people} should reply by {day_words(case.ack_due)}."
                if case.ack_due >= today else
-               f"{people} should have replied by {plain_day(case.ack_due)}. "
+               f"{people} should have replied by {day_words(case.ack_due)}. "
                "Sorry that it is taking longer.")
         return CheckBack(on, f"{due} {_please(on, case.ack_due)}")
     if case.status in IN_PROGRESS:
         on = max(min(today + WEEK, case.feedback_due), today + DAY)
-        due = (f"They should tell you what they have done by {plain_day(case.feedback_due)}."
+        due = (f"They should tell you what they have done by {day_words(case.feedback_due)}."
                if case.feedback_due >= today else
-               f"They should have told you what they have done by {plain_day(case.feedback_due)}. "
+               f"They should have told you what they have done by {day_words(case.feedback_due)}. "
                "Sorry that it is taking longer.")
         return CheckBack(on, f"{people} are working on it. {due} {_please(on, case.feedback_due)}")
     # Feedback given or closed (and anything unknown): only the check-in questions are still to come.
     if next_checkin_on is not None:
-        return CheckBack(next_checkin_on, f"On {plain_day(next_checkin_on)} there will be a short question for you "
+        return CheckBack(next_checkin_on, f"On {day_words(next_checkin_on)} there will be a short question for you "
                                           "here, about how things are going for you. Please check back then.")
     return CheckBack(None, ANY_TIME)
 
 
 def _please(on: date, due: date) -> str:
-    return "Please check back then." if on == due else f"Please check back on {plain_day(on)}."
+    return "Please check back then." if on == due else f"Please check back on {day_words(on)}."
 
 
 def news_for(mailbox: Mailbox, *, today: date, checkin_state: CheckInState,

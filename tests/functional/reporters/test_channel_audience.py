@@ -19,6 +19,7 @@ from whistle.cases.models import ITEM_MESSAGE, Case
 from whistle.cases.services import add_item
 from whistle.channels.services import load_channels
 from whistle.config import make_configurator
+from whistle.words import day_words
 
 SHIPPED = Path(__file__).resolve().parents[3] / "config" / "channels.toml"
 YOUNG, STAFF = "young-peoples-voice", "raise-a-concern"
@@ -256,6 +257,8 @@ def test_the_mailbox_of_a_staff_case_keeps_the_staff_number_and_retaliation_watc
     sent = mailbox.html.find(id="what-you-sent")
     assert [(dt.get_text(), dt.find_next("dd").get_text()) for dt in sent.find_all("dt")] == [
         ("Is it still happening?", "Yes")], "the answers, under the questions' own words"
+    assert mailbox.html.find("dt", string="Sent on").find_next("dd").get_text() == day_words(case.opened_on), \
+        "a day in words, not an ISO date"
 
 
 def test_the_reporter_api_of_a_non_staff_case_has_no_check_ins_and_refuses_consent(testapp, dbsession, shipped, clock):
