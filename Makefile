@@ -13,7 +13,12 @@ $(VENV)/.installed: setup.cfg pyproject.toml $(wildcard plugins/whistle_*/setup.
 	$(BIN)/python -m pip install --quiet -e '.[test]' $(foreach p,$(PLUGINS),-e './$(p)[test]')
 	touch $@
 
-install: $(VENV)/.installed
+# axe-core for the browser tests' accessibility checks (tests/browser), pinned by package-lock.json.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+install: $(VENV)/.installed node_modules/.installed
 
 run: install
 	$(BIN)/whistle -c development.ini db upgrade
@@ -25,4 +30,4 @@ test: install
 	$(BIN)/pytest
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .hypothesis
+	rm -rf $(VENV) var .pytest_cache .hypothesis node_modules
