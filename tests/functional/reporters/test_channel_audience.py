@@ -200,6 +200,8 @@ def test_the_mailbox_of_a_young_peoples_case_is_plain_with_help_and_no_staff_thi
     add_item(case, kind=ITEM_MESSAGE, author="guardian", plaintext=b"Thank you for telling us.", today=clock.today())
     dbsession.flush()
 
+    sign_in = testapp.get("/mailbox")
+    assert "Your receipt or secret code" in sign_in.text, "the words the receipt page used, before any channel is known"
     mailbox = come_back(testapp, receipt)
     assert_young_peoples_page(mailbox)
     assert "We have got your message. Someone will read it soon." in mailbox.text
