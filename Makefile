@@ -13,7 +13,12 @@ $(VENV)/.installed: setup.cfg pyproject.toml $(wildcard plugins/whistle_*/setup.
 	$(BIN)/python -m pip install --quiet -e '.[test,dev]' $(foreach p,$(PLUGINS),-e './$(p)[test]')
 	touch $@
 
-install: $(VENV)/.installed
+# axe-core for the browser tests' accessibility checks (tests/browser), pinned by package-lock.json.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+install: $(VENV)/.installed node_modules/.installed
 
 # The webhook plugin's signing secret, named by development.ini; made once, like the app's own keys.
 var/keys/webhook_secret:
@@ -30,4 +35,4 @@ test: install
 	$(BIN)/pytest
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .hypothesis
+	rm -rf $(VENV) var .pytest_cache .hypothesis node_modules

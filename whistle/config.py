@@ -13,6 +13,7 @@ from whistle.clock import Clock
 from whistle.request import WhistleRequest
 from whistle.security.acl import Root
 from whistle.settings import Settings, load_settings
+from whistle.words import day_words, size_words
 
 
 def _json_renderer() -> JSON:
@@ -27,6 +28,8 @@ def _template_globals(event) -> None:
     request = event["request"]
     if request is not None:
         event["csrf_token"] = lambda: get_csrf_token(request)
+    event["size_words"] = size_words  # file sizes and limits in MB and GB, as people read them
+    event["day_words"] = day_words  # "4 March 2027"
 
 
 def make_configurator(raw_settings: Mapping[str, Any], *, settings: Settings | None = None, clock: Clock | None = None) -> Configurator:

@@ -75,3 +75,6 @@ def includeme(config) -> None:
     # --- guardians' files: sent to the reporter, or internal ---
     config.add_route("cases.attachments", "/staff/cases/{ref}/attachments", factory=CaseContext)
     config.add_route("api.case_attachments", "/api/v1/cases/{ref}/attachments", factory=CaseContext)
+    # --- reporter pages that forget: the receipt page after sending ---
+    config.add_route("intake.receipt", "/report/{slug}/receipt")
+    config.add_route("intake.receipt_leave", "/report/{slug}/receipt/leave")

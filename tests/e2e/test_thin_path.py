@@ -39,7 +39,10 @@ def test_submit_store_and_read_back_through_waitress(server):
     fields = form.form_fields()
     fields.update({"text": f"{marker} the fire exit is blocked every night", "answers.ongoing": "yes",
                    "answers.where": f"{marker} ward", "identity_mode": "confidential", "identity.name": name_marker})
-    receipt_page = reporter.post_form(form_path, fields)
+    sent = reporter.post_form(form_path, fields)
+    assert sent.status == 303, sent.text
+    receipt_page = reporter.get(form_path + "/receipt")
+    assert sent.headers["Location"].endswith(form_path + "/receipt")
     assert receipt_page.status == 200, receipt_page.text
     receipt = re.search(r"[0-9A-Z]{4}(?:-[0-9A-Z]{4}){4}", receipt_page.text).group(0)
 

@@ -32,7 +32,7 @@ def test_the_form_gives_a_receipt_and_stores_the_case(testapp, dbsession, channe
     form["answers.ongoing"] = "yes"
     form["answers.kind"] = "Safety"
     form["answers.who"] = ["Patients", "Staff"]
-    page = form.submit(status=200)
+    page = form.submit(status=303).follow(status=200)
 
     receipt = RECEIPT.search(page.text)
     assert receipt, "the receipt page shows a receipt"
@@ -67,7 +67,7 @@ def test_a_form_with_errors_keeps_what_was_typed_and_names_the_fields(testapp, d
     form["text"] = "I saw a child left alone overnight."
     form["answers.when"] = "2026-11-24"
     form["answers.ongoing"] = "no"
-    assert RECEIPT.search(form.submit(status=200).text)
+    assert RECEIPT.search(form.submit(status=303).follow().text)
     assert count(dbsession, Case) == 1
 
 
@@ -89,7 +89,7 @@ def test_confidential_identity_reaches_the_guardian(testapp, dbsession, clock, s
     form["identity_mode"] = "confidential"
     form["identity.name"] = "Sam Example"
     form["identity.personnel_id"] = "E1234"
-    form.submit(status=200)
+    form.submit(status=303)
 
     case = dbsession.scalars(select(Case)).one()
     body = testapp.get(f"/api/v1/cases/{case.ref}", headers=api_login(testapp, guardian, clock)).json

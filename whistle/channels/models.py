@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from sqlalchemy import JSON, Boolean, ForeignKey, String, Text
+from sqlalchemy import true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from whistle.accounts.models import Account
@@ -26,6 +27,14 @@ class Channel(Base):
     # Texts the forms show for this channel instead of the defaults: "text_label", "text_help",
     # and "plain": true for short, child-friendly wording throughout (the promises, the receipt).
     wording: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
+    # Whether the people who report here are staff: only they are offered a staff number, the
+    # retaliation watch and its check-in questions (a child has no employer to watch).
+    reporters_are_staff: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # The "get help now" panel on every reporter page of the channel: {"title": str, "lines":
+    # [{"text": str, "link": str?}]}; empty for none.
+    help_now: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
+    # Where the quick-exit button at the top of every reporter page leads; None for no button.
+    quick_exit_url: Mapped[str | None] = mapped_column(String(500), default=None)
 
     memberships: Mapped[list["ChannelGuardian"]] = relationship(
         back_populates="channel", cascade="all, delete-orphan"

@@ -181,9 +181,16 @@ def describe(channel: Channel, questionnaire: list[dict] | None = None, *, accep
 # --- loading channels from a configuration file -----------------------------------------------
 
 CHANNEL_KEYS = {"slug", "title", "introduction", "identity_modes", "deadline_profile", "retention_days",
-                "guardians", "second_tier_guardians", "fields", "wording"}
+                "guardians", "second_tier_guardians", "fields", "wording",
+                "reporters_are_staff", "help_now", "quick_exit", "quick_exit_url"}
 FIELD_KEYS = {"name", "label", "type", "required", "help", "choices"}
 WORDING_KEYS = {"text_label", "text_help", "plain"}
+HELP_NOW_KEYS = {"title", "lines"}
+HELP_LINE_KEYS = {"text", "link"}
+HELP_LINK_SCHEMES = ("https://", "http://", "tel:")
+# A page nobody would think twice about seeing on a screen; a channel may choose another.
+DEFAULT_QUICK_EXIT_URL = "https://www.bbc.co.uk/weather"
+MAX_URL_CHARS = 500
 CHOICE_TYPES = ("single_choice", "multiple_choice")
 
 
@@ -215,11 +222,69 @@ def _check_channel(index: int, spec: dict, known_profiles=None) -> str:
     wording = spec.get("wording", {})
     if not isinstance(wording, dict) or set(wording) - WORDING_KEYS:
         raise ChannelConfigError(f"{where}: wording takes only {', '.join(sorted(WORDING_KEYS))}")
+    if not isinstance(spec.get("reporters_are_staff", True), bool):
+        raise ChannelConfigError(f"{where}: reporters_are_staff must be true or false")
+    _check_help_now(spec.get("help_now", {}), where)
+    _check_quick_exit(spec, where)
     names: set[str] = set()
     for number, field in enumerate(spec.get("fields", []), start=1):
         _check_field(field, names, where=where, number=number)
         names.add(field["name"])
     return slug
+
+
+def _is_plain_url(value, schemes: tuple[str, ...]) -> bool:
+    """An absolute link with one of `schemes`, something after it, and no spaces or control characters."""
+    return (isinstance(value, str) and len(value) <= MAX_URL_CHARS and value.startswith(schemes)
+            and value.split(":", 1)[1].strip("/") != "" and all(ch.isprintable() and not ch.isspace() for ch in value))
+
+
+def _check_help_now(help_now, where: str) -> None:
+    if not isinstance(help_now, dict) or set(help_now) - HELP_NOW_KEYS:
+        raise ChannelConfigError(f"{where}: help_now takes only {', '.join(sorted(HELP_NOW_KEYS))}")
+    if not help_now:
+        return
+    if not isinstance(help_now.get("title"), str) or not help_now["title"].strip():
+        raise ChannelConfigError(f"{where}: help_now needs a title")
+    lines = help_now.get("lines")
+    if not isinstance(lines, list) or not lines:
+        raise ChannelConfigError(f"{where}: help_now needs lines, a list of texts")
+    for number, line in enumerate(lines, start=1):
+        lwhere = f"{where}, help_now line {number}"
+        if isinstance(line, str):
+            line = {"text": line}
+        if not isinstance(line, dict) or set(line) - HELP_LINE_KEYS:
+            raise ChannelConfigError(f"{lwhere}: expected a text, or a table with text and link")
+        if not isinstance(line.get("text"), str) or not line["text"].strip():
+            raise ChannelConfigError(f"{lwhere}: the text is empty")
+        if "link" in line and not _is_plain_url(line["link"], HELP_LINK_SCHEMES):
+            raise ChannelConfigError(f"{lwhere}: link must start with {', '.join(HELP_LINK_SCHEMES)}"
+                                     " and have no spaces")
+
+
+def _check_quick_exit(spec: dict, where: str) -> None:
+    if not isinstance(spec.get("quick_exit", False), bool):
+        raise ChannelConfigError(f"{where}: quick_exit must be true or false")
+    if "quick_exit_url" in spec:
+        if not spec.get("quick_exit"):
+            raise ChannelConfigError(f"{where}: quick_exit_url is used only with quick_exit = true")
+        if not _is_plain_url(spec["quick_exit_url"], ("https://",)):
+            raise ChannelConfigError(f"{where}: quick_exit_url must be a web address starting with https://"
+                                     f" (at most {MAX_URL_CHARS} characters, no spaces)")
+
+
+def _help_now(spec: dict) -> dict:
+    help_now = spec.get("help_now") or {}
+    if not help_now:
+        return {}
+    lines = []
+    for line in help_now["lines"]:
+        line = {"text": line} if isinstance(line, str) else line
+        entry = {"text": line["text"].strip()}
+        if line.get("link"):
+            entry["link"] = line["link"]
+        lines.append(entry)
+    return {"title": help_now["title"].strip(), "lines": lines}
 
 
 def _check_field(field, names: set[str], *, where: str, number: int = 1) -> None:
@@ -307,6 +372,9 @@ def load_channels(dbsession: Session, specs: list[dict], known_profiles=None) ->
         channel.deadline_profile = spec.get("deadline_profile", "eu_directive")
         channel.retention_days = spec.get("retention_days", 5 * 365)
         channel.wording = dict(spec.get("wording", {}))
+        channel.reporters_are_staff = spec.get("reporters_are_staff", True)
+        channel.help_now = _help_now(spec)
+        channel.quick_exit_url = spec.get("quick_exit_url", DEFAULT_QUICK_EXIT_URL) if spec.get("quick_exit") else None
         channel.active = True
         if slug in guardians:
             channel.memberships = [ChannelGuardian(account=account, tier=tier) for account, tier in guardians[slug]]

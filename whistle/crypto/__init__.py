@@ -1,6 +1,7 @@
 """The one place that touches cryptography: versioned envelopes over libsodium (docs/crypto.md)."""
+from .carried import open_from_client, seal_for_client
 from .csrf import csrf_key, csrf_token_for_browser, csrf_token_for_session, new_csrf_cookie_value
-from .errors import CryptoError, DecryptionFailed, InvalidReceipt, UnsupportedVersion
+from .errors import CryptoError, DecryptionFailed, Expired, InvalidReceipt, UnsupportedVersion
 from .indexes import blind_index
 from .items import decrypt_item, encrypt_item
 from .keys import KdfCost, KeyPair, new_secret_key, random_bytes, random_token, seal, unseal
@@ -22,6 +23,7 @@ __all__ = [
     "DecryptionFailed",
     "UnsupportedVersion",
     "InvalidReceipt",
+    "Expired",
     # keys
     "KdfCost",
     "KeyPair",
@@ -57,6 +59,9 @@ __all__ = [
     "csrf_token_for_session",
     "csrf_token_for_browser",
     "new_csrf_cookie_value",
+    # short-lived values a client carries (the receipt page's cookie)
+    "seal_for_client",
+    "open_from_client",
     # lookups and randomness
     "blind_index",
     "random_bytes",

@@ -18,5 +18,9 @@ class UnsupportedVersion(DecryptionFailed):
     """The envelope's version or type byte is not one this code reads here."""
 
 
+class Expired(DecryptionFailed):
+    """A value sealed to be carried by a client (whistle.crypto.carried) whose time is up."""
+
+
 class InvalidReceipt(CryptoError):
     """A receipt that does not normalise to 20 Crockford base32 characters."""

@@ -1,7 +1,8 @@
 """Validating a disclosure against its channel's questionnaire: one validator for HTML and API.
 
 Errors come back as {field name: message}; the caller re-renders the form (keeping what was
-typed) or answers a 422 problem document naming each field.
+typed) or answers a 422 problem document naming each field. A channel that asks for plain words
+(`wording.plain`) gets the plain message of each pair in MESSAGES.
 """
 from __future__ import annotations
 
@@ -12,7 +13,52 @@ from typing import Any, Mapping
 from whistle.channels.models import Channel
 
 IDENTITY_FIELDS = ("name", "contact", "personnel_id")
+STAFF_ONLY_IDENTITY_FIELDS = ("personnel_id",)
 MAX_FIELD_CHARS = 2000
+MAX_IDENTITY_CHARS = 500
+
+# What each error says: (the usual words, the plain words for a channel that asks for them).
+MESSAGES = {
+    "text_empty": ("Tell us what happened: this box cannot be empty.",
+                   "Please write something in this box before you send it."),
+    "text_long": ("This is longer than {n} characters; please shorten it or attach a file.",
+                  "This is too long. Please make it shorter (up to {n} letters), or add it as a file."),
+    "not_on_form": ("This question is not part of this form.", "This question is not on this form."),
+    "choose_given": ("Choose from the options given.", "Please pick from the answers shown."),
+    "choose_one_given": ("Choose one of the options given.", "Please pick one of the answers shown."),
+    "choose_at_least_one": ("Choose at least one option.", "Please pick at least one answer."),
+    "expected_text": ("Expected text.", "Please type your answer."),
+    "needs_answer": ("This question needs an answer.", "Please answer this question."),
+    "answer_long": (f"Please keep this under {MAX_FIELD_CHARS} characters.",
+                    f"This is too long. Please make it shorter (under {MAX_FIELD_CHARS} letters)."),
+    "yes_no": ("Answer yes or no.", "Please pick yes or no."),
+    "date": ("Give a date as YYYY-MM-DD, for example 2026-03-31.",
+             "Please give the date like this: 2026-03-31 (year, month, day)."),
+    "identity_mode": ("Choose one of the ways offered to tell us (or not) who you are.",
+                      "Please choose if you want to tell us who you are."),
+    "name_or_anonymous": ("Give your name, or choose to stay anonymous.",
+                          "Please write your name, or choose not to say who you are."),
+    "identity_long": (f"Expected text under {MAX_IDENTITY_CHARS} characters.",
+                      f"This is too long. Please make it shorter (under {MAX_IDENTITY_CHARS} letters)."),
+    "identity_unknown": ("Unknown field.", "This is not on this form."),
+    "no_staff_number": ("This channel does not ask for a staff number.", "This form does not ask for a staff number."),
+}
+
+
+def say(key: str, plain: bool, **values: Any) -> str:
+    """The message `key` in the channel's words."""
+    return MESSAGES[key][1 if plain else 0].format(**values)
+
+
+def wants_plain(channel: Channel) -> bool:
+    return bool((channel.wording or {}).get("plain"))
+
+
+def identity_fields_for(channel: Channel) -> tuple[str, ...]:
+    """The identity fields a channel asks for: a staff number only where reporters are staff."""
+    if channel.reporters_are_staff is False:
+        return tuple(name for name in IDENTITY_FIELDS if name not in STAFF_ONLY_IDENTITY_FIELDS)
+    return IDENTITY_FIELDS
 
 
 @dataclass(frozen=True)
@@ -24,55 +70,60 @@ class Submission:
     identity: dict[str, str] | None
 
 
-def _answer(spec: dict, value: Any) -> tuple[Any, str | None]:
+def _answer(spec: dict, value: Any, plain: bool = False) -> tuple[Any, str | None]:
     """(clean value, error message or None) for one questionnaire field."""
     kind = spec["type"]
     if kind == "multiple_choice":
         values = value if isinstance(value, list) else ([] if value in (None, "") else [value])
         if not all(isinstance(v, str) for v in values):
-            return None, "Choose from the options given."
+            return None, say("choose_given", plain)
         unknown = [v for v in values if v not in spec.get("choices", [])]
         if unknown:
-            return None, "Choose from the options given."
+            return None, say("choose_given", plain)
         if spec.get("required") and not values:
-            return None, "Choose at least one option."
+            return None, say("choose_at_least_one", plain)
         return values, None
     if value is None:
         value = ""
     if not isinstance(value, str):
-        return None, "Expected text."
+        return None, say("expected_text", plain)
     value = value.strip()
     if not value:
-        return (None, "This question needs an answer.") if spec.get("required") else (None, None)
+        return (None, say("needs_answer", plain)) if spec.get("required") else (None, None)
     if len(value) > MAX_FIELD_CHARS and kind != "long_text":
-        return None, f"Please keep this under {MAX_FIELD_CHARS} characters."
+        return None, say("answer_long", plain)
     if kind == "single_choice" and value not in spec.get("choices", []):
-        return None, "Choose one of the options given."
+        return None, say("choose_one_given", plain)
     if kind == "yes_no" and value not in ("yes", "no"):
-        return None, "Answer yes or no."
+        return None, say("yes_no", plain)
     if kind == "date":
         try:
             date.fromisoformat(value)
         except ValueError:
-            return None, "Give a date as YYYY-MM-DD, for example 2026-03-31."
+            return None, say("date", plain)
     return value, None
 
 
-def clean_identity_fields(identity: Mapping[str, Any], *, missing_name: str) -> tuple[dict[str, str], dict[str, str]]:
-    """(the identity fields given, stripped; errors by field name). A name is required."""
+def clean_identity_fields(identity: Mapping[str, Any], *, missing_name: str, plain: bool = False,
+                          fields: tuple[str, ...] = IDENTITY_FIELDS) -> tuple[dict[str, str], dict[str, str]]:
+    """(the identity fields given, stripped; errors by field name). A name is required; a field
+    the channel does not ask for (`fields`), a staff number on a channel for non-staff, is refused."""
     clean: dict[str, str] = {}
     errors: dict[str, str] = {}
-    for name in IDENTITY_FIELDS:
+    for name in fields:
         value = identity.get(name)
         if value is None or value == "":
             continue
-        if not isinstance(value, str) or len(value) > 500:
-            errors[f"identity.{name}"] = "Expected text under 500 characters."
+        if not isinstance(value, str) or len(value) > MAX_IDENTITY_CHARS:
+            errors[f"identity.{name}"] = say("identity_long", plain)
         else:
             clean[name] = value.strip()
     for name in identity:
-        if name not in IDENTITY_FIELDS:
-            errors[f"identity.{name}"] = "Unknown field."
+        if name in STAFF_ONLY_IDENTITY_FIELDS and name not in fields:
+            if identity[name] not in (None, ""):  # an empty box from an old page is no harm
+                errors[f"identity.{name}"] = say("no_staff_number", plain)
+        elif name not in fields:
+            errors[f"identity.{name}"] = say("identity_unknown", plain)
     if not clean.get("name") and "identity.name" not in errors:
         errors["identity.name"] = missing_name
     return clean, errors
@@ -85,19 +136,20 @@ def validate_disclosure(
     """`questionnaire`: the channel's fields with the plugins' (channels.services.questionnaire_for);
     the channel's own if None."""
     questionnaire = channel.questionnaire if questionnaire is None else questionnaire
+    plain = wants_plain(channel)
     errors: dict[str, str] = {}
     if not isinstance(text, str) or not text.strip():
-        errors["text"] = "Tell us what happened: this box cannot be empty."
+        errors["text"] = say("text_empty", plain)
     elif len(text) > max_text_chars:
-        errors["text"] = f"This is longer than {max_text_chars} characters; please shorten it or attach a file."
+        errors["text"] = say("text_long", plain, n=max_text_chars)
 
     clean_answers: dict[str, Any] = {}
     known = {spec["name"] for spec in questionnaire}
     for name in answers:
         if name not in known:
-            errors[f"answers.{name}"] = "This question is not part of this form."
+            errors[f"answers.{name}"] = say("not_on_form", plain)
     for spec in questionnaire:
-        value, error = _answer(spec, answers.get(spec["name"]))
+        value, error = _answer(spec, answers.get(spec["name"]), plain)
         if error:
             errors[f"answers.{spec['name']}"] = error
         elif value not in (None, []):
@@ -106,10 +158,11 @@ def validate_disclosure(
     mode = identity_mode or "anonymous"
     clean_identity: dict[str, str] | None = None
     if mode not in channel.identity_modes:
-        errors["identity_mode"] = "Choose one of the ways offered to tell us (or not) who you are."
+        errors["identity_mode"] = say("identity_mode", plain)
     elif mode != "anonymous":
         clean_identity, identity_errors = clean_identity_fields(
-            identity or {}, missing_name="Give your name, or choose to stay anonymous.")
+            identity or {}, missing_name=say("name_or_anonymous", plain), plain=plain,
+            fields=identity_fields_for(channel))
         errors.update(identity_errors)
 
     if errors:

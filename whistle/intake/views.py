@@ -1,6 +1,7 @@
 """Submitting a disclosure: the no-JavaScript form and POST /api/v1/disclosures."""
 from __future__ import annotations
 
+from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config
 from webob.multidict import MultiDict
 
@@ -9,10 +10,20 @@ from whistle.attachments.uploads import FilePart, MalformedForm, csrf_ok, form_p
 from whistle.channels.services import active_channels, channel_by_slug, describe, questionnaire_for
 from whistle.channels.services import UNATTENDED_REASONS, live_channels, unattended_reasons, why_unattended
 from whistle.errors import Problem, validation_problem
-from whistle.intake.forms import IDENTITY_FIELDS, validate_disclosure
+from whistle.intake import receipts
+from whistle.intake.forms import IDENTITY_FIELDS, validate_disclosure, wants_plain
 from whistle.intake.services import already_submitted, new_submission_token, submit_disclosure
 from whistle.jsonapi import read_json, reject_unknown_members
 from whistle.security.permissions import Permission
+from whistle.words import size_words
+
+FORM_EXPIRED = ("This page had expired, so nothing was sent yet. Check your words below and send again.",
+                "This page was open too long, so nothing was sent yet. Check your words below and press Send again.")
+TOO_LARGE = ("A file was too large, so nothing was sent yet. Each file can be at most {file}, and all the files of"
+             " one report together {case}. Choose smaller files, or send without them and add them later from"
+             " your report's page.",
+             "A file was too big, so nothing was sent yet. Each file can be up to {file}. Pick a smaller file,"
+             " or send without it.")
 
 
 @view_config(route_name="home", renderer="whistle:templates/home/index.jinja2", permission=Permission.PUBLIC)
@@ -67,7 +78,7 @@ class _AlreadySent(Exception):
 def _open_case(request, channel, post: MultiDict):
     """Validate everything typed and open the case, or raise _Rejected / _AlreadySent."""
     if not csrf_ok(request, post.get("csrf_token")):
-        raise _Rejected(400, {"form": "This page had expired, so nothing was sent yet. Check your words below and send again."})
+        raise _Rejected(400, {"form": FORM_EXPIRED[wants_plain(channel)]})
     token = post.get("submission_token", "")
     if token and already_submitted(request.dbsession, request.whistle_settings, token):
         raise _AlreadySent()
@@ -118,8 +129,11 @@ def submit_form(request):
                                  limits=limits_for(request.whistle_settings), author="reporter", today=request.clock.today())
         except MalformedForm as error:
             raise _Rejected(400, {"form": str(error)}) from None
-        except AttachmentTooLarge as error:
-            raise _Rejected(413, {"attachments": f"{error} Nothing was sent yet: choose smaller files, or send without them and add them later from your report's page."}) from None
+        except AttachmentTooLarge:
+            limits = limits_for(settings)
+            raise _Rejected(413, {"attachments": TOO_LARGE[wants_plain(channel)].format(
+                file=size_words(limits.max_file_bytes, limit=True),
+                case=size_words(limits.max_case_bytes, limit=True))}) from None
         if result is None:
             result = _open_case(request, channel, post)
     except _AlreadySent:
@@ -131,8 +145,33 @@ def submit_form(request):
         request.response.status = rejected.status
         return {"channel": channel, "values": _form_values(post), "errors": rejected.errors,
                 "limits": limits_for(request.whistle_settings), "questionnaire": questionnaire_for(channel, request.call_hook)}
-    request.override_renderer = "whistle:templates/intake/receipt.jinja2"
-    return {"channel": channel, "receipt": result.receipt, "case_ref": result.case.ref}
+    # Post/redirect/get: the receipt is shown by a GET page, so Back and reload neither send the
+    # report again nor show it; the receipt travels there in a sealed cookie (intake/receipts.py).
+    response = HTTPSeeOther(request.route_url("intake.receipt", slug=channel.slug))
+    receipts.carry(request, response, receipt=result.receipt, case_ref=result.case.ref, slug=channel.slug)
+    return response
+
+
+@view_config(route_name="intake.receipt", request_method="GET", renderer="whistle:templates/intake/receipt.jinja2",
+             permission=Permission.DISCLOSURE_SUBMIT)
+def receipt_page(request):
+    """The receipt while the cookie carries it; after that (or Leave), that it is not kept."""
+    channel = _channel_or_404(request)
+    carried = receipts.carried(request, channel.slug)
+    return {"channel": channel, "receipt": carried.receipt if carried else None,
+            "case_ref": carried.case_ref if carried else None}
+
+
+# Leaving needs no CSRF token, like leaving the mailbox: the worst a forged "leave" can do is
+# hide a receipt early, and the cookie is SameSite=Strict anyway; a reporter in a hurry must
+# never be stopped from leaving by an expired page.
+@view_config(route_name="intake.receipt_leave", request_method="POST",
+             renderer="whistle:templates/reporters/left.jinja2", permission=Permission.DISCLOSURE_SUBMIT,
+             require_csrf=False)
+def receipt_leave(request):
+    slug = request.matchdict["slug"]
+    receipts.forget(request, request.response, slug)
+    return {"channel": channel_by_slug(request.dbsession, slug), "from_receipt": True}
 
 
 @view_config(route_name="api.channels", request_method="GET", renderer="json", permission=Permission.PUBLIC)

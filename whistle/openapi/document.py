@@ -87,7 +87,9 @@ SCHEMAS = {
     },
     "Identity": {
         "type": ["object", "null"],
-        "properties": {"name": STR, "contact": STR, "personnel_id": STR},
+        "properties": {"name": STR, "contact": STR,
+                       "personnel_id": {"type": "string", "description": "A staff number: refused (422) on a channel "
+                                        "whose reporters are not staff."}},
         "additionalProperties": False,
     },
     "Disclosure": {
@@ -164,17 +166,22 @@ REPORTER_NEWS = {
 
 def mailbox_paths() -> dict:
     """The reporter's calls (API.md, "Reporter"), all under a reporter session's bearer token."""
-    case_schema = {"type": "object", "required": ["case", "status", "opened", "messages", "attachments"], "properties": {
+    case_schema = {"type": "object", "required": ["case", "status", "opened", "text", "answers", "messages",
+                                                  "attachments"], "properties": {
         "case": STR, "status": STR,
-        "status_text": {"type": "string", "description": "The status in plain words."},
+        "status_text": {"type": "string", "description": "The status in plain words (the channel's, if it asks for plain words)."},
         "opened": DATE,
+        "text": {"type": "string", "description": "What the reporter sent: the disclosure's text, as the mailbox page shows it."},
+        "answers": {"type": "object", "description": "The reporter's answers to the channel's questions, by field name "
+                    "(a string, or a list of strings for a multiple choice), as sent.",
+                    "additionalProperties": {"oneOf": [STR, {"type": "array", "items": STR}]}},
         "messages": {"type": "array", "items": {"$ref": "#/components/schemas/Message"}},
         "attachments": {"type": "array", "items": {"$ref": "#/components/schemas/Attachment"}},
         "identity_given": {"type": "boolean", "description": "Whether the reporter told the guardians who they are."},
         "protection_consent": {"type": "boolean", "description": "Whether the reporter asked for retaliation watch."},
         "checkins_due": {"type": "array", "items": {"type": "integer"},
                          "description": "Months after opening whose check-in question is waiting for an answer."},
-        "news": REPORTER_NEWS,  # issue 6, part 4
+        "news": REPORTER_NEWS,
     }}
     download = {"200": {"description": "The decrypted file, as an attachment.",
                         "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}}
@@ -247,11 +254,12 @@ def retaliation_paths() -> dict:
                           **_problem_responses(400, 401, 403, 415, 422)},
         }},
         "/api/v1/reporter/protection-consent": {"post": {
-            "summary": "The reporter asks the guardians to watch for retaliation against them.",
+            "summary": "The reporter asks the guardians to watch for retaliation against them "
+                       "(409 on a channel whose reporters are not staff).",
             "operationId": "reporterProtectionConsent", "security": BEARER,
             "requestBody": _body({"type": "object", "required": ["consent"], "properties": {"consent": {"const": True}}}),
             "responses": {"200": _json({"type": "object", "properties": {"protection_consent": {"type": "boolean"}}},
-                                       "Recorded."), **_problem_responses(400, 401, 415, 422)},
+                                       "Recorded."), **_problem_responses(400, 401, 409, 415, 422)},
         }},
         "/api/v1/reporter/checkins": {"post": {
             "summary": "Answer a check-in: has the reporter suffered detriment since speaking up?",

@@ -232,11 +232,18 @@ class CheckInState:
     answered: tuple[CheckIn, ...]
 
 
+def checkin_months_for(settings: Settings, reporters_are_staff: bool | None) -> tuple[int, ...]:
+    """The months after opening when a case's reporter is asked about retaliation: none on a
+    channel whose reporters are not staff (no employer to retaliate, no watch to offer)."""
+    return tuple(settings.checkin_months) if reporters_are_staff is not False else ()
+
+
 def checkins(dbsession: Session, settings: Settings, case: Case, today: date) -> CheckInState:
     """Derived from dates, so no scheduler is needed; the case's status does not matter."""
     answered = tuple(dbsession.scalars(select(CheckIn).where(CheckIn.case_id == case.id).order_by(CheckIn.due_month)))
     done = {row.due_month for row in answered}
-    due = tuple(m for m in settings.checkin_months if m not in done and add_months(case.opened_on, m) <= today)
+    months = checkin_months_for(settings, case.channel.reporters_are_staff)
+    due = tuple(m for m in months if m not in done and add_months(case.opened_on, m) <= today)
     return CheckInState(due=due, answered=answered)
 
 

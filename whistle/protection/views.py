@@ -14,6 +14,7 @@ from whistle.reporters.views import case_page as reporter_case_page, login_page,
 from whistle.security.acl import CaseContext
 from whistle.security.permissions import Permission
 
+NOT_FOR_THIS_CHANNEL = "Retaliation watch is for staff, and this channel is not for staff."
 CHECKIN_QUESTION = ("Since you spoke up, has anything bad happened to you at work because of it? For example being "
                     "dismissed, suspended or demoted, losing pay, hours, training or a promotion, being moved, "
                     "disciplined, given a bad appraisal, or being bullied or left out.")
@@ -86,6 +87,9 @@ def consent_form(request):
     if response is not None:
         return response
     identity, fields = got
+    if identity.case.channel.reporters_are_staff is False:
+        return reporter_case_page(request, identity, status=409, mark_seen=False,
+                                  errors={"consent_form": NOT_FOR_THIS_CHANNEL})
     if fields.get("consent") != "yes":
         return reporter_case_page(request, identity, status=422, mark_seen=False,
                                   errors={"consent": "Tick the box if you want this."})
@@ -139,6 +143,8 @@ def api_consent(request):
         errors["consent"] = "Give true to ask the guardians to watch for retaliation (it cannot be taken back here)."
     if errors:
         raise validation_problem(errors)
+    if request.identity.case.channel.reporters_are_staff is False:
+        raise Problem(409, NOT_FOR_THIS_CHANNEL)
     services.give_consent(request.dbsession, request.clock, request.identity.case)
     return {"protection_consent": True}
 
@@ -180,4 +186,7 @@ def add_template_data(event) -> None:
     elif renderer == GUARDIAN_INBOX and values.get("rows") is not None:
         event["alerted_case_ids"] = services.cases_with_open_alerts(dbsession, [row.case.id for row in values["rows"]])
     elif renderer == REPORTER_CASE and values.get("mailbox") is not None:
-        event["watch"] = {"due": _state(request, values["mailbox"].case).due, "question": CHECKIN_QUESTION}
+        case = values["mailbox"].case
+        if case.channel.reporters_are_staff is False:
+            return  # a child or a member of the public has no employer to watch: no section at all
+        event["watch"] = {"due": _state(request, case).due, "question": CHECKIN_QUESTION}

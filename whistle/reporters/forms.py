@@ -3,25 +3,41 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from whistle.intake.forms import clean_identity_fields
+from whistle.channels.models import Channel
+from whistle.intake.forms import clean_identity_fields, identity_fields_for, say, wants_plain
+
+MESSAGES = {
+    "message_empty": ("Write your message here before sending.", "Please write your message before you press Send."),
+    "who_may_know": ("Choose how your name may be used.", "Please choose who can know your name."),
+    "give_name": ("Give your name.", "Please write your name."),
+}
 
 
-def validate_message(text: Any, *, max_chars: int, allow_empty: bool = False) -> tuple[str | None, dict[str, str]]:
+def _say(key: str, plain: bool) -> str:
+    return MESSAGES[key][1 if plain else 0]
+
+
+def validate_message(text: Any, *, max_chars: int, allow_empty: bool = False,
+                     plain: bool = False) -> tuple[str | None, dict[str, str]]:
     if not isinstance(text, str):
-        return None, {"text": "Expected text."}
+        return None, {"text": say("expected_text", plain)}
     text = text.strip()
     if not text and not allow_empty:
-        return None, {"text": "Write your message here before sending."}
+        return None, {"text": _say("message_empty", plain)}
     if len(text) > max_chars:
-        return None, {"text": f"This is longer than {max_chars} characters; please shorten it or attach a file."}
+        return None, {"text": say("text_long", plain, n=max_chars)}
     return text, {}
 
 
-def validate_identity(modes: list[str], mode: Any, identity: Mapping[str, Any]) -> tuple[dict[str, str] | None, dict[str, str]]:
+def validate_identity(channel: Channel, mode: Any, identity: Mapping[str, Any]) -> tuple[dict[str, str] | None, dict[str, str]]:
+    """Who the reporter says they are, later, from the mailbox: in the channel's words, and
+    without a staff number where the channel's reporters are not staff."""
+    plain = wants_plain(channel)
     errors: dict[str, str] = {}
-    offered = [m for m in modes if m != "anonymous"]
+    offered = [m for m in channel.identity_modes if m != "anonymous"]
     if mode not in offered:
-        errors["identity_mode"] = "Choose how your name may be used."
-    clean, identity_errors = clean_identity_fields(identity, missing_name="Give your name.")
+        errors["identity_mode"] = _say("who_may_know", plain)
+    clean, identity_errors = clean_identity_fields(identity, missing_name=_say("give_name", plain), plain=plain,
+                                                   fields=identity_fields_for(channel))
     errors.update(identity_errors)
     return (None, errors) if errors else (clean, {})

@@ -1,9 +1,10 @@
-"""What changed since the reporter's last visit, and when to come back (issue 6, part 4).
+"""What changed since the reporter's last visit, and when to come back.
 
 The reporter has no contact details, so nobody can tell them that something happened: their
 mailbox says it instead when they come back with the receipt. Everything here is worked out from
 dates and ids the server has anyway; nothing is stored but the day of the visit and the status
-they saw (see read_mailbox). The wording is plain enough for the young people's channel.
+they saw (see read_mailbox). A channel that asks for plain words (wording.plain) gets them here
+too: its reporters sent a "message" to "the people helping you".
 """
 from __future__ import annotations
 
@@ -15,21 +16,26 @@ from sqlalchemy.orm import Session
 
 from whistle.cases.lifecycle import ACKNOWLEDGED, ASSESSING, FEEDBACK_GIVEN, INVESTIGATING, RECEIVED
 from whistle.cases.models import Case
-from whistle.protection.services import CheckInState, add_months, checkins
+from whistle.protection.services import CheckInState, add_months, checkin_months_for, checkins
 from whistle.reporters.services import Mailbox
 from whistle.settings import Settings
+from whistle.words import day_words
 
 WEEK = timedelta(days=7)
 DAY = timedelta(days=1)
 IN_PROGRESS = (ACKNOWLEDGED, ASSESSING, INVESTIGATING)
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December")
 ANY_TIME = "Nothing more is expected, but you can come back any time."
+# The few nouns that differ in plain words.
+VOCABULARY = {
+    False: {"report": "report", "people": "the people handling your report"},
+    True: {"report": "message", "people": "the people helping you"},
+}
 
 
-def plain_day(day: date) -> str:
-    """'4 March 2027': a day, never a time, and no locale to get wrong."""
-    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+def _words(plain: bool) -> dict[str, str]:
+    words = dict(VOCABULARY[bool(plain)])
+    words["People"] = words["people"][0].upper() + words["people"][1:]
+    return words
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,7 @@ class News:
     new_questions: tuple[int, ...]  # check-in months whose question came due since `since`
     questions_waiting: tuple[int, ...]  # every check-in due and unanswered, new or not
     check_back: CheckBack
+    plain: bool = False  # the channel asks for plain words
 
     @property
     def anything_new(self) -> bool:
@@ -60,13 +67,14 @@ class News:
 
     @property
     def since_words(self) -> str:
+        report = _words(self.plain)["report"]
         if self.first_visit:
-            return f"you sent your report on {plain_day(self.since)}" if self.since else "you sent your report"
+            return f"you sent your {report} on {day_words(self.since)}" if self.since else f"you sent your {report}"
         if self.since is None:
             return "your last visit"
         if self.since == self.today:
             return "your last visit earlier today"
-        return f"your last visit on {plain_day(self.since)}"
+        return f"your last visit on {day_words(self.since)}"
 
     @property
     def headline(self) -> str:
@@ -76,10 +84,11 @@ class News:
     def lines(self) -> list[str]:
         """What is new, one plain sentence each (empty when nothing is)."""
         lines = []
+        people = _words(self.plain)["people"]
         if self.new_messages:
-            lines.append(_count(self.new_messages, "new message") + " from the people handling your report.")
+            lines.append(_count(self.new_messages, "new message") + f" from {people}.")
         if self.new_files:
-            lines.append(_count(self.new_files, "new file") + " from the people handling your report.")
+            lines.append(_count(self.new_files, "new file") + f" from {people}.")
         if self.status_changed:
             lines.append(f"Where things are has changed. {self.status_words}")
         if self.new_questions:
@@ -118,31 +127,32 @@ def next_checkin(case: Case, state: CheckInState, checkin_months: Iterable[int],
     return min(later) if later else None
 
 
-def check_back(case: Case, today: date, *, next_checkin_on: date | None) -> CheckBack:
+def check_back(case: Case, today: date, *, next_checkin_on: date | None, plain: bool = False) -> CheckBack:
     """When the reporter should come back, always a day after today at the earliest."""
+    people = _words(plain)["People"]
     if case.status == RECEIVED:
         on = max(case.ack_due, today + DAY)
-        due = (f"The people handling your report should reply by {plain_day(case.ack_due)}."
+        due = (f"{people} should reply by {day_words(case.ack_due)}."
                if case.ack_due >= today else
-               f"The people handling your report should have replied by {plain_day(case.ack_due)}. "
+               f"{people} should have replied by {day_words(case.ack_due)}. "
                "Sorry that it is taking longer.")
         return CheckBack(on, f"{due} {_please(on, case.ack_due)}")
     if case.status in IN_PROGRESS:
         on = max(min(today + WEEK, case.feedback_due), today + DAY)
-        due = (f"They should tell you what they have done by {plain_day(case.feedback_due)}."
+        due = (f"They should tell you what they have done by {day_words(case.feedback_due)}."
                if case.feedback_due >= today else
-               f"They should have told you what they have done by {plain_day(case.feedback_due)}. "
+               f"They should have told you what they have done by {day_words(case.feedback_due)}. "
                "Sorry that it is taking longer.")
-        return CheckBack(on, f"The people handling your report are working on it. {due} {_please(on, case.feedback_due)}")
+        return CheckBack(on, f"{people} are working on it. {due} {_please(on, case.feedback_due)}")
     # Feedback given or closed (and anything unknown): only the check-in questions are still to come.
     if next_checkin_on is not None:
-        return CheckBack(next_checkin_on, f"On {plain_day(next_checkin_on)} there will be a short question for you "
+        return CheckBack(next_checkin_on, f"On {day_words(next_checkin_on)} there will be a short question for you "
                                           "here, about how things are going for you. Please check back then.")
     return CheckBack(None, ANY_TIME)
 
 
 def _please(on: date, due: date) -> str:
-    return "Please check back then." if on == due else f"Please check back on {plain_day(on)}."
+    return "Please check back then." if on == due else f"Please check back on {day_words(on)}."
 
 
 def news_for(mailbox: Mailbox, *, today: date, checkin_state: CheckInState,
@@ -157,6 +167,7 @@ def news_for(mailbox: Mailbox, *, today: date, checkin_state: CheckInState,
     # A question counts as new if its day came after the last visit; when that day is not known,
     # every waiting question does.
     new_questions = tuple(m for m in due if since is None or add_months(case.opened_on, m) > since)
+    plain = bool((case.channel.wording or {}).get("plain"))
     return News(
         first_visit=mailbox.first_visit,
         since=since,
@@ -168,11 +179,14 @@ def news_for(mailbox: Mailbox, *, today: date, checkin_state: CheckInState,
         status_words=mailbox.status_words,
         new_questions=new_questions,
         questions_waiting=tuple(due),
-        check_back=check_back(case, today, next_checkin_on=next_checkin(case, checkin_state, checkin_months, today)),
+        check_back=check_back(case, today, next_checkin_on=next_checkin(case, checkin_state, checkin_months, today),
+                              plain=plain),
+        plain=plain,
     )
 
 
 def visit_news(dbsession: Session, settings: Settings, mailbox: Mailbox, today: date) -> News:
     """news_for with the check-ins read from the database: what the mailbox page and API show."""
     state = checkins(dbsession, settings, mailbox.case, today)
-    return news_for(mailbox, today=today, checkin_state=state, checkin_months=settings.checkin_months)
+    months = checkin_months_for(settings, mailbox.case.channel.reporters_are_staff)
+    return news_for(mailbox, today=today, checkin_state=state, checkin_months=months)

@@ -42,6 +42,21 @@ STATUS_WORDS = {
     "feedback_given": "You have been told what was done. The case is still open in case you want to reply.",
     "closed": "This case is closed. You can still read everything here.",
 }
+# The same in plain words, for a channel that asks for them (wording.plain).
+STATUS_WORDS_PLAIN = {
+    "received": "We have got your message. Someone will read it soon.",
+    "acknowledged": "Someone has read your message.",
+    "assessing": "The people helping you are deciding what to do.",
+    "investigating": "The people helping you are looking into it.",
+    "feedback_given": "The people helping you have told you what they did. You can still write back.",
+    "closed": "This is finished. You can still read everything here.",
+}
+
+
+def status_words(case: Case) -> str:
+    """Where the case is, in its channel's words; never the raw status name."""
+    words = STATUS_WORDS_PLAIN if (case.channel.wording or {}).get("plain") else STATUS_WORDS
+    return words.get(case.status, "The people handling your report are working on it.")
 
 
 class ReceiptRejected(Exception):
@@ -183,7 +198,7 @@ def read_mailbox(dbsession: Session, case: Case, keypair: crypto.KeyPair, *, mar
                                                 Attachment.author != "reporter", CaseItem.kind == ITEM_ATTACHMENT_META)))
     mailbox = Mailbox(
         case=case,
-        status_words=STATUS_WORDS.get(case.status, case.status),
+        status_words=status_words(case),
         opened=case.opened_on,
         text=content.text,
         answers=content.answers,

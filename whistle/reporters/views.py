@@ -10,13 +10,15 @@ from pyramid.view import view_config
 from whistle.attachments.services import AttachmentTooLarge, Limits, limits_for, store_attachment
 from whistle.attachments.uploads import FilePart, MalformedForm, body_chunks, csrf_ok, filename_header, form_parts
 from whistle.attachments.views import attachment_response
+from whistle.channels.services import questionnaire_for
 from whistle.errors import Problem, problem_response, validation_problem
 from whistle.escalations.events import REPORTER_FILE
 from whistle.escalations.services import notify_holders
 from whistle.jsonapi import read_json, reject_unknown_members
-from whistle.protection.services import checkins  # issue 5, part Y
+from whistle.intake.forms import wants_plain
+from whistle.protection.services import checkins
 from whistle.reporters.forms import validate_identity, validate_message
-from whistle.reporters.news import visit_news  # issue 6, part 4
+from whistle.reporters.news import visit_news
 from whistle.reporters.services import (
     ReceiptRejected,
     TooManyAttempts,
@@ -30,12 +32,23 @@ from whistle.reporters.services import (
 from whistle.security.permissions import Permission
 from whistle.security.policy import ReporterIdentity
 from whistle.sessions.models import REPORTER
+from whistle.words import size_words
 
 LOGIN_TEMPLATE = "whistle:templates/reporters/login.jinja2"
 CASE_TEMPLATE = "whistle:templates/reporters/case.jinja2"
 UNKNOWN_RECEIPT = "We could not open a report with that receipt. Check each character and try again."
 TOO_MANY = ("Very many receipts are being tried on this service right now, so it is too busy to check yours. "
             "Nothing is wrong with your report. Please wait a minute and try again.")
+# (the usual words, the plain words) for a channel that asks for them.
+MESSAGE_EXPIRED = ("This page had expired, so nothing was sent yet. Check your message below and send it again.",
+                   "This page was open too long, so nothing was sent yet. Check your message below and press Send again.")
+FILES_TOO_LARGE = ("A file was too large, so nothing was sent yet: each file can be at most {file}, and all the files"
+                   " of one report together {case}. Your message is below; send it with smaller files or none.",
+                   "A file was too big, so nothing was sent yet. Each file can be up to {file}. Your message is"
+                   " below: send it with a smaller file, or without one.")
+IDENTITY_EXPIRED = ("This page had expired. Check the details below and send again.",
+                    "This page was open too long. Check what you wrote below and send it again.")
+ALREADY_TOLD = "You have already told us who you are."
 
 
 def reporter(request) -> ReporterIdentity | None:
@@ -64,12 +77,19 @@ def case_page(request, identity: ReporterIdentity, *, status: int = 200, errors:
               draft: str = "", identity_values: dict | None = None, mark_seen: bool = True):
     today = request.clock.today()
     mailbox = read_mailbox(request.dbsession, identity.case, identity.keypair, mark_seen=mark_seen, today=today)
-    page = {"mailbox": mailbox, "errors": errors or {}, "draft": draft,
-            "news": visit_news(request.dbsession, request.whistle_settings, mailbox, today),  # issue 6, part 4
+    channel = identity.case.channel
+    page = {"mailbox": mailbox, "channel": channel, "questionnaire": questionnaire_for(channel, request.call_hook),
+            "errors": errors or {}, "draft": draft,
+            "news": visit_news(request.dbsession, request.whistle_settings, mailbox, today),
             "identity_values": identity_values or {"identity_mode": "", "identity": {}}, "limits": limits(request)}
     response = render_to_response(CASE_TEMPLATE, page, request=request)
     response.status = status
     return response
+
+
+def _plain(identity: ReporterIdentity | None) -> bool:
+    """Whether the reporter's channel asks for plain words."""
+    return identity is not None and wants_plain(identity.case.channel)
 
 
 # --- pages -----------------------------------------------------------------------------------
@@ -145,8 +165,10 @@ def message_submit(request):
                 files_sent += 1
     except MalformedForm as error:
         errors["form"] = str(error)
-    except AttachmentTooLarge as error:
-        errors["files"] = f"{error} Nothing was sent yet: your message is below; send it with smaller files or none."
+    except AttachmentTooLarge:
+        file_limits = limits(request)
+        errors["files"] = FILES_TOO_LARGE[_plain(identity)].format(
+            file=size_words(file_limits.max_file_bytes, limit=True), case=size_words(file_limits.max_case_bytes, limit=True))
     draft = fields.get("text", "")
     if identity is None:
         notice = "Your visit had ended, so your message was not sent yet. Enter your receipt and it will be waiting for you."
@@ -154,9 +176,10 @@ def message_submit(request):
             notice += " Files cannot be kept while you sign in again: please add them again."
         return login_page(request, status=401, unsent=draft, notice=notice)
     if not errors and not csrf_ok(request, fields.get("csrf_token")):
-        errors["form"] = "This page had expired, so nothing was sent yet. Check your message below and send it again."
+        errors["form"] = MESSAGE_EXPIRED[_plain(identity)]
     if not errors:
-        text, errors = validate_message(draft, max_chars=settings.max_text_chars, allow_empty=files_sent > 0)
+        text, errors = validate_message(draft, max_chars=settings.max_text_chars, allow_empty=files_sent > 0,
+                                        plain=_plain(identity))
     if errors:
         request.tm.doom()  # nothing of a rejected post is kept, including files already stored
         status = 413 if "files" in errors else 422 if "text" in errors else 400
@@ -187,12 +210,12 @@ def identity_submit(request):
                            if key.startswith("identity.") and key != "identity_mode"}}
     if not csrf_ok(request, fields.get("csrf_token")):
         return case_page(request, identity, status=400, identity_values=values, mark_seen=False,
-                         errors={"identity_form": "This page had expired. Check the details below and send again."})
+                         errors={"identity_form": IDENTITY_EXPIRED[_plain(identity)]})
     mailbox = read_mailbox(request.dbsession, identity.case, identity.keypair)
     if not mailbox.can_reveal_identity:
         return case_page(request, identity, status=409, mark_seen=False,
-                         errors={"identity_form": "You have already told us who you are."})
-    clean, errors = validate_identity(identity.case.channel.identity_modes, values["identity_mode"], values["identity"])
+                         errors={"identity_form": ALREADY_TOLD})
+    clean, errors = validate_identity(identity.case.channel, values["identity_mode"], values["identity"])
     if errors:
         return case_page(request, identity, status=422, errors=errors, identity_values=values, mark_seen=False)
     reveal_identity(request.dbsession, request.clock, identity.case, values["identity_mode"], clean)
@@ -214,10 +237,12 @@ def attachment_download(request):
              permission=Permission.MAILBOX_VISIT, require_csrf=False)
 def leave(request):
     identity = reporter(request)
+    channel = None
     if identity is not None:
+        channel = identity.case.channel  # the page after leaving keeps its quick exit and help panel
         logout(request.dbsession, request.whistle_settings, identity.token)
     request.response.headers.extend(forget(request, kind=REPORTER))
-    return {}
+    return {"channel": channel}
 
 
 # --- API -------------------------------------------------------------------------------------
@@ -264,11 +289,14 @@ def api_case(request):
         "attachments": [{"id": a.id, "name": a.name, "size": a.size, "from": a.author,
                          "new": a.id in mailbox.new_file_ids} for a in mailbox.attachments],
         "identity_given": mailbox.identity_given,
-        # issue 5, part Y: retaliation watch
+        # What the reporter sent, as the mailbox page shows it under "What you sent".
+        "text": mailbox.text,
+        "answers": mailbox.answers,
+        # retaliation watch
         "protection_consent": identity.case.protection_consent,
         "checkins_due": list(checkins(request.dbsession, request.whistle_settings, identity.case,
                                       request.clock.today()).due),
-        # issue 6, part 4: what changed since the last visit, and when to come back
+        # what changed since the last visit, and when to come back
         "news": visit_news(request.dbsession, request.whistle_settings, mailbox, today).as_json(),
     }
 

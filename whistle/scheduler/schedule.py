@@ -8,7 +8,7 @@ the actions in the same transaction, and sets the day. So a second tick on the s
 nothing to do, and a tick after a weekend outage still fires Saturday's reminder.
 
 Open cases are checked; closed ones too while a check-in can still come due (check-ins go on
-after a case closes).
+after a case closes). A channel whose reporters are not staff has no check-ins.
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from whistle.channels.models import Channel
 from whistle.escalations.services import actions_from, apply_actions
 from whistle.hooks.cases import build_case_info, labels_by_case
 from whistle.hooks.types import Action, CaseInfo
-from whistle.protection.services import add_months
+from whistle.protection.services import add_months, checkin_months_for
 from whistle.scheduler.context import TickContext
 
 log = logging.getLogger(__name__)
@@ -89,13 +89,14 @@ def _due_cases(ctx: TickContext, today: date):
                                        or_(Case.status != CLOSED, Case.opened_on >= checkins_from))
 
 
-def _actions_due(ctx: TickContext, call_hook, case, info: CaseInfo, today: date) -> list[Action]:
+def _actions_due(ctx: TickContext, call_hook, case, info: CaseInfo, today: date,
+                 checkin_months: tuple[int, ...]) -> list[Action]:
     """What the case's date rules ask for on each day since they last ran (usually nothing)."""
     actions: list[Action] = []
     for day in days_to_check(case, today):
         if case.status != CLOSED:
             actions += actions_from(call_hook("whistle_escalate_on_schedule", case=info, today=day))
-        actions += checkin_actions(case, day, ctx.settings.checkin_months)
+        actions += checkin_actions(case, day, checkin_months)
     return actions
 
 
@@ -105,8 +106,9 @@ def run_schedule(ctx: TickContext) -> ScheduleReport:
     report = ScheduleReport()
     last_id = 0
     with ctx.session() as dbsession:
-        channels = {row.id: (row.slug, row.deadline_profile)
-                    for row in dbsession.execute(select(Channel.id, Channel.slug, Channel.deadline_profile))}
+        channels = {row.id: (row.slug, row.deadline_profile, checkin_months_for(ctx.settings, row.reporters_are_staff))
+                    for row in dbsession.execute(select(Channel.id, Channel.slug, Channel.deadline_profile,
+                                                        Channel.reporters_are_staff))}
     while True:
         with ctx.session() as dbsession:
             rows = dbsession.execute(
@@ -121,9 +123,9 @@ def run_schedule(ctx: TickContext) -> ScheduleReport:
             checked = []
             for row in rows:
                 try:
-                    slug, profile = channels[row.channel_id]
+                    slug, profile, checkin_months = channels[row.channel_id]
                     info = build_case_info(row, slug, profile, labels[row.id])
-                    actions = _actions_due(ctx, call_hook, row, info, today)
+                    actions = _actions_due(ctx, call_hook, row, info, today, checkin_months)
                     if actions:  # rare: a savepoint, so one case's failure cannot undo the batch
                         with dbsession.begin_nested():
                             case = dbsession.get(Case, row.id)

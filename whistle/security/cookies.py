@@ -14,11 +14,17 @@ from datetime import timedelta
 from webob.cookies import CookieProfile
 
 HOST_PREFIX = "__Host-"
+# For a Secure cookie limited to one path: `__Host-` would need Path=/ (and so send the cookie
+# with every request); `__Secure-` asks only that the browser got it over HTTPS.
+SECURE_PREFIX = "__Secure-"
 
 
-def cookie_name(base: str, secure: bool) -> str:
-    """The name a cookie called `base` is sent under: `__Host-<base>` when Secure, else `base`."""
-    return f"{HOST_PREFIX}{base}" if secure else base
+def cookie_name(base: str, secure: bool, *, one_path: bool = False) -> str:
+    """The name a cookie called `base` is sent under: `__Host-<base>` when Secure (`__Secure-<base>`
+    for a cookie limited to `one_path`), else `base`."""
+    if not secure:
+        return base
+    return f"{SECURE_PREFIX if one_path else HOST_PREFIX}{base}"
 
 
 class PlainText:

@@ -16,7 +16,8 @@ def open_channel(testapp, title: str):
 
 def submit_disclosure(testapp, title="Channel staff", *, text="The fire exit on ward 7 is chained shut.",
                       answers=None, identity_mode=None, identity=None, files=()):
-    """Fill the channel's form as a person would and send it; returns the response page."""
+    """Fill the channel's form as a person would and send it; returns the page the browser ends on
+    (the receipt page, after the redirect, when it was sent)."""
     form = open_channel(testapp, title).forms[0]
     form["text"] = text
     for name, value in (answers if answers is not None else {"ongoing": "yes"}).items():
@@ -27,7 +28,8 @@ def submit_disclosure(testapp, title="Channel staff", *, text="The fire exit on 
         form[f"identity.{name}"] = value
     if files:
         form["attachments"] = [Upload(*file) for file in files]
-    return form.submit(expect_errors=True)
+    response = form.submit(expect_errors=True)
+    return response.follow() if response.status_int == 303 else response
 
 
 def receipt_of(page) -> str:

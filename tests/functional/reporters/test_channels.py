@@ -65,6 +65,16 @@ def test_guardians_are_set_by_username(dbsession, settings, clock):
     (lambda s: s[2].update(deadline_profile="never"), "channel 'ideas-for-improvement': unknown deadline_profile"),
     (lambda s: s[1].update(colour="red"), "channel 'young-peoples-voice': unknown key"),
     (lambda s: s[1].pop("title"), "channel 'young-peoples-voice': a title is required"),
+    (lambda s: s[1].update(reporters_are_staff="no"), "channel 'young-peoples-voice': reporters_are_staff must be true or false"),
+    (lambda s: s[1]["help_now"].update(colour="red"), "channel 'young-peoples-voice': help_now takes only lines, title"),
+    (lambda s: s[1]["help_now"].pop("title"), "channel 'young-peoples-voice': help_now needs a title"),
+    (lambda s: s[1]["help_now"].update(lines=[]), "channel 'young-peoples-voice': help_now needs lines"),
+    (lambda s: s[1]["help_now"]["lines"].append({"text": " "}), "channel 'young-peoples-voice', help_now line 4: the text is empty"),
+    (lambda s: s[1]["help_now"]["lines"][0].update(link="javascript:alert(1)"), "channel 'young-peoples-voice', help_now line 1: link must start with"),
+    (lambda s: s[1]["help_now"]["lines"][1].update(link="tel: 0800 1111"), "channel 'young-peoples-voice', help_now line 2: link must start with"),
+    (lambda s: s[1].update(quick_exit="yes"), "channel 'young-peoples-voice': quick_exit must be true or false"),
+    (lambda s: s[1].update(quick_exit_url="http://example.org/"), "channel 'young-peoples-voice': quick_exit_url must be a web address starting with https://"),
+    (lambda s: s[0].update(quick_exit_url="https://example.org/"), "channel 'raise-a-concern': quick_exit_url is used only with quick_exit = true"),
 ])
 def test_a_bad_definition_names_the_channel_and_field_and_changes_nothing(dbsession, change, message):
     specs = copy.deepcopy(shipped())
@@ -72,3 +82,27 @@ def test_a_bad_definition_names_the_channel_and_field_and_changes_nothing(dbsess
     with pytest.raises(ChannelConfigError, match=message.replace("(", r"\(")):
         load_channels(dbsession, specs)
     assert dbsession.scalars(select(Channel)).all() == []
+
+
+def test_who_reports_the_help_panel_and_the_quick_exit_are_loaded(dbsession):
+    load_channels(dbsession, shipped())
+    channels = {c.slug: c for c in dbsession.scalars(select(Channel))}
+    young, staff = channels["young-peoples-voice"], channels["raise-a-concern"]
+    assert (young.reporters_are_staff, staff.reporters_are_staff) == (False, True)
+    assert young.quick_exit_url == "https://www.bbc.co.uk/weather" and staff.quick_exit_url is None
+    assert young.help_now["title"] == "Need help now?"
+    assert {"text": "Talk to Childline: call 0800 1111. It is free, any time, day or night.",
+            "link": "tel:08001111"} in young.help_now["lines"]
+    assert staff.help_now == {}
+
+    specs = shipped()
+    specs[1].update(quick_exit_url="https://example.org/news", reporters_are_staff=True)
+    specs[1]["help_now"] = {"title": " Help ", "lines": ["Call someone you trust."]}
+    specs[0]["quick_exit"] = True
+    load_channels(dbsession, specs)
+    assert (young.quick_exit_url, young.reporters_are_staff) == ("https://example.org/news", True)
+    assert young.help_now == {"title": "Help", "lines": [{"text": "Call someone you trust."}]}
+    assert staff.quick_exit_url == "https://www.bbc.co.uk/weather"
+    specs[1].pop("help_now"), specs[1].pop("quick_exit"), specs[1].pop("quick_exit_url")
+    load_channels(dbsession, specs)
+    assert (young.help_now, young.quick_exit_url) == ({}, None), "the file says what the channel has"

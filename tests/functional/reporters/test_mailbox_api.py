@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import quote
 
+import jsonschema
 from sqlalchemy import func, select
 from webtest import TestApp, Upload
 
@@ -29,6 +30,11 @@ def test_the_reporter_api_round_trip(testapp, dbsession, settings, clock):
 
     case = testapp.get("/api/v1/reporter/case", headers=headers).json
     assert case["case"] == sent["case"] and case["status"] == "received"
+    assert case["text"] == "Something is wrong on ward 7." and case["answers"] == {"ongoing": "yes"}, \
+        "what the reporter sent, as the mailbox page shows it"
+    document = testapp.get("/api/v1/openapi.json").json
+    documented = document["paths"]["/api/v1/reporter/case"]["get"]["responses"]["200"]["content"]["application/json"]
+    jsonschema.validate(case, dict(documented["schema"], components=document["components"]))
     assert case["opened"] == clock.today().isoformat()
     assert case["messages"] == [] and case["attachments"] == []
 
@@ -150,7 +156,9 @@ def test_attachment_limits_per_file_and_per_case(raw_settings, clock, tm, dbsess
     form["text"] = "Here is the whole log"
     form["files"] = [Upload("log.txt", b"y" * 1001, "text/plain")]
     refused = form.submit(status=413)
-    assert refused.html.find(id="error-files") is not None
+    assert refused.html.find(id="error-files").get_text(strip=True).startswith(
+        "A file was too large, so nothing was sent yet: each file can be at most 1 kB, and all the files of one"
+        " report together 1.5 kB."), "sizes in decimal units, as people read them"
     assert refused.forms["message-form"]["text"].value == "Here is the whole log"
 
 
@@ -164,7 +172,8 @@ def test_the_disclosure_form_refuses_a_file_over_the_limit_and_keeps_the_text(ra
     form["answers.ongoing"] = "yes"
     form["attachments"] = [Upload("small.txt", b"ok", "text/plain"), Upload("big.bin", b"x" * 1001, "text/plain")]
     page = form.submit(status=413)
-    assert "at most" in page.html.find(id="error-attachments").text
+    assert "Each file can be at most 1 kB, and all the files of one report together 1.5 kB." in \
+        page.html.find(id="error-attachments").text
     assert page.forms[0]["text"].value == "Words that must survive"
     # That nothing is kept (the transaction is aborted) shows only with a real transaction:
     # tests/e2e/test_reporter_limits.py.

@@ -130,7 +130,7 @@ def test_a_double_submit_opens_one_case(testapp, dbsession, settings, clock):
     form = open_channel(testapp, "Channel staff").forms[0]
     form["text"] = "Sent twice by the back button."
     form["answers.ongoing"] = "yes"
-    first = form.submit()
+    first = form.submit(status=303).follow()
     assert receipt_of(first)
     second = form.submit()  # the same form again, as a refresh or the back button would
     assert "already sent" in second.text and not receipt_of_or_none(second)

@@ -13,7 +13,8 @@ from whistle.cases.models import Case
 from whistle.openapi.document import REPORTER_NEWS
 from whistle.protection.models import CheckIn
 from whistle.protection.services import add_months
-from whistle.reporters.news import ANY_TIME, plain_day
+from whistle.reporters.news import ANY_TIME
+from whistle.words import day_words
 
 
 def reporter_headers(testapp, receipt: str) -> dict:
@@ -48,7 +49,7 @@ def test_a_reply_a_file_and_a_new_status_are_news_once(app, testapp, dbsession, 
 
     first = come_back(testapp, sent["receipt"])
     assert first.status_int == 200
-    assert f"Nothing new since you sent your report on {plain_day(sent_on)}." in news_box(first)
+    assert f"Nothing new since you sent your report on {day_words(sent_on)}." in news_box(first)
     assert (case.reporter_seen_status, case.reporter_seen_on) == ("received", sent_on)
     assert type(case.reporter_seen_on) is date, "a day, never a time (promise 3)"
 
@@ -62,8 +63,8 @@ def test_a_reply_a_file_and_a_new_status_are_news_once(app, testapp, dbsession, 
     clock.advance(timedelta(days=1))
     page = come_back(testapp, sent["receipt"])
     news = news_box(page)
-    assert f"Since you sent your report on {plain_day(sent_on)}:" not in news, "this is not the first visit"
-    assert f"Since your last visit on {plain_day(sent_on)}:" in news
+    assert f"Since you sent your report on {day_words(sent_on)}:" not in news, "this is not the first visit"
+    assert f"Since your last visit on {day_words(sent_on)}:" in news
     assert "1 new message from the people handling your report." in news
     assert "1 new file from the people handling your report." in news
     assert "Where things are has changed. Your report has been read and acknowledged" in news
@@ -117,21 +118,21 @@ def test_when_to_check_back_follows_the_status_and_the_clock(testapp, dbsession,
     # Received: come back when the acknowledgement is due.
     answer = check_back()
     assert answer["on"] == case.ack_due.isoformat() and case.ack_due > clock.today()
-    assert answer["text"] == (f"The people handling your report should reply by {plain_day(case.ack_due)}. "
+    assert answer["text"] == (f"The people handling your report should reply by {day_words(case.ack_due)}. "
                               "Please check back then.")
     # Still received after the acknowledgement was due: tomorrow, and an apology.
     clock.advance(case.ack_due - clock.today() + timedelta(days=1))
     answer = check_back()
     assert answer["on"] == (clock.today() + timedelta(days=1)).isoformat()
-    assert f"should have replied by {plain_day(case.ack_due)}" in answer["text"]
+    assert f"should have replied by {day_words(case.ack_due)}" in answer["text"]
 
     # Acknowledged (and assessing, investigating): a week from today...
     staff = api_login(testapp, guardian, clock)  # after days, the guardian's session has run out too
     testapp.post_json(f"/api/v1/cases/{sent['case']}/transitions", {"to": "acknowledged"}, headers=staff)
     answer = check_back()
     assert answer["on"] == (clock.today() + timedelta(days=7)).isoformat()
-    assert f"Please check back on {plain_day(clock.today() + timedelta(days=7))}." in answer["text"]
-    assert f"by {plain_day(case.feedback_due)}" in answer["text"]
+    assert f"Please check back on {day_words(clock.today() + timedelta(days=7))}." in answer["text"]
+    assert f"by {day_words(case.feedback_due)}" in answer["text"]
     # ...but not later than the feedback is due.
     for status in ("assessing", "investigating"):
         testapp.post_json(f"/api/v1/cases/{sent['case']}/transitions", {"to": status}, headers=staff)
@@ -145,7 +146,7 @@ def test_when_to_check_back_follows_the_status_and_the_clock(testapp, dbsession,
     testapp.post_json(f"/api/v1/cases/{sent['case']}/transitions", {"to": "feedback_given"}, headers=staff)
     answer = check_back()
     assert answer["on"] == add_months(case.opened_on, 3).isoformat()
-    assert f"On {plain_day(add_months(case.opened_on, 3))} there will be a short question" in answer["text"]
+    assert f"On {day_words(add_months(case.opened_on, 3))} there will be a short question" in answer["text"]
     case.status = "closed"
     case.opened_on = add_months(clock.today(), -7)  # as if sent seven months ago; 3 and 6 were answered
     dbsession.add_all([CheckIn(case_id=case.id, due_month=m, answered_on=clock.today(), detriment=False)
@@ -194,7 +195,7 @@ def test_the_api_gives_news_in_the_documented_shape(testapp, dbsession, settings
     assert first["first_visit"] is True and first["since"] == opened.isoformat()
     assert (first["new_messages"], first["new_files"], first["status_changed"], first["new_questions"]) == (0, 0, False, [])
     assert first["status"] == "received"
-    assert first["summary"] == [f"Nothing new since you sent your report on {plain_day(opened)}."]
+    assert first["summary"] == [f"Nothing new since you sent your report on {day_words(opened)}."]
 
     staff = api_login(testapp, guardian, clock)
     testapp.post_json(f"/api/v1/cases/{sent['case']}/transitions", {"to": "acknowledged"}, headers=staff)
@@ -209,7 +210,7 @@ def test_the_api_gives_news_in_the_documented_shape(testapp, dbsession, settings
     assert news["first_visit"] is False and news["since"] == opened.isoformat()
     assert (news["new_messages"], news["new_files"], news["status_changed"]) == (2, 0, True)
     assert news["status"] == body["status"] == "acknowledged" and news["status_text"] == body["status_text"]
-    assert news["summary"][:3] == [f"Since your last visit on {plain_day(opened)}:",
+    assert news["summary"][:3] == [f"Since your last visit on {day_words(opened)}:",
                                    "2 new messages from the people handling your report.",
                                    f"Where things are has changed. {body['status_text']}"]
     assert datetime.strptime(news["check_back"]["on"], "%Y-%m-%d"), "a day only"

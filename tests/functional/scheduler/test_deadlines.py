@@ -123,3 +123,19 @@ def test_a_check_in_question_opening_tells_the_guardians_even_after_the_case_clo
     assert [(e["rule"], e["kind"]) for e in world.escalations(ref)] == [("core.checkin-opened", "notify")]
     world.go_to(date(2026, 4, 16))
     assert world.tick()[1] == "check-ins: 0 questions opened"
+
+
+def test_no_check_in_question_opens_on_a_channel_whose_reporters_are_not_staff(world):
+    from whistle.channels.models import Channel
+
+    world = world(start=date(2026, 1, 15))
+    staff_guardian, _ = ladder(world, "staff")
+    young_guardian, _ = ladder(world, "young")
+    with world.session() as dbsession:
+        dbsession.scalars(select(Channel).where(Channel.slug == "young")).one().reporters_are_staff = False
+    staff_ref = submit_api(world.testapp, "staff")["case"]
+    young_ref = submit_api(world.testapp, "young")["case"]
+    world.go_to(date(2026, 4, 15))  # three months on: the staff reporter's first question opens, and only theirs
+    assert world.tick()[:2] == ["escalations: 2 cases checked, 0 actions", "check-ins: 1 questions opened"]
+    assert _notices_by_account(world) == Counter({staff_guardian: 1})
+    assert world.escalations(young_ref) == [] and len(world.escalations(staff_ref)) == 1
