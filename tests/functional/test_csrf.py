@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from tests.factories import fresh_code, html_login, make_channel, make_staff
+from tests.factories import fresh_code, html_login, make_live_channel, make_staff
 from tests.functional.reporters.helpers import come_back, receipt_of, submit_disclosure
 from whistle.cases.models import ITEM_MESSAGE, Case, CaseItem
 from whistle.sessions.models import LoginSession
@@ -78,7 +78,7 @@ def test_the_visitor_cookie_value_is_not_the_token(testapp, dbsession, settings,
 
 
 def test_the_token_before_the_mailbox_sign_in_is_refused_after_it(testapp, dbsession, settings, clock):
-    make_channel(dbsession)
+    make_live_channel(dbsession, settings, clock)
     receipt = receipt_of(submit_disclosure(testapp))  # no session at all: the visitor cookie's token
     before = testapp.get("/mailbox").forms[0]["csrf_token"].value
     page = come_back(testapp, receipt)
@@ -100,15 +100,15 @@ def test_the_token_before_the_mailbox_sign_in_is_refused_after_it(testapp, dbses
 
 
 def test_leaving_the_mailbox_changes_the_token(testapp, dbsession, settings, clock):
-    make_channel(dbsession)
+    make_live_channel(dbsession, settings, clock)
     page = come_back(testapp, receipt_of(submit_disclosure(testapp)))
     during = page.forms["message-form"]["csrf_token"].value
     page.forms["leave-form"].submit()
     assert testapp.get("/mailbox").forms[0]["csrf_token"].value != during
 
 
-def test_the_report_form_works_without_any_session_and_wants_the_token_not_the_cookie(testapp, dbsession):
-    make_channel(dbsession)
+def test_the_report_form_works_without_any_session_and_wants_the_token_not_the_cookie(testapp, dbsession, settings, clock):
+    make_live_channel(dbsession, settings, clock)
     form = testapp.get("/report/staff").forms[0]
     assert not {"whistle_staff", "whistle_reporter"} & set(cookies(testapp))
     value = cookies(testapp)["whistle_csrf"]
@@ -120,5 +120,5 @@ def test_the_report_form_works_without_any_session_and_wants_the_token_not_the_c
     assert dbsession.scalar(select(func.count()).select_from(Case)) == 0
     form = refused.forms[0]
     assert form["csrf_token"].value == token, "the same visitor cookie, the same token"
-    assert receipt_of(form.submit(status=200))
+    assert receipt_of(form.submit(status=303).follow())
     assert dbsession.scalar(select(func.count()).select_from(Case)) == 1

@@ -72,7 +72,7 @@ def test_a_form_sent_after_the_last_guardian_went_stores_nothing_and_gives_the_w
     form = testapp.get("/report/staff").forms[0]
     form["text"] = TEXT
     form["answers.ongoing"] = "yes"
-    assert "shown only this once" in form.submit(status=200).text
+    assert "shown only this once" in form.submit(status=303).follow().text
     assert cases(dbsession) == 1
 
 
