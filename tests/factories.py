@@ -11,6 +11,16 @@ from whistle.channels.models import Channel
 
 PASSWORD = "correct horse battery staple"
 
+
+def shipped_profiles() -> dict:
+    """Core's deadline profiles and the one config/channels.toml names from the
+    uk_childrens_complaints plugin, for tests that load that file into an app without plugins
+    (whose cases then fall back to core's profile)."""
+    from whistle.cases.deadlines import PROFILES
+    from whistle_uk_childrens_complaints import UK_CHILDRENS_COMPLAINTS
+
+    return {**PROFILES, UK_CHILDRENS_COMPLAINTS.name: UK_CHILDRENS_COMPLAINTS}
+
 QUESTIONNAIRE = [
     {"name": "where", "label": "Where did it happen?", "type": "text", "required": False},
     {"name": "ongoing", "label": "Is it still happening?", "type": "yes_no", "required": True},

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from tests.factories import api_login, make_live_channel, make_staff, submit_api
 from whistle.cases.models import Case, CaseItem
+from whistle.words import day_words
 
 RECEIPT = re.compile(r"[0-9A-Z]{4}(-[0-9A-Z]{4}){4}")
 
@@ -41,6 +42,8 @@ def test_the_form_gives_a_receipt_and_stores_the_case(testapp, dbsession, channe
     assert case.ref in page.text
     assert receipt.group(0) not in case.ref
     assert {item.kind for item in case.items} == {"disclosure", "answers"}
+    # The promise is the case's own deadline (its channel's profile), not a fixed "7 days".
+    assert f"acknowledge your concern by {day_words(case.ack_due)}" in page.text
 
 
 def test_the_form_page_needs_no_javascript(testapp, channel):

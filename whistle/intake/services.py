@@ -39,6 +39,11 @@ def submission_token_id(settings: Settings, token: str) -> bytes:
     return crypto.blind_index(token, settings.lookup_pepper, purpose=SUBMISSION_PURPOSE)
 
 
+def acknowledgement_due(dbsession: Session, case_ref: str):
+    """The day the case's guardians must acknowledge it by (its deadline profile's), or None."""
+    return dbsession.scalars(select(Case.ack_due).where(Case.ref == case_ref)).first()
+
+
 def already_submitted(dbsession: Session, settings: Settings, token: str) -> bool:
     token_id = submission_token_id(settings, token)
     return dbsession.scalars(select(Case.id).where(Case.submission_token_id == token_id)).first() is not None

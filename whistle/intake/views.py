@@ -12,7 +12,7 @@ from whistle.channels.services import UNATTENDED_REASONS, live_channels, unatten
 from whistle.errors import Problem, validation_problem
 from whistle.intake import receipts
 from whistle.intake.forms import IDENTITY_FIELDS, validate_disclosure, wants_plain
-from whistle.intake.services import already_submitted, new_submission_token, submit_disclosure
+from whistle.intake.services import acknowledgement_due, already_submitted, new_submission_token, submit_disclosure
 from whistle.jsonapi import read_json, reject_unknown_members
 from whistle.security.permissions import Permission
 from whistle.words import size_words
@@ -159,7 +159,9 @@ def receipt_page(request):
     channel = _channel_or_404(request)
     carried = receipts.carried(request, channel.slug)
     return {"channel": channel, "receipt": carried.receipt if carried else None,
-            "case_ref": carried.case_ref if carried else None}
+            "case_ref": carried.case_ref if carried else None,
+            # The channel's deadline profile decides it (7 days, or 10 working days for children's complaints).
+            "answer_by": acknowledgement_due(request.dbsession, carried.case_ref) if carried else None}
 
 
 # Leaving needs no CSRF token, like leaving the mailbox: the worst a forged "leave" can do is

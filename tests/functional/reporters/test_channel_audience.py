@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 from webtest import TestApp
 
-from tests.factories import make_channel, make_staff, submit_api
+from tests.factories import make_channel, make_staff, shipped_profiles, submit_api
 from tests.functional.reporters.helpers import RECEIPT, come_back, receipt_of
 from whistle.cases.models import ITEM_MESSAGE, Case
 from whistle.cases.services import add_item
@@ -29,7 +29,7 @@ STAFF_WORDS = ("Staff number", "staff number", "employer", "demotion", "retaliat
 
 @pytest.fixture
 def shipped(dbsession, settings, clock):
-    load_channels(dbsession, tomllib.loads(SHIPPED.read_text())["channel"])
+    load_channels(dbsession, tomllib.loads(SHIPPED.read_text())["channel"], known_profiles=shipped_profiles())
     make_staff(dbsession, settings, clock, channels=[YOUNG, STAFF])
 
 

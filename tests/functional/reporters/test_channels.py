@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from tests.factories import make_staff
+from tests.factories import make_staff, shipped_profiles
 from whistle.channels.models import Channel
 from whistle.channels.services import ChannelConfigError, load_channels
 
@@ -20,7 +20,7 @@ def shipped() -> list[dict]:
 
 
 def test_the_three_shipped_channels_load_and_are_listed(testapp, dbsession, settings, clock):
-    results = load_channels(dbsession, shipped())
+    results = load_channels(dbsession, shipped(), known_profiles=shipped_profiles())
     assert results == [("raise-a-concern", "created"), ("young-peoples-voice", "created"),
                        ("ideas-for-improvement", "created")]
     listed = {c["slug"]: c for c in testapp.get("/api/v1/channels").json["channels"]}
@@ -35,11 +35,11 @@ def test_the_three_shipped_channels_load_and_are_listed(testapp, dbsession, sett
 
 
 def test_loading_again_updates_by_slug_and_keeps_guardians(dbsession, settings, clock):
-    load_channels(dbsession, shipped())
+    load_channels(dbsession, shipped(), known_profiles=shipped_profiles())
     make_staff(dbsession, settings, clock, channels=["raise-a-concern"])
     specs = shipped()
     specs[0]["title"] = "Raise a concern at work"
-    assert load_channels(dbsession, specs)[0] == ("raise-a-concern", "updated")
+    assert load_channels(dbsession, specs, known_profiles=shipped_profiles())[0] == ("raise-a-concern", "updated")
     channel = dbsession.scalars(select(Channel).where(Channel.slug == "raise-a-concern")).one()
     assert channel.title == "Raise a concern at work"
     assert len(channel.memberships) == 1, "a file without guardians leaves them as they are"
@@ -49,12 +49,12 @@ def test_guardians_are_set_by_username(dbsession, settings, clock):
     make_staff(dbsession, settings, clock, username="fran")
     specs = shipped()
     specs[1]["guardians"] = ["fran"]
-    load_channels(dbsession, specs)
+    load_channels(dbsession, specs, known_profiles=shipped_profiles())
     channel = dbsession.scalars(select(Channel).where(Channel.slug == "young-peoples-voice")).one()
     assert [m.account.username for m in channel.memberships] == ["fran"]
     specs[1]["guardians"] = ["nobody"]
     with pytest.raises(ChannelConfigError, match="channel 'young-peoples-voice', guardians: no account named 'nobody'"):
-        load_channels(dbsession, specs)
+        load_channels(dbsession, specs, known_profiles=shipped_profiles())
 
 
 @pytest.mark.parametrize(("change", "message"), [
@@ -80,12 +80,12 @@ def test_a_bad_definition_names_the_channel_and_field_and_changes_nothing(dbsess
     specs = copy.deepcopy(shipped())
     change(specs)
     with pytest.raises(ChannelConfigError, match=message.replace("(", r"\(")):
-        load_channels(dbsession, specs)
+        load_channels(dbsession, specs, known_profiles=shipped_profiles())
     assert dbsession.scalars(select(Channel)).all() == []
 
 
 def test_who_reports_the_help_panel_and_the_quick_exit_are_loaded(dbsession):
-    load_channels(dbsession, shipped())
+    load_channels(dbsession, shipped(), known_profiles=shipped_profiles())
     channels = {c.slug: c for c in dbsession.scalars(select(Channel))}
     young, staff = channels["young-peoples-voice"], channels["raise-a-concern"]
     assert (young.reporters_are_staff, staff.reporters_are_staff) == (False, True)
@@ -99,10 +99,10 @@ def test_who_reports_the_help_panel_and_the_quick_exit_are_loaded(dbsession):
     specs[1].update(quick_exit_url="https://example.org/news", reporters_are_staff=True)
     specs[1]["help_now"] = {"title": " Help ", "lines": ["Call someone you trust."]}
     specs[0]["quick_exit"] = True
-    load_channels(dbsession, specs)
+    load_channels(dbsession, specs, known_profiles=shipped_profiles())
     assert (young.quick_exit_url, young.reporters_are_staff) == ("https://example.org/news", True)
     assert young.help_now == {"title": "Help", "lines": [{"text": "Call someone you trust."}]}
     assert staff.quick_exit_url == "https://www.bbc.co.uk/weather"
     specs[1].pop("help_now"), specs[1].pop("quick_exit"), specs[1].pop("quick_exit_url")
-    load_channels(dbsession, specs)
+    load_channels(dbsession, specs, known_profiles=shipped_profiles())
     assert (young.help_now, young.quick_exit_url) == ({}, None), "the file says what the channel has"
