@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PLUGINS := $(wildcard plugins/whistle_*)
+# A plugin's own test extra, where its setup.cfg has one (pip warns about an extra that is not there).
+plugin_spec = './$(1)$(if $(shell grep -ls '^test =' $(1)/setup.cfg),[test])'
 
 .PHONY: run test install clean
 
@@ -10,7 +12,7 @@ PLUGINS := $(wildcard plugins/whistle_*)
 $(VENV)/.installed: setup.cfg pyproject.toml $(wildcard plugins/whistle_*/setup.cfg)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,dev]' $(foreach p,$(PLUGINS),-e './$(p)[test]')
+	$(BIN)/python -m pip install --quiet -e '.[test,dev]' $(foreach p,$(PLUGINS),-e $(call plugin_spec,$(p)))
 	touch $@
 
 # axe-core for the browser tests' accessibility checks (tests/browser), pinned by package-lock.json.
