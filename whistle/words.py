@@ -87,6 +87,16 @@ LOGIN_FAILURE_WORDS = {
 }
 
 
+# The error page's heading for HTTP's own phrases ("Not Found"); a page's own title stays.
+ERROR_TITLES = {
+    "Bad Request": "That did not work", "Unauthorized": "Please sign in", "Forbidden": "You cannot open this",
+    "Not Found": "Page not found", "Conflict": "That cannot be done now", "Content Too Large": "That is too large",
+    "Request Entity Too Large": "That is too large", "Unprocessable Content": "Something needs fixing",
+    "Unprocessable Entity": "Something needs fixing", "Invalid request": "Something needs fixing",
+    "Internal Server Error": "Something went wrong",
+}
+
+
 def humane(name: str) -> str:
     """A name the code keeps ("promotion_withheld", "adverse-event") as words ("promotion withheld")."""
     return " ".join(str(name).replace("_", " ").replace("-", " ").split())

@@ -249,3 +249,10 @@ def test_a_refused_form_names_each_field_in_words_and_marks_it(world, dbsession)
     assert kept.text == "Typed, and kept."
     sign_in = BeautifulSoup(pages["sign-in, refused"].text, "html.parser").select_one(".error-summary")
     assert sign_in.get("role") == "alert" and sign_in.select_one("a[href='#username']"), "what to fix, named no field"
+
+
+def test_the_error_page_as_staff_see_it(world):
+    page = BeautifulSoup(world.guardian.get("/staff/cases/NO-SUCH-CASE", status=404).text, "html.parser")
+    assert page.find("h1").text == "Page not found"
+    assert page.select_one("nav.staff a[href='/staff/cases']"), "the staff navigation, to find the way back"
+    assert page.select_one("main a[href='/staff/cases']").text == "Go to your cases"
