@@ -13,6 +13,7 @@ from whistle.clock import Clock
 from whistle.request import WhistleRequest
 from whistle.security.acl import Root
 from whistle.settings import Settings, load_settings
+from whistle import words
 from whistle.words import day_words, size_words
 
 
@@ -30,6 +31,10 @@ def _template_globals(event) -> None:
         event["csrf_token"] = lambda: get_csrf_token(request)
     event["size_words"] = size_words  # file sizes and limits in MB and GB, as people read them
     event["day_words"] = day_words  # "4 March 2027"
+    # Staff pages: a moment with its zone ("4 Dec 2026, 14:05 GMT"), and the code's names as labels.
+    zone = request.whistle_settings.display_timezone if request is not None else None
+    event["when"] = lambda moment: words.time_words(moment, zone) if zone else words.time_words(moment)
+    event["words"] = words
 
 
 def make_configurator(raw_settings: Mapping[str, Any], *, settings: Settings | None = None, clock: Clock | None = None) -> Configurator:

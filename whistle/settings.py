@@ -9,7 +9,7 @@ import base64
 import binascii
 import os
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -52,6 +52,21 @@ def _months(value: str) -> tuple[int, ...]:
     if any(month < 1 or month > 120 for month in months):
         raise ValueError("expected whole months between 1 and 120")
     return months
+
+
+def _zone(value: str) -> tzinfo:
+    """An IANA time zone name ("Europe/London"), checked against the time zone database; "UTC"
+    needs no database."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    name = value.strip()
+    if name.upper() == "UTC":
+        return timezone.utc
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"no time zone {name!r}: expected an IANA name such as Europe/London "
+                         "(is the tzdata package installed?)") from None
 
 
 def _key(value: str) -> bytes:
@@ -130,6 +145,9 @@ SPECS: dict[str, Spec] = {
     # HOST:PORT on loopback: an SMTP server in the app's process that prints every message it
     # receives to the log (whistle/devmail.py). Empty: none. Never in production.
     "whistle.dev.mail_server": Spec(loopback_address, ""),
+    # --- staff pages in words for people ---
+    # The time zone staff pages show times in (each time names its zone: "14:05 GMT").
+    "whistle.display.timezone": Spec(_zone, "UTC"),
 }
 
 
@@ -167,6 +185,8 @@ class Settings:
     scheduler_interval: timedelta
     # --- guardians are told: a debugging mail server for development ---
     dev_mail_server: tuple[str, int] | None
+    # --- staff pages in words for people ---
+    display_timezone: tzinfo = timezone.utc
 
     def __repr__(self) -> str:  # never print key material into a log or traceback
         return f"Settings(db_url={self.db_url!r}, storage_dir={str(self.storage_dir)!r}, ...)"
@@ -319,4 +339,6 @@ def load_settings(raw: Mapping[str, Any], environ: Mapping[str, str] = os.enviro
         scheduler_interval=timedelta(seconds=max(1, values["whistle.scheduler.interval_seconds"])),
         # --- guardians are told: a debugging mail server for development ---
         dev_mail_server=values["whistle.dev.mail_server"],
+        # --- staff pages in words for people ---
+        display_timezone=values["whistle.display.timezone"],
     )

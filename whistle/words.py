@@ -1,9 +1,14 @@
-"""Numbers and dates in words people read: file sizes and limits in decimal kB, MB and GB, as
-phones and computers show them (never KiB or MiB), and days as "4 March 2027"."""
+"""Numbers, dates, times and the service's own names in words people read: file sizes and limits
+in decimal kB, MB and GB, as phones and computers show them (never KiB or MiB); days as
+"4 March 2027"; moments as "4 Dec 2026, 14:05 GMT" in the installation's time zone; the values
+the code keeps as names (statuses, priorities, outcomes, identity modes…) as labels; and every
+audit event as a sentence ("demo.guardian read the case"), so no page shows a developer's word."""
 from __future__ import annotations
 
 import math
-from datetime import date
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone, tzinfo
 
 _UNITS = (("GB", 10**9), ("MB", 10**6), ("kB", 10**3))
 
@@ -27,3 +32,496 @@ _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augu
 def day_words(day: date) -> str:
     """'4 March 2027': a day, never a time, and no locale to get wrong."""
     return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def _zone_name(moment: datetime) -> str:
+    """The zone's abbreviation ("UTC", "GMT", "BST", "CET"), or its offset from UTC ("UTC+4")
+    where the time zone database has no letters for it ("+04")."""
+    name = moment.tzname() or ""
+    if name and name[0] not in "+-":
+        return name
+    offset = moment.utcoffset() or timedelta(0)
+    sign = "-" if offset < timedelta(0) else "+"
+    hours, rest = divmod(abs(int(offset.total_seconds())) // 60, 60)
+    return "UTC" if not (hours or rest) else f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
+
+
+def time_words(moment: datetime, zone: tzinfo = timezone.utc) -> str:
+    """'4 Dec 2026, 14:05 UTC': a moment in `zone`, always naming the zone, so a time read in
+    another office, or in summer, is never an hour out. A naive `moment` is UTC (as everything
+    stored is)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    local = moment.astimezone(zone)
+    return f"{local.day} {_MONTHS[local.month - 1][:3]} {local.year}, {local:%H:%M} {_zone_name(local)}"
+
+
+# --- the values the code keeps as names, as labels ---
+
+PRIORITY_LABELS = {"low": "Low", "normal": "Normal", "high": "High", "urgent": "Urgent"}
+SUBSTANTIATED_LABELS = {"yes": "Yes", "partly": "Partly", "no": "No", "not_determined": "Not determined"}
+CHANGE_LABELS = {
+    "none": "Nothing changed", "policy": "A policy", "process": "A process", "training": "Training",
+    "staffing": "Staffing", "disciplinary": "Disciplinary action", "referral": "Referred elsewhere",
+    "other": "Something else",
+}
+IDENTITY_MODE_LABELS = {
+    "anonymous": "Anonymous",
+    "confidential": "Confidential: only guardians know who they are",
+    "open": "Open: they are happy to be known",
+}
+NOTIFICATION_STATE_LABELS = {
+    "pending": "Waiting to be sent", "delivered": "Delivered", "failed": "Failed on every attempt",
+    "cancelled": "Not needed any more",
+}
+NOTIFICATION_CHANNEL_LABELS = {"email": "Email", "webhook": "Webhook"}
+DEADLINE_PROFILE_LABELS = {
+    "eu_directive": "EU Directive (acknowledge in 7 days, feedback within 3 months)",
+    "uk_childrens_complaints": "UK children's complaints (in working days)",
+}
+DEADLINE_KIND_LABELS = {"acknowledge": "Acknowledge", "feedback": "Feedback"}
+LOGIN_FAILURE_WORDS = {
+    "unknown-username": "no account has that username", "wrong-password": "wrong password",
+    "wrong-otp": "wrong code", "reused-otp": "a code that had been used already",
+    "disabled": "the account is disabled", "locked": "sign-in was paused after several failures",
+}
+
+
+# The error page's heading for HTTP's own phrases ("Not Found"); a page's own title stays.
+ERROR_TITLES = {
+    "Bad Request": "That did not work", "Unauthorized": "Please sign in", "Forbidden": "You cannot open this",
+    "Not Found": "Page not found", "Conflict": "That cannot be done now", "Content Too Large": "That is too large",
+    "Request Entity Too Large": "That is too large", "Unprocessable Content": "Something needs fixing",
+    "Unprocessable Entity": "Something needs fixing", "Invalid request": "Something needs fixing",
+    "Internal Server Error": "Something went wrong",
+}
+
+
+def humane(name: str) -> str:
+    """A name the code keeps ("promotion_withheld", "adverse-event") as words ("promotion withheld")."""
+    return " ".join(str(name).replace("_", " ").replace("-", " ").split())
+
+
+def label(labels: Mapping[str, str], value) -> str:
+    """`value`'s label, or the value in words when nobody wrote a label for it (a plugin's own)."""
+    if value is None or value == "":
+        return "none"
+    return labels.get(value) or humane(value).capitalize()
+
+
+def status_label(status: str) -> str:
+    from whistle.cases.lifecycle import STATUS_LABELS
+
+    return label(STATUS_LABELS, status)
+
+
+def priority_label(priority: str | None) -> str:
+    return label(PRIORITY_LABELS, priority or "normal")
+
+
+def listing(items: Iterable[str], *, conjunction: str = "and", empty: str = "none") -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    items = [str(item) for item in items]
+    if not items:
+        return empty
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {conjunction} {items[-1]}"
+
+
+def counted(count: int, singular: str, plural: str | None = None) -> str:
+    """'1 file', '3 files', 'no files'."""
+    plural = plural or singular + "s"
+    return f"no {plural}" if not count else f"1 {singular}" if count == 1 else f"{count} {plural}"
+
+
+def quoted(items: Iterable[str]) -> str:
+    return listing([f"“{item}”" for item in items])
+
+
+def field_error(field_label: str, message: str) -> str:
+    """A form field's error that names the field: ("Reply to the reporter", "Write something
+    first.") -> "Reply to the reporter: write something first."; after a question, a sentence of
+    its own."""
+    message = message.strip()
+    if field_label.endswith("?"):  # a question: "Was it substantiated? Choose an answer."
+        return f"{field_label} {message}"
+    if len(message) > 1 and message[0].isupper() and message[1].islower():
+        message = message[0].lower() + message[1:]
+    return f"{field_label}: {message}"
+
+
+def problem_fields(problem, messages: Mapping[str, str] | None = None) -> dict[str, str]:
+    """A refused form's problem (whistle.errors.Problem) as {field: message}. The API's messages
+    name machine values ("One of: low, normal, high, urgent."); `messages` gives a page's own
+    words for such fields."""
+    messages = messages or {}
+    return {e["field"]: messages.get(e["field"], e["message"]) for e in (getattr(problem, "errors", None) or [])}
+
+
+# The inbox's filters when an edited address asks for something the form does not offer.
+INBOX_FILTER_MESSAGES = {
+    "status": "Choose one of the statuses in the list.", "priority": "Choose one of the priorities in the list.",
+    "sort": "Choose one of the orders in the list.", "overdue": "Tick the box or leave it empty.",
+    "unread": "Tick the box or leave it empty.", "page": "Give a whole number, from 1.",
+    "per_page": "Give a whole number from 1 to 100.",
+}
+
+# The case page's forms, by the name a refused form is shown again with: each field's element id
+# and label, so the error summary links to the field and names it in its label's words (the API's
+# problems name fields by their machine names).
+CASE_FORM_FIELDS: dict[str, dict[str, tuple[str, str]]] = {
+    "reply": {"text": ("reply-text", "Reply to the reporter")},
+    "send-file": {"files": ("send-files", "Send the reporter a file")},
+    "note": {"text": ("note-text", "Add a note")},
+    "internal-file": {"files": ("internal-files", "Add an internal file")},
+    "move-closed": {"substantiated": ("close-substantiated", "Was the concern substantiated?"),
+                    "changes": ("close-changes-1", "What changed"), "learned": ("close-learned", "What was learned")},
+    "move-assessing": {"reason": ("reopen-reason", "Why reopen?")},
+    "triage": {"priority": ("triage-priority", "Priority"), "labels": ("add-labels", "Add labels")},
+    "grant": {"guardian": ("grant-guardian", "Grant to another guardian")},
+    "transfer": {"guardian": ("transfer-guardian", "Transfer to"), "reason": ("transfer-reason", "Reason for the transfer")},
+    "conflict": {"reason": ("conflict-reason", "Why you step aside")},
+    "protection": {"personnel_id": ("personnel_id", "Staff number"), "starts_on": ("starts_on", "Watch from"),
+                   "window_months": ("window_months", "For how many months")},
+}
+# Where the API's message lists machine values, the case page says it in words.
+CASE_FORM_MESSAGES = {
+    "substantiated": "Choose an answer from the list.",
+    "changes": "Tick at least one.",
+    "priority": "Choose one of the priorities in the list.",
+    "to": "That move is not offered for this case.",
+}
+
+
+def case_problem_words(problem, status: str, to: str | None) -> str | None:
+    """What to say about a refused case form whose problem names no field (a move the case cannot
+    make, an expired page); None when its fields say it all."""
+    from whistle.cases.lifecycle import TRANSITION_PROBLEM
+
+    if problem is None or problem.errors:
+        return None
+    if problem.type == TRANSITION_PROBLEM:
+        return (f"This case is {status_label(status).lower()} now, so it cannot be moved to "
+                f"{status_label(to or '').lower()}: someone may have moved it on meanwhile. "
+                "The page shows what you can do now.")
+    return problem.detail
+
+
+def record_about(about: str) -> str:
+    """What a guardian's reason was for: "reopen" or "status:investigating"."""
+    if about == "reopen":
+        return "Reason for reopening"
+    kind, _, status = str(about).partition(":")
+    return f"Reason for moving to {status_label(status).lower()}" if kind == "status" else "Reason"
+
+
+# --- the audit log, in sentences ---
+
+
+@dataclass(frozen=True)
+class Names:
+    """What the ids in audit events stand for: account ids -> usernames, case ids -> case
+    references, channel slugs -> titles, integration ids -> names, export names -> titles."""
+
+    accounts: Mapping[int, str] = field(default_factory=dict)
+    cases: Mapping[int, str] = field(default_factory=dict)
+    channels: Mapping[str, str] = field(default_factory=dict)
+    integrations: Mapping[int, str] = field(default_factory=dict)
+    exports: Mapping[str, str] = field(default_factory=dict)
+
+    def account(self, account_id) -> str:
+        return self.accounts.get(account_id, "an account that no longer exists") if account_id is not None else "nobody"
+
+    def case(self, case_id) -> str:
+        return self.cases.get(case_id, "") if case_id is not None else ""
+
+    def channel(self, slug) -> str:
+        return self.channels.get(slug) or humane(slug or "unknown").capitalize()
+
+
+@dataclass(frozen=True)
+class Referenced:
+    """The ids a list of audit events mentions, to be looked up once for the whole page."""
+
+    accounts: set[int] = field(default_factory=set)
+    cases: set[int] = field(default_factory=set)
+    channels: set[str] = field(default_factory=set)
+    integrations: set[int] = field(default_factory=set)
+
+
+_ACCOUNT_KEYS = ("account_id", "to_account_id")
+_ACCOUNT_LIST_KEYS = ("account_ids", "standby_ids", "requested")
+
+
+def referenced(events) -> Referenced:
+    """Every account, case, channel and integration `events` (audit events: actor, case_id,
+    detail) refer to."""
+    found = Referenced()
+    for event in events:
+        kind, _, number = (event.actor or "").partition(":")
+        if number.isdigit():
+            (found.accounts if kind == "account" else found.integrations if kind == "integration" else set()).add(int(number))
+        if event.case_id is not None:
+            found.cases.add(event.case_id)
+        detail = event.detail or {}
+        found.accounts.update(detail[key] for key in _ACCOUNT_KEYS if isinstance(detail.get(key), int))
+        for key in _ACCOUNT_LIST_KEYS:
+            found.accounts.update(i for i in detail.get(key) or () if isinstance(i, int))
+        if isinstance(detail.get("channel"), str):
+            found.channels.add(detail["channel"])
+        if event.action in ("account.created", "account.channels_changed"):
+            found.channels.update(c for c in detail.get("channels") or () if isinstance(c, str))
+    return found
+
+
+def actor_words(actor: str, names: Names) -> str:
+    """Who did it: a username, "the reporter", "whistle" (the service itself, its scheduled work
+    and its command line), "someone not signed in", or an HR integration by name."""
+    kind, _, number = (actor or "").partition(":")
+    if kind == "account" and number.isdigit():
+        return names.account(int(number))
+    if kind == "integration" and number.isdigit():
+        return f"the HR integration “{names.integrations.get(int(number), 'that no longer exists')}”"
+    return {"reporter": "the reporter", "system": "whistle", "anonymous": "someone not signed in"}.get(
+        actor, "someone")
+
+
+def _statuses(d: dict) -> tuple[str, str]:
+    return status_label(d.get("from", "")).lower(), status_label(d.get("to", "")).lower()
+
+
+def _rule(rule) -> str:
+    """An escalation rule as the sentence's subject: plugins name rules "eu.ack-breach"."""
+    rule = str(rule or "")
+    if rule.endswith("-breach"):
+        return "A missed-deadline rule"
+    if rule.endswith("-reminder"):
+        return "A deadline reminder"
+    return f"The escalation rule “{humane(rule.rpartition('.')[2])}”" if rule and rule != "unnamed-rule" else "An escalation rule"
+
+
+def _audience(d: dict) -> str:
+    if d.get("fallback"):
+        return "the case's guardians (there is no second tier)"
+    return "the channel's second tier" if d.get("audience") == "second_tier" else "the case's guardians"
+
+
+def _escalated(who: str, d: dict, names: Names) -> str:
+    rule, kind = _rule(d.get("rule")), d.get("kind")
+    if kind == "raise_priority":
+        return f"{rule} raised the priority from {priority_label(d.get('from')).lower()} to {priority_label(d.get('to')).lower()}"
+    if kind == "grant":
+        text = f"{rule} gave the case to {listing(names.account(i) for i in d.get('account_ids') or ())}"
+        if d.get("requested"):
+            text += f" and asked its guardians to give it to {listing(names.account(i) for i in d['requested'])}"
+        return text
+    if kind == "notify":
+        recipients = d.get("recipients")
+        told = f" ({counted(recipients, 'notice')})" if isinstance(recipients, int) else ""
+        return f"{rule} told {_audience(d)}{told}"
+    return f"{rule} acted on the case"
+
+
+def _routed(who: str, d: dict, names: Names) -> str:
+    text = f"whistle gave the case to {listing(names.account(i) for i in d.get('account_ids') or ())}"
+    if d.get("tier") == 2:
+        text += ", the channel's second tier"
+    if d.get("excluded"):
+        text += f"; {counted(d['excluded'], 'guardian')} left out for a conflict of interest"
+    if d.get("standby_ids"):
+        text += f"; on standby: {listing(names.account(i) for i in d['standby_ids'])}"
+    return text
+
+
+def _triaged(who: str, d: dict, names: Names) -> str:
+    parts = []
+    if d.get("labels"):
+        parts.append(f"labelled the case {quoted(d['labels'])}")
+    if isinstance(d.get("priority"), dict):
+        parts.append(f"raised the priority from {priority_label(d['priority'].get('from')).lower()} "
+                     f"to {priority_label(d['priority'].get('to')).lower()}")
+    return f"A plugin's triage {listing(parts) if parts else 'looked at the case'}"
+
+
+def _labels_changed(who: str, d: dict, names: Names) -> str:
+    parts = []
+    if d.get("added"):
+        parts.append(f"added the label{'s' if len(d['added']) > 1 else ''} {quoted(d['added'])}")
+    if d.get("removed"):
+        parts.append(f"removed the label{'s' if len(d['removed']) > 1 else ''} {quoted(d['removed'])}")
+    return f"{who} {listing(parts) if parts else 'changed the labels'}"
+
+
+def _closed(who: str, d: dict, names: Names) -> str:
+    changes = [label(CHANGE_LABELS, c).lower() for c in d.get("changes") or ()]
+    return (f"{who} closed the case (substantiated: {label(SUBSTANTIATED_LABELS, d.get('substantiated')).lower()}; "
+            f"what changed: {listing(changes)})")
+
+
+def _roles(guardian, admin) -> str:
+    return listing([role for role, held in (("guardian", guardian), ("admin", admin)) if held])
+
+
+def _account_created(who: str, d: dict, names: Names) -> str:
+    text = f"{who} created the account {names.account(d.get('account_id'))} ({_roles(d.get('guardian'), d.get('admin'))})"
+    if d.get("channels"):
+        text += f", receiving new cases from {listing(names.channel(c) for c in d['channels'])}"
+    return text
+
+
+def _notify_changed(who: str, d: dict, names: Names) -> str:
+    whose = names.account(d.get("account_id"))
+    whose = "their" if whose == who else f"{whose}'s"
+    if not d.get("channel"):
+        return f"{who} turned off {whose} notices"
+    return f"{who} set {whose} notices to go by {label(NOTIFICATION_CHANNEL_LABELS, d['channel']).lower()}"
+
+
+def _notify_events_changed(who: str, d: dict, names: Names) -> str:
+    from whistle.escalations.events import EVENTS
+
+    off = [EVENTS.get(event, humane(event)) for event in d.get("off") or ()]
+    whom = names.account(d.get("account_id"))
+    subject = "" if whom == who else f" that {whom} is"
+    if not off:
+        return f"{who} chose{subject or ' to be'} told about everything"
+    return f"{who} chose{subject or ' not to be'}{' not' if subject else ''} told about: {quoted(off)}"
+
+
+def _export(who: str, d: dict, names: Names) -> str:
+    title = names.exports.get(d.get("export"), humane(d.get("export", "")))
+    period = ""
+    try:
+        period = f" for {day_words(date.fromisoformat(d['start']))} to {day_words(date.fromisoformat(d['end']))}"
+    except (KeyError, TypeError, ValueError):
+        pass
+    return f"{who} downloaded the statistics export “{title}”{period}"
+
+
+def _checkin(who: str, d: dict, names: Names) -> str:
+    answer = "something bad has happened to them because they spoke up" if d.get("detriment") else "nothing bad has happened"
+    month = d.get("month")
+    return f"{who} answered the {month}-month check-in: {answer}" if month else f"{who} answered a check-in: {answer}"
+
+
+def _files(d: dict) -> str:
+    return counted(d.get("files") or 1, "file")
+
+
+def _login_failed(who: str, d: dict, names: Names) -> str:
+    reason = LOGIN_FAILURE_WORDS.get(d.get("reason"), "the details did not match")
+    return f"Sign-in failed for {who if who != 'someone not signed in' else 'an unknown username'} ({reason})"
+
+
+def _password_change_failed(who: str, d: dict, names: Names) -> str:
+    paused = " while sign-in was paused" if d.get("reason") == "locked" else ""
+    return f"{who} tried to change their password{paused}, but the current password was wrong"
+
+
+# Every audit action whistle records, as a sentence: (who, detail, names) -> words. `who` is
+# actor_words(actor). tests/unit/test_words.py fails for an action recorded anywhere in the code
+# that has no entry here.
+AUDIT_WORDS: dict[str, Callable[[str, dict, Names], str]] = {
+    # a case's life
+    "case.opened": lambda who, d, n: (
+        f"{who} opened the case on the {n.channel(d.get('channel'))} channel"
+        + {"anonymous": ", anonymously", "confidential": ", sharing who they are with guardians only",
+           "open": ", openly"}.get(d.get("identity_mode"), "")),
+    "case.routed": _routed,
+    "case.unassigned": lambda who, d, n: (
+        f"Nobody could receive the case from the {n.channel(d.get('channel'))} channel"
+        + (f" ({counted(d['excluded'], 'guardian')} left out for a conflict of interest)" if d.get("excluded") else "")),
+    "case.triaged": _triaged,
+    "case.viewed": lambda who, d, n: f"{who} read the case",
+    "case.message_added": lambda who, d, n: f"{who} replied to the reporter",
+    "case.note_added": lambda who, d, n: f"{who} added an internal note",
+    "case.attachment_added": lambda who, d, n: (
+        f"{who} added {_files(d)} for guardians only" if d.get("internal") else f"{who} sent the reporter {_files(d)}"),
+    "attachment.downloaded": lambda who, d, n: f"{who} downloaded a file",
+    "case.acknowledged": lambda who, d, n: f"{who} acknowledged receipt",
+    "case.status_changed": lambda who, d, n: "{} moved the case from {} to {}".format(who, *_statuses(d)),
+    "case.feedback_given": lambda who, d, n: f"{who} recorded that feedback was given",
+    "case.closed": _closed,
+    "case.reopened": lambda who, d, n: f"{who} reopened the case",
+    "case.priority_changed": lambda who, d, n: (
+        f"{who} changed the priority from {priority_label(d.get('from')).lower()} to {priority_label(d.get('to')).lower()}"),
+    "case.labels_changed": _labels_changed,
+    "case.granted": lambda who, d, n: f"{who} gave {n.account(d.get('account_id'))} access to the case",
+    "case.transferred": lambda who, d, n: f"{who} handed the case over to {n.account(d.get('to_account_id'))}",
+    "case.conflict_declared": lambda who, d, n: f"{who} declared a conflict of interest and stepped aside",
+    "case.grant_requested": lambda who, d, n: (
+        f"{_rule(d.get('rule'))} asked the case's guardians to give it to "
+        f"{listing(n.account(i) for i in d.get('account_ids') or ())}"),
+    "case.escalated": _escalated,
+    # the reporter
+    "reporter.session_opened": lambda who, d, n: f"{who} opened their mailbox",
+    "reporter.message_sent": lambda who, d, n: f"{who} sent a message",
+    "reporter.attachment_added": lambda who, d, n: f"{who} sent {_files(d)}",
+    "reporter.identity_revealed": lambda who, d, n: (
+        f"{who} shared who they are ({label(IDENTITY_MODE_LABELS, d.get('identity_mode')).lower()})"),
+    # retaliation watch
+    "protection.consent_given": lambda who, d, n: f"{who} asked for retaliation watch",
+    "protection.registered": lambda who, d, n: (
+        f"{who} started retaliation watch"
+        + (f" from {day_words(date.fromisoformat(d['starts_on']))}" if d.get("starts_on") else "")
+        + (f" for {counted(d['window_months'], 'month')}" if d.get("window_months") else "")),
+    "protection.alerts_acknowledged": lambda who, d, n: (
+        f"{who} marked {counted(d.get('alerts') or 0, 'retaliation alert')} as seen"),
+    "checkin.answered": _checkin,
+    "personnel_event.received": lambda who, d, n: f"{who} sent a personnel event ({humane(d.get('type', 'unknown'))})",
+    "integration.added": lambda who, d, n: f"{who} added the HR integration “{d.get('name', '')}”",
+    "integration.disabled": lambda who, d, n: f"{who} turned off the HR integration “{d.get('name', '')}” for good",
+    # plugins
+    "plugin.failed": lambda who, d, n: (
+        f"The plugin “{d.get('plugin', '')}” failed at “{humane(str(d.get('hook', '')).removeprefix('whistle_'))}” "
+        f"({d.get('error', 'an error')}); whistle carried on without it"),
+    # staff accounts
+    "login.succeeded": lambda who, d, n: f"{who} signed in",
+    "login.failed": _login_failed,
+    "logout": lambda who, d, n: f"{who} signed out",
+    "logout.everywhere": lambda who, d, n: f"{who} signed out everywhere ({counted(d.get('sessions') or 0, 'session')} ended)",
+    "account.created": _account_created,
+    "account.password_changed": lambda who, d, n: f"{who} changed their password",
+    "account.password_change_failed": _password_change_failed,
+    "account.password_reset": lambda who, d, n: f"Password reset with the recovery key for {n.account(d.get('account_id'))}",
+    "account.password_reset_failed": lambda who, d, n: (
+        f"{who} tried to reset a password with a recovery key that did not match"),
+    "account.authenticator_reset": lambda who, d, n: (
+        f"Authenticator set up again with the recovery key for {n.account(d.get('account_id'))}"
+        + (f" ({counted(d['sessions_ended'], 'session')} ended)" if d.get("sessions_ended") else "")),
+    "account.authenticator_reset_failed": lambda who, d, n: (
+        f"{who} tried to set up an authenticator again with a recovery key that did not match"),
+    "account.disabled": lambda who, d, n: f"{who} disabled the account {n.account(d.get('account_id'))}",
+    "account.enabled": lambda who, d, n: f"{who} enabled the account {n.account(d.get('account_id'))} again",
+    "account.roles_changed": lambda who, d, n: (
+        f"{who} made {n.account(d.get('account_id'))} "
+        f"{listing([r for r, held in (('a guardian', d.get('guardian')), ('an admin', d.get('admin'))) if held])}"),
+    "account.channels_changed": lambda who, d, n: (
+        f"{who} set the channels {n.account(d.get('account_id'))} receives new cases from: "
+        f"{listing(n.channel(c) for c in d.get('channels') or ())}"),
+    "account.notify_changed": _notify_changed,
+    "account.notify_events_changed": _notify_events_changed,
+    # the admin area
+    "export": _export,
+    "notification.retried": lambda who, d, n: f"{who} put {counted(d.get('count') or 0, 'notice')} back in the queue",
+}
+
+# Sentences that start with these are capitalised; a username stays as it is spelt, and so does "whistle".
+_CAPITALISED = ("the ", "someone ")
+
+
+def event_words(action: str, actor: str, detail: Mapping | None, names: Names) -> str:
+    """One audit event as a sentence: "demo.guardian read the case", "The reporter sent a message"."""
+    who = actor_words(actor, names)
+    describe = AUDIT_WORDS.get(action)
+    if describe is None:  # recorded by something newer than this table: say so in words
+        text = f"{who}: {humane(action.replace('.', ' '))}"
+    else:
+        text = describe(who, dict(detail or {}), names)
+    if text.startswith(_CAPITALISED):
+        text = text[0].upper() + text[1:]
+    return text
+
+
+def reporter_dated(actor: str) -> bool:
+    """The reporter's events are dated to the day (whistle.audit): show the day, not a midnight."""
+    return actor == "reporter"

@@ -136,6 +136,6 @@ def test_a_refused_form_leaves_no_blob_behind(server):
     form, form_type = multipart_body([("csrf_token", token)],
                                      [("files", "fits.txt", b"fits"), ("files", "big.bin", b"x" * (LIMIT + 1))])
     page = guardian.request("POST", f"/staff/cases/{ref}/attachments?internal=true", form, {"Content-Type": form_type})
-    assert page.status == 413 and 'id="files-error"' in page.text and "fits.txt" not in page.text
+    assert page.status == 413 and 'id="internal-files-error"' in page.text and "fits.txt" not in page.text
     assert not blobs.exists() or list(blobs.iterdir()) == [], "the first file's blob was deleted too"
     assert "fits.txt" not in guardian.get(f"/staff/cases/{ref}").text

@@ -67,7 +67,7 @@ def test_a_dismissal_of_a_protected_reporter_reaches_the_guardian_and_the_number
         (202, {"status": "accepted"})
     assert "retaliation alert" in guardian.get("/staff/cases").text
     case_page = guardian.get(f"/staff/cases/{sent['case']}").text
-    assert re.search(r"dismissal, effective \d{4}-\d{2}-\d{2}", case_page)
+    assert re.search(r"Dismissal, effective \d{1,2} [A-Z][a-z]+ \d{4}", case_page)
 
     # The HR token opens nothing else; a guardian's token posts no events.
     assert api(hr, "GET", "/api/v1/cases", token=hr_token)[0] == 403

@@ -122,3 +122,16 @@ def test_the_debugging_mail_server_is_off_by_default_and_listens_on_loopback_onl
         assert "whistle.dev.mail_server" in str(refused.value)
     with pytest.raises(ConfigurationError, match="not a loopback address"):
         load_settings(raw, environ={"WHISTLE_DEV_MAIL_SERVER": "10.0.0.1:25"})
+
+
+def test_the_display_time_zone_is_utc_unless_set_and_is_checked_at_start_up(raw):
+    from datetime import datetime, timezone
+
+    assert load_settings(raw, environ={}).display_timezone == timezone.utc
+    london = load_settings({**raw, "whistle.display.timezone": "Europe/London"}, environ={}).display_timezone
+    assert datetime(2026, 7, 1, 12, tzinfo=london).tzname() == "BST"
+    environ = {"WHISTLE_DISPLAY_TIMEZONE": "Europe/Paris"}
+    assert datetime(2026, 1, 1, tzinfo=load_settings(raw, environ=environ).display_timezone).tzname() == "CET"
+    for wrong in ("Europe/Londn", "GMT+25", "../../etc/passwd", ""):
+        with pytest.raises(ConfigurationError, match="whistle.display.timezone.*IANA name"):
+            load_settings({**raw, "whistle.display.timezone": wrong}, environ={})

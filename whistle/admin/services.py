@@ -268,13 +268,13 @@ def notification_overview(dbsession: Session, available_channels) -> dict:
     for account in dbsession.scalars(select(Account).where(Account.is_guardian.is_(True), Account.disabled.is_(False))
                                      .order_by(Account.username)):
         if not account.notify_channel or not account.notify_address:
-            reason = "no address"
+            reason = "no-address"
         elif account.notify_channel not in available:
-            reason = f"channel {account.notify_channel!r} is not enabled"
+            reason = "channel-not-enabled"
         else:
             continue
         unreachable.append({"id": account.id, "username": account.username, "reason": reason,
-                            "pending": waiting.get(account.id, 0)})
+                            "channel": account.notify_channel, "pending": waiting.get(account.id, 0)})
     return {"by_state": by_state, "dead_letters": dead, "dead_letters_total": by_state[FAILED],
             "unreachable": unreachable}
 

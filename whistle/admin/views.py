@@ -7,10 +7,12 @@ from pyramid.view import view_config
 from whistle.accounts.models import Account
 from whistle.accounts.services import AccountError, add_account
 from whistle.admin import services
+from whistle.audit.services import names_for
 from whistle.channels.services import UNATTENDED_REASONS, unattended_reasons
 from whistle.errors import Problem, validation_problem
 from whistle.jsonapi import read_json, reject_unknown_members
 from whistle.security.permissions import Permission
+from whistle.words import event_words, reporter_dated
 
 AUDIT_PER_PAGE = 50
 
@@ -170,7 +172,12 @@ def _paging(request) -> tuple[int, int]:
 def audit_page(request):
     page, per_page = _paging(request)
     events, total = services.audit_page(request.dbsession, page, per_page)
-    return {"events": events, "total": total, "page": page, "pages": max(1, -(-total // per_page))}
+    exports = {name: export.title for name, export in services.statistics_exports(request.call_hook).items()}
+    # A case by its number in the log: its reference stays with the guardians who hold it.
+    names = names_for(request.dbsession, events, exports=exports, case_refs=False)
+    rows = [{"event": e, "words": event_words(e.action, e.actor, e.detail, names), "dated": reporter_dated(e.actor),
+             "case": f"Case {e.case_id}" if e.case_id is not None else ""} for e in events]
+    return {"rows": rows, "total": total, "page": page, "pages": max(1, -(-total // per_page))}
 
 
 @view_config(route_name="api.admin_audit", renderer="json", permission=Permission.ADMIN_VIEW)

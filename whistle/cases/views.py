@@ -6,8 +6,8 @@ from pyramid.view import view_config
 from sqlalchemy import select
 
 from whistle.accounts.models import Account
-from whistle.attachments.services import describe_limit, limits_for, list_attachments
-from whistle.audit.services import case_events
+from whistle.attachments.services import limits_for, list_attachments
+from whistle.audit.services import case_events, names_for
 from whistle.cases import lifecycle
 from whistle.cases.actions import eligible_grantees, labels_of, mark_read
 from whistle.cases.inbox import PRIORITIES, InboxFilters, attention_counts, inbox as inbox_page, next_deadline, unread_counts
@@ -17,6 +17,9 @@ from whistle.channels.models import Channel
 from whistle.errors import Problem
 from whistle.security.acl import CaseContext
 from whistle.security.permissions import Permission
+from whistle.words import (
+    CASE_FORM_FIELDS, CASE_FORM_MESSAGES, case_problem_words, event_words, problem_fields, reporter_dated, size_words,
+)
 
 
 MAX_PER_PAGE = 100
@@ -53,16 +56,12 @@ def unlock(request, context: CaseContext) -> CaseKeys:
 
 
 def _timeline(request, case) -> list[dict]:
+    """The case's audit events, each with what happened in a sentence for the page."""
     events = case_events(request.dbsession, case.id)
-    ids = {int(e.actor.split(":")[1]) for e in events if e.actor.startswith("account:")}
-    names = dict(request.dbsession.execute(select(Account.id, Account.username).where(Account.id.in_(sorted(ids)))).all()) if ids else {}
-
-    def who(actor: str) -> str:
-        if actor.startswith("account:"):
-            return names.get(int(actor.split(":")[1]), actor)
-        return actor
-
-    return [{"action": e.action, "actor": e.actor, "who": who(e.actor), "at": e.at, "detail": e.detail} for e in events]
+    names = names_for(request.dbsession, events)
+    return [{"action": e.action, "actor": e.actor, "at": e.at, "detail": e.detail,
+             "words": event_words(e.action, e.actor, e.detail, names), "dated": reporter_dated(e.actor)}
+            for e in events]
 
 
 def _attachments(request, case, keys) -> list:
@@ -109,12 +108,15 @@ def case_page(request, context: CaseContext, *, problem: Problem | None = None, 
         "next_deadline": next_deadline(case),
         "today": request.clock.today(),
         "problem": problem,
-        "field_errors": {e["field"]: e["message"] for e in (problem.errors or [])} if problem else {},
+        # A refused form: its fields' errors in words, and what its problem says if it names no field.
+        "field_errors": problem_fields(problem, CASE_FORM_MESSAGES),
+        "problem_words": case_problem_words(problem, case.status, (values or {}).get("to")),
+        "fields": CASE_FORM_FIELDS,
         "form": form,
         "values": values or {},
         "has_download": request.registry.introspector.get("routes", "attachments.download") is not None,
         "name_of": lambda account_id: names.get(account_id, "a guardian"),
-        "file_limit": describe_limit(limits_for(request.whistle_settings).max_file_bytes),
+        "file_limit": size_words(limits_for(request.whistle_settings).max_file_bytes, limit=True),
     }
     if problem is None:
         mark_read(request.dbsession, case, account.id)

@@ -72,7 +72,7 @@ def test_a_dismissal_of_a_protected_reporter_alerts_the_guardian(testapp, dbsess
     assert [(a.event_type, a.rule) for a in alerts] == [("dismissal", "retaliation.adverse-event")]
     assert case.priority == "high"
     page = testapp.get(f"/staff/cases/{case.ref}")
-    assert "dismissal, effective" in page.text and "retaliation.adverse-event" in page.text
+    assert "Dismissal, effective" in page.text and "by the rule “adverse event”" in page.text
     assert "retaliation alert" in testapp.get("/staff/cases").text
     page.forms[[k for k, f in page.forms.items() if f.action.endswith("/protection-alerts")][0]].submit().follow()
     assert "retaliation alert" not in testapp.get("/staff/cases").text

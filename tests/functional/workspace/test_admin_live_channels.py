@@ -39,11 +39,11 @@ def test_the_overview_names_each_channel_nobody_attends_and_why(testapp, dbsessi
     assert "Young people's voice" in section and "No guardian is assigned to it." in section
     assert "Ideas for improvement" in section and "Every guardian of it is disabled." in section
     assert "Raise a concern" not in section, "its guardian is enabled"
-    states = {row.find_all("td")[0].text: row.find_all("td")[2].text
+    states = {row.find("th").text: row.find_all("td")[1].text
               for row in testapp.get("/admin/channels").html.find("tbody").find_all("tr")}
-    assert states == {"Raise a concern": "taking reports",
-                      "Young people's voice": "not taking reports: no guardian is assigned to it",
-                      "Ideas for improvement": "not taking reports: every guardian of it is disabled"}
+    assert states == {"Raise a concern": "Taking reports",
+                      "Young people's voice": "Not taking reports: no guardian is assigned to it",
+                      "Ideas for improvement": "Not taking reports: every guardian of it is disabled"}
     listed = testapp.get("/api/v1/admin/channels", headers=api_login(testapp, admin, clock)).json["channels"]
     assert {c["slug"]: c["accepting_reports"] for c in listed} == {"staff": True, "youth": False, "ideas": False}
 

@@ -108,7 +108,7 @@ def test_a_wrong_key_or_unknown_name_gets_the_same_answer_and_changes_nothing(te
         answers.append(page.html.find(id="recovery_key-error").text)
         assert page.forms[0]["username"].value == username, "the username is kept"
         assert page.html.find("svg") is None
-    assert answers == [MISMATCH] * 3
+    assert answers == ["Recovery key: that username and recovery key do not match."] * 3, "the same, naming the field"
     assert guardian.account.totp_secret_sealed == sealed and sessions_of(dbsession, guardian) == 1
     testapp.get("/api/v1/cases", headers=phone, status=200)
     failed = events(dbsession, "account.authenticator_reset_failed")

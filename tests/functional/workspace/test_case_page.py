@@ -33,6 +33,7 @@ def test_identity_and_timeline_on_the_page(testapp, guardian, channel, clock):
                      identity_mode="confidential")["case"]
     html_login(testapp, guardian, clock)
     page = testapp.get(f"/staff/cases/{ref}")
-    assert "Sam Carter" in page.text and "sam@example.org" in page.text and "confidential" in page.text
+    assert "Sam Carter" in page.text and "sam@example.org" in page.text
+    assert "Confidential: only guardians know who they are" in page.text
     timeline = page.text.split('id="timeline"')[1]
-    assert "reporter: case.opened" in timeline and "guardian: case.viewed" in timeline
+    assert "The reporter opened the case on the" in timeline and "guardian read the case" in timeline

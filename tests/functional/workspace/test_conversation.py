@@ -72,7 +72,7 @@ def test_an_empty_reply_is_refused_and_keeps_nothing(testapp, dbsession, guardia
     form = testapp.get(f"/staff/cases/{ref}").forms["note-form"]
     form["text"] = ""
     refused = form.submit(status=422)
-    assert "Write something first." in refused.text
+    assert "Add a note: write something first." in refused.text
     assert testapp.get(f"/api/v1/cases/{ref}", headers=headers).json["notes"] == []
 
 

@@ -252,13 +252,13 @@ def test_a_file_over_the_limit_is_refused_naming_the_field_and_nothing_is_stored
     ref = submitted["case"]
     html_login(testapp, guardian, clock)
     before = blob_files(settings)
-    for form_id in ("send-file-form", "internal-file-form"):
+    for form_id, field_id in (("send-file-form", "send-files"), ("internal-file-form", "internal-files")):
         form = testapp.get(f"/staff/cases/{ref}").forms[form_id]
         form["files"] = [Upload("big.bin", b"x" * 1001)]
         refused = form.submit(status=413)
-        error = refused.html.find(id="files-error")
+        error = refused.html.find(id=f"{field_id}-error")
         assert error is not None and "at most 1000 bytes" in error.text
-        assert refused.html.find(id=form_id).find(id="files-error") is not None, "named in the form that was sent"
+        assert refused.html.find(id=form_id).find(id=f"{field_id}-error") is not None, "named in the form that was sent"
         assert attachment_count(dbsession) == 0
         assert blob_files(settings) == before, "the partial blob is gone"
 
@@ -293,7 +293,7 @@ def test_an_expired_page_or_no_file_stores_nothing(testapp, dbsession, settings,
 
     form = testapp.get(f"/staff/cases/{ref}").forms["send-file-form"]
     refused = form.submit(status=422)
-    assert "Choose a file first." in refused.html.find(id="send-file-form").text
+    assert "Send the reporter a file: choose a file first." in refused.html.find(id="send-file-form").text
     assert attachment_count(dbsession) == 0 and not events(dbsession, "case.attachment_added")
 
 

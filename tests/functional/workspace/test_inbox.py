@@ -72,7 +72,7 @@ def test_paging(testapp, headers, guardian, channel):
 def test_the_inbox_page_shows_deadlines_unread_and_filters(testapp, dbsession, guardian, clock, channel):
     ref = submit_api(testapp)["case"]
     inbox = html_login(testapp, guardian, clock)
-    assert "acknowledge in 7 days" in inbox.text and "1 new" in inbox.text
+    assert "Acknowledge: in 7 days" in inbox.text and "1 new" in inbox.text
     assert "0 past a deadline" in inbox.text and "1 with something new" in inbox.text
     inbox.click(ref)
     headers = api_login(testapp, guardian, clock)
@@ -84,7 +84,7 @@ def test_the_inbox_page_shows_deadlines_unread_and_filters(testapp, dbsession, g
     assert ref in filtered.text and "fraud" in filtered.text and "1 new" not in filtered.text
     assert ref not in testapp.get("/staff/cases?label=other").text
     bad = testapp.get("/staff/cases?status=nonsense", status=422)
-    assert "status" in bad.text
+    assert "Status: choose one of the statuses in the list." in bad.text
 
 
 def test_triage_through_the_page(testapp, dbsession, guardian, clock, channel):

@@ -122,7 +122,7 @@ def test_a_forbidden_html_move_is_409_and_changes_nothing(testapp, dbsession, gu
     page = testapp.get(f"/staff/cases/{ref}")
     token = page.forms["reply-form"]["csrf_token"].value
     refused = testapp.post(f"/staff/cases/{ref}/transitions", {"to": "closed", "csrf_token": token}, status=409)
-    assert "cannot move" in refused.text
+    assert "This case is received now, so it cannot be moved to closed" in refused.text
     case = dbsession.scalars(select(Case).where(Case.ref == ref)).one()
     dbsession.refresh(case)
     assert case.status == "received"
