@@ -20,6 +20,7 @@ from whistle.cases.models import ITEM_ATTACHMENT_META, Attachment, Case
 from whistle.cases.services import CaseKeys, add_item, decrypt_item
 
 MAX_NAME_CHARS = 255
+MAX_ID = 2**63 - 1
 
 
 class AttachmentTooLarge(Exception):
@@ -142,6 +143,8 @@ def find_attachment(dbsession: Session, case: Case, keys: CaseKeys, attachment_i
     try:
         wanted = int(attachment_id)
     except (TypeError, ValueError):
+        return None
+    if not 0 < wanted <= MAX_ID:  # beyond a 64-bit column it names nothing (and would overflow the driver)
         return None
     row = dbsession.scalars(select(Attachment).where(Attachment.case_id == case.id, Attachment.id == wanted)).first()
     if row is None:

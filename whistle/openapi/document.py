@@ -9,13 +9,13 @@ PROBLEM = {"$ref": "#/components/schemas/Problem"}
 
 def _problem_responses(*statuses: int) -> dict:
     descriptions = {
-        400: "Malformed request (not JSON, not an object).",
+        400: "Malformed request (not JSON, not an object, nested too deeply).",
         401: "Not logged in, or the session expired.",
         403: "Logged in, but not allowed.",
         404: "No such resource, or not one the caller may see (existence is not revealed).",
         409: "The move is not allowed from the current state.",
         413: "The body is larger than allowed.",
-        415: "The body is not application/json.",
+        415: "The body is not application/json in UTF-8.",
         422: "Validation failed; `errors` names each faulty field.",
         429: "Too many attempts; wait and try again.",
     }
@@ -327,7 +327,9 @@ def build_document() -> dict:
             "title": "whistle",
             "version": "1",
             "description": "The public API of a whistle installation. Errors are RFC 9457 problem documents. "
-                           "Reporter-visible timestamps are dates only.",
+                           "Reporter-visible timestamps are dates only. Request bodies are UTF-8 JSON objects "
+                           "nested at most 32 levels; a string (or member name) holding NUL or an unpaired "
+                           "surrogate escape such as \\ud800 is a 422 naming it by its path, e.g. `answers.where`.",
         },
         "paths": paths,
         "components": {
