@@ -147,6 +147,27 @@ def test_a_form_field_that_is_not_utf8_is_refused_not_replaced(testapp, guardian
     assert "could not be read" in response.text
 
 
+def test_nul_in_a_string_is_named(testapp, guardian, dbsession):
+    before = counts(dbsession)
+    body = json.dumps({"channel": "staff\u0000", "text": "a\u0000b", "answers": {"ongoing": "yes"}})
+    answer = problem(post_raw_json(testapp, "/api/v1/disclosures", body, status=422), 422)
+    assert [e["field"] for e in answer["errors"]] == ["channel", "text"]
+    assert counts(dbsession) == before
+
+
+@pytest.mark.parametrize("charset", ["foo", "utf-16", "latin-1"])
+def test_a_charset_other_than_utf8_is_415(testapp, guardian, charset):
+    response = testapp.post("/api/v1/disclosures", b'{"channel": "staff"}', expect_errors=True,
+                            headers={"Content-Type": f"application/json; charset={charset}"})
+    assert "UTF-8" in problem(response, 415)["detail"]
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_are_not_json(testapp, guardian, constant):
+    body = '{"channel": "staff", "text": "x", "answers": {"ongoing": "yes"}, "identity_mode": ' + constant + "}"
+    problem(post_raw_json(testapp, "/api/v1/disclosures", body, status=400), 400)
+
+
 # --- ids too large for the database ---------------------------------------------------------------
 
 @pytest.mark.parametrize("huge", HUGE_IDS)
