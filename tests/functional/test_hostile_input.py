@@ -204,3 +204,21 @@ def test_find_attachment_names_nothing_beyond_a_64_bit_id(dbsession, sent):
     case = dbsession.scalars(select(Case).where(Case.ref == sent["case"])).one()
     for wanted in (*HUGE_IDS, "-1", "0", "1e3"):
         assert find_attachment(dbsession, case, keys=None, attachment_id=wanted) is None
+
+
+# --- addresses that are not UTF-8 -----------------------------------------------------------------
+
+@pytest.mark.parametrize("path", ["/api/v1/cases/%ED%A0%80", "/api/v1/admin/accounts/%FF", "/staff/cases/%C3%28",
+                                  "/report/%80"])
+def test_an_address_that_is_not_utf8_is_a_400(app, path):
+    """Through the real pyramid_tm (not the tests' shared transaction): it asks the security policy
+    who is calling before any exception view can answer, and that read of the path used to escape."""
+    from webtest import TestApp
+
+    response = TestApp(app).get(path, expect_errors=True)
+    assert response.status_int == 400
+    assert response.headers["Content-Security-Policy"].startswith("default-src 'none'")
+    if path.startswith("/api/"):
+        assert problem(response, 400)["detail"] == "This address is not valid: it is not UTF-8."
+    else:
+        assert "not UTF-8" in response.text

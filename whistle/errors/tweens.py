@@ -1,0 +1,24 @@
+"""Refusing an address that is not UTF-8 before anything reads it.
+
+Every later layer decodes the path as UTF-8 through `request.path_info` (pyramid_tm's
+transaction note asks the security policy who is calling, which looks at the path, before any
+exception view can answer), so an address such as /api/v1/cases/%ED%A0%80 would escape them all
+as a bare 500 from the server. This tween sits just inside the security headers, so even this
+answer carries them.
+"""
+from __future__ import annotations
+
+from whistle.errors.problems import Problem
+
+
+def undecodable_address_tween_factory(handler, registry):
+    from whistle.errors.views import respond
+
+    def undecodable_address_tween(request):
+        try:
+            request.environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8")
+        except UnicodeError:
+            return respond(request, Problem(400, "This address is not valid: it is not UTF-8."))
+        return handler(request)
+
+    return undecodable_address_tween
