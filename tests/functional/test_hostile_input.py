@@ -222,3 +222,16 @@ def test_an_address_that_is_not_utf8_is_a_400(app, path):
         assert problem(response, 400)["detail"] == "This address is not valid: it is not UTF-8."
     else:
         assert "not UTF-8" in response.text
+
+
+# --- staff forms that cannot be parsed ------------------------------------------------------------
+
+@pytest.mark.parametrize("content_type, body", [
+    ("multipart/form-data", b""),
+    ("multipart/form-data", b"--x\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n--x--\r\n"),
+])
+def test_a_staff_form_that_cannot_be_parsed_is_a_400(testapp, guardian, content_type, body):
+    testapp.get("/staff/forgot-password")
+    response = testapp.post("/staff/forgot-password", body, headers={"Content-Type": content_type},
+                            expect_errors=True)
+    assert response.status_int == 400
