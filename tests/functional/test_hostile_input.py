@@ -235,3 +235,15 @@ def test_a_staff_form_that_cannot_be_parsed_is_a_400(testapp, guardian, content_
     response = testapp.post("/staff/forgot-password", body, headers={"Content-Type": content_type},
                             expect_errors=True)
     assert response.status_int == 400
+
+
+# --- numbers too large for the database, wherever they come in ------------------------------------
+
+@pytest.mark.parametrize("page", ["200000000000000000", "9223372036854775808", "99999999999999999999"])
+def test_a_page_number_too_large_for_the_database_is_a_400(testapp, dbsession, settings, clock, page):
+    admin = make_staff(dbsession, settings, clock, "admin", admin=True, guardian=False)
+    headers = api_login(testapp, admin, clock)
+    answer = problem(testapp.get(f"/api/v1/admin/audit?page={page}", headers=headers, expect_errors=True), 400)
+    assert "out of range" in answer["detail"]
+    html_login(testapp, admin, clock)
+    assert testapp.get(f"/admin/audit?page={page}", expect_errors=True).status_int == 400

@@ -8,6 +8,7 @@ from pyramid.csrf import BadCSRFToken
 from pyramid.httpexceptions import HTTPException, HTTPFound
 from pyramid.renderers import render_to_response
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
+from sqlalchemy.exc import DataError
 
 from whistle.security.acl import CaseContext
 from whistle.errors.problems import Problem, problem_response
@@ -64,6 +65,20 @@ def http_exception_view(exc: HTTPException, request):
     if exc.code is not None and exc.code < 400:
         return exc  # redirects pass through
     return respond(request, Problem(exc.code or 500, exc.explanation or exc.title))
+
+
+@exception_view_config(OverflowError)
+@exception_view_config(DataError)
+def out_of_range_view(exc: Exception, request):
+    # A number too large for a 64-bit column (SQLite's driver raises OverflowError before sending
+    # it; PostgreSQL answers "out of range"), or text PostgreSQL cannot hold (NUL): the request's
+    # values, not a fault of ours. Logged like an unexpected error, so a check missing in front of
+    # the database is still seen, but answered as the client's mistake (and the transaction aborts).
+    route = request.matched_route.name if request.matched_route else "-"
+    log.warning("%s in %s: refused as out of range\n%s", type(exc).__name__, route,
+                "".join(traceback.format_tb(exc.__traceback__)))
+    return respond(request, Problem(400, "A value in this request is out of range (a number too large, or "
+                                         "text with a NUL character)."))
 
 
 @exception_view_config(Exception)
