@@ -209,7 +209,8 @@ def test_find_attachment_names_nothing_beyond_a_64_bit_id(dbsession, sent):
 # --- addresses that are not UTF-8 -----------------------------------------------------------------
 
 @pytest.mark.parametrize("path", ["/api/v1/cases/%ED%A0%80", "/api/v1/admin/accounts/%FF", "/staff/cases/%C3%28",
-                                  "/report/%80"])
+                                  "/report/%80", "/staff/cases?status=%ED%A0%80", "/api/v1/cases?page=1&%FF=2",
+                                  "/mailbox?x=%C3"])
 def test_an_address_that_is_not_utf8_is_a_400(app, path):
     """Through the real pyramid_tm (not the tests' shared transaction): it asks the security policy
     who is calling before any exception view can answer, and that read of the path used to escape."""
