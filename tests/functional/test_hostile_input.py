@@ -10,7 +10,7 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from tests.factories import api_login, html_login, make_channel, make_staff, submit_api
+from tests.factories import api_login, fresh_code, html_login, make_channel, make_staff, submit_api
 from whistle.audit.models import AuditEvent
 from whistle.cases.models import Attachment, Case, CaseItem
 
@@ -248,3 +248,23 @@ def test_a_page_number_too_large_for_the_database_is_a_400(testapp, dbsession, s
     assert "out of range" in answer["detail"]
     html_login(testapp, admin, clock)
     assert testapp.get(f"/admin/audit?page={page}", expect_errors=True).status_int == 400
+
+
+# --- a login while another session is loaded ------------------------------------------------------
+
+def test_a_reporter_login_sent_with_a_staff_token_opens_the_session(testapp, dbsession, guardian, sent, clock):
+    """The caller's own session row is in the ORM session (the security policy loaded it, as SQLite
+    gives it: a naive datetime) when opening the new session deletes expired ones; comparing that
+    row against an aware "now" in Python answered 500."""
+    staff = api_login(testapp, guardian, clock)
+    dbsession.expire_all()  # as in a fresh request: the staff session row is read back from the database
+    answer = testapp.post_json("/api/v1/reporter/session", {"receipt": sent["receipt"]}, headers=staff)
+    assert answer.json["token"]
+
+
+def test_a_staff_login_while_signed_in_opens_a_new_session(testapp, dbsession, guardian, clock):
+    staff = api_login(testapp, guardian, clock)
+    dbsession.expire_all()
+    again = testapp.post_json("/api/v1/staff/session", {"username": guardian.username, "password": guardian.password,
+                                                         "otp": fresh_code(guardian, clock)}, headers=staff)
+    assert again.json["token"]

@@ -96,11 +96,14 @@ def resolve_session(
 
 
 def delete_expired_sessions(dbsession: Session, now: datetime) -> None:
+    # synchronize_session="fetch": the database says which rows went. The default ("evaluate")
+    # re-checks the condition in Python on every session row already loaded (the caller's own),
+    # and SQLite's naive datetimes cannot be compared with an aware "now".
     dbsession.execute(
         delete(LoginSession).where(
             (LoginSession.idle_expires_at <= now)
             | (LoginSession.absolute_expires_at.is_not(None) & (LoginSession.absolute_expires_at <= now))
-        )
+        ).execution_options(synchronize_session="fetch")
     )
 
 
