@@ -6,10 +6,11 @@ file's size. Name, size and type are an encrypted ITEM_ATTACHMENT_META item.
 """
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass
 from datetime import date
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 from whistle import crypto
 from whistle.attachments.blobs import BlobStore
 from whistle.cases.models import ITEM_ATTACHMENT_META, Attachment, Case
-from whistle.cases.services import CaseKeys, add_item, decrypt_item
+from whistle.cases.services import CaseKeys, Unreadable, add_item, decrypt_item, parse_item
 
 MAX_NAME_CHARS = 255
 MAX_ID = 2**63 - 1
@@ -45,6 +46,10 @@ class AttachmentInfo:
     content_type: str
     author: str
     created_on: date
+    # False: its name, size and type (the meta item) failed to verify, so the file is listed as one
+    # that could not be verified and not offered (name "", size 0).
+    verified: bool = True
+    meta_item_id: int | None = None
 
 
 def case_stored_bytes(dbsession: Session, case: Case) -> int:
@@ -128,18 +133,34 @@ def store_attachment(
     return attachment, size
 
 
+def _describe(case: Case, keys: CaseKeys, row: Attachment, items: dict) -> AttachmentInfo:
+    """The attachment as its meta item says, if that item verifies; otherwise an AttachmentInfo
+    with verified=False."""
+    item = items.get(row.meta_item_id)
+    try:
+        if item is None or item.kind != ITEM_ATTACHMENT_META:
+            raise Unreadable(ITEM_ATTACHMENT_META)
+        meta = parse_item(ITEM_ATTACHMENT_META, decrypt_item(case, keys, item))
+        name, size, content_type = meta.get("name"), meta.get("size"), meta.get("type")
+        if not (isinstance(name, str) and isinstance(content_type, str) and type(size) is int and size >= 0):
+            raise Unreadable(ITEM_ATTACHMENT_META)
+    except (crypto.DecryptionFailed, Unreadable):
+        return AttachmentInfo(row.id, "", 0, "", row.author, row.created_on, verified=False,
+                              meta_item_id=row.meta_item_id)
+    return AttachmentInfo(row.id, name, size, content_type, row.author, row.created_on, meta_item_id=item.id)
+
+
 def list_attachments(dbsession: Session, case: Case, keys: CaseKeys) -> list[AttachmentInfo]:
+    """Every attachment of the case, in order; one whose details fail to verify is still listed
+    (verified=False), so the rest of the case stays readable."""
     rows = dbsession.scalars(select(Attachment).where(Attachment.case_id == case.id).order_by(Attachment.id))
     items = {item.id: item for item in case.items}
-    result = []
-    for row in rows:
-        meta = json.loads(decrypt_item(case, keys, items[row.meta_item_id]))
-        result.append(AttachmentInfo(row.id, meta["name"], meta["size"], meta["type"], row.author, row.created_on))
-    return result
+    return [_describe(case, keys, row, items) for row in rows]
 
 
 def find_attachment(dbsession: Session, case: Case, keys: CaseKeys, attachment_id: str) -> tuple[AttachmentInfo, str] | None:
-    """The attachment's details and blob name, if `attachment_id` names one of this case's."""
+    """The attachment's details and blob name, if `attachment_id` names one of this case's.
+    Check `verified` before offering it."""
     try:
         wanted = int(attachment_id)
     except (TypeError, ValueError):
@@ -149,20 +170,46 @@ def find_attachment(dbsession: Session, case: Case, keys: CaseKeys, attachment_i
     row = dbsession.scalars(select(Attachment).where(Attachment.case_id == case.id, Attachment.id == wanted)).first()
     if row is None:
         return None
-    info = next(info for info in list_attachments(dbsession, case, keys) if info.id == row.id)
-    return info, row.blob_name
+    return _describe(case, keys, row, {item.id: item for item in case.items}), row.blob_name
 
 
-def read_attachment(store: BlobStore, case: Case, keys: CaseKeys, blob_name: str) -> Iterator[bytes]:
-    """The plaintext, chunk by chunk, for a response body.
+def read_attachment(store: BlobStore, case: Case, keys: CaseKeys, blob_name: str, *,
+                    size: int | None = None, on_cut: Callable[[], None] | None = None) -> Iterator[bytes]:
+    """The plaintext, chunk by chunk, for a response body. `size`: AttachmentInfo.size.
 
     The body is sent after the request's transaction has ended, so everything the iterator
-    needs (the case reference, the open blob) is taken now, not when it runs."""
+    needs (the case reference, the open blob) is taken now, not when it runs. The first chunk is
+    decrypted now too, so a stream that fails at once (another case's or kind's, or changed at
+    its start) raises crypto.DecryptionFailed while the request can still answer with
+    a problem; a file under 64 KiB is then checked whole, its size included. A failure further
+    on (a chunk changed or cut off, a size other than `size`) can only end the body early: the
+    iterator calls `on_cut` and stops, and the client gets fewer bytes than the Content-Length
+    promised (waitress then closes the connection), never a silently shorter file."""
     case_ref = case.ref
     source = store.open(blob_name)
+    try:
+        plaintext = crypto.decrypt_stream(keys.case, source, case=case_ref)
+        first = next(plaintext, b"")
+        # Only the final chunk can be short: a short first chunk is the whole file.
+        if size is not None and (len(first) > size or (len(first) < crypto.CHUNK_SIZE and len(first) != size)):
+            raise crypto.DecryptionFailed("attachment size differs from its details")
+    except BaseException:
+        source.close()
+        raise
 
     def chunks() -> Iterator[bytes]:
+        sent = 0
         with source:
-            yield from crypto.decrypt_stream(keys.case, source, case=case_ref)
+            try:
+                for piece in itertools.chain((first,), plaintext):
+                    if size is not None and sent + len(piece) > size:
+                        raise crypto.DecryptionFailed("attachment longer than its details say")
+                    sent += len(piece)
+                    yield piece
+                if size is not None and sent != size:
+                    raise crypto.DecryptionFailed("attachment shorter than its details say")
+            except crypto.DecryptionFailed:
+                if on_cut is not None:
+                    on_cut()
 
     return chunks()

@@ -18,6 +18,7 @@ from whistle.cases.models import (
     HOLDER_REPORTER,
     HOLDER_STANDBY,
     ITEM_ANSWERS,
+    ITEM_ATTACHMENT_META,
     ITEM_DISCLOSURE,
     ITEM_IDENTITY,
     ITEM_MESSAGE,
@@ -151,15 +152,37 @@ def unlock_for_guardian(dbsession: Session, case: Case, account_id: int, keypair
 
 
 def decrypt_item(case: Case, keys: CaseKeys, item: CaseItem) -> bytes:
+    """The item's plaintext; crypto.DecryptionFailed if it was changed or moved."""
     keypair = keys.team if item.kind in TEAM_KEY_ITEMS else keys.case
     if keypair is None:
         raise NotGranted(case.ref)
     return crypto.decrypt_item(keypair, item.ciphertext, case=case.ref, kind=item.kind)
 
 
+class Unreadable(ValueError):
+    """An item decrypted but does not hold what its kind holds (only a forger could write it)."""
+
+
+def parse_item(kind: str, plaintext: bytes):
+    """What an item of `kind` holds: text, or a JSON object; Unreadable if it is anything else."""
+    try:
+        if kind in (ITEM_DISCLOSURE, ITEM_MESSAGE, ITEM_NOTE):
+            return plaintext.decode("utf-8")
+        value = json.loads(plaintext)
+    except ValueError:  # UnicodeDecodeError and JSONDecodeError alike
+        raise Unreadable(kind) from None
+    if not isinstance(value, dict):
+        raise Unreadable(kind)
+    return value
+
+
 @dataclass
 class CaseContent:
-    """A case decrypted for one reader."""
+    """A case decrypted for one reader.
+
+    An item that fails to decrypt (tampered or moved) does not stop the rest being read: it is
+    listed in `unverified`, and messages, notes and records hold a marker in its place
+    ({"id", "kind", "at", "unverified": True})."""
 
     text: str = ""
     answers: dict = field(default_factory=dict)
@@ -168,6 +191,11 @@ class CaseContent:
     notes: list[dict] = field(default_factory=list)
     # Closing records and reasons (reopen, transfer, conflict of interest): team key, guardians only.
     records: list[dict] = field(default_factory=list)
+    unverified: list[dict] = field(default_factory=list)
+
+    def lost(self, kind: str) -> bool:
+        """Whether an item of `kind` (the disclosure, the answers, the identity) failed to verify."""
+        return any(entry["kind"] == kind for entry in self.unverified)
 
 
 def read_case(case: Case, keys: CaseKeys) -> CaseContent:
@@ -175,19 +203,48 @@ def read_case(case: Case, keys: CaseKeys) -> CaseContent:
     for item in case.items:
         if item.kind in TEAM_KEY_ITEMS and keys.team is None:
             continue
-        plaintext = decrypt_item(case, keys, item)
+        if item.kind == ITEM_ATTACHMENT_META:
+            continue  # whistle.attachments.services.list_attachments reads these
+        try:
+            value = parse_item(item.kind, decrypt_item(case, keys, item))
+        except (crypto.DecryptionFailed, Unreadable):
+            marker = {"id": item.id, "kind": item.kind, "at": item.created_on, "unverified": True}
+            content.unverified.append(marker)
+            if item.kind in (ITEM_MESSAGE, ITEM_NOTE, ITEM_OUTCOME, ITEM_REASON):
+                {ITEM_MESSAGE: content.messages, ITEM_NOTE: content.notes}.get(item.kind, content.records).append(marker)
+            continue
         if item.kind == ITEM_DISCLOSURE:
-            content.text = plaintext.decode("utf-8")
+            content.text = value
         elif item.kind == ITEM_ANSWERS:
-            content.answers = json.loads(plaintext)
+            content.answers = value
         elif item.kind == ITEM_IDENTITY:
-            content.identity = json.loads(plaintext)
+            content.identity = value
         elif item.kind in (ITEM_MESSAGE, ITEM_NOTE):
-            entry = {"id": item.id, "from": item.author, "text": plaintext.decode("utf-8"), "at": item.created_on}
+            entry = {"id": item.id, "from": item.author, "text": value, "at": item.created_on}
             (content.messages if item.kind == ITEM_MESSAGE else content.notes).append(entry)
         elif item.kind in (ITEM_OUTCOME, ITEM_REASON):
-            content.records.append({"id": item.id, "kind": item.kind, "at": item.created_on, **json.loads(plaintext)})
+            content.records.append({**value, "id": item.id, "kind": item.kind, "at": item.created_on})
     return content
+
+
+ITEM_UNVERIFIABLE = "case.item_unverifiable"
+
+
+def record_unverifiable(dbsession: Session, clock, case: Case, items: Iterable[dict], *, reporter_path: bool) -> None:
+    """Audit, once per item, that `items` ({"id", "kind"}) failed to verify. The actor is the
+    system (no one did anything by reading); found on the reporter's path the event is dated to
+    the day, as the reporter's own events are, so its time does not tell when they visited."""
+    from whistle import audit
+
+    found = {entry["id"]: entry["kind"] for entry in items}
+    if not found:
+        return
+    known = {event.detail.get("item_id") for event in audit.services.case_events(dbsession, case.id)
+             if event.action == ITEM_UNVERIFIABLE}
+    for item_id, kind in sorted(found.items()):
+        if item_id not in known:
+            audit.record(dbsession, clock, actor="system", action=ITEM_UNVERIFIABLE, case_id=case.id,
+                         detail={"item_id": item_id, "kind": kind}, dated_to_day=reporter_path)
 
 
 def cases_for_guardian(

@@ -11,8 +11,8 @@ from whistle.audit.services import case_events
 from whistle.cases import lifecycle
 from whistle.cases.actions import eligible_grantees, labels_of, mark_read
 from whistle.cases.inbox import PRIORITIES, InboxFilters, attention_counts, inbox as inbox_page, next_deadline, unread_counts
-from whistle.cases.models import HOLDER_GUARDIAN, HOLDER_STANDBY, CaseGrant
-from whistle.cases.services import CaseKeys, read_case, unlock_for_guardian
+from whistle.cases.models import HOLDER_GUARDIAN, HOLDER_STANDBY, ITEM_ATTACHMENT_META, CaseGrant
+from whistle.cases.services import CaseKeys, read_case, record_unverifiable, unlock_for_guardian
 from whistle.channels.models import Channel
 from whistle.errors import Problem
 from whistle.security.acl import CaseContext
@@ -69,6 +69,14 @@ def _attachments(request, case, keys) -> list:
     return list_attachments(request.dbsession, case, keys)
 
 
+def _read(request, case, keys):
+    """The case's content and attachments; what fails to verify is audited and shown as such."""
+    content, attachments = read_case(case, keys), _attachments(request, case, keys)
+    lost = content.unverified + [{"id": a.meta_item_id, "kind": ITEM_ATTACHMENT_META} for a in attachments if not a.verified]
+    record_unverifiable(request.dbsession, request.clock, case, lost, reporter_path=False)
+    return content, attachments
+
+
 def _usernames(dbsession, case, holder: str) -> list[str]:
     """Who holds the case's keys as `holder` (guardian, or standby for the second tier)."""
     return list(dbsession.scalars(
@@ -82,7 +90,7 @@ def case_page(request, context: CaseContext, *, problem: Problem | None = None, 
     typed and answers with the problem's status."""
     case = context.case
     keys = unlock(request, context)
-    content = read_case(case, keys)
+    content, attachments = _read(request, case, keys)
     account = request.identity.account
     notes_by = {item.id: item.account_id for item in case.items}
     names = dict(request.dbsession.execute(select(Account.id, Account.username)
@@ -91,7 +99,7 @@ def case_page(request, context: CaseContext, *, problem: Problem | None = None, 
         "case": case,
         "content": content,
         "labels": labels_of(request.dbsession, case),
-        "attachments": _attachments(request, case, keys),
+        "attachments": attachments,
         "events": _timeline(request, case),
         "moves": lifecycle.allowed_moves(case.status),
         "status_labels": lifecycle.STATUS_LABELS,
@@ -155,7 +163,7 @@ def api_list(request):
 def api_show(context: CaseContext, request):
     case = context.case
     keys = unlock(request, context)
-    content = read_case(case, keys)
+    content, attachments = _read(request, case, keys)
     request.audit("case.viewed", case_id=case.id)
     body = case_summary(request, case)
     body.update({
@@ -168,7 +176,10 @@ def api_show(context: CaseContext, request):
         "changes": case.changes,
         "allowed_moves": lifecycle.allowed_moves(case.status),
         "attachments": [{"id": a.id, "name": a.name, "size": a.size, "type": a.content_type, "from": a.author,
-                         "at": a.created_on} for a in _attachments(request, case, keys)],
+                         "at": a.created_on} if a.verified else
+                        {"id": a.id, "unverified": True, "kind": "attachment", "from": a.author, "at": a.created_on}
+                        for a in attachments],
+        "unverified": [{"id": u["id"], "unverified": True, "kind": u["kind"]} for u in content.unverified],
         "events": [{k: e[k] for k in ("action", "actor", "at", "detail")} for e in _timeline(request, case)],
     })
     if content.identity is not None:

@@ -63,7 +63,8 @@ def login_page(request, *, status: int = 200, errors: dict | None = None, unsent
 def case_page(request, identity: ReporterIdentity, *, status: int = 200, errors: dict | None = None,
               draft: str = "", identity_values: dict | None = None, mark_seen: bool = True):
     today = request.clock.today()
-    mailbox = read_mailbox(request.dbsession, identity.case, identity.keypair, mark_seen=mark_seen, today=today)
+    mailbox = read_mailbox(request.dbsession, identity.case, identity.keypair, mark_seen=mark_seen, today=today,
+                           clock=request.clock)
     page = {"mailbox": mailbox, "errors": errors or {}, "draft": draft,
             "news": visit_news(request.dbsession, request.whistle_settings, mailbox, today),  # issue 6, part 4
             "identity_values": identity_values or {"identity_mode": "", "identity": {}}, "limits": limits(request)}
@@ -251,14 +252,18 @@ def api_logout(request):
 def api_case(request):
     identity = request.identity
     today = request.clock.today()
-    mailbox = read_mailbox(request.dbsession, identity.case, identity.keypair, mark_seen=True, today=today)
+    mailbox = read_mailbox(request.dbsession, identity.case, identity.keypair, mark_seen=True, today=today,
+                           clock=request.clock)
     return {
         "case": identity.case.ref,
         "status": identity.case.status,
         "status_text": mailbox.status_words,
         "opened": mailbox.opened,
-        "messages": [{"id": m["id"], "from": m["from"], "text": m["text"], "at": m["at"]} for m in mailbox.messages],
-        "attachments": [{"id": a.id, "name": a.name, "size": a.size} for a in mailbox.attachments],
+        "messages": [{"id": m["id"], "from": m["from"], "text": m["text"], "at": m["at"]}
+                     if not m.get("unverified") else {"id": m["id"], "unverified": True, "kind": m["kind"], "at": m["at"]}
+                     for m in mailbox.messages],
+        "attachments": [{"id": a.id, "name": a.name, "size": a.size} if a.verified else
+                        {"id": a.id, "unverified": True, "kind": "attachment"} for a in mailbox.attachments],
         "identity_given": mailbox.identity_given,
         # issue 5, part Y: retaliation watch
         "protection_consent": identity.case.protection_consent,
