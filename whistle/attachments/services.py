@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from whistle import crypto
 from whistle.attachments.blobs import BlobStore
 from whistle.cases.models import ITEM_ATTACHMENT_META, Attachment, Case
-from whistle.cases.services import CaseKeys, Unreadable, add_item, decrypt_item, parse_item
+from whistle.cases.services import CaseKeys, Unreadable, add_item, decrypt_item, parse_item, sealed_author
 
 MAX_NAME_CHARS = 255
 MAX_ID = 2**63 - 1
@@ -50,6 +50,7 @@ class AttachmentInfo:
     # that could not be verified and not offered (name "", size 0).
     verified: bool = True
     meta_item_id: int | None = None
+    sealed_author: str = ""  # who wrote it, as the stream's encryption binds it
 
 
 def case_stored_bytes(dbsession: Session, case: Case) -> int:
@@ -96,7 +97,7 @@ def store_attachment(
     """
     room_in_case = limits.max_case_bytes - case_stored_bytes(dbsession, case)
     limit = min(limits.max_file_bytes, room_in_case)
-    encryptor = crypto.StreamEncryptor(case.public_key, case=case.ref)
+    encryptor = crypto.StreamEncryptor(case.public_key, case=case.ref, author=sealed_author(author, account_id))
     writer = store.writer()
     size = stored = 0
     try:
@@ -134,11 +135,11 @@ def store_attachment(
 
 
 def _describe(case: Case, keys: CaseKeys, row: Attachment, items: dict) -> AttachmentInfo:
-    """The attachment as its meta item says, if that item verifies; otherwise an AttachmentInfo
-    with verified=False."""
+    """The attachment as its meta item says, if that item verifies and names the same author as
+    the row; otherwise an AttachmentInfo with verified=False."""
     item = items.get(row.meta_item_id)
     try:
-        if item is None or item.kind != ITEM_ATTACHMENT_META:
+        if item is None or item.kind != ITEM_ATTACHMENT_META or (item.author, item.account_id) != (row.author, row.account_id):
             raise Unreadable(ITEM_ATTACHMENT_META)
         meta = parse_item(ITEM_ATTACHMENT_META, decrypt_item(case, keys, item))
         name, size, content_type = meta.get("name"), meta.get("size"), meta.get("type")
@@ -147,7 +148,8 @@ def _describe(case: Case, keys: CaseKeys, row: Attachment, items: dict) -> Attac
     except (crypto.DecryptionFailed, Unreadable):
         return AttachmentInfo(row.id, "", 0, "", row.author, row.created_on, verified=False,
                               meta_item_id=row.meta_item_id)
-    return AttachmentInfo(row.id, name, size, content_type, row.author, row.created_on, meta_item_id=item.id)
+    return AttachmentInfo(row.id, name, size, content_type, row.author, row.created_on, meta_item_id=item.id,
+                          sealed_author=sealed_author(item.author, item.account_id))
 
 
 def list_attachments(dbsession: Session, case: Case, keys: CaseKeys) -> list[AttachmentInfo]:
@@ -173,14 +175,15 @@ def find_attachment(dbsession: Session, case: Case, keys: CaseKeys, attachment_i
     return _describe(case, keys, row, {item.id: item for item in case.items}), row.blob_name
 
 
-def read_attachment(store: BlobStore, case: Case, keys: CaseKeys, blob_name: str, *,
+def read_attachment(store: BlobStore, case: Case, keys: CaseKeys, blob_name: str, *, author: str,
                     size: int | None = None, on_cut: Callable[[], None] | None = None) -> Iterator[bytes]:
-    """The plaintext, chunk by chunk, for a response body. `size`: AttachmentInfo.size.
+    """The plaintext, chunk by chunk, for a response body. `author`: AttachmentInfo.sealed_author;
+    `size`: AttachmentInfo.size.
 
     The body is sent after the request's transaction has ended, so everything the iterator
     needs (the case reference, the open blob) is taken now, not when it runs. The first chunk is
-    decrypted now too, so a stream that fails at once (another case's or kind's, or changed at
-    its start) raises crypto.DecryptionFailed while the request can still answer with
+    decrypted now too, so a stream that fails at once (another case's, kind's or author's: what
+    swapping blobs gives) raises crypto.DecryptionFailed while the request can still answer with
     a problem; a file under 64 KiB is then checked whole, its size included. A failure further
     on (a chunk changed or cut off, a size other than `size`) can only end the body early: the
     iterator calls `on_cut` and stops, and the client gets fewer bytes than the Content-Length
@@ -188,7 +191,7 @@ def read_attachment(store: BlobStore, case: Case, keys: CaseKeys, blob_name: str
     case_ref = case.ref
     source = store.open(blob_name)
     try:
-        plaintext = crypto.decrypt_stream(keys.case, source, case=case_ref)
+        plaintext = crypto.decrypt_stream(keys.case, source, case=case_ref, author=author)
         first = next(plaintext, b"")
         # Only the final chunk can be short: a short first chunk is the whole file.
         if size is not None and (len(first) > size or (len(first) < crypto.CHUNK_SIZE and len(first) != size)):

@@ -62,7 +62,7 @@ def attachment_response(request, case, keys: CaseKeys, attachment_id: str) -> Re
                             [{"id": info.meta_item_id, "kind": ITEM_ATTACHMENT_META}], reporter_path=reporter_path)
         return respond(request, Problem(404, NOT_VERIFIED))
     try:
-        body = read_attachment(request.blob_store, case, keys, blob_name, size=info.size,
+        body = read_attachment(request.blob_store, case, keys, blob_name, author=info.sealed_author, size=info.size,
                                on_cut=_record_cut(request, case.id, info.id, reporter_path))
     except crypto.DecryptionFailed:
         audit.record(request.dbsession, request.clock, actor="system", action=ATTACHMENT_UNVERIFIABLE,

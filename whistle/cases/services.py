@@ -117,14 +117,24 @@ def activate_standby(dbsession: Session, case: Case, account_ids: Iterable[int],
     return [grant.account_id for grant in grants]
 
 
+def sealed_author(author: str, account_id: int | None) -> str:
+    """Who wrote an item, as its encryption binds it: "reporter", "system", "guardian:7".
+
+    Built from the item's `author` and `account_id` columns, so a database writer who changes
+    either makes the item fail to decrypt instead of changing who it appears to come from."""
+    return author if account_id is None else f"{author}:{account_id}"
+
+
 def add_item(case: Case, *, kind: str, author: str, plaintext: bytes, today: date, account_id: int | None = None) -> CaseItem:
-    """Encrypt `plaintext` to the case (or team) public key; anyone may add, only holders read."""
+    """Encrypt `plaintext` to the case (or team) public key; anyone may add, only holders read.
+    The author (and their account) is sealed in with the case and kind."""
     public_key = case.team_public_key if kind in TEAM_KEY_ITEMS else case.public_key
     item = CaseItem(
         kind=kind,
         author=author,
         account_id=account_id,
-        ciphertext=crypto.encrypt_item(public_key, plaintext, case=case.ref, kind=kind),
+        ciphertext=crypto.encrypt_item(public_key, plaintext, case=case.ref, kind=kind,
+                                       author=sealed_author(author, account_id)),
         created_on=today,
     )
     case.items.append(item)
@@ -152,11 +162,13 @@ def unlock_for_guardian(dbsession: Session, case: Case, account_id: int, keypair
 
 
 def decrypt_item(case: Case, keys: CaseKeys, item: CaseItem) -> bytes:
-    """The item's plaintext; crypto.DecryptionFailed if it was changed or moved."""
+    """The item's plaintext; crypto.DecryptionFailed if it was changed, moved, or credited to
+    someone other than who wrote it."""
     keypair = keys.team if item.kind in TEAM_KEY_ITEMS else keys.case
     if keypair is None:
         raise NotGranted(case.ref)
-    return crypto.decrypt_item(keypair, item.ciphertext, case=case.ref, kind=item.kind)
+    return crypto.decrypt_item(keypair, item.ciphertext, case=case.ref, kind=item.kind,
+                               author=sealed_author(item.author, item.account_id))
 
 
 class Unreadable(ValueError):
@@ -180,9 +192,10 @@ def parse_item(kind: str, plaintext: bytes):
 class CaseContent:
     """A case decrypted for one reader.
 
-    An item that fails to decrypt (tampered or moved) does not stop the rest being read: it is
-    listed in `unverified`, and messages, notes and records hold a marker in its place
-    ({"id", "kind", "at", "unverified": True})."""
+    An item that fails to decrypt (tampered, moved, or credited to someone else) does not stop
+    the rest being read: it is listed in `unverified`, and messages, notes and records hold a
+    marker in its place ({"id", "kind", "at", "unverified": True}). Entries of items written
+    before authors were sealed say "author_sealed": False."""
 
     text: str = ""
     answers: dict = field(default_factory=dict)
@@ -213,6 +226,7 @@ def read_case(case: Case, keys: CaseKeys) -> CaseContent:
             if item.kind in (ITEM_MESSAGE, ITEM_NOTE, ITEM_OUTCOME, ITEM_REASON):
                 {ITEM_MESSAGE: content.messages, ITEM_NOTE: content.notes}.get(item.kind, content.records).append(marker)
             continue
+        sealed = crypto.item_author_sealed(item.ciphertext)
         if item.kind == ITEM_DISCLOSURE:
             content.text = value
         elif item.kind == ITEM_ANSWERS:
@@ -220,10 +234,11 @@ def read_case(case: Case, keys: CaseKeys) -> CaseContent:
         elif item.kind == ITEM_IDENTITY:
             content.identity = value
         elif item.kind in (ITEM_MESSAGE, ITEM_NOTE):
-            entry = {"id": item.id, "from": item.author, "text": value, "at": item.created_on}
+            entry = {"id": item.id, "from": item.author, "text": value, "at": item.created_on, "author_sealed": sealed}
             (content.messages if item.kind == ITEM_MESSAGE else content.notes).append(entry)
         elif item.kind in (ITEM_OUTCOME, ITEM_REASON):
-            content.records.append({**value, "id": item.id, "kind": item.kind, "at": item.created_on})
+            content.records.append({**value, "id": item.id, "kind": item.kind, "at": item.created_on,
+                                    "author_sealed": sealed})
     return content
 
 

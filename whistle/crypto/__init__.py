@@ -1,7 +1,7 @@
 """The one place that touches cryptography: versioned envelopes over libsodium (docs/crypto.md)."""
 from .errors import CryptoError, DecryptionFailed, InvalidReceipt, UnsupportedVersion
 from .indexes import blind_index
-from .items import decrypt_item, encrypt_item
+from .items import decrypt_item, encrypt_item, item_author_sealed
 from .keys import KdfCost, KeyPair, new_secret_key, random_bytes, random_token, seal, unseal
 from .passwords import (
     new_recovery_key,
@@ -29,6 +29,7 @@ __all__ = [
     # content
     "encrypt_item",
     "decrypt_item",
+    "item_author_sealed",
     "CHUNK_SIZE",
     "StreamEncryptor",
     "decrypt_stream",

@@ -103,7 +103,9 @@ SCHEMAS = {
     },
     "Message": {
         "type": "object", "required": ["id", "from", "text", "at"],
-        "properties": {"id": {"type": "integer"}, "from": {"enum": ["reporter", "guardian"]}, "text": STR, "at": DATE},
+        "properties": {"id": {"type": "integer"}, "from": {"enum": ["reporter", "guardian"]}, "text": STR, "at": DATE,
+                       "author_sealed": {"type": "boolean", "description": "False for a message written before "
+                                         "the encryption bound who wrote it: its sender cannot be verified."}},
     },
     "Attachment": {
         "type": "object", "required": ["id", "name", "size"],

@@ -259,7 +259,7 @@ def api_case(request):
         "status": identity.case.status,
         "status_text": mailbox.status_words,
         "opened": mailbox.opened,
-        "messages": [{"id": m["id"], "from": m["from"], "text": m["text"], "at": m["at"]}
+        "messages": [{"id": m["id"], "from": m["from"], "text": m["text"], "at": m["at"], "author_sealed": m["author_sealed"]}
                      if not m.get("unverified") else {"id": m["id"], "unverified": True, "kind": m["kind"], "at": m["at"]}
                      for m in mailbox.messages],
         "attachments": [{"id": a.id, "name": a.name, "size": a.size} if a.verified else
