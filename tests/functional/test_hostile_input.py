@@ -268,3 +268,17 @@ def test_a_staff_login_while_signed_in_opens_a_new_session(testapp, dbsession, g
     again = testapp.post_json("/api/v1/staff/session", {"username": guardian.username, "password": guardian.password,
                                                          "otp": fresh_code(guardian, clock)}, headers=staff)
     assert again.json["token"]
+
+
+# --- wrong types where a list belongs -------------------------------------------------------------
+
+@pytest.mark.parametrize("body", [{"add_labels": None}, {"remove_labels": None}, {"add_labels": 7},
+                                  {"add_labels": "safety"}, {"remove_labels": {"a": 1}}])
+def test_labels_that_are_not_a_list_are_a_422(testapp, sent, guardian, clock, dbsession, body):
+    """null and numbers answered 500; a string was split into one-letter labels."""
+    headers = api_login(testapp, guardian, clock)
+    before = counts(dbsession)
+    answer = problem(testapp.post_json(f"/api/v1/cases/{sent['case']}/triage", body, headers=headers,
+                                       expect_errors=True), 422)
+    assert [e["field"] for e in answer["errors"]] == ["labels"]
+    assert counts(dbsession) == before
