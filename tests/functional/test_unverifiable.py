@@ -117,6 +117,7 @@ def test_the_reporter_sees_a_tampered_message_marked_and_the_event_is_dated_to_t
          "author_sealed": True},
         {"id": reply, "unverified": True, "kind": "message", "at": clock.today().isoformat()},
     ]
+    assert body["news"]["new_messages"] == 0, "who sent it cannot be told, so it is not news from the guardians"
     [event] = unverifiable_events(dbsession)
     assert event.actor == "system" and event.detail == {"item_id": reply, "kind": "message"}
     assert event.at.time() == time(0, 0), "found on the reporter's visit: dated to the day, like their own events"

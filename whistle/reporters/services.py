@@ -181,7 +181,10 @@ def read_mailbox(dbsession: Session, case: Case, keypair: crypto.KeyPair, *, mar
         record_unverifiable(dbsession, clock, case, lost, reporter_path=True)
     identity_given = any(item.kind == ITEM_IDENTITY for item in case.items)
     seen = case.reporter_seen_item_id or 0
-    new_ids = {m["id"] for m in content.messages if m["id"] > seen and m.get("from") != "reporter"}
+    # A message that failed to verify is shown as such, but not counted as news from the guardians:
+    # who sent it is exactly what cannot be told.
+    new_ids = {m["id"] for m in content.messages
+               if m["id"] > seen and not m.get("unverified") and m["from"] != "reporter"}
     new_file_ids = set(dbsession.scalars(select(Attachment.id).where(
         Attachment.case_id == case.id, Attachment.meta_item_id > seen, Attachment.author != "reporter")))
     mailbox = Mailbox(
