@@ -105,6 +105,7 @@ class World:
     components: dict  # the document's named schemas, for $ref
     parameters: dict[tuple[str, str], list[str]]  # query parameter names
     field_names: list[str]
+    forms: dict[str, dict[str, list[str]]]  # the path a rendered form posts to -> its fields and their values
     values: list[str]
     refs: list[str]
     receipts: list[str]
@@ -116,10 +117,31 @@ def _cookie_header(app: TestApp) -> str:
     return "; ".join(f"{cookie.name}={cookie.value}" for cookie in app.cookiejar)
 
 
-def _harvest(page_text: str, names: set[str], values: set[str]) -> str:
-    """Field names and values from a rendered page's forms; returns its CSRF token."""
+FORM = re.compile(r"<form\b([^>]*)>(.*?)</form>", re.S)
+FIELD = re.compile(r"<(?:input|textarea|select)\b([^>]*)>", re.S)
+SELECT = re.compile(r'<select\b[^>]*\bname="([^"]+)"[^>]*>(.*?)</select>', re.S)
+
+
+def _attribute(tag: str, name: str) -> str | None:
+    found = re.search(rf'\b{name}="([^"]*)"', tag)
+    return html.unescape(found.group(1)) if found else None
+
+
+def _harvest(path: str, page_text: str, names: set[str], values: set[str], forms: dict) -> str:
+    """Field names and values from a rendered page's forms, and each form's fields by the path it
+    posts to (what a browser would send there); returns the page's CSRF token."""
     names.update(html.unescape(n) for n in re.findall(r'<(?:input|textarea|select)[^>]*\bname="([^"]+)"', page_text))
     values.update(html.unescape(v) for v in re.findall(r'\bvalue="([^"]*)"', page_text))
+    for form_attributes, inner in FORM.findall(page_text):
+        action = (_attribute(form_attributes, "action") or path).split("#")[0]
+        fields = forms.setdefault(action, {})
+        for tag in FIELD.findall(inner):
+            name, value = _attribute(tag, "name"), _attribute(tag, "value")
+            if name and name != "csrf_token":
+                fields.setdefault(name, set()).update([value] if value is not None else [])
+        for name, options in SELECT.findall(inner):
+            fields.setdefault(html.unescape(name), set()).update(
+                html.unescape(v) for v in re.findall(r'<option[^>]*value="([^"]*)"', options))
     token = re.search(r'name="csrf_token" value="([^"]+)"', page_text)
     return token.group(1) if token else ""
 
@@ -165,6 +187,7 @@ def world(app, testapp, tm, dbsession, settings, clock):
     watch = DoomWatch(tm)
     environ = dict(testapp.extra_environ, **{"tm.manager": watch})
     names: set[str] = set()
+    forms: dict[str, dict[str, set[str]]] = {}
     values: set[str] = {sent["receipt"], sent["case"], other["case"], "guardian", "colleague", "admin", PASSWORD,
                         *lifecycle.STATUSES, "yes", "no", "2026-03-31", "12", "-1", "0",
                         "The rota is unsafe.", "Please call me back.", "safety urgent-risk"}
@@ -196,25 +219,26 @@ def world(app, testapp, tm, dbsession, settings, clock):
     anonymous = browser()
     csrf = {"anonymous": ""}
     for path in ("/", "/report/staff", "/mailbox", "/staff/login", "/staff/forgot-password"):
-        csrf["anonymous"] = _harvest(anonymous.get(path).text, names, values) or csrf["anonymous"]
+        csrf["anonymous"] = _harvest(path, anonymous.get(path).text, names, values, forms) or csrf["anonymous"]
 
     staff_browser = browser()
     html_login(staff_browser, guardian, clock)
     for path in ("/staff/cases", f"/staff/cases/{sent['case']}", "/staff/sessions", "/staff/password",
                  "/staff/notifications"):
-        csrf["guardian_cookie"] = _harvest(staff_browser.get(path).text, names, values)
+        csrf["guardian_cookie"] = _harvest(path, staff_browser.get(path).text, names, values, forms)
 
     admin_browser = browser()
     html_login(admin_browser, admin, clock)
     for path in ("/admin", "/admin/guardians", f"/admin/guardians/{guardian.account.id}", "/admin/channels",
                  "/admin/audit", "/admin/statistics", "/admin/notifications"):
-        csrf["admin_cookie"] = _harvest(admin_browser.get(path).text, names, values) or csrf.get("admin_cookie", "")
+        csrf["admin_cookie"] = (_harvest(path, admin_browser.get(path).text, names, values, forms)
+                                or csrf.get("admin_cookie", ""))
 
     reporter_browser = browser()
     form = reporter_browser.get("/mailbox").forms[0]
     form["receipt"] = sent["receipt"]
     form.submit(status=303)
-    csrf["reporter_cookie"] = _harvest(reporter_browser.get("/mailbox/case").text, names, values)
+    csrf["reporter_cookie"] = _harvest("/mailbox/case", reporter_browser.get("/mailbox/case").text, names, values, forms)
     assert all(csrf.values()), csrf
 
     callers = {
@@ -238,6 +262,7 @@ def world(app, testapp, tm, dbsession, settings, clock):
         page_routes=[r for r in routes if not r[1].startswith("/api/")],
         schemas=schemas, components=document["components"]["schemas"], parameters=parameters,
         field_names=sorted(names), values=sorted(v for v in values if len(v) < 200),
+        forms={action: {name: sorted(options) for name, options in fields.items()} for action, fields in forms.items()},
         refs=[sent["case"], other["case"]],
         receipts=[sent["receipt"], other["receipt"]],
         ids=[str(upload["id"]), str(tampered["id"]), str(guardian.account.id), str(colleague.account.id),
@@ -248,10 +273,16 @@ def world(app, testapp, tm, dbsession, settings, clock):
 
 # --- strategies -----------------------------------------------------------------------------------
 
+def weighted(*choices: tuple[int, st.SearchStrategy]) -> st.SearchStrategy:
+    """One of the strategies, picked in proportion to its weight. (st.one_of with a strategy
+    repeated does not weight it: hypothesis prefers the first branches and simpler values.)"""
+    return st.sampled_from([strategy for weight, strategy in choices for _ in range(weight)]).flatmap(lambda s: s)
+
+
 ODD_CHARACTERS = st.sampled_from(["\x00", "\ud800", "\udfff", "\ud83d", "\ufeff", "\u2028", "\x7f", "\n", "%", "/",
                                   "\\", "'", '"', "<", "&", "\u202e", "\U0001F600", "é"])
 # Any text, now and then with a character that is not (a lone surrogate, NUL) or is awkward.
-TEXT = st.text(st.one_of(st.characters(), st.characters(), st.characters(), ODD_CHARACTERS), max_size=40)
+TEXT = st.text(weighted((3, st.characters()), (1, ODD_CHARACTERS)), max_size=40)
 HUGE_INTEGERS = st.one_of(st.integers(-(2**70), 2**70), st.sampled_from([2**63, 2**63 - 1, 2**64, -(2**63) - 1, 10**30]))
 CLEAN_TEXT = st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=40)
 DIGITS = st.text("0123456789", min_size=1, max_size=30)
@@ -259,7 +290,8 @@ DIGITS = st.text("0123456789", min_size=1, max_size=30)
 
 def json_values(world: World):
     plausible = st.sampled_from(world.values)
-    scalars = st.one_of(st.none(), st.booleans(), HUGE_INTEGERS, st.floats(allow_nan=True), TEXT, plausible, plausible)
+    scalars = weighted((1, st.none()), (1, st.booleans()), (1, HUGE_INTEGERS), (1, st.floats(allow_nan=True)),
+                       (1, TEXT), (2, plausible))
     return st.recursive(scalars, lambda children: st.one_of(
         st.lists(children, max_size=4), st.dictionaries(st.one_of(TEXT, st.sampled_from(world.values)), children, max_size=4)),
         max_leaves=12)
@@ -269,7 +301,7 @@ def path_value(world: World, name: str):
     plausible = {"ref": st.sampled_from(world.refs[:1] * 4 + world.refs), "id": st.sampled_from(world.ids),
                  "slug": st.sampled_from(["staff", "young", "nope"]), "name": st.sampled_from(["ftsu", "csv", "x"])}
     odd = st.one_of(DIGITS, HUGE_INTEGERS.map(str), TEXT, st.binary(max_size=12), st.sampled_from(["..", ".", ""]))
-    return st.one_of(*[plausible.get(name, TEXT)] * 4, odd)
+    return weighted((4, plausible.get(name, TEXT)), (1, odd))
 
 
 def _quote(value) -> str:
@@ -294,10 +326,10 @@ def fill_path(draw, world: World, pattern: str) -> str:
 def query_string(draw, world: World, names: list[str]) -> str:
     if draw(st.integers(0, 3)):
         return ""
-    keys = st.one_of(st.sampled_from(names or ["page"]), st.sampled_from(["page", "per_page", "status", "sort", "q"]),
-                     CLEAN_TEXT, TEXT)
-    values = st.one_of(st.sampled_from(world.values), st.sampled_from(world.values), DIGITS, HUGE_INTEGERS.map(str),
-                       CLEAN_TEXT, TEXT, st.binary(max_size=8))
+    keys = weighted((3, st.sampled_from(names or ["page"])), (2, st.sampled_from(["page", "per_page", "status", "sort"])),
+                    (1, CLEAN_TEXT), (1, TEXT))
+    values = weighted((4, st.sampled_from(world.values)), (2, DIGITS), (1, HUGE_INTEGERS.map(str)), (1, CLEAN_TEXT),
+                      (1, TEXT), (1, st.binary(max_size=8)))
     return "?" + _encode_pairs(draw(st.lists(st.tuples(keys, values), max_size=5)))
 
 
@@ -322,7 +354,15 @@ def plausible_strings(world: World, name: str):
         "digits": DIGITS,
     }
     generic = st.sampled_from(world.values) | st.sampled_from(["The rota is unsafe.", "yes", "2026-03-31", ""])
-    return (pools[hint] | generic) if hint else generic
+    return weighted((3, pools[hint]), (1, generic)) if hint else generic
+
+
+# Answers the staff channel's questionnaire (tests/factories.py QUESTIONNAIRE) takes.
+VALID_ANSWERS = st.fixed_dictionaries(
+    {"ongoing": st.sampled_from(["yes", "no"])},
+    optional={"where": st.sampled_from(["Ward 7", ""]), "kind": st.sampled_from(["Safety", "Fraud"]),
+              "who": st.lists(st.sampled_from(["Patients", "Staff", "Children"]), unique=True, max_size=3),
+              "when": st.sampled_from(["2026-03-31", "2025-12-01"]), "more": st.sampled_from(["More detail."])})
 
 
 def from_schema(world: World, schema: dict, name: str = "", depth: int = 0):
@@ -359,18 +399,64 @@ def from_schema(world: World, schema: dict, name: str = "", depth: int = 0):
             optional = [key for key in members if key not in required]
             strategy = st.fixed_dictionaries({key: members[key] for key in required},
                                               optional={key: members[key] for key in optional})
-            if isinstance(extra, dict):  # a map such as the answers
-                strategy = st.dictionaries(st.sampled_from(ANSWER_NAMES) | TEXT, from_schema(world, extra, name, depth + 1),
-                                           max_size=5)
+            if isinstance(extra, dict):  # a map: the answers
+                strategy = weighted((3, VALID_ANSWERS), (1, st.dictionaries(
+                    st.sampled_from(ANSWER_NAMES) | TEXT, from_schema(world, extra, name, depth + 1), max_size=5)))
             choices.append(strategy)
     return st.one_of(choices) if choices else st.none()
 
 
+# Bodies each call accepts as they are (given the world): the fuzz changes one member at a time, so
+# it reaches the checks and the code behind the first ones. "{ref}" style paths as in OpenAPI.
+VALID_BODIES = {
+    ("/api/v1/disclosures", "POST"): [
+        {"channel": "staff", "text": "The rota is unsafe.", "answers": {"ongoing": "yes"}},
+        {"channel": "staff", "text": "Ward 7.", "answers": {"ongoing": "no", "who": ["Staff"]},
+         "identity": {"name": "Sam Carter", "contact": "sam@example.org"}, "identity_mode": "confidential"},
+        {"channel": "young", "text": "Someone is hurting me.", "answers": {"ongoing": "yes"}}],
+    ("/api/v1/staff/session", "POST"): [{"username": "guardian", "password": PASSWORD, "otp": "123456"}],
+    ("/api/v1/staff/password", "POST"): [{"current": PASSWORD, "new": "a much longer new passphrase 2027"}],
+    ("/api/v1/staff/notifications", "PUT"): [{"channel": None, "address": None}],
+    ("/api/v1/reporter/session", "POST"): [{"receipt": "{receipt}"}],
+    ("/api/v1/reporter/messages", "POST"): [{"text": "More detail: it happened again."}],
+    ("/api/v1/reporter/checkins", "POST"): [{"month": 1, "detriment": False}, {"month": 3, "detriment": True}],
+    ("/api/v1/reporter/protection-consent", "POST"): [{"consent": True}],
+    ("/api/v1/personnel-events", "POST"): [{"personnel_id": "E12345", "type": "dismissal", "effective": "2026-06-01"}],
+    ("/api/v1/cases/{ref}/messages", "POST"): [{"text": "Thank you, we are looking into it."}],
+    ("/api/v1/cases/{ref}/notes", "POST"): [{"text": "Ask HR for the rota."}],
+    ("/api/v1/cases/{ref}/transitions", "POST"): [
+        {"to": "acknowledged"}, {"to": "assessing", "reason": "Read it."},
+        {"to": "closed", "substantiated": "partly", "changes": ["training"], "learned": "Rotas are checked weekly."}],
+    ("/api/v1/cases/{ref}/triage", "POST"): [{"priority": "high", "add_labels": ["safety"], "remove_labels": []}],
+    ("/api/v1/cases/{ref}/grants", "POST"): [{"guardian": "colleague"}],
+    ("/api/v1/cases/{ref}/transfer", "POST"): [{"guardian": "colleague", "reason": "Conflict at ward level."}],
+    ("/api/v1/cases/{ref}/conflict", "POST"): [{"reason": "I know the people involved."}],
+    ("/api/v1/admin/accounts", "POST"): [{"username": "newcomer", "password": "a much longer new passphrase 2027",
+                                         "guardian": True, "admin": False, "channels": ["staff"]}],
+    ("/api/v1/admin/accounts/{id}", "PATCH"): [{"disabled": True}, {"channels": ["staff", "young"]}],
+}
+
+
 @st.composite
-def json_body(draw, world: World, schema: dict) -> tuple[bytes, str]:
-    """(body, content type): mostly a JSON object fitting the call's schema, with junk mixed in,
-    often something worse."""
-    shape = draw(st.sampled_from(["fitting"] * 8 + ["junk members"] * 3 + ["any", "deep", "bytes", "empty", "huge"]))
+def valid_body(draw, world: World, bodies: list[dict]) -> dict:
+    """A body the call accepts, as it is or with one member changed, dropped or added."""
+    body = {key: (world.receipts[0] if value == "{receipt}" else value) for key, value in draw(st.sampled_from(bodies)).items()}
+    change = draw(st.sampled_from(["none", "none", "replace", "drop", "add"]))
+    if change == "replace" and body:
+        body[draw(st.sampled_from(sorted(body)))] = draw(json_values(world))
+    elif change == "drop" and body:
+        body.pop(draw(st.sampled_from(sorted(body))))
+    elif change == "add":
+        body[draw(TEXT)] = draw(json_values(world))
+    return body
+
+
+@st.composite
+def json_body(draw, world: World, schema: dict, bodies: list[dict] | None = None) -> tuple[bytes, str]:
+    """(body, content type): mostly a JSON object the call accepts with a change, or fitting its
+    schema, with junk mixed in; often something worse."""
+    shape = draw(st.sampled_from(["valid"] * (8 if bodies else 0) + ["fitting"] * 6 + ["junk members"] * 3
+                                 + ["any", "deep", "bytes", "empty", "huge"]))
     if shape == "deep":
         depth = draw(st.integers(30, 200_000))
         opener = draw(st.sampled_from(["[", '{"a":', '{"text": [']))
@@ -383,6 +469,8 @@ def json_body(draw, world: World, schema: dict) -> tuple[bytes, str]:
         return b'{"text": "' + b"x" * 1_100_000 + b'"}', "application/json"
     if shape == "any":
         value = draw(json_values(world))
+    elif shape == "valid":
+        value = draw(valid_body(world, bodies))
     else:
         value = draw(from_schema(world, schema))
         if not isinstance(value, dict):
@@ -393,21 +481,28 @@ def json_body(draw, world: World, schema: dict) -> tuple[bytes, str]:
                 value[key] = draw(json_values(world))
     ascii_only = draw(st.booleans())
     content = json.dumps(value, ensure_ascii=ascii_only).encode("utf-8", "surrogatepass")
-    content_type = draw(st.sampled_from(["application/json"] * 12 + [
+    content_type = draw(st.sampled_from(["application/json"] * 20 + [
         "application/json; charset=utf-16", "application/json; charset=nope", "text/plain", "",
         "multipart/form-data; boundary=x", "application/x-www-form-urlencoded"]))
     return content, content_type
 
 
 @st.composite
-def form_body(draw, world: World, caller: Caller) -> tuple[bytes, str]:
-    """(body, content type): urlencoded or multipart fields, with the caller's CSRF token most times."""
-    names = st.one_of(st.sampled_from(world.field_names), st.sampled_from(world.field_names),
-                      st.sampled_from(world.field_names), TEXT)
-    values = st.one_of(*[st.sampled_from(world.values)] * 4, CLEAN_TEXT, CLEAN_TEXT, TEXT, st.binary(max_size=16),
-                       DIGITS, HUGE_INTEGERS.map(str))
-    pairs = draw(st.lists(st.tuples(names, values), max_size=8))
-    if caller.csrf and draw(st.integers(0, 9)) > 1:
+def form_body(draw, world: World, caller: Caller, path: str) -> tuple[bytes, str]:
+    """(body, content type): urlencoded or multipart fields (mostly those of the rendered form that
+    posts to `path`, with its values or text), with the caller's CSRF token most times."""
+    names = weighted((6, st.sampled_from(world.field_names)), (1, TEXT))
+    values = weighted((6, st.sampled_from(world.values)), (2, CLEAN_TEXT), (1, TEXT), (1, st.binary(max_size=16)),
+                      (1, DIGITS), (1, HUGE_INTEGERS.map(str)))
+    pairs = []
+    form = world.forms.get(path.split("?")[0])
+    if form and draw(weighted((4, st.just(True)), (1, st.just(False)))):
+        for name, options in sorted(form.items()):
+            if draw(weighted((4, st.just(True)), (1, st.just(False)))):
+                own = st.sampled_from(options) if options else st.sampled_from(world.values)
+                pairs.append((name, draw(weighted((4, own), (1, values)))))
+    pairs += draw(st.lists(st.tuples(names, values), max_size=3 if form else 8))
+    if caller.csrf and draw(weighted((9, st.just(True)), (1, st.just(False)))):
         pairs.insert(0, ("csrf_token", caller.csrf))
     kind = draw(st.sampled_from(["urlencoded"] * 4 + ["multipart"] * 3 + ["junk", "none"]))
     if kind == "urlencoded":
@@ -535,8 +630,7 @@ def _draw_caller(data, owners, everyone):
 
 
 def _draw_method(data, route):
-    return data.draw(st.one_of(st.just(route[2]), st.just(route[2]), st.just(route[2]), st.just(route[2]),
-                               OTHER_METHODS), label="method")
+    return data.draw(weighted((6, st.just(route[2])), (1, OTHER_METHODS)), label="method")
 
 
 @pytest.mark.parametrize("group", sorted(API_GROUPS))
@@ -555,7 +649,7 @@ def test_every_json_endpoint(world, group):
         path = data.draw(fill_path(world, route[1]), label="path")
         path += data.draw(query_string(world, world.parameters.get((openapi_path, method), [])), label="query")
         schema = world.schemas.get((openapi_path, method), {"type": "object", "properties": {}})
-        body, content_type = data.draw(json_body(world, schema), label="body")
+        body, content_type = data.draw(json_body(world, schema, VALID_BODIES.get((openapi_path, method))), label="body")
         extra = {}
         if data.draw(st.integers(0, 19)) == 0:
             extra["Authorization"] = data.draw(st.sampled_from(["Bearer ", "Bearer x", "Basic abc", "bearer  " + "A" * 43]))
@@ -583,7 +677,7 @@ def test_every_page_and_form(world, group):
         method = _draw_method(data, route)
         path = data.draw(fill_path(world, route[1]), label="path")
         path += data.draw(query_string(world, world.field_names), label="query")
-        body, content_type = (data.draw(form_body(world, caller), label="body") if method != "GET" else (b"", ""))
+        body, content_type = (data.draw(form_body(world, caller, path), label="body") if method != "GET" else (b"", ""))
         send(world, caller, route, path, method, body, content_type, {})
 
     fuzz()
