@@ -33,6 +33,7 @@ import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import timedelta
 from urllib.parse import quote, quote_from_bytes
 
 import pytest
@@ -179,9 +180,13 @@ def world(app, testapp, tm, dbsession, settings, clock):
     guardian = make_staff(dbsession, settings, clock, "guardian", channels=["staff"])
     colleague = make_staff(dbsession, settings, clock, "colleague", channels=["young"])
     admin = make_staff(dbsession, settings, clock, "admin", admin=True, guardian=False)
-    sent = submit_api(testapp, text="The night shift is left with one nurse for 40 beds.",
-                      identity={"name": "Sam"}, identity_mode="confidential")
-    other = submit_api(testapp, channel="young", text="Someone at school is being hurt.")
+    # The guardian's case: anonymous (so the reporter can still say who they are), a year old (so the
+    # retaliation check-ins are due), with a colleague granted too (so the guardian can step aside).
+    sent = submit_api(testapp, text="The night shift is left with one nurse for 40 beds.")
+    other = submit_api(testapp, channel="young", text="Someone at school is being hurt.",
+                       identity={"name": "Sam"}, identity_mode="confidential")
+    case = dbsession.scalars(select(Case).where(Case.ref == sent["case"])).one()
+    case.opened_on -= timedelta(days=400)
     integration_token = add_integration(dbsession, settings, clock, "hr")
 
     watch = DoomWatch(tm)
@@ -201,6 +206,8 @@ def world(app, testapp, tm, dbsession, settings, clock):
         reporter_api, **{"Content-Type": "application/pdf", "X-Filename": "rota.pdf"}), status=201).json
     testapp.post_json(f"/api/v1/cases/{sent['case']}/messages", {"text": "Thank you."}, headers=guardian_api, status=201)
     testapp.post_json(f"/api/v1/cases/{sent['case']}/notes", {"text": "Call HR."}, headers=guardian_api, status=201)
+    testapp.post_json(f"/api/v1/cases/{sent['case']}/grants", {"guardian": "colleague"}, headers=guardian_api, status=201)
+    testapp.post_json("/api/v1/reporter/protection-consent", {"consent": True}, headers=reporter_api)
     # What a database writer could leave behind: a message relabelled as the guardian's, and a
     # file whose details were changed. Both read as "could not be verified".
     relabelled = testapp.post_json("/api/v1/reporter/messages", {"text": "Mine."}, headers=reporter_api, status=201).json
@@ -324,7 +331,7 @@ def fill_path(draw, world: World, pattern: str) -> str:
 
 @st.composite
 def query_string(draw, world: World, names: list[str]) -> str:
-    if draw(st.integers(0, 3)):
+    if draw(weighted((3, st.just(True)), (1, st.just(False)))):
         return ""
     keys = weighted((3, st.sampled_from(names or ["page"])), (2, st.sampled_from(["page", "per_page", "status", "sort"])),
                     (1, CLEAN_TEXT), (1, TEXT))
@@ -499,7 +506,7 @@ def form_body(draw, world: World, caller: Caller, path: str) -> tuple[bytes, str
     if form and draw(weighted((4, st.just(True)), (1, st.just(False)))):
         for name, options in sorted(form.items()):
             if draw(weighted((4, st.just(True)), (1, st.just(False)))):
-                own = st.sampled_from(options) if options else st.sampled_from(world.values)
+                own = st.sampled_from(options) if options else plausible_strings(world, name)
                 pairs.append((name, draw(weighted((4, own), (1, values)))))
     pairs += draw(st.lists(st.tuples(names, values), max_size=3 if form else 8))
     if caller.csrf and draw(weighted((9, st.just(True)), (1, st.just(False)))):
@@ -624,7 +631,7 @@ def _routes_of(routes, prefixes):
 
 
 def _draw_caller(data, owners, everyone):
-    if data.draw(st.integers(0, 4), label="owner?") < 4:
+    if data.draw(weighted((4, st.just(True)), (1, st.just(False))), label="owner?"):
         return data.draw(st.sampled_from(owners), label="caller")
     return data.draw(st.sampled_from(everyone), label="caller")
 
@@ -651,9 +658,10 @@ def test_every_json_endpoint(world, group):
         schema = world.schemas.get((openapi_path, method), {"type": "object", "properties": {}})
         body, content_type = data.draw(json_body(world, schema, VALID_BODIES.get((openapi_path, method))), label="body")
         extra = {}
-        if data.draw(st.integers(0, 19)) == 0:
+        if data.draw(weighted((1, st.just(True)), (19, st.just(False))), label="odd Authorization?"):
             extra["Authorization"] = data.draw(st.sampled_from(["Bearer ", "Bearer x", "Basic abc", "bearer  " + "A" * 43]))
-        if route[0] == "api.reporter_attachments" or data.draw(st.integers(0, 9)) == 0:
+        if route[0] == "api.reporter_attachments" or data.draw(weighted((1, st.just(True)), (9, st.just(False))),
+                                                                label="X-Filename?"):
             extra["X-Filename"] = _quote(data.draw(TEXT | st.sampled_from(["rota.pdf", ""])))
             if data.draw(st.booleans()):
                 body, content_type = data.draw(st.binary(max_size=300)), data.draw(st.sampled_from(
