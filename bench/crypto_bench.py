@@ -38,6 +38,7 @@ KIB = 1024
 MIB = 1024 * KIB
 CASE = "K7QMA-XHD4P"
 KIND = "disclosure"
+AUTHOR = "reporter"
 
 
 def _context(case: str, kind: str) -> bytes:
@@ -53,7 +54,7 @@ def bench_items(size: int, budget_s: float, rounds: int) -> list[list[str]]:
     key = b.randombytes(32)
     nonce = b.randombytes(24)
     ad = b"\x01\x02" + bytes(104) + _context(CASE, KIND)  # an item's associated data (docs/crypto.md 5.2)
-    envelope = crypto.encrypt_item(keypair.public, plaintext, case=CASE, kind=KIND)
+    envelope = crypto.encrypt_item(keypair.public, plaintext, case=CASE, kind=KIND, author=AUTHOR)
     raw_ct = b.crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext, None, nonce, key)
     sealed = b.crypto_box_seal(key, keypair.public)
     padded = b.sodium_pad(plaintext, 256)
@@ -71,10 +72,10 @@ def bench_items(size: int, budget_s: float, rounds: int) -> list[list[str]]:
 
     times = c.interleaved(
         {
-            "enc": lambda: crypto.encrypt_item(keypair.public, plaintext, case=CASE, kind=KIND),
+            "enc": lambda: crypto.encrypt_item(keypair.public, plaintext, case=CASE, kind=KIND, author=AUTHOR),
             "enc_raw": lambda: b.crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext, None, nonce, key),
             "enc_cons": construction_encrypt,
-            "dec": lambda: crypto.decrypt_item(keypair, envelope, case=CASE, kind=KIND),
+            "dec": lambda: crypto.decrypt_item(keypair, envelope, case=CASE, kind=KIND, author=AUTHOR),
             "dec_raw": lambda: b.crypto_aead_xchacha20poly1305_ietf_decrypt(raw_ct, None, nonce, key),
             "dec_cons": construction_decrypt,
         },
@@ -111,7 +112,7 @@ def _plaintext_chunks(total: int, chunk: int, block: bytes):
 def _whistle_encrypt_to(path: str, keypair, total: int, block: bytes) -> float:
     with open(path, "wb") as sink:
         start = time.perf_counter()
-        enc = crypto.StreamEncryptor(keypair.public, case=CASE)
+        enc = crypto.StreamEncryptor(keypair.public, case=CASE, author=AUTHOR)
         sink.write(enc.header)
         for piece in _plaintext_chunks(total, crypto.CHUNK_SIZE, block):
             out = enc.push(piece)
@@ -126,7 +127,7 @@ def _whistle_decrypt_from(path: str, keypair, total: int) -> float:
     with open(path, "rb") as source:
         start = time.perf_counter()
         n = 0
-        for piece in crypto.decrypt_stream(keypair, source, case=CASE):
+        for piece in crypto.decrypt_stream(keypair, source, case=CASE, author=AUTHOR):
             n += len(piece)
         elapsed = time.perf_counter() - start
     if n != total:

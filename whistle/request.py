@@ -10,7 +10,7 @@ whistle/attachments/uploads.py), and the JSON API reads `body_file` with its own
 """
 from __future__ import annotations
 
-from pyramid.httpexceptions import HTTPRequestEntityTooLarge
+from pyramid.httpexceptions import HTTPBadRequest, HTTPRequestEntityTooLarge
 from pyramid.request import Request
 
 # A character is at most 4 bytes of UTF-8, each percent-encoded as 3: 12 bytes per character.
@@ -35,4 +35,7 @@ class WhistleRequest(Request):
         if self.content_length is None and self.method == "POST":
             # A chunked body of unknown length could outgrow the limit while being copied.
             raise HTTPRequestEntityTooLarge("Send the form with a Content-Length.")
-        return Request.POST.fget(self)
+        try:
+            return Request.POST.fget(self)
+        except ValueError:  # e.g. multipart without a boundary: the client's mistake, not ours
+            raise HTTPBadRequest("The form could not be read.") from None

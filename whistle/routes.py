@@ -1,6 +1,10 @@
 """The one route table. Names are `area.action`; API routes start with `api.`."""
 from whistle.security.acl import CaseContext
 
+# A database id in a path: digits, at most 18 of them, so it always fits the 64-bit integer columns
+# (a longer one would overflow in the database driver instead of being simply not found).
+ID = "{id:\\d{1,18}}"
+
 
 def includeme(config) -> None:
     config.add_static_view("static", "whistle:static", cache_max_age=0, permission="public:view")
@@ -24,15 +28,15 @@ def includeme(config) -> None:
     config.add_route("reporters.case", "/mailbox/case")
     config.add_route("reporters.messages", "/mailbox/case/messages")
     config.add_route("reporters.identity", "/mailbox/case/identity")
-    config.add_route("reporters.attachment", "/mailbox/case/attachments/{id}")
+    config.add_route("reporters.attachment", f"/mailbox/case/attachments/{ID}")
     config.add_route("reporters.leave", "/mailbox/leave")
     config.add_route("api.reporter_session", "/api/v1/reporter/session")
     config.add_route("api.reporter_case", "/api/v1/reporter/case")
     config.add_route("api.reporter_messages", "/api/v1/reporter/messages")
     config.add_route("api.reporter_attachments", "/api/v1/reporter/attachments")
-    config.add_route("api.reporter_attachment", "/api/v1/reporter/attachments/{id}")
-    config.add_route("attachments.download", "/staff/cases/{ref}/attachments/{id}", factory=CaseContext)
-    config.add_route("api.case_attachment", "/api/v1/cases/{ref}/attachments/{id}", factory=CaseContext)
+    config.add_route("api.reporter_attachment", f"/api/v1/reporter/attachments/{ID}")
+    config.add_route("attachments.download", f"/staff/cases/{{ref}}/attachments/{ID}", factory=CaseContext)
+    config.add_route("api.case_attachment", f"/api/v1/cases/{{ref}}/attachments/{ID}", factory=CaseContext)
 
     # --- the guardian's workspace and admin area (issue 4) ---
     for action in ("messages", "notes", "transitions", "triage", "grants", "transfer", "conflict"):
@@ -45,13 +49,13 @@ def includeme(config) -> None:
     config.add_route("api.staff_password", "/api/v1/staff/password")
     config.add_route("admin.overview", "/admin")
     config.add_route("admin.guardians", "/admin/guardians")
-    config.add_route("admin.guardian", "/admin/guardians/{id:\\d+}")
+    config.add_route("admin.guardian", f"/admin/guardians/{ID}")
     config.add_route("admin.channels", "/admin/channels")
     config.add_route("admin.audit", "/admin/audit")
     config.add_route("api.admin_overview", "/api/v1/admin/overview")
     config.add_route("api.admin_audit", "/api/v1/admin/audit")
     config.add_route("api.admin_accounts", "/api/v1/admin/accounts")
-    config.add_route("api.admin_account", "/api/v1/admin/accounts/{id:\\d+}")
+    config.add_route("api.admin_account", f"/api/v1/admin/accounts/{ID}")
     config.add_route("api.admin_channels", "/api/v1/admin/channels")
     # --- plugins: hooks wired into core, retaliation watch (issue 5) ---
     config.add_route("admin.statistics", "/admin/statistics")  # part X: plugins' statistics exports

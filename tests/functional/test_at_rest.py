@@ -31,12 +31,11 @@ def unseal(envelope: bytes, sk: bytes) -> bytes:  # docs/crypto.md 5.1
     return bindings.crypto_box_seal_open(envelope[2:], bindings.crypto_scalarmult_base(sk), sk)
 
 
-def decrypt_item(envelope: bytes, sk: bytes, case: str, kind: str) -> bytes:  # docs/crypto.md 5.2
-    assert envelope[:2] == b"\x01\x02"
+def decrypt_item(envelope: bytes, sk: bytes, case: str, kind: str, author: str) -> bytes:  # docs/crypto.md 5.2
+    assert envelope[:2] == b"\x02\x02"
     pk = bindings.crypto_scalarmult_base(sk)
     item_key = bindings.crypto_box_seal_open(envelope[2:82], pk, sk)
-    case_bytes, kind_bytes = case.encode(), kind.encode()
-    context = len(case_bytes).to_bytes(2, "big") + case_bytes + len(kind_bytes).to_bytes(2, "big") + kind_bytes
+    context = b"".join(len(part.encode()).to_bytes(2, "big") + part.encode() for part in (case, kind, author))
     padded = bindings.crypto_aead_xchacha20poly1305_ietf_decrypt(envelope[106:], envelope[:106] + context,
                                                                 envelope[82:106], item_key)
     return bindings.sodium_unpad(padded, 256)
@@ -56,7 +55,8 @@ def test_a_stored_disclosure_opens_with_the_documented_layout(testapp, dbsession
     assert bindings.crypto_scalarmult_base(guardian_sk) == guardian.account.public_key
     case_sk = unseal(grant.sealed_case_key, guardian_sk)
     assert bindings.crypto_scalarmult_base(case_sk) == case.public_key
-    plaintext = decrypt_item(item.ciphertext, case_sk, case.ref, item.kind)
+    author = item.author if item.account_id is None else f"{item.author}:{item.account_id}"
+    plaintext = decrypt_item(item.ciphertext, case_sk, case.ref, item.kind, author)
     assert plaintext.decode() == "Höhere Gewalt: the fire doors are chained shut."
 
 

@@ -1,4 +1,6 @@
 """GET /api/v1/openapi.json: a valid OpenAPI 3.1 document of the public API."""
+import re
+
 from openapi_spec_validator import validate
 
 
@@ -26,7 +28,7 @@ def api_routes(app) -> dict[str, set[str]]:
         if pattern.startswith("/api/") or pattern == "/healthz":
             methods = intr["request_methods"] or ("GET",)
             methods = (methods,) if isinstance(methods, str) else methods
-            path = pattern.replace(r"{id:\d+}", "{id}")
+            path = re.sub(r"\{(\w+):(?:[^{}]|\{[^{}]*\})*\}", r"{\1}", pattern)  # {id:\d{1,18}} -> {id}
             routes.setdefault(path, set()).update(method.lower() for method in methods)
     return routes
 

@@ -11,10 +11,11 @@ are not even shown it, because listing filters on the meta item's kind.
 """
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass
 from datetime import date
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -22,13 +23,15 @@ from sqlalchemy.orm import Session
 from whistle import crypto
 from whistle.attachments.blobs import BlobStore
 from whistle.cases.models import ITEM_ATTACHMENT_META, ITEM_INTERNAL_ATTACHMENT_META, Attachment, Case, CaseItem
-from whistle.cases.services import CaseKeys, NotGranted, add_item, decrypt_item
+from whistle.cases.services import CaseKeys, NotGranted, Unreadable, add_item, decrypt_item, parse_item, sealed_author
 
 MAX_NAME_CHARS = 255
+MAX_ID = 2**63 - 1
 # The stream kinds bound into each chunk's associated data (docs/crypto.md 5.3): a blob moved
 # from an internal file to a reporter-visible one (or back) fails to decrypt.
 STREAM_KIND = "attachment"
 INTERNAL_STREAM_KIND = "internal-attachment"
+META_KINDS = (ITEM_ATTACHMENT_META, ITEM_INTERNAL_ATTACHMENT_META)
 
 
 class AttachmentTooLarge(Exception):
@@ -55,6 +58,11 @@ class AttachmentInfo:
     created_on: date
     internal: bool = False  # guardians only (team key); never listed for the reporter
     account_id: int | None = None  # the guardian who added it; None for the reporter's files
+    # False: its name, size and type (the meta item) failed to verify, so the file is listed as one
+    # that could not be verified and not offered (name "", size 0).
+    verified: bool = True
+    meta_item_id: int | None = None
+    sealed_author: str = ""  # who wrote it, as the stream's encryption binds it
 
 
 def case_stored_bytes(dbsession: Session, case: Case) -> int:
@@ -107,7 +115,8 @@ def store_attachment(
         public_key, stream_kind, meta_kind = case.team_public_key, INTERNAL_STREAM_KIND, ITEM_INTERNAL_ATTACHMENT_META
     else:
         public_key, stream_kind, meta_kind = case.public_key, STREAM_KIND, ITEM_ATTACHMENT_META
-    encryptor = crypto.StreamEncryptor(public_key, case=case.ref, kind=stream_kind)
+    encryptor = crypto.StreamEncryptor(public_key, case=case.ref, kind=stream_kind,
+                                       author=sealed_author(author, account_id))
     writer = store.writer()
     size = stored = 0
     try:
@@ -146,55 +155,101 @@ def store_attachment(
 
 def _visible_to(case: Case, keys: CaseKeys):
     """The case's attachments with their meta items, as far as `keys` may see them: someone
-    without the team key (the reporter) gets only the files encrypted to the case key."""
-    query = (select(Attachment, CaseItem).join(CaseItem, CaseItem.id == Attachment.meta_item_id)
+    without the team key (the reporter) gets only the files whose details are case-key items.
+    An outer join, so a file whose meta item is gone is still listed (as unverified)."""
+    query = (select(Attachment, CaseItem).outerjoin(CaseItem, CaseItem.id == Attachment.meta_item_id)
              .where(Attachment.case_id == case.id))
     if keys.team is None:
         query = query.where(CaseItem.kind == ITEM_ATTACHMENT_META)
     return query
 
 
-def _info(case: Case, keys: CaseKeys, row: Attachment, item: CaseItem) -> AttachmentInfo:
-    meta = json.loads(decrypt_item(case, keys, item))
-    return AttachmentInfo(row.id, meta["name"], meta["size"], meta["type"], row.author, row.created_on,
-                          internal=item.kind == ITEM_INTERNAL_ATTACHMENT_META, account_id=row.account_id)
+def _describe(case: Case, keys: CaseKeys, row: Attachment, item: CaseItem | None) -> AttachmentInfo:
+    """The attachment as its meta item says, if that item verifies and names the same author as
+    the row; otherwise an AttachmentInfo with verified=False."""
+    internal = item is not None and item.kind == ITEM_INTERNAL_ATTACHMENT_META
+    try:
+        if item is None or item.kind not in META_KINDS or (item.author, item.account_id) != (row.author, row.account_id):
+            raise Unreadable(ITEM_ATTACHMENT_META)
+        meta = parse_item(item.kind, decrypt_item(case, keys, item))
+        name, size, content_type = meta.get("name"), meta.get("size"), meta.get("type")
+        if not (isinstance(name, str) and isinstance(content_type, str) and type(size) is int and size >= 0):
+            raise Unreadable(item.kind)
+    except (crypto.DecryptionFailed, NotGranted, Unreadable, AttributeError):
+        return AttachmentInfo(row.id, "", 0, "", row.author, row.created_on, internal=internal,
+                              account_id=row.account_id, verified=False, meta_item_id=row.meta_item_id)
+    return AttachmentInfo(row.id, name, size, content_type, row.author, row.created_on, internal=internal,
+                          account_id=row.account_id, meta_item_id=item.id,
+                          sealed_author=sealed_author(item.author, item.account_id))
 
 
 def list_attachments(dbsession: Session, case: Case, keys: CaseKeys) -> list[AttachmentInfo]:
+    """Every attachment of the case `keys` may see, in order; one whose details fail to verify is
+    still listed (verified=False), so the rest of the case stays readable."""
     rows = dbsession.execute(_visible_to(case, keys).order_by(Attachment.id))
-    return [_info(case, keys, row, item) for row, item in rows]
+    return [_describe(case, keys, row, item) for row, item in rows]
 
 
 def find_attachment(dbsession: Session, case: Case, keys: CaseKeys, attachment_id: str) -> tuple[AttachmentInfo, str] | None:
     """The attachment's details and blob name, if `attachment_id` names one of this case's that
-    `keys` may see (an internal file's id is unknown to the reporter)."""
+    `keys` may see (an internal file's id is unknown to the reporter). Check `verified` before
+    offering it."""
     try:
         wanted = int(attachment_id)
     except (TypeError, ValueError):
+        return None
+    if not 0 < wanted <= MAX_ID:  # beyond a 64-bit column it names nothing (and would overflow the driver)
         return None
     found = dbsession.execute(_visible_to(case, keys).where(Attachment.id == wanted)).first()
     if found is None:
         return None
     row, item = found
-    return _info(case, keys, row, item), row.blob_name
+    return _describe(case, keys, row, item), row.blob_name
 
 
-def read_attachment(store: BlobStore, case: Case, keys: CaseKeys, blob_name: str, *,
-                    internal: bool = False) -> Iterator[bytes]:
-    """The plaintext, chunk by chunk, for a response body (`internal`: a guardians-only file,
-    read with the team key).
+def read_attachment(store: BlobStore, case: Case, keys: CaseKeys, blob_name: str, *, author: str,
+                    internal: bool = False, size: int | None = None,
+                    on_cut: Callable[[], None] | None = None) -> Iterator[bytes]:
+    """The plaintext, chunk by chunk, for a response body. `author`: AttachmentInfo.sealed_author;
+    `internal`: a guardians-only file, read with the team key; `size`: AttachmentInfo.size.
 
     The body is sent after the request's transaction has ended, so everything the iterator
-    needs (the case reference, the key, the open blob) is taken now, not when it runs."""
+    needs (the case reference, the key, the open blob) is taken now, not when it runs. The first
+    chunk is decrypted now too, so a stream that fails at once (another case's, kind's or
+    author's: what swapping blobs gives) raises crypto.DecryptionFailed while the request can
+    still answer with a problem; a file under 64 KiB is then checked whole, its size included. A
+    failure further on (a chunk changed or cut off, a size other than `size`) can only end the
+    body early: the iterator calls `on_cut` and stops, and the client gets fewer bytes than the
+    Content-Length promised (waitress then closes the connection), never a silently shorter file."""
     keypair = keys.team if internal else keys.case
     if keypair is None:
         raise NotGranted(case.ref)
     stream_kind = INTERNAL_STREAM_KIND if internal else STREAM_KIND
     case_ref = case.ref
     source = store.open(blob_name)
+    try:
+        plaintext = crypto.decrypt_stream(keypair, source, case=case_ref, kind=stream_kind, author=author)
+        first = next(plaintext, b"")
+        # Only the final chunk can be short: a short first chunk is the whole file.
+        if size is not None and (len(first) > size or (len(first) < crypto.CHUNK_SIZE and len(first) != size)):
+            raise crypto.DecryptionFailed("attachment size differs from its details")
+    except BaseException:
+        source.close()
+        raise
 
     def chunks() -> Iterator[bytes]:
+        sent = 0
         with source:
-            yield from crypto.decrypt_stream(keypair, source, case=case_ref, kind=stream_kind)
+            try:
+                for piece in itertools.chain((first,), plaintext):
+                    if size is not None and sent + len(piece) > size:
+                        raise crypto.DecryptionFailed("attachment longer than its details say")
+                    sent += len(piece)
+                    yield piece
+                if size is not None and sent != size:
+                    raise crypto.DecryptionFailed("attachment shorter than its details say")
+            except crypto.DecryptionFailed:
+                if on_cut is not None:
+                    on_cut()
 
     return chunks()

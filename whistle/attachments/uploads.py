@@ -84,7 +84,10 @@ def form_parts(request, *, max_field_bytes: int) -> Iterator[Field | FilePart]:
         if len(body) > limit:
             raise MalformedForm("The form is larger than allowed.")
         try:
-            pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FIELDS)
+            # errors="strict": a percent-encoded byte sequence that is not UTF-8 is refused, not
+            # quietly replaced with U+FFFD (which would change what the reporter sent).
+            pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FIELDS,
+                              errors="strict")
         except (UnicodeDecodeError, ValueError):
             raise MalformedForm("The form could not be read.") from None
         for name, value in pairs:

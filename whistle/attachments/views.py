@@ -3,21 +3,30 @@
 reporters)."""
 from __future__ import annotations
 
+import logging
 from urllib.parse import quote
 
 from pyramid.httpexceptions import HTTPFound
 from pyramid.response import Response
 from pyramid.view import view_config
 
+from whistle import audit, crypto
 from whistle.attachments.services import (
     AttachmentTooLarge, describe_limit, find_attachment, limits_for, read_attachment, store_attachment,
 )
 from whistle.attachments.uploads import FilePart, MalformedForm, body_chunks, csrf_ok, filename_header, form_parts
-from whistle.cases.services import CaseKeys, unlock_for_guardian
+from whistle.cases.models import ITEM_ATTACHMENT_META, ITEM_INTERNAL_ATTACHMENT_META
+from whistle.cases.services import CaseKeys, record_unverifiable, unlock_for_guardian
 from whistle.cases.views import case_page
 from whistle.errors import Problem, validation_problem
+from whistle.errors.views import respond
 from whistle.security.acl import CaseContext
 from whistle.security.permissions import Permission
+from whistle.security.policy import ReporterIdentity
+
+log = logging.getLogger(__name__)
+ATTACHMENT_UNVERIFIABLE = "attachment.unverifiable"
+NOT_VERIFIED = "This file could not be verified, so it is not offered for download."
 
 
 def content_disposition(name: str) -> str:
@@ -26,15 +35,51 @@ def content_disposition(name: str) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
+def _record_cut(request, case_id: int, attachment_id: int, reporter_path: bool):
+    """What to do when a download fails authentication after its headers went out: by then the
+    request's transaction has ended, so the audit event gets a transaction of its own."""
+    factory, clock = request.registry["dbsession_factory"], request.clock
+
+    def record() -> None:
+        log.warning("attachment %s failed authentication while it was sent; the download was cut short",
+                    attachment_id)
+        dbsession = factory()
+        try:
+            audit.record(dbsession, clock, actor="system", action=ATTACHMENT_UNVERIFIABLE, case_id=case_id,
+                         detail={"attachment_id": attachment_id, "cut_short": True}, dated_to_day=reporter_path)
+            dbsession.commit()
+        except Exception as error:  # the download is cut either way; say that the record failed
+            dbsession.rollback()
+            log.error("could not record that attachment %s was cut short: %s", attachment_id, type(error).__name__)
+        finally:
+            dbsession.close()
+
+    return record
+
+
 def attachment_response(request, case, keys: CaseKeys, attachment_id: str) -> Response:
     found = find_attachment(request.dbsession, case, keys, attachment_id)
     if found is None:
         raise Problem(404, "There is no such attachment.")
     info, blob_name = found
+    reporter_path = isinstance(request.identity, ReporterIdentity)
+    # A file that fails to verify is answered (not raised), so the audit event is kept.
+    if not info.verified:
+        kind = ITEM_INTERNAL_ATTACHMENT_META if info.internal else ITEM_ATTACHMENT_META
+        record_unverifiable(request.dbsession, request.clock, case, [{"id": info.meta_item_id, "kind": kind}],
+                            reporter_path=reporter_path)
+        return respond(request, Problem(404, NOT_VERIFIED))
+    try:
+        body = read_attachment(request.blob_store, case, keys, blob_name, author=info.sealed_author,
+                               internal=info.internal, size=info.size,
+                               on_cut=_record_cut(request, case.id, info.id, reporter_path))
+    except crypto.DecryptionFailed:
+        audit.record(request.dbsession, request.clock, actor="system", action=ATTACHMENT_UNVERIFIABLE,
+                     case_id=case.id, detail={"attachment_id": info.id}, dated_to_day=reporter_path)
+        return respond(request, Problem(404, NOT_VERIFIED))
     # Served as opaque bytes whatever type the uploader claimed: nothing a reporter or
     # guardian uploads can ever run as a page of this site.
-    response = Response(app_iter=read_attachment(request.blob_store, case, keys, blob_name, internal=info.internal),
-                        content_type="application/octet-stream")
+    response = Response(app_iter=body, content_type="application/octet-stream")
     response.content_length = info.size
     response.headers["Content-Disposition"] = content_disposition(info.name)
     return response
@@ -46,9 +91,9 @@ def guardian_download(context: CaseContext, request):
     identity = request.identity
     keys = unlock_for_guardian(request.dbsession, context.case, identity.account.id, identity.keypair)
     response = attachment_response(request, context.case, keys, request.matchdict["id"])
-    request.audit("attachment.downloaded", case_id=context.case.id)
+    if response.status_int == 200:
+        request.audit("attachment.downloaded", case_id=context.case.id)
     return response
-
 
 
 # --- guardians' files: to the reporter (case key) or internal (team key) ---

@@ -46,8 +46,10 @@ def record(
     action: str,
     case_id: int | None = None,
     detail: dict | None = None,
+    dated_to_day: bool = False,
 ) -> AuditEvent:
-    """Append one event. `detail` is metadata only (ids, statuses, counts), never content."""
+    """Append one event. `detail` is metadata only (ids, statuses, counts), never content.
+    `dated_to_day`: an event found on a reporter's visit, dated like the reporter's own events."""
     detail = detail or {}
     # Taking the head row first serialises appenders, so two can never chain to the same parent.
     seq, prev_hash = dbsession.execute(
@@ -55,7 +57,7 @@ def record(
         .returning(AuditHead.length, AuditHead.hash)
     ).one()
     at = clock.now()
-    if actor == REPORTER:  # a reporter's actions are dated to the day, never the minute
+    if actor == REPORTER or dated_to_day:  # a reporter's actions are dated to the day, never the minute
         at = at.replace(hour=0, minute=0, second=0, microsecond=0)
     digest = event_hash(prev_hash, seq, at, actor, action, case_id, detail)
     event = AuditEvent(seq=seq, at=at, actor=actor, action=action, case_id=case_id, detail=detail,

@@ -102,7 +102,9 @@ def triage(dbsession: Session, clock: Clock, case: Case, account: Account, *, pr
     """Set the priority and add or remove labels: triage metadata, never content."""
     if priority is not None and priority not in PRIORITIES:
         raise validation_problem({"priority": f"One of: {', '.join(PRIORITIES)}."})
-    add, remove = check_labels(list(add)), check_labels(list(remove))
+    # A tuple (the defaults) is fine; anything else that is not a list (null, a string, which list()
+    # would split into letters) is refused by check_labels.
+    add, remove = (check_labels(list(labels) if isinstance(labels, tuple) else labels) for labels in (add, remove))
     if priority is not None and priority != case.priority:
         audit.record(dbsession, clock, actor=_actor(account), action="case.priority_changed", case_id=case.id,
                      detail={"from": case.priority, "to": priority})

@@ -18,6 +18,7 @@ from whistle.cases.models import (
     HOLDER_REPORTER,
     HOLDER_STANDBY,
     ITEM_ANSWERS,
+    ITEM_ATTACHMENT_META,
     ITEM_DISCLOSURE,
     ITEM_IDENTITY,
     ITEM_MESSAGE,
@@ -116,14 +117,24 @@ def activate_standby(dbsession: Session, case: Case, account_ids: Iterable[int],
     return [grant.account_id for grant in grants]
 
 
+def sealed_author(author: str, account_id: int | None) -> str:
+    """Who wrote an item, as its encryption binds it: "reporter", "system", "guardian:7".
+
+    Built from the item's `author` and `account_id` columns, so a database writer who changes
+    either makes the item fail to decrypt instead of changing who it appears to come from."""
+    return author if account_id is None else f"{author}:{account_id}"
+
+
 def add_item(case: Case, *, kind: str, author: str, plaintext: bytes, today: date, account_id: int | None = None) -> CaseItem:
-    """Encrypt `plaintext` to the case (or team) public key; anyone may add, only holders read."""
+    """Encrypt `plaintext` to the case (or team) public key; anyone may add, only holders read.
+    The author (and their account) is sealed in with the case and kind."""
     public_key = case.team_public_key if kind in TEAM_KEY_ITEMS else case.public_key
     item = CaseItem(
         kind=kind,
         author=author,
         account_id=account_id,
-        ciphertext=crypto.encrypt_item(public_key, plaintext, case=case.ref, kind=kind),
+        ciphertext=crypto.encrypt_item(public_key, plaintext, case=case.ref, kind=kind,
+                                       author=sealed_author(author, account_id)),
         created_on=today,
     )
     case.items.append(item)
@@ -151,15 +162,40 @@ def unlock_for_guardian(dbsession: Session, case: Case, account_id: int, keypair
 
 
 def decrypt_item(case: Case, keys: CaseKeys, item: CaseItem) -> bytes:
+    """The item's plaintext; crypto.DecryptionFailed if it was changed, moved, or credited to
+    someone other than who wrote it."""
     keypair = keys.team if item.kind in TEAM_KEY_ITEMS else keys.case
     if keypair is None:
         raise NotGranted(case.ref)
-    return crypto.decrypt_item(keypair, item.ciphertext, case=case.ref, kind=item.kind)
+    return crypto.decrypt_item(keypair, item.ciphertext, case=case.ref, kind=item.kind,
+                               author=sealed_author(item.author, item.account_id))
+
+
+class Unreadable(ValueError):
+    """An item decrypted but does not hold what its kind holds (only a forger could write it)."""
+
+
+def parse_item(kind: str, plaintext: bytes):
+    """What an item of `kind` holds: text, or a JSON object; Unreadable if it is anything else."""
+    try:
+        if kind in (ITEM_DISCLOSURE, ITEM_MESSAGE, ITEM_NOTE):
+            return plaintext.decode("utf-8")
+        value = json.loads(plaintext)
+    except ValueError:  # UnicodeDecodeError and JSONDecodeError alike
+        raise Unreadable(kind) from None
+    if not isinstance(value, dict):
+        raise Unreadable(kind)
+    return value
 
 
 @dataclass
 class CaseContent:
-    """A case decrypted for one reader."""
+    """A case decrypted for one reader.
+
+    An item that fails to decrypt (tampered, moved, or credited to someone else) does not stop
+    the rest being read: it is listed in `unverified`, and messages, notes and records hold a
+    marker in its place ({"id", "kind", "at", "unverified": True}). Entries of items written
+    before authors were sealed say "author_sealed": False."""
 
     text: str = ""
     answers: dict = field(default_factory=dict)
@@ -168,6 +204,11 @@ class CaseContent:
     notes: list[dict] = field(default_factory=list)
     # Closing records and reasons (reopen, transfer, conflict of interest): team key, guardians only.
     records: list[dict] = field(default_factory=list)
+    unverified: list[dict] = field(default_factory=list)
+
+    def lost(self, kind: str) -> bool:
+        """Whether an item of `kind` (the disclosure, the answers, the identity) failed to verify."""
+        return any(entry["kind"] == kind for entry in self.unverified)
 
 
 def read_case(case: Case, keys: CaseKeys) -> CaseContent:
@@ -175,19 +216,50 @@ def read_case(case: Case, keys: CaseKeys) -> CaseContent:
     for item in case.items:
         if item.kind in TEAM_KEY_ITEMS and keys.team is None:
             continue
-        plaintext = decrypt_item(case, keys, item)
+        if item.kind == ITEM_ATTACHMENT_META:
+            continue  # whistle.attachments.services.list_attachments reads these
+        try:
+            value = parse_item(item.kind, decrypt_item(case, keys, item))
+        except (crypto.DecryptionFailed, Unreadable):
+            marker = {"id": item.id, "kind": item.kind, "at": item.created_on, "unverified": True}
+            content.unverified.append(marker)
+            if item.kind in (ITEM_MESSAGE, ITEM_NOTE, ITEM_OUTCOME, ITEM_REASON):
+                {ITEM_MESSAGE: content.messages, ITEM_NOTE: content.notes}.get(item.kind, content.records).append(marker)
+            continue
+        sealed = crypto.item_author_sealed(item.ciphertext)
         if item.kind == ITEM_DISCLOSURE:
-            content.text = plaintext.decode("utf-8")
+            content.text = value
         elif item.kind == ITEM_ANSWERS:
-            content.answers = json.loads(plaintext)
+            content.answers = value
         elif item.kind == ITEM_IDENTITY:
-            content.identity = json.loads(plaintext)
+            content.identity = value
         elif item.kind in (ITEM_MESSAGE, ITEM_NOTE):
-            entry = {"id": item.id, "from": item.author, "text": plaintext.decode("utf-8"), "at": item.created_on}
+            entry = {"id": item.id, "from": item.author, "text": value, "at": item.created_on, "author_sealed": sealed}
             (content.messages if item.kind == ITEM_MESSAGE else content.notes).append(entry)
         elif item.kind in (ITEM_OUTCOME, ITEM_REASON):
-            content.records.append({"id": item.id, "kind": item.kind, "at": item.created_on, **json.loads(plaintext)})
+            content.records.append({**value, "id": item.id, "kind": item.kind, "at": item.created_on,
+                                    "author_sealed": sealed})
     return content
+
+
+ITEM_UNVERIFIABLE = "case.item_unverifiable"
+
+
+def record_unverifiable(dbsession: Session, clock, case: Case, items: Iterable[dict], *, reporter_path: bool) -> None:
+    """Audit, once per item, that `items` ({"id", "kind"}) failed to verify. The actor is the
+    system (no one did anything by reading); found on the reporter's path the event is dated to
+    the day, as the reporter's own events are, so its time does not tell when they visited."""
+    from whistle import audit
+
+    found = {entry["id"]: entry["kind"] for entry in items}
+    if not found:
+        return
+    known = {event.detail.get("item_id") for event in audit.services.case_events(dbsession, case.id)
+             if event.action == ITEM_UNVERIFIABLE}
+    for item_id, kind in sorted(found.items()):
+        if item_id not in known:
+            audit.record(dbsession, clock, actor="system", action=ITEM_UNVERIFIABLE, case_id=case.id,
+                         detail={"item_id": item_id, "kind": kind}, dated_to_day=reporter_path)
 
 
 def cases_for_guardian(

@@ -11,8 +11,8 @@ from whistle.audit.services import case_events, names_for
 from whistle.cases import lifecycle
 from whistle.cases.actions import eligible_grantees, labels_of, mark_read
 from whistle.cases.inbox import PRIORITIES, InboxFilters, attention_counts, inbox as inbox_page, next_deadline, unread_counts
-from whistle.cases.models import HOLDER_GUARDIAN, HOLDER_STANDBY, CaseGrant
-from whistle.cases.services import CaseKeys, read_case, unlock_for_guardian
+from whistle.cases.models import HOLDER_GUARDIAN, HOLDER_STANDBY, ITEM_ATTACHMENT_META, ITEM_INTERNAL_ATTACHMENT_META, CaseGrant
+from whistle.cases.services import CaseKeys, read_case, record_unverifiable, unlock_for_guardian
 from whistle.channels.models import Channel
 from whistle.errors import Problem
 from whistle.security.acl import CaseContext
@@ -73,6 +73,16 @@ def _names(dbsession, account_ids) -> dict[int, str]:
     return dict(dbsession.execute(select(Account.id, Account.username).where(Account.id.in_(ids))).all()) if ids else {}
 
 
+def _read(request, case, keys):
+    """The case's content and attachments; what fails to verify is audited and shown as such."""
+    content, attachments = read_case(case, keys), _attachments(request, case, keys)
+    lost = content.unverified + [
+        {"id": a.meta_item_id, "kind": ITEM_INTERNAL_ATTACHMENT_META if a.internal else ITEM_ATTACHMENT_META}
+        for a in attachments if not a.verified]
+    record_unverifiable(request.dbsession, request.clock, case, lost, reporter_path=False)
+    return content, attachments
+
+
 def _usernames(dbsession, case, holder: str) -> list[str]:
     """Who holds the case's keys as `holder` (guardian, or standby for the second tier)."""
     return list(dbsession.scalars(
@@ -86,7 +96,7 @@ def case_page(request, context: CaseContext, *, problem: Problem | None = None, 
     typed and answers with the problem's status."""
     case = context.case
     keys = unlock(request, context)
-    content = read_case(case, keys)
+    content, attachments = _read(request, case, keys)
     account = request.identity.account
     notes_by = {item.id: item.account_id for item in case.items}
     names = _names(request.dbsession, notes_by.values())
@@ -94,7 +104,7 @@ def case_page(request, context: CaseContext, *, problem: Problem | None = None, 
         "case": case,
         "content": content,
         "labels": labels_of(request.dbsession, case),
-        "attachments": _attachments(request, case, keys),
+        "attachments": attachments,
         "events": _timeline(request, case),
         "moves": lifecycle.allowed_moves(case.status),
         "status_labels": lifecycle.STATUS_LABELS,
@@ -163,8 +173,7 @@ def api_list(request):
 def api_show(context: CaseContext, request):
     case = context.case
     keys = unlock(request, context)
-    content = read_case(case, keys)
-    attachments = _attachments(request, case, keys)
+    content, attachments = _read(request, case, keys)
     by = _names(request.dbsession, [a.account_id for a in attachments])
     request.audit("case.viewed", case_id=case.id)
     body = case_summary(request, case)
@@ -178,8 +187,11 @@ def api_show(context: CaseContext, request):
         "changes": case.changes,
         "allowed_moves": lifecycle.allowed_moves(case.status),
         "attachments": [{"id": a.id, "name": a.name, "size": a.size, "type": a.content_type, "from": a.author,
-                         "by": by.get(a.account_id), "internal": a.internal, "at": a.created_on}
+                         "by": by.get(a.account_id), "internal": a.internal, "at": a.created_on} if a.verified else
+                        {"id": a.id, "unverified": True, "kind": "attachment", "from": a.author,
+                         "internal": a.internal, "at": a.created_on}
                         for a in attachments],
+        "unverified": [{"id": u["id"], "unverified": True, "kind": u["kind"]} for u in content.unverified],
         "events": [{k: e[k] for k in ("action", "actor", "at", "detail")} for e in _timeline(request, case)],
     })
     if content.identity is not None:

@@ -3,7 +3,7 @@ from .carried import open_from_client, seal_for_client
 from .csrf import csrf_key, csrf_token_for_browser, csrf_token_for_session, new_csrf_cookie_value
 from .errors import CryptoError, DecryptionFailed, Expired, InvalidReceipt, UnsupportedVersion
 from .indexes import blind_index
-from .items import decrypt_item, encrypt_item
+from .items import decrypt_item, encrypt_item, item_author_sealed
 from .keys import KdfCost, KeyPair, new_secret_key, random_bytes, random_token, seal, unseal
 from .passwords import (
     new_recovery_key,
@@ -32,6 +32,7 @@ __all__ = [
     # content
     "encrypt_item",
     "decrypt_item",
+    "item_author_sealed",
     "CHUNK_SIZE",
     "StreamEncryptor",
     "decrypt_stream",

@@ -6,9 +6,13 @@ from nacl import exceptions as nacl_exceptions
 
 from .errors import CryptoError, DecryptionFailed, UnsupportedVersion
 
-# Every envelope starts with these two bytes. Bumping VERSION is how the format changes;
+# Every envelope starts with these two bytes. Bumping the version is how the format changes;
 # readers reject what they do not know instead of guessing.
 VERSION = 0x01
+# Items and streams written since their associated data also names who wrote them (the author);
+# readers still take VERSION for those written before. The version byte is itself authenticated,
+# so a version-2 envelope relabelled as version 1 does not decrypt.
+AUTHORED_VERSION = 0x02
 
 # One type byte per envelope kind, so one kind can never be fed to another's reader.
 TYPE_SEALED = 0x01
@@ -31,18 +35,19 @@ MIN_SECRET_KEY_LEN = bindings.crypto_generichash_KEYBYTES_MIN  # 16
 MAX_SECRET_KEY_LEN = bindings.crypto_generichash_KEYBYTES_MAX  # 64
 
 
-def header(type_tag: int) -> bytes:
-    return bytes((VERSION, type_tag))
+def header(type_tag: int, version: int = VERSION) -> bytes:
+    return bytes((version, type_tag))
 
 
-def check_header(envelope: bytes, type_tag: int) -> None:
-    """Raise unless `envelope` starts with the current version and `type_tag`."""
+def check_header(envelope: bytes, type_tag: int, versions: tuple[int, ...] = (VERSION,)) -> int:
+    """The envelope's version; raise unless it is one of `versions` and the type is `type_tag`."""
     if len(envelope) < HEADER_LEN:
         raise DecryptionFailed("envelope too short")
-    if envelope[0] != VERSION:
+    if envelope[0] not in versions:
         raise UnsupportedVersion(f"unsupported envelope version {envelope[0]}")
     if envelope[1] != type_tag:
         raise UnsupportedVersion(f"expected envelope type {type_tag}, found {envelope[1]}")
+    return envelope[0]
 
 
 def as_bytes(data: bytes | bytearray | memoryview) -> bytes:
@@ -114,10 +119,12 @@ def unpad(padded: bytes) -> bytes:
         raise DecryptionFailed("bad padding") from None
 
 
-def context(case: str, kind: str) -> bytes:
-    """Length-prefixed UTF-8 of case and kind, so ("a", "bc") and ("ab", "c") differ."""
+def context(case: str, kind: str, author: str | None = None) -> bytes:
+    """Length-prefixed UTF-8 of case, kind and (for AUTHORED_VERSION envelopes) author, so
+    ("a", "bc") and ("ab", "c") differ."""
     parts = []
-    for name, value in (("case", case), ("kind", kind)):
+    fields = (("case", case), ("kind", kind)) + ((("author", author),) if author is not None else ())
+    for name, value in fields:
         if not isinstance(value, str):
             raise TypeError(f"{name} must be a str")
         encoded = value.encode("utf-8")

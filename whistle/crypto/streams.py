@@ -11,7 +11,7 @@ from .errors import CryptoError, DecryptionFailed
 from .keys import KeyPair
 
 # Layout (docs/crypto.md 5.3):
-#   0      version             1
+#   0      version (0x02; 0x01 before the author was bound)   1
 #   1      type (0x03)         1
 #   2      sealed file key     80   crypto_box_seal(file_key, public_key)
 #   82     secretstream header 24
@@ -19,7 +19,8 @@ from .keys import KeyPair
 #          the last holds the rest (0..CHUNK_SIZE-1 bytes) padded to 256 with TAG_FINAL.
 CHUNK_SIZE = 64 * 1024
 
-_HEADER = envelopes.header(envelopes.TYPE_STREAM)
+_HEADER = envelopes.header(envelopes.TYPE_STREAM, envelopes.AUTHORED_VERSION)
+_READS = (envelopes.AUTHORED_VERSION, envelopes.VERSION)
 _SEALED_AT = envelopes.HEADER_LEN
 _STREAM_HEADER_AT = _SEALED_AT + envelopes.SEALED_KEY_LEN
 _HEADER_LEN = _STREAM_HEADER_AT + bindings.crypto_secretstream_xchacha20poly1305_HEADERBYTES
@@ -32,15 +33,16 @@ _TAG_FINAL = bindings.crypto_secretstream_xchacha20poly1305_TAG_FINAL
 class StreamEncryptor:
     """Encrypt an attachment piece by piece: write `header`, then every `push()`, then `finish()`."""
 
-    def __init__(self, public_key: bytes, *, case: str, kind: str = "attachment"):
+    def __init__(self, public_key: bytes, *, case: str, author: str, kind: str = "attachment"):
         public_key = envelopes.check_public_key(public_key)
-        context = envelopes.context(case, kind)
+        context = envelopes.context(case, kind, author)
         file_key = bindings.randombytes(bindings.crypto_secretstream_xchacha20poly1305_KEYBYTES)
         self._state = bindings.crypto_secretstream_xchacha20poly1305_state()
         stream_header = bindings.crypto_secretstream_xchacha20poly1305_init_push(self._state, file_key)
         self.header = _HEADER + envelopes.seal_key(file_key, public_key) + stream_header
         # Every chunk carries the same associated data: the whole envelope header plus the
-        # case and kind, so a stream moved to another case or kind fails on its first chunk.
+        # case, kind and author, so a stream moved to another case or kind, or credited to
+        # someone else, fails on its first chunk.
         self._ad = self.header + context
         self._buffer = bytearray()
         self._finished = False
@@ -86,17 +88,18 @@ def _read_exact(source: BinaryIO, size: int) -> bytes:
 
 
 def decrypt_stream(
-    keypair: KeyPair, source: BinaryIO, *, case: str, kind: str = "attachment"
+    keypair: KeyPair, source: BinaryIO, *, case: str, author: str, kind: str = "attachment"
 ) -> Iterator[bytes]:
     """Yield the plaintext of the stream in `source`, one chunk at a time.
 
     Every chunk is authenticated before it is yielded, but whether the stream is complete is
     known only at the end: a caller that acts on the plaintext (rather than just relaying it)
-    must consume the whole iterator before trusting any of it.
+    must consume the whole iterator before trusting any of it. `author` is checked as in
+    decrypt_item (not for a version-1 stream, written before authors were bound).
     """
-    context = envelopes.context(case, kind)
     head = _read_exact(source, _HEADER_LEN)
-    envelopes.check_header(head, envelopes.TYPE_STREAM)
+    version = envelopes.check_header(head, envelopes.TYPE_STREAM, _READS)
+    context = envelopes.context(case, kind, author if version == envelopes.AUTHORED_VERSION else None)
     if len(head) < _HEADER_LEN:
         raise DecryptionFailed("stream envelope too short")
     file_key = envelopes.unseal_key(head[_SEALED_AT:_STREAM_HEADER_AT], keypair.public, keypair.private)

@@ -8,16 +8,22 @@ from pyramid.csrf import BadCSRFToken
 from pyramid.httpexceptions import HTTPException, HTTPFound
 from pyramid.renderers import render_to_response
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
+from sqlalchemy.exc import DataError
 
 from whistle.security.acl import CaseContext
 from whistle.errors.problems import Problem, problem_response
-from whistle.security.policy import is_api
 
 log = logging.getLogger(__name__)
 
 
-def _respond(request, problem: Problem):
-    if is_api(request):
+def _is_api(request) -> bool:
+    # The raw PATH_INFO (WSGI hands it over as latin-1), not request.path_info, which decodes it as
+    # UTF-8: the answer to an address that is not UTF-8 (whistle.errors.tweens) comes through here.
+    return request.environ.get("PATH_INFO", "").startswith("/api/")
+
+
+def respond(request, problem: Problem):
+    if _is_api(request):
         headers = {"WWW-Authenticate": "Bearer"} if problem.status == 401 else None
         return problem_response(problem, headers)
     page = {"title": problem.title, "detail": problem.detail}
@@ -28,12 +34,12 @@ def _respond(request, problem: Problem):
 
 @exception_view_config(Problem)
 def problem_view(exc: Problem, request):
-    return _respond(request, exc)
+    return respond(request, exc)
 
 
 @notfound_view_config()
 def not_found_view(request):
-    return _respond(request, Problem(404, "There is nothing at this address."))
+    return respond(request, Problem(404, "There is nothing at this address."))
 
 
 @forbidden_view_config()
@@ -42,23 +48,37 @@ def forbidden_view(request):
     if isinstance(request.context, CaseContext):
         return not_found_view(request)
     if request.identity is None:
-        if is_api(request):
-            return _respond(request, Problem(401, "Log in first: send 'Authorization: Bearer <token>'."))
+        if _is_api(request):
+            return respond(request, Problem(401, "Log in first: send 'Authorization: Bearer <token>'."))
         if request.path_info.startswith(("/staff/", "/admin")):  # staff pages: sign in first
             return HTTPFound(request.route_url("accounts.login"))
-    return _respond(request, Problem(403, "You do not have access to this."))
+    return respond(request, Problem(403, "You do not have access to this."))
 
 
 @exception_view_config(BadCSRFToken)
 def bad_csrf_view(exc, request):
-    return _respond(request, Problem(400, "This form had expired. Go back, reload the page and try again."))
+    return respond(request, Problem(400, "This form had expired. Go back, reload the page and try again."))
 
 
 @exception_view_config(HTTPException)
 def http_exception_view(exc: HTTPException, request):
     if exc.code is not None and exc.code < 400:
         return exc  # redirects pass through
-    return _respond(request, Problem(exc.code or 500, exc.explanation or exc.title))
+    return respond(request, Problem(exc.code or 500, exc.explanation or exc.title))
+
+
+@exception_view_config(OverflowError)
+@exception_view_config(DataError)
+def out_of_range_view(exc: Exception, request):
+    # A number too large for a 64-bit column (SQLite's driver raises OverflowError before sending
+    # it; PostgreSQL answers "out of range"), or text PostgreSQL cannot hold (NUL): the request's
+    # values, not a fault of ours. Logged like an unexpected error, so a check missing in front of
+    # the database is still seen, but answered as the client's mistake (and the transaction aborts).
+    route = request.matched_route.name if request.matched_route else "-"
+    log.warning("%s in %s: refused as out of range\n%s", type(exc).__name__, route,
+                "".join(traceback.format_tb(exc.__traceback__)))
+    return respond(request, Problem(400, "A value in this request is out of range (a number too large, or "
+                                         "text with a NUL character)."))
 
 
 @exception_view_config(Exception)
@@ -67,4 +87,4 @@ def unexpected_error_view(exc: Exception, request):
     # content) and never anything to the user beyond an apology.
     route = request.matched_route.name if request.matched_route else "-"
     log.error("unhandled %s in %s\n%s", type(exc).__name__, route, "".join(traceback.format_tb(exc.__traceback__)))
-    return _respond(request, Problem(500, "Something went wrong on our side and nothing was saved. Please try again."))
+    return respond(request, Problem(500, "Something went wrong on our side and nothing was saved. Please try again."))

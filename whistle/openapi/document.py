@@ -11,13 +11,13 @@ PROBLEM = {"$ref": "#/components/schemas/Problem"}
 
 def _problem_responses(*statuses: int) -> dict:
     descriptions = {
-        400: "Malformed request (not JSON, not an object).",
+        400: "Malformed request (not JSON, not an object, nested too deeply).",
         401: "Not logged in, or the session expired.",
         403: "Logged in, but not allowed.",
         404: "No such resource, or not one the caller may see (existence is not revealed).",
         409: "The move is not allowed from the current state.",
         413: "The body is larger than allowed.",
-        415: "The body is not application/json.",
+        415: "The body is not application/json in UTF-8.",
         422: "Validation failed; `errors` names each faulty field.",
         429: "Too many attempts; wait and try again.",
     }
@@ -121,7 +121,9 @@ SCHEMAS = {
     },
     "Message": {
         "type": "object", "required": ["id", "from", "text", "at"],
-        "properties": {"id": {"type": "integer"}, "from": {"enum": ["reporter", "guardian"]}, "text": STR, "at": DATE},
+        "properties": {"id": {"type": "integer"}, "from": {"enum": ["reporter", "guardian"]}, "text": STR, "at": DATE,
+                       "author_sealed": {"type": "boolean", "description": "False for a message written before "
+                                         "the encryption bound who wrote it: its sender cannot be verified."}},
     },
     "Attachment": {
         "type": "object", "required": ["id", "name", "size"],
@@ -129,6 +131,13 @@ SCHEMAS = {
                        "from": {"enum": ["reporter", "guardian"],
                                 "description": "guardian: sent by the people handling the report"},
                        "new": {"type": "boolean", "description": "Sent by the guardians since the last visit."}},
+    },
+    "Unverified": {
+        "type": "object", "required": ["id", "unverified", "kind"],
+        "description": "An item (or attachment) that failed to verify: changed after it was written. It stands "
+                       "in the item's place; nothing of its content is given.",
+        "properties": {"id": {"type": "integer"}, "unverified": {"const": True}, "kind": STR, "at": DATE,
+                       "from": STR, "internal": {"type": "boolean"}},
     },
     "Event": {
         "type": "object", "required": ["action", "actor", "at"],
@@ -175,8 +184,10 @@ def mailbox_paths() -> dict:
         "answers": {"type": "object", "description": "The reporter's answers to the channel's questions, by field name "
                     "(a string, or a list of strings for a multiple choice), as sent.",
                     "additionalProperties": {"oneOf": [STR, {"type": "array", "items": STR}]}},
-        "messages": {"type": "array", "items": {"$ref": "#/components/schemas/Message"}},
-        "attachments": {"type": "array", "items": {"$ref": "#/components/schemas/Attachment"}},
+        "messages": {"type": "array", "items": {"oneOf": [{"$ref": "#/components/schemas/Message"},
+                                                          {"$ref": "#/components/schemas/Unverified"}]}},
+        "attachments": {"type": "array", "items": {"oneOf": [{"$ref": "#/components/schemas/Attachment"},
+                                                             {"$ref": "#/components/schemas/Unverified"}]}},
         "identity_given": {"type": "boolean", "description": "Whether the reporter told the guardians who they are."},
         "protection_consent": {"type": "boolean", "description": "Whether the reporter asked for retaliation watch."},
         "checkins_due": {"type": "array", "items": {"type": "integer"},
@@ -327,9 +338,13 @@ def build_document() -> dict:
             "responses": {"200": _json({"type": "object", "required": ["case", "status", "text", "answers"], "properties": {
                 "case": STR, "channel": STR, "status": STR, "opened": DATE, "text": STR,
                 "answers": {"type": "object"}, "identity": {"$ref": "#/components/schemas/Identity"},
-                "messages": {"type": "array", "items": {"$ref": "#/components/schemas/Message"}},
-                "notes": {"type": "array", "items": {"$ref": "#/components/schemas/Message"}},
-                "attachments": {"type": "array", "items": {"$ref": "#/components/schemas/CaseAttachment"}},
+                "messages": {"type": "array", "items": {"oneOf": [{"$ref": "#/components/schemas/Message"},
+                                                                  {"$ref": "#/components/schemas/Unverified"}]}},
+                "notes": {"type": "array", "items": {"oneOf": [{"$ref": "#/components/schemas/Message"},
+                                                               {"$ref": "#/components/schemas/Unverified"}]}},
+                "attachments": {"type": "array", "items": {"oneOf": [{"$ref": "#/components/schemas/CaseAttachment"},
+                                                                     {"$ref": "#/components/schemas/Unverified"}]}},
+                "unverified": {"type": "array", "items": {"$ref": "#/components/schemas/Unverified"}},
                 "events": {"type": "array", "items": {"$ref": "#/components/schemas/Event"}}}}, "The case."),
                 **_problem_responses(401, 404)},
         }},
@@ -359,7 +374,9 @@ def build_document() -> dict:
             "title": "whistle",
             "version": "1",
             "description": "The public API of a whistle installation. Errors are RFC 9457 problem documents. "
-                           "Reporter-visible timestamps are dates only.",
+                           "Reporter-visible timestamps are dates only. Request bodies are UTF-8 JSON objects "
+                           "nested at most 32 levels; a string (or member name) holding NUL or an unpaired "
+                           "surrogate escape such as \\ud800 is a 422 naming it by its path, e.g. `answers.where`.",
         },
         "paths": paths,
         "components": {

@@ -18,7 +18,7 @@ from whistle.attachments.services import AttachmentInfo, list_attachments
 from whistle.cases.models import (
     HOLDER_REPORTER, ITEM_ATTACHMENT_META, ITEM_IDENTITY, ITEM_MESSAGE, Attachment, Case, CaseGrant, CaseItem,
 )
-from whistle.cases.services import CaseKeys, add_item, read_case
+from whistle.cases.services import CaseKeys, add_item, read_case, record_unverifiable
 from whistle.clock import Clock
 from whistle.escalations.events import REPORTER_FILE, REPORTER_MESSAGE
 from whistle.escalations.services import notify_holders
@@ -179,19 +179,29 @@ class Mailbox:
     first_visit: bool = False  # never seen with the receipt since it was given
     last_seen_status: str | None = None  # None: not known (first visit, or seen before it was kept)
     last_visit_on: date | None = None
+    lost: set[str] = field(default_factory=set)  # kinds of item that failed to verify ("disclosure", ...)
 
 
 def read_mailbox(dbsession: Session, case: Case, keypair: crypto.KeyPair, *, mark_seen: bool = False,
-                 today: date | None = None) -> Mailbox:
+                 today: date | None = None, clock: Clock | None = None) -> Mailbox:
     """The reporter's view of `case`. With `mark_seen` (and `today`, the visit's day) everything
-    shown counts as seen from now on; what was new is still in this Mailbox."""
+    shown counts as seen from now on; what was new is still in this Mailbox. With `clock`, an
+    item that fails to verify is audited (dated to the day); it is shown as such either way."""
     if mark_seen and today is None:
         raise TypeError("mark_seen needs today, the day of the visit")
     keys = unlock_for_reporter(dbsession, case, keypair)
     content = read_case(case, keys)
+    attachments = list_attachments(dbsession, case, keys)
+    if clock is not None:
+        lost = content.unverified + [{"id": a.meta_item_id, "kind": ITEM_ATTACHMENT_META}
+                                     for a in attachments if not a.verified]
+        record_unverifiable(dbsession, clock, case, lost, reporter_path=True)
     identity_given = any(item.kind == ITEM_IDENTITY for item in case.items)
     seen = case.reporter_seen_item_id or 0
-    new_ids = {m["id"] for m in content.messages if m["id"] > seen and m["from"] != "reporter"}
+    # A message that failed to verify is shown as such, but not counted as news from the guardians:
+    # who sent it is exactly what cannot be told.
+    new_ids = {m["id"] for m in content.messages
+               if m["id"] > seen and not m.get("unverified") and m["from"] != "reporter"}
     # Files the guardians sent the reporter; internal files (team key) are never theirs to count.
     new_file_ids = set(dbsession.scalars(select(Attachment.id).join(CaseItem, CaseItem.id == Attachment.meta_item_id)
                                          .where(Attachment.case_id == case.id, Attachment.meta_item_id > seen,
@@ -203,7 +213,7 @@ def read_mailbox(dbsession: Session, case: Case, keypair: crypto.KeyPair, *, mar
         text=content.text,
         answers=content.answers,
         messages=content.messages,
-        attachments=list_attachments(dbsession, case, keys),
+        attachments=attachments,
         identity_given=identity_given,
         can_reveal_identity=not identity_given and any(m != "anonymous" for m in case.channel.identity_modes),
         new_item_ids=new_ids,
@@ -211,6 +221,7 @@ def read_mailbox(dbsession: Session, case: Case, keypair: crypto.KeyPair, *, mar
         first_visit=case.reporter_seen_item_id is None,
         last_seen_status=case.reporter_seen_status,
         last_visit_on=case.reporter_seen_on,
+        lost={entry["kind"] for entry in content.unverified},
     )
     if mark_seen and case.items:
         case.reporter_seen_item_id = max(item.id for item in case.items)

@@ -76,7 +76,8 @@ def login_page(request, *, status: int = 200, errors: dict | None = None, unsent
 def case_page(request, identity: ReporterIdentity, *, status: int = 200, errors: dict | None = None,
               draft: str = "", identity_values: dict | None = None, mark_seen: bool = True):
     today = request.clock.today()
-    mailbox = read_mailbox(request.dbsession, identity.case, identity.keypair, mark_seen=mark_seen, today=today)
+    mailbox = read_mailbox(request.dbsession, identity.case, identity.keypair, mark_seen=mark_seen, today=today,
+                           clock=request.clock)
     channel = identity.case.channel
     page = {"mailbox": mailbox, "channel": channel, "questionnaire": questionnaire_for(channel, request.call_hook),
             "errors": errors or {}, "draft": draft,
@@ -279,15 +280,21 @@ def api_logout(request):
 def api_case(request):
     identity = request.identity
     today = request.clock.today()
-    mailbox = read_mailbox(request.dbsession, identity.case, identity.keypair, mark_seen=True, today=today)
+    mailbox = read_mailbox(request.dbsession, identity.case, identity.keypair, mark_seen=True, today=today,
+                           clock=request.clock)
     return {
         "case": identity.case.ref,
         "status": identity.case.status,
         "status_text": mailbox.status_words,
         "opened": mailbox.opened,
-        "messages": [{"id": m["id"], "from": m["from"], "text": m["text"], "at": m["at"]} for m in mailbox.messages],
+        "messages": [{"id": m["id"], "from": m["from"], "text": m["text"], "at": m["at"],
+                      "author_sealed": m["author_sealed"]}
+                     if not m.get("unverified") else {"id": m["id"], "unverified": True, "kind": m["kind"], "at": m["at"]}
+                     for m in mailbox.messages],
         "attachments": [{"id": a.id, "name": a.name, "size": a.size, "from": a.author,
-                         "new": a.id in mailbox.new_file_ids} for a in mailbox.attachments],
+                         "new": a.id in mailbox.new_file_ids} if a.verified else
+                        {"id": a.id, "unverified": True, "kind": "attachment", "from": a.author}
+                        for a in mailbox.attachments],
         "identity_given": mailbox.identity_given,
         # What the reporter sent, as the mailbox page shows it under "What you sent".
         "text": mailbox.text,

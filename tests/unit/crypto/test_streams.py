@@ -14,12 +14,13 @@ from whistle.crypto import (
 )
 
 KEYPAIR = KeyPair.generate()
+AUTHOR = "reporter"
 HEADER_LEN = 106
 FULL_CHUNK = CHUNK_SIZE + 17
 
 
 def encrypt(data: bytes, *, case="c-1", kind="attachment", pieces=None) -> bytes:
-    encryptor = StreamEncryptor(KEYPAIR.public, case=case, kind=kind)
+    encryptor = StreamEncryptor(KEYPAIR.public, case=case, kind=kind, author=AUTHOR)
     out = [encryptor.header]
     step = pieces or max(len(data), 1)
     for start in range(0, len(data), step):
@@ -28,8 +29,8 @@ def encrypt(data: bytes, *, case="c-1", kind="attachment", pieces=None) -> bytes
     return b"".join(out)
 
 
-def decrypt(blob: bytes, *, case="c-1", kind="attachment", keypair=KEYPAIR) -> bytes:
-    return b"".join(decrypt_stream(keypair, io.BytesIO(blob), case=case, kind=kind))
+def decrypt(blob: bytes, *, case="c-1", kind="attachment", keypair=KEYPAIR, author=AUTHOR) -> bytes:
+    return b"".join(decrypt_stream(keypair, io.BytesIO(blob), case=case, kind=kind, author=author))
 
 
 def payload(size: int) -> bytes:
@@ -46,7 +47,7 @@ def test_chunk_size_is_64_kib():
 def test_round_trip_sizes(size):
     data = payload(size)
     blob = encrypt(data)
-    assert blob[:2] == b"\x01\x03"
+    assert blob[:2] == b"\x02\x03"  # version 2: the author is bound
     assert decrypt(blob) == data
     full_chunks = size // CHUNK_SIZE
     last = 256 * ((size % CHUNK_SIZE) // 256 + 1)
@@ -60,7 +61,7 @@ def test_push_in_pieces_of_any_size(pieces):
 
 
 def test_push_emits_whole_chunks_only():
-    encryptor = StreamEncryptor(KEYPAIR.public, case="c")
+    encryptor = StreamEncryptor(KEYPAIR.public, case="c", author=AUTHOR)
     assert encryptor.push(b"x" * (CHUNK_SIZE - 1)) == b""
     assert len(encryptor.push(b"xx")) == FULL_CHUNK
     assert len(encryptor.push(b"x" * (2 * CHUNK_SIZE))) == 2 * FULL_CHUNK
@@ -69,12 +70,12 @@ def test_push_emits_whole_chunks_only():
 
 def test_decrypt_yields_chunk_by_chunk():
     # Flat memory: nothing bigger than a chunk is ever produced at once.
-    chunks = list(decrypt_stream(KEYPAIR, io.BytesIO(encrypt(payload(3 * CHUNK_SIZE + 10))), case="c-1"))
+    chunks = list(decrypt_stream(KEYPAIR, io.BytesIO(encrypt(payload(3 * CHUNK_SIZE + 10))), case="c-1", author=AUTHOR))
     assert [len(c) for c in chunks] == [CHUNK_SIZE, CHUNK_SIZE, CHUNK_SIZE, 10]
 
 
 def test_push_after_finish_is_an_error():
-    encryptor = StreamEncryptor(KEYPAIR.public, case="c")
+    encryptor = StreamEncryptor(KEYPAIR.public, case="c", author=AUTHOR)
     encryptor.finish()
     with pytest.raises(CryptoError):
         encryptor.push(b"x")
@@ -211,5 +212,37 @@ class Trickle(io.RawIOBase):
 
 def test_short_reads_from_the_source_are_handled():
     data = payload(2 * CHUNK_SIZE + 7)
-    plaintext = b"".join(decrypt_stream(KEYPAIR, Trickle(encrypt(data)), case="c-1"))
+    plaintext = b"".join(decrypt_stream(KEYPAIR, Trickle(encrypt(data)), case="c-1", author=AUTHOR))
     assert plaintext == data
+
+
+# --- the author, bound since version 2 -------------------------------------------------------------
+
+def test_another_author_fails_on_the_first_chunk():
+    blob = encrypt(payload(3 * CHUNK_SIZE))
+    chunks = decrypt_stream(KEYPAIR, io.BytesIO(blob), case="c-1", author="guardian:7")
+    with pytest.raises(DecryptionFailed):
+        next(chunks)
+
+
+def test_a_version_2_stream_relabelled_as_version_1_fails():
+    blob = encrypt(payload(100))
+    for author in (AUTHOR, "guardian:7"):
+        with pytest.raises(DecryptionFailed):
+            decrypt(b"\x01" + blob[1:], author=author)
+
+
+def test_a_version_1_stream_still_decrypts():
+    """As written before the author was bound: docs/crypto.md 5.3, version 1."""
+    from nacl import bindings
+
+    data = payload(CHUNK_SIZE + 10)
+    file_key = bindings.randombytes(32)
+    state = bindings.crypto_secretstream_xchacha20poly1305_state()
+    head = b"\x01\x03" + bindings.crypto_box_seal(file_key, KEYPAIR.public) + \
+        bindings.crypto_secretstream_xchacha20poly1305_init_push(state, file_key)
+    ad = head + b"\x00\x03c-1\x00\x0aattachment"
+    push = bindings.crypto_secretstream_xchacha20poly1305_push
+    blob = head + push(state, data[:CHUNK_SIZE], ad, 0x00) + push(state, bindings.sodium_pad(data[CHUNK_SIZE:], 256), ad, 0x03)
+    for author in ("reporter", "guardian:7"):
+        assert decrypt(blob, author=author) == data

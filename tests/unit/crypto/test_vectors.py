@@ -15,6 +15,7 @@ from whistle.crypto import (
     decrypt_item,
     decrypt_stream,
     derive_reporter_keys,
+    item_author_sealed,
     session_token_id,
     unseal,
     unwrap_for_session,
@@ -64,6 +65,27 @@ V_STREAM = (
     "bc0a74311198271dd061b02c0d9d71aebf69a41ce82ca409cc5bb0debe260651d5e84b8ec6cff49978d593f6cdc1da8e7a9e"
     "55f96477ba1bb250c9519151ef457aa0bcb173f28a6c17156844abfc70e542a9ac51f0184167d4702da0d34ffa69d446d465"
     "3e8fdd570e6b780bd226d39ff5db7a4ae8018c847349dcf2729e26dcca"
+)
+# Version 2 items and streams: the author is bound (docs/crypto.md 5.2, 5.3).
+V_ITEM_2 = (
+    "0202191829e5d554bb1bbbe4ff8c1c62db3b2f597b6b1f5bc0a7e54c72fa0115ce018579620acd7e9fb803bce282a5d37086"
+    "3caeabe51511cc9390d466ff252d333b0dccadc3c5d567e0a7adc7096b8a241f6fa8cc247815e8f55b7a1fc7197682d81d9f"
+    "508a2bf697beaa400a1b7b97824fe5ac17c4492db12d8d9c6437dc5af5d066a2229cba4e6ffbd65904c819db8b09c19d3694"
+    "1def06459c1130f48c8e54285465b4f6d131261ed6086ded703529c8d95adb6431710666816964f2ed1e2b8a71889b3ef0a5"
+    "a696f1463fb32604b30af9bdd5f5f3d4ee26d81ad1b36cfd7d8a15e12bf3d7c3a81e6c1cd1a5f3f541ce428e7bcebaa2cf04"
+    "49a9793872bd1cdef2dcac38a3dfcd0a81e775af58494cb79d966f3dd899f2ed2c81b607f5d91b93fa830394a1275511de13"
+    "93ffb04b1d0daabda9ca6bf6d8246467b3fe720acbbdb417eafd49d3507dee236a3f7a4e2253e8d35bbe58ee16bb81cf3e13"
+    "2300c0b1440e575681b3bb0b5a07e3b2aaee637e8269d7a2a417145f"
+)
+V_STREAM_2 = (
+    "020385fce9a458146885d5980550914a45d520d14443950d9697105ea309338ae86dc5100913d4fa22f5f8cb3ca5d90aa10c"
+    "5fa1a44779eebecccb42e649fc962b39258328177db8acb92d5d139262c96e6167ac7157745adbf3d7e792d3380d8170184b"
+    "e60bb79ac48b9870e8e987a2580e2e03c48cb0a096458c3f1437a6af0937558e793013810549945a29008ea80710f886fbe3"
+    "4fba0f8608ba4b8ca42dc8f806421c35b1fd9e01e85295912c74f4d0e093c39605e64ce6fb8c0e92b355ae6333a057dd8104"
+    "0ad398a9e887b8aefa727fcdd3930b62e455d00a7837f2fd2c75c314c7ea3a9da22e9dd21ee85612b36f8957035f2362f79b"
+    "e2e427902ddf6cca598922e2decb480990325ca3ce8c273c1db0ae66beac5f74a4b22e5c6c783c9b9f720b0886f44e09fd42"
+    "273115ed2e3d710f386d96295845fb10f708f419d8d7bbe0cd7e65ee6efda1eca97b069c2163666629ca4363998113e1a93a"
+    "dff7bb3051d1c17ec0b18ef7708a66df926eef9e1cf4be038dc3ec9a1f"
 )
 V_PASSWORD = (
     "0104c2b89a45b61d8f9d8e5aa4756561e46b00000001000000000000200038f019f6925d7e6929ecc909be027a159c8c7088"
@@ -131,10 +153,42 @@ def test_blind_index_known_answer():
 def test_stored_envelopes_still_decrypt():
     keypair = KeyPair.from_private(PRIVATE)
     assert unseal(keypair, bytes.fromhex(V_SEALED)) == b"case private key"
-    item = decrypt_item(keypair, bytes.fromhex(V_ITEM), case="CASE-7Q2M", kind="disclosure")
+    # Version 1 (before the author was bound): read whoever is named as the author.
+    item = decrypt_item(keypair, bytes.fromhex(V_ITEM), case="CASE-7Q2M", kind="disclosure", author="reporter")
     assert item == b"Concern: the rota is unsafe."
-    stream = b"".join(decrypt_stream(keypair, io.BytesIO(bytes.fromhex(V_STREAM)), case="CASE-7Q2M"))
+    assert not item_author_sealed(bytes.fromhex(V_ITEM))
+    stream = b"".join(decrypt_stream(keypair, io.BytesIO(bytes.fromhex(V_STREAM)), case="CASE-7Q2M", author="reporter"))
+    assert stream == b"%PDF-1.7 tiny attachment"
+    # Version 2: only as written by its author.
+    item = decrypt_item(keypair, bytes.fromhex(V_ITEM_2), case="CASE-7Q2M", kind="message", author="guardian:7")
+    assert item == b"Reply: we have added a second nurse."
+    assert item_author_sealed(bytes.fromhex(V_ITEM_2))
+    stream = b"".join(decrypt_stream(keypair, io.BytesIO(bytes.fromhex(V_STREAM_2)), case="CASE-7Q2M", author="reporter"))
     assert stream == b"%PDF-1.7 tiny attachment"
     assert unwrap_with_password(bytes.fromhex(V_PASSWORD), "correct horse battery staple") == SECRET
     assert unwrap_with_recovery_key(bytes.fromhex(V_RECOVERY), RECOVERY_KEY) == SECRET
     assert unwrap_for_session(bytes.fromhex(V_SESSION), TOKEN, SESSION_KEY) == SECRET
+
+
+def test_version_2_vectors_from_the_document():
+    # docs/crypto.md 5.2 and 5.3, with nacl.bindings only: the author is the third part of the context.
+    keypair = KeyPair.from_private(PRIVATE)
+
+    def context(*parts: str) -> bytes:
+        return b"".join(len(p.encode()).to_bytes(2, "big") + p.encode() for p in parts)
+
+    envelope = bytes.fromhex(V_ITEM_2)
+    assert envelope[:2] == b"\x02\x02"
+    item_key = bindings.crypto_box_seal_open(envelope[2:82], keypair.public, keypair.private)
+    ad = envelope[:106] + context("CASE-7Q2M", "message", "guardian:7")
+    padded = bindings.crypto_aead_xchacha20poly1305_ietf_decrypt(envelope[106:], ad, envelope[82:106], item_key)
+    assert bindings.sodium_unpad(padded, 256) == b"Reply: we have added a second nurse."
+
+    blob = bytes.fromhex(V_STREAM_2)
+    assert blob[:2] == b"\x02\x03"
+    file_key = bindings.crypto_box_seal_open(blob[2:82], keypair.public, keypair.private)
+    state = bindings.crypto_secretstream_xchacha20poly1305_state()
+    bindings.crypto_secretstream_xchacha20poly1305_init_pull(state, blob[82:106], file_key)
+    ad = blob[:106] + context("CASE-7Q2M", "attachment", "reporter")
+    message, tag = bindings.crypto_secretstream_xchacha20poly1305_pull(state, blob[106:], ad)
+    assert tag == 0x03 and bindings.sodium_unpad(message, 256) == b"%PDF-1.7 tiny attachment"

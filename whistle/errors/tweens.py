@@ -1,0 +1,34 @@
+"""Refusing an address that is not UTF-8 before anything reads it.
+
+Every later layer decodes the path as UTF-8 through `request.path_info` (pyramid_tm's
+transaction note asks the security policy who is calling, which looks at the path, before any
+exception view can answer), and any view reading `request.params` decodes the query string; so
+an address such as /api/v1/cases/%ED%A0%80 or /staff/cases?status=%FF would escape as a 500.
+This tween sits just inside the security headers, so even this answer carries them.
+"""
+from __future__ import annotations
+
+from webob.compat import parse_qsl_text
+
+from whistle.errors.problems import Problem
+
+
+def _decodable(environ) -> bool:
+    try:
+        environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8")
+        for _ in parse_qsl_text(environ.get("QUERY_STRING", "")):  # how WebOb will decode request.GET
+            pass
+    except UnicodeError:
+        return False
+    return True
+
+
+def undecodable_address_tween_factory(handler, registry):
+    from whistle.errors.views import respond
+
+    def undecodable_address_tween(request):
+        if not _decodable(request.environ):
+            return respond(request, Problem(400, "This address is not valid: it is not UTF-8."))
+        return handler(request)
+
+    return undecodable_address_tween
