@@ -420,6 +420,14 @@ def _password_change_failed(who: str, d: dict, names: Names) -> str:
 # Every audit action whistle records, as a sentence: (who, detail, names) -> words. `who` is
 # actor_words(actor). tests/unit/test_words.py fails for an action recorded anywhere in the code
 # that has no entry here.
+# What an item of each kind is, for the sentence about one that failed to verify.
+_UNVERIFIABLE_KINDS = {
+    "disclosure": "The reporter's disclosure", "answers": "The reporter's answers", "identity": "Who the reporter is",
+    "message": "A message", "note": "An internal note", "outcome": "The closing record", "reason": "A reason given",
+    "attachment-meta": "A file's name and size", "internal-file": "An internal file's name and size",
+}
+
+
 AUDIT_WORDS: dict[str, Callable[[str, dict, Names], str]] = {
     # a case's life
     "case.opened": lambda who, d, n: (
@@ -437,6 +445,14 @@ AUDIT_WORDS: dict[str, Callable[[str, dict, Names], str]] = {
     "case.attachment_added": lambda who, d, n: (
         f"{who} added {_files(d)} for guardians only" if d.get("internal") else f"{who} sent the reporter {_files(d)}"),
     "attachment.downloaded": lambda who, d, n: f"{who} downloaded a file",
+    "case.item_unverifiable": lambda who, d, n: (
+        f"{_UNVERIFIABLE_KINDS.get(d.get('kind'), 'Something in the case')} could not be verified: it was changed "
+        "after it was written, or credited to someone else, so it is not shown"),
+    "attachment.unverifiable": lambda who, d, n: (
+        "A file stopped part-way while being downloaded: it was changed after it was added, so the download "
+        "was cut short" if d.get("cut_short") else
+        "A file could not be verified (changed after it was added, or credited to someone else), so it was "
+        "not offered for download"),
     "case.acknowledged": lambda who, d, n: f"{who} acknowledged receipt",
     "case.status_changed": lambda who, d, n: "{} moved the case from {} to {}".format(who, *_statuses(d)),
     "case.feedback_given": lambda who, d, n: f"{who} recorded that feedback was given",

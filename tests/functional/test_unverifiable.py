@@ -259,7 +259,7 @@ def test_an_attachment_whose_details_fail_is_listed_without_a_link(testapp, dbse
     body = testapp.get(f"/api/v1/cases/{sent['case']}", headers=staff).json
     assert [a.get("unverified", False) for a in body["attachments"]] == [False, True]
     assert body["attachments"][1] == {"id": bad, "unverified": True, "kind": "attachment", "from": "reporter",
-                                      "at": clock.today().isoformat()}
+                                      "internal": False, "at": clock.today().isoformat()}
     [event] = unverifiable_events(dbsession)
     assert event.detail == {"item_id": attachment.meta_item_id, "kind": "attachment-meta"}
 
@@ -288,7 +288,7 @@ def test_an_attachment_relabelled_to_another_author_is_unverifiable(testapp, dbs
     attachment.author, attachment.account_id = "guardian", guardian.account.id
     dbsession.flush()
     body = testapp.get("/api/v1/reporter/case", headers=reporter).json
-    assert body["attachments"] == [{"id": bad, "unverified": True, "kind": "attachment"}]
+    assert body["attachments"] == [{"id": bad, "unverified": True, "kind": "attachment", "from": "guardian"}]
 
 
 def test_swapped_blobs_are_refused_before_any_byte_is_sent(testapp, tm, dbsession, guardian, sent, staff, reporter):

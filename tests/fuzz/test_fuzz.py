@@ -58,6 +58,7 @@ PROBLEM_JSON = "application/problem+json"
 # A file that fails to verify is refused with a 404 that records it (case.item_unverifiable).
 REFUSALS_THAT_RECORD = {"api.staff_session", "accounts.login", "api.reporter_session", "reporters.login",
                         "accounts.forgot", "api.staff_password", "accounts.password",
+                        "accounts.authenticator", "api.staff_authenticator",
                         "attachments.download", "api.case_attachment", "reporters.attachment", "api.reporter_attachment"}
 RECORDING_TABLES = {"throttles", "audit_events", "audit_head"}
 
@@ -616,7 +617,8 @@ API_GROUPS = {
                                          ["guardian_bearer", "admin_bearer", "integration"]),
 }
 PAGE_GROUPS = {
-    "public pages": (("/report/", "/mailbox", "/staff/login", "/staff/forgot-password", "/healthz"), ["anonymous"]),
+    "public pages": (("/report/", "/mailbox", "/staff/login", "/staff/forgot-password", "/staff/reset-authenticator",
+                      "/healthz"), ["anonymous"]),
     "mailbox pages": (("/mailbox/",), ["reporter_cookie"]),
     "workspace pages": (("/staff/cases",), ["guardian_cookie"]),
     "staff and admin pages": (("/staff/", "/admin"), ["guardian_cookie", "admin_cookie"]),

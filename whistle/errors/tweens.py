@@ -28,7 +28,8 @@ def undecodable_address_tween_factory(handler, registry):
 
     def undecodable_address_tween(request):
         if not _decodable(request.environ):
-            return respond(request, Problem(400, "This address is not valid: it is not UTF-8."))
+            # Not identified: finding the session decodes the path, which is what cannot be done.
+            return respond(request, Problem(400, "This address is not valid: it is not UTF-8."), ask_who=False)
         return handler(request)
 
     return undecodable_address_tween

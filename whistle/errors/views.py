@@ -22,11 +22,13 @@ def _is_api(request) -> bool:
     return request.environ.get("PATH_INFO", "").startswith("/api/")
 
 
-def respond(request, problem: Problem):
+def respond(request, problem: Problem, *, ask_who: bool = True):
+    """The problem as a page or a problem document. `ask_who=False` where the caller must not be
+    identified (the address itself cannot be read): the page then offers no staff links."""
     if _is_api(request):
         headers = {"WWW-Authenticate": "Bearer"} if problem.status == 401 else None
         return problem_response(problem, headers)
-    page = {"title": problem.title, "detail": problem.detail}
+    page = {"title": problem.title, "detail": problem.detail, "ask_who": ask_who}
     response = render_to_response("whistle:templates/errors/error.jinja2", page, request=request)
     response.status = problem.status
     return response
