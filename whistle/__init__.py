@@ -1,4 +1,4 @@
-"""whistle: a secure, anonymous, end-to-end encrypted speak-up service."""
+"""whistle: a secure, anonymous speak-up service; content is encrypted before it is stored."""
 from whistle.hooks.markers import hookimpl  # re-exported for plugins: `from whistle import hookimpl`
 
 __all__ = ["hookimpl", "main"]
