@@ -24,6 +24,7 @@ from whistle import crypto
 from whistle.attachments.blobs import BlobStore
 from whistle.cases.models import ITEM_ATTACHMENT_META, ITEM_INTERNAL_ATTACHMENT_META, Attachment, Case, CaseItem
 from whistle.cases.services import CaseKeys, NotGranted, Unreadable, add_item, decrypt_item, parse_item, sealed_author
+from whistle.words import size_words
 
 MAX_NAME_CHARS = 255
 MAX_ID = 2**63 - 1
@@ -73,10 +74,8 @@ def case_stored_bytes(dbsession: Session, case: Case) -> int:
 
 
 def describe_limit(size: int) -> str:
-    for unit, scale in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
-        if size >= scale:
-            return f"{size / scale:g} {unit}"
-    return f"{size} bytes"
+    """A limit as people read sizes ("1 GB"), rounded down so it never promises more."""
+    return size_words(size, limit=True)
 
 
 def clean_name(name: str) -> str:

@@ -96,6 +96,23 @@ def guardian_download(context: CaseContext, request):
     return response
 
 
+def store_request_body(request, case, *, author: str, account_id: int | None = None, internal: bool = False):
+    """The API's upload: the raw body is the file, its name in X-Filename. Returns (row, size);
+    a Problem (413 past a limit, 422 without a name) leaves nothing stored."""
+    file_limits = limits_for(request.whistle_settings)
+    if request.content_length is not None and request.content_length > file_limits.max_file_bytes:
+        raise Problem(413, f"Each file can be at most {describe_limit(file_limits.max_file_bytes)}.")
+    name = filename_header(request)
+    if not name:
+        raise validation_problem({"X-Filename": "Give the file's name, UTF-8 and percent-encoded."})
+    try:
+        return store_attachment(request.dbsession, request.blob_store, request.tm.get(), case, name=name,
+                                content_type=request.content_type, chunks=body_chunks(request), limits=file_limits,
+                                author=author, account_id=account_id, today=request.clock.today(), internal=internal)
+    except AttachmentTooLarge as error:
+        raise Problem(413, str(error)) from None
+
+
 # --- guardians' files: to the reporter (case key) or internal (team key) ---
 
 # The upload form's only text field is its CSRF token.
@@ -171,19 +188,8 @@ def _files_problem(status: int, message: str) -> Problem:
 def api_upload(context: CaseContext, request):
     """One file as the raw body, its name in X-Filename; `?internal=true` for guardians only."""
     internal = internal_flag(request)
-    file_limits = limits_for(request.whistle_settings)
-    if request.content_length is not None and request.content_length > file_limits.max_file_bytes:
-        raise Problem(413, f"Each file can be at most {describe_limit(file_limits.max_file_bytes)}.")
-    name = filename_header(request)
-    if not name:
-        raise validation_problem({"X-Filename": "Give the file's name, UTF-8 and percent-encoded."})
-    try:
-        attachment, size = store_attachment(
-            request.dbsession, request.blob_store, request.tm.get(), context.case, name=name,
-            content_type=request.content_type, chunks=body_chunks(request), limits=file_limits, author="guardian",
-            account_id=request.identity.account.id, today=request.clock.today(), internal=internal)
-    except AttachmentTooLarge as error:
-        raise Problem(413, str(error)) from None
+    attachment, size = store_request_body(request, context.case, author="guardian",
+                                          account_id=request.identity.account.id, internal=internal)
     _audit_added(request, context.case, internal=internal, files=1)
     request.response.status = 201
     return {"id": attachment.id, "size": size, "internal": internal}

@@ -8,8 +8,8 @@ from pyramid.security import forget, remember
 from pyramid.view import view_config
 
 from whistle.attachments.services import AttachmentTooLarge, Limits, limits_for, store_attachment
-from whistle.attachments.uploads import FilePart, MalformedForm, body_chunks, csrf_ok, filename_header, form_parts
-from whistle.attachments.views import attachment_response
+from whistle.attachments.uploads import FilePart, MalformedForm, csrf_ok, form_parts
+from whistle.attachments.views import attachment_response, store_request_body
 from whistle.channels.services import questionnaire_for
 from whistle.errors import Problem, problem_response, validation_problem
 from whistle.escalations.events import REPORTER_FILE
@@ -326,18 +326,7 @@ def api_message(request):
              permission=Permission.MAILBOX_USE)
 def api_attachment(request):
     identity = request.identity
-    file_limits = limits(request)
-    if request.content_length is not None and request.content_length > file_limits.max_file_bytes:
-        raise Problem(413, f"Each file can be at most {file_limits.max_file_bytes} bytes.")
-    name = filename_header(request)
-    if not name:
-        raise validation_problem({"X-Filename": "Give the file's name, UTF-8 and percent-encoded."})
-    try:
-        attachment, size = store_attachment(request.dbsession, request.blob_store, request.tm.get(), identity.case,
-                                      name=name, content_type=request.content_type, chunks=body_chunks(request),
-                                      limits=file_limits, author="reporter", today=request.clock.today())
-    except AttachmentTooLarge as error:
-        raise Problem(413, str(error)) from None
+    attachment, size = store_request_body(request, identity.case, author="reporter")
     request.audit("reporter.attachment_added", case_id=identity.case.id, actor="reporter", detail={"files": 1})
     notify_holders(request.dbsession, request.clock, identity.case, REPORTER_FILE)
     request.response.status = 201

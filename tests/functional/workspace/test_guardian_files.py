@@ -258,7 +258,7 @@ def test_a_file_over_the_limit_is_refused_naming_the_field_and_nothing_is_stored
         form["files"] = [Upload("big.bin", b"x" * 1001)]
         refused = form.submit(status=413)
         error = refused.html.find(id=f"{field_id}-error")
-        assert error is not None and "at most 1000 bytes" in error.text
+        assert error is not None and "at most 1 kB" in error.text
         assert refused.html.find(id=form_id).find(id=f"{field_id}-error") is not None, "named in the form that was sent"
         assert attachment_count(dbsession) == 0
         assert blob_files(settings) == before, "the partial blob is gone"
