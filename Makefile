@@ -12,7 +12,7 @@ plugin_spec = './$(1)$(if $(shell grep -ls '^test =' $(1)/setup.cfg),[test])'
 $(VENV)/.installed: setup.cfg pyproject.toml $(wildcard plugins/whistle_*/setup.cfg)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,dev]' $(foreach p,$(PLUGINS),-e $(call plugin_spec,$(p)))
+	$(BIN)/python -m pip install --quiet -e '.[test,dev,lint]' $(foreach p,$(PLUGINS),-e $(call plugin_spec,$(p)))
 	touch $@
 
 # axe-core for the browser tests' accessibility checks (tests/browser), pinned by package-lock.json.
