@@ -146,7 +146,7 @@ def test_whistle_configure_reads_the_secret_file_from_the_ini(receiver, tmp_path
                   now=int(headers["X-Whistle-Timestamp"]))
 
 
-@pytest.mark.parametrize("settings, named", [
+@pytest.mark.parametrize(("settings", "named"), [
     ({"whistle_webhook.secret": "in-the-ini-secret"}, "whistle_webhook.secret is not read from the .ini"),
     ({"whistle_webhook.timeout": "5"}, "missing setting whistle_webhook.secret_file"),
     ({"whistle_webhook.secret_file": "/x", "whistle_webhook.timout": "5"}, "unknown setting whistle_webhook.timout"),
