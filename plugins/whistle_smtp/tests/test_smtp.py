@@ -11,7 +11,7 @@ from email import policy
 
 import pytest
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
+from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword
 
 import whistle_smtp
 from whistle.hooks import Hooks
@@ -33,7 +33,7 @@ class Inbox:
     """An aiosmtpd handler that keeps what it receives."""
 
     def __init__(self) -> None:
-        self.envelopes = []
+        self.envelopes: list[Envelope] = []
 
     async def handle_DATA(self, server, session, envelope):
         self.envelopes.append(envelope)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import calendar
 from dataclasses import replace
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 
@@ -163,7 +164,7 @@ def test_other_channels_are_never_triaged():
 
 
 def test_triage_runs_only_when_the_organisation_allows_it_plaintext():
-    arguments = {"case": CASE, "disclosure": disclosure("he hit me")}
+    arguments: dict[str, Any] = {"case": CASE, "disclosure": disclosure("he hit me")}
     assert Hooks.from_names([NAME]).call("whistle_triage", **arguments) == []
     allowed = Hooks.from_names([NAME], plaintext_allowed=[NAME])
     assert allowed.call("whistle_triage", **arguments) == [Triage(labels=("urgent-risk",), priority="urgent")]
