@@ -1,5 +1,5 @@
 # The two commands: `make run` (set up and serve on http://127.0.0.1:6543) and `make test`.
-# While working: `make check` (lint, types and the fast tests, in about a minute); `make lint` alone.
+# While working: `make check` (lint, types and the fast tests, under a minute); `make lint` alone.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
