@@ -1,18 +1,24 @@
 # The two commands: `make run` (set up and serve on http://127.0.0.1:6543) and `make test`.
+# While working: `make check` (lint, types and the fast tests, under a minute); `make lint` alone.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PLUGINS := $(wildcard plugins/whistle_*)
 # A plugin's own test extra, where its setup.cfg has one (pip warns about an extra that is not there).
 plugin_spec = './$(1)$(if $(shell grep -ls '^test =' $(1)/setup.cfg),[test])'
+# TEMPORARY: what `make lint` checks. whistle/ is left out until its packages have moved and its own
+# findings are fixed; then this becomes `whistle plugins` (and pyproject.toml's TEMPORARY mypy block goes).
+LINT_PATHS := plugins
+# The tests `make check` runs: not the ones that start servers, processes or browsers, nor the fuzz.
+FAST_TESTS := not slow and not browser
 
-.PHONY: run test install clean
+.PHONY: run test lint check install clean
 
 # Reinstall only when packaging metadata changes; the install is editable otherwise.
 $(VENV)/.installed: setup.cfg pyproject.toml $(wildcard plugins/whistle_*/setup.cfg)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,dev]' $(foreach p,$(PLUGINS),-e $(call plugin_spec,$(p)))
+	$(BIN)/python -m pip install --quiet -e '.[test,dev,lint]' $(foreach p,$(PLUGINS),-e $(call plugin_spec,$(p)))
 	touch $@
 
 # axe-core for the browser tests' accessibility checks (tests/browser), pinned by package-lock.json.
@@ -36,5 +42,14 @@ run: install var/keys/webhook_secret
 test: install
 	$(BIN)/pytest
 
+# Ruff's rules and mypy's types, configured in pyproject.toml.
+lint: install
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/mypy $(LINT_PATHS)
+
+# The quick loop while working; `make test` still runs everything.
+check: lint
+	$(BIN)/pytest -m '$(FAST_TESTS)'
+
 clean:
-	rm -rf $(VENV) var .pytest_cache .hypothesis node_modules
+	rm -rf $(VENV) var .pytest_cache .hypothesis node_modules .ruff_cache .mypy_cache

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 import transaction
@@ -21,6 +22,17 @@ from whistle.db import get_tm_session, make_engine
 from whistle.settings import load_settings
 
 TEST_DATABASE_URL = os.environ.get("WHISTLE_TEST_DATABASE_URL")
+
+# Every test here starts real processes (a server, the `whistle` command, Chromium): each takes seconds.
+# Marked by directory, so that a new module there cannot forget it.
+SLOW_DIRECTORIES = (Path(__file__).parent / "e2e", Path(__file__).parent / "browser")
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if any(item.path.is_relative_to(directory) for directory in SLOW_DIRECTORIES):
+            item.add_marker(pytest.mark.slow)
 
 
 def app_settings(tmp_dir, db_url: str) -> dict:

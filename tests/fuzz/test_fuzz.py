@@ -642,6 +642,7 @@ def _draw_method(data, route):
     return data.draw(weighted((6, st.just(route[2])), (1, OTHER_METHODS)), label="method")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("group", sorted(API_GROUPS))
 def test_every_json_endpoint(world, group):
     prefixes, owners = API_GROUPS[group]
@@ -673,6 +674,7 @@ def test_every_json_endpoint(world, group):
     fuzz()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("group", sorted(PAGE_GROUPS))
 def test_every_page_and_form(world, group):
     prefixes, owners = PAGE_GROUPS[group]

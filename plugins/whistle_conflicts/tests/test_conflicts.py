@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
 
@@ -70,7 +71,7 @@ def test_a_malformed_exclusion_answer_is_ignored_not_fatal():
 
 
 def test_called_through_the_hook_only_with_plaintext_allowed():
-    arguments = {"case": CASE, "disclosure": disclosure("Mr Smith again"), "candidates": GUARDIANS}
+    arguments: dict[str, Any] = {"case": CASE, "disclosure": disclosure("Mr Smith again"), "candidates": GUARDIANS}
     assert Hooks.from_names(["conflicts"]).call("whistle_excluded_guardians", **arguments) == []
     allowed = Hooks.from_names(["conflicts"], plaintext_allowed=["conflicts"])
     assert allowed.call("whistle_excluded_guardians", **arguments) == [[1]]

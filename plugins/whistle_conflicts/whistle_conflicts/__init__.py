@@ -69,5 +69,6 @@ def excluded(disclosure: Disclosure, candidates: list[GuardianInfo]) -> list[int
 
 
 @hookimpl
-def whistle_excluded_guardians(case: CaseInfo, disclosure: Disclosure, candidates: list[GuardianInfo]) -> list[int] | None:
+def whistle_excluded_guardians(case: CaseInfo, disclosure: Disclosure,
+                               candidates: list[GuardianInfo]) -> list[int] | None:
     return excluded(disclosure, candidates) or None

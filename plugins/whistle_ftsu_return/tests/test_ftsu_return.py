@@ -41,7 +41,7 @@ def as_dict(csv_bytes: bytes) -> dict[str, str]:
 def test_financial_quarters():
     assert financial_quarter(2026, 1) == (date(2026, 4, 1), date(2026, 6, 30))
     assert financial_quarter(2026, 4) == (date(2027, 1, 1), date(2027, 3, 31))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="quarter must be 1, 2, 3 or 4"):
         financial_quarter(2026, 5)
 
 

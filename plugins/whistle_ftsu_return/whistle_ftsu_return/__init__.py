@@ -68,9 +68,9 @@ def rows(cases: list[CaseInfo], start: date, end: date) -> list[tuple[str, str |
     ]
     result += [(measure, count(label)) for measure, label in ELEMENTS]
     result.append(("detriment", sum(case.detriment or "detriment" in labels
-                                    for case, labels in zip(in_quarter, labelled))))
+                                    for case, labels in zip(in_quarter, labelled, strict=True))))
 
-    groups = {name: 0 for name in PROFESSIONAL_GROUPS}
+    groups = dict.fromkeys(PROFESSIONAL_GROUPS, 0)
     not_known = 0
     for labels in labelled:
         found = sorted(label[len(GROUP_PREFIX):] for label in labels if label.startswith(GROUP_PREFIX))

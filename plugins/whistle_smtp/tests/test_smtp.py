@@ -11,7 +11,7 @@ from email import policy
 
 import pytest
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
+from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword
 
 import whistle_smtp
 from whistle.hooks import Hooks
@@ -33,7 +33,7 @@ class Inbox:
     """An aiosmtpd handler that keeps what it receives."""
 
     def __init__(self) -> None:
-        self.envelopes = []
+        self.envelopes: list[Envelope] = []
 
     async def handle_DATA(self, server, session, envelope):
         self.envelopes.append(envelope)
@@ -100,7 +100,8 @@ def assert_content_free(raw: bytes) -> email.message.EmailMessage:
                                    "Content-Transfer-Encoding", "MIME-Version"}
     assert message["Content-Transfer-Encoding"] == "7bit"
     body = message.get_content().replace("\r\n", "\n")
-    assert body == f"Something in the speak-up service needs your attention.\nPlease log in to see what it is:\n\n{LINK}\n"
+    assert body == ("Something in the speak-up service needs your attention.\n"
+                    f"Please log in to see what it is:\n\n{LINK}\n")
     text = raw.decode()
     for secret in (CASE_REF, CHANNEL, LABEL, TEXT, NOTICE.kind, str(NOTICE.recipient_id)):
         assert secret not in text
@@ -196,7 +197,7 @@ def test_whistle_configure_reads_the_ini_keys_with_the_password_from_a_file(tls_
         "host": "h", "from_address": "a@b.c", "port": 587, "starttls": True}, "the defaults"
 
 
-@pytest.mark.parametrize("settings, named", [
+@pytest.mark.parametrize(("settings", "named"), [
     ({"whistle_smtp.password": "in-the-ini"}, "whistle_smtp.password is not read from the .ini"),
     ({"whistle_smtp.pasword_file": "/x"}, "unknown setting whistle_smtp.pasword_file"),
     ({"whistle_smtp.from_address": ""}, "missing setting whistle_smtp.from_address"),

@@ -13,11 +13,11 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
-from collections.abc import Mapping
 from typing import Any
 
 from whistle import hookimpl

@@ -4,14 +4,15 @@ from __future__ import annotations
 import calendar
 from dataclasses import replace
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 
 import whistle_uk_childrens_complaints as plugin
-from whistle_uk_childrens_complaints.bank_holidays import ENGLAND_AND_WALES
-from whistle_uk_childrens_complaints.working_days import add_working_days, is_working_day, subtract_working_days
 from whistle.hooks import Hooks
 from whistle.hooks.types import Action, CaseInfo, Disclosure, Triage
+from whistle_uk_childrens_complaints.bank_holidays import ENGLAND_AND_WALES
+from whistle_uk_childrens_complaints.working_days import add_working_days, is_working_day, subtract_working_days
 
 PROFILE = plugin.UK_CHILDRENS_COMPLAINTS
 NAME = "uk_childrens_complaints"
@@ -32,7 +33,7 @@ def easter_sunday(year: int) -> date:
     g = (b - f + 1) // 3
     h = (19 * a + b - d - g + 15) % 30
     i, k = c // 4, c % 4
-    l = (32 + 2 * e + 2 * i - h - k) % 7
+    l = (32 + 2 * e + 2 * i - h - k) % 7  # noqa: E741 (the letters of the published algorithm)
     m = (a + 11 * h + 22 * l) // 451
     month, day = divmod(h + l - 7 * m + 114, 31)
     return date(year, month, day + 1)
@@ -103,7 +104,7 @@ def test_stage_deadlines_and_their_extensions():
     assert PROFILE.stage_deadline(start, 2) == date(2026, 7, 6)
     # 65 working days: 13 full weeks, plus one for the summer bank holiday on 31 August.
     assert PROFILE.stage_deadline(start, 2, extended=True) == date(2026, 9, 1)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="stage must be one of"):
         PROFILE.stage_deadline(start, 3)
 
 
@@ -163,7 +164,7 @@ def test_other_channels_are_never_triaged():
 
 
 def test_triage_runs_only_when_the_organisation_allows_it_plaintext():
-    arguments = {"case": CASE, "disclosure": disclosure("he hit me")}
+    arguments: dict[str, Any] = {"case": CASE, "disclosure": disclosure("he hit me")}
     assert Hooks.from_names([NAME]).call("whistle_triage", **arguments) == []
     allowed = Hooks.from_names([NAME], plaintext_allowed=[NAME])
     assert allowed.call("whistle_triage", **arguments) == [Triage(labels=("urgent-risk",), priority="urgent")]
@@ -222,7 +223,7 @@ def test_stage_deadlines_remind_two_working_days_ahead_and_escalate_the_day_afte
 def test_subtracting_working_days_skips_weekends_and_bank_holidays():
     assert subtract_working_days(date(2026, 4, 7), 1) == date(2026, 4, 2)  # over Easter Monday and Good Friday
     assert subtract_working_days(date(2026, 4, 7), 0) == date(2026, 4, 7)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="count must not be negative"):
         subtract_working_days(date(2026, 4, 7), -1)
 
 

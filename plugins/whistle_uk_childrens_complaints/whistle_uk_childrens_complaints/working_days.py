@@ -28,7 +28,8 @@ def add_working_days(start: date, count: int) -> date:
         if is_working_day(day):
             remaining -= 1
     if not FIRST_YEAR <= day.year <= LAST_YEAR:
-        log.warning("bank holidays are known only for %s-%s: %s counted on weekends alone", FIRST_YEAR, LAST_YEAR, day.year)
+        log.warning("bank holidays are known only for %s-%s: %s counted on weekends alone",
+                    FIRST_YEAR, LAST_YEAR, day.year)
     return day
 
 

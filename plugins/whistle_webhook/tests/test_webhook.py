@@ -19,8 +19,19 @@ LINK = "https://speakup.example.org/login"
 NOTICE = Notice(recipient_id=987654321, kind="eu.feedback-breach", link=LINK)
 
 
+class ReceivingServer(ThreadingHTTPServer):
+    """An HTTP server that keeps each request it receives and answers with `status`."""
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), Receiver)
+        self.received: list[tuple[str, dict[str, str], bytes]] = []
+        self.status = 204
+
+
 class Receiver(BaseHTTPRequestHandler):
     """Keeps each request; answers with the server's `status`."""
+
+    server: ReceivingServer
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers["Content-Length"]))
@@ -37,8 +48,7 @@ class Receiver(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def receiver():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
-    server.received, server.status = [], 204
+    server = ReceivingServer()
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     yield server, f"http://127.0.0.1:{server.server_port}/hooks/whistle"
@@ -146,7 +156,7 @@ def test_whistle_configure_reads_the_secret_file_from_the_ini(receiver, tmp_path
                   now=int(headers["X-Whistle-Timestamp"]))
 
 
-@pytest.mark.parametrize("settings, named", [
+@pytest.mark.parametrize(("settings", "named"), [
     ({"whistle_webhook.secret": "in-the-ini-secret"}, "whistle_webhook.secret is not read from the .ini"),
     ({"whistle_webhook.timeout": "5"}, "missing setting whistle_webhook.secret_file"),
     ({"whistle_webhook.secret_file": "/x", "whistle_webhook.timout": "5"}, "unknown setting whistle_webhook.timout"),

@@ -23,7 +23,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -121,7 +121,7 @@ class WebhookChannel:
             # urllib would also open file:, ftp: and data: URLs.
             raise ValueError("a webhook address must be an http or https URL")
         now = int(self.clock())
-        sent_at = datetime.fromtimestamp(now, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        sent_at = datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         body = json.dumps({"type": "attention-needed", "link": notice.link, "sent_at": sent_at},
                           separators=(",", ":")).encode()
         timestamp = str(now)

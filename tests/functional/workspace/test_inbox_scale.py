@@ -5,6 +5,7 @@ import re
 import time
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, insert, select
 
 from tests.factories import make_staff
@@ -68,6 +69,7 @@ def scans_cases(plan: str) -> bool:
     return bool(re.search(r"^\s*SCAN cases\b(?!.*USING)", plan, re.M) or "Seq Scan on cases" in plan)
 
 
+@pytest.mark.slow
 def test_the_inbox_query_stays_indexed_at_100000_cases(dbsession, settings, clock, testapp):
     from tests.factories import make_channel
 
