@@ -240,7 +240,7 @@ def populate_deployment(deployment: Deployment, cases: int = 0) -> list[str]:
     from sqlalchemy.orm import Session
 
     from whistle.accounts.services import add_account
-    from whistle.channels.models import Channel
+    from whistle.intake_channels.models import Channel
     from whistle.cli.database import upgrade
     from whistle.clock import Clock
     from whistle.db import make_engine

@@ -65,14 +65,15 @@ def make_configurator(raw_settings: Mapping[str, Any], *, settings: Settings | N
     # Areas: each module holds its own views.
     config.scan("whistle.intake.views")
     config.scan("whistle.accounts.views")
-    config.scan("whistle.cases.views")
+    config.scan("whistle.workspace.views")
     # --- the reporter's mailbox (issue 3) ---
     config.include("whistle.attachments")
     config.scan("whistle.reporters.views")
     config.scan("whistle.attachments.views")
     # --- the guardian's workspace and admin area (issue 4) ---
-    config.scan("whistle.cases.actions_views")
+    config.scan("whistle.workspace.actions_views")
     config.scan("whistle.accounts.staff_views")
+    config.scan("whistle.notifications.views")
     config.scan("whistle.admin.views")
     # --- plugins: hooks wired into core, retaliation watch (issue 5) ---
     config.include("whistle.protection")  # part Y: retaliation watch

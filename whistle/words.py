@@ -377,7 +377,7 @@ def _notify_changed(who: str, d: dict, names: Names) -> str:
 
 
 def _notify_events_changed(who: str, d: dict, names: Names) -> str:
-    from whistle.escalations.events import EVENTS
+    from whistle.notifications.preferences import EVENTS
 
     off = [EVENTS.get(event, humane(event)) for event in d.get("off") or ()]
     whom = names.account(d.get("account_id"))

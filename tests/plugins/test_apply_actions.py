@@ -6,13 +6,14 @@ from sqlalchemy import select
 
 from tests.factories import make_channel, make_staff
 from whistle import crypto
-from whistle.accounts.services import set_notify_events
+from whistle.notifications.preferences import set_notify_events
 from whistle.audit.models import AuditEvent
 from whistle.cases.models import HOLDER_STANDBY, CaseGrant
 from whistle.cases.services import grant_to, open_case
-from whistle.escalations.events import CASE_GIVEN, ESCALATIONS
-from whistle.escalations.models import Notification, NotificationRecipient
-from whistle.escalations.services import actions_from, apply_actions, notify
+from whistle.notifications.preferences import CASE_GIVEN, ESCALATIONS
+from whistle.notifications.models import Notification, NotificationRecipient
+from whistle.escalations.services import actions_from, apply_actions
+from whistle.notifications.services import notify
 from whistle.hooks.types import Action
 
 

@@ -12,10 +12,10 @@ from whistle.accounts.models import Account
 from whistle.audit.models import AuditEvent
 from whistle.cases.lifecycle import CLOSED, RECEIVED, STATUSES
 from whistle.cases.models import HOLDER_GUARDIAN, Case, CaseGrant
-from whistle.hooks.cases import case_info
+from whistle.cases.info import case_info
 from whistle.hooks.types import StatisticsExport
-from whistle.channels.models import Channel, ChannelGuardian
-from whistle.channels.services import UNATTENDED_REASONS, channels_left_unattended, unattended_channels
+from whistle.intake_channels.models import Channel, ChannelGuardian
+from whistle.intake_channels.services import UNATTENDED_REASONS, channels_left_unattended, unattended_channels
 
 
 def overview(dbsession: Session, today: date) -> dict:
@@ -248,7 +248,7 @@ DEAD_LETTERS_SHOWN = 200
 def notification_overview(dbsession: Session, available_channels) -> dict:
     """Outbox counts by state, the dead-lettered notices (newest first, metadata only) and the
     enabled guardians who cannot be notified (no address, or a channel that is not loaded)."""
-    from whistle.escalations.models import STATES, FAILED, PENDING, Notification
+    from whistle.notifications.models import STATES, FAILED, PENDING, Notification
 
     by_state = {state: 0 for state in STATES}
     by_state.update(dict(dbsession.execute(select(Notification.state, func.count()).group_by(Notification.state)).all()))
@@ -282,7 +282,7 @@ def notification_overview(dbsession: Session, available_channels) -> dict:
 def retry_notifications(dbsession: Session, now, ids: list[int] | None) -> list[int]:
     """Put dead-lettered notices (those in `ids`, or all of them) back to pending, due now, with
     their attempts reset. Returns the ids retried."""
-    from whistle.escalations.models import FAILED, PENDING, Notification
+    from whistle.notifications.models import FAILED, PENDING, Notification
 
     query = select(Notification).where(Notification.state == FAILED).order_by(Notification.id)
     if ids is not None:

@@ -8,7 +8,7 @@ from whistle.accounts.models import Account
 from whistle.accounts.services import AccountError, add_account
 from whistle.admin import services
 from whistle.audit.services import names_for
-from whistle.channels.services import UNATTENDED_REASONS, unattended_reasons
+from whistle.intake_channels.services import UNATTENDED_REASONS, unattended_reasons
 from whistle.errors import Problem, validation_problem
 from whistle.jsonapi import read_json, reject_unknown_members
 from whistle.security.permissions import Permission
@@ -136,7 +136,7 @@ def guardian_update(request):
     except AccountError as error:
         errors["roles"] = str(error).capitalize() + "."
     if not errors:
-        from whistle.accounts.services import AddressError, set_notify_address
+        from whistle.notifications.preferences import AddressError, set_notify_address
 
         try:
             set_notify_address(request.dbsession, request.clock, account, notify["channel"], notify["address"],

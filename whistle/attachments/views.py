@@ -17,7 +17,7 @@ from whistle.attachments.services import (
 from whistle.attachments.uploads import FilePart, MalformedForm, body_chunks, csrf_ok, filename_header, form_parts
 from whistle.cases.models import ITEM_ATTACHMENT_META, ITEM_INTERNAL_ATTACHMENT_META
 from whistle.cases.services import CaseKeys, record_unverifiable, unlock_for_guardian
-from whistle.cases.views import case_page
+from whistle.workspace.views import case_page
 from whistle.errors import Problem, validation_problem
 from whistle.errors.views import respond
 from whistle.security.acl import CaseContext

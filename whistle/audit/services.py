@@ -107,7 +107,7 @@ def names_for(dbsession: Session, events, *, exports: dict[str, str] | None = No
     channel titles, HR integration names."""
     from whistle.accounts.models import Account
     from whistle.cases.models import Case
-    from whistle.channels.models import Channel
+    from whistle.intake_channels.models import Channel
     from whistle.protection.models import Integration
     from whistle.words import Names, referenced
 

@@ -21,8 +21,8 @@ from whistle.cases.models import (
 from whistle.cases.services import CaseKeys, add_item, grant_to, guardian_grant
 from whistle.clock import Clock
 from whistle.errors import Problem, validation_problem
-from whistle.escalations.events import CASE_GIVEN
-from whistle.escalations.services import notify
+from whistle.notifications.preferences import CASE_GIVEN
+from whistle.notifications.services import notify
 
 LABEL_PATTERN = re.compile(r"^[a-z0-9-]{1,64}$")
 MAX_TEXT = lifecycle.MAX_TEXT

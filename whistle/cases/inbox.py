@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, contains_eager
 
 from whistle.cases.lifecycle import CLOSED, RECEIVED, STATUSES
 from whistle.cases.models import HOLDER_GUARDIAN, ITEM_ATTACHMENT_META, ITEM_DISCLOSURE, ITEM_MESSAGE, Case, CaseGrant, CaseItem, CaseLabel, CaseRead
-from whistle.channels.models import Channel
+from whistle.intake_channels.models import Channel
 from whistle.errors import validation_problem
 
 PRIORITIES = ("low", "normal", "high", "urgent")

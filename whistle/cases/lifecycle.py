@@ -24,7 +24,7 @@ import json
 from dataclasses import dataclass
 from datetime import date
 
-from whistle.cases.deadlines import profile_named
+from whistle.deadlines import profile_named
 from whistle.cases.models import ITEM_OUTCOME, ITEM_REASON, Case
 from whistle.errors import Problem, validation_problem
 
@@ -97,7 +97,7 @@ def announce_move(dbsession, clock, case: Case, old: str, new: str, *, call_hook
     rules for the event ("acknowledged", "closed", "reopened" or "status_changed"). Without the
     case keys here, a "grant" they ask for becomes a request to the holders (see escalations)."""
     from whistle.escalations.services import escalate_on_event
-    from whistle.hooks.cases import case_info
+    from whistle.cases.info import case_info
 
     info = case_info(dbsession, case)
     call_hook("whistle_status_changed", case=info, old=old, new=new)

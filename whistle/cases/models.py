@@ -6,7 +6,7 @@ from datetime import date
 from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, LargeBinary, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from whistle.channels.models import Channel
+from whistle.intake_channels.models import Channel
 from whistle.db import Base
 
 # Who a key grant is for.

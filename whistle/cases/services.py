@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from whistle import crypto
 from whistle.accounts.models import Account
-from whistle.cases.deadlines import profile_named
+from whistle.deadlines import profile_named
 from whistle.cases.models import (
     HOLDER_GUARDIAN,
     HOLDER_REPORTER,
@@ -30,7 +30,7 @@ from whistle.cases.models import (
     CaseGrant,
     CaseItem,
 )
-from whistle.channels.models import Channel
+from whistle.intake_channels.models import Channel
 
 
 class NotGranted(Exception):
@@ -115,6 +115,17 @@ def activate_standby(dbsession: Session, case: Case, account_ids: Iterable[int],
     for grant in grants:
         grant.holder, grant.granted_on = HOLDER_GUARDIAN, today
     return [grant.account_id for grant in grants]
+
+
+def current_holders(dbsession: Session, case: Case) -> list[int]:
+    """Enabled guardians who hold the case's keys now."""
+    dbsession.flush()
+    return list(dbsession.scalars(
+        select(CaseGrant.account_id).join(Account, Account.id == CaseGrant.account_id)
+        .where(CaseGrant.case_id == case.id, CaseGrant.holder == HOLDER_GUARDIAN,
+               Account.disabled.is_(False), Account.is_guardian.is_(True))
+        .order_by(CaseGrant.account_id)
+    ))
 
 
 def sealed_author(author: str, account_id: int | None) -> str:

@@ -164,7 +164,7 @@ def notification_channels(environment) -> list[str]:
 
 def _set_notify(dbsession, environment, account, spec: str) -> None:
     """`spec` is CHANNEL:ADDRESS (e.g. email:sam@example.org, webhook:https://...) or "none"."""
-    from whistle.accounts.services import AddressError, set_notify_address
+    from whistle.notifications.preferences import AddressError, set_notify_address
     from whistle.cli import CommandError
 
     channel, _, address = ("", "", "") if spec.strip().lower() == "none" else spec.partition(":")

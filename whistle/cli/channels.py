@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 import tomllib
 
-from whistle.channels.services import (GUARDIANS_DISABLED, UNATTENDED_REASONS, ChannelConfigError, load_channels,
+from whistle.intake_channels.services import (GUARDIANS_DISABLED, UNATTENDED_REASONS, ChannelConfigError, load_channels,
                                        unattended_channels)
 from whistle.cli import env
 
@@ -46,7 +46,7 @@ def unattended_warning(slug: str, reason: str, config: str) -> str:
 
 def _profiles(environment) -> dict:
     """Core's deadline profiles and those of the plugins the settings enable (issue 5, part X)."""
-    from whistle.cases.deadlines import registry_of
+    from whistle.deadlines import registry_of
     from whistle.hooks import Hooks
 
     hooks = Hooks.from_names(environment.settings.plugins, environment.settings.plugins_plaintext)

@@ -26,8 +26,8 @@ from sqlalchemy import select
 from whistle import crypto
 from whistle.accounts.models import Account
 from whistle.accounts.services import add_account
-from whistle.channels.models import TIER_DEFAULT, TIER_SECOND, Channel, ChannelGuardian
-from whistle.channels.services import unattended_channels
+from whistle.intake_channels.models import TIER_DEFAULT, TIER_SECOND, Channel, ChannelGuardian
+from whistle.intake_channels.services import unattended_channels
 from whistle.cli import env
 
 DEMO_USERNAME = "demo.guardian"

@@ -6,7 +6,7 @@ from whistle.cli import env as cli_env
 
 def _tick(args) -> int:
     from whistle.config import make_configurator
-    from whistle.scheduler.context import context_from_registry
+    from whistle.jobs import context_from_registry
     from whistle.scheduler.tick import run_tick
 
     environment = cli_env.load(args.config)

@@ -1,1 +1,1 @@
-"""Escalations: carrying out the actions plugins return, and the content-free notification outbox."""
+"""Escalations: carrying out the actions plugins return, plugins' rules on events, and each case's date rules."""

@@ -23,14 +23,13 @@ Everything happens in the caller's transaction; nothing commits here.
 
 Core's own notices (a new report, the reporter's message or file, a case given to someone) go
 through `notify_holders` or `notify`; every notice names the event it is about
-(whistle.escalations.events), so that a guardian who turned that event off is not told.
+(whistle.notifications.preferences), so that a guardian who turned that event off is not told.
 """
 from __future__ import annotations
 
 import logging
 import re
 from collections.abc import Callable, Iterable
-from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -38,12 +37,12 @@ from sqlalchemy.orm import Session
 from whistle import audit
 from whistle.accounts.models import Account
 from whistle.cases.models import HOLDER_GUARDIAN, HOLDER_STANDBY, Case, CaseGrant
-from whistle.cases.services import CaseKeys, activate_standby, grant_to
-from whistle.channels.models import TIER_SECOND, ChannelGuardian
+from whistle.cases.services import CaseKeys, activate_standby, current_holders, grant_to
+from whistle.intake_channels.models import TIER_SECOND, ChannelGuardian
 from whistle.clock import Clock
-from whistle.escalations.events import CASE_GIVEN, ESCALATIONS, EVENTS
-from whistle.escalations.models import PENDING, Notification
-from whistle.hooks.cases import case_info
+from whistle.notifications.preferences import CASE_GIVEN, ESCALATIONS
+from whistle.notifications.services import notify
+from whistle.cases.info import case_info
 from whistle.hooks.types import PRIORITIES, Action
 
 log = logging.getLogger(__name__)
@@ -52,7 +51,6 @@ NOTIFY, GRANT, RAISE_PRIORITY = "notify", "grant", "raise_priority"
 ACTION_KINDS = (NOTIFY, GRANT, RAISE_PRIORITY)
 CASE, SECOND_TIER = "case", "second_tier"  # Action.to: whom an action addresses
 AUDIENCES = (CASE, SECOND_TIER)
-ATTENTION = "attention"  # the only notice kind so far: "something needs you, log in"
 SYSTEM = "system"
 # A rule is a code for the audit log (e.g. "uk.safeguarding-lead"); anything else is not logged.
 RULE_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
@@ -85,17 +83,6 @@ def raise_priority(case: Case, priority: str | None) -> bool:
     return True
 
 
-def current_holders(dbsession: Session, case: Case) -> list[int]:
-    """Enabled guardians who hold the case's keys now."""
-    dbsession.flush()
-    return list(dbsession.scalars(
-        select(CaseGrant.account_id).join(Account, Account.id == CaseGrant.account_id)
-        .where(CaseGrant.case_id == case.id, CaseGrant.holder == HOLDER_GUARDIAN,
-               Account.disabled.is_(False), Account.is_guardian.is_(True))
-        .order_by(CaseGrant.account_id)
-    ))
-
-
 def _enabled_guardians(dbsession: Session, ids: Iterable[int]) -> list[Account]:
     ids = [i for i in ids if isinstance(i, int) and not isinstance(i, bool)]
     if not ids:
@@ -104,44 +91,6 @@ def _enabled_guardians(dbsession: Session, ids: Iterable[int]) -> list[Account]:
         select(Account).where(Account.id.in_(ids), Account.is_guardian.is_(True), Account.disabled.is_(False))
         .order_by(Account.id)
     ))
-
-
-def notify(dbsession: Session, now: datetime, account_ids: Iterable[int], kind: str = ATTENTION, *,
-           event: str | Iterable[str]) -> int:
-    """Queue one content-free notice per recipient in the outbox; returns how many.
-
-    `event` is what the notice is about (whistle.escalations.events), or several events for one
-    notice (a reporter's message that came with files): a recipient who turned off every one of
-    them is left out. The event is not stored: the row says only "attention".
-
-    Delivery is not done here (it is the scheduled tick's job): the row is written in the same
-    transaction as whatever caused it, so a rolled-back request notifies nobody."""
-    events = {event} if isinstance(event, str) else set(event)
-    if not events or not events <= EVENTS.keys():
-        raise ValueError(f"notice events must be some of {', '.join(EVENTS)}")
-    recipients = list(dict.fromkeys(account_ids))
-    if recipients:
-        turned_off = {row.id: row.notify_events_off for row in dbsession.execute(
-            select(Account.id, Account.notify_events_off).where(Account.id.in_(recipients)))}
-        recipients = [i for i in recipients if not events <= set(turned_off.get(i) or ())]
-    for account_id in recipients:
-        dbsession.add(Notification(account_id=account_id, kind=kind, created_at=now, state=PENDING, attempts=0,
-                                   next_attempt_at=now))
-    return len(recipients)
-
-
-def notify_holders(dbsession: Session, clock: Clock, case: Case, event: str | Iterable[str], *,
-                   exclude: Iterable[int] = ()) -> int:
-    """Queue a content-free notice about `event` to each guardian who holds `case` now; returns how
-    many were queued.
-
-    Holders only: never a guardian on standby (their copy opens nothing until an escalation
-    hands them the case), never one excluded at intake (they hold no grant). `exclude`: the
-    guardian whose own action this is (nobody is told about what they did themselves), or the
-    intake's excluded guardians. Preferences apply as in `notify`."""
-    left_out = set(exclude)
-    return notify(dbsession, clock.now(), [i for i in current_holders(dbsession, case) if i not in left_out],
-                  event=event)
 
 
 def second_tier_of(dbsession: Session, case: Case) -> list[int]:

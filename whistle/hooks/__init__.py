@@ -28,7 +28,7 @@ def load_startup_offers(registry) -> None:
     """What plugins offer once, at start-up: deadline profiles (by name, with core's) and
     notification channels (by name; the scheduled tick delivers the outbox through them).
     First of all, each plugin gets its settings (`whistle_configure`, issue 6)."""
-    from whistle.cases.deadlines import registry_of
+    from whistle.deadlines import registry_of
 
     hooks = registry.hooks
     # --- scheduled work (issue 6, part A): plugin settings from the .ini ---

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
-from whistle.cases.deadlines import DeadlineProfile
+from whistle.deadlines import DeadlineProfile
 from whistle.hooks.markers import hookspec, receives_plaintext
 from whistle.hooks.types import (
     Action,

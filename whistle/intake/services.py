@@ -10,11 +10,11 @@ from sqlalchemy.orm import Session
 from whistle import audit, crypto
 from whistle.cases.models import ITEM_ANSWERS, ITEM_DISCLOSURE, ITEM_IDENTITY, Case
 from whistle.cases.services import add_item, open_case
-from whistle.channels.services import default_guardians, second_tier_guardians
+from whistle.intake_channels.services import default_guardians, second_tier_guardians
 from whistle.clock import Clock
-from whistle.escalations.events import NEW_REPORT
-from whistle.escalations.routing import choose_guardians, no_hooks, triage_new_case
-from whistle.escalations.services import notify_holders
+from whistle.notifications.preferences import NEW_REPORT
+from whistle.routing.services import choose_guardians, no_hooks, triage_new_case
+from whistle.notifications.services import notify_holders
 from whistle.intake.forms import Submission
 from whistle.settings import Settings
 

@@ -7,8 +7,8 @@ from webob.multidict import MultiDict
 
 from whistle.attachments.services import AttachmentTooLarge, limits_for, store_attachment
 from whistle.attachments.uploads import FilePart, MalformedForm, csrf_ok, form_parts
-from whistle.channels.services import active_channels, channel_by_slug, describe, questionnaire_for
-from whistle.channels.services import UNATTENDED_REASONS, live_channels, unattended_reasons, why_unattended
+from whistle.intake_channels.services import active_channels, channel_by_slug, describe, questionnaire_for
+from whistle.intake_channels.services import UNATTENDED_REASONS, live_channels, unattended_reasons, why_unattended
 from whistle.errors import Problem, validation_problem
 from whistle.intake import receipts
 from whistle.intake.forms import IDENTITY_FIELDS, validate_disclosure, wants_plain
@@ -221,7 +221,7 @@ def api_submit(request):
     return {"receipt": result.receipt, "case": result.case.ref}
 
 
-# --- a channel that no guardian attends takes no report (whistle.channels.services) ---
+# --- a channel that no guardian attends takes no report (whistle.intake_channels.services) ---
 
 CHANNEL_NOT_LIVE = "/api/v1/problems/channel-not-live"
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from whistle.channels.services import UNATTENDED_REASONS
+from whistle.intake_channels.services import UNATTENDED_REASONS
 
 
 PROBLEM = {"$ref": "#/components/schemas/Problem"}
@@ -362,7 +362,7 @@ def build_document() -> dict:
     paths.update(mailbox_paths())
     paths.update(retaliation_paths())
     # --- the guardian's workspace and admin area (issue 4) ---
-    from whistle.cases.openapi import CASE_ATTACHMENT, LIST_PARAMETERS, SUMMARY_PROPERTIES, workspace_paths
+    from whistle.openapi.workspace import CASE_ATTACHMENT, LIST_PARAMETERS, SUMMARY_PROPERTIES, workspace_paths
 
     paths.update(workspace_paths())
     SCHEMAS["CaseAttachment"] = CASE_ATTACHMENT

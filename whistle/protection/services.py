@@ -12,7 +12,7 @@ from whistle import audit, crypto
 from whistle.cases.inbox import PRIORITIES
 from whistle.cases.models import Case
 from whistle.clock import Clock
-from whistle.hooks.cases import case_info
+from whistle.cases.info import case_info
 from whistle.hooks.types import Action, PersonnelEvent
 from whistle.protection.models import CheckIn, Integration, Protection, ProtectionAlert
 from whistle.settings import Settings
@@ -185,8 +185,9 @@ def notify_alerts(dbsession: Session, clock: Clock) -> tuple[int, int]:
     next day, among that day's deadline reminders: an outbox row written the minute an HR event
     arrived would let a database reader match the event's person to a guardian. Not audited, for
     the same reason as carry_out. The alert itself is on the case page at once."""
-    from whistle.escalations.events import RETALIATION
-    from whistle.escalations.services import current_holders, notify
+    from whistle.notifications.preferences import RETALIATION
+    from whistle.cases.services import current_holders
+    from whistle.notifications.services import notify
 
     alerts = list(dbsession.scalars(
         select(ProtectionAlert).where(ProtectionAlert.notified_on.is_(None), ProtectionAlert.acknowledged_on.is_(None),

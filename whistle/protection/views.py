@@ -5,7 +5,7 @@ from pyramid.httpexceptions import HTTPFound, HTTPSeeOther
 from pyramid.view import view_config
 
 from whistle.attachments.uploads import MalformedForm, csrf_ok
-from whistle.cases.views import case_page as guardian_case_page
+from whistle.workspace.views import case_page as guardian_case_page
 from whistle.errors import Problem, validation_problem
 from whistle.jsonapi import read_json, reject_unknown_members
 from whistle.protection import services

@@ -20,8 +20,8 @@ from whistle.cases.models import (
 )
 from whistle.cases.services import CaseKeys, add_item, read_case, record_unverifiable
 from whistle.clock import Clock
-from whistle.escalations.events import REPORTER_FILE, REPORTER_MESSAGE
-from whistle.escalations.services import notify_holders
+from whistle.notifications.preferences import REPORTER_FILE, REPORTER_MESSAGE
+from whistle.notifications.services import notify_holders
 from whistle.sessions.models import REPORTER
 from whistle.sessions.services import close_session, open_session
 from whistle.settings import Settings
@@ -246,7 +246,7 @@ def send_message(dbsession: Session, clock: Clock, case: Case, text: str, *, cal
 def announce_reporter_message(dbsession: Session, clock: Clock, case: Case, *, call_hook) -> None:
     """`whistle_reporter_message`, then the escalation rules for "reporter_message"."""
     from whistle.escalations.services import escalate_on_event
-    from whistle.hooks.cases import case_info
+    from whistle.cases.info import case_info
 
     call_hook("whistle_reporter_message", case=case_info(dbsession, case))
     escalate_on_event(dbsession, clock, case, "reporter_message", call_hook=call_hook)

@@ -10,10 +10,10 @@ from pyramid.view import view_config
 from whistle.attachments.services import AttachmentTooLarge, Limits, limits_for, store_attachment
 from whistle.attachments.uploads import FilePart, MalformedForm, csrf_ok, form_parts
 from whistle.attachments.views import attachment_response, store_request_body
-from whistle.channels.services import questionnaire_for
+from whistle.intake_channels.services import questionnaire_for
 from whistle.errors import Problem, problem_response, validation_problem
-from whistle.escalations.events import REPORTER_FILE
-from whistle.escalations.services import notify_holders
+from whistle.notifications.preferences import REPORTER_FILE
+from whistle.notifications.services import notify_holders
 from whistle.jsonapi import read_json, reject_unknown_members
 from whistle.intake.forms import wants_plain
 from whistle.protection.services import checkins

@@ -15,11 +15,11 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 
-from whistle.escalations.delivery import deliver_due
+from whistle.notifications.delivery import deliver_due
 from whistle.protection.services import notify_alerts
-from whistle.scheduler.context import TickContext
+from whistle.jobs import TickContext
 from whistle.scheduler.lease import Lease, LeaseLost
-from whistle.scheduler.schedule import run_schedule
+from whistle.escalations.schedule import run_schedule
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from tests.functional.scheduler.conftest import ladder, submit_api
 from whistle.cases.models import Case
-from whistle.scheduler import schedule, tick
+from whistle.escalations import schedule
+from whistle.scheduler import tick
 from whistle.scheduler import lease as lease_module
 from whistle.scheduler.lease import Lease, LeaseLost
 from whistle.scheduler.thread import EmbeddedScheduler

@@ -7,8 +7,8 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from whistle.accounts.models import Account
-from whistle.cases.deadlines import PROFILES
-from whistle.channels.models import IDENTITY_MODES, TIER_DEFAULT, TIER_SECOND, Channel, ChannelGuardian
+from whistle.deadlines import PROFILES
+from whistle.intake_channels.models import IDENTITY_MODES, TIER_DEFAULT, TIER_SECOND, Channel, ChannelGuardian
 
 log = logging.getLogger(__name__)
 

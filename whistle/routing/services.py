@@ -11,7 +11,7 @@ from whistle.cases.models import HOLDER_STANDBY, Case, CaseLabel
 from whistle.cases.services import CaseKeys, grant_to
 from whistle.clock import Clock
 from whistle.escalations.services import SYSTEM, escalate_on_event, raise_priority
-from whistle.hooks.cases import case_info, enabled_guardians, guardian_infos
+from whistle.cases.info import case_info, enabled_guardians, guardian_infos
 from whistle.hooks.types import PRIORITIES, Disclosure, Triage
 from whistle.intake.forms import Submission
 

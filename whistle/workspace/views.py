@@ -13,7 +13,7 @@ from whistle.cases.actions import eligible_grantees, labels_of, mark_read
 from whistle.cases.inbox import PRIORITIES, InboxFilters, attention_counts, inbox as inbox_page, next_deadline, unread_counts
 from whistle.cases.models import HOLDER_GUARDIAN, HOLDER_STANDBY, ITEM_ATTACHMENT_META, ITEM_INTERNAL_ATTACHMENT_META, CaseGrant
 from whistle.cases.services import CaseKeys, read_case, record_unverifiable, unlock_for_guardian
-from whistle.channels.models import Channel
+from whistle.intake_channels.models import Channel
 from whistle.errors import Problem
 from whistle.security.acl import CaseContext
 from whistle.security.permissions import Permission

@@ -21,12 +21,12 @@ from sqlalchemy import or_, select, update
 
 from whistle.cases.lifecycle import CLOSED
 from whistle.cases.models import Case
-from whistle.channels.models import Channel
+from whistle.intake_channels.models import Channel
 from whistle.escalations.services import actions_from, apply_actions
-from whistle.hooks.cases import build_case_info, labels_by_case
+from whistle.cases.info import build_case_info, labels_by_case
 from whistle.hooks.types import Action, CaseInfo
 from whistle.protection.services import add_months, checkin_months_for
-from whistle.scheduler.context import TickContext
+from whistle.jobs import TickContext
 
 log = logging.getLogger(__name__)
 

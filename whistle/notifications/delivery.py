@@ -36,16 +36,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from whistle.accounts.models import Account
-from whistle.escalations.models import CANCELLED, DELIVERED, FAILED, PENDING, Notification, NotificationRecipient
+from whistle.notifications.models import ATTENTION, CANCELLED, DELIVERED, FAILED, PENDING, Notification, NotificationRecipient
 from whistle.hooks.types import Notice
-from whistle.scheduler.context import TickContext
+from whistle.jobs import TickContext
 from whistle.settings import Settings
 
 log = logging.getLogger(__name__)
 
 BATCH = 100  # guardians listed per query
 MAX_BACKOFF = timedelta(hours=6)
-ATTENTION = "attention"  # the kind of every notice: "something needs you, log in"
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from pyramid.httpexceptions import HTTPFound, HTTPNoContent
 from pyramid.view import view_config
 
 from whistle.cases import actions, lifecycle
-from whistle.cases.views import case_page, case_summary, unlock
+from whistle.workspace.views import case_page, case_summary, unlock
 from whistle.errors import Problem, validation_problem
 from whistle.jsonapi import read_json, reject_unknown_members
 from whistle.security.acl import CaseContext

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from whistle.cases.inbox import PRIORITIES, SORTS
 from whistle.cases.lifecycle import CHANGES, STATUSES, SUBSTANTIATED
-from whistle.escalations.events import EVENTS
+from whistle.notifications.preferences import EVENTS
 from whistle.openapi.document import BEARER, CASE_REF, DATE, DATETIME, STR, _body, _json, _problem_responses
 
 INT = {"type": "integer"}

@@ -1,0 +1,1 @@
+"""Notifications: the content-free outbox, the guardian's notice preferences, and delivery by the tick."""
