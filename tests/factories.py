@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pyotp
 
-from whistle.accounts.services import add_account
+from whistle.admin.services import add_account
 from whistle.intake_channels.models import Channel
 
 PASSWORD = "correct horse battery staple"

@@ -10,6 +10,7 @@ from pyramid.events import BeforeRender
 from pyramid.renderers import JSON
 
 from whistle.clock import Clock
+from whistle.hooks import plugin_settings
 from whistle.request import WhistleRequest
 from whistle.security.acl import Root
 from whistle.settings import Settings, load_settings
@@ -52,10 +53,12 @@ def make_configurator(raw_settings: Mapping[str, Any], *, settings: Settings | N
 
     config.include("whistle.db")
     config.include("whistle.security")
+    config.include("whistle.pages")
+    config.include("whistle.accounts")
+    config.include("whistle.reporters")
     config.include("whistle.audit")
+    config.include("whistle.events")
     # --- scheduled work (issue 6, part A): the .ini keys plugins get through whistle_configure ---
-    from whistle.hooks import plugin_settings
-
     config.registry.raw_plugin_settings = plugin_settings(raw_settings)
     config.include("whistle.hooks")
     config.include("whistle.errors")
@@ -68,14 +71,19 @@ def make_configurator(raw_settings: Mapping[str, Any], *, settings: Settings | N
     config.scan("whistle.workspace.views")
     # --- the reporter's mailbox (issue 3) ---
     config.include("whistle.attachments")
+    config.include("whistle.notifications")
+    config.include("whistle.escalations")
     config.scan("whistle.reporters.views")
     config.scan("whistle.attachments.views")
     # --- the guardian's workspace and admin area (issue 4) ---
     config.scan("whistle.workspace.actions_views")
+    config.scan("whistle.workspace.files_views")
     config.scan("whistle.accounts.staff_views")
     config.scan("whistle.notifications.views")
     config.scan("whistle.admin.views")
     # --- plugins: hooks wired into core, retaliation watch (issue 5) ---
     config.include("whistle.protection")  # part Y: retaliation watch
     config.scan("whistle.protection.views")  # part Y
+    config.scan("whistle.reporters.protection_views")
+    config.scan("whistle.workspace.protection_views")
     return config

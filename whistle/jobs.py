@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from whistle.clock import Clock
-from whistle.hooks import Hooks, hook_caller
+from whistle.events import EventBus
+from whistle.hooks import HookCaller, Hooks, hook_caller
 from whistle.settings import Settings
 
 
@@ -24,6 +25,7 @@ class TickContext:
     settings: Settings
     clock: Clock
     hooks: Hooks
+    events: EventBus
     notification_channels: Mapping[str, Any] = field(default_factory=dict)  # name -> NotificationChannel
     deadline_profiles: Mapping[str, Any] = field(default_factory=dict)
     # Jobs call this between units of work (a batch, a guardian): on SQLite it renews the tick's
@@ -42,9 +44,10 @@ class TickContext:
         with self.session_factory() as dbsession, dbsession.begin():
             yield dbsession
 
-    def call_hook(self, dbsession: Session):
-        """`request.call_hook` for a job: a plugin that raises is audited in `dbsession`."""
-        return hook_caller(self.hooks, dbsession, self.clock)
+    def call_hook(self, dbsession: Session) -> HookCaller:
+        """`request.call_hook` for a job: a plugin that raises is audited in `dbsession`, and
+        events are published to the app's subscribers."""
+        return hook_caller(self.hooks, self.events, dbsession, self.clock)
 
 
 def context_from_registry(registry) -> TickContext:
@@ -54,6 +57,7 @@ def context_from_registry(registry) -> TickContext:
         settings=registry.whistle_settings,
         clock=registry.clock,
         hooks=registry.hooks,
+        events=registry.events,
         notification_channels=getattr(registry, "notification_channels", {}),
         deadline_profiles=getattr(registry, "deadline_profiles", {}),
     )

@@ -1,5 +1,5 @@
 """The one route table. Names are `area.action`; API routes start with `api.`."""
-from whistle.security.acl import CaseContext
+from whistle.cases.context import CaseContext
 
 # A database id in a path: digits, at most 18 of them, so it always fits the 64-bit integer columns
 # (a longer one would overflow in the database driver instead of being simply not found).

@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import os
 from dataclasses import dataclass
 from datetime import timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any, Callable, Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from whistle.crypto import KdfCost, new_secret_key
-from whistle.devmail import loopback_address
 
 PREFIX = "whistle."
 FILE_SUFFIX = "_file"
@@ -54,11 +55,29 @@ def _months(value: str) -> tuple[int, ...]:
     return months
 
 
+def loopback_address(value: str) -> tuple[str, int] | None:
+    """"HOST:PORT" on a loopback IP address ("127.0.0.1:8025", "[::1]:8025") as (host, port);
+    None for an empty value. Raises ValueError for anything else, naming what is wrong."""
+    value = value.strip()
+    if not value:
+        return None
+    host, colon, port = value.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not colon or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError("expected a loopback address and a port, e.g. 127.0.0.1:8025")
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        raise ValueError(f"{host!r} is not an IP address: give a loopback address, e.g. 127.0.0.1:8025") from None
+    if not address.is_loopback:
+        raise ValueError(f"{host} is not a loopback address: the debugging mail server prints every message it "
+                         "receives, so it listens on loopback only (127.0.0.1 or ::1)")
+    return host, int(port)
+
+
 def _zone(value: str) -> tzinfo:
     """An IANA time zone name ("Europe/London"), checked against the time zone database; "UTC"
     needs no database."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
     name = value.strip()
     if name.upper() == "UTC":
         return timezone.utc

@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 
 from whistle import audit, crypto
 from whistle.accounts.models import Account
-from whistle.intake_channels.models import Channel, ChannelGuardian
 from whistle.clock import Clock
 from whistle.sessions.models import STAFF, LoginSession
 from whistle.settings import Settings
@@ -90,31 +89,20 @@ def check_password(password: str) -> None:
         raise AccountError("that password is on a list of common passwords; choose another")
 
 
-def add_account(
-    dbsession: Session,
-    settings: Settings,
-    clock: Clock,
-    *,
-    username: str,
-    password: str,
-    is_guardian: bool = True,
-    is_admin: bool = False,
-    channel_slugs: tuple[str, ...] = (),
-    actor: str = "system",
-) -> Enrolment:
-    """Create a staff account; a guardian becomes a default recipient of each named channel."""
+def check_new_account(dbsession: Session, username: str, password: str) -> None:
+    """Raise AccountError if an account `username` with `password` cannot be made."""
     if not USERNAME_PATTERN.match(username):
         raise AccountError("usernames are 2-64 characters: lower-case letters, digits, '.', '_' or '-'")
     if dbsession.scalars(select(Account).where(Account.username == username)).first():
         raise AccountError(f"the username {username!r} is taken")
     check_password(password)
-    channels = []
-    for slug in channel_slugs:
-        channel = dbsession.scalars(select(Channel).where(Channel.slug == slug)).first()
-        if channel is None:
-            raise AccountError(f"there is no channel {slug!r}")
-        channels.append(channel)
 
+
+def create_account(dbsession: Session, settings: Settings, clock: Clock, *, username: str, password: str,
+                   is_guardian: bool, is_admin: bool) -> Enrolment:
+    """A new staff account with its key pair, recovery key and TOTP secret, flushed. The caller has
+    checked the username and password (check_new_account) and records "account.created"
+    (record_created) once the account is complete."""
     keypair = crypto.KeyPair.generate()
     recovery_key = crypto.new_recovery_key()
     totp_secret = pyotp.random_base32()
@@ -130,14 +118,26 @@ def add_account(
     )
     dbsession.add(account)
     dbsession.flush()
-    # An admin who is not also a guardian receives no cases: the admin role opens nothing.
-    if is_guardian:
-        for channel in channels:
-            dbsession.add(ChannelGuardian(channel_id=channel.id, account_id=account.id))
-    audit.record(dbsession, clock, actor=actor, action="account.created",
-                 detail={"account_id": account.id, "guardian": is_guardian, "admin": is_admin,
-                         "channels": [c.slug for c in channels]})
     return Enrolment(account=account, recovery_key=recovery_key, totp_secret=totp_secret)
+
+
+def record_created(dbsession: Session, clock: Clock, account: Account, *, actor: str,
+                   channel_slugs: tuple[str, ...] = ()) -> None:
+    """Audit a new account, with the channels it receives new cases from (their slugs)."""
+    audit.record(dbsession, clock, actor=actor, action="account.created",
+                 detail={"account_id": account.id, "guardian": account.is_guardian, "admin": account.is_admin,
+                         "channels": list(channel_slugs)})
+
+
+def add_account(dbsession: Session, settings: Settings, clock: Clock, *, username: str, password: str,
+                is_guardian: bool = True, is_admin: bool = False, actor: str = "system") -> Enrolment:
+    """Create a staff account that receives no channel's cases yet (whistle.admin.services.add_account
+    also makes a guardian a default recipient of channels)."""
+    check_new_account(dbsession, username, password)
+    enrolment = create_account(dbsession, settings, clock, username=username, password=password,
+                               is_guardian=is_guardian, is_admin=is_admin)
+    record_created(dbsession, clock, enrolment.account, actor=actor)
+    return enrolment
 
 
 def _totp_step(secret: str, code: str, now: datetime) -> int | None:
@@ -343,25 +343,3 @@ def set_roles(dbsession: Session, clock: Clock, account: Account, *, guardian: b
     account.is_guardian, account.is_admin = guardian, admin
     audit.record(dbsession, clock, actor=actor, action="account.roles_changed",
                  detail={"account_id": account.id, "guardian": guardian, "admin": admin})
-
-
-def set_channels(dbsession: Session, clock: Clock, account: Account, slugs: set[str], *, actor: str) -> None:
-    """Make the account a default recipient of exactly the channels `slugs`."""
-    current = {m.channel.slug: m for m in dbsession.scalars(
-        select(ChannelGuardian).where(ChannelGuardian.account_id == account.id))}
-    channels = {c.slug: c for c in dbsession.scalars(select(Channel).where(Channel.slug.in_(slugs)))} if slugs else {}
-    unknown = slugs - set(channels)
-    if unknown:
-        raise AccountError(f"there is no channel {sorted(unknown)[0]!r}")
-    if slugs and not account.is_guardian:
-        raise AccountError("only a guardian can receive a channel's cases")
-    if set(current) == slugs:
-        return
-    for slug, membership in current.items():
-        if slug not in slugs:
-            dbsession.delete(membership)
-    for slug in slugs - set(current):
-        dbsession.add(ChannelGuardian(channel_id=channels[slug].id, account_id=account.id))
-    dbsession.flush()
-    audit.record(dbsession, clock, actor=actor, action="account.channels_changed",
-                 detail={"account_id": account.id, "channels": sorted(slugs)})

@@ -19,7 +19,7 @@ from whistle.accounts.services import (
 from whistle.errors import problem_response, validation_problem
 from whistle.jsonapi import read_json, reject_unknown_members
 from whistle.security.permissions import Permission
-from whistle.security.policy import StaffIdentity
+from whistle.accounts.identity import StaffIdentity
 from whistle.sessions.models import STAFF
 
 

@@ -5,13 +5,14 @@ from pyramid.httpexceptions import HTTPFound, HTTPNotFound
 from pyramid.view import view_config
 
 from whistle.accounts.models import Account
-from whistle.accounts.services import AccountError, add_account
+from whistle.accounts.services import AccountError
 from whistle.admin import services
-from whistle.audit.services import names_for
 from whistle.intake_channels.services import UNATTENDED_REASONS, unattended_reasons
 from whistle.errors import Problem, validation_problem
 from whistle.jsonapi import read_json, reject_unknown_members
+from whistle.notifications.preferences import AddressError, set_notify_address
 from whistle.security.permissions import Permission
+from whistle.timeline import names_for
 from whistle.words import event_words, reporter_dated
 
 AUDIT_PER_PAGE = 50
@@ -59,7 +60,7 @@ def guardian_add(request):
         errors["roles"] = "Choose at least one role."
     else:
         try:
-            enrolment = add_account(
+            enrolment = services.add_account(
                 request.dbsession, request.whistle_settings, request.clock, username=values["username"],
                 password=post.get("password", ""), is_guardian=values["guardian"], is_admin=values["admin"],
                 channel_slugs=tuple(values["channels"]), actor=_actor(request),
@@ -136,8 +137,6 @@ def guardian_update(request):
     except AccountError as error:
         errors["roles"] = str(error).capitalize() + "."
     if not errors:
-        from whistle.notifications.preferences import AddressError, set_notify_address
-
         try:
             set_notify_address(request.dbsession, request.clock, account, notify["channel"], notify["address"],
                                available=_notification_channels(request), actor=_actor(request))
@@ -228,7 +227,7 @@ def api_account_add(request):
     if errors:
         raise validation_problem(errors)
     try:
-        enrolment = add_account(request.dbsession, request.whistle_settings, request.clock, username=data["username"],
+        enrolment = services.add_account(request.dbsession, request.whistle_settings, request.clock, username=data["username"],
                                 password=data["password"], is_guardian=flags["guardian"], is_admin=flags["admin"],
                                 channel_slugs=tuple(sorted(channels)), actor=_actor(request))
     except AccountError as error:

@@ -1,6 +1,7 @@
 """Cases, who holds their keys, and their encrypted content items."""
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, LargeBinary, String, UniqueConstraint, false
@@ -132,8 +133,12 @@ class CaseItem(Base):
     case: Mapped[Case] = relationship(back_populates="items")
 
 
+# What a label may be: 1 to 64 lower-case letters, digits or "-" (guardians' and plugins' alike).
+LABEL_PATTERN = re.compile(r"^[a-z0-9-]{1,64}$")
+
+
 class CaseLabel(Base):
-    """A triage label on a case: a short tag chosen by guardians or plugins, never content."""
+    """A triage label on a case: a short tag chosen by guardians or plugins, never content (LABEL_PATTERN)."""
 
     __tablename__ = "case_labels"
     __table_args__ = (Index("ix_case_labels_label_case", "label", "case_id"),)

@@ -9,6 +9,7 @@ from whistle.cli import audit  # issue 4
 from whistle.cli import channels  # issue 3
 from whistle.cli import integrations  # issue 5, part Y
 from whistle.cli import tick  # issue 6
+from whistle.cli.env import CommandError
 from whistle.settings import ConfigurationError
 
 # Each module has `register(subparsers)`. Issue 3 adds channels; issue 4 adds audit.
@@ -34,10 +35,6 @@ def main(argv: list[str] | None = None) -> int:
     except CommandError as error:
         print(f"whistle: {error}", file=sys.stderr)
         return 1
-
-
-class CommandError(Exception):
-    """A command could not do what was asked; the message says why."""
 
 
 if __name__ == "__main__":  # pragma: no cover

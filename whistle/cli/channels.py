@@ -7,11 +7,12 @@ import tomllib
 from whistle.intake_channels.services import (GUARDIANS_DISABLED, UNATTENDED_REASONS, ChannelConfigError, load_channels,
                                        unattended_channels)
 from whistle.cli import env
+from whistle.cli.env import CommandError
+from whistle.deadlines import registry_of
+from whistle.hooks import Hooks
 
 
 def _load(args) -> int:
-    from whistle.cli import CommandError
-
     try:
         with open(args.file, "rb") as handle:
             data = tomllib.load(handle)
@@ -46,9 +47,6 @@ def unattended_warning(slug: str, reason: str, config: str) -> str:
 
 def _profiles(environment) -> dict:
     """Core's deadline profiles and those of the plugins the settings enable (issue 5, part X)."""
-    from whistle.deadlines import registry_of
-    from whistle.hooks import Hooks
-
     hooks = Hooks.from_names(environment.settings.plugins, environment.settings.plugins_plaintext)
     return registry_of(hooks.call("whistle_deadline_profiles"))
 

@@ -10,7 +10,7 @@ from pyramid.renderers import render_to_response
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
 from sqlalchemy.exc import DataError
 
-from whistle.security.acl import CaseContext
+from whistle.security.acl import NotFoundWhenForbidden
 from whistle.errors.problems import Problem, problem_response
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ def not_found_view(request):
 @forbidden_view_config()
 def forbidden_view(request):
     # A case the caller may not read does not exist as far as they can tell.
-    if isinstance(request.context, CaseContext):
+    if isinstance(request.context, NotFoundWhenForbidden):
         return not_found_view(request)
     if request.identity is None:
         if _is_api(request):

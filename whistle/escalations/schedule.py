@@ -24,8 +24,9 @@ from whistle.cases.models import Case
 from whistle.intake_channels.models import Channel
 from whistle.escalations.services import actions_from, apply_actions
 from whistle.cases.info import build_case_info, labels_by_case
+from whistle.deadlines import add_months
 from whistle.hooks.types import Action, CaseInfo
-from whistle.protection.services import add_months, checkin_months_for
+from whistle.intake_channels.services import checkin_months_for
 from whistle.jobs import TickContext
 
 log = logging.getLogger(__name__)

@@ -36,14 +36,16 @@ from sqlalchemy.orm import Session
 
 from whistle import audit
 from whistle.accounts.models import Account
+from whistle.cases.events import CaseMoved, CaseOpened, ReporterWrote
+from whistle.cases.lifecycle import ACKNOWLEDGED, CLOSED
 from whistle.cases.models import HOLDER_GUARDIAN, HOLDER_STANDBY, Case, CaseGrant
-from whistle.cases.services import CaseKeys, activate_standby, current_holders, grant_to
+from whistle.cases.services import CaseKeys, activate_standby, current_holders, grant_to, raise_priority
 from whistle.intake_channels.models import TIER_SECOND, ChannelGuardian
 from whistle.clock import Clock
 from whistle.notifications.preferences import CASE_GIVEN, ESCALATIONS
 from whistle.notifications.services import notify
 from whistle.cases.info import case_info
-from whistle.hooks.types import PRIORITIES, Action
+from whistle.hooks.types import Action
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +53,6 @@ NOTIFY, GRANT, RAISE_PRIORITY = "notify", "grant", "raise_priority"
 ACTION_KINDS = (NOTIFY, GRANT, RAISE_PRIORITY)
 CASE, SECOND_TIER = "case", "second_tier"  # Action.to: whom an action addresses
 AUDIENCES = (CASE, SECOND_TIER)
-SYSTEM = "system"
 # A rule is a code for the audit log (e.g. "uk.safeguarding-lead"); anything else is not logged.
 RULE_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
@@ -73,14 +74,6 @@ def actions_from(results: Iterable) -> list[Action]:
 
 def _rule(action: Action) -> str:
     return action.rule if isinstance(action.rule, str) and RULE_PATTERN.match(action.rule) else "unnamed-rule"
-
-
-def raise_priority(case: Case, priority: str | None) -> bool:
-    """Set the case's priority to `priority` if that is higher; never lower it."""
-    if priority not in PRIORITIES or PRIORITIES.index(priority) <= PRIORITIES.index(case.priority or "normal"):
-        return False
-    case.priority = priority
-    return True
 
 
 def _enabled_guardians(dbsession: Session, ids: Iterable[int]) -> list[Account]:
@@ -134,7 +127,7 @@ def _grant(dbsession: Session, clock: Clock, case: Case, action: Action, rule: s
     if rest:
         # The server holds no case key: only a guardian who holds the case can grant it. Ask
         # them to, and leave a trace of the request.
-        audit.record(dbsession, clock, actor=SYSTEM, action="case.grant_requested", case_id=case.id,
+        audit.record(dbsession, clock, actor=audit.services.SYSTEM, action="case.grant_requested", case_id=case.id,
                      detail={"rule": rule, "account_ids": [account.id for account in rest]})
         if not granted:
             asked = [i for i in holders if i not in excluded]
@@ -177,7 +170,7 @@ def apply_actions(dbsession: Session, clock: Clock, case: Case, actions: Iterabl
             if action is None:
                 continue
         dbsession.flush()
-        audit.record(dbsession, clock, actor=SYSTEM, action="case.escalated", case_id=case.id, detail=detail)
+        audit.record(dbsession, clock, actor=audit.services.SYSTEM, action="case.escalated", case_id=case.id, detail=detail)
         call_hook("whistle_case_escalated", case=case_info(dbsession, case), action=action)
         applied.append(action)
     return applied
@@ -189,3 +182,28 @@ def escalate_on_event(dbsession: Session, clock: Clock, case: Case, event: str, 
     results = call_hook("whistle_escalate_on_event", case=case_info(dbsession, case), event=event)
     return apply_actions(dbsession, clock, case, actions_from(results), call_hook=call_hook, keys=keys,
                          excluded=excluded)
+
+
+# --- the plugins' rules on the case events (whistle.cases.events; subscribed in whistle.escalations) ---
+
+# The event a move is to the escalation rules (`whistle_escalate_on_event`).
+MOVE_EVENTS = {ACKNOWLEDGED: "acknowledged", CLOSED: "closed"}
+
+
+def escalate_opened(event: CaseOpened, call_hook) -> None:
+    """The rules for "opened", with the case keys at hand (a grant to anyone is sealed now)."""
+    escalate_on_event(call_hook.dbsession, call_hook.clock, event.case, "opened", call_hook=call_hook,
+                      keys=event.keys, excluded=event.excluded)
+
+
+def escalate_moved(event: CaseMoved, call_hook) -> None:
+    """The rules for a move: "acknowledged", "closed", "reopened" or "status_changed". Without the
+    case keys here, a "grant" they ask for becomes a request to the holders."""
+    name = "reopened" if event.old == CLOSED else MOVE_EVENTS.get(event.new, "status_changed")
+    escalate_on_event(call_hook.dbsession, call_hook.clock, event.case, name, call_hook=call_hook)
+
+
+def escalate_reporter_message(event: ReporterWrote, call_hook) -> None:
+    """The rules for "reporter_message", when the post had a message (files alone fire none)."""
+    if event.message:
+        escalate_on_event(call_hook.dbsession, call_hook.clock, event.case, "reporter_message", call_hook=call_hook)

@@ -95,6 +95,10 @@ class Hooks:
         An implementation that raises is logged (its type only: the message might carry content),
         reported to `on_error`, and skipped; the others still run.
         """
+        return [result for _plugin, result in self.call_named(hook, on_error=on_error, **kwargs)]
+
+    def call_named(self, hook: str, *, on_error: ErrorHandler | None = None, **kwargs: Any) -> list[tuple[str, Any]]:
+        """As `call`, with each result's plugin: [(plugin name, result)]."""
         caller = getattr(self.manager.hook, hook)  # AttributeError for an unknown hook: a bug in core
         firstresult = bool(caller.spec and caller.spec.opts.get("firstresult"))
         results = []
@@ -107,7 +111,7 @@ class Hooks:
                     on_error(impl.plugin_name, hook, type(error).__name__)
                 continue
             if result is not None:
-                results.append(result)
+                results.append((impl.plugin_name, result))
                 if firstresult:
                     break
         return results

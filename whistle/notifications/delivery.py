@@ -33,6 +33,8 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from whistle.accounts.models import Account
@@ -131,11 +133,7 @@ def _ensure_recipient_rows(dbsession: Session, account_ids: list[int]) -> None:
     missing = [{"account_id": account_id} for account_id in account_ids if account_id not in existing]
     if not missing:
         return
-    dialect = dbsession.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    insert = postgresql_insert if dbsession.get_bind().dialect.name == "postgresql" else sqlite_insert
     # Another tick may insert the same rows at the same moment: theirs are as good as ours.
     dbsession.execute(insert(NotificationRecipient).values(missing).on_conflict_do_nothing(
         index_elements=["account_id"]))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
@@ -16,6 +17,7 @@ from whistle import audit
 from whistle.accounts.models import Account
 from whistle.accounts.services import AccountError
 from whistle.clock import Clock
+from whistle.words import NOTICE_EVENT_LABELS
 
 NEW_REPORT = "new_report"  # a case I hold was opened
 REPORTER_MESSAGE = "reporter_message"  # the reporter wrote in a case I hold
@@ -24,15 +26,10 @@ CASE_GIVEN = "case_given"  # another guardian, or an escalation rule, gave me a 
 ESCALATIONS = "escalations"  # what plugins' escalation rules send: deadline reminders, breaches
 RETALIATION = "retaliation"  # a retaliation alert on a case I hold
 
-# Every event, in the order the notifications page lists them, with the words it shows.
-EVENTS: dict[str, str] = {
-    NEW_REPORT: "A new report comes in for me",
-    REPORTER_MESSAGE: "A reporter writes a message in one of my cases",
-    REPORTER_FILE: "A reporter sends a file in one of my cases",
-    CASE_GIVEN: "A case is given to me",
-    ESCALATIONS: "Deadline reminders and escalations",
-    RETALIATION: "Retaliation alerts",
-}
+# Every event, in the order the notifications page lists them, with the words it shows (which the
+# audit log's sentences use too: whistle.words).
+EVENTS: dict[str, str] = {event: NOTICE_EVENT_LABELS[event]
+                          for event in (NEW_REPORT, REPORTER_MESSAGE, REPORTER_FILE, CASE_GIVEN, ESCALATIONS, RETALIATION)}
 
 
 # --- where a guardian is told ---
@@ -60,8 +57,6 @@ def check_notify_address(channel: str, address: str, available: Iterable[str]) -
 
     `available` are the notification channels the running plugins offer. An email address must
     look like one; a webhook address must be an http(s) URL; any address is one line of text."""
-    from urllib.parse import urlsplit
-
     channel, address = (channel or "").strip(), (address or "").strip()
     if not channel:
         return None, None

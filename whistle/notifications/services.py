@@ -13,11 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from whistle.accounts.models import Account
+from whistle.cases.events import CaseGiven, CaseOpened, ReporterWrote
 from whistle.cases.models import Case
 from whistle.cases.services import current_holders
 from whistle.clock import Clock
 from whistle.notifications.models import ATTENTION, PENDING, Notification
-from whistle.notifications.preferences import EVENTS
+from whistle.notifications.preferences import CASE_GIVEN, EVENTS, NEW_REPORT, REPORTER_FILE, REPORTER_MESSAGE
 
 
 def notify(dbsession: Session, now: datetime, account_ids: Iterable[int], kind: str = ATTENTION, *,
@@ -56,3 +57,22 @@ def notify_holders(dbsession: Session, clock: Clock, case: Case, event: str | It
     left_out = set(exclude)
     return notify(dbsession, clock.now(), [i for i in current_holders(dbsession, case) if i not in left_out],
                   event=event)
+
+
+# --- core's notices, on the case events (whistle.cases.events; subscribed in whistle.notifications) ---
+
+
+def tell_of_new_report(event: CaseOpened, call_hook) -> None:
+    """The holders routing chose are told of a new report (not those excluded at intake)."""
+    notify_holders(call_hook.dbsession, call_hook.clock, event.case, NEW_REPORT, exclude=event.excluded)
+
+
+def tell_of_case_given(event: CaseGiven, call_hook) -> None:
+    """Who was given a case is told; nobody else is."""
+    notify(call_hook.dbsession, call_hook.clock.now(), event.account_ids, event=CASE_GIVEN)
+
+
+def tell_of_reporter_writing(event: ReporterWrote, call_hook) -> None:
+    """The holders are told, once for the post: of the message, the files, or both."""
+    events = [name for name, sent in ((REPORTER_MESSAGE, event.message), (REPORTER_FILE, event.files)) if sent]
+    notify_holders(call_hook.dbsession, call_hook.clock, event.case, events[0] if len(events) == 1 else events)

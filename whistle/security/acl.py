@@ -1,12 +1,8 @@
-"""Contexts and their ACLs: the root for everything, and a case for case routes."""
+"""The root context and its ACL; what a context whose existence is a secret is marked with."""
 from __future__ import annotations
 
 from pyramid.authorization import DENY_ALL, Allow, Everyone
-from pyramid.httpexceptions import HTTPNotFound
-from sqlalchemy import select
 
-from whistle.accounts.models import Account
-from whistle.cases.models import HOLDER_GUARDIAN, Case, CaseGrant
 from whistle.security.permissions import Permission
 
 
@@ -30,25 +26,6 @@ class Root:
         self.request = request
 
 
-class CaseContext:
-    """A case as a security context: readable by the guardians it is granted to, nobody else.
-
-    Admins are not on the list, whatever else they may do."""
-
-    def __init__(self, request) -> None:
-        dbsession = request.dbsession
-        case = dbsession.scalars(select(Case).where(Case.ref == request.matchdict["ref"])).first()
-        if case is None:
-            raise HTTPNotFound()
-        self.case = case
-        # Only holders who are (still) guardians: an account left with the admin role alone
-        # opens nothing, even if it once held the case.
-        holders = dbsession.scalars(
-            select(CaseGrant.account_id).join(Account, Account.id == CaseGrant.account_id)
-            .where(CaseGrant.case_id == case.id, CaseGrant.holder == HOLDER_GUARDIAN, Account.is_guardian.is_(True))
-        )
-        self.__acl__ = [
-            (Allow, f"account:{account_id}", (Permission.CASE_READ.value, Permission.CASE_WRITE.value))
-            for account_id in holders
-        ]
-        self.__acl__.append(DENY_ALL)
+class NotFoundWhenForbidden:
+    """A context that does not exist as far as a caller without access can tell: the forbidden
+    view answers 404 for it, as for an address with nothing there (whistle.cases.context.CaseContext)."""
