@@ -58,6 +58,7 @@ def make_configurator(raw_settings: Mapping[str, Any], *, settings: Settings | N
     config.include("whistle.reporters")
     config.include("whistle.audit")
     config.include("whistle.events")
+    config.include("whistle.jobs")
     # --- scheduled work (issue 6, part A): the .ini keys plugins get through whistle_configure ---
     config.registry.raw_plugin_settings = plugin_settings(raw_settings)
     config.include("whistle.hooks")
@@ -86,4 +87,8 @@ def make_configurator(raw_settings: Mapping[str, Any], *, settings: Settings | N
     config.scan("whistle.protection.views")  # part Y
     config.scan("whistle.reporters.protection_views")
     config.scan("whistle.workspace.protection_views")
+    # Plugins that are also Pyramid includes, after core: they find its directives (page sections,
+    # scheduled jobs, event subscribers) and its routes.
+    for include in config.registry.hooks.includes():
+        config.include(include)
     return config

@@ -1,4 +1,9 @@
-"""What a tick's jobs get: sessions they commit themselves, settings, the clock and the plugins.
+"""Scheduled jobs: what the tick runs, and what each job gets (a TickContext).
+
+Each area registers its own jobs in its includeme: `config.add_scheduled_job(name, run, order=...)`,
+where `run(ctx)` does the work and returns its summary line (or lines). The tick
+(whistle.scheduler.tick) runs every registered job once, lowest `order` first; `name` is what the
+tick's line says when the job fails.
 
 A job runs outside any request, so it opens its own short transactions (`with ctx.session() as
 dbsession:`), one per batch of work: a crash then loses at most the batch in hand, and row locks
@@ -20,12 +25,35 @@ from whistle.settings import Settings
 
 
 @dataclass(frozen=True)
+class Job:
+    name: str
+    run: Callable[[TickContext], str | list[str]]
+    order: int
+
+
+class Jobs:
+    """The app's scheduled jobs (registry.scheduled_jobs), in the order the tick runs them."""
+
+    def __init__(self) -> None:
+        self._jobs: list[Job] = []
+
+    def add(self, name: str, run: Callable[[TickContext], str | list[str]], *, order: int) -> None:
+        if any(job.name == name for job in self._jobs):
+            raise ValueError(f"a scheduled job named {name!r} is registered already")
+        self._jobs.append(Job(name, run, order))
+
+    def in_order(self) -> list[Job]:
+        return sorted(self._jobs, key=lambda job: job.order)
+
+
+@dataclass(frozen=True)
 class TickContext:
     session_factory: sessionmaker
     settings: Settings
     clock: Clock
     hooks: Hooks
     events: EventBus
+    jobs: Jobs  # what the tick runs
     notification_channels: Mapping[str, Any] = field(default_factory=dict)  # name -> NotificationChannel
     deadline_profiles: Mapping[str, Any] = field(default_factory=dict)
     # Jobs call this between units of work (a batch, a guardian): on SQLite it renews the tick's
@@ -58,6 +86,17 @@ def context_from_registry(registry) -> TickContext:
         clock=registry.clock,
         hooks=registry.hooks,
         events=registry.events,
+        jobs=registry.scheduled_jobs,
         notification_channels=getattr(registry, "notification_channels", {}),
         deadline_profiles=getattr(registry, "deadline_profiles", {}),
     )
+
+
+def includeme(config) -> None:
+    config.registry.scheduled_jobs = Jobs()
+
+    def add_scheduled_job(config, name: str, run, *, order: int) -> None:
+        """Have the tick run `run(ctx)` (a summary line, or lines) among its jobs, by `order`."""
+        config.registry.scheduled_jobs.add(name, config.maybe_dotted(run), order=order)
+
+    config.add_directive("add_scheduled_job", add_scheduled_job)

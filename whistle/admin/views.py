@@ -139,7 +139,7 @@ def guardian_update(request):
     if not errors:
         try:
             set_notify_address(request.dbsession, request.clock, account, notify["channel"], notify["address"],
-                               available=_notification_channels(request), actor=_actor(request))
+                               available=request.registry.notification_channels, actor=_actor(request))
         except AddressError as error:
             errors[f"notify_{error.field}"] = error.sentence
     if errors:

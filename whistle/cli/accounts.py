@@ -136,8 +136,8 @@ def _reset_authenticator(args) -> int:
 # --- where a guardian is notified (issue 6, part A) ---
 
 
-def notification_channels(environment) -> list[str]:
-    """The notification channels the enabled plugins offer, configured as the app would be."""
+def notification_channels(environment) -> dict:
+    """The notification channels the enabled plugins offer, by name, configured as the app would be."""
     settings = environment.settings
     try:
         registry = SimpleNamespace(hooks=Hooks.from_names(settings.plugins, settings.plugins_plaintext),
@@ -145,7 +145,7 @@ def notification_channels(environment) -> list[str]:
     except PluginError as error:
         raise CommandError(str(error)) from None
     load_startup_offers(registry)
-    return sorted(registry.notification_channels)
+    return registry.notification_channels
 
 
 def _set_notify(dbsession, environment, account, spec: str) -> None:

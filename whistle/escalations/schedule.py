@@ -142,3 +142,8 @@ def run_schedule(ctx: TickContext) -> ScheduleReport:
             report.cases += len(checked)
         ctx.heartbeat()
     return report
+
+
+def schedule_job(ctx: TickContext) -> list[str]:
+    """The tick's "escalations" job: every case's date rules, then its two summary lines."""
+    return run_schedule(ctx).summary()

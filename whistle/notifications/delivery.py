@@ -72,6 +72,11 @@ class DeliveryReport:
         return line
 
 
+def delivery_job(ctx: TickContext) -> str:
+    """The tick's "notifications" job: deliver what is due, and say what was done."""
+    return deliver_due(ctx).summary()
+
+
 def backoff(attempts: int, base: timedelta) -> timedelta:
     """How long to wait after the `attempts`-th failed attempt: base, 2*base, 4*base, ... (≤ 6 h)."""
     return min(base * 2 ** min(max(attempts - 1, 0), 20), MAX_BACKOFF)

@@ -7,9 +7,9 @@ outbox and everything delivered from it still say nothing about which case, or w
 """
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping
-from urllib.parse import urlsplit
+import logging
+from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -18,6 +18,8 @@ from whistle.accounts.models import Account
 from whistle.accounts.services import AccountError
 from whistle.clock import Clock
 from whistle.words import NOTICE_EVENT_LABELS
+
+log = logging.getLogger(__name__)
 
 NEW_REPORT = "new_report"  # a case I hold was opened
 REPORTER_MESSAGE = "reporter_message"  # the reporter wrote in a case I hold
@@ -34,7 +36,6 @@ EVENTS: dict[str, str] = {event: NOTICE_EVENT_LABELS[event]
 
 # --- where a guardian is told ---
 
-EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]{2,}$")
 MAX_ADDRESS_LENGTH = 512
 
 
@@ -52,34 +53,47 @@ class AddressError(AccountError):
         return message[:1].upper() + message[1:] + "."
 
 
-def check_notify_address(channel: str, address: str, available: Iterable[str]) -> tuple[str | None, str | None]:
+def check_notify_address(channel: str, address: str, available: Mapping[str, Any]) -> tuple[str | None, str | None]:
     """The (channel, address) to store, checked; (None, None) when `channel` is empty (no notices).
 
-    `available` are the notification channels the running plugins offer. An email address must
-    look like one; a webhook address must be an http(s) URL; any address is one line of text."""
+    `available` are the notification channels the running plugins offer, by name
+    (registry.notification_channels). Any address is one line of text; what else makes an
+    address right is the channel's to say: its `address_problem(address)`, if it has one,
+    returns what is wrong (a sentence naming no value), or None."""
     channel, address = (channel or "").strip(), (address or "").strip()
     if not channel:
         return None, None
-    available = sorted(available)
     if channel not in available:
-        offered = ", ".join(available) if available else "none: no notification plugin is enabled"
+        offered = ", ".join(sorted(available)) if available else "none: no notification plugin is enabled"
         raise AddressError("channel", f"there is no notification channel {channel!r} (available: {offered})")
     if not address:
         raise AddressError("address", "give the address to notify on that channel")
     if len(address) > MAX_ADDRESS_LENGTH or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in address):
         raise AddressError("address", f"an address is one line of at most {MAX_ADDRESS_LENGTH} characters "
                                       "without spaces")
-    if channel == "email" and (len(address) > 254 or not EMAIL_PATTERN.match(address)):
-        raise AddressError("address", "that does not look like an email address (name@example.org)")
-    if channel == "webhook":
-        parts = urlsplit(address)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise AddressError("address", "a webhook address must be an http:// or https:// URL")
+    problem = _address_problem(available[channel], address)
+    if problem:
+        raise AddressError("address", problem)
     return channel, address
 
 
+def _address_problem(channel: Any, address: str) -> str | None:
+    """What the channel's plugin says is wrong with `address`, or None. A plugin that raises is
+    logged by type and the address refused: it could not be checked."""
+    check = getattr(channel, "address_problem", None)
+    if not callable(check):
+        return None
+    try:
+        problem = check(address)
+    except Exception as error:  # a plugin must never break the request; its message might hold the address
+        log.error("notification channel %s raised %s checking an address", getattr(channel, "name", "?"),
+                  type(error).__name__)
+        return "that address could not be checked; try again, or ask an admin"
+    return problem if isinstance(problem, str) and problem else None
+
+
 def set_notify_address(dbsession: Session, clock: Clock, account: Account, channel: str, address: str, *,
-                       available: Iterable[str], actor: str) -> bool:
+                       available: Mapping[str, Any], actor: str) -> bool:
     """Set (or, with an empty channel, clear) where `account` is notified; audited without the
     address. Raises AddressError (nothing changed). Returns whether anything changed.
 

@@ -80,7 +80,8 @@ def api_set_notifications(request):
     if "channel" in data or "address" in data:
         try:
             set_notify_address(request.dbsession, request.clock, account, data.get("channel") or "",
-                               data.get("address") or "", available=available_channels(request), actor=actor)
+                               data.get("address") or "", available=request.registry.notification_channels,
+                               actor=actor)
         except AddressError as error:
             raise validation_problem({error.field: error.sentence}) from None
     if "events" in data:
@@ -109,7 +110,7 @@ def notifications_submit(request):
     if not errors:
         try:
             set_notify_address(request.dbsession, request.clock, account, values["channel"], values["address"],
-                               available=available_channels(request), actor=f"account:{account.id}")
+                               available=request.registry.notification_channels, actor=f"account:{account.id}")
         except AddressError as error:
             errors[error.field] = error.sentence
     if errors:

@@ -15,6 +15,7 @@ from whistle.deadlines import add_months
 from whistle.cases.info import case_info
 from whistle.hooks.types import Action, PersonnelEvent
 from whistle.intake_channels.services import checkin_months_for
+from whistle.jobs import TickContext
 from whistle.notifications.preferences import RETALIATION
 from whistle.notifications.services import notify
 from whistle.protection.models import CheckIn, Integration, Protection, ProtectionAlert
@@ -191,6 +192,13 @@ def notify_alerts(dbsession: Session, clock: Clock) -> tuple[int, int]:
     for alert in alerts:
         alert.notified_on = clock.today()
     return len(alerts), queued
+
+
+def alerts_job(ctx: TickContext) -> str:
+    """The tick's "protection alerts" job (see notify_alerts)."""
+    with ctx.session() as dbsession:
+        alerts, notices = notify_alerts(dbsession, ctx.clock)
+    return f"protection alerts: {alerts} new, {notices} guardians told"
 
 
 def alerts_of(dbsession: Session, case: Case) -> list[ProtectionAlert]:
