@@ -483,6 +483,10 @@ AUDIT_WORDS: dict[str, Callable[[str, dict, Names], str]] = {
     "integration.added": lambda who, d, n: f"{who} added the HR integration “{d.get('name', '')}”",
     "integration.disabled": lambda who, d, n: f"{who} turned off the HR integration “{d.get('name', '')}” for good",
     # plugins
+    "plugin.action_dropped": lambda who, d, n: (
+        f"The plugin “{d.get('plugin', '')}” asked for something whistle could not use at "
+        f"“{humane(str(d.get('hook', '')).removeprefix('whistle_'))}” (a {d.get('type', 'value')}); "
+        "whistle left it out"),
     "plugin.failed": lambda who, d, n: (
         f"The plugin “{d.get('plugin', '')}” failed at “{humane(str(d.get('hook', '')).removeprefix('whistle_'))}” "
         f"({d.get('error', 'an error')}); whistle carried on without it"),

@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 BATCH = 500
 MAX_CATCH_UP_DAYS = 62  # a longer outage: the oldest days are skipped (and logged)
 CHECKIN_RULE = "core.checkin-opened"
+SCHEDULE_HOOK = "whistle_escalate_on_schedule"
 
 
 @dataclass
@@ -96,7 +97,8 @@ def _actions_due(ctx: TickContext, call_hook, case, info: CaseInfo, today: date,
     actions: list[Action] = []
     for day in days_to_check(case, today):
         if case.status != CLOSED:
-            actions += actions_from(call_hook("whistle_escalate_on_schedule", case=info, today=day))
+            results = call_hook.named(SCHEDULE_HOOK, case=info, today=day)
+            actions += actions_from(results, hook=SCHEDULE_HOOK, dbsession=call_hook.dbsession, clock=call_hook.clock)
         actions += checkin_actions(case, day, checkin_months)
     return actions
 

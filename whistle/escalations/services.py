@@ -1,17 +1,19 @@
-"""Carrying out escalation actions (notify, grant, raise_priority) on a case, audited, in one place.
+"""The one executor of what plugins ask for: escalation actions (notify, grant, raise_priority),
+carried out on a case in the caller's transaction, and the plugins' rules on the case events.
 
-How to call, from anywhere that has a case and some actions a plugin returned:
+Every path that takes actions from plugins comes through here: the rules on events (at intake,
+on a move, when the reporter writes: escalate_on_event), the schedule's date rules
+(whistle.escalations.schedule) and the retaliation checks (whistle.protection.services).
 
-    from whistle.escalations.services import apply_actions, actions_from
-    actions = actions_from(request.call_hook("whistle_escalate_on_event", case=info, event="opened"))
-    apply_actions(request.dbsession, request.clock, case, actions, call_hook=request.call_hook)
+    actions = actions_from(call_hook.named("whistle_escalate_on_event", case=info, event="opened"),
+                           hook="whistle_escalate_on_event", dbsession=dbsession, clock=clock)
+    apply_actions(dbsession, clock, case, actions, call_hook=call_hook)
 
-(`escalate_on_event` does exactly that; the scheduled tick does the same with
-`whistle_escalate_on_schedule`. Retaliation checks are the exception: they raise protection
-alerts through whistle.protection.services.carry_out, deliberately without a per-case audit entry.)
-
-- `call_hook` is `request.call_hook` in a view, or `whistle.hooks.hook_caller(hooks, dbsession,
-  clock)` in a service without a request: it is used to fire `whistle_case_escalated`.
+- One rule for what plugins return (actions_from, drop_malformed): well-formed Actions are kept;
+  anything else is dropped, logged by its type and audited as "plugin.action_dropped" (plugin,
+  hook and the type's name: never the value, which might hold content).
+- `call_hook` is `request.call_hook`, or `whistle.hooks.hook_caller(...)` without a request: it
+  fires `whistle_case_escalated`.
 - Whom an action addresses: its guardian_ids, else Action.to — "case" (the holders) or
   "second_tier" (those on standby for the case since intake, see docs/crypto.md).
 - A "grant" to someone on standby needs no key: their sealed copy is activated. Anyone else can
@@ -19,11 +21,12 @@ alerts through whistle.protection.services.carry_out, deliberately without a per
   after unlock_for_guardian). Without keys such a grant becomes a "notify" to the holders and an
   audit event "case.grant_requested": the server holds no case key, so only a holder can grant.
 - `excluded`: guardian ids that must never get this case or its notices (conflict of interest).
+- Each action carried out is audited as "case.escalated" and announced with
+  `whistle_case_escalated`, unless the caller says `audited=False`: the retaliation checks, whose
+  timing must not tell which case an HR event matched (see whistle.protection.services); their
+  "notify" is what the caller's `on_notify` does instead (an alert on the case page), and they
+  grant nobody (a grant would tell its new holder at once).
 Everything happens in the caller's transaction; nothing commits here.
-
-Core's own notices (a new report, the reporter's message or file, a case given to someone) go
-through `notify_holders` or `notify`; every notice names the event it is about
-(whistle.notifications.preferences), so that a guardian who turned that event off is not told.
 """
 from __future__ import annotations
 
@@ -59,16 +62,26 @@ RULE_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 CallHook = Callable[..., list]
 
 
-def actions_from(results: Iterable) -> list[Action]:
-    """Flatten what an escalation hook returned (a list of actions per plugin), dropping anything
-    that is not a well-formed Action (a plugin bug must not break the request)."""
+def drop_malformed(dbsession: Session, clock: Clock, *, plugin: str, hook: str, value: object) -> None:
+    """The one rule for something a plugin returned that core cannot use: dropped, logged by its
+    type, and audited (plugin, hook, type name; never the value)."""
+    kind = type(value).__name__
+    log.warning("plugin %s returned a %s from %s: dropped", plugin, kind, hook)
+    audit.record(dbsession, clock, actor=audit.services.SYSTEM, action="plugin.action_dropped",
+                 detail={"plugin": plugin, "hook": hook, "type": kind})
+
+
+def actions_from(results: Iterable[tuple[str, object]], *, hook: str, dbsession: Session, clock: Clock) -> list[Action]:
+    """The well-formed Actions in what the plugins returned from `hook` ((plugin, result) pairs, as
+    `call_hook.named` gives them: a list of actions per plugin, or one), in order; anything else
+    is dropped (drop_malformed): a plugin's bug must not break the request, nor pass unseen."""
     actions = []
-    for result in results:
+    for plugin, result in results:
         for action in (result if isinstance(result, (list, tuple)) else [result]):
             if isinstance(action, Action) and action.kind in ACTION_KINDS and action.to in AUDIENCES:
                 actions.append(action)
             else:
-                log.warning("ignored a malformed escalation action of type %s", type(action).__name__)
+                drop_malformed(dbsession, clock, plugin=plugin, hook=hook, value=action)
     return actions
 
 
@@ -141,14 +154,23 @@ def _grant(dbsession: Session, clock: Clock, case: Case, action: Action, rule: s
 
 
 def apply_actions(dbsession: Session, clock: Clock, case: Case, actions: Iterable[Action], *,
-                  call_hook: CallHook, keys: CaseKeys | None = None, excluded: Iterable[int] = ()) -> list[Action]:
-    """Carry out `actions` on `case` (see the module docstring for how to call it).
+                  call_hook: CallHook, keys: CaseKeys | None = None, excluded: Iterable[int] = (),
+                  audited: bool = True, on_notify: Callable[[Action], None] | None = None) -> list[Action]:
+    """Carry out `actions` on `case` (see the module docstring). Returns the actions carried out.
 
     Each action that changed something is audited as "case.escalated" (rule, kind, audience;
-    never content) and announced with `whistle_case_escalated`. Returns the actions carried out."""
+    never content) and announced with `whistle_case_escalated`. With `audited=False`, neither,
+    and no grant; a notify then does `on_notify(action)` instead of queueing notices."""
     excluded = frozenset(excluded)
     applied = []
     for action in actions:
+        if not audited:
+            if action.kind == NOTIFY and on_notify is not None:
+                on_notify(action)
+                applied.append(action)
+            elif action.kind == RAISE_PRIORITY and raise_priority(case, action.priority):
+                applied.append(action)
+            continue
         rule = _rule(action)
         detail: dict = {"rule": rule, "kind": action.kind}
         if action.to != CASE:
@@ -179,9 +201,10 @@ def apply_actions(dbsession: Session, clock: Clock, case: Case, actions: Iterabl
 def escalate_on_event(dbsession: Session, clock: Clock, case: Case, event: str, *, call_hook: CallHook,
                       keys: CaseKeys | None = None, excluded: Iterable[int] = ()) -> list[Action]:
     """Fire `whistle_escalate_on_event(case, event)` and carry out what the plugins return."""
-    results = call_hook("whistle_escalate_on_event", case=case_info(dbsession, case), event=event)
-    return apply_actions(dbsession, clock, case, actions_from(results), call_hook=call_hook, keys=keys,
-                         excluded=excluded)
+    hook = "whistle_escalate_on_event"
+    results = call_hook.named(hook, case=case_info(dbsession, case), event=event)
+    return apply_actions(dbsession, clock, case, actions_from(results, hook=hook, dbsession=dbsession, clock=clock),
+                         call_hook=call_hook, keys=keys, excluded=excluded)
 
 
 # --- the plugins' rules on the case events (whistle.cases.events; subscribed in whistle.escalations) ---

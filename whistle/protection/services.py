@@ -9,8 +9,9 @@ from sqlalchemy.orm import Session
 
 from whistle import audit, crypto
 from whistle.cases.models import Case
-from whistle.cases.services import current_holders, raise_priority
+from whistle.cases.services import current_holders
 from whistle.clock import Clock
+from whistle.escalations.services import actions_from, apply_actions
 from whistle.deadlines import add_months
 from whistle.cases.info import case_info
 from whistle.hooks.types import Action, PersonnelEvent
@@ -132,23 +133,24 @@ def protections_of(dbsession: Session, case: Case) -> list[Protection]:
 
 # --- what hooks ask for ----------------------------------------------------------------------
 
-def carry_out(dbsession: Session, clock: Clock, case: Case, actions: list[Action], *, event_type: str,
-              effective: date) -> int:
-    """Record a guardian alert for each notify action and raise the priority if asked; returns alerts made.
+def carry_out(dbsession: Session, clock: Clock, case: Case, actions: list[Action], *, call_hook, event_type: str,
+              effective: date) -> list[Action]:
+    """Carry out what a retaliation check asked for, through the one executor
+    (whistle.escalations.services.apply_actions): a notify becomes a guardian alert on the case
+    page, a higher priority is set, nothing else. Returns the actions carried out.
 
-    Deliberately not audited here: the organisation knows whom its HR event was about, so an audit
-    entry naming this case, written in the same moment (or next in the chain), would tell any admin
-    which case that person reported. The guardians see the alerts; the audit log records when a
-    guardian acknowledges them (see acknowledge_alerts)."""
-    alerts = 0
-    for action in actions:
-        if action.kind == "notify":
-            dbsession.add(ProtectionAlert(case_id=case.id, event_type=event_type, effective=effective,
-                                          rule=action.rule[:64], created_on=clock.today()))
-            alerts += 1
-        elif action.kind == "raise_priority":
-            raise_priority(case, action.priority)
-    return alerts
+    Deliberately not audited (`audited=False`): the organisation knows whom its HR event was
+    about, so an audit entry naming this case, written in the same moment (or next in the chain),
+    would tell any admin which case that person reported. The guardians see the alerts; the audit
+    log records when a guardian acknowledges them (see acknowledge_alerts), and the guardians are
+    told the next day (notify_alerts)."""
+
+    def alert(action: Action) -> None:
+        rule = action.rule[:64] if isinstance(action.rule, str) else "unnamed-rule"
+        dbsession.add(ProtectionAlert(case_id=case.id, event_type=event_type, effective=effective, rule=rule,
+                                      created_on=clock.today()))
+
+    return apply_actions(dbsession, clock, case, actions, call_hook=call_hook, audited=False, on_notify=alert)
 
 
 def receive_personnel_event(dbsession: Session, settings: Settings, clock: Clock, integration_id: int,
@@ -162,12 +164,16 @@ def receive_personnel_event(dbsession: Session, settings: Settings, clock: Clock
     cases = {p.case_id: dbsession.get(Case, p.case_id) for p in matched}
     infos = [case_info(dbsession, case) for case in cases.values()]
     event = PersonnelEvent(person_index=index, type=event_type, effective=effective)
-    results = call_hook("whistle_personnel_event", event=event, protected=infos) if infos else []
+    hook = "whistle_personnel_event"
+    results = call_hook.named(hook, event=event, protected=infos) if infos else []
     # Distinct actions: the hook is called once for the event, and what it asks applies to each
     # protected case.
-    actions = list(dict.fromkeys(action for result in results for action in result))
+    actions: list[Action] = []
+    for action in actions_from(results, hook=hook, dbsession=dbsession, clock=clock):
+        if action not in actions:
+            actions.append(action)
     for case in cases.values():
-        carry_out(dbsession, clock, case, actions, event_type=event_type, effective=effective)
+        carry_out(dbsession, clock, case, actions, call_hook=call_hook, event_type=event_type, effective=effective)
     audit.record(dbsession, clock, actor=f"integration:{integration_id}", action="personnel_event.received",
                  detail={"type": event_type})
 
@@ -258,7 +264,8 @@ def answer_checkin(dbsession: Session, settings: Settings, clock: Clock, case: C
     if detriment:
         case.detriment = True
     dbsession.flush()
-    results = call_hook("whistle_checkin_answer", case=case_info(dbsession, case), detriment=detriment)
-    actions = [action for result in results for action in result]
-    carry_out(dbsession, clock, case, actions, event_type="checkin_detriment" if detriment else "checkin",
-              effective=clock.today())
+    hook = "whistle_checkin_answer"
+    results = call_hook.named(hook, case=case_info(dbsession, case), detriment=detriment)
+    actions = actions_from(results, hook=hook, dbsession=dbsession, clock=clock)
+    carry_out(dbsession, clock, case, actions, call_hook=call_hook,
+              event_type="checkin_detriment" if detriment else "checkin", effective=clock.today())

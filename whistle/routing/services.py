@@ -9,6 +9,7 @@ from whistle.cases.info import case_info, enabled_guardians, guardian_infos
 from whistle.cases.models import HOLDER_STANDBY, LABEL_PATTERN, Case, CaseLabel
 from whistle.cases.services import CaseKeys, grant_to, raise_priority
 from whistle.clock import Clock
+from whistle.escalations.services import drop_malformed
 from whistle.hooks.types import PRIORITIES, Disclosure, Triage
 
 def _ids(results) -> set[int]:
@@ -62,12 +63,14 @@ def choose_guardians(dbsession: Session, clock: Clock, case: Case, keys: CaseKey
 
 
 def triage_new_case(dbsession: Session, clock: Clock, case: Case, disclosure: Disclosure, *, call_hook) -> None:
-    """Plugins' triage: labels, and a higher priority (never a lower one); audited if it changed anything."""
-    results = call_hook("whistle_triage", case=case_info(dbsession, case), disclosure=disclosure)
+    """Plugins' triage: labels, and a higher priority (never a lower one); audited if it changed
+    anything. A result that is not a Triage is dropped by the one rule (escalations.drop_malformed)."""
+    results = call_hook.named("whistle_triage", case=case_info(dbsession, case), disclosure=disclosure)
     labels: list[str] = []
     priority = None
-    for result in results:
+    for plugin, result in results:
         if not isinstance(result, Triage):
+            drop_malformed(dbsession, clock, plugin=plugin, hook="whistle_triage", value=result)
             continue
         labels += [label for label in result.labels if isinstance(label, str) and LABEL_PATTERN.match(label)]
         if result.priority in PRIORITIES and (priority is None or PRIORITIES.index(result.priority) > PRIORITIES.index(priority)):

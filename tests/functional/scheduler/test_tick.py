@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.functional.scheduler.conftest import ladder, submit_api
+from whistle.audit.models import AuditEvent
 from whistle.cases.models import Case
 from whistle.config import make_configurator
 from whistle.escalations import schedule
@@ -77,6 +78,20 @@ def test_a_failing_job_does_not_stop_the_next(world, monkeypatch):
     lines = world.tick()
     assert lines[0] == "escalations: failed (RuntimeError); retried next tick"
     assert lines[1].startswith("protection alerts:") and lines[2].startswith("notifications:")
+
+
+def test_what_a_date_rule_returns_that_core_cannot_use_is_dropped_and_audited_once_a_day(world):
+    world = world(plugins=["tests.plugins.sloppy_plugin"], start=date(2026, 3, 2))
+    ladder(world, "staff")
+    submit_api(world.testapp, "staff")
+    world.go_to(date(2026, 3, 4))  # the 3rd and the 4th: two days' rules
+    assert world.tick()[0] == "escalations: 1 cases checked, 0 actions"
+    with world.session() as dbsession:
+        dropped = [(e.detail, e.at.date()) for e in dbsession.scalars(
+            select(AuditEvent).where(AuditEvent.action == "plugin.action_dropped").order_by(AuditEvent.seq))
+            if e.detail["hook"] == "whistle_escalate_on_schedule"]
+    detail = {"plugin": "tests.plugins.sloppy_plugin", "hook": "whistle_escalate_on_schedule", "type": "int"}
+    assert dropped == [(detail, date(2026, 3, 4))] * 3, "the 2nd (opened), 3rd and 4th, each dropped"
 
 
 def test_the_tick_runs_the_jobs_the_areas_register_in_their_order(committed_database):
