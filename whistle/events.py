@@ -32,9 +32,6 @@ class EventBus:
     def subscribe(self, event_type: type, subscriber: Subscriber) -> None:
         self._subscribers.setdefault(event_type, []).append(subscriber)
 
-    def subscribers(self, event_type: type) -> list[Subscriber]:
-        return list(self._subscribers.get(event_type, ()))
-
     def publish(self, event: Any, call_hook: Any) -> None:
         """Call each subscriber of `type(event)` with the event and `call_hook`, in order."""
         for subscriber in self._subscribers.get(type(event), ()):
