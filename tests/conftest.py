@@ -104,7 +104,7 @@ def testapp(app, tm, dbsession):
     )
 
 
-# --- scheduled work (issue 6): databases whose data is really committed ---
+# --- scheduled work: databases whose data is really committed ---
 
 
 def _fresh_postgres_database(url: str, name: str) -> str:

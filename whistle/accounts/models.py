@@ -31,7 +31,7 @@ class Account(Base):
     # Login throttling per account (no client address is ever used for it).
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    # Where this guardian is told that something needs them (issue 6): a notification channel's
+    # Where this guardian is told that something needs them: a notification channel's
     # name (e.g. "email", "webhook") and its address there. Staff contact data, never case data.
     notify_channel: Mapped[str | None] = mapped_column(String(32), default=None)
     notify_address: Mapped[str | None] = mapped_column(String(512), default=None)

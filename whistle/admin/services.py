@@ -100,7 +100,7 @@ def unassigned_by_channel(dbsession: Session) -> list[dict]:
                   key=lambda row: (row["title"], row["reason"]))
 
 
-# --- statistics exports offered by plugins (issue 5, part X) ---
+# --- statistics exports offered by plugins ---
 
 
 def statistics_exports(call_hook) -> dict:
@@ -260,7 +260,7 @@ def describe_account(dbsession: Session, account: Account) -> dict:
             "created": account.created_at}
 
 
-# --- the notification outbox (issue 6, part A) ---
+# --- the notification outbox ---
 
 DEAD_LETTERS_SHOWN = 200
 

@@ -121,7 +121,7 @@ def guardian_update(request):
     me = request.identity.account
     form = {"guardian": bool(post.get("guardian")), "admin": bool(post.get("admin")),
             "disabled": bool(post.get("disabled")), "channels": set(post.getall("channels"))}
-    # Where the guardian is notified (issue 6, part A); absent from a form that predates it: unchanged.
+    # Where the guardian is notified; a form without these fields leaves them as they are.
     notify = {"channel": post.get("notify_channel", account.notify_channel or ""),
               "address": post.get("notify_address", account.notify_address or "")}
     errors = {}
@@ -279,7 +279,7 @@ def api_channels(request):
     ]}
 
 
-# --- statistics exports offered by plugins (issue 5, part X) ---
+# --- statistics exports offered by plugins ---
 
 
 def _statistics_page(request, *, errors=None) -> dict:
@@ -315,7 +315,7 @@ def statistics_export(request):
     return response
 
 
-# --- the notification outbox (issue 6, part A) ---
+# --- the notification outbox ---
 
 
 def _notification_channels(request) -> list[str]:

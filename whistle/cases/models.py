@@ -70,7 +70,7 @@ class Case(Base):
 
     # Set when the reporter says they suffered detriment (retaliation) for speaking up.
     detriment: Mapped[bool] = mapped_column(Boolean, default=False)
-    # The reporter asked the guardians to watch for retaliation against them (issue 5, part Y).
+    # The reporter asked the guardians to watch for retaliation against them (whistle.protection).
     protection_consent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # The closing record's structured half (metadata, for statistics); the free text is an
     # ITEM_OUTCOME. substantiated: "yes", "partly", "no", "not_determined".
@@ -79,7 +79,7 @@ class Case(Base):
 
     # The newest item the reporter has seen, so their mailbox can say what is new.
     reporter_seen_item_id: Mapped[int | None] = mapped_column()
-    # --- reporter news (issue 6, part 4) ---
+    # --- what the reporter has seen (whistle.reporters.news) ---
     # The status the reporter last saw, and the day (never the time) of that visit, so their
     # mailbox can say what changed since.
     reporter_seen_status: Mapped[str | None] = mapped_column(String(32))

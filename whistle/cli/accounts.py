@@ -133,7 +133,7 @@ def _reset_authenticator(args) -> int:
     return 0
 
 
-# --- where a guardian is notified (issue 6, part A) ---
+# --- where a guardian is notified ---
 
 
 def notification_channels(environment) -> dict:

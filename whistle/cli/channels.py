@@ -46,7 +46,7 @@ def unattended_warning(slug: str, reason: str, config: str) -> str:
 
 
 def _profiles(environment) -> dict:
-    """Core's deadline profiles and those of the plugins the settings enable (issue 5, part X)."""
+    """Core's deadline profiles and those of the plugins the settings enable."""
     hooks = Hooks.from_names(environment.settings.plugins, environment.settings.plugins_plaintext)
     return registry_of(hooks.call("whistle_deadline_profiles"))
 

@@ -90,3 +90,9 @@ def unexpected_error_view(exc: Exception, request):
     route = request.matched_route.name if request.matched_route else "-"
     log.error("unhandled %s in %s\n%s", type(exc).__name__, route, "".join(traceback.format_tb(exc.__traceback__)))
     return respond(request, Problem(500, "Something went wrong on our side and nothing was saved. Please try again."))
+
+
+def includeme(config) -> None:
+    config.scan(__name__)
+    config.add_tween("whistle.errors.tweens.undecodable_address_tween_factory",
+                     under="whistle.security.headers.security_headers_tween_factory", over="pyramid_tm.tm_tween_factory")

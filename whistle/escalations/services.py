@@ -209,7 +209,8 @@ def escalate_on_event(dbsession: Session, clock: Clock, case: Case, event: str, 
 
 # --- the plugins' rules on the case events (whistle.cases.events; subscribed in whistle.escalations) ---
 
-# The event a move is to the escalation rules (`whistle_escalate_on_event`).
+# The events `whistle_escalate_on_event` fires on, and what a move is among them.
+RULE_EVENTS = ("opened", "acknowledged", "status_changed", "closed", "reopened", "reporter_message")
 MOVE_EVENTS = {ACKNOWLEDGED: "acknowledged", CLOSED: "closed"}
 
 

@@ -58,15 +58,14 @@ def includeme(config) -> None:
         "call_hook", reify=True)
 
 
-# --- plugins: hooks wired into core (issue 5, part X) ---
+# --- what plugins offer at start-up ---
 
 
 def load_startup_offers(registry) -> None:
     """What plugins offer once, at start-up: deadline profiles (by name, with core's) and
     notification channels (by name; the scheduled tick delivers the outbox through them).
-    First of all, each plugin gets its settings (`whistle_configure`, issue 6)."""
+    First of all, each plugin gets its settings (`whistle_configure`)."""
     hooks = registry.hooks
-    # --- scheduled work (issue 6, part A): plugin settings from the .ini ---
     hooks.call("whistle_configure", settings=dict(getattr(registry, "raw_plugin_settings", {})))
     registry.deadline_profiles = registry_of(hooks.call("whistle_deadline_profiles"))
     channels = {}
@@ -77,7 +76,7 @@ def load_startup_offers(registry) -> None:
     registry.notification_channels = channels
 
 
-# --- scheduled work (issue 6, part A): plugin settings from the .ini ---
+# --- plugin settings from the .ini ---
 RESERVED_PREFIXES = ("whistle.", "pyramid.")
 
 

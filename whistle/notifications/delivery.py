@@ -1,4 +1,4 @@
-"""Delivering the notification outbox through the notification channel plugins (issue 6).
+"""Delivering the notification outbox through the notification channel plugins.
 
 `deliver_due(ctx)` is one of the scheduled tick's jobs. For each guardian with a due notice
 (state pending, next_attempt_at <= now):

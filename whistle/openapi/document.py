@@ -112,7 +112,7 @@ SCHEMAS = {
 }
 
 
-# --- reporter news (issue 6, part 4) ---
+# --- what is new since the reporter's last visit ---
 REPORTER_NEWS = {
     "type": "object", "description": "What changed since the reporter's last visit, and when to come back.",
     "required": ["first_visit", "since", "new_messages", "new_files", "status_changed", "status", "status_text",

@@ -174,7 +174,7 @@ class Mailbox:
     identity_given: bool
     can_reveal_identity: bool
     new_item_ids: set[int] = field(default_factory=set)
-    # What the reporter had seen before this visit, for whistle.reporters.news (issue 6, part 4).
+    # What the reporter had seen before this visit, for whistle.reporters.news.
     new_file_ids: set[int] = field(default_factory=set)  # guardians' files added since
     first_visit: bool = False  # never seen with the receipt since it was given
     last_seen_status: str | None = None  # None: not known (first visit, or seen before it was kept)

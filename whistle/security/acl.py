@@ -8,17 +8,20 @@ from whistle.security.permissions import Permission
 
 class Root:
     __acl__ = [
+        # public and intake; staff sign-in
         (Allow, Everyone, (Permission.PUBLIC.value, Permission.DISCLOSURE_SUBMIT.value, Permission.STAFF_LOGIN.value)),
+        # accounts: a staff member's own account
         (Allow, "staff", Permission.STAFF_LOGOUT.value),
+        (Allow, "staff", Permission.STAFF_ACCOUNT.value),
+        # the guardian's workspace (each case: its CaseContext)
         (Allow, "role:guardian", Permission.CASES_LIST.value),
-        # --- the reporter's mailbox (issue 3) ---
+        # the reporter's mailbox
         (Allow, Everyone, (Permission.REPORTER_LOGIN.value, Permission.MAILBOX_VISIT.value)),
         (Allow, "reporter", Permission.MAILBOX_USE.value),
-        # --- the guardian's workspace and admin area (issue 4) ---
-        (Allow, "staff", Permission.STAFF_ACCOUNT.value),
+        # the admin area
         (Allow, "role:admin", (Permission.ADMIN_VIEW.value, Permission.ADMIN_MANAGE.value)),
-        # --- plugins: hooks wired into core, retaliation watch (issue 5) ---
-        (Allow, "integration", Permission.PERSONNEL_EVENTS_POST.value),  # part Y: retaliation watch
+        # retaliation watch: HR integrations
+        (Allow, "integration", Permission.PERSONNEL_EVENTS_POST.value),
         DENY_ALL,
     ]
 

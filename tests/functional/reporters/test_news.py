@@ -1,4 +1,4 @@
-"""The mailbox says what changed since the reporter's last visit and when to come back (issue 6, part 4)."""
+"""The mailbox says what changed since the reporter's last visit and when to come back."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
