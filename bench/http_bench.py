@@ -239,18 +239,23 @@ def populate_deployment(deployment: Deployment, cases: int = 0) -> list[str]:
     and `cases` disclosures submitted through the service the API view calls; returns their refs."""
     from sqlalchemy.orm import Session
 
-    from whistle.accounts.services import add_account
-    from whistle.channels.models import Channel
+    from whistle.admin.services import add_account
+    from whistle.intake_channels.models import Channel
     from whistle.cli.database import upgrade
     from whistle.clock import Clock
+    from whistle.config import make_configurator
     from whistle.db import make_engine
+    from whistle.hooks import hook_caller
     from whistle.intake.forms import validate_disclosure
     from whistle.intake.services import submit_disclosure
 
     upgrade(deployment.db_url)
     engine = make_engine(deployment.db_url)
+    # The app's plugins and event subscribers, as a request would have them.
+    registry = make_configurator(deployment.raw, settings=deployment.settings).registry
     refs = []
     with Session(engine) as dbsession:
+        call_hook = hook_caller(registry.hooks, registry.events, dbsession, Clock())
         channel = Channel(slug="staff", title="Staff", introduction="For benchmarks.",
                           questionnaire=QUESTIONNAIRE, identity_modes=["anonymous", "confidential"])
         dbsession.add(channel)
@@ -265,9 +270,11 @@ def populate_deployment(deployment: Deployment, cases: int = 0) -> list[str]:
                 identity=None, max_text_chars=deployment.settings.max_text_chars)
             if errors:
                 raise SystemExit(f"the benchmark's disclosure does not validate: {errors}")
-            refs.append(submit_disclosure(dbsession, deployment.settings, Clock(), submission).case.ref)
+            refs.append(submit_disclosure(dbsession, deployment.settings, Clock(), submission,
+                                          call_hook=call_hook).case.ref)
         dbsession.commit()
     engine.dispose()
+    registry["db_engine"].dispose()
     return refs
 
 

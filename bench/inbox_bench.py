@@ -28,7 +28,7 @@ import _common as c  # noqa: E402
 from whistle.accounts.models import Account  # noqa: E402
 from whistle.cases.inbox import InboxFilters, inbox  # noqa: E402
 from whistle.cases.models import Case, CaseGrant, CaseItem, CaseLabel  # noqa: E402
-from whistle.channels.models import Channel  # noqa: E402
+from whistle.intake_channels.models import Channel  # noqa: E402
 from whistle.cli.database import upgrade  # noqa: E402
 from whistle.db import make_engine, make_session_factory  # noqa: E402
 

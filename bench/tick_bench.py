@@ -37,13 +37,13 @@ from sqlalchemy import func, insert, select, text, update  # noqa: E402
 import _common as c  # noqa: E402
 from whistle.accounts.models import Account  # noqa: E402
 from whistle.cases.models import Case, CaseGrant  # noqa: E402
-from whistle.channels.models import Channel  # noqa: E402
+from whistle.intake_channels.models import Channel  # noqa: E402
 from whistle.cli.database import upgrade  # noqa: E402
 from whistle.clock import ManualClock  # noqa: E402
 from whistle.config import make_configurator  # noqa: E402
-from whistle.escalations.models import Notification  # noqa: E402
-from whistle.hooks.cases import case_infos  # noqa: E402
-from whistle.scheduler.context import context_from_registry  # noqa: E402
+from whistle.notifications.models import Notification  # noqa: E402
+from whistle.cases.info import case_infos  # noqa: E402
+from whistle.jobs import context_from_registry  # noqa: E402
 from whistle.scheduler.tick import run_tick  # noqa: E402
 from whistle.settings import load_settings  # noqa: E402
 

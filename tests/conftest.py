@@ -19,6 +19,7 @@ from whistle.cli.database import upgrade
 from whistle.clock import ManualClock
 from whistle.config import make_configurator
 from whistle.db import get_tm_session, make_engine
+from whistle.hooks import hook_caller
 from whistle.settings import load_settings
 
 TEST_DATABASE_URL = os.environ.get("WHISTLE_TEST_DATABASE_URL")
@@ -101,6 +102,13 @@ def dbsession(app, tm):
 
 
 @pytest.fixture
+def call_hook(app, dbsession, clock):
+    """The app's hook caller for services called without a request: the app's plugins (none by
+    default) and its event bus, so core's subscribers run as they do in a request."""
+    return hook_caller(app.registry.hooks, app.registry.events, dbsession, clock)
+
+
+@pytest.fixture
 def testapp(app, tm, dbsession):
     return TestApp(
         app,
@@ -108,7 +116,7 @@ def testapp(app, tm, dbsession):
     )
 
 
-# --- scheduled work (issue 6): databases whose data is really committed ---
+# --- scheduled work: databases whose data is really committed ---
 
 
 def _fresh_postgres_database(url: str, name: str) -> str:

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pyotp
 
-from whistle.accounts.services import add_account
-from whistle.channels.models import Channel
+from whistle.admin.services import add_account
+from whistle.intake_channels.models import Channel
 
 PASSWORD = "correct horse battery staple"
 
@@ -16,7 +16,7 @@ def shipped_profiles() -> dict:
     """Core's deadline profiles and the one config/channels.toml names from the
     uk_childrens_complaints plugin, for tests that load that file into an app without plugins
     (whose cases then fall back to core's profile)."""
-    from whistle.cases.deadlines import PROFILES
+    from whistle.deadlines import PROFILES
     from whistle_uk_childrens_complaints import UK_CHILDRENS_COMPLAINTS
 
     return {**PROFILES, UK_CHILDRENS_COMPLAINTS.name: UK_CHILDRENS_COMPLAINTS}

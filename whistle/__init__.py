@@ -6,9 +6,10 @@ __all__ = ["hookimpl", "main"]
 
 def main(global_config, **settings):
     """The paste app factory (`use = egg:whistle`): returns the WSGI application."""
-    from whistle.config import make_configurator
-
+    # The app is imported when one is made, not with this package: every plugin imports `whistle`
+    # for hookimpl, and must not pull in the whole app (whose start-up loads the plugins) by it.
     from whistle import devmail
+    from whistle.config import make_configurator
     from whistle.scheduler.thread import start_if_enabled
 
     app = make_configurator(settings).make_wsgi_app()

@@ -1,4 +1,4 @@
-"""The Configurator, built in one readable order: settings, database, security, areas, routes."""
+"""The Configurator, the composition root, in one readable order: settings, foundation, delivery, the areas, views, plugins."""
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
@@ -10,6 +10,7 @@ from pyramid.events import BeforeRender
 from pyramid.renderers import JSON
 
 from whistle.clock import Clock
+from whistle.hooks import plugin_settings
 from whistle.request import WhistleRequest
 from whistle.security.acl import Root
 from whistle.settings import Settings, load_settings
@@ -50,31 +51,48 @@ def make_configurator(raw_settings: Mapping[str, Any], *, settings: Settings | N
     config.add_renderer("json", _json_renderer())
     config.add_subscriber(_template_globals, BeforeRender)
 
+    # --- foundation: the database, security, audit, events, scheduled jobs, the plugins ---
     config.include("whistle.db")
     config.include("whistle.security")
     config.include("whistle.audit")
-    # --- scheduled work (issue 6, part A): the .ini keys plugins get through whistle_configure ---
-    from whistle.hooks import plugin_settings
-
-    config.registry.raw_plugin_settings = plugin_settings(raw_settings)
+    config.include("whistle.events")
+    config.include("whistle.jobs")
+    config.registry.raw_plugin_settings = plugin_settings(raw_settings)  # what whistle_configure receives
     config.include("whistle.hooks")
-    config.include("whistle.errors")
+
+    # --- delivery: error pages and problems, page slots, health, the route table, the API document ---
+    config.include("whistle.errors.views")
+    config.include("whistle.pages")
     config.include("whistle.health")
     config.include("whistle.routes")
     config.include("whistle.openapi")
-    # Areas: each module holds its own views.
+
+    # --- the areas, lowest first (docs/development.md): each adds how its callers are loaded, its
+    # event subscribers, scheduled jobs and page sections; a lower area's subscribers run first ---
+    config.include("whistle.accounts")
+    config.include("whistle.attachments")
+    config.include("whistle.notifications")
+    config.include("whistle.escalations")
+    config.include("whistle.protection")
+    config.include("whistle.reporters")
+
+    # --- the views, by area ---
     config.scan("whistle.intake.views")
     config.scan("whistle.accounts.views")
-    config.scan("whistle.cases.views")
-    # --- the reporter's mailbox (issue 3) ---
-    config.include("whistle.attachments")
-    config.scan("whistle.reporters.views")
-    config.scan("whistle.attachments.views")
-    # --- the guardian's workspace and admin area (issue 4) ---
-    config.scan("whistle.cases.actions_views")
     config.scan("whistle.accounts.staff_views")
+    config.scan("whistle.attachments.views")
+    config.scan("whistle.notifications.views")
+    config.scan("whistle.protection.views")
+    config.scan("whistle.reporters.views")
+    config.scan("whistle.reporters.protection_views")
+    config.scan("whistle.workspace.views")
+    config.scan("whistle.workspace.actions_views")
+    config.scan("whistle.workspace.files_views")
+    config.scan("whistle.workspace.protection_views")
     config.scan("whistle.admin.views")
-    # --- plugins: hooks wired into core, retaliation watch (issue 5) ---
-    config.include("whistle.protection")  # part Y: retaliation watch
-    config.scan("whistle.protection.views")  # part Y
+
+    # --- plugins that are also Pyramid includes, after core: they find its directives (page
+    # sections, scheduled jobs, event subscribers) and its routes ---
+    for include in config.registry.hooks.includes():
+        config.include(include)
     return config

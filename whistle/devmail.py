@@ -9,31 +9,12 @@ aiosmtpd comes with the `dev` extra (`make install`), and is imported only when 
 from __future__ import annotations
 
 import atexit
-import ipaddress
 import itertools
 import logging
 
+from whistle.settings import loopback_address
+
 log = logging.getLogger("whistle.devmail")
-
-
-def loopback_address(value: str) -> tuple[str, int] | None:
-    """"HOST:PORT" on a loopback IP address ("127.0.0.1:8025", "[::1]:8025") as (host, port);
-    None for an empty value. Raises ValueError for anything else, naming what is wrong."""
-    value = value.strip()
-    if not value:
-        return None
-    host, colon, port = value.rpartition(":")
-    host = host.removeprefix("[").removesuffix("]")
-    if not colon or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError("expected a loopback address and a port, e.g. 127.0.0.1:8025")
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        raise ValueError(f"{host!r} is not an IP address: give a loopback address, e.g. 127.0.0.1:8025") from None
-    if not address.is_loopback:
-        raise ValueError(f"{host} is not a loopback address: the debugging mail server prints every message it "
-                         "receives, so it listens on loopback only (127.0.0.1 or ::1)")
-    return host, int(port)
 
 
 class PrintingHandler:
@@ -60,6 +41,7 @@ class DevMailServer:
 
     def start(self) -> "DevMailServer":
         try:
+            # aiosmtpd is an optional dependency (the `dev` extra): imported only when the server starts.
             from aiosmtpd.controller import Controller
         except ImportError:
             raise RuntimeError("whistle.dev.mail_server needs aiosmtpd: install whistle with its dev extra "

@@ -2,11 +2,11 @@
 from whistle.accounts.models import Account
 from whistle.audit.models import AuditEvent, AuditHead
 from whistle.cases.models import Attachment, Case, CaseGrant, CaseItem, CaseLabel, CaseRead
-from whistle.channels.models import Channel, ChannelGuardian
+from whistle.intake_channels.models import Channel, ChannelGuardian
 from whistle.db import Base
-from whistle.escalations.models import Notification  # issue 5, part X
-from whistle.protection.models import CheckIn, Integration, Protection, ProtectionAlert  # issue 5, part Y
-from whistle.scheduler.models import SchedulerLease  # issue 6
+from whistle.notifications.models import Notification
+from whistle.protection.models import CheckIn, Integration, Protection, ProtectionAlert
+from whistle.scheduler.models import SchedulerLease
 from whistle.sessions.models import LoginSession
 from whistle.throttles import Throttle
 

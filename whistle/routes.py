@@ -1,5 +1,5 @@
-"""The one route table. Names are `area.action`; API routes start with `api.`."""
-from whistle.security.acl import CaseContext
+"""The one route table, by area. Names are `area.action`; API routes start with `api.`."""
+from whistle.cases.context import CaseContext
 
 # A database id in a path: digits, at most 18 of them, so it always fits the 64-bit integer columns
 # (a longer one would overflow in the database driver instead of being simply not found).
@@ -7,23 +7,48 @@ ID = "{id:\\d{1,18}}"
 
 
 def includeme(config) -> None:
+    # --- public: the home page, static files, health ---
     config.add_static_view("static", "whistle:static", cache_max_age=0, permission="public:view")
-
     config.add_route("home", "/")
     config.add_route("health", "/healthz")
-    config.add_route("intake.form", "/report/{slug}")
-    config.add_route("accounts.login", "/staff/login")
-    config.add_route("accounts.logout", "/staff/logout")
-    config.add_route("cases.inbox", "/staff/cases")
-    config.add_route("cases.show", "/staff/cases/{ref}", factory=CaseContext)
 
+    # --- intake: the report form and its receipt page, and the API ---
+    config.add_route("intake.form", "/report/{slug}")
+    config.add_route("intake.receipt", "/report/{slug}/receipt")
+    config.add_route("intake.receipt_leave", "/report/{slug}/receipt/leave")
     config.add_route("api.channels", "/api/v1/channels")
     config.add_route("api.disclosures", "/api/v1/disclosures")
+
+    # --- accounts: staff sign-in, and a staff member's own password, sessions and authenticator ---
+    config.add_route("accounts.login", "/staff/login")
+    config.add_route("accounts.logout", "/staff/logout")
+    config.add_route("accounts.sessions", "/staff/sessions")
+    config.add_route("accounts.password", "/staff/password")
+    config.add_route("accounts.forgot", "/staff/forgot-password")
+    config.add_route("accounts.authenticator", "/staff/reset-authenticator")
     config.add_route("api.staff_session", "/api/v1/staff/session")
+    config.add_route("api.staff_sessions", "/api/v1/staff/sessions")
+    config.add_route("api.staff_password", "/api/v1/staff/password")
+    config.add_route("api.staff_authenticator", "/api/v1/staff/authenticator")
+
+    # --- notifications: where, and about what, a guardian is told ---
+    config.add_route("accounts.notifications", "/staff/notifications")
+    config.add_route("api.staff_notifications", "/api/v1/staff/notifications")
+
+    # --- the guardian's workspace: the inbox, a case, what a guardian does to it, its files ---
+    config.add_route("cases.inbox", "/staff/cases")
+    config.add_route("cases.show", "/staff/cases/{ref}", factory=CaseContext)
     config.add_route("api.cases", "/api/v1/cases")
     config.add_route("api.case", "/api/v1/cases/{ref}", factory=CaseContext)
+    for action in ("messages", "notes", "transitions", "triage", "grants", "transfer", "conflict"):
+        config.add_route(f"cases.{action}", f"/staff/cases/{{ref}}/{action}", factory=CaseContext)
+        config.add_route(f"api.case_{action}", f"/api/v1/cases/{{ref}}/{action}", factory=CaseContext)
+    config.add_route("cases.attachments", "/staff/cases/{ref}/attachments", factory=CaseContext)
+    config.add_route("api.case_attachments", "/api/v1/cases/{ref}/attachments", factory=CaseContext)
+    config.add_route("attachments.download", f"/staff/cases/{{ref}}/attachments/{ID}", factory=CaseContext)
+    config.add_route("api.case_attachment", f"/api/v1/cases/{{ref}}/attachments/{ID}", factory=CaseContext)
 
-    # --- the reporter's mailbox (issue 3) ---
+    # --- the reporter's mailbox ---
     config.add_route("reporters.login", "/mailbox")
     config.add_route("reporters.case", "/mailbox/case")
     config.add_route("reporters.messages", "/mailbox/case/messages")
@@ -35,50 +60,28 @@ def includeme(config) -> None:
     config.add_route("api.reporter_messages", "/api/v1/reporter/messages")
     config.add_route("api.reporter_attachments", "/api/v1/reporter/attachments")
     config.add_route("api.reporter_attachment", f"/api/v1/reporter/attachments/{ID}")
-    config.add_route("attachments.download", f"/staff/cases/{{ref}}/attachments/{ID}", factory=CaseContext)
-    config.add_route("api.case_attachment", f"/api/v1/cases/{{ref}}/attachments/{ID}", factory=CaseContext)
 
-    # --- the guardian's workspace and admin area (issue 4) ---
-    for action in ("messages", "notes", "transitions", "triage", "grants", "transfer", "conflict"):
-        config.add_route(f"cases.{action}", f"/staff/cases/{{ref}}/{action}", factory=CaseContext)
-        config.add_route(f"api.case_{action}", f"/api/v1/cases/{{ref}}/{action}", factory=CaseContext)
-    config.add_route("accounts.sessions", "/staff/sessions")
-    config.add_route("accounts.password", "/staff/password")
-    config.add_route("accounts.forgot", "/staff/forgot-password")
-    config.add_route("api.staff_sessions", "/api/v1/staff/sessions")
-    config.add_route("api.staff_password", "/api/v1/staff/password")
+    # --- retaliation watch: HR integrations' events, the guardian's protections, the reporter's check-ins ---
+    config.add_route("api.personnel_events", "/api/v1/personnel-events")
+    config.add_route("cases.protections", "/staff/cases/{ref}/protections", factory=CaseContext)
+    config.add_route("cases.protection_alerts", "/staff/cases/{ref}/protection-alerts", factory=CaseContext)
+    config.add_route("reporters.checkins", "/mailbox/case/checkins")
+    config.add_route("reporters.protection_consent", "/mailbox/case/protection-consent")
+    config.add_route("api.reporter_checkins", "/api/v1/reporter/checkins")
+    config.add_route("api.reporter_protection_consent", "/api/v1/reporter/protection-consent")
+
+    # --- the admin area: overview, accounts, channels, audit, statistics exports, the outbox ---
     config.add_route("admin.overview", "/admin")
     config.add_route("admin.guardians", "/admin/guardians")
     config.add_route("admin.guardian", f"/admin/guardians/{ID}")
     config.add_route("admin.channels", "/admin/channels")
     config.add_route("admin.audit", "/admin/audit")
+    config.add_route("admin.statistics", "/admin/statistics")
+    config.add_route("admin.statistics_export", "/admin/statistics/{name}")
+    config.add_route("admin.notifications", "/admin/notifications")
+    config.add_route("admin.notifications_retry", "/admin/notifications/retry")
     config.add_route("api.admin_overview", "/api/v1/admin/overview")
     config.add_route("api.admin_audit", "/api/v1/admin/audit")
     config.add_route("api.admin_accounts", "/api/v1/admin/accounts")
     config.add_route("api.admin_account", f"/api/v1/admin/accounts/{ID}")
     config.add_route("api.admin_channels", "/api/v1/admin/channels")
-    # --- plugins: hooks wired into core, retaliation watch (issue 5) ---
-    config.add_route("admin.statistics", "/admin/statistics")  # part X: plugins' statistics exports
-    config.add_route("admin.statistics_export", "/admin/statistics/{name}")  # part X
-    # part Y: retaliation watch
-    config.add_route("api.personnel_events", "/api/v1/personnel-events")
-    config.add_route("api.reporter_checkins", "/api/v1/reporter/checkins")
-    config.add_route("api.reporter_protection_consent", "/api/v1/reporter/protection-consent")
-    config.add_route("reporters.checkins", "/mailbox/case/checkins")
-    config.add_route("reporters.protection_consent", "/mailbox/case/protection-consent")
-    config.add_route("cases.protections", "/staff/cases/{ref}/protections", factory=CaseContext)
-    config.add_route("cases.protection_alerts", "/staff/cases/{ref}/protection-alerts", factory=CaseContext)
-    # --- scheduled work (issue 6, part A) ---
-    config.add_route("accounts.notifications", "/staff/notifications")  # where a guardian is notified
-    config.add_route("admin.notifications", "/admin/notifications")  # the outbox: counts, dead letters
-    config.add_route("admin.notifications_retry", "/admin/notifications/retry")
-    config.add_route("api.staff_notifications", "/api/v1/staff/notifications")
-    # --- accounts: a lost authenticator re-enrolled with the recovery key ---
-    config.add_route("accounts.authenticator", "/staff/reset-authenticator")
-    config.add_route("api.staff_authenticator", "/api/v1/staff/authenticator")
-    # --- guardians' files: sent to the reporter, or internal ---
-    config.add_route("cases.attachments", "/staff/cases/{ref}/attachments", factory=CaseContext)
-    config.add_route("api.case_attachments", "/api/v1/cases/{ref}/attachments", factory=CaseContext)
-    # --- reporter pages that forget: the receipt page after sending ---
-    config.add_route("intake.receipt", "/report/{slug}/receipt")
-    config.add_route("intake.receipt_leave", "/report/{slug}/receipt/leave")

@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import os
 from dataclasses import dataclass
 from datetime import timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any, Callable, Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from whistle.crypto import KdfCost, new_secret_key
-from whistle.devmail import loopback_address
 
 PREFIX = "whistle."
 FILE_SUFFIX = "_file"
@@ -54,11 +55,29 @@ def _months(value: str) -> tuple[int, ...]:
     return months
 
 
+def loopback_address(value: str) -> tuple[str, int] | None:
+    """"HOST:PORT" on a loopback IP address ("127.0.0.1:8025", "[::1]:8025") as (host, port);
+    None for an empty value. Raises ValueError for anything else, naming what is wrong."""
+    value = value.strip()
+    if not value:
+        return None
+    host, colon, port = value.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not colon or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError("expected a loopback address and a port, e.g. 127.0.0.1:8025")
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        raise ValueError(f"{host!r} is not an IP address: give a loopback address, e.g. 127.0.0.1:8025") from None
+    if not address.is_loopback:
+        raise ValueError(f"{host} is not a loopback address: the debugging mail server prints every message it "
+                         "receives, so it listens on loopback only (127.0.0.1 or ::1)")
+    return host, int(port)
+
+
 def _zone(value: str) -> tzinfo:
     """An IANA time zone name ("Europe/London"), checked against the time zone database; "UTC"
     needs no database."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
     name = value.strip()
     if name.upper() == "UTC":
         return timezone.utc
@@ -90,6 +109,7 @@ class Spec:
 # Every `whistle.*` setting the application knows. A key not listed here is a start-up error,
 # so a typo in an .ini file is caught instead of silently ignored.
 SPECS: dict[str, Spec] = {
+    # --- core: the database, storage, key files, cookies, Argon2id costs, sessions, request limits ---
     "whistle.db.url": Spec(_str, None),
     "whistle.storage.dir": Spec(_str, None),
     "whistle.secrets.lookup_pepper": Spec(_key, None, secret=True),
@@ -109,43 +129,44 @@ SPECS: dict[str, Spec] = {
     "whistle.sessions.reporter_idle_minutes": Spec(_int, "20"),
     "whistle.api.max_json_bytes": Spec(_int, str(1024 * 1024)),
     "whistle.form.max_text_chars": Spec(_int, "100000"),
+    # --- plugins ---
     # Plugins to load (entry point names in the group whistle.plugins, or dotted module paths),
     # and the subset allowed hooks that receive plaintext. Nothing else is ever loaded.
     "whistle.plugins": Spec(_names, ""),
     "whistle.plugins.plaintext": Spec(_names, ""),
-    # --- the reporter's mailbox (issue 3) ---
-    # Attachments: per file and per case, counted while streaming (waitress's
+    # --- attachments ---
+    # Per file and per case, counted while streaming (waitress's
     # max_request_body_size in the .ini must allow at least max_file_bytes).
     "whistle.attachments.max_file_bytes": Spec(_int, str(1024**3)),
     "whistle.attachments.max_case_bytes": Spec(_int, str(2 * 1024**3)),
     # Where blobs go: a dotted name of a BlobStore class taking the storage directory.
     "whistle.attachments.blob_store": Spec(_str, "whistle.attachments.blobs.LocalBlobStore"),
+    # --- the reporter's mailbox ---
     # Wrong receipts across the whole service (never per client) before receipts are tried one
     # at a time for the rest of the minute (the slow lane, whistle/reporters/services.py).
     "whistle.mailbox.receipt_failures_per_minute": Spec(_int, "30"),
-    # --- the guardian's workspace and admin area (issue 4) ---
-    # --- plugins: hooks wired into core, retaliation watch (issue 5) ---
-    # Part Y: months after a report is opened when the reporter is asked whether they have suffered
+    # --- retaliation watch ---
+    # Months after a report is opened when the reporter is asked whether they have suffered
     # detriment (retaliation); the questions keep coming after the case closes.
     "whistle.retaliation.checkin_months": Spec(_months, "3 6 12"),
-    # --- scheduled work (issue 6, part A) ---
-    # Notification delivery: at most one notice per guardian per batch_minutes; a failed delivery
+    # --- notifications ---
+    # Delivery: at most one notice per guardian per batch_minutes; a failed delivery
     # is retried after retry_base_seconds * 2**(attempts-1) (at most 6 hours), and dead-lettered
     # after max_attempts. The link is the one thing a notice carries: where guardians sign in.
     "whistle.notifications.batch_minutes": Spec(_int, "15"),
     "whistle.notifications.max_attempts": Spec(_int, "8"),
     "whistle.notifications.retry_base_seconds": Spec(_int, "60"),
     "whistle.notifications.link": Spec(_str, "http://127.0.0.1:6543/staff/login"),
-    # --- scheduled work (issue 6, scheduler) ---
+    # --- the scheduler ---
     # Run `whistle tick` in a thread of the app every interval_seconds (development: no cron).
     # In production leave it off and run the tick from a systemd timer (docs/operations.md).
     "whistle.scheduler.embedded": Spec(_bool, "false"),
     "whistle.scheduler.interval_seconds": Spec(_int, "60"),
-    # --- guardians are told: a debugging mail server for development ---
+    # --- development: the debugging mail server ---
     # HOST:PORT on loopback: an SMTP server in the app's process that prints every message it
     # receives to the log (whistle/devmail.py). Empty: none. Never in production.
     "whistle.dev.mail_server": Spec(loopback_address, ""),
-    # --- staff pages in words for people ---
+    # --- staff pages ---
     # The time zone staff pages show times in (each time names its zone: "14:05 GMT").
     "whistle.display.timezone": Spec(_zone, "UTC"),
 }
@@ -167,25 +188,25 @@ class Settings:
     max_text_chars: int
     plugins: tuple[str, ...]
     plugins_plaintext: tuple[str, ...]
-    # --- the reporter's mailbox (issue 3) ---
+    # --- attachments ---
     max_attachment_bytes: int
     max_case_attachment_bytes: int
     blob_store: str
+    # --- the reporter's mailbox ---
     receipt_failures_per_minute: int
-    # --- the guardian's workspace and admin area (issue 4) ---
-    # --- plugins: hooks wired into core, retaliation watch (issue 5) ---
-    checkin_months: tuple[int, ...]  # part Y
-    # --- scheduled work (issue 6, part A) ---
+    # --- retaliation watch ---
+    checkin_months: tuple[int, ...]
+    # --- notifications ---
     notification_batch: timedelta
     notification_max_attempts: int
     notification_retry_base: timedelta
     notification_link: str
-    # --- scheduled work (issue 6, scheduler) ---
+    # --- the scheduler ---
     scheduler_embedded: bool
     scheduler_interval: timedelta
-    # --- guardians are told: a debugging mail server for development ---
+    # --- development: the debugging mail server ---
     dev_mail_server: tuple[str, int] | None
-    # --- staff pages in words for people ---
+    # --- staff pages ---
     display_timezone: tzinfo = timezone.utc
 
     def __repr__(self) -> str:  # never print key material into a log or traceback
@@ -259,7 +280,6 @@ def database_url(raw: Mapping[str, Any], environ: Mapping[str, str] = os.environ
     return merged[key]
 
 
-# --- scheduled work (issue 6, part A) ---
 def _notification_settings(values: dict[str, Any]) -> dict[str, Any]:
     """The notification delivery settings, range-checked."""
     batch, attempts = values["whistle.notifications.batch_minutes"], values["whistle.notifications.max_attempts"]
@@ -324,21 +344,14 @@ def load_settings(raw: Mapping[str, Any], environ: Mapping[str, str] = os.enviro
         max_text_chars=values["whistle.form.max_text_chars"],
         plugins=values["whistle.plugins"],
         plugins_plaintext=values["whistle.plugins.plaintext"],
-        # --- the reporter's mailbox (issue 3) ---
         max_attachment_bytes=values["whistle.attachments.max_file_bytes"],
         max_case_attachment_bytes=values["whistle.attachments.max_case_bytes"],
         blob_store=values["whistle.attachments.blob_store"],
         receipt_failures_per_minute=values["whistle.mailbox.receipt_failures_per_minute"],
-        # --- the guardian's workspace and admin area (issue 4) ---
-        # --- plugins: hooks wired into core, retaliation watch (issue 5) ---
-        checkin_months=values["whistle.retaliation.checkin_months"],  # part Y
-        # --- scheduled work (issue 6, part A) ---
+        checkin_months=values["whistle.retaliation.checkin_months"],
         **_notification_settings(values),
-        # --- scheduled work (issue 6, scheduler) ---
         scheduler_embedded=values["whistle.scheduler.embedded"],
         scheduler_interval=timedelta(seconds=max(1, values["whistle.scheduler.interval_seconds"])),
-        # --- guardians are told: a debugging mail server for development ---
         dev_mail_server=values["whistle.dev.mail_server"],
-        # --- staff pages in words for people ---
         display_timezone=values["whistle.display.timezone"],
     )

@@ -58,6 +58,10 @@ def time_words(moment: datetime, zone: tzinfo = timezone.utc) -> str:
 
 # --- the values the code keeps as names, as labels ---
 
+STATUS_LABELS = {
+    "received": "Received", "acknowledged": "Acknowledged", "assessing": "Assessing", "investigating": "Investigating",
+    "feedback_given": "Feedback given", "closed": "Closed",
+}
 PRIORITY_LABELS = {"low": "Low", "normal": "Normal", "high": "High", "urgent": "Urgent"}
 SUBSTANTIATED_LABELS = {"yes": "Yes", "partly": "Partly", "no": "No", "not_determined": "Not determined"}
 CHANGE_LABELS = {
@@ -75,6 +79,16 @@ NOTIFICATION_STATE_LABELS = {
     "cancelled": "Not needed any more",
 }
 NOTIFICATION_CHANNEL_LABELS = {"email": "Email", "webhook": "Webhook"}
+# The events a guardian can be told about (whistle.notifications.preferences.EVENTS), as the
+# notifications page lists them.
+NOTICE_EVENT_LABELS = {
+    "new_report": "A new report comes in for me",
+    "reporter_message": "A reporter writes a message in one of my cases",
+    "reporter_file": "A reporter sends a file in one of my cases",
+    "case_given": "A case is given to me",
+    "escalations": "Deadline reminders and escalations",
+    "retaliation": "Retaliation alerts",
+}
 DEADLINE_PROFILE_LABELS = {
     "eu_directive": "EU Directive (acknowledge in 7 days, feedback within 3 months)",
     "uk_childrens_complaints": "UK children's complaints (in working days)",
@@ -110,8 +124,6 @@ def label(labels: Mapping[str, str], value) -> str:
 
 
 def status_label(status: str) -> str:
-    from whistle.cases.lifecycle import STATUS_LABELS
-
     return label(STATUS_LABELS, status)
 
 
@@ -190,20 +202,6 @@ CASE_FORM_MESSAGES = {
     "priority": "Choose one of the priorities in the list.",
     "to": "That move is not offered for this case.",
 }
-
-
-def case_problem_words(problem, status: str, to: str | None) -> str | None:
-    """What to say about a refused case form whose problem names no field (a move the case cannot
-    make, an expired page); None when its fields say it all."""
-    from whistle.cases.lifecycle import TRANSITION_PROBLEM
-
-    if problem is None or problem.errors:
-        return None
-    if problem.type == TRANSITION_PROBLEM:
-        return (f"This case is {status_label(status).lower()} now, so it cannot be moved to "
-                f"{status_label(to or '').lower()}: someone may have moved it on meanwhile. "
-                "The page shows what you can do now.")
-    return problem.detail
 
 
 def record_about(about: str) -> str:
@@ -377,9 +375,7 @@ def _notify_changed(who: str, d: dict, names: Names) -> str:
 
 
 def _notify_events_changed(who: str, d: dict, names: Names) -> str:
-    from whistle.escalations.events import EVENTS
-
-    off = [EVENTS.get(event, humane(event)) for event in d.get("off") or ()]
+    off = [NOTICE_EVENT_LABELS.get(event, humane(event)) for event in d.get("off") or ()]
     whom = names.account(d.get("account_id"))
     subject = "" if whom == who else f" that {whom} is"
     if not off:
@@ -487,6 +483,10 @@ AUDIT_WORDS: dict[str, Callable[[str, dict, Names], str]] = {
     "integration.added": lambda who, d, n: f"{who} added the HR integration “{d.get('name', '')}”",
     "integration.disabled": lambda who, d, n: f"{who} turned off the HR integration “{d.get('name', '')}” for good",
     # plugins
+    "plugin.action_dropped": lambda who, d, n: (
+        f"The plugin “{d.get('plugin', '')}” asked for something whistle could not use at "
+        f"“{humane(str(d.get('hook', '')).removeprefix('whistle_'))}” (a {d.get('type', 'value')}); "
+        "whistle left it out"),
     "plugin.failed": lambda who, d, n: (
         f"The plugin “{d.get('plugin', '')}” failed at “{humane(str(d.get('hook', '')).removeprefix('whistle_'))}” "
         f"({d.get('error', 'an error')}); whistle carried on without it"),

@@ -3,6 +3,7 @@ and a minimal cookie-keeping HTTP client that connects from a chosen loopback ad
 from __future__ import annotations
 
 import http.client
+import os
 import re
 import secrets
 import signal
@@ -27,10 +28,13 @@ def free_port() -> int:
 
 
 class Server:
-    """`pserve development.ini` in `directory`, on a free port, logging to `directory/server.log`."""
+    """`pserve development.ini` in `directory`, on a free port, logging to `directory/server.log`.
+    `plugins`: more plugins to enable (after development.ini's), found on `pythonpath` if given."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *, plugins: tuple[str, ...] = (), pythonpath: Path | None = None) -> None:
         self.directory = directory
+        self.env = dict(os.environ, PYTHONPATH=f"{pythonpath}{os.pathsep}{os.environ.get('PYTHONPATH', '')}") \
+            if pythonpath else None
         self.port = free_port()
         ini = (ROOT / "development.ini").read_text()
         ini = ini.replace("listen = 127.0.0.1:6543", f"listen = 127.0.0.1:{self.port}")
@@ -48,6 +52,9 @@ class Server:
         webhook_secret.chmod(0o600)
         ini = re.sub(r"^whistle_webhook\.secret_file = .*$", f"whistle_webhook.secret_file = {webhook_secret}", ini,
                      flags=re.MULTILINE)
+        if plugins:
+            ini = re.sub(r"^(whistle\.plugins = .*)$", lambda match: f"{match.group(1)} {' '.join(plugins)}", ini,
+                         flags=re.MULTILINE)
         self.ini = directory / "development.ini"
         self.ini.write_text(ini)
         self.log = directory / "server.log"
@@ -55,7 +62,7 @@ class Server:
 
     def whistle(self, *args: str) -> str:
         result = subprocess.run([str(BIN / "whistle"), "-c", str(self.ini), *args], capture_output=True, text=True,
-                                check=True, timeout=120)
+                                check=True, timeout=120, env=self.env)
         return result.stdout
 
     def start(self) -> None:
@@ -63,7 +70,7 @@ class Server:
         self.whistle("demo")
         log = self.log.open("ab")
         self.process = subprocess.Popen([str(BIN / "pserve"), str(self.ini)], stdout=log, stderr=log,
-                                        cwd=self.directory)
+                                        cwd=self.directory, env=self.env)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:

@@ -13,7 +13,7 @@ from tests.e2e.server import BIN
 from tests.smtp import running_smtp
 from whistle.accounts.models import Account
 from whistle.db import make_engine, make_session_factory
-from whistle.escalations.models import DELIVERED, PENDING, Notification
+from whistle.notifications.models import DELIVERED, PENDING, Notification
 
 NOTICES = 1000
 

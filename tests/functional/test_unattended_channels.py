@@ -8,8 +8,8 @@ from webtest import Upload
 
 from tests.factories import make_channel, make_live_channel, make_staff
 from whistle.cases.models import Attachment, Case
-from whistle.channels.models import TIER_SECOND, ChannelGuardian
-from whistle.channels.services import unattended_channels, why_unattended
+from whistle.intake_channels.models import TIER_SECOND, ChannelGuardian
+from whistle.intake_channels.services import unattended_channels, why_unattended
 
 TEXT = "My key worker shouts at me when nobody else is there."
 

@@ -6,13 +6,14 @@ from sqlalchemy import select
 
 from tests.factories import make_channel, make_staff
 from whistle import crypto
-from whistle.accounts.services import set_notify_events
+from whistle.notifications.preferences import set_notify_events
 from whistle.audit.models import AuditEvent
 from whistle.cases.models import HOLDER_STANDBY, CaseGrant
 from whistle.cases.services import grant_to, open_case
-from whistle.escalations.events import CASE_GIVEN, ESCALATIONS
-from whistle.escalations.models import Notification, NotificationRecipient
-from whistle.escalations.services import actions_from, apply_actions, notify
+from whistle.notifications.preferences import CASE_GIVEN, ESCALATIONS
+from whistle.notifications.models import Notification, NotificationRecipient
+from whistle.escalations.services import actions_from, apply_actions
+from whistle.notifications.services import notify
 from whistle.hooks.types import Action
 
 
@@ -97,9 +98,21 @@ def test_grant_without_keys_asks_the_holders_instead(dbsession, settings, clock)
     assert calls[0][1]["action"].kind == "notify"
 
 
-def test_malformed_actions_and_rules_are_dropped_or_masked():
-    assert actions_from([[Action(kind="notify", rule="ok"), "nonsense", Action(kind="explode", rule="x")], None]) == [
+def test_malformed_actions_and_rules_are_dropped_or_masked(dbsession, clock):
+    results = [("p", [Action(kind="notify", rule="ok"), "nonsense", Action(kind="explode", rule="x")]), ("q", None)]
+    assert actions_from(results, hook="whistle_escalate_on_event", dbsession=dbsession, clock=clock) == [
         Action(kind="notify", rule="ok")]
+
+
+def test_each_dropped_result_is_audited_by_plugin_hook_and_type_only(dbsession, clock):
+    results = [("p", [Action(kind="notify", rule="ok"), "nonsense", Action(kind="explode", rule="x")]), ("q", None)]
+    actions_from(results, hook="whistle_escalate_on_event", dbsession=dbsession, clock=clock)
+    assert [(event.actor, event.case_id, event.detail) for event in dbsession.scalars(
+        select(AuditEvent).where(AuditEvent.action == "plugin.action_dropped").order_by(AuditEvent.seq))] == [
+        ("system", None, {"plugin": "p", "hook": "whistle_escalate_on_event", "type": "str"}),
+        ("system", None, {"plugin": "p", "hook": "whistle_escalate_on_event", "type": "Action"}),
+        ("system", None, {"plugin": "q", "hook": "whistle_escalate_on_event", "type": "NoneType"}),
+    ]
 
 
 def _queued(dbsession, *accounts) -> list[int]:

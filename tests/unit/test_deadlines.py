@@ -1,7 +1,7 @@
 """The EU Directive deadline profile: 7 days to acknowledge, 3 months to give feedback."""
 from datetime import date
 
-from whistle.cases.deadlines import EU_DIRECTIVE, add_months, profile_named
+from whistle.deadlines import EU_DIRECTIVE, add_months, profile_named
 
 
 def test_acknowledgement_is_due_seven_days_after_receipt():

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from waitress.adjustments import Adjustments
 
-from whistle.devmail import loopback_address
+from whistle.settings import loopback_address
 from whistle.server import response_buffering
 from whistle.settings import FILE_SUFFIX, SPECS
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from whistle.escalations.services import RULE_EVENTS
 from whistle.hooks import Hooks, specs
 from whistle.hooks.types import Action, CaseInfo
 
@@ -22,11 +23,11 @@ GUIDE = ROOT / "docs" / "plugins.md"
 HOOKS = {name for name, value in vars(specs).items() if name.startswith("whistle_") and callable(value)}
 PLUGIN_PACKAGES = {path.name for path in (ROOT / "plugins").glob("whistle_*") if path.is_dir()}
 
-# Hooks that no test references yet. Core does not fire this hook yet (tracked in the plugin
-# issue), and no bundled plugin implements it, so there is nothing to exercise. This set may only
-# shrink: the test below fails as soon as one of these gains a test, so take it out then.
+# Hooks that no test references yet. Core does not fire this hook yet (nothing is purged yet),
+# and no bundled plugin implements it, so there is nothing to exercise. This set may only shrink:
+# the test below fails as soon as one of these gains a test, so take it out then.
 NOT_YET_CALLED_BY_CORE = {
-    "whistle_case_purged",  # core does not fire this hook yet (tracked in the plugin issue)
+    "whistle_case_purged",  # core does not fire this hook yet: nothing is purged yet
 }
 
 
@@ -49,22 +50,28 @@ def test_the_guide_names_no_hook_that_does_not_exist():
     assert mentioned - HOOKS - PLUGIN_PACKAGES == set()
 
 
-def test_the_worked_example_runs(tmp_path, monkeypatch):
-    example = re.search(r"<!-- example:start -->\n```python\n(.*?)```\n<!-- example:end -->", GUIDE.read_text(),
-                        re.DOTALL)
+def worked_example() -> str:
+    """The guide's worked example: the plugin module's source (tests/e2e/test_plugin_guide.py runs it
+    in a real server)."""
+    return re.search(r"<!-- example:start -->\n```python\n(.*?)```\n<!-- example:end -->", GUIDE.read_text(),
+                     re.DOTALL).group(1)
+
+
+def test_the_worked_example_loads_and_acts_on_an_event_core_fires(tmp_path, monkeypatch):
     package = tmp_path / "acme_speakup_rules"
     package.mkdir()
-    (package / "__init__.py").write_text(example.group(1))
+    (package / "__init__.py").write_text(worked_example())
     monkeypatch.syspath_prepend(str(tmp_path))
     hooks = Hooks.from_names(["acme_speakup_rules"])  # by dotted path, as the guide says works too
-    case = CaseInfo(id=1, ref="AAAAA-BBBBB", channel="staff", status="investigating", priority="normal", labels=(),
+    case = CaseInfo(id=1, ref="AAAAA-BBBBB", channel="staff", status="feedback_given", priority="normal", labels=(),
                     opened_on=date(2026, 1, 5), acknowledged_on=date(2026, 1, 6), ack_due=date(2026, 1, 12),
-                    feedback_due=date(2026, 4, 6), detriment=True)
-    assert hooks.call("whistle_escalate_on_event", case=case, event="detriment_reported") == [[
-        Action(kind="notify", rule="acme.detriment-urgent"),
-        Action(kind="raise_priority", rule="acme.detriment-urgent", priority="urgent"),
+                    feedback_due=date(2026, 4, 6), detriment=False)
+    acted_on = [event for event in RULE_EVENTS if hooks.call("whistle_escalate_on_event", case=case, event=event)]
+    assert acted_on == ["reporter_message"], "the example acts on an event core fires"
+    assert hooks.call("whistle_escalate_on_event", case=case, event="reporter_message") == [[
+        Action(kind="notify", rule="acme.wrote-after-feedback", to="second_tier"),
+        Action(kind="raise_priority", rule="acme.wrote-after-feedback", priority="high"),
     ]]
-    assert hooks.call("whistle_escalate_on_event", case=case, event="acknowledged") == []
 
 
 def files_of_tests() -> list[Path]:

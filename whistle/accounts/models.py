@@ -31,10 +31,10 @@ class Account(Base):
     # Login throttling per account (no client address is ever used for it).
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    # Where this guardian is told that something needs them (issue 6): a notification channel's
+    # Where this guardian is told that something needs them: a notification channel's
     # name (e.g. "email", "webhook") and its address there. Staff contact data, never case data.
     notify_channel: Mapped[str | None] = mapped_column(String(32), default=None)
     notify_address: Mapped[str | None] = mapped_column(String(512), default=None)
-    # The events this guardian does not want to be told about (whistle.escalations.events): the
+    # The events this guardian does not want to be told about (whistle.notifications.preferences): the
     # ones turned OFF, so an event added later reaches everyone until they turn it off.
     notify_events_off: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import hmac
 import re
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
@@ -15,9 +14,7 @@ from sqlalchemy.orm import Session
 
 from whistle import audit, crypto
 from whistle.accounts.models import Account
-from whistle.channels.models import Channel, ChannelGuardian
 from whistle.clock import Clock
-from whistle.escalations.events import EVENTS
 from whistle.sessions.models import STAFF, LoginSession
 from whistle.settings import Settings
 
@@ -92,31 +89,20 @@ def check_password(password: str) -> None:
         raise AccountError("that password is on a list of common passwords; choose another")
 
 
-def add_account(
-    dbsession: Session,
-    settings: Settings,
-    clock: Clock,
-    *,
-    username: str,
-    password: str,
-    is_guardian: bool = True,
-    is_admin: bool = False,
-    channel_slugs: tuple[str, ...] = (),
-    actor: str = "system",
-) -> Enrolment:
-    """Create a staff account; a guardian becomes a default recipient of each named channel."""
+def check_new_account(dbsession: Session, username: str, password: str) -> None:
+    """Raise AccountError if an account `username` with `password` cannot be made."""
     if not USERNAME_PATTERN.match(username):
         raise AccountError("usernames are 2-64 characters: lower-case letters, digits, '.', '_' or '-'")
     if dbsession.scalars(select(Account).where(Account.username == username)).first():
         raise AccountError(f"the username {username!r} is taken")
     check_password(password)
-    channels = []
-    for slug in channel_slugs:
-        channel = dbsession.scalars(select(Channel).where(Channel.slug == slug)).first()
-        if channel is None:
-            raise AccountError(f"there is no channel {slug!r}")
-        channels.append(channel)
 
+
+def create_account(dbsession: Session, settings: Settings, clock: Clock, *, username: str, password: str,
+                   is_guardian: bool, is_admin: bool) -> Enrolment:
+    """A new staff account with its key pair, recovery key and TOTP secret, flushed. The caller has
+    checked the username and password (check_new_account) and records "account.created"
+    (record_created) once the account is complete."""
     keypair = crypto.KeyPair.generate()
     recovery_key = crypto.new_recovery_key()
     totp_secret = pyotp.random_base32()
@@ -132,14 +118,26 @@ def add_account(
     )
     dbsession.add(account)
     dbsession.flush()
-    # An admin who is not also a guardian receives no cases: the admin role opens nothing.
-    if is_guardian:
-        for channel in channels:
-            dbsession.add(ChannelGuardian(channel_id=channel.id, account_id=account.id))
-    audit.record(dbsession, clock, actor=actor, action="account.created",
-                 detail={"account_id": account.id, "guardian": is_guardian, "admin": is_admin,
-                         "channels": [c.slug for c in channels]})
     return Enrolment(account=account, recovery_key=recovery_key, totp_secret=totp_secret)
+
+
+def record_created(dbsession: Session, clock: Clock, account: Account, *, actor: str,
+                   channel_slugs: tuple[str, ...] = ()) -> None:
+    """Audit a new account, with the channels it receives new cases from (their slugs)."""
+    audit.record(dbsession, clock, actor=actor, action="account.created",
+                 detail={"account_id": account.id, "guardian": account.is_guardian, "admin": account.is_admin,
+                         "channels": list(channel_slugs)})
+
+
+def add_account(dbsession: Session, settings: Settings, clock: Clock, *, username: str, password: str,
+                is_guardian: bool = True, is_admin: bool = False, actor: str = "system") -> Enrolment:
+    """Create a staff account that receives no channel's cases yet (whistle.admin.services.add_account
+    also makes a guardian a default recipient of channels)."""
+    check_new_account(dbsession, username, password)
+    enrolment = create_account(dbsession, settings, clock, username=username, password=password,
+                               is_guardian=is_guardian, is_admin=is_admin)
+    record_created(dbsession, clock, enrolment.account, actor=actor)
+    return enrolment
 
 
 def _totp_step(secret: str, code: str, now: datetime) -> int | None:
@@ -345,141 +343,3 @@ def set_roles(dbsession: Session, clock: Clock, account: Account, *, guardian: b
     account.is_guardian, account.is_admin = guardian, admin
     audit.record(dbsession, clock, actor=actor, action="account.roles_changed",
                  detail={"account_id": account.id, "guardian": guardian, "admin": admin})
-
-
-def set_channels(dbsession: Session, clock: Clock, account: Account, slugs: set[str], *, actor: str) -> None:
-    """Make the account a default recipient of exactly the channels `slugs`."""
-    current = {m.channel.slug: m for m in dbsession.scalars(
-        select(ChannelGuardian).where(ChannelGuardian.account_id == account.id))}
-    channels = {c.slug: c for c in dbsession.scalars(select(Channel).where(Channel.slug.in_(slugs)))} if slugs else {}
-    unknown = slugs - set(channels)
-    if unknown:
-        raise AccountError(f"there is no channel {sorted(unknown)[0]!r}")
-    if slugs and not account.is_guardian:
-        raise AccountError("only a guardian can receive a channel's cases")
-    if set(current) == slugs:
-        return
-    for slug, membership in current.items():
-        if slug not in slugs:
-            dbsession.delete(membership)
-    for slug in slugs - set(current):
-        dbsession.add(ChannelGuardian(channel_id=channels[slug].id, account_id=account.id))
-    dbsession.flush()
-    audit.record(dbsession, clock, actor=actor, action="account.channels_changed",
-                 detail={"account_id": account.id, "channels": sorted(slugs)})
-
-
-# --- where a guardian is notified (issue 6, part A) ---
-
-EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]{2,}$")
-MAX_ADDRESS_LENGTH = 512
-
-
-class AddressError(AccountError):
-    """A notification channel or address that cannot be accepted; `field` is "channel" or "address"."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-
-    @property
-    def sentence(self) -> str:
-        """The message as a sentence for a form (str.capitalize would lower-case "URL")."""
-        message = str(self)
-        return message[:1].upper() + message[1:] + "."
-
-
-def check_notify_address(channel: str, address: str, available: Iterable[str]) -> tuple[str | None, str | None]:
-    """The (channel, address) to store, checked; (None, None) when `channel` is empty (no notices).
-
-    `available` are the notification channels the running plugins offer. An email address must
-    look like one; a webhook address must be an http(s) URL; any address is one line of text."""
-    from urllib.parse import urlsplit
-
-    channel, address = (channel or "").strip(), (address or "").strip()
-    if not channel:
-        return None, None
-    available = sorted(available)
-    if channel not in available:
-        offered = ", ".join(available) if available else "none: no notification plugin is enabled"
-        raise AddressError("channel", f"there is no notification channel {channel!r} (available: {offered})")
-    if not address:
-        raise AddressError("address", "give the address to notify on that channel")
-    if len(address) > MAX_ADDRESS_LENGTH or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in address):
-        raise AddressError("address", f"an address is one line of at most {MAX_ADDRESS_LENGTH} characters "
-                                      "without spaces")
-    if channel == "email" and (len(address) > 254 or not EMAIL_PATTERN.match(address)):
-        raise AddressError("address", "that does not look like an email address (name@example.org)")
-    if channel == "webhook":
-        parts = urlsplit(address)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise AddressError("address", "a webhook address must be an http:// or https:// URL")
-    return channel, address
-
-
-def set_notify_address(dbsession: Session, clock: Clock, account: Account, channel: str, address: str, *,
-                       available: Iterable[str], actor: str) -> bool:
-    """Set (or, with an empty channel, clear) where `account` is notified; audited without the
-    address. Raises AddressError (nothing changed). Returns whether anything changed.
-
-    Values equal to the stored ones are not checked again, so a form saved for another reason
-    still goes through while the channel's plugin happens to be disabled."""
-    channel, address = (channel or "").strip(), (address or "").strip()
-    if (channel or None, (address or None) if channel else None) == (account.notify_channel, account.notify_address):
-        return False
-    new_channel, new_address = check_notify_address(channel, address, available)
-    if (account.notify_channel, account.notify_address) == (new_channel, new_address):
-        return False
-    account.notify_channel, account.notify_address = new_channel, new_address
-    # The address itself stays out of the (permanent, hash-chained) audit log.
-    audit.record(dbsession, clock, actor=actor, action="account.notify_changed",
-                 detail={"account_id": account.id, "channel": new_channel})
-    return True
-
-
-# --- which events a guardian is told about ---
-
-
-class EventsError(AccountError):
-    """Notice preferences that cannot be accepted (an event that does not exist, a value that is
-    not true or false); the message names the event."""
-
-    @property
-    def sentence(self) -> str:
-        message = str(self)
-        return message[:1].upper() + message[1:] + "."
-
-
-def notify_events(account: Account) -> dict[str, bool]:
-    """Every event (whistle.escalations.events.EVENTS, in order): True where `account` is told."""
-    off = set(account.notify_events_off or ())
-    return {event: event not in off for event in EVENTS}
-
-
-def check_notify_events(account: Account, wanted) -> list[str]:
-    """The events to store as turned off after applying `wanted` ({event: true or false}; events
-    not named keep their setting) to `account`'s. Raises EventsError naming every unknown event."""
-    if not isinstance(wanted, Mapping):
-        raise EventsError("give an object of events, each true (tell me) or false")
-    unknown = [name for name in wanted if name not in EVENTS]
-    if unknown:
-        names = " or ".join(repr(name) for name in unknown)
-        raise EventsError(f"there is no event {names} (events: {', '.join(EVENTS)})")
-    not_boolean = [name for name, value in wanted.items() if not isinstance(value, bool)]
-    if not_boolean:
-        raise EventsError(f"{not_boolean[0]!r} must be true (tell me) or false")
-    current = notify_events(account)
-    return [event for event in EVENTS if not wanted.get(event, current[event])]
-
-
-def set_notify_events(dbsession: Session, clock: Clock, account: Account, wanted, *, actor: str) -> bool:
-    """Apply `wanted` (see check_notify_events) to the events `account` is told about; audited
-    with the events turned off (names only). Raises EventsError (nothing changed). Returns
-    whether anything changed."""
-    off = check_notify_events(account, wanted)
-    if off == list(account.notify_events_off or ()):
-        return False
-    account.notify_events_off = off
-    audit.record(dbsession, clock, actor=actor, action="account.notify_events_changed",
-                 detail={"account_id": account.id, "off": off})
-    return True

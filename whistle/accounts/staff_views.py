@@ -1,5 +1,5 @@
 """A staff member's own account: password change, forgotten password, lost authenticator, their
-sessions, and where and about what they are notified."""
+sessions. (Where and about what they are notified: whistle.notifications.views.)"""
 from __future__ import annotations
 
 from pyramid.httpexceptions import HTTPFound, HTTPNoContent
@@ -10,23 +10,16 @@ from whistle.accounts.qrcode import qr_svg
 from whistle.accounts.services import (
     RECOVERY_MISMATCH,
     AccountError,
-    AddressError,
-    EventsError,
     change_password,
-    check_notify_events,
     end_sessions,
-    notify_events,
     reset_authenticator,
     reset_password,
-    set_notify_address,
-    set_notify_events,
     staff_sessions,
 )
 from whistle.errors import problem_response, validation_problem
-from whistle.escalations.events import EVENTS
 from whistle.jsonapi import read_json, reject_unknown_members
 from whistle.security.permissions import Permission
-from whistle.security.policy import StaffIdentity
+from whistle.accounts.identity import StaffIdentity
 from whistle.sessions.models import STAFF
 
 
@@ -185,108 +178,3 @@ def api_reset_authenticator(request):
     if new is None:  # returned, not raised: the failed attempt stays on record (nothing else changed)
         return problem_response(validation_problem({"recovery_key": RECOVERY_MISMATCH_SENTENCE}))
     return {"totp_secret": new.totp_secret, "totp_uri": new.totp_uri}
-
-
-# --- where and about what I am notified ---
-
-
-# Posted with the event boxes: unticked boxes send nothing, so without it a post from a page that
-# had no boxes could not be told from one where every box was unticked.
-EVENTS_SHOWN = "events_shown"
-
-
-def notify_form_values(account, post=None) -> dict:
-    """The form's values: from the account, or as posted (the ticked event boxes kept as ticked;
-    the account's own when the post had no boxes)."""
-    told = [event for event, on in notify_events(account).items() if on]
-    if post is None:
-        return {"channel": account.notify_channel or "", "address": account.notify_address or "", "events": told}
-    return {"channel": post.get("channel", ""), "address": post.get("address", ""),
-            "events": post.getall("events") if EVENTS_SHOWN in post else told}
-
-
-def available_channels(request) -> list[str]:
-    return sorted(getattr(request.registry, "notification_channels", {}))
-
-
-def _notifications_page(request, *, values: dict, errors: dict, done: bool = False) -> dict:
-    current = _notification_settings(request)
-    return {"values": values, "errors": errors, "done": done, "channels": current["channels"],
-            "usable": current["usable"], "events": EVENTS}
-
-
-def _notification_settings(request) -> dict:
-    account = request.identity.account
-    return {"channel": account.notify_channel, "address": account.notify_address,
-            "channels": available_channels(request),
-            "usable": account.notify_channel in available_channels(request) and bool(account.notify_address),
-            "events": notify_events(account)}
-
-
-@view_config(route_name="api.staff_notifications", request_method="GET", renderer="json",
-             permission=Permission.STAFF_ACCOUNT)
-def api_notifications(request):
-    return _notification_settings(request)
-
-
-@view_config(route_name="api.staff_notifications", request_method="PUT", renderer="json",
-             permission=Permission.STAFF_ACCOUNT)
-def api_set_notifications(request):
-    """Set where I am notified, {"channel", "address"} (a null or empty channel means no notices),
-    and which events I am told about, {"events": {event: true or false}}. What is left out of the
-    body stays as it is."""
-    data = read_json(request)
-    errors = reject_unknown_members(data, {"channel", "address", "events"})
-    for name in ("channel", "address"):
-        if data.get(name) is not None and not isinstance(data[name], str):
-            errors[name] = "A string, or null."
-    account = request.identity.account
-    if "events" in data:
-        try:
-            check_notify_events(account, data["events"])
-        except EventsError as error:
-            errors["events"] = error.sentence
-    if errors:
-        raise validation_problem(errors)
-    actor = f"account:{account.id}"
-    if "channel" in data or "address" in data:
-        try:
-            set_notify_address(request.dbsession, request.clock, account, data.get("channel") or "",
-                               data.get("address") or "", available=available_channels(request), actor=actor)
-        except AddressError as error:
-            raise validation_problem({error.field: error.sentence}) from None
-    if "events" in data:
-        set_notify_events(request.dbsession, request.clock, account, data["events"], actor=actor)
-    return _notification_settings(request)
-
-
-@view_config(route_name="accounts.notifications", request_method="GET",
-             renderer="whistle:templates/accounts/notifications.jinja2", permission=Permission.STAFF_ACCOUNT)
-def notifications_form(request):
-    return _notifications_page(request, values=notify_form_values(request.identity.account), errors={})
-
-
-@view_config(route_name="accounts.notifications", request_method="POST",
-             renderer="whistle:templates/accounts/notifications.jinja2", permission=Permission.STAFF_ACCOUNT)
-def notifications_submit(request):
-    """One form for both: the channel and address, and a box per event (unticked: not told)."""
-    account = request.identity.account
-    values = notify_form_values(account, request.POST)
-    wanted = {**{event: False for event in EVENTS}, **{event: True for event in values["events"]}}
-    errors = {}
-    try:
-        check_notify_events(account, wanted)
-    except EventsError as error:
-        errors["events"] = error.sentence
-    if not errors:
-        try:
-            set_notify_address(request.dbsession, request.clock, account, values["channel"], values["address"],
-                               available=available_channels(request), actor=f"account:{account.id}")
-        except AddressError as error:
-            errors[error.field] = error.sentence
-    if errors:
-        request.tm.doom()  # nothing changed; the form keeps what was typed and ticked
-        request.response.status = 422
-        return _notifications_page(request, values=values, errors=errors)
-    set_notify_events(request.dbsession, request.clock, account, wanted, actor=f"account:{account.id}")
-    return _notifications_page(request, values=notify_form_values(account), errors={}, done=True)

@@ -5,11 +5,11 @@ from pyramid.httpexceptions import HTTPFound, HTTPNoContent
 from pyramid.security import forget, remember
 from pyramid.view import view_config
 
+from whistle.accounts.identity import StaffIdentity
 from whistle.accounts.services import LoginFailed, authenticate
 from whistle.errors import Problem, problem_response, validation_problem
 from whistle.jsonapi import read_json, reject_unknown_members
 from whistle.security.permissions import Permission
-from whistle.security.policy import StaffIdentity
 from whistle.sessions.models import STAFF
 from whistle.sessions.services import close_session, open_session
 

@@ -9,13 +9,19 @@ from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from whistle.accounts.models import Account
+from whistle.accounts.services import (
+    AccountError, Enrolment, check_new_account, create_account, record_created, set_disabled, set_roles,
+)
 from whistle.audit.models import AuditEvent
 from whistle.cases.lifecycle import CLOSED, RECEIVED, STATUSES
 from whistle.cases.models import HOLDER_GUARDIAN, Case, CaseGrant
-from whistle.hooks.cases import case_info
+from whistle.cases.info import case_info
 from whistle.hooks.types import StatisticsExport
-from whistle.channels.models import Channel, ChannelGuardian
-from whistle.channels.services import UNATTENDED_REASONS, channels_left_unattended, unattended_channels
+from whistle.intake_channels.models import Channel, ChannelGuardian
+from whistle.intake_channels.services import (
+    UNATTENDED_REASONS, channels_left_unattended, channels_named, set_channels, unattended_channels,
+)
+from whistle.notifications.models import FAILED, PENDING, STATES, Notification
 
 
 def overview(dbsession: Session, today: date) -> dict:
@@ -94,7 +100,7 @@ def unassigned_by_channel(dbsession: Session) -> list[dict]:
                   key=lambda row: (row["title"], row["reason"]))
 
 
-# --- statistics exports offered by plugins (issue 5, part X) ---
+# --- statistics exports offered by plugins ---
 
 
 def statistics_exports(call_hook) -> dict:
@@ -213,13 +219,27 @@ def consequences_of(dbsession: Session, account: Account, *, guardian: bool, dis
     return Consequences(channels_left_unattended(dbsession, account, keeps))
 
 
+def add_account(dbsession: Session, settings, clock, *, username: str, password: str, is_guardian: bool = True,
+                is_admin: bool = False, channel_slugs: tuple[str, ...] = (), actor: str = "system") -> Enrolment:
+    """Create a staff account; a guardian becomes a default recipient of each named channel.
+    Raises AccountError (nothing is made) for a bad username or password, or an unknown channel."""
+    check_new_account(dbsession, username, password)
+    channels = channels_named(dbsession, channel_slugs)
+    enrolment = create_account(dbsession, settings, clock, username=username, password=password,
+                               is_guardian=is_guardian, is_admin=is_admin)
+    # An admin who is not also a guardian receives no cases: the admin role opens nothing.
+    if is_guardian:
+        for channel in channels:
+            dbsession.add(ChannelGuardian(channel_id=channel.id, account_id=enrolment.account.id))
+    record_created(dbsession, clock, enrolment.account, actor=actor, channel_slugs=tuple(c.slug for c in channels))
+    return enrolment
+
+
 def update_account(dbsession: Session, clock, account: Account, *, by: Account, guardian: bool, admin: bool,
                    disabled: bool, channels: set[str], confirmed: bool = False) -> None:
     """Change roles, channel memberships and the disabled flag, each audited. Raises AccountError,
     or ConfirmationNeeded (changing nothing) when the change would stop a channel taking reports
     or leave open cases unreadable and is not `confirmed`."""
-    from whistle.accounts.services import AccountError, set_channels, set_disabled, set_roles
-
     if account.id == by.id and (disabled or not admin):
         raise AccountError("you cannot disable yourself or remove your own admin role; ask another admin")
     if not (guardian or admin):
@@ -240,7 +260,7 @@ def describe_account(dbsession: Session, account: Account) -> dict:
             "created": account.created_at}
 
 
-# --- the notification outbox (issue 6, part A) ---
+# --- the notification outbox ---
 
 DEAD_LETTERS_SHOWN = 200
 
@@ -248,8 +268,6 @@ DEAD_LETTERS_SHOWN = 200
 def notification_overview(dbsession: Session, available_channels) -> dict:
     """Outbox counts by state, the dead-lettered notices (newest first, metadata only) and the
     enabled guardians who cannot be notified (no address, or a channel that is not loaded)."""
-    from whistle.escalations.models import STATES, FAILED, PENDING, Notification
-
     by_state = {state: 0 for state in STATES}
     by_state.update(dict(dbsession.execute(select(Notification.state, func.count()).group_by(Notification.state)).all()))
     dead = [
@@ -282,8 +300,6 @@ def notification_overview(dbsession: Session, available_channels) -> dict:
 def retry_notifications(dbsession: Session, now, ids: list[int] | None) -> list[int]:
     """Put dead-lettered notices (those in `ids`, or all of them) back to pending, due now, with
     their attempts reset. Returns the ids retried."""
-    from whistle.escalations.models import FAILED, PENDING, Notification
-
     query = select(Notification).where(Notification.state == FAILED).order_by(Notification.id)
     if ids is not None:
         query = query.where(Notification.id.in_(ids))

@@ -5,13 +5,14 @@ from pyramid.httpexceptions import HTTPFound, HTTPNotFound
 from pyramid.view import view_config
 
 from whistle.accounts.models import Account
-from whistle.accounts.services import AccountError, add_account
+from whistle.accounts.services import AccountError
 from whistle.admin import services
-from whistle.audit.services import names_for
-from whistle.channels.services import UNATTENDED_REASONS, unattended_reasons
+from whistle.intake_channels.services import UNATTENDED_REASONS, unattended_reasons
 from whistle.errors import Problem, validation_problem
 from whistle.jsonapi import read_json, reject_unknown_members
+from whistle.notifications.preferences import AddressError, set_notify_address
 from whistle.security.permissions import Permission
+from whistle.timeline import names_for
 from whistle.words import event_words, reporter_dated
 
 AUDIT_PER_PAGE = 50
@@ -59,7 +60,7 @@ def guardian_add(request):
         errors["roles"] = "Choose at least one role."
     else:
         try:
-            enrolment = add_account(
+            enrolment = services.add_account(
                 request.dbsession, request.whistle_settings, request.clock, username=values["username"],
                 password=post.get("password", ""), is_guardian=values["guardian"], is_admin=values["admin"],
                 channel_slugs=tuple(values["channels"]), actor=_actor(request),
@@ -120,7 +121,7 @@ def guardian_update(request):
     me = request.identity.account
     form = {"guardian": bool(post.get("guardian")), "admin": bool(post.get("admin")),
             "disabled": bool(post.get("disabled")), "channels": set(post.getall("channels"))}
-    # Where the guardian is notified (issue 6, part A); absent from a form that predates it: unchanged.
+    # Where the guardian is notified; a form without these fields leaves them as they are.
     notify = {"channel": post.get("notify_channel", account.notify_channel or ""),
               "address": post.get("notify_address", account.notify_address or "")}
     errors = {}
@@ -136,11 +137,9 @@ def guardian_update(request):
     except AccountError as error:
         errors["roles"] = str(error).capitalize() + "."
     if not errors:
-        from whistle.accounts.services import AddressError, set_notify_address
-
         try:
             set_notify_address(request.dbsession, request.clock, account, notify["channel"], notify["address"],
-                               available=_notification_channels(request), actor=_actor(request))
+                               available=request.registry.notification_channels, actor=_actor(request))
         except AddressError as error:
             errors[f"notify_{error.field}"] = error.sentence
     if errors:
@@ -228,7 +227,7 @@ def api_account_add(request):
     if errors:
         raise validation_problem(errors)
     try:
-        enrolment = add_account(request.dbsession, request.whistle_settings, request.clock, username=data["username"],
+        enrolment = services.add_account(request.dbsession, request.whistle_settings, request.clock, username=data["username"],
                                 password=data["password"], is_guardian=flags["guardian"], is_admin=flags["admin"],
                                 channel_slugs=tuple(sorted(channels)), actor=_actor(request))
     except AccountError as error:
@@ -280,7 +279,7 @@ def api_channels(request):
     ]}
 
 
-# --- statistics exports offered by plugins (issue 5, part X) ---
+# --- statistics exports offered by plugins ---
 
 
 def _statistics_page(request, *, errors=None) -> dict:
@@ -316,7 +315,7 @@ def statistics_export(request):
     return response
 
 
-# --- the notification outbox (issue 6, part A) ---
+# --- the notification outbox ---
 
 
 def _notification_channels(request) -> list[str]:

@@ -14,6 +14,7 @@ from whistle.clock import Clock
 
 GENESIS = bytes(32)
 REPORTER = "reporter"
+SYSTEM = "system"  # whistle itself: its rules, its scheduled work, its command line
 
 
 def _utc_naive(moment: datetime) -> datetime:
@@ -99,25 +100,3 @@ def verify_chain(dbsession: Session) -> ChainReport:
     if head is not None and (head.length != count or head.hash != prev_hash):
         return ChainReport(count, count + 1, "events at the end of the chain are missing")
     return ChainReport(count, None)
-
-
-def names_for(dbsession: Session, events, *, exports: dict[str, str] | None = None, case_refs: bool = True):
-    """What the ids in `events` stand for (whistle.words.Names), looked up once for the page:
-    usernames, case references (unless `case_refs` is false: the admin area never shows one),
-    channel titles, HR integration names."""
-    from whistle.accounts.models import Account
-    from whistle.cases.models import Case
-    from whistle.channels.models import Channel
-    from whistle.protection.models import Integration
-    from whistle.words import Names, referenced
-
-    wanted = referenced(events)
-
-    def lookup(key, value, ids):
-        return dict(dbsession.execute(select(key, value).where(key.in_(sorted(ids)))).all()) if ids else {}
-
-    return Names(accounts=lookup(Account.id, Account.username, wanted.accounts),
-                 cases=lookup(Case.id, Case.ref, wanted.cases) if case_refs else {},
-                 channels=lookup(Channel.slug, Channel.title, wanted.channels),
-                 integrations=lookup(Integration.id, Integration.name, wanted.integrations),
-                 exports=exports or {})

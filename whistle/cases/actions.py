@@ -6,7 +6,6 @@ audited with metadata only: who, which case, what kind of change — never the t
 from __future__ import annotations
 
 import json
-import re
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -14,17 +13,15 @@ from sqlalchemy.orm import Session
 from whistle import audit
 from whistle.accounts.models import Account
 from whistle.cases import lifecycle
-from whistle.cases.inbox import PRIORITIES
+from whistle.cases.events import CaseGiven
 from whistle.cases.models import (
-    HOLDER_GUARDIAN, ITEM_MESSAGE, ITEM_NOTE, ITEM_REASON, Case, CaseGrant, CaseItem, CaseLabel, CaseRead,
+    HOLDER_GUARDIAN, ITEM_MESSAGE, LABEL_PATTERN, ITEM_NOTE, ITEM_REASON, Case, CaseGrant, CaseItem, CaseLabel, CaseRead,
 )
 from whistle.cases.services import CaseKeys, add_item, grant_to, guardian_grant
 from whistle.clock import Clock
 from whistle.errors import Problem, validation_problem
-from whistle.escalations.events import CASE_GIVEN
-from whistle.escalations.services import notify
+from whistle.hooks.types import PRIORITIES
 
-LABEL_PATTERN = re.compile(r"^[a-z0-9-]{1,64}$")
 MAX_TEXT = lifecycle.MAX_TEXT
 CONFLICT_PROBLEM = "/api/v1/problems/conflict-of-interest"
 
@@ -62,11 +59,11 @@ def add_note(dbsession: Session, clock: Clock, case: Case, account: Account, tex
     return item
 
 
-def change_status(dbsession: Session, clock: Clock, case: Case, account: Account, to: str, *,
-                  reason: str | None = None, outcome: lifecycle.Outcome | None = None, call_hook=None,
+def change_status(dbsession: Session, clock: Clock, case: Case, account: Account, to: str, *, call_hook,
+                  reason: str | None = None, outcome: lifecycle.Outcome | None = None,
                   deadline_profiles=None) -> None:
-    """Move the case on, audited; with `call_hook` (request.call_hook) the plugins hear of it and
-    their escalation rules run, after the change and in the same transaction."""
+    """Move the case on, audited; then the plugins hear of it and CaseMoved is published (their
+    escalation rules run on it), after the change and in the same transaction."""
     before = case.status
     lifecycle.move(case, to, today=clock.today(), account_id=account.id, reason=reason, outcome=outcome,
                    profiles=deadline_profiles)
@@ -79,8 +76,7 @@ def change_status(dbsession: Session, clock: Clock, case: Case, account: Account
     if to == lifecycle.CLOSED:
         detail.update(substantiated=outcome.substantiated, changes=list(outcome.changes))
     audit.record(dbsession, clock, actor=_actor(account), action=action, case_id=case.id, detail=detail)
-    if call_hook is not None:
-        lifecycle.announce_move(dbsession, clock, case, before, to, call_hook=call_hook)
+    lifecycle.announce_move(dbsession, case, before, to, call_hook=call_hook)
 
 
 def check_labels(labels) -> list[str]:
@@ -142,14 +138,16 @@ def _grantee(dbsession: Session, case: Case, username, field: str = "guardian") 
     return grantee
 
 
-def grant(dbsession: Session, clock: Clock, case: Case, keys: CaseKeys, account: Account, username) -> Account:
-    """Seal the case keys (unlocked by the granter) to another guardian: they read with their own key."""
+def grant(dbsession: Session, clock: Clock, case: Case, keys: CaseKeys, account: Account, username, *,
+          call_hook) -> Account:
+    """Seal the case keys (unlocked by the granter) to another guardian: they read with their own key.
+    CaseGiven is published for the new holder (who is told)."""
     grantee = _grantee(dbsession, case, username)
     grant_to(case, keys, grantee, clock.today())
     dbsession.flush()
     audit.record(dbsession, clock, actor=_actor(account), action="case.granted", case_id=case.id,
                  detail={"account_id": grantee.id})
-    notify(dbsession, clock.now(), [grantee.id], event=CASE_GIVEN)  # the new holder only
+    call_hook.publish(CaseGiven(case=case, account_ids=(grantee.id,)))
     return grantee
 
 
@@ -167,8 +165,9 @@ def _drop_own_grant(dbsession: Session, case: Case, account: Account) -> None:
     dbsession.expire(case, ["grants"])
 
 
-def transfer(dbsession: Session, clock: Clock, case: Case, keys: CaseKeys, account: Account, username, reason=None) -> Account:
-    """Hand the case to another guardian and give up my own access."""
+def transfer(dbsession: Session, clock: Clock, case: Case, keys: CaseKeys, account: Account, username, reason=None, *,
+             call_hook) -> Account:
+    """Hand the case to another guardian and give up my own access; CaseGiven is published for them."""
     grantee = _grantee(dbsession, case, username)
     if reason is not None and not isinstance(reason, str):
         raise validation_problem({"reason": "Text, if given."})
@@ -178,7 +177,7 @@ def transfer(dbsession: Session, clock: Clock, case: Case, keys: CaseKeys, accou
     _drop_own_grant(dbsession, case, account)
     audit.record(dbsession, clock, actor=_actor(account), action="case.transferred", case_id=case.id,
                  detail={"to_account_id": grantee.id})
-    notify(dbsession, clock.now(), [grantee.id], event=CASE_GIVEN)  # the new holder only
+    call_hook.publish(CaseGiven(case=case, account_ids=(grantee.id,)))
     return grantee
 
 

@@ -20,10 +20,10 @@ from sqlalchemy.orm import Session, contains_eager
 
 from whistle.cases.lifecycle import CLOSED, RECEIVED, STATUSES
 from whistle.cases.models import HOLDER_GUARDIAN, ITEM_ATTACHMENT_META, ITEM_DISCLOSURE, ITEM_MESSAGE, Case, CaseGrant, CaseItem, CaseLabel, CaseRead
-from whistle.channels.models import Channel
+from whistle.intake_channels.models import Channel
 from whistle.errors import validation_problem
+from whistle.hooks.types import PRIORITIES
 
-PRIORITIES = ("low", "normal", "high", "urgent")
 SORTS = ("deadline", "opened", "priority")
 MAX_PER_PAGE = 100
 # What the reporter adds that a guardian should notice: the disclosure itself (so a new case is

@@ -24,18 +24,18 @@ import json
 from dataclasses import dataclass
 from datetime import date
 
-from whistle.cases.deadlines import profile_named
+from whistle.deadlines import profile_named
+from whistle.cases.events import CaseMoved
+from whistle.cases.info import case_info
 from whistle.cases.models import ITEM_OUTCOME, ITEM_REASON, Case
+from whistle.cases.services import add_item
 from whistle.errors import Problem, validation_problem
+from whistle.words import STATUS_LABELS
 
 RECEIVED, ACKNOWLEDGED, ASSESSING, INVESTIGATING, FEEDBACK_GIVEN, CLOSED = STATUSES = (
     "received", "acknowledged", "assessing", "investigating", "feedback_given", "closed",
 )
 OPEN_STATUSES = STATUSES[:-1]
-STATUS_LABELS = {
-    RECEIVED: "Received", ACKNOWLEDGED: "Acknowledged", ASSESSING: "Assessing", INVESTIGATING: "Investigating",
-    FEEDBACK_GIVEN: "Feedback given", CLOSED: "Closed",
-}
 
 ALLOWED: dict[str, frozenset[str]] = {
     RECEIVED: frozenset({ACKNOWLEDGED}),
@@ -92,29 +92,22 @@ def check_move(case: Case, to) -> None:
                       type=TRANSITION_PROBLEM, title="Move not allowed")
 
 
-def announce_move(dbsession, clock, case: Case, old: str, new: str, *, call_hook) -> None:
-    """Tell the plugins a case moved (status changed; acknowledged; closed) and run their escalation
-    rules for the event ("acknowledged", "closed", "reopened" or "status_changed"). Without the
-    case keys here, a "grant" they ask for becomes a request to the holders (see escalations)."""
-    from whistle.escalations.services import escalate_on_event
-    from whistle.hooks.cases import case_info
-
+def announce_move(dbsession, case: Case, old: str, new: str, *, call_hook) -> None:
+    """Tell the plugins a case moved (status changed; acknowledged; closed), then publish CaseMoved
+    (the escalation rules for the move run on it: whistle.escalations)."""
     info = case_info(dbsession, case)
     call_hook("whistle_status_changed", case=info, old=old, new=new)
     if new == ACKNOWLEDGED:
         call_hook("whistle_case_acknowledged", case=info)
     elif new == CLOSED:
         call_hook("whistle_case_closed", case=info)
-    event = "reopened" if old == CLOSED else {ACKNOWLEDGED: "acknowledged", CLOSED: "closed"}.get(new, "status_changed")
-    escalate_on_event(dbsession, clock, case, event, call_hook=call_hook)
+    call_hook.publish(CaseMoved(case=case, old=old, new=new))
 
 
 def move(case: Case, to: str, *, today: date, account_id: int, reason: str | None = None,
          outcome: Outcome | None = None, profiles=None) -> None:
     """Move `case` to status `to`, recording what the move means. Raises Problem (409 or 422).
     `profiles`: the app's deadline profiles (registry.deadline_profiles), core's if None."""
-    from whistle.cases.services import add_item  # services imports this module
-
     check_move(case, to)
     reopening = case.status == CLOSED
     if reopening and not (reason or "").strip():

@@ -1,12 +1,13 @@
 """Cases, who holds their keys, and their encrypted content items."""
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, LargeBinary, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from whistle.channels.models import Channel
+from whistle.intake_channels.models import Channel
 from whistle.db import Base
 
 # Who a key grant is for.
@@ -69,7 +70,7 @@ class Case(Base):
 
     # Set when the reporter says they suffered detriment (retaliation) for speaking up.
     detriment: Mapped[bool] = mapped_column(Boolean, default=False)
-    # The reporter asked the guardians to watch for retaliation against them (issue 5, part Y).
+    # The reporter asked the guardians to watch for retaliation against them (whistle.protection).
     protection_consent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # The closing record's structured half (metadata, for statistics); the free text is an
     # ITEM_OUTCOME. substantiated: "yes", "partly", "no", "not_determined".
@@ -78,7 +79,7 @@ class Case(Base):
 
     # The newest item the reporter has seen, so their mailbox can say what is new.
     reporter_seen_item_id: Mapped[int | None] = mapped_column()
-    # --- reporter news (issue 6, part 4) ---
+    # --- what the reporter has seen (whistle.reporters.news) ---
     # The status the reporter last saw, and the day (never the time) of that visit, so their
     # mailbox can say what changed since.
     reporter_seen_status: Mapped[str | None] = mapped_column(String(32))
@@ -132,8 +133,12 @@ class CaseItem(Base):
     case: Mapped[Case] = relationship(back_populates="items")
 
 
+# What a label may be: 1 to 64 lower-case letters, digits or "-" (guardians' and plugins' alike).
+LABEL_PATTERN = re.compile(r"^[a-z0-9-]{1,64}$")
+
+
 class CaseLabel(Base):
-    """A triage label on a case: a short tag chosen by guardians or plugins, never content."""
+    """A triage label on a case: a short tag chosen by guardians or plugins, never content (LABEL_PATTERN)."""
 
     __tablename__ = "case_labels"
     __table_args__ = (Index("ix_case_labels_label_case", "label", "case_id"),)

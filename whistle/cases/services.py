@@ -10,9 +10,10 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from whistle import crypto
+from whistle import audit, crypto
 from whistle.accounts.models import Account
-from whistle.cases.deadlines import profile_named
+from whistle.deadlines import profile_named
+from whistle.hooks.types import PRIORITIES
 from whistle.cases.models import (
     HOLDER_GUARDIAN,
     HOLDER_REPORTER,
@@ -30,7 +31,7 @@ from whistle.cases.models import (
     CaseGrant,
     CaseItem,
 )
-from whistle.channels.models import Channel
+from whistle.intake_channels.models import Channel
 
 
 class NotGranted(Exception):
@@ -115,6 +116,25 @@ def activate_standby(dbsession: Session, case: Case, account_ids: Iterable[int],
     for grant in grants:
         grant.holder, grant.granted_on = HOLDER_GUARDIAN, today
     return [grant.account_id for grant in grants]
+
+
+def current_holders(dbsession: Session, case: Case) -> list[int]:
+    """Enabled guardians who hold the case's keys now."""
+    dbsession.flush()
+    return list(dbsession.scalars(
+        select(CaseGrant.account_id).join(Account, Account.id == CaseGrant.account_id)
+        .where(CaseGrant.case_id == case.id, CaseGrant.holder == HOLDER_GUARDIAN,
+               Account.disabled.is_(False), Account.is_guardian.is_(True))
+        .order_by(CaseGrant.account_id)
+    ))
+
+
+def raise_priority(case: Case, priority: str | None) -> bool:
+    """Set the case's priority to `priority` if that is higher; never lower it. Returns whether it rose."""
+    if priority not in PRIORITIES or PRIORITIES.index(priority) <= PRIORITIES.index(case.priority or "normal"):
+        return False
+    case.priority = priority
+    return True
 
 
 def sealed_author(author: str, account_id: int | None) -> str:
@@ -249,8 +269,6 @@ def record_unverifiable(dbsession: Session, clock, case: Case, items: Iterable[d
     """Audit, once per item, that `items` ({"id", "kind"}) failed to verify. The actor is the
     system (no one did anything by reading); found on the reporter's path the event is dated to
     the day, as the reporter's own events are, so its time does not tell when they visited."""
-    from whistle import audit
-
     found = {entry["id"]: entry["kind"] for entry in items}
     if not found:
         return
@@ -260,15 +278,3 @@ def record_unverifiable(dbsession: Session, clock, case: Case, items: Iterable[d
         if item_id not in known:
             audit.record(dbsession, clock, actor="system", action=ITEM_UNVERIFIABLE, case_id=case.id,
                          detail={"item_id": item_id, "kind": kind}, dated_to_day=reporter_path)
-
-
-def cases_for_guardian(
-    dbsession: Session, account_id: int, *, status: str | None = None, channel: str | None = None,
-    page: int = 1, per_page: int = 25, today: date | None = None,
-) -> tuple[list[Case], int]:
-    """The cases granted to `account_id`, nearest deadline first (see whistle.cases.inbox)."""
-    from whistle.cases.inbox import InboxFilters, inbox
-
-    filters = InboxFilters(status=status, channel=channel, page=page, per_page=per_page)
-    rows, total = inbox(dbsession, account_id, filters, today or date.today())
-    return [row.case for row in rows], total

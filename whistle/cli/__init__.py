@@ -4,14 +4,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from whistle.cli import accounts, database, demo, keys
-from whistle.cli import audit  # issue 4
-from whistle.cli import channels  # issue 3
-from whistle.cli import integrations  # issue 5, part Y
-from whistle.cli import tick  # issue 6
+from whistle.cli import accounts, audit, channels, database, demo, integrations, keys, tick
+from whistle.cli.env import CommandError
 from whistle.settings import ConfigurationError
 
-# Each module has `register(subparsers)`. Issue 3 adds channels; issue 4 adds audit.
+# Each module has `register(subparsers)`; the commands are listed in this order in `whistle --help`.
 COMMANDS = (database, keys, accounts, demo, audit, channels, integrations, tick)
 
 
@@ -34,10 +31,6 @@ def main(argv: list[str] | None = None) -> int:
     except CommandError as error:
         print(f"whistle: {error}", file=sys.stderr)
         return 1
-
-
-class CommandError(Exception):
-    """A command could not do what was asked; the message says why."""
 
 
 if __name__ == "__main__":  # pragma: no cover

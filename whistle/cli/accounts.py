@@ -4,24 +4,26 @@ from __future__ import annotations
 
 import getpass
 import sys
+from types import SimpleNamespace
 
 from whistle.accounts.services import (
     AccountError,
     Enrolment,
     account_named,
-    add_account,
     reset_authenticator,
     reset_password,
     set_disabled,
 )
+from whistle.admin.services import add_account, channel_slugs_of, consequences_of
 from whistle.cli import env
+from whistle.cli.env import CommandError
+from whistle.hooks import Hooks, PluginError, load_startup_offers, plugin_settings
+from whistle.notifications.preferences import AddressError, set_notify_address
 
 
 def need_a_terminal(what: str, instead: str) -> None:
     """Stop with one line saying what to do instead when there is no terminal to ask on: getpass
     would otherwise warn and read stdin, or end in a traceback when stdin is empty."""
-    from whistle.cli import CommandError
-
     if not sys.stdin.isatty():
         raise CommandError(f"no terminal to type the {what} on: {instead}")
 
@@ -47,8 +49,6 @@ def print_enrolment(enrolment: Enrolment) -> None:
 
 
 def _add(args) -> int:
-    from whistle.cli import CommandError
-
     environment = env.load(args.config)
     try:
         password = read_password(args.password_stdin)
@@ -69,8 +69,6 @@ def _add(args) -> int:
 
 def existing_account(dbsession, username: str):
     """The account named `username`, or a CommandError saying there is none."""
-    from whistle.cli import CommandError
-
     account = account_named(dbsession, username)
     if account is None:
         raise CommandError(f"there is no account {username!r}")
@@ -80,9 +78,6 @@ def existing_account(dbsession, username: str):
 def _disable(args) -> int:
     """Disable (or re-enable) an account; one whose going would stop a channel taking reports or
     leave open cases unreadable is disabled only with --yes, after saying so."""
-    from whistle.admin.services import channel_slugs_of, consequences_of
-    from whistle.cli import CommandError
-
     environment = env.load(args.config)
     with env.dbsession(environment) as dbsession:
         account = existing_account(dbsession, args.username)
@@ -101,8 +96,6 @@ def _disable(args) -> int:
 
 def _reset_password(args) -> int:
     """Read the recovery key, then the new password, from stdin (one line each)."""
-    from whistle.cli import CommandError
-
     if not args.recovery_key_stdin:
         need_a_terminal("recovery key", "pipe it and the new password in, one line each on stdin, "
                                         "with --recovery-key-stdin")
@@ -124,8 +117,6 @@ def _reset_password(args) -> int:
 
 def _reset_authenticator(args) -> int:
     """Read the recovery key (a line of stdin with --recovery-key-stdin); print the new secret once."""
-    from whistle.cli import CommandError
-
     recovery_key = sys.stdin.readline().strip() if args.recovery_key_stdin else getpass.getpass("Recovery key: ")
     environment = env.load(args.config)
     try:
@@ -142,16 +133,11 @@ def _reset_authenticator(args) -> int:
     return 0
 
 
-# --- where a guardian is notified (issue 6, part A) ---
+# --- where a guardian is notified ---
 
 
-def notification_channels(environment) -> list[str]:
-    """The notification channels the enabled plugins offer, configured as the app would be."""
-    from types import SimpleNamespace
-
-    from whistle.cli import CommandError
-    from whistle.hooks import Hooks, PluginError, load_startup_offers, plugin_settings
-
+def notification_channels(environment) -> dict:
+    """The notification channels the enabled plugins offer, by name, configured as the app would be."""
     settings = environment.settings
     try:
         registry = SimpleNamespace(hooks=Hooks.from_names(settings.plugins, settings.plugins_plaintext),
@@ -159,14 +145,11 @@ def notification_channels(environment) -> list[str]:
     except PluginError as error:
         raise CommandError(str(error)) from None
     load_startup_offers(registry)
-    return sorted(registry.notification_channels)
+    return registry.notification_channels
 
 
 def _set_notify(dbsession, environment, account, spec: str) -> None:
     """`spec` is CHANNEL:ADDRESS (e.g. email:sam@example.org, webhook:https://...) or "none"."""
-    from whistle.accounts.services import AddressError, set_notify_address
-    from whistle.cli import CommandError
-
     channel, _, address = ("", "", "") if spec.strip().lower() == "none" else spec.partition(":")
     if channel and not address:
         raise CommandError("--notify takes CHANNEL:ADDRESS, e.g. email:sam@example.org, or none")

@@ -4,14 +4,15 @@ from __future__ import annotations
 import sys
 import tomllib
 
-from whistle.channels.services import (GUARDIANS_DISABLED, UNATTENDED_REASONS, ChannelConfigError, load_channels,
+from whistle.intake_channels.services import (GUARDIANS_DISABLED, UNATTENDED_REASONS, ChannelConfigError, load_channels,
                                        unattended_channels)
 from whistle.cli import env
+from whistle.cli.env import CommandError
+from whistle.deadlines import registry_of
+from whistle.hooks import Hooks
 
 
 def _load(args) -> int:
-    from whistle.cli import CommandError
-
     try:
         with open(args.file, "rb") as handle:
             data = tomllib.load(handle)
@@ -45,10 +46,7 @@ def unattended_warning(slug: str, reason: str, config: str) -> str:
 
 
 def _profiles(environment) -> dict:
-    """Core's deadline profiles and those of the plugins the settings enable (issue 5, part X)."""
-    from whistle.cases.deadlines import registry_of
-    from whistle.hooks import Hooks
-
+    """Core's deadline profiles and those of the plugins the settings enable."""
     hooks = Hooks.from_names(environment.settings.plugins, environment.settings.plugins_plaintext)
     return registry_of(hooks.call("whistle_deadline_profiles"))
 

@@ -20,15 +20,17 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import plaster
 import pyotp
 from sqlalchemy import select
 
 from whistle import crypto
 from whistle.accounts.models import Account
 from whistle.accounts.services import add_account
-from whistle.channels.models import TIER_DEFAULT, TIER_SECOND, Channel, ChannelGuardian
-from whistle.channels.services import unattended_channels
+from whistle.intake_channels.models import TIER_DEFAULT, TIER_SECOND, Channel, ChannelGuardian
+from whistle.intake_channels.services import unattended_channels
 from whistle.cli import env
+from whistle.cli.env import CommandError
 
 DEMO_USERNAME = "demo.guardian"
 DEMO_CHANNEL = {
@@ -91,8 +93,6 @@ def _read_value(path: Path, name: str) -> str:
 def served_at(config_file: str) -> str | None:
     """The address `pserve` serves this .ini on, from [server:main] (`listen`, or `host` and
     `port`), as a browser on this machine reaches it; None for a Unix socket or no such section."""
-    import plaster
-
     try:
         server = dict(plaster.get_loader(config_file, protocols=["wsgi"]).get_settings("server:main"))
     except (LookupError, ValueError):
@@ -153,8 +153,6 @@ def _create(dbsession, environment, demo: DemoAccount) -> Account:
 
 
 def _setup(args) -> int:
-    from whistle.cli import CommandError
-
     environment = env.load(args.config)
     if not environment.settings.db_url.startswith("sqlite"):
         raise CommandError("`demo` is for development installs (SQLite) only: it keeps a password in a file")
@@ -198,8 +196,6 @@ def _show(config: str, config_file: str, demo: DemoAccount) -> None:
 
 
 def _code(args) -> int:
-    from whistle.cli import CommandError
-
     path = credentials_file(os.path.abspath(args.config), args.username)
     if not path.exists():
         raise CommandError(f"no credentials for {args.username!r} in {path}: run `demo` first")

@@ -15,6 +15,10 @@ from whistle.db import get_tm_session, make_engine, make_session_factory
 from whistle.settings import Settings, load_settings
 
 
+class CommandError(Exception):
+    """A command could not do what was asked; the message says why (exit status 1)."""
+
+
 @dataclass(frozen=True)
 class Environment:
     config_file: str

@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 from whistle.cli import env
+from whistle.cli.env import CommandError
+from whistle.protection.services import IntegrationExists, add_integration, disable_integration, list_integrations
 
 
 def _add(args) -> int:
-    from whistle.cli import CommandError
-    from whistle.protection.services import IntegrationExists, add_integration
-
     name = args.name.strip()
     if not name or len(name) > 64:
         raise CommandError("give the integration a name of 1 to 64 characters")
@@ -23,8 +22,6 @@ def _add(args) -> int:
 
 
 def _list(args) -> int:
-    from whistle.protection.services import list_integrations
-
     environment = env.load(args.config)
     with env.dbsession(environment) as dbsession:
         for integration in list_integrations(dbsession):
@@ -34,9 +31,6 @@ def _list(args) -> int:
 
 
 def _disable(args) -> int:
-    from whistle.cli import CommandError
-    from whistle.protection.services import disable_integration
-
     environment = env.load(args.config)
     with env.dbsession(environment) as dbsession:
         found = disable_integration(dbsession, environment.clock, args.name)

@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 from whistle.cli import env as cli_env
+from whistle.config import make_configurator
+from whistle.jobs import context_from_registry
+from whistle.scheduler.tick import run_tick
 
 
 def _tick(args) -> int:
-    from whistle.config import make_configurator
-    from whistle.scheduler.context import context_from_registry
-    from whistle.scheduler.tick import run_tick
-
     environment = cli_env.load(args.config)
     # The app's own registry: the same settings, database, plugins and notification channels.
     registry = make_configurator(environment.raw, settings=environment.settings, clock=environment.clock).registry

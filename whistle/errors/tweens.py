@@ -11,6 +11,7 @@ from __future__ import annotations
 from webob.compat import parse_qsl_text
 
 from whistle.errors.problems import Problem
+from whistle.errors.views import respond
 
 
 def _decodable(environ) -> bool:
@@ -24,8 +25,6 @@ def _decodable(environ) -> bool:
 
 
 def undecodable_address_tween_factory(handler, registry):
-    from whistle.errors.views import respond
-
     def undecodable_address_tween(request):
         if not _decodable(request.environ):
             # Not identified: finding the session decodes the path, which is what cannot be done.

@@ -10,7 +10,7 @@ from pyramid.renderers import render_to_response
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
 from sqlalchemy.exc import DataError
 
-from whistle.security.acl import CaseContext
+from whistle.security.acl import NotFoundWhenForbidden
 from whistle.errors.problems import Problem, problem_response
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ def not_found_view(request):
 @forbidden_view_config()
 def forbidden_view(request):
     # A case the caller may not read does not exist as far as they can tell.
-    if isinstance(request.context, CaseContext):
+    if isinstance(request.context, NotFoundWhenForbidden):
         return not_found_view(request)
     if request.identity is None:
         if _is_api(request):
@@ -90,3 +90,9 @@ def unexpected_error_view(exc: Exception, request):
     route = request.matched_route.name if request.matched_route else "-"
     log.error("unhandled %s in %s\n%s", type(exc).__name__, route, "".join(traceback.format_tb(exc.__traceback__)))
     return respond(request, Problem(500, "Something went wrong on our side and nothing was saved. Please try again."))
+
+
+def includeme(config) -> None:
+    config.scan(__name__)
+    config.add_tween("whistle.errors.tweens.undecodable_address_tween_factory",
+                     under="whistle.security.headers.security_headers_tween_factory", over="pyramid_tm.tm_tween_factory")

@@ -1,17 +1,19 @@
-"""Carrying out escalation actions (notify, grant, raise_priority) on a case, audited, in one place.
+"""The one executor of what plugins ask for: escalation actions (notify, grant, raise_priority),
+carried out on a case in the caller's transaction, and the plugins' rules on the case events.
 
-How to call, from anywhere that has a case and some actions a plugin returned:
+Every path that takes actions from plugins comes through here: the rules on events (at intake,
+on a move, when the reporter writes: escalate_on_event), the schedule's date rules
+(whistle.escalations.schedule) and the retaliation checks (whistle.protection.services).
 
-    from whistle.escalations.services import apply_actions, actions_from
-    actions = actions_from(request.call_hook("whistle_escalate_on_event", case=info, event="opened"))
-    apply_actions(request.dbsession, request.clock, case, actions, call_hook=request.call_hook)
+    actions = actions_from(call_hook.named("whistle_escalate_on_event", case=info, event="opened"),
+                           hook="whistle_escalate_on_event", dbsession=dbsession, clock=clock)
+    apply_actions(dbsession, clock, case, actions, call_hook=call_hook)
 
-(`escalate_on_event` does exactly that; the scheduled tick does the same with
-`whistle_escalate_on_schedule`. Retaliation checks are the exception: they raise protection
-alerts through whistle.protection.services.carry_out, deliberately without a per-case audit entry.)
-
-- `call_hook` is `request.call_hook` in a view, or `whistle.hooks.hook_caller(hooks, dbsession,
-  clock)` in a service without a request: it is used to fire `whistle_case_escalated`.
+- One rule for what plugins return (actions_from, drop_malformed): well-formed Actions are kept;
+  anything else is dropped, logged by its type and audited as "plugin.action_dropped" (plugin,
+  hook and the type's name: never the value, which might hold content).
+- `call_hook` is `request.call_hook`, or `whistle.hooks.hook_caller(...)` without a request: it
+  fires `whistle_case_escalated`.
 - Whom an action addresses: its guardian_ids, else Action.to — "case" (the holders) or
   "second_tier" (those on standby for the case since intake, see docs/crypto.md).
 - A "grant" to someone on standby needs no key: their sealed copy is activated. Anyone else can
@@ -19,32 +21,34 @@ alerts through whistle.protection.services.carry_out, deliberately without a per
   after unlock_for_guardian). Without keys such a grant becomes a "notify" to the holders and an
   audit event "case.grant_requested": the server holds no case key, so only a holder can grant.
 - `excluded`: guardian ids that must never get this case or its notices (conflict of interest).
+- Each action carried out is audited as "case.escalated" and announced with
+  `whistle_case_escalated`, unless the caller says `audited=False`: the retaliation checks, whose
+  timing must not tell which case an HR event matched (see whistle.protection.services); their
+  "notify" is what the caller's `on_notify` does instead (an alert on the case page), and they
+  grant nobody (a grant would tell its new holder at once).
 Everything happens in the caller's transaction; nothing commits here.
-
-Core's own notices (a new report, the reporter's message or file, a case given to someone) go
-through `notify_holders` or `notify`; every notice names the event it is about
-(whistle.escalations.events), so that a guardian who turned that event off is not told.
 """
 from __future__ import annotations
 
 import logging
 import re
 from collections.abc import Callable, Iterable
-from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from whistle import audit
 from whistle.accounts.models import Account
+from whistle.cases.events import CaseMoved, CaseOpened, ReporterWrote
+from whistle.cases.lifecycle import ACKNOWLEDGED, CLOSED
 from whistle.cases.models import HOLDER_GUARDIAN, HOLDER_STANDBY, Case, CaseGrant
-from whistle.cases.services import CaseKeys, activate_standby, grant_to
-from whistle.channels.models import TIER_SECOND, ChannelGuardian
+from whistle.cases.services import CaseKeys, activate_standby, current_holders, grant_to, raise_priority
+from whistle.intake_channels.models import TIER_SECOND, ChannelGuardian
 from whistle.clock import Clock
-from whistle.escalations.events import CASE_GIVEN, ESCALATIONS, EVENTS
-from whistle.escalations.models import PENDING, Notification
-from whistle.hooks.cases import case_info
-from whistle.hooks.types import PRIORITIES, Action
+from whistle.notifications.preferences import CASE_GIVEN, ESCALATIONS
+from whistle.notifications.services import notify
+from whistle.cases.info import case_info
+from whistle.hooks.types import Action
 
 log = logging.getLogger(__name__)
 
@@ -52,48 +56,37 @@ NOTIFY, GRANT, RAISE_PRIORITY = "notify", "grant", "raise_priority"
 ACTION_KINDS = (NOTIFY, GRANT, RAISE_PRIORITY)
 CASE, SECOND_TIER = "case", "second_tier"  # Action.to: whom an action addresses
 AUDIENCES = (CASE, SECOND_TIER)
-ATTENTION = "attention"  # the only notice kind so far: "something needs you, log in"
-SYSTEM = "system"
 # A rule is a code for the audit log (e.g. "uk.safeguarding-lead"); anything else is not logged.
 RULE_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 CallHook = Callable[..., list]
 
 
-def actions_from(results: Iterable) -> list[Action]:
-    """Flatten what an escalation hook returned (a list of actions per plugin), dropping anything
-    that is not a well-formed Action (a plugin bug must not break the request)."""
+def drop_malformed(dbsession: Session, clock: Clock, *, plugin: str, hook: str, value: object) -> None:
+    """The one rule for something a plugin returned that core cannot use: dropped, logged by its
+    type, and audited (plugin, hook, type name; never the value)."""
+    kind = type(value).__name__
+    log.warning("plugin %s returned a %s from %s: dropped", plugin, kind, hook)
+    audit.record(dbsession, clock, actor=audit.services.SYSTEM, action="plugin.action_dropped",
+                 detail={"plugin": plugin, "hook": hook, "type": kind})
+
+
+def actions_from(results: Iterable[tuple[str, object]], *, hook: str, dbsession: Session, clock: Clock) -> list[Action]:
+    """The well-formed Actions in what the plugins returned from `hook` ((plugin, result) pairs, as
+    `call_hook.named` gives them: a list of actions per plugin, or one), in order; anything else
+    is dropped (drop_malformed): a plugin's bug must not break the request, nor pass unseen."""
     actions = []
-    for result in results:
+    for plugin, result in results:
         for action in (result if isinstance(result, (list, tuple)) else [result]):
             if isinstance(action, Action) and action.kind in ACTION_KINDS and action.to in AUDIENCES:
                 actions.append(action)
             else:
-                log.warning("ignored a malformed escalation action of type %s", type(action).__name__)
+                drop_malformed(dbsession, clock, plugin=plugin, hook=hook, value=action)
     return actions
 
 
 def _rule(action: Action) -> str:
     return action.rule if isinstance(action.rule, str) and RULE_PATTERN.match(action.rule) else "unnamed-rule"
-
-
-def raise_priority(case: Case, priority: str | None) -> bool:
-    """Set the case's priority to `priority` if that is higher; never lower it."""
-    if priority not in PRIORITIES or PRIORITIES.index(priority) <= PRIORITIES.index(case.priority or "normal"):
-        return False
-    case.priority = priority
-    return True
-
-
-def current_holders(dbsession: Session, case: Case) -> list[int]:
-    """Enabled guardians who hold the case's keys now."""
-    dbsession.flush()
-    return list(dbsession.scalars(
-        select(CaseGrant.account_id).join(Account, Account.id == CaseGrant.account_id)
-        .where(CaseGrant.case_id == case.id, CaseGrant.holder == HOLDER_GUARDIAN,
-               Account.disabled.is_(False), Account.is_guardian.is_(True))
-        .order_by(CaseGrant.account_id)
-    ))
 
 
 def _enabled_guardians(dbsession: Session, ids: Iterable[int]) -> list[Account]:
@@ -104,44 +97,6 @@ def _enabled_guardians(dbsession: Session, ids: Iterable[int]) -> list[Account]:
         select(Account).where(Account.id.in_(ids), Account.is_guardian.is_(True), Account.disabled.is_(False))
         .order_by(Account.id)
     ))
-
-
-def notify(dbsession: Session, now: datetime, account_ids: Iterable[int], kind: str = ATTENTION, *,
-           event: str | Iterable[str]) -> int:
-    """Queue one content-free notice per recipient in the outbox; returns how many.
-
-    `event` is what the notice is about (whistle.escalations.events), or several events for one
-    notice (a reporter's message that came with files): a recipient who turned off every one of
-    them is left out. The event is not stored: the row says only "attention".
-
-    Delivery is not done here (it is the scheduled tick's job): the row is written in the same
-    transaction as whatever caused it, so a rolled-back request notifies nobody."""
-    events = {event} if isinstance(event, str) else set(event)
-    if not events or not events <= EVENTS.keys():
-        raise ValueError(f"notice events must be some of {', '.join(EVENTS)}")
-    recipients = list(dict.fromkeys(account_ids))
-    if recipients:
-        turned_off = {row.id: row.notify_events_off for row in dbsession.execute(
-            select(Account.id, Account.notify_events_off).where(Account.id.in_(recipients)))}
-        recipients = [i for i in recipients if not events <= set(turned_off.get(i) or ())]
-    for account_id in recipients:
-        dbsession.add(Notification(account_id=account_id, kind=kind, created_at=now, state=PENDING, attempts=0,
-                                   next_attempt_at=now))
-    return len(recipients)
-
-
-def notify_holders(dbsession: Session, clock: Clock, case: Case, event: str | Iterable[str], *,
-                   exclude: Iterable[int] = ()) -> int:
-    """Queue a content-free notice about `event` to each guardian who holds `case` now; returns how
-    many were queued.
-
-    Holders only: never a guardian on standby (their copy opens nothing until an escalation
-    hands them the case), never one excluded at intake (they hold no grant). `exclude`: the
-    guardian whose own action this is (nobody is told about what they did themselves), or the
-    intake's excluded guardians. Preferences apply as in `notify`."""
-    left_out = set(exclude)
-    return notify(dbsession, clock.now(), [i for i in current_holders(dbsession, case) if i not in left_out],
-                  event=event)
 
 
 def second_tier_of(dbsession: Session, case: Case) -> list[int]:
@@ -185,7 +140,7 @@ def _grant(dbsession: Session, clock: Clock, case: Case, action: Action, rule: s
     if rest:
         # The server holds no case key: only a guardian who holds the case can grant it. Ask
         # them to, and leave a trace of the request.
-        audit.record(dbsession, clock, actor=SYSTEM, action="case.grant_requested", case_id=case.id,
+        audit.record(dbsession, clock, actor=audit.services.SYSTEM, action="case.grant_requested", case_id=case.id,
                      detail={"rule": rule, "account_ids": [account.id for account in rest]})
         if not granted:
             asked = [i for i in holders if i not in excluded]
@@ -199,14 +154,23 @@ def _grant(dbsession: Session, clock: Clock, case: Case, action: Action, rule: s
 
 
 def apply_actions(dbsession: Session, clock: Clock, case: Case, actions: Iterable[Action], *,
-                  call_hook: CallHook, keys: CaseKeys | None = None, excluded: Iterable[int] = ()) -> list[Action]:
-    """Carry out `actions` on `case` (see the module docstring for how to call it).
+                  call_hook: CallHook, keys: CaseKeys | None = None, excluded: Iterable[int] = (),
+                  audited: bool = True, on_notify: Callable[[Action], None] | None = None) -> list[Action]:
+    """Carry out `actions` on `case` (see the module docstring). Returns the actions carried out.
 
     Each action that changed something is audited as "case.escalated" (rule, kind, audience;
-    never content) and announced with `whistle_case_escalated`. Returns the actions carried out."""
+    never content) and announced with `whistle_case_escalated`. With `audited=False`, neither,
+    and no grant; a notify then does `on_notify(action)` instead of queueing notices."""
     excluded = frozenset(excluded)
     applied = []
     for action in actions:
+        if not audited:
+            if action.kind == NOTIFY and on_notify is not None:
+                on_notify(action)
+                applied.append(action)
+            elif action.kind == RAISE_PRIORITY and raise_priority(case, action.priority):
+                applied.append(action)
+            continue
         rule = _rule(action)
         detail: dict = {"rule": rule, "kind": action.kind}
         if action.to != CASE:
@@ -228,7 +192,7 @@ def apply_actions(dbsession: Session, clock: Clock, case: Case, actions: Iterabl
             if action is None:
                 continue
         dbsession.flush()
-        audit.record(dbsession, clock, actor=SYSTEM, action="case.escalated", case_id=case.id, detail=detail)
+        audit.record(dbsession, clock, actor=audit.services.SYSTEM, action="case.escalated", case_id=case.id, detail=detail)
         call_hook("whistle_case_escalated", case=case_info(dbsession, case), action=action)
         applied.append(action)
     return applied
@@ -237,6 +201,33 @@ def apply_actions(dbsession: Session, clock: Clock, case: Case, actions: Iterabl
 def escalate_on_event(dbsession: Session, clock: Clock, case: Case, event: str, *, call_hook: CallHook,
                       keys: CaseKeys | None = None, excluded: Iterable[int] = ()) -> list[Action]:
     """Fire `whistle_escalate_on_event(case, event)` and carry out what the plugins return."""
-    results = call_hook("whistle_escalate_on_event", case=case_info(dbsession, case), event=event)
-    return apply_actions(dbsession, clock, case, actions_from(results), call_hook=call_hook, keys=keys,
-                         excluded=excluded)
+    hook = "whistle_escalate_on_event"
+    results = call_hook.named(hook, case=case_info(dbsession, case), event=event)
+    return apply_actions(dbsession, clock, case, actions_from(results, hook=hook, dbsession=dbsession, clock=clock),
+                         call_hook=call_hook, keys=keys, excluded=excluded)
+
+
+# --- the plugins' rules on the case events (whistle.cases.events; subscribed in whistle.escalations) ---
+
+# The events `whistle_escalate_on_event` fires on, and what a move is among them.
+RULE_EVENTS = ("opened", "acknowledged", "status_changed", "closed", "reopened", "reporter_message")
+MOVE_EVENTS = {ACKNOWLEDGED: "acknowledged", CLOSED: "closed"}
+
+
+def escalate_opened(event: CaseOpened, call_hook) -> None:
+    """The rules for "opened", with the case keys at hand (a grant to anyone is sealed now)."""
+    escalate_on_event(call_hook.dbsession, call_hook.clock, event.case, "opened", call_hook=call_hook,
+                      keys=event.keys, excluded=event.excluded)
+
+
+def escalate_moved(event: CaseMoved, call_hook) -> None:
+    """The rules for a move: "acknowledged", "closed", "reopened" or "status_changed". Without the
+    case keys here, a "grant" they ask for becomes a request to the holders."""
+    name = "reopened" if event.old == CLOSED else MOVE_EVENTS.get(event.new, "status_changed")
+    escalate_on_event(call_hook.dbsession, call_hook.clock, event.case, name, call_hook=call_hook)
+
+
+def escalate_reporter_message(event: ReporterWrote, call_hook) -> None:
+    """The rules for "reporter_message", when the post had a message (files alone fire none)."""
+    if event.message:
+        escalate_on_event(call_hook.dbsession, call_hook.clock, event.case, "reporter_message", call_hook=call_hook)

@@ -1,37 +1,71 @@
-"""The plugin system: hook specs, the allowlist-driven manager, and `request.hooks`."""
+"""The plugin system: hook specs, the allowlist-driven manager, and the hook caller core code uses."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from whistle import audit
+from whistle.clock import Clock
+from whistle.deadlines import registry_of
+from whistle.events import EventBus
 from whistle.hooks.manager import Hooks, PluginError
 from whistle.hooks.markers import hookimpl, hookspec
 
-__all__ = ["Hooks", "PluginError", "PluginSettingsError", "hook_caller", "hookimpl", "hookspec", "includeme", "keys_of"]
+__all__ = ["HookCaller", "Hooks", "PluginError", "PluginSettingsError", "hook_caller", "hookimpl", "hookspec",
+           "includeme", "keys_of"]
+
+
+class HookCaller:
+    """How core code calls plugins, and publishes its domain events, within one transaction.
+
+    `call_hook(hook, **kwargs)` calls every allowed implementation and returns the non-None
+    results; `call_hook.named(hook, **kwargs)` returns them with their plugin's name. A plugin
+    that raises is audited as "plugin.failed" (plugin, hook, error type) and skipped.
+    `call_hook.publish(event)` runs core's subscribers of the event (whistle.events): they work
+    in `dbsession`, with this caller. `request.call_hook` is one; `hook_caller(...)` makes one
+    where there is no request (the tick, the command line, tests)."""
+
+    def __init__(self, hooks: Hooks, events: EventBus, dbsession: Session, clock: Clock) -> None:
+        self.hooks, self.events, self.dbsession, self.clock = hooks, events, dbsession, clock
+
+    def _audit_failure(self, plugin: str, hook: str, error: str) -> None:
+        audit.record(self.dbsession, self.clock, actor="system", action="plugin.failed",
+                     detail={"plugin": plugin, "hook": hook, "error": error})
+
+    def __call__(self, hook: str, **kwargs: Any) -> list[Any]:
+        return self.hooks.call(hook, on_error=self._audit_failure, **kwargs)
+
+    def named(self, hook: str, **kwargs: Any) -> list[tuple[str, Any]]:
+        return self.hooks.call_named(hook, on_error=self._audit_failure, **kwargs)
+
+    def publish(self, event: Any) -> None:
+        self.events.publish(event, self)
+
+
+def hook_caller(hooks: Hooks, events: EventBus, dbsession: Session, clock: Clock) -> HookCaller:
+    """The hook caller for work without a request: the app's plugins and event bus (registry.hooks,
+    registry.events), audited in `dbsession`."""
+    return HookCaller(hooks, events, dbsession, clock)
 
 
 def includeme(config) -> None:
     settings = config.registry.whistle_settings
     config.registry.hooks = Hooks.from_names(settings.plugins, settings.plugins_plaintext)
     load_startup_offers(config.registry)
-
-    def call_hook(request, hook: str, **kwargs):
-        """Call `hook`; a plugin that raises is audited (plugin, hook, error type) and skipped."""
-
-        def audit_failure(plugin: str, hook_name: str, error: str) -> None:
-            request.audit("plugin.failed", actor="system", detail={"plugin": plugin, "hook": hook_name, "error": error})
-
-        return request.registry.hooks.call(hook, on_error=audit_failure, **kwargs)
-
-    config.add_request_method(call_hook, "call_hook")
+    config.add_request_method(
+        lambda request: HookCaller(request.registry.hooks, request.registry.events, request.dbsession, request.clock),
+        "call_hook", reify=True)
 
 
-# --- plugins: hooks wired into core (issue 5, part X) ---
+# --- what plugins offer at start-up ---
 
 
 def load_startup_offers(registry) -> None:
     """What plugins offer once, at start-up: deadline profiles (by name, with core's) and
     notification channels (by name; the scheduled tick delivers the outbox through them).
-    First of all, each plugin gets its settings (`whistle_configure`, issue 6)."""
-    from whistle.cases.deadlines import registry_of
-
+    First of all, each plugin gets its settings (`whistle_configure`)."""
     hooks = registry.hooks
-    # --- scheduled work (issue 6, part A): plugin settings from the .ini ---
     hooks.call("whistle_configure", settings=dict(getattr(registry, "raw_plugin_settings", {})))
     registry.deadline_profiles = registry_of(hooks.call("whistle_deadline_profiles"))
     channels = {}
@@ -42,22 +76,7 @@ def load_startup_offers(registry) -> None:
     registry.notification_channels = channels
 
 
-def hook_caller(hooks: Hooks, dbsession, clock):
-    """`request.call_hook` for services that run without a request (intake, the CLI, a tick):
-    call(hook, **kwargs) -> results; a plugin that raises is audited as "plugin.failed"."""
-    from whistle import audit
-
-    def audit_failure(plugin: str, hook_name: str, error: str) -> None:
-        audit.record(dbsession, clock, actor="system", action="plugin.failed",
-                     detail={"plugin": plugin, "hook": hook_name, "error": error})
-
-    def call(hook: str, **kwargs):
-        return hooks.call(hook, on_error=audit_failure, **kwargs)
-
-    return call
-
-
-# --- scheduled work (issue 6, part A): plugin settings from the .ini ---
+# --- plugin settings from the .ini ---
 RESERVED_PREFIXES = ("whistle.", "pyramid.")
 
 

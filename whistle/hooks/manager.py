@@ -82,6 +82,12 @@ class Hooks:
     def names(self) -> list[str]:
         return [name for name, _ in self.manager.list_name_plugin()]
 
+    def includes(self) -> list[Callable]:
+        """The `includeme` of each plugin that has one (a plugin that is also a Pyramid include, to
+        add pages or fill page slots), in the order the settings list them."""
+        return [plugin.includeme for _name, plugin in self.manager.list_name_plugin()
+                if callable(getattr(plugin, "includeme", None))]
+
     def implementations(self, hook: str) -> list[pluggy.HookImpl]:
         """The implementations that may be called for `hook`, in pluggy's calling order."""
         impls = list(reversed(getattr(self.manager.hook, hook).get_hookimpls()))
@@ -95,6 +101,10 @@ class Hooks:
         An implementation that raises is logged (its type only: the message might carry content),
         reported to `on_error`, and skipped; the others still run.
         """
+        return [result for _plugin, result in self.call_named(hook, on_error=on_error, **kwargs)]
+
+    def call_named(self, hook: str, *, on_error: ErrorHandler | None = None, **kwargs: Any) -> list[tuple[str, Any]]:
+        """As `call`, with each result's plugin: [(plugin name, result)]."""
         caller = getattr(self.manager.hook, hook)  # AttributeError for an unknown hook: a bug in core
         firstresult = bool(caller.spec and caller.spec.opts.get("firstresult"))
         results = []
@@ -107,7 +117,7 @@ class Hooks:
                     on_error(impl.plugin_name, hook, type(error).__name__)
                 continue
             if result is not None:
-                results.append(result)
+                results.append((impl.plugin_name, result))
                 if firstresult:
                     break
         return results

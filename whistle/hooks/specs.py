@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
-from whistle.cases.deadlines import DeadlineProfile
+from whistle.deadlines import DeadlineProfile
 from whistle.hooks.markers import hookspec, receives_plaintext
 from whistle.hooks.types import (
     Action,
@@ -127,10 +127,10 @@ def whistle_deadline_profiles() -> list[DeadlineProfile] | None:
 def whistle_escalate_on_event(case: CaseInfo, event: str) -> list[Action] | None:
     """Decide what should happen because something happened to a case.
 
-    Called after each lifecycle event, in the same transaction.
+    Called after each of these events, in the same transaction (whistle.escalations.services).
     :param case: the case after the event.
-    :param event: "opened", "acknowledged", "reporter_message", "status_changed", "closed",
-        "reopened" or "detriment_reported".
+    :param event: "opened" (a new case, after triage), "acknowledged", "status_changed" (any other
+        move), "closed", "reopened", or "reporter_message" (the reporter wrote a message).
     :return: actions to take (notify, grant, raise_priority); or None.
     Receives plaintext: no.
     """

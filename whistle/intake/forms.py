@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Mapping
 
-from whistle.channels.models import Channel
+from whistle.intake_channels.models import Channel
 
 IDENTITY_FIELDS = ("name", "contact", "personnel_id")
 STAFF_ONLY_IDENTITY_FIELDS = ("personnel_id",)

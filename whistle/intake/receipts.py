@@ -1,10 +1,11 @@
-"""The receipt page after sending: the receipt travels to it in a short-lived sealed cookie.
+"""The receipt after sending, sealed for its page: the receipt travels there in a short-lived cookie.
 
 The form's POST answers 303 to a GET page (so Back and reload never send or show the report
 again), and that page needs the receipt without the server keeping it anywhere: the POST seals
 it, with the case reference and channel, under a subkey of the session key file
-(whistle.crypto.seal_for_client) into a cookie that only the receipt page's path receives, for
-a quarter of an hour, or until the reporter presses Leave.
+(whistle.crypto.seal_for_client), and the page opens it again, for a quarter of an hour. The
+cookie that carries it (only the receipt page's path receives it, until the reporter presses
+Leave) is set and read by whistle.intake.views.
 """
 from __future__ import annotations
 
@@ -13,11 +14,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from whistle import crypto
-from whistle.security import cookies
+from whistle.clock import Clock
+from whistle.settings import Settings
 
 PURPOSE = "receipt"
 LIFETIME = timedelta(minutes=15)
-COOKIE = "whistle_receipt"
 
 
 @dataclass(frozen=True)
@@ -27,41 +28,18 @@ class CarriedReceipt:
     channel_slug: str
 
 
-def cookie_name(settings) -> str:
-    # Limited to the receipt page's path, so a Secure one is "__Secure-", not "__Host-" (which needs Path=/).
-    return cookies.cookie_name(COOKIE, settings.cookies_secure, one_path=True)
-
-
-def _cookie_attributes(request, slug: str) -> dict:
-    return {"path": request.route_path("intake.receipt", slug=slug), "secure": request.whistle_settings.cookies_secure,
-            "httponly": True, "samesite": "Strict"}
-
-
-def carry(request, response, *, receipt: str, case_ref: str, slug: str) -> None:
-    """Set the cookie that takes the receipt to the receipt page."""
+def seal(settings: Settings, clock: Clock, *, receipt: str, case_ref: str, slug: str) -> str:
+    """The receipt, its case and channel, sealed for the client to carry for LIFETIME."""
     value = json.dumps({"receipt": receipt, "case": case_ref, "channel": slug}).encode("utf-8")
-    sealed = crypto.seal_for_client(value, request.whistle_settings.session_key, purpose=PURPOSE,
-                                    now=request.clock.now(), lifetime=LIFETIME)
-    response.set_cookie(cookie_name(request.whistle_settings), sealed, max_age=int(LIFETIME.total_seconds()),
-                        **_cookie_attributes(request, slug))
+    return crypto.seal_for_client(value, settings.session_key, purpose=PURPOSE, now=clock.now(), lifetime=LIFETIME)
 
 
-def carried(request, slug: str) -> CarriedReceipt | None:
-    """The receipt the cookie carries for channel `slug`, or None: no cookie, expired, left, or not ours."""
-    sealed = request.cookies.get(cookie_name(request.whistle_settings))
-    if not sealed:
-        return None
+def unseal(settings: Settings, clock: Clock, sealed: str, slug: str) -> CarriedReceipt | None:
+    """The receipt `sealed` carries for channel `slug`, or None: expired, or not ours."""
     try:
-        value = json.loads(crypto.open_from_client(sealed, request.whistle_settings.session_key, purpose=PURPOSE,
-                                                   now=request.clock.now()))
+        value = json.loads(crypto.open_from_client(sealed, settings.session_key, purpose=PURPOSE, now=clock.now()))
     except crypto.DecryptionFailed:
         return None
     if value.get("channel") != slug:
         return None
     return CarriedReceipt(receipt=value["receipt"], case_ref=value["case"], channel_slug=slug)
-
-
-def forget(request, response, slug: str) -> None:
-    """Tell the browser to drop the cookie now. Set with the same attributes, not
-    Response.delete_cookie: a browser ignores a "__Secure-" cookie that comes without Secure."""
-    response.set_cookie(cookie_name(request.whistle_settings), "", max_age=0, **_cookie_attributes(request, slug))

@@ -8,13 +8,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from whistle import audit, crypto
+from whistle.cases.events import CaseOpened
+from whistle.cases.info import case_info
 from whistle.cases.models import ITEM_ANSWERS, ITEM_DISCLOSURE, ITEM_IDENTITY, Case
 from whistle.cases.services import add_item, open_case
-from whistle.channels.services import default_guardians, second_tier_guardians
+from whistle.intake_channels.services import default_guardians, second_tier_guardians
 from whistle.clock import Clock
-from whistle.escalations.events import NEW_REPORT
-from whistle.escalations.routing import choose_guardians, no_hooks, triage_new_case
-from whistle.escalations.services import notify_holders
+from whistle.routing.services import choose_guardians, triage_new_case
+from whistle.hooks.types import Disclosure
 from whistle.intake.forms import Submission
 from whistle.settings import Settings
 
@@ -50,15 +51,19 @@ def already_submitted(dbsession: Session, settings: Settings, token: str) -> boo
 
 
 def submit_disclosure(dbsession: Session, settings: Settings, clock: Clock, submission: Submission,
-                      *, submission_token: str | None = None, call_hook=None,
+                      *, call_hook, submission_token: str | None = None,
                       deadline_profiles=None) -> Receipt:
     """Open the case. `submission_token` (from the form) is stored as a keyed hash, so a
     second post of the same form is recognised and opens nothing.
 
-    `call_hook` (`request.call_hook`, or `whistle.hooks.hook_caller(...)`) lets the plugins route
-    and exclude guardians before any guardian gets the keys, then triage and escalate. A plugin
-    that raises is audited and skipped: the disclosure is stored and the receipt given anyway."""
-    call_hook = call_hook or no_hooks
+    In order: the case is stored, sealed to the reporter only; the plugins route and exclude
+    guardians before any guardian gets the keys (whistle.routing); they triage it; then
+    `whistle_case_opened`, and CaseOpened is published: the holders routing chose are told
+    (whistle.notifications), then the plugins' escalation rules for "opened" run, with the keys
+    still at hand (whistle.escalations). Anyone an escalation rule hands the case to is told that
+    it was given to them, not of a new report. `call_hook` is `request.call_hook`, or
+    `whistle.hooks.hook_caller(...)`. A plugin that raises is audited and skipped: the disclosure
+    is stored and the receipt given anyway."""
     receipt = crypto.new_receipt()
     reporter = crypto.derive_reporter_keys(receipt, settings.lookup_pepper, settings.receipt_kdf)
     today = clock.today()
@@ -78,13 +83,14 @@ def submit_disclosure(dbsession: Session, settings: Settings, clock: Clock, subm
     dbsession.flush()
     audit.record(dbsession, clock, actor=audit.services.REPORTER, action="case.opened", case_id=case.id,
                  detail={"channel": submission.channel.slug, "identity_mode": submission.identity_mode})
+    disclosure = Disclosure(channel=submission.channel.slug, text=submission.text, answers=dict(submission.answers),
+                            identity=dict(submission.identity) if submission.identity else None)
     excluded = choose_guardians(
-        dbsession, clock, case, keys, submission, call_hook=call_hook,
+        dbsession, clock, case, keys, disclosure, call_hook=call_hook,
         defaults=default_guardians(dbsession, submission.channel),
         second_tier=second_tier_guardians(dbsession, submission.channel),
     )
-    # The holders chosen by routing are told now; anyone an escalation rule hands the case to
-    # during triage is told that it was given to them.
-    notify_holders(dbsession, clock, case, NEW_REPORT, exclude=excluded)
-    triage_new_case(dbsession, clock, case, keys, submission, call_hook=call_hook, excluded=excluded)
+    triage_new_case(dbsession, clock, case, disclosure, call_hook=call_hook)
+    call_hook("whistle_case_opened", case=case_info(dbsession, case))
+    call_hook.publish(CaseOpened(case=case, keys=keys, excluded=excluded))
     return Receipt(receipt=receipt, case=case)

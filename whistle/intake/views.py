@@ -7,13 +7,14 @@ from webob.multidict import MultiDict
 
 from whistle.attachments.services import AttachmentTooLarge, limits_for, store_attachment
 from whistle.attachments.uploads import FilePart, MalformedForm, csrf_ok, form_parts
-from whistle.channels.services import active_channels, channel_by_slug, describe, questionnaire_for
-from whistle.channels.services import UNATTENDED_REASONS, live_channels, unattended_reasons, why_unattended
+from whistle.intake_channels.services import active_channels, channel_by_slug, describe, questionnaire_for
+from whistle.intake_channels.services import UNATTENDED_REASONS, live_channels, unattended_reasons, why_unattended
 from whistle.errors import Problem, validation_problem
 from whistle.intake import receipts
 from whistle.intake.forms import IDENTITY_FIELDS, validate_disclosure, wants_plain
 from whistle.intake.services import acknowledgement_due, already_submitted, new_submission_token, submit_disclosure
 from whistle.jsonapi import read_json, reject_unknown_members
+from whistle.security import cookies
 from whistle.security.permissions import Permission
 from whistle.words import size_words
 
@@ -148,7 +149,7 @@ def submit_form(request):
     # Post/redirect/get: the receipt is shown by a GET page, so Back and reload neither send the
     # report again nor show it; the receipt travels there in a sealed cookie (intake/receipts.py).
     response = HTTPSeeOther(request.route_url("intake.receipt", slug=channel.slug))
-    receipts.carry(request, response, receipt=result.receipt, case_ref=result.case.ref, slug=channel.slug)
+    _carry_receipt(request, response, receipt=result.receipt, case_ref=result.case.ref, slug=channel.slug)
     return response
 
 
@@ -157,7 +158,7 @@ def submit_form(request):
 def receipt_page(request):
     """The receipt while the cookie carries it; after that (or Leave), that it is not kept."""
     channel = _channel_or_404(request)
-    carried = receipts.carried(request, channel.slug)
+    carried = _carried_receipt(request, channel.slug)
     return {"channel": channel, "receipt": carried.receipt if carried else None,
             "case_ref": carried.case_ref if carried else None,
             # The channel's deadline profile decides it (7 days, or 10 working days for children's complaints).
@@ -172,7 +173,7 @@ def receipt_page(request):
              require_csrf=False)
 def receipt_leave(request):
     slug = request.matchdict["slug"]
-    receipts.forget(request, request.response, slug)
+    _forget_receipt(request, request.response, slug)
     return {"channel": channel_by_slug(request.dbsession, slug), "from_receipt": True}
 
 
@@ -221,7 +222,7 @@ def api_submit(request):
     return {"receipt": result.receipt, "case": result.case.ref}
 
 
-# --- a channel that no guardian attends takes no report (whistle.channels.services) ---
+# --- a channel that no guardian attends takes no report (whistle.intake_channels.services) ---
 
 CHANNEL_NOT_LIVE = "/api/v1/problems/channel-not-live"
 
@@ -267,3 +268,38 @@ def _typed_words(request, channel) -> tuple[str, bool]:
         pass  # show what could be read
     lines = [f"{labels.get(name, name)}: {', '.join(values)}" for name, values in answers.items()]
     return "\n\n".join(filter(None, [text, "\n".join(lines)])), files
+
+
+# --- the cookie that takes the receipt to its page (whistle.intake.receipts) ---
+
+RECEIPT_COOKIE = "whistle_receipt"
+
+
+def receipt_cookie_name(settings) -> str:
+    # Limited to the receipt page's path, so a Secure one is "__Secure-", not "__Host-" (which needs Path=/).
+    return cookies.cookie_name(RECEIPT_COOKIE, settings.cookies_secure, one_path=True)
+
+
+def _receipt_cookie_attributes(request, slug: str) -> dict:
+    return {"path": request.route_path("intake.receipt", slug=slug), "secure": request.whistle_settings.cookies_secure,
+            "httponly": True, "samesite": "Strict"}
+
+
+def _carry_receipt(request, response, *, receipt: str, case_ref: str, slug: str) -> None:
+    """Set the cookie that takes the receipt to the receipt page."""
+    sealed = receipts.seal(request.whistle_settings, request.clock, receipt=receipt, case_ref=case_ref, slug=slug)
+    response.set_cookie(receipt_cookie_name(request.whistle_settings), sealed,
+                        max_age=int(receipts.LIFETIME.total_seconds()), **_receipt_cookie_attributes(request, slug))
+
+
+def _carried_receipt(request, slug: str) -> receipts.CarriedReceipt | None:
+    """The receipt the cookie carries for channel `slug`, or None: no cookie, expired, left, or not ours."""
+    sealed = request.cookies.get(receipt_cookie_name(request.whistle_settings))
+    return receipts.unseal(request.whistle_settings, request.clock, sealed, slug) if sealed else None
+
+
+def _forget_receipt(request, response, slug: str) -> None:
+    """Tell the browser to drop the cookie now. Set with the same attributes, not
+    Response.delete_cookie: a browser ignores a "__Secure-" cookie that comes without Secure."""
+    response.set_cookie(receipt_cookie_name(request.whistle_settings), "", max_age=0,
+                        **_receipt_cookie_attributes(request, slug))

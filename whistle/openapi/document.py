@@ -3,44 +3,10 @@ from __future__ import annotations
 
 from functools import cache
 
-from whistle.channels.services import UNATTENDED_REASONS
-
-
-PROBLEM = {"$ref": "#/components/schemas/Problem"}
-
-
-def _problem_responses(*statuses: int) -> dict:
-    descriptions = {
-        400: "Malformed request (not JSON, not an object, nested too deeply).",
-        401: "Not logged in, or the session expired.",
-        403: "Logged in, but not allowed.",
-        404: "No such resource, or not one the caller may see (existence is not revealed).",
-        409: "The move is not allowed from the current state.",
-        413: "The body is larger than allowed.",
-        415: "The body is not application/json in UTF-8.",
-        422: "Validation failed; `errors` names each faulty field.",
-        429: "Too many attempts; wait and try again.",
-    }
-    return {
-        str(status): {"description": descriptions[status],
-                      "content": {"application/problem+json": {"schema": PROBLEM}}}
-        for status in statuses
-    }
-
-
-def _json(schema: dict, description: str) -> dict:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-def _body(schema: dict) -> dict:
-    return {"required": True, "content": {"application/json": {"schema": schema}}}
-
-
-BEARER = [{"bearer": []}]
-DATE = {"type": "string", "format": "date"}
-DATETIME = {"type": "string", "format": "date-time"}
-STR = {"type": "string"}
-CASE_REF = {"name": "ref", "in": "path", "required": True, "schema": STR, "description": "The case reference."}
+from whistle.intake_channels.services import UNATTENDED_REASONS
+from whistle.openapi.components import BEARER, CASE_REF, DATE, DATETIME, STR, _body, _json, _problem_responses
+from whistle.openapi.workspace import CASE_ATTACHMENT, LIST_PARAMETERS, SUMMARY_PROPERTIES, workspace_paths
+from whistle.protection.services import ADVERSE_EVENT_TYPES, NEUTRAL_EVENT_TYPES
 
 SCHEMAS = {
     "Problem": {
@@ -146,7 +112,7 @@ SCHEMAS = {
 }
 
 
-# --- reporter news (issue 6, part 4) ---
+# --- what is new since the reporter's last visit ---
 REPORTER_NEWS = {
     "type": "object", "description": "What changed since the reporter's last visit, and when to come back.",
     "required": ["first_visit", "since", "new_messages", "new_files", "status_changed", "status", "status_text",
@@ -243,8 +209,6 @@ def mailbox_paths() -> dict:
 
 def retaliation_paths() -> dict:
     """HR integrations' personnel events, and the reporter's consent and check-ins."""
-    from whistle.protection.services import ADVERSE_EVENT_TYPES, NEUTRAL_EVENT_TYPES
-
     checkins_due = {"type": "array", "items": {"type": "integer"},
                     "description": "Months after opening whose check-in question is waiting for an answer."}
     return {
@@ -361,9 +325,7 @@ def build_document() -> dict:
     }
     paths.update(mailbox_paths())
     paths.update(retaliation_paths())
-    # --- the guardian's workspace and admin area (issue 4) ---
-    from whistle.cases.openapi import CASE_ATTACHMENT, LIST_PARAMETERS, SUMMARY_PROPERTIES, workspace_paths
-
+    # The guardian's workspace and the admin area (whistle.openapi.workspace).
     paths.update(workspace_paths())
     SCHEMAS["CaseAttachment"] = CASE_ATTACHMENT
     paths["/api/v1/cases"]["get"]["parameters"].extend(LIST_PARAMETERS)

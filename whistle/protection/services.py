@@ -1,7 +1,6 @@
 """Retaliation watch logic: integrations, consent, protections, personnel events and check-ins."""
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass
 from datetime import date
 
@@ -9,11 +8,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from whistle import audit, crypto
-from whistle.cases.inbox import PRIORITIES
 from whistle.cases.models import Case
+from whistle.cases.services import current_holders
 from whistle.clock import Clock
-from whistle.hooks.cases import case_info
+from whistle.escalations.services import actions_from, apply_actions
+from whistle.deadlines import add_months
+from whistle.cases.info import case_info
 from whistle.hooks.types import Action, PersonnelEvent
+from whistle.intake_channels.services import checkin_months_for
+from whistle.jobs import TickContext
+from whistle.notifications.preferences import RETALIATION
+from whistle.notifications.services import notify
 from whistle.protection.models import CheckIn, Integration, Protection, ProtectionAlert
 from whistle.settings import Settings
 
@@ -57,13 +62,6 @@ ADVERSE_EVENT_TYPES = (
 # everything it has without whistle revealing anything by refusing some.
 NEUTRAL_EVENT_TYPES = ("hire", "promotion", "pay_rise", "training_granted", "contract_renewed", "leave", "return")
 EVENT_TYPES = ADVERSE_EVENT_TYPES + NEUTRAL_EVENT_TYPES
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day `months` later, or the month's last day if it is shorter (31 Jan + 1 = 28 Feb)."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 # --- integrations ----------------------------------------------------------------------------
@@ -135,31 +133,30 @@ def protections_of(dbsession: Session, case: Case) -> list[Protection]:
 
 # --- what hooks ask for ----------------------------------------------------------------------
 
-def carry_out(dbsession: Session, clock: Clock, case: Case, actions: list[Action], *, event_type: str,
-              effective: date) -> int:
-    """Record a guardian alert for each notify action and raise the priority if asked; returns alerts made.
+def carry_out(dbsession: Session, clock: Clock, case: Case, actions: list[Action], *, call_hook, event_type: str,
+              effective: date) -> list[Action]:
+    """Carry out what a retaliation check asked for, through the one executor
+    (whistle.escalations.services.apply_actions): a notify becomes a guardian alert on the case
+    page, a higher priority is set, nothing else. Returns the actions carried out.
 
-    Deliberately not audited here: the organisation knows whom its HR event was about, so an audit
-    entry naming this case, written in the same moment (or next in the chain), would tell any admin
-    which case that person reported. The guardians see the alerts; the audit log records when a
-    guardian acknowledges them (see acknowledge_alerts)."""
-    alerts = 0
-    for action in actions:
-        if action.kind == "notify":
-            dbsession.add(ProtectionAlert(case_id=case.id, event_type=event_type, effective=effective,
-                                          rule=action.rule[:64], created_on=clock.today()))
-            alerts += 1
-        elif action.kind == "raise_priority" and action.priority in PRIORITIES \
-                and PRIORITIES.index(action.priority) > PRIORITIES.index(case.priority):
-            case.priority = action.priority
-    return alerts
+    Deliberately not audited (`audited=False`): the organisation knows whom its HR event was
+    about, so an audit entry naming this case, written in the same moment (or next in the chain),
+    would tell any admin which case that person reported. The guardians see the alerts; the audit
+    log records when a guardian acknowledges them (see acknowledge_alerts), and the guardians are
+    told the next day (notify_alerts)."""
+
+    def alert(action: Action) -> None:
+        rule = action.rule[:64] if isinstance(action.rule, str) else "unnamed-rule"
+        dbsession.add(ProtectionAlert(case_id=case.id, event_type=event_type, effective=effective, rule=rule,
+                                      created_on=clock.today()))
+
+    return apply_actions(dbsession, clock, case, actions, call_hook=call_hook, audited=False, on_notify=alert)
 
 
-def receive_personnel_event(request, integration_id: int, personnel_id: str, event_type: str,
-                            effective: date) -> None:
+def receive_personnel_event(dbsession: Session, settings: Settings, clock: Clock, integration_id: int,
+                            personnel_id: str, event_type: str, effective: date, *, call_hook) -> None:
     """Match an HR event against protections and let the plugins decide; nothing about it is kept
     but the alerts it causes and an audit event with its type (not whether or whom it matched)."""
-    dbsession, settings, clock = request.dbsession, request.whistle_settings, request.clock
     index = person_index(settings, personnel_id)
     candidates = dbsession.scalars(select(Protection).where(Protection.person_index == index,
                                                             Protection.starts_on <= effective))
@@ -167,12 +164,16 @@ def receive_personnel_event(request, integration_id: int, personnel_id: str, eve
     cases = {p.case_id: dbsession.get(Case, p.case_id) for p in matched}
     infos = [case_info(dbsession, case) for case in cases.values()]
     event = PersonnelEvent(person_index=index, type=event_type, effective=effective)
-    results = request.call_hook("whistle_personnel_event", event=event, protected=infos) if infos else []
+    hook = "whistle_personnel_event"
+    results = call_hook.named(hook, event=event, protected=infos) if infos else []
     # Distinct actions: the hook is called once for the event, and what it asks applies to each
     # protected case.
-    actions = list(dict.fromkeys(action for result in results for action in result))
+    actions: list[Action] = []
+    for action in actions_from(results, hook=hook, dbsession=dbsession, clock=clock):
+        if action not in actions:
+            actions.append(action)
     for case in cases.values():
-        carry_out(dbsession, clock, case, actions, event_type=event_type, effective=effective)
+        carry_out(dbsession, clock, case, actions, call_hook=call_hook, event_type=event_type, effective=effective)
     audit.record(dbsession, clock, actor=f"integration:{integration_id}", action="personnel_event.received",
                  detail={"type": event_type})
 
@@ -185,9 +186,6 @@ def notify_alerts(dbsession: Session, clock: Clock) -> tuple[int, int]:
     next day, among that day's deadline reminders: an outbox row written the minute an HR event
     arrived would let a database reader match the event's person to a guardian. Not audited, for
     the same reason as carry_out. The alert itself is on the case page at once."""
-    from whistle.escalations.events import RETALIATION
-    from whistle.escalations.services import current_holders, notify
-
     alerts = list(dbsession.scalars(
         select(ProtectionAlert).where(ProtectionAlert.notified_on.is_(None), ProtectionAlert.acknowledged_on.is_(None),
                                       ProtectionAlert.created_on < clock.today())
@@ -200,6 +198,13 @@ def notify_alerts(dbsession: Session, clock: Clock) -> tuple[int, int]:
     for alert in alerts:
         alert.notified_on = clock.today()
     return len(alerts), queued
+
+
+def alerts_job(ctx: TickContext) -> str:
+    """The tick's "protection alerts" job (see notify_alerts)."""
+    with ctx.session() as dbsession:
+        alerts, notices = notify_alerts(dbsession, ctx.clock)
+    return f"protection alerts: {alerts} new, {notices} guardians told"
 
 
 def alerts_of(dbsession: Session, case: Case) -> list[ProtectionAlert]:
@@ -232,12 +237,6 @@ class CheckInState:
     answered: tuple[CheckIn, ...]
 
 
-def checkin_months_for(settings: Settings, reporters_are_staff: bool | None) -> tuple[int, ...]:
-    """The months after opening when a case's reporter is asked about retaliation: none on a
-    channel whose reporters are not staff (no employer to retaliate, no watch to offer)."""
-    return tuple(settings.checkin_months) if reporters_are_staff is not False else ()
-
-
 def checkins(dbsession: Session, settings: Settings, case: Case, today: date) -> CheckInState:
     """Derived from dates, so no scheduler is needed; the case's status does not matter."""
     answered = tuple(dbsession.scalars(select(CheckIn).where(CheckIn.case_id == case.id).order_by(CheckIn.due_month)))
@@ -251,10 +250,10 @@ class CheckInNotDue(Exception):
     """That month's question is not (or no longer) due."""
 
 
-def answer_checkin(request, case: Case, month: int, detriment: bool) -> None:
+def answer_checkin(dbsession: Session, settings: Settings, clock: Clock, case: Case, month: int, detriment: bool, *,
+                   call_hook) -> None:
     """Record the answer for `month` and every earlier due question ("since you spoke up" covers them)."""
-    dbsession, clock = request.dbsession, request.clock
-    state = checkins(dbsession, request.whistle_settings, case, clock.today())
+    state = checkins(dbsession, settings, case, clock.today())
     if month not in state.due:
         raise CheckInNotDue(month)
     for due_month in state.due:
@@ -265,7 +264,8 @@ def answer_checkin(request, case: Case, month: int, detriment: bool) -> None:
     if detriment:
         case.detriment = True
     dbsession.flush()
-    results = request.call_hook("whistle_checkin_answer", case=case_info(dbsession, case), detriment=detriment)
-    actions = [action for result in results for action in result]
-    carry_out(dbsession, clock, case, actions, event_type="checkin_detriment" if detriment else "checkin",
-              effective=clock.today())
+    hook = "whistle_checkin_answer"
+    results = call_hook.named(hook, case=case_info(dbsession, case), detriment=detriment)
+    actions = actions_from(results, hook=hook, dbsession=dbsession, clock=clock)
+    carry_out(dbsession, clock, case, actions, call_hook=call_hook,
+              event_type="checkin_detriment" if detriment else "checkin", effective=clock.today())

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from whistle.channels.models import Channel
+from whistle.intake_channels.models import Channel
 from whistle.intake.forms import clean_identity_fields, identity_fields_for, say, wants_plain
 
 MESSAGES = {

@@ -16,7 +16,9 @@ from sqlalchemy.orm import Session
 
 from whistle.cases.lifecycle import ACKNOWLEDGED, ASSESSING, FEEDBACK_GIVEN, INVESTIGATING, RECEIVED
 from whistle.cases.models import Case
-from whistle.protection.services import CheckInState, add_months, checkin_months_for, checkins
+from whistle.deadlines import add_months
+from whistle.intake_channels.services import checkin_months_for
+from whistle.protection.services import CheckInState, checkins
 from whistle.reporters.services import Mailbox
 from whistle.settings import Settings
 from whistle.words import day_words

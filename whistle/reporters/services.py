@@ -15,13 +15,13 @@ from sqlalchemy.orm import Session
 
 from whistle import audit, crypto
 from whistle.attachments.services import AttachmentInfo, list_attachments
+from whistle.cases.events import ReporterWrote
+from whistle.cases.info import case_info
 from whistle.cases.models import (
     HOLDER_REPORTER, ITEM_ATTACHMENT_META, ITEM_IDENTITY, ITEM_MESSAGE, Attachment, Case, CaseGrant, CaseItem,
 )
 from whistle.cases.services import CaseKeys, add_item, read_case, record_unverifiable
 from whistle.clock import Clock
-from whistle.escalations.events import REPORTER_FILE, REPORTER_MESSAGE
-from whistle.escalations.services import notify_holders
 from whistle.sessions.models import REPORTER
 from whistle.sessions.services import close_session, open_session
 from whistle.settings import Settings
@@ -174,7 +174,7 @@ class Mailbox:
     identity_given: bool
     can_reveal_identity: bool
     new_item_ids: set[int] = field(default_factory=set)
-    # What the reporter had seen before this visit, for whistle.reporters.news (issue 6, part 4).
+    # What the reporter had seen before this visit, for whistle.reporters.news.
     new_file_ids: set[int] = field(default_factory=set)  # guardians' files added since
     first_visit: bool = False  # never seen with the receipt since it was given
     last_seen_status: str | None = None  # None: not known (first visit, or seen before it was kept)
@@ -230,26 +230,23 @@ def read_mailbox(dbsession: Session, case: Case, keypair: crypto.KeyPair, *, mar
     return mailbox
 
 
-def send_message(dbsession: Session, clock: Clock, case: Case, text: str, *, call_hook=None,
+def send_message(dbsession: Session, clock: Clock, case: Case, text: str, *, call_hook,
                  with_files: bool = False) -> int:
-    """Add the reporter's message and tell the case's guardians (one notice, also for the files
-    it came with: `with_files`); with `call_hook` the plugins hear of it (never its content)."""
+    """Add the reporter's message; the plugins hear of it (`whistle_reporter_message`, never its
+    content), and ReporterWrote is published for the post (`with_files`: files came with it): the
+    case's guardians get one notice for both, and the escalation rules for "reporter_message" run."""
     item = add_item(case, kind=ITEM_MESSAGE, author="reporter", plaintext=text.encode("utf-8"), today=clock.today())
     dbsession.flush()
     audit.record(dbsession, clock, actor=audit.services.REPORTER, action="reporter.message_sent", case_id=case.id)
-    notify_holders(dbsession, clock, case, (REPORTER_MESSAGE, REPORTER_FILE) if with_files else REPORTER_MESSAGE)
-    if call_hook is not None:
-        announce_reporter_message(dbsession, clock, case, call_hook=call_hook)
+    call_hook("whistle_reporter_message", case=case_info(dbsession, case))
+    call_hook.publish(ReporterWrote(case=case, message=True, files=with_files))
     return item.id
 
 
-def announce_reporter_message(dbsession: Session, clock: Clock, case: Case, *, call_hook) -> None:
-    """`whistle_reporter_message`, then the escalation rules for "reporter_message"."""
-    from whistle.escalations.services import escalate_on_event
-    from whistle.hooks.cases import case_info
-
-    call_hook("whistle_reporter_message", case=case_info(dbsession, case))
-    escalate_on_event(dbsession, clock, case, "reporter_message", call_hook=call_hook)
+def send_files(case: Case, *, call_hook) -> None:
+    """The reporter sent files, without a message (they are stored already): ReporterWrote is
+    published for the post, so the case's guardians get one notice, however many files."""
+    call_hook.publish(ReporterWrote(case=case, message=False, files=True))
 
 
 def reveal_identity(dbsession: Session, clock: Clock, case: Case, mode: str, identity: dict[str, str]) -> None:

@@ -10,10 +10,8 @@ from pyramid.view import view_config
 from whistle.attachments.services import AttachmentTooLarge, Limits, limits_for, store_attachment
 from whistle.attachments.uploads import FilePart, MalformedForm, csrf_ok, form_parts
 from whistle.attachments.views import attachment_response, store_request_body
-from whistle.channels.services import questionnaire_for
+from whistle.intake_channels.services import questionnaire_for
 from whistle.errors import Problem, problem_response, validation_problem
-from whistle.escalations.events import REPORTER_FILE
-from whistle.escalations.services import notify_holders
 from whistle.jsonapi import read_json, reject_unknown_members
 from whistle.intake.forms import wants_plain
 from whistle.protection.services import checkins
@@ -26,11 +24,12 @@ from whistle.reporters.services import (
     logout,
     read_mailbox,
     reveal_identity,
+    send_files,
     send_message,
     unlock_for_reporter,
 )
 from whistle.security.permissions import Permission
-from whistle.security.policy import ReporterIdentity
+from whistle.reporters.identity import ReporterIdentity
 from whistle.sessions.models import REPORTER
 from whistle.words import size_words
 
@@ -188,8 +187,8 @@ def message_submit(request):
     if text:
         send_message(request.dbsession, request.clock, identity.case, text, call_hook=request.call_hook,
                      with_files=files_sent > 0)
-    elif files_sent:  # one notice for the post, however many files
-        notify_holders(request.dbsession, request.clock, identity.case, REPORTER_FILE)
+    elif files_sent:
+        send_files(identity.case, call_hook=request.call_hook)
     if files_sent:
         request.audit("reporter.attachment_added", case_id=identity.case.id, actor="reporter",
                       detail={"files": files_sent})
@@ -328,7 +327,7 @@ def api_attachment(request):
     identity = request.identity
     attachment, size = store_request_body(request, identity.case, author="reporter")
     request.audit("reporter.attachment_added", case_id=identity.case.id, actor="reporter", detail={"files": 1})
-    notify_holders(request.dbsession, request.clock, identity.case, REPORTER_FILE)
+    send_files(identity.case, call_hook=request.call_hook)
     request.response.status = 201
     return {"id": attachment.id, "size": size}
 

@@ -18,7 +18,7 @@ from datetime import timedelta
 from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 
-from whistle.scheduler.context import TickContext
+from whistle.jobs import TickContext
 from whistle.scheduler.models import SchedulerLease
 
 log = logging.getLogger(__name__)

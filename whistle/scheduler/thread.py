@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from whistle.scheduler.context import context_from_registry
+from whistle.jobs import context_from_registry
 from whistle.scheduler.tick import run_tick
 
 log = logging.getLogger(__name__)

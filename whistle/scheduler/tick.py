@@ -1,4 +1,4 @@
-"""One tick: everything time-driven that is due, once, then return a summary line per kind.
+"""One tick: every scheduled job once (whistle.jobs: the areas register them), then a summary line per kind.
 
 Run by `whistle -c FILE tick` (cron or a systemd timer, on any number of nodes) and, with
 `whistle.scheduler.embedded = true`, every minute by a thread in the app (thread.py).
@@ -12,33 +12,14 @@ work (`cases.schedule_checked_on`, notification states), so running it again doe
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import replace
 
-from whistle.escalations.delivery import deliver_due
-from whistle.protection.services import notify_alerts
-from whistle.scheduler.context import TickContext
+from whistle.jobs import TickContext
 from whistle.scheduler.lease import Lease, LeaseLost
-from whistle.scheduler.schedule import run_schedule
 
 log = logging.getLogger(__name__)
 
 LEASE_NAME = "tick"
-
-
-def _protection_alerts(ctx: TickContext) -> str:
-    with ctx.session() as dbsession:
-        alerts, notices = notify_alerts(dbsession, ctx.clock)
-    return f"protection alerts: {alerts} new, {notices} guardians told"
-
-
-# The kinds of work, in order: date rules first, so what they queue is delivered at once.
-# Each returns its summary line (or lines).
-JOBS: tuple[tuple[str, Callable[[TickContext], str | list[str]]], ...] = (
-    ("escalations", lambda ctx: run_schedule(ctx).summary()),
-    ("protection alerts", _protection_alerts),
-    ("notifications", lambda ctx: deliver_due(ctx).summary()),
-)
 
 
 def run_tick(ctx: TickContext) -> list[str]:
@@ -55,16 +36,16 @@ def run_tick(ctx: TickContext) -> list[str]:
 
 
 def _run_jobs(ctx: TickContext) -> list[str]:
-    """Each job in turn; one that fails is logged (by type) and the next still runs."""
+    """Each registered job in turn; one that fails is logged (by type) and the next still runs."""
     lines = []
-    for name, job in JOBS:
+    for job in ctx.jobs.in_order():
         try:
-            said = job(ctx)
+            said = job.run(ctx)
             lines.extend([said] if isinstance(said, str) else said)
         except LeaseLost:
             raise
         except Exception as error:  # noqa: BLE001 - never a traceback with data in it; the type says enough
-            log.error("tick job %s failed: %s", name, type(error).__name__)
-            lines.append(f"{name}: failed ({type(error).__name__}); retried next tick")
+            log.error("tick job %s failed: %s", job.name, type(error).__name__)
+            lines.append(f"{job.name}: failed ({type(error).__name__}); retried next tick")
         ctx.heartbeat()
     return lines

@@ -10,7 +10,19 @@ UNDECLARED = "undeclared:denied"
 
 def includeme(config) -> None:
     settings = config.registry.whistle_settings
-    config.set_security_policy(SecurityPolicy(cookies_secure=settings.cookies_secure))
+    policy = SecurityPolicy(cookies_secure=settings.cookies_secure)
+    config.set_security_policy(policy)
+
+    def add_identity_loader(config, kind: str, loader) -> None:
+        """How a caller with a login session of `kind` is loaded (see whistle.security.policy)."""
+        policy.loaders[kind] = config.maybe_dotted(loader)
+
+    def add_token_resolver(config, resolver) -> None:
+        """What an API token that is no login session may stand for (see whistle.security.policy)."""
+        policy.token_resolvers.append(config.maybe_dotted(resolver))
+
+    config.add_directive("add_identity_loader", add_identity_loader)
+    config.add_directive("add_token_resolver", add_token_resolver)
     # A view that forgets to declare its permission gets one nobody holds: deny by default.
     config.set_default_permission(UNDECLARED)
     # The CSRF token is derived from the login session, or for a visitor without one (a

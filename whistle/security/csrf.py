@@ -21,8 +21,7 @@ from zope.interface import implementer
 
 from whistle import crypto
 from whistle.security.cookies import cookie_profile
-from whistle.security.policy import ReporterIdentity, StaffIdentity
-from whistle.sessions.models import REPORTER, STAFF
+from whistle.security.policy import SessionIdentity
 
 CSRF_COOKIE = "whistle_csrf"
 _STATE = "whistle.csrf"
@@ -97,11 +96,7 @@ class SessionBoundCSRF:
         if state.session_changed:
             return state.session
         identity = request.identity
-        if isinstance(identity, StaffIdentity):
-            return STAFF, identity.token
-        if isinstance(identity, ReporterIdentity):
-            return REPORTER, identity.token
-        return None
+        return (identity.kind, identity.token) if isinstance(identity, SessionIdentity) else None
 
     def _browser_value(self, request) -> str | None:
         state = self._state(request)

@@ -2,64 +2,61 @@
 
 Deny by default: the root and every context carry ACLs ending in DENY_ALL, and every view
 declares the permission it needs (a test walks the view registry to make sure).
+
+The policy knows login sessions, not what they belong to: each area that has callers tells it,
+in its includeme, how to load its kind of caller (`config.add_identity_loader(kind, loader)`:
+accounts loads staff, reporters load a case's reporter) and how to recognise an API token that
+is no session (`config.add_token_resolver(resolver)`: protection's HR integrations).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pyramid.authorization import ACLHelper, Everyone
 from pyramid.interfaces import ICSRFStoragePolicy
 from pyramid.request import RequestLocalCache
+from sqlalchemy.orm import Session
 
 from whistle import crypto
-from whistle.accounts.models import Account
-from whistle.cases.models import Case
 from whistle.security.cookies import cookie_profile
 from whistle.sessions.models import REPORTER, STAFF, LoginSession
 from whistle.sessions.services import resolve_session
+from whistle.settings import Settings
 
 # The session cookies' base names; whistle.security.cookies decides the name sent (`__Host-`).
 SESSION_COOKIES = {STAFF: "whistle_staff", REPORTER: "whistle_reporter"}
 
 
+class Identity:
+    """A caller the policy recognised. Subclasses say who they are as ACL principals and as the
+    user id Pyramid (and the audit log's actor) knows them by."""
+
+    @property
+    def principals(self) -> list[str]:
+        raise NotImplementedError
+
+    @property
+    def userid(self) -> str:
+        raise NotImplementedError
+
+
 @dataclass
-class StaffIdentity:
-    account: Account
+class SessionIdentity(Identity):
+    """A caller with a login session (staff or reporter): its kind, the private key the session
+    carries, unwrapped for this request, the session row and the client's token."""
+
     keypair: crypto.KeyPair = field(repr=False)
-    session: LoginSession
+    session: LoginSession | None
     token: str = field(repr=False)
 
-    @property
-    def principals(self) -> list[str]:
-        principals = ["staff", f"account:{self.account.id}"]
-        if self.account.is_guardian:
-            principals.append("role:guardian")
-        if self.account.is_admin:
-            principals.append("role:admin")
-        return principals
+    kind = ""  # the session kind (whistle.sessions.models) a subclass stands for
 
 
-@dataclass
-class ReporterIdentity:
-    case: Case
-    keypair: crypto.KeyPair = field(repr=False)
-    session: LoginSession
-    token: str = field(repr=False)
-
-    @property
-    def principals(self) -> list[str]:
-        return ["reporter", f"reporter-case:{self.case.id}"]
-
-
-@dataclass
-class IntegrationIdentity:
-    """A system such as an HR database, allowed only to post personnel events (issue 5, part Y)."""
-
-    integration_id: int
-
-    @property
-    def principals(self) -> list[str]:
-        return ["integration", f"integration:{self.integration_id}"]
+# loader(dbsession, session row, key pair, token) -> the caller, or None (the row's owner is gone or disabled)
+IdentityLoader = Callable[[Session, LoginSession, crypto.KeyPair, str], SessionIdentity | None]
+# resolver(dbsession, settings, token) -> the caller an API token that is no session stands for, or None
+TokenResolver = Callable[[Session, Settings, str], Identity | None]
 
 
 def bearer_token(request) -> str | None:
@@ -72,6 +69,12 @@ def is_api(request) -> bool:
     return request.path_info.startswith("/api/")
 
 
+def session_kind(request) -> str | None:
+    """The kind of login session the caller has (STAFF, REPORTER), or None."""
+    identity = request.identity
+    return identity.kind if isinstance(identity, SessionIdentity) else None
+
+
 class SecurityPolicy:
     def __init__(self, cookies_secure: bool) -> None:
         self.acl = ACLHelper()
@@ -79,6 +82,8 @@ class SecurityPolicy:
         # audit); resolving the session each time would mean repeated reads, writes and unwraps.
         self.identity_cache = RequestLocalCache(self._load_identity)
         self.cookies = {kind: cookie_profile(base, secure=cookies_secure) for kind, base in SESSION_COOKIES.items()}
+        self.loaders: dict[str, IdentityLoader] = {}
+        self.token_resolvers: list[TokenResolver] = []
 
     def _token(self, request) -> tuple[str | None, str | None]:
         """(token, kind it must have). The API takes only bearer tokens, pages only cookies,
@@ -101,24 +106,23 @@ class SecurityPolicy:
         settings = request.registry.whistle_settings
         opened = resolve_session(request.dbsession, settings, request.clock, token, kind)
         if opened is None:
-            # Issue 5, part Y: an API token that is no session may be an integration's.
-            return _integration_identity(request, token) if kind is None else None
-        row, keypair = opened.row, crypto.KeyPair.from_private(opened.private_key)
-        if row.kind == STAFF:
-            account = request.dbsession.get(Account, row.account_id)
-            if account is None or account.disabled:
-                return None
-            return StaffIdentity(account=account, keypair=keypair, session=row, token=token)
-        case = request.dbsession.get(Case, row.case_id)
-        return None if case is None else ReporterIdentity(case=case, keypair=keypair, session=row, token=token)
+            # An API token that is no session may stand for something else (an HR integration).
+            return self._resolve_token(request, token) if kind is None else None
+        loader = self.loaders.get(opened.row.kind)
+        if loader is None:
+            return None
+        return loader(request.dbsession, opened.row, crypto.KeyPair.from_private(opened.private_key), token)
+
+    def _resolve_token(self, request, token: str):
+        for resolve in self.token_resolvers:
+            identity = resolve(request.dbsession, request.registry.whistle_settings, token)
+            if identity is not None:
+                return identity
+        return None
 
     def authenticated_userid(self, request):
         identity = request.identity
-        if isinstance(identity, StaffIdentity):
-            return f"account:{identity.account.id}"
-        if isinstance(identity, IntegrationIdentity):
-            return f"integration:{identity.integration_id}"
-        return "reporter" if isinstance(identity, ReporterIdentity) else None
+        return identity.userid if identity is not None else None
 
     def permits(self, request, context, permission):
         identity = request.identity
@@ -136,10 +140,3 @@ class SecurityPolicy:
 
 def _csrf_policy(request):
     return request.registry.getUtility(ICSRFStoragePolicy)
-
-
-def _integration_identity(request, token: str) -> IntegrationIdentity | None:
-    from whistle.protection.services import resolve_integration  # here: keeps this module free of import cycles
-
-    integration = resolve_integration(request.dbsession, request.registry.whistle_settings, token)
-    return None if integration is None else IntegrationIdentity(integration_id=integration.id)

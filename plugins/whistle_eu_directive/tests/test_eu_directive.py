@@ -5,7 +5,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 
 import whistle_eu_directive as plugin
-from whistle.cases.deadlines import EU_DIRECTIVE
+from whistle.deadlines import EU_DIRECTIVE
 from whistle.hooks import Hooks
 from whistle.hooks.types import Action, CaseInfo
 

@@ -1,6 +1,6 @@
 """EU Whistleblowing Directive (2019/1937, Art. 9) deadlines, reminders and breach escalation.
 
-The deadline arithmetic itself lives in core (`whistle.cases.deadlines.EU_DIRECTIVE`: acknowledge
+The deadline arithmetic itself lives in core (`whistle.deadlines.EU_DIRECTIVE`: acknowledge
 within 7 days, feedback within 3 months of acknowledgement); this plugin offers that profile and
 adds the schedule rules around it.
 
@@ -21,7 +21,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from whistle import hookimpl
-from whistle.cases.deadlines import EU_DIRECTIVE, DeadlineProfile
+from whistle.deadlines import EU_DIRECTIVE, DeadlineProfile
 from whistle.hooks.types import PRIORITIES, Action, CaseInfo
 
 ACK_REMINDER_DAYS = 2

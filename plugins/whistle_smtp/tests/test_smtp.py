@@ -214,3 +214,15 @@ def test_a_bad_setting_is_logged_by_name_and_offers_no_channel(settings, named, 
     assert named in caplog.text
     assert "in-the-ini" not in caplog.text and "smtp-port-secret" not in caplog.text, "names the key, not the value"
     assert hooks.call("whistle_notification_channels") == [], "unconfigured: no channel"
+
+
+@pytest.mark.parametrize(("address", "problem"), [
+    ("sam@example.org", None),
+    ("s.o'neil+speakup@mail.example.co.uk", None),
+    ("not an address@", "that does not look like an email address (name@example.org)"),
+    ("sam@localhost", "that does not look like an email address (name@example.org)"),
+    ("sam@@example.org", "that does not look like an email address (name@example.org)"),
+    ("s" * 64 + "@" + "e" * 186 + ".org", "that does not look like an email address (name@example.org)"),  # 255
+])
+def test_the_channel_says_what_is_wrong_with_an_address(address, problem):
+    assert make_channel("127.0.0.1", 25, "whistle@example.org").address_problem(address) == problem

@@ -11,6 +11,7 @@ has no `whistle_smtp.*` key, and `make_channel(...)` serves an organisation's ow
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 import ssl
 from collections.abc import Mapping
@@ -29,6 +30,9 @@ log = logging.getLogger(__name__)
 SUBJECT = "Something needs your attention"
 # Short lines, so the message stays plain 7-bit text that any mail client shows as written.
 BODY = "Something in the speak-up service needs your attention.\nPlease log in to see what it is:\n\n{link}\n"
+
+# What an address must look like: one "@", something before it, a dotted domain after it.
+EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]{2,}$")
 
 # The .ini keys this plugin reads (after the "whistle_smtp." prefix), and how each is parsed.
 PREFIX = "whistle_smtp."
@@ -110,6 +114,13 @@ class EmailChannel:
         message["Message-ID"] = make_msgid(domain=self.from_address.rpartition("@")[2] or None)
         message.set_content(BODY.format(link=notice.link))
         return message
+
+    def address_problem(self, address: str) -> str | None:
+        """What is wrong with a guardian's address for this channel, or None: it must look like an
+        email address (core has checked that it is one line without spaces)."""
+        if len(address) > 254 or not EMAIL_PATTERN.match(address):
+            return "that does not look like an email address (name@example.org)"
+        return None
 
     def deliver(self, notice: Notice, address: str) -> None:
         """Send it, or raise (an smtplib or ssl error): the outbox retries later."""

@@ -38,7 +38,7 @@ STAGE_DAYS = {1: (10, 20), 2: (25, 65)}
 
 @dataclass(frozen=True)
 class WorkingDayProfile:
-    """A deadline profile with the same interface as `whistle.cases.deadlines.DeadlineProfile`."""
+    """A deadline profile with the same interface as `whistle.deadlines.DeadlineProfile`."""
 
     name: str = "uk_childrens_complaints"
 

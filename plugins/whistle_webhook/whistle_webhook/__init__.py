@@ -116,6 +116,14 @@ class WebhookChannel:
     clock: Callable[[], float] = field(default=time.time, repr=False)
     name: str = "webhook"
 
+    def address_problem(self, address: str) -> str | None:
+        """What is wrong with a guardian's address for this channel, or None: it must be an http(s)
+        URL with a host."""
+        parts = urlsplit(address)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            return "a webhook address must be an http:// or https:// URL"
+        return None
+
     def request(self, notice: Notice, url: str) -> urllib.request.Request:
         if urlsplit(url).scheme not in ("http", "https"):
             # urllib would also open file:, ftp: and data: URLs.

@@ -26,8 +26,8 @@ from tests.factories import make_staff
 from whistle.cli.database import upgrade
 from whistle.clock import ManualClock
 from whistle.config import make_configurator
-from whistle.escalations.models import Notification, NotificationRecipient
-from whistle.scheduler.context import TickContext, context_from_registry
+from whistle.notifications.models import Notification, NotificationRecipient
+from whistle.jobs import TickContext, context_from_registry
 from whistle.settings import load_settings
 
 # aiosmtpd logs from its own thread, sometimes after the test that caused it has ended.

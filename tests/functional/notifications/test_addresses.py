@@ -14,9 +14,9 @@ from tests.factories import html_login
 from whistle.accounts.models import Account
 from whistle.audit.models import AuditEvent
 from whistle.cli import main as whistle_main
-from whistle.escalations.delivery import DeliveryReport, deliver_due
-from whistle.escalations.events import ESCALATIONS, EVENTS
-from whistle.escalations.services import notify
+from whistle.notifications.delivery import DeliveryReport, deliver_due
+from whistle.notifications.preferences import ESCALATIONS, EVENTS
+from whistle.notifications.services import notify
 from whistle_webhook import verify
 
 SECRET = "a-webhook-secret-of-32-characters"

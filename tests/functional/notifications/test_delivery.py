@@ -15,11 +15,11 @@ from tests.factories import html_login, make_channel, make_staff, submit_api
 from tests.functional.notifications.notify_on_open import LABEL
 from whistle.accounts.models import Account
 from whistle.audit.models import AuditEvent
-from whistle.channels.models import ChannelGuardian
-from whistle.escalations.delivery import DeliveryReport, backoff, deliver_due
-from whistle.escalations.models import CANCELLED, DELIVERED, FAILED, PENDING, Notification
-from whistle.escalations.events import ESCALATIONS
-from whistle.escalations.services import notify
+from whistle.intake_channels.models import ChannelGuardian
+from whistle.notifications.delivery import DeliveryReport, backoff, deliver_due
+from whistle.notifications.models import CANCELLED, DELIVERED, FAILED, PENDING, Notification
+from whistle.notifications.preferences import ESCALATIONS
+from whistle.notifications.services import notify
 
 LINK = "https://speakup.example.org/staff/login"
 MARKER = "MARKER-delivery-5c1e"

@@ -15,11 +15,11 @@ from webtest import TestApp, Upload
 from tests.factories import api_login, make_channel, submit_api
 from tests.smtp import running_smtp, smtp_settings
 from whistle.accounts.models import Account
-from whistle.accounts.services import set_notify_events
-from whistle.channels.models import TIER_SECOND, ChannelGuardian
-from whistle.escalations.delivery import deliver_due
-from whistle.escalations.events import EVENTS, REPORTER_FILE, REPORTER_MESSAGE
-from whistle.escalations.models import Notification
+from whistle.notifications.preferences import set_notify_events
+from whistle.intake_channels.models import TIER_SECOND, ChannelGuardian
+from whistle.notifications.delivery import deliver_due
+from whistle.notifications.preferences import EVENTS, REPORTER_FILE, REPORTER_MESSAGE
+from whistle.notifications.models import Notification
 
 MARKER = "MARKER-told-8f3a"
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from tests.factories import api_login, html_login
 from whistle.accounts.models import Account
 from whistle.audit.models import AuditEvent
-from whistle.escalations.events import EVENTS, REPORTER_FILE, REPORTER_MESSAGE, RETALIATION
+from whistle.notifications.preferences import EVENTS, REPORTER_FILE, REPORTER_MESSAGE, RETALIATION
 
 
 @pytest.fixture

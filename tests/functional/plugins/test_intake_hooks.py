@@ -6,8 +6,8 @@ from sqlalchemy import select
 from tests.factories import api_login, make_channel, make_live_channel, make_staff
 from whistle.audit.models import AuditEvent
 from whistle.cases.models import Case, CaseGrant, CaseLabel
-from whistle.channels.models import TIER_SECOND, Channel, ChannelGuardian
-from whistle.escalations.models import Notification
+from whistle.intake_channels.models import TIER_SECOND, Channel, ChannelGuardian
+from whistle.notifications.models import Notification
 
 EVERYWHERE = "tests.plugins.raising_everywhere"
 

@@ -7,7 +7,7 @@ from tests.factories import api_login, make_channel, make_staff
 from tests.plugins import recording_plugin
 from whistle.audit.models import AuditEvent
 from whistle.cases.models import Case
-from whistle.channels.models import ChannelGuardian
+from whistle.intake_channels.models import ChannelGuardian
 
 RECORDING = "tests.plugins.recording_plugin"
 

@@ -7,7 +7,7 @@ from whistle.intake.forms import Submission
 from whistle.intake.services import submit_disclosure
 
 
-def test_each_channel_s_unreadable_cases_come_with_their_real_reason(plugin_app, dbsession, settings, clock):
+def test_each_channel_s_unreadable_cases_come_with_their_real_reason(plugin_app, dbsession, settings, clock, call_hook):
     admin = make_staff(dbsession, settings, clock, "reasons.admin", admin=True, guardian=False)
     make_channel(dbsession, "conflicted", title="Raise a concern")
     make_staff(dbsession, settings, clock, "q.lindqvist", channels=["conflicted"])
@@ -18,7 +18,8 @@ def test_each_channel_s_unreadable_cases_come_with_their_real_reason(plugin_app,
                                               "answers": {"ongoing": "yes"}}, status=201)
     # A case that arrived while nobody attended its channel (before channels refused reports).
     unattended = make_channel(dbsession, "youth", title="Young people's voice")
-    submit_disclosure(dbsession, settings, clock, Submission(unattended, "Nobody listens.", {}, "anonymous", None))
+    submit_disclosure(dbsession, settings, clock, Submission(unattended, "Nobody listens.", {}, "anonymous", None),
+                      call_hook=call_hook)
 
     overview = app.get("/api/v1/admin/overview", headers=api_login(app, admin, clock)).json
     assert overview["unassigned"] == 3

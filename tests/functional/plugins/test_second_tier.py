@@ -7,8 +7,8 @@ from sqlalchemy import select
 from tests.factories import api_login, html_login, make_channel, make_staff
 from whistle.audit.models import AuditEvent
 from whistle.cases.models import HOLDER_GUARDIAN, HOLDER_STANDBY, Case, CaseGrant
-from whistle.channels.models import TIER_SECOND, ChannelGuardian
-from whistle.escalations.models import Notification
+from whistle.intake_channels.models import TIER_SECOND, ChannelGuardian
+from whistle.notifications.models import Notification
 from whistle.escalations.services import apply_actions
 from whistle.hooks.types import Action
 

@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from tests.factories import api_login, make_channel, make_live_channel, make_staff
 from whistle.cases.models import Case
-from whistle.channels.models import TIER_SECOND, Channel, ChannelGuardian
-from whistle.channels.services import ChannelConfigError, load_channels
+from whistle.intake_channels.models import TIER_SECOND, Channel, ChannelGuardian
+from whistle.intake_channels.services import ChannelConfigError, load_channels
 from whistle_uk_childrens_complaints.working_days import add_working_days
 
 import pytest

@@ -12,7 +12,8 @@ from whistle.cases.models import Case
 from whistle.db import Base
 from whistle.hooks import Hooks
 from whistle.protection.models import Protection, ProtectionAlert
-from whistle.protection.services import add_integration, add_months
+from whistle.deadlines import add_months
+from whistle.protection.services import add_integration
 
 NUMBER = "P-77123-XQ"
 

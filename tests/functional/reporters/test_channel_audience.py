@@ -17,7 +17,7 @@ from tests.factories import make_channel, make_staff, shipped_profiles, submit_a
 from tests.functional.reporters.helpers import RECEIPT, come_back, receipt_of
 from whistle.cases.models import ITEM_MESSAGE, Case
 from whistle.cases.services import add_item
-from whistle.channels.services import load_channels
+from whistle.intake_channels.services import load_channels
 from whistle.config import make_configurator
 from whistle.words import day_words
 

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from tests.factories import make_staff, shipped_profiles
-from whistle.channels.models import Channel
-from whistle.channels.services import ChannelConfigError, load_channels
+from whistle.intake_channels.models import Channel
+from whistle.intake_channels.services import ChannelConfigError, load_channels
 
 SHIPPED = Path(__file__).resolve().parents[3] / "config" / "channels.toml"
 

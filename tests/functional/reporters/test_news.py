@@ -1,4 +1,4 @@
-"""The mailbox says what changed since the reporter's last visit and when to come back (issue 6, part 4)."""
+"""The mailbox says what changed since the reporter's last visit and when to come back."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
@@ -12,7 +12,7 @@ from whistle.attachments.services import limits_for, store_attachment
 from whistle.cases.models import Case
 from whistle.openapi.document import REPORTER_NEWS
 from whistle.protection.models import CheckIn
-from whistle.protection.services import add_months
+from whistle.deadlines import add_months
 from whistle.reporters.news import ANY_TIME
 from whistle.words import day_words
 

@@ -10,10 +10,10 @@ from webtest import TestApp
 
 from tests.factories import make_channel, make_staff, submit_api
 from whistle.audit.models import AuditEvent
-from whistle.channels.models import TIER_SECOND, ChannelGuardian
+from whistle.intake_channels.models import TIER_SECOND, ChannelGuardian
 from whistle.clock import ManualClock
 from whistle.config import make_configurator
-from whistle.scheduler.context import TickContext, context_from_registry
+from whistle.jobs import TickContext, context_from_registry
 from whistle.scheduler.tick import run_tick
 from whistle.settings import load_settings
 

@@ -8,11 +8,11 @@ from sqlalchemy import select
 from tests.factories import make_channel, make_staff
 from tests.functional.scheduler.conftest import ladder, submit_api
 from whistle.accounts.models import Account
-from whistle.accounts.services import set_notify_events
+from whistle.notifications.preferences import set_notify_events
 from whistle.cases.models import Case
-from whistle.channels.models import ChannelGuardian
-from whistle.escalations.events import RETALIATION
-from whistle.escalations.models import Notification
+from whistle.intake_channels.models import ChannelGuardian
+from whistle.notifications.preferences import RETALIATION
+from whistle.notifications.models import Notification
 from whistle.protection.models import ProtectionAlert
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from tests.functional.scheduler.conftest import days, ladder, submit_api
 from whistle.cases.models import HOLDER_GUARDIAN, HOLDER_STANDBY, Case, CaseGrant
-from whistle.escalations.models import Notification
+from whistle.notifications.models import Notification
 
 
 def _notices_by_account(world) -> Counter:
@@ -126,7 +126,7 @@ def test_a_check_in_question_opening_tells_the_guardians_even_after_the_case_clo
 
 
 def test_no_check_in_question_opens_on_a_channel_whose_reporters_are_not_staff(world):
-    from whistle.channels.models import Channel
+    from whistle.intake_channels.models import Channel
 
     world = world(start=date(2026, 1, 15))
     staff_guardian, _ = ladder(world, "staff")

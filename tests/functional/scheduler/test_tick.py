@@ -8,8 +8,12 @@ import pytest
 from sqlalchemy import select
 
 from tests.functional.scheduler.conftest import ladder, submit_api
+from whistle.audit.models import AuditEvent
 from whistle.cases.models import Case
-from whistle.scheduler import schedule, tick
+from whistle.config import make_configurator
+from whistle.escalations import schedule
+from whistle.jobs import context_from_registry
+from whistle.scheduler import tick
 from whistle.scheduler import lease as lease_module
 from whistle.scheduler.lease import Lease, LeaseLost
 from whistle.scheduler.thread import EmbeddedScheduler
@@ -70,10 +74,39 @@ def test_a_failing_job_does_not_stop_the_next(world, monkeypatch):
     def broken(ctx):
         raise RuntimeError("a bug with private words in it")
 
-    monkeypatch.setattr(tick, "run_schedule", broken)
+    monkeypatch.setattr(schedule, "run_schedule", broken)
     lines = world.tick()
     assert lines[0] == "escalations: failed (RuntimeError); retried next tick"
     assert lines[1].startswith("protection alerts:") and lines[2].startswith("notifications:")
+
+
+def test_what_a_date_rule_returns_that_core_cannot_use_is_dropped_and_audited_once_a_day(world):
+    world = world(plugins=["tests.plugins.sloppy_plugin"], start=date(2026, 3, 2))
+    ladder(world, "staff")
+    submit_api(world.testapp, "staff")
+    world.go_to(date(2026, 3, 4))  # the 3rd and the 4th: two days' rules
+    assert world.tick()[0] == "escalations: 1 cases checked, 0 actions"
+    with world.session() as dbsession:
+        dropped = [(e.detail, e.at.date()) for e in dbsession.scalars(
+            select(AuditEvent).where(AuditEvent.action == "plugin.action_dropped").order_by(AuditEvent.seq))
+            if e.detail["hook"] == "whistle_escalate_on_schedule"]
+    detail = {"plugin": "tests.plugins.sloppy_plugin", "hook": "whistle_escalate_on_schedule", "type": "int"}
+    assert dropped == [(detail, date(2026, 3, 4))] * 3, "the 2nd (opened), 3rd and 4th, each dropped"
+
+
+def test_the_tick_runs_the_jobs_the_areas_register_in_their_order(committed_database):
+    config = make_configurator(committed_database("jobs"))
+    assert [job.name for job in config.registry.scheduled_jobs.in_order()] == [
+        "escalations", "protection alerts", "notifications"], "each area registers its own"
+    config.add_scheduled_job("test reminders", lambda ctx: f"test reminders: {ctx.clock.today()}", order=25)
+    registry = config.make_wsgi_app().registry
+    try:
+        lines = tick.run_tick(context_from_registry(registry))
+    finally:
+        registry["db_engine"].dispose()
+    assert [line.split(":")[0] for line in lines] == [
+        "escalations", "check-ins", "protection alerts", "test reminders", "notifications"]
+    assert lines[3] == f"test reminders: {registry.clock.today()}"
 
 
 def test_the_embedded_scheduler_ticks_in_a_thread(world):

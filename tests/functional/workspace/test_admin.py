@@ -9,7 +9,7 @@ from sqlalchemy import select
 from tests.factories import Staff, api_login, html_login, submit_api
 from tests.functional.workspace.conftest import events, last_event
 from whistle.accounts.models import Account
-from whistle.channels.models import ChannelGuardian
+from whistle.intake_channels.models import ChannelGuardian
 
 MARKER = "MARKER-7f3a-CONTENT"
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from tests.factories import api_login, html_login, make_channel, make_staff, submit_api
 from tests.functional.workspace.conftest import events
 from whistle.accounts.models import Account
-from whistle.channels.models import ChannelGuardian
+from whistle.intake_channels.models import ChannelGuardian
 
 
 def response_schema(testapp, path: str, method: str, status: str) -> dict:

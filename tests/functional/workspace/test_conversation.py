@@ -25,7 +25,7 @@ def reporter_reachable_text(testapp, app, dbsession, settings, receipt: str, ref
     content = read_case(case, keys)
     reachable = repr(content)
     routes = {route.name for route in app.routes_mapper.get_routes()}
-    if "api.reporter_case" in routes:  # the reporter's mailbox (issue 3), where it is built
+    if "api.reporter_case" in routes:  # where the reporter's mailbox is built
         token = testapp.post_json("/api/v1/reporter/session", {"receipt": receipt}).json["token"]
         reachable += testapp.get("/api/v1/reporter/case", headers={"Authorization": f"Bearer {token}"}).text
     return reachable

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from tests.factories import api_login, html_login, make_channel, submit_api
 from tests.functional.workspace.conftest import last_event
-from whistle.channels.models import ChannelGuardian
+from whistle.intake_channels.models import ChannelGuardian
 
 
 def cases(testapp, headers, query=""):

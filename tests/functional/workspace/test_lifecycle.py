@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from tests.factories import api_login, html_login
 from tests.functional.workspace.conftest import events, last_event
-from whistle.cases.deadlines import add_months
+from whistle.deadlines import add_months
 from whistle.cases.lifecycle import ALLOWED, STATUSES
 from whistle.cases.models import ITEM_OUTCOME, ITEM_REASON, Case, CaseItem
 

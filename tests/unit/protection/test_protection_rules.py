@@ -6,7 +6,8 @@ from datetime import date
 import pytest
 
 from whistle.protection.forms import validate_event, validate_protection
-from whistle.protection.services import ADVERSE_EVENT_TYPES, EVENT_TYPES, add_months
+from whistle.deadlines import add_months
+from whistle.protection.services import ADVERSE_EVENT_TYPES, EVENT_TYPES
 from whistle.settings import ConfigurationError, load_settings
 from tests.conftest import app_settings
 

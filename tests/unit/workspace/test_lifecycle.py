@@ -5,11 +5,11 @@ from datetime import date
 
 import pytest
 
-from whistle.cases.deadlines import add_months
+from whistle.deadlines import add_months
 from whistle.cases.inbox import next_deadline
 from whistle.cases.lifecycle import ALLOWED, STATUSES, Outcome, check_move, check_outcome, move
 from whistle.cases.models import ITEM_OUTCOME, Case
-from whistle.channels.models import Channel
+from whistle.intake_channels.models import Channel
 from whistle.crypto import KeyPair
 from whistle.errors import Problem
 

@@ -13,6 +13,7 @@ PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
 # deleted, so the admin's counts add up.
 CANCELLED = "cancelled"
 STATES = (PENDING, DELIVERED, FAILED, CANCELLED)
+ATTENTION = "attention"  # the kind of every notice: "something needs you, log in"
 
 
 class Notification(Base):

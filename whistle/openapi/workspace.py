@@ -1,10 +1,11 @@
 """The workspace's and admin area's part of the OpenAPI document (merged by whistle.openapi)."""
 from __future__ import annotations
 
-from whistle.cases.inbox import PRIORITIES, SORTS
+from whistle.cases.inbox import SORTS
 from whistle.cases.lifecycle import CHANGES, STATUSES, SUBSTANTIATED
-from whistle.escalations.events import EVENTS
-from whistle.openapi.document import BEARER, CASE_REF, DATE, DATETIME, STR, _body, _json, _problem_responses
+from whistle.hooks.types import PRIORITIES
+from whistle.notifications.preferences import EVENTS
+from whistle.openapi.components import BEARER, CASE_REF, DATE, DATETIME, STR, _body, _json, _problem_responses
 
 INT = {"type": "integer"}
 BOOL = {"type": "boolean"}

@@ -10,10 +10,10 @@ from pyramid.httpexceptions import HTTPFound, HTTPNoContent
 from pyramid.view import view_config
 
 from whistle.cases import actions, lifecycle
-from whistle.cases.views import case_page, case_summary, unlock
+from whistle.workspace.views import case_page, case_summary, unlock
 from whistle.errors import Problem, validation_problem
 from whistle.jsonapi import read_json, reject_unknown_members
-from whistle.security.acl import CaseContext
+from whistle.cases.context import CaseContext
 from whistle.security.permissions import Permission
 
 
@@ -141,14 +141,14 @@ def api_triage(context: CaseContext, request):
 def grant_form(context: CaseContext, request):
     return _html(request, context, "grant", lambda: actions.grant(
         request.dbsession, request.clock, context.case, unlock(request, context), _account(request),
-        request.POST.get("guardian", "")), anchor="access")
+        request.POST.get("guardian", ""), call_hook=request.call_hook), anchor="access")
 
 
 @view_config(route_name="api.case_grants", request_method="POST", renderer="json", permission=Permission.CASE_WRITE)
 def api_grant(context: CaseContext, request):
     data = _body(request, {"guardian"})
     grantee = actions.grant(request.dbsession, request.clock, context.case, unlock(request, context),
-                            _account(request), data.get("guardian"))
+                            _account(request), data.get("guardian"), call_hook=request.call_hook)
     request.response.status = 201
     return {"guardian": grantee.username}
 
@@ -157,14 +157,15 @@ def api_grant(context: CaseContext, request):
 def transfer_form(context: CaseContext, request):
     return _html(request, context, "transfer", lambda: actions.transfer(
         request.dbsession, request.clock, context.case, unlock(request, context), _account(request),
-        request.POST.get("guardian", ""), request.POST.get("reason") or None), leaves=True)
+        request.POST.get("guardian", ""), request.POST.get("reason") or None, call_hook=request.call_hook),
+        leaves=True)
 
 
 @view_config(route_name="api.case_transfer", request_method="POST", renderer="json", permission=Permission.CASE_WRITE)
 def api_transfer(context: CaseContext, request):
     data = _body(request, {"guardian", "reason"})
     grantee = actions.transfer(request.dbsession, request.clock, context.case, unlock(request, context),
-                               _account(request), data.get("guardian"), data.get("reason"))
+                               _account(request), data.get("guardian"), data.get("reason"), call_hook=request.call_hook)
     return {"transferred_to": grantee.username}
 
 

@@ -1,27 +1,16 @@
 """At intake: who gets a new case (routing, conflicts of interest, second tier), and its triage by plugins."""
 from __future__ import annotations
 
-import re
-
 from sqlalchemy.orm import Session
 
 from whistle import audit
 from whistle.accounts.models import Account
-from whistle.cases.models import HOLDER_STANDBY, Case, CaseLabel
-from whistle.cases.services import CaseKeys, grant_to
+from whistle.cases.info import case_info, enabled_guardians, guardian_infos
+from whistle.cases.models import HOLDER_STANDBY, LABEL_PATTERN, Case, CaseLabel
+from whistle.cases.services import CaseKeys, grant_to, raise_priority
 from whistle.clock import Clock
-from whistle.escalations.services import SYSTEM, escalate_on_event, raise_priority
-from whistle.hooks.cases import case_info, enabled_guardians, guardian_infos
+from whistle.escalations.services import drop_malformed
 from whistle.hooks.types import PRIORITIES, Disclosure, Triage
-from whistle.intake.forms import Submission
-
-LABEL_PATTERN = re.compile(r"^[a-z0-9-]{1,64}$")  # as whistle.cases.actions.LABEL_PATTERN
-
-
-def no_hooks(hook: str, **kwargs) -> list:
-    """The hook caller for an app without plugins."""
-    return []
-
 
 def _ids(results) -> set[int]:
     """Guardian ids from a routing/exclusion hook's results, ignoring anything malformed."""
@@ -32,12 +21,7 @@ def _ids(results) -> set[int]:
     return ids
 
 
-def _disclosure(submission: Submission) -> Disclosure:
-    return Disclosure(channel=submission.channel.slug, text=submission.text, answers=dict(submission.answers),
-                      identity=dict(submission.identity) if submission.identity else None)
-
-
-def choose_guardians(dbsession: Session, clock: Clock, case: Case, keys: CaseKeys, submission: Submission, *,
+def choose_guardians(dbsession: Session, clock: Clock, case: Case, keys: CaseKeys, disclosure: Disclosure, *,
                      call_hook, defaults: list[Account], second_tier: list[Account]) -> frozenset[int]:
     """Grant the new case to its recipients; returns the excluded guardian ids.
 
@@ -50,7 +34,7 @@ def choose_guardians(dbsession: Session, clock: Clock, case: Case, keys: CaseKey
     infos = guardian_infos(candidates)
     info = case_info(dbsession, case)
     routed = _ids(call_hook("whistle_route_guardians", case=info, candidates=infos)) & set(by_id)
-    excluded = frozenset(_ids(call_hook("whistle_excluded_guardians", case=info, disclosure=_disclosure(submission),
+    excluded = frozenset(_ids(call_hook("whistle_excluded_guardians", case=info, disclosure=disclosure,
                                         candidates=infos)) & set(by_id))
     recipients = [account for account in defaults if account.id not in excluded]
     recipients += [by_id[i] for i in sorted(routed) if i not in excluded and all(a.id != i for a in recipients)]
@@ -69,23 +53,24 @@ def choose_guardians(dbsession: Session, clock: Clock, case: Case, keys: CaseKey
     dbsession.flush()
     plugins_changed_it = excluded or tier == 2 or any(account not in defaults for account in recipients)
     if recipients and (plugins_changed_it or standby):  # a plain delivery to the channel's guardians is no news
-        audit.record(dbsession, clock, actor=SYSTEM, action="case.routed", case_id=case.id,
+        audit.record(dbsession, clock, actor=audit.services.SYSTEM, action="case.routed", case_id=case.id,
                      detail={"account_ids": [account.id for account in recipients], "tier": tier,
                              "excluded": len(excluded), "standby_ids": [account.id for account in standby]})
     elif not recipients:
-        audit.record(dbsession, clock, actor=SYSTEM, action="case.unassigned", case_id=case.id,
+        audit.record(dbsession, clock, actor=audit.services.SYSTEM, action="case.unassigned", case_id=case.id,
                      detail={"channel": case.channel.slug, "excluded": len(excluded)})
     return excluded
 
 
-def triage_new_case(dbsession: Session, clock: Clock, case: Case, keys: CaseKeys, submission: Submission, *,
-                    call_hook, excluded: frozenset[int]) -> None:
-    """Plugins' triage (labels, a higher priority), then "case opened" and its escalation rules."""
-    results = call_hook("whistle_triage", case=case_info(dbsession, case), disclosure=_disclosure(submission))
+def triage_new_case(dbsession: Session, clock: Clock, case: Case, disclosure: Disclosure, *, call_hook) -> None:
+    """Plugins' triage: labels, and a higher priority (never a lower one); audited if it changed
+    anything. A result that is not a Triage is dropped by the one rule (escalations.drop_malformed)."""
+    results = call_hook.named("whistle_triage", case=case_info(dbsession, case), disclosure=disclosure)
     labels: list[str] = []
     priority = None
-    for result in results:
+    for plugin, result in results:
         if not isinstance(result, Triage):
+            drop_malformed(dbsession, clock, plugin=plugin, hook="whistle_triage", value=result)
             continue
         labels += [label for label in result.labels if isinstance(label, str) and LABEL_PATTERN.match(label)]
         if result.priority in PRIORITIES and (priority is None or PRIORITIES.index(result.priority) > PRIORITIES.index(priority)):
@@ -97,7 +82,5 @@ def triage_new_case(dbsession: Session, clock: Clock, case: Case, keys: CaseKeys
     raised = priority is not None and raise_priority(case, priority)
     dbsession.flush()
     if labels or raised:
-        audit.record(dbsession, clock, actor=SYSTEM, action="case.triaged", case_id=case.id,
+        audit.record(dbsession, clock, actor=audit.services.SYSTEM, action="case.triaged", case_id=case.id,
                      detail={"labels": labels, "priority": {"from": before, "to": case.priority} if raised else None})
-    call_hook("whistle_case_opened", case=case_info(dbsession, case))
-    escalate_on_event(dbsession, clock, case, "opened", call_hook=call_hook, keys=keys, excluded=excluded)

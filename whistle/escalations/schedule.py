@@ -21,18 +21,20 @@ from sqlalchemy import or_, select, update
 
 from whistle.cases.lifecycle import CLOSED
 from whistle.cases.models import Case
-from whistle.channels.models import Channel
+from whistle.intake_channels.models import Channel
 from whistle.escalations.services import actions_from, apply_actions
-from whistle.hooks.cases import build_case_info, labels_by_case
+from whistle.cases.info import build_case_info, labels_by_case
+from whistle.deadlines import add_months
 from whistle.hooks.types import Action, CaseInfo
-from whistle.protection.services import add_months, checkin_months_for
-from whistle.scheduler.context import TickContext
+from whistle.intake_channels.services import checkin_months_for
+from whistle.jobs import TickContext
 
 log = logging.getLogger(__name__)
 
 BATCH = 500
 MAX_CATCH_UP_DAYS = 62  # a longer outage: the oldest days are skipped (and logged)
 CHECKIN_RULE = "core.checkin-opened"
+SCHEDULE_HOOK = "whistle_escalate_on_schedule"
 
 
 @dataclass
@@ -95,7 +97,8 @@ def _actions_due(ctx: TickContext, call_hook, case, info: CaseInfo, today: date,
     actions: list[Action] = []
     for day in days_to_check(case, today):
         if case.status != CLOSED:
-            actions += actions_from(call_hook("whistle_escalate_on_schedule", case=info, today=day))
+            results = call_hook.named(SCHEDULE_HOOK, case=info, today=day)
+            actions += actions_from(results, hook=SCHEDULE_HOOK, dbsession=call_hook.dbsession, clock=call_hook.clock)
         actions += checkin_actions(case, day, checkin_months)
     return actions
 
@@ -141,3 +144,8 @@ def run_schedule(ctx: TickContext) -> ScheduleReport:
             report.cases += len(checked)
         ctx.heartbeat()
     return report
+
+
+def schedule_job(ctx: TickContext) -> list[str]:
+    """The tick's "escalations" job: every case's date rules, then its two summary lines."""
+    return run_schedule(ctx).summary()

@@ -1,4 +1,4 @@
-"""Delivering the notification outbox through the notification channel plugins (issue 6).
+"""Delivering the notification outbox through the notification channel plugins.
 
 `deliver_due(ctx)` is one of the scheduled tick's jobs. For each guardian with a due notice
 (state pending, next_attempt_at <= now):
@@ -33,19 +33,20 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from whistle.accounts.models import Account
-from whistle.escalations.models import CANCELLED, DELIVERED, FAILED, PENDING, Notification, NotificationRecipient
+from whistle.notifications.models import ATTENTION, CANCELLED, DELIVERED, FAILED, PENDING, Notification, NotificationRecipient
 from whistle.hooks.types import Notice
-from whistle.scheduler.context import TickContext
+from whistle.jobs import TickContext
 from whistle.settings import Settings
 
 log = logging.getLogger(__name__)
 
 BATCH = 100  # guardians listed per query
 MAX_BACKOFF = timedelta(hours=6)
-ATTENTION = "attention"  # the kind of every notice: "something needs you, log in"
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,11 @@ class DeliveryReport:
         if self.errors:
             line += f", {self.errors} errors"
         return line
+
+
+def delivery_job(ctx: TickContext) -> str:
+    """The tick's "notifications" job: deliver what is due, and say what was done."""
+    return deliver_due(ctx).summary()
 
 
 def backoff(attempts: int, base: timedelta) -> timedelta:
@@ -132,11 +138,7 @@ def _ensure_recipient_rows(dbsession: Session, account_ids: list[int]) -> None:
     missing = [{"account_id": account_id} for account_id in account_ids if account_id not in existing]
     if not missing:
         return
-    dialect = dbsession.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    insert = postgresql_insert if dbsession.get_bind().dialect.name == "postgresql" else sqlite_insert
     # Another tick may insert the same rows at the same moment: theirs are as good as ours.
     dbsession.execute(insert(NotificationRecipient).values(missing).on_conflict_do_nothing(
         index_elements=["account_id"]))

@@ -6,9 +6,13 @@ import logging
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
+from whistle import audit
 from whistle.accounts.models import Account
-from whistle.cases.deadlines import PROFILES
-from whistle.channels.models import IDENTITY_MODES, TIER_DEFAULT, TIER_SECOND, Channel, ChannelGuardian
+from whistle.accounts.services import AccountError
+from whistle.clock import Clock
+from whistle.deadlines import PROFILES
+from whistle.intake_channels.models import IDENTITY_MODES, TIER_DEFAULT, TIER_SECOND, Channel, ChannelGuardian
+from whistle.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +140,12 @@ def channels_left_unattended(dbsession: Session, account: Account, keeps: set[in
     if keeps:
         query = query.where(Channel.id.not_in(keeps))
     return list(dbsession.scalars(query))
+
+
+def checkin_months_for(settings: Settings, reporters_are_staff: bool | None) -> tuple[int, ...]:
+    """The months after opening when a case's reporter is asked about retaliation: none on a
+    channel whose reporters are not staff (no employer to retaliate, no watch to offer)."""
+    return tuple(settings.checkin_months) if reporters_are_staff is not False else ()
 
 
 def questionnaire_for(channel: Channel, call_hook=None) -> list[dict]:
@@ -380,3 +390,39 @@ def load_channels(dbsession: Session, specs: list[dict], known_profiles=None) ->
             channel.memberships = [ChannelGuardian(account=account, tier=tier) for account, tier in guardians[slug]]
         dbsession.flush()
     return results
+
+
+# --- who receives a channel's new cases ---
+
+
+def channels_named(dbsession: Session, slugs) -> list[Channel]:
+    """The channels `slugs` names, in that order; AccountError naming the first that does not exist."""
+    channels = []
+    for slug in slugs:
+        channel = dbsession.scalars(select(Channel).where(Channel.slug == slug)).first()
+        if channel is None:
+            raise AccountError(f"there is no channel {slug!r}")
+        channels.append(channel)
+    return channels
+
+
+def set_channels(dbsession: Session, clock: Clock, account: Account, slugs: set[str], *, actor: str) -> None:
+    """Make the account a default recipient of exactly the channels `slugs`."""
+    current = {m.channel.slug: m for m in dbsession.scalars(
+        select(ChannelGuardian).where(ChannelGuardian.account_id == account.id))}
+    channels = {c.slug: c for c in dbsession.scalars(select(Channel).where(Channel.slug.in_(slugs)))} if slugs else {}
+    unknown = slugs - set(channels)
+    if unknown:
+        raise AccountError(f"there is no channel {sorted(unknown)[0]!r}")
+    if slugs and not account.is_guardian:
+        raise AccountError("only a guardian can receive a channel's cases")
+    if set(current) == slugs:
+        return
+    for slug, membership in current.items():
+        if slug not in slugs:
+            dbsession.delete(membership)
+    for slug in slugs - set(current):
+        dbsession.add(ChannelGuardian(channel_id=channels[slug].id, account_id=account.id))
+    dbsession.flush()
+    audit.record(dbsession, clock, actor=actor, action="account.channels_changed",
+                 detail={"account_id": account.id, "channels": sorted(slugs)})

@@ -7,19 +7,20 @@ from sqlalchemy import select
 
 from whistle.accounts.models import Account
 from whistle.attachments.services import limits_for, list_attachments
-from whistle.audit.services import case_events, names_for
+from whistle.audit.services import case_events
 from whistle.cases import lifecycle
 from whistle.cases.actions import eligible_grantees, labels_of, mark_read
-from whistle.cases.inbox import PRIORITIES, InboxFilters, attention_counts, inbox as inbox_page, next_deadline, unread_counts
+from whistle.cases.inbox import InboxFilters, attention_counts, inbox as inbox_page, next_deadline, unread_counts
 from whistle.cases.models import HOLDER_GUARDIAN, HOLDER_STANDBY, ITEM_ATTACHMENT_META, ITEM_INTERNAL_ATTACHMENT_META, CaseGrant
 from whistle.cases.services import CaseKeys, read_case, record_unverifiable, unlock_for_guardian
-from whistle.channels.models import Channel
+from whistle.intake_channels.models import Channel
 from whistle.errors import Problem
-from whistle.security.acl import CaseContext
+from whistle.hooks.types import PRIORITIES
+from whistle.cases.context import CaseContext
 from whistle.security.permissions import Permission
-from whistle.words import (
-    CASE_FORM_FIELDS, CASE_FORM_MESSAGES, case_problem_words, event_words, problem_fields, reporter_dated, size_words,
-)
+from whistle.timeline import names_for
+from whistle import words
+from whistle.words import CASE_FORM_FIELDS, CASE_FORM_MESSAGES, event_words, problem_fields, reporter_dated, size_words
 
 
 MAX_PER_PAGE = 100
@@ -48,6 +49,18 @@ def case_summary(request, case) -> dict:
     account_id = request.identity.account.id
     unread = unread_counts(request.dbsession, account_id, [case.id]).get(case.id, 0)
     return summary(case, labels_of(request.dbsession, case), unread, request.clock.today())
+
+
+def case_problem_words(problem, status: str, to: str | None) -> str | None:
+    """What to say about a refused case form whose problem names no field (a move the case cannot
+    make, an expired page); None when its fields say it all."""
+    if problem is None or problem.errors:
+        return None
+    if problem.type == lifecycle.TRANSITION_PROBLEM:
+        return (f"This case is {words.status_label(status).lower()} now, so it cannot be moved to "
+                f"{words.status_label(to or '').lower()}: someone may have moved it on meanwhile. "
+                "The page shows what you can do now.")
+    return problem.detail
 
 
 def unlock(request, context: CaseContext) -> CaseKeys:
@@ -107,7 +120,7 @@ def case_page(request, context: CaseContext, *, problem: Problem | None = None, 
         "attachments": attachments,
         "events": _timeline(request, case),
         "moves": lifecycle.allowed_moves(case.status),
-        "status_labels": lifecycle.STATUS_LABELS,
+        "status_labels": words.STATUS_LABELS,
         "substantiated_choices": lifecycle.SUBSTANTIATED,
         "change_choices": lifecycle.CHANGES,
         "priorities": PRIORITIES,
@@ -150,7 +163,7 @@ def inbox(request):
     channels = request.dbsession.scalars(select(Channel).order_by(Channel.title)).all()
     return {"rows": rows, "total": total, "today": today, "filters": filters, "error": error,
             "attention": attention_counts(request.dbsession, request.identity.account.id, today),
-            "statuses": lifecycle.STATUSES, "status_labels": lifecycle.STATUS_LABELS, "priorities": PRIORITIES,
+            "statuses": lifecycle.STATUSES, "status_labels": words.STATUS_LABELS, "priorities": PRIORITIES,
             "channels": channels, "pages": max(1, -(-total // filters.per_page))}
 
 

@@ -1,0 +1,52 @@
+"""What happens to a case that other areas react to: the domain events (whistle.events).
+
+Defined here, with the case, so that the areas that react (notifications, escalations) can
+subscribe without importing the areas that publish (intake, reporters). Each event names who
+publishes it; subscribers run in the publisher's transaction.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from whistle.cases.models import Case
+from whistle.cases.services import CaseKeys
+
+
+@dataclass(frozen=True)
+class CaseOpened:
+    """A new case was stored, routed to its guardians and triaged (published by intake, after
+    `whistle_case_opened`). `keys`: the case's keys, in memory at intake only, so that an escalation
+    rule can still give the case to someone new; `excluded`: the guardians left out for a
+    conflict of interest, who get neither the case nor notices about it."""
+
+    case: Case
+    keys: CaseKeys = field(repr=False)
+    excluded: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
+class CaseMoved:
+    """A guardian moved the case from status `old` to `new` (published by whistle.cases.lifecycle,
+    after the plugins' lifecycle hooks)."""
+
+    case: Case
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class CaseGiven:
+    """A guardian gave the case to other guardians, by a grant or a transfer (published by
+    whistle.cases.actions); `account_ids`: who holds it now because of that."""
+
+    case: Case
+    account_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class ReporterWrote:
+    """The reporter sent a message, files, or both, in one post (published by whistle.reporters)."""
+
+    case: Case
+    message: bool
+    files: bool

@@ -1,0 +1,160 @@
+"""A guardian's notices: where they are told (a notification channel and an address), and which
+events they are told about (each may be turned off; all are on by default).
+
+The event decides only *whether* a guardian is told. The notice itself is the same for every
+event — "something needs your attention" and the sign-in link (security promise 4) — so the
+outbox and everything delivered from it still say nothing about which case, or why.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from whistle import audit
+from whistle.accounts.models import Account
+from whistle.accounts.services import AccountError
+from whistle.clock import Clock
+from whistle.words import NOTICE_EVENT_LABELS
+
+log = logging.getLogger(__name__)
+
+NEW_REPORT = "new_report"  # a case I hold was opened
+REPORTER_MESSAGE = "reporter_message"  # the reporter wrote in a case I hold
+REPORTER_FILE = "reporter_file"  # the reporter sent files in a case I hold
+CASE_GIVEN = "case_given"  # another guardian, or an escalation rule, gave me a case
+ESCALATIONS = "escalations"  # what plugins' escalation rules send: deadline reminders, breaches
+RETALIATION = "retaliation"  # a retaliation alert on a case I hold
+
+# Every event, in the order the notifications page lists them, with the words it shows (which the
+# audit log's sentences use too: whistle.words).
+EVENTS: dict[str, str] = {event: NOTICE_EVENT_LABELS[event]
+                          for event in (NEW_REPORT, REPORTER_MESSAGE, REPORTER_FILE, CASE_GIVEN, ESCALATIONS, RETALIATION)}
+
+
+# --- where a guardian is told ---
+
+MAX_ADDRESS_LENGTH = 512
+
+
+class AddressError(AccountError):
+    """A notification channel or address that cannot be accepted; `field` is "channel" or "address"."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+    @property
+    def sentence(self) -> str:
+        """The message as a sentence for a form (str.capitalize would lower-case "URL")."""
+        message = str(self)
+        return message[:1].upper() + message[1:] + "."
+
+
+def check_notify_address(channel: str, address: str, available: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """The (channel, address) to store, checked; (None, None) when `channel` is empty (no notices).
+
+    `available` are the notification channels the running plugins offer, by name
+    (registry.notification_channels). Any address is one line of text; what else makes an
+    address right is the channel's to say: its `address_problem(address)`, if it has one,
+    returns what is wrong (a sentence naming no value), or None."""
+    channel, address = (channel or "").strip(), (address or "").strip()
+    if not channel:
+        return None, None
+    if channel not in available:
+        offered = ", ".join(sorted(available)) if available else "none: no notification plugin is enabled"
+        raise AddressError("channel", f"there is no notification channel {channel!r} (available: {offered})")
+    if not address:
+        raise AddressError("address", "give the address to notify on that channel")
+    if len(address) > MAX_ADDRESS_LENGTH or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in address):
+        raise AddressError("address", f"an address is one line of at most {MAX_ADDRESS_LENGTH} characters "
+                                      "without spaces")
+    problem = _address_problem(available[channel], address)
+    if problem:
+        raise AddressError("address", problem)
+    return channel, address
+
+
+def _address_problem(channel: Any, address: str) -> str | None:
+    """What the channel's plugin says is wrong with `address`, or None. A plugin that raises is
+    logged by type and the address refused: it could not be checked."""
+    check = getattr(channel, "address_problem", None)
+    if not callable(check):
+        return None
+    try:
+        problem = check(address)
+    except Exception as error:  # a plugin must never break the request; its message might hold the address
+        log.error("notification channel %s raised %s checking an address", getattr(channel, "name", "?"),
+                  type(error).__name__)
+        return "that address could not be checked; try again, or ask an admin"
+    return problem if isinstance(problem, str) and problem else None
+
+
+def set_notify_address(dbsession: Session, clock: Clock, account: Account, channel: str, address: str, *,
+                       available: Mapping[str, Any], actor: str) -> bool:
+    """Set (or, with an empty channel, clear) where `account` is notified; audited without the
+    address. Raises AddressError (nothing changed). Returns whether anything changed.
+
+    Values equal to the stored ones are not checked again, so a form saved for another reason
+    still goes through while the channel's plugin happens to be disabled."""
+    channel, address = (channel or "").strip(), (address or "").strip()
+    if (channel or None, (address or None) if channel else None) == (account.notify_channel, account.notify_address):
+        return False
+    new_channel, new_address = check_notify_address(channel, address, available)
+    if (account.notify_channel, account.notify_address) == (new_channel, new_address):
+        return False
+    account.notify_channel, account.notify_address = new_channel, new_address
+    # The address itself stays out of the (permanent, hash-chained) audit log.
+    audit.record(dbsession, clock, actor=actor, action="account.notify_changed",
+                 detail={"account_id": account.id, "channel": new_channel})
+    return True
+
+
+# --- which events a guardian is told about ---
+
+
+class EventsError(AccountError):
+    """Notice preferences that cannot be accepted (an event that does not exist, a value that is
+    not true or false); the message names the event."""
+
+    @property
+    def sentence(self) -> str:
+        message = str(self)
+        return message[:1].upper() + message[1:] + "."
+
+
+def notify_events(account: Account) -> dict[str, bool]:
+    """Every event (EVENTS, in order): True where `account` is told."""
+    off = set(account.notify_events_off or ())
+    return {event: event not in off for event in EVENTS}
+
+
+def check_notify_events(account: Account, wanted) -> list[str]:
+    """The events to store as turned off after applying `wanted` ({event: true or false}; events
+    not named keep their setting) to `account`'s. Raises EventsError naming every unknown event."""
+    if not isinstance(wanted, Mapping):
+        raise EventsError("give an object of events, each true (tell me) or false")
+    unknown = [name for name in wanted if name not in EVENTS]
+    if unknown:
+        names = " or ".join(repr(name) for name in unknown)
+        raise EventsError(f"there is no event {names} (events: {', '.join(EVENTS)})")
+    not_boolean = [name for name, value in wanted.items() if not isinstance(value, bool)]
+    if not_boolean:
+        raise EventsError(f"{not_boolean[0]!r} must be true (tell me) or false")
+    current = notify_events(account)
+    return [event for event in EVENTS if not wanted.get(event, current[event])]
+
+
+def set_notify_events(dbsession: Session, clock: Clock, account: Account, wanted, *, actor: str) -> bool:
+    """Apply `wanted` (see check_notify_events) to the events `account` is told about; audited
+    with the events turned off (names only). Raises EventsError (nothing changed). Returns
+    whether anything changed."""
+    off = check_notify_events(account, wanted)
+    if off == list(account.notify_events_off or ()):
+        return False
+    account.notify_events_off = off
+    audit.record(dbsession, clock, actor=actor, action="account.notify_events_changed",
+                 detail={"account_id": account.id, "off": off})
+    return True

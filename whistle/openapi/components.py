@@ -1,0 +1,39 @@
+"""The small pieces every part of the OpenAPI document is built from (whistle.openapi.document and
+whistle.openapi.workspace): problem responses, JSON bodies, common schemas and parameters."""
+from __future__ import annotations
+
+PROBLEM = {"$ref": "#/components/schemas/Problem"}
+
+
+def _problem_responses(*statuses: int) -> dict:
+    descriptions = {
+        400: "Malformed request (not JSON, not an object, nested too deeply).",
+        401: "Not logged in, or the session expired.",
+        403: "Logged in, but not allowed.",
+        404: "No such resource, or not one the caller may see (existence is not revealed).",
+        409: "The move is not allowed from the current state.",
+        413: "The body is larger than allowed.",
+        415: "The body is not application/json in UTF-8.",
+        422: "Validation failed; `errors` names each faulty field.",
+        429: "Too many attempts; wait and try again.",
+    }
+    return {
+        str(status): {"description": descriptions[status],
+                      "content": {"application/problem+json": {"schema": PROBLEM}}}
+        for status in statuses
+    }
+
+
+def _json(schema: dict, description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _body(schema: dict) -> dict:
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+BEARER = [{"bearer": []}]
+DATE = {"type": "string", "format": "date"}
+DATETIME = {"type": "string", "format": "date-time"}
+STR = {"type": "string"}
+CASE_REF = {"name": "ref", "in": "path", "required": True, "schema": STR, "description": "The case reference."}
