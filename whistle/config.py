@@ -1,20 +1,21 @@
 """The Configurator, the composition root, in one readable order: settings, foundation, delivery, the areas, views, plugins."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
-from typing import Any, Mapping
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from typing import Any
 
 from pyramid.config import Configurator
 from pyramid.csrf import get_csrf_token
 from pyramid.events import BeforeRender
 from pyramid.renderers import JSON
 
+from whistle import words
 from whistle.clock import Clock
 from whistle.hooks import plugin_settings
 from whistle.request import WhistleRequest
 from whistle.security.acl import Root
 from whistle.settings import Settings, load_settings
-from whistle import words
 from whistle.words import day_words, size_words
 
 
@@ -22,7 +23,7 @@ def _json_renderer() -> JSON:
     renderer = JSON()
     renderer.add_adapter(date, lambda value, request: value.isoformat())
     # SQLite hands back naive datetimes; everything stored is UTC, so say so.
-    renderer.add_adapter(datetime, lambda value, request: (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).isoformat())
+    renderer.add_adapter(datetime, lambda value, request: (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat())
     return renderer
 
 

@@ -39,7 +39,7 @@ class DevMailServer:
         self.host, self.port = host, port
         self._controller = None
 
-    def start(self) -> "DevMailServer":
+    def start(self) -> DevMailServer:
         try:
             # aiosmtpd is an optional dependency (the `dev` extra): imported only when the server starts.
             from aiosmtpd.controller import Controller

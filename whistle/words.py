@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 _UNITS = (("GB", 10**9), ("MB", 10**6), ("kB", 10**3))
 
@@ -46,12 +46,12 @@ def _zone_name(moment: datetime) -> str:
     return "UTC" if not (hours or rest) else f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
 
 
-def time_words(moment: datetime, zone: tzinfo = timezone.utc) -> str:
+def time_words(moment: datetime, zone: tzinfo = UTC) -> str:
     """'4 Dec 2026, 14:05 UTC': a moment in `zone`, always naming the zone, so a time read in
     another office, or in summer, is never an hour out. A naive `moment` is UTC (as everything
     stored is)."""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     local = moment.astimezone(zone)
     return f"{local.day} {_MONTHS[local.month - 1][:3]} {local.year}, {local:%H:%M} {_zone_name(local)}"
 

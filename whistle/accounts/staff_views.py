@@ -6,6 +6,7 @@ from pyramid.httpexceptions import HTTPFound, HTTPNoContent
 from pyramid.security import forget
 from pyramid.view import view_config
 
+from whistle.accounts.identity import StaffIdentity
 from whistle.accounts.qrcode import qr_svg
 from whistle.accounts.services import (
     RECOVERY_MISMATCH,
@@ -19,7 +20,6 @@ from whistle.accounts.services import (
 from whistle.errors import problem_response, validation_problem
 from whistle.jsonapi import read_json, reject_unknown_members
 from whistle.security.permissions import Permission
-from whistle.accounts.identity import StaffIdentity
 from whistle.sessions.models import STAFF
 
 

@@ -10,23 +10,33 @@ from sqlalchemy.orm import Session, aliased
 
 from whistle.accounts.models import Account
 from whistle.accounts.services import (
-    AccountError, Enrolment, check_new_account, create_account, record_created, set_disabled, set_roles,
+    AccountError,
+    Enrolment,
+    check_new_account,
+    create_account,
+    record_created,
+    set_disabled,
+    set_roles,
 )
 from whistle.audit.models import AuditEvent
+from whistle.cases.info import case_info
 from whistle.cases.lifecycle import CLOSED, RECEIVED, STATUSES
 from whistle.cases.models import HOLDER_GUARDIAN, Case, CaseGrant
-from whistle.cases.info import case_info
 from whistle.hooks.types import StatisticsExport
 from whistle.intake_channels.models import Channel, ChannelGuardian
 from whistle.intake_channels.services import (
-    UNATTENDED_REASONS, channels_left_unattended, channels_named, set_channels, unattended_channels,
+    UNATTENDED_REASONS,
+    channels_left_unattended,
+    channels_named,
+    set_channels,
+    unattended_channels,
 )
 from whistle.notifications.models import FAILED, PENDING, STATES, Notification
 
 
 def overview(dbsession: Session, today: date) -> dict:
     """Case counts by status and by channel, and how many are past a deadline."""
-    by_status = {status: 0 for status in STATUSES}
+    by_status = dict.fromkeys(STATUSES, 0)
     by_status.update(dict(dbsession.execute(select(Case.status, func.count()).group_by(Case.status)).all()))
     by_channel = [
         {"channel": slug, "title": title, "cases": count}
@@ -268,7 +278,7 @@ DEAD_LETTERS_SHOWN = 200
 def notification_overview(dbsession: Session, available_channels) -> dict:
     """Outbox counts by state, the dead-lettered notices (newest first, metadata only) and the
     enabled guardians who cannot be notified (no address, or a channel that is not loaded)."""
-    by_state = {state: 0 for state in STATES}
+    by_state = dict.fromkeys(STATES, 0)
     by_state.update(dict(dbsession.execute(select(Notification.state, func.count()).group_by(Notification.state)).all()))
     dead = [
         {"id": row.id, "username": username, "created": row.created_at.date(), "attempts": row.attempts,

@@ -7,8 +7,8 @@ from pyramid.view import view_config
 from whistle.accounts.models import Account
 from whistle.accounts.services import AccountError
 from whistle.admin import services
-from whistle.intake_channels.services import UNATTENDED_REASONS, unattended_reasons
 from whistle.errors import Problem, validation_problem
+from whistle.intake_channels.services import UNATTENDED_REASONS, unattended_reasons
 from whistle.jsonapi import read_json, reject_unknown_members
 from whistle.notifications.preferences import AddressError, set_notify_address
 from whistle.security.permissions import Permission

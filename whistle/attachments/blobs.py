@@ -45,7 +45,7 @@ class LocalBlobStore:
             raise ValueError("bad blob name")
         return self.directory / name
 
-    def writer(self) -> "LocalBlobWriter":
+    def writer(self) -> LocalBlobWriter:
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         return LocalBlobWriter(self.directory, crypto.random_token(24))
 

@@ -11,7 +11,12 @@ from pyramid.view import view_config
 
 from whistle import audit, crypto
 from whistle.attachments.services import (
-    AttachmentTooLarge, describe_limit, find_attachment, limits_for, read_attachment, store_attachment,
+    AttachmentTooLarge,
+    describe_limit,
+    find_attachment,
+    limits_for,
+    read_attachment,
+    store_attachment,
 )
 from whistle.attachments.uploads import body_chunks, filename_header
 from whistle.cases.context import CaseContext

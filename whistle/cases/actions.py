@@ -15,7 +15,16 @@ from whistle.accounts.models import Account
 from whistle.cases import lifecycle
 from whistle.cases.events import CaseGiven
 from whistle.cases.models import (
-    HOLDER_GUARDIAN, ITEM_MESSAGE, LABEL_PATTERN, ITEM_NOTE, ITEM_REASON, Case, CaseGrant, CaseItem, CaseLabel, CaseRead,
+    HOLDER_GUARDIAN,
+    ITEM_MESSAGE,
+    ITEM_NOTE,
+    ITEM_REASON,
+    LABEL_PATTERN,
+    Case,
+    CaseGrant,
+    CaseItem,
+    CaseLabel,
+    CaseRead,
 )
 from whistle.cases.services import CaseKeys, add_item, grant_to, guardian_grant
 from whistle.clock import Clock

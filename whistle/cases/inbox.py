@@ -15,14 +15,25 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import and_, case as case_when, exists, func, select
+from sqlalchemy import and_, exists, func, select
+from sqlalchemy import case as case_when
 from sqlalchemy.orm import Session, contains_eager
 
 from whistle.cases.lifecycle import CLOSED, RECEIVED, STATUSES
-from whistle.cases.models import HOLDER_GUARDIAN, ITEM_ATTACHMENT_META, ITEM_DISCLOSURE, ITEM_MESSAGE, Case, CaseGrant, CaseItem, CaseLabel, CaseRead
-from whistle.intake_channels.models import Channel
+from whistle.cases.models import (
+    HOLDER_GUARDIAN,
+    ITEM_ATTACHMENT_META,
+    ITEM_DISCLOSURE,
+    ITEM_MESSAGE,
+    Case,
+    CaseGrant,
+    CaseItem,
+    CaseLabel,
+    CaseRead,
+)
 from whistle.errors import validation_problem
 from whistle.hooks.types import PRIORITIES
+from whistle.intake_channels.models import Channel
 
 SORTS = ("deadline", "opened", "priority")
 MAX_PER_PAGE = 100
@@ -44,7 +55,7 @@ class InboxFilters:
     per_page: int = 25
 
     @classmethod
-    def from_params(cls, params, *, default_per_page: int = 25) -> "InboxFilters":
+    def from_params(cls, params, *, default_per_page: int = 25) -> InboxFilters:
         """Filters from query parameters; a 422 problem names each faulty one."""
         errors = {}
         try:

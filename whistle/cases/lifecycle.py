@@ -24,11 +24,11 @@ import json
 from dataclasses import dataclass
 from datetime import date
 
-from whistle.deadlines import profile_named
 from whistle.cases.events import CaseMoved
 from whistle.cases.info import case_info
 from whistle.cases.models import ITEM_OUTCOME, ITEM_REASON, Case
 from whistle.cases.services import add_item
+from whistle.deadlines import profile_named
 from whistle.errors import Problem, validation_problem
 from whistle.words import STATUS_LABELS
 

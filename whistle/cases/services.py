@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass, field
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import select
@@ -12,8 +12,6 @@ from sqlalchemy.orm import Session
 
 from whistle import audit, crypto
 from whistle.accounts.models import Account
-from whistle.deadlines import profile_named
-from whistle.hooks.types import PRIORITIES
 from whistle.cases.models import (
     HOLDER_GUARDIAN,
     HOLDER_REPORTER,
@@ -31,6 +29,8 @@ from whistle.cases.models import (
     CaseGrant,
     CaseItem,
 )
+from whistle.deadlines import profile_named
+from whistle.hooks.types import PRIORITIES
 from whistle.intake_channels.models import Channel
 
 

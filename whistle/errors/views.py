@@ -10,8 +10,8 @@ from pyramid.renderers import render_to_response
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
 from sqlalchemy.exc import DataError
 
-from whistle.security.acl import NotFoundWhenForbidden
 from whistle.errors.problems import Problem, problem_response
+from whistle.security.acl import NotFoundWhenForbidden
 
 log = logging.getLogger(__name__)
 

@@ -19,13 +19,13 @@ from datetime import date, timedelta
 
 from sqlalchemy import or_, select, update
 
+from whistle.cases.info import build_case_info, labels_by_case
 from whistle.cases.lifecycle import CLOSED
 from whistle.cases.models import Case
-from whistle.intake_channels.models import Channel
-from whistle.escalations.services import actions_from, apply_actions
-from whistle.cases.info import build_case_info, labels_by_case
 from whistle.deadlines import add_months
+from whistle.escalations.services import actions_from, apply_actions
 from whistle.hooks.types import Action, CaseInfo
+from whistle.intake_channels.models import Channel
 from whistle.intake_channels.services import checkin_months_for
 from whistle.jobs import TickContext
 

@@ -40,15 +40,15 @@ from sqlalchemy.orm import Session
 from whistle import audit
 from whistle.accounts.models import Account
 from whistle.cases.events import CaseMoved, CaseOpened, ReporterWrote
+from whistle.cases.info import case_info
 from whistle.cases.lifecycle import ACKNOWLEDGED, CLOSED
 from whistle.cases.models import HOLDER_GUARDIAN, HOLDER_STANDBY, Case, CaseGrant
 from whistle.cases.services import CaseKeys, activate_standby, current_holders, grant_to, raise_priority
-from whistle.intake_channels.models import TIER_SECOND, ChannelGuardian
 from whistle.clock import Clock
+from whistle.hooks.types import Action
+from whistle.intake_channels.models import TIER_SECOND, ChannelGuardian
 from whistle.notifications.preferences import CASE_GIVEN, ESCALATIONS
 from whistle.notifications.services import notify
-from whistle.cases.info import case_info
-from whistle.hooks.types import Action
 
 log = logging.getLogger(__name__)
 

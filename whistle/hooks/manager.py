@@ -71,7 +71,7 @@ class Hooks:
         return [caller for caller in self.manager.get_hookcallers(plugin) or []]
 
     @classmethod
-    def from_names(cls, names: Iterable[str], plaintext_allowed: Iterable[str] = ()) -> "Hooks":
+    def from_names(cls, names: Iterable[str], plaintext_allowed: Iterable[str] = ()) -> Hooks:
         names = list(names)
         unknown = set(plaintext_allowed) - set(names)
         if unknown:

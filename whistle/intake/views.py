@@ -7,12 +7,20 @@ from webob.multidict import MultiDict
 
 from whistle.attachments.services import AttachmentTooLarge, limits_for, store_attachment
 from whistle.attachments.uploads import FilePart, MalformedForm, csrf_ok, form_parts
-from whistle.intake_channels.services import active_channels, channel_by_slug, describe, questionnaire_for
-from whistle.intake_channels.services import UNATTENDED_REASONS, live_channels, unattended_reasons, why_unattended
 from whistle.errors import Problem, validation_problem
 from whistle.intake import receipts
 from whistle.intake.forms import IDENTITY_FIELDS, validate_disclosure, wants_plain
 from whistle.intake.services import acknowledgement_due, already_submitted, new_submission_token, submit_disclosure
+from whistle.intake_channels.services import (
+    UNATTENDED_REASONS,
+    active_channels,
+    channel_by_slug,
+    describe,
+    live_channels,
+    questionnaire_for,
+    unattended_reasons,
+    why_unattended,
+)
 from whistle.jsonapi import read_json, reject_unknown_members
 from whistle.security import cookies
 from whistle.security.permissions import Permission

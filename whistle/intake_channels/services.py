@@ -212,7 +212,7 @@ def _check_channel(index: int, spec: dict, known_profiles=None) -> str:
     known_profiles = PROFILES if known_profiles is None else known_profiles
     slug = spec.get("slug")
     where = f"channel {slug!r}" if isinstance(slug, str) else f"channel #{index + 1}"
-    if not isinstance(slug, str) or not slug or not all(c.isalnum() and c.isascii() or c == "-" for c in slug):
+    if not isinstance(slug, str) or not slug or not all((c.isalnum() and c.isascii()) or c == "-" for c in slug):
         raise ChannelConfigError(f"{where}: slug must be letters, digits and hyphens")
     unknown = set(spec) - CHANNEL_KEYS
     if unknown:

@@ -30,7 +30,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass, fields
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -38,9 +38,17 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from whistle.accounts.models import Account
-from whistle.notifications.models import ATTENTION, CANCELLED, DELIVERED, FAILED, PENDING, Notification, NotificationRecipient
 from whistle.hooks.types import Notice
 from whistle.jobs import TickContext
+from whistle.notifications.models import (
+    ATTENTION,
+    CANCELLED,
+    DELIVERED,
+    FAILED,
+    PENDING,
+    Notification,
+    NotificationRecipient,
+)
 from whistle.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -84,7 +92,7 @@ def backoff(attempts: int, base: timedelta) -> timedelta:
 
 def _aware(moment: datetime | None) -> datetime | None:
     # SQLite hands back naive datetimes; everything stored is UTC.
-    return moment.replace(tzinfo=timezone.utc) if moment is not None and moment.tzinfo is None else moment
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
 def deliver_due(ctx: TickContext) -> DeliveryReport:

@@ -8,12 +8,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from whistle import audit, crypto
+from whistle.cases.info import case_info
 from whistle.cases.models import Case
 from whistle.cases.services import current_holders
 from whistle.clock import Clock
-from whistle.escalations.services import actions_from, apply_actions
 from whistle.deadlines import add_months
-from whistle.cases.info import case_info
+from whistle.escalations.services import actions_from, apply_actions
 from whistle.hooks.types import Action, PersonnelEvent
 from whistle.intake_channels.services import checkin_months_for
 from whistle.jobs import TickContext

@@ -1,10 +1,11 @@
 """Checking what a reporter sends from the mailbox: messages and a later identity."""
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
-from whistle.intake_channels.models import Channel
 from whistle.intake.forms import clean_identity_fields, identity_fields_for, say, wants_plain
+from whistle.intake_channels.models import Channel
 
 MESSAGES = {
     "message_empty": ("Write your message here before sending.", "Please write your message before you press Send."),

@@ -7,7 +7,7 @@ import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -18,7 +18,14 @@ from whistle.attachments.services import AttachmentInfo, list_attachments
 from whistle.cases.events import ReporterWrote
 from whistle.cases.info import case_info
 from whistle.cases.models import (
-    HOLDER_REPORTER, ITEM_ATTACHMENT_META, ITEM_IDENTITY, ITEM_MESSAGE, Attachment, Case, CaseGrant, CaseItem,
+    HOLDER_REPORTER,
+    ITEM_ATTACHMENT_META,
+    ITEM_IDENTITY,
+    ITEM_MESSAGE,
+    Attachment,
+    Case,
+    CaseGrant,
+    CaseItem,
 )
 from whistle.cases.services import CaseKeys, add_item, read_case, record_unverifiable
 from whistle.clock import Clock
@@ -68,7 +75,7 @@ class TooManyAttempts(Exception):
 
 
 def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _window(dbsession: Session, clock: Clock) -> Throttle:

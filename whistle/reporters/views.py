@@ -10,12 +10,13 @@ from pyramid.view import view_config
 from whistle.attachments.services import AttachmentTooLarge, Limits, limits_for, store_attachment
 from whistle.attachments.uploads import FilePart, MalformedForm, csrf_ok, form_parts
 from whistle.attachments.views import attachment_response, store_request_body
-from whistle.intake_channels.services import questionnaire_for
 from whistle.errors import Problem, problem_response, validation_problem
-from whistle.jsonapi import read_json, reject_unknown_members
 from whistle.intake.forms import wants_plain
+from whistle.intake_channels.services import questionnaire_for
+from whistle.jsonapi import read_json, reject_unknown_members
 from whistle.protection.services import checkins
 from whistle.reporters.forms import validate_identity, validate_message
+from whistle.reporters.identity import ReporterIdentity
 from whistle.reporters.news import visit_news
 from whistle.reporters.services import (
     ReceiptRejected,
@@ -29,7 +30,6 @@ from whistle.reporters.services import (
     unlock_for_reporter,
 )
 from whistle.security.permissions import Permission
-from whistle.reporters.identity import ReporterIdentity
 from whistle.sessions.models import REPORTER
 from whistle.words import size_words
 

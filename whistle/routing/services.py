@@ -12,6 +12,7 @@ from whistle.clock import Clock
 from whistle.escalations.services import drop_malformed
 from whistle.hooks.types import PRIORITIES, Disclosure, Triage
 
+
 def _ids(results) -> set[int]:
     """Guardian ids from a routing/exclusion hook's results, ignoring anything malformed."""
     ids = set()

@@ -80,7 +80,7 @@ class Lease:
                               .values(expires_at=self.ctx.clock.now() - timedelta(seconds=1)))
         self.held = False
 
-    def __enter__(self) -> "Lease":
+    def __enter__(self) -> Lease:
         self.acquire()
         return self
 

@@ -10,11 +10,11 @@ from pyramid.httpexceptions import HTTPFound, HTTPNoContent
 from pyramid.view import view_config
 
 from whistle.cases import actions, lifecycle
-from whistle.workspace.views import case_page, case_summary, unlock
+from whistle.cases.context import CaseContext
 from whistle.errors import Problem, validation_problem
 from whistle.jsonapi import read_json, reject_unknown_members
-from whistle.cases.context import CaseContext
 from whistle.security.permissions import Permission
+from whistle.workspace.views import case_page, case_summary, unlock
 
 
 def _account(request):
