@@ -1,4 +1,5 @@
-"""The Configurator, the composition root, in one readable order: settings, foundation, delivery, the areas, views, plugins."""
+"""The Configurator, the composition root, in one readable order: settings, foundation, delivery, the areas,
+views, plugins."""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -23,7 +24,8 @@ def _json_renderer() -> JSON:
     renderer = JSON()
     renderer.add_adapter(date, lambda value, request: value.isoformat())
     # SQLite hands back naive datetimes; everything stored is UTC, so say so.
-    renderer.add_adapter(datetime, lambda value, request: (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat())
+    renderer.add_adapter(datetime, lambda value, request: (
+        value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat())
     return renderer
 
 
@@ -39,7 +41,8 @@ def _template_globals(event) -> None:
     event["words"] = words
 
 
-def make_configurator(raw_settings: Mapping[str, Any], *, settings: Settings | None = None, clock: Clock | None = None) -> Configurator:
+def make_configurator(raw_settings: Mapping[str, Any], *, settings: Settings | None = None,
+                      clock: Clock | None = None) -> Configurator:
     """Everything but `make_wsgi_app()`; tests pass ready-made `settings` and a movable `clock`."""
     config = Configurator(settings=dict(raw_settings), root_factory=Root, request_factory=WhistleRequest)
     config.registry.whistle_settings = settings or load_settings(raw_settings)

@@ -55,7 +55,7 @@ class EncryptedSpoolBuffer:
             return
         self._memory += data
         if len(self._memory) >= self.overflow:
-            self._file = tempfile.TemporaryFile("w+b")
+            self._file = tempfile.TemporaryFile("w+b")  # noqa: SIM115 - open until close(), across many append() calls
             self._spool = crypto.SpoolEncryptor(self._file)
             self._spool.write(bytes(self._memory))
             self._memory = bytearray()

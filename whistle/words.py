@@ -5,6 +5,7 @@ the code keeps as names (statuses, priorities, outcomes, identity modes…) as l
 audit event as a sentence ("demo.guardian read the case"), so no page shows a developer's word."""
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -190,7 +191,8 @@ CASE_FORM_FIELDS: dict[str, dict[str, tuple[str, str]]] = {
     "move-assessing": {"reason": ("reopen-reason", "Why reopen?")},
     "triage": {"priority": ("triage-priority", "Priority"), "labels": ("add-labels", "Add labels")},
     "grant": {"guardian": ("grant-guardian", "Grant to another guardian")},
-    "transfer": {"guardian": ("transfer-guardian", "Transfer to"), "reason": ("transfer-reason", "Reason for the transfer")},
+    "transfer": {"guardian": ("transfer-guardian", "Transfer to"),
+                 "reason": ("transfer-reason", "Reason for the transfer")},
     "conflict": {"reason": ("conflict-reason", "Why you step aside")},
     "protection": {"personnel_id": ("personnel_id", "Staff number"), "starts_on": ("starts_on", "Watch from"),
                    "window_months": ("window_months", "For how many months")},
@@ -257,7 +259,8 @@ def referenced(events) -> Referenced:
     for event in events:
         kind, _, number = (event.actor or "").partition(":")
         if number.isdigit():
-            (found.accounts if kind == "account" else found.integrations if kind == "integration" else set()).add(int(number))
+            ids = found.accounts if kind == "account" else found.integrations if kind == "integration" else set()
+            ids.add(int(number))
         if event.case_id is not None:
             found.cases.add(event.case_id)
         detail = event.detail or {}
@@ -294,7 +297,9 @@ def _rule(rule) -> str:
         return "A missed-deadline rule"
     if rule.endswith("-reminder"):
         return "A deadline reminder"
-    return f"The escalation rule “{humane(rule.rpartition('.')[2])}”" if rule and rule != "unnamed-rule" else "An escalation rule"
+    if rule and rule != "unnamed-rule":
+        return f"The escalation rule “{humane(rule.rpartition('.')[2])}”"
+    return "An escalation rule"
 
 
 def _audience(d: dict) -> str:
@@ -306,7 +311,8 @@ def _audience(d: dict) -> str:
 def _escalated(who: str, d: dict, names: Names) -> str:
     rule, kind = _rule(d.get("rule")), d.get("kind")
     if kind == "raise_priority":
-        return f"{rule} raised the priority from {priority_label(d.get('from')).lower()} to {priority_label(d.get('to')).lower()}"
+        return (f"{rule} raised the priority from {priority_label(d.get('from')).lower()} "
+                f"to {priority_label(d.get('to')).lower()}")
     if kind == "grant":
         text = f"{rule} gave the case to {listing(names.account(i) for i in d.get('account_ids') or ())}"
         if d.get("requested"):
@@ -360,7 +366,8 @@ def _roles(guardian, admin) -> str:
 
 
 def _account_created(who: str, d: dict, names: Names) -> str:
-    text = f"{who} created the account {names.account(d.get('account_id'))} ({_roles(d.get('guardian'), d.get('admin'))})"
+    text = (f"{who} created the account {names.account(d.get('account_id'))} "
+            f"({_roles(d.get('guardian'), d.get('admin'))})")
     if d.get("channels"):
         text += f", receiving new cases from {listing(names.channel(c) for c in d['channels'])}"
     return text
@@ -386,15 +393,14 @@ def _notify_events_changed(who: str, d: dict, names: Names) -> str:
 def _export(who: str, d: dict, names: Names) -> str:
     title = names.exports.get(d.get("export"), humane(d.get("export", "")))
     period = ""
-    try:
+    with contextlib.suppress(KeyError, TypeError, ValueError):
         period = f" for {day_words(date.fromisoformat(d['start']))} to {day_words(date.fromisoformat(d['end']))}"
-    except (KeyError, TypeError, ValueError):
-        pass
     return f"{who} downloaded the statistics export “{title}”{period}"
 
 
 def _checkin(who: str, d: dict, names: Names) -> str:
-    answer = "something bad has happened to them because they spoke up" if d.get("detriment") else "nothing bad has happened"
+    answer = ("something bad has happened to them because they spoke up" if d.get("detriment")
+              else "nothing bad has happened")
     month = d.get("month")
     return f"{who} answered the {month}-month check-in: {answer}" if month else f"{who} answered a check-in: {answer}"
 
@@ -433,7 +439,8 @@ AUDIT_WORDS: dict[str, Callable[[str, dict, Names], str]] = {
     "case.routed": _routed,
     "case.unassigned": lambda who, d, n: (
         f"Nobody could receive the case from the {n.channel(d.get('channel'))} channel"
-        + (f" ({counted(d['excluded'], 'guardian')} left out for a conflict of interest)" if d.get("excluded") else "")),
+        + (f" ({counted(d['excluded'], 'guardian')} left out for a conflict of interest)" if d.get("excluded")
+           else "")),
     "case.triaged": _triaged,
     "case.viewed": lambda who, d, n: f"{who} read the case",
     "case.message_added": lambda who, d, n: f"{who} replied to the reporter",
@@ -455,7 +462,8 @@ AUDIT_WORDS: dict[str, Callable[[str, dict, Names], str]] = {
     "case.closed": _closed,
     "case.reopened": lambda who, d, n: f"{who} reopened the case",
     "case.priority_changed": lambda who, d, n: (
-        f"{who} changed the priority from {priority_label(d.get('from')).lower()} to {priority_label(d.get('to')).lower()}"),
+        f"{who} changed the priority from {priority_label(d.get('from')).lower()} "
+        f"to {priority_label(d.get('to')).lower()}"),
     "case.labels_changed": _labels_changed,
     "case.granted": lambda who, d, n: f"{who} gave {n.account(d.get('account_id'))} access to the case",
     "case.transferred": lambda who, d, n: f"{who} handed the case over to {n.account(d.get('to_account_id'))}",
@@ -494,11 +502,13 @@ AUDIT_WORDS: dict[str, Callable[[str, dict, Names], str]] = {
     "login.succeeded": lambda who, d, n: f"{who} signed in",
     "login.failed": _login_failed,
     "logout": lambda who, d, n: f"{who} signed out",
-    "logout.everywhere": lambda who, d, n: f"{who} signed out everywhere ({counted(d.get('sessions') or 0, 'session')} ended)",
+    "logout.everywhere": lambda who, d, n: (
+        f"{who} signed out everywhere ({counted(d.get('sessions') or 0, 'session')} ended)"),
     "account.created": _account_created,
     "account.password_changed": lambda who, d, n: f"{who} changed their password",
     "account.password_change_failed": _password_change_failed,
-    "account.password_reset": lambda who, d, n: f"Password reset with the recovery key for {n.account(d.get('account_id'))}",
+    "account.password_reset": lambda who, d, n: (
+        f"Password reset with the recovery key for {n.account(d.get('account_id'))}"),
     "account.password_reset_failed": lambda who, d, n: (
         f"{who} tried to reset a password with a recovery key that did not match"),
     "account.authenticator_reset": lambda who, d, n: (

@@ -1,6 +1,7 @@
 """Staff accounts: enrolment (key pair, recovery key, TOTP) and password + TOTP login."""
 from __future__ import annotations
 
+import contextlib
 import hmac
 import re
 from dataclasses import dataclass
@@ -159,10 +160,8 @@ def _spend_equal_time(settings: Settings, password: str) -> None:
     key = (settings.kdf.opslimit, settings.kdf.memlimit)
     if key not in _dummy_envelopes:
         _dummy_envelopes[key] = crypto.wrap_with_password(bytes(32), crypto.random_token(), settings.kdf)
-    try:
+    with contextlib.suppress(crypto.DecryptionFailed):
         crypto.unwrap_with_password(_dummy_envelopes[key], password)
-    except crypto.DecryptionFailed:
-        pass
 
 
 def _aware(moment: datetime) -> datetime:

@@ -30,8 +30,8 @@ def _session_rows(request) -> list[dict]:
             for row in staff_sessions(request.dbsession, request.identity.account)]
 
 
-@view_config(route_name="accounts.sessions", request_method="GET", renderer="whistle:templates/accounts/sessions.jinja2",
-             permission=Permission.STAFF_ACCOUNT)
+@view_config(route_name="accounts.sessions", request_method="GET",
+             renderer="whistle:templates/accounts/sessions.jinja2", permission=Permission.STAFF_ACCOUNT)
 def sessions_page(request):
     return {"sessions": _session_rows(request)}
 
@@ -43,7 +43,8 @@ def log_out_everywhere(request):
     return HTTPFound(request.route_url("accounts.login"), headers=forget(request, kind=STAFF))
 
 
-@view_config(route_name="api.staff_sessions", request_method="GET", renderer="json", permission=Permission.STAFF_ACCOUNT)
+@view_config(route_name="api.staff_sessions", request_method="GET", renderer="json",
+             permission=Permission.STAFF_ACCOUNT)
 def api_sessions(request):
     return {"sessions": _session_rows(request)}
 
@@ -67,16 +68,17 @@ def _change(request, current: str, new: str, again: str | None = None) -> dict[s
     return {}
 
 
-@view_config(route_name="accounts.password", request_method="GET", renderer="whistle:templates/accounts/password.jinja2",
-             permission=Permission.STAFF_ACCOUNT)
+@view_config(route_name="accounts.password", request_method="GET",
+             renderer="whistle:templates/accounts/password.jinja2", permission=Permission.STAFF_ACCOUNT)
 def password_form(request):
     return {"errors": {}, "done": False}
 
 
-@view_config(route_name="accounts.password", request_method="POST", renderer="whistle:templates/accounts/password.jinja2",
-             permission=Permission.STAFF_ACCOUNT)
+@view_config(route_name="accounts.password", request_method="POST",
+             renderer="whistle:templates/accounts/password.jinja2", permission=Permission.STAFF_ACCOUNT)
 def password_submit(request):
-    errors = _change(request, request.POST.get("current", ""), request.POST.get("new", ""), request.POST.get("again", ""))
+    errors = _change(request, request.POST.get("current", ""), request.POST.get("new", ""),
+                     request.POST.get("again", ""))
     if errors:
         # Returned, not raised: nothing changed, and a wrong current password stays on record.
         request.response.status = 422

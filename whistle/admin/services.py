@@ -160,7 +160,8 @@ def channels_with_members(dbsession: Session) -> list[tuple[Channel, list[str]]]
 def channel_slugs_of(dbsession: Session, account: Account) -> list[str]:
     return list(dbsession.scalars(
         select(Channel.slug).join(ChannelGuardian, and_(ChannelGuardian.channel_id == Channel.id,
-                                                        ChannelGuardian.account_id == account.id)).order_by(Channel.slug)
+                                                        ChannelGuardian.account_id == account.id))
+        .order_by(Channel.slug)
     ))
 
 
@@ -188,7 +189,8 @@ class Consequences:
         if self.channels:
             titles = ", ".join(f"“{channel.title}”" for channel in self.channels)
             said.append(f"{'This channel' if len(self.channels) == 1 else 'These channels'} will stop taking "
-                        f"reports, because nobody else attends {'it' if len(self.channels) == 1 else 'them'}: {titles}.")
+                        f"reports, because nobody else attends {'it' if len(self.channels) == 1 else 'them'}: "
+                        f"{titles}.")
         if self.sole_cases:
             cases = "1 open case" if self.sole_cases == 1 else f"{self.sole_cases} open cases"
             said.append(f"{cases} that only {username} holds will become unreadable: nobody else has "
@@ -279,7 +281,8 @@ def notification_overview(dbsession: Session, available_channels) -> dict:
     """Outbox counts by state, the dead-lettered notices (newest first, metadata only) and the
     enabled guardians who cannot be notified (no address, or a channel that is not loaded)."""
     by_state = dict.fromkeys(STATES, 0)
-    by_state.update(dict(dbsession.execute(select(Notification.state, func.count()).group_by(Notification.state)).all()))
+    by_state.update(dict(dbsession.execute(
+        select(Notification.state, func.count()).group_by(Notification.state)).all()))
     dead = [
         {"id": row.id, "username": username, "created": row.created_at.date(), "attempts": row.attempts,
          "error": row.last_error or "unknown"}

@@ -1,6 +1,7 @@
 """Blob stores: where attachment ciphertext lives. A backend is chosen by dotted name in settings."""
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from pathlib import Path
@@ -53,10 +54,8 @@ class LocalBlobStore:
         return self._path(name).open("rb")
 
     def delete(self, name: str) -> None:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             self._path(name).unlink()
-        except FileNotFoundError:
-            pass
 
 
 class LocalBlobWriter:
@@ -78,7 +77,5 @@ class LocalBlobWriter:
 
     def discard(self) -> None:
         self._handle.close()
-        try:
+        with contextlib.suppress(FileNotFoundError):
             self._temp.unlink()
-        except FileNotFoundError:
-            pass

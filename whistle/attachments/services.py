@@ -168,7 +168,8 @@ def _describe(case: Case, keys: CaseKeys, row: Attachment, item: CaseItem | None
     the row; otherwise an AttachmentInfo with verified=False."""
     internal = item is not None and item.kind == ITEM_INTERNAL_ATTACHMENT_META
     try:
-        if item is None or item.kind not in META_KINDS or (item.author, item.account_id) != (row.author, row.account_id):
+        if (item is None or item.kind not in META_KINDS
+                or (item.author, item.account_id) != (row.author, row.account_id)):
             raise Unreadable(ITEM_ATTACHMENT_META)
         meta = parse_item(item.kind, decrypt_item(case, keys, item))
         name, size, content_type = meta.get("name"), meta.get("size"), meta.get("type")
@@ -189,7 +190,8 @@ def list_attachments(dbsession: Session, case: Case, keys: CaseKeys) -> list[Att
     return [_describe(case, keys, row, item) for row, item in rows]
 
 
-def find_attachment(dbsession: Session, case: Case, keys: CaseKeys, attachment_id: str) -> tuple[AttachmentInfo, str] | None:
+def find_attachment(dbsession: Session, case: Case, keys: CaseKeys,
+                    attachment_id: str) -> tuple[AttachmentInfo, str] | None:
     """The attachment's details and blob name, if `attachment_id` names one of this case's that
     `keys` may see (an internal file's id is unknown to the reporter). Check `verified` before
     offering it."""

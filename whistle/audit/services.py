@@ -21,7 +21,8 @@ def _utc_naive(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
-def event_hash(prev_hash: bytes, seq: int, at: datetime, actor: str, action: str, case_id: int | None, detail: dict) -> bytes:
+def event_hash(prev_hash: bytes, seq: int, at: datetime, actor: str, action: str, case_id: int | None,
+               detail: dict) -> bytes:
     """SHA-256 over the previous hash and a canonical JSON of the event's fields."""
     body = json.dumps(
         {

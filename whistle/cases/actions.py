@@ -99,7 +99,8 @@ def check_labels(labels) -> list[str]:
 
 
 def labels_of(dbsession: Session, case: Case) -> list[str]:
-    return list(dbsession.scalars(select(CaseLabel.label).where(CaseLabel.case_id == case.id).order_by(CaseLabel.label)))
+    return list(dbsession.scalars(
+        select(CaseLabel.label).where(CaseLabel.case_id == case.id).order_by(CaseLabel.label)))
 
 
 def triage(dbsession: Session, clock: Clock, case: Case, account: Account, *, priority: str | None = None,

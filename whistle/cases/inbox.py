@@ -173,7 +173,8 @@ def inbox(dbsession: Session, account_id: int, filters: InboxFilters, today: dat
     """One page of the inbox and the total: three queries whatever the page size (plus the count)."""
     query = inbox_query(account_id, filters, today)
     total = dbsession.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    cases = list(dbsession.scalars(query.limit(filters.per_page).offset((filters.page - 1) * filters.per_page)).unique())
+    cases = list(dbsession.scalars(
+        query.limit(filters.per_page).offset((filters.page - 1) * filters.per_page)).unique())
     rows = {case.id: InboxRow(case) for case in cases}
     if rows:
         for case_id, label in dbsession.execute(
@@ -196,7 +197,7 @@ def unread_counts(dbsession: Session, account_id: int, case_ids: list[int]) -> d
                CaseItem.id > func.coalesce(CaseRead.last_read_item_id, 0))
         .group_by(CaseItem.case_id)
     )
-    return {case_id: count for case_id, count in dbsession.execute(query)}
+    return dict(dbsession.execute(query).tuples().all())
 
 
 def attention_counts(dbsession: Session, account_id: int, today: date) -> dict[str, int]:

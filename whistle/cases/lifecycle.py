@@ -113,7 +113,8 @@ def move(case: Case, to: str, *, today: date, account_id: int, reason: str | Non
     if reopening and not (reason or "").strip():
         raise validation_problem({"reason": "Say why the case is reopened."})
     if to == CLOSED and outcome is None:
-        raise validation_problem({"learned": "Closing needs the outcome: substantiated, what changed, what was learned."})
+        raise validation_problem(
+            {"learned": "Closing needs the outcome: substantiated, what changed, what was learned."})
     if reason and len(reason) > MAX_TEXT:
         raise validation_problem({"reason": f"At most {MAX_TEXT} characters."})
 

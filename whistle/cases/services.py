@@ -145,7 +145,8 @@ def sealed_author(author: str, account_id: int | None) -> str:
     return author if account_id is None else f"{author}:{account_id}"
 
 
-def add_item(case: Case, *, kind: str, author: str, plaintext: bytes, today: date, account_id: int | None = None) -> CaseItem:
+def add_item(case: Case, *, kind: str, author: str, plaintext: bytes, today: date,
+             account_id: int | None = None) -> CaseItem:
     """Encrypt `plaintext` to the case (or team) public key; anyone may add, only holders read.
     The author (and their account) is sealed in with the case and kind."""
     public_key = case.team_public_key if kind in TEAM_KEY_ITEMS else case.public_key
@@ -244,7 +245,8 @@ def read_case(case: Case, keys: CaseKeys) -> CaseContent:
             marker = {"id": item.id, "kind": item.kind, "at": item.created_on, "unverified": True}
             content.unverified.append(marker)
             if item.kind in (ITEM_MESSAGE, ITEM_NOTE, ITEM_OUTCOME, ITEM_REASON):
-                {ITEM_MESSAGE: content.messages, ITEM_NOTE: content.notes}.get(item.kind, content.records).append(marker)
+                shown_in = {ITEM_MESSAGE: content.messages, ITEM_NOTE: content.notes}.get(item.kind, content.records)
+                shown_in.append(marker)
             continue
         sealed = crypto.item_author_sealed(item.ciphertext)
         if item.kind == ITEM_DISCLOSURE:

@@ -95,4 +95,5 @@ def unexpected_error_view(exc: Exception, request):
 def includeme(config) -> None:
     config.scan(__name__)
     config.add_tween("whistle.errors.tweens.undecodable_address_tween_factory",
-                     under="whistle.security.headers.security_headers_tween_factory", over="pyramid_tm.tm_tween_factory")
+                     under="whistle.security.headers.security_headers_tween_factory",
+                     over="pyramid_tm.tm_tween_factory")

@@ -192,7 +192,8 @@ def apply_actions(dbsession: Session, clock: Clock, case: Case, actions: Iterabl
             if action is None:
                 continue
         dbsession.flush()
-        audit.record(dbsession, clock, actor=audit.services.SYSTEM, action="case.escalated", case_id=case.id, detail=detail)
+        audit.record(dbsession, clock, actor=audit.services.SYSTEM, action="case.escalated", case_id=case.id,
+                     detail=detail)
         call_hook("whistle_case_escalated", case=case_info(dbsession, case), action=action)
         applied.append(action)
     return applied

@@ -28,11 +28,11 @@ from whistle.words import size_words
 
 FORM_EXPIRED = ("This page had expired, so nothing was sent yet. Check your words below and send again.",
                 "This page was open too long, so nothing was sent yet. Check your words below and press Send again.")
-TOO_LARGE = ("A file was too large, so nothing was sent yet. Each file can be at most {file}, and all the files of"
-             " one report together {case}. Choose smaller files, or send without them and add them later from"
-             " your report's page.",
-             "A file was too big, so nothing was sent yet. Each file can be up to {file}. Pick a smaller file,"
-             " or send without it.")
+TOO_LARGE = (("A file was too large, so nothing was sent yet. Each file can be at most {file}, and all the files of"
+              " one report together {case}. Choose smaller files, or send without them and add them later from"
+              " your report's page."),
+             ("A file was too big, so nothing was sent yet. Each file can be up to {file}. Pick a smaller file,"
+              " or send without it."))
 
 
 @view_config(route_name="home", renderer="whistle:templates/home/index.jinja2", permission=Permission.PUBLIC)
@@ -135,7 +135,8 @@ def submit_form(request):
                     result = _open_case(request, channel, post)
                 store_attachment(request.dbsession, request.blob_store, request.tm.get(), result.case,
                                  name=part.filename, content_type=part.content_type, chunks=part.chunks,
-                                 limits=limits_for(request.whistle_settings), author="reporter", today=request.clock.today())
+                                 limits=limits_for(request.whistle_settings), author="reporter",
+                                 today=request.clock.today())
         except MalformedForm as error:
             raise _Rejected(400, {"form": str(error)}) from None
         except AttachmentTooLarge:
@@ -153,7 +154,8 @@ def submit_form(request):
         request.tm.doom()  # nothing of a rejected form is kept: no case, no files
         request.response.status = rejected.status
         return {"channel": channel, "values": _form_values(post), "errors": rejected.errors,
-                "limits": limits_for(request.whistle_settings), "questionnaire": questionnaire_for(channel, request.call_hook)}
+                "limits": limits_for(request.whistle_settings),
+                "questionnaire": questionnaire_for(channel, request.call_hook)}
     # Post/redirect/get: the receipt is shown by a GET page, so Back and reload neither send the
     # report again nor show it; the receipt travels there in a sealed cookie (intake/receipts.py).
     response = HTTPSeeOther(request.route_url("intake.receipt", slug=channel.slug))

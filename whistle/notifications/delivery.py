@@ -105,7 +105,7 @@ def deliver_due(ctx: TickContext) -> DeliveryReport:
             with ctx.session() as dbsession:
                 account_ids = _due_recipients(dbsession, now, after)
                 _ensure_recipient_rows(dbsession, account_ids)
-        except Exception as error:  # the database is unwell: leave everything for the next tick
+        except Exception as error:  # noqa: BLE001 - the database is unwell: leave everything for the next tick
             log.error("notification delivery stopped: listing due notices failed (%s)", type(error).__name__)
             tally["errors"] += 1
             break
@@ -117,7 +117,7 @@ def deliver_due(ctx: TickContext) -> DeliveryReport:
             try:
                 with ctx.session() as dbsession:
                     outcome = _deliver_to(ctx, dbsession, account_id, now)
-            except Exception as error:
+            except Exception as error:  # noqa: BLE001 - one guardian's trouble must not stop the others' notices
                 log.error("notification delivery to account %s failed unexpectedly (%s); it is tried again "
                           "at the next tick", account_id, type(error).__name__)
                 tally["errors"] += 1
@@ -186,7 +186,8 @@ def _deliver_to(ctx: TickContext, dbsession: Session, account_id: int, now: date
     notice = Notice(recipient_id=account.id, kind=ATTENTION, link=ctx.settings.notification_link)
     try:
         channel.deliver(notice, account.notify_address)
-    except Exception as error:  # the channel failed: retry later (never log the message: it may hold the address)
+    # Whatever the channel raised: retry later (never log the message: it may hold the address).
+    except Exception as error:  # noqa: BLE001
         return _failed(rows, type(error).__name__, ctx.settings, now, channel_name=channel.name)
     for row in rows:
         row.state, row.delivered_at = DELIVERED, now

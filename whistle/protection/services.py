@@ -123,7 +123,8 @@ def register_protection(dbsession: Session, settings: Settings, clock: Clock, ca
     dbsession.add(protection)
     dbsession.flush()
     audit.record(dbsession, clock, actor=f"account:{account_id}", action="protection.registered", case_id=case.id,
-                 detail={"protection": protection.id, "starts_on": starts_on.isoformat(), "window_months": window_months})
+                 detail={"protection": protection.id, "starts_on": starts_on.isoformat(),
+                         "window_months": window_months})
     return protection
 
 

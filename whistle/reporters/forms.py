@@ -30,7 +30,8 @@ def validate_message(text: Any, *, max_chars: int, allow_empty: bool = False,
     return text, {}
 
 
-def validate_identity(channel: Channel, mode: Any, identity: Mapping[str, Any]) -> tuple[dict[str, str] | None, dict[str, str]]:
+def validate_identity(channel: Channel, mode: Any,
+                      identity: Mapping[str, Any]) -> tuple[dict[str, str] | None, dict[str, str]]:
     """Who the reporter says they are, later, from the mailbox: in the channel's words, and
     without a staff number where the channel's reporters are not staff."""
     plain = wants_plain(channel)

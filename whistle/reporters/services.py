@@ -212,7 +212,8 @@ def read_mailbox(dbsession: Session, case: Case, keypair: crypto.KeyPair, *, mar
     # Files the guardians sent the reporter; internal files (team key) are never theirs to count.
     new_file_ids = set(dbsession.scalars(select(Attachment.id).join(CaseItem, CaseItem.id == Attachment.meta_item_id)
                                          .where(Attachment.case_id == case.id, Attachment.meta_item_id > seen,
-                                                Attachment.author != "reporter", CaseItem.kind == ITEM_ATTACHMENT_META)))
+                                                Attachment.author != "reporter",
+                                                CaseItem.kind == ITEM_ATTACHMENT_META)))
     mailbox = Mailbox(
         case=case,
         status_words=status_words(case),

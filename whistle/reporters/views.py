@@ -40,11 +40,12 @@ TOO_MANY = ("Very many receipts are being tried on this service right now, so it
             "Nothing is wrong with your report. Please wait a minute and try again.")
 # (the usual words, the plain words) for a channel that asks for them.
 MESSAGE_EXPIRED = ("This page had expired, so nothing was sent yet. Check your message below and send it again.",
-                   "This page was open too long, so nothing was sent yet. Check your message below and press Send again.")
-FILES_TOO_LARGE = ("A file was too large, so nothing was sent yet: each file can be at most {file}, and all the files"
-                   " of one report together {case}. Your message is below; send it with smaller files or none.",
-                   "A file was too big, so nothing was sent yet. Each file can be up to {file}. Your message is"
-                   " below: send it with a smaller file, or without one.")
+                   ("This page was open too long, so nothing was sent yet. Check your message below and press"
+                    " Send again."))
+FILES_TOO_LARGE = (("A file was too large, so nothing was sent yet: each file can be at most {file}, and all the"
+                    " files of one report together {case}. Your message is below; send it with smaller files or none."),
+                   ("A file was too big, so nothing was sent yet. Each file can be up to {file}. Your message is"
+                    " below: send it with a smaller file, or without one."))
 IDENTITY_EXPIRED = ("This page had expired. Check the details below and send again.",
                     "This page was open too long. Check what you wrote below and send it again.")
 ALREADY_TOLD = "You have already told us who you are."
@@ -62,7 +63,8 @@ def limits(request) -> Limits:
 def read_fields(request) -> dict[str, str]:
     """A small urlencoded (or file-less multipart) form as a dict; files are skipped."""
     limit = request.whistle_settings.max_text_chars * 4 + 4096
-    return {part.name: part.value for part in form_parts(request, max_field_bytes=limit) if not isinstance(part, FilePart)}
+    return {part.name: part.value for part in form_parts(request, max_field_bytes=limit)
+            if not isinstance(part, FilePart)}
 
 
 def login_page(request, *, status: int = 200, errors: dict | None = None, unsent: str = "", notice: str = ""):
@@ -168,10 +170,12 @@ def message_submit(request):
     except AttachmentTooLarge:
         file_limits = limits(request)
         errors["files"] = FILES_TOO_LARGE[_plain(identity)].format(
-            file=size_words(file_limits.max_file_bytes, limit=True), case=size_words(file_limits.max_case_bytes, limit=True))
+            file=size_words(file_limits.max_file_bytes, limit=True),
+            case=size_words(file_limits.max_case_bytes, limit=True))
     draft = fields.get("text", "")
     if identity is None:
-        notice = "Your visit had ended, so your message was not sent yet. Enter your receipt and it will be waiting for you."
+        notice = ("Your visit had ended, so your message was not sent yet. Enter your receipt and it will be "
+                  "waiting for you.")
         if files_skipped:
             notice += " Files cannot be kept while you sign in again: please add them again."
         return login_page(request, status=401, unsent=draft, notice=notice)
@@ -288,7 +292,8 @@ def api_case(request):
         "opened": mailbox.opened,
         "messages": [{"id": m["id"], "from": m["from"], "text": m["text"], "at": m["at"],
                       "author_sealed": m["author_sealed"]}
-                     if not m.get("unverified") else {"id": m["id"], "unverified": True, "kind": m["kind"], "at": m["at"]}
+                     if not m.get("unverified")
+                     else {"id": m["id"], "unverified": True, "kind": m["kind"], "at": m["at"]}
                      for m in mailbox.messages],
         "attachments": [{"id": a.id, "name": a.name, "size": a.size, "from": a.author,
                          "new": a.id in mailbox.new_file_ids} if a.verified else

@@ -74,7 +74,8 @@ def triage_new_case(dbsession: Session, clock: Clock, case: Case, disclosure: Di
             drop_malformed(dbsession, clock, plugin=plugin, hook="whistle_triage", value=result)
             continue
         labels += [label for label in result.labels if isinstance(label, str) and LABEL_PATTERN.match(label)]
-        if result.priority in PRIORITIES and (priority is None or PRIORITIES.index(result.priority) > PRIORITIES.index(priority)):
+        if result.priority in PRIORITIES and (
+                priority is None or PRIORITIES.index(result.priority) > PRIORITIES.index(priority)):
             priority = result.priority
     labels = list(dict.fromkeys(labels))
     for label in labels:

@@ -14,6 +14,7 @@ import socket
 import time
 import uuid
 from datetime import timedelta
+from typing import Self
 
 from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
@@ -80,7 +81,7 @@ class Lease:
                               .values(expires_at=self.ctx.clock.now() - timedelta(seconds=1)))
         self.held = False
 
-    def __enter__(self) -> Lease:
+    def __enter__(self) -> Self:
         self.acquire()
         return self
 

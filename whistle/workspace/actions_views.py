@@ -102,7 +102,8 @@ def transition_form(context: CaseContext, request):
     return _html(request, context, f"move-{data['to']}", work, anchor="status")
 
 
-@view_config(route_name="api.case_transitions", request_method="POST", renderer="json", permission=Permission.CASE_WRITE)
+@view_config(route_name="api.case_transitions", request_method="POST", renderer="json",
+             permission=Permission.CASE_WRITE)
 def api_transition(context: CaseContext, request):
     data = _body(request, {"to", "reason", "substantiated", "changes", "learned"})
     if not isinstance(data.get("to"), str):

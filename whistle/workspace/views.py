@@ -155,7 +155,8 @@ def case_page(request, context: CaseContext, *, problem: Problem | None = None, 
     return response
 
 
-@view_config(route_name="cases.inbox", renderer="whistle:templates/cases/inbox.jinja2", permission=Permission.CASES_LIST)
+@view_config(route_name="cases.inbox", renderer="whistle:templates/cases/inbox.jinja2",
+             permission=Permission.CASES_LIST)
 def inbox(request):
     try:
         filters = InboxFilters.from_params(request.params)
