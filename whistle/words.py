@@ -391,7 +391,7 @@ def _notify_events_changed(who: str, d: dict, names: Names) -> str:
 
 
 def _export(who: str, d: dict, names: Names) -> str:
-    title = names.exports.get(d.get("export"), humane(d.get("export", "")))
+    title = names.exports.get(d.get("export", ""), humane(d.get("export", "")))
     period = ""
     with contextlib.suppress(KeyError, TypeError, ValueError):
         period = f" for {day_words(date.fromisoformat(d['start']))} to {day_words(date.fromisoformat(d['end']))}"
@@ -410,7 +410,7 @@ def _files(d: dict) -> str:
 
 
 def _login_failed(who: str, d: dict, names: Names) -> str:
-    reason = LOGIN_FAILURE_WORDS.get(d.get("reason"), "the details did not match")
+    reason = LOGIN_FAILURE_WORDS.get(d.get("reason", ""), "the details did not match")
     return f"Sign-in failed for {who if who != 'someone not signed in' else 'an unknown username'} ({reason})"
 
 
@@ -435,7 +435,7 @@ AUDIT_WORDS: dict[str, Callable[[str, dict, Names], str]] = {
     "case.opened": lambda who, d, n: (
         f"{who} opened the case on the {n.channel(d.get('channel'))} channel"
         + {"anonymous": ", anonymously", "confidential": ", sharing who they are with guardians only",
-           "open": ", openly"}.get(d.get("identity_mode"), "")),
+           "open": ", openly"}.get(d.get("identity_mode", ""), "")),
     "case.routed": _routed,
     "case.unassigned": lambda who, d, n: (
         f"Nobody could receive the case from the {n.channel(d.get('channel'))} channel"
@@ -449,7 +449,7 @@ AUDIT_WORDS: dict[str, Callable[[str, dict, Names], str]] = {
         f"{who} added {_files(d)} for guardians only" if d.get("internal") else f"{who} sent the reporter {_files(d)}"),
     "attachment.downloaded": lambda who, d, n: f"{who} downloaded a file",
     "case.item_unverifiable": lambda who, d, n: (
-        f"{_UNVERIFIABLE_KINDS.get(d.get('kind'), 'Something in the case')} could not be verified: it was changed "
+        f"{_UNVERIFIABLE_KINDS.get(d.get('kind', ''), 'Something in the case')} could not be verified: it was changed "
         "after it was written, or credited to someone else, so it is not shown"),
     "attachment.unverifiable": lambda who, d, n: (
         "A file stopped part-way while being downloaded: it was changed after it was added, so the download "

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from importlib import resources
+from typing import Any, cast
 
 import pyotp
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.orm import Session
 
 from whistle import audit, crypto
@@ -222,7 +223,7 @@ def end_sessions(dbsession: Session, account: Account, *, except_session_id: int
     query = delete(LoginSession).where(LoginSession.account_id == account.id, LoginSession.kind == STAFF)
     if except_session_id is not None:
         query = query.where(LoginSession.id != except_session_id)
-    return dbsession.execute(query).rowcount or 0
+    return cast(CursorResult[Any], dbsession.execute(query)).rowcount or 0  # a DELETE: a CursorResult, typed as Result
 
 
 def staff_sessions(dbsession: Session, account: Account) -> list[LoginSession]:

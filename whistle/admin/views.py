@@ -1,6 +1,8 @@
 """The admin area, as pages and as JSON. Nothing here unlocks or decrypts a case."""
 from __future__ import annotations
 
+from typing import Any
+
 from pyramid.httpexceptions import HTTPFound, HTTPNotFound
 from pyramid.view import view_config
 
@@ -120,7 +122,7 @@ def guardian_page(request):
 def guardian_update(request):
     account, post = _account(request), request.POST
     me = request.identity.account
-    form = {"guardian": bool(post.get("guardian")), "admin": bool(post.get("admin")),
+    form: dict[str, Any] = {"guardian": bool(post.get("guardian")), "admin": bool(post.get("admin")),
             "disabled": bool(post.get("disabled")), "channels": set(post.getall("channels"))}
     # Where the guardian is notified; a form without these fields leaves them as they are.
     notify = {"channel": post.get("notify_channel", account.notify_channel or ""),

@@ -139,7 +139,12 @@ def store_attachment(
         writer.discard()
         raise
     txn.addAfterAbortHook(lambda: store.delete(writer.name))
-    txn.addAfterCommitHook(lambda committed: committed or store.delete(writer.name))
+
+    def delete_unless_committed(committed: bool) -> None:
+        if not committed:
+            store.delete(writer.name)
+
+    txn.addAfterCommitHook(delete_unless_committed)
 
     meta = {"name": clean_name(name), "size": size, "type": content_type or "application/octet-stream"}
     item = add_item(case, kind=meta_kind, author=author, account_id=account_id, today=today,

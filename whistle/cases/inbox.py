@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import ColumnElement, and_, exists, func, select
 from sqlalchemy import case as case_when
-from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy.orm import InstrumentedAttribute, Session, contains_eager
 
 from whistle.cases.lifecycle import CLOSED, RECEIVED, STATUSES
 from whistle.cases.models import (
@@ -159,6 +160,7 @@ def inbox_query(account_id: int, filters: InboxFilters, today: date):
             CaseItem.case_id == Case.id, CaseItem.author == "reporter", CaseItem.kind.in_(UNREAD_KINDS),
             CaseItem.id > _last_read(account_id),
         ))
+    order: tuple[ColumnElement[Any] | InstrumentedAttribute[Any], ...]
     if filters.sort == "opened":
         order = (Case.opened_on.desc(), Case.id.desc())
     elif filters.sort == "priority":

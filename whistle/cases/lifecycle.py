@@ -124,6 +124,7 @@ def move(case: Case, to: str, *, today: date, account_id: int, reason: str | Non
     elif to == FEEDBACK_GIVEN:
         case.feedback_given_on = today
     elif to == CLOSED:
+        assert outcome is not None  # refused above
         case.closed_on = today
         case.substantiated, case.changes = outcome.substantiated, list(outcome.changes)
         record = {"substantiated": outcome.substantiated, "changes": list(outcome.changes), "learned": outcome.learned}

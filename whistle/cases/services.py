@@ -94,6 +94,7 @@ def grant_to(case: Case, keys: CaseKeys, guardian: Account, today: date, *, hold
         if grant.account_id == guardian.id and grant.holder == HOLDER_STANDBY:
             grant.holder, grant.granted_on = holder, today
             return
+    assert keys.team is not None, "only a guardian's keys, which hold the team key, can give a case"
     case.grants.append(
         CaseGrant(
             holder=holder,
@@ -115,7 +116,7 @@ def activate_standby(dbsession: Session, case: Case, account_ids: Iterable[int],
     ).all()
     for grant in grants:
         grant.holder, grant.granted_on = HOLDER_GUARDIAN, today
-    return [grant.account_id for grant in grants]
+    return [grant.account_id for grant in grants if grant.account_id is not None]  # all: selected by account
 
 
 def current_holders(dbsession: Session, case: Case) -> list[int]:

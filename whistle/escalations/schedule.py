@@ -131,7 +131,7 @@ def run_schedule(ctx: TickContext) -> ScheduleReport:
                     actions = _actions_due(ctx, call_hook, row, info, today, checkin_months)
                     if actions:  # rare: a savepoint, so one case's failure cannot undo the batch
                         with dbsession.begin_nested():
-                            case = dbsession.get(Case, row.id)
+                            case = dbsession.get_one(Case, row.id)
                             report.count(apply_actions(dbsession, ctx.clock, case, actions, call_hook=call_hook))
                     checked.append(row.id)
                 except Exception as error:  # noqa: BLE001 - logged by type; the case is retried next tick

@@ -85,8 +85,8 @@ class Hooks:
     def includes(self) -> list[Callable]:
         """The `includeme` of each plugin that has one (a plugin that is also a Pyramid include, to
         add pages or fill page slots), in the order the settings list them."""
-        return [plugin.includeme for _name, plugin in self.manager.list_name_plugin()
-                if callable(getattr(plugin, "includeme", None))]
+        return [include for _name, plugin in self.manager.list_name_plugin()
+                if callable(include := getattr(plugin, "includeme", None))]
 
     def implementations(self, hook: str) -> list[pluggy.HookImpl]:
         """The implementations that may be called for `hook`, in pluggy's calling order."""

@@ -103,6 +103,7 @@ def _open_case(request, channel, post: MultiDict):
     )
     if errors:
         raise _Rejected(422, errors)
+    assert submission is not None  # validate_disclosure gives one when it finds no error
     return submit_disclosure(request.dbsession, request.whistle_settings, request.clock, submission,
                              submission_token=token or None, call_hook=request.call_hook,
                              deadline_profiles=request.registry.deadline_profiles)
@@ -119,7 +120,7 @@ def submit_form(request):
     if why_unattended(request.dbsession, channel):
         return _not_live(request, channel, posted=True)
     settings = request.whistle_settings
-    post = MultiDict()
+    post: MultiDict[str, str] = MultiDict()
     result = None
     try:
         try:
@@ -226,6 +227,7 @@ def api_submit(request):
         errors.update(content_errors)
     if errors:
         raise validation_problem(errors)
+    assert submission is not None  # validate_disclosure gives one when it finds no error
     result = submit_disclosure(request.dbsession, request.whistle_settings, request.clock, submission,
                                call_hook=request.call_hook, deadline_profiles=request.registry.deadline_profiles)
     request.response.status = 201
@@ -262,6 +264,7 @@ def _typed_words(request, channel) -> tuple[str, bool]:
     """The text and the questionnaire's answers from the posted form, as one text to copy, and
     whether a file was attached. Read as a stream (never request.POST); files are not read."""
     labels = {spec["name"]: spec["label"] for spec in questionnaire_for(channel, request.call_hook)}
+    answers: dict[str, list[str]]
     text, answers, files = "", {}, False
     try:
         for part in form_parts(request, max_field_bytes=request.whistle_settings.max_text_chars * 4 + 4096):

@@ -31,6 +31,7 @@ import logging
 from collections import Counter
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
+from typing import overload
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -90,6 +91,10 @@ def backoff(attempts: int, base: timedelta) -> timedelta:
     return min(base * 2 ** min(max(attempts - 1, 0), 20), MAX_BACKOFF)
 
 
+@overload
+def _aware(moment: datetime) -> datetime: ...
+@overload
+def _aware(moment: None) -> None: ...
 def _aware(moment: datetime | None) -> datetime | None:
     # SQLite hands back naive datetimes; everything stored is UTC.
     return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment

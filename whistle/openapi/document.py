@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 from whistle.intake_channels.services import UNATTENDED_REASONS
 from whistle.openapi.components import BEARER, CASE_REF, DATE, DATETIME, STR, _body, _json, _problem_responses
 from whistle.openapi.workspace import CASE_ATTACHMENT, LIST_PARAMETERS, SUMMARY_PROPERTIES, workspace_paths
 from whistle.protection.services import ADVERSE_EVENT_TYPES, NEUTRAL_EVENT_TYPES
 
-SCHEMAS = {
+SCHEMAS: dict[str, Any] = {
     "Problem": {
         "type": "object",
         "description": "RFC 9457 problem details.",
@@ -255,7 +256,7 @@ def retaliation_paths() -> dict:
 
 @cache
 def build_document() -> dict:
-    paths = {
+    paths: dict[str, Any] = {
         "/api/v1/channels": {"get": {
             "summary": "List the channels a reporter can use.",
             "operationId": "listChannels",

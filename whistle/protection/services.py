@@ -162,7 +162,7 @@ def receive_personnel_event(dbsession: Session, settings: Settings, clock: Clock
     candidates = dbsession.scalars(select(Protection).where(Protection.person_index == index,
                                                             Protection.starts_on <= effective))
     matched = [p for p in candidates if effective < add_months(p.starts_on, p.window_months)]
-    cases = {p.case_id: dbsession.get(Case, p.case_id) for p in matched}
+    cases = {p.case_id: dbsession.get_one(Case, p.case_id) for p in matched}
     infos = [case_info(dbsession, case) for case in cases.values()]
     event = PersonnelEvent(person_index=index, type=event_type, effective=effective)
     hook = "whistle_personnel_event"
@@ -194,7 +194,7 @@ def notify_alerts(dbsession: Session, clock: Clock) -> tuple[int, int]:
     ))
     queued = 0
     for case_id in dict.fromkeys(alert.case_id for alert in alerts):
-        queued += notify(dbsession, clock.now(), current_holders(dbsession, dbsession.get(Case, case_id)),
+        queued += notify(dbsession, clock.now(), current_holders(dbsession, dbsession.get_one(Case, case_id)),
                          event=RETALIATION)
     for alert in alerts:
         alert.notified_on = clock.today()

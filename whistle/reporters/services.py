@@ -87,7 +87,7 @@ def _window(dbsession: Session, clock: Clock) -> Throttle:
                 row = Throttle(key=RECEIPT_THROTTLE, window_start=now, count=0)
                 dbsession.add(row)
         except IntegrityError:  # another node made it first
-            row = dbsession.get(Throttle, RECEIPT_THROTTLE, with_for_update=True)
+            row = dbsession.get_one(Throttle, RECEIPT_THROTTLE, with_for_update=True)
     if _aware(row.window_start) + THROTTLE_WINDOW <= now:
         row.window_start, row.count = now, 0
     return row

@@ -2,6 +2,8 @@
 and the same as JSON under /api/v1/reporter/."""
 from __future__ import annotations
 
+from typing import Any
+
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.renderers import render_to_response
 from pyramid.security import forget, remember
@@ -209,7 +211,7 @@ def identity_submit(request):
         fields = read_fields(request)
     except MalformedForm as error:
         return case_page(request, identity, status=400, errors={"identity_form": str(error)}, mark_seen=False)
-    values = {"identity_mode": fields.get("identity_mode", ""),
+    values: dict[str, Any] = {"identity_mode": fields.get("identity_mode", ""),
               "identity": {key.removeprefix("identity."): value for key, value in fields.items()
                            if key.startswith("identity.") and key != "identity_mode"}}
     if not csrf_ok(request, fields.get("csrf_token")):
@@ -222,6 +224,7 @@ def identity_submit(request):
     clean, errors = validate_identity(identity.case.channel, values["identity_mode"], values["identity"])
     if errors:
         return case_page(request, identity, status=422, errors=errors, identity_values=values, mark_seen=False)
+    assert clean is not None  # validate_identity gives it when it finds no error
     reveal_identity(request.dbsession, request.clock, identity.case, values["identity_mode"], clean)
     return HTTPSeeOther(request.route_url("reporters.case", _anchor="identity"))
 
@@ -321,6 +324,7 @@ def api_message(request):
     errors.update(text_errors)
     if errors:
         raise validation_problem(errors)
+    assert text is not None  # validate_message gives it when it finds no error
     item_id = send_message(request.dbsession, request.clock, request.identity.case, text, call_hook=request.call_hook)
     request.response.status = 201
     return {"id": item_id}

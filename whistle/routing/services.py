@@ -15,7 +15,7 @@ from whistle.hooks.types import PRIORITIES, Disclosure, Triage
 
 def _ids(results) -> set[int]:
     """Guardian ids from a routing/exclusion hook's results, ignoring anything malformed."""
-    ids = set()
+    ids: set[int] = set()
     for result in results:
         if isinstance(result, (list, tuple, set, frozenset)):
             ids.update(i for i in result if isinstance(i, int) and not isinstance(i, bool))

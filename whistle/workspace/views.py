@@ -87,7 +87,7 @@ def _attachments(request, case, keys) -> list:
     return list_attachments(request.dbsession, case, keys)
 
 
-def _names(dbsession, account_ids) -> dict[int, str]:
+def _names(dbsession, account_ids) -> dict[int | None, str]:
     ids = sorted({i for i in account_ids if i})
     return dict(dbsession.execute(select(Account.id, Account.username).where(Account.id.in_(ids))).all()) if ids else {}
 
@@ -158,6 +158,7 @@ def case_page(request, context: CaseContext, *, problem: Problem | None = None, 
 @view_config(route_name="cases.inbox", renderer="whistle:templates/cases/inbox.jinja2",
              permission=Permission.CASES_LIST)
 def inbox(request):
+    error: Problem | None
     try:
         filters = InboxFilters.from_params(request.params)
     except Problem as problem:
