@@ -199,7 +199,7 @@ def unread_counts(dbsession: Session, account_id: int, case_ids: list[int]) -> d
                CaseItem.id > func.coalesce(CaseRead.last_read_item_id, 0))
         .group_by(CaseItem.case_id)
     )
-    return dict(dbsession.execute(query).tuples().all())
+    return dict(dbsession.execute(query).all())
 
 
 def attention_counts(dbsession: Session, account_id: int, today: date) -> dict[str, int]:
