@@ -1,20 +1,22 @@
-"""The Configurator, the composition root, in one readable order: settings, foundation, delivery, the areas, views, plugins."""
+"""The Configurator, the composition root, in one readable order: settings, foundation, delivery, the areas,
+views, plugins."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
-from typing import Any, Mapping
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from typing import Any
 
 from pyramid.config import Configurator
 from pyramid.csrf import get_csrf_token
 from pyramid.events import BeforeRender
 from pyramid.renderers import JSON
 
+from whistle import words
 from whistle.clock import Clock
 from whistle.hooks import plugin_settings
 from whistle.request import WhistleRequest
 from whistle.security.acl import Root
 from whistle.settings import Settings, load_settings
-from whistle import words
 from whistle.words import day_words, size_words
 
 
@@ -22,7 +24,8 @@ def _json_renderer() -> JSON:
     renderer = JSON()
     renderer.add_adapter(date, lambda value, request: value.isoformat())
     # SQLite hands back naive datetimes; everything stored is UTC, so say so.
-    renderer.add_adapter(datetime, lambda value, request: (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).isoformat())
+    renderer.add_adapter(datetime, lambda value, request: (
+        value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat())
     return renderer
 
 
@@ -38,7 +41,8 @@ def _template_globals(event) -> None:
     event["words"] = words
 
 
-def make_configurator(raw_settings: Mapping[str, Any], *, settings: Settings | None = None, clock: Clock | None = None) -> Configurator:
+def make_configurator(raw_settings: Mapping[str, Any], *, settings: Settings | None = None,
+                      clock: Clock | None = None) -> Configurator:
     """Everything but `make_wsgi_app()`; tests pass ready-made `settings` and a movable `clock`."""
     config = Configurator(settings=dict(raw_settings), root_factory=Root, request_factory=WhistleRequest)
     config.registry.whistle_settings = settings or load_settings(raw_settings)

@@ -11,8 +11,12 @@ from __future__ import annotations
 import atexit
 import itertools
 import logging
+from typing import TYPE_CHECKING
 
 from whistle.settings import loopback_address
+
+if TYPE_CHECKING:  # for the annotation only: aiosmtpd is imported when the server starts
+    from aiosmtpd.controller import Controller
 
 log = logging.getLogger("whistle.devmail")
 
@@ -37,9 +41,9 @@ class DevMailServer:
     def __init__(self, host: str, port: int) -> None:
         loopback_address(f"[{host}]:{port}")  # a second check: never listen anywhere else
         self.host, self.port = host, port
-        self._controller = None
+        self._controller: Controller | None = None
 
-    def start(self) -> "DevMailServer":
+    def start(self) -> DevMailServer:
         try:
             # aiosmtpd is an optional dependency (the `dev` extra): imported only when the server starts.
             from aiosmtpd.controller import Controller

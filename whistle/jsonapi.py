@@ -64,12 +64,12 @@ def _not_text(data: dict) -> dict[str, str]:
                 errors[_field(path)] = NOT_TEXT
         elif isinstance(value, dict):
             for name, member in value.items():
-                member_path = path + (_printable(name),)
+                member_path = (*path, _printable(name))
                 if not _is_text(name):
                     errors[_field(member_path)] = NOT_TEXT
                 pending.append((member_path, member))
         elif isinstance(value, list):
-            pending.extend((path + (str(index),), item) for index, item in enumerate(value))
+            pending.extend(((*path, str(index)), item) for index, item in enumerate(value))
     return dict(sorted(errors.items()))
 
 

@@ -2,8 +2,8 @@
 from whistle.accounts.models import Account
 from whistle.audit.models import AuditEvent, AuditHead
 from whistle.cases.models import Attachment, Case, CaseGrant, CaseItem, CaseLabel, CaseRead
-from whistle.intake_channels.models import Channel, ChannelGuardian
 from whistle.db import Base
+from whistle.intake_channels.models import Channel, ChannelGuardian
 from whistle.notifications.models import Notification
 from whistle.protection.models import CheckIn, Integration, Protection, ProtectionAlert
 from whistle.scheduler.models import SchedulerLease
@@ -12,5 +12,6 @@ from whistle.throttles import Throttle
 
 __all__ = [
     "Account", "Attachment", "AuditEvent", "AuditHead", "Base", "Case", "CaseGrant", "CaseItem", "CaseLabel",
-    "CaseRead", "Channel", "ChannelGuardian", "LoginSession", "Notification", "SchedulerLease", "Throttle",
+    "CaseRead", "Channel", "ChannelGuardian", "CheckIn", "Integration", "LoginSession", "Notification", "Protection",
+    "ProtectionAlert", "SchedulerLease", "Throttle",
 ]

@@ -19,6 +19,7 @@ from __future__ import annotations
 import io
 import logging
 import tempfile
+from typing import BinaryIO
 
 from waitress.channel import HTTPChannel
 from waitress.parser import HTTPRequestParser
@@ -34,9 +35,9 @@ class EncryptedSpoolBuffer:
         self.overflow = overflow
         self._memory = bytearray()
         self._length = 0
-        self._file = None
+        self._file: BinaryIO | None = None
         self._spool: crypto.SpoolEncryptor | None = None
-        self._reader = None
+        self._reader: BinaryIO | None = None
 
     def __len__(self) -> int:
         return self._length
@@ -55,7 +56,7 @@ class EncryptedSpoolBuffer:
             return
         self._memory += data
         if len(self._memory) >= self.overflow:
-            self._file = tempfile.TemporaryFile("w+b")
+            self._file = tempfile.TemporaryFile("w+b")  # noqa: SIM115 - open until close(), across many append() calls
             self._spool = crypto.SpoolEncryptor(self._file)
             self._spool.write(bytes(self._memory))
             self._memory = bytearray()
@@ -77,7 +78,8 @@ class EncryptingRequestParser(HTTPRequestParser):
         super().parse_header(header_plus)
         # The receiver was just made with an empty OverflowableBuffer; swap in ours.
         if self.body_rcv is not None:
-            self.body_rcv.buf = EncryptedSpoolBuffer(self.adj.inbuf_overflow)
+            # types-waitress names the concrete class; the receivers use only append, len, getfile and close.
+            self.body_rcv.buf = EncryptedSpoolBuffer(self.adj.inbuf_overflow)  # type: ignore[assignment]
 
 
 class EncryptingChannel(HTTPChannel):

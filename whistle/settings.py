@@ -9,10 +9,11 @@ import base64
 import binascii
 import ipaddress
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta, timezone, tzinfo
+from datetime import UTC, timedelta, tzinfo
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from whistle.crypto import KdfCost, new_secret_key
@@ -80,7 +81,7 @@ def _zone(value: str) -> tzinfo:
     needs no database."""
     name = value.strip()
     if name.upper() == "UTC":
-        return timezone.utc
+        return UTC
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
@@ -207,7 +208,7 @@ class Settings:
     # --- development: the debugging mail server ---
     dev_mail_server: tuple[str, int] | None
     # --- staff pages ---
-    display_timezone: tzinfo = timezone.utc
+    display_timezone: tzinfo = UTC
 
     def __repr__(self) -> str:  # never print key material into a log or traceback
         return f"Settings(db_url={self.db_url!r}, storage_dir={str(self.storage_dir)!r}, ...)"

@@ -5,10 +5,11 @@ the code keeps as names (statuses, priorities, outcomes, identity modes…) as l
 audit event as a sentence ("demo.guardian read the case"), so no page shows a developer's word."""
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 _UNITS = (("GB", 10**9), ("MB", 10**6), ("kB", 10**3))
 
@@ -46,12 +47,12 @@ def _zone_name(moment: datetime) -> str:
     return "UTC" if not (hours or rest) else f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
 
 
-def time_words(moment: datetime, zone: tzinfo = timezone.utc) -> str:
+def time_words(moment: datetime, zone: tzinfo = UTC) -> str:
     """'4 Dec 2026, 14:05 UTC': a moment in `zone`, always naming the zone, so a time read in
     another office, or in summer, is never an hour out. A naive `moment` is UTC (as everything
     stored is)."""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     local = moment.astimezone(zone)
     return f"{local.day} {_MONTHS[local.month - 1][:3]} {local.year}, {local:%H:%M} {_zone_name(local)}"
 
@@ -190,7 +191,8 @@ CASE_FORM_FIELDS: dict[str, dict[str, tuple[str, str]]] = {
     "move-assessing": {"reason": ("reopen-reason", "Why reopen?")},
     "triage": {"priority": ("triage-priority", "Priority"), "labels": ("add-labels", "Add labels")},
     "grant": {"guardian": ("grant-guardian", "Grant to another guardian")},
-    "transfer": {"guardian": ("transfer-guardian", "Transfer to"), "reason": ("transfer-reason", "Reason for the transfer")},
+    "transfer": {"guardian": ("transfer-guardian", "Transfer to"),
+                 "reason": ("transfer-reason", "Reason for the transfer")},
     "conflict": {"reason": ("conflict-reason", "Why you step aside")},
     "protection": {"personnel_id": ("personnel_id", "Staff number"), "starts_on": ("starts_on", "Watch from"),
                    "window_months": ("window_months", "For how many months")},
@@ -257,7 +259,8 @@ def referenced(events) -> Referenced:
     for event in events:
         kind, _, number = (event.actor or "").partition(":")
         if number.isdigit():
-            (found.accounts if kind == "account" else found.integrations if kind == "integration" else set()).add(int(number))
+            ids = found.accounts if kind == "account" else found.integrations if kind == "integration" else set()
+            ids.add(int(number))
         if event.case_id is not None:
             found.cases.add(event.case_id)
         detail = event.detail or {}
@@ -294,7 +297,9 @@ def _rule(rule) -> str:
         return "A missed-deadline rule"
     if rule.endswith("-reminder"):
         return "A deadline reminder"
-    return f"The escalation rule “{humane(rule.rpartition('.')[2])}”" if rule and rule != "unnamed-rule" else "An escalation rule"
+    if rule and rule != "unnamed-rule":
+        return f"The escalation rule “{humane(rule.rpartition('.')[2])}”"
+    return "An escalation rule"
 
 
 def _audience(d: dict) -> str:
@@ -306,7 +311,8 @@ def _audience(d: dict) -> str:
 def _escalated(who: str, d: dict, names: Names) -> str:
     rule, kind = _rule(d.get("rule")), d.get("kind")
     if kind == "raise_priority":
-        return f"{rule} raised the priority from {priority_label(d.get('from')).lower()} to {priority_label(d.get('to')).lower()}"
+        return (f"{rule} raised the priority from {priority_label(d.get('from')).lower()} "
+                f"to {priority_label(d.get('to')).lower()}")
     if kind == "grant":
         text = f"{rule} gave the case to {listing(names.account(i) for i in d.get('account_ids') or ())}"
         if d.get("requested"):
@@ -360,7 +366,8 @@ def _roles(guardian, admin) -> str:
 
 
 def _account_created(who: str, d: dict, names: Names) -> str:
-    text = f"{who} created the account {names.account(d.get('account_id'))} ({_roles(d.get('guardian'), d.get('admin'))})"
+    text = (f"{who} created the account {names.account(d.get('account_id'))} "
+            f"({_roles(d.get('guardian'), d.get('admin'))})")
     if d.get("channels"):
         text += f", receiving new cases from {listing(names.channel(c) for c in d['channels'])}"
     return text
@@ -384,17 +391,16 @@ def _notify_events_changed(who: str, d: dict, names: Names) -> str:
 
 
 def _export(who: str, d: dict, names: Names) -> str:
-    title = names.exports.get(d.get("export"), humane(d.get("export", "")))
+    title = names.exports.get(d.get("export", ""), humane(d.get("export", "")))
     period = ""
-    try:
+    with contextlib.suppress(KeyError, TypeError, ValueError):
         period = f" for {day_words(date.fromisoformat(d['start']))} to {day_words(date.fromisoformat(d['end']))}"
-    except (KeyError, TypeError, ValueError):
-        pass
     return f"{who} downloaded the statistics export “{title}”{period}"
 
 
 def _checkin(who: str, d: dict, names: Names) -> str:
-    answer = "something bad has happened to them because they spoke up" if d.get("detriment") else "nothing bad has happened"
+    answer = ("something bad has happened to them because they spoke up" if d.get("detriment")
+              else "nothing bad has happened")
     month = d.get("month")
     return f"{who} answered the {month}-month check-in: {answer}" if month else f"{who} answered a check-in: {answer}"
 
@@ -404,7 +410,7 @@ def _files(d: dict) -> str:
 
 
 def _login_failed(who: str, d: dict, names: Names) -> str:
-    reason = LOGIN_FAILURE_WORDS.get(d.get("reason"), "the details did not match")
+    reason = LOGIN_FAILURE_WORDS.get(d.get("reason", ""), "the details did not match")
     return f"Sign-in failed for {who if who != 'someone not signed in' else 'an unknown username'} ({reason})"
 
 
@@ -429,11 +435,12 @@ AUDIT_WORDS: dict[str, Callable[[str, dict, Names], str]] = {
     "case.opened": lambda who, d, n: (
         f"{who} opened the case on the {n.channel(d.get('channel'))} channel"
         + {"anonymous": ", anonymously", "confidential": ", sharing who they are with guardians only",
-           "open": ", openly"}.get(d.get("identity_mode"), "")),
+           "open": ", openly"}.get(d.get("identity_mode", ""), "")),
     "case.routed": _routed,
     "case.unassigned": lambda who, d, n: (
         f"Nobody could receive the case from the {n.channel(d.get('channel'))} channel"
-        + (f" ({counted(d['excluded'], 'guardian')} left out for a conflict of interest)" if d.get("excluded") else "")),
+        + (f" ({counted(d['excluded'], 'guardian')} left out for a conflict of interest)" if d.get("excluded")
+           else "")),
     "case.triaged": _triaged,
     "case.viewed": lambda who, d, n: f"{who} read the case",
     "case.message_added": lambda who, d, n: f"{who} replied to the reporter",
@@ -442,7 +449,7 @@ AUDIT_WORDS: dict[str, Callable[[str, dict, Names], str]] = {
         f"{who} added {_files(d)} for guardians only" if d.get("internal") else f"{who} sent the reporter {_files(d)}"),
     "attachment.downloaded": lambda who, d, n: f"{who} downloaded a file",
     "case.item_unverifiable": lambda who, d, n: (
-        f"{_UNVERIFIABLE_KINDS.get(d.get('kind'), 'Something in the case')} could not be verified: it was changed "
+        f"{_UNVERIFIABLE_KINDS.get(d.get('kind', ''), 'Something in the case')} could not be verified: it was changed "
         "after it was written, or credited to someone else, so it is not shown"),
     "attachment.unverifiable": lambda who, d, n: (
         "A file stopped part-way while being downloaded: it was changed after it was added, so the download "
@@ -455,7 +462,8 @@ AUDIT_WORDS: dict[str, Callable[[str, dict, Names], str]] = {
     "case.closed": _closed,
     "case.reopened": lambda who, d, n: f"{who} reopened the case",
     "case.priority_changed": lambda who, d, n: (
-        f"{who} changed the priority from {priority_label(d.get('from')).lower()} to {priority_label(d.get('to')).lower()}"),
+        f"{who} changed the priority from {priority_label(d.get('from')).lower()} "
+        f"to {priority_label(d.get('to')).lower()}"),
     "case.labels_changed": _labels_changed,
     "case.granted": lambda who, d, n: f"{who} gave {n.account(d.get('account_id'))} access to the case",
     "case.transferred": lambda who, d, n: f"{who} handed the case over to {n.account(d.get('to_account_id'))}",
@@ -494,11 +502,13 @@ AUDIT_WORDS: dict[str, Callable[[str, dict, Names], str]] = {
     "login.succeeded": lambda who, d, n: f"{who} signed in",
     "login.failed": _login_failed,
     "logout": lambda who, d, n: f"{who} signed out",
-    "logout.everywhere": lambda who, d, n: f"{who} signed out everywhere ({counted(d.get('sessions') or 0, 'session')} ended)",
+    "logout.everywhere": lambda who, d, n: (
+        f"{who} signed out everywhere ({counted(d.get('sessions') or 0, 'session')} ended)"),
     "account.created": _account_created,
     "account.password_changed": lambda who, d, n: f"{who} changed their password",
     "account.password_change_failed": _password_change_failed,
-    "account.password_reset": lambda who, d, n: f"Password reset with the recovery key for {n.account(d.get('account_id'))}",
+    "account.password_reset": lambda who, d, n: (
+        f"Password reset with the recovery key for {n.account(d.get('account_id'))}"),
     "account.password_reset_failed": lambda who, d, n: (
         f"{who} tried to reset a password with a recovery key that did not match"),
     "account.authenticator_reset": lambda who, d, n: (

@@ -1,15 +1,17 @@
 """Staff accounts: enrolment (key pair, recovery key, TOTP) and password + TOTP login."""
 from __future__ import annotations
 
+import contextlib
 import hmac
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from importlib import resources
+from typing import Any, cast
 
 import pyotp
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.orm import Session
 
 from whistle import audit, crypto
@@ -159,14 +161,12 @@ def _spend_equal_time(settings: Settings, password: str) -> None:
     key = (settings.kdf.opslimit, settings.kdf.memlimit)
     if key not in _dummy_envelopes:
         _dummy_envelopes[key] = crypto.wrap_with_password(bytes(32), crypto.random_token(), settings.kdf)
-    try:
+    with contextlib.suppress(crypto.DecryptionFailed):
         crypto.unwrap_with_password(_dummy_envelopes[key], password)
-    except crypto.DecryptionFailed:
-        pass
 
 
 def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def lock_for(failures: int) -> timedelta | None:
@@ -223,7 +223,7 @@ def end_sessions(dbsession: Session, account: Account, *, except_session_id: int
     query = delete(LoginSession).where(LoginSession.account_id == account.id, LoginSession.kind == STAFF)
     if except_session_id is not None:
         query = query.where(LoginSession.id != except_session_id)
-    return dbsession.execute(query).rowcount or 0
+    return cast(CursorResult[Any], dbsession.execute(query)).rowcount or 0  # a DELETE: a CursorResult, typed as Result
 
 
 def staff_sessions(dbsession: Session, account: Account) -> list[LoginSession]:

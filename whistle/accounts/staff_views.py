@@ -6,6 +6,7 @@ from pyramid.httpexceptions import HTTPFound, HTTPNoContent
 from pyramid.security import forget
 from pyramid.view import view_config
 
+from whistle.accounts.identity import StaffIdentity
 from whistle.accounts.qrcode import qr_svg
 from whistle.accounts.services import (
     RECOVERY_MISMATCH,
@@ -19,7 +20,6 @@ from whistle.accounts.services import (
 from whistle.errors import problem_response, validation_problem
 from whistle.jsonapi import read_json, reject_unknown_members
 from whistle.security.permissions import Permission
-from whistle.accounts.identity import StaffIdentity
 from whistle.sessions.models import STAFF
 
 
@@ -30,8 +30,8 @@ def _session_rows(request) -> list[dict]:
             for row in staff_sessions(request.dbsession, request.identity.account)]
 
 
-@view_config(route_name="accounts.sessions", request_method="GET", renderer="whistle:templates/accounts/sessions.jinja2",
-             permission=Permission.STAFF_ACCOUNT)
+@view_config(route_name="accounts.sessions", request_method="GET",
+             renderer="whistle:templates/accounts/sessions.jinja2", permission=Permission.STAFF_ACCOUNT)
 def sessions_page(request):
     return {"sessions": _session_rows(request)}
 
@@ -43,7 +43,8 @@ def log_out_everywhere(request):
     return HTTPFound(request.route_url("accounts.login"), headers=forget(request, kind=STAFF))
 
 
-@view_config(route_name="api.staff_sessions", request_method="GET", renderer="json", permission=Permission.STAFF_ACCOUNT)
+@view_config(route_name="api.staff_sessions", request_method="GET", renderer="json",
+             permission=Permission.STAFF_ACCOUNT)
 def api_sessions(request):
     return {"sessions": _session_rows(request)}
 
@@ -67,16 +68,17 @@ def _change(request, current: str, new: str, again: str | None = None) -> dict[s
     return {}
 
 
-@view_config(route_name="accounts.password", request_method="GET", renderer="whistle:templates/accounts/password.jinja2",
-             permission=Permission.STAFF_ACCOUNT)
+@view_config(route_name="accounts.password", request_method="GET",
+             renderer="whistle:templates/accounts/password.jinja2", permission=Permission.STAFF_ACCOUNT)
 def password_form(request):
     return {"errors": {}, "done": False}
 
 
-@view_config(route_name="accounts.password", request_method="POST", renderer="whistle:templates/accounts/password.jinja2",
-             permission=Permission.STAFF_ACCOUNT)
+@view_config(route_name="accounts.password", request_method="POST",
+             renderer="whistle:templates/accounts/password.jinja2", permission=Permission.STAFF_ACCOUNT)
 def password_submit(request):
-    errors = _change(request, request.POST.get("current", ""), request.POST.get("new", ""), request.POST.get("again", ""))
+    errors = _change(request, request.POST.get("current", ""), request.POST.get("new", ""),
+                     request.POST.get("again", ""))
     if errors:
         # Returned, not raised: nothing changed, and a wrong current password stays on record.
         request.response.status = 422

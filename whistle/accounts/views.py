@@ -23,13 +23,15 @@ def _login(request, username: str, password: str, otp: str):
     """(token, account) for a new session, or None (the failure is audited; the caller answers 401)."""
     settings, clock = request.whistle_settings, request.clock
     try:
-        account, keypair = authenticate(request.dbsession, settings, clock, username=username, password=password, otp=otp)
+        account, keypair = authenticate(request.dbsession, settings, clock, username=username, password=password,
+                                        otp=otp)
     except LoginFailed as failure:
         account_id = failure.account.id if failure.account else None
         request.audit("login.failed", actor=f"account:{account_id}" if account_id else "anonymous",
                       detail={"reason": failure.reason})
         return None
-    token = open_session(request.dbsession, settings, clock, kind=STAFF, private_key=keypair.private, account_id=account.id)
+    token = open_session(request.dbsession, settings, clock, kind=STAFF, private_key=keypair.private,
+                         account_id=account.id)
     request.audit("login.succeeded", actor=f"account:{account.id}")
     return token, account
 

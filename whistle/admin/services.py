@@ -10,23 +10,33 @@ from sqlalchemy.orm import Session, aliased
 
 from whistle.accounts.models import Account
 from whistle.accounts.services import (
-    AccountError, Enrolment, check_new_account, create_account, record_created, set_disabled, set_roles,
+    AccountError,
+    Enrolment,
+    check_new_account,
+    create_account,
+    record_created,
+    set_disabled,
+    set_roles,
 )
 from whistle.audit.models import AuditEvent
+from whistle.cases.info import case_info
 from whistle.cases.lifecycle import CLOSED, RECEIVED, STATUSES
 from whistle.cases.models import HOLDER_GUARDIAN, Case, CaseGrant
-from whistle.cases.info import case_info
 from whistle.hooks.types import StatisticsExport
 from whistle.intake_channels.models import Channel, ChannelGuardian
 from whistle.intake_channels.services import (
-    UNATTENDED_REASONS, channels_left_unattended, channels_named, set_channels, unattended_channels,
+    UNATTENDED_REASONS,
+    channels_left_unattended,
+    channels_named,
+    set_channels,
+    unattended_channels,
 )
 from whistle.notifications.models import FAILED, PENDING, STATES, Notification
 
 
 def overview(dbsession: Session, today: date) -> dict:
     """Case counts by status and by channel, and how many are past a deadline."""
-    by_status = {status: 0 for status in STATUSES}
+    by_status = dict.fromkeys(STATUSES, 0)
     by_status.update(dict(dbsession.execute(select(Case.status, func.count()).group_by(Case.status)).all()))
     by_channel = [
         {"channel": slug, "title": title, "cases": count}
@@ -150,7 +160,8 @@ def channels_with_members(dbsession: Session) -> list[tuple[Channel, list[str]]]
 def channel_slugs_of(dbsession: Session, account: Account) -> list[str]:
     return list(dbsession.scalars(
         select(Channel.slug).join(ChannelGuardian, and_(ChannelGuardian.channel_id == Channel.id,
-                                                        ChannelGuardian.account_id == account.id)).order_by(Channel.slug)
+                                                        ChannelGuardian.account_id == account.id))
+        .order_by(Channel.slug)
     ))
 
 
@@ -178,7 +189,8 @@ class Consequences:
         if self.channels:
             titles = ", ".join(f"“{channel.title}”" for channel in self.channels)
             said.append(f"{'This channel' if len(self.channels) == 1 else 'These channels'} will stop taking "
-                        f"reports, because nobody else attends {'it' if len(self.channels) == 1 else 'them'}: {titles}.")
+                        f"reports, because nobody else attends {'it' if len(self.channels) == 1 else 'them'}: "
+                        f"{titles}.")
         if self.sole_cases:
             cases = "1 open case" if self.sole_cases == 1 else f"{self.sole_cases} open cases"
             said.append(f"{cases} that only {username} holds will become unreadable: nobody else has "
@@ -268,8 +280,9 @@ DEAD_LETTERS_SHOWN = 200
 def notification_overview(dbsession: Session, available_channels) -> dict:
     """Outbox counts by state, the dead-lettered notices (newest first, metadata only) and the
     enabled guardians who cannot be notified (no address, or a channel that is not loaded)."""
-    by_state = {state: 0 for state in STATES}
-    by_state.update(dict(dbsession.execute(select(Notification.state, func.count()).group_by(Notification.state)).all()))
+    by_state = dict.fromkeys(STATES, 0)
+    by_state.update(dict(dbsession.execute(
+        select(Notification.state, func.count()).group_by(Notification.state)).all()))
     dead = [
         {"id": row.id, "username": username, "created": row.created_at.date(), "attempts": row.attempts,
          "error": row.last_error or "unknown"}

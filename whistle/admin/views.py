@@ -1,14 +1,16 @@
 """The admin area, as pages and as JSON. Nothing here unlocks or decrypts a case."""
 from __future__ import annotations
 
+from typing import Any
+
 from pyramid.httpexceptions import HTTPFound, HTTPNotFound
 from pyramid.view import view_config
 
 from whistle.accounts.models import Account
 from whistle.accounts.services import AccountError
 from whistle.admin import services
-from whistle.intake_channels.services import UNATTENDED_REASONS, unattended_reasons
 from whistle.errors import Problem, validation_problem
+from whistle.intake_channels.services import UNATTENDED_REASONS, unattended_reasons
 from whistle.jsonapi import read_json, reject_unknown_members
 from whistle.notifications.preferences import AddressError, set_notify_address
 from whistle.security.permissions import Permission
@@ -22,7 +24,8 @@ def _actor(request) -> str:
     return f"account:{request.identity.account.id}"
 
 
-@view_config(route_name="admin.overview", renderer="whistle:templates/admin/overview.jinja2", permission=Permission.ADMIN_VIEW)
+@view_config(route_name="admin.overview", renderer="whistle:templates/admin/overview.jinja2",
+             permission=Permission.ADMIN_VIEW)
 def overview_page(request):
     return {"overview": services.overview(request.dbsession, request.clock.today())}
 
@@ -119,7 +122,7 @@ def guardian_page(request):
 def guardian_update(request):
     account, post = _account(request), request.POST
     me = request.identity.account
-    form = {"guardian": bool(post.get("guardian")), "admin": bool(post.get("admin")),
+    form: dict[str, Any] = {"guardian": bool(post.get("guardian")), "admin": bool(post.get("admin")),
             "disabled": bool(post.get("disabled")), "channels": set(post.getall("channels"))}
     # Where the guardian is notified; a form without these fields leaves them as they are.
     notify = {"channel": post.get("notify_channel", account.notify_channel or ""),
@@ -149,7 +152,8 @@ def guardian_update(request):
     return HTTPFound(request.route_url("admin.guardians"))
 
 
-@view_config(route_name="admin.channels", renderer="whistle:templates/admin/channels.jinja2", permission=Permission.ADMIN_VIEW)
+@view_config(route_name="admin.channels", renderer="whistle:templates/admin/channels.jinja2",
+             permission=Permission.ADMIN_VIEW)
 def channels_page(request):
     unattended = unattended_reasons(request.dbsession)
     return {"channels": services.channels_with_members(request.dbsession),
@@ -167,7 +171,8 @@ def _paging(request) -> tuple[int, int]:
     return page, per_page
 
 
-@view_config(route_name="admin.audit", renderer="whistle:templates/admin/audit.jinja2", permission=Permission.ADMIN_VIEW)
+@view_config(route_name="admin.audit", renderer="whistle:templates/admin/audit.jinja2",
+             permission=Permission.ADMIN_VIEW)
 def audit_page(request):
     page, per_page = _paging(request)
     events, total = services.audit_page(request.dbsession, page, per_page)
@@ -212,7 +217,8 @@ def _channels(data: dict, errors: dict, default: list[str]) -> set[str]:
     return set(channels)
 
 
-@view_config(route_name="api.admin_accounts", request_method="POST", renderer="json", permission=Permission.ADMIN_MANAGE)
+@view_config(route_name="api.admin_accounts", request_method="POST", renderer="json",
+             permission=Permission.ADMIN_MANAGE)
 def api_account_add(request):
     """Enrol an account; the answer carries the recovery key and TOTP secret, once."""
     data = read_json(request)
@@ -227,9 +233,10 @@ def api_account_add(request):
     if errors:
         raise validation_problem(errors)
     try:
-        enrolment = services.add_account(request.dbsession, request.whistle_settings, request.clock, username=data["username"],
-                                password=data["password"], is_guardian=flags["guardian"], is_admin=flags["admin"],
-                                channel_slugs=tuple(sorted(channels)), actor=_actor(request))
+        enrolment = services.add_account(request.dbsession, request.whistle_settings, request.clock,
+                                         username=data["username"], password=data["password"],
+                                         is_guardian=flags["guardian"], is_admin=flags["admin"],
+                                         channel_slugs=tuple(sorted(channels)), actor=_actor(request))
     except AccountError as error:
         raise validation_problem({"password" if "password" in str(error) else "username": str(error)}) from None
     request.response.status = 201
@@ -238,7 +245,8 @@ def api_account_add(request):
     return body
 
 
-@view_config(route_name="api.admin_account", request_method="PATCH", renderer="json", permission=Permission.ADMIN_MANAGE)
+@view_config(route_name="api.admin_account", request_method="PATCH", renderer="json",
+             permission=Permission.ADMIN_MANAGE)
 def api_account_update(request):
     account = _account(request)
     data = read_json(request)
@@ -306,7 +314,8 @@ def statistics_export(request):
         request.response.status = 422
         return _statistics_page(request, errors={export.name: "Choose one of the quarters listed."})
     body = services.build_export(request.dbsession, export, *period)
-    request.audit("export", detail={"export": export.name, "start": period[0].isoformat(), "end": period[1].isoformat()})
+    request.audit("export", detail={"export": export.name, "start": period[0].isoformat(),
+                                    "end": period[1].isoformat()})
     response = request.response
     response.content_type = export.media_type
     response.body = body

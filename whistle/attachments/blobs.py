@@ -1,6 +1,7 @@
 """Blob stores: where attachment ciphertext lives. A backend is chosen by dotted name in settings."""
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from pathlib import Path
@@ -45,7 +46,7 @@ class LocalBlobStore:
             raise ValueError("bad blob name")
         return self.directory / name
 
-    def writer(self) -> "LocalBlobWriter":
+    def writer(self) -> LocalBlobWriter:
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         return LocalBlobWriter(self.directory, crypto.random_token(24))
 
@@ -53,10 +54,8 @@ class LocalBlobStore:
         return self._path(name).open("rb")
 
     def delete(self, name: str) -> None:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             self._path(name).unlink()
-        except FileNotFoundError:
-            pass
 
 
 class LocalBlobWriter:
@@ -78,7 +77,5 @@ class LocalBlobWriter:
 
     def discard(self) -> None:
         self._handle.close()
-        try:
+        with contextlib.suppress(FileNotFoundError):
             self._temp.unlink()
-        except FileNotFoundError:
-            pass

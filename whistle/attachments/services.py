@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
-from typing import Callable, Iterable, Iterator
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -139,7 +139,12 @@ def store_attachment(
         writer.discard()
         raise
     txn.addAfterAbortHook(lambda: store.delete(writer.name))
-    txn.addAfterCommitHook(lambda committed: committed or store.delete(writer.name))
+
+    def delete_unless_committed(committed: bool) -> None:
+        if not committed:
+            store.delete(writer.name)
+
+    txn.addAfterCommitHook(delete_unless_committed)
 
     meta = {"name": clean_name(name), "size": size, "type": content_type or "application/octet-stream"}
     item = add_item(case, kind=meta_kind, author=author, account_id=account_id, today=today,
@@ -168,7 +173,8 @@ def _describe(case: Case, keys: CaseKeys, row: Attachment, item: CaseItem | None
     the row; otherwise an AttachmentInfo with verified=False."""
     internal = item is not None and item.kind == ITEM_INTERNAL_ATTACHMENT_META
     try:
-        if item is None or item.kind not in META_KINDS or (item.author, item.account_id) != (row.author, row.account_id):
+        if (item is None or item.kind not in META_KINDS
+                or (item.author, item.account_id) != (row.author, row.account_id)):
             raise Unreadable(ITEM_ATTACHMENT_META)
         meta = parse_item(item.kind, decrypt_item(case, keys, item))
         name, size, content_type = meta.get("name"), meta.get("size"), meta.get("type")
@@ -189,7 +195,8 @@ def list_attachments(dbsession: Session, case: Case, keys: CaseKeys) -> list[Att
     return [_describe(case, keys, row, item) for row, item in rows]
 
 
-def find_attachment(dbsession: Session, case: Case, keys: CaseKeys, attachment_id: str) -> tuple[AttachmentInfo, str] | None:
+def find_attachment(dbsession: Session, case: Case, keys: CaseKeys,
+                    attachment_id: str) -> tuple[AttachmentInfo, str] | None:
     """The attachment's details and blob name, if `attachment_id` names one of this case's that
     `keys` may see (an internal file's id is unknown to the reporter). Check `verified` before
     offering it."""

@@ -9,12 +9,12 @@ encrypted as it is read. Never touch `request.POST` or `request.params` on a rou
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator
 from urllib.parse import parse_qsl, unquote
 
-from pyramid.interfaces import ICSRFStoragePolicy
 from multipart import MultipartError, MultipartSegment, PushMultipartParser, parse_options_header
+from pyramid.interfaces import ICSRFStoragePolicy
 
 READ_SIZE = 64 * 1024
 MAX_FIELDS = 200

@@ -11,7 +11,12 @@ from pyramid.view import view_config
 
 from whistle import audit, crypto
 from whistle.attachments.services import (
-    AttachmentTooLarge, describe_limit, find_attachment, limits_for, read_attachment, store_attachment,
+    AttachmentTooLarge,
+    describe_limit,
+    find_attachment,
+    limits_for,
+    read_attachment,
+    store_attachment,
 )
 from whistle.attachments.uploads import body_chunks, filename_header
 from whistle.cases.context import CaseContext
@@ -47,7 +52,7 @@ def _record_cut(request, case_id: int, attachment_id: int, reporter_path: bool):
             audit.record(dbsession, clock, actor="system", action=ATTACHMENT_UNVERIFIABLE, case_id=case_id,
                          detail={"attachment_id": attachment_id, "cut_short": True}, dated_to_day=reporter_path)
             dbsession.commit()
-        except Exception as error:  # the download is cut either way; say that the record failed
+        except Exception as error:  # noqa: BLE001 - the download is cut either way; say that the record failed
             dbsession.rollback()
             log.error("could not record that attachment %s was cut short: %s", attachment_id, type(error).__name__)
         finally:

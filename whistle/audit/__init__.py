@@ -1,11 +1,12 @@
 """The audit log: who did what to which case, when; metadata only, hash-chained."""
 from whistle.audit.services import record, verify_chain
 
-__all__ = ["record", "verify_chain", "includeme"]
+__all__ = ["includeme", "record", "verify_chain"]
 
 
 def includeme(config) -> None:
-    def audit(request, action: str, *, case_id: int | None = None, detail: dict | None = None, actor: str | None = None):
+    def audit(request, action: str, *, case_id: int | None = None, detail: dict | None = None,
+              actor: str | None = None):
         """Record `action` for the request's caller (a staff account, the reporter, or anonymous)."""
         if actor is None:
             actor = request.authenticated_userid or "anonymous"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -18,10 +18,11 @@ SYSTEM = "system"  # whistle itself: its rules, its scheduled work, its command 
 
 
 def _utc_naive(moment: datetime) -> datetime:
-    return moment.astimezone(timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
-def event_hash(prev_hash: bytes, seq: int, at: datetime, actor: str, action: str, case_id: int | None, detail: dict) -> bytes:
+def event_hash(prev_hash: bytes, seq: int, at: datetime, actor: str, action: str, case_id: int | None,
+               detail: dict) -> bytes:
     """SHA-256 over the previous hash and a canonical JSON of the event's fields."""
     body = json.dumps(
         {

@@ -6,6 +6,8 @@ audited with metadata only: who, which case, what kind of change — never the t
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -15,7 +17,16 @@ from whistle.accounts.models import Account
 from whistle.cases import lifecycle
 from whistle.cases.events import CaseGiven
 from whistle.cases.models import (
-    HOLDER_GUARDIAN, ITEM_MESSAGE, LABEL_PATTERN, ITEM_NOTE, ITEM_REASON, Case, CaseGrant, CaseItem, CaseLabel, CaseRead,
+    HOLDER_GUARDIAN,
+    ITEM_MESSAGE,
+    ITEM_NOTE,
+    ITEM_REASON,
+    LABEL_PATTERN,
+    Case,
+    CaseGrant,
+    CaseItem,
+    CaseLabel,
+    CaseRead,
 )
 from whistle.cases.services import CaseKeys, add_item, grant_to, guardian_grant
 from whistle.clock import Clock
@@ -72,8 +83,9 @@ def change_status(dbsession: Session, clock: Clock, case: Case, account: Account
         lifecycle.FEEDBACK_GIVEN: "case.feedback_given", lifecycle.CLOSED: "case.closed",
         lifecycle.ACKNOWLEDGED: "case.acknowledged",
     }.get(to, "case.status_changed")
-    detail = {"from": before, "to": to}
+    detail: dict[str, Any] = {"from": before, "to": to}
     if to == lifecycle.CLOSED:
+        assert outcome is not None  # lifecycle.move refuses closing without one
         detail.update(substantiated=outcome.substantiated, changes=list(outcome.changes))
     audit.record(dbsession, clock, actor=_actor(account), action=action, case_id=case.id, detail=detail)
     lifecycle.announce_move(dbsession, case, before, to, call_hook=call_hook)
@@ -90,11 +102,12 @@ def check_labels(labels) -> list[str]:
 
 
 def labels_of(dbsession: Session, case: Case) -> list[str]:
-    return list(dbsession.scalars(select(CaseLabel.label).where(CaseLabel.case_id == case.id).order_by(CaseLabel.label)))
+    return list(dbsession.scalars(
+        select(CaseLabel.label).where(CaseLabel.case_id == case.id).order_by(CaseLabel.label)))
 
 
 def triage(dbsession: Session, clock: Clock, case: Case, account: Account, *, priority: str | None = None,
-           add: list[str] = (), remove: list[str] = ()) -> None:
+           add: Sequence[str] = (), remove: Sequence[str] = ()) -> None:
     """Set the priority and add or remove labels: triage metadata, never content."""
     if priority is not None and priority not in PRIORITIES:
         raise validation_problem({"priority": f"One of: {', '.join(PRIORITIES)}."})

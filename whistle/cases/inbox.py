@@ -14,15 +14,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
-from sqlalchemy import and_, case as case_when, exists, func, select
-from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy import ColumnElement, and_, exists, func, select
+from sqlalchemy import case as case_when
+from sqlalchemy.orm import InstrumentedAttribute, Session, contains_eager
 
 from whistle.cases.lifecycle import CLOSED, RECEIVED, STATUSES
-from whistle.cases.models import HOLDER_GUARDIAN, ITEM_ATTACHMENT_META, ITEM_DISCLOSURE, ITEM_MESSAGE, Case, CaseGrant, CaseItem, CaseLabel, CaseRead
-from whistle.intake_channels.models import Channel
+from whistle.cases.models import (
+    HOLDER_GUARDIAN,
+    ITEM_ATTACHMENT_META,
+    ITEM_DISCLOSURE,
+    ITEM_MESSAGE,
+    Case,
+    CaseGrant,
+    CaseItem,
+    CaseLabel,
+    CaseRead,
+)
 from whistle.errors import validation_problem
 from whistle.hooks.types import PRIORITIES
+from whistle.intake_channels.models import Channel
 
 SORTS = ("deadline", "opened", "priority")
 MAX_PER_PAGE = 100
@@ -44,7 +56,7 @@ class InboxFilters:
     per_page: int = 25
 
     @classmethod
-    def from_params(cls, params, *, default_per_page: int = 25) -> "InboxFilters":
+    def from_params(cls, params, *, default_per_page: int = 25) -> InboxFilters:
         """Filters from query parameters; a 422 problem names each faulty one."""
         errors = {}
         try:
@@ -148,6 +160,7 @@ def inbox_query(account_id: int, filters: InboxFilters, today: date):
             CaseItem.case_id == Case.id, CaseItem.author == "reporter", CaseItem.kind.in_(UNREAD_KINDS),
             CaseItem.id > _last_read(account_id),
         ))
+    order: tuple[ColumnElement[Any] | InstrumentedAttribute[Any], ...]
     if filters.sort == "opened":
         order = (Case.opened_on.desc(), Case.id.desc())
     elif filters.sort == "priority":
@@ -162,7 +175,8 @@ def inbox(dbsession: Session, account_id: int, filters: InboxFilters, today: dat
     """One page of the inbox and the total: three queries whatever the page size (plus the count)."""
     query = inbox_query(account_id, filters, today)
     total = dbsession.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    cases = list(dbsession.scalars(query.limit(filters.per_page).offset((filters.page - 1) * filters.per_page)).unique())
+    cases = list(dbsession.scalars(
+        query.limit(filters.per_page).offset((filters.page - 1) * filters.per_page)).unique())
     rows = {case.id: InboxRow(case) for case in cases}
     if rows:
         for case_id, label in dbsession.execute(
@@ -185,7 +199,7 @@ def unread_counts(dbsession: Session, account_id: int, case_ids: list[int]) -> d
                CaseItem.id > func.coalesce(CaseRead.last_read_item_id, 0))
         .group_by(CaseItem.case_id)
     )
-    return {case_id: count for case_id, count in dbsession.execute(query)}
+    return dict(dbsession.execute(query).all())
 
 
 def attention_counts(dbsession: Session, account_id: int, today: date) -> dict[str, int]:

@@ -24,11 +24,11 @@ import json
 from dataclasses import dataclass
 from datetime import date
 
-from whistle.deadlines import profile_named
 from whistle.cases.events import CaseMoved
 from whistle.cases.info import case_info
 from whistle.cases.models import ITEM_OUTCOME, ITEM_REASON, Case
 from whistle.cases.services import add_item
+from whistle.deadlines import profile_named
 from whistle.errors import Problem, validation_problem
 from whistle.words import STATUS_LABELS
 
@@ -113,7 +113,8 @@ def move(case: Case, to: str, *, today: date, account_id: int, reason: str | Non
     if reopening and not (reason or "").strip():
         raise validation_problem({"reason": "Say why the case is reopened."})
     if to == CLOSED and outcome is None:
-        raise validation_problem({"learned": "Closing needs the outcome: substantiated, what changed, what was learned."})
+        raise validation_problem(
+            {"learned": "Closing needs the outcome: substantiated, what changed, what was learned."})
     if reason and len(reason) > MAX_TEXT:
         raise validation_problem({"reason": f"At most {MAX_TEXT} characters."})
 
@@ -123,6 +124,7 @@ def move(case: Case, to: str, *, today: date, account_id: int, reason: str | Non
     elif to == FEEDBACK_GIVEN:
         case.feedback_given_on = today
     elif to == CLOSED:
+        assert outcome is not None  # refused above
         case.closed_on = today
         case.substantiated, case.changes = outcome.substantiated, list(outcome.changes)
         record = {"substantiated": outcome.substantiated, "changes": list(outcome.changes), "learned": outcome.learned}

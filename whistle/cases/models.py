@@ -7,8 +7,8 @@ from datetime import date
 from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, LargeBinary, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from whistle.intake_channels.models import Channel
 from whistle.db import Base
+from whistle.intake_channels.models import Channel
 
 # Who a key grant is for.
 HOLDER_REPORTER = "reporter"
@@ -89,8 +89,8 @@ class Case(Base):
     submission_token_id: Mapped[bytes | None] = mapped_column(LargeBinary(32), unique=True)
 
     channel: Mapped[Channel] = relationship()
-    grants: Mapped[list["CaseGrant"]] = relationship(back_populates="case", cascade="all, delete-orphan")
-    items: Mapped[list["CaseItem"]] = relationship(
+    grants: Mapped[list[CaseGrant]] = relationship(back_populates="case", cascade="all, delete-orphan")
+    items: Mapped[list[CaseItem]] = relationship(
         back_populates="case", cascade="all, delete-orphan", order_by="CaseItem.id"
     )
 

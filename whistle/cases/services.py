@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass, field
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import select
@@ -12,8 +12,6 @@ from sqlalchemy.orm import Session
 
 from whistle import audit, crypto
 from whistle.accounts.models import Account
-from whistle.deadlines import profile_named
-from whistle.hooks.types import PRIORITIES
 from whistle.cases.models import (
     HOLDER_GUARDIAN,
     HOLDER_REPORTER,
@@ -31,6 +29,8 @@ from whistle.cases.models import (
     CaseGrant,
     CaseItem,
 )
+from whistle.deadlines import profile_named
+from whistle.hooks.types import PRIORITIES
 from whistle.intake_channels.models import Channel
 
 
@@ -94,6 +94,7 @@ def grant_to(case: Case, keys: CaseKeys, guardian: Account, today: date, *, hold
         if grant.account_id == guardian.id and grant.holder == HOLDER_STANDBY:
             grant.holder, grant.granted_on = holder, today
             return
+    assert keys.team is not None, "only a guardian's keys, which hold the team key, can give a case"
     case.grants.append(
         CaseGrant(
             holder=holder,
@@ -115,7 +116,7 @@ def activate_standby(dbsession: Session, case: Case, account_ids: Iterable[int],
     ).all()
     for grant in grants:
         grant.holder, grant.granted_on = HOLDER_GUARDIAN, today
-    return [grant.account_id for grant in grants]
+    return [grant.account_id for grant in grants if grant.account_id is not None]  # all: selected by account
 
 
 def current_holders(dbsession: Session, case: Case) -> list[int]:
@@ -145,7 +146,8 @@ def sealed_author(author: str, account_id: int | None) -> str:
     return author if account_id is None else f"{author}:{account_id}"
 
 
-def add_item(case: Case, *, kind: str, author: str, plaintext: bytes, today: date, account_id: int | None = None) -> CaseItem:
+def add_item(case: Case, *, kind: str, author: str, plaintext: bytes, today: date,
+             account_id: int | None = None) -> CaseItem:
     """Encrypt `plaintext` to the case (or team) public key; anyone may add, only holders read.
     The author (and their account) is sealed in with the case and kind."""
     public_key = case.team_public_key if kind in TEAM_KEY_ITEMS else case.public_key
@@ -244,7 +246,8 @@ def read_case(case: Case, keys: CaseKeys) -> CaseContent:
             marker = {"id": item.id, "kind": item.kind, "at": item.created_on, "unverified": True}
             content.unverified.append(marker)
             if item.kind in (ITEM_MESSAGE, ITEM_NOTE, ITEM_OUTCOME, ITEM_REASON):
-                {ITEM_MESSAGE: content.messages, ITEM_NOTE: content.notes}.get(item.kind, content.records).append(marker)
+                shown_in = {ITEM_MESSAGE: content.messages, ITEM_NOTE: content.notes}.get(item.kind, content.records)
+                shown_in.append(marker)
             continue
         sealed = crypto.item_author_sealed(item.ciphertext)
         if item.kind == ITEM_DISCLOSURE:

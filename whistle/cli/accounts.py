@@ -171,7 +171,8 @@ def _notify(args) -> int:
 
 
 def register(subparsers) -> None:
-    guardian = subparsers.add_parser("guardian", help="staff accounts").add_subparsers(dest="guardian_command", required=True)
+    guardian = subparsers.add_parser("guardian", help="staff accounts").add_subparsers(dest="guardian_command",
+                                                                                      required=True)
     add = guardian.add_parser("add", help="enrol a guardian (or, with --admin, an admin who reads no cases)")
     add.add_argument("username")
     add.add_argument("--admin", action="store_true", help="an admin: configures, gets no case access")

@@ -4,12 +4,17 @@ from __future__ import annotations
 import sys
 import tomllib
 
-from whistle.intake_channels.services import (GUARDIANS_DISABLED, UNATTENDED_REASONS, ChannelConfigError, load_channels,
-                                       unattended_channels)
 from whistle.cli import env
 from whistle.cli.env import CommandError
 from whistle.deadlines import registry_of
 from whistle.hooks import Hooks
+from whistle.intake_channels.services import (
+    GUARDIANS_DISABLED,
+    UNATTENDED_REASONS,
+    ChannelConfigError,
+    load_channels,
+    unattended_channels,
+)
 
 
 def _load(args) -> int:

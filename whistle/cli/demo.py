@@ -27,10 +27,10 @@ from sqlalchemy import select
 from whistle import crypto
 from whistle.accounts.models import Account
 from whistle.accounts.services import add_account
-from whistle.intake_channels.models import TIER_DEFAULT, TIER_SECOND, Channel, ChannelGuardian
-from whistle.intake_channels.services import unattended_channels
 from whistle.cli import env
 from whistle.cli.env import CommandError
+from whistle.intake_channels.models import TIER_DEFAULT, TIER_SECOND, Channel, ChannelGuardian
+from whistle.intake_channels.services import unattended_channels
 
 DEMO_USERNAME = "demo.guardian"
 DEMO_CHANNEL = {

@@ -17,7 +17,7 @@ from .sessions import new_session_token, session_token_id, unwrap_for_session, w
 from .spool import SpoolDecryptor, SpoolEncryptor
 from .streams import CHUNK_SIZE, StreamEncryptor, decrypt_stream
 
-__all__ = [
+__all__ = [  # noqa: RUF022 - grouped by what the names are for, each group under its comment
     # errors
     "CryptoError",
     "DecryptionFailed",

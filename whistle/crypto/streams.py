@@ -1,7 +1,8 @@
 """Attachments: crypto_secretstream in fixed-size chunks, so memory stays flat and truncation shows."""
 from __future__ import annotations
 
-from typing import BinaryIO, Iterator
+from collections.abc import Iterator
+from typing import BinaryIO
 
 from nacl import bindings
 from nacl import exceptions as nacl_exceptions

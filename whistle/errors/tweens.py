@@ -8,7 +8,7 @@ This tween sits just inside the security headers, so even this answer carries th
 """
 from __future__ import annotations
 
-from webob.compat import parse_qsl_text
+from webob.compat import parse_qsl_text  # type: ignore[attr-defined]  # in webob 1.8, missing from types-WebOb
 
 from whistle.errors.problems import Problem
 from whistle.errors.views import respond

@@ -10,8 +10,8 @@ from pyramid.renderers import render_to_response
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
 from sqlalchemy.exc import DataError
 
-from whistle.security.acl import NotFoundWhenForbidden
 from whistle.errors.problems import Problem, problem_response
+from whistle.security.acl import NotFoundWhenForbidden
 
 log = logging.getLogger(__name__)
 
@@ -95,4 +95,5 @@ def unexpected_error_view(exc: Exception, request):
 def includeme(config) -> None:
     config.scan(__name__)
     config.add_tween("whistle.errors.tweens.undecodable_address_tween_factory",
-                     under="whistle.security.headers.security_headers_tween_factory", over="pyramid_tm.tm_tween_factory")
+                     under="whistle.security.headers.security_headers_tween_factory",
+                     over="pyramid_tm.tm_tween_factory")

@@ -19,13 +19,13 @@ from datetime import date, timedelta
 
 from sqlalchemy import or_, select, update
 
+from whistle.cases.info import build_case_info, labels_by_case
 from whistle.cases.lifecycle import CLOSED
 from whistle.cases.models import Case
-from whistle.intake_channels.models import Channel
-from whistle.escalations.services import actions_from, apply_actions
-from whistle.cases.info import build_case_info, labels_by_case
 from whistle.deadlines import add_months
+from whistle.escalations.services import actions_from, apply_actions
 from whistle.hooks.types import Action, CaseInfo
+from whistle.intake_channels.models import Channel
 from whistle.intake_channels.services import checkin_months_for
 from whistle.jobs import TickContext
 
@@ -131,7 +131,7 @@ def run_schedule(ctx: TickContext) -> ScheduleReport:
                     actions = _actions_due(ctx, call_hook, row, info, today, checkin_months)
                     if actions:  # rare: a savepoint, so one case's failure cannot undo the batch
                         with dbsession.begin_nested():
-                            case = dbsession.get(Case, row.id)
+                            case = dbsession.get_one(Case, row.id)
                             report.count(apply_actions(dbsession, ctx.clock, case, actions, call_hook=call_hook))
                     checked.append(row.id)
                 except Exception as error:  # noqa: BLE001 - logged by type; the case is retried next tick

@@ -40,15 +40,16 @@ from sqlalchemy.orm import Session
 from whistle import audit
 from whistle.accounts.models import Account
 from whistle.cases.events import CaseMoved, CaseOpened, ReporterWrote
+from whistle.cases.info import case_info
 from whistle.cases.lifecycle import ACKNOWLEDGED, CLOSED
 from whistle.cases.models import HOLDER_GUARDIAN, HOLDER_STANDBY, Case, CaseGrant
 from whistle.cases.services import CaseKeys, activate_standby, current_holders, grant_to, raise_priority
-from whistle.intake_channels.models import TIER_SECOND, ChannelGuardian
 from whistle.clock import Clock
+from whistle.hooks import HookCaller
+from whistle.hooks.types import Action
+from whistle.intake_channels.models import TIER_SECOND, ChannelGuardian
 from whistle.notifications.preferences import CASE_GIVEN, ESCALATIONS
 from whistle.notifications.services import notify
-from whistle.cases.info import case_info
-from whistle.hooks.types import Action
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ AUDIENCES = (CASE, SECOND_TIER)
 # A rule is a code for the audit log (e.g. "uk.safeguarding-lead"); anything else is not logged.
 RULE_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
-CallHook = Callable[..., list]
+CallHook = HookCaller
 
 
 def drop_malformed(dbsession: Session, clock: Clock, *, plugin: str, hook: str, value: object) -> None:
@@ -188,11 +189,13 @@ def apply_actions(dbsession: Session, clock: Clock, case: Case, actions: Iterabl
             detail["recipients"] = notify(dbsession, clock.now(), [i for i in recipients if i not in excluded],
                                           event=ESCALATIONS)
         elif action.kind == GRANT:
-            action = _grant(dbsession, clock, case, action, rule, detail, keys=keys, excluded=excluded)
-            if action is None:
+            granted = _grant(dbsession, clock, case, action, rule, detail, keys=keys, excluded=excluded)
+            if granted is None:
                 continue
+            action = granted
         dbsession.flush()
-        audit.record(dbsession, clock, actor=audit.services.SYSTEM, action="case.escalated", case_id=case.id, detail=detail)
+        audit.record(dbsession, clock, actor=audit.services.SYSTEM, action="case.escalated", case_id=case.id,
+                     detail=detail)
         call_hook("whistle_case_escalated", case=case_info(dbsession, case), action=action)
         applied.append(action)
     return applied

@@ -9,7 +9,7 @@ from whistle.security.permissions import Permission
 def healthz(request):
     try:
         request.dbsession.execute(text("SELECT 1"))
-    except Exception:  # any database failure is just "unavailable" to the outside
+    except Exception:  # noqa: BLE001 - any database failure is just "unavailable" to the outside
         request.response.status = 503
         return {"status": "unavailable"}
     return {"status": "ok"}

@@ -108,7 +108,8 @@ def keys_of(settings, prefix: str, *, required=(), optional=(), file_only=()) ->
     known = tuple(required) + tuple(optional)
     unknown = sorted(set(ours) - set(known))
     if unknown:
-        raise PluginSettingsError(f"unknown setting {prefix}{unknown[0]} (known: {', '.join(prefix + k for k in known)})")
+        raise PluginSettingsError(
+            f"unknown setting {prefix}{unknown[0]} (known: {', '.join(prefix + k for k in known)})")
     missing = [key for key in required if not ours.get(key)]
     if missing:
         raise PluginSettingsError(f"missing setting {prefix}{missing[0]}")

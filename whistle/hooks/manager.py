@@ -68,10 +68,10 @@ class Hooks:
 
     def _hooks_of(self, plugin_name: str) -> list:
         plugin = self.manager.get_plugin(plugin_name)
-        return [caller for caller in self.manager.get_hookcallers(plugin) or []]
+        return list(self.manager.get_hookcallers(plugin) or [])
 
     @classmethod
-    def from_names(cls, names: Iterable[str], plaintext_allowed: Iterable[str] = ()) -> "Hooks":
+    def from_names(cls, names: Iterable[str], plaintext_allowed: Iterable[str] = ()) -> Hooks:
         names = list(names)
         unknown = set(plaintext_allowed) - set(names)
         if unknown:
@@ -85,8 +85,8 @@ class Hooks:
     def includes(self) -> list[Callable]:
         """The `includeme` of each plugin that has one (a plugin that is also a Pyramid include, to
         add pages or fill page slots), in the order the settings list them."""
-        return [plugin.includeme for _name, plugin in self.manager.list_name_plugin()
-                if callable(getattr(plugin, "includeme", None))]
+        return [include for _name, plugin in self.manager.list_name_plugin()
+                if callable(include := getattr(plugin, "includeme", None))]
 
     def implementations(self, hook: str) -> list[pluggy.HookImpl]:
         """The implementations that may be called for `hook`, in pluggy's calling order."""
@@ -111,7 +111,7 @@ class Hooks:
         for impl in self.implementations(hook):
             try:
                 result = impl.function(**{arg: kwargs[arg] for arg in impl.argnames})
-            except Exception as error:  # a plugin must never break the request or other plugins
+            except Exception as error:  # noqa: BLE001 - a plugin must never break the request or other plugins
                 log.error("plugin %s raised %s in %s", impl.plugin_name, type(error).__name__, hook)
                 if on_error is not None:
                     on_error(impl.plugin_name, hook, type(error).__name__)

@@ -6,9 +6,10 @@ typed) or answers a 422 problem document naming each field. A channel that asks 
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Mapping
+from typing import Any
 
 from whistle.intake_channels.models import Channel
 

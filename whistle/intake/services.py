@@ -12,11 +12,11 @@ from whistle.cases.events import CaseOpened
 from whistle.cases.info import case_info
 from whistle.cases.models import ITEM_ANSWERS, ITEM_DISCLOSURE, ITEM_IDENTITY, Case
 from whistle.cases.services import add_item, open_case
-from whistle.intake_channels.services import default_guardians, second_tier_guardians
 from whistle.clock import Clock
-from whistle.routing.services import choose_guardians, triage_new_case
 from whistle.hooks.types import Disclosure
 from whistle.intake.forms import Submission
+from whistle.intake_channels.services import default_guardians, second_tier_guardians
+from whistle.routing.services import choose_guardians, triage_new_case
 from whistle.settings import Settings
 
 

@@ -7,12 +7,20 @@ from webob.multidict import MultiDict
 
 from whistle.attachments.services import AttachmentTooLarge, limits_for, store_attachment
 from whistle.attachments.uploads import FilePart, MalformedForm, csrf_ok, form_parts
-from whistle.intake_channels.services import active_channels, channel_by_slug, describe, questionnaire_for
-from whistle.intake_channels.services import UNATTENDED_REASONS, live_channels, unattended_reasons, why_unattended
 from whistle.errors import Problem, validation_problem
 from whistle.intake import receipts
 from whistle.intake.forms import IDENTITY_FIELDS, validate_disclosure, wants_plain
 from whistle.intake.services import acknowledgement_due, already_submitted, new_submission_token, submit_disclosure
+from whistle.intake_channels.services import (
+    UNATTENDED_REASONS,
+    active_channels,
+    channel_by_slug,
+    describe,
+    live_channels,
+    questionnaire_for,
+    unattended_reasons,
+    why_unattended,
+)
 from whistle.jsonapi import read_json, reject_unknown_members
 from whistle.security import cookies
 from whistle.security.permissions import Permission
@@ -20,11 +28,11 @@ from whistle.words import size_words
 
 FORM_EXPIRED = ("This page had expired, so nothing was sent yet. Check your words below and send again.",
                 "This page was open too long, so nothing was sent yet. Check your words below and press Send again.")
-TOO_LARGE = ("A file was too large, so nothing was sent yet. Each file can be at most {file}, and all the files of"
-             " one report together {case}. Choose smaller files, or send without them and add them later from"
-             " your report's page.",
-             "A file was too big, so nothing was sent yet. Each file can be up to {file}. Pick a smaller file,"
-             " or send without it.")
+TOO_LARGE = (("A file was too large, so nothing was sent yet. Each file can be at most {file}, and all the files of"
+              " one report together {case}. Choose smaller files, or send without them and add them later from"
+              " your report's page."),
+             ("A file was too big, so nothing was sent yet. Each file can be up to {file}. Pick a smaller file,"
+              " or send without it."))
 
 
 @view_config(route_name="home", renderer="whistle:templates/home/index.jinja2", permission=Permission.PUBLIC)
@@ -95,6 +103,7 @@ def _open_case(request, channel, post: MultiDict):
     )
     if errors:
         raise _Rejected(422, errors)
+    assert submission is not None  # validate_disclosure gives one when it finds no error
     return submit_disclosure(request.dbsession, request.whistle_settings, request.clock, submission,
                              submission_token=token or None, call_hook=request.call_hook,
                              deadline_profiles=request.registry.deadline_profiles)
@@ -111,7 +120,7 @@ def submit_form(request):
     if why_unattended(request.dbsession, channel):
         return _not_live(request, channel, posted=True)
     settings = request.whistle_settings
-    post = MultiDict()
+    post: MultiDict[str, str] = MultiDict()
     result = None
     try:
         try:
@@ -127,7 +136,8 @@ def submit_form(request):
                     result = _open_case(request, channel, post)
                 store_attachment(request.dbsession, request.blob_store, request.tm.get(), result.case,
                                  name=part.filename, content_type=part.content_type, chunks=part.chunks,
-                                 limits=limits_for(request.whistle_settings), author="reporter", today=request.clock.today())
+                                 limits=limits_for(request.whistle_settings), author="reporter",
+                                 today=request.clock.today())
         except MalformedForm as error:
             raise _Rejected(400, {"form": str(error)}) from None
         except AttachmentTooLarge:
@@ -145,7 +155,8 @@ def submit_form(request):
         request.tm.doom()  # nothing of a rejected form is kept: no case, no files
         request.response.status = rejected.status
         return {"channel": channel, "values": _form_values(post), "errors": rejected.errors,
-                "limits": limits_for(request.whistle_settings), "questionnaire": questionnaire_for(channel, request.call_hook)}
+                "limits": limits_for(request.whistle_settings),
+                "questionnaire": questionnaire_for(channel, request.call_hook)}
     # Post/redirect/get: the receipt is shown by a GET page, so Back and reload neither send the
     # report again nor show it; the receipt travels there in a sealed cookie (intake/receipts.py).
     response = HTTPSeeOther(request.route_url("intake.receipt", slug=channel.slug))
@@ -216,6 +227,7 @@ def api_submit(request):
         errors.update(content_errors)
     if errors:
         raise validation_problem(errors)
+    assert submission is not None  # validate_disclosure gives one when it finds no error
     result = submit_disclosure(request.dbsession, request.whistle_settings, request.clock, submission,
                                call_hook=request.call_hook, deadline_profiles=request.registry.deadline_profiles)
     request.response.status = 201
@@ -252,6 +264,7 @@ def _typed_words(request, channel) -> tuple[str, bool]:
     """The text and the questionnaire's answers from the posted form, as one text to copy, and
     whether a file was attached. Read as a stream (never request.POST); files are not read."""
     labels = {spec["name"]: spec["label"] for spec in questionnaire_for(channel, request.call_hook)}
+    answers: dict[str, list[str]]
     text, answers, files = "", {}, False
     try:
         for part in form_parts(request, max_field_bytes=request.whistle_settings.max_text_chars * 4 + 4096):

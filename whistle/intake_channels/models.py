@@ -1,8 +1,7 @@
 """Channels: the intake routes an organisation offers, each with its own questionnaire."""
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, ForeignKey, String, Text
-from sqlalchemy import true
+from sqlalchemy import JSON, Boolean, ForeignKey, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from whistle.accounts.models import Account
@@ -36,7 +35,7 @@ class Channel(Base):
     # Where the quick-exit button at the top of every reporter page leads; None for no button.
     quick_exit_url: Mapped[str | None] = mapped_column(String(500), default=None)
 
-    memberships: Mapped[list["ChannelGuardian"]] = relationship(
+    memberships: Mapped[list[ChannelGuardian]] = relationship(
         back_populates="channel", cascade="all, delete-orphan"
     )
 

@@ -80,7 +80,8 @@ def unattended_reasons(dbsession: Session, channel_ids=None) -> dict[int, str]:
                func.count(Account.id),
                func.count(case((_is_active_guardian(), Account.id))),
                func.count(case((Account.is_guardian.is_(True), Account.id))))
-        .outerjoin(ChannelGuardian, and_(ChannelGuardian.channel_id == Channel.id, ChannelGuardian.tier.in_(LIVE_TIERS)))
+        .outerjoin(ChannelGuardian, and_(ChannelGuardian.channel_id == Channel.id,
+                                         ChannelGuardian.tier.in_(LIVE_TIERS)))
         .outerjoin(Account, Account.id == ChannelGuardian.account_id)
         .group_by(Channel.id)
     )
@@ -172,7 +173,8 @@ def describe(channel: Channel, questionnaire: list[dict] | None = None, *, accep
     """The public description of a channel, as GET /api/v1/channels lists it."""
     fields = []
     for spec in channel.questionnaire if questionnaire is None else questionnaire:
-        entry = {"name": spec["name"], "label": spec["label"], "type": spec["type"], "required": bool(spec.get("required"))}
+        entry = {"name": spec["name"], "label": spec["label"], "type": spec["type"],
+                 "required": bool(spec.get("required"))}
         if "choices" in spec:
             entry["choices"] = list(spec["choices"])
         if spec.get("help"):
@@ -212,7 +214,7 @@ def _check_channel(index: int, spec: dict, known_profiles=None) -> str:
     known_profiles = PROFILES if known_profiles is None else known_profiles
     slug = spec.get("slug")
     where = f"channel {slug!r}" if isinstance(slug, str) else f"channel #{index + 1}"
-    if not isinstance(slug, str) or not slug or not all(c.isalnum() and c.isascii() or c == "-" for c in slug):
+    if not isinstance(slug, str) or not slug or not all((c.isalnum() and c.isascii()) or c == "-" for c in slug):
         raise ChannelConfigError(f"{where}: slug must be letters, digits and hyphens")
     unknown = set(spec) - CHANNEL_KEYS
     if unknown:
@@ -349,7 +351,7 @@ def load_channels(dbsession: Session, specs: list[dict], known_profiles=None) ->
     if len(set(slugs)) != len(slugs):
         raise ChannelConfigError("a slug is used by two channels")
     guardians: dict[str, list[tuple[Account, int]]] = {}
-    for slug, spec in zip(slugs, specs):
+    for slug, spec in zip(slugs, specs, strict=True):
         if "guardians" not in spec and "second_tier_guardians" not in spec:
             continue
         members: list[tuple[Account, int]] = []
@@ -369,7 +371,7 @@ def load_channels(dbsession: Session, specs: list[dict], known_profiles=None) ->
         guardians[slug] = members
 
     results = []
-    for slug, spec in zip(slugs, specs):
+    for slug, spec in zip(slugs, specs, strict=True):
         channel = dbsession.scalars(select(Channel).where(Channel.slug == slug)).first()
         results.append((slug, "updated" if channel else "created"))
         if channel is None:
@@ -413,7 +415,7 @@ def set_channels(dbsession: Session, clock: Clock, account: Account, slugs: set[
     channels = {c.slug: c for c in dbsession.scalars(select(Channel).where(Channel.slug.in_(slugs)))} if slugs else {}
     unknown = slugs - set(channels)
     if unknown:
-        raise AccountError(f"there is no channel {sorted(unknown)[0]!r}")
+        raise AccountError(f"there is no channel {min(unknown)!r}")
     if slugs and not account.is_guardian:
         raise AccountError("only a guardian can receive a channel's cases")
     if set(current) == slugs:

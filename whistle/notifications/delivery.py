@@ -30,7 +30,8 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass, fields
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
+from typing import overload
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -38,9 +39,17 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from whistle.accounts.models import Account
-from whistle.notifications.models import ATTENTION, CANCELLED, DELIVERED, FAILED, PENDING, Notification, NotificationRecipient
 from whistle.hooks.types import Notice
 from whistle.jobs import TickContext
+from whistle.notifications.models import (
+    ATTENTION,
+    CANCELLED,
+    DELIVERED,
+    FAILED,
+    PENDING,
+    Notification,
+    NotificationRecipient,
+)
 from whistle.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -82,9 +91,13 @@ def backoff(attempts: int, base: timedelta) -> timedelta:
     return min(base * 2 ** min(max(attempts - 1, 0), 20), MAX_BACKOFF)
 
 
+@overload
+def _aware(moment: datetime) -> datetime: ...
+@overload
+def _aware(moment: None) -> None: ...
 def _aware(moment: datetime | None) -> datetime | None:
     # SQLite hands back naive datetimes; everything stored is UTC.
-    return moment.replace(tzinfo=timezone.utc) if moment is not None and moment.tzinfo is None else moment
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
 def deliver_due(ctx: TickContext) -> DeliveryReport:
@@ -97,7 +110,7 @@ def deliver_due(ctx: TickContext) -> DeliveryReport:
             with ctx.session() as dbsession:
                 account_ids = _due_recipients(dbsession, now, after)
                 _ensure_recipient_rows(dbsession, account_ids)
-        except Exception as error:  # the database is unwell: leave everything for the next tick
+        except Exception as error:  # noqa: BLE001 - the database is unwell: leave everything for the next tick
             log.error("notification delivery stopped: listing due notices failed (%s)", type(error).__name__)
             tally["errors"] += 1
             break
@@ -109,7 +122,7 @@ def deliver_due(ctx: TickContext) -> DeliveryReport:
             try:
                 with ctx.session() as dbsession:
                     outcome = _deliver_to(ctx, dbsession, account_id, now)
-            except Exception as error:
+            except Exception as error:  # noqa: BLE001 - one guardian's trouble must not stop the others' notices
                 log.error("notification delivery to account %s failed unexpectedly (%s); it is tried again "
                           "at the next tick", account_id, type(error).__name__)
                 tally["errors"] += 1
@@ -178,7 +191,8 @@ def _deliver_to(ctx: TickContext, dbsession: Session, account_id: int, now: date
     notice = Notice(recipient_id=account.id, kind=ATTENTION, link=ctx.settings.notification_link)
     try:
         channel.deliver(notice, account.notify_address)
-    except Exception as error:  # the channel failed: retry later (never log the message: it may hold the address)
+    # Whatever the channel raised: retry later (never log the message: it may hold the address).
+    except Exception as error:  # noqa: BLE001
         return _failed(rows, type(error).__name__, ctx.settings, now, channel_name=channel.name)
     for row in rows:
         row.state, row.delivered_at = DELIVERED, now

@@ -31,7 +31,8 @@ RETALIATION = "retaliation"  # a retaliation alert on a case I hold
 # Every event, in the order the notifications page lists them, with the words it shows (which the
 # audit log's sentences use too: whistle.words).
 EVENTS: dict[str, str] = {event: NOTICE_EVENT_LABELS[event]
-                          for event in (NEW_REPORT, REPORTER_MESSAGE, REPORTER_FILE, CASE_GIVEN, ESCALATIONS, RETALIATION)}
+                          for event in (NEW_REPORT, REPORTER_MESSAGE, REPORTER_FILE, CASE_GIVEN, ESCALATIONS,
+                                        RETALIATION)}
 
 
 # --- where a guardian is told ---
@@ -85,7 +86,8 @@ def _address_problem(channel: Any, address: str) -> str | None:
         return None
     try:
         problem = check(address)
-    except Exception as error:  # a plugin must never break the request; its message might hold the address
+    # Whatever the plugin raised: it must never break the request; its message might hold the address.
+    except Exception as error:  # noqa: BLE001
         log.error("notification channel %s raised %s checking an address", getattr(channel, "name", "?"),
                   type(error).__name__)
         return "that address could not be checked; try again, or ask an admin"

@@ -17,7 +17,6 @@ from whistle.notifications.preferences import (
 )
 from whistle.security.permissions import Permission
 
-
 # Posted with the event boxes: unticked boxes send nothing, so without it a post from a page that
 # had no boxes could not be told from one where every box was unticked.
 EVENTS_SHOWN = "events_shown"
@@ -101,7 +100,7 @@ def notifications_submit(request):
     """One form for both: the channel and address, and a box per event (unticked: not told)."""
     account = request.identity.account
     values = notify_form_values(account, request.POST)
-    wanted = {**{event: False for event in EVENTS}, **{event: True for event in values["events"]}}
+    wanted = {**dict.fromkeys(EVENTS, False), **dict.fromkeys(values["events"], True)}
     errors = {}
     try:
         check_notify_events(account, wanted)

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 from whistle.intake_channels.services import UNATTENDED_REASONS
 from whistle.openapi.components import BEARER, CASE_REF, DATE, DATETIME, STR, _body, _json, _problem_responses
 from whistle.openapi.workspace import CASE_ATTACHMENT, LIST_PARAMETERS, SUMMARY_PROPERTIES, workspace_paths
 from whistle.protection.services import ADVERSE_EVENT_TYPES, NEUTRAL_EVENT_TYPES
 
-SCHEMAS = {
+SCHEMAS: dict[str, Any] = {
     "Problem": {
         "type": "object",
         "description": "RFC 9457 problem details.",
@@ -120,7 +121,8 @@ REPORTER_NEWS = {
     "properties": {
         "first_visit": {"type": "boolean", "description": "The first visit with the receipt: news is since sending."},
         "since": {"type": ["string", "null"], "format": "date",
-                  "description": "The last visit's day (on a first visit, the day the report was sent); null if unknown."},
+                  "description": "The last visit's day (on a first visit, the day the report was sent); "
+                                 "null if unknown."},
         "new_messages": {"type": "integer", "description": "Messages from the guardians since then."},
         "new_files": {"type": "integer", "description": "Files from the guardians since then."},
         "status_changed": {"type": "boolean"},
@@ -144,9 +146,11 @@ def mailbox_paths() -> dict:
     case_schema = {"type": "object", "required": ["case", "status", "opened", "text", "answers", "messages",
                                                   "attachments"], "properties": {
         "case": STR, "status": STR,
-        "status_text": {"type": "string", "description": "The status in plain words (the channel's, if it asks for plain words)."},
+        "status_text": {"type": "string",
+                        "description": "The status in plain words (the channel's, if it asks for plain words)."},
         "opened": DATE,
-        "text": {"type": "string", "description": "What the reporter sent: the disclosure's text, as the mailbox page shows it."},
+        "text": {"type": "string",
+                 "description": "What the reporter sent: the disclosure's text, as the mailbox page shows it."},
         "answers": {"type": "object", "description": "The reporter's answers to the channel's questions, by field name "
                     "(a string, or a list of strings for a multiple choice), as sent.",
                     "additionalProperties": {"oneOf": [STR, {"type": "array", "items": STR}]}},
@@ -183,7 +187,8 @@ def mailbox_paths() -> dict:
         "/api/v1/reporter/messages": {"post": {
             "summary": "Send the guardians a message.", "operationId": "reporterMessage", "security": BEARER,
             "requestBody": _body({"type": "object", "required": ["text"], "properties": {"text": STR}}),
-            "responses": {"201": _json({"type": "object", "required": ["id"], "properties": {"id": {"type": "integer"}}},
+            "responses": {"201": _json({"type": "object", "required": ["id"],
+                                        "properties": {"id": {"type": "integer"}}},
                                        "Sent."), **_problem_responses(400, 401, 415, 422)},
         }},
         "/api/v1/reporter/attachments": {"post": {
@@ -225,14 +230,16 @@ def retaliation_paths() -> dict:
                                         + ", ".join(ADVERSE_EVENT_TYPES) + ". Accepted, never alerting: "
                                         + ", ".join(NEUTRAL_EVENT_TYPES) + "."},
                 "effective": DATE}}),
-            "responses": {"202": _json({"type": "object", "properties": {"status": {"const": "accepted"}}}, "Accepted."),
+            "responses": {"202": _json({"type": "object", "properties": {"status": {"const": "accepted"}}},
+                                       "Accepted."),
                           **_problem_responses(400, 401, 403, 415, 422)},
         }},
         "/api/v1/reporter/protection-consent": {"post": {
             "summary": "The reporter asks the guardians to watch for retaliation against them "
                        "(409 on a channel whose reporters are not staff).",
             "operationId": "reporterProtectionConsent", "security": BEARER,
-            "requestBody": _body({"type": "object", "required": ["consent"], "properties": {"consent": {"const": True}}}),
+            "requestBody": _body({"type": "object", "required": ["consent"],
+                                  "properties": {"consent": {"const": True}}}),
             "responses": {"200": _json({"type": "object", "properties": {"protection_consent": {"type": "boolean"}}},
                                        "Recorded."), **_problem_responses(400, 401, 409, 415, 422)},
         }},
@@ -249,7 +256,7 @@ def retaliation_paths() -> dict:
 
 @cache
 def build_document() -> dict:
-    paths = {
+    paths: dict[str, Any] = {
         "/api/v1/channels": {"get": {
             "summary": "List the channels a reporter can use.",
             "operationId": "listChannels",
@@ -299,7 +306,8 @@ def build_document() -> dict:
         "/api/v1/cases/{ref}": {"get": {
             "summary": "One case, decrypted for the caller.", "operationId": "getCase", "security": BEARER,
             "parameters": [CASE_REF],
-            "responses": {"200": _json({"type": "object", "required": ["case", "status", "text", "answers"], "properties": {
+            "responses": {"200": _json({"type": "object", "required": ["case", "status", "text", "answers"],
+                                        "properties": {
                 "case": STR, "channel": STR, "status": STR, "opened": DATE, "text": STR,
                 "answers": {"type": "object"}, "identity": {"$ref": "#/components/schemas/Identity"},
                 "messages": {"type": "array", "items": {"oneOf": [{"$ref": "#/components/schemas/Message"},

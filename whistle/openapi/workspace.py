@@ -45,13 +45,15 @@ ADMIN_OVERVIEW = {"type": "object", "required": ["by_status", "by_channel", "tot
 CONFIRMATION_NEEDED = {"allOf": [{"$ref": "#/components/schemas/Problem"}, {
     "type": "object", "required": ["channels", "sole_cases"], "properties": {
         "type": {"const": "/api/v1/problems/confirmation-needed"},
-        "channels": {"type": "array", "items": STR, "description": "slugs of the channels that would stop taking reports"},
+        "channels": {"type": "array", "items": STR,
+                     "description": "slugs of the channels that would stop taking reports"},
         "sole_cases": {"type": "integer", "description": "open cases only this account holds"}}}]}
 
 
 def _post(summary: str, operation: str, body: dict, ok: dict, *problems: int) -> dict:
     return {"post": {"summary": summary, "operationId": operation, "security": BEARER, "parameters": [CASE_REF],
-                     "requestBody": _body(body), "responses": {**ok, **_problem_responses(400, 401, 404, 415, 422, *problems)}}}
+                     "requestBody": _body(body),
+                     "responses": {**ok, **_problem_responses(400, 401, 404, 415, 422, *problems)}}}
 
 
 def _object(properties: dict, required: tuple[str, ...] = ()) -> dict:
@@ -102,7 +104,8 @@ def workspace_paths() -> dict:
             summary, 409),
         "/api/v1/cases/{ref}/triage": _post(
             "Set the priority, add or remove labels.", "triageCase",
-            _object({"priority": {"enum": list(PRIORITIES)}, "add_labels": STRINGS, "remove_labels": STRINGS}), summary),
+            _object({"priority": {"enum": list(PRIORITIES)}, "add_labels": STRINGS, "remove_labels": STRINGS}),
+            summary),
         "/api/v1/cases/{ref}/grants": _post(
             "Grant the case to another enabled guardian (the caller seals the case keys to them).", "grantCase",
             _object({"guardian": STR}, ("guardian",)),
@@ -139,7 +142,8 @@ def workspace_paths() -> dict:
         "/api/v1/staff/notifications": {
             "get": {"summary": "Where I am told that something needs me (channel and address), and about what.",
                     "operationId": "getNotificationAddress", "security": BEARER,
-                    "responses": {"200": _json(NOTIFY_SETTINGS, "My notification channel."), **_problem_responses(401)}},
+                    "responses": {"200": _json(NOTIFY_SETTINGS, "My notification channel."),
+                                  **_problem_responses(401)}},
             "put": {"summary": "Set where I am notified (a null or empty channel means no notices; audited "
                                "without the address) and which events I am told about (audited with the events "
                                "turned off). Members left out stay as they are.",

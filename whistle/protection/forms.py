@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from whistle.protection.services import EVENT_TYPES
 
@@ -40,7 +41,7 @@ def validate_event(data: dict) -> tuple[dict, dict[str, str]]:
 def validate_protection(fields: dict, today: date) -> tuple[dict, dict[str, str]]:
     """The guardian's form: personnel number, start date (default today), window in months (default 24)."""
     errors: dict[str, str] = {}
-    clean = {"personnel_id": _personnel_id(fields.get("personnel_id"), errors)}
+    clean: dict[str, Any] = {"personnel_id": _personnel_id(fields.get("personnel_id"), errors)}
     starts = fields.get("starts_on") or today.isoformat()
     clean["starts_on"] = _date(starts, errors, "starts_on")
     window = str(fields.get("window_months") or "24").strip()

@@ -8,12 +8,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from whistle import audit, crypto
+from whistle.cases.info import case_info
 from whistle.cases.models import Case
 from whistle.cases.services import current_holders
 from whistle.clock import Clock
-from whistle.escalations.services import actions_from, apply_actions
 from whistle.deadlines import add_months
-from whistle.cases.info import case_info
+from whistle.escalations.services import actions_from, apply_actions
 from whistle.hooks.types import Action, PersonnelEvent
 from whistle.intake_channels.services import checkin_months_for
 from whistle.jobs import TickContext
@@ -123,7 +123,8 @@ def register_protection(dbsession: Session, settings: Settings, clock: Clock, ca
     dbsession.add(protection)
     dbsession.flush()
     audit.record(dbsession, clock, actor=f"account:{account_id}", action="protection.registered", case_id=case.id,
-                 detail={"protection": protection.id, "starts_on": starts_on.isoformat(), "window_months": window_months})
+                 detail={"protection": protection.id, "starts_on": starts_on.isoformat(),
+                         "window_months": window_months})
     return protection
 
 
@@ -161,7 +162,7 @@ def receive_personnel_event(dbsession: Session, settings: Settings, clock: Clock
     candidates = dbsession.scalars(select(Protection).where(Protection.person_index == index,
                                                             Protection.starts_on <= effective))
     matched = [p for p in candidates if effective < add_months(p.starts_on, p.window_months)]
-    cases = {p.case_id: dbsession.get(Case, p.case_id) for p in matched}
+    cases = {p.case_id: dbsession.get_one(Case, p.case_id) for p in matched}
     infos = [case_info(dbsession, case) for case in cases.values()]
     event = PersonnelEvent(person_index=index, type=event_type, effective=effective)
     hook = "whistle_personnel_event"
@@ -193,7 +194,7 @@ def notify_alerts(dbsession: Session, clock: Clock) -> tuple[int, int]:
     ))
     queued = 0
     for case_id in dict.fromkeys(alert.case_id for alert in alerts):
-        queued += notify(dbsession, clock.now(), current_holders(dbsession, dbsession.get(Case, case_id)),
+        queued += notify(dbsession, clock.now(), current_holders(dbsession, dbsession.get_one(Case, case_id)),
                          event=RETALIATION)
     for alert in alerts:
         alert.notified_on = clock.today()

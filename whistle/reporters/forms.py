@@ -1,10 +1,11 @@
 """Checking what a reporter sends from the mailbox: messages and a later identity."""
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
-from whistle.intake_channels.models import Channel
 from whistle.intake.forms import clean_identity_fields, identity_fields_for, say, wants_plain
+from whistle.intake_channels.models import Channel
 
 MESSAGES = {
     "message_empty": ("Write your message here before sending.", "Please write your message before you press Send."),
@@ -29,7 +30,8 @@ def validate_message(text: Any, *, max_chars: int, allow_empty: bool = False,
     return text, {}
 
 
-def validate_identity(channel: Channel, mode: Any, identity: Mapping[str, Any]) -> tuple[dict[str, str] | None, dict[str, str]]:
+def validate_identity(channel: Channel, mode: Any,
+                      identity: Mapping[str, Any]) -> tuple[dict[str, str] | None, dict[str, str]]:
     """Who the reporter says they are, later, from the mailbox: in the channel's words, and
     without a staff number where the channel's reporters are not staff."""
     plain = wants_plain(channel)

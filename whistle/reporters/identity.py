@@ -26,6 +26,7 @@ class ReporterIdentity(SessionIdentity):
         return "reporter"
 
 
-def load_reporter(dbsession: Session, row: LoginSession, keypair: crypto.KeyPair, token: str) -> ReporterIdentity | None:
+def load_reporter(dbsession: Session, row: LoginSession, keypair: crypto.KeyPair,
+                  token: str) -> ReporterIdentity | None:
     case = dbsession.get(Case, row.case_id)
     return None if case is None else ReporterIdentity(case=case, keypair=keypair, session=row, token=token)

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
 
-from whistle.cases.lifecycle import ACKNOWLEDGED, ASSESSING, FEEDBACK_GIVEN, INVESTIGATING, RECEIVED
+from whistle.cases.lifecycle import ACKNOWLEDGED, ASSESSING, INVESTIGATING, RECEIVED
 from whistle.cases.models import Case
 from whistle.deadlines import add_months
 from whistle.intake_channels.services import checkin_months_for

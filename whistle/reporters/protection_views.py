@@ -9,7 +9,8 @@ from whistle.attachments.uploads import MalformedForm, csrf_ok
 from whistle.errors import Problem, validation_problem
 from whistle.jsonapi import read_json, reject_unknown_members
 from whistle.protection import services
-from whistle.reporters.views import case_page as reporter_case_page, login_page, read_fields, reporter
+from whistle.reporters.views import case_page as reporter_case_page
+from whistle.reporters.views import login_page, read_fields, reporter
 from whistle.security.permissions import Permission
 
 NOT_FOR_THIS_CHANNEL = "Retaliation watch is for staff, and this channel is not for staff."

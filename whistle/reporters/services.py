@@ -7,7 +7,7 @@ import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -18,7 +18,14 @@ from whistle.attachments.services import AttachmentInfo, list_attachments
 from whistle.cases.events import ReporterWrote
 from whistle.cases.info import case_info
 from whistle.cases.models import (
-    HOLDER_REPORTER, ITEM_ATTACHMENT_META, ITEM_IDENTITY, ITEM_MESSAGE, Attachment, Case, CaseGrant, CaseItem,
+    HOLDER_REPORTER,
+    ITEM_ATTACHMENT_META,
+    ITEM_IDENTITY,
+    ITEM_MESSAGE,
+    Attachment,
+    Case,
+    CaseGrant,
+    CaseItem,
 )
 from whistle.cases.services import CaseKeys, add_item, read_case, record_unverifiable
 from whistle.clock import Clock
@@ -68,7 +75,7 @@ class TooManyAttempts(Exception):
 
 
 def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _window(dbsession: Session, clock: Clock) -> Throttle:
@@ -80,7 +87,7 @@ def _window(dbsession: Session, clock: Clock) -> Throttle:
                 row = Throttle(key=RECEIPT_THROTTLE, window_start=now, count=0)
                 dbsession.add(row)
         except IntegrityError:  # another node made it first
-            row = dbsession.get(Throttle, RECEIPT_THROTTLE, with_for_update=True)
+            row = dbsession.get_one(Throttle, RECEIPT_THROTTLE, with_for_update=True)
     if _aware(row.window_start) + THROTTLE_WINDOW <= now:
         row.window_start, row.count = now, 0
     return row
@@ -205,7 +212,8 @@ def read_mailbox(dbsession: Session, case: Case, keypair: crypto.KeyPair, *, mar
     # Files the guardians sent the reporter; internal files (team key) are never theirs to count.
     new_file_ids = set(dbsession.scalars(select(Attachment.id).join(CaseItem, CaseItem.id == Attachment.meta_item_id)
                                          .where(Attachment.case_id == case.id, Attachment.meta_item_id > seen,
-                                                Attachment.author != "reporter", CaseItem.kind == ITEM_ATTACHMENT_META)))
+                                                Attachment.author != "reporter",
+                                                CaseItem.kind == ITEM_ATTACHMENT_META)))
     mailbox = Mailbox(
         case=case,
         status_words=status_words(case),

@@ -2,6 +2,8 @@
 and the same as JSON under /api/v1/reporter/."""
 from __future__ import annotations
 
+from typing import Any
+
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.renderers import render_to_response
 from pyramid.security import forget, remember
@@ -10,12 +12,13 @@ from pyramid.view import view_config
 from whistle.attachments.services import AttachmentTooLarge, Limits, limits_for, store_attachment
 from whistle.attachments.uploads import FilePart, MalformedForm, csrf_ok, form_parts
 from whistle.attachments.views import attachment_response, store_request_body
-from whistle.intake_channels.services import questionnaire_for
 from whistle.errors import Problem, problem_response, validation_problem
-from whistle.jsonapi import read_json, reject_unknown_members
 from whistle.intake.forms import wants_plain
+from whistle.intake_channels.services import questionnaire_for
+from whistle.jsonapi import read_json, reject_unknown_members
 from whistle.protection.services import checkins
 from whistle.reporters.forms import validate_identity, validate_message
+from whistle.reporters.identity import ReporterIdentity
 from whistle.reporters.news import visit_news
 from whistle.reporters.services import (
     ReceiptRejected,
@@ -29,7 +32,6 @@ from whistle.reporters.services import (
     unlock_for_reporter,
 )
 from whistle.security.permissions import Permission
-from whistle.reporters.identity import ReporterIdentity
 from whistle.sessions.models import REPORTER
 from whistle.words import size_words
 
@@ -40,11 +42,12 @@ TOO_MANY = ("Very many receipts are being tried on this service right now, so it
             "Nothing is wrong with your report. Please wait a minute and try again.")
 # (the usual words, the plain words) for a channel that asks for them.
 MESSAGE_EXPIRED = ("This page had expired, so nothing was sent yet. Check your message below and send it again.",
-                   "This page was open too long, so nothing was sent yet. Check your message below and press Send again.")
-FILES_TOO_LARGE = ("A file was too large, so nothing was sent yet: each file can be at most {file}, and all the files"
-                   " of one report together {case}. Your message is below; send it with smaller files or none.",
-                   "A file was too big, so nothing was sent yet. Each file can be up to {file}. Your message is"
-                   " below: send it with a smaller file, or without one.")
+                   ("This page was open too long, so nothing was sent yet. Check your message below and press"
+                    " Send again."))
+FILES_TOO_LARGE = (("A file was too large, so nothing was sent yet: each file can be at most {file}, and all the"
+                    " files of one report together {case}. Your message is below; send it with smaller files or none."),
+                   ("A file was too big, so nothing was sent yet. Each file can be up to {file}. Your message is"
+                    " below: send it with a smaller file, or without one."))
 IDENTITY_EXPIRED = ("This page had expired. Check the details below and send again.",
                     "This page was open too long. Check what you wrote below and send it again.")
 ALREADY_TOLD = "You have already told us who you are."
@@ -62,7 +65,8 @@ def limits(request) -> Limits:
 def read_fields(request) -> dict[str, str]:
     """A small urlencoded (or file-less multipart) form as a dict; files are skipped."""
     limit = request.whistle_settings.max_text_chars * 4 + 4096
-    return {part.name: part.value for part in form_parts(request, max_field_bytes=limit) if not isinstance(part, FilePart)}
+    return {part.name: part.value for part in form_parts(request, max_field_bytes=limit)
+            if not isinstance(part, FilePart)}
 
 
 def login_page(request, *, status: int = 200, errors: dict | None = None, unsent: str = "", notice: str = ""):
@@ -168,10 +172,12 @@ def message_submit(request):
     except AttachmentTooLarge:
         file_limits = limits(request)
         errors["files"] = FILES_TOO_LARGE[_plain(identity)].format(
-            file=size_words(file_limits.max_file_bytes, limit=True), case=size_words(file_limits.max_case_bytes, limit=True))
+            file=size_words(file_limits.max_file_bytes, limit=True),
+            case=size_words(file_limits.max_case_bytes, limit=True))
     draft = fields.get("text", "")
     if identity is None:
-        notice = "Your visit had ended, so your message was not sent yet. Enter your receipt and it will be waiting for you."
+        notice = ("Your visit had ended, so your message was not sent yet. Enter your receipt and it will be "
+                  "waiting for you.")
         if files_skipped:
             notice += " Files cannot be kept while you sign in again: please add them again."
         return login_page(request, status=401, unsent=draft, notice=notice)
@@ -205,7 +211,7 @@ def identity_submit(request):
         fields = read_fields(request)
     except MalformedForm as error:
         return case_page(request, identity, status=400, errors={"identity_form": str(error)}, mark_seen=False)
-    values = {"identity_mode": fields.get("identity_mode", ""),
+    values: dict[str, Any] = {"identity_mode": fields.get("identity_mode", ""),
               "identity": {key.removeprefix("identity."): value for key, value in fields.items()
                            if key.startswith("identity.") and key != "identity_mode"}}
     if not csrf_ok(request, fields.get("csrf_token")):
@@ -218,6 +224,7 @@ def identity_submit(request):
     clean, errors = validate_identity(identity.case.channel, values["identity_mode"], values["identity"])
     if errors:
         return case_page(request, identity, status=422, errors=errors, identity_values=values, mark_seen=False)
+    assert clean is not None  # validate_identity gives it when it finds no error
     reveal_identity(request.dbsession, request.clock, identity.case, values["identity_mode"], clean)
     return HTTPSeeOther(request.route_url("reporters.case", _anchor="identity"))
 
@@ -288,7 +295,8 @@ def api_case(request):
         "opened": mailbox.opened,
         "messages": [{"id": m["id"], "from": m["from"], "text": m["text"], "at": m["at"],
                       "author_sealed": m["author_sealed"]}
-                     if not m.get("unverified") else {"id": m["id"], "unverified": True, "kind": m["kind"], "at": m["at"]}
+                     if not m.get("unverified")
+                     else {"id": m["id"], "unverified": True, "kind": m["kind"], "at": m["at"]}
                      for m in mailbox.messages],
         "attachments": [{"id": a.id, "name": a.name, "size": a.size, "from": a.author,
                          "new": a.id in mailbox.new_file_ids} if a.verified else
@@ -316,6 +324,7 @@ def api_message(request):
     errors.update(text_errors)
     if errors:
         raise validation_problem(errors)
+    assert text is not None  # validate_message gives it when it finds no error
     item_id = send_message(request.dbsession, request.clock, request.identity.case, text, call_hook=request.call_hook)
     request.response.status = 201
     return {"id": item_id}

@@ -1,1 +1,2 @@
-"""Routing: who gets a new case (the channel's guardians, plugins' routing and exclusions, the second tier), and its triage."""
+"""Routing: who gets a new case (the channel's guardians, plugins' routing and exclusions, the second tier),
+and its triage."""

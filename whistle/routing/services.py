@@ -12,9 +12,10 @@ from whistle.clock import Clock
 from whistle.escalations.services import drop_malformed
 from whistle.hooks.types import PRIORITIES, Disclosure, Triage
 
+
 def _ids(results) -> set[int]:
     """Guardian ids from a routing/exclusion hook's results, ignoring anything malformed."""
-    ids = set()
+    ids: set[int] = set()
     for result in results:
         if isinstance(result, (list, tuple, set, frozenset)):
             ids.update(i for i in result if isinstance(i, int) and not isinstance(i, bool))
@@ -73,7 +74,8 @@ def triage_new_case(dbsession: Session, clock: Clock, case: Case, disclosure: Di
             drop_malformed(dbsession, clock, plugin=plugin, hook="whistle_triage", value=result)
             continue
         labels += [label for label in result.labels if isinstance(label, str) and LABEL_PATTERN.match(label)]
-        if result.priority in PRIORITIES and (priority is None or PRIORITIES.index(result.priority) > PRIORITIES.index(priority)):
+        if result.priority in PRIORITIES and (
+                priority is None or PRIORITIES.index(result.priority) > PRIORITIES.index(priority)):
             priority = result.priority
     labels = list(dict.fromkeys(labels))
     for label in labels:

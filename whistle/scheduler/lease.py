@@ -14,8 +14,9 @@ import socket
 import time
 import uuid
 from datetime import timedelta
+from typing import Any, Self, cast
 
-from sqlalchemy import insert, update
+from sqlalchemy import CursorResult, insert, update
 from sqlalchemy.exc import IntegrityError
 
 from whistle.jobs import TickContext
@@ -44,12 +45,12 @@ class Lease:
         """Take the lease if it is free, expired, or already ours; True if we hold it now."""
         now = self.ctx.clock.now()
         with self.ctx.session() as dbsession:
-            taken = dbsession.execute(
+            taken = cast(CursorResult[Any], dbsession.execute(  # an UPDATE: a CursorResult, typed as Result
                 update(SchedulerLease)
                 .where(SchedulerLease.name == self.name,
                        (SchedulerLease.expires_at < now) | (SchedulerLease.holder == self.holder))
                 .values(holder=self.holder, expires_at=now + TTL)
-            ).rowcount
+            )).rowcount
         if not taken:
             try:
                 with self.ctx.session() as dbsession:
@@ -80,7 +81,7 @@ class Lease:
                               .values(expires_at=self.ctx.clock.now() - timedelta(seconds=1)))
         self.held = False
 
-    def __enter__(self) -> "Lease":
+    def __enter__(self) -> Self:
         self.acquire()
         return self
 

@@ -22,7 +22,7 @@ class EmbeddedScheduler:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="whistle-scheduler", daemon=True)
 
-    def start(self) -> "EmbeddedScheduler":
+    def start(self) -> EmbeddedScheduler:
         self._thread.start()
         log.info("embedded scheduler: a tick every %s s", int(self.interval))
         return self

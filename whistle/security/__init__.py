@@ -3,7 +3,7 @@ from whistle.security.csrf import SessionBoundCSRF
 from whistle.security.permissions import Permission
 from whistle.security.policy import SecurityPolicy
 
-__all__ = ["Permission", "SecurityPolicy", "UNDECLARED", "includeme"]
+__all__ = ["UNDECLARED", "Permission", "SecurityPolicy", "includeme"]
 
 UNDECLARED = "undeclared:denied"
 

@@ -1,13 +1,15 @@
 """The root context and its ACL; what a context whose existence is a secret is marked with."""
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pyramid.authorization import DENY_ALL, Allow, Everyone
 
 from whistle.security.permissions import Permission
 
 
 class Root:
-    __acl__ = [
+    __acl__: ClassVar[list[tuple]] = [
         # public and intake; staff sign-in
         (Allow, Everyone, (Permission.PUBLIC.value, Permission.DISCLOSURE_SUBMIT.value, Permission.STAFF_LOGIN.value)),
         # accounts: a staff member's own account

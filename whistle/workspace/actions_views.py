@@ -10,11 +10,11 @@ from pyramid.httpexceptions import HTTPFound, HTTPNoContent
 from pyramid.view import view_config
 
 from whistle.cases import actions, lifecycle
-from whistle.workspace.views import case_page, case_summary, unlock
+from whistle.cases.context import CaseContext
 from whistle.errors import Problem, validation_problem
 from whistle.jsonapi import read_json, reject_unknown_members
-from whistle.cases.context import CaseContext
 from whistle.security.permissions import Permission
+from whistle.workspace.views import case_page, case_summary, unlock
 
 
 def _account(request):
@@ -102,7 +102,8 @@ def transition_form(context: CaseContext, request):
     return _html(request, context, f"move-{data['to']}", work, anchor="status")
 
 
-@view_config(route_name="api.case_transitions", request_method="POST", renderer="json", permission=Permission.CASE_WRITE)
+@view_config(route_name="api.case_transitions", request_method="POST", renderer="json",
+             permission=Permission.CASE_WRITE)
 def api_transition(context: CaseContext, request):
     data = _body(request, {"to", "reason", "substantiated", "changes", "learned"})
     if not isinstance(data.get("to"), str):

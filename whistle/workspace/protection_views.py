@@ -16,6 +16,7 @@ from whistle.workspace.views import case_page as guardian_case_page
 def register_protection(context: CaseContext, request):
     case = context.case
     fields = {key: request.POST.get(key, "") for key in ("personnel_id", "starts_on", "window_months")}
+    problem: Problem | None
     if not case.protection_consent:
         problem = Problem(409, "The reporter has not asked for retaliation watch, so no protection can be registered.")
     else:

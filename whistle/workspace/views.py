@@ -5,23 +5,29 @@ from pyramid.renderers import render_to_response
 from pyramid.view import view_config
 from sqlalchemy import select
 
+from whistle import words
 from whistle.accounts.models import Account
 from whistle.attachments.services import limits_for, list_attachments
 from whistle.audit.services import case_events
 from whistle.cases import lifecycle
 from whistle.cases.actions import eligible_grantees, labels_of, mark_read
-from whistle.cases.inbox import InboxFilters, attention_counts, inbox as inbox_page, next_deadline, unread_counts
-from whistle.cases.models import HOLDER_GUARDIAN, HOLDER_STANDBY, ITEM_ATTACHMENT_META, ITEM_INTERNAL_ATTACHMENT_META, CaseGrant
+from whistle.cases.context import CaseContext
+from whistle.cases.inbox import InboxFilters, attention_counts, next_deadline, unread_counts
+from whistle.cases.inbox import inbox as inbox_page
+from whistle.cases.models import (
+    HOLDER_GUARDIAN,
+    HOLDER_STANDBY,
+    ITEM_ATTACHMENT_META,
+    ITEM_INTERNAL_ATTACHMENT_META,
+    CaseGrant,
+)
 from whistle.cases.services import CaseKeys, read_case, record_unverifiable, unlock_for_guardian
-from whistle.intake_channels.models import Channel
 from whistle.errors import Problem
 from whistle.hooks.types import PRIORITIES
-from whistle.cases.context import CaseContext
+from whistle.intake_channels.models import Channel
 from whistle.security.permissions import Permission
 from whistle.timeline import names_for
-from whistle import words
 from whistle.words import CASE_FORM_FIELDS, CASE_FORM_MESSAGES, event_words, problem_fields, reporter_dated, size_words
-
 
 MAX_PER_PAGE = 100
 
@@ -81,7 +87,7 @@ def _attachments(request, case, keys) -> list:
     return list_attachments(request.dbsession, case, keys)
 
 
-def _names(dbsession, account_ids) -> dict[int, str]:
+def _names(dbsession, account_ids) -> dict[int | None, str]:
     ids = sorted({i for i in account_ids if i})
     return dict(dbsession.execute(select(Account.id, Account.username).where(Account.id.in_(ids))).all()) if ids else {}
 
@@ -149,8 +155,10 @@ def case_page(request, context: CaseContext, *, problem: Problem | None = None, 
     return response
 
 
-@view_config(route_name="cases.inbox", renderer="whistle:templates/cases/inbox.jinja2", permission=Permission.CASES_LIST)
+@view_config(route_name="cases.inbox", renderer="whistle:templates/cases/inbox.jinja2",
+             permission=Permission.CASES_LIST)
 def inbox(request):
+    error: Problem | None
     try:
         filters = InboxFilters.from_params(request.params)
     except Problem as problem:
