@@ -1,0 +1,31 @@
+"""Review: the sealed receipt cookie outlives the reporter's own "Leave" in the mailbox.
+
+The receipt page shows "Go back to my message" right under the code. A reporter who follows it,
+opens their report and presses Leave there is told "Your message is closed on this device" —
+but for up to 15 minutes the receipt page (Back, or the address from the history) still shows
+the secret code that opens it all again.
+"""
+from __future__ import annotations
+
+from tests.factories import make_live_channel
+from tests.functional.reporters.helpers import RECEIPT, receipt_of, submit_disclosure
+
+
+def test_leaving_the_mailbox_also_forgets_the_receipt_still_carried_for_the_receipt_page(testapp, dbsession, settings,
+                                                                                         clock):
+    make_live_channel(dbsession, settings, clock, "young", title="Young voices", wording={"plain": True})
+    receipt_page = submit_disclosure(testapp, "Young voices", text="Someone at home hurts me.")
+    receipt = receipt_of(receipt_page)
+
+    # The link under the code: "Go back to my message", then the code typed in.
+    login = receipt_page.click(description="Go back to my message")
+    form = login.forms[0]
+    form["receipt"] = receipt
+    mailbox = form.submit().follow()
+    assert "Someone at home hurts me." in mailbox.text
+    left = mailbox.forms["leave-form"].submit()
+    assert "closed on this device" in left.text
+
+    again = testapp.get("/report/young/receipt")
+    assert not RECEIPT.search(again.text), \
+        "after 'Your message is closed on this device', the receipt page must not show the secret code again"
