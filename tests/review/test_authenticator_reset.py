@@ -43,3 +43,21 @@ def test_a_used_recovery_key_is_replaced(testapp, dbsession, settings, clock):
     again = testapp.post_json("/api/v1/staff/authenticator",
                               {"username": owner.username, "recovery_key": owner.recovery_key}, expect_errors=True)
     assert again.status_int == 422, "a recovery key should work once, and a new one be shown with the new secret"
+
+
+def test_a_flood_of_wrong_recovery_keys_is_slowed_down(testapp, dbsession, settings, clock):
+    """Guessing a 140-bit key is hopeless, but nothing limits trying: each refusal is answered at
+    once and appends an event to the permanent, hash-chained audit log (under its one head row,
+    which every audited action waits for). A script can grow the log without bound and slow
+    every guardian's work; sign-in, by contrast, pauses an account after five failures."""
+    from sqlalchemy import func
+
+    from whistle.audit.models import AuditEvent
+
+    owner = make_staff(dbsession, settings, clock, "reset.target")
+    before = dbsession.scalar(select(func.count()).select_from(AuditEvent))
+    statuses = [testapp.post_json("/api/v1/staff/authenticator",
+                                  {"username": owner.username, "recovery_key": "0000-0000-0000-0000-0000-0000-0000"},
+                                  expect_errors=True).status_int for _ in range(50)]
+    written = dbsession.scalar(select(func.count()).select_from(AuditEvent)) - before
+    assert 429 in statuses or written < 50, f"50 refusals in a row, none slowed: {set(statuses)}, {written} events"
