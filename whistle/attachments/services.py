@@ -78,11 +78,29 @@ def describe_limit(size: int) -> str:
     return size_words(size, limit=True)
 
 
+# An extension longer than this is part of the name ("report.final version of the minutes"):
+# only a short one is kept whole when a long name is shortened.
+MAX_EXTENSION_CHARS = 16
+SHORTENED = "…"
+
+
 def clean_name(name: str) -> str:
-    """A file name as shown back: no directories (some browsers send them), no control characters."""
+    """A file name as shown back: no directories (some browsers send them), no control characters.
+
+    A name over MAX_NAME_CHARS loses the middle of its stem, never its extension, so the file
+    still opens with the right program: "Statement about … ward 7.pdf"."""
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(ch for ch in name if ch.isprintable()).strip()
-    return name[:MAX_NAME_CHARS] or "attachment"
+    if len(name) <= MAX_NAME_CHARS:
+        return name or "attachment"
+    stem, dot, extension = name.rpartition(".")
+    if not dot or not stem or len(extension) > MAX_EXTENSION_CHARS:
+        stem, extension = name, ""
+    else:
+        extension = dot + extension
+    room = MAX_NAME_CHARS - len(extension) - len(SHORTENED)
+    head = (room + 1) // 2
+    return stem[:head].rstrip() + SHORTENED + stem[len(stem) - (room - head):].lstrip() + extension
 
 
 def store_attachment(
