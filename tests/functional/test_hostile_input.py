@@ -6,11 +6,13 @@ by the fuzz in tests/fuzz/).
 from __future__ import annotations
 
 import json
+from urllib.parse import quote
 
 import pytest
 from sqlalchemy import func, select
 
-from tests.factories import api_login, fresh_code, html_login, make_channel, make_staff, submit_api
+from tests.factories import api_login, fresh_code, html_login, make_channel, make_live_channel, make_staff, submit_api
+from tests.functional.reporters.helpers import come_back, receipt_of, submit_disclosure
 from whistle.audit.models import AuditEvent
 from whistle.cases.models import Attachment, Case, CaseItem
 
@@ -288,3 +290,57 @@ def test_labels_that_are_not_a_list_are_a_422(testapp, sent, guardian, clock, db
                                        expect_errors=True), 422)
     assert [e["field"] for e in answer["errors"]] == ["labels"]
     assert counts(dbsession) == before
+
+
+# --- numbers typed into forms: ASCII digits only, and not too many ----------------------------------
+# str.isdigit() is true for superscripts ("²"), which int() refuses, and for 5,000 digits, more
+# than int() converts: both once escaped as a ValueError.
+
+NOT_NUMBERS = ["²", "9" * 5000]
+
+
+@pytest.mark.parametrize("month", NOT_NUMBERS, ids=["superscript", "5000-digits"])
+def test_the_reporters_check_in_form_refuses_a_month_that_is_not_a_number(testapp, dbsession, settings, clock, month):
+    make_live_channel(dbsession, settings, clock)
+    page = come_back(testapp, receipt_of(submit_disclosure(testapp)))
+    csrf = page.forms["message-form"]["csrf_token"].value
+
+    answer = testapp.post("/mailbox/case/checkins", {"csrf_token": csrf, "month": month, "detriment": "yes"},
+                          expect_errors=True)
+    assert 400 <= answer.status_int < 500, f"{answer.status_int} for month={month[:10]!r}"
+
+
+@pytest.mark.parametrize("window", NOT_NUMBERS, ids=["superscript", "5000-digits"])
+def test_the_protection_form_names_a_window_that_is_not_a_number(testapp, dbsession, settings, clock, window):
+    make_live_channel(dbsession, settings, clock)
+    guardian = make_staff(dbsession, settings, clock, "watch.guardian", channels=["staff"])
+    sent = submit_api(testapp)
+    token = testapp.post_json("/api/v1/reporter/session", {"receipt": sent["receipt"]}).json["token"]
+    testapp.post_json("/api/v1/reporter/protection-consent", {"consent": True},
+                      headers={"Authorization": f"Bearer {token}"})
+    html_login(testapp, guardian, clock)
+    form = testapp.get(f"/staff/cases/{sent['case']}").forms["protection-form"]
+    form["personnel_id"] = "E12345"
+    form["window_months"] = window
+
+    answer = form.submit(expect_errors=True)
+    assert 400 <= answer.status_int < 500, f"{answer.status_int} for window_months={window[:10]!r}"
+    assert "A whole number of months" in answer.text
+
+
+@pytest.mark.parametrize("raw_id", NOT_NUMBERS, ids=["superscript", "5000-digits"])
+def test_retrying_a_notice_refuses_an_id_that_is_not_a_number(testapp, dbsession, settings, clock, raw_id):
+    admin = make_staff(dbsession, settings, clock, "retry.admin", admin=True, guardian=False)
+    html_login(testapp, admin, clock)
+    csrf = testapp.get("/admin/notifications").html.find("input", {"name": "csrf_token"})["value"]
+
+    answer = testapp.post("/admin/notifications/retry", {"csrf_token": csrf, "id": raw_id}, expect_errors=True)
+    assert answer.status_int == 404, f"{answer.status_int} for id={raw_id[:10]!r}"
+
+
+def test_an_id_in_another_scripts_digits_names_nothing(testapp, dbsession, settings, clock, guardian):
+    admin = make_staff(dbsession, settings, clock, "digits.admin", admin=True, guardian=False)
+    html_login(testapp, admin, clock)
+    testapp.get(f"/admin/guardians/{guardian.account.id}", status=200)
+    arabic_indic = "".join(chr(0x0660 + int(digit)) for digit in str(guardian.account.id))
+    testapp.get(f"/admin/guardians/{quote(arabic_indic)}", status=404)
