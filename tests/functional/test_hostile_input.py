@@ -6,6 +6,7 @@ by the fuzz in tests/fuzz/).
 from __future__ import annotations
 
 import json
+import time
 from urllib.parse import quote
 
 import pytest
@@ -344,3 +345,26 @@ def test_an_id_in_another_scripts_digits_names_nothing(testapp, dbsession, setti
     testapp.get(f"/admin/guardians/{guardian.account.id}", status=200)
     arabic_indic = "".join(chr(0x0660 + int(digit)) for digit in str(guardian.account.id))
     testapp.get(f"/admin/guardians/{quote(arabic_indic)}", status=404)
+
+
+# --- a long Cookie header ----------------------------------------------------------------------------
+# WebOb's cookie parser takes time growing with the square of a run it cannot match, holding the
+# GIL: 24 KB of it held the whole process for seconds.
+
+def test_a_cookie_header_longer_than_a_browser_sends_is_a_431_at_once(testapp):
+    started = time.perf_counter()
+    page = testapp.get("/", headers={"Cookie": "a" * 24 * 1024}, status=431)
+    assert time.perf_counter() - started < 1.0
+    assert "too long" in page.text
+    answer = problem(testapp.get("/api/v1/channels", headers={"Cookie": "a" * 24 * 1024}, expect_errors=True), 431)
+    assert "Cookie header" in answer["detail"]
+
+
+def test_other_sites_cookies_are_dropped_unparsed_and_ours_still_count(testapp, guardian, clock):
+    html_login(testapp, guardian, clock)
+    ours = "; ".join(f"{cookie.name}={cookie.value}" for cookie in testapp.cookiejar)
+    junk = "_ga=GA1.2.3; " + "a" * 8000  # a parent domain's cookies, or someone's attempt to stall us
+    started = time.perf_counter()
+    page = testapp.get("/staff/cases", headers={"Cookie": f"{junk}; {ours}"}, status=200)
+    assert time.perf_counter() - started < 0.5, "the header was parsed as it came"
+    assert guardian.account.username in page.text  # still signed in
