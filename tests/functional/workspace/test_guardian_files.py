@@ -252,7 +252,8 @@ def small_limits_testapp(raw_settings, clock, tm, dbsession, **limits) -> TestAp
 
 def test_a_file_over_the_limit_is_refused_naming_the_field_and_nothing_is_stored(
         raw_settings, settings, clock, tm, dbsession, guardian, submitted):
-    testapp = small_limits_testapp(raw_settings, clock, tm, dbsession, max_file_bytes=1000, max_guardian_case_bytes=1500)
+    testapp = small_limits_testapp(raw_settings, clock, tm, dbsession, max_file_bytes=1000,
+                                   max_guardian_case_bytes=1500)
     ref = submitted["case"]
     html_login(testapp, guardian, clock)
     before = blob_files(settings)
