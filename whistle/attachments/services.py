@@ -185,8 +185,10 @@ def store_attachment(
     # both fit it. Measured again now, with the case row locked until the transaction ends
     # (PostgreSQL: a second upload waits here for the first to commit, then counts its file;
     # SQLite: the flush above took the database's one write lock): the later one is refused.
+    # The same rule as while streaming: this file's size against the room the others leave.
     dbsession.execute(select(Case.id).where(Case.id == case.id).with_for_update())
-    if case_stored_bytes(dbsession, case, reporters=reporters) > case_limit:
+    others = case_stored_bytes(dbsession, case, reporters=reporters) - stored
+    if size > case_limit - others:
         raise _too_much_for_the_case(limits, reporters)
     return attachment, size
 
