@@ -3,7 +3,7 @@ from whistle.cases.context import CaseContext
 
 # A database id in a path: digits, at most 18 of them, so it always fits the 64-bit integer columns
 # (a longer one would overflow in the database driver instead of being simply not found).
-ID = "{id:\\d{1,18}}"
+ID = "{id:[0-9]{1,18}}"  # ASCII digits: \d takes every script's, and 19 could overflow a 64-bit id
 
 
 def includeme(config) -> None:

@@ -140,6 +140,7 @@ SPECS: dict[str, Spec] = {
     # max_request_body_size in the .ini must allow at least max_file_bytes).
     "whistle.attachments.max_file_bytes": Spec(_int, str(1024**3)),
     "whistle.attachments.max_case_bytes": Spec(_int, str(2 * 1024**3)),
+    "whistle.attachments.max_guardian_case_bytes": Spec(_int, str(2 * 1024**3)),
     # Where blobs go: a dotted name of a BlobStore class taking the storage directory.
     "whistle.attachments.blob_store": Spec(_str, "whistle.attachments.blobs.LocalBlobStore"),
     # --- the reporter's mailbox ---
@@ -192,6 +193,7 @@ class Settings:
     # --- attachments ---
     max_attachment_bytes: int
     max_case_attachment_bytes: int
+    max_guardian_case_attachment_bytes: int
     blob_store: str
     # --- the reporter's mailbox ---
     receipt_failures_per_minute: int
@@ -347,6 +349,7 @@ def load_settings(raw: Mapping[str, Any], environ: Mapping[str, str] = os.enviro
         plugins_plaintext=values["whistle.plugins.plaintext"],
         max_attachment_bytes=values["whistle.attachments.max_file_bytes"],
         max_case_attachment_bytes=values["whistle.attachments.max_case_bytes"],
+        max_guardian_case_attachment_bytes=values["whistle.attachments.max_guardian_case_bytes"],
         blob_store=values["whistle.attachments.blob_store"],
         receipt_failures_per_minute=values["whistle.mailbox.receipt_failures_per_minute"],
         checkin_months=values["whistle.retaliation.checkin_months"],

@@ -6,11 +6,14 @@ by the fuzz in tests/fuzz/).
 from __future__ import annotations
 
 import json
+import time
+from urllib.parse import quote
 
 import pytest
 from sqlalchemy import func, select
 
-from tests.factories import api_login, fresh_code, html_login, make_channel, make_staff, submit_api
+from tests.factories import api_login, fresh_code, html_login, make_channel, make_live_channel, make_staff, submit_api
+from tests.functional.reporters.helpers import come_back, receipt_of, submit_disclosure
 from whistle.audit.models import AuditEvent
 from whistle.cases.models import Attachment, Case, CaseItem
 
@@ -288,3 +291,80 @@ def test_labels_that_are_not_a_list_are_a_422(testapp, sent, guardian, clock, db
                                        expect_errors=True), 422)
     assert [e["field"] for e in answer["errors"]] == ["labels"]
     assert counts(dbsession) == before
+
+
+# --- numbers typed into forms: ASCII digits only, and not too many ----------------------------------
+# str.isdigit() is true for superscripts ("²"), which int() refuses, and for 5,000 digits, more
+# than int() converts: both once escaped as a ValueError.
+
+NOT_NUMBERS = ["²", "9" * 5000]
+
+
+@pytest.mark.parametrize("month", NOT_NUMBERS, ids=["superscript", "5000-digits"])
+def test_the_reporters_check_in_form_refuses_a_month_that_is_not_a_number(testapp, dbsession, settings, clock, month):
+    make_live_channel(dbsession, settings, clock)
+    page = come_back(testapp, receipt_of(submit_disclosure(testapp)))
+    csrf = page.forms["message-form"]["csrf_token"].value
+
+    answer = testapp.post("/mailbox/case/checkins", {"csrf_token": csrf, "month": month, "detriment": "yes"},
+                          expect_errors=True)
+    assert 400 <= answer.status_int < 500, f"{answer.status_int} for month={month[:10]!r}"
+
+
+@pytest.mark.parametrize("window", NOT_NUMBERS, ids=["superscript", "5000-digits"])
+def test_the_protection_form_names_a_window_that_is_not_a_number(testapp, dbsession, settings, clock, window):
+    make_live_channel(dbsession, settings, clock)
+    guardian = make_staff(dbsession, settings, clock, "watch.guardian", channels=["staff"])
+    sent = submit_api(testapp)
+    token = testapp.post_json("/api/v1/reporter/session", {"receipt": sent["receipt"]}).json["token"]
+    testapp.post_json("/api/v1/reporter/protection-consent", {"consent": True},
+                      headers={"Authorization": f"Bearer {token}"})
+    html_login(testapp, guardian, clock)
+    form = testapp.get(f"/staff/cases/{sent['case']}").forms["protection-form"]
+    form["personnel_id"] = "E12345"
+    form["window_months"] = window
+
+    answer = form.submit(expect_errors=True)
+    assert 400 <= answer.status_int < 500, f"{answer.status_int} for window_months={window[:10]!r}"
+    assert "A whole number of months" in answer.text
+
+
+@pytest.mark.parametrize("raw_id", NOT_NUMBERS, ids=["superscript", "5000-digits"])
+def test_retrying_a_notice_refuses_an_id_that_is_not_a_number(testapp, dbsession, settings, clock, raw_id):
+    admin = make_staff(dbsession, settings, clock, "retry.admin", admin=True, guardian=False)
+    html_login(testapp, admin, clock)
+    csrf = testapp.get("/admin/notifications").html.find("input", {"name": "csrf_token"})["value"]
+
+    answer = testapp.post("/admin/notifications/retry", {"csrf_token": csrf, "id": raw_id}, expect_errors=True)
+    assert answer.status_int == 404, f"{answer.status_int} for id={raw_id[:10]!r}"
+
+
+def test_an_id_in_another_scripts_digits_names_nothing(testapp, dbsession, settings, clock, guardian):
+    admin = make_staff(dbsession, settings, clock, "digits.admin", admin=True, guardian=False)
+    html_login(testapp, admin, clock)
+    testapp.get(f"/admin/guardians/{guardian.account.id}", status=200)
+    arabic_indic = "".join(chr(0x0660 + int(digit)) for digit in str(guardian.account.id))
+    testapp.get(f"/admin/guardians/{quote(arabic_indic)}", status=404)
+
+
+# --- a long Cookie header ----------------------------------------------------------------------------
+# WebOb's cookie parser takes time growing with the square of a run it cannot match, holding the
+# GIL: 24 KB of it held the whole process for seconds.
+
+def test_a_cookie_header_longer_than_a_browser_sends_is_a_431_at_once(testapp):
+    started = time.perf_counter()
+    page = testapp.get("/", headers={"Cookie": "a" * 24 * 1024}, status=431)
+    assert time.perf_counter() - started < 1.0
+    assert "too long" in page.text
+    answer = problem(testapp.get("/api/v1/channels", headers={"Cookie": "a" * 24 * 1024}, expect_errors=True), 431)
+    assert "Cookie header" in answer["detail"]
+
+
+def test_other_sites_cookies_are_dropped_unparsed_and_ours_still_count(testapp, guardian, clock):
+    html_login(testapp, guardian, clock)
+    ours = "; ".join(f"{cookie.name}={cookie.value}" for cookie in testapp.cookiejar)
+    junk = "_ga=GA1.2.3; " + "a" * 8000  # a parent domain's cookies, or someone's attempt to stall us
+    started = time.perf_counter()
+    page = testapp.get("/staff/cases", headers={"Cookie": f"{junk}; {ours}"}, status=200)
+    assert time.perf_counter() - started < 0.5, "the header was parsed as it came"
+    assert guardian.account.username in page.text  # still signed in

@@ -76,15 +76,14 @@ def test_a_form_sent_after_the_last_guardian_went_stores_nothing_and_gives_the_w
     assert cases(dbsession) == 1
 
 
-def test_the_api_refuses_a_disclosure_with_a_problem_naming_the_reason_until_a_guardian_is_added(
+def test_the_api_refuses_a_disclosure_with_a_problem_until_a_guardian_is_added(
         testapp, dbsession, settings, clock, unattended):
     body = {"channel": "youth", "text": TEXT, "answers": {"ongoing": "yes"}}
     refused = testapp.post_json("/api/v1/disclosures", body, status=409)
     assert refused.content_type == "application/problem+json"
     problem = refused.json
     assert problem["type"] == "/api/v1/problems/channel-not-live"
-    assert problem["reason"] == "no_guardians" and problem["channel"] == "youth"
-    assert "no guardian is assigned to it" in problem["detail"]
+    assert problem["channel"] == "youth" and "not taking reports" in problem["detail"]
     jsonschema.validate(problem, schema_of(testapp, "ChannelNotLive"))
     assert cases(dbsession) == 0
 
@@ -103,8 +102,7 @@ def test_every_guardian_disabled_is_its_own_reason(testapp, dbsession, settings,
     second.disabled = True
     dbsession.flush()
     assert why_unattended(dbsession, unattended) == "every guardian of it is disabled"
-    problem = testapp.post_json("/api/v1/disclosures", {"channel": "youth", "text": TEXT}, status=409).json
-    assert problem["reason"] == "guardians_disabled"
+    assert unattended_channels(dbsession) == [(unattended, "guardians_disabled")]
     first.is_guardian = False
     dbsession.flush()
     assert why_unattended(dbsession, unattended) == "its guardians are disabled or no longer have the guardian role"
@@ -134,3 +132,18 @@ def test_listing_the_unattended_channels_takes_two_queries_however_many_there_ar
     assert sorted(channel.slug for channel, _ in found) == [f"empty-{n}" for n in range(6)]
     assert {reason for _, reason in found} == {"no_guardians"}
     assert len(statements) == 2
+
+
+def test_the_public_api_does_not_say_why_a_channel_is_closed_in_staff_terms(testapp, dbsession, settings, clock):
+    """That the only safeguarding lead was suspended is not the business of anyone who calls the
+    public API; the admin overview says why (unattended_channels, with its reason)."""
+    make_channel(dbsession, "youth")
+    lead = make_staff(dbsession, settings, clock, "only.lead", channels=["youth"])
+    lead.account.disabled = True  # suspended, say
+    dbsession.flush()
+
+    problem = testapp.post_json("/api/v1/disclosures", {"channel": "youth", "text": TEXT,
+                                                        "answers": {"ongoing": "yes"}}, status=409).json
+    assert "reason" not in problem
+    said = " ".join(str(value) for value in problem.values()).lower()
+    assert "disabled" not in said and "guardian" not in said, f"told to an anonymous caller: {problem}"

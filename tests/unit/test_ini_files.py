@@ -53,6 +53,12 @@ def test_waitress_sends_no_banner_and_trusts_no_client_address(name):
     assert not {"x-forwarded-for", "forwarded", "x-forwarded-host"} & set(adjustments.trusted_proxy_headers)
 
 
+@pytest.mark.parametrize("name", ["development.ini", "production.ini", "config/whistle.ini.sample"])
+def test_waitress_takes_no_more_header_than_a_browser_sends(name):
+    server = {k: v for k, v in dict(sections(name)["server:main"]).items() if k not in ("use", "here")}
+    assert Adjustments(**response_buffering(server)).max_request_header_size <= 16384
+
+
 def bundled_plugins() -> set[str]:
     """The entry point names of plugins/whistle_*, from their setup.cfg files."""
     names = set()

@@ -101,8 +101,13 @@ def test_every_audit_action_the_code_records_has_words():
     assert not missing, f"add these to whistle.words.AUDIT_WORDS: {missing}"
 
 
+# No longer recorded, but in older audit logs: a case stored sealed to nobody, before intake
+# refused reports that nobody could receive.
+NO_LONGER_RECORDED = {"case.unassigned"}
+
+
 def test_the_table_has_no_words_for_actions_nobody_records():
-    assert set(AUDIT_WORDS) - set(recorded_actions()) == set()
+    assert set(AUDIT_WORDS) - set(recorded_actions()) == NO_LONGER_RECORDED
 
 
 NAMES = Names(accounts={1: "demo.guardian", 2: "demo.youth"}, cases={5: "ABCDE-FGHIJ"},

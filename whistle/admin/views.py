@@ -13,6 +13,7 @@ from whistle.errors import Problem, validation_problem
 from whistle.intake_channels.services import UNATTENDED_REASONS, unattended_reasons
 from whistle.jsonapi import read_json, reject_unknown_members
 from whistle.notifications.preferences import AddressError, set_notify_address
+from whistle.numbers import whole_number
 from whistle.security.permissions import Permission
 from whistle.timeline import names_for
 from whistle.words import event_words, reporter_dated
@@ -342,9 +343,11 @@ def notifications_page(request):
 def notifications_retry(request):
     """Dead-lettered notices back to pending: one (`id`) or, without it, all of them."""
     raw = request.POST.get("id")
-    if raw is not None and not raw.isdigit():
+    notice_id = None if raw is None else whole_number(raw)
+    if raw is not None and notice_id is None:
         raise HTTPNotFound()
-    retried = services.retry_notifications(request.dbsession, request.clock.now(), None if raw is None else [int(raw)])
+    retried = services.retry_notifications(request.dbsession, request.clock.now(),
+                                           None if notice_id is None else [notice_id])
     if raw is not None and not retried:
         raise HTTPNotFound()  # not (or no longer) dead-lettered
     if retried:

@@ -42,11 +42,13 @@ class AttachmentTooLarge(Exception):
 @dataclass(frozen=True)
 class Limits:
     max_file_bytes: int
-    max_case_bytes: int
+    max_case_bytes: int  # the reporter's files of one case together
+    max_guardian_case_bytes: int  # the guardians' files of one case together (for the reporter and internal)
 
 
 def limits_for(settings) -> Limits:
-    return Limits(settings.max_attachment_bytes, settings.max_case_attachment_bytes)
+    return Limits(settings.max_attachment_bytes, settings.max_case_attachment_bytes,
+                  settings.max_guardian_case_attachment_bytes)
 
 
 @dataclass(frozen=True)
@@ -66,11 +68,22 @@ class AttachmentInfo:
     sealed_author: str = ""  # who wrote it, as the stream's encryption binds it
 
 
-def case_stored_bytes(dbsession: Session, case: Case) -> int:
+def case_stored_bytes(dbsession: Session, case: Case, *, reporters: bool = True) -> int:
+    """What the reporter's files of the case take (`reporters`), or the guardians' files: each
+    side has its own room, so the guardians' evidence never uses up the reporter's."""
     if case.id is None:
         return 0
+    side = Attachment.author == "reporter" if reporters else Attachment.author != "reporter"
     return dbsession.scalar(select(func.coalesce(func.sum(Attachment.stored_bytes), 0))
-                            .where(Attachment.case_id == case.id)) or 0
+                            .where(Attachment.case_id == case.id, side)) or 0
+
+
+def _too_much_for_the_case(limits: Limits, reporters: bool) -> AttachmentTooLarge:
+    if reporters:
+        return AttachmentTooLarge(
+            f"All the files of one report together can be at most {describe_limit(limits.max_case_bytes)}.")
+    return AttachmentTooLarge("All the guardians' files of one case together can be at most "
+                              f"{describe_limit(limits.max_guardian_case_bytes)}.")
 
 
 def describe_limit(size: int) -> str:
@@ -78,11 +91,29 @@ def describe_limit(size: int) -> str:
     return size_words(size, limit=True)
 
 
+# An extension longer than this is part of the name ("report.final version of the minutes"):
+# only a short one is kept whole when a long name is shortened.
+MAX_EXTENSION_CHARS = 16
+SHORTENED = "…"
+
+
 def clean_name(name: str) -> str:
-    """A file name as shown back: no directories (some browsers send them), no control characters."""
+    """A file name as shown back: no directories (some browsers send them), no control characters.
+
+    A name over MAX_NAME_CHARS loses the middle of its stem, never its extension, so the file
+    still opens with the right program: "Statement about … ward 7.pdf"."""
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(ch for ch in name if ch.isprintable()).strip()
-    return name[:MAX_NAME_CHARS] or "attachment"
+    if len(name) <= MAX_NAME_CHARS:
+        return name or "attachment"
+    stem, dot, extension = name.rpartition(".")
+    if not dot or not stem or len(extension) > MAX_EXTENSION_CHARS:
+        stem, extension = name, ""
+    else:
+        extension = dot + extension
+    room = MAX_NAME_CHARS - len(extension) - len(SHORTENED)
+    head = (room + 1) // 2
+    return stem[:head].rstrip() + SHORTENED + stem[len(stem) - (room - head):].lstrip() + extension
 
 
 def store_attachment(
@@ -108,7 +139,9 @@ def store_attachment(
     `txn` is the request's transaction: if it aborts, the blob is deleted, so a rejected
     request leaves no orphaned ciphertext behind.
     """
-    room_in_case = limits.max_case_bytes - case_stored_bytes(dbsession, case)
+    reporters = author == "reporter"
+    case_limit = limits.max_case_bytes if reporters else limits.max_guardian_case_bytes
+    room_in_case = case_limit - case_stored_bytes(dbsession, case, reporters=reporters)
     limit = min(limits.max_file_bytes, room_in_case)
     if internal:
         public_key, stream_kind, meta_kind = case.team_public_key, INTERNAL_STREAM_KIND, ITEM_INTERNAL_ATTACHMENT_META
@@ -126,8 +159,7 @@ def store_attachment(
             if size > limit:
                 if limit == limits.max_file_bytes:
                     raise AttachmentTooLarge(f"Each file can be at most {describe_limit(limits.max_file_bytes)}.")
-                raise AttachmentTooLarge(
-                    f"All the files of one report together can be at most {describe_limit(limits.max_case_bytes)}.")
+                raise _too_much_for_the_case(limits, reporters)
             out = encryptor.push(chunk)
             writer.write(out)
             stored += len(out)
@@ -154,6 +186,15 @@ def store_attachment(
                             author=author, account_id=account_id, created_on=today)
     dbsession.add(attachment)
     dbsession.flush()
+    # The room was measured before the file streamed in, so two uploads to one case at once could
+    # both fit it. Measured again now, with the case row locked until the transaction ends
+    # (PostgreSQL: a second upload waits here for the first to commit, then counts its file;
+    # SQLite: the flush above took the database's one write lock): the later one is refused.
+    # The same rule as while streaming: this file's size against the room the others leave.
+    dbsession.execute(select(Case.id).where(Case.id == case.id).with_for_update())
+    others = case_stored_bytes(dbsession, case, reporters=reporters) - stored
+    if size > case_limit - others:
+        raise _too_much_for_the_case(limits, reporters)
     return attachment, size
 
 

@@ -1,4 +1,4 @@
-"""Refusing an address that is not UTF-8 before anything reads it.
+"""Refusing an address that is not UTF-8, or a Cookie header too long, before anything reads it.
 
 Every later layer decodes the path as UTF-8 through `request.path_info` (pyramid_tm's
 transaction note asks the security policy who is calling, which looks at the path, before any
@@ -12,6 +12,7 @@ from webob.compat import parse_qsl_text  # type: ignore[attr-defined]  # in webo
 
 from whistle.errors.problems import Problem
 from whistle.errors.views import respond
+from whistle.security.cookies import MAX_COOKIE_HEADER_BYTES, only_ours
 
 
 def _decodable(environ) -> bool:
@@ -32,3 +33,21 @@ def undecodable_address_tween_factory(handler, registry):
         return handler(request)
 
     return undecodable_address_tween
+
+
+def cookie_header_tween_factory(handler, registry):
+    """Only whistle's own cookies reach the app, and a Cookie header over MAX_COOKIE_HEADER_BYTES
+    is a 431: WebOb's cookie parser takes quadratic time on a long malformed header (see
+    whistle.security.cookies.only_ours). Outside every tween that might read a cookie."""
+
+    def cookie_header_tween(request):
+        header = request.environ.get("HTTP_COOKIE")
+        if header is None:
+            return handler(request)
+        request.environ["HTTP_COOKIE"] = only_ours(header[:MAX_COOKIE_HEADER_BYTES + 1])
+        if len(header) > MAX_COOKIE_HEADER_BYTES:
+            # Not identified: a browser of ours never sends such a header.
+            return respond(request, Problem(431, "The Cookie header of this request is too long."), ask_who=False)
+        return handler(request)
+
+    return cookie_header_tween

@@ -97,3 +97,6 @@ def includeme(config) -> None:
     config.add_tween("whistle.errors.tweens.undecodable_address_tween_factory",
                      under="whistle.security.headers.security_headers_tween_factory",
                      over="pyramid_tm.tm_tween_factory")
+    config.add_tween("whistle.errors.tweens.cookie_header_tween_factory",
+                     under="whistle.security.headers.security_headers_tween_factory",
+                     over="whistle.errors.tweens.undecodable_address_tween_factory")

@@ -16,7 +16,7 @@ from whistle.clock import Clock
 from whistle.hooks.types import Disclosure
 from whistle.intake.forms import Submission
 from whistle.intake_channels.services import default_guardians, second_tier_guardians
-from whistle.routing.services import choose_guardians, triage_new_case
+from whistle.routing.services import NobodyCanReceive, choose_guardians, triage_new_case
 from whistle.settings import Settings
 
 
@@ -63,7 +63,18 @@ def submit_disclosure(dbsession: Session, settings: Settings, clock: Clock, subm
     still at hand (whistle.escalations). Anyone an escalation rule hands the case to is told that
     it was given to them, not of a new report. `call_hook` is `request.call_hook`, or
     `whistle.hooks.hook_caller(...)`. A plugin that raises is audited and skipped: the disclosure
-    is stored and the receipt given anyway."""
+    is stored and the receipt given anyway.
+
+    Raises NobodyCanReceive when nobody could receive the case: no enabled guardian in the
+    channel's tiers any more (disabled while the reporter wrote), or every one of them excluded
+    by the plugins. The case may be flushed by then: the caller dooms the transaction, so
+    nothing of the report is kept (not even an audit event: that a report was refused because
+    it left out every guardian would tell an excluded guardian who is also an admin that a
+    report about them was tried)."""
+    defaults = default_guardians(dbsession, submission.channel)
+    second_tier = second_tier_guardians(dbsession, submission.channel)
+    if not defaults and not second_tier:  # checked before the case exists: nothing to throw away
+        raise NobodyCanReceive(submission.channel.slug)
     receipt = crypto.new_receipt()
     reporter = crypto.derive_reporter_keys(receipt, settings.lookup_pepper, settings.receipt_kdf)
     today = clock.today()
@@ -86,9 +97,7 @@ def submit_disclosure(dbsession: Session, settings: Settings, clock: Clock, subm
     disclosure = Disclosure(channel=submission.channel.slug, text=submission.text, answers=dict(submission.answers),
                             identity=dict(submission.identity) if submission.identity else None)
     excluded = choose_guardians(
-        dbsession, clock, case, keys, disclosure, call_hook=call_hook,
-        defaults=default_guardians(dbsession, submission.channel),
-        second_tier=second_tier_guardians(dbsession, submission.channel),
+        dbsession, clock, case, keys, disclosure, call_hook=call_hook, defaults=defaults, second_tier=second_tier,
     )
     triage_new_case(dbsession, clock, case, disclosure, call_hook=call_hook)
     call_hook("whistle_case_opened", case=case_info(dbsession, case))

@@ -12,7 +12,6 @@ from whistle.intake import receipts
 from whistle.intake.forms import IDENTITY_FIELDS, validate_disclosure, wants_plain
 from whistle.intake.services import acknowledgement_due, already_submitted, new_submission_token, submit_disclosure
 from whistle.intake_channels.services import (
-    UNATTENDED_REASONS,
     active_channels,
     channel_by_slug,
     describe,
@@ -22,6 +21,7 @@ from whistle.intake_channels.services import (
     why_unattended,
 )
 from whistle.jsonapi import read_json, reject_unknown_members
+from whistle.routing.services import NobodyCanReceive
 from whistle.security import cookies
 from whistle.security.permissions import Permission
 from whistle.words import size_words
@@ -122,6 +122,7 @@ def submit_form(request):
     settings = request.whistle_settings
     post: MultiDict[str, str] = MultiDict()
     result = None
+    files_chosen = False
     try:
         try:
             for part in form_parts(request, max_field_bytes=settings.max_text_chars * 4 + 4096):
@@ -130,6 +131,7 @@ def submit_form(request):
                     continue
                 if not part.filename:
                     continue
+                files_chosen = True
                 # The browser sends the file inputs last, so everything typed is here by now:
                 # the case is opened before the first file, and each file streams into it.
                 if result is None:
@@ -147,6 +149,8 @@ def submit_form(request):
                 case=size_words(limits.max_case_bytes, limit=True))}) from None
         if result is None:
             result = _open_case(request, channel, post)
+    except NobodyCanReceive:
+        return _nobody_can_receive(request, channel, post, files_left_out=files_chosen)
     except _AlreadySent:
         request.tm.doom()
         request.override_renderer = "whistle:templates/intake/already_sent.jinja2"
@@ -206,8 +210,8 @@ def api_submit(request):
     errors = reject_unknown_members(data, DISCLOSURE_MEMBERS)
     slug = data.get("channel")
     channel = channel_by_slug(request.dbsession, slug) if isinstance(slug, str) else None
-    if channel is not None and (reason := unattended_reasons(request.dbsession, [channel.id]).get(channel.id)):
-        raise _channel_not_live(channel, reason)
+    if channel is not None and why_unattended(request.dbsession, channel):
+        raise _channel_not_live(channel)
     if channel is None:
         errors["channel"] = "No such channel: see GET /api/v1/channels."
     answers, identity = data.get("answers") or {}, data.get("identity")
@@ -228,23 +232,51 @@ def api_submit(request):
     if errors:
         raise validation_problem(errors)
     assert submission is not None  # validate_disclosure gives one when it finds no error
-    result = submit_disclosure(request.dbsession, request.whistle_settings, request.clock, submission,
-                               call_hook=request.call_hook, deadline_profiles=request.registry.deadline_profiles)
+    try:
+        result = submit_disclosure(request.dbsession, request.whistle_settings, request.clock, submission,
+                                   call_hook=request.call_hook, deadline_profiles=request.registry.deadline_profiles)
+    except NobodyCanReceive:
+        request.tm.doom()  # the case may be flushed already: none of it is kept
+        raise _nobody_can_receive_problem(channel) from None
     request.response.status = 201
     return {"receipt": result.receipt, "case": result.case.ref}
 
 
 # --- a channel that no guardian attends takes no report (whistle.intake_channels.services) ---
+# Why it is closed (a guardian disabled, say) is for the admin (the admin overview and API say
+# it), not for whoever calls the public API.
 
 CHANNEL_NOT_LIVE = "/api/v1/problems/channel-not-live"
+NOBODY_CAN_RECEIVE = "/api/v1/problems/nobody-can-receive"
 
 
-def _channel_not_live(channel, reason: str) -> Problem:
-    return Problem(409, f"The channel {channel.slug!r} is not taking reports: {UNATTENDED_REASONS[reason]}, so "
-                        "nobody could read a report sent to it. Nothing was stored; see GET /api/v1/channels "
-                        "for the channels accepting reports.",
-                   type=CHANNEL_NOT_LIVE, title="Channel not taking reports",
-                   members={"channel": channel.slug, "reason": reason})
+def _channel_not_live(channel) -> Problem:
+    return Problem(409, f"The channel {channel.slug!r} is not taking reports right now. Nothing was stored; see "
+                        "GET /api/v1/channels for the channels accepting reports.",
+                   type=CHANNEL_NOT_LIVE, title="Channel not taking reports", members={"channel": channel.slug})
+
+
+def _nobody_can_receive_problem(channel) -> Problem:
+    return Problem(409, f"Nobody who receives reports on the channel {channel.slug!r} could receive this one (for "
+                        "example, because it may be about them). Nothing was stored; send it through another "
+                        "channel (GET /api/v1/channels).",
+                   type=NOBODY_CAN_RECEIVE, title="Nobody could receive this report",
+                   members={"channel": channel.slug})
+
+
+def _nobody_can_receive(request, channel, post: MultiDict, *, files_left_out: bool) -> dict:
+    """The page saying this report cannot be taken on this channel, with what they typed to copy
+    and the other channels to send it through. Nothing of it is kept."""
+    request.tm.doom()
+    request.response.status = 409
+    request.override_renderer = "whistle:templates/intake/nobody_can_receive.jinja2"
+    answers: dict[str, list[str]] = {}
+    for key, value in post.items():
+        if key.startswith("answers.") and value.strip():
+            answers.setdefault(key[len("answers."):], []).append(value)
+    return {"channel": channel, "typed": _words_to_copy(request, channel, post.get("text", ""), answers),
+            "files_left_out": files_left_out,
+            "live": [other for other in live_channels(request.dbsession) if other.id != channel.id]}
 
 
 def _not_live(request, channel, *, posted: bool = False) -> dict:
@@ -263,7 +295,6 @@ def _not_live(request, channel, *, posted: bool = False) -> dict:
 def _typed_words(request, channel) -> tuple[str, bool]:
     """The text and the questionnaire's answers from the posted form, as one text to copy, and
     whether a file was attached. Read as a stream (never request.POST); files are not read."""
-    labels = {spec["name"]: spec["label"] for spec in questionnaire_for(channel, request.call_hook)}
     answers: dict[str, list[str]]
     text, answers, files = "", {}, False
     try:
@@ -279,8 +310,14 @@ def _typed_words(request, channel) -> tuple[str, bool]:
                 answers.setdefault(part.name[len("answers."):], []).append(part.value)
     except MalformedForm:
         pass  # show what could be read
+    return _words_to_copy(request, channel, text, answers), files
+
+
+def _words_to_copy(request, channel, text: str, answers: dict[str, list[str]]) -> str:
+    """The text and the answers (by their questions' labels) as one text to copy."""
+    labels = {spec["name"]: spec["label"] for spec in questionnaire_for(channel, request.call_hook)}
     lines = [f"{labels.get(name, name)}: {', '.join(values)}" for name, values in answers.items()]
-    return "\n\n".join(filter(None, [text, "\n".join(lines)])), files
+    return "\n\n".join(filter(None, [text, "\n".join(lines)]))
 
 
 # --- the cookie that takes the receipt to its page (whistle.intake.receipts) ---

@@ -4,7 +4,6 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from whistle.intake_channels.services import UNATTENDED_REASONS
 from whistle.openapi.components import BEARER, CASE_REF, DATE, DATETIME, STR, _body, _json, _problem_responses
 from whistle.openapi.workspace import CASE_ATTACHMENT, LIST_PARAMETERS, SUMMARY_PROPERTIES, workspace_paths
 from whistle.protection.services import ADVERSE_EVENT_TYPES, NEUTRAL_EVENT_TYPES
@@ -43,13 +42,24 @@ SCHEMAS: dict[str, Any] = {
     },
     "ChannelNotLive": {
         "description": "The channel takes no reports: no enabled guardian (tier 1 or 2) would receive them. "
-                       "Nothing was stored.",
+                       "Nothing was stored. Why is for the organisation's admins (their overview says), not "
+                       "for the public.",
         "allOf": [{"$ref": "#/components/schemas/Problem"}, {
-            "type": "object", "required": ["channel", "reason"],
+            "type": "object", "required": ["channel"],
             "properties": {
                 "type": {"const": "/api/v1/problems/channel-not-live"},
                 "channel": STR,
-                "reason": {"enum": list(UNATTENDED_REASONS)},
+            }}],
+    },
+    "NobodyCanReceive": {
+        "description": "Nobody who receives the channel's reports could receive this one: every guardian of "
+                       "its tiers was left out (a conflict of interest: it may be about them) or is no longer "
+                       "enabled. Nothing was stored; send it through another channel.",
+        "allOf": [{"$ref": "#/components/schemas/Problem"}, {
+            "type": "object", "required": ["channel"],
+            "properties": {
+                "type": {"const": "/api/v1/problems/nobody-can-receive"},
+                "channel": STR,
             }}],
     },
     "Identity": {
@@ -271,9 +281,11 @@ def build_document() -> dict:
                                         "properties": {"receipt": STR, "case": STR}}, "Stored."),
                           **_problem_responses(400, 413, 415, 422),
                           "409": {"description": "The channel is not taking reports (see accepting_reports in "
-                                                 "GET /api/v1/channels); `reason` says why. Nothing was stored.",
-                                  "content": {"application/problem+json": {
-                                      "schema": {"$ref": "#/components/schemas/ChannelNotLive"}}}}},
+                                                 "GET /api/v1/channels), or nobody who receives its reports "
+                                                 "could receive this one. Nothing was stored.",
+                                  "content": {"application/problem+json": {"schema": {"oneOf": [
+                                      {"$ref": "#/components/schemas/ChannelNotLive"},
+                                      {"$ref": "#/components/schemas/NobodyCanReceive"}]}}}}},
         }},
         "/api/v1/staff/session": {
             "post": {

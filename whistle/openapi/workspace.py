@@ -40,8 +40,9 @@ ADMIN_OVERVIEW = {"type": "object", "required": ["by_status", "by_channel", "tot
                               "those cases by channel and why (reason: holders_disabled, all_excluded, "
                               "nobody_attended, no_holder_left)"},
     "unattended_channels": {"type": "array", "items": COUNT_BY_CHANNEL, "description":
-                            "active channels taking no reports, and why (reason as in "
-                            "/api/v1/problems/channel-not-live; no cases member)"}}}
+                            "active channels taking no reports, and why (reason: no_guardians, "
+                            "guardians_disabled, members_not_guardians, guardians_disabled_or_not_guardians; "
+                            "no cases member)"}}}
 CONFIRMATION_NEEDED = {"allOf": [{"$ref": "#/components/schemas/Problem"}, {
     "type": "object", "required": ["channels", "sole_cases"], "properties": {
         "type": {"const": "/api/v1/problems/confirmation-needed"},

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from whistle.numbers import whole_number
 from whistle.protection.services import EVENT_TYPES
 
 MAX_PERSONNEL_ID_CHARS = 64
@@ -45,9 +46,8 @@ def validate_protection(fields: dict, today: date) -> tuple[dict, dict[str, str]
     starts = fields.get("starts_on") or today.isoformat()
     clean["starts_on"] = _date(starts, errors, "starts_on")
     window = str(fields.get("window_months") or "24").strip()
-    if not window.isdigit() or not 1 <= int(window) <= MAX_WINDOW_MONTHS:
+    months = whole_number(window)
+    if months is None or not 1 <= months <= MAX_WINDOW_MONTHS:
         errors["window_months"] = f"A whole number of months from 1 to {MAX_WINDOW_MONTHS}."
-        clean["window_months"] = None
-    else:
-        clean["window_months"] = int(window)
+    clean["window_months"] = None if "window_months" in errors else months
     return clean, errors

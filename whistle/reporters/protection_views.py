@@ -8,6 +8,7 @@ from pyramid.view import view_config
 from whistle.attachments.uploads import MalformedForm, csrf_ok
 from whistle.errors import Problem, validation_problem
 from whistle.jsonapi import read_json, reject_unknown_members
+from whistle.numbers import whole_number
 from whistle.protection import services
 from whistle.reporters.views import case_page as reporter_case_page
 from whistle.reporters.views import login_page, read_fields, reporter
@@ -48,6 +49,12 @@ def consent_form(request):
     return HTTPSeeOther(request.route_url("reporters.case", _anchor="retaliation-watch"))
 
 
+def _month_or_none(month: str) -> int:
+    """The check-in month the form names, or -1 (due never) for anything that is not a small number."""
+    number = whole_number(month, max_digits=3)
+    return -1 if number is None else number
+
+
 @view_config(route_name="reporters.checkins", request_method="POST", permission=Permission.MAILBOX_VISIT,
              require_csrf=False)
 def checkin_form(request):
@@ -61,7 +68,7 @@ def checkin_form(request):
                                   errors={"detriment": "Choose yes or no."})
     try:
         services.answer_checkin(request.dbsession, request.whistle_settings, request.clock, identity.case,
-                                int(month) if month.isdigit() else -1, detriment, call_hook=request.call_hook)
+                                _month_or_none(month), detriment, call_hook=request.call_hook)
     except services.CheckInNotDue:
         return reporter_case_page(request, identity, status=409, mark_seen=False,
                                   errors={"checkin_form": "You have already answered this question."})

@@ -13,6 +13,12 @@ from whistle.escalations.services import drop_malformed
 from whistle.hooks.types import PRIORITIES, Disclosure, Triage
 
 
+class NobodyCanReceive(Exception):
+    """Routing left nobody to receive a new case: every guardian of the channel's tiers is
+    excluded (a conflict of interest) or no longer enabled. The case must not be kept: sealed to
+    the reporter alone, nobody could ever read it. The argument is the channel's slug."""
+
+
 def _ids(results) -> set[int]:
     """Guardian ids from a routing/exclusion hook's results, ignoring anything malformed."""
     ids: set[int] = set()
@@ -28,8 +34,8 @@ def choose_guardians(dbsession: Session, clock: Clock, case: Case, keys: CaseKey
 
     Recipients: the channel's default guardians and those plugins route to, minus those plugins
     exclude (a conflict of interest). If nobody is left, the channel's second tier (minus the
-    excluded). If still nobody, the case is stored unassigned and audited as such: the reporter's
-    words are never lost, and an admin sees it on the overview."""
+    excluded). If still nobody, raise NobodyCanReceive before anything is granted or audited: the
+    caller refuses the report and keeps nothing of it, and gives the reporter their words back."""
     candidates = enabled_guardians(dbsession)
     by_id = {account.id: account for account in candidates}
     infos = guardian_infos(candidates)
@@ -42,24 +48,22 @@ def choose_guardians(dbsession: Session, clock: Clock, case: Case, keys: CaseKey
     tier = 1
     if not recipients:
         recipients, tier = [account for account in second_tier if account.id not in excluded], 2
+    if not recipients:
+        raise NobodyCanReceive(case.channel.slug)
     for account in recipients:
         grant_to(case, keys, account, clock.today())
     # The second tier gets a standby copy now, while the case key is in memory, so an escalation
     # rule can hand them the case later without anyone's key (docs/crypto.md). Never an
     # excluded guardian: a conflict of interest also rules out escalation to them.
     standby = [account for account in second_tier if account.id not in excluded and account not in recipients]
-    if recipients:
-        for account in standby:
-            grant_to(case, keys, account, clock.today(), holder=HOLDER_STANDBY)
+    for account in standby:
+        grant_to(case, keys, account, clock.today(), holder=HOLDER_STANDBY)
     dbsession.flush()
     plugins_changed_it = excluded or tier == 2 or any(account not in defaults for account in recipients)
-    if recipients and (plugins_changed_it or standby):  # a plain delivery to the channel's guardians is no news
+    if plugins_changed_it or standby:  # a plain delivery to the channel's guardians is no news
         audit.record(dbsession, clock, actor=audit.services.SYSTEM, action="case.routed", case_id=case.id,
                      detail={"account_ids": [account.id for account in recipients], "tier": tier,
                              "excluded": len(excluded), "standby_ids": [account.id for account in standby]})
-    elif not recipients:
-        audit.record(dbsession, clock, actor=audit.services.SYSTEM, action="case.unassigned", case_id=case.id,
-                     detail={"channel": case.channel.slug, "excluded": len(excluded)})
     return excluded
 
 

@@ -9,6 +9,7 @@ its plain name there.
 """
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from webob.cookies import CookieProfile
@@ -45,3 +46,30 @@ def cookie_profile(base: str, *, secure: bool, max_age: int | timedelta | None =
         max_age = int(max_age.total_seconds())
     return CookieProfile(cookie_name(base, secure), secure=secure, httponly=True, samesite="Strict", path="/",
                          domains=None, max_age=max_age, serializer=PlainText())
+
+
+# --- the Cookie header, cut down to whistle's own cookies before anything parses it -------------
+#
+# WebOb parses the Cookie header with a regular expression whose time grows with the square of a
+# run it cannot match (4 KB of "a": a quarter of a second; 16 KB: four seconds), holding the
+# GIL, so one request with a long header stalls every other request of the process. So before
+# anything reads a cookie, the header is split (in linear time) and only whistle's cookies with
+# plain values are passed on: WebOb then parses a few hundred well-formed bytes. Anything else
+# the browser sends (a parent domain's cookies, say) is dropped, so it cannot lock a reporter
+# out either. A header longer than any browser sends to one site (and than nginx's default
+# header buffer takes) is refused with 431 (whistle.errors.tweens).
+MAX_COOKIE_HEADER_BYTES = 8192
+OUR_COOKIE_NAME = re.compile(r"(?:__Host-|__Secure-)?whistle_[a-z]{1,32}")
+# RFC 6265 cookie-octets, and more than any value whistle sets (a sealed receipt is under 300).
+PLAIN_COOKIE_VALUE = re.compile(r"[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]{0,1024}")
+
+
+def only_ours(header: str) -> str:
+    """The Cookie header with only whistle's cookies (named by `cookie_name`, plain values) in it."""
+    kept = []
+    for pair in header.split(";"):
+        name, equals, value = pair.strip().partition("=")
+        if equals and OUR_COOKIE_NAME.fullmatch(name) and PLAIN_COOKIE_VALUE.fullmatch(value):
+            kept.append(f"{name}={value}")
+    return "; ".join(kept)
+

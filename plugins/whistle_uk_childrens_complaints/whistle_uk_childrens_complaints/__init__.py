@@ -58,31 +58,93 @@ class WorkingDayProfile:
 
 UK_CHILDRENS_COMPLAINTS = WorkingDayProfile()
 
-# Words a child might use when they are at immediate risk. Matched case-insensitively on word
-# boundaries, with any run of spaces or hyphens between words ("self harm" = "self-harm").
-# Deliberately broad: a false alarm costs a guardian a look; a miss can cost a child.
+# Words a child might use when they are at immediate risk: harm, threats, fear of someone,
+# sexual abuse in a child's own words, suicide and self-harm, neglect, running away, weapons.
+#
+# How a phrase is written: words are matched whole and case-insensitively, with any run of spaces
+# or hyphens between them ("self harm" = "self-harm"); "a|b" in a word's place takes either word
+# ("hit|hits me" is "hit me" or "hits me"). The text is first brought to one spelling (SPELLINGS:
+# "kill my self" -> "kill myself", "wanna" -> "want to", "dont" -> "don't"), so a phrase is written
+# once, in that spelling.
+#
+# Deliberately broad: a false alarm costs a guardian a look; a miss can cost a child. So an idiom
+# that also reads as a threat is flagged ("my mum will kill me if I lose my phone", "my brother
+# beats me at FIFA", "we got beaten 3-0"), and only words that read as danger in no child's
+# sentence are left alone (NOT_RISK: "in danger of closing"). The test corpus in
+# tests/test_risk_phrases.py lists both, and what is flagged by choice.
+_HARMS = ("hit|hits|hitting|beat|beats|beating|hurt|hurts|hurting|kick|kicks|kicked|kicking|punch|punches|"
+          "punched|punching|slap|slaps|slapped|slapping|smack|smacks|smacked|smacking|whack|whacks|whacked|"
+          "batter|batters|battered|grab|grabs|grabbed|push|pushes|pushed|shove|shoves|shoved|choke|chokes|"
+          "choked|choking|strangle|strangles|strangled|strangling|burn|burns|burned|burnt|bite|bites|bit|"
+          "pinch|pinches|pinched|kill|kills|threaten|threatens|threatened|threatening")
+_HARMED = ("hit|beaten|beat|battered|hurt|kicked|punched|slapped|smacked|whacked|choked|strangled|burnt|burned|"
+           "threatened|touched|abused|raped|attacked")
+_BEING = "get|gets|got|getting|been|being|was|were|am|is|are"
+_FAMILY = "mum|mam|mom|mother|dad|father|stepdad|stepmum|sister|brother|nan|gran|baby"
+_FEAR = "scared|afraid|frightened|terrified"
 RISK_PHRASES = (
-    "hurt me", "hurts me", "hurting me", "hit me", "hits me", "hitting me", "beat me", "beats me",
-    "kicked me", "kicks me", "punched me", "locked me in", "not safe", "unsafe",
-    "don't feel safe", "dont feel safe", "do not feel safe", "scared to go home", "afraid to go home",
-    "kill myself", "killing myself", "want to die", "suicide", "suicidal", "end my life",
-    "self harm", "self harming", "hurt myself", "hurting myself", "cut myself", "cutting myself",
-    "abuse", "abused", "abusing", "abuser", "touched me", "touches me", "touching me",
-    "made me touch", "sexual", "groomed", "grooming", "rape", "raped",
-    "no food at home", "left alone at night", "threatened me", "threatens me",
+    # hurt, or threatened with it, by someone
+    f"{_HARMS} me|us", f"{_HARMS} my|our {_FAMILY}", f"{_HARMS} {_FAMILY}", f"{_BEING} {_HARMED}",
+    "beat|beats|beating me|us up", "beaten up", "attacked me|us", "threatened to", "threatens to",
+    # danger, and fear of someone or of home
+    "in danger", "not safe", "unsafe", "don't feel safe", f"{_FEAR} of him|her|them|my|his|home",
+    f"{_FEAR} to go|going home|back", "locked|locks|lock me|us in|out",
+    # suicide and self-harm
+    "kill|killing myself", "kms", "unalive|unaliving", "suicide|suicidal|sewerslide", "want|wants to die",
+    "wish i was|were dead", "wish i wasn't|weren't alive|born|here", "want to be dead", "better off dead",
+    "better off without me", "don't want to live", "don't want to be alive|here", "no point living",
+    "no point in living", "end it all", "end my life",
+    "take|taking my own life", "take my life", "hang|hanging myself", "overdose|overdosed",
+    "jump|jumping off a|the bridge|roof|building|cliff",
+    "self harm|harming|harmed", "hurt|hurting|cut|cutting|harm|harming|burn|burning|starve|starving myself",
+    # sexual abuse, in a child's words
+    "abuse", "abused", "abusing", "abuser", "molest|molested|molesting", "rape", "raped", "sexual", "sexually",
+    "sex with", "have|had|having sex", "touched|touches|touching me|us", "private parts",
+    "touch|touches|touched|touching my|his|her bits|bum|body|chest|willy|penis|vagina|boobs|breasts",
+    "make|makes|made|making me|us touch", "kiss|kisses|kissed|kissing me", "nude|nudes|naked",
+    "groomed", "grooming", "our secret", "our little secret", "into my bed", "in my bed with me",
+    # neglect, being put out, running away
+    "no food", "nothing to eat", "not eaten", "haven't eaten", "don't|doesn't|never feed|feeds me|us",
+    "left alone", "nowhere to sleep|live|stay|go", "kicked|kicks|threw|throws me|us out",
+    "run|ran|running away",
+    # weapons, drink and drugs
+    "knife|knives|gun|guns|stab|stabs|stabbed|stabbing|weapon|weapons", "drunk", "drugs",
+)
+# Read as danger in no child's sentence: taken out before the phrases are matched.
+NOT_RISK = ("in danger of",)
+# (spelling, the one RISK_PHRASES use); whole words, any spaces or hyphens between them.
+SPELLINGS = (
+    ("my self", "myself"), ("wanna", "want to"), ("wana", "want to"), ("wan to", "want to"),
+    ("gonna", "going to"), ("gunna", "going to"), ("dont", "don't"), ("do not", "don't"),
+    ("doesnt", "doesn't"), ("does not", "doesn't"), ("wasnt", "wasn't"), ("was not", "wasn't"),
+    ("werent", "weren't"), ("were not", "weren't"), ("havent", "haven't"), ("have not", "haven't"),
+    ("step dad", "stepdad"), ("step mum", "stepmum"), ("privates", "private parts"),
+    ("private part", "private parts"),
 )
 
 
-def _phrase_pattern(phrase: str) -> str:
-    return r"\b" + r"[\s\-]+".join(re.escape(word) for word in phrase.split()) + r"\b"
+def _words_pattern(phrase: str) -> str:
+    words = ("(?:" + "|".join(re.escape(choice) for choice in word.split("|")) + ")" for word in phrase.split())
+    return r"\b" + r"[\s\-]+".join(words) + r"\b"
 
 
-RISK_PATTERN = re.compile("|".join(_phrase_pattern(phrase) for phrase in RISK_PHRASES), re.IGNORECASE)
+RISK_PATTERN = re.compile("|".join(_words_pattern(phrase) for phrase in RISK_PHRASES), re.IGNORECASE)
+NOT_RISK_PATTERN = re.compile("|".join(_words_pattern(phrase) for phrase in NOT_RISK), re.IGNORECASE)
+_SPELLING_PATTERNS = tuple((re.compile(_words_pattern(spelling), re.IGNORECASE), one) for spelling, one in SPELLINGS)
+
+
+def in_one_spelling(text: str) -> str:
+    """`text` with the spellings of SPELLINGS replaced by the one the phrases use."""
+    # Children type curly apostrophes on phones: "don’t feel safe".
+    text = text.replace("\u2019", "'")
+    for pattern, one in _SPELLING_PATTERNS:
+        text = pattern.sub(one, text)
+    return text
 
 
 def signals_immediate_risk(text: str) -> bool:
-    # Children type curly apostrophes on phones: "don’t feel safe".
-    return RISK_PATTERN.search(text.replace("\u2019", "'")) is not None
+    text = NOT_RISK_PATTERN.sub(" ", in_one_spelling(text))
+    return RISK_PATTERN.search(text) is not None
 
 
 @hookimpl

@@ -117,11 +117,13 @@ def test_a_new_report_reaches_its_holders_only_and_says_nothing_about_it(office)
     assert here.delivered(sent["case"], sent["receipt"], "Mendez shouts", "night staff") == ["ann@example.org"]
 
     with here.world.session() as dbsession:
-        # Its only guardian is named in the report, so the conflicts plugin leaves the case unassigned.
+        # Its only guardian is named in the report, so the conflicts plugin leaves nobody to receive it.
         channel = make_channel(dbsession, "nobody-line")
         dbsession.add(ChannelGuardian(channel_id=channel.id, account_id=here.accounts["mendez"].account.id, tier=1))
-    submit_api(here.world.testapp, channel="nobody-line", text=f"Mendez again; nobody can read this yet. {MARKER}")
-    assert here.pending() == 0 and here.delivered() == [], "an unassigned case tells nobody"
+    here.world.testapp.post_json("/api/v1/disclosures", {"channel": "nobody-line", "answers": {"ongoing": "yes"},
+                                                         "text": f"Mendez again; nobody can read this. {MARKER}"},
+                                 status=409)
+    assert here.pending() == 0 and here.delivered() == [], "a refused report tells nobody"
 
 
 def test_the_reporters_messages_and_files_reach_the_holders_by_api_and_page(office):

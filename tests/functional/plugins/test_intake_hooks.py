@@ -104,20 +104,6 @@ def test_when_every_default_recipient_is_excluded_the_second_tier_gets_the_case(
     assert _holders(dbsession, _case(dbsession, ref)) == {second.account.id}
 
 
-def test_with_nobody_left_the_case_is_stored_unassigned_and_audited(plugin_app, dbsession, settings, clock):
-    named = make_staff(dbsession, settings, clock, "q.lindqvist")
-    channel = make_channel(dbsession, "nobody-left")
-    dbsession.add(ChannelGuardian(channel_id=channel.id, account_id=named.account.id))
-    app = plugin_app(["conflicts"], plaintext=["conflicts"])
-
-    body = app.post_json("/api/v1/disclosures", {"channel": channel.slug, "text": "Lindqvist took the keys.",
-                                                 "answers": {"ongoing": "yes"}}, status=201).json
-    case = _case(dbsession, body["case"])
-    assert body["receipt"] and _holders(dbsession, case) == set()
-    assert [e.detail for e in _events(dbsession, "case.unassigned") if e.case_id == case.id] == [
-        {"channel": "nobody-left", "excluded": 1}]
-
-
 def test_urgent_triage_on_the_young_peoples_channel_brings_in_the_safeguarding_lead_at_once(
         plugin_app, dbsession, settings, clock):
     guardian = make_staff(dbsession, settings, clock, "yp.guardian")

@@ -17,7 +17,10 @@ from webtest import TestApp, Upload
 from tests.factories import api_login, html_login
 from tests.functional.workspace.conftest import events, last_event
 from whistle import crypto
-from whistle.attachments.services import INTERNAL_STREAM_KIND, STREAM_KIND, read_attachment
+from whistle.attachments.blobs import LocalBlobStore
+from whistle.attachments.services import (
+    INTERNAL_STREAM_KIND, STREAM_KIND, AttachmentTooLarge, Limits, read_attachment, store_attachment,
+)
 from whistle.cases.models import (
     HOLDER_REPORTER, ITEM_ATTACHMENT_META, ITEM_INTERNAL_ATTACHMENT_META, Attachment, Case, CaseGrant, CaseItem,
 )
@@ -249,7 +252,8 @@ def small_limits_testapp(raw_settings, clock, tm, dbsession, **limits) -> TestAp
 
 def test_a_file_over_the_limit_is_refused_naming_the_field_and_nothing_is_stored(
         raw_settings, settings, clock, tm, dbsession, guardian, submitted):
-    testapp = small_limits_testapp(raw_settings, clock, tm, dbsession, max_file_bytes=1000, max_case_bytes=1500)
+    testapp = small_limits_testapp(raw_settings, clock, tm, dbsession, max_file_bytes=1000,
+                                   max_guardian_case_bytes=1500)
     ref = submitted["case"]
     html_login(testapp, guardian, clock)
     before = blob_files(settings)
@@ -279,6 +283,45 @@ def test_a_file_over_the_limit_is_refused_naming_the_field_and_nothing_is_stored
     over_case = upload(testapp, ref, headers, b"x" * 900, "b.bin", internal=True, status=413).json
     assert "together" in over_case["detail"]
     assert attachment_count(dbsession) == 1
+
+
+def test_the_guardians_files_do_not_take_the_reporters_room_for_files(raw_settings, clock, tm, dbsession, guardian,
+                                                                      submitted):
+    testapp = small_limits_testapp(raw_settings, clock, tm, dbsession, max_file_bytes=1000, max_case_bytes=1500,
+                                   max_guardian_case_bytes=1500)
+    staff = api_login(testapp, guardian, clock)
+    # The guardians keep evidence for the team and send the reporter a letter: their room is used up.
+    upload(testapp, submitted["case"], staff, b"e" * 500, "cctv.bin", internal=True)
+    upload(testapp, submitted["case"], staff, b"l" * 200, "letter.pdf")
+    assert "guardians' files" in upload(testapp, submitted["case"], staff, b"e" * 900, "more.bin", internal=True,
+                                        status=413).json["detail"]
+
+    reporter = dict(reporter_headers(testapp, submitted["receipt"]),
+                    **{"Content-Type": "application/octet-stream", "X-Filename": "photo.jpg"})
+    # The reporter has sent nothing yet: a 900-byte photo is within both limits for them.
+    testapp.post("/api/v1/reporter/attachments", b"p" * 900, headers=reporter, status=201)
+    over = testapp.post("/api/v1/reporter/attachments", b"p" * 900, headers=reporter, status=413).json
+    assert "files of one report together" in over["detail"]
+
+
+def test_of_two_uploads_at_once_the_one_that_overfills_the_case_is_refused(clock, tm, dbsession, submitted, tmp_path):
+    """Each upload measures the room before its file streams in; one that finished meanwhile is
+    counted again after storing, and the later one is refused."""
+    case = case_of(dbsession, submitted["case"])
+    limits = Limits(max_file_bytes=1000, max_case_bytes=1500, max_guardian_case_bytes=1500)
+    store = LocalBlobStore(tmp_path)
+
+    def store_file(chunks):
+        return store_attachment(dbsession, store, tm.get(), case, name="photo.jpg", content_type="image/jpeg",
+                                chunks=chunks, limits=limits, author="reporter", today=clock.today())
+
+    def while_another_upload_finishes():
+        yield b"a" * 450
+        store_file([b"b" * 900])  # the other upload, started after this one measured the room
+        yield b"a" * 450
+
+    with pytest.raises(AttachmentTooLarge, match="together"):
+        store_file(while_another_upload_finishes())
 
 
 def test_an_expired_page_or_no_file_stores_nothing(testapp, dbsession, settings, guardian, submitted, clock):

@@ -46,7 +46,7 @@ def test_an_aborted_transaction_deletes_the_stored_blob(tmp_path, dbsession, set
     case, _ = open_case(dbsession, channel=channel, reporter=reporter, guardians=[], today=clock.today())
     dbsession.flush()
     store_attachment(dbsession, store, txn, case, name="a.txt", content_type="text/plain", chunks=[b"data"],
-                     limits=Limits(100, 100), author="reporter", today=clock.today())
+                     limits=Limits(100, 100, 100), author="reporter", today=clock.today())
     assert len(list(tmp_path.iterdir())) == 1
     manager.abort()
     assert list(tmp_path.iterdir()) == []
