@@ -173,7 +173,7 @@ def receipt_page(request):
              require_csrf=False)
 def receipt_leave(request):
     slug = request.matchdict["slug"]
-    _forget_receipt(request, request.response, slug)
+    _forget_receipt(request, request.response)
     return {"channel": channel_by_slug(request.dbsession, slug), "from_receipt": True}
 
 
@@ -272,34 +272,23 @@ def _typed_words(request, channel) -> tuple[str, bool]:
 
 # --- the cookie that takes the receipt to its page (whistle.intake.receipts) ---
 
-RECEIPT_COOKIE = "whistle_receipt"
-
-
-def receipt_cookie_name(settings) -> str:
-    # Limited to the receipt page's path, so a Secure one is "__Secure-", not "__Host-" (which needs Path=/).
-    return cookies.cookie_name(RECEIPT_COOKIE, settings.cookies_secure, one_path=True)
-
-
-def _receipt_cookie_attributes(request, slug: str) -> dict:
-    return {"path": request.route_path("intake.receipt", slug=slug), "secure": request.whistle_settings.cookies_secure,
-            "httponly": True, "samesite": "Strict"}
-
-
 def _carry_receipt(request, response, *, receipt: str, case_ref: str, slug: str) -> None:
     """Set the cookie that takes the receipt to the receipt page."""
     sealed = receipts.seal(request.whistle_settings, request.clock, receipt=receipt, case_ref=case_ref, slug=slug)
-    response.set_cookie(receipt_cookie_name(request.whistle_settings), sealed,
-                        max_age=int(receipts.LIFETIME.total_seconds()), **_receipt_cookie_attributes(request, slug))
+    response.headers.extend(cookies.receipt_cookie(request.whistle_settings.cookies_secure).bind(request)
+                            .get_headers(sealed))
 
 
 def _carried_receipt(request, slug: str) -> receipts.CarriedReceipt | None:
-    """The receipt the cookie carries for channel `slug`, or None: no cookie, expired, left, or not ours."""
-    sealed = request.cookies.get(receipt_cookie_name(request.whistle_settings))
+    """The receipt the cookie carries for channel `slug`, or None: no cookie (or two: one planted),
+    expired, left, or not ours."""
+    name = cookies.cookie_name(cookies.RECEIPT_COOKIE, request.whistle_settings.cookies_secure)
+    sealed = cookies.single_value(request, name)
     return receipts.unseal(request.whistle_settings, request.clock, sealed, slug) if sealed else None
 
 
-def _forget_receipt(request, response, slug: str) -> None:
-    """Tell the browser to drop the cookie now. Set with the same attributes, not
-    Response.delete_cookie: a browser ignores a "__Secure-" cookie that comes without Secure."""
-    response.set_cookie(receipt_cookie_name(request.whistle_settings), "", max_age=0,
-                        **_receipt_cookie_attributes(request, slug))
+def _forget_receipt(request, response) -> None:
+    """Tell the browser to drop the cookie now, with the attributes it was set with (a browser
+    ignores a "__Host-" cookie that comes without Secure)."""
+    response.headers.extend(cookies.receipt_cookie(request.whistle_settings.cookies_secure).bind(request)
+                            .get_headers(None))

@@ -28,6 +28,7 @@ from whistle.reporters.services import (
     send_message,
     unlock_for_reporter,
 )
+from whistle.security import cookies
 from whistle.security.permissions import Permission
 from whistle.reporters.identity import ReporterIdentity
 from whistle.sessions.models import REPORTER
@@ -63,6 +64,13 @@ def read_fields(request) -> dict[str, str]:
     """A small urlencoded (or file-less multipart) form as a dict; files are skipped."""
     limit = request.whistle_settings.max_text_chars * 4 + 4096
     return {part.name: part.value for part in form_parts(request, max_field_bytes=limit) if not isinstance(part, FilePart)}
+
+
+def forget_receipt(request) -> list[tuple[str, str]]:
+    """The header that expires the receipt page's cookie, if the browser still carries it: once
+    the reporter has signed in, or left, the receipt page must not show the code again."""
+    profile = cookies.receipt_cookie(request.whistle_settings.cookies_secure).bind(request)
+    return profile.get_headers(None) if profile.cookie_name in request.cookies else []
 
 
 def login_page(request, *, status: int = 200, errors: dict | None = None, unsent: str = "", notice: str = ""):
@@ -122,7 +130,7 @@ def login_submit(request):
     previous = reporter(request)
     if previous is not None:  # one report open per browser: the earlier session ends now
         logout(request.dbsession, request.whistle_settings, previous.token)
-    headers = remember(request, result.token, kind=REPORTER)
+    headers = remember(request, result.token, kind=REPORTER) + forget_receipt(request)
     if unsent:
         # Show the message they could not send, in the message box, ready to send now.
         identity = ReporterIdentity(case=result.case, keypair=result.keypair, session=None,
@@ -241,7 +249,7 @@ def leave(request):
     if identity is not None:
         channel = identity.case.channel  # the page after leaving keeps its quick exit and help panel
         logout(request.dbsession, request.whistle_settings, identity.token)
-    request.response.headers.extend(forget(request, kind=REPORTER))
+    request.response.headers.extend(forget(request, kind=REPORTER) + forget_receipt(request))
     return {"channel": channel}
 
 

@@ -69,7 +69,7 @@ def test_an_urgent_young_persons_report_is_not_timed_by_its_triage_and_escalatio
 
 
 def test_the_notices_a_reporters_message_queues_are_dated_to_the_day(testapp, dbsession, settings, clock):
-    channel = make_channel(dbsession, "office")
+    make_channel(dbsession, "office")
     guardian = make_staff(dbsession, settings, clock, "office.guardian", channels=["office"])
     receipt = submit_api(testapp, channel="office")["receipt"]
     token = testapp.post_json("/api/v1/reporter/session", {"receipt": receipt}).json["token"]
