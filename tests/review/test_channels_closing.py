@@ -38,29 +38,6 @@ def test_the_api_does_not_tell_the_public_about_staff_accounts(testapp, dbsessio
     assert "disabled" not in said and "guardian" not in said, f"told to an anonymous caller: {problem}"
 
 
-def test_a_closed_young_peoples_channel_keeps_its_quick_exit_and_help_panel(testapp, dbsession):
-    make_channel(dbsession, "youth", title="Young voices", wording={"plain": True}, help_now=HELP_NOW,
-                 quick_exit_url="https://www.bbc.co.uk/weather", reporters_are_staff=False)
-
-    page = testapp.get("/report/youth")
-    assert "not open right now" in page.text
-    assert page.html.select_one(".quick-exit-link") is not None, "no quick exit on this page of the channel"
-    assert page.html.select_one("aside.help-now") is not None, "no help panel on this page of the channel"
-
-
-def test_a_channel_closed_while_someone_writes_gives_their_words_back(testapp, dbsession, settings, clock):
-    channel = make_channel(dbsession, "staff")
-    make_staff(dbsession, settings, clock, "staff.keeper", channels=["staff"])
-    form = testapp.get("/report/staff").forms[0]
-    form["text"] = TEXT
-    form["answers.ongoing"] = "yes"
-    channel.active = False  # `channels load` with the channel marked inactive, while they typed
-    dbsession.flush()
-
-    page = form.submit(expect_errors=True)
-    assert TEXT in page.text, f"answered {page.status_int} and the words are lost"
-
-
 class _DisablesOnFirstRead(io.BytesIO):
     """The request body; the first read (the form being parsed) happens after the check that the
     channel is attended, and is where the last guardian is disabled."""

@@ -7,7 +7,8 @@ from webob.multidict import MultiDict
 
 from whistle.attachments.services import AttachmentTooLarge, limits_for, store_attachment
 from whistle.attachments.uploads import FilePart, MalformedForm, csrf_ok, form_parts
-from whistle.intake_channels.services import active_channels, channel_by_slug, describe, questionnaire_for
+from whistle.intake_channels.services import active_channels, any_quick_exit_url, channel_by_slug, describe
+from whistle.intake_channels.services import questionnaire_for
 from whistle.intake_channels.services import UNATTENDED_REASONS, live_channels, unattended_reasons, why_unattended
 from whistle.errors import Problem, validation_problem
 from whistle.intake import receipts
@@ -32,7 +33,8 @@ def home(request):
     reasons = unattended_reasons(request.dbsession)
     channels = active_channels(request.dbsession)
     return {"channels": [c for c in channels if c.id not in reasons],
-            "not_open": [c for c in channels if c.id in reasons]}
+            "not_open": [c for c in channels if c.id in reasons],
+            "quick_exit_anywhere": any_quick_exit_url(request.dbsession) is not None}
 
 
 def _channel_or_404(request):
@@ -107,8 +109,11 @@ def _open_case(request, channel, post: MultiDict):
 @view_config(route_name="intake.form", request_method="POST", renderer="whistle:templates/intake/form.jinja2",
              permission=Permission.DISCLOSURE_SUBMIT, require_csrf=False)
 def submit_form(request):
-    channel = _channel_or_404(request)
-    if why_unattended(request.dbsession, channel):
+    # A channel set inactive while the reporter typed is "not open", with their words given back.
+    channel = channel_by_slug(request.dbsession, request.matchdict["slug"], active_only=False)
+    if channel is None:
+        raise Problem(404, "There is no such reporting channel.")
+    if not channel.active or why_unattended(request.dbsession, channel):
         return _not_live(request, channel, posted=True)
     settings = request.whistle_settings
     post = MultiDict()

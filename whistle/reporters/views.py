@@ -10,6 +10,7 @@ from pyramid.view import view_config
 from whistle.attachments.services import AttachmentTooLarge, Limits, limits_for, store_attachment
 from whistle.attachments.uploads import FilePart, MalformedForm, csrf_ok, form_parts
 from whistle.attachments.views import attachment_response, store_request_body
+from whistle.intake_channels.services import DEFAULT_QUICK_EXIT_URL, any_quick_exit_url, channel_by_slug
 from whistle.intake_channels.services import questionnaire_for
 from whistle.errors import Problem, problem_response, validation_problem
 from whistle.jsonapi import read_json, reject_unknown_members
@@ -74,7 +75,8 @@ def forget_receipt(request) -> list[tuple[str, str]]:
 
 
 def login_page(request, *, status: int = 200, errors: dict | None = None, unsent: str = "", notice: str = ""):
-    page = {"errors": errors or {}, "unsent": unsent, "notice": notice}
+    page = {"errors": errors or {}, "unsent": unsent, "notice": notice,
+            "quick_exit_anywhere": any_quick_exit_url(request.dbsession) is not None}
     response = render_to_response(LOGIN_TEMPLATE, page, request=request)
     response.status = status
     return response
@@ -251,6 +253,26 @@ def leave(request):
         logout(request.dbsession, request.whistle_settings, identity.token)
     request.response.headers.extend(forget(request, kind=REPORTER) + forget_receipt(request))
     return {"channel": channel}
+
+
+# The quick exit: a plain link (no JavaScript), through here so that the visit is forgotten before
+# the browser leaves for the neutral page: the mailbox session ends, the receipt cookie goes, and
+# the browser is asked to drop what it cached of this site, so Back shows neither the receipt nor
+# the report. Clear-Site-Data asks for "cache" only: "cookies" would clear every cookie of the
+# registrable domain (the organisation's other sites too), and whistle's own are expired by name.
+# A GET, with no CSRF token: it only forgets, and a reporter in a hurry must never be stopped.
+@view_config(route_name="reporters.exit", request_method="GET", permission=Permission.PUBLIC)
+@view_config(route_name="reporters.channel_exit", request_method="GET", permission=Permission.PUBLIC)
+def quick_exit(request):
+    channel = channel_by_slug(request.dbsession, request.matchdict["slug"]) if "slug" in request.matchdict else None
+    neutral = (channel.quick_exit_url if channel is not None else None) or any_quick_exit_url(request.dbsession)
+    response = HTTPSeeOther(neutral or DEFAULT_QUICK_EXIT_URL)
+    identity = reporter(request)
+    if identity is not None:
+        logout(request.dbsession, request.whistle_settings, identity.token)
+    response.headers.extend(forget(request, kind=REPORTER) + forget_receipt(request))
+    response.headers["Clear-Site-Data"] = '"cache"'
+    return response
 
 
 # --- API -------------------------------------------------------------------------------------

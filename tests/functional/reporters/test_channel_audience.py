@@ -48,7 +48,8 @@ def assert_young_peoples_page(page):
     first = page.html.body.find(True)
     assert "quick-exit" in first["class"], "the quick exit comes before everything else"
     exit_link = first.find("a")
-    assert exit_link["href"] == "https://www.bbc.co.uk/weather" and exit_link["rel"] == ["noreferrer"]
+    # Through /exit, which forgets the visit and sends the browser on to the neutral page.
+    assert exit_link["href"] == f"/exit/{YOUNG}" and exit_link["rel"] == ["noreferrer"]
     assert exit_link.get_text(strip=True) == "Exit this page"
     panel = page.html.find("aside", class_="help-now")
     assert panel is not None and panel.find("h2").get_text(strip=True) == "Need help now?"

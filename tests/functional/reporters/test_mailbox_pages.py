@@ -200,3 +200,20 @@ def test_an_anonymous_reporter_can_reveal_their_identity_later(testapp, dbsessio
     assert body["identity"] == {"name": "Grace Hopper", "contact": "kept contact", "mode": "confidential"}
     events = [e["action"] for e in body["events"]]
     assert "reporter.identity_revealed" in events
+
+
+def test_a_signed_in_guardian_can_open_their_own_report_in_the_mailbox(testapp, dbsession, settings, clock):
+    """Staff may speak up too: on the mailbox's pages a reporter's session counts before the staff one."""
+    make_live_channel(dbsession, settings, clock)
+    guardian = make_staff(dbsession, settings, clock, "also.reporter")
+    html_login(testapp, guardian, clock)
+    receipt = receipt_of(submit_disclosure(testapp, text="My manager signs off overtime nobody worked."))
+
+    form = testapp.get("/mailbox").forms[0]
+    form["receipt"] = receipt
+    page = form.submit().maybe_follow()
+
+    assert "My manager signs off overtime nobody worked." in page.text, \
+        page.html.find("main").get_text(" ", strip=True)[:200]
+    assert testapp.get("/staff/cases").status_int == 200, "and stays signed in to the workspace"
+
