@@ -328,6 +328,8 @@ def api_case(request):
         # What the reporter sent, as the mailbox page shows it under "What you sent".
         "text": mailbox.text,
         "answers": mailbox.answers,
+        # What failed to verify stands here, as in the guardians' API: an empty text is not "nothing sent".
+        "unverified": [{"id": entry["id"], "unverified": True, "kind": entry["kind"]} for entry in mailbox.unverified],
         # retaliation watch
         "protection_consent": identity.case.protection_consent,
         "checkins_due": list(checkins(request.dbsession, request.whistle_settings, identity.case,
