@@ -62,8 +62,10 @@ def limits(request) -> Limits:
 
 
 def read_fields(request) -> dict[str, str]:
-    """A small urlencoded (or file-less multipart) form as a dict; files are skipped."""
-    limit = request.whistle_settings.max_text_chars * 4 + 4096
+    """A small urlencoded (or file-less multipart) form as a dict; files are skipped. Sized for a
+    message kept through the sign-in at the longest: a character is up to 4 bytes of UTF-8, and
+    each of those "%XX" in an urlencoded body."""
+    limit = request.whistle_settings.max_text_chars * 12 + 4096
     return {part.name: part.value for part in form_parts(request, max_field_bytes=limit) if not isinstance(part, FilePart)}
 
 
