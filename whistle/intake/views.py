@@ -75,7 +75,10 @@ class _Rejected(Exception):
 
 
 class _AlreadySent(Exception):
-    pass
+    """The form was sent before (a double press on Send): `sent` is that report's receipt."""
+
+    def __init__(self, sent) -> None:
+        self.sent = sent
 
 
 def _open_case(request, channel, post: MultiDict):
@@ -83,8 +86,8 @@ def _open_case(request, channel, post: MultiDict):
     if not csrf_ok(request, post.get("csrf_token")):
         raise _Rejected(400, {"form": FORM_EXPIRED[wants_plain(channel)]})
     token = post.get("submission_token", "")
-    if token and already_submitted(request.dbsession, request.whistle_settings, token):
-        raise _AlreadySent()
+    if token and (sent := already_submitted(request.dbsession, request.whistle_settings, token)):
+        raise _AlreadySent(sent)
     values = _form_values(post)
     questionnaire = questionnaire_for(channel, request.call_hook)
     multi = {spec["name"] for spec in questionnaire if spec["type"] == "multiple_choice"}
@@ -142,19 +145,28 @@ def submit_form(request):
                 case=size_words(limits.max_case_bytes, limit=True))}) from None
         if result is None:
             result = _open_case(request, channel, post)
-    except _AlreadySent:
+    except _AlreadySent as again:
+        # The browser may have dropped the first answer (and its receipt) for this one: the
+        # receipt page shows the same receipt again. CSRF was checked first, so only the
+        # browser the form was sent from gets here.
         request.tm.doom()
-        request.override_renderer = "whistle:templates/intake/already_sent.jinja2"
-        return {"channel": channel}
+        if again.sent.receipt is None:
+            request.override_renderer = "whistle:templates/intake/already_sent.jinja2"
+            return {"channel": channel}
+        return _to_receipt_page(request, channel, receipt=again.sent.receipt, case_ref=again.sent.case.ref)
     except _Rejected as rejected:
         request.tm.doom()  # nothing of a rejected form is kept: no case, no files
         request.response.status = rejected.status
         return {"channel": channel, "values": _form_values(post), "errors": rejected.errors,
                 "limits": limits_for(request.whistle_settings), "questionnaire": questionnaire_for(channel, request.call_hook)}
+    return _to_receipt_page(request, channel, receipt=result.receipt, case_ref=result.case.ref)
+
+
+def _to_receipt_page(request, channel, *, receipt: str, case_ref: str) -> HTTPSeeOther:
     # Post/redirect/get: the receipt is shown by a GET page, so Back and reload neither send the
     # report again nor show it; the receipt travels there in a sealed cookie (intake/receipts.py).
     response = HTTPSeeOther(request.route_url("intake.receipt", slug=channel.slug))
-    _carry_receipt(request, response, receipt=result.receipt, case_ref=result.case.ref, slug=channel.slug)
+    _carry_receipt(request, response, receipt=receipt, case_ref=case_ref, slug=channel.slug)
     return response
 
 
