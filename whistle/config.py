@@ -12,7 +12,7 @@ from pyramid.events import BeforeRender
 from pyramid.renderers import JSON
 
 from whistle import words
-from whistle.clock import Clock
+from whistle.clock import Clock, ReportersClock
 from whistle.hooks import plugin_settings
 from whistle.request import WhistleRequest
 from whistle.security.acl import Root
@@ -41,6 +41,17 @@ def _template_globals(event) -> None:
     event["words"] = words
 
 
+# The routes a reporter uses: what is recorded while serving them is dated to the day (ReportersClock).
+REPORTERS_ROUTES = ("intake.", "reporters.", "api.reporter_", "api.disclosures")
+
+
+def _clock(request) -> Clock:
+    route = request.matched_route
+    if route is not None and route.name.startswith(REPORTERS_ROUTES):
+        return ReportersClock(request.registry.clock)
+    return request.registry.clock
+
+
 def make_configurator(raw_settings: Mapping[str, Any], *, settings: Settings | None = None,
                       clock: Clock | None = None) -> Configurator:
     """Everything but `make_wsgi_app()`; tests pass ready-made `settings` and a movable `clock`."""
@@ -48,7 +59,8 @@ def make_configurator(raw_settings: Mapping[str, Any], *, settings: Settings | N
     config.registry.whistle_settings = settings or load_settings(raw_settings)
     config.registry.clock = clock or Clock()
     config.add_request_method(lambda request: request.registry.whistle_settings, "whistle_settings", reify=True)
-    config.add_request_method(lambda request: request.registry.clock, "clock", reify=True)
+    # Not reified: the route, which decides the clock, is matched after the request begins.
+    config.add_request_method(_clock, "clock", property=True)
 
     config.include("pyramid_jinja2")
     config.add_jinja2_renderer(".jinja2")

@@ -55,6 +55,8 @@ def includeme(config) -> None:
     config.add_route("reporters.identity", "/mailbox/case/identity")
     config.add_route("reporters.attachment", f"/mailbox/case/attachments/{ID}")
     config.add_route("reporters.leave", "/mailbox/leave")
+    config.add_route("reporters.exit", "/exit")
+    config.add_route("reporters.channel_exit", "/exit/{slug}")
     config.add_route("api.reporter_session", "/api/v1/reporter/session")
     config.add_route("api.reporter_case", "/api/v1/reporter/case")
     config.add_route("api.reporter_messages", "/api/v1/reporter/messages")

@@ -26,7 +26,7 @@ def text_of(page) -> str:
 def assert_for_young_people(page) -> None:
     """The quick exit first, the help panel, plain words only."""
     exit_link = page.locator("body > .quick-exit > a.quick-exit-link")
-    assert exit_link.get_attribute("href") == NEUTRAL_PAGE and exit_link.get_attribute("rel") == "noreferrer"
+    assert exit_link.get_attribute("href") == f"/exit/{YOUNG}" and exit_link.get_attribute("rel") == "noreferrer"
     assert exit_link.is_visible()
     panel = page.locator("aside.help-now")
     assert panel.is_visible()
@@ -169,6 +169,41 @@ def test_the_quick_exit_is_first_stays_on_screen_and_leaves_without_a_referrer(o
     page.locator(".quick-exit-link").click()
     page.wait_for_url(NEUTRAL_PAGE)
     assert asked and "referer" not in {name.lower() for name in asked[0]}
+
+
+def _neutral_site(page) -> None:
+    page.context.route("https://www.bbc.co.uk/**", lambda route: route.fulfill(
+        status=200, content_type="text/html", body="<title>Weather</title><p>Sunny</p>"))
+
+
+@pytest.mark.parametrize("javascript", [False, True], ids=["js-off", "js-on"])
+def test_back_after_the_quick_exit_on_the_receipt_page_does_not_show_the_receipt(open_page, javascript):
+    page = open_page(390, javascript=javascript)
+    _neutral_site(page)
+    receipt = send_young(page, "My step-dad hits me when mum is at work.")
+
+    page.locator(".quick-exit-link").click()
+    page.wait_for_url(NEUTRAL_PAGE)
+    page.go_back()
+    page.wait_for_url(f"**/report/{YOUNG}/receipt")
+    assert receipt not in page.content(), "the quick exit forgets the receipt, as Leave does"
+
+
+@pytest.mark.parametrize("javascript", [False, True], ids=["js-off", "js-on"])
+def test_back_after_the_quick_exit_in_the_mailbox_does_not_show_the_report(open_page, javascript):
+    words = "My step-dad hits me when mum is at work."
+    page = open_page(390, javascript=javascript)
+    _neutral_site(page)
+    receipt = send_young(page, words)
+    page.get_by_role("button", name="Leave").click()
+    open_mailbox(page, receipt)
+    assert words in page.content()
+
+    page.locator(".quick-exit-link").click()
+    page.wait_for_url(NEUTRAL_PAGE)
+    page.go_back()
+    page.wait_for_url(re.compile(r".*/mailbox/case$"))
+    assert words not in page.content(), "the quick exit ends the mailbox visit, as Leave does"
 
 
 def test_without_chromium_the_browser_tests_fail_saying_what_to_install(tmp_path):

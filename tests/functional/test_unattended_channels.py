@@ -12,6 +12,7 @@ from whistle.intake_channels.models import TIER_SECOND, ChannelGuardian
 from whistle.intake_channels.services import unattended_channels, why_unattended
 
 TEXT = "My key worker shouts at me when nobody else is there."
+HELP_NOW = {"title": "Need help now?", "lines": [{"text": "Call Childline on 0800 1111.", "link": "tel:08001111"}]}
 
 
 def cases(dbsession) -> int:
@@ -147,3 +148,29 @@ def test_the_public_api_does_not_say_why_a_channel_is_closed_in_staff_terms(test
     assert "reason" not in problem
     said = " ".join(str(value) for value in problem.values()).lower()
     assert "disabled" not in said and "guardian" not in said, f"told to an anonymous caller: {problem}"
+
+
+def test_a_closed_young_peoples_channel_keeps_its_quick_exit_and_help_panel(testapp, dbsession):
+    make_channel(dbsession, "youth", title="Young voices", wording={"plain": True}, help_now=HELP_NOW,
+                 quick_exit_url="https://www.bbc.co.uk/weather", reporters_are_staff=False)
+
+    page = testapp.get("/report/youth")
+    assert "not open right now" in page.text
+    assert page.html.select_one(".quick-exit-link") is not None, "no quick exit on this page of the channel"
+    assert page.html.select_one("aside.help-now") is not None, "no help panel on this page of the channel"
+
+
+def test_a_channel_set_inactive_while_someone_writes_gives_their_words_back(testapp, dbsession, settings, clock):
+    channel = make_channel(dbsession, "staff")
+    make_staff(dbsession, settings, clock, "staff.keeper", channels=["staff"])
+    form = testapp.get("/report/staff").forms[0]
+    form["text"] = TEXT
+    form["answers.ongoing"] = "yes"
+    channel.active = False  # `channels load` with the channel marked inactive, while they typed
+    dbsession.flush()
+
+    page = form.submit(status=409)
+    assert "not open right now" in page.text
+    assert TEXT in page.html.find("textarea", id="typed").get_text()
+    assert cases(dbsession) == 0
+

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from whistle.audit.models import AuditEvent, AuditHead
-from whistle.clock import Clock
+from whistle.clock import Clock, start_of_day
 
 GENESIS = bytes(32)
 REPORTER = "reporter"
@@ -51,16 +51,17 @@ def record(
     dated_to_day: bool = False,
 ) -> AuditEvent:
     """Append one event. `detail` is metadata only (ids, statuses, counts), never content.
-    `dated_to_day`: an event found on a reporter's visit, dated like the reporter's own events."""
+    `dated_to_day`: an event found on a reporter's visit, dated like the reporter's own events;
+    everything recorded in a reporter's request is dated so too (whistle.clock.ReportersClock)."""
     detail = detail or {}
     # Taking the head row first serialises appenders, so two can never chain to the same parent.
     seq, prev_hash = dbsession.execute(
         update(AuditHead).where(AuditHead.id == 1).values(length=AuditHead.length + 1)
         .returning(AuditHead.length, AuditHead.hash)
     ).one()
-    at = clock.now()
+    at = clock.record_time()
     if actor == REPORTER or dated_to_day:  # a reporter's actions are dated to the day, never the minute
-        at = at.replace(hour=0, minute=0, second=0, microsecond=0)
+        at = start_of_day(at)
     digest = event_hash(prev_hash, seq, at, actor, action, case_id, detail)
     event = AuditEvent(seq=seq, at=at, actor=actor, action=action, case_id=case_id, detail=detail,
                        prev_hash=prev_hash, hash=digest)

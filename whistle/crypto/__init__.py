@@ -12,7 +12,7 @@ from .passwords import (
     wrap_with_password,
     wrap_with_recovery_key,
 )
-from .receipts import ReporterKeys, derive_reporter_keys, new_receipt, normalise_receipt
+from .receipts import ReporterKeys, derive_reporter_keys, new_receipt, normalise_receipt, receipt_for_submission
 from .sessions import new_session_token, session_token_id, unwrap_for_session, wrap_for_session
 from .spool import SpoolDecryptor, SpoolEncryptor
 from .streams import CHUNK_SIZE, StreamEncryptor, decrypt_stream
@@ -47,6 +47,7 @@ __all__ = [  # noqa: RUF022 - grouped by what the names are for, each group unde
     "unwrap_with_recovery_key",
     # reporters
     "new_receipt",
+    "receipt_for_submission",
     "normalise_receipt",
     "ReporterKeys",
     "derive_reporter_keys",

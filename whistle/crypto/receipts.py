@@ -14,6 +14,7 @@ RECEIPT_CHARS = 20  # x 5 bits = 100 bits of entropy
 # BLAKE2b personalisations (at most 16 bytes; libsodium zero-pads shorter ones).
 _PERSON_SALT = b"whistle-rsalt"
 _PERSON_LOOKUP = b"whistle-lookup"
+_PERSON_SUBMISSION = b"whistle-rsubmit"
 # Fixed message hashed with the pepper to make the deployment's receipt Argon2id salt.
 _SALT_LABEL = b"whistle receipt salt v1"
 _SALT_LEN = bindings.crypto_pwhash_SALTBYTES  # 16
@@ -23,6 +24,20 @@ _MASTER_LEN = 64
 def new_receipt() -> str:
     """A fresh receipt: 20 Crockford base32 characters as "XXXX-XXXX-XXXX-XXXX-XXXX"."""
     return codes.new_code(RECEIPT_CHARS)
+
+
+def receipt_for_submission(token: str, pepper: bytes) -> str:
+    """The receipt of the report sent with the report form's one-time submission `token`, so
+    that a second post of the same form (a double press on Send) can be shown it again:
+    keyed BLAKE2b of the token under the lookup pepper, 20 bytes, each byte mod 32 one
+    character. Only a keyed hash of the token is stored (another purpose), so neither a database
+    copy nor the pepper alone gives the receipt back; the token is in the reporter's page only."""
+    pepper = envelopes.check_secret_key(pepper, "pepper")
+    if not isinstance(token, str) or not token:
+        raise TypeError("token must be a non-empty str")
+    digest = envelopes.blake2b(token.encode("utf-8"), size=RECEIPT_CHARS, key=pepper, person=_PERSON_SUBMISSION)
+    # 256 is a multiple of 32, so `byte % 32` is uniform, as in codes.new_code.
+    return codes.group("".join(codes.ALPHABET[byte % 32] for byte in digest))
 
 
 def normalise_receipt(receipt: str) -> str:

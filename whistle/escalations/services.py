@@ -145,12 +145,12 @@ def _grant(dbsession: Session, clock: Clock, case: Case, action: Action, rule: s
                      detail={"rule": rule, "account_ids": [account.id for account in rest]})
         if not granted:
             asked = [i for i in holders if i not in excluded]
-            detail.update(kind=NOTIFY, recipients=notify(dbsession, clock.now(), asked, event=ESCALATIONS))
+            detail.update(kind=NOTIFY, recipients=notify(dbsession, clock.record_time(), asked, event=ESCALATIONS))
             return Action(kind=NOTIFY, rule=action.rule)
         detail["requested"] = [account.id for account in rest]
     detail["account_ids"] = sorted(granted)
     # The new holders, and only they, are told: the case is theirs now.
-    notify(dbsession, clock.now(), granted, event=CASE_GIVEN)
+    notify(dbsession, clock.record_time(), granted, event=CASE_GIVEN)
     return action
 
 
@@ -186,7 +186,7 @@ def apply_actions(dbsession: Session, clock: Clock, case: Case, actions: Iterabl
             if not recipients and action.to == SECOND_TIER:
                 # No second tier for this case: the holders are the only people left to tell.
                 recipients, detail["fallback"] = current_holders(dbsession, case), CASE
-            detail["recipients"] = notify(dbsession, clock.now(), [i for i in recipients if i not in excluded],
+            detail["recipients"] = notify(dbsession, clock.record_time(), [i for i in recipients if i not in excluded],
                                           event=ESCALATIONS)
         elif action.kind == GRANT:
             granted = _grant(dbsession, clock, case, action, rule, detail, keys=keys, excluded=excluded)

@@ -45,16 +45,33 @@ def acknowledgement_due(dbsession: Session, case_ref: str):
     return dbsession.scalars(select(Case.ack_due).where(Case.ref == case_ref)).first()
 
 
-def already_submitted(dbsession: Session, settings: Settings, token: str) -> bool:
+@dataclass(frozen=True)
+class SentBefore:
+    """The case a submission token already opened, and its receipt (None if that receipt was not
+    derived from the token: a report sent before receipts were)."""
+
+    case: Case
+    receipt: str | None
+
+
+def already_submitted(dbsession: Session, settings: Settings, token: str) -> SentBefore | None:
+    """The report already sent with submission `token`, or None. Its receipt is derived again
+    and checked against the case (one Argon2id derivation, only on a repeated post)."""
     token_id = submission_token_id(settings, token)
-    return dbsession.scalars(select(Case.id).where(Case.submission_token_id == token_id)).first() is not None
+    case = dbsession.scalars(select(Case).where(Case.submission_token_id == token_id)).first()
+    if case is None:
+        return None
+    receipt = crypto.receipt_for_submission(token, settings.lookup_pepper)
+    derived = crypto.derive_reporter_keys(receipt, settings.lookup_pepper, settings.receipt_kdf)
+    return SentBefore(case=case, receipt=receipt if derived.lookup_id == case.reporter_lookup_id else None)
 
 
 def submit_disclosure(dbsession: Session, settings: Settings, clock: Clock, submission: Submission,
                       *, call_hook, submission_token: str | None = None,
                       deadline_profiles=None) -> Receipt:
     """Open the case. `submission_token` (from the form) is stored as a keyed hash, so a
-    second post of the same form is recognised and opens nothing.
+    second post of the same form is recognised and opens nothing; the receipt is derived from
+    it (crypto.receipt_for_submission), so that second post can be shown the receipt again.
 
     In order: the case is stored, sealed to the reporter only; the plugins route and exclude
     guardians before any guardian gets the keys (whistle.routing); they triage it; then
@@ -75,7 +92,8 @@ def submit_disclosure(dbsession: Session, settings: Settings, clock: Clock, subm
     second_tier = second_tier_guardians(dbsession, submission.channel)
     if not defaults and not second_tier:  # checked before the case exists: nothing to throw away
         raise NobodyCanReceive(submission.channel.slug)
-    receipt = crypto.new_receipt()
+    receipt = (crypto.receipt_for_submission(submission_token, settings.lookup_pepper) if submission_token
+               else crypto.new_receipt())
     reporter = crypto.derive_reporter_keys(receipt, settings.lookup_pepper, settings.receipt_kdf)
     today = clock.today()
     # Sealed to the reporter only, for now: who else gets the keys is decided below.

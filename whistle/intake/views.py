@@ -13,6 +13,7 @@ from whistle.intake.forms import IDENTITY_FIELDS, validate_disclosure, wants_pla
 from whistle.intake.services import acknowledgement_due, already_submitted, new_submission_token, submit_disclosure
 from whistle.intake_channels.services import (
     active_channels,
+    any_quick_exit_url,
     channel_by_slug,
     describe,
     live_channels,
@@ -40,7 +41,8 @@ def home(request):
     reasons = unattended_reasons(request.dbsession)
     channels = active_channels(request.dbsession)
     return {"channels": [c for c in channels if c.id not in reasons],
-            "not_open": [c for c in channels if c.id in reasons]}
+            "not_open": [c for c in channels if c.id in reasons],
+            "quick_exit_anywhere": any_quick_exit_url(request.dbsession) is not None}
 
 
 def _channel_or_404(request):
@@ -81,7 +83,10 @@ class _Rejected(Exception):
 
 
 class _AlreadySent(Exception):
-    pass
+    """The form was sent before (a double press on Send): `sent` is that report's receipt."""
+
+    def __init__(self, sent) -> None:
+        self.sent = sent
 
 
 def _open_case(request, channel, post: MultiDict):
@@ -89,8 +94,8 @@ def _open_case(request, channel, post: MultiDict):
     if not csrf_ok(request, post.get("csrf_token")):
         raise _Rejected(400, {"form": FORM_EXPIRED[wants_plain(channel)]})
     token = post.get("submission_token", "")
-    if token and already_submitted(request.dbsession, request.whistle_settings, token):
-        raise _AlreadySent()
+    if token and (sent := already_submitted(request.dbsession, request.whistle_settings, token)):
+        raise _AlreadySent(sent)
     values = _form_values(post)
     questionnaire = questionnaire_for(channel, request.call_hook)
     multi = {spec["name"] for spec in questionnaire if spec["type"] == "multiple_choice"}
@@ -116,8 +121,11 @@ def _open_case(request, channel, post: MultiDict):
 @view_config(route_name="intake.form", request_method="POST", renderer="whistle:templates/intake/form.jinja2",
              permission=Permission.DISCLOSURE_SUBMIT, require_csrf=False)
 def submit_form(request):
-    channel = _channel_or_404(request)
-    if why_unattended(request.dbsession, channel):
+    # A channel set inactive while the reporter typed is "not open", with their words given back.
+    channel = channel_by_slug(request.dbsession, request.matchdict["slug"], active_only=False)
+    if channel is None:
+        raise Problem(404, "There is no such reporting channel.")
+    if not channel.active or why_unattended(request.dbsession, channel):
         return _not_live(request, channel, posted=True)
     settings = request.whistle_settings
     post: MultiDict[str, str] = MultiDict()
@@ -151,20 +159,29 @@ def submit_form(request):
             result = _open_case(request, channel, post)
     except NobodyCanReceive:
         return _nobody_can_receive(request, channel, post, files_left_out=files_chosen)
-    except _AlreadySent:
+    except _AlreadySent as again:
+        # The browser may have dropped the first answer (and its receipt) for this one: the
+        # receipt page shows the same receipt again. CSRF was checked first, so only the
+        # browser the form was sent from gets here.
         request.tm.doom()
-        request.override_renderer = "whistle:templates/intake/already_sent.jinja2"
-        return {"channel": channel}
+        if again.sent.receipt is None:
+            request.override_renderer = "whistle:templates/intake/already_sent.jinja2"
+            return {"channel": channel}
+        return _to_receipt_page(request, channel, receipt=again.sent.receipt, case_ref=again.sent.case.ref)
     except _Rejected as rejected:
         request.tm.doom()  # nothing of a rejected form is kept: no case, no files
         request.response.status = rejected.status
         return {"channel": channel, "values": _form_values(post), "errors": rejected.errors,
                 "limits": limits_for(request.whistle_settings),
                 "questionnaire": questionnaire_for(channel, request.call_hook)}
+    return _to_receipt_page(request, channel, receipt=result.receipt, case_ref=result.case.ref)
+
+
+def _to_receipt_page(request, channel, *, receipt: str, case_ref: str) -> HTTPSeeOther:
     # Post/redirect/get: the receipt is shown by a GET page, so Back and reload neither send the
     # report again nor show it; the receipt travels there in a sealed cookie (intake/receipts.py).
     response = HTTPSeeOther(request.route_url("intake.receipt", slug=channel.slug))
-    _carry_receipt(request, response, receipt=result.receipt, case_ref=result.case.ref, slug=channel.slug)
+    _carry_receipt(request, response, receipt=receipt, case_ref=case_ref, slug=channel.slug)
     return response
 
 
@@ -188,7 +205,7 @@ def receipt_page(request):
              require_csrf=False)
 def receipt_leave(request):
     slug = request.matchdict["slug"]
-    _forget_receipt(request, request.response, slug)
+    _forget_receipt(request, request.response)
     return {"channel": channel_by_slug(request.dbsession, slug), "from_receipt": True}
 
 
@@ -322,34 +339,23 @@ def _words_to_copy(request, channel, text: str, answers: dict[str, list[str]]) -
 
 # --- the cookie that takes the receipt to its page (whistle.intake.receipts) ---
 
-RECEIPT_COOKIE = "whistle_receipt"
-
-
-def receipt_cookie_name(settings) -> str:
-    # Limited to the receipt page's path, so a Secure one is "__Secure-", not "__Host-" (which needs Path=/).
-    return cookies.cookie_name(RECEIPT_COOKIE, settings.cookies_secure, one_path=True)
-
-
-def _receipt_cookie_attributes(request, slug: str) -> dict:
-    return {"path": request.route_path("intake.receipt", slug=slug), "secure": request.whistle_settings.cookies_secure,
-            "httponly": True, "samesite": "Strict"}
-
-
 def _carry_receipt(request, response, *, receipt: str, case_ref: str, slug: str) -> None:
     """Set the cookie that takes the receipt to the receipt page."""
     sealed = receipts.seal(request.whistle_settings, request.clock, receipt=receipt, case_ref=case_ref, slug=slug)
-    response.set_cookie(receipt_cookie_name(request.whistle_settings), sealed,
-                        max_age=int(receipts.LIFETIME.total_seconds()), **_receipt_cookie_attributes(request, slug))
+    response.headers.extend(cookies.receipt_cookie(request.whistle_settings.cookies_secure).bind(request)
+                            .get_headers(sealed))
 
 
 def _carried_receipt(request, slug: str) -> receipts.CarriedReceipt | None:
-    """The receipt the cookie carries for channel `slug`, or None: no cookie, expired, left, or not ours."""
-    sealed = request.cookies.get(receipt_cookie_name(request.whistle_settings))
+    """The receipt the cookie carries for channel `slug`, or None: no cookie (or two: one planted),
+    expired, left, or not ours."""
+    name = cookies.cookie_name(cookies.RECEIPT_COOKIE, request.whistle_settings.cookies_secure)
+    sealed = cookies.single_value(request, name)
     return receipts.unseal(request.whistle_settings, request.clock, sealed, slug) if sealed else None
 
 
-def _forget_receipt(request, response, slug: str) -> None:
-    """Tell the browser to drop the cookie now. Set with the same attributes, not
-    Response.delete_cookie: a browser ignores a "__Secure-" cookie that comes without Secure."""
-    response.set_cookie(receipt_cookie_name(request.whistle_settings), "", max_age=0,
-                        **_receipt_cookie_attributes(request, slug))
+def _forget_receipt(request, response) -> None:
+    """Tell the browser to drop the cookie now, with the attributes it was set with (a browser
+    ignores a "__Host-" cookie that comes without Secure)."""
+    response.headers.extend(cookies.receipt_cookie(request.whistle_settings.cookies_secure).bind(request)
+                            .get_headers(None))

@@ -23,8 +23,19 @@ def active_channels(dbsession: Session) -> list[Channel]:
     return list(dbsession.scalars(select(Channel).where(Channel.active.is_(True)).order_by(Channel.title)))
 
 
-def channel_by_slug(dbsession: Session, slug: str) -> Channel | None:
-    return dbsession.scalars(select(Channel).where(Channel.slug == slug, Channel.active.is_(True))).first()
+def any_quick_exit_url(dbsession: Session) -> str | None:
+    """The neutral page of the first active channel that asks for a quick exit, or None: the
+    pages shared by every channel (the start page, the mailbox's sign-in) offer one then."""
+    return dbsession.scalars(select(Channel.quick_exit_url).where(
+        Channel.active.is_(True), Channel.quick_exit_url.is_not(None)).order_by(Channel.title)).first()
+
+
+def channel_by_slug(dbsession: Session, slug: str, *, active_only: bool = True) -> Channel | None:
+    """The channel called `slug`; one set inactive only with `active_only=False`."""
+    query = select(Channel).where(Channel.slug == slug)
+    if active_only:
+        query = query.where(Channel.active.is_(True))
+    return dbsession.scalars(query).first()
 
 
 def default_guardians(dbsession: Session, channel: Channel) -> list[Account]:

@@ -29,6 +29,10 @@ def notify(dbsession: Session, now: datetime, account_ids: Iterable[int], kind: 
     notice (a reporter's message that came with files): a recipient who turned off every one of
     them is left out. The event is not stored: the row says only "attention".
 
+    `now` is the row's time and when it falls due: pass `clock.record_time()`, so that a notice a
+    reporter's request queues is dated to the day (whistle.clock.ReportersClock). Due at midnight
+    is due at once, so that delays nothing; a retry is timed by the delivery, not the reporter.
+
     Delivery is not done here (it is the scheduled tick's job): the row is written in the same
     transaction as whatever caused it, so a rolled-back request notifies nobody."""
     events = {event} if isinstance(event, str) else set(event)
@@ -55,7 +59,7 @@ def notify_holders(dbsession: Session, clock: Clock, case: Case, event: str | It
     guardian whose own action this is (nobody is told about what they did themselves), or the
     intake's excluded guardians. Preferences apply as in `notify`."""
     left_out = set(exclude)
-    return notify(dbsession, clock.now(), [i for i in current_holders(dbsession, case) if i not in left_out],
+    return notify(dbsession, clock.record_time(), [i for i in current_holders(dbsession, case) if i not in left_out],
                   event=event)
 
 
@@ -69,7 +73,7 @@ def tell_of_new_report(event: CaseOpened, call_hook) -> None:
 
 def tell_of_case_given(event: CaseGiven, call_hook) -> None:
     """Who was given a case is told; nobody else is."""
-    notify(call_hook.dbsession, call_hook.clock.now(), event.account_ids, event=CASE_GIVEN)
+    notify(call_hook.dbsession, call_hook.clock.record_time(), event.account_ids, event=CASE_GIVEN)
 
 
 def tell_of_reporter_writing(event: ReporterWrote, call_hook) -> None:

@@ -154,7 +154,11 @@ REPORTER_NEWS = {
 def mailbox_paths() -> dict:
     """The reporter's calls (API.md, "Reporter"), all under a reporter session's bearer token."""
     case_schema = {"type": "object", "required": ["case", "status", "opened", "text", "answers", "messages",
-                                                  "attachments"], "properties": {
+                                                  "attachments", "unverified"], "properties": {
+        "unverified": {"type": "array", "items": {"$ref": "#/components/schemas/Unverified"},
+                       "description": "The items that failed to verify (changed after they were written), the "
+                                      "disclosure or the answers among them: their text or answers are then empty "
+                                      "here, which does not mean nothing was sent."},
         "case": STR, "status": STR,
         "status_text": {"type": "string",
                         "description": "The status in plain words (the channel's, if it asks for plain words)."},

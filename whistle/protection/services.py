@@ -194,7 +194,7 @@ def notify_alerts(dbsession: Session, clock: Clock) -> tuple[int, int]:
     ))
     queued = 0
     for case_id in dict.fromkeys(alert.case_id for alert in alerts):
-        queued += notify(dbsession, clock.now(), current_holders(dbsession, dbsession.get_one(Case, case_id)),
+        queued += notify(dbsession, clock.record_time(), current_holders(dbsession, dbsession.get_one(Case, case_id)),
                          event=RETALIATION)
     for alert in alerts:
         alert.notified_on = clock.today()

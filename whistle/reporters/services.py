@@ -187,6 +187,7 @@ class Mailbox:
     last_seen_status: str | None = None  # None: not known (first visit, or seen before it was kept)
     last_visit_on: date | None = None
     lost: set[str] = field(default_factory=set)  # kinds of item that failed to verify ("disclosure", ...)
+    unverified: list[dict] = field(default_factory=list)  # those items: {"id", "kind"}, nothing of their content
 
 
 def read_mailbox(dbsession: Session, case: Case, keypair: crypto.KeyPair, *, mark_seen: bool = False,
@@ -230,6 +231,7 @@ def read_mailbox(dbsession: Session, case: Case, keypair: crypto.KeyPair, *, mar
         last_seen_status=case.reporter_seen_status,
         last_visit_on=case.reporter_seen_on,
         lost={entry["kind"] for entry in content.unverified},
+        unverified=[{"id": entry["id"], "kind": entry["kind"]} for entry in content.unverified],
     )
     if mark_seen and case.items:
         case.reporter_seen_item_id = max(item.id for item in case.items)

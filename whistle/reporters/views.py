@@ -14,7 +14,12 @@ from whistle.attachments.uploads import FilePart, MalformedForm, csrf_ok, form_p
 from whistle.attachments.views import attachment_response, store_request_body
 from whistle.errors import Problem, problem_response, validation_problem
 from whistle.intake.forms import wants_plain
-from whistle.intake_channels.services import questionnaire_for
+from whistle.intake_channels.services import (
+    DEFAULT_QUICK_EXIT_URL,
+    any_quick_exit_url,
+    channel_by_slug,
+    questionnaire_for,
+)
 from whistle.jsonapi import read_json, reject_unknown_members
 from whistle.protection.services import checkins
 from whistle.reporters.forms import validate_identity, validate_message
@@ -31,6 +36,7 @@ from whistle.reporters.services import (
     send_message,
     unlock_for_reporter,
 )
+from whistle.security import cookies
 from whistle.security.permissions import Permission
 from whistle.sessions.models import REPORTER
 from whistle.words import size_words
@@ -63,14 +69,24 @@ def limits(request) -> Limits:
 
 
 def read_fields(request) -> dict[str, str]:
-    """A small urlencoded (or file-less multipart) form as a dict; files are skipped."""
-    limit = request.whistle_settings.max_text_chars * 4 + 4096
+    """A small urlencoded (or file-less multipart) form as a dict; files are skipped. Sized for a
+    message kept through the sign-in at the longest: a character is up to 4 bytes of UTF-8, and
+    each of those "%XX" in an urlencoded body."""
+    limit = request.whistle_settings.max_text_chars * 12 + 4096
     return {part.name: part.value for part in form_parts(request, max_field_bytes=limit)
             if not isinstance(part, FilePart)}
 
 
+def forget_receipt(request) -> list[tuple[str, str]]:
+    """The header that expires the receipt page's cookie, if the browser still carries it: once
+    the reporter has signed in, or left, the receipt page must not show the code again."""
+    profile = cookies.receipt_cookie(request.whistle_settings.cookies_secure).bind(request)
+    return profile.get_headers(None) if profile.cookie_name in request.cookies else []
+
+
 def login_page(request, *, status: int = 200, errors: dict | None = None, unsent: str = "", notice: str = ""):
-    page = {"errors": errors or {}, "unsent": unsent, "notice": notice}
+    page = {"errors": errors or {}, "unsent": unsent, "notice": notice,
+            "quick_exit_anywhere": any_quick_exit_url(request.dbsession) is not None}
     response = render_to_response(LOGIN_TEMPLATE, page, request=request)
     response.status = status
     return response
@@ -126,7 +142,7 @@ def login_submit(request):
     previous = reporter(request)
     if previous is not None:  # one report open per browser: the earlier session ends now
         logout(request.dbsession, request.whistle_settings, previous.token)
-    headers = remember(request, result.token, kind=REPORTER)
+    headers = remember(request, result.token, kind=REPORTER) + forget_receipt(request)
     if unsent:
         # Show the message they could not send, in the message box, ready to send now.
         identity = ReporterIdentity(case=result.case, keypair=result.keypair, session=None,
@@ -248,8 +264,28 @@ def leave(request):
     if identity is not None:
         channel = identity.case.channel  # the page after leaving keeps its quick exit and help panel
         logout(request.dbsession, request.whistle_settings, identity.token)
-    request.response.headers.extend(forget(request, kind=REPORTER))
+    request.response.headers.extend(forget(request, kind=REPORTER) + forget_receipt(request))
     return {"channel": channel}
+
+
+# The quick exit: a plain link (no JavaScript), through here so that the visit is forgotten before
+# the browser leaves for the neutral page: the mailbox session ends, the receipt cookie goes, and
+# the browser is asked to drop what it cached of this site, so Back shows neither the receipt nor
+# the report. Clear-Site-Data asks for "cache" only: "cookies" would clear every cookie of the
+# registrable domain (the organisation's other sites too), and whistle's own are expired by name.
+# A GET, with no CSRF token: it only forgets, and a reporter in a hurry must never be stopped.
+@view_config(route_name="reporters.exit", request_method="GET", permission=Permission.PUBLIC)
+@view_config(route_name="reporters.channel_exit", request_method="GET", permission=Permission.PUBLIC)
+def quick_exit(request):
+    channel = channel_by_slug(request.dbsession, request.matchdict["slug"]) if "slug" in request.matchdict else None
+    neutral = (channel.quick_exit_url if channel is not None else None) or any_quick_exit_url(request.dbsession)
+    response = HTTPSeeOther(neutral or DEFAULT_QUICK_EXIT_URL)
+    identity = reporter(request)
+    if identity is not None:
+        logout(request.dbsession, request.whistle_settings, identity.token)
+    response.headers.extend(forget(request, kind=REPORTER) + forget_receipt(request))
+    response.headers["Clear-Site-Data"] = '"cache"'
+    return response
 
 
 # --- API -------------------------------------------------------------------------------------
@@ -306,6 +342,8 @@ def api_case(request):
         # What the reporter sent, as the mailbox page shows it under "What you sent".
         "text": mailbox.text,
         "answers": mailbox.answers,
+        # What failed to verify stands here, as in the guardians' API: an empty text is not "nothing sent".
+        "unverified": [{"id": entry["id"], "unverified": True, "kind": entry["kind"]} for entry in mailbox.unverified],
         # retaliation watch
         "protection_consent": identity.case.protection_consent,
         "checkins_due": list(checkins(request.dbsession, request.whistle_settings, identity.case,

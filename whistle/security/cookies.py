@@ -15,17 +15,13 @@ from datetime import timedelta
 from webob.cookies import CookieProfile
 
 HOST_PREFIX = "__Host-"
-# For a Secure cookie limited to one path: `__Host-` would need Path=/ (and so send the cookie
-# with every request); `__Secure-` asks only that the browser got it over HTTPS.
-SECURE_PREFIX = "__Secure-"
+# The sealed receipt on its way from the report form's POST to the receipt page (whistle.intake.receipts).
+RECEIPT_COOKIE = "whistle_receipt"
 
 
-def cookie_name(base: str, secure: bool, *, one_path: bool = False) -> str:
-    """The name a cookie called `base` is sent under: `__Host-<base>` when Secure (`__Secure-<base>`
-    for a cookie limited to `one_path`), else `base`."""
-    if not secure:
-        return base
-    return f"{SECURE_PREFIX if one_path else HOST_PREFIX}{base}"
+def cookie_name(base: str, secure: bool) -> str:
+    """The name a cookie called `base` is sent under: `__Host-<base>` when Secure, else `base`."""
+    return f"{HOST_PREFIX}{base}" if secure else base
 
 
 class PlainText:
@@ -73,3 +69,19 @@ def only_ours(header: str) -> str:
             kept.append(f"{name}={value}")
     return "; ".join(kept)
 
+
+def receipt_cookie(secure: bool) -> CookieProfile:
+    """The receipt's cookie, by the same rule: `__Host-` when Secure, so that no sibling site can
+    plant a receipt of its own in a reporter's browser; Path=/, so that the mailbox's sign-in and
+    Leave clear it as well as the receipt page's Leave; and no Max-Age, so that it ends with the
+    browser (the sealed value carries its own quarter of an hour)."""
+    return cookie_profile(RECEIPT_COOKIE, secure=secure)
+
+
+def single_value(request, name: str) -> str | None:
+    """The value of cookie `name` when the request carries it exactly once; None when it is
+    absent or repeated: a second cookie of one name can only have been planted, and which of the
+    two is this site's own cannot be told."""
+    pairs = (part.partition("=") for part in request.headers.get("Cookie", "").split(";"))
+    values = [value.strip() for key, _, value in pairs if key.strip() == name]
+    return values[0] if len(values) == 1 and values[0] else None

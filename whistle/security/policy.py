@@ -59,6 +59,11 @@ IdentityLoader = Callable[[Session, LoginSession, crypto.KeyPair, str], SessionI
 TokenResolver = Callable[[Session, Settings, str], Identity | None]
 
 
+# The reporter's own pages: there a reporter's session counts before a staff one, so that
+# a guardian signed in to the workspace can open their own report in the same browser.
+REPORTER_PAGES = ("/mailbox", "/exit")
+
+
 def bearer_token(request) -> str | None:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
@@ -90,7 +95,9 @@ class SecurityPolicy:
         so a browser's cookie can never authorise an API call (no CSRF through the API)."""
         if is_api(request):
             return bearer_token(request), None
-        for kind, profile in self.cookies.items():
+        kinds = [REPORTER, STAFF] if request.path_info.startswith(REPORTER_PAGES) else [STAFF, REPORTER]
+        for kind in kinds:
+            profile = self.cookies[kind]
             token = profile.bind(request).get_value()
             if token:
                 return token, kind

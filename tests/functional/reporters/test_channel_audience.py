@@ -48,7 +48,8 @@ def assert_young_peoples_page(page):
     first = page.html.body.find(True)
     assert "quick-exit" in first["class"], "the quick exit comes before everything else"
     exit_link = first.find("a")
-    assert exit_link["href"] == "https://www.bbc.co.uk/weather" and exit_link["rel"] == ["noreferrer"]
+    # Through /exit, which forgets the visit and sends the browser on to the neutral page.
+    assert exit_link["href"] == f"/exit/{YOUNG}" and exit_link["rel"] == ["noreferrer"]
     assert exit_link.get_text(strip=True) == "Exit this page"
     panel = page.html.find("aside", class_="help-now")
     assert panel is not None and panel.find("h2").get_text(strip=True) == "Need help now?"
@@ -122,12 +123,12 @@ def test_the_receipt_page_is_plain_has_help_and_a_quick_exit(testapp, dbsession,
     assert page.html.find("form", action=f"/report/{YOUNG}/receipt/leave").find("button").get_text() == "Leave"
 
 
-def test_the_receipt_travels_in_a_short_lived_sealed_cookie_only_the_receipt_page_gets(testapp, shipped):
+def test_the_receipt_travels_in_a_sealed_cookie_that_ends_with_the_browser(testapp, shipped):
     sent, page = send(testapp, YOUNG)
     (cookie,) = [value for name, value in sent.headerlist if name == "Set-Cookie" and value.startswith("whistle_receipt=")]
     attributes = {part.strip().split("=")[0].lower(): part.strip() for part in cookie.split(";")[1:]}
-    assert attributes["path"] == f"Path=/report/{YOUNG}/receipt"
-    assert attributes["max-age"] == "Max-Age=900"
+    assert attributes["path"] == "Path=/", "what __Host- needs, and the mailbox's sign-in and Leave can clear it"
+    assert not attributes.keys() & {"max-age", "expires"}, "a session cookie: the sealed value keeps its 15 minutes"
     assert "httponly" in attributes and attributes["samesite"].lower() == "samesite=strict"
     assert "secure" not in attributes, "the tests run with whistle.cookies.secure = false"
     value = cookie.split(";")[0].split("=", 1)[1]
@@ -144,7 +145,7 @@ def test_the_receipt_page_forgets_after_leave_and_after_15_minutes(testapp, ship
     assert "Your secret code is not shown on this device any more." in left.text
     assert_young_peoples_page(left)
     (cookie,) = [value for name, value in left.headerlist if name == "Set-Cookie"]
-    assert cookie.startswith("whistle_receipt=;") and "Max-Age=0" in cookie and f"Path=/report/{YOUNG}/receipt" in cookie
+    assert cookie.startswith("whistle_receipt=;") and "Max-Age=0" in cookie and "Path=/;" in cookie
     again = testapp.get(f"/report/{YOUNG}/receipt", status=200)
     assert not RECEIPT.search(again.text)
     assert "We showed your secret code once" in again.text
@@ -182,14 +183,14 @@ def test_with_secure_cookies_the_receipt_cookie_is_secure_and_prefixed(raw_setti
     form["text"] = "Help"
     sent = form.submit(status=303)
     (cookie,) = [value for name, value in sent.headerlist if name == "Set-Cookie" and "receipt" in value]
-    assert cookie.startswith("__Secure-whistle_receipt=") and "; secure" in cookie.lower()
-    assert f"Path=/report/{YOUNG}/receipt" in cookie
+    assert cookie.startswith("__Host-whistle_receipt=") and "; secure" in cookie.lower()
+    assert "Path=/;" in cookie
     page = sent.follow()
     assert receipt_of(page)
     left = page.forms[0].submit()
     (gone,) = [value for name, value in left.headerlist if name == "Set-Cookie" and "receipt" in value]
-    assert gone.startswith("__Secure-whistle_receipt=;") and "Max-Age=0" in gone and "; secure" in gone.lower(), \
-        "a browser ignores a __Secure- cookie set without Secure, so it is cleared with Secure too"
+    assert gone.startswith("__Host-whistle_receipt=;") and "Max-Age=0" in gone and "; secure" in gone.lower(), \
+        "a browser ignores a __Host- cookie set without Secure, so it is cleared with Secure too"
 
 
 def test_the_mailbox_of_a_young_peoples_case_is_plain_with_help_and_no_staff_things(testapp, dbsession, shipped, clock):

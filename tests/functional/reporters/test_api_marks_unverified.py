@@ -1,11 +1,5 @@
-"""Review: the reporter's API hides a tampered report as an empty one.
-
-The mailbox page says "What you sent could not be checked, so it is not shown here" when the
-disclosure fails to verify. GET /api/v1/reporter/case answers "text": "" and "answers": {} with
-nothing marking them as unverified (the guardians' API has an "unverified" list; the reporter's
-messages and files carry markers): a client such as whistle-report shows the reporter an empty
-report, as if they had sent nothing. The reporter's API is meant to show what the page shows.
-"""
+"""The reporter's API shows what the mailbox page shows: a disclosure that fails to verify is
+marked in an `unverified` list, as in the guardians' API, not given as an empty report."""
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -31,3 +25,4 @@ def test_a_disclosure_that_fails_to_verify_is_marked_in_the_reporters_api(testap
     said = {key: body.get(key) for key in ("text", "answers", "unverified")}
     assert body.get("text") != "" or body.get("unverified"), (
         f"the report reads as empty, with no word that it failed to verify: {said}")
+    assert body["unverified"] == [{"id": disclosure.id, "unverified": True, "kind": ITEM_DISCLOSURE}]

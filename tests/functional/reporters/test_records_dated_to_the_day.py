@@ -1,17 +1,8 @@
-"""Review: what a reporter does is dated to the day — except in the records written alongside it.
-
-The reporter's own audit events (case.opened, reporter.message_sent) are dated to the day, so
-that the log cannot say when a report was written or a message sent (a night shift, a lunch
-break, the ten minutes one person was alone in the office). But the same request writes other
-rows, in the same transaction, to the second:
-
-- at intake, the system's case.routed (whenever the channel has a second tier: the shipped
-  young people's channel has one), case.triaged and case.escalated events, with the case id;
-- the notification outbox rows queued for the guardians (created_at), one per holder.
-
-Either gives the exact time of the reporter's action back to anyone who reads the database or
-the audit log.
-"""
+"""Everything recorded while serving a reporter's request is dated to the day, not only the
+reporter's own audit events: the system's events at intake (case.routed for a channel with a
+second tier, case.triaged, case.escalated) and the outbox rows of the notices it queues. A
+finer time on any of them would say when the report was written or the message sent (a night
+shift, a lunch break, the ten minutes one person was alone in the office)."""
 from __future__ import annotations
 
 from datetime import time, timedelta
@@ -22,8 +13,8 @@ from tests.factories import make_channel, make_staff, submit_api
 from tests.functional.plugins.conftest import plugin_app  # noqa: F401  (fixture)
 from whistle.audit.models import AuditEvent
 from whistle.cases.models import Case
-from whistle.channels.models import TIER_SECOND, ChannelGuardian
-from whistle.escalations.models import Notification
+from whistle.intake_channels.models import TIER_SECOND, ChannelGuardian
+from whistle.notifications.models import Notification
 
 MIDNIGHT = time(0, 0)
 
@@ -78,7 +69,7 @@ def test_an_urgent_young_persons_report_is_not_timed_by_its_triage_and_escalatio
 
 
 def test_the_notices_a_reporters_message_queues_are_dated_to_the_day(testapp, dbsession, settings, clock):
-    channel = make_channel(dbsession, "office")
+    make_channel(dbsession, "office")
     guardian = make_staff(dbsession, settings, clock, "office.guardian", channels=["office"])
     receipt = submit_api(testapp, channel="office")["receipt"]
     token = testapp.post_json("/api/v1/reporter/session", {"receipt": receipt}).json["token"]

@@ -1,12 +1,6 @@
-"""Review: a double press on "Send" can lose the receipt for good.
-
-Opening a case spends an Argon2id derivation on the new receipt (a second or more at production
-cost), and files stream in before the answer. A nervous reporter on a phone presses Send again
-meanwhile: the browser drops the first request's answer (and with it the receipt cookie) and
-shows the second one, which — the same form, the same submission token — says "This was already
-sent ... Your secret code was shown on the page after you pressed Send". It never was. The case
-exists, the guardians will answer, and nobody can ever read the answer: the receipt is gone.
-"""
+"""A double press on "Send" never loses the receipt: the browser may drop the first request's
+answer (and its receipt cookie) and show the second's, which opens nothing more but shows the
+same receipt again, derived from the form's one-time submission token."""
 from __future__ import annotations
 
 from sqlalchemy import func, select
@@ -16,7 +10,7 @@ from tests.functional.reporters.helpers import RECEIPT, open_channel
 from whistle.cases.models import Case
 
 
-def test_the_second_press_of_a_double_submit_still_gets_the_reporter_their_receipt(testapp, dbsession, settings,
+def test_the_second_press_of_a_double_submit_shows_the_receipt_of_the_first(testapp, dbsession, settings,
                                                                                   clock):
     make_live_channel(dbsession, settings, clock)
     form = open_channel(testapp, "Channel staff").forms[0]
