@@ -37,8 +37,8 @@ ADMIN_OVERVIEW = {"type": "object", "required": ["by_status", "by_channel", "tot
     "overdue": {"type": "object", "properties": {"acknowledgement": INT, "feedback": INT}},
     "unassigned": {"type": "integer", "description": "open cases no enabled guardian holds: nobody can read them"},
     "unassigned_by_channel": {"type": "array", "items": COUNT_BY_CHANNEL, "description":
-                              "those cases by channel and why (reason: holders_disabled, all_excluded, "
-                              "nobody_attended, no_holder_left)"},
+                              "those cases by channel and why (reason: holders_disabled, "
+                              "nobody_could_receive, no_holder_left)"},
     "unattended_channels": {"type": "array", "items": COUNT_BY_CHANNEL, "description":
                             "active channels taking no reports, and why (reason as in "
                             "/api/v1/problems/channel-not-live; no cases member)"}}}
