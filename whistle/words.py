@@ -195,6 +195,10 @@ CASE_FORM_FIELDS: dict[str, dict[str, tuple[str, str]]] = {
     "protection": {"personnel_id": ("personnel_id", "Staff number"), "starts_on": ("starts_on", "Watch from"),
                    "window_months": ("window_months", "For how many months")},
 }
+# A staff form posted with a CSRF token from before the browser's current session (signed in
+# again in another tab, say): the form comes back with what was typed, and this.
+EXPIRED_FORM = ("This page had expired (perhaps you signed in again in another tab), so nothing was done. "
+                "What you typed is kept here, apart from passwords and keys: check it and send it again.")
 # Where the API's message lists machine values, the case page says it in words.
 CASE_FORM_MESSAGES = {
     "substantiated": "Choose an answer from the list.",

@@ -2,9 +2,10 @@
 sessions. (Where and about what they are notified: whistle.notifications.views.)"""
 from __future__ import annotations
 
+from pyramid.csrf import BadCSRFToken
 from pyramid.httpexceptions import HTTPFound, HTTPNoContent
 from pyramid.security import forget
-from pyramid.view import view_config
+from pyramid.view import exception_view_config, view_config
 
 from whistle.accounts.qrcode import qr_svg
 from whistle.accounts.services import (
@@ -21,6 +22,7 @@ from whistle.jsonapi import read_json, reject_unknown_members
 from whistle.security.permissions import Permission
 from whistle.accounts.identity import StaffIdentity
 from whistle.sessions.models import STAFF
+from whistle.words import EXPIRED_FORM
 
 
 def _session_rows(request) -> list[dict]:
@@ -178,3 +180,28 @@ def api_reset_authenticator(request):
     if new is None:  # returned, not raised: the failed attempt stays on record (nothing else changed)
         return problem_response(validation_problem({"recovery_key": RECOVERY_MISMATCH_SENTENCE}))
     return {"totp_secret": new.totp_secret, "totp_uri": new.totp_uri}
+
+
+# --- a form posted from a page older than this browser's session (signed in again in another
+# tab): nothing is done, and the form comes back with what was typed, passwords and keys apart.
+# The error page's "reload and try again" would lose it (the pages are no-store).
+
+@exception_view_config(BadCSRFToken, route_name="accounts.password", request_method="POST",
+                       renderer="whistle:templates/accounts/password.jinja2")
+def expired_password_form(exc: BadCSRFToken, request):
+    request.response.status = 400
+    return {"errors": {"page": EXPIRED_FORM}, "done": False}
+
+
+@exception_view_config(BadCSRFToken, route_name="accounts.forgot", request_method="POST",
+                       renderer="whistle:templates/accounts/forgot.jinja2")
+def expired_forgot_form(exc: BadCSRFToken, request):
+    request.response.status = 400
+    return {"username": request.POST.get("username", ""), "errors": {"page": EXPIRED_FORM}, "done": False}
+
+
+@exception_view_config(BadCSRFToken, route_name="accounts.authenticator", request_method="POST",
+                       renderer="whistle:templates/accounts/authenticator.jinja2")
+def expired_authenticator_form(exc: BadCSRFToken, request):
+    request.response.status = 400
+    return {"username": request.POST.get("username", ""), "errors": {"page": EXPIRED_FORM}, "new": None}

@@ -2,9 +2,11 @@
 and about which events."""
 from __future__ import annotations
 
-from pyramid.view import view_config
+from pyramid.csrf import BadCSRFToken
+from pyramid.view import exception_view_config, view_config
 
 from whistle.errors import validation_problem
+from whistle.errors.views import bad_csrf_view
 from whistle.jsonapi import read_json, reject_unknown_members
 from whistle.notifications.preferences import (
     EVENTS,
@@ -16,6 +18,7 @@ from whistle.notifications.preferences import (
     set_notify_events,
 )
 from whistle.security.permissions import Permission
+from whistle.words import EXPIRED_FORM
 
 
 # Posted with the event boxes: unticked boxes send nothing, so without it a post from a page that
@@ -119,3 +122,17 @@ def notifications_submit(request):
         return _notifications_page(request, values=values, errors=errors)
     set_notify_events(request.dbsession, request.clock, account, wanted, actor=f"account:{account.id}")
     return _notifications_page(request, values=notify_form_values(account), errors={}, done=True)
+
+
+@exception_view_config(BadCSRFToken, route_name="accounts.notifications", request_method="POST",
+                       renderer="whistle:templates/accounts/notifications.jinja2")
+def expired_notifications_form(exc: BadCSRFToken, request):
+    """The form posted from a page older than this browser's session (signed in again in another
+    tab): nothing is changed, and the form comes back as it was filled in. The view deriver checks
+    the permission before the token, so the caller is signed in."""
+    account = getattr(request.identity, "account", None)
+    if account is None:
+        return bad_csrf_view(exc, request)
+    request.response.status = 400
+    return _notifications_page(request, values=notify_form_values(account, request.POST),
+                               errors={"page": EXPIRED_FORM})
