@@ -88,6 +88,7 @@ NOTICE_EVENT_LABELS = {
     "case_given": "A case is given to me",
     "escalations": "Deadline reminders and escalations",
     "retaliation": "Retaliation alerts",
+    "account_recovery": "My authenticator or password is reset with my recovery key",
 }
 DEADLINE_PROFILE_LABELS = {
     "eu_directive": "EU Directive (acknowledge in 7 days, feedback within 3 months)",
@@ -412,6 +413,16 @@ def _login_failed(who: str, d: dict, names: Names) -> str:
     return f"Sign-in failed for {who if who != 'someone not signed in' else 'an unknown username'} ({reason})"
 
 
+def _recovery_failures(who: str, d: dict, names: Names) -> str:
+    count = d.get("count") if isinstance(d.get("count"), int) else 0
+    try:
+        hour = f" in the hour from {time_words(datetime.fromisoformat(d['from']))}"
+    except (KeyError, TypeError, ValueError):
+        hour = ""
+    return (f"{counted(count, 'wrong recovery key')} tried{hour}, to reset a password or an authenticator "
+            "(counted, not recorded one by one; past the hour's limit, tries were refused untried)")
+
+
 def _password_change_failed(who: str, d: dict, names: Names) -> str:
     paused = " while sign-in was paused" if d.get("reason") == "locked" else ""
     return f"{who} tried to change their password{paused}, but the current password was wrong"
@@ -502,14 +513,18 @@ AUDIT_WORDS: dict[str, Callable[[str, dict, Names], str]] = {
     "account.created": _account_created,
     "account.password_changed": lambda who, d, n: f"{who} changed their password",
     "account.password_change_failed": _password_change_failed,
-    "account.password_reset": lambda who, d, n: f"Password reset with the recovery key for {n.account(d.get('account_id'))}",
+    "account.password_reset": lambda who, d, n: (
+        f"Password reset with the recovery key for {n.account(d.get('account_id'))}"
+        + (", and a new recovery key issued" if d.get("recovery_key_replaced") else "")),
     "account.password_reset_failed": lambda who, d, n: (
         f"{who} tried to reset a password with a recovery key that did not match"),
     "account.authenticator_reset": lambda who, d, n: (
         f"Authenticator set up again with the recovery key for {n.account(d.get('account_id'))}"
+        + (", and a new recovery key issued" if d.get("recovery_key_replaced") else "")
         + (f" ({counted(d['sessions_ended'], 'session')} ended)" if d.get("sessions_ended") else "")),
     "account.authenticator_reset_failed": lambda who, d, n: (
         f"{who} tried to set up an authenticator again with a recovery key that did not match"),
+    "account.recovery_failures": _recovery_failures,
     "account.disabled": lambda who, d, n: f"{who} disabled the account {n.account(d.get('account_id'))}",
     "account.enabled": lambda who, d, n: f"{who} enabled the account {n.account(d.get('account_id'))} again",
     "account.roles_changed": lambda who, d, n: (
@@ -524,6 +539,10 @@ AUDIT_WORDS: dict[str, Callable[[str, dict, Names], str]] = {
     "export": _export,
     "notification.retried": lambda who, d, n: f"{who} put {counted(d.get('count') or 0, 'notice')} back in the queue",
 }
+
+# Actions no longer recorded, whose words stay for the events older logs hold (the log is permanent):
+# wrong recovery keys are counted per hour now (account.recovery_failures), not audited one by one.
+RETIRED_ACTIONS = frozenset({"account.password_reset_failed", "account.authenticator_reset_failed"})
 
 # Sentences that start with these are capitalised; a username stays as it is spelt, and so does "whistle".
 _CAPITALISED = ("the ", "someone ")

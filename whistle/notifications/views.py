@@ -9,6 +9,7 @@ from whistle.errors import validation_problem
 from whistle.errors.views import bad_csrf_view
 from whistle.jsonapi import read_json, reject_unknown_members
 from whistle.notifications.preferences import (
+    ALWAYS_ON,
     EVENTS,
     AddressError,
     EventsError,
@@ -43,7 +44,9 @@ def available_channels(request) -> list[str]:
 def _notifications_page(request, *, values: dict, errors: dict, done: bool = False) -> dict:
     current = _notification_settings(request)
     return {"values": values, "errors": errors, "done": done, "channels": current["channels"],
-            "usable": current["usable"], "events": EVENTS}
+            "usable": current["usable"],
+            "events": {event: words for event, words in EVENTS.items() if event not in ALWAYS_ON},
+            "always_on": [words for event, words in EVENTS.items() if event in ALWAYS_ON]}
 
 
 def _notification_settings(request) -> dict:
@@ -104,7 +107,9 @@ def notifications_submit(request):
     """One form for both: the channel and address, and a box per event (unticked: not told)."""
     account = request.identity.account
     values = notify_form_values(account, request.POST)
-    wanted = {**{event: False for event in EVENTS}, **{event: True for event in values["events"]}}
+    # The events nobody can turn off have no box: they are left out of what is set.
+    wanted = {**{event: False for event in EVENTS if event not in ALWAYS_ON},
+              **{event: True for event in values["events"]}}
     errors = {}
     try:
         check_notify_events(account, wanted)

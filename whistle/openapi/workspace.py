@@ -128,14 +128,17 @@ def workspace_paths() -> dict:
             "security": BEARER, "requestBody": _body(_object({"current": STR, "new": STR}, ("current", "new"))),
             "responses": {"204": {"description": "Changed."}, **_problem_responses(400, 401, 415, 422)}}},
         "/api/v1/staff/authenticator": {"post": {
-            "summary": "A lost authenticator: with the recovery key, a new TOTP secret replaces the old one (shown "
-                       "once; the sign-in pause is lifted and every session of the account ends). A wrong username "
-                       "or recovery key gets the same 422, naming recovery_key.",
+            "summary": "A lost authenticator: with the recovery key, a new TOTP secret replaces the old one, and a "
+                       "new recovery key the one used (both shown once; the sign-in pause is lifted, every session "
+                       "of the account ends, and its owner is sent a notice). A wrong username or recovery key gets "
+                       "the same 422, naming recovery_key; past the hour's budget of wrong recovery keys across the "
+                       "service, 429 with Retry-After, the key untried.",
             "operationId": "resetAuthenticator",
             "requestBody": _body(_object({"username": STR, "recovery_key": STR}, ("username", "recovery_key"))),
-            "responses": {"200": _json(_object({"totp_secret": STR, "totp_uri": STR}, ("totp_secret", "totp_uri")),
-                                       "The new secret and its otpauth:// URI, shown once."),
-                          **_problem_responses(400, 415, 422)}}},
+            "responses": {"200": _json(_object({"totp_secret": STR, "totp_uri": STR, "recovery_key": STR},
+                                               ("totp_secret", "totp_uri", "recovery_key")),
+                                       "The new secret, its otpauth:// URI and the new recovery key, shown once."),
+                          **_problem_responses(400, 415, 422, 429)}}},
         "/api/v1/staff/notifications": {
             "get": {"summary": "Where I am told that something needs me (channel and address), and about what.",
                     "operationId": "getNotificationAddress", "security": BEARER,
