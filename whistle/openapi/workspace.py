@@ -21,7 +21,7 @@ NOTIFY_SETTINGS = {"type": "object", "properties": {
 NOTIFY_EVENTS_CHANGE = {
     "type": "object", "additionalProperties": False,
     "description": "events to turn on (true) or off (false); events left out keep their setting; an unknown "
-                   "event is a 422 naming it",
+                   "event is a 422 naming it, and so is turning off account_recovery, which is always on",
     "properties": {event: {"type": "boolean", "description": words} for event, words in EVENTS.items()}}
 
 
