@@ -171,6 +171,10 @@ SPECS: dict[str, Spec] = {
     # --- staff pages ---
     # The time zone staff pages show times in (each time names its zone: "14:05 GMT").
     "whistle.display.timezone": Spec(_zone, "UTC"),
+    # --- staff accounts ---
+    # Wrong recovery keys per hour across the whole service (never per client), after which the
+    # lost-authenticator and forgotten-password forms refuse every try for the rest of the hour.
+    "whistle.accounts.recovery_failures_per_hour": Spec(_int, "20"),
 }
 
 
@@ -211,6 +215,8 @@ class Settings:
     dev_mail_server: tuple[str, int] | None
     # --- staff pages ---
     display_timezone: tzinfo = UTC
+    # --- staff accounts ---
+    recovery_failures_per_hour: int = 20
 
     def __repr__(self) -> str:  # never print key material into a log or traceback
         return f"Settings(db_url={self.db_url!r}, storage_dir={str(self.storage_dir)!r}, ...)"
@@ -358,4 +364,5 @@ def load_settings(raw: Mapping[str, Any], environ: Mapping[str, str] = os.enviro
         scheduler_interval=timedelta(seconds=max(1, values["whistle.scheduler.interval_seconds"])),
         dev_mail_server=values["whistle.dev.mail_server"],
         display_timezone=values["whistle.display.timezone"],
+        recovery_failures_per_hour=values["whistle.accounts.recovery_failures_per_hour"],
     )

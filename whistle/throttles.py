@@ -1,11 +1,15 @@
-"""Throttles kept in the database, keyed by purpose, never by client address."""
+"""Throttles kept in the database, keyed by purpose, never by client address: the table, and
+fixed windows counted in it (`count_one`, `spent`)."""
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import DateTime, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from whistle.clock import Clock
 from whistle.db import Base
 
 
@@ -20,3 +24,56 @@ class Throttle(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     count: Mapped[int] = mapped_column(default=0)
+
+
+@dataclass(frozen=True)
+class ClosedWindow:
+    """A throttle window that has ended: `count` events of its key from `start` to `end`."""
+
+    start: datetime
+    end: datetime
+    count: int
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes; everything stored is UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def spent(dbsession: Session, clock: Clock, key: str, window: timedelta, budget: int) -> datetime | None:
+    """When the current window of `key` ends, if its `budget` is spent; None while it is not. A plain
+    read, no lock."""
+    row = dbsession.get(Throttle, key)
+    if row is None:
+        return None
+    end = _aware(row.window_start) + window
+    return end if end > clock.now() and row.count >= budget else None
+
+
+def count_one(dbsession: Session, clock: Clock, key: str, window: timedelta) -> ClosedWindow | None:
+    """Count one event of `key` in its current window (locking the row). Returns the window this
+    closed, if the last one had ended with events in it, so the caller can record its count."""
+    now = clock.now()
+    row = dbsession.get(Throttle, key, with_for_update=True)
+    if row is None:
+        try:
+            with dbsession.begin_nested():
+                dbsession.add(Throttle(key=key, window_start=now, count=1))
+            return None
+        except IntegrityError:  # another node made it first
+            row = dbsession.get(Throttle, key, with_for_update=True)
+            assert row is not None
+    closed = close_ended(row, clock, window)
+    row.count += 1
+    return closed
+
+
+def close_ended(row: Throttle, clock: Clock, window: timedelta) -> ClosedWindow | None:
+    """Start a new, empty window on `row` if its window has ended; returns the ended window if
+    anything was counted in it (the caller holds the row's lock)."""
+    now, start = clock.now(), _aware(row.window_start)
+    if start + window > now:
+        return None
+    closed = ClosedWindow(start, start + window, row.count) if row.count else None
+    row.window_start, row.count = now, 0
+    return closed

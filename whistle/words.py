@@ -89,6 +89,7 @@ NOTICE_EVENT_LABELS = {
     "case_given": "A case is given to me",
     "escalations": "Deadline reminders and escalations",
     "retaliation": "Retaliation alerts",
+    "account_recovery": "My authenticator or password is reset with my recovery key",
 }
 DEADLINE_PROFILE_LABELS = {
     "eu_directive": "EU Directive (acknowledge in 7 days, feedback within 3 months)",
@@ -197,6 +198,10 @@ CASE_FORM_FIELDS: dict[str, dict[str, tuple[str, str]]] = {
     "protection": {"personnel_id": ("personnel_id", "Staff number"), "starts_on": ("starts_on", "Watch from"),
                    "window_months": ("window_months", "For how many months")},
 }
+# A staff form posted with a CSRF token from before the browser's current session (signed in
+# again in another tab, say): the form comes back with what was typed, and this.
+EXPIRED_FORM = ("This page had expired (perhaps you signed in again in another tab), so nothing was done. "
+                "What you typed is kept here, apart from passwords and keys: check it and send it again.")
 # Where the API's message lists machine values, the case page says it in words.
 CASE_FORM_MESSAGES = {
     "substantiated": "Choose an answer from the list.",
@@ -414,6 +419,17 @@ def _login_failed(who: str, d: dict, names: Names) -> str:
     return f"Sign-in failed for {who if who != 'someone not signed in' else 'an unknown username'} ({reason})"
 
 
+def _recovery_failures(who: str, d: dict, names: Names) -> str:
+    raw = d.get("count")
+    count = raw if isinstance(raw, int) else 0
+    try:
+        hour = f" in the hour from {time_words(datetime.fromisoformat(d['from']))}"
+    except (KeyError, TypeError, ValueError):
+        hour = ""
+    return (f"{counted(count, 'wrong recovery key')} tried{hour}, to reset a password or an authenticator "
+            "(counted, not recorded one by one; past the hour's limit, tries were refused untried)")
+
+
 def _password_change_failed(who: str, d: dict, names: Names) -> str:
     paused = " while sign-in was paused" if d.get("reason") == "locked" else ""
     return f"{who} tried to change their password{paused}, but the current password was wrong"
@@ -508,14 +524,17 @@ AUDIT_WORDS: dict[str, Callable[[str, dict, Names], str]] = {
     "account.password_changed": lambda who, d, n: f"{who} changed their password",
     "account.password_change_failed": _password_change_failed,
     "account.password_reset": lambda who, d, n: (
-        f"Password reset with the recovery key for {n.account(d.get('account_id'))}"),
+        f"Password reset with the recovery key for {n.account(d.get('account_id'))}"
+        + (", and a new recovery key issued" if d.get("recovery_key_replaced") else "")),
     "account.password_reset_failed": lambda who, d, n: (
         f"{who} tried to reset a password with a recovery key that did not match"),
     "account.authenticator_reset": lambda who, d, n: (
         f"Authenticator set up again with the recovery key for {n.account(d.get('account_id'))}"
+        + (", and a new recovery key issued" if d.get("recovery_key_replaced") else "")
         + (f" ({counted(d['sessions_ended'], 'session')} ended)" if d.get("sessions_ended") else "")),
     "account.authenticator_reset_failed": lambda who, d, n: (
         f"{who} tried to set up an authenticator again with a recovery key that did not match"),
+    "account.recovery_failures": _recovery_failures,
     "account.disabled": lambda who, d, n: f"{who} disabled the account {n.account(d.get('account_id'))}",
     "account.enabled": lambda who, d, n: f"{who} enabled the account {n.account(d.get('account_id'))} again",
     "account.roles_changed": lambda who, d, n: (
@@ -530,6 +549,11 @@ AUDIT_WORDS: dict[str, Callable[[str, dict, Names], str]] = {
     "export": _export,
     "notification.retried": lambda who, d, n: f"{who} put {counted(d.get('count') or 0, 'notice')} back in the queue",
 }
+
+# Actions no longer recorded, whose words stay for the events older logs hold (the log is permanent):
+# wrong recovery keys are counted per hour now (account.recovery_failures), not audited one by one;
+# a case nobody could receive is refused at intake now, not stored sealed to nobody (case.unassigned).
+RETIRED_ACTIONS = frozenset({"account.password_reset_failed", "account.authenticator_reset_failed", "case.unassigned"})
 
 # Sentences that start with these are capitalised; a username stays as it is spelt, and so does "whistle".
 _CAPITALISED = ("the ", "someone ")

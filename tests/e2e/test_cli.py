@@ -67,6 +67,15 @@ def test_guardian_reset_authenticator_prints_a_new_secret_once(server):
     assert result.returncode == 0, result.stderr
     new_uri = re.search(r"TOTP URI: +(\S+)", result.stdout).group(1)
     assert new_uri.startswith("otpauth://totp/whistle:robin?secret=") and new_uri != old_uri
+    # The key used is replaced by a new one, printed once; the old one opens nothing any more.
+    new_key = re.search(r"recovery key: (\S+)", result.stdout).group(1)
+    assert new_key != recovery_key
+    again = run(server, "guardian", "reset-authenticator", "robin", "--recovery-key-stdin", stdin=recovery_key + "\n")
+    assert again.returncode == 1 and "do not match" in again.stderr
+    password = run(server, "guardian", "reset-password", "robin", "--recovery-key-stdin",
+                   stdin=f"{new_key}\nanother long enough password\n")
+    assert password.returncode == 0, password.stderr
+    assert re.search(r"recovery key: (\S+)", password.stdout).group(1) not in (new_key, recovery_key)
 
 
 def test_guardian_add_refuses_a_short_password(server):

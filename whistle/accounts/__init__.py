@@ -1,7 +1,10 @@
 """Staff accounts: enrolment, password and TOTP sign-in, the sign-in pause, each account's own settings."""
 from whistle.accounts.identity import load_staff
+from whistle.accounts.services import recovery_failures_job
 from whistle.sessions.models import STAFF
 
 
 def includeme(config) -> None:
     config.add_identity_loader(STAFF, load_staff)
+    # After the others: it only writes to the audit log, and says nothing when nothing is recorded.
+    config.add_scheduled_job("recovery failures", recovery_failures_job, order=40)

@@ -14,11 +14,14 @@ import pyotp
 from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.orm import Session
 
-from whistle import audit, crypto
+from whistle import audit, crypto, throttles
+from whistle.accounts.events import AUTHENTICATOR, PASSWORD, AccountRecovered
 from whistle.accounts.models import Account
 from whistle.clock import Clock
+from whistle.jobs import TickContext
 from whistle.sessions.models import STAFF, LoginSession
 from whistle.settings import Settings
+from whistle.throttles import ClosedWindow, Throttle
 
 MIN_PASSWORD_LENGTH = 12
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -62,10 +65,12 @@ class Enrolment:
 
 @dataclass(frozen=True)
 class NewAuthenticator:
-    """A re-enrolled authenticator's secret, shown once, and never again."""
+    """A re-enrolled authenticator's secret, and the recovery key that replaced the one used:
+    shown once, and never again."""
 
     account: Account
     totp_secret: str
+    recovery_key: str
 
     @property
     def totp_uri(self) -> str:
@@ -260,6 +265,57 @@ def change_password(
 
 
 RECOVERY_MISMATCH = "that username and recovery key do not match"
+# Wrong recovery keys are counted across the whole service, per hour (whistle.throttles): past the
+# budget (whistle.accounts.recovery_failures_per_hour) every try is refused until the hour ends,
+# and each hour's count is one audit event, however many tries it had.
+RECOVERY_THROTTLE = "recovery-key-failures"
+RECOVERY_WINDOW = timedelta(hours=1)
+
+
+class RecoveryPaused(AccountError):
+    """Too many wrong recovery keys on this service this hour: none is tried before `until`."""
+
+    def __init__(self, until: datetime) -> None:
+        super().__init__("too many wrong recovery keys have been tried on this service in the last hour")
+        self.until = until
+
+
+def recovery_paused_until(dbsession: Session, settings: Settings, clock: Clock) -> datetime | None:
+    """When recovery keys are tried again, if this hour's wrong ones used up the budget; else None."""
+    return throttles.spent(dbsession, clock, RECOVERY_THROTTLE, RECOVERY_WINDOW, settings.recovery_failures_per_hour)
+
+
+def _record_recovery_failures(dbsession: Session, clock: Clock, closed: ClosedWindow) -> None:
+    # Neither a username nor a key: an entry naming an account would tell anyone reading the log.
+    audit.record(dbsession, clock, actor="anonymous", action="account.recovery_failures",
+                 detail={"count": closed.count, "from": closed.start.isoformat(), "to": closed.end.isoformat()})
+
+
+def count_recovery_failure(dbsession: Session, clock: Clock) -> None:
+    """Count a wrong (or refused) recovery key; the hour before, if it has just ended with tries
+    in it, is audited with its count. The caller commits, so the count is kept."""
+    closed = throttles.count_one(dbsession, clock, RECOVERY_THROTTLE, RECOVERY_WINDOW)
+    if closed is not None:
+        _record_recovery_failures(dbsession, clock, closed)
+
+
+def close_recovery_hour(dbsession: Session, clock: Clock) -> int:
+    """Audit the hour of wrong recovery keys that has ended, if no try since has done so; returns
+    how many tries that hour had (0: nothing to record)."""
+    row = dbsession.get(Throttle, RECOVERY_THROTTLE, with_for_update=True)
+    closed = throttles.close_ended(row, clock, RECOVERY_WINDOW) if row is not None else None
+    if closed is None:
+        return 0
+    _record_recovery_failures(dbsession, clock, closed)
+    return closed.count
+
+
+def recovery_failures_job(ctx: TickContext) -> list[str]:
+    """The tick's "recovery failures" job: an ended hour of wrong recovery keys is audited (and
+    said in a line; nothing is said when there was nothing to record)."""
+    with ctx.session() as dbsession:
+        count = close_recovery_hour(dbsession, ctx.clock)
+    return [f"recovery failures: {count} wrong recovery keys recorded for the hour that ended"] if count else []
 
 
 @lru_cache(maxsize=1)
@@ -268,56 +324,92 @@ def _stand_in_recovery_envelope() -> bytes:
     return crypto.wrap_with_recovery_key(bytes(32), crypto.new_recovery_key())
 
 
-def _recover(dbsession: Session, username: str, recovery_key: str) -> tuple[Account, bytes]:
+def _recover(dbsession: Session, settings: Settings, clock: Clock, username: str, recovery_key: str, *,
+             throttled: bool) -> tuple[Account, bytes]:
     """The account and its private key, unwrapped with the recovery key; AccountError otherwise.
 
     An unknown username and a wrong key get the same error after the same work (an unwrap of a
     stand-in envelope), so neither the answer nor its timing tells whether the username exists.
     (The unwrap is a keyed hash and an AEAD check, microseconds next to the lookup, unlike the
-    Argon2id a sign-in spends: see _spend_equal_time.)"""
+    Argon2id a sign-in spends: see _spend_equal_time.) `throttled`: the try is refused with
+    RecoveryPaused, untried, once this hour's budget is spent, and a failure is counted (the
+    pages and the API; the operator's command line is not throttled)."""
+    if throttled:
+        until = recovery_paused_until(dbsession, settings, clock)
+        if until is not None:
+            count_recovery_failure(dbsession, clock)
+            raise RecoveryPaused(until)
     account = account_named(dbsession, username)
     envelope = account.key_by_recovery if account is not None else _stand_in_recovery_envelope()
     try:
         private = crypto.unwrap_with_recovery_key(envelope, recovery_key.strip())
     except (crypto.DecryptionFailed, ValueError):
+        if throttled:
+            count_recovery_failure(dbsession, clock)
         raise AccountError(RECOVERY_MISMATCH) from None
     if account is None:  # not reached: the stand-in's key is random and forgotten
         raise AccountError(RECOVERY_MISMATCH)
     return account, private
 
 
+def _replace_recovery_key(account: Account, private: bytes) -> str:
+    """A new recovery key for the account: the private key is wrapped under it, and the old key
+    opens nothing any more (a copy of it, however it was taken, is worthless from now on)."""
+    recovery_key = crypto.new_recovery_key()
+    account.key_by_recovery = crypto.wrap_with_recovery_key(private, recovery_key)
+    return recovery_key
+
+
+@dataclass(frozen=True)
+class PasswordReset:
+    """A forgotten password set anew, and the recovery key that replaced the one used: shown once."""
+
+    account: Account
+    recovery_key: str
+
+
 def reset_password(
     dbsession: Session, settings: Settings, clock: Clock, *, username: str, recovery_key: str, new: str,
-    actor: str = "system",
-) -> Account:
+    call_hook, actor: str = "system", throttled: bool = True,
+) -> PasswordReset:
     """A forgotten password: the recovery key unwraps the private key, which is rewrapped under
-    `new`, so access to every granted case is kept. All sessions end; the lock is lifted."""
-    account, private = _recover(dbsession, username, recovery_key)
+    `new`, so access to every granted case is kept, and under a new recovery key, which replaces
+    the one used. All sessions end; the lock is lifted; the owner is told (AccountRecovered).
+    Raises AccountError (RecoveryPaused past the hour's budget) before anything changes but the
+    count of wrong keys."""
+    account, private = _recover(dbsession, settings, clock, username, recovery_key, throttled=throttled)
     check_password(new)
     account.key_by_password = crypto.wrap_with_password(private, new, settings.kdf)
+    new_recovery_key = _replace_recovery_key(account, private)
     account.failed_logins, account.locked_until = 0, None
     end_sessions(dbsession, account)
-    audit.record(dbsession, clock, actor=actor, action="account.password_reset", detail={"account_id": account.id})
-    return account
+    audit.record(dbsession, clock, actor=actor, action="account.password_reset",
+                 detail={"account_id": account.id, "recovery_key_replaced": True})
+    call_hook.publish(AccountRecovered(account=account, what=PASSWORD))
+    return PasswordReset(account=account, recovery_key=new_recovery_key)
 
 
 def reset_authenticator(
-    dbsession: Session, clock: Clock, *, username: str, recovery_key: str, actor: str | None = None,
+    dbsession: Session, settings: Settings, clock: Clock, *, username: str, recovery_key: str, call_hook,
+    actor: str | None = None, throttled: bool = True,
 ) -> NewAuthenticator:
     """A lost authenticator: the recovery key proves the account, and a new TOTP secret is
-    sealed to its public key (as at enrolment). Codes from the old secret stop working, the
-    used-code record and any sign-in pause are cleared, and every session of the account ends.
-    Raises AccountError, with the same words for an unknown username and a wrong key, before
-    anything changes."""
-    account, _private = _recover(dbsession, username, recovery_key)
+    sealed to its public key (as at enrolment); a new recovery key replaces the one used. Codes
+    from the old secret stop working, the used-code record and any sign-in pause are cleared,
+    every session of the account ends, and the owner is told (AccountRecovered). Raises
+    AccountError, with the same words for an unknown username and a wrong key (RecoveryPaused
+    past the hour's budget), before anything changes but the count of wrong keys."""
+    account, private = _recover(dbsession, settings, clock, username, recovery_key, throttled=throttled)
     secret = pyotp.random_base32()
     account.totp_secret_sealed = crypto.seal(account.public_key, secret.encode("ascii"))
+    new_recovery_key = _replace_recovery_key(account, private)
     account.totp_last_step = None
     account.failed_logins, account.locked_until = 0, None
     ended = end_sessions(dbsession, account)
     audit.record(dbsession, clock, actor=actor or f"account:{account.id}", action="account.authenticator_reset",
-                 detail={"account_id": account.id, "sessions_ended": ended})
-    return NewAuthenticator(account=account, totp_secret=secret)
+                 detail={"account_id": account.id, "sessions_ended": ended, "recovery_key_replaced": True})
+    call_hook.publish(AccountRecovered(account=account, what=AUTHENTICATOR))
+    return NewAuthenticator(account=account, totp_secret=secret, recovery_key=new_recovery_key)
 
 
 def account_named(dbsession: Session, username: str) -> Account | None:

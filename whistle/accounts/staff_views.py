@@ -2,25 +2,28 @@
 sessions. (Where and about what they are notified: whistle.notifications.views.)"""
 from __future__ import annotations
 
+from pyramid.csrf import BadCSRFToken
 from pyramid.httpexceptions import HTTPFound, HTTPNoContent
 from pyramid.security import forget
-from pyramid.view import view_config
+from pyramid.view import exception_view_config, view_config
 
 from whistle.accounts.identity import StaffIdentity
 from whistle.accounts.qrcode import qr_svg
 from whistle.accounts.services import (
     RECOVERY_MISMATCH,
     AccountError,
+    RecoveryPaused,
     change_password,
     end_sessions,
     reset_authenticator,
     reset_password,
     staff_sessions,
 )
-from whistle.errors import problem_response, validation_problem
+from whistle.errors import Problem, problem_response, validation_problem
 from whistle.jsonapi import read_json, reject_unknown_members
 from whistle.security.permissions import Permission
 from whistle.sessions.models import STAFF
+from whistle.words import EXPIRED_FORM, time_words
 
 
 def _session_rows(request) -> list[dict]:
@@ -106,26 +109,43 @@ def forgot_form(request):
     return {"username": "", "errors": {}, "done": False}
 
 
+def paused_sentence(request, paused: RecoveryPaused) -> str:
+    """Why a recovery key was not tried, and when it will be, in the zone the pages use."""
+    until = time_words(paused.until, request.whistle_settings.display_timezone)
+    return (f"Too many wrong recovery keys have been tried on this service in the last hour, so yours was not "
+            f"tried. Try again after {until}, or ask your administrator.")
+
+
+def _retry_after(request, paused: RecoveryPaused) -> str:
+    """The seconds until recovery keys are tried again, for a Retry-After header."""
+    return str(max(1, int((paused.until - request.clock.now()).total_seconds()) + 1))
+
+
 @view_config(route_name="accounts.forgot", request_method="POST", renderer="whistle:templates/accounts/forgot.jinja2",
              permission=Permission.STAFF_LOGIN)
 def forgot_submit(request):
     post = request.POST
     username, new = post.get("username", ""), post.get("new", "")
-    errors = {}
+    errors, reset = {}, None
     if new != post.get("again", ""):
         errors["again"] = "The two new passwords differ."
     else:
         try:
-            reset_password(request.dbsession, request.whistle_settings, request.clock, username=username,
-                           recovery_key=post.get("recovery_key", ""), new=new)
+            reset = reset_password(request.dbsession, request.whistle_settings, request.clock, username=username,
+                                   recovery_key=post.get("recovery_key", ""), new=new, call_hook=request.call_hook)
+        except RecoveryPaused as paused:
+            errors["recovery_key"] = paused_sentence(request, paused)
+            request.response.headers["Retry-After"] = _retry_after(request, paused)
+            request.response.status = 429
         except AccountError as error:
             errors["new" if "password" in str(error) else "recovery_key"] = str(error).capitalize() + "."
     if errors:
-        # Returned, not raised: reset_password changes nothing until every check passes, and the
-        # failed attempt stays on record (no username or key in it).
-        request.audit("account.password_reset_failed", actor="anonymous")
-        request.response.status = 422
-    return {"username": username, "errors": errors, "done": not errors}
+        # Returned, not raised: reset_password changes nothing until every check passes but the
+        # count of wrong recovery keys (audited once an hour, with no username or key in it).
+        if request.response.status_int != 429:
+            request.response.status = 422
+        return {"username": username, "errors": errors, "done": False, "recovery_key": None}
+    return {"username": username, "errors": {}, "done": True, "recovery_key": reset.recovery_key if reset else None}
 
 
 RECOVERY_MISMATCH_SENTENCE = RECOVERY_MISMATCH.capitalize() + "."
@@ -134,13 +154,10 @@ QR_LABEL = ("QR code for your authenticator app. It holds the same setup key as 
 
 
 def _reset_authenticator(request, username: str, recovery_key: str):
-    """The new authenticator, or None (the failure is audited; the caller answers 422)."""
-    try:
-        return reset_authenticator(request.dbsession, request.clock, username=username, recovery_key=recovery_key)
-    except AccountError:
-        # No username or key in the record: it would name an account to anyone reading the log.
-        request.audit("account.authenticator_reset_failed", actor="anonymous")
-        return None
+    """The new authenticator; raises AccountError (RecoveryPaused past the hour's budget), after
+    which the caller answers without dooming the transaction, so the wrong key is counted."""
+    return reset_authenticator(request.dbsession, request.whistle_settings, request.clock, username=username,
+                               recovery_key=recovery_key, call_hook=request.call_hook)
 
 
 @view_config(route_name="accounts.authenticator", request_method="GET",
@@ -153,9 +170,14 @@ def authenticator_form(request):
              renderer="whistle:templates/accounts/authenticator.jinja2", permission=Permission.STAFF_LOGIN)
 def authenticator_submit(request):
     username = request.POST.get("username", "")
-    new = _reset_authenticator(request, username, request.POST.get("recovery_key", ""))
-    if new is None:
-        # Returned, not raised: nothing changed, and the failed attempt stays on record.
+    try:
+        new = _reset_authenticator(request, username, request.POST.get("recovery_key", ""))
+    except RecoveryPaused as paused:
+        request.response.headers["Retry-After"] = _retry_after(request, paused)
+        request.response.status = 429
+        return {"username": username, "errors": {"recovery_key": paused_sentence(request, paused)}, "new": None}
+    except AccountError:
+        # Returned, not raised: nothing changed but the count of wrong keys, which is kept.
         request.response.status = 422
         return {"username": username, "errors": {"recovery_key": RECOVERY_MISMATCH_SENTENCE}, "new": None}
     identity = request.identity
@@ -176,7 +198,37 @@ def api_reset_authenticator(request):
             errors[name] = "Required, as a string."
     if errors:
         raise validation_problem(errors)
-    new = _reset_authenticator(request, data["username"], data["recovery_key"])
-    if new is None:  # returned, not raised: the failed attempt stays on record (nothing else changed)
+    # Returned, not raised: nothing changed but the count of wrong keys, which is kept.
+    try:
+        new = _reset_authenticator(request, data["username"], data["recovery_key"])
+    except RecoveryPaused as paused:
+        return problem_response(Problem(429, paused_sentence(request, paused)),
+                                {"Retry-After": _retry_after(request, paused)})
+    except AccountError:
         return problem_response(validation_problem({"recovery_key": RECOVERY_MISMATCH_SENTENCE}))
-    return {"totp_secret": new.totp_secret, "totp_uri": new.totp_uri}
+    return {"totp_secret": new.totp_secret, "totp_uri": new.totp_uri, "recovery_key": new.recovery_key}
+
+
+# --- a form posted from a page older than this browser's session (signed in again in another
+# tab): nothing is done, and the form comes back with what was typed, passwords and keys apart.
+# The error page's "reload and try again" would lose it (the pages are no-store).
+
+@exception_view_config(BadCSRFToken, route_name="accounts.password", request_method="POST",
+                       renderer="whistle:templates/accounts/password.jinja2")
+def expired_password_form(exc: BadCSRFToken, request):
+    request.response.status = 400
+    return {"errors": {"page": EXPIRED_FORM}, "done": False}
+
+
+@exception_view_config(BadCSRFToken, route_name="accounts.forgot", request_method="POST",
+                       renderer="whistle:templates/accounts/forgot.jinja2")
+def expired_forgot_form(exc: BadCSRFToken, request):
+    request.response.status = 400
+    return {"username": request.POST.get("username", ""), "errors": {"page": EXPIRED_FORM}, "done": False}
+
+
+@exception_view_config(BadCSRFToken, route_name="accounts.authenticator", request_method="POST",
+                       renderer="whistle:templates/accounts/authenticator.jinja2")
+def expired_authenticator_form(exc: BadCSRFToken, request):
+    request.response.status = 400
+    return {"username": request.POST.get("username", ""), "errors": {"page": EXPIRED_FORM}, "new": None}

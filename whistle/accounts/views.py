@@ -1,9 +1,10 @@
 """Staff login and logout, as pages and as API sessions."""
 from __future__ import annotations
 
+from pyramid.csrf import BadCSRFToken
 from pyramid.httpexceptions import HTTPFound, HTTPNoContent
 from pyramid.security import forget, remember
-from pyramid.view import view_config
+from pyramid.view import exception_view_config, view_config
 
 from whistle.accounts.identity import StaffIdentity
 from whistle.accounts.services import LoginFailed, authenticate
@@ -12,6 +13,7 @@ from whistle.jsonapi import read_json, reject_unknown_members
 from whistle.security.permissions import Permission
 from whistle.sessions.models import STAFF
 from whistle.sessions.services import close_session, open_session
+from whistle.words import EXPIRED_FORM
 
 # The same words for every failure, a paused account included (see accounts.services.authenticate):
 # the rightful user is told calmly what may be happening without an attacker learning which.
@@ -55,6 +57,15 @@ def login_submit(request):
     # An admin who is not a guardian has no inbox: their home is the admin area.
     home = "cases.inbox" if account.is_guardian else "admin.overview"
     return HTTPFound(request.route_url(home), headers=remember(request, token, kind=STAFF))
+
+
+@exception_view_config(BadCSRFToken, route_name="accounts.login", request_method="POST",
+                       renderer="whistle:templates/accounts/login.jinja2")
+def expired_login_form(exc: BadCSRFToken, request):
+    """The sign-in form posted from a page older than this browser's session (signed in, or out,
+    in another tab): nothing is tried, and the form comes back with the username."""
+    request.response.status = 400
+    return {"username": request.POST.get("username", ""), "error": EXPIRED_FORM}
 
 
 @view_config(route_name="accounts.logout", request_method="POST", permission=Permission.STAFF_LOGOUT)

@@ -68,15 +68,29 @@ def _held_by_an_enabled_guardian():
 
 
 # Why nobody can read an open case, per case, from its grants and its "case.unassigned" event.
-HOLDERS_GONE, ALL_EXCLUDED, NOBODY_AT_ARRIVAL, NO_HOLDER_LEFT = (
-    "holders_disabled", "all_excluded", "nobody_attended", "no_holder_left")
+# A case nobody received on arrival has one reason, whatever kept it from its guardians: an admin
+# is often a guardian too, and a reason naming a conflict of interest would tell a guardian left
+# out of a report that it exists, and when it came.
+HOLDERS_GONE, NOBODY_COULD_RECEIVE, NO_HOLDER_LEFT = ("holders_disabled", "nobody_could_receive", "no_holder_left")
 UNASSIGNED_REASONS = {
     HOLDERS_GONE: "every guardian who held them is disabled or no longer has the guardian role; "
                   "re-enabling one of them makes them readable again",
-    ALL_EXCLUDED: "every guardian who would have received them was excluded for a conflict of interest",
-    NOBODY_AT_ARRIVAL: "no enabled guardian attended the channel when they arrived",
+    NOBODY_COULD_RECEIVE: "no guardian could receive them when they arrived",
     NO_HOLDER_LEFT: "no guardian holds them any more",
 }
+
+# What the admin area leaves out of audit events: how many guardians a report left out for a
+# conflict of interest. The guardians who hold the case see it on the case page.
+_NOT_FOR_ADMINS = {"case.routed": ("excluded",), "case.unassigned": ("excluded",)}
+
+
+def detail_for_admins(action: str, detail: dict | None) -> dict | None:
+    """An audit event's detail as the admin area shows it (see _NOT_FOR_ADMINS); a copy, never
+    the stored row's own dictionary."""
+    hidden = _NOT_FOR_ADMINS.get(action)
+    if not hidden or detail is None:
+        return detail
+    return {key: value for key, value in detail.items() if key not in hidden}
 
 
 def unassigned_by_channel(dbsession: Session) -> list[dict]:
@@ -90,17 +104,17 @@ def unassigned_by_channel(dbsession: Session) -> list[dict]:
     if not rows:
         return []
     never_held = select(Case.id).where(*unheld, ~had_a_holder)
-    excluded = {case_id: (detail or {}).get("excluded", 0) for case_id, detail in dbsession.execute(
-        select(AuditEvent.case_id, AuditEvent.detail)
-        .where(AuditEvent.action == "case.unassigned", AuditEvent.case_id.in_(never_held))).all()}
+    unassigned_on_arrival = set(dbsession.scalars(
+        select(AuditEvent.case_id)
+        .where(AuditEvent.action == "case.unassigned", AuditEvent.case_id.in_(never_held))))
     counts: Counter = Counter()
     for case_id, channel_id, held_once in rows:
         if held_once:
             reason = HOLDERS_GONE
-        elif case_id not in excluded:
-            reason = NO_HOLDER_LEFT
+        elif case_id in unassigned_on_arrival:
+            reason = NOBODY_COULD_RECEIVE
         else:
-            reason = ALL_EXCLUDED if excluded[case_id] else NOBODY_AT_ARRIVAL
+            reason = NO_HOLDER_LEFT
         counts[channel_id, reason] += 1
     channels = {channel.id: channel for channel in dbsession.scalars(
         select(Channel).where(Channel.id.in_({channel_id for channel_id, _ in counts})))}

@@ -180,7 +180,8 @@ def audit_page(request):
     exports = {name: export.title for name, export in services.statistics_exports(request.call_hook).items()}
     # A case by its number in the log: its reference stays with the guardians who hold it.
     names = names_for(request.dbsession, events, exports=exports, case_refs=False)
-    rows = [{"event": e, "words": event_words(e.action, e.actor, e.detail, names), "dated": reporter_dated(e.actor),
+    rows = [{"event": e, "words": event_words(e.action, e.actor, services.detail_for_admins(e.action, e.detail), names),
+             "dated": reporter_dated(e.actor),
              "case": f"Case {e.case_id}" if e.case_id is not None else ""} for e in events]
     return {"rows": rows, "total": total, "page": page, "pages": max(1, -(-total // per_page))}
 
@@ -190,7 +191,8 @@ def api_audit(request):
     page, per_page = _paging(request)
     events, total = services.audit_page(request.dbsession, page, per_page)
     return {"events": [{"seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action, "case_id": e.case_id,
-                        "detail": e.detail} for e in events], "total": total, "page": page}
+                        "detail": services.detail_for_admins(e.action, e.detail)} for e in events],
+            "total": total, "page": page}
 
 
 # --- the same, as JSON ---

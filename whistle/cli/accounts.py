@@ -17,7 +17,8 @@ from whistle.accounts.services import (
 from whistle.admin.services import add_account, channel_slugs_of, consequences_of
 from whistle.cli import env
 from whistle.cli.env import CommandError
-from whistle.hooks import Hooks, PluginError, load_startup_offers, plugin_settings
+from whistle.config import make_configurator
+from whistle.hooks import Hooks, PluginError, hook_caller, load_startup_offers, plugin_settings
 from whistle.notifications.preferences import AddressError, set_notify_address
 
 
@@ -94,6 +95,19 @@ def _disable(args) -> int:
     return 0
 
 
+def _app_hook_caller(environment, dbsession):
+    """A hook caller with the app's own plugins and event subscribers, so that what a reset
+    publishes (the owner's notice) happens as it would from the pages."""
+    registry = make_configurator(environment.raw, settings=environment.settings, clock=environment.clock).registry
+    registry["db_engine"].dispose()  # the command's own session does the work
+    return hook_caller(registry.hooks, registry.events, dbsession, environment.clock)
+
+
+def print_new_recovery_key(recovery_key: str) -> None:
+    print("The recovery key used no longer works. The new one, shown once; store it somewhere safe:")
+    print(f"  recovery key: {recovery_key}")
+
+
 def _reset_password(args) -> int:
     """Read the recovery key, then the new password, from stdin (one line each)."""
     if not args.recovery_key_stdin:
@@ -107,9 +121,13 @@ def _reset_password(args) -> int:
     environment = env.load(args.config)
     try:
         with env.dbsession(environment) as dbsession:
-            account = reset_password(dbsession, environment.settings, environment.clock, username=args.username,
-                                     recovery_key=recovery_key, new=password)
-            print(f"Password of {account.username!r} reset; its cases stay readable and its sessions have ended.")
+            # The operator's command line is not throttled: it is the way in while the pages are.
+            reset = reset_password(dbsession, environment.settings, environment.clock, username=args.username,
+                                   recovery_key=recovery_key, new=password,
+                                   call_hook=_app_hook_caller(environment, dbsession), throttled=False)
+            print(f"Password of {reset.account.username!r} reset; its cases stay readable and its sessions have "
+                  "ended.")
+            print_new_recovery_key(reset.recovery_key)
     except AccountError as error:
         raise CommandError(str(error)) from None
     return 0
@@ -121,13 +139,15 @@ def _reset_authenticator(args) -> int:
     environment = env.load(args.config)
     try:
         with env.dbsession(environment) as dbsession:
-            new = reset_authenticator(dbsession, environment.clock, username=args.username,
-                                      recovery_key=recovery_key, actor="system")
+            new = reset_authenticator(dbsession, environment.settings, environment.clock, username=args.username,
+                                      recovery_key=recovery_key, actor="system",
+                                      call_hook=_app_hook_caller(environment, dbsession), throttled=False)
             print(f"Authenticator of {new.account.username!r} set up again: codes from the old one no longer work, "
                   "and its sessions have ended.")
             print("Shown once; add it to the authenticator app now:")
             print(f"  TOTP secret:  {new.grouped_secret}")
             print(f"  TOTP URI:     {new.totp_uri}")
+            print_new_recovery_key(new.recovery_key)
     except AccountError as error:
         raise CommandError(str(error)) from None
     return 0

@@ -16,8 +16,8 @@
   see and can retry at /admin/notifications.
 - **Skip.** A guardian without an address, or whose channel is not loaded, keeps their rows
   pending ("skipped": delivered as soon as they have a usable address); admins see who.
-- **Cancel.** Rows of a disabled account (or one that is no longer a guardian) are set to
-  "cancelled", not deleted, so the counts still add up.
+- **Cancel.** Rows of a disabled account (or, except those about the account itself, of one
+  that is no longer a guardian) are set to "cancelled", not deleted, so the counts still add up.
 
 Each guardian is handled in a transaction of its own (`ctx.session()`), so one guardian's
 failure — a channel raising, or anything unexpected — neither stops nor undoes the others, and
@@ -42,6 +42,7 @@ from whistle.accounts.models import Account
 from whistle.hooks.types import Notice
 from whistle.jobs import TickContext
 from whistle.notifications.models import (
+    ACCOUNT,
     ATTENTION,
     CANCELLED,
     DELIVERED,
@@ -174,10 +175,25 @@ def _deliver_to(ctx: TickContext, dbsession: Session, account_id: int, now: date
         return {}
 
     account = dbsession.get(Account, account_id)
-    if account is None or account.disabled or not account.is_guardian:
+    if account is None or account.disabled:
         for row in rows:
             row.state = CANCELLED
         return {"cancelled": len(rows)}
+    cancelled: dict[str, int] = {}
+    if not account.is_guardian:  # nothing about cases for them; what is about their account still goes
+        about_cases = [row for row in rows if row.kind != ACCOUNT]
+        for row in about_cases:
+            row.state = CANCELLED
+        rows, due = [row for row in rows if row.kind == ACCOUNT], [row for row in due if row.kind == ACCOUNT]
+        cancelled = {"cancelled": len(about_cases)} if about_cases else {}
+        if not due:
+            return cancelled
+    return {**cancelled, **_deliver_rows(ctx, account, recipient, rows, due, now)}
+
+
+def _deliver_rows(ctx: TickContext, account: Account, recipient: NotificationRecipient, rows: list[Notification],
+                  due: list[Notification], now: datetime) -> dict[str, int]:
+    """Send one notice for `rows` (of which `due` are due), or hold or skip them."""
     channel = ctx.notification_channels.get(account.notify_channel or "")
     if channel is None or not account.notify_address:
         return {"skipped": len(due)}

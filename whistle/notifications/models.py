@@ -14,6 +14,9 @@ PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
 CANCELLED = "cancelled"
 STATES = (PENDING, DELIVERED, FAILED, CANCELLED)
 ATTENTION = "attention"  # the kind of every notice: "something needs you, log in"
+# A row about the account itself (its recovery key was used), not about cases: delivered as the
+# same "attention" notice, but to its owner whatever their roles, even when they are not a guardian.
+ACCOUNT = "account"
 
 
 class Notification(Base):

@@ -27,12 +27,16 @@ REPORTER_FILE = "reporter_file"  # the reporter sent files in a case I hold
 CASE_GIVEN = "case_given"  # another guardian, or an escalation rule, gave me a case
 ESCALATIONS = "escalations"  # what plugins' escalation rules send: deadline reminders, breaches
 RETALIATION = "retaliation"  # a retaliation alert on a case I hold
+ACCOUNT_RECOVERY = "account_recovery"  # my recovery key was used: my authenticator or password is new
 
 # Every event, in the order the notifications page lists them, with the words it shows (which the
 # audit log's sentences use too: whistle.words).
 EVENTS: dict[str, str] = {event: NOTICE_EVENT_LABELS[event]
                           for event in (NEW_REPORT, REPORTER_MESSAGE, REPORTER_FILE, CASE_GIVEN, ESCALATIONS,
-                                        RETALIATION)}
+                                        RETALIATION, ACCOUNT_RECOVERY)}
+# The events nobody can turn off: a recovery key used by someone else takes the account over,
+# and the notice is how its owner finds out.
+ALWAYS_ON = frozenset({ACCOUNT_RECOVERY})
 
 
 # --- where a guardian is told ---
@@ -128,8 +132,8 @@ class EventsError(AccountError):
 
 
 def notify_events(account: Account) -> dict[str, bool]:
-    """Every event (EVENTS, in order): True where `account` is told."""
-    off = set(account.notify_events_off or ())
+    """Every event (EVENTS, in order): True where `account` is told (always, for ALWAYS_ON)."""
+    off = set(account.notify_events_off or ()) - ALWAYS_ON
     return {event: event not in off for event in EVENTS}
 
 
@@ -145,6 +149,10 @@ def check_notify_events(account: Account, wanted) -> list[str]:
     not_boolean = [name for name, value in wanted.items() if not isinstance(value, bool)]
     if not_boolean:
         raise EventsError(f"{not_boolean[0]!r} must be true (tell me) or false")
+    always = [name for name, value in wanted.items() if name in ALWAYS_ON and value is False]
+    if always:
+        raise EventsError(f"{always[0]!r} cannot be turned off: it is how you learn that someone else used your "
+                          "recovery key")
     current = notify_events(account)
     return [event for event in EVENTS if not wanted.get(event, current[event])]
 

@@ -12,13 +12,22 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from whistle.accounts.events import AccountRecovered
 from whistle.accounts.models import Account
 from whistle.cases.events import CaseGiven, CaseOpened, ReporterWrote
 from whistle.cases.models import Case
 from whistle.cases.services import current_holders
 from whistle.clock import Clock
-from whistle.notifications.models import ATTENTION, PENDING, Notification
-from whistle.notifications.preferences import CASE_GIVEN, EVENTS, NEW_REPORT, REPORTER_FILE, REPORTER_MESSAGE
+from whistle.notifications.models import ACCOUNT, ATTENTION, PENDING, Notification
+from whistle.notifications.preferences import (
+    ACCOUNT_RECOVERY,
+    ALWAYS_ON,
+    CASE_GIVEN,
+    EVENTS,
+    NEW_REPORT,
+    REPORTER_FILE,
+    REPORTER_MESSAGE,
+)
 
 
 def notify(dbsession: Session, now: datetime, account_ids: Iterable[int], kind: str = ATTENTION, *,
@@ -39,7 +48,7 @@ def notify(dbsession: Session, now: datetime, account_ids: Iterable[int], kind: 
     if not events or not events <= EVENTS.keys():
         raise ValueError(f"notice events must be some of {', '.join(EVENTS)}")
     recipients = list(dict.fromkeys(account_ids))
-    if recipients:
+    if recipients and not events & ALWAYS_ON:
         turned_off = {row.id: row.notify_events_off for row in dbsession.execute(
             select(Account.id, Account.notify_events_off).where(Account.id.in_(recipients)))}
         recipients = [i for i in recipients if not events <= set(turned_off.get(i) or ())]
@@ -80,3 +89,12 @@ def tell_of_reporter_writing(event: ReporterWrote, call_hook) -> None:
     """The holders are told, once for the post: of the message, the files, or both."""
     events = [name for name, sent in ((REPORTER_MESSAGE, event.message), (REPORTER_FILE, event.files)) if sent]
     notify_holders(call_hook.dbsession, call_hook.clock, event.case, events[0] if len(events) == 1 else events)
+
+
+# --- the accounts' notices (whistle.accounts.events) ---
+
+
+def tell_of_account_recovery(event: AccountRecovered, call_hook) -> None:
+    """The account's owner is told that its recovery key was used, whatever their choices and
+    roles (an admin too): if it was not them, this is how they find out."""
+    notify(call_hook.dbsession, call_hook.clock.now(), [event.account.id], ACCOUNT, event=ACCOUNT_RECOVERY)

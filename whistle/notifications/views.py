@@ -2,11 +2,14 @@
 and about which events."""
 from __future__ import annotations
 
-from pyramid.view import view_config
+from pyramid.csrf import BadCSRFToken
+from pyramid.view import exception_view_config, view_config
 
 from whistle.errors import validation_problem
+from whistle.errors.views import bad_csrf_view
 from whistle.jsonapi import read_json, reject_unknown_members
 from whistle.notifications.preferences import (
+    ALWAYS_ON,
     EVENTS,
     AddressError,
     EventsError,
@@ -16,6 +19,7 @@ from whistle.notifications.preferences import (
     set_notify_events,
 )
 from whistle.security.permissions import Permission
+from whistle.words import EXPIRED_FORM
 
 # Posted with the event boxes: unticked boxes send nothing, so without it a post from a page that
 # had no boxes could not be told from one where every box was unticked.
@@ -39,7 +43,9 @@ def available_channels(request) -> list[str]:
 def _notifications_page(request, *, values: dict, errors: dict, done: bool = False) -> dict:
     current = _notification_settings(request)
     return {"values": values, "errors": errors, "done": done, "channels": current["channels"],
-            "usable": current["usable"], "events": EVENTS}
+            "usable": current["usable"],
+            "events": {event: words for event, words in EVENTS.items() if event not in ALWAYS_ON},
+            "always_on": [words for event, words in EVENTS.items() if event in ALWAYS_ON]}
 
 
 def _notification_settings(request) -> dict:
@@ -100,7 +106,9 @@ def notifications_submit(request):
     """One form for both: the channel and address, and a box per event (unticked: not told)."""
     account = request.identity.account
     values = notify_form_values(account, request.POST)
-    wanted = {**dict.fromkeys(EVENTS, False), **dict.fromkeys(values["events"], True)}
+    # The events nobody can turn off have no box: they are left out of what is set.
+    wanted = {**dict.fromkeys((event for event in EVENTS if event not in ALWAYS_ON), False),
+              **dict.fromkeys(values["events"], True)}
     errors = {}
     try:
         check_notify_events(account, wanted)
@@ -118,3 +126,17 @@ def notifications_submit(request):
         return _notifications_page(request, values=values, errors=errors)
     set_notify_events(request.dbsession, request.clock, account, wanted, actor=f"account:{account.id}")
     return _notifications_page(request, values=notify_form_values(account), errors={}, done=True)
+
+
+@exception_view_config(BadCSRFToken, route_name="accounts.notifications", request_method="POST",
+                       renderer="whistle:templates/accounts/notifications.jinja2")
+def expired_notifications_form(exc: BadCSRFToken, request):
+    """The form posted from a page older than this browser's session (signed in again in another
+    tab): nothing is changed, and the form comes back as it was filled in. The view deriver checks
+    the permission before the token, so the caller is signed in."""
+    account = getattr(request.identity, "account", None)
+    if account is None:
+        return bad_csrf_view(exc, request)
+    request.response.status = 400
+    return _notifications_page(request, values=notify_form_values(account, request.POST),
+                               errors={"page": EXPIRED_FORM})

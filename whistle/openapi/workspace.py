@@ -21,7 +21,7 @@ NOTIFY_SETTINGS = {"type": "object", "properties": {
 NOTIFY_EVENTS_CHANGE = {
     "type": "object", "additionalProperties": False,
     "description": "events to turn on (true) or off (false); events left out keep their setting; an unknown "
-                   "event is a 422 naming it",
+                   "event is a 422 naming it, and so is turning off account_recovery, which is always on",
     "properties": {event: {"type": "boolean", "description": words} for event, words in EVENTS.items()}}
 
 
@@ -37,8 +37,8 @@ ADMIN_OVERVIEW = {"type": "object", "required": ["by_status", "by_channel", "tot
     "overdue": {"type": "object", "properties": {"acknowledgement": INT, "feedback": INT}},
     "unassigned": {"type": "integer", "description": "open cases no enabled guardian holds: nobody can read them"},
     "unassigned_by_channel": {"type": "array", "items": COUNT_BY_CHANNEL, "description":
-                              "those cases by channel and why (reason: holders_disabled, all_excluded, "
-                              "nobody_attended, no_holder_left)"},
+                              "those cases by channel and why (reason: holders_disabled, "
+                              "nobody_could_receive, no_holder_left)"},
     "unattended_channels": {"type": "array", "items": COUNT_BY_CHANNEL, "description":
                             "active channels taking no reports, and why (reason: no_guardians, "
                             "guardians_disabled, members_not_guardians, guardians_disabled_or_not_guardians; "
@@ -132,14 +132,17 @@ def workspace_paths() -> dict:
             "security": BEARER, "requestBody": _body(_object({"current": STR, "new": STR}, ("current", "new"))),
             "responses": {"204": {"description": "Changed."}, **_problem_responses(400, 401, 415, 422)}}},
         "/api/v1/staff/authenticator": {"post": {
-            "summary": "A lost authenticator: with the recovery key, a new TOTP secret replaces the old one (shown "
-                       "once; the sign-in pause is lifted and every session of the account ends). A wrong username "
-                       "or recovery key gets the same 422, naming recovery_key.",
+            "summary": "A lost authenticator: with the recovery key, a new TOTP secret replaces the old one, and a "
+                       "new recovery key the one used (both shown once; the sign-in pause is lifted, every session "
+                       "of the account ends, and its owner is sent a notice). A wrong username or recovery key gets "
+                       "the same 422, naming recovery_key; past the hour's budget of wrong recovery keys across the "
+                       "service, 429 with Retry-After, the key untried.",
             "operationId": "resetAuthenticator",
             "requestBody": _body(_object({"username": STR, "recovery_key": STR}, ("username", "recovery_key"))),
-            "responses": {"200": _json(_object({"totp_secret": STR, "totp_uri": STR}, ("totp_secret", "totp_uri")),
-                                       "The new secret and its otpauth:// URI, shown once."),
-                          **_problem_responses(400, 415, 422)}}},
+            "responses": {"200": _json(_object({"totp_secret": STR, "totp_uri": STR, "recovery_key": STR},
+                                               ("totp_secret", "totp_uri", "recovery_key")),
+                                       "The new secret, its otpauth:// URI and the new recovery key, shown once."),
+                          **_problem_responses(400, 415, 422, 429)}}},
         "/api/v1/staff/notifications": {
             "get": {"summary": "Where I am told that something needs me (channel and address), and about what.",
                     "operationId": "getNotificationAddress", "security": BEARER,

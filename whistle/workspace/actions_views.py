@@ -6,14 +6,17 @@ of the refused action is stored. The API raises the problem, which aborts the tr
 """
 from __future__ import annotations
 
+from pyramid.csrf import BadCSRFToken
 from pyramid.httpexceptions import HTTPFound, HTTPNoContent
-from pyramid.view import view_config
+from pyramid.view import exception_view_config, view_config
 
 from whistle.cases import actions, lifecycle
 from whistle.cases.context import CaseContext
 from whistle.errors import Problem, validation_problem
+from whistle.errors.views import bad_csrf_view
 from whistle.jsonapi import read_json, reject_unknown_members
 from whistle.security.permissions import Permission
+from whistle.words import EXPIRED_FORM
 from whistle.workspace.views import case_page, case_summary, unlock
 
 
@@ -27,12 +30,47 @@ def _html(request, context: CaseContext, form: str, work, *, anchor: str = "", l
         work()
     except Problem as problem:
         request.tm.doom()  # whatever the refused action had started is not kept
-        values = {key: request.POST.getall(key) if key in ("changes",) else request.POST.get(key, "")
-                  for key in request.POST if key != "csrf_token"}
-        return case_page(request, context, problem=problem, form=form, values=values)
+        return case_page(request, context, problem=problem, form=form, values=_posted_values(request))
     if leaves:
         return HTTPFound(request.route_url("cases.inbox"))
     return HTTPFound(request.route_url("cases.show", ref=context.case.ref) + (f"#{anchor}" if anchor else ""))
+
+
+def _posted_values(request) -> dict:
+    return {key: request.POST.getall(key) if key in ("changes",) else request.POST.get(key, "")
+            for key in request.POST if key != "csrf_token"}
+
+
+# The case page's forms (those the CSRF view deriver checks), by route: the form a post came from.
+_CASE_FORMS = {"cases.messages": "reply", "cases.notes": "note", "cases.triage": "triage", "cases.grants": "grant",
+               "cases.transfer": "transfer", "cases.conflict": "conflict", "cases.protections": "protection",
+               "cases.protection_alerts": "protection-alerts", "cases.transitions": "move"}
+
+
+@exception_view_config(BadCSRFToken, route_name="cases.messages", request_method="POST")
+@exception_view_config(BadCSRFToken, route_name="cases.notes", request_method="POST")
+@exception_view_config(BadCSRFToken, route_name="cases.transitions", request_method="POST")
+@exception_view_config(BadCSRFToken, route_name="cases.triage", request_method="POST")
+@exception_view_config(BadCSRFToken, route_name="cases.grants", request_method="POST")
+@exception_view_config(BadCSRFToken, route_name="cases.transfer", request_method="POST")
+@exception_view_config(BadCSRFToken, route_name="cases.conflict", request_method="POST")
+@exception_view_config(BadCSRFToken, route_name="cases.protections", request_method="POST")
+@exception_view_config(BadCSRFToken, route_name="cases.protection_alerts", request_method="POST")
+def expired_case_form(exc: BadCSRFToken, request):
+    """A case form posted with a token from before this browser's session (the guardian signed in
+    again in another tab): nothing is done, and the case page comes back with what was typed.
+
+    The view deriver checks the permission before the token, so the caller may write to the case;
+    checked again here all the same, since an exception view is not secured."""
+    context = request.context
+    if not isinstance(context, CaseContext) or not request.has_permission(Permission.CASE_WRITE, context):
+        return bad_csrf_view(exc, request)
+    request.tm.doom()
+    values = _posted_values(request)
+    form = _CASE_FORMS[request.matched_route.name]
+    if form == "move":
+        form = f"move-{values.get('to', '')}"
+    return case_page(request, context, problem=Problem(400, EXPIRED_FORM), form=form, values=values)
 
 
 def _body(request, allowed: set[str]) -> dict:

@@ -20,6 +20,7 @@ from whistle.notifications.delivery import DeliveryReport, backoff, deliver_due
 from whistle.notifications.models import CANCELLED, DELIVERED, FAILED, PENDING, Notification
 from whistle.notifications.preferences import ESCALATIONS
 from whistle.notifications.services import notify
+from whistle.scheduler.tick import run_tick
 
 LINK = "https://speakup.example.org/staff/login"
 MARKER = "MARKER-delivery-5c1e"
@@ -244,3 +245,36 @@ def test_the_admin_notifications_page_shows_no_case_content(tick_app, smtp):
     for secret in (MARKER, ref, "scan-channel", "Scan Channel Title", LABEL):
         assert secret not in page.text, secret
     assert 'href="/admin/notifications"' in world.testapp.get("/admin").text, "linked from the admin nav"
+
+
+def test_the_notice_that_a_recovery_key_was_used_reaches_an_admin_too(tick_app, smtp):
+    """Notices about cases go to guardians only; the one about the account goes to its owner, whatever
+    their roles: an admin's recovery key is as much worth stealing."""
+    controller, inbox = smtp
+    world = email_world(tick_app, controller)
+    with world.session() as dbsession:
+        admin = make_staff(dbsession, world.settings, world.clock, "recover.admin", admin=True, guardian=False)
+        admin.account.notify_channel, admin.account.notify_address = "email", "recover.admin@example.org"
+        admin_id = admin.account.id
+    queue(world, admin_id)  # about cases: not for an admin
+
+    world.testapp.post_json("/api/v1/staff/authenticator", {"username": "recover.admin",
+                                                            "recovery_key": admin.recovery_key}, status=200)
+
+    assert deliver_due(world.ctx) == DeliveryReport(delivered=1, notices=1, cancelled=1)
+    assert [e.rcpt_tos for e in inbox.accepted] == [["recover.admin@example.org"]]
+    assert "recover.admin" not in inbox.accepted[0].content.decode().split("\r\n\r\n", 1)[1], "content-free"
+
+
+def test_the_tick_records_an_hour_of_wrong_recovery_keys_once(tick_app):
+    world = tick_app()
+    for _ in range(2):
+        world.testapp.post_json("/api/v1/staff/authenticator", {"username": "nobody", "recovery_key": "WRONG"},
+                                status=422)
+    assert not [line for line in run_tick(world.ctx) if line.startswith("recovery failures")], "the hour goes on"
+    world.clock.advance(timedelta(hours=1, seconds=1))
+    assert "recovery failures: 2 wrong recovery keys recorded for the hour that ended" in run_tick(world.ctx)
+    assert not [line for line in run_tick(world.ctx) if line.startswith("recovery failures")], "recorded once"
+    with world.session() as dbsession:
+        recorded = list(dbsession.scalars(select(AuditEvent).where(AuditEvent.action == "account.recovery_failures")))
+        assert [event.detail["count"] for event in recorded] == [2]

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from tests.factories import api_login, html_login
 from whistle.accounts.models import Account
 from whistle.audit.models import AuditEvent
-from whistle.notifications.preferences import EVENTS, REPORTER_FILE, REPORTER_MESSAGE, RETALIATION
+from whistle.notifications.preferences import ALWAYS_ON, EVENTS, REPORTER_FILE, REPORTER_MESSAGE, RETALIATION
 
 
 @pytest.fixture
@@ -47,7 +47,9 @@ def test_the_page_shows_a_box_per_event_keeps_the_ticks_on_error_and_saves_them(
         assert words in page.text
     assert "Tell me when" in page.text
     form = page.forms[1]
-    assert ticked(form) == set(EVENTS), "everything is on until turned off"
+    assert ticked(form) == set(EVENTS) - ALWAYS_ON, "everything is on until turned off"
+    assert ALWAYS_ON and all(EVENTS[event] in page.html.find(id="always-on").text for event in ALWAYS_ON), (
+        "what cannot be turned off is said to be always on, with no box")
 
     boxes(form)[REPORTER_MESSAGE].checked = False
     boxes(form)[RETALIATION].checked = False
@@ -55,7 +57,7 @@ def test_the_page_shows_a_box_per_event_keeps_the_ticks_on_error_and_saves_them(
     refused = form.submit(status=422)
     assert 'id="address-error"' in refused.text
     form = refused.forms[1]
-    assert ticked(form) == set(EVENTS) - {REPORTER_MESSAGE, RETALIATION}, "the ticks are kept as they were sent"
+    assert ticked(form) == set(EVENTS) - ALWAYS_ON - {REPORTER_MESSAGE, RETALIATION}, "the ticks are kept as they were sent"
     assert form["address"].value == "not an address"
     assert stored(world, me.account.id).notify_events_off == [], "nothing changed"
     assert events_audited(world, me.account.id) == []
@@ -66,14 +68,16 @@ def test_the_page_shows_a_box_per_event_keeps_the_ticks_on_error_and_saves_them(
     assert stored(world, me.account.id).notify_events_off == [REPORTER_MESSAGE, RETALIATION]
     assert events_audited(world, me.account.id) == [
         {"account_id": me.account.id, "off": [REPORTER_MESSAGE, RETALIATION]}]
-    assert ticked(saved.forms[1]) == set(EVENTS) - {REPORTER_MESSAGE, RETALIATION}
-    assert ticked(world.testapp.get("/staff/notifications").forms[1]) == set(EVENTS) - {REPORTER_MESSAGE, RETALIATION}
+    assert ticked(saved.forms[1]) == set(EVENTS) - ALWAYS_ON - {REPORTER_MESSAGE, RETALIATION}
+    assert ticked(world.testapp.get("/staff/notifications").forms[1]) == (
+        set(EVENTS) - ALWAYS_ON - {REPORTER_MESSAGE, RETALIATION})
 
     form = saved.forms[1]
     for field in form.fields["events"]:
         field.checked = False
     form.submit()
-    assert stored(world, me.account.id).notify_events_off == list(EVENTS), "every box unticked: told of nothing"
+    assert stored(world, me.account.id).notify_events_off == [event for event in EVENTS if event not in ALWAYS_ON], (
+        "every box unticked: told of nothing but what cannot be turned off")
 
 
 def test_the_page_refuses_an_event_that_does_not_exist_and_leaves_events_alone_without_boxes(world):
