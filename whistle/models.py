@@ -3,6 +3,7 @@ from whistle.accounts.models import Account
 from whistle.audit.models import AuditEvent, AuditHead
 from whistle.cases.models import Attachment, Case, CaseGrant, CaseItem, CaseLabel, CaseRead
 from whistle.intake_channels.models import Channel, ChannelGuardian
+from whistle.key_directory.models import KeyDirectory
 from whistle.db import Base
 from whistle.notifications.models import Notification
 from whistle.protection.models import CheckIn, Integration, Protection, ProtectionAlert
@@ -12,5 +13,5 @@ from whistle.throttles import Throttle
 
 __all__ = [
     "Account", "Attachment", "AuditEvent", "AuditHead", "Base", "Case", "CaseGrant", "CaseItem", "CaseLabel",
-    "CaseRead", "Channel", "ChannelGuardian", "LoginSession", "Notification", "SchedulerLease", "Throttle",
+    "CaseRead", "Channel", "ChannelGuardian", "KeyDirectory", "LoginSession", "Notification", "SchedulerLease", "Throttle",
 ]

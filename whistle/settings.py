@@ -88,6 +88,17 @@ def _zone(value: str) -> tzinfo:
                          "(is the tzdata package installed?)") from None
 
 
+def _public_key(value: str) -> bytes | None:
+    """The organisation's Ed25519 public key, written base64 in its file; empty: none configured."""
+    if not value.strip():
+        return None
+    return _key(value)
+
+
+def _optional_text(value: str) -> str | None:
+    return value.strip() or None
+
+
 def _key(value: str) -> bytes:
     """A 32-byte key, written base64 in its key file."""
     try:
@@ -169,6 +180,17 @@ SPECS: dict[str, Spec] = {
     # --- staff pages ---
     # The time zone staff pages show times in (each time names its zone: "14:05 GMT").
     "whistle.display.timezone": Spec(_zone, "UTC"),
+    # --- the organisation key and the signed key directory (docs/operations.md, section 3) ---
+    # The organisation's Ed25519 public key (`keys org-init` writes it): every key directory must
+    # carry its signature. Set whistle.org.public_key_file; the database never holds it.
+    "whistle.org.public_key": Spec(_public_key, ""),
+    # The private signing key (a seed file), for auto_sign only: a small deployment's choice.
+    # Recommended: keep it offline and sign with `keys sign-directory` (whistle.org.signing_key_file).
+    "whistle.org.signing_key": Spec(_optional_text, ""),
+    # Re-sign the key directory in the same transaction whenever guardians or their keys change.
+    "whistle.org.auto_sign": Spec(_bool, "false"),
+    # How long a signed key directory is valid, in days.
+    "whistle.org.directory_days": Spec(_int, "30"),
 }
 
 
@@ -208,6 +230,11 @@ class Settings:
     dev_mail_server: tuple[str, int] | None
     # --- staff pages ---
     display_timezone: tzinfo = timezone.utc
+    # --- the organisation key and the signed key directory ---
+    org_public_key: bytes | None = None
+    org_signing_key: str | None = None  # the seed file's text (auto_sign only)
+    org_auto_sign: bool = False
+    directory_lifetime: timedelta = timedelta(days=30)
 
     def __repr__(self) -> str:  # never print key material into a log or traceback
         return f"Settings(db_url={self.db_url!r}, storage_dir={str(self.storage_dir)!r}, ...)"
@@ -296,6 +323,19 @@ def _notification_settings(values: dict[str, Any]) -> dict[str, Any]:
             "notification_retry_base": timedelta(seconds=base), "notification_link": link}
 
 
+def _org_settings(values: dict[str, Any]) -> dict[str, Any]:
+    """The organisation key settings: auto_sign needs both halves of the key."""
+    public_key, signing_key = values["whistle.org.public_key"], values["whistle.org.signing_key"]
+    auto_sign, days = values["whistle.org.auto_sign"], values["whistle.org.directory_days"]
+    if days < 1:
+        raise ConfigurationError("bad value for 'whistle.org.directory_days': expected at least 1 day")
+    if auto_sign and (public_key is None or signing_key is None):
+        raise ConfigurationError("whistle.org.auto_sign needs whistle.org.public_key_file and "
+                                 "whistle.org.signing_key_file (create them with `whistle -c FILE keys org-init`)")
+    return {"org_public_key": public_key, "org_signing_key": signing_key, "org_auto_sign": auto_sign,
+            "directory_lifetime": timedelta(days=days)}
+
+
 def load_settings(raw: Mapping[str, Any], environ: Mapping[str, str] = os.environ) -> Settings:
     """Build the typed settings from the .ini values `raw` and the environment."""
     merged = gather(raw, environ)
@@ -313,6 +353,8 @@ def load_settings(raw: Mapping[str, Any], environ: Mapping[str, str] = os.enviro
                 text = path.read_text(encoding="utf-8").strip()
             except OSError as error:
                 hint = " (create it with `whistle -c FILE keys init`)" if spec.secret else ""
+                if key.startswith("whistle.org."):
+                    hint = " (create it with `whistle -c FILE keys org-init`)"
                 raise ConfigurationError(f"{file_key}: cannot read {path}: {error.strerror}{hint}") from None
         if text is None:
             hint = f" (set {key}_file and run `whistle -c FILE keys init`)" if spec.secret else ""
@@ -354,4 +396,5 @@ def load_settings(raw: Mapping[str, Any], environ: Mapping[str, str] = os.enviro
         scheduler_interval=timedelta(seconds=max(1, values["whistle.scheduler.interval_seconds"])),
         dev_mail_server=values["whistle.dev.mail_server"],
         display_timezone=values["whistle.display.timezone"],
+        **_org_settings(values),
     )

@@ -125,7 +125,7 @@ def submit_form(request):
                 # the case is opened before the first file, and each file streams into it.
                 if result is None:
                     result = _open_case(request, channel, post)
-                store_attachment(request.dbsession, request.blob_store, request.tm.get(), result.case,
+                store_attachment(request.dbsession, request.blob_store, request.tm.get(), result.case, result.keys,
                                  name=part.filename, content_type=part.content_type, chunks=part.chunks,
                                  limits=limits_for(request.whistle_settings), author="reporter", today=request.clock.today())
         except MalformedForm as error:

@@ -11,6 +11,7 @@ from whistle.cases.services import CaseKeys, grant_to, raise_priority
 from whistle.clock import Clock
 from whistle.escalations.services import drop_malformed
 from whistle.hooks.types import PRIORITIES, Disclosure, Triage
+from whistle.key_directory.services import Directory
 
 def _ids(results) -> set[int]:
     """Guardian ids from a routing/exclusion hook's results, ignoring anything malformed."""
@@ -22,14 +23,24 @@ def _ids(results) -> set[int]:
 
 
 def choose_guardians(dbsession: Session, clock: Clock, case: Case, keys: CaseKeys, disclosure: Disclosure, *,
-                     call_hook, defaults: list[Account], second_tier: list[Account]) -> frozenset[int]:
+                     call_hook, defaults: list[Account], second_tier: list[Account],
+                     directory: Directory | None) -> frozenset[int]:
     """Grant the new case to its recipients; returns the excluded guardian ids.
 
     Recipients: the channel's default guardians and those plugins route to, minus those plugins
     exclude (a conflict of interest). If nobody is left, the channel's second tier (minus the
     excluded). If still nobody, the case is stored unassigned and audited as such: the reporter's
-    words are never lost, and an admin sees it on the overview."""
-    candidates = enabled_guardians(dbsession)
+    words are never lost, and an admin sees it on the overview.
+
+    Only guardians the signed key `directory` lists for the channel (for the tiers) or at all
+    (for plugins' routing) can be recipients, and the keys are sealed to the keys it lists: a
+    guardian added to the database but not to the directory, or with a key swapped in their
+    account's row, gets nothing. No directory: nobody."""
+    listed = directory.listed_for(case.channel.slug) if directory is not None else None
+    defaults = [account for account in defaults if listed is not None and account.id in listed.first_tier]
+    second_tier = [account for account in second_tier if listed is not None and account.id in listed.second_tier]
+    candidates = [account for account in enabled_guardians(dbsession)
+                  if directory is not None and directory.key_of(account.id) is not None]
     by_id = {account.id: account for account in candidates}
     infos = guardian_infos(candidates)
     info = case_info(dbsession, case)
@@ -41,15 +52,16 @@ def choose_guardians(dbsession: Session, clock: Clock, case: Case, keys: CaseKey
     tier = 1
     if not recipients:
         recipients, tier = [account for account in second_tier if account.id not in excluded], 2
+    assert directory is not None or not (recipients or second_tier)  # nobody is listed without one
     for account in recipients:
-        grant_to(case, keys, account, clock.today())
+        grant_to(case, keys, account, clock.today(), directory=directory)
     # The second tier gets a standby copy now, while the case key is in memory, so an escalation
     # rule can hand them the case later without anyone's key (docs/crypto.md). Never an
     # excluded guardian: a conflict of interest also rules out escalation to them.
     standby = [account for account in second_tier if account.id not in excluded and account not in recipients]
     if recipients:
         for account in standby:
-            grant_to(case, keys, account, clock.today(), holder=HOLDER_STANDBY)
+            grant_to(case, keys, account, clock.today(), directory=directory, holder=HOLDER_STANDBY)
     dbsession.flush()
     plugins_changed_it = excluded or tier == 2 or any(account not in defaults for account in recipients)
     if recipients and (plugins_changed_it or standby):  # a plain delivery to the channel's guardians is no news
