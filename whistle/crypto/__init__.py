@@ -1,7 +1,17 @@
 """The one place that touches cryptography: versioned envelopes over libsodium (docs/crypto.md)."""
+from .canonical import canonical_json, parse_canonical_json
 from .carried import open_from_client, seal_for_client
+from .casekeys import case_key_binding, check_case_key_binding, check_team_key_mac, public_key_of, team_key_mac
 from .csrf import csrf_key, csrf_token_for_browser, csrf_token_for_session, new_csrf_cookie_value
-from .errors import CryptoError, DecryptionFailed, Expired, InvalidReceipt, UnsupportedVersion
+from .errors import (
+    BadSignature,
+    CryptoError,
+    DecryptionFailed,
+    Expired,
+    InvalidReceipt,
+    KeyMismatch,
+    UnsupportedVersion,
+)
 from .indexes import blind_index
 from .items import decrypt_item, encrypt_item, item_author_sealed
 from .keys import KdfCost, KeyPair, new_secret_key, random_bytes, random_token, seal, unseal
@@ -12,8 +22,29 @@ from .passwords import (
     wrap_with_password,
     wrap_with_recovery_key,
 )
-from .receipts import ReporterKeys, derive_reporter_keys, new_receipt, normalise_receipt
+from .receipts import (
+    ClientReporterKeys,
+    ReporterKeys,
+    derive_reporter_keys,
+    derive_reporter_keys_v2,
+    lookup_id,
+    new_receipt,
+    new_receipt_v2,
+    normalise_receipt,
+    normalise_receipt_v2,
+    receipt_salt_v2,
+    receipt_version,
+)
 from .sessions import new_session_token, session_token_id, unwrap_for_session, wrap_for_session
+from .signing import (
+    SigningKey,
+    fingerprint,
+    normalise_fingerprint,
+    public_key_file_text,
+    read_public_key_text,
+    sign_directory,
+    verify_directory,
+)
 from .spool import SpoolDecryptor, SpoolEncryptor
 from .streams import CHUNK_SIZE, StreamEncryptor, decrypt_stream
 
@@ -68,4 +99,33 @@ __all__ = [
     "random_bytes",
     "new_secret_key",
     "random_token",
+]
+
+# The format both ends of an end-to-end report share (docs/crypto.md 6.8 to 6.12): the signed key
+# directory, receipts of version 2 (derived on the reporter's device), and the checks on a case's
+# public keys that do not trust the database.
+__all__ += [
+    "BadSignature",
+    "ClientReporterKeys",
+    "KeyMismatch",
+    "SigningKey",
+    "canonical_json",
+    "case_key_binding",
+    "check_case_key_binding",
+    "check_team_key_mac",
+    "derive_reporter_keys_v2",
+    "fingerprint",
+    "lookup_id",
+    "new_receipt_v2",
+    "normalise_fingerprint",
+    "normalise_receipt_v2",
+    "parse_canonical_json",
+    "public_key_file_text",
+    "public_key_of",
+    "read_public_key_text",
+    "receipt_salt_v2",
+    "receipt_version",
+    "sign_directory",
+    "team_key_mac",
+    "verify_directory",
 ]

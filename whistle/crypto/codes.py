@@ -41,3 +41,16 @@ def normalise_code(text: str, length: int) -> str | None:
     if len(chars) != length or any(c not in ALPHABET for c in chars):
         return None
     return group(chars)
+
+
+def encode_bits(data: bytes) -> str:
+    """`data` in Crockford base32, most significant bit first, ungrouped.
+
+    len(data) * 8 must be a multiple of 5 (a fingerprint's 20 bytes are 32 characters), so
+    there is no padding to agree on.
+    """
+    bits = len(data) * 8
+    if bits % 5:
+        raise ValueError("length in bits must be a multiple of 5")
+    number = int.from_bytes(data, "big")
+    return "".join(ALPHABET[(number >> shift) & 31] for shift in range(bits - 5, -5, -5))

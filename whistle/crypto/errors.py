@@ -24,3 +24,11 @@ class Expired(DecryptionFailed):
 
 class InvalidReceipt(CryptoError):
     """A receipt that does not normalise to 20 Crockford base32 characters."""
+
+
+class BadSignature(CryptoError):
+    """A signed key directory whose signature does not verify with the organisation's key."""
+
+
+class KeyMismatch(CryptoError):
+    """A public key that is not the one its authenticator (a MAC under a private key) vouches for."""
