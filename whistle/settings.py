@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from whistle.crypto import KdfCost, new_secret_key
+from whistle.crypto import KdfCost, SigningKey, new_secret_key, read_public_key_text
 
 PREFIX = "whistle."
 FILE_SUFFIX = "_file"
@@ -89,14 +89,17 @@ def _zone(value: str) -> tzinfo:
 
 
 def _public_key(value: str) -> bytes | None:
-    """The organisation's Ed25519 public key, written base64 in its file; empty: none configured."""
+    """The organisation's Ed25519 public key, as its file holds it (docs/crypto.md); empty: none."""
     if not value.strip():
         return None
-    return _key(value)
+    return read_public_key_text(value)
 
 
-def _optional_text(value: str) -> str | None:
-    return value.strip() or None
+def _signing_key(value: str) -> SigningKey | None:
+    """The organisation's signing key, as its seed file holds it (docs/crypto.md); empty: none."""
+    if not value.strip():
+        return None
+    return SigningKey.from_file_text(value)
 
 
 def _key(value: str) -> bytes:
@@ -186,7 +189,7 @@ SPECS: dict[str, Spec] = {
     "whistle.org.public_key": Spec(_public_key, ""),
     # The private signing key (a seed file), for auto_sign only: a small deployment's choice.
     # Recommended: keep it offline and sign with `keys sign-directory` (whistle.org.signing_key_file).
-    "whistle.org.signing_key": Spec(_optional_text, ""),
+    "whistle.org.signing_key": Spec(_signing_key, ""),
     # Re-sign the key directory in the same transaction whenever guardians or their keys change.
     "whistle.org.auto_sign": Spec(_bool, "false"),
     # How long a signed key directory is valid, in days.
@@ -232,7 +235,7 @@ class Settings:
     display_timezone: tzinfo = timezone.utc
     # --- the organisation key and the signed key directory ---
     org_public_key: bytes | None = None
-    org_signing_key: str | None = None  # the seed file's text (auto_sign only)
+    org_signing_key: SigningKey | None = None  # auto_sign only
     org_auto_sign: bool = False
     directory_lifetime: timedelta = timedelta(days=30)
 
@@ -332,6 +335,8 @@ def _org_settings(values: dict[str, Any]) -> dict[str, Any]:
     if auto_sign and (public_key is None or signing_key is None):
         raise ConfigurationError("whistle.org.auto_sign needs whistle.org.public_key_file and "
                                  "whistle.org.signing_key_file (create them with `whistle -c FILE keys org-init`)")
+    if signing_key is not None and public_key is not None and signing_key.public_key != public_key:
+        raise ConfigurationError("whistle.org.signing_key_file is not the private half of whistle.org.public_key_file")
     return {"org_public_key": public_key, "org_signing_key": signing_key, "org_auto_sign": auto_sign,
             "directory_lifetime": timedelta(days=days)}
 

@@ -424,6 +424,11 @@ _UNVERIFIABLE_KINDS = {
 }
 
 
+def _version(version: object) -> str:
+    """A key directory's version in words: "version 7", or "a version" when the event lacks it."""
+    return f"version {version}" if isinstance(version, int) else "a version"
+
+
 AUDIT_WORDS: dict[str, Callable[[str, dict, Names], str]] = {
     # a case's life
     "case.opened": lambda who, d, n: (
@@ -525,11 +530,11 @@ AUDIT_WORDS: dict[str, Callable[[str, dict, Names], str]] = {
     "account.notify_events_changed": _notify_events_changed,
     # the organisation key and the signed key directory
     "key_directory.published": lambda who, d, n: (
-        f"{who} published version {d.get('version')} of the signed key directory "
+        f"{who} published {_version(d.get('version'))} of the signed key directory "
         f"({counted(d.get('guardians') or 0, 'guardian')})"),
     "key_directory.rolled_back": lambda who, d, n: (
-        f"The stored key directory went back to version {d.get('version')} after version {d.get('seen')} was in use: "
-        "it was refused"),
+        f"The stored key directory went back to {_version(d.get('version'))} after {_version(d.get('seen'))} was "
+        "in use: it was refused"),
     # the admin area
     "export": _export,
     "notification.retried": lambda who, d, n: f"{who} put {counted(d.get('count') or 0, 'notice')} back in the queue",

@@ -17,6 +17,8 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode
 
+from whistle.crypto import SigningKey, public_key_file_text
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
@@ -57,6 +59,12 @@ class Server:
                          flags=re.MULTILINE)
         self.ini = directory / "development.ini"
         self.ini.write_text(ini)
+        # The organisation key (`make run` makes it with `keys org-init`), where development.ini names it.
+        keys = directory / "var" / "keys"
+        keys.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.org_key = SigningKey.generate()
+        self.org_key.write(keys / "org_signing_key")
+        (keys / "org_public_key").write_text(public_key_file_text(self.org_key.public_key))
         self.log = directory / "server.log"
         self.process: subprocess.Popen | None = None
 

@@ -8,7 +8,7 @@ from webob.multidict import MultiDict
 from whistle.attachments.services import AttachmentTooLarge, limits_for, store_attachment
 from whistle.attachments.uploads import FilePart, MalformedForm, csrf_ok, form_parts
 from whistle.intake_channels.services import active_channels, channel_by_slug, describe, questionnaire_for
-from whistle.intake_channels.services import UNATTENDED_REASONS, live_channels, unattended_reasons, why_unattended
+from whistle.key_directory.services import UNATTENDED_REASONS, live_channels, unattended_reasons, why_unattended
 from whistle.errors import Problem, validation_problem
 from whistle.intake import receipts
 from whistle.intake.forms import IDENTITY_FIELDS, validate_disclosure, wants_plain
@@ -29,7 +29,7 @@ TOO_LARGE = ("A file was too large, so nothing was sent yet. Each file can be at
 
 @view_config(route_name="home", renderer="whistle:templates/home/index.jinja2", permission=Permission.PUBLIC)
 def home(request):
-    reasons = unattended_reasons(request.dbsession)
+    reasons = unattended_reasons(request.dbsession, request.whistle_settings, request.clock)
     channels = active_channels(request.dbsession)
     return {"channels": [c for c in channels if c.id not in reasons],
             "not_open": [c for c in channels if c.id in reasons]}
@@ -58,7 +58,7 @@ def _form_values(post: MultiDict) -> dict:
              permission=Permission.DISCLOSURE_SUBMIT)
 def disclosure_form(request):
     channel = _channel_or_404(request)
-    if why_unattended(request.dbsession, channel):
+    if why_unattended(request.dbsession, request.whistle_settings, request.clock, channel):
         return _not_live(request, channel)
     values = {"answers": {}, "identity": {}, "identity_mode": "anonymous", "submission_token": new_submission_token()}
     return {"channel": channel, "values": values, "errors": {}, "limits": limits_for(request.whistle_settings),
@@ -108,7 +108,7 @@ def _open_case(request, channel, post: MultiDict):
              permission=Permission.DISCLOSURE_SUBMIT, require_csrf=False)
 def submit_form(request):
     channel = _channel_or_404(request)
-    if why_unattended(request.dbsession, channel):
+    if why_unattended(request.dbsession, request.whistle_settings, request.clock, channel):
         return _not_live(request, channel, posted=True)
     settings = request.whistle_settings
     post = MultiDict()
@@ -179,7 +179,7 @@ def receipt_leave(request):
 
 @view_config(route_name="api.channels", request_method="GET", renderer="json", permission=Permission.PUBLIC)
 def api_channels(request):
-    unattended = unattended_reasons(request.dbsession)
+    unattended = unattended_reasons(request.dbsession, request.whistle_settings, request.clock)
     return {"channels": [describe(channel, questionnaire_for(channel, request.call_hook),
                                   accepting_reports=channel.id not in unattended)
                          for channel in active_channels(request.dbsession)]}
@@ -195,7 +195,9 @@ def api_submit(request):
     errors = reject_unknown_members(data, DISCLOSURE_MEMBERS)
     slug = data.get("channel")
     channel = channel_by_slug(request.dbsession, slug) if isinstance(slug, str) else None
-    if channel is not None and (reason := unattended_reasons(request.dbsession, [channel.id]).get(channel.id)):
+    reasons = unattended_reasons(request.dbsession, request.whistle_settings, request.clock,
+                                 [channel.id]) if channel is not None else {}
+    if channel is not None and (reason := reasons.get(channel.id)):
         raise _channel_not_live(channel, reason)
     if channel is None:
         errors["channel"] = "No such channel: see GET /api/v1/channels."
@@ -240,7 +242,8 @@ def _not_live(request, channel, *, posted: bool = False) -> dict:
     (the channel closed while the reporter was typing), nothing is kept and what they typed is
     shown back for them to copy; why the channel is closed is for the admin, not the reporter."""
     request.override_renderer = "whistle:templates/intake/not_live.jinja2"
-    page = {"channel": channel, "live": live_channels(request.dbsession), "typed": None, "files_left_out": False}
+    page = {"channel": channel, "live": live_channels(request.dbsession, request.whistle_settings, request.clock),
+            "typed": None, "files_left_out": False}
     if posted:
         request.tm.doom()
         request.response.status = 409

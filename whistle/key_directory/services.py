@@ -13,14 +13,15 @@ import binascii
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from whistle import audit, crypto
 from whistle.accounts.models import Account
 from whistle.clock import Clock
+from whistle.intake_channels import services as channels
 from whistle.intake_channels.models import TIER_DEFAULT, TIER_SECOND, Channel, ChannelGuardian
 from whistle.key_directory.models import KeyDirectory
 from whistle.settings import Settings
@@ -32,6 +33,10 @@ EXPIRY_WARNING = timedelta(days=7)
 
 class DirectoryError(Exception):
     """No key directory can be used or published; the message says why, in plain words."""
+
+
+class NoDirectory(DirectoryError):
+    """No key directory has been published at all."""
 
 
 class NotInDirectory(Exception):
@@ -84,13 +89,13 @@ class Directory:
 # --- the document ------------------------------------------------------------------------------
 
 def _timestamp(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _parse_timestamp(text: object) -> datetime:
     if not isinstance(text, str):
-        raise ValueError("a timestamp is a string")
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+        raise TypeError("a timestamp is a string")
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
 def _b64(data: bytes) -> str:
@@ -99,7 +104,7 @@ def _b64(data: bytes) -> str:
 
 def _unb64(text: object, size: int) -> bytes:
     if not isinstance(text, str):
-        raise ValueError("expected base64 text")
+        raise TypeError("expected base64 text")
     try:
         data = base64.b64decode(text, validate=True)
     except binascii.Error:
@@ -193,7 +198,7 @@ def _parse(document: bytes) -> tuple[int, datetime, datetime, dict[int, Listed],
     issued, expires = _parse_timestamp(value.get("issued_at")), _parse_timestamp(value.get("expires_at"))
     raw_guardians, raw_channels = value.get("guardians"), value.get("channels")
     if not isinstance(raw_guardians, dict) or not isinstance(raw_channels, dict):
-        raise ValueError("guardians and channels are objects")
+        raise TypeError("guardians and channels are objects")
     guardians = {}
     for key, entry in raw_guardians.items():
         if not key.isdigit() or not isinstance(entry, dict) or not isinstance(entry.get("username"), str):
@@ -202,7 +207,7 @@ def _parse(document: bytes) -> tuple[int, datetime, datetime, dict[int, Listed],
     channels = {}
     for slug, entry in raw_channels.items():
         if not isinstance(entry, dict):
-            raise ValueError("bad channel entry")
+            raise TypeError("bad channel entry")
         tiers = []
         for name in ("first_tier", "second_tier"):
             ids = entry.get(name)
@@ -232,10 +237,19 @@ def verify(settings: Settings, document: bytes, signature: bytes, now: datetime)
     return Directory(version, issued, expires, guardians, channels, document, signature)
 
 
-# The highest version this process has seen verified, per organisation key: a database writer who
-# puts back an older signed directory (or deletes the newest) is refused, at least until a restart;
-# the expiry bounds the rest (docs/crypto.md).
+# The highest version this process has seen verified and committed, per organisation key: a
+# database writer who puts back an older signed directory (or deletes the newest) is refused, at
+# least until a restart; the expiry bounds the rest (docs/crypto.md). Remembered only once the
+# transaction that read or published it commits: a version published by a request that was then
+# rolled back never existed.
 _highest_seen: dict[bytes, int] = {}
+
+
+def _remember(dbsession: Session, public_key: bytes, version: int) -> None:
+    def committed(session: Session) -> None:
+        _highest_seen[public_key] = max(_highest_seen.get(public_key, 0), version)
+
+    event.listen(dbsession, "after_commit", committed, once=True)
 
 
 def current_directory(dbsession: Session, settings: Settings, clock: Clock) -> Directory:
@@ -244,7 +258,7 @@ def current_directory(dbsession: Session, settings: Settings, clock: Clock) -> D
     process has already seen."""
     row = dbsession.scalars(select(KeyDirectory).order_by(KeyDirectory.version.desc()).limit(1)).first()
     if row is None:
-        raise DirectoryError("No key directory has been signed yet: run `whistle -c FILE keys sign-directory`.")
+        raise NoDirectory("No key directory has been signed yet: run `whistle -c FILE keys sign-directory`.")
     directory = verify(settings, row.document, row.signature, clock.now())
     if directory.version != row.version:
         raise DirectoryError("The key directory's stored version is not the one it was signed with.")
@@ -255,7 +269,7 @@ def current_directory(dbsession: Session, settings: Settings, clock: Clock) -> D
                      detail={"version": directory.version, "seen": seen})
         raise DirectoryError(f"The key directory went back to version {directory.version} after version {seen} "
                              "was in use: a database writer may have put an older one back. Publish a new one.")
-    _highest_seen[settings.org_public_key] = directory.version
+    _remember(dbsession, settings.org_public_key, directory.version)
     return directory
 
 
@@ -282,7 +296,7 @@ def read_published(data: bytes) -> tuple[bytes, bytes]:
         value = json.loads(data)
         document, signature = value["document"], value["signature"]
         if not isinstance(document, str):
-            raise ValueError
+            raise TypeError("the document is text")
         return document.encode("utf-8"), _unb64(signature, 64)
     except (ValueError, KeyError, TypeError):
         raise DirectoryError("This is not a signed key directory "
@@ -304,8 +318,17 @@ def publish(dbsession: Session, settings: Settings, clock: Clock, document: byte
     audit.record(dbsession, clock, actor=actor, action="key_directory.published",
                  detail={"version": directory.version, "guardians": len(directory.guardians)})
     assert settings.org_public_key is not None  # verify() checked
-    _highest_seen[settings.org_public_key] = max(_highest_seen.get(settings.org_public_key, 0), directory.version)
+    _remember(dbsession, settings.org_public_key, directory.version)
     return directory
+
+
+def sign_from_database(dbsession: Session, settings: Settings, clock: Clock, signing_key: crypto.SigningKey, *,
+                       actor: str = audit.services.SYSTEM) -> Directory:
+    """Sign and publish the directory of the guardians, keys and channels in the database now: what
+    the operator does with `keys sign-directory` (they vouch for the keys stored, so the command
+    shows what differs from the current directory first)."""
+    document = draft(dbsession, settings, clock)
+    return publish(dbsession, settings, clock, document, crypto.sign_directory(document, signing_key), actor=actor)
 
 
 def auto_sign(dbsession: Session, settings: Settings, clock: Clock, *, vouched: Mapping[int, bytes] | None = None,
@@ -428,3 +451,37 @@ def directory_reasons(dbsession: Session, settings: Settings, clock: Clock,
         return {channel.id: NO_DIRECTORY for channel in channels}
     return {channel.id: NOT_IN_DIRECTORY for channel in channels
             if not listed_guardian_ids(dbsession, directory, channel.slug)}
+
+
+# Why a channel takes no reports, whether for its members (intake_channels) or for the directory.
+UNATTENDED_REASONS = {**channels.UNATTENDED_REASONS, **DIRECTORY_REASONS}
+
+
+def unattended_reasons(dbsession: Session, settings: Settings, clock: Clock, channel_ids=None) -> dict[int, str]:
+    """{channel id: reason code of UNATTENDED_REASONS} for each channel (of `channel_ids`, or all)
+    that takes no reports: no enabled guardian attends it (intake_channels), or none the signed key
+    directory lists for it with the key stored for them, so a case on it could be sealed to nobody."""
+    reasons = channels.unattended_reasons(dbsession, channel_ids)
+    query = select(Channel).where(Channel.id.not_in(list(reasons)))
+    if channel_ids is not None:
+        query = query.where(Channel.id.in_(list(channel_ids)))
+    reasons.update(directory_reasons(dbsession, settings, clock, list(dbsession.scalars(query))))
+    return reasons
+
+
+def why_unattended(dbsession: Session, settings: Settings, clock: Clock, channel: Channel) -> str | None:
+    """Why `channel` takes no reports, in plain words, or None when it does."""
+    reason = unattended_reasons(dbsession, settings, clock, [channel.id]).get(channel.id)
+    return UNATTENDED_REASONS[reason] if reason else None
+
+
+def unattended_channels(dbsession: Session, settings: Settings, clock: Clock) -> list[tuple[Channel, str]]:
+    """Every active channel that takes no reports, with its reason code, by title."""
+    reasons = unattended_reasons(dbsession, settings, clock)
+    return [(channel, reasons[channel.id]) for channel in channels.active_channels(dbsession) if channel.id in reasons]
+
+
+def live_channels(dbsession: Session, settings: Settings, clock: Clock) -> list[Channel]:
+    """The active channels that take reports, by title."""
+    reasons = unattended_reasons(dbsession, settings, clock)
+    return [channel for channel in channels.active_channels(dbsession) if channel.id not in reasons]

@@ -36,11 +36,13 @@ def choose_guardians(dbsession: Session, clock: Clock, case: Case, keys: CaseKey
     (for plugins' routing) can be recipients, and the keys are sealed to the keys it lists: a
     guardian added to the database but not to the directory, or with a key swapped in their
     account's row, gets nothing. No directory: nobody."""
-    listed = directory.listed_for(case.channel.slug) if directory is not None else None
-    defaults = [account for account in defaults if listed is not None and account.id in listed.first_tier]
-    second_tier = [account for account in second_tier if listed is not None and account.id in listed.second_tier]
-    candidates = [account for account in enabled_guardians(dbsession)
-                  if directory is not None and directory.key_of(account.id) is not None]
+    if directory is None:
+        defaults, second_tier, candidates = [], [], []
+    else:
+        listed = directory.listed_for(case.channel.slug)
+        defaults = [account for account in defaults if account.id in listed.first_tier]
+        second_tier = [account for account in second_tier if account.id in listed.second_tier]
+        candidates = [account for account in enabled_guardians(dbsession) if directory.key_of(account.id) is not None]
     by_id = {account.id: account for account in candidates}
     infos = guardian_infos(candidates)
     info = case_info(dbsession, case)
@@ -52,8 +54,8 @@ def choose_guardians(dbsession: Session, clock: Clock, case: Case, keys: CaseKey
     tier = 1
     if not recipients:
         recipients, tier = [account for account in second_tier if account.id not in excluded], 2
-    assert directory is not None or not (recipients or second_tier)  # nobody is listed without one
     for account in recipients:
+        assert directory is not None  # nobody is a recipient without one
         grant_to(case, keys, account, clock.today(), directory=directory)
     # The second tier gets a standby copy now, while the case key is in memory, so an escalation
     # rule can hand them the case later without anyone's key (docs/crypto.md). Never an
@@ -61,6 +63,7 @@ def choose_guardians(dbsession: Session, clock: Clock, case: Case, keys: CaseKey
     standby = [account for account in second_tier if account.id not in excluded and account not in recipients]
     if recipients:
         for account in standby:
+            assert directory is not None  # nobody is on standby without one
             grant_to(case, keys, account, clock.today(), directory=directory, holder=HOLDER_STANDBY)
     dbsession.flush()
     plugins_changed_it = excluded or tier == 2 or any(account not in defaults for account in recipients)
