@@ -178,7 +178,8 @@ def test_a_swapped_guardian_key_gets_no_grant_and_the_overview_reports_the_swap(
 
     overview = testapp.get("/api/v1/admin/overview", headers=api_login(testapp, admin, clock)).json
     assert overview["key_directory"]["swapped"] == ["swapped"]
-    assert any("this is what a key swap looks like" in sentence for sentence in overview["key_directory"]["differences"])
+    assert any("this is what a key swap looks like" in sentence
+               for sentence in overview["key_directory"]["differences"])
     page = html_login(testapp, admin, clock)
     assert page.request.path == "/admin"
     assert "This is what a key swap looks like" in page.text and "swapped" in page.text
