@@ -57,14 +57,16 @@ class Server:
         if plugins:
             ini = re.sub(r"^(whistle\.plugins = .*)$", lambda match: f"{match.group(1)} {' '.join(plugins)}", ini,
                          flags=re.MULTILINE)
+        # The organisation key (`make run` makes it in var/keys/ with `keys org-init`), here outside var/
+        # like the webhook secret.
+        self.org_key = SigningKey.generate()
+        self.org_key.write(directory / "org_signing_key")
+        (directory / "org_public_key").write_text(public_key_file_text(self.org_key.public_key))
+        ini = re.sub(r"^whistle\.org\.(signing|public)_key_file = .*$",
+                     lambda match: f"whistle.org.{match.group(1)}_key_file = {directory / f'org_{match.group(1)}_key'}",
+                     ini, flags=re.MULTILINE)
         self.ini = directory / "development.ini"
         self.ini.write_text(ini)
-        # The organisation key (`make run` makes it with `keys org-init`), where development.ini names it.
-        keys = directory / "var" / "keys"
-        keys.mkdir(parents=True, exist_ok=True, mode=0o700)
-        self.org_key = SigningKey.generate()
-        self.org_key.write(keys / "org_signing_key")
-        (keys / "org_public_key").write_text(public_key_file_text(self.org_key.public_key))
         self.log = directory / "server.log"
         self.process: subprocess.Popen | None = None
 

@@ -20,7 +20,7 @@ def run(*args: str, stdin: str | None = None, cwd=None) -> subprocess.CompletedP
 
 def test_org_init_makes_the_key_pair_once_and_prints_the_fingerprint(tmp_path):
     server = Server(tmp_path)
-    keys = tmp_path / "var" / "keys"
+    keys = tmp_path
     for made in ("org_signing_key", "org_public_key"):
         (keys / made).unlink()
     offline = tmp_path / "usb" / "org.key"
@@ -44,7 +44,7 @@ def test_the_offline_flow_round_trip_and_the_server_serves_and_seals_to_what_was
     server.ini.write_text(ini.replace("whistle.org.auto_sign = true", "whistle.org.auto_sign = false"))
     offline = tmp_path / "usb" / "org.key"
     offline.parent.mkdir()
-    (tmp_path / "var" / "keys" / "org_signing_key").rename(offline)
+    (tmp_path / "org_signing_key").rename(offline)
     config = ("-c", str(server.ini))
     assert run(*config, "db", "upgrade").returncode == 0
     demo = run(*config, "demo")

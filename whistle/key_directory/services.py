@@ -218,8 +218,9 @@ def _parse(document: bytes) -> tuple[int, datetime, datetime, dict[int, Listed],
     return version, issued, expires, guardians, channels
 
 
-def verify(settings: Settings, document: bytes, signature: bytes, now: datetime) -> Directory:
-    """The directory, if the organisation key signed it and it has not expired; DirectoryError if not."""
+def verify(settings: Settings, document: bytes, signature: bytes, now: datetime | None) -> Directory:
+    """The directory, if the organisation key signed it and it has not expired by `now` (None: the
+    expiry is not checked); DirectoryError if not."""
     if settings.org_public_key is None:
         raise DirectoryError("No organisation public key is configured (whistle.org.public_key_file): "
                              "run `whistle -c FILE keys org-init`.")
@@ -231,7 +232,7 @@ def verify(settings: Settings, document: bytes, signature: bytes, now: datetime)
         version, issued, expires, guardians, channels = _parse(document)
     except (ValueError, TypeError):
         raise DirectoryError("The key directory is signed but is not in a format this version reads.") from None
-    if expires <= now:
+    if now is not None and expires <= now:
         raise DirectoryError(f"The key directory (version {version}) expired on {expires:%Y-%m-%d}: "
                              "sign a new one.")
     return Directory(version, issued, expires, guardians, channels, document, signature)
@@ -246,10 +247,15 @@ _highest_seen: dict[bytes, int] = {}
 
 
 def _remember(dbsession: Session, public_key: bytes, version: int) -> None:
+    pending = [True]  # once: a listener cannot be removed while its event is being dispatched
+
     def committed(session: Session) -> None:
+        if not pending or session.get_nested_transaction() is not None:
+            return  # done already, or a savepoint was released: the transaction itself may still roll back
+        pending.clear()
         _highest_seen[public_key] = max(_highest_seen.get(public_key, 0), version)
 
-    event.listen(dbsession, "after_commit", committed, once=True)
+    event.listen(dbsession, "after_commit", committed)
 
 
 def current_directory(dbsession: Session, settings: Settings, clock: Clock) -> Directory:
@@ -342,7 +348,7 @@ def auto_sign(dbsession: Session, settings: Settings, clock: Clock, *, vouched: 
     out, and the admin overview names them."""
     if not settings.org_auto_sign or settings.org_signing_key is None:
         return None
-    previous = try_current_directory(dbsession, settings, clock)
+    previous = _newest_signed(dbsession, settings)
     keys = {account_id: listed.public_key for account_id, listed in (previous.guardians if previous else {}).items()}
     keys.update(vouched or {})
     document = build_document(dbsession, settings, clock, version=newest_version(dbsession) + 1, keys=keys)
@@ -352,6 +358,19 @@ def auto_sign(dbsession: Session, settings: Settings, clock: Clock, *, vouched: 
     return publish(dbsession, settings, clock, document_bytes, crypto.sign_directory(document_bytes,
                                                                                      settings.org_signing_key),
                    actor=actor)
+
+
+def _newest_signed(dbsession: Session, settings: Settings) -> Directory | None:
+    """The newest stored directory the organisation key signed, expired or not: the keys it last
+    vouched for (an expired directory's keys are still the organisation's word; only its freshness
+    has run out)."""
+    row = dbsession.scalars(select(KeyDirectory).order_by(KeyDirectory.version.desc()).limit(1)).first()
+    if row is None:
+        return None
+    try:
+        return verify(settings, row.document, row.signature, None)
+    except DirectoryError:
+        return None
 
 
 def _same_listing(directory: Directory, document: dict) -> bool:
