@@ -21,12 +21,26 @@ $(VENV)/.installed: setup.cfg pyproject.toml $(wildcard plugins/whistle_*/setup.
 	$(BIN)/python -m pip install --quiet -e '.[test,dev,lint]' $(foreach p,$(PLUGINS),-e $(call plugin_spec,$(p)))
 	touch $@
 
-# axe-core for the browser tests' accessibility checks (tests/browser), pinned by package-lock.json.
+# From the npm registry, pinned by package-lock.json: libsodium.js for the browser's crypto module
+# (copied below), and axe-core for the browser tests' accessibility checks (tests/browser).
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
-install: $(VENV)/.installed node_modules/.installed
+# The browser's crypto library (whistle/static/js/crypto.js imports it), served by the app from
+# /static/vendor/libsodium/: libsodium.js's ES modules copied out of node_modules, with the one bare
+# import ("libsodium-sumo") made relative, since a page cannot map bare names without inline script.
+VENDOR := whistle/static/vendor/libsodium
+$(VENDOR)/.installed: node_modules/.installed
+	mkdir -p $(VENDOR)
+	cp node_modules/libsodium-sumo/dist/modules-sumo-esm/libsodium-sumo.mjs $(VENDOR)/
+	sed 's|from"libsodium-sumo"|from"./libsodium-sumo.mjs"|' \
+		node_modules/libsodium-wrappers-sumo/dist/modules-sumo-esm/libsodium-wrappers.mjs > $(VENDOR)/libsodium-wrappers.mjs
+	grep -q 'from"./libsodium-sumo.mjs"' $(VENDOR)/libsodium-wrappers.mjs
+	cp node_modules/libsodium-wrappers-sumo/LICENSE $(VENDOR)/LICENSE
+	touch $@
+
+install: $(VENV)/.installed node_modules/.installed $(VENDOR)/.installed
 
 # The webhook plugin's signing secret, named by development.ini; made once, like the app's own keys.
 var/keys/webhook_secret:
@@ -56,4 +70,4 @@ check: lint
 	$(BIN)/pytest -m '$(FAST_TESTS)'
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .hypothesis node_modules .ruff_cache .mypy_cache
+	rm -rf $(VENV) var .pytest_cache .hypothesis node_modules .ruff_cache .mypy_cache $(VENDOR)

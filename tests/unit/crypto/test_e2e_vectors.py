@@ -45,7 +45,7 @@ def test_canonical_json_refuses(value):
 @pytest.mark.parametrize("text", VECTORS["canonical_json"]["refused_texts"], ids=repr)
 def test_parse_canonical_json_refuses(text):
     data = text.encode("utf-8", "surrogatepass")
-    with pytest.raises(ValueError, match="JSON|Unicode"):
+    with pytest.raises(ValueError, match=r"JSON|Unicode"):
         crypto.parse_canonical_json(data)
 
 
