@@ -46,7 +46,11 @@ var/keys/webhook_secret:
 	mkdir -p var/keys && chmod 700 var/keys
 	umask 077 && $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(32))' > $@
 
-run: install var/keys/webhook_secret
+# The organisation's signing key pair, named by development.ini (which also turns auto_sign on).
+var/keys/org_public_key:
+	$(BIN)/whistle -c development.ini keys org-init
+
+run: install var/keys/webhook_secret var/keys/org_public_key
 	$(BIN)/whistle -c development.ini db upgrade
 	$(BIN)/whistle -c development.ini channels load config/channels.toml
 	$(BIN)/whistle -c development.ini demo

@@ -18,6 +18,7 @@ from webtest import TestApp
 from whistle.cli.database import upgrade
 from whistle.clock import ManualClock
 from whistle.config import make_configurator
+from whistle.crypto import SigningKey, public_key_file_text
 from whistle.db import get_tm_session, make_engine
 from whistle.hooks import hook_caller
 from whistle.settings import load_settings
@@ -36,9 +37,25 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.slow)
 
 
+def org_key_files(keys_dir) -> tuple[str, str]:
+    """An organisation key pair in `keys_dir` (made once): (signing key file, public key file)."""
+    signing, public = keys_dir / "org_signing_key", keys_dir / "org_public_key"
+    if not signing.exists():
+        keys_dir.mkdir(parents=True, exist_ok=True)
+        key = SigningKey.generate()
+        key.write(signing)
+        public.write_text(public_key_file_text(key.public_key))
+    return str(signing), str(public)
+
+
 def app_settings(tmp_dir, db_url: str) -> dict:
-    """The raw settings of a test app: lowest Argon2 cost, key files created in `tmp_dir`."""
+    """The raw settings of a test app: lowest Argon2 cost, key files created in `tmp_dir`, and an
+    organisation key that signs the key directory whenever guardians change (auto_sign)."""
+    signing, public = org_key_files(tmp_dir / "keys")
     return {
+        "whistle.org.signing_key_file": signing,
+        "whistle.org.public_key_file": public,
+        "whistle.org.auto_sign": "true",
         "whistle.db.url": db_url,
         "whistle.storage.dir": str(tmp_dir / "blobs"),
         "whistle.secrets.lookup_pepper_file": str(tmp_dir / "keys" / "lookup_pepper"),

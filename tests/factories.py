@@ -5,9 +5,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pyotp
+from sqlalchemy import select
 
+from whistle import crypto
+from whistle.accounts.models import Account
 from whistle.admin.services import add_account
+from whistle.cases.models import HOLDER_GUARDIAN, CaseGrant
+from whistle.cases.services import CaseKeys, unlock_for_guardian
 from whistle.intake_channels.models import Channel
+from whistle.key_directory.services import sign_from_database
 
 PASSWORD = "correct horse battery staple"
 
@@ -100,3 +106,22 @@ def submit_api(testapp, channel="staff", text="Something is wrong on ward 7.", *
     body = {"channel": channel, "text": text, "answers": {"ongoing": "yes"}}
     body.update(extra)
     return testapp.post_json("/api/v1/disclosures", body, status=201).json
+
+
+def sign_directory(dbsession, settings, clock):
+    """Sign and publish a key directory of the guardians and channels in the database now, as an
+    operator does with `whistle keys sign-directory`: for tests that change memberships or accounts
+    directly rather than through the services that re-sign (whistle.org.auto_sign)."""
+    dbsession.flush()
+    return sign_from_database(dbsession, settings, clock, settings.org_signing_key)
+
+
+def holder_keys(dbsession, case) -> CaseKeys:
+    """The case's keys as its first guardian holds them (every test account's password is PASSWORD):
+    what a guardian's session opens, for tests that add to a case through the services."""
+    dbsession.flush()
+    account_id = dbsession.scalars(select(CaseGrant.account_id).where(
+        CaseGrant.case_id == case.id, CaseGrant.holder == HOLDER_GUARDIAN).order_by(CaseGrant.id)).first()
+    account = dbsession.get(Account, account_id)
+    private = crypto.unwrap_with_password(account.key_by_password, PASSWORD)
+    return unlock_for_guardian(dbsession, case, account.id, crypto.KeyPair.from_private(private))

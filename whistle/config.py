@@ -94,6 +94,8 @@ def make_configurator(raw_settings: Mapping[str, Any], *, settings: Settings | N
 
     # --- the views, by area ---
     config.scan("whistle.intake.views")
+    config.scan("whistle.cases.views")
+    config.scan("whistle.key_directory.views")
     config.scan("whistle.accounts.views")
     config.scan("whistle.accounts.staff_views")
     config.scan("whistle.attachments.views")

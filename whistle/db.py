@@ -49,9 +49,21 @@ def get_tm_session(session_factory: sessionmaker, transaction_manager, request=N
     return dbsession
 
 
+def commit_veto(request, response) -> bool:
+    """Whether pyramid_tm must abort the request's transaction rather than commit it: when an
+    exception ended the request (pyramid_tm's own rule), unless the exception says that it came
+    before the request changed anything and that what its error view recorded (an audit event)
+    is to be kept: `keep_transaction` true (cases.services.KeyMismatch)."""
+    exc_info = getattr(request, "exc_info", None)
+    if exc_info is None:
+        return False
+    return not getattr(exc_info[1], "keep_transaction", False)
+
+
 def includeme(config) -> None:
     """Set up `request.dbsession`, one session per request, committed by pyramid_tm."""
     settings = config.registry.whistle_settings
+    config.registry.settings.setdefault("tm.commit_veto", "whistle.db.commit_veto")
     config.include("pyramid_tm")
 
     engine = make_engine(settings.db_url)

@@ -4,6 +4,7 @@ from whistle.audit.models import AuditEvent, AuditHead
 from whistle.cases.models import Attachment, Case, CaseGrant, CaseItem, CaseLabel, CaseRead
 from whistle.db import Base
 from whistle.intake_channels.models import Channel, ChannelGuardian
+from whistle.key_directory.models import KeyDirectory
 from whistle.notifications.models import Notification
 from whistle.protection.models import CheckIn, Integration, Protection, ProtectionAlert
 from whistle.scheduler.models import SchedulerLease
@@ -12,6 +13,6 @@ from whistle.throttles import Throttle
 
 __all__ = [
     "Account", "Attachment", "AuditEvent", "AuditHead", "Base", "Case", "CaseGrant", "CaseItem", "CaseLabel",
-    "CaseRead", "Channel", "ChannelGuardian", "CheckIn", "Integration", "LoginSession", "Notification", "Protection",
-    "ProtectionAlert", "SchedulerLease", "Throttle",
+    "CaseRead", "Channel", "ChannelGuardian", "CheckIn", "Integration", "KeyDirectory", "LoginSession", "Notification",
+    "Protection", "ProtectionAlert", "SchedulerLease", "Throttle",
 ]

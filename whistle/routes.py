@@ -17,6 +17,7 @@ def includeme(config) -> None:
     config.add_route("intake.receipt", "/report/{slug}/receipt")
     config.add_route("intake.receipt_leave", "/report/{slug}/receipt/leave")
     config.add_route("api.channels", "/api/v1/channels")
+    config.add_route("api.channel_keys", "/api/v1/channels/{slug}/keys")
     config.add_route("api.disclosures", "/api/v1/disclosures")
 
     # --- accounts: staff sign-in, and a staff member's own password, sessions and authenticator ---

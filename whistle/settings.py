@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from whistle.crypto import KdfCost, new_secret_key
+from whistle.crypto import KdfCost, SigningKey, new_secret_key, read_public_key_text
 
 PREFIX = "whistle."
 FILE_SUFFIX = "_file"
@@ -87,6 +87,20 @@ def _zone(value: str) -> tzinfo:
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError(f"no time zone {name!r}: expected an IANA name such as Europe/London "
                          "(is the tzdata package installed?)") from None
+
+
+def _public_key(value: str) -> bytes | None:
+    """The organisation's Ed25519 public key, as its file holds it (docs/crypto.md); empty: none."""
+    if not value.strip():
+        return None
+    return read_public_key_text(value)
+
+
+def _signing_key(value: str) -> SigningKey | None:
+    """The organisation's signing key, as its seed file holds it (docs/crypto.md); empty: none."""
+    if not value.strip():
+        return None
+    return SigningKey.from_file_text(value)
 
 
 def _key(value: str) -> bytes:
@@ -175,6 +189,17 @@ SPECS: dict[str, Spec] = {
     # Wrong recovery keys per hour across the whole service (never per client), after which the
     # lost-authenticator and forgotten-password forms refuse every try for the rest of the hour.
     "whistle.accounts.recovery_failures_per_hour": Spec(_int, "20"),
+    # --- the organisation key and the signed key directory (docs/operations.md, section 3) ---
+    # The organisation's Ed25519 public key (`keys org-init` writes it): every key directory must
+    # carry its signature. Set whistle.org.public_key_file; the database never holds it.
+    "whistle.org.public_key": Spec(_public_key, ""),
+    # The private signing key (a seed file), for auto_sign only: a small deployment's choice.
+    # Recommended: keep it offline and sign with `keys sign-directory` (whistle.org.signing_key_file).
+    "whistle.org.signing_key": Spec(_signing_key, ""),
+    # Re-sign the key directory in the same transaction whenever guardians or their keys change.
+    "whistle.org.auto_sign": Spec(_bool, "false"),
+    # How long a signed key directory is valid, in days.
+    "whistle.org.directory_days": Spec(_int, "30"),
 }
 
 
@@ -217,6 +242,11 @@ class Settings:
     display_timezone: tzinfo = UTC
     # --- staff accounts ---
     recovery_failures_per_hour: int = 20
+    # --- the organisation key and the signed key directory ---
+    org_public_key: bytes | None = None
+    org_signing_key: SigningKey | None = None  # auto_sign only
+    org_auto_sign: bool = False
+    directory_lifetime: timedelta = timedelta(days=30)
 
     def __repr__(self) -> str:  # never print key material into a log or traceback
         return f"Settings(db_url={self.db_url!r}, storage_dir={str(self.storage_dir)!r}, ...)"
@@ -305,6 +335,21 @@ def _notification_settings(values: dict[str, Any]) -> dict[str, Any]:
             "notification_retry_base": timedelta(seconds=base), "notification_link": link}
 
 
+def _org_settings(values: dict[str, Any]) -> dict[str, Any]:
+    """The organisation key settings: auto_sign needs both halves of the key."""
+    public_key, signing_key = values["whistle.org.public_key"], values["whistle.org.signing_key"]
+    auto_sign, days = values["whistle.org.auto_sign"], values["whistle.org.directory_days"]
+    if days < 1:
+        raise ConfigurationError("bad value for 'whistle.org.directory_days': expected at least 1 day")
+    if auto_sign and (public_key is None or signing_key is None):
+        raise ConfigurationError("whistle.org.auto_sign needs whistle.org.public_key_file and "
+                                 "whistle.org.signing_key_file (create them with `whistle -c FILE keys org-init`)")
+    if signing_key is not None and public_key is not None and signing_key.public_key != public_key:
+        raise ConfigurationError("whistle.org.signing_key_file is not the private half of whistle.org.public_key_file")
+    return {"org_public_key": public_key, "org_signing_key": signing_key, "org_auto_sign": auto_sign,
+            "directory_lifetime": timedelta(days=days)}
+
+
 def load_settings(raw: Mapping[str, Any], environ: Mapping[str, str] = os.environ) -> Settings:
     """Build the typed settings from the .ini values `raw` and the environment."""
     merged = gather(raw, environ)
@@ -322,6 +367,8 @@ def load_settings(raw: Mapping[str, Any], environ: Mapping[str, str] = os.enviro
                 text = path.read_text(encoding="utf-8").strip()
             except OSError as error:
                 hint = " (create it with `whistle -c FILE keys init`)" if spec.secret else ""
+                if key.startswith("whistle.org."):
+                    hint = " (create it with `whistle -c FILE keys org-init`)"
                 raise ConfigurationError(f"{file_key}: cannot read {path}: {error.strerror}{hint}") from None
         if text is None:
             hint = f" (set {key}_file and run `whistle -c FILE keys init`)" if spec.secret else ""
@@ -365,4 +412,5 @@ def load_settings(raw: Mapping[str, Any], environ: Mapping[str, str] = os.enviro
         dev_mail_server=values["whistle.dev.mail_server"],
         display_timezone=values["whistle.display.timezone"],
         recovery_failures_per_hour=values["whistle.accounts.recovery_failures_per_hour"],
+        **_org_settings(values),
     )

@@ -446,6 +446,11 @@ _UNVERIFIABLE_KINDS = {
 }
 
 
+def _version(version: object) -> str:
+    """A key directory's version in words: "version 7", or "a version" when the event lacks it."""
+    return f"version {version}" if isinstance(version, int) else "a version"
+
+
 AUDIT_WORDS: dict[str, Callable[[str, dict, Names], str]] = {
     # a case's life
     "case.opened": lambda who, d, n: (
@@ -488,12 +493,19 @@ AUDIT_WORDS: dict[str, Callable[[str, dict, Names], str]] = {
         f"{_rule(d.get('rule'))} asked the case's guardians to give it to "
         f"{listing(n.account(i) for i in d.get('account_ids') or ())}"),
     "case.escalated": _escalated,
+    "case.key_mismatch": lambda who, d, n: (
+        f"{who} tried to add to the case, but the {'team' if d.get('key') == 'team' else 'case'} public key stored for "
+        "it is not the one their keys vouch for: someone changed the database. Nothing was encrypted to it, and "
+        "nothing was added"),
     # the reporter
     "reporter.session_opened": lambda who, d, n: f"{who} opened their mailbox",
     "reporter.message_sent": lambda who, d, n: f"{who} sent a message",
     "reporter.attachment_added": lambda who, d, n: f"{who} sent {_files(d)}",
     "reporter.identity_revealed": lambda who, d, n: (
         f"{who} shared who they are ({label(IDENTITY_MODE_LABELS, d.get('identity_mode')).lower()})"),
+    "reporter.identity_deferred": lambda who, d, n: (
+        f"{who} tried to share who they are, but the case's team key cannot be checked until a guardian has opened "
+        "the case: they were asked to try again later"),
     # retaliation watch
     "protection.consent_given": lambda who, d, n: f"{who} asked for retaliation watch",
     "protection.registered": lambda who, d, n: (
@@ -545,6 +557,13 @@ AUDIT_WORDS: dict[str, Callable[[str, dict, Names], str]] = {
         f"{listing(n.channel(c) for c in d.get('channels') or ())}"),
     "account.notify_changed": _notify_changed,
     "account.notify_events_changed": _notify_events_changed,
+    # the organisation key and the signed key directory
+    "key_directory.published": lambda who, d, n: (
+        f"{who} published {_version(d.get('version'))} of the signed key directory "
+        f"({counted(d.get('guardians') or 0, 'guardian')})"),
+    "key_directory.rolled_back": lambda who, d, n: (
+        f"The stored key directory went back to {_version(d.get('version'))} after {_version(d.get('seen'))} was "
+        "in use: it was refused"),
     # the admin area
     "export": _export,
     "notification.retried": lambda who, d, n: f"{who} put {counted(d.get('count') or 0, 'notice')} back in the queue",

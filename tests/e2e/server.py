@@ -17,6 +17,8 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode
 
+from whistle.crypto import SigningKey, public_key_file_text
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
@@ -55,6 +57,14 @@ class Server:
         if plugins:
             ini = re.sub(r"^(whistle\.plugins = .*)$", lambda match: f"{match.group(1)} {' '.join(plugins)}", ini,
                          flags=re.MULTILINE)
+        # The organisation key (`make run` makes it in var/keys/ with `keys org-init`), here outside var/
+        # like the webhook secret.
+        self.org_key = SigningKey.generate()
+        self.org_key.write(directory / "org_signing_key")
+        (directory / "org_public_key").write_text(public_key_file_text(self.org_key.public_key))
+        ini = re.sub(r"^whistle\.org\.(signing|public)_key_file = .*$",
+                     lambda match: f"whistle.org.{match.group(1)}_key_file = {directory / f'org_{match.group(1)}_key'}",
+                     ini, flags=re.MULTILINE)
         self.ini = directory / "development.ini"
         self.ini.write_text(ini)
         self.log = directory / "server.log"

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import event, func, select
 from webtest import Upload
 
-from tests.factories import make_channel, make_live_channel, make_staff
+from tests.factories import make_channel, make_live_channel, make_staff, sign_directory
 from whistle.cases.models import Attachment, Case
 from whistle.intake_channels.models import TIER_SECOND, ChannelGuardian
 from whistle.intake_channels.services import unattended_channels, why_unattended
@@ -97,6 +97,7 @@ def test_every_guardian_disabled_is_its_own_reason(testapp, dbsession, settings,
     first = make_staff(dbsession, settings, clock, "yp.first", channels=["youth"]).account
     second = make_staff(dbsession, settings, clock, "yp.second").account
     dbsession.add(ChannelGuardian(channel_id=unattended.id, account_id=second.id, tier=TIER_SECOND))
+    sign_directory(dbsession, settings, clock)
     first.disabled = True
     dbsession.flush()
     assert why_unattended(dbsession, unattended) is None, "the second tier alone keeps it live"

@@ -15,7 +15,7 @@ from nacl import bindings
 from sqlalchemy import select
 from webtest import TestApp
 
-from tests.factories import api_login, html_login, make_channel, make_staff, submit_api
+from tests.factories import api_login, holder_keys, html_login, make_channel, make_staff, submit_api
 from tests.functional.reporters.helpers import come_back
 from whistle import crypto
 from whistle.audit.models import AuditEvent
@@ -298,7 +298,8 @@ def test_swapped_blobs_are_refused_before_any_byte_is_sent(testapp, tm, dbsessio
 
     theirs = upload(testapp, reporter, "rota.pdf", b"%PDF- the rota!")  # as long as ours: only the author differs
     case, registry = case_of(dbsession, sent), testapp.app.registry
-    row, _ = store_attachment(dbsession, registry.blob_store, tm.get(), case, name="reply.pdf",
+    row, _ = store_attachment(dbsession, registry.blob_store, tm.get(), case, holder_keys(dbsession, case),
+                              name="reply.pdf",
                               content_type="application/pdf", chunks=[b"%PDF- our reply"],
                               limits=limits_for(registry.whistle_settings), author="guardian",
                               account_id=guardian.account.id, today=case.opened_on)

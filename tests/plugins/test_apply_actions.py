@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from tests.factories import make_channel, make_staff
+from tests.factories import make_channel, make_staff, sign_directory
 from whistle import crypto
 from whistle.notifications.preferences import set_notify_events
 from whistle.audit.models import AuditEvent
@@ -20,7 +20,9 @@ from whistle.hooks.types import Action
 def _case(dbsession, settings, clock, guardians):
     channel = make_channel(dbsession, "escalations")
     reporter = crypto.derive_reporter_keys(crypto.new_receipt(), settings.lookup_pepper, settings.receipt_kdf)
-    case, keys = open_case(dbsession, channel=channel, reporter=reporter, guardians=guardians, today=clock.today())
+    directory = sign_directory(dbsession, settings, clock)
+    case, keys = open_case(dbsession, channel=channel, reporter=reporter, guardians=guardians, today=clock.today(),
+                           directory=directory)
     dbsession.flush()
     return case, keys
 
@@ -76,7 +78,8 @@ def test_grant_with_keys_seals_the_case_to_the_guardian_but_never_to_an_excluded
     conflicted = make_staff(dbsession, settings, clock, "esc.conflicted").account
     case, keys = _case(dbsession, settings, clock, [holder])
     apply_actions(dbsession, clock, case, [Action(kind="grant", rule="r.grant", guardian_ids=(second.id, conflicted.id))],
-                  call_hook=Calls(), keys=keys, excluded={conflicted.id})
+                  call_hook=Calls(), keys=keys, excluded={conflicted.id},
+                  directory=sign_directory(dbsession, settings, clock))
     dbsession.flush()
     holders = set(dbsession.scalars(select(CaseGrant.account_id).where(CaseGrant.case_id == case.id)))
     assert second.id in holders and conflicted.id not in holders
@@ -124,7 +127,8 @@ def test_a_standby_copy_handed_over_by_a_rule_tells_the_new_holder_only(dbsessio
     holder = make_staff(dbsession, settings, clock, "esc.given.holder").account
     standby = make_staff(dbsession, settings, clock, "esc.given.standby").account
     case, keys = _case(dbsession, settings, clock, [holder])
-    grant_to(case, keys, standby, clock.today(), holder=HOLDER_STANDBY)
+    grant_to(case, keys, standby, clock.today(), directory=sign_directory(dbsession, settings, clock),
+             holder=HOLDER_STANDBY)
     dbsession.flush()
     apply_actions(dbsession, clock, case, [Action(kind="grant", rule="r.breach", to="second_tier")], call_hook=Calls())
     assert _queued(dbsession, holder, standby) == [standby.id]
@@ -137,7 +141,8 @@ def test_preferences_filter_what_rules_and_grants_queue(dbsession, settings, clo
     for account in (quiet, standby):
         set_notify_events(dbsession, clock, account, {ESCALATIONS: False, CASE_GIVEN: False}, actor="system")
     case, keys = _case(dbsession, settings, clock, [quiet, keen])
-    grant_to(case, keys, standby, clock.today(), holder=HOLDER_STANDBY)
+    grant_to(case, keys, standby, clock.today(), directory=sign_directory(dbsession, settings, clock),
+             holder=HOLDER_STANDBY)
     dbsession.flush()
     actions = [Action(kind="notify", rule="r.reminder"), Action(kind="grant", rule="r.breach", to="second_tier")]
     apply_actions(dbsession, clock, case, actions, call_hook=Calls())

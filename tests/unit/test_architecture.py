@@ -18,8 +18,8 @@ WHISTLE = Path(__file__).resolve().parents[2] / "whistle"
 # The table of docs/development.md §1: keep the two the same.
 FOUNDATION = ("crypto", "db", "clock", "settings", "audit", "errors", "errors.problems", "words", "numbers",
               "throttles", "jsonapi", "deadlines", "hooks", "events", "jobs")
-DOMAIN_AREAS = ("sessions", "accounts", "intake_channels", "cases", "attachments", "notifications", "escalations",
-                "routing", "protection", "intake", "reporters", "admin")  # lowest first
+DOMAIN_AREAS = ("sessions", "accounts", "intake_channels", "key_directory", "cases", "attachments", "notifications",
+                "escalations", "routing", "protection", "intake", "reporters", "admin")  # lowest first
 DELIVERY = ("__init__", "config", "routes", "request", "server", "devmail", "models", "pages", "timeline",
             "security", "errors.views", "errors.tweens", "health", "openapi", "cli", "scheduler", "workspace")
 # In an area, these modules speak HTTP or wire the area in: delivery, though they live in a domain area.

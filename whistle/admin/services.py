@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
+from whistle import crypto
 from whistle.accounts.models import Account
 from whistle.accounts.services import (
     AccountError,
@@ -24,18 +25,15 @@ from whistle.cases.lifecycle import CLOSED, RECEIVED, STATUSES
 from whistle.cases.models import HOLDER_GUARDIAN, Case, CaseGrant
 from whistle.hooks.types import StatisticsExport
 from whistle.intake_channels.models import Channel, ChannelGuardian
-from whistle.intake_channels.services import (
-    UNATTENDED_REASONS,
-    channels_left_unattended,
-    channels_named,
-    set_channels,
-    unattended_channels,
-)
+from whistle.intake_channels.services import channels_left_unattended, channels_named, set_channels
+from whistle.key_directory.services import UNATTENDED_REASONS, auto_sign, staleness, unattended_channels
 from whistle.notifications.models import FAILED, PENDING, STATES, Notification
 
 
-def overview(dbsession: Session, today: date) -> dict:
-    """Case counts by status and by channel, and how many are past a deadline."""
+def overview(dbsession: Session, settings, clock) -> dict:
+    """Case counts by status and by channel, how many are past a deadline, the channels that take
+    no reports, and the signed key directory against the database (key_directory_state)."""
+    today = clock.today()
     by_status = dict.fromkeys(STATUSES, 0)
     by_status.update(dict(dbsession.execute(select(Case.status, func.count()).group_by(Case.status)).all()))
     by_channel = [
@@ -59,7 +57,20 @@ def overview(dbsession: Session, today: date) -> dict:
             "unattended_channels": [
                 {"channel": channel.slug, "title": channel.title, "reason": reason,
                  "explanation": UNATTENDED_REASONS[reason]}
-                for channel, reason in unattended_channels(dbsession)]}
+                for channel, reason in unattended_channels(dbsession, settings, clock)],
+            "key_directory": key_directory_state(dbsession, settings, clock)}
+
+
+def key_directory_state(dbsession: Session, settings, clock) -> dict:
+    """The organisation key's fingerprint, the published directory, and each difference between it
+    and the database in plain words (a key that differs is reported as the key swap it looks like)."""
+    state = staleness(dbsession, settings, clock)
+    directory = state.directory
+    return {"fingerprint": crypto.fingerprint(settings.org_public_key) if settings.org_public_key else None,
+            "version": directory.version if directory else None,
+            "expires": directory.expires_at if directory else None,
+            "problem": state.problem, "stale": state.stale, "differences": state.differences,
+            "swapped": state.swapped, "auto_sign": settings.org_auto_sign}
 
 
 def _held_by_an_enabled_guardian():
@@ -248,7 +259,8 @@ def consequences_of(dbsession: Session, account: Account, *, guardian: bool, dis
 def add_account(dbsession: Session, settings, clock, *, username: str, password: str, is_guardian: bool = True,
                 is_admin: bool = False, channel_slugs: tuple[str, ...] = (), actor: str = "system") -> Enrolment:
     """Create a staff account; a guardian becomes a default recipient of each named channel.
-    Raises AccountError (nothing is made) for a bad username or password, or an unknown channel."""
+    Raises AccountError (nothing is made) for a bad username or password, or an unknown channel.
+    With whistle.org.auto_sign, the key directory is signed again, listing the new key pair."""
     check_new_account(dbsession, username, password)
     channels = channels_named(dbsession, channel_slugs)
     enrolment = create_account(dbsession, settings, clock, username=username, password=password,
@@ -257,15 +269,20 @@ def add_account(dbsession: Session, settings, clock, *, username: str, password:
     if is_guardian:
         for channel in channels:
             dbsession.add(ChannelGuardian(channel_id=channel.id, account_id=enrolment.account.id))
+    if is_guardian:
+        dbsession.flush()
+        # The key pair was made just now, in this transaction: it is vouched for, not read back.
+        auto_sign(dbsession, settings, clock, vouched={enrolment.account.id: enrolment.account.public_key}, actor=actor)
     record_created(dbsession, clock, enrolment.account, actor=actor, channel_slugs=tuple(c.slug for c in channels))
     return enrolment
 
 
-def update_account(dbsession: Session, clock, account: Account, *, by: Account, guardian: bool, admin: bool,
-                   disabled: bool, channels: set[str], confirmed: bool = False) -> None:
+def update_account(dbsession: Session, settings, clock, account: Account, *, by: Account, guardian: bool,
+                   admin: bool, disabled: bool, channels: set[str], confirmed: bool = False) -> None:
     """Change roles, channel memberships and the disabled flag, each audited. Raises AccountError,
     or ConfirmationNeeded (changing nothing) when the change would stop a channel taking reports
-    or leave open cases unreadable and is not `confirmed`."""
+    or leave open cases unreadable and is not `confirmed`. With whistle.org.auto_sign, the key
+    directory is signed again if who it lists changed."""
     if account.id == by.id and (disabled or not admin):
         raise AccountError("you cannot disable yourself or remove your own admin role; ask another admin")
     if not (guardian or admin):
@@ -278,6 +295,8 @@ def update_account(dbsession: Session, clock, account: Account, *, by: Account, 
     set_roles(dbsession, clock, account, guardian=guardian, admin=admin, actor=actor)
     set_channels(dbsession, clock, account, channels if guardian else set(), actor=actor)
     set_disabled(dbsession, clock, account, disabled, actor=actor)
+    dbsession.flush()
+    auto_sign(dbsession, settings, clock, actor=actor)
 
 
 def describe_account(dbsession: Session, account: Account) -> dict:

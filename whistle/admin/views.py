@@ -10,8 +10,8 @@ from whistle.accounts.models import Account
 from whistle.accounts.services import AccountError
 from whistle.admin import services
 from whistle.errors import Problem, validation_problem
-from whistle.intake_channels.services import UNATTENDED_REASONS, unattended_reasons
 from whistle.jsonapi import read_json, reject_unknown_members
+from whistle.key_directory.services import UNATTENDED_REASONS, unattended_reasons
 from whistle.notifications.preferences import AddressError, set_notify_address
 from whistle.numbers import whole_number
 from whistle.security.permissions import Permission
@@ -28,12 +28,12 @@ def _actor(request) -> str:
 @view_config(route_name="admin.overview", renderer="whistle:templates/admin/overview.jinja2",
              permission=Permission.ADMIN_VIEW)
 def overview_page(request):
-    return {"overview": services.overview(request.dbsession, request.clock.today())}
+    return {"overview": services.overview(request.dbsession, request.whistle_settings, request.clock)}
 
 
 @view_config(route_name="api.admin_overview", renderer="json", permission=Permission.ADMIN_VIEW)
 def api_overview(request):
-    return services.overview(request.dbsession, request.clock.today())
+    return services.overview(request.dbsession, request.whistle_settings, request.clock)
 
 
 def _guardians_page(request, *, errors=None, values=None, enrolment=None) -> dict:
@@ -130,7 +130,8 @@ def guardian_update(request):
               "address": post.get("notify_address", account.notify_address or "")}
     errors = {}
     try:
-        services.update_account(request.dbsession, request.clock, account, by=me, guardian=form["guardian"],
+        services.update_account(request.dbsession, request.whistle_settings, request.clock, account, by=me,
+                                guardian=form["guardian"],
                                 admin=form["admin"], disabled=form["disabled"], channels=form["channels"],
                                 confirmed=post.get("confirm") == _change_signature(form))
     except services.ConfirmationNeeded as needed:
@@ -156,7 +157,7 @@ def guardian_update(request):
 @view_config(route_name="admin.channels", renderer="whistle:templates/admin/channels.jinja2",
              permission=Permission.ADMIN_VIEW)
 def channels_page(request):
-    unattended = unattended_reasons(request.dbsession)
+    unattended = unattended_reasons(request.dbsession, request.whistle_settings, request.clock)
     return {"channels": services.channels_with_members(request.dbsession),
             "not_taking_reports": {channel_id: UNATTENDED_REASONS[reason] for channel_id, reason in unattended.items()}}
 
@@ -261,7 +262,8 @@ def api_account_update(request):
     if errors:
         raise validation_problem(errors)
     try:
-        services.update_account(request.dbsession, request.clock, account, by=request.identity.account,
+        services.update_account(request.dbsession, request.whistle_settings, request.clock, account,
+                                by=request.identity.account,
                                 guardian=flags["guardian"], admin=flags["admin"], disabled=flags["disabled"],
                                 channels=channels, confirmed=flags["confirm"])
     except services.ConfirmationNeeded as needed:
@@ -281,7 +283,7 @@ CONFIRMATION_NEEDED = "/api/v1/problems/confirmation-needed"
 
 @view_config(route_name="api.admin_channels", request_method="GET", renderer="json", permission=Permission.ADMIN_VIEW)
 def api_channels(request):
-    unattended = unattended_reasons(request.dbsession)
+    unattended = unattended_reasons(request.dbsession, request.whistle_settings, request.clock)
     return {"channels": [
         {"slug": c.slug, "title": c.title, "active": c.active, "deadline_profile": c.deadline_profile,
          "retention_days": c.retention_days, "guardians": members,

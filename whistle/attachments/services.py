@@ -23,7 +23,17 @@ from sqlalchemy.orm import Session
 from whistle import crypto
 from whistle.attachments.blobs import BlobStore
 from whistle.cases.models import ITEM_ATTACHMENT_META, ITEM_INTERNAL_ATTACHMENT_META, Attachment, Case, CaseItem
-from whistle.cases.services import CaseKeys, NotGranted, Unreadable, add_item, decrypt_item, parse_item, sealed_author
+from whistle.cases.services import (
+    CaseKeys,
+    NotGranted,
+    Unreadable,
+    add_item,
+    check_keys,
+    checked_public_key,
+    decrypt_item,
+    parse_item,
+    sealed_author,
+)
 from whistle.words import size_words
 
 MAX_NAME_CHARS = 255
@@ -121,6 +131,7 @@ def store_attachment(
     store: BlobStore,
     txn,
     case: Case,
+    keys: CaseKeys,
     *,
     name: str,
     content_type: str,
@@ -134,7 +145,9 @@ def store_attachment(
     """Encrypt `chunks` into a new blob as they arrive; return the row and the plaintext size.
 
     Raise AttachmentTooLarge past a limit. With `internal` the file is for guardians only: the
-    stream and its metadata are encrypted to the team key, which the reporter never holds.
+    stream and its metadata are encrypted to the team key, which the reporter never holds. The key
+    is checked against `keys`, the acting session's (cases.services.checked_public_key), before
+    anything is written: KeyMismatch if the stored one is not theirs.
 
     `txn` is the request's transaction: if it aborts, the blob is deleted, so a rejected
     request leaves no orphaned ciphertext behind.
@@ -144,9 +157,11 @@ def store_attachment(
     room_in_case = case_limit - case_stored_bytes(dbsession, case, reporters=reporters)
     limit = min(limits.max_file_bytes, room_in_case)
     if internal:
-        public_key, stream_kind, meta_kind = case.team_public_key, INTERNAL_STREAM_KIND, ITEM_INTERNAL_ATTACHMENT_META
+        stream_kind, meta_kind = INTERNAL_STREAM_KIND, ITEM_INTERNAL_ATTACHMENT_META
     else:
-        public_key, stream_kind, meta_kind = case.public_key, STREAM_KIND, ITEM_ATTACHMENT_META
+        stream_kind, meta_kind = STREAM_KIND, ITEM_ATTACHMENT_META
+    check_keys(case, keys, kinds=[meta_kind])
+    public_key = checked_public_key(case, keys, team=internal)
     encryptor = crypto.StreamEncryptor(public_key, case=case.ref, kind=stream_kind,
                                        author=sealed_author(author, account_id))
     writer = store.writer()
@@ -179,7 +194,7 @@ def store_attachment(
     txn.addAfterCommitHook(delete_unless_committed)
 
     meta = {"name": clean_name(name), "size": size, "type": content_type or "application/octet-stream"}
-    item = add_item(case, kind=meta_kind, author=author, account_id=account_id, today=today,
+    item = add_item(case, keys, kind=meta_kind, author=author, account_id=account_id, today=today,
                     plaintext=json.dumps(meta, ensure_ascii=False).encode("utf-8"))
     dbsession.flush()
     attachment = Attachment(case_id=case.id, blob_name=writer.name, meta_item_id=item.id, stored_bytes=stored,

@@ -100,9 +100,10 @@ def guardian_download(context: CaseContext, request):
     return response
 
 
-def store_request_body(request, case, *, author: str, account_id: int | None = None, internal: bool = False):
-    """The API's upload: the raw body is the file, its name in X-Filename. Returns (row, size);
-    a Problem (413 past a limit, 422 without a name) leaves nothing stored."""
+def store_request_body(request, case, keys, *, author: str, account_id: int | None = None, internal: bool = False):
+    """The API's upload: the raw body is the file, its name in X-Filename, encrypted to the case's
+    key checked against `keys` (the uploader's). Returns (row, size); a Problem (413 past a
+    limit, 422 without a name) or KeyMismatch leaves nothing stored."""
     file_limits = limits_for(request.whistle_settings)
     if request.content_length is not None and request.content_length > file_limits.max_file_bytes:
         raise Problem(413, f"Each file can be at most {describe_limit(file_limits.max_file_bytes)}.")
@@ -110,7 +111,7 @@ def store_request_body(request, case, *, author: str, account_id: int | None = N
     if not name:
         raise validation_problem({"X-Filename": "Give the file's name, UTF-8 and percent-encoded."})
     try:
-        return store_attachment(request.dbsession, request.blob_store, request.tm.get(), case, name=name,
+        return store_attachment(request.dbsession, request.blob_store, request.tm.get(), case, keys, name=name,
                                 content_type=request.content_type, chunks=body_chunks(request), limits=file_limits,
                                 author=author, account_id=account_id, today=request.clock.today(), internal=internal)
     except AttachmentTooLarge as error:

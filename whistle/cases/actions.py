@@ -28,10 +28,11 @@ from whistle.cases.models import (
     CaseLabel,
     CaseRead,
 )
-from whistle.cases.services import CaseKeys, add_item, grant_to, guardian_grant
+from whistle.cases.services import CaseKeys, add_item, check_keys, grant_to, guardian_grant
 from whistle.clock import Clock
 from whistle.errors import Problem, validation_problem
 from whistle.hooks.types import PRIORITIES
+from whistle.key_directory.services import Directory
 
 MAX_TEXT = lifecycle.MAX_TEXT
 CONFLICT_PROBLEM = "/api/v1/problems/conflict-of-interest"
@@ -49,10 +50,12 @@ def _text(value, field: str = "text") -> str:
     return value.strip()
 
 
-def reply(dbsession: Session, clock: Clock, case: Case, account: Account, text) -> CaseItem:
-    """A message to the reporter (case key: the reporter reads it)."""
-    item = add_item(case, kind=ITEM_MESSAGE, author="guardian", account_id=account.id, today=clock.today(),
-                    plaintext=_text(text).encode("utf-8"))
+def reply(dbsession: Session, clock: Clock, case: Case, keys: CaseKeys, account: Account, text) -> CaseItem:
+    """A message to the reporter (case key, checked against `keys`: the reporter reads it)."""
+    text = _text(text)
+    check_keys(case, keys, kinds=[ITEM_MESSAGE])
+    item = add_item(case, keys, kind=ITEM_MESSAGE, author="guardian", account_id=account.id, today=clock.today(),
+                    plaintext=text.encode("utf-8"))
     dbsession.flush()
     audit.record(dbsession, clock, actor=_actor(account), action="case.message_added", case_id=case.id,
                  detail={"item_id": item.id})
@@ -60,23 +63,26 @@ def reply(dbsession: Session, clock: Clock, case: Case, account: Account, text) 
     return item
 
 
-def add_note(dbsession: Session, clock: Clock, case: Case, account: Account, text) -> CaseItem:
+def add_note(dbsession: Session, clock: Clock, case: Case, keys: CaseKeys, account: Account, text) -> CaseItem:
     """An internal note (team key: the reporter holds no team key, so can never read it)."""
-    item = add_item(case, kind=ITEM_NOTE, author="guardian", account_id=account.id, today=clock.today(),
-                    plaintext=_text(text).encode("utf-8"))
+    text = _text(text)
+    check_keys(case, keys, kinds=[ITEM_NOTE])
+    item = add_item(case, keys, kind=ITEM_NOTE, author="guardian", account_id=account.id, today=clock.today(),
+                    plaintext=text.encode("utf-8"))
     dbsession.flush()
     audit.record(dbsession, clock, actor=_actor(account), action="case.note_added", case_id=case.id,
                  detail={"item_id": item.id})
     return item
 
 
-def change_status(dbsession: Session, clock: Clock, case: Case, account: Account, to: str, *, call_hook,
-                  reason: str | None = None, outcome: lifecycle.Outcome | None = None,
+def change_status(dbsession: Session, clock: Clock, case: Case, keys: CaseKeys, account: Account, to: str, *,
+                  call_hook, reason: str | None = None, outcome: lifecycle.Outcome | None = None,
                   deadline_profiles=None) -> None:
     """Move the case on, audited; then the plugins hear of it and CaseMoved is published (their
-    escalation rules run on it), after the change and in the same transaction."""
+    escalation rules run on it), after the change and in the same transaction. `keys`: the
+    guardian's, for the closing record and reasons (team key items)."""
     before = case.status
-    lifecycle.move(case, to, today=clock.today(), account_id=account.id, reason=reason, outcome=outcome,
+    lifecycle.move(case, to, keys=keys, today=clock.today(), account_id=account.id, reason=reason, outcome=outcome,
                    profiles=deadline_profiles)
     dbsession.flush()
     action = "case.reopened" if before == lifecycle.CLOSED else {
@@ -140,7 +146,7 @@ def eligible_grantees(dbsession: Session, case: Case) -> list[Account]:
     ))
 
 
-def _grantee(dbsession: Session, case: Case, username, field: str = "guardian") -> Account:
+def _grantee(dbsession: Session, case: Case, username, directory: Directory, field: str = "guardian") -> Account:
     if not isinstance(username, str) or not username.strip():
         raise validation_problem({field: "Choose a guardian."})
     grantee = dbsession.scalars(select(Account).where(Account.username == username.strip().lower())).first()
@@ -148,15 +154,19 @@ def _grantee(dbsession: Session, case: Case, username, field: str = "guardian") 
         raise validation_problem({field: "There is no enabled guardian by that name."})
     if guardian_grant(dbsession, case, grantee.id) is not None:
         raise validation_problem({field: f"{grantee.username} already holds this case."})
+    if directory.key_of(grantee.id) is None:
+        raise validation_problem({field: f"{grantee.username} is not in the signed key directory yet, so the case "
+                                         "cannot be sealed to them: an admin must sign a new key directory first."})
     return grantee
 
 
 def grant(dbsession: Session, clock: Clock, case: Case, keys: CaseKeys, account: Account, username, *,
-          call_hook) -> Account:
-    """Seal the case keys (unlocked by the granter) to another guardian: they read with their own key.
-    CaseGiven is published for the new holder (who is told)."""
-    grantee = _grantee(dbsession, case, username)
-    grant_to(case, keys, grantee, clock.today())
+          call_hook, directory: Directory) -> Account:
+    """Seal the case keys (unlocked by the granter) to another guardian, to the key the signed
+    `directory` lists for them: they read with their own key. CaseGiven is published for the new
+    holder (who is told)."""
+    grantee = _grantee(dbsession, case, username, directory)
+    grant_to(case, keys, grantee, clock.today(), directory=directory)
     dbsession.flush()
     audit.record(dbsession, clock, actor=_actor(account), action="case.granted", case_id=case.id,
                  detail={"account_id": grantee.id})
@@ -164,11 +174,11 @@ def grant(dbsession: Session, clock: Clock, case: Case, keys: CaseKeys, account:
     return grantee
 
 
-def _reason_item(case: Case, account: Account, clock: Clock, about: str, reason) -> None:
+def _reason_item(case: Case, keys: CaseKeys, account: Account, clock: Clock, about: str, reason) -> None:
     if isinstance(reason, str) and reason.strip():
         if len(reason) > MAX_TEXT:
             raise validation_problem({"reason": f"At most {MAX_TEXT} characters."})
-        add_item(case, kind=ITEM_REASON, author="guardian", account_id=account.id, today=clock.today(),
+        add_item(case, keys, kind=ITEM_REASON, author="guardian", account_id=account.id, today=clock.today(),
                  plaintext=json.dumps({"about": about, "text": reason.strip()}, ensure_ascii=False).encode("utf-8"))
 
 
@@ -179,13 +189,15 @@ def _drop_own_grant(dbsession: Session, case: Case, account: Account) -> None:
 
 
 def transfer(dbsession: Session, clock: Clock, case: Case, keys: CaseKeys, account: Account, username, reason=None, *,
-             call_hook) -> Account:
-    """Hand the case to another guardian and give up my own access; CaseGiven is published for them."""
-    grantee = _grantee(dbsession, case, username)
+             call_hook, directory: Directory) -> Account:
+    """Hand the case to another guardian (sealed to the key the signed `directory` lists for them)
+    and give up my own access; CaseGiven is published for them."""
+    grantee = _grantee(dbsession, case, username, directory)
     if reason is not None and not isinstance(reason, str):
         raise validation_problem({"reason": "Text, if given."})
-    grant_to(case, keys, grantee, clock.today())
-    _reason_item(case, account, clock, "transfer", reason)
+    check_keys(case, keys, kinds=[ITEM_REASON])
+    grant_to(case, keys, grantee, clock.today(), directory=directory)
+    _reason_item(case, keys, account, clock, "transfer", reason)
     dbsession.flush()
     _drop_own_grant(dbsession, case, account)
     audit.record(dbsession, clock, actor=_actor(account), action="case.transferred", case_id=case.id,
@@ -203,7 +215,8 @@ def other_holders(dbsession: Session, case: Case, account: Account) -> int:
     ) or 0
 
 
-def declare_conflict(dbsession: Session, clock: Clock, case: Case, account: Account, reason=None) -> None:
+def declare_conflict(dbsession: Session, clock: Clock, case: Case, keys: CaseKeys, account: Account,
+                     reason=None) -> None:
     """Step aside from a case I have a conflict of interest in: my access ends.
 
     Refused while no other enabled guardian holds the case, so it is never left unreadable."""
@@ -212,7 +225,8 @@ def declare_conflict(dbsession: Session, clock: Clock, case: Case, account: Acco
     if other_holders(dbsession, case, account) == 0:
         raise Problem(409, "Grant the case to another guardian first: nobody else could read it.",
                       type=CONFLICT_PROBLEM, title="Case would be left without a guardian")
-    _reason_item(case, account, clock, "conflict-of-interest", reason)
+    check_keys(case, keys, kinds=[ITEM_REASON])
+    _reason_item(case, keys, account, clock, "conflict-of-interest", reason)
     dbsession.flush()
     _drop_own_grant(dbsession, case, account)
     audit.record(dbsession, clock, actor=_actor(account), action="case.conflict_declared", case_id=case.id)

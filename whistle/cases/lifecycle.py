@@ -27,7 +27,7 @@ from datetime import date
 from whistle.cases.events import CaseMoved
 from whistle.cases.info import case_info
 from whistle.cases.models import ITEM_OUTCOME, ITEM_REASON, Case
-from whistle.cases.services import add_item
+from whistle.cases.services import CaseKeys, add_item, check_keys
 from whistle.deadlines import profile_named
 from whistle.errors import Problem, validation_problem
 from whistle.words import STATUS_LABELS
@@ -104,10 +104,12 @@ def announce_move(dbsession, case: Case, old: str, new: str, *, call_hook) -> No
     call_hook.publish(CaseMoved(case=case, old=old, new=new))
 
 
-def move(case: Case, to: str, *, today: date, account_id: int, reason: str | None = None,
+def move(case: Case, to: str, *, keys: CaseKeys, today: date, account_id: int, reason: str | None = None,
          outcome: Outcome | None = None, profiles=None) -> None:
-    """Move `case` to status `to`, recording what the move means. Raises Problem (409 or 422).
-    `profiles`: the app's deadline profiles (registry.deadline_profiles), core's if None."""
+    """Move `case` to status `to`, recording what the move means. Raises Problem (409 or 422), or
+    KeyMismatch before changing anything when the closing record or reason could not be encrypted
+    to the case's team key. `keys`: the guardian's; `profiles`: the app's deadline profiles
+    (registry.deadline_profiles), core's if None."""
     check_move(case, to)
     reopening = case.status == CLOSED
     if reopening and not (reason or "").strip():
@@ -117,6 +119,8 @@ def move(case: Case, to: str, *, today: date, account_id: int, reason: str | Non
             {"learned": "Closing needs the outcome: substantiated, what changed, what was learned."})
     if reason and len(reason) > MAX_TEXT:
         raise validation_problem({"reason": f"At most {MAX_TEXT} characters."})
+    if to == CLOSED or (reason and reason.strip()):
+        check_keys(case, keys, kinds=[ITEM_OUTCOME, ITEM_REASON])
 
     if to == ACKNOWLEDGED:
         case.acknowledged_on = today
@@ -128,12 +132,12 @@ def move(case: Case, to: str, *, today: date, account_id: int, reason: str | Non
         case.closed_on = today
         case.substantiated, case.changes = outcome.substantiated, list(outcome.changes)
         record = {"substantiated": outcome.substantiated, "changes": list(outcome.changes), "learned": outcome.learned}
-        add_item(case, kind=ITEM_OUTCOME, author="guardian", account_id=account_id, today=today,
+        add_item(case, keys, kind=ITEM_OUTCOME, author="guardian", account_id=account_id, today=today,
                  plaintext=json.dumps(record, ensure_ascii=False).encode("utf-8"))
     if reopening:
         case.closed_on, case.substantiated, case.changes = None, None, []
     if reason and reason.strip():
-        add_item(case, kind=ITEM_REASON, author="guardian", account_id=account_id, today=today,
+        add_item(case, keys, kind=ITEM_REASON, author="guardian", account_id=account_id, today=today,
                  plaintext=json.dumps({"about": "reopen" if reopening else f"status:{to}", "text": reason.strip()},
                                       ensure_ascii=False).encode("utf-8"))
     case.status = to

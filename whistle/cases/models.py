@@ -53,6 +53,11 @@ class Case(Base):
     # Content is encrypted to the case key; notes and identity to the team key.
     public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
     team_public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    # BLAKE2b MAC of team_public_key under a key derived from the case private key
+    # (docs/crypto.md, "The team key MAC"): whoever holds the case key but not the team key (the
+    # reporter) checks it before sealing anything to the team key. None on cases opened before it
+    # existed, until a guardian who holds both keys opens the case.
+    team_key_mac: Mapped[bytes | None] = mapped_column(LargeBinary(32))
     # What the receipt derives: the server can find the case but cannot recompute the receipt.
     reporter_lookup_id: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
     reporter_public_key: Mapped[bytes] = mapped_column(LargeBinary(32))

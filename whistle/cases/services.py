@@ -32,10 +32,39 @@ from whistle.cases.models import (
 from whistle.deadlines import profile_named
 from whistle.hooks.types import PRIORITIES
 from whistle.intake_channels.models import Channel
+from whistle.key_directory.services import Directory, public_key_for
 
 
 class NotGranted(Exception):
     """The caller holds no key to this case (treated as "no such case" at the edge)."""
+
+
+class KeyMismatch(Exception):
+    """A public key stored for the case is not the one the acting session's keys vouch for: the
+    case public key (derived from the case private key), or the team public key (derived from the
+    team private key, or checked against the team key MAC by the reporter). Someone changed the
+    database; nothing is encrypted to the stored key. `which`: "case" or "team".
+
+    `before_any_write`: raised by `check_keys`, before the request changed anything, so its
+    refusal (and the audit of it) may be kept; otherwise the request's work is thrown away."""
+
+    def __init__(self, case: Case, which: str, *, before_any_write: bool = False) -> None:
+        super().__init__(f"the {which} public key of case {case.ref} is not the one its keys vouch for")
+        self.case, self.which, self.before_any_write = case, which, before_any_write
+
+    @property
+    def keep_transaction(self) -> bool:
+        """What whistle.db.commit_veto asks: keep the audit of a refusal that changed nothing."""
+        return self.before_any_write
+
+
+class TeamKeyUnchecked(Exception):
+    """The reporter would seal to the team key of a case opened before team key MACs existed, and
+    no guardian has opened it since to write one: it cannot be checked yet."""
+
+    def __init__(self, case: Case) -> None:
+        super().__init__(f"the team public key of case {case.ref} has no MAC yet")
+        self.case = case
 
 
 def new_case_ref() -> str:
@@ -58,9 +87,13 @@ def open_case(
     guardians: list[Account],
     today: date,
     profiles=None,
+    directory: Directory | None = None,
 ) -> tuple[Case, CaseKeys]:
-    """Create a case with fresh case and team key pairs, sealed to the reporter and guardians.
+    """Create a case with fresh case and team key pairs, sealed to the reporter and to `guardians`
+    with the keys `directory` lists for them (NotInDirectory for one it does not).
     `profiles`: the app's deadline profiles by name (registry.deadline_profiles), core's if None."""
+    if guardians and directory is None:
+        raise ValueError("sealing to guardians needs the signed key directory")
     case_keys, team_keys = crypto.KeyPair.generate(), crypto.KeyPair.generate()
     profile = profile_named(channel.deadline_profile, profiles)
     case = Case(
@@ -69,6 +102,7 @@ def open_case(
         status="received",
         public_key=case_keys.public,
         team_public_key=team_keys.public,
+        team_key_mac=crypto.team_key_mac(case_keys.private, team_keys.public),
         reporter_lookup_id=reporter.lookup_id,
         reporter_public_key=reporter.keypair.public,
         opened_on=today,
@@ -81,26 +115,32 @@ def open_case(
     )
     keys = CaseKeys(case=case_keys, team=team_keys)
     for guardian in guardians:
-        grant_to(case, keys, guardian, today)
+        assert directory is not None  # checked above
+        grant_to(case, keys, guardian, today, directory=directory)
     dbsession.add(case)
     return case, keys
 
 
-def grant_to(case: Case, keys: CaseKeys, guardian: Account, today: date, *, holder: str = HOLDER_GUARDIAN) -> None:
+def grant_to(case: Case, keys: CaseKeys, guardian: Account, today: date, *, directory: Directory,
+             holder: str = HOLDER_GUARDIAN) -> None:
     """Seal the case and team keys to `guardian`: from now on they read it with their own key.
 
-    A standby copy they already have (HOLDER_STANDBY) simply becomes active: it holds the same keys."""
+    Sealed to the key the signed `directory` lists for them, never the one stored with their
+    account (NotInDirectory if it lists none). A standby copy they already have (HOLDER_STANDBY)
+    simply becomes active: it holds the same keys."""
     for grant in case.grants:
         if grant.account_id == guardian.id and grant.holder == HOLDER_STANDBY:
             grant.holder, grant.granted_on = holder, today
             return
-    assert keys.team is not None, "only a guardian's keys, which hold the team key, can give a case"
+    if keys.team is None:
+        raise NotGranted(case.ref)  # only a holder of the team key can give it on
+    public_key = public_key_for(directory, guardian)
     case.grants.append(
         CaseGrant(
             holder=holder,
             account_id=guardian.id,
-            sealed_case_key=crypto.seal(guardian.public_key, keys.case.private),
-            sealed_team_key=crypto.seal(guardian.public_key, keys.team.private),
+            sealed_case_key=crypto.seal(public_key, keys.case.private),
+            sealed_team_key=crypto.seal(public_key, keys.team.private),
             granted_on=today,
         )
     )
@@ -146,11 +186,44 @@ def sealed_author(author: str, account_id: int | None) -> str:
     return author if account_id is None else f"{author}:{account_id}"
 
 
-def add_item(case: Case, *, kind: str, author: str, plaintext: bytes, today: date,
+def checked_public_key(case: Case, keys: CaseKeys, *, team: bool) -> bytes:
+    """The case (or, with `team`, the team) public key to encrypt to, checked against the keys the
+    acting session holds rather than trusted as stored: derived from the private key and compared
+    with the stored one, or, for the reporter (who holds no team private key), the stored team key
+    checked against the case's team key MAC. KeyMismatch or TeamKeyUnchecked if it cannot be."""
+    if not team:
+        if keys.case.public != case.public_key:  # KeyPair derives .public from .private
+            raise KeyMismatch(case, "case")
+        return keys.case.public
+    if keys.team is not None:
+        if keys.team.public != case.team_public_key:
+            raise KeyMismatch(case, "team")
+        return keys.team.public
+    if case.team_key_mac is None:
+        raise TeamKeyUnchecked(case)
+    try:
+        crypto.check_team_key_mac(keys.case.private, case.team_public_key, case.team_key_mac)
+    except crypto.KeyMismatch:
+        raise KeyMismatch(case, "team") from None
+    return case.team_public_key
+
+
+def check_keys(case: Case, keys: CaseKeys, *, kinds: Iterable[str]) -> None:
+    """Check, before writing anything, the keys items of `kinds` would be encrypted to (see
+    checked_public_key). Its KeyMismatch says so: the refusal changed nothing."""
+    try:
+        for team in sorted({kind in TEAM_KEY_ITEMS for kind in kinds}):
+            checked_public_key(case, keys, team=team)
+    except KeyMismatch as error:
+        raise KeyMismatch(case, error.which, before_any_write=True) from None
+
+
+def add_item(case: Case, keys: CaseKeys, *, kind: str, author: str, plaintext: bytes, today: date,
              account_id: int | None = None) -> CaseItem:
-    """Encrypt `plaintext` to the case (or team) public key; anyone may add, only holders read.
+    """Encrypt `plaintext` to the case (or team) public key, checked against `keys` (the acting
+    session's: see checked_public_key); anyone who holds the case key may add, only holders read.
     The author (and their account) is sealed in with the case and kind."""
-    public_key = case.team_public_key if kind in TEAM_KEY_ITEMS else case.public_key
+    public_key = checked_public_key(case, keys, team=kind in TEAM_KEY_ITEMS)
     item = CaseItem(
         kind=kind,
         author=author,
@@ -177,10 +250,21 @@ def unlock_for_guardian(dbsession: Session, case: Case, account_id: int, keypair
         raise NotGranted(case.ref)
     case_private = crypto.unseal(keypair, grant.sealed_case_key)
     team_private = crypto.unseal(keypair, grant.sealed_team_key) if grant.sealed_team_key else None
-    return CaseKeys(
+    keys = CaseKeys(
         case=crypto.KeyPair.from_private(case_private),
         team=crypto.KeyPair.from_private(team_private) if team_private else None,
     )
+    write_team_key_mac(case, keys)
+    return keys
+
+
+def write_team_key_mac(case: Case, keys: CaseKeys) -> None:
+    """Give a case opened before team key MACs existed its MAC, when the keys at hand can vouch
+    for it: both private keys, whose public keys are the stored ones."""
+    if case.team_key_mac is not None or keys.team is None:
+        return
+    if keys.case.public == case.public_key and keys.team.public == case.team_public_key:
+        case.team_key_mac = crypto.team_key_mac(keys.case.private, keys.team.public)
 
 
 def decrypt_item(case: Case, keys: CaseKeys, item: CaseItem) -> bytes:

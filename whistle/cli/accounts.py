@@ -19,6 +19,7 @@ from whistle.cli import env
 from whistle.cli.env import CommandError
 from whistle.config import make_configurator
 from whistle.hooks import Hooks, PluginError, hook_caller, load_startup_offers, plugin_settings
+from whistle.key_directory.services import auto_sign
 from whistle.notifications.preferences import AddressError, set_notify_address
 
 
@@ -89,6 +90,8 @@ def _disable(args) -> int:
             raise CommandError(f"disabling {account.username!r}: {' '.join(consequences.sentences(account.username))} "
                                "Nothing was changed; run again with --yes to disable anyway.")
         set_disabled(dbsession, environment.clock, account, not args.enable, actor="system")
+        dbsession.flush()
+        auto_sign(dbsession, environment.settings, environment.clock)
         print(f"Account {account.username!r} {'enabled' if args.enable else 'disabled; its sessions have ended'}.")
         for sentence in consequences.sentences(account.username) if consequences else ():
             print(f"warning: {sentence}", file=sys.stderr)

@@ -8,11 +8,12 @@ from whistle.cli import env
 from whistle.cli.env import CommandError
 from whistle.deadlines import registry_of
 from whistle.hooks import Hooks
-from whistle.intake_channels.services import (
-    GUARDIANS_DISABLED,
+from whistle.intake_channels.services import GUARDIANS_DISABLED, ChannelConfigError, load_channels
+from whistle.key_directory.services import (
+    DIRECTORY_REASONS,
     UNATTENDED_REASONS,
-    ChannelConfigError,
-    load_channels,
+    auto_sign,
+    staleness,
     unattended_channels,
 )
 
@@ -29,18 +30,32 @@ def _load(args) -> int:
     try:
         with env.dbsession(environment) as dbsession:
             results = load_channels(dbsession, data.get("channel", []), known_profiles=_profiles(environment))
-            unattended = [(channel.slug, reason) for channel, reason in unattended_channels(dbsession)]
+            dbsession.flush()
+            auto_sign(dbsession, environment.settings, environment.clock)
+            unattended = [(channel.slug, reason) for channel, reason in
+                          unattended_channels(dbsession, environment.settings, environment.clock)]
+            state = staleness(dbsession, environment.settings, environment.clock)
     except ChannelConfigError as error:
         raise CommandError(f"{args.file}: {error} (nothing was changed)") from None
     for slug, outcome in results:
         print(f"{outcome} channel {slug!r}")
     for slug, reason in unattended:
         print(unattended_warning(slug, reason, args.config), file=sys.stderr)
+    if state.problem:
+        print(f"whistle: warning: {state.problem}", file=sys.stderr)
+    elif state.differences:
+        print("whistle: warning: the signed key directory no longer matches the guardians here "
+              f"(sign a new one: whistle -c {args.config} keys sign-directory --key PATH):", file=sys.stderr)
+        for sentence in state.differences:
+            print(f"  - {sentence}", file=sys.stderr)
     return 0
 
 
 def unattended_warning(slug: str, reason: str, config: str) -> str:
     """One line: the channel takes no reports, why, and the commands that fix it."""
+    if reason in DIRECTORY_REASONS:
+        return (f"whistle: warning: channel {slug!r} takes no reports: {UNATTENDED_REASONS[reason]}. "
+                f"Sign a new key directory: whistle -c {config} keys sign-directory --key PATH.")
     fixes = ['guardians = ["USERNAME"] in its [[channel]] table, then load again',
              f"or a new guardian: whistle -c {config} guardian add USERNAME --channel {slug}",
              "or tick it for an existing guardian at /admin/guardians"]

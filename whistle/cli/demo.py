@@ -30,7 +30,7 @@ from whistle.accounts.services import add_account
 from whistle.cli import env
 from whistle.cli.env import CommandError
 from whistle.intake_channels.models import TIER_DEFAULT, TIER_SECOND, Channel, ChannelGuardian
-from whistle.intake_channels.services import unattended_channels
+from whistle.key_directory.services import auto_sign, unattended_channels
 
 DEMO_USERNAME = "demo.guardian"
 DEMO_CHANNEL = {
@@ -159,13 +159,19 @@ def _setup(args) -> int:
     missing: set[str] = set()
     with env.dbsession(environment) as dbsession:
         channels = _ensure_channels(dbsession)
+        created: dict[int, bytes] = {}
         for demo in DEMO_ACCOUNTS:
             account = dbsession.scalars(select(Account).where(Account.username == demo.username)).first()
             if account is None:
                 account = _create(dbsession, environment, demo)
+                created[account.id] = account.public_key
             if demo.guardian:
                 _ensure_memberships(dbsession, account, demo, channels, missing)
-        unattended = [channel.slug for channel, _reason in unattended_channels(dbsession)]
+        # With auto_sign (development.ini), the key directory lists the demo guardians: their key
+        # pairs were made just now, so they are vouched for.
+        auto_sign(dbsession, environment.settings, environment.clock, vouched=created)
+        unattended = [channel.slug for channel, _reason in
+                      unattended_channels(dbsession, environment.settings, environment.clock)]
     for slug in sorted(missing):
         print(f"No channel {slug!r} (load config/channels.toml first): its demo guardians were skipped.")
     if unattended:

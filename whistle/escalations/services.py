@@ -48,6 +48,7 @@ from whistle.clock import Clock
 from whistle.hooks import HookCaller
 from whistle.hooks.types import Action
 from whistle.intake_channels.models import TIER_SECOND, ChannelGuardian
+from whistle.key_directory.services import Directory
 from whistle.notifications.preferences import CASE_GIVEN, ESCALATIONS
 from whistle.notifications.services import notify
 
@@ -125,8 +126,10 @@ def _audience(dbsession: Session, case: Case, action: Action) -> list[int]:
 
 
 def _grant(dbsession: Session, clock: Clock, case: Case, action: Action, rule: str, detail: dict, *,
-           keys: CaseKeys | None, excluded: frozenset[int]) -> Action | None:
-    """Carry out a grant; returns the action as carried out (a grant may become a notify), or None."""
+           keys: CaseKeys | None, excluded: frozenset[int], directory: Directory | None) -> Action | None:
+    """Carry out a grant; returns the action as carried out (a grant may become a notify), or None.
+    A grant with keys is sealed only to guardians the signed `directory` lists (with their key in it);
+    one it does not list is asked for, as without keys."""
     holders = set(current_holders(dbsession, case))
     wanted = [i for i in _audience(dbsession, case, action) if i not in excluded and i not in holders]
     if not wanted:
@@ -134,10 +137,11 @@ def _grant(dbsession: Session, clock: Clock, case: Case, action: Action, rule: s
     # A standby copy from intake needs no key; anyone else needs a holder's keys.
     granted = activate_standby(dbsession, case, wanted, clock.today())
     rest = [account for account in _enabled_guardians(dbsession, wanted) if account.id not in granted]
-    if keys is not None:
-        for account in rest:
-            grant_to(case, keys, account, clock.today())
-        granted, rest = granted + [account.id for account in rest], []
+    if keys is not None and directory is not None:
+        sealable = [account for account in rest if directory.key_of(account.id) is not None]
+        for account in sealable:
+            grant_to(case, keys, account, clock.today(), directory=directory)
+        granted, rest = granted + [account.id for account in sealable], [a for a in rest if a not in sealable]
     if rest:
         # The server holds no case key: only a guardian who holds the case can grant it. Ask
         # them to, and leave a trace of the request.
@@ -156,7 +160,8 @@ def _grant(dbsession: Session, clock: Clock, case: Case, action: Action, rule: s
 
 def apply_actions(dbsession: Session, clock: Clock, case: Case, actions: Iterable[Action], *,
                   call_hook: CallHook, keys: CaseKeys | None = None, excluded: Iterable[int] = (),
-                  audited: bool = True, on_notify: Callable[[Action], None] | None = None) -> list[Action]:
+                  audited: bool = True, on_notify: Callable[[Action], None] | None = None,
+                  directory: Directory | None = None) -> list[Action]:
     """Carry out `actions` on `case` (see the module docstring). Returns the actions carried out.
 
     Each action that changed something is audited as "case.escalated" (rule, kind, audience;
@@ -189,7 +194,8 @@ def apply_actions(dbsession: Session, clock: Clock, case: Case, actions: Iterabl
             detail["recipients"] = notify(dbsession, clock.record_time(), [i for i in recipients if i not in excluded],
                                           event=ESCALATIONS)
         elif action.kind == GRANT:
-            granted = _grant(dbsession, clock, case, action, rule, detail, keys=keys, excluded=excluded)
+            granted = _grant(dbsession, clock, case, action, rule, detail, keys=keys, excluded=excluded,
+                             directory=directory)
             if granted is None:
                 continue
             action = granted
@@ -202,12 +208,13 @@ def apply_actions(dbsession: Session, clock: Clock, case: Case, actions: Iterabl
 
 
 def escalate_on_event(dbsession: Session, clock: Clock, case: Case, event: str, *, call_hook: CallHook,
-                      keys: CaseKeys | None = None, excluded: Iterable[int] = ()) -> list[Action]:
+                      keys: CaseKeys | None = None, excluded: Iterable[int] = (),
+                      directory: Directory | None = None) -> list[Action]:
     """Fire `whistle_escalate_on_event(case, event)` and carry out what the plugins return."""
     hook = "whistle_escalate_on_event"
     results = call_hook.named(hook, case=case_info(dbsession, case), event=event)
     return apply_actions(dbsession, clock, case, actions_from(results, hook=hook, dbsession=dbsession, clock=clock),
-                         call_hook=call_hook, keys=keys, excluded=excluded)
+                         call_hook=call_hook, keys=keys, excluded=excluded, directory=directory)
 
 
 # --- the plugins' rules on the case events (whistle.cases.events; subscribed in whistle.escalations) ---
@@ -220,7 +227,7 @@ MOVE_EVENTS = {ACKNOWLEDGED: "acknowledged", CLOSED: "closed"}
 def escalate_opened(event: CaseOpened, call_hook) -> None:
     """The rules for "opened", with the case keys at hand (a grant to anyone is sealed now)."""
     escalate_on_event(call_hook.dbsession, call_hook.clock, event.case, "opened", call_hook=call_hook,
-                      keys=event.keys, excluded=event.excluded)
+                      keys=event.keys, excluded=event.excluded, directory=event.directory)
 
 
 def escalate_moved(event: CaseMoved, call_hook) -> None:

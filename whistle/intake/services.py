@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -11,11 +11,12 @@ from whistle import audit, crypto
 from whistle.cases.events import CaseOpened
 from whistle.cases.info import case_info
 from whistle.cases.models import ITEM_ANSWERS, ITEM_DISCLOSURE, ITEM_IDENTITY, Case
-from whistle.cases.services import add_item, open_case
+from whistle.cases.services import CaseKeys, add_item, open_case
 from whistle.clock import Clock
 from whistle.hooks.types import Disclosure
 from whistle.intake.forms import Submission
 from whistle.intake_channels.services import default_guardians, second_tier_guardians
+from whistle.key_directory.services import try_current_directory
 from whistle.routing.services import NobodyCanReceive, choose_guardians, triage_new_case
 from whistle.settings import Settings
 
@@ -26,6 +27,7 @@ class Receipt:
 
     receipt: str
     case: Case
+    keys: CaseKeys = field(repr=False)  # in memory for this request only: files sent with the report
 
 
 SUBMISSION_PURPOSE = "submission-token"
@@ -83,14 +85,17 @@ def submit_disclosure(dbsession: Session, settings: Settings, clock: Clock, subm
     is stored and the receipt given anyway.
 
     Raises NobodyCanReceive when nobody could receive the case: no enabled guardian in the
-    channel's tiers any more (disabled while the reporter wrote), or every one of them excluded
-    by the plugins. The case may be flushed by then: the caller dooms the transaction, so
-    nothing of the report is kept (not even an audit event: that a report was refused because
-    it left out every guardian would tell an excluded guardian who is also an admin that a
-    report about them was tried)."""
+    channel's tiers any more (disabled while the reporter wrote), no usable signed key directory,
+    none of them listed in it for the channel, or every one of them excluded by the plugins. The
+    case may be flushed by then: the caller dooms the transaction, so nothing of the report is
+    kept (not even an audit event: that a report was refused because it left out every guardian
+    would tell an excluded guardian who is also an admin that a report about them was tried)."""
     defaults = default_guardians(dbsession, submission.channel)
     second_tier = second_tier_guardians(dbsession, submission.channel)
-    if not defaults and not second_tier:  # checked before the case exists: nothing to throw away
+    # Guardians get the keys sealed to what the signed key directory lists for them, never to the
+    # keys stored with their accounts: without a usable directory nobody could receive the case.
+    directory = try_current_directory(dbsession, settings, clock)
+    if directory is None or (not defaults and not second_tier):  # before the case exists: nothing to throw away
         raise NobodyCanReceive(submission.channel.slug)
     receipt = (crypto.receipt_for_submission(submission_token, settings.lookup_pepper) if submission_token
                else crypto.new_receipt())
@@ -101,13 +106,14 @@ def submit_disclosure(dbsession: Session, settings: Settings, clock: Clock, subm
                            profiles=deadline_profiles)
     if submission_token:
         case.submission_token_id = submission_token_id(settings, submission_token)
-    add_item(case, kind=ITEM_DISCLOSURE, author="reporter", plaintext=submission.text.encode("utf-8"), today=today)
+    add_item(case, keys, kind=ITEM_DISCLOSURE, author="reporter", plaintext=submission.text.encode("utf-8"),
+             today=today)
     if submission.answers:
-        add_item(case, kind=ITEM_ANSWERS, author="reporter", today=today,
+        add_item(case, keys, kind=ITEM_ANSWERS, author="reporter", today=today,
                  plaintext=json.dumps(submission.answers, ensure_ascii=False).encode("utf-8"))
     if submission.identity:
         identity = dict(submission.identity, mode=submission.identity_mode)
-        add_item(case, kind=ITEM_IDENTITY, author="reporter", today=today,
+        add_item(case, keys, kind=ITEM_IDENTITY, author="reporter", today=today,
                  plaintext=json.dumps(identity, ensure_ascii=False).encode("utf-8"))
     dbsession.flush()
     audit.record(dbsession, clock, actor=audit.services.REPORTER, action="case.opened", case_id=case.id,
@@ -115,9 +121,10 @@ def submit_disclosure(dbsession: Session, settings: Settings, clock: Clock, subm
     disclosure = Disclosure(channel=submission.channel.slug, text=submission.text, answers=dict(submission.answers),
                             identity=dict(submission.identity) if submission.identity else None)
     excluded = choose_guardians(
-        dbsession, clock, case, keys, disclosure, call_hook=call_hook, defaults=defaults, second_tier=second_tier,
+        dbsession, clock, case, keys, disclosure, call_hook=call_hook, directory=directory,
+        defaults=defaults, second_tier=second_tier,
     )
     triage_new_case(dbsession, clock, case, disclosure, call_hook=call_hook)
     call_hook("whistle_case_opened", case=case_info(dbsession, case))
-    call_hook.publish(CaseOpened(case=case, keys=keys, excluded=excluded))
-    return Receipt(receipt=receipt, case=case)
+    call_hook.publish(CaseOpened(case=case, keys=keys, excluded=excluded, directory=directory))
+    return Receipt(receipt=receipt, case=case, keys=keys)

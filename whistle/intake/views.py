@@ -16,12 +16,10 @@ from whistle.intake_channels.services import (
     any_quick_exit_url,
     channel_by_slug,
     describe,
-    live_channels,
     questionnaire_for,
-    unattended_reasons,
-    why_unattended,
 )
 from whistle.jsonapi import read_json, reject_unknown_members
+from whistle.key_directory.services import live_channels, unattended_reasons, why_unattended
 from whistle.routing.services import NobodyCanReceive
 from whistle.security import cookies
 from whistle.security.permissions import Permission
@@ -38,7 +36,7 @@ TOO_LARGE = (("A file was too large, so nothing was sent yet. Each file can be a
 
 @view_config(route_name="home", renderer="whistle:templates/home/index.jinja2", permission=Permission.PUBLIC)
 def home(request):
-    reasons = unattended_reasons(request.dbsession)
+    reasons = unattended_reasons(request.dbsession, request.whistle_settings, request.clock)
     channels = active_channels(request.dbsession)
     return {"channels": [c for c in channels if c.id not in reasons],
             "not_open": [c for c in channels if c.id in reasons],
@@ -68,7 +66,7 @@ def _form_values(post: MultiDict) -> dict:
              permission=Permission.DISCLOSURE_SUBMIT)
 def disclosure_form(request):
     channel = _channel_or_404(request)
-    if why_unattended(request.dbsession, channel):
+    if why_unattended(request.dbsession, request.whistle_settings, request.clock, channel):
         return _not_live(request, channel)
     values = {"answers": {}, "identity": {}, "identity_mode": "anonymous", "submission_token": new_submission_token()}
     return {"channel": channel, "values": values, "errors": {}, "limits": limits_for(request.whistle_settings),
@@ -125,7 +123,7 @@ def submit_form(request):
     channel = channel_by_slug(request.dbsession, request.matchdict["slug"], active_only=False)
     if channel is None:
         raise Problem(404, "There is no such reporting channel.")
-    if not channel.active or why_unattended(request.dbsession, channel):
+    if not channel.active or why_unattended(request.dbsession, request.whistle_settings, request.clock, channel):
         return _not_live(request, channel, posted=True)
     settings = request.whistle_settings
     post: MultiDict[str, str] = MultiDict()
@@ -144,7 +142,7 @@ def submit_form(request):
                 # the case is opened before the first file, and each file streams into it.
                 if result is None:
                     result = _open_case(request, channel, post)
-                store_attachment(request.dbsession, request.blob_store, request.tm.get(), result.case,
+                store_attachment(request.dbsession, request.blob_store, request.tm.get(), result.case, result.keys,
                                  name=part.filename, content_type=part.content_type, chunks=part.chunks,
                                  limits=limits_for(request.whistle_settings), author="reporter",
                                  today=request.clock.today())
@@ -211,7 +209,7 @@ def receipt_leave(request):
 
 @view_config(route_name="api.channels", request_method="GET", renderer="json", permission=Permission.PUBLIC)
 def api_channels(request):
-    unattended = unattended_reasons(request.dbsession)
+    unattended = unattended_reasons(request.dbsession, request.whistle_settings, request.clock)
     return {"channels": [describe(channel, questionnaire_for(channel, request.call_hook),
                                   accepting_reports=channel.id not in unattended)
                          for channel in active_channels(request.dbsession)]}
@@ -227,7 +225,7 @@ def api_submit(request):
     errors = reject_unknown_members(data, DISCLOSURE_MEMBERS)
     slug = data.get("channel")
     channel = channel_by_slug(request.dbsession, slug) if isinstance(slug, str) else None
-    if channel is not None and why_unattended(request.dbsession, channel):
+    if channel is not None and why_unattended(request.dbsession, request.whistle_settings, request.clock, channel):
         raise _channel_not_live(channel)
     if channel is None:
         errors["channel"] = "No such channel: see GET /api/v1/channels."
@@ -259,7 +257,7 @@ def api_submit(request):
     return {"receipt": result.receipt, "case": result.case.ref}
 
 
-# --- a channel that no guardian attends takes no report (whistle.intake_channels.services) ---
+# --- a channel that no guardian attends takes no report (whistle.key_directory.services) ---
 # Why it is closed (a guardian disabled, say) is for the admin (the admin overview and API say
 # it), not for whoever calls the public API.
 
@@ -293,7 +291,8 @@ def _nobody_can_receive(request, channel, post: MultiDict, *, files_left_out: bo
             answers.setdefault(key[len("answers."):], []).append(value)
     return {"channel": channel, "typed": _words_to_copy(request, channel, post.get("text", ""), answers),
             "files_left_out": files_left_out,
-            "live": [other for other in live_channels(request.dbsession) if other.id != channel.id]}
+            "live": [other for other in live_channels(request.dbsession, request.whistle_settings, request.clock)
+                     if other.id != channel.id]}
 
 
 def _not_live(request, channel, *, posted: bool = False) -> dict:
@@ -301,7 +300,8 @@ def _not_live(request, channel, *, posted: bool = False) -> dict:
     (the channel closed while the reporter was typing), nothing is kept and what they typed is
     shown back for them to copy; why the channel is closed is for the admin, not the reporter."""
     request.override_renderer = "whistle:templates/intake/not_live.jinja2"
-    page = {"channel": channel, "live": live_channels(request.dbsession), "typed": None, "files_left_out": False}
+    page = {"channel": channel, "live": live_channels(request.dbsession, request.whistle_settings, request.clock),
+            "typed": None, "files_left_out": False}
     if posted:
         request.tm.doom()
         request.response.status = 409

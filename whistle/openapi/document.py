@@ -4,7 +4,17 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from whistle.openapi.components import BEARER, CASE_REF, DATE, DATETIME, STR, _body, _json, _problem_responses
+from whistle.openapi.components import (
+    BEARER,
+    CASE_REF,
+    DATE,
+    DATETIME,
+    PROBLEM,
+    STR,
+    _body,
+    _json,
+    _problem_responses,
+)
 from whistle.openapi.workspace import CASE_ATTACHMENT, LIST_PARAMETERS, SUMMARY_PROPERTIES, workspace_paths
 from whistle.protection.services import ADVERSE_EVENT_TYPES, NEUTRAL_EVENT_TYPES
 
@@ -276,6 +286,29 @@ def build_document() -> dict:
             "operationId": "listChannels",
             "responses": {"200": _json({"type": "object", "required": ["channels"], "properties": {
                 "channels": {"type": "array", "items": {"$ref": "#/components/schemas/Channel"}}}}, "The channels.")},
+        }},
+        "/api/v1/channels/{slug}/keys": {"get": {
+            "summary": "The signed key directory: the guardians' public keys, signed by the organisation key.",
+            "description": "The whole directory as published. A client checks `signature` (Ed25519 over "
+                           "`whistle-key-directory\\0` followed by the bytes of `document`) with the organisation's "
+                           "public key, whose fingerprint (`key`) it compares with the one the organisation publishes "
+                           "on its own website; then the expiry and that the version is not lower than one it has "
+                           "seen; then reads the channel's entry (docs/crypto.md, \"The signed key directory\").",
+            "operationId": "channelKeys",
+            "parameters": [{"name": "slug", "in": "path", "required": True, "schema": STR,
+                            "description": "The channel's slug (GET /api/v1/channels)."}],
+            "responses": {
+                "200": _json({"type": "object", "required": ["document", "signature", "key"], "properties": {
+                    "document": {"type": "string", "description": "The directory as canonical JSON text: the "
+                                 "exact bytes (UTF-8) that were signed."},
+                    "signature": {"type": "string", "description": "The Ed25519 signature, base64."},
+                    "key": {"type": "string", "description": "The fingerprint of the organisation key that "
+                            "signed it."}}}, "The signed directory."),
+                "404": {"description": "No such channel, no directory signed yet, or one that does not list the "
+                                       "channel.", "content": {"application/problem+json": {"schema": PROBLEM}}},
+                "409": {"description": "The directory has expired or cannot be verified: the organisation must "
+                                       "sign a new one.", "content": {"application/problem+json": {"schema": PROBLEM}}},
+            },
         }},
         "/api/v1/disclosures": {"post": {
             "summary": "Submit a disclosure; answers with the receipt, shown once and never stored.",

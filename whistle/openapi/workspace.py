@@ -41,8 +41,18 @@ ADMIN_OVERVIEW = {"type": "object", "required": ["by_status", "by_channel", "tot
                               "nobody_could_receive, no_holder_left)"},
     "unattended_channels": {"type": "array", "items": COUNT_BY_CHANNEL, "description":
                             "active channels taking no reports, and why (reason: no_guardians, "
-                            "guardians_disabled, members_not_guardians, guardians_disabled_or_not_guardians; "
-                            "no cases member)"}}}
+                            "guardians_disabled, members_not_guardians, guardians_disabled_or_not_guardians, "
+                            "no_key_directory, not_in_key_directory; no cases member)"},
+    "key_directory": {"type": "object", "description": "the organisation key and the signed key directory against "
+                      "the database", "properties": {
+        "fingerprint": {"type": ["string", "null"], "description": "the organisation key's, to publish"},
+        "version": {"type": ["integer", "null"]}, "expires": {"type": ["string", "null"], "format": "date-time"},
+        "problem": {"type": ["string", "null"], "description": "why no directory is usable, in plain words"},
+        "stale": {"type": "boolean"},
+        "differences": {"type": "array", "items": STR, "description": "each difference, in plain words"},
+        "swapped": {"type": "array", "items": STR, "description": "usernames whose stored key is not the signed "
+                    "one: what a key swap looks like"},
+        "auto_sign": {"type": "boolean"}}}}}
 CONFIRMATION_NEEDED = {"allOf": [{"$ref": "#/components/schemas/Problem"}, {
     "type": "object", "required": ["channels", "sole_cases"], "properties": {
         "type": {"const": "/api/v1/problems/confirmation-needed"},

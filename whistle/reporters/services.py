@@ -27,7 +27,7 @@ from whistle.cases.models import (
     CaseGrant,
     CaseItem,
 )
-from whistle.cases.services import CaseKeys, add_item, read_case, record_unverifiable
+from whistle.cases.services import CaseKeys, add_item, check_keys, read_case, record_unverifiable
 from whistle.clock import Clock
 from whistle.sessions.models import REPORTER
 from whistle.sessions.services import close_session, open_session
@@ -240,12 +240,14 @@ def read_mailbox(dbsession: Session, case: Case, keypair: crypto.KeyPair, *, mar
     return mailbox
 
 
-def send_message(dbsession: Session, clock: Clock, case: Case, text: str, *, call_hook,
+def send_message(dbsession: Session, clock: Clock, case: Case, keys: CaseKeys, text: str, *, call_hook,
                  with_files: bool = False) -> int:
     """Add the reporter's message; the plugins hear of it (`whistle_reporter_message`, never its
     content), and ReporterWrote is published for the post (`with_files`: files came with it): the
     case's guardians get one notice for both, and the escalation rules for "reporter_message" run."""
-    item = add_item(case, kind=ITEM_MESSAGE, author="reporter", plaintext=text.encode("utf-8"), today=clock.today())
+    check_keys(case, keys, kinds=[ITEM_MESSAGE])
+    item = add_item(case, keys, kind=ITEM_MESSAGE, author="reporter", plaintext=text.encode("utf-8"),
+                    today=clock.today())
     dbsession.flush()
     audit.record(dbsession, clock, actor=audit.services.REPORTER, action="reporter.message_sent", case_id=case.id)
     call_hook("whistle_reporter_message", case=case_info(dbsession, case))
@@ -259,11 +261,15 @@ def send_files(case: Case, *, call_hook) -> None:
     call_hook.publish(ReporterWrote(case=case, message=False, files=True))
 
 
-def reveal_identity(dbsession: Session, clock: Clock, case: Case, mode: str, identity: dict[str, str]) -> None:
+def reveal_identity(dbsession: Session, clock: Clock, case: Case, keys: CaseKeys, mode: str,
+                    identity: dict[str, str]) -> None:
     """Encrypt who the reporter is to the team key: guardians read it, the reporter's own
-    session cannot (it holds the case key only)."""
+    session cannot (it holds the case key only). The team key is checked first against the case's
+    team key MAC with the reporter's case key: KeyMismatch, or TeamKeyUnchecked on a case no
+    guardian has opened since MACs existed."""
+    check_keys(case, keys, kinds=[ITEM_IDENTITY])
     plaintext = json.dumps(dict(identity, mode=mode), ensure_ascii=False).encode("utf-8")
-    add_item(case, kind=ITEM_IDENTITY, author="reporter", plaintext=plaintext, today=clock.today())
+    add_item(case, keys, kind=ITEM_IDENTITY, author="reporter", plaintext=plaintext, today=clock.today())
     dbsession.flush()
     audit.record(dbsession, clock, actor=audit.services.REPORTER, action="reporter.identity_revealed", case_id=case.id,
                  detail={"identity_mode": mode})

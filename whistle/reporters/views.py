@@ -9,9 +9,12 @@ from pyramid.renderers import render_to_response
 from pyramid.security import forget, remember
 from pyramid.view import view_config
 
+from whistle import audit
 from whistle.attachments.services import AttachmentTooLarge, Limits, limits_for, store_attachment
 from whistle.attachments.uploads import FilePart, MalformedForm, csrf_ok, form_parts
 from whistle.attachments.views import attachment_response, store_request_body
+from whistle.cases.models import ITEM_ATTACHMENT_META, ITEM_MESSAGE
+from whistle.cases.services import TeamKeyUnchecked, check_keys
 from whistle.errors import Problem, problem_response, validation_problem
 from whistle.intake.forms import wants_plain
 from whistle.intake_channels.services import (
@@ -57,6 +60,10 @@ FILES_TOO_LARGE = (("A file was too large, so nothing was sent yet: each file ca
 IDENTITY_EXPIRED = ("This page had expired. Check the details below and send again.",
                     "This page was open too long. Check what you wrote below and send it again.")
 ALREADY_TOLD = "You have already told us who you are."
+# A case opened before team key MACs existed: the team key can be checked only once a guardian
+# has opened it since (docs/crypto.md, "The team key MAC").
+IDENTITY_NOT_YET = ("Your details were not sent: they can be sent safely only after the people handling your report "
+                    "have opened it. Please try again in a few days.")
 
 
 def reporter(request) -> ReporterIdentity | None:
@@ -168,6 +175,12 @@ def message_submit(request):
     """A message, files, or both, in one multipart form. Files are encrypted as they arrive."""
     identity = reporter(request)
     settings = request.whistle_settings
+    keys = None
+    if identity is not None:
+        keys = unlock_for_reporter(request.dbsession, identity.case, identity.keypair)
+        # A stored case key that is not the one the reporter's key opens is refused before
+        # anything of the post is read or stored.
+        check_keys(identity.case, keys, kinds=[ITEM_MESSAGE, ITEM_ATTACHMENT_META])
     fields: dict[str, str] = {}
     files_sent = files_skipped = 0
     errors: dict[str, str] = {}
@@ -176,10 +189,10 @@ def message_submit(request):
             if not isinstance(part, FilePart):
                 fields[part.name] = part.value
             elif part.filename:
-                if identity is None or not csrf_ok(request, fields.get("csrf_token")):
+                if identity is None or keys is None or not csrf_ok(request, fields.get("csrf_token")):
                     files_skipped += 1
                     continue  # the parser skips the rest of this part
-                store_attachment(request.dbsession, request.blob_store, request.tm.get(), identity.case,
+                store_attachment(request.dbsession, request.blob_store, request.tm.get(), identity.case, keys,
                                  name=part.filename, content_type=part.content_type, chunks=part.chunks,
                                  limits=limits(request), author="reporter", today=request.clock.today())
                 files_sent += 1
@@ -207,7 +220,8 @@ def message_submit(request):
         status = 413 if "files" in errors else 422 if "text" in errors else 400
         return case_page(request, identity, status=status, errors=errors, draft=draft, mark_seen=False)
     if text:
-        send_message(request.dbsession, request.clock, identity.case, text, call_hook=request.call_hook,
+        assert keys is not None  # unlocked above for a reporter with a session
+        send_message(request.dbsession, request.clock, identity.case, keys, text, call_hook=request.call_hook,
                      with_files=files_sent > 0)
     elif files_sent:
         send_files(identity.case, call_hook=request.call_hook)
@@ -241,7 +255,15 @@ def identity_submit(request):
     if errors:
         return case_page(request, identity, status=422, errors=errors, identity_values=values, mark_seen=False)
     assert clean is not None  # validate_identity gives it when it finds no error
-    reveal_identity(request.dbsession, request.clock, identity.case, values["identity_mode"], clean)
+    keys = unlock_for_reporter(request.dbsession, identity.case, identity.keypair)
+    try:
+        reveal_identity(request.dbsession, request.clock, identity.case, keys, values["identity_mode"], clean)
+    except TeamKeyUnchecked:
+        # Returned, not raised, so the audit of it is kept; nothing else was written.
+        audit.record(request.dbsession, request.clock, actor=audit.services.REPORTER,
+                     action="reporter.identity_deferred", case_id=identity.case.id, dated_to_day=True)
+        return case_page(request, identity, status=409, identity_values=values, mark_seen=False,
+                         errors={"identity_form": IDENTITY_NOT_YET})
     return HTTPSeeOther(request.route_url("reporters.case", _anchor="identity"))
 
 
@@ -363,7 +385,9 @@ def api_message(request):
     if errors:
         raise validation_problem(errors)
     assert text is not None  # validate_message gives it when it finds no error
-    item_id = send_message(request.dbsession, request.clock, request.identity.case, text, call_hook=request.call_hook)
+    identity = request.identity
+    keys = unlock_for_reporter(request.dbsession, identity.case, identity.keypair)
+    item_id = send_message(request.dbsession, request.clock, identity.case, keys, text, call_hook=request.call_hook)
     request.response.status = 201
     return {"id": item_id}
 
@@ -372,7 +396,8 @@ def api_message(request):
              permission=Permission.MAILBOX_USE)
 def api_attachment(request):
     identity = request.identity
-    attachment, size = store_request_body(request, identity.case, author="reporter")
+    keys = unlock_for_reporter(request.dbsession, identity.case, identity.keypair)
+    attachment, size = store_request_body(request, identity.case, keys, author="reporter")
     request.audit("reporter.attachment_added", case_id=identity.case.id, actor="reporter", detail={"files": 1})
     send_files(identity.case, call_hook=request.call_hook)
     request.response.status = 201

@@ -11,11 +11,13 @@ from whistle.cases.services import CaseKeys, grant_to, raise_priority
 from whistle.clock import Clock
 from whistle.escalations.services import drop_malformed
 from whistle.hooks.types import PRIORITIES, Disclosure, Triage
+from whistle.key_directory.services import Directory
 
 
 class NobodyCanReceive(Exception):
     """Routing left nobody to receive a new case: every guardian of the channel's tiers is
-    excluded (a conflict of interest) or no longer enabled. The case must not be kept: sealed to
+    excluded (a conflict of interest), no longer enabled, or not listed for the channel in the
+    signed key directory. The case must not be kept: sealed to
     the reporter alone, nobody could ever read it. The argument is the channel's slug."""
 
 
@@ -29,14 +31,26 @@ def _ids(results) -> set[int]:
 
 
 def choose_guardians(dbsession: Session, clock: Clock, case: Case, keys: CaseKeys, disclosure: Disclosure, *,
-                     call_hook, defaults: list[Account], second_tier: list[Account]) -> frozenset[int]:
+                     call_hook, defaults: list[Account], second_tier: list[Account],
+                     directory: Directory | None) -> frozenset[int]:
     """Grant the new case to its recipients; returns the excluded guardian ids.
 
     Recipients: the channel's default guardians and those plugins route to, minus those plugins
     exclude (a conflict of interest). If nobody is left, the channel's second tier (minus the
     excluded). If still nobody, raise NobodyCanReceive before anything is granted or audited: the
-    caller refuses the report and keeps nothing of it, and gives the reporter their words back."""
-    candidates = enabled_guardians(dbsession)
+    caller refuses the report and keeps nothing of it, and gives the reporter their words back.
+
+    Only guardians the signed key `directory` lists for the channel (for the tiers) or at all
+    (for plugins' routing) can be recipients, and the keys are sealed to the keys it lists: a
+    guardian added to the database but not to the directory, or with a key swapped in their
+    account's row, gets nothing. No directory: nobody."""
+    if directory is None:
+        defaults, second_tier, candidates = [], [], []
+    else:
+        listed = directory.listed_for(case.channel.slug)
+        defaults = [account for account in defaults if account.id in listed.first_tier]
+        second_tier = [account for account in second_tier if account.id in listed.second_tier]
+        candidates = [account for account in enabled_guardians(dbsession) if directory.key_of(account.id) is not None]
     by_id = {account.id: account for account in candidates}
     infos = guardian_infos(candidates)
     info = case_info(dbsession, case)
@@ -50,14 +64,15 @@ def choose_guardians(dbsession: Session, clock: Clock, case: Case, keys: CaseKey
         recipients, tier = [account for account in second_tier if account.id not in excluded], 2
     if not recipients:
         raise NobodyCanReceive(case.channel.slug)
+    assert directory is not None  # nobody is a recipient without one
     for account in recipients:
-        grant_to(case, keys, account, clock.today())
+        grant_to(case, keys, account, clock.today(), directory=directory)
     # The second tier gets a standby copy now, while the case key is in memory, so an escalation
     # rule can hand them the case later without anyone's key (docs/crypto.md). Never an
     # excluded guardian: a conflict of interest also rules out escalation to them.
     standby = [account for account in second_tier if account.id not in excluded and account not in recipients]
     for account in standby:
-        grant_to(case, keys, account, clock.today(), holder=HOLDER_STANDBY)
+        grant_to(case, keys, account, clock.today(), directory=directory, holder=HOLDER_STANDBY)
     dbsession.flush()
     plugins_changed_it = excluded or tier == 2 or any(account not in defaults for account in recipients)
     if plugins_changed_it or standby:  # a plain delivery to the channel's guardians is no news

@@ -15,13 +15,25 @@ from whistle.cases.context import CaseContext
 from whistle.errors import Problem, validation_problem
 from whistle.errors.views import bad_csrf_view
 from whistle.jsonapi import read_json, reject_unknown_members
+from whistle.key_directory.services import Directory, DirectoryError, current_directory
 from whistle.security.permissions import Permission
 from whistle.words import EXPIRED_FORM
 from whistle.workspace.views import case_page, case_summary, unlock
 
+DIRECTORY_PROBLEM = "/api/v1/problems/key-directory"
+
 
 def _account(request):
     return request.identity.account
+
+
+def _directory(request) -> Directory:
+    """The signed key directory, verified: the only keys a case is sealed to (409 if unusable)."""
+    try:
+        return current_directory(request.dbsession, request.whistle_settings, request.clock)
+    except DirectoryError as error:
+        raise Problem(409, f"{error} Until then no case can be given to anyone.", type=DIRECTORY_PROBLEM,
+                      title="No usable key directory") from None
 
 
 def _html(request, context: CaseContext, form: str, work, *, anchor: str = "", leaves: bool = False):
@@ -97,21 +109,24 @@ def _labels_text(text: str) -> list[str]:
 @view_config(route_name="cases.messages", request_method="POST", permission=Permission.CASE_WRITE)
 def reply_form(context: CaseContext, request):
     return _html(request, context, "reply", lambda: actions.reply(
-        request.dbsession, request.clock, context.case, _account(request), request.POST.get("text", "")),
+        request.dbsession, request.clock, context.case, unlock(request, context), _account(request),
+        request.POST.get("text", "")),
         anchor="conversation")
 
 
 @view_config(route_name="cases.notes", request_method="POST", permission=Permission.CASE_WRITE)
 def note_form(context: CaseContext, request):
     return _html(request, context, "note", lambda: actions.add_note(
-        request.dbsession, request.clock, context.case, _account(request), request.POST.get("text", "")),
+        request.dbsession, request.clock, context.case, unlock(request, context), _account(request),
+        request.POST.get("text", "")),
         anchor="notes")
 
 
 @view_config(route_name="api.case_messages", request_method="POST", renderer="json", permission=Permission.CASE_WRITE)
 def api_reply(context: CaseContext, request):
     data = _body(request, {"text"})
-    item = actions.reply(request.dbsession, request.clock, context.case, _account(request), data.get("text"))
+    item = actions.reply(request.dbsession, request.clock, context.case, unlock(request, context), _account(request),
+                         data.get("text"))
     request.response.status = 201
     return {"id": item.id}
 
@@ -119,7 +134,8 @@ def api_reply(context: CaseContext, request):
 @view_config(route_name="api.case_notes", request_method="POST", renderer="json", permission=Permission.CASE_WRITE)
 def api_note(context: CaseContext, request):
     data = _body(request, {"text"})
-    item = actions.add_note(request.dbsession, request.clock, context.case, _account(request), data.get("text"))
+    item = actions.add_note(request.dbsession, request.clock, context.case, unlock(request, context),
+                            _account(request), data.get("text"))
     request.response.status = 201
     return {"id": item.id}
 
@@ -133,7 +149,8 @@ def transition_form(context: CaseContext, request):
             "changes": post.getall("changes"), "learned": post.get("learned")}
 
     def work():
-        actions.change_status(request.dbsession, request.clock, context.case, _account(request), data["to"],
+        actions.change_status(request.dbsession, request.clock, context.case, unlock(request, context),
+                              _account(request), data["to"],
                               reason=post.get("reason") or None, outcome=_outcome_from(context.case, data),
                               call_hook=request.call_hook, deadline_profiles=request.registry.deadline_profiles)
 
@@ -149,8 +166,9 @@ def api_transition(context: CaseContext, request):
     reason = data.get("reason")
     if reason is not None and not isinstance(reason, str):
         raise validation_problem({"reason": "Text, if given."})
-    actions.change_status(request.dbsession, request.clock, context.case, _account(request), data["to"],
-                          reason=reason, outcome=_outcome_from(context.case, data), call_hook=request.call_hook,
+    actions.change_status(request.dbsession, request.clock, context.case, unlock(request, context),
+                          _account(request), data["to"], reason=reason, outcome=_outcome_from(context.case, data),
+                          call_hook=request.call_hook,
                           deadline_profiles=request.registry.deadline_profiles)
     return case_summary(request, context.case)
 
@@ -180,14 +198,15 @@ def api_triage(context: CaseContext, request):
 def grant_form(context: CaseContext, request):
     return _html(request, context, "grant", lambda: actions.grant(
         request.dbsession, request.clock, context.case, unlock(request, context), _account(request),
-        request.POST.get("guardian", ""), call_hook=request.call_hook), anchor="access")
+        request.POST.get("guardian", ""), call_hook=request.call_hook, directory=_directory(request)), anchor="access")
 
 
 @view_config(route_name="api.case_grants", request_method="POST", renderer="json", permission=Permission.CASE_WRITE)
 def api_grant(context: CaseContext, request):
     data = _body(request, {"guardian"})
     grantee = actions.grant(request.dbsession, request.clock, context.case, unlock(request, context),
-                            _account(request), data.get("guardian"), call_hook=request.call_hook)
+                            _account(request), data.get("guardian"), call_hook=request.call_hook,
+                            directory=_directory(request))
     request.response.status = 201
     return {"guardian": grantee.username}
 
@@ -196,27 +215,30 @@ def api_grant(context: CaseContext, request):
 def transfer_form(context: CaseContext, request):
     return _html(request, context, "transfer", lambda: actions.transfer(
         request.dbsession, request.clock, context.case, unlock(request, context), _account(request),
-        request.POST.get("guardian", ""), request.POST.get("reason") or None, call_hook=request.call_hook),
-        leaves=True)
+        request.POST.get("guardian", ""), request.POST.get("reason") or None, call_hook=request.call_hook,
+        directory=_directory(request)), leaves=True)
 
 
 @view_config(route_name="api.case_transfer", request_method="POST", renderer="json", permission=Permission.CASE_WRITE)
 def api_transfer(context: CaseContext, request):
     data = _body(request, {"guardian", "reason"})
     grantee = actions.transfer(request.dbsession, request.clock, context.case, unlock(request, context),
-                               _account(request), data.get("guardian"), data.get("reason"), call_hook=request.call_hook)
+                               _account(request), data.get("guardian"), data.get("reason"), call_hook=request.call_hook,
+                               directory=_directory(request))
     return {"transferred_to": grantee.username}
 
 
 @view_config(route_name="cases.conflict", request_method="POST", permission=Permission.CASE_WRITE)
 def conflict_form(context: CaseContext, request):
     return _html(request, context, "conflict", lambda: actions.declare_conflict(
-        request.dbsession, request.clock, context.case, _account(request), request.POST.get("reason") or None),
+        request.dbsession, request.clock, context.case, unlock(request, context), _account(request),
+        request.POST.get("reason") or None),
         leaves=True)
 
 
 @view_config(route_name="api.case_conflict", request_method="POST", permission=Permission.CASE_WRITE)
 def api_conflict(context: CaseContext, request):
     data = _body(request, {"reason"})
-    actions.declare_conflict(request.dbsession, request.clock, context.case, _account(request), data.get("reason"))
+    actions.declare_conflict(request.dbsession, request.clock, context.case, unlock(request, context),
+                             _account(request), data.get("reason"))
     return HTTPNoContent()

@@ -9,9 +9,11 @@ from whistle.attachments.services import AttachmentTooLarge, limits_for, store_a
 from whistle.attachments.uploads import FilePart, MalformedForm, csrf_ok, form_parts
 from whistle.attachments.views import store_request_body
 from whistle.cases.context import CaseContext
+from whistle.cases.models import ITEM_ATTACHMENT_META, ITEM_INTERNAL_ATTACHMENT_META
+from whistle.cases.services import check_keys
 from whistle.errors import Problem, validation_problem
 from whistle.security.permissions import Permission
-from whistle.workspace.views import case_page
+from whistle.workspace.views import case_page, unlock
 
 # The upload form's only text field is its CSRF token.
 FORM_FIELD_BYTES = 4096
@@ -42,6 +44,9 @@ def upload_form(context: CaseContext, request):
     internal = internal_flag(request)
     form = "internal-file" if internal else "send-file"
     account = request.identity.account
+    keys = unlock(request, context)
+    # A stored key that is not this guardian's is refused before any file is read or stored.
+    check_keys(context.case, keys, kinds=[ITEM_INTERNAL_ATTACHMENT_META if internal else ITEM_ATTACHMENT_META])
     fields: dict[str, str] = {}
     problem: Problem | None = None
     stored = 0
@@ -55,7 +60,7 @@ def upload_form(context: CaseContext, request):
                 continue  # a file input left empty
             if not csrf_ok(request, fields.get("csrf_token")):
                 break  # stop before storing anything; answered below
-            store_attachment(request.dbsession, request.blob_store, request.tm.get(), context.case,
+            store_attachment(request.dbsession, request.blob_store, request.tm.get(), context.case, keys,
                              name=part.filename, content_type=part.content_type, chunks=part.chunks,
                              limits=limits_for(request.whistle_settings), author="guardian", account_id=account.id,
                              today=request.clock.today(), internal=internal)
@@ -86,7 +91,7 @@ def _files_problem(status: int, message: str) -> Problem:
 def api_upload(context: CaseContext, request):
     """One file as the raw body, its name in X-Filename; `?internal=true` for guardians only."""
     internal = internal_flag(request)
-    attachment, size = store_request_body(request, context.case, author="guardian",
+    attachment, size = store_request_body(request, context.case, unlock(request, context), author="guardian",
                                           account_id=request.identity.account.id, internal=internal)
     _audit_added(request, context.case, internal=internal, files=1)
     request.response.status = 201

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.smtp import running_smtp, smtp_settings
-from tests.factories import html_login, make_channel, make_staff, submit_api
+from tests.factories import html_login, make_channel, make_staff, sign_directory, submit_api
 from tests.functional.notifications.notify_on_open import LABEL
 from whistle.accounts.models import Account
 from whistle.audit.models import AuditEvent
@@ -51,6 +51,7 @@ def channel_for(world, slug: str, title: str, account_id: int) -> None:
     with world.session() as dbsession:
         channel = make_channel(dbsession, slug, title=title)
         dbsession.add(ChannelGuardian(channel_id=channel.id, account_id=account_id))
+        sign_directory(dbsession, world.settings, world.clock)
 
 
 def queue(world, account_id: int, count: int = 1) -> None:

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 from webtest import TestApp, Upload
 
-from tests.factories import api_login, make_channel, submit_api
+from tests.factories import api_login, make_channel, sign_directory, submit_api
 from tests.smtp import running_smtp, smtp_settings
 from whistle.accounts.models import Account
 from whistle.notifications.preferences import set_notify_events
@@ -53,6 +53,7 @@ class Office:
             account.notify_channel, account.notify_address = "email", f"{name}@example.org"
             if tier is not None:
                 dbsession.add(ChannelGuardian(channel_id=self.channel_id, account_id=account.id, tier=tier))
+                sign_directory(dbsession, self.world.settings, self.world.clock)
         self.accounts[name] = staff
         return staff
 
@@ -120,6 +121,7 @@ def test_a_new_report_reaches_its_holders_only_and_says_nothing_about_it(office)
         # Its only guardian is named in the report, so the conflicts plugin leaves nobody to receive it.
         channel = make_channel(dbsession, "nobody-line")
         dbsession.add(ChannelGuardian(channel_id=channel.id, account_id=here.accounts["mendez"].account.id, tier=1))
+        sign_directory(dbsession, here.world.settings, here.world.clock)
     here.world.testapp.post_json("/api/v1/disclosures", {"channel": "nobody-line", "answers": {"ongoing": "yes"},
                                                          "text": f"Mendez again; nobody can read this. {MARKER}"},
                                  status=409)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from tests.factories import api_login, make_channel, make_live_channel, make_staff
+from tests.factories import api_login, make_channel, make_live_channel, make_staff, sign_directory
 from whistle.audit.models import AuditEvent
 from whistle.cases.models import Case, CaseGrant, CaseLabel
 from whistle.intake_channels.models import TIER_SECOND, Channel, ChannelGuardian
@@ -30,6 +30,7 @@ def test_a_plugin_raising_in_every_hook_still_stores_the_disclosure_and_gives_a_
     guardian = make_staff(dbsession, settings, clock, "raise.guardian")
     channel = make_channel(dbsession, "raise-everywhere")
     dbsession.add(ChannelGuardian(channel_id=channel.id, account_id=guardian.account.id))
+    sign_directory(dbsession, settings, clock)
     app = plugin_app([EVERYWHERE], plaintext=[EVERYWHERE])
 
     body = app.post_json("/api/v1/disclosures", {"channel": channel.slug, "text": "The night shift is unsafe.",
@@ -79,6 +80,7 @@ def test_the_conflicts_plugin_excludes_a_guardian_named_in_the_disclosure(plugin
     channel = make_channel(dbsession, "conflicts-staff")
     for staff in (named, other):
         dbsession.add(ChannelGuardian(channel_id=channel.id, account_id=staff.account.id))
+        sign_directory(dbsession, settings, clock)
     app = plugin_app(["conflicts"], plaintext=["conflicts"])
 
     body = app.post_json("/api/v1/disclosures", {"channel": channel.slug, "text": "Mr Smithers shouted at a patient.",
@@ -97,6 +99,7 @@ def test_when_every_default_recipient_is_excluded_the_second_tier_gets_the_case(
     channel = make_channel(dbsession, "second-tier")
     dbsession.add(ChannelGuardian(channel_id=channel.id, account_id=named.account.id))
     dbsession.add(ChannelGuardian(channel_id=channel.id, account_id=second.account.id, tier=TIER_SECOND))
+    sign_directory(dbsession, settings, clock)
     app = plugin_app(["conflicts"], plaintext=["conflicts"])
 
     ref = app.post_json("/api/v1/disclosures", {"channel": channel.slug, "text": "Okonkwo falsified the rota.",
@@ -111,6 +114,7 @@ def test_urgent_triage_on_the_young_peoples_channel_brings_in_the_safeguarding_l
     channel = make_channel(dbsession, "young-peoples-voice")
     dbsession.add(ChannelGuardian(channel_id=channel.id, account_id=guardian.account.id))
     dbsession.add(ChannelGuardian(channel_id=channel.id, account_id=lead.account.id, tier=TIER_SECOND))
+    sign_directory(dbsession, settings, clock)
     app = plugin_app(["uk_childrens_complaints"], plaintext=["uk_childrens_complaints"])
     before = set(dbsession.scalars(select(Notification.id)))
 

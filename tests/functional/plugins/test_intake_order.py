@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from tests.factories import make_channel, make_staff
+from tests.factories import make_channel, make_staff, sign_directory
 from tests.plugins import intake_order_plugin
 from whistle.audit.models import AuditEvent
 from whistle.cases.models import HOLDER_GUARDIAN, Case, CaseGrant
@@ -22,6 +22,7 @@ def test_a_new_case_is_routed_triaged_announced_and_its_holders_told_before_the_
     channel = make_channel(dbsession, "order-line")
     dbsession.add(ChannelGuardian(channel_id=channel.id, account_id=first.account.id))
     dbsession.add(ChannelGuardian(channel_id=channel.id, account_id=second.account.id, tier=TIER_SECOND))
+    sign_directory(dbsession, settings, clock)
     # The second tier is given the case by the rule for "opened": told that it was given to them,
     # which they turned off. Were the new-report notice sent after the rules ran, they would get it.
     set_notify_events(dbsession, clock, second.account, {CASE_GIVEN: False}, actor="system")

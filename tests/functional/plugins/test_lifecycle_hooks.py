@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from tests.factories import api_login, make_channel, make_staff
+from tests.factories import api_login, make_channel, make_staff, sign_directory
 from tests.plugins import recording_plugin
 from whistle.audit.models import AuditEvent
 from whistle.cases.models import Case
@@ -16,6 +16,7 @@ def test_guardian_moves_and_reporter_messages_reach_the_plugins(plugin_app, dbse
     guardian = make_staff(dbsession, settings, clock, "life.guardian")
     channel = make_channel(dbsession, "lifecycle-hooks")
     dbsession.add(ChannelGuardian(channel_id=channel.id, account_id=guardian.account.id))
+    sign_directory(dbsession, settings, clock)
     app = plugin_app([RECORDING])
     recording_plugin.CALLS.clear()
 
@@ -53,6 +54,7 @@ def test_a_refused_move_fires_nothing(plugin_app, dbsession, settings, clock):
     guardian = make_staff(dbsession, settings, clock, "life.refused")
     channel = make_channel(dbsession, "lifecycle-refused")
     dbsession.add(ChannelGuardian(channel_id=channel.id, account_id=guardian.account.id))
+    sign_directory(dbsession, settings, clock)
     app = plugin_app([RECORDING])
     ref = app.post_json("/api/v1/disclosures", {"channel": channel.slug, "text": "x",
                                                 "answers": {"ongoing": "yes"}}, status=201).json["case"]

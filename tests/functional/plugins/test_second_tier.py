@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from tests.factories import api_login, html_login, make_channel, make_staff
+from tests.factories import api_login, html_login, make_channel, make_staff, sign_directory
 from whistle.audit.models import AuditEvent
 from whistle.cases.models import HOLDER_GUARDIAN, HOLDER_STANDBY, Case, CaseGrant
 from whistle.intake_channels.models import TIER_SECOND, ChannelGuardian
@@ -31,6 +31,7 @@ def ladder(dbsession, settings, clock):
     channel = make_channel(dbsession, "ladder")
     dbsession.add(ChannelGuardian(channel_id=channel.id, account_id=first.account.id))
     dbsession.add(ChannelGuardian(channel_id=channel.id, account_id=second.account.id, tier=TIER_SECOND))
+    sign_directory(dbsession, settings, clock)
     dbsession.flush()
     return first, second
 

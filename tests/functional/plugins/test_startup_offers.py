@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from tests.factories import api_login, make_channel, make_live_channel, make_staff
+from tests.factories import api_login, make_channel, make_live_channel, make_staff, sign_directory
 from whistle.cases.models import Case
 from whistle.intake_channels.models import TIER_SECOND, Channel, ChannelGuardian
 from whistle.intake_channels.services import ChannelConfigError, load_channels
@@ -18,6 +18,7 @@ def test_a_channel_on_the_uk_profile_gets_working_day_deadlines_when_the_plugin_
     guardian = make_staff(dbsession, settings, clock, "uk.guardian")
     channel = make_channel(dbsession, "children-complaints", deadline_profile="uk_childrens_complaints")
     dbsession.add(ChannelGuardian(channel_id=channel.id, account_id=guardian.account.id))
+    sign_directory(dbsession, settings, clock)
     app = plugin_app(["uk_childrens_complaints"])  # whistle_deadline_profiles needs no plaintext
     assert "uk_childrens_complaints" in app.app.registry.deadline_profiles
 

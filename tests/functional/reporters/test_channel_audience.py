@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 from webtest import TestApp
 
-from tests.factories import make_channel, make_staff, shipped_profiles, submit_api
+from tests.factories import holder_keys, make_channel, make_staff, shipped_profiles, submit_api
 from tests.functional.reporters.helpers import RECEIPT, come_back, receipt_of
 from whistle.cases.models import ITEM_MESSAGE, Case
 from whistle.cases.services import add_item
@@ -198,7 +198,8 @@ def test_the_mailbox_of_a_young_peoples_case_is_plain_with_help_and_no_staff_thi
     receipt = receipt_of(page)
     case = dbsession.scalars(select(Case)).one()
     case.opened_on = clock.today() - timedelta(days=400)  # every check-in month has passed
-    add_item(case, kind=ITEM_MESSAGE, author="guardian", plaintext=b"Thank you for telling us.", today=clock.today())
+    add_item(case, holder_keys(dbsession, case),
+             kind=ITEM_MESSAGE, author="guardian", plaintext=b"Thank you for telling us.", today=clock.today())
     dbsession.flush()
 
     sign_in = testapp.get("/mailbox")

@@ -8,7 +8,7 @@ import jsonschema
 from sqlalchemy import func, select
 from webtest import TestApp, Upload
 
-from tests.factories import api_login, make_channel, make_live_channel, make_staff, submit_api
+from tests.factories import api_login, holder_keys, make_channel, make_live_channel, make_staff, submit_api
 from whistle.cases.models import ITEM_MESSAGE, Attachment, Case
 from whistle.cases.services import add_item
 from whistle.config import make_configurator
@@ -45,7 +45,8 @@ def test_the_reporter_api_round_trip(testapp, dbsession, settings, clock):
     assert upload["size"] == len(b"%PDF- pretend")
 
     db_case = dbsession.scalars(select(Case).where(Case.ref == sent["case"])).one()
-    add_item(db_case, kind=ITEM_MESSAGE, author="guardian", plaintext=b"Thanks, we are on it.", today=clock.today())
+    add_item(db_case, holder_keys(dbsession, db_case),
+             kind=ITEM_MESSAGE, author="guardian", plaintext=b"Thanks, we are on it.", today=clock.today())
     dbsession.flush()
 
     case = testapp.get("/api/v1/reporter/case", headers=headers).json

@@ -6,7 +6,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from webtest import Upload
 
-from tests.factories import api_login, html_login, make_channel, make_live_channel, make_staff
+from tests.factories import api_login, holder_keys, html_login, make_channel, make_live_channel, make_staff
 from tests.functional.reporters.helpers import come_back, open_channel, receipt_of, submit_disclosure
 from whistle.cases.models import ITEM_MESSAGE, Case
 from whistle.cases.services import add_item
@@ -38,7 +38,8 @@ def test_submit_with_a_file_then_come_back_read_reply_and_answer(testapp, dbsess
 
     # A guardian's reply shows up.
     case = dbsession.scalars(select(Case)).one()
-    add_item(case, kind=ITEM_MESSAGE, author="guardian", plaintext=b"Thank you. Which nights?", today=clock.today())
+    add_item(case, holder_keys(dbsession, case),
+             kind=ITEM_MESSAGE, author="guardian", plaintext=b"Thank you. Which nights?", today=clock.today())
     dbsession.flush()
     case_page = testapp.get("/mailbox/case")
     assert "Thank you. Which nights?" in case_page.text and "(new)" in case_page.text

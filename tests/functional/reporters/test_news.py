@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 import jsonschema
 from sqlalchemy import select
 
-from tests.factories import api_login, make_channel, make_live_channel, make_staff, submit_api
+from tests.factories import api_login, holder_keys, make_channel, make_live_channel, make_staff, submit_api
 from tests.functional.reporters.helpers import come_back
 from whistle.attachments.services import limits_for, store_attachment
 from whistle.cases.models import Case
@@ -35,7 +35,8 @@ def news_box(page) -> str:
 
 def guardian_file(app, dbsession, settings, tm, case, clock, name="plan.pdf"):
     """A file from the guardians, stored by the real attachment service (they have no upload page yet)."""
-    store_attachment(dbsession, app.registry.blob_store, tm.get(), case, name=name, content_type="application/pdf",
+    store_attachment(dbsession, app.registry.blob_store, tm.get(), case, holder_keys(dbsession, case), name=name,
+                     content_type="application/pdf",
                      chunks=[b"%PDF- the plan"], limits=limits_for(settings), author="guardian", today=clock.today())
     dbsession.flush()
 

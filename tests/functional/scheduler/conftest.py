@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 from webtest import TestApp
 
-from tests.factories import make_channel, make_staff, submit_api
+from tests.factories import make_channel, make_staff, sign_directory, submit_api
 from whistle.audit.models import AuditEvent
 from whistle.intake_channels.models import TIER_SECOND, ChannelGuardian
 from whistle.clock import ManualClock
@@ -69,6 +69,7 @@ def ladder(world: World, slug: str, *, profile: str = "eu_directive"):
         second = make_staff(dbsession, world.ctx.settings, world.clock, f"{slug}.second")
         dbsession.add(ChannelGuardian(channel_id=channel.id, account_id=first.account.id))
         dbsession.add(ChannelGuardian(channel_id=channel.id, account_id=second.account.id, tier=TIER_SECOND))
+        sign_directory(dbsession, world.ctx.settings, world.clock)
         dbsession.flush()
         ids = (first.account.id, second.account.id)
     return ids

@@ -5,7 +5,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from tests.factories import make_channel, make_staff
+from tests.factories import make_channel, make_staff, sign_directory
 from tests.functional.scheduler.conftest import ladder, submit_api
 from whistle.accounts.models import Account
 from whistle.notifications.preferences import set_notify_events
@@ -57,6 +57,7 @@ def test_a_guardian_who_turned_retaliation_alerts_off_is_not_told_but_the_alert_
         channel = make_channel(dbsession, "alerts-on")
         keen = make_staff(dbsession, world.ctx.settings, world.clock, "alerts.keen").account
         dbsession.add(ChannelGuardian(channel_id=channel.id, account_id=keen.id))
+        sign_directory(dbsession, world.ctx.settings, world.clock)
         set_notify_events(dbsession, world.clock, dbsession.get(Account, first), {RETALIATION: False},
                           actor=f"account:{first}")
         keen_id = keen.id

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from tests.factories import html_login, submit_api
+from tests.factories import holder_keys, html_login, submit_api
 from tests.functional.workspace.conftest import last_event
 from whistle import crypto
 from whistle.cases.models import HOLDER_REPORTER, ITEM_NOTE, Case, CaseGrant, CaseItem
@@ -86,8 +86,10 @@ def test_unread_counts_reporter_items_until_the_guardian_looks(testapp, app, dbs
     # A message from the reporter makes it unread again.
     case = dbsession.scalars(select(Case).where(Case.ref == ref)).one()
     from whistle.cases.services import add_item
-    add_item(case, kind="message", author="reporter", plaintext=b"One more thing.", today=case.opened_on)
-    add_item(case, kind="message", author="reporter", plaintext=b"And another.", today=case.opened_on)
+    add_item(case, holder_keys(dbsession, case),
+             kind="message", author="reporter", plaintext=b"One more thing.", today=case.opened_on)
+    add_item(case, holder_keys(dbsession, case),
+             kind="message", author="reporter", plaintext=b"And another.", today=case.opened_on)
     dbsession.flush()
     assert [r["unread"] for r in testapp.get("/api/v1/cases?unread=true", headers=headers).json["cases"]] == [2]
     # My own reply does not count as unread for me.

@@ -304,15 +304,17 @@ def test_the_guardians_files_do_not_take_the_reporters_room_for_files(raw_settin
     assert "files of one report together" in over["detail"]
 
 
-def test_of_two_uploads_at_once_the_one_that_overfills_the_case_is_refused(clock, tm, dbsession, submitted, tmp_path):
+def test_of_two_uploads_at_once_the_one_that_overfills_the_case_is_refused(clock, tm, dbsession, settings, submitted,
+                                                                            tmp_path):
     """Each upload measures the room before its file streams in; one that finished meanwhile is
     counted again after storing, and the later one is refused."""
     case = case_of(dbsession, submitted["case"])
+    keys = reporter_keys(dbsession, settings, case, submitted["receipt"])
     limits = Limits(max_file_bytes=1000, max_case_bytes=1500, max_guardian_case_bytes=1500)
     store = LocalBlobStore(tmp_path)
 
     def store_file(chunks):
-        return store_attachment(dbsession, store, tm.get(), case, name="photo.jpg", content_type="image/jpeg",
+        return store_attachment(dbsession, store, tm.get(), case, keys, name="photo.jpg", content_type="image/jpeg",
                                 chunks=chunks, limits=limits, author="reporter", today=clock.today())
 
     def while_another_upload_finishes():

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.factories import api_login, html_login, make_channel, submit_api
+from tests.factories import api_login, html_login, make_channel, sign_directory, submit_api
 from tests.functional.workspace.conftest import last_event
 from whistle.intake_channels.models import ChannelGuardian
 
@@ -41,9 +41,10 @@ def test_bad_labels_and_priorities_are_refused(testapp, headers, guardian, chann
     assert testapp.get("/api/v1/cases?sort=random", headers=headers, status=422)
 
 
-def test_status_channel_and_overdue_filters(testapp, dbsession, guardian, clock):
+def test_status_channel_and_overdue_filters(testapp, dbsession, settings, guardian, clock):
     kids = make_channel(dbsession, "kids", title="Young people's voice")
     dbsession.add(ChannelGuardian(channel_id=kids.id, account_id=guardian.account.id))
+    sign_directory(dbsession, settings, clock)
     dbsession.flush()
     old = submit_api(testapp)["case"]
     clock.advance(timedelta(days=8))
