@@ -82,7 +82,8 @@ def login_page(request, *, status: int = 200, errors: dict | None = None, unsent
 def case_page(request, identity: ReporterIdentity, *, status: int = 200, errors: dict | None = None,
               draft: str = "", identity_values: dict | None = None, mark_seen: bool = True):
     today = request.clock.today()
-    mailbox = read_mailbox(request.dbsession, identity.case, identity.keypair, mark_seen=mark_seen, today=today,
+    mailbox = read_mailbox(request.dbsession, identity.case, identity.keypair,
+                           server_key=request.whistle_settings.session_key, mark_seen=mark_seen, today=today,
                            clock=request.clock)
     channel = identity.case.channel
     page = {"mailbox": mailbox, "channel": channel, "questionnaire": questionnaire_for(channel, request.call_hook),
@@ -157,7 +158,8 @@ def message_submit(request):
     settings = request.whistle_settings
     keys = None
     if identity is not None:
-        keys = unlock_for_reporter(request.dbsession, identity.case, identity.keypair)
+        keys = unlock_for_reporter(request.dbsession, identity.case, identity.keypair,
+                                   server_key=request.whistle_settings.session_key)
         # A stored case key that is not the one the reporter's key opens is refused before
         # anything of the post is read or stored.
         check_keys(identity.case, keys, kinds=[ITEM_MESSAGE, ITEM_ATTACHMENT_META])
@@ -225,14 +227,16 @@ def identity_submit(request):
     if not csrf_ok(request, fields.get("csrf_token")):
         return case_page(request, identity, status=400, identity_values=values, mark_seen=False,
                          errors={"identity_form": IDENTITY_EXPIRED[_plain(identity)]})
-    mailbox = read_mailbox(request.dbsession, identity.case, identity.keypair)
+    mailbox = read_mailbox(request.dbsession, identity.case, identity.keypair,
+                           server_key=request.whistle_settings.session_key)
     if not mailbox.can_reveal_identity:
         return case_page(request, identity, status=409, mark_seen=False,
                          errors={"identity_form": ALREADY_TOLD})
     clean, errors = validate_identity(identity.case.channel, values["identity_mode"], values["identity"])
     if errors:
         return case_page(request, identity, status=422, errors=errors, identity_values=values, mark_seen=False)
-    keys = unlock_for_reporter(request.dbsession, identity.case, identity.keypair)
+    keys = unlock_for_reporter(request.dbsession, identity.case, identity.keypair,
+                               server_key=request.whistle_settings.session_key)
     try:
         reveal_identity(request.dbsession, request.clock, identity.case, keys, values["identity_mode"], clean)
     except TeamKeyUnchecked:
@@ -249,7 +253,8 @@ def attachment_download(request):
     identity = reporter(request)
     if identity is None:
         return login_page(request, notice="Your visit has ended. Enter your receipt to open your report again.")
-    keys = unlock_for_reporter(request.dbsession, identity.case, identity.keypair)
+    keys = unlock_for_reporter(request.dbsession, identity.case, identity.keypair,
+                               server_key=request.whistle_settings.session_key)
     return attachment_response(request, identity.case, keys, request.matchdict["id"])
 
 
@@ -301,7 +306,8 @@ def api_logout(request):
 def api_case(request):
     identity = request.identity
     today = request.clock.today()
-    mailbox = read_mailbox(request.dbsession, identity.case, identity.keypair, mark_seen=True, today=today,
+    mailbox = read_mailbox(request.dbsession, identity.case, identity.keypair,
+                           server_key=request.whistle_settings.session_key, mark_seen=True, today=today,
                            clock=request.clock)
     return {
         "case": identity.case.ref,
@@ -339,7 +345,8 @@ def api_message(request):
     if errors:
         raise validation_problem(errors)
     identity = request.identity
-    keys = unlock_for_reporter(request.dbsession, identity.case, identity.keypair)
+    keys = unlock_for_reporter(request.dbsession, identity.case, identity.keypair,
+                               server_key=request.whistle_settings.session_key)
     item_id = send_message(request.dbsession, request.clock, identity.case, keys, text, call_hook=request.call_hook)
     request.response.status = 201
     return {"id": item_id}
@@ -349,7 +356,8 @@ def api_message(request):
              permission=Permission.MAILBOX_USE)
 def api_attachment(request):
     identity = request.identity
-    keys = unlock_for_reporter(request.dbsession, identity.case, identity.keypair)
+    keys = unlock_for_reporter(request.dbsession, identity.case, identity.keypair,
+                               server_key=request.whistle_settings.session_key)
     attachment, size = store_request_body(request, identity.case, keys, author="reporter")
     request.audit("reporter.attachment_added", case_id=identity.case.id, actor="reporter", detail={"files": 1})
     send_files(identity.case, call_hook=request.call_hook)
@@ -360,5 +368,6 @@ def api_attachment(request):
 @view_config(route_name="api.reporter_attachment", request_method="GET", permission=Permission.MAILBOX_USE)
 def api_attachment_download(request):
     identity = request.identity
-    keys = unlock_for_reporter(request.dbsession, identity.case, identity.keypair)
+    keys = unlock_for_reporter(request.dbsession, identity.case, identity.keypair,
+                               server_key=request.whistle_settings.session_key)
     return attachment_response(request, identity.case, keys, request.matchdict["id"])
