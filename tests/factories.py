@@ -11,7 +11,7 @@ from whistle import crypto
 from whistle.accounts.models import Account
 from whistle.admin.services import add_account
 from whistle.cases.models import HOLDER_GUARDIAN, CaseGrant
-from whistle.cases.services import CaseKeys, unlock_for_guardian
+from whistle.cases.services import CaseKeys
 from whistle.intake_channels.models import Channel
 from whistle.key_directory.services import sign_from_database
 
@@ -120,8 +120,11 @@ def holder_keys(dbsession, case) -> CaseKeys:
     """The case's keys as its first guardian holds them (every test account's password is PASSWORD):
     what a guardian's session opens, for tests that add to a case through the services."""
     dbsession.flush()
-    account_id = dbsession.scalars(select(CaseGrant.account_id).where(
+    grant = dbsession.scalars(select(CaseGrant).where(
         CaseGrant.case_id == case.id, CaseGrant.holder == HOLDER_GUARDIAN).order_by(CaseGrant.id)).first()
-    account = dbsession.get(Account, account_id)
-    private = crypto.unwrap_with_password(account.key_by_password, PASSWORD)
-    return unlock_for_guardian(dbsession, case, account.id, crypto.KeyPair.from_private(private))
+    account = dbsession.get(Account, grant.account_id)
+    keypair = crypto.KeyPair.from_private(crypto.unwrap_with_password(account.key_by_password, PASSWORD))
+    # Unsealed as the session would, without writing the guardian's case key binding: the tests
+    # that use this set up a case; the binding belongs to the guardian's first real visit.
+    return CaseKeys(case=crypto.KeyPair.from_private(crypto.unseal(keypair, grant.sealed_case_key)),
+                    team=crypto.KeyPair.from_private(crypto.unseal(keypair, grant.sealed_team_key)))

@@ -22,7 +22,7 @@ def _case(dbsession, settings, clock, guardians):
     reporter = crypto.derive_reporter_keys(crypto.new_receipt(), settings.lookup_pepper, settings.receipt_kdf)
     directory = sign_directory(dbsession, settings, clock)
     case, keys = open_case(dbsession, channel=channel, reporter=reporter, guardians=guardians, today=clock.today(),
-                           directory=directory)
+                           directory=directory, server_key=settings.session_key)
     dbsession.flush()
     return case, keys
 

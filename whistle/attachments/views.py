@@ -93,7 +93,8 @@ def attachment_response(request, case, keys: CaseKeys, attachment_id: str) -> Re
 @view_config(route_name="api.case_attachment", request_method="GET", permission=Permission.CASE_READ)
 def guardian_download(context: CaseContext, request):
     identity = request.identity
-    keys = unlock_for_guardian(request.dbsession, context.case, identity.account.id, identity.keypair)
+    keys = unlock_for_guardian(request.dbsession, context.case, identity.account.id, identity.keypair,
+                               server_key=request.whistle_settings.session_key)
     response = attachment_response(request, context.case, keys, request.matchdict["id"])
     if response.status_int == 200:
         request.audit("attachment.downloaded", case_id=context.case.id)

@@ -58,6 +58,10 @@ class Case(Base):
     # reporter) checks it before sealing anything to the team key. None on cases opened before it
     # existed, until a guardian who holds both keys opens the case.
     team_key_mac: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    # The case public key bound to the server's key (whistle.secrets.session_key, never stored):
+    # what a grant without a holder's binding yet is checked against (docs/crypto.md 6.12). None on
+    # cases opened before it existed, until someone who holds the case key opens the case.
+    key_binding: Mapped[bytes | None] = mapped_column(LargeBinary(32))
     # What the receipt derives: the server can find the case but cannot recompute the receipt.
     reporter_lookup_id: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
     reporter_public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
@@ -115,6 +119,9 @@ class CaseGrant(Base):
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
     sealed_case_key: Mapped[bytes] = mapped_column(LargeBinary)
     sealed_team_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The case public key bound to this holder's private key (docs/crypto.md 6.12): the reporter's
+    # is made at intake; a guardian's when they first open the case. None until then.
+    case_key_binding: Mapped[bytes | None] = mapped_column(LargeBinary(32))
     granted_on: Mapped[date] = mapped_column(Date)
 
     case: Mapped[Case] = relationship(back_populates="grants")

@@ -88,21 +88,26 @@ def open_case(
     today: date,
     profiles=None,
     directory: Directory | None = None,
+    server_key: bytes,
 ) -> tuple[Case, CaseKeys]:
     """Create a case with fresh case and team key pairs, sealed to the reporter and to `guardians`
-    with the keys `directory` lists for them (NotInDirectory for one it does not).
+    with the keys `directory` lists for them (NotInDirectory for one it does not). The case public
+    key is bound to the reporter's private key (held here, at intake) and to `server_key`
+    (docs/crypto.md 6.12), so a grant replaced later is refused at unlock.
     `profiles`: the app's deadline profiles by name (registry.deadline_profiles), core's if None."""
     if guardians and directory is None:
         raise ValueError("sealing to guardians needs the signed key directory")
     case_keys, team_keys = crypto.KeyPair.generate(), crypto.KeyPair.generate()
     profile = profile_named(channel.deadline_profile, profiles)
+    ref = new_case_ref()
     case = Case(
-        ref=new_case_ref(),
+        ref=ref,
         channel=channel,
         status="received",
         public_key=case_keys.public,
         team_public_key=team_keys.public,
         team_key_mac=crypto.team_key_mac(case_keys.private, team_keys.public),
+        key_binding=crypto.case_key_binding(server_key, ref, case_keys.public),
         reporter_lookup_id=reporter.lookup_id,
         reporter_public_key=reporter.keypair.public,
         opened_on=today,
@@ -111,6 +116,7 @@ def open_case(
     )
     case.grants.append(
         CaseGrant(holder=HOLDER_REPORTER, sealed_case_key=crypto.seal(reporter.keypair.public, case_keys.private),
+                  case_key_binding=crypto.case_key_binding(reporter.keypair.private, ref, case_keys.public),
                   granted_on=today)
     )
     keys = CaseKeys(case=case_keys, team=team_keys)
@@ -244,7 +250,11 @@ def guardian_grant(dbsession: Session, case: Case, account_id: int) -> CaseGrant
     ).first()
 
 
-def unlock_for_guardian(dbsession: Session, case: Case, account_id: int, keypair: crypto.KeyPair) -> CaseKeys:
+def unlock_for_guardian(dbsession: Session, case: Case, account_id: int, keypair: crypto.KeyPair, *,
+                        server_key: bytes) -> CaseKeys:
+    """The case (and team) keys sealed in the guardian's grant, once the case key is bound to them
+    (check_grant_binding) and the team key vouched for by the case's team key MAC: KeyMismatch if
+    either is not, before anything is written."""
     grant = guardian_grant(dbsession, case, account_id)
     if grant is None:
         raise NotGranted(case.ref)
@@ -254,8 +264,49 @@ def unlock_for_guardian(dbsession: Session, case: Case, account_id: int, keypair
         case=crypto.KeyPair.from_private(case_private),
         team=crypto.KeyPair.from_private(team_private) if team_private else None,
     )
+    check_grant_binding(case, grant, keypair, keys, server_key=server_key)
+    if keys.team is not None and case.team_key_mac is not None:
+        try:
+            crypto.check_team_key_mac(keys.case.private, keys.team.public, case.team_key_mac)
+        except crypto.KeyMismatch:
+            raise KeyMismatch(case, "team", before_any_write=True) from None
     write_team_key_mac(case, keys)
     return keys
+
+
+def check_grant_binding(case: Case, grant: CaseGrant, holder: crypto.KeyPair, keys: CaseKeys, *,
+                        server_key: bytes) -> None:
+    """Refuse (KeyMismatch, before any write) a case private key from `grant` whose public key is
+    not bound to its holder (docs/crypto.md 6.12). Sealed boxes are anonymous: anyone can seal a
+    case key of their own to a holder's stored public key, so the key is trusted only if
+
+    - the grant's binding, made with the holder's private key, checks; or, for a grant without one
+      (a guardian's first visit, a case opened before bindings existed),
+    - the case's binding under `server_key` (a secret setting, never in the database) checks; the
+      holder's binding is then written, so later visits no longer depend on the server's key.
+
+    A case with neither binding anywhere is one opened before bindings existed: its keys are
+    trusted on this first use and both bindings written. A grant without a binding on a case that
+    has some binding, but not the server's, is refused rather than trusted again."""
+    ref, case_public = case.ref, keys.case.public
+    if grant.case_key_binding is not None:
+        try:
+            crypto.check_case_key_binding(holder.private, ref, case_public, grant.case_key_binding)
+        except crypto.KeyMismatch:
+            raise KeyMismatch(case, "case", before_any_write=True) from None
+        return
+    if case.key_binding is not None:
+        try:
+            crypto.check_case_key_binding(server_key, ref, case_public, case.key_binding)
+        except crypto.KeyMismatch:
+            raise KeyMismatch(case, "case", before_any_write=True) from None
+    elif any(other.case_key_binding is not None for other in case.grants):
+        raise KeyMismatch(case, "case", before_any_write=True)
+    elif case_public == case.public_key:
+        case.key_binding = crypto.case_key_binding(server_key, ref, case_public)
+    else:
+        raise KeyMismatch(case, "case", before_any_write=True)
+    grant.case_key_binding = crypto.case_key_binding(holder.private, ref, case_public)
 
 
 def write_team_key_mac(case: Case, keys: CaseKeys) -> None:

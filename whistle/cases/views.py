@@ -11,8 +11,8 @@ from whistle.errors.views import respond
 
 KEY_MISMATCH_PROBLEM = "/api/v1/problems/key-mismatch"
 KEY_MISMATCH = ("Nothing was sent or saved: the key this report is encrypted with has been changed by someone who "
-                "should not be able to change it, so whistle refused to encrypt anything to it. The organisation has "
-                "been told.")
+                "should not be able to change it, so whistle refused to encrypt anything to it. The refusal is "
+                "recorded in the service's audit log.")
 
 
 @exception_view_config(KeyMismatch)

@@ -103,7 +103,7 @@ def submit_disclosure(dbsession: Session, settings: Settings, clock: Clock, subm
     today = clock.today()
     # Sealed to the reporter only, for now: who else gets the keys is decided below.
     case, keys = open_case(dbsession, channel=submission.channel, reporter=reporter, guardians=[], today=today,
-                           profiles=deadline_profiles)
+                           profiles=deadline_profiles, server_key=settings.session_key)
     if submission_token:
         case.submission_token_id = submission_token_id(settings, submission_token)
     add_item(case, keys, kind=ITEM_DISCLOSURE, author="reporter", plaintext=submission.text.encode("utf-8"),

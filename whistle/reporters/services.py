@@ -27,7 +27,14 @@ from whistle.cases.models import (
     CaseGrant,
     CaseItem,
 )
-from whistle.cases.services import CaseKeys, add_item, check_keys, read_case, record_unverifiable
+from whistle.cases.services import (
+    CaseKeys,
+    add_item,
+    check_grant_binding,
+    check_keys,
+    read_case,
+    record_unverifiable,
+)
 from whistle.clock import Clock
 from whistle.sessions.models import REPORTER
 from whistle.sessions.services import close_session, open_session
@@ -160,11 +167,15 @@ def logout(dbsession: Session, settings: Settings, token: str) -> None:
     close_session(dbsession, settings, token)
 
 
-def unlock_for_reporter(dbsession: Session, case: Case, keypair: crypto.KeyPair) -> CaseKeys:
+def unlock_for_reporter(dbsession: Session, case: Case, keypair: crypto.KeyPair, *, server_key: bytes) -> CaseKeys:
+    """The case key sealed in the reporter's grant, once it is bound to the reporter
+    (check_grant_binding): KeyMismatch, before anything is written, if it is not."""
     grant = dbsession.scalars(
         select(CaseGrant).where(CaseGrant.case_id == case.id, CaseGrant.holder == HOLDER_REPORTER)
     ).one()
-    return CaseKeys(case=crypto.KeyPair.from_private(crypto.unseal(keypair, grant.sealed_case_key)), team=None)
+    keys = CaseKeys(case=crypto.KeyPair.from_private(crypto.unseal(keypair, grant.sealed_case_key)), team=None)
+    check_grant_binding(case, grant, keypair, keys, server_key=server_key)
+    return keys
 
 
 @dataclass
@@ -190,14 +201,14 @@ class Mailbox:
     unverified: list[dict] = field(default_factory=list)  # those items: {"id", "kind"}, nothing of their content
 
 
-def read_mailbox(dbsession: Session, case: Case, keypair: crypto.KeyPair, *, mark_seen: bool = False,
+def read_mailbox(dbsession: Session, case: Case, keypair: crypto.KeyPair, *, server_key: bytes, mark_seen: bool = False,
                  today: date | None = None, clock: Clock | None = None) -> Mailbox:
     """The reporter's view of `case`. With `mark_seen` (and `today`, the visit's day) everything
     shown counts as seen from now on; what was new is still in this Mailbox. With `clock`, an
     item that fails to verify is audited (dated to the day); it is shown as such either way."""
     if mark_seen and today is None:
         raise TypeError("mark_seen needs today, the day of the visit")
-    keys = unlock_for_reporter(dbsession, case, keypair)
+    keys = unlock_for_reporter(dbsession, case, keypair, server_key=server_key)
     content = read_case(case, keys)
     attachments = list_attachments(dbsession, case, keys)
     if clock is not None:

@@ -102,7 +102,8 @@ def login_page(request, *, status: int = 200, errors: dict | None = None, unsent
 def case_page(request, identity: ReporterIdentity, *, status: int = 200, errors: dict | None = None,
               draft: str = "", identity_values: dict | None = None, mark_seen: bool = True):
     today = request.clock.today()
-    mailbox = read_mailbox(request.dbsession, identity.case, identity.keypair, mark_seen=mark_seen, today=today,
+    mailbox = read_mailbox(request.dbsession, identity.case, identity.keypair,
+                           server_key=request.whistle_settings.session_key, mark_seen=mark_seen, today=today,
                            clock=request.clock)
     channel = identity.case.channel
     page = {"mailbox": mailbox, "channel": channel, "questionnaire": questionnaire_for(channel, request.call_hook),
@@ -177,7 +178,8 @@ def message_submit(request):
     settings = request.whistle_settings
     keys = None
     if identity is not None:
-        keys = unlock_for_reporter(request.dbsession, identity.case, identity.keypair)
+        keys = unlock_for_reporter(request.dbsession, identity.case, identity.keypair,
+                                   server_key=request.whistle_settings.session_key)
         # A stored case key that is not the one the reporter's key opens is refused before
         # anything of the post is read or stored.
         check_keys(identity.case, keys, kinds=[ITEM_MESSAGE, ITEM_ATTACHMENT_META])
@@ -247,7 +249,8 @@ def identity_submit(request):
     if not csrf_ok(request, fields.get("csrf_token")):
         return case_page(request, identity, status=400, identity_values=values, mark_seen=False,
                          errors={"identity_form": IDENTITY_EXPIRED[_plain(identity)]})
-    mailbox = read_mailbox(request.dbsession, identity.case, identity.keypair)
+    mailbox = read_mailbox(request.dbsession, identity.case, identity.keypair,
+                           server_key=request.whistle_settings.session_key)
     if not mailbox.can_reveal_identity:
         return case_page(request, identity, status=409, mark_seen=False,
                          errors={"identity_form": ALREADY_TOLD})
@@ -255,7 +258,8 @@ def identity_submit(request):
     if errors:
         return case_page(request, identity, status=422, errors=errors, identity_values=values, mark_seen=False)
     assert clean is not None  # validate_identity gives it when it finds no error
-    keys = unlock_for_reporter(request.dbsession, identity.case, identity.keypair)
+    keys = unlock_for_reporter(request.dbsession, identity.case, identity.keypair,
+                               server_key=request.whistle_settings.session_key)
     try:
         reveal_identity(request.dbsession, request.clock, identity.case, keys, values["identity_mode"], clean)
     except TeamKeyUnchecked:
@@ -272,7 +276,8 @@ def attachment_download(request):
     identity = reporter(request)
     if identity is None:
         return login_page(request, notice="Your visit has ended. Enter your receipt to open your report again.")
-    keys = unlock_for_reporter(request.dbsession, identity.case, identity.keypair)
+    keys = unlock_for_reporter(request.dbsession, identity.case, identity.keypair,
+                               server_key=request.whistle_settings.session_key)
     return attachment_response(request, identity.case, keys, request.matchdict["id"])
 
 
@@ -344,7 +349,8 @@ def api_logout(request):
 def api_case(request):
     identity = request.identity
     today = request.clock.today()
-    mailbox = read_mailbox(request.dbsession, identity.case, identity.keypair, mark_seen=True, today=today,
+    mailbox = read_mailbox(request.dbsession, identity.case, identity.keypair,
+                           server_key=request.whistle_settings.session_key, mark_seen=True, today=today,
                            clock=request.clock)
     return {
         "case": identity.case.ref,
@@ -386,7 +392,8 @@ def api_message(request):
         raise validation_problem(errors)
     assert text is not None  # validate_message gives it when it finds no error
     identity = request.identity
-    keys = unlock_for_reporter(request.dbsession, identity.case, identity.keypair)
+    keys = unlock_for_reporter(request.dbsession, identity.case, identity.keypair,
+                               server_key=request.whistle_settings.session_key)
     item_id = send_message(request.dbsession, request.clock, identity.case, keys, text, call_hook=request.call_hook)
     request.response.status = 201
     return {"id": item_id}
@@ -396,7 +403,8 @@ def api_message(request):
              permission=Permission.MAILBOX_USE)
 def api_attachment(request):
     identity = request.identity
-    keys = unlock_for_reporter(request.dbsession, identity.case, identity.keypair)
+    keys = unlock_for_reporter(request.dbsession, identity.case, identity.keypair,
+                               server_key=request.whistle_settings.session_key)
     attachment, size = store_request_body(request, identity.case, keys, author="reporter")
     request.audit("reporter.attachment_added", case_id=identity.case.id, actor="reporter", detail={"files": 1})
     send_files(identity.case, call_hook=request.call_hook)
@@ -407,5 +415,6 @@ def api_attachment(request):
 @view_config(route_name="api.reporter_attachment", request_method="GET", permission=Permission.MAILBOX_USE)
 def api_attachment_download(request):
     identity = request.identity
-    keys = unlock_for_reporter(request.dbsession, identity.case, identity.keypair)
+    keys = unlock_for_reporter(request.dbsession, identity.case, identity.keypair,
+                               server_key=request.whistle_settings.session_key)
     return attachment_response(request, identity.case, keys, request.matchdict["id"])

@@ -71,7 +71,8 @@ def case_problem_words(problem, status: str, to: str | None) -> str | None:
 
 def unlock(request, context: CaseContext) -> CaseKeys:
     identity = request.identity
-    return unlock_for_guardian(request.dbsession, context.case, identity.account.id, identity.keypair)
+    return unlock_for_guardian(request.dbsession, context.case, identity.account.id, identity.keypair,
+                               server_key=request.whistle_settings.session_key)
 
 
 def _timeline(request, case) -> list[dict]:

@@ -211,7 +211,7 @@ def test_an_internal_meta_row_relabelled_for_the_reporter_does_not_decrypt(
     dbsession.flush()
     with pytest.raises(crypto.DecryptionFailed):
         decrypt_item(case, reporter_keys(dbsession, settings, case, submitted["receipt"]), meta)
-    guardian_keys = guardian_case_keys(dbsession, case, guardian)
+    guardian_keys = guardian_case_keys(dbsession, settings, case, guardian)
     with pytest.raises(crypto.DecryptionFailed):
         decrypt_item(case, guardian_keys, meta)  # not even a guardian reads it under the wrong kind
 
@@ -221,7 +221,7 @@ def test_a_blob_moved_between_kinds_does_not_decrypt(testapp, dbsession, setting
     shared = dbsession.get(Attachment, upload(testapp, ref, headers, PLAN, "Plan.pdf").json["id"])
     internal = dbsession.get(Attachment, upload(testapp, ref, headers, MINUTES, "Minutes.pdf", internal=True).json["id"])
     case = case_of(dbsession, ref)
-    keys = guardian_case_keys(dbsession, case, guardian)  # holds both keys
+    keys = guardian_case_keys(dbsession, settings, case, guardian)  # holds both keys
     store = app.registry.blob_store
     author = f"guardian:{guardian.account.id}"  # both files are the guardian's: only the kind differs
     assert b"".join(read_attachment(store, case, keys, internal.blob_name, author=author, internal=True)) == MINUTES
@@ -235,10 +235,10 @@ def test_a_blob_moved_between_kinds_does_not_decrypt(testapp, dbsession, setting
         b"".join(crypto.decrypt_stream(keys.team, blob, case=ref, kind=STREAM_KIND, author=author))
 
 
-def guardian_case_keys(dbsession, case: Case, guardian) -> CaseKeys:
+def guardian_case_keys(dbsession, settings, case: Case, guardian) -> CaseKeys:
     keypair = crypto.KeyPair.from_private(crypto.unwrap_with_password(guardian.account.key_by_password,
                                                                       guardian.password))
-    return unlock_for_guardian(dbsession, case, guardian.account.id, keypair)
+    return unlock_for_guardian(dbsession, case, guardian.account.id, keypair, server_key=settings.session_key)
 
 
 # --- refusals: nothing is stored ---

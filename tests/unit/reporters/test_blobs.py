@@ -43,7 +43,8 @@ def test_an_aborted_transaction_deletes_the_stored_blob(tmp_path, dbsession, set
     txn = manager.begin()
     channel = make_channel(dbsession)
     reporter = crypto.derive_reporter_keys(crypto.new_receipt(), settings.lookup_pepper, settings.receipt_kdf)
-    case, keys = open_case(dbsession, channel=channel, reporter=reporter, guardians=[], today=clock.today())
+    case, keys = open_case(dbsession, channel=channel, reporter=reporter, guardians=[], today=clock.today(),
+                           server_key=settings.session_key)
     dbsession.flush()
     store_attachment(dbsession, store, txn, case, keys, name="a.txt", content_type="text/plain", chunks=[b"data"],
                      limits=Limits(100, 100, 100), author="reporter", today=clock.today())

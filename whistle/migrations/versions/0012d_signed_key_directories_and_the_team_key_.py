@@ -4,8 +4,8 @@ Revision ID: 0012d
 Revises: 0011
 Create Date: 2026-12-04
 
-Cases opened before this have no team key MAC: the first guardian who opens one (holding both
-keys) writes it. No key directory exists until one is signed (`whistle keys sign-directory`): until
+Cases opened before this have no team key MAC and no case key bindings: the first holder who
+opens one writes them (docs/crypto.md 6.12). No key directory exists until one is signed (`whistle keys sign-directory`): until
 then no case can be sealed to a guardian (docs/operations.md).
 """
 from alembic import op
@@ -30,10 +30,16 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.add_column(sa.Column('team_key_mac', sa.LargeBinary(length=32), nullable=True))
+        batch_op.add_column(sa.Column('key_binding', sa.LargeBinary(length=32), nullable=True))
+    with op.batch_alter_table('case_grants', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('case_key_binding', sa.LargeBinary(length=32), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('case_grants', schema=None) as batch_op:
+        batch_op.drop_column('case_key_binding')
     with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.drop_column('key_binding')
         batch_op.drop_column('team_key_mac')
 
     op.drop_table('key_directories')
