@@ -14,7 +14,8 @@ from whistle.cases.services import open_case
 def arrived_unassigned(dbsession, settings, clock, channel, *, excluded: int) -> None:
     """A case sealed to its reporter alone, audited as intake did before it refused such reports."""
     reporter = crypto.derive_reporter_keys(crypto.new_receipt(), settings.lookup_pepper, settings.receipt_kdf)
-    case, _ = open_case(dbsession, channel=channel, reporter=reporter, guardians=[], today=clock.today())
+    case, _ = open_case(dbsession, channel=channel, reporter=reporter, guardians=[], today=clock.today(),
+                        server_key=settings.session_key)
     dbsession.flush()
     audit.record(dbsession, clock, actor=audit.services.SYSTEM, action="case.unassigned", case_id=case.id,
                  detail={"channel": channel.slug, "excluded": excluded})
