@@ -187,6 +187,12 @@ def sign(document: bytes, signing_key: crypto.SigningKey) -> dict:
 
 # --- reading one back, verified ------------------------------------------------------------------
 
+def _is_account_id(key: str) -> bool:
+    """Whether `key` is an account id written one way only: ASCII digits without a leading zero, so
+    no two members of the document ("1", "01", Arabic-Indic one) can name the same account."""
+    return key.isascii() and key.isdigit() and str(int(key)) == key
+
+
 def _parse(document: bytes) -> tuple[int, datetime, datetime, dict[int, Listed], dict[str, Tiers]]:
     """The document's members, or ValueError/TypeError if it is not a directory of this format."""
     value = crypto.parse_canonical_json(document)
@@ -201,8 +207,10 @@ def _parse(document: bytes) -> tuple[int, datetime, datetime, dict[int, Listed],
         raise TypeError("guardians and channels are objects")
     guardians = {}
     for key, entry in raw_guardians.items():
-        if not key.isdigit() or not isinstance(entry, dict) or not isinstance(entry.get("username"), str):
+        if not _is_account_id(key) or not isinstance(entry, dict) or not isinstance(entry.get("username"), str):
             raise ValueError("bad guardian entry")
+        if int(key) in guardians:
+            raise ValueError("a guardian is listed twice")
         guardians[int(key)] = Listed(entry["username"], _unb64(entry.get("public_key"), 32))
     channels = {}
     for slug, entry in raw_channels.items():
