@@ -172,9 +172,46 @@ def newest_version(dbsession: Session) -> int:
     return dbsession.scalar(select(func.max(KeyDirectory.version))) or 0
 
 
-def draft(dbsession: Session, settings: Settings, clock: Clock) -> bytes:
-    """The next directory, unsigned, as canonical JSON: for `keys sign-directory --draft`."""
-    return crypto.canonical_json(build_document(dbsession, settings, clock, version=newest_version(dbsession) + 1))
+def draft(dbsession: Session, settings: Settings, clock: Clock, *, keys: Mapping[int, bytes] | None = None) -> bytes:
+    """The next directory, unsigned, as canonical JSON: for `keys sign-directory --draft`. `keys`
+    as for `build_document` (see `operator_keys`)."""
+    return crypto.canonical_json(build_document(dbsession, settings, clock, version=newest_version(dbsession) + 1,
+                                                keys=keys))
+
+
+def operator_keys(dbsession: Session, settings: Settings,
+                  accepted: Mapping[str, str]) -> tuple[dict[int, bytes], list[str]]:
+    """The keys an operator's `keys sign-directory` / `directory-draft` lists, and what it kept, in
+    plain words.
+
+    A guardian the last signed directory lists keeps the key it listed, even when the stored key
+    differs (that is what a key swap by a database writer looks like); the stored key replaces it
+    only when `accepted` ({username: fingerprint}) names that guardian with the stored key's
+    fingerprint, which the operator has checked with them. A guardian not listed yet gets their
+    stored key: the draft shows its fingerprint for the operator to check before signing."""
+    previous = _newest_signed(dbsession, settings)
+    listed = previous.guardians if previous is not None else {}
+    keys: dict[int, bytes] = {}
+    notes: list[str] = []
+    for account in enabled_guardians(dbsession):
+        stored = account.public_key
+        if stored is None:
+            continue
+        old = listed.get(account.id)
+        if old is None or old.public_key == stored:
+            keys[account.id] = stored
+            continue
+        fingerprint = crypto.fingerprint(stored)
+        wanted = accepted.get(account.username)
+        if wanted is not None and crypto.normalise_fingerprint(wanted) == fingerprint:
+            keys[account.id] = stored
+            notes.append(f"The key of {account.username} changes to the stored key {fingerprint}, as accepted.")
+        else:
+            keys[account.id] = old.public_key
+            notes.append(f"The key stored for {account.username} ({fingerprint}) is not the signed one "
+                         f"({crypto.fingerprint(old.public_key)}): the signed key is kept. Check the new key with "
+                         f"them, then sign with --accept-key {account.username}={fingerprint}.")
+    return keys, notes
 
 
 def sign(document: bytes, signing_key: crypto.SigningKey) -> dict:
@@ -224,6 +261,25 @@ def _parse(document: bytes) -> tuple[int, datetime, datetime, dict[int, Listed],
             tiers.append(tuple(ids))
         channels[slug] = Tiers(*tiers)
     return version, issued, expires, guardians, channels
+
+
+def describe_draft(document: bytes) -> list[str]:
+    """What a draft lists, line by line, for the operator to check before signing it offline:
+    version, validity, each guardian with the fingerprint of their key, each channel's tiers.
+    DirectoryError if `document` is not a key directory of this format."""
+    try:
+        version, issued, expires, guardians, channels = _parse(document)
+    except (ValueError, TypeError):
+        raise DirectoryError("This is not a key directory draft (from `keys directory-draft`).") from None
+    names = {account_id: listed.username for account_id, listed in guardians.items()}
+    lines = [f"version {version}, valid from {issued:%Y-%m-%d %H:%M} until {expires:%Y-%m-%d %H:%M} UTC"]
+    lines += [f"guardian {listed.username}: key {crypto.fingerprint(listed.public_key)}"
+              for _, listed in sorted(guardians.items())]
+    for slug, tiers in sorted(channels.items()):
+        first = ", ".join(names[i] for i in tiers.first_tier) or "nobody"
+        second = ", ".join(names[i] for i in tiers.second_tier) or "nobody"
+        lines.append(f"channel {slug}: first tier {first}; second tier {second}")
+    return lines
 
 
 def verify(settings: Settings, document: bytes, signature: bytes, now: datetime | None) -> Directory:
@@ -338,9 +394,9 @@ def publish(dbsession: Session, settings: Settings, clock: Clock, document: byte
 
 def sign_from_database(dbsession: Session, settings: Settings, clock: Clock, signing_key: crypto.SigningKey, *,
                        actor: str = audit.services.SYSTEM) -> Directory:
-    """Sign and publish the directory of the guardians, keys and channels in the database now: what
-    the operator does with `keys sign-directory` (they vouch for the keys stored, so the command
-    shows what differs from the current directory first)."""
+    """Sign and publish the directory of the guardians, keys and channels in the database now,
+    vouching for every stored key (`keys sign-directory` uses `operator_keys` instead, which keeps
+    the signed key of a guardian whose stored key changed)."""
     document = draft(dbsession, settings, clock)
     return publish(dbsession, settings, clock, document, crypto.sign_directory(document, signing_key), actor=actor)
 
