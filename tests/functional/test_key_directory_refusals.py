@@ -5,9 +5,16 @@ import base64
 from datetime import timedelta
 
 import pytest
+import transaction
+from sqlalchemy import delete
 
+from tests.factories import sign_directory
 from whistle import crypto
-from whistle.key_directory.services import DirectoryError, verify
+from whistle.db import get_tm_session, make_engine, make_session_factory
+from whistle.key_directory import services as key_directory
+from whistle.key_directory.models import KeyDirectory
+from whistle.key_directory.services import DirectoryError, build_document, current_directory, verify
+from whistle.settings import load_settings
 
 
 @pytest.mark.parametrize("alias", ["01", "\u0661"])  # a leading zero; ARABIC-INDIC DIGIT ONE
@@ -28,3 +35,44 @@ def test_a_directory_listing_one_account_under_two_ids_is_refused(settings, cloc
     data = crypto.canonical_json(document)
     with pytest.raises(DirectoryError):
         verify(settings, data, crypto.sign_directory(data, settings.org_signing_key), now)
+
+
+def test_a_directory_put_back_is_refused_after_a_restart(committed_database, clock, monkeypatch):
+    """The highest version used is kept in the state file (whistle.org.directory_state), so a
+    database writer who deletes the newest directory is refused even once the process restarted."""
+    settings = load_settings(committed_database("restart"), environ={})
+    assert settings.directory_state is not None
+    engine = make_engine(settings.db_url)
+    factory = make_session_factory(engine)
+    try:
+        for _ in range(2):
+            with transaction.manager:
+                sign_directory(get_tm_session(factory, transaction.manager), settings, clock)
+        with transaction.manager:  # a database writer deletes the newest: version 1 is the newest again
+            get_tm_session(factory, transaction.manager).execute(delete(KeyDirectory).where(KeyDirectory.version == 2))
+        monkeypatch.setattr(key_directory, "_highest_seen", {})  # the restart: the process's memory is gone
+        with transaction.manager, pytest.raises(DirectoryError, match="went back to version 1 after version 2"):
+            current_directory(get_tm_session(factory, transaction.manager), settings, clock)
+    finally:
+        engine.dispose()
+
+
+def test_another_directory_under_a_version_already_used_is_refused(committed_database, clock, monkeypatch):
+    settings = load_settings(committed_database("replaced"), environ={})
+    engine = make_engine(settings.db_url)
+    factory = make_session_factory(engine)
+    try:
+        with transaction.manager:
+            sign_directory(get_tm_session(factory, transaction.manager), settings, clock)
+        with transaction.manager:  # another signed document of version 1 (say, an old draft) put in its place
+            dbsession = get_tm_session(factory, transaction.manager)
+            dbsession.execute(delete(KeyDirectory))
+            clock.advance(timedelta(hours=1))
+            document = crypto.canonical_json(build_document(dbsession, settings, clock, version=1))
+            dbsession.add(KeyDirectory(version=1, document=document, published_on=clock.today(),
+                                       signature=crypto.sign_directory(document, settings.org_signing_key)))
+        monkeypatch.setattr(key_directory, "_highest_seen", {})
+        with transaction.manager, pytest.raises(DirectoryError, match="another document than the version 1"):
+            current_directory(get_tm_session(factory, transaction.manager), settings, clock)
+    finally:
+        engine.dispose()

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
@@ -172,10 +175,16 @@ def newest_version(dbsession: Session) -> int:
     return dbsession.scalar(select(func.max(KeyDirectory.version))) or 0
 
 
+def next_version(dbsession: Session, settings: Settings) -> int:
+    """The version the next directory gets: above every one stored and every one already used."""
+    used = _seen(settings, settings.org_public_key).version if settings.org_public_key is not None else 0
+    return max(newest_version(dbsession), used) + 1
+
+
 def draft(dbsession: Session, settings: Settings, clock: Clock, *, keys: Mapping[int, bytes] | None = None) -> bytes:
     """The next directory, unsigned, as canonical JSON: for `keys sign-directory --draft`. `keys`
     as for `build_document` (see `operator_keys`)."""
-    return crypto.canonical_json(build_document(dbsession, settings, clock, version=newest_version(dbsession) + 1,
+    return crypto.canonical_json(build_document(dbsession, settings, clock, version=next_version(dbsession, settings),
                                                 keys=keys))
 
 
@@ -302,15 +311,72 @@ def verify(settings: Settings, document: bytes, signature: bytes, now: datetime 
     return Directory(version, issued, expires, guardians, channels, document, signature)
 
 
-# The highest version this process has seen verified and committed, per organisation key: a
-# database writer who puts back an older signed directory (or deletes the newest) is refused, at
-# least until a restart; the expiry bounds the rest (docs/crypto.md). Remembered only once the
+# The highest version seen verified and committed, per organisation key: a database writer who
+# puts back an older signed directory (or deletes the newest) is refused. Kept in this process's
+# memory and, with whistle.org.directory_state, in a state file that outlives a restart and is
+# shared with the CLI; the expiry bounds the rest (docs/crypto.md). Remembered only once the
 # transaction that read or published it commits: a version published by a request that was then
 # rolled back never existed.
 _highest_seen: dict[bytes, int] = {}
 
 
-def _remember(dbsession: Session, public_key: bytes, version: int) -> None:
+@dataclass(frozen=True)
+class Seen:
+    """The highest directory version seen for an organisation key, and the hash of its document
+    (None when only this process's memory knows it)."""
+
+    version: int
+    digest: str | None
+
+
+def _digest(document: bytes) -> str:
+    return hashlib.sha256(document).hexdigest()
+
+
+def _read_state(path: Path | None) -> dict[str, dict]:
+    if path is None:
+        return {}
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as error:
+        raise DirectoryError(f"The key directory state file {path} cannot be read ({error}): "
+                             "restore it from the backup, or move it away to start afresh.") from None
+    return value if isinstance(value, dict) else {}
+
+
+def _seen(settings: Settings, public_key: bytes) -> Seen:
+    entry = _read_state(settings.directory_state).get(crypto.fingerprint(public_key))
+    in_memory = _highest_seen.get(public_key, 0)
+    if isinstance(entry, dict) and type(entry.get("version")) is int and entry["version"] >= in_memory:
+        digest = entry.get("sha256")
+        return Seen(entry["version"], digest if isinstance(digest, str) else None)
+    return Seen(in_memory, None)
+
+
+def _write_state(path: Path, public_key: bytes, version: int, digest: str) -> None:
+    """Record `version` for `public_key` in the state file unless a higher one is there already;
+    written whole to a temporary file and renamed over it, so a crash leaves the old or the new."""
+    state = _read_state(path)
+    key = crypto.fingerprint(public_key)
+    entry = state.get(key)
+    if isinstance(entry, dict) and type(entry.get("version")) is int and entry["version"] >= version:
+        return
+    state[key] = {"version": version, "sha256": digest}
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    temporary = path.with_name(path.name + ".new")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        json.dump(state, file, sort_keys=True)
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(temporary, path)
+
+
+def _remember(dbsession: Session, settings: Settings, directory: Directory) -> None:
+    assert settings.org_public_key is not None  # verify() checked
+    public_key, version, digest = settings.org_public_key, directory.version, _digest(directory.document)
     pending = [True]  # once: a listener cannot be removed while its event is being dispatched
 
     def committed(session: Session) -> None:
@@ -318,14 +384,16 @@ def _remember(dbsession: Session, public_key: bytes, version: int) -> None:
             return  # done already, or a savepoint was released: the transaction itself may still roll back
         pending.clear()
         _highest_seen[public_key] = max(_highest_seen.get(public_key, 0), version)
+        if settings.directory_state is not None:
+            _write_state(settings.directory_state, public_key, version, digest)
 
     event.listen(dbsession, "after_commit", committed)
 
 
 def current_directory(dbsession: Session, settings: Settings, clock: Clock) -> Directory:
     """The newest published directory, verified; DirectoryError (in plain words) if there is
-    none, it is not signed by the organisation key, it has expired, or it is older than one this
-    process has already seen."""
+    none, it is not signed by the organisation key, it has expired, or it is older than one
+    already seen (or another document under the same version)."""
     row = dbsession.scalars(select(KeyDirectory).order_by(KeyDirectory.version.desc()).limit(1)).first()
     if row is None:
         raise NoDirectory("No key directory has been signed yet: run `whistle -c FILE keys sign-directory`.")
@@ -333,13 +401,16 @@ def current_directory(dbsession: Session, settings: Settings, clock: Clock) -> D
     if directory.version != row.version:
         raise DirectoryError("The key directory's stored version is not the one it was signed with.")
     assert settings.org_public_key is not None  # verify() checked
-    seen = _highest_seen.get(settings.org_public_key, 0)
-    if directory.version < seen:
+    seen = _seen(settings, settings.org_public_key)
+    replaced = directory.version == seen.version and seen.digest not in (None, _digest(directory.document))
+    if directory.version < seen.version or replaced:
         audit.record(dbsession, clock, actor=audit.services.SYSTEM, action="key_directory.rolled_back",
-                     detail={"version": directory.version, "seen": seen})
-        raise DirectoryError(f"The key directory went back to version {directory.version} after version {seen} "
-                             "was in use: a database writer may have put an older one back. Publish a new one.")
-    _remember(dbsession, settings.org_public_key, directory.version)
+                     detail={"version": directory.version, "seen": seen.version})
+        what = (f"is another document than the version {seen.version} in use" if replaced else
+                f"went back to version {directory.version} after version {seen.version} was in use")
+        raise DirectoryError(f"The key directory {what}: a database writer may have put an older one back. "
+                             "Publish a new one.")
+    _remember(dbsession, settings, directory)
     return directory
 
 
@@ -378,7 +449,7 @@ def publish(dbsession: Session, settings: Settings, clock: Clock, document: byte
     """Store a signed directory as the current one: only if the organisation key signed it, it has
     not expired, and its version is higher than every one published before. Audited."""
     directory = verify(settings, document, signature, clock.now())
-    newest = newest_version(dbsession)
+    newest = next_version(dbsession, settings) - 1
     if directory.version <= newest:
         raise DirectoryError(f"Version {directory.version} is not newer than the published version {newest}: "
                              "versions only go up. Make a new draft and sign it.")
@@ -387,8 +458,7 @@ def publish(dbsession: Session, settings: Settings, clock: Clock, document: byte
     dbsession.flush()
     audit.record(dbsession, clock, actor=actor, action="key_directory.published",
                  detail={"version": directory.version, "guardians": len(directory.guardians)})
-    assert settings.org_public_key is not None  # verify() checked
-    _remember(dbsession, settings.org_public_key, directory.version)
+    _remember(dbsession, settings, directory)
     return directory
 
 
@@ -415,7 +485,7 @@ def auto_sign(dbsession: Session, settings: Settings, clock: Clock, *, vouched: 
     previous = _newest_signed(dbsession, settings)
     keys = {account_id: listed.public_key for account_id, listed in (previous.guardians if previous else {}).items()}
     keys.update(vouched or {})
-    document = build_document(dbsession, settings, clock, version=newest_version(dbsession) + 1, keys=keys)
+    document = build_document(dbsession, settings, clock, version=next_version(dbsession, settings), keys=keys)
     if previous is not None and _same_listing(previous, document):
         return None
     document_bytes = crypto.canonical_json(document)
