@@ -6,14 +6,16 @@ from datetime import timedelta
 
 import pytest
 import transaction
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
-from tests.factories import sign_directory
+from tests.factories import make_channel, make_staff, sign_directory, submit_api
 from whistle import crypto
+from whistle.cases.models import Case, CaseGrant
 from whistle.db import get_tm_session, make_engine, make_session_factory
+from whistle.intake_channels.models import Channel, ChannelGuardian
 from whistle.key_directory import services as key_directory
 from whistle.key_directory.models import KeyDirectory
-from whistle.key_directory.services import DirectoryError, build_document, current_directory, verify
+from whistle.key_directory.services import DirectoryError, build_document, current_directory, staleness, verify
 from whistle.settings import load_settings
 
 
@@ -76,3 +78,27 @@ def test_another_directory_under_a_version_already_used_is_refused(committed_dat
             current_directory(get_tm_session(factory, transaction.manager), settings, clock)
     finally:
         engine.dispose()
+
+
+def test_auto_sign_does_not_vouch_for_a_membership_row_a_database_writer_inserted(testapp, dbsession, settings, clock):
+    """auto_sign lists the channel memberships the last directory signed plus those the services
+    changed in the transaction: a channel_guardians row someone inserted is not signed by the next
+    routine change (the admin overview names it as a difference instead)."""
+    make_channel(dbsession, "staff", title="Raise a concern")
+    make_channel(dbsession, "managers", title="Concerns about managers")
+    alice = make_staff(dbsession, settings, clock, "alice", channels=["managers"])
+    mallory = make_staff(dbsession, settings, clock, "mallory", channels=["staff"])
+    managers = dbsession.scalars(select(Channel).where(Channel.slug == "managers")).one()
+    dbsession.add(ChannelGuardian(channel_id=managers.id, account_id=mallory.account.id))  # the database writer
+    dbsession.flush()
+    newcomer = make_staff(dbsession, settings, clock, "newcomer", channels=["staff"])  # routine: auto_sign re-signs
+
+    directory = current_directory(dbsession, settings, clock)
+    assert directory.listed_for("managers").first_tier == (alice.account.id,)
+    assert set(directory.listed_for("staff").first_tier) == {mallory.account.id, newcomer.account.id}
+    ref = submit_api(testapp, channel="managers")["case"]
+    case = dbsession.scalars(select(Case).where(Case.ref == ref)).one()
+    assert mallory.account.id not in set(dbsession.scalars(select(CaseGrant.account_id).where(
+        CaseGrant.case_id == case.id)))
+    assert any("mallory was added to the channel 'managers'" in sentence
+               for sentence in staleness(dbsession, settings, clock).differences)

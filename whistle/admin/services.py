@@ -18,9 +18,14 @@ from whistle.cases.lifecycle import CLOSED, RECEIVED, STATUSES
 from whistle.cases.models import HOLDER_GUARDIAN, Case, CaseGrant
 from whistle.cases.info import case_info
 from whistle.hooks.types import StatisticsExport
-from whistle.intake_channels.models import Channel, ChannelGuardian
+from whistle.intake_channels.models import TIER_DEFAULT, Channel, ChannelGuardian
 from whistle.key_directory.services import UNATTENDED_REASONS, auto_sign, staleness, unattended_channels
-from whistle.intake_channels.services import channels_left_unattended, channels_named, set_channels
+from whistle.intake_channels.services import (
+    channels_left_unattended,
+    channels_named,
+    record_membership,
+    set_channels,
+)
 from whistle.notifications.models import FAILED, PENDING, STATES, Notification
 
 
@@ -247,6 +252,7 @@ def add_account(dbsession: Session, settings, clock, *, username: str, password:
     if is_guardian:
         for channel in channels:
             dbsession.add(ChannelGuardian(channel_id=channel.id, account_id=enrolment.account.id))
+            record_membership(dbsession, channel.slug, enrolment.account.id, TIER_DEFAULT)
     if is_guardian:
         dbsession.flush()
         # The key pair was made just now, in this transaction: it is vouched for, not read back.

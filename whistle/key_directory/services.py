@@ -141,12 +141,13 @@ def memberships(dbsession: Session) -> dict[str, Tiers]:
 
 
 def build_document(dbsession: Session, settings: Settings, clock: Clock, *, version: int,
-                   keys: Mapping[int, bytes] | None = None) -> dict:
+                   keys: Mapping[int, bytes] | None = None, tiers: Mapping[str, Tiers] | None = None) -> dict:
     """The directory of the guardians and channels in the database now, as version `version`.
 
     `keys`: the public key to list for each guardian; a guardian without one is left out (and
     their channels list only those included). None: the keys in the database (what an operator
-    vouches for by signing the draft)."""
+    vouches for by signing the draft). `tiers`: each channel's guardians to list (see
+    `vouched_tiers`); None: the memberships in the database."""
     now = clock.now()
     guardians = {}
     for account in enabled_guardians(dbsession):
@@ -154,9 +155,9 @@ def build_document(dbsession: Session, settings: Settings, clock: Clock, *, vers
         if public_key is not None:
             guardians[str(account.id)] = {"username": account.username, "public_key": _b64(public_key)}
     channels = {
-        slug: {"first_tier": [i for i in tiers.first_tier if str(i) in guardians],
-               "second_tier": [i for i in tiers.second_tier if str(i) in guardians]}
-        for slug, tiers in memberships(dbsession).items()
+        slug: {"first_tier": [i for i in listed.first_tier if str(i) in guardians],
+               "second_tier": [i for i in listed.second_tier if str(i) in guardians]}
+        for slug, listed in (memberships(dbsession) if tiers is None else tiers).items()
     }
     return {
         "format": FORMAT,
@@ -485,13 +486,30 @@ def auto_sign(dbsession: Session, settings: Settings, clock: Clock, *, vouched: 
     previous = _newest_signed(dbsession, settings)
     keys = {account_id: listed.public_key for account_id, listed in (previous.guardians if previous else {}).items()}
     keys.update(vouched or {})
-    document = build_document(dbsession, settings, clock, version=next_version(dbsession, settings), keys=keys)
+    document = build_document(dbsession, settings, clock, version=next_version(dbsession, settings), keys=keys,
+                              tiers=vouched_tiers(dbsession, previous))
     if previous is not None and _same_listing(previous, document):
         return None
     document_bytes = crypto.canonical_json(document)
     return publish(dbsession, settings, clock, document_bytes, crypto.sign_directory(document_bytes,
                                                                                      settings.org_signing_key),
                    actor=actor)
+
+
+def vouched_tiers(dbsession: Session, previous: Directory | None) -> dict[str, Tiers]:
+    """Each active channel's guardians for auto_sign: those `previous` listed, with the changes the
+    services made in this transaction (intake_channels.membership_changes), never a membership row
+    merely found in the database; what else differs is shown on the admin overview."""
+    changes = channels.membership_changes(dbsession)
+    result = {}
+    for slug in dbsession.scalars(select(Channel.slug).where(Channel.active.is_(True))):
+        listed = previous.listed_for(slug) if previous is not None and slug not in changes.replaced else Tiers((), ())
+        tier_of: dict[int, int | None] = dict.fromkeys(listed.first_tier, TIER_DEFAULT)
+        tier_of.update(dict.fromkeys(listed.second_tier, TIER_SECOND))
+        tier_of.update(changes.tiers.get(slug, {}))
+        result[slug] = Tiers(tuple(sorted(i for i, tier in tier_of.items() if tier == TIER_DEFAULT)),
+                             tuple(sorted(i for i, tier in tier_of.items() if tier == TIER_SECOND)))
+    return result
 
 
 def _newest_signed(dbsession: Session, settings: Settings) -> Directory | None:
