@@ -26,6 +26,7 @@ from whistle.accounts.models import Account
 from whistle.clock import Clock
 from whistle.intake_channels import services as channels
 from whistle.intake_channels.models import TIER_DEFAULT, TIER_SECOND, Channel, ChannelGuardian
+from whistle.jobs import TickContext
 from whistle.key_directory.models import KeyDirectory
 from whistle.settings import Settings
 
@@ -515,14 +516,38 @@ def vouched_tiers(dbsession: Session, previous: Directory | None) -> dict[str, T
 def _newest_signed(dbsession: Session, settings: Settings) -> Directory | None:
     """The newest stored directory the organisation key signed, expired or not: the keys it last
     vouched for (an expired directory's keys are still the organisation's word; only its freshness
-    has run out)."""
+    has run out). None if there is none, or it is older than one already used (a rollback)."""
     row = dbsession.scalars(select(KeyDirectory).order_by(KeyDirectory.version.desc()).limit(1)).first()
     if row is None:
         return None
     try:
-        return verify(settings, row.document, row.signature, None)
+        directory = verify(settings, row.document, row.signature, None)
     except DirectoryError:
         return None
+    assert settings.org_public_key is not None  # verify() checked
+    seen = _seen(settings, settings.org_public_key)
+    if directory.version < seen.version or (
+            directory.version == seen.version and seen.digest not in (None, _digest(directory.document))):
+        return None
+    return directory
+
+
+def resign_job(ctx: TickContext) -> str:
+    """The tick's "key directory" job: with auto_sign, sign a fresh directory (the keys and tiers of
+    the last one carried forward, as auto_sign does) once the current one is within
+    EXPIRY_WARNING of its expiry or has expired, so a quiet month does not stop every channel."""
+    settings, clock = ctx.settings, ctx.clock
+    if not settings.org_auto_sign or settings.org_signing_key is None:
+        return "key directory: auto_sign is off; nothing signed"
+    with ctx.session() as dbsession:
+        previous = _newest_signed(dbsession, settings)
+        if previous is not None and previous.expires_at - clock.now() > EXPIRY_WARNING:
+            return f"key directory: version {previous.version} is valid until {previous.expires_at:%Y-%m-%d}"
+        directory = auto_sign(dbsession, settings, clock)
+        if directory is None:
+            return "key directory: nothing to sign"
+        return (f"key directory: signed version {directory.version}, valid until "
+                f"{directory.expires_at:%Y-%m-%d}")
 
 
 def _same_listing(directory: Directory, document: dict) -> bool:
