@@ -69,7 +69,28 @@ def key_directory_state(dbsession: Session, settings, clock) -> dict:
             "version": directory.version if directory else None,
             "expires": directory.expires_at if directory else None,
             "problem": state.problem, "stale": state.stale, "differences": state.differences,
-            "swapped": state.swapped, "auto_sign": settings.org_auto_sign}
+            "swapped": state.swapped, "auto_sign": settings.org_auto_sign,
+            "refusals": key_refusals(dbsession, clock)}
+
+
+# How far back the overview looks for refusals because a key was not the one it should be.
+REFUSALS_SHOWN_FOR = timedelta(days=90)
+KEY_REFUSALS = {
+    "case.key_mismatch": "a case's key was not the one its guardians' or its reporter's keys vouch for",
+    "key_directory.rolled_back": "an older key directory was put back in the database",
+}
+
+
+def key_refusals(dbsession: Session, clock) -> list[dict]:
+    """The refusals because a key was not the one it should be (someone changed the database), from
+    the audit log of the last REFUSALS_SHOWN_FOR: per kind, how many and the last day. No case is
+    named: the admin area opens none."""
+    since = clock.now() - REFUSALS_SHOWN_FOR
+    rows = dbsession.execute(
+        select(AuditEvent.action, func.count(), func.max(AuditEvent.at))
+        .where(AuditEvent.action.in_(list(KEY_REFUSALS)), AuditEvent.at >= since)
+        .group_by(AuditEvent.action).order_by(AuditEvent.action))
+    return [{"what": KEY_REFUSALS[action], "count": count, "last": last.date()} for action, count, last in rows]
 
 
 def _held_by_an_enabled_guardian():
