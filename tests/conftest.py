@@ -56,6 +56,7 @@ def app_settings(tmp_dir, db_url: str) -> dict:
         "whistle.org.signing_key_file": signing,
         "whistle.org.public_key_file": public,
         "whistle.org.auto_sign": "true",
+        "whistle.org.directory_state": str(tmp_dir / "keys" / "directory_state"),
         "whistle.db.url": db_url,
         "whistle.storage.dir": str(tmp_dir / "blobs"),
         "whistle.secrets.lookup_pepper_file": str(tmp_dir / "keys" / "lookup_pepper"),

@@ -91,6 +91,7 @@ def make_configurator(raw_settings: Mapping[str, Any], *, settings: Settings | N
     config.include("whistle.escalations")
     config.include("whistle.protection")
     config.include("whistle.reporters")
+    config.include("whistle.key_directory")
 
     # --- the views, by area ---
     config.scan("whistle.intake.views")

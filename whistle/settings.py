@@ -200,6 +200,10 @@ SPECS: dict[str, Spec] = {
     "whistle.org.auto_sign": Spec(_bool, "false"),
     # How long a signed key directory is valid, in days.
     "whistle.org.directory_days": Spec(_int, "30"),
+    # A file (beside the key files) where the server and the CLI keep the highest key directory
+    # version they have used, so an older directory put back in the database is refused after a
+    # restart too. Empty: remembered in memory only (docs/operations.md).
+    "whistle.org.directory_state": Spec(_str, ""),
 }
 
 
@@ -247,6 +251,7 @@ class Settings:
     org_signing_key: SigningKey | None = None  # auto_sign only
     org_auto_sign: bool = False
     directory_lifetime: timedelta = timedelta(days=30)
+    directory_state: Path | None = None  # the highest key directory version used; None: memory only
 
     def __repr__(self) -> str:  # never print key material into a log or traceback
         return f"Settings(db_url={self.db_url!r}, storage_dir={str(self.storage_dir)!r}, ...)"
@@ -347,7 +352,9 @@ def _org_settings(values: dict[str, Any]) -> dict[str, Any]:
     if signing_key is not None and public_key is not None and signing_key.public_key != public_key:
         raise ConfigurationError("whistle.org.signing_key_file is not the private half of whistle.org.public_key_file")
     return {"org_public_key": public_key, "org_signing_key": signing_key, "org_auto_sign": auto_sign,
-            "directory_lifetime": timedelta(days=days)}
+            "directory_lifetime": timedelta(days=days),
+            "directory_state": Path(values["whistle.org.directory_state"]) if values["whistle.org.directory_state"]
+            else None}
 
 
 def load_settings(raw: Mapping[str, Any], environ: Mapping[str, str] = os.environ) -> Settings:

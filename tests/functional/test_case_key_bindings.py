@@ -11,7 +11,7 @@ import contextlib
 import pytest
 from sqlalchemy import select, update
 
-from tests.factories import api_login, make_channel, make_staff, submit_api
+from tests.factories import api_login, html_login, make_channel, make_staff, submit_api
 from tests.functional.reporters.helpers import come_back
 from whistle import crypto
 from whistle.accounts.models import Account
@@ -132,3 +132,19 @@ def test_a_case_from_before_bindings_is_trusted_on_first_use_and_bound_from_then
     _, team_keys = forge(dbsession, ref, CaseGrant.holder == HOLDER_GUARDIAN)
     testapp.post_json(f"/api/v1/cases/{ref}/notes", {"text": MARKER}, headers=headers, status=409)
     assert attacker_reads(dbsession, ref, team_keys, "note") == []
+
+
+def test_a_refused_key_is_shown_on_the_admin_overview_without_naming_the_case(
+        testapp, dbsession, settings, sent, clock):
+    _, case = sent
+    admin = make_staff(dbsession, settings, clock, "admin", admin=True, guardian=False)
+    token = testapp.post_json("/api/v1/reporter/session", {"receipt": case["receipt"]}).json["token"]
+    forge(dbsession, case["case"], CaseGrant.holder == HOLDER_REPORTER)
+    testapp.post_json("/api/v1/reporter/messages", {"text": MARKER},
+                      headers={"Authorization": f"Bearer {token}"}, status=409)
+    testapp.reset()
+    html_login(testapp, admin, clock)
+    page = testapp.get("/admin").text
+    assert "whistle refused to encrypt to a key someone changed in the database" in page
+    assert "a case&#39;s key was not the one its guardians&#39; or its reporter&#39;s keys vouch for: 1 time" in page
+    assert case["case"] not in page

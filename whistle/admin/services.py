@@ -24,8 +24,13 @@ from whistle.cases.info import case_info
 from whistle.cases.lifecycle import CLOSED, RECEIVED, STATUSES
 from whistle.cases.models import HOLDER_GUARDIAN, Case, CaseGrant
 from whistle.hooks.types import StatisticsExport
-from whistle.intake_channels.models import Channel, ChannelGuardian
-from whistle.intake_channels.services import channels_left_unattended, channels_named, set_channels
+from whistle.intake_channels.models import TIER_DEFAULT, Channel, ChannelGuardian
+from whistle.intake_channels.services import (
+    channels_left_unattended,
+    channels_named,
+    record_membership,
+    set_channels,
+)
 from whistle.key_directory.services import UNATTENDED_REASONS, auto_sign, staleness, unattended_channels
 from whistle.notifications.models import FAILED, PENDING, STATES, Notification
 
@@ -70,7 +75,28 @@ def key_directory_state(dbsession: Session, settings, clock) -> dict:
             "version": directory.version if directory else None,
             "expires": directory.expires_at if directory else None,
             "problem": state.problem, "stale": state.stale, "differences": state.differences,
-            "swapped": state.swapped, "auto_sign": settings.org_auto_sign}
+            "swapped": state.swapped, "auto_sign": settings.org_auto_sign,
+            "refusals": key_refusals(dbsession, clock)}
+
+
+# How far back the overview looks for refusals because a key was not the one it should be.
+REFUSALS_SHOWN_FOR = timedelta(days=90)
+KEY_REFUSALS = {
+    "case.key_mismatch": "a case's key was not the one its guardians' or its reporter's keys vouch for",
+    "key_directory.rolled_back": "an older key directory was put back in the database",
+}
+
+
+def key_refusals(dbsession: Session, clock) -> list[dict]:
+    """The refusals because a key was not the one it should be (someone changed the database), from
+    the audit log of the last REFUSALS_SHOWN_FOR: per kind, how many and the last day. No case is
+    named: the admin area opens none."""
+    since = clock.now() - REFUSALS_SHOWN_FOR
+    rows = dbsession.execute(
+        select(AuditEvent.action, func.count(), func.max(AuditEvent.at))
+        .where(AuditEvent.action.in_(list(KEY_REFUSALS)), AuditEvent.at >= since)
+        .group_by(AuditEvent.action).order_by(AuditEvent.action))
+    return [{"what": KEY_REFUSALS[action], "count": count, "last": last.date()} for action, count, last in rows]
 
 
 def _held_by_an_enabled_guardian():
@@ -269,6 +295,7 @@ def add_account(dbsession: Session, settings, clock, *, username: str, password:
     if is_guardian:
         for channel in channels:
             dbsession.add(ChannelGuardian(channel_id=channel.id, account_id=enrolment.account.id))
+            record_membership(dbsession, channel.slug, enrolment.account.id, TIER_DEFAULT)
     if is_guardian:
         dbsession.flush()
         # The key pair was made just now, in this transaction: it is vouched for, not read back.

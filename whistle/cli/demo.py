@@ -30,6 +30,7 @@ from whistle.accounts.services import add_account
 from whistle.cli import env
 from whistle.cli.env import CommandError
 from whistle.intake_channels.models import TIER_DEFAULT, TIER_SECOND, Channel, ChannelGuardian
+from whistle.intake_channels.services import record_membership
 from whistle.key_directory.services import auto_sign, unattended_channels
 
 DEMO_USERNAME = "demo.guardian"
@@ -129,6 +130,7 @@ def _ensure_memberships(dbsession, account: Account, demo: DemoAccount, channels
             missing.add(slug)
         elif channel.id not in current:
             dbsession.add(ChannelGuardian(channel_id=channel.id, account_id=account.id, tier=tier))
+            record_membership(dbsession, slug, account.id, tier)
     dbsession.flush()
 
 

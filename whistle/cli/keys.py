@@ -10,7 +10,9 @@ from whistle.cli import env
 from whistle.cli.env import CommandError
 from whistle.key_directory.services import (
     DirectoryError,
+    describe_draft,
     draft,
+    operator_keys,
     publish,
     read_published,
     sign,
@@ -73,11 +75,31 @@ def _org_init(args) -> int:
     return 0
 
 
+def _accepted_keys(pairs: list[str] | None) -> dict[str, str]:
+    """{username: fingerprint} from --accept-key USER=FINGERPRINT options."""
+    accepted = {}
+    for pair in pairs or []:
+        username, sep, fingerprint = pair.partition("=")
+        if not sep or not username or crypto.normalise_fingerprint(fingerprint) is None:
+            raise CommandError(f"--accept-key {pair}: expected USER=FINGERPRINT (the fingerprint the draft printed)")
+        accepted[username] = fingerprint
+    return accepted
+
+
+def _operator_draft(dbsession, environment: env.Environment, args) -> bytes:
+    """The draft the operator signs: the signed keys kept unless accepted (operator_keys), with the
+    differences and what was kept said on stderr."""
+    _warn_differences(dbsession, environment)
+    keys, notes = operator_keys(dbsession, environment.settings, _accepted_keys(args.accept_key))
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    return draft(dbsession, environment.settings, environment.clock, keys=keys)
+
+
 def _draft(args) -> int:
     environment = env.load(args.config)
     with env.dbsession(environment) as dbsession:
-        _warn_differences(dbsession, environment)
-        document = draft(dbsession, environment.settings, environment.clock)
+        document = _operator_draft(dbsession, environment, args)
     sys.stdout.write(document.decode("utf-8") + "\n")
     return 0
 
@@ -102,11 +124,13 @@ def _sign(args) -> int:
     if args.draft:
         try:
             document = Path(args.draft).read_bytes().rstrip(b"\n")
-            crypto.parse_canonical_json(document)
+            described = describe_draft(document)
         except OSError as error:
             raise CommandError(f"cannot read {args.draft}: {error.strerror}") from None
-        except (ValueError, TypeError):
+        except DirectoryError:
             raise CommandError(f"{args.draft} is not a key directory draft (from `keys directory-draft`)") from None
+        for line in described:
+            print(line, file=sys.stderr)
         key = _signing_key(args.key, None)
         sys.stdout.write(_json_line(sign(document, key)))
         print(f"signed with the key whose fingerprint is {crypto.fingerprint(key.public_key)}", file=sys.stderr)
@@ -115,8 +139,7 @@ def _sign(args) -> int:
     key = _signing_key(args.key, environment)
     try:
         with env.dbsession(environment) as dbsession:
-            _warn_differences(dbsession, environment)
-            document = draft(dbsession, environment.settings, environment.clock)
+            document = _operator_draft(dbsession, environment, args)
             directory = publish(dbsession, environment.settings, environment.clock, document,
                                 crypto.sign_directory(document, key))
     except DirectoryError as error:
@@ -156,8 +179,8 @@ def _warn_differences(dbsession, environment: env.Environment) -> None:
     for sentence in state.differences:
         print(f"warning: {sentence}", file=sys.stderr)
     if state.swapped:
-        print("warning: do not sign until you have checked the key of " + ", ".join(state.swapped) +
-              " with them: signing vouches for the keys stored now.", file=sys.stderr)
+        print("warning: the signed key of " + ", ".join(state.swapped) + " is kept; a stored key is signed "
+              "only with --accept-key USER=FINGERPRINT once you have checked it with them.", file=sys.stderr)
 
 
 def register(subparsers) -> None:
@@ -168,10 +191,16 @@ def register(subparsers) -> None:
     org_init.add_argument("--out", help="where the private key goes (recommended: removable media)")
     org_init.set_defaults(handler=_org_init)
     draft_parser = keys.add_parser("directory-draft", help="print the next key directory, unsigned, to sign offline")
+    draft_parser.add_argument("--accept-key", action="append", metavar="USER=FINGERPRINT",
+                              help="list USER's stored key, whose fingerprint you checked with them, "
+                                   "instead of the key the last directory signed")
     draft_parser.set_defaults(handler=_draft)
     sign_parser = keys.add_parser("sign-directory", help="sign a key directory (and publish it, without --draft)")
     sign_parser.add_argument("--key", help="the organisation's private key file (default: the .ini's signing key)")
     sign_parser.add_argument("--draft", help="sign this draft (from directory-draft) and print the signed directory")
+    sign_parser.add_argument("--accept-key", action="append", metavar="USER=FINGERPRINT",
+                             help="sign USER's stored key, whose fingerprint you checked with them, "
+                                  "instead of the key the last directory signed")
     sign_parser.set_defaults(handler=_sign)
     publish_parser = keys.add_parser("publish-directory", help="publish a key directory signed offline")
     publish_parser.add_argument("file", help="the output of `keys sign-directory --draft`")

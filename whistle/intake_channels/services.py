@@ -1,10 +1,11 @@
 """Looking up channels and describing them to reporters and API clients."""
 from __future__ import annotations
 
+import dataclasses
 import logging
 
-from sqlalchemy import and_, case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, case, event, func, select
+from sqlalchemy.orm import Session, SessionTransaction
 
 from whistle import audit
 from whistle.accounts.models import Account
@@ -17,6 +18,40 @@ from whistle.settings import Settings
 log = logging.getLogger(__name__)
 
 FIELD_TYPES = ("text", "long_text", "single_choice", "multiple_choice", "date", "yes_no")
+
+
+# --- membership changes made through the services, in this transaction ---
+
+_CHANGES = "intake_channels.membership_changes"
+
+
+@dataclasses.dataclass
+class MembershipChanges:
+    """The channel memberships the services changed in the session's current transaction: what
+    auto_sign may vouch for (key_directory), as opposed to rows it merely finds in the database.
+    `tiers[slug][account_id]` is the new tier, or None when the membership was removed; a slug in
+    `replaced` had all its memberships replaced by those in `tiers`."""
+
+    tiers: dict[str, dict[int, int | None]] = dataclasses.field(default_factory=dict)
+    replaced: set[str] = dataclasses.field(default_factory=set)
+
+
+def membership_changes(dbsession: Session) -> MembershipChanges:
+    changes = dbsession.info.get(_CHANGES)
+    if changes is None:
+        changes = dbsession.info[_CHANGES] = MembershipChanges()
+        event.listen(dbsession, "after_transaction_end", _forget_changes)
+    return changes
+
+
+def _forget_changes(session: Session, ended: SessionTransaction) -> None:
+    if ended.parent is None and ended.nested is False and _CHANGES in session.info:
+        session.info[_CHANGES] = MembershipChanges()
+
+
+def record_membership(dbsession: Session, slug: str, account_id: int, tier: int | None) -> None:
+    """Note that a service made `account_id` a member of channel `slug` at `tier` (None: removed)."""
+    membership_changes(dbsession).tiers.setdefault(slug, {})[account_id] = tier
 
 
 def active_channels(dbsession: Session) -> list[Channel]:
@@ -401,6 +436,9 @@ def load_channels(dbsession: Session, specs: list[dict], known_profiles=None) ->
         channel.active = True
         if slug in guardians:
             channel.memberships = [ChannelGuardian(account=account, tier=tier) for account, tier in guardians[slug]]
+            changes = membership_changes(dbsession)
+            changes.replaced.add(slug)
+            changes.tiers[slug] = {account.id: tier for account, tier in guardians[slug]}
         dbsession.flush()
     return results
 
@@ -434,8 +472,10 @@ def set_channels(dbsession: Session, clock: Clock, account: Account, slugs: set[
     for slug, membership in current.items():
         if slug not in slugs:
             dbsession.delete(membership)
+            record_membership(dbsession, slug, account.id, None)
     for slug in slugs - set(current):
         dbsession.add(ChannelGuardian(channel_id=channels[slug].id, account_id=account.id))
+        record_membership(dbsession, slug, account.id, TIER_DEFAULT)
     dbsession.flush()
     audit.record(dbsession, clock, actor=actor, action="account.channels_changed",
                  detail={"account_id": account.id, "channels": sorted(slugs)})

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
@@ -23,6 +26,7 @@ from whistle.accounts.models import Account
 from whistle.clock import Clock
 from whistle.intake_channels import services as channels
 from whistle.intake_channels.models import TIER_DEFAULT, TIER_SECOND, Channel, ChannelGuardian
+from whistle.jobs import TickContext
 from whistle.key_directory.models import KeyDirectory
 from whistle.settings import Settings
 
@@ -138,12 +142,13 @@ def memberships(dbsession: Session) -> dict[str, Tiers]:
 
 
 def build_document(dbsession: Session, settings: Settings, clock: Clock, *, version: int,
-                   keys: Mapping[int, bytes] | None = None) -> dict:
+                   keys: Mapping[int, bytes] | None = None, tiers: Mapping[str, Tiers] | None = None) -> dict:
     """The directory of the guardians and channels in the database now, as version `version`.
 
     `keys`: the public key to list for each guardian; a guardian without one is left out (and
     their channels list only those included). None: the keys in the database (what an operator
-    vouches for by signing the draft)."""
+    vouches for by signing the draft). `tiers`: each channel's guardians to list (see
+    `vouched_tiers`); None: the memberships in the database."""
     now = clock.now()
     guardians = {}
     for account in enabled_guardians(dbsession):
@@ -151,9 +156,9 @@ def build_document(dbsession: Session, settings: Settings, clock: Clock, *, vers
         if public_key is not None:
             guardians[str(account.id)] = {"username": account.username, "public_key": _b64(public_key)}
     channels = {
-        slug: {"first_tier": [i for i in tiers.first_tier if str(i) in guardians],
-               "second_tier": [i for i in tiers.second_tier if str(i) in guardians]}
-        for slug, tiers in memberships(dbsession).items()
+        slug: {"first_tier": [i for i in listed.first_tier if str(i) in guardians],
+               "second_tier": [i for i in listed.second_tier if str(i) in guardians]}
+        for slug, listed in (memberships(dbsession) if tiers is None else tiers).items()
     }
     return {
         "format": FORMAT,
@@ -172,9 +177,52 @@ def newest_version(dbsession: Session) -> int:
     return dbsession.scalar(select(func.max(KeyDirectory.version))) or 0
 
 
-def draft(dbsession: Session, settings: Settings, clock: Clock) -> bytes:
-    """The next directory, unsigned, as canonical JSON: for `keys sign-directory --draft`."""
-    return crypto.canonical_json(build_document(dbsession, settings, clock, version=newest_version(dbsession) + 1))
+def next_version(dbsession: Session, settings: Settings) -> int:
+    """The version the next directory gets: above every one stored and every one already used."""
+    used = _seen(settings, settings.org_public_key).version if settings.org_public_key is not None else 0
+    return max(newest_version(dbsession), used) + 1
+
+
+def draft(dbsession: Session, settings: Settings, clock: Clock, *, keys: Mapping[int, bytes] | None = None) -> bytes:
+    """The next directory, unsigned, as canonical JSON: for `keys sign-directory --draft`. `keys`
+    as for `build_document` (see `operator_keys`)."""
+    return crypto.canonical_json(build_document(dbsession, settings, clock, version=next_version(dbsession, settings),
+                                                keys=keys))
+
+
+def operator_keys(dbsession: Session, settings: Settings,
+                  accepted: Mapping[str, str]) -> tuple[dict[int, bytes], list[str]]:
+    """The keys an operator's `keys sign-directory` / `directory-draft` lists, and what it kept, in
+    plain words.
+
+    A guardian the last signed directory lists keeps the key it listed, even when the stored key
+    differs (that is what a key swap by a database writer looks like); the stored key replaces it
+    only when `accepted` ({username: fingerprint}) names that guardian with the stored key's
+    fingerprint, which the operator has checked with them. A guardian not listed yet gets their
+    stored key: the draft shows its fingerprint for the operator to check before signing."""
+    previous = _newest_signed(dbsession, settings)
+    listed = previous.guardians if previous is not None else {}
+    keys: dict[int, bytes] = {}
+    notes: list[str] = []
+    for account in enabled_guardians(dbsession):
+        stored = account.public_key
+        if stored is None:
+            continue
+        old = listed.get(account.id)
+        if old is None or old.public_key == stored:
+            keys[account.id] = stored
+            continue
+        fingerprint = crypto.fingerprint(stored)
+        wanted = accepted.get(account.username)
+        if wanted is not None and crypto.normalise_fingerprint(wanted) == fingerprint:
+            keys[account.id] = stored
+            notes.append(f"The key of {account.username} changes to the stored key {fingerprint}, as accepted.")
+        else:
+            keys[account.id] = old.public_key
+            notes.append(f"The key stored for {account.username} ({fingerprint}) is not the signed one "
+                         f"({crypto.fingerprint(old.public_key)}): the signed key is kept. Check the new key with "
+                         f"them, then sign with --accept-key {account.username}={fingerprint}.")
+    return keys, notes
 
 
 def sign(document: bytes, signing_key: crypto.SigningKey) -> dict:
@@ -186,6 +234,12 @@ def sign(document: bytes, signing_key: crypto.SigningKey) -> dict:
 
 
 # --- reading one back, verified ------------------------------------------------------------------
+
+def _is_account_id(key: str) -> bool:
+    """Whether `key` is an account id written one way only: ASCII digits without a leading zero, so
+    no two members of the document ("1", "01", Arabic-Indic one) can name the same account."""
+    return key.isascii() and key.isdigit() and str(int(key)) == key
+
 
 def _parse(document: bytes) -> tuple[int, datetime, datetime, dict[int, Listed], dict[str, Tiers]]:
     """The document's members, or ValueError/TypeError if it is not a directory of this format."""
@@ -201,8 +255,10 @@ def _parse(document: bytes) -> tuple[int, datetime, datetime, dict[int, Listed],
         raise TypeError("guardians and channels are objects")
     guardians = {}
     for key, entry in raw_guardians.items():
-        if not key.isdigit() or not isinstance(entry, dict) or not isinstance(entry.get("username"), str):
+        if not _is_account_id(key) or not isinstance(entry, dict) or not isinstance(entry.get("username"), str):
             raise ValueError("bad guardian entry")
+        if int(key) in guardians:
+            raise ValueError("a guardian is listed twice")
         guardians[int(key)] = Listed(entry["username"], _unb64(entry.get("public_key"), 32))
     channels = {}
     for slug, entry in raw_channels.items():
@@ -216,6 +272,25 @@ def _parse(document: bytes) -> tuple[int, datetime, datetime, dict[int, Listed],
             tiers.append(tuple(ids))
         channels[slug] = Tiers(*tiers)
     return version, issued, expires, guardians, channels
+
+
+def describe_draft(document: bytes) -> list[str]:
+    """What a draft lists, line by line, for the operator to check before signing it offline:
+    version, validity, each guardian with the fingerprint of their key, each channel's tiers.
+    DirectoryError if `document` is not a key directory of this format."""
+    try:
+        version, issued, expires, guardians, channels = _parse(document)
+    except (ValueError, TypeError):
+        raise DirectoryError("This is not a key directory draft (from `keys directory-draft`).") from None
+    names = {account_id: listed.username for account_id, listed in guardians.items()}
+    lines = [f"version {version}, valid from {issued:%Y-%m-%d %H:%M} until {expires:%Y-%m-%d %H:%M} UTC"]
+    lines += [f"guardian {listed.username}: key {crypto.fingerprint(listed.public_key)}"
+              for _, listed in sorted(guardians.items())]
+    for slug, tiers in sorted(channels.items()):
+        first = ", ".join(names[i] for i in tiers.first_tier) or "nobody"
+        second = ", ".join(names[i] for i in tiers.second_tier) or "nobody"
+        lines.append(f"channel {slug}: first tier {first}; second tier {second}")
+    return lines
 
 
 def verify(settings: Settings, document: bytes, signature: bytes, now: datetime | None) -> Directory:
@@ -238,15 +313,72 @@ def verify(settings: Settings, document: bytes, signature: bytes, now: datetime 
     return Directory(version, issued, expires, guardians, channels, document, signature)
 
 
-# The highest version this process has seen verified and committed, per organisation key: a
-# database writer who puts back an older signed directory (or deletes the newest) is refused, at
-# least until a restart; the expiry bounds the rest (docs/crypto.md). Remembered only once the
+# The highest version seen verified and committed, per organisation key: a database writer who
+# puts back an older signed directory (or deletes the newest) is refused. Kept in this process's
+# memory and, with whistle.org.directory_state, in a state file that outlives a restart and is
+# shared with the CLI; the expiry bounds the rest (docs/crypto.md). Remembered only once the
 # transaction that read or published it commits: a version published by a request that was then
 # rolled back never existed.
 _highest_seen: dict[bytes, int] = {}
 
 
-def _remember(dbsession: Session, public_key: bytes, version: int) -> None:
+@dataclass(frozen=True)
+class Seen:
+    """The highest directory version seen for an organisation key, and the hash of its document
+    (None when only this process's memory knows it)."""
+
+    version: int
+    digest: str | None
+
+
+def _digest(document: bytes) -> str:
+    return hashlib.sha256(document).hexdigest()
+
+
+def _read_state(path: Path | None) -> dict[str, dict]:
+    if path is None:
+        return {}
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as error:
+        raise DirectoryError(f"The key directory state file {path} cannot be read ({error}): "
+                             "restore it from the backup, or move it away to start afresh.") from None
+    return value if isinstance(value, dict) else {}
+
+
+def _seen(settings: Settings, public_key: bytes) -> Seen:
+    entry = _read_state(settings.directory_state).get(crypto.fingerprint(public_key))
+    in_memory = _highest_seen.get(public_key, 0)
+    if isinstance(entry, dict) and type(entry.get("version")) is int and entry["version"] >= in_memory:
+        digest = entry.get("sha256")
+        return Seen(entry["version"], digest if isinstance(digest, str) else None)
+    return Seen(in_memory, None)
+
+
+def _write_state(path: Path, public_key: bytes, version: int, digest: str) -> None:
+    """Record `version` for `public_key` in the state file unless a higher one is there already;
+    written whole to a temporary file and renamed over it, so a crash leaves the old or the new."""
+    state = _read_state(path)
+    key = crypto.fingerprint(public_key)
+    entry = state.get(key)
+    if isinstance(entry, dict) and type(entry.get("version")) is int and entry["version"] >= version:
+        return
+    state[key] = {"version": version, "sha256": digest}
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    temporary = path.with_name(path.name + ".new")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        json.dump(state, file, sort_keys=True)
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(temporary, path)
+
+
+def _remember(dbsession: Session, settings: Settings, directory: Directory) -> None:
+    assert settings.org_public_key is not None  # verify() checked
+    public_key, version, digest = settings.org_public_key, directory.version, _digest(directory.document)
     pending = [True]  # once: a listener cannot be removed while its event is being dispatched
 
     def committed(session: Session) -> None:
@@ -254,14 +386,16 @@ def _remember(dbsession: Session, public_key: bytes, version: int) -> None:
             return  # done already, or a savepoint was released: the transaction itself may still roll back
         pending.clear()
         _highest_seen[public_key] = max(_highest_seen.get(public_key, 0), version)
+        if settings.directory_state is not None:
+            _write_state(settings.directory_state, public_key, version, digest)
 
     event.listen(dbsession, "after_commit", committed)
 
 
 def current_directory(dbsession: Session, settings: Settings, clock: Clock) -> Directory:
     """The newest published directory, verified; DirectoryError (in plain words) if there is
-    none, it is not signed by the organisation key, it has expired, or it is older than one this
-    process has already seen."""
+    none, it is not signed by the organisation key, it has expired, or it is older than one
+    already seen (or another document under the same version)."""
     row = dbsession.scalars(select(KeyDirectory).order_by(KeyDirectory.version.desc()).limit(1)).first()
     if row is None:
         raise NoDirectory("No key directory has been signed yet: run `whistle -c FILE keys sign-directory`.")
@@ -269,13 +403,16 @@ def current_directory(dbsession: Session, settings: Settings, clock: Clock) -> D
     if directory.version != row.version:
         raise DirectoryError("The key directory's stored version is not the one it was signed with.")
     assert settings.org_public_key is not None  # verify() checked
-    seen = _highest_seen.get(settings.org_public_key, 0)
-    if directory.version < seen:
+    seen = _seen(settings, settings.org_public_key)
+    replaced = directory.version == seen.version and seen.digest not in (None, _digest(directory.document))
+    if directory.version < seen.version or replaced:
         audit.record(dbsession, clock, actor=audit.services.SYSTEM, action="key_directory.rolled_back",
-                     detail={"version": directory.version, "seen": seen})
-        raise DirectoryError(f"The key directory went back to version {directory.version} after version {seen} "
-                             "was in use: a database writer may have put an older one back. Publish a new one.")
-    _remember(dbsession, settings.org_public_key, directory.version)
+                     detail={"version": directory.version, "seen": seen.version})
+        what = (f"is another document than the version {seen.version} in use" if replaced else
+                f"went back to version {directory.version} after version {seen.version} was in use")
+        raise DirectoryError(f"The key directory {what}: a database writer may have put an older one back. "
+                             "Publish a new one.")
+    _remember(dbsession, settings, directory)
     return directory
 
 
@@ -314,7 +451,7 @@ def publish(dbsession: Session, settings: Settings, clock: Clock, document: byte
     """Store a signed directory as the current one: only if the organisation key signed it, it has
     not expired, and its version is higher than every one published before. Audited."""
     directory = verify(settings, document, signature, clock.now())
-    newest = newest_version(dbsession)
+    newest = next_version(dbsession, settings) - 1
     if directory.version <= newest:
         raise DirectoryError(f"Version {directory.version} is not newer than the published version {newest}: "
                              "versions only go up. Make a new draft and sign it.")
@@ -323,16 +460,15 @@ def publish(dbsession: Session, settings: Settings, clock: Clock, document: byte
     dbsession.flush()
     audit.record(dbsession, clock, actor=actor, action="key_directory.published",
                  detail={"version": directory.version, "guardians": len(directory.guardians)})
-    assert settings.org_public_key is not None  # verify() checked
-    _remember(dbsession, settings.org_public_key, directory.version)
+    _remember(dbsession, settings, directory)
     return directory
 
 
 def sign_from_database(dbsession: Session, settings: Settings, clock: Clock, signing_key: crypto.SigningKey, *,
                        actor: str = audit.services.SYSTEM) -> Directory:
-    """Sign and publish the directory of the guardians, keys and channels in the database now: what
-    the operator does with `keys sign-directory` (they vouch for the keys stored, so the command
-    shows what differs from the current directory first)."""
+    """Sign and publish the directory of the guardians, keys and channels in the database now,
+    vouching for every stored key (`keys sign-directory` uses `operator_keys` instead, which keeps
+    the signed key of a guardian whose stored key changed)."""
     document = draft(dbsession, settings, clock)
     return publish(dbsession, settings, clock, document, crypto.sign_directory(document, signing_key), actor=actor)
 
@@ -351,7 +487,8 @@ def auto_sign(dbsession: Session, settings: Settings, clock: Clock, *, vouched: 
     previous = _newest_signed(dbsession, settings)
     keys = {account_id: listed.public_key for account_id, listed in (previous.guardians if previous else {}).items()}
     keys.update(vouched or {})
-    document = build_document(dbsession, settings, clock, version=newest_version(dbsession) + 1, keys=keys)
+    document = build_document(dbsession, settings, clock, version=next_version(dbsession, settings), keys=keys,
+                              tiers=vouched_tiers(dbsession, previous))
     if previous is not None and _same_listing(previous, document):
         return None
     document_bytes = crypto.canonical_json(document)
@@ -360,17 +497,57 @@ def auto_sign(dbsession: Session, settings: Settings, clock: Clock, *, vouched: 
                    actor=actor)
 
 
+def vouched_tiers(dbsession: Session, previous: Directory | None) -> dict[str, Tiers]:
+    """Each active channel's guardians for auto_sign: those `previous` listed, with the changes the
+    services made in this transaction (intake_channels.membership_changes), never a membership row
+    merely found in the database; what else differs is shown on the admin overview."""
+    changes = channels.membership_changes(dbsession)
+    result = {}
+    for slug in dbsession.scalars(select(Channel.slug).where(Channel.active.is_(True))):
+        listed = previous.listed_for(slug) if previous is not None and slug not in changes.replaced else Tiers((), ())
+        tier_of: dict[int, int | None] = dict.fromkeys(listed.first_tier, TIER_DEFAULT)
+        tier_of.update(dict.fromkeys(listed.second_tier, TIER_SECOND))
+        tier_of.update(changes.tiers.get(slug, {}))
+        result[slug] = Tiers(tuple(sorted(i for i, tier in tier_of.items() if tier == TIER_DEFAULT)),
+                             tuple(sorted(i for i, tier in tier_of.items() if tier == TIER_SECOND)))
+    return result
+
+
 def _newest_signed(dbsession: Session, settings: Settings) -> Directory | None:
     """The newest stored directory the organisation key signed, expired or not: the keys it last
     vouched for (an expired directory's keys are still the organisation's word; only its freshness
-    has run out)."""
+    has run out). None if there is none, or it is older than one already used (a rollback)."""
     row = dbsession.scalars(select(KeyDirectory).order_by(KeyDirectory.version.desc()).limit(1)).first()
     if row is None:
         return None
     try:
-        return verify(settings, row.document, row.signature, None)
+        directory = verify(settings, row.document, row.signature, None)
     except DirectoryError:
         return None
+    assert settings.org_public_key is not None  # verify() checked
+    seen = _seen(settings, settings.org_public_key)
+    if directory.version < seen.version or (
+            directory.version == seen.version and seen.digest not in (None, _digest(directory.document))):
+        return None
+    return directory
+
+
+def resign_job(ctx: TickContext) -> str:
+    """The tick's "key directory" job: with auto_sign, sign a fresh directory (the keys and tiers of
+    the last one carried forward, as auto_sign does) once the current one is within
+    EXPIRY_WARNING of its expiry or has expired, so a quiet month does not stop every channel."""
+    settings, clock = ctx.settings, ctx.clock
+    if not settings.org_auto_sign or settings.org_signing_key is None:
+        return "key directory: auto_sign is off; nothing signed"
+    with ctx.session() as dbsession:
+        previous = _newest_signed(dbsession, settings)
+        if previous is not None and previous.expires_at - clock.now() > EXPIRY_WARNING:
+            return f"key directory: version {previous.version} is valid until {previous.expires_at:%Y-%m-%d}"
+        directory = auto_sign(dbsession, settings, clock)
+        if directory is None:
+            return "key directory: nothing to sign"
+        return (f"key directory: signed version {directory.version}, valid until "
+                f"{directory.expires_at:%Y-%m-%d}")
 
 
 def _same_listing(directory: Directory, document: dict) -> bool:
