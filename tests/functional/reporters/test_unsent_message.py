@@ -3,6 +3,7 @@ however long it is within the limit, in any script: the sign-in form is multipar
 reader is sized for percent-encoding too (a character can take 12 bytes urlencoded)."""
 from __future__ import annotations
 
+import pytest
 from webtest import TestApp
 
 from tests.factories import make_live_channel, submit_api
@@ -13,13 +14,19 @@ LIMIT = 1000
 DRAFT = "我看见经理把药品拿回家了。" * 70  # 910 characters: a message within the limit
 
 
-def test_a_long_unsent_message_survives_the_sign_in(raw_settings, clock, tm, dbsession, settings):
+@pytest.fixture
+def app_and_receipt(raw_settings, clock, tm, dbsession, settings) -> tuple[TestApp, str]:
+    """An app whose messages may be LIMIT characters long, and the receipt of a case on it."""
     raw = dict(raw_settings, **{"whistle.form.max_text_chars": str(LIMIT)})
     app = make_configurator(raw, settings=load_settings(raw, environ={}), clock=clock).make_wsgi_app()
     testapp = TestApp(app, extra_environ={"HTTP_HOST": "example.com", "tm.active": True, "tm.manager": tm,
                                           "app.dbsession": dbsession})
     make_live_channel(dbsession, settings, clock)
-    receipt = submit_api(testapp)["receipt"]
+    return testapp, submit_api(testapp)["receipt"]
+
+
+def test_a_long_unsent_message_survives_the_sign_in(app_and_receipt):
+    testapp, receipt = app_and_receipt
     assert len(DRAFT) <= LIMIT
 
     # The visit has ended (no session) when the message is sent: the sign-in page keeps it.
@@ -36,13 +43,8 @@ def test_a_long_unsent_message_survives_the_sign_in(raw_settings, clock, tm, dbs
     assert DRAFT in page.text, page.html.find("main").get_text(" ", strip=True)[:160]
 
 
-def test_a_long_unsent_message_survives_an_urlencoded_sign_in(raw_settings, clock, tm, dbsession, settings):
-    raw = dict(raw_settings, **{"whistle.form.max_text_chars": str(LIMIT)})
-    app = make_configurator(raw, settings=load_settings(raw, environ={}), clock=clock).make_wsgi_app()
-    testapp = TestApp(app, extra_environ={"HTTP_HOST": "example.com", "tm.active": True, "tm.manager": tm,
-                                          "app.dbsession": dbsession})
-    make_live_channel(dbsession, settings, clock)
-    receipt = submit_api(testapp)["receipt"]
+def test_a_long_unsent_message_survives_an_urlencoded_sign_in(app_and_receipt):
+    testapp, receipt = app_and_receipt
     csrf = testapp.get("/mailbox").forms[0]["csrf_token"].value
 
     page = testapp.post("/mailbox", {"csrf_token": csrf, "receipt": receipt, "unsent": DRAFT})
