@@ -3,10 +3,20 @@ from .canonical import canonical_json, parse_canonical_json
 from .carried import open_from_client, seal_for_client
 from .casekeys import case_key_binding, check_case_key_binding, check_team_key_mac, public_key_of, team_key_mac
 from .csrf import csrf_key, csrf_token_for_browser, csrf_token_for_session, new_csrf_cookie_value
+from .directory import (
+    DirectoryDocument,
+    Listed,
+    Recipients,
+    Tiers,
+    open_directory,
+    parse_directory,
+    recipients,
+)
 from .errors import (
     BadSignature,
     CryptoError,
     DecryptionFailed,
+    DirectoryRefused,
     Expired,
     InvalidReceipt,
     KeyMismatch,
@@ -105,12 +115,17 @@ __all__ = [  # noqa: RUF022 - grouped by what the names are for, each group unde
 
 # The format both ends of an end-to-end report share (docs/crypto.md 6.8 to 6.12): the signed key
 # directory, receipts of version 2 (derived on the reporter's device), and the checks on a case's
-# public keys that do not trust the database.
+# public keys that do not trust the database, and the key directory as readers take it.
 __all__ += [
     "BadSignature",
     "ClientReporterKeys",
+    "DirectoryDocument",
+    "DirectoryRefused",
     "KeyMismatch",
+    "Listed",
+    "Recipients",
     "SigningKey",
+    "Tiers",
     "canonical_json",
     "case_key_binding",
     "check_case_key_binding",
@@ -121,12 +136,15 @@ __all__ += [
     "new_receipt_v2",
     "normalise_fingerprint",
     "normalise_receipt_v2",
+    "open_directory",
     "parse_canonical_json",
+    "parse_directory",
     "public_key_file_text",
     "public_key_of",
     "read_public_key_text",
     "receipt_salt_v2",
     "receipt_version",
+    "recipients",
     "sign_directory",
     "team_key_mac",
     "verify_directory",

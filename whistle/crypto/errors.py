@@ -32,3 +32,7 @@ class BadSignature(CryptoError):
 
 class KeyMismatch(CryptoError):
     """A public key that is not the one its authenticator (a MAC under a private key) vouches for."""
+
+
+class DirectoryRefused(CryptoError):
+    """A key directory a client must not use: not of this format, expired, or older than one seen."""

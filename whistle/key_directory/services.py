@@ -9,13 +9,12 @@ in it.
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import event, func, select
@@ -24,13 +23,14 @@ from sqlalchemy.orm import Session
 from whistle import audit, crypto
 from whistle.accounts.models import Account
 from whistle.clock import Clock
+from whistle.crypto.directory import Listed, Tiers
 from whistle.intake_channels import services as channels
 from whistle.intake_channels.models import TIER_DEFAULT, TIER_SECOND, Channel, ChannelGuardian
 from whistle.jobs import TickContext
 from whistle.key_directory.models import KeyDirectory
 from whistle.settings import Settings
 
-FORMAT = "whistle-key-directory/1"
+FORMAT = crypto.directory.FORMAT
 # Differences are named when the directory expires within this many days.
 EXPIRY_WARNING = timedelta(days=7)
 
@@ -49,20 +49,6 @@ class NotInDirectory(Exception):
     def __init__(self, account: Account) -> None:
         super().__init__(f"{account.username} is not in the signed key directory: sign a new key directory first.")
         self.account = account
-
-
-@dataclass(frozen=True)
-class Listed:
-    """A guardian as the directory lists them."""
-
-    username: str
-    public_key: bytes = field(repr=False)
-
-
-@dataclass(frozen=True)
-class Tiers:
-    first_tier: tuple[int, ...]
-    second_tier: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -92,30 +78,8 @@ class Directory:
 
 # --- the document ------------------------------------------------------------------------------
 
-def _timestamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _parse_timestamp(text: object) -> datetime:
-    if not isinstance(text, str):
-        raise TypeError("a timestamp is a string")
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-
-
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
-
-
-def _unb64(text: object, size: int) -> bytes:
-    if not isinstance(text, str):
-        raise TypeError("expected base64 text")
-    try:
-        data = base64.b64decode(text, validate=True)
-    except binascii.Error:
-        raise ValueError("expected base64 text") from None
-    if len(data) != size:
-        raise ValueError(f"expected {size} bytes")
-    return data
 
 
 def enabled_guardians(dbsession: Session) -> list[Account]:
@@ -163,8 +127,8 @@ def build_document(dbsession: Session, settings: Settings, clock: Clock, *, vers
     return {
         "format": FORMAT,
         "version": version,
-        "issued_at": _timestamp(now),
-        "expires_at": _timestamp(now + settings.directory_lifetime),
+        "issued_at": crypto.directory.timestamp(now),
+        "expires_at": crypto.directory.timestamp(now + settings.directory_lifetime),
         "receipt": {"salt": _b64(crypto.receipt_salt_v2(settings.lookup_pepper)),
                     "opslimit": settings.receipt_kdf.opslimit, "memlimit": settings.receipt_kdf.memlimit},
         "escrow": None,
@@ -235,58 +199,20 @@ def sign(document: bytes, signing_key: crypto.SigningKey) -> dict:
 
 # --- reading one back, verified ------------------------------------------------------------------
 
-def _is_account_id(key: str) -> bool:
-    """Whether `key` is an account id written one way only: ASCII digits without a leading zero, so
-    no two members of the document ("1", "01", Arabic-Indic one) can name the same account."""
-    return key.isascii() and key.isdigit() and str(int(key)) == key
-
-
-def _parse(document: bytes) -> tuple[int, datetime, datetime, dict[int, Listed], dict[str, Tiers]]:
-    """The document's members, or ValueError/TypeError if it is not a directory of this format."""
-    value = crypto.parse_canonical_json(document)
-    if not isinstance(value, dict) or value.get("format") != FORMAT:
-        raise ValueError("not a whistle key directory")
-    version = value.get("version")
-    if type(version) is not int or version < 1:
-        raise ValueError("bad version")
-    issued, expires = _parse_timestamp(value.get("issued_at")), _parse_timestamp(value.get("expires_at"))
-    raw_guardians, raw_channels = value.get("guardians"), value.get("channels")
-    if not isinstance(raw_guardians, dict) or not isinstance(raw_channels, dict):
-        raise TypeError("guardians and channels are objects")
-    guardians = {}
-    for key, entry in raw_guardians.items():
-        if not _is_account_id(key) or not isinstance(entry, dict) or not isinstance(entry.get("username"), str):
-            raise ValueError("bad guardian entry")
-        if int(key) in guardians:
-            raise ValueError("a guardian is listed twice")
-        guardians[int(key)] = Listed(entry["username"], _unb64(entry.get("public_key"), 32))
-    channels = {}
-    for slug, entry in raw_channels.items():
-        if not isinstance(entry, dict):
-            raise TypeError("bad channel entry")
-        tiers = []
-        for name in ("first_tier", "second_tier"):
-            ids = entry.get(name)
-            if not isinstance(ids, list) or not all(type(i) is int and i in guardians for i in ids):
-                raise ValueError("a channel lists someone the directory does not")
-            tiers.append(tuple(ids))
-        channels[slug] = Tiers(*tiers)
-    return version, issued, expires, guardians, channels
-
-
 def describe_draft(document: bytes) -> list[str]:
     """What a draft lists, line by line, for the operator to check before signing it offline:
     version, validity, each guardian with the fingerprint of their key, each channel's tiers.
     DirectoryError if `document` is not a key directory of this format."""
     try:
-        version, issued, expires, guardians, channels = _parse(document)
+        parsed = crypto.parse_directory(document)
     except (ValueError, TypeError):
         raise DirectoryError("This is not a key directory draft (from `keys directory-draft`).") from None
-    names = {account_id: listed.username for account_id, listed in guardians.items()}
-    lines = [f"version {version}, valid from {issued:%Y-%m-%d %H:%M} until {expires:%Y-%m-%d %H:%M} UTC"]
+    names = {account_id: listed.username for account_id, listed in parsed.guardians.items()}
+    lines = [(f"version {parsed.version}, valid from {parsed.issued_at:%Y-%m-%d %H:%M} "
+             f"until {parsed.expires_at:%Y-%m-%d %H:%M} UTC")]
     lines += [f"guardian {listed.username}: key {crypto.fingerprint(listed.public_key)}"
-              for _, listed in sorted(guardians.items())]
-    for slug, tiers in sorted(channels.items()):
+              for _, listed in sorted(parsed.guardians.items())]
+    for slug, tiers in sorted(parsed.channels.items()):
         first = ", ".join(names[i] for i in tiers.first_tier) or "nobody"
         second = ", ".join(names[i] for i in tiers.second_tier) or "nobody"
         lines.append(f"channel {slug}: first tier {first}; second tier {second}")
@@ -304,13 +230,14 @@ def verify(settings: Settings, document: bytes, signature: bytes, now: datetime 
     except (crypto.BadSignature, ValueError):
         raise DirectoryError("The key directory's signature is not the organisation key's.") from None
     try:
-        version, issued, expires, guardians, channels = _parse(document)
+        parsed = crypto.parse_directory(document)
     except (ValueError, TypeError):
         raise DirectoryError("The key directory is signed but is not in a format this version reads.") from None
-    if now is not None and expires <= now:
-        raise DirectoryError(f"The key directory (version {version}) expired on {expires:%Y-%m-%d}: "
-                             "sign a new one.")
-    return Directory(version, issued, expires, guardians, channels, document, signature)
+    if now is not None and parsed.expires_at <= now:
+        raise DirectoryError(f"The key directory (version {parsed.version}) expired on "
+                             f"{parsed.expires_at:%Y-%m-%d}: sign a new one.")
+    return Directory(parsed.version, parsed.issued_at, parsed.expires_at, parsed.guardians, parsed.channels,
+                     document, signature)
 
 
 # The highest version seen verified and committed, per organisation key: a database writer who
@@ -440,7 +367,7 @@ def read_published(data: bytes) -> tuple[bytes, bytes]:
         document, signature = value["document"], value["signature"]
         if not isinstance(document, str):
             raise TypeError("the document is text")
-        return document.encode("utf-8"), _unb64(signature, 64)
+        return document.encode("utf-8"), crypto.directory.b64decode_exact(signature, 64)
     except (ValueError, KeyError, TypeError):
         raise DirectoryError("This is not a signed key directory "
                              '(expected JSON with "document" and "signature").') from None
@@ -557,7 +484,7 @@ def _same_listing(directory: Directory, document: dict) -> bool:
               for account_id, entry in directory.guardians.items()}
     channels = {slug: {"first_tier": list(t.first_tier), "second_tier": list(t.second_tier)}
                 for slug, t in directory.channels.items()}
-    fresh = _parse_timestamp(document["issued_at"]) + EXPIRY_WARNING < directory.expires_at
+    fresh = crypto.directory.parse_timestamp(document["issued_at"]) + EXPIRY_WARNING < directory.expires_at
     return fresh and listed == document["guardians"] and channels == document["channels"]
 
 
