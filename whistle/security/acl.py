@@ -20,6 +20,8 @@ class Root:
         # the reporter's mailbox
         (Allow, Everyone, (Permission.REPORTER_LOGIN.value, Permission.MAILBOX_VISIT.value)),
         (Allow, "reporter", Permission.MAILBOX_USE.value),
+        (Allow, "reporter", Permission.MAILBOX_CIPHERTEXT.value),
+        (Allow, "reporter-e2e", Permission.MAILBOX_CIPHERTEXT.value),
         # the admin area
         (Allow, "role:admin", (Permission.ADMIN_VIEW.value, Permission.ADMIN_MANAGE.value)),
         # retaliation watch: HR integrations

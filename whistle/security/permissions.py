@@ -20,6 +20,9 @@ class Permission(str, Enum):
     # the receipt form with the unsent message kept rather than on an error page.
     MAILBOX_VISIT = "mailbox:visit"
     MAILBOX_USE = "mailbox:use"  # API calls with a reporter's bearer token
+    # Reading ciphertext and writing items encrypted on the reporter's device: also allowed to a
+    # session opened with a lookup value (docs/crypto.md 6.2.1), which holds no private key.
+    MAILBOX_CIPHERTEXT = "mailbox:ciphertext"
     # --- the admin area ---
     ADMIN_VIEW = "admin:view"  # the admin area: metadata only, nothing decrypts
     ADMIN_MANAGE = "admin:manage"  # add, disable and change accounts
