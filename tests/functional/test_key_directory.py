@@ -110,6 +110,7 @@ def test_the_api_serves_the_signed_directory(testapp, dbsession, settings, clock
     document = body["document"].encode("utf-8")
     crypto.verify_directory(document, base64.b64decode(body["signature"]), settings.org_public_key)
     assert body["key"] == crypto.fingerprint(settings.org_public_key)
+    assert base64.b64decode(body["public_key"]) == settings.org_public_key
     listed = json.loads(document)
     account = guardian.account
     assert listed["guardians"][str(account.id)]["username"] == "guardian"

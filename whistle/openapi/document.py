@@ -298,12 +298,17 @@ def build_document() -> dict:
             "parameters": [{"name": "slug", "in": "path", "required": True, "schema": STR,
                             "description": "The channel's slug (GET /api/v1/channels)."}],
             "responses": {
-                "200": _json({"type": "object", "required": ["document", "signature", "key"], "properties": {
+                "200": _json({"type": "object", "required": ["document", "signature", "key", "public_key"],
+                              "properties": {
                     "document": {"type": "string", "description": "The directory as canonical JSON text: the "
                                  "exact bytes (UTF-8) that were signed."},
                     "signature": {"type": "string", "description": "The Ed25519 signature, base64."},
                     "key": {"type": "string", "description": "The fingerprint of the organisation key that "
-                            "signed it."}}}, "The signed directory."),
+                            "signed it."},
+                    "public_key": {"type": "string", "description": "The organisation's Ed25519 public key, "
+                                   "base64: for a client's first use only, after it has compared the key's "
+                                   "fingerprint with the one the organisation publishes. A client that has "
+                                   "pinned a key uses that one."}}}, "The signed directory."),
                 "404": {"description": "No such channel, no directory signed yet, or one that does not list the "
                                        "channel.", "content": {"application/problem+json": {"schema": PROBLEM}}},
                 "409": {"description": "The directory has expired or cannot be verified: the organisation must "
