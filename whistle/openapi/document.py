@@ -97,6 +97,13 @@ SCHEMAS: dict[str, Any] = {
         "type": "object", "required": ["token", "expires_in"],
         "properties": {"token": STR, "expires_in": {"type": "integer", "description": "Idle seconds."}},
     },
+    "ReporterSession": {
+        "type": "object", "required": ["token", "expires_in", "holds_key"],
+        "properties": {"token": STR, "expires_in": {"type": "integer", "description": "Idle seconds."},
+                       "holds_key": {"type": "boolean", "description": "true: opened with a receipt, the "
+                                     "server decrypts for it; false: opened with a lookup value, it reads and "
+                                     "writes ciphertext only (the envelopes API)."}},
+    },
     "CaseSummary": {
         "type": "object",
         "required": ["case", "channel", "status", "priority", "labels", "opened", "ack_due", "feedback_due", "unread"],
@@ -194,13 +201,24 @@ def mailbox_paths() -> dict:
     return {
         "/api/v1/reporter/session": {
             "post": {
-                "summary": "Come back with the receipt. Unknown and wrong receipts get the same 401.",
+                "summary": "Come back with the receipt, or with the lookup value a device derived from it. Unknown "
+                           "and wrong receipts and lookup values get the same 401, counted in one budget.",
+                "description": "Exactly one of `receipt` (version 1, 20 characters, or version 2, 24: the server "
+                               "derives the keys and decrypts for the session, `holds_key` true) or `lookup_value` "
+                               "(docs/crypto.md 6.2.1: an end-to-end session without a key, `holds_key` false, "
+                               "which reads ciphertext (GET /api/v1/reporter/envelopes) and writes items "
+                               "encrypted on the device; the plaintext calls answer it 403).",
                 "operationId": "reporterLogin",
-                "requestBody": _body({"type": "object", "required": ["receipt"], "properties": {"receipt": STR}}),
-                "responses": {"200": _json({"$ref": "#/components/schemas/Session"}, "Logged in."),
+                "requestBody": _body({"type": "object", "additionalProperties": False, "oneOf": [
+                    {"required": ["receipt"]}, {"required": ["lookup_value"]}], "properties": {
+                    "receipt": STR,
+                    "lookup_value": {"type": "string", "contentEncoding": "base64",
+                                     "description": "32 bytes, standard base64 with padding."}}}),
+                "responses": {"200": _json({"$ref": "#/components/schemas/ReporterSession"}, "Logged in."),
                               **_problem_responses(400, 401, 415, 422, 429)},
             },
-            "delete": {"summary": "Leave (end this session).", "operationId": "reporterLogout", "security": BEARER,
+            "delete": {"summary": "Leave (end this session, of either kind).", "operationId": "reporterLogout",
+                       "security": BEARER,
                        "responses": {"204": {"description": "Left."}, **_problem_responses(401)}},
         },
         "/api/v1/reporter/case": {"get": {
