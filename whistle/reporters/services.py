@@ -37,8 +37,8 @@ from whistle.cases.services import (
     record_unverifiable,
 )
 from whistle.clock import Clock
-from whistle.sessions.models import REPORTER, REPORTER_E2E
-from whistle.sessions.services import close_session, open_session
+from whistle.sessions.models import REPORTER
+from whistle.sessions.services import close_session, open_e2e_reporter_session, open_session
 from whistle.settings import Settings
 from whistle.throttles import Throttle
 
@@ -189,10 +189,6 @@ def login(dbsession: Session, settings: Settings, clock: Clock, receipt: str) ->
 
 # Hashed in place of a lookup value that is not 32 bytes, so a malformed one costs what an unknown one does.
 _DECOY_LOOKUP_VALUE = bytes(32)
-# What an end-to-end session's wrap holds instead of a private key: it has none.
-NO_PRIVATE_KEY = bytes(32)
-
-
 @dataclass(frozen=True)
 class ReporterE2ELogin:
     token: str
@@ -216,14 +212,9 @@ def login_with_lookup_value(dbsession: Session, settings: Settings, clock: Clock
     if case is None or not well_formed:
         _count_failure(dbsession, clock)
         raise ReceiptRejected()
-    token = open_e2e_session(dbsession, settings, clock, case)
+    token = open_e2e_reporter_session(dbsession, settings, clock, case_id=case.id)
     audit.record(dbsession, clock, actor=audit.services.REPORTER, action="reporter.session_opened", case_id=case.id)
     return ReporterE2ELogin(token=token, case=case)
-
-
-def open_e2e_session(dbsession: Session, settings: Settings, clock: Clock, case: Case) -> str:
-    """A new end-to-end reporter session on `case` (no private key in it); its token."""
-    return open_session(dbsession, settings, clock, kind=REPORTER_E2E, private_key=NO_PRIVATE_KEY, case_id=case.id)
 
 
 def logout(dbsession: Session, settings: Settings, token: str) -> None:
