@@ -149,3 +149,32 @@ __all__ += [
     "team_key_mac",
     "verify_directory",
 ]
+
+# Files a client encrypts and uploads in chunks (docs/crypto.md 7.2): the stream's arithmetic, and
+# what the server can check of a client's envelopes without a key.
+from .items import is_authored_item, item_envelope_bytes  # noqa: E402 - grouped with what it is for
+from .streams import (  # noqa: E402 - grouped with what it is for
+    FINAL_CHUNK_MIN_BYTES,
+    STREAM_CHUNK_BYTES,
+    STREAM_HEADER_BYTES,
+    is_authored_stream_header,
+    stream_chunk_bytes,
+    stream_chunk_count,
+    stream_chunk_offset,
+    stream_ciphertext_size,
+    stream_plaintext_range,
+)
+
+__all__ += [
+    "FINAL_CHUNK_MIN_BYTES",
+    "STREAM_CHUNK_BYTES",
+    "STREAM_HEADER_BYTES",
+    "is_authored_item",
+    "is_authored_stream_header",
+    "item_envelope_bytes",
+    "stream_chunk_bytes",
+    "stream_chunk_count",
+    "stream_chunk_offset",
+    "stream_ciphertext_size",
+    "stream_plaintext_range",
+]
