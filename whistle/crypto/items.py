@@ -72,4 +72,3 @@ def item_author_sealed(envelope: bytes) -> bool:
     """Whether the envelope binds its author (version 2): once it has decrypted with an author,
     that author is who wrote it. False for items written before (version 1)."""
     return envelopes.as_bytes(envelope)[:1] == bytes((envelopes.AUTHORED_VERSION,))
-
