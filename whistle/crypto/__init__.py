@@ -23,8 +23,18 @@ from .errors import (
     UnsupportedVersion,
 )
 from .indexes import blind_index
-from .items import decrypt_item, encrypt_item, item_author_sealed
-from .keys import KdfCost, KeyPair, new_secret_key, random_bytes, random_token, seal, unseal
+from .items import decrypt_item, encrypt_item, is_item_of_size, item_author_sealed, item_size
+from .keys import (
+    SEALED_KEY_SIZE,
+    KdfCost,
+    KeyPair,
+    is_sealed_key,
+    new_secret_key,
+    random_bytes,
+    random_token,
+    seal,
+    unseal,
+)
 from .passwords import (
     new_recovery_key,
     unwrap_with_password,
@@ -150,10 +160,11 @@ __all__ += [
     "verify_directory",
 ]
 
+# The shapes the server checks on what an end-to-end client sends (docs/crypto.md 7.1).
+__all__ += ["SEALED_KEY_SIZE", "is_item_of_size", "is_sealed_key", "item_size"]
+
 # Files a client encrypts and uploads in chunks (docs/crypto.md 7.2): the stream's arithmetic, and
 # what the server can check of a client's envelopes without a key.
-# (is_item_of_size and item_size are also what the e2e disclosure checks use: one export of them is enough.)
-from .items import is_item_of_size, item_size  # noqa: E402 - grouped with what it is for
 from .streams import (  # noqa: E402 - grouped with what it is for
     FINAL_CHUNK_MIN_BYTES,
     STREAM_CHUNK_BYTES,
@@ -171,8 +182,6 @@ __all__ += [
     "STREAM_CHUNK_BYTES",
     "STREAM_HEADER_BYTES",
     "is_authored_stream_header",
-    "is_item_of_size",
-    "item_size",
     "stream_chunk_bytes",
     "stream_chunk_count",
     "stream_chunk_offset",

@@ -8,9 +8,16 @@ from webob.multidict import MultiDict
 from whistle.attachments.services import AttachmentTooLarge, limits_for, store_attachment
 from whistle.attachments.uploads import FilePart, MalformedForm, csrf_ok, form_parts
 from whistle.errors import Problem, validation_problem
-from whistle.intake import receipts
+from whistle.intake import e2e, receipts
 from whistle.intake.forms import IDENTITY_FIELDS, validate_disclosure, wants_plain
-from whistle.intake.services import acknowledgement_due, already_submitted, new_submission_token, submit_disclosure
+from whistle.intake.services import (
+    Readers,
+    acknowledgement_due,
+    already_submitted,
+    new_submission_token,
+    readers_of,
+    submit_disclosure,
+)
 from whistle.intake_channels.services import (
     active_channels,
     any_quick_exit_url,
@@ -20,9 +27,11 @@ from whistle.intake_channels.services import (
 )
 from whistle.jsonapi import read_json, reject_unknown_members
 from whistle.key_directory.services import live_channels, unattended_reasons, why_unattended
+from whistle.numbers import whole_number
 from whistle.routing.services import NobodyCanReceive
 from whistle.security import cookies
 from whistle.security.permissions import Permission
+from whistle.sessions.services import open_e2e_reporter_session
 from whistle.words import size_words
 
 FORM_EXPIRED = ("This page had expired, so nothing was sent yet. Check your words below and send again.",
@@ -59,6 +68,7 @@ def _form_values(post: MultiDict) -> dict:
         "identity_mode": post.get("identity_mode", "anonymous"),
         "identity": {name: post.get(f"identity.{name}", "") for name in IDENTITY_FIELDS},
         "submission_token": post.get("submission_token", ""),
+        "left_out": post.getall("left_out"),
     }
 
 
@@ -68,9 +78,32 @@ def disclosure_form(request):
     channel = _channel_or_404(request)
     if why_unattended(request.dbsession, request.whistle_settings, request.clock, channel):
         return _not_live(request, channel)
-    values = {"answers": {}, "identity": {}, "identity_mode": "anonymous", "submission_token": new_submission_token()}
+    values = {"answers": {}, "identity": {}, "identity_mode": "anonymous", "submission_token": new_submission_token(),
+              "left_out": []}
     return {"channel": channel, "values": values, "errors": {}, "limits": limits_for(request.whistle_settings),
-            "questionnaire": questionnaire_for(channel, request.call_hook)}
+            "questionnaire": questionnaire_for(channel, request.call_hook), "readers": _readers(request, channel)}
+
+
+def _readers(request, channel) -> Readers:
+    return readers_of(request.dbsession, request.whistle_settings, request.clock, channel)
+
+
+LEFT_OUT_UNKNOWN = ("Leave out only people from this list.", "Please only tick people from this list.")
+LEFT_OUT_EVERYONE = (("You left out everyone who could read your report, so nobody could read it. Untick at least "
+                      "one person, or send your report through another channel."),
+                     ("You ticked everyone, so nobody could read your message. Please untick at least one person."))
+
+
+def _left_out(readers: Readers, values: list, plain: bool) -> tuple[frozenset[int], dict[str, str]]:
+    """The guardians the reporter left out (account ids the list offered), or an error naming
+    left_out: someone not on the list, or everyone on it."""
+    ids = [whole_number(value) if isinstance(value, str) else value for value in values]
+    if not all(isinstance(i, int) and not isinstance(i, bool) and i in readers.ids for i in ids):
+        return frozenset(), {"left_out": LEFT_OUT_UNKNOWN[plain]}
+    chosen = frozenset(i for i in ids if isinstance(i, int))
+    if readers.ids and chosen >= readers.ids:
+        return chosen, {"left_out": LEFT_OUT_EVERYONE[plain]}
+    return chosen, {}
 
 
 class _Rejected(Exception):
@@ -104,12 +137,14 @@ def _open_case(request, channel, post: MultiDict):
         identity=values["identity"], max_text_chars=request.whistle_settings.max_text_chars,
         questionnaire=questionnaire,
     )
+    left_out, left_out_errors = _left_out(_readers(request, channel), values["left_out"], wants_plain(channel))
+    errors.update(left_out_errors)
     if errors:
         raise _Rejected(422, errors)
     assert submission is not None  # validate_disclosure gives one when it finds no error
     return submit_disclosure(request.dbsession, request.whistle_settings, request.clock, submission,
                              submission_token=token or None, call_hook=request.call_hook,
-                             deadline_profiles=request.registry.deadline_profiles)
+                             deadline_profiles=request.registry.deadline_profiles, left_out=left_out)
 
 
 # CSRF is checked here rather than by the view deriver so that an expired token re-renders the
@@ -171,7 +206,7 @@ def submit_form(request):
         request.response.status = rejected.status
         return {"channel": channel, "values": _form_values(post), "errors": rejected.errors,
                 "limits": limits_for(request.whistle_settings),
-                "questionnaire": questionnaire_for(channel, request.call_hook)}
+                "questionnaire": questionnaire_for(channel, request.call_hook), "readers": _readers(request, channel)}
     return _to_receipt_page(request, channel, receipt=result.receipt, case_ref=result.case.ref)
 
 
@@ -215,13 +250,15 @@ def api_channels(request):
                          for channel in active_channels(request.dbsession)]}
 
 
-DISCLOSURE_MEMBERS = {"channel", "text", "answers", "identity", "identity_mode"}
+DISCLOSURE_MEMBERS = {"channel", "text", "answers", "identity", "identity_mode", "left_out"}
 
 
 @view_config(route_name="api.disclosures", request_method="POST", renderer="json",
              permission=Permission.DISCLOSURE_SUBMIT)
 def api_submit(request):
     data = read_json(request)
+    if "format" in data:
+        return _api_submit_client_built(request, data)
     errors = reject_unknown_members(data, DISCLOSURE_MEMBERS)
     slug = data.get("channel")
     channel = channel_by_slug(request.dbsession, slug) if isinstance(slug, str) else None
@@ -244,17 +281,73 @@ def api_submit(request):
             questionnaire=questionnaire_for(channel, request.call_hook),
         )
         errors.update(content_errors)
+    left_out: frozenset[int] = frozenset()
+    if "left_out" in data:
+        given = data["left_out"]
+        readers = _readers(request, channel) if channel is not None else Readers((), ())
+        if not isinstance(given, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in given):
+            errors["left_out"] = "Expected a list of guardians' account ids (GET /api/v1/channels/{slug}/keys)."
+        elif not set(given) <= readers.ids:
+            errors["left_out"] = "Leave out only guardians the key directory lists for this channel."
+        else:
+            left_out = frozenset(given)
     if errors:
         raise validation_problem(errors)
     assert submission is not None  # validate_disclosure gives one when it finds no error
     try:
         result = submit_disclosure(request.dbsession, request.whistle_settings, request.clock, submission,
-                                   call_hook=request.call_hook, deadline_profiles=request.registry.deadline_profiles)
+                                   call_hook=request.call_hook, deadline_profiles=request.registry.deadline_profiles,
+                                   left_out=left_out)
     except NobodyCanReceive:
         request.tm.doom()  # the case may be flushed already: none of it is kept
         raise _nobody_can_receive_problem(channel) from None
     request.response.status = 201
     return {"receipt": result.receipt, "case": result.case.ref}
+
+
+DIRECTORY_CHANGED = "/api/v1/problems/directory-changed"
+CASE_REF_TAKEN = "/api/v1/problems/case-ref-taken"
+RECEIPT_TAKEN = "/api/v1/problems/receipt-taken"
+
+
+def _api_submit_client_built(request, data: dict) -> dict:
+    """A case built on the reporter's device ("format": "e2e/1", docs/crypto.md 7.1): checked and
+    stored by whistle.intake.e2e; the answer carries an end-to-end reporter session for what
+    follows (files, whistle.attachments)."""
+    settings = request.whistle_settings
+    errors = reject_unknown_members(data, e2e.MEMBERS)
+    slug = data.get("channel")
+    channel = channel_by_slug(request.dbsession, slug) if isinstance(slug, str) else None
+    if channel is not None and why_unattended(request.dbsession, settings, request.clock, channel):
+        raise _channel_not_live(channel)
+    questionnaire = questionnaire_for(channel, request.call_hook) if channel is not None else []
+    built, shape_errors = e2e.parse_client_case(data, channel, settings=settings, questionnaire=questionnaire)
+    errors.update(shape_errors)
+    if errors:
+        raise validation_problem(errors)
+    assert built is not None and channel is not None  # parse_client_case gives one when it finds no error
+    try:
+        case = e2e.submit_client_built(request.dbsession, settings, request.clock, built, call_hook=request.call_hook,
+                                       deadline_profiles=request.registry.deadline_profiles)
+    except NobodyCanReceive:
+        request.tm.doom()
+        raise _nobody_can_receive_problem(channel) from None
+    except e2e.GrantsRefused as refused:
+        raise validation_problem(refused.errors) from None
+    except e2e.DirectoryChanged as changed:
+        raise Problem(409, f"The key directory changed (it is version {changed.version} now): nothing was stored. "
+                           f"Fetch GET /api/v1/channels/{channel.slug}/keys again and build the case again.",
+                      type=DIRECTORY_CHANGED, title="Key directory changed",
+                      members={"directory_version": changed.version}) from None
+    except e2e.CaseRefTaken:
+        raise Problem(409, "A case already has this reference: nothing was stored. Make another reference and "
+                           "send again.", type=CASE_REF_TAKEN, title="Case reference taken") from None
+    except e2e.ReceiptTaken:
+        raise Problem(409, "A case already has this receipt: nothing was stored. Make a new receipt and build "
+                           "the case again.", type=RECEIPT_TAKEN, title="Receipt taken") from None
+    token = open_e2e_reporter_session(request.dbsession, settings, request.clock, case_id=case.id)
+    request.response.status = 201
+    return {"case": case.ref, "token": token, "expires_in": int(settings.reporter_session_idle.total_seconds())}
 
 
 # --- a channel that no guardian attends takes no report (whistle.key_directory.services) ---
