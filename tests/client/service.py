@@ -72,6 +72,11 @@ class Service:
         self.chunks: dict[int, bytes] = {}
         self.fail_chunks: dict[int, str] = {}
         self.uploaded: list[dict] = []
+        # The case as the last disclosure made it, and what a lookup value's session reads of it.
+        self.case: dict | None = None
+        self.items: list[dict] = []
+        self.lookup_value: str | None = None
+        self.blob_cut = 0  # serve downloads this many bytes short
         service = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -97,6 +102,16 @@ class Service:
                     self._answer(200, service.directory)
                 elif self.path == "/api/v1/reporter/uploads/u1":
                     self._answer(200, {"id": "u1", "chunks": len(service.chunks), "received": sorted(service.chunks)})
+                elif self.path == "/api/v1/reporter/envelopes" and service.case is not None:
+                    self._answer(200, service.envelopes())
+                elif self.path.startswith("/api/v1/reporter/attachments/") and self.path.endswith("/blob"):
+                    blob = service.uploaded[int(self.path.split("/")[-2]) - 1]["blob"]
+                    blob = blob[:len(blob) - service.blob_cut]
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/octet-stream")
+                    self.send_header("Content-Length", str(len(blob)))
+                    self.end_headers()
+                    self.wfile.write(blob)
                 else:
                     self._answer(404, {"title": "Not found"})
 
@@ -104,13 +119,28 @@ class Service:
                 body = self._body()
                 service.requests.append(Request("POST", self.path, body))
                 if self.path == "/api/v1/disclosures":
-                    self._answer(201, {"case": json.loads(body)["case"], "token": "t" * 43, "expires_in": 3600})
+                    service.case = json.loads(body)
+                    service.lookup_value = service.case["reporter"]["lookup_value"]
+                    service.items = [dict(item, id=i + 1, author="reporter", version=2, at="2026-12-05")
+                                     for i, item in enumerate(service.case["items"]) if item["kind"] != "identity"]
+                    self._answer(201, {"case": service.case["case"], "token": "t" * 43, "expires_in": 3600})
+                elif self.path == "/api/v1/reporter/session":
+                    known = json.loads(body).get("lookup_value") == service.lookup_value
+                    self._answer(200 if known else 401, {"token": "t" * 43, "expires_in": 3600, "holds_key": False}
+                                 if known else {"title": "Unknown receipt"})
+                elif self.path == "/api/v1/reporter/messages":
+                    service.items.append({"id": len(service.items) + 1, "kind": "message", "author": "reporter",
+                                          "version": 2, "ciphertext": json.loads(body)["item"], "at": "2026-12-05"})
+                    self._answer(201, {"id": len(service.items)})
                 elif self.path == "/api/v1/reporter/uploads":
                     service.chunks.clear()
                     self._answer(201, {"id": "u1", "chunks": json.loads(body)["chunks"]})
                 elif self.path == "/api/v1/reporter/uploads/u1/done":
                     service.uploaded.append({"blob": b"".join(service.chunks[i] for i in sorted(service.chunks)),
                                              "meta": base64.b64decode(json.loads(body)["meta"])})
+                    service.items.append({"id": len(service.items) + 1, "kind": "attachment-meta",
+                                          "author": "reporter", "version": 2, "at": "2026-12-05",
+                                          "ciphertext": json.loads(body)["meta"]})
                     self._answer(201, {"id": len(service.uploaded), "bytes": 0})
                 else:
                     self._answer(404, {"title": "Not found"})
@@ -139,6 +169,18 @@ class Service:
     def __exit__(self, *exc) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+    def envelopes(self) -> dict:
+        assert self.case is not None
+        grant = self.case["grants"][0]
+        metas = [item for item in self.items if item["kind"] == "attachment-meta"]
+        return {"case": self.case["case"], "status": "received", "status_text": "Received", "opened": "2026-12-05",
+                "case_public_key": self.case["case_public_key"], "team_public_key": self.case["team_public_key"],
+                "team_key_mac": self.case["team_key_mac"], "sealed_case_key": grant["sealed_case_key"],
+                "case_key_binding": self.case["reporter"]["case_key_binding"], "items": self.items,
+                "attachments": [{"id": n + 1, "meta_item": item["id"], "bytes": len(self.uploaded[n]["blob"]),
+                                 "author": "reporter"} for n, item in enumerate(metas)],
+                "identity_given": False, "news": []}
 
     def posted(self) -> list[Request]:
         return [r for r in self.requests if r.method in ("POST", "PUT")]
