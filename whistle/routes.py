@@ -63,6 +63,8 @@ def includeme(config) -> None:
     config.add_route("api.reporter_messages", "/api/v1/reporter/messages")
     config.add_route("api.reporter_attachments", "/api/v1/reporter/attachments")
     config.add_route("api.reporter_attachment", f"/api/v1/reporter/attachments/{ID}")
+    config.add_route("api.reporter_envelopes", "/api/v1/reporter/envelopes")
+    config.add_route("api.reporter_identity", "/api/v1/reporter/identity")
 
     # --- retaliation watch: HR integrations' events, the guardian's protections, the reporter's check-ins ---
     config.add_route("api.personnel_events", "/api/v1/personnel-events")

@@ -17,6 +17,9 @@ IDENTITY_FIELDS = ("name", "contact", "personnel_id")
 STAFF_ONLY_IDENTITY_FIELDS = ("personnel_id",)
 MAX_FIELD_CHARS = 2000
 MAX_IDENTITY_CHARS = 500
+# The most an identity item encrypted on the reporter's device may hold: the three fields at
+# MAX_IDENTITY_CHARS characters of up to 4 bytes each, as JSON, with room to spare.
+MAX_IDENTITY_BYTES = 8192
 
 # What each error says: (the usual words, the plain words for a channel that asks for them).
 MESSAGES = {
@@ -103,6 +106,12 @@ def _answer(spec: dict, value: Any, plain: bool = False) -> tuple[Any, str | Non
         except ValueError:
             return None, say("date", plain)
     return value, None
+
+
+def check_answer(spec: dict, value: Any, plain: bool = False) -> tuple[Any, str | None]:
+    """(clean value, error message or None) for one question, as the form checks it: the end-to-end
+    path checks the answers to routing questions (sent in the clear) with it."""
+    return _answer(spec, value, plain)
 
 
 def clean_identity_fields(identity: Mapping[str, Any], *, missing_name: str, plain: bool = False,
