@@ -124,7 +124,7 @@ def test_api_lists_channels(testapp, channel):
     assert listed["slug"] == "staff"
     assert listed["identity_modes"] == ["anonymous", "confidential", "open"]
     assert {"name": "kind", "label": "What is it about?", "type": "single_choice", "required": False,
-            "choices": ["Safety", "Bullying", "Fraud"]} in listed["fields"]
+            "choices": ["Safety", "Bullying", "Fraud"], "routing": False} in listed["fields"]
 
 
 def test_api_submission_answers_201_with_receipt_and_case(testapp, dbsession, channel):
