@@ -2,7 +2,7 @@
 a report with answers, an identity and a file sent, read, replied to, a file added and downloaded,
 all through a relay that records every byte the client sends -- and none of the reporter's words
 in those bytes, nor in the server's memory before the guardian reads the case (server-assisted, the
-one moment the server decrypts it)."""
+one moment the server decrypts it). The routing answer does travel in the clear, and the relay sees it."""
 from __future__ import annotations
 
 import contextlib
@@ -19,6 +19,7 @@ from tests.e2e.reporter_helpers import call, call_json, guardian_headers
 from tests.e2e.server import BIN, ROOT, Server
 from whistle import crypto
 
+ROUTING_ANSWER = "Fraud or misuse of money"
 
 class Relay:
     """A TCP relay on a free loopback port to the server, keeping every byte the client sends."""
@@ -63,7 +64,13 @@ class Relay:
 def server(tmp_path):
     server = Server(tmp_path)
     server.start()
-    server.whistle("channels", "load", str(ROOT / "config" / "channels.toml"))
+    # The shipped channels, with "What is it about?" as a routing question (its answer goes to triage).
+    channels = (ROOT / "config" / "channels.toml").read_text().replace(
+        'name = "concern_type"\n  label = "What is it about?"\n  type = "single_choice"\n',
+        'name = "concern_type"\n  label = "What is it about?"\n  type = "single_choice"\n  routing = true\n', 1)
+    assert "single_choice\"\n  routing = true\n" in channels
+    (tmp_path / "channels.toml").write_text(channels)
+    server.whistle("channels", "load", str(tmp_path / "channels.toml"))
     yield server
     server.stop()
 
@@ -91,9 +98,11 @@ def test_a_report_made_sent_read_answered_and_downloaded_through_whistle_report(
 
     channels = report(server, state, "channels", url).stdout
     assert "demo.guardian" in channels and "--answer where=" in channels
+    assert re.search(r"--answer concern_type=.*SENT UNENCRYPTED", channels)
 
     sent = report(server, state, "send", url, "raise-a-concern", "--answer", "ongoing=yes",
-                  "--answer", f"where={markers['answer']}", "--identity-mode", "confidential",
+                  "--answer", f"where={markers['answer']}", "--answer", f"concern_type={ROUTING_ANSWER}",
+                  "--identity-mode", "confidential",
                   "--name", markers["name"], "--file", str(first),
                   stdin=f"{markers['text']} the fire exit on ward 7 is locked")
     receipt = re.search(r"Your receipt:\s+(\S+)", sent.stdout).group(1)
@@ -114,10 +123,10 @@ def test_a_report_made_sent_read_answered_and_downloaded_through_whistle_report(
     assert out.read_bytes() == first.read_bytes()
     assert [path.name for path in tmp_path.iterdir() if path.name.startswith(".downloaded")] == []
 
-    # Nothing the reporter wrote went over the wire in the clear.
+    # Nothing the reporter wrote went over the wire in the clear; the routing answer did, as it says.
     with relay.lock:
         wire = bytes(relay.sent)
-    assert b"POST /api/v1/disclosures" in wire and b"PUT /api/v1/reporter/uploads/" in wire
+    assert b"POST /api/v1/disclosures" in wire and ROUTING_ANSWER.encode() in wire
     assert {key: value for key, value in markers.items() if value.encode() in wire} == {}
     assert receipt.encode() not in wire and receipt.replace("-", "").encode() not in wire
     # Nor is any of it in the server's memory: it never had it.
