@@ -77,6 +77,7 @@ class Service:
         self.items: list[dict] = []
         self.lookup_value: str | None = None
         self.blob_cut = 0  # serve downloads this many bytes short
+        self.conflicts: list[tuple[str, dict | None]] = []  # (problem type, directory to serve after it)
         service = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -118,7 +119,11 @@ class Service:
             def do_POST(self) -> None:
                 body = self._body()
                 service.requests.append(Request("POST", self.path, body))
-                if self.path == "/api/v1/disclosures":
+                if self.path == "/api/v1/disclosures" and service.conflicts:
+                    problem, directory = service.conflicts.pop(0)
+                    service.directory = directory or service.directory
+                    self._answer(409, {"type": problem, "title": "Conflict"})
+                elif self.path == "/api/v1/disclosures":
                     service.case = json.loads(body)
                     service.lookup_value = service.case["reporter"]["lookup_value"]
                     service.items = [dict(item, id=i + 1, author="reporter", version=2, at="2026-12-05")

@@ -75,6 +75,20 @@ def unsealed_by(keypair: crypto.KeyPair, value: str) -> bytes:
     return crypto.unseal(keypair, base64.b64decode(value))
 
 
+def test_a_taken_reference_or_a_new_directory_builds_the_case_again(tmp_path):
+    newer = published(directory_document(version=4, guardians=(FIRST, COLLEAGUE, SECOND), first_tier=(18,),
+                                         second_tier=(19,)), ORGANISATION)
+    with serve() as service:
+        service.conflicts = [("/api/v1/problems/case-ref-taken", None), ("/api/v1/problems/directory-changed", newer)]
+        sent = send(service, tmp_path)
+    assert sent.code == 0, sent.err
+    bodies = [json.loads(r.body) for r in service.posted() if r.path == "/api/v1/disclosures"]
+    assert len({body["case"] for body in bodies}) == 3
+    assert [body["directory_version"] for body in bodies] == [3, 3, 4]
+    assert [g.get("account_id") for g in bodies[-1]["grants"]] == [None, 18, 19], "sealed to the new directory"
+    assert "Who will read it: colleague." in sent.out
+
+
 def test_a_report_that_does_not_fit_the_channel_is_not_sent(tmp_path):
     with serve() as service:
         sent = run_client("--state", str(tmp_path), "--fingerprint", crypto.fingerprint(ORGANISATION.public_key),

@@ -21,7 +21,7 @@ from .api import TRANSPORT_ERRORS, Api, ApiError, path
 from .state import StateError, StateStore
 
 PROBLEMS = "/api/v1/problems/"
-ATTEMPTS = 3  # a case reference already taken, or a directory signed while we built: build again
+ATTEMPTS = 3  # a case reference or receipt already taken, or a directory signed while we built: build again
 READERS = {"reporter": "You", "system": "The service"}
 
 
@@ -200,7 +200,7 @@ def cmd_send(api: Api, store: StateStore, args: argparse.Namespace, console: Con
             if error.type.endswith("/directory-changed"):
                 console.say("The service's key directory changed while this report was prepared: encrypting again.")
                 directory = verified_directory(api, store, args, console, args.channel)
-            elif not error.type.endswith("/case-ref-taken"):
+            elif not error.type.endswith(("/case-ref-taken", "/receipt-taken")):
                 raise
     api.token = answer["token"]
     opened = mailbox.Opened(built.ref, built.case_keys, None, True, {})
