@@ -75,6 +75,8 @@ def test_a_grant_sealed_with_another_case_key_is_refused_and_nothing_sent(servic
     replied = client(service, tmp_path / "state", "reply", stdin=f"{sent}\nMARKER a message\n")
     assert replied.code == 1 and "do not match the ones your receipt opened" in replied.err
     assert [r.path for r in service.posted()[before:]] == ["/api/v1/reporter/session"]
+    last = service.requests[-1]
+    assert (last.method, last.path) == ("DELETE", "/api/v1/reporter/session"), "the session is ended at once"
 
 
 def test_a_team_key_the_mac_does_not_vouch_for_is_refused(service, tmp_path, sent):
@@ -90,3 +92,17 @@ def test_a_download_cut_short_leaves_no_file(service, tmp_path, sent):
     downloaded = client(service, tmp_path / "state", "download", "1", "--out", str(out), stdin=sent + "\n")
     assert downloaded.code == 1 and "did not verify" in downloaded.err
     assert not out.exists() and [p.name for p in tmp_path.iterdir() if p.name.startswith(".copy")] == []
+
+
+def test_what_others_wrote_is_shown_but_never_obeyed_by_the_terminal(service, tmp_path, sent):
+    """Anyone with the case's public key can write an item; an escape sequence in it is shown, not run."""
+    assert service.case is not None
+    case_public = base64.b64decode(service.case["case_public_key"])
+    item = crypto.encrypt_item(case_public, b"Thank you.\x1b]0;owned\x07\x1b[2J Call us.", case=service.case["case"],
+                               kind="message", author="guardian:17")
+    service.items.append({"id": 99, "kind": "message", "author": "guardian:17", "version": 2, "at": "2026-12-06",
+                          "ciphertext": base64.b64encode(item).decode()})
+    read = client(service, tmp_path / "state", "read", stdin=sent + "\n")
+    assert read.code == 0, read.err
+    assert "The people handling your report:\n      Thank you.\ufffd]0;owned\ufffd\ufffd[2J Call us." in read.out
+    assert "\x1b" not in read.out and "\x07" not in read.out

@@ -33,10 +33,17 @@ class Console:
     confirm: trust.Confirm
 
     def say(self, text: str) -> None:
-        print(text, file=self.stderr, flush=True)
+        print(terminal_safe(text), file=self.stderr, flush=True)
 
     def show(self, text: str = "") -> None:
-        print(text, file=self.stdout, flush=True)
+        print(terminal_safe(text), file=self.stdout, flush=True)
+
+
+def terminal_safe(text: str) -> str:
+    """`text` without control characters but line breaks and tabs: what the service or anyone holding
+    the case's public key wrote is shown, never obeyed by the terminal (escape sequences)."""
+    return "".join(ch if ch in "\n\t" or (ch.isprintable() and not 0x80 <= ord(ch) < 0xA0) else "\ufffd"
+                   for ch in text)
 
 
 def ask_on_terminal(question: str) -> bool | None:
@@ -116,7 +123,17 @@ def main(argv: list[str] | None = None, *, console: Console | None = None) -> in
     except KeyboardInterrupt:
         console.say("Stopped.")
         return 130
+    finally:
+        end_session(api)
     return 1
+
+
+def end_session(api: Api) -> None:
+    """Log out of a session a command left open (it stopped on an error): the token dies now, not later."""
+    try:
+        mailbox.log_out(api)
+    except (ApiError, *TRANSPORT_ERRORS):
+        pass  # it expires by itself
 
 
 def verified_directory(api: Api, store: StateStore, args: argparse.Namespace, console: Console,

@@ -87,14 +87,19 @@ def upload(api: Api, opened: Opened, file: Path, *, say: Callable[[str], None] =
                 if count > 4 and index % 64 == 0 and index:
                     say(f"  {file.name}: {index} of {count} parts sent")
         content_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
-        meta = {"name": file.name, "size": size, "type": content_type}
+        meta = {"name": shown_name(file), "size": size, "type": content_type}
         item = crypto.encrypt_item(opened.case_keys.public, json.dumps(meta, ensure_ascii=False).encode("utf-8"),
                                    case=opened.ref, kind="attachment-meta", author=AUTHOR)
         done = api.call("POST", path("reporter", "uploads", upload_id, "done"), {"meta": b64(item)})
     except BaseException:
         _abandon(api, upload_id)
         raise
-    return Uploaded(done["id"], file.name, size)
+    return Uploaded(done["id"], shown_name(file), size)
+
+
+def shown_name(file: Path) -> str:
+    """The name the people handling the report see: the file's own name, without control characters."""
+    return "".join(ch for ch in file.name if ch.isprintable()).strip() or "attachment"
 
 
 def _put_chunk(api: Api, upload_id: str, index: int, chunk: bytes, pause: Callable[[float], None]) -> None:

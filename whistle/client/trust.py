@@ -90,8 +90,9 @@ def _first_use(published: dict[str, Any], fingerprint: str | None, confirm: Conf
         say(f"The organisation's fingerprint is {computed}, as you gave it. It is pinned from now on.")
         return key
     say(f"First use of this service. The organisation's key has the fingerprint\n\n    {computed}\n\n"
-        "Compare it, character by character, with the fingerprint the organisation publishes on its own "
-        "website (not a page of this service).")
+        f"(computed here from the key; the service names the same: {published.get('key')}). Compare it, "
+        "character by character, with the fingerprint the organisation publishes on its own website (not a "
+        "page of this service).")
     answer = confirm("Is it the same? [y/N] ")
     if answer is None:
         raise Refused("There is no terminal to ask you to compare the fingerprint on: give it with "
