@@ -10,6 +10,7 @@ importing module, the imported module and the rule, so the fix is where the mess
 from __future__ import annotations
 
 import ast
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +22,11 @@ FOUNDATION = ("crypto", "db", "clock", "settings", "audit", "errors", "errors.pr
 DOMAIN_AREAS = ("sessions", "accounts", "intake_channels", "key_directory", "cases", "attachments", "notifications",
                 "escalations", "routing", "protection", "intake", "reporters", "admin")  # lowest first
 DELIVERY = ("__init__", "config", "routes", "request", "server", "devmail", "models", "pages", "timeline",
-            "security", "errors.views", "errors.tweens", "health", "openapi", "cli", "scheduler", "workspace")
+            "security", "errors.views", "errors.tweens", "health", "openapi", "cli", "scheduler", "workspace", "client")
+# Delivery that runs on a reporter's machine, not the server's: it may import only these of whistle
+# (and the standard library), so it trusts nothing but the format and the organisation's key.
+CLIENT = "client"
+CLIENT_MAY_IMPORT = ("crypto",)
 # In an area, these modules speak HTTP or wire the area in: delivery, though they live in a domain area.
 DELIVERY_IN_AN_AREA = ("__init__", "views", "identity", "sections", "context")
 PUBLIC_IN_EVERY_AREA = ("models", "services", "events")
@@ -206,6 +211,23 @@ def test_the_rules_catch_a_wrong_way_import():
     hidden = Import("cases.services", "cases.models", 1, in_function=True, explained=False)
     assert any("inside a function" in problem for problem in problems_of(hidden))
     assert strongly_connected({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_the_reporter_client_imports_only_crypto_and_the_standard_library():
+    found = []
+    for name, path in modules().items():
+        if under(name, (CLIENT,)) is None:
+            continue
+        for edge in imports(name, path, set(modules())):
+            if under(edge.imported, (CLIENT, *CLIENT_MAY_IMPORT)) is None:
+                found.append(f"whistle.{name} (line {edge.line}) imports whistle.{edge.imported}")
+        for node in ast.walk(ast.parse(path.read_text())):
+            top = [alias.name for alias in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else []
+            found += [f"whistle.{name} (line {node.lineno}) imports {module}, neither whistle nor the standard library"
+                      for module in top if module.split(".")[0] not in (*sys.stdlib_module_names, "whistle")]
+    assert found == [], "whistle.client runs on a reporter's machine: whistle.crypto and the standard " \
+                        "library only\n" + "\n".join(found)
 
 
 def test_the_table_matches_the_guide():
