@@ -1,6 +1,8 @@
 """Making the things tests need: channels, guardians, logins, disclosures."""
 from __future__ import annotations
 
+import base64
+import json
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -128,3 +130,96 @@ def holder_keys(dbsession, case) -> CaseKeys:
     # that use this set up a case; the binding belongs to the guardian's first real visit.
     return CaseKeys(case=crypto.KeyPair.from_private(crypto.unseal(keypair, grant.sealed_case_key)),
                     team=crypto.KeyPair.from_private(crypto.unseal(keypair, grant.sealed_team_key)))
+
+
+# --- a case built on the client, end to end (docs/crypto.md 7.1) ---
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+@dataclass
+class ClientCase:
+    """A case as an end-to-end client builds it: `body` is what it posts to /api/v1/disclosures;
+    the rest is what only the client holds (the receipt, the reporter's and the case's private
+    keys), for a test to read and write the case afterwards as the client would."""
+
+    body: dict
+    receipt: str
+    ref: str
+    reporter: crypto.ClientReporterKeys
+    case_keys: crypto.KeyPair
+    team_keys: crypto.KeyPair
+    directory: crypto.DirectoryDocument
+
+    @property
+    def lookup_value(self) -> str:
+        return self.body["reporter"]["lookup_value"]
+
+    def item(self, kind: str, plaintext: bytes | str, *, team: bool = False) -> str:
+        """An item of `kind` by the reporter (version 2), base64, to the case key (or the team key)."""
+        data = plaintext.encode("utf-8") if isinstance(plaintext, str) else plaintext
+        public = self.team_keys.public if team else self.case_keys.public
+        return b64(crypto.encrypt_item(public, data, case=self.ref, kind=kind, author="reporter"))
+
+
+def new_case_ref() -> str:
+    """A case reference in the server's format (whistle.cases.services.new_case_ref)."""
+    chars = base64.b32encode(crypto.random_bytes(10)).decode("ascii")[:10]
+    return f"{chars[:5]}-{chars[5:]}"
+
+
+def build_client_case(testapp, settings, clock, channel: str = "staff", *, text: str = "Something is wrong on ward 7.",
+                      answers: dict | None = None, routing_answers: dict | None = None,
+                      identity: dict | None = None, identity_mode: str = "anonymous", left_out=(),
+                      ref: str | None = None, receipt: str | None = None) -> ClientCase:
+    """Build a case as the browser or whistle-report does, with whistle.crypto only: fetch and
+    check the channel's signed key directory (GET /api/v1/channels/{slug}/keys) with the
+    organisation key, make a version 2 receipt and its keys, the case and team key pairs, grants
+    sealed to exactly `recipients(directory, channel, left_out)`, and the items. Nothing is sent:
+    post `built.body` to /api/v1/disclosures (see send_client_case)."""
+    published = testapp.get(f"/api/v1/channels/{channel}/keys").json
+    directory = crypto.open_directory(published, settings.org_public_key, now=clock.now())
+    receipt = receipt or crypto.new_receipt_v2()
+    reporter = crypto.derive_reporter_keys_v2(receipt, directory.receipt_salt, directory.receipt_cost)
+    case_keys, team_keys = crypto.KeyPair.generate(), crypto.KeyPair.generate()
+    ref = ref or new_case_ref()
+    chosen = crypto.recipients(directory, channel, left_out)
+    grants: list[dict] = [{"holder": "reporter",
+                           "sealed_case_key": b64(crypto.seal(reporter.keypair.public, case_keys.private))}]
+    for holder, ids in (("guardian", chosen.holders), ("standby", chosen.standby)):
+        for account_id in ids:
+            key = directory.key_of(account_id)
+            grants.append({"holder": holder, "account_id": account_id,
+                           "sealed_case_key": b64(crypto.seal(key, case_keys.private)),
+                           "sealed_team_key": b64(crypto.seal(key, team_keys.private))})
+    if chosen.escrow_key is not None:
+        grants.append({"holder": "escrow", "sealed_case_key": b64(crypto.seal(chosen.escrow_key, case_keys.private)),
+                       "sealed_team_key": b64(crypto.seal(chosen.escrow_key, team_keys.private))})
+    built = ClientCase(body={}, receipt=receipt, ref=ref, reporter=reporter, case_keys=case_keys,
+                       team_keys=team_keys, directory=directory)
+    items = [{"kind": "disclosure", "ciphertext": built.item("disclosure", text)}]
+    if answers:
+        items.append({"kind": "answers", "ciphertext": built.item("answers", json.dumps(answers))})
+    if identity is not None:
+        items.append({"kind": "identity",
+                      "ciphertext": built.item("identity", json.dumps(dict(identity, mode=identity_mode)), team=True)})
+    built.body = {
+        "format": "e2e/1", "channel": channel, "case": ref, "directory_version": directory.version,
+        "case_public_key": b64(case_keys.public), "team_public_key": b64(team_keys.public),
+        "team_key_mac": b64(crypto.team_key_mac(case_keys.private, team_keys.public)),
+        "reporter": {"lookup_value": b64(reporter.lookup_value), "public_key": b64(reporter.keypair.public),
+                     "case_key_binding": b64(crypto.case_key_binding(reporter.keypair.private, ref, case_keys.public))},
+        "grants": grants, "items": items, "identity_mode": identity_mode,
+        "routing_answers": dict(routing_answers or {}), "left_out": list(left_out),
+    }
+    return built
+
+
+def send_client_case(testapp, built: ClientCase, status: int = 201) -> dict:
+    """Post a client-built case; on 201 the answer is {"case", "token", "expires_in"}."""
+    return testapp.post_json("/api/v1/disclosures", built.body, status=status).json
+
+
+def bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}

@@ -6,6 +6,8 @@ the database; NUL cannot be stored or looked up in PostgreSQL text), so no view 
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from typing import Any
 
@@ -95,3 +97,14 @@ def _field(path: tuple[str, ...]) -> str:
 def reject_unknown_members(data: dict, allowed: set[str]) -> dict[str, str]:
     """Errors for members the call does not take, so a typo is named instead of ignored."""
     return {name: "Unknown member." for name in data if name not in allowed}
+
+
+def decode_base64(value: Any) -> bytes | None:
+    """The bytes of standard base64 with padding (RFC 4648 §4), as the end-to-end API takes them;
+    None for anything else (not a string, another alphabet, missing padding, stray characters)."""
+    if not isinstance(value, str) or not value.isascii():
+        return None
+    try:
+        return base64.b64decode(value, validate=True)
+    except binascii.Error:
+        return None

@@ -17,13 +17,14 @@ from whistle.key_directory.services import Directory
 class CaseOpened:
     """A new case was stored, routed to its guardians and triaged (published by intake, after
     `whistle_case_opened`). `keys`: the case's keys, in memory at intake only, so that an escalation
-    rule can still give the case to someone new; `excluded`: the guardians left out for a
+    rule can still give the case to someone new (None for a case built on the reporter's device:
+    the server never had them); `excluded`: the guardians left out for a
     conflict of interest, who get neither the case nor notices about it; `directory`: the signed
     key directory the case was sealed with (None: there was no usable one), the only keys an
     escalation rule may seal it to."""
 
     case: Case
-    keys: CaseKeys = field(repr=False)
+    keys: CaseKeys | None = field(repr=False)
     excluded: frozenset[int] = frozenset()
     directory: Directory | None = field(default=None, repr=False)
 

@@ -23,8 +23,18 @@ from .errors import (
     UnsupportedVersion,
 )
 from .indexes import blind_index
-from .items import decrypt_item, encrypt_item, item_author_sealed
-from .keys import KdfCost, KeyPair, new_secret_key, random_bytes, random_token, seal, unseal
+from .items import decrypt_item, encrypt_item, is_item_of_size, item_author_sealed, item_size
+from .keys import (
+    SEALED_KEY_SIZE,
+    KdfCost,
+    KeyPair,
+    is_sealed_key,
+    new_secret_key,
+    random_bytes,
+    random_token,
+    seal,
+    unseal,
+)
 from .passwords import (
     new_recovery_key,
     unwrap_with_password,
@@ -149,3 +159,6 @@ __all__ += [
     "team_key_mac",
     "verify_directory",
 ]
+
+# The shapes the server checks on what an end-to-end client sends (docs/crypto.md 7.1).
+__all__ += ["SEALED_KEY_SIZE", "is_item_of_size", "is_sealed_key", "item_size"]

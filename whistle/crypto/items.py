@@ -21,6 +21,19 @@ _BODY_AT = _NONCE_AT + envelopes.NONCE_LEN
 _MIN_LEN = _BODY_AT + envelopes.PAD_BLOCK + envelopes.TAG_LEN
 
 
+def item_size(plaintext_len: int) -> int:
+    """The length of an item envelope of `plaintext_len` bytes: 122 + 256 * (floor(n / 256) + 1)."""
+    return _BODY_AT + envelopes.PAD_BLOCK * (plaintext_len // envelopes.PAD_BLOCK + 1) + envelopes.TAG_LEN
+
+
+def is_item_of_size(envelope: bytes, max_plaintext: int) -> bool:
+    """Whether `envelope` has the shape of an item of version 2 (docs/crypto.md 5.2) holding at most
+    `max_plaintext` bytes: its header, and a length an item has. Only a key holder can tell more."""
+    size = len(envelope)
+    return (envelope[:envelopes.HEADER_LEN] == _HEADER and _MIN_LEN <= size <= item_size(max_plaintext)
+            and (size - _BODY_AT - envelopes.TAG_LEN) % envelopes.PAD_BLOCK == 0)
+
+
 def encrypt_item(public_key: bytes, plaintext: bytes, *, case: str, kind: str, author: str) -> bytes:
     """Encrypt one item of a case (a message, an answer, an identity...) to `public_key`.
 

@@ -118,6 +118,16 @@ def seal(recipient_public: bytes, data: bytes) -> bytes:
     return _SEALED_HEADER + envelopes.seal_key(envelopes.as_bytes(data), recipient_public)
 
 
+# The length of a 32-byte key in a sealed envelope (docs/crypto.md 5.1): 2 + 32 + 48 = 82.
+SEALED_KEY_SIZE = envelopes.HEADER_LEN + envelopes.SEALED_KEY_LEN
+
+
+def is_sealed_key(envelope: bytes) -> bool:
+    """Whether `envelope` has the shape of a sealed 32-byte key: the header and the length. Only
+    its holder can tell more (a sealed box says nothing about who sealed it or to whom)."""
+    return len(envelope) == SEALED_KEY_SIZE and envelope[:envelopes.HEADER_LEN] == _SEALED_HEADER
+
+
 def unseal(recipient: KeyPair, envelope: bytes) -> bytes:
     envelope = envelopes.as_bytes(envelope)
     envelopes.check_header(envelope, envelopes.TYPE_SEALED)

@@ -54,7 +54,9 @@ def forbidden_view(request):
             return respond(request, Problem(401, "Log in first: send 'Authorization: Bearer <token>'."))
         if request.path_info.startswith(("/staff/", "/admin")):  # staff pages: sign in first
             return HTTPFound(request.route_url("accounts.login"))
-    return respond(request, Problem(403, "You do not have access to this."))
+    # A caller may say why it is refused (a reporter session without a key: which calls it can use).
+    detail = getattr(request.identity, "forbidden_detail", None) or "You do not have access to this."
+    return respond(request, Problem(403, detail))
 
 
 @exception_view_config(BadCSRFToken)

@@ -105,6 +105,12 @@ def _answer(spec: dict, value: Any, plain: bool = False) -> tuple[Any, str | Non
     return value, None
 
 
+def check_answer(spec: dict, value: Any, plain: bool = False) -> tuple[Any, str | None]:
+    """(clean value, error message or None) for one question, as the form checks it: the end-to-end
+    path checks the answers to routing questions (sent in the clear) with it."""
+    return _answer(spec, value, plain)
+
+
 def clean_identity_fields(identity: Mapping[str, Any], *, missing_name: str, plain: bool = False,
                           fields: tuple[str, ...] = IDENTITY_FIELDS) -> tuple[dict[str, str], dict[str, str]]:
     """(the identity fields given, stripped; errors by field name). A name is required; a field

@@ -8,7 +8,7 @@ from webob.multidict import MultiDict
 from whistle.attachments.services import AttachmentTooLarge, limits_for, store_attachment
 from whistle.attachments.uploads import FilePart, MalformedForm, csrf_ok, form_parts
 from whistle.errors import Problem, validation_problem
-from whistle.intake import receipts
+from whistle.intake import e2e, receipts
 from whistle.intake.forms import IDENTITY_FIELDS, validate_disclosure, wants_plain
 from whistle.intake.services import acknowledgement_due, already_submitted, new_submission_token, submit_disclosure
 from whistle.intake_channels.services import (
@@ -23,6 +23,7 @@ from whistle.key_directory.services import live_channels, unattended_reasons, wh
 from whistle.routing.services import NobodyCanReceive
 from whistle.security import cookies
 from whistle.security.permissions import Permission
+from whistle.sessions.services import open_e2e_reporter_session
 from whistle.words import size_words
 
 FORM_EXPIRED = ("This page had expired, so nothing was sent yet. Check your words below and send again.",
@@ -222,6 +223,8 @@ DISCLOSURE_MEMBERS = {"channel", "text", "answers", "identity", "identity_mode"}
              permission=Permission.DISCLOSURE_SUBMIT)
 def api_submit(request):
     data = read_json(request)
+    if "format" in data:
+        return _api_submit_client_built(request, data)
     errors = reject_unknown_members(data, DISCLOSURE_MEMBERS)
     slug = data.get("channel")
     channel = channel_by_slug(request.dbsession, slug) if isinstance(slug, str) else None
@@ -255,6 +258,51 @@ def api_submit(request):
         raise _nobody_can_receive_problem(channel) from None
     request.response.status = 201
     return {"receipt": result.receipt, "case": result.case.ref}
+
+
+DIRECTORY_CHANGED = "/api/v1/problems/directory-changed"
+CASE_REF_TAKEN = "/api/v1/problems/case-ref-taken"
+RECEIPT_TAKEN = "/api/v1/problems/receipt-taken"
+
+
+def _api_submit_client_built(request, data: dict) -> dict:
+    """A case built on the reporter's device ("format": "e2e/1", docs/crypto.md 7.1): checked and
+    stored by whistle.intake.e2e; the answer carries an end-to-end reporter session for what
+    follows (files, whistle.attachments)."""
+    settings = request.whistle_settings
+    errors = reject_unknown_members(data, e2e.MEMBERS)
+    slug = data.get("channel")
+    channel = channel_by_slug(request.dbsession, slug) if isinstance(slug, str) else None
+    if channel is not None and why_unattended(request.dbsession, settings, request.clock, channel):
+        raise _channel_not_live(channel)
+    questionnaire = questionnaire_for(channel, request.call_hook) if channel is not None else []
+    built, shape_errors = e2e.parse_client_case(data, channel, settings=settings, questionnaire=questionnaire)
+    errors.update(shape_errors)
+    if errors:
+        raise validation_problem(errors)
+    assert built is not None and channel is not None  # parse_client_case gives one when it finds no error
+    try:
+        case = e2e.submit_client_built(request.dbsession, settings, request.clock, built, call_hook=request.call_hook,
+                                       deadline_profiles=request.registry.deadline_profiles)
+    except NobodyCanReceive:
+        request.tm.doom()
+        raise _nobody_can_receive_problem(channel) from None
+    except e2e.GrantsRefused as refused:
+        raise validation_problem(refused.errors) from None
+    except e2e.DirectoryChanged as changed:
+        raise Problem(409, f"The key directory changed (it is version {changed.version} now): nothing was stored. "
+                           f"Fetch GET /api/v1/channels/{channel.slug}/keys again and build the case again.",
+                      type=DIRECTORY_CHANGED, title="Key directory changed",
+                      members={"directory_version": changed.version}) from None
+    except e2e.CaseRefTaken:
+        raise Problem(409, "A case already has this reference: nothing was stored. Make another reference and "
+                           "send again.", type=CASE_REF_TAKEN, title="Case reference taken") from None
+    except e2e.ReceiptTaken:
+        raise Problem(409, "A case already has this receipt: nothing was stored. Make a new receipt and build "
+                           "the case again.", type=RECEIPT_TAKEN, title="Receipt taken") from None
+    token = open_e2e_reporter_session(request.dbsession, settings, request.clock, case_id=case.id)
+    request.response.status = 201
+    return {"case": case.ref, "token": token, "expires_in": int(settings.reporter_session_idle.total_seconds())}
 
 
 # --- a channel that no guardian attends takes no report (whistle.key_directory.services) ---

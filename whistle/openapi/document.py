@@ -18,6 +18,9 @@ from whistle.openapi.components import (
 from whistle.openapi.workspace import CASE_ATTACHMENT, LIST_PARAMETERS, SUMMARY_PROPERTIES, workspace_paths
 from whistle.protection.services import ADVERSE_EVENT_TYPES, NEUTRAL_EVENT_TYPES
 
+B64 = {"type": "string", "contentEncoding": "base64", "description": "Standard base64 with padding."}
+B64_32 = {"type": "string", "contentEncoding": "base64", "description": "32 bytes, standard base64 with padding."}
+
 SCHEMAS: dict[str, Any] = {
     "Problem": {
         "type": "object",
@@ -93,9 +96,68 @@ SCHEMAS: dict[str, Any] = {
                               "description": "Defaults to confidential when identity is given, else anonymous."},
         },
     },
+    "DirectoryChanged": {
+        "description": "The case was built for a key directory that is no longer the current one. Nothing was "
+                       "stored: fetch the channel's directory again and build the case again.",
+        "allOf": [{"$ref": "#/components/schemas/Problem"}, {
+            "type": "object", "required": ["directory_version"],
+            "properties": {"type": {"const": "/api/v1/problems/directory-changed"},
+                           "directory_version": {"type": "integer", "description": "The current version."}}}],
+    },
+    "ClientBuiltDisclosure": {
+        "type": "object",
+        "description": "A case built and encrypted on the reporter's device (docs/crypto.md 7.1). All bytes are "
+                       "standard base64 with padding. The grants must be exactly the recipients the current "
+                       "directory gives for the channel and left_out: one for the reporter (no team key), one per "
+                       "holder (\"guardian\") and per second-tier guardian on standby (\"standby\"), each with "
+                       "account_id, and one for escrow when the directory has an escrow key; each sealed value is "
+                       "82 bytes (a 32-byte key in a sealed envelope). Items are envelopes of version 2 by "
+                       "\"reporter\": exactly one disclosure, at most one answers (the answers to questions that "
+                       "are not routing questions), and an identity (to the team key) exactly when identity_mode "
+                       "is not anonymous; each within the text limit (an identity within 8 KiB) plus the "
+                       "envelope's overhead.",
+        "required": ["format", "channel", "case", "directory_version", "case_public_key", "team_public_key",
+                     "team_key_mac", "reporter", "grants", "items", "identity_mode"],
+        "additionalProperties": False,
+        "properties": {
+            "format": {"const": "e2e/1"},
+            "channel": STR,
+            "case": {"type": "string", "pattern": "^[A-Z2-7]{5}-[A-Z2-7]{5}$",
+                     "description": "Made by the client (50 random bits); taken: 409 case-ref-taken."},
+            "directory_version": {"type": "integer", "description": "The version of the key directory used: "
+                                  "another than the current one is a 409 directory-changed."},
+            "case_public_key": B64_32, "team_public_key": B64_32, "team_key_mac": B64_32,
+            "reporter": {"type": "object", "additionalProperties": False,
+                         "required": ["lookup_value", "public_key", "case_key_binding"],
+                         "properties": {"lookup_value": B64_32, "public_key": B64_32, "case_key_binding": B64_32}},
+            "grants": {"type": "array", "items": {
+                "type": "object", "additionalProperties": False, "required": ["holder", "sealed_case_key"],
+                "properties": {"holder": {"enum": ["reporter", "guardian", "standby", "escrow"]},
+                               "account_id": {"type": "integer", "description": "guardian and standby only"},
+                               "sealed_case_key": B64, "sealed_team_key": {**B64, "description": "all but the "
+                                                                                  "reporter's"}}}},
+            "items": {"type": "array", "items": {
+                "type": "object", "additionalProperties": False, "required": ["kind", "ciphertext"],
+                "properties": {"kind": {"enum": ["disclosure", "answers", "identity"]}, "ciphertext": B64}}},
+            "identity_mode": {"enum": ["anonymous", "confidential", "open"]},
+            "routing_answers": {"type": "object", "description": "Answers to the channel's routing questions only "
+                                "(`routing: true` in GET /api/v1/channels), in the clear: checked as the form "
+                                "checks answers, and given to the triage plugins.",
+                                "additionalProperties": {"oneOf": [STR, {"type": "array", "items": STR}]}},
+            "left_out": {"type": "array", "items": {"type": "integer"},
+                         "description": "Guardians the reporter left out: ids the directory lists for the channel."},
+        },
+    },
     "Session": {
         "type": "object", "required": ["token", "expires_in"],
         "properties": {"token": STR, "expires_in": {"type": "integer", "description": "Idle seconds."}},
+    },
+    "ReporterSession": {
+        "type": "object", "required": ["token", "expires_in", "holds_key"],
+        "properties": {"token": STR, "expires_in": {"type": "integer", "description": "Idle seconds."},
+                       "holds_key": {"type": "boolean", "description": "true: opened with a receipt, the "
+                                     "server decrypts for it; false: opened with a lookup value, it reads and "
+                                     "writes ciphertext only (the envelopes API)."}},
     },
     "CaseSummary": {
         "type": "object",
@@ -194,13 +256,24 @@ def mailbox_paths() -> dict:
     return {
         "/api/v1/reporter/session": {
             "post": {
-                "summary": "Come back with the receipt. Unknown and wrong receipts get the same 401.",
+                "summary": "Come back with the receipt, or with the lookup value a device derived from it. Unknown "
+                           "and wrong receipts and lookup values get the same 401, counted in one budget.",
+                "description": "Exactly one of `receipt` (version 1, 20 characters, or version 2, 24: the server "
+                               "derives the keys and decrypts for the session, `holds_key` true) or `lookup_value` "
+                               "(docs/crypto.md 6.2.1: an end-to-end session without a key, `holds_key` false, "
+                               "which reads ciphertext (GET /api/v1/reporter/envelopes) and writes items "
+                               "encrypted on the device; the plaintext calls answer it 403).",
                 "operationId": "reporterLogin",
-                "requestBody": _body({"type": "object", "required": ["receipt"], "properties": {"receipt": STR}}),
-                "responses": {"200": _json({"$ref": "#/components/schemas/Session"}, "Logged in."),
+                "requestBody": _body({"type": "object", "additionalProperties": False, "oneOf": [
+                    {"required": ["receipt"]}, {"required": ["lookup_value"]}], "properties": {
+                    "receipt": STR,
+                    "lookup_value": {"type": "string", "contentEncoding": "base64",
+                                     "description": "32 bytes, standard base64 with padding."}}}),
+                "responses": {"200": _json({"$ref": "#/components/schemas/ReporterSession"}, "Logged in."),
                               **_problem_responses(400, 401, 415, 422, 429)},
             },
-            "delete": {"summary": "Leave (end this session).", "operationId": "reporterLogout", "security": BEARER,
+            "delete": {"summary": "Leave (end this session, of either kind).", "operationId": "reporterLogout",
+                       "security": BEARER,
                        "responses": {"204": {"description": "Left."}, **_problem_responses(401)}},
         },
         "/api/v1/reporter/case": {"get": {
@@ -316,18 +389,32 @@ def build_document() -> dict:
             },
         }},
         "/api/v1/disclosures": {"post": {
-            "summary": "Submit a disclosure; answers with the receipt, shown once and never stored.",
+            "summary": "Submit a disclosure: in plain text (the server encrypts it; answers with the receipt, shown "
+                       "once and never stored), or built and encrypted on the reporter's device (\"format\": "
+                       "\"e2e/1\", docs/crypto.md 7.1; answers with an end-to-end reporter session).",
             "operationId": "submitDisclosure",
-            "requestBody": _body({"$ref": "#/components/schemas/Disclosure"}),
-            "responses": {"201": _json({"type": "object", "required": ["receipt", "case"],
-                                        "properties": {"receipt": STR, "case": STR}}, "Stored."),
+            "requestBody": _body({"oneOf": [{"$ref": "#/components/schemas/Disclosure"},
+                                            {"$ref": "#/components/schemas/ClientBuiltDisclosure"}]}),
+            "responses": {"201": _json({"oneOf": [
+                {"type": "object", "required": ["receipt", "case"], "properties": {"receipt": STR, "case": STR}},
+                {"type": "object", "required": ["case", "token", "expires_in"], "description": "A case built on "
+                 "the device: its reference and an end-to-end reporter session (holds no key) for what follows.",
+                 "properties": {"case": STR, "token": STR,
+                                "expires_in": {"type": "integer", "description": "Idle seconds."}}}]}, "Stored."),
                           **_problem_responses(400, 413, 415, 422),
                           "409": {"description": "The channel is not taking reports (see accepting_reports in "
                                                  "GET /api/v1/channels), or nobody who receives its reports "
-                                                 "could receive this one. Nothing was stored.",
+                                                 "could receive this one; for a case built on the device, also: "
+                                                 "the key directory changed since it was fetched (fetch it again "
+                                                 "and rebuild), or the case reference or receipt is taken (make "
+                                                 "another). Nothing was stored.",
                                   "content": {"application/problem+json": {"schema": {"oneOf": [
                                       {"$ref": "#/components/schemas/ChannelNotLive"},
-                                      {"$ref": "#/components/schemas/NobodyCanReceive"}]}}}}},
+                                      {"$ref": "#/components/schemas/NobodyCanReceive"},
+                                      {"$ref": "#/components/schemas/DirectoryChanged"},
+                                      {"allOf": [PROBLEM, {"type": "object", "properties": {"type": {"enum": [
+                                          "/api/v1/problems/case-ref-taken",
+                                          "/api/v1/problems/receipt-taken"]}}}]}]}}}}},
         }},
         "/api/v1/staff/session": {
             "post": {

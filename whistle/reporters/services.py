@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -37,7 +38,7 @@ from whistle.cases.services import (
 )
 from whistle.clock import Clock
 from whistle.sessions.models import REPORTER
-from whistle.sessions.services import close_session, open_session
+from whistle.sessions.services import close_session, open_e2e_reporter_session, open_session
 from whistle.settings import Settings
 from whistle.throttles import Throttle
 
@@ -122,15 +123,22 @@ SLOW_LANE = threading.Lock()
 SLOW_LANE_WAIT = timedelta(seconds=10)
 
 
+# A lookup value costs one keyed BLAKE2b, not an Argon2id: past the budget, its turn in the slow
+# lane is held this long, so a flood of lookup values is slowed as one of receipts is.
+LOOKUP_VALUE_TURN = timedelta(milliseconds=250)
+
+
 @contextlib.contextmanager
-def _receipt_turn(slow: bool) -> Iterator[None]:
+def _receipt_turn(slow: bool, *, hold: timedelta = timedelta(0)) -> Iterator[None]:
     if not slow:
         yield
         return
     if not SLOW_LANE.acquire(timeout=SLOW_LANE_WAIT.total_seconds()):
         raise TooManyAttempts()
+    started = time.monotonic()
     try:
         yield
+        time.sleep(max(0.0, hold.total_seconds() - (time.monotonic() - started)))
     finally:
         SLOW_LANE.release()
 
@@ -142,25 +150,71 @@ class ReporterLogin:
     keypair: crypto.KeyPair
 
 
+def _receipt_keys(settings: Settings, receipt: object) -> tuple[bytes, crypto.KeyPair, bool]:
+    """(lookup id, reporter key pair, whether the receipt was well formed) for a receipt of either
+    version: version 1 with the pepper-salted chain (docs/crypto.md 6.2), version 2 with the chain
+    its device would use (6.2.1: the salt the key directory publishes, then the lookup id under
+    the pepper). Each is one Argon2id at the same cost; a malformed receipt derives a decoy the
+    same way, so timing tells none of them apart."""
+    try:
+        version = crypto.receipt_version(receipt if isinstance(receipt, str) else "")
+    except crypto.InvalidReceipt:
+        receipt, version = _DECOY_RECEIPT, 0
+    assert isinstance(receipt, str)  # receipt_version takes nothing else
+    if version == 2:
+        client = crypto.derive_reporter_keys_v2(receipt, crypto.receipt_salt_v2(settings.lookup_pepper),
+                                                settings.receipt_kdf)
+        return crypto.lookup_id(client.lookup_value, settings.lookup_pepper), client.keypair, True
+    keys = crypto.derive_reporter_keys(receipt, settings.lookup_pepper, settings.receipt_kdf)
+    return keys.lookup_id, keys.keypair, version == 1
+
+
 def login(dbsession: Session, settings: Settings, clock: Clock, receipt: str) -> ReporterLogin:
-    """Open a reporter session for `receipt`, or raise ReceiptRejected / TooManyAttempts.
+    """Open a reporter session for `receipt` (version 1 or 2), or raise ReceiptRejected /
+    TooManyAttempts. The session holds the reporter's private key: the server decrypts for them
+    (a version 2 receipt typed without JavaScript reads a case its browser built, server-assisted).
 
     The caller must commit even on ReceiptRejected, so the failure is counted.
     """
-    try:
-        crypto.normalise_receipt(receipt if isinstance(receipt, str) else "")
-        well_formed = True
-    except crypto.InvalidReceipt:
-        receipt, well_formed = _DECOY_RECEIPT, False
     with _receipt_turn(slow=over_budget(dbsession, settings, clock)):
-        keys = crypto.derive_reporter_keys(receipt, settings.lookup_pepper, settings.receipt_kdf)
-    case = dbsession.scalars(select(Case).where(Case.reporter_lookup_id == keys.lookup_id)).first()
+        lookup, keypair, well_formed = _receipt_keys(settings, receipt)
+    case = dbsession.scalars(select(Case).where(Case.reporter_lookup_id == lookup)).first()
     if case is None or not well_formed:
         _count_failure(dbsession, clock)
         raise ReceiptRejected()
-    token = open_session(dbsession, settings, clock, kind=REPORTER, private_key=keys.keypair.private, case_id=case.id)
+    token = open_session(dbsession, settings, clock, kind=REPORTER, private_key=keypair.private, case_id=case.id)
     audit.record(dbsession, clock, actor=audit.services.REPORTER, action="reporter.session_opened", case_id=case.id)
-    return ReporterLogin(token=token, case=case, keypair=keys.keypair)
+    return ReporterLogin(token=token, case=case, keypair=keypair)
+
+
+# Hashed in place of a lookup value that is not 32 bytes, so a malformed one costs what an unknown one does.
+_DECOY_LOOKUP_VALUE = bytes(32)
+@dataclass(frozen=True)
+class ReporterE2ELogin:
+    token: str
+    case: Case
+
+
+def login_with_lookup_value(dbsession: Session, settings: Settings, clock: Clock,
+                            lookup_value: bytes | None) -> ReporterE2ELogin:
+    """Open an end-to-end reporter session (docs/crypto.md 6.2.1) for the lookup value a device
+    derived from a version 2 receipt, or raise ReceiptRejected / TooManyAttempts, exactly as a
+    receipt would: one answer for unknown and malformed values, counted in the same wrong-receipt
+    budget, and past it the same slow lane. The session holds no key (REPORTER_E2E): it reads
+    ciphertext and writes items the device encrypted.
+
+    The caller must commit even on ReceiptRejected, so the failure is counted."""
+    well_formed = isinstance(lookup_value, bytes) and len(lookup_value) == 32
+    value = lookup_value if well_formed and lookup_value is not None else _DECOY_LOOKUP_VALUE
+    with _receipt_turn(slow=over_budget(dbsession, settings, clock), hold=LOOKUP_VALUE_TURN):
+        lookup = crypto.lookup_id(value, settings.lookup_pepper)
+    case = dbsession.scalars(select(Case).where(Case.reporter_lookup_id == lookup)).first()
+    if case is None or not well_formed:
+        _count_failure(dbsession, clock)
+        raise ReceiptRejected()
+    token = open_e2e_reporter_session(dbsession, settings, clock, case_id=case.id)
+    audit.record(dbsession, clock, actor=audit.services.REPORTER, action="reporter.session_opened", case_id=case.id)
+    return ReporterE2ELogin(token=token, case=case)
 
 
 def logout(dbsession: Session, settings: Settings, token: str) -> None:

@@ -23,7 +23,7 @@ from whistle.intake_channels.services import (
     channel_by_slug,
     questionnaire_for,
 )
-from whistle.jsonapi import read_json, reject_unknown_members
+from whistle.jsonapi import decode_base64, read_json, reject_unknown_members
 from whistle.protection.services import checkins
 from whistle.reporters.forms import validate_identity, validate_message
 from whistle.reporters.identity import ReporterIdentity
@@ -32,6 +32,7 @@ from whistle.reporters.services import (
     ReceiptRejected,
     TooManyAttempts,
     login,
+    login_with_lookup_value,
     logout,
     read_mailbox,
     reveal_identity,
@@ -320,23 +321,40 @@ def quick_exit(request):
 @view_config(route_name="api.reporter_session", request_method="POST", renderer="json",
              permission=Permission.REPORTER_LOGIN)
 def api_login(request):
+    """Exactly one of {"receipt"} (version 1 or 2: a session that holds the reporter's key, the
+    server decrypts) or {"lookup_value"} (an end-to-end session without a key: the device
+    decrypts). Unknown and malformed values of either get the one 401, in one budget."""
     data = read_json(request)
-    errors = reject_unknown_members(data, {"receipt"})
-    if not isinstance(data.get("receipt"), str):
+    errors = reject_unknown_members(data, {"receipt", "lookup_value"})
+    given = [name for name in ("receipt", "lookup_value") if name in data]
+    if len(given) != 1:
+        errors["receipt"] = "Give either the receipt or the lookup value, not both."
+    elif given == ["receipt"] and not isinstance(data["receipt"], str):
         errors["receipt"] = "Give the receipt as a string."
+    elif given == ["lookup_value"] and not isinstance(data["lookup_value"], str):
+        errors["lookup_value"] = "Give the lookup value as base64 text (32 bytes)."
     if errors:
         raise validation_problem(errors)
+    settings = request.whistle_settings
     try:
-        result = login(request.dbsession, request.whistle_settings, request.clock, data["receipt"])
+        if given == ["receipt"]:
+            result = login(request.dbsession, settings, request.clock, data["receipt"])
+            token, holds_key = result.token, True
+        else:
+            e2e = login_with_lookup_value(request.dbsession, settings, request.clock,
+                                          decode_base64(data["lookup_value"]))
+            token, holds_key = e2e.token, False
     except TooManyAttempts:
         return problem_response(Problem(429, TOO_MANY), {"Retry-After": "60"})
     except ReceiptRejected:
         # Returned, not raised, so the failure count is committed.
         return problem_response(Problem(401, UNKNOWN_RECEIPT), {"WWW-Authenticate": "Bearer"})
-    return {"token": result.token, "expires_in": int(request.whistle_settings.reporter_session_idle.total_seconds())}
+    return {"token": token, "expires_in": int(settings.reporter_session_idle.total_seconds()),
+            "holds_key": holds_key}
 
 
-@view_config(route_name="api.reporter_session", request_method="DELETE", permission=Permission.MAILBOX_USE)
+# Both kinds of reporter session can leave (the end-to-end one holds MAILBOX_CIPHERTEXT only).
+@view_config(route_name="api.reporter_session", request_method="DELETE", permission=Permission.MAILBOX_CIPHERTEXT)
 def api_logout(request):
     logout(request.dbsession, request.whistle_settings, request.identity.token)
     response = request.response

@@ -10,6 +10,9 @@ from whistle.db import Base
 
 STAFF = "staff"
 REPORTER = "reporter"
+# A reporter whose device holds the keys (docs/crypto.md 6.2.1): the session was opened with a lookup
+# value, carries no private key (its wrap holds 32 zero bytes) and reads and writes ciphertext only.
+REPORTER_E2E = "reporter-e2e"
 
 
 class LoginSession(Base):

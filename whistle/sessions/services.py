@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from whistle import crypto
 from whistle.clock import Clock
-from whistle.sessions.models import STAFF, LoginSession
+from whistle.sessions.models import REPORTER_E2E, STAFF, LoginSession
 from whistle.settings import Settings
 
 
@@ -67,6 +67,15 @@ def open_session(
     )
     dbsession.flush()
     return token
+
+
+# What an end-to-end reporter session's wrap holds instead of a private key: it has none.
+NO_PRIVATE_KEY = bytes(32)
+
+
+def open_e2e_reporter_session(dbsession: Session, settings: Settings, clock: Clock, *, case_id: int) -> str:
+    """A new end-to-end reporter session on the case (REPORTER_E2E: no private key in it); its token."""
+    return open_session(dbsession, settings, clock, kind=REPORTER_E2E, private_key=NO_PRIVATE_KEY, case_id=case_id)
 
 
 def resolve_session(

@@ -29,3 +29,16 @@ def test_malformed_and_unknown_receipts_take_similar_time(dbsession, settings, c
     ratio = min(malformed) / min(unknown)
     # Without the decoy derivation the ratio is about 0.001: the bounds are wide on purpose.
     assert 1 / 3 < ratio < 3, f"malformed/unknown time ratio {ratio:.2f}"
+
+
+def test_unknown_receipts_of_either_version_and_malformed_ones_take_similar_time(dbsession, settings, clock):
+    costly = dataclasses.replace(settings, receipt_kdf=KdfCost(opslimit=2, memlimit=32 * 1024 * 1024),
+                                 receipt_failures_per_minute=1000)
+    version_1, version_2, malformed = [], [], []
+    for _ in range(5):
+        version_1.append(timed_rejection(dbsession, costly, clock, "ZZZZ-ZZZZ-ZZZZ-ZZZZ-ZZZZ"))
+        version_2.append(timed_rejection(dbsession, costly, clock, "ZZZZ-ZZZZ-ZZZZ-ZZZZ-ZZZZ-ZZZZ"))
+        malformed.append(timed_rejection(dbsession, costly, clock, "ZZZZ-ZZZZ-ZZZZ-ZZZZ-ZZZZ-ZZ"))
+    for times in (version_2, malformed):
+        ratio = min(times) / min(version_1)
+        assert 1 / 3 < ratio < 3, f"time ratio {ratio:.2f} against an unknown receipt of version 1"
