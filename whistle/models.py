@@ -1,5 +1,6 @@
 """Every mapped class, imported in one place so the metadata (and Alembic) sees them all."""
 from whistle.accounts.models import Account
+from whistle.attachments.models import PendingUpload, PendingUploadChunk
 from whistle.audit.models import AuditEvent, AuditHead
 from whistle.cases.models import Attachment, Case, CaseGrant, CaseItem, CaseLabel, CaseRead
 from whistle.db import Base
@@ -14,5 +15,5 @@ from whistle.throttles import Throttle
 __all__ = [
     "Account", "Attachment", "AuditEvent", "AuditHead", "Base", "Case", "CaseGrant", "CaseItem", "CaseLabel",
     "CaseRead", "Channel", "ChannelGuardian", "CheckIn", "Integration", "KeyDirectory", "LoginSession", "Notification",
-    "Protection", "ProtectionAlert", "SchedulerLease", "Throttle",
+    "PendingUpload", "PendingUploadChunk", "Protection", "ProtectionAlert", "SchedulerLease", "Throttle",
 ]

@@ -63,6 +63,11 @@ def includeme(config) -> None:
     config.add_route("api.reporter_messages", "/api/v1/reporter/messages")
     config.add_route("api.reporter_attachments", "/api/v1/reporter/attachments")
     config.add_route("api.reporter_attachment", f"/api/v1/reporter/attachments/{ID}")
+    config.add_route("api.reporter_attachment_blob", f"/api/v1/reporter/attachments/{ID}/blob")
+    config.add_route("api.reporter_uploads", "/api/v1/reporter/uploads")
+    config.add_route("api.reporter_upload", "/api/v1/reporter/uploads/{upload}")
+    config.add_route("api.reporter_upload_done", "/api/v1/reporter/uploads/{upload}/done")
+    config.add_route("api.reporter_upload_chunk", "/api/v1/reporter/uploads/{upload}/{index:[0-9]{1,9}}")
 
     # --- retaliation watch: HR integrations' events, the guardian's protections, the reporter's check-ins ---
     config.add_route("api.personnel_events", "/api/v1/personnel-events")

@@ -155,6 +155,8 @@ SPECS: dict[str, Spec] = {
     "whistle.attachments.max_file_bytes": Spec(_int, str(1024**3)),
     "whistle.attachments.max_case_bytes": Spec(_int, str(2 * 1024**3)),
     "whistle.attachments.max_guardian_case_bytes": Spec(_int, str(2 * 1024**3)),
+    # Files a reporter's client is still uploading in chunks, per case, at any one time.
+    "whistle.attachments.max_unfinished_uploads": Spec(_int, "8"),
     # Where blobs go: a dotted name of a BlobStore class taking the storage directory.
     "whistle.attachments.blob_store": Spec(_str, "whistle.attachments.blobs.LocalBlobStore"),
     # --- the reporter's mailbox ---
@@ -227,6 +229,7 @@ class Settings:
     max_attachment_bytes: int
     max_case_attachment_bytes: int
     max_guardian_case_attachment_bytes: int
+    max_unfinished_uploads: int
     blob_store: str
     # --- the reporter's mailbox ---
     receipt_failures_per_minute: int
@@ -410,6 +413,7 @@ def load_settings(raw: Mapping[str, Any], environ: Mapping[str, str] = os.enviro
         max_attachment_bytes=values["whistle.attachments.max_file_bytes"],
         max_case_attachment_bytes=values["whistle.attachments.max_case_bytes"],
         max_guardian_case_attachment_bytes=values["whistle.attachments.max_guardian_case_bytes"],
+        max_unfinished_uploads=values["whistle.attachments.max_unfinished_uploads"],
         blob_store=values["whistle.attachments.blob_store"],
         receipt_failures_per_minute=values["whistle.mailbox.receipt_failures_per_minute"],
         checkin_months=values["whistle.retaliation.checkin_months"],

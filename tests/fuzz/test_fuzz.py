@@ -14,8 +14,9 @@ parameters (huge integers, odd strings, bytes that are not UTF-8). For every ans
   the request's transaction is thrown away anyway: an exception view answered (pyramid_tm
   aborts it) or the view doomed it.
 
-The world holds a case with a message, a note, files, and, as a database writer could leave
-them, a message and a file that no longer verify. Each request runs inside a savepoint that is
+The world holds a case with a message, a note, files, two files a client is uploading in chunks
+(one complete, one with a chunk missing; their chunk PUTs get binary bodies of any length), and,
+as a database writer could leave them, a message and a file that no longer verify. Each request runs inside a savepoint that is
 rolled back afterwards, so every example meets the same world.
 
 WHISTLE_TEST_FUZZ_EXAMPLES sets the examples per endpoint group (default 200, eight groups); for a
@@ -25,6 +26,7 @@ writes how often each route answered each status to FILE, to see what the fuzz r
 """
 from __future__ import annotations
 
+import base64
 import html
 import http.cookiejar
 import json
@@ -43,6 +45,7 @@ from webtest import TestApp, TestRequest
 
 from tests.factories import PASSWORD, api_login, html_login, make_channel, make_staff, submit_api
 from tests.fuzz.record import RAISED, TALLY
+from whistle import crypto
 from whistle.cases import lifecycle
 from whistle.cases.models import Attachment, Case, CaseItem
 from whistle.db import Base
@@ -113,6 +116,9 @@ class World:
     receipts: list[str]
     ids: list[str]
     tables: list[str]
+    uploads: list[str]  # uploads in chunks on their way
+    chunks: list[bytes]  # their chunks, as the client encrypted them
+    meta: str  # an attachment-meta item a client would send, base64
 
 
 def _cookie_header(app: TestApp) -> str:
@@ -219,6 +225,10 @@ def world(app, testapp, tm, dbsession, settings, clock):
     meta = dbsession.get(CaseItem, dbsession.get(Attachment, tampered["id"]).meta_item_id)
     meta.ciphertext = meta.ciphertext[:-1] + bytes([meta.ciphertext[-1] ^ 1])
     dbsession.flush()
+    # Files a client encrypted, on their way in chunks: one with every chunk in (so finishing it
+    # works), one with its middle chunk still missing.
+    uploads = [_begin_upload(testapp, reporter_api, case, size, skip=skip)
+               for size, skip in ((crypto.CHUNK_SIZE + 5, None), (2 * crypto.CHUNK_SIZE, 1))]
 
     # Cookie callers, each in its own browser; their CSRF tokens come from the pages they see.
     def browser() -> TestApp:
@@ -276,7 +286,33 @@ def world(app, testapp, tm, dbsession, settings, clock):
         ids=[str(upload["id"]), str(tampered["id"]), str(guardian.account.id), str(colleague.account.id),
              str(admin.account.id), *case_ids],
         tables=sorted(Base.metadata.tables),
+        uploads=[upload_id for upload_id, _ in uploads],
+        chunks=[chunk for _, chunks in uploads for chunk in chunks],
+        meta=_client_meta(case),
     )
+
+
+def _begin_upload(testapp, headers, case, size: int, *, skip: int | None) -> tuple[str, list[bytes]]:
+    """An upload in chunks of a `size`-byte file, as a client encrypts it, every chunk sent but `skip`."""
+    encryptor = crypto.StreamEncryptor(case.public_key, case=case.ref, kind="attachment", author="reporter")
+    chunks = [encryptor.header]
+    plaintext = os.urandom(size)
+    whole = size - size % crypto.CHUNK_SIZE
+    chunks += [encryptor.push(plaintext[i:i + crypto.CHUNK_SIZE]) for i in range(0, whole, crypto.CHUNK_SIZE)]
+    chunks.append(encryptor.push(plaintext[whole:]) + encryptor.finish())
+    upload = testapp.post_json("/api/v1/reporter/uploads", {"chunks": len(chunks), "bytes": sum(map(len, chunks))},
+                               headers=headers, status=201).json["id"]
+    for index, chunk in enumerate(chunks):
+        if index != skip:
+            testapp.put(f"/api/v1/reporter/uploads/{upload}/{index}", chunk,
+                        headers=dict(headers, **{"Content-Type": "application/octet-stream"}), status=204)
+    return upload, chunks
+
+
+def _client_meta(case) -> str:
+    meta = json.dumps({"name": "rota.pdf", "size": 1, "type": "application/pdf"}).encode()
+    return base64.b64encode(crypto.encrypt_item(case.public_key, meta, case=case.ref, kind="attachment-meta",
+                                                author="reporter")).decode()
 
 
 # --- strategies -----------------------------------------------------------------------------------
@@ -307,7 +343,8 @@ def json_values(world: World):
 
 def path_value(world: World, name: str):
     plausible = {"ref": st.sampled_from(world.refs[:1] * 4 + world.refs), "id": st.sampled_from(world.ids),
-                 "slug": st.sampled_from(["staff", "young", "nope"]), "name": st.sampled_from(["ftsu", "csv", "x"])}
+                 "slug": st.sampled_from(["staff", "young", "nope"]), "name": st.sampled_from(["ftsu", "csv", "x"]),
+                 "upload": st.sampled_from(world.uploads), "index": st.integers(0, 4).map(str)}
     odd = st.one_of(DIGITS, HUGE_INTEGERS.map(str), TEXT, st.binary(max_size=12), st.sampled_from(["..", ".", ""]))
     return weighted((4, plausible.get(name, TEXT)), (1, odd))
 
@@ -429,6 +466,8 @@ VALID_BODIES = {
     ("/api/v1/reporter/messages", "POST"): [{"text": "More detail: it happened again."}],
     ("/api/v1/reporter/checkins", "POST"): [{"month": 1, "detriment": False}, {"month": 3, "detriment": True}],
     ("/api/v1/reporter/protection-consent", "POST"): [{"consent": True}],
+    ("/api/v1/reporter/uploads", "POST"): [{"chunks": 2, "bytes": 379}, {"chunks": 3, "bytes": 65932}],
+    ("/api/v1/reporter/uploads/{upload}/done", "POST"): [{"meta": "{meta}"}],
     ("/api/v1/personnel-events", "POST"): [{"personnel_id": "E12345", "type": "dismissal", "effective": "2026-06-01"}],
     ("/api/v1/cases/{ref}/messages", "POST"): [{"text": "Thank you, we are looking into it."}],
     ("/api/v1/cases/{ref}/notes", "POST"): [{"text": "Ask HR for the rota."}],
@@ -448,7 +487,9 @@ VALID_BODIES = {
 @st.composite
 def valid_body(draw, world: World, bodies: list[dict]) -> dict:
     """A body the call accepts, as it is or with one member changed, dropped or added."""
-    body = {key: (world.receipts[0] if value == "{receipt}" else value) for key, value in draw(st.sampled_from(bodies)).items()}
+    stand_ins = {"{receipt}": world.receipts[0], "{meta}": world.meta}
+    body = {key: stand_ins.get(value, value) if isinstance(value, str) else value
+            for key, value in draw(st.sampled_from(bodies)).items()}
     change = draw(st.sampled_from(["none", "none", "replace", "drop", "add"]))
     if change == "replace" and body:
         body[draw(st.sampled_from(sorted(body)))] = draw(json_values(world))
@@ -663,8 +704,13 @@ def test_every_json_endpoint(world, group):
         extra = {}
         if data.draw(weighted((1, st.just(True)), (19, st.just(False))), label="odd Authorization?"):
             extra["Authorization"] = data.draw(st.sampled_from(["Bearer ", "Bearer x", "Basic abc", "bearer  " + "A" * 43]))
-        if route[0] == "api.reporter_attachments" or data.draw(weighted((1, st.just(True)), (9, st.just(False))),
-                                                                label="X-Filename?"):
+        if route[0] == "api.reporter_upload_chunk" and data.draw(weighted((4, st.just(True)), (1, st.just(False))),
+                                                                  label="binary chunk?"):
+            body = data.draw(weighted((3, st.sampled_from(world.chunks)), (2, st.binary(max_size=300)),
+                                      (1, st.integers(0, 70_000).map(lambda n: bytes(n)))), label="chunk")
+            content_type = data.draw(st.sampled_from(["application/octet-stream"] * 6 + ["", "text/plain"]))
+        elif route[0] == "api.reporter_attachments" or data.draw(weighted((1, st.just(True)), (9, st.just(False))),
+                                                                  label="X-Filename?"):
             extra["X-Filename"] = _quote(data.draw(TEXT | st.sampled_from(["rota.pdf", ""])))
             if data.draw(st.booleans()):
                 body, content_type = data.draw(st.binary(max_size=300)), data.draw(st.sampled_from(

@@ -10,6 +10,7 @@ from typing import BinaryIO, Protocol
 from whistle import crypto
 
 _NAME = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+STAGING = "staging"
 
 
 class BlobWriter(Protocol):
@@ -30,6 +31,28 @@ class BlobStore(Protocol):
     def open(self, name: str) -> BinaryIO: ...
 
     def delete(self, name: str) -> None: ...
+
+    # The staging area: a file uploaded in chunks (docs/attachments.md), written piece by piece at
+    # its offsets as the chunks arrive, in any order, until it becomes a blob.
+    def stage_new(self) -> str:
+        """Make an empty staged file; return its name (random, unrelated to any blob's)."""
+
+    def stage_write(self, staged: str, offset: int, data: bytes) -> None:
+        """Write `data` at `offset` of the staged file, durably."""
+
+    def stage_read(self, staged: str, offset: int, size: int) -> bytes:
+        """Up to `size` bytes of the staged file from `offset` (fewer where it ends)."""
+
+    def stage_publish(self, staged: str, size: int) -> str:
+        """Make the staged file, which must be `size` bytes, a blob under a new name and return that
+        name; the staged file stays until stage_delete (so a transaction that aborts can delete
+        the blob and still have its upload)."""
+
+    def stage_delete(self, staged: str) -> None: ...
+
+
+class StagedSizeMismatch(Exception):
+    """A staged file is not the size it should be: some chunk is missing or was cut short."""
 
 
 class LocalBlobStore:
@@ -56,6 +79,47 @@ class LocalBlobStore:
     def delete(self, name: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             self._path(name).unlink()
+
+    # A staged file lives in the subdirectory "staging" (a name no blob can have), on the same
+    # file system as the blobs, so publishing it is a hard link: no copy, and atomic.
+    def _staged_path(self, staged: str) -> Path:
+        if not _NAME.match(staged):
+            raise ValueError("bad staged name")
+        return self.directory / STAGING / staged
+
+    def stage_new(self) -> str:
+        (self.directory / STAGING).mkdir(parents=True, exist_ok=True, mode=0o700)
+        staged = crypto.random_token(24)
+        os.close(os.open(self._staged_path(staged), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        return staged
+
+    def stage_write(self, staged: str, offset: int, data: bytes) -> None:
+        fd = os.open(self._staged_path(staged), os.O_WRONLY)
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.pwrite(fd, view, offset)
+                view, offset = view[written:], offset + written
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def stage_read(self, staged: str, offset: int, size: int) -> bytes:
+        with self._staged_path(staged).open("rb") as handle:
+            handle.seek(offset)
+            return handle.read(size)
+
+    def stage_publish(self, staged: str, size: int) -> str:
+        source = self._staged_path(staged)
+        if source.stat().st_size != size:
+            raise StagedSizeMismatch(staged)
+        name = crypto.random_token(24)
+        os.link(source, self._path(name))
+        return name
+
+    def stage_delete(self, staged: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self._staged_path(staged).unlink()
 
 
 class LocalBlobWriter:

@@ -15,13 +15,15 @@ import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from whistle import crypto
-from whistle.attachments.blobs import BlobStore
+from whistle.attachments.blobs import BlobStore, StagedSizeMismatch
+from whistle.attachments.models import PendingUpload, PendingUploadChunk
 from whistle.cases.models import ITEM_ATTACHMENT_META, ITEM_INTERNAL_ATTACHMENT_META, Attachment, Case, CaseItem
 from whistle.cases.services import (
     CaseKeys,
@@ -34,6 +36,8 @@ from whistle.cases.services import (
     parse_item,
     sealed_author,
 )
+from whistle.errors import Problem, validation_problem
+from whistle.jobs import TickContext
 from whistle.words import size_words
 
 MAX_NAME_CHARS = 255
@@ -315,3 +319,219 @@ def read_attachment(store: BlobStore, case: Case, keys: CaseKeys, blob_name: str
                     on_cut()
 
     return chunks()
+
+
+# --- files a client encrypts itself and uploads in chunks (docs/attachments.md, docs/crypto.md 7.2) ---
+# The server holds no key for these: it checks the shape the stream arithmetic allows, keeps the
+# chunks in the blob store's staging area as they arrive (in any order), and at the end makes
+# their concatenation the attachment's blob, byte for byte the client's stream envelope.
+
+# The largest plaintext an attachment-meta item of a client's may hold: a name of MAX_NAME_CHARS
+# characters of up to 4 bytes each, its type and size, and the JSON around them, with room to spare.
+MAX_META_PLAINTEXT_BYTES = 4096
+# How long an unfinished upload is kept: it is deleted once the day after the one it began on is
+# over (so for one to two days; its day, not its time, is recorded, as for everything of a reporter's).
+UNFINISHED_UPLOAD_DAYS = 1
+
+
+def _each_file_at_most(limits: Limits) -> Problem:
+    return Problem(413, f"Each file can be at most {describe_limit(limits.max_file_bytes)}.")
+
+
+def _unfinished_bytes(dbsession: Session, case: Case) -> int:
+    return dbsession.scalar(select(func.coalesce(func.sum(PendingUpload.total_bytes), 0))
+                            .where(PendingUpload.case_id == case.id)) or 0
+
+
+def start_upload(dbsession: Session, store: BlobStore, txn, case: Case, *, chunks: int, total: int, limits: Limits,
+                 max_unfinished: int, today: date) -> PendingUpload:
+    """An upload of `chunks` chunks and `total` bytes for the reporter's case, with an empty staged
+    file. A Problem, before anything is made, when no file has that shape (422), the file or the
+    case's files would be too large (413; the unfinished uploads count against the case's room),
+    or the case has `max_unfinished` uploads unfinished already (409)."""
+    sizes = crypto.stream_plaintext_range(chunks, total)
+    if sizes is None:
+        message = "No file has a stream of these chunks and bytes (docs/crypto.md 7.2)."
+        raise validation_problem({"chunks": message, "bytes": message})
+    smallest = sizes[0]
+    if smallest > limits.max_file_bytes:
+        raise _each_file_at_most(limits)
+    # Counted with the case row locked (PostgreSQL: a second start waits for the first to commit;
+    # SQLite has one writer at a time), so two starts at once cannot both take the last room.
+    dbsession.execute(select(Case.id).where(Case.id == case.id).with_for_update())
+    unfinished = dbsession.scalar(select(func.count()).select_from(PendingUpload)
+                                  .where(PendingUpload.case_id == case.id)) or 0
+    if unfinished >= max_unfinished:
+        raise Problem(409, f"At most {max_unfinished} files can be on their way at once: finish or cancel one first.")
+    room = limits.max_case_bytes - case_stored_bytes(dbsession, case) - _unfinished_bytes(dbsession, case)
+    if smallest > room:
+        raise Problem(413, str(_too_much_for_the_case(limits, reporters=True)))
+    staged = store.stage_new()
+    txn.addAfterAbortHook(lambda: store.stage_delete(staged))
+    upload = PendingUpload(public_id=crypto.random_token(32), case_id=case.id, chunks=chunks, total_bytes=total,
+                           staged_name=staged, started_on=today)
+    dbsession.add(upload)
+    dbsession.flush()
+    return upload
+
+
+def find_upload(dbsession: Session, case: Case, public_id: str) -> PendingUpload | None:
+    """The upload `public_id` names, if it is one of this case's (another case's is not found)."""
+    return dbsession.scalars(select(PendingUpload).where(PendingUpload.public_id == public_id,
+                                                         PendingUpload.case_id == case.id)).first()
+
+
+def received_chunks(dbsession: Session, upload: PendingUpload) -> list[int]:
+    return list(dbsession.scalars(select(PendingUploadChunk.chunk_index)
+                                  .where(PendingUploadChunk.upload_id == upload.id)
+                                  .order_by(PendingUploadChunk.chunk_index)))
+
+
+def _has_chunk(dbsession: Session, upload: PendingUpload, index: int) -> bool:
+    return dbsession.get(PendingUploadChunk, (upload.id, index)) is not None
+
+
+def chunk_length(upload: PendingUpload, index: int) -> int:
+    """The bytes chunk `index` must have; a Problem (422 naming "index") if the upload has no such chunk."""
+    if not 0 <= index < upload.chunks:
+        raise validation_problem({"index": f"This upload has chunks 0 to {upload.chunks - 1}."})
+    return crypto.stream_chunk_bytes(index, upload.chunks, upload.total_bytes)
+
+
+def put_chunk(dbsession: Session, store: BlobStore, upload: PendingUpload, index: int, data: bytes) -> None:
+    """Keep chunk `index` of the upload: written at its place in the staged file, and recorded.
+
+    The same chunk again with the same bytes changes nothing (a client that did not hear the answer
+    sends it again); with other bytes it is refused (409). A chunk of the wrong length, or a first
+    chunk that is not a stream envelope's header of version 2, is refused (422 naming "body")."""
+    expected = chunk_length(upload, index)
+    if len(data) != expected:
+        raise validation_problem({"body": f"Chunk {index} of this upload is {expected} bytes, not {len(data)}."})
+    if index == 0 and not crypto.is_authored_stream_header(data):
+        raise validation_problem({"body": "Chunk 0 is the header of a stream envelope of version 2 "
+                                          "(docs/crypto.md 5.3)."})
+    offset = crypto.stream_chunk_offset(index)
+
+    def same_as_received() -> None:
+        if store.stage_read(upload.staged_name, offset, expected) != data:
+            raise Problem(409, f"Chunk {index} was received already, with other bytes.")
+
+    if _has_chunk(dbsession, upload, index):
+        same_as_received()
+        return
+    try:
+        # The chunk is claimed before it is written: of two requests with it at once, one writes it.
+        with dbsession.begin_nested():
+            dbsession.add(PendingUploadChunk(upload_id=upload.id, chunk_index=index))
+    except IntegrityError:
+        same_as_received()
+        return
+    # Bytes written here by a request whose transaction then aborts are not recorded, so the chunk
+    # is still missing and a later one overwrites them.
+    store.stage_write(upload.staged_name, offset, data)
+
+
+def _missing(upload: PendingUpload, received: list[int]) -> list[int]:
+    return sorted(set(range(upload.chunks)) - set(received))
+
+
+def finish_upload(dbsession: Session, store: BlobStore, txn, case: Case, upload: PendingUpload, *, meta: bytes,
+                  limits: Limits, today: date) -> Attachment:
+    """The upload, every chunk in, as an ordinary attachment of the reporter's: its blob is the
+    staged file (the client's stream envelope, byte for byte), its details the client's
+    attachment-meta item `meta` (version 2, author reporter). A Problem when chunks are missing
+    (409, with their indices in "missing"), `meta` is no such item (422 naming "meta"), or the
+    case's files would be too large (413). If the transaction aborts, the blob is deleted and the
+    upload stays as it was."""
+    if not crypto.is_authored_item(meta, max_plaintext_bytes=MAX_META_PLAINTEXT_BYTES):
+        raise validation_problem({"meta": "Give the file's details as an attachment-meta item of version 2 "
+                                          f"(docs/crypto.md 5.2), at most {MAX_META_PLAINTEXT_BYTES} bytes of "
+                                          "plaintext."})
+    # Locked, so that two finishes at once do not both make an attachment (the later one finds
+    # the upload gone); and the case, so the room is measured once per writer.
+    dbsession.execute(select(PendingUpload.id).where(PendingUpload.id == upload.id).with_for_update())
+    missing = _missing(upload, received_chunks(dbsession, upload))
+    if missing:
+        shown = ", ".join(str(index) for index in missing[:20]) + (", …" if len(missing) > 20 else "")
+        raise Problem(409, f"Chunks missing: {shown}.", members={"missing": missing})
+    dbsession.execute(select(Case.id).where(Case.id == case.id).with_for_update())
+    smallest = crypto.stream_plaintext_range(upload.chunks, upload.total_bytes)
+    assert smallest is not None  # checked when the upload began
+    if smallest[0] > limits.max_case_bytes - case_stored_bytes(dbsession, case):
+        raise Problem(413, str(_too_much_for_the_case(limits, reporters=True)))
+    try:
+        blob_name = store.stage_publish(upload.staged_name, upload.total_bytes)
+    except StagedSizeMismatch:
+        raise Problem(409, "The chunks received do not add up to the upload's bytes: send them again.") from None
+    staged = upload.staged_name
+    txn.addAfterAbortHook(lambda: store.delete(blob_name))
+
+    def tidy(committed: bool) -> None:
+        if committed:
+            store.stage_delete(staged)
+        else:
+            store.delete(blob_name)
+
+    txn.addAfterCommitHook(tidy)
+    item = CaseItem(kind=ITEM_ATTACHMENT_META, author="reporter", account_id=None, ciphertext=meta, created_on=today)
+    case.items.append(item)
+    dbsession.flush()
+    attachment = Attachment(case_id=case.id, blob_name=blob_name, meta_item_id=item.id,
+                            stored_bytes=upload.total_bytes, author="reporter", account_id=None, created_on=today)
+    dbsession.add(attachment)
+    _forget(dbsession, upload)
+    dbsession.flush()
+    return attachment
+
+
+def _forget(dbsession: Session, upload: PendingUpload) -> None:
+    dbsession.execute(delete(PendingUploadChunk).where(PendingUploadChunk.upload_id == upload.id))
+    dbsession.delete(upload)
+
+
+def cancel_upload(dbsession: Session, store: BlobStore, txn, upload: PendingUpload) -> None:
+    """Forget the upload; its staged file is deleted once that is committed."""
+    staged = upload.staged_name
+    _forget(dbsession, upload)
+    dbsession.flush()
+    txn.addAfterCommitHook(lambda committed: store.stage_delete(staged) if committed else None)
+
+
+def expire_uploads(dbsession: Session, today: date) -> list[str]:
+    """Forget every upload left unfinished since before yesterday; return their staged files'
+    names, for the caller to delete once that is committed."""
+    expired = list(dbsession.scalars(select(PendingUpload).where(
+        PendingUpload.started_on < today - timedelta(days=UNFINISHED_UPLOAD_DAYS))))
+    for upload in expired:
+        _forget(dbsession, upload)
+    dbsession.flush()
+    return [upload.staged_name for upload in expired]
+
+
+def unfinished_uploads_job(store: BlobStore) -> Callable[[TickContext], list[str]]:
+    """The tick's "unfinished uploads" job for `store`: uploads in chunks nobody finished are
+    deleted, their staged chunks too."""
+
+    def run(ctx: TickContext) -> list[str]:
+        with ctx.session() as dbsession:
+            staged = expire_uploads(dbsession, ctx.clock.today())
+        # Only once the rows are gone: a crash in between leaves a stray file, never a row without one.
+        for name in staged:
+            store.stage_delete(name)
+        return [f"unfinished uploads: {len(staged)} deleted"] if staged else []
+
+    return run
+
+
+def reporter_blob(dbsession: Session, case: Case, attachment_id: str) -> Attachment | None:
+    """The attachment `attachment_id` names, if it is one of the case's the reporter may see (its
+    details are an attachment-meta item; an internal file's id is unknown to them)."""
+    try:
+        wanted = int(attachment_id)
+    except (TypeError, ValueError):
+        return None
+    if not 0 < wanted <= MAX_ID:
+        return None
+    return dbsession.scalars(select(Attachment).join(CaseItem, CaseItem.id == Attachment.meta_item_id)
+                             .where(Attachment.case_id == case.id, Attachment.id == wanted,
+                                    CaseItem.kind == ITEM_ATTACHMENT_META)).first()

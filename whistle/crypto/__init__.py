@@ -162,3 +162,32 @@ __all__ += [
 
 # The shapes the server checks on what an end-to-end client sends (docs/crypto.md 7.1).
 __all__ += ["SEALED_KEY_SIZE", "is_item_of_size", "is_sealed_key", "item_size"]
+
+# Files a client encrypts and uploads in chunks (docs/crypto.md 7.2): the stream's arithmetic, and
+# what the server can check of a client's envelopes without a key.
+from .items import is_authored_item, item_envelope_bytes  # noqa: E402 - grouped with what it is for
+from .streams import (  # noqa: E402 - grouped with what it is for
+    FINAL_CHUNK_MIN_BYTES,
+    STREAM_CHUNK_BYTES,
+    STREAM_HEADER_BYTES,
+    is_authored_stream_header,
+    stream_chunk_bytes,
+    stream_chunk_count,
+    stream_chunk_offset,
+    stream_ciphertext_size,
+    stream_plaintext_range,
+)
+
+__all__ += [
+    "FINAL_CHUNK_MIN_BYTES",
+    "STREAM_CHUNK_BYTES",
+    "STREAM_HEADER_BYTES",
+    "is_authored_item",
+    "is_authored_stream_header",
+    "item_envelope_bytes",
+    "stream_chunk_bytes",
+    "stream_chunk_count",
+    "stream_chunk_offset",
+    "stream_ciphertext_size",
+    "stream_plaintext_range",
+]

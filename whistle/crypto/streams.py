@@ -130,3 +130,60 @@ def decrypt_stream(
         if tag != _TAG_MESSAGE or len(plaintext) != CHUNK_SIZE:
             raise DecryptionFailed("unexpected stream chunk")
         yield plaintext
+
+
+# --- a stream's size, chunk by chunk (docs/crypto.md 7.2: files uploaded in chunks) ---------------
+# A client that encrypts a file itself uploads the stream in the pieces it already has: the header
+# (upload chunk 0), each full secretstream chunk, and the final one. These give the server the
+# arithmetic to check such an upload without any key.
+STREAM_HEADER_BYTES = _HEADER_LEN  # 106
+STREAM_CHUNK_BYTES = _CIPHER_CHUNK_SIZE  # 65553: 65536 plaintext bytes + 17
+FINAL_CHUNK_MIN_BYTES = envelopes.PAD_BLOCK + _CHUNK_OVERHEAD  # 273: an empty rest, padded
+
+
+def stream_chunk_count(size: int) -> int:
+    """Upload chunks of the stream of a `size`-byte file: the header, one per full 64 KiB block,
+    and the final chunk (`streamChunkCount` in whistle/static/js/crypto.js)."""
+    return 2 + size // CHUNK_SIZE
+
+
+def stream_ciphertext_size(size: int) -> int:
+    """Bytes of the stream envelope of a `size`-byte file (`streamCiphertextSize`)."""
+    full, rest = divmod(size, CHUNK_SIZE)
+    return (STREAM_HEADER_BYTES + full * STREAM_CHUNK_BYTES
+            + envelopes.PAD_BLOCK * (rest // envelopes.PAD_BLOCK + 1) + _CHUNK_OVERHEAD)
+
+
+def stream_plaintext_range(chunks: int, total: int) -> tuple[int, int] | None:
+    """The smallest and largest file size whose stream has `chunks` upload chunks and `total`
+    bytes (the padding hides the rest to within 256 bytes), or None when no file has both."""
+    if chunks < 2:
+        return None
+    last = total - STREAM_HEADER_BYTES - (chunks - 2) * STREAM_CHUNK_BYTES
+    if not FINAL_CHUNK_MIN_BYTES <= last <= STREAM_CHUNK_BYTES or (last - _CHUNK_OVERHEAD) % envelopes.PAD_BLOCK:
+        return None
+    smallest = (chunks - 2) * CHUNK_SIZE + (last - _CHUNK_OVERHEAD - envelopes.PAD_BLOCK)
+    return smallest, smallest + envelopes.PAD_BLOCK - 1
+
+
+def stream_chunk_bytes(index: int, chunks: int, total: int) -> int:
+    """The length upload chunk `index` of a consistent (`chunks`, `total`) must have."""
+    if not 0 <= index < chunks:
+        raise ValueError("no such chunk")
+    if index == 0:
+        return STREAM_HEADER_BYTES
+    if index < chunks - 1:
+        return STREAM_CHUNK_BYTES
+    return total - STREAM_HEADER_BYTES - (chunks - 2) * STREAM_CHUNK_BYTES
+
+
+def stream_chunk_offset(index: int) -> int:
+    """Where upload chunk `index` starts in the stream envelope."""
+    return 0 if index == 0 else STREAM_HEADER_BYTES + (index - 1) * STREAM_CHUNK_BYTES
+
+
+def is_authored_stream_header(head: bytes) -> bool:
+    """Whether `head` starts like a stream envelope of version 2 (5.3): the one check the server can
+    make of a client's stream without its key."""
+    return head[:envelopes.HEADER_LEN] == _HEADER
+

@@ -301,10 +301,83 @@ def mailbox_paths() -> dict:
             "summary": "Download one of the case's files.", "operationId": "reporterDownload", "security": BEARER,
             "parameters": [attachment_id], "responses": {**download, **_problem_responses(401, 404)},
         }},
+**chunked_upload_paths(attachment_id),
         "/api/v1/cases/{ref}/attachments/{id}": {"get": {
             "summary": "Download one of the case's files, decrypted for the guardian.",
             "operationId": "caseDownload", "security": BEARER,
             "parameters": [CASE_REF, attachment_id], "responses": {**download, **_problem_responses(401, 404)},
+        }},
+    }
+
+
+def chunked_upload_paths(attachment_id: dict) -> dict:
+    """Files a reporter's client encrypts itself and uploads in chunks (docs/crypto.md 7.2), and the
+    stored ciphertext of the case's files: for either kind of reporter session."""
+    upload = {"name": "upload", "in": "path", "required": True, "schema": STR,
+              "description": "The upload's id, as POST /api/v1/reporter/uploads gave it."}
+    index = {"name": "index", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 0},
+             "description": "Which chunk: 0 is the stream's 106-byte header, 1 to chunks-2 are 65553 bytes each, "
+                            "chunks-1 is the final chunk (273 to 65553 bytes)."}
+    upload_state = {"type": "object", "required": ["id", "chunks", "received"], "properties": {
+        "id": STR, "chunks": {"type": "integer"},
+        "received": {"type": "array", "items": {"type": "integer"}, "description": "The chunks the server has."}}}
+    missing = {"description": "Chunks are missing (`missing` lists them); nothing was stored. Send them, then finish.",
+               "content": {"application/problem+json": {"schema": {"allOf": [PROBLEM, {
+                   "type": "object", "properties": {"missing": {"type": "array", "items": {"type": "integer"}}}}]}}}}
+    return {
+        "/api/v1/reporter/uploads": {"post": {
+            "summary": "Begin a file the client encrypted (a stream envelope of version 2, kind attachment, author "
+                       "reporter, to the case public key), to be sent in chunks.",
+            "description": "`chunks` and `bytes` must be those of a stream of some file size "
+                           "(chunks = 2 + floor(size / 65536), bytes as docs/crypto.md 7.2 gives them), within the "
+                           "attachment limit; an upload left unfinished is deleted after a day or two.",
+            "operationId": "reporterUploadStart", "security": BEARER,
+            "requestBody": _body({"type": "object", "required": ["chunks", "bytes"], "additionalProperties": False,
+                                  "properties": {"chunks": {"type": "integer", "minimum": 2},
+                                                 "bytes": {"type": "integer", "minimum": 0}}}),
+            "responses": {"201": _json({"type": "object", "required": ["id", "chunks"], "properties": {
+                "id": STR, "chunks": {"type": "integer"}}}, "Begun: send the chunks."),
+                **_problem_responses(400, 401, 413, 415, 422),
+                "409": {"description": "Too many files of this case are on their way at once.",
+                        "content": {"application/problem+json": {"schema": PROBLEM}}}},
+        }},
+        "/api/v1/reporter/uploads/{upload}": {
+            "get": {"summary": "Which chunks the server has.", "operationId": "reporterUploadState",
+                    "security": BEARER, "parameters": [upload],
+                    "responses": {"200": _json(upload_state, "The upload."), **_problem_responses(401, 404)}},
+            "delete": {"summary": "Cancel the upload: its chunks are deleted.", "operationId": "reporterUploadCancel",
+                       "security": BEARER, "parameters": [upload],
+                       "responses": {"204": {"description": "Cancelled."}, **_problem_responses(401, 404)}},
+        },
+        "/api/v1/reporter/uploads/{upload}/{index}": {"put": {
+            "summary": "Send one chunk. Sending a chunk again with the same bytes is fine (204).",
+            "operationId": "reporterUploadChunk", "security": BEARER, "parameters": [upload, index],
+            "requestBody": {"required": True, "content": {"application/octet-stream": {
+                "schema": {"type": "string", "format": "binary"}}}},
+            "responses": {"204": {"description": "Kept."}, **_problem_responses(401, 404, 422),
+                          "409": {"description": "This chunk was received already, with other bytes.",
+                                  "content": {"application/problem+json": {"schema": PROBLEM}}},
+                          "415": {"description": "The body is not application/octet-stream.",
+                                  "content": {"application/problem+json": {"schema": PROBLEM}}}},
+        }},
+        "/api/v1/reporter/uploads/{upload}/done": {"post": {
+            "summary": "Finish: the chunks, in order, become the file, with `meta` its details.",
+            "operationId": "reporterUploadDone", "security": BEARER, "parameters": [upload],
+            "requestBody": _body({"type": "object", "required": ["meta"], "additionalProperties": False,
+                                  "properties": {"meta": {"type": "string", "description":
+                                                          "An attachment-meta item (docs/crypto.md 5.2) of version 2, "
+                                                          "author reporter, to the case public key: base64."}}}),
+            "responses": {"201": _json({"type": "object", "required": ["id", "bytes"], "properties": {
+                "id": {"type": "integer", "description": "The attachment's id."},
+                "bytes": {"type": "integer", "description": "Its stored (encrypted) size."}}}, "Stored."),
+                "409": missing, **_problem_responses(400, 401, 404, 413, 415, 422)},
+        }},
+        "/api/v1/reporter/attachments/{id}/blob": {"get": {
+            "summary": "One of the case's files as stored: its stream envelope (docs/crypto.md 5.3), to decrypt "
+                       "with the case key.",
+            "operationId": "reporterAttachmentBlob", "security": BEARER, "parameters": [attachment_id],
+            "responses": {"200": {"description": "The ciphertext.", "content": {"application/octet-stream": {
+                "schema": {"type": "string", "format": "binary"}}}}, **_problem_responses(401, 404)},
         }},
     }
 

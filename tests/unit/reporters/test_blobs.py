@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import transaction
 
-from whistle.attachments.blobs import LocalBlobStore
+from whistle.attachments.blobs import STAGING, LocalBlobStore, StagedSizeMismatch
 
 
 def test_write_commit_open_delete(tmp_path):
@@ -51,3 +51,29 @@ def test_an_aborted_transaction_deletes_the_stored_blob(tmp_path, dbsession, set
     assert len(list(tmp_path.iterdir())) == 1
     manager.abort()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_staged_file_takes_pieces_in_any_order_and_becomes_a_blob_by_link(tmp_path):
+    store = LocalBlobStore(tmp_path)
+    staged = store.stage_new()
+    store.stage_write(staged, 6, b"world")
+    store.stage_write(staged, 0, b"hello ")
+    assert store.stage_read(staged, 0, 100) == b"hello world"
+    assert store.stage_read(staged, 6, 5) == b"world"
+    with pytest.raises(StagedSizeMismatch):
+        store.stage_publish(staged, 12)
+    name = store.stage_publish(staged, 11)
+    assert name != staged
+    store.stage_delete(staged)
+    with store.open(name) as handle:
+        assert handle.read() == b"hello world", "the blob outlives its staged name"
+    assert {path.name for path in tmp_path.iterdir()} == {name, STAGING}
+    assert list((tmp_path / STAGING).iterdir()) == []
+
+
+def test_staged_names_cannot_escape_the_staging_area(tmp_path):
+    store = LocalBlobStore(tmp_path)
+    for call in (lambda: store.stage_write("../" + "a" * 30, 0, b"x"), lambda: store.stage_read("..", 0, 1),
+                 lambda: store.stage_publish("a/" + "b" * 30, 1), lambda: store.stage_delete("../../etc/passwd")):
+        with pytest.raises(ValueError):
+            call()

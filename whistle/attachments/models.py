@@ -1,0 +1,39 @@
+"""Files a client uploads in chunks, while they are arriving (docs/attachments.md).
+
+An upload in progress names its case, the shape the client announced (how many chunks, how many
+bytes in all) and where its chunks are staged in the blob store; each chunk the server has is a
+row of its own, so two chunks arriving at once never overwrite each other's record. Nothing here
+is content: the chunks are ciphertext the client made, and they live in the blob store's staging
+area, not in the database. The day it began is a date, as every record of a reporter's is.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import BigInteger, Date, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from whistle.db import Base
+
+
+class PendingUpload(Base):
+    __tablename__ = "pending_uploads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # What the client calls it: random, so an upload cannot be guessed, and checked against the
+    # caller's case on every call besides.
+    public_id: Mapped[str] = mapped_column(String(64), unique=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    chunks: Mapped[int] = mapped_column(Integer)
+    total_bytes: Mapped[int] = mapped_column(BigInteger)
+    staged_name: Mapped[str] = mapped_column(String(64), unique=True)  # in the blob store's staging area
+    started_on: Mapped[date] = mapped_column(Date, index=True)
+
+
+class PendingUploadChunk(Base):
+    """One chunk the server has of a PendingUpload (its bytes are in the staged file)."""
+
+    __tablename__ = "pending_upload_chunks"
+
+    upload_id: Mapped[int] = mapped_column(ForeignKey("pending_uploads.id", ondelete="CASCADE"), primary_key=True)
+    chunk_index: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
