@@ -12,6 +12,7 @@ import {
 } from "./reporter.js";
 
 const form = document.getElementById("disclosure-form");
+const RECEIPT_SHOWN_MS = 15 * 60 * 1000;
 
 const WORDS = {
   mode: ["Encrypted on this device before it is sent.",
@@ -242,11 +243,14 @@ class IntakePage {
     this.main.append(view);
     document.title = template.dataset.title || this.title;
     history.pushState({ whistle: "receipt" }, "", `/report/${encodeURIComponent(this.slug)}/receipt`);
+    // As the server's receipt page does: after 15 minutes the receipt is no longer shown.
+    this.expiry = setTimeout(() => window.location.replace(window.location.href), RECEIPT_SHOWN_MS);
     window.scrollTo(0, 0);
     this.main.querySelector("h1").focus?.();
   }
 
   showForm() {
+    clearTimeout(this.expiry);
     if (!this.formNodes) return;
     for (const node of this.pageNodes()) node.remove();
     for (const node of this.formNodes) this.main.append(node);

@@ -135,22 +135,23 @@ class Mailbox {
       const reporter = receiptKeys(input.value, directory.document);
       const answer = await this.api.post("/api/v1/reporter/session", { lookup_value: toBase64(reporter.lookupValue) });
       this.api.token = answer.token;
-      input.value = "";
       this.session = { reporter };
       await this.refresh({ pushed: false });
+      input.value = "";
     } catch (error) {
       this.loginStatus.textContent = "";
+      this.session = null;
+      await this.endSession();
       if (error instanceof ApiError && error.status === 401) this.receiptError(UNKNOWN_RECEIPT);
       else if (error instanceof ApiError && error.status === 429) this.receiptError(TOO_MANY);
       else if (error instanceof CaseKeysRefused) this.receiptError(WORDS.refused);
       else if (error instanceof NetworkError) this.receiptError(WORDS.offline);
       else {
-        // No key directory here, or a failure to load: the server opens the receipt, as without JavaScript.
+        // No usable key directory, or the service cannot serve this end to end: the server opens
+        // the receipt, as it does without JavaScript.
         this.busy = false;
         this.loginForm.submit();
-        return;
       }
-      await this.endSession();
     } finally {
       this.busy = false;
     }
