@@ -68,6 +68,8 @@ def includeme(config) -> None:
     config.add_route("api.reporter_upload", "/api/v1/reporter/uploads/{upload}")
     config.add_route("api.reporter_upload_done", "/api/v1/reporter/uploads/{upload}/done")
     config.add_route("api.reporter_upload_chunk", "/api/v1/reporter/uploads/{upload}/{index:[0-9]{1,9}}")
+    config.add_route("api.reporter_envelopes", "/api/v1/reporter/envelopes")
+    config.add_route("api.reporter_identity", "/api/v1/reporter/identity")
 
     # --- retaliation watch: HR integrations' events, the guardian's protections, the reporter's check-ins ---
     config.add_route("api.personnel_events", "/api/v1/personnel-events")

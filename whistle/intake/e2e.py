@@ -36,7 +36,7 @@ from whistle.cases.models import (
 from whistle.clock import Clock
 from whistle.deadlines import profile_named
 from whistle.hooks.types import Disclosure
-from whistle.intake.forms import check_answer, wants_plain
+from whistle.intake.forms import MAX_IDENTITY_BYTES, check_answer, wants_plain
 from whistle.intake_channels.models import Channel
 from whistle.intake_channels.services import default_guardians, second_tier_guardians
 from whistle.jsonapi import decode_base64
@@ -54,8 +54,6 @@ GRANT_MEMBERS = {"holder", "account_id", "sealed_case_key", "sealed_team_key"}
 ITEM_MEMBERS = {"kind", "ciphertext"}
 HOLDERS = (HOLDER_REPORTER, HOLDER_GUARDIAN, HOLDER_STANDBY, HOLDER_ESCROW)
 ITEM_KINDS = (ITEM_DISCLOSURE, ITEM_ANSWERS, ITEM_IDENTITY)
-# Who the reporter is: three fields of at most 500 characters (intake.forms), 4 bytes each, as JSON.
-MAX_IDENTITY_BYTES = 8192
 KEY_BYTES = 32
 
 

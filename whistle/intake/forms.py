@@ -17,6 +17,9 @@ IDENTITY_FIELDS = ("name", "contact", "personnel_id")
 STAFF_ONLY_IDENTITY_FIELDS = ("personnel_id",)
 MAX_FIELD_CHARS = 2000
 MAX_IDENTITY_CHARS = 500
+# The most an identity item encrypted on the reporter's device may hold: the three fields at
+# MAX_IDENTITY_CHARS characters of up to 4 bytes each, as JSON, with room to spare.
+MAX_IDENTITY_BYTES = 8192
 
 # What each error says: (the usual words, the plain words for a channel that asks for them).
 MESSAGES = {

@@ -282,11 +282,76 @@ def mailbox_paths() -> dict:
             "responses": {"200": _json(case_schema, "The case."), **_problem_responses(401)},
         }},
         "/api/v1/reporter/messages": {"post": {
-            "summary": "Send the guardians a message.", "operationId": "reporterMessage", "security": BEARER,
-            "requestBody": _body({"type": "object", "required": ["text"], "properties": {"text": STR}}),
+            "summary": "Send the guardians a message: as text (the server encrypts it; a session that holds the "
+                       "reporter's key only), or as an item the device encrypted (either kind of session).",
+            "description": "`item`: a message item of version 2 by \"reporter\" (docs/crypto.md 5.2) to the case "
+                           "public key the device derived from the case private key it opened, standard base64; at "
+                           "most the text limit plus the envelope's overhead. The server cannot read or check what "
+                           "it is encrypted to. `text` from an end-to-end session is a 403.",
+            "operationId": "reporterMessage", "security": BEARER,
+            "requestBody": _body({"oneOf": [
+                {"type": "object", "required": ["text"], "additionalProperties": False, "properties": {"text": STR}},
+                {"type": "object", "required": ["item"], "additionalProperties": False, "properties": {
+                    "item": {"type": "string", "contentEncoding": "base64"}}}]}),
             "responses": {"201": _json({"type": "object", "required": ["id"],
                                         "properties": {"id": {"type": "integer"}}},
-                                       "Sent."), **_problem_responses(400, 401, 415, 422)},
+                                       "Sent."), **_problem_responses(400, 401, 403, 415, 422)},
+        }},
+        "/api/v1/reporter/envelopes": {"get": {
+            "summary": "The case as stored, for the reporter's device to decrypt (either kind of session).",
+            "description": "The device opens `sealed_case_key` with the reporter's key, checks the case public key "
+                           "against `case_key_binding` (null on a case made before bindings existed) and the team "
+                           "public key against `team_key_mac` (null: not checkable yet) before trusting either "
+                           "(docs/crypto.md 6.11, 6.12). Items of the kinds a reporter reads only, never team-key "
+                           "kinds; each decrypts with the case ref, its kind and `author`. Marks everything seen, "
+                           "as GET /api/v1/reporter/case does.",
+            "operationId": "reporterEnvelopes", "security": BEARER,
+            "responses": {"200": _json({"type": "object", "required": [
+                "case", "status", "status_text", "opened", "case_public_key", "team_public_key", "team_key_mac",
+                "sealed_case_key", "case_key_binding", "items", "attachments", "identity_given", "news"],
+                "properties": {
+                    "case": STR, "status": STR, "status_text": STR, "opened": DATE,
+                    "case_public_key": B64_32, "team_public_key": B64_32,
+                    "team_key_mac": {"type": ["string", "null"], "contentEncoding": "base64"},
+                    "sealed_case_key": {**B64, "description": "The reporter's grant: the case private key sealed "
+                                        "to the reporter's public key."},
+                    "case_key_binding": {"type": ["string", "null"], "contentEncoding": "base64",
+                                         "description": "The reporter's grant's binding; null for old cases."},
+                    "items": {"type": "array", "items": {"type": "object", "required": [
+                        "id", "kind", "author", "version", "ciphertext", "at"], "properties": {
+                        "id": {"type": "integer"},
+                        "kind": {"enum": ["disclosure", "answers", "message", "attachment-meta"]},
+                        "author": {"type": ["string", "null"], "description": "Exactly the author the item's "
+                                   "encryption binds: \"reporter\", \"system\", \"guardian:7\"; null for "
+                                   "version 1."},
+                        "version": {"enum": [1, 2]}, "ciphertext": B64, "at": DATE}}},
+                    "attachments": {"type": "array", "items": {"type": "object", "required": [
+                        "id", "meta_item", "bytes", "author"], "properties": {
+                        "id": {"type": "integer"},
+                        "meta_item": {"type": "integer", "description": "The id of its attachment-meta item."},
+                        "bytes": {"type": "integer", "description": "The stored ciphertext's size."},
+                        "author": STR}}},
+                    "identity_given": {"type": "boolean"},
+                    "news": REPORTER_NEWS,
+                }}, "The ciphertext."), **_problem_responses(401)},
+        }},
+        "/api/v1/reporter/identity": {"post": {
+            "summary": "Say who the reporter is, as an identity item the device encrypted to the team key it checked "
+                       "with the team key MAC (either kind of session).",
+            "operationId": "reporterIdentity", "security": BEARER,
+            "requestBody": _body({"type": "object", "required": ["item", "identity_mode"],
+                                  "additionalProperties": False, "properties": {
+                "item": {"type": "string", "contentEncoding": "base64",
+                         "description": "An identity item of version 2 by \"reporter\", at most 8 KiB of "
+                                        "plaintext, to the team public key."},
+                "identity_mode": {"enum": ["confidential", "open"]}}}),
+            "responses": {"201": _json({"type": "object", "required": ["id"],
+                                        "properties": {"id": {"type": "integer"}}}, "Stored."),
+                          **_problem_responses(400, 401, 415, 422),
+                          "409": {"description": "Already given (type /api/v1/problems/identity-given), or the case "
+                                                 "has no team key MAC yet (type /api/v1/problems/team-key-unchecked: "
+                                                 "try again after the guardians have opened it). Nothing stored.",
+                                  "content": {"application/problem+json": {"schema": PROBLEM}}}},
         }},
         "/api/v1/reporter/attachments": {"post": {
             "summary": "Add a file: the raw bytes as the body, the name in X-Filename (UTF-8, percent-encoded).",

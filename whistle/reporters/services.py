@@ -20,7 +20,9 @@ from whistle.cases.events import ReporterWrote
 from whistle.cases.info import case_info
 from whistle.cases.models import (
     HOLDER_REPORTER,
+    ITEM_ANSWERS,
     ITEM_ATTACHMENT_META,
+    ITEM_DISCLOSURE,
     ITEM_IDENTITY,
     ITEM_MESSAGE,
     Attachment,
@@ -30,6 +32,7 @@ from whistle.cases.models import (
 )
 from whistle.cases.services import (
     CaseKeys,
+    TeamKeyUnchecked,
     add_item,
     check_grant_binding,
     check_keys,
@@ -338,3 +341,89 @@ def reveal_identity(dbsession: Session, clock: Clock, case: Case, keys: CaseKeys
     dbsession.flush()
     audit.record(dbsession, clock, actor=audit.services.REPORTER, action="reporter.identity_revealed", case_id=case.id,
                  detail={"identity_mode": mode})
+
+
+# --- the mailbox, end to end: ciphertext for the reporter's device, items it encrypted ---------
+
+# The kinds of item the reporter's device may read: never a team-key kind.
+REPORTER_READABLE = (ITEM_DISCLOSURE, ITEM_ANSWERS, ITEM_MESSAGE, ITEM_ATTACHMENT_META)
+
+
+@dataclass
+class Envelopes:
+    """The case as the reporter's device reads it: ciphertext and metadata, nothing decrypted.
+    `mailbox` holds the metadata the visit's news needs (whistle.reporters.news), no content."""
+
+    case: Case
+    grant: CaseGrant
+    items: list[CaseItem]
+    attachments: list[Attachment]
+    mailbox: Mailbox
+
+
+def read_envelopes(dbsession: Session, case: Case, *, mark_seen: bool = False,
+                   today: date | None = None) -> Envelopes:
+    """The reporter's grant, the items of the kinds a reporter reads, and the files a reporter may
+    download (not internal ones), as stored. With `mark_seen` (and `today`), everything listed
+    counts as seen, as read_mailbox marks it."""
+    if mark_seen and today is None:
+        raise TypeError("mark_seen needs today, the day of the visit")
+    grant = dbsession.scalars(
+        select(CaseGrant).where(CaseGrant.case_id == case.id, CaseGrant.holder == HOLDER_REPORTER)).one()
+    items = [item for item in case.items if item.kind in REPORTER_READABLE]
+    attachments = list(dbsession.scalars(
+        select(Attachment).join(CaseItem, CaseItem.id == Attachment.meta_item_id)
+        .where(Attachment.case_id == case.id, CaseItem.kind == ITEM_ATTACHMENT_META).order_by(Attachment.id)))
+    seen = case.reporter_seen_item_id or 0
+    identity_given = any(item.kind == ITEM_IDENTITY for item in case.items)
+    mailbox = Mailbox(
+        case=case, status_words=status_words(case), opened=case.opened_on, text="", answers={}, messages=[],
+        attachments=[], identity_given=identity_given,
+        can_reveal_identity=not identity_given and any(m != "anonymous" for m in case.channel.identity_modes),
+        # Counted from metadata: who wrote an item is bound into its encryption, which the device checks.
+        new_item_ids={item.id for item in items
+                      if item.kind == ITEM_MESSAGE and item.id > seen and item.author != "reporter"},
+        new_file_ids={attachment.id for attachment in attachments
+                      if attachment.meta_item_id > seen and attachment.author != "reporter"},
+        first_visit=case.reporter_seen_item_id is None, last_seen_status=case.reporter_seen_status,
+        last_visit_on=case.reporter_seen_on,
+    )
+    if mark_seen and case.items:
+        case.reporter_seen_item_id = max(item.id for item in case.items)
+        case.reporter_seen_status = case.status
+        case.reporter_seen_on = today
+    return Envelopes(case=case, grant=grant, items=items, attachments=attachments, mailbox=mailbox)
+
+
+def send_client_message(dbsession: Session, clock: Clock, case: Case, ciphertext: bytes, *, call_hook) -> int:
+    """Store a message the reporter's device encrypted (an item of version 2 by "reporter"), with
+    the same audit, hook and event as send_message. The server cannot check what it is encrypted
+    to: the device derived the case public key from the case private key it opened."""
+    item = CaseItem(kind=ITEM_MESSAGE, author="reporter", ciphertext=ciphertext, created_on=clock.today())
+    case.items.append(item)
+    dbsession.flush()
+    audit.record(dbsession, clock, actor=audit.services.REPORTER, action="reporter.message_sent", case_id=case.id)
+    call_hook("whistle_reporter_message", case=case_info(dbsession, case))
+    call_hook.publish(ReporterWrote(case=case, message=True, files=False))
+    return item.id
+
+
+class IdentityGiven(Exception):
+    """The reporter has already said who they are: an identity is given once."""
+
+
+def give_client_identity(dbsession: Session, clock: Clock, case: Case, mode: str, ciphertext: bytes) -> int:
+    """Store who the reporter is, as their device encrypted it to the team key it checked with the
+    case's team key MAC (an identity item of version 2 by "reporter"). IdentityGiven if they have
+    already said; TeamKeyUnchecked on a case without a MAC yet (its device could not check the key),
+    audited by the caller."""
+    if any(item.kind == ITEM_IDENTITY for item in case.items):
+        raise IdentityGiven()
+    if case.team_key_mac is None:
+        raise TeamKeyUnchecked(case)
+    item = CaseItem(kind=ITEM_IDENTITY, author="reporter", ciphertext=ciphertext, created_on=clock.today())
+    case.items.append(item)
+    dbsession.flush()
+    audit.record(dbsession, clock, actor=audit.services.REPORTER, action="reporter.identity_revealed", case_id=case.id,
+                 detail={"identity_mode": mode})
+    return item.id

@@ -2,6 +2,7 @@
 and the same as JSON under /api/v1/reporter/."""
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from pyramid.httpexceptions import HTTPSeeOther
@@ -9,14 +10,14 @@ from pyramid.renderers import render_to_response
 from pyramid.security import forget, remember
 from pyramid.view import view_config
 
-from whistle import audit
+from whistle import audit, crypto
 from whistle.attachments.services import AttachmentTooLarge, Limits, limits_for, store_attachment
 from whistle.attachments.uploads import FilePart, MalformedForm, csrf_ok, form_parts
 from whistle.attachments.views import attachment_response, store_request_body
 from whistle.cases.models import ITEM_ATTACHMENT_META, ITEM_MESSAGE
-from whistle.cases.services import TeamKeyUnchecked, check_keys
+from whistle.cases.services import TeamKeyUnchecked, check_keys, sealed_author
 from whistle.errors import Problem, problem_response, validation_problem
-from whistle.intake.forms import wants_plain
+from whistle.intake.forms import MAX_IDENTITY_BYTES, wants_plain
 from whistle.intake_channels.services import (
     DEFAULT_QUICK_EXIT_URL,
     any_quick_exit_url,
@@ -26,16 +27,20 @@ from whistle.intake_channels.services import (
 from whistle.jsonapi import decode_base64, read_json, reject_unknown_members
 from whistle.protection.services import checkins
 from whistle.reporters.forms import validate_identity, validate_message
-from whistle.reporters.identity import ReporterIdentity
+from whistle.reporters.identity import ReporterE2EIdentity, ReporterIdentity
 from whistle.reporters.news import visit_news
 from whistle.reporters.services import (
+    IdentityGiven,
     ReceiptRejected,
     TooManyAttempts,
+    give_client_identity,
     login,
     login_with_lookup_value,
     logout,
+    read_envelopes,
     read_mailbox,
     reveal_identity,
+    send_client_message,
     send_files,
     send_message,
     unlock_for_reporter,
@@ -400,21 +405,127 @@ def api_case(request):
 
 
 @view_config(route_name="api.reporter_messages", request_method="POST", renderer="json",
-             permission=Permission.MAILBOX_USE)
+             permission=Permission.MAILBOX_CIPHERTEXT)
 def api_message(request):
+    """{"item": base64}: a message item the device encrypted (either kind of session); {"text"}: the
+    server encrypts it (only a session that holds the reporter's key)."""
     data = read_json(request)
+    if "item" in data:
+        return _api_client_message(request, data)
+    identity = request.identity
+    if not isinstance(identity, ReporterIdentity):
+        raise Problem(403, ReporterE2EIdentity.forbidden_detail)
     errors = reject_unknown_members(data, {"text"})
     text, text_errors = validate_message(data.get("text"), max_chars=request.whistle_settings.max_text_chars)
     errors.update(text_errors)
     if errors:
         raise validation_problem(errors)
     assert text is not None  # validate_message gives it when it finds no error
-    identity = request.identity
     keys = unlock_for_reporter(request.dbsession, identity.case, identity.keypair,
                                server_key=request.whistle_settings.session_key)
     item_id = send_message(request.dbsession, request.clock, identity.case, keys, text, call_hook=request.call_hook)
     request.response.status = 201
     return {"id": item_id}
+
+
+def _client_item(data: dict, name: str, max_plaintext: int) -> bytes:
+    """The item envelope in member `name`, if it has the shape of one of version 2 within
+    `max_plaintext` bytes; otherwise a 422 naming the member."""
+    item = decode_base64(data.get(name))
+    if item is None or not crypto.is_item_of_size(item, max_plaintext):
+        raise validation_problem({name: (f"Expected an item envelope of version 2 (docs/crypto.md 5.2) in base64, "
+                                         f"of at most {crypto.item_size(max_plaintext)} bytes.")})
+    return item
+
+
+def _api_client_message(request, data: dict) -> dict:
+    errors = reject_unknown_members(data, {"item"})
+    if errors:
+        raise validation_problem(errors)
+    item = _client_item(data, "item", request.whistle_settings.max_text_chars * 4)
+    item_id = send_client_message(request.dbsession, request.clock, request.identity.case, item,
+                                  call_hook=request.call_hook)
+    request.response.status = 201
+    return {"id": item_id}
+
+
+@view_config(route_name="api.reporter_envelopes", request_method="GET", renderer="json",
+             permission=Permission.MAILBOX_CIPHERTEXT)
+def api_envelopes(request):
+    """The case as stored, for the reporter's device to decrypt: the keys it checks (docs/crypto.md
+    6.11, 6.12), the reporter's grant, the items a reporter reads and the files it may download."""
+    case = request.identity.case
+    today = request.clock.today()
+    envelopes = read_envelopes(request.dbsession, case, mark_seen=True, today=today)
+    grant = envelopes.grant
+
+    def b64(data: bytes | None) -> str | None:
+        return None if data is None else base64.b64encode(data).decode("ascii")
+
+    def version(item) -> int:
+        return 2 if crypto.item_author_sealed(item.ciphertext) else 1
+
+    return {
+        "case": case.ref,
+        "status": case.status,
+        "status_text": envelopes.mailbox.status_words,
+        "opened": case.opened_on,
+        "case_public_key": b64(case.public_key),
+        "team_public_key": b64(case.team_public_key),
+        "team_key_mac": b64(case.team_key_mac),
+        "sealed_case_key": b64(grant.sealed_case_key),
+        "case_key_binding": b64(grant.case_key_binding),
+        # "author" is exactly what the item's encryption binds (docs/crypto.md 5.2); none in version 1.
+        "items": [{"id": item.id, "kind": item.kind, "version": version(item),
+                   "author": sealed_author(item.author, item.account_id) if version(item) == 2 else None,
+                   "ciphertext": b64(item.ciphertext), "at": item.created_on}
+                  for item in envelopes.items],
+        "attachments": [{"id": attachment.id, "meta_item": attachment.meta_item_id, "bytes": attachment.stored_bytes,
+                         "author": sealed_author(attachment.author, attachment.account_id)}
+                        for attachment in envelopes.attachments],
+        "identity_given": envelopes.mailbox.identity_given,
+        "news": visit_news(request.dbsession, request.whistle_settings, envelopes.mailbox, today).as_json(),
+    }
+
+
+IDENTITY_NOT_YET_API = ("Not stored: the team key of this case can be checked only after the people handling the "
+                        "report have opened it. Try again in a few days.")
+
+
+@view_config(route_name="api.reporter_identity", request_method="POST", renderer="json",
+             permission=Permission.MAILBOX_CIPHERTEXT)
+def api_identity(request):
+    """{"item": base64, "identity_mode"}: who the reporter is, as their device encrypted it to the
+    team key it checked with the case's team key MAC (docs/crypto.md 6.11)."""
+    data = read_json(request)
+    case = request.identity.case
+    errors = reject_unknown_members(data, {"item", "identity_mode"})
+    mode = data.get("identity_mode")
+    if mode not in ("confidential", "open") or mode not in case.channel.identity_modes:
+        offered = [m for m in case.channel.identity_modes if m != "anonymous"]
+        errors["identity_mode"] = (f"Expected one of {', '.join(offered)}." if offered
+                                   else "This channel does not ask who reporters are.")
+    if errors:
+        raise validation_problem(errors)
+    item = _client_item(data, "item", MAX_IDENTITY_BYTES)
+    assert isinstance(mode, str)  # checked above
+    try:
+        item_id = give_client_identity(request.dbsession, request.clock, case, mode, item)
+    except IdentityGiven:
+        raise Problem(409, "You have already said who you are: nothing was stored.",
+                      type=IDENTITY_GIVEN, title="Identity already given") from None
+    except TeamKeyUnchecked:
+        # Returned, not raised, so the audit of it is kept; nothing else was written.
+        audit.record(request.dbsession, request.clock, actor=audit.services.REPORTER,
+                     action="reporter.identity_deferred", case_id=case.id, dated_to_day=True)
+        return problem_response(Problem(409, IDENTITY_NOT_YET_API, type=TEAM_KEY_UNCHECKED,
+                                        title="Team key not checked yet"))
+    request.response.status = 201
+    return {"id": item_id}
+
+
+IDENTITY_GIVEN = "/api/v1/problems/identity-given"
+TEAM_KEY_UNCHECKED = "/api/v1/problems/team-key-unchecked"
 
 
 @view_config(route_name="api.reporter_attachments", request_method="POST", renderer="json",
