@@ -77,7 +77,7 @@ def test_with_javascript_nothing_leaves_the_browser_in_the_clear_and_the_guardia
     main = page.inner_text("main")
     assert text in main and where in main and "rota.txt" in main
     page.fill("#text", reply)
-    page.set_input_files("#files", [str(tmp_path / "photo.txt")])
+    page.set_input_files("#reply-files", [str(tmp_path / "photo.txt")])
     page.get_by_role("button", name="Send securely").click()
     page.wait_for_selector("#reply-status:text('Sent.')")
     assert reply in page.inner_text("#conversation") and "photo.txt" in page.inner_text("#files")

@@ -90,6 +90,8 @@ class IntakePage {
     this.status = element("p", { id: "send-status", class: "send-status", role: "status", "aria-live": "polite" });
     button.before(this.status);
     this.button = button;
+    // The form's own check, in the server's words, instead of the browser's bubbles.
+    this.form.noValidate = true;
     this.form.addEventListener("submit", (event) => this.submit(event));
     window.addEventListener("popstate", () => this.showForm());
     // Nothing of the report or the receipt stays in a page the browser might keep for Back.

@@ -103,7 +103,10 @@ class Mailbox {
     this.loginForm.querySelector("button[type='submit']").before(this.loginStatus);
     this.loginForm.addEventListener("submit", (event) => this.login(event));
     window.addEventListener("pagehide", () => this.forget());
-    window.addEventListener("popstate", () => { if (this.session) this.leave(); });
+    // Back to the receipt form's own address ends the visit; Back within the mailbox (after "sent") does not.
+    window.addEventListener("popstate", () => {
+      if (this.session && window.location.pathname !== "/mailbox/case") this.leave();
+    });
   }
 
   // --- signing in --------------------------------------------------------------------------
@@ -198,13 +201,17 @@ class Mailbox {
   }
 
   renderNews(view) {
+    // GET /api/v1/reporter/envelopes gives what changed as the mailbox page shows it (reporters/news.py).
     const news = view.news;
-    if (!news || !news.headline) return null;
+    const summary = news && Array.isArray(news.summary) ? news.summary : [];
+    if (!summary.length) return null;
+    const [headline, ...lines] = summary;
     const section = element("section", { id: "news", class: "news", "aria-labelledby": "news-title" },
-      element("h2", { id: "news-title" }, "What is new"), element("p", { class: "headline" }, news.headline));
-    if (news.lines && news.lines.length) section.append(element("ul", { class: "news-items" }, ...news.lines.map((line) => element("li", {}, line))));
-    const checkBack = news.check_back && (news.check_back.text || news.check_back);
-    if (typeof checkBack === "string") section.append(element("p", { class: "check-back", id: "check-back" }, checkBack));
+      element("h2", { id: "news-title" }, "What is new"), element("p", { class: "headline" }, headline));
+    if (lines.length) section.append(element("ul", { class: "news-items" }, ...lines.map((line) => element("li", {}, line))));
+    if (news.check_back && news.check_back.text) {
+      section.append(element("p", { class: "check-back", id: "check-back" }, news.check_back.text));
+    }
     return section;
   }
 
@@ -260,11 +267,11 @@ class Mailbox {
   renderReply() {
     const text = element("textarea", { id: "text", name: "text", rows: "6", autocomplete: "off" });
     text.value = this.draft;
-    const files = element("input", { id: "files", name: "files", type: "file", multiple: true });
+    const files = element("input", { id: "reply-files", name: "files", type: "file", multiple: true });
     const status = element("p", { id: "reply-status", class: "send-status", role: "status", "aria-live": "polite" });
     const form = element("form", { id: "message-form", autocomplete: "off", novalidate: true },
       field("text", "Your message", text),
-      field("files", element("span", {}, "Files ", element("span", { class: "optional" }, "(optional)")), files,
+      field("reply-files", element("span", {}, "Files ", element("span", { class: "optional" }, "(optional)")), files,
         element("p", { class: "help" }, "Photos and documents can contain hidden details, such as where and when a "
           + "photo was taken or who wrote a document. They are encrypted on this device before they are sent.")),
       status,
@@ -318,12 +325,14 @@ class Mailbox {
     }
     const fields = this.session.channel ? this.session.channel.fields : [];
     const labels = Object.fromEntries(fields.map((spec) => [spec.name, spec.label]));
+    const yesNo = new Set(fields.filter((spec) => spec.type === "yes_no").map((spec) => spec.name));
     const entries = Object.entries(view.answers);
     if (entries.length) {
       const list = element("dl", { class: "answers" });
       for (const [name, answer] of entries) {
         list.append(element("dt", {}, labels[name] || "Another answer"),
-          element("dd", {}, Array.isArray(answer) ? answer.join(", ") : String(answer)));
+          element("dd", {}, Array.isArray(answer) ? answer.join(", ")
+            : yesNo.has(name) ? String(answer).charAt(0).toUpperCase() + String(answer).slice(1) : String(answer)));
       }
       section.append(list);
     }
