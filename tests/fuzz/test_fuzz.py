@@ -43,7 +43,16 @@ from hypothesis import HealthCheck, given, settings as hypothesis_settings, stra
 from sqlalchemy import select, text
 from webtest import TestApp, TestRequest
 
-from tests.factories import PASSWORD, api_login, html_login, make_channel, make_staff, submit_api
+from tests.factories import (
+    PASSWORD,
+    api_login,
+    build_client_case,
+    html_login,
+    make_channel,
+    make_staff,
+    send_client_case,
+    submit_api,
+)
 from tests.fuzz.record import RAISED, TALLY
 from whistle import crypto
 from whistle.cases import lifecycle
@@ -62,7 +71,9 @@ PROBLEM_JSON = "application/problem+json"
 REFUSALS_THAT_RECORD = {"api.staff_session", "accounts.login", "api.reporter_session", "reporters.login",
                         "accounts.forgot", "api.staff_password", "accounts.password",
                         "accounts.authenticator", "api.staff_authenticator",
-                        "attachments.download", "api.case_attachment", "reporters.attachment", "api.reporter_attachment"}
+                        "attachments.download", "api.case_attachment", "reporters.attachment", "api.reporter_attachment",
+                        # an identity on a case without a team key MAC yet: refused, and audited
+                        "api.reporter_identity"}
 RECORDING_TABLES = {"throttles", "audit_events", "audit_head"}
 
 
@@ -119,6 +130,7 @@ class World:
     uploads: list[str]  # uploads in chunks on their way
     chunks: list[bytes]  # their chunks, as the client encrypted them
     meta: str  # an attachment-meta item a client would send, base64
+    bodies: dict[tuple[str, str], list[dict]]  # VALID_BODIES, and those only a live case can give
 
 
 def _cookie_header(app: TestApp) -> str:
@@ -230,6 +242,19 @@ def world(app, testapp, tm, dbsession, settings, clock):
     uploads = [_begin_upload(testapp, reporter_api, case, size, skip=skip)
                for size, skip in ((crypto.CHUNK_SIZE + 5, None), (2 * crypto.CHUNK_SIZE, 1))]
 
+    # A case built on the reporter's device, and its end-to-end session (it holds no key).
+    built = build_client_case(testapp, settings, clock, text="Built on the device.", answers={"ongoing": "yes"})
+    reporter_e2e = {"Authorization": "Bearer " + send_client_case(testapp, built)["token"]}
+    another = build_client_case(testapp, settings, clock)  # sent by the fuzz: accepted once, then taken
+    bodies = dict(VALID_BODIES)
+    bodies[("/api/v1/disclosures", "POST")] = [*VALID_BODIES[("/api/v1/disclosures", "POST")], another.body]
+    bodies[("/api/v1/reporter/session", "POST")] = [*VALID_BODIES[("/api/v1/reporter/session", "POST")],
+                                                   {"lookup_value": built.lookup_value}]
+    bodies[("/api/v1/reporter/messages", "POST")] = [*VALID_BODIES[("/api/v1/reporter/messages", "POST")],
+                                                    {"item": built.item("message", "Built on the device too.")}]
+    bodies[("/api/v1/reporter/identity", "POST")] = [
+        {"item": built.item("identity", '{"name": "Sam"}', team=True), "identity_mode": "confidential"}]
+
     # Cookie callers, each in its own browser; their CSRF tokens come from the pages they see.
     def browser() -> TestApp:
         return TestApp(app, extra_environ=environ)
@@ -266,6 +291,7 @@ def world(app, testapp, tm, dbsession, settings, clock):
         "admin_bearer": Caller("admin_bearer", admin_api),
         "admin_cookie": Caller("admin_cookie", {"Cookie": _cookie_header(admin_browser)}, csrf["admin_cookie"]),
         "reporter_bearer": Caller("reporter_bearer", reporter_api),
+        "reporter_e2e_bearer": Caller("reporter_e2e_bearer", reporter_e2e),
         "reporter_cookie": Caller("reporter_cookie", {"Cookie": _cookie_header(reporter_browser)}, csrf["reporter_cookie"]),
         "integration": Caller("integration", {"Authorization": f"Bearer {integration_token}"}),
     }
@@ -289,6 +315,7 @@ def world(app, testapp, tm, dbsession, settings, clock):
         uploads=[upload_id for upload_id, _ in uploads],
         chunks=[chunk for _, chunks in uploads for chunk in chunks],
         meta=_client_meta(case),
+        bodies=bodies,
     )
 
 
@@ -652,7 +679,7 @@ OTHER_METHODS = st.sampled_from(["GET", "POST", "PUT", "PATCH", "DELETE"])
 API_GROUPS = {
     "public API": (("/api/v1/disclosures", "/api/v1/channels", "/api/v1/openapi", "/api/v1/reporter/session",
                     "/api/v1/staff/session"), ["anonymous"]),
-    "reporter API": (("/api/v1/reporter/",), ["reporter_bearer"]),
+    "reporter API": (("/api/v1/reporter/",), ["reporter_bearer", "reporter_e2e_bearer"]),
     "workspace API": (("/api/v1/cases",), ["guardian_bearer"]),
     "staff, admin and integration API": (("/api/v1/staff/", "/api/v1/admin/", "/api/v1/personnel-events"),
                                          ["guardian_bearer", "admin_bearer", "integration"]),
@@ -664,7 +691,7 @@ PAGE_GROUPS = {
     "workspace pages": (("/staff/cases",), ["guardian_cookie"]),
     "staff and admin pages": (("/staff/", "/admin"), ["guardian_cookie", "admin_cookie"]),
 }
-API_CALLERS = ["anonymous", "guardian_bearer", "admin_bearer", "reporter_bearer", "integration"]
+API_CALLERS = ["anonymous", "guardian_bearer", "admin_bearer", "reporter_bearer", "reporter_e2e_bearer", "integration"]
 PAGE_CALLERS = ["anonymous", "guardian_cookie", "admin_cookie", "reporter_cookie"]
 
 
@@ -700,7 +727,7 @@ def test_every_json_endpoint(world, group):
         path = data.draw(fill_path(world, route[1]), label="path")
         path += data.draw(query_string(world, world.parameters.get((openapi_path, method), [])), label="query")
         schema = world.schemas.get((openapi_path, method), {"type": "object", "properties": {}})
-        body, content_type = data.draw(json_body(world, schema, VALID_BODIES.get((openapi_path, method))), label="body")
+        body, content_type = data.draw(json_body(world, schema, world.bodies.get((openapi_path, method))), label="body")
         extra = {}
         if data.draw(weighted((1, st.just(True)), (19, st.just(False))), label="odd Authorization?"):
             extra["Authorization"] = data.draw(st.sampled_from(["Bearer ", "Bearer x", "Basic abc", "bearer  " + "A" * 43]))

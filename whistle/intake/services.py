@@ -15,6 +15,7 @@ from whistle.cases.services import CaseKeys, add_item, open_case
 from whistle.clock import Clock
 from whistle.hooks.types import Disclosure
 from whistle.intake.forms import Submission
+from whistle.intake_channels.models import Channel
 from whistle.intake_channels.services import default_guardians, second_tier_guardians
 from whistle.key_directory.services import try_current_directory
 from whistle.routing.services import NobodyCanReceive, choose_guardians, triage_new_case
@@ -48,6 +49,33 @@ def acknowledgement_due(dbsession: Session, case_ref: str):
 
 
 @dataclass(frozen=True)
+class Readers:
+    """Who will read a report on a channel, as the current signed key directory lists them (what a
+    reporter's device seals to): the first tier, and the second tier, who read it if none of the
+    first can. Each (account id, username)."""
+
+    first_tier: tuple[tuple[int, str], ...]
+    second_tier: tuple[tuple[int, str], ...]
+
+    @property
+    def ids(self) -> frozenset[int]:
+        return frozenset(account_id for account_id, _ in self.first_tier + self.second_tier)
+
+
+def readers_of(dbsession: Session, settings: Settings, clock: Clock, channel: Channel) -> Readers:
+    """The channel's readers in the current directory; nobody without a usable one."""
+    directory = try_current_directory(dbsession, settings, clock)
+    if directory is None:
+        return Readers((), ())
+    listed = directory.listed_for(channel.slug)
+
+    def named(ids) -> tuple[tuple[int, str], ...]:
+        return tuple((i, directory.guardians[i].username) for i in ids if i in directory.guardians)
+
+    return Readers(named(listed.first_tier), named(listed.second_tier))
+
+
+@dataclass(frozen=True)
 class SentBefore:
     """The case a submission token already opened, and its receipt (None if that receipt was not
     derived from the token: a report sent before receipts were)."""
@@ -70,7 +98,7 @@ def already_submitted(dbsession: Session, settings: Settings, token: str) -> Sen
 
 def submit_disclosure(dbsession: Session, settings: Settings, clock: Clock, submission: Submission,
                       *, call_hook, submission_token: str | None = None,
-                      deadline_profiles=None) -> Receipt:
+                      deadline_profiles=None, left_out: frozenset[int] = frozenset()) -> Receipt:
     """Open the case. `submission_token` (from the form) is stored as a keyed hash, so a
     second post of the same form is recognised and opens nothing; the receipt is derived from
     it (crypto.receipt_for_submission), so that second post can be shown the receipt again.
@@ -82,7 +110,8 @@ def submit_disclosure(dbsession: Session, settings: Settings, clock: Clock, subm
     still at hand (whistle.escalations). Anyone an escalation rule hands the case to is told that
     it was given to them, not of a new report. `call_hook` is `request.call_hook`, or
     `whistle.hooks.hook_caller(...)`. A plugin that raises is audited and skipped: the disclosure
-    is stored and the receipt given anyway.
+    is stored and the receipt given anyway. `left_out`: guardians the reporter chose to leave out
+    (Readers.ids), excluded as a conflict of interest is.
 
     Raises NobodyCanReceive when nobody could receive the case: no enabled guardian in the
     channel's tiers any more (disabled while the reporter wrote), no usable signed key directory,
@@ -122,7 +151,7 @@ def submit_disclosure(dbsession: Session, settings: Settings, clock: Clock, subm
                             identity=dict(submission.identity) if submission.identity else None)
     excluded = choose_guardians(
         dbsession, clock, case, keys, disclosure, call_hook=call_hook, directory=directory,
-        defaults=defaults, second_tier=second_tier,
+        defaults=defaults, second_tier=second_tier, left_out=left_out,
     )
     triage_new_case(dbsession, clock, case, disclosure, call_hook=call_hook)
     call_hook("whistle_case_opened", case=case_info(dbsession, case))

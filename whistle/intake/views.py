@@ -10,7 +10,14 @@ from whistle.attachments.uploads import FilePart, MalformedForm, csrf_ok, form_p
 from whistle.errors import Problem, validation_problem
 from whistle.intake import e2e, receipts
 from whistle.intake.forms import IDENTITY_FIELDS, validate_disclosure, wants_plain
-from whistle.intake.services import acknowledgement_due, already_submitted, new_submission_token, submit_disclosure
+from whistle.intake.services import (
+    Readers,
+    acknowledgement_due,
+    already_submitted,
+    new_submission_token,
+    readers_of,
+    submit_disclosure,
+)
 from whistle.intake_channels.services import (
     active_channels,
     any_quick_exit_url,
@@ -20,6 +27,7 @@ from whistle.intake_channels.services import (
 )
 from whistle.jsonapi import read_json, reject_unknown_members
 from whistle.key_directory.services import live_channels, unattended_reasons, why_unattended
+from whistle.numbers import whole_number
 from whistle.routing.services import NobodyCanReceive
 from whistle.security import cookies
 from whistle.security.permissions import Permission
@@ -60,6 +68,7 @@ def _form_values(post: MultiDict) -> dict:
         "identity_mode": post.get("identity_mode", "anonymous"),
         "identity": {name: post.get(f"identity.{name}", "") for name in IDENTITY_FIELDS},
         "submission_token": post.get("submission_token", ""),
+        "left_out": post.getall("left_out"),
     }
 
 
@@ -69,9 +78,32 @@ def disclosure_form(request):
     channel = _channel_or_404(request)
     if why_unattended(request.dbsession, request.whistle_settings, request.clock, channel):
         return _not_live(request, channel)
-    values = {"answers": {}, "identity": {}, "identity_mode": "anonymous", "submission_token": new_submission_token()}
+    values = {"answers": {}, "identity": {}, "identity_mode": "anonymous", "submission_token": new_submission_token(),
+              "left_out": []}
     return {"channel": channel, "values": values, "errors": {}, "limits": limits_for(request.whistle_settings),
-            "questionnaire": questionnaire_for(channel, request.call_hook)}
+            "questionnaire": questionnaire_for(channel, request.call_hook), "readers": _readers(request, channel)}
+
+
+def _readers(request, channel) -> Readers:
+    return readers_of(request.dbsession, request.whistle_settings, request.clock, channel)
+
+
+LEFT_OUT_UNKNOWN = ("Leave out only people from this list.", "Please only tick people from this list.")
+LEFT_OUT_EVERYONE = (("You left out everyone who could read your report, so nobody could read it. Untick at least "
+                      "one person, or send your report through another channel."),
+                     ("You ticked everyone, so nobody could read your message. Please untick at least one person."))
+
+
+def _left_out(readers: Readers, values: list, plain: bool) -> tuple[frozenset[int], dict[str, str]]:
+    """The guardians the reporter left out (account ids the list offered), or an error naming
+    left_out: someone not on the list, or everyone on it."""
+    ids = [whole_number(value) if isinstance(value, str) else value for value in values]
+    if not all(isinstance(i, int) and not isinstance(i, bool) and i in readers.ids for i in ids):
+        return frozenset(), {"left_out": LEFT_OUT_UNKNOWN[plain]}
+    chosen = frozenset(i for i in ids if isinstance(i, int))
+    if readers.ids and chosen >= readers.ids:
+        return chosen, {"left_out": LEFT_OUT_EVERYONE[plain]}
+    return chosen, {}
 
 
 class _Rejected(Exception):
@@ -105,12 +137,14 @@ def _open_case(request, channel, post: MultiDict):
         identity=values["identity"], max_text_chars=request.whistle_settings.max_text_chars,
         questionnaire=questionnaire,
     )
+    left_out, left_out_errors = _left_out(_readers(request, channel), values["left_out"], wants_plain(channel))
+    errors.update(left_out_errors)
     if errors:
         raise _Rejected(422, errors)
     assert submission is not None  # validate_disclosure gives one when it finds no error
     return submit_disclosure(request.dbsession, request.whistle_settings, request.clock, submission,
                              submission_token=token or None, call_hook=request.call_hook,
-                             deadline_profiles=request.registry.deadline_profiles)
+                             deadline_profiles=request.registry.deadline_profiles, left_out=left_out)
 
 
 # CSRF is checked here rather than by the view deriver so that an expired token re-renders the
@@ -172,7 +206,7 @@ def submit_form(request):
         request.response.status = rejected.status
         return {"channel": channel, "values": _form_values(post), "errors": rejected.errors,
                 "limits": limits_for(request.whistle_settings),
-                "questionnaire": questionnaire_for(channel, request.call_hook)}
+                "questionnaire": questionnaire_for(channel, request.call_hook), "readers": _readers(request, channel)}
     return _to_receipt_page(request, channel, receipt=result.receipt, case_ref=result.case.ref)
 
 
@@ -216,7 +250,7 @@ def api_channels(request):
                          for channel in active_channels(request.dbsession)]}
 
 
-DISCLOSURE_MEMBERS = {"channel", "text", "answers", "identity", "identity_mode"}
+DISCLOSURE_MEMBERS = {"channel", "text", "answers", "identity", "identity_mode", "left_out"}
 
 
 @view_config(route_name="api.disclosures", request_method="POST", renderer="json",
@@ -247,12 +281,23 @@ def api_submit(request):
             questionnaire=questionnaire_for(channel, request.call_hook),
         )
         errors.update(content_errors)
+    left_out: frozenset[int] = frozenset()
+    if "left_out" in data:
+        given = data["left_out"]
+        readers = _readers(request, channel) if channel is not None else Readers((), ())
+        if not isinstance(given, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in given):
+            errors["left_out"] = "Expected a list of guardians' account ids (GET /api/v1/channels/{slug}/keys)."
+        elif not set(given) <= readers.ids:
+            errors["left_out"] = "Leave out only guardians the key directory lists for this channel."
+        else:
+            left_out = frozenset(given)
     if errors:
         raise validation_problem(errors)
     assert submission is not None  # validate_disclosure gives one when it finds no error
     try:
         result = submit_disclosure(request.dbsession, request.whistle_settings, request.clock, submission,
-                                   call_hook=request.call_hook, deadline_profiles=request.registry.deadline_profiles)
+                                   call_hook=request.call_hook, deadline_profiles=request.registry.deadline_profiles,
+                                   left_out=left_out)
     except NobodyCanReceive:
         request.tm.doom()  # the case may be flushed already: none of it is kept
         raise _nobody_can_receive_problem(channel) from None

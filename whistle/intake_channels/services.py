@@ -225,6 +225,7 @@ def describe(channel: Channel, questionnaire: list[dict] | None = None, *, accep
             entry["choices"] = list(spec["choices"])
         if spec.get("help"):
             entry["help"] = spec["help"]
+        entry["routing"] = bool(spec.get("routing"))
         fields.append(entry)
     return {
         "slug": channel.slug,
@@ -241,7 +242,7 @@ def describe(channel: Channel, questionnaire: list[dict] | None = None, *, accep
 CHANNEL_KEYS = {"slug", "title", "introduction", "identity_modes", "deadline_profile", "retention_days",
                 "guardians", "second_tier_guardians", "fields", "wording",
                 "reporters_are_staff", "help_now", "quick_exit", "quick_exit_url"}
-FIELD_KEYS = {"name", "label", "type", "required", "help", "choices"}
+FIELD_KEYS = {"name", "label", "type", "required", "help", "choices", "routing"}
 WORDING_KEYS = {"text_label", "text_help", "plain"}
 HELP_NOW_KEYS = {"title", "lines"}
 HELP_LINE_KEYS = {"text", "link"}
@@ -369,6 +370,8 @@ def _check_field(field, names: set[str], *, where: str, number: int = 1) -> None
             raise ChannelConfigError(f"{fwhere}: a choice is listed twice")
     elif choices is not None:
         raise ChannelConfigError(f"{fwhere}: only choice fields take choices")
+    if not isinstance(field.get("routing", False), bool):
+        raise ChannelConfigError(f"{fwhere}: routing must be true or false")
 
 
 def _questionnaire(spec: dict) -> list[dict]:
@@ -380,6 +383,9 @@ def _questionnaire(spec: dict) -> list[dict]:
             entry["help"] = field["help"]
         if "choices" in field:
             entry["choices"] = list(field["choices"])
+        if field.get("routing"):
+            # Read by the service (triage) even when the report is encrypted on the reporter's device.
+            entry["routing"] = True
         fields.append(entry)
     return fields
 

@@ -34,9 +34,12 @@ SCHEMAS: dict[str, Any] = {
     },
     "Field": {
         "type": "object",
-        "required": ["name", "label", "type", "required"],
+        "required": ["name", "label", "type", "required", "routing"],
         "properties": {
             "name": STR, "label": STR, "help": STR, "required": {"type": "boolean"},
+            "routing": {"type": "boolean", "description": "A routing question: its answer is read by the service "
+                        "to get the report to the right people quickly, so a report encrypted on the device sends "
+                        "it in the clear (routing_answers), not in the encrypted answers."},
             "type": {"enum": ["text", "long_text", "single_choice", "multiple_choice", "date", "yes_no"]},
             "choices": {"type": "array", "items": STR},
         },
@@ -94,6 +97,11 @@ SCHEMAS: dict[str, Any] = {
             "identity": {"$ref": "#/components/schemas/Identity"},
             "identity_mode": {"enum": ["anonymous", "confidential", "open"],
                               "description": "Defaults to confidential when identity is given, else anonymous."},
+            "left_out": {"type": "array", "items": {"type": "integer"},
+                         "description": "Guardians the reporter leaves out (account ids the channel's key directory "
+                                        "lists, GET /api/v1/channels/{slug}/keys): excluded as for a conflict of "
+                                        "interest. Leaving out everyone who could read it is a 409 "
+                                        "nobody-can-receive."},
         },
     },
     "DirectoryChanged": {

@@ -1,6 +1,8 @@
 """At intake: who gets a new case (routing, conflicts of interest, second tier), and its triage by plugins."""
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy.orm import Session
 
 from whistle import audit
@@ -32,13 +34,15 @@ def _ids(results) -> set[int]:
 
 def choose_guardians(dbsession: Session, clock: Clock, case: Case, keys: CaseKeys, disclosure: Disclosure, *,
                      call_hook, defaults: list[Account], second_tier: list[Account],
-                     directory: Directory | None) -> frozenset[int]:
+                     directory: Directory | None, left_out: Iterable[int] = ()) -> frozenset[int]:
     """Grant the new case to its recipients; returns the excluded guardian ids.
 
     Recipients: the channel's default guardians and those plugins route to, minus those plugins
-    exclude (a conflict of interest). If nobody is left, the channel's second tier (minus the
-    excluded). If still nobody, raise NobodyCanReceive before anything is granted or audited: the
-    caller refuses the report and keeps nothing of it, and gives the reporter their words back.
+    exclude (a conflict of interest) and those the reporter left out (`left_out`: excluded the
+    same way, without going through a plugin). If nobody is left, the channel's second tier
+    (minus the excluded). If still nobody, raise NobodyCanReceive before anything is granted or
+    audited: the caller refuses the report and keeps nothing of it, and gives the reporter their
+    words back.
 
     Only guardians the signed key `directory` lists for the channel (for the tiers) or at all
     (for plugins' routing) can be recipients, and the keys are sealed to the keys it lists: a
@@ -55,8 +59,8 @@ def choose_guardians(dbsession: Session, clock: Clock, case: Case, keys: CaseKey
     infos = guardian_infos(candidates)
     info = case_info(dbsession, case)
     routed = _ids(call_hook("whistle_route_guardians", case=info, candidates=infos)) & set(by_id)
-    excluded = frozenset(_ids(call_hook("whistle_excluded_guardians", case=info, disclosure=disclosure,
-                                        candidates=infos)) & set(by_id))
+    excluded = frozenset((_ids(call_hook("whistle_excluded_guardians", case=info, disclosure=disclosure,
+                                         candidates=infos)) | set(left_out)) & set(by_id))
     recipients = [account for account in defaults if account.id not in excluded]
     recipients += [by_id[i] for i in sorted(routed) if i not in excluded and all(a.id != i for a in recipients)]
     tier = 1

@@ -9,7 +9,7 @@ import json
 import pytest
 from sqlalchemy import func, select, update
 
-from tests.factories import ClientCase, api_login, bearer, build_client_case, send_client_case
+from tests.factories import ClientCase, api_login, bearer, build_client_case, html_login, send_client_case
 from tests.functional.reporters.helpers import come_back
 from whistle import crypto
 from whistle.audit.models import AuditEvent
@@ -229,3 +229,19 @@ def test_envelopes_and_items_need_a_reporter_session(testapp, team, sent):
     built, _ = sent
     testapp.get("/api/v1/reporter/envelopes", status=401)
     testapp.post_json("/api/v1/reporter/identity", identity_body(built), status=401)
+
+
+def test_the_guardian_reads_it_in_the_workspace_and_the_device_reads_the_reply(testapp, dbsession, settings, clock,
+                                                                                 team, sent):
+    built, reporter = sent
+    html_login(testapp, team.colleague, clock)
+    page = testapp.get(f"/staff/cases/{built.ref}")
+    assert "The night shift has one nurse for 40 beds." in page.text and "Ward 7" in page.text
+    form = page.forms["reply-form"]
+    form["text"] = "We have read it and will act today."
+    form.submit().follow()
+    envelopes = testapp.get("/api/v1/reporter/envelopes", headers=reporter).json
+    case_keys = open_as_the_device(built, envelopes)
+    [reply] = [item for item in envelopes["items"] if item["kind"] == "message"]
+    assert reply["author"] == f"guardian:{team.colleague.account.id}"
+    assert read(case_keys, envelopes, reply) == b"We have read it and will act today."

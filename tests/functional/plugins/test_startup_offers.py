@@ -79,7 +79,8 @@ def test_plugin_intake_fields_join_the_form_its_validation_and_the_api(plugin_ap
     make_live_channel(dbsession, settings, clock, "with-site")
     app = plugin_app(["tests.plugins.sample_plugins"])  # whistle_intake_fields adds "site"
     described = {c["slug"]: c for c in app.get("/api/v1/channels").json["channels"]}["with-site"]
-    assert described["fields"][-1] == {"name": "site", "label": "Which site?", "type": "text", "required": False}
+    assert described["fields"][-1] == {"name": "site", "label": "Which site?", "type": "text", "required": False,
+                                       "routing": False}
     assert 'name="answers.site"' in app.get("/report/with-site").text
     app.post_json("/api/v1/disclosures", {"channel": "with-site", "text": "x",
                                           "answers": {"ongoing": "yes", "site": "North"}}, status=201)

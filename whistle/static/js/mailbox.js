@@ -182,7 +182,7 @@ class Mailbox {
     document.title = "Your report · whistle";
     const content = [
       element("h1", { tabindex: "-1" }, "Your report"),
-      element("p", { id: "encryption-mode", class: "encryption-mode on-device" }, WORDS.mode),
+      element("p", { id: "encryption-mode", class: "mode-line on-device" }, WORDS.mode),
       this.renderNews(view),
       element("dl", { class: "meta" },
         element("dt", {}, "Reference"), element("dd", {}, view.ref),
