@@ -156,3 +156,66 @@ def test_screenshots_of_the_intake_form_and_the_mailbox_with_javascript(open_pag
     page.wait_for_url("**/mailbox/case")
     assert page.evaluate("document.documentElement.scrollWidth") <= width, "nothing wider than the screen"
     screenshots(page, "e2e-05-mailbox")
+
+
+def disclosure_posts(wire: Wire) -> list[dict]:
+    return [json.loads(body) for method, url, body in wire.bodies
+            if method == "POST" and url.endswith("/api/v1/disclosures")]
+
+
+def test_routing_answers_alone_travel_in_the_clear_and_leaving_everyone_out_is_refused_on_the_page(open_page):
+    page = open_page(390, javascript=True)
+    wire = Wire(page)
+    text = marker("TEXT-young")
+    page.goto("/report/young-peoples-voice")
+    page.wait_for_selector("#key-fingerprint")
+    assert page.locator("#encryption-mode").inner_text() == (
+        "Your message is locked on this phone or computer before it is sent.")
+    page.fill("#text", text)
+    page.check("input[name='answers.happening_now'][value='yes']")
+    page.check("input[name='answers.about'][value='A grown-up']")
+    for box in page.locator("#readers input[name='left_out']").all():
+        box.check()
+    page.get_by_role("button", name="Send").click()
+    assert page.locator("#error-left_out").inner_text() == (
+        "Nobody would be left to read your message. Please untick at least one person.")
+    assert page.input_value("#text") == text, "the words stay"
+    assert disclosure_posts(wire) == [], "nothing was sent"
+
+    for box in page.locator("#readers input[name='left_out']").all():
+        box.uncheck()
+    page.get_by_role("button", name="Send").click()
+    page.wait_for_url("**/report/young-peoples-voice/receipt")
+    [body] = disclosure_posts(wire)
+    assert body["routing_answers"] == {"happening_now": "yes"} and body["left_out"] == []
+    assert "A grown-up" not in json.dumps(body) and text not in json.dumps(body)
+
+
+def test_a_directory_signed_while_the_form_was_open_is_fetched_again_and_the_report_sent(open_page, site):
+    page = open_page(1280, javascript=True)
+    wire = Wire(page)
+    page.goto(f"/report/{CHANNEL}")
+    page.wait_for_selector("#key-fingerprint")
+    site.whistle("keys", "sign-directory")  # a new version, published while the reporter writes
+    page.fill("#text", "Written while the keys changed.")
+    page.check("input[name='answers.ongoing'][value='yes']")
+    page.get_by_role("button", name="Send securely").click()
+    page.wait_for_url(f"**/report/{CHANNEL}/receipt")
+    first, second = disclosure_posts(wire)
+    assert second["directory_version"] == first["directory_version"] + 1
+
+
+def test_if_the_crypto_cannot_load_the_form_posts_as_it_does_without_javascript(open_page):
+    page = open_page(390, javascript=True)
+    page.route("**/static/vendor/libsodium/**", lambda route: route.abort())
+    wire = Wire(page)
+    page.goto(f"/report/{CHANNEL}")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("#encryption-mode").inner_text() == BY_THE_SERVICE, "the page says what it does"
+    page.fill("#text", "Sent although the script could not load.")
+    page.check("input[name='answers.ongoing'][value='no']")
+    page.get_by_role("button", name="Send securely").click()
+    page.wait_for_url(f"**/report/{CHANNEL}/receipt")
+    assert page.locator(".receipt-code code").inner_text()
+    assert disclosure_posts(wire) == []
+    assert any(method == "POST" and url.endswith(f"/report/{CHANNEL}") for method, url, _ in wire.bodies)
