@@ -215,11 +215,11 @@ test("a file is uploaded in its stream's chunks, a failed chunk sent again, and 
   assert.deepEqual(JSON.parse(calls[0].body), { chunks: 4, bytes: c.streamCiphertextSize(data.length) });
   assert.equal(calls.filter((call) => call.method === "PUT").length, 5, "chunk 2 twice");
   assert.ok(calls.every((call) => call.headers.Authorization === "Bearer tok"));
-  assert.deepEqual([...received.keys()], [0, 1, 2, 3]);
-  assert.deepEqual([...received.values()].map((chunk) => chunk.length), [106, 65553, 65553, 273 + 256]);
+  const inOrder = [0, 1, 2, 3].map((index) => received.get(index)); // up to four on their way at once, in any order
+  assert.deepEqual(inOrder.map((chunk) => chunk.length), [106, 65553, 65553, 273 + 256]);
   assert.deepEqual(progress.at(-1), [c.streamCiphertextSize(data.length), c.streamCiphertextSize(data.length)]);
   const out = [];
-  for await (const part of c.decryptStream((async function* () { yield* received.values(); })(), caseKeys.publicKey,
+  for await (const part of c.decryptStream((async function* () { yield* inOrder; })(), caseKeys.publicKey,
     caseKeys.privateKey, { case: "ABCDE-FGHIJ", kind: "attachment", author: "reporter" })) out.push(part);
   assert.deepEqual(c.concat(...out), data);
   const details = c.decryptItem(caseKeys.publicKey, caseKeys.privateKey, c.fromBase64(meta),
@@ -227,11 +227,34 @@ test("a file is uploaded in its stream's chunks, a failed chunk sent again, and 
   assert.deepEqual(JSON.parse(c.fromUtf8(details)), { name: "rota.pdf", size: data.length, type: "application/pdf" });
 });
 
-test("a refused chunk (4xx) is not sent again", async () => {
-  const { fetch, calls } = transport((method, path) => (method === "POST" ? [201, { id: "u2", chunks: 2 }] : [422, { detail: "too big" }]));
+test("a refused chunk (4xx) is not sent again, and the upload is not finished", async () => {
+  const { fetch, calls } = transport((method, path) => {
+    if (method === "POST" && path.endsWith("/uploads")) return [201, { id: "u2", chunks: 2 }];
+    return path.endsWith("/u2/1") ? [422, { detail: "too big" }] : [204];
+  });
   await assert.rejects(r.uploadFile(new r.Api({ fetch }), new Blob([new Uint8Array(10)]), c.newKeyPair().publicKey, "R", { pause: 1 }),
     (error) => error instanceof r.ApiError && error.status === 422);
-  assert.equal(calls.filter((call) => call.method === "PUT").length, 1);
+  assert.deepEqual(calls.filter((call) => call.method === "PUT").map((call) => call.path).sort(),
+    ["/api/v1/reporter/uploads/u2/0", "/api/v1/reporter/uploads/u2/1"]);
+  assert.ok(!calls.some((call) => call.path.endsWith("/done")));
+});
+
+test("at most `window` chunks are on their way at once", async () => {
+  let open = 0;
+  let most = 0;
+  const { fetch } = transport(async (method, path) => {
+    if (method === "POST" && path.endsWith("/uploads")) return [201, { id: "u3", chunks: 10 }];
+    if (method === "PUT") {
+      open += 1;
+      most = Math.max(most, open);
+      await new Promise((resolve) => { setTimeout(resolve, 5); });
+      open -= 1;
+      return [204];
+    }
+    return [201, { id: 1, bytes: 1 }];
+  });
+  await r.uploadFile(new r.Api({ fetch }), new Blob([new Uint8Array(8 * 65536)]), c.newKeyPair().publicKey, "R", { window: 3 });
+  assert.equal(most, 3);
 });
 
 function mailbox() {

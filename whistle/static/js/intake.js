@@ -96,6 +96,8 @@ class IntakePage {
     window.addEventListener("popstate", () => this.showForm());
     // Nothing of the report or the receipt stays in a page the browser might keep for Back.
     window.addEventListener("pagehide", () => this.forget());
+    // A page the browser kept anyway comes back as an empty form.
+    window.addEventListener("pageshow", (event) => { if (event.persisted) this.showForm(); });
   }
 
   values() {
@@ -263,6 +265,7 @@ class IntakePage {
   forget() {
     this.wipeForm();
     if (this.formNodes) for (const node of this.pageNodes()) node.remove();
+    clearTimeout(this.expiry);
   }
 }
 

@@ -21,8 +21,8 @@ const UNKNOWN_RECEIPT = "We could not open a report with that receipt. Check eac
 const TOO_MANY = "Very many receipts are being tried on this service right now, so it is too busy to check yours. "
   + "Nothing is wrong with your report. Please wait a minute and try again.";
 const WORDS = {
-  loginMode: "With a receipt of 24 letters and digits, your report is decrypted on this device, and what you send is "
-    + "encrypted here before it leaves. Older receipts of 20 are opened by the service.",
+  loginMode: "A receipt of 24 letters and digits opens your report on this device: it is decrypted here, and what "
+    + "you send is encrypted here before it leaves. A receipt of 20 is opened by the service.",
   mode: "Encrypted on this device: this page decrypts your report here, and encrypts what you send before it leaves.",
   opening: "Opening your report on this device…",
   offline: "The service could not be reached. Check your connection and try again.",
@@ -103,6 +103,8 @@ class Mailbox {
     this.loginForm.querySelector("button[type='submit']").before(this.loginStatus);
     this.loginForm.addEventListener("submit", (event) => this.login(event));
     window.addEventListener("pagehide", () => this.forget());
+    // A page the browser kept anyway comes back as the receipt form, the visit ended.
+    window.addEventListener("pageshow", (event) => { if (event.persisted && this.loginNodes) this.leave(); });
     // Back to the receipt form's own address ends the visit; Back within the mailbox (after "sent") does not.
     window.addEventListener("popstate", () => {
       if (this.session && window.location.pathname !== "/mailbox/case") this.leave();
@@ -522,6 +524,7 @@ class Mailbox {
       }
       this.api.token = null;
     }
+    if (!this.loginNodes) return; // the receipt form only: nothing was shown
     this.wipe();
     for (const node of this.pageNodes()) node.remove();
   }

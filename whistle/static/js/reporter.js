@@ -350,23 +350,32 @@ async function putChunk(api, id, index, chunk, { retries, pause }) {
 
 /**
  * Encrypt `file` (a Blob with a name and type) to the case's public key and upload it chunk by
- * chunk: 64 KiB of the file at a time (Blob.slice), each ciphertext chunk PUT and kept until the
- * server has it, a failed one sent again up to `retries` times; then its name, size and type as an
- * attachment-meta item. `onProgress(sentBytes, totalBytes)` after each chunk. Returns {id, bytes}.
+ * chunk: 64 KiB of the file at a time (Blob.slice), up to `window` chunks on their way at once (the
+ * server takes them in any order), each kept until the server has it and a failed one sent again
+ * up to `retries` times; then its name, size and type as an attachment-meta item.
+ * `onProgress(sentBytes, totalBytes)` as chunks arrive. Returns {id, bytes}.
  */
-export async function uploadFile(api, file, casePublicKey, ref, { onProgress = () => {}, retries = 4, pause = 500 } = {}) {
+export async function uploadFile(api, file, casePublicKey, ref,
+  { onProgress = () => {}, retries = 4, pause = 500, window = 4 } = {}) {
   const chunks = c.streamChunkCount(file.size);
   const bytes = c.streamCiphertextSize(file.size);
   const upload = await api.post("/api/v1/reporter/uploads", { chunks, bytes });
+  const pending = new Set();
   let index = 0;
   let sent = 0;
   onProgress(0, bytes);
   for await (const chunk of c.encryptBlob(file, casePublicKey, { case: ref, kind: "attachment", author: "reporter" })) {
-    await putChunk(api, upload.id, index, chunk, { retries, pause });
+    const put = putChunk(api, upload.id, index, chunk, { retries, pause }).then(() => {
+      pending.delete(put);
+      sent += chunk.length;
+      onProgress(sent, bytes);
+    });
+    put.catch(() => {}); // a failure is seen by the race or the final wait, not as an unhandled rejection
+    pending.add(put);
     index += 1;
-    sent += chunk.length;
-    onProgress(sent, bytes);
+    if (pending.size >= window) await Promise.race(pending);
   }
+  await Promise.all(pending);
   const meta = { name: file.name || "attachment", size: file.size, type: file.type || "application/octet-stream" };
   const item = c.encryptItem(casePublicKey, JSON.stringify(meta), { case: ref, kind: "attachment-meta", author: "reporter" });
   return api.post(`/api/v1/reporter/uploads/${encodeURIComponent(upload.id)}/done`, { meta: b64(item) });
