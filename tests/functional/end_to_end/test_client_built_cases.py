@@ -15,7 +15,7 @@ from tests.factories import (
     build_client_case,
     send_client_case,
 )
-from tests.functional.plugins.conftest import plugin_app  # noqa: F401 - a fixture
+from tests.functional.plugins.conftest import plugin_app  # noqa: F401  (fixture)
 from tests.plugins import e2e_triage_plugin
 from whistle import crypto
 from whistle.accounts.models import Account
@@ -146,8 +146,9 @@ REFUSALS = {
                           | {"holder": "escrow"}), "grants"),
     "a sealed key of the wrong size": (lambda b, t: b["grants"][1].update(sealed_case_key=_shorten(
         b["grants"][1]["sealed_case_key"])), "grants.1.sealed_case_key"),
-    "a team key for the reporter": (lambda b, t: b["grants"][0].update(sealed_team_key=b["grants"][1]["sealed_team_key"]),
-                                    "grants.0.sealed_team_key"),
+    "a team key for the reporter": (
+        lambda b, t: b["grants"][0].update(sealed_team_key=b["grants"][1]["sealed_team_key"]),
+        "grants.0.sealed_team_key"),
     "a guardian grant without a team key": (lambda b, t: b["grants"][1].pop("sealed_team_key"),
                                             "grants.1.sealed_team_key"),
     "an unknown holder": (lambda b, t: b["grants"][1].update(holder="admin"), "grants.1.holder"),

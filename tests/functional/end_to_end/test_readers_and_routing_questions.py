@@ -35,7 +35,8 @@ def test_the_form_lists_who_will_read_it_with_a_box_to_leave_each_out(testapp, t
     readers = page.html.find(id="readers")
     assert readers.name == "fieldset"
     boxes = {box["value"]: box.parent.text.strip() for box in readers.find_all("input", attrs={"name": "left_out"})}
-    assert boxes == {str(team.first.account.id): "Leave out first", str(team.colleague.account.id): "Leave out colleague",
+    assert boxes == {str(team.first.account.id): "Leave out first",
+                     str(team.colleague.account.id): "Leave out colleague",
                      str(team.second.account.id): "Leave out second"}
     text = " ".join(readers.text.split())
     assert "Leave someone out if the report is about them or you do not want them to read it." in text
