@@ -443,7 +443,7 @@ def finish_upload(dbsession: Session, store: BlobStore, txn, case: Case, upload:
     (409, with their indices in "missing"), `meta` is no such item (422 naming "meta"), or the
     case's files would be too large (413). If the transaction aborts, the blob is deleted and the
     upload stays as it was."""
-    if not crypto.is_authored_item(meta, max_plaintext_bytes=MAX_META_PLAINTEXT_BYTES):
+    if not crypto.is_item_of_size(meta, MAX_META_PLAINTEXT_BYTES):
         raise validation_problem({"meta": "Give the file's details as an attachment-meta item of version 2 "
                                           f"(docs/crypto.md 5.2), at most {MAX_META_PLAINTEXT_BYTES} bytes of "
                                           "plaintext."})

@@ -72,18 +72,3 @@ def item_author_sealed(envelope: bytes) -> bool:
     """Whether the envelope binds its author (version 2): once it has decrypted with an author,
     that author is who wrote it. False for items written before (version 1)."""
     return envelopes.as_bytes(envelope)[:1] == bytes((envelopes.AUTHORED_VERSION,))
-
-
-def item_envelope_bytes(plaintext_bytes: int) -> int:
-    """Bytes of the item envelope of a `plaintext_bytes`-byte plaintext (docs/crypto.md 5.2): the
-    largest a client's item holding at most that much can be."""
-    return _BODY_AT + envelopes.PAD_BLOCK * (plaintext_bytes // envelopes.PAD_BLOCK + 1) + envelopes.TAG_LEN
-
-
-def is_authored_item(envelope: bytes, *, max_plaintext_bytes: int) -> bool:
-    """Whether `envelope` has the shape of an item of version 2 holding at most `max_plaintext_bytes`:
-    the header, and a length the layout allows. What the server can check of a client's item
-    without its key (whether it decrypts is for the readers to find)."""
-    size = len(envelope)
-    return (envelope[:envelopes.HEADER_LEN] == _HEADER and _MIN_LEN <= size <= item_envelope_bytes(max_plaintext_bytes)
-            and (size - _BODY_AT - envelopes.TAG_LEN) % envelopes.PAD_BLOCK == 0)

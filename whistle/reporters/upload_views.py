@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 
 from pyramid.response import FileIter, Response
 from pyramid.view import view_config
@@ -26,6 +27,7 @@ from whistle.jsonapi import read_json, reject_unknown_members
 from whistle.reporters.services import send_files
 from whistle.security.permissions import Permission
 
+log = logging.getLogger(__name__)
 NO_SUCH_UPLOAD = "There is no such upload: it was finished, cancelled, or left unfinished for too long."
 READ_SIZE = 64 * 1024
 
@@ -130,7 +132,11 @@ def attachment_blob(request):
     attachment = reporter_blob(request.dbsession, request.identity.case, request.matchdict["id"])
     if attachment is None:
         raise Problem(404, "There is no such attachment.")
-    source = request.blob_store.open(attachment.blob_name)
+    try:
+        source = request.blob_store.open(attachment.blob_name)
+    except OSError:  # its blob is gone (a restore without the blobs, say): nothing to send
+        log.warning("attachment %s has no blob", attachment.id)
+        raise Problem(404, "There is no such attachment.") from None
     response = Response(app_iter=FileIter(source, READ_SIZE), content_type="application/octet-stream")
     response.content_length = attachment.stored_bytes
     response.headers["Content-Disposition"] = "attachment"

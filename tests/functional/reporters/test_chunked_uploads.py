@@ -221,6 +221,8 @@ def test_another_case_s_reporter_finds_no_such_upload_and_no_such_file(testapp, 
     stored = dbsession.get(Attachment, mine["id"])
     blob = testapp.get(f"/api/v1/reporter/attachments/{mine['id']}/blob", headers=headers).body
     assert len(blob) == stored.stored_bytes and blob[:2] == b"\x02\x03"
+    testapp.app.registry.blob_store.delete(stored.blob_name)
+    testapp.get(f"/api/v1/reporter/attachments/{mine['id']}/blob", headers=headers, status=404)
 
 
 def test_an_internal_file_s_ciphertext_is_not_the_reporter_s(testapp, dbsession, clock, guardian, reporter):

@@ -43,10 +43,10 @@ def test_shapes_no_file_has_are_refused():
 def test_the_item_shape_check():
     public = crypto.KeyPair.generate().public
     item = crypto.encrypt_item(public, b"x" * 300, case="C-1", kind="attachment-meta", author="reporter")
-    assert len(item) == crypto.item_envelope_bytes(300)
-    assert crypto.is_authored_item(item, max_plaintext_bytes=300)
-    assert crypto.is_authored_item(item, max_plaintext_bytes=511)
-    assert not crypto.is_authored_item(item, max_plaintext_bytes=255), "longer than that plaintext allows"
-    assert not crypto.is_authored_item(item[:-1], max_plaintext_bytes=4096), "not a length the layout gives"
-    assert not crypto.is_authored_item(b"\x01" + item[1:], max_plaintext_bytes=4096), "version 1: author unbound"
-    assert not crypto.is_authored_item(item[:300], max_plaintext_bytes=4096)
+    assert len(item) == crypto.item_size(300)
+    assert crypto.is_item_of_size(item, 300)
+    assert crypto.is_item_of_size(item, 511)
+    assert not crypto.is_item_of_size(item, 255), "longer than that plaintext allows"
+    assert not crypto.is_item_of_size(item[:-1], 4096), "not a length the layout gives"
+    assert not crypto.is_item_of_size(b"\x01" + item[1:], 4096), "version 1: author unbound"
+    assert not crypto.is_item_of_size(item[:300], 4096)
