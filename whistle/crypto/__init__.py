@@ -164,9 +164,8 @@ __all__ += [
 __all__ += ["SEALED_KEY_SIZE", "is_item_of_size", "is_sealed_key", "item_size"]
 
 # Files a client encrypts and uploads in chunks (docs/crypto.md 7.2): the stream's arithmetic, and
-# what the server can check of a client's envelopes without a key.
-# (is_item_of_size and item_size are also what the e2e disclosure checks use: one export of them is enough.)
-from .items import is_item_of_size, item_size  # noqa: E402 - grouped with what it is for
+# what the server can check of a client's envelopes without a key (is_item_of_size and item_size,
+# imported above, are exported once, with the shapes).
 from .streams import (  # noqa: E402 - grouped with what it is for
     FINAL_CHUNK_MIN_BYTES,
     STREAM_CHUNK_BYTES,
@@ -184,8 +183,6 @@ __all__ += [
     "STREAM_CHUNK_BYTES",
     "STREAM_HEADER_BYTES",
     "is_authored_stream_header",
-    "is_item_of_size",
-    "item_size",
     "stream_chunk_bytes",
     "stream_chunk_count",
     "stream_chunk_offset",
