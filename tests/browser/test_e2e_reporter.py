@@ -52,6 +52,7 @@ def write_report(page, text: str, where: str, files) -> None:
 def test_with_javascript_nothing_leaves_the_browser_in_the_clear_and_the_guardian_reads_it_all(
         open_page, site, screenshots, tmp_path):
     text, where, reply = marker("TEXT-the-rota-is-falsified"), marker("WHERE-ward"), marker("REPLY-still-going")
+    name = marker("NAME-Sam")
     first_file, second_file = marker("FILE-ONE"), marker("FILE-TWO")
     (tmp_path / "rota.txt").write_bytes((first_file + "\n").encode() * 5000)  # three upload chunks
     (tmp_path / "photo.txt").write_bytes(second_file.encode())
@@ -81,17 +82,21 @@ def test_with_javascript_nothing_leaves_the_browser_in_the_clear_and_the_guardia
     page.get_by_role("button", name="Send securely").click()
     page.wait_for_selector("#reply-status:text('Sent.')")
     assert reply in page.inner_text("#conversation") and "photo.txt" in page.inner_text("#files")
+    page.check("#identity-form input[name='identity_mode'][value='confidential']")
+    page.fill("[id='identity.name']", name)
+    page.get_by_role("button", name="Tell them who I am").click()
+    page.locator("#identity").get_by_text("You told us who you are.").wait_for()
     with page.expect_download() as download:
         page.get_by_role("link", name="rota.txt").click()
     assert download.value.suggested_filename == "rota.txt"
     assert open(download.value.path(), "rb").read() == (first_file + "\n").encode() * 5000
 
-    for secret in (text, where, reply, first_file, second_file, receipt, receipt.lower().replace("-", " ")):
+    for secret in (text, where, reply, name, first_file, second_file, receipt, receipt.lower().replace("-", " ")):
         assert wire.carrying(secret) == [], secret
     assert any(url.endswith("/api/v1/disclosures") for _, url, _ in wire.bodies)
     assert sum(1 for method, url, _ in wire.bodies if method == "PUT" and "/reporter/uploads/" in url) == 3 + 2
     assert site.process is not None
-    for secret in (text, where, reply, first_file, second_file, receipt):
+    for secret in (text, where, reply, name, first_file, second_file, receipt):
         assert process_holds(site.process.pid, secret) == [], secret
 
     # Only now does anyone decrypt on the server: the guardian reads what the browser sent.
@@ -100,6 +105,7 @@ def test_with_javascript_nothing_leaves_the_browser_in_the_clear_and_the_guardia
     assert status == 200, case
     assert case["text"] == text and case["answers"]["where"] == where
     assert [m["text"] for m in case["messages"]] == [reply]
+    assert case["identity"]["name"] == name and case["identity"]["mode"] == "confidential"
     files = {a["name"]: a for a in case["attachments"]}
     assert set(files) == {"rota.txt", "photo.txt"}
     status, _, body = call(site.port, "GET", f"/api/v1/cases/{ref}/attachments/{files['photo.txt']['id']}",
