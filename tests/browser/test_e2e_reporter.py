@@ -225,3 +225,24 @@ def test_if_the_crypto_cannot_load_the_form_posts_as_it_does_without_javascript(
     assert page.locator(".receipt-code code").inner_text()
     assert disclosure_posts(wire) == []
     assert any(method == "POST" and url.endswith(f"/report/{CHANNEL}") for method, url, _ in wire.bodies)
+
+
+def test_with_javascript_a_receipt_of_20_characters_is_opened_by_the_service_as_before(open_page):
+    text = marker("TEXT-older-receipt")
+    sender = open_page(390)
+    sender.goto(f"/report/{CHANNEL}")
+    sender.fill("#text", text)
+    sender.check("input[name='answers.ongoing'][value='no']")
+    sender.get_by_role("button", name="Send securely").click()
+    sender.wait_for_url(f"**/report/{CHANNEL}/receipt")
+    receipt = sender.locator(".receipt-code code").inner_text()
+    assert len(receipt) == 24, "a receipt of version 1, from the service"
+
+    page = open_page(390, javascript=True)
+    wire = Wire(page)
+    page.goto("/mailbox")
+    page.fill("#receipt", receipt)
+    page.get_by_role("button", name="Open my report").click()
+    page.wait_for_url("**/mailbox/case")
+    assert text in page.inner_text("main")
+    assert not [url for _, url, _ in wire.bodies if "/api/v1/reporter/session" in url], "the form was posted"
