@@ -250,7 +250,9 @@ class IntakePage {
     // As the server's receipt page does: after 15 minutes the receipt is no longer shown.
     this.expiry = setTimeout(() => window.location.replace(window.location.href), RECEIPT_SHOWN_MS);
     window.scrollTo(0, 0);
-    this.main.querySelector("h1").focus?.();
+    const shown = this.main.querySelector("h1");
+    shown.setAttribute("tabindex", "-1"); // so a screen reader starts reading the receipt page
+    shown.focus();
   }
 
   showForm() {
