@@ -16,6 +16,7 @@ from whistle.clock import Clock, ReportersClock
 from whistle.hooks import plugin_settings
 from whistle.request import WhistleRequest
 from whistle.security.acl import Root
+from whistle.security.headers import page_script
 from whistle.settings import Settings, load_settings
 from whistle.words import day_words, size_words
 
@@ -33,6 +34,8 @@ def _template_globals(event) -> None:
     request = event["request"]
     if request is not None:
         event["csrf_token"] = lambda: get_csrf_token(request)
+        # {{ module_script('intake.js') }}: the page loads that script, and gets the CSP that allows it.
+        event["module_script"] = lambda name: page_script(request, name)
     event["size_words"] = size_words  # file sizes and limits in MB and GB, as people read them
     event["day_words"] = day_words  # "4 March 2027"
     # Staff pages: a moment with its zone ("4 Dec 2026, 14:05 GMT"), and the code's names as labels.

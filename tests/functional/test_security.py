@@ -9,7 +9,7 @@ from webtest import TestApp
 from tests.factories import html_login, make_channel, make_staff
 from whistle.config import make_configurator
 from whistle.security import Permission
-from whistle.security.headers import SECURITY_HEADERS
+from whistle.security.headers import SCRIPTS_CSP, SECURITY_HEADERS
 
 
 def route_views(app):
@@ -49,6 +49,33 @@ def test_security_headers_are_on_every_response(testapp, path, status):
     assert "Server" not in response.headers
     csp = response.headers["Content-Security-Policy"]
     assert "frame-ancestors 'none'" in csp and "script-src" not in csp
+
+
+# The mailbox's receipt form (also what /mailbox/case shows without a session); the mailbox itself,
+# as the server renders it for a session opened without JavaScript, runs none (test_mailbox_pages.py).
+SCRIPT_PAGES = {"/report/staff": "/static/js/intake.js", "/mailbox": "/static/js/mailbox.js",
+                "/mailbox/case": "/static/js/mailbox.js"}
+NO_SCRIPT_PAGES = [("/", 200), ("/report/staff/receipt", 200), ("/staff/login", 200),
+                   ("/staff/forgot-password", 200), ("/report/nowhere", 404), ("/nowhere", 404)]
+
+
+def test_only_the_report_form_and_the_mailbox_run_a_script_and_only_their_own(testapp, dbsession, settings, clock):
+    make_channel(dbsession)
+    make_staff(dbsession, settings, clock, channels=["staff"])
+    for path, script in SCRIPT_PAGES.items():
+        page = testapp.get(path)
+        assert page.headers["Content-Security-Policy"] == SCRIPTS_CSP, path
+        assert [(tag.get("type"), tag.get("src"), tag.string) for tag in page.html.find_all("script")] == [
+            ("module", script, None)], path
+    for path, status in NO_SCRIPT_PAGES:
+        page = testapp.get(path, status=status)
+        assert page.headers["Content-Security-Policy"] == SECURITY_HEADERS["Content-Security-Policy"], path
+        assert "script-src" not in page.headers["Content-Security-Policy"] and "<script" not in page.text, path
+    # The scripts the two pages load are served as JavaScript, with the same headers as any file.
+    for script in [*SCRIPT_PAGES.values(), "/static/js/crypto.js", "/static/js/reporter.js",
+                   "/static/vendor/libsodium/libsodium-wrappers.mjs"]:
+        served = testapp.get(script)
+        assert served.content_type == "text/javascript" and served.headers["X-Content-Type-Options"] == "nosniff"
 
 
 def test_cookies_are_http_only_and_same_site_strict(testapp, dbsession, settings, clock):

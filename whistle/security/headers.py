@@ -1,6 +1,8 @@
 """A tween that puts the security headers of ARCHITECTURE.md §2.7 on every response."""
 from __future__ import annotations
 
+from markupsafe import Markup
+
 # No script may run, nothing may be framed, forms post only to us, and nothing is cached or
 # referred: a reporter's visit leaves as little as possible in the browser and on the wire.
 SECURITY_HEADERS = {
@@ -18,6 +20,23 @@ SECURITY_HEADERS = {
 }
 HSTS = "max-age=63072000; includeSubDomains"
 
+# The two reporter pages that encrypt on the device (the intake form and the mailbox) run the app's
+# own module scripts and libsodium's WebAssembly, and fetch only from this origin. Every other page
+# keeps the policy above: no script at all.
+SCRIPTS_CSP = (
+    "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'; style-src 'self'; "
+    "img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+PAGE_SCRIPTS = "whistle.page_scripts"
+
+
+def page_script(request, name: str) -> Markup:
+    """The tag that loads whistle/static/js/`name` as a module, for a template; the response to
+    this request then gets SCRIPTS_CSP, so a page gets the script policy only by loading a script."""
+    request.environ[PAGE_SCRIPTS] = True
+    src = request.static_path(f"whistle:static/js/{name}")
+    return Markup('<script type="module" src="{}"></script>').format(src)
+
 
 def security_headers_tween_factory(handler, registry):
     secure = registry.whistle_settings.cookies_secure
@@ -25,6 +44,8 @@ def security_headers_tween_factory(handler, registry):
     def security_headers_tween(request):
         response = handler(request)
         response.headers.update(SECURITY_HEADERS)
+        if request.environ.get(PAGE_SCRIPTS):
+            response.headers["Content-Security-Policy"] = SCRIPTS_CSP
         response.headers.pop("Server", None)
         if secure:
             response.headers["Strict-Transport-Security"] = HSTS

@@ -225,11 +225,17 @@ def test_another_case_s_reporter_finds_no_such_upload_and_no_such_file(testapp, 
     testapp.get(f"/api/v1/reporter/attachments/{mine['id']}/blob", headers=headers, status=404)
 
 
-def test_an_internal_file_s_ciphertext_is_not_the_reporter_s(testapp, dbsession, clock, guardian, reporter):
+def test_a_file_the_guardians_sent_is_the_reporter_s_and_an_internal_one_is_not(testapp, dbsession, clock, guardian,
+                                                                                reporter):
     headers, case, _ = reporter
     staff = api_login(testapp, guardian, clock)
+    sent = testapp.post(f"/api/v1/cases/{case.ref}/attachments", b"the policy", status=201, headers=dict(
+        staff, **{"Content-Type": "text/plain", "X-Filename": "policy.txt"})).json
     internal = testapp.post(f"/api/v1/cases/{case.ref}/attachments?internal=true", b"minutes", status=201, headers=dict(
         staff, **{"Content-Type": "text/plain", "X-Filename": "minutes.txt"})).json
+    blob = testapp.get(f"/api/v1/reporter/attachments/{sent['id']}/blob", headers=headers).body
+    with testapp.app.registry.blob_store.open(dbsession.get(Attachment, sent["id"]).blob_name) as stored:
+        assert blob == stored.read()
     testapp.get(f"/api/v1/reporter/attachments/{internal['id']}/blob", headers=headers, status=404)
 
 

@@ -293,6 +293,23 @@ export function openDirectory(published, publicKey, { now = new Date(), lowestVe
   return document;
 }
 
+/**
+ * Who a new case in channel `slug` is sealed to (docs/crypto.md 7.1 step 3), from an opened
+ * directory document, the reporter having left out `leftOut` (account ids): {holders, standby,
+ * escrowKey}. Holders: the first tier minus those left out, or if none is left the second tier
+ * minus those left out; standby: the rest of the second tier; escrowKey: bytes or null. The same
+ * as whistle.crypto.directory.recipients, which the server checks the grants against.
+ */
+export function recipients(document, slug, leftOut = []) {
+  const excluded = new Set(leftOut);
+  const tiers = (document.channels || {})[slug] || { first_tier: [], second_tier: [] };
+  let holders = tiers.first_tier.filter((id) => !excluded.has(id));
+  if (!holders.length) holders = tiers.second_tier.filter((id) => !excluded.has(id));
+  const standby = tiers.second_tier.filter((id) => !excluded.has(id) && !holders.includes(id));
+  const escrowKey = document.escrow ? fromBase64(document.escrow.public_key) : null;
+  return { holders, standby, escrowKey };
+}
+
 // --- receipts (docs/crypto.md 6.1, 6.2.1) ----------------------------------------------------
 
 // Python's str.split() whitespace, so both ends normalise alike.

@@ -1,0 +1,534 @@
+// The reporter's mailbox, decrypted on this device (docs/crypto.md 6.2.1, 6.12, 7.2).
+//
+// Progressive enhancement of the receipt form (templates/reporters/login.jinja2): a receipt of
+// version 2 is turned into the lookup value and the reporter's keys here, an end-to-end session
+// (ciphertext only) is opened with the lookup value, the case key is checked against the binding,
+// and the conversation is decrypted and shown in this page. Replies are encrypted to the checked
+// case key, files are encrypted and uploaded in chunks, downloads are decrypted as they arrive.
+// The session token and the keys live in this page's memory only. A receipt of version 1, or any
+// failure to load, leaves the form to post as it does without JavaScript.
+
+import { InvalidReceipt, receiptVersion, toBase64 } from "./crypto.js";
+import {
+  Api, ApiError, CaseKeysRefused, NetworkError, checkedTeamKey, downloadFile, fetchAnyDirectory, identityItem,
+  messageItem, readEnvelopes, receiptKeys, unlockCase, uploadFile,
+} from "./reporter.js";
+
+const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+  "November", "December"];
+const PEOPLE = "The people handling your report";
+const UNKNOWN_RECEIPT = "We could not open a report with that receipt. Check each character and try again.";
+const TOO_MANY = "Very many receipts are being tried on this service right now, so it is too busy to check yours. "
+  + "Nothing is wrong with your report. Please wait a minute and try again.";
+const WORDS = {
+  loginMode: "A receipt of 24 letters and digits opens your report on this device: it is decrypted here, and what "
+    + "you send is encrypted here before it leaves. A receipt of 20 is opened by the service.",
+  mode: "Encrypted on this device: this page decrypts your report here, and encrypts what you send before it leaves.",
+  opening: "Opening your report on this device…",
+  offline: "The service could not be reached. Check your connection and try again.",
+  failed: "Something went wrong. Nothing you wrote is lost: please try again in a moment.",
+  refused: "Your report could not be opened safely: its keys do not match your receipt. Nothing was shown or sent. "
+    + "Please tell the organisation, or send a new report.",
+  ended: "Your visit has ended. Enter your receipt to open your report again.",
+  messageEmpty: "Write a message or choose a file to send.",
+  sending: "Encrypting and sending…",
+  file: "Sending file {i} of {n} ({name}): {percent}%",
+  sent: "Sent.",
+  fileFailed: "The file {name} could not be sent. Please try again.",
+  downloading: "Decrypting {name}…",
+  downloadFailed: "{name} could not be opened: it may have been changed after it was sent. It was not saved.",
+  identityNotYet: "Your details were not sent: they can be sent safely only after the people handling your report "
+    + "have opened it. Please try again in a few days.",
+};
+
+function fill(text, values) {
+  return text.replace(/\{(\w+)\}/g, (_, name) => String(values[name]));
+}
+
+function element(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value !== null && value !== undefined && value !== false) node.setAttribute(name, value === true ? "" : value);
+  }
+  for (const child of children) if (child !== null && child !== undefined) node.append(child);
+  return node;
+}
+
+function dayWords(text) {
+  const match = /^(\d{4})-(\d{2})-(\d{2})/.exec(text || "");
+  if (!match) return "";
+  return `${Number(match[3])} ${MONTHS[Number(match[2]) - 1]} ${match[1]}`;
+}
+
+function sizeWords(size) {
+  if (size < 1000) return `${size} bytes`;
+  if (size < 1000 ** 2) return `${Math.round(size / 1000)} kB`;
+  if (size < 1000 ** 3) return `${(size / 1000 ** 2).toFixed(1)} MB`;
+  return `${(size / 1000 ** 3).toFixed(1)} GB`;
+}
+
+function field(id, labelText, control, help = null) {
+  return element("div", { class: "field", id: `field-${id}` }, element("label", { for: id }, labelText), help, control);
+}
+
+/**
+ * The channel of the case, as GET /api/v1/channels describes it (for its questions' labels and the
+ * ways it offers to say who one is): the envelopes' "channel" if the server names it, otherwise the
+ * one channel whose questions include every answer given; null if that does not decide it.
+ */
+function channelOf(envelopes, view, channels) {
+  if (typeof envelopes.channel === "string") return channels.find((entry) => entry.slug === envelopes.channel) || null;
+  const names = Object.keys(view.answers);
+  const fits = channels.filter((entry) => names.every((name) => entry.fields.some((spec) => spec.name === name)));
+  return names.length && fits.length === 1 ? fits[0] : null;
+}
+
+class Mailbox {
+  constructor(loginForm) {
+    this.loginForm = loginForm;
+    this.main = document.getElementById("main");
+    this.loginNodes = null;
+    this.api = new Api();
+    this.session = null; // {reporter, caseKeys, ref, envelopes} while the report is open
+    this.draft = "";
+  }
+
+  start() {
+    const mode = document.getElementById("encryption-mode");
+    if (mode) {
+      mode.textContent = WORDS.loginMode;
+      mode.classList.add("on-device");
+    }
+    this.loginStatus = element("p", { id: "open-status", class: "send-status", role: "status", "aria-live": "polite" });
+    this.loginForm.querySelector("button[type='submit']").before(this.loginStatus);
+    this.loginForm.addEventListener("submit", (event) => this.login(event));
+    window.addEventListener("pagehide", () => this.forget());
+    // A page the browser kept anyway comes back as the receipt form, the visit ended.
+    window.addEventListener("pageshow", (event) => { if (event.persisted && this.loginNodes) this.leave(); });
+    // Back to the receipt form's own address ends the visit; Back within the mailbox (after "sent") does not.
+    window.addEventListener("popstate", () => {
+      if (this.session && window.location.pathname !== "/mailbox/case") this.leave();
+    });
+  }
+
+  // --- signing in --------------------------------------------------------------------------
+
+  receiptError(text) {
+    const box = this.loginForm.querySelector("#field-receipt");
+    box.querySelector("p.error")?.remove();
+    box.classList.add("invalid");
+    box.querySelector("label").after(element("p", { class: "error", id: "error-receipt", role: "alert" }, text));
+    this.loginForm.querySelector("#receipt").focus();
+  }
+
+  async login(event) {
+    const input = this.loginForm.querySelector("#receipt");
+    let version;
+    try {
+      version = receiptVersion(input.value);
+    } catch (error) {
+      if (error instanceof InvalidReceipt) return; // the server says what is wrong with it, as without JavaScript
+      throw error;
+    }
+    if (version !== 2) return; // a receipt of version 1 opens only on the server: the form posts
+    event.preventDefault();
+    if (this.busy) return;
+    this.busy = true;
+    this.loginStatus.textContent = WORDS.opening;
+    try {
+      const directory = await fetchAnyDirectory(this.api);
+      const reporter = receiptKeys(input.value, directory.document);
+      const answer = await this.api.post("/api/v1/reporter/session", { lookup_value: toBase64(reporter.lookupValue) });
+      this.api.token = answer.token;
+      this.session = { reporter };
+      await this.refresh({ pushed: false });
+      input.value = "";
+    } catch (error) {
+      this.loginStatus.textContent = "";
+      this.session = null;
+      await this.endSession();
+      if (error instanceof ApiError && error.status === 401) this.receiptError(UNKNOWN_RECEIPT);
+      else if (error instanceof ApiError && error.status === 429) this.receiptError(TOO_MANY);
+      else if (error instanceof CaseKeysRefused) this.receiptError(WORDS.refused);
+      else if (error instanceof NetworkError) this.receiptError(WORDS.offline);
+      else {
+        // No usable key directory, or the service cannot serve this end to end: the server opens
+        // the receipt, as it does without JavaScript.
+        this.busy = false;
+        this.loginForm.submit();
+      }
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  // --- reading -----------------------------------------------------------------------------
+
+  async refresh({ pushed = true } = {}) {
+    const envelopes = await this.api.get("/api/v1/reporter/envelopes");
+    if (!this.channels) this.channels = (await this.api.get("/api/v1/channels")).channels;
+    const caseKeys = unlockCase(envelopes, this.session.reporter);
+    this.session.caseKeys = caseKeys;
+    this.session.ref = envelopes.case;
+    this.session.envelopes = envelopes;
+    this.session.view = readEnvelopes(envelopes, caseKeys);
+    this.session.channel = channelOf(envelopes, this.session.view, this.channels);
+    this.render();
+    if (!pushed) history.pushState({ whistle: "mailbox" }, "", "/mailbox/case");
+  }
+
+  render() {
+    const view = this.session.view;
+    if (!this.loginNodes) this.loginNodes = this.pageNodes();
+    for (const node of this.pageNodes()) node.remove();
+    document.title = "Your report · whistle";
+    const content = [
+      element("h1", { tabindex: "-1" }, "Your report"),
+      element("p", { id: "encryption-mode", class: "mode-line on-device" }, WORDS.mode),
+      this.renderNews(view),
+      element("dl", { class: "meta" },
+        element("dt", {}, "Reference"), element("dd", {}, view.ref),
+        element("dt", {}, "Sent on"), element("dd", {}, dayWords(view.opened)),
+        element("dt", {}, "Where things are"), element("dd", { class: "status" }, view.statusText || "")),
+      element("p", { class: "help" },
+        "When you have finished, press \"Leave\". If you do nothing for a while you will be signed out anyway."),
+      this.renderConversation(view),
+      this.renderFiles(view),
+      this.renderReply(),
+      this.renderIdentity(view),
+      this.renderSent(view),
+    ];
+    for (const node of content) if (node) this.main.append(node);
+    this.showLeave();
+  }
+
+  renderNews(view) {
+    // GET /api/v1/reporter/envelopes gives what changed as the mailbox page shows it (reporters/news.py).
+    const news = view.news;
+    const summary = news && Array.isArray(news.summary) ? news.summary : [];
+    if (!summary.length) return null;
+    const [headline, ...lines] = summary;
+    const section = element("section", { id: "news", class: "news", "aria-labelledby": "news-title" },
+      element("h2", { id: "news-title" }, "What is new"), element("p", { class: "headline" }, headline));
+    if (lines.length) section.append(element("ul", { class: "news-items" }, ...lines.map((line) => element("li", {}, line))));
+    if (news.check_back && news.check_back.text) {
+      section.append(element("p", { class: "check-back", id: "check-back" }, news.check_back.text));
+    }
+    return section;
+  }
+
+  renderConversation(view) {
+    const section = element("section", { id: "conversation" }, element("h2", {}, "Messages"));
+    if (!view.messages.length) {
+      section.append(element("p", {}, `No messages yet. ${PEOPLE} will write here.`));
+      return section;
+    }
+    const list = element("ol", { class: "messages" });
+    for (const message of view.messages) {
+      if (message.unverified) {
+        list.append(element("li", { class: "message unverified" },
+          element("p", { class: "who" }, `A message, ${dayWords(message.at)}`),
+          element("div", { class: "text" },
+            "This message could not be checked, so it is not shown. It may have been changed after it was sent.")));
+        continue;
+      }
+      const who = message.from === "reporter" ? "You" : PEOPLE;
+      const hint = message.authorSealed ? null
+        : element("span", { class: "hint" }, " (sent before this service sealed who wrote each message)");
+      list.append(element("li", { class: `message from-${message.from}` },
+        element("p", { class: "who" }, `${who}, ${dayWords(message.at)}`, hint),
+        element("div", { class: "text" }, message.text)));
+    }
+    section.append(list);
+    return section;
+  }
+
+  renderFiles(view) {
+    const section = element("section", { id: "files" }, element("h2", {}, "Files"));
+    if (!view.attachments.length) {
+      section.append(element("p", {}, "No files yet."));
+      return section;
+    }
+    const list = element("ul", { class: "attachments" });
+    for (const file of view.attachments) {
+      if (!file.verified) {
+        list.append(element("li", { class: "unverified" },
+          "A file that could not be checked, so it is not offered. It may have been changed after it was sent."));
+        continue;
+      }
+      const link = element("a", { href: `/mailbox/case/attachments/${file.id}`, "data-file": String(file.id) }, file.name);
+      link.addEventListener("click", (event) => { event.preventDefault(); this.download(file); });
+      const from = file.from === "reporter" ? "" : `, from ${PEOPLE.toLowerCase()}`;
+      list.append(element("li", {}, link, ` (${sizeWords(file.size)}${from})`));
+    }
+    section.append(list);
+    section.append(element("p", { id: "download-status", class: "send-status", role: "status", "aria-live": "polite" }));
+    return section;
+  }
+
+  renderReply() {
+    const text = element("textarea", { id: "text", name: "text", rows: "6", autocomplete: "off" });
+    text.value = this.draft;
+    const files = element("input", { id: "reply-files", name: "files", type: "file", multiple: true });
+    const status = element("p", { id: "reply-status", class: "send-status", role: "status", "aria-live": "polite" });
+    const form = element("form", { id: "message-form", autocomplete: "off", novalidate: true },
+      field("text", "Your message", text),
+      field("reply-files", element("span", {}, "Files ", element("span", { class: "optional" }, "(optional)")), files,
+        element("p", { class: "help" }, "Photos and documents can contain hidden details, such as where and when a "
+          + "photo was taken or who wrote a document. They are encrypted on this device before they are sent.")),
+      status,
+      element("button", { type: "submit", class: "button primary" }, "Send securely"));
+    form.addEventListener("submit", (event) => { event.preventDefault(); this.reply(form, text, files, status); });
+    return element("section", { id: "reply" }, element("h2", {}, "Send a message or add files"), form);
+  }
+
+  renderIdentity(view) {
+    const section = element("section", { id: "identity" }, element("h2", {}, "Who you are"));
+    if (view.identityGiven) {
+      section.append(element("p", {}, "You told us who you are. Only the people handling your report can see it."));
+      return section;
+    }
+    const modes = this.identityModes().filter((mode) => mode !== "anonymous");
+    if (!modes.length) {
+      section.append(element("p", {}, "You are anonymous."));
+      return section;
+    }
+    const labels = { confidential: "Only the people handling my concern", open: "I am happy for it to be known" };
+    const choices = modes.map((mode) => element("label", { class: "choice" },
+      element("input", { type: "radio", name: "identity_mode", value: mode }), ` ${labels[mode] || mode}`));
+    const name = element("input", { id: "identity.name", name: "identity.name", type: "text", autocomplete: "off" });
+    const contact = element("input", { id: "identity.contact", name: "identity.contact", type: "text", autocomplete: "off" });
+    const status = element("p", { id: "identity-status", class: "send-status", role: "status", "aria-live": "polite" });
+    const form = element("form", { id: "identity-form", autocomplete: "off", novalidate: true },
+      element("div", { class: "field", id: "field-identity_mode" },
+        element("fieldset", {}, element("legend", {}, "Who may know your name?"), ...choices)),
+      field("identity.name", "Your name", name),
+      field("identity.contact", "How we can reach you (optional)", contact),
+      status,
+      element("button", { type: "submit", class: "button" }, "Tell them who I am"));
+    form.addEventListener("submit", (event) => { event.preventDefault(); this.reveal(form, status); });
+    section.append(element("p", {}, "You are anonymous. If you want, you can tell the people handling your report who "
+      + "you are. You cannot take this back later."), form);
+    return section;
+  }
+
+  identityModes() {
+    const channel = this.session.channel;
+    return channel ? channel.identity_modes : [];
+  }
+
+  renderSent(view) {
+    const section = element("section", { id: "what-you-sent" }, element("h2", {}, "What you sent"));
+    if (view.lost.includes("disclosure")) {
+      section.append(element("p", { class: "unverified" },
+        "What you sent could not be checked, so it is not shown here. It may have been changed after it was sent."));
+    } else {
+      section.append(element("div", { class: "disclosure" }, view.text));
+    }
+    const fields = this.session.channel ? this.session.channel.fields : [];
+    const labels = Object.fromEntries(fields.map((spec) => [spec.name, spec.label]));
+    const yesNo = new Set(fields.filter((spec) => spec.type === "yes_no").map((spec) => spec.name));
+    const entries = Object.entries(view.answers);
+    if (entries.length) {
+      const list = element("dl", { class: "answers" });
+      for (const [name, answer] of entries) {
+        list.append(element("dt", {}, labels[name] || "Another answer"),
+          element("dd", {}, Array.isArray(answer) ? answer.join(", ")
+            : yesNo.has(name) ? String(answer).charAt(0).toUpperCase() + String(answer).slice(1) : String(answer)));
+      }
+      section.append(list);
+    }
+    return section;
+  }
+
+  pageNodes() {
+    return [...this.main.children].filter((node) => !node.matches("aside.help-now"));
+  }
+
+  showLeave() {
+    if (document.getElementById("leave-form")) return;
+    const button = element("button", { type: "submit", class: "button" }, "Leave");
+    const leave = element("form", { id: "leave-form", class: "leave", method: "post", action: "/mailbox/leave" }, button);
+    leave.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      await this.endSession();
+      this.wipe();
+      leave.submit(); // the server's page that says the report is closed on this device
+    });
+    document.querySelector("header.site").append(leave);
+  }
+
+  // --- writing -----------------------------------------------------------------------------
+
+  progress(status, i, n, file) {
+    return (done, total) => {
+      status.textContent = fill(WORDS.file, {
+        i, n, name: file.name, percent: total ? Math.floor((100 * done) / total) : 100,
+      });
+    };
+  }
+
+  fieldError(form, id, text) {
+    const box = form.querySelector(`#field-${CSS.escape(id)}`);
+    box.classList.add("invalid");
+    box.querySelector("p.error")?.remove();
+    box.querySelector("label, legend").after(element("p", { class: "error", id: `error-${id}`, role: "alert" }, text));
+  }
+
+  clearFieldErrors(form) {
+    for (const node of form.querySelectorAll("p.error")) node.remove();
+    for (const node of form.querySelectorAll(".invalid")) node.classList.remove("invalid");
+  }
+
+  async reply(form, textBox, filesBox, status) {
+    if (this.busy) return;
+    this.clearFieldErrors(form);
+    const text = textBox.value;
+    const files = [...filesBox.files];
+    if (!text.trim() && !files.length) {
+      this.fieldError(form, "text", WORDS.messageEmpty);
+      textBox.focus();
+      return;
+    }
+    this.busy = true;
+    form.querySelector("button").disabled = true;
+    const { caseKeys, ref } = this.session;
+    try {
+      if (text.trim()) {
+        status.textContent = WORDS.sending;
+        await this.api.post("/api/v1/reporter/messages", { item: messageItem(caseKeys, ref, text.trim()) });
+        textBox.value = "";
+        this.draft = "";
+      }
+      const failed = [];
+      for (const [i, file] of files.entries()) {
+        try {
+          await uploadFile(this.api, file, caseKeys.publicKey, ref, { onProgress: this.progress(status, i + 1, files.length, file) });
+        } catch (error) {
+          if (error instanceof ApiError && error.status === 401) throw error;
+          failed.push(file.name);
+        }
+      }
+      filesBox.value = "";
+      await this.refresh();
+      const newStatus = document.getElementById("reply-status");
+      newStatus.textContent = failed.length ? failed.map((name) => fill(WORDS.fileFailed, { name })).join(" ") : WORDS.sent;
+      history.pushState({ whistle: "mailbox" }, "", "/mailbox/case#sent");
+    } catch (error) {
+      status.textContent = "";
+      this.draft = textBox.value;
+      if (error instanceof ApiError && error.status === 401) this.ended();
+      else if (error instanceof ApiError && error.status === 422 && error.problem.errors) {
+        this.fieldError(form, "text", Object.values(error.problem.errors).join(" "));
+      } else this.fieldError(form, "text", error instanceof NetworkError ? WORDS.offline : WORDS.failed);
+    } finally {
+      this.busy = false;
+      const button = form.querySelector("button");
+      if (button) button.disabled = false;
+    }
+  }
+
+  async reveal(form, status) {
+    if (this.busy) return;
+    this.clearFieldErrors(form);
+    const data = new FormData(form);
+    const mode = data.get("identity_mode");
+    const name = (data.get("identity.name") || "").trim();
+    const contact = (data.get("identity.contact") || "").trim();
+    if (!mode) {
+      this.fieldError(form, "identity_mode", "Choose one of the ways offered to tell us (or not) who you are.");
+      return;
+    }
+    if (!name) {
+      this.fieldError(form, "identity.name", "Give your name, or choose to stay anonymous.");
+      return;
+    }
+    this.busy = true;
+    try {
+      const team = checkedTeamKey(this.session.envelopes, this.session.caseKeys);
+      if (!team) {
+        status.textContent = WORDS.identityNotYet;
+        return;
+      }
+      const identity = contact ? { name, contact } : { name };
+      await this.api.post("/api/v1/reporter/identity", { item: identityItem(team, this.session.ref, mode, identity), identity_mode: mode });
+      await this.refresh();
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) this.ended();
+      else if (error instanceof ApiError && error.status === 409) status.textContent = error.problem.detail || WORDS.identityNotYet;
+      else if (error instanceof CaseKeysRefused) status.textContent = WORDS.refused;
+      else status.textContent = error instanceof NetworkError ? WORDS.offline : WORDS.failed;
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  async download(file) {
+    const status = document.getElementById("download-status");
+    status.textContent = fill(WORDS.downloading, { name: file.name });
+    try {
+      const blob = await downloadFile(this.api, file, this.session.caseKeys, this.session.ref);
+      const url = URL.createObjectURL(blob);
+      const link = element("a", { href: url, download: file.name, hidden: true });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 60000);
+      status.textContent = "";
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) this.ended();
+      else status.textContent = error instanceof NetworkError ? WORDS.offline : fill(WORDS.downloadFailed, { name: file.name });
+    }
+  }
+
+  // --- ending ------------------------------------------------------------------------------
+
+  async endSession() {
+    if (!this.api.token) return;
+    try {
+      await this.api.request("DELETE", "/api/v1/reporter/session");
+    } catch {
+      // It ends by itself after a while idle.
+    }
+    this.api.token = null;
+  }
+
+  wipe() {
+    this.session = null;
+    for (const node of this.main.querySelectorAll("#conversation, #files, #reply, #identity, #what-you-sent, #news, dl.meta")) node.remove();
+  }
+
+  ended() {
+    this.api.token = null;
+    this.leave(WORDS.ended);
+  }
+
+  leave(notice = null) {
+    this.wipe();
+    for (const node of this.pageNodes()) node.remove();
+    for (const node of this.loginNodes || []) this.main.append(node);
+    this.loginNodes = null;
+    document.getElementById("leave-form")?.remove();
+    this.loginStatus.textContent = notice || "";
+    void this.endSession();
+  }
+
+  forget() {
+    // Leaving the page (the quick exit, closing the tab): end the session and drop what was shown.
+    if (this.api.token) {
+      try {
+        fetch("/api/v1/reporter/session", { method: "DELETE", keepalive: true, credentials: "omit",
+          headers: { Authorization: `Bearer ${this.api.token}` } });
+      } catch {
+        // nothing more can be done from a page that is going away
+      }
+      this.api.token = null;
+    }
+    if (!this.loginNodes) return; // the receipt form only: nothing was shown
+    this.wipe();
+    for (const node of this.pageNodes()) node.remove();
+  }
+}
+
+const loginForm = document.querySelector("form#receipt-form") || document.querySelector("form[action$='/mailbox']");
+if (loginForm) new Mailbox(loginForm).start();

@@ -1,0 +1,517 @@
+// The reporter's end-to-end client, without the page: the API calls, building a case on this
+// device (docs/crypto.md 7.1), checking a form as the server would, the chunked upload (7.2) and
+// reading a mailbox's envelopes. intake.js and mailbox.js put it on the page; node tests drive it
+// directly (tests/js/). Everything secret stays in this page's memory: nothing is written to
+// localStorage, sessionStorage or cookies.
+
+import * as c from "./crypto.js";
+
+// --- the API ---------------------------------------------------------------------------------
+
+/** An answer other than 2xx: `status`, and the RFC 9457 problem (`problem.detail`, `.errors`, `.type`). */
+export class ApiError extends Error {
+  constructor(status, problem) {
+    super((problem && (problem.detail || problem.title)) || `HTTP ${status}`);
+    this.name = "ApiError";
+    this.status = status;
+    this.problem = problem || {};
+  }
+
+  /** Whether the problem's type ends with `name` (".../directory-changed"). */
+  is(name) {
+    return typeof this.problem.type === "string" && this.problem.type.endsWith(`/${name}`);
+  }
+}
+
+/** The server could not be reached, or did not answer. */
+export class NetworkError extends Error {
+  constructor(cause) {
+    super("the service could not be reached");
+    this.name = "NetworkError";
+    this.cause = cause;
+  }
+}
+
+/** JSON over fetch() to whistle's /api/v1/, with the session token (kept in memory only) as a bearer. */
+export class Api {
+  constructor({ base = "", fetch = globalThis.fetch.bind(globalThis), token = null } = {}) {
+    this.base = base;
+    this._fetch = fetch;
+    this.token = token;
+  }
+
+  async request(method, path, { json, body, contentType, raw = false } = {}) {
+    const headers = { Accept: "application/json, application/problem+json" };
+    if (this.token) headers.Authorization = `Bearer ${this.token}`;
+    if (json !== undefined) {
+      headers["Content-Type"] = "application/json";
+      body = JSON.stringify(json);
+    } else if (body !== undefined) {
+      headers["Content-Type"] = contentType || "application/octet-stream";
+    }
+    let response;
+    try {
+      // No cookies: the API authenticates by the bearer token only.
+      response = await this._fetch(this.base + path, { method, headers, body, credentials: "omit", cache: "no-store" });
+    } catch (error) {
+      throw new NetworkError(error);
+    }
+    if (!response.ok) {
+      let problem = null;
+      try {
+        problem = await response.json();
+      } catch {
+        problem = null;
+      }
+      throw new ApiError(response.status, problem);
+    }
+    if (raw) return response;
+    if (response.status === 204) return null;
+    return response.json();
+  }
+
+  get(path, options) { return this.request("GET", path, options); }
+
+  post(path, json) { return this.request("POST", path, { json }); }
+}
+
+// --- the key directory -----------------------------------------------------------------------
+
+/**
+ * The channel's published key directory, opened (docs/crypto.md 6.9): {document, publicKey,
+ * fingerprint}. The organisation's key is the answer's `public_key`: a page the server sends can
+ * only trust the server's own word for it (the server sends this code too); the fingerprint is
+ * shown so that someone can compare it with the one the organisation publishes.
+ */
+export async function fetchDirectory(api, slug, { now = new Date() } = {}) {
+  const published = await api.get(`/api/v1/channels/${encodeURIComponent(slug)}/keys`);
+  const publicKey = c.fromBase64(published.public_key);
+  const document = c.openDirectory(published, publicKey, { now });
+  return { document, publicKey, fingerprint: c.fingerprint(publicKey) };
+}
+
+/** The directory of any channel that has one: for the mailbox, which needs only the receipt salt and cost. */
+export async function fetchAnyDirectory(api, options) {
+  const { channels } = await api.get("/api/v1/channels");
+  let last = null;
+  for (const channel of channels) {
+    try {
+      return await fetchDirectory(api, channel.slug, options);
+    } catch (error) {
+      last = error;
+    }
+  }
+  throw last || new ApiError(404, { detail: "no key directory" });
+}
+
+function receiptCost(document) {
+  const { salt, opslimit, memlimit } = document.receipt;
+  return [c.fromBase64(salt), { opslimit, memlimit }];
+}
+
+/** What a receipt of version 2 unlocks, with the directory's salt and cost: {lookupValue, publicKey, privateKey}. */
+export function receiptKeys(receipt, document) {
+  return c.deriveReporterKeysV2(receipt, ...receiptCost(document));
+}
+
+// --- checking a form as the server does (whistle/intake/forms.py) ----------------------------
+
+export const MAX_FIELD_CHARS = 2000;
+export const MAX_IDENTITY_CHARS = 500;
+export const IDENTITY_FIELDS = ["name", "contact", "personnel_id"];
+
+// (the usual words, the plain words), exactly whistle.intake.forms.MESSAGES: tests/unit/test_js_reporter.py
+// compares the two.
+export const MESSAGES = {
+  text_empty: ["Tell us what happened: this box cannot be empty.",
+    "Please write something in this box before you send it."],
+  text_long: ["This is longer than {n} characters; please shorten it or attach a file.",
+    "This is too long. Please make it shorter (up to {n} letters), or add it as a file."],
+  not_on_form: ["This question is not part of this form.", "This question is not on this form."],
+  choose_given: ["Choose from the options given.", "Please pick from the answers shown."],
+  choose_one_given: ["Choose one of the options given.", "Please pick one of the answers shown."],
+  choose_at_least_one: ["Choose at least one option.", "Please pick at least one answer."],
+  expected_text: ["Expected text.", "Please type your answer."],
+  needs_answer: ["This question needs an answer.", "Please answer this question."],
+  answer_long: [`Please keep this under ${MAX_FIELD_CHARS} characters.`,
+    `This is too long. Please make it shorter (under ${MAX_FIELD_CHARS} letters).`],
+  yes_no: ["Answer yes or no.", "Please pick yes or no."],
+  date: ["Give a date as YYYY-MM-DD, for example 2026-03-31.",
+    "Please give the date like this: 2026-03-31 (year, month, day)."],
+  identity_mode: ["Choose one of the ways offered to tell us (or not) who you are.",
+    "Please choose if you want to tell us who you are."],
+  name_or_anonymous: ["Give your name, or choose to stay anonymous.",
+    "Please write your name, or choose not to say who you are."],
+  identity_long: [`Expected text under ${MAX_IDENTITY_CHARS} characters.`,
+    `This is too long. Please make it shorter (under ${MAX_IDENTITY_CHARS} letters).`],
+  identity_unknown: ["Unknown field.", "This is not on this form."],
+  no_staff_number: ["This channel does not ask for a staff number.", "This form does not ask for a staff number."],
+};
+
+export function say(key, plain, values = {}) {
+  return MESSAGES[key][plain ? 1 : 0].replace(/\{(\w+)\}/g, (_, name) => String(values[name]));
+}
+
+// Python's len() counts code points; JavaScript's length counts UTF-16 units.
+const chars = (text) => [...text].length;
+// Python's str.strip(): the whitespace str.isspace() names (not JavaScript's \s, which has U+FEFF).
+const SPACE = "[\\t\\n\\v\\f\\r \\x1c-\\x1f\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]";
+const EDGES = new RegExp(`^${SPACE}+|${SPACE}+$`, "g");
+const strip = (text) => text.replace(EDGES, "");
+
+function isoDate(value) {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  if (!match) return false;
+  const [year, month, day] = match.slice(1).map(Number);
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return year >= 1 && date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+}
+
+function checkAnswer(spec, value, plain) {
+  if (spec.type === "multiple_choice") {
+    const values = Array.isArray(value) ? value : (value == null || value === "" ? [] : [value]);
+    if (values.some((v) => typeof v !== "string" || !(spec.choices || []).includes(v))) return [null, say("choose_given", plain)];
+    if (spec.required && !values.length) return [null, say("choose_at_least_one", plain)];
+    return [values, null];
+  }
+  if (value == null) value = "";
+  if (typeof value !== "string") return [null, say("expected_text", plain)];
+  value = strip(value);
+  if (!value) return spec.required ? [null, say("needs_answer", plain)] : [null, null];
+  if (chars(value) > MAX_FIELD_CHARS && spec.type !== "long_text") return [null, say("answer_long", plain)];
+  if (spec.type === "single_choice" && !(spec.choices || []).includes(value)) return [null, say("choose_one_given", plain)];
+  if (spec.type === "yes_no" && !["yes", "no"].includes(value)) return [null, say("yes_no", plain)];
+  if (spec.type === "date" && !isoDate(value)) return [null, say("date", plain)];
+  return [value, null];
+}
+
+/**
+ * Check a report as whistle.intake.forms.validate_disclosure does, since the server cannot read
+ * what is encrypted: {report, errors} with errors by field name ("text", "answers.NAME",
+ * "identity_mode", "identity.NAME"); `report` is null when there are any.
+ * `channel`: {fields (questionnaire, with "routing"), identityModes, identityFields, plain, maxTextChars}.
+ */
+export function checkReport(channel, { text, answers = {}, identityMode, identity = {} }) {
+  const { plain = false, maxTextChars } = channel;
+  const errors = {};
+  if (typeof text !== "string" || !strip(text)) errors.text = say("text_empty", plain);
+  else if (chars(text) > maxTextChars) errors.text = say("text_long", plain, { n: maxTextChars });
+  const known = new Set(channel.fields.map((spec) => spec.name));
+  for (const name of Object.keys(answers)) {
+    if (!known.has(name)) errors[`answers.${name}`] = say("not_on_form", plain);
+  }
+  const clean = {};
+  for (const spec of channel.fields) {
+    const [value, error] = checkAnswer(spec, answers[spec.name], plain);
+    if (error) errors[`answers.${spec.name}`] = error;
+    else if (value !== null && !(Array.isArray(value) && !value.length)) clean[spec.name] = value;
+  }
+  const mode = identityMode || "anonymous";
+  let cleanIdentity = null;
+  if (!channel.identityModes.includes(mode)) {
+    errors.identity_mode = say("identity_mode", plain);
+  } else if (mode !== "anonymous") {
+    cleanIdentity = {};
+    const fields = channel.identityFields || IDENTITY_FIELDS;
+    for (const name of fields) {
+      const value = identity[name];
+      if (value == null || value === "") continue;
+      if (typeof value !== "string" || chars(value) > MAX_IDENTITY_CHARS) errors[`identity.${name}`] = say("identity_long", plain);
+      else cleanIdentity[name] = strip(value);
+    }
+    for (const [name, value] of Object.entries(identity)) {
+      if (name === "personnel_id" && !fields.includes(name)) {
+        if (value != null && value !== "") errors[`identity.${name}`] = say("no_staff_number", plain);
+      } else if (!fields.includes(name)) {
+        errors[`identity.${name}`] = say("identity_unknown", plain);
+      }
+    }
+    if (!cleanIdentity.name && !errors["identity.name"]) errors["identity.name"] = say("name_or_anonymous", plain);
+  }
+  if (Object.keys(errors).length) return { report: null, errors };
+  const routing = new Set(channel.fields.filter((spec) => spec.routing).map((spec) => spec.name));
+  const routingAnswers = Object.fromEntries(Object.entries(clean).filter(([name]) => routing.has(name)));
+  const privateAnswers = Object.fromEntries(Object.entries(clean).filter(([name]) => !routing.has(name)));
+  return {
+    report: { text: strip(text), answers: privateAnswers, routingAnswers, identityMode: mode, identity: cleanIdentity },
+    errors: {},
+  };
+}
+
+// --- a case built on this device (docs/crypto.md 7.1) ----------------------------------------
+
+const RFC4648 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+/** A case reference in the server's format: ten base32 characters (50 random bits), "K7QMA-XHD4P". */
+export function newCaseRef() {
+  const bytes = c.randomBytes(7); // 56 bits, of which the first 50 are used
+  let bits = 0n;
+  for (const byte of bytes) bits = (bits << 8n) | BigInt(byte);
+  let out = "";
+  for (let i = 0; i < 10; i += 1) out += RFC4648[Number((bits >> BigInt(51 - 5 * i)) & 31n)];
+  return `${out.slice(0, 5)}-${out.slice(5)}`;
+}
+
+/** Nobody is left to read the report: the directory lists nobody for the channel, or every one was left out. */
+export class NobodyToReceive extends Error {}
+
+const b64 = (bytes) => c.toBase64(bytes);
+
+/**
+ * Everything POST /api/v1/disclosures takes for a case made here, and what only this device
+ * keeps: {body, receipt, ref, reporter, caseKeys}. `document`: the opened directory; `report`:
+ * checkReport's; `leftOut`: account ids. The receipt and every private key stay in the result,
+ * never in the body.
+ */
+export function buildCase(document, slug, report, { leftOut = [], receipt = c.newReceiptV2(), ref = newCaseRef() } = {}) {
+  const reporter = receiptKeys(receipt, document);
+  const caseKeys = c.newKeyPair();
+  const teamKeys = c.newKeyPair();
+  const chosen = c.recipients(document, slug, leftOut);
+  if (!chosen.holders.length) throw new NobodyToReceive("nobody is left to read the report");
+  const sealFor = (publicKey, withTeam) => ({
+    sealed_case_key: b64(c.seal(publicKey, caseKeys.privateKey)),
+    ...(withTeam ? { sealed_team_key: b64(c.seal(publicKey, teamKeys.privateKey)) } : {}),
+  });
+  const grants = [{ holder: "reporter", ...sealFor(reporter.publicKey, false) }];
+  for (const [holder, ids] of [["guardian", chosen.holders], ["standby", chosen.standby]]) {
+    for (const id of ids) {
+      grants.push({ holder, account_id: id, ...sealFor(c.fromBase64(document.guardians[String(id)].public_key), true) });
+    }
+  }
+  if (chosen.escrowKey) grants.push({ holder: "escrow", ...sealFor(chosen.escrowKey, true) });
+  const item = (kind, plaintext, publicKey = caseKeys.publicKey) => ({
+    kind, ciphertext: b64(c.encryptItem(publicKey, plaintext, { case: ref, kind, author: "reporter" })),
+  });
+  const items = [item("disclosure", report.text)];
+  if (Object.keys(report.answers).length) items.push(item("answers", JSON.stringify(report.answers)));
+  if (report.identityMode !== "anonymous" && report.identity) {
+    items.push(item("identity", JSON.stringify({ ...report.identity, mode: report.identityMode }), teamKeys.publicKey));
+  }
+  const body = {
+    format: "e2e/1",
+    channel: slug,
+    case: ref,
+    directory_version: document.version,
+    case_public_key: b64(caseKeys.publicKey),
+    team_public_key: b64(teamKeys.publicKey),
+    team_key_mac: b64(c.teamKeyMac(caseKeys.privateKey, teamKeys.publicKey)),
+    reporter: {
+      lookup_value: b64(reporter.lookupValue),
+      public_key: b64(reporter.publicKey),
+      case_key_binding: b64(c.caseKeyBinding(reporter.privateKey, ref, caseKeys.publicKey)),
+    },
+    grants,
+    items,
+    identity_mode: report.identityMode,
+    routing_answers: report.routingAnswers,
+    left_out: [...leftOut],
+  };
+  return { body, receipt, ref, reporter, caseKeys: { publicKey: caseKeys.publicKey, privateKey: caseKeys.privateKey } };
+}
+
+/**
+ * Build and send a case: POST /api/v1/disclosures. A directory that changed meanwhile (409
+ * directory-changed) is fetched again and the case rebuilt, once; a case reference or receipt
+ * that is taken (the other 409s) gets a new one, once. Returns {built, answer} where answer is
+ * {case, token, expires_in}; anything else throws (ApiError, NetworkError, a crypto error).
+ */
+export async function sendCase(api, directory, slug, report, { leftOut = [], refetch } = {}) {
+  let current = directory;
+  for (let attempt = 0; ; attempt += 1) {
+    const built = buildCase(current.document, slug, report, { leftOut });
+    try {
+      const answer = await api.post("/api/v1/disclosures", built.body);
+      return { built, answer, directory: current };
+    } catch (error) {
+      if (attempt > 0 || !(error instanceof ApiError) || error.status !== 409) throw error;
+      if (error.is("directory-changed")) current = await (refetch ? refetch() : fetchDirectory(api, slug));
+    }
+  }
+}
+
+// --- files in chunks (docs/crypto.md 7.2) ----------------------------------------------------
+
+const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
+
+async function putChunk(api, id, index, chunk, { retries, pause }) {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      await api.request("PUT", `/api/v1/reporter/uploads/${encodeURIComponent(id)}/${index}`, { body: chunk });
+      return;
+    } catch (error) {
+      // A refusal (4xx) will not change by sending again; a lost connection or a 5xx may.
+      const transient = error instanceof NetworkError || (error instanceof ApiError && error.status >= 500);
+      if (!transient || attempt >= retries) throw error;
+      await sleep(pause * 2 ** attempt);
+    }
+  }
+}
+
+/**
+ * Encrypt `file` (a Blob with a name and type) to the case's public key and upload it chunk by
+ * chunk: 64 KiB of the file at a time (Blob.slice), up to `window` chunks on their way at once (the
+ * server takes them in any order), each kept until the server has it and a failed one sent again
+ * up to `retries` times; then its name, size and type as an attachment-meta item.
+ * `onProgress(sentBytes, totalBytes)` as chunks arrive. Returns {id, bytes}.
+ */
+export async function uploadFile(api, file, casePublicKey, ref,
+  { onProgress = () => {}, retries = 4, pause = 500, window = 4 } = {}) {
+  const chunks = c.streamChunkCount(file.size);
+  const bytes = c.streamCiphertextSize(file.size);
+  const upload = await api.post("/api/v1/reporter/uploads", { chunks, bytes });
+  const pending = new Set();
+  let index = 0;
+  let sent = 0;
+  onProgress(0, bytes);
+  for await (const chunk of c.encryptBlob(file, casePublicKey, { case: ref, kind: "attachment", author: "reporter" })) {
+    const put = putChunk(api, upload.id, index, chunk, { retries, pause }).then(() => {
+      pending.delete(put);
+      sent += chunk.length;
+      onProgress(sent, bytes);
+    });
+    put.catch(() => {}); // a failure is seen by the race or the final wait, not as an unhandled rejection
+    pending.add(put);
+    index += 1;
+    if (pending.size >= window) await Promise.race(pending);
+  }
+  await Promise.all(pending);
+  const meta = { name: file.name || "attachment", size: file.size, type: file.type || "application/octet-stream" };
+  const item = c.encryptItem(casePublicKey, JSON.stringify(meta), { case: ref, kind: "attachment-meta", author: "reporter" });
+  return api.post(`/api/v1/reporter/uploads/${encodeURIComponent(upload.id)}/done`, { meta: b64(item) });
+}
+
+// --- the mailbox, end to end -----------------------------------------------------------------
+
+/** The case's keys do not check against what this receipt's key vouches for: nothing is shown or sent. */
+export class CaseKeysRefused extends Error {}
+
+/** The sender a stored author string names: "reporter", "system" or "guardian". */
+export function senderOf(author) {
+  if (author === "reporter" || author === "system") return author;
+  return "guardian";
+}
+
+function parseJsonItem(bytes) {
+  const value = JSON.parse(c.fromUtf8(bytes));
+  if (value === null || typeof value !== "object" || Array.isArray(value)) throw new c.DecryptionFailed("not an object");
+  return value;
+}
+
+/**
+ * The case private key from the reporter's grant, checked before anything is read or written:
+ * it opens with the receipt's key, its public key is the case's, and the reporter's case key
+ * binding (docs/crypto.md 6.12) vouches for it. Throws CaseKeysRefused otherwise.
+ */
+export function unlockCase(envelopes, reporter) {
+  let privateKey;
+  try {
+    privateKey = c.unseal(reporter.publicKey, reporter.privateKey, c.fromBase64(envelopes.sealed_case_key));
+  } catch {
+    throw new CaseKeysRefused("the case key does not open with this receipt");
+  }
+  const publicKey = c.publicKeyOf(privateKey);
+  const stored = c.fromBase64(envelopes.case_public_key);
+  if (c.toHex(publicKey) !== c.toHex(stored)) throw new CaseKeysRefused("the case public key is not the one the case key gives");
+  if (typeof envelopes.case_key_binding !== "string") throw new CaseKeysRefused("the case key has no binding to this receipt");
+  try {
+    c.checkCaseKeyBinding(reporter.privateKey, envelopes.case, publicKey, c.fromBase64(envelopes.case_key_binding));
+  } catch {
+    throw new CaseKeysRefused("the case key is not the one bound to this receipt");
+  }
+  return { publicKey, privateKey };
+}
+
+/**
+ * The team public key, if the case's team key MAC vouches for it under the case key (6.11), to
+ * seal an identity to; null if the case has no MAC yet. Throws CaseKeysRefused on a mismatch.
+ */
+export function checkedTeamKey(envelopes, caseKeys) {
+  if (typeof envelopes.team_key_mac !== "string" || typeof envelopes.team_public_key !== "string") return null;
+  const teamPublicKey = c.fromBase64(envelopes.team_public_key);
+  try {
+    c.checkTeamKeyMac(caseKeys.privateKey, teamPublicKey, c.fromBase64(envelopes.team_key_mac));
+  } catch {
+    throw new CaseKeysRefused("the team key is not the one the case key vouches for");
+  }
+  return teamPublicKey;
+}
+
+/**
+ * What GET /api/v1/reporter/envelopes holds, decrypted with the checked case key: {ref, status,
+ * statusText, opened, text, answers, messages, attachments, lost, identityGiven, news}. An item
+ * that does not decrypt (changed, or credited to someone else) is kept as {unverified: true},
+ * as the server's own mailbox shows it.
+ */
+export function readEnvelopes(envelopes, caseKeys) {
+  const ref = envelopes.case;
+  const open = (item) => c.decryptItem(caseKeys.publicKey, caseKeys.privateKey, c.fromBase64(item.ciphertext),
+    { case: ref, kind: item.kind, author: item.author ?? "" });
+  const view = {
+    ref,
+    status: envelopes.status,
+    statusText: envelopes.status_text,
+    opened: envelopes.opened,
+    text: "",
+    answers: {},
+    messages: [],
+    attachments: [],
+    lost: [],
+    identityGiven: Boolean(envelopes.identity_given),
+    news: envelopes.news || null,
+  };
+  const metas = new Map();
+  for (const item of envelopes.items) {
+    let plaintext;
+    try {
+      plaintext = open(item);
+      if (item.kind === "disclosure") view.text = c.fromUtf8(plaintext);
+      else if (item.kind === "answers") view.answers = parseJsonItem(plaintext);
+      else if (item.kind === "message") {
+        view.messages.push({ id: item.id, from: senderOf(item.author), text: c.fromUtf8(plaintext), at: item.at,
+          authorSealed: item.version === 2 });
+      } else if (item.kind === "attachment-meta") metas.set(item.id, { item, meta: parseJsonItem(plaintext) });
+    } catch {
+      if (item.kind === "message") view.messages.push({ id: item.id, unverified: true, at: item.at });
+      else if (item.kind !== "attachment-meta") view.lost.push(item.kind);
+    }
+  }
+  for (const file of envelopes.attachments || []) {
+    const found = metas.get(file.meta_item);
+    const meta = found && found.meta;
+    const good = found && found.item.author === file.author && typeof meta.name === "string"
+      && typeof meta.type === "string" && Number.isSafeInteger(meta.size) && meta.size >= 0;
+    view.attachments.push(good
+      ? { id: file.id, name: meta.name, size: meta.size, type: meta.type, author: file.author, from: senderOf(file.author),
+        verified: true }
+      : { id: file.id, author: file.author, verified: false });
+  }
+  return view;
+}
+
+/**
+ * Download attachment `file` (from readEnvelopes) and decrypt it as it arrives; the Blob is
+ * returned only once the final chunk has been read and the size matches the one its details give.
+ */
+export async function downloadFile(api, file, caseKeys, ref) {
+  const response = await api.request("GET", `/api/v1/reporter/attachments/${file.id}/blob`, { raw: true });
+  const parts = [];
+  let size = 0;
+  for await (const part of c.decryptStream(response.body, caseKeys.publicKey, caseKeys.privateKey,
+    { case: ref, kind: "attachment", author: file.author })) {
+    parts.push(part);
+    size += part.length;
+  }
+  if (size !== file.size) throw new c.DecryptionFailed("the file is not the size its details give");
+  return new Blob(parts, { type: file.type || "application/octet-stream" });
+}
+
+/** A message item (kind message, author reporter) to the checked case key, base64, for POST /api/v1/reporter/messages. */
+export function messageItem(caseKeys, ref, text) {
+  return b64(c.encryptItem(caseKeys.publicKey, text, { case: ref, kind: "message", author: "reporter" }));
+}
+
+/** An identity item to the MAC-checked team key, for POST /api/v1/reporter/identity. */
+export function identityItem(teamPublicKey, ref, mode, identity) {
+  return b64(c.encryptItem(teamPublicKey, JSON.stringify({ ...identity, mode }), { case: ref, kind: "identity", author: "reporter" }));
+}
