@@ -315,10 +315,13 @@ def mailbox_paths() -> dict:
                            "as GET /api/v1/reporter/case does.",
             "operationId": "reporterEnvelopes", "security": BEARER,
             "responses": {"200": _json({"type": "object", "required": [
-                "case", "status", "status_text", "opened", "case_public_key", "team_public_key", "team_key_mac",
-                "sealed_case_key", "case_key_binding", "items", "attachments", "identity_given", "news"],
+                "case", "channel", "status", "status_text", "opened", "case_public_key", "team_public_key",
+                "team_key_mac", "sealed_case_key", "case_key_binding", "items", "attachments", "identity_given",
+                "news"],
                 "properties": {
                     "case": STR, "status": STR, "status_text": STR, "opened": DATE,
+                    "channel": {**STR, "description": "The case's channel (its slug, as GET /api/v1/channels "
+                                "lists it): for its questions' labels and wording."},
                     "case_public_key": B64_32, "team_public_key": B64_32,
                     "team_key_mac": {"type": ["string", "null"], "contentEncoding": "base64"},
                     "sealed_case_key": {**B64, "description": "The reporter's grant: the case private key sealed "

@@ -467,6 +467,7 @@ def api_envelopes(request):
 
     return {
         "case": case.ref,
+        "channel": case.channel.slug,
         "status": case.status,
         "status_text": envelopes.mailbox.status_words,
         "opened": case.opened_on,

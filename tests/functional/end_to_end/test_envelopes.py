@@ -17,8 +17,8 @@ from whistle.cases.models import Case, CaseItem
 from whistle.intake_channels.models import Channel
 from whistle.notifications.models import Notification
 
-ENVELOPE_MEMBERS = {"case", "status", "status_text", "opened", "case_public_key", "team_public_key", "team_key_mac",
-                    "sealed_case_key", "case_key_binding", "items", "attachments", "identity_given", "news"}
+ENVELOPE_MEMBERS = {"case", "channel", "status", "status_text", "opened", "case_public_key", "team_public_key",
+                    "team_key_mac", "sealed_case_key", "case_key_binding", "items", "attachments", "identity_given", "news"}
 
 
 @pytest.fixture
@@ -58,6 +58,7 @@ def test_the_whole_journey_built_and_read_on_the_device(testapp, dbsession, sett
 
     envelopes = testapp.get("/api/v1/reporter/envelopes", headers=reporter).json
     assert set(envelopes) == ENVELOPE_MEMBERS and envelopes["case"] == built.ref
+    assert envelopes["channel"] == "staff"
     case_keys = open_as_the_device(built, envelopes)
     assert case_keys.public == built.case_keys.public
     plaintexts = {item["kind"]: read(case_keys, envelopes, item) for item in envelopes["items"]}

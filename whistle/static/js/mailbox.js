@@ -71,16 +71,9 @@ function field(id, labelText, control, help = null) {
   return element("div", { class: "field", id: `field-${id}` }, element("label", { for: id }, labelText), help, control);
 }
 
-/**
- * The channel of the case, as GET /api/v1/channels describes it (for its questions' labels and the
- * ways it offers to say who one is): the envelopes' "channel" if the server names it, otherwise the
- * one channel whose questions include every answer given; null if that does not decide it.
- */
-function channelOf(envelopes, view, channels) {
-  if (typeof envelopes.channel === "string") return channels.find((entry) => entry.slug === envelopes.channel) || null;
-  const names = Object.keys(view.answers);
-  const fits = channels.filter((entry) => names.every((name) => entry.fields.some((spec) => spec.name === name)));
-  return names.length && fits.length === 1 ? fits[0] : null;
+/** The channel of the case as GET /api/v1/channels describes it (its questions' labels, the ways it offers to say who one is). */
+function channelOf(envelopes, channels) {
+  return channels.find((entry) => entry.slug === envelopes.channel) || null;
 }
 
 class Mailbox {
@@ -172,7 +165,7 @@ class Mailbox {
     this.session.ref = envelopes.case;
     this.session.envelopes = envelopes;
     this.session.view = readEnvelopes(envelopes, caseKeys);
-    this.session.channel = channelOf(envelopes, this.session.view, this.channels);
+    this.session.channel = channelOf(envelopes, this.channels);
     this.render();
     if (!pushed) history.pushState({ whistle: "mailbox" }, "", "/mailbox/case");
   }
