@@ -12,6 +12,11 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from whistle.clock import Clock
 from whistle.db import Base
 
+# Wrong receipts and lookup values across the whole service (whistle.reporters.services), and a
+# lookup value that a new case built on a client finds taken (whistle.intake.e2e).
+RECEIPT_FAILURES = "receipt-failures"
+RECEIPT_FAILURES_WINDOW = timedelta(minutes=1)
+
 
 class Throttle(Base):
     """A fixed-window counter: `count` events of `key` since `window_start`.

@@ -43,6 +43,7 @@ from whistle.jsonapi import decode_base64
 from whistle.key_directory.services import Directory, try_current_directory
 from whistle.routing.services import NobodyCanReceive, triage_new_case
 from whistle.settings import Settings
+from whistle.throttles import RECEIPT_FAILURES, RECEIPT_FAILURES_WINDOW, count_one
 
 FORMAT = "e2e/1"
 # The server's case reference format (whistle.cases.services.new_case_ref): ten base32 characters.
@@ -247,7 +248,9 @@ def _items(value: Any, mode: Any, limits: Mapping[str, int], errors: dict[str, s
                 f"{crypto.item_size(limits[kind])} bytes for a {kind}.")
             continue
         items.append((kind, ciphertext))
-    kinds_given = Counter(item.get("kind") for item in value if isinstance(item, dict))
+    # Only kinds that are text: a list or an object as a kind is already named above, and cannot be counted.
+    kinds_given = Counter(item["kind"] for item in value
+                          if isinstance(item, dict) and isinstance(item.get("kind"), str))
     if kinds_given[ITEM_DISCLOSURE] != 1:
         errors.setdefault("items", "Expected exactly one disclosure item.")
     elif kinds_given[ITEM_ANSWERS] > 1:
@@ -357,6 +360,9 @@ def submit_client_built(dbsession: Session, settings: Settings, clock: Clock, bu
         raise CaseRefTaken(built.ref)
     lookup_id = crypto.lookup_id(built.lookup_value, settings.lookup_pepper)
     if dbsession.scalars(select(Case.id).where(Case.reporter_lookup_id == lookup_id)).first() is not None:
+        # A lookup value that finds a case, told apart from one that does not: counted as a wrong
+        # receipt, in the one budget every lookup is (an honest client meets this one in 2**120).
+        count_one(dbsession, clock, RECEIPT_FAILURES, RECEIPT_FAILURES_WINDOW)
         raise ReceiptTaken()
 
     today = clock.today()

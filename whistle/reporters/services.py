@@ -43,10 +43,10 @@ from whistle.clock import Clock
 from whistle.sessions.models import REPORTER
 from whistle.sessions.services import close_session, open_e2e_reporter_session, open_session
 from whistle.settings import Settings
-from whistle.throttles import Throttle
+from whistle.throttles import RECEIPT_FAILURES, RECEIPT_FAILURES_WINDOW, Throttle
 
-RECEIPT_THROTTLE = "receipt-failures"
-THROTTLE_WINDOW = timedelta(minutes=1)
+RECEIPT_THROTTLE = RECEIPT_FAILURES
+THROTTLE_WINDOW = RECEIPT_FAILURES_WINDOW
 # Derived from a receipt nobody holds, so a malformed receipt costs the same Argon2id work as
 # a well-formed unknown one and the two cannot be told apart by timing.
 _DECOY_RECEIPT = "0000-0000-0000-0000-0000"
