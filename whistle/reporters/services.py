@@ -417,7 +417,10 @@ def give_client_identity(dbsession: Session, clock: Clock, case: Case, mode: str
     case's team key MAC (an identity item of version 2 by "reporter"). IdentityGiven if they have
     already said; TeamKeyUnchecked on a case without a MAC yet (its device could not check the key),
     audited by the caller."""
-    if any(item.kind == ITEM_IDENTITY for item in case.items):
+    # The case row locked first, so two posts at once cannot both find no identity and both store one.
+    dbsession.execute(select(Case.id).where(Case.id == case.id).with_for_update())
+    given = dbsession.scalar(select(CaseItem.id).where(CaseItem.case_id == case.id, CaseItem.kind == ITEM_IDENTITY))
+    if given is not None:
         raise IdentityGiven()
     if case.team_key_mac is None:
         raise TeamKeyUnchecked(case)
