@@ -32,7 +32,7 @@ def sent(service, tmp_path):
     """A report with a file; its receipt."""
     upload = tmp_path / "statement.txt"
     upload.write_bytes(b"what I saw " * 10000)
-    result = client(service, tmp_path / "state", "send", "raise-a-concern", "--answer", "site=North",
+    result = client(service, tmp_path / "state", "send", "raise-a-concern", "--answer-in-clear", "site=North",
                     "--answer", "where=Ward 7", "--file", str(upload), stdin="The fire exit is locked.")
     assert result.code == 0, result.err
     return re.search(r"Your receipt:\s+(\S+)", result.out).group(1)

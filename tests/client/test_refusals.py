@@ -16,7 +16,7 @@ GUARDIAN = Guardian(17, "demo.guardian")
 
 def send(service: Service, state, *extra: str, confirm=lambda question: None):
     return run_client("--state", str(state), *extra, "send", service.url, "raise-a-concern",
-                      "--answer", "site=North", stdin="The fire exit on ward 7 is locked.", confirm=confirm)
+                      "--answer-in-clear", "site=North", stdin="The fire exit on ward 7 is locked.", confirm=confirm)
 
 
 def document(**changes) -> bytes:

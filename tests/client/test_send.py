@@ -25,7 +25,7 @@ def serve() -> Service:
 
 def send(service: Service, state, *extra: str):
     return run_client("--state", str(state), "--fingerprint", crypto.fingerprint(ORGANISATION.public_key),
-                      "send", service.url, "raise-a-concern", "--answer", "site=South",
+                      "send", service.url, "raise-a-concern", "--answer-in-clear", "site=South",
                       "--answer", "where=MARKERanswer", *extra, stdin=TEXT)
 
 
@@ -92,7 +92,7 @@ def test_a_taken_reference_or_a_new_directory_builds_the_case_again(tmp_path):
 def test_a_report_that_does_not_fit_the_channel_is_not_sent(tmp_path):
     with serve() as service:
         sent = run_client("--state", str(tmp_path), "--fingerprint", crypto.fingerprint(ORGANISATION.public_key),
-                          "send", service.url, "raise-a-concern", "--answer", "site=West", "--answer", "when=now",
+                          "send", service.url, "raise-a-concern", "--answer-in-clear", "site=West", "--answer", "when=now",
                           "--leave-out", "nobody", stdin="   ")
     assert sent.code == 1
     for field in ("text", "answers.site", "answers.when", "left_out"):

@@ -98,10 +98,10 @@ def test_a_report_made_sent_read_answered_and_downloaded_through_whistle_report(
 
     channels = report(server, state, "channels", url).stdout
     assert "demo.guardian" in channels and "--answer where=" in channels
-    assert re.search(r"--answer concern_type=.*SENT UNENCRYPTED", channels)
+    assert re.search(r"--answer-in-clear concern_type=.*SENT UNENCRYPTED", channels)
 
     sent = report(server, state, "send", url, "raise-a-concern", "--answer", "ongoing=yes",
-                  "--answer", f"where={markers['answer']}", "--answer", f"concern_type={ROUTING_ANSWER}",
+                  "--answer", f"where={markers['answer']}", "--answer-in-clear", f"concern_type={ROUTING_ANSWER}",
                   "--identity-mode", "confidential",
                   "--name", markers["name"], "--file", str(first),
                   stdin=f"{markers['text']} the fire exit on ward 7 is locked")

@@ -6,6 +6,7 @@ address it was given and nothing else.
 from __future__ import annotations
 
 import http.client
+import ipaddress
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,6 +41,19 @@ class ApiError(Exception):
         return said
 
 
+MAX_ANSWER_BYTES = 64 * 1024 * 1024
+
+
+def _private_path(host: str) -> bool:
+    """Whether plain HTTP to `host` stays off the network (this machine) or is encrypted by Tor."""
+    if host == "localhost" or host.endswith(".onion"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 @dataclass
 class Api:
     """One server, given by its base URL (https://speakup.example.org)."""
@@ -54,6 +68,10 @@ class Api:
             raise ValueError(f"not an http(s) address: {self.url!r}")
         if parts.query or parts.fragment or parts.username or parts.password:
             raise ValueError("give the server's address without a query, fragment or user name")
+        if parts.scheme == "http" and not _private_path(parts.hostname):
+            # The lookup value opens a session on the case, and the session token is its key: over
+            # plain HTTP anyone on the way could take both.
+            raise ValueError(f"{self.url} is plain http: use https (http only to this machine or a .onion service)")
         self.scheme = parts.scheme
         self.host = parts.hostname
         self.port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -83,7 +101,12 @@ class Api:
             headers = self._headers({"Content-Type": content_type} if content_type else None)
             connection.request(method, self.prefix + path, body=body, headers=headers)
             response = connection.getresponse()
-            return response.status, response.read()
+            # A JSON answer is small (the largest, the envelopes, is the case's items): a server
+            # that sends more is not one to read to the end.
+            raw = response.read(MAX_ANSWER_BYTES + 1)
+            if len(raw) > MAX_ANSWER_BYTES:
+                raise ApiError(502, {"title": "Answer too large", "detail": "the server's answer is too large to read"})
+            return response.status, raw
         finally:
             connection.close()
 

@@ -80,6 +80,8 @@ def parser() -> argparse.ArgumentParser:
     send.add_argument("--text-file", metavar="F", default="-", help="the report's text, from a file or - (stdin)")
     send.add_argument("--answer", action="append", default=[], metavar="NAME=VALUE",
                       help="an answer to one of the channel's questions (repeat for more, and for several choices)")
+    send.add_argument("--answer-in-clear", action="append", default=[], metavar="NAME=VALUE",
+                      help="an answer to a routing question, which you agree to send unencrypted (see `channels`)")
     send.add_argument("--identity-mode", default="anonymous", choices=("anonymous", "confidential", "open"))
     send.add_argument("--name")
     send.add_argument("--contact")
@@ -182,7 +184,8 @@ def cmd_channels(api: Api, store: StateStore, args: argparse.Namespace, console:
             extra = [field["type"]] + (["required"] if field.get("required") else [])
             if field.get("routing"):
                 extra.append("SENT UNENCRYPTED: it decides who reads the report")
-            console.show(f"  --answer {field['name']}=...   {field['label']} ({', '.join(extra)})")
+            option = "--answer-in-clear" if field.get("routing") else "--answer"
+            console.show(f"  {option} {field['name']}=...   {field['label']} ({', '.join(extra)})")
             if field.get("choices"):
                 console.show(f"      choices: {' | '.join(field['choices'])}")
     return 0
@@ -194,11 +197,14 @@ def cmd_send(api: Api, store: StateStore, args: argparse.Namespace, console: Con
             raise trust.Refused(f"{file} is not a file. Nothing was sent.")
     text = read_text(args.text_file, console, "Type your report; end it with Ctrl-D on a line of its own.")
     answers: dict[str, list[str]] = {}
-    for given in args.answer:
+    in_clear: set[str] = set()
+    for given, clear in [(given, False) for given in args.answer] + [(given, True) for given in args.answer_in_clear]:
         name, equals, value = given.partition("=")
         if not equals:
             raise report.BadReport({"answer": f"write each answer as NAME=VALUE, not {given!r}"})
         answers.setdefault(name.strip(), []).append(value)
+        if clear:
+            in_clear.add(name.strip())
     identity = {"name": args.name or "", "contact": args.contact or "", "personnel_id": args.personnel_id or ""}
     channel = channel_of(api, args.channel)
     if not channel.get("accepting_reports", True):
@@ -206,7 +212,8 @@ def cmd_send(api: Api, store: StateStore, args: argparse.Namespace, console: Con
     directory = verified_directory(api, store, args, console, args.channel)
     for attempt in range(ATTEMPTS):
         checked = report.check_report(channel, text=text, answers=answers, identity_mode=args.identity_mode,
-                                      identity=identity, left_out=args.leave_out, directory=directory)
+                                      identity=identity, left_out=args.leave_out, directory=directory,
+                                      in_clear=in_clear)
         built = report.build_case(checked, directory)
         try:
             answer = api.call("POST", path("disclosures"), built.body)

@@ -160,8 +160,9 @@ def download(api: Api, opened: Opened, attachment_id: int, out: Path) -> Listed:
     listed = next((a for a in attachments(opened) if a.id == attachment_id), None)
     if listed is None:
         raise LookupError(f"this case has no file {attachment_id}")
-    if listed.meta is None:
+    if listed.meta is None or not isinstance(listed.size, int):
         raise crypto.DecryptionFailed("the file's name and size do not verify")
+    size = listed.size
     descriptor, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part")
     try:
         written = 0
@@ -169,11 +170,13 @@ def download(api: Api, opened: Opened, attachment_id: int, out: Path) -> Listed:
                 api.stream(path("reporter", "attachments", attachment_id, "blob")) as response:
             for plaintext in crypto.decrypt_stream(opened.case_keys, response, case=opened.ref,
                                                    author=listed.author or ""):
-                handle.write(plaintext)
                 written += len(plaintext)
+                if written > size:  # a forged stream could run on until the disk is full
+                    raise crypto.DecryptionFailed("the file is longer than its name and size say")
+                handle.write(plaintext)
             handle.flush()
             os.fsync(handle.fileno())
-        if written != listed.size:
+        if written != size:
             raise crypto.DecryptionFailed("the file is not the size its name and size say")
         os.replace(temporary, out)
     except BaseException:

@@ -64,11 +64,15 @@ class Built:
 
 def check_report(channel: Mapping[str, Any], *, text: str, answers: Mapping[str, Sequence[str]],
                  identity_mode: str, identity: Mapping[str, str], left_out: Iterable[str],
-                 directory: crypto.DirectoryDocument) -> Report:
+                 directory: crypto.DirectoryDocument, in_clear: Iterable[str] = ()) -> Report:
     """The report, checked as the server's form checks it (the server cannot read most of it to
     check it): answers against the questionnaire, the identity against the channel's modes, and
     those left out against the guardians the directory lists for the channel. BadReport names
-    every field that is wrong."""
+    every field that is wrong.
+
+    Which questions are routing questions (answered in the clear, for triage) the server says, and
+    nothing signs that: so an answer goes in the clear only if the reporter named it in `in_clear`
+    (`--answer-in-clear`), and a routing question answered without it is refused, not sent."""
     errors: dict[str, str] = {}
     text = text.strip()
     if not text:
@@ -84,6 +88,13 @@ def check_report(channel: Mapping[str, Any], *, text: str, answers: Mapping[str,
             errors[f"answers.{name}"] = error
         elif value not in (None, []):
             clean[name] = value
+    routing = {name for name, spec in fields.items() if spec.get("routing")}
+    agreed = set(in_clear)
+    for name in sorted(routing & set(clean) - agreed):
+        errors[f"answers.{name}"] = (f"the service asks for this answer unencrypted (it decides who reads the report); "
+                                     f"give it with --answer-in-clear {name}=... if you agree, or leave it out")
+    for name in sorted(agreed & set(fields) - routing):
+        errors[f"answers.{name}"] = "this answer is encrypted like the report: give it with --answer, not in the clear"
     if identity_mode not in channel.get("identity_modes", ["anonymous"]):
         errors["identity_mode"] = f"this channel offers {', '.join(channel.get('identity_modes', []))}"
     given = {name: value.strip() for name, value in identity.items() if value and value.strip()}
@@ -104,7 +115,6 @@ def check_report(channel: Mapping[str, Any], *, text: str, answers: Mapping[str,
             ids.append(listed[username])
     if errors:
         raise BadReport(errors)
-    routing = {name for name, spec in fields.items() if spec.get("routing")}
     return Report(channel["slug"], text, {k: v for k, v in clean.items() if k not in routing},
                   {k: v for k, v in clean.items() if k in routing}, identity_mode,
                   given if identity_mode != "anonymous" else None, tuple(sorted(set(ids))))
