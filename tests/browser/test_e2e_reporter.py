@@ -6,6 +6,8 @@ always has, and the pages say so. Screenshots of the intake form and the mailbox
 """
 from __future__ import annotations
 
+import re
+
 import json
 import secrets
 
@@ -68,6 +70,9 @@ def test_with_javascript_nothing_leaves_the_browser_in_the_clear_and_the_guardia
     assert len(receipt) == 29, "a receipt of version 2, made on the device"
     ref = page.locator("[data-slot='case-ref']").inner_text()
     assert "Keep your receipt safe" in page.inner_text("main")
+    # The day the guardians must acknowledge it by, from the answer, in the server's own words.
+    assert re.search(r"Someone will acknowledge your concern by \d{1,2} [A-Z][a-z]+ \d{4}\.",
+                     page.inner_text("main"))
     page.get_by_role("button", name="Leave").click()
     page.wait_for_url(f"**/report/{CHANNEL}/receipt/leave")
 

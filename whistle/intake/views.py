@@ -7,7 +7,7 @@ from webob.multidict import MultiDict
 
 from whistle.attachments.services import AttachmentTooLarge, limits_for, store_attachment
 from whistle.attachments.uploads import FilePart, MalformedForm, csrf_ok, form_parts
-from whistle.errors import Problem, validation_problem
+from whistle.errors import Problem, problem_response, validation_problem
 from whistle.intake import e2e, receipts
 from whistle.intake.forms import IDENTITY_FIELDS, validate_disclosure, wants_plain
 from whistle.intake.services import (
@@ -343,11 +343,14 @@ def _api_submit_client_built(request, data: dict) -> dict:
         raise Problem(409, "A case already has this reference: nothing was stored. Make another reference and "
                            "send again.", type=CASE_REF_TAKEN, title="Case reference taken") from None
     except e2e.ReceiptTaken:
-        raise Problem(409, "A case already has this receipt: nothing was stored. Make a new receipt and build "
-                           "the case again.", type=RECEIPT_TAKEN, title="Receipt taken") from None
+        # Returned, not raised, so that the wrong-receipt count it made is committed (nothing else was written).
+        return problem_response(Problem(409, "A case already has this receipt: nothing was stored. Make a new "
+                                             "receipt and build the case again.", type=RECEIPT_TAKEN,
+                                        title="Receipt taken"))
     token = open_e2e_reporter_session(request.dbsession, settings, request.clock, case_id=case.id)
     request.response.status = 201
-    return {"case": case.ref, "token": token, "expires_in": int(settings.reporter_session_idle.total_seconds())}
+    return {"case": case.ref, "token": token, "expires_in": int(settings.reporter_session_idle.total_seconds()),
+            "acknowledge_by": case.ack_due.isoformat() if case.ack_due else None}
 
 
 # --- a channel that no guardian attends takes no report (whistle.key_directory.services) ---

@@ -549,7 +549,10 @@ def build_document() -> dict:
                 {"type": "object", "required": ["case", "token", "expires_in"], "description": "A case built on "
                  "the device: its reference and an end-to-end reporter session (holds no key) for what follows.",
                  "properties": {"case": STR, "token": STR,
-                                "expires_in": {"type": "integer", "description": "Idle seconds."}}}]}, "Stored."),
+                                "expires_in": {"type": "integer", "description": "Idle seconds."},
+                                "acknowledge_by": {"type": ["string", "null"], "format": "date",
+                                                   "description": "The day the case's guardians must acknowledge "
+                                                                  "it by, for the receipt page."}}}]}, "Stored."),
                           **_problem_responses(400, 413, 415, 422),
                           "409": {"description": "The channel is not taking reports (see accepting_reports in "
                                                  "GET /api/v1/channels), or nobody who receives its reports "

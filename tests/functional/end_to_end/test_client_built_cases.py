@@ -44,9 +44,10 @@ def test_a_case_built_on_the_client_is_stored_as_sent(testapp, dbsession, settin
     built = build_client_case(testapp, settings, clock, answers={"ongoing": "yes", "where": "Ward 7"},
                               identity={"name": "Sam Carter"}, identity_mode="confidential")
     answer = send_client_case(testapp, built)
-    assert set(answer) == {"case", "token", "expires_in"} and answer["case"] == built.ref
+    assert set(answer) == {"case", "token", "expires_in", "acknowledge_by"} and answer["case"] == built.ref
 
     case = case_row(dbsession, built.ref)
+    assert answer["acknowledge_by"] == case.ack_due.isoformat()  # for the receipt the page shows
     assert (case.public_key, case.team_public_key) == (built.case_keys.public, built.team_keys.public)
     assert case.team_key_mac == crypto.team_key_mac(built.case_keys.private, built.team_keys.public)
     assert case.key_binding == crypto.case_key_binding(settings.session_key, built.ref, built.case_keys.public)

@@ -36,6 +36,15 @@ const WORDS = {
     "Your message was sent, but the file {name} was not. You can add it later with your secret code."],
 };
 
+const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+  "November", "December"];
+
+/** "4 March 2027" from "2027-03-04", as the server's day_words writes a day: no locale to get wrong. */
+function dayWords(isoDay) {
+  const [year, month, day] = isoDay.split("-").map(Number);
+  return `${day} ${MONTHS[month - 1]} ${year}`;
+}
+
 function fill(text, values) {
   return text.replace(/\{(\w+)\}/g, (_, name) => String(values[name]));
 }
@@ -193,7 +202,7 @@ class IntakePage {
       // It ends by itself after a while idle; the receipt matters more.
     }
     this.api.token = null;
-    this.showReceipt(sent.built.receipt, sent.answer.case, notSent);
+    this.showReceipt(sent.built.receipt, sent.answer.case, notSent, sent.answer.acknowledge_by);
   }
 
   failed(error) {
@@ -234,12 +243,16 @@ class IntakePage {
     return [...this.main.children].filter((node) => !node.matches("aside.help-now, template"));
   }
 
-  showReceipt(receipt, ref, notSent) {
+  showReceipt(receipt, ref, notSent, answerBy) {
     this.wipeForm();
     const template = document.getElementById("receipt-template");
     const view = template.content.cloneNode(true);
     view.querySelector("[data-slot='receipt']").textContent = receipt;
     view.querySelector("[data-slot='case-ref']").textContent = ref;
+    if (answerBy) {
+      view.querySelector("[data-slot='answer-by']").textContent = dayWords(answerBy);
+      view.querySelector("[data-slot-line='answer-by']").hidden = false;
+    }
     const heading = view.querySelector("h1");
     for (const name of notSent) heading.after(element("p", { class: "error", role: "alert" }, this.words("fileFailed", { name })));
     this.formNodes = this.pageNodes();
