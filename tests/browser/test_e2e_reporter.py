@@ -6,9 +6,8 @@ always has, and the pages say so. Screenshots of the intake form and the mailbox
 """
 from __future__ import annotations
 
-import re
-
 import json
+import re
 import secrets
 
 import pytest
