@@ -154,3 +154,29 @@ def test_a_report_made_sent_read_answered_and_downloaded_through_whistle_report(
     read = report(server, state, "read", url, stdin=receipt + "\n").stdout
     assert "The people handling your report:\n      Thank you, we are on it." in read
     relay.close()
+
+
+def test_a_reporter_says_who_they_are_later_and_only_the_guardians_can_read_it(server, tmp_path):
+    name = f"NAME{secrets.token_hex(6)}"
+    url = f"http://127.0.0.1:{server.port}"
+    state = tmp_path / "state"
+    sent = report(server, state, "send", url, "raise-a-concern", "--answer", "ongoing=yes",
+                  stdin="The night rota leaves one nurse for forty beds.")
+    receipt = re.search(r"Your receipt:\s+(\S+)", sent.stdout).group(1)
+    staff = guardian_headers(server)
+    status, listing = call_json(server.port, "GET", "/api/v1/cases", headers=staff, source="127.0.0.3")
+    [ref] = [case["case"] for case in listing["cases"]]
+    status, case = call_json(server.port, "GET", f"/api/v1/cases/{ref}", headers=staff, source="127.0.0.3")
+    assert status == 200 and case.get("identity") is None  # the guardian has opened it: anonymous so far
+
+    said = report(server, state, "identity", url, "--identity-mode", "confidential", "--name", name,
+                  "--contact", "ward 7 office", stdin=receipt + "\n")
+    assert "only the people handling your report can read it" in said.stderr + said.stdout
+    status, case = call_json(server.port, "GET", f"/api/v1/cases/{ref}", headers=staff, source="127.0.0.3")
+    assert case["identity"]["name"] == name and case["identity"]["contact"] == "ward 7 office"
+    # Once said, it is not said again.
+    fingerprint = crypto.fingerprint(server.org_key.public_key)
+    again = subprocess.run([str(BIN / "whistle-report"), "--state", str(state), "--fingerprint", fingerprint,
+                            "identity", url, "--identity-mode", "open", "--name", "Someone else"],
+                           input=receipt + "\n", capture_output=True, text=True, timeout=300, check=False)
+    assert again.returncode != 0 and "already said who you are" in again.stderr

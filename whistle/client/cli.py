@@ -92,6 +92,12 @@ def parser() -> argparse.ArgumentParser:
     command("read", "read your report and the conversation (receipt from the terminal or stdin)")
     reply = command("reply", "send a message (receipt, then text, from the terminal or stdin)")
     reply.add_argument("--text-file", metavar="F", help="the message from a file (otherwise stdin after the receipt)")
+    identity = command("identity", "tell the people handling your report who you are (receipt from the terminal "
+                                   "or stdin), locked so that only they can read it")
+    identity.add_argument("--identity-mode", required=True, choices=("confidential", "open"))
+    identity.add_argument("--name", required=True)
+    identity.add_argument("--contact")
+    identity.add_argument("--personnel-id")
     upload = command("upload", "add a file to your report")
     upload.add_argument("file", type=Path, metavar="FILE")
     download = command("download", "fetch a file of your report and decrypt it here")
@@ -301,6 +307,25 @@ def cmd_reply(api: Api, store: StateStore, args: argparse.Namespace, console: Co
     return 0
 
 
+def cmd_identity(api: Api, store: StateStore, args: argparse.Namespace, console: Console) -> int:
+    given = {"name": args.name.strip(), "contact": (args.contact or "").strip(),
+             "personnel_id": (args.personnel_id or "").strip()}
+    given = {name: value for name, value in given.items() if value}
+    if "name" not in given:
+        raise report.BadReport({"identity.name": "give your name with --name"})
+    if any(len(value) > 500 for value in given.values()):
+        raise report.BadReport({"identity": "keep each of name and contact under 500 characters"})
+    opened = come_back(api, store, args, console, read_receipt(console))
+    if opened.envelopes.get("identity_given"):
+        raise trust.Refused("You have already said who you are on this report. Nothing was sent.")
+    item = mailbox.encrypt_identity(opened, given, args.identity_mode)
+    api.call("POST", path("reporter", "identity"), {"item": item, "identity_mode": args.identity_mode})
+    console.say("Sent who you are, encrypted on this machine so that only the people handling your report can "
+                "read it.")
+    mailbox.log_out(api)
+    return 0
+
+
 def cmd_upload(api: Api, store: StateStore, args: argparse.Namespace, console: Console) -> int:
     if not args.file.is_file():
         raise trust.Refused(f"{args.file} is not a file. Nothing was sent.")
@@ -327,7 +352,7 @@ def cmd_download(api: Api, store: StateStore, args: argparse.Namespace, console:
 
 
 COMMANDS = {"channels": cmd_channels, "send": cmd_send, "read": cmd_read, "reply": cmd_reply,
-            "upload": cmd_upload, "download": cmd_download}
+            "identity": cmd_identity, "upload": cmd_upload, "download": cmd_download}
 
 
 # --- helpers -------------------------------------------------------------------------------------

@@ -106,6 +106,17 @@ def encrypt_message(opened: Opened, text: str) -> str:
                                    author=AUTHOR))
 
 
+def encrypt_identity(opened: Opened, identity: dict[str, str], mode: str) -> str:
+    """Who the reporter is, as an identity item to the case's team key, which only the guardians
+    hold: sealed only if the team key MAC, under the case key this client checked, vouches for it."""
+    if not opened.team_key_checked or opened.team_public_key is None:
+        raise Refused("The people handling your report have not opened it yet, so the key to lock your name "
+                      "with cannot be checked. Nothing was sent: try again in a few days.")
+    plaintext = json.dumps(dict(identity, mode=mode), ensure_ascii=False).encode("utf-8")
+    return b64(crypto.encrypt_item(opened.team_public_key, plaintext, case=opened.ref, kind="identity",
+                                   author=AUTHOR))
+
+
 def _bytes(value: Any) -> bytes:
     if not isinstance(value, str):
         raise TypeError("expected base64 text")
