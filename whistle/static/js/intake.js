@@ -249,9 +249,10 @@ class IntakePage {
     const view = template.content.cloneNode(true);
     view.querySelector("[data-slot='receipt']").textContent = receipt;
     view.querySelector("[data-slot='case-ref']").textContent = ref;
-    if (answerBy) {
-      view.querySelector("[data-slot='answer-by']").textContent = dayWords(answerBy);
-      view.querySelector("[data-slot-line='answer-by']").hidden = false;
+    const answerByLine = view.querySelector("[data-slot-line='answer-by']");
+    if (answerBy && answerByLine) {
+      answerByLine.textContent = answerByLine.dataset.words.replace("{day}", dayWords(answerBy));
+      answerByLine.hidden = false;
     }
     const heading = view.querySelector("h1");
     for (const name of notSent) heading.after(element("p", { class: "error", role: "alert" }, this.words("fileFailed", { name })));
