@@ -88,6 +88,7 @@ def test_with_javascript_nothing_leaves_the_browser_in_the_clear_and_the_guardia
     assert reply in page.inner_text("#conversation") and "photo.txt" in page.inner_text("#files")
     page.check("#identity-form input[name='identity_mode'][value='confidential']")
     page.fill("[id='identity.name']", name)
+    page.fill("[id='identity.personnel_id']", "E-4471")  # staff are asked for their number too
     page.get_by_role("button", name="Tell them who I am").click()
     page.locator("#identity").get_by_text("You told us who you are.").wait_for()
     with page.expect_download() as download:
@@ -110,6 +111,7 @@ def test_with_javascript_nothing_leaves_the_browser_in_the_clear_and_the_guardia
     assert case["text"] == text and case["answers"]["where"] == where
     assert [m["text"] for m in case["messages"]] == [reply]
     assert case["identity"]["name"] == name and case["identity"]["mode"] == "confidential"
+    assert case["identity"]["personnel_id"] == "E-4471"
     files = {a["name"]: a for a in case["attachments"]}
     assert set(files) == {"rota.txt", "photo.txt"}
     status, _, body = call(site.port, "GET", f"/api/v1/cases/{ref}/attachments/{files['photo.txt']['id']}",

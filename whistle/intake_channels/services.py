@@ -232,6 +232,8 @@ def describe(channel: Channel, questionnaire: list[dict] | None = None, *, accep
         "title": channel.title,
         "introduction": channel.introduction,
         "identity_modes": list(channel.identity_modes),
+        # Whether reporters are staff: only then is a staff number asked for with who they are.
+        "reporters_are_staff": channel.reporters_are_staff is not False,
         "fields": fields,
         "accepting_reports": accepting_reports,
     }

@@ -46,10 +46,12 @@ SCHEMAS: dict[str, Any] = {
     },
     "Channel": {
         "type": "object",
-        "required": ["slug", "title", "identity_modes", "fields", "accepting_reports"],
+        "required": ["slug", "title", "identity_modes", "reporters_are_staff", "fields", "accepting_reports"],
         "properties": {
             "slug": STR, "title": STR, "introduction": STR,
             "identity_modes": {"type": "array", "items": {"enum": ["anonymous", "confidential", "open"]}},
+            "reporters_are_staff": {"type": "boolean", "description": "Whether the channel's reporters are staff: "
+                                    "only then does an identity carry a staff number (personnel_id)."},
             "fields": {"type": "array", "items": {"$ref": "#/components/schemas/Field"}},
             "accepting_reports": {"type": "boolean", "description":
                                   "false while no enabled guardian would receive its cases: a disclosure to it "

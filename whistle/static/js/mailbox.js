@@ -291,12 +291,18 @@ class Mailbox {
       element("input", { type: "radio", name: "identity_mode", value: mode }), ` ${labels[mode] || mode}`));
     const name = element("input", { id: "identity.name", name: "identity.name", type: "text", autocomplete: "off" });
     const contact = element("input", { id: "identity.contact", name: "identity.contact", type: "text", autocomplete: "off" });
+    const staff = this.session.channel?.reporters_are_staff !== false;
+    const personnel = staff
+      ? field("identity.personnel_id", "Staff number (optional)",
+        element("input", { id: "identity.personnel_id", name: "identity.personnel_id", type: "text", autocomplete: "off" }))
+      : null;
     const status = element("p", { id: "identity-status", class: "send-status", role: "status", "aria-live": "polite" });
     const form = element("form", { id: "identity-form", autocomplete: "off", novalidate: true },
       element("div", { class: "field", id: "field-identity_mode" },
         element("fieldset", {}, element("legend", {}, "Who may know your name?"), ...choices)),
       field("identity.name", "Your name", name),
       field("identity.contact", "How we can reach you (optional)", contact),
+      ...(personnel ? [personnel] : []),
       status,
       element("button", { type: "submit", class: "button" }, "Tell them who I am"));
     form.addEventListener("submit", (event) => { event.preventDefault(); this.reveal(form, status); });
@@ -428,6 +434,7 @@ class Mailbox {
     const mode = data.get("identity_mode");
     const name = (data.get("identity.name") || "").trim();
     const contact = (data.get("identity.contact") || "").trim();
+    const personnelId = (data.get("identity.personnel_id") || "").trim();
     if (!mode) {
       this.fieldError(form, "identity_mode", "Choose one of the ways offered to tell us (or not) who you are.");
       return;
@@ -443,7 +450,7 @@ class Mailbox {
         status.textContent = WORDS.identityNotYet;
         return;
       }
-      const identity = contact ? { name, contact } : { name };
+      const identity = { name, ...(contact ? { contact } : {}), ...(personnelId ? { personnel_id: personnelId } : {}) };
       await this.api.post("/api/v1/reporter/identity", { item: identityItem(team, this.session.ref, mode, identity), identity_mode: mode });
       await this.refresh();
     } catch (error) {
