@@ -497,6 +497,11 @@ AUDIT_WORDS: dict[str, Callable[[str, dict, Names], str]] = {
         f"{who} tried to add to the case, but the {'team' if d.get('key') == 'team' else 'case'} public key stored for "
         "it is not the one their keys vouch for: someone changed the database. Nothing was encrypted to it, and "
         "nothing was added"),
+    "case.team_key_replaced": lambda who, d, n: (
+        f"{who} opened the case for the first time, so its team key, made on the reporter's device, was replaced "
+        "with one only the guardians hold"
+        + (f"; {listing(n.account(i) for i in d.get('withheld_ids') or ())} kept the case key but not the new team "
+           "key, as the key directory no longer lists them" if d.get("withheld_ids") else "")),
     # the reporter
     "reporter.session_opened": lambda who, d, n: f"{who} opened their mailbox",
     "reporter.message_sent": lambda who, d, n: f"{who} sent a message",

@@ -321,6 +321,52 @@ def read_attachment(store: BlobStore, case: Case, keys: CaseKeys, blob_name: str
     return chunks()
 
 
+
+def reencrypt_internal_files(dbsession: Session, store: BlobStore, txn, case: Case, old: crypto.KeyPair,
+                             new: crypto.KeyPair) -> int:
+    """Re-encrypt each internal file of the case from the `old` team key to the `new` one (same
+    case, stream kind and author), into a new blob: the old blob is deleted once the transaction
+    commits, the new one if it aborts. A file that does not open with the old key is left as it
+    is (it was unverifiable before). Returns how many were re-encrypted; used when the team key of
+    a case built on the client is replaced (whistle.cases.services.replace_client_team_key)."""
+    rows = dbsession.execute(
+        select(Attachment).join(CaseItem, CaseItem.id == Attachment.meta_item_id)
+        .where(Attachment.case_id == case.id, CaseItem.kind == ITEM_INTERNAL_ATTACHMENT_META)
+        .order_by(Attachment.id)).scalars().all()
+    done = 0
+    for row in rows:
+        author = sealed_author(row.author, row.account_id)
+        encryptor = crypto.StreamEncryptor(new.public, case=case.ref, kind=INTERNAL_STREAM_KIND, author=author)
+        writer = store.writer()
+        stored = 0
+        try:
+            writer.write(encryptor.header)
+            stored += len(encryptor.header)
+            with store.open(row.blob_name) as source:
+                for piece in crypto.decrypt_stream(old, source, case=case.ref, kind=INTERNAL_STREAM_KIND,
+                                                   author=author):
+                    out = encryptor.push(piece)
+                    writer.write(out)
+                    stored += len(out)
+            out = encryptor.finish()
+            writer.write(out)
+            stored += len(out)
+            writer.commit()
+        except (crypto.DecryptionFailed, FileNotFoundError):
+            writer.discard()
+            continue
+        except BaseException:
+            writer.discard()
+            raise
+        old_name, new_name = row.blob_name, writer.name
+        txn.addAfterAbortHook(lambda name=new_name: store.delete(name))
+        txn.addAfterCommitHook(lambda committed, old_name=old_name, new_name=new_name:
+                               store.delete(old_name if committed else new_name))
+        row.blob_name, row.stored_bytes = new_name, stored
+        done += 1
+    return done
+
+
 # --- files a client encrypts itself and uploads in chunks (docs/attachments.md, docs/crypto.md 7.2) ---
 # The server holds no key for these: it checks the shape the stream arithmetic allows, keeps the
 # chunks in the blob store's staging area as they arrive (in any order), and at the end makes

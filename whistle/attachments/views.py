@@ -16,14 +16,16 @@ from whistle.attachments.services import (
     find_attachment,
     limits_for,
     read_attachment,
+    reencrypt_internal_files,
     store_attachment,
 )
 from whistle.attachments.uploads import body_chunks, filename_header
 from whistle.cases.context import CaseContext
 from whistle.cases.models import ITEM_ATTACHMENT_META, ITEM_INTERNAL_ATTACHMENT_META
-from whistle.cases.services import CaseKeys, record_unverifiable, unlock_for_guardian
+from whistle.cases.services import CaseKeys, TeamKeyRenewal, record_unverifiable, unlock_for_guardian
 from whistle.errors import Problem, validation_problem
 from whistle.errors.views import respond
+from whistle.key_directory.services import try_current_directory
 from whistle.security.permissions import Permission
 from whistle.security.policy import session_kind
 from whistle.sessions.models import REPORTER
@@ -89,12 +91,26 @@ def attachment_response(request, case, keys: CaseKeys, attachment_id: str) -> Re
     return response
 
 
+def guardian_keys(request, case) -> CaseKeys:
+    """The signed-in guardian's keys to `case` (whistle.cases.services.unlock_for_guardian); on the
+    first unlock of a case built on the client, with the team key replaced, its internal files
+    re-encrypted in this request's blob store and transaction."""
+    identity, dbsession = request.identity, request.dbsession
+
+    def reencrypt_files(case, old, new) -> None:
+        reencrypt_internal_files(dbsession, request.blob_store, request.tm.get(), case, old, new)
+
+    renewal = TeamKeyRenewal(
+        clock=request.clock, reencrypt_files=reencrypt_files,
+        directory=lambda: try_current_directory(dbsession, request.whistle_settings, request.clock))
+    return unlock_for_guardian(dbsession, case, identity.account.id, identity.keypair,
+                               server_key=request.whistle_settings.session_key, renewal=renewal)
+
+
 @view_config(route_name="attachments.download", request_method="GET", permission=Permission.CASE_READ)
 @view_config(route_name="api.case_attachment", request_method="GET", permission=Permission.CASE_READ)
 def guardian_download(context: CaseContext, request):
-    identity = request.identity
-    keys = unlock_for_guardian(request.dbsession, context.case, identity.account.id, identity.keypair,
-                               server_key=request.whistle_settings.session_key)
+    keys = guardian_keys(request, context.case)
     response = attachment_response(request, context.case, keys, request.matchdict["id"])
     if response.status_int == 200:
         request.audit("attachment.downloaded", case_id=context.case.id)

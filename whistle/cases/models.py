@@ -62,6 +62,11 @@ class Case(Base):
     # what a grant without a holder's binding yet is checked against (docs/crypto.md 6.12). None on
     # cases opened before it existed, until someone who holds the case key opens the case.
     key_binding: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    # Built on the reporter's device (docs/crypto.md 7.1): the client made the team key pair, so
+    # the first guardian to unlock the case replaces it (team_key_replaced) with one the reporter's
+    # side never held (whistle.cases.services.replace_client_team_key).
+    built_on_client: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    team_key_replaced: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # What the receipt derives: the server can find the case but cannot recompute the receipt.
     reporter_lookup_id: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
     reporter_public_key: Mapped[bytes] = mapped_column(LargeBinary(32))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from whistle import audit, crypto
 from whistle.accounts.models import Account
 from whistle.cases.models import (
+    HOLDER_ESCROW,
     HOLDER_GUARDIAN,
     HOLDER_REPORTER,
     HOLDER_STANDBY,
@@ -29,6 +30,7 @@ from whistle.cases.models import (
     CaseGrant,
     CaseItem,
 )
+from whistle.clock import Clock
 from whistle.deadlines import profile_named
 from whistle.hooks.types import PRIORITIES
 from whistle.intake_channels.models import Channel
@@ -242,20 +244,49 @@ def add_item(case: Case, keys: CaseKeys, *, kind: str, author: str, plaintext: b
     return item
 
 
-def guardian_grant(dbsession: Session, case: Case, account_id: int) -> CaseGrant | None:
-    """The account's active grant on the case (a standby copy does not count)."""
-    return dbsession.scalars(
-        select(CaseGrant).where(CaseGrant.case_id == case.id, CaseGrant.account_id == account_id,
-                                CaseGrant.holder == HOLDER_GUARDIAN)
-    ).first()
+def guardian_grant(dbsession: Session, case: Case, account_id: int, *, fresh: bool = False) -> CaseGrant | None:
+    """The account's active grant on the case (a standby copy does not count). `fresh`: read from
+    the database again, not from what this session loaded before (the case row is locked)."""
+    query = select(CaseGrant).where(CaseGrant.case_id == case.id, CaseGrant.account_id == account_id,
+                                    CaseGrant.holder == HOLDER_GUARDIAN)
+    if fresh:
+        query = query.execution_options(populate_existing=True)
+    return dbsession.scalars(query).first()
+
+
+@dataclass(frozen=True)
+class TeamKeyRenewal:
+    """What replacing the team key of a case built on the client needs besides the keys
+    (replace_client_team_key): the clock, for the audit; the current signed key directory, asked
+    for only when a case needs it (None when there is no usable one); and what re-encrypts the
+    case's internal files from the old team key to the new one (the blob store's area does)."""
+
+    clock: Clock
+    directory: Callable[[], Directory | None]
+    reencrypt_files: Callable[[Case, crypto.KeyPair, crypto.KeyPair], None]
+
+
+def needs_new_team_key(case: Case) -> bool:
+    """Whether the case's team key is still the one the reporter's client made (docs/crypto.md 7.1)."""
+    return case.built_on_client and not case.team_key_replaced
 
 
 def unlock_for_guardian(dbsession: Session, case: Case, account_id: int, keypair: crypto.KeyPair, *,
-                        server_key: bytes) -> CaseKeys:
+                        server_key: bytes, renewal: TeamKeyRenewal | None) -> CaseKeys:
     """The case (and team) keys sealed in the guardian's grant, once the case key is bound to them
     (check_grant_binding) and the team key vouched for by the case's team key MAC: KeyMismatch if
-    either is not, before anything is written."""
-    grant = guardian_grant(dbsession, case, account_id)
+    either is not, before anything is written.
+
+    With `renewal`, the first unlock of a case built on the client replaces the team key the
+    reporter's client made (replace_client_team_key), and the keys returned carry the new one.
+    Every guardian's request passes one; None only where the team key is neither read nor written."""
+    renew = renewal is not None and needs_new_team_key(case)
+    if renew:
+        # Locked before the grant is read: a second first unlock at the same moment (PostgreSQL)
+        # waits here until the first commits, then finds the key replaced and its grant resealed.
+        dbsession.execute(select(Case).where(Case.id == case.id).with_for_update()
+                          .execution_options(populate_existing=True))
+    grant = guardian_grant(dbsession, case, account_id, fresh=renew)
     if grant is None:
         raise NotGranted(case.ref)
     case_private = crypto.unseal(keypair, grant.sealed_case_key)
@@ -271,7 +302,71 @@ def unlock_for_guardian(dbsession: Session, case: Case, account_id: int, keypair
         except crypto.KeyMismatch:
             raise KeyMismatch(case, "team", before_any_write=True) from None
     write_team_key_mac(case, keys)
+    if renew and renewal is not None and needs_new_team_key(case):
+        keys = replace_client_team_key(dbsession, case, keys, account_id=account_id, renewal=renewal)
     return keys
+
+
+TEAM_KEY_REPLACED = "case.team_key_replaced"
+
+
+def replace_client_team_key(dbsession: Session, case: Case, keys: CaseKeys, *, account_id: int,
+                            renewal: TeamKeyRenewal) -> CaseKeys:
+    """Replace the team key pair of a case built on the client, which the reporter's client made
+    and may have kept, with a new one the reporter's side never holds (docs/crypto.md 7.1); return
+    `keys` with the new team key. Called with the case row locked, by a guardian whose `keys` hold
+    the case key and the old team key, both checked (unlock_for_guardian).
+
+    The new team private key is sealed to every grant that held a team key, each to the key the
+    current signed directory lists for its holder (escrow: the directory's escrow key); a holder
+    it does not list any more (or escrow, when it has no escrow key) loses its team key copy, since
+    nothing may be sealed to a key the directory does not vouch for, and keeps the case key. Every
+    team-key item is re-encrypted to the new key (same case, kind and author), and so are the
+    internal files; the team public key and its MAC are the new key's. Audited
+    `case.team_key_replaced` with the withheld holders' account ids, nothing about the items.
+
+    Without the team key, or without a usable directory, nothing changes: the key is replaced at a
+    later unlock, and whatever was written to the old key meanwhile is re-encrypted then."""
+    old = keys.team
+    directory = renewal.directory() if old is not None else None
+    if old is None or directory is None:
+        return keys
+    new = crypto.KeyPair.generate()
+    escrow_key = crypto.parse_directory(directory.document).escrow_key
+    withheld: list[int] = []
+    escrow_withheld = False
+    grants = dbsession.scalars(select(CaseGrant).where(CaseGrant.case_id == case.id,
+                                                       CaseGrant.sealed_team_key.is_not(None))
+                               .order_by(CaseGrant.id)).all()
+    for grant in grants:
+        if grant.holder == HOLDER_ESCROW:
+            recipient = escrow_key
+            escrow_withheld = recipient is None
+        elif grant.holder in (HOLDER_GUARDIAN, HOLDER_STANDBY) and grant.account_id is not None:
+            recipient = directory.key_of(grant.account_id)
+            if recipient is None:
+                withheld.append(grant.account_id)
+        else:
+            recipient = None  # the reporter never holds the team key
+        grant.sealed_team_key = crypto.seal(recipient, new.private) if recipient is not None else None
+    # Every item a case built on the client holds is of version 2 (author sealed): it keeps its
+    # case, kind and author. One that does not open with the old key is left as it is: it was
+    # unverifiable before and stays so.
+    for item in dbsession.scalars(select(CaseItem).where(CaseItem.case_id == case.id,
+                                                         CaseItem.kind.in_(sorted(TEAM_KEY_ITEMS)))):
+        author = sealed_author(item.author, item.account_id)
+        try:
+            plaintext = crypto.decrypt_item(old, item.ciphertext, case=case.ref, kind=item.kind, author=author)
+        except crypto.DecryptionFailed:
+            continue
+        item.ciphertext = crypto.encrypt_item(new.public, plaintext, case=case.ref, kind=item.kind, author=author)
+    renewal.reencrypt_files(case, old, new)
+    renewed = CaseKeys(case=keys.case, team=new if account_id not in withheld else None)
+    case.team_public_key, case.team_key_mac, case.team_key_replaced = new.public, None, True
+    write_team_key_mac(case, CaseKeys(case=keys.case, team=new))
+    audit.record(dbsession, renewal.clock, actor=f"account:{account_id}", action=TEAM_KEY_REPLACED, case_id=case.id,
+                 detail={"withheld_ids": sorted(withheld), "escrow_withheld": escrow_withheld})
+    return renewed
 
 
 def check_grant_binding(case: Case, grant: CaseGrant, holder: crypto.KeyPair, keys: CaseKeys, *,

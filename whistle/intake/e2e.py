@@ -370,6 +370,9 @@ def submit_client_built(dbsession: Session, settings: Settings, clock: Clock, bu
     case = Case(
         ref=built.ref, channel=built.channel, status="received",
         public_key=built.case_public_key, team_public_key=built.team_public_key, team_key_mac=built.team_key_mac,
+        # The client made the team key pair: the first guardian to unlock the case replaces it
+        # (whistle.cases.services.replace_client_team_key).
+        built_on_client=True,
         # The server's own binding needs only the case public key: a guardian's first unlock checks
         # their grant against it, as on a case the server made (docs/crypto.md 6.12).
         key_binding=crypto.case_key_binding(settings.session_key, built.ref, built.case_public_key),

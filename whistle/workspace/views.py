@@ -8,6 +8,7 @@ from sqlalchemy import select
 from whistle import words
 from whistle.accounts.models import Account
 from whistle.attachments.services import limits_for, list_attachments
+from whistle.attachments.views import guardian_keys
 from whistle.audit.services import case_events
 from whistle.cases import lifecycle
 from whistle.cases.actions import eligible_grantees, labels_of, mark_read
@@ -21,7 +22,7 @@ from whistle.cases.models import (
     ITEM_INTERNAL_ATTACHMENT_META,
     CaseGrant,
 )
-from whistle.cases.services import CaseKeys, read_case, record_unverifiable, unlock_for_guardian
+from whistle.cases.services import CaseKeys, read_case, record_unverifiable
 from whistle.errors import Problem
 from whistle.hooks.types import PRIORITIES
 from whistle.intake_channels.models import Channel
@@ -70,9 +71,7 @@ def case_problem_words(problem, status: str, to: str | None) -> str | None:
 
 
 def unlock(request, context: CaseContext) -> CaseKeys:
-    identity = request.identity
-    return unlock_for_guardian(request.dbsession, context.case, identity.account.id, identity.keypair,
-                               server_key=request.whistle_settings.session_key)
+    return guardian_keys(request, context.case)
 
 
 def _timeline(request, case) -> list[dict]:

@@ -238,7 +238,8 @@ def test_a_blob_moved_between_kinds_does_not_decrypt(testapp, dbsession, setting
 def guardian_case_keys(dbsession, settings, case: Case, guardian) -> CaseKeys:
     keypair = crypto.KeyPair.from_private(crypto.unwrap_with_password(guardian.account.key_by_password,
                                                                       guardian.password))
-    return unlock_for_guardian(dbsession, case, guardian.account.id, keypair, server_key=settings.session_key)
+    return unlock_for_guardian(dbsession, case, guardian.account.id, keypair, server_key=settings.session_key,
+                               renewal=None)
 
 
 # --- refusals: nothing is stored ---
