@@ -132,8 +132,9 @@ def test_a_case_key_swapped_while_the_mailbox_is_open_gets_no_reply_or_file(page
     page.fill("#text", reply)
     page.set_input_files("#reply-files", [str(tmp_path / "notes.txt")])
     page.get_by_role("button", name="Send securely").click()
+    page.wait_for_selector("#error-text, #reply-status:text('Sent.')")  # refused, or (wrongly) sent
+    assert sent_to(ATTACKER, bodies_since(wire, swapped)) == []
     refusal = page.locator("#error-text")
-    refusal.wait_for()
     assert REFUSED_REPLY in refusal.inner_text() and "tell the organisation" in refusal.inner_text()
     assert page.input_value("#text") == reply, "the words stay on the page"
 
@@ -162,9 +163,10 @@ def test_a_team_key_swapped_while_the_mailbox_is_open_gets_no_identity(page, ser
     page.check("#identity-form input[name='identity_mode'][value='confidential']")
     page.fill("[id='identity.name']", name)
     page.get_by_role("button", name="Tell them who I am").click()
-    status = page.locator("#identity-status")
-    status.get_by_text("could not be", exact=False).wait_for()
-    assert "Nothing was shown or sent" in status.inner_text() or "not sent" in status.inner_text()
+    page.wait_for_selector("#identity-status:text('could not be'), #identity :text('You told us who you are.')")
+    assert sent_to(ATTACKER, bodies_since(wire, swapped)) == []
+    status = page.locator("#identity-status").inner_text()
+    assert "Your details were not sent" in status and "tell the organisation" in status
 
     assert sent_to(ATTACKER, bodies_since(wire, swapped)) == []
     assert writes_since(wire, swapped) == [], "nothing was sent"
