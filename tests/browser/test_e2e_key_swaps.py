@@ -18,7 +18,15 @@ from tests.browser.test_e2e_reporter import CHANNEL, Wire, marker, write_report
 from tests.e2e.reporter_helpers import call_json
 from tests.e2e.server import Server
 from tests.e2e.swaps import (
-    ATTACKER, count, forge_team_key, replace_reporter_grant, sent_to, stored_to, swap_case_key, swap_guardian_key,
+    ATTACKER,
+    count,
+    forge_team_key,
+    replace_reporter_grant,
+    sent_to,
+    staff_headers,
+    stored_to,
+    swap_case_key,
+    swap_guardian_key,
 )
 from tests.e2e.test_workspace import enrol
 
@@ -51,15 +59,6 @@ def page(chromium, server):
     yield context.new_page()
     context.close()
 
-
-def staff_headers(server: Server, who: dict) -> dict:
-    import pyotp
-
-    status, body = call_json(server.port, "POST", "/api/v1/staff/session", {
-        "username": who["username"], "password": who["password"], "otp": pyotp.TOTP(who["totp"]).now()},
-        source="127.0.0.3")
-    assert status == 200, body
-    return {"Authorization": f"Bearer {body['token']}"}
 
 
 def send_report(page, text: str) -> tuple[str, str]:

@@ -11,6 +11,9 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import closing
 
+import pyotp
+
+from tests.e2e.reporter_helpers import call_json
 from tests.e2e.server import Server
 from whistle import crypto
 
@@ -62,7 +65,8 @@ def forge_team_key(server: Server, ref: str) -> None:
     """team_public_key set to the attacker's, with a MAC made without the case private key (which the
     attacker does not have): under a case key of their own."""
     forged = crypto.team_key_mac(crypto.KeyPair.generate().private, ATTACKER.public)
-    execute(server, "UPDATE cases SET team_public_key = ?, team_key_mac = ? WHERE ref = ?", ATTACKER.public, forged, ref)
+    execute(server, "UPDATE cases SET team_public_key = ?, team_key_mac = ? WHERE ref = ?",
+            ATTACKER.public, forged, ref)
 
 
 def sealed_to(keypair: crypto.KeyPair, data: bytes) -> bool:
@@ -138,3 +142,12 @@ def count(server: Server, table: str, ref: str, where: str = "1 = 1") -> int:
         return connection.execute(
             f"SELECT count(*) FROM {table} WHERE case_id = (SELECT id FROM cases WHERE ref = ?) AND {where}",
             (ref,)).fetchone()[0]
+
+
+def staff_headers(server: Server, who: dict) -> dict:
+    """A guardian enrolled by tests.e2e.test_workspace.enrol, signed in to the API."""
+    status, body = call_json(server.port, "POST", "/api/v1/staff/session", {
+        "username": who["username"], "password": who["password"], "otp": pyotp.TOTP(who["totp"]).now()},
+        source="127.0.0.3")
+    assert status == 200, body
+    return {"Authorization": f"Bearer {body['token']}"}

@@ -13,7 +13,16 @@ import pytest
 
 from tests.e2e.reporter_helpers import call_json
 from tests.e2e.server import BIN, ROOT, Server
-from tests.e2e.swaps import ATTACKER, count, database, replace_reporter_grant, sent_to, stored_to, swap_guardian_key
+from tests.e2e.swaps import (
+    ATTACKER,
+    count,
+    database,
+    replace_reporter_grant,
+    sent_to,
+    staff_headers,
+    stored_to,
+    swap_guardian_key,
+)
 from tests.e2e.test_whistle_report import Relay
 from tests.e2e.test_workspace import enrol
 from whistle import crypto
@@ -53,15 +62,6 @@ def only_case(server: Server) -> str:
         [(ref,)] = connection.execute("SELECT ref FROM cases").fetchall()
     return ref
 
-
-def staff_headers(server: Server, who: dict) -> dict:
-    import pyotp
-
-    status, body = call_json(server.port, "POST", "/api/v1/staff/session", {
-        "username": who["username"], "password": who["password"], "otp": pyotp.TOTP(who["totp"]).now()},
-        source="127.0.0.3")
-    assert status == 200, body
-    return {"Authorization": f"Bearer {body['token']}"}
 
 
 def test_a_guardian_key_swapped_before_send_gets_no_grant(server, tmp_path):
