@@ -37,6 +37,10 @@ const WORDS = {
   fileFailed: "The file {name} could not be sent. Please try again.",
   downloading: "Decrypting {name}…",
   downloadFailed: "{name} could not be opened: it may have been changed after it was sent. It was not saved.",
+  replyRefused: "Your message was not sent: your report's keys no longer match your receipt, so it could not be "
+    + "sent safely. Nothing was sent. Please tell the organisation, or send a new report.",
+  identityRefused: "Your details were not sent: your report's keys no longer match your receipt, so they could not "
+    + "be sent safely. Nothing was sent. Please tell the organisation another way.",
   identityNotYet: "Your details were not sent: they can be sent safely only after the people handling your report "
     + "have opened it. Please try again in a few days.",
 };
@@ -168,6 +172,16 @@ class Mailbox {
     this.session.channel = channelOf(envelopes, this.channels);
     this.render();
     if (!pushed) history.pushState({ whistle: "mailbox" }, "", "/mailbox/case");
+  }
+
+  /**
+   * The case's keys as the server holds them now, checked again (unlockCase) before anything is
+   * encrypted to them: a key or grant changed in the database while this page was open is refused
+   * in plain words, before anything is sent, rather than noticed only after.
+   */
+  async currentKeys() {
+    const envelopes = await this.api.get("/api/v1/reporter/envelopes");
+    return { envelopes, caseKeys: unlockCase(envelopes, this.session.reporter) };
   }
 
   render() {
@@ -391,8 +405,9 @@ class Mailbox {
     }
     this.busy = true;
     form.querySelector("button").disabled = true;
-    const { caseKeys, ref } = this.session;
+    const { ref } = this.session;
     try {
+      const { caseKeys } = await this.currentKeys();
       if (text.trim()) {
         status.textContent = WORDS.sending;
         await this.api.post("/api/v1/reporter/messages", { item: messageItem(caseKeys, ref, text.trim()) });
@@ -417,6 +432,7 @@ class Mailbox {
       status.textContent = "";
       this.draft = textBox.value;
       if (error instanceof ApiError && error.status === 401) this.ended();
+      else if (error instanceof CaseKeysRefused) this.fieldError(form, "text", WORDS.replyRefused);
       else if (error instanceof ApiError && error.status === 422 && error.problem.errors) {
         this.fieldError(form, "text", Object.values(error.problem.errors).join(" "));
       } else this.fieldError(form, "text", error instanceof NetworkError ? WORDS.offline : WORDS.failed);
@@ -445,7 +461,8 @@ class Mailbox {
     }
     this.busy = true;
     try {
-      const team = checkedTeamKey(this.session.envelopes, this.session.caseKeys);
+      const { envelopes, caseKeys } = await this.currentKeys();
+      const team = checkedTeamKey(envelopes, caseKeys);
       if (!team) {
         status.textContent = WORDS.identityNotYet;
         return;
@@ -456,7 +473,7 @@ class Mailbox {
     } catch (error) {
       if (error instanceof ApiError && error.status === 401) this.ended();
       else if (error instanceof ApiError && error.status === 409) status.textContent = error.problem.detail || WORDS.identityNotYet;
-      else if (error instanceof CaseKeysRefused) status.textContent = WORDS.refused;
+      else if (error instanceof CaseKeysRefused) status.textContent = WORDS.identityRefused;
       else status.textContent = error instanceof NetworkError ? WORDS.offline : WORDS.failed;
     } finally {
       this.busy = false;
