@@ -8,7 +8,8 @@ In one page of the real app (the intake form, which loads the crypto module):
   upload     reporter.js's uploadFile: encryptBlob, every chunk PUT to the chunked upload API of a
              real server (tests/e2e/server.py: pserve development.ini, i.e. waitress), then the
              attachment-meta item; the case is first built and sent as intake.js does. Twice: one
-             chunk on its way at a time, then four (what intake.js and mailbox.js use).
+             request (a run of up to 16 chunks) on its way at a time, then four (what intake.js and
+             mailbox.js use).
 MiB/s of each, and each as a ratio of the baseline. Nothing passes or fails (bench/README.md).
 
     .venv/bin/python bench/browser_upload_bench.py [--mib 100]
@@ -108,8 +109,8 @@ def main() -> None:
           f" the machine")
     rows = [("baseline: raw secretstream push, in memory", result["baseline"]),
             ("encrypt: encryptBlob over the Blob, nothing sent", result["encrypt"]),
-            ("upload, one chunk at a time: encrypt + PUT + meta", result["upload"]["1"]),
-            ("upload, 4 chunks on their way (intake.js's)", result["upload"]["4"])]
+            ("upload, one run at a time: encrypt + PUT + meta", result["upload"]["1"]),
+            ("upload, 4 runs on their way (intake.js's)", result["upload"]["4"])]
     print(f"\n{'measure':<50} {'seconds':>8} {'MiB/s':>8} {'ratio':>6}")
     for name, seconds in rows:
         print(f"{name:<50} {seconds:>8.2f} {args.mib / seconds:>8.1f} {seconds / result['baseline']:>6.2f}")

@@ -62,15 +62,18 @@ class Request:
 
 
 class Service:
-    """Serves `directory` (a published directory dict) and records requests. `fail_chunks` maps an
-    upload chunk index to how its first PUT fails: "lost-answer" (kept, but answered 503) or
-    "refused" (not kept, 500)."""
+    """Serves `directory` (a published directory dict) and records requests. An upload's PUT carries a
+    run of chunks from its index, cut by the shape the upload began with. `fail_chunks` maps the
+    first chunk of a run to how its first PUT fails: "lost-answer" (kept, but answered 503) or
+    "refused" (not kept, 500). `lost_at_done`: chunks the first finish answers as lost (409)."""
 
     def __init__(self, directory: dict) -> None:
         self.directory = directory
         self.requests: list[Request] = []
         self.chunks: dict[int, bytes] = {}
         self.fail_chunks: dict[int, str] = {}
+        self.shape: tuple[int, int] = (0, 0)
+        self.lost_at_done: list[int] = []
         self.uploaded: list[dict] = []
         # The case as the last disclosure made it, and what a lookup value's session reads of it.
         self.case: dict | None = None
@@ -139,7 +142,13 @@ class Service:
                     self._answer(201, {"id": len(service.items)})
                 elif self.path == "/api/v1/reporter/uploads":
                     service.chunks.clear()
+                    service.shape = (json.loads(body)["chunks"], json.loads(body)["bytes"])
                     self._answer(201, {"id": "u1", "chunks": json.loads(body)["chunks"]})
+                elif self.path == "/api/v1/reporter/uploads/u1/done" and service.lost_at_done:
+                    lost, service.lost_at_done = service.lost_at_done, []
+                    for index in lost:
+                        service.chunks.pop(index, None)
+                    self._answer(409, {"title": "Conflict", "detail": "Chunks to send again", "missing": lost})
                 elif self.path == "/api/v1/reporter/uploads/u1/done":
                     service.uploaded.append({"blob": b"".join(service.chunks[i] for i in sorted(service.chunks)),
                                              "meta": base64.b64decode(json.loads(body)["meta"])})
@@ -156,7 +165,9 @@ class Service:
                 index = int(self.path.rsplit("/", 1)[1])
                 failure = service.fail_chunks.pop(index, None)
                 if failure != "refused":
-                    service.chunks[index] = body
+                    while body:
+                        length = crypto.stream_chunk_bytes(index, *service.shape)
+                        service.chunks[index], body, index = body[:length], body[length:], index + 1
                 self._answer({"lost-answer": 503, "refused": 500}.get(failure or "", 204))
 
             def do_DELETE(self) -> None:

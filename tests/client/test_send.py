@@ -118,17 +118,18 @@ def test_a_file_that_changes_size_while_read_is_not_uploaded():
         list(files.encrypted_chunks(io.BytesIO(b"x" * 300), 200, keys.public, case="AAAAA-BBBBB"))
 
 
-def test_a_chunk_that_failed_is_sent_again_or_found_received(tmp_path, monkeypatch):
+def test_a_run_that_failed_is_sent_again_or_found_received(tmp_path, monkeypatch):
     monkeypatch.setattr("time.sleep", lambda seconds: None)
-    content = b"MARKERfile" + crypto.random_bytes(3 * crypto.CHUNK_SIZE)
+    content = b"MARKERfile" + crypto.random_bytes(40 * crypto.CHUNK_SIZE)
     upload = tmp_path / "MARKERname.txt"
     upload.write_bytes(content)
     with serve() as service:
-        service.fail_chunks = {1: "refused", 2: "lost-answer"}
+        service.fail_chunks = {16: "refused", 32: "lost-answer"}
         sent = send(service, tmp_path / "state", "--file", str(upload))
     assert sent.code == 0, sent.err
-    puts = [r.path.rsplit("/", 1)[1] for r in service.requests if r.method == "PUT"]
-    assert puts == ["0", "1", "1", "2", "3", "4"], "1 is sent again; 2 arrived although its answer was lost"
+    puts = sorted(int(r.path.rsplit("/", 1)[1]) for r in service.requests if r.method == "PUT")
+    assert puts == [0, 16, 16, 32], "runs of 16 chunks; 16 is sent again; 32 arrived although its answer was lost"
+    assert [len(r.body) for r in service.requests if r.method == "PUT" and r.path.endswith("/0")] == [106 + 15 * 65553]
     assert [r.path for r in service.requests if r.method == "GET"][-1:] == ["/api/v1/reporter/uploads/u1"]
     assert all(b"MARKER" not in r.body for r in service.posted())
     body = json.loads(next(r.body for r in service.posted() if r.path == "/api/v1/disclosures"))
@@ -139,3 +140,22 @@ def test_a_chunk_that_failed_is_sent_again_or_found_received(tmp_path, monkeypat
     meta = json.loads(crypto.decrypt_item(case_keys, stored["meta"], case=body["case"], kind="attachment-meta",
                                           author="reporter"))
     assert meta == {"name": "MARKERname.txt", "size": len(content), "type": "text/plain"}
+
+
+def test_chunks_the_server_lost_before_the_end_are_sent_again_from_the_kept_ciphertext(tmp_path):
+    content = crypto.random_bytes(20 * crypto.CHUNK_SIZE + 7)
+    upload = tmp_path / "rota.pdf"
+    upload.write_bytes(content)
+    with serve() as service:
+        service.lost_at_done = [18]
+        sent = send(service, tmp_path / "state", "--file", str(upload))
+    assert sent.code == 0, sent.err
+    calls = [(r.method, r.path.rsplit("/", 1)[1]) for r in service.requests if "/uploads/u1" in r.path]
+    assert calls[-3:] == [("POST", "done"), ("PUT", "16"), ("POST", "done")]
+    runs = [r.body for r in service.requests if r.method == "PUT" and r.path.endswith("/16")]
+    assert len(runs) == 2 and runs[0] == runs[1], "the same bytes: a stream cannot be encrypted to them again"
+    body = json.loads(next(r.body for r in service.posted() if r.path == "/api/v1/disclosures"))
+    case_keys = unsealed(FIRST, body["grants"][1]["sealed_case_key"])
+    [stored] = service.uploaded
+    assert b"".join(crypto.decrypt_stream(case_keys, io.BytesIO(stored["blob"]), case=body["case"],
+                                          author="reporter")) == content

@@ -184,14 +184,14 @@ test("a changed directory (409) is fetched again and the case rebuilt once; a se
   assert.equal(always.calls.length, 2);
 });
 
-test("a file is uploaded in its stream's chunks, a failed chunk sent again, and the chunks are the file's stream", async () => {
+test("a file is uploaded in runs of its stream's chunks, a failed run sent again, and the runs are the file's stream", async () => {
   const caseKeys = c.newKeyPair();
   const data = Uint8Array.from({ length: 2 * 65536 + 300 }, (_, i) => (i * 31) % 256);
   const file = new File([data], "rota.pdf", { type: "application/pdf" });
   const received = new Map();
   let failedOnce = false;
   let meta = null;
-  const { fetch, calls } = transport((method, path, body) => {
+  const { fetch, calls } = transport(async (method, path, body) => {
     if (method === "POST" && path === "/api/v1/reporter/uploads") return [201, { id: "u1", chunks: JSON.parse(body).chunks }];
     const put = /^\/api\/v1\/reporter\/uploads\/u1\/(\d+)$/.exec(path);
     if (method === "PUT" && put) {
@@ -199,7 +199,7 @@ test("a file is uploaded in its stream's chunks, a failed chunk sent again, and 
         failedOnce = true;
         return new TypeError("connection reset");
       }
-      received.set(Number(put[1]), body);
+      received.set(Number(put[1]), new Uint8Array(await body.arrayBuffer()));
       return [204];
     }
     if (method === "POST" && path === "/api/v1/reporter/uploads/u1/done") {
@@ -210,36 +210,68 @@ test("a file is uploaded in its stream's chunks, a failed chunk sent again, and 
   });
   const progress = [];
   const answer = await r.uploadFile(new r.Api({ fetch, token: "tok" }), file, caseKeys.publicKey, "ABCDE-FGHIJ",
-    { onProgress: (done, total) => progress.push([done, total]), pause: 1 });
+    { onProgress: (done, total) => progress.push([done, total]), pause: 1, runChunks: 2 });
   assert.deepEqual(answer, { id: 9, bytes: 1 });
   assert.deepEqual(JSON.parse(calls[0].body), { chunks: 4, bytes: c.streamCiphertextSize(data.length) });
-  assert.equal(calls.filter((call) => call.method === "PUT").length, 5, "chunk 2 twice");
+  assert.equal(calls.filter((call) => call.method === "PUT").length, 3, "the run from chunk 2 twice");
   assert.ok(calls.every((call) => call.headers.Authorization === "Bearer tok"));
-  const inOrder = [0, 1, 2, 3].map((index) => received.get(index)); // up to four on their way at once, in any order
-  assert.deepEqual(inOrder.map((chunk) => chunk.length), [106, 65553, 65553, 273 + 256]);
+  assert.deepEqual([...received.keys()].sort(), [0, 2], "runs of two chunks, from chunk 0 and chunk 2");
+  assert.deepEqual([received.get(0).length, received.get(2).length], [106 + 65553, 65553 + 273 + 256]);
   assert.deepEqual(progress.at(-1), [c.streamCiphertextSize(data.length), c.streamCiphertextSize(data.length)]);
+  const stream = c.concat(received.get(0), received.get(2));
   const out = [];
-  for await (const part of c.decryptStream((async function* () { yield* inOrder; })(), caseKeys.publicKey,
-    caseKeys.privateKey, { case: "ABCDE-FGHIJ", kind: "attachment", author: "reporter" })) out.push(part);
+  for await (const part of c.decryptStream((async function* () {
+    yield stream.subarray(0, 106);
+    for (let at = 106; at < stream.length; at += 65553) yield stream.subarray(at, at + 65553);
+  })(), caseKeys.publicKey, caseKeys.privateKey, { case: "ABCDE-FGHIJ", kind: "attachment", author: "reporter" })) out.push(part);
   assert.deepEqual(c.concat(...out), data);
   const details = c.decryptItem(caseKeys.publicKey, caseKeys.privateKey, c.fromBase64(meta),
     { case: "ABCDE-FGHIJ", kind: "attachment-meta", author: "reporter" });
   assert.deepEqual(JSON.parse(c.fromUtf8(details)), { name: "rota.pdf", size: data.length, type: "application/pdf" });
 });
 
-test("a refused chunk (4xx) is not sent again, and the upload is not finished", async () => {
+test("runs are of 16 chunks, the last one what is left", async () => {
+  const { fetch, calls } = transport(async (method, path, body) => {
+    if (method === "POST" && path.endsWith("/uploads")) return [201, { id: "u4", chunks: JSON.parse(body).chunks }];
+    return method === "PUT" ? [204] : [201, { id: 1, bytes: 1 }];
+  });
+  await r.uploadFile(new r.Api({ fetch }), new Blob([new Uint8Array(20 * 65536 + 5)]), c.newKeyPair().publicKey, "R");
+  const puts = calls.filter((call) => call.method === "PUT");
+  assert.deepEqual(puts.map((call) => call.path), ["/api/v1/reporter/uploads/u4/0", "/api/v1/reporter/uploads/u4/16"]);
+  assert.deepEqual(puts.map((call) => call.body.size), [106 + 15 * 65553, 5 * 65553 + 273]);
+});
+
+test("chunks the server lost before the end are sent again from the kept run, and the upload finished again", async () => {
+  let finishes = 0;
+  const { fetch, calls } = transport(async (method, path, body) => {
+    if (method === "POST" && path.endsWith("/uploads")) return [201, { id: "u5", chunks: JSON.parse(body).chunks }];
+    if (method === "PUT") return [204];
+    finishes += 1;
+    return finishes === 1 ? [409, { detail: "Chunks to send again", missing: [3] }] : [201, { id: 2, bytes: 1 }];
+  });
+  const answer = await r.uploadFile(new r.Api({ fetch }), new Blob([new Uint8Array(6 * 65536)]), c.newKeyPair().publicKey, "R",
+    { runChunks: 2, pause: 1 });
+  assert.deepEqual(answer, { id: 2, bytes: 1 });
+  const paths = calls.map((call) => `${call.method} ${call.path.replace("/api/v1/reporter/uploads", "")}`);
+  assert.deepEqual(paths.slice(-3), ["POST /u5/done", "PUT /u5/2", "POST /u5/done"]);
+  const runs = calls.filter((call) => call.method === "PUT" && call.path.endsWith("/2"));
+  assert.equal(runs.length, 2);
+  assert.deepEqual(new Uint8Array(await runs[1].body.arrayBuffer()), new Uint8Array(await runs[0].body.arrayBuffer()),
+    "the same bytes: a stream cannot be encrypted again to them");
+});
+
+test("a refused run (4xx) is not sent again, and the upload is not finished", async () => {
   const { fetch, calls } = transport((method, path) => {
     if (method === "POST" && path.endsWith("/uploads")) return [201, { id: "u2", chunks: 2 }];
-    return path.endsWith("/u2/1") ? [422, { detail: "too big" }] : [204];
+    return path.endsWith("/u2/0") ? [422, { detail: "too big" }] : [204];
   });
   await assert.rejects(r.uploadFile(new r.Api({ fetch }), new Blob([new Uint8Array(10)]), c.newKeyPair().publicKey, "R", { pause: 1 }),
     (error) => error instanceof r.ApiError && error.status === 422);
-  assert.deepEqual(calls.filter((call) => call.method === "PUT").map((call) => call.path).sort(),
-    ["/api/v1/reporter/uploads/u2/0", "/api/v1/reporter/uploads/u2/1"]);
+  assert.deepEqual(calls.filter((call) => call.method === "PUT").map((call) => call.path), ["/api/v1/reporter/uploads/u2/0"]);
   assert.ok(!calls.some((call) => call.path.endsWith("/done")));
 });
 
-test("at most `window` chunks are on their way at once", async () => {
+test("at most `window` runs are on their way at once", async () => {
   let open = 0;
   let most = 0;
   const { fetch } = transport(async (method, path) => {
@@ -253,7 +285,7 @@ test("at most `window` chunks are on their way at once", async () => {
     }
     return [201, { id: 1, bytes: 1 }];
   });
-  await r.uploadFile(new r.Api({ fetch }), new Blob([new Uint8Array(8 * 65536)]), c.newKeyPair().publicKey, "R", { window: 3 });
+  await r.uploadFile(new r.Api({ fetch }), new Blob([new Uint8Array(8 * 65536)]), c.newKeyPair().publicKey, "R", { window: 3, runChunks: 2 });
   assert.equal(most, 3);
 });
 

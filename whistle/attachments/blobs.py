@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -38,15 +39,21 @@ class BlobStore(Protocol):
         """Make an empty staged file; return its name (random, unrelated to any blob's)."""
 
     def stage_write(self, staged: str, offset: int, data: bytes) -> None:
-        """Write `data` at `offset` of the staged file, durably."""
+        """Write `data` at `offset` of the staged file. Not yet durably: a crash may lose it until
+        stage_publish has synced the file (the caller records what it wrote, to check then)."""
 
     def stage_read(self, staged: str, offset: int, size: int) -> bytes:
         """Up to `size` bytes of the staged file from `offset` (fewer where it ends)."""
 
+    def stage_pieces(self, staged: str, sizes: Iterable[int]) -> Iterator[bytes]:
+        """The staged file read from its start in consecutive pieces of `sizes` bytes (shorter, or
+        empty, where the file ends), one piece in memory at a time."""
+
     def stage_publish(self, staged: str, size: int) -> str:
-        """Make the staged file, which must be `size` bytes, a blob under a new name and return that
-        name; the staged file stays until stage_delete (so a transaction that aborts can delete
-        the blob and still have its upload)."""
+        """Make the staged file, which must be `size` bytes, a blob under a new name, durably (the
+        file is synced once, before it is linked, and the link after), and return that name; the
+        staged file stays until stage_delete (so a transaction that aborts can delete the blob
+        and still have its upload)."""
 
     def stage_delete(self, staged: str) -> None: ...
 
@@ -100,7 +107,6 @@ class LocalBlobStore:
             while view:
                 written = os.pwrite(fd, view, offset)
                 view, offset = view[written:], offset + written
-            os.fsync(fd)
         finally:
             os.close(fd)
 
@@ -109,17 +115,38 @@ class LocalBlobStore:
             handle.seek(offset)
             return handle.read(size)
 
+    def stage_pieces(self, staged: str, sizes: Iterable[int]) -> Iterator[bytes]:
+        with self._staged_path(staged).open("rb") as handle:
+            for size in sizes:
+                yield handle.read(size)
+
     def stage_publish(self, staged: str, size: int) -> str:
         source = self._staged_path(staged)
-        if source.stat().st_size != size:
-            raise StagedSizeMismatch(staged)
+        fd = os.open(source, os.O_RDONLY)
+        try:
+            if os.fstat(fd).st_size != size:
+                raise StagedSizeMismatch(staged)
+            os.fsync(fd)  # the chunks were written without syncing: all of them at once, here
+        finally:
+            os.close(fd)
         name = crypto.random_token(24)
         os.link(source, self._path(name))
+        _sync_directory(self.directory)
         return name
 
     def stage_delete(self, staged: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             self._staged_path(staged).unlink()
+
+
+def _sync_directory(directory: Path) -> None:
+    """Make a new name in `directory` durable (on POSIX, a directory's entries are synced apart
+    from the files they name)."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 class LocalBlobWriter:

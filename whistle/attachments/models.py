@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, Date, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from whistle.db import Base
@@ -31,9 +31,14 @@ class PendingUpload(Base):
 
 
 class PendingUploadChunk(Base):
-    """One chunk the server has of a PendingUpload (its bytes are in the staged file)."""
+    """One chunk the server has of a PendingUpload (its bytes are in the staged file, not yet
+    synced to disk) and the BLAKE2b-256 of those bytes (`crypto.upload_chunk_digest`): a resend is
+    compared with it, and the staged file is checked against every chunk's digest before it becomes
+    the attachment, so a chunk lost from the disk before then is found and asked for again."""
 
     __tablename__ = "pending_upload_chunks"
 
     upload_id: Mapped[int] = mapped_column(ForeignKey("pending_uploads.id", ondelete="CASCADE"), primary_key=True)
     chunk_index: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    # None only for a chunk received before digests were recorded: it was synced as it was written.
+    digest: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)

@@ -378,6 +378,8 @@ MAX_META_PLAINTEXT_BYTES = 4096
 # How long an unfinished upload is kept: it is deleted once the day after the one it began on is
 # over (so for one to two days; its day, not its time, is recorded, as for everything of a reporter's).
 UNFINISHED_UPLOAD_DAYS = 1
+# The most chunks one request may carry: about 1 MiB, read into memory at once.
+MAX_RUN_CHUNKS = 16
 
 
 def _each_file_at_most(limits: Limits) -> Problem:
@@ -433,52 +435,106 @@ def received_chunks(dbsession: Session, upload: PendingUpload) -> list[int]:
                                   .order_by(PendingUploadChunk.chunk_index)))
 
 
-def _has_chunk(dbsession: Session, upload: PendingUpload, index: int) -> bool:
-    return dbsession.get(PendingUploadChunk, (upload.id, index)) is not None
-
-
-def chunk_length(upload: PendingUpload, index: int) -> int:
-    """The bytes chunk `index` must have; a Problem (422 naming "index") if the upload has no such chunk."""
+def _run_lengths(upload: PendingUpload, index: int) -> list[int]:
+    """The lengths of the chunks a run from chunk `index` may have (at most MAX_RUN_CHUNKS, up to
+    the last); a Problem (422 naming "index") if the upload has no chunk `index`."""
     if not 0 <= index < upload.chunks:
         raise validation_problem({"index": f"This upload has chunks 0 to {upload.chunks - 1}."})
-    return crypto.stream_chunk_bytes(index, upload.chunks, upload.total_bytes)
+    return [crypto.stream_chunk_bytes(at, upload.chunks, upload.total_bytes)
+            for at in range(index, min(index + MAX_RUN_CHUNKS, upload.chunks))]
 
 
-def put_chunk(dbsession: Session, store: BlobStore, upload: PendingUpload, index: int, data: bytes) -> None:
-    """Keep chunk `index` of the upload: written at its place in the staged file, and recorded.
+def run_bytes_at_most(upload: PendingUpload, index: int) -> int:
+    """The most bytes a run of chunks from chunk `index` can have (a Problem, 422 naming "index",
+    if the upload has no such chunk): what a request's body is read up to, and no further."""
+    return sum(_run_lengths(upload, index))
 
-    The same chunk again with the same bytes changes nothing (a client that did not hear the answer
-    sends it again); with other bytes it is refused (409). A chunk of the wrong length, or a first
-    chunk that is not a stream envelope's header of version 2, is refused (422 naming "body")."""
-    expected = chunk_length(upload, index)
-    if len(data) != expected:
-        raise validation_problem({"body": f"Chunk {index} of this upload is {expected} bytes, not {len(data)}."})
-    if index == 0 and not crypto.is_authored_stream_header(data):
+
+def _split_run(upload: PendingUpload, index: int, data: bytes) -> list[bytes]:
+    """`data` cut into the consecutive chunks from `index` it must be; a Problem (422 naming "body")
+    unless its length is that of a whole run of 1 to MAX_RUN_CHUNKS of them."""
+    lengths = _run_lengths(upload, index)
+    pieces, at = [], 0
+    for length in lengths:
+        if at >= len(data):
+            break
+        pieces.append(data[at:at + length])
+        at += length
+    if not data or at != len(data):
+        ends = list(itertools.accumulate(lengths))
+        if len(ends) == 1:
+            message = f"Chunk {index} of this upload is {ends[0]} bytes, not {len(data)}."
+        else:
+            message = (f"A run of chunks from chunk {index} of this upload is {ends[0]}, {ends[1]}, … or {ends[-1]} "
+                       f"bytes (1 to {len(ends)} whole chunks), not {len(data)}.")
+        raise validation_problem({"body": message})
+    return pieces
+
+
+def put_chunks(dbsession: Session, store: BlobStore, upload: PendingUpload, index: int, data: bytes) -> None:
+    """Keep the run of consecutive chunks `data` from chunk `index` (1 to MAX_RUN_CHUNKS of them;
+    the upload's shape gives each chunk's length, so the body's length says how many): each written
+    at its place in the staged file, and recorded with its digest.
+
+    Chunks received already with the same bytes change nothing (a client that did not hear the answer
+    sends them again) but are written again, so a chunk the check at the end found damaged is
+    mended by sending it again; with other bytes the whole run is refused (409). A run that is not a
+    whole number of chunks, or a chunk 0 that is not a stream envelope's header of version 2, is
+    refused (422 naming "body"). Nothing is written or recorded unless the whole run is kept."""
+    pieces = _split_run(upload, index, data)
+    if index == 0 and not crypto.is_authored_stream_header(pieces[0]):
         raise validation_problem({"body": "Chunk 0 is the header of a stream envelope of version 2 "
                                           "(docs/crypto.md 5.3)."})
-    offset = crypto.stream_chunk_offset(index)
+    digests = {at: crypto.upload_chunk_digest(piece) for at, piece in enumerate(pieces, start=index)}
+    received = dict(dbsession.execute(
+        select(PendingUploadChunk.chunk_index, PendingUploadChunk.digest)
+        .where(PendingUploadChunk.upload_id == upload.id,
+               PendingUploadChunk.chunk_index.between(index, index + len(pieces) - 1))).all())
 
-    def same_as_received() -> None:
-        if store.stage_read(upload.staged_name, offset, expected) != data:
-            raise Problem(409, f"Chunk {index} was received already, with other bytes.")
+    def same_as_received(at: int, recorded: bytes | None) -> None:
+        same = (digests[at] == recorded if recorded is not None
+                else store.stage_read(upload.staged_name, crypto.stream_chunk_offset(at),
+                                      len(pieces[at - index])) == pieces[at - index])
+        if not same:
+            raise Problem(409, f"Chunk {at} was received already, with other bytes.")
 
-    if _has_chunk(dbsession, upload, index):
-        same_as_received()
-        return
+    for at, recorded in received.items():
+        same_as_received(at, recorded)
+    new = [at for at in digests if at not in received]
+    # The chunks are claimed before they are written: of two requests with one at once, one records it.
     try:
-        # The chunk is claimed before it is written: of two requests with it at once, one writes it.
-        with dbsession.begin_nested():
-            dbsession.add(PendingUploadChunk(upload_id=upload.id, chunk_index=index))
+        if new:
+            with dbsession.begin_nested():
+                dbsession.add_all([PendingUploadChunk(upload_id=upload.id, chunk_index=at, digest=digests[at])
+                                   for at in new])
     except IntegrityError:
-        same_as_received()
-        return
-    # Bytes written here by a request whose transaction then aborts are not recorded, so the chunk
-    # is still missing and a later one overwrites them.
-    store.stage_write(upload.staged_name, offset, data)
+        # Another request claimed some of them meanwhile: one at a time, and compare with those.
+        for at in new:
+            try:
+                with dbsession.begin_nested():
+                    dbsession.add(PendingUploadChunk(upload_id=upload.id, chunk_index=at, digest=digests[at]))
+            except IntegrityError:
+                same_as_received(at, dbsession.scalar(select(PendingUploadChunk.digest).where(
+                    PendingUploadChunk.upload_id == upload.id, PendingUploadChunk.chunk_index == at)))
+    # Bytes written here by a request whose transaction then aborts are not recorded, so those chunks
+    # are still missing and a later run overwrites them.
+    store.stage_write(upload.staged_name, crypto.stream_chunk_offset(index), data)
 
 
 def _missing(upload: PendingUpload, received: list[int]) -> list[int]:
     return sorted(set(range(upload.chunks)) - set(received))
+
+
+def _shown(indices: list[int]) -> str:
+    return ", ".join(str(index) for index in indices[:20]) + (", …" if len(indices) > 20 else "")
+
+
+def _damaged(store: BlobStore, upload: PendingUpload, recorded: dict[int, bytes | None]) -> list[int]:
+    """The chunks whose bytes in the staged file are not those recorded (read through once, one
+    chunk at a time). A chunk recorded without a digest was synced as it was written."""
+    lengths = [crypto.stream_chunk_bytes(index, upload.chunks, upload.total_bytes) for index in range(upload.chunks)]
+    return [index for index, piece in enumerate(store.stage_pieces(upload.staged_name, lengths))
+            if recorded[index] is not None and crypto.upload_chunk_digest(piece) != recorded[index]]
 
 
 def finish_upload(dbsession: Session, store: BlobStore, txn, case: Case, upload: PendingUpload, *, meta: bytes,
@@ -496,10 +552,17 @@ def finish_upload(dbsession: Session, store: BlobStore, txn, case: Case, upload:
     # Locked, so that two finishes at once do not both make an attachment (the later one finds
     # the upload gone); and the case, so the room is measured once per writer.
     dbsession.execute(select(PendingUpload.id).where(PendingUpload.id == upload.id).with_for_update())
-    missing = _missing(upload, received_chunks(dbsession, upload))
+    recorded = dict(dbsession.execute(select(PendingUploadChunk.chunk_index, PendingUploadChunk.digest)
+                                      .where(PendingUploadChunk.upload_id == upload.id)).all())
+    missing = _missing(upload, list(recorded))
     if missing:
-        shown = ", ".join(str(index) for index in missing[:20]) + (", …" if len(missing) > 20 else "")
-        raise Problem(409, f"Chunks missing: {shown}.", members={"missing": missing})
+        raise Problem(409, f"Chunks missing: {_shown(missing)}.", members={"missing": missing})
+    # The chunks were written without syncing: one lost from the disk (a crash before now) is found
+    # here, by its digest, and asked for again, before the file is synced and becomes the attachment.
+    damaged = _damaged(store, upload, recorded)
+    if damaged:
+        raise Problem(409, f"Chunks to send again (the server lost them): {_shown(damaged)}.",
+                      members={"missing": damaged})
     dbsession.execute(select(Case.id).where(Case.id == case.id).with_for_update())
     smallest = crypto.stream_plaintext_range(upload.chunks, upload.total_bytes)
     assert smallest is not None  # checked when the upload began

@@ -1,7 +1,8 @@
-"""Files in chunks (docs/crypto.md 7.2): encrypted here as a stream, uploaded one chunk at a time
-(a chunk that fails is sent again, after asking the server which chunks it has), and downloaded by
-decrypting chunk by chunk into a temporary file that becomes the file only once the final chunk
-has been read."""
+"""Files in chunks (docs/crypto.md 7.2): encrypted here as a stream, uploaded in runs of up to 16
+chunks per request, four runs on their way at once (a run that fails is sent again, after asking the
+server which chunks it has; chunks the server names as lost when the upload is finished are sent
+again from the ciphertext kept in a temporary file), and downloaded by decrypting chunk by chunk into
+a temporary file that becomes the file only once the final chunk has been read."""
 from __future__ import annotations
 
 import json
@@ -9,7 +10,8 @@ import mimetypes
 import os
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -23,6 +25,8 @@ from .report import AUTHOR, b64
 HEADER_BYTES = 106
 CHUNK_OVERHEAD = 17
 RETRIES = 5
+RUN_CHUNKS = 16  # the most chunks one request carries (the server's limit too)
+WINDOW = 4  # runs on their way at once
 
 
 class FileChanged(Exception):
@@ -73,28 +77,79 @@ class Uploaded:
     size: int
 
 
+def runs_of(chunks: Iterable[bytes], most: int = RUN_CHUNKS) -> Iterator[tuple[int, int, bytes]]:
+    """(first chunk, how many, their bytes) for consecutive runs of up to `most` chunks."""
+    first, parts = 0, []
+    for chunk in chunks:
+        parts.append(chunk)
+        if len(parts) == most:
+            yield first, len(parts), b"".join(parts)
+            first, parts = first + len(parts), []
+    if parts:
+        yield first, len(parts), b"".join(parts)
+
+
+@dataclass(frozen=True)
+class _Run:
+    first: int
+    count: int
+    at: int  # where its bytes are in the kept ciphertext
+    size: int
+
+
 def upload(api: Api, opened: Opened, file: Path, *, say: Callable[[str], None] = lambda _: None,
            pause: Callable[[float], None] = time.sleep) -> Uploaded:
-    """Encrypt and upload `file` to the case, chunk by chunk, and add its name, size and type."""
+    """Encrypt and upload `file` to the case, in runs of chunks, and add its name, size and type."""
     size = file.stat().st_size
     count = chunk_count(size)
     started = api.call("POST", path("reporter", "uploads"), {"chunks": count, "bytes": ciphertext_size(size)})
     upload_id = started["id"]
     try:
-        with file.open("rb") as source:
-            for index, chunk in enumerate(encrypted_chunks(source, size, opened.case_keys.public, case=opened.ref)):
-                _put_chunk(api, upload_id, index, chunk, pause)
-                if count > 4 and index % 64 == 0 and index:
-                    say(f"  {file.name}: {index} of {count} parts sent")
-        content_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
-        meta = {"name": shown_name(file), "size": size, "type": content_type}
-        item = crypto.encrypt_item(opened.case_keys.public, json.dumps(meta, ensure_ascii=False).encode("utf-8"),
-                                   case=opened.ref, kind="attachment-meta", author=AUTHOR)
-        done = api.call("POST", path("reporter", "uploads", upload_id, "done"), {"meta": b64(item)})
+        # The ciphertext is kept (never the plaintext) until the server has checked the whole file.
+        with file.open("rb") as source, tempfile.TemporaryFile() as kept, ThreadPoolExecutor(WINDOW) as pool:
+            runs: list[_Run] = []
+            pending: set[Future[None]] = set()
+            for first, how_many, body in runs_of(encrypted_chunks(source, size, opened.case_keys.public,
+                                                                  case=opened.ref)):
+                runs.append(_Run(first, how_many, kept.tell(), len(body)))
+                kept.write(body)
+                pending.add(pool.submit(_put_run, api, upload_id, first, how_many, body, pause))
+                if len(pending) >= WINDOW:
+                    finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        future.result()
+                if count > 64 and first // RUN_CHUNKS % 4 == 0 and first:
+                    say(f"  {file.name}: {first} of {count} parts sent")
+            for future in pending:
+                future.result()
+            content_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+            meta = {"name": shown_name(file), "size": size, "type": content_type}
+            item = crypto.encrypt_item(opened.case_keys.public, json.dumps(meta, ensure_ascii=False).encode("utf-8"),
+                                       case=opened.ref, kind="attachment-meta", author=AUTHOR)
+            done = _finish(api, upload_id, b64(item), runs, kept, pause)
     except BaseException:
         _abandon(api, upload_id)
         raise
     return Uploaded(done["id"], shown_name(file), size)
+
+
+def _finish(api: Api, upload_id: str, meta: str, runs: list[_Run], kept: BinaryIO,
+            pause: Callable[[float], None]) -> Any:
+    """Finish the upload; if the server names chunks it lost (409 with "missing"), send the runs that
+    hold them again, from the kept ciphertext, and finish again."""
+    for attempt in range(RETRIES + 1):
+        try:
+            return api.call("POST", path("reporter", "uploads", upload_id, "done"), {"meta": meta})
+        except ApiError as error:
+            missing = error.problem.get("missing") if error.status == 409 else None
+            again = [run for run in runs if isinstance(missing, list)
+                     and any(run.first <= index < run.first + run.count for index in missing)]
+            if not again or attempt == RETRIES:
+                raise
+        for run in again:
+            kept.seek(run.at)
+            _put_run(api, upload_id, run.first, run.count, kept.read(run.size), pause)
+    raise AssertionError("unreachable")  # the last attempt returns or raises
 
 
 def shown_name(file: Path) -> str:
@@ -102,13 +157,13 @@ def shown_name(file: Path) -> str:
     return "".join(ch for ch in file.name if ch.isprintable()).strip() or "attachment"
 
 
-def _put_chunk(api: Api, upload_id: str, index: int, chunk: bytes, pause: Callable[[float], None]) -> None:
-    """Send one chunk until the server has it: after a failure, ask which chunks it holds (the
-    failure may have been the answer, not the chunk), and send it again if it is not among them."""
-    where = path("reporter", "uploads", upload_id, index)
+def _put_run(api: Api, upload_id: str, first: int, count: int, body: bytes, pause: Callable[[float], None]) -> None:
+    """Send a run of chunks until the server has them: after a failure, ask which chunks it holds (the
+    failure may have been the answer, not the run), and send the run again unless it holds them all."""
+    where = path("reporter", "uploads", upload_id, first)
     for attempt in range(RETRIES + 1):
         try:
-            api.put_bytes(where, chunk)
+            api.put_bytes(where, body)
             return
         except ApiError as error:
             if error.status < 500 and error.status not in (408, 429):
@@ -121,10 +176,10 @@ def _put_chunk(api: Api, upload_id: str, index: int, chunk: bytes, pause: Callab
         pause(min(2 ** attempt, 30))
         try:
             status = api.call("GET", path("reporter", "uploads", upload_id))
-            if index in status.get("received", []):
+            if set(range(first, first + count)) <= set(status.get("received", [])):
                 return
         except (ApiError, *TRANSPORT_ERRORS):
-            pass  # the next attempt sends the chunk again anyway
+            pass  # the next attempt sends the run again anyway
 
 
 def _abandon(api: Api, upload_id: str) -> None:

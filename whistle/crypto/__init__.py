@@ -169,22 +169,26 @@ from .streams import (  # noqa: E402 - grouped with what it is for
     FINAL_CHUNK_MIN_BYTES,
     STREAM_CHUNK_BYTES,
     STREAM_HEADER_BYTES,
+    UPLOAD_CHUNK_DIGEST_BYTES,
     is_authored_stream_header,
     stream_chunk_bytes,
     stream_chunk_count,
     stream_chunk_offset,
     stream_ciphertext_size,
     stream_plaintext_range,
+    upload_chunk_digest,
 )
 
 __all__ += [
     "FINAL_CHUNK_MIN_BYTES",
     "STREAM_CHUNK_BYTES",
     "STREAM_HEADER_BYTES",
+    "UPLOAD_CHUNK_DIGEST_BYTES",
     "is_authored_stream_header",
     "stream_chunk_bytes",
     "stream_chunk_count",
     "stream_chunk_offset",
     "stream_ciphertext_size",
     "stream_plaintext_range",
+    "upload_chunk_digest",
 ]

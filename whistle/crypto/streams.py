@@ -182,6 +182,17 @@ def stream_chunk_offset(index: int) -> int:
     return 0 if index == 0 else STREAM_HEADER_BYTES + (index - 1) * STREAM_CHUNK_BYTES
 
 
+_PERSON_UPLOAD_CHUNK = b"whistle-upchunk"
+UPLOAD_CHUNK_DIGEST_BYTES = 32
+
+
+def upload_chunk_digest(chunk: bytes) -> bytes:
+    """BLAKE2b-256 of an upload chunk's ciphertext (docs/crypto.md 7.2), which the server records with
+    the chunk: a resend is compared with it, and the staged file is checked against it at the end.
+    Not secret and not a MAC: it finds bytes lost or changed on the server's disk, not forgeries."""
+    return envelopes.blake2b(chunk, size=UPLOAD_CHUNK_DIGEST_BYTES, person=_PERSON_UPLOAD_CHUNK)
+
+
 def is_authored_stream_header(head: bytes) -> bool:
     """Whether `head` starts like a stream envelope of version 2 (5.3): the one check the server can
     make of a client's stream without its key."""

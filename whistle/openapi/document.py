@@ -399,7 +399,9 @@ def chunked_upload_paths(attachment_id: dict) -> dict:
     upload_state = {"type": "object", "required": ["id", "chunks", "received"], "properties": {
         "id": STR, "chunks": {"type": "integer"},
         "received": {"type": "array", "items": {"type": "integer"}, "description": "The chunks the server has."}}}
-    missing = {"description": "Chunks are missing (`missing` lists them); nothing was stored. Send them, then finish.",
+    missing = {"description": "Chunks are missing, or were lost from the server's disk before the end (their "
+                              "bytes do not match the digest recorded with them): `missing` lists them; nothing was "
+                              "stored. Send them (again), then finish.",
                "content": {"application/problem+json": {"schema": {"allOf": [PROBLEM, {
                    "type": "object", "properties": {"missing": {"type": "array", "items": {"type": "integer"}}}}]}}}}
     return {
@@ -428,12 +430,15 @@ def chunked_upload_paths(attachment_id: dict) -> dict:
                        "responses": {"204": {"description": "Cancelled."}, **_problem_responses(401, 404)}},
         },
         "/api/v1/reporter/uploads/{upload}/{index}": {"put": {
-            "summary": "Send one chunk. Sending a chunk again with the same bytes is fine (204).",
+            "summary": "Send a run of 1 to 16 consecutive chunks from chunk `index` (the body's length says how "
+                       "many: each chunk's length follows from the upload's shape). Sending chunks again with the "
+                       "same bytes is fine (204).",
             "operationId": "reporterUploadChunk", "security": BEARER, "parameters": [upload, index],
             "requestBody": {"required": True, "content": {"application/octet-stream": {
                 "schema": {"type": "string", "format": "binary"}}}},
             "responses": {"204": {"description": "Kept."}, **_problem_responses(401, 404, 422),
-                          "409": {"description": "This chunk was received already, with other bytes.",
+                          "409": {"description": "A chunk of the run was received already, with other bytes: "
+                                                 "nothing of the run is kept.",
                                   "content": {"application/problem+json": {"schema": PROBLEM}}},
                           "415": {"description": "The body is not application/octet-stream.",
                                   "content": {"application/problem+json": {"schema": PROBLEM}}}},

@@ -13,13 +13,13 @@ from pyramid.view import view_config
 from whistle.attachments.models import PendingUpload
 from whistle.attachments.services import (
     cancel_upload,
-    chunk_length,
     find_upload,
     finish_upload,
     limits_for,
-    put_chunk,
+    put_chunks,
     received_chunks,
     reporter_blob,
+    run_bytes_at_most,
     start_upload,
 )
 from whistle.errors import Problem, validation_problem
@@ -77,17 +77,19 @@ def upload_status(request):
 
 @view_config(route_name="api.reporter_upload_chunk", request_method="PUT", permission=Permission.MAILBOX_CIPHERTEXT)
 def upload_chunk(request):
+    """One chunk, or a run of consecutive chunks from `index` (up to 16: the body's length says how
+    many, since the upload's shape gives each chunk's length)."""
     upload = _upload(request)
     if request.content_type != "application/octet-stream":
-        raise Problem(415, "Send the chunk's bytes as application/octet-stream.")
+        raise Problem(415, "Send the chunks' bytes as application/octet-stream.")
     index = int(request.matchdict["index"])
-    expected = chunk_length(upload, index)
-    if request.content_length is not None and request.content_length != expected:
-        raise validation_problem({"body": f"Chunk {index} of this upload is {expected} bytes, "
-                                          f"not {request.content_length}."})
-    # At most one chunk (64 KiB and a little) is ever read into memory; a longer body is not read on.
-    data = request.body_file.read(expected + 1)
-    put_chunk(request.dbsession, request.blob_store, upload, index, data)
+    most = run_bytes_at_most(upload, index)
+    if request.content_length is not None and request.content_length > most:
+        raise validation_problem({"body": f"A run of chunks from chunk {index} of this upload is at most {most} "
+                                          f"bytes, not {request.content_length}."})
+    # At most one run (about 1 MiB) is ever read into memory; a longer body is not read on.
+    data = request.body_file.read(most + 1)
+    put_chunks(request.dbsession, request.blob_store, upload, index, data)
     return _no_content(request)
 
 

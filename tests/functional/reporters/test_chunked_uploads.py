@@ -15,6 +15,7 @@ from webtest import TestApp
 from tests.factories import api_login, make_channel, make_staff, submit_api
 from tests.functional.reporters.test_mailbox_api import reporter_login, small_limits_app
 from whistle import crypto
+from whistle.attachments.blobs import STAGING
 from whistle.attachments.models import PendingUpload, PendingUploadChunk
 from whistle.audit.models import AuditEvent
 from whistle.cases.models import HOLDER_REPORTER, Attachment, Case, CaseGrant, CaseItem
@@ -276,3 +277,86 @@ def test_a_cancelled_upload_is_gone(testapp, dbsession, reporter):
     testapp.get(f"/api/v1/reporter/uploads/{upload}", headers=headers, status=404)
     put(testapp, headers, upload, 1, file.chunks[1], status=404)
     assert counts(dbsession) == (0, 0, 0)
+
+
+def run_of(file: ClientFile, first: int, count: int) -> bytes:
+    return b"".join(file.chunks[first:first + count])
+
+
+def test_a_run_of_consecutive_chunks_in_one_request_and_sent_again(testapp, dbsession, reporter):
+    headers, case, _ = reporter
+    file = ClientFile(case, os.urandom(20 * crypto.CHUNK_SIZE + 300))
+    assert file.shape["chunks"] == 22
+    upload = testapp.post_json("/api/v1/reporter/uploads", file.shape, headers=headers, status=201).json["id"]
+    path = f"/api/v1/reporter/uploads/{upload}"
+
+    put(testapp, headers, upload, 0, run_of(file, 0, 16), status=204)  # the header and 15 chunks: the most
+    assert testapp.get(path, headers=headers).json["received"] == list(range(16))
+    put(testapp, headers, upload, 0, run_of(file, 0, 16), status=204)  # the same run again: the answer was lost
+    put(testapp, headers, upload, 18, run_of(file, 18, 4), status=204)  # a run that ends with the last chunk
+    # A run over chunks the server has, with their bytes, and new ones.
+    put(testapp, headers, upload, 14, run_of(file, 14, 5), status=204)
+    assert testapp.get(path, headers=headers).json["received"] == list(range(22))
+    assert counts(dbsession) == (1, 22, 0)
+    testapp.post_json(f"{path}/done", {"meta": file.meta}, headers=headers, status=201)
+    row = dbsession.scalars(select(Attachment)).one()
+    with testapp.app.registry.blob_store.open(row.blob_name) as stored:
+        assert stored.read() == file.blob
+
+
+def test_a_run_must_be_whole_chunks_and_one_with_other_bytes_changes_nothing(testapp, dbsession, reporter):
+    headers, case, _ = reporter
+    file = ClientFile(case, os.urandom(20 * crypto.CHUNK_SIZE + 300))
+    upload = testapp.post_json("/api/v1/reporter/uploads", file.shape, headers=headers, status=201).json["id"]
+    path = f"/api/v1/reporter/uploads/{upload}"
+
+    for index, body in ((0, run_of(file, 0, 17)),  # 17 chunks: one too many
+                        (1, run_of(file, 1, 3)[:-1]),  # a chunk cut short
+                        (1, run_of(file, 1, 2) + b"x"),  # a byte into the next chunk
+                        (20, run_of(file, 20, 2) + b"x"),  # past the last chunk
+                        (5, b"")):
+        refused = put(testapp, headers, upload, index, body, status=422).json
+        assert fields_of(refused) == {"body"}, (index, len(body))
+    not_a_header = b"\x01" + run_of(file, 0, 3)[1:]
+    assert fields_of(put(testapp, headers, upload, 0, not_a_header, status=422).json) == {"body"}
+    assert fields_of(put(testapp, headers, upload, 22, file.chunks[-1], status=422).json) == {"index"}
+    assert counts(dbsession) == (1, 0, 0)
+
+    put(testapp, headers, upload, 3, file.chunks[3], status=204)
+    changed = bytearray(run_of(file, 1, 4))
+    changed[2 * crypto.STREAM_CHUNK_BYTES + 5] ^= 1  # in chunk 3, which the server has
+    refused = put(testapp, headers, upload, 1, bytes(changed), status=409).json
+    assert "Chunk 3" in refused["detail"]
+    assert testapp.get(path, headers=headers).json["received"] == [3], "chunks 1, 2 and 4 were not kept either"
+    staged = testapp.app.registry.blob_store.stage_read(dbsession.scalars(select(PendingUpload.staged_name)).one(),
+                                                        crypto.stream_chunk_offset(3), crypto.STREAM_CHUNK_BYTES)
+    assert staged == file.chunks[3]
+    put(testapp, headers, upload, 1, run_of(file, 1, 4), status=204)
+    assert testapp.get(path, headers=headers).json["received"] == [1, 2, 3, 4]
+
+
+def test_a_chunk_lost_from_the_disk_before_the_end_is_asked_for_again(testapp, dbsession, reporter):
+    headers, case, _ = reporter
+    file = ClientFile(case, os.urandom(5 * crypto.CHUNK_SIZE + 300))
+    upload = testapp.post_json("/api/v1/reporter/uploads", file.shape, headers=headers, status=201).json["id"]
+    path = f"/api/v1/reporter/uploads/{upload}"
+    put(testapp, headers, upload, 0, run_of(file, 0, 7), status=204)
+    store = testapp.app.registry.blob_store
+    staged = store.directory / STAGING / dbsession.scalars(select(PendingUpload.staged_name)).one()
+
+    # What a crash before the chunks were synced can leave: chunk 2 never reached the disk.
+    with staged.open("r+b") as handle:
+        handle.seek(crypto.stream_chunk_offset(2) + 1000)
+        handle.write(b"\0" * 100)
+    refused = testapp.post_json(f"{path}/done", {"meta": file.meta}, headers=headers, status=409).json
+    assert refused["missing"] == [2] and "2" in refused["detail"]
+    assert counts(dbsession) == (1, 7, 0), "nothing is published"
+    put(testapp, headers, upload, 2, file.chunks[2], status=204)  # sent again, with the bytes the server recorded
+    # Or the file's end was lost: the last two chunks.
+    os.truncate(staged, crypto.stream_chunk_offset(5) + 10)
+    assert testapp.post_json(f"{path}/done", {"meta": file.meta}, headers=headers, status=409).json["missing"] == [5, 6]
+    put(testapp, headers, upload, 5, run_of(file, 5, 2), status=204)
+
+    done = testapp.post_json(f"{path}/done", {"meta": file.meta}, headers=headers, status=201).json
+    with store.open(dbsession.get(Attachment, done["id"]).blob_name) as stored:
+        assert stored.read() == file.blob

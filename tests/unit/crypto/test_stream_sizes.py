@@ -1,6 +1,8 @@
 """The stream's size arithmetic (docs/crypto.md 7.2) against what StreamEncryptor writes."""
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
 from whistle import crypto
@@ -50,3 +52,11 @@ def test_the_item_shape_check():
     assert not crypto.is_item_of_size(item[:-1], 4096), "not a length the layout gives"
     assert not crypto.is_item_of_size(b"\x01" + item[1:], 4096), "version 1: author unbound"
     assert not crypto.is_item_of_size(item[:300], 4096)
+
+
+def test_an_upload_chunk_s_digest_is_the_documented_blake2b():
+    chunk = upload_chunks(1000)[1]
+    # docs/crypto.md 7.2: BLAKE2b-256, no key, person "whistle-upchunk" (zero-padded to 16 bytes).
+    documented = hashlib.blake2b(chunk, digest_size=32, person=b"whistle-upchunk").digest()
+    assert crypto.upload_chunk_digest(chunk) == documented
+    assert crypto.upload_chunk_digest(chunk) != crypto.upload_chunk_digest(chunk[:-1] + bytes([chunk[-1] ^ 1]))

@@ -334,10 +334,13 @@ export async function sendCase(api, directory, slug, report, { leftOut = [], ref
 
 const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
 
-async function putChunk(api, id, index, chunk, { retries, pause }) {
+// The most chunks one PUT carries (the server's limit too: about 1 MiB).
+export const RUN_CHUNKS = 16;
+
+async function putRun(api, id, index, body, { retries, pause }) {
   for (let attempt = 0; ; attempt += 1) {
     try {
-      await api.request("PUT", `/api/v1/reporter/uploads/${encodeURIComponent(id)}/${index}`, { body: chunk });
+      await api.request("PUT", `/api/v1/reporter/uploads/${encodeURIComponent(id)}/${index}`, { body });
       return;
     } catch (error) {
       // A refusal (4xx) will not change by sending again; a lost connection or a 5xx may.
@@ -348,37 +351,67 @@ async function putChunk(api, id, index, chunk, { retries, pause }) {
   }
 }
 
+function missingChunks(error) {
+  if (!(error instanceof ApiError) || error.status !== 409 || !Array.isArray(error.problem.missing)) return null;
+  return error.problem.missing;
+}
+
 /**
- * Encrypt `file` (a Blob with a name and type) to the case's public key and upload it chunk by
- * chunk: 64 KiB of the file at a time (Blob.slice), up to `window` chunks on their way at once (the
- * server takes them in any order), each kept until the server has it and a failed one sent again
- * up to `retries` times; then its name, size and type as an attachment-meta item.
- * `onProgress(sentBytes, totalBytes)` as chunks arrive. Returns {id, bytes}.
+ * Encrypt `file` (a Blob with a name and type) to the case's public key and upload it in runs of up
+ * to `runChunks` consecutive chunks per request: 64 KiB of the file read at a time (Blob.slice), up
+ * to `window` runs on their way at once (the server takes them in any order), a failed run sent
+ * again up to `retries` times; then its name, size and type as an attachment-meta item. Each run is
+ * kept as a Blob (which the browser may hold on disk) until the upload is finished, because the
+ * server checks the file against every chunk's digest at the end and names any chunk it lost:
+ * those runs are sent again and the upload finished again.
+ * `onProgress(sentBytes, totalBytes)` as runs arrive. Returns {id, bytes}.
  */
 export async function uploadFile(api, file, casePublicKey, ref,
-  { onProgress = () => {}, retries = 4, pause = 500, window = 4 } = {}) {
+  { onProgress = () => {}, retries = 4, pause = 500, window = 4, runChunks = RUN_CHUNKS } = {}) {
   const chunks = c.streamChunkCount(file.size);
   const bytes = c.streamCiphertextSize(file.size);
   const upload = await api.post("/api/v1/reporter/uploads", { chunks, bytes });
+  const runs = [];
   const pending = new Set();
-  let index = 0;
   let sent = 0;
   onProgress(0, bytes);
-  for await (const chunk of c.encryptBlob(file, casePublicKey, { case: ref, kind: "attachment", author: "reporter" })) {
-    const put = putChunk(api, upload.id, index, chunk, { retries, pause }).then(() => {
+  const send = (run) => {
+    const put = putRun(api, upload.id, run.first, run.body, { retries, pause }).then(() => {
       pending.delete(put);
-      sent += chunk.length;
+      sent += run.body.size;
       onProgress(sent, bytes);
     });
     put.catch(() => {}); // a failure is seen by the race or the final wait, not as an unhandled rejection
     pending.add(put);
-    index += 1;
+  };
+  let parts = [];
+  let next = 0;
+  const flush = async () => {
+    const run = { first: next - parts.length, count: parts.length, body: new Blob(parts) };
+    parts = [];
+    runs.push(run);
+    send(run);
     if (pending.size >= window) await Promise.race(pending);
+  };
+  for await (const chunk of c.encryptBlob(file, casePublicKey, { case: ref, kind: "attachment", author: "reporter" })) {
+    parts.push(chunk);
+    next += 1;
+    if (parts.length >= runChunks) await flush();
   }
+  if (parts.length) await flush();
   await Promise.all(pending);
   const meta = { name: file.name || "attachment", size: file.size, type: file.type || "application/octet-stream" };
   const item = c.encryptItem(casePublicKey, JSON.stringify(meta), { case: ref, kind: "attachment-meta", author: "reporter" });
-  return api.post(`/api/v1/reporter/uploads/${encodeURIComponent(upload.id)}/done`, { meta: b64(item) });
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await api.post(`/api/v1/reporter/uploads/${encodeURIComponent(upload.id)}/done`, { meta: b64(item) });
+    } catch (error) {
+      const missing = missingChunks(error);
+      const again = missing && runs.filter((run) => missing.some((index) => index >= run.first && index < run.first + run.count));
+      if (!again || !again.length || attempt >= retries) throw error;
+      for (const run of again) await putRun(api, upload.id, run.first, run.body, { retries, pause });
+    }
+  }
 }
 
 // --- the mailbox, end to end -----------------------------------------------------------------
