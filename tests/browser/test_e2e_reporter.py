@@ -99,8 +99,10 @@ def test_with_javascript_nothing_leaves_the_browser_in_the_clear_and_the_guardia
     for secret in (text, where, reply, name, first_file, second_file, receipt, receipt.lower().replace("-", " ")):
         assert wire.carrying(secret) == [], secret
     assert any(url.endswith("/api/v1/disclosures") for _, url, _ in wire.bodies)
-    assert sum(1 for method, url, _ in wire.bodies if method == "PUT" and "/reporter/uploads/" in url) == 1 + 1, \
-        "each file's chunks in one run"
+    puts = [body for method, url, body in wire.bodies if method == "PUT" and "/reporter/uploads/" in url]
+    assert len(puts) == 1 + 1, "each file's chunks in one run"
+    # The check above saw the files' bytes: every run's body was captured, whole (a Blob body too).
+    assert all(len(body) > 0 for body in puts) and len(puts[0]) > len(first_file) * 5000
     assert site.process is not None
     for secret in (text, where, reply, name, first_file, second_file, receipt):
         assert process_holds(site.process.pid, secret) == [], secret

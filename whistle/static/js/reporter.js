@@ -337,7 +337,10 @@ const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
 // The most chunks one PUT carries (the server's limit too: about 1 MiB).
 export const RUN_CHUNKS = 16;
 
-async function putRun(api, id, index, body, { retries, pause }) {
+async function putRun(api, id, index, run, { retries, pause }) {
+  // Read back from the kept Blob for this request only: a byte array, which every fetch sends as it is
+  // (and which tools that record requests, such as the browser tests', can see).
+  const body = run instanceof Blob ? new Uint8Array(await run.arrayBuffer()) : run;
   for (let attempt = 0; ; attempt += 1) {
     try {
       await api.request("PUT", `/api/v1/reporter/uploads/${encodeURIComponent(id)}/${index}`, { body });
@@ -361,7 +364,8 @@ function missingChunks(error) {
  * to `runChunks` consecutive chunks per request: 64 KiB of the file read at a time (Blob.slice), up
  * to `window` runs on their way at once (the server takes them in any order), a failed run sent
  * again up to `retries` times; then its name, size and type as an attachment-meta item. Each run is
- * kept as a Blob (which the browser may hold on disk) until the upload is finished, because the
+ * kept as a Blob (which the browser may hold on disk) until the upload is finished, and read back
+ * into a byte array only while it is being sent, because the
  * server checks the file against every chunk's digest at the end and names any chunk it lost:
  * those runs are sent again and the upload finished again.
  * `onProgress(sentBytes, totalBytes)` as runs arrive. Returns {id, bytes}.
