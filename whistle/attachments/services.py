@@ -168,24 +168,21 @@ def store_attachment(
     public_key = checked_public_key(case, keys, team=internal)
     encryptor = crypto.StreamEncryptor(public_key, case=case.ref, kind=stream_kind,
                                        author=sealed_author(author, account_id))
-    writer = store.writer()
-    size = stored = 0
-    try:
-        writer.write(encryptor.header)
-        stored += len(encryptor.header)
+    size = 0
+
+    def within_limit() -> Iterator[bytes]:
+        nonlocal size
         for chunk in chunks:
             size += len(chunk)
             if size > limit:
                 if limit == limits.max_file_bytes:
                     raise AttachmentTooLarge(f"Each file can be at most {describe_limit(limits.max_file_bytes)}.")
                 raise _too_much_for_the_case(limits, reporters)
-            out = encryptor.push(chunk)
-            writer.write(out)
-            stored += len(out)
-        out = encryptor.finish()
-        writer.write(out)
-        stored += len(out)
-        writer.commit()
+            yield chunk
+
+    writer = store.writer()
+    try:
+        stored = _encrypt_into(writer, encryptor, within_limit())
     except BaseException:
         writer.discard()
         raise
@@ -322,6 +319,21 @@ def read_attachment(store: BlobStore, case: Case, keys: CaseKeys, blob_name: str
 
 
 
+def _encrypt_into(writer, encryptor: crypto.StreamEncryptor, pieces: Iterable[bytes]) -> int:
+    """Write the stream envelope of `pieces` (the header, each piece pushed, the final chunk) to
+    `writer` and commit it; returns the bytes stored. The caller discards the writer on an error."""
+    writer.write(encryptor.header)
+    stored = len(encryptor.header)
+    for piece in pieces:
+        out = encryptor.push(piece)
+        writer.write(out)
+        stored += len(out)
+    out = encryptor.finish()
+    writer.write(out)
+    writer.commit()
+    return stored + len(out)
+
+
 def reencrypt_internal_files(dbsession: Session, store: BlobStore, txn, case: Case, old: crypto.KeyPair,
                              new: crypto.KeyPair) -> int:
     """Re-encrypt each internal file of the case from the `old` team key to the `new` one (same
@@ -338,20 +350,10 @@ def reencrypt_internal_files(dbsession: Session, store: BlobStore, txn, case: Ca
         author = sealed_author(row.author, row.account_id)
         encryptor = crypto.StreamEncryptor(new.public, case=case.ref, kind=INTERNAL_STREAM_KIND, author=author)
         writer = store.writer()
-        stored = 0
         try:
-            writer.write(encryptor.header)
-            stored += len(encryptor.header)
             with store.open(row.blob_name) as source:
-                for piece in crypto.decrypt_stream(old, source, case=case.ref, kind=INTERNAL_STREAM_KIND,
-                                                   author=author):
-                    out = encryptor.push(piece)
-                    writer.write(out)
-                    stored += len(out)
-            out = encryptor.finish()
-            writer.write(out)
-            stored += len(out)
-            writer.commit()
+                stored = _encrypt_into(writer, encryptor, crypto.decrypt_stream(
+                    old, source, case=case.ref, kind=INTERNAL_STREAM_KIND, author=author))
         except (crypto.DecryptionFailed, FileNotFoundError):
             writer.discard()
             continue
