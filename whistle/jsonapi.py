@@ -20,9 +20,10 @@ NOT_TEXT = ("This contains a character that is not text (a NUL, or half of a UTF
             "Send the text as valid Unicode.")
 
 
-def read_json(request) -> dict[str, Any]:
-    """The request's JSON object, or a Problem (413, 415, 400, 422) that says what is wrong with it."""
-    limit = request.registry.whistle_settings.max_json_bytes
+def read_json(request, *, limit: int | None = None) -> dict[str, Any]:
+    """The request's JSON object, or a Problem (413, 415, 400, 422) that says what is wrong with it.
+    `limit`: the most bytes the body may have (default: the setting whistle.api.max_json_bytes)."""
+    limit = request.registry.whistle_settings.max_json_bytes if limit is None else limit
     if request.content_length is not None and request.content_length > limit:
         raise Problem(413, f"The request body is larger than {limit} bytes.")
     if request.content_type != "application/json":

@@ -128,6 +128,14 @@ def item_limits(settings: Settings) -> dict[str, int]:
     return {ITEM_DISCLOSURE: text, ITEM_ANSWERS: text, ITEM_IDENTITY: MAX_IDENTITY_BYTES}
 
 
+def max_body_bytes(settings: Settings) -> int:
+    """How large a POST /api/v1/disclosures body may be: the JSON limit for everything else, plus the
+    items of a case built on the client at their largest, in base64 (a disclosure and answers at the
+    text limit are more than the plaintext form's body would be, once padded and encoded)."""
+    items = sum(crypto.item_size(limit) for limit in item_limits(settings).values())
+    return settings.max_json_bytes + 4 * (items // 3 + 1)
+
+
 def routing_fields(questionnaire: list[dict]) -> dict[str, dict]:
     """The questions whose answers travel in the clear with an end-to-end report, by name."""
     return {spec["name"]: spec for spec in questionnaire if spec.get("routing")}

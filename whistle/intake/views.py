@@ -256,7 +256,7 @@ DISCLOSURE_MEMBERS = {"channel", "text", "answers", "identity", "identity_mode",
 @view_config(route_name="api.disclosures", request_method="POST", renderer="json",
              permission=Permission.DISCLOSURE_SUBMIT)
 def api_submit(request):
-    data = read_json(request)
+    data = read_json(request, limit=e2e.max_body_bytes(request.whistle_settings))
     if "format" in data:
         return _api_submit_client_built(request, data)
     errors = reject_unknown_members(data, DISCLOSURE_MEMBERS)

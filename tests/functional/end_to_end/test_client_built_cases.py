@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import json
 
 import pytest
 from sqlalchemy import func, select, update
@@ -234,3 +235,19 @@ def test_plaintext_hooks_see_the_routing_answers_only_and_the_second_tier_can_be
     assert case.priority == "high"
     holders = {g.account_id for g in case.grants if g.holder == HOLDER_GUARDIAN}
     assert team.second.account.id in holders, "the standby copy activated by the rule, with no key"
+
+
+def test_a_case_at_the_text_limit_is_not_too_large_to_send(testapp, dbsession, settings, clock, team):
+    """A disclosure and answers each at the text limit in 4-byte characters, padded, encrypted and
+    in base64, are more than the plain JSON limit: the call takes what its items may hold."""
+    longest = "\N{FACE SCREAMING IN FEAR}" * settings.max_text_chars
+    built = build_client_case(testapp, settings, clock, text=longest)
+    for item in built.body["items"]:
+        if item["kind"] == "disclosure":
+            answers = json.dumps({"where": longest[: settings.max_text_chars - 20]}, ensure_ascii=False)
+            built.body["items"].append({"kind": "answers", "ciphertext": built.item("answers", answers)})
+            break
+    body = json.dumps(built.body).encode()
+    assert len(body) > settings.max_json_bytes, "the test needs a body over the plain limit"
+    answer = testapp.post("/api/v1/disclosures", body, content_type="application/json", status=201).json
+    assert case_row(dbsession, answer["case"]).ref == built.ref
