@@ -100,7 +100,8 @@ def test_the_inbox_query_stays_indexed_at_100000_cases(dbsession, settings, cloc
     # The unread counts for a page are one grouped query through the (case_id, id) index.
     page_ids = [row.case.id for row in rows]
     assert sum(unread_counts(dbsession, me.id, page_ids).values()) == 100
-    assert inserted < 60, f"bulk insert took {inserted:.1f} s"
+    # Measured, not asserted (speed belongs to bench/): the insert is setting up, not what is tested.
+    print(f"inbox scale: the bulk insert of {TOTAL} cases took {inserted:.1f} s")
     # Another guardian's 98,000 cases are simply not visited, and none leak into my inbox.
     assert {row.case.id for row in rows}.isdisjoint(
         dbsession.scalars(select(CaseGrant.case_id).where(CaseGrant.account_id == other.id).limit(1000)))
