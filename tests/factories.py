@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import http.cookiejar
 import json
 from dataclasses import dataclass
 from datetime import timedelta
@@ -102,6 +103,22 @@ def html_login(testapp, staff: Staff, clock):
     form["password"] = staff.password
     form["otp"] = fresh_code(staff, clock)
     return form.submit().follow()
+
+
+def device_login(testapp, dbsession, settings, clock, staff: Staff) -> str:
+    """Give the test browser a staff session in device mode (no key on the server), as signing in
+    with JavaScript does; returns the token. The guardian's key is then the test's to use."""
+    from whistle.security.cookies import cookie_name
+    from whistle.sessions.services import open_staff_device_session
+
+    token = open_staff_device_session(dbsession, settings, clock, account_id=staff.account.id)
+    # Not TestApp.set_cookie: it quotes a value with "-" in it, and whistle takes plain values only.
+    testapp.cookiejar.set_cookie(http.cookiejar.Cookie(
+        version=0, name=cookie_name("whistle_staff", settings.cookies_secure), value=token, port=None,
+        port_specified=False, domain=".example.com", domain_specified=True, domain_initial_dot=True, path="/",
+        path_specified=True, secure=False, expires=None, discard=False, comment=None, comment_url=None,
+        rest={}))
+    return token
 
 
 def submit_api(testapp, channel="staff", text="Something is wrong on ward 7.", **extra) -> dict:

@@ -1,10 +1,13 @@
 """Staff accounts: enrolment, password and TOTP sign-in, the sign-in pause, each account's own settings."""
-from whistle.accounts.identity import load_staff
+from pyramid.events import BeforeRender
+
+from whistle.accounts.identity import load_staff, page_meta_global
 from whistle.accounts.services import recovery_failures_job
 from whistle.sessions.models import STAFF
 
 
 def includeme(config) -> None:
     config.add_identity_loader(STAFF, load_staff)
+    config.add_subscriber(page_meta_global, BeforeRender)
     # After the others: it only writes to the audit log, and says nothing when nothing is recorded.
     config.add_scheduled_job("recovery failures", recovery_failures_job, order=40)

@@ -56,7 +56,7 @@ from .receipts import (
     receipt_salt_v2,
     receipt_version,
 )
-from .sessions import new_session_token, session_token_id, unwrap_for_session, wrap_for_session
+from .sessions import new_session_token, page_key, session_token_id, unwrap_for_session, wrap_for_session
 from .signing import (
     SigningKey,
     fingerprint,
@@ -106,6 +106,7 @@ __all__ = [  # noqa: RUF022 - grouped by what the names are for, each group unde
     # sessions
     "new_session_token",
     "session_token_id",
+    "page_key",
     "wrap_for_session",
     "unwrap_for_session",
     # CSRF tokens (a subkey of the session key)

@@ -15,6 +15,7 @@ _BODY_AT = envelopes.HEADER_LEN + envelopes.NONCE_LEN
 _TOKEN_BYTES = 32
 _PERSON_ID = b"whistle-sess-id"
 _PERSON_KEY = b"whistle-sess-key"
+_PERSON_PAGE = b"whistle-pagekey"
 
 
 def new_session_token() -> str:
@@ -58,3 +59,12 @@ def unwrap_for_session(envelope: bytes, token: str, session_key: bytes) -> bytes
         raise DecryptionFailed("session envelope too short")
     head, nonce = envelope[:_BODY_AT], envelope[envelopes.HEADER_LEN : _BODY_AT]
     return envelopes.aead_decrypt(envelope[_BODY_AT:], head, nonce, key)
+
+
+def page_key(token: str, session_key: bytes) -> bytes:
+    """The key a staff page in device mode gives its script to open the guardian's private key,
+    kept encrypted in the browser's sessionStorage (docs/crypto.md 6.3). Computed per request
+    from the client's token and never stored: the server alone has no copy of what it opens,
+    and the browser's disk alone has no key."""
+    session_key = envelopes.check_secret_key(session_key, "session key")
+    return envelopes.blake2b(_token_bytes(token), size=envelopes.KEY_LEN, key=session_key, person=_PERSON_PAGE)

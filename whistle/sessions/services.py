@@ -78,6 +78,11 @@ def open_e2e_reporter_session(dbsession: Session, settings: Settings, clock: Clo
     return open_session(dbsession, settings, clock, kind=REPORTER_E2E, private_key=NO_PRIVATE_KEY, case_id=case_id)
 
 
+def open_staff_device_session(dbsession: Session, settings: Settings, clock: Clock, *, account_id: int) -> str:
+    """A staff session in device mode: it holds no key (the guardian's device does); its token."""
+    return open_session(dbsession, settings, clock, kind=STAFF, private_key=NO_PRIVATE_KEY, account_id=account_id)
+
+
 def resolve_session(
     dbsession: Session, settings: Settings, clock: Clock, token: str, kind: str | None
 ) -> OpenSession | None:

@@ -649,3 +649,26 @@ async function* readerIterable(stream) {
     reader.releaseLock();
   }
 }
+
+// --- a secret kept between a staff page and the next (keyring.js) ------------------------------
+
+/** `nonce || crypto_secretbox(plaintext, nonce, key)`: for a value the browser keeps for itself. */
+export function secretboxSeal(key, plaintext) {
+  checkKey(key, "key");
+  const nonce = sodium.randombytes_buf(sodium.crypto_secretbox_NONCEBYTES);
+  return concat(nonce, sodium.crypto_secretbox_easy(plaintext, nonce, key));
+}
+
+/** The plaintext of secretboxSeal's output; DecryptionFailed with another key or changed bytes. */
+export function secretboxOpen(key, boxed) {
+  checkKey(key, "key");
+  const at = sodium.crypto_secretbox_NONCEBYTES;
+  if (!(boxed instanceof Uint8Array) || boxed.length < at + sodium.crypto_secretbox_MACBYTES) {
+    throw new DecryptionFailed("too short");
+  }
+  try {
+    return sodium.crypto_secretbox_open_easy(boxed.subarray(at), boxed.subarray(0, at), key);
+  } catch {
+    throw new DecryptionFailed("does not open with this key");
+  }
+}
