@@ -36,9 +36,19 @@ from .keys import (
     unseal,
 )
 from .passwords import (
+    DEVICE_WRAPPED_KEY_SIZE,
+    SIGN_IN_SALT_LEN,
+    derive_sign_in_keys,
+    is_device_wrapped_key,
+    keep_on_server,
     new_recovery_key,
+    read_kept_on_server,
+    sign_in_verifier,
+    stand_in_salt,
+    unwrap_for_device,
     unwrap_with_password,
     unwrap_with_recovery_key,
+    wrap_for_device,
     wrap_with_password,
     wrap_with_recovery_key,
 )
@@ -159,6 +169,20 @@ __all__ += [
     "sign_directory",
     "team_key_mac",
     "verify_directory",
+]
+
+# Signing in on the guardian's device (docs/crypto.md 5.8, 5.9, 6.13): the password stays there.
+__all__ += [
+    "DEVICE_WRAPPED_KEY_SIZE",
+    "SIGN_IN_SALT_LEN",
+    "derive_sign_in_keys",
+    "is_device_wrapped_key",
+    "keep_on_server",
+    "read_kept_on_server",
+    "sign_in_verifier",
+    "stand_in_salt",
+    "unwrap_for_device",
+    "wrap_for_device",
 ]
 
 # The shapes the server checks on what an end-to-end client sends (docs/crypto.md 7.1).

@@ -107,3 +107,120 @@ def unwrap_with_recovery_key(envelope: bytes, recovery_key: str) -> bytes:
         raise DecryptionFailed("not a valid recovery key") from None
     head, nonce = envelope[:_RC_BODY_AT], envelope[envelopes.HEADER_LEN : _RC_BODY_AT]
     return envelopes.aead_decrypt(envelope[_RC_BODY_AT:], head, nonce, key)
+
+
+# --- signing in on the guardian's device (docs/crypto.md 5.8, 5.9 and 6.13) ---------------------
+#
+# The guardian's device derives two keys from the password: one it proves itself with (the
+# server keeps only a keyed hash of it, the verifier) and one that opens the guardian's private
+# key (the server never sees it). The password itself stays on the device.
+
+SIGN_IN_SALT_LEN = _SALT_LEN  # 16
+_PERSON_AUTH = b"whistle-gauth"
+_PERSON_WRAP = b"whistle-gwrap"
+_PERSON_VERIFY = b"whistle-gverify"
+_PERSON_SALT = b"whistle-gsalt"
+_PERSON_SERVER_KEPT = b"whistle-srvkept"
+
+# Device wrap layout (docs/crypto.md 5.8):
+#   version, type (0x08), nonce (24), ciphertext; associated data = bytes 0..25.
+_DEVICE_HEADER = envelopes.header(envelopes.TYPE_DEVICE_WRAP)
+_DV_BODY_AT = envelopes.HEADER_LEN + envelopes.NONCE_LEN
+# A wrapped 32-byte private key: 2 + 24 + 32 + 16.
+DEVICE_WRAPPED_KEY_SIZE = _DV_BODY_AT + envelopes.KEY_LEN + envelopes.TAG_LEN
+
+# Server-kept secret layout (docs/crypto.md 5.9):
+#   version, type (0x09), nonce (24), ciphertext; associated data = bytes 0..25 || UTF-8(owner).
+_SERVER_KEPT_HEADER = envelopes.header(envelopes.TYPE_SERVER_KEPT)
+_SK_BODY_AT = envelopes.HEADER_LEN + envelopes.NONCE_LEN
+
+
+def derive_sign_in_keys(password: str, salt: bytes, cost: KdfCost) -> tuple[bytes, bytes]:
+    """(auth_key, wrap_key) from a guardian's password: what the device proves itself with, and
+    what opens the guardian's private key (key_by_device)."""
+    salt = envelopes.as_bytes(salt)
+    if len(salt) != SIGN_IN_SALT_LEN:
+        raise ValueError("the sign-in salt is 16 bytes")
+    master = argon2id(_password_bytes(password), salt, cost, envelopes.KEY_LEN)
+    auth_key = envelopes.blake2b(master, size=envelopes.KEY_LEN, person=_PERSON_AUTH)
+    wrap_key = envelopes.blake2b(master, size=envelopes.KEY_LEN, person=_PERSON_WRAP)
+    return auth_key, wrap_key
+
+
+def sign_in_verifier(auth_key: bytes, session_key: bytes) -> bytes:
+    """What the server stores to check an auth_key: keyed with the session key file, so a copy
+    of the database alone is no start for guessing passwords."""
+    auth_key = envelopes.as_bytes(auth_key)
+    if len(auth_key) != envelopes.KEY_LEN:
+        raise ValueError("an auth key is 32 bytes")
+    session_key = envelopes.check_secret_key(session_key, "session key")
+    return envelopes.blake2b(auth_key, size=envelopes.KEY_LEN, key=session_key, person=_PERSON_VERIFY)
+
+
+def stand_in_salt(username: str, session_key: bytes) -> bytes:
+    """The salt answered for a username no account has: the same every time for the same name,
+    and unpredictable without the session key file, so it looks like a real account's."""
+    if not isinstance(username, str):
+        raise TypeError("username must be a str")
+    session_key = envelopes.check_secret_key(session_key, "session key")
+    return envelopes.blake2b(username.encode("utf-8", "surrogatepass"), size=SIGN_IN_SALT_LEN, key=session_key,
+                             person=_PERSON_SALT)
+
+
+def _check_wrap_key(wrap_key: bytes) -> bytes:
+    wrap_key = envelopes.as_bytes(wrap_key)
+    if len(wrap_key) != envelopes.KEY_LEN:
+        raise ValueError("a wrap key is 32 bytes")
+    return wrap_key
+
+
+def wrap_for_device(secret: bytes, wrap_key: bytes) -> bytes:
+    """The guardian's private key under the wrap key only their device derives (key_by_device)."""
+    wrap_key = _check_wrap_key(wrap_key)
+    nonce = bindings.randombytes(envelopes.NONCE_LEN)
+    head = _DEVICE_HEADER + nonce
+    return head + envelopes.aead_encrypt(envelopes.as_bytes(secret), head, nonce, wrap_key)
+
+
+def unwrap_for_device(envelope: bytes, wrap_key: bytes) -> bytes:
+    envelope = envelopes.as_bytes(envelope)
+    envelopes.check_header(envelope, envelopes.TYPE_DEVICE_WRAP)
+    if len(envelope) < _DV_BODY_AT + envelopes.TAG_LEN:
+        raise DecryptionFailed("device envelope too short")
+    try:
+        wrap_key = _check_wrap_key(wrap_key)
+    except ValueError:
+        raise DecryptionFailed("not a wrap key") from None
+    head, nonce = envelope[:_DV_BODY_AT], envelope[envelopes.HEADER_LEN:_DV_BODY_AT]
+    return envelopes.aead_decrypt(envelope[_DV_BODY_AT:], head, nonce, wrap_key)
+
+
+def is_device_wrapped_key(envelope: bytes) -> bool:
+    """Whether `envelope` has the shape of a private key in a device wrap (header and length);
+    only the device can tell more."""
+    return len(envelope) == DEVICE_WRAPPED_KEY_SIZE and envelope[:envelopes.HEADER_LEN] == _DEVICE_HEADER
+
+
+def _server_kept_key(purpose: str, session_key: bytes) -> bytes:
+    session_key = envelopes.check_secret_key(session_key, "session key")
+    return envelopes.blake2b(purpose.encode("utf-8"), size=envelopes.KEY_LEN, key=session_key,
+                             person=_PERSON_SERVER_KEPT)
+
+
+def keep_on_server(secret: bytes, *, purpose: str, owner: str, session_key: bytes) -> bytes:
+    """A secret the server must read without anyone's help (a guardian's TOTP secret), under a
+    key derived from the session key file for `purpose`, bound to its `owner` ("account:7")."""
+    key = _server_kept_key(purpose, session_key)
+    nonce = bindings.randombytes(envelopes.NONCE_LEN)
+    head = _SERVER_KEPT_HEADER + nonce
+    return head + envelopes.aead_encrypt(envelopes.as_bytes(secret), head + owner.encode("utf-8"), nonce, key)
+
+
+def read_kept_on_server(envelope: bytes, *, purpose: str, owner: str, session_key: bytes) -> bytes:
+    envelope = envelopes.as_bytes(envelope)
+    envelopes.check_header(envelope, envelopes.TYPE_SERVER_KEPT)
+    if len(envelope) < _SK_BODY_AT + envelopes.TAG_LEN:
+        raise DecryptionFailed("server-kept envelope too short")
+    key = _server_kept_key(purpose, session_key)
+    head, nonce = envelope[:_SK_BODY_AT], envelope[envelopes.HEADER_LEN:_SK_BODY_AT]
+    return envelopes.aead_decrypt(envelope[_SK_BODY_AT:], head + owner.encode("utf-8"), nonce, key)

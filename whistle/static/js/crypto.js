@@ -672,3 +672,58 @@ export function secretboxOpen(key, boxed) {
     throw new DecryptionFailed("does not open with this key");
   }
 }
+
+// --- signing in on the guardian's device (docs/crypto.md 5.8 and 6.13) -------------------------
+
+const TYPE_DEVICE_WRAP = 0x08;
+const DEVICE_BODY_AT = 2 + NONCE_LEN; // 26
+export const SIGN_IN_SALT_LEN = 16;
+
+function checkCost({ opslimit, memlimit }) {
+  if (!Number.isSafeInteger(opslimit) || opslimit < 1 || opslimit > 16
+      || !Number.isSafeInteger(memlimit) || memlimit < 8192 || memlimit > 1073741824) {
+    throw new RangeError("Argon2id cost out of range");
+  }
+}
+
+/**
+ * {authKey, wrapKey} from a guardian's password, its 16-byte salt and cost ({opslimit, memlimit}):
+ * the key the device signs in with (the server keeps a keyed hash of it) and the key that opens
+ * the guardian's private key (key_by_device). The password never leaves this function.
+ */
+export function deriveSignInKeys(password, salt, cost) {
+  if (typeof password !== "string") throw new TypeError("expected a string");
+  if (!(salt instanceof Uint8Array) || salt.length !== SIGN_IN_SALT_LEN) throw new TypeError("the sign-in salt is 16 bytes");
+  checkCost(cost);
+  const master = sodium.crypto_pwhash(
+    KEY_LEN, utf8(password.normalize("NFC")), salt, cost.opslimit, cost.memlimit, sodium.crypto_pwhash_ALG_ARGON2ID13,
+  );
+  try {
+    return { authKey: blake2b(master, KEY_LEN, null, "whistle-gauth"), wrapKey: blake2b(master, KEY_LEN, null, "whistle-gwrap") };
+  } finally {
+    sodium.memzero(master);
+  }
+}
+
+/** A private key (or any secret) under the device's wrap key: `0x01 0x08 || nonce || AEAD`. */
+export function wrapForDevice(secret, wrapKey) {
+  checkKey(wrapKey, "wrap key");
+  const nonce = randomBytes(NONCE_LEN);
+  const head = concat(Uint8Array.of(VERSION, TYPE_DEVICE_WRAP), nonce);
+  return concat(head, sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(secret, head, null, nonce, wrapKey));
+}
+
+/** The secret of a device wrap; DecryptionFailed with another key or changed bytes. */
+export function unwrapForDevice(envelope, wrapKey) {
+  checkKey(wrapKey, "wrap key");
+  checkHeader(envelope, TYPE_DEVICE_WRAP, [VERSION]);
+  if (envelope.length < DEVICE_BODY_AT + TAG_LEN) throw new DecryptionFailed("device envelope too short");
+  try {
+    return sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(
+      null, envelope.subarray(DEVICE_BODY_AT), envelope.subarray(0, DEVICE_BODY_AT), envelope.subarray(2, DEVICE_BODY_AT),
+      wrapKey,
+    );
+  } catch {
+    throw new DecryptionFailed("authentication failed");
+  }
+}
