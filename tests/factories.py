@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from whistle import crypto
 from whistle.accounts.models import Account
+from whistle.accounts.services import private_key_with_password
 from whistle.admin.services import add_account
 from whistle.cases.models import HOLDER_GUARDIAN, CaseGrant
 from whistle.cases.services import CaseKeys
@@ -135,6 +136,12 @@ def sign_directory(dbsession, settings, clock):
     return sign_from_database(dbsession, settings, clock, settings.org_signing_key)
 
 
+def guardian_keypair(account: Account, password: str = PASSWORD) -> crypto.KeyPair:
+    """The guardian's key pair opened with their password, as a server-assisted sign-in does
+    (whichever way the account keeps it: sign-in keys, or the password wrap of a legacy account)."""
+    return crypto.KeyPair.from_private(private_key_with_password(account, password))
+
+
 def holder_keys(dbsession, case) -> CaseKeys:
     """The case's keys as its first guardian holds them (every test account's password is PASSWORD):
     what a guardian's session opens, for tests that add to a case through the services."""
@@ -142,7 +149,7 @@ def holder_keys(dbsession, case) -> CaseKeys:
     grant = dbsession.scalars(select(CaseGrant).where(
         CaseGrant.case_id == case.id, CaseGrant.holder == HOLDER_GUARDIAN).order_by(CaseGrant.id)).first()
     account = dbsession.get(Account, grant.account_id)
-    keypair = crypto.KeyPair.from_private(crypto.unwrap_with_password(account.key_by_password, PASSWORD))
+    keypair = guardian_keypair(account)
     # Unsealed as the session would, without writing the guardian's case key binding: the tests
     # that use this set up a case; the binding belongs to the guardian's first real visit.
     return CaseKeys(case=crypto.KeyPair.from_private(crypto.unseal(keypair, grant.sealed_case_key)),

@@ -191,6 +191,11 @@ SPECS: dict[str, Spec] = {
     # Wrong recovery keys per hour across the whole service (never per client), after which the
     # lost-authenticator and forgotten-password forms refuse every try for the rest of the hour.
     "whistle.accounts.recovery_failures_per_hour": Spec(_int, "20"),
+    # --- the guardian's workspace ---
+    # Server-assisted sign-in: a password posted by a browser without JavaScript (or an API client)
+    # opens a session that holds the guardian's key, and the server decrypts for it. false: only
+    # the guardian's device decrypts (JavaScript, or the desk); password sign-ins are refused.
+    "whistle.workspace.server_assisted": Spec(_bool, "true"),
     # --- the organisation key and the signed key directory (docs/operations.md, section 3) ---
     # The organisation's Ed25519 public key (`keys org-init` writes it): every key directory must
     # carry its signature. Set whistle.org.public_key_file; the database never holds it.
@@ -249,6 +254,8 @@ class Settings:
     display_timezone: tzinfo = UTC
     # --- staff accounts ---
     recovery_failures_per_hour: int = 20
+    # --- the guardian's workspace ---
+    server_assisted: bool = True
     # --- the organisation key and the signed key directory ---
     org_public_key: bytes | None = None
     org_signing_key: SigningKey | None = None  # auto_sign only
@@ -423,5 +430,6 @@ def load_settings(raw: Mapping[str, Any], environ: Mapping[str, str] = os.enviro
         dev_mail_server=values["whistle.dev.mail_server"],
         display_timezone=values["whistle.display.timezone"],
         recovery_failures_per_hour=values["whistle.accounts.recovery_failures_per_hour"],
+        server_assisted=values["whistle.workspace.server_assisted"],
         **_org_settings(values),
     )

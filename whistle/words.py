@@ -100,6 +100,8 @@ LOGIN_FAILURE_WORDS = {
     "unknown-username": "no account has that username", "wrong-password": "wrong password",
     "wrong-otp": "wrong code", "reused-otp": "a code that had been used already",
     "disabled": "the account is disabled", "locked": "sign-in was paused after several failures",
+    "not-moved-over": "signed in on the device before the account had device sign-in",
+    "malformed-auth-key": "the device sent a key of the wrong length",
 }
 
 
@@ -534,6 +536,10 @@ AUDIT_WORDS: dict[str, Callable[[str, dict, Names], str]] = {
     # staff accounts
     "login.succeeded": lambda who, d, n: f"{who} signed in",
     "login.failed": _login_failed,
+    "login.refused": lambda who, d, n: (
+        f"{who} was refused a sign-in with the password sent to the server (server-assisted sign-in is off)"),
+    "account.moved_over": lambda who, d, n: (
+        f"{who} signed in with their password once more, and now signs in on their device"),
     "logout": lambda who, d, n: f"{who} signed out",
     "logout.everywhere": lambda who, d, n: (
         f"{who} signed out everywhere ({counted(d.get('sessions') or 0, 'session')} ended)"),

@@ -17,13 +17,14 @@ from whistle.cases.models import Case, CaseGrant, CaseItem
 from whistle.db import Base
 
 
-def password_unwrap(envelope: bytes, password: str) -> bytes:  # docs/crypto.md 5.4
-    assert envelope[:2] == b"\x01\x04"
-    salt, nonce = envelope[2:18], envelope[30:54]
-    opslimit, memlimit = int.from_bytes(envelope[18:22], "big"), int.from_bytes(envelope[22:30], "big")
-    key = bindings.crypto_pwhash_alg(32, unicodedata.normalize("NFC", password).encode(), salt, opslimit, memlimit,
-                                     bindings.crypto_pwhash_ALG_ARGON2ID13)
-    return bindings.crypto_aead_xchacha20poly1305_ietf_decrypt(envelope[54:], envelope[:54], nonce, key)
+def device_unwrap(account, password: str) -> bytes:  # docs/crypto.md 6.13 and 5.8
+    master = bindings.crypto_pwhash_alg(32, unicodedata.normalize("NFC", password).encode(), account.sign_in_salt,
+                                        account.sign_in_opslimit, account.sign_in_memlimit,
+                                        bindings.crypto_pwhash_ALG_ARGON2ID13)
+    wrap_key = bindings.crypto_generichash_blake2b_salt_personal(master, digest_size=32, person=b"whistle-gwrap")
+    envelope = account.key_by_device
+    assert envelope[:2] == b"\x01\x08"
+    return bindings.crypto_aead_xchacha20poly1305_ietf_decrypt(envelope[26:], envelope[:26], envelope[2:26], wrap_key)
 
 
 def unseal(envelope: bytes, sk: bytes) -> bytes:  # docs/crypto.md 5.1
@@ -51,7 +52,7 @@ def test_a_stored_disclosure_opens_with_the_documented_layout(testapp, dbsession
                                                       CaseGrant.account_id == guardian.account.id)).one()
     item = dbsession.scalars(select(CaseItem).where(CaseItem.case_id == case.id, CaseItem.kind == "disclosure")).one()
 
-    guardian_sk = password_unwrap(guardian.account.key_by_password, guardian.password)
+    guardian_sk = device_unwrap(guardian.account, guardian.password)
     assert bindings.crypto_scalarmult_base(guardian_sk) == guardian.account.public_key
     case_sk = unseal(grant.sealed_case_key, guardian_sk)
     assert bindings.crypto_scalarmult_base(case_sk) == case.public_key

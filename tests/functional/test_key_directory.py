@@ -12,6 +12,7 @@ import pytest
 import transaction
 from sqlalchemy import delete, func, select, update
 
+from tests import factories
 from tests.factories import api_login, make_channel, make_staff, sign_directory, submit_api
 from tests.functional.reporters.helpers import come_back
 from whistle import crypto
@@ -186,7 +187,7 @@ def test_a_reporter_reveals_who_they_are_only_once_the_team_key_is_vouched_for(t
 
 
 def guardian_keypair(staff) -> crypto.KeyPair:
-    return crypto.KeyPair.from_private(crypto.unwrap_with_password(staff.account.key_by_password, staff.password))
+    return factories.guardian_keypair(staff.account, staff.password)
 
 
 def guardian_grant(dbsession, case, staff) -> CaseGrant:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, LargeBinary, String
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from whistle.db import Base
@@ -19,12 +19,24 @@ class Account(Base):
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
 
     # The account's X25519 key pair: case keys are sealed to `public_key`; the private key is
-    # stored only wrapped, once under Argon2id(password) and once under the recovery key.
+    # stored only wrapped: under the wrap key the guardian's device derives from the password
+    # (key_by_device, docs/crypto.md 6.13), and under the recovery key.
     public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
-    key_by_password: Mapped[bytes] = mapped_column(LargeBinary)
     key_by_recovery: Mapped[bytes] = mapped_column(LargeBinary)
-    # The TOTP secret, sealed to the account's own public key: readable only after the password.
-    totp_secret_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    # Signing in on the device: the Argon2id salt and cost the device derives with, and the keyed
+    # hash of the auth key it proves itself with. Set: the account is "moved over".
+    sign_in_salt: Mapped[bytes | None] = mapped_column(LargeBinary(16), default=None)
+    sign_in_opslimit: Mapped[int | None] = mapped_column(default=None)
+    sign_in_memlimit: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    sign_in_verifier: Mapped[bytes | None] = mapped_column(LargeBinary(32), default=None)
+    key_by_device: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    # The TOTP secret, under a key derived from the session key file (docs/crypto.md 5.9), so the
+    # code is checked without the guardian's private key.
+    totp_secret_server: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    # An account not moved over yet: the private key under Argon2id(password) (docs/crypto.md 5.4)
+    # and the TOTP secret sealed to the account's public key; both empty (b"") once moved over.
+    key_by_password: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
+    totp_secret_sealed: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
     # The last TOTP time step accepted, so a code cannot be used twice.
     totp_last_step: Mapped[int | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -38,3 +50,8 @@ class Account(Base):
     # The events this guardian does not want to be told about (whistle.notifications.preferences): the
     # ones turned OFF, so an event added later reaches everyone until they turn it off.
     notify_events_off: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
+
+    @property
+    def moved_over(self) -> bool:
+        """Whether the account signs in with keys derived on the device (docs/crypto.md 6.13)."""
+        return self.sign_in_verifier is not None

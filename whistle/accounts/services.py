@@ -107,9 +107,10 @@ def check_new_account(dbsession: Session, username: str, password: str) -> None:
 
 def create_account(dbsession: Session, settings: Settings, clock: Clock, *, username: str, password: str,
                    is_guardian: bool, is_admin: bool) -> Enrolment:
-    """A new staff account with its key pair, recovery key and TOTP secret, flushed. The caller has
-    checked the username and password (check_new_account) and records "account.created"
-    (record_created) once the account is complete."""
+    """A new staff account with its key pair, recovery key and TOTP secret, flushed, that signs in
+    on the device (docs/crypto.md 6.13): the initial password, which the admin chose, is used here
+    once to derive its keys. The caller has checked the username and password (check_new_account)
+    and records "account.created" (record_created) once the account is complete."""
     keypair = crypto.KeyPair.generate()
     recovery_key = crypto.new_recovery_key()
     totp_secret = pyotp.random_base32()
@@ -118,13 +119,13 @@ def create_account(dbsession: Session, settings: Settings, clock: Clock, *, user
         is_guardian=is_guardian,
         is_admin=is_admin,
         public_key=keypair.public,
-        key_by_password=crypto.wrap_with_password(keypair.private, password, settings.kdf),
         key_by_recovery=crypto.wrap_with_recovery_key(keypair.private, recovery_key),
-        totp_secret_sealed=crypto.seal(keypair.public, totp_secret.encode("ascii")),
         created_at=clock.now(),
     )
     dbsession.add(account)
-    dbsession.flush()
+    dbsession.flush()  # the id, which the server-kept TOTP secret is bound to
+    _set_sign_in_keys(account, settings, keypair.private, password)
+    _keep_totp_secret(account, settings, totp_secret)
     return Enrolment(account=account, recovery_key=recovery_key, totp_secret=totp_secret)
 
 
@@ -158,11 +159,106 @@ def _totp_step(secret: str, code: str, now: datetime) -> int | None:
     return None
 
 
+# --- signing in: keys derived from the password (docs/crypto.md 6.13) ---------------------------
+
+TOTP_PURPOSE = "totp"
+
+
+def _owner(account: Account) -> str:
+    return f"account:{account.id}"
+
+
+def _set_sign_in_keys(account: Account, settings: Settings, private: bytes, password: str) -> None:
+    """Derive the account's sign-in keys from `password` with a fresh salt at the deployment's
+    cost, as the device does, and store the verifier and the private key under the wrap key.
+    Only where the password reaches the server anyway: the admin's initial password, a legacy
+    account's sign-in, a reset with the recovery key, a change without JavaScript."""
+    salt = crypto.random_bytes(crypto.SIGN_IN_SALT_LEN)
+    auth_key, wrap_key = crypto.derive_sign_in_keys(password, salt, settings.kdf)
+    _store_sign_in_keys(account, settings, salt=salt, cost=settings.kdf, auth_key=auth_key,
+                        key_by_device=crypto.wrap_for_device(private, wrap_key))
+
+
+def _store_sign_in_keys(account: Account, settings: Settings, *, salt: bytes, cost: crypto.KdfCost, auth_key: bytes,
+                        key_by_device: bytes) -> None:
+    account.sign_in_salt = salt
+    account.sign_in_opslimit, account.sign_in_memlimit = cost.opslimit, cost.memlimit
+    account.sign_in_verifier = crypto.sign_in_verifier(auth_key, settings.session_key)
+    account.key_by_device = key_by_device
+    # The password wrap is gone once the account is moved over: nothing opens with the password
+    # on the server any more but the keys above.
+    account.key_by_password = b""
+
+
+def _keep_totp_secret(account: Account, settings: Settings, secret: str) -> None:
+    account.totp_secret_server = crypto.keep_on_server(secret.encode("ascii"), purpose=TOTP_PURPOSE,
+                                                       owner=_owner(account), session_key=settings.session_key)
+    account.totp_secret_sealed = b""
+
+
+def _totp_secret(account: Account, settings: Settings, keypair: crypto.KeyPair | None) -> str | None:
+    """The account's TOTP secret: kept by the server, or (an account not moved over yet) sealed
+    to its public key, which needs the private key. None if it cannot be read."""
+    try:
+        if account.totp_secret_server:
+            return crypto.read_kept_on_server(account.totp_secret_server, purpose=TOTP_PURPOSE, owner=_owner(account),
+                                              session_key=settings.session_key).decode("ascii")
+        if keypair is not None and account.totp_secret_sealed:
+            return crypto.unseal(keypair, account.totp_secret_sealed).decode("ascii")
+    except crypto.DecryptionFailed:
+        return None
+    return None
+
+
+def move_over(account: Account, settings: Settings, keypair: crypto.KeyPair, password: str) -> None:
+    """Move an account made before device sign-in over to it, with its password (which reached
+    the server this once): sign-in keys derived with a fresh salt, the TOTP secret kept by the
+    server, and the password wrap and sealed TOTP secret emptied."""
+    secret = _totp_secret(account, settings, keypair)
+    _set_sign_in_keys(account, settings, keypair.private, password)
+    if secret is not None and not account.totp_secret_server:
+        _keep_totp_secret(account, settings, secret)
+
+
+@dataclass(frozen=True)
+class SignInParameters:
+    """What a device needs to derive its sign-in keys: "device/1" with the salt and cost, or
+    "password" for an account not moved over yet (it posts the password once)."""
+
+    scheme: str
+    salt: bytes | None = None
+    cost: crypto.KdfCost | None = None
+
+
+DEVICE_SCHEME = "device/1"
+PASSWORD_SCHEME = "password"
+
+
+def sign_in_parameters(dbsession: Session, settings: Settings, username: str) -> SignInParameters:
+    """The salt and cost for `username`. An unknown username gets a stand-in salt (the same each
+    time, unpredictable without the session key file) and the deployment's cost, as an account
+    made now would have, so the answer does not say whether the account exists. (An account not
+    moved over yet is told "password", and one whose cost predates a change of the deployment's
+    cost shows that cost: both stop once it signs in.)"""
+    account = account_named(dbsession, username)
+    if account is not None and not account.moved_over:
+        return SignInParameters(PASSWORD_SCHEME)
+    if account is None or account.sign_in_salt is None:
+        return SignInParameters(DEVICE_SCHEME, crypto.stand_in_salt(_normal(username), settings.session_key),
+                                settings.kdf)
+    return SignInParameters(DEVICE_SCHEME, account.sign_in_salt,
+                            crypto.KdfCost(account.sign_in_opslimit or 0, account.sign_in_memlimit or 0))
+
+
+def _normal(username: str) -> str:
+    return username.strip().lower()
+
+
 _dummy_envelopes: dict[tuple[int, int], bytes] = {}
 
 
 def _spend_equal_time(settings: Settings, password: str) -> None:
-    """Do the same Argon2id work as a real login, so an unknown username takes as long."""
+    """Do the same Argon2id work as a real password sign-in, so an unknown username takes as long."""
     key = (settings.kdf.opslimit, settings.kdf.memlimit)
     if key not in _dummy_envelopes:
         _dummy_envelopes[key] = crypto.wrap_with_password(bytes(32), crypto.random_token(), settings.kdf)
@@ -189,38 +285,135 @@ def _failed(account: Account, clock: Clock, reason: str) -> LoginFailed:
     return LoginFailed(reason, account)
 
 
-def authenticate(
-    dbsession: Session, settings: Settings, clock: Clock, *, username: str, password: str, otp: str
-) -> tuple[Account, crypto.KeyPair]:
-    """Check password then TOTP; return the account and its unwrapped key pair.
+def _paused(account: Account, clock: Clock) -> bool:
+    return account.locked_until is not None and _aware(account.locked_until) > clock.now()
 
-    Raises LoginFailed. Callers audit the failure and answer the same way for every reason,
-    a paused (throttled) account included: while paused the password is not even tried, so
-    guessing during the pause learns nothing. The caller commits, so failures are counted.
-    """
-    account = dbsession.scalars(select(Account).where(Account.username == username.strip().lower())).first()
-    if account is None:
-        _spend_equal_time(settings, password)
-        raise LoginFailed("unknown-username")
-    if account.locked_until is not None and _aware(account.locked_until) > clock.now():
-        _spend_equal_time(settings, password)
-        raise LoginFailed("locked", account)
+
+def private_key_with_password(account: Account, password: str) -> bytes:
+    """The account's private key opened with its password, on the server: through the sign-in
+    keys (moved over) or the password wrap (not yet). Raises crypto.DecryptionFailed."""
+    if not account.moved_over:
+        return crypto.unwrap_with_password(account.key_by_password, password)
+    if account.sign_in_salt is None or account.key_by_device is None:
+        raise crypto.DecryptionFailed("no sign-in keys")
     try:
-        private = crypto.unwrap_with_password(account.key_by_password, password)
+        cost = crypto.KdfCost(account.sign_in_opslimit or 0, account.sign_in_memlimit or 0)
+        _auth_key, wrap_key = crypto.derive_sign_in_keys(password, account.sign_in_salt, cost)
+    except (ValueError, UnicodeEncodeError):
+        raise crypto.DecryptionFailed("wrong password") from None
+    return crypto.unwrap_for_device(account.key_by_device, wrap_key)
+
+
+def _check_password(account: Account, settings: Settings, password: str) -> bytes | None:
+    """The private key if `password` is the account's, else None (compared by the verifier)."""
+    if not account.moved_over:
+        try:
+            return crypto.unwrap_with_password(account.key_by_password, password)
+        except crypto.DecryptionFailed:
+            return None
+    try:
+        cost = crypto.KdfCost(account.sign_in_opslimit or 0, account.sign_in_memlimit or 0)
+        auth_key, wrap_key = crypto.derive_sign_in_keys(password, account.sign_in_salt or b"", cost)
+    except (ValueError, UnicodeEncodeError):
+        return None
+    if not _verifier_matches(account, settings, auth_key):
+        return None
+    try:
+        return crypto.unwrap_for_device(account.key_by_device or b"", wrap_key)
     except crypto.DecryptionFailed:
-        raise _failed(account, clock, "wrong-password") from None
-    if account.disabled:
-        raise LoginFailed("disabled", account)
-    keypair = crypto.KeyPair.from_private(private)
-    secret = crypto.unseal(keypair, account.totp_secret_sealed).decode("ascii")
-    step = _totp_step(secret, otp, clock.now())
+        return None
+
+
+def _verifier_matches(account: Account | None, settings: Settings, auth_key: bytes) -> bool:
+    expected = (account.sign_in_verifier if account is not None else None) or _STAND_IN_VERIFIER
+    return hmac.compare_digest(crypto.sign_in_verifier(auth_key, settings.session_key), expected)
+
+
+# Compared with for an unknown username, so it takes the same path as a wrong key: nothing
+# derives to it (it is not even a verifier of anything).
+_STAND_IN_VERIFIER = bytes(32)
+AUTH_KEY_LEN = 32
+
+
+def _check_code(account: Account, settings: Settings, clock: Clock, otp: str,
+                keypair: crypto.KeyPair | None) -> None:
+    secret = _totp_secret(account, settings, keypair)
+    step = _totp_step(secret, otp, clock.now()) if secret is not None else None
     if step is None:
         raise _failed(account, clock, "wrong-otp")
     if account.totp_last_step is not None and step <= account.totp_last_step:
         raise _failed(account, clock, "reused-otp")
     account.totp_last_step = step
     account.failed_logins, account.locked_until = 0, None
-    return account, keypair
+
+
+@dataclass(frozen=True)
+class PasswordSignIn:
+    """A password sign-in that succeeded: the account, its key pair (opened on the server), and
+    whether it was moved over by this sign-in."""
+
+    account: Account
+    keypair: crypto.KeyPair
+    moved_over_now: bool
+
+
+def authenticate(
+    dbsession: Session, settings: Settings, clock: Clock, *, username: str, password: str, otp: str
+) -> PasswordSignIn:
+    """Check password then TOTP on the server (server-assisted sign-in, or a legacy account's
+    first sign-in, which moves it over); return the account and its unwrapped key pair.
+
+    Raises LoginFailed. Callers audit the failure and answer the same way for every reason,
+    a paused (throttled) account included: while paused the password is not even tried, so
+    guessing during the pause learns nothing. The caller commits, so failures are counted.
+    """
+    account = account_named(dbsession, username)
+    if account is None:
+        _spend_equal_time(settings, password)
+        raise LoginFailed("unknown-username")
+    if _paused(account, clock):
+        _spend_equal_time(settings, password)
+        raise LoginFailed("locked", account)
+    private = _check_password(account, settings, password)
+    if private is None:
+        raise _failed(account, clock, "wrong-password")
+    if account.disabled:
+        raise LoginFailed("disabled", account)
+    keypair = crypto.KeyPair.from_private(private)
+    _check_code(account, settings, clock, otp, keypair)
+    legacy = not account.moved_over
+    if legacy:
+        move_over(account, settings, keypair, password)
+        audit.record(dbsession, clock, actor=_owner(account), action="account.moved_over",
+                     detail={"account_id": account.id})
+    return PasswordSignIn(account, keypair, legacy)
+
+
+def authenticate_device(
+    dbsession: Session, settings: Settings, clock: Clock, *, username: str, auth_key: bytes, otp: str
+) -> Account:
+    """Check a device's auth key then TOTP; return the account. The server runs no Argon2id
+    here (the device did): the check is one keyed hash, compared in constant time, and an
+    unknown username is compared with a stand-in verifier, so it takes the same path and time.
+    Raises LoginFailed, counted and paused as a password sign-in is."""
+    account = account_named(dbsession, username)
+    if len(auth_key) != AUTH_KEY_LEN:
+        raise LoginFailed("malformed-auth-key", account)
+    if account is None:
+        _verifier_matches(None, settings, auth_key)
+        raise LoginFailed("unknown-username")
+    if _paused(account, clock):
+        _verifier_matches(account, settings, auth_key)
+        raise LoginFailed("locked", account)
+    if not account.moved_over:
+        # It was told to send its password ("password" scheme); an auth key cannot be right.
+        raise _failed(account, clock, "not-moved-over")
+    if not _verifier_matches(account, settings, auth_key):
+        raise _failed(account, clock, "wrong-password")
+    if account.disabled:
+        raise LoginFailed("disabled", account)
+    _check_code(account, settings, clock, otp, None)
+    return account
 
 
 def end_sessions(dbsession: Session, account: Account, *, except_session_id: int | None = None) -> int:
@@ -238,30 +431,98 @@ def staff_sessions(dbsession: Session, account: Account) -> list[LoginSession]:
     ))
 
 
+CURRENT_PASSWORD_WRONG = "the current password is not right (after several tries, wait a few minutes)"
+
+
+def _current_password_failed(dbsession: Session, clock: Clock, account: Account, paused: bool) -> AccountError:
+    failure = _failed(account, clock, "locked" if paused else "wrong-password")
+    audit.record(dbsession, clock, actor=_owner(account), action="account.password_change_failed",
+                 detail={"reason": failure.reason})
+    return AccountError(CURRENT_PASSWORD_WRONG)
+
+
+def _password_changed(dbsession: Session, clock: Clock, account: Account, keep_session_id: int | None) -> None:
+    end_sessions(dbsession, account, except_session_id=keep_session_id)
+    audit.record(dbsession, clock, actor=_owner(account), action="account.password_changed",
+                 detail={"account_id": account.id})
+
+
 def change_password(
     dbsession: Session, settings: Settings, clock: Clock, account: Account, *, current: str, new: str,
     keep_session_id: int | None = None,
 ) -> None:
-    """Rewrap the account's private key under `new`; other sessions end. Raises AccountError.
+    """A password change on the server (a page without JavaScript, or the API): new sign-in keys
+    derived from `new`; other sessions end. Raises AccountError.
 
     A wrong current password counts as a failed login (audited, and towards the pause), so a
     borrowed session cannot be used to guess the password; nothing else changes before the
     checks pass, so the caller may commit after a refusal to keep that record."""
-    paused = account.locked_until is not None and _aware(account.locked_until) > clock.now()
-    try:
-        if paused:
-            raise crypto.DecryptionFailed("paused")
-        private = crypto.unwrap_with_password(account.key_by_password, current)
-    except crypto.DecryptionFailed:
-        failure = _failed(account, clock, "locked" if paused else "wrong-password")
-        audit.record(dbsession, clock, actor=f"account:{account.id}", action="account.password_change_failed",
-                     detail={"reason": failure.reason})
-        raise AccountError("the current password is not right (after several tries, wait a few minutes)") from None
+    paused = _paused(account, clock)
+    private = None if paused else _check_password(account, settings, current)
+    if private is None:
+        raise _current_password_failed(dbsession, clock, account, paused)
     check_password(new)
-    account.key_by_password = crypto.wrap_with_password(private, new, settings.kdf)
-    end_sessions(dbsession, account, except_session_id=keep_session_id)
-    audit.record(dbsession, clock, actor=f"account:{account.id}", action="account.password_changed",
-                 detail={"account_id": account.id})
+    move_over(account, settings, crypto.KeyPair.from_private(private), new)
+    _password_changed(dbsession, clock, account, keep_session_id)
+
+
+@dataclass(frozen=True)
+class DeviceKeys:
+    """New sign-in keys a device derived from a new password: what the server stores of them."""
+
+    salt: bytes
+    opslimit: int
+    memlimit: int
+    auth_key: bytes
+    key_by_device: bytes
+
+
+def check_device_keys(settings: Settings, keys: DeviceKeys) -> dict[str, str]:
+    """What is wrong with new sign-in keys from a device, by field (empty: nothing). The server
+    cannot check the password itself (it never sees it): the page checks the same rules as
+    check_password before deriving. Here: the shapes, and a cost no lower than the deployment's."""
+    errors = {}
+    if len(keys.salt) != crypto.SIGN_IN_SALT_LEN:
+        errors["new_salt"] = "The salt must be 16 bytes."
+    if not crypto.is_device_wrapped_key(keys.key_by_device):
+        errors["new_key_by_device"] = "The wrapped key must be a private key in a device wrap (74 bytes)."
+    if len(keys.auth_key) != AUTH_KEY_LEN:
+        errors["new_auth_key"] = "The auth key must be 32 bytes."
+    try:
+        cost: crypto.KdfCost | None = crypto.KdfCost(keys.opslimit, keys.memlimit)
+    except ValueError:
+        cost = None
+    if cost is None or cost.opslimit < settings.kdf.opslimit or cost.memlimit < settings.kdf.memlimit:
+        errors["new_opslimit"] = (f"The cost must be at least this service's: opslimit {settings.kdf.opslimit}, "
+                                  f"memlimit {settings.kdf.memlimit}.")
+    return errors
+
+
+def change_password_on_device(
+    dbsession: Session, settings: Settings, clock: Clock, account: Account, *, current_auth_key: bytes,
+    new: DeviceKeys, keep_session_id: int | None = None,
+) -> None:
+    """A password change done on the device: the current password proved by its auth key, and
+    the new one's keys derived there (the server sees neither password). Other sessions end.
+    Raises AccountError (a wrong current password, counted as a failed sign-in) or a
+    validation_problem-ready AccountError for bad shapes, checked first."""
+    errors = check_device_keys(settings, new)
+    if errors:
+        raise DeviceKeysRefused(errors)
+    paused = _paused(account, clock)
+    if paused or not account.moved_over or not _verifier_matches(account, settings, current_auth_key):
+        raise _current_password_failed(dbsession, clock, account, paused)
+    _store_sign_in_keys(account, settings, salt=new.salt, cost=crypto.KdfCost(new.opslimit, new.memlimit),
+                        auth_key=new.auth_key, key_by_device=new.key_by_device)
+    _password_changed(dbsession, clock, account, keep_session_id)
+
+
+class DeviceKeysRefused(AccountError):
+    """New sign-in keys from a device that are not of the right shape; `errors` by field."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("the new sign-in keys are not acceptable")
+        self.errors = errors
 
 
 RECOVERY_MISMATCH = "that username and recovery key do not match"
@@ -372,14 +633,15 @@ def reset_password(
     dbsession: Session, settings: Settings, clock: Clock, *, username: str, recovery_key: str, new: str,
     call_hook, actor: str = "system", throttled: bool = True,
 ) -> PasswordReset:
-    """A forgotten password: the recovery key unwraps the private key, which is rewrapped under
-    `new`, so access to every granted case is kept, and under a new recovery key, which replaces
-    the one used. All sessions end; the lock is lifted; the owner is told (AccountRecovered).
+    """A forgotten password: the recovery key unwraps the private key, which is wrapped under new
+    sign-in keys derived from `new` (the new password reaches the server here), so access to
+    every granted case is kept, and under a new recovery key, which replaces the one used. All
+    sessions end; the lock is lifted; the owner is told (AccountRecovered).
     Raises AccountError (RecoveryPaused past the hour's budget) before anything changes but the
     count of wrong keys."""
     account, private = _recover(dbsession, settings, clock, username, recovery_key, throttled=throttled)
     check_password(new)
-    account.key_by_password = crypto.wrap_with_password(private, new, settings.kdf)
+    move_over(account, settings, crypto.KeyPair.from_private(private), new)
     new_recovery_key = _replace_recovery_key(account, private)
     account.failed_logins, account.locked_until = 0, None
     end_sessions(dbsession, account)
@@ -401,7 +663,7 @@ def reset_authenticator(
     past the hour's budget), before anything changes but the count of wrong keys."""
     account, private = _recover(dbsession, settings, clock, username, recovery_key, throttled=throttled)
     secret = pyotp.random_base32()
-    account.totp_secret_sealed = crypto.seal(account.public_key, secret.encode("ascii"))
+    _keep_totp_secret(account, settings, secret)
     new_recovery_key = _replace_recovery_key(account, private)
     account.totp_last_step = None
     account.failed_logins, account.locked_until = 0, None

@@ -1,41 +1,154 @@
-"""Staff login and logout, as pages and as API sessions."""
+"""Staff sign-in and sign-out, as pages and as API sessions.
+
+Two ways in (docs/workspace.md): on the device, where the page's script derives the keys from the
+password and sends only the auth key (the session holds no key, and the answer carries the
+private key wrapped for the device); and server-assisted, where the password is posted (a page
+without JavaScript, an API client) and the session holds the guardian's private key.
+"""
 from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
 
 from pyramid.csrf import BadCSRFToken
 from pyramid.httpexceptions import HTTPFound, HTTPNoContent
+from pyramid.response import Response
 from pyramid.security import forget, remember
 from pyramid.view import exception_view_config, view_config
 
 from whistle.accounts.identity import StaffIdentity
-from whistle.accounts.services import LoginFailed, authenticate
+from whistle.accounts.models import Account
+from whistle.accounts.services import (
+    AUTH_KEY_LEN,
+    LoginFailed,
+    SignInParameters,
+    authenticate,
+    authenticate_device,
+    sign_in_parameters,
+)
 from whistle.errors import Problem, problem_response, validation_problem
 from whistle.jsonapi import read_json, reject_unknown_members
 from whistle.security.permissions import Permission
 from whistle.sessions.models import STAFF
-from whistle.sessions.services import close_session, open_session
+from whistle.sessions.services import close_session, open_session, open_staff_device_session
 from whistle.words import EXPIRED_FORM
 
 # The same words for every failure, a paused account included (see accounts.services.authenticate):
 # the rightful user is told calmly what may be happening without an attacker learning which.
 LOGIN_FAILED = ("That username, password and code do not match. Check them and try again. "
                 "After several failed attempts sign-in pauses for a few minutes: if you are sure, wait and try again.")
+SERVER_ASSISTED_OFF = ("This service decrypts cases only on your own device, so it does not take your password. "
+                       "Turn JavaScript on in this browser and sign in again, or use the desk "
+                       "(ask your administrator).")
+SERVER_ASSISTED_OFF_TYPE = "/api/v1/problems/server-assisted-off"
 
 
-def _login(request, username: str, password: str, otp: str):
-    """(token, account) for a new session, or None (the failure is audited; the caller answers 401)."""
+@dataclass(frozen=True)
+class SignedIn:
+    """A new session: its token, the account, whether the session holds no key (device mode),
+    and, for an account moved over by this sign-in, the salt and cost its device derives with."""
+
+    token: str
+    account: Account
+    device: bool
+    parameters: SignInParameters | None = None
+
+
+class Refused(Exception):
+    """A password sign-in that succeeded but may not open a session: server-assisted is off."""
+
+
+def _failed(request, failure: LoginFailed) -> None:
+    account_id = failure.account.id if failure.account else None
+    request.audit("login.failed", actor=f"account:{account_id}" if account_id else "anonymous",
+                  detail={"reason": failure.reason})
+
+
+def _password_sign_in(request, username: str, password: str, otp: str, *, device: bool) -> SignedIn | None:
+    """Sign in with the password sent to the server. The session holds the key (server-assisted)
+    unless `device` (a page with JavaScript, moving a legacy account over) or server-assisted
+    sign-in is off. None: failed (audited; the caller answers 401). Raises Refused."""
     settings, clock = request.whistle_settings, request.clock
     try:
-        account, keypair = authenticate(request.dbsession, settings, clock, username=username, password=password,
-                                        otp=otp)
+        signed = authenticate(request.dbsession, settings, clock, username=username, password=password, otp=otp)
     except LoginFailed as failure:
-        account_id = failure.account.id if failure.account else None
-        request.audit("login.failed", actor=f"account:{account_id}" if account_id else "anonymous",
-                      detail={"reason": failure.reason})
+        _failed(request, failure)
         return None
-    token = open_session(request.dbsession, settings, clock, kind=STAFF, private_key=keypair.private,
-                         account_id=account.id)
+    account = signed.account
+    if not settings.server_assisted and not signed.moved_over_now:
+        request.audit("login.refused", actor=f"account:{account.id}")
+        raise Refused
+    if device or not settings.server_assisted:
+        token = open_staff_device_session(request.dbsession, settings, clock, account_id=account.id)
+    else:
+        token = open_session(request.dbsession, settings, clock, kind=STAFF, private_key=signed.keypair.private,
+                             account_id=account.id)
     request.audit("login.succeeded", actor=f"account:{account.id}")
-    return token, account
+    parameters = sign_in_parameters(request.dbsession, settings, account.username) if signed.moved_over_now else None
+    return SignedIn(token, account, device or not settings.server_assisted, parameters)
+
+
+def _device_sign_in(request, username: str, auth_key: bytes, otp: str) -> SignedIn | None:
+    """Sign in with the auth key the device derived: a session that holds no key."""
+    settings, clock = request.whistle_settings, request.clock
+    try:
+        account = authenticate_device(request.dbsession, settings, clock, username=username, auth_key=auth_key,
+                                      otp=otp)
+    except LoginFailed as failure:
+        _failed(request, failure)
+        return None
+    token = open_staff_device_session(request.dbsession, settings, clock, account_id=account.id)
+    request.audit("login.succeeded", actor=f"account:{account.id}")
+    return SignedIn(token, account, True)
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _auth_key(value: object) -> bytes | None:
+    """The auth key from its base64, or None if it is not 32 bytes of base64."""
+    if not isinstance(value, str):
+        return None
+    try:
+        key = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return key if len(key) == AUTH_KEY_LEN else None
+
+
+def _device_answer(signed: SignedIn) -> dict:
+    """What a device needs after signing in: its private key, wrapped for it, and the public
+    key to check it against; the salt and cost if this sign-in moved the account over."""
+    answer: dict = {"key_by_device": _b64(signed.account.key_by_device or b""),
+                    "public_key": _b64(signed.account.public_key), "account_id": signed.account.id}
+    if signed.parameters is not None:
+        answer.update(_parameters_answer(signed.parameters))
+    return answer
+
+
+def _parameters_answer(parameters: SignInParameters) -> dict:
+    if parameters.salt is None or parameters.cost is None:
+        return {"scheme": parameters.scheme}
+    return {"scheme": parameters.scheme, "salt": _b64(parameters.salt), "opslimit": parameters.cost.opslimit,
+            "memlimit": parameters.cost.memlimit}
+
+
+def _home(request, account: Account) -> str:
+    # An admin who is not a guardian has no inbox: their home is the admin area.
+    return request.route_url("cases.inbox" if account.is_guardian else "admin.overview")
+
+
+def _wants_json(request) -> bool:
+    """The sign-in page's script asks for JSON (Accept: application/json); a browser's form, HTML."""
+    offers = request.accept.acceptable_offers(["text/html", "application/json"])
+    return bool(offers) and offers[0][0] == "application/json"
+
+
+def _form_problem(status: int, detail: str, field: str, **kwargs) -> Response:
+    """The sign-in form's words as a problem document, naming the field the page shows them at."""
+    return problem_response(Problem(status, detail, errors=[{"field": field, "message": detail}], **kwargs))
 
 
 @view_config(route_name="accounts.login", request_method="GET", renderer="whistle:templates/accounts/login.jinja2",
@@ -47,16 +160,34 @@ def login_form(request):
 @view_config(route_name="accounts.login", request_method="POST", renderer="whistle:templates/accounts/login.jinja2",
              permission=Permission.STAFF_LOGIN)
 def login_submit(request):
-    username = request.POST.get("username", "")
-    opened = _login(request, username, request.POST.get("password", ""), request.POST.get("otp", ""))
-    if opened is None:
+    post = request.POST
+    username, otp = post.get("username", ""), post.get("otp", "")
+    wants_json = _wants_json(request)
+    try:
+        if "auth_key" in post:
+            auth_key = _auth_key(post.get("auth_key"))
+            if auth_key is None:
+                return problem_response(validation_problem({"auth_key": "Must be 32 bytes, in base64."}))
+            signed = _device_sign_in(request, username, auth_key, otp)
+        else:
+            signed = _password_sign_in(request, username, post.get("password", ""), otp, device=wants_json)
+    except Refused:
+        if wants_json:
+            return _form_problem(403, SERVER_ASSISTED_OFF, "password", type=SERVER_ASSISTED_OFF_TYPE,
+                                 title="Server-assisted sign-in is off")
+        request.response.status = 403
+        return {"username": username, "error": SERVER_ASSISTED_OFF}
+    if signed is None:
         # Returned, not raised: the transaction commits, so the failed attempt stays audited.
+        if wants_json:
+            return _form_problem(401, LOGIN_FAILED, "username")
         request.response.status = 401
         return {"username": username, "error": LOGIN_FAILED}
-    token, account = opened
-    # An admin who is not a guardian has no inbox: their home is the admin area.
-    home = "cases.inbox" if account.is_guardian else "admin.overview"
-    return HTTPFound(request.route_url(home), headers=remember(request, token, kind=STAFF))
+    headers = remember(request, signed.token, kind=STAFF)
+    if wants_json:
+        answer = {"next": _home(request, signed.account), **_device_answer(signed)}
+        return Response(json_body=answer, headers=headers)
+    return HTTPFound(_home(request, signed.account), headers=headers)
 
 
 @exception_view_config(BadCSRFToken, route_name="accounts.login", request_method="POST",
@@ -64,6 +195,8 @@ def login_submit(request):
 def expired_login_form(exc: BadCSRFToken, request):
     """The sign-in form posted from a page older than this browser's session (signed in, or out,
     in another tab): nothing is tried, and the form comes back with the username."""
+    if _wants_json(request):
+        return _form_problem(400, EXPIRED_FORM, "username")
     request.response.status = 400
     return {"username": request.POST.get("username", ""), "error": EXPIRED_FORM}
 
@@ -76,21 +209,50 @@ def logout(request):
     return HTTPFound(request.route_url("accounts.login"), headers=forget(request, kind=STAFF))
 
 
+@view_config(route_name="api.staff_sign_in_parameters", request_method="POST", renderer="json",
+             permission=Permission.STAFF_LOGIN)
+def api_sign_in_parameters(request):
+    """The salt and cost a device derives the sign-in keys of `username` with (stand-ins for an
+    unknown username), or the "password" scheme for an account not moved over yet."""
+    data = read_json(request)
+    errors = reject_unknown_members(data, {"username"})
+    if not isinstance(data.get("username"), str) or not data.get("username"):
+        errors["username"] = "Required, as a string."
+    if errors:
+        raise validation_problem(errors)
+    return _parameters_answer(sign_in_parameters(request.dbsession, request.whistle_settings, data["username"]))
+
+
 @view_config(route_name="api.staff_session", request_method="POST", renderer="json", permission=Permission.STAFF_LOGIN)
 def api_login(request):
     data = read_json(request)
-    errors = reject_unknown_members(data, {"username", "password", "otp"})
-    for name in ("username", "password", "otp"):
+    errors = reject_unknown_members(data, {"username", "password", "auth_key", "otp"})
+    for name in ("username", "otp"):
         if not isinstance(data.get(name), str) or not data.get(name):
             errors[name] = "Required, as a string."
+    if ("password" in data) == ("auth_key" in data):
+        errors["password"] = "Give either the password (server-assisted) or the auth_key (device), not both."
+    elif "password" in data and (not isinstance(data["password"], str) or not data["password"]):
+        errors["password"] = "Required, as a string."
+    elif "auth_key" in data and _auth_key(data["auth_key"]) is None:
+        errors["auth_key"] = "Must be 32 bytes, in base64."
     if errors:
         raise validation_problem(errors)
-    opened = _login(request, data["username"], data["password"], data["otp"])
-    if opened is None:
+    try:
+        if "auth_key" in data:
+            signed = _device_sign_in(request, data["username"], _auth_key(data["auth_key"]) or b"", data["otp"])
+        else:
+            signed = _password_sign_in(request, data["username"], data["password"], data["otp"], device=False)
+    except Refused:
+        return problem_response(Problem(403, SERVER_ASSISTED_OFF, type=SERVER_ASSISTED_OFF_TYPE,
+                                        title="Server-assisted sign-in is off"))
+    if signed is None:
         return problem_response(Problem(401, LOGIN_FAILED), {"WWW-Authenticate": "Bearer"})
-    token, _account = opened
     expires_in = int(request.whistle_settings.staff_session_idle.total_seconds())
-    return {"token": token, "expires_in": expires_in}
+    answer = {"token": signed.token, "expires_in": expires_in}
+    if signed.device:
+        answer.update(_device_answer(signed))
+    return answer
 
 
 @view_config(route_name="api.staff_session", request_method="DELETE", permission=Permission.STAFF_LOGOUT)

@@ -160,7 +160,23 @@ SCHEMAS: dict[str, Any] = {
     },
     "Session": {
         "type": "object", "required": ["token", "expires_in"],
-        "properties": {"token": STR, "expires_in": {"type": "integer", "description": "Idle seconds."}},
+        "properties": {"token": STR, "expires_in": {"type": "integer", "description": "Idle seconds."},
+                       "key_by_device": {"type": "string", "contentEncoding": "base64",
+                                         "description": "Device sessions only: the private key in a device wrap "
+                                                        "(docs/crypto.md 5.8), opened with wrap_key."},
+                       "public_key": {"type": "string", "contentEncoding": "base64",
+                                      "description": "Device sessions only: the key the unwrapped one must match."},
+                       "account_id": {"type": "integer"},
+                       "scheme": {"const": "device/1"},
+                       "salt": {"type": "string", "contentEncoding": "base64",
+                                "description": "Only when this sign-in moved the account over."},
+                       "opslimit": {"type": "integer"}, "memlimit": {"type": "integer"}},
+    },
+    "SignInParameters": {
+        "type": "object", "required": ["scheme"],
+        "properties": {"scheme": {"enum": ["device/1", "password"]},
+                       "salt": {"type": "string", "contentEncoding": "base64", "description": "16 bytes."},
+                       "opslimit": {"type": "integer"}, "memlimit": {"type": "integer"}},
     },
     "ReporterSession": {
         "type": "object", "required": ["token", "expires_in", "holds_key"],
@@ -575,14 +591,40 @@ def build_document() -> dict:
                                           "/api/v1/problems/case-ref-taken",
                                           "/api/v1/problems/receipt-taken"]}}}]}]}}}}},
         }},
+        "/api/v1/staff/sign-in-parameters": {"post": {
+            "summary": "The salt and Argon2id cost a device derives a guardian's sign-in keys with.",
+            "description": "An unknown username gets stand-in values, the same each time; an account made "
+                           "before device sign-in gets the scheme \"password\" (it signs in with its password "
+                           "once, which moves it over).",
+            "operationId": "staffSignInParameters",
+            "requestBody": _body({"type": "object", "required": ["username"], "additionalProperties": False,
+                                  "properties": {"username": STR}}),
+            "responses": {"200": _json({"$ref": "#/components/schemas/SignInParameters"}, "The parameters."),
+                          **_problem_responses(400, 415, 422)},
+        }},
         "/api/v1/staff/session": {
             "post": {
-                "summary": "Log in as staff with password and TOTP code.",
+                "summary": "Sign in as staff: with the auth key derived on the device (the session holds no key), "
+                           "or with the password (server-assisted: the session holds the guardian's key).",
+                "description": "Device: POST /api/v1/staff/sign-in-parameters, derive auth_key and wrap_key "
+                               "(docs/crypto.md 6.13), send auth_key; open key_by_device with wrap_key. "
+                               "Password: an account made before device sign-in is moved over by it; with "
+                               "whistle.workspace.server_assisted false the session holds no key and the answer "
+                               "is a device one with the new salt and cost, and a moved-over account is refused.",
                 "operationId": "staffLogin",
-                "requestBody": _body({"type": "object", "required": ["username", "password", "otp"],
-                                      "properties": {"username": STR, "password": STR, "otp": STR}}),
+                "requestBody": _body({"oneOf": [
+                    {"type": "object", "required": ["username", "auth_key", "otp"], "additionalProperties": False,
+                     "properties": {"username": STR, "otp": STR,
+                                    "auth_key": {"type": "string", "contentEncoding": "base64",
+                                                 "description": "32 bytes, derived on the device."}}},
+                    {"type": "object", "required": ["username", "password", "otp"], "additionalProperties": False,
+                     "properties": {"username": STR, "password": STR, "otp": STR}}]}),
                 "responses": {"200": _json({"$ref": "#/components/schemas/Session"}, "Logged in."),
-                              **_problem_responses(400, 401, 415, 422)},
+                              **_problem_responses(400, 401, 415, 422),
+                              "403": {"description": "A password sign-in while server-assisted sign-in is off "
+                                                     "(type /api/v1/problems/server-assisted-off): sign in on the "
+                                                     "device.",
+                                      "content": {"application/problem+json": {"schema": PROBLEM}}}},
             },
             "delete": {
                 "summary": "Log out (end this session).", "operationId": "staffLogout", "security": BEARER,

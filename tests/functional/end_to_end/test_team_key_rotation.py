@@ -18,6 +18,7 @@ from tests.factories import (
     api_login,
     bearer,
     build_client_case,
+    guardian_keypair,
     send_client_case,
     sign_directory,
     submit_api,
@@ -106,8 +107,7 @@ def test_the_first_unlock_replaces_the_team_key_and_re_encrypts_the_identity(tes
     # Every grant that held a team key holds the new one, sealed to the key the directory lists.
     grants = dbsession.scalars(select(CaseGrant).where(CaseGrant.case_id == case.id)).all()
     for staff_member in (team.first, team.colleague, team.second):
-        keypair = crypto.KeyPair.from_private(crypto.unwrap_with_password(staff_member.account.key_by_password,
-                                                                          staff_member.password))
+        keypair = guardian_keypair(staff_member.account, staff_member.password)
         [grant] = [g for g in grants if g.account_id == staff_member.account.id]
         assert crypto.KeyPair.from_private(crypto.unseal(keypair, grant.sealed_team_key)).public == \
             case.team_public_key

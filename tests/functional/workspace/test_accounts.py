@@ -8,8 +8,14 @@ from sqlalchemy import select
 
 from tests.factories import PASSWORD, api_login, fresh_code, html_login, make_staff
 from tests.functional.workspace.conftest import events, last_event
-from whistle import crypto
-from whistle.accounts.services import RECOVERY_THROTTLE, AccountError, add_account, check_password, lock_for
+from whistle.accounts.services import (
+    RECOVERY_THROTTLE,
+    AccountError,
+    add_account,
+    check_password,
+    lock_for,
+    private_key_with_password,
+)
 from whistle.sessions.models import LoginSession
 from whistle.throttles import Throttle
 
@@ -68,7 +74,7 @@ def test_password_change_rewraps_the_key_and_ends_other_sessions(testapp, dbsess
     assert last_event(dbsession).action == "account.password_changed"
     assert testapp.get("/api/v1/cases", headers=other_device, status=401)
     assert testapp.get(f"/api/v1/cases/{ref}", headers=headers).json["case"] == ref
-    assert crypto.unwrap_with_password(guardian.account.key_by_password, NEW_PASSWORD)
+    assert private_key_with_password(guardian.account, NEW_PASSWORD)
     login(testapp, guardian, clock, status=401)
     guardian.password = NEW_PASSWORD
     fresh = {"Authorization": f"Bearer {login(testapp, guardian, clock).json['token']}"}
@@ -145,11 +151,11 @@ def test_guessing_the_current_password_through_a_session_counts_as_failed_logins
 
 
 def test_a_failed_reset_is_counted_and_changes_nothing(testapp, dbsession, guardian, clock):
-    before, last = guardian.account.key_by_password, last_event(dbsession).seq
+    before, last = guardian.account.key_by_device, last_event(dbsession).seq
     form = testapp.get("/staff/forgot-password").forms[0]
     form["username"], form["recovery_key"] = "guardian", "not-the-key"
     form["new"] = form["again"] = NEW_PASSWORD
     form.submit(status=422)
     assert dbsession.get(Throttle, RECOVERY_THROTTLE).count == 1, "counted, for the hour's one audit event"
     assert last_event(dbsession).seq == last, "not one audit event per wrong key"
-    assert guardian.account.key_by_password == before
+    assert guardian.account.key_by_device == before

@@ -59,7 +59,7 @@ def test_the_recovery_key_re_enrols_the_authenticator(testapp, dbsession, guardi
         testapp.post_json("/api/v1/staff/session", {"username": "guardian", "password": "a wrong password here",
                                                      "otp": "000000"}, status=401)
     assert guardian.account.locked_until is not None and sessions_of(dbsession, guardian) == 2
-    old_secret, old_sealed = guardian.totp_secret, guardian.account.totp_secret_sealed
+    old_secret, old_sealed = guardian.totp_secret, guardian.account.totp_secret_server
 
     page = reset_page(testapp, "guardian", guardian.recovery_key.lower().replace("-", " "))
     assert "shown once" in page.text and "<script" not in page.text
@@ -73,7 +73,7 @@ def test_the_recovery_key_re_enrols_the_authenticator(testapp, dbsession, guardi
     assert any("whistle_staff=;" in h for h in page.headers.getall("Set-Cookie"))
     assert testapp.get("/staff/cases").location.endswith("/staff/login")
     account = guardian.account
-    assert account.totp_secret_sealed != old_sealed
+    assert account.totp_secret_server != old_sealed
     assert account.locked_until is None and account.failed_logins == 0 and account.totp_last_step is None
     event = last_event(dbsession)
     assert event.action == "account.authenticator_reset" and event.actor == f"account:{account.id}"
@@ -102,7 +102,7 @@ def test_the_page_shows_the_secret_as_an_svg_qr_code_and_as_text(testapp, guardi
 
 def test_a_wrong_key_or_unknown_name_gets_the_same_answer_and_changes_nothing(testapp, dbsession, guardian, clock):
     phone = api_login(testapp, guardian, clock)
-    sealed = guardian.account.totp_secret_sealed
+    sealed = guardian.account.totp_secret_server
     answers = []
     for username, key in (("guardian", "ABCD-EFGH-JKMN-PQRS-TVWX-YZ01-2345"), ("nobody", guardian.recovery_key),
                           ("guardian", "not a key at all")):
@@ -111,7 +111,7 @@ def test_a_wrong_key_or_unknown_name_gets_the_same_answer_and_changes_nothing(te
         assert page.forms[0]["username"].value == username, "the username is kept"
         assert page.html.find("svg") is None
     assert answers == ["Recovery key: that username and recovery key do not match."] * 3, "the same, naming the field"
-    assert guardian.account.totp_secret_sealed == sealed and sessions_of(dbsession, guardian) == 1
+    assert guardian.account.totp_secret_server == sealed and sessions_of(dbsession, guardian) == 1
     testapp.get("/api/v1/cases", headers=phone, status=200)
     assert dbsession.get(Throttle, RECOVERY_THROTTLE).count == 3, "each counted, none audited on its own"
     assert events(dbsession, "account.authenticator_reset_failed") == []

@@ -113,14 +113,14 @@ def test_the_recovery_forms_come_back_with_the_username_and_change_nothing(testa
     form["username"], form["recovery_key"] = staff.username, staff.recovery_key
     if "new" in form.fields:
         form["new"] = form["again"] = "a brand new long password"
-    sealed = staff.account.totp_secret_sealed, staff.account.key_by_password
+    sealed = staff.account.totp_secret_server, staff.account.key_by_device
 
     answer = form.submit(status=400)
 
     assert EXPIRED in answer.text and answer.forms[0]["username"].value == staff.username
     assert answer.forms[0]["recovery_key"].value == ""
     account = account_named(dbsession, staff.username)
-    assert (account.totp_secret_sealed, account.key_by_password) == sealed
+    assert (account.totp_secret_server, account.key_by_device) == sealed
 
 
 def test_the_notifications_form_comes_back_as_it_was_filled_in(testapp, dbsession, settings, clock):
@@ -145,10 +145,10 @@ def test_the_password_form_says_the_page_had_expired(testapp, dbsession, setting
     html_login(testapp, staff, clock)
     form = testapp.get("/staff/password").forms[1]
     form["current"], form["new"], form["again"] = staff.password, *["a brand new long password"] * 2
-    wrapped = staff.account.key_by_password
+    wrapped = staff.account.key_by_device
 
     html_login(testapp, staff, clock)
     answer = form.submit(status=400)
 
     assert EXPIRED in answer.text and "Change your password" in answer.text
-    assert account_named(dbsession, staff.username).key_by_password == wrapped
+    assert account_named(dbsession, staff.username).key_by_device == wrapped

@@ -14,15 +14,26 @@ import pytest
 from sqlalchemy import func, select
 from webtest import TestApp, Upload
 
-from tests.factories import api_login, html_login
+from tests.factories import api_login, guardian_keypair, html_login
 from tests.functional.workspace.conftest import events, last_event
 from whistle import crypto
 from whistle.attachments.blobs import LocalBlobStore
 from whistle.attachments.services import (
-    INTERNAL_STREAM_KIND, STREAM_KIND, AttachmentTooLarge, Limits, read_attachment, store_attachment,
+    INTERNAL_STREAM_KIND,
+    STREAM_KIND,
+    AttachmentTooLarge,
+    Limits,
+    read_attachment,
+    store_attachment,
 )
 from whistle.cases.models import (
-    HOLDER_REPORTER, ITEM_ATTACHMENT_META, ITEM_INTERNAL_ATTACHMENT_META, Attachment, Case, CaseGrant, CaseItem,
+    HOLDER_REPORTER,
+    ITEM_ATTACHMENT_META,
+    ITEM_INTERNAL_ATTACHMENT_META,
+    Attachment,
+    Case,
+    CaseGrant,
+    CaseItem,
 )
 from whistle.cases.services import CaseKeys, decrypt_item, unlock_for_guardian
 from whistle.config import make_configurator
@@ -236,8 +247,7 @@ def test_a_blob_moved_between_kinds_does_not_decrypt(testapp, dbsession, setting
 
 
 def guardian_case_keys(dbsession, settings, case: Case, guardian) -> CaseKeys:
-    keypair = crypto.KeyPair.from_private(crypto.unwrap_with_password(guardian.account.key_by_password,
-                                                                      guardian.password))
+    keypair = guardian_keypair(guardian.account, guardian.password)
     return unlock_for_guardian(dbsession, case, guardian.account.id, keypair, server_key=settings.session_key,
                                renewal=None)
 
