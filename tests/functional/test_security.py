@@ -40,7 +40,7 @@ def test_a_view_that_forgets_its_permission_is_denied(raw_settings, settings, cl
     ("path", "status"),
     [("/", 200), ("/healthz", 200), ("/api/v1/channels", 200), ("/static/whistle.css", 200),
      ("/nowhere", 404), ("/api/v1/nowhere", 404), ("/api/v1/cases", 401), ("/staff/cases", 302),
-     ("/staff/login", 200)],
+     ("/staff/forgot-password", 200)],
 )
 def test_security_headers_are_on_every_response(testapp, path, status):
     response = testapp.get(path, status=status)
@@ -54,12 +54,12 @@ def test_security_headers_are_on_every_response(testapp, path, status):
 # The mailbox's receipt form (also what /mailbox/case shows without a session); the mailbox itself,
 # as the server renders it for a session opened without JavaScript, runs none (test_mailbox_pages.py).
 SCRIPT_PAGES = {"/report/staff": "/static/js/intake.js", "/mailbox": "/static/js/mailbox.js",
-                "/mailbox/case": "/static/js/mailbox.js"}
-NO_SCRIPT_PAGES = [("/", 200), ("/report/staff/receipt", 200), ("/staff/login", 200),
+                "/mailbox/case": "/static/js/mailbox.js", "/staff/login": "/static/js/login.js"}
+NO_SCRIPT_PAGES = [("/", 200), ("/report/staff/receipt", 200),
                    ("/staff/forgot-password", 200), ("/report/nowhere", 404), ("/nowhere", 404)]
 
 
-def test_only_the_report_form_and_the_mailbox_run_a_script_and_only_their_own(testapp, dbsession, settings, clock):
+def test_only_the_report_form_the_mailbox_and_staff_sign_in_run_a_script_and_only_their_own(testapp, dbsession, settings, clock):
     make_channel(dbsession)
     make_staff(dbsession, settings, clock, channels=["staff"])
     for path, script in SCRIPT_PAGES.items():

@@ -17,6 +17,7 @@ from pyramid.response import Response
 from pyramid.security import forget, remember
 from pyramid.view import exception_view_config, view_config
 
+from whistle import crypto
 from whistle.accounts.identity import StaffIdentity
 from whistle.accounts.models import Account
 from whistle.accounts.services import (
@@ -185,7 +186,10 @@ def login_submit(request):
         return {"username": username, "error": LOGIN_FAILED}
     headers = remember(request, signed.token, kind=STAFF)
     if wants_json:
-        answer = {"next": _home(request, signed.account), **_device_answer(signed)}
+        # The page key of the new session (docs/crypto.md 6.3), which every staff page of it will
+        # carry: the sign-in page keeps the private key for the tab under it at once.
+        page_key = crypto.page_key(signed.token, request.whistle_settings.session_key)
+        answer = {"next": _home(request, signed.account), **_device_answer(signed), "page_key": _b64(page_key)}
         return Response(json_body=answer, headers=headers)
     return HTTPFound(_home(request, signed.account), headers=headers)
 
