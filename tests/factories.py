@@ -84,6 +84,36 @@ def make_staff(dbsession, settings, clock, username="guardian", *, channels=(), 
     return Staff(enrolment.account, PASSWORD, enrolment.totp_secret, enrolment.recovery_key)
 
 
+def make_legacy_staff(dbsession, settings, clock, username="legacy", *, channels=()) -> Staff:
+    """An account as made before device sign-in: the private key in a password wrap
+    (key_by_password, docs/crypto.md 5.4), the TOTP secret sealed to its public key, and none of
+    the sign-in keys. It moves over at its next sign-in with the password."""
+    staff = make_staff(dbsession, settings, clock, username, channels=channels)
+    account = staff.account
+    keypair = guardian_keypair(account)
+    account.key_by_password = crypto.wrap_with_password(keypair.private, staff.password, settings.kdf)
+    account.totp_secret_sealed = crypto.seal(keypair.public, staff.totp_secret.encode("ascii"))
+    account.sign_in_salt = account.sign_in_verifier = account.key_by_device = account.totp_secret_server = None
+    account.sign_in_opslimit = account.sign_in_memlimit = None
+    dbsession.flush()
+    return staff
+
+
+def device_keys(testapp, username: str, password: str = PASSWORD) -> tuple[bytes, bytes]:
+    """(auth_key, wrap_key) as the sign-in page derives them: the salt and cost from the server."""
+    answer = testapp.post_json("/api/v1/staff/sign-in-parameters", {"username": username}).json
+    assert answer["scheme"] == "device/1", answer
+    cost = crypto.KdfCost(answer["opslimit"], answer["memlimit"])
+    return crypto.derive_sign_in_keys(password, base64.b64decode(answer["salt"]), cost)
+
+
+def api_device_login(testapp, staff: Staff, clock, password: str | None = None, status: int = 200):
+    """Sign in through the API with the auth key derived here, as a device does; the response."""
+    auth_key, _wrap_key = device_keys(testapp, staff.username, password or staff.password)
+    return testapp.post_json("/api/v1/staff/session", {"username": staff.username, "otp": fresh_code(staff, clock),
+                                                       "auth_key": b64(auth_key)}, status=status)
+
+
 def fresh_code(staff: Staff, clock) -> str:
     """A TOTP code from a time step not used before (the clock moves on 30 s each time)."""
     clock.advance(timedelta(seconds=30))

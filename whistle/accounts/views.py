@@ -190,7 +190,9 @@ def login_submit(request):
         # carry: the sign-in page keeps the private key for the tab under it at once.
         page_key = crypto.page_key(signed.token, request.whistle_settings.session_key)
         answer = {"next": _home(request, signed.account), **_device_answer(signed), "page_key": _b64(page_key)}
-        return Response(json_body=answer, headers=headers)
+        response = Response(json_body=answer)
+        response.headers.extend(headers)
+        return response
     return HTTPFound(_home(request, signed.account), headers=headers)
 
 
