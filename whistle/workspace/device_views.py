@@ -90,6 +90,10 @@ def case_envelopes(request, case: Case) -> dict:
         "items": [item(entry) for entry in found.items],
         "attachments": [attachment(row, meta) for row, meta in found.attachments],
         "directory": _directory_answer(request) if found.team_key_to_replace else None,
+        # What a device replacing the team key seals the new one to: every grant holding a team key.
+        "team_key_grants": [{"id": row.id, "holder": row.holder, "account_id": row.account_id}
+                            for row in sorted(case.grants, key=lambda grant: grant.id) if row.sealed_team_key is not None]
+        if found.team_key_to_replace else [],
         "names": {str(key): value for key, value in names.items()},
         "questions": [{"name": spec.get("name"), "label": spec.get("label")}
                       for spec in case.channel.questionnaire or [] if isinstance(spec, dict)],
