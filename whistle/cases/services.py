@@ -547,7 +547,7 @@ def guardian_envelopes(dbsession: Session, case: Case, account_id: int) -> Guard
     items = [item for item in case.items if team or item.kind not in TEAM_KEY_ITEMS]
     query = (select(Attachment, CaseItem).outerjoin(CaseItem, CaseItem.id == Attachment.meta_item_id)
              .where(Attachment.case_id == case.id).order_by(Attachment.id))
-    attachments = [(row, item) for row, item in dbsession.execute(query)
+    attachments: list[tuple[Attachment, CaseItem | None]] = [(row, item) for row, item in dbsession.execute(query)
                    if team or item is None or item.kind not in TEAM_KEY_ITEMS]
     return GuardianEnvelopes(grant=grant, items=items, attachments=attachments,
                              team_key_to_replace=needs_new_team_key(case))

@@ -62,11 +62,13 @@ def case_envelopes(request, case: Case) -> dict:
     grant = found.grant
     account_ids = {item.account_id for item in found.items} | {row.account_id for row, _ in found.attachments}
     ids = sorted(i for i in account_ids if i)
-    names = dict(request.dbsession.execute(select(Account.id, Account.username).where(Account.id.in_(ids))).all()) if ids else {}
+    names = dict(request.dbsession.execute(
+        select(Account.id, Account.username).where(Account.id.in_(ids))).all()) if ids else {}
 
     def item(entry: CaseItem) -> dict:
         sealed = crypto.item_author_sealed(entry.ciphertext)
-        return {"id": entry.id, "kind": entry.kind, "author": sealed_author(entry.author, entry.account_id) if sealed else None,
+        return {"id": entry.id, "kind": entry.kind,
+                "author": sealed_author(entry.author, entry.account_id) if sealed else None,
                 "account_id": entry.account_id, "from": entry.author, "at": entry.created_on.isoformat(),
                 "ciphertext": _b64(entry.ciphertext)}
 
@@ -92,7 +94,8 @@ def case_envelopes(request, case: Case) -> dict:
         "directory": _directory_answer(request) if found.team_key_to_replace else None,
         # What a device replacing the team key seals the new one to: every grant holding a team key.
         "team_key_grants": [{"id": row.id, "holder": row.holder, "account_id": row.account_id}
-                            for row in sorted(case.grants, key=lambda grant: grant.id) if row.sealed_team_key is not None]
+                            for row in sorted(case.grants, key=lambda grant: grant.id)
+                            if row.sealed_team_key is not None]
         if found.team_key_to_replace else [],
         "names": {str(key): value for key, value in names.items()},
         "questions": [{"name": spec.get("name"), "label": spec.get("label")}
@@ -211,9 +214,10 @@ def team_key(context: CaseContext, request):
     if errors:
         raise validation_problem(errors)
     directory = try_current_directory(request.dbsession, request.whistle_settings, request.clock)
-    replace_team_key_on_device(request.dbsession, request.clock, case, request.identity.account.id,
-                               DeviceTeamKey(directory_version=data["directory_version"], team_public_key=team_public_key,
-                                             team_key_mac=mac, grants=grants, items=items), directory=directory)
+    new = DeviceTeamKey(directory_version=data["directory_version"], team_public_key=team_public_key,
+                        team_key_mac=mac, grants=grants, items=items)
+    replace_team_key_on_device(request.dbsession, request.clock, case, request.identity.account.id, new,
+                               directory=directory)
     return {"case": case.ref, "team_public_key": _b64(team_public_key)}
 
 

@@ -28,8 +28,8 @@ from whistle.hooks.types import PRIORITIES
 from whistle.intake_channels.models import Channel
 from whistle.security.permissions import Permission
 from whistle.timeline import names_for
-from whistle.workspace.device_views import case_envelopes
 from whistle.words import CASE_FORM_FIELDS, CASE_FORM_MESSAGES, event_words, problem_fields, reporter_dated, size_words
+from whistle.workspace.device_views import case_envelopes
 
 MAX_PER_PAGE = 100
 # Where the case's content goes, in device mode, until workspace.js has decrypted it (and for good
