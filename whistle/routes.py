@@ -39,6 +39,7 @@ def includeme(config) -> None:
 
     # --- the guardian's workspace: the inbox, a case, what a guardian does to it, its files ---
     config.add_route("cases.inbox", "/staff/cases")
+    config.add_route("cases.held", "/staff/held-cases")  # the references the device searches
     config.add_route("cases.show", "/staff/cases/{ref}", factory=CaseContext)
     config.add_route("api.cases", "/api/v1/cases")
     config.add_route("api.case", "/api/v1/cases/{ref}", factory=CaseContext)
@@ -49,6 +50,13 @@ def includeme(config) -> None:
     config.add_route("api.case_attachments", "/api/v1/cases/{ref}/attachments", factory=CaseContext)
     config.add_route("attachments.download", f"/staff/cases/{{ref}}/attachments/{ID}", factory=CaseContext)
     config.add_route("api.case_attachment", f"/api/v1/cases/{{ref}}/attachments/{ID}", factory=CaseContext)
+    # The guardian's device (device mode): the case's envelopes, a file's ciphertext, its first-visit
+    # binding and a client-made team key replaced.
+    config.add_route("cases.envelopes", "/staff/cases/{ref}/envelopes", factory=CaseContext)
+    config.add_route("api.case_envelopes", "/api/v1/cases/{ref}/envelopes", factory=CaseContext)
+    config.add_route("attachments.blob", f"/staff/cases/{{ref}}/attachments/{ID}/blob", factory=CaseContext)
+    config.add_route("cases.binding", "/staff/cases/{ref}/binding", factory=CaseContext)
+    config.add_route("cases.team_key", "/staff/cases/{ref}/team-key", factory=CaseContext)
 
     # --- the reporter's mailbox ---
     config.add_route("reporters.login", "/mailbox")

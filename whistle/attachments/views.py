@@ -22,7 +22,7 @@ from whistle.attachments.services import (
 from whistle.attachments.uploads import body_chunks, filename_header
 from whistle.cases.context import CaseContext
 from whistle.cases.models import ITEM_ATTACHMENT_META, ITEM_INTERNAL_ATTACHMENT_META
-from whistle.cases.services import CaseKeys, TeamKeyRenewal, record_unverifiable, unlock_for_guardian
+from whistle.cases.services import CaseKeys, DeviceModeOnly, TeamKeyRenewal, record_unverifiable, unlock_for_guardian
 from whistle.errors import Problem, validation_problem
 from whistle.errors.views import respond
 from whistle.key_directory.services import try_current_directory
@@ -94,8 +94,11 @@ def attachment_response(request, case, keys: CaseKeys, attachment_id: str) -> Re
 def guardian_keys(request, case) -> CaseKeys:
     """The signed-in guardian's keys to `case` (whistle.cases.services.unlock_for_guardian); on the
     first unlock of a case built on the client, with the team key replaced, its internal files
-    re-encrypted in this request's blob store and transaction."""
+    re-encrypted in this request's blob store and transaction. DeviceModeOnly for a session that
+    holds no key: its guardian's device decrypts, the server cannot."""
     identity, dbsession = request.identity, request.dbsession
+    if not identity.holds_key:
+        raise DeviceModeOnly()
 
     def reencrypt_files(case, old, new) -> None:
         reencrypt_internal_files(dbsession, request.blob_store, request.tm.get(), case, old, new)

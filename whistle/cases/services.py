@@ -26,12 +26,14 @@ from whistle.cases.models import (
     ITEM_OUTCOME,
     ITEM_REASON,
     TEAM_KEY_ITEMS,
+    Attachment,
     Case,
     CaseGrant,
     CaseItem,
 )
 from whistle.clock import Clock
 from whistle.deadlines import profile_named
+from whistle.errors import Problem, validation_problem
 from whistle.hooks.types import PRIORITIES
 from whistle.intake_channels.models import Channel
 from whistle.key_directory.services import Directory, public_key_for
@@ -58,6 +60,11 @@ class KeyMismatch(Exception):
     def keep_transaction(self) -> bool:
         """What whistle.db.commit_veto asks: keep the audit of a refusal that changed nothing."""
         return self.before_any_write
+
+
+class DeviceModeOnly(Exception):
+    """The caller's session holds no key (device mode): the server cannot decrypt or encrypt for
+    it, and the guardian's device does that work instead (docs/crypto.md 7.4)."""
 
 
 class TeamKeyUnchecked(Exception):
@@ -511,3 +518,170 @@ def record_unverifiable(dbsession: Session, clock, case: Case, items: Iterable[d
         if item_id not in known:
             audit.record(dbsession, clock, actor="system", action=ITEM_UNVERIFIABLE, case_id=case.id,
                          detail={"item_id": item_id, "kind": kind}, dated_to_day=reporter_path)
+
+
+# --- the guardian's device (docs/crypto.md 7.4): ciphertext out, checked keys and ciphertext in ---
+
+DIRECTORY_CHANGED = "/api/v1/problems/directory-changed"
+NO_DIRECTORY = "/api/v1/problems/key-directory"
+ALREADY_BOUND = "/api/v1/problems/already-bound"
+TEAM_KEY_NOT_DUE = "/api/v1/problems/team-key-not-due"
+
+
+@dataclass(frozen=True)
+class GuardianEnvelopes:
+    """A case as stored, for one guardian's device: their grant, the items it may read (the
+    team-key kinds only if the grant holds a team key), and the files with their details' items."""
+
+    grant: CaseGrant
+    items: list[CaseItem]
+    attachments: list[tuple[Attachment, CaseItem | None]]
+    team_key_to_replace: bool
+
+
+def guardian_envelopes(dbsession: Session, case: Case, account_id: int) -> GuardianEnvelopes:
+    grant = guardian_grant(dbsession, case, account_id)
+    if grant is None:
+        raise NotGranted(case.ref)
+    team = grant.sealed_team_key is not None
+    items = [item for item in case.items if team or item.kind not in TEAM_KEY_ITEMS]
+    query = (select(Attachment, CaseItem).outerjoin(CaseItem, CaseItem.id == Attachment.meta_item_id)
+             .where(Attachment.case_id == case.id).order_by(Attachment.id))
+    attachments: list[tuple[Attachment, CaseItem | None]] = [(row, item) for row, item in dbsession.execute(query)
+                   if team or item is None or item.kind not in TEAM_KEY_ITEMS]
+    return GuardianEnvelopes(grant=grant, items=items, attachments=attachments,
+                             team_key_to_replace=needs_new_team_key(case))
+
+
+def bind_grant_on_device(dbsession: Session, case: Case, account_id: int, *, case_public_key: bytes,
+                         binding: bytes, server_key: bytes) -> CaseGrant:
+    """Store the binding a guardian's device made on its first visit (docs/crypto.md 6.12), once the
+    case public key it derived checks as check_grant_binding checks it: against the server's
+    binding (`cases.key_binding`), or, on a case made before bindings existed, trusted on this
+    first use when no grant has a binding and it is the stored key. The binding itself is the
+    device's to check from then on: only the guardian's private key can. KeyMismatch (before any
+    write) when the key does not check; a grant bound already keeps its binding (409)."""
+    grant = guardian_grant(dbsession, case, account_id)
+    if grant is None:
+        raise NotGranted(case.ref)
+    if grant.case_key_binding is not None:
+        if grant.case_key_binding == binding:
+            return grant
+        raise Problem(409, "Your copy of this case's key is bound to your key already; nothing was changed.",
+                      type=ALREADY_BOUND, title="Already bound")
+    ref = case.ref
+    if case_public_key != case.public_key:
+        raise KeyMismatch(case, "case", before_any_write=True)
+    if case.key_binding is not None:
+        try:
+            crypto.check_case_key_binding(server_key, ref, case_public_key, case.key_binding)
+        except crypto.KeyMismatch:
+            raise KeyMismatch(case, "case", before_any_write=True) from None
+    elif any(other.case_key_binding is not None for other in case.grants):
+        raise KeyMismatch(case, "case", before_any_write=True)
+    else:
+        case.key_binding = crypto.case_key_binding(server_key, ref, case_public_key)
+    grant.case_key_binding = binding
+    return grant
+
+
+@dataclass(frozen=True)
+class DeviceTeamKey:
+    """A new team key made on a guardian's device for a case built on the client (docs/crypto.md
+    7.4): its public key and MAC under the case key, the new team private key sealed to each grant
+    that held a team key (None for one the directory no longer vouches for), and every team-key item
+    re-encrypted to it. Each by id, in the order sent (for naming the field at fault)."""
+
+    directory_version: int
+    team_public_key: bytes
+    team_key_mac: bytes
+    grants: list[tuple[int, bytes | None]]
+    items: list[tuple[int, bytes]]
+
+
+def replace_team_key_on_device(dbsession: Session, clock: Clock, case: Case, account_id: int, new: DeviceTeamKey, *,
+                               directory: Directory | None) -> None:
+    """Store a team key a guardian's device made to replace the one the reporter's client made, as
+    replace_client_team_key does on the server, after checking all of it that can be checked
+    without keys; a refusal (Problem: 409 for the case's state, 422 naming each field) changes nothing.
+
+    The case row is locked first, so two devices replacing at once cannot both succeed: the second
+    finds the key replaced (409). Checked: the case still needs it and has no internal files (whose
+    streams only the server can re-encrypt, holding both keys); the directory is the current one;
+    the grants are exactly those holding a team key, each sealed value a sealed 32-byte key, and
+    none exactly for the holders the directory no longer lists (or escrow without an escrow key);
+    the items are exactly the case's team-key items, each the same item re-encrypted (an item of
+    version 2, as long as the one it replaces) or left as it was (one that did not open)."""
+    dbsession.execute(select(Case).where(Case.id == case.id).with_for_update()
+                      .execution_options(populate_existing=True))
+    if not needs_new_team_key(case):
+        raise Problem(409, "This case's team key has been replaced already; reload the case.", type=TEAM_KEY_NOT_DUE,
+                      title="Team key replaced already")
+    if dbsession.scalar(select(Attachment.id).join(CaseItem, CaseItem.id == Attachment.meta_item_id)
+                        .where(Attachment.case_id == case.id, CaseItem.kind.in_(sorted(TEAM_KEY_ITEMS))).limit(1)):
+        raise Problem(409, "This case has internal files, so its team key is replaced on the server, at a sign-in "
+                           "without JavaScript.", type=TEAM_KEY_NOT_DUE, title="Team key replaced on the server")
+    own = guardian_grant(dbsession, case, account_id, fresh=True)
+    if own is None or own.sealed_team_key is None:
+        raise Problem(409, "You hold no team key to this case, so you cannot replace it.", type=TEAM_KEY_NOT_DUE,
+                      title="No team key")
+    if directory is None:
+        raise Problem(409, "There is no usable key directory, so the team key cannot be replaced now.",
+                      type=NO_DIRECTORY, title="No usable key directory")
+    if new.directory_version != directory.version:
+        raise Problem(409, "The key directory has changed: fetch the case again and seal to the current one.",
+                      type=DIRECTORY_CHANGED, title="Key directory changed",
+                      members={"directory_version": directory.version})
+    errors: dict[str, str] = {}
+    if new.team_public_key == case.team_public_key:
+        errors["team_public_key"] = "That is the team key being replaced; make a new one."
+    escrow_key = crypto.parse_directory(directory.document).escrow_key
+    holding = {grant.id: grant for grant in dbsession.scalars(
+        select(CaseGrant).where(CaseGrant.case_id == case.id, CaseGrant.sealed_team_key.is_not(None)))}
+    sent_grants = [grant_id for grant_id, _ in new.grants]
+    if sorted(sent_grants) != sorted(holding):
+        errors["grants"] = f"Expected exactly the grants holding a team key: {sorted(holding)}."
+    withheld: list[int] = []
+    escrow_withheld = False
+    sealed_for: dict[int, bytes | None] = {}
+    if "grants" not in errors:
+        for index, (grant_id, sealed) in enumerate(new.grants):
+            grant = holding[grant_id]
+            if grant.holder == HOLDER_ESCROW:
+                listed = escrow_key is not None
+            else:
+                listed = grant.account_id is not None and directory.key_of(grant.account_id) is not None
+            field_name = f"grants[{index}].sealed_team_key"
+            if sealed is None and listed:
+                errors[field_name] = "The key directory lists this holder: seal the new team key to them."
+            elif sealed is not None and not listed:
+                errors[field_name] = "The key directory does not list this holder: send null for it."
+            elif sealed is not None and not crypto.is_sealed_key(sealed):
+                errors[field_name] = "Expected a sealed 32-byte key (82 bytes)."
+            if not listed:
+                if grant.holder == HOLDER_ESCROW:
+                    escrow_withheld = True
+                elif grant.account_id is not None:
+                    withheld.append(grant.account_id)
+            sealed_for[grant.id] = sealed
+    team_items = {item.id: item for item in dbsession.scalars(
+        select(CaseItem).where(CaseItem.case_id == case.id, CaseItem.kind.in_(sorted(TEAM_KEY_ITEMS))))}
+    sent_items = [item_id for item_id, _ in new.items]
+    if sorted(sent_items) != sorted(team_items):
+        errors["items"] = f"Expected exactly the case's team-key items: {sorted(team_items)}."
+    else:
+        for index, (item_id, ciphertext) in enumerate(new.items):
+            old = team_items[item_id]
+            if ciphertext != old.ciphertext and not (len(ciphertext) == len(old.ciphertext)
+                                                     and crypto.is_item_of_size(ciphertext, len(old.ciphertext))):
+                errors[f"items[{index}].ciphertext"] = ("Expected the item re-encrypted to the new team key "
+                                                        "(version 2, as long as the item it replaces).")
+    if errors:
+        raise validation_problem(errors)
+    for grant_id, sealed in sealed_for.items():
+        holding[grant_id].sealed_team_key = sealed
+    for item_id, ciphertext in new.items:
+        team_items[item_id].ciphertext = ciphertext
+    case.team_public_key, case.team_key_mac, case.team_key_replaced = new.team_public_key, new.team_key_mac, True
+    audit.record(dbsession, clock, actor=f"account:{account_id}", action=TEAM_KEY_REPLACED, case_id=case.id,
+                 detail={"withheld_ids": sorted(withheld), "escrow_withheld": escrow_withheld})

@@ -22,10 +22,17 @@ def _is_api(request) -> bool:
     return request.environ.get("PATH_INFO", "").startswith("/api/")
 
 
+def _wants_json(request) -> bool:
+    """A page's own script asking for JSON (Accept names JSON and not HTML): a problem document
+    answers it, as under /api/ (workspace.js on the guardian's device, for one)."""
+    accept = request.headers.get("Accept", "")
+    return "json" in accept and "text/html" not in accept
+
+
 def respond(request, problem: Problem, *, ask_who: bool = True):
     """The problem as a page or a problem document. `ask_who=False` where the caller must not be
     identified (the address itself cannot be read): the page then offers no staff links."""
-    if _is_api(request):
+    if _is_api(request) or _wants_json(request):
         headers = {"WWW-Authenticate": "Bearer"} if problem.status == 401 else None
         return problem_response(problem, headers)
     page = {"title": problem.title, "detail": problem.detail, "ask_who": ask_who}

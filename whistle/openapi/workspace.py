@@ -25,6 +25,25 @@ NOTIFY_EVENTS_CHANGE = {
     "properties": {event: {"type": "boolean", "description": words} for event, words in EVENTS.items()}}
 
 
+B64 = {"type": "string", "contentEncoding": "base64"}
+NULLABLE_B64 = {"type": ["string", "null"], "contentEncoding": "base64"}
+CASE_ENVELOPES = {"type": "object", "required": ["case", "account_id", "public_key", "team_public_key", "grant",
+                                                 "team_key_to_replace", "items", "attachments"], "properties": {
+    "case": STR, "account_id": INT, "public_key": B64, "team_public_key": B64, "team_key_mac": NULLABLE_B64,
+    "key_binding": NULLABLE_B64,
+    "grant": {"type": "object", "properties": {"id": INT, "sealed_case_key": B64, "sealed_team_key": NULLABLE_B64,
+                                               "case_key_binding": NULLABLE_B64}},
+    "team_key_to_replace": {"type": "boolean", "description": "built on the client, its team key not replaced yet"},
+    "items": {"type": "array", "items": {"type": "object", "properties": {
+        "id": INT, "kind": STR, "author": {"type": ["string", "null"],
+                                           "description": "what the encryption binds; null: version 1"},
+        "account_id": {"type": ["integer", "null"]}, "from": STR, "at": DATE, "ciphertext": B64}}},
+    "attachments": {"type": "array", "items": {"type": "object", "properties": {
+        "id": STR, "meta_item_id": {"type": ["integer", "null"]}, "internal": BOOL, "author": STR, "from": STR,
+        "account_id": {"type": ["integer", "null"]}, "created_on": DATE, "bytes": INT, "blob": STR}}},
+    "directory": {"type": ["object", "null"], "description": "the signed key directory, when the team key is due"},
+    "names": {"type": "object", "additionalProperties": STR},
+    "questions": {"type": "array", "items": {"type": "object"}}}}
 COUNT_BY_CHANNEL = {"type": "object", "required": ["channel", "title", "reason", "explanation"], "properties": {
     "channel": STR, "title": STR, "reason": STR, "explanation": {"type": "string", "description": "in plain words"},
     "cases": INT}}
@@ -126,6 +145,11 @@ def workspace_paths() -> dict:
             _object({"guardian": STR, "reason": STR}, ("guardian",)),
             {"200": _json(_object({"transferred_to": STR}), "Transferred.")}),
         "/api/v1/cases/{ref}/attachments": _upload(),
+        "/api/v1/cases/{ref}/envelopes": {"get": {
+            "summary": "The case as stored, for a client that decrypts it with the guardian's own key "
+                       "(docs/crypto.md 7.4): keys to check, the caller's grant, items and files as ciphertext.",
+            "operationId": "getCaseEnvelopes", "security": BEARER, "parameters": [CASE_REF],
+            "responses": {"200": _json(CASE_ENVELOPES, "Ciphertext only."), **_problem_responses(401, 404)}}},
         "/api/v1/cases/{ref}/conflict": _post(
             "Declare a conflict of interest: the caller's access ends (409 unless another guardian holds the case).",
             "declareConflict", _object({"reason": STR}), {"204": {"description": "Access ended."}}, 409),

@@ -29,8 +29,14 @@ from whistle.intake_channels.models import Channel
 from whistle.security.permissions import Permission
 from whistle.timeline import names_for
 from whistle.words import CASE_FORM_FIELDS, CASE_FORM_MESSAGES, event_words, problem_fields, reporter_dated, size_words
+from whistle.workspace.device_views import case_envelopes
 
 MAX_PER_PAGE = 100
+# Where the case's content goes, in device mode, until workspace.js has decrypted it (and for good
+# without JavaScript).
+DEVICE_WORDS = ("This sign-in keeps cases on your device: this page decrypts the case in your browser, which needs "
+                "JavaScript. Turn JavaScript on, or sign out and sign in again without JavaScript to have the "
+                "server open cases for you (where this service allows that).")
 
 
 def summary(case, labels: list[str], unread: int, today) -> dict:
@@ -114,12 +120,21 @@ def case_page(request, context: CaseContext, *, problem: Problem | None = None, 
     """The case page as a response; after a refused action it names the problem, keeps what was
     typed and answers with the problem's status."""
     case = context.case
-    keys = unlock(request, context)
-    content, attachments = _read(request, case, keys)
     account = request.identity.account
+    # Device mode: nothing is decrypted here; the page carries the envelopes and workspace.js
+    # decrypts and fills its content sections on the guardian's device (docs/crypto.md 7.4).
+    device = not request.identity.holds_key
+    envelopes = case_envelopes(request, case) if device else None
+    if device:
+        content, attachments = None, []
+    else:
+        content, attachments = _read(request, case, unlock(request, context))
     notes_by = {item.id: item.account_id for item in case.items}
     names = _names(request.dbsession, notes_by.values())
     page = {
+        "device": device,
+        "envelopes": envelopes,
+        "device_words": DEVICE_WORDS,
         "case": case,
         "content": content,
         "labels": labels_of(request.dbsession, case),
@@ -172,7 +187,8 @@ def inbox(request):
     return {"rows": rows, "total": total, "today": today, "filters": filters, "error": error,
             "attention": attention_counts(request.dbsession, request.identity.account.id, today),
             "statuses": lifecycle.STATUSES, "status_labels": words.STATUS_LABELS, "priorities": PRIORITIES,
-            "channels": channels, "pages": max(1, -(-total // filters.per_page))}
+            "channels": channels, "pages": max(1, -(-total // filters.per_page)),
+            "device": not request.identity.holds_key}
 
 
 @view_config(route_name="cases.show", request_method="GET", permission=Permission.CASE_READ)
