@@ -10,7 +10,7 @@ from whistle.accounts.models import Account
 from whistle.attachments.services import limits_for, list_attachments
 from whistle.attachments.views import guardian_keys
 from whistle.audit.services import case_events
-from whistle.cases import lifecycle
+from whistle.cases import actions, lifecycle
 from whistle.cases.actions import eligible_grantees, labels_of, mark_read
 from whistle.cases.context import CaseContext
 from whistle.cases.inbox import InboxFilters, attention_counts, next_deadline, unread_counts
@@ -22,13 +22,14 @@ from whistle.cases.models import (
     ITEM_INTERNAL_ATTACHMENT_META,
     CaseGrant,
 )
-from whistle.cases.services import CaseKeys, read_case, record_unverifiable
+from whistle.cases.services import CaseContent, CaseKeys, read_case, record_unverifiable
 from whistle.errors import Problem
 from whistle.hooks.types import PRIORITIES
 from whistle.intake_channels.models import Channel
 from whistle.security.permissions import Permission
 from whistle.timeline import names_for
 from whistle.words import CASE_FORM_FIELDS, CASE_FORM_MESSAGES, event_words, problem_fields, reporter_dated, size_words
+from whistle.workspace.device_envelopes import envelopes_script
 
 MAX_PER_PAGE = 100
 
@@ -114,8 +115,11 @@ def case_page(request, context: CaseContext, *, problem: Problem | None = None, 
     """The case page as a response; after a refused action it names the problem, keeps what was
     typed and answers with the problem's status."""
     case = context.case
-    keys = unlock(request, context)
-    content, attachments = _read(request, case, keys)
+    device = not request.identity.holds_key
+    if device:  # the guardian's device decrypts (its page scripts): the server has no key to read with
+        content, attachments = CaseContent(), []
+    else:
+        content, attachments = _read(request, case, unlock(request, context))
     account = request.identity.account
     notes_by = {item.id: item.account_id for item in case.items}
     names = _names(request.dbsession, notes_by.values())
@@ -146,6 +150,10 @@ def case_page(request, context: CaseContext, *, problem: Problem | None = None, 
         "has_download": request.registry.introspector.get("routes", "attachments.download") is not None,
         "name_of": lambda account_id: names.get(account_id, "a guardian"),
         "file_limit": size_words(limits_for(request.whistle_settings).max_file_bytes, limit=True),
+        "device": device,
+        "envelopes": (lambda: envelopes_script(request, case)) if device else None,
+        "max_text": actions.MAX_TEXT,
+        "upload_limits": limits_for(request.whistle_settings),
     }
     if problem is None:
         mark_read(request.dbsession, case, account.id)
