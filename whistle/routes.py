@@ -48,6 +48,13 @@ def includeme(config) -> None:
     config.add_route("api.case_attachments", "/api/v1/cases/{ref}/attachments", factory=CaseContext)
     config.add_route("attachments.download", f"/staff/cases/{{ref}}/attachments/{ID}", factory=CaseContext)
     config.add_route("api.case_attachment", f"/api/v1/cases/{{ref}}/attachments/{ID}", factory=CaseContext)
+    # Files a guardian's device encrypted, uploaded in chunks (cookie session; bearer under /api/v1/).
+    for prefix, name in (("/staff/cases", "cases."), ("/api/v1/cases", "api.case_")):
+        config.add_route(f"{name}uploads", f"{prefix}/{{ref}}/uploads", factory=CaseContext)
+        config.add_route(f"{name}upload", f"{prefix}/{{ref}}/uploads/{{upload}}", factory=CaseContext)
+        config.add_route(f"{name}upload_done", f"{prefix}/{{ref}}/uploads/{{upload}}/done", factory=CaseContext)
+        config.add_route(f"{name}upload_chunk", f"{prefix}/{{ref}}/uploads/{{upload}}/{{index:[0-9]{{1,9}}}}",
+                         factory=CaseContext)
 
     # --- the reporter's mailbox ---
     config.add_route("reporters.login", "/mailbox")
