@@ -112,6 +112,7 @@ def make_configurator(raw_settings: Mapping[str, Any], *, settings: Settings | N
     config.scan("whistle.workspace.actions_views")
     config.scan("whistle.workspace.files_views")
     config.scan("whistle.workspace.device_views")
+    config.scan("whistle.workspace.upload_views")
     config.scan("whistle.workspace.protection_views")
     config.scan("whistle.admin.views")
 

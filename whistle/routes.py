@@ -57,6 +57,13 @@ def includeme(config) -> None:
     config.add_route("attachments.blob", f"/staff/cases/{{ref}}/attachments/{ID}/blob", factory=CaseContext)
     config.add_route("cases.binding", "/staff/cases/{ref}/binding", factory=CaseContext)
     config.add_route("cases.team_key", "/staff/cases/{ref}/team-key", factory=CaseContext)
+    # Files a guardian's device encrypted, uploaded in chunks (cookie session; bearer under /api/v1/).
+    for prefix, name in (("/staff/cases", "cases."), ("/api/v1/cases", "api.case_")):
+        config.add_route(f"{name}uploads", f"{prefix}/{{ref}}/uploads", factory=CaseContext)
+        config.add_route(f"{name}upload", f"{prefix}/{{ref}}/uploads/{{upload}}", factory=CaseContext)
+        config.add_route(f"{name}upload_done", f"{prefix}/{{ref}}/uploads/{{upload}}/done", factory=CaseContext)
+        config.add_route(f"{name}upload_chunk", f"{prefix}/{{ref}}/uploads/{{upload}}/{{index:[0-9]{{1,9}}}}",
+                         factory=CaseContext)
 
     # --- the reporter's mailbox ---
     config.add_route("reporters.login", "/mailbox")

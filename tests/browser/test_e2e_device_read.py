@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from tests.browser.test_e2e_reporter import write_report
 from whistle import crypto
+from whistle.accounts.services import private_key_with_password
 from whistle.accounts.models import Account
 from whistle.audit.models import AuditEvent
 from whistle.cases.models import Case, CaseGrant
@@ -64,7 +65,7 @@ class Guardian:
         with env.dbsession(self.environment) as dbsession:
             account = dbsession.scalars(select(Account).where(Account.username == credentials["username"])).one()
             self.account_id = account.id
-            self.private_key = crypto.unwrap_with_password(account.key_by_password, credentials["password"])
+            self.private_key = private_key_with_password(account, credentials["password"])
             self.token = open_staff_device_session(dbsession, self.environment.settings, self.environment.clock,
                                                    account_id=account.id)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Integer, LargeBinary, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from whistle.db import Base
@@ -28,6 +28,10 @@ class PendingUpload(Base):
     total_bytes: Mapped[int] = mapped_column(BigInteger)
     staged_name: Mapped[str] = mapped_column(String(64), unique=True)  # in the blob store's staging area
     started_on: Mapped[date] = mapped_column(Date, index=True)
+    # A guardian's device uploading (device mode): who, and whether the file is for guardians only
+    # (the team key); None for the reporter's, which are never internal.
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), nullable=True)
+    internal: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class PendingUploadChunk(Base):

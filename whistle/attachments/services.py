@@ -388,17 +388,20 @@ def _each_file_at_most(limits: Limits) -> Problem:
     return Problem(413, f"Each file can be at most {describe_limit(limits.max_file_bytes)}.")
 
 
-def _unfinished_bytes(dbsession: Session, case: Case) -> int:
+def _unfinished_bytes(dbsession: Session, case: Case, *, reporters: bool = True) -> int:
+    side = PendingUpload.account_id.is_(None) if reporters else PendingUpload.account_id.is_not(None)
     return dbsession.scalar(select(func.coalesce(func.sum(PendingUpload.total_bytes), 0))
-                            .where(PendingUpload.case_id == case.id)) or 0
+                            .where(PendingUpload.case_id == case.id, side)) or 0
 
 
 def start_upload(dbsession: Session, store: BlobStore, txn, case: Case, *, chunks: int, total: int, limits: Limits,
-                 max_unfinished: int, today: date) -> PendingUpload:
-    """An upload of `chunks` chunks and `total` bytes for the reporter's case, with an empty staged
-    file. A Problem, before anything is made, when no file has that shape (422), the file or the
-    case's files would be too large (413; the unfinished uploads count against the case's room),
-    or the case has `max_unfinished` uploads unfinished already (409)."""
+                 max_unfinished: int, today: date, account_id: int | None = None,
+                 internal: bool = False) -> PendingUpload:
+    """An upload of `chunks` chunks and `total` bytes for the case, with an empty staged file: the
+    reporter's, or with `account_id` a guardian's (device mode; `internal`: for guardians only). A
+    Problem, before anything is made, when no file has that shape (422), the file or the case's files
+    would be too large (413; the unfinished uploads count against the room of their side: the
+    reporter's, or the guardians'), or the case has `max_unfinished` uploads unfinished already (409)."""
     sizes = crypto.stream_plaintext_range(chunks, total)
     if sizes is None:
         message = "No file has a stream of these chunks and bytes (docs/crypto.md 7.2)."
@@ -406,6 +409,7 @@ def start_upload(dbsession: Session, store: BlobStore, txn, case: Case, *, chunk
     smallest = sizes[0]
     if smallest > limits.max_file_bytes:
         raise _each_file_at_most(limits)
+    reporters = account_id is None
     # Counted with the case row locked (PostgreSQL: a second start waits for the first to commit;
     # SQLite has one writer at a time), so two starts at once cannot both take the last room.
     dbsession.execute(select(Case.id).where(Case.id == case.id).with_for_update())
@@ -413,22 +417,27 @@ def start_upload(dbsession: Session, store: BlobStore, txn, case: Case, *, chunk
                                   .where(PendingUpload.case_id == case.id)) or 0
     if unfinished >= max_unfinished:
         raise Problem(409, f"At most {max_unfinished} files can be on their way at once: finish or cancel one first.")
-    room = limits.max_case_bytes - case_stored_bytes(dbsession, case) - _unfinished_bytes(dbsession, case)
+    case_limit = limits.max_case_bytes if reporters else limits.max_guardian_case_bytes
+    room = (case_limit - case_stored_bytes(dbsession, case, reporters=reporters)
+            - _unfinished_bytes(dbsession, case, reporters=reporters))
     if smallest > room:
-        raise Problem(413, str(_too_much_for_the_case(limits, reporters=True)))
+        raise Problem(413, str(_too_much_for_the_case(limits, reporters=reporters)))
     staged = store.stage_new()
     txn.addAfterAbortHook(lambda: store.stage_delete(staged))
     upload = PendingUpload(public_id=crypto.random_token(32), case_id=case.id, chunks=chunks, total_bytes=total,
-                           staged_name=staged, started_on=today)
+                           staged_name=staged, started_on=today, account_id=account_id, internal=internal)
     dbsession.add(upload)
     dbsession.flush()
     return upload
 
 
-def find_upload(dbsession: Session, case: Case, public_id: str) -> PendingUpload | None:
-    """The upload `public_id` names, if it is one of this case's (another case's is not found)."""
+def find_upload(dbsession: Session, case: Case, public_id: str, *,
+                account_id: int | None = None) -> PendingUpload | None:
+    """The upload `public_id` names, if it is one of this case's started by the caller: the
+    reporter's (`account_id` None) or that guardian's. Anyone else's is not found."""
+    by = PendingUpload.account_id.is_(None) if account_id is None else PendingUpload.account_id == account_id
     return dbsession.scalars(select(PendingUpload).where(PendingUpload.public_id == public_id,
-                                                         PendingUpload.case_id == case.id)).first()
+                                                         PendingUpload.case_id == case.id, by)).first()
 
 
 def received_chunks(dbsession: Session, upload: PendingUpload) -> list[int]:
@@ -541,9 +550,11 @@ def _damaged(store: BlobStore, upload: PendingUpload, recorded: dict[int, bytes 
 
 def finish_upload(dbsession: Session, store: BlobStore, txn, case: Case, upload: PendingUpload, *, meta: bytes,
                   limits: Limits, today: date) -> Attachment:
-    """The upload, every chunk in, as an ordinary attachment of the reporter's: its blob is the
-    staged file (the client's stream envelope, byte for byte), its details the client's
-    attachment-meta item `meta` (version 2, author reporter). A Problem when chunks are missing
+    """The upload, every chunk in, as an ordinary attachment of whoever started it (the reporter, or
+    the guardian `upload.account_id`): its blob is the staged file (the client's stream envelope,
+    byte for byte), its details the client's attachment-meta item `meta` (version 2, author
+    "reporter" or "guardian:<id>"; an internal-file item to the team key for an internal
+    upload). A Problem when chunks are missing
     (409, with their indices in "missing"), `meta` is no such item (422 naming "meta"), or the
     case's files would be too large (413). If the transaction aborts, the blob is deleted and the
     upload stays as it was."""
@@ -568,8 +579,10 @@ def finish_upload(dbsession: Session, store: BlobStore, txn, case: Case, upload:
     dbsession.execute(select(Case.id).where(Case.id == case.id).with_for_update())
     smallest = crypto.stream_plaintext_range(upload.chunks, upload.total_bytes)
     assert smallest is not None  # checked when the upload began
-    if smallest[0] > limits.max_case_bytes - case_stored_bytes(dbsession, case):
-        raise Problem(413, str(_too_much_for_the_case(limits, reporters=True)))
+    reporters = upload.account_id is None
+    case_limit = limits.max_case_bytes if reporters else limits.max_guardian_case_bytes
+    if smallest[0] > case_limit - case_stored_bytes(dbsession, case, reporters=reporters):
+        raise Problem(413, str(_too_much_for_the_case(limits, reporters=reporters)))
     try:
         blob_name = store.stage_publish(upload.staged_name, upload.total_bytes)
     except StagedSizeMismatch:
@@ -584,11 +597,14 @@ def finish_upload(dbsession: Session, store: BlobStore, txn, case: Case, upload:
             store.delete(blob_name)
 
     txn.addAfterCommitHook(tidy)
-    item = CaseItem(kind=ITEM_ATTACHMENT_META, author="reporter", account_id=None, ciphertext=meta, created_on=today)
+    author = "reporter" if reporters else "guardian"
+    item = CaseItem(kind=ITEM_INTERNAL_ATTACHMENT_META if upload.internal else ITEM_ATTACHMENT_META, author=author,
+                    account_id=upload.account_id, ciphertext=meta, created_on=today)
     case.items.append(item)
     dbsession.flush()
     attachment = Attachment(case_id=case.id, blob_name=blob_name, meta_item_id=item.id,
-                            stored_bytes=upload.total_bytes, author="reporter", account_id=None, created_on=today)
+                            stored_bytes=upload.total_bytes, author=author, account_id=upload.account_id,
+                            created_on=today)
     dbsession.add(attachment)
     _forget(dbsession, upload)
     dbsession.flush()

@@ -28,13 +28,28 @@ from whistle.cases.models import (
     CaseLabel,
     CaseRead,
 )
-from whistle.cases.services import CaseKeys, add_item, check_keys, grant_to, guardian_grant
+from whistle.cases.services import (
+    CaseKeys,
+    DeviceItem,
+    DeviceSealedKeys,
+    NotGranted,
+    check_keys,
+    grant_sealed_to,
+    grant_to,
+    guardian_grant,
+    write_item,
+)
 from whistle.clock import Clock
 from whistle.errors import Problem, validation_problem
 from whistle.hooks.types import PRIORITIES
 from whistle.key_directory.services import Directory
 
 MAX_TEXT = lifecycle.MAX_TEXT
+# The most plaintext bytes an item a guardian's device encrypted may hold (crypto.is_item_of_size):
+# a message or note of MAX_TEXT characters of up to 4 UTF-8 bytes each; a closing record or a
+# reason is JSON around such a text, whose characters take up to 6 bytes each once escaped.
+MAX_TEXT_ITEM_BYTES = MAX_TEXT * 4
+MAX_RECORD_ITEM_BYTES = MAX_TEXT * 6 + 512
 CONFLICT_PROBLEM = "/api/v1/problems/conflict-of-interest"
 
 
@@ -50,12 +65,25 @@ def _text(value, field: str = "text") -> str:
     return value.strip()
 
 
-def reply(dbsession: Session, clock: Clock, case: Case, keys: CaseKeys, account: Account, text) -> CaseItem:
-    """A message to the reporter (case key, checked against `keys`: the reporter reads it)."""
+def _written(case: Case, keys: CaseKeys | None, text, *, kind: str) -> bytes | DeviceItem:
+    """What a guardian wrote, to store as an item of `kind`: the checked text, to encrypt with their
+    `keys` (checked against the case first), or the item their device encrypted (device mode)."""
+    if isinstance(text, DeviceItem):
+        return text
     text = _text(text)
-    check_keys(case, keys, kinds=[ITEM_MESSAGE])
-    item = add_item(case, keys, kind=ITEM_MESSAGE, author="guardian", account_id=account.id, today=clock.today(),
-                    plaintext=text.encode("utf-8"))
+    if keys is None:
+        raise NotGranted(case.ref)
+    check_keys(case, keys, kinds=[kind])
+    return text.encode("utf-8")
+
+
+def reply(dbsession: Session, clock: Clock, case: Case, keys: CaseKeys | None, account: Account,
+          text: str | DeviceItem) -> CaseItem:
+    """A message to the reporter (case key, checked against `keys`: the reporter reads it); in
+    device mode (`keys` None) the message item the guardian's device encrypted."""
+    content = _written(case, keys, text, kind=ITEM_MESSAGE)
+    item = write_item(case, keys, kind=ITEM_MESSAGE, author="guardian", account_id=account.id, today=clock.today(),
+                      content=content)
     dbsession.flush()
     audit.record(dbsession, clock, actor=_actor(account), action="case.message_added", case_id=case.id,
                  detail={"item_id": item.id})
@@ -63,24 +91,26 @@ def reply(dbsession: Session, clock: Clock, case: Case, keys: CaseKeys, account:
     return item
 
 
-def add_note(dbsession: Session, clock: Clock, case: Case, keys: CaseKeys, account: Account, text) -> CaseItem:
-    """An internal note (team key: the reporter holds no team key, so can never read it)."""
-    text = _text(text)
-    check_keys(case, keys, kinds=[ITEM_NOTE])
-    item = add_item(case, keys, kind=ITEM_NOTE, author="guardian", account_id=account.id, today=clock.today(),
-                    plaintext=text.encode("utf-8"))
+def add_note(dbsession: Session, clock: Clock, case: Case, keys: CaseKeys | None, account: Account,
+             text: str | DeviceItem) -> CaseItem:
+    """An internal note (team key: the reporter holds no team key, so can never read it); in device
+    mode (`keys` None) the note item the guardian's device encrypted."""
+    content = _written(case, keys, text, kind=ITEM_NOTE)
+    item = write_item(case, keys, kind=ITEM_NOTE, author="guardian", account_id=account.id, today=clock.today(),
+                      content=content)
     dbsession.flush()
     audit.record(dbsession, clock, actor=_actor(account), action="case.note_added", case_id=case.id,
                  detail={"item_id": item.id})
     return item
 
 
-def change_status(dbsession: Session, clock: Clock, case: Case, keys: CaseKeys, account: Account, to: str, *,
-                  call_hook, reason: str | None = None, outcome: lifecycle.Outcome | None = None,
+def change_status(dbsession: Session, clock: Clock, case: Case, keys: CaseKeys | None, account: Account, to: str, *,
+                  call_hook, reason: str | DeviceItem | None = None, outcome: lifecycle.Outcome | None = None,
                   deadline_profiles=None) -> None:
     """Move the case on, audited; then the plugins hear of it and CaseMoved is published (their
     escalation rules run on it), after the change and in the same transaction. `keys`: the
-    guardian's, for the closing record and reasons (team key items)."""
+    guardian's, for the closing record and reasons (team key items); None in device mode, where
+    those are items the guardian's device encrypted (lifecycle.move)."""
     before = case.status
     lifecycle.move(case, to, keys=keys, today=clock.today(), account_id=account.id, reason=reason, outcome=outcome,
                    profiles=deadline_profiles)
@@ -160,13 +190,25 @@ def _grantee(dbsession: Session, case: Case, username, directory: Directory, fie
     return grantee
 
 
-def grant(dbsession: Session, clock: Clock, case: Case, keys: CaseKeys, account: Account, username, *,
-          call_hook, directory: Directory) -> Account:
+def _give(case: Case, keys: CaseKeys | None, grantee: Account, today, directory: Directory,
+          sealed: DeviceSealedKeys | None) -> None:
+    if sealed is not None:
+        grant_sealed_to(case, grantee, today, sealed_case_key=sealed.sealed_case_key,
+                        sealed_team_key=sealed.sealed_team_key)
+    elif keys is None:
+        raise NotGranted(case.ref)
+    else:
+        grant_to(case, keys, grantee, today, directory=directory)
+
+
+def grant(dbsession: Session, clock: Clock, case: Case, keys: CaseKeys | None, account: Account, username, *,
+          call_hook, directory: Directory, sealed: DeviceSealedKeys | None = None) -> Account:
     """Seal the case keys (unlocked by the granter) to another guardian, to the key the signed
-    `directory` lists for them: they read with their own key. CaseGiven is published for the new
-    holder (who is told)."""
+    `directory` lists for them: they read with their own key. In device mode (`keys` None) the keys
+    come `sealed` by the granter's device, to the key the directory lists for them (which must list
+    them). CaseGiven is published for the new holder (who is told)."""
     grantee = _grantee(dbsession, case, username, directory)
-    grant_to(case, keys, grantee, clock.today(), directory=directory)
+    _give(case, keys, grantee, clock.today(), directory, sealed)
     dbsession.flush()
     audit.record(dbsession, clock, actor=_actor(account), action="case.granted", case_id=case.id,
                  detail={"account_id": grantee.id})
@@ -174,12 +216,27 @@ def grant(dbsession: Session, clock: Clock, case: Case, keys: CaseKeys, account:
     return grantee
 
 
-def _reason_item(case: Case, keys: CaseKeys, account: Account, clock: Clock, about: str, reason) -> None:
-    if isinstance(reason, str) and reason.strip():
+def _reason_item(case: Case, keys: CaseKeys | None, account: Account, clock: Clock, about: str, reason) -> None:
+    if isinstance(reason, DeviceItem):
+        write_item(case, keys, kind=ITEM_REASON, author="guardian", account_id=account.id, today=clock.today(),
+                   content=reason)
+    elif isinstance(reason, str) and reason.strip():
         if len(reason) > MAX_TEXT:
             raise validation_problem({"reason": f"At most {MAX_TEXT} characters."})
-        add_item(case, keys, kind=ITEM_REASON, author="guardian", account_id=account.id, today=clock.today(),
-                 plaintext=json.dumps({"about": about, "text": reason.strip()}, ensure_ascii=False).encode("utf-8"))
+        write_item(case, keys, kind=ITEM_REASON, author="guardian", account_id=account.id, today=clock.today(),
+                   content=json.dumps({"about": about, "text": reason.strip()}, ensure_ascii=False).encode("utf-8"))
+
+
+def _check_reason_keys(case: Case, keys: CaseKeys | None, reason) -> None:
+    """Before anything is written: a reason to encrypt here needs the keys, checked against the case."""
+    if isinstance(reason, DeviceItem):
+        return
+    if reason is not None and not isinstance(reason, str):
+        raise validation_problem({"reason": "Text, if given."})
+    if keys is not None:
+        check_keys(case, keys, kinds=[ITEM_REASON])
+    elif reason is not None and reason.strip():
+        raise NotGranted(case.ref)
 
 
 def _drop_own_grant(dbsession: Session, case: Case, account: Account) -> None:
@@ -188,15 +245,15 @@ def _drop_own_grant(dbsession: Session, case: Case, account: Account) -> None:
     dbsession.expire(case, ["grants"])
 
 
-def transfer(dbsession: Session, clock: Clock, case: Case, keys: CaseKeys, account: Account, username, reason=None, *,
-             call_hook, directory: Directory) -> Account:
+def transfer(dbsession: Session, clock: Clock, case: Case, keys: CaseKeys | None, account: Account, username,
+             reason: str | DeviceItem | None = None, *, call_hook, directory: Directory,
+             sealed: DeviceSealedKeys | None = None) -> Account:
     """Hand the case to another guardian (sealed to the key the signed `directory` lists for them)
-    and give up my own access; CaseGiven is published for them."""
+    and give up my own access; CaseGiven is published for them. Device mode (`keys` None): the keys
+    `sealed` and the reason encrypted by the guardian's device, as for grant."""
     grantee = _grantee(dbsession, case, username, directory)
-    if reason is not None and not isinstance(reason, str):
-        raise validation_problem({"reason": "Text, if given."})
-    check_keys(case, keys, kinds=[ITEM_REASON])
-    grant_to(case, keys, grantee, clock.today(), directory=directory)
+    _check_reason_keys(case, keys, reason)
+    _give(case, keys, grantee, clock.today(), directory, sealed)
     _reason_item(case, keys, account, clock, "transfer", reason)
     dbsession.flush()
     _drop_own_grant(dbsession, case, account)
@@ -215,17 +272,17 @@ def other_holders(dbsession: Session, case: Case, account: Account) -> int:
     ) or 0
 
 
-def declare_conflict(dbsession: Session, clock: Clock, case: Case, keys: CaseKeys, account: Account,
-                     reason=None) -> None:
+def declare_conflict(dbsession: Session, clock: Clock, case: Case, keys: CaseKeys | None, account: Account,
+                     reason: str | DeviceItem | None = None) -> None:
     """Step aside from a case I have a conflict of interest in: my access ends.
 
     Refused while no other enabled guardian holds the case, so it is never left unreadable."""
-    if reason is not None and not isinstance(reason, str):
+    if reason is not None and not isinstance(reason, (str, DeviceItem)):
         raise validation_problem({"reason": "Text, if given."})
     if other_holders(dbsession, case, account) == 0:
         raise Problem(409, "Grant the case to another guardian first: nobody else could read it.",
                       type=CONFLICT_PROBLEM, title="Case would be left without a guardian")
-    check_keys(case, keys, kinds=[ITEM_REASON])
+    _check_reason_keys(case, keys, reason)
     _reason_item(case, keys, account, clock, "conflict-of-interest", reason)
     dbsession.flush()
     _drop_own_grant(dbsession, case, account)

@@ -27,7 +27,7 @@ from datetime import date
 from whistle.cases.events import CaseMoved
 from whistle.cases.info import case_info
 from whistle.cases.models import ITEM_OUTCOME, ITEM_REASON, Case
-from whistle.cases.services import CaseKeys, add_item, check_keys
+from whistle.cases.services import CaseKeys, DeviceItem, check_keys, write_item
 from whistle.deadlines import profile_named
 from whistle.errors import Problem, validation_problem
 from whistle.words import STATUS_LABELS
@@ -55,11 +55,18 @@ MAX_TEXT = 20_000
 
 @dataclass(frozen=True)
 class Outcome:
-    """What closing a case records: was it substantiated, what changed, and what was learned."""
+    """What closing a case records: was it substantiated, what changed, and what was learned (the
+    text, or in device mode the outcome item the guardian's device encrypted, which holds all three
+    as JSON: {"substantiated", "changes", "learned"})."""
 
     substantiated: str
     changes: tuple[str, ...]
-    learned: str
+    learned: str | DeviceItem
+
+
+def given(text) -> bool:
+    """Whether a reason (or what was learned) was given: some text, or an item a device encrypted."""
+    return isinstance(text, DeviceItem) or (isinstance(text, str) and bool(text.strip()))
 
 
 def allowed_moves(status: str) -> list[str]:
@@ -73,13 +80,16 @@ def check_outcome(substantiated, changes, learned) -> Outcome:
         errors["substantiated"] = f"Choose one of: {', '.join(SUBSTANTIATED)}."
     if not isinstance(changes, (list, tuple)) or not changes or any(c not in CHANGES for c in changes):
         errors["changes"] = f"Choose at least one of: {', '.join(CHANGES)}."
-    if not isinstance(learned, str) or not learned.strip():
+    if isinstance(learned, DeviceItem):
+        pass  # the device checked its length, as below, before encrypting
+    elif not isinstance(learned, str) or not learned.strip():
         errors["learned"] = "Say what was learned (a sentence is enough)."
     elif len(learned) > MAX_TEXT:
         errors["learned"] = f"At most {MAX_TEXT} characters."
     if errors:
         raise validation_problem(errors)
-    return Outcome(substantiated, tuple(dict.fromkeys(changes)), learned.strip())
+    return Outcome(substantiated, tuple(dict.fromkeys(changes)),
+                   learned if isinstance(learned, DeviceItem) else learned.strip())
 
 
 def check_move(case: Case, to) -> None:
@@ -104,23 +114,29 @@ def announce_move(dbsession, case: Case, old: str, new: str, *, call_hook) -> No
     call_hook.publish(CaseMoved(case=case, old=old, new=new))
 
 
-def move(case: Case, to: str, *, keys: CaseKeys, today: date, account_id: int, reason: str | None = None,
-         outcome: Outcome | None = None, profiles=None) -> None:
+def move(case: Case, to: str, *, keys: CaseKeys | None, today: date, account_id: int,
+         reason: str | DeviceItem | None = None, outcome: Outcome | None = None, profiles=None) -> None:
     """Move `case` to status `to`, recording what the move means. Raises Problem (409 or 422), or
     KeyMismatch before changing anything when the closing record or reason could not be encrypted
-    to the case's team key. `keys`: the guardian's; `profiles`: the app's deadline profiles
-    (registry.deadline_profiles), core's if None."""
+    to the case's team key. `keys`: the guardian's (None in device mode, where the closing record
+    and the reason are items their device encrypted: DeviceItem); `profiles`: the app's deadline
+    profiles (registry.deadline_profiles), core's if None."""
     check_move(case, to)
     reopening = case.status == CLOSED
-    if reopening and not (reason or "").strip():
+    if reopening and not given(reason):
         raise validation_problem({"reason": "Say why the case is reopened."})
     if to == CLOSED and outcome is None:
         raise validation_problem(
             {"learned": "Closing needs the outcome: substantiated, what changed, what was learned."})
-    if reason and len(reason) > MAX_TEXT:
+    if isinstance(reason, str) and len(reason) > MAX_TEXT:
         raise validation_problem({"reason": f"At most {MAX_TEXT} characters."})
-    if to == CLOSED or (reason and reason.strip()):
-        check_keys(case, keys, kinds=[ITEM_OUTCOME, ITEM_REASON])
+    written = [kind for kind, content in ((ITEM_OUTCOME, outcome.learned if outcome else None), (ITEM_REASON, reason))
+               if isinstance(content, str) and content.strip()]
+    if written:
+        if keys is None:
+            raise validation_problem({"item": "This sign-in holds no key: send what you wrote as an item your "
+                                              "device encrypted."})
+        check_keys(case, keys, kinds=written)
 
     if to == ACKNOWLEDGED:
         case.acknowledged_on = today
@@ -131,13 +147,18 @@ def move(case: Case, to: str, *, keys: CaseKeys, today: date, account_id: int, r
         assert outcome is not None  # refused above
         case.closed_on = today
         case.substantiated, case.changes = outcome.substantiated, list(outcome.changes)
-        record = {"substantiated": outcome.substantiated, "changes": list(outcome.changes), "learned": outcome.learned}
-        add_item(case, keys, kind=ITEM_OUTCOME, author="guardian", account_id=account_id, today=today,
-                 plaintext=json.dumps(record, ensure_ascii=False).encode("utf-8"))
+        record: bytes | DeviceItem = outcome.learned if isinstance(outcome.learned, DeviceItem) else json.dumps(
+            {"substantiated": outcome.substantiated, "changes": list(outcome.changes), "learned": outcome.learned},
+            ensure_ascii=False).encode("utf-8")
+        write_item(case, keys, kind=ITEM_OUTCOME, author="guardian", account_id=account_id, today=today,
+                   content=record)
     if reopening:
         case.closed_on, case.substantiated, case.changes = None, None, []
-    if reason and reason.strip():
-        add_item(case, keys, kind=ITEM_REASON, author="guardian", account_id=account_id, today=today,
-                 plaintext=json.dumps({"about": "reopen" if reopening else f"status:{to}", "text": reason.strip()},
-                                      ensure_ascii=False).encode("utf-8"))
+    if given(reason):
+        assert reason is not None
+        content: bytes | DeviceItem = reason if isinstance(reason, DeviceItem) else json.dumps(
+            {"about": "reopen" if reopening else f"status:{to}", "text": reason.strip()},
+            ensure_ascii=False).encode("utf-8")
+        write_item(case, keys, kind=ITEM_REASON, author="guardian", account_id=account_id, today=today,
+                   content=content)
     case.status = to

@@ -161,6 +161,22 @@ def grant_to(case: Case, keys: CaseKeys, guardian: Account, today: date, *, dire
     )
 
 
+def grant_sealed_to(case: Case, guardian: Account, today: date, *, sealed_case_key: bytes, sealed_team_key: bytes,
+                    holder: str = HOLDER_GUARDIAN) -> None:
+    """Give `guardian` the case with the keys a guardian's device sealed to them (device mode, the
+    server holding no key): sealed on that device to the key the signed directory lists for them,
+    which the caller has checked lists them. The server can check only the shape of the sealed keys
+    (crypto.is_sealed_key); the grantee's first unlock checks the case key against the case's binding
+    (check_grant_binding), so a case key of someone else's is refused there. A standby copy they
+    already have simply becomes active, as in grant_to."""
+    for grant in case.grants:
+        if grant.account_id == guardian.id and grant.holder == HOLDER_STANDBY:
+            grant.holder, grant.granted_on = holder, today
+            return
+    case.grants.append(CaseGrant(holder=holder, account_id=guardian.id, sealed_case_key=sealed_case_key,
+                                 sealed_team_key=sealed_team_key, granted_on=today))
+
+
 def activate_standby(dbsession: Session, case: Case, account_ids: Iterable[int], today: date) -> list[int]:
     """Turn the standby copies of `account_ids` into real grants (no key needed: they were sealed
     at intake). Returns the accounts activated; those without a standby copy are left out."""
@@ -247,6 +263,46 @@ def add_item(case: Case, keys: CaseKeys, *, kind: str, author: str, plaintext: b
                                        author=sealed_author(author, account_id)),
         created_on=today,
     )
+    case.items.append(item)
+    return item
+
+
+@dataclass(frozen=True)
+class DeviceItem:
+    """An item envelope a guardian's device encrypted (device mode: the session holds no key), given
+    where the server-assisted path takes text; its shape checked (crypto.is_item_of_size)."""
+
+    ciphertext: bytes
+
+
+@dataclass(frozen=True)
+class DeviceSealedKeys:
+    """The case and team private keys a guardian's device sealed to another guardian (device mode),
+    to the key the signed directory lists for them; each checked with crypto.is_sealed_key."""
+
+    sealed_case_key: bytes
+    sealed_team_key: bytes
+
+
+def write_item(case: Case, keys: CaseKeys | None, *, kind: str, author: str, content: bytes | DeviceItem,
+               today: date, account_id: int | None = None) -> CaseItem:
+    """An item of the case: `content` encrypted here (plaintext bytes, with the acting session's
+    `keys`: add_item), or as the writer's device encrypted it (a DeviceItem: add_sealed_item)."""
+    if isinstance(content, DeviceItem):
+        return add_sealed_item(case, kind=kind, author=author, ciphertext=content.ciphertext, today=today,
+                               account_id=account_id)
+    if keys is None:
+        raise NotGranted(case.ref)
+    return add_item(case, keys, kind=kind, author=author, plaintext=content, today=today, account_id=account_id)
+
+
+def add_sealed_item(case: Case, *, kind: str, author: str, ciphertext: bytes, today: date,
+                    account_id: int | None = None) -> CaseItem:
+    """Store an item its writer's device encrypted (an item envelope of version 2 binding the case,
+    `kind` and sealed_author(author, account_id), to the case or team key by kind): the server holds
+    no key to check more than its shape, which the caller has checked (crypto.is_item_of_size). One
+    encrypted to another key, case, kind or author simply fails to decrypt for its readers."""
+    item = CaseItem(kind=kind, author=author, account_id=account_id, ciphertext=ciphertext, created_on=today)
     case.items.append(item)
     return item
 

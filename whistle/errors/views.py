@@ -19,7 +19,11 @@ log = logging.getLogger(__name__)
 def _is_api(request) -> bool:
     # The raw PATH_INFO (WSGI hands it over as latin-1), not request.path_info, which decodes it as
     # UTF-8: the answer to an address that is not UTF-8 (whistle.errors.tweens) comes through here.
-    return request.environ.get("PATH_INFO", "").startswith("/api/")
+    path = request.environ.get("PATH_INFO", "")
+    # A staff page's own script (device mode) asks for JSON: it gets the problem document, as the API.
+    asks_json = any(kind in request.environ.get("HTTP_ACCEPT", "") for kind in ("application/json",
+                                                                                 "application/problem+json"))
+    return path.startswith("/api/") or (path.startswith("/staff/") and asks_json)
 
 
 def _wants_json(request) -> bool:

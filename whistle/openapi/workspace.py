@@ -116,8 +116,55 @@ def _upload() -> dict:
                                    "Stored, encrypted."), **_problem_responses(401, 404, 413, 422)}}}
 
 
+# Device mode: a session holding no key sends what the guardian's device encrypted (docs/crypto.md 7.3).
+DEVICE_ITEM = {"type": "string", "description": "Device mode only (a session holding no key): the item envelope "
+               "(docs/crypto.md 5.2, version 2, author guardian:<id>) the guardian's device encrypted, in base64, "
+               "in place of the text field(s), which such a session may not send (422 naming them); refused from "
+               "a session holding a key (422 naming item)."}
+SEALED_KEY = {"type": "string", "description": "Device mode only: the case (or team) private key sealed on the "
+              "device to the key the signed key directory lists for the guardian (docs/crypto.md 5.1), base64."}
+
+
+def guardian_upload_paths() -> dict:
+    """Files a guardian's device encrypted, uploaded in chunks as the reporter's are (docs/crypto.md 7.2)."""
+    upload = {"name": "upload", "in": "path", "required": True, "schema": STR,
+              "description": "The upload's id, as POST /api/v1/cases/{ref}/uploads gave it."}
+    index = {"name": "index", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 0},
+             "description": "The first chunk of the run sent (docs/crypto.md 7.2)."}
+    state = _object({"id": STR, "chunks": INT, "internal": BOOL, "received": {"type": "array", "items": INT}})
+    return {
+        "/api/v1/cases/{ref}/uploads": _post(
+            "Begin a file the guardian's device encrypted (a stream envelope of version 2, author guardian:<id>, "
+            "kind attachment to the case key, or with internal kind internal-attachment to the team key), to be "
+            "sent in chunks; `size` is the stream envelope's bytes.", "caseUploadStart",
+            _object({"chunks": INT, "size": INT, "internal": BOOL}, ("chunks", "size")),
+            {"201": _json(_object({"id": STR, "chunks": INT, "internal": BOOL}), "Begun: send the chunks.")}, 409, 413),
+        "/api/v1/cases/{ref}/uploads/{upload}": {
+            "get": {"summary": "Which chunks the server has.", "operationId": "caseUploadState", "security": BEARER,
+                    "parameters": [CASE_REF, upload],
+                    "responses": {"200": _json(state, "The upload."), **_problem_responses(401, 404)}},
+            "delete": {"summary": "Cancel the upload.", "operationId": "caseUploadCancel", "security": BEARER,
+                       "parameters": [CASE_REF, upload],
+                       "responses": {"204": {"description": "Cancelled."}, **_problem_responses(401, 404)}},
+        },
+        "/api/v1/cases/{ref}/uploads/{upload}/{index}": {"put": {
+            "summary": "Send a run of 1 to 16 consecutive chunks from chunk `index`.", "operationId": "caseUploadChunk",
+            "security": BEARER, "parameters": [CASE_REF, upload, index],
+            "requestBody": {"required": True, "content": {"application/octet-stream": {
+                "schema": {"type": "string", "format": "binary"}}}},
+            "responses": {"204": {"description": "Kept."}, **_problem_responses(401, 404, 409, 415, 422)}}},
+        "/api/v1/cases/{ref}/uploads/{upload}/done": {"post": {
+            "summary": "Finish: the chunks become the file; `meta` its attachment-meta item (internal-file "
+                       "for an internal file), author guardian:<id>, base64.", "operationId": "caseUploadDone",
+            "security": BEARER, "parameters": [CASE_REF, upload],
+            "requestBody": _body(_object({"meta": STR}, ("meta",))),
+            "responses": {"201": _json(_object({"id": INT, "bytes": INT, "internal": BOOL}), "Stored."),
+                          **_problem_responses(400, 401, 404, 409, 413, 415, 422)}}},
+    }
+
+
 def workspace_paths() -> dict:
-    text = _object({"text": {"type": "string", "minLength": 1}}, ("text",))
+    text = _object({"text": {"type": "string", "minLength": 1}, "item": DEVICE_ITEM})
     created = {"201": _json(_object({"id": INT}, ("id",)), "Stored, encrypted.")}
     summary = {"200": _json(SUMMARY, "The case summary after the change.")}
     account = _object({"id": INT, "username": STR, "guardian": BOOL, "admin": BOOL, "disabled": BOOL,
@@ -130,7 +177,8 @@ def workspace_paths() -> dict:
         "/api/v1/cases/{ref}/transitions": _post(
             "Move the case to another status; closing needs the outcome, reopening a reason.", "moveCase",
             _object({"to": {"enum": list(STATUSES)}, "reason": STR, "substantiated": {"enum": list(SUBSTANTIATED)},
-                     "changes": {"type": "array", "items": {"enum": list(CHANGES)}}, "learned": STR}, ("to",)),
+                     "changes": {"type": "array", "items": {"enum": list(CHANGES)}}, "learned": STR,
+                     "item": DEVICE_ITEM}, ("to",)),
             summary, 409),
         "/api/v1/cases/{ref}/triage": _post(
             "Set the priority, add or remove labels.", "triageCase",
@@ -138,11 +186,12 @@ def workspace_paths() -> dict:
             summary),
         "/api/v1/cases/{ref}/grants": _post(
             "Grant the case to another enabled guardian (the caller seals the case keys to them).", "grantCase",
-            _object({"guardian": STR}, ("guardian",)),
+            _object({"guardian": STR, "sealed_case_key": SEALED_KEY, "sealed_team_key": SEALED_KEY}, ("guardian",)),
             {"201": _json(_object({"guardian": STR}), "Granted.")}),
         "/api/v1/cases/{ref}/transfer": _post(
             "Grant the case to another guardian and give up the caller's own access.", "transferCase",
-            _object({"guardian": STR, "reason": STR}, ("guardian",)),
+            _object({"guardian": STR, "reason": STR, "item": DEVICE_ITEM, "sealed_case_key": SEALED_KEY,
+                     "sealed_team_key": SEALED_KEY}, ("guardian",)),
             {"200": _json(_object({"transferred_to": STR}), "Transferred.")}),
         "/api/v1/cases/{ref}/attachments": _upload(),
         "/api/v1/cases/{ref}/envelopes": {"get": {
@@ -150,9 +199,11 @@ def workspace_paths() -> dict:
                        "(docs/crypto.md 7.4): keys to check, the caller's grant, items and files as ciphertext.",
             "operationId": "getCaseEnvelopes", "security": BEARER, "parameters": [CASE_REF],
             "responses": {"200": _json(CASE_ENVELOPES, "Ciphertext only."), **_problem_responses(401, 404)}}},
+        **guardian_upload_paths(),
         "/api/v1/cases/{ref}/conflict": _post(
             "Declare a conflict of interest: the caller's access ends (409 unless another guardian holds the case).",
-            "declareConflict", _object({"reason": STR}), {"204": {"description": "Access ended."}}, 409),
+            "declareConflict", _object({"reason": STR, "item": DEVICE_ITEM}),
+            {"204": {"description": "Access ended."}}, 409),
         "/api/v1/staff/sessions": {
             "get": {"summary": "My sessions.", "operationId": "listSessions", "security": BEARER,
                     "responses": {"200": _json(_object({"sessions": {"type": "array", "items": _object({

@@ -6,15 +6,19 @@ of the refused action is stored. The API raises the problem, which aborts the tr
 """
 from __future__ import annotations
 
+from typing import Any
+
 from pyramid.csrf import BadCSRFToken
 from pyramid.httpexceptions import HTTPFound, HTTPNoContent
 from pyramid.view import exception_view_config, view_config
 
+from whistle import crypto
 from whistle.cases import actions, lifecycle
 from whistle.cases.context import CaseContext
+from whistle.cases.services import CaseKeys, DeviceItem, DeviceSealedKeys
 from whistle.errors import Problem, validation_problem
 from whistle.errors.views import bad_csrf_view
-from whistle.jsonapi import read_json, reject_unknown_members
+from whistle.jsonapi import decode_base64, read_json, reject_unknown_members
 from whistle.key_directory.services import Directory, DirectoryError, current_directory
 from whistle.security.permissions import Permission
 from whistle.words import EXPIRED_FORM
@@ -25,6 +29,73 @@ DIRECTORY_PROBLEM = "/api/v1/problems/key-directory"
 
 def _account(request):
     return request.identity.account
+
+
+# --- device mode: the guardian's device encrypts what they write (docs/workspace.md, docs/crypto.md 7.3) ---
+
+PLAINTEXT_REFUSED = ("Not taken: this sign-in keeps no key on the server, so your device encrypts what you "
+                     "write before it is sent. Reload the page and send it again.")
+ITEM_REFUSED = "Not taken: this sign-in encrypts on the server; send the text itself."
+SEALED_REFUSED = "Not taken: this sign-in seals the case's keys on the server."
+PLAINTEXT_FIELDS = ("text", "learned", "reason")
+
+
+def _device(request) -> bool:
+    """Whether the caller's session holds no key (device mode): their device encrypts and decrypts."""
+    return not request.identity.holds_key
+
+
+def _keys(request, context: CaseContext) -> CaseKeys | None:
+    """The guardian's keys to the case, or None in device mode (the server has none to unlock with)."""
+    return None if _device(request) else unlock(request, context)
+
+
+def _device_item(value, max_plaintext: int) -> DeviceItem:
+    item = decode_base64(value)
+    if item is None or not crypto.is_item_of_size(item, max_plaintext):
+        raise validation_problem({"item": "What your device encrypted could not be taken: expected an item envelope "
+                                          f"of version 2 (docs/crypto.md 5.2) in base64, of at most "
+                                          f"{crypto.item_size(max_plaintext)} bytes."})
+    return DeviceItem(item)
+
+
+def _written(request, values, field: str, *, max_plaintext: int, required: bool = True) -> Any:
+    """What the guardian wrote for `field`: its text (server-assisted mode), or in device mode the
+    `item` their device encrypted in its place (None when optional and not given). Refused (422):
+    a plaintext field from a keyless session, naming it; an `item` from a session holding a key."""
+    if _device(request):
+        present = [name for name in PLAINTEXT_FIELDS if name in values]
+        if present:
+            raise validation_problem(dict.fromkeys(present, PLAINTEXT_REFUSED))
+        raw = values.get("item")
+        if raw in (None, ""):
+            if required:
+                raise validation_problem({"item": "Write something first."})
+            return None
+        return _device_item(raw, max_plaintext)
+    if "item" in values:
+        raise validation_problem({"item": ITEM_REFUSED})
+    return values.get(field)
+
+
+def _sealed_keys(request, values) -> DeviceSealedKeys | None:
+    """The case and team keys the granter's device sealed to the grantee (device mode), each checked
+    for the shape of a sealed key; refused from a session holding a key, which seals them itself."""
+    names = ("sealed_case_key", "sealed_team_key")
+    if not _device(request):
+        present = [name for name in names if name in values]
+        if present:
+            raise validation_problem(dict.fromkeys(present, SEALED_REFUSED))
+        return None
+    decoded = {name: decode_base64(values.get(name)) for name in names}
+    errors = {name: "Expected a key your device sealed to the guardian's key in the signed key directory "
+                    "(docs/crypto.md 5.1), in base64."
+              for name, value in decoded.items() if value is None or not crypto.is_sealed_key(value)}
+    if errors:
+        raise validation_problem(errors)
+    case_key, team_key = decoded["sealed_case_key"], decoded["sealed_team_key"]
+    assert case_key is not None and team_key is not None  # checked above
+    return DeviceSealedKeys(sealed_case_key=case_key, sealed_team_key=team_key)
 
 
 def _directory(request) -> Directory:
@@ -93,11 +164,24 @@ def _body(request, allowed: set[str]) -> dict:
     return data
 
 
-def _outcome_from(case, data) -> lifecycle.Outcome | None:
+def _outcome_from(case, data, learned=None) -> lifecycle.Outcome | None:
     lifecycle.check_move(case, data.get("to"))  # a forbidden move is 409 before the outcome is looked at
     if data.get("to") != lifecycle.CLOSED:
         return None
-    return lifecycle.check_outcome(data.get("substantiated"), data.get("changes"), data.get("learned"))
+    return lifecycle.check_outcome(data.get("substantiated"), data.get("changes"),
+                                   data.get("learned") if learned is None else learned)
+
+
+def _move_written(request, case, values) -> tuple[Any, Any]:
+    """(reason, learned) of a move: the texts, or in device mode the one `item` the device encrypted,
+    the closing record (outcome) for a close and the reason for any other move."""
+    lifecycle.check_move(case, values.get("to"))
+    closing = values.get("to") == lifecycle.CLOSED
+    if not _device(request):
+        _written(request, values, "reason", max_plaintext=actions.MAX_RECORD_ITEM_BYTES)  # refuses an item
+        return values.get("reason") or None, values.get("learned")
+    item = _written(request, values, "reason", max_plaintext=actions.MAX_RECORD_ITEM_BYTES, required=closing)
+    return (None, item) if closing else (item, None)
 
 
 def _labels_text(text: str) -> list[str]:
@@ -109,33 +193,34 @@ def _labels_text(text: str) -> list[str]:
 @view_config(route_name="cases.messages", request_method="POST", permission=Permission.CASE_WRITE)
 def reply_form(context: CaseContext, request):
     return _html(request, context, "reply", lambda: actions.reply(
-        request.dbsession, request.clock, context.case, unlock(request, context), _account(request),
-        request.POST.get("text", "")),
+        request.dbsession, request.clock, context.case, _keys(request, context), _account(request),
+        _written(request, request.POST, "text", max_plaintext=actions.MAX_TEXT_ITEM_BYTES) or ""),
         anchor="conversation")
 
 
 @view_config(route_name="cases.notes", request_method="POST", permission=Permission.CASE_WRITE)
 def note_form(context: CaseContext, request):
     return _html(request, context, "note", lambda: actions.add_note(
-        request.dbsession, request.clock, context.case, unlock(request, context), _account(request),
-        request.POST.get("text", "")),
+        request.dbsession, request.clock, context.case, _keys(request, context), _account(request),
+        _written(request, request.POST, "text", max_plaintext=actions.MAX_TEXT_ITEM_BYTES) or ""),
         anchor="notes")
 
 
 @view_config(route_name="api.case_messages", request_method="POST", renderer="json", permission=Permission.CASE_WRITE)
 def api_reply(context: CaseContext, request):
-    data = _body(request, {"text"})
-    item = actions.reply(request.dbsession, request.clock, context.case, unlock(request, context), _account(request),
-                         data.get("text"))
+    data = _body(request, {"text", "item"})
+    item = actions.reply(request.dbsession, request.clock, context.case, _keys(request, context), _account(request),
+                         _written(request, data, "text", max_plaintext=actions.MAX_TEXT_ITEM_BYTES))
     request.response.status = 201
     return {"id": item.id}
 
 
 @view_config(route_name="api.case_notes", request_method="POST", renderer="json", permission=Permission.CASE_WRITE)
 def api_note(context: CaseContext, request):
-    data = _body(request, {"text"})
-    item = actions.add_note(request.dbsession, request.clock, context.case, unlock(request, context),
-                            _account(request), data.get("text"))
+    data = _body(request, {"text", "item"})
+    text = _written(request, data, "text", max_plaintext=actions.MAX_TEXT_ITEM_BYTES)
+    item = actions.add_note(request.dbsession, request.clock, context.case, _keys(request, context),
+                            _account(request), text)
     request.response.status = 201
     return {"id": item.id}
 
@@ -149,9 +234,10 @@ def transition_form(context: CaseContext, request):
             "changes": post.getall("changes"), "learned": post.get("learned")}
 
     def work():
-        actions.change_status(request.dbsession, request.clock, context.case, unlock(request, context),
+        reason, learned = _move_written(request, context.case, post)
+        actions.change_status(request.dbsession, request.clock, context.case, _keys(request, context),
                               _account(request), data["to"],
-                              reason=post.get("reason") or None, outcome=_outcome_from(context.case, data),
+                              reason=reason, outcome=_outcome_from(context.case, data, learned),
                               call_hook=request.call_hook, deadline_profiles=request.registry.deadline_profiles)
 
     return _html(request, context, f"move-{data['to']}", work, anchor="status")
@@ -160,14 +246,16 @@ def transition_form(context: CaseContext, request):
 @view_config(route_name="api.case_transitions", request_method="POST", renderer="json",
              permission=Permission.CASE_WRITE)
 def api_transition(context: CaseContext, request):
-    data = _body(request, {"to", "reason", "substantiated", "changes", "learned"})
+    data = _body(request, {"to", "reason", "substantiated", "changes", "learned", "item"})
     if not isinstance(data.get("to"), str):
         raise validation_problem({"to": "Required: the status to move to."})
     reason = data.get("reason")
     if reason is not None and not isinstance(reason, str):
         raise validation_problem({"reason": "Text, if given."})
-    actions.change_status(request.dbsession, request.clock, context.case, unlock(request, context),
-                          _account(request), data["to"], reason=reason, outcome=_outcome_from(context.case, data),
+    reason, learned = _move_written(request, context.case, data)
+    actions.change_status(request.dbsession, request.clock, context.case, _keys(request, context),
+                          _account(request), data["to"], reason=reason,
+                          outcome=_outcome_from(context.case, data, learned),
                           call_hook=request.call_hook,
                           deadline_profiles=request.registry.deadline_profiles)
     return case_summary(request, context.case)
@@ -197,48 +285,55 @@ def api_triage(context: CaseContext, request):
 @view_config(route_name="cases.grants", request_method="POST", permission=Permission.CASE_WRITE)
 def grant_form(context: CaseContext, request):
     return _html(request, context, "grant", lambda: actions.grant(
-        request.dbsession, request.clock, context.case, unlock(request, context), _account(request),
-        request.POST.get("guardian", ""), call_hook=request.call_hook, directory=_directory(request)), anchor="access")
+        request.dbsession, request.clock, context.case, _keys(request, context), _account(request),
+        request.POST.get("guardian", ""), call_hook=request.call_hook, directory=_directory(request),
+        sealed=_sealed_keys(request, request.POST)), anchor="access")
 
 
 @view_config(route_name="api.case_grants", request_method="POST", renderer="json", permission=Permission.CASE_WRITE)
 def api_grant(context: CaseContext, request):
-    data = _body(request, {"guardian"})
-    grantee = actions.grant(request.dbsession, request.clock, context.case, unlock(request, context),
+    data = _body(request, {"guardian", "sealed_case_key", "sealed_team_key"})
+    grantee = actions.grant(request.dbsession, request.clock, context.case, _keys(request, context),
                             _account(request), data.get("guardian"), call_hook=request.call_hook,
-                            directory=_directory(request))
+                            directory=_directory(request), sealed=_sealed_keys(request, data))
     request.response.status = 201
     return {"guardian": grantee.username}
 
 
 @view_config(route_name="cases.transfer", request_method="POST", permission=Permission.CASE_WRITE)
 def transfer_form(context: CaseContext, request):
+    post = request.POST
     return _html(request, context, "transfer", lambda: actions.transfer(
-        request.dbsession, request.clock, context.case, unlock(request, context), _account(request),
-        request.POST.get("guardian", ""), request.POST.get("reason") or None, call_hook=request.call_hook,
-        directory=_directory(request)), leaves=True)
+        request.dbsession, request.clock, context.case, _keys(request, context), _account(request),
+        post.get("guardian", ""),
+        _written(request, post, "reason", max_plaintext=actions.MAX_RECORD_ITEM_BYTES, required=False) or None,
+        call_hook=request.call_hook, directory=_directory(request), sealed=_sealed_keys(request, post)), leaves=True)
 
 
 @view_config(route_name="api.case_transfer", request_method="POST", renderer="json", permission=Permission.CASE_WRITE)
 def api_transfer(context: CaseContext, request):
-    data = _body(request, {"guardian", "reason"})
-    grantee = actions.transfer(request.dbsession, request.clock, context.case, unlock(request, context),
-                               _account(request), data.get("guardian"), data.get("reason"), call_hook=request.call_hook,
-                               directory=_directory(request))
+    data = _body(request, {"guardian", "reason", "item", "sealed_case_key", "sealed_team_key"})
+    reason = _written(request, data, "reason", max_plaintext=actions.MAX_RECORD_ITEM_BYTES, required=False)
+    grantee = actions.transfer(request.dbsession, request.clock, context.case, _keys(request, context),
+                               _account(request), data.get("guardian"), reason, call_hook=request.call_hook,
+                               directory=_directory(request), sealed=_sealed_keys(request, data))
     return {"transferred_to": grantee.username}
 
 
 @view_config(route_name="cases.conflict", request_method="POST", permission=Permission.CASE_WRITE)
 def conflict_form(context: CaseContext, request):
     return _html(request, context, "conflict", lambda: actions.declare_conflict(
-        request.dbsession, request.clock, context.case, unlock(request, context), _account(request),
-        request.POST.get("reason") or None),
+        request.dbsession, request.clock, context.case, _keys(request, context), _account(request),
+        _written(request, request.POST, "reason", max_plaintext=actions.MAX_RECORD_ITEM_BYTES,
+                 required=False) or None),
         leaves=True)
 
 
 @view_config(route_name="api.case_conflict", request_method="POST", permission=Permission.CASE_WRITE)
 def api_conflict(context: CaseContext, request):
-    data = _body(request, {"reason"})
-    actions.declare_conflict(request.dbsession, request.clock, context.case, unlock(request, context),
-                             _account(request), data.get("reason"))
+    data = _body(request, {"reason", "item"})
+    actions.declare_conflict(request.dbsession, request.clock, context.case, _keys(request, context),
+                             _account(request),
+                             _written(request, data, "reason", max_plaintext=actions.MAX_RECORD_ITEM_BYTES,
+                                      required=False))
     return HTTPNoContent()

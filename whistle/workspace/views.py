@@ -10,7 +10,7 @@ from whistle.accounts.models import Account
 from whistle.attachments.services import limits_for, list_attachments
 from whistle.attachments.views import guardian_keys
 from whistle.audit.services import case_events
-from whistle.cases import lifecycle
+from whistle.cases import actions, lifecycle
 from whistle.cases.actions import eligible_grantees, labels_of, mark_read
 from whistle.cases.context import CaseContext
 from whistle.cases.inbox import InboxFilters, attention_counts, next_deadline, unread_counts
@@ -161,6 +161,8 @@ def case_page(request, context: CaseContext, *, problem: Problem | None = None, 
         "has_download": request.registry.introspector.get("routes", "attachments.download") is not None,
         "name_of": lambda account_id: names.get(account_id, "a guardian"),
         "file_limit": size_words(limits_for(request.whistle_settings).max_file_bytes, limit=True),
+        "max_text": actions.MAX_TEXT,
+        "upload_limits": limits_for(request.whistle_settings),
     }
     if problem is None:
         mark_read(request.dbsession, case, account.id)

@@ -21,6 +21,7 @@ from tests.factories import (
     sign_directory,
 )
 from whistle import crypto
+from whistle.accounts.services import private_key_with_password
 from whistle.audit.models import AuditEvent
 from whistle.cases.models import TEAM_KEY_ITEMS, Case, CaseGrant, CaseItem
 
@@ -42,7 +43,7 @@ def guardian(dbsession, settings, clock):
 
 
 def guardian_keypair(staff) -> crypto.KeyPair:
-    return crypto.KeyPair.from_private(crypto.unwrap_with_password(staff.account.key_by_password, PASSWORD))
+    return crypto.KeyPair.from_private(private_key_with_password(staff.account, PASSWORD))
 
 
 def client_case(testapp, settings, clock, **extra):

@@ -34,15 +34,19 @@ export class NetworkError extends Error {
 
 /** JSON over fetch() to whistle's /api/v1/, with the session token (kept in memory only) as a bearer. */
 export class Api {
-  constructor({ base = "", fetch = globalThis.fetch.bind(globalThis), token = null } = {}) {
+  // `csrf`: a staff page's own requests (device mode) go with the cookie session and this token in
+  // X-CSRF-Token instead of a bearer token.
+  constructor({ base = "", fetch = globalThis.fetch.bind(globalThis), token = null, csrf = null } = {}) {
     this.base = base;
     this._fetch = fetch;
     this.token = token;
+    this.csrf = csrf;
   }
 
   async request(method, path, { json, body, contentType, raw = false } = {}) {
     const headers = { Accept: "application/json, application/problem+json" };
     if (this.token) headers.Authorization = `Bearer ${this.token}`;
+    if (this.csrf) headers["X-CSRF-Token"] = this.csrf;
     if (json !== undefined) {
       headers["Content-Type"] = "application/json";
       body = JSON.stringify(json);
@@ -51,8 +55,9 @@ export class Api {
     }
     let response;
     try {
-      // No cookies: the API authenticates by the bearer token only.
-      response = await this._fetch(this.base + path, { method, headers, body, credentials: "omit", cache: "no-store" });
+      // No cookies for the API (the bearer token only); a staff page's cookie session with its CSRF token.
+      const credentials = this.csrf ? "same-origin" : "omit";
+      response = await this._fetch(this.base + path, { method, headers, body, credentials, cache: "no-store" });
     } catch (error) {
       throw new NetworkError(error);
     }
@@ -337,13 +342,13 @@ const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
 // The most chunks one PUT carries (the server's limit too: about 1 MiB).
 export const RUN_CHUNKS = 16;
 
-async function putRun(api, id, index, run, { retries, pause }) {
+async function putRun(api, id, index, run, { retries, pause, path }) {
   // Read back from the kept Blob for this request only: a byte array, which every fetch sends as it is
   // (and which tools that record requests, such as the browser tests', can see).
   const body = run instanceof Blob ? new Uint8Array(await run.arrayBuffer()) : run;
   for (let attempt = 0; ; attempt += 1) {
     try {
-      await api.request("PUT", `/api/v1/reporter/uploads/${encodeURIComponent(id)}/${index}`, { body });
+      await api.request("PUT", `${path}/${encodeURIComponent(id)}/${index}`, { body });
       return;
     } catch (error) {
       // A refusal (4xx) will not change by sending again; a lost connection or a 5xx may.
@@ -369,18 +374,22 @@ function missingChunks(error) {
  * server checks the file against every chunk's digest at the end and names any chunk it lost:
  * those runs are sent again and the upload finished again.
  * `onProgress(sentBytes, totalBytes)` as runs arrive. Returns {id, bytes}.
+ * `as`: who uploads where: the reporter by default; a guardian's device passes
+ * {path: "/staff/cases/<ref>/uploads", author: "guardian:<id>", internal} (an internal file is
+ * encrypted to the team public key given as `casePublicKey`, with its kinds).
  */
 export async function uploadFile(api, file, casePublicKey, ref,
-  { onProgress = () => {}, retries = 4, pause = 500, window = 4, runChunks = RUN_CHUNKS } = {}) {
+  { onProgress = () => {}, retries = 4, pause = 500, window = 4, runChunks = RUN_CHUNKS, as = {} } = {}) {
+  const { path = "/api/v1/reporter/uploads", author = "reporter", internal = null } = as;
   const chunks = c.streamChunkCount(file.size);
   const bytes = c.streamCiphertextSize(file.size);
-  const upload = await api.post("/api/v1/reporter/uploads", { chunks, bytes });
+  const upload = await api.post(path, internal === null ? { chunks, bytes } : { chunks, size: bytes, internal });
   const runs = [];
   const pending = new Set();
   let sent = 0;
   onProgress(0, bytes);
   const send = (run) => {
-    const put = putRun(api, upload.id, run.first, run.body, { retries, pause }).then(() => {
+    const put = putRun(api, upload.id, run.first, run.body, { retries, pause, path }).then(() => {
       pending.delete(put);
       sent += run.body.size;
       onProgress(sent, bytes);
@@ -397,7 +406,8 @@ export async function uploadFile(api, file, casePublicKey, ref,
     send(run);
     if (pending.size >= window) await Promise.race(pending);
   };
-  for await (const chunk of c.encryptBlob(file, casePublicKey, { case: ref, kind: "attachment", author: "reporter" })) {
+  const streamKind = internal ? "internal-attachment" : "attachment";
+  for await (const chunk of c.encryptBlob(file, casePublicKey, { case: ref, kind: streamKind, author })) {
     parts.push(chunk);
     next += 1;
     if (parts.length >= runChunks) await flush();
@@ -405,15 +415,16 @@ export async function uploadFile(api, file, casePublicKey, ref,
   if (parts.length) await flush();
   await Promise.all(pending);
   const meta = { name: file.name || "attachment", size: file.size, type: file.type || "application/octet-stream" };
-  const item = c.encryptItem(casePublicKey, JSON.stringify(meta), { case: ref, kind: "attachment-meta", author: "reporter" });
+  const metaKind = internal ? "internal-file" : "attachment-meta";
+  const item = c.encryptItem(casePublicKey, JSON.stringify(meta), { case: ref, kind: metaKind, author });
   for (let attempt = 0; ; attempt += 1) {
     try {
-      return await api.post(`/api/v1/reporter/uploads/${encodeURIComponent(upload.id)}/done`, { meta: b64(item) });
+      return await api.post(`${path}/${encodeURIComponent(upload.id)}/done`, { meta: b64(item) });
     } catch (error) {
       const missing = missingChunks(error);
       const again = missing && runs.filter((run) => missing.some((index) => index >= run.first && index < run.first + run.count));
       if (!again || !again.length || attempt >= retries) throw error;
-      for (const run of again) await putRun(api, upload.id, run.first, run.body, { retries, pause });
+      for (const run of again) await putRun(api, upload.id, run.first, run.body, { retries, pause, path });
     }
   }
 }
