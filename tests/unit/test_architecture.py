@@ -22,7 +22,8 @@ FOUNDATION = ("crypto", "db", "clock", "settings", "audit", "errors", "errors.pr
 DOMAIN_AREAS = ("sessions", "accounts", "intake_channels", "key_directory", "cases", "attachments", "notifications",
                 "escalations", "routing", "protection", "intake", "reporters", "admin")  # lowest first
 DELIVERY = ("__init__", "config", "routes", "request", "server", "devmail", "models", "pages", "timeline",
-            "security", "errors.views", "errors.tweens", "health", "openapi", "cli", "scheduler", "workspace", "client")
+            "security", "errors.views", "errors.tweens", "health", "openapi", "cli", "scheduler", "workspace", "client",
+            "desk")
 # Delivery that runs on a reporter's machine, not the server's: it may import only these of whistle
 # (and the standard library), so it trusts nothing but the format and the organisation's key.
 CLIENT = "client"
