@@ -56,11 +56,13 @@ ANSWER_DROPPED = HOP_BY_HOP | {"content-security-policy", "content-security-poli
 TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm", ".css": "text/css"}
 
 # Cookies. The server names its cookies `__Host-whistle_...` and marks them Secure when it is served
-# over HTTPS; a browser keeps such a cookie only from an https origin, and the desk is
-# http://127.0.0.1. So on the way to the browser the prefix becomes one of the desk's own and Secure
-# is dropped (HttpOnly, SameSite=Strict, Path and Max-Age stay); on the way to the server the name
-# is mapped back. The cookie then travels only between the browser and the desk, on this machine;
-# the desk talks to the server over HTTPS. The mapping needs no state: a restarted desk maps alike.
+# over HTTPS; the desk is http://127.0.0.1. Chromium counts loopback as a secure origin and keeps such
+# a cookie there, but a browser need not (the cookie specifications allow Secure and `__Host-` only
+# from a "secure" origin, and browsers differ on loopback). So on the way to the browser the prefix
+# becomes one of the desk's own and Secure is dropped (HttpOnly, SameSite=Strict, Path and Max-Age
+# stay); on the way to the server the name is mapped back. The cookie travels only between the
+# browser and the desk, on this machine; the desk talks to the server over HTTPS. The mapping needs
+# no state: a restarted desk maps alike.
 COOKIE_PREFIXES = (("__Host-", "desk-host-"), ("__Secure-", "desk-secure-"))
 
 
