@@ -23,13 +23,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-import whistle
 from whistle.client import trust
 from whistle.client.api import Api
 
 from .pin import Pin
 
-PACKAGE_STATIC = Path(whistle.__file__).resolve().parent / "static"
+PACKAGE_STATIC = Path(__file__).resolve().parents[1] / "static"  # whistle/static of the installed package
 # 'self' is the desk: the scripts it serves from this machine, and the server's answers it forwarded.
 DESK_CSP = (
     "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'; style-src 'self'; "
