@@ -68,6 +68,7 @@ def test_the_desk_pins_and_serves_a_staff_page_under_its_own_csp_with_this_machi
     page = browser.get("/staff/login")
     assert page.status == 200
     assert page.headers.get_all("Content-Security-Policy") == [DESK_CSP]
+    assert page.headers.get_all("X-Frame-Options") == ["DENY"]
     assert page.headers["Strict-Transport-Security"] is None
     assert 'href="/static/whistle.css"' in page.text
     css = browser.get("/static/whistle.css")

@@ -51,7 +51,9 @@ REQUEST_DROPPED = HOP_BY_HOP | {"host", "content-length", "accept-encoding", "co
                                 "forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto"}
 ANSWER_DROPPED = HOP_BY_HOP | {"content-security-policy", "content-security-policy-report-only", "refresh", "link",
                                "strict-transport-security", "set-cookie", "content-length", "location",
-                               "report-to", "reporting-endpoints", "nel", "alt-svc"}
+                               "report-to", "reporting-endpoints", "nel", "alt-svc", "x-content-type-options",
+                               "referrer-policy", "x-frame-options", "cross-origin-opener-policy",
+                               "cross-origin-resource-policy"}  # the last five: the desk sets its own
 TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm", ".css": "text/css"}
 
 # Cookies. The server names its cookies `__Host-whistle_...` and marks them Secure when it is served
@@ -63,6 +65,8 @@ TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "applicat
 # browser and the desk, on this machine; the desk talks to the server over HTTPS. The mapping needs
 # no state: a restarted desk maps alike.
 COOKIE_PREFIXES = (("__Host-", "desk-host-"), ("__Secure-", "desk-secure-"))
+# Only the server's cookies go to the server: not those other programs on 127.0.0.1 set in the browser.
+SERVER_COOKIE = re.compile(r"(?:desk-host-|desk-secure-)?whistle_[a-z]{1,32}")
 
 
 class Desk:
@@ -280,7 +284,7 @@ def _cookies_to_server(header: str) -> str:
     sent = []
     for pair in header.split(";"):
         name, equals, value = pair.strip().partition("=")
-        if not equals:
+        if not equals or not SERVER_COOKIE.fullmatch(name):
             continue
         for server_prefix, desk_prefix in COOKIE_PREFIXES:
             if name.startswith(desk_prefix):
