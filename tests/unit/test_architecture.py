@@ -22,11 +22,16 @@ FOUNDATION = ("crypto", "db", "clock", "settings", "audit", "errors", "errors.pr
 DOMAIN_AREAS = ("sessions", "accounts", "intake_channels", "key_directory", "cases", "attachments", "notifications",
                 "escalations", "routing", "protection", "intake", "reporters", "admin")  # lowest first
 DELIVERY = ("__init__", "config", "routes", "request", "server", "devmail", "models", "pages", "timeline",
-            "security", "errors.views", "errors.tweens", "health", "openapi", "cli", "scheduler", "workspace", "client")
+            "security", "errors.views", "errors.tweens", "health", "openapi", "cli", "scheduler", "workspace", "client",
+            "desk")
 # Delivery that runs on a reporter's machine, not the server's: it may import only these of whistle
 # (and the standard library), so it trusts nothing but the format and the organisation's key.
 CLIENT = "client"
 CLIENT_MAY_IMPORT = ("crypto",)
+# The desk runs on a guardian's machine: the reporter's client (its pin), the format, and waitress.
+DESK = "desk"
+DESK_MAY_IMPORT = ("client", "crypto")
+DESK_THIRD_PARTY = ("waitress",)
 # In an area, these modules speak HTTP or wire the area in: delivery, though they live in a domain area.
 DELIVERY_IN_AN_AREA = ("__init__", "views", "identity", "sections", "context")
 PUBLIC_IN_EVERY_AREA = ("models", "services", "events")
@@ -228,6 +233,24 @@ def test_the_reporter_client_imports_only_crypto_and_the_standard_library():
                       for module in top if module.split(".")[0] not in (*sys.stdlib_module_names, "whistle")]
     assert found == [], "whistle.client runs on a reporter's machine: whistle.crypto and the standard " \
                         "library only\n" + "\n".join(found)
+
+
+def test_the_desk_imports_only_the_client_crypto_waitress_and_the_standard_library():
+    found = []
+    for name, path in modules().items():
+        if under(name, (DESK,)) is None:
+            continue
+        for edge in imports(name, path, set(modules())):
+            if under(edge.imported, (DESK, *DESK_MAY_IMPORT)) is None:
+                found.append(f"whistle.{name} (line {edge.line}) imports whistle.{edge.imported}")
+        for node in ast.walk(ast.parse(path.read_text())):
+            top = [alias.name for alias in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else []
+            found += [f"whistle.{name} (line {node.lineno}) imports {module}"
+                      for module in top if module.split(".")[0] not in (*sys.stdlib_module_names, "whistle",
+                                                                       *DESK_THIRD_PARTY)]
+    assert found == [], "whistle.desk runs on a guardian's machine and trusts no server: whistle.client, " \
+                        "whistle.crypto, waitress and the standard library only\n" + "\n".join(found)
 
 
 def test_the_table_matches_the_guide():
