@@ -136,9 +136,11 @@ def _parameters_answer(parameters: SignInParameters) -> dict:
             "memlimit": parameters.cost.memlimit}
 
 
-def _home(request, account: Account) -> str:
-    # An admin who is not a guardian has no inbox: their home is the admin area.
-    return request.route_url("cases.inbox" if account.is_guardian else "admin.overview")
+def _home(request, account: Account, *, path_only: bool = False) -> str:
+    # An admin who is not a guardian has no inbox: their home is the admin area. The page's script
+    # gets a path: through the desk the page is on 127.0.0.1, not on the server's own address.
+    name = "cases.inbox" if account.is_guardian else "admin.overview"
+    return request.route_path(name) if path_only else request.route_url(name)
 
 
 def _wants_json(request) -> bool:
@@ -189,7 +191,7 @@ def login_submit(request):
         # The page key of the new session (docs/crypto.md 6.3), which every staff page of it will
         # carry: the sign-in page keeps the private key for the tab under it at once.
         page_key = crypto.page_key(signed.token, request.whistle_settings.session_key)
-        answer = {"next": _home(request, signed.account), **_device_answer(signed), "page_key": _b64(page_key)}
+        answer = {"next": _home(request, signed.account, path_only=True), **_device_answer(signed), "page_key": _b64(page_key)}
         response = Response(json_body=answer)
         response.headers.extend(headers)
         return response
