@@ -98,6 +98,10 @@ def test_first_use_without_a_fingerprint_or_a_terminal_is_refused_and_yes_pins(s
     accepted = desks(url, tmp_path, "--yes")
     assert accepted.wait_serving(), accepted.output()
     assert fingerprint_of(server) in accepted.output()
+    taken = desks(url, tmp_path, port=accepted.port)
+    assert taken.process.wait(timeout=60) == 1
+    assert f"cannot listen on 127.0.0.1:{accepted.port}" in taken.output()
+    assert "Traceback" not in taken.output()
 
 
 def test_the_desk_refuses_to_start_against_a_directory_signed_by_another_key(server, desks, tmp_path):

@@ -88,8 +88,12 @@ def run(args: argparse.Namespace, *, host: str = LOOPBACK) -> int:
     except StateError as error:
         say(f"whistle desk: {error}")
         return 1
-    server = create_server(Desk(api, pin, static=args.static_dir), host=host, port=args.port,
-                                    ident="whistle-desk")
+    try:
+        server = create_server(Desk(api, pin, static=args.static_dir), host=host, port=args.port,
+                               ident="whistle-desk")
+    except OSError as error:
+        say(f"whistle desk: cannot listen on {host}:{args.port}: {error.strerror or error}. Give another --port.")
+        return 1
     say(f"The organisation's key {pin.fingerprint} is pinned for {api.origin}.\n"
         f"Open http://{host}:{args.port}/staff/login in your browser. Stop the desk with Ctrl-C.")
     try:
