@@ -19,11 +19,7 @@ log = logging.getLogger(__name__)
 def _is_api(request) -> bool:
     # The raw PATH_INFO (WSGI hands it over as latin-1), not request.path_info, which decodes it as
     # UTF-8: the answer to an address that is not UTF-8 (whistle.errors.tweens) comes through here.
-    path = request.environ.get("PATH_INFO", "")
-    # A staff page's own script (device mode) asks for JSON: it gets the problem document, as the API.
-    asks_json = any(kind in request.environ.get("HTTP_ACCEPT", "") for kind in ("application/json",
-                                                                                 "application/problem+json"))
-    return path.startswith("/api/") or (path.startswith("/staff/") and asks_json)
+    return request.environ.get("PATH_INFO", "").startswith("/api/")
 
 
 def _wants_json(request) -> bool:
@@ -63,6 +59,8 @@ def forbidden_view(request):
     if request.identity is None:
         if _is_api(request):
             return respond(request, Problem(401, "Log in first: send 'Authorization: Bearer <token>'."))
+        if _wants_json(request):  # a staff page's script whose session has ended
+            return respond(request, Problem(401, "You are signed out: sign in again."))
         if request.path_info.startswith(("/staff/", "/admin")):  # staff pages: sign in first
             return HTTPFound(request.route_url("accounts.login"))
     # A caller may say why it is refused (a reporter session without a key: which calls it can use).
