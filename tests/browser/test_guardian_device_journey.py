@@ -63,7 +63,8 @@ def wait_opened(page) -> None:
     page.wait_for_selector("html[data-case-opened='true']", timeout=30_000)
 
 
-def guardian_journey(chromium, server: Server, port: int, tmp_path, screenshots, name: str) -> None:
+def guardian_journey(chromium, server: Server, port: int, tmp_path, screenshots, name: str, *,
+                     through_desk: bool = False) -> None:
     text = marker("TEXT-rota-signed-for-checks-nobody-did")
     report_file = (marker("REPORTER-FILE") + "\n").encode() * 3000
     reply, note, learned = marker("REPLY-we-are-looking"), marker("NOTE-spoke-to-ward-manager"), marker("LEARNED")
@@ -118,6 +119,16 @@ def guardian_journey(chromium, server: Server, port: int, tmp_path, screenshots,
         assert learned in page.inner_text("#notes")
         screenshots(page, f"{name}-closed")
 
+        # Given to a colleague: the case keys sealed on the device to the colleague's key in the
+        # signed directory, checked with the organisation key (through the desk: the desk's pin).
+        page.locator("#grant-form select[name='guardian']").select_option("demo.safeguarding")
+        page.get_by_role("button", name="Grant access").click()
+        wait_opened(page)
+        assert "demo.safeguarding" in page.inner_text("#access")
+        asked_desk = [url for _, url, _ in wire.bodies if url.endswith("/desk/organisation.json")]
+        if through_desk:
+            assert asked_desk, "the page checked the directory with the desk's pinned key"
+
         for secret in (password, text, reply, note, learned, reply_file.decode()[:40], report_file.decode()[:40]):
             assert wire.carrying(secret) == [], secret
         assert any(method == "PUT" for method, _, _ in wire.bodies), "the file went up in encrypted chunks"
@@ -143,7 +154,7 @@ def test_the_same_journey_through_the_desk(chromium, tmp_path, screenshots):
     try:
         desk = DeskProcess(f"http://127.0.0.1:{server.port}", tmp_path, "--fingerprint", fingerprint_of(server))
         assert desk.wait_serving(), desk.output()
-        guardian_journey(chromium, server, desk.port, tmp_path, screenshots, "journey-desk")
+        guardian_journey(chromium, server, desk.port, tmp_path, screenshots, "journey-desk", through_desk=True)
     finally:
         if desk is not None:
             desk.stop()

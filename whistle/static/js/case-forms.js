@@ -6,7 +6,7 @@
 // files are encrypted here and uploaded in chunks. Nothing runs in server-assisted mode.
 
 import * as c from "./crypto.js";
-import { csrfToken, devicePage, loadKey } from "./keyring.js";
+import { csrfToken, devicePage, loadKey, organisationKey } from "./keyring.js";
 import { Api, ApiError, uploadFile } from "./reporter.js";
 
 const NO_KEY = "Your key is not on this page any more (the sign-in changed). Sign in again, then send this again.";
@@ -116,11 +116,17 @@ function setHidden(form, name, value) {
   input.value = value;
 }
 
-/** The signed key directory in the envelopes, opened with its organisation key (docs/crypto.md 6.9). */
+// The organisation key to open the directory with (keyring.organisationKey: the desk's pin if the page
+// came through the desk), found when the page starts: a submit handler must decide at once.
+let trustedKey;
+
+/** The signed key directory in the envelopes, opened with the organisation key (docs/crypto.md 6.9). */
 function directory(envelopes) {
   const published = envelopes.directory;
   if (!published) throw new Error("There is no usable signed key directory, so the case cannot be given to anyone.");
-  return c.openDirectory(published, c.fromBase64(published.public_key));
+  if (trustedKey instanceof Error) throw trustedKey;
+  if (!trustedKey) throw new Error("The key directory is still being checked: try again in a moment.");
+  return c.openDirectory(published, trustedKey);
 }
 
 function sealFor(form, envelopes, keys) {
@@ -202,6 +208,9 @@ function start() {
   const holder = document.getElementById("case-envelopes");
   if (!holder) return;
   const envelopes = JSON.parse(holder.textContent);
+  if (envelopes.directory) {
+    organisationKey(envelopes.directory).then((key) => { trustedKey = key; }, (error) => { trustedKey = error; });
+  }
   const forms = ["reply-form", "note-form", "transfer-form", "conflict-form", "grant-form", "send-file-form",
     "internal-file-form"].map((id) => document.getElementById(id)).filter(Boolean);
   forms.push(...document.querySelectorAll("form.move"));

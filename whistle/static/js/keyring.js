@@ -79,3 +79,30 @@ export function forgetKey() {
   const store = storage();
   if (store) store.removeItem(STORE);
 }
+
+// --- whose word the organisation's key is --------------------------------------------------------
+
+let deskAnswer;
+
+/**
+ * The organisation's public key to check a signed key directory with. Through the desk (`whistle
+ * desk`), the key the desk pinned, from /desk/organisation.json, which the desk answers itself and
+ * never forwards: a directory under any other key is refused. Straight from the server, there is no
+ * such answer and the key is the one the server publishes with the directory (the server's word,
+ * docs/threat-model.md).
+ */
+export async function organisationKey(published) {
+  if (deskAnswer === undefined) {
+    deskAnswer = fetch("/desk/organisation.json", { credentials: "omit", cache: "no-store" })
+      .then((answer) => (answer.ok ? answer.json() : null))
+      .catch(() => null);
+  }
+  const desk = await deskAnswer;
+  if (desk && desk.public_key) {
+    if (published && published.public_key !== desk.public_key) {
+      throw new c.DirectoryRefused("this directory's organisation key is not the one the desk pinned");
+    }
+    return c.fromBase64(desk.public_key);
+  }
+  return c.fromBase64(published.public_key);
+}

@@ -11,7 +11,7 @@
 // decrypted one by one on this device; nothing is sent and nothing is indexed.
 
 import * as c from "./crypto.js";
-import { csrfToken, devicePage, loadKey } from "./keyring.js";
+import { csrfToken, devicePage, loadKey, organisationKey } from "./keyring.js";
 
 const TEAM_KINDS = new Set(["identity", "note", "outcome", "reason", "internal-file"]);
 const META_KINDS = new Set(["attachment-meta", "internal-file"]);
@@ -184,14 +184,14 @@ function openItem(keys, ref, item) {
 /**
  * Replace a team key the reporter's client made (docs/crypto.md 7.1, 7.4): a new team key pair,
  * its private key sealed to every grant holding a team key, each to the key the signed directory
- * lists for its holder (the directory checked with the organisation key the envelopes carry; none
+ * lists for its holder (the directory checked with the organisation key: the desk's pin, else the server's; none
  * listed: null), every team-key item re-encrypted (same case, kind, author; one that does not open
  * is sent as it was), the new key's MAC under the case key. Returns whether the server took it.
  */
 export async function replaceTeamKey(envelopes, keys, { now = new Date() } = {}) {
   const published = envelopes.directory;
   if (!published || !keys.team) return false;
-  const document = c.openDirectory(published, fromB64(published.public_key), { now });
+  const document = c.openDirectory(published, await organisationKey(published), { now });
   const ref = envelopes.case;
   const fresh = c.newKeyPair();
   const escrow = document.escrow ? fromB64(document.escrow.public_key) : null;
