@@ -191,7 +191,8 @@ def login_submit(request):
         # The page key of the new session (docs/crypto.md 6.3), which every staff page of it will
         # carry: the sign-in page keeps the private key for the tab under it at once.
         page_key = crypto.page_key(signed.token, request.whistle_settings.session_key)
-        answer = {"next": _home(request, signed.account, path_only=True), **_device_answer(signed), "page_key": _b64(page_key)}
+        answer = {"next": _home(request, signed.account, path_only=True), **_device_answer(signed),
+                  "page_key": _b64(page_key)}
         response = Response(json_body=answer)
         response.headers.extend(headers)
         return response
