@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import secrets
 import time
+from pathlib import Path
 
 import pyotp
 import pytest
@@ -90,7 +91,7 @@ def guardian_journey(chromium, server: Server, port: int, tmp_path, screenshots,
         assert text in page.inner_text(".disclosure")
         with page.expect_download() as download:
             page.locator("#files-from-reporter").get_by_role("link", name="rota.txt").click()
-        assert open(download.value.path(), "rb").read() == report_file
+        assert Path(download.value.path()).read_bytes() == report_file
 
         page.get_by_role("button", name="Acknowledge receipt").click()
         wait_opened(page)

@@ -11,8 +11,15 @@ from types import SimpleNamespace
 
 from sqlalchemy import select
 
-from tests.factories import api_device_login, build_client_case, guardian_keypair, make_channel, make_staff
-from tests.factories import send_client_case, sign_directory
+from tests.factories import (
+    api_device_login,
+    build_client_case,
+    guardian_keypair,
+    make_channel,
+    make_staff,
+    send_client_case,
+    sign_directory,
+)
 from tests.functional.scheduler.conftest import days
 from whistle import crypto
 from whistle.accounts.models import Account
