@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 
 from nacl import bindings
 
@@ -26,7 +27,6 @@ _PW_BODY_AT = _PW_NONCE_AT + envelopes.NONCE_LEN
 
 # Recovery wrap layout (docs/crypto.md 5.5):
 #   version, type (0x05), nonce (24), ciphertext; associated data = bytes 0..25.
-_RECOVERY_HEADER = envelopes.header(envelopes.TYPE_RECOVERY_WRAP)
 _RC_BODY_AT = envelopes.HEADER_LEN + envelopes.NONCE_LEN
 
 RECOVERY_KEY_CHARS = 28  # x 5 bits = 140 bits, seven groups of four
@@ -89,24 +89,35 @@ def _recovery_wrap_key(recovery_key: str) -> bytes:
     return envelopes.blake2b(b"", size=envelopes.KEY_LEN, key=normal.encode("ascii"), person=_PERSON_RECOVERY)
 
 
-def wrap_with_recovery_key(secret: bytes, recovery_key: str) -> bytes:
-    key = _recovery_wrap_key(recovery_key)
+def _wrap_under_key(type_tag: int, secret: bytes, key: bytes) -> bytes:
+    """version, type, nonce (24), ciphertext; associated data = the 26 bytes before it (5.5, 5.8)."""
     nonce = bindings.randombytes(envelopes.NONCE_LEN)
-    head = _RECOVERY_HEADER + nonce
+    head = envelopes.header(type_tag) + nonce
     return head + envelopes.aead_encrypt(envelopes.as_bytes(secret), head, nonce, key)
 
 
-def unwrap_with_recovery_key(envelope: bytes, recovery_key: str) -> bytes:
+def _unwrap_under_key(type_tag: int, envelope: bytes, key_of: Callable[[], bytes], what: str) -> bytes:
+    """The secret of a `_wrap_under_key` envelope; `key_of()` gives the key, or raises ValueError
+    for a value that cannot be one (so a bad input is a failure to decrypt, not a crash)."""
     envelope = envelopes.as_bytes(envelope)
-    envelopes.check_header(envelope, envelopes.TYPE_RECOVERY_WRAP)
+    envelopes.check_header(envelope, type_tag)
     if len(envelope) < _RC_BODY_AT + envelopes.TAG_LEN:
-        raise DecryptionFailed("recovery envelope too short")
+        raise DecryptionFailed(f"{what} envelope too short")
     try:
-        key = _recovery_wrap_key(recovery_key)
+        key = key_of()
     except ValueError:
-        raise DecryptionFailed("not a valid recovery key") from None
+        raise DecryptionFailed(f"not a valid {what} key") from None
     head, nonce = envelope[:_RC_BODY_AT], envelope[envelopes.HEADER_LEN : _RC_BODY_AT]
     return envelopes.aead_decrypt(envelope[_RC_BODY_AT:], head, nonce, key)
+
+
+def wrap_with_recovery_key(secret: bytes, recovery_key: str) -> bytes:
+    return _wrap_under_key(envelopes.TYPE_RECOVERY_WRAP, secret, _recovery_wrap_key(recovery_key))
+
+
+def unwrap_with_recovery_key(envelope: bytes, recovery_key: str) -> bytes:
+    return _unwrap_under_key(envelopes.TYPE_RECOVERY_WRAP, envelope, lambda: _recovery_wrap_key(recovery_key),
+                             "recovery")
 
 
 # --- signing in on the guardian's device (docs/crypto.md 5.8, 5.9 and 6.13) ---------------------
@@ -176,23 +187,11 @@ def _check_wrap_key(wrap_key: bytes) -> bytes:
 
 def wrap_for_device(secret: bytes, wrap_key: bytes) -> bytes:
     """The guardian's private key under the wrap key only their device derives (key_by_device)."""
-    wrap_key = _check_wrap_key(wrap_key)
-    nonce = bindings.randombytes(envelopes.NONCE_LEN)
-    head = _DEVICE_HEADER + nonce
-    return head + envelopes.aead_encrypt(envelopes.as_bytes(secret), head, nonce, wrap_key)
+    return _wrap_under_key(envelopes.TYPE_DEVICE_WRAP, secret, _check_wrap_key(wrap_key))
 
 
 def unwrap_for_device(envelope: bytes, wrap_key: bytes) -> bytes:
-    envelope = envelopes.as_bytes(envelope)
-    envelopes.check_header(envelope, envelopes.TYPE_DEVICE_WRAP)
-    if len(envelope) < _DV_BODY_AT + envelopes.TAG_LEN:
-        raise DecryptionFailed("device envelope too short")
-    try:
-        wrap_key = _check_wrap_key(wrap_key)
-    except ValueError:
-        raise DecryptionFailed("not a wrap key") from None
-    head, nonce = envelope[:_DV_BODY_AT], envelope[envelopes.HEADER_LEN:_DV_BODY_AT]
-    return envelopes.aead_decrypt(envelope[_DV_BODY_AT:], head, nonce, wrap_key)
+    return _unwrap_under_key(envelopes.TYPE_DEVICE_WRAP, envelope, lambda: _check_wrap_key(wrap_key), "device")
 
 
 def is_device_wrapped_key(envelope: bytes) -> bool:

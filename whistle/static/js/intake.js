@@ -7,6 +7,7 @@
 // server). If anything here fails to load, nothing is taken over and the form posts as it does
 // without JavaScript: a report is never lost to a script.
 
+import { element, fill } from "./dom.js";
 import {
   Api, ApiError, NetworkError, NobodyToReceive, checkReport, fetchDirectory, sendCase, uploadFile,
 } from "./reporter.js";
@@ -43,17 +44,6 @@ const MONTHS = ["January", "February", "March", "April", "May", "June", "July", 
 function dayWords(isoDay) {
   const [year, month, day] = isoDay.split("-").map(Number);
   return `${day} ${MONTHS[month - 1]} ${year}`;
-}
-
-function fill(text, values) {
-  return text.replace(/\{(\w+)\}/g, (_, name) => String(values[name]));
-}
-
-function element(tag, attributes = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
-  for (const child of children) node.append(child);
-  return node;
 }
 
 function slugOf(target) {

@@ -11,6 +11,7 @@
 
 import * as c from "./crypto.js";
 import { forgetKey, storeKey } from "./keyring.js";
+import { element } from "./dom.js";
 
 const form = document.getElementById("login-form");
 const status = document.getElementById("login-status");
@@ -20,13 +21,6 @@ const FAILED = "Something went wrong while signing in. Please try again in a mom
 
 // The sign-in page is where signing out lands: whatever a previous sign-in kept in this tab goes.
 forgetKey();
-
-function element(tag, attributes = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
-  for (const child of children) node.append(child);
-  return node;
-}
 
 /** The error summary as the server's page shows it (templates/_forms.jinja2 summary). */
 function showProblem(message, field) {

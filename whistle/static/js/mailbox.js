@@ -9,6 +9,7 @@
 // failure to load, leaves the form to post as it does without JavaScript.
 
 import { InvalidReceipt, receiptVersion, toBase64 } from "./crypto.js";
+import { element, fill } from "./dom.js";
 import {
   Api, ApiError, CaseKeysRefused, NetworkError, checkedTeamKey, downloadFile, fetchAnyDirectory, identityItem,
   messageItem, readEnvelopes, receiptKeys, unlockCase, uploadFile,
@@ -44,19 +45,6 @@ const WORDS = {
   identityNotYet: "Your details were not sent: they can be sent safely only after the people handling your report "
     + "have opened it. Please try again in a few days.",
 };
-
-function fill(text, values) {
-  return text.replace(/\{(\w+)\}/g, (_, name) => String(values[name]));
-}
-
-function element(tag, attributes = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) {
-    if (value !== null && value !== undefined && value !== false) node.setAttribute(name, value === true ? "" : value);
-  }
-  for (const child of children) if (child !== null && child !== undefined) node.append(child);
-  return node;
-}
 
 function dayWords(text) {
   const match = /^(\d{4})-(\d{2})-(\d{2})/.exec(text || "");

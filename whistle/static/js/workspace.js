@@ -12,6 +12,7 @@
 
 import * as c from "./crypto.js";
 import { csrfToken, devicePage, loadKey, organisationKey } from "./keyring.js";
+import { element, fill } from "./dom.js";
 
 const TEAM_KINDS = new Set(["identity", "note", "outcome", "reason", "internal-file"]);
 const META_KINDS = new Set(["attachment-meta", "internal-file"]);
@@ -38,19 +39,6 @@ const WHERE = { disclosure: "in the report", answers: "in the answers", message:
 
 /** The case's keys are not the ones this guardian's key vouches for: nothing is shown. */
 class KeysRefused extends Error {}
-
-function fill(text, values) {
-  return text.replace(/\{(\w+)\}/g, (_, name) => String(values[name]));
-}
-
-function element(tag, attributes = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) {
-    if (value !== null && value !== undefined && value !== false) node.setAttribute(name, value === true ? "" : value);
-  }
-  for (const child of children) if (child !== null && child !== undefined && child !== "") node.append(child);
-  return node;
-}
 
 // --- words, as whistle/words.py puts them -----------------------------------------------------
 
