@@ -84,8 +84,10 @@ class NewAuthenticator:
 
 @lru_cache(maxsize=1)
 def common_passwords() -> frozenset[str]:
-    """The shipped list of common passwords (see the header of common-passwords.txt)."""
-    text = resources.files("whistle.accounts").joinpath("common-passwords.txt").read_text(encoding="utf-8")
+    """The shipped list of common passwords (see the header of common-passwords.txt). It lives with
+    the static files: the password page's script checks a new password against the same list on
+    the device (a password changed there never reaches the server)."""
+    text = resources.files("whistle").joinpath("static", "common-passwords.txt").read_text(encoding="utf-8")
     return frozenset(line for line in text.splitlines() if line and not line.startswith("#"))
 
 
