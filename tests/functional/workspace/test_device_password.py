@@ -10,7 +10,7 @@ from dataclasses import replace
 import pytest
 from webtest import TestApp
 
-from tests.factories import PASSWORD, api_login, b64, device_keys, device_login, guardian_keypair
+from tests.factories import PASSWORD, api_login, b64, device_keys, device_login, guardian_keypair, html_login
 from tests.functional.workspace.conftest import events
 from tests.functional.workspace.test_device_sign_in import form_login
 from whistle import crypto
@@ -157,3 +157,13 @@ def test_new_keys_cost_at_least_what_the_service_asks_now(costlier, dbsession, g
     page_post(testapp, device_fields(testapp, guardian, settings))
     assert (guardian.account.sign_in_opslimit, guardian.account.sign_in_memlimit) == (
         settings.kdf.opslimit, settings.kdf.memlimit)
+
+
+def test_a_server_assisted_page_has_no_script_and_posts_the_passwords_as_before(testapp, guardian, clock):
+    html_login(testapp, guardian, clock)
+    page = testapp.get("/staff/password")
+    assert "password.js" not in page.text
+    form = page.forms["password-form"]
+    form["current"], form["new"], form["again"] = PASSWORD, NEW_PASSWORD, NEW_PASSWORD
+    assert "Your password is changed" in form.submit().text
+    assert guardian_keypair(guardian.account, NEW_PASSWORD).public == guardian.account.public_key
