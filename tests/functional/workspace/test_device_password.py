@@ -167,3 +167,14 @@ def test_a_server_assisted_page_has_no_script_and_posts_the_passwords_as_before(
     form["current"], form["new"], form["again"] = PASSWORD, NEW_PASSWORD, NEW_PASSWORD
     assert "Your password is changed" in form.submit().text
     assert guardian_keypair(guardian.account, NEW_PASSWORD).public == guardian.account.public_key
+
+
+def test_a_page_older_than_the_session_is_answered_with_a_problem_its_script_can_show(testapp, dbsession, settings,
+                                                                                     guardian, clock):
+    device_login(testapp, dbsession, settings, clock, guardian)
+    fields = {k: str(v) for k, v in device_fields(testapp, guardian, settings).items()}
+    refused = testapp.post("/staff/password", {**fields, "csrf_token": "from an older sign-in"}, headers=JSON,
+                           status=400).json
+    assert [e["field"] for e in refused["errors"]] == ["current"]
+    assert refused["detail"].startswith("This page had expired")
+    assert not events(dbsession, "account.password_changed")
