@@ -105,6 +105,7 @@ def _device_change(request, fields) -> dict[str, str]:
     errors.update({name: "Required, as a whole number." for name, value in costs.items() if value is None})
     if errors:
         return errors
+    # None of them is None past the checks above; the `or` defaults are for the type checker.
     new = DeviceKeys(salt=keys["new_salt"] or b"", opslimit=costs["new_opslimit"] or 0,
                      memlimit=costs["new_memlimit"] or 0, auth_key=keys["new_auth_key"] or b"",
                      key_by_device=keys["new_key_by_device"] or b"")
