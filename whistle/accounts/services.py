@@ -84,8 +84,10 @@ class NewAuthenticator:
 
 @lru_cache(maxsize=1)
 def common_passwords() -> frozenset[str]:
-    """The shipped list of common passwords (see the header of common-passwords.txt)."""
-    text = resources.files("whistle.accounts").joinpath("common-passwords.txt").read_text(encoding="utf-8")
+    """The shipped list of common passwords (see the header of common-passwords.txt). It lives with
+    the static files: the password page's script checks a new password against the same list on
+    the device (a password changed there never reaches the server)."""
+    text = resources.files("whistle").joinpath("static", "common-passwords.txt").read_text(encoding="utf-8")
     return frozenset(line for line in text.splitlines() if line and not line.startswith("#"))
 
 
@@ -477,6 +479,14 @@ class DeviceKeys:
     key_by_device: bytes
 
 
+def _acceptable_cost(opslimit: int, memlimit: int) -> bool:
+    try:
+        crypto.KdfCost(opslimit, memlimit)
+    except ValueError:
+        return False
+    return True
+
+
 def check_device_keys(settings: Settings, keys: DeviceKeys) -> dict[str, str]:
     """What is wrong with new sign-in keys from a device, by field (empty: nothing). The server
     cannot check the password itself (it never sees it): the page checks the same rules as
@@ -488,13 +498,11 @@ def check_device_keys(settings: Settings, keys: DeviceKeys) -> dict[str, str]:
         errors["new_key_by_device"] = "The wrapped key must be a private key in a device wrap (74 bytes)."
     if len(keys.auth_key) != AUTH_KEY_LEN:
         errors["new_auth_key"] = "The auth key must be 32 bytes."
-    try:
-        cost: crypto.KdfCost | None = crypto.KdfCost(keys.opslimit, keys.memlimit)
-    except ValueError:
-        cost = None
-    if cost is None or cost.opslimit < settings.kdf.opslimit or cost.memlimit < settings.kdf.memlimit:
-        errors["new_opslimit"] = (f"The cost must be at least this service's: opslimit {settings.kdf.opslimit}, "
-                                  f"memlimit {settings.kdf.memlimit}.")
+    # Each limit no lower than the deployment's (which is in range) and no higher than crypto allows.
+    if keys.opslimit < settings.kdf.opslimit or not _acceptable_cost(keys.opslimit, settings.kdf.memlimit):
+        errors["new_opslimit"] = f"Must be at least this service's, {settings.kdf.opslimit}, and in range."
+    if keys.memlimit < settings.kdf.memlimit or not _acceptable_cost(settings.kdf.opslimit, keys.memlimit):
+        errors["new_memlimit"] = f"Must be at least this service's, {settings.kdf.memlimit} bytes, and in range."
     return errors
 
 

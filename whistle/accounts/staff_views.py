@@ -4,23 +4,29 @@ from __future__ import annotations
 
 from pyramid.csrf import BadCSRFToken
 from pyramid.httpexceptions import HTTPFound, HTTPNoContent
+from pyramid.response import Response
 from pyramid.security import forget
 from pyramid.view import exception_view_config, view_config
 
 from whistle.accounts.identity import StaffIdentity
 from whistle.accounts.qrcode import qr_svg
 from whistle.accounts.services import (
+    AUTH_KEY_LEN,
     RECOVERY_MISMATCH,
     AccountError,
+    DeviceKeys,
+    DeviceKeysRefused,
     RecoveryPaused,
     change_password,
+    change_password_on_device,
     end_sessions,
     reset_authenticator,
     reset_password,
     staff_sessions,
 )
+from whistle.accounts.views import wants_json
 from whistle.errors import Problem, problem_response, validation_problem
-from whistle.jsonapi import read_json, reject_unknown_members
+from whistle.jsonapi import decode_base64, read_json, reject_unknown_members
 from whistle.security.permissions import Permission
 from whistle.sessions.models import STAFF
 from whistle.words import EXPIRED_FORM, time_words
@@ -71,6 +77,54 @@ def _change(request, current: str, new: str, again: str | None = None) -> dict[s
     return {}
 
 
+# A password change done on the device (password.js, or an API client): the current password
+# proved by its auth key, the new one's keys derived there. Neither password reaches the server.
+DEVICE_FIELDS = ("current_auth_key", "new_salt", "new_opslimit", "new_memlimit", "new_auth_key", "new_key_by_device")
+PASSWORD_FIELDS = ("current", "new", "again")
+PASSWORD_CHANGED = "Your password is changed. Your other sessions have ended."
+
+
+def _whole_number(value: object) -> int | None:
+    """A non-negative whole number from JSON (an int) or a form (its decimal digits)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value if value >= 0 else None
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 20:
+        return int(value)
+    return None
+
+
+def _device_change(request, fields) -> dict[str, str]:
+    """Check the device's fields by name, then change the password with them; the errors by field."""
+    errors: dict[str, str] = {}
+    current = decode_base64(fields.get("current_auth_key"))
+    if current is None or len(current) != AUTH_KEY_LEN:
+        errors["current_auth_key"] = f"Required: {AUTH_KEY_LEN} bytes, in base64."
+    keys = {name: decode_base64(fields.get(name)) for name in ("new_salt", "new_auth_key", "new_key_by_device")}
+    errors.update({name: "Required, in base64." for name, value in keys.items() if value is None})
+    costs = {name: _whole_number(fields.get(name)) for name in ("new_opslimit", "new_memlimit")}
+    errors.update({name: "Required, as a whole number." for name, value in costs.items() if value is None})
+    if errors:
+        return errors
+    # None of them is None past the checks above; the `or` defaults are for the type checker.
+    new = DeviceKeys(salt=keys["new_salt"] or b"", opslimit=costs["new_opslimit"] or 0,
+                     memlimit=costs["new_memlimit"] or 0, auth_key=keys["new_auth_key"] or b"",
+                     key_by_device=keys["new_key_by_device"] or b"")
+    try:
+        change_password_on_device(request.dbsession, request.whistle_settings, request.clock,
+                                  request.identity.account, current_auth_key=current or b"", new=new,
+                                  keep_session_id=request.identity.session.id)
+    except DeviceKeysRefused as refused:
+        return refused.errors
+    except AccountError as error:  # the current password's auth key is wrong (counted, audited)
+        return {"current_auth_key": str(error).capitalize() + "."}
+    return {}
+
+
+def _on_the_form(errors: dict[str, str]) -> dict[str, str]:
+    """The device's field names as the page's fields, for the HTML answer."""
+    return {("current" if name.startswith("current") else "new"): message for name, message in errors.items()}
+
+
 @view_config(route_name="accounts.password", request_method="GET",
              renderer="whistle:templates/accounts/password.jinja2", permission=Permission.STAFF_ACCOUNT)
 def password_form(request):
@@ -80,24 +134,39 @@ def password_form(request):
 @view_config(route_name="accounts.password", request_method="POST",
              renderer="whistle:templates/accounts/password.jinja2", permission=Permission.STAFF_ACCOUNT)
 def password_submit(request):
-    errors = _change(request, request.POST.get("current", ""), request.POST.get("new", ""),
-                     request.POST.get("again", ""))
+    post = request.POST
+    on_device = any(name in post for name in DEVICE_FIELDS)
+    if on_device and any(name in post for name in PASSWORD_FIELDS):
+        errors = {"current": "Send either the passwords or the keys derived on the device, not both."}
+    elif on_device:
+        errors = _device_change(request, post)
+    else:
+        errors = _change(request, post.get("current", ""), post.get("new", ""), post.get("again", ""))
+    # Errors are returned, not raised: nothing changed, and a wrong current password stays on record.
+    if wants_json(request):
+        if errors:
+            return problem_response(validation_problem(errors))
+        return Response(json_body={"message": PASSWORD_CHANGED})
     if errors:
-        # Returned, not raised: nothing changed, and a wrong current password stays on record.
         request.response.status = 422
-    return {"errors": errors, "done": not errors}
+    return {"errors": _on_the_form(errors) if on_device else errors, "done": not errors}
 
 
 @view_config(route_name="api.staff_password", request_method="POST", permission=Permission.STAFF_ACCOUNT)
 def api_password(request):
     data = read_json(request)
-    errors = reject_unknown_members(data, {"current", "new"})
-    for name in ("current", "new"):
-        if not isinstance(data.get(name), str) or not data.get(name):
-            errors[name] = "Required, as a string."
+    on_device = any(name in data for name in DEVICE_FIELDS)
+    errors = reject_unknown_members(data, set(DEVICE_FIELDS) if on_device else {"current", "new"})
+    if on_device and ("current" in data or "new" in data):
+        errors = {name: "Send either current and new, or the keys derived on the device, not both."
+                  for name in ("current", "new") if name in data}
+    elif not on_device:
+        for name in ("current", "new"):
+            if not isinstance(data.get(name), str) or not data.get(name):
+                errors[name] = "Required, as a string."
     if errors:
         raise validation_problem(errors)
-    errors = _change(request, data["current"], data["new"])
+    errors = _device_change(request, data) if on_device else _change(request, data["current"], data["new"])
     if errors:  # returned, not raised: a wrong current password stays on record (nothing else changed)
         return problem_response(validation_problem(errors))
     return HTTPNoContent()
@@ -216,6 +285,8 @@ def api_reset_authenticator(request):
 @exception_view_config(BadCSRFToken, route_name="accounts.password", request_method="POST",
                        renderer="whistle:templates/accounts/password.jinja2")
 def expired_password_form(exc: BadCSRFToken, request):
+    if wants_json(request):
+        return problem_response(Problem(400, EXPIRED_FORM, errors=[{"field": "current", "message": EXPIRED_FORM}]))
     request.response.status = 400
     return {"errors": {"page": EXPIRED_FORM}, "done": False}
 

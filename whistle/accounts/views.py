@@ -143,8 +143,8 @@ def _home(request, account: Account, *, path_only: bool = False) -> str:
     return request.route_path(name) if path_only else request.route_url(name)
 
 
-def _wants_json(request) -> bool:
-    """The sign-in page's script asks for JSON (Accept: application/json); a browser's form, HTML."""
+def wants_json(request) -> bool:
+    """A page's script asks for JSON (Accept: application/json); a browser's form, HTML."""
     offers = request.accept.acceptable_offers(["text/html", "application/json"])
     return bool(offers) and offers[0][0] == "application/json"
 
@@ -165,7 +165,7 @@ def login_form(request):
 def login_submit(request):
     post = request.POST
     username, otp = post.get("username", ""), post.get("otp", "")
-    wants_json = _wants_json(request)
+    as_json = wants_json(request)
     try:
         if "auth_key" in post:
             auth_key = _auth_key(post.get("auth_key"))
@@ -173,21 +173,21 @@ def login_submit(request):
                 return problem_response(validation_problem({"auth_key": "Must be 32 bytes, in base64."}))
             signed = _device_sign_in(request, username, auth_key, otp)
         else:
-            signed = _password_sign_in(request, username, post.get("password", ""), otp, device=wants_json)
+            signed = _password_sign_in(request, username, post.get("password", ""), otp, device=as_json)
     except Refused:
-        if wants_json:
+        if as_json:
             return _form_problem(403, SERVER_ASSISTED_OFF, "password", type=SERVER_ASSISTED_OFF_TYPE,
                                  title="Server-assisted sign-in is off")
         request.response.status = 403
         return {"username": username, "error": SERVER_ASSISTED_OFF}
     if signed is None:
         # Returned, not raised: the transaction commits, so the failed attempt stays audited.
-        if wants_json:
+        if as_json:
             return _form_problem(401, LOGIN_FAILED, "username")
         request.response.status = 401
         return {"username": username, "error": LOGIN_FAILED}
     headers = remember(request, signed.token, kind=STAFF)
-    if wants_json:
+    if as_json:
         # The page key of the new session (docs/crypto.md 6.3), which every staff page of it will
         # carry: the sign-in page keeps the private key for the tab under it at once.
         page_key = crypto.page_key(signed.token, request.whistle_settings.session_key)
@@ -204,7 +204,7 @@ def login_submit(request):
 def expired_login_form(exc: BadCSRFToken, request):
     """The sign-in form posted from a page older than this browser's session (signed in, or out,
     in another tab): nothing is tried, and the form comes back with the username."""
-    if _wants_json(request):
+    if wants_json(request):
         return _form_problem(400, EXPIRED_FORM, "username")
     request.response.status = 400
     return {"username": request.POST.get("username", ""), "error": EXPIRED_FORM}

@@ -214,7 +214,20 @@ def workspace_paths() -> dict:
         },
         "/api/v1/staff/password": {"post": {
             "summary": "Change my password (rewraps my key; my other sessions end).", "operationId": "changePassword",
-            "security": BEARER, "requestBody": _body(_object({"current": STR, "new": STR}, ("current", "new"))),
+            "description": "On the device: the current password's auth key (derived with POST "
+                           "/api/v1/staff/sign-in-parameters), and the new password's keys derived with a fresh "
+                           "salt at no less than the service's cost (docs/crypto.md 6.13); neither password is "
+                           "sent, so the service cannot check the new one's strength: the client does. Or "
+                           "current and new passwords (the service derives the keys). A wrong current password "
+                           "or auth key counts as a failed sign-in (422 naming current or current_auth_key).",
+            "security": BEARER, "requestBody": _body({"oneOf": [
+                _object({"current_auth_key": {**B64, "description": "32 bytes."},
+                         "new_salt": {**B64, "description": "16 bytes, random."},
+                         "new_opslimit": INT, "new_memlimit": INT, "new_auth_key": {**B64, "description": "32 bytes."},
+                         "new_key_by_device": {**B64, "description": "The private key in a device wrap (74 bytes)."}},
+                        ("current_auth_key", "new_salt", "new_opslimit", "new_memlimit", "new_auth_key",
+                         "new_key_by_device")),
+                _object({"current": STR, "new": STR}, ("current", "new"))]}),
             "responses": {"204": {"description": "Changed."}, **_problem_responses(400, 401, 415, 422)}}},
         "/api/v1/staff/authenticator": {"post": {
             "summary": "A lost authenticator: with the recovery key, a new TOTP secret replaces the old one, and a "
