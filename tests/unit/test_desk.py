@@ -105,3 +105,11 @@ def test_the_organisation_answer_is_the_pin(pin):
     status, _, body = call(proxy.Desk(pin.api, pin), "GET", "/desk/organisation.json")
     assert status.startswith("200")
     assert json.loads(body)["fingerprint"] == crypto.fingerprint(ORG.public_key)
+
+
+def test_the_organisation_answer_gives_the_newest_directory_version_seen(pin):
+    """The page's scripts refuse a directory older than it (one a case's envelopes carry, which the
+    desk does not see as a keys answer): an old directory, still signed, may list replaced keys."""
+    pin.check(published(document(version=7)), now=NOW)
+    _, _, body = call(proxy.Desk(pin.api, pin), "GET", "/desk/organisation.json")
+    assert json.loads(body)["directory_version"] == 7
