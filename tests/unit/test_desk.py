@@ -113,3 +113,16 @@ def test_the_organisation_answer_gives_the_newest_directory_version_seen(pin):
     pin.check(published(document(version=7)), now=NOW)
     _, _, body = call(proxy.Desk(pin.api, pin), "GET", "/desk/organisation.json")
     assert json.loads(body)["directory_version"] == 7
+
+
+def test_sign_in_parameters_below_the_floor_or_unreadable_are_refused(pin):
+    desk = proxy.Desk(pin.api, pin, lowest_cost=crypto.KdfCost(2, 67108864))
+
+    def refused(answer) -> bool:
+        return desk._weak_sign_in_parameters(json.dumps(answer).encode()) is not None
+
+    good = {"scheme": "device/1", "salt": "AAAAAAAAAAAAAAAAAAAAAA==", "opslimit": 2, "memlimit": 67108864}
+    assert not refused(good) and not refused({"scheme": "password"})
+    assert refused({**good, "opslimit": 1}) and refused({**good, "memlimit": 8192})
+    assert refused({**good, "opslimit": "9"}) and refused({**good, "memlimit": None}) and refused([good])
+    assert desk._weak_sign_in_parameters(b"not json") is not None
