@@ -126,3 +126,20 @@ def test_sign_in_parameters_below_the_floor_or_unreadable_are_refused(pin):
     assert refused({**good, "opslimit": 1}) and refused({**good, "memlimit": 8192})
     assert refused({**good, "opslimit": "9"}) and refused({**good, "memlimit": None}) and refused([good])
     assert desk._weak_sign_in_parameters(b"not json") is not None
+
+
+def test_the_desk_answers_only_to_loopback_names(pin):
+    """DNS rebinding: a page of evil.example whose name now points at 127.0.0.1 sends Host: evil.example."""
+    desk = proxy.Desk(pin.api, pin)
+
+    def status(host: str) -> str:
+        environ = {"REQUEST_METHOD": "GET", "PATH_INFO": proxy.ORGANISATION_PATH, "QUERY_STRING": "",
+                   "HTTP_HOST": host, "wsgi.input": io.BytesIO(b"")}
+        said = {}
+        b"".join(desk(environ, lambda s, headers: said.update(status=s)))
+        return said["status"]
+
+    for host in ("127.0.0.1:6544", "localhost:6544", "[::1]:6544", "LOCALHOST", "127.0.0.1"):
+        assert status(host).startswith("200"), host
+    for host in ("evil.example:6544", "127.0.0.1.evil.example:6544", "evil.example", "[::2]:6544"):
+        assert status(host).startswith("421"), host

@@ -47,6 +47,10 @@ KEYS_ANSWER = re.compile(r"/api/v1/channels/[^/?#]+/keys/?")
 SIGN_IN_PARAMETERS = re.compile(r"/api/v1/staff/sign-in-parameters/?")
 MAX_SIGN_IN_PARAMETERS_BYTES = 64 * 1024
 ORGANISATION_PATH = "/desk/organisation.json"
+# The names the desk answers to: loopback only. A web page whose own name a DNS server points at
+# 127.0.0.1 (DNS rebinding) would otherwise be the desk's origin and could read its answers and use
+# it to reach the server from this machine.
+LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "[::1]"})
 MAX_FORM_BYTES = 8 * 1024 * 1024  # a form post is checked whole: items in base64, never files
 MAX_KEYS_ANSWER_BYTES = 8 * 1024 * 1024
 CHUNK = 64 * 1024
@@ -90,6 +94,10 @@ class Desk:
     def __call__(self, environ: dict[str, Any], start_response) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
+        host = environ.get("HTTP_HOST")
+        if host is not None and _host_name(host) not in LOOPBACK_NAMES:
+            return _page(start_response, "421 Misdirected Request", "Not the desk's name",
+                         "The desk answers only at 127.0.0.1 or localhost. Nothing was sent.")
         if path == ORGANISATION_PATH:
             return _json(start_response, "200 OK", self.pin.organisation())
         if path == "/static" or path.startswith("/static/"):
@@ -233,6 +241,14 @@ class Desk:
             if location == origin or location.startswith(origin + "/"):
                 return location[len(origin):] or "/"
         return location
+
+
+def _host_name(host: str) -> str:
+    """The name in a Host header, without its port, lower-cased ("[::1]" keeps its brackets)."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[:host.find("]") + 1] if "]" in host else host
+    return host.rsplit(":", 1)[0] if ":" in host else host
 
 
 def _streamed(connection: http.client.HTTPConnection, answer: http.client.HTTPResponse) -> Iterator[bytes]:
