@@ -143,3 +143,11 @@ def test_the_desk_answers_only_to_loopback_names(pin):
         assert status(host).startswith("200"), host
     for host in ("evil.example:6544", "127.0.0.1.evil.example:6544", "evil.example", "[::2]:6544"):
         assert status(host).startswith("421"), host
+
+
+def test_sign_in_parameters_are_checked_under_any_path():
+    """login.js follows any same-origin address that ends in the parameters path: so the desk checks them all."""
+    for path in ("/api/v1/staff/sign-in-parameters", "/x/api/v1/staff/sign-in-parameters",
+                 "/staff//api/v1/staff/sign-in-parameters/"):
+        assert proxy.SIGN_IN_PARAMETERS.fullmatch(path), path
+    assert not proxy.SIGN_IN_PARAMETERS.fullmatch("/api/v1/staff/session")

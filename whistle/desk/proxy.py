@@ -44,7 +44,9 @@ KEYS_ANSWER = re.compile(r"/api/v1/channels/[^/?#]+/keys/?")
 # The salt and Argon2id cost the sign-in page derives the auth key with. The server names the cost,
 # and the auth key is sent to it: a server that named a trivial cost could guess the password from
 # the auth key at the speed of a plain hash. So the desk lets no cost below its floor through.
-SIGN_IN_PARAMETERS = re.compile(r"/api/v1/staff/sign-in-parameters/?")
+# Checked under any path: the page follows only an address that ends so (login.js), and a server's
+# page could name one with a prefix of its own.
+SIGN_IN_PARAMETERS = re.compile(r"(?:/.*)?/api/v1/staff/sign-in-parameters/?")
 MAX_SIGN_IN_PARAMETERS_BYTES = 64 * 1024
 ORGANISATION_PATH = "/desk/organisation.json"
 # The names the desk answers to: loopback only. A web page whose own name a DNS server points at
