@@ -125,7 +125,8 @@ def guardian_journey(chromium, server: Server, port: int, tmp_path, screenshots,
         page.locator("#grant-form select[name='guardian']").select_option("demo.safeguarding")
         page.get_by_role("button", name="Grant access").click()
         wait_opened(page)
-        assert "demo.safeguarding" in page.inner_text("#access")
+        holding = page.locator("#access p").first.inner_text()
+        assert "demo.safeguarding" in holding, (holding, page.inner_text("#grant-form"))
         asked_desk = [url for _, url, _ in wire.bodies if url.endswith("/desk/organisation.json")]
         if through_desk:
             assert asked_desk, "the page checked the directory with the desk's pinned key"

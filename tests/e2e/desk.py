@@ -17,6 +17,9 @@ from tests.e2e.server import BIN, Server, free_port
 from whistle import crypto
 from whistle.crypto import SigningKey, public_key_file_text
 
+# The Argon2id cost the test servers sign in with (tests/e2e/server.py), far below the desk's floor.
+TEST_SERVERS_COST = ("--lowest-cost", "1", "8192")
+
 
 class DeskProcess:
     """`whistle desk URL ...` on a free port (or the one given), its output in `directory/desk.log`."""
@@ -25,9 +28,10 @@ class DeskProcess:
         self.port = port or free_port()
         directory.mkdir(parents=True, exist_ok=True)
         self.log = directory / f"desk-{self.port}.log"
+        cost = () if "--lowest-cost" in args else TEST_SERVERS_COST
         self.process = subprocess.Popen(
             [str(BIN / "whistle"), "desk", url, "--port", str(self.port), "--state-dir", str(directory / "desk-state"),
-             *args], stdout=subprocess.DEVNULL, stderr=self.log.open("wb"), stdin=subprocess.DEVNULL,
+             *args, *cost], stdout=subprocess.DEVNULL, stderr=self.log.open("wb"), stdin=subprocess.DEVNULL,
             start_new_session=True)
 
     def wait_serving(self, timeout: float = 60) -> bool:

@@ -77,10 +77,10 @@ def test_the_desk_pins_and_serves_a_staff_page_under_its_own_csp_with_this_machi
     assert browser.get("/static/../development.ini").status == 404
 
     organisation = json.loads(browser.get("/desk/organisation.json").body)
-    assert organisation == {"public_key": base64.b64encode(server.org_key.public_key).decode(),
-                            "fingerprint": fingerprint_of(server)}
     [state] = (tmp_path / "desk-state").iterdir()
     pinned = json.loads(state.read_text())
+    assert organisation == {"public_key": base64.b64encode(server.org_key.public_key).decode(),
+                            "fingerprint": fingerprint_of(server), "directory_version": pinned["directory_version"]}
     assert pinned["fingerprint"] == fingerprint_of(server) and pinned["directory_version"] >= 1
 
     # A key directory passing through is checked and passed on.
@@ -196,3 +196,23 @@ def test_the_servers_host_cookies_work_through_the_desk(server, desks, tmp_path)
     away = browser.get("/staff/cases")
     assert away.status in (302, 303)
     assert away.headers["Location"].startswith("/staff/login"), away.headers["Location"]
+
+
+def test_sign_in_parameters_below_the_desks_cost_floor_never_reach_the_page(server, desks, tmp_path):
+    """The page derives the auth key it sends with the cost the server names: a server naming a
+    trivial one could guess the password from the auth key at the speed of a plain hash. The test
+    server's cost (opslimit 1, memlimit 8 KiB) is far below the desk's default floor."""
+    def parameters(desk: DeskProcess):
+        return Browser(desk.port, source="127.0.0.1").request(
+            "POST", "/api/v1/staff/sign-in-parameters", json.dumps({"username": "alex"}).encode(),
+            {"Content-Type": "application/json", "Accept": "application/json"})
+
+    floored = running(desks, server, tmp_path / "floored", "--lowest-cost", "2", "67108864")
+    refused = parameters(floored)
+    assert refused.status == 502 and refused.headers["Content-Type"] == "application/problem+json"
+    problem = json.loads(refused.body)
+    assert "less work than the desk allows" in problem["detail"] and "salt" not in problem
+    assert refused.headers.get_all("Content-Security-Policy") == [DESK_CSP]
+
+    passed = parameters(running(desks, server, tmp_path / "test-floor", "--lowest-cost", "1", "8192"))
+    assert passed.status == 200 and json.loads(passed.body)["scheme"] == "device/1"

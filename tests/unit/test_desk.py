@@ -105,3 +105,49 @@ def test_the_organisation_answer_is_the_pin(pin):
     status, _, body = call(proxy.Desk(pin.api, pin), "GET", "/desk/organisation.json")
     assert status.startswith("200")
     assert json.loads(body)["fingerprint"] == crypto.fingerprint(ORG.public_key)
+
+
+def test_the_organisation_answer_gives_the_newest_directory_version_seen(pin):
+    """The page's scripts refuse a directory older than it (one a case's envelopes carry, which the
+    desk does not see as a keys answer): an old directory, still signed, may list replaced keys."""
+    pin.check(published(document(version=7)), now=NOW)
+    _, _, body = call(proxy.Desk(pin.api, pin), "GET", "/desk/organisation.json")
+    assert json.loads(body)["directory_version"] == 7
+
+
+def test_sign_in_parameters_below_the_floor_or_unreadable_are_refused(pin):
+    desk = proxy.Desk(pin.api, pin, lowest_cost=crypto.KdfCost(2, 67108864))
+
+    def refused(answer) -> bool:
+        return desk._weak_sign_in_parameters(json.dumps(answer).encode()) is not None
+
+    good = {"scheme": "device/1", "salt": "AAAAAAAAAAAAAAAAAAAAAA==", "opslimit": 2, "memlimit": 67108864}
+    assert not refused(good) and not refused({"scheme": "password"})
+    assert refused({**good, "opslimit": 1}) and refused({**good, "memlimit": 8192})
+    assert refused({**good, "opslimit": "9"}) and refused({**good, "memlimit": None}) and refused([good])
+    assert desk._weak_sign_in_parameters(b"not json") is not None
+
+
+def test_the_desk_answers_only_to_loopback_names(pin):
+    """DNS rebinding: a page of evil.example whose name now points at 127.0.0.1 sends Host: evil.example."""
+    desk = proxy.Desk(pin.api, pin)
+
+    def status(host: str) -> str:
+        environ = {"REQUEST_METHOD": "GET", "PATH_INFO": proxy.ORGANISATION_PATH, "QUERY_STRING": "",
+                   "HTTP_HOST": host, "wsgi.input": io.BytesIO(b"")}
+        said = {}
+        b"".join(desk(environ, lambda s, headers: said.update(status=s)))
+        return said["status"]
+
+    for host in ("127.0.0.1:6544", "localhost:6544", "[::1]:6544", "LOCALHOST", "127.0.0.1"):
+        assert status(host).startswith("200"), host
+    for host in ("evil.example:6544", "127.0.0.1.evil.example:6544", "evil.example", "[::2]:6544"):
+        assert status(host).startswith("421"), host
+
+
+def test_sign_in_parameters_are_checked_under_any_path():
+    """login.js follows any same-origin address that ends in the parameters path: so the desk checks them all."""
+    for path in ("/api/v1/staff/sign-in-parameters", "/x/api/v1/staff/sign-in-parameters",
+                 "/staff//api/v1/staff/sign-in-parameters/"):
+        assert proxy.SIGN_IN_PARAMETERS.fullmatch(path), path
+    assert not proxy.SIGN_IN_PARAMETERS.fullmatch("/api/v1/staff/session")

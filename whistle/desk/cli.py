@@ -9,6 +9,7 @@ from pathlib import Path
 
 from waitress.server import create_server
 
+from whistle import crypto
 from whistle.client import trust
 from whistle.client.api import TRANSPORT_ERRORS, Api, ApiError
 from whistle.client.cli import ask_on_terminal, terminal_safe
@@ -33,6 +34,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--yes", action="store_true",
                         help="on first use, pin the key the server gives without asking (compare the fingerprint "
                              "printed with the one the organisation publishes)")
+    parser.add_argument("--lowest-cost", type=int, nargs=2, metavar=("OPSLIMIT", "MEMLIMIT"),
+                        help="the least Argon2id cost the sign-in page may derive your keys with (default: "
+                             "libsodium's interactive cost, opslimit 2, memlimit 67108864); a server asking for "
+                             "less is refused")
     # For tests: serve /static/ from another directory than the installed package's.
     parser.add_argument("--static-dir", type=Path, default=PACKAGE_STATIC, help=argparse.SUPPRESS)
 
@@ -66,6 +71,11 @@ def run(args: argparse.Namespace, *, host: str = LOOPBACK) -> int:
         say(f"whistle desk: {args.port} is not a port.")
         return 2
     try:
+        lowest = crypto.KdfCost(*args.lowest_cost) if args.lowest_cost else None
+    except ValueError as error:
+        say(f"whistle desk: --lowest-cost: {error}")
+        return 2
+    try:
         api = Api(args.url)
     except ValueError as error:
         say(f"whistle desk: {error}")
@@ -89,8 +99,8 @@ def run(args: argparse.Namespace, *, host: str = LOOPBACK) -> int:
         say(f"whistle desk: {error}")
         return 1
     try:
-        server = create_server(Desk(api, pin, static=args.static_dir), host=host, port=args.port,
-                               ident="whistle-desk")
+        server = create_server(Desk(api, pin, static=args.static_dir, lowest_cost=lowest), host=host,
+                               port=args.port, ident="whistle-desk")
     except OSError as error:
         say(f"whistle desk: cannot listen on {host}:{args.port}: {error.strerror or error}. Give another --port.")
         return 1

@@ -85,6 +85,11 @@ class Pin:
             raise trust.Refused("The key directory the server sent is not JSON.") from None
         self.check(published)
 
-    def organisation(self) -> dict[str, str]:
-        """What /desk/organisation.json tells the page's scripts: the pinned key, not the server's word."""
-        return {"public_key": base64.b64encode(self.public_key).decode("ascii"), "fingerprint": self.fingerprint}
+    def organisation(self) -> dict[str, str | int]:
+        """What /desk/organisation.json tells the page's scripts: the pinned key, not the server's word,
+        and the newest directory version seen, below which the scripts refuse a directory (the one a
+        case's envelopes carry does not pass through check())."""
+        with self._lock:
+            newest = self.store.load(self.api.origin).directory_version
+        return {"public_key": base64.b64encode(self.public_key).decode("ascii"), "fingerprint": self.fingerprint,
+                "directory_version": newest}

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
+from whistle import crypto
 from whistle.client import trust
 from whistle.client.api import Api
 
@@ -40,7 +41,18 @@ DESK_CSP = (
 PLAINTEXT_FIELDS = frozenset({"text", "learned", "reason", "password", "name", "contact"})
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data", "text/plain")
 KEYS_ANSWER = re.compile(r"/api/v1/channels/[^/?#]+/keys/?")
+# The salt and Argon2id cost the sign-in page derives the auth key with. The server names the cost,
+# and the auth key is sent to it: a server that named a trivial cost could guess the password from
+# the auth key at the speed of a plain hash. So the desk lets no cost below its floor through.
+# Checked under any path: the page follows only an address that ends so (login.js), and a server's
+# page could name one with a prefix of its own.
+SIGN_IN_PARAMETERS = re.compile(r"(?:/.*)?/api/v1/staff/sign-in-parameters/?")
+MAX_SIGN_IN_PARAMETERS_BYTES = 64 * 1024
 ORGANISATION_PATH = "/desk/organisation.json"
+# The names the desk answers to: loopback only. A web page whose own name a DNS server points at
+# 127.0.0.1 (DNS rebinding) would otherwise be the desk's origin and could read its answers and use
+# it to reach the server from this machine.
+LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "[::1]"})
 MAX_FORM_BYTES = 8 * 1024 * 1024  # a form post is checked whole: items in base64, never files
 MAX_KEYS_ANSWER_BYTES = 8 * 1024 * 1024
 CHUNK = 64 * 1024
@@ -72,15 +84,22 @@ SERVER_COOKIE = re.compile(r"(?:desk-host-|desk-secure-)?whistle_[a-z]{1,32}")
 class Desk:
     """The WSGI application; `static` is the directory `/static/` serves (the package's by default)."""
 
-    def __init__(self, api: Api, pin: Pin, *, static: Path = PACKAGE_STATIC, timeout: float = 120.0) -> None:
+    def __init__(self, api: Api, pin: Pin, *, static: Path = PACKAGE_STATIC, timeout: float = 120.0,
+                 lowest_cost: crypto.KdfCost | None = None) -> None:
         self.api = api
         self.pin = pin
         self.static = static.resolve()
         self.timeout = timeout
+        # The least Argon2id cost a sign-in may derive with (libsodium's "interactive" by default).
+        self.lowest_cost = lowest_cost or crypto.KdfCost.interactive()
 
     def __call__(self, environ: dict[str, Any], start_response) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
+        host = environ.get("HTTP_HOST")
+        if host is not None and _host_name(host) not in LOOPBACK_NAMES:
+            return _page(start_response, "421 Misdirected Request", "Not the desk's name",
+                         "The desk answers only at 127.0.0.1 or localhost. Nothing was sent.")
         if path == ORGANISATION_PATH:
             return _json(start_response, "200 OK", self.pin.organisation())
         if path == "/static" or path.startswith("/static/"):
@@ -169,7 +188,18 @@ class Desk:
             headers.append(("Location", self._local_location(location, environ)))
         headers += _desk_headers()
         status = f"{answer.status} {answer.reason}"
-        if answer.status == 200 and KEYS_ANSWER.fullmatch(environ.get("PATH_INFO", "")):
+        path = environ.get("PATH_INFO", "")
+        if 200 <= answer.status < 300 and SIGN_IN_PARAMETERS.fullmatch(path):
+            data = answer.read(MAX_SIGN_IN_PARAMETERS_BYTES + 1)
+            connection.close()
+            refusal = self._weak_sign_in_parameters(data)
+            if refusal:
+                return _json(start_response, "502 Bad Gateway", {
+                    "type": "about:blank", "title": "The desk refused the server's sign-in parameters",
+                    "status": 502, "detail": refusal}, content_type="application/problem+json")
+            start_response(status, [*headers, ("Content-Length", str(len(data)))])
+            return [data]
+        if answer.status == 200 and KEYS_ANSWER.fullmatch(path):
             data = answer.read(MAX_KEYS_ANSWER_BYTES + 1)
             connection.close()
             try:
@@ -187,12 +217,40 @@ class Desk:
         start_response(status, headers)
         return _streamed(connection, answer)
 
+    def _weak_sign_in_parameters(self, data: bytes) -> str | None:
+        """Why a sign-in parameters answer may not reach the page (None: it may): a device/1 answer
+        whose Argon2id cost is below the desk's floor, or one the page could not read."""
+        try:
+            answer = json.loads(data) if len(data) <= MAX_SIGN_IN_PARAMETERS_BYTES else None
+        except ValueError:
+            answer = None
+        if not isinstance(answer, dict):
+            return "The server's answer is not one the sign-in page reads. Nothing was sent."
+        if answer.get("scheme") != "device/1":
+            return None  # "password": the page posts the password as a form, which the desk refuses
+        opslimit, memlimit = answer.get("opslimit"), answer.get("memlimit")
+        lowest = self.lowest_cost
+        if (type(opslimit) is not int or type(memlimit) is not int or opslimit < lowest.opslimit
+                or memlimit < lowest.memlimit):
+            return (f"The server asked this page to protect your password with less work than the desk allows "
+                    f"(at least opslimit {lowest.opslimit}, memlimit {lowest.memlimit}), which would let whoever "
+                    "runs the server guess it quickly. Nothing was sent. Tell the organisation.")
+        return None
+
     def _local_location(self, location: str, environ: dict[str, Any]) -> str:
         """A redirect to the server's own origin, pointed at the desk instead (the browser stays here)."""
         for origin in (self.api.origin, f"{self.api.scheme}://{self.api.host}"):
             if location == origin or location.startswith(origin + "/"):
                 return location[len(origin):] or "/"
         return location
+
+
+def _host_name(host: str) -> str:
+    """The name in a Host header, without its port, lower-cased ("[::1]" keeps its brackets)."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[:host.find("]") + 1] if "]" in host else host
+    return host.rsplit(":", 1)[0] if ":" in host else host
 
 
 def _streamed(connection: http.client.HTTPConnection, answer: http.client.HTTPResponse) -> Iterator[bytes]:
@@ -295,9 +353,9 @@ def _cookies_to_server(header: str) -> str:
 
 # --- the desk's own answers ------------------------------------------------------------------------------
 
-def _json(start_response, status: str, value: Any) -> list[bytes]:
+def _json(start_response, status: str, value: Any, *, content_type: str = "application/json") -> list[bytes]:
     data = json.dumps(value).encode("utf-8")
-    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data))),
+    start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(data))),
                             ("Cache-Control", "no-store"), *_desk_headers()])
     return [data]
 

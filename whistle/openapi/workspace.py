@@ -41,7 +41,9 @@ CASE_ENVELOPES = {"type": "object", "required": ["case", "account_id", "public_k
     "attachments": {"type": "array", "items": {"type": "object", "properties": {
         "id": STR, "meta_item_id": {"type": ["integer", "null"]}, "internal": BOOL, "author": STR, "from": STR,
         "account_id": {"type": ["integer", "null"]}, "created_on": DATE, "bytes": INT, "blob": STR}}},
-    "directory": {"type": ["object", "null"], "description": "the signed key directory, when the team key is due"},
+    "directory": {"type": ["object", "null"],
+                  "description": "the signed key directory (null if none is usable): what a replaced team key "
+                                 "and a grant made on the device are sealed to"},
     "names": {"type": "object", "additionalProperties": STR},
     "questions": {"type": "array", "items": {"type": "object"}}}}
 COUNT_BY_CHANNEL = {"type": "object", "required": ["channel", "title", "reason", "explanation"], "properties": {

@@ -91,7 +91,8 @@ def case_envelopes(request, case: Case) -> dict:
         "team_key_to_replace": found.team_key_to_replace,
         "items": [item(entry) for entry in found.items],
         "attachments": [attachment(row, meta) for row, meta in found.attachments],
-        "directory": _directory_answer(request) if found.team_key_to_replace else None,
+        # The signed directory: what a replaced team key and a grant made on the device are sealed to.
+        "directory": _directory_answer(request),
         # What a device replacing the team key seals the new one to: every grant holding a team key.
         "team_key_grants": [{"id": row.id, "holder": row.holder, "account_id": row.account_id}
                             for row in sorted(case.grants, key=lambda grant: grant.id)

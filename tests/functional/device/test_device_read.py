@@ -24,6 +24,7 @@ from whistle import crypto
 from whistle.accounts.services import private_key_with_password
 from whistle.audit.models import AuditEvent
 from whistle.cases.models import TEAM_KEY_ITEMS, Case, CaseGrant, CaseItem
+from whistle.key_directory.services import current_directory
 
 MARKER = "ZEBRA-7731 the deputy head hides the accident log"
 IDENTITY_MARKER = "Quentin Marlowe-Xylo"
@@ -329,6 +330,8 @@ def test_a_case_the_server_built_has_no_team_key_to_replace(testapp, dbsession, 
     device_login(testapp, dbsession, settings, clock, guardian)
     page = testapp.get(f"/staff/cases/{ref}")
     envelopes = json.loads(page.html.find("script", id="case-envelopes").string)
-    assert envelopes["team_key_to_replace"] is False and envelopes["directory"] is None
+    assert envelopes["team_key_to_replace"] is False
+    # The signed directory is still there: a grant made on the device seals to the keys it lists.
+    assert envelopes["directory"]["version"] == current_directory(dbsession, settings, clock).version
     assert MARKER not in page.text
     assert dbsession.scalars(select(CaseItem).where(CaseItem.kind == "disclosure")).first() is not None

@@ -95,3 +95,39 @@ def test_refusals(testapp, dbsession, device):
     testapp.delete(f"{base}/{started['id']}", headers=headers, status=204)
     testapp.get(f"{base}/{started['id']}", headers=headers, status=404)
     assert dbsession.scalars(select(Attachment)).all() == []
+
+
+def test_an_upload_is_only_its_starters(testapp, app, dbsession, settings, clock, guardian, colleague, submitted,
+                                        device):
+    """Another guardian of the same case, and the case's reporter, find nothing at a guardian's upload:
+    they cannot read its progress, add chunks, finish it as theirs or cancel it."""
+    from webtest import TestApp
+
+    from whistle.cases.models import HOLDER_GUARDIAN, CaseGrant
+
+    case, keys, csrf, _ = device
+    case.grants.append(CaseGrant(holder=HOLDER_GUARDIAN, account_id=colleague.account.id, granted_on=clock.today(),
+                                 sealed_case_key=crypto.seal(colleague.account.public_key, keys.case.private),
+                                 sealed_team_key=crypto.seal(colleague.account.public_key, keys.team.private)))
+    dbsession.flush()
+    headers = {"X-CSRF-Token": csrf, "Accept": "application/json"}
+    base = f"/staff/cases/{case.ref}/uploads"
+    started = testapp.post_json(base, {"chunks": 2, "size": 106 + 273}, headers=headers, status=201).json
+
+    other = TestApp(app, extra_environ=testapp.extra_environ)
+    device_login(other, dbsession, settings, clock, colleague)
+    theirs = {"X-CSRF-Token": other.get(f"/staff/cases/{case.ref}").html.find(
+        "meta", attrs={"name": "csrf-token"})["content"], "Accept": "application/json"}
+    other.get(f"{base}/{started['id']}", headers=theirs, status=404)
+    other.put(f"{base}/{started['id']}/0", b"x" * 106,
+              headers={**theirs, "Content-Type": "application/octet-stream"}, status=404)
+    other.post_json(f"{base}/{started['id']}/done", {"meta": b64(b"x" * 400)}, headers=theirs, status=404)
+    other.delete(f"{base}/{started['id']}", headers=theirs, status=404)
+
+    reporter = TestApp(app, extra_environ=testapp.extra_environ)
+    token = reporter.post_json("/api/v1/reporter/session", {"receipt": submitted["receipt"]}).json["token"]
+    bearer = {"Authorization": f"Bearer {token}"}
+    reporter.get(f"/api/v1/reporter/uploads/{started['id']}", headers=bearer, status=404)
+    reporter.post_json(f"/api/v1/reporter/uploads/{started['id']}/done", {"meta": b64(b"x" * 400)}, headers=bearer,
+                       status=404)
+    testapp.get(f"{base}/{started['id']}", headers=headers, status=200)

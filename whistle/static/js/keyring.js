@@ -84,11 +84,22 @@ export function forgetKey() {
 
 let deskAnswer;
 
+/** The version a published directory's document says it is (checked by its signature when opened). */
+function documentVersion(published) {
+  try {
+    return JSON.parse(published.document).version;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The organisation's public key to check a signed key directory with. Through the desk (`whistle
  * desk`), the key the desk pinned, from /desk/organisation.json, which the desk answers itself and
- * never forwards: a directory under any other key is refused. Straight from the server, there is no
- * such answer and the key is the one the server publishes with the directory (the server's word,
+ * never forwards: a directory under any other key is refused, and so is one older than the newest
+ * version the desk has seen (a server cannot hand the page an old directory, still signed and not
+ * expired, that lists keys since replaced). Straight from the server, there is no such answer and
+ * the key is the one the server publishes with the directory (the server's word,
  * docs/threat-model.md).
  */
 export async function organisationKey(published) {
@@ -101,6 +112,13 @@ export async function organisationKey(published) {
   if (desk && desk.public_key) {
     if (published && published.public_key !== desk.public_key) {
       throw new c.DirectoryRefused("this directory's organisation key is not the one the desk pinned");
+    }
+    const newest = desk.directory_version;
+    if (published && Number.isSafeInteger(newest)) {
+      const version = documentVersion(published);
+      if (!Number.isSafeInteger(version) || version < newest) {
+        throw new c.DirectoryRefused("this key directory is older than one the desk has seen");
+      }
     }
     return c.fromBase64(desk.public_key);
   }

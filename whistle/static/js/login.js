@@ -74,6 +74,19 @@ async function post(url, body, contentType) {
   return answerOf(response);
 }
 
+// Where the salt and cost come from. The page names it (the service may live under a path), but it
+// must end in this path: the desk checks the cost of every answer there (a server naming a trivial
+// cost could guess the password from the auth key), so a page pointing elsewhere is not followed.
+const PARAMETERS_PATH = "/api/v1/staff/sign-in-parameters";
+
+function parametersUrl() {
+  const url = new URL(form.dataset.parameters || PARAMETERS_PATH, window.location.href);
+  if (url.origin !== window.location.origin || !url.pathname.endsWith(PARAMETERS_PATH) || url.search) {
+    throw new Error("the sign-in page names an unexpected address for the sign-in parameters");
+  }
+  return url.pathname;
+}
+
 function sameBytes(a, b) {
   return a.length === b.length && a.every((byte, i) => byte === b[i]);
 }
@@ -83,7 +96,7 @@ async function signIn() {
   const password = form.elements.password.value;
   const otp = form.elements.otp.value;
   const csrf = form.elements.csrf_token.value;
-  const parameters = await post(form.dataset.parameters, JSON.stringify({ username }), "application/json");
+  const parameters = await post(parametersUrl(), JSON.stringify({ username }), "application/json");
   const fields = { username, otp, csrf_token: csrf };
   let keys = null;
   if (parameters.scheme === "device/1") {
