@@ -38,7 +38,10 @@ DESK_CSP = (
 # The fields in which the app's forms carry words people wrote (or a password). In device mode the
 # desk's scripts put an encrypted `item` in their place; a page that would post one of them in the
 # clear is not the desk's scripts at work.
-PLAINTEXT_FIELDS = frozenset({"text", "learned", "reason", "password", "name", "contact"})
+# `current`: the password page without its script posts the current password (and the new one); in
+# device mode its script posts keys derived on the device instead, so through the desk only a page
+# whose script did not run, or a hostile page, would send it.
+PLAINTEXT_FIELDS = frozenset({"text", "learned", "reason", "password", "current", "name", "contact"})
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data", "text/plain")
 KEYS_ANSWER = re.compile(r"/api/v1/channels/[^/?#]+/keys/?")
 # The salt and Argon2id cost the sign-in page derives the auth key with. The server names the cost,
