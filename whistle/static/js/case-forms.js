@@ -240,6 +240,8 @@ function start() {
         say(form, error instanceof c.CryptoError ? KEYS_REFUSED : error.message);
       }
     });
+    // Sent only through the handler above from now on: the page held the button until now.
+    for (const button of form.querySelectorAll("button[data-device-held]")) button.disabled = false;
   }
 }
 

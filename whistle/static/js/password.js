@@ -180,4 +180,6 @@ if (form && devicePage()) {
       busy = false;
     }
   });
+  // The page held the button until the form was taken over: no password is posted.
+  for (const button of form.querySelectorAll("button[data-device-held]")) button.disabled = false;
 }
