@@ -12,11 +12,11 @@
 import * as c from "./crypto.js";
 import { forgetKey, storeKey } from "./keyring.js";
 import { element } from "./dom.js";
+import { Refused, post } from "./staff-forms.js";
 
 const form = document.getElementById("login-form");
 const status = document.getElementById("login-status");
 const WORKING = "Checking your password on this device…";
-const OFFLINE = "Could not reach the service. Check your connection and try again.";
 const FAILED = "Something went wrong while signing in. Please try again in a moment.";
 
 // The sign-in page is where signing out lands: whatever a previous sign-in kept in this tab goes.
@@ -38,40 +38,6 @@ function working(on, text = WORKING) {
   status.textContent = text;
   status.hidden = !on;
   for (const button of form.querySelectorAll("button")) button.disabled = on;
-}
-
-class Refused extends Error {
-  constructor(message, field) {
-    super(message);
-    this.field = field;
-  }
-}
-
-async function answerOf(response) {
-  let body = null;
-  try {
-    body = await response.json();
-  } catch {
-    throw new Error("not JSON");
-  }
-  if (response.ok) return body;
-  const named = Array.isArray(body.errors) && body.errors.length ? body.errors[0] : null;
-  if (body && body.detail) throw new Refused(named ? named.message : body.detail, named ? named.field : null);
-  throw new Error(`status ${response.status}`);
-}
-
-async function post(url, body, contentType) {
-  let response;
-  try {
-    response = await fetch(url, {
-      method: "POST", credentials: "same-origin",
-      headers: { Accept: "application/json", "Content-Type": contentType },
-      body,
-    });
-  } catch {
-    throw new Refused(OFFLINE, null);
-  }
-  return answerOf(response);
 }
 
 // Where the salt and cost come from. The page names it (the service may live under a path), but it

@@ -10,23 +10,16 @@
 
 import * as c from "./crypto.js";
 import { devicePage, loadKey } from "./keyring.js";
+import { OFFLINE, Refused, post } from "./staff-forms.js";
 
 const form = document.getElementById("password-form");
 const MIN_LENGTH = 12; // whistle.accounts.services.MIN_PASSWORD_LENGTH
 const WORKING = "Changing your password on this device…";
 const DONE = "Your password is changed. Your other sessions have ended.";
-const OFFLINE = "Could not reach the service. Check your connection and try again.";
 const FAILED = "Something went wrong while changing your password. Please try again in a moment.";
 const NO_KEY = "This tab no longer holds your key, so your password cannot be changed here. "
   + "Sign out, sign in again, and then change it.";
 const LABELS = { current: "Current password", new: "New password", again: "New password again" };
-
-class Refused extends Error {
-  constructor(message, field) {
-    super(message);
-    this.field = field;
-  }
-}
 
 function element(tag, attributes = {}, ...children) {
   const node = document.createElement(tag);
@@ -78,33 +71,6 @@ function working(on) {
   status.textContent = WORKING;
   status.hidden = !on;
   for (const button of form.querySelectorAll("button")) button.disabled = on;
-}
-
-async function answerOf(response) {
-  let body = null;
-  try {
-    body = await response.json();
-  } catch {
-    throw new Error("not JSON");
-  }
-  if (response.ok) return body;
-  const named = Array.isArray(body.errors) && body.errors.length ? body.errors[0] : null;
-  if (body && body.detail) throw new Refused(named ? named.message : body.detail, named ? named.field : null);
-  throw new Error(`status ${response.status}`);
-}
-
-async function post(url, body, contentType) {
-  let response;
-  try {
-    response = await fetch(url, {
-      method: "POST", credentials: "same-origin",
-      headers: { Accept: "application/json", "Content-Type": contentType },
-      body,
-    });
-  } catch {
-    throw new Refused(OFFLINE, null);
-  }
-  return answerOf(response);
 }
 
 let commonPasswords = null;
