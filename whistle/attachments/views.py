@@ -1,27 +1,31 @@
 """Downloading any attachment, decrypted as it streams out (guardians and reporters), and the API's
-raw-body upload that guardians' and reporters' uploads share. (The case page's file forms:
-whistle.workspace.files_views.)"""
+raw-body upload that guardians' and reporters' uploads share; for clients that encrypt on their own
+device (the reporter's and the guardian's), a run of upload chunks taken from a request and a stored
+file's ciphertext sent back as it is. (The case page's file forms: whistle.workspace.files_views.)"""
 from __future__ import annotations
 
 import logging
 from urllib.parse import quote
 
-from pyramid.response import Response
+from pyramid.response import FileIter, Response
 from pyramid.view import view_config
 
 from whistle import audit, crypto
+from whistle.attachments.models import PendingUpload
 from whistle.attachments.services import (
     AttachmentTooLarge,
     describe_limit,
     find_attachment,
     limits_for,
+    put_chunks,
     read_attachment,
     reencrypt_internal_files,
+    run_bytes_at_most,
     store_attachment,
 )
 from whistle.attachments.uploads import body_chunks, filename_header
 from whistle.cases.context import CaseContext
-from whistle.cases.models import ITEM_ATTACHMENT_META, ITEM_INTERNAL_ATTACHMENT_META
+from whistle.cases.models import ITEM_ATTACHMENT_META, ITEM_INTERNAL_ATTACHMENT_META, Attachment
 from whistle.cases.services import CaseKeys, DeviceModeOnly, TeamKeyRenewal, record_unverifiable, unlock_for_guardian
 from whistle.errors import Problem, validation_problem
 from whistle.errors.views import respond
@@ -33,6 +37,7 @@ from whistle.sessions.models import REPORTER
 log = logging.getLogger(__name__)
 ATTACHMENT_UNVERIFIABLE = "attachment.unverifiable"
 NOT_VERIFIED = "This file could not be verified, so it is not offered for download."
+CIPHERTEXT_READ_SIZE = 64 * 1024
 
 
 def content_disposition(name: str) -> str:
@@ -136,3 +141,32 @@ def store_request_body(request, case, keys, *, author: str, account_id: int | No
                                 author=author, account_id=account_id, today=request.clock.today(), internal=internal)
     except AttachmentTooLarge as error:
         raise Problem(413, str(error)) from None
+
+
+def put_chunk_run(request, upload: PendingUpload) -> None:
+    """The request's body as one chunk, or a run of consecutive chunks from the route's `index` (up
+    to 16: the body's length says how many, since the upload's shape gives each chunk's length)."""
+    if request.content_type != "application/octet-stream":
+        raise Problem(415, "Send the chunks' bytes as application/octet-stream.")
+    index = int(request.matchdict["index"])
+    most = run_bytes_at_most(upload, index)
+    if request.content_length is not None and request.content_length > most:
+        raise validation_problem({"body": f"A run of chunks from chunk {index} of this upload is at most {most} "
+                                          f"bytes, not {request.content_length}."})
+    # At most one run (about 1 MiB) is ever read into memory; a longer body is not read on.
+    data = request.body_file.read(most + 1)
+    put_chunks(request.dbsession, request.blob_store, upload, index, data)
+
+
+def ciphertext_response(request, attachment: Attachment) -> Response:
+    """The file's stored ciphertext (a stream envelope, docs/crypto.md 5.3), streamed from the open
+    blob after the request's transaction has ended; 404 if its blob is gone."""
+    try:
+        source = request.blob_store.open(attachment.blob_name)
+    except OSError:  # its blob is gone (a restore without the blobs, say): nothing to send
+        log.warning("attachment %s has no blob", attachment.id)
+        raise Problem(404, "There is no such attachment.") from None
+    response = Response(app_iter=FileIter(source, CIPHERTEXT_READ_SIZE), content_type="application/octet-stream")
+    response.content_length = attachment.stored_bytes
+    response.headers["Content-Disposition"] = "attachment"
+    return response

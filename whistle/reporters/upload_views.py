@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-import logging
 
-from pyramid.response import FileIter, Response
 from pyramid.view import view_config
 
 from whistle.attachments.models import PendingUpload
@@ -16,20 +14,17 @@ from whistle.attachments.services import (
     find_upload,
     finish_upload,
     limits_for,
-    put_chunks,
     received_chunks,
     reporter_blob,
-    run_bytes_at_most,
     start_upload,
 )
+from whistle.attachments.views import ciphertext_response, put_chunk_run
 from whistle.errors import Problem, validation_problem
 from whistle.jsonapi import read_json, reject_unknown_members
 from whistle.reporters.services import send_files
 from whistle.security.permissions import Permission
 
-log = logging.getLogger(__name__)
 NO_SUCH_UPLOAD = "There is no such upload: it was finished, cancelled, or left unfinished for too long."
-READ_SIZE = 64 * 1024
 
 
 def _no_content(request):
@@ -77,19 +72,8 @@ def upload_status(request):
 
 @view_config(route_name="api.reporter_upload_chunk", request_method="PUT", permission=Permission.MAILBOX_CIPHERTEXT)
 def upload_chunk(request):
-    """One chunk, or a run of consecutive chunks from `index` (up to 16: the body's length says how
-    many, since the upload's shape gives each chunk's length)."""
-    upload = _upload(request)
-    if request.content_type != "application/octet-stream":
-        raise Problem(415, "Send the chunks' bytes as application/octet-stream.")
-    index = int(request.matchdict["index"])
-    most = run_bytes_at_most(upload, index)
-    if request.content_length is not None and request.content_length > most:
-        raise validation_problem({"body": f"A run of chunks from chunk {index} of this upload is at most {most} "
-                                          f"bytes, not {request.content_length}."})
-    # At most one run (about 1 MiB) is ever read into memory; a longer body is not read on.
-    data = request.body_file.read(most + 1)
-    put_chunks(request.dbsession, request.blob_store, upload, index, data)
+    """One chunk, or a run of up to 16 consecutive chunks from `index` (whistle.attachments.wire)."""
+    put_chunk_run(request, _upload(request))
     return _no_content(request)
 
 
@@ -134,12 +118,4 @@ def attachment_blob(request):
     attachment = reporter_blob(request.dbsession, request.identity.case, request.matchdict["id"])
     if attachment is None:
         raise Problem(404, "There is no such attachment.")
-    try:
-        source = request.blob_store.open(attachment.blob_name)
-    except OSError:  # its blob is gone (a restore without the blobs, say): nothing to send
-        log.warning("attachment %s has no blob", attachment.id)
-        raise Problem(404, "There is no such attachment.") from None
-    response = Response(app_iter=FileIter(source, READ_SIZE), content_type="application/octet-stream")
-    response.content_length = attachment.stored_bytes
-    response.headers["Content-Disposition"] = "attachment"
-    return response
+    return ciphertext_response(request, attachment)

@@ -6,14 +6,13 @@ decrypts nothing here: it hands out ciphertext and checks the shape of what come
 from __future__ import annotations
 
 import base64
-import logging
 
-from pyramid.response import FileIter, Response
 from pyramid.view import view_config
 from sqlalchemy import select
 
 from whistle import crypto
 from whistle.accounts.models import Account
+from whistle.attachments.views import ciphertext_response
 from whistle.cases.actions import mark_read
 from whistle.cases.context import CaseContext
 from whistle.cases.models import HOLDER_GUARDIAN, TEAM_KEY_ITEMS, Attachment, Case, CaseGrant, CaseItem
@@ -29,9 +28,6 @@ from whistle.errors import Problem, validation_problem
 from whistle.jsonapi import decode_base64, read_json, reject_unknown_members
 from whistle.key_directory.services import try_current_directory
 from whistle.security.permissions import Permission
-
-log = logging.getLogger(__name__)
-READ_SIZE = 65536
 
 
 def _b64(data: bytes | None) -> str | None:
@@ -135,15 +131,8 @@ def attachment_blob(context: CaseContext, request):
     row = next((row for row, _ in found.attachments if row.id == wanted), None)
     if row is None:
         raise Problem(404, "There is no such attachment.")
-    try:
-        source = request.blob_store.open(row.blob_name)
-    except OSError:  # its blob is gone (a restore without the blobs, say): nothing to send
-        log.warning("attachment %s has no blob", row.id)
-        raise Problem(404, "There is no such attachment.") from None
+    response = ciphertext_response(request, row)
     request.audit("attachment.downloaded", case_id=case.id)
-    response = Response(app_iter=FileIter(source, READ_SIZE), content_type="application/octet-stream")
-    response.content_length = row.stored_bytes
-    response.headers["Content-Disposition"] = "attachment"
     return response
 
 

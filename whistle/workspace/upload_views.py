@@ -13,11 +13,10 @@ from whistle.attachments.services import (
     find_upload,
     finish_upload,
     limits_for,
-    put_chunks,
     received_chunks,
-    run_bytes_at_most,
     start_upload,
 )
+from whistle.attachments.views import put_chunk_run
 from whistle.cases.context import CaseContext
 from whistle.errors import Problem, validation_problem
 from whistle.jsonapi import decode_base64, read_json, reject_unknown_members
@@ -86,16 +85,7 @@ def upload_status(context: CaseContext, request):
 @view_config(route_name="api.case_upload_chunk", request_method="PUT", permission=Permission.CASE_WRITE)
 def upload_chunk(context: CaseContext, request):
     """One chunk, or a run of up to 16 consecutive chunks from `index`, as application/octet-stream."""
-    upload = _upload(context, request)
-    if request.content_type != "application/octet-stream":
-        raise Problem(415, "Send the chunks' bytes as application/octet-stream.")
-    index = int(request.matchdict["index"])
-    most = run_bytes_at_most(upload, index)
-    if request.content_length is not None and request.content_length > most:
-        raise validation_problem({"body": f"A run of chunks from chunk {index} of this upload is at most {most} "
-                                          f"bytes, not {request.content_length}."})
-    data = request.body_file.read(most + 1)  # at most one run (about 1 MiB) in memory
-    put_chunks(request.dbsession, request.blob_store, upload, index, data)
+    put_chunk_run(request, _upload(context, request))
     return _no_content(request)
 
 
