@@ -99,6 +99,25 @@ class Case(Base):
     reporter_seen_status: Mapped[str | None] = mapped_column(String(32))
     reporter_seen_on: Mapped[date | None] = mapped_column(Date)
     # --- end reporter news ---
+    # --- records: retention, hold, withdrawal, shredding, learning, the reporter's view ---
+    # The day the case is due to be purged by the retention rules (None: not while open, or on
+    # hold); the due day a guardian notice was sent for (30 days before); the day a legal hold
+    # was placed (None: no hold; a hold suspends deletion until lifted).
+    delete_on: Mapped[date | None] = mapped_column(Date, index=True)
+    deletion_notice_for: Mapped[date | None] = mapped_column(Date)
+    hold_since: Mapped[date | None] = mapped_column(Date)
+    # The day the reporter withdrew the report (it closes with that outcome).
+    withdrawn_on: Mapped[date | None] = mapped_column(Date)
+    # The handle of the case's shred key in the shred key store (docs/crypto.md, shredding): every
+    # grant of the case is wrapped under it. None on cases written before shredding existed.
+    shred_handle: Mapped[bytes | None] = mapped_column(LargeBinary(16))
+    # Contributory factors named at closure (metadata, for learning and statistics), e.g.
+    # ["staffing", "communication"].
+    factors: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
+    # The reporter's answer at closure to "would you speak up again?": "yes", "no", "not_sure".
+    speak_up_again: Mapped[str | None] = mapped_column(String(16))
+    # The reporter agreed that a "you said, we did" entry may quote their words.
+    board_consent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Keyed hash of the submit form's one-time token: a resubmitted form opens no second case.
     submission_token_id: Mapped[bytes | None] = mapped_column(LargeBinary(32), unique=True)
 
@@ -146,6 +165,13 @@ class CaseItem(Base):
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
     ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
     created_on: Mapped[date] = mapped_column(Date)
+    # The handle of this item's own shred key (its ciphertext is wrapped under it), so one item
+    # can be erased from every copy; None on items written before shredding existed.
+    shred_handle: Mapped[bytes | None] = mapped_column(LargeBinary(16))
+    # Set when a guardian erased the item: the ciphertext is gone, the row stays so the timeline
+    # shows that something was erased, when and why (a reason from a fixed list, never free text).
+    erased_on: Mapped[date | None] = mapped_column(Date)
+    erased_reason: Mapped[str | None] = mapped_column(String(32))
 
     case: Mapped[Case] = relationship(back_populates="items")
 
@@ -190,3 +216,8 @@ class Attachment(Base):
     author: Mapped[str] = mapped_column(String(16))
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
     created_on: Mapped[date] = mapped_column(Date)
+    # The handle of the file's shred key, and the blob's first bytes (its header and sealed file
+    # key) wrapped under it: the blob store keeps only the rest, so erasing the key makes every
+    # copy of the blob unreadable. None on files stored before shredding existed.
+    shred_handle: Mapped[bytes | None] = mapped_column(LargeBinary(16))
+    sealed_header: Mapped[bytes | None] = mapped_column(LargeBinary)

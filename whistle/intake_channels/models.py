@@ -1,7 +1,7 @@
 """Channels: the intake routes an organisation offers, each with its own questionnaire."""
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, ForeignKey, String, Text, true
+from sqlalchemy import JSON, Boolean, ForeignKey, String, Text, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from whistle.accounts.models import Account
@@ -21,7 +21,14 @@ class Channel(Base):
     questionnaire: Mapped[list] = mapped_column(JSON, default=list)
     identity_modes: Mapped[list] = mapped_column(JSON, default=lambda: ["anonymous"])
     deadline_profile: Mapped[str] = mapped_column(String(64), default="eu_directive")
+    # How long a case is kept, in days (whistle.cases.retention): after it was closed; after it
+    # was closed without ever being taken up (never acknowledged); after the reporter withdrew it
+    # (0: at the next tick).
     retention_days: Mapped[int] = mapped_column(default=5 * 365)
+    retention_untaken_days: Mapped[int] = mapped_column(default=365, server_default="365")
+    retention_withdrawn_days: Mapped[int] = mapped_column(default=30, server_default="30")
+    # Whether the channel's guardians publish "you said, we did" entries on the public board.
+    board: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Texts the forms show for this channel instead of the defaults: "text_label", "text_help",
     # and "plain": true for short, child-friendly wording throughout (the promises, the receipt).
