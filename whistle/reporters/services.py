@@ -32,6 +32,7 @@ from whistle.cases.models import (
 )
 from whistle.cases.services import (
     CaseKeys,
+    KeyMismatch,
     TeamKeyUnchecked,
     add_item,
     check_grant_binding,
@@ -230,7 +231,12 @@ def unlock_for_reporter(dbsession: Session, case: Case, keypair: crypto.KeyPair,
     grant = dbsession.scalars(
         select(CaseGrant).where(CaseGrant.case_id == case.id, CaseGrant.holder == HOLDER_REPORTER)
     ).one()
-    keys = CaseKeys(case=crypto.KeyPair.from_private(crypto.unseal(keypair, grant.sealed_case_key)), team=None)
+    try:
+        sealed_case_key = grant.sealed_case_key
+    except crypto.DecryptionFailed:
+        # Changed in the database, or its shred key destroyed: not the case's grant.
+        raise KeyMismatch(case, "case", before_any_write=True) from None
+    keys = CaseKeys(case=crypto.KeyPair.from_private(crypto.unseal(keypair, sealed_case_key)), team=None)
     check_grant_binding(case, grant, keypair, keys, server_key=server_key)
     return keys
 
