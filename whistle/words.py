@@ -82,6 +82,13 @@ ERASURE_REASONS = {
     "duplicate": "A duplicate of something already in the case",
     "sent-in-error": "Sent in error",
 }
+
+
+def erased_words(erased_on: date, reason: str | None) -> str:
+    """What the case page and the mailbox show in place of an erased item."""
+    return f"Erased on {day_words(erased_on)}: {label(ERASURE_REASONS, reason)}."
+
+
 NOTIFICATION_STATE_LABELS = {
     "pending": "Waiting to be sent", "delivered": "Delivered", "failed": "Failed on every attempt",
     "cancelled": "Not needed any more",
@@ -204,6 +211,7 @@ CASE_FORM_FIELDS: dict[str, dict[str, tuple[str, str]]] = {
     "transfer": {"guardian": ("transfer-guardian", "Transfer to"),
                  "reason": ("transfer-reason", "Reason for the transfer")},
     "conflict": {"reason": ("conflict-reason", "Why you step aside")},
+    "erase": {"item_id": ("erase-item", "What to erase"), "reason": ("erase-reason", "Why it is erased")},
     "protection": {"personnel_id": ("personnel_id", "Staff number"), "starts_on": ("starts_on", "Watch from"),
                    "window_months": ("window_months", "For how many months")},
 }

@@ -543,7 +543,7 @@ def read_case(case: Case, keys: CaseKeys) -> CaseContent:
         if item.kind in TEAM_KEY_ITEMS and keys.team is None:
             continue
         if item.erased_on is not None:
-            marker = {"id": item.id, "kind": item.kind, "at": item.created_on, "erased": True,
+            marker = {"id": item.id, "kind": item.kind, "from": item.author, "at": item.created_on, "erased": True,
                       "erased_on": item.erased_on, "erased_reason": item.erased_reason}
             shown_in = {ITEM_MESSAGE: content.messages, ITEM_NOTE: content.notes}.get(item.kind, content.erased_files)
             shown_in.append(marker)
