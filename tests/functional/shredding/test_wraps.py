@@ -118,3 +118,20 @@ def test_rows_stored_before_the_shred_layer_are_read_as_they_are_and_wrapped_by_
     assert read["text"] == "The fire doors are chained shut." and read["messages"][0]["text"] == "We are looking into it."
     assert there.testapp.get(f"/api/v1/cases/{ref}/attachments/{file_id}", headers=headers).body == FILE
     assert not any(line.startswith("shred wraps") for line in world.tick()), "nothing left to wrap"
+
+
+def test_a_value_written_after_its_row_expired_is_still_wrapped_when_the_row_is_read_again(testapp, dbsession,
+                                                                                          settings, clock):
+    make_channel(dbsession)
+    make_staff(dbsession, settings, clock, channels=["staff"])
+    ref = submit_api(testapp, text="The fire doors are chained shut.")["case"]
+    dbsession.flush()
+    item = dbsession.scalars(select(CaseItem).join(Case).where(Case.ref == ref, CaseItem.kind == "disclosure")).one()
+    envelope = item.ciphertext
+    dbsession.expire(item)  # as a commit leaves it
+    item.ciphertext = envelope[:-1] + bytes([envelope[-1] ^ 1])  # written...
+    assert item.kind == "disclosure"  # ...then the row's other columns loaded again
+    dbsession.flush()
+    stored = bytes(dbsession.scalar(text("SELECT ciphertext FROM case_items WHERE id = :id"), {"id": item.id}))
+    assert stored[:2] == b"\x01\x0a"
+    assert unwrapped_by_hand(dbsession, item.shred_handle, "item", stored) == envelope[:-1] + bytes([envelope[-1] ^ 1])
