@@ -106,3 +106,16 @@ def test_what_others_wrote_is_shown_but_never_obeyed_by_the_terminal(service, tm
     assert read.code == 0, read.err
     assert "The people handling your report:\n      Thank you.\ufffd]0;owned\ufffd\ufffd[2J Call us." in read.out
     assert "\x1b" not in read.out and "\x07" not in read.out
+
+
+def test_a_message_or_file_erased_by_the_people_handling_it_is_shown_as_erased(service, tmp_path, sent):
+    state = tmp_path / "state"
+    client(service, state, "reply", stdin=f"{sent}\nSorry, wrong case.\n")
+    words = "Erased on 5 December 2026: Sent in error."
+    for item in service.items:
+        if item["kind"] in ("message", "attachment-meta"):
+            item.update(ciphertext=None, author=None, version=None, erased_on="2026-12-05", erased_words=words)
+    read = client(service, state, "read", stdin=sent + "\n")
+    assert read.code == 0, read.err
+    assert f"A message. {words}" in read.out and f"A file. {words}" in read.out
+    assert "Sorry, wrong case." not in read.out and "did not verify" not in read.out

@@ -281,15 +281,21 @@ def cmd_read(api: Api, store: StateStore, args: argparse.Namespace, console: Con
     messages = [entry for entry in found if entry.kind == "message"]
     console.show("\nMessages:" if messages else "\nNo messages yet.")
     for entry in messages:
+        if entry.erased is not None:
+            console.show(f"  {entry.at}  A message. {entry.erased}")
+            continue
         console.show(f"  {entry.at}  {who(entry.author)}:\n{indent(entry.value, 6)}")
     listed = files.attachments(opened)
-    console.show("\nFiles:" if listed else "\nNo files.")
+    erased_files = [entry for entry in found if entry.kind == "attachment-meta" and entry.erased is not None]
+    console.show("\nFiles:" if listed or erased_files else "\nNo files.")
+    for entry in erased_files:
+        console.show(f"  A file. {entry.erased}")
     for item in listed:
         if item.name is None:
             console.show(f"  {item.id}  (its name and size did not verify)")
         else:
             console.show(f"  {item.id}  {item.name}  {item.size} bytes, from {who(item.author).lower()}")
-    if any(entry.value is None for entry in found):
+    if any(entry.value is None and entry.erased is None for entry in found):
         console.show("\nSome items did not verify (marked above): they may have been changed on the server.")
     mailbox.log_out(api)
     return 0

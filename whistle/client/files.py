@@ -203,6 +203,8 @@ def attachments(opened: Opened) -> list[Listed]:
     found = []
     for row in opened.envelopes.get("attachments", []):
         entry = metas.get(row.get("meta_item"))
+        if entry is not None and entry.erased is not None:
+            continue  # erased: shown as such, never offered
         meta = entry.value if entry and isinstance(entry.value, dict) else None
         found.append(Listed(row["id"], meta.get("name") if meta else None, meta.get("size") if meta else None,
                             entry.author if entry else row.get("author"), meta))

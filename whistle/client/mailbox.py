@@ -37,7 +37,8 @@ class Entry:
     kind: str
     author: str | None
     at: str
-    value: Any  # str for text, dict for JSON, None when it did not verify
+    value: Any  # str for text, dict for JSON, None when it did not verify (or was erased)
+    erased: str | None = None  # the service's words, "Erased on <date>: <reason>.", for an erased item
 
 
 def log_in(api: Api, receipt: str, directory: crypto.DirectoryDocument) -> None:
@@ -90,6 +91,9 @@ def entries(opened: Opened) -> list[Entry]:
         if kind not in READABLE:
             continue
         author = item.get("author")
+        if item.get("erased_on"):  # erased by the people handling the report: no ciphertext, only when and why
+            found.append(Entry(item["id"], kind, None, item.get("at", ""), None, str(item.get("erased_words") or "")))
+            continue
         try:
             plaintext = crypto.decrypt_item(opened.case_keys, _bytes(item["ciphertext"]), case=opened.ref,
                                             kind=kind, author=author or "")
