@@ -129,7 +129,7 @@ def place_hold(dbsession: Session, clock: Clock, case: Case, keys: CaseKeys | No
     if reason is not None and not isinstance(reason, (str, DeviceItem)):
         raise validation_problem({"reason": "Text."})
     if not given(reason):
-        raise validation_problem({"reason": "Say why the case must be kept (a sentence is enough)."})
+        raise validation_problem({"reason": "Write the reason (a sentence is enough)."})
     content: bytes | DeviceItem
     if isinstance(reason, DeviceItem):
         content = reason

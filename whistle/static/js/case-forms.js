@@ -87,7 +87,7 @@ function plan(form) {
     default:
       // A form whose one text is a reason about something (data-device-reason: a legal hold).
       if (form.dataset.deviceReason) {
-        return { fields: ["reason"], kind: "reason", required: "Say why the case must be kept (a sentence is enough).",
+        return { fields: ["reason"], kind: "reason", required: "Write the reason (a sentence is enough).",
                  body: (v) => JSON.stringify({ about: form.dataset.deviceReason, text: v.reason }) };
       }
       if (!to) return null;
