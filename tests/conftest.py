@@ -59,6 +59,8 @@ def app_settings(tmp_dir, db_url: str) -> dict:
         "whistle.org.directory_state": str(tmp_dir / "keys" / "directory_state"),
         "whistle.db.url": db_url,
         "whistle.storage.dir": str(tmp_dir / "blobs"),
+        # Beside the test's database on SQLite; set, so that PostgreSQL runs have one too.
+        "whistle.shred_store.url": f"sqlite:///{tmp_dir / 'shred-keys.sqlite'}",
         "whistle.secrets.lookup_pepper_file": str(tmp_dir / "keys" / "lookup_pepper"),
         "whistle.secrets.session_key_file": str(tmp_dir / "keys" / "session_key"),
         "whistle.secrets.autocreate": "true",

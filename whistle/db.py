@@ -6,6 +6,8 @@ from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+from whistle.shredding import INFO_KEY, ShredStore, open_shred_store
+
 # Stable constraint names, so Alembic migrations read the same on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -38,8 +40,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def make_session_factory(engine: Engine) -> sessionmaker:
-    return sessionmaker(bind=engine)
+def make_session_factory(engine: Engine, shred_store: ShredStore | None = None) -> sessionmaker:
+    """Sessions on `engine`, each carrying `shred_store` in its info (whistle.shredding.shred_store_of)."""
+    return sessionmaker(bind=engine, info={INFO_KEY: shred_store} if shred_store is not None else None)
 
 
 def get_tm_session(session_factory: sessionmaker, transaction_manager, request=None) -> Session:
@@ -67,8 +70,10 @@ def includeme(config) -> None:
     config.include("pyramid_tm")
 
     engine = make_engine(settings.db_url)
-    session_factory = make_session_factory(engine)
+    shred_store = open_shred_store(settings.shred_store_url)
+    session_factory = make_session_factory(engine, shred_store)
     config.registry["dbsession_factory"] = session_factory
+    config.registry["shred_store"] = shred_store
     config.registry["db_engine"] = engine
 
     def dbsession(request) -> Session:

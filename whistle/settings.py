@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from whistle.crypto import KdfCost, SigningKey, new_secret_key, read_public_key_text
+from whistle.shredding import default_store_url
 
 PREFIX = "whistle."
 FILE_SUFFIX = "_file"
@@ -127,6 +128,10 @@ SPECS: dict[str, Spec] = {
     # --- core: the database, storage, key files, cookies, Argon2id costs, sessions, request limits ---
     "whistle.db.url": Spec(_str, None),
     "whistle.storage.dir": Spec(_str, None),
+    # The shred key store (whistle/shredding.py): a database of its own, never the main one, kept
+    # out of the main backups (docs/operations.md). Empty: a SQLite file shred-keys.sqlite beside
+    # the main SQLite database; with PostgreSQL it must be set (its own database).
+    "whistle.shred_store.url": Spec(_str, ""),
     "whistle.secrets.lookup_pepper": Spec(_key, None, secret=True),
     "whistle.secrets.session_key": Spec(_key, None, secret=True),
     "whistle.secrets.autocreate": Spec(_bool, "false"),
@@ -262,6 +267,8 @@ class Settings:
     org_auto_sign: bool = False
     directory_lifetime: timedelta = timedelta(days=30)
     directory_state: Path | None = None  # the highest key directory version used; None: memory only
+    # --- the shred key store ("": none configured, the app refuses to start) ---
+    shred_store_url: str = ""
 
     def __repr__(self) -> str:  # never print key material into a log or traceback
         return f"Settings(db_url={self.db_url!r}, storage_dir={str(self.storage_dir)!r}, ...)"
@@ -432,4 +439,5 @@ def load_settings(raw: Mapping[str, Any], environ: Mapping[str, str] = os.enviro
         recovery_failures_per_hour=values["whistle.accounts.recovery_failures_per_hour"],
         server_assisted=values["whistle.workspace.server_assisted"],
         **_org_settings(values),
+        shred_store_url=values["whistle.shred_store.url"] or default_store_url(values["whistle.db.url"]),
     )

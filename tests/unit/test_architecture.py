@@ -18,7 +18,7 @@ WHISTLE = Path(__file__).resolve().parents[2] / "whistle"
 
 # The table of docs/development.md §1: keep the two the same.
 FOUNDATION = ("crypto", "db", "clock", "settings", "audit", "errors", "errors.problems", "words", "numbers",
-              "throttles", "jsonapi", "deadlines", "hooks", "events", "jobs")
+              "throttles", "jsonapi", "deadlines", "hooks", "events", "jobs", "shredding")
 DOMAIN_AREAS = ("sessions", "accounts", "intake_channels", "key_directory", "cases", "attachments", "notifications",
                 "escalations", "routing", "protection", "records", "intake", "reporters", "admin")  # lowest first
 DELIVERY = ("__init__", "config", "routes", "request", "server", "devmail", "models", "pages", "timeline",

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from whistle.clock import Clock
 from whistle.db import get_tm_session, make_engine, make_session_factory
 from whistle.settings import Settings, load_settings
+from whistle.shredding import open_shred_store
 
 
 class CommandError(Exception):
@@ -45,6 +46,7 @@ def dbsession(env: Environment) -> Iterator[Session]:
     try:
         manager = transaction.TransactionManager(explicit=True)
         with manager:
-            yield get_tm_session(make_session_factory(engine), manager)
+            factory = make_session_factory(engine, open_shred_store(env.settings.shred_store_url))
+            yield get_tm_session(factory, manager)
     finally:
         engine.dispose()

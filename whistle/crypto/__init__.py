@@ -67,6 +67,7 @@ from .receipts import (
     receipt_version,
 )
 from .sessions import new_session_token, page_key, session_token_id, unwrap_for_session, wrap_for_session
+from .shredding import SHRED_HANDLE_SIZE, SHRED_KEY_SIZE, shred_unwrap, shred_wrap
 from .signing import (
     SigningKey,
     fingerprint,
@@ -184,6 +185,9 @@ __all__ += [
     "unwrap_for_device",
     "wrap_for_device",
 ]
+
+# Shred wraps (docs/crypto.md 5.10): stored values under a key of the shred key store.
+__all__ += ["SHRED_HANDLE_SIZE", "SHRED_KEY_SIZE", "shred_unwrap", "shred_wrap"]
 
 # The shapes the server checks on what an end-to-end client sends (docs/crypto.md 7.1).
 __all__ += ["SEALED_KEY_SIZE", "is_item_of_size", "is_sealed_key", "item_size"]
