@@ -9,4 +9,4 @@ def includeme(config) -> None:
     config.add_page_section("case-page", "whistle:templates/records/case_section.jinja2", sections.case_page)
     config.add_page_section("inbox-row", "whistle:templates/records/inbox_badge.jinja2", sections.inbox_row)
     # After the date rules and the protection alerts, before delivery: its notices go out in this tick.
-    config.add_scheduled_job("records", records_job, order=25)
+    config.add_scheduled_job("records", records_job(config.registry.blob_store), order=25)
