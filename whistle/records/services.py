@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 
 from whistle import audit
 from whistle.accounts.models import Account
-from whistle.attachments.blobs import BlobStore
 from whistle.attachments.models import PendingUpload, PendingUploadChunk
+from whistle.attachments.services import BlobStore
 from whistle.cases.events import CaseMoved
 from whistle.cases.lifecycle import CLOSED, MAX_TEXT, given
 from whistle.cases.models import ITEM_REASON, Attachment, Case, CaseGrant, CaseItem, CaseLabel, CaseRead
