@@ -12,6 +12,7 @@ from tests.factories import device_login, holder_keys, html_login
 from tests.functional.device.test_device_writes import _item, _read
 from tests.functional.workspace.conftest import events
 from whistle.cases.models import ITEM_REASON, Case, CaseItem
+from whistle.words import EXPIRED_FORM
 
 REASON = "The tribunal claim of March needs the whole file."
 
@@ -122,3 +123,16 @@ def test_on_the_device_the_reason_is_the_item_the_device_encrypted(testapp, dbse
     assert _case(dbsession, ref).hold_since == clock.today()
     testapp.delete(f"/api/v1/cases/{ref}/legal-hold", headers={"Authorization": f"Bearer {token}"}, status=204)
     assert _case(dbsession, ref).hold_since is None
+
+
+def test_a_hold_form_posted_after_signing_in_again_comes_back_with_its_words(testapp, dbsession, guardian, submitted,
+                                                                            clock):
+    ref = submitted["case"]
+    html_login(testapp, guardian, clock)
+    form = _form(testapp, ref, "legal-hold-form")  # the first tab
+    form["reason"] = REASON
+    html_login(testapp, guardian, clock)  # the second tab: signed in again
+    answer = form.submit(status=400)
+    assert answer.forms["legal-hold-form"]["reason"].value == REASON
+    assert EXPIRED_FORM in answer.text
+    assert _case(dbsession, ref).hold_since is None and not events(dbsession, "case.legal_hold_placed")

@@ -1,7 +1,9 @@
 """The one rule for when a case is deleted, kept in step as the case moves, and shown to guardians."""
 from __future__ import annotations
 
+import tomllib
 from datetime import date, timedelta
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -108,3 +110,9 @@ def test_the_admin_channel_page_shows_the_three_periods(testapp, dbsession, admi
     html_login(testapp, admin, clock)
     cell = testapp.get("/admin/channels").html.find("td", attrs={"data-label": "Kept for"}).text
     assert cell == "400 days after closure; 60 days if never taken up; deleted at once if the reporter withdraws"
+
+
+def test_the_shipped_channels_say_all_three_periods():
+    shipped = tomllib.loads((Path(__file__).resolve().parents[3] / "config" / "channels.toml").read_text())
+    for channel in shipped["channel"]:
+        assert {"retention_days", "retention_untaken_days", "retention_withdrawn_days"} <= set(channel), channel["slug"]
