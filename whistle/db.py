@@ -40,6 +40,15 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def checkpoint(engine: Engine) -> None:
+    """SQLite: copy the write-ahead log into the database file and empty it, so rows just deleted or
+    overwritten (secure_delete zeroes them in their pages) leave no older copy in the log. Elsewhere
+    nothing (docs/operations.md: what PostgreSQL's VACUUM does and does not remove)."""
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
 def make_session_factory(engine: Engine, shred_store: ShredStore | None = None) -> sessionmaker:
     """Sessions on `engine`, each carrying `shred_store` in its info (whistle.shredding.shred_store_of)."""
     return sessionmaker(bind=engine, info={INFO_KEY: shred_store} if shred_store is not None else None)

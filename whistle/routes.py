@@ -46,6 +46,8 @@ def includeme(config) -> None:
     for action in ("messages", "notes", "transitions", "triage", "grants", "transfer", "conflict"):
         config.add_route(f"cases.{action}", f"/staff/cases/{{ref}}/{action}", factory=CaseContext)
         config.add_route(f"api.case_{action}", f"/api/v1/cases/{{ref}}/{action}", factory=CaseContext)
+    config.add_route("cases.erasures", "/staff/cases/{ref}/erasures", factory=CaseContext)
+    config.add_route("api.case_erasures", "/api/v1/cases/{ref}/erasures", factory=CaseContext)
     config.add_route("cases.attachments", "/staff/cases/{ref}/attachments", factory=CaseContext)
     config.add_route("api.case_attachments", "/api/v1/cases/{ref}/attachments", factory=CaseContext)
     config.add_route("attachments.download", f"/staff/cases/{{ref}}/attachments/{ID}", factory=CaseContext)

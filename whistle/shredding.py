@@ -42,6 +42,15 @@ shred_keys = Table(
 )
 
 
+# How many times this process has destroyed keys: a session's cache of keys it fetched
+# (whistle.cases.shredded) is dropped when this changes, so a destroyed key is not used again here.
+_destroyed = 0
+
+
+def destroyed_generation() -> int:
+    return _destroyed
+
+
 class ShredStoreMissing(RuntimeError):
     """A database session was made without a shred store (a bug in whoever made the session)."""
 
@@ -93,12 +102,14 @@ class ShredStore:
 
     def destroy(self, handles: Iterable[bytes | None]) -> None:
         """Delete the keys of `handles` for good, committed at once; handles already gone are fine."""
+        global _destroyed
         doomed = sorted({bytes(handle) for handle in handles if handle is not None})
         if not doomed:
             return
         with self.engine.begin() as connection:
             for start in range(0, len(doomed), 500):
                 connection.execute(delete(shred_keys).where(shred_keys.c.handle.in_(doomed[start:start + 500])))
+        _destroyed += 1
         if self.engine.dialect.name == "sqlite":
             # secure_delete zeroed the rows in the page; the checkpoint writes that page back into
             # the database file and empties the write-ahead log, which held the key's earlier copy.

@@ -75,6 +75,20 @@ IDENTITY_MODE_LABELS = {
     "confidential": "Confidential: only guardians know who they are",
     "open": "Open: they are happy to be known",
 }
+# Why a guardian erased one message, note or file (case_items.erased_reason): a fixed list, never free
+# text, so the reason itself can hold no personal data.
+ERASURE_REASONS = {
+    "manifestly-irrelevant": "Personal data manifestly irrelevant to the report",
+    "duplicate": "A duplicate of something already in the case",
+    "sent-in-error": "Sent in error",
+}
+
+
+def erased_words(erased_on: date, reason: str | None) -> str:
+    """What the case page and the mailbox show in place of an erased item."""
+    return f"Erased on {day_words(erased_on)}: {label(ERASURE_REASONS, reason)}."
+
+
 NOTIFICATION_STATE_LABELS = {
     "pending": "Waiting to be sent", "delivered": "Delivered", "failed": "Failed on every attempt",
     "cancelled": "Not needed any more",
@@ -199,6 +213,7 @@ CASE_FORM_FIELDS: dict[str, dict[str, tuple[str, str]]] = {
                  "reason": ("transfer-reason", "Reason for the transfer")},
     "conflict": {"reason": ("conflict-reason", "Why you step aside")},
     "legal-hold": {"reason": ("legal-hold-reason", "Why the case must be kept")},
+    "erase": {"item_id": ("erase-item", "What to erase"), "reason": ("erase-reason", "Why it is erased")},
     "protection": {"personnel_id": ("personnel_id", "Staff number"), "starts_on": ("starts_on", "Watch from"),
                    "window_months": ("window_months", "For how many months")},
 }
@@ -460,6 +475,11 @@ _UNVERIFIABLE_KINDS = {
 }
 
 
+# What an erased item was, for the sentence about its erasure.
+_ERASED_KINDS = {"message": "A message", "note": "An internal note", "attachment-meta": "A file",
+                 "internal-file": "An internal file"}
+
+
 def _version(version: object) -> str:
     """A key directory's version in words: "version 7", or "a version" when the event lacks it."""
     return f"version {version}" if isinstance(version, int) else "a version"
@@ -480,6 +500,9 @@ AUDIT_WORDS: dict[str, Callable[[str, dict, Names], str]] = {
     "case.viewed": lambda who, d, n: f"{who} read the case",
     "case.message_added": lambda who, d, n: f"{who} replied to the reporter",
     "case.note_added": lambda who, d, n: f"{who} added an internal note",
+    "case.item_erased": lambda who, d, n: (
+        f"{who} erased {_ERASED_KINDS.get(d.get('kind', ''), 'an item').lower()}"
+        + (f" ({label(ERASURE_REASONS, d['reason']).lower()})" if d.get("reason") else "")),
     "case.attachment_added": lambda who, d, n: (
         f"{who} added {_files(d)} for guardians only" if d.get("internal") else f"{who} sent the reporter {_files(d)}"),
     "attachment.downloaded": lambda who, d, n: f"{who} downloaded a file",

@@ -14,6 +14,7 @@ from tests.factories import api_login, html_login, make_channel, make_staff, sub
 from tests.functional.reporters.helpers import come_back
 from whistle import crypto
 from whistle.accounts.models import Account
+from whistle.attachments.services import open_blob
 from whistle.audit.models import AuditEvent
 from whistle.cases.models import TEAM_KEY_ITEMS, Attachment, Case, CaseGrant, CaseItem
 from whistle.cases.services import sealed_author
@@ -50,7 +51,7 @@ def attacker_reads_nothing(dbsession, store, ref: str) -> None:
     for attachment in dbsession.scalars(select(Attachment).where(Attachment.case_id == case.id)):
         meta = dbsession.get(CaseItem, attachment.meta_item_id)
         kind = "internal-attachment" if meta.kind in TEAM_KEY_ITEMS else "attachment"
-        with store.open(attachment.blob_name) as source, pytest.raises(crypto.DecryptionFailed):
+        with open_blob(store, attachment) as source, pytest.raises(crypto.DecryptionFailed):
             next(crypto.decrypt_stream(ATTACKER, source, case=case.ref, kind=kind,
                                        author=sealed_author(meta.author, meta.account_id)))
     for grant in dbsession.scalars(select(CaseGrant).where(CaseGrant.case_id == case.id)):

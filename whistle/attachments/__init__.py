@@ -1,7 +1,7 @@
 """Attachments: stream-encrypted blobs in a swappable blob store, metadata as encrypted items."""
 from pyramid.path import DottedNameResolver
 
-from whistle.attachments.services import unfinished_uploads_job
+from whistle.attachments.services import shred_wraps_job, unfinished_uploads_job
 
 
 def includeme(config) -> None:
@@ -11,3 +11,5 @@ def includeme(config) -> None:
     config.add_request_method(lambda request: request.registry.blob_store, "blob_store", reify=True)
     # Uploads in chunks that nobody finished: after the others, it only tidies.
     config.add_scheduled_job("unfinished uploads", unfinished_uploads_job(config.registry.blob_store), order=50)
+    # Cases, items and files stored before the shred layer: wrapped under their shred keys.
+    config.add_scheduled_job("shred wraps", shred_wraps_job(config.registry.blob_store), order=55)

@@ -11,11 +11,13 @@ are not even shown it, because listing filters on the meta item's kind.
 """
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import BinaryIO, Self
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
@@ -35,6 +37,8 @@ from whistle.cases.services import (
     decrypt_item,
     parse_item,
     sealed_author,
+    wrap_case_grants,
+    wrap_item,
 )
 from whistle.errors import Problem, validation_problem
 from whistle.jobs import TickContext
@@ -47,6 +51,45 @@ MAX_ID = 2**63 - 1
 STREAM_KIND = "attachment"
 INTERNAL_STREAM_KIND = "internal-attachment"
 META_KINDS = (ITEM_ATTACHMENT_META, ITEM_INTERNAL_ATTACHMENT_META)
+# A blob's first bytes (the stream envelope's header and sealed file key, docs/crypto.md 5.3) are
+# kept in the attachment's row, wrapped under the file's shred key; the blob holds zeros there.
+HEADER_BYTES = Attachment.HEADER_BYTES
+_NO_HEADER = bytes(HEADER_BYTES)
+
+
+class _BlobWithHeader:
+    """A blob read as it was written: its first HEADER_BYTES from the row, the rest from the store."""
+
+    def __init__(self, source: BinaryIO, header: bytes) -> None:
+        self._source, self._header = source, header
+        source.seek(len(header))
+
+    def read(self, size: int = -1) -> bytes:
+        head, self._header = (self._header, b"") if size < 0 else (self._header[:size], self._header[size:])
+        rest = size - len(head) if size >= 0 else -1
+        return head + (self._source.read(rest) if rest != 0 else b"")
+
+    def close(self) -> None:
+        self._source.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.close()
+
+
+def open_blob(store: BlobStore, attachment: Attachment) -> BinaryIO:
+    """The attachment's stored ciphertext (its stream envelope), as its writer made it: the header
+    taken from the row (unwrapped with the file's shred key: DecryptionFailed once that is
+    destroyed), the rest from the blob store. A file stored before shredding existed is its blob."""
+    header = attachment.header
+    source = store.open(attachment.blob_name)
+    if header is None:
+        return source
+    return _BlobWithHeader(source, header)  # type: ignore[return-value]
+
+
 
 
 class AttachmentTooLarge(Exception):
@@ -182,7 +225,7 @@ def store_attachment(
 
     writer = store.writer()
     try:
-        stored = _encrypt_into(writer, encryptor, within_limit())
+        stored, header = _encrypt_into(writer, encryptor, within_limit())
     except BaseException:
         writer.discard()
         raise
@@ -199,7 +242,7 @@ def store_attachment(
                     plaintext=json.dumps(meta, ensure_ascii=False).encode("utf-8"))
     dbsession.flush()
     attachment = Attachment(case_id=case.id, blob_name=writer.name, meta_item_id=item.id, stored_bytes=stored,
-                            author=author, account_id=account_id, created_on=today)
+                            author=author, account_id=account_id, created_on=today, header=header)
     dbsession.add(attachment)
     dbsession.flush()
     # The room was measured before the file streamed in, so two uploads to one case at once could
@@ -253,8 +296,8 @@ def list_attachments(dbsession: Session, case: Case, keys: CaseKeys) -> list[Att
 
 
 def find_attachment(dbsession: Session, case: Case, keys: CaseKeys,
-                    attachment_id: str) -> tuple[AttachmentInfo, str] | None:
-    """The attachment's details and blob name, if `attachment_id` names one of this case's that
+                    attachment_id: str) -> tuple[AttachmentInfo, Attachment] | None:
+    """The attachment's details and row (for read_attachment), if `attachment_id` names one of this case's that
     `keys` may see (an internal file's id is unknown to the reporter). Check `verified` before
     offering it."""
     try:
@@ -267,13 +310,14 @@ def find_attachment(dbsession: Session, case: Case, keys: CaseKeys,
     if found is None:
         return None
     row, item = found
-    return _describe(case, keys, row, item), row.blob_name
+    return _describe(case, keys, row, item), row
 
 
-def read_attachment(store: BlobStore, case: Case, keys: CaseKeys, blob_name: str, *, author: str,
+def read_attachment(store: BlobStore, case: Case, keys: CaseKeys, attachment: Attachment, *, author: str,
                     internal: bool = False, size: int | None = None,
                     on_cut: Callable[[], None] | None = None) -> Iterator[bytes]:
-    """The plaintext, chunk by chunk, for a response body. `author`: AttachmentInfo.sealed_author;
+    """The plaintext of `attachment` (find_attachment's row), chunk by chunk, for a response body.
+    `author`: AttachmentInfo.sealed_author;
     `internal`: a guardians-only file, read with the team key; `size`: AttachmentInfo.size.
 
     The body is sent after the request's transaction has ended, so everything the iterator
@@ -289,7 +333,7 @@ def read_attachment(store: BlobStore, case: Case, keys: CaseKeys, blob_name: str
         raise NotGranted(case.ref)
     stream_kind = INTERNAL_STREAM_KIND if internal else STREAM_KIND
     case_ref = case.ref
-    source = store.open(blob_name)
+    source = open_blob(store, attachment)
     try:
         plaintext = crypto.decrypt_stream(keypair, source, case=case_ref, kind=stream_kind, author=author)
         first = next(plaintext, b"")
@@ -319,10 +363,12 @@ def read_attachment(store: BlobStore, case: Case, keys: CaseKeys, blob_name: str
 
 
 
-def _encrypt_into(writer, encryptor: crypto.StreamEncryptor, pieces: Iterable[bytes]) -> int:
+def _encrypt_into(writer, encryptor: crypto.StreamEncryptor, pieces: Iterable[bytes]) -> tuple[int, bytes]:
     """Write the stream envelope of `pieces` (the header, each piece pushed, the final chunk) to
-    `writer` and commit it; returns the bytes stored. The caller discards the writer on an error."""
-    writer.write(encryptor.header)
+    `writer` and commit it, with zeros in place of its first HEADER_BYTES; returns the bytes stored
+    and those first bytes, for the row (open_blob). The caller discards the writer on an error."""
+    header = encryptor.header[:HEADER_BYTES]
+    writer.write(_NO_HEADER + encryptor.header[HEADER_BYTES:])
     stored = len(encryptor.header)
     for piece in pieces:
         out = encryptor.push(piece)
@@ -331,7 +377,7 @@ def _encrypt_into(writer, encryptor: crypto.StreamEncryptor, pieces: Iterable[by
     out = encryptor.finish()
     writer.write(out)
     writer.commit()
-    return stored + len(out)
+    return stored + len(out), header
 
 
 def reencrypt_internal_files(dbsession: Session, store: BlobStore, txn, case: Case, old: crypto.KeyPair,
@@ -351,8 +397,8 @@ def reencrypt_internal_files(dbsession: Session, store: BlobStore, txn, case: Ca
         encryptor = crypto.StreamEncryptor(new.public, case=case.ref, kind=INTERNAL_STREAM_KIND, author=author)
         writer = store.writer()
         try:
-            with store.open(row.blob_name) as source:
-                stored = _encrypt_into(writer, encryptor, crypto.decrypt_stream(
+            with open_blob(store, row) as source:
+                stored, header = _encrypt_into(writer, encryptor, crypto.decrypt_stream(
                     old, source, case=case.ref, kind=INTERNAL_STREAM_KIND, author=author))
         except (crypto.DecryptionFailed, FileNotFoundError):
             writer.discard()
@@ -364,7 +410,7 @@ def reencrypt_internal_files(dbsession: Session, store: BlobStore, txn, case: Ca
         txn.addAfterAbortHook(lambda name=new_name: store.delete(name))
         txn.addAfterCommitHook(lambda committed, old_name=old_name, new_name=new_name:
                                store.delete(old_name if committed else new_name))
-        row.blob_name, row.stored_bytes = new_name, stored
+        row.blob_name, row.stored_bytes, row.header = new_name, stored, header
         done += 1
     return done
 
@@ -548,6 +594,11 @@ def _damaged(store: BlobStore, upload: PendingUpload, recorded: dict[int, bytes 
             if recorded[index] is not None and crypto.upload_chunk_digest(piece) != recorded[index]]
 
 
+def _put_back(store: BlobStore, staged: str, header: bytes) -> None:
+    with contextlib.suppress(FileNotFoundError):  # the upload's staged file went meanwhile: nothing to restore
+        store.stage_write(staged, 0, header)
+
+
 def finish_upload(dbsession: Session, store: BlobStore, txn, case: Case, upload: PendingUpload, *, meta: bytes,
                   limits: Limits, today: date) -> Attachment:
     """The upload, every chunk in, as an ordinary attachment of whoever started it (the reporter, or
@@ -583,11 +634,16 @@ def finish_upload(dbsession: Session, store: BlobStore, txn, case: Case, upload:
     case_limit = limits.max_case_bytes if reporters else limits.max_guardian_case_bytes
     if smallest[0] > case_limit - case_stored_bytes(dbsession, case, reporters=reporters):
         raise Problem(413, str(_too_much_for_the_case(limits, reporters=reporters)))
+    # The header leaves the file before it becomes the blob (for the row, wrapped under the file's
+    # shred key), and goes back into the staged file if this fails, so the upload can be finished again.
+    staged = upload.staged_name
+    header = store.stage_read(staged, 0, HEADER_BYTES)
+    store.stage_write(staged, 0, _NO_HEADER)
+    txn.addAfterAbortHook(lambda: _put_back(store, staged, header))
     try:
         blob_name = store.stage_publish(upload.staged_name, upload.total_bytes)
     except StagedSizeMismatch:
         raise Problem(409, "The chunks received do not add up to the upload's bytes: send them again.") from None
-    staged = upload.staged_name
     txn.addAfterAbortHook(lambda: store.delete(blob_name))
 
     def tidy(committed: bool) -> None:
@@ -604,7 +660,7 @@ def finish_upload(dbsession: Session, store: BlobStore, txn, case: Case, upload:
     dbsession.flush()
     attachment = Attachment(case_id=case.id, blob_name=blob_name, meta_item_id=item.id,
                             stored_bytes=upload.total_bytes, author=author, account_id=upload.account_id,
-                            created_on=today)
+                            created_on=today, header=header)
     dbsession.add(attachment)
     _forget(dbsession, upload)
     dbsession.flush()
@@ -662,3 +718,83 @@ def reporter_blob(dbsession: Session, case: Case, attachment_id: str) -> Attachm
     return dbsession.scalars(select(Attachment).join(CaseItem, CaseItem.id == Attachment.meta_item_id)
                              .where(Attachment.case_id == case.id, Attachment.id == wanted,
                                     CaseItem.kind == ITEM_ATTACHMENT_META)).first()
+
+
+# --- wrapping what was stored before the shred layer existed (docs/operations.md, "shred wraps") ---
+# Cases, items and files stored before it have no shred handle: they are read as they are, and the
+# tick's "shred wraps" job wraps them, a batch per transaction, until none is left.
+SHRED_WRAP_BATCH = 50
+
+
+def wrap_file(dbsession: Session, store: BlobStore, row: Attachment) -> tuple[str, str] | None:
+    """Move a file stored before the shred layer existed into it: a new blob with zeros in place of
+    its first HEADER_BYTES, which the row keeps wrapped under the file's new shred key. Returns
+    (old blob, new blob): the caller deletes the old one once this is committed, the new one if
+    not. None if its blob is gone (the row is only marked done)."""
+    writer = store.writer()
+    try:
+        with store.open(row.blob_name) as source:
+            header = source.read(HEADER_BYTES)
+            writer.write(_NO_HEADER)
+            while piece := source.read(crypto.CHUNK_SIZE):
+                writer.write(piece)
+        writer.commit()
+    except FileNotFoundError:
+        writer.discard()
+        row.give_shred_handle(dbsession)
+        return None
+    except BaseException:
+        writer.discard()
+        raise
+    old = row.blob_name
+    row.blob_name, row.header = writer.name, header
+    return old, writer.name
+
+
+def shred_wraps_job(store: BlobStore) -> Callable[[TickContext], list[str]]:
+    """The tick's "shred wraps" job: every case, item and file stored before the shred layer existed
+    is wrapped under its shred key (whistle.cases.services.wrap_case_grants, wrap_item; wrap_file)."""
+
+    def claim(ctx: TickContext, query):
+        return query.with_for_update(skip_locked=True) if ctx.uses_row_locks else query
+
+    def run(ctx: TickContext) -> list[str]:
+        counts = {"cases": 0, "items": 0, "files": 0}
+        while True:
+            with ctx.session() as dbsession:
+                cases = list(dbsession.scalars(claim(ctx, select(Case).where(Case.shred_handle.is_(None))
+                                                     .order_by(Case.id).limit(SHRED_WRAP_BATCH))))
+                counts["cases"] += sum(wrap_case_grants(dbsession, case) for case in cases)
+            ctx.heartbeat()
+            if len(cases) < SHRED_WRAP_BATCH:
+                break
+        while True:
+            with ctx.session() as dbsession:
+                items = list(dbsession.scalars(claim(ctx, select(CaseItem).where(
+                    CaseItem.shred_handle.is_(None), CaseItem.erased_on.is_(None))
+                    .order_by(CaseItem.id).limit(SHRED_WRAP_BATCH))))
+                counts["items"] += sum(wrap_item(item) for item in items)
+            ctx.heartbeat()
+            if len(items) < SHRED_WRAP_BATCH:
+                break
+        while True:
+            blobs = None
+            try:
+                with ctx.session() as dbsession:
+                    row = dbsession.scalars(claim(ctx, select(Attachment).where(Attachment.shred_handle.is_(None))
+                                                  .order_by(Attachment.id).limit(1))).first()
+                    if row is None:
+                        break
+                    blobs = wrap_file(dbsession, store, row)
+            except BaseException:
+                if blobs is not None:
+                    store.delete(blobs[1])
+                raise
+            if blobs is not None:
+                store.delete(blobs[0])
+                counts["files"] += 1
+            ctx.heartbeat()
+        return [f"shred wraps: {counts['cases']} cases, {counts['items']} items, {counts['files']} files wrapped"
+                ] if any(counts.values()) else []
+
+    return run

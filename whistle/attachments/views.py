@@ -17,6 +17,7 @@ from whistle.attachments.services import (
     describe_limit,
     find_attachment,
     limits_for,
+    open_blob,
     put_chunks,
     read_attachment,
     reencrypt_internal_files,
@@ -72,7 +73,7 @@ def attachment_response(request, case, keys: CaseKeys, attachment_id: str) -> Re
     found = find_attachment(request.dbsession, case, keys, attachment_id)
     if found is None:
         raise Problem(404, "There is no such attachment.")
-    info, blob_name = found
+    info, row = found
     reporter_path = session_kind(request) == REPORTER
     # A file that fails to verify is answered (not raised), so the audit event is kept.
     if not info.verified:
@@ -81,7 +82,7 @@ def attachment_response(request, case, keys: CaseKeys, attachment_id: str) -> Re
                             reporter_path=reporter_path)
         return respond(request, Problem(404, NOT_VERIFIED))
     try:
-        body = read_attachment(request.blob_store, case, keys, blob_name, author=info.sealed_author,
+        body = read_attachment(request.blob_store, case, keys, row, author=info.sealed_author,
                                internal=info.internal, size=info.size,
                                on_cut=_record_cut(request, case.id, info.id, reporter_path))
     except crypto.DecryptionFailed:
@@ -162,8 +163,9 @@ def ciphertext_response(request, attachment: Attachment) -> Response:
     """The file's stored ciphertext (a stream envelope, docs/crypto.md 5.3), streamed from the open
     blob after the request's transaction has ended; 404 if its blob is gone."""
     try:
-        source = request.blob_store.open(attachment.blob_name)
-    except OSError:  # its blob is gone (a restore without the blobs, say): nothing to send
+        source = open_blob(request.blob_store, attachment)
+    # Its blob is gone (a restore without the blobs, say), or its shred key: nothing to send.
+    except (OSError, crypto.DecryptionFailed):
         log.warning("attachment %s has no blob", attachment.id)
         raise Problem(404, "There is no such attachment.") from None
     response = Response(app_iter=FileIter(source, CIPHERTEXT_READ_SIZE), content_type="application/octet-stream")

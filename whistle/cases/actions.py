@@ -7,21 +7,25 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from whistle import audit
+from whistle import audit, words
 from whistle.accounts.models import Account
 from whistle.cases import lifecycle
 from whistle.cases.events import CaseGiven
 from whistle.cases.models import (
     HOLDER_GUARDIAN,
+    ITEM_ATTACHMENT_META,
+    ITEM_INTERNAL_ATTACHMENT_META,
     ITEM_MESSAGE,
     ITEM_NOTE,
     ITEM_REASON,
     LABEL_PATTERN,
+    Attachment,
     Case,
     CaseGrant,
     CaseItem,
@@ -39,10 +43,13 @@ from whistle.cases.services import (
     guardian_grant,
     write_item,
 )
+from whistle.cases.shredded import forget
 from whistle.clock import Clock
 from whistle.errors import Problem, validation_problem
 from whistle.hooks.types import PRIORITIES
 from whistle.key_directory.services import Directory
+from whistle.numbers import whole_number
+from whistle.shredding import shred_store_of
 
 MAX_TEXT = lifecycle.MAX_TEXT
 # The most plaintext bytes an item a guardian's device encrypted may hold (crypto.is_item_of_size):
@@ -298,3 +305,64 @@ def mark_read(dbsession: Session, case: Case, account_id: int) -> None:
     elif row.last_read_item_id < newest:
         row.last_read_item_id = newest
     dbsession.flush()
+
+
+# --- erasing one item (docs/workspace.md, "Erasing one message, note or file") ---
+
+# What a guardian may erase: one message, note or file (the details item of a file, with the file).
+# Never the disclosure, the answers or who the reporter is: they are the record of what was reported,
+# which the law asks to keep; nor a closing record or a reason, which are the record of what was done.
+ERASABLE_KINDS = (ITEM_MESSAGE, ITEM_NOTE, ITEM_ATTACHMENT_META, ITEM_INTERNAL_ATTACHMENT_META)
+ERASURE_REASONS = tuple(words.ERASURE_REASONS)
+
+
+@dataclass(frozen=True)
+class Erased:
+    item: CaseItem
+    blob_name: str | None  # the file's blob, for the caller to delete once this is committed
+
+
+def erasable_items(case: Case) -> list[CaseItem]:
+    """The case's items a guardian may still erase, oldest first."""
+    return [item for item in case.items if item.kind in ERASABLE_KINDS and item.erased_on is None]
+
+
+def erase_item(dbsession: Session, clock: Clock, case: Case, account: Account, item_id, reason) -> Erased:
+    """Erase one message, note or file of the case for good: its shred keys are destroyed first (the
+    item's, and a file's own), so no copy of it anywhere opens again, backups included; then its
+    ciphertext is cleared, the item marked erased (the day and the reason, a slug of ERASURE_REASONS)
+    and a file's row deleted. The caller deletes the file's blob once this is committed.
+
+    Refused (422, naming `item_id` or `reason`) before anything changes: an item that is not one of
+    the case's messages, notes or files, one erased already, a reason not on the list. Audited
+    "case.item_erased" with the item's id, kind and the reason's slug: nothing of its content."""
+    errors: dict[str, str] = {}
+    if reason not in ERASURE_REASONS:
+        errors["reason"] = "Choose why it is erased."
+    wanted = item_id if type(item_id) is int else whole_number(item_id)
+    item = next((each for each in case.items if each.id == wanted), None) if wanted is not None else None
+    if item is None:
+        errors["item_id"] = "Choose a message, note or file of this case."
+    elif item.kind not in ERASABLE_KINDS:
+        errors["item_id"] = ("Only a message, a note or a file can be erased: what the reporter reported, and the "
+                             "records of what was done, are kept.")
+    elif item.erased_on is not None:
+        errors["item_id"] = "That was erased already."
+    if errors:
+        raise validation_problem(errors)
+    assert item is not None  # checked above
+    files = list(dbsession.scalars(select(Attachment).where(Attachment.meta_item_id == item.id)))
+    # The keys first, committed in the shred key store at once: if anything after this fails, the
+    # content is unreadable all the same, and the erasure is simply done again.
+    shred_store_of(dbsession).destroy([item.shred_handle, *(row.shred_handle for row in files)])
+    forget(item)
+    item.wrapped_ciphertext, item.shred_handle = b"", None
+    item.erased_on, item.erased_reason = clock.today(), reason
+    blob_name = None
+    for row in files:
+        blob_name = row.blob_name
+        forget(row)
+        dbsession.delete(row)
+    audit.record(dbsession, clock, actor=_actor(account), action="case.item_erased", case_id=case.id,
+                 detail={"item_id": item.id, "kind": item.kind, "reason": reason})
+    return Erased(item=item, blob_name=blob_name)

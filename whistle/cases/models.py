@@ -5,8 +5,9 @@ import re
 from datetime import date
 
 from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, LargeBinary, String, UniqueConstraint, false
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from whistle.cases import shredded
 from whistle.db import Base
 from whistle.intake_channels.models import Channel
 
@@ -127,6 +128,14 @@ class Case(Base):
         back_populates="case", cascade="all, delete-orphan", order_by="CaseItem.id"
     )
 
+    def give_shred_handle(self, session: Session) -> bytes | None:
+        """A new case gets its shred key at its first flush (whistle.cases.shredded). An older case
+        keeps none until the "shred wraps" job wraps its grants (wrap_case_grants): its grants are
+        stored as they are until then."""
+        if self.shred_handle is None and self.id is None:
+            self.shred_handle = shredded.new_handle(session)
+        return self.shred_handle
+
 
 class CaseGrant(Base):
     """The case's private key (and, for guardians and escrow, the team key) sealed to one holder."""
@@ -141,14 +150,20 @@ class CaseGrant(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     holder: Mapped[str] = mapped_column(String(16))
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
-    sealed_case_key: Mapped[bytes] = mapped_column(LargeBinary)
-    sealed_team_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # Stored under the case's shred key (docs/crypto.md 5.10): read and write sealed_case_key and
+    # sealed_team_key (below), which show the sealed keys unwrapped.
+    wrapped_case_key: Mapped[bytes] = mapped_column("sealed_case_key", LargeBinary)
+    wrapped_team_key: Mapped[bytes | None] = mapped_column("sealed_team_key", LargeBinary)
     # The case public key bound to this holder's private key (docs/crypto.md 6.12): the reporter's
     # is made at intake; a guardian's when they first open the case. None until then.
     case_key_binding: Mapped[bytes | None] = mapped_column(LargeBinary(32))
     granted_on: Mapped[date] = mapped_column(Date)
 
     case: Mapped[Case] = relationship(back_populates="grants")
+
+    # The case's private key sealed to the holder; and the team key (None for the reporter).
+    sealed_case_key = shredded.shredded("wrapped_case_key", "grant.case_key")
+    sealed_team_key = shredded.shredded("wrapped_team_key", "grant.team_key")
 
 
 class CaseItem(Base):
@@ -163,7 +178,8 @@ class CaseItem(Base):
     kind: Mapped[str] = mapped_column(String(16))
     author: Mapped[str] = mapped_column(String(16))  # "reporter" or "guardian"
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
-    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    # Stored under the item's shred key (docs/crypto.md 5.10): read and write `ciphertext` (below).
+    wrapped_ciphertext: Mapped[bytes] = mapped_column("ciphertext", LargeBinary)
     created_on: Mapped[date] = mapped_column(Date)
     # The handle of this item's own shred key (its ciphertext is wrapped under it), so one item
     # can be erased from every copy; None on items written before shredding existed.
@@ -174,6 +190,16 @@ class CaseItem(Base):
     erased_reason: Mapped[str | None] = mapped_column(String(32))
 
     case: Mapped[Case] = relationship(back_populates="items")
+
+    # The item envelope (docs/crypto.md 5.2), unwrapped; b"" once erased.
+    ciphertext = shredded.shredded("wrapped_ciphertext", "item")
+
+    def give_shred_handle(self, session: Session) -> bytes | None:
+        """The item's own shred key, made when it is first written (or rewritten, for an item
+        stored before shredding existed)."""
+        if self.shred_handle is None and self.erased_on is None:
+            self.shred_handle = shredded.new_handle(session)
+        return self.shred_handle
 
 
 # What a label may be: 1 to 64 lower-case letters, digits or "-" (guardians' and plugins' alike).
@@ -220,4 +246,26 @@ class Attachment(Base):
     # key) wrapped under it: the blob store keeps only the rest, so erasing the key makes every
     # copy of the blob unreadable. None on files stored before shredding existed.
     shred_handle: Mapped[bytes | None] = mapped_column(LargeBinary(16))
-    sealed_header: Mapped[bytes | None] = mapped_column(LargeBinary)
+    wrapped_header: Mapped[bytes | None] = mapped_column("sealed_header", LargeBinary)
+
+    # The blob's first HEADER_BYTES (the stream envelope's header and sealed file key), unwrapped:
+    # the blob store holds zeros in their place (whistle.attachments.services.open_blob puts them
+    # back). None on a file stored before shredding existed: its blob holds them.
+    header = shredded.shredded("wrapped_header", "file.header")
+    HEADER_BYTES = 82
+
+    def give_shred_handle(self, session: Session) -> bytes | None:
+        if self.shred_handle is None:
+            self.shred_handle = shredded.new_handle(session)
+        return self.shred_handle
+
+
+def _grant_handle(grant: CaseGrant, session: Session) -> bytes | None:
+    case = grant.case if grant.case is not None else session.get(Case, grant.case_id)
+    return case.shred_handle if case is not None else None
+
+
+shredded.register(CaseGrant, _grant_handle, [("wrapped_case_key", "grant.case_key"),
+                                              ("wrapped_team_key", "grant.team_key")])
+shredded.register(CaseItem, lambda item, _session: item.shred_handle, [("wrapped_ciphertext", "item")])
+shredded.register(Attachment, lambda row, _session: row.shred_handle, [("wrapped_header", "file.header")])

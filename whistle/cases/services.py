@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from whistle import audit, crypto
 from whistle.accounts.models import Account
+from whistle.cases import shredded
 from whistle.cases.models import (
     HOLDER_ESCROW,
     HOLDER_GUARDIAN,
@@ -352,8 +353,14 @@ def unlock_for_guardian(dbsession: Session, case: Case, account_id: int, keypair
     grant = guardian_grant(dbsession, case, account_id, fresh=renew)
     if grant is None:
         raise NotGranted(case.ref)
-    case_private = crypto.unseal(keypair, grant.sealed_case_key)
-    team_private = crypto.unseal(keypair, grant.sealed_team_key) if grant.sealed_team_key else None
+    try:
+        sealed_case_key, sealed_team_key = grant.sealed_case_key, grant.sealed_team_key
+    except crypto.DecryptionFailed:
+        # The grant does not unwrap under the case's shred key: it was changed in the database (or
+        # the key is destroyed, the case being purged). Refused as a grant that is not the case's.
+        raise KeyMismatch(case, "case", before_any_write=True) from None
+    case_private = crypto.unseal(keypair, sealed_case_key)
+    team_private = crypto.unseal(keypair, sealed_team_key) if sealed_team_key else None
     keys = CaseKeys(
         case=crypto.KeyPair.from_private(case_private),
         team=crypto.KeyPair.from_private(team_private) if team_private else None,
@@ -416,7 +423,8 @@ def replace_client_team_key(dbsession: Session, case: Case, keys: CaseKeys, *, a
     # case, kind and author. One that does not open with the old key is left as it is: it was
     # unverifiable before and stays so.
     for item in dbsession.scalars(select(CaseItem).where(CaseItem.case_id == case.id,
-                                                         CaseItem.kind.in_(sorted(TEAM_KEY_ITEMS)))):
+                                                         CaseItem.kind.in_(sorted(TEAM_KEY_ITEMS)),
+                                                         CaseItem.erased_on.is_(None))):
         author = sealed_author(item.author, item.account_id)
         try:
             plaintext = crypto.decrypt_item(old, item.ciphertext, case=case.ref, kind=item.kind, author=author)
@@ -520,6 +528,9 @@ class CaseContent:
     # Closing records and reasons (reopen, transfer, conflict of interest): team key, guardians only.
     records: list[dict] = field(default_factory=list)
     unverified: list[dict] = field(default_factory=list)
+    # Files a guardian erased: {"id", "kind", "at", "erased": True, "erased_on", "erased_reason"}; an
+    # erased message or note is such a marker in `messages` or `notes`.
+    erased_files: list[dict] = field(default_factory=list)
 
     def lost(self, kind: str) -> bool:
         """Whether an item of `kind` (the disclosure, the answers, the identity) failed to verify."""
@@ -530,6 +541,12 @@ def read_case(case: Case, keys: CaseKeys) -> CaseContent:
     content = CaseContent()
     for item in case.items:
         if item.kind in TEAM_KEY_ITEMS and keys.team is None:
+            continue
+        if item.erased_on is not None:
+            marker = {"id": item.id, "kind": item.kind, "from": item.author, "at": item.created_on, "erased": True,
+                      "erased_on": item.erased_on, "erased_reason": item.erased_reason}
+            shown_in = {ITEM_MESSAGE: content.messages, ITEM_NOTE: content.notes}.get(item.kind, content.erased_files)
+            shown_in.append(marker)
             continue
         if item.kind == ITEM_ATTACHMENT_META:
             continue  # whistle.attachments.services.list_attachments reads these
@@ -666,8 +683,8 @@ def replace_team_key_on_device(dbsession: Session, clock: Clock, case: Case, acc
     streams only the server can re-encrypt, holding both keys); the directory is the current one;
     the grants are exactly those holding a team key, each sealed value a sealed 32-byte key, and
     none exactly for the holders the directory no longer lists (or escrow without an escrow key);
-    the items are exactly the case's team-key items, each the same item re-encrypted (an item of
-    version 2, as long as the one it replaces) or left as it was (one that did not open)."""
+    the items are exactly the case's team-key items but those erased, each the same item re-encrypted
+    (an item of version 2, as long as the one it replaces) or left as it was (one that did not open)."""
     dbsession.execute(select(Case).where(Case.id == case.id).with_for_update()
                       .execution_options(populate_existing=True))
     if not needs_new_team_key(case):
@@ -721,7 +738,8 @@ def replace_team_key_on_device(dbsession: Session, clock: Clock, case: Case, acc
                     withheld.append(grant.account_id)
             sealed_for[grant.id] = sealed
     team_items = {item.id: item for item in dbsession.scalars(
-        select(CaseItem).where(CaseItem.case_id == case.id, CaseItem.kind.in_(sorted(TEAM_KEY_ITEMS))))}
+        select(CaseItem).where(CaseItem.case_id == case.id, CaseItem.kind.in_(sorted(TEAM_KEY_ITEMS)),
+                               CaseItem.erased_on.is_(None)))}
     sent_items = [item_id for item_id, _ in new.items]
     if sorted(sent_items) != sorted(team_items):
         errors["items"] = f"Expected exactly the case's team-key items: {sorted(team_items)}."
@@ -741,3 +759,39 @@ def replace_team_key_on_device(dbsession: Session, clock: Clock, case: Case, acc
     case.team_public_key, case.team_key_mac, case.team_key_replaced = new.team_public_key, new.team_key_mac, True
     audit.record(dbsession, clock, actor=f"account:{account_id}", action=TEAM_KEY_REPLACED, case_id=case.id,
                  detail={"withheld_ids": sorted(withheld), "escrow_withheld": escrow_withheld})
+
+
+# --- the shred layer (docs/crypto.md 5.10, whistle.cases.shredded) ---
+
+
+def shred_handles(dbsession: Session, case: Case) -> list[bytes]:
+    """Every shred key handle of the case: its own (its grants), each item's and each file's. A purge
+    destroys them (whistle.shredding.ShredStore.destroy) before it deletes any row."""
+    handles = [case.shred_handle] if case.shred_handle is not None else []
+    handles += dbsession.scalars(select(CaseItem.shred_handle).where(CaseItem.case_id == case.id,
+                                                                     CaseItem.shred_handle.is_not(None)))
+    handles += dbsession.scalars(select(Attachment.shred_handle).where(Attachment.case_id == case.id,
+                                                                       Attachment.shred_handle.is_not(None)))
+    return handles
+
+
+def wrap_case_grants(dbsession: Session, case: Case) -> bool:
+    """Give a case stored before the shred layer existed its shred key, with every grant wrapped
+    under it (when the session flushes). False if it had one already."""
+    if case.shred_handle is not None:
+        return False
+    grants = list(dbsession.scalars(select(CaseGrant).where(CaseGrant.case_id == case.id)))
+    unwrapped = [(grant, grant.sealed_case_key, grant.sealed_team_key) for grant in grants]
+    case.shred_handle = shredded.new_handle(dbsession)
+    for grant, sealed_case_key, sealed_team_key in unwrapped:
+        grant.sealed_case_key, grant.sealed_team_key = sealed_case_key, sealed_team_key
+    return True
+
+
+def wrap_item(item: CaseItem) -> bool:
+    """Give an item stored before the shred layer existed a shred key of its own, its ciphertext
+    wrapped under it (when the session flushes). False if it had one, or was erased."""
+    if item.shred_handle is not None or item.erased_on is not None:
+        return False
+    item.ciphertext = item.ciphertext
+    return True

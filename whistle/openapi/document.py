@@ -353,7 +353,13 @@ def mailbox_paths() -> dict:
                         "author": {"type": ["string", "null"], "description": "Exactly the author the item's "
                                    "encryption binds: \"reporter\", \"system\", \"guardian:7\"; null for "
                                    "version 1."},
-                        "version": {"enum": [1, 2]}, "ciphertext": B64, "at": DATE}}},
+                        "version": {"enum": [1, 2, None]},
+                        "ciphertext": {"type": ["string", "null"], "contentEncoding": "base64",
+                                       "description": "Null once a guardian erased the item (version null too)."},
+                        "at": DATE,
+                        "erased_on": {**DATE, "description": "Set when a guardian erased the item."},
+                        "erased_words": {"type": "string",
+                                         "description": "\"Erased on <date>: <reason>.\", in plain words."}}}},
                     "attachments": {"type": "array", "items": {"type": "object", "required": [
                         "id", "meta_item", "bytes", "author"], "properties": {
                         "id": {"type": "integer"},

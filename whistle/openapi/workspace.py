@@ -6,6 +6,7 @@ from whistle.cases.lifecycle import CHANGES, STATUSES, SUBSTANTIATED
 from whistle.hooks.types import PRIORITIES
 from whistle.notifications.preferences import EVENTS
 from whistle.openapi.components import BEARER, CASE_REF, DATE, DATETIME, STR, _body, _json, _problem_responses
+from whistle.words import ERASURE_REASONS
 
 INT = {"type": "integer"}
 BOOL = {"type": "boolean"}
@@ -37,7 +38,10 @@ CASE_ENVELOPES = {"type": "object", "required": ["case", "account_id", "public_k
     "items": {"type": "array", "items": {"type": "object", "properties": {
         "id": INT, "kind": STR, "author": {"type": ["string", "null"],
                                            "description": "what the encryption binds; null: version 1"},
-        "account_id": {"type": ["integer", "null"]}, "from": STR, "at": DATE, "ciphertext": B64}}},
+        "account_id": {"type": ["integer", "null"]}, "from": STR, "at": DATE, "ciphertext": NULLABLE_B64,
+        "erased_on": {**DATE, "description": "set when a guardian erased it: its ciphertext is then null"},
+        "erased_reason": {"enum": list(ERASURE_REASONS)},
+        "erased_words": {"type": "string", "description": "\"Erased on <date>: <reason>.\", in plain words"}}}},
     "attachments": {"type": "array", "items": {"type": "object", "properties": {
         "id": STR, "meta_item_id": {"type": ["integer", "null"]}, "internal": BOOL, "author": STR, "from": STR,
         "account_id": {"type": ["integer", "null"]}, "created_on": DATE, "bytes": INT, "blob": STR}}},
@@ -211,6 +215,13 @@ def workspace_paths() -> dict:
             "delete": {"summary": "Lift the legal hold: the case's deletion day is worked out again.",
                        "operationId": "liftLegalHold", "security": BEARER, "parameters": [CASE_REF],
                        "responses": {"204": {"description": "Lifted."}, **_problem_responses(401, 404, 409)}}},
+        "/api/v1/cases/{ref}/erasures": _post(
+            "Erase one message, note or file for good: its shred keys are destroyed, its content cleared, its file "
+            "deleted; the case keeps when and why (docs/workspace.md). The disclosure, the answers, who the reporter "
+            "is and the records of what was done cannot be erased (422 naming item_id).", "eraseItem",
+            _object({"item_id": INT, "reason": {"enum": list(ERASURE_REASONS)}}, ("item_id", "reason")),
+            {"200": _json(_object({"item_id": INT, "kind": STR, "erased_on": DATE,
+                                   "erased_reason": {"enum": list(ERASURE_REASONS)}}), "Erased.")}),
         "/api/v1/cases/{ref}/conflict": _post(
             "Declare a conflict of interest: the caller's access ends (409 unless another guardian holds the case).",
             "declareConflict", _object({"reason": STR, "item": DEVICE_ITEM}),

@@ -32,6 +32,7 @@ from whistle.cases.models import (
 )
 from whistle.cases.services import (
     CaseKeys,
+    KeyMismatch,
     TeamKeyUnchecked,
     add_item,
     check_grant_binding,
@@ -230,7 +231,12 @@ def unlock_for_reporter(dbsession: Session, case: Case, keypair: crypto.KeyPair,
     grant = dbsession.scalars(
         select(CaseGrant).where(CaseGrant.case_id == case.id, CaseGrant.holder == HOLDER_REPORTER)
     ).one()
-    keys = CaseKeys(case=crypto.KeyPair.from_private(crypto.unseal(keypair, grant.sealed_case_key)), team=None)
+    try:
+        sealed_case_key = grant.sealed_case_key
+    except crypto.DecryptionFailed:
+        # Changed in the database, or its shred key destroyed: not the case's grant.
+        raise KeyMismatch(case, "case", before_any_write=True) from None
+    keys = CaseKeys(case=crypto.KeyPair.from_private(crypto.unseal(keypair, sealed_case_key)), team=None)
     check_grant_binding(case, grant, keypair, keys, server_key=server_key)
     return keys
 
@@ -256,6 +262,7 @@ class Mailbox:
     last_visit_on: date | None = None
     lost: set[str] = field(default_factory=set)  # kinds of item that failed to verify ("disclosure", ...)
     unverified: list[dict] = field(default_factory=list)  # those items: {"id", "kind"}, nothing of their content
+    erased_files: list[dict] = field(default_factory=list)  # files a guardian erased (read_case's markers)
 
 
 def read_mailbox(dbsession: Session, case: Case, keypair: crypto.KeyPair, *, server_key: bytes, mark_seen: bool = False,
@@ -277,7 +284,7 @@ def read_mailbox(dbsession: Session, case: Case, keypair: crypto.KeyPair, *, ser
     # A message that failed to verify is shown as such, but not counted as news from the guardians:
     # who sent it is exactly what cannot be told.
     new_ids = {m["id"] for m in content.messages
-               if m["id"] > seen and not m.get("unverified") and m["from"] != "reporter"}
+               if m["id"] > seen and not m.get("unverified") and not m.get("erased") and m["from"] != "reporter"}
     # Files the guardians sent the reporter; internal files (team key) are never theirs to count.
     new_file_ids = set(dbsession.scalars(select(Attachment.id).join(CaseItem, CaseItem.id == Attachment.meta_item_id)
                                          .where(Attachment.case_id == case.id, Attachment.meta_item_id > seen,
@@ -300,6 +307,7 @@ def read_mailbox(dbsession: Session, case: Case, keypair: crypto.KeyPair, *, ser
         last_visit_on=case.reporter_seen_on,
         lost={entry["kind"] for entry in content.unverified},
         unverified=[{"id": entry["id"], "kind": entry["kind"]} for entry in content.unverified],
+        erased_files=content.erased_files,
     )
     if mark_seen and case.items:
         case.reporter_seen_item_id = max(item.id for item in case.items)
@@ -382,7 +390,8 @@ def read_envelopes(dbsession: Session, case: Case, *, mark_seen: bool = False,
         can_reveal_identity=not identity_given and any(m != "anonymous" for m in case.channel.identity_modes),
         # Counted from metadata: who wrote an item is bound into its encryption, which the device checks.
         new_item_ids={item.id for item in items
-                      if item.kind == ITEM_MESSAGE and item.id > seen and item.author != "reporter"},
+                      if item.kind == ITEM_MESSAGE and item.id > seen and item.author != "reporter"
+                      and item.erased_on is None},
         new_file_ids={attachment.id for attachment in attachments
                       if attachment.meta_item_id > seen and attachment.author != "reporter"},
         first_visit=case.reporter_seen_item_id is None, last_seen_status=case.reporter_seen_status,

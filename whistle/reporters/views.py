@@ -48,7 +48,7 @@ from whistle.reporters.services import (
 from whistle.security import cookies
 from whistle.security.permissions import Permission
 from whistle.sessions.models import REPORTER
-from whistle.words import size_words
+from whistle.words import erased_words, size_words
 
 LOGIN_TEMPLATE = "whistle:templates/reporters/login.jinja2"
 CASE_TEMPLATE = "whistle:templates/reporters/case.jinja2"
@@ -479,7 +479,11 @@ def api_envelopes(request):
         # "author" is exactly what the item's encryption binds (docs/crypto.md 5.2); none in version 1.
         "items": [{"id": item.id, "kind": item.kind, "version": version(item),
                    "author": sealed_author(item.author, item.account_id) if version(item) == 2 else None,
-                   "ciphertext": b64(item.ciphertext), "at": item.created_on}
+                   "ciphertext": b64(item.ciphertext), "at": item.created_on} if item.erased_on is None else
+                  # Erased by a guardian: what it was, when and why, and no ciphertext.
+                  {"id": item.id, "kind": item.kind, "version": None, "author": None, "ciphertext": None,
+                   "at": item.created_on, "erased_on": item.erased_on,
+                   "erased_words": erased_words(item.erased_on, item.erased_reason)}
                   for item in envelopes.items],
         "attachments": [{"id": attachment.id, "meta_item": attachment.meta_item_id, "bytes": attachment.stored_bytes,
                          "author": sealed_author(attachment.author, attachment.account_id)}

@@ -16,6 +16,7 @@ from whistle import crypto
 from whistle.cases import actions, lifecycle
 from whistle.cases.context import CaseContext
 from whistle.cases.services import CaseKeys, DeviceItem, DeviceSealedKeys
+from whistle.db import checkpoint
 from whistle.errors import Problem, validation_problem
 from whistle.errors.views import bad_csrf_view
 from whistle.jsonapi import decode_base64, read_json, reject_unknown_members
@@ -127,7 +128,8 @@ def _posted_values(request) -> dict:
 # The case page's forms (those the CSRF view deriver checks), by route: the form a post came from.
 _CASE_FORMS = {"cases.messages": "reply", "cases.notes": "note", "cases.triage": "triage", "cases.grants": "grant",
                "cases.transfer": "transfer", "cases.conflict": "conflict", "cases.protections": "protection",
-               "cases.protection_alerts": "protection-alerts", "cases.transitions": "move"}
+               "cases.protection_alerts": "protection-alerts", "cases.transitions": "move",
+               "cases.erasures": "erase"}
 
 
 @exception_view_config(BadCSRFToken, route_name="cases.messages", request_method="POST")
@@ -139,6 +141,7 @@ _CASE_FORMS = {"cases.messages": "reply", "cases.notes": "note", "cases.triage":
 @exception_view_config(BadCSRFToken, route_name="cases.conflict", request_method="POST")
 @exception_view_config(BadCSRFToken, route_name="cases.protections", request_method="POST")
 @exception_view_config(BadCSRFToken, route_name="cases.protection_alerts", request_method="POST")
+@exception_view_config(BadCSRFToken, route_name="cases.erasures", request_method="POST")
 def expired_case_form(exc: BadCSRFToken, request):
     """A case form posted with a token from before this browser's session (the guardian signed in
     again in another tab): nothing is done, and the case page comes back with what was typed.
@@ -337,3 +340,31 @@ def api_conflict(context: CaseContext, request):
                              _written(request, data, "reason", max_plaintext=actions.MAX_RECORD_ITEM_BYTES,
                                       required=False))
     return HTTPNoContent()
+
+
+# --- erasing one message, note or file (no key needed: it destroys keys, it reads nothing) ---
+
+def _erase(request, context: CaseContext, item_id, reason) -> actions.Erased:
+    erased = actions.erase_item(request.dbsession, request.clock, context.case, _account(request), item_id, reason)
+    if erased.blob_name is not None:
+        store, name = request.blob_store, erased.blob_name
+        request.tm.get().addAfterCommitHook(lambda committed: store.delete(name) if committed else None)
+    # What the erased rows held is overwritten in the database file too, not left in its journal.
+    request.tm.get().addAfterCommitHook(lambda committed: checkpoint(request.registry["db_engine"]) if committed
+                                        else None)
+    return erased
+
+
+@view_config(route_name="cases.erasures", request_method="POST", permission=Permission.CASE_WRITE)
+def erase_form(context: CaseContext, request):
+    post = request.POST
+    return _html(request, context, "erase", lambda: _erase(request, context, post.get("item_id"), post.get("reason")),
+                 anchor="erase")
+
+
+@view_config(route_name="api.case_erasures", request_method="POST", renderer="json", permission=Permission.CASE_WRITE)
+def api_erase(context: CaseContext, request):
+    data = _body(request, {"item_id", "reason"})
+    erased = _erase(request, context, data.get("item_id"), data.get("reason"))
+    return {"item_id": erased.item.id, "kind": erased.item.kind, "erased_on": erased.item.erased_on,
+            "erased_reason": erased.item.erased_reason}

@@ -28,6 +28,7 @@ from whistle.errors import Problem, validation_problem
 from whistle.jsonapi import decode_base64, read_json, reject_unknown_members
 from whistle.key_directory.services import try_current_directory
 from whistle.security.permissions import Permission
+from whistle.words import erased_words
 
 
 def _b64(data: bytes | None) -> str | None:
@@ -62,6 +63,11 @@ def case_envelopes(request, case: Case) -> dict:
         select(Account.id, Account.username).where(Account.id.in_(ids))).all()) if ids else {}
 
     def item(entry: CaseItem) -> dict:
+        if entry.erased_on is not None:  # erased: what it was and when, no ciphertext
+            return {"id": entry.id, "kind": entry.kind, "author": None, "account_id": entry.account_id,
+                    "from": entry.author, "at": entry.created_on.isoformat(), "ciphertext": None,
+                    "erased_on": entry.erased_on.isoformat(), "erased_reason": entry.erased_reason,
+                    "erased_words": erased_words(entry.erased_on, entry.erased_reason)}
         sealed = crypto.item_author_sealed(entry.ciphertext)
         return {"id": entry.id, "kind": entry.kind,
                 "author": sealed_author(entry.author, entry.account_id) if sealed else None,

@@ -20,6 +20,8 @@ from whistle.cases.models import (
     HOLDER_STANDBY,
     ITEM_ATTACHMENT_META,
     ITEM_INTERNAL_ATTACHMENT_META,
+    ITEM_MESSAGE,
+    ITEM_NOTE,
     CaseGrant,
 )
 from whistle.cases.services import CaseKeys, read_case, record_unverifiable
@@ -117,6 +119,26 @@ def _usernames(dbsession, case, holder: str) -> list[str]:
         .where(CaseGrant.case_id == case.id, CaseGrant.holder == holder).order_by(Account.username)))
 
 
+_ERASABLE_WORDS = {ITEM_MESSAGE: "Message", ITEM_NOTE: "Note", ITEM_ATTACHMENT_META: "File",
+                   ITEM_INTERNAL_ATTACHMENT_META: "Internal file"}
+
+
+def erasable_choices(case, names: dict) -> list[tuple[str, str]]:
+    """The erase form's choices, (item id, words): each message, note or file not yet erased, named
+    by what it is, its number among those of its kind, who wrote it and when (no content: the same
+    words in device mode, where the server reads none)."""
+    choices, counted_so_far = [], dict.fromkeys(_ERASABLE_WORDS, 0)
+    for item in case.items:
+        if item.kind not in _ERASABLE_WORDS:
+            continue
+        counted_so_far[item.kind] += 1
+        if item.erased_on is None:
+            who = "from the reporter" if item.author == "reporter" else f"by {names.get(item.account_id, 'a guardian')}"
+            choices.append((str(item.id), (f"{_ERASABLE_WORDS[item.kind]} {counted_so_far[item.kind]}, {who}, "
+                                          f"{words.day_words(item.created_on)}")))
+    return choices
+
+
 def case_page(request, context: CaseContext, *, problem: Problem | None = None, form: str | None = None,
               values: dict | None = None):
     """The case page as a response; after a refused action it names the problem, keeps what was
@@ -165,6 +187,10 @@ def case_page(request, context: CaseContext, *, problem: Problem | None = None, 
         "file_limit": size_words(limits_for(request.whistle_settings).max_file_bytes, limit=True),
         "max_text": actions.MAX_TEXT,
         "upload_limits": limits_for(request.whistle_settings),
+        "erasable": erasable_choices(case, names),
+        # Erased files: metadata only (what, by whom, when, why), shown alike in both modes.
+        "erased_files": [item for item in case.items if item.erased_on is not None
+                         and item.kind in (ITEM_ATTACHMENT_META, ITEM_INTERNAL_ATTACHMENT_META)],
     }
     if problem is None:
         mark_read(request.dbsession, case, account.id)
@@ -233,6 +259,7 @@ def api_show(context: CaseContext, request):
                          "internal": a.internal, "at": a.created_on}
                         for a in attachments],
         "unverified": [{"id": u["id"], "unverified": True, "kind": u["kind"]} for u in content.unverified],
+        "erased_files": content.erased_files,
         "events": [{k: e[k] for k in ("action", "actor", "at", "detail")} for e in _timeline(request, case)],
     })
     if content.identity is not None:

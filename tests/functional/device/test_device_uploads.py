@@ -10,7 +10,7 @@ from sqlalchemy import select
 from tests.factories import b64, device_login, holder_keys
 from tests.functional.workspace.conftest import events
 from whistle import crypto
-from whistle.attachments.services import list_attachments
+from whistle.attachments.services import list_attachments, open_blob
 from whistle.cases.models import Attachment, Case
 
 FILE = b"Rota for ward 7, week 12.\n" * 5000  # two chunks and a bit
@@ -59,7 +59,7 @@ def test_a_file_from_the_device_becomes_the_guardians_attachment(testapp, dbsess
     assert (row.author, row.account_id) == ("guardian", guardian.account.id)
     [listed] = list_attachments(dbsession, case, keys)
     assert (listed.name, listed.size, listed.internal, listed.verified) == ("rota.txt", len(FILE), internal, True)
-    with testapp.app.registry.blob_store.open(row.blob_name) as stored:
+    with open_blob(testapp.app.registry.blob_store, row) as stored:
         pair = keys.team if internal else keys.case
         plain = b"".join(crypto.decrypt_stream(pair, stored, case=case.ref, author=f"guardian:{guardian.account.id}",
                                                kind="internal-attachment" if internal else "attachment"))

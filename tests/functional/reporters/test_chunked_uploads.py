@@ -17,6 +17,7 @@ from tests.functional.reporters.test_mailbox_api import reporter_login, small_li
 from whistle import crypto
 from whistle.attachments.blobs import STAGING
 from whistle.attachments.models import PendingUpload, PendingUploadChunk
+from whistle.attachments.services import open_blob
 from whistle.audit.models import AuditEvent
 from whistle.cases.models import HOLDER_REPORTER, Attachment, Case, CaseGrant, CaseItem
 from whistle.notifications.models import Notification
@@ -93,7 +94,7 @@ def test_a_file_in_chunks_out_of_order_and_resent_is_an_ordinary_attachment(test
     meta_item = dbsession.get(CaseItem, row.meta_item_id)
     assert (row.author, row.account_id, row.stored_bytes) == ("reporter", None, len(file.blob))
     assert (meta_item.kind, meta_item.author, meta_item.ciphertext[:2]) == ("attachment-meta", "reporter", b"\x02\x02")
-    with testapp.app.registry.blob_store.open(row.blob_name) as stored:
+    with open_blob(testapp.app.registry.blob_store, row) as stored:
         assert stored.read() == file.blob, "the concatenation, byte for byte the client's stream envelope"
     assert dbsession.scalar(select(func.count()).select_from(PendingUpload)) == 0
     assert dbsession.scalar(select(func.count()).select_from(PendingUploadChunk)) == 0
@@ -235,7 +236,7 @@ def test_a_file_the_guardians_sent_is_the_reporter_s_and_an_internal_one_is_not(
     internal = testapp.post(f"/api/v1/cases/{case.ref}/attachments?internal=true", b"minutes", status=201, headers=dict(
         staff, **{"Content-Type": "text/plain", "X-Filename": "minutes.txt"})).json
     blob = testapp.get(f"/api/v1/reporter/attachments/{sent['id']}/blob", headers=headers).body
-    with testapp.app.registry.blob_store.open(dbsession.get(Attachment, sent["id"]).blob_name) as stored:
+    with open_blob(testapp.app.registry.blob_store, dbsession.get(Attachment, sent["id"])) as stored:
         assert blob == stored.read()
     testapp.get(f"/api/v1/reporter/attachments/{internal['id']}/blob", headers=headers, status=404)
 
@@ -300,7 +301,7 @@ def test_a_run_of_consecutive_chunks_in_one_request_and_sent_again(testapp, dbse
     assert counts(dbsession) == (1, 22, 0)
     testapp.post_json(f"{path}/done", {"meta": file.meta}, headers=headers, status=201)
     row = dbsession.scalars(select(Attachment)).one()
-    with testapp.app.registry.blob_store.open(row.blob_name) as stored:
+    with open_blob(testapp.app.registry.blob_store, row) as stored:
         assert stored.read() == file.blob
 
 
@@ -358,5 +359,5 @@ def test_a_chunk_lost_from_the_disk_before_the_end_is_asked_for_again(testapp, d
     put(testapp, headers, upload, 5, run_of(file, 5, 2), status=204)
 
     done = testapp.post_json(f"{path}/done", {"meta": file.meta}, headers=headers, status=201).json
-    with store.open(dbsession.get(Attachment, done["id"]).blob_name) as stored:
+    with open_blob(store, dbsession.get(Attachment, done["id"])) as stored:
         assert stored.read() == file.blob

@@ -19,6 +19,7 @@ from tests.functional.workspace.conftest import events, last_event
 from whistle import crypto
 from whistle.attachments.blobs import LocalBlobStore
 from whistle.attachments.services import (
+    open_blob,
     INTERNAL_STREAM_KIND,
     STREAM_KIND,
     AttachmentTooLarge,
@@ -204,7 +205,7 @@ def test_the_reporters_keys_cannot_open_an_internal_file(testapp, dbsession, set
     keys = reporter_keys(dbsession, settings, case, submitted["receipt"])
     store = app.registry.blob_store
     for kind in (STREAM_KIND, INTERNAL_STREAM_KIND):
-        with store.open(row.blob_name) as blob, pytest.raises(crypto.DecryptionFailed):
+        with open_blob(store, row) as blob, pytest.raises(crypto.DecryptionFailed):
             b"".join(crypto.decrypt_stream(keys.case, blob, case=ref, kind=kind, author=f"guardian:{row.account_id}"))
     with pytest.raises(crypto.DecryptionFailed):
         crypto.decrypt_item(keys.case, meta.ciphertext, case=ref, kind=meta.kind, author=f"guardian:{meta.account_id}")
@@ -235,14 +236,14 @@ def test_a_blob_moved_between_kinds_does_not_decrypt(testapp, dbsession, setting
     keys = guardian_case_keys(dbsession, settings, case, guardian)  # holds both keys
     store = app.registry.blob_store
     author = f"guardian:{guardian.account.id}"  # both files are the guardian's: only the kind differs
-    assert b"".join(read_attachment(store, case, keys, internal.blob_name, author=author, internal=True)) == MINUTES
+    assert b"".join(read_attachment(store, case, keys, internal, author=author, internal=True)) == MINUTES
     # The internal blob read as the reporter-visible file it was moved to, and the other way round.
     with pytest.raises(crypto.DecryptionFailed):
-        b"".join(read_attachment(store, case, keys, internal.blob_name, author=author, internal=False))
+        b"".join(read_attachment(store, case, keys, internal, author=author, internal=False))
     with pytest.raises(crypto.DecryptionFailed):
-        b"".join(read_attachment(store, case, keys, shared.blob_name, author=author, internal=True))
+        b"".join(read_attachment(store, case, keys, shared, author=author, internal=True))
     # The kind alone is bound too: the right key under the other kind fails.
-    with store.open(internal.blob_name) as blob, pytest.raises(crypto.DecryptionFailed):
+    with open_blob(store, internal) as blob, pytest.raises(crypto.DecryptionFailed):
         b"".join(crypto.decrypt_stream(keys.team, blob, case=ref, kind=STREAM_KIND, author=author))
 
 

@@ -37,10 +37,10 @@ def bulk_cases(dbsession, channel_id: int, mine: int, theirs: int, today) -> Non
             "changes": [],
         })
         holder = mine if n % (TOTAL // MINE) == 0 else theirs
-        grants.append({"case_id": case_id, "holder": "guardian", "account_id": holder, "sealed_case_key": key,
+        grants.append({"case_id": case_id, "holder": "guardian", "account_id": holder, "wrapped_case_key": key,
                        "granted_on": opened})
         if holder == mine:
-            items.append({"case_id": case_id, "kind": "message", "author": "reporter", "ciphertext": key,
+            items.append({"case_id": case_id, "kind": "message", "author": "reporter", "wrapped_ciphertext": key,
                           "created_on": opened})
             if n % 3 == 0:
                 labels.append({"case_id": case_id, "label": "safeguarding"})

@@ -25,6 +25,14 @@ class FakeCase:
     ref: str = "K7QMA-XHD4P"
 
 
+@dataclass
+class FakeAttachment:
+    """A file whose blob holds its whole stream envelope (header included, as before the shred layer)."""
+
+    blob_name: str
+    header: bytes | None = None
+
+
 def stored(tmp_path, data: bytes, *, change_at: int | None = None, cut_to: int | None = None) -> tuple[LocalBlobStore, str]:
     encryptor = crypto.StreamEncryptor(KEYS.case.public, case=FakeCase.ref, author="reporter")
     blob = bytearray(encryptor.header + encryptor.push(data) + encryptor.finish())
@@ -38,7 +46,7 @@ def stored(tmp_path, data: bytes, *, change_at: int | None = None, cut_to: int |
 
 
 def read(store, name, *, size, cuts: list) -> bytes:
-    body = read_attachment(store, FakeCase(), KEYS, name, author="reporter", size=size,
+    body = read_attachment(store, FakeCase(), KEYS, FakeAttachment(name), author="reporter", size=size,
                            on_cut=lambda: cuts.append(True))
     return b"".join(body)
 
@@ -76,17 +84,17 @@ def test_a_stream_of_another_size_than_its_details_is_cut(tmp_path, size):
 def test_a_failure_in_the_first_chunk_is_raised_before_the_response_starts(tmp_path):
     store, name = stored(tmp_path, DATA, change_at=STREAM_HEADER + 10)
     with pytest.raises(crypto.DecryptionFailed):
-        read_attachment(store, FakeCase(), KEYS, name, author="reporter", size=len(DATA), on_cut=pytest.fail)
+        read_attachment(store, FakeCase(), KEYS, FakeAttachment(name), author="reporter", size=len(DATA), on_cut=pytest.fail)
 
 
 def test_a_stream_credited_to_another_author_fails_before_the_response_starts(tmp_path):
     store, name = stored(tmp_path, DATA)
     with pytest.raises(crypto.DecryptionFailed):
-        read_attachment(store, FakeCase(), KEYS, name, author="guardian:7", size=len(DATA), on_cut=pytest.fail)
+        read_attachment(store, FakeCase(), KEYS, FakeAttachment(name), author="guardian:7", size=len(DATA), on_cut=pytest.fail)
 
 
 @pytest.mark.parametrize("size", [9, 11])
 def test_a_small_file_is_checked_whole_before_the_response_starts(tmp_path, size):
     store, name = stored(tmp_path, b"0123456789")
     with pytest.raises(crypto.DecryptionFailed):
-        read_attachment(store, FakeCase(), KEYS, name, author="reporter", size=size, on_cut=pytest.fail)
+        read_attachment(store, FakeCase(), KEYS, FakeAttachment(name), author="reporter", size=size, on_cut=pytest.fail)

@@ -220,6 +220,12 @@ class Mailbox {
     }
     const list = element("ol", { class: "messages" });
     for (const message of view.messages) {
+      if (message.erased) {
+        list.append(element("li", { class: "message erased" },
+          element("p", { class: "who" }, `A message, ${dayWords(message.at)}`),
+          element("div", { class: "text" }, String(message.words))));
+        continue;
+      }
       if (message.unverified) {
         list.append(element("li", { class: "message unverified" },
           element("p", { class: "who" }, `A message, ${dayWords(message.at)}`),
@@ -246,6 +252,10 @@ class Mailbox {
     }
     const list = element("ul", { class: "attachments" });
     for (const file of view.attachments) {
+      if (file.erased) {
+        list.append(element("li", { class: "erased" }, `A file: ${file.words}`));
+        continue;
+      }
       if (!file.verified) {
         list.append(element("li", { class: "unverified" },
           "A file that could not be checked, so it is not offered. It may have been changed after it was sent."));

@@ -510,6 +510,11 @@ export function readEnvelopes(envelopes, caseKeys) {
   };
   const metas = new Map();
   for (const item of envelopes.items) {
+    if (item.erased_on) { // erased by a guardian: when and why, in the server's words
+      if (item.kind === "message") view.messages.push({ id: item.id, erased: true, at: item.at, words: item.erased_words });
+      else if (item.kind === "attachment-meta") view.attachments.push({ id: item.id, erased: true, words: item.erased_words });
+      continue;
+    }
     let plaintext;
     try {
       plaintext = open(item);

@@ -192,7 +192,7 @@ export async function replaceTeamKey(envelopes, keys, { now = new Date() } = {})
     }
     return { id: grant.id, sealed_team_key: key ? c.toBase64(c.seal(key, fresh.privateKey)) : null };
   });
-  const items = envelopes.items.filter((item) => TEAM_KINDS.has(item.kind)).map((item) => {
+  const items = envelopes.items.filter((item) => TEAM_KINDS.has(item.kind) && !item.erased_on).map((item) => {
     let plaintext;
     try {
       plaintext = openItem(keys, ref, item);
@@ -230,6 +230,12 @@ export function readCase(envelopes, keys) {
   const metas = new Map();
   for (const item of envelopes.items) {
     if (TEAM_KINDS.has(item.kind) && !keys.team) continue;
+    if (item.erased_on) { // erased by a guardian: only when and why are left (the server words it)
+      const marker = { id: item.id, kind: item.kind, at: item.at, erased: true, words: item.erased_words };
+      if (item.kind === "message") view.messages.push(marker);
+      else if (item.kind === "note") view.notes.push(marker);
+      continue; // an erased file: the page lists it already (its row is metadata only)
+    }
     let value;
     try {
       value = parseItem(item.kind, openItem(keys, ref, item));
@@ -310,6 +316,10 @@ function identityNodes(view, words) {
 function messageNodes(view, envelopes) {
   if (!view.messages.length) return [element("p", {}, "No messages yet.")];
   return view.messages.map((m) => {
+    if (m.erased) {
+      return element("article", { class: "message erased" },
+        element("h3", {}, `A message, ${dayWords(m.at)}`), element("p", {}, String(m.words)));
+    }
     if (m.unverified) {
       return element("article", { class: "message unverified" },
         element("h3", {}, `A message that could not be verified, ${dayWords(m.at)}`), element("p", {}, CHANGED));
@@ -329,6 +339,11 @@ function noteNodes(view, envelopes, words) {
   const nodes = [];
   if (!view.notes.length) nodes.push(element("p", {}, "No notes yet."));
   for (const n of view.notes) {
+    if (n.erased) {
+      nodes.push(element("article", { class: "note erased" },
+        element("h3", {}, `A note, ${dayWords(n.at)}`), element("p", {}, String(n.words))));
+      continue;
+    }
     if (n.unverified) {
       nodes.push(element("article", { class: "note unverified" },
         element("h3", {}, `A note that could not be verified, ${dayWords(n.at)}`), element("p", {}, CHANGED)));
