@@ -213,16 +213,17 @@ def send_deletion_notices(ctx: TickContext) -> int:
     """Tell the guardians of each case due to be deleted within NOTICE_DAYS, once per due day
     (`deletion_notice_for`); returns how many cases. The notice is the usual content-free one."""
     today = ctx.clock.today()
-    cases = 0
+    cases = last_id = 0
     while True:
         with ctx.session() as dbsession:
             batch = list(dbsession.scalars(
-                select(Case).where(Case.delete_on.is_not(None), Case.hold_since.is_(None),
+                select(Case).where(Case.id > last_id, Case.delete_on.is_not(None), Case.hold_since.is_(None),
                                    Case.delete_on > today, Case.delete_on <= today + timedelta(days=NOTICE_DAYS),
                                    (Case.deletion_notice_for.is_(None)) | (Case.deletion_notice_for != Case.delete_on))
                 .order_by(Case.id).limit(BATCH).with_for_update(skip_locked=True)))
             if not batch:
                 break
+            last_id = batch[-1].id
             for case in batch:
                 notify_holders(dbsession, ctx.clock, case, CASE_DUE_FOR_DELETION)
                 case.deletion_notice_for = case.delete_on

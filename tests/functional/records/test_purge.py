@@ -174,6 +174,11 @@ def test_past_retention_the_case_is_gone_for_good_and_the_chain_still_verifies(s
     assert before["delete_on"] == START + timedelta(days=DAYS)
     found = traces(world, ref)
     with world.session() as dbsession:
+        # The case's own key (wrapping every grant), one per item, one per file.
+        items = dbsession.scalar(select(func.count()).select_from(CaseItem).where(CaseItem.case_id == before["id"]))
+        assert len(before["handles"]) == 1 + items + 2
+        assert len(shred_store_of(dbsession).keys(before["handles"])) == len(before["handles"])
+    with world.session() as dbsession:
         assert dbsession.scalar(select(func.count()).select_from(CaseGrant).where(
             CaseGrant.case_id == before["id"], CaseGrant.holder == "standby")) == 1
 
@@ -295,6 +300,7 @@ def test_a_case_built_on_the_reporters_device_purges_the_same_way(setup):
     assert len(ciphertexts) == 2
     _close_by_hand(world, ref, acknowledged=True, withdrawn=False)
     before = _case(world, ref)
+    assert len(before["handles"]) == 3, "the case's key and one per item"
     world.go_to(START + timedelta(days=DAYS))
     world.tick()
     assert _case(world, ref) is None and rows_left(world, before["id"]) == {}
