@@ -121,6 +121,12 @@ def test_on_the_device_the_reason_is_the_item_the_device_encrypted(testapp, dbse
     testapp.post(f"/staff/cases/{ref}/legal-hold", {"csrf_token": csrf, "item": item}, status=302)
     assert json.loads(_read(dbsession, ref, keys, "reason")) == reason
     assert _case(dbsession, ref).hold_since == clock.today()
+    # The section is metadata, the same on a device page (workspace.js fills only the content slots).
+    page = testapp.get(f"/staff/cases/{ref}")
+    assert "On legal hold since" in page.html.find(id="keeping").text
+    assert page.html.find(id="legal-hold-lift-form") is not None
+    row = testapp.get("/staff/cases").html.find("a", string=ref).find_parent("tr")
+    assert "on legal hold since" in row.text
     testapp.delete(f"/api/v1/cases/{ref}/legal-hold", headers={"Authorization": f"Bearer {token}"}, status=204)
     assert _case(dbsession, ref).hold_since is None
 

@@ -34,6 +34,7 @@ from whistle.attachments.models import PendingUpload
 from whistle.audit import verify_chain
 from whistle.audit.models import AuditEvent
 from whistle.cases.models import HOLDER_ESCROW, Attachment, Case, CaseGrant, CaseItem
+from whistle.cli import main as whistle_main
 from whistle.intake_channels.models import TIER_SECOND, ChannelGuardian
 from whistle.models import Base
 from whistle.notifications.models import Notification
@@ -167,7 +168,17 @@ def rows_left(world: World, case_id: int) -> dict[str, int]:
     return left
 
 
-def test_past_retention_the_case_is_gone_for_good_and_the_chain_still_verifies(setup):
+def audit_verify(world: World, tmp_path: Path, capsys) -> str:
+    """`whistle audit verify` on the installation, as an operator runs it: its output."""
+    ini = tmp_path / "whistle.ini"
+    raw = {key: value for key, value in world.testapp.app.registry.settings.items() if key.startswith("whistle.")}
+    ini.write_text("[app:main]\n" + "".join(f"{key} = {value}\n" for key, value in raw.items()))
+    capsys.readouterr()
+    assert whistle_main(["-c", str(ini), "audit", "verify"]) == 0
+    return capsys.readouterr().out
+
+
+def test_past_retention_the_case_is_gone_for_good_and_the_chain_still_verifies(setup, tmp_path, capsys):
     world = setup.world
     ref = full_case(setup)
     before = _case(world, ref)
@@ -203,6 +214,7 @@ def test_past_retention_the_case_is_gone_for_good_and_the_chain_still_verifies(s
         content = path.read_bytes()
         assert [trace for trace in found if trace in content] == [], f"{path.name} still holds the case"
     assert purge_plugin.PURGED == [(ref, "staff")]
+    assert audit_verify(world, tmp_path, capsys).endswith("events, chain intact\n")
     assert not [line for line in world.tick() if line.startswith("records:")], "nothing more to do"
 
 
