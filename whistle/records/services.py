@@ -37,6 +37,7 @@ from whistle.notifications.services import notify_holders
 from whistle.protection.models import CheckIn, Protection, ProtectionAlert
 from whistle.sessions.models import LoginSession
 from whistle.shredding import shred_store_of
+from whistle.words import day_words
 
 log = logging.getLogger(__name__)
 
@@ -110,9 +111,10 @@ class Retention:
 def retention_of(case: Case) -> Retention:
     if case.hold_since is not None:
         return Retention("hold", since=case.hold_since)
-    if case.delete_on is not None:
-        return Retention("due", on=case.delete_on)
-    return Retention("open")
+    # A case closed before the tick set its day (closed before retention existed) is shown the day
+    # the tick will set.
+    due = case.delete_on or due_for_deletion(case, case.channel)
+    return Retention("due", on=due) if due is not None else Retention("open")
 
 
 # --- legal hold --------------------------------------------------------------------------------
@@ -130,7 +132,7 @@ def place_hold(dbsession: Session, clock: Clock, case: Case, keys: CaseKeys | No
     was placed. Raises a Problem (409 on a case held already, 422 without a reason) before
     changing anything."""
     if case.hold_since is not None:
-        raise Problem(409, f"This case has been on legal hold since {case.hold_since.isoformat()}.",
+        raise Problem(409, f"This case has been on legal hold since {day_words(case.hold_since)}.",
                       type=HOLD_PROBLEM, title="On legal hold already")
     if reason is not None and not isinstance(reason, (str, DeviceItem)):
         raise validation_problem({"reason": "Text."})
