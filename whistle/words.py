@@ -388,11 +388,12 @@ def _closed(who: str, d: dict, names: Names) -> str:
 
 
 def _purged(who: str, d: dict, names: Names) -> str:
-    """The case itself is gone, so its event names it by the reference it kept."""
-    closed = f", closed {day_words(date.fromisoformat(d['closed_on']))}" if d.get("closed_on") else ""
-    return (f"{who} deleted case {d.get('ref', '')} of {names.channel(d.get('channel'))} for good at the end of its "
-            f"retention period (opened {day_words(date.fromisoformat(d['opened_on']))}{closed})"
-            if d.get("opened_on") else f"{who} deleted case {d.get('ref', '')} for good")
+    """The case is gone; its reference stays in the event's detail but not in its words, which the
+    admin audit log shows (an admin never sees a case's reference)."""
+    days = [f"{what} {day_words(date.fromisoformat(d[key]))}" for what, key in (
+        ("opened", "opened_on"), ("closed", "closed_on"), ("withdrawn", "withdrawn_on")) if d.get(key)]
+    return (f"{who} deleted the case for good at the end of its retention period "
+            f"({'; '.join([names.channel(d.get('channel')), *([', '.join(days)] if days else [])])})")
 
 
 def _roles(guardian, admin) -> str:
