@@ -30,6 +30,7 @@ from tests.factories import (
 from tests.functional.scheduler.conftest import World
 from tests.plugins import purge_plugin
 from whistle import crypto
+from whistle.admin.services import detail_for_admins
 from whistle.attachments.models import PendingUpload
 from whistle.audit import verify_chain
 from whistle.audit.models import AuditEvent
@@ -209,6 +210,7 @@ def test_past_retention_the_case_is_gone_for_good_and_the_chain_still_verifies(s
                                  "closed_on": START.isoformat(), "withdrawn_on": None,
                                  "delete_on": before["delete_on"].isoformat()}
         assert dbsession.scalar(select(func.count()).select_from(PendingUpload)) == 0
+        assert "ref" not in detail_for_admins(purged.action, purged.detail), "an admin never sees a reference"
     assert not list((Path(world.ctx.settings.storage_dir) / "staging").iterdir())
     for path in stored_files(world):
         content = path.read_bytes()
