@@ -1,7 +1,8 @@
 """What is stored can be read with libsodium and docs/crypto.md alone, and only with a key.
 
 This test decrypts a stored disclosure from the database rows, starting from the guardian's
-password, using nothing but `nacl.bindings` and the layouts documented in docs/crypto.md.
+password and the shred keys the shred key store holds, using nothing but `nacl.bindings` and the
+layouts documented in docs/crypto.md.
 """
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ from pathlib import Path
 from urllib.parse import quote
 
 from nacl import bindings
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from tests.factories import api_login, make_channel, make_staff, submit_api
 from whistle.cases.models import Case, CaseGrant, CaseItem
 from whistle.db import Base
+from whistle.shredding import shred_store_of
 
 
 def device_unwrap(account, password: str) -> bytes:  # docs/crypto.md 6.13 and 5.8
@@ -25,6 +27,12 @@ def device_unwrap(account, password: str) -> bytes:  # docs/crypto.md 6.13 and 5
     envelope = account.key_by_device
     assert envelope[:2] == b"\x01\x08"
     return bindings.crypto_aead_xchacha20poly1305_ietf_decrypt(envelope[26:], envelope[:26], envelope[2:26], wrap_key)
+
+
+def shred_unwrap(wrapped: bytes, key: bytes, handle: bytes, purpose: str) -> bytes:  # docs/crypto.md 5.10
+    assert wrapped[:2] == b"\x01\x0a"
+    associated = wrapped[:26] + handle + bytes([len(purpose)]) + purpose.encode()
+    return bindings.crypto_aead_xchacha20poly1305_ietf_decrypt(wrapped[26:], associated, wrapped[2:26], key)
 
 
 def unseal(envelope: bytes, sk: bytes) -> bytes:  # docs/crypto.md 5.1
@@ -52,12 +60,20 @@ def test_a_stored_disclosure_opens_with_the_documented_layout(testapp, dbsession
                                                       CaseGrant.account_id == guardian.account.id)).one()
     item = dbsession.scalars(select(CaseItem).where(CaseItem.case_id == case.id, CaseItem.kind == "disclosure")).one()
 
+    # The rows as stored, and their shred keys as the shred key store holds them.
+    stored_grant, stored_item = (bytes(value) for value in dbsession.execute(text(
+        "SELECT g.sealed_case_key, i.ciphertext FROM case_grants g, case_items i "
+        "WHERE g.id = :grant AND i.id = :item"), {"grant": grant.id, "item": item.id}).one())
+    keys = shred_store_of(dbsession).keys([case.shred_handle, item.shred_handle])
+
     guardian_sk = device_unwrap(guardian.account, guardian.password)
     assert bindings.crypto_scalarmult_base(guardian_sk) == guardian.account.public_key
-    case_sk = unseal(grant.sealed_case_key, guardian_sk)
+    sealed = shred_unwrap(stored_grant, keys[case.shred_handle], case.shred_handle, "grant.case_key")
+    case_sk = unseal(sealed, guardian_sk)
     assert bindings.crypto_scalarmult_base(case_sk) == case.public_key
     author = item.author if item.account_id is None else f"{item.author}:{item.account_id}"
-    plaintext = decrypt_item(item.ciphertext, case_sk, case.ref, item.kind, author)
+    envelope = shred_unwrap(stored_item, keys[item.shred_handle], item.shred_handle, "item")
+    plaintext = decrypt_item(envelope, case_sk, case.ref, item.kind, author)
     assert plaintext.decode() == "Höhere Gewalt: the fire doors are chained shut."
 
 

@@ -336,6 +336,21 @@ test("the mailbox: an item credited to someone else, or a file whose details nam
   assert.equal(view.attachments[0].verified, false);
 });
 
+test("the mailbox: a message or file a guardian erased is shown as erased, with the server's words", () => {
+  const { envelopes, reporter } = mailbox();
+  const words = "Erased on 5 December 2026: Sent in error.";
+  envelopes.items[2] = { id: 3, kind: "message", author: null, version: null, ciphertext: null, at: "2026-12-05",
+    erased_on: "2026-12-05", erased_words: words };
+  envelopes.items[3] = { id: 4, kind: "attachment-meta", author: null, version: null, ciphertext: null, at: "2026-12-05",
+    erased_on: "2026-12-05", erased_words: words };
+  envelopes.attachments = []; // an erased file's row is gone
+  const view = r.readEnvelopes(envelopes, r.unlockCase(envelopes, reporter));
+  assert.deepEqual(view.messages[0], { id: 3, erased: true, at: "2026-12-05", words });
+  assert.equal(view.messages[1].text, "More.");
+  assert.deepEqual(view.attachments, [{ id: 4, erased: true, words }]);
+  assert.deepEqual(view.lost, []);
+});
+
 test("the mailbox: a replaced case key, a missing binding or a swapped team key is refused", () => {
   const { envelopes, reporter } = mailbox();
   // A database writer's own case key, sealed to the reporter, with the case's public key to match.

@@ -760,31 +760,40 @@ def shred_wraps_job(store: BlobStore) -> Callable[[TickContext], list[str]]:
 
     def run(ctx: TickContext) -> list[str]:
         counts = {"cases": 0, "items": 0, "files": 0}
+        # Each query goes on from the last row it looked at, so a row that cannot be wrapped is
+        # passed over (and tried again at the next tick), never tried for ever.
+        last = 0
         while True:
             with ctx.session() as dbsession:
-                cases = list(dbsession.scalars(claim(ctx, select(Case).where(Case.shred_handle.is_(None))
-                                                     .order_by(Case.id).limit(SHRED_WRAP_BATCH))))
+                cases = list(dbsession.scalars(claim(ctx, select(Case).where(
+                    Case.shred_handle.is_(None), Case.id > last).order_by(Case.id).limit(SHRED_WRAP_BATCH))))
                 counts["cases"] += sum(wrap_case_grants(dbsession, case) for case in cases)
+                last = cases[-1].id if cases else last
             ctx.heartbeat()
             if len(cases) < SHRED_WRAP_BATCH:
                 break
+        last = 0
         while True:
             with ctx.session() as dbsession:
                 items = list(dbsession.scalars(claim(ctx, select(CaseItem).where(
-                    CaseItem.shred_handle.is_(None), CaseItem.erased_on.is_(None))
+                    CaseItem.shred_handle.is_(None), CaseItem.erased_on.is_(None), CaseItem.id > last)
                     .order_by(CaseItem.id).limit(SHRED_WRAP_BATCH))))
                 counts["items"] += sum(wrap_item(item) for item in items)
+                last = items[-1].id if items else last
             ctx.heartbeat()
             if len(items) < SHRED_WRAP_BATCH:
                 break
+        last = 0
         while True:
             blobs = None
             try:
                 with ctx.session() as dbsession:
-                    row = dbsession.scalars(claim(ctx, select(Attachment).where(Attachment.shred_handle.is_(None))
-                                                  .order_by(Attachment.id).limit(1))).first()
+                    row = dbsession.scalars(claim(ctx, select(Attachment).where(
+                        Attachment.shred_handle.is_(None), Attachment.id > last)
+                        .order_by(Attachment.id).limit(1))).first()
                     if row is None:
                         break
+                    last = row.id
                     blobs = wrap_file(dbsession, store, row)
             except BaseException:
                 if blobs is not None:

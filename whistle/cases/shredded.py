@@ -67,22 +67,38 @@ def register(cls: type, handle_of: Callable[[Any, Session], bytes | None], field
     """Declare `cls`'s shredded columns (stored attribute, purpose) and how its handle is found."""
     _SHREDDED[cls] = fields
     _HANDLES[cls] = handle_of
-    event.listen(cls, "expire", _forget_plain, propagate=True)
-    event.listen(cls, "refresh", _forget_plain, propagate=True)
+    event.listen(cls, "expire", _expired, propagate=True)
+    event.listen(cls, "refresh", _refreshed, propagate=True)
 
 
-def _forget_plain(target, *_args) -> None:
-    # Read from the database again: what was unwrapped before may be stale. (None: a row the
-    # session no longer holds in memory.)
-    if target is None:
+def _drop(target, attrs) -> None:
+    """Forget what `target` holds unwrapped of the stored attributes `attrs` (None: all of them),
+    and any value written to them and not yet flushed (the session dropped it with them)."""
+    if target is None:  # a row the session no longer holds in memory
         return
-    target.__dict__.pop(_PLAIN, None)
-    target.__dict__.pop(_PENDING, None)
+    for name in (_PLAIN, _PENDING):
+        held = target.__dict__.get(name)
+        if held is None:
+            continue
+        for stored in [stored for stored in held if attrs is None or stored in attrs]:
+            if isinstance(held, dict):
+                del held[stored]
+            else:
+                held.discard(stored)
+
+
+def _expired(target, attrs) -> None:
+    _drop(target, attrs)
+
+
+def _refreshed(target, _context, attrs) -> None:
+    # Read from the database again: what was unwrapped before may be stale.
+    _drop(target, attrs)
 
 
 def forget(target) -> None:
     """Drop what `target` holds unwrapped in memory (an erased item's content)."""
-    _forget_plain(target)
+    _drop(target, None)
 
 
 def _unwrapped(row, stored: str, purpose: str) -> Any:

@@ -497,8 +497,8 @@ function texts(view) {
     found.push(["answers", Array.isArray(value) ? value.join(", ") : `${name} ${value}`]);
   }
   if (view.identity) found.push(["identity", Object.values(view.identity).join(" ")]);
-  for (const m of view.messages) if (!m.unverified) found.push(["message", m.text]);
-  for (const n of view.notes) if (!n.unverified) found.push(["note", n.text]);
+  for (const m of view.messages) if (!m.unverified && !m.erased) found.push(["message", m.text]);
+  for (const n of view.notes) if (!n.unverified && !n.erased) found.push(["note", n.text]);
   for (const r of view.records) {
     if (!r.unverified) found.push([r.kind, r.kind === "outcome" ? String(r.learned ?? "") : String(r.text ?? "")]);
   }
