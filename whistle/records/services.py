@@ -28,7 +28,7 @@ from whistle.attachments.services import BlobStore
 from whistle.cases.events import CaseMoved
 from whistle.cases.lifecycle import CLOSED, MAX_TEXT, given
 from whistle.cases.models import ITEM_REASON, Attachment, Case, CaseGrant, CaseItem, CaseLabel, CaseRead
-from whistle.cases.services import CaseKeys, DeviceItem, NotGranted, check_keys, write_item
+from whistle.cases.services import CaseKeys, DeviceItem, NotGranted, check_keys, shred_handles, write_item
 from whistle.clock import Clock
 from whistle.errors import Problem, validation_problem
 from whistle.intake_channels.models import Channel
@@ -249,15 +249,6 @@ def send_deletion_notices(ctx: TickContext) -> int:
 # with the case row all the same; tests/functional/records checks every table with a case_id.
 CASE_TABLES = (ProtectionAlert, Protection, CheckIn, LoginSession, PendingUpload, Attachment, CaseLabel, CaseRead,
                CaseGrant, CaseItem)
-
-
-def shred_handles(dbsession: Session, case: Case) -> list[bytes]:
-    """The handles of every shred key of `case`: its own (which wraps every grant, escrow and
-    standby copies included), its items' and its files'."""
-    handles = [case.shred_handle]
-    handles += dbsession.scalars(select(CaseItem.shred_handle).where(CaseItem.case_id == case.id))
-    handles += dbsession.scalars(select(Attachment.shred_handle).where(Attachment.case_id == case.id))
-    return [bytes(handle) for handle in handles if handle is not None]
 
 
 def purge_case(dbsession: Session, clock: Clock, case: Case, *, blob_store: BlobStore, call_hook) -> None:

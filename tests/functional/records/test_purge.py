@@ -35,11 +35,11 @@ from whistle.attachments.models import PendingUpload
 from whistle.audit import verify_chain
 from whistle.audit.models import AuditEvent
 from whistle.cases.models import HOLDER_ESCROW, Attachment, Case, CaseGrant, CaseItem
+from whistle.cases.services import shred_handles
 from whistle.cli import main as whistle_main
 from whistle.intake_channels.models import TIER_SECOND, ChannelGuardian
 from whistle.models import Base
 from whistle.notifications.models import Notification
-from whistle.records.services import shred_handles
 from whistle.shredding import shred_store_of
 
 PLUGIN = "tests.plugins.purge_plugin"
