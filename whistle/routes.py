@@ -98,6 +98,11 @@ def includeme(config) -> None:
     config.add_route("api.reporter_checkins", "/api/v1/reporter/checkins")
     config.add_route("api.reporter_protection_consent", "/api/v1/reporter/protection-consent")
 
+    # --- records: legal hold on a case (retention and the purge run in the tick) ---
+    config.add_route("cases.legal_hold", "/staff/cases/{ref}/legal-hold", factory=CaseContext)
+    config.add_route("cases.legal_hold_lift", "/staff/cases/{ref}/legal-hold/lift", factory=CaseContext)
+    config.add_route("api.case_legal_hold", "/api/v1/cases/{ref}/legal-hold", factory=CaseContext)
+
     # --- the admin area: overview, accounts, channels, audit, statistics exports, the outbox ---
     config.add_route("admin.overview", "/admin")
     config.add_route("admin.guardians", "/admin/guardians")

@@ -103,6 +103,7 @@ NOTICE_EVENT_LABELS = {
     "case_given": "A case is given to me",
     "escalations": "Deadline reminders and escalations",
     "retaliation": "Retaliation alerts",
+    "case_due_for_deletion": "A case I hold is to be deleted in 30 days",
     "account_recovery": "My authenticator or password is reset with my recovery key",
 }
 DEADLINE_PROFILE_LABELS = {
@@ -211,6 +212,7 @@ CASE_FORM_FIELDS: dict[str, dict[str, tuple[str, str]]] = {
     "transfer": {"guardian": ("transfer-guardian", "Transfer to"),
                  "reason": ("transfer-reason", "Reason for the transfer")},
     "conflict": {"reason": ("conflict-reason", "Why you step aside")},
+    "legal-hold": {"reason": ("legal-hold-reason", "Why the case must be kept")},
     "erase": {"item_id": ("erase-item", "What to erase"), "reason": ("erase-reason", "Why it is erased")},
     "protection": {"personnel_id": ("personnel_id", "Staff number"), "starts_on": ("starts_on", "Watch from"),
                    "window_months": ("window_months", "For how many months")},
@@ -232,6 +234,8 @@ def record_about(about: str) -> str:
     """What a guardian's reason was for: "reopen" or "status:investigating"."""
     if about == "reopen":
         return "Reason for reopening"
+    if about == "legal-hold":
+        return "Reason for the legal hold"
     kind, _, status = str(about).partition(":")
     return f"Reason for moving to {status_label(status).lower()}" if kind == "status" else "Reason"
 
@@ -383,6 +387,15 @@ def _closed(who: str, d: dict, names: Names) -> str:
             f"what changed: {listing(changes)})")
 
 
+def _purged(who: str, d: dict, names: Names) -> str:
+    """The case is gone; its reference stays in the event's detail but not in its words, which the
+    admin audit log shows (an admin never sees a case's reference)."""
+    days = [f"{what} {day_words(date.fromisoformat(d[key]))}" for what, key in (
+        ("opened", "opened_on"), ("closed", "closed_on"), ("withdrawn", "withdrawn_on")) if d.get(key)]
+    return (f"{who} deleted the case for good at the end of its retention period "
+            f"({'; '.join([names.channel(d.get('channel')), *([', '.join(days)] if days else [])])})")
+
+
 def _roles(guardian, admin) -> str:
     return listing([role for role, held in (("guardian", guardian), ("admin", admin)) if held])
 
@@ -514,6 +527,12 @@ AUDIT_WORDS: dict[str, Callable[[str, dict, Names], str]] = {
     "case.granted": lambda who, d, n: f"{who} gave {n.account(d.get('account_id'))} access to the case",
     "case.transferred": lambda who, d, n: f"{who} handed the case over to {n.account(d.get('to_account_id'))}",
     "case.conflict_declared": lambda who, d, n: f"{who} declared a conflict of interest and stepped aside",
+    "case.legal_hold_placed": lambda who, d, n: (
+        f"{who} placed the case on legal hold: it is kept until the hold is lifted"),
+    "case.legal_hold_lifted": lambda who, d, n: (
+        f"{who} lifted the legal hold"
+        + (f" placed on {day_words(date.fromisoformat(d['since']))}" if d.get("since") else "")),
+    "case.purged": _purged,
     "case.grant_requested": lambda who, d, n: (
         f"{_rule(d.get('rule'))} asked the case's guardians to give it to "
         f"{listing(n.account(i) for i in d.get('account_ids') or ())}"),

@@ -1,7 +1,7 @@
 """The guardian's whole journey on their own device, in a real Chromium against a real server, once
 straight to the server and once through the desk (`whistle desk URL` on loopback): sign in with
 JavaScript, read a report the reporter's browser encrypted, reply with a file, add a note, close the
-case with what was learned. No request the browser sends carries the password or any of the words
+case with what was learned, place a legal hold with a reason. No request the browser sends carries the password or any of the words
 or file bytes, and afterwards the server process's memory holds none of them: the server never had
 the plaintext, nor the key that opens it."""
 from __future__ import annotations
@@ -69,6 +69,7 @@ def guardian_journey(chromium, server: Server, port: int, tmp_path, screenshots,
     text = marker("TEXT-rota-signed-for-checks-nobody-did")
     report_file = (marker("REPORTER-FILE") + "\n").encode() * 3000
     reply, note, learned = marker("REPLY-we-are-looking"), marker("NOTE-spoke-to-ward-manager"), marker("LEARNED")
+    hold = marker("HOLD-the-tribunal-needs-the-file")
     reply_file = marker("GUARDIAN-FILE").encode() * 100
     (tmp_path / "answer.txt").write_bytes(reply_file)
     ref = send_report(chromium, server, text, report_file, tmp_path)
@@ -120,6 +121,13 @@ def guardian_journey(chromium, server: Server, port: int, tmp_path, screenshots,
         assert learned in page.inner_text("#notes")
         screenshots(page, f"{name}-closed")
 
+        # A legal hold: its reason encrypted on the device like the other reasons.
+        page.fill("#legal-hold-form textarea[name='reason']", hold)
+        page.get_by_role("button", name="Place a legal hold").click()
+        wait_opened(page)
+        assert "On legal hold since" in page.inner_text("#keeping")
+        assert hold in page.inner_text("#notes") and "Reason for the legal hold" in page.inner_text("#notes")
+
         # Given to a colleague: the case keys sealed on the device to the colleague's key in the
         # signed directory, checked with the organisation key (through the desk: the desk's pin).
         page.locator("#grant-form select[name='guardian']").select_option("demo.safeguarding")
@@ -131,14 +139,15 @@ def guardian_journey(chromium, server: Server, port: int, tmp_path, screenshots,
         if through_desk:
             assert asked_desk, "the page checked the directory with the desk's pinned key"
 
-        for secret in (password, text, reply, note, learned, reply_file.decode()[:40], report_file.decode()[:40]):
+        for secret in (password, text, reply, note, learned, hold, reply_file.decode()[:40],
+                       report_file.decode()[:40]):
             assert wire.carrying(secret) == [], secret
         assert any(method == "PUT" for method, _, _ in wire.bodies), "the file went up in encrypted chunks"
     finally:
         context.close()
 
     assert server.process is not None
-    for secret in (password, text, reply, note, learned, reply_file.decode()[:40], report_file.decode()[:40]):
+    for secret in (password, text, reply, note, learned, hold, reply_file.decode()[:40], report_file.decode()[:40]):
         assert process_holds(server.process.pid, secret) == [], secret
 
 

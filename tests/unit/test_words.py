@@ -150,6 +150,12 @@ def test_each_action_reads_as_a_sentence_even_without_its_detail(action):
      "demo.youth set their notices to go by email"),
     ("case.routed", "system", {"account_ids": [1], "tier": 1, "excluded": 1, "standby_ids": [2]},
      "whistle gave the case to demo.guardian; 1 guardian left out for a conflict of interest; on standby: demo.youth"),
+    ("case.purged", "system", {"ref": "ABCDE-FGHIJ", "channel": "young-peoples-voice", "opened_on": "2027-03-01",
+                               "closed_on": "2027-04-01", "withdrawn_on": None, "delete_on": "2029-04-01"},
+     "whistle deleted the case for good at the end of its retention period (Young people's voice; opened 1 March "
+     "2027, closed 1 April 2027)"),
+    ("case.legal_hold_lifted", "account:1", {"since": "2027-03-01"},
+     "demo.guardian lifted the legal hold placed on 1 March 2027"),
     ("export", "account:1", {"export": "ftsu", "start": "2026-10-01", "end": "2026-12-31"},
      "demo.guardian downloaded the statistics export “ftsu” for 1 October 2026 to 31 December 2026"),
 ])

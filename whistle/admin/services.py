@@ -117,8 +117,9 @@ UNASSIGNED_REASONS = {
 }
 
 # What the admin area leaves out of audit events: how many guardians a report left out for a
-# conflict of interest. The guardians who hold the case see it on the case page.
-_NOT_FOR_ADMINS = {"case.routed": ("excluded",), "case.unassigned": ("excluded",)}
+# conflict of interest (the guardians who hold the case see it on the case page), and a purged
+# case's reference (an admin never sees one).
+_NOT_FOR_ADMINS = {"case.routed": ("excluded",), "case.unassigned": ("excluded",), "case.purged": ("ref",)}
 
 
 def detail_for_admins(action: str, detail: dict | None) -> dict | None:

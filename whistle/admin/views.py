@@ -286,7 +286,8 @@ def api_channels(request):
     unattended = unattended_reasons(request.dbsession, request.whistle_settings, request.clock)
     return {"channels": [
         {"slug": c.slug, "title": c.title, "active": c.active, "deadline_profile": c.deadline_profile,
-         "retention_days": c.retention_days, "guardians": members,
+         "retention_days": c.retention_days, "retention_untaken_days": c.retention_untaken_days,
+         "retention_withdrawn_days": c.retention_withdrawn_days, "guardians": members,
          "accepting_reports": c.active and c.id not in unattended}
         for c, members in services.channels_with_members(request.dbsession)
     ]}

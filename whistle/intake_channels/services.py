@@ -242,6 +242,7 @@ def describe(channel: Channel, questionnaire: list[dict] | None = None, *, accep
 # --- loading channels from a configuration file -----------------------------------------------
 
 CHANNEL_KEYS = {"slug", "title", "introduction", "identity_modes", "deadline_profile", "retention_days",
+                "retention_untaken_days", "retention_withdrawn_days",
                 "guardians", "second_tier_guardians", "fields", "wording",
                 "reporters_are_staff", "help_now", "quick_exit", "quick_exit_url"}
 FIELD_KEYS = {"name", "label", "type", "required", "help", "choices", "routing"}
@@ -253,6 +254,12 @@ HELP_LINK_SCHEMES = ("https://", "http://", "tel:")
 DEFAULT_QUICK_EXIT_URL = "https://www.bbc.co.uk/weather"
 MAX_URL_CHARS = 500
 CHOICE_TYPES = ("single_choice", "multiple_choice")
+# How long a channel's cases are kept, in days (whistle.records.services.due_for_deletion), with the
+# default and the least allowed: after closure; after closure of a case never acknowledged; after
+# the reporter withdrew it (0: at the next tick).
+RETENTION_KEYS = (("retention_days", 5 * 365, 1), ("retention_untaken_days", 365, 1),
+                  ("retention_withdrawn_days", 30, 0))
+MAX_RETENTION_DAYS = 100 * 366  # a date past year 9999 cannot be stored; nothing needs a century
 
 
 class ChannelConfigError(ValueError):
@@ -277,9 +284,11 @@ def _check_channel(index: int, spec: dict, known_profiles=None) -> str:
     if profile not in known_profiles:
         raise ChannelConfigError(f"{where}: unknown deadline_profile {profile!r} (known: {', '.join(known_profiles)};"
                                  " a plugin's profile is known when the plugin is enabled)")
-    retention = spec.get("retention_days", 5 * 365)
-    if not isinstance(retention, int) or isinstance(retention, bool) or retention < 1:
-        raise ChannelConfigError(f"{where}: retention_days must be a whole number of days, at least 1")
+    for key, default, least in RETENTION_KEYS:
+        days = spec.get(key, default)
+        if not isinstance(days, int) or isinstance(days, bool) or not least <= days <= MAX_RETENTION_DAYS:
+            raise ChannelConfigError(f"{where}: {key} must be a whole number of days, "
+                                     f"from {least} to {MAX_RETENTION_DAYS}")
     wording = spec.get("wording", {})
     if not isinstance(wording, dict) or set(wording) - WORDING_KEYS:
         raise ChannelConfigError(f"{where}: wording takes only {', '.join(sorted(WORDING_KEYS))}")
@@ -436,7 +445,8 @@ def load_channels(dbsession: Session, specs: list[dict], known_profiles=None) ->
         channel.questionnaire = _questionnaire(spec)
         channel.identity_modes = list(spec.get("identity_modes", ["anonymous"]))
         channel.deadline_profile = spec.get("deadline_profile", "eu_directive")
-        channel.retention_days = spec.get("retention_days", 5 * 365)
+        for key, default, _least in RETENTION_KEYS:
+            setattr(channel, key, spec.get(key, default))
         channel.wording = dict(spec.get("wording", {}))
         channel.reporters_are_staff = spec.get("reporters_are_staff", True)
         channel.help_now = _help_now(spec)

@@ -206,6 +206,15 @@ def workspace_paths() -> dict:
             "operationId": "getCaseEnvelopes", "security": BEARER, "parameters": [CASE_REF],
             "responses": {"200": _json(CASE_ENVELOPES, "Ciphertext only."), **_problem_responses(401, 404)}}},
         **guardian_upload_paths(),
+        "/api/v1/cases/{ref}/legal-hold": {
+            **_post("Place a legal hold: the case is not deleted until it is lifted. The reason is stored as a "
+                    "team-key reason item ({\"about\": \"legal-hold\", \"text\"}), encrypted by the server or, "
+                    "in device mode, sent as the `item` the device encrypted; the audit log records no reason.",
+                    "placeLegalHold", _object({"reason": {"type": "string", "minLength": 1}, "item": DEVICE_ITEM}),
+                    {"201": _json(SUMMARY, "On hold.")}, 409),
+            "delete": {"summary": "Lift the legal hold: the case's deletion day is worked out again.",
+                       "operationId": "liftLegalHold", "security": BEARER, "parameters": [CASE_REF],
+                       "responses": {"204": {"description": "Lifted."}, **_problem_responses(401, 404, 409)}}},
         "/api/v1/cases/{ref}/erasures": _post(
             "Erase one message, note or file for good: its shred keys are destroyed, its content cleared, its file "
             "deleted; the case keeps when and why (docs/workspace.md). The disclosure, the answers, who the reporter "
@@ -326,4 +335,8 @@ SUMMARY_PROPERTIES = {
     "closed": {"type": ["string", "null"], "format": "date"},
     "next_deadline": {"type": ["object", "null"], "properties": {
         "kind": {"enum": ["acknowledge", "feedback"]}, "date": DATE, "days": INT}},
+    "delete_on": {"type": ["string", "null"], "format": "date",
+                  "description": "the day the case is to be deleted for good (null while open or on legal hold)"},
+    "on_hold_since": {"type": ["string", "null"], "format": "date",
+                      "description": "the day a legal hold was placed (null: none); it keeps the case until lifted"},
 }

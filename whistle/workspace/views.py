@@ -57,6 +57,8 @@ def summary(case, labels: list[str], unread: int, today) -> dict:
         "closed": case.closed_on,
         "next_deadline": {"kind": due[0], "date": due[1], "days": (due[1] - today).days} if due else None,
         "unread": unread,
+        "delete_on": case.delete_on,
+        "on_hold_since": case.hold_since,
     }
 
 

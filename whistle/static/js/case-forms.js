@@ -85,6 +85,11 @@ function plan(form) {
     case "grant-form":
       return { fields: [], grant: true };
     default:
+      // A form whose one text is a reason about something (data-device-reason: a legal hold).
+      if (form.dataset.deviceReason) {
+        return { fields: ["reason"], kind: "reason", required: "Write the reason (a sentence is enough).",
+                 body: (v) => JSON.stringify({ about: form.dataset.deviceReason, text: v.reason }) };
+      }
       if (!to) return null;
       if (to === "closed") {
         return {
@@ -213,7 +218,7 @@ function start() {
   }
   const forms = ["reply-form", "note-form", "transfer-form", "conflict-form", "grant-form", "send-file-form",
     "internal-file-form"].map((id) => document.getElementById(id)).filter(Boolean);
-  forms.push(...document.querySelectorAll("form.move"));
+  forms.push(...document.querySelectorAll("form.move"), ...document.querySelectorAll("form[data-device-reason]"));
   for (const form of forms) {
     form.addEventListener("submit", (event) => {
       const me = loadKey();

@@ -70,6 +70,7 @@ function label(labels, value) {
 
 function recordAbout(about, words) {
   if (about === "reopen") return "Reason for reopening";
+  if (about === "legal-hold") return "Reason for the legal hold";
   const text = String(about);
   const at = text.indexOf(":");
   if (at >= 0 && text.slice(0, at) === "status") {
