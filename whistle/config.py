@@ -108,6 +108,7 @@ def make_configurator(raw_settings: Mapping[str, Any], *, settings: Settings | N
     config.scan("whistle.reporters.views")
     config.scan("whistle.reporters.protection_views")
     config.scan("whistle.reporters.upload_views")
+    config.scan("whistle.reporters.voice_views")
     config.scan("whistle.workspace.views")
     config.scan("whistle.workspace.actions_views")
     config.scan("whistle.workspace.files_views")

@@ -86,6 +86,9 @@ def includeme(config) -> None:
     config.add_route("api.reporter_upload_chunk", "/api/v1/reporter/uploads/{upload}/{index:[0-9]{1,9}}")
     config.add_route("api.reporter_envelopes", "/api/v1/reporter/envelopes")
     config.add_route("api.reporter_identity", "/api/v1/reporter/identity")
+    # the reporter's say: withdrawing, "would you speak up again?", agreeing to be quoted on the board
+    config.add_route("reporters.withdraw", "/mailbox/case/withdraw")
+    config.add_route("api.reporter_withdrawal", "/api/v1/reporter/withdrawal")
 
     # --- retaliation watch: HR integrations' events, the guardian's protections, the reporter's check-ins ---
     config.add_route("api.personnel_events", "/api/v1/personnel-events")

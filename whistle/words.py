@@ -90,6 +90,7 @@ NOTICE_EVENT_LABELS = {
     "escalations": "Deadline reminders and escalations",
     "retaliation": "Retaliation alerts",
     "account_recovery": "My authenticator or password is reset with my recovery key",
+    "case_withdrawn": "A reporter withdraws a report in one of my cases",
 }
 DEADLINE_PROFILE_LABELS = {
     "eu_directive": "EU Directive (acknowledge in 7 days, feedback within 3 months)",
@@ -510,6 +511,7 @@ AUDIT_WORDS: dict[str, Callable[[str, dict, Names], str]] = {
     "reporter.attachment_added": lambda who, d, n: f"{who} sent {_files(d)}",
     "reporter.identity_revealed": lambda who, d, n: (
         f"{who} shared who they are ({label(IDENTITY_MODE_LABELS, d.get('identity_mode')).lower()})"),
+    "reporter.withdrew": lambda who, d, n: f"{who} withdrew the report, which closed the case",
     "reporter.identity_deferred": lambda who, d, n: (
         f"{who} tried to share who they are, but the case's team key cannot be checked until a guardian has opened "
         "the case: they were asked to try again later"),

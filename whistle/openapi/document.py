@@ -249,6 +249,36 @@ REPORTER_NEWS = {
 # --- end reporter news ---
 
 
+# What the reporter has said about their report since sending it (GET /api/v1/reporter/case and
+# /envelopes): metadata only.
+REPORTER_VOICE = {
+    "withdrawn_on": {"type": ["string", "null"], "format": "date",
+                     "description": "The day the reporter withdrew the report (it is closed); null if they did not."},
+    "retention_withdrawn_days": {"type": "integer", "description": "How many days after a withdrawal the channel "
+                                 "keeps the report before deleting it (0: at once), for the warning before withdrawing."},
+}
+
+
+def voice_paths() -> dict:
+    """The reporter's say after sending: withdrawing (no content, either kind of session)."""
+    return {
+        "/api/v1/reporter/withdrawal": {"post": {
+            "summary": "Withdraw the report: the case closes with that outcome, its guardians are told (without "
+                       "content), and it is kept or deleted by the channel's rule for withdrawn reports. It cannot "
+                       "be undone; afterwards the reporter can read the case but not write to it (409, type "
+                       "/api/v1/problems/withdrawn).",
+            "operationId": "reporterWithdraw", "security": BEARER,
+            "requestBody": _body({"type": "object", "required": ["confirm"], "additionalProperties": False,
+                                  "properties": {"confirm": {"const": True}}}),
+            "responses": {"200": _json({"type": "object", "required": ["status", "withdrawn_on"], "properties": {
+                "status": {"const": "closed"}, "withdrawn_on": DATE}}, "Withdrawn."),
+                **_problem_responses(400, 401, 415, 422),
+                "409": {"description": "The case is closed already (type /api/v1/problems/closed).",
+                        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}},
+        }},
+    }
+
+
 def mailbox_paths() -> dict:
     """The reporter's calls (API.md, "Reporter"), all under a reporter session's bearer token."""
     case_schema = {"type": "object", "required": ["case", "status", "opened", "text", "answers", "messages",
@@ -275,6 +305,7 @@ def mailbox_paths() -> dict:
         "checkins_due": {"type": "array", "items": {"type": "integer"},
                          "description": "Months after opening whose check-in question is waiting for an answer."},
         "news": REPORTER_NEWS,
+        **REPORTER_VOICE,
     }}
     download = {"200": {"description": "The decrypted file, as an attachment.",
                         "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}}
@@ -321,7 +352,11 @@ def mailbox_paths() -> dict:
                     "item": {"type": "string", "contentEncoding": "base64"}}}]}),
             "responses": {"201": _json({"type": "object", "required": ["id"],
                                         "properties": {"id": {"type": "integer"}}},
-                                       "Sent."), **_problem_responses(400, 401, 403, 415, 422)},
+                                       "Sent."), **_problem_responses(400, 401, 403, 415, 422),
+                          "409": {"description": "The reporter withdrew the report (type /api/v1/problems/withdrawn): "
+                                                 "nothing more can be sent to it (files and identity alike).",
+                                  "content": {"application/problem+json": {
+                                      "schema": {"$ref": "#/components/schemas/Problem"}}}}},
         }},
         "/api/v1/reporter/envelopes": {"get": {
             "summary": "The case as stored, for the reporter's device to decrypt (either kind of session).",
@@ -362,6 +397,7 @@ def mailbox_paths() -> dict:
                         "author": STR}}},
                     "identity_given": {"type": "boolean"},
                     "news": REPORTER_NEWS,
+                    **REPORTER_VOICE,
                 }}, "The ciphertext."), **_problem_responses(401)},
         }},
         "/api/v1/reporter/identity": {"post": {
@@ -674,6 +710,7 @@ def build_document() -> dict:
         }},
     }
     paths.update(mailbox_paths())
+    paths.update(voice_paths())
     paths.update(retaliation_paths())
     # The guardian's workspace and the admin area (whistle.openapi.workspace).
     paths.update(workspace_paths())

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from whistle import audit, crypto
 from whistle.attachments.services import AttachmentInfo, list_attachments
-from whistle.cases.events import ReporterWrote
+from whistle.cases import lifecycle
+from whistle.cases.events import CaseWithdrawn, ReporterWrote
 from whistle.cases.info import case_info
 from whistle.cases.models import (
     HOLDER_REPORTER,
@@ -430,3 +431,29 @@ def give_client_identity(dbsession: Session, clock: Clock, case: Case, mode: str
     audit.record(dbsession, clock, actor=audit.services.REPORTER, action="reporter.identity_revealed", case_id=case.id,
                  detail={"identity_mode": mode})
     return item.id
+
+
+# --- withdrawing the report ----------------------------------------------------------------------
+
+class Withdrawn(Exception):
+    """The reporter withdrew this report: nothing more can be sent to it."""
+
+
+def refuse_if_withdrawn(case: Case) -> None:
+    """Raise Withdrawn for a case its reporter withdrew (before anything of a post is stored)."""
+    if case.withdrawn_on is not None:
+        raise Withdrawn(case.ref)
+
+
+def withdraw_report(dbsession: Session, clock: Clock, case: Case, *, call_hook) -> None:
+    """Close the case because its reporter withdrew it (whistle.cases.lifecycle.withdraw:
+    lifecycle.AlreadyClosed, nothing changed, if it is closed), audited without content; the
+    plugins hear of the move and CaseMoved is published (the retention rules follow it), then
+    CaseWithdrawn (its guardians are told, content-free)."""
+    dbsession.execute(select(Case.id).where(Case.id == case.id).with_for_update())
+    before = lifecycle.withdraw(case, clock.today())
+    dbsession.flush()
+    audit.record(dbsession, clock, actor=audit.services.REPORTER, action="reporter.withdrew", case_id=case.id,
+                 detail={"from": before})
+    lifecycle.announce_move(dbsession, case, before, lifecycle.CLOSED, call_hook=call_hook)
+    call_hook.publish(CaseWithdrawn(case=case))

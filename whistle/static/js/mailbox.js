@@ -44,6 +44,7 @@ const WORDS = {
     + "be sent safely. Nothing was sent. Please tell the organisation another way.",
   identityNotYet: "Your details were not sent: they can be sent safely only after the people handling your report "
     + "have opened it. Please try again in a few days.",
+  withdrawConfirm: "Tick the box to confirm that you want to withdraw your report.",
 };
 
 function dayWords(text) {
@@ -187,10 +188,12 @@ class Mailbox {
         element("dt", {}, "Where things are"), element("dd", { class: "status" }, view.statusText || "")),
       element("p", { class: "help" },
         "When you have finished, press \"Leave\". If you do nothing for a while you will be signed out anyway."),
+      this.renderWithdrawn(),
       this.renderConversation(view),
       this.renderFiles(view),
-      this.renderReply(),
-      this.renderIdentity(view),
+      this.withdrawn() ? null : this.renderReply(),
+      this.withdrawn() ? null : this.renderIdentity(view),
+      this.renderWithdraw(view),
       this.renderSent(view),
     ];
     for (const node of content) if (node) this.main.append(node);
@@ -311,6 +314,75 @@ class Mailbox {
     section.append(element("p", {}, "You are anonymous. If you want, you can tell the people handling your report who "
       + "you are. You cannot take this back later."), form);
     return section;
+  }
+
+  withdrawn() {
+    return this.session.envelopes.withdrawn_on || null;
+  }
+
+  renderWithdrawn() {
+    const day = this.withdrawn();
+    if (!day) return null;
+    return element("section", { id: "withdrawn", class: "news" }, element("h2", {}, "You withdrew this report"),
+      element("p", {}, `You withdrew this report on ${dayWords(day)}. Nobody is working on it any more and nothing `
+        + "more can be sent to it. It will be deleted as the organisation's rules say."),
+      element("p", {}, "If you want to raise something, you can send a new report."));
+  }
+
+  // Withdrawing: the same warning as the page without JavaScript (reporters/withdraw.jinja2), then POST
+  // /api/v1/reporter/withdrawal. It carries no content, so nothing is encrypted.
+  renderWithdraw(view) {
+    if (view.status === "closed") return null;
+    const section = element("section", { id: "withdraw" }, element("h2", {}, "Withdraw your report"),
+      element("p", {}, "If you no longer want your report to be handled, you can withdraw it. You cannot undo this."));
+    const open = element("button", { type: "button", class: "button" }, "Withdraw my report");
+    open.addEventListener("click", () => {
+      open.remove();
+      const days = this.session.envelopes.retention_withdrawn_days ?? 0;
+      const deleted = days === 0 ? "It will be deleted within a day."
+        : `It will be deleted ${days} day${days === 1 ? "" : "s"} after you withdraw it.`;
+      const confirm = element("input", { type: "checkbox", name: "confirm", value: "yes" });
+      const status = element("p", { id: "withdraw-status", class: "send-status", role: "status", "aria-live": "polite" });
+      const form = element("form", { id: "withdraw-form", novalidate: true },
+        element("section", { id: "withdraw-warning", class: "warning" }, element("h3", {}, "What withdrawing means"),
+          element("ul", {},
+            element("li", {}, "The people handling your report will stop working on it. They will be told that you "
+              + "withdrew it, not why."),
+            element("li", {}, "Your report will be closed. You will still be able to read it with your receipt until "
+              + "it is deleted, but you will not be able to send anything more."),
+            element("li", {}, `${deleted} The organisation may have to keep it for longer if the law requires it `
+              + "(a legal hold)."),
+            element("li", {}, "You cannot undo this."))),
+        element("div", { class: "field", id: "field-confirm" },
+          element("label", { class: "choice" }, confirm, " I understand, and I want to withdraw my report")),
+        status, element("button", { type: "submit", class: "button" }, "Withdraw my report"));
+      form.addEventListener("submit", (event) => { event.preventDefault(); this.withdraw(form, confirm, status); });
+      section.append(form);
+    });
+    section.append(open);
+    return section;
+  }
+
+  async withdraw(form, confirm, status) {
+    if (this.busy) return;
+    this.clearFieldErrors(form);
+    if (!confirm.checked) {
+      const box = form.querySelector("#field-confirm");
+      box.classList.add("invalid");
+      box.prepend(element("p", { class: "error", id: "error-confirm", role: "alert" }, WORDS.withdrawConfirm));
+      return;
+    }
+    this.busy = true;
+    try {
+      await this.api.post("/api/v1/reporter/withdrawal", { confirm: true });
+      await this.refresh();
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) this.ended();
+      else if (error instanceof ApiError && error.problem && error.problem.detail) status.textContent = error.problem.detail;
+      else status.textContent = error instanceof NetworkError ? WORDS.offline : WORDS.failed;
+    } finally {
+      this.busy = false;
+    }
   }
 
   identityModes() {
@@ -500,7 +572,7 @@ class Mailbox {
 
   wipe() {
     this.session = null;
-    for (const node of this.main.querySelectorAll("#conversation, #files, #reply, #identity, #what-you-sent, #news, dl.meta")) node.remove();
+    for (const node of this.main.querySelectorAll("#conversation, #files, #reply, #identity, #what-you-sent, #news, dl.meta, #withdrawn, #withdraw")) node.remove();
   }
 
   ended() {
