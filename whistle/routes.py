@@ -89,6 +89,8 @@ def includeme(config) -> None:
     # the reporter's say: withdrawing, "would you speak up again?", agreeing to be quoted on the board
     config.add_route("reporters.withdraw", "/mailbox/case/withdraw")
     config.add_route("api.reporter_withdrawal", "/api/v1/reporter/withdrawal")
+    config.add_route("reporters.speak_up", "/mailbox/case/speak-up")
+    config.add_route("api.reporter_speak_up", "/api/v1/reporter/speak-up")
 
     # --- retaliation watch: HR integrations' events, the guardian's protections, the reporter's check-ins ---
     config.add_route("api.personnel_events", "/api/v1/personnel-events")

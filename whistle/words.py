@@ -70,6 +70,8 @@ CHANGE_LABELS = {
     "staffing": "Staffing", "disciplinary": "Disciplinary action", "referral": "Referred elsewhere",
     "other": "Something else",
 }
+# The reporter's answer at closure to "would you speak up again?" (cases.speak_up_again).
+SPEAK_UP_LABELS = {"yes": "Yes", "no": "No", "not_sure": "Not sure"}
 IDENTITY_MODE_LABELS = {
     "anonymous": "Anonymous",
     "confidential": "Confidential: only guardians know who they are",
@@ -446,6 +448,7 @@ _UNVERIFIABLE_KINDS = {
     "disclosure": "The reporter's disclosure", "answers": "The reporter's answers", "identity": "Who the reporter is",
     "message": "A message", "note": "An internal note", "outcome": "The closing record", "reason": "A reason given",
     "attachment-meta": "A file's name and size", "internal-file": "An internal file's name and size",
+    "speak-up-comment": "A comment of the reporter's at closure",
 }
 
 
@@ -512,6 +515,9 @@ AUDIT_WORDS: dict[str, Callable[[str, dict, Names], str]] = {
     "reporter.identity_revealed": lambda who, d, n: (
         f"{who} shared who they are ({label(IDENTITY_MODE_LABELS, d.get('identity_mode')).lower()})"),
     "reporter.withdrew": lambda who, d, n: f"{who} withdrew the report, which closed the case",
+    "reporter.speak_up_answered": lambda who, d, n: (
+        f"{who} {'changed their answer to' if d.get('changed') else 'answered'} “would you speak up again?”"
+        + (", with a comment" if d.get("comment") else "")),
     "reporter.identity_deferred": lambda who, d, n: (
         f"{who} tried to share who they are, but the case's team key cannot be checked until a guardian has opened "
         "the case: they were asked to try again later"),

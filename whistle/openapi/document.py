@@ -255,13 +255,35 @@ REPORTER_VOICE = {
     "withdrawn_on": {"type": ["string", "null"], "format": "date",
                      "description": "The day the reporter withdrew the report (it is closed); null if they did not."},
     "retention_withdrawn_days": {"type": "integer", "description": "How many days after a withdrawal the channel "
-                                 "keeps the report before deleting it (0: at once), for the warning before withdrawing."},
+                                 "keeps the report before deleting it (0: at once), for the warning before "
+                                 "withdrawing."},
+    "speak_up_asked": {"type": "boolean", "description": "Whether the mailbox asks \"would you speak up again?\" "
+                       "(the case is closed, and was not withdrawn): POST /api/v1/reporter/speak-up."},
+    "speak_up_again": {"enum": ["yes", "no", "not_sure", None], "description": "The reporter's answer, if given."},
 }
 
 
 def voice_paths() -> dict:
-    """The reporter's say after sending: withdrawing (no content, either kind of session)."""
+    """The reporter's say after sending: withdrawing (no content) and "would you speak up again?"."""
     return {
+        "/api/v1/reporter/speak-up": {"post": {
+            "summary": "Answer \"would you speak up again?\" once the case is closed (not withdrawn), with an "
+                       "optional comment; the answer may be changed later, and every comment is kept.",
+            "description": "`answer` is metadata (counted in the statistics). The comment is content: as `comment` "
+                           "text the server encrypts at once (a session that holds the reporter's key only; from an "
+                           "end-to-end session a 403), or as `item`, a `speak-up-comment` item of version 2 by "
+                           "\"reporter\" to the case public key that the device encrypted (docs/crypto.md 5.2).",
+            "operationId": "reporterSpeakUp", "security": BEARER,
+            "requestBody": _body({"type": "object", "required": ["answer"], "additionalProperties": False,
+                                  "properties": {"answer": {"enum": ["yes", "no", "not_sure"]}, "comment": STR,
+                                                 "item": {"type": "string", "contentEncoding": "base64"}}}),
+            "responses": {"200": _json({"type": "object", "properties": {
+                "speak_up_again": {"enum": ["yes", "no", "not_sure"]}}}, "Recorded."),
+                **_problem_responses(400, 401, 403, 415, 422),
+                "409": {"description": "Not asked: the case is open, or was withdrawn (type "
+                                       "/api/v1/problems/speak-up-not-asked).",
+                        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}},
+        }},
         "/api/v1/reporter/withdrawal": {"post": {
             "summary": "Withdraw the report: the case closes with that outcome, its guardians are told (without "
                        "content), and it is kept or deleted by the channel's rule for withdrawn reports. It cannot "
@@ -695,6 +717,13 @@ def build_document() -> dict:
                 "attachments": {"type": "array", "items": {"oneOf": [{"$ref": "#/components/schemas/CaseAttachment"},
                                                                      {"$ref": "#/components/schemas/Unverified"}]}},
                 "unverified": {"type": "array", "items": {"$ref": "#/components/schemas/Unverified"}},
+                "withdrawn_on": {"type": ["string", "null"], "format": "date",
+                                 "description": "The day the reporter withdrew the report; null if they did not."},
+                "speak_up_again": {"enum": ["yes", "no", "not_sure", None], "description": "The reporter's answer "
+                                   "at closure to \"would you speak up again?\"; null: not (yet) answered."},
+                "speak_up_comments": {"type": "array", "description": "The reporter's comments with that answer.",
+                                      "items": {"type": "object", "properties": {
+                                          "id": {"type": "integer"}, "text": STR, "at": DATE}}},
                 "events": {"type": "array", "items": {"$ref": "#/components/schemas/Event"}}}}, "The case."),
                 **_problem_responses(401, 404)},
         }},

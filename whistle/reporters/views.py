@@ -45,12 +45,13 @@ from whistle.reporters.services import (
     send_client_message,
     send_files,
     send_message,
+    speak_up_asked,
     unlock_for_reporter,
 )
 from whistle.security import cookies
 from whistle.security.permissions import Permission
 from whistle.sessions.models import REPORTER
-from whistle.words import day_words, size_words
+from whistle.words import SPEAK_UP_LABELS, day_words, size_words
 
 LOGIN_TEMPLATE = "whistle:templates/reporters/login.jinja2"
 CASE_TEMPLATE = "whistle:templates/reporters/case.jinja2"
@@ -114,7 +115,8 @@ def login_page(request, *, status: int = 200, errors: dict | None = None, unsent
 
 
 def case_page(request, identity: ReporterIdentity, *, status: int = 200, errors: dict | None = None,
-              draft: str = "", identity_values: dict | None = None, mark_seen: bool = True):
+              draft: str = "", identity_values: dict | None = None, mark_seen: bool = True,
+              speak_up_values: dict | None = None):
     today = request.clock.today()
     mailbox = read_mailbox(request.dbsession, identity.case, identity.keypair,
                            server_key=request.whistle_settings.session_key, mark_seen=mark_seen, today=today,
@@ -123,7 +125,9 @@ def case_page(request, identity: ReporterIdentity, *, status: int = 200, errors:
     page = {"mailbox": mailbox, "channel": channel, "questionnaire": questionnaire_for(channel, request.call_hook),
             "errors": errors or {}, "draft": draft,
             "news": visit_news(request.dbsession, request.whistle_settings, mailbox, today),
-            "identity_values": identity_values or {"identity_mode": "", "identity": {}}, "limits": limits(request)}
+            "identity_values": identity_values or {"identity_mode": "", "identity": {}}, "limits": limits(request),
+            "speak_up_asked": speak_up_asked(identity.case), "speak_up_labels": SPEAK_UP_LABELS,
+            "speak_up_values": speak_up_values or {"answer": identity.case.speak_up_again or "", "comment": ""}}
     response = render_to_response(CASE_TEMPLATE, page, request=request)
     response.status = status
     return response
@@ -142,7 +146,8 @@ def voice(request, case) -> dict:
     """What the reporter has said about their report since sending it, and what they may still say
     (GET /api/v1/reporter/case and /envelopes): metadata only."""
     return {"withdrawn_on": case.withdrawn_on,
-            "retention_withdrawn_days": case.channel.retention_withdrawn_days}
+            "retention_withdrawn_days": case.channel.retention_withdrawn_days,
+            "speak_up_asked": speak_up_asked(case), "speak_up_again": case.speak_up_again}
 
 
 def refuse_withdrawn(case) -> None:
@@ -465,7 +470,7 @@ def api_message(request):
     return {"id": item_id}
 
 
-def _client_item(data: dict, name: str, max_plaintext: int) -> bytes:
+def client_item(data: dict, name: str, max_plaintext: int) -> bytes:
     """The item envelope in member `name`, if it has the shape of one of version 2 within
     `max_plaintext` bytes; otherwise a 422 naming the member."""
     item = decode_base64(data.get(name))
@@ -479,7 +484,7 @@ def _api_client_message(request, data: dict) -> dict:
     errors = reject_unknown_members(data, {"item"})
     if errors:
         raise validation_problem(errors)
-    item = _client_item(data, "item", request.whistle_settings.max_text_chars * 4)
+    item = client_item(data, "item", request.whistle_settings.max_text_chars * 4)
     item_id = send_client_message(request.dbsession, request.clock, request.identity.case, item,
                                   call_hook=request.call_hook)
     request.response.status = 201
@@ -547,7 +552,7 @@ def api_identity(request):
                                    else "This channel does not ask who reporters are.")
     if errors:
         raise validation_problem(errors)
-    item = _client_item(data, "item", MAX_IDENTITY_BYTES)
+    item = client_item(data, "item", MAX_IDENTITY_BYTES)
     assert isinstance(mode, str)  # checked above
     try:
         item_id = give_client_identity(request.dbsession, request.clock, case, mode, item)

@@ -13,8 +13,16 @@ from whistle.cases import lifecycle
 from whistle.errors import Problem, validation_problem
 from whistle.intake.forms import wants_plain
 from whistle.jsonapi import read_json, reject_unknown_members
-from whistle.reporters.services import withdraw_report
-from whistle.reporters.views import login_page, read_fields, reporter
+from whistle.reporters.identity import ReporterE2EIdentity, ReporterIdentity
+from whistle.reporters.services import (
+    SPEAK_UP_ANSWERS,
+    NotAsked,
+    answer_speak_up,
+    speak_up_asked,
+    unlock_for_reporter,
+    withdraw_report,
+)
+from whistle.reporters.views import case_page, client_item, login_page, read_fields, reporter
 from whistle.security.permissions import Permission
 
 WITHDRAW_TEMPLATE = "whistle:templates/reporters/withdraw.jinja2"
@@ -89,3 +97,85 @@ def api_withdraw(request):
 
 
 CLOSED_PROBLEM = "/api/v1/problems/closed"
+
+
+# --- "would you speak up again?" ----------------------------------------------------------------
+
+SPEAK_UP_EXPIRED = "This page had expired, so your answer was not sent. Check it below and send it again."
+NOT_ASKED = "This question is asked once your report is closed (and not if you withdrew it)."
+CHOOSE_ANSWER = "Choose yes, no or not sure."
+
+
+def _comment_too_long(request, comment: str) -> str | None:
+    limit = request.whistle_settings.max_text_chars
+    return f"Your comment can be at most {limit} characters." if len(comment) > limit else None
+
+
+@view_config(route_name="reporters.speak_up", request_method="POST", permission=Permission.MAILBOX_VISIT,
+             require_csrf=False)
+def speak_up_submit(request):
+    """The answer (yes / no / not sure) and an optional comment, which the server encrypts to the
+    case key at once (read through form_parts, never request.POST)."""
+    identity = reporter(request)
+    if identity is None:
+        return login_page(request, status=401, notice=ENDED)
+    try:
+        fields = read_fields(request)
+    except MalformedForm as error:
+        return case_page(request, identity, status=400, errors={"speak_up_form": str(error)}, mark_seen=False)
+    values = {"answer": fields.get("answer", ""), "comment": fields.get("comment", "")}
+    if not csrf_ok(request, fields.get("csrf_token")):
+        return case_page(request, identity, status=400, mark_seen=False, speak_up_values=values,
+                         errors={"speak_up_form": SPEAK_UP_EXPIRED})
+    if not speak_up_asked(identity.case):
+        return case_page(request, identity, status=409, mark_seen=False, speak_up_values=values,
+                         errors={"speak_up_form": NOT_ASKED})
+    errors = {}
+    if values["answer"] not in SPEAK_UP_ANSWERS:
+        errors["answer"] = CHOOSE_ANSWER
+    if too_long := _comment_too_long(request, values["comment"]):
+        errors["comment"] = too_long
+    if errors:
+        return case_page(request, identity, status=422, mark_seen=False, speak_up_values=values, errors=errors)
+    keys = unlock_for_reporter(request.dbsession, identity.case, identity.keypair,
+                               server_key=request.whistle_settings.session_key)
+    answer_speak_up(request.dbsession, request.clock, identity.case, values["answer"], keys=keys,
+                    comment=values["comment"].strip())
+    return HTTPSeeOther(request.route_url("reporters.case", _anchor="speak-up"))
+
+
+@view_config(route_name="api.reporter_speak_up", request_method="POST", renderer="json",
+             permission=Permission.MAILBOX_CIPHERTEXT)
+def api_speak_up(request):
+    """{"answer", "comment"?}: the server encrypts the comment (a session that holds the reporter's
+    key only); {"answer", "item"?}: a speak-up-comment item the device encrypted (either kind)."""
+    data = read_json(request)
+    identity = request.identity
+    errors = reject_unknown_members(data, {"answer", "comment", "item"})
+    if data.get("answer") not in SPEAK_UP_ANSWERS:
+        errors["answer"] = f"Give one of: {', '.join(SPEAK_UP_ANSWERS)}."
+    if "comment" in data and "item" in data:
+        errors["item"] = "Give the comment as text or as an item, not both."
+    comment = data.get("comment", "")
+    if not isinstance(comment, str):
+        errors["comment"] = "Give the comment as a string."
+    elif too_long := _comment_too_long(request, comment):
+        errors["comment"] = too_long
+    if errors:
+        raise validation_problem(errors)
+    item = client_item(data, "item", request.whistle_settings.max_text_chars * 4) if "item" in data else None
+    keys = None
+    if comment.strip():
+        if not isinstance(identity, ReporterIdentity):
+            raise Problem(403, ReporterE2EIdentity.forbidden_detail)
+        keys = unlock_for_reporter(request.dbsession, identity.case, identity.keypair,
+                                   server_key=request.whistle_settings.session_key)
+    try:
+        answer_speak_up(request.dbsession, request.clock, identity.case, data["answer"], keys=keys,
+                        comment=comment.strip(), item=item)
+    except NotAsked:
+        raise Problem(409, NOT_ASKED, type=NOT_ASKED_PROBLEM, title="Not asked yet") from None
+    return {"speak_up_again": identity.case.speak_up_again}
+
+
+NOT_ASKED_PROBLEM = "/api/v1/problems/speak-up-not-asked"

@@ -231,6 +231,9 @@ def api_show(context: CaseContext, request):
                          "internal": a.internal, "at": a.created_on}
                         for a in attachments],
         "unverified": [{"id": u["id"], "unverified": True, "kind": u["kind"]} for u in content.unverified],
+        "withdrawn_on": case.withdrawn_on,
+        "speak_up_again": case.speak_up_again,
+        "speak_up_comments": content.comments,
         "events": [{k: e[k] for k in ("action", "actor", "at", "detail")} for e in _timeline(request, case)],
     })
     if content.identity is not None:

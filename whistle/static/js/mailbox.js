@@ -12,7 +12,7 @@ import { InvalidReceipt, receiptVersion, toBase64 } from "./crypto.js";
 import { element, fill } from "./dom.js";
 import {
   Api, ApiError, CaseKeysRefused, NetworkError, checkedTeamKey, downloadFile, fetchAnyDirectory, identityItem,
-  messageItem, readEnvelopes, receiptKeys, unlockCase, uploadFile,
+  messageItem, readEnvelopes, receiptKeys, speakUpItem, unlockCase, uploadFile,
 } from "./reporter.js";
 
 const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
@@ -45,7 +45,9 @@ const WORDS = {
   identityNotYet: "Your details were not sent: they can be sent safely only after the people handling your report "
     + "have opened it. Please try again in a few days.",
   withdrawConfirm: "Tick the box to confirm that you want to withdraw your report.",
+  chooseAnswer: "Choose yes, no or not sure.",
 };
+const SPEAK_UP_LABELS = { yes: "Yes", no: "No", not_sure: "Not sure" };
 
 function dayWords(text) {
   const match = /^(\d{4})-(\d{2})-(\d{2})/.exec(text || "");
@@ -189,6 +191,7 @@ class Mailbox {
       element("p", { class: "help" },
         "When you have finished, press \"Leave\". If you do nothing for a while you will be signed out anyway."),
       this.renderWithdrawn(),
+      this.renderSpeakUp(),
       this.renderConversation(view),
       this.renderFiles(view),
       this.withdrawn() ? null : this.renderReply(),
@@ -314,6 +317,63 @@ class Mailbox {
     section.append(element("p", {}, "You are anonymous. If you want, you can tell the people handling your report who "
       + "you are. You cannot take this back later."), form);
     return section;
+  }
+
+  // "Would you speak up again?", once the case is closed (not withdrawn): the answer is metadata, the
+  // comment is encrypted here to the checked case key (kind speak-up-comment) before it is sent.
+  renderSpeakUp() {
+    const envelopes = this.session.envelopes;
+    if (!envelopes.speak_up_asked) return null;
+    const answered = envelopes.speak_up_again;
+    const section = element("section", { id: "speak-up", class: "news", "aria-labelledby": "speak-up-title" },
+      element("h2", { id: "speak-up-title" }, answered ? "Your answer: would you speak up again?" : "Would you speak up again?"),
+      element("p", {}, answered ? `You answered: ${SPEAK_UP_LABELS[answered] || answered}. Thank you. You can change your answer below.`
+        : "Your report is closed. Knowing whether you would raise a concern again, after how this one was handled, "
+          + "helps the organisation make speaking up safer. Answering is up to you."));
+    const choices = Object.entries(SPEAK_UP_LABELS).map(([value, words]) => element("label", { class: "choice" },
+      element("input", { type: "radio", name: "answer", value, ...(answered === value ? { checked: true } : {}) }), ` ${words}`));
+    const comment = element("textarea", { id: "comment", name: "comment", rows: "3", autocomplete: "off" });
+    const status = element("p", { id: "speak-up-status", class: "send-status", role: "status", "aria-live": "polite" });
+    const form = element("form", { id: "speak-up-form", autocomplete: "off", novalidate: true },
+      element("div", { class: "field", id: "field-answer" },
+        element("fieldset", {}, element("legend", {}, "Would you speak up again?"), ...choices)),
+      field("comment", element("span", {}, "Would you like to say why? ", element("span", { class: "optional" }, "(optional)")),
+        comment, element("p", { class: "help" }, "Only the people who handled your report can read it. It is encrypted on "
+          + "this device before it is sent.")),
+      status, element("button", { type: "submit", class: "button" }, answered ? "Change my answer" : "Send my answer"));
+    form.addEventListener("submit", (event) => { event.preventDefault(); this.speakUp(form, comment, status); });
+    section.append(form);
+    return section;
+  }
+
+  async speakUp(form, comment, status) {
+    if (this.busy) return;
+    this.clearFieldErrors(form);
+    const answer = new FormData(form).get("answer");
+    if (!answer) {
+      this.fieldError(form, "answer", WORDS.chooseAnswer);
+      return;
+    }
+    this.busy = true;
+    try {
+      const body = { answer };
+      if (comment.value.trim()) {
+        const { caseKeys } = await this.currentKeys();
+        status.textContent = WORDS.sending;
+        body.item = speakUpItem(caseKeys, this.session.ref, comment.value.trim());
+      }
+      await this.api.post("/api/v1/reporter/speak-up", body);
+      await this.refresh();
+      document.getElementById("speak-up-status").textContent = WORDS.sent;
+    } catch (error) {
+      status.textContent = "";
+      if (error instanceof ApiError && error.status === 401) this.ended();
+      else if (error instanceof CaseKeysRefused) status.textContent = WORDS.replyRefused;
+      else if (error instanceof ApiError && error.problem && error.problem.detail) status.textContent = error.problem.detail;
+      else status.textContent = error instanceof NetworkError ? WORDS.offline : WORDS.failed;
+    } finally {
+      this.busy = false;
+    }
   }
 
   withdrawn() {
@@ -572,7 +632,7 @@ class Mailbox {
 
   wipe() {
     this.session = null;
-    for (const node of this.main.querySelectorAll("#conversation, #files, #reply, #identity, #what-you-sent, #news, dl.meta, #withdrawn, #withdraw")) node.remove();
+    for (const node of this.main.querySelectorAll("#conversation, #files, #reply, #identity, #what-you-sent, #news, dl.meta, #withdrawn, #withdraw, #speak-up")) node.remove();
   }
 
   ended() {
