@@ -93,6 +93,7 @@ def make_configurator(raw_settings: Mapping[str, Any], *, settings: Settings | N
     config.include("whistle.notifications")
     config.include("whistle.escalations")
     config.include("whistle.protection")
+    config.include("whistle.board")
     config.include("whistle.reporters")
     config.include("whistle.key_directory")
 
@@ -105,6 +106,7 @@ def make_configurator(raw_settings: Mapping[str, Any], *, settings: Settings | N
     config.scan("whistle.attachments.views")
     config.scan("whistle.notifications.views")
     config.scan("whistle.protection.views")
+    config.scan("whistle.board.views")
     config.scan("whistle.reporters.views")
     config.scan("whistle.reporters.protection_views")
     config.scan("whistle.reporters.upload_views")

@@ -101,6 +101,17 @@ def includeme(config) -> None:
     config.add_route("api.reporter_checkins", "/api/v1/reporter/checkins")
     config.add_route("api.reporter_protection_consent", "/api/v1/reporter/protection-consent")
 
+    # --- the "you said, we did" board: the public page, publishing from a case, the reporter's consent ---
+    config.add_route("board.list", "/board")
+    config.add_route("api.board", "/api/v1/board")
+    config.add_route("board.publish", "/staff/cases/{ref}/board", factory=CaseContext)
+    config.add_route("board.edit", f"/staff/cases/{{ref}}/board/{ID}", factory=CaseContext)
+    config.add_route("board.unpublish", f"/staff/cases/{{ref}}/board/{ID}/unpublish", factory=CaseContext)
+    config.add_route("api.case_board", "/api/v1/cases/{ref}/board", factory=CaseContext)
+    config.add_route("api.case_board_entry", f"/api/v1/cases/{{ref}}/board/{ID}", factory=CaseContext)
+    config.add_route("reporters.board_consent", "/mailbox/case/board-consent")
+    config.add_route("api.reporter_board_consent", "/api/v1/reporter/board-consent")
+
     # --- the admin area: overview, accounts, channels, audit, statistics exports, the outbox ---
     config.add_route("admin.overview", "/admin")
     config.add_route("admin.guardians", "/admin/guardians")

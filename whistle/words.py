@@ -200,6 +200,10 @@ CASE_FORM_FIELDS: dict[str, dict[str, tuple[str, str]]] = {
     "transfer": {"guardian": ("transfer-guardian", "Transfer to"),
                  "reason": ("transfer-reason", "Reason for the transfer")},
     "conflict": {"reason": ("conflict-reason", "Why you step aside")},
+    "board": {"title": ("board-title", "Title"), "you_said": ("board-you-said", "You said"),
+              "we_did": ("board-we-did", "We did")},
+    "board-edit": {"title": ("board-edit-title", "Title"), "you_said": ("board-edit-you-said", "You said"),
+                   "we_did": ("board-edit-we-did", "We did")},
     "protection": {"personnel_id": ("personnel_id", "Staff number"), "starts_on": ("starts_on", "Watch from"),
                    "window_months": ("window_months", "For how many months")},
 }
@@ -515,6 +519,11 @@ AUDIT_WORDS: dict[str, Callable[[str, dict, Names], str]] = {
     "reporter.identity_revealed": lambda who, d, n: (
         f"{who} shared who they are ({label(IDENTITY_MODE_LABELS, d.get('identity_mode')).lower()})"),
     "reporter.withdrew": lambda who, d, n: f"{who} withdrew the report, which closed the case",
+    "reporter.board_consent": lambda who, d, n: (
+        f"{who} {'agreed' if d.get('consent') else 'no longer agrees'} that the board may quote their words"),
+    "board.published": lambda who, d, n: f"{who} published an entry about the case on the “you said, we did” board",
+    "board.edited": lambda who, d, n: f"{who} edited the case's entry on the “you said, we did” board",
+    "board.unpublished": lambda who, d, n: f"{who} took the case's entry off the “you said, we did” board",
     "reporter.speak_up_answered": lambda who, d, n: (
         f"{who} {'changed their answer to' if d.get('changed') else 'answered'} “would you speak up again?”"
         + (", with a comment" if d.get("comment") else "")),

@@ -260,6 +260,13 @@ REPORTER_VOICE = {
     "speak_up_asked": {"type": "boolean", "description": "Whether the mailbox asks \"would you speak up again?\" "
                        "(the case is closed, and was not withdrawn): POST /api/v1/reporter/speak-up."},
     "speak_up_again": {"enum": ["yes", "no", "not_sure", None], "description": "The reporter's answer, if given."},
+    "board": {"type": ["object", "null"], "description": "On a channel with the \"you said, we did\" board (null "
+              "elsewhere): whether the reporter agreed to be quoted, whether that can still change (not once an "
+              "entry is published), and the entries about their idea.", "properties": {
+                  "consent": {"type": "boolean"}, "locked": {"type": "boolean"},
+                  "acted_on": {"type": "array", "items": {"type": "object", "properties": {
+                      "id": {"type": "integer"}, "title": STR,
+                      "url": {**STR, "description": "The entry on the public board page."}}}}}},
 }
 
 
@@ -298,6 +305,55 @@ def voice_paths() -> dict:
                 "409": {"description": "The case is closed already (type /api/v1/problems/closed).",
                         "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}},
         }},
+    }
+
+
+BOARD_ENTRY = {"type": "object", "required": ["id", "title", "you_said", "we_did", "month", "channel"], "properties": {
+    "id": {"type": "integer"}, "title": STR,
+    "you_said": {**STR, "description": "The idea, in the publishing guardian's own words."},
+    "we_did": {**STR, "description": "What changed because of it."},
+    "month": {**STR, "description": "The month it was published, YYYY-MM (the board says no more of when)."},
+    "channel": {**STR, "description": "The title of the channel it came from."}}}
+BOARD_TEXTS = {"type": "object", "required": ["title", "you_said", "we_did"], "additionalProperties": False,
+               "properties": {"title": STR, "you_said": STR, "we_did": STR}}
+
+
+def board_paths() -> dict:
+    """The "you said, we did" board: the public list, and a guardian publishing from a case."""
+    entry_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    not_board = {"description": "The case's channel does not publish on the board (type "
+                                "/api/v1/problems/not-a-board-channel).",
+                 "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+    return {
+        "/api/v1/board": {"get": {
+            "summary": "The public \"you said, we did\" board, newest first (no sign-in).", "operationId": "board",
+            "security": [],
+            "responses": {"200": _json({"type": "object", "required": ["entries"], "properties": {
+                "entries": {"type": "array", "items": BOARD_ENTRY}}}, "The board.")}}},
+        "/api/v1/cases/{ref}/board": {"post": {
+            "summary": "Publish an entry about the case on the public board, in the guardian's own words (never "
+                       "the reporter's unless they agreed: board_consent). Channels with the board only.",
+            "operationId": "publishBoardEntry", "security": BEARER, "parameters": [CASE_REF],
+            "requestBody": _body(BOARD_TEXTS),
+            "responses": {"201": _json(BOARD_ENTRY, "Published."), **_problem_responses(400, 401, 404, 415, 422),
+                          "409": not_board}}},
+        "/api/v1/cases/{ref}/board/{id}": {
+            "put": {"summary": "Edit the case's entry.", "operationId": "editBoardEntry", "security": BEARER,
+                    "parameters": [CASE_REF, entry_id], "requestBody": _body(BOARD_TEXTS),
+                    "responses": {"200": _json(BOARD_ENTRY, "Edited."),
+                                  **_problem_responses(400, 401, 404, 415, 422)}},
+            "delete": {"summary": "Unpublish (delete) the case's entry.", "operationId": "unpublishBoardEntry",
+                       "security": BEARER, "parameters": [CASE_REF, entry_id],
+                       "responses": {"204": {"description": "Unpublished."}, **_problem_responses(401, 404)}}},
+        "/api/v1/reporter/board-consent": {"post": {
+            "summary": "The reporter agrees (true) or not (false) that a board entry may quote their words; "
+                       "changeable until an entry about their idea is published (then 409, type "
+                       "/api/v1/problems/board-consent-locked). Channels with the board only (409).",
+            "operationId": "reporterBoardConsent", "security": BEARER,
+            "requestBody": _body({"type": "object", "required": ["consent"], "additionalProperties": False,
+                                  "properties": {"consent": {"type": "boolean"}}}),
+            "responses": {"200": _json({"type": "object", "properties": {"board_consent": {"type": "boolean"}}},
+                                       "Recorded."), **_problem_responses(400, 401, 409, 415, 422)}}},
     }
 
 
@@ -740,6 +796,7 @@ def build_document() -> dict:
     }
     paths.update(mailbox_paths())
     paths.update(voice_paths())
+    paths.update(board_paths())
     paths.update(retaliation_paths())
     # The guardian's workspace and the admin area (whistle.openapi.workspace).
     paths.update(workspace_paths())

@@ -14,6 +14,7 @@ from whistle import audit, crypto
 from whistle.attachments.services import AttachmentTooLarge, Limits, limits_for, store_attachment
 from whistle.attachments.uploads import FilePart, MalformedForm, csrf_ok, form_parts
 from whistle.attachments.views import attachment_response, store_request_body
+from whistle.board import services as board
 from whistle.cases.models import ITEM_ATTACHMENT_META, ITEM_MESSAGE
 from whistle.cases.services import TeamKeyUnchecked, check_keys, sealed_author
 from whistle.errors import Problem, problem_response, validation_problem
@@ -145,9 +146,15 @@ def withdrawn_words(case, plain: bool) -> str:
 def voice(request, case) -> dict:
     """What the reporter has said about their report since sending it, and what they may still say
     (GET /api/v1/reporter/case and /envelopes): metadata only."""
+    entries = board.entries_of(request.dbsession, case) if case.channel.board else []
     return {"withdrawn_on": case.withdrawn_on,
             "retention_withdrawn_days": case.channel.retention_withdrawn_days,
-            "speak_up_asked": speak_up_asked(case), "speak_up_again": case.speak_up_again}
+            "speak_up_asked": speak_up_asked(case), "speak_up_again": case.speak_up_again,
+            # null on a channel without the board
+            "board": {"consent": case.board_consent, "locked": bool(entries),
+                      "acted_on": [{"id": entry.id, "title": entry.title,
+                                    "url": request.route_path("board.list", _anchor=f"entry-{entry.id}")}
+                                   for entry in entries]} if case.channel.board else None}
 
 
 def refuse_withdrawn(case) -> None:

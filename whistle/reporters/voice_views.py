@@ -9,6 +9,7 @@ from pyramid.renderers import render_to_response
 from pyramid.view import view_config
 
 from whistle.attachments.uploads import MalformedForm, csrf_ok
+from whistle.board import services as board
 from whistle.cases import lifecycle
 from whistle.errors import Problem, validation_problem
 from whistle.intake.forms import wants_plain
@@ -179,3 +180,43 @@ def api_speak_up(request):
 
 
 NOT_ASKED_PROBLEM = "/api/v1/problems/speak-up-not-asked"
+
+
+# --- the "you said, we did" board: may the organisation quote the reporter's words? ---------------
+
+CONSENT_EXPIRED = "This page had expired, so your choice was not saved. Please choose again."
+
+
+@view_config(route_name="reporters.board_consent", request_method="POST", permission=Permission.MAILBOX_VISIT,
+             require_csrf=False)
+def board_consent_submit(request):
+    """The box ticked (yes) or not (no): changeable until an entry about the idea is published."""
+    identity = reporter(request)
+    if identity is None:
+        return login_page(request, status=401, notice=ENDED)
+    try:
+        fields = read_fields(request)
+    except MalformedForm as error:
+        return case_page(request, identity, status=400, errors={"board_form": str(error)}, mark_seen=False)
+    if not csrf_ok(request, fields.get("csrf_token")):
+        return case_page(request, identity, status=400, mark_seen=False, errors={"board_form": CONSENT_EXPIRED})
+    try:
+        board.set_consent(request.dbsession, request.clock, identity.case, fields.get("consent") == "yes")
+    except Problem as problem:
+        return case_page(request, identity, status=problem.status, mark_seen=False,
+                         errors={"board_form": problem.detail})
+    return HTTPSeeOther(request.route_url("reporters.case", _anchor="board"))
+
+
+@view_config(route_name="api.reporter_board_consent", request_method="POST", renderer="json",
+             permission=Permission.MAILBOX_CIPHERTEXT)
+def api_board_consent(request):
+    """{"consent": true | false} (no content, so either kind of reporter session)."""
+    data = read_json(request)
+    errors = reject_unknown_members(data, {"consent"})
+    if not isinstance(data.get("consent"), bool):
+        errors["consent"] = "Give true (the board may quote your words) or false."
+    if errors:
+        raise validation_problem(errors)
+    board.set_consent(request.dbsession, request.clock, request.identity.case, data["consent"])
+    return {"board_consent": request.identity.case.board_consent}

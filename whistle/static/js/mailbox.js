@@ -196,6 +196,7 @@ class Mailbox {
       this.renderFiles(view),
       this.withdrawn() ? null : this.renderReply(),
       this.withdrawn() ? null : this.renderIdentity(view),
+      this.renderBoard(),
       this.renderWithdraw(view),
       this.renderSent(view),
     ];
@@ -374,6 +375,49 @@ class Mailbox {
     } finally {
       this.busy = false;
     }
+  }
+
+  // The "you said, we did" board (a channel with the board only): the entries about this idea, and
+  // whether the organisation may quote the reporter's words, changeable until one is published.
+  renderBoard() {
+    const board = this.session.envelopes.board;
+    if (!board) return null;
+    const section = element("section", { id: "board", "aria-labelledby": "board-title" },
+      element("h2", { id: "board-title" }, "“You said, we did”"));
+    for (const entry of board.acted_on || []) {
+      section.append(element("p", { class: "acted-on" },
+        element("strong", {}, "Your idea was acted on: ", element("a", { href: entry.url }, entry.title))));
+    }
+    if (board.locked) {
+      section.append(element("p", {}, board.consent ? "You agreed that your words could be quoted on the board."
+        : "You did not agree to be quoted, so the board uses the organisation's own words."));
+      return section;
+    }
+    const consent = element("input", { type: "checkbox", name: "consent", value: "yes", ...(board.consent ? { checked: true } : {}) });
+    const status = element("p", { id: "board-status", class: "send-status", role: "status", "aria-live": "polite" });
+    const form = element("form", { id: "board-consent-form", novalidate: true },
+      element("div", { class: "field", id: "field-board-consent" },
+        element("label", { class: "choice" }, consent, " You may quote my words on the board")),
+      status, element("button", { type: "submit", class: "button" }, "Save my choice"));
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      if (this.busy) return;
+      this.busy = true;
+      try {
+        await this.api.post("/api/v1/reporter/board-consent", { consent: consent.checked });
+        await this.refresh();
+        document.getElementById("board-status").textContent = WORDS.sent;
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 401) this.ended();
+        else if (error instanceof ApiError && error.problem && error.problem.detail) status.textContent = error.problem.detail;
+        else status.textContent = error instanceof NetworkError ? WORDS.offline : WORDS.failed;
+      } finally {
+        this.busy = false;
+      }
+    });
+    section.append(element("p", {}, "When an idea is acted on, the organisation may say so on its public “you said, we "
+      + "did” board, in its own words. It will only quote your words if you agree."), form);
+    return section;
   }
 
   withdrawn() {
@@ -632,7 +676,7 @@ class Mailbox {
 
   wipe() {
     this.session = null;
-    for (const node of this.main.querySelectorAll("#conversation, #files, #reply, #identity, #what-you-sent, #news, dl.meta, #withdrawn, #withdraw, #speak-up")) node.remove();
+    for (const node of this.main.querySelectorAll("#conversation, #files, #reply, #identity, #what-you-sent, #news, dl.meta, #withdrawn, #withdraw, #speak-up, #board")) node.remove();
   }
 
   ended() {
