@@ -62,6 +62,8 @@ def test_withdrawing_without_javascript_warns_confirms_closes_and_tells_the_guar
     assert "You withdrew this report on" in after.html.find(id="withdrawn").text
     assert "message-form" not in after.forms and "identity-form" not in after.forms
     assert after.html.find(id="withdraw") is None, "nothing left to withdraw"
+    assert "You withdrew this report, so nothing more is expected" in after.html.find(id="check-back").text
+    assert after.html.find(id="retaliation-watch") is None, "no consent form, no check-in question"
     event = dbsession.scalars(select(AuditEvent).where(AuditEvent.action == "reporter.withdrew")).one()
     assert event.actor == "reporter" and event.case_id == case.id and event.detail == {"from": "received"}
 
