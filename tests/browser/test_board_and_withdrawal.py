@@ -40,6 +40,7 @@ ENTRIES = [
 @dataclass
 class Board:
     entries: list[dict]  # as GET /api/v1/board gives them, newest first
+    receipts: list[str]  # of the ideas, in the order of ENTRIES
 
 
 @dataclass
@@ -69,14 +70,21 @@ def lead(site) -> Lead:
 
 @pytest.fixture(scope="module")
 def board(site, lead) -> Board:
-    """The lead publishes two entries about two ideas, whose reporters agreed to be quoted."""
+    """The lead publishes two entries about two ideas, whose reporters agreed to be quoted; the
+    first idea's case is closed as well."""
+    receipts = []
     for entry in ENTRIES:
         idea = api(site, "POST", "/api/v1/disclosures", {"channel": IDEAS, "text": entry["you_said"], "answers": {}})
         reporter = {"Authorization": "Bearer " + api(site, "POST", "/api/v1/reporter/session",
                                                      {"receipt": idea["receipt"]})["token"]}
         api(site, "POST", "/api/v1/reporter/board-consent", {"consent": True}, reporter)
         api(site, "POST", f"/api/v1/cases/{idea['case']}/board", entry, lead.headers)
-    return Board(entries=api(site, "GET", "/api/v1/board")["entries"])
+        receipts.append(idea["receipt"])
+        if len(receipts) == 1:
+            for step in ({"to": "acknowledged"}, {"to": "assessing"},
+                         {"to": "closed", "substantiated": "yes", "changes": ["process"], "learned": "Done."}):
+                api(site, "POST", f"/api/v1/cases/{idea['case']}/transitions", step, lead.headers)
+    return Board(entries=api(site, "GET", "/api/v1/board")["entries"], receipts=receipts)
 
 
 def no_sideways_scrolling(page) -> bool:
@@ -101,6 +109,19 @@ def test_the_public_board_without_javascript(open_page, screenshots, board, widt
     assert no_sideways_scrolling(page)
     path = screenshots(page, "board")
     print(f"board screenshot: {path}")
+
+    # The reporter of the first idea, its case closed: asked whether they would speak up again, and
+    # told that their idea was acted on, with the way to the entry.
+    page.goto("/mailbox")
+    page.fill("#receipt", board.receipts[0])
+    page.get_by_role("button", name="Open my report").click()
+    page.wait_for_url("**/mailbox/case")
+    assert "Would you speak up again?" in page.inner_text("#speak-up")
+    assert "Your idea was acted on: " + ENTRIES[0]["title"] in page.inner_text("#board")
+    assert no_sideways_scrolling(page)
+    print(f"mailbox screenshot: {screenshots(page, 'board-mailbox')}")
+    page.get_by_role("link", name=ENTRIES[0]["title"]).click()
+    page.wait_for_url(f"**/board#entry-{board.entries[1]['id']}")
 
 
 @pytest.mark.parametrize("width", WIDTHS)

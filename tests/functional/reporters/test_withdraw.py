@@ -142,3 +142,17 @@ def test_the_api_withdraws_once_with_a_clear_refusal_after(testapp, dbsession, s
                       headers=staff)
     case = dbsession.scalars(select(Case).where(Case.ref == sent["case"])).one()
     assert case.status == "assessing" and case.withdrawn_on is None and case.closed_on is None
+
+
+def test_the_warning_says_when_a_report_is_deleted_at_once_or_kept_under_a_legal_hold(testapp, dbsession, settings,
+                                                                                        clock):
+    channel = make_channel(dbsession)
+    make_staff(dbsession, settings, clock, channels=["staff"])
+    channel.retention_withdrawn_days = 0
+    come_back(testapp, receipt_of(submit_disclosure(testapp)))
+    text = testapp.get("/mailbox/case/withdraw").html.find(id="withdraw-warning").get_text(" ", strip=True)
+    assert "It will be deleted within a day." in text
+    dbsession.scalars(select(Case)).one().hold_since = clock.today()
+    text = testapp.get("/mailbox/case/withdraw").html.find(id="withdraw-warning").get_text(" ", strip=True)
+    assert "has to keep it for now because the law requires it (a legal hold)" in text
+    assert "within a day" not in text

@@ -337,7 +337,7 @@ class Mailbox {
     const status = element("p", { id: "speak-up-status", class: "send-status", role: "status", "aria-live": "polite" });
     const form = element("form", { id: "speak-up-form", autocomplete: "off", novalidate: true },
       element("div", { class: "field", id: "field-answer" },
-        element("fieldset", {}, element("legend", {}, "Would you speak up again?"), ...choices)),
+        element("fieldset", {}, element("legend", {}, "Your answer"), ...choices)),
       field("comment", element("span", {}, "Would you like to say why? ", element("span", { class: "optional" }, "(optional)")),
         comment, element("p", { class: "help" }, "Only the people who handled your report can read it. It is encrypted on "
           + "this device before it is sent.")),
