@@ -172,3 +172,18 @@ def test_refusals_on_a_channel_without_the_board_and_for_other_guardians(testapp
     assert testapp.get("/api/v1/reporter/envelopes", headers=reporter).json["board"] == {
         "consent": False, "locked": False, "acted_on": []}
     del lead
+
+
+def test_an_expired_board_form_keeps_what_was_typed_and_publishes_nothing(testapp, dbsession, settings, clock):
+    lead = ideas_channel(dbsession, settings, clock)
+    ref = submit_api(testapp, "ideas")["case"]
+    html_login(testapp, lead, clock)
+    form = testapp.get(f"/staff/cases/{ref}").forms["board-form"]
+    form["title"], form["you_said"], form["we_did"] = "Benches", "Somewhere to sit.", "Two benches by the door."
+    form["csrf_token"] = "from-another-sign-in"
+    refused = form.submit(status=400)
+    assert "This page had expired" in refused.html.find(class_="error-summary").text
+    kept = refused.forms["board-form"]
+    assert (kept["title"].value, kept["you_said"].value, kept["we_did"].value) == (
+        "Benches", "Somewhere to sit.", "Two benches by the door.")
+    assert dbsession.scalars(select(BoardEntry)).all() == []

@@ -2,17 +2,20 @@
 guardian publishing, editing and unpublishing an entry from the case page, as forms and as JSON."""
 from __future__ import annotations
 
+from pyramid.csrf import BadCSRFToken
 from pyramid.httpexceptions import HTTPFound
-from pyramid.view import view_config
+from pyramid.view import exception_view_config, view_config
 
 from whistle.board import services
 from whistle.board.models import BoardEntry
 from whistle.cases.context import CaseContext
 from whistle.errors import Problem, validation_problem
+from whistle.errors.views import bad_csrf_view
 from whistle.intake_channels.services import any_quick_exit_url
 from whistle.jsonapi import read_json, reject_unknown_members
 from whistle.numbers import whole_number
 from whistle.security.permissions import Permission
+from whistle.words import EXPIRED_FORM
 from whistle.workspace.views import case_page as guardian_case_page
 
 FIELDS = ("title", "you_said", "we_did")
@@ -82,6 +85,22 @@ def edit_form(context: CaseContext, request):
     except Problem as problem:
         return _refused(request, context, problem, "board-edit", {**values, "entry": entry.id})
     return _back(request, context)
+
+
+@exception_view_config(BadCSRFToken, route_name="board.publish", request_method="POST")
+@exception_view_config(BadCSRFToken, route_name="board.edit", request_method="POST")
+def expired_board_form(exc: BadCSRFToken, request):
+    """A board form posted with a token from before this browser's session (signed in again in
+    another tab): nothing is done, and the case page comes back with what was typed. The
+    permission is checked again, since an exception view is not secured."""
+    context = request.context
+    if not isinstance(context, CaseContext) or not request.has_permission(Permission.CASE_WRITE, context):
+        return bad_csrf_view(exc, request)
+    values: dict = {name: request.POST.get(name, "") for name in FIELDS}
+    form = "board"
+    if request.matched_route.name == "board.edit":
+        form, values["entry"] = "board-edit", whole_number(request.matchdict["id"], max_digits=18)
+    return _refused(request, context, Problem(400, EXPIRED_FORM), form, values)
 
 
 @view_config(route_name="board.unpublish", request_method="POST", permission=Permission.CASE_WRITE)

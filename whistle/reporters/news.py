@@ -28,8 +28,8 @@ DAY = timedelta(days=1)
 IN_PROGRESS = (ACKNOWLEDGED, ASSESSING, INVESTIGATING)
 ANY_TIME = "Nothing more is expected, but you can come back any time."
 # (the usual words, the plain words)
-WITHDRAWN_CHECK_BACK = ("You withdrew this report, so nothing more is expected. You can read it here until it is "
-                        "deleted.", "You stopped this, so nothing more will happen here.")
+WITHDRAWN_CHECK_BACK = (("You withdrew this report, so nothing more is expected. You can read it here until it "
+                         "is deleted."), "You stopped this, so nothing more will happen here.")
 # The few nouns that differ in plain words.
 VOCABULARY = {
     False: {"report": "report", "people": "the people handling your report"},
