@@ -2,6 +2,7 @@
 from whistle.accounts.models import Account
 from whistle.attachments.models import PendingUpload, PendingUploadChunk
 from whistle.audit.models import AuditEvent, AuditHead
+from whistle.board.models import BoardEntry
 from whistle.cases.models import Attachment, Case, CaseGrant, CaseItem, CaseLabel, CaseRead
 from whistle.db import Base
 from whistle.intake_channels.models import Channel, ChannelGuardian
@@ -13,7 +14,8 @@ from whistle.sessions.models import LoginSession
 from whistle.throttles import Throttle
 
 __all__ = [
-    "Account", "Attachment", "AuditEvent", "AuditHead", "Base", "Case", "CaseGrant", "CaseItem", "CaseLabel",
+    "Account", "Attachment", "AuditEvent", "AuditHead", "Base", "BoardEntry", "Case", "CaseGrant", "CaseItem",
+    "CaseLabel",
     "CaseRead", "Channel", "ChannelGuardian", "CheckIn", "Integration", "KeyDirectory", "LoginSession", "Notification",
     "PendingUpload", "PendingUploadChunk", "Protection", "ProtectionAlert", "SchedulerLease", "Throttle",
 ]

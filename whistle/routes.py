@@ -88,6 +88,11 @@ def includeme(config) -> None:
     config.add_route("api.reporter_upload_chunk", "/api/v1/reporter/uploads/{upload}/{index:[0-9]{1,9}}")
     config.add_route("api.reporter_envelopes", "/api/v1/reporter/envelopes")
     config.add_route("api.reporter_identity", "/api/v1/reporter/identity")
+    # the reporter's say: withdrawing, "would you speak up again?", agreeing to be quoted on the board
+    config.add_route("reporters.withdraw", "/mailbox/case/withdraw")
+    config.add_route("api.reporter_withdrawal", "/api/v1/reporter/withdrawal")
+    config.add_route("reporters.speak_up", "/mailbox/case/speak-up")
+    config.add_route("api.reporter_speak_up", "/api/v1/reporter/speak-up")
 
     # --- retaliation watch: HR integrations' events, the guardian's protections, the reporter's check-ins ---
     config.add_route("api.personnel_events", "/api/v1/personnel-events")
@@ -102,6 +107,16 @@ def includeme(config) -> None:
     config.add_route("cases.legal_hold", "/staff/cases/{ref}/legal-hold", factory=CaseContext)
     config.add_route("cases.legal_hold_lift", "/staff/cases/{ref}/legal-hold/lift", factory=CaseContext)
     config.add_route("api.case_legal_hold", "/api/v1/cases/{ref}/legal-hold", factory=CaseContext)
+    # --- the "you said, we did" board: the public page, publishing from a case, the reporter's consent ---
+    config.add_route("board.list", "/board")
+    config.add_route("api.board", "/api/v1/board")
+    config.add_route("board.publish", "/staff/cases/{ref}/board", factory=CaseContext)
+    config.add_route("board.edit", f"/staff/cases/{{ref}}/board/{ID}", factory=CaseContext)
+    config.add_route("board.unpublish", f"/staff/cases/{{ref}}/board/{ID}/unpublish", factory=CaseContext)
+    config.add_route("api.case_board", "/api/v1/cases/{ref}/board", factory=CaseContext)
+    config.add_route("api.case_board_entry", f"/api/v1/cases/{{ref}}/board/{ID}", factory=CaseContext)
+    config.add_route("reporters.board_consent", "/mailbox/case/board-consent")
+    config.add_route("api.reporter_board_consent", "/api/v1/reporter/board-consent")
 
     # --- the admin area: overview, accounts, channels, audit, statistics exports, the outbox ---
     config.add_route("admin.overview", "/admin")

@@ -70,6 +70,8 @@ CHANGE_LABELS = {
     "staffing": "Staffing", "disciplinary": "Disciplinary action", "referral": "Referred elsewhere",
     "other": "Something else",
 }
+# The reporter's answer at closure to "would you speak up again?" (cases.speak_up_again).
+SPEAK_UP_LABELS = {"yes": "Yes", "no": "No", "not_sure": "Not sure"}
 IDENTITY_MODE_LABELS = {
     "anonymous": "Anonymous",
     "confidential": "Confidential: only guardians know who they are",
@@ -105,6 +107,7 @@ NOTICE_EVENT_LABELS = {
     "retaliation": "Retaliation alerts",
     "case_due_for_deletion": "A case I hold is to be deleted in 30 days",
     "account_recovery": "My authenticator or password is reset with my recovery key",
+    "case_withdrawn": "A reporter withdraws a report in one of my cases",
 }
 DEADLINE_PROFILE_LABELS = {
     "eu_directive": "EU Directive (acknowledge in 7 days, feedback within 3 months)",
@@ -214,6 +217,10 @@ CASE_FORM_FIELDS: dict[str, dict[str, tuple[str, str]]] = {
     "conflict": {"reason": ("conflict-reason", "Why you step aside")},
     "legal-hold": {"reason": ("legal-hold-reason", "Why the case must be kept")},
     "erase": {"item_id": ("erase-item", "What to erase"), "reason": ("erase-reason", "Why it is erased")},
+    "board": {"title": ("board-title", "Title"), "you_said": ("board-you-said", "You said"),
+              "we_did": ("board-we-did", "We did")},
+    "board-edit": {"title": ("board-edit-title", "Title"), "you_said": ("board-edit-you-said", "You said"),
+                   "we_did": ("board-edit-we-did", "We did")},
     "protection": {"personnel_id": ("personnel_id", "Staff number"), "starts_on": ("starts_on", "Watch from"),
                    "window_months": ("window_months", "For how many months")},
 }
@@ -473,6 +480,7 @@ _UNVERIFIABLE_KINDS = {
     "disclosure": "The reporter's disclosure", "answers": "The reporter's answers", "identity": "Who the reporter is",
     "message": "A message", "note": "An internal note", "outcome": "The closing record", "reason": "A reason given",
     "attachment-meta": "A file's name and size", "internal-file": "An internal file's name and size",
+    "speak-up-comment": "A comment of the reporter's at closure",
 }
 
 
@@ -552,6 +560,15 @@ AUDIT_WORDS: dict[str, Callable[[str, dict, Names], str]] = {
     "reporter.attachment_added": lambda who, d, n: f"{who} sent {_files(d)}",
     "reporter.identity_revealed": lambda who, d, n: (
         f"{who} shared who they are ({label(IDENTITY_MODE_LABELS, d.get('identity_mode')).lower()})"),
+    "reporter.withdrew": lambda who, d, n: f"{who} withdrew the report, which closed the case",
+    "reporter.board_consent": lambda who, d, n: (
+        f"{who} {'agreed' if d.get('consent') else 'no longer agrees'} that the board may quote their words"),
+    "board.published": lambda who, d, n: f"{who} published an entry about the case on the “you said, we did” board",
+    "board.edited": lambda who, d, n: f"{who} edited the case's entry on the “you said, we did” board",
+    "board.unpublished": lambda who, d, n: f"{who} took the case's entry off the “you said, we did” board",
+    "reporter.speak_up_answered": lambda who, d, n: (
+        f"{who} {'changed their answer to' if d.get('changed') else 'answered'} “would you speak up again?”"
+        + (", with a comment" if d.get("comment") else "")),
     "reporter.identity_deferred": lambda who, d, n: (
         f"{who} tried to share who they are, but the case's team key cannot be checked until a guardian has opened "
         "the case: they were asked to try again later"),

@@ -678,7 +678,7 @@ OTHER_METHODS = st.sampled_from(["GET", "POST", "PUT", "PATCH", "DELETE"])
 # requests; everyone else tries the rest).
 API_GROUPS = {
     "public API": (("/api/v1/disclosures", "/api/v1/channels", "/api/v1/openapi", "/api/v1/reporter/session",
-                    "/api/v1/staff/session"), ["anonymous"]),
+                    "/api/v1/staff/session", "/api/v1/board"), ["anonymous"]),
     "reporter API": (("/api/v1/reporter/",), ["reporter_bearer", "reporter_e2e_bearer"]),
     "workspace API": (("/api/v1/cases",), ["guardian_bearer"]),
     "staff, admin and integration API": (("/api/v1/staff/", "/api/v1/admin/", "/api/v1/personnel-events"),
@@ -686,7 +686,7 @@ API_GROUPS = {
 }
 PAGE_GROUPS = {
     "public pages": (("/report/", "/mailbox", "/staff/login", "/staff/forgot-password", "/staff/reset-authenticator",
-                      "/healthz", "/exit"), ["anonymous"]),
+                      "/healthz", "/exit", "/board"), ["anonymous"]),
     "mailbox pages": (("/mailbox/",), ["reporter_cookie"]),
     "workspace pages": (("/staff/cases",), ["guardian_cookie"]),
     "staff and admin pages": (("/staff/", "/admin"), ["guardian_cookie", "admin_cookie"]),

@@ -372,3 +372,12 @@ test("a reply and an identity are encrypted to the checked keys, by the reporter
   const message = c.fromBase64(r.messageItem(caseKeys, envelopes.case, "A reply"));
   assert.equal(c.fromUtf8(c.decryptItem(caseKeys.publicKey, caseKeys.privateKey, message, { case: envelopes.case, kind: "message", author: "reporter" })), "A reply");
 });
+
+test("the comment at closure is a speak-up-comment item to the checked case key, never readable as a message", () => {
+  const { envelopes, reporter } = mailbox();
+  const caseKeys = r.unlockCase(envelopes, reporter);
+  const item = c.fromBase64(r.speakUpItem(caseKeys, envelopes.case, "They listened"));
+  const context = { case: envelopes.case, kind: "speak-up-comment", author: "reporter" };
+  assert.equal(c.fromUtf8(c.decryptItem(caseKeys.publicKey, caseKeys.privateKey, item, context)), "They listened");
+  assert.throws(() => c.decryptItem(caseKeys.publicKey, caseKeys.privateKey, item, { ...context, kind: "message" }));
+});

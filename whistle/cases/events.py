@@ -55,3 +55,11 @@ class ReporterWrote:
     case: Case
     message: bool
     files: bool
+
+
+@dataclass(frozen=True)
+class CaseWithdrawn:
+    """The reporter withdrew their report, which closed the case (published by whistle.reporters,
+    after CaseMoved)."""
+
+    case: Case

@@ -16,6 +16,9 @@ Shortcuts allowed, and why:
 - investigating → assessing and feedback_given → investigating: new information reopens work
   without closing the case.
 - closed → assessing is the only way back, and needs a reason (an encrypted team-key item).
+- any open status → closed by the reporter withdrawing their report (withdraw): no outcome is
+  recorded, `withdrawn_on` says why it closed. Guardians may still reopen it with a reason, which
+  takes the withdrawal back (the reporter can write again).
 A forbidden move raises a 409 problem and, because raising aborts the transaction, changes nothing.
 """
 from __future__ import annotations
@@ -153,7 +156,7 @@ def move(case: Case, to: str, *, keys: CaseKeys | None, today: date, account_id:
         write_item(case, keys, kind=ITEM_OUTCOME, author="guardian", account_id=account_id, today=today,
                    content=record)
     if reopening:
-        case.closed_on, case.substantiated, case.changes = None, None, []
+        case.closed_on, case.substantiated, case.changes, case.withdrawn_on = None, None, [], None
     if given(reason):
         assert reason is not None
         content: bytes | DeviceItem = reason if isinstance(reason, DeviceItem) else json.dumps(
@@ -162,3 +165,18 @@ def move(case: Case, to: str, *, keys: CaseKeys | None, today: date, account_id:
         write_item(case, keys, kind=ITEM_REASON, author="guardian", account_id=account_id, today=today,
                    content=content)
     case.status = to
+
+
+class AlreadyClosed(Exception):
+    """The case is closed already: a report can be withdrawn only while its case is open."""
+
+
+def withdraw(case: Case, today: date) -> str:
+    """Close `case` because its reporter withdrew the report: from any open status, with no
+    outcome (substantiated stays None) and `withdrawn_on` set to today. Returns the status it was
+    in; AlreadyClosed (nothing changed) if it is closed. The caller announces the move."""
+    if case.status == CLOSED:
+        raise AlreadyClosed(case.ref)
+    before = case.status
+    case.status, case.closed_on, case.withdrawn_on = CLOSED, today, today
+    return before

@@ -30,6 +30,9 @@ ITEM_NOTE = "note"  # guardians only (team key)
 ITEM_OUTCOME = "outcome"  # what was learned, written at closure (team key)
 ITEM_REASON = "reason"  # why a case was reopened, transferred or excluded (team key)
 ITEM_ATTACHMENT_META = "attachment-meta"  # an attachment's name, size and type as JSON (case key)
+# The reporter's comment with their answer to "would you speak up again?" at closure (case key,
+# like a message; the answer itself is the case's speak_up_again, metadata).
+ITEM_SPEAK_UP_COMMENT = "speak-up-comment"
 # An internal file's name, size and type as JSON (team key): a file only guardians see. Its kind
 # is what makes a file internal, so relabelling the row breaks its decryption rather than
 # showing it to the reporter.

@@ -26,6 +26,7 @@ from whistle.cases.models import (
     ITEM_NOTE,
     ITEM_OUTCOME,
     ITEM_REASON,
+    ITEM_SPEAK_UP_COMMENT,
     TEAM_KEY_ITEMS,
     Attachment,
     Case,
@@ -501,7 +502,7 @@ class Unreadable(ValueError):
 def parse_item(kind: str, plaintext: bytes):
     """What an item of `kind` holds: text, or a JSON object; Unreadable if it is anything else."""
     try:
-        if kind in (ITEM_DISCLOSURE, ITEM_MESSAGE, ITEM_NOTE):
+        if kind in (ITEM_DISCLOSURE, ITEM_MESSAGE, ITEM_NOTE, ITEM_SPEAK_UP_COMMENT):
             return plaintext.decode("utf-8")
         value = json.loads(plaintext)
     except ValueError:  # UnicodeDecodeError and JSONDecodeError alike
@@ -531,6 +532,8 @@ class CaseContent:
     # Files a guardian erased: {"id", "kind", "at", "erased": True, "erased_on", "erased_reason"}; an
     # erased message or note is such a marker in `messages` or `notes`.
     erased_files: list[dict] = field(default_factory=list)
+    # The reporter's comments with their answer to "would you speak up again?" ({"id", "text", "at"}).
+    comments: list[dict] = field(default_factory=list)
 
     def lost(self, kind: str) -> bool:
         """Whether an item of `kind` (the disclosure, the answers, the identity) failed to verify."""
@@ -572,6 +575,8 @@ def read_case(case: Case, keys: CaseKeys) -> CaseContent:
         elif item.kind in (ITEM_OUTCOME, ITEM_REASON):
             content.records.append({**value, "id": item.id, "kind": item.kind, "at": item.created_on,
                                     "author_sealed": sealed})
+        elif item.kind == ITEM_SPEAK_UP_COMMENT:
+            content.comments.append({"id": item.id, "text": value, "at": item.created_on})
     return content
 
 

@@ -250,7 +250,7 @@ def whistle_status_changed(case: CaseInfo, old: str, new: str) -> None:
 
 @hookspec
 def whistle_case_closed(case: CaseInfo) -> None:
-    """A case was closed with its outcome recorded.
+    """A case was closed with its outcome recorded, or by its reporter withdrawing it (no outcome).
 
     :param case: the closed case (the learning record is encrypted and not passed).
     :return: ignored.

@@ -7,6 +7,7 @@ from webob.multidict import MultiDict
 
 from whistle.attachments.services import AttachmentTooLarge, limits_for, store_attachment
 from whistle.attachments.uploads import FilePart, MalformedForm, csrf_ok, form_parts
+from whistle.board.services import any_published
 from whistle.errors import Problem, problem_response, validation_problem
 from whistle.intake import e2e, receipts
 from whistle.intake.forms import IDENTITY_FIELDS, validate_disclosure, wants_plain
@@ -49,7 +50,8 @@ def home(request):
     channels = active_channels(request.dbsession)
     return {"channels": [c for c in channels if c.id not in reasons],
             "not_open": [c for c in channels if c.id in reasons],
-            "quick_exit_anywhere": any_quick_exit_url(request.dbsession) is not None}
+            "quick_exit_anywhere": any_quick_exit_url(request.dbsession) is not None,
+            "board": any_published(request.dbsession)}
 
 
 def _channel_or_404(request):

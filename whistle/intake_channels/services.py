@@ -244,7 +244,8 @@ def describe(channel: Channel, questionnaire: list[dict] | None = None, *, accep
 CHANNEL_KEYS = {"slug", "title", "introduction", "identity_modes", "deadline_profile", "retention_days",
                 "retention_untaken_days", "retention_withdrawn_days",
                 "guardians", "second_tier_guardians", "fields", "wording",
-                "reporters_are_staff", "help_now", "quick_exit", "quick_exit_url"}
+                "reporters_are_staff", "help_now", "quick_exit", "quick_exit_url",
+                "board"}
 FIELD_KEYS = {"name", "label", "type", "required", "help", "choices", "routing"}
 WORDING_KEYS = {"text_label", "text_help", "plain"}
 HELP_NOW_KEYS = {"title", "lines"}
@@ -294,6 +295,8 @@ def _check_channel(index: int, spec: dict, known_profiles=None) -> str:
         raise ChannelConfigError(f"{where}: wording takes only {', '.join(sorted(WORDING_KEYS))}")
     if not isinstance(spec.get("reporters_are_staff", True), bool):
         raise ChannelConfigError(f"{where}: reporters_are_staff must be true or false")
+    if not isinstance(spec.get("board", False), bool):
+        raise ChannelConfigError(f"{where}: board must be true or false")
     _check_help_now(spec.get("help_now", {}), where)
     _check_quick_exit(spec, where)
     names: set[str] = set()
@@ -449,6 +452,7 @@ def load_channels(dbsession: Session, specs: list[dict], known_profiles=None) ->
             setattr(channel, key, spec.get(key, default))
         channel.wording = dict(spec.get("wording", {}))
         channel.reporters_are_staff = spec.get("reporters_are_staff", True)
+        channel.board = spec.get("board", False)
         channel.help_now = _help_now(spec)
         channel.quick_exit_url = spec.get("quick_exit_url", DEFAULT_QUICK_EXIT_URL) if spec.get("quick_exit") else None
         channel.active = True

@@ -29,12 +29,13 @@ ESCALATIONS = "escalations"  # what plugins' escalation rules send: deadline rem
 RETALIATION = "retaliation"  # a retaliation alert on a case I hold
 ACCOUNT_RECOVERY = "account_recovery"  # my recovery key was used: my authenticator or password is new
 CASE_DUE_FOR_DELETION = "case_due_for_deletion"  # a case I hold is to be deleted in 30 days (whistle.records)
+CASE_WITHDRAWN = "case_withdrawn"  # the reporter withdrew a case I hold
 
 # Every event, in the order the notifications page lists them, with the words it shows (which the
 # audit log's sentences use too: whistle.words).
 EVENTS: dict[str, str] = {event: NOTICE_EVENT_LABELS[event]
                           for event in (NEW_REPORT, REPORTER_MESSAGE, REPORTER_FILE, CASE_GIVEN, ESCALATIONS,
-                                        RETALIATION, CASE_DUE_FOR_DELETION, ACCOUNT_RECOVERY)}
+                                        RETALIATION, CASE_WITHDRAWN, CASE_DUE_FOR_DELETION, ACCOUNT_RECOVERY)}
 # The events nobody can turn off: a recovery key used by someone else takes the account over,
 # and the notice is how its owner finds out.
 ALWAYS_ON = frozenset({ACCOUNT_RECOVERY})

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from whistle.accounts.events import AccountRecovered
 from whistle.accounts.models import Account
-from whistle.cases.events import CaseGiven, CaseOpened, ReporterWrote
+from whistle.cases.events import CaseGiven, CaseOpened, CaseWithdrawn, ReporterWrote
 from whistle.cases.models import Case
 from whistle.cases.services import current_holders
 from whistle.clock import Clock
@@ -23,6 +23,7 @@ from whistle.notifications.preferences import (
     ACCOUNT_RECOVERY,
     ALWAYS_ON,
     CASE_GIVEN,
+    CASE_WITHDRAWN,
     EVENTS,
     NEW_REPORT,
     REPORTER_FILE,
@@ -89,6 +90,12 @@ def tell_of_reporter_writing(event: ReporterWrote, call_hook) -> None:
     """The holders are told, once for the post: of the message, the files, or both."""
     events = [name for name, sent in ((REPORTER_MESSAGE, event.message), (REPORTER_FILE, event.files)) if sent]
     notify_holders(call_hook.dbsession, call_hook.clock, event.case, events[0] if len(events) == 1 else events)
+
+
+def tell_of_withdrawal(event: CaseWithdrawn, call_hook) -> None:
+    """The holders are told that the reporter withdrew the report (the notice says only that
+    something needs their attention)."""
+    notify_holders(call_hook.dbsession, call_hook.clock, event.case, CASE_WITHDRAWN)
 
 
 # --- the accounts' notices (whistle.accounts.events) ---

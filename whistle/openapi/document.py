@@ -249,6 +249,114 @@ REPORTER_NEWS = {
 # --- end reporter news ---
 
 
+# What the reporter has said about their report since sending it (GET /api/v1/reporter/case and
+# /envelopes): metadata only.
+REPORTER_VOICE = {
+    "withdrawn_on": {"type": ["string", "null"], "format": "date",
+                     "description": "The day the reporter withdrew the report (it is closed); null if they did not."},
+    "retention_withdrawn_days": {"type": "integer", "description": "How many days after a withdrawal the channel "
+                                 "keeps the report before deleting it (0: at once), for the warning before "
+                                 "withdrawing."},
+    "speak_up_asked": {"type": "boolean", "description": "Whether the mailbox asks \"would you speak up again?\" "
+                       "(the case is closed, and was not withdrawn): POST /api/v1/reporter/speak-up."},
+    "speak_up_again": {"enum": ["yes", "no", "not_sure", None], "description": "The reporter's answer, if given."},
+    "board": {"type": ["object", "null"], "description": "On a channel with the \"you said, we did\" board (null "
+              "elsewhere): whether the reporter agreed to be quoted, whether that can still change (not once an "
+              "entry is published), and the entries about their idea.", "properties": {
+                  "consent": {"type": "boolean"}, "locked": {"type": "boolean"},
+                  "acted_on": {"type": "array", "items": {"type": "object", "properties": {
+                      "id": {"type": "integer"}, "title": STR,
+                      "url": {**STR, "description": "The entry on the public board page."}}}}}},
+}
+
+
+def voice_paths() -> dict:
+    """The reporter's say after sending: withdrawing (no content) and "would you speak up again?"."""
+    return {
+        "/api/v1/reporter/speak-up": {"post": {
+            "summary": "Answer \"would you speak up again?\" once the case is closed (not withdrawn), with an "
+                       "optional comment; the answer may be changed later, and every comment is kept.",
+            "description": "`answer` is metadata (counted in the statistics). The comment is content: as `comment` "
+                           "text the server encrypts at once (a session that holds the reporter's key only; from an "
+                           "end-to-end session a 403), or as `item`, a `speak-up-comment` item of version 2 by "
+                           "\"reporter\" to the case public key that the device encrypted (docs/crypto.md 5.2).",
+            "operationId": "reporterSpeakUp", "security": BEARER,
+            "requestBody": _body({"type": "object", "required": ["answer"], "additionalProperties": False,
+                                  "properties": {"answer": {"enum": ["yes", "no", "not_sure"]}, "comment": STR,
+                                                 "item": {"type": "string", "contentEncoding": "base64"}}}),
+            "responses": {"200": _json({"type": "object", "properties": {
+                "speak_up_again": {"enum": ["yes", "no", "not_sure"]}}}, "Recorded."),
+                **_problem_responses(400, 401, 403, 415, 422),
+                "409": {"description": "Not asked: the case is open, or was withdrawn (type "
+                                       "/api/v1/problems/speak-up-not-asked).",
+                        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}},
+        }},
+        "/api/v1/reporter/withdrawal": {"post": {
+            "summary": "Withdraw the report: the case closes with that outcome, its guardians are told (without "
+                       "content), and it is kept or deleted by the channel's rule for withdrawn reports. It cannot "
+                       "be undone; afterwards the reporter can read the case but not write to it (409, type "
+                       "/api/v1/problems/withdrawn).",
+            "operationId": "reporterWithdraw", "security": BEARER,
+            "requestBody": _body({"type": "object", "required": ["confirm"], "additionalProperties": False,
+                                  "properties": {"confirm": {"const": True}}}),
+            "responses": {"200": _json({"type": "object", "required": ["status", "withdrawn_on"], "properties": {
+                "status": {"const": "closed"}, "withdrawn_on": DATE}}, "Withdrawn."),
+                **_problem_responses(400, 401, 415, 422),
+                "409": {"description": "The case is closed already (type /api/v1/problems/closed).",
+                        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}},
+        }},
+    }
+
+
+BOARD_ENTRY = {"type": "object", "required": ["id", "title", "you_said", "we_did", "month", "channel"], "properties": {
+    "id": {"type": "integer"}, "title": STR,
+    "you_said": {**STR, "description": "The idea, in the publishing guardian's own words."},
+    "we_did": {**STR, "description": "What changed because of it."},
+    "month": {**STR, "description": "The month it was published, YYYY-MM (the board says no more of when)."},
+    "channel": {**STR, "description": "The title of the channel it came from."}}}
+BOARD_TEXTS = {"type": "object", "required": ["title", "you_said", "we_did"], "additionalProperties": False,
+               "properties": {"title": STR, "you_said": STR, "we_did": STR}}
+
+
+def board_paths() -> dict:
+    """The "you said, we did" board: the public list, and a guardian publishing from a case."""
+    entry_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    not_board = {"description": "The case's channel does not publish on the board (type "
+                                "/api/v1/problems/not-a-board-channel).",
+                 "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+    return {
+        "/api/v1/board": {"get": {
+            "summary": "The public \"you said, we did\" board, newest first (no sign-in).", "operationId": "board",
+            "security": [],
+            "responses": {"200": _json({"type": "object", "required": ["entries"], "properties": {
+                "entries": {"type": "array", "items": BOARD_ENTRY}}}, "The board.")}}},
+        "/api/v1/cases/{ref}/board": {"post": {
+            "summary": "Publish an entry about the case on the public board, in the guardian's own words (never "
+                       "the reporter's unless they agreed: board_consent). Channels with the board only.",
+            "operationId": "publishBoardEntry", "security": BEARER, "parameters": [CASE_REF],
+            "requestBody": _body(BOARD_TEXTS),
+            "responses": {"201": _json(BOARD_ENTRY, "Published."), **_problem_responses(400, 401, 404, 415, 422),
+                          "409": not_board}}},
+        "/api/v1/cases/{ref}/board/{id}": {
+            "put": {"summary": "Edit the case's entry.", "operationId": "editBoardEntry", "security": BEARER,
+                    "parameters": [CASE_REF, entry_id], "requestBody": _body(BOARD_TEXTS),
+                    "responses": {"200": _json(BOARD_ENTRY, "Edited."),
+                                  **_problem_responses(400, 401, 404, 415, 422)}},
+            "delete": {"summary": "Unpublish (delete) the case's entry.", "operationId": "unpublishBoardEntry",
+                       "security": BEARER, "parameters": [CASE_REF, entry_id],
+                       "responses": {"204": {"description": "Unpublished."}, **_problem_responses(401, 404)}}},
+        "/api/v1/reporter/board-consent": {"post": {
+            "summary": "The reporter agrees (true) or not (false) that a board entry may quote their words; "
+                       "changeable until an entry about their idea is published (then 409, type "
+                       "/api/v1/problems/board-consent-locked). Channels with the board only (409).",
+            "operationId": "reporterBoardConsent", "security": BEARER,
+            "requestBody": _body({"type": "object", "required": ["consent"], "additionalProperties": False,
+                                  "properties": {"consent": {"type": "boolean"}}}),
+            "responses": {"200": _json({"type": "object", "properties": {"board_consent": {"type": "boolean"}}},
+                                       "Recorded."), **_problem_responses(400, 401, 409, 415, 422)}}},
+    }
+
+
 def mailbox_paths() -> dict:
     """The reporter's calls (API.md, "Reporter"), all under a reporter session's bearer token."""
     case_schema = {"type": "object", "required": ["case", "status", "opened", "text", "answers", "messages",
@@ -275,6 +383,7 @@ def mailbox_paths() -> dict:
         "checkins_due": {"type": "array", "items": {"type": "integer"},
                          "description": "Months after opening whose check-in question is waiting for an answer."},
         "news": REPORTER_NEWS,
+        **REPORTER_VOICE,
     }}
     download = {"200": {"description": "The decrypted file, as an attachment.",
                         "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}}
@@ -321,7 +430,11 @@ def mailbox_paths() -> dict:
                     "item": {"type": "string", "contentEncoding": "base64"}}}]}),
             "responses": {"201": _json({"type": "object", "required": ["id"],
                                         "properties": {"id": {"type": "integer"}}},
-                                       "Sent."), **_problem_responses(400, 401, 403, 415, 422)},
+                                       "Sent."), **_problem_responses(400, 401, 403, 415, 422),
+                          "409": {"description": "The reporter withdrew the report (type /api/v1/problems/withdrawn): "
+                                                 "nothing more can be sent to it (files and identity alike).",
+                                  "content": {"application/problem+json": {
+                                      "schema": {"$ref": "#/components/schemas/Problem"}}}}},
         }},
         "/api/v1/reporter/envelopes": {"get": {
             "summary": "The case as stored, for the reporter's device to decrypt (either kind of session).",
@@ -368,6 +481,7 @@ def mailbox_paths() -> dict:
                         "author": STR}}},
                     "identity_given": {"type": "boolean"},
                     "news": REPORTER_NEWS,
+                    **REPORTER_VOICE,
                 }}, "The ciphertext."), **_problem_responses(401)},
         }},
         "/api/v1/reporter/identity": {"post": {
@@ -665,6 +779,13 @@ def build_document() -> dict:
                 "attachments": {"type": "array", "items": {"oneOf": [{"$ref": "#/components/schemas/CaseAttachment"},
                                                                      {"$ref": "#/components/schemas/Unverified"}]}},
                 "unverified": {"type": "array", "items": {"$ref": "#/components/schemas/Unverified"}},
+                "withdrawn_on": {"type": ["string", "null"], "format": "date",
+                                 "description": "The day the reporter withdrew the report; null if they did not."},
+                "speak_up_again": {"enum": ["yes", "no", "not_sure", None], "description": "The reporter's answer "
+                                   "at closure to \"would you speak up again?\"; null: not (yet) answered."},
+                "speak_up_comments": {"type": "array", "description": "The reporter's comments with that answer.",
+                                      "items": {"type": "object", "properties": {
+                                          "id": {"type": "integer"}, "text": STR, "at": DATE}}},
                 "events": {"type": "array", "items": {"$ref": "#/components/schemas/Event"}}}}, "The case."),
                 **_problem_responses(401, 404)},
         }},
@@ -680,6 +801,8 @@ def build_document() -> dict:
         }},
     }
     paths.update(mailbox_paths())
+    paths.update(voice_paths())
+    paths.update(board_paths())
     paths.update(retaliation_paths())
     # The guardian's workspace and the admin area (whistle.openapi.workspace).
     paths.update(workspace_paths())

@@ -41,5 +41,7 @@ def mailbox_case(request, page) -> dict | None:
     case = mailbox.case
     if case.channel.reporters_are_staff is False:
         return None  # a child or a member of the public has no employer to watch: no section at all
+    if case.withdrawn_on is not None:
+        return None  # the reporter withdrew the report: nobody works on it, and it will be deleted
     state = services.checkins(request.dbsession, request.whistle_settings, case, request.clock.today())
     return {"due": state.due, "question": CHECKIN_QUESTION}

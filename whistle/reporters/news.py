@@ -27,6 +27,9 @@ WEEK = timedelta(days=7)
 DAY = timedelta(days=1)
 IN_PROGRESS = (ACKNOWLEDGED, ASSESSING, INVESTIGATING)
 ANY_TIME = "Nothing more is expected, but you can come back any time."
+# (the usual words, the plain words)
+WITHDRAWN_CHECK_BACK = (("You withdrew this report, so nothing more is expected. You can read it here until it "
+                         "is deleted."), "You stopped this, so nothing more will happen here.")
 # The few nouns that differ in plain words.
 VOCABULARY = {
     False: {"report": "report", "people": "the people handling your report"},
@@ -132,6 +135,8 @@ def next_checkin(case: Case, state: CheckInState, checkin_months: Iterable[int],
 def check_back(case: Case, today: date, *, next_checkin_on: date | None, plain: bool = False) -> CheckBack:
     """When the reporter should come back, always a day after today at the earliest."""
     people = _words(plain)["People"]
+    if case.withdrawn_on is not None:
+        return CheckBack(None, WITHDRAWN_CHECK_BACK[plain])
     if case.status == RECEIVED:
         on = max(case.ack_due, today + DAY)
         due = (f"{people} should reply by {day_words(case.ack_due)}."
@@ -165,7 +170,8 @@ def news_for(mailbox: Mailbox, *, today: date, checkin_state: CheckInState,
     since = case.opened_on if mailbox.first_visit else mailbox.last_visit_on
     # On a first visit the reporter last saw the case as they sent it: just received.
     seen_status = RECEIVED if mailbox.first_visit else mailbox.last_seen_status
-    due = checkin_state.due
+    # A withdrawn report asks nothing more of its reporter: no check-in question is waiting.
+    due = () if case.withdrawn_on is not None else checkin_state.due
     # A question counts as new if its day came after the last visit; when that day is not known,
     # every waiting question does.
     new_questions = tuple(m for m in due if since is None or add_months(case.opened_on, m) > since)

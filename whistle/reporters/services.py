@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from whistle import audit, crypto
 from whistle.attachments.services import AttachmentInfo, list_attachments
-from whistle.cases.events import ReporterWrote
+from whistle.cases import lifecycle
+from whistle.cases.events import CaseWithdrawn, ReporterWrote
 from whistle.cases.info import case_info
 from whistle.cases.models import (
     HOLDER_REPORTER,
@@ -25,6 +26,7 @@ from whistle.cases.models import (
     ITEM_DISCLOSURE,
     ITEM_IDENTITY,
     ITEM_MESSAGE,
+    ITEM_SPEAK_UP_COMMENT,
     Attachment,
     Case,
     CaseGrant,
@@ -439,3 +441,75 @@ def give_client_identity(dbsession: Session, clock: Clock, case: Case, mode: str
     audit.record(dbsession, clock, actor=audit.services.REPORTER, action="reporter.identity_revealed", case_id=case.id,
                  detail={"identity_mode": mode})
     return item.id
+
+
+# --- withdrawing the report ----------------------------------------------------------------------
+
+class Withdrawn(Exception):
+    """The reporter withdrew this report: nothing more can be sent to it."""
+
+
+def refuse_if_withdrawn(case: Case) -> None:
+    """Raise Withdrawn for a case its reporter withdrew (before anything of a post is stored)."""
+    if case.withdrawn_on is not None:
+        raise Withdrawn(case.ref)
+
+
+def withdraw_report(dbsession: Session, clock: Clock, case: Case, *, call_hook) -> None:
+    """Close the case because its reporter withdrew it (whistle.cases.lifecycle.withdraw:
+    lifecycle.AlreadyClosed, nothing changed, if it is closed), audited without content; the
+    plugins hear of the move and CaseMoved is published (the retention rules follow it), then
+    CaseWithdrawn (its guardians are told, content-free)."""
+    dbsession.execute(select(Case.id).where(Case.id == case.id).with_for_update())
+    before = lifecycle.withdraw(case, clock.today())
+    dbsession.flush()
+    audit.record(dbsession, clock, actor=audit.services.REPORTER, action="reporter.withdrew", case_id=case.id,
+                 detail={"from": before})
+    lifecycle.announce_move(dbsession, case, before, lifecycle.CLOSED, call_hook=call_hook)
+    call_hook.publish(CaseWithdrawn(case=case))
+
+
+# --- "would you speak up again?", asked at closure -------------------------------------------------
+
+SPEAK_UP_ANSWERS = ("yes", "no", "not_sure")
+
+
+class NotAsked(Exception):
+    """The question is asked only once the case is closed, and never after a withdrawal."""
+
+
+def speak_up_asked(case: Case) -> bool:
+    """Whether the mailbox asks "would you speak up again?": the case is closed, not withdrawn."""
+    return case.status == lifecycle.CLOSED and case.withdrawn_on is None
+
+
+def answer_speak_up(dbsession: Session, clock: Clock, case: Case, answer: str, *, keys: CaseKeys | None = None,
+                    comment: str = "", item: bytes | None = None) -> int | None:
+    """Record the reporter's answer (case.speak_up_again: metadata) and, if they wrote one, their
+    comment as an item of kind "speak-up-comment" to the case key: `comment` encrypted here with
+    the reporter's `keys`, or `item`, as their device encrypted it. An answer may be changed; each
+    comment is kept (the guardians read them all, dated). NotAsked (nothing changed) unless
+    speak_up_asked. Returns the comment item's id, if any."""
+    if not speak_up_asked(case):
+        raise NotAsked(case.ref)
+    if answer not in SPEAK_UP_ANSWERS:
+        raise ValueError(f"answer must be one of {', '.join(SPEAK_UP_ANSWERS)}")
+    comment_item: CaseItem | None = None
+    if item is not None:
+        comment_item = CaseItem(kind=ITEM_SPEAK_UP_COMMENT, author="reporter", ciphertext=item,
+                                created_on=clock.today())
+        case.items.append(comment_item)
+    elif comment:
+        if keys is None:
+            raise TypeError("a comment in the clear needs the reporter's keys")
+        check_keys(case, keys, kinds=[ITEM_SPEAK_UP_COMMENT])
+        comment_item = add_item(case, keys, kind=ITEM_SPEAK_UP_COMMENT, author="reporter",
+                                plaintext=comment.encode("utf-8"), today=clock.today())
+    changed = case.speak_up_again is not None
+    case.speak_up_again = answer
+    dbsession.flush()
+    # The answer itself stays out of the audit log: it is counted, suppressed under 5, in the
+    # statistics, never tied to a case where an admin reads it.
+    audit.record(dbsession, clock, actor=audit.services.REPORTER, action="reporter.speak_up_answered",
+                 case_id=case.id, detail={"changed": changed, "comment": comment_item is not None})
+    return comment_item.id if comment_item is not None else None

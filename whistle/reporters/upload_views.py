@@ -22,6 +22,7 @@ from whistle.attachments.views import ciphertext_response, put_chunk_run
 from whistle.errors import Problem, validation_problem
 from whistle.jsonapi import read_json, reject_unknown_members
 from whistle.reporters.services import send_files
+from whistle.reporters.views import refuse_withdrawn
 from whistle.security.permissions import Permission
 
 NO_SUCH_UPLOAD = "There is no such upload: it was finished, cancelled, or left unfinished for too long."
@@ -48,6 +49,7 @@ def _whole_number(value) -> bool:
 @view_config(route_name="api.reporter_uploads", request_method="POST", renderer="json",
              permission=Permission.MAILBOX_CIPHERTEXT)
 def upload_start(request):
+    refuse_withdrawn(request.identity.case)
     data = read_json(request)
     errors = reject_unknown_members(data, {"chunks", "bytes"})
     for name in ("chunks", "bytes"):
@@ -81,6 +83,7 @@ def upload_chunk(request):
              permission=Permission.MAILBOX_CIPHERTEXT)
 def upload_done(request):
     upload = _upload(request)
+    refuse_withdrawn(request.identity.case)
     data = read_json(request)
     errors = reject_unknown_members(data, {"meta"})
     meta = None

@@ -14,6 +14,7 @@ from whistle import audit, crypto
 from whistle.attachments.services import AttachmentTooLarge, Limits, limits_for, store_attachment
 from whistle.attachments.uploads import FilePart, MalformedForm, csrf_ok, form_parts
 from whistle.attachments.views import attachment_response, store_request_body
+from whistle.board import services as board
 from whistle.cases.models import ITEM_ATTACHMENT_META, ITEM_MESSAGE
 from whistle.cases.services import TeamKeyUnchecked, check_keys, sealed_author
 from whistle.errors import Problem, problem_response, validation_problem
@@ -33,22 +34,25 @@ from whistle.reporters.services import (
     IdentityGiven,
     ReceiptRejected,
     TooManyAttempts,
+    Withdrawn,
     give_client_identity,
     login,
     login_with_lookup_value,
     logout,
     read_envelopes,
     read_mailbox,
+    refuse_if_withdrawn,
     reveal_identity,
     send_client_message,
     send_files,
     send_message,
+    speak_up_asked,
     unlock_for_reporter,
 )
 from whistle.security import cookies
 from whistle.security.permissions import Permission
 from whistle.sessions.models import REPORTER
-from whistle.words import erased_words, size_words
+from whistle.words import SPEAK_UP_LABELS, day_words, erased_words, size_words
 
 LOGIN_TEMPLATE = "whistle:templates/reporters/login.jinja2"
 CASE_TEMPLATE = "whistle:templates/reporters/case.jinja2"
@@ -66,6 +70,12 @@ FILES_TOO_LARGE = (("A file was too large, so nothing was sent yet: each file ca
 IDENTITY_EXPIRED = ("This page had expired. Check the details below and send again.",
                     "This page was open too long. Check what you wrote below and send it again.")
 ALREADY_TOLD = "You have already told us who you are."
+# Said when a reporter who withdrew their report writes to it (the page and the API).
+WITHDRAWN = (("You withdrew this report on {day}, so nothing more can be sent to it and nobody is working on it. "
+              "If you want to raise something, you can send a new report."),
+             ("You stopped this on {day}, so nothing more can be sent here. If you want to tell us something, you "
+              "can start again with a new message."))
+WITHDRAWN_PROBLEM = "/api/v1/problems/withdrawn"
 # A case opened before team key MACs existed: the team key can be checked only once a guardian
 # has opened it since (docs/crypto.md, "The team key MAC").
 IDENTITY_NOT_YET = ("Your details were not sent: they can be sent safely only after the people handling your report "
@@ -106,7 +116,8 @@ def login_page(request, *, status: int = 200, errors: dict | None = None, unsent
 
 
 def case_page(request, identity: ReporterIdentity, *, status: int = 200, errors: dict | None = None,
-              draft: str = "", identity_values: dict | None = None, mark_seen: bool = True):
+              draft: str = "", identity_values: dict | None = None, mark_seen: bool = True,
+              speak_up_values: dict | None = None):
     today = request.clock.today()
     mailbox = read_mailbox(request.dbsession, identity.case, identity.keypair,
                            server_key=request.whistle_settings.session_key, mark_seen=mark_seen, today=today,
@@ -115,7 +126,9 @@ def case_page(request, identity: ReporterIdentity, *, status: int = 200, errors:
     page = {"mailbox": mailbox, "channel": channel, "questionnaire": questionnaire_for(channel, request.call_hook),
             "errors": errors or {}, "draft": draft,
             "news": visit_news(request.dbsession, request.whistle_settings, mailbox, today),
-            "identity_values": identity_values or {"identity_mode": "", "identity": {}}, "limits": limits(request)}
+            "identity_values": identity_values or {"identity_mode": "", "identity": {}}, "limits": limits(request),
+            "speak_up_asked": speak_up_asked(identity.case), "speak_up_labels": SPEAK_UP_LABELS,
+            "speak_up_values": speak_up_values or {"answer": identity.case.speak_up_again or "", "comment": ""}}
     response = render_to_response(CASE_TEMPLATE, page, request=request)
     response.status = status
     return response
@@ -124,6 +137,32 @@ def case_page(request, identity: ReporterIdentity, *, status: int = 200, errors:
 def _plain(identity: ReporterIdentity | None) -> bool:
     """Whether the reporter's channel asks for plain words."""
     return identity is not None and wants_plain(identity.case.channel)
+
+
+def withdrawn_words(case, plain: bool) -> str:
+    return WITHDRAWN[plain].format(day=day_words(case.withdrawn_on))
+
+
+def voice(request, case) -> dict:
+    """What the reporter has said about their report since sending it, and what they may still say
+    (GET /api/v1/reporter/case and /envelopes): metadata only."""
+    entries = board.entries_of(request.dbsession, case) if case.channel.board else []
+    return {"withdrawn_on": case.withdrawn_on,
+            "retention_withdrawn_days": case.channel.retention_withdrawn_days,
+            "speak_up_asked": speak_up_asked(case), "speak_up_again": case.speak_up_again,
+            # null on a channel without the board
+            "board": {"consent": case.board_consent, "locked": bool(entries),
+                      "acted_on": [{"id": entry.id, "title": entry.title,
+                                    "url": request.route_path("board.list", _anchor=f"entry-{entry.id}")}
+                                   for entry in entries]} if case.channel.board else None}
+
+
+def refuse_withdrawn(case) -> None:
+    """The API's refusal (409) of anything sent to a case its reporter withdrew."""
+    try:
+        refuse_if_withdrawn(case)
+    except Withdrawn:
+        raise Problem(409, withdrawn_words(case, False), type=WITHDRAWN_PROBLEM, title="Report withdrawn") from None
 
 
 # --- pages -----------------------------------------------------------------------------------
@@ -192,12 +231,13 @@ def message_submit(request):
     fields: dict[str, str] = {}
     files_sent = files_skipped = 0
     errors: dict[str, str] = {}
+    withdrawn = identity is not None and identity.case.withdrawn_on is not None
     try:
         for part in form_parts(request, max_field_bytes=settings.max_text_chars * 4 + 4096):
             if not isinstance(part, FilePart):
                 fields[part.name] = part.value
             elif part.filename:
-                if identity is None or keys is None or not csrf_ok(request, fields.get("csrf_token")):
+                if identity is None or keys is None or withdrawn or not csrf_ok(request, fields.get("csrf_token")):
                     files_skipped += 1
                     continue  # the parser skips the rest of this part
                 store_attachment(request.dbsession, request.blob_store, request.tm.get(), identity.case, keys,
@@ -218,6 +258,10 @@ def message_submit(request):
         if files_skipped:
             notice += " Files cannot be kept while you sign in again: please add them again."
         return login_page(request, status=401, unsent=draft, notice=notice)
+    if withdrawn:
+        errors = {"form": withdrawn_words(identity.case, _plain(identity))}
+        request.tm.doom()
+        return case_page(request, identity, status=409, errors=errors, draft=draft, mark_seen=False)
     if not errors and not csrf_ok(request, fields.get("csrf_token")):
         errors["form"] = MESSAGE_EXPIRED[_plain(identity)]
     if not errors:
@@ -255,6 +299,9 @@ def identity_submit(request):
     if not csrf_ok(request, fields.get("csrf_token")):
         return case_page(request, identity, status=400, identity_values=values, mark_seen=False,
                          errors={"identity_form": IDENTITY_EXPIRED[_plain(identity)]})
+    if identity.case.withdrawn_on is not None:
+        return case_page(request, identity, status=409, identity_values=values, mark_seen=False,
+                         errors={"identity_form": withdrawn_words(identity.case, _plain(identity))})
     mailbox = read_mailbox(request.dbsession, identity.case, identity.keypair,
                            server_key=request.whistle_settings.session_key)
     if not mailbox.can_reveal_identity:
@@ -379,6 +426,7 @@ def api_case(request):
         "case": identity.case.ref,
         "status": identity.case.status,
         "status_text": mailbox.status_words,
+        **voice(request, identity.case),
         "opened": mailbox.opened,
         "messages": [{"id": m["id"], "from": m["from"], "text": m["text"], "at": m["at"],
                       "author_sealed": m["author_sealed"]}
@@ -410,6 +458,7 @@ def api_message(request):
     """{"item": base64}: a message item the device encrypted (either kind of session); {"text"}: the
     server encrypts it (only a session that holds the reporter's key)."""
     data = read_json(request)
+    refuse_withdrawn(request.identity.case)
     if "item" in data:
         return _api_client_message(request, data)
     identity = request.identity
@@ -428,7 +477,7 @@ def api_message(request):
     return {"id": item_id}
 
 
-def _client_item(data: dict, name: str, max_plaintext: int) -> bytes:
+def client_item(data: dict, name: str, max_plaintext: int) -> bytes:
     """The item envelope in member `name`, if it has the shape of one of version 2 within
     `max_plaintext` bytes; otherwise a 422 naming the member."""
     item = decode_base64(data.get(name))
@@ -442,7 +491,7 @@ def _api_client_message(request, data: dict) -> dict:
     errors = reject_unknown_members(data, {"item"})
     if errors:
         raise validation_problem(errors)
-    item = _client_item(data, "item", request.whistle_settings.max_text_chars * 4)
+    item = client_item(data, "item", request.whistle_settings.max_text_chars * 4)
     item_id = send_client_message(request.dbsession, request.clock, request.identity.case, item,
                                   call_hook=request.call_hook)
     request.response.status = 201
@@ -470,6 +519,7 @@ def api_envelopes(request):
         "channel": case.channel.slug,
         "status": case.status,
         "status_text": envelopes.mailbox.status_words,
+        **voice(request, case),
         "opened": case.opened_on,
         "case_public_key": b64(case.public_key),
         "team_public_key": b64(case.team_public_key),
@@ -504,6 +554,7 @@ def api_identity(request):
     team key it checked with the case's team key MAC (docs/crypto.md 6.11)."""
     data = read_json(request)
     case = request.identity.case
+    refuse_withdrawn(case)
     errors = reject_unknown_members(data, {"item", "identity_mode"})
     mode = data.get("identity_mode")
     if mode not in ("confidential", "open") or mode not in case.channel.identity_modes:
@@ -512,7 +563,7 @@ def api_identity(request):
                                    else "This channel does not ask who reporters are.")
     if errors:
         raise validation_problem(errors)
-    item = _client_item(data, "item", MAX_IDENTITY_BYTES)
+    item = client_item(data, "item", MAX_IDENTITY_BYTES)
     assert isinstance(mode, str)  # checked above
     try:
         item_id = give_client_identity(request.dbsession, request.clock, case, mode, item)
@@ -537,6 +588,7 @@ TEAM_KEY_UNCHECKED = "/api/v1/problems/team-key-unchecked"
              permission=Permission.MAILBOX_USE)
 def api_attachment(request):
     identity = request.identity
+    refuse_withdrawn(identity.case)
     keys = unlock_for_reporter(request.dbsession, identity.case, identity.keypair,
                                server_key=request.whistle_settings.session_key)
     attachment, size = store_request_body(request, identity.case, keys, author="reporter")

@@ -260,6 +260,9 @@ def api_show(context: CaseContext, request):
                         for a in attachments],
         "unverified": [{"id": u["id"], "unverified": True, "kind": u["kind"]} for u in content.unverified],
         "erased_files": content.erased_files,
+        "withdrawn_on": case.withdrawn_on,
+        "speak_up_again": case.speak_up_again,
+        "speak_up_comments": content.comments,
         "events": [{k: e[k] for k in ("action", "actor", "at", "detail")} for e in _timeline(request, case)],
     })
     if content.identity is not None:

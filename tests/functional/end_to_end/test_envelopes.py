@@ -18,7 +18,9 @@ from whistle.intake_channels.models import Channel
 from whistle.notifications.models import Notification
 
 ENVELOPE_MEMBERS = {"case", "channel", "status", "status_text", "opened", "case_public_key", "team_public_key",
-                    "team_key_mac", "sealed_case_key", "case_key_binding", "items", "attachments", "identity_given", "news"}
+                    "team_key_mac", "sealed_case_key", "case_key_binding", "items", "attachments", "identity_given", "news",
+                    # what the reporter said since (withdrawn, speak up again, the board): metadata
+                    "withdrawn_on", "retention_withdrawn_days", "speak_up_asked", "speak_up_again", "board"}
 
 
 @pytest.fixture

@@ -66,6 +66,7 @@ def test_guardians_are_set_by_username(dbsession, settings, clock):
     (lambda s: s[1].update(colour="red"), "channel 'young-peoples-voice': unknown key"),
     (lambda s: s[1].pop("title"), "channel 'young-peoples-voice': a title is required"),
     (lambda s: s[1].update(reporters_are_staff="no"), "channel 'young-peoples-voice': reporters_are_staff must be true or false"),
+    (lambda s: s[2].update(board="yes"), "channel 'ideas-for-improvement': board must be true or false"),
     (lambda s: s[1]["help_now"].update(colour="red"), "channel 'young-peoples-voice': help_now takes only lines, title"),
     (lambda s: s[1]["help_now"].pop("title"), "channel 'young-peoples-voice': help_now needs a title"),
     (lambda s: s[1]["help_now"].update(lines=[]), "channel 'young-peoples-voice': help_now needs lines"),
@@ -106,3 +107,9 @@ def test_who_reports_the_help_panel_and_the_quick_exit_are_loaded(dbsession):
     specs[1].pop("help_now"), specs[1].pop("quick_exit"), specs[1].pop("quick_exit_url")
     load_channels(dbsession, specs, known_profiles=shipped_profiles())
     assert (young.help_now, young.quick_exit_url) == ({}, None), "the file says what the channel has"
+
+
+def test_the_board_is_on_for_the_ideas_channel_only(dbsession):
+    load_channels(dbsession, shipped(), known_profiles=shipped_profiles())
+    channels = {c.slug: c.board for c in dbsession.scalars(select(Channel))}
+    assert channels == {"raise-a-concern": False, "young-peoples-voice": False, "ideas-for-improvement": True}

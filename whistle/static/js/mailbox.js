@@ -12,7 +12,7 @@ import { InvalidReceipt, receiptVersion, toBase64 } from "./crypto.js";
 import { element, fill } from "./dom.js";
 import {
   Api, ApiError, CaseKeysRefused, NetworkError, checkedTeamKey, downloadFile, fetchAnyDirectory, identityItem,
-  messageItem, readEnvelopes, receiptKeys, unlockCase, uploadFile,
+  messageItem, readEnvelopes, receiptKeys, speakUpItem, unlockCase, uploadFile,
 } from "./reporter.js";
 
 const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
@@ -44,7 +44,10 @@ const WORDS = {
     + "be sent safely. Nothing was sent. Please tell the organisation another way.",
   identityNotYet: "Your details were not sent: they can be sent safely only after the people handling your report "
     + "have opened it. Please try again in a few days.",
+  withdrawConfirm: "Tick the box to confirm that you want to withdraw your report.",
+  chooseAnswer: "Choose yes, no or not sure.",
 };
+const SPEAK_UP_LABELS = { yes: "Yes", no: "No", not_sure: "Not sure" };
 
 function dayWords(text) {
   const match = /^(\d{4})-(\d{2})-(\d{2})/.exec(text || "");
@@ -187,10 +190,14 @@ class Mailbox {
         element("dt", {}, "Where things are"), element("dd", { class: "status" }, view.statusText || "")),
       element("p", { class: "help" },
         "When you have finished, press \"Leave\". If you do nothing for a while you will be signed out anyway."),
+      this.renderWithdrawn(),
+      this.renderSpeakUp(),
       this.renderConversation(view),
       this.renderFiles(view),
-      this.renderReply(),
-      this.renderIdentity(view),
+      this.withdrawn() ? null : this.renderReply(),
+      this.withdrawn() ? null : this.renderIdentity(view),
+      this.renderBoard(),
+      this.renderWithdraw(view),
       this.renderSent(view),
     ];
     for (const node of content) if (node) this.main.append(node);
@@ -321,6 +328,175 @@ class Mailbox {
     section.append(element("p", {}, "You are anonymous. If you want, you can tell the people handling your report who "
       + "you are. You cannot take this back later."), form);
     return section;
+  }
+
+  // "Would you speak up again?", once the case is closed (not withdrawn): the answer is metadata, the
+  // comment is encrypted here to the checked case key (kind speak-up-comment) before it is sent.
+  renderSpeakUp() {
+    const envelopes = this.session.envelopes;
+    if (!envelopes.speak_up_asked) return null;
+    const answered = envelopes.speak_up_again;
+    const section = element("section", { id: "speak-up", class: "news", "aria-labelledby": "speak-up-title" },
+      element("h2", { id: "speak-up-title" }, answered ? "Your answer: would you speak up again?" : "Would you speak up again?"),
+      element("p", {}, answered ? `You answered: ${SPEAK_UP_LABELS[answered] || answered}. Thank you. You can change your answer below.`
+        : "Your report is closed. Knowing whether you would raise a concern again, after how this one was handled, "
+          + "helps the organisation make speaking up safer. Answering is up to you."));
+    const choices = Object.entries(SPEAK_UP_LABELS).map(([value, words]) => element("label", { class: "choice" },
+      element("input", { type: "radio", name: "answer", value, ...(answered === value ? { checked: true } : {}) }), ` ${words}`));
+    const comment = element("textarea", { id: "comment", name: "comment", rows: "3", autocomplete: "off" });
+    const status = element("p", { id: "speak-up-status", class: "send-status", role: "status", "aria-live": "polite" });
+    const form = element("form", { id: "speak-up-form", autocomplete: "off", novalidate: true },
+      element("div", { class: "field", id: "field-answer" },
+        element("fieldset", {}, element("legend", {}, "Your answer"), ...choices)),
+      field("comment", element("span", {}, "Would you like to say why? ", element("span", { class: "optional" }, "(optional)")),
+        comment, element("p", { class: "help" }, "Only the people who handled your report can read it. It is encrypted on "
+          + "this device before it is sent.")),
+      status, element("button", { type: "submit", class: "button" }, answered ? "Change my answer" : "Send my answer"));
+    form.addEventListener("submit", (event) => { event.preventDefault(); this.speakUp(form, comment, status); });
+    section.append(form);
+    return section;
+  }
+
+  async speakUp(form, comment, status) {
+    if (this.busy) return;
+    this.clearFieldErrors(form);
+    const answer = new FormData(form).get("answer");
+    if (!answer) {
+      this.fieldError(form, "answer", WORDS.chooseAnswer);
+      return;
+    }
+    this.busy = true;
+    try {
+      const body = { answer };
+      if (comment.value.trim()) {
+        const { caseKeys } = await this.currentKeys();
+        status.textContent = WORDS.sending;
+        body.item = speakUpItem(caseKeys, this.session.ref, comment.value.trim());
+      }
+      await this.api.post("/api/v1/reporter/speak-up", body);
+      await this.refresh();
+      document.getElementById("speak-up-status").textContent = WORDS.sent;
+    } catch (error) {
+      status.textContent = "";
+      if (error instanceof ApiError && error.status === 401) this.ended();
+      else if (error instanceof CaseKeysRefused) status.textContent = WORDS.replyRefused;
+      else if (error instanceof ApiError && error.problem && error.problem.detail) status.textContent = error.problem.detail;
+      else status.textContent = error instanceof NetworkError ? WORDS.offline : WORDS.failed;
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  // The "you said, we did" board (a channel with the board only): the entries about this idea, and
+  // whether the organisation may quote the reporter's words, changeable until one is published.
+  renderBoard() {
+    const board = this.session.envelopes.board;
+    if (!board) return null;
+    const section = element("section", { id: "board", "aria-labelledby": "board-title" },
+      element("h2", { id: "board-title" }, "“You said, we did”"));
+    for (const entry of board.acted_on || []) {
+      section.append(element("p", { class: "acted-on" },
+        element("strong", {}, "Your idea was acted on: ", element("a", { href: entry.url }, entry.title))));
+    }
+    if (board.locked) {
+      section.append(element("p", {}, board.consent ? "You agreed that your words could be quoted on the board."
+        : "You did not agree to be quoted, so the board uses the organisation's own words."));
+      return section;
+    }
+    const consent = element("input", { type: "checkbox", name: "consent", value: "yes", ...(board.consent ? { checked: true } : {}) });
+    const status = element("p", { id: "board-status", class: "send-status", role: "status", "aria-live": "polite" });
+    const form = element("form", { id: "board-consent-form", novalidate: true },
+      element("div", { class: "field", id: "field-board-consent" },
+        element("label", { class: "choice" }, consent, " You may quote my words on the board")),
+      status, element("button", { type: "submit", class: "button" }, "Save my choice"));
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      if (this.busy) return;
+      this.busy = true;
+      try {
+        await this.api.post("/api/v1/reporter/board-consent", { consent: consent.checked });
+        await this.refresh();
+        document.getElementById("board-status").textContent = WORDS.sent;
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 401) this.ended();
+        else if (error instanceof ApiError && error.problem && error.problem.detail) status.textContent = error.problem.detail;
+        else status.textContent = error instanceof NetworkError ? WORDS.offline : WORDS.failed;
+      } finally {
+        this.busy = false;
+      }
+    });
+    section.append(element("p", {}, "When an idea is acted on, the organisation may say so on its public “you said, we "
+      + "did” board, in its own words. It will only quote your words if you agree."), form);
+    return section;
+  }
+
+  withdrawn() {
+    return this.session.envelopes.withdrawn_on || null;
+  }
+
+  renderWithdrawn() {
+    const day = this.withdrawn();
+    if (!day) return null;
+    return element("section", { id: "withdrawn", class: "news" }, element("h2", {}, "You withdrew this report"),
+      element("p", {}, `You withdrew this report on ${dayWords(day)}. Nobody is working on it any more and nothing `
+        + "more can be sent to it. It will be deleted as the organisation's rules say."),
+      element("p", {}, "If you want to raise something, you can send a new report."));
+  }
+
+  // Withdrawing: the same warning as the page without JavaScript (reporters/withdraw.jinja2), then POST
+  // /api/v1/reporter/withdrawal. It carries no content, so nothing is encrypted.
+  renderWithdraw(view) {
+    if (view.status === "closed") return null;
+    const section = element("section", { id: "withdraw" }, element("h2", {}, "Withdraw your report"),
+      element("p", {}, "If you no longer want your report to be handled, you can withdraw it. You cannot undo this."));
+    const open = element("button", { type: "button", class: "button" }, "Withdraw my report");
+    open.addEventListener("click", () => {
+      open.remove();
+      const days = this.session.envelopes.retention_withdrawn_days ?? 0;
+      const deleted = days === 0 ? "It will be deleted within a day."
+        : `It will be deleted ${days} day${days === 1 ? "" : "s"} after you withdraw it.`;
+      const confirm = element("input", { type: "checkbox", name: "confirm", value: "yes" });
+      const status = element("p", { id: "withdraw-status", class: "send-status", role: "status", "aria-live": "polite" });
+      const form = element("form", { id: "withdraw-form", novalidate: true },
+        element("section", { id: "withdraw-warning", class: "warning" }, element("h3", {}, "What withdrawing means"),
+          element("ul", {},
+            element("li", {}, "The people handling your report will stop working on it. They will be told that you "
+              + "withdrew it, not why."),
+            element("li", {}, "Your report will be closed. You will still be able to read it with your receipt until "
+              + "it is deleted, but you will not be able to send anything more."),
+            element("li", {}, `${deleted} The organisation may have to keep it for longer if the law requires it `
+              + "(a legal hold)."),
+            element("li", {}, "You cannot undo this."))),
+        element("div", { class: "field", id: "field-confirm" },
+          element("label", { class: "choice" }, confirm, " I understand, and I want to withdraw my report")),
+        status, element("button", { type: "submit", class: "button" }, "Withdraw my report"));
+      form.addEventListener("submit", (event) => { event.preventDefault(); this.withdraw(form, confirm, status); });
+      section.append(form);
+    });
+    section.append(open);
+    return section;
+  }
+
+  async withdraw(form, confirm, status) {
+    if (this.busy) return;
+    this.clearFieldErrors(form);
+    if (!confirm.checked) {
+      const box = form.querySelector("#field-confirm");
+      box.classList.add("invalid");
+      box.prepend(element("p", { class: "error", id: "error-confirm", role: "alert" }, WORDS.withdrawConfirm));
+      return;
+    }
+    this.busy = true;
+    try {
+      await this.api.post("/api/v1/reporter/withdrawal", { confirm: true });
+      await this.refresh();
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) this.ended();
+      else if (error instanceof ApiError && error.problem && error.problem.detail) status.textContent = error.problem.detail;
+      else status.textContent = error instanceof NetworkError ? WORDS.offline : WORDS.failed;
+    } finally {
+      this.busy = false;
+    }
   }
 
   identityModes() {
@@ -510,7 +686,7 @@ class Mailbox {
 
   wipe() {
     this.session = null;
-    for (const node of this.main.querySelectorAll("#conversation, #files, #reply, #identity, #what-you-sent, #news, dl.meta")) node.remove();
+    for (const node of this.main.querySelectorAll("#conversation, #files, #reply, #identity, #what-you-sent, #news, dl.meta, #withdrawn, #withdraw, #speak-up, #board")) node.remove();
   }
 
   ended() {

@@ -564,6 +564,11 @@ export function messageItem(caseKeys, ref, text) {
   return b64(c.encryptItem(caseKeys.publicKey, text, { case: ref, kind: "message", author: "reporter" }));
 }
 
+/** The comment with the answer to "would you speak up again?": a speak-up-comment item to the case key, for POST /api/v1/reporter/speak-up. */
+export function speakUpItem(caseKeys, ref, text) {
+  return b64(c.encryptItem(caseKeys.publicKey, text, { case: ref, kind: "speak-up-comment", author: "reporter" }));
+}
+
 /** An identity item to the MAC-checked team key, for POST /api/v1/reporter/identity. */
 export function identityItem(teamPublicKey, ref, mode, identity) {
   return b64(c.encryptItem(teamPublicKey, JSON.stringify({ ...identity, mode }), { case: ref, kind: "identity", author: "reporter" }));

@@ -16,7 +16,7 @@ import { element, fill } from "./dom.js";
 
 const TEAM_KINDS = new Set(["identity", "note", "outcome", "reason", "internal-file"]);
 const META_KINDS = new Set(["attachment-meta", "internal-file"]);
-const TEXT_KINDS = new Set(["disclosure", "message", "note"]);
+const TEXT_KINDS = new Set(["disclosure", "message", "note", "speak-up-comment"]);
 const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
   "November", "December"];
 const CHANGED = "It was changed after it was written, or credited to someone who did not write it, so it is not "
@@ -226,7 +226,8 @@ function parseItem(kind, plaintext) {
 /** The case as the page shows it: {text, answers, identity, messages, notes, records, files, lost}. */
 export function readCase(envelopes, keys) {
   const ref = envelopes.case;
-  const view = { text: "", answers: {}, identity: null, messages: [], notes: [], records: [], files: [], lost: new Set() };
+  const view = { text: "", answers: {}, identity: null, messages: [], notes: [], records: [], files: [], comments: [],
+    lost: new Set() };
   const metas = new Map();
   for (const item of envelopes.items) {
     if (TEAM_KINDS.has(item.kind) && !keys.team) continue;
@@ -258,7 +259,7 @@ export function readCase(envelopes, keys) {
       (item.kind === "message" ? view.messages : view.notes).push(entry);
     } else if (item.kind === "outcome" || item.kind === "reason") {
       view.records.push({ ...value, id: item.id, kind: item.kind, at: item.at, authorSealed: sealed });
-    }
+    } else if (item.kind === "speak-up-comment") view.comments.push({ id: item.id, text: value, at: item.at });
   }
   for (const file of envelopes.attachments) {
     const found = metas.get(file.meta_item_id);
@@ -377,6 +378,14 @@ function noteNodes(view, envelopes, words) {
   return nodes;
 }
 
+/** The reporter's comments with their answer to "would you speak up again?" (reporters/guardian_speak_up.jinja2). */
+function commentNodes(view) {
+  const nodes = view.comments.map((comment) => element("article", { class: "message from-reporter speak-up-comment" },
+    element("h3", {}, `The reporter's comment, ${dayWords(comment.at)}`), element("p", {}, comment.text)));
+  if (view.lost.has("speak-up-comment")) nodes.push(unverified("A comment of the reporter's"));
+  return nodes;
+}
+
 function whoAdded(file, envelopes) {
   return file.from === "reporter" ? "from the reporter" : `by ${nameOf(envelopes, file.account_id)}`;
 }
@@ -451,6 +460,7 @@ function render(view, envelopes, words, keys) {
   put("identity", identityNodes(view, words));
   put("messages", messageNodes(view, envelopes));
   put("notes", noteNodes(view, envelopes, words));
+  put("speak-up-comments", commentNodes(view));
   const from = view.files.filter((file) => file.from === "reporter");
   const internal = view.files.filter((file) => file.from !== "reporter" && file.internal);
   const sent = view.files.filter((file) => file.from !== "reporter" && !file.internal);
