@@ -118,7 +118,11 @@ def median_of(histogram: dict[int, int]) -> float | None:
 
 
 def count_cases(dbsession: Session, period: Period, channels: list[Channel], today: date) -> Counts:
-    """The raw figures for the cases opened in `period` on `channels`, as of `today`."""
+    """The raw figures for the cases opened in `period` on `channels`, as of `today`.
+
+    Six queries, each one pass over the period's cases: the facts with few values together (channel,
+    status, detriment, outcome, answer), then the days (opened, to acknowledge), the feedback
+    dates, the labels and the identity modes."""
     channel_ids = [channel.id for channel in channels]
     scope = (Case.opened_on >= period.start, Case.opened_on <= period.end, Case.channel_id.in_(channel_ids))
 
@@ -128,17 +132,37 @@ def count_cases(dbsession: Session, period: Period, channels: list[Channel], tod
             query = query.join(*join)
         return list(dbsession.execute(query.group_by(*columns)).all())
 
-    counts = Counts()
-    by_channel = dict(grouped(Case.channel_id))
+    by_channel: Counter = Counter()
+    by_status: Counter = Counter()
+    detriment: Counter = Counter()
+    outcomes: Counter = Counter()
+    answers: Counter = Counter()
+    for channel_id, status, reported, substantiated, withdrawn, answer, count in grouped(
+            Case.channel_id, Case.status, Case.detriment, Case.substantiated, Case.withdrawn_on.is_not(None),
+            Case.speak_up_again):
+        by_channel[channel_id] += count
+        by_status[status] += count
+        detriment["reported" if reported else "not_reported"] += count
+        if status == CLOSED:
+            outcomes[WITHDRAWN if withdrawn else substantiated if substantiated in SUBSTANTIATED else NOT_RECORDED] += (
+                count)
+        answers[answer if answer in SPEAK_UP_AGAIN else NO_ANSWER] += count
     total = sum(by_channel.values())
+
+    counts = Counts()
     counts.tables.append(Table("cases", [("all", total)]))
-    counts.tables.append(Table("cases_by_channel", [(c.slug, by_channel.get(c.id, 0)) for c in channels], total))
-    by_status = dict(grouped(Case.status))
-    counts.tables.append(Table("cases_by_status", [(status, by_status.get(status, 0)) for status in STATUSES], total))
+    counts.tables.append(Table("cases_by_channel", [(c.slug, by_channel[c.id]) for c in channels], total))
+    counts.tables.append(Table("cases_by_status", [(status, by_status[status]) for status in STATUSES], total))
 
     by_month: Counter = Counter()
-    for opened_on, count in grouped(Case.opened_on):
+    to_acknowledge: Counter = Counter()  # days from the report to its acknowledgement: how many cases
+    waiting_too_long = 0  # not acknowledged, and their 7 days are over
+    for opened_on, days, count in grouped(Case.opened_on, days_between(Case.acknowledged_on, Case.opened_on)):
         by_month[opened_on.replace(day=1)] += count
+        if days is not None:
+            to_acknowledge[days] += count
+        elif opened_on < today - timedelta(days=ACK_DAYS):
+            waiting_too_long += count
     counts.tables.append(Table("cases_by_month", [(m.strftime("%Y-%m"), by_month[m]) for m in period.months()],
                                total))
 
@@ -152,24 +176,19 @@ def count_cases(dbsession: Session, period: Period, channels: list[Channel], tod
     counts.shares.append(("share_anonymous", modes.get("anonymous", 0), total - modes.get(NOT_RECORDED, 0),
                           ("cases_by_identity_mode", "anonymous")))
 
-    _acknowledgement(counts, grouped, today)
+    # Acknowledgement: the median over acknowledged cases; the share within 7 days of the cases
+    # whose 7 days are over or that were acknowledged already.
+    acknowledged = sum(to_acknowledge.values())
+    counts.medians.append(("median_days_to_acknowledge", acknowledged, median_of(to_acknowledge)))
+    in_time = sum(count for days, count in to_acknowledge.items() if days <= ACK_DAYS)
+    counts.shares.append(("acknowledged_within_7_days", in_time, acknowledged + waiting_too_long, None))
     _feedback(counts, grouped, today)
 
-    detriment = dict(grouped(Case.detriment))
-    counts.tables.append(Table("detriment", [("reported", detriment.get(True, 0)),
-                                             ("not_reported", detriment.get(False, 0))], total))
-
-    outcomes: Counter = Counter()
-    for substantiated, withdrawn, count in grouped(Case.substantiated, Case.withdrawn_on.is_not(None),
-                                                   where=(Case.status == CLOSED,)):
-        outcomes[WITHDRAWN if withdrawn else substantiated if substantiated in SUBSTANTIATED else NOT_RECORDED] += count
+    counts.tables.append(Table("detriment", [(group, detriment[group]) for group in ("reported", "not_reported")],
+                               total))
     counts.tables.append(Table("outcomes", [(outcome, outcomes[outcome])
                                             for outcome in (*SUBSTANTIATED, WITHDRAWN, NOT_RECORDED)],
-                               by_status.get(CLOSED, 0)))
-
-    answers: Counter = Counter()
-    for answer, count in grouped(Case.speak_up_again):
-        answers[answer if answer in SPEAK_UP_AGAIN else NO_ANSWER] += count
+                               by_status[CLOSED]))
     counts.tables.append(Table("speak_up_again", [(a, answers[a]) for a in (*SPEAK_UP_AGAIN, NO_ANSWER)], total))
     counts.shares.append(("share_would_speak_up_again", answers["yes"], total - answers[NO_ANSWER],
                           ("speak_up_again", "yes")))
@@ -190,33 +209,22 @@ def _identity_modes(dbsession: Session, scope) -> dict[str, int]:
     return dict(modes)
 
 
-def _acknowledgement(counts: Counts, grouped, today: date) -> None:
-    """Median days to acknowledge (acknowledged cases), and the share acknowledged within 7 days
-    of the cases whose 7 days are over or that were acknowledged already."""
-    histogram = dict(grouped(days_between(Case.acknowledged_on, Case.opened_on),
-                             where=(Case.acknowledged_on.is_not(None),)))
-    ((waiting_too_long,),) = grouped(where=(Case.acknowledged_on.is_(None),
-                                            Case.opened_on < today - timedelta(days=ACK_DAYS)))
-    acknowledged = sum(histogram.values())
-    counts.medians.append(("median_days_to_acknowledge", acknowledged, median_of(histogram)))
-    in_time = sum(count for days, count in histogram.items() if days <= ACK_DAYS)
-    counts.shares.append(("acknowledged_within_7_days", in_time, acknowledged + waiting_too_long, None))
-
-
 def _feedback(counts: Counts, grouped, today: date) -> None:
     """Median days from the report to feedback (the day the case last moved to "feedback given"),
     and the share given feedback within 3 months of acknowledgement, of the acknowledged cases
     whose 3 months are over or that were given feedback already."""
-    histogram = dict(grouped(days_between(Case.feedback_given_on, Case.opened_on),
-                             where=(Case.feedback_given_on.is_not(None),)))
-    counts.medians.append(("median_days_to_feedback", sum(histogram.values()), median_of(histogram)))
+    histogram: Counter = Counter()
     in_time = base = 0
-    for acknowledged_on, given_on, count in grouped(Case.acknowledged_on, Case.feedback_given_on,
-                                                    where=(Case.acknowledged_on.is_not(None),)):
+    for acknowledged_on, given_on, days, count in grouped(
+            Case.acknowledged_on, Case.feedback_given_on, days_between(Case.feedback_given_on, Case.opened_on),
+            where=(Case.acknowledged_on.is_not(None),)):
+        if days is not None:
+            histogram[days] += count
         due = add_months(acknowledged_on, FEEDBACK_MONTHS)
         if given_on is not None or due < today:
             base += count
             in_time += count if given_on is not None and given_on <= due else 0
+    counts.medians.append(("median_days_to_feedback", sum(histogram.values()), median_of(histogram)))
     counts.shares.append(("feedback_within_3_months", in_time, base, None))
 
 
