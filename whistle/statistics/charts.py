@@ -14,10 +14,11 @@ from html import escape
 from markupsafe import Markup
 
 WIDTH = 360
-ROW = 40  # the height of one group: its words, then its bar
-BAR = 14
+FONT = 15  # close to the page's own text on a phone, where the chart is drawn at about 1:1
+ROW = 44  # the height of one group: its words, then its bar
+BAR = 16
 TOP = 4
-NUMBER_ROOM = 72  # room after the longest bar for its number
+NUMBER_ROOM = 76  # room after the longest bar for its number
 SUPPRESSED = "suppressed"
 BAR_COLOUR = "#1d5c8c"  # the stylesheet's link colour: 7:1 against white
 TEXT_COLOUR = "#1b1b1b"
@@ -43,24 +44,24 @@ def bar_chart(chart_id: str, title: str, rows: list[tuple[str, float | None]], *
     parts = [
         (f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="{escape(chart_id)}" role="img" '
          f'viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" '
-         f'aria-labelledby="{escape(ids["title"])} {escape(ids["desc"])}" font-family="inherit" font-size="13">'),
+         f'aria-labelledby="{escape(ids["title"])} {escape(ids["desc"])}" font-family="inherit" font-size="{FONT}">'),
         f'<title id="{escape(ids["title"])}">{escape(title)}</title>',
         f'<desc id="{escape(ids["desc"])}">{escape(described)}</desc>',
     ]
     if not rows:
-        parts.append(f'<text x="0" y="{TOP + 18}" fill="{MUTED_COLOUR}">No cases in this period.</text>')
+        parts.append(f'<text x="0" y="{TOP + 20}" fill="{MUTED_COLOUR}">No cases in this period.</text>')
     for index, (words, value) in enumerate(rows):
         y = TOP + index * ROW
         parts.append(f'<g class="bar" data-group="{escape(words)}">')
-        parts.append(f'<text x="0" y="{y + 13}" fill="{TEXT_COLOUR}">{escape(words)}</text>')
+        parts.append(f'<text x="0" y="{y + 15}" fill="{TEXT_COLOUR}">{escape(words)}</text>')
         if value is None:
-            parts.append(f'<text x="0" y="{y + 30}" fill="{MUTED_COLOUR}" font-style="italic" '
+            parts.append(f'<text x="0" y="{y + 34}" fill="{MUTED_COLOUR}" font-style="italic" '
                          f'data-suppressed="true">{SUPPRESSED}</text>')
         else:
             length = round((WIDTH - NUMBER_ROOM) * value / largest, 1)
             if length:
-                parts.append(f'<rect x="0" y="{y + 18}" width="{length}" height="{BAR}" fill="{BAR_COLOUR}"/>')
-            parts.append(f'<text x="{length + 6}" y="{y + 30}" fill="{TEXT_COLOUR}" data-value="{escape(str(value))}">'
+                parts.append(f'<rect x="0" y="{y + 21}" width="{length}" height="{BAR}" fill="{BAR_COLOUR}"/>')
+            parts.append(f'<text x="{length + 6}" y="{y + 34}" fill="{TEXT_COLOUR}" data-value="{escape(str(value))}">'
                          f'{escape(_number(value) + unit)}</text>')
         parts.append("</g>")
     parts.append("</svg>")

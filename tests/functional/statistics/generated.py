@@ -127,7 +127,7 @@ def insert_cases(dbsession, cases: list[Generated], channels: dict[str, int], to
 
 def make_channels(dbsession) -> dict[str, int]:
     return {slug: make_channel(dbsession, slug, title=title).id
-            for slug, title in (("stats-staff", "Raise a concern"), ("stats-youth", "Young people's voice"),
+            for slug, title in (("stats-staff", "Staff concerns"), ("stats-youth", "Young people's voice"),
                                 ("stats-tiny", "A small team"))}
 
 
