@@ -15,7 +15,7 @@ from whistle.security.permissions import Permission
 from whistle.statistics import report, services
 from whistle.statistics.services import Period
 
-MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+MONTH = re.compile(r"^([0-9]{4})-([0-9]{2})$")
 LONGEST_PERIOD = 120  # months: ten years is more than any retention keeps
 MONTH_ERROR = "Enter a month as year and month, like 2026-04."
 
@@ -37,7 +37,8 @@ class Filters:
 
 def _month(text: str) -> date | None:
     found = MONTH.match(text.strip())
-    if not found or not 1 <= int(found.group(2)) <= 12 or int(found.group(1)) < 1900:
+    # Years a case can have been opened in; far enough from 9999 that a month's end is a date.
+    if not found or not 1 <= int(found.group(2)) <= 12 or not 1900 <= int(found.group(1)) <= 9000:
         return None
     return date(int(found.group(1)), int(found.group(2)), 1)
 

@@ -162,3 +162,16 @@ def test_100000_cases_are_counted_in_a_few_seconds_at_most(dbsession, clock):
     elapsed = time.perf_counter() - started
     print(f"statistics of 100,000 cases in {elapsed:.2f} s")
     assert elapsed < 6
+
+
+@pytest.mark.parametrize("query", [
+    {"from": "9999-12", "to": "9999-12"}, {"from": "2026-00"}, {"to": "２０２６-０１"}, {"from": "2026-1"},
+    {"from": "2027-01", "to": "2026-01"}, {"from": "1900-01", "to": "2026-01"}, {"channel": "no-such-channel"},
+])
+def test_filters_that_cannot_be_shown_are_named_not_a_500(testapp, dbsession, settings, clock, query):
+    make_channels(dbsession)
+    admin = make_staff(dbsession, settings, clock, "stats.filters", admin=True, guardian=False)
+    html_login(testapp, admin, clock)
+    page = testapp.get("/admin/statistics", query, status=400)
+    assert page.html.select_one("#statistics-errors") is not None
+    testapp.get("/admin/statistics.csv", query, status=400)
