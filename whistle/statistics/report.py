@@ -16,8 +16,10 @@ _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augu
 
 IDENTITY_WORDS = {"anonymous": "Anonymous", "confidential": "Confidential (guardians know who they are)",
                   "open": "Open (happy to be known)", "not_recorded": "Not recorded"}
-OUTCOME_WORDS = {**SUBSTANTIATED_LABELS, "yes": "Substantiated", "partly": "Partly substantiated",
-                 "no": "Not substantiated", "withdrawn": "Withdrawn by the reporter", "not_recorded": "Not recorded"}
+# The closing record's "substantiated?" as an outcome reads on its own ("Yes" would not).
+OUTCOME_WORDS = {"yes": "Substantiated", "partly": "Partly substantiated", "no": "Not substantiated",
+                 "not_determined": SUBSTANTIATED_LABELS["not_determined"], "withdrawn": "Withdrawn by the reporter",
+                 "not_recorded": "Not recorded"}
 ANSWER_WORDS = {"yes": "Yes", "no": "No", "not_sure": "Not sure", "no_answer": "Not answered"}
 DETRIMENT_WORDS = {"reported": "Detriment reported", "not_reported": "No detriment reported"}
 
