@@ -174,14 +174,14 @@ def count_cases(dbsession: Session, period: Period, channels: list[Channel], tod
     counts.tables.append(Table("cases_by_identity_mode",
                                [(mode, modes.get(mode, 0)) for mode in (*IDENTITY_MODES, NOT_RECORDED)], total))
     counts.shares.append(("share_anonymous", modes.get("anonymous", 0), total - modes.get(NOT_RECORDED, 0),
-                          ("cases_by_identity_mode", "anonymous")))
+                          tuple(("cases_by_identity_mode", mode) for mode in IDENTITY_MODES)))
 
     # Acknowledgement: the median over acknowledged cases; the share within 7 days of the cases
     # whose 7 days are over or that were acknowledged already.
     acknowledged = sum(to_acknowledge.values())
     counts.medians.append(("median_days_to_acknowledge", acknowledged, median_of(to_acknowledge)))
     in_time = sum(count for days, count in to_acknowledge.items() if days <= ACK_DAYS)
-    counts.shares.append(("acknowledged_within_7_days", in_time, acknowledged + waiting_too_long, None))
+    counts.shares.append(("acknowledged_within_7_days", in_time, acknowledged + waiting_too_long, ()))
     _feedback(counts, grouped, today)
 
     counts.tables.append(Table("detriment", [(group, detriment[group]) for group in ("reported", "not_reported")],
@@ -191,7 +191,7 @@ def count_cases(dbsession: Session, period: Period, channels: list[Channel], tod
                                by_status[CLOSED]))
     counts.tables.append(Table("speak_up_again", [(a, answers[a]) for a in (*SPEAK_UP_AGAIN, NO_ANSWER)], total))
     counts.shares.append(("share_would_speak_up_again", answers["yes"], total - answers[NO_ANSWER],
-                          ("speak_up_again", "yes")))
+                          tuple(("speak_up_again", answer) for answer in SPEAK_UP_AGAIN)))
     return counts
 
 
@@ -225,7 +225,7 @@ def _feedback(counts: Counts, grouped, today: date) -> None:
             base += count
             in_time += count if given_on is not None and given_on <= due else 0
     counts.medians.append(("median_days_to_feedback", sum(histogram.values()), median_of(histogram)))
-    counts.shares.append(("feedback_within_3_months", in_time, base, None))
+    counts.shares.append(("feedback_within_3_months", in_time, base, ()))
 
 
 def statistics(dbsession: Session, period: Period, channels: list[Channel], today: date) -> list[StatisticsFigure]:

@@ -10,8 +10,9 @@ The rules (docs/workspace.md, "Statistics"):
    number of cells would mean every one of them is 1). Every suppressed cell looks the same,
    whatever the reason, so nobody can tell which one is the small one.
 3. A share is suppressed when its base is under 5, when the cases it counts or the cases it
-   does not count number 1 to 4, or when it is a share of a suppressed cell (it would give the
-   cell back). A median is suppressed when it was computed from fewer than 5 cases.
+   does not count number 1 to 4, or when its numerator or its base is made of cells of a table
+   and one of them is suppressed (the share and the shown cells would give it back). A median
+   is suppressed when it was computed from fewer than 5 cases.
 
 What these rules do not stop: comparing two different filters (two periods, or all channels
 and one channel) can still show a difference under 5. The pages offer whole months and whole
@@ -44,8 +45,8 @@ class Counts:
     tables: list[Table] = field(default_factory=list)
     # Measures drawn from a distribution: (measure, cases it was computed from, value or None).
     medians: list[tuple[str, int, float | None]] = field(default_factory=list)
-    # Shares: (measure, numerator, base, the table cell the numerator is, if it is one).
-    shares: list[tuple[str, int, int, tuple[str, str] | None]] = field(default_factory=list)
+    # Shares: (measure, numerator, base, the table cells numerator and base are sums of, if any).
+    shares: list[tuple[str, int, int, tuple[tuple[str, str], ...]]] = field(default_factory=list)
 
     def table(self, measure: str) -> Table:
         return next(table for table in self.tables if table.measure == measure)
@@ -87,7 +88,7 @@ def suppress(counts: Counts) -> list[StatisticsFigure]:
                     for group, count in table.rows]
     for measure, base, median in counts.medians:
         figures.append(StatisticsFigure(measure, "all", median if base >= SMALLEST_SHOWN else None))
-    for measure, numerator, base, cell in counts.shares:
-        shown = share_shown(numerator, base) and cell not in hidden_cells
+    for measure, numerator, base, cells in counts.shares:
+        shown = share_shown(numerator, base) and not hidden_cells.intersection(cells)
         figures.append(StatisticsFigure(measure, "all", round(100 * numerator / base) if shown else None))
     return figures

@@ -45,16 +45,28 @@ def test_a_small_total_hides_itself_and_needs_nothing_more():
     (0, 50, True), (50, 50, True), (25, 50, True),
 ])
 def test_shares(numerator, base, shown):
-    (figure,) = suppress(Counts(shares=[("s", numerator, base, None)]))
+    (figure,) = suppress(Counts(shares=[("s", numerator, base, ())]))
     assert (figure.value is not None) is shown
 
 
+MODES = (("modes", "anonymous"), ("modes", "confidential"), ("modes", "open"))
+
+
 def test_a_share_of_a_hidden_cell_is_hidden():
-    counts = Counts(tables=[Table("modes", [("anonymous", 7), ("open", 3), ("confidential", 40)], 50)],
-                    shares=[("share_anonymous", 7, 50, ("modes", "anonymous"))])
+    counts = Counts(tables=[Table("modes", [("anonymous", 7), ("open", 3), ("confidential", 40), ("unknown", 0)], 50)],
+                    shares=[("share_anonymous", 7, 50, MODES)])
     figures = {(f.measure, f.group): f.value for f in suppress(counts)}
     assert figures["modes", "anonymous"] is None  # the next smallest, hidden with "open"
     assert figures["share_anonymous", "all"] is None  # 14% of 50 would give the 7 back
+
+
+def test_a_share_whose_base_has_a_hidden_cell_is_hidden():
+    # 10 anonymous of 17 known (59%) would give the base, and with it the 3 "unknown", back.
+    counts = Counts(tables=[Table("modes", [("anonymous", 10), ("open", 0), ("confidential", 7), ("unknown", 3)], 20)],
+                    shares=[("share_anonymous", 10, 17, MODES)])
+    figures = {(f.measure, f.group): f.value for f in suppress(counts)}
+    assert figures["modes", "anonymous"] == 10 and figures["modes", "confidential"] is None
+    assert figures["share_anonymous", "all"] is None
 
 
 def test_medians_of_fewer_than_5_cases_are_hidden():
