@@ -104,22 +104,25 @@ def _csv(request, filters: Filters, name: str):
 ADMIN_TEMPLATE = "whistle:templates/statistics/admin.jinja2"
 
 
-def _admin_page(request, *, export_errors=None) -> dict:
-    filters = read_filters(request, services.channels_for(request.dbsession))
+def _admin_filters(request) -> Filters:
+    return read_filters(request, services.channels_for(request.dbsession))
+
+
+def _admin_page(request, filters: Filters, *, export_errors=None) -> dict:
     return _page(request, filters, route="admin.statistics",
                  exports=statistics_exports(request.call_hook), export_errors=export_errors)
 
 
 @view_config(route_name="admin.statistics", renderer=ADMIN_TEMPLATE, permission=Permission.ADMIN_VIEW)
 def admin_statistics(request):
-    return _admin_page(request)
+    return _admin_page(request, _admin_filters(request))
 
 
 @view_config(route_name="admin.statistics_csv", renderer=ADMIN_TEMPLATE, permission=Permission.ADMIN_VIEW)
 def admin_statistics_csv(request):
-    filters = read_filters(request, services.channels_for(request.dbsession))
+    filters = _admin_filters(request)
     if filters.errors:
-        return _admin_page(request)
+        return _admin_page(request, filters)
     return _csv(request, filters, "statistics")
 
 
@@ -132,7 +135,8 @@ def statistics_export(request):
     chosen = {start.isoformat(): (start, end) for start, end in recent_quarters(request.clock.today())}
     quarter = chosen.get(request.GET.get("quarter", ""))
     if quarter is None:
-        page = _admin_page(request, export_errors={export.name: "Choose one of the quarters listed."})
+        page = _admin_page(request, _admin_filters(request),
+                           export_errors={export.name: "Choose one of the quarters listed."})
         request.response.status = 422
         return page
     start, end = quarter
