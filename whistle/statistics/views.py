@@ -31,8 +31,11 @@ class Filters:
     errors: dict[str, str] = field(default_factory=dict)
 
     def query(self) -> dict[str, str]:
-        """The query string of these filters, for the CSV link."""
-        return {name: value for name, value in self.typed.items() if value}
+        """The query string of what is shown (the defaults where a filter was refused), for the CSV link."""
+        shown = {"from": f"{self.period.first:%Y-%m}", "to": f"{self.period.last:%Y-%m}"}
+        if len(self.channels) == 1 and self.typed["channel"]:
+            shown["channel"] = self.channels[0].slug
+        return shown
 
 
 def _month(text: str) -> date | None:

@@ -165,7 +165,8 @@ def test_100000_cases_are_counted_in_a_few_seconds_at_most(dbsession, clock):
 
 
 @pytest.mark.parametrize("query", [
-    {"from": "9999-12", "to": "9999-12"}, {"from": "2026-00"}, {"to": "２０２６-０１"}, {"from": "2026-1"},
+    {"from": "9999-12", "to": "9999-12"}, {"from": "2026-00"}, {"from": "2026-1"},
+    {"to": "\uff12\uff10\uff12\uff16-\uff10\uff11"},  # 2026-01 in full-width digits
     {"from": "2027-01", "to": "2026-01"}, {"from": "1900-01", "to": "2026-01"}, {"channel": "no-such-channel"},
 ])
 def test_filters_that_cannot_be_shown_are_named_not_a_500(testapp, dbsession, settings, clock, query):
@@ -175,3 +176,16 @@ def test_filters_that_cannot_be_shown_are_named_not_a_500(testapp, dbsession, se
     page = testapp.get("/admin/statistics", query, status=400)
     assert page.html.select_one("#statistics-errors") is not None
     testapp.get("/admin/statistics.csv", query, status=400)
+
+
+def test_the_csv_link_of_a_refused_filter_downloads_what_is_shown(testapp, dbsession, settings, clock):
+    make_channels(dbsession)
+    admin = make_staff(dbsession, settings, clock, "stats.link", admin=True, guardian=False)
+    html_login(testapp, admin, clock)
+    page = testapp.get("/admin/statistics", {"from": "2026-13", "channel": "stats-youth"}, status=400)
+    assert "These are the figures of the last 12 months on that channel" in page.text
+    default = Period.last_months(clock.today())
+    link = page.html.find("a", string=re.compile("Download CSV"))["href"]
+    assert f"from={default.first:%Y-%m}" in link and "channel=stats-youth" in link
+    rows = list(csv.reader(io.StringIO(testapp.get(link).text)))
+    assert ["period", "from", default.start.isoformat()] in rows and ["channel", "stats-youth", "included"] in rows
