@@ -61,7 +61,8 @@ def bar_chart(chart_id: str, title: str, rows: list[tuple[str, float | None]], *
             length = round((WIDTH - NUMBER_ROOM) * value / largest, 1)
             if length:
                 parts.append(f'<rect x="0" y="{y + 21}" width="{length}" height="{BAR}" fill="{BAR_COLOUR}"/>')
-            parts.append(f'<text x="{length + 6}" y="{y + 34}" fill="{TEXT_COLOUR}" data-value="{escape(str(value))}">'
+            after = length + 6 if length else 0
+            parts.append(f'<text x="{after}" y="{y + 34}" fill="{TEXT_COLOUR}" data-value="{escape(str(value))}">'
                          f'{escape(_number(value) + unit)}</text>')
         parts.append("</g>")
     parts.append("</svg>")
