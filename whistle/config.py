@@ -120,6 +120,7 @@ def make_configurator(raw_settings: Mapping[str, Any], *, settings: Settings | N
     config.scan("whistle.workspace.upload_views")
     config.scan("whistle.workspace.protection_views")
     config.scan("whistle.admin.views")
+    config.scan("whistle.statistics.views")
 
     # --- plugins that are also Pyramid includes, after core: they find its directives (page
     # sections, scheduled jobs, event subscribers) and its routes ---

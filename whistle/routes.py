@@ -117,6 +117,9 @@ def includeme(config) -> None:
     config.add_route("api.case_board_entry", f"/api/v1/cases/{{ref}}/board/{ID}", factory=CaseContext)
     config.add_route("reporters.board_consent", "/mailbox/case/board-consent")
     config.add_route("api.reporter_board_consent", "/api/v1/reporter/board-consent")
+    # --- statistics: a guardian's channels (the admin area's page is below) ---
+    config.add_route("statistics.show", "/staff/statistics")
+    config.add_route("statistics.show_csv", "/staff/statistics.csv")
 
     # --- the admin area: overview, accounts, channels, audit, statistics exports, the outbox ---
     config.add_route("admin.overview", "/admin")
@@ -125,6 +128,7 @@ def includeme(config) -> None:
     config.add_route("admin.channels", "/admin/channels")
     config.add_route("admin.audit", "/admin/audit")
     config.add_route("admin.statistics", "/admin/statistics")
+    config.add_route("admin.statistics_csv", "/admin/statistics.csv")
     config.add_route("admin.statistics_export", "/admin/statistics/{name}")
     config.add_route("admin.notifications", "/admin/notifications")
     config.add_route("admin.notifications_retry", "/admin/notifications/retry")

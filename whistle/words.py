@@ -432,6 +432,16 @@ def _notify_events_changed(who: str, d: dict, names: Names) -> str:
     return f"{who} chose{subject or ' not to be'}{' not' if subject else ''} told about: {quoted(off)}"
 
 
+def _statistics_downloaded(who: str, d: dict, names: Names) -> str:
+    period = ""
+    with contextlib.suppress(KeyError, TypeError, ValueError):
+        period = f" for {day_words(date.fromisoformat(d['from']))} to {day_words(date.fromisoformat(d['to']))}"
+    channels = d.get("channels")
+    over = (f" ({listing(names.channel(slug) for slug in channels)})" if isinstance(channels, list) and channels
+            else "")
+    return f"{who} downloaded the statistics as CSV{period}{over}"
+
+
 def _export(who: str, d: dict, names: Names) -> str:
     title = names.exports.get(d.get("export", ""), humane(d.get("export", "")))
     period = ""
@@ -636,6 +646,7 @@ AUDIT_WORDS: dict[str, Callable[[str, dict, Names], str]] = {
         "in use: it was refused"),
     # the admin area
     "export": _export,
+    "statistics.downloaded": _statistics_downloaded,
     "notification.retried": lambda who, d, n: f"{who} put {counted(d.get('count') or 0, 'notice')} back in the queue",
 }
 

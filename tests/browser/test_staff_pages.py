@@ -206,6 +206,8 @@ PAGES: list[tuple[str, str, Callable]] = [
     ("sessions", GUARDIAN, go("/staff/sessions")),
     ("notifications", GUARDIAN, go("/staff/notifications")),
     ("notifications-refused", GUARDIAN, refused_notifications),
+    ("statistics", GUARDIAN, go("/staff/statistics")),
+    ("statistics-refused", GUARDIAN, go("/staff/statistics?from=2026-13&to=soon")),
     ("not-found", GUARDIAN, go("/staff/cases/NO-SUCH-CASE")),
     ("admin-overview", ADMIN, go("/admin")),
     ("admin-accounts", ADMIN, go("/admin/guardians")),
@@ -215,6 +217,7 @@ PAGES: list[tuple[str, str, Callable]] = [
     ("admin-channels", ADMIN, go("/admin/channels")),
     ("admin-audit", ADMIN, go("/admin/audit")),
     ("admin-statistics", ADMIN, go("/admin/statistics")),
+    ("admin-statistics-one-channel", ADMIN, go(f"/admin/statistics?channel={CHANNEL}")),
     ("admin-notifications", ADMIN, go("/admin/notifications")),
     ("admin-not-found", ADMIN, go("/admin/guardians/999999")),
 ]

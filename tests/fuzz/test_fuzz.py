@@ -267,7 +267,7 @@ def world(app, testapp, tm, dbsession, settings, clock):
     staff_browser = browser()
     html_login(staff_browser, guardian, clock)
     for path in ("/staff/cases", f"/staff/cases/{sent['case']}", "/staff/sessions", "/staff/password",
-                 "/staff/notifications"):
+                 "/staff/notifications", "/staff/statistics"):
         csrf["guardian_cookie"] = _harvest(path, staff_browser.get(path).text, names, values, forms)
 
     admin_browser = browser()

@@ -20,7 +20,8 @@ WHISTLE = Path(__file__).resolve().parents[2] / "whistle"
 FOUNDATION = ("crypto", "db", "clock", "settings", "audit", "errors", "errors.problems", "words", "numbers",
               "throttles", "jsonapi", "deadlines", "hooks", "events", "jobs", "shredding")
 DOMAIN_AREAS = ("sessions", "accounts", "intake_channels", "key_directory", "cases", "attachments", "notifications",
-                "escalations", "routing", "protection", "records", "board", "intake", "reporters", "admin")  # lowest first
+                "escalations", "routing", "protection", "records", "board", "intake", "reporters", "admin",
+                "statistics")  # lowest first
 DELIVERY = ("__init__", "config", "routes", "request", "server", "devmail", "models", "pages", "timeline",
             "security", "errors.views", "errors.tweens", "health", "openapi", "cli", "scheduler", "workspace", "client",
             "desk")

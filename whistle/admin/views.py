@@ -293,43 +293,6 @@ def api_channels(request):
     ]}
 
 
-# --- statistics exports offered by plugins ---
-
-
-def _statistics_page(request, *, errors=None) -> dict:
-    quarters = services.recent_quarters(request.clock.today())
-    return {"exports": services.statistics_exports(request.call_hook), "quarters": quarters, "errors": errors or {}}
-
-
-@view_config(route_name="admin.statistics", renderer="whistle:templates/admin/statistics.jinja2",
-             permission=Permission.ADMIN_VIEW)
-def statistics_page(request):
-    return _statistics_page(request)
-
-
-@view_config(route_name="admin.statistics_export", renderer="whistle:templates/admin/statistics.jinja2",
-             permission=Permission.ADMIN_VIEW)
-def statistics_export(request):
-    """Download one export for the chosen quarter (a metadata-only file), audited as "export"."""
-    export = services.statistics_exports(request.call_hook).get(request.matchdict["name"])
-    if export is None:
-        raise HTTPNotFound()
-    chosen = {start.isoformat(): (start, end) for start, end in services.recent_quarters(request.clock.today())}
-    period = chosen.get(request.GET.get("quarter", ""))
-    if period is None:
-        request.response.status = 422
-        return _statistics_page(request, errors={export.name: "Choose one of the quarters listed."})
-    body = services.build_export(request.dbsession, export, *period)
-    request.audit("export", detail={"export": export.name, "start": period[0].isoformat(),
-                                    "end": period[1].isoformat()})
-    response = request.response
-    response.content_type = export.media_type
-    response.body = body
-    extension = "csv" if export.media_type == "text/csv" else "bin"
-    response.content_disposition = f'attachment; filename="{export.name}-{period[0].isoformat()}.{extension}"'
-    return response
-
-
 # --- the notification outbox ---
 
 

@@ -130,3 +130,25 @@ class StatisticsExport:
     title: str
     media_type: str
     build: Any = field(repr=False)  # callable(cases: list[CaseInfo], start: date, end: date) -> bytes
+    # Optional: callable(figures: list[StatisticsFigure], start: date, end: date) -> bytes. When
+    # given, core builds the export from the statistics of the cases opened from `start` to `end`
+    # (whole months, every channel, small counts suppressed) instead of calling `build`.
+    build_from_statistics: Any = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class StatisticsFigure:
+    """One cell of the statistics (whistle.statistics), after suppression: `value` is None when
+    the cell is suppressed (a count from 1 to 4, a cell hidden so that one cannot be worked out
+    by subtraction, or a share or median of fewer than 5 cases).
+
+    measure: "cases", "cases_by_channel", "cases_by_status", "cases_by_month", "cases_by_label",
+    "cases_by_identity_mode", "detriment", "outcomes", "speak_up_again" (counts);
+    "median_days_to_acknowledge", "median_days_to_feedback" (days); "share_anonymous",
+    "acknowledged_within_7_days", "feedback_within_3_months", "share_would_speak_up_again"
+    (whole percentages). group: what the count is of (a channel's slug, a status, "2026-04", a
+    label...), "all" for a single figure."""
+
+    measure: str
+    group: str
+    value: int | float | None

@@ -22,6 +22,8 @@ class Root:
         (Allow, "reporter", Permission.MAILBOX_USE.value),
         (Allow, "reporter", Permission.MAILBOX_CIPHERTEXT.value),
         (Allow, "reporter-e2e", Permission.MAILBOX_CIPHERTEXT.value),
+        # statistics of a guardian's channels
+        (Allow, "role:guardian", Permission.STATISTICS_VIEW.value),
         # the admin area
         (Allow, "role:admin", (Permission.ADMIN_VIEW.value, Permission.ADMIN_MANAGE.value)),
         # retaliation watch: HR integrations

@@ -26,6 +26,8 @@ class Permission(str, Enum):
     # --- the admin area ---
     ADMIN_VIEW = "admin:view"  # the admin area: metadata only, nothing decrypts
     ADMIN_MANAGE = "admin:manage"  # add, disable and change accounts
+    # --- statistics: counts over metadata, small counts suppressed ---
+    STATISTICS_VIEW = "statistics:view"  # a guardian's channels (admins see every channel's as ADMIN_VIEW)
     # --- retaliation watch ---
     PERSONNEL_EVENTS_POST = "personnel_events:post"  # only an HR integration's token
 

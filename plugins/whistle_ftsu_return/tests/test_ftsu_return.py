@@ -1,4 +1,5 @@
-"""The FTSU quarterly return: counts from labels and dates, for the cases opened in the quarter."""
+"""The FTSU quarterly return: counts from labels and dates, for the cases opened in the quarter;
+from a list of CaseInfo, and from whistle's statistics (suppressed)."""
 from __future__ import annotations
 
 import csv
@@ -8,8 +9,8 @@ from datetime import date
 import pytest
 
 from whistle.hooks import Hooks
-from whistle.hooks.types import CaseInfo
-from whistle_ftsu_return import build, financial_quarter
+from whistle.hooks.types import CaseInfo, StatisticsFigure
+from whistle_ftsu_return import build, build_from_statistics, financial_quarter
 
 Q1_START, Q1_END = financial_quarter(2026, 1)
 
@@ -88,3 +89,47 @@ def test_an_empty_quarter_is_all_zeros():
     result = as_dict(build([], Q1_START, Q1_END))
     assert result["cases_raised"] == "0" and result["feedback_responses"] == "0"
     assert {value for key, value in result.items() if not key.startswith("period_")} == {"0"}
+
+
+# --- the return drawn from whistle's statistics (the admin page's download) ---
+
+def figure(measure: str, group: str, value):
+    return StatisticsFigure(measure, group, value)
+
+
+FIGURES = [
+    figure("cases", "all", 40),
+    figure("cases_by_identity_mode", "anonymous", 12), figure("cases_by_identity_mode", "open", None),
+    figure("cases_by_label", "patient-safety", 9), figure("cases_by_label", "worker-safety", None),
+    figure("cases_by_label", "group-medical-dental", 6), figure("cases_by_label", "group-porters", 7),
+    figure("cases_by_label", "group-students", None),
+    figure("detriment", "reported", 5),
+    figure("speak_up_again", "yes", 10), figure("speak_up_again", "no", 6), figure("speak_up_again", "not_sure", 0),
+    figure("speak_up_again", "no_answer", 24),
+    figure("share_would_speak_up_again", "all", 63),
+]
+
+
+def test_the_return_from_statistics_takes_their_counts_and_their_suppression():
+    result = as_dict(build_from_statistics(FIGURES, Q1_START, Q1_END))
+    assert result["cases_raised"] == "40" and result["anonymous"] == "12" and result["detriment"] == "5"
+    assert result["patient_safety"] == "9"
+    assert result["worker_safety"] == ""  # suppressed in the statistics: suppressed here
+    assert result["bullying_harassment"] == "0"  # no case carries the label
+    assert result["professional_group:medical-dental"] == "6" and result["professional_group:porters"] == "7"
+    assert result["professional_group:students"] == "" and result["professional_group:other"] == "0"
+    assert "professional_group:not-known" not in result  # it would be a subtraction
+    assert (result["speak_up_again:yes"], result["speak_up_again:no"], result["speak_up_again:maybe"]) == ("10", "6",
+                                                                                                          "0")
+    assert result["feedback_responses"] == "16" and result["speak_up_again:share_yes_percent"] == "63"
+
+
+def test_the_responses_are_not_summed_past_a_suppressed_answer():
+    figures = [f if f.group != "no" else figure("speak_up_again", "no", None) for f in FIGURES]
+    result = as_dict(build_from_statistics(figures, Q1_START, Q1_END))
+    assert result["speak_up_again:no"] == "" and result["feedback_responses"] == ""
+
+
+def test_the_hook_offers_the_return_built_from_statistics():
+    ((export,),) = Hooks.from_names(["ftsu_return"]).call("whistle_statistics_exports")
+    assert export.build_from_statistics is build_from_statistics

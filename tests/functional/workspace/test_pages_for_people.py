@@ -101,6 +101,8 @@ def pages_of(world: World, dbsession) -> dict[str, object]:
         "password": g.get("/staff/password"),
         "sessions": g.get("/staff/sessions"),
         "notifications": g.get("/staff/notifications"),
+        "statistics": g.get("/staff/statistics"),
+        "statistics, refused": g.get("/staff/statistics?from=2026-13&to=soon&channel=nowhere", status=400),
         "inbox": g.get("/staff/cases"),
         "inbox, filtered": g.get("/staff/cases?label=night-shift&sort=priority&overdue=false"),
         "inbox, refused": g.get("/staff/cases?status=nonsense&priority=loud&sort=sideways&page=0", status=422),

@@ -1,0 +1,95 @@
+"""The statistics as a page shows them: sections with a heading, a chart and the same numbers in words."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from markupsafe import Markup
+
+from whistle.hooks.types import StatisticsFigure
+from whistle.intake_channels.models import Channel
+from whistle.statistics.charts import SUPPRESSED, bar_chart
+from whistle.words import STATUS_LABELS, SUBSTANTIATED_LABELS
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
+
+IDENTITY_WORDS = {"anonymous": "Anonymous", "confidential": "Confidential (guardians know who they are)",
+                  "open": "Open (happy to be known)", "not_recorded": "Not recorded"}
+# The closing record's "substantiated?" as an outcome reads on its own ("Yes" would not).
+OUTCOME_WORDS = {"yes": "Substantiated", "partly": "Partly substantiated", "no": "Not substantiated",
+                 "not_determined": SUBSTANTIATED_LABELS["not_determined"], "withdrawn": "Withdrawn by the reporter",
+                 "not_recorded": "Not recorded"}
+ANSWER_WORDS = {"yes": "Yes", "no": "No", "not_sure": "Not sure", "no_answer": "Not answered"}
+DETRIMENT_WORDS = {"reported": "Detriment reported", "not_reported": "No detriment reported"}
+
+# (measure, heading, what the figures count): the sections, in the page's order.
+SECTIONS = (
+    ("cases_by_month", "Cases by month opened", "Cases opened in each month."),
+    ("cases_by_channel", "Cases by channel", "Where the reports came in."),
+    ("cases_by_status", "Cases by status", "Where each case is now."),
+    ("cases_by_label", "Cases by label", "Triage labels; a case may carry several, or none."),
+    ("cases_by_identity_mode", "How reporters chose to be known", "The choice made when reporting."),
+    ("detriment", "Detriment reports", "Reporters who said they suffered detriment for speaking up."),
+    ("outcomes", "Outcomes of closed cases", "Whether the concern was substantiated, or withdrawn."),
+    ("speak_up_again", "Would you speak up again?", "The reporters' answers, asked at closure."),
+)
+# The single figures, in the summary's order: (measure, words, unit).
+SUMMARY = (
+    ("cases", "Cases opened", ""),
+    ("median_days_to_acknowledge", "Median days to acknowledge", " days"),
+    ("acknowledged_within_7_days", "Acknowledged within 7 days", "%"),
+    ("median_days_to_feedback", "Median days from the report to feedback", " days"),
+    ("feedback_within_3_months", "Given feedback within 3 months of acknowledgement", "%"),
+    ("share_anonymous", "Reported anonymously", "%"),
+    ("share_would_speak_up_again", "Would speak up again (of those who answered)", "%"),
+)
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    heading: str
+    explanation: str
+    chart: Markup
+    rows: list[tuple[str, str]]  # (words, the number or "suppressed")
+
+
+def month_words(month: date) -> str:
+    return f"{_MONTHS[month.month - 1]} {month.year}"
+
+
+def shown(value: float | None, unit: str = "") -> str:
+    if value is None:
+        return SUPPRESSED
+    text = f"{int(value):,}" if float(value).is_integer() else f"{value:,.1f}"
+    return text + unit
+
+
+def group_words(measure: str, group: str, channels: dict[str, str]) -> str:
+    """A figure's group in words people read."""
+    if measure == "cases_by_channel":
+        return channels.get(group, group)
+    if measure == "cases_by_status":
+        return STATUS_LABELS.get(group, group)
+    if measure == "cases_by_month":
+        year, month = group.split("-")
+        return month_words(date(int(year), int(month), 1))
+    return {"cases_by_identity_mode": IDENTITY_WORDS, "outcomes": OUTCOME_WORDS, "speak_up_again": ANSWER_WORDS,
+            "detriment": DETRIMENT_WORDS}.get(measure, {}).get(group, group)
+
+
+def sections(figures: list[StatisticsFigure], channels: list[Channel]) -> list[Section]:
+    titles = {channel.slug: channel.title for channel in channels}
+    result = []
+    for measure, heading, explanation in SECTIONS:
+        rows = [(group_words(measure, f.group, titles), f.value) for f in figures if f.measure == measure]
+        result.append(Section(measure.replace("_", "-"), heading, explanation,
+                              bar_chart(f"chart-{measure.replace('_', '-')}", heading, rows),
+                              [(words, shown(value)) for words, value in rows]))
+    return result
+
+
+def summary(figures: list[StatisticsFigure]) -> list[tuple[str, str]]:
+    values = {f.measure: f.value for f in figures if f.group == "all"}
+    return [(words, shown(values.get(measure), unit)) for measure, words, unit in SUMMARY]
