@@ -190,7 +190,10 @@ CASE_FORM_FIELDS: dict[str, dict[str, tuple[str, str]]] = {
     "note": {"text": ("note-text", "Add a note")},
     "internal-file": {"files": ("internal-files", "Add an internal file")},
     "move-closed": {"substantiated": ("close-substantiated", "Was the concern substantiated?"),
-                    "changes": ("close-changes-1", "What changed"), "learned": ("close-learned", "What was learned")},
+                    "changes": ("close-changes-1", "What changed"),
+                    "factors": ("close-factors-1", "Contributory factors"),
+                    "learned": ("close-learned", "What was learned"),
+                    "changed": ("close-changed", "What changed, in your words")},
     "move-assessing": {"reason": ("reopen-reason", "Why reopen?")},
     "triage": {"priority": ("triage-priority", "Priority"), "labels": ("add-labels", "Add labels")},
     "grant": {"guardian": ("grant-guardian", "Grant to another guardian")},
@@ -208,6 +211,7 @@ EXPIRED_FORM = ("This page had expired (perhaps you signed in again in another t
 CASE_FORM_MESSAGES = {
     "substantiated": "Choose an answer from the list.",
     "changes": "Tick at least one.",
+    "factors": "Tick only factors from the list.",
     "priority": "Choose one of the priorities in the list.",
     "to": "That move is not offered for this case.",
 }

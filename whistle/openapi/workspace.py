@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from whistle.cases.inbox import SORTS
-from whistle.cases.lifecycle import CHANGES, STATUSES, SUBSTANTIATED
+from whistle.cases.lifecycle import CHANGES, FACTOR_SLUGS, STATUSES, SUBSTANTIATED
 from whistle.hooks.types import PRIORITIES
 from whistle.notifications.preferences import EVENTS
 from whistle.openapi.components import BEARER, CASE_REF, DATE, DATETIME, STR, _body, _json, _problem_responses
@@ -25,6 +25,17 @@ NOTIFY_EVENTS_CHANGE = {
     "properties": {event: {"type": "boolean", "description": words} for event, words in EVENTS.items()}}
 
 
+FACTORS_LIST = {"type": "array", "items": {"enum": list(FACTOR_SLUGS)},
+                "description": "The contributory factors named at closure (none is fine); an unknown one is a 422 "
+                               "naming factors."}
+# The closing record's metadata in GET /api/v1/cases/{ref} (null or empty while the case is open).
+CLOSING_PROPERTIES = {
+    "substantiated": {"type": ["string", "null"], "enum": [*SUBSTANTIATED, None]},
+    "changes": {"type": "array", "items": {"enum": list(CHANGES)}},
+    "factors": FACTORS_LIST,
+    "records": {"type": "array", "description": "closing records (outcomes: substantiated, changes, factors, "
+                "learned, changed) and reasons (about, text), decrypted; team key", "items": {"type": "object"}},
+}
 B64 = {"type": "string", "contentEncoding": "base64"}
 NULLABLE_B64 = {"type": ["string", "null"], "contentEncoding": "base64"}
 CASE_ENVELOPES = {"type": "object", "required": ["case", "account_id", "public_key", "team_public_key", "grant",
@@ -179,7 +190,10 @@ def workspace_paths() -> dict:
         "/api/v1/cases/{ref}/transitions": _post(
             "Move the case to another status; closing needs the outcome, reopening a reason.", "moveCase",
             _object({"to": {"enum": list(STATUSES)}, "reason": STR, "substantiated": {"enum": list(SUBSTANTIATED)},
-                     "changes": {"type": "array", "items": {"enum": list(CHANGES)}}, "learned": STR,
+                     "changes": {"type": "array", "items": {"enum": list(CHANGES)}},
+                     "factors": FACTORS_LIST, "learned": STR,
+                     "changed": {"type": "string", "description": "Optional: what changed in practice, in words "
+                                 "(encrypted with what was learned); in device mode inside the item instead."},
                      "item": DEVICE_ITEM}, ("to",)),
             summary, 409),
         "/api/v1/cases/{ref}/triage": _post(
