@@ -470,6 +470,7 @@ AUDIT_WORDS: dict[str, Callable[[str, dict, Names], str]] = {
            else "")),
     "case.triaged": _triaged,
     "case.viewed": lambda who, d, n: f"{who} read the case",
+    "case.closing_record_read": lambda who, d, n: f"{who} read the closing record, searching what was learned",
     "case.message_added": lambda who, d, n: f"{who} replied to the reporter",
     "case.note_added": lambda who, d, n: f"{who} added an internal note",
     "case.attachment_added": lambda who, d, n: (

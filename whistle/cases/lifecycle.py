@@ -121,7 +121,7 @@ def check_outcome(substantiated, changes, learned, factors=(), changed=None) -> 
     return Outcome(substantiated, tuple(dict.fromkeys(changes)),
                    learned if isinstance(learned, DeviceItem) else learned.strip(),
                    factors=tuple(dict.fromkeys(factors)),
-                   changed=None if isinstance(learned, DeviceItem) else (changed or "").strip())
+                   changed=changed.strip() or None if isinstance(changed, str) else None)
 
 
 def check_move(case: Case, to) -> None:

@@ -57,6 +57,18 @@ CASE_ENVELOPES = {"type": "object", "required": ["case", "account_id", "public_k
                                  "and a grant made on the device are sealed to"},
     "names": {"type": "object", "additionalProperties": STR},
     "questions": {"type": "array", "items": {"type": "object"}}}}
+LEARNING_OUTCOMES = {"type": "object", "required": ["cases", "total", "limit"], "properties": {
+    "cases": {"type": "array", "items": {"type": "object", "required": [
+        "case", "channel", "closed", "substantiated", "changes", "factors", "public_key", "team_public_key", "grant",
+        "items"], "properties": {
+        "case": STR, "channel": STR, "closed": DATE, "substantiated": {"enum": list(SUBSTANTIATED)},
+        "changes": {"type": "array", "items": {"enum": list(CHANGES)}}, "factors": FACTORS_LIST,
+        "public_key": B64, "team_public_key": B64, "team_key_mac": NULLABLE_B64,
+        "grant": CASE_ENVELOPES["properties"]["grant"],
+        "items": {"type": "array", "description": "the closing record: the case's newest outcome item (none if the "
+                  "grant holds no team key)", "items": CASE_ENVELOPES["properties"]["items"]["items"]}}}},
+    "total": {"type": "integer", "description": "how many closed cases match; at most `limit` are given"},
+    "limit": INT}}
 COUNT_BY_CHANNEL = {"type": "object", "required": ["channel", "title", "reason", "explanation"], "properties": {
     "channel": STR, "title": STR, "reason": STR, "explanation": {"type": "string", "description": "in plain words"},
     "cases": INT}}
@@ -216,6 +228,25 @@ def workspace_paths() -> dict:
             "operationId": "getCaseEnvelopes", "security": BEARER, "parameters": [CASE_REF],
             "responses": {"200": _json(CASE_ENVELOPES, "Ciphertext only."), **_problem_responses(401, 404)}}},
         **guardian_upload_paths(),
+        "/api/v1/learning/outcomes": {"get": {
+            "summary": "The closing records of the closed cases granted to the caller that the filters pick "
+                       "(metadata only: no words are sent), as stored, for a device to decrypt and search what "
+                       "was learned (docs/crypto.md 7.4): per case its keys to check, the caller's grant and its "
+                       "outcome item, nothing else of the case. The newest closures first, at most `limit`; "
+                       "audited per case. A faulty filter is a 422 naming it.",
+            "operationId": "getLearningOutcomes", "security": BEARER,
+            "parameters": [
+                {"name": "factors", "in": "query", "schema": {"type": "array", "items": {"enum": list(FACTOR_SLUGS)}},
+                 "style": "form", "explode": True, "description": "any of these contributory factors"},
+                {"name": "changes", "in": "query", "schema": {"type": "array", "items": {"enum": list(CHANGES)}},
+                 "style": "form", "explode": True, "description": "any of these changes"},
+                {"name": "substantiated", "in": "query", "schema": {"enum": list(SUBSTANTIATED)}},
+                {"name": "channel", "in": "query", "schema": STR, "description": "the channel's slug"},
+                {"name": "from", "in": "query", "schema": DATE, "description": "closed on or after"},
+                {"name": "to", "in": "query", "schema": DATE, "description": "closed on or before"},
+            ],
+            "responses": {"200": _json(LEARNING_OUTCOMES, "Ciphertext and metadata only."),
+                          **_problem_responses(401, 403, 422)}}},
         "/api/v1/cases/{ref}/conflict": _post(
             "Declare a conflict of interest: the caller's access ends (409 unless another guardian holds the case).",
             "declareConflict", _object({"reason": STR, "item": DEVICE_ITEM}),
