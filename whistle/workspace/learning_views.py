@@ -109,12 +109,13 @@ def report(request):
     if not _device(request):
         _read_records(request, entries)
     factor_words = lifecycle.FACTOR_WORDS
-    sections = [
-        ("Contributory factors", learning.ranked(found.factors, lambda s: words.label(factor_words, s))),
-        ("What changed", learning.ranked(found.changes, lambda s: words.label(words.CHANGE_LABELS, s))),
-        ("Substantiated", learning.ranked(found.substantiated, lambda s: words.label(words.SUBSTANTIATED_LABELS, s))),
-        ("Channel", learning.ranked(found.channels, str)),
-        ("Label", learning.ranked(found.labels, str)),
+    sections = [  # (caption, the first column's heading, rows)
+        ("Contributory factors", "Factor", learning.ranked(found.factors, lambda s: words.label(factor_words, s))),
+        ("What changed", "Change", learning.ranked(found.changes, lambda s: words.label(words.CHANGE_LABELS, s))),
+        ("Substantiated", "Answer",
+         learning.ranked(found.substantiated, lambda s: words.label(words.SUBSTANTIATED_LABELS, s))),
+        ("By channel", "Channel", learning.ranked(found.channels, str)),
+        ("By label", "Label", learning.ranked(found.labels, str)),
     ]
     page = _page(request, period, problem)
     page["outcomes_path"] = request.route_path("learning.outcomes", _query=period.query_args())

@@ -195,11 +195,11 @@ def test_the_report_counts_every_closed_case_of_the_period_and_hides_counts_unde
     assert all(count == "0" for _, count in factors[3:])
     assert _table(page, "What changed")[:2] == [("Training", "7"), ("Staffing", "fewer than 5")]
     assert _table(page, "Substantiated")[:2] == [("Yes", "7"), ("No", "fewer than 5")]
-    assert _table(page, "Channel") == [("Raise a concern", "8"), ("Ideas for improvement", "fewer than 5")]
-    assert _table(page, "Label") == [("nights", "6")]
+    assert _table(page, "By channel") == [("Raise a concern", "8"), ("Ideas for improvement", "fewer than 5")]
+    assert _table(page, "By label") == [("nights", "6")]
     for count in ("1", "2", "3", "4"):
-        assert all(shown != count for table in ("Contributory factors", "What changed", "Substantiated", "Channel",
-                                               "Label") for _, shown in _table(page, table))
+        assert all(shown != count for table in ("Contributory factors", "What changed", "Substantiated",
+                                               "By channel", "By label") for _, shown in _table(page, table))
     # What was learned: the guardian's own cases only, decrypted for this server-assisted sign-in.
     assert len(page.html.select(".learning-case")) == 8
     assert "Nothing to learn." in page.html.select_one(".learning-case .learned").text
@@ -213,7 +213,7 @@ def test_the_report_takes_a_period_and_names_a_faulty_one(testapp, clock, guardi
     later = testapp.get("/staff/learning/report", {"from": (today + timedelta(days=1)).isoformat()})
     assert "0 cases closed in this period" in later.text and not later.html.select(".learning-case")
     now = testapp.get("/staff/learning/report", {"from": today.isoformat(), "to": today.isoformat()})
-    assert "fewer than 5 cases closed in this period" in now.text
+    assert "Fewer than 5 cases closed in this period" in now.text
     refused = testapp.get("/staff/learning/report", {"from": "yesterday"}, status=422)
     assert "Closed from" in refused.html.select_one(".error-summary").text
 
