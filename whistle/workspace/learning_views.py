@@ -79,16 +79,18 @@ def _page(request, filters: LearningFilters, problem: Problem | None) -> dict:
     }
 
 
-@view_config(route_name="learning.search", request_method="GET", renderer="whistle:templates/cases/learning.jinja2",
-             permission=Permission.CASES_LIST)
+@view_config(route_name="learning.search", request_method=("GET", "POST"),
+             renderer="whistle:templates/cases/learning.jinja2", permission=Permission.CASES_LIST)
 def search(request):
     """The closing records of the closed cases granted to the guardian, filtered by what was recorded
-    at closure; server-assisted, also by words in what was learned or changed (`q`)."""
+    at closure; server-assisted, also by words in what was learned or changed (`q`), taken only from
+    a posted form (CSRF-checked), so the words are in no address, history or log line."""
     filters, problem = _filters(request)
     entries, total = learning.closed_cases(request.dbsession, request.identity.account.id, filters)
     query = ""
     if not _device(request):
-        query = (request.params.get("q") or "").strip()[:learning.MAX_QUERY]
+        if request.method == "POST":
+            query = (request.POST.get("q") or "").strip()[:learning.MAX_QUERY]
         _read_records(request, entries)
         if query:
             entries = [entry for entry in entries if learning.matches(entry, query)]

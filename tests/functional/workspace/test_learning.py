@@ -85,10 +85,20 @@ def test_server_assisted_the_words_are_decrypted_searched_and_audited(testapp, d
     assert "Night rotas were left to one nurse." in rota.select_one(".learned").text
     assert "A second nurse on every night shift." in rota.select_one(".changed").text
     assert "Staffing and workload, Communication" in rota.text and "nights" in rota.text
-    # Words in what was learned, or in what changed, ignoring case.
-    assert shown(testapp.get("/staff/learning", {"q": "HANDOVER"})) == [closed["records"]]
-    assert shown(testapp.get("/staff/learning", {"q": "second nurse"})) == [closed["rota"]]
-    assert shown(testapp.get("/staff/learning", {"q": "night rotas", "substantiated": "no"})) == []
+    # Words in what was learned, or in what changed, ignoring case: posted, so they are in no address.
+    form = page.forms["learning-filters"]
+    assert form.method.lower() == "post"
+    form["q"] = "HANDOVER"
+    assert shown(form.submit()) == [closed["records"]]
+    form["q"] = "second nurse"
+    assert shown(form.submit()) == [closed["rota"]]
+    form["q"] = "night rotas"
+    form["substantiated"] = "no"
+    assert shown(form.submit()) == []
+    # Words in the address are not taken.
+    assert len(shown(testapp.get("/staff/learning", {"q": "handover"}))) == 3
+    # Without the form's token nothing is searched.
+    testapp.post("/staff/learning", {"q": "handover"}, status=400)
     read = {e.case_id for e in events(dbsession, "case.closing_record_read")}
     cases = {name: dbsession.scalars(select(Case.id).where(Case.ref == ref)).one() for name, ref in closed.items()}
     assert read == {cases["rota"], cases["records"], cases["none"]}
