@@ -56,6 +56,8 @@ def close_on_device(page, ref: str, *, factor: str, learned: str, changed: str =
     wait_opened(page)
     assert "Closed" in page.inner_text("#status")
     assert learned in page.inner_text("#notes")
+    if changed:
+        assert changed in page.inner_text("#notes .record .changed")
 
 
 def visible_cases(page) -> list[str]:
