@@ -193,7 +193,7 @@ CASE_FORM_FIELDS: dict[str, dict[str, tuple[str, str]]] = {
                     "changes": ("close-changes-1", "What changed"),
                     "factors": ("close-factors-1", "Contributory factors"),
                     "learned": ("close-learned", "What was learned"),
-                    "changed": ("close-changed", "What changed, in your words")},
+                    "changed": ("close-changed", "What changed, in practice")},
     "move-assessing": {"reason": ("reopen-reason", "Why reopen?")},
     "triage": {"priority": ("triage-priority", "Priority"), "labels": ("add-labels", "Add labels")},
     "grant": {"guardian": ("grant-guardian", "Grant to another guardian")},

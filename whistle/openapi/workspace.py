@@ -38,17 +38,19 @@ CLOSING_PROPERTIES = {
 }
 B64 = {"type": "string", "contentEncoding": "base64"}
 NULLABLE_B64 = {"type": ["string", "null"], "contentEncoding": "base64"}
+ENVELOPE_GRANT = {"type": "object", "properties": {"id": INT, "sealed_case_key": B64, "sealed_team_key": NULLABLE_B64,
+                                                   "case_key_binding": NULLABLE_B64}}
+ENVELOPE_ITEM = {"type": "object", "properties": {
+    "id": INT, "kind": STR, "author": {"type": ["string", "null"],
+                                       "description": "what the encryption binds; null: version 1"},
+    "account_id": {"type": ["integer", "null"]}, "from": STR, "at": DATE, "ciphertext": B64}}
 CASE_ENVELOPES = {"type": "object", "required": ["case", "account_id", "public_key", "team_public_key", "grant",
                                                  "team_key_to_replace", "items", "attachments"], "properties": {
     "case": STR, "account_id": INT, "public_key": B64, "team_public_key": B64, "team_key_mac": NULLABLE_B64,
     "key_binding": NULLABLE_B64,
-    "grant": {"type": "object", "properties": {"id": INT, "sealed_case_key": B64, "sealed_team_key": NULLABLE_B64,
-                                               "case_key_binding": NULLABLE_B64}},
+    "grant": ENVELOPE_GRANT,
     "team_key_to_replace": {"type": "boolean", "description": "built on the client, its team key not replaced yet"},
-    "items": {"type": "array", "items": {"type": "object", "properties": {
-        "id": INT, "kind": STR, "author": {"type": ["string", "null"],
-                                           "description": "what the encryption binds; null: version 1"},
-        "account_id": {"type": ["integer", "null"]}, "from": STR, "at": DATE, "ciphertext": B64}}},
+    "items": {"type": "array", "items": ENVELOPE_ITEM},
     "attachments": {"type": "array", "items": {"type": "object", "properties": {
         "id": STR, "meta_item_id": {"type": ["integer", "null"]}, "internal": BOOL, "author": STR, "from": STR,
         "account_id": {"type": ["integer", "null"]}, "created_on": DATE, "bytes": INT, "blob": STR}}},
@@ -64,9 +66,9 @@ LEARNING_OUTCOMES = {"type": "object", "required": ["cases", "total", "limit"], 
         "case": STR, "channel": STR, "closed": DATE, "substantiated": {"enum": list(SUBSTANTIATED)},
         "changes": {"type": "array", "items": {"enum": list(CHANGES)}}, "factors": FACTORS_LIST,
         "public_key": B64, "team_public_key": B64, "team_key_mac": NULLABLE_B64,
-        "grant": CASE_ENVELOPES["properties"]["grant"],
+        "grant": ENVELOPE_GRANT,
         "items": {"type": "array", "description": "the closing record: the case's newest outcome item (none if the "
-                  "grant holds no team key)", "items": CASE_ENVELOPES["properties"]["items"]["items"]}}}},
+                  "grant holds no team key)", "items": ENVELOPE_ITEM}}}},
     "total": {"type": "integer", "description": "how many closed cases match; at most `limit` are given"},
     "limit": INT}}
 COUNT_BY_CHANNEL = {"type": "object", "required": ["channel", "title", "reason", "explanation"], "properties": {
