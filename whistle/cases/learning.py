@@ -53,11 +53,12 @@ def _day(value, name: str, errors: dict[str, str]) -> date | None:
 
 
 def _chosen(params, name: str, allowed: tuple[str, ...], errors: dict[str, str]) -> tuple[str, ...]:
+    """The values of `name` (repeated), each one of `allowed`; an unknown one is named in `errors`
+    and left out."""
     values = [value for value in params.getall(name) if value != ""]
     if any(value not in allowed for value in values):
         errors[name] = f"Choose only from: {', '.join(allowed)}."
-        return ()
-    return tuple(dict.fromkeys(values))
+    return tuple(dict.fromkeys(value for value in values if value in allowed))
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,18 @@ class LearningFilters:
     def from_params(cls, params) -> LearningFilters:
         """From query parameters (a MultiDict: `factors` and `changes` repeat; `from` and `to` are
         days); a 422 problem names each faulty one."""
+        filters, errors = cls._read(params)
+        if errors:
+            raise validation_problem(errors)
+        return filters
+
+    @classmethod
+    def kept(cls, params) -> LearningFilters:
+        """The filters of a refused query without its faulty ones: what a page shows again."""
+        return cls._read(params)[0]
+
+    @classmethod
+    def _read(cls, params) -> tuple[LearningFilters, dict[str, str]]:
         errors: dict[str, str] = {}
         factors = _chosen(params, "factors", FACTOR_SLUGS, errors)
         changes = _chosen(params, "changes", CHANGES, errors)
@@ -86,10 +99,9 @@ class LearningFilters:
         since, until = _day(params.get("from"), "from", errors), _day(params.get("to"), "to", errors)
         if since and until and since > until:
             errors["to"] = "The period ends before it starts."
-        if errors:
-            raise validation_problem(errors)
+            until = None
         return cls(factors=factors, changes=changes, substantiated=substantiated,
-                   channel=params.get("channel") or None, since=since, until=until)
+                   channel=params.get("channel") or None, since=since, until=until), errors
 
     def query_args(self) -> list[tuple[str, str]]:
         """The filters as query parameters (metadata only: never words to search for)."""

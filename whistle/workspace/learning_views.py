@@ -42,7 +42,7 @@ def _filters(request) -> tuple[LearningFilters, Problem | None]:
         return LearningFilters.from_params(request.params), None
     except Problem as problem:
         request.response.status = problem.status
-        return LearningFilters(), problem
+        return LearningFilters.kept(request.params), problem
 
 
 def _read_records(request, entries: list[ClosedCase]) -> None:
@@ -76,6 +76,8 @@ def _page(request, filters: LearningFilters, problem: Problem | None) -> dict:
         "substantiated_choices": [(s, words.label(words.SUBSTANTIATED_LABELS, s)) for s in lifecycle.SUBSTANTIATED],
         "channel_choices": [(c.slug, c.title) for c in channels],
         "outcomes_path": request.route_path("learning.outcomes", _query=filters.query_args()),
+        # The days as typed, for a refused form to show again.
+        "typed": {name: str(request.params.get(name) or "")[:32] for name in ("from", "to")},
     }
 
 

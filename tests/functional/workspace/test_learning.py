@@ -106,11 +106,15 @@ def test_server_assisted_the_words_are_decrypted_searched_and_audited(testapp, d
 
 def test_a_faulty_filter_is_named_and_the_page_still_answers(testapp, guardian, clock, closed):
     html_login(testapp, guardian, clock)
-    page = testapp.get("/staff/learning", {"factors": "weather", "from": "2026-13-01", "substantiated": "maybe"},
+    page = testapp.get("/staff/learning?factors=weather&factors=communication&from=2026-13-01&substantiated=maybe",
                        status=422)
     summary = page.html.select_one(".error-summary").text
     assert "Contributory factors: tick only factors from the list." in summary
     assert "Closed from" in summary and "Substantiated" in summary
+    # What was typed and ticked is kept; the filters that could be read still apply.
+    assert page.html.select_one("#learning-from")["value"] == "2026-13-01"
+    assert page.html.select_one("input[name=factors][value=communication]").has_attr("checked")
+    assert shown(page) == [closed["rota"]]
     backwards = testapp.get("/staff/learning", {"from": "2026-02-01", "to": "2026-01-01"}, status=422)
     assert "Closed up to" in backwards.html.select_one(".error-summary").text
 
