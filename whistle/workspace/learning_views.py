@@ -119,11 +119,16 @@ def report(request):
         ("Substantiated", "Answer",
          learning.ranked(found.substantiated, lambda s: words.label(words.SUBSTANTIATED_LABELS, s))),
         ("By channel", "Channel", learning.ranked(found.channels, str)),
-        ("By label", "Label", learning.ranked(found.labels, str)),
+        # Labels are guardians' own words, not a fixed list: one on fewer than 5 cases is not named
+        # at all, since its name alone could point at a case.
+        ("By label", "Label", learning.ranked(
+            {label: count for label, count in found.labels.items() if count >= learning.SMALLEST_SHOWN}, str)),
     ]
     page = _page(request, period, problem)
     page["outcomes_path"] = request.route_path("learning.outcomes", _query=period.query_args())
+    hidden_labels = sum(1 for count in found.labels.values() if 0 < count < learning.SMALLEST_SHOWN)
     return {**page, "since": since, "until": until, "total_shown": learning.shown(found.total),
+            "hidden_labels": hidden_labels,
             "sections": sections, "entries": entries, "total": total, "limit": learning.MAX_RESULTS}
 
 

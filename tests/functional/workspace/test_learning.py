@@ -196,7 +196,8 @@ def test_the_report_counts_every_closed_case_of_the_period_and_hides_counts_unde
     for _ in range(6):
         close(testapp, headers, factors=["communication", "record_keeping"], changes=["training"], labels=["nights"])
     for _ in range(2):
-        close(testapp, headers, factors=["staffing_workload"], changes=["staffing"], substantiated="no")
+        close(testapp, headers, factors=["staffing_workload"], changes=["staffing"], substantiated="no",
+              labels=["dr-initials"])
     theirs = api_login(testapp, other, clock)
     close(testapp, theirs, channel="ideas", factors=["communication"], changes=["training"])
     submit_api(testapp, text="Still open, not counted.")
@@ -210,7 +211,10 @@ def test_the_report_counts_every_closed_case_of_the_period_and_hides_counts_unde
     assert _table(page, "What changed")[:2] == [("Training", "7"), ("Staffing", "fewer than 5")]
     assert _table(page, "Substantiated")[:2] == [("Yes", "7"), ("No", "fewer than 5")]
     assert _table(page, "By channel") == [("Raise a concern", "8"), ("Ideas for improvement", "fewer than 5")]
+    # A label on fewer than 5 cases is not named: a guardian's own word could point at a case.
     assert _table(page, "By label") == [("nights", "6")]
+    themes = page.html.select_one("section[aria-labelledby=themes-title]").text
+    assert "dr-initials" not in themes and "Labels on fewer than 5 of these cases are not named." in themes
     for count in ("1", "2", "3", "4"):
         assert all(shown != count for table in ("Contributory factors", "What changed", "Substantiated",
                                                "By channel", "By label") for _, shown in _table(page, table))
