@@ -67,6 +67,13 @@ def includeme(config) -> None:
         config.add_route(f"{name}upload_chunk", f"{prefix}/{{ref}}/uploads/{{upload}}/{{index:[0-9]{{1,9}}}}",
                          factory=CaseContext)
 
+    # Learning: the closing records of a guardian's closed cases, searched; the learning report;
+    # the closing records' envelopes for a device to search (cookie session; bearer under /api/v1/).
+    config.add_route("learning.search", "/staff/learning")
+    config.add_route("learning.report", "/staff/learning/report")
+    config.add_route("learning.outcomes", "/staff/learning/outcomes")
+    config.add_route("api.learning_outcomes", "/api/v1/learning/outcomes")
+
     # --- the reporter's mailbox ---
     config.add_route("reporters.login", "/mailbox")
     config.add_route("reporters.case", "/mailbox/case")

@@ -208,7 +208,10 @@ CASE_FORM_FIELDS: dict[str, dict[str, tuple[str, str]]] = {
     "note": {"text": ("note-text", "Add a note")},
     "internal-file": {"files": ("internal-files", "Add an internal file")},
     "move-closed": {"substantiated": ("close-substantiated", "Was the concern substantiated?"),
-                    "changes": ("close-changes-1", "What changed"), "learned": ("close-learned", "What was learned")},
+                    "changes": ("close-changes-1", "What changed"),
+                    "factors": ("close-factors-1", "Contributory factors"),
+                    "learned": ("close-learned", "What was learned"),
+                    "changed": ("close-changed", "What changed, in practice")},
     "move-assessing": {"reason": ("reopen-reason", "Why reopen?")},
     "triage": {"priority": ("triage-priority", "Priority"), "labels": ("add-labels", "Add labels")},
     "grant": {"guardian": ("grant-guardian", "Grant to another guardian")},
@@ -232,6 +235,7 @@ EXPIRED_FORM = ("This page had expired (perhaps you signed in again in another t
 CASE_FORM_MESSAGES = {
     "substantiated": "Choose an answer from the list.",
     "changes": "Tick at least one.",
+    "factors": "Tick only factors from the list.",
     "priority": "Choose one of the priorities in the list.",
     "to": "That move is not offered for this case.",
 }
@@ -517,6 +521,7 @@ AUDIT_WORDS: dict[str, Callable[[str, dict, Names], str]] = {
            else "")),
     "case.triaged": _triaged,
     "case.viewed": lambda who, d, n: f"{who} read the case",
+    "case.closing_record_read": lambda who, d, n: f"{who} read the closing record, searching what was learned",
     "case.message_added": lambda who, d, n: f"{who} replied to the reporter",
     "case.note_added": lambda who, d, n: f"{who} added an internal note",
     "case.item_erased": lambda who, d, n: (

@@ -41,6 +41,7 @@ PUBLIC_WITH_A_REASON = {
     "cases.info": "CaseInfo for plugins, built in one place",
     "cases.actions": "the guardian's actions, called by the workspace's views",
     "cases.inbox": "the inbox query, called by the workspace's views",
+    "cases.learning": "the learning search and report's queries, called by the workspace's views",
     "cases.context": "CaseContext, the traversal context (and its ACL) of every route about one case",
     "attachments.uploads": "the streaming form parser, for every route that takes a file",
     "attachments.views": "downloads and the API's raw-body upload, shared by reporters and guardians",

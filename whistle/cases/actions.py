@@ -53,10 +53,12 @@ from whistle.shredding import shred_store_of
 
 MAX_TEXT = lifecycle.MAX_TEXT
 # The most plaintext bytes an item a guardian's device encrypted may hold (crypto.is_item_of_size):
-# a message or note of MAX_TEXT characters of up to 4 UTF-8 bytes each; a closing record or a
-# reason is JSON around such a text, whose characters take up to 6 bytes each once escaped.
+# a message or note of MAX_TEXT characters of up to 4 UTF-8 bytes each; a reason is JSON around
+# such a text, whose characters take up to 6 bytes each once escaped; a closing record is JSON
+# around two (what was learned, what changed) and the lists of slugs.
 MAX_TEXT_ITEM_BYTES = MAX_TEXT * 4
 MAX_RECORD_ITEM_BYTES = MAX_TEXT * 6 + 512
+MAX_OUTCOME_ITEM_BYTES = MAX_TEXT * 12 + 1024
 CONFLICT_PROBLEM = "/api/v1/problems/conflict-of-interest"
 
 
@@ -129,7 +131,8 @@ def change_status(dbsession: Session, clock: Clock, case: Case, keys: CaseKeys |
     detail: dict[str, Any] = {"from": before, "to": to}
     if to == lifecycle.CLOSED:
         assert outcome is not None  # lifecycle.move refuses closing without one
-        detail.update(substantiated=outcome.substantiated, changes=list(outcome.changes))
+        detail.update(substantiated=outcome.substantiated, changes=list(outcome.changes),
+                      factors=list(outcome.factors))
     audit.record(dbsession, clock, actor=_actor(account), action=action, case_id=case.id, detail=detail)
     lifecycle.announce_move(dbsession, case, before, to, call_hook=call_hook)
 

@@ -52,19 +52,39 @@ ALLOWED: dict[str, frozenset[str]] = {
 # The closing record's structured half (statistics, never content).
 SUBSTANTIATED = ("yes", "partly", "no", "not_determined")
 CHANGES = ("none", "policy", "process", "training", "staffing", "disciplinary", "referral", "other")
+# What contributed to what went wrong, named at closure (metadata, case.factors: for the learning
+# search and report, and statistics): (slug, words). None is required: a concern that was not
+# substantiated may have none.
+FACTORS: tuple[tuple[str, str], ...] = (
+    ("staffing_workload", "Staffing and workload"),
+    ("communication", "Communication"),
+    ("training_skills", "Training and skills"),
+    ("supervision_leadership", "Supervision and leadership"),
+    ("policy_procedure", "Policy or procedure"),
+    ("equipment_premises", "Equipment and premises"),
+    ("culture_behaviour", "Culture and behaviour"),
+    ("record_keeping", "Record keeping"),
+    ("partnership_working", "Partnership working"),
+    ("other", "Something else"),
+)
+FACTOR_SLUGS = tuple(slug for slug, _ in FACTORS)
+FACTOR_WORDS = dict(FACTORS)
 TRANSITION_PROBLEM = "/api/v1/problems/transition"
 MAX_TEXT = 20_000
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """What closing a case records: was it substantiated, what changed, and what was learned (the
-    text, or in device mode the outcome item the guardian's device encrypted, which holds all three
-    as JSON: {"substantiated", "changes", "learned"})."""
+    """What closing a case records: was it substantiated, what changed, the contributory factors,
+    and in words what was learned and what changed in practice (the texts, or in device mode the
+    outcome item the guardian's device encrypted, which holds them all as JSON: {"substantiated",
+    "changes", "factors", "learned", "changed"}; `changed` is then None)."""
 
     substantiated: str
     changes: tuple[str, ...]
     learned: str | DeviceItem
+    factors: tuple[str, ...] = ()
+    changed: str | None = None
 
 
 def given(text) -> bool:
@@ -76,9 +96,19 @@ def allowed_moves(status: str) -> list[str]:
     return [s for s in STATUSES if s in ALLOWED.get(status, ())]
 
 
-def check_outcome(substantiated, changes, learned) -> Outcome:
-    """Validate the closing record; a 422 problem names each faulty field."""
+def check_outcome(substantiated, changes, learned, factors=(), changed=None) -> Outcome:
+    """Validate the closing record; a 422 problem names each faulty field. `factors`: slugs of
+    FACTORS (none is fine); `changed`: optional text (in device mode it is inside the item)."""
     errors = {}
+    if factors is None:
+        factors = ()
+    if not isinstance(factors, (list, tuple)) or any(f not in FACTOR_SLUGS for f in factors):
+        errors["factors"] = f"Choose only from: {', '.join(FACTOR_SLUGS)}."
+    if changed is not None and (isinstance(learned, DeviceItem) or not isinstance(changed, str)):
+        errors["changed"] = ("Text, if given." if not isinstance(learned, DeviceItem)
+                             else "In device mode what changed goes inside the item your device encrypted.")
+    elif isinstance(changed, str) and len(changed) > MAX_TEXT:
+        errors["changed"] = f"At most {MAX_TEXT} characters."
     if substantiated not in SUBSTANTIATED:
         errors["substantiated"] = f"Choose one of: {', '.join(SUBSTANTIATED)}."
     if not isinstance(changes, (list, tuple)) or not changes or any(c not in CHANGES for c in changes):
@@ -92,7 +122,9 @@ def check_outcome(substantiated, changes, learned) -> Outcome:
     if errors:
         raise validation_problem(errors)
     return Outcome(substantiated, tuple(dict.fromkeys(changes)),
-                   learned if isinstance(learned, DeviceItem) else learned.strip())
+                   learned if isinstance(learned, DeviceItem) else learned.strip(),
+                   factors=tuple(dict.fromkeys(factors)),
+                   changed=changed.strip() or None if isinstance(changed, str) else None)
 
 
 def check_move(case: Case, to) -> None:
@@ -150,13 +182,15 @@ def move(case: Case, to: str, *, keys: CaseKeys | None, today: date, account_id:
         assert outcome is not None  # refused above
         case.closed_on = today
         case.substantiated, case.changes = outcome.substantiated, list(outcome.changes)
+        case.factors = list(outcome.factors)
         record: bytes | DeviceItem = outcome.learned if isinstance(outcome.learned, DeviceItem) else json.dumps(
-            {"substantiated": outcome.substantiated, "changes": list(outcome.changes), "learned": outcome.learned},
+            {"substantiated": outcome.substantiated, "changes": list(outcome.changes),
+             "factors": list(outcome.factors), "learned": outcome.learned, "changed": outcome.changed or ""},
             ensure_ascii=False).encode("utf-8")
         write_item(case, keys, kind=ITEM_OUTCOME, author="guardian", account_id=account_id, today=today,
                    content=record)
     if reopening:
-        case.closed_on, case.substantiated, case.changes, case.withdrawn_on = None, None, [], None
+        case.closed_on, case.substantiated, case.changes, case.withdrawn_on, case.factors = None, None, [], None, []
     if given(reason):
         assert reason is not None
         content: bytes | DeviceItem = reason if isinstance(reason, DeviceItem) else json.dumps(

@@ -15,7 +15,13 @@ from whistle.openapi.components import (
     _json,
     _problem_responses,
 )
-from whistle.openapi.workspace import CASE_ATTACHMENT, LIST_PARAMETERS, SUMMARY_PROPERTIES, workspace_paths
+from whistle.openapi.workspace import (
+    CASE_ATTACHMENT,
+    CLOSING_PROPERTIES,
+    LIST_PARAMETERS,
+    SUMMARY_PROPERTIES,
+    workspace_paths,
+)
 from whistle.protection.services import ADVERSE_EVENT_TYPES, NEUTRAL_EVENT_TYPES
 
 B64 = {"type": "string", "contentEncoding": "base64", "description": "Standard base64 with padding."}
@@ -772,6 +778,7 @@ def build_document() -> dict:
                                         "properties": {
                 "case": STR, "channel": STR, "status": STR, "opened": DATE, "text": STR,
                 "answers": {"type": "object"}, "identity": {"$ref": "#/components/schemas/Identity"},
+                **CLOSING_PROPERTIES,
                 "messages": {"type": "array", "items": {"oneOf": [{"$ref": "#/components/schemas/Message"},
                                                                   {"$ref": "#/components/schemas/Unverified"}]}},
                 "notes": {"type": "array", "items": {"oneOf": [{"$ref": "#/components/schemas/Message"},

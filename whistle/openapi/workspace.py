@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from whistle.cases.inbox import SORTS
-from whistle.cases.lifecycle import CHANGES, STATUSES, SUBSTANTIATED
+from whistle.cases.lifecycle import CHANGES, FACTOR_SLUGS, STATUSES, SUBSTANTIATED
 from whistle.hooks.types import PRIORITIES
 from whistle.notifications.preferences import EVENTS
 from whistle.openapi.components import BEARER, CASE_REF, DATE, DATETIME, STR, _body, _json, _problem_responses
@@ -26,15 +26,32 @@ NOTIFY_EVENTS_CHANGE = {
     "properties": {event: {"type": "boolean", "description": words} for event, words in EVENTS.items()}}
 
 
+FACTORS_LIST = {"type": "array", "items": {"enum": list(FACTOR_SLUGS)},
+                "description": "The contributory factors named at closure (none is fine); an unknown one is a 422 "
+                               "naming factors."}
+# The closing record's metadata in GET /api/v1/cases/{ref} (null or empty while the case is open).
+CLOSING_PROPERTIES = {
+    "substantiated": {"type": ["string", "null"], "enum": [*SUBSTANTIATED, None]},
+    "changes": {"type": "array", "items": {"enum": list(CHANGES)}},
+    "factors": FACTORS_LIST,
+    "records": {"type": "array", "description": "closing records (outcomes: substantiated, changes, factors, "
+                "learned, changed) and reasons (about, text), decrypted; team key", "items": {"type": "object"}},
+}
 B64 = {"type": "string", "contentEncoding": "base64"}
 NULLABLE_B64 = {"type": ["string", "null"], "contentEncoding": "base64"}
+ENVELOPE_GRANT = {"type": "object", "properties": {"id": INT, "sealed_case_key": B64, "sealed_team_key": NULLABLE_B64,
+                                                   "case_key_binding": NULLABLE_B64}}
+ENVELOPE_ITEM = {"type": "object", "properties": {
+    "id": INT, "kind": STR, "author": {"type": ["string", "null"],
+                                       "description": "what the encryption binds; null: version 1"},
+    "account_id": {"type": ["integer", "null"]}, "from": STR, "at": DATE, "ciphertext": B64}}
 CASE_ENVELOPES = {"type": "object", "required": ["case", "account_id", "public_key", "team_public_key", "grant",
                                                  "team_key_to_replace", "items", "attachments"], "properties": {
     "case": STR, "account_id": INT, "public_key": B64, "team_public_key": B64, "team_key_mac": NULLABLE_B64,
     "key_binding": NULLABLE_B64,
-    "grant": {"type": "object", "properties": {"id": INT, "sealed_case_key": B64, "sealed_team_key": NULLABLE_B64,
-                                               "case_key_binding": NULLABLE_B64}},
+    "grant": ENVELOPE_GRANT,
     "team_key_to_replace": {"type": "boolean", "description": "built on the client, its team key not replaced yet"},
+<<<<<<< HEAD
     "items": {"type": "array", "items": {"type": "object", "properties": {
         "id": INT, "kind": STR, "author": {"type": ["string", "null"],
                                            "description": "what the encryption binds; null: version 1"},
@@ -42,6 +59,9 @@ CASE_ENVELOPES = {"type": "object", "required": ["case", "account_id", "public_k
         "erased_on": {**DATE, "description": "set when a guardian erased it: its ciphertext is then null"},
         "erased_reason": {"enum": list(ERASURE_REASONS)},
         "erased_words": {"type": "string", "description": "\"Erased on <date>: <reason>.\", in plain words"}}}},
+=======
+    "items": {"type": "array", "items": ENVELOPE_ITEM},
+>>>>>>> g-learn
     "attachments": {"type": "array", "items": {"type": "object", "properties": {
         "id": STR, "meta_item_id": {"type": ["integer", "null"]}, "internal": BOOL, "author": STR, "from": STR,
         "account_id": {"type": ["integer", "null"]}, "created_on": DATE, "bytes": INT, "blob": STR}}},
@@ -50,6 +70,18 @@ CASE_ENVELOPES = {"type": "object", "required": ["case", "account_id", "public_k
                                  "and a grant made on the device are sealed to"},
     "names": {"type": "object", "additionalProperties": STR},
     "questions": {"type": "array", "items": {"type": "object"}}}}
+LEARNING_OUTCOMES = {"type": "object", "required": ["cases", "total", "limit"], "properties": {
+    "cases": {"type": "array", "items": {"type": "object", "required": [
+        "case", "channel", "closed", "substantiated", "changes", "factors", "public_key", "team_public_key", "grant",
+        "items"], "properties": {
+        "case": STR, "channel": STR, "closed": DATE, "substantiated": {"enum": list(SUBSTANTIATED)},
+        "changes": {"type": "array", "items": {"enum": list(CHANGES)}}, "factors": FACTORS_LIST,
+        "public_key": B64, "team_public_key": B64, "team_key_mac": NULLABLE_B64,
+        "grant": ENVELOPE_GRANT,
+        "items": {"type": "array", "description": "the closing record: the case's newest outcome item (none if the "
+                  "grant holds no team key)", "items": ENVELOPE_ITEM}}}},
+    "total": {"type": "integer", "description": "how many closed cases match; at most `limit` are given"},
+    "limit": INT}}
 COUNT_BY_CHANNEL = {"type": "object", "required": ["channel", "title", "reason", "explanation"], "properties": {
     "channel": STR, "title": STR, "reason": STR, "explanation": {"type": "string", "description": "in plain words"},
     "cases": INT}}
@@ -183,7 +215,10 @@ def workspace_paths() -> dict:
         "/api/v1/cases/{ref}/transitions": _post(
             "Move the case to another status; closing needs the outcome, reopening a reason.", "moveCase",
             _object({"to": {"enum": list(STATUSES)}, "reason": STR, "substantiated": {"enum": list(SUBSTANTIATED)},
-                     "changes": {"type": "array", "items": {"enum": list(CHANGES)}}, "learned": STR,
+                     "changes": {"type": "array", "items": {"enum": list(CHANGES)}},
+                     "factors": FACTORS_LIST, "learned": STR,
+                     "changed": {"type": "string", "description": "Optional: what changed in practice, in words "
+                                 "(encrypted with what was learned); in device mode inside the item instead."},
                      "item": DEVICE_ITEM}, ("to",)),
             summary, 409),
         "/api/v1/cases/{ref}/triage": _post(
@@ -206,6 +241,7 @@ def workspace_paths() -> dict:
             "operationId": "getCaseEnvelopes", "security": BEARER, "parameters": [CASE_REF],
             "responses": {"200": _json(CASE_ENVELOPES, "Ciphertext only."), **_problem_responses(401, 404)}}},
         **guardian_upload_paths(),
+<<<<<<< HEAD
         "/api/v1/cases/{ref}/legal-hold": {
             **_post("Place a legal hold: the case is not deleted until it is lifted. The reason is stored as a "
                     "team-key reason item ({\"about\": \"legal-hold\", \"text\"}), encrypted by the server or, "
@@ -222,6 +258,27 @@ def workspace_paths() -> dict:
             _object({"item_id": INT, "reason": {"enum": list(ERASURE_REASONS)}}, ("item_id", "reason")),
             {"200": _json(_object({"item_id": INT, "kind": STR, "erased_on": DATE,
                                    "erased_reason": {"enum": list(ERASURE_REASONS)}}), "Erased.")}),
+=======
+        "/api/v1/learning/outcomes": {"get": {
+            "summary": "The closing records of the closed cases granted to the caller that the filters pick "
+                       "(metadata only: no words are sent), as stored, for a device to decrypt and search what "
+                       "was learned (docs/crypto.md 7.4): per case its keys to check, the caller's grant and its "
+                       "outcome item, nothing else of the case. The newest closures first, at most `limit`; "
+                       "audited per case. A faulty filter is a 422 naming it.",
+            "operationId": "getLearningOutcomes", "security": BEARER,
+            "parameters": [
+                {"name": "factors", "in": "query", "schema": {"type": "array", "items": {"enum": list(FACTOR_SLUGS)}},
+                 "style": "form", "explode": True, "description": "any of these contributory factors"},
+                {"name": "changes", "in": "query", "schema": {"type": "array", "items": {"enum": list(CHANGES)}},
+                 "style": "form", "explode": True, "description": "any of these changes"},
+                {"name": "substantiated", "in": "query", "schema": {"enum": list(SUBSTANTIATED)}},
+                {"name": "channel", "in": "query", "schema": STR, "description": "the channel's slug"},
+                {"name": "from", "in": "query", "schema": DATE, "description": "closed on or after"},
+                {"name": "to", "in": "query", "schema": DATE, "description": "closed on or before"},
+            ],
+            "responses": {"200": _json(LEARNING_OUTCOMES, "Ciphertext and metadata only."),
+                          **_problem_responses(401, 403, 422)}}},
+>>>>>>> g-learn
         "/api/v1/cases/{ref}/conflict": _post(
             "Declare a conflict of interest: the caller's access ends (409 unless another guardian holds the case).",
             "declareConflict", _object({"reason": STR, "item": DEVICE_ITEM}),

@@ -38,7 +38,7 @@ PLAINTEXT_REFUSED = ("Not taken: this sign-in keeps no key on the server, so you
                      "write before it is sent. Reload the page and send it again.")
 ITEM_REFUSED = "Not taken: this sign-in encrypts on the server; send the text itself."
 SEALED_REFUSED = "Not taken: this sign-in seals the case's keys on the server."
-PLAINTEXT_FIELDS = ("text", "learned", "reason")
+PLAINTEXT_FIELDS = ("text", "learned", "changed", "reason")
 
 
 def _device(request) -> bool:
@@ -121,7 +121,7 @@ def _html(request, context: CaseContext, form: str, work, *, anchor: str = "", l
 
 
 def _posted_values(request) -> dict:
-    return {key: request.POST.getall(key) if key in ("changes",) else request.POST.get(key, "")
+    return {key: request.POST.getall(key) if key in ("changes", "factors") else request.POST.get(key, "")
             for key in request.POST if key != "csrf_token"}
 
 
@@ -172,7 +172,8 @@ def _outcome_from(case, data, learned=None) -> lifecycle.Outcome | None:
     if data.get("to") != lifecycle.CLOSED:
         return None
     return lifecycle.check_outcome(data.get("substantiated"), data.get("changes"),
-                                   data.get("learned") if learned is None else learned)
+                                   data.get("learned") if learned is None else learned,
+                                   factors=data.get("factors"), changed=data.get("changed"))
 
 
 def _move_written(request, case, values) -> tuple[Any, Any]:
@@ -180,10 +181,11 @@ def _move_written(request, case, values) -> tuple[Any, Any]:
     the closing record (outcome) for a close and the reason for any other move."""
     lifecycle.check_move(case, values.get("to"))
     closing = values.get("to") == lifecycle.CLOSED
+    most = actions.MAX_OUTCOME_ITEM_BYTES if closing else actions.MAX_RECORD_ITEM_BYTES
     if not _device(request):
-        _written(request, values, "reason", max_plaintext=actions.MAX_RECORD_ITEM_BYTES)  # refuses an item
+        _written(request, values, "reason", max_plaintext=most)  # refuses an item
         return values.get("reason") or None, values.get("learned")
-    item = _written(request, values, "reason", max_plaintext=actions.MAX_RECORD_ITEM_BYTES, required=closing)
+    item = _written(request, values, "reason", max_plaintext=most, required=closing)
     return (None, item) if closing else (item, None)
 
 
@@ -234,7 +236,8 @@ def api_note(context: CaseContext, request):
 def transition_form(context: CaseContext, request):
     post = request.POST
     data = {"to": post.get("to", ""), "substantiated": post.get("substantiated"),
-            "changes": post.getall("changes"), "learned": post.get("learned")}
+            "changes": post.getall("changes"), "factors": post.getall("factors"), "learned": post.get("learned"),
+            "changed": post.get("changed")}
 
     def work():
         reason, learned = _move_written(request, context.case, post)
@@ -249,7 +252,7 @@ def transition_form(context: CaseContext, request):
 @view_config(route_name="api.case_transitions", request_method="POST", renderer="json",
              permission=Permission.CASE_WRITE)
 def api_transition(context: CaseContext, request):
-    data = _body(request, {"to", "reason", "substantiated", "changes", "learned", "item"})
+    data = _body(request, {"to", "reason", "substantiated", "changes", "factors", "learned", "changed", "item"})
     if not isinstance(data.get("to"), str):
         raise validation_problem({"to": "Required: the status to move to."})
     reason = data.get("reason")

@@ -92,12 +92,17 @@ function plan(form) {
       }
       if (!to) return null;
       if (to === "closed") {
+        const ticked = (name) => [...new Set([...form.querySelectorAll(`input[name=${name}]:checked`)]
+          .map((box) => box.value))];
         return {
-          fields: ["learned"], kind: "outcome", required: "Say what was learned (a sentence is enough).",
+          fields: ["learned", "changed"], optional: ["changed"], kind: "outcome",
+          required: "Say what was learned (a sentence is enough).",
           body: (v) => JSON.stringify({
             substantiated: form.elements.substantiated.value,
-            changes: [...new Set([...form.querySelectorAll("input[name=changes]:checked")].map((box) => box.value))],
+            changes: ticked("changes"),
+            factors: ticked("factors"),
             learned: v.learned,
+            changed: v.changed,
           }),
         };
       }
@@ -154,7 +159,8 @@ function encryptForm(form, envelopes, me) {
   const values = {};
   for (const name of what.fields) values[name] = text(form, name);
   for (const name of what.fields) {
-    const problem = checkText(form, values[name], { required: Boolean(what.required), missing: what.required });
+    const required = Boolean(what.required) && !(what.optional || []).includes(name);
+    const problem = checkText(form, values[name], { required, missing: what.required });
     if (problem) {
       say(form, problem);
       return false;

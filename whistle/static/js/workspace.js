@@ -364,11 +364,19 @@ function noteNodes(view, envelopes, words) {
         element("p", {}, CHANGED)));
     } else if (r.kind === "outcome") {
       const changes = (Array.isArray(r.changes) ? r.changes : []).map((change) => label(words.changes, change)).join(", ");
-      nodes.push(element("article", { class: "note record" }, element("h3", {}, `Outcome, ${dayWords(r.at)}`),
-        element("dl", { class: "meta" }, element("dt", {}, "Substantiated"),
-          element("dd", {}, label(words.substantiated, r.substantiated)), element("dt", {}, "What changed"),
-          element("dd", {}, changes)),
-        element("p", {}, r.learned === undefined || r.learned === null ? "" : String(r.learned))));
+      const meta = element("dl", { class: "meta" }, element("dt", {}, "Substantiated"),
+        element("dd", {}, label(words.substantiated, r.substantiated)), element("dt", {}, "What changed"),
+        element("dd", {}, changes));
+      if (Array.isArray(r.factors) && r.factors.length) {
+        meta.append(element("dt", {}, "Contributory factors"),
+          element("dd", {}, r.factors.map((factor) => label(words.factors || {}, factor)).join(", ")));
+      }
+      const article = element("article", { class: "note record" }, element("h3", {}, `Outcome, ${dayWords(r.at)}`),
+        meta, element("p", {}, r.learned === undefined || r.learned === null ? "" : String(r.learned)));
+      if (typeof r.changed === "string" && r.changed) {
+        article.append(element("h4", {}, "What changed, in practice"), element("p", { class: "changed" }, r.changed));
+      }
+      nodes.push(article);
     } else {
       nodes.push(element("article", { class: "note record" },
         element("h3", {}, `${recordAbout(r.about, words)}, ${dayWords(r.at)}`),
@@ -510,7 +518,13 @@ function texts(view) {
   for (const m of view.messages) if (!m.unverified && !m.erased) found.push(["message", m.text]);
   for (const n of view.notes) if (!n.unverified && !n.erased) found.push(["note", n.text]);
   for (const r of view.records) {
-    if (!r.unverified) found.push([r.kind, r.kind === "outcome" ? String(r.learned ?? "") : String(r.text ?? "")]);
+    if (r.unverified) continue;
+    if (r.kind === "outcome") {
+      found.push([r.kind, String(r.learned ?? "")]);
+      if (typeof r.changed === "string" && r.changed) found.push([r.kind, r.changed]);
+    } else {
+      found.push([r.kind, String(r.text ?? "")]);
+    }
   }
   return found;
 }
