@@ -95,6 +95,7 @@ def make_configurator(raw_settings: Mapping[str, Any], *, settings: Settings | N
     config.include("whistle.protection")
     config.include("whistle.reporters")
     config.include("whistle.key_directory")
+    config.include("whistle.workspace")
 
     # --- the views, by area ---
     config.scan("whistle.intake.views")
@@ -114,6 +115,7 @@ def make_configurator(raw_settings: Mapping[str, Any], *, settings: Settings | N
     config.scan("whistle.workspace.device_views")
     config.scan("whistle.workspace.upload_views")
     config.scan("whistle.workspace.protection_views")
+    config.scan("whistle.workspace.export_views")
     config.scan("whistle.admin.views")
 
     # --- plugins that are also Pyramid includes, after core: they find its directives (page
