@@ -207,7 +207,8 @@ def export_on_device(context: CaseContext, request):
         "case_html": _page("case", values, request),
         "timeline_html": _page("timeline", values, request),
         "readme": _readme(request, case, encrypted=encrypted, files=None, when=when),
-        "erased": [{"id": marker["id"], "kind": marker["item_kind"], "erased_on": marker["erased_on"].isoformat(),
+        "erased": [{"id": marker["id"], "kind": marker["item_kind"], "at": marker["at"].isoformat(),
+                    "erased_on": marker["erased_on"].isoformat(),
                     "erased_words": f"erased on {words.day_words(marker['erased_on'])}"}
                    for marker in _erased(case).values()],
     }
