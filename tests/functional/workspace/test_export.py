@@ -13,7 +13,7 @@ import pytest
 import pyzipper
 from sqlalchemy import select, text
 
-from tests.factories import html_login
+from tests.factories import device_login, html_login
 from tests.functional.workspace.conftest import events
 from whistle.cases.models import ITEM_NOTE, Case, CaseItem
 from whistle.workspace.export import safe_names
@@ -154,3 +154,56 @@ def test_names_are_made_safe_and_unique():
     assert safe_names(["a.pdf", "A.pdf", "a.pdf", "..", "CON.txt", "x/y\\z.txt", "é\x00.doc", "a (2).pdf"]) == [
         "a.pdf", "A (2).pdf", "a (3).pdf", "file", "_CON.txt", "z.txt", "é_.doc", "a (2) (2).pdf"]
     assert len(safe_names(["n" * 300 + ".pdf"])[0]) == 104
+
+
+def device_csrf(testapp, dbsession, settings, clock, guardian, ref: str) -> str:
+    device_login(testapp, dbsession, settings, clock, guardian)
+    return testapp.get(f"/staff/cases/{ref}").html.find("meta", attrs={"name": "csrf-token"})["content"]
+
+
+def test_on_the_device_the_server_records_the_export_and_hands_back_no_content(
+        testapp, dbsession, settings, clock, guardian, case_with_everything):
+    ref = case_with_everything
+    case = dbsession.scalars(select(Case).where(Case.ref == ref)).one()
+    note = dbsession.scalars(select(CaseItem).where(CaseItem.case_id == case.id, CaseItem.kind == ITEM_NOTE)).one()
+    note.erased_on = date(2026, 12, 4)
+    csrf = device_csrf(testapp, dbsession, settings, clock, guardian, ref)
+    body = testapp.post_json(f"/staff/cases/{ref}/export/device", {"encrypted": True},
+                             headers={"X-CSRF-Token": csrf}).json
+    assert body["filename"].startswith(f"case-{ref}-") and body["filename"].endswith(".zip")
+    frame = body["case_html"]
+    assert frame.startswith("<!doctype html>") and ref in frame and "Raise a concern" in frame
+    for place in ("disclosure", "answers", "identity", "messages", "notes", "records", "files"):
+        assert f'<div data-case-content="{place}"></div>' in frame, place
+    everything = str(body)
+    for marker in ("MARKER-", "rota", "minutes"):
+        assert marker not in everything, marker
+    assert "guardian replied to the reporter" in body["timeline_html"]
+    assert "encrypted with the passphrase" in body["readme"] and "Exported by guardian" in body["readme"]
+    assert body["erased"] == [{"id": note.id, "kind": "note", "at": note.created_on.isoformat(),
+                               "erased_on": "2026-12-04", "erased_words": "erased on 4 December 2026"}]
+    assert [e.detail for e in events(dbsession, "case.exported")] == [{"encrypted": True, "mode": "device"}]
+
+
+def test_on_the_device_a_malformed_request_is_refused_and_not_recorded(
+        testapp, dbsession, settings, clock, guardian, case_with_everything):
+    ref = case_with_everything
+    csrf = device_csrf(testapp, dbsession, settings, clock, guardian, ref)
+    problem = testapp.post_json(f"/staff/cases/{ref}/export/device", {"encrypted": "yes", "passphrase": "x"},
+                                headers={"X-CSRF-Token": csrf, "Accept": "application/json"}, status=422).json
+    assert sorted(e["field"] for e in problem["errors"]) == ["encrypted", "passphrase"]
+    testapp.post_json(f"/staff/cases/{ref}/export/device", {"encrypted": False}, status=400)  # no CSRF token
+    # The server-assisted route cannot decrypt for a sign-in that keeps no key: it says so, exports nothing.
+    refused = testapp.post(f"/staff/cases/{ref}/export", {"csrf_token": csrf}, status=409)
+    assert "on your device" in refused.text
+    assert events(dbsession, "case.exported") == []
+
+
+def test_the_form_is_on_the_case_page_with_its_warning(testapp, guardian, clock, case_with_everything):
+    html_login(testapp, guardian, clock)
+    page = testapp.get(f"/staff/cases/{case_with_everything}")
+    section = page.html.find(id="export")
+    assert section.find("h2").get_text() == "Export this case"
+    assert "holds the case in the clear unless you give a passphrase" in section.get_text()
+    assert "The export is recorded" in section.get_text()
+    assert [i["type"] for i in section.find_all("input") if i["name"] != "csrf_token"] == ["password", "password"]

@@ -8,9 +8,10 @@
 // archive is made in this page's memory: AES-256 (WinZip AE-2, with WebCrypto) when the guardian
 // gives a passphrase. Nothing decrypted, and never the passphrase, is sent anywhere.
 //
-// The rules for names in files/ and for passphrases are whistle/workspace/export.py's, in JavaScript.
+// The rules for names in files/ and for passphrases: export-names.js.
 
 import { BlobWriter, TextReader, Uint8ArrayReader, ZipWriter, configure } from "../vendor/zipjs/zip.js";
+import { passphraseErrors, safeNames } from "./export-names.js";
 import { csrfToken, devicePage, loadKey } from "./keyring.js";
 import { element, fill } from "./dom.js";
 import { dayWords, fileParts, label, openedCase, recordAbout, save, sizeWords } from "./workspace.js";
@@ -31,59 +32,7 @@ const WORDS = {
   refused: "The export was not recorded, so the archive was not built: {detail}",
   saved: "The archive {name} was saved to this device. The export is recorded in the case's timeline.",
   failed: "The archive could not be built on this device, so nothing was saved. Reload the page and try again.",
-  tooShort: "Use at least {min} characters, or leave both passphrase fields empty for an archive that is not "
-    + "encrypted.",
-  notSame: "This is not the same as the passphrase: type it again.",
 };
-
-// --- names and passphrases, as whistle/workspace/export.py has them ---------------------------------
-
-const UNSAFE = /[<>:"/\\|?*\x00-\x1f\x7f]/g; // eslint-disable-line no-control-regex
-const RESERVED = new Set(["con", "prn", "aux", "nul", ...[1, 2, 3, 4, 5, 6, 7, 8, 9].flatMap((i) => [`com${i}`, `lpt${i}`])]);
-const MAX_NAME = 100;
-
-function trimDotsAndSpaces(text) {
-  return text.replace(/^[ .]+|[ .]+$/g, "");
-}
-
-export function safeName(name) {
-  let text = String(name).normalize("NFC").replace(/\\/g, "/");
-  text = trimDotsAndSpaces(text.slice(text.lastIndexOf("/") + 1).replace(UNSAFE, "_"));
-  const dot = text.lastIndexOf(".");
-  let stem = dot >= 0 ? text.slice(0, dot) : text;
-  let extension = dot >= 0 ? text.slice(dot + 1) : "";
-  let hasDot = dot >= 0;
-  if (extension.length > 16) {
-    stem = text;
-    extension = "";
-    hasDot = false;
-  }
-  if (RESERVED.has(stem.toLowerCase())) stem = `_${stem}`;
-  stem = stem.slice(0, MAX_NAME).replace(/[ .]+$/, "");
-  return (stem || "file") + (hasDot && extension ? `.${extension}` : "");
-}
-
-/** Each name made safe and unique, ignoring case: a second "minutes.pdf" is "minutes (2).pdf". */
-export function safeNames(names) {
-  const taken = new Set();
-  return names.map((name) => {
-    const safe = safeName(name);
-    const dot = safe.lastIndexOf(".");
-    const [stem, extension] = dot > 0 ? [safe.slice(0, dot), safe.slice(dot)] : [safe, ""];
-    let candidate = safe;
-    for (let number = 2; taken.has(candidate.toLowerCase()); number += 1) candidate = `${stem} (${number})${extension}`;
-    taken.add(candidate.toLowerCase());
-    return candidate;
-  });
-}
-
-/** {field name: what is wrong}, as export.passphrase_errors; {} for no passphrase, or a good one twice. */
-export function passphraseErrors(passphrase, again, min) {
-  if (!passphrase && !again) return {};
-  if ([...passphrase].length < min) return { passphrase: fill(WORDS.tooShort, { min }) };
-  if (again !== passphrase) return { passphrase_again: WORDS.notSame };
-  return {};
-}
 
 // --- case.html's places, filled with the same markup the server gives a server-assisted export ------
 
