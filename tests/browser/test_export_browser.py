@@ -42,6 +42,25 @@ def export(page, passphrase: str = "", again: str | None = None) -> bytes:
     return Path(download.value.path()).read_bytes()
 
 
+def opened_offline(chromium, archive: zipfile.ZipFile, folder: Path, screenshots) -> None:
+    """The unpacked archive's case.html in a browser without JavaScript: it asks for nothing beyond its
+    own folder, and its file links lead to the files."""
+    archive.extractall(folder)
+    context = chromium.new_context(java_script_enabled=False, viewport={"width": 900, "height": 900})
+    try:
+        page = context.new_page()
+        asked = []
+        page.on("request", lambda request: asked.append(request.url))
+        page.goto((folder / "case.html").as_uri())
+        assert page.title().startswith("Case ")
+        for link in page.locator("ul.files a").all():
+            assert (folder / link.get_attribute("href")).is_file()
+        assert all(url.startswith("file://") for url in asked), asked
+        screenshots(page, "export-case-html")
+    finally:
+        context.close()
+
+
 def test_the_guardian_exports_a_case_on_their_device(chromium, site, tmp_path, screenshots):
     text, note = marker("TEXT-the-drug-fridge-is-unlocked"), marker("NOTE-told-the-matron")
     report_file = (marker("REPORTER-FILE") + "\n").encode() * 3000
@@ -70,6 +89,7 @@ def test_the_guardian_exports_a_case_on_their_device(chromium, site, tmp_path, s
         assert "<script" not in case_html and "data-case-content" not in case_html
         assert "The reporter opened the case" in plain.read("timeline.html").decode("utf-8")
         assert "NOT encrypted" in plain.read("README.txt").decode("utf-8")
+        opened_offline(chromium, plain, tmp_path / "unpacked", screenshots)
 
         # A short passphrase is refused on the page, naming the field; nothing is recorded or saved.
         page.fill("#export-passphrase", "too short")
