@@ -15,8 +15,9 @@ from sqlalchemy import select, text
 
 from tests.factories import device_login, html_login
 from tests.functional.workspace.conftest import events
-from whistle.cases.models import ITEM_NOTE, Case, CaseItem
-from whistle.workspace.export import safe_names
+from whistle.attachments.blobs import LocalBlobStore
+from whistle.cases.models import ITEM_NOTE, Attachment, Case, CaseItem
+from whistle.workspace.export import ExportCut, safe_names
 
 DISCLOSURE = "MARKER-DISCLOSURE the night shift is left with one nurse for 40 beds."
 TOLD = "MARKER-TOLD the rota for next week is the same."
@@ -207,3 +208,21 @@ def test_the_form_is_on_the_case_page_with_its_warning(testapp, guardian, clock,
     assert "holds the case in the clear unless you give a passphrase" in section.get_text()
     assert "The export is recorded" in section.get_text()
     assert [i["type"] for i in section.find_all("input") if i["name"] != "csrf_token"] == ["password", "password"]
+
+
+def test_a_file_changed_part_way_leaves_the_archive_unfinished(testapp, dbsession, settings, guardian, clock, headers,
+                                                                case_with_everything):
+    """A file whose first chunk verifies and a later one does not: the archive stops there, without its
+    directory, so nobody unpacks a silently shorter file."""
+    ref = case_with_everything
+    big = b"MARKER-BIG " * 20000  # several chunks
+    stored = testapp.post(f"/api/v1/cases/{ref}/attachments?internal=true", big, status=201, headers=dict(
+        headers, **{"Content-Type": "text/plain", "X-Filename": "big.txt"})).json
+    row = dbsession.get(Attachment, int(stored["id"]))
+    blob = LocalBlobStore(settings.storage_dir)._path(row.blob_name)
+    data = bytearray(blob.read_bytes())
+    data[-100] ^= 1
+    blob.write_bytes(bytes(data))
+    html_login(testapp, guardian, clock)
+    with pytest.raises(ExportCut, match="big.txt"):
+        export(testapp, ref)
