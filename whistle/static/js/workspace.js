@@ -485,6 +485,7 @@ async function openCasePage(script) {
       // Read what the server now holds, and check it as on any visit: the new team key in the grant.
       envelopes = await fetchEnvelopes(envelopes.case);
       keys = await unlock(envelopes, guardian, { bind: false });
+      script.textContent = JSON.stringify(envelopes); // what the page's forms (case-forms.js) encrypt to
     }
     const view = readCase(envelopes, keys);
     render(view, envelopes, words, keys);
