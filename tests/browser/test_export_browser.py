@@ -6,6 +6,7 @@ of the case, a byte of its files or the passphrase; the server only records that
 from __future__ import annotations
 
 import io
+import sqlite3
 import time
 import zipfile
 from pathlib import Path
@@ -109,6 +110,15 @@ def test_the_guardian_exports_a_case_on_their_device(chromium, site, tmp_path, s
         assert text in encrypted.read("case.html").decode("utf-8")
         assert "encrypted with the passphrase" in encrypted.read("README.txt").decode("utf-8")
 
+        # An erased note reads "Erased on …" in the archive, and its words are not there.
+        with sqlite3.connect(site.directory / "var" / "whistle.sqlite") as database:
+            database.execute("UPDATE case_items SET erased_on = '2026-12-01' WHERE kind = 'note' AND case_id = "
+                             "(SELECT id FROM cases WHERE ref = ?)", (ref,))
+        page.reload()
+        wait_opened(page)
+        erased = zipfile.ZipFile(io.BytesIO(export(page))).read("case.html").decode("utf-8")
+        assert "Erased on 1 December 2026." in erased and note not in erased and text in erased
+
         page.reload()
         wait_opened(page)
         timeline = page.inner_text("#timeline")
@@ -118,7 +128,7 @@ def test_the_guardian_exports_a_case_on_their_device(chromium, site, tmp_path, s
         for secret in (text, note, report_file.decode()[:40], PASSPHRASE):
             assert wire.carrying(secret) == [], secret
         exports = [body for method, url, body in wire.bodies if url.endswith(f"/staff/cases/{ref}/export/device")]
-        assert exports == [b'{"encrypted":false}', b'{"encrypted":true}']
+        assert exports == [b'{"encrypted":false}', b'{"encrypted":true}', b'{"encrypted":false}']
         assert refused == [], refused
     finally:
         context.close()

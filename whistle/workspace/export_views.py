@@ -70,9 +70,11 @@ def _names(dbsession, account_ids) -> dict[int, str]:
 
 
 def _erased(case: Case) -> dict[int, dict]:
-    """The case's erased items, by id: {"id", "kind", "at", "erased_on"} (what is left of them)."""
+    """The case's erased items, by id: {"id", "kind", "item_kind", "at", "erased_on", "author",
+    "account_id"}: what is left of them."""
     return {item.id: {"id": item.id, "kind": _ERASED_KINDS.get(item.kind, "item"), "item_kind": item.kind,
-                      "at": item.created_on, "erased_on": item.erased_on}
+                      "at": item.created_on, "erased_on": item.erased_on, "author": item.author,
+                      "account_id": item.account_id}
             for item in case.items if item.erased_on is not None}
 
 
@@ -135,6 +137,15 @@ def _server_files(request, case: Case, keys, attachments: list[AttachmentInfo], 
                                                    verified=False, meta_item_id=info.meta_item_id)))
             continue
         files.append(ExportFile(info, chunks=chunks))
+    # A file erased with its stored copy: only its details' item is left to say it was there.
+    listed = {info.meta_item_id for info in attachments}
+    files += [ExportFile(AttachmentInfo(0, "", 0, "", marker["author"], marker["at"],
+                                        internal=marker["item_kind"] == ITEM_INTERNAL_ATTACHMENT_META,
+                                        account_id=marker["account_id"], verified=False, meta_item_id=marker["id"]),
+                         erased_on=marker["erased_on"])
+              for marker in erased.values()
+              if marker["item_kind"] in (ITEM_ATTACHMENT_META, ITEM_INTERNAL_ATTACHMENT_META)
+              and marker["id"] not in listed]
     for file, path in zip([f for f in files if f.chunks is not None],
                           safe_names(f.info.name for f in files if f.chunks is not None), strict=True):
         file.path = f"files/{path}"
@@ -208,6 +219,7 @@ def export_on_device(context: CaseContext, request):
         "timeline_html": _page("timeline", values, request),
         "readme": _readme(request, case, encrypted=encrypted, files=None, when=when),
         "erased": [{"id": marker["id"], "kind": marker["item_kind"], "at": marker["at"].isoformat(),
+                    "from": marker["author"], "account_id": marker["account_id"],
                     "erased_on": marker["erased_on"].isoformat(),
                     "erased_words": f"erased on {words.day_words(marker['erased_on'])}"}
                    for marker in _erased(case).values()],

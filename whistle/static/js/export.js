@@ -224,6 +224,14 @@ async function build(form, status) {
   const paths = safeNames(stored.map((file) => file.name)).map((name) => `files/${name}`);
   const pathOf = new Map(stored.map((file, index) => [file, paths[index]]));
   const listed = view.files.map((file) => ({ file, path: pathOf.get(file), erased: metaErased(file) }));
+  // A file erased with its stored copy: only its details' item is left to say it was there.
+  const metas = new Set(view.files.map((file) => file.meta_item_id));
+  for (const marker of erased.values()) {
+    if ((marker.kind === "attachment-meta" || marker.kind === "internal-file") && !metas.has(marker.id)) {
+      listed.push({ file: { from: marker.from, account_id: marker.account_id, internal: marker.kind === "internal-file",
+        created_on: marker.at }, erased: marker });
+    }
+  }
   const options = passphrase ? { password: passphrase, encryptionStrength: 3 } : {};
   const writer = new ZipWriter(new BlobWriter("application/zip"), { ...options, useWebWorkers: false });
   await writer.add("case.html", new TextReader(fillFrame(frame.case_html, opened, listed, erased)));
