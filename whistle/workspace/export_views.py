@@ -49,9 +49,6 @@ from whistle.workspace.export import (
 from whistle.workspace.views import _read, _timeline, case_page, unlock
 
 EXPORTED = "case.exported"
-# The kinds of item a guardian can erase, as the archive's list of what was erased names them.
-_ERASED_KINDS = {ITEM_MESSAGE: "message", ITEM_NOTE: "note", ITEM_OUTCOME: "record", ITEM_REASON: "record",
-                 ITEM_ATTACHMENT_META: "file", ITEM_INTERNAL_ATTACHMENT_META: "file"}
 
 
 @dataclass
@@ -70,9 +67,9 @@ def _names(dbsession, account_ids) -> dict[int, str]:
 
 
 def _erased(case: Case) -> dict[int, dict]:
-    """The case's erased items, by id: {"id", "kind", "item_kind", "at", "erased_on", "author",
-    "account_id"}: what is left of them."""
-    return {item.id: {"id": item.id, "kind": _ERASED_KINDS.get(item.kind, "item"), "item_kind": item.kind,
+    """The case's erased items, by id: {"id", "item_kind", "at", "erased_on", "author", "account_id"}:
+    what is left of them."""
+    return {item.id: {"id": item.id, "item_kind": item.kind,
                       "at": item.created_on, "erased_on": item.erased_on, "author": item.author,
                       "account_id": item.account_id}
             for item in case.items if item.erased_on is not None}
