@@ -16,7 +16,9 @@ import pytest
 import pyzipper
 
 from tests.browser.test_e2e_reporter import Wire
-from tests.browser.test_guardian_device_journey import marker, new_page, send_report, wait_opened
+from tests.browser.test_guardian_device_journey import marker, new_page, send_report, start_server, wait_opened
+from tests.e2e.desk import DeskProcess, fingerprint_of
+from tests.e2e.server import Server
 
 pytestmark = pytest.mark.browser
 
@@ -43,7 +45,7 @@ def export(page, passphrase: str = "", again: str | None = None) -> bytes:
     return Path(download.value.path()).read_bytes()
 
 
-def opened_offline(chromium, archive: zipfile.ZipFile, folder: Path, screenshots) -> None:
+def opened_offline(chromium, archive: zipfile.ZipFile, folder: Path, screenshots, name: str) -> None:
     """The unpacked archive's case.html in a browser without JavaScript: it asks for nothing beyond its
     own folder, and its file links lead to the files."""
     archive.extractall(folder)
@@ -57,21 +59,23 @@ def opened_offline(chromium, archive: zipfile.ZipFile, folder: Path, screenshots
         for link in page.locator("ul.files a").all():
             assert (folder / link.get_attribute("href")).is_file()
         assert all(url.startswith("file://") for url in asked), asked
-        screenshots(page, "export-case-html")
+        screenshots(page, f"{name}-case-html")
     finally:
         context.close()
 
 
-def test_the_guardian_exports_a_case_on_their_device(chromium, site, tmp_path, screenshots):
+def export_journey(chromium, server: Server, port: int, tmp_path, screenshots, name: str) -> None:
+    """Export a case in the clear, refuse a short passphrase, export it encrypted, then with a note
+    erased; `port`: the server's, or the desk's in front of it."""
     text, note = marker("TEXT-the-drug-fridge-is-unlocked"), marker("NOTE-told-the-matron")
     report_file = (marker("REPORTER-FILE") + "\n").encode() * 3000
-    ref = send_report(chromium, site, text, report_file, tmp_path)
-    context, page = new_page(chromium, site.port)
+    ref = send_report(chromium, server, text, report_file, tmp_path)
+    context, page = new_page(chromium, port)
     refused = []
     page.on("console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text
             else None)
     try:
-        sign_in(page, site.demo_credentials())
+        sign_in(page, server.demo_credentials())
         wire = Wire(page)
         page.goto(f"/staff/cases/{ref}")
         wait_opened(page)
@@ -88,7 +92,7 @@ def test_the_guardian_exports_a_case_on_their_device(chromium, site, tmp_path, s
         assert "<script" not in case_html and "data-case-content" not in case_html
         assert "The reporter opened the case" in plain.read("timeline.html").decode("utf-8")
         assert "NOT encrypted" in plain.read("README.txt").decode("utf-8")
-        opened_offline(chromium, plain, tmp_path / "unpacked", screenshots)
+        opened_offline(chromium, plain, tmp_path / "unpacked", screenshots, name)
 
         # A short passphrase is refused on the page, naming the field; nothing is recorded or saved.
         page.fill("#export-passphrase", "too short")
@@ -97,7 +101,7 @@ def test_the_guardian_exports_a_case_on_their_device(chromium, site, tmp_path, s
         error = page.locator("#export-passphrase-error")
         assert "Passphrase" in error.inner_text() and "at least 12 characters" in error.inner_text()
         assert page.get_attribute("#export-passphrase", "aria-invalid") == "true"
-        screenshots(page, "export-refused")
+        screenshots(page, f"{name}-refused")
 
         body = export(page, PASSPHRASE)
         for secret in (text.encode(), note.encode(), report_file[:40], PASSPHRASE.encode()):
@@ -111,7 +115,7 @@ def test_the_guardian_exports_a_case_on_their_device(chromium, site, tmp_path, s
         assert "encrypted with the passphrase" in encrypted.read("README.txt").decode("utf-8")
 
         # An erased note reads "Erased on …" in the archive, and its words are not there.
-        with sqlite3.connect(site.directory / "var" / "whistle.sqlite") as database:
+        with sqlite3.connect(server.directory / "var" / "whistle.sqlite") as database:
             database.execute("UPDATE case_items SET erased_on = '2026-12-01' WHERE kind = 'note' AND case_id = "
                              "(SELECT id FROM cases WHERE ref = ?)", (ref,))
         page.reload()
@@ -124,7 +128,7 @@ def test_the_guardian_exports_a_case_on_their_device(chromium, site, tmp_path, s
         timeline = page.inner_text("#timeline")
         assert "exported the case as an archive, not encrypted (built on their device)" in timeline
         assert "exported the case as an archive, encrypted to a passphrase (built on their device)" in timeline
-        screenshots(page, "export-device")
+        screenshots(page, f"{name}-timeline")
         for secret in (text, note, report_file.decode()[:40], PASSPHRASE):
             assert wire.carrying(secret) == [], secret
         exports = [body for method, url, body in wire.bodies if url.endswith(f"/staff/cases/{ref}/export/device")]
@@ -132,3 +136,21 @@ def test_the_guardian_exports_a_case_on_their_device(chromium, site, tmp_path, s
         assert refused == [], refused
     finally:
         context.close()
+
+
+def test_the_guardian_exports_a_case_on_their_device(chromium, site, tmp_path, screenshots):
+    export_journey(chromium, site, site.port, tmp_path, screenshots, "export")
+
+
+def test_the_same_export_through_the_desk(chromium, tmp_path, screenshots):
+    """Through `whistle desk`: zip.js comes from the guardian's own machine with the other scripts."""
+    server = start_server(tmp_path, secure_cookies=True)
+    desk = None
+    try:
+        desk = DeskProcess(f"http://127.0.0.1:{server.port}", tmp_path, "--fingerprint", fingerprint_of(server))
+        assert desk.wait_serving(), desk.output()
+        export_journey(chromium, server, desk.port, tmp_path, screenshots, "export-desk")
+    finally:
+        if desk is not None:
+            desk.stop()
+        server.stop()
