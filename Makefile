@@ -21,7 +21,7 @@ $(VENV)/.installed: setup.cfg pyproject.toml $(wildcard plugins/whistle_*/setup.
 	touch $@
 
 # From the npm registry, pinned by package-lock.json: libsodium.js for the browser's crypto module
-# (copied below), and axe-core for the browser tests' accessibility checks (tests/browser).
+# and zip.js for the case export (both copied below), and axe-core for the browser tests' accessibility checks (tests/browser).
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
@@ -39,7 +39,17 @@ $(VENDOR)/.installed: node_modules/.installed
 	cp node_modules/libsodium-wrappers-sumo/LICENSE $(VENDOR)/LICENSE
 	touch $@
 
-install: $(VENV)/.installed node_modules/.installed $(VENDOR)/.installed
+# zip.js for the case export on the guardian's device (whistle/static/js/export.js imports it), served
+# from /static/vendor/zipjs/: its single-file ES module that uses the browser's own compression
+# streams (no WebAssembly); export.js turns its web workers off (the CSP allows none).
+ZIPJS := whistle/static/vendor/zipjs
+$(ZIPJS)/.installed: node_modules/.installed
+	mkdir -p $(ZIPJS)
+	cp node_modules/@zip.js/zip.js/index-native.min.js $(ZIPJS)/zip.js
+	cp node_modules/@zip.js/zip.js/LICENSE $(ZIPJS)/LICENSE
+	touch $@
+
+install: $(VENV)/.installed node_modules/.installed $(VENDOR)/.installed $(ZIPJS)/.installed
 
 # The webhook plugin's signing secret, named by development.ini; made once, like the app's own keys.
 var/keys/webhook_secret:
@@ -69,4 +79,4 @@ check: lint
 	$(BIN)/pytest -m '$(FAST_TESTS)'
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .hypothesis node_modules .ruff_cache .mypy_cache $(VENDOR)
+	rm -rf $(VENV) var .pytest_cache .hypothesis node_modules .ruff_cache .mypy_cache $(VENDOR) $(ZIPJS)

@@ -97,6 +97,7 @@ def make_configurator(raw_settings: Mapping[str, Any], *, settings: Settings | N
     config.include("whistle.board")
     config.include("whistle.reporters")
     config.include("whistle.key_directory")
+    config.include("whistle.workspace")
 
     # --- the views, by area ---
     config.scan("whistle.intake.views")
@@ -120,6 +121,7 @@ def make_configurator(raw_settings: Mapping[str, Any], *, settings: Settings | N
     config.scan("whistle.workspace.upload_views")
     config.scan("whistle.workspace.protection_views")
     config.scan("whistle.workspace.learning_views")
+    config.scan("whistle.workspace.export_views")
     config.scan("whistle.admin.views")
     config.scan("whistle.statistics.views")
 

@@ -59,6 +59,9 @@ def includeme(config) -> None:
     config.add_route("attachments.blob", f"/staff/cases/{{ref}}/attachments/{ID}/blob", factory=CaseContext)
     config.add_route("cases.binding", "/staff/cases/{ref}/binding", factory=CaseContext)
     config.add_route("cases.team_key", "/staff/cases/{ref}/team-key", factory=CaseContext)
+    # A case exported as a ZIP archive: built here (server-assisted), or recorded for the device that builds it.
+    config.add_route("cases.export", "/staff/cases/{ref}/export", factory=CaseContext)
+    config.add_route("cases.export_device", "/staff/cases/{ref}/export/device", factory=CaseContext)
     # Files a guardian's device encrypted, uploaded in chunks (cookie session; bearer under /api/v1/).
     for prefix, name in (("/staff/cases", "cases."), ("/api/v1/cases", "api.case_")):
         config.add_route(f"{name}uploads", f"{prefix}/{{ref}}/uploads", factory=CaseContext)

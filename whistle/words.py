@@ -224,6 +224,8 @@ CASE_FORM_FIELDS: dict[str, dict[str, tuple[str, str]]] = {
               "we_did": ("board-we-did", "We did")},
     "board-edit": {"title": ("board-edit-title", "Title"), "you_said": ("board-edit-you-said", "You said"),
                    "we_did": ("board-edit-we-did", "We did")},
+    "export": {"passphrase": ("export-passphrase", "Passphrase"),
+               "passphrase_again": ("export-passphrase-again", "The passphrase again")},
     "protection": {"personnel_id": ("personnel_id", "Staff number"), "starts_on": ("starts_on", "Watch from"),
                    "window_months": ("window_months", "For how many months")},
 }
@@ -530,6 +532,10 @@ AUDIT_WORDS: dict[str, Callable[[str, dict, Names], str]] = {
     "case.attachment_added": lambda who, d, n: (
         f"{who} added {_files(d)} for guardians only" if d.get("internal") else f"{who} sent the reporter {_files(d)}"),
     "attachment.downloaded": lambda who, d, n: f"{who} downloaded a file",
+    "case.exported": lambda who, d, n: (
+        f"{who} exported the case as an archive, "
+        + ("encrypted to a passphrase" if d.get("encrypted") else "not encrypted")
+        + (" (built on their device)" if d.get("mode") == "device" else "")),
     "case.item_unverifiable": lambda who, d, n: (
         f"{_UNVERIFIABLE_KINDS.get(d.get('kind', ''), 'Something in the case')} could not be verified: it was changed "
         "after it was written, or credited to someone else, so it is not shown"),

@@ -41,8 +41,9 @@ DESK_CSP = (
 # `current`: the password page without its script posts the current password (and the new one); in
 # device mode its script posts keys derived on the device instead, so through the desk only a page
 # whose script did not run, or a hostile page, would send it.
+# `passphrase`: the case export's; on the device it never leaves the page (export.js builds the archive).
 PLAINTEXT_FIELDS = frozenset({"text", "learned", "changed", "reason", "password", "current", "name", "contact",
-                              "q"})
+                              "q", "passphrase", "passphrase_again"})
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data", "text/plain")
 KEYS_ANSWER = re.compile(r"/api/v1/channels/[^/?#]+/keys/?")
 # The salt and Argon2id cost the sign-in page derives the auth key with. The server names the cost,

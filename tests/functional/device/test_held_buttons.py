@@ -18,7 +18,8 @@ def test_device_pages_hold_the_buttons_of_forms_that_carry_plaintext(testapp, db
     case = _buttons(testapp.get(f"/staff/cases/{submitted['case']}"))
     assert {words for words, held in case.items() if held} == {"Send reply", "Send file", "Add note",
                                                                  "Add internal file", "Grant access", "Transfer",
-                                                                 "Step aside", "Place a legal hold"} & set(case)
+                                                                 "Step aside", "Place a legal hold",
+                                                                 "Export this case"} & set(case)
     assert not case["Acknowledge receipt"] and not case["Save"], "metadata only: nothing to hold"
     assert _buttons(testapp.get("/staff/password"))["Change password"]
 

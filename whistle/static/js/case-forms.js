@@ -218,15 +218,18 @@ function start() {
   if (!devicePage()) return;
   const holder = document.getElementById("case-envelopes");
   if (!holder) return;
-  const envelopes = JSON.parse(holder.textContent);
-  if (envelopes.directory) {
-    organisationKey(envelopes.directory).then((key) => { trustedKey = key; }, (error) => { trustedKey = error; });
+  const first = JSON.parse(holder.textContent);
+  if (first.directory) {
+    organisationKey(first.directory).then((key) => { trustedKey = key; }, (error) => { trustedKey = error; });
   }
   const forms = ["reply-form", "note-form", "transfer-form", "conflict-form", "grant-form", "send-file-form",
     "internal-file-form"].map((id) => document.getElementById(id)).filter(Boolean);
   forms.push(...document.querySelectorAll("form.move"), ...document.querySelectorAll("form[data-device-reason]"));
   for (const form of forms) {
     form.addEventListener("submit", (event) => {
+      // Read now, not at start: the first visit to a case built on the client replaces its team key
+      // (workspace.js), and what is written must go to the new one.
+      const envelopes = JSON.parse(holder.textContent);
       const me = loadKey();
       const files = form.id === "send-file-form" || form.id === "internal-file-form";
       if (!me || me.accountId !== envelopes.account_id) {

@@ -61,14 +61,14 @@ function humane(name) {
   return String(name).replace(/[_-]/g, " ").split(/\s+/).filter(Boolean).join(" ");
 }
 
-function label(labels, value) {
+export function label(labels, value) {
   if (value === null || value === undefined || value === "") return "none";
   if (labels[value]) return labels[value];
   const text = humane(value);
   return text.charAt(0).toUpperCase() + text.slice(1).toLowerCase();
 }
 
-function recordAbout(about, words) {
+export function recordAbout(about, words) {
   if (about === "reopen") return "Reason for reopening";
   if (about === "legal-hold") return "Reason for the legal hold";
   const text = String(about);
@@ -420,27 +420,38 @@ function fileNodes(files, id, envelopes, words, keys, status) {
   return [list];
 }
 
+/** A file's plaintext, in pieces: its ciphertext fetched and decrypted as it arrives, checked
+ *  against the size its details give. Throws DecryptionFailed when it is not the file they describe. */
+export async function fileParts(file, ref, keys) {
+  const pair = file.internal ? keys.team : keys.case;
+  const response = await fetch(file.blob, { credentials: "same-origin", cache: "no-store" });
+  if (!response.ok || !pair) throw new c.DecryptionFailed("not served");
+  const parts = [];
+  let size = 0;
+  for await (const part of c.decryptStream(response.body, pair.publicKey, pair.privateKey,
+    { case: ref, kind: file.internal ? "internal-attachment" : "attachment", author: file.author })) {
+    parts.push(part);
+    size += part.length;
+  }
+  if (size !== file.size) throw new c.DecryptionFailed("the file is not the size its details give");
+  return parts;
+}
+
+/** Offer what this page made (a decrypted file, an exported archive) as a download under `name`. */
+export function save(blob, name) {
+  const url = URL.createObjectURL(blob);
+  const link = element("a", { href: url, download: name, hidden: true });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60000);
+}
+
 /** Fetch the file's ciphertext, decrypt it as it arrives, and offer it under its own name. */
 async function download(file, ref, keys, status) {
   status.textContent = fill(WORDS.downloading, { name: file.name });
   try {
-    const pair = file.internal ? keys.team : keys.case;
-    const response = await fetch(file.blob, { credentials: "same-origin", cache: "no-store" });
-    if (!response.ok || !pair) throw new c.DecryptionFailed("not served");
-    const parts = [];
-    let size = 0;
-    for await (const part of c.decryptStream(response.body, pair.publicKey, pair.privateKey,
-      { case: ref, kind: file.internal ? "internal-attachment" : "attachment", author: file.author })) {
-      parts.push(part);
-      size += part.length;
-    }
-    if (size !== file.size) throw new c.DecryptionFailed("the file is not the size its details give");
-    const url = URL.createObjectURL(new Blob(parts, { type: "application/octet-stream" }));
-    const link = element("a", { href: url, download: file.name, hidden: true });
-    document.body.append(link);
-    link.click();
-    link.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 60000);
+    save(new Blob(await fileParts(file, ref, keys), { type: "application/octet-stream" }), file.name);
     status.textContent = "";
   } catch {
     status.textContent = fill(WORDS.downloadFailed, { name: file.name });
@@ -485,6 +496,14 @@ async function fetchEnvelopes(ref) {
   return answer.body;
 }
 
+// The case as this page opened it (export.js builds the archive from it): null until it has.
+let opened = null;
+
+/** {envelopes, keys, view, words} of the case this page decrypted, or null (not yet, or it could not). */
+export function openedCase() {
+  return opened;
+}
+
 async function openCasePage(script) {
   const words = JSON.parse(document.getElementById("case-words").textContent);
   let envelopes = JSON.parse(script.textContent);
@@ -500,8 +519,11 @@ async function openCasePage(script) {
       // Read what the server now holds, and check it as on any visit: the new team key in the grant.
       envelopes = await fetchEnvelopes(envelopes.case);
       keys = await unlock(envelopes, guardian, { bind: false });
+      script.textContent = JSON.stringify(envelopes); // what the page's forms (case-forms.js) encrypt to
     }
-    render(readCase(envelopes, keys), envelopes, words, keys);
+    const view = readCase(envelopes, keys);
+    render(view, envelopes, words, keys);
+    opened = { envelopes, keys, view, words };
   } catch (error) {
     sayEverywhere(error instanceof KeysRefused ? WORDS.refused : WORDS.failed, "unverified");
   }
