@@ -44,24 +44,17 @@ ENVELOPE_GRANT = {"type": "object", "properties": {"id": INT, "sealed_case_key":
 ENVELOPE_ITEM = {"type": "object", "properties": {
     "id": INT, "kind": STR, "author": {"type": ["string", "null"],
                                        "description": "what the encryption binds; null: version 1"},
-    "account_id": {"type": ["integer", "null"]}, "from": STR, "at": DATE, "ciphertext": B64}}
+    "account_id": {"type": ["integer", "null"]}, "from": STR, "at": DATE, "ciphertext": NULLABLE_B64,
+    "erased_on": {**DATE, "description": "set when a guardian erased it: its ciphertext is then null"},
+    "erased_reason": {"enum": list(ERASURE_REASONS)},
+    "erased_words": {"type": "string", "description": "\"Erased on <date>: <reason>.\", in plain words"}}}
 CASE_ENVELOPES = {"type": "object", "required": ["case", "account_id", "public_key", "team_public_key", "grant",
                                                  "team_key_to_replace", "items", "attachments"], "properties": {
     "case": STR, "account_id": INT, "public_key": B64, "team_public_key": B64, "team_key_mac": NULLABLE_B64,
     "key_binding": NULLABLE_B64,
     "grant": ENVELOPE_GRANT,
     "team_key_to_replace": {"type": "boolean", "description": "built on the client, its team key not replaced yet"},
-<<<<<<< HEAD
-    "items": {"type": "array", "items": {"type": "object", "properties": {
-        "id": INT, "kind": STR, "author": {"type": ["string", "null"],
-                                           "description": "what the encryption binds; null: version 1"},
-        "account_id": {"type": ["integer", "null"]}, "from": STR, "at": DATE, "ciphertext": NULLABLE_B64,
-        "erased_on": {**DATE, "description": "set when a guardian erased it: its ciphertext is then null"},
-        "erased_reason": {"enum": list(ERASURE_REASONS)},
-        "erased_words": {"type": "string", "description": "\"Erased on <date>: <reason>.\", in plain words"}}}},
-=======
     "items": {"type": "array", "items": ENVELOPE_ITEM},
->>>>>>> g-learn
     "attachments": {"type": "array", "items": {"type": "object", "properties": {
         "id": STR, "meta_item_id": {"type": ["integer", "null"]}, "internal": BOOL, "author": STR, "from": STR,
         "account_id": {"type": ["integer", "null"]}, "created_on": DATE, "bytes": INT, "blob": STR}}},
@@ -241,7 +234,6 @@ def workspace_paths() -> dict:
             "operationId": "getCaseEnvelopes", "security": BEARER, "parameters": [CASE_REF],
             "responses": {"200": _json(CASE_ENVELOPES, "Ciphertext only."), **_problem_responses(401, 404)}}},
         **guardian_upload_paths(),
-<<<<<<< HEAD
         "/api/v1/cases/{ref}/legal-hold": {
             **_post("Place a legal hold: the case is not deleted until it is lifted. The reason is stored as a "
                     "team-key reason item ({\"about\": \"legal-hold\", \"text\"}), encrypted by the server or, "
@@ -258,7 +250,6 @@ def workspace_paths() -> dict:
             _object({"item_id": INT, "reason": {"enum": list(ERASURE_REASONS)}}, ("item_id", "reason")),
             {"200": _json(_object({"item_id": INT, "kind": STR, "erased_on": DATE,
                                    "erased_reason": {"enum": list(ERASURE_REASONS)}}), "Erased.")}),
-=======
         "/api/v1/learning/outcomes": {"get": {
             "summary": "The closing records of the closed cases granted to the caller that the filters pick "
                        "(metadata only: no words are sent), as stored, for a device to decrypt and search what "
@@ -278,7 +269,6 @@ def workspace_paths() -> dict:
             ],
             "responses": {"200": _json(LEARNING_OUTCOMES, "Ciphertext and metadata only."),
                           **_problem_responses(401, 403, 422)}}},
->>>>>>> g-learn
         "/api/v1/cases/{ref}/conflict": _post(
             "Declare a conflict of interest: the caller's access ends (409 unless another guardian holds the case).",
             "declareConflict", _object({"reason": STR, "item": DEVICE_ITEM}),
