@@ -73,10 +73,15 @@ def test_a_file_in_chunks_through_waitress(running_server):
 
 def _reporters_case_key(server, ref: str, receipt: str) -> crypto.KeyPair:
     """The case key as the reporter's receipt opens it: the reporter's key pair from the receipt (the
-    server's pepper and the test server's receipt cost), and the case key sealed to it."""
+    server's pepper and the test server's receipt cost), and the case key sealed to it, stored under
+    the case's shred key (docs/crypto.md 5.10), which the shred key store beside the database holds."""
     pepper = base64.b64decode((server.directory / "var" / "keys" / "lookup_pepper").read_text())
     reporter = crypto.derive_reporter_keys(receipt, pepper, crypto.KdfCost(opslimit=1, memlimit=8192))
     with sqlite3.connect(f"file:{server.directory / 'var' / 'whistle.sqlite'}?mode=ro", uri=True) as database:
-        sealed = database.execute("SELECT sealed_case_key FROM case_grants JOIN cases ON cases.id = case_grants.case_id"
-                                  " WHERE cases.ref = ? AND holder = 'reporter'", (ref,)).fetchone()[0]
+        wrapped, handle = database.execute(
+            "SELECT sealed_case_key, shred_handle FROM case_grants JOIN cases ON cases.id = case_grants.case_id"
+            " WHERE cases.ref = ? AND holder = 'reporter'", (ref,)).fetchone()
+    with sqlite3.connect(f"file:{server.directory / 'var' / 'shred-keys.sqlite'}?mode=ro", uri=True) as store:
+        [key] = store.execute("SELECT key FROM shred_keys WHERE handle = ?", (handle,)).fetchone()
+    sealed = crypto.shred_unwrap(key, handle, "grant.case_key", wrapped)
     return crypto.KeyPair.from_private(crypto.unseal(reporter.keypair, sealed))

@@ -92,7 +92,7 @@ def test_a_dismissal_of_a_protected_reporter_reaches_the_guardian_and_the_number
                 assert form.encode() not in data, f"{form} found in {path.name}"
                 assert form.encode("utf-16-le") not in data
     assert NUMBER not in server.log.read_text() and UNPROTECTED not in server.log.read_text()
-    database = next(path for path in files if path.name.endswith(".sqlite"))
+    database = next(path for path in files if path.name == "whistle.sqlite")
     with sqlite3.connect(database) as connection:
         assert connection.execute("SELECT count(*) FROM protection_alerts").fetchone() == (1,), "nothing after disabling"
         assert connection.execute("SELECT count(*) FROM protections").fetchone() == (1,)

@@ -800,3 +800,14 @@ def wrap_item(item: CaseItem) -> bool:
         return False
     item.ciphertext = item.ciphertext
     return True
+
+
+def as_sent(row, name: str):
+    """A shredded attribute of `row` ("sealed_case_key", "sealed_team_key", "ciphertext") as a device is
+    sent it: unwrapped; or, if it does not unwrap (changed in the database, or its key destroyed), as
+    stored. The device then refuses it as a key or item that is not the case's (docs/crypto.md 6.12,
+    5.2), as it refused a changed row before the shred layer existed."""
+    try:
+        return getattr(row, name)
+    except crypto.DecryptionFailed:
+        return getattr(row, shredded.stored_name(type(row), name))

@@ -60,7 +60,19 @@ def shredded(stored: str, purpose: str) -> hybrid_property:
     def expression(cls) -> Any:
         return getattr(cls, stored)
 
-    return hybrid_property(get, set_, expr=expression)
+    attribute = hybrid_property(get, set_, expr=expression)
+    attribute.shredded_column = stored  # type: ignore[attr-defined]
+    return attribute
+
+
+def stored_name(cls: type, name: str) -> str:
+    """The stored attribute behind the shredded attribute `name` of `cls` ("ciphertext" ->
+    "wrapped_ciphertext")."""
+    attribute = cls.__dict__.get(name)
+    stored = getattr(attribute, "shredded_column", None) if attribute is not None else None
+    if stored is None:
+        raise AttributeError(f"{cls.__name__}.{name} is not a shredded attribute")
+    return stored
 
 
 def register(cls: type, handle_of: Callable[[Any, Session], bytes | None], fields: list[tuple[str, str]]) -> None:

@@ -16,7 +16,7 @@ from whistle.attachments.uploads import FilePart, MalformedForm, csrf_ok, form_p
 from whistle.attachments.views import attachment_response, store_request_body
 from whistle.board import services as board
 from whistle.cases.models import ITEM_ATTACHMENT_META, ITEM_MESSAGE
-from whistle.cases.services import TeamKeyUnchecked, check_keys, sealed_author
+from whistle.cases.services import TeamKeyUnchecked, as_sent, check_keys, sealed_author
 from whistle.errors import Problem, problem_response, validation_problem
 from whistle.intake.forms import MAX_IDENTITY_BYTES, wants_plain
 from whistle.intake_channels.services import (
@@ -512,7 +512,7 @@ def api_envelopes(request):
         return None if data is None else base64.b64encode(data).decode("ascii")
 
     def version(item) -> int:
-        return 2 if crypto.item_author_sealed(item.ciphertext) else 1
+        return 2 if crypto.item_author_sealed(as_sent(item, "ciphertext")) else 1
 
     return {
         "case": case.ref,
@@ -524,12 +524,12 @@ def api_envelopes(request):
         "case_public_key": b64(case.public_key),
         "team_public_key": b64(case.team_public_key),
         "team_key_mac": b64(case.team_key_mac),
-        "sealed_case_key": b64(grant.sealed_case_key),
+        "sealed_case_key": b64(as_sent(grant, "sealed_case_key")),
         "case_key_binding": b64(grant.case_key_binding),
         # "author" is exactly what the item's encryption binds (docs/crypto.md 5.2); none in version 1.
         "items": [{"id": item.id, "kind": item.kind, "version": version(item),
                    "author": sealed_author(item.author, item.account_id) if version(item) == 2 else None,
-                   "ciphertext": b64(item.ciphertext), "at": item.created_on} if item.erased_on is None else
+                   "ciphertext": b64(as_sent(item, "ciphertext")), "at": item.created_on} if item.erased_on is None else
                   # Erased by a guardian: what it was, when and why, and no ciphertext.
                   {"id": item.id, "kind": item.kind, "version": None, "author": None, "ciphertext": None,
                    "at": item.created_on, "erased_on": item.erased_on,

@@ -19,6 +19,7 @@ from whistle.cases.models import HOLDER_GUARDIAN, TEAM_KEY_ITEMS, Attachment, Ca
 from whistle.cases.services import (
     DeviceTeamKey,
     NotGranted,
+    as_sent,
     bind_grant_on_device,
     guardian_envelopes,
     replace_team_key_on_device,
@@ -68,11 +69,12 @@ def case_envelopes(request, case: Case) -> dict:
                     "from": entry.author, "at": entry.created_on.isoformat(), "ciphertext": None,
                     "erased_on": entry.erased_on.isoformat(), "erased_reason": entry.erased_reason,
                     "erased_words": erased_words(entry.erased_on, entry.erased_reason)}
-        sealed = crypto.item_author_sealed(entry.ciphertext)
+        ciphertext = as_sent(entry, "ciphertext")
+        sealed = crypto.item_author_sealed(ciphertext)
         return {"id": entry.id, "kind": entry.kind,
                 "author": sealed_author(entry.author, entry.account_id) if sealed else None,
                 "account_id": entry.account_id, "from": entry.author, "at": entry.created_on.isoformat(),
-                "ciphertext": _b64(entry.ciphertext)}
+                "ciphertext": _b64(ciphertext)}
 
     def attachment(row: Attachment, meta: CaseItem | None) -> dict:
         return {"id": str(row.id), "meta_item_id": row.meta_item_id,
@@ -88,8 +90,9 @@ def case_envelopes(request, case: Case) -> dict:
         "team_public_key": _b64(case.team_public_key),
         "team_key_mac": _b64(case.team_key_mac),
         "key_binding": _b64(case.key_binding),
-        "grant": {"id": grant.id, "sealed_case_key": _b64(grant.sealed_case_key),
-                  "sealed_team_key": _b64(grant.sealed_team_key), "case_key_binding": _b64(grant.case_key_binding)},
+        "grant": {"id": grant.id, "sealed_case_key": _b64(as_sent(grant, "sealed_case_key")),
+                  "sealed_team_key": _b64(as_sent(grant, "sealed_team_key")),
+                  "case_key_binding": _b64(grant.case_key_binding)},
         "team_key_to_replace": found.team_key_to_replace,
         "items": [item(entry) for entry in found.items],
         "attachments": [attachment(row, meta) for row, meta in found.attachments],
