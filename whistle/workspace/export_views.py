@@ -125,7 +125,7 @@ def _server_files(request, case: Case, keys, attachments: list[AttachmentInfo], 
             files.append(ExportFile(info))
             continue
         try:
-            chunks = read_attachment(request.blob_store, case, keys, rows[info.id].blob_name,
+            chunks = read_attachment(request.blob_store, case, keys, rows[info.id],
                                      author=info.sealed_author, internal=info.internal, size=info.size)
         except crypto.DecryptionFailed:
             request.audit(ATTACHMENT_UNVERIFIABLE, case_id=case.id, detail={"attachment_id": info.id}, actor="system")
