@@ -2,8 +2,9 @@
 the purged cases with any key still present in the deployment, escrow included; another case in the
 same copy still opens.
 
-The purge here is the shred layer's part of it: the cases' shred keys destroyed in the shred key
-store (which no backup of the main database holds), then their rows and blobs deleted.
+The purge is the records area's own (`purge_case`, what the tick runs past retention): the cases'
+shred keys destroyed in the shred key store (which no backup of the main database holds), then
+their rows and blobs deleted.
 """
 from __future__ import annotations
 
@@ -12,15 +13,17 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, select, text
+from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
 from tests.factories import build_client_case, guardian_keypair, send_client_case, submit_api
 from whistle import crypto
 from whistle.accounts.models import Account
+from whistle.attachments.blobs import LocalBlobStore
 from whistle.attachments.services import HEADER_BYTES, STREAM_KIND, open_blob
 from whistle.cases.models import HOLDER_ESCROW, HOLDER_STANDBY, Attachment, Case, CaseGrant, CaseItem
-from whistle.cases.services import sealed_author, shred_handles
+from whistle.cases.services import sealed_author
+from whistle.records.services import purge_case
 from whistle.shredding import shred_keys, shred_store_of
 
 MARKERS = {"client": "PURGED-CLIENT-5150", "server": "PURGED-SERVER-8812", "kept": "KEPT-CASE-2231"}
@@ -54,14 +57,13 @@ def put_back(world, copy: Path) -> None:
 
 
 def purge(world, ref: str) -> None:
-    """Shred first, then rows and blobs."""
+    """The purge the tick runs: shred first, then blobs and rows."""
     with world.session() as dbsession:
         case = dbsession.scalars(select(Case).where(Case.ref == ref)).one()
-        shred_store_of(dbsession).destroy(shred_handles(dbsession, case))
         blobs = list(dbsession.scalars(select(Attachment.blob_name).where(Attachment.case_id == case.id)))
-        dbsession.execute(delete(Case).where(Case.id == case.id))
-    for name in blobs:
-        Path(world.ctx.settings.storage_dir, name).unlink()
+        purge_case(dbsession, world.clock, case, blob_store=LocalBlobStore(world.ctx.settings.storage_dir),
+                   call_hook=world.ctx.call_hook(dbsession))
+    assert not any(Path(world.ctx.settings.storage_dir, name).exists() for name in blobs)
 
 
 def refused(attempt) -> bool:
