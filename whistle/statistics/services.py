@@ -188,7 +188,7 @@ def count_cases(dbsession: Session, period: Period, channels: list[Channel], tod
                                total))
     counts.tables.append(Table("outcomes", [(outcome, outcomes[outcome])
                                             for outcome in (*SUBSTANTIATED, WITHDRAWN, NOT_RECORDED)],
-                               by_status[CLOSED]))
+                               by_status[CLOSED], total_cell=("cases_by_status", CLOSED)))
     counts.tables.append(Table("speak_up_again", [(a, answers[a]) for a in (*SPEAK_UP_AGAIN, NO_ANSWER)], total))
     counts.shares.append(("share_would_speak_up_again", answers["yes"], total - answers[NO_ANSWER],
                           tuple(("speak_up_again", answer) for answer in SPEAK_UP_AGAIN)))

@@ -9,7 +9,10 @@ The rules (docs/workspace.md, "Statistics"):
    suppressed, their sum is 5 or more, and it is more than their number (a sum equal to the
    number of cells would mean every one of them is 1). Every suppressed cell looks the same,
    whatever the reason, so nobody can tell which one is the small one.
-3. A share is suppressed when its base is under 5, when the cases it counts or the cases it
+3. A table whose total is a cell of another table (the outcomes of closed cases add up to the
+   closed cases by status) shows none of its non-zero cells when that cell is suppressed: their
+   sum would give it back, and with it the small count it was suppressed to protect.
+4. A share is suppressed when its base is under 5, when the cases it counts or the cases it
    does not count number 1 to 4, or when its numerator or its base is made of cells of a table
    and one of them is suppressed (the share and the shown cells would give it back). A median
    is suppressed when it was computed from fewer than 5 cases.
@@ -36,6 +39,8 @@ class Table:
     rows: list[tuple[str, int]]
     total: int | None = None
     hidden: set[str] = field(default_factory=set)
+    # The (measure, group) of an earlier table's cell that `total` is, if it is one.
+    total_cell: tuple[str, str] | None = None
 
 
 @dataclass
@@ -83,6 +88,8 @@ def suppress(counts: Counts) -> list[StatisticsFigure]:
     hidden_cells = set()
     for table in counts.tables:
         table.hidden = hide_cells(table)
+        if table.total_cell in hidden_cells:
+            table.hidden |= {group for group, count in table.rows if count > 0}
         hidden_cells |= {(table.measure, group) for group in table.hidden}
         figures += [StatisticsFigure(table.measure, group, None if group in table.hidden else count)
                     for group, count in table.rows]
