@@ -298,6 +298,14 @@ def purge_due(ctx: TickContext, blob_store: BlobStore) -> tuple[int, int]:
                 break
             last_id = case.id
             due = due_for_deletion(case, case.channel)
+            if due is not None and due <= today:
+                # Take the case for writing and read it again before anything is destroyed: SQLite
+                # has no FOR UPDATE, and a legal hold a guardian committed since the SELECT must
+                # stop the purge (the UPDATE takes the database's write lock, so no hold can be
+                # placed until this commits; on PostgreSQL the row is locked already).
+                _updated(dbsession, update(Case).where(Case.id == case.id).values(delete_on=Case.delete_on))
+                dbsession.refresh(case)
+                due = due_for_deletion(case, case.channel)
             if due is None or due > today:
                 case.delete_on = due
                 continue
