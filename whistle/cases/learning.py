@@ -270,13 +270,24 @@ def shown(count: int) -> str:
     return f"fewer than {SMALLEST_SHOWN}" if 0 < count < SMALLEST_SHOWN else str(count)
 
 
-def ranked(counts: dict[str, int], words) -> list[tuple[str, str]]:
+SUPPRESSED = "suppressed"
+
+
+def ranked(counts: dict[str, int], words, hidden: set[str] | None = None) -> list[tuple[str, str]]:
     """(words, shown count) by count, largest first. The counts under 5 come after every shown one,
-    in the order of their words, so the order does not tell them apart; then the zeros."""
+    in the order of their words, so the order does not tell them apart; then the zeros. `hidden`:
+    for a table whose counts add up to a total the page shows, the ones it suppresses (the small
+    ones and those hidden with them, whistle.statistics.suppression.hide_cells): each reads
+    "suppressed", whatever its count, and is ordered with the small ones."""
     def key(item: tuple[str, int]):
         name, count = item
+        if hidden is not None and name in hidden:
+            return (1, 0, words(name))
         if count >= SMALLEST_SHOWN:
             return (0, -count, words(name))
         return (1 if count else 2, 0, words(name))
 
-    return [(words(name), shown(count)) for name, count in sorted(counts.items(), key=key)]
+    def value(name: str, count: int) -> str:
+        return SUPPRESSED if hidden is not None and name in hidden else shown(count)
+
+    return [(words(name), value(name, count)) for name, count in sorted(counts.items(), key=key)]

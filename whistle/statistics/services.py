@@ -28,7 +28,7 @@ from whistle.cases.models import Case, CaseLabel
 from whistle.deadlines import add_months
 from whistle.hooks.types import StatisticsFigure
 from whistle.intake_channels.models import Channel, ChannelGuardian
-from whistle.statistics.suppression import Counts, Table, suppress
+from whistle.statistics.suppression import Counts, Table, hide_cells, suppress
 
 ACK_DAYS = 7  # the Directive's acknowledgement period, in days
 FEEDBACK_MONTHS = 3  # and its feedback period, in months from acknowledgement
@@ -232,6 +232,13 @@ def statistics(dbsession: Session, period: Period, channels: list[Channel], toda
     """What may be shown of the period's figures: every count from 1 to 4 suppressed, and the
     cells that would let it be worked out (whistle.statistics.suppression)."""
     return suppress(count_cases(dbsession, period, channels, today))
+
+
+def hidden_cells(counts: dict[str, int], total: int) -> set[str]:
+    """The groups to suppress of a table of `counts` that add up to `total`, shown elsewhere on the
+    page (the learning report's channels and answers): the small counts, and what would give them
+    back by subtraction (whistle.statistics.suppression.hide_cells)."""
+    return hide_cells(Table("table", list(counts.items()), total))
 
 
 def as_csv(figures: list[StatisticsFigure], period: Period, channels: list[Channel]) -> bytes:

@@ -21,6 +21,7 @@ from whistle.cases.services import KeyMismatch, record_unverifiable, sealed_auth
 from whistle.errors import Problem
 from whistle.intake_channels.models import Channel
 from whistle.security.permissions import Permission
+from whistle.statistics.services import hidden_cells
 
 FILTER_FIELDS = {"factors": ("learning-factors-1", "Contributory factors"),
                  "changes": ("learning-changes-1", "What changed"),
@@ -117,8 +118,9 @@ def report(request):
         ("Contributory factors", "Factor", learning.ranked(found.factors, lambda s: words.label(factor_words, s))),
         ("What changed", "Change", learning.ranked(found.changes, lambda s: words.label(words.CHANGE_LABELS, s))),
         ("Substantiated", "Answer",
-         learning.ranked(found.substantiated, lambda s: words.label(words.SUBSTANTIATED_LABELS, s))),
-        ("By channel", "Channel", learning.ranked(found.channels, str)),
+         learning.ranked(found.substantiated, lambda s: words.label(words.SUBSTANTIATED_LABELS, s),
+                         _hidden(found.substantiated, found.total))),
+        ("By channel", "Channel", learning.ranked(found.channels, str, _hidden(found.channels, found.total))),
         # Labels are guardians' own words, not a fixed list: one on fewer than 5 cases is not named
         # at all, since its name alone could point at a case.
         ("By label", "Label", learning.ranked(
@@ -130,6 +132,13 @@ def report(request):
     return {**page, "since": since, "until": until, "total_shown": learning.shown(found.total),
             "hidden_labels": hidden_labels,
             "sections": sections, "entries": entries, "total": total, "limit": learning.MAX_RESULTS}
+
+
+def _hidden(counts: dict[str, int], total: int) -> set[str]:
+    """The cells to suppress of a table whose counts add up to (at most) the total the report
+    shows: the small ones, and enough others that subtracting the shown ones from the total does
+    not give a small one back (the statistics' rule)."""
+    return hidden_cells(counts, total)
 
 
 def _b64(data: bytes | None) -> str | None:
