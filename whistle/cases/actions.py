@@ -337,14 +337,18 @@ def erase_item(dbsession: Session, clock: Clock, case: Case, account: Account, i
     and a file's row deleted. The caller deletes the file's blob once this is committed.
 
     Refused (422, naming `item_id` or `reason`) before anything changes: an item that is not one of
-    the case's messages, notes or files, one erased already, a reason not on the list. Audited
+    the case's messages, notes or files, one erased already, a reason not on the list, any item of a
+    case on legal hold (a hold keeps everything as it is until it is lifted). Audited
     "case.item_erased" with the item's id, kind and the reason's slug: nothing of its content."""
     errors: dict[str, str] = {}
     if reason not in ERASURE_REASONS:
         errors["reason"] = "Choose why it is erased."
     wanted = item_id if type(item_id) is int else whole_number(item_id)
     item = next((each for each in case.items if each.id == wanted), None) if wanted is not None else None
-    if item is None:
+    if case.hold_since is not None:
+        errors["item_id"] = ("This case is on legal hold, so nothing of it can be erased. Lift the hold first if "
+                             "the erasure must go ahead.")
+    elif item is None:
         errors["item_id"] = "Choose a message, note or file of this case."
     elif item.kind not in ERASABLE_KINDS:
         errors["item_id"] = ("Only a message, a note or a file can be erased: what the reporter reported, and the "

@@ -158,3 +158,23 @@ def test_device_mode_envelopes_carry_an_erased_item_as_such(testapp, dbsession, 
     assert all(base64.b64decode(item["ciphertext"])[:1] in (b"\x01", b"\x02") for item in others), \
         "the rest is sent as the item envelopes it always was, unwrapped"
     assert ITEM_ATTACHMENT_META not in {item["kind"] for item in others}
+
+
+def test_nothing_of_a_case_on_legal_hold_is_erased_until_the_hold_is_lifted(testapp, dbsession, submitted, headers):
+    ref = submitted["case"]
+    testapp.post_json(f"/api/v1/cases/{ref}/messages", {"text": f"{MARKER} a reply"}, headers=headers, status=201)
+    message = item_of(dbsession, case_of(dbsession, ref), ITEM_MESSAGE)
+    handle, item_id = message.shred_handle, message.id
+    testapp.post_json(f"/api/v1/cases/{ref}/legal-hold", {"reason": "A tribunal claim names this case."},
+                      headers=headers, status=201)
+
+    refused = erase(testapp, ref, headers, item_id, status=422).json
+    assert [error["field"] for error in refused["errors"]] == ["item_id"]
+    assert "legal hold" in refused["errors"][0]["message"]
+    dbsession.expire_all()
+    assert shred_store_of(dbsession).keys([handle]), "its key is kept"
+    assert events(dbsession, "case.item_erased") == []
+
+    testapp.delete(f"/api/v1/cases/{ref}/legal-hold", headers=headers, status=204)
+    erase(testapp, ref, headers, item_id)
+    assert shred_store_of(dbsession).keys([handle]) == {}
