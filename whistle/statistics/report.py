@@ -9,6 +9,7 @@ from markupsafe import Markup
 from whistle.hooks.types import StatisticsFigure
 from whistle.intake_channels.models import Channel
 from whistle.statistics.charts import SUPPRESSED, bar_chart
+from whistle.statistics.services import RARE_LABELS
 from whistle.words import STATUS_LABELS, SUBSTANTIATED_LABELS
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
@@ -70,6 +71,8 @@ def group_words(measure: str, group: str, channels: dict[str, str]) -> str:
     """A figure's group in words people read."""
     if measure == "cases_by_channel":
         return channels.get(group, group)
+    if measure == "cases_by_label" and group == RARE_LABELS:
+        return "Other labels, each on fewer than 5 cases"
     if measure == "cases_by_status":
         return STATUS_LABELS.get(group, group)
     if measure == "cases_by_month":

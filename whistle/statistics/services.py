@@ -234,6 +234,25 @@ def statistics(dbsession: Session, period: Period, channels: list[Channel], toda
     return suppress(count_cases(dbsession, period, channels, today))
 
 
+# The one group that stands for every label on fewer than 5 cases, in what people see.
+RARE_LABELS = "labels-on-fewer-than-5-cases"
+
+
+def for_people(figures: list[StatisticsFigure]) -> list[StatisticsFigure]:
+    """The figures as pages, charts and CSV downloads show them: a label on fewer than 5 cases is
+    not even named (a guardian's own word for a ward or a person could point at a case), but
+    folded, with every other such label, into one suppressed RARE_LABELS row. Plugins' exports get
+    the figures as they are: theirs are fixed labels (the FTSU return's), shown as suppressed cells."""
+    shown: list[StatisticsFigure] = []
+    for figure in figures:
+        if figure.measure == "cases_by_label" and figure.value is None:
+            if not any(f.group == RARE_LABELS for f in shown):  # they come last: the smallest counts
+                shown.append(StatisticsFigure("cases_by_label", RARE_LABELS, None))
+            continue
+        shown.append(figure)
+    return shown
+
+
 def hidden_cells(counts: dict[str, int], total: int) -> set[str]:
     """The groups to suppress of a table of `counts` that add up to `total`, shown elsewhere on the
     page (the learning report's channels and answers): the small counts, and what would give them

@@ -77,7 +77,8 @@ def read_filters(request, offered: list[Channel]) -> Filters:
 def _page(request, filters: Filters, *, route: str, exports: dict | None = None,
           export_errors: dict | None = None) -> dict:
     """The page of route `route` (its CSV is `route`_csv): the filters, the summary, the sections."""
-    figures = services.statistics(request.dbsession, filters.period, filters.channels, request.clock.today())
+    figures = services.for_people(services.statistics(request.dbsession, filters.period, filters.channels,
+                                                      request.clock.today()))
     if filters.errors:
         request.response.status = 400
     return {"filters": filters, "summary": report.summary(figures), "sections": report.sections(figures,
@@ -89,7 +90,8 @@ def _page(request, filters: Filters, *, route: str, exports: dict | None = None,
 
 
 def _csv(request, filters: Filters, name: str):
-    figures = services.statistics(request.dbsession, filters.period, filters.channels, request.clock.today())
+    figures = services.for_people(services.statistics(request.dbsession, filters.period, filters.channels,
+                                                      request.clock.today()))
     request.audit("statistics.downloaded", detail={
         "from": filters.period.start.isoformat(), "to": filters.period.end.isoformat(),
         "channels": [channel.slug for channel in filters.channels]})

@@ -40,3 +40,26 @@ def test_outcomes_do_not_give_back_a_suppressed_closed_count(dbsession, clock):
         worked_out = shown["cases", "all"] - sum(v for v in statuses.values() if v is not None) - closed
         assert not (len(hidden) == 1 and 0 < worked_out < 5), (
             f"{hidden[0]} = {worked_out} can be worked out from the outcomes' sum ({closed} closed)")
+
+
+def test_a_label_on_fewer_than_5_cases_is_not_named_where_people_see_the_figures(dbsession, clock):
+    today = clock.today()
+    period = Period.last_months(today)
+    ids = make_channels(dbsession)
+    opened = period.first + timedelta(days=3)
+    cases = [Generated(id=n, channel="stats-staff", opened_on=opened, status="received") for n in range(8)]
+    for n, case in enumerate(cases):
+        case.mode = "anonymous"
+        case.labels = ["staffing"] + (["dr-jones-ward-9"] if n < 2 else []) + (["night-rota"] if n < 3 else [])
+    insert_cases(dbsession, cases, ids, today)
+    channels = [dbsession.get(Channel, ids["stats-staff"])]
+    figures = services.statistics(dbsession, period, channels, today)
+    # Plugins' exports still get each label's own (suppressed) cell.
+    assert {(f.group, f.value) for f in figures if f.measure == "cases_by_label"} == {
+        ("staffing", 8), ("dr-jones-ward-9", None), ("night-rota", None)}
+
+    shown = services.for_people(figures)
+    assert [(f.group, f.value) for f in shown if f.measure == "cases_by_label"] == [
+        ("staffing", 8), (services.RARE_LABELS, None)]
+    csv = services.as_csv(shown, period, channels).decode()
+    assert "dr-jones" not in csv and "night-rota" not in csv and services.RARE_LABELS in csv
