@@ -66,9 +66,11 @@ def edit(dbsession: Session, clock: Clock, entry: BoardEntry, account_id: int, *
                  detail={"entry_id": entry.id})
 
 
-def unpublish(dbsession: Session, clock: Clock, entry: BoardEntry, account_id: int) -> None:
-    """Take the entry off the board: it is deleted (the audit log keeps that it was)."""
-    audit.record(dbsession, clock, actor=f"account:{account_id}", action="board.unpublished", case_id=entry.case_id,
+def unpublish(dbsession: Session, clock: Clock, entry: BoardEntry, account_id: int | None) -> None:
+    """Take the entry off the board: it is deleted (the audit log keeps that it was). `account_id`
+    None: an operator's command (`whistle board remove`), for an entry whose case is gone."""
+    actor = "system" if account_id is None else f"account:{account_id}"
+    audit.record(dbsession, clock, actor=actor, action="board.unpublished", case_id=entry.case_id,
                  detail={"entry_id": entry.id})
     dbsession.delete(entry)
     dbsession.flush()
