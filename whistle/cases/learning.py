@@ -25,6 +25,7 @@ from whistle import crypto
 from whistle.cases.lifecycle import CHANGES, CLOSED, FACTOR_SLUGS, SUBSTANTIATED
 from whistle.cases.models import HOLDER_GUARDIAN, ITEM_OUTCOME, Case, CaseGrant, CaseItem, CaseLabel
 from whistle.cases.services import CaseKeys, Unreadable, decrypt_item, parse_item
+from whistle.deadlines import add_months
 from whistle.errors import validation_problem
 from whistle.intake_channels.models import Channel
 
@@ -117,6 +118,13 @@ class LearningFilters:
         """The period to count themes over: as given, else the year up to today."""
         until = self.until or today
         return self.since or until - DEFAULT_PERIOD, until
+
+    def whole_months(self, today: date) -> tuple[date, date]:
+        """period(), widened to whole months: the first day of its first month to the last day of
+        its last. The report counts over whole months, as the statistics do, so that two reports
+        a day apart cannot be compared to give one day's closures."""
+        since, until = self.period(today)
+        return since.replace(day=1), add_months(until.replace(day=1), 1) - timedelta(days=1)
 
 
 @dataclass

@@ -107,7 +107,7 @@ def report(request):
     """The themes across every closed case of a period (metadata, counts under 5 suppressed), and
     what was learned in the guardian's own cases of the period. Printable."""
     filters, problem = _filters(request)
-    since, until = filters.period(request.clock.today())
+    since, until = filters.whole_months(request.clock.today())
     period = LearningFilters(since=since, until=until)
     found = learning.themes(request.dbsession, since, until)
     entries, total = learning.closed_cases(request.dbsession, request.identity.account.id, period)

@@ -17,6 +17,8 @@ from tests.functional.workspace.conftest import events
 from whistle import crypto
 from whistle.cases.models import ITEM_OUTCOME, Case
 from whistle.cases.services import sealed_author
+from whistle.deadlines import add_months
+from whistle.words import day_words
 
 
 def close(testapp, headers, *, channel="staff", text="Something is wrong.", factors=(), changes=("none",),
@@ -231,10 +233,15 @@ def test_the_report_takes_a_period_and_names_a_faulty_one(testapp, clock, guardi
     close(testapp, headers, factors=["communication"])
     html_login(testapp, guardian, clock)
     today = clock.today()
-    later = testapp.get("/staff/learning/report", {"from": (today + timedelta(days=1)).isoformat()})
+    next_month = add_months(today.replace(day=1), 1)
+    later = testapp.get("/staff/learning/report", {"from": next_month.isoformat()})
     assert "0 cases closed in this period" in later.text and not later.html.select(".learning-case")
+    # A period of one day is counted over its whole month, as the statistics count: two reports a
+    # day apart cannot be compared to give one day's closures.
     now = testapp.get("/staff/learning/report", {"from": today.isoformat(), "to": today.isoformat()})
     assert "Fewer than 5 cases closed in this period" in now.text
+    assert f"Cases closed from {day_words(today.replace(day=1))} to {day_words(next_month - timedelta(days=1))}" \
+        in now.text
     refused = testapp.get("/staff/learning/report", {"from": "yesterday"}, status=422)
     assert "Closed from" in refused.html.select_one(".error-summary").text
 
