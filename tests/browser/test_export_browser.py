@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import io
 import sqlite3
-import time
 import zipfile
 from pathlib import Path
 
-import pyotp
 import pytest
 import pyzipper
 
+from tests.browser.staff import sign_in_on_the_device
 from tests.browser.test_e2e_reporter import Wire
 from tests.browser.test_guardian_device_journey import marker, new_page, send_report, start_server, wait_opened
 from tests.e2e.desk import DeskProcess, fingerprint_of
@@ -26,13 +25,7 @@ PASSPHRASE = "seven blue herons at dusk"
 
 
 def sign_in(page, credentials) -> None:
-    page.goto("/staff/login")
-    page.fill("#username", credentials["username"])
-    page.fill("#password", credentials["password"])
-    page.fill("#otp", pyotp.TOTP(credentials["TOTP secret"]).at(time.time()))
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/staff/cases", timeout=60_000)
-    assert page.get_attribute("meta[name='whistle-mode']", "content") == "device"
+    sign_in_on_the_device(page, credentials)
 
 
 def export(page, passphrase: str = "", again: str | None = None) -> bytes:

@@ -5,11 +5,9 @@ The closing records are decrypted and searched in the browser: no request the pa
 any of those words, in its address or its body. The learning report shows the same records."""
 from __future__ import annotations
 
-import time
-
-import pyotp
 import pytest
 
+from tests.browser.staff import sign_in_on_the_device
 from tests.browser.test_guardian_device_journey import marker, new_page, send_report, start_server, wait_opened
 
 pytestmark = pytest.mark.browser
@@ -30,14 +28,7 @@ class Requests:
 
 
 def sign_in(page, server) -> None:
-    credentials = server.demo_credentials()
-    page.goto("/staff/login")
-    page.fill("#username", credentials["username"])
-    page.fill("#password", credentials["password"])
-    page.fill("#otp", pyotp.TOTP(credentials["TOTP secret"]).at(time.time()))
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/staff/cases", timeout=60_000)
-    assert page.get_attribute("meta[name='whistle-mode']", "content") == "device"
+    sign_in_on_the_device(page, server.demo_credentials())
 
 
 def close_on_device(page, ref: str, *, factor: str, learned: str, changed: str = "") -> None:
