@@ -165,10 +165,12 @@ def committed_database(tmp_path):
     used). SQLite files under tmp_path, or fresh databases on WHISTLE_TEST_DATABASE_URL's server."""
     made = []
 
-    def new(name: str = "committed") -> dict:
+    def new(name: str = "committed", *, sqlite: bool = False) -> dict:
+        """`sqlite`: an SQLite file whatever the engine under test, for a test about SQLite's own
+        files (what a copy of them holds)."""
         directory = tmp_path / name
         directory.mkdir()
-        if TEST_DATABASE_URL:
+        if TEST_DATABASE_URL and not sqlite:
             database = f"whistle_{name}_{os.getpid()}"
             url = _fresh_postgres_database(TEST_DATABASE_URL, database)
             made.append(database)

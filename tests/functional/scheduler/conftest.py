@@ -50,8 +50,9 @@ class World:
 def world(committed_database):
     """world(plugins=(), plaintext=(), start=date) -> a World on a fresh committed database."""
 
-    def build(plugins=(), plaintext=(), start: date = date(2026, 3, 2), name: str = "world") -> World:
-        raw = committed_database(name)
+    def build(plugins=(), plaintext=(), start: date = date(2026, 3, 2), name: str = "world",
+              sqlite: bool = False) -> World:
+        raw = committed_database(name, sqlite=sqlite)
         settings = replace(load_settings(raw, environ={}), plugins=tuple(plugins), plugins_plaintext=tuple(plaintext))
         clock = ManualClock(datetime.combine(start, time(9), tzinfo=timezone.utc))
         app = make_configurator(raw, settings=settings, clock=clock).make_wsgi_app()

@@ -34,8 +34,8 @@ class Installation:
 def installation(world):  # noqa: F811 - the fixture imported above
     """installation(escrow=False) -> an Installation; with `escrow`, its key directory lists an escrow key."""
 
-    def build(*, escrow: bool = False, name: str = "shred") -> Installation:
-        built = world(name=name)
+    def build(*, escrow: bool = False, name: str = "shred", sqlite: bool = False) -> Installation:
+        built = world(name=name, sqlite=sqlite)
         settings, clock = built.ctx.settings, built.clock
         with built.session() as dbsession:
             channel = make_channel(dbsession, "staff")
