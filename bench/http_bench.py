@@ -214,9 +214,16 @@ class Deployment:
 
 def prepare_deployment(tmp_dir: Path, *, test_cost: bool) -> Deployment:
     """Settings file and key files, so that a server can start while the schema is built."""
+    from whistle.crypto import SigningKey, public_key_file_text
     from whistle.settings import load_settings
 
     tmp_dir.mkdir(parents=True)
+    # The organisation key that signs the key directory: cases are sealed only to the guardians
+    # a signed directory lists (auto_sign, as `make run` does).
+    (tmp_dir / "keys").mkdir()
+    org_key = SigningKey.generate()
+    org_key.write(tmp_dir / "keys" / "org_signing_key")
+    (tmp_dir / "keys" / "org_public_key").write_text(public_key_file_text(org_key.public_key))
     raw = {
         "whistle.db.url": f"sqlite:///{tmp_dir / 'whistle.sqlite'}",
         "whistle.storage.dir": str(tmp_dir / "blobs"),
@@ -224,6 +231,10 @@ def prepare_deployment(tmp_dir: Path, *, test_cost: bool) -> Deployment:
         "whistle.secrets.session_key_file": str(tmp_dir / "keys" / "session_key"),
         "whistle.secrets.autocreate": "true",
         "whistle.cookies.secure": "false",
+        "whistle.org.signing_key_file": str(tmp_dir / "keys" / "org_signing_key"),
+        "whistle.org.public_key_file": str(tmp_dir / "keys" / "org_public_key"),
+        "whistle.org.auto_sign": "true",
+        "whistle.org.directory_state": str(tmp_dir / "keys" / "directory_state"),
     }
     if test_cost:  # as tests/conftest.py: libsodium's minimum, no protection at all
         raw.update({"whistle.kdf.opslimit": "1", "whistle.kdf.memlimit": "8192",
@@ -237,16 +248,17 @@ def prepare_deployment(tmp_dir: Path, *, test_cost: bool) -> Deployment:
 def populate_deployment(deployment: Deployment, cases: int = 0) -> list[str]:
     """The schema (real migrations), one channel with one guardian, as tests/factories.py makes them,
     and `cases` disclosures submitted through the service the API view calls; returns their refs."""
-    from sqlalchemy.orm import Session
 
     from whistle.admin.services import add_account
     from whistle.intake_channels.models import Channel
     from whistle.cli.database import upgrade
     from whistle.clock import Clock
     from whistle.config import make_configurator
-    from whistle.db import make_engine
+    from whistle.db import make_engine, make_session_factory
     from whistle.hooks import hook_caller
     from whistle.intake.forms import validate_disclosure
+    from whistle.key_directory.services import auto_sign
+    from whistle.shredding import open_shred_store
     from whistle.intake.services import submit_disclosure
 
     upgrade(deployment.db_url)
@@ -254,7 +266,7 @@ def populate_deployment(deployment: Deployment, cases: int = 0) -> list[str]:
     # The app's plugins and event subscribers, as a request would have them.
     registry = make_configurator(deployment.raw, settings=deployment.settings).registry
     refs = []
-    with Session(engine) as dbsession:
+    with make_session_factory(engine, open_shred_store(deployment.settings.shred_store_url))() as dbsession:
         call_hook = hook_caller(registry.hooks, registry.events, dbsession, Clock())
         channel = Channel(slug="staff", title="Staff", introduction="For benchmarks.",
                           questionnaire=QUESTIONNAIRE, identity_modes=["anonymous", "confidential"])
@@ -264,6 +276,7 @@ def populate_deployment(deployment: Deployment, cases: int = 0) -> list[str]:
                                 channel_slugs=("staff",))
         deployment.totp_secret = enrolment.totp_secret
         dbsession.flush()
+        auto_sign(dbsession, deployment.settings, Clock())
         for _ in range(cases):
             submission, errors = validate_disclosure(
                 channel, text=DISCLOSURE["text"], answers=DISCLOSURE["answers"], identity_mode="anonymous",
