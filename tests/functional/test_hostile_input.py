@@ -368,3 +368,23 @@ def test_other_sites_cookies_are_dropped_unparsed_and_ours_still_count(testapp, 
     page = testapp.get("/staff/cases", headers={"Cookie": f"{junk}; {ours}"}, status=200)
     assert time.perf_counter() - started < 0.5, "the header was parsed as it came"
     assert guardian.account.username in page.text  # still signed in
+
+
+def test_a_case_deleted_while_a_guardian_acts_on_it_is_a_409_and_nothing_is_saved(testapp, sent, guardian, clock,
+                                                                                  dbsession, monkeypatch):
+    """On PostgreSQL a guardian's write waits on the row lock of a case the tick is purging, then
+    finds the row gone: SQLAlchemy's StaleDataError, answered as a conflict rather than a 500."""
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from whistle.records import services as records
+
+    def purged_meanwhile(*args, **kwargs):
+        raise StaleDataError("UPDATE statement on table 'cases' expected to update 1 row(s); 0 were matched.")
+
+    monkeypatch.setattr(records, "place_hold", purged_meanwhile)
+    headers = api_login(testapp, guardian, clock)
+    answer = testapp.post_json(f"/api/v1/cases/{sent['case']}/legal-hold", {"reason": "A claim."}, headers=headers,
+                               status=409)
+    assert answer.json["status"] == 409 and "changed while you were working" in answer.json["detail"]
+    dbsession.expire_all()
+    assert dbsession.scalars(select(Case).where(Case.ref == sent["case"])).one().hold_since is None

@@ -9,6 +9,7 @@ from pyramid.httpexceptions import HTTPException, HTTPFound
 from pyramid.renderers import render_to_response
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
 from sqlalchemy.exc import DataError
+from sqlalchemy.orm.exc import StaleDataError
 
 from whistle.errors.problems import Problem, problem_response
 from whistle.security.acl import NotFoundWhenForbidden
@@ -92,6 +93,17 @@ def out_of_range_view(exc: Exception, request):
                 "".join(traceback.format_tb(exc.__traceback__)))
     return respond(request, Problem(400, "A value in this request is out of range (a number too large, or "
                                          "text with a NUL character)."))
+
+
+@exception_view_config(StaleDataError)
+def changed_meanwhile_view(exc: Exception, request):
+    # A row the request loaded was changed or deleted by another transaction before it could be
+    # written (on PostgreSQL, a guardian's action waiting on a case the tick was purging): a
+    # conflict, not a fault. The transaction aborts; the person tries again on a fresh page.
+    route = request.matched_route.name if request.matched_route else "-"
+    log.warning("%s in %s: refused as changed meanwhile", type(exc).__name__, route)
+    return respond(request, Problem(409, "This changed while you were working on it (it may have been deleted), "
+                                         "so nothing was saved. Open it again and try again."))
 
 
 @exception_view_config(Exception)
