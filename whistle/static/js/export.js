@@ -14,15 +14,15 @@ import { BlobWriter, TextReader, Uint8ArrayReader, ZipWriter, configure } from "
 import { passphraseErrors, safeNames } from "./export-names.js";
 import { csrfToken, devicePage, loadKey } from "./keyring.js";
 import { element, fill } from "./dom.js";
-import { dayWords, fileParts, label, openedCase, recordAbout, save, sizeWords } from "./workspace.js";
+import {
+  CHANGED, dayWords, fileParts, identityNodes, label, openedCase, recordAbout, save, sizeWords, unverified,
+} from "./workspace.js";
 
 configure({ useWebWorkers: false });
 
 /** What went wrong, in words for the guardian. */
 class ExportError extends Error {}
 
-const CHANGED = "It was changed after it was written, or credited to someone who did not write it, so it is not "
-  + "shown. The timeline records it.";
 const WORDS = {
   notOpened: "The case is not open on this device yet: wait until it is shown, then export it.",
   signIn: "Sign in again to export cases on this device.",
@@ -57,13 +57,13 @@ function withErased(entries, erased, kinds) {
 }
 
 function disclosure(view) {
-  if (view.lost.has("disclosure")) return [element("p", { class: "unverified" }, `The disclosure could not be verified. ${CHANGED}`)];
+  if (view.lost.has("disclosure")) return [unverified("The disclosure")];
   return [element("div", { class: "disclosure" }, view.text)];
 }
 
 function answers(view, envelopes) {
   const nodes = [];
-  if (view.lost.has("answers")) nodes.push(element("p", { class: "unverified" }, `The answers could not be verified. ${CHANGED}`));
+  if (view.lost.has("answers")) nodes.push(unverified("The answers"));
   const list = element("dl", { class: "answers" });
   for (const spec of envelopes.questions || []) {
     if (!Object.prototype.hasOwnProperty.call(view.answers, spec.name)) continue;
@@ -73,19 +73,6 @@ function answers(view, envelopes) {
   if (list.children.length) nodes.push(list);
   else if (!view.lost.has("answers")) nodes.push(element("p", {}, "No answers."));
   return nodes;
-}
-
-function identity(view, words) {
-  if (view.identity) {
-    const list = element("dl", { class: "identity" }, element("dt", {}, "Shared as"),
-      element("dd", {}, label(words.identity_modes, view.identity.mode)));
-    for (const [key, name] of [["name", "Name"], ["contact", "Contact"], ["personnel_id", "Staff number"]]) {
-      if (view.identity[key]) list.append(element("dt", {}, name), element("dd", {}, String(view.identity[key])));
-    }
-    return [list];
-  }
-  if (view.lost.has("identity")) return [element("p", { class: "unverified" }, `The reporter's details could not be verified. ${CHANGED}`)];
-  return [element("p", {}, "The reporter chose to stay anonymous.")];
 }
 
 function messages(view, envelopes, erased) {
@@ -166,7 +153,7 @@ function fillFrame(html, opened, files, erased) {
   const places = {
     disclosure: disclosure(view),
     answers: answers(view, envelopes),
-    identity: identity(view, words),
+    identity: identityNodes(view, words),
     messages: messages(view, envelopes, erased),
     notes: notes(view, envelopes, erased),
     records: records(view, words, erased),

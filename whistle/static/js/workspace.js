@@ -19,7 +19,7 @@ const META_KINDS = new Set(["attachment-meta", "internal-file"]);
 const TEXT_KINDS = new Set(["disclosure", "message", "note", "speak-up-comment"]);
 const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
   "November", "December"];
-const CHANGED = "It was changed after it was written, or credited to someone who did not write it, so it is not "
+export const CHANGED = "It was changed after it was written, or credited to someone who did not write it, so it is not "
   + "shown. The timeline records it.";
 const WORDS = {
   signIn: "Sign in again to open cases on this device.",
@@ -278,7 +278,7 @@ function nameOf(envelopes, accountId) {
   return (envelopes.names || {})[String(accountId)] || "a guardian";
 }
 
-function unverified(what) {
+export function unverified(what) {
   return element("p", { class: "unverified" }, `${what} could not be verified. ${CHANGED}`);
 }
 
@@ -301,7 +301,7 @@ function answersNodes(view, envelopes) {
   return nodes;
 }
 
-function identityNodes(view, words) {
+export function identityNodes(view, words) {
   if (view.identity) {
     const list = element("dl", { class: "identity" }, element("dt", {}, "Shared as"),
       element("dd", {}, label(words.identity_modes, view.identity.mode)));
