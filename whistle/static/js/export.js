@@ -15,7 +15,7 @@ import { passphraseErrors, safeNames } from "./export-names.js";
 import { csrfToken, devicePage, loadKey } from "./keyring.js";
 import { element, fill } from "./dom.js";
 import {
-  CHANGED, dayWords, fileParts, identityNodes, label, openedCase, recordAbout, save, sizeWords, unverified,
+  CHANGED, dayWords, disclosureNodes, fileParts, identityNodes, label, openedCase, recordAbout, save, sizeWords, unverified,
 } from "./workspace.js";
 
 configure({ useWebWorkers: false });
@@ -54,11 +54,6 @@ function withErased(entries, erased, kinds) {
   }
   return shown.sort((a, b) => (String(a.at).slice(0, 10) < String(b.at).slice(0, 10) ? -1
     : String(a.at).slice(0, 10) > String(b.at).slice(0, 10) ? 1 : 0));
-}
-
-function disclosure(view) {
-  if (view.lost.has("disclosure")) return [unverified("The disclosure")];
-  return [element("div", { class: "disclosure" }, view.text)];
 }
 
 function answers(view, envelopes) {
@@ -151,7 +146,7 @@ function fileList(files, envelopes) {
 function fillFrame(html, opened, files, erased) {
   const { envelopes, view, words } = opened;
   const places = {
-    disclosure: disclosure(view),
+    disclosure: disclosureNodes(view),
     answers: answers(view, envelopes),
     identity: identityNodes(view, words),
     messages: messages(view, envelopes, erased),

@@ -282,7 +282,7 @@ export function unverified(what) {
   return element("p", { class: "unverified" }, `${what} could not be verified. ${CHANGED}`);
 }
 
-function disclosureNodes(view) {
+export function disclosureNodes(view) {
   if (view.lost.has("disclosure")) return [unverified("The disclosure")];
   return [element("div", { class: "disclosure" }, view.text)];
 }
