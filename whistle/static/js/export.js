@@ -15,7 +15,8 @@ import { passphraseErrors, safeNames } from "./export-names.js";
 import { csrfToken, devicePage, loadKey } from "./keyring.js";
 import { element, fill } from "./dom.js";
 import {
-  CHANGED, dayWords, disclosureNodes, fileParts, identityNodes, label, openedCase, recordAbout, save, sizeWords, unverified,
+  CHANGED, dayWords, disclosureNodes, fileParts, identityNodes, label, openedCase, recordAbout, save, sizeWords,
+  unverified,
 } from "./workspace.js";
 
 configure({ useWebWorkers: false });
