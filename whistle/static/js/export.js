@@ -15,8 +15,8 @@ import { passphraseErrors, safeNames } from "./export-names.js";
 import { csrfToken, devicePage, loadKey } from "./keyring.js";
 import { element, fill } from "./dom.js";
 import {
-  CHANGED, dayWords, disclosureNodes, fileParts, identityNodes, label, openedCase, recordAbout, save, sizeWords,
-  unverified,
+  answersNodes, CHANGED, dayWords, disclosureNodes, fileParts, identityNodes, label, openedCase, recordAbout, save,
+  sizeWords,
 } from "./workspace.js";
 
 configure({ useWebWorkers: false });
@@ -57,17 +57,10 @@ function withErased(entries, erased, kinds) {
     : String(a.at).slice(0, 10) > String(b.at).slice(0, 10) ? 1 : 0));
 }
 
+/** The answers as the case page draws them, and "No answers." where there are none. */
 function answers(view, envelopes) {
-  const nodes = [];
-  if (view.lost.has("answers")) nodes.push(unverified("The answers"));
-  const list = element("dl", { class: "answers" });
-  for (const spec of envelopes.questions || []) {
-    if (!Object.prototype.hasOwnProperty.call(view.answers, spec.name)) continue;
-    const answer = view.answers[spec.name];
-    list.append(element("dt", {}, String(spec.label)), element("dd", {}, Array.isArray(answer) ? answer.join(", ") : String(answer)));
-  }
-  if (list.children.length) nodes.push(list);
-  else if (!view.lost.has("answers")) nodes.push(element("p", {}, "No answers."));
+  const nodes = answersNodes(view, envelopes).filter((node) => node.tagName !== "DL" || node.children.length);
+  if (!nodes.length) nodes.push(element("p", {}, "No answers."));
   return nodes;
 }
 

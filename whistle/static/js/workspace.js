@@ -287,7 +287,7 @@ export function disclosureNodes(view) {
   return [element("div", { class: "disclosure" }, view.text)];
 }
 
-function answersNodes(view, envelopes) {
+export function answersNodes(view, envelopes) {
   const nodes = [];
   if (view.lost.has("answers")) nodes.push(unverified("The answers"));
   const list = element("dl", { class: "answers" });
