@@ -1,7 +1,11 @@
-"""Throttles kept in the database, keyed by purpose, never by client address: the table, and
-fixed windows counted in it (`count_one`, `spent`)."""
+"""Throttles kept in the database, keyed by purpose, never by client address: the table, fixed
+windows counted in it (`count_one`, `spent`), and `client_hash`, the only form in which a
+client's address may key a throttle."""
 from __future__ import annotations
 
+import hashlib
+import secrets
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -82,3 +86,40 @@ def close_ended(row: Throttle, clock: Clock, window: timedelta) -> ClosedWindow 
     closed = ClosedWindow(start, start + window, row.count) if row.count else None
     row.window_start, row.count = now, 0
     return closed
+
+
+# --- Telling clients apart without storing who they are ---------------------------------------
+#
+# A per-client limit needs some handle on the client. The address is hashed with a key that lives
+# only in this process's memory and is replaced every hour; the old key is forgotten, so a stored
+# hash cannot be linked back to an address even by someone holding the database and every key
+# file. Each process has its own key, so each counts a client on its own: a client spreading its
+# requests over N processes gets N times the per-client budget (the global budgets still hold).
+
+CLIENT_KEY_LIFETIME = timedelta(hours=1)
+
+
+class _ClientKey:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._key = b""
+        self._hour = -1
+
+    def current(self, now: datetime) -> bytes:
+        hour = int(now.timestamp() // CLIENT_KEY_LIFETIME.total_seconds())
+        with self._lock:
+            if hour != self._hour:
+                self._key, self._hour = secrets.token_bytes(32), hour
+            return self._key
+
+
+_client_key = _ClientKey()
+
+
+def client_hash(environ: dict, clock: Clock) -> str:
+    """A short keyed hash of the client's address (`REMOTE_ADDR`, which waitress sets from a
+    trusted proxy's header when its `trusted_proxy` options say so), for keying throttles. Never
+    log it or store it beyond the throttle row it keys."""
+    address = str(environ.get("REMOTE_ADDR") or "").encode("utf-8", "replace")
+    digest = hashlib.blake2b(address, key=_client_key.current(clock.now()), digest_size=12)
+    return digest.hexdigest()
