@@ -532,7 +532,7 @@ def staffing_changes_for(dbsession: Session, account: Account, limit: int = STAF
                    StaffingChange.account_id == account.id))
         .order_by(StaffingChange.made_at.desc(), StaffingChange.id.desc()).limit(limit)))
     ids = {i for row in rows for i in (row.account_id, row.made_by, row.approved_by) if i is not None}
-    names = dict(dbsession.execute(select(Account.id, Account.username).where(Account.id.in_(ids)))) if ids else {}
+    names = _usernames(dbsession, ids)
     channel_ids = {row.channel_id for row in rows if row.channel_id is not None}
     titles = {channel.id: channel for channel in dbsession.scalars(
         select(Channel).where(Channel.id.in_(channel_ids)))} if channel_ids else {}
@@ -547,6 +547,12 @@ def staffing_changes_for(dbsession: Session, account: Account, limit: int = STAF
         entry["words"] = staffing_change_words(entry)
         changes.append(entry)
     return changes
+
+
+def _usernames(dbsession: Session, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return dict(dbsession.execute(select(Account.id, Account.username).where(Account.id.in_(ids))).all())
 
 
 def staffing_change_words(entry: dict) -> str:
@@ -627,7 +633,7 @@ def proposals(dbsession: Session, *, decided: int = 20) -> dict:
                                   .order_by(StaffingProposal.decided_at.desc(), StaffingProposal.id.desc())
                                   .limit(decided)))
     ids = {i for row in waiting + done for i in (row.account_id, row.proposed_by, row.decided_by) if i is not None}
-    names = dict(dbsession.execute(select(Account.id, Account.username).where(Account.id.in_(ids)))) if ids else {}
+    names = _usernames(dbsession, ids)
 
     def described(row: StaffingProposal) -> dict:
         return {"id": row.id, "proposal": row, "account": names.get(row.account_id),
