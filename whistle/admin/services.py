@@ -24,6 +24,7 @@ from whistle.audit.models import AuditEvent
 from whistle.cases.info import case_info
 from whistle.cases.lifecycle import CLOSED, RECEIVED, STATUSES
 from whistle.cases.models import HOLDER_GUARDIAN, Case, CaseGrant
+from whistle.crypto.directory import Tiers
 from whistle.hooks.types import StatisticsExport
 from whistle.intake_channels.models import TIER_DEFAULT, TIER_SECOND, Channel, ChannelGuardian
 from whistle.intake_channels.services import (
@@ -580,12 +581,12 @@ def waiting_for_signature(dbsession: Session, settings, clock) -> set[tuple[str,
     directory = try_current_directory(dbsession, settings, clock)
     waiting = set()
     for slug, tiers in memberships(dbsession).items():
-        listed = directory.listed_for(slug) if directory is not None else None
+        listed = directory.listed_for(slug) if directory is not None else Tiers((), ())
         for account_id in tiers.first_tier:
-            if listed is None or account_id not in listed.first_tier or directory.key_of(account_id) is None:
+            if account_id not in listed.first_tier or directory is None or directory.key_of(account_id) is None:
                 waiting.add((slug, account_id))
         for account_id in tiers.second_tier:
-            if listed is None or account_id not in listed.second_tier or directory.key_of(account_id) is None:
+            if account_id not in listed.second_tier or directory is None or directory.key_of(account_id) is None:
                 waiting.add((slug, account_id))
     return waiting
 
@@ -637,7 +638,8 @@ def proposals(dbsession: Session, *, decided: int = 20) -> dict:
 
     def described(row: StaffingProposal) -> dict:
         return {"id": row.id, "proposal": row, "account": names.get(row.account_id),
-                "proposed_by": names.get(row.proposed_by), "decided_by": names.get(row.decided_by),
+                "proposed_by": names.get(row.proposed_by),
+                "decided_by": names.get(row.decided_by) if row.decided_by is not None else None,
                 "change_words": proposal_words(row.change)}
 
     return {"waiting": [described(row) for row in waiting], "decided": [described(row) for row in done]}
