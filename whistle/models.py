@@ -1,5 +1,6 @@
 """Every mapped class, imported in one place so the metadata (and Alembic) sees them all."""
 from whistle.accounts.models import Account
+from whistle.admin.models import StaffingChange, StaffingProposal
 from whistle.attachments.models import PendingUpload, PendingUploadChunk
 from whistle.audit.models import AuditEvent, AuditHead
 from whistle.board.models import BoardEntry
@@ -17,5 +18,6 @@ __all__ = [
     "Account", "Attachment", "AuditEvent", "AuditHead", "Base", "BoardEntry", "Case", "CaseGrant", "CaseItem",
     "CaseLabel",
     "CaseRead", "Channel", "ChannelGuardian", "CheckIn", "Integration", "KeyDirectory", "LoginSession", "Notification",
-    "PendingUpload", "PendingUploadChunk", "Protection", "ProtectionAlert", "SchedulerLease", "Throttle",
+    "PendingUpload", "PendingUploadChunk", "Protection", "ProtectionAlert", "SchedulerLease", "StaffingChange",
+    "StaffingProposal", "Throttle",
 ]

@@ -42,6 +42,8 @@ def includeme(config) -> None:
     config.add_route("cases.held", "/staff/held-cases")  # the references the device searches
     config.add_route("cases.show", "/staff/cases/{ref}", factory=CaseContext)
     config.add_route("api.cases", "/api/v1/cases")
+    # Who was given access to the guardian's channels, by whom, when (the inbox shows the same).
+    config.add_route("api.staffing_changes", "/api/v1/staffing-changes")
     config.add_route("api.case", "/api/v1/cases/{ref}", factory=CaseContext)
     for action in ("messages", "notes", "transitions", "triage", "grants", "transfer", "conflict"):
         config.add_route(f"cases.{action}", f"/staff/cases/{{ref}}/{action}", factory=CaseContext)
@@ -142,6 +144,8 @@ def includeme(config) -> None:
     config.add_route("admin.statistics_export", "/admin/statistics/{name}")
     config.add_route("admin.notifications", "/admin/notifications")
     config.add_route("admin.notifications_retry", "/admin/notifications/retry")
+    config.add_route("admin.proposals", "/admin/proposals")
+    config.add_route("admin.proposal_decide", f"/admin/proposals/{ID}")
     config.add_route("api.admin_overview", "/api/v1/admin/overview")
     config.add_route("api.admin_audit", "/api/v1/admin/audit")
     config.add_route("api.admin_accounts", "/api/v1/admin/accounts")

@@ -215,6 +215,10 @@ SPECS: dict[str, Spec] = {
     # opens a session that holds the guardian's key, and the server decrypts for it. false: only
     # the guardian's device decrypts (JavaScript, or the desk); password sign-ins are refused.
     "whistle.workspace.server_assisted": Spec(_bool, "true"),
+    # --- the admin area ---
+    # The two-admin rule: a change that gives someone the guardian or admin role, enables an
+    # account or adds a guardian to a channel is a proposal until a second admin approves it.
+    "whistle.admin.two_admin_rule": Spec(_bool, "false"),
     # --- the organisation key and the signed key directory (docs/operations.md, section 3) ---
     # The organisation's Ed25519 public key (`keys org-init` writes it): every key directory must
     # carry its signature. Set whistle.org.public_key_file; the database never holds it.
@@ -282,6 +286,8 @@ class Settings:
     uploads_per_minute: int = 120
     # --- the guardian's workspace ---
     server_assisted: bool = True
+    # --- the admin area ---
+    two_admin_rule: bool = False
     # --- the organisation key and the signed key directory ---
     org_public_key: bytes | None = None
     org_signing_key: SigningKey | None = None  # auto_sign only
@@ -465,6 +471,7 @@ def load_settings(raw: Mapping[str, Any], environ: Mapping[str, str] = os.enviro
         uploads_per_client=values["whistle.attachments.uploads_per_client"],
         uploads_per_minute=values["whistle.attachments.uploads_per_minute"],
         server_assisted=values["whistle.workspace.server_assisted"],
+        two_admin_rule=values["whistle.admin.two_admin_rule"],
         **_org_settings(values),
         shred_store_url=values["whistle.shred_store.url"] or default_store_url(values["whistle.db.url"]),
     )

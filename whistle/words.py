@@ -108,6 +108,7 @@ NOTICE_EVENT_LABELS = {
     "case_due_for_deletion": "A case I hold is to be deleted in 30 days",
     "account_recovery": "My authenticator or password is reset with my recovery key",
     "case_withdrawn": "A reporter withdraws a report in one of my cases",
+    "staffing_change": "Someone is made a guardian, or added to one of my channels",
 }
 DEADLINE_PROFILE_LABELS = {
     "eu_directive": "EU Directive (acknowledge in 7 days, feedback within 3 months)",
@@ -287,7 +288,7 @@ class Referenced:
     integrations: set[int] = field(default_factory=set)
 
 
-_ACCOUNT_KEYS = ("account_id", "to_account_id")
+_ACCOUNT_KEYS = ("account_id", "to_account_id", "proposed_by")
 _ACCOUNT_LIST_KEYS = ("account_ids", "standby_ids", "requested")
 
 
@@ -646,6 +647,12 @@ AUDIT_WORDS: dict[str, Callable[[str, dict, Names], str]] = {
     "account.channels_changed": lambda who, d, n: (
         f"{who} set the channels {n.account(d.get('account_id'))} receives new cases from: "
         f"{listing(n.channel(c) for c in d.get('channels') or ())}"),
+    "account.change_proposed": lambda who, d, n: (
+        f"{who} proposed a change giving access to {n.account(d.get('account_id'))}, for a second admin to approve"),
+    "account.change_approved": lambda who, d, n: (
+        f"{who} approved {n.account(d.get('proposed_by'))}'s change to {n.account(d.get('account_id'))}"),
+    "account.change_rejected": lambda who, d, n: (
+        f"{who} rejected {n.account(d.get('proposed_by'))}'s change to {n.account(d.get('account_id'))}"),
     "account.notify_changed": _notify_changed,
     "account.notify_events_changed": _notify_events_changed,
     # the organisation key and the signed key directory

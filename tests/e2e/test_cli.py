@@ -213,3 +213,28 @@ def test_demo_without_the_channels_file_names_what_it_skipped(server):
     assert "No channel 'young-peoples-voice' (load config/channels.toml first)" in result.stdout
     assert "No channel 'ideas-for-improvement'" in result.stdout
     assert server.demo_credentials()["username"] == "demo.guardian"
+
+
+def test_channels_load_tells_a_channels_guardians_of_each_one_the_file_adds(server):
+    run(server, "db", "upgrade")
+    run(server, "channels", "load", str(ROOT / "config" / "channels.toml"))
+    for name, channel in (("alex", "raise-a-concern"), ("blair", None)):
+        run(server, "guardian", "add", name, *(("--channel", channel) if channel else ()), "--password-stdin",
+            stdin="a long enough password\n")
+    engine = create_engine(f"sqlite:///{server.directory / 'var' / 'whistle.sqlite'}")
+
+    def query(sql: str) -> list:
+        with engine.connect() as connection:
+            return connection.execute(text(sql)).all()
+
+    ids = dict(query("SELECT username, id FROM accounts"))
+    told_before = query(f"SELECT id FROM notifications WHERE account_id = {ids['alex']}")
+    staffed = server.directory / "staffed.toml"
+    staffed.write_text('[[channel]]\nslug = "raise-a-concern"\ntitle = "Raise a concern"\n'
+                       'guardians = ["alex"]\nsecond_tier_guardians = ["blair"]\n')
+    assert run(server, "channels", "load", str(staffed)).returncode == 0
+    changes = query("SELECT account_id, tier, made_by FROM staffing_changes WHERE channel_id IS NOT NULL")
+    told = query(f"SELECT id FROM notifications WHERE account_id = {ids['alex']}")
+    engine.dispose()
+    assert (ids["blair"], 2, None) in changes, "the second-tier place, made by the operator"
+    assert len(told) == len(told_before) + 1, "the guardian already on the channel is told"

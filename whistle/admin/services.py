@@ -5,10 +5,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from whistle import crypto
+from whistle import audit, crypto
 from whistle.accounts.models import Account
 from whistle.accounts.services import (
     AccountError,
@@ -19,20 +19,31 @@ from whistle.accounts.services import (
     set_disabled,
     set_roles,
 )
+from whistle.admin.models import APPROVED, PROPOSED, REJECTED, StaffingChange, StaffingProposal
 from whistle.audit.models import AuditEvent
 from whistle.cases.info import case_info
 from whistle.cases.lifecycle import CLOSED, RECEIVED, STATUSES
 from whistle.cases.models import HOLDER_GUARDIAN, Case, CaseGrant
+from whistle.crypto.directory import Tiers
 from whistle.hooks.types import StatisticsExport
-from whistle.intake_channels.models import TIER_DEFAULT, Channel, ChannelGuardian
+from whistle.intake_channels.models import TIER_DEFAULT, TIER_SECOND, Channel, ChannelGuardian
 from whistle.intake_channels.services import (
     channels_left_unattended,
     channels_named,
     record_membership,
     set_channels,
 )
-from whistle.key_directory.services import UNATTENDED_REASONS, auto_sign, staleness, unattended_channels
+from whistle.key_directory.services import (
+    UNATTENDED_REASONS,
+    auto_sign,
+    memberships,
+    staleness,
+    try_current_directory,
+    unattended_channels,
+)
 from whistle.notifications.models import FAILED, PENDING, STATES, Notification
+from whistle.notifications.preferences import STAFFING_CHANGE
+from whistle.notifications.services import notify
 
 
 def overview(dbsession: Session, settings, clock) -> dict:
@@ -284,14 +295,26 @@ def consequences_of(dbsession: Session, account: Account, *, guardian: bool, dis
 
 
 def add_account(dbsession: Session, settings, clock, *, username: str, password: str, is_guardian: bool = True,
-                is_admin: bool = False, channel_slugs: tuple[str, ...] = (), actor: str = "system") -> Enrolment:
+                is_admin: bool = False, channel_slugs: tuple[str, ...] = (), actor: str = "system",
+                by: Account | None = None) -> Enrolment:
     """Create a staff account; a guardian becomes a default recipient of each named channel.
     Raises AccountError (nothing is made) for a bad username or password, or an unknown channel.
-    With whistle.org.auto_sign, the key directory is signed again, listing the new key pair."""
+    With whistle.org.auto_sign, the key directory is signed again, listing the new key pair.
+
+    `by`: the admin doing it in the admin area. Then what it gives is recorded for the channels'
+    guardians, who are told (record_staffing_changes); and under the two-admin rule the account
+    is made disabled, without its channels, and the rest is a proposal for a second admin."""
     check_new_account(dbsession, username, password)
     channels = channels_named(dbsession, channel_slugs)
+    before = staffing(dbsession)
     enrolment = create_account(dbsession, settings, clock, username=username, password=password,
                                is_guardian=is_guardian, is_admin=is_admin)
+    if by is not None and settings.two_admin_rule:
+        set_disabled(dbsession, clock, enrolment.account, True, actor=actor)
+        record_created(dbsession, clock, enrolment.account, actor=actor)
+        propose(dbsession, clock, enrolment.account, by=by, guardian=is_guardian, admin=is_admin, disabled=False,
+                channels={channel.slug for channel in channels})
+        return enrolment
     # An admin who is not also a guardian receives no cases: the admin role opens nothing.
     if is_guardian:
         for channel in channels:
@@ -302,15 +325,19 @@ def add_account(dbsession: Session, settings, clock, *, username: str, password:
         # The key pair was made just now, in this transaction: it is vouched for, not read back.
         auto_sign(dbsession, settings, clock, vouched={enrolment.account.id: enrolment.account.public_key}, actor=actor)
     record_created(dbsession, clock, enrolment.account, actor=actor, channel_slugs=tuple(c.slug for c in channels))
+    if by is not None:
+        record_staffing_changes(dbsession, clock, before, made_by=by.id)
     return enrolment
 
 
 def update_account(dbsession: Session, settings, clock, account: Account, *, by: Account, guardian: bool,
-                   admin: bool, disabled: bool, channels: set[str], confirmed: bool = False) -> None:
+                   admin: bool, disabled: bool, channels: set[str], confirmed: bool = False,
+                   proposed_by: int | None = None) -> None:
     """Change roles, channel memberships and the disabled flag, each audited. Raises AccountError,
     or ConfirmationNeeded (changing nothing) when the change would stop a channel taking reports
     or leave open cases unreadable and is not `confirmed`. With whistle.org.auto_sign, the key
-    directory is signed again if who it lists changed."""
+    directory is signed again if who it lists changed. What it gives is recorded for the
+    channels' guardians, who are told: made by `by`, or by `proposed_by` and approved by `by`."""
     if account.id == by.id and (disabled or not admin):
         raise AccountError("you cannot disable yourself or remove your own admin role; ask another admin")
     if not (guardian or admin):
@@ -320,11 +347,43 @@ def update_account(dbsession: Session, settings, clock, account: Account, *, by:
         if consequences:
             raise ConfirmationNeeded(consequences)
     actor = f"account:{by.id}"
+    before = staffing(dbsession)
     set_roles(dbsession, clock, account, guardian=guardian, admin=admin, actor=actor)
     set_channels(dbsession, clock, account, channels if guardian else set(), actor=actor)
     set_disabled(dbsession, clock, account, disabled, actor=actor)
     dbsession.flush()
     auto_sign(dbsession, settings, clock, actor=actor)
+    if proposed_by is None:
+        record_staffing_changes(dbsession, clock, before, made_by=by.id)
+    else:
+        record_staffing_changes(dbsession, clock, before, made_by=proposed_by, approved_by=by.id)
+
+
+def change_account(dbsession: Session, settings, clock, account: Account, *, by: Account, guardian: bool,
+                   admin: bool, disabled: bool, channels: set[str],
+                   confirmed: bool = False) -> StaffingProposal | None:
+    """What the admin area does with a change to an account: under the two-admin rule, a change
+    that gives access (gives_access) becomes a proposal, checked as update_account checks it and
+    returned; anything else is made at once (update_account), and None returned."""
+    if not (settings.two_admin_rule and gives_access(dbsession, account, guardian=guardian, admin=admin,
+                                                      disabled=disabled, channels=channels)):
+        update_account(dbsession, settings, clock, account, by=by, guardian=guardian, admin=admin,
+                       disabled=disabled, channels=channels, confirmed=confirmed)
+        return None
+    if account.id == by.id and (disabled or not admin):
+        raise AccountError("you cannot disable yourself or remove your own admin role; ask another admin")
+    if not (guardian or admin):
+        raise AccountError("an account needs at least one role")
+    if guardian:
+        channels_named(dbsession, sorted(channels))
+    elif channels:
+        raise AccountError("only a guardian can receive a channel's cases")
+    if not confirmed:
+        consequences = consequences_of(dbsession, account, guardian=guardian, disabled=disabled, channels=channels)
+        if consequences:
+            raise ConfirmationNeeded(consequences)
+    return propose(dbsession, clock, account, by=by, guardian=guardian, admin=admin, disabled=disabled,
+                   channels=channels)
 
 
 def describe_account(dbsession: Session, account: Account) -> dict:
@@ -382,3 +441,251 @@ def retry_notifications(dbsession: Session, now, ids: list[int] | None) -> list[
         row.state, row.attempts, row.next_attempt_at = PENDING, 0, now
         retried.append(row.id)
     return retried
+
+
+# --- who may receive cases: what changed, for the channels' guardians --------------------------
+#
+# Whoever is given access to cases — the guardian role, a place on a channel or its second tier —
+# receives every future case it brings. So each such change is recorded (StaffingChange) and the
+# channel's existing guardians are told (a content-free notice, STAFFING_CHANGE, always on): an
+# admin cannot quietly give themselves or anyone else a channel's cases.
+
+
+@dataclass(frozen=True)
+class Staffing:
+    """Who may receive cases at one moment: the enabled guardians, the enabled admins, and each
+    channel membership's tier by (channel id, account id)."""
+
+    guardians: frozenset[int]
+    admins: frozenset[int]
+    tiers: dict[tuple[int, int], int]
+
+    def members_of(self, channel_id: int) -> set[int]:
+        """The enabled guardians of the channel's first or second tier."""
+        return {account_id for (member_of, account_id), tier in self.tiers.items()
+                if member_of == channel_id and tier in (TIER_DEFAULT, TIER_SECOND)} & self.guardians
+
+
+def staffing(dbsession: Session) -> Staffing:
+    dbsession.flush()
+    guardians, admins = set(), set()
+    for account_id, is_guardian, is_admin in dbsession.execute(
+            select(Account.id, Account.is_guardian, Account.is_admin).where(Account.disabled.is_(False))):
+        if is_guardian:
+            guardians.add(account_id)
+        if is_admin:
+            admins.add(account_id)
+    tiers = {(channel_id, account_id): tier for channel_id, account_id, tier in dbsession.execute(
+        select(ChannelGuardian.channel_id, ChannelGuardian.account_id, ChannelGuardian.tier))}
+    return Staffing(frozenset(guardians), frozenset(admins), tiers)
+
+
+def _gains(before: int | None, after: int) -> bool:
+    """Whether moving from tier `before` (None: not a member) to `after` gives more cases: joining
+    either tier, or moving up from the second tier to the first."""
+    if after not in (TIER_DEFAULT, TIER_SECOND):
+        return False
+    return before not in (TIER_DEFAULT, TIER_SECOND) or (before == TIER_SECOND and after == TIER_DEFAULT)
+
+
+def record_staffing_changes(dbsession: Session, clock, before: Staffing, *, made_by: int | None,
+                            approved_by: int | None = None) -> list[StaffingChange]:
+    """Record what gives access to cases between `before` and now — someone who became an enabled
+    guardian, a guardian added to a channel's first or second tier — and queue one content-free
+    notice (STAFFING_CHANGE) for each guardian who was already there: every enabled guardian for a
+    new guardian (plugins may route any case to any guardian), the channel's guardians for a place
+    on it. Not the account itself, nor the admins who made or approved it. `made_by`: the admin,
+    or None for the operator on the command line. Returns the changes recorded."""
+    after = staffing(dbsession)
+    now = clock.now()
+    made = [StaffingChange(made_at=now, account_id=account_id, made_by=made_by, approved_by=approved_by)
+            for account_id in sorted(after.guardians - before.guardians)]
+    made += [StaffingChange(made_at=now, account_id=account_id, channel_id=channel_id, tier=tier, made_by=made_by,
+                            approved_by=approved_by)
+             for (channel_id, account_id), tier in sorted(after.tiers.items())
+             if _gains(before.tiers.get((channel_id, account_id)), tier)]
+    if not made:
+        return []
+    dbsession.add_all(made)
+    told: set[int] = set()
+    for change in made:
+        there = before.guardians if change.channel_id is None else before.members_of(change.channel_id)
+        told |= there - {change.account_id}
+    told -= {made_by, approved_by}
+    notify(dbsession, now, sorted(told), event=STAFFING_CHANGE)
+    dbsession.flush()
+    return made
+
+
+# How many changes a guardian's cases page lists (most recent first).
+STAFFING_CHANGES_SHOWN = 20
+
+
+def staffing_changes_for(dbsession: Session, account: Account, limit: int = STAFFING_CHANGES_SHOWN) -> list[dict]:
+    """The changes a guardian sees, most recent first: those to the channels they are a member of
+    (either tier), every new guardian, and those about themselves. Each: {"at", "what" ("guardian",
+    "first_tier" or "second_tier"), "account", "channel" (slug or None), "channel_title",
+    "made_by" (username, or None for the operator), "approved_by", "words"}."""
+    mine = select(ChannelGuardian.channel_id).where(ChannelGuardian.account_id == account.id)
+    rows = list(dbsession.scalars(
+        select(StaffingChange)
+        .where(or_(StaffingChange.channel_id.is_(None), StaffingChange.channel_id.in_(mine),
+                   StaffingChange.account_id == account.id))
+        .order_by(StaffingChange.made_at.desc(), StaffingChange.id.desc()).limit(limit)))
+    ids = {i for row in rows for i in (row.account_id, row.made_by, row.approved_by) if i is not None}
+    names = _usernames(dbsession, ids)
+    channel_ids = {row.channel_id for row in rows if row.channel_id is not None}
+    titles = {channel.id: channel for channel in dbsession.scalars(
+        select(Channel).where(Channel.id.in_(channel_ids)))} if channel_ids else {}
+    changes = []
+    for row in rows:
+        channel = titles.get(row.channel_id) if row.channel_id is not None else None
+        what = "guardian" if channel is None else ("first_tier" if row.tier == TIER_DEFAULT else "second_tier")
+        entry = {"at": row.made_at, "what": what, "account": names.get(row.account_id),
+                 "channel": channel.slug if channel else None, "channel_title": channel.title if channel else None,
+                 "made_by": names.get(row.made_by) if row.made_by is not None else None,
+                 "approved_by": names.get(row.approved_by) if row.approved_by is not None else None}
+        entry["words"] = staffing_change_words(entry)
+        changes.append(entry)
+    return changes
+
+
+def _usernames(dbsession: Session, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return dict(dbsession.execute(select(Account.id, Account.username).where(Account.id.in_(ids))).all())
+
+
+def staffing_change_words(entry: dict) -> str:
+    """One change in a sentence: who did it, to whom, where."""
+    who = entry["made_by"] or "The operator (on the server's command line)"
+    if entry["what"] == "guardian":
+        done = f"{who} made {entry['account']} a guardian"
+    elif entry["what"] == "first_tier":
+        done = f"{who} added {entry['account']} to “{entry['channel_title']}”: they receive its new cases"
+    else:
+        done = (f"{who} added {entry['account']} to the second tier of “{entry['channel_title']}”: they receive "
+                "its new cases when nobody of the first tier may")
+    if entry["approved_by"]:
+        done += f" (approved by {entry['approved_by']})"
+    return done + "."
+
+
+# --- where the signed key directory is in use: what waits for the organisation's signature ----
+
+def waiting_for_signature(dbsession: Session, settings, clock) -> set[tuple[str, int]]:
+    """(channel slug, account id) of each place an enabled guardian has on an active channel that
+    the current signed key directory does not give them (not listed there at that tier, or not
+    listed at all): until the organisation signs a directory that does, they receive no case
+    through it (routing takes recipients from the directory). No valid directory: every place."""
+    directory = try_current_directory(dbsession, settings, clock)
+    waiting = set()
+    for slug, tiers in memberships(dbsession).items():
+        listed = directory.listed_for(slug) if directory is not None else Tiers((), ())
+        for account_id in tiers.first_tier:
+            if account_id not in listed.first_tier or directory is None or directory.key_of(account_id) is None:
+                waiting.add((slug, account_id))
+        for account_id in tiers.second_tier:
+            if account_id not in listed.second_tier or directory is None or directory.key_of(account_id) is None:
+                waiting.add((slug, account_id))
+    return waiting
+
+
+# --- the two-admin rule: what gives access waits for a second admin -----------------------------
+
+class ProposalError(AccountError):
+    """A proposal that cannot be decided (by this admin, or any more); the message says why."""
+
+
+def gives_access(dbsession: Session, account: Account, *, guardian: bool, admin: bool, disabled: bool,
+                 channels: set[str]) -> bool:
+    """Whether making `account` so would give it something it has not now: the guardian or the
+    admin role while enabled, or a channel. Taking access away gives nothing, and is never held:
+    a leaver or a stolen account must be shut out at once."""
+    if disabled:
+        return False
+    enabled = not account.disabled
+    if guardian and not (enabled and account.is_guardian):
+        return True
+    if admin and not (enabled and account.is_admin):
+        return True
+    return guardian and bool(channels - set(channel_slugs_of(dbsession, account)))
+
+
+def propose(dbsession: Session, clock, account: Account, *, by: Account, guardian: bool, admin: bool,
+            disabled: bool, channels: set[str]) -> StaffingProposal:
+    """Hold a change to `account` for a second admin; audited (metadata: who, which account)."""
+    proposal = StaffingProposal(proposed_at=clock.now(), proposed_by=by.id, account_id=account.id, state=PROPOSED,
+                                change={"guardian": guardian, "admin": admin, "disabled": disabled,
+                                        "channels": sorted(channels) if guardian else []})
+    dbsession.add(proposal)
+    dbsession.flush()
+    audit.record(dbsession, clock, actor=f"account:{by.id}", action="account.change_proposed",
+                 detail={"proposal_id": proposal.id, "account_id": account.id})
+    return proposal
+
+
+def proposals(dbsession: Session, *, decided: int = 20) -> dict:
+    """The proposals waiting (oldest first) and the last `decided` ones decided (newest first),
+    each {"id", "proposal", "account", "proposed_by", "decided_by", "change_words"}."""
+    waiting = list(dbsession.scalars(select(StaffingProposal).where(StaffingProposal.state == PROPOSED)
+                                     .order_by(StaffingProposal.id)))
+    done = list(dbsession.scalars(select(StaffingProposal).where(StaffingProposal.state != PROPOSED)
+                                  .order_by(StaffingProposal.decided_at.desc(), StaffingProposal.id.desc())
+                                  .limit(decided)))
+    ids = {i for row in waiting + done for i in (row.account_id, row.proposed_by, row.decided_by) if i is not None}
+    names = _usernames(dbsession, ids)
+
+    def described(row: StaffingProposal) -> dict:
+        return {"id": row.id, "proposal": row, "account": names.get(row.account_id),
+                "proposed_by": names.get(row.proposed_by),
+                "decided_by": names.get(row.decided_by) if row.decided_by is not None else None,
+                "change_words": proposal_words(row.change)}
+
+    return {"waiting": [described(row) for row in waiting], "decided": [described(row) for row in done]}
+
+
+def proposal_words(change: dict) -> str:
+    """What a proposal would make the account, in words."""
+    roles = [name for name, held in (("guardian", change.get("guardian")), ("admin", change.get("admin"))) if held]
+    said = "roles: " + " and ".join(roles) if roles else "no role"
+    said += "; disabled" if change.get("disabled") else "; enabled"
+    channels = change.get("channels") or []
+    said += f"; channels: {', '.join(channels)}" if channels else "; no channel"
+    return said
+
+
+def approve(dbsession: Session, settings, clock, proposal: StaffingProposal, *, by: Account) -> None:
+    """Make the proposed change, as `by`. Refused (ProposalError, nothing changed) when it was
+    decided already, when `by` proposed it (a second pair of eyes is the point), or when it is
+    about `by`'s own account (nobody approves access for themselves: an admin who proposed
+    adding a colleague cannot have that colleague approve their own access either)."""
+    if proposal.state != PROPOSED:
+        raise ProposalError("this proposal was decided already")
+    if proposal.proposed_by == by.id:
+        raise ProposalError("you proposed this change: another admin must approve it")
+    if proposal.account_id == by.id:
+        raise ProposalError("this change is to your own account: another admin must approve it")
+    account = dbsession.get(Account, proposal.account_id)
+    assert account is not None  # the proposal goes with its account (ON DELETE CASCADE)
+    change = proposal.change
+    update_account(dbsession, settings, clock, account, by=by, guardian=bool(change.get("guardian")),
+                   admin=bool(change.get("admin")), disabled=bool(change.get("disabled")),
+                   channels=set(change.get("channels") or ()), confirmed=True, proposed_by=proposal.proposed_by)
+    _decide(dbsession, clock, proposal, by=by, state=APPROVED)
+
+
+def reject(dbsession: Session, clock, proposal: StaffingProposal, *, by: Account) -> None:
+    """Drop a proposal unmade; any admin may, its proposer too (withdrawing it)."""
+    if proposal.state != PROPOSED:
+        raise ProposalError("this proposal was decided already")
+    _decide(dbsession, clock, proposal, by=by, state=REJECTED)
+
+
+def _decide(dbsession: Session, clock, proposal: StaffingProposal, *, by: Account, state: str) -> None:
+    proposal.state, proposal.decided_by, proposal.decided_at = state, by.id, clock.now()
+    dbsession.flush()
+    audit.record(dbsession, clock, actor=f"account:{by.id}",
+                 action="account.change_approved" if state == APPROVED else "account.change_rejected",
+                 detail={"proposal_id": proposal.id, "account_id": proposal.account_id,
+                         "proposed_by": proposal.proposed_by})

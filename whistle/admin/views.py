@@ -9,6 +9,7 @@ from pyramid.view import view_config
 from whistle.accounts.models import Account
 from whistle.accounts.services import AccountError
 from whistle.admin import services
+from whistle.admin.models import StaffingProposal
 from whistle.errors import Problem, validation_problem
 from whistle.jsonapi import read_json, reject_unknown_members
 from whistle.key_directory.services import UNATTENDED_REASONS, unattended_reasons
@@ -42,6 +43,8 @@ def _guardians_page(request, *, errors=None, values=None, enrolment=None) -> dic
         "channels": [c for c, _members in services.channels_with_members(request.dbsession)],
         "slugs_of": lambda account: services.channel_slugs_of(request.dbsession, account),
         "errors": errors or {}, "values": values or {}, "enrolment": enrolment,
+        "held": request.whistle_settings.two_admin_rule,
+        "waiting": services.waiting_for_signature(request.dbsession, request.whistle_settings, request.clock),
     }
 
 
@@ -67,7 +70,7 @@ def guardian_add(request):
             enrolment = services.add_account(
                 request.dbsession, request.whistle_settings, request.clock, username=values["username"],
                 password=post.get("password", ""), is_guardian=values["guardian"], is_admin=values["admin"],
-                channel_slugs=tuple(values["channels"]), actor=_actor(request),
+                channel_slugs=tuple(values["channels"]), actor=_actor(request), by=request.identity.account,
             )
         except AccountError as error:
             errors["password" if "password" in str(error) else "username"] = str(error).capitalize() + "."
@@ -91,7 +94,10 @@ def _guardian_page(request, account: Account, *, form: dict, notify: dict, error
     what the change asked for would leave behind (the page then asks before making it)."""
     return {"account": account, "channels": [c for c, _m in services.channels_with_members(request.dbsession)],
             "form": form, "member_of": sorted(form["channels"]), "errors": errors or {}, "notify": notify,
-            "notification_channels": _notification_channels(request), "confirm": confirm}
+            "notification_channels": _notification_channels(request), "confirm": confirm,
+            "waiting": sorted(slug for slug, account_id in services.waiting_for_signature(
+                request.dbsession, request.whistle_settings, request.clock) if account_id == account.id),
+            "held": request.whistle_settings.two_admin_rule}
 
 
 def _change_signature(form: dict) -> str:
@@ -129,11 +135,12 @@ def guardian_update(request):
     notify = {"channel": post.get("notify_channel", account.notify_channel or ""),
               "address": post.get("notify_address", account.notify_address or "")}
     errors = {}
+    proposal = None
     try:
-        services.update_account(request.dbsession, request.whistle_settings, request.clock, account, by=me,
-                                guardian=form["guardian"],
-                                admin=form["admin"], disabled=form["disabled"], channels=form["channels"],
-                                confirmed=post.get("confirm") == _change_signature(form))
+        proposal = services.change_account(request.dbsession, request.whistle_settings, request.clock, account, by=me,
+                                           guardian=form["guardian"],
+                                           admin=form["admin"], disabled=form["disabled"], channels=form["channels"],
+                                           confirmed=post.get("confirm") == _change_signature(form))
     except services.ConfirmationNeeded as needed:
         request.tm.doom()  # nothing changes until the admin says yes
         return _guardian_page(request, account, form=form, notify=notify, confirm={
@@ -151,6 +158,8 @@ def guardian_update(request):
         request.tm.doom()
         request.response.status = 422
         return _guardian_page(request, account, form=form, notify=notify, errors=errors)
+    if proposal is not None:
+        return HTTPFound(request.route_url("admin.proposals", _query={"proposed": proposal.id}))
     return HTTPFound(request.route_url("admin.guardians"))
 
 
@@ -158,7 +167,10 @@ def guardian_update(request):
              permission=Permission.ADMIN_VIEW)
 def channels_page(request):
     unattended = unattended_reasons(request.dbsession, request.whistle_settings, request.clock)
-    return {"channels": services.channels_with_members(request.dbsession),
+    usernames = {account.id: account.username for account in services.accounts(request.dbsession)}
+    waiting = {(slug, usernames.get(account_id)) for slug, account_id in
+               services.waiting_for_signature(request.dbsession, request.whistle_settings, request.clock)}
+    return {"channels": services.channels_with_members(request.dbsession), "waiting": waiting,
             "not_taking_reports": {channel_id: UNATTENDED_REASONS[reason] for channel_id, reason in unattended.items()}}
 
 
@@ -240,7 +252,8 @@ def api_account_add(request):
         enrolment = services.add_account(request.dbsession, request.whistle_settings, request.clock,
                                          username=data["username"], password=data["password"],
                                          is_guardian=flags["guardian"], is_admin=flags["admin"],
-                                         channel_slugs=tuple(sorted(channels)), actor=_actor(request))
+                                         channel_slugs=tuple(sorted(channels)), actor=_actor(request),
+                                         by=request.identity.account)
     except AccountError as error:
         raise validation_problem({"password" if "password" in str(error) else "username": str(error)}) from None
     request.response.status = 201
@@ -262,10 +275,10 @@ def api_account_update(request):
     if errors:
         raise validation_problem(errors)
     try:
-        services.update_account(request.dbsession, request.whistle_settings, request.clock, account,
-                                by=request.identity.account,
-                                guardian=flags["guardian"], admin=flags["admin"], disabled=flags["disabled"],
-                                channels=channels, confirmed=flags["confirm"])
+        proposal = services.change_account(request.dbsession, request.whistle_settings, request.clock, account,
+                                           by=request.identity.account,
+                                           guardian=flags["guardian"], admin=flags["admin"],
+                                           disabled=flags["disabled"], channels=channels, confirmed=flags["confirm"])
     except services.ConfirmationNeeded as needed:
         consequences = needed.consequences
         raise Problem(409, " ".join(consequences.sentences(account.username)) + " Nothing was changed: send the "
@@ -275,6 +288,9 @@ def api_account_update(request):
                                "sole_cases": consequences.sole_cases}) from None
     except AccountError as error:
         raise validation_problem({"guardian": str(error)}) from None
+    if proposal is not None:
+        request.response.status = 202
+        return {"proposal": proposal.id, "state": proposal.state, "account": account.id}
     return services.describe_account(request.dbsession, account)
 
 
@@ -321,3 +337,47 @@ def notifications_retry(request):
     if retried:
         request.audit("notification.retried", detail={"count": len(retried), "ids": retried[:100]})
     return HTTPFound(request.route_url("admin.notifications", _query={"retried": len(retried)}))
+
+
+# --- the two-admin rule: proposals a second admin approves ---
+
+
+def _proposals_page(request, *, error: str | None = None) -> dict:
+    raw = request.GET.get("proposed")
+    return {**services.proposals(request.dbsession), "me": request.identity.account.id, "error": error,
+            "proposed": whole_number(raw) if raw is not None else None,
+            "held": request.whistle_settings.two_admin_rule}
+
+
+@view_config(route_name="admin.proposals", request_method="GET", renderer="whistle:templates/admin/proposals.jinja2",
+             permission=Permission.ADMIN_VIEW)
+def proposals_page(request):
+    return _proposals_page(request)
+
+
+def _proposal(request) -> StaffingProposal:
+    number = whole_number(request.matchdict["id"])
+    proposal = request.dbsession.get(StaffingProposal, number) if number is not None else None
+    if proposal is None:
+        raise HTTPNotFound()
+    return proposal
+
+
+@view_config(route_name="admin.proposal_decide", request_method="POST",
+             renderer="whistle:templates/admin/proposals.jinja2", permission=Permission.ADMIN_MANAGE)
+def proposal_decide(request):
+    """Approve or reject a proposal (`decision`); a refusal re-renders the list saying why."""
+    proposal, decision = _proposal(request), request.POST.get("decision")
+    me = request.identity.account
+    try:
+        if decision == "approve":
+            services.approve(request.dbsession, request.whistle_settings, request.clock, proposal, by=me)
+        elif decision == "reject":
+            services.reject(request.dbsession, request.clock, proposal, by=me)
+        else:
+            raise services.ProposalError("choose approve or reject")
+    except AccountError as error:  # ProposalError, or a change no longer possible
+        request.tm.doom()
+        request.response.status = 422
+        return _proposals_page(request, error=str(error).capitalize() + ".")
+    return HTTPFound(request.route_url("admin.proposals"))

@@ -14,7 +14,13 @@ from whistle.accounts.services import (
     reset_password,
     set_disabled,
 )
-from whistle.admin.services import add_account, channel_slugs_of, consequences_of
+from whistle.admin.services import (
+    add_account,
+    channel_slugs_of,
+    consequences_of,
+    record_staffing_changes,
+    staffing,
+)
 from whistle.cli import env
 from whistle.cli.env import CommandError
 from whistle.config import make_configurator
@@ -55,10 +61,12 @@ def _add(args) -> int:
     try:
         password = read_password(args.password_stdin)
         with env.dbsession(environment) as dbsession:
+            before = staffing(dbsession)
             enrolment = add_account(
                 dbsession, environment.settings, environment.clock, username=args.username, password=password,
                 is_guardian=not args.admin, is_admin=args.admin, channel_slugs=tuple(args.channel or ()),
             )
+            record_staffing_changes(dbsession, environment.clock, before, made_by=None)
             if args.notify:  # checked before anything is printed: a bad address stores no account
                 _set_notify(dbsession, environment, enrolment.account, args.notify)
             print_enrolment(enrolment)
@@ -89,9 +97,11 @@ def _disable(args) -> int:
         if consequences and not args.yes:
             raise CommandError(f"disabling {account.username!r}: {' '.join(consequences.sentences(account.username))} "
                                "Nothing was changed; run again with --yes to disable anyway.")
+        before = staffing(dbsession)
         set_disabled(dbsession, environment.clock, account, not args.enable, actor="system")
         dbsession.flush()
         auto_sign(dbsession, environment.settings, environment.clock)
+        record_staffing_changes(dbsession, environment.clock, before, made_by=None)
         print(f"Account {account.username!r} {'enabled' if args.enable else 'disabled; its sessions have ended'}.")
         for sentence in consequences.sentences(account.username) if consequences else ():
             print(f"warning: {sentence}", file=sys.stderr)

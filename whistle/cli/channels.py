@@ -4,6 +4,7 @@ from __future__ import annotations
 import sys
 import tomllib
 
+from whistle.admin.services import record_staffing_changes, staffing
 from whistle.cli import env
 from whistle.cli.env import CommandError
 from whistle.deadlines import registry_of
@@ -29,9 +30,12 @@ def _load(args) -> int:
     environment = env.load(args.config)
     try:
         with env.dbsession(environment) as dbsession:
+            before = staffing(dbsession)
             results = load_channels(dbsession, data.get("channel", []), known_profiles=_profiles(environment))
             dbsession.flush()
             auto_sign(dbsession, environment.settings, environment.clock)
+            # The guardians already on a channel are told of each one the file adds.
+            record_staffing_changes(dbsession, environment.clock, before, made_by=None)
             unattended = [(channel.slug, reason) for channel, reason in
                           unattended_channels(dbsession, environment.settings, environment.clock)]
             state = staleness(dbsession, environment.settings, environment.clock)

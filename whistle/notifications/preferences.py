@@ -30,15 +30,24 @@ RETALIATION = "retaliation"  # a retaliation alert on a case I hold
 ACCOUNT_RECOVERY = "account_recovery"  # my recovery key was used: my authenticator or password is new
 CASE_DUE_FOR_DELETION = "case_due_for_deletion"  # a case I hold is to be deleted in 30 days (whistle.records)
 CASE_WITHDRAWN = "case_withdrawn"  # the reporter withdrew a case I hold
+STAFFING_CHANGE = "staffing_change"  # someone was made a guardian, or added to one of my channels
 
 # Every event, in the order the notifications page lists them, with the words it shows (which the
 # audit log's sentences use too: whistle.words).
 EVENTS: dict[str, str] = {event: NOTICE_EVENT_LABELS[event]
                           for event in (NEW_REPORT, REPORTER_MESSAGE, REPORTER_FILE, CASE_GIVEN, ESCALATIONS,
-                                        RETALIATION, CASE_WITHDRAWN, CASE_DUE_FOR_DELETION, ACCOUNT_RECOVERY)}
+                                        RETALIATION, CASE_WITHDRAWN, CASE_DUE_FOR_DELETION, STAFFING_CHANGE,
+                                        ACCOUNT_RECOVERY)}
 # The events nobody can turn off: a recovery key used by someone else takes the account over,
-# and the notice is how its owner finds out.
-ALWAYS_ON = frozenset({ACCOUNT_RECOVERY})
+# and the notice is how its owner finds out; someone given access to future cases is how an
+# admin (or whoever holds one's session) would read them, and the notice is how the channel's
+# guardians find out.
+ALWAYS_ON = frozenset({ACCOUNT_RECOVERY, STAFFING_CHANGE})
+# Why each event of ALWAYS_ON cannot be turned off, for the refusal.
+ALWAYS_ON_WHY = {
+    ACCOUNT_RECOVERY: "it is how you learn that someone else used your recovery key",
+    STAFFING_CHANGE: "it is how you learn that someone was given access to your channels' future cases",
+}
 
 
 # --- where a guardian is told ---
@@ -153,8 +162,7 @@ def check_notify_events(account: Account, wanted) -> list[str]:
         raise EventsError(f"{not_boolean[0]!r} must be true (tell me) or false")
     always = [name for name, value in wanted.items() if name in ALWAYS_ON and value is False]
     if always:
-        raise EventsError(f"{always[0]!r} cannot be turned off: it is how you learn that someone else used your "
-                          "recovery key")
+        raise EventsError(f"{always[0]!r} cannot be turned off: {ALWAYS_ON_WHY[always[0]]}")
     current = notify_events(account)
     return [event for event in EVENTS if not wanted.get(event, current[event])]
 

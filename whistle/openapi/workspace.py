@@ -22,7 +22,8 @@ NOTIFY_SETTINGS = {"type": "object", "properties": {
 NOTIFY_EVENTS_CHANGE = {
     "type": "object", "additionalProperties": False,
     "description": "events to turn on (true) or off (false); events left out keep their setting; an unknown "
-                   "event is a 422 naming it, and so is turning off account_recovery, which is always on",
+                   "event is a 422 naming it, and so is turning off account_recovery or staffing_change, which are "
+                   "always on",
     "properties": {event: {"type": "boolean", "description": words} for event, words in EVENTS.items()}}
 
 
@@ -120,6 +121,18 @@ def _post(summary: str, operation: str, body: dict, ok: dict, *problems: int) ->
 def _object(properties: dict, required: tuple[str, ...] = ()) -> dict:
     return {"type": "object", "additionalProperties": False, "required": list(required), "properties": properties}
 
+
+# One change to who may receive a channel's cases, as GET /api/v1/staffing-changes lists it.
+STAFFING_CHANGE = _object({
+    "at": DATETIME,
+    "what": {"enum": ["guardian", "first_tier", "second_tier"],
+             "description": "made a guardian; added to the channel's first tier (every new case); added to its "
+                            "second tier (new cases nobody of the first tier may have)"},
+    "account": NULLABLE_STR, "channel": NULLABLE_STR, "channel_title": NULLABLE_STR,
+    "made_by": {"type": ["string", "null"], "description": "the admin; null for the operator on the command line"},
+    "approved_by": {"type": ["string", "null"], "description": "the second admin, under the two-admin rule"},
+    "words": {"type": "string", "description": "the change in a sentence"},
+}, ("at", "what", "account", "channel", "channel_title", "made_by", "approved_by", "words"))
 
 # A file as GET /api/v1/cases/{ref} lists it.
 CASE_ATTACHMENT = {
@@ -250,6 +263,16 @@ def workspace_paths() -> dict:
             _object({"item_id": INT, "reason": {"enum": list(ERASURE_REASONS)}}, ("item_id", "reason")),
             {"200": _json(_object({"item_id": INT, "kind": STR, "erased_on": DATE,
                                    "erased_reason": {"enum": list(ERASURE_REASONS)}}), "Erased.")}),
+        "/api/v1/staffing-changes": {"get": {
+            "summary": "Changes to the caller's channels, most recent first (at most 20), as the inbox lists them: "
+                       "who was made a guardian, or added to the first or second tier of a channel the caller is "
+                       "a member of, by which admin (null: the operator on the command line), approved by whom "
+                       "under the two-admin rule, and when. Each such change also queues a notice, which says "
+                       "only that something needs attention.",
+            "operationId": "getStaffingChanges", "security": BEARER,
+            "responses": {"200": _json(_object({"changes": {"type": "array", "items": STAFFING_CHANGE}},
+                                               ("changes",)), "The changes."),
+                          **_problem_responses(401, 403)}}},
         "/api/v1/learning/outcomes": {"get": {
             "summary": "The closing records of the closed cases granted to the caller that the filters pick "
                        "(metadata only: no words are sent), as stored, for a device to decrypt and search what "
@@ -346,7 +369,9 @@ def workspace_paths() -> dict:
             "get": {"summary": "Staff accounts (admins).", "operationId": "adminAccounts", "security": BEARER,
                     "responses": {"200": _json(_object({"accounts": {"type": "array", "items": account}}), "Accounts."),
                                   **_problem_responses(401, 403)}},
-            "post": {"summary": "Enrol an account; the answer shows the recovery key and TOTP secret once.",
+            "post": {"summary": "Enrol an account; the answer shows the recovery key and TOTP secret once. Under "
+                                "the two-admin rule the account is made disabled, without its channels, and "
+                                "the rest waits for a second admin's approval (/admin/proposals).",
                      "operationId": "adminAddAccount", "security": BEARER,
                      "requestBody": _body(_object({"username": STR, "password": STR, "guardian": BOOL, "admin": BOOL,
                                                    "channels": STRINGS}, ("username", "password"))),
@@ -362,7 +387,12 @@ def workspace_paths() -> dict:
             "requestBody": _body(_object({"guardian": BOOL, "admin": BOOL, "disabled": BOOL, "channels": STRINGS,
                                           "confirm": {"type": "boolean", "description":
                                                       "make the change even if it has the consequences a 409 named"}})),
-            "responses": {"200": _json(account, "The account."), **_problem_responses(400, 401, 403, 404, 415, 422),
+            "responses": {"200": _json(account, "The account."),
+                          "202": _json(_object({"proposal": INT, "state": {"enum": ["proposed"]}, "account": INT},
+                                               ("proposal", "state", "account")),
+                                       "Under the two-admin rule, a change that gives access is proposed, not "
+                                       "made: a second admin approves it at /admin/proposals."),
+                          **_problem_responses(400, 401, 403, 404, 415, 422),
                           "409": {"description": "Confirmation needed: `channels` would stop taking reports and "
                                                  "`sole_cases` open cases would become unreadable. Nothing changed.",
                                   "content": {"application/problem+json": {"schema": CONFIRMATION_NEEDED}}}}}},

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from whistle import words
 from whistle.accounts.models import Account
+from whistle.admin.services import staffing_changes_for
 from whistle.attachments.services import limits_for, list_attachments
 from whistle.attachments.views import guardian_keys
 from whistle.audit.services import case_events
@@ -220,7 +221,8 @@ def inbox(request):
             "attention": attention_counts(request.dbsession, request.identity.account.id, today),
             "statuses": lifecycle.STATUSES, "status_labels": words.STATUS_LABELS, "priorities": PRIORITIES,
             "channels": channels, "pages": max(1, -(-total // filters.per_page)),
-            "device": not request.identity.holds_key}
+            "device": not request.identity.holds_key,
+            "staffing_changes": staffing_changes_for(request.dbsession, request.identity.account)}
 
 
 @view_config(route_name="cases.show", request_method="GET", permission=Permission.CASE_READ)
@@ -236,6 +238,13 @@ def api_list(request):
     rows, total = inbox_page(request.dbsession, request.identity.account.id, filters, today)
     return {"cases": [summary(row.case, row.labels, row.unread, today) for row in rows], "total": total,
             "page": filters.page, "per_page": filters.per_page}
+
+
+@view_config(route_name="api.staffing_changes", request_method="GET", renderer="json",
+             permission=Permission.CASES_LIST)
+def api_staffing_changes(request):
+    """The inbox's "Changes to your channels": who was given access to them, by whom, when."""
+    return {"changes": staffing_changes_for(request.dbsession, request.identity.account)}
 
 
 @view_config(route_name="api.case", request_method="GET", renderer="json", permission=Permission.CASE_READ)
