@@ -6,7 +6,9 @@ real Alembic migrations, so they are tested on both engines too.
 """
 from __future__ import annotations
 
+import logging
 import os
+import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -23,11 +25,62 @@ from whistle.db import get_tm_session, make_engine
 from whistle.hooks import hook_caller
 from whistle.settings import load_settings
 
+from tests import logcheck
+from tests.factories import PASSWORD
+
 TEST_DATABASE_URL = os.environ.get("WHISTLE_TEST_DATABASE_URL")
 
 # Every test here starts real processes (a server, the `whistle` command, Chromium): each takes seconds.
 # Marked by directory, so that a new module there cannot forget it.
 SLOW_DIRECTORIES = (Path(__file__).parent / "e2e", Path(__file__).parent / "browser")
+
+
+# --- every log record of the run, checked at its end (tests/logcheck.py) ---
+# whistle's loggers (and the plugins', "whistle_*") and waitress's, at DEBUG, written to a file as the
+# operator's log would hold them; pytest_sessionfinish fails the run if any holds what a log must not.
+LOGGED_BY = ("whistle", "waitress")
+
+
+class _SuiteLog(logging.FileHandler):
+    def __init__(self, path: str) -> None:
+        super().__init__(path, encoding="utf-8")
+        self.setLevel(logging.DEBUG)
+        self.setFormatter(logging.Formatter("%(levelname)s [%(name)s] %(message)s"))
+        self.addFilter(lambda record: record.name.startswith(LOGGED_BY))
+
+
+def pytest_configure(config):
+    handle, path = tempfile.mkstemp(prefix="whistle-suite-log-", suffix=".txt")
+    os.close(handle)
+    config.whistle_suite_log = _SuiteLog(path)
+    logging.getLogger().addHandler(config.whistle_suite_log)
+    for name in LOGGED_BY:
+        logging.getLogger(name).setLevel(logging.DEBUG)
+
+
+def pytest_sessionfinish(session):
+    handler = getattr(session.config, "whistle_suite_log", None)
+    if handler is None:
+        return
+    logging.getLogger().removeHandler(handler)
+    handler.close()
+    with open(handler.baseFilename, encoding="utf-8", errors="replace") as log:
+        text = log.read()
+    # What every test signs in with, and the text factories.submit_api sends unless told otherwise.
+    found = logcheck.findings(text, secrets=[("a staff password", PASSWORD),
+                                             ("a disclosure's text", "Something is wrong on ward 7.")])
+    if not found:
+        os.unlink(handler.baseFilename)
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.ensure_newline()
+        reporter.write_sep("=", "the log check failed", red=True)
+        reporter.write_line(f"The log of this run holds what a log must not ({len(found)} finding(s); the whole log "
+                            f"is kept in {handler.baseFilename}). Log types and ids, never values from a request:")
+        for finding in found[:20]:
+            reporter.write_line(f"  {finding}", red=True)
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker

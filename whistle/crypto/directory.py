@@ -149,10 +149,15 @@ def open_directory(published: object, public_key: bytes, *, now: datetime,
     if (not isinstance(published, dict) or not isinstance(published.get("document"), str)
             or not isinstance(published.get("signature"), str)):
         raise DirectoryRefused("not a published key directory")
-    document = published["document"].encode("utf-8")
     try:
+        # A JSON string may hold a lone surrogate ("\ud800"), which has no UTF-8: no signed document.
+        document = published["document"].encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadSignature("the document is not valid Unicode") from None
+    try:
+        # binascii.Error for bad base64; ValueError (its base class) for text that is not ASCII.
         signature = base64.b64decode(published["signature"], validate=True)
-    except binascii.Error:
+    except ValueError:
         raise BadSignature("the signature is not base64") from None
     verify_directory(document, signature, public_key)
     try:
