@@ -13,7 +13,8 @@ import string
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import assume, given, strategies as st
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from tests.properties.bounded import bounded
 from whistle import crypto
