@@ -17,6 +17,8 @@ import transaction
 from sqlalchemy import text
 from webtest import TestApp
 
+from tests import logcheck
+from tests.factories import PASSWORD
 from whistle.cli.database import upgrade
 from whistle.clock import ManualClock
 from whistle.config import make_configurator
@@ -24,9 +26,6 @@ from whistle.crypto import SigningKey, public_key_file_text
 from whistle.db import get_tm_session, make_engine
 from whistle.hooks import hook_caller
 from whistle.settings import load_settings
-
-from tests import logcheck
-from tests.factories import PASSWORD
 
 TEST_DATABASE_URL = os.environ.get("WHISTLE_TEST_DATABASE_URL")
 

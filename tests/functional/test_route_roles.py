@@ -392,7 +392,7 @@ def test_every_view_declares_its_permission(roles_app):
 def test_the_table_keeps_the_rules(roles_app):
     about_a_case = {key: case for key, (_, _, case) in registered(roles_app).items()}
     broken = []
-    for key, (permission, *cells) in ROUTES.items():
+    for key, (_, *cells) in ROUTES.items():
         case = about_a_case.get(key, False)
         for role, cell in zip(ROLES, cells, strict=True):
             refused = cell.startswith("x")
@@ -404,7 +404,8 @@ def test_the_table_keeps_the_rules(roles_app):
             if case and role != "guardian" and not refused:
                 broken.append(f"{key} {role}: {cell}: only the case's guardian may be let in to a route about it")
             if not refused and key[1] == "GET" and not 200 <= status < 400 and key not in ABSENT:
-                broken.append(f"{key} {role}: {cell}: a caller let in to a GET gets a 2xx or 3xx (or list it in ABSENT)")
+                broken.append(f"{key} {role}: {cell}: a caller let in to a GET gets a 2xx or 3xx "
+                              "(or list it in ABSENT)")
             if not refused and status >= 500:
                 broken.append(f"{key} {role}: {cell}: never a 5xx")
     assert not broken, "\n".join(broken)

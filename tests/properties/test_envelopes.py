@@ -7,12 +7,15 @@ nacl exception here would reach a view as a 500, or a client as a traceback.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import io
 import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import assume, given, strategies as st
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from tests.properties.bounded import bounded
 from whistle import crypto
@@ -134,9 +137,6 @@ def test_a_mutated_envelope_never_opens_and_raises_only_the_documented_error(nam
 
 
 def _same_base64_bytes(text: bytes, original: bytes) -> bool:
-    import base64
-    import binascii
-
     def decoded(value: bytes) -> bytes | None:
         try:
             return base64.urlsafe_b64decode(value + b"=" * (-len(value) % 4))

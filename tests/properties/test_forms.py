@@ -15,7 +15,8 @@ from datetime import date
 
 import markupsafe
 import pytest
-from hypothesis import assume, given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 from webob import Request
 from webtest import TestApp
 
@@ -156,7 +157,7 @@ def test_an_end_to_end_case_is_parsed_or_its_faults_named(data, settings):
 
 
 class _Registry:
-    class whistle_settings:  # noqa: N801 - stands in for the registry's attribute of that name
+    class whistle_settings:
         max_json_bytes = 2000
 
 

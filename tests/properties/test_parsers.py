@@ -13,12 +13,14 @@ import string
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import assume, given, strategies as st
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from tests.properties.bounded import bounded
 from whistle import crypto
 from whistle.crypto import codes
 from whistle.crypto.directory import FORMAT
+from whistle.intake import receipts as intake_receipts
 from whistle.jsonapi import decode_base64
 from whistle.key_directory.services import DirectoryError, read_published
 from whistle.numbers import whole_number
@@ -276,3 +278,16 @@ def test_whole_numbers_are_ascii_digits_read_back_exactly(value):
 def test_base64_from_json_is_bytes_or_none(value):
     decoded = decode_base64(value)
     assert decoded is None or base64.b64encode(decoded).decode() == value
+
+
+# --- the receipt page's cookie (whistle.intake.receipts) -------------------------------------------
+
+@bounded(150)
+@given(cookie=ANY_TEXT | st.text(string.ascii_letters + string.digits + "-_", max_size=400),
+       slug=st.sampled_from(["staff", "young"]))
+def test_any_receipt_cookie_is_the_receipt_sealed_for_that_channel_or_none(settings, clock, cookie, slug):
+    assert intake_receipts.unseal(settings, clock, cookie, slug) is None
+    sealed = intake_receipts.seal(settings, clock, receipt="ABCD-EFGH-JKMN-PQRS-TVWX", case_ref="ABCDE-FGHJK",
+                                  slug="staff")
+    carried = intake_receipts.unseal(settings, clock, sealed, slug)
+    assert carried is None if slug != "staff" else carried.receipt == "ABCD-EFGH-JKMN-PQRS-TVWX"
