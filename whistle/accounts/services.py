@@ -287,6 +287,11 @@ def _aware(moment: datetime) -> datetime:
 #   being checked (the Argon2id of an attack is bounded), but a client with no recent failure is
 #   checked as always: the owner, on their own device, gets in with the right password and code.
 # The account keeps only a count of the failures on it (`failed_logins`), to tell its owner.
+#
+# A client whose address says nothing (`client` None: every request comes from the reverse proxy
+# or Tor on loopback, see whistle.accounts.views.sign_in_client) cannot be told from any other:
+# then only the pause per username applies, shared by every such client, and nothing across
+# usernames or the service, which would pause everyone for one attacker.
 
 FREE_FAILURES = 5
 FREE_CLIENT_FAILURES = 10
@@ -319,9 +324,9 @@ class SignInPaused(Exception):
         self.busy = busy
 
 
-def _name_key(client: str, username: str) -> str:
+def _name_key(client: str | None, username: str) -> str:
     # The username is hashed in with the client's hash, so no row names an account.
-    digest = hashlib.blake2b(f"{client}\n{_normal(username)}".encode(), digest_size=12).hexdigest()
+    digest = hashlib.blake2b(f"{client or ''}\n{_normal(username)}".encode(), digest_size=12).hexdigest()
     return f"{_BY_NAME}:{digest}"
 
 
@@ -344,10 +349,10 @@ def _pause_end(row: Throttle | None, clock: Clock, free: int) -> datetime | None
     return end if end > clock.now() else None
 
 
-def _check_client(dbsession: Session, settings: Settings, clock: Clock, client: str, username: str) -> None:
+def _check_client(dbsession: Session, settings: Settings, clock: Clock, client: str | None, username: str) -> None:
     """Raise SignInPaused if this client may not try `username` now (plain reads, no lock)."""
     by_name = dbsession.get(Throttle, _name_key(client, username))
-    by_client = dbsession.get(Throttle, _client_key(client))
+    by_client = dbsession.get(Throttle, _client_key(client)) if client is not None else None
     ends = [end for end in (_pause_end(by_name, clock, FREE_FAILURES),
                             _pause_end(by_client, clock, FREE_CLIENT_FAILURES)) if end is not None]
     if ends:
@@ -392,18 +397,19 @@ def _refused(dbsession: Session, clock: Clock, account: Account | None, paused: 
     return LoginFailed(paused.args[0], account, paused)
 
 
-def _failed(dbsession: Session, clock: Clock, client: str, username: str, account: Account | None,
+def _failed(dbsession: Session, clock: Clock, client: str | None, username: str, account: Account | None,
             reason: str) -> LoginFailed:
     """A try that was checked and failed: counted for the client (on this username and on any),
     across the service, and on the account."""
     _count_in_a_row(dbsession, clock, _name_key(client, username))
-    _count_in_a_row(dbsession, clock, _client_key(client))
+    if client is not None:
+        _count_in_a_row(dbsession, clock, _client_key(client))
     throttles.count_one(dbsession, clock, SIGN_IN_FAILURES, SIGN_IN_WINDOW)
     _count_on_account(dbsession, account)
     return LoginFailed(reason, account)
 
 
-def _succeeded(dbsession: Session, client: str, username: str) -> None:
+def _succeeded(dbsession: Session, client: str | None, username: str) -> None:
     """The client got this username right: its failures in a row on it are over. (Its failures
     on any username are not: one right guess among many does not clear them.)"""
     dbsession.execute(delete(Throttle).where(Throttle.key == _name_key(client, username)))
@@ -504,11 +510,12 @@ class PasswordSignIn:
 
 
 def authenticate(
-    dbsession: Session, settings: Settings, clock: Clock, *, username: str, password: str, otp: str, client: str
+    dbsession: Session, settings: Settings, clock: Clock, *, username: str, password: str, otp: str,
+    client: str | None,
 ) -> PasswordSignIn:
     """Check password then TOTP on the server (server-assisted sign-in, or a legacy account's
     first sign-in, which moves it over); return the account and its unwrapped key pair.
-    `client`: whistle.throttles.client_hash of the caller.
+    `client`: the caller as whistle.accounts.views.sign_in_client tells it (None: not told apart).
 
     Raises LoginFailed. Callers audit the failure and answer the same way for every reason but
     one: a try refused untried (`paused`) because of this client's failures, which says until
@@ -543,7 +550,8 @@ def authenticate(
 
 
 def authenticate_device(
-    dbsession: Session, settings: Settings, clock: Clock, *, username: str, auth_key: bytes, otp: str, client: str
+    dbsession: Session, settings: Settings, clock: Clock, *, username: str, auth_key: bytes, otp: str,
+    client: str | None,
 ) -> Account:
     """Check a device's auth key then TOTP; return the account. The server runs no Argon2id
     here (the device did): the check is one keyed hash, compared in constant time, and an
@@ -591,7 +599,7 @@ def staff_sessions(dbsession: Session, account: Account) -> list[LoginSession]:
 CURRENT_PASSWORD_WRONG = "the current password is not right (after several tries, wait a few minutes)"
 
 
-def _current_password_failed(dbsession: Session, clock: Clock, account: Account, client: str,
+def _current_password_failed(dbsession: Session, clock: Clock, account: Account, client: str | None,
                              paused: SignInPaused | None) -> AccountError:
     failure = (_refused(dbsession, clock, account, paused) if paused is not None
                else _failed(dbsession, clock, client, account.username, account, "wrong-password"))
@@ -606,7 +614,7 @@ def _password_changed(dbsession: Session, clock: Clock, account: Account, keep_s
                  detail={"account_id": account.id})
 
 
-def _client_paused(dbsession: Session, settings: Settings, clock: Clock, client: str,
+def _client_paused(dbsession: Session, settings: Settings, clock: Clock, client: str | None,
                    account: Account) -> SignInPaused | None:
     try:
         _check_client(dbsession, settings, clock, client, account.username)
@@ -617,7 +625,7 @@ def _client_paused(dbsession: Session, settings: Settings, clock: Clock, client:
 
 def change_password(
     dbsession: Session, settings: Settings, clock: Clock, account: Account, *, current: str, new: str,
-    client: str, keep_session_id: int | None = None,
+    client: str | None, keep_session_id: int | None = None,
 ) -> None:
     """A password change on the server (a page without JavaScript, or the API): new sign-in keys
     derived from `new`; other sessions end. Raises AccountError.
@@ -675,7 +683,7 @@ def check_device_keys(settings: Settings, keys: DeviceKeys) -> dict[str, str]:
 
 def change_password_on_device(
     dbsession: Session, settings: Settings, clock: Clock, account: Account, *, current_auth_key: bytes,
-    new: DeviceKeys, client: str, keep_session_id: int | None = None,
+    new: DeviceKeys, client: str | None, keep_session_id: int | None = None,
 ) -> None:
     """A password change done on the device: the current password proved by its auth key, and
     the new one's keys derived there (the server sees neither password). Other sessions end.
@@ -723,17 +731,19 @@ class RecoveryPaused(AccountError):
         self.until = until
 
 
-def recovery_paused_until(dbsession: Session, settings: Settings, clock: Clock, client: str) -> datetime | None:
-    """When this client's recovery keys are tried again, if they are not now; else None."""
+def recovery_paused_until(dbsession: Session, settings: Settings, clock: Clock,
+                          client: str | None) -> datetime | None:
+    """When this client's recovery keys are tried again, if they are not now; else None. A client
+    not told apart (None) is refused whenever the service's budget is spent."""
+    service = throttles.spent(dbsession, clock, RECOVERY_THROTTLE, RECOVERY_WINDOW, settings.recovery_failures_per_hour)
+    if client is None:
+        return service
     key = f"{_RECOVERY_BY_CLIENT}:{client}"
     own = throttles.spent(dbsession, clock, key, RECOVERY_WINDOW, RECOVERY_FAILURES_PER_CLIENT)
     if own is not None:
         return own
     has_failed = throttles.spent(dbsession, clock, key, RECOVERY_WINDOW, 1)
-    if has_failed is not None and throttles.spent(dbsession, clock, RECOVERY_THROTTLE, RECOVERY_WINDOW,
-                                                  settings.recovery_failures_per_hour) is not None:
-        return has_failed
-    return None
+    return has_failed if has_failed is not None and service is not None else None
 
 
 def _record_recovery_failures(dbsession: Session, clock: Clock, closed: ClosedWindow) -> None:
@@ -743,7 +753,7 @@ def _record_recovery_failures(dbsession: Session, clock: Clock, closed: ClosedWi
 
 
 def count_recovery_failure(dbsession: Session, clock: Clock, client: str | None = None) -> None:
-    """Count a wrong (or, without `client`, refused) recovery key: for `client`, if given, and
+    """Count a wrong recovery key (or a refused one, given no `client`): for `client`, if given, and
     across the service; the service's hour before, if it has just ended with tries in it, is
     audited with its count. The caller commits, so the count is kept."""
     if client is not None:
@@ -779,17 +789,17 @@ def _stand_in_recovery_envelope() -> bytes:
 
 
 def _recover(dbsession: Session, settings: Settings, clock: Clock, username: str, recovery_key: str, *,
-             client: str | None) -> tuple[Account, bytes]:
+             throttled: bool, client: str | None) -> tuple[Account, bytes]:
     """The account and its private key, unwrapped with the recovery key; AccountError otherwise.
 
     An unknown username and a wrong key get the same error after the same work (an unwrap of a
     stand-in envelope), so neither the answer nor its timing tells whether the username exists.
     (The unwrap is a keyed hash and an AEAD check, microseconds next to the lookup, unlike the
-    Argon2id a sign-in spends: see _spend_equal_time.) `client` (whistle.throttles.client_hash,
-    from the pages and the API): the try is refused with RecoveryPaused, untried, while this
-    client may not try (recovery_paused_until), and a wrong key is counted; None (the operator's
-    command line) is not throttled."""
-    if client is not None:
+    Argon2id a sign-in spends: see _spend_equal_time.) `throttled` (the pages and the API; the
+    operator's command line is not): the try is refused with RecoveryPaused, untried, while
+    `client` (whistle.accounts.views.sign_in_client) may not try (recovery_paused_until), and a
+    wrong key is counted."""
+    if throttled:
         until = recovery_paused_until(dbsession, settings, clock, client)
         if until is not None:
             count_recovery_failure(dbsession, clock)
@@ -799,12 +809,12 @@ def _recover(dbsession: Session, settings: Settings, clock: Clock, username: str
     try:
         private = crypto.unwrap_with_recovery_key(envelope, recovery_key.strip())
     except (crypto.DecryptionFailed, ValueError):
-        if client is not None:
+        if throttled:
             count_recovery_failure(dbsession, clock, client)
         raise AccountError(RECOVERY_MISMATCH) from None
     if account is None:  # not reached: the stand-in's key is random and forgotten
         raise AccountError(RECOVERY_MISMATCH)
-    if client is not None:  # the owner, on this device: its failed sign-ins on the account are over
+    if throttled:  # the owner, on this device: its failed sign-ins on the account are over
         _succeeded(dbsession, client, account.username)
     return account, private
 
@@ -827,7 +837,7 @@ class PasswordReset:
 
 def reset_password(
     dbsession: Session, settings: Settings, clock: Clock, *, username: str, recovery_key: str, new: str,
-    call_hook, actor: str = "system", client: str | None,
+    call_hook, actor: str = "system", throttled: bool = True, client: str | None = None,
 ) -> PasswordReset:
     """A forgotten password: the recovery key unwraps the private key, which is wrapped under new
     sign-in keys derived from `new` (the new password reaches the server here), so access to
@@ -836,7 +846,8 @@ def reset_password(
     (AccountRecovered). `client`: see _recover.
     Raises AccountError (RecoveryPaused while this client may not try) before anything changes
     but the count of wrong keys."""
-    account, private = _recover(dbsession, settings, clock, username, recovery_key, client=client)
+    account, private = _recover(dbsession, settings, clock, username, recovery_key, throttled=throttled,
+                                client=client)
     check_password(new)
     move_over(account, settings, crypto.KeyPair.from_private(private), new)
     new_recovery_key = _replace_recovery_key(account, private)
@@ -849,7 +860,7 @@ def reset_password(
 
 def reset_authenticator(
     dbsession: Session, settings: Settings, clock: Clock, *, username: str, recovery_key: str, call_hook,
-    actor: str | None = None, client: str | None,
+    actor: str | None = None, throttled: bool = True, client: str | None = None,
 ) -> NewAuthenticator:
     """A lost authenticator: the recovery key proves the account, and a new TOTP secret is
     sealed to its public key (as at enrolment); a new recovery key replaces the one used. Codes
@@ -858,7 +869,8 @@ def reset_authenticator(
     (AccountRecovered). `client`: see _recover. Raises AccountError, with the same words for an
     unknown username and a wrong key (RecoveryPaused while this client may not try), before
     anything changes but the count of wrong keys."""
-    account, private = _recover(dbsession, settings, clock, username, recovery_key, client=client)
+    account, private = _recover(dbsession, settings, clock, username, recovery_key, throttled=throttled,
+                                client=client)
     secret = pyotp.random_base32()
     _keep_totp_secret(account, settings, secret)
     new_recovery_key = _replace_recovery_key(account, private)

@@ -8,7 +8,6 @@ from pyramid.response import Response
 from pyramid.security import forget
 from pyramid.view import exception_view_config, view_config
 
-from whistle import throttles
 from whistle.accounts.identity import StaffIdentity
 from whistle.accounts.qrcode import qr_svg
 from whistle.accounts.services import (
@@ -26,7 +25,7 @@ from whistle.accounts.services import (
     reset_password,
     staff_sessions,
 )
-from whistle.accounts.views import retry_after, wants_json
+from whistle.accounts.views import retry_after, sign_in_client, wants_json
 from whistle.errors import Problem, problem_response, validation_problem
 from whistle.jsonapi import decode_base64, read_json, reject_unknown_members
 from whistle.security.permissions import Permission
@@ -67,16 +66,12 @@ def api_log_out_everywhere(request):
     return HTTPNoContent()
 
 
-def _client(request) -> str:
-    return throttles.client_hash(request.environ, request.clock)
-
-
 def _change(request, current: str, new: str, again: str | None = None) -> dict[str, str]:
     if again is not None and again != new:
         return {"again": "The two new passwords differ."}
     try:
         change_password(request.dbsession, request.whistle_settings, request.clock, request.identity.account,
-                        current=current, new=new, client=_client(request),
+                        current=current, new=new, client=sign_in_client(request),
                         keep_session_id=request.identity.session.id)
     except AccountError as error:
         field = "current" if "current" in str(error) else "new"
@@ -119,7 +114,7 @@ def _device_change(request, fields) -> dict[str, str]:
     try:
         change_password_on_device(request.dbsession, request.whistle_settings, request.clock,
                                   request.identity.account, current_auth_key=current or b"", new=new,
-                                  client=_client(request), keep_session_id=request.identity.session.id)
+                                  client=sign_in_client(request), keep_session_id=request.identity.session.id)
     except DeviceKeysRefused as refused:
         return refused.errors
     except AccountError as error:  # the current password's auth key is wrong (counted, audited)
@@ -217,7 +212,7 @@ def forgot_submit(request):
         try:
             reset = reset_password(request.dbsession, request.whistle_settings, request.clock, username=username,
                                    recovery_key=post.get("recovery_key", ""), new=new, call_hook=request.call_hook,
-                                   client=_client(request))
+                                   client=sign_in_client(request))
         except RecoveryPaused as paused:
             errors["recovery_key"] = paused_sentence(request, paused)
             request.response.headers["Retry-After"] = _retry_after(request, paused)
@@ -242,7 +237,7 @@ def _reset_authenticator(request, username: str, recovery_key: str):
     """The new authenticator; raises AccountError (RecoveryPaused past the hour's budget), after
     which the caller answers without dooming the transaction, so the wrong key is counted."""
     return reset_authenticator(request.dbsession, request.whistle_settings, request.clock, username=username,
-                               recovery_key=recovery_key, call_hook=request.call_hook, client=_client(request))
+                               recovery_key=recovery_key, call_hook=request.call_hook, client=sign_in_client(request))
 
 
 @view_config(route_name="accounts.authenticator", request_method="GET",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 from dataclasses import dataclass
 
 from pyramid.csrf import BadCSRFToken
@@ -96,8 +97,26 @@ def _failed(request, failure: LoginFailed) -> None:
         raise Paused(failure.paused)
 
 
-def _client(request) -> str:
-    return throttles.client_hash(request.environ, request.clock)
+# The addresses every request has when the client's own is not passed on: the reverse proxy and
+# Tor connect from loopback (docs/operations.md, sections 6 and 8). No client is told apart by them.
+NOT_A_CLIENT = frozenset({"", "127.0.0.1", "::1"})
+
+
+def sign_in_client(request) -> str | None:
+    """The caller, for the sign-in and recovery-key throttles: whistle.throttles.client_hash of its
+    address, with an IPv6 address taken by its /64 (one household or server has a whole /64, and
+    could otherwise seem to be endless clients). None when the address says nothing of the
+    client (NOT_A_CLIENT); the throttles then tell no client apart (accounts.services)."""
+    address = str(request.environ.get("REMOTE_ADDR") or "")
+    if address in NOT_A_CLIENT:
+        return None
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is None:
+        address = str(ipaddress.IPv6Network((ip, 64), strict=False).network_address)
+    return throttles.client_hash({"REMOTE_ADDR": address}, request.clock)
 
 
 def _password_sign_in(request, username: str, password: str, otp: str, *, device: bool) -> SignedIn | None:
@@ -108,7 +127,7 @@ def _password_sign_in(request, username: str, password: str, otp: str, *, device
     settings, clock = request.whistle_settings, request.clock
     try:
         signed = authenticate(request.dbsession, settings, clock, username=username, password=password, otp=otp,
-                              client=_client(request))
+                              client=sign_in_client(request))
     except LoginFailed as failure:
         _failed(request, failure)
         return None
@@ -131,7 +150,7 @@ def _device_sign_in(request, username: str, auth_key: bytes, otp: str) -> Signed
     settings, clock = request.whistle_settings, request.clock
     try:
         account = authenticate_device(request.dbsession, settings, clock, username=username, auth_key=auth_key,
-                                      otp=otp, client=_client(request))
+                                      otp=otp, client=sign_in_client(request))
     except LoginFailed as failure:
         _failed(request, failure)
         return None

@@ -127,7 +127,7 @@ def _reset_password(args) -> int:
             # The operator's command line is not throttled: it is the way in while the pages are.
             reset = reset_password(dbsession, environment.settings, environment.clock, username=args.username,
                                    recovery_key=recovery_key, new=password,
-                                   call_hook=_app_hook_caller(environment, dbsession), client=None)
+                                   call_hook=_app_hook_caller(environment, dbsession), throttled=False)
             print(f"Password of {reset.account.username!r} reset; its cases stay readable and its sessions have "
                   "ended.")
             print_new_recovery_key(reset.recovery_key)
@@ -144,7 +144,7 @@ def _reset_authenticator(args) -> int:
         with env.dbsession(environment) as dbsession:
             new = reset_authenticator(dbsession, environment.settings, environment.clock, username=args.username,
                                       recovery_key=recovery_key, actor="system",
-                                      call_hook=_app_hook_caller(environment, dbsession), client=None)
+                                      call_hook=_app_hook_caller(environment, dbsession), throttled=False)
             print(f"Authenticator of {new.account.username!r} set up again: codes from the old one no longer work, "
                   "and its sessions have ended.")
             print("Shown once; add it to the authenticator app now:")

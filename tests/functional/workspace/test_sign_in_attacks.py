@@ -145,3 +145,27 @@ def test_rows_of_clients_no_longer_counted_are_deleted(testapp, dbsession, guard
     assert forget_sign_in_throttles(dbsession, clock) == 0
     clock.advance(timedelta(hours=2, seconds=1))
     assert forget_sign_in_throttles(dbsession, clock) == 2 and per_client() == []
+
+
+def test_addresses_in_one_ipv6_slash_64_are_one_client(testapp, guardian, clock):
+    for number in range(FREE_FAILURES):
+        sign_in(testapp, "guardian", WRONG, "000000", {"REMOTE_ADDR": f"2001:db8:1:2::{number + 1:x}"}, status=401)
+    sign_in(testapp, "guardian", guardian.password, fresh_code(guardian, clock),
+            {"REMOTE_ADDR": "2001:db8:1:2:ffff::9"}, status=429)
+    sign_in(testapp, "guardian", guardian.password, fresh_code(guardian, clock), {"REMOTE_ADDR": "2001:db8:1:3::1"})
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1", ""])
+def test_where_the_address_tells_no_client_apart_only_the_pause_per_username_applies(
+        small_budget, dbsession, settings, guardian, clock, address):
+    """Behind the sample reverse proxy every request comes from 127.0.0.1: counting that as one
+    client would let one attacker pause every sign-in of the service."""
+    proxy = {"REMOTE_ADDR": address}
+    other = make_staff(dbsession, settings, clock, "other")
+    for number in range(FREE_CLIENT_FAILURES + 2):
+        sign_in(small_budget, f"someone.{number}", WRONG, "000000", proxy, status=401)
+    sign_in(small_budget, "other", other.password, fresh_code(other, clock), proxy)
+    for _ in range(FREE_FAILURES):
+        sign_in(small_budget, "guardian", WRONG, "000000", proxy, status=401)
+    sign_in(small_budget, "guardian", guardian.password, fresh_code(guardian, clock), proxy, status=429)
+    assert not [key for key in dbsession.scalars(select(Throttle.key)) if key.startswith("sign-in-client:")]
