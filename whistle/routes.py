@@ -27,6 +27,7 @@ def includeme(config) -> None:
     config.add_route("accounts.password", "/staff/password")
     config.add_route("accounts.forgot", "/staff/forgot-password")
     config.add_route("accounts.authenticator", "/staff/reset-authenticator")
+    config.add_route("accounts.failed_sign_ins", "/staff/failed-sign-ins")
     config.add_route("api.staff_session", "/api/v1/staff/session")
     config.add_route("api.staff_sign_in_parameters", "/api/v1/staff/sign-in-parameters")
     config.add_route("api.staff_sessions", "/api/v1/staff/sessions")

@@ -207,9 +207,14 @@ SPECS: dict[str, Spec] = {
     # The time zone staff pages show times in (each time names its zone: "14:05 GMT").
     "whistle.display.timezone": Spec(_zone, "UTC"),
     # --- staff accounts ---
-    # Wrong recovery keys per hour across the whole service (never per client), after which the
-    # lost-authenticator and forgotten-password forms refuse every try for the rest of the hour.
+    # Wrong recovery keys per hour across the whole service, past which the lost-authenticator and
+    # forgotten-password forms refuse, for the rest of the hour, the tries of clients that have
+    # tried a wrong key in their hour (a client with none is still tried).
     "whistle.accounts.recovery_failures_per_hour": Spec(_int, "20"),
+    # Failed staff sign-ins per minute across the whole service, past which a client that failed
+    # in the last minute is refused without its password being checked (one that has not is
+    # still checked, so a guardian on their own device gets in during an attack).
+    "whistle.accounts.sign_in_failures_per_minute": Spec(_int, "30"),
     # --- the guardian's workspace ---
     # Server-assisted sign-in: a password posted by a browser without JavaScript (or an API client)
     # opens a session that holds the guardian's key, and the server decrypts for it. false: only
@@ -284,6 +289,7 @@ class Settings:
     receipt_failures_per_client: int = 10
     uploads_per_client: int = 30
     uploads_per_minute: int = 120
+    sign_in_failures_per_minute: int = 30
     # --- the guardian's workspace ---
     server_assisted: bool = True
     # --- the admin area ---
@@ -470,6 +476,7 @@ def load_settings(raw: Mapping[str, Any], environ: Mapping[str, str] = os.enviro
         receipt_failures_per_client=values["whistle.mailbox.receipt_failures_per_client"],
         uploads_per_client=values["whistle.attachments.uploads_per_client"],
         uploads_per_minute=values["whistle.attachments.uploads_per_minute"],
+        sign_in_failures_per_minute=values["whistle.accounts.sign_in_failures_per_minute"],
         server_assisted=values["whistle.workspace.server_assisted"],
         two_admin_rule=values["whistle.admin.two_admin_rule"],
         **_org_settings(values),

@@ -119,6 +119,8 @@ LOGIN_FAILURE_WORDS = {
     "unknown-username": "no account has that username", "wrong-password": "wrong password",
     "wrong-otp": "wrong code", "reused-otp": "a code that had been used already",
     "disabled": "the account is disabled", "locked": "sign-in was paused after several failures",
+    "paused": "not checked: that device had failed too often",
+    "busy": "not checked: many sign-ins had failed on the service, and one from that device",
     "not-moved-over": "signed in on the device before the account had device sign-in",
     "malformed-auth-key": "the device sent a key of the wrong length",
 }
@@ -485,7 +487,7 @@ def _recovery_failures(who: str, d: dict, names: Names) -> str:
 
 
 def _password_change_failed(who: str, d: dict, names: Names) -> str:
-    paused = " while sign-in was paused" if d.get("reason") == "locked" else ""
+    paused = " while sign-in was paused" if d.get("reason") in ("locked", "paused", "busy") else ""
     return f"{who} tried to change their password{paused}, but the current password was wrong"
 
 

@@ -40,9 +40,10 @@ class Account(Base):
     # The last TOTP time step accepted, so a code cannot be used twice.
     totp_last_step: Mapped[int | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    # Login throttling per account (no client address is ever used for it).
+    # Failed sign-ins on this account (from any client, refused ones too) since its owner last
+    # marked them read: told to the owner on their pages. Never a pause: sign-in is slowed per
+    # client (whistle.accounts.services), so nobody can keep the owner out with their username.
     failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Where this guardian is told that something needs them: a notification channel's
     # name (e.g. "email", "webhook") and its address there. Staff contact data, never case data.
     notify_channel: Mapped[str | None] = mapped_column(String(32), default=None)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import hmac
 import re
 from dataclasses import dataclass
@@ -11,7 +12,8 @@ from importlib import resources
 from typing import Any, cast
 
 import pyotp
-from sqlalchemy import CursorResult, delete, select
+from sqlalchemy import CursorResult, delete, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from whistle import audit, crypto, throttles
@@ -26,10 +28,6 @@ from whistle.throttles import ClosedWindow, Throttle
 MIN_PASSWORD_LENGTH = 12
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 TOTP_ISSUER = "whistle"
-# Login throttling per account: after this many failures in a row the account pauses sign-in
-# for 1, 2, 4, ... minutes (at most an hour) per further failure. No client address is used.
-FREE_FAILURES = 5
-MAX_LOCK = timedelta(hours=1)
 
 
 class AccountError(ValueError):
@@ -37,12 +35,14 @@ class AccountError(ValueError):
 
 
 class LoginFailed(Exception):
-    """Wrong username, password or code. `reason` is for the audit log, never for the user."""
+    """Wrong username, password or code, or a try refused untried (`paused`, which says until
+    when). `reason` is for the audit log, never for the user."""
 
-    def __init__(self, reason: str, account: Account | None = None) -> None:
+    def __init__(self, reason: str, account: Account | None = None, paused: SignInPaused | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.account = account
+        self.paused = paused
 
 
 def totp_uri(username: str, secret: str) -> str:
@@ -272,23 +272,172 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def lock_for(failures: int) -> timedelta | None:
-    """How long sign-in pauses after `failures` failures in a row (None: not yet)."""
-    if failures < FREE_FAILURES:
+# --- slowing failed sign-ins: the client that fails, never the account's owner ---------------------
+#
+# Failures are counted per client (whistle.throttles.client_hash: an address hashed with a key
+# that lives an hour in one process's memory) in the throttles table, never per account: anyone
+# can type a guardian's username, so a pause on the account would let them keep its owner out.
+# - Per client and username: after FREE_FAILURES failures in a row that client pauses on that
+#   username for 1, 2, 4 ... minutes (at most an hour) per further failure. Known and unknown
+#   usernames alike, so a pause says nothing about whether an account exists.
+# - Per client, any username: after FREE_CLIENT_FAILURES the same growing pause on every
+#   username, so trying one password on many usernames (credential stuffing) is slowed too.
+# - Across the service: while more than `sign_in_failures_per_minute` sign-ins failed in the
+#   current minute, a client that failed within the last minute is refused without its password
+#   being checked (the Argon2id of an attack is bounded), but a client with no recent failure is
+#   checked as always: the owner, on their own device, gets in with the right password and code.
+# The account keeps only a count of the failures on it (`failed_logins`), to tell its owner.
+#
+# A client whose address says nothing (`client` None: every request comes from the reverse proxy
+# or Tor on loopback, see whistle.accounts.views.sign_in_client) cannot be told from any other:
+# then only the pause per username applies, shared by every such client, and nothing across
+# usernames or the service, which would pause everyone for one attacker.
+
+FREE_FAILURES = 5
+FREE_CLIENT_FAILURES = 10
+MAX_LOCK = timedelta(hours=1)
+SIGN_IN_FAILURES = "sign-in-failures"  # the service-wide count, per minute
+SIGN_IN_WINDOW = timedelta(minutes=1)
+_BY_NAME = "sign-in-name"  # f"{_BY_NAME}:{hash of client and username}"
+_BY_CLIENT = "sign-in-client"  # f"{_BY_CLIENT}:{client hash}"
+# A client's failures in a row are forgotten an hour after its last one (its key has changed by
+# then anyway); rows older than this are deleted by the tick (sign_in_throttles_job).
+FORGET_AFTER = timedelta(hours=1)
+
+
+def lock_for(failures: int, free: int = FREE_FAILURES) -> timedelta | None:
+    """How long a client pauses after `failures` failures in a row (None: not yet), `free` of
+    them without a pause."""
+    if failures < free:
         return None
-    return min(timedelta(minutes=2 ** min(failures - FREE_FAILURES, 10)), MAX_LOCK)
+    return min(timedelta(minutes=2 ** min(failures - free, 10)), MAX_LOCK)
 
 
-def _failed(account: Account, clock: Clock, reason: str) -> LoginFailed:
-    account.failed_logins = (account.failed_logins or 0) + 1
-    pause = lock_for(account.failed_logins)
-    if pause is not None:
-        account.locked_until = clock.now() + pause
+class SignInPaused(Exception):
+    """A sign-in refused before anything was checked, because of this client's recent failures;
+    `until`: when it is tried again. `busy`: refused because of failures across the whole service
+    (this client's own pause has not begun)."""
+
+    def __init__(self, until: datetime, *, busy: bool = False) -> None:
+        super().__init__("busy" if busy else "paused")
+        self.until = until
+        self.busy = busy
+
+
+def _name_key(client: str | None, username: str) -> str:
+    # The username is hashed in with the client's hash, so no row names an account.
+    digest = hashlib.blake2b(f"{client or ''}\n{_normal(username)}".encode(), digest_size=12).hexdigest()
+    return f"{_BY_NAME}:{digest}"
+
+
+def _client_key(client: str) -> str:
+    return f"{_BY_CLIENT}:{client}"
+
+
+def _streak(row: Throttle | None, clock: Clock) -> int:
+    """Failures in a row on `row` (its window_start is the last one's time), forgotten after an hour."""
+    if row is None or _aware(row.window_start) + FORGET_AFTER <= clock.now():
+        return 0
+    return row.count
+
+
+def _pause_end(row: Throttle | None, clock: Clock, free: int) -> datetime | None:
+    pause = lock_for(_streak(row, clock), free)
+    if row is None or pause is None:
+        return None
+    end = _aware(row.window_start) + pause
+    return end if end > clock.now() else None
+
+
+def _check_client(dbsession: Session, settings: Settings, clock: Clock, client: str | None, username: str) -> None:
+    """Raise SignInPaused if this client may not try `username` now (plain reads, no lock)."""
+    by_name = dbsession.get(Throttle, _name_key(client, username))
+    by_client = dbsession.get(Throttle, _client_key(client)) if client is not None else None
+    ends = [end for end in (_pause_end(by_name, clock, FREE_FAILURES),
+                            _pause_end(by_client, clock, FREE_CLIENT_FAILURES)) if end is not None]
+    if ends:
+        raise SignInPaused(max(ends))
+    budget = settings.sign_in_failures_per_minute
+    if by_client is not None and _streak(by_client, clock) \
+            and throttles.spent(dbsession, clock, SIGN_IN_FAILURES, SIGN_IN_WINDOW, budget) is not None:
+        fresh_again = _aware(by_client.window_start) + SIGN_IN_WINDOW
+        if fresh_again > clock.now():
+            raise SignInPaused(fresh_again, busy=True)
+
+
+def _count_in_a_row(dbsession: Session, clock: Clock, key: str) -> None:
+    """One more failure in a row on `key`, now (locking its row)."""
+    now = clock.now()
+    row = dbsession.get(Throttle, key, with_for_update=True)
+    if row is None:
+        try:
+            with dbsession.begin_nested():
+                dbsession.add(Throttle(key=key, window_start=now, count=1))
+            return
+        except IntegrityError:  # another node made it first
+            row = dbsession.get_one(Throttle, key, with_for_update=True)
+    row.count = _streak(row, clock) + 1
+    row.window_start = now
+
+
+def _count_on_account(dbsession: Session, account: Account | None) -> None:
+    """One more failed sign-in to tell the account's owner of (one UPDATE, however many come at once)."""
+    if account is not None:
+        dbsession.execute(update(Account).where(Account.id == account.id)
+                          .values(failed_logins=Account.failed_logins + 1)
+                          .execution_options(synchronize_session=False))
+        dbsession.expire(account, ["failed_logins"])
+
+
+def _refused(dbsession: Session, clock: Clock, account: Account | None, paused: SignInPaused) -> LoginFailed:
+    """A try refused untried: counted across the service and on the account, not in the client's
+    row (so waiting the time it is told is enough)."""
+    throttles.count_one(dbsession, clock, SIGN_IN_FAILURES, SIGN_IN_WINDOW)
+    _count_on_account(dbsession, account)
+    return LoginFailed(paused.args[0], account, paused)
+
+
+def _failed(dbsession: Session, clock: Clock, client: str | None, username: str, account: Account | None,
+            reason: str) -> LoginFailed:
+    """A try that was checked and failed: counted for the client (on this username and on any),
+    across the service, and on the account."""
+    _count_in_a_row(dbsession, clock, _name_key(client, username))
+    if client is not None:
+        _count_in_a_row(dbsession, clock, _client_key(client))
+    throttles.count_one(dbsession, clock, SIGN_IN_FAILURES, SIGN_IN_WINDOW)
+    _count_on_account(dbsession, account)
     return LoginFailed(reason, account)
 
 
-def _paused(account: Account, clock: Clock) -> bool:
-    return account.locked_until is not None and _aware(account.locked_until) > clock.now()
+def _succeeded(dbsession: Session, client: str | None, username: str) -> None:
+    """The client got this username right: its failures in a row on it are over. (Its failures
+    on any username are not: one right guess among many does not clear them.)"""
+    dbsession.execute(delete(Throttle).where(Throttle.key == _name_key(client, username)))
+
+
+def failed_sign_ins_seen(dbsession: Session, account: Account) -> None:
+    """The owner has read how many sign-ins failed on their account: the count starts again."""
+    account.failed_logins = 0
+
+
+SIGN_IN_THROTTLE_PREFIXES = (_BY_NAME, _BY_CLIENT)
+
+
+def forget_sign_in_throttles(dbsession: Session, clock: Clock) -> int:
+    """Delete the per-client rows of sign-ins and recovery keys that nothing reads any more (their
+    client's key has been replaced, and their streak forgotten); returns how many."""
+    before = clock.now() - FORGET_AFTER - throttles.CLIENT_KEY_LIFETIME
+    prefixes = [*SIGN_IN_THROTTLE_PREFIXES, _RECOVERY_BY_CLIENT]
+    query = delete(Throttle).where(or_(*(Throttle.key.startswith(f"{prefix}:") for prefix in prefixes)),
+                                   Throttle.window_start < before)
+    return cast(CursorResult[Any], dbsession.execute(query)).rowcount or 0
+
+
+def sign_in_throttles_job(ctx: TickContext) -> list[str]:
+    """The tick's "sign-in throttles" job: stale per-client rows deleted (said only when there were some)."""
+    with ctx.session() as dbsession:
+        count = forget_sign_in_throttles(dbsession, ctx.clock)
+    return [f"sign-in throttles: {count} rows of clients no longer counted deleted"] if count else []
 
 
 def private_key_with_password(account: Account, password: str) -> bytes:
@@ -337,16 +486,17 @@ _STAND_IN_VERIFIER = bytes(32)
 AUTH_KEY_LEN = 32
 
 
-def _check_code(account: Account, settings: Settings, clock: Clock, otp: str,
-                keypair: crypto.KeyPair | None) -> None:
+def _wrong_code(account: Account, settings: Settings, clock: Clock, otp: str,
+                keypair: crypto.KeyPair | None) -> str | None:
+    """Why the TOTP code is not accepted (None: it is, and its time step is used up)."""
     secret = _totp_secret(account, settings, keypair)
     step = _totp_step(secret, otp, clock.now()) if secret is not None else None
     if step is None:
-        raise _failed(account, clock, "wrong-otp")
+        return "wrong-otp"
     if account.totp_last_step is not None and step <= account.totp_last_step:
-        raise _failed(account, clock, "reused-otp")
+        return "reused-otp"
     account.totp_last_step = step
-    account.failed_logins, account.locked_until = 0, None
+    return None
 
 
 @dataclass(frozen=True)
@@ -360,29 +510,37 @@ class PasswordSignIn:
 
 
 def authenticate(
-    dbsession: Session, settings: Settings, clock: Clock, *, username: str, password: str, otp: str
+    dbsession: Session, settings: Settings, clock: Clock, *, username: str, password: str, otp: str,
+    client: str | None,
 ) -> PasswordSignIn:
     """Check password then TOTP on the server (server-assisted sign-in, or a legacy account's
     first sign-in, which moves it over); return the account and its unwrapped key pair.
+    `client`: the caller as whistle.accounts.views.sign_in_client tells it (None: not told apart).
 
-    Raises LoginFailed. Callers audit the failure and answer the same way for every reason,
-    a paused (throttled) account included: while paused the password is not even tried, so
-    guessing during the pause learns nothing. The caller commits, so failures are counted.
+    Raises LoginFailed. Callers audit the failure and answer the same way for every reason but
+    one: a try refused untried (`paused`) because of this client's failures, which says until
+    when (the pause is the client's, on known and unknown usernames alike, so it tells nothing
+    about the account). While refused the password is not even tried, so guessing learns
+    nothing and costs no Argon2id. The caller commits, so failures are counted.
     """
     account = account_named(dbsession, username)
+    try:
+        _check_client(dbsession, settings, clock, client, username)
+    except SignInPaused as paused:
+        raise _refused(dbsession, clock, account, paused) from None
     if account is None:
         _spend_equal_time(settings, password)
-        raise LoginFailed("unknown-username")
-    if _paused(account, clock):
-        _spend_equal_time(settings, password)
-        raise LoginFailed("locked", account)
+        raise _failed(dbsession, clock, client, username, None, "unknown-username")
     private = _check_password(account, settings, password)
     if private is None:
-        raise _failed(account, clock, "wrong-password")
+        raise _failed(dbsession, clock, client, username, account, "wrong-password")
     if account.disabled:
         raise LoginFailed("disabled", account)
     keypair = crypto.KeyPair.from_private(private)
-    _check_code(account, settings, clock, otp, keypair)
+    wrong = _wrong_code(account, settings, clock, otp, keypair)
+    if wrong is not None:
+        raise _failed(dbsession, clock, client, username, account, wrong)
+    _succeeded(dbsession, client, username)
     legacy = not account.moved_over
     if legacy:
         move_over(account, settings, keypair, password)
@@ -392,29 +550,34 @@ def authenticate(
 
 
 def authenticate_device(
-    dbsession: Session, settings: Settings, clock: Clock, *, username: str, auth_key: bytes, otp: str
+    dbsession: Session, settings: Settings, clock: Clock, *, username: str, auth_key: bytes, otp: str,
+    client: str | None,
 ) -> Account:
     """Check a device's auth key then TOTP; return the account. The server runs no Argon2id
     here (the device did): the check is one keyed hash, compared in constant time, and an
     unknown username is compared with a stand-in verifier, so it takes the same path and time.
-    Raises LoginFailed, counted and paused as a password sign-in is."""
+    Raises LoginFailed, counted and refused (per client) as a password sign-in is."""
     account = account_named(dbsession, username)
     if len(auth_key) != AUTH_KEY_LEN:
         raise LoginFailed("malformed-auth-key", account)
+    try:
+        _check_client(dbsession, settings, clock, client, username)
+    except SignInPaused as paused:
+        raise _refused(dbsession, clock, account, paused) from None
     if account is None:
         _verifier_matches(None, settings, auth_key)
-        raise LoginFailed("unknown-username")
-    if _paused(account, clock):
-        _verifier_matches(account, settings, auth_key)
-        raise LoginFailed("locked", account)
+        raise _failed(dbsession, clock, client, username, None, "unknown-username")
     if not account.moved_over:
         # It was told to send its password ("password" scheme); an auth key cannot be right.
-        raise _failed(account, clock, "not-moved-over")
+        raise _failed(dbsession, clock, client, username, account, "not-moved-over")
     if not _verifier_matches(account, settings, auth_key):
-        raise _failed(account, clock, "wrong-password")
+        raise _failed(dbsession, clock, client, username, account, "wrong-password")
     if account.disabled:
         raise LoginFailed("disabled", account)
-    _check_code(account, settings, clock, otp, None)
+    wrong = _wrong_code(account, settings, clock, otp, None)
+    if wrong is not None:
+        raise _failed(dbsession, clock, client, username, account, wrong)
+    _succeeded(dbsession, client, username)
     return account
 
 
@@ -436,8 +599,10 @@ def staff_sessions(dbsession: Session, account: Account) -> list[LoginSession]:
 CURRENT_PASSWORD_WRONG = "the current password is not right (after several tries, wait a few minutes)"
 
 
-def _current_password_failed(dbsession: Session, clock: Clock, account: Account, paused: bool) -> AccountError:
-    failure = _failed(account, clock, "locked" if paused else "wrong-password")
+def _current_password_failed(dbsession: Session, clock: Clock, account: Account, client: str | None,
+                             paused: SignInPaused | None) -> AccountError:
+    failure = (_refused(dbsession, clock, account, paused) if paused is not None
+               else _failed(dbsession, clock, client, account.username, account, "wrong-password"))
     audit.record(dbsession, clock, actor=_owner(account), action="account.password_change_failed",
                  detail={"reason": failure.reason})
     return AccountError(CURRENT_PASSWORD_WRONG)
@@ -449,20 +614,30 @@ def _password_changed(dbsession: Session, clock: Clock, account: Account, keep_s
                  detail={"account_id": account.id})
 
 
+def _client_paused(dbsession: Session, settings: Settings, clock: Clock, client: str | None,
+                   account: Account) -> SignInPaused | None:
+    try:
+        _check_client(dbsession, settings, clock, client, account.username)
+    except SignInPaused as paused:
+        return paused
+    return None
+
+
 def change_password(
     dbsession: Session, settings: Settings, clock: Clock, account: Account, *, current: str, new: str,
-    keep_session_id: int | None = None,
+    client: str | None, keep_session_id: int | None = None,
 ) -> None:
     """A password change on the server (a page without JavaScript, or the API): new sign-in keys
     derived from `new`; other sessions end. Raises AccountError.
 
-    A wrong current password counts as a failed login (audited, and towards the pause), so a
-    borrowed session cannot be used to guess the password; nothing else changes before the
-    checks pass, so the caller may commit after a refusal to keep that record."""
-    paused = _paused(account, clock)
+    A wrong current password counts as a failed sign-in of `client` (audited, and towards its
+    pause, in which nothing is tried), so a borrowed session cannot be used to guess the password;
+    nothing else changes before the checks pass, so the caller may commit after a refusal to keep
+    that record."""
+    paused = _client_paused(dbsession, settings, clock, client, account)
     private = None if paused else _check_password(account, settings, current)
     if private is None:
-        raise _current_password_failed(dbsession, clock, account, paused)
+        raise _current_password_failed(dbsession, clock, account, client, paused)
     check_password(new)
     move_over(account, settings, crypto.KeyPair.from_private(private), new)
     _password_changed(dbsession, clock, account, keep_session_id)
@@ -508,7 +683,7 @@ def check_device_keys(settings: Settings, keys: DeviceKeys) -> dict[str, str]:
 
 def change_password_on_device(
     dbsession: Session, settings: Settings, clock: Clock, account: Account, *, current_auth_key: bytes,
-    new: DeviceKeys, keep_session_id: int | None = None,
+    new: DeviceKeys, client: str | None, keep_session_id: int | None = None,
 ) -> None:
     """A password change done on the device: the current password proved by its auth key, and
     the new one's keys derived there (the server sees neither password). Other sessions end.
@@ -517,9 +692,9 @@ def change_password_on_device(
     errors = check_device_keys(settings, new)
     if errors:
         raise DeviceKeysRefused(errors)
-    paused = _paused(account, clock)
+    paused = _client_paused(dbsession, settings, clock, client, account)
     if paused or not account.moved_over or not _verifier_matches(account, settings, current_auth_key):
-        raise _current_password_failed(dbsession, clock, account, paused)
+        raise _current_password_failed(dbsession, clock, account, client, paused)
     _store_sign_in_keys(account, settings, salt=new.salt, cost=crypto.KdfCost(new.opslimit, new.memlimit),
                         auth_key=new.auth_key, key_by_device=new.key_by_device)
     _password_changed(dbsession, clock, account, keep_session_id)
@@ -534,24 +709,41 @@ class DeviceKeysRefused(AccountError):
 
 
 RECOVERY_MISMATCH = "that username and recovery key do not match"
-# Wrong recovery keys are counted across the whole service, per hour (whistle.throttles): past the
-# budget (whistle.accounts.recovery_failures_per_hour) every try is refused until the hour ends,
-# and each hour's count is one audit event, however many tries it had.
+# Wrong recovery keys are counted per client (whistle.throttles.client_hash) and across the whole
+# service, per hour. A client past RECOVERY_FAILURES_PER_CLIENT wrong keys in its hour has no
+# further key tried until that hour ends. Past the service's budget
+# (whistle.accounts.recovery_failures_per_hour) a client that has tried a wrong key in its hour is
+# refused untried too, but one that has not is still tried: a guardian with their own key gets in
+# while someone else exhausts the budget. Each hour's count across the service is one audit
+# event, however many tries it had.
 RECOVERY_THROTTLE = "recovery-key-failures"
 RECOVERY_WINDOW = timedelta(hours=1)
+RECOVERY_FAILURES_PER_CLIENT = 5
+_RECOVERY_BY_CLIENT = "recovery-client"  # f"{_RECOVERY_BY_CLIENT}:{client hash}"
 
 
 class RecoveryPaused(AccountError):
-    """Too many wrong recovery keys on this service this hour: none is tried before `until`."""
+    """Too many wrong recovery keys from this client this hour (or on the whole service, and this
+    client has tried one): none of its tries is tried before `until`."""
 
     def __init__(self, until: datetime) -> None:
-        super().__init__("too many wrong recovery keys have been tried on this service in the last hour")
+        super().__init__("too many wrong recovery keys have been tried lately")
         self.until = until
 
 
-def recovery_paused_until(dbsession: Session, settings: Settings, clock: Clock) -> datetime | None:
-    """When recovery keys are tried again, if this hour's wrong ones used up the budget; else None."""
-    return throttles.spent(dbsession, clock, RECOVERY_THROTTLE, RECOVERY_WINDOW, settings.recovery_failures_per_hour)
+def recovery_paused_until(dbsession: Session, settings: Settings, clock: Clock,
+                          client: str | None) -> datetime | None:
+    """When this client's recovery keys are tried again, if they are not now; else None. A client
+    not told apart (None) is refused whenever the service's budget is spent."""
+    service = throttles.spent(dbsession, clock, RECOVERY_THROTTLE, RECOVERY_WINDOW, settings.recovery_failures_per_hour)
+    if client is None:
+        return service
+    key = f"{_RECOVERY_BY_CLIENT}:{client}"
+    own = throttles.spent(dbsession, clock, key, RECOVERY_WINDOW, RECOVERY_FAILURES_PER_CLIENT)
+    if own is not None:
+        return own
+    has_failed = throttles.spent(dbsession, clock, key, RECOVERY_WINDOW, 1)
+    return has_failed if has_failed is not None and service is not None else None
 
 
 def _record_recovery_failures(dbsession: Session, clock: Clock, closed: ClosedWindow) -> None:
@@ -560,9 +752,12 @@ def _record_recovery_failures(dbsession: Session, clock: Clock, closed: ClosedWi
                  detail={"count": closed.count, "from": closed.start.isoformat(), "to": closed.end.isoformat()})
 
 
-def count_recovery_failure(dbsession: Session, clock: Clock) -> None:
-    """Count a wrong (or refused) recovery key; the hour before, if it has just ended with tries
-    in it, is audited with its count. The caller commits, so the count is kept."""
+def count_recovery_failure(dbsession: Session, clock: Clock, client: str | None = None) -> None:
+    """Count a wrong recovery key (or a refused one, given no `client`): for `client`, if given, and
+    across the service; the service's hour before, if it has just ended with tries in it, is
+    audited with its count. The caller commits, so the count is kept."""
+    if client is not None:
+        throttles.count_one(dbsession, clock, f"{_RECOVERY_BY_CLIENT}:{client}", RECOVERY_WINDOW)
     closed = throttles.count_one(dbsession, clock, RECOVERY_THROTTLE, RECOVERY_WINDOW)
     if closed is not None:
         _record_recovery_failures(dbsession, clock, closed)
@@ -594,17 +789,18 @@ def _stand_in_recovery_envelope() -> bytes:
 
 
 def _recover(dbsession: Session, settings: Settings, clock: Clock, username: str, recovery_key: str, *,
-             throttled: bool) -> tuple[Account, bytes]:
+             throttled: bool, client: str | None) -> tuple[Account, bytes]:
     """The account and its private key, unwrapped with the recovery key; AccountError otherwise.
 
     An unknown username and a wrong key get the same error after the same work (an unwrap of a
     stand-in envelope), so neither the answer nor its timing tells whether the username exists.
     (The unwrap is a keyed hash and an AEAD check, microseconds next to the lookup, unlike the
-    Argon2id a sign-in spends: see _spend_equal_time.) `throttled`: the try is refused with
-    RecoveryPaused, untried, once this hour's budget is spent, and a failure is counted (the
-    pages and the API; the operator's command line is not throttled)."""
+    Argon2id a sign-in spends: see _spend_equal_time.) `throttled` (the pages and the API; the
+    operator's command line is not): the try is refused with RecoveryPaused, untried, while
+    `client` (whistle.accounts.views.sign_in_client) may not try (recovery_paused_until), and a
+    wrong key is counted."""
     if throttled:
-        until = recovery_paused_until(dbsession, settings, clock)
+        until = recovery_paused_until(dbsession, settings, clock, client)
         if until is not None:
             count_recovery_failure(dbsession, clock)
             raise RecoveryPaused(until)
@@ -614,10 +810,12 @@ def _recover(dbsession: Session, settings: Settings, clock: Clock, username: str
         private = crypto.unwrap_with_recovery_key(envelope, recovery_key.strip())
     except (crypto.DecryptionFailed, ValueError):
         if throttled:
-            count_recovery_failure(dbsession, clock)
+            count_recovery_failure(dbsession, clock, client)
         raise AccountError(RECOVERY_MISMATCH) from None
     if account is None:  # not reached: the stand-in's key is random and forgotten
         raise AccountError(RECOVERY_MISMATCH)
+    if throttled:  # the owner, on this device: its failed sign-ins on the account are over
+        _succeeded(dbsession, client, account.username)
     return account, private
 
 
@@ -639,19 +837,20 @@ class PasswordReset:
 
 def reset_password(
     dbsession: Session, settings: Settings, clock: Clock, *, username: str, recovery_key: str, new: str,
-    call_hook, actor: str = "system", throttled: bool = True,
+    call_hook, actor: str = "system", throttled: bool = True, client: str | None = None,
 ) -> PasswordReset:
     """A forgotten password: the recovery key unwraps the private key, which is wrapped under new
     sign-in keys derived from `new` (the new password reaches the server here), so access to
     every granted case is kept, and under a new recovery key, which replaces the one used. All
-    sessions end; the lock is lifted; the owner is told (AccountRecovered).
-    Raises AccountError (RecoveryPaused past the hour's budget) before anything changes but the
-    count of wrong keys."""
-    account, private = _recover(dbsession, settings, clock, username, recovery_key, throttled=throttled)
+    sessions end; this client's sign-in pause on the account is lifted; the owner is told
+    (AccountRecovered). `client`: see _recover.
+    Raises AccountError (RecoveryPaused while this client may not try) before anything changes
+    but the count of wrong keys."""
+    account, private = _recover(dbsession, settings, clock, username, recovery_key, throttled=throttled,
+                                client=client)
     check_password(new)
     move_over(account, settings, crypto.KeyPair.from_private(private), new)
     new_recovery_key = _replace_recovery_key(account, private)
-    account.failed_logins, account.locked_until = 0, None
     end_sessions(dbsession, account)
     audit.record(dbsession, clock, actor=actor, action="account.password_reset",
                  detail={"account_id": account.id, "recovery_key_replaced": True})
@@ -661,20 +860,21 @@ def reset_password(
 
 def reset_authenticator(
     dbsession: Session, settings: Settings, clock: Clock, *, username: str, recovery_key: str, call_hook,
-    actor: str | None = None, throttled: bool = True,
+    actor: str | None = None, throttled: bool = True, client: str | None = None,
 ) -> NewAuthenticator:
     """A lost authenticator: the recovery key proves the account, and a new TOTP secret is
     sealed to its public key (as at enrolment); a new recovery key replaces the one used. Codes
-    from the old secret stop working, the used-code record and any sign-in pause are cleared,
-    every session of the account ends, and the owner is told (AccountRecovered). Raises
-    AccountError, with the same words for an unknown username and a wrong key (RecoveryPaused
-    past the hour's budget), before anything changes but the count of wrong keys."""
-    account, private = _recover(dbsession, settings, clock, username, recovery_key, throttled=throttled)
+    from the old secret stop working, the used-code record and this client's sign-in pause on the
+    account are cleared, every session of the account ends, and the owner is told
+    (AccountRecovered). `client`: see _recover. Raises AccountError, with the same words for an
+    unknown username and a wrong key (RecoveryPaused while this client may not try), before
+    anything changes but the count of wrong keys."""
+    account, private = _recover(dbsession, settings, clock, username, recovery_key, throttled=throttled,
+                                client=client)
     secret = pyotp.random_base32()
     _keep_totp_secret(account, settings, secret)
     new_recovery_key = _replace_recovery_key(account, private)
     account.totp_last_step = None
-    account.failed_logins, account.locked_until = 0, None
     ended = end_sessions(dbsession, account)
     audit.record(dbsession, clock, actor=actor or f"account:{account.id}", action="account.authenticator_reset",
                  detail={"account_id": account.id, "sessions_ended": ended, "recovery_key_replaced": True})

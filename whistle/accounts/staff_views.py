@@ -20,11 +20,12 @@ from whistle.accounts.services import (
     change_password,
     change_password_on_device,
     end_sessions,
+    failed_sign_ins_seen,
     reset_authenticator,
     reset_password,
     staff_sessions,
 )
-from whistle.accounts.views import wants_json
+from whistle.accounts.views import retry_after, sign_in_client, wants_json
 from whistle.errors import Problem, problem_response, validation_problem
 from whistle.jsonapi import decode_base64, read_json, reject_unknown_members
 from whistle.security.permissions import Permission
@@ -70,7 +71,8 @@ def _change(request, current: str, new: str, again: str | None = None) -> dict[s
         return {"again": "The two new passwords differ."}
     try:
         change_password(request.dbsession, request.whistle_settings, request.clock, request.identity.account,
-                        current=current, new=new, keep_session_id=request.identity.session.id)
+                        current=current, new=new, client=sign_in_client(request),
+                        keep_session_id=request.identity.session.id)
     except AccountError as error:
         field = "current" if "current" in str(error) else "new"
         return {field: str(error).capitalize() + "."}
@@ -112,7 +114,7 @@ def _device_change(request, fields) -> dict[str, str]:
     try:
         change_password_on_device(request.dbsession, request.whistle_settings, request.clock,
                                   request.identity.account, current_auth_key=current or b"", new=new,
-                                  keep_session_id=request.identity.session.id)
+                                  client=sign_in_client(request), keep_session_id=request.identity.session.id)
     except DeviceKeysRefused as refused:
         return refused.errors
     except AccountError as error:  # the current password's auth key is wrong (counted, audited)
@@ -123,6 +125,14 @@ def _device_change(request, fields) -> dict[str, str]:
 def _on_the_form(errors: dict[str, str]) -> dict[str, str]:
     """The device's field names as the page's fields, for the HTML answer."""
     return {("current" if name.startswith("current") else "new"): message for name, message in errors.items()}
+
+
+@view_config(route_name="accounts.failed_sign_ins", request_method="POST", permission=Permission.STAFF_ACCOUNT)
+def failed_sign_ins_read(request):
+    """The owner has read how many sign-ins failed on their account (the notice on every staff page)."""
+    failed_sign_ins_seen(request.dbsession, request.identity.account)
+    home = "cases.inbox" if request.identity.account.is_guardian else "admin.overview"
+    return HTTPFound(request.route_url(home))
 
 
 @view_config(route_name="accounts.password", request_method="GET",
@@ -181,13 +191,13 @@ def forgot_form(request):
 def paused_sentence(request, paused: RecoveryPaused) -> str:
     """Why a recovery key was not tried, and when it will be, in the zone the pages use."""
     until = time_words(paused.until, request.whistle_settings.display_timezone)
-    return (f"Too many wrong recovery keys have been tried on this service in the last hour, so yours was not "
-            f"tried. Try again after {until}, or ask your administrator.")
+    return (f"Too many wrong recovery keys have been tried lately from this device, or on this service after one "
+            f"from this device, so yours was not tried. Try again after {until}, or ask your administrator.")
 
 
 def _retry_after(request, paused: RecoveryPaused) -> str:
     """The seconds until recovery keys are tried again, for a Retry-After header."""
-    return str(max(1, int((paused.until - request.clock.now()).total_seconds()) + 1))
+    return retry_after(request, paused.until)
 
 
 @view_config(route_name="accounts.forgot", request_method="POST", renderer="whistle:templates/accounts/forgot.jinja2",
@@ -201,7 +211,8 @@ def forgot_submit(request):
     else:
         try:
             reset = reset_password(request.dbsession, request.whistle_settings, request.clock, username=username,
-                                   recovery_key=post.get("recovery_key", ""), new=new, call_hook=request.call_hook)
+                                   recovery_key=post.get("recovery_key", ""), new=new, call_hook=request.call_hook,
+                                   client=sign_in_client(request))
         except RecoveryPaused as paused:
             errors["recovery_key"] = paused_sentence(request, paused)
             request.response.headers["Retry-After"] = _retry_after(request, paused)
@@ -226,7 +237,7 @@ def _reset_authenticator(request, username: str, recovery_key: str):
     """The new authenticator; raises AccountError (RecoveryPaused past the hour's budget), after
     which the caller answers without dooming the transaction, so the wrong key is counted."""
     return reset_authenticator(request.dbsession, request.whistle_settings, request.clock, username=username,
-                               recovery_key=recovery_key, call_hook=request.call_hook)
+                               recovery_key=recovery_key, call_hook=request.call_hook, client=sign_in_client(request))
 
 
 @view_config(route_name="accounts.authenticator", request_method="GET",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 from dataclasses import dataclass
 
 from pyramid.csrf import BadCSRFToken
@@ -17,13 +18,14 @@ from pyramid.response import Response
 from pyramid.security import forget, remember
 from pyramid.view import exception_view_config, view_config
 
-from whistle import crypto
+from whistle import crypto, throttles
 from whistle.accounts.identity import StaffIdentity
 from whistle.accounts.models import Account
 from whistle.accounts.services import (
     AUTH_KEY_LEN,
     LoginFailed,
     SignInParameters,
+    SignInPaused,
     authenticate,
     authenticate_device,
     sign_in_parameters,
@@ -33,12 +35,14 @@ from whistle.jsonapi import read_json, reject_unknown_members
 from whistle.security.permissions import Permission
 from whistle.sessions.models import STAFF
 from whistle.sessions.services import close_session, open_session, open_staff_device_session
-from whistle.words import EXPIRED_FORM
+from whistle.words import EXPIRED_FORM, time_words
 
-# The same words for every failure, a paused account included (see accounts.services.authenticate):
-# the rightful user is told calmly what may be happening without an attacker learning which.
+# The same words for every failure (see accounts.services.authenticate): which of the three was
+# wrong is not said to anyone.
 LOGIN_FAILED = ("That username, password and code do not match. Check them and try again. "
-                "After several failed attempts sign-in pauses for a few minutes: if you are sure, wait and try again.")
+                "After several failed attempts sign-in from this device pauses for a few minutes: "
+                "if you are sure, wait and try again.")
+SIGN_IN_PAUSED_TYPE = "/api/v1/problems/sign-in-paused"
 SERVER_ASSISTED_OFF = ("This service decrypts cases only on your own device, so it does not take your password. "
                        "Turn JavaScript on in this browser and sign in again, or use the desk "
                        "(ask your administrator).")
@@ -60,19 +64,70 @@ class Refused(Exception):
     """A password sign-in that succeeded but may not open a session: server-assisted is off."""
 
 
+class Paused(Exception):
+    """A sign-in refused untried because of this client's failures (or the service's, and this
+    client's last one was a moment ago): `paused` says until when."""
+
+    def __init__(self, paused: SignInPaused) -> None:
+        super().__init__(paused.args[0])
+        self.paused = paused
+
+
+def paused_words(request, paused: SignInPaused) -> str:
+    """Why this sign-in was not checked, and when it will be, in the zone the pages use."""
+    until = time_words(paused.until, request.whistle_settings.display_timezone)
+    if paused.busy:
+        return (f"Many sign-ins have failed on this service in the last minute, and one from this device too, "
+                f"so this one was not checked. Try again after {until}.")
+    return (f"Too many sign-ins from this device have failed, so this one was not checked. "
+            f"Try again after {until}, or use your recovery key if you have forgotten your password.")
+
+
+def retry_after(request, until) -> str:
+    """The seconds until `until`, for a Retry-After header."""
+    return str(max(1, int((until - request.clock.now()).total_seconds()) + 1))
+
+
 def _failed(request, failure: LoginFailed) -> None:
+    """Audit a failed sign-in (the reason, never the client); raise Paused for one refused untried."""
     account_id = failure.account.id if failure.account else None
     request.audit("login.failed", actor=f"account:{account_id}" if account_id else "anonymous",
                   detail={"reason": failure.reason})
+    if failure.paused is not None:
+        raise Paused(failure.paused)
+
+
+# The addresses every request has when the client's own is not passed on: the reverse proxy and
+# Tor connect from loopback (docs/operations.md, sections 6 and 8). No client is told apart by them.
+NOT_A_CLIENT = frozenset({"", "127.0.0.1", "::1"})
+
+
+def sign_in_client(request) -> str | None:
+    """The caller, for the sign-in and recovery-key throttles: whistle.throttles.client_hash of its
+    address, with an IPv6 address taken by its /64 (one household or server has a whole /64, and
+    could otherwise seem to be endless clients). None when the address says nothing of the
+    client (NOT_A_CLIENT); the throttles then tell no client apart (accounts.services)."""
+    address = str(request.environ.get("REMOTE_ADDR") or "")
+    if address in NOT_A_CLIENT:
+        return None
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is None:
+        address = str(ipaddress.IPv6Network((ip, 64), strict=False).network_address)
+    return throttles.client_hash({"REMOTE_ADDR": address}, request.clock)
 
 
 def _password_sign_in(request, username: str, password: str, otp: str, *, device: bool) -> SignedIn | None:
     """Sign in with the password sent to the server. The session holds the key (server-assisted)
     unless `device` (a page with JavaScript, moving a legacy account over) or server-assisted
-    sign-in is off. None: failed (audited; the caller answers 401). Raises Refused."""
+    sign-in is off. None: failed (audited; the caller answers 401). Raises Refused, or Paused
+    (audited: the caller answers 429)."""
     settings, clock = request.whistle_settings, request.clock
     try:
-        signed = authenticate(request.dbsession, settings, clock, username=username, password=password, otp=otp)
+        signed = authenticate(request.dbsession, settings, clock, username=username, password=password, otp=otp,
+                              client=sign_in_client(request))
     except LoginFailed as failure:
         _failed(request, failure)
         return None
@@ -95,7 +150,7 @@ def _device_sign_in(request, username: str, auth_key: bytes, otp: str) -> Signed
     settings, clock = request.whistle_settings, request.clock
     try:
         account = authenticate_device(request.dbsession, settings, clock, username=username, auth_key=auth_key,
-                                      otp=otp)
+                                      otp=otp, client=sign_in_client(request))
     except LoginFailed as failure:
         _failed(request, failure)
         return None
@@ -180,6 +235,16 @@ def login_submit(request):
                                  title="Server-assisted sign-in is off")
         request.response.status = 403
         return {"username": username, "error": SERVER_ASSISTED_OFF}
+    except Paused as refused:
+        # Returned, not raised: the refusal stays audited and counted.
+        words, wait = paused_words(request, refused.paused), retry_after(request, refused.paused.until)
+        if as_json:
+            response = _form_problem(429, words, "username", type=SIGN_IN_PAUSED_TYPE, title="Sign-in paused")
+            response.headers["Retry-After"] = wait
+            return response
+        request.response.status = 429
+        request.response.headers["Retry-After"] = wait
+        return {"username": username, "error": words}
     if signed is None:
         # Returned, not raised: the transaction commits, so the failed attempt stays audited.
         if as_json:
@@ -255,6 +320,10 @@ def api_login(request):
     except Refused:
         return problem_response(Problem(403, SERVER_ASSISTED_OFF, type=SERVER_ASSISTED_OFF_TYPE,
                                         title="Server-assisted sign-in is off"))
+    except Paused as refused:
+        return problem_response(Problem(429, paused_words(request, refused.paused), type=SIGN_IN_PAUSED_TYPE,
+                                        title="Sign-in paused"),
+                                {"Retry-After": retry_after(request, refused.paused.until)})
     if signed is None:
         return problem_response(Problem(401, LOGIN_FAILED), {"WWW-Authenticate": "Bearer"})
     expires_in = int(request.whistle_settings.staff_session_idle.total_seconds())

@@ -761,6 +761,12 @@ def build_document() -> dict:
                      "properties": {"username": STR, "password": STR, "otp": STR}}]}),
                 "responses": {"200": _json({"$ref": "#/components/schemas/Session"}, "Logged in."),
                               **_problem_responses(400, 401, 415, 422),
+                              "429": {"description": "Not checked (type /api/v1/problems/sign-in-paused), with "
+                                                     "Retry-After: this client has failed too often (on this "
+                                                     "username, or on any), or has just failed while the service's "
+                                                     "budget of failed sign-ins a minute is spent. A client that "
+                                                     "has not failed is always checked.",
+                                      "content": {"application/problem+json": {"schema": PROBLEM}}},
                               "403": {"description": "A password sign-in while server-assisted sign-in is off "
                                                      "(type /api/v1/problems/server-assisted-off): sign in on the "
                                                      "device.",

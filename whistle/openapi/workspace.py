@@ -323,10 +323,11 @@ def workspace_paths() -> dict:
             "responses": {"204": {"description": "Changed."}, **_problem_responses(400, 401, 415, 422)}}},
         "/api/v1/staff/authenticator": {"post": {
             "summary": "A lost authenticator: with the recovery key, a new TOTP secret replaces the old one, and a "
-                       "new recovery key the one used (both shown once; the sign-in pause is lifted, every session "
-                       "of the account ends, and its owner is sent a notice). A wrong username or recovery key gets "
-                       "the same 422, naming recovery_key; past the hour's budget of wrong recovery keys across the "
-                       "service, 429 with Retry-After, the key untried.",
+                       "new recovery key the one used (both shown once; this client's sign-in pause on the account "
+                       "is lifted, every session of the account ends, and its owner is sent a notice). A wrong "
+                       "username or recovery key gets the same 422, naming recovery_key; 429 with Retry-After, the "
+                       "key untried, for a client past its hour's budget of wrong recovery keys, or with a wrong key "
+                       "of its own this hour while the service's budget is spent.",
             "operationId": "resetAuthenticator",
             "requestBody": _body(_object({"username": STR, "recovery_key": STR}, ("username", "recovery_key"))),
             "responses": {"200": _json(_object({"totp_secret": STR, "totp_uri": STR, "recovery_key": STR},

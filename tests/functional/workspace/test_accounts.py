@@ -34,24 +34,30 @@ def test_the_common_list_ships_with_its_source_and_is_used_at_enrolment(dbsessio
     check_password(PASSWORD)  # a long, uncommon passphrase is fine
 
 
-def login(testapp, staff, clock, password=None, status=200):
+ATTACKER = {"REMOTE_ADDR": "203.0.113.66"}
+OWNER = {"REMOTE_ADDR": "198.51.100.7"}
+
+
+def login(testapp, staff, clock, password=None, status=200, client=None):
     return testapp.post_json("/api/v1/staff/session", {"username": staff.username, "password": password or staff.password,
-                                                       "otp": fresh_code(staff, clock)}, status=status)
+                                                       "otp": fresh_code(staff, clock)}, status=status,
+                             extra_environ=client or {})
 
 
-def test_repeated_failures_pause_sign_in_for_that_account_only(testapp, dbsession, settings, clock, guardian):
+def test_repeated_failures_pause_that_client_on_that_username_only(testapp, dbsession, settings, clock, guardian):
     other = make_staff(dbsession, settings, clock, "other")
     for _ in range(5):
-        login(testapp, guardian, clock, password="wrong password here", status=401)
-    assert guardian.account.locked_until is not None
-    # Paused: even the right password is refused, with the same answer, and audited as such.
-    refused = login(testapp, guardian, clock, status=401)
-    assert refused.json["detail"].startswith("That username, password and code do not match")
-    assert last_event(dbsession).detail == {"reason": "locked"}
-    login(testapp, other, clock)  # throttling is per account, never per address
+        login(testapp, guardian, clock, password="wrong password here", status=401, client=ATTACKER)
+    # Paused: from that client even the right password is refused, untried, saying until when.
+    refused = login(testapp, guardian, clock, status=429, client=ATTACKER)
+    assert refused.json["type"] == "/api/v1/problems/sign-in-paused"
+    assert "Try again after" in refused.json["detail"] and 0 < int(refused.headers["Retry-After"]) <= 61
+    assert last_event(dbsession).detail == {"reason": "paused"}
+    login(testapp, other, clock, client=ATTACKER)  # the pause is on that username (ten on any pause the client)
+    login(testapp, guardian, clock, client=OWNER)  # and that client's: the account's owner gets in
     clock.advance(lock_for(5) + timedelta(seconds=1))
-    login(testapp, guardian, clock)
-    assert guardian.account.failed_logins == 0 and guardian.account.locked_until is None
+    login(testapp, guardian, clock, client=ATTACKER)
+    assert guardian.account.failed_logins == 6, "five wrong and one refused, to tell the owner of"
 
 
 def test_the_pause_grows_and_is_capped():
@@ -143,11 +149,11 @@ def test_guessing_the_current_password_through_a_session_counts_as_failed_logins
         testapp.post_json("/api/v1/staff/password", {"current": "a wrong guess here", "new": NEW_PASSWORD},
                           headers=headers, status=422)
     assert [e.detail["reason"] for e in events(dbsession, "account.password_change_failed")] == ["wrong-password"] * 5
-    assert guardian.account.locked_until is not None
-    # Paused now: even the right current password is refused, and sign-in too.
+    # That client is paused now: even the right current password is refused, and its sign-in too.
     testapp.post_json("/api/v1/staff/password", {"current": PASSWORD, "new": NEW_PASSWORD}, headers=headers, status=422)
-    assert events(dbsession, "account.password_change_failed")[-1].detail == {"reason": "locked"}
-    login(testapp, guardian, clock, status=401)
+    assert events(dbsession, "account.password_change_failed")[-1].detail == {"reason": "paused"}
+    login(testapp, guardian, clock, status=429)
+    login(testapp, guardian, clock, client=OWNER)  # the owner, from another device, is not
 
 
 def test_a_failed_reset_is_counted_and_changes_nothing(testapp, dbsession, guardian, clock):

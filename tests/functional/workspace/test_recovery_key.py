@@ -6,8 +6,10 @@ through "forgotten password", set a new password), and every session of the owne
 - the owner is sent a (content-free) notice they cannot turn off, whatever their roles;
 - the key that was used stops working, and a new one is shown once with the new secret or
   password: a copy of the old key, however it was taken, is worthless from then on;
-- wrong keys are counted across the service, per hour: past the budget every try is refused
-  untried (429), and each hour is one audit event with its count, not one event per wrong key.
+- wrong keys are counted per client and across the service, per hour: a client past its own
+  budget, or past the service's after a wrong key of its own, is refused untried (429), while a
+  client that has tried no wrong key is still tried; each hour is one audit event with its
+  count, not one event per wrong key.
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from tests.factories import api_login, html_login, make_staff
-from whistle.accounts.services import RECOVERY_THROTTLE, close_recovery_hour
+from whistle.accounts.services import RECOVERY_FAILURES_PER_CLIENT, RECOVERY_THROTTLE, close_recovery_hour
 from whistle.audit.models import AuditEvent
 from whistle.notifications.models import ACCOUNT, Notification
 from whistle.notifications.preferences import ACCOUNT_RECOVERY, EVENTS
@@ -126,29 +128,38 @@ def test_the_cases_stay_readable_with_the_new_recovery_key(testapp, dbsession, s
 
 # --- wrong keys are slowed down, and counted ---
 
+ATTACKER, OTHER, OWNER = ({"REMOTE_ADDR": address} for address in ("203.0.113.66", "203.0.113.67", "198.51.100.7"))
+
+
 def test_a_flood_of_wrong_recovery_keys_is_slowed_down_and_counted(testapp, dbsession, settings, clock):
     """Guessing a 140-bit key is hopeless, but each refusal used to be answered at once and to append
     an event to the permanent, hash-chained audit log (under its one head row, which every audited
     action waits for): a script could grow the log without bound and slow every guardian's work."""
     owner = make_staff(dbsession, settings, clock, "reset.target")
     before = _audited(dbsession)
-    statuses = [_reset(testapp, owner.username, WRONG, expect_errors=True).status_int for _ in range(50)]
-    budget = settings.recovery_failures_per_hour
-    assert statuses == [422] * budget + [429] * (50 - budget)
+    statuses = [_reset(testapp, owner.username, WRONG, expect_errors=True, extra_environ=ATTACKER).status_int
+                for _ in range(50)]
+    assert statuses == [422] * RECOVERY_FAILURES_PER_CLIENT + [429] * (50 - RECOVERY_FAILURES_PER_CLIENT)
     assert _audited(dbsession) == before, "counted, not one audit event each"
-    assert dbsession.get(Throttle, RECOVERY_THROTTLE).count == 50
+    assert dbsession.get(Throttle, RECOVERY_THROTTLE).count == 50 > settings.recovery_failures_per_hour
 
-    # Past the budget even the right key is not tried, on either form, until the hour is over.
-    paused = _reset(testapp, owner.username, owner.recovery_key, status=429)
+    # From that client even the right key is not tried, on either form, until its hour is over.
+    paused = _reset(testapp, owner.username, owner.recovery_key, status=429, extra_environ=ATTACKER)
     assert 0 < int(paused.headers["Retry-After"]) <= 3601 and "Try again after" in paused.json["detail"]
-    assert _forgot(testapp, owner.username, owner.recovery_key, status=429).html.find(id="recovery_key-error")
+    refused = _forgot(testapp, owner.username, owner.recovery_key, status=429, extra_environ=ATTACKER)
+    assert refused.html.find(id="recovery_key-error")
+    # The service's budget is spent: a client with a wrong key of its own this hour is refused untried…
+    _reset(testapp, owner.username, WRONG, status=422, extra_environ=OTHER)
+    _reset(testapp, owner.username, owner.recovery_key, status=429, extra_environ=OTHER)
+    # …but the owner, on a device that has tried no wrong key, is tried, and gets in.
+    new_key = _reset(testapp, owner.username, owner.recovery_key, status=200, extra_environ=OWNER).json["recovery_key"]
 
     clock.advance(timedelta(hours=1, seconds=1))
-    _reset(testapp, owner.username, WRONG, status=422)  # the first of the next hour records the last one
+    _reset(testapp, owner.username, WRONG, status=422, extra_environ=ATTACKER)  # records the hour before
     recorded = list(dbsession.scalars(select(AuditEvent).where(AuditEvent.action == "account.recovery_failures")))
-    assert [(event.actor, event.detail["count"]) for event in recorded] == [("anonymous", 52)]
+    assert [(event.actor, event.detail["count"]) for event in recorded] == [("anonymous", 54)]
     assert owner.username not in str(recorded[0].detail)
-    _reset(testapp, owner.username, owner.recovery_key, status=200)
+    _reset(testapp, owner.username, new_key, status=200, extra_environ=ATTACKER)
 
 
 def test_an_hour_of_wrong_keys_is_recorded_when_it_ends_even_with_no_try_after_it(testapp, dbsession, settings,
