@@ -680,7 +680,7 @@ API_GROUPS = {
     "public API": (("/api/v1/disclosures", "/api/v1/channels", "/api/v1/openapi", "/api/v1/reporter/session",
                     "/api/v1/staff/session", "/api/v1/board"), ["anonymous"]),
     "reporter API": (("/api/v1/reporter/",), ["reporter_bearer", "reporter_e2e_bearer"]),
-    "workspace API": (("/api/v1/cases", "/api/v1/learning/"), ["guardian_bearer"]),
+    "workspace API": (("/api/v1/cases", "/api/v1/learning/", "/api/v1/staffing-changes"), ["guardian_bearer"]),
     "staff, admin and integration API": (("/api/v1/staff/", "/api/v1/admin/", "/api/v1/personnel-events"),
                                          ["guardian_bearer", "admin_bearer", "integration"]),
 }
