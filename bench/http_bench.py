@@ -229,6 +229,7 @@ def prepare_deployment(tmp_dir: Path, *, test_cost: bool) -> Deployment:
         "whistle.storage.dir": str(tmp_dir / "blobs"),
         "whistle.secrets.lookup_pepper_file": str(tmp_dir / "keys" / "lookup_pepper"),
         "whistle.secrets.session_key_file": str(tmp_dir / "keys" / "session_key"),
+        "whistle.audit.key_file": str(tmp_dir / "keys" / "audit_key"),
         "whistle.secrets.autocreate": "true",
         "whistle.cookies.secure": "false",
         "whistle.org.signing_key_file": str(tmp_dir / "keys" / "org_signing_key"),
@@ -266,7 +267,8 @@ def populate_deployment(deployment: Deployment, cases: int = 0) -> list[str]:
     # The app's plugins and event subscribers, as a request would have them.
     registry = make_configurator(deployment.raw, settings=deployment.settings).registry
     refs = []
-    with make_session_factory(engine, open_shred_store(deployment.settings.shred_store_url))() as dbsession:
+    with make_session_factory(engine, open_shred_store(deployment.settings.shred_store_url),
+                              audit_key=deployment.settings.audit_key)() as dbsession:
         call_hook = hook_caller(registry.hooks, registry.events, dbsession, Clock())
         channel = Channel(slug="staff", title="Staff", introduction="For benchmarks.",
                           questionnaire=QUESTIONNAIRE, identity_modes=["anonymous", "confidential"])
@@ -299,10 +301,10 @@ def add_views(deployment: Deployment, ref: str, count: int) -> None:
     from whistle import audit
     from whistle.cases.models import Case
     from whistle.clock import Clock
-    from whistle.db import make_engine
+    from whistle.db import AUDIT_KEY_INFO, make_engine
 
     engine = make_engine(deployment.db_url)
-    with Session(engine) as dbsession:
+    with Session(engine, info={AUDIT_KEY_INFO: deployment.settings.audit_key}) as dbsession:
         case_id = dbsession.scalar(select(Case.id).where(Case.ref == ref))
         for _ in range(count):
             audit.record(dbsession, Clock(), actor="account:1", action="case.viewed", case_id=case_id)

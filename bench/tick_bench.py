@@ -55,6 +55,7 @@ def raw_settings(tmp: str, url: str) -> dict:
         "whistle.db.url": url, "whistle.storage.dir": f"{tmp}/blobs",
         "whistle.secrets.lookup_pepper_file": f"{tmp}/keys/lookup_pepper",
         "whistle.secrets.session_key_file": f"{tmp}/keys/session_key", "whistle.secrets.autocreate": "true",
+        "whistle.audit.key_file": f"{tmp}/keys/audit_key",
         "whistle.plugins": "eu_directive",
     }
 

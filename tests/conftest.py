@@ -116,6 +116,8 @@ def app_settings(tmp_dir, db_url: str) -> dict:
         "whistle.secrets.lookup_pepper_file": str(tmp_dir / "keys" / "lookup_pepper"),
         "whistle.secrets.session_key_file": str(tmp_dir / "keys" / "session_key"),
         "whistle.secrets.autocreate": "true",
+        # Its checkpoints go beside it, in keys/audit-checkpoints.
+        "whistle.audit.key_file": str(tmp_dir / "keys" / "audit_key"),
         "whistle.cookies.secure": "false",
         "whistle.kdf.opslimit": "1",
         "whistle.kdf.memlimit": "8192",

@@ -77,6 +77,8 @@ def make_configurator(raw_settings: Mapping[str, Any], *, settings: Settings | N
     config.include("whistle.events")
     config.include("whistle.jobs")
     config.include("whistle.throttles")
+    # After the areas' jobs, so a checkpoint covers what they recorded.
+    config.add_scheduled_job("audit checkpoint", "whistle.audit.checkpoint_job", order=90)
     config.registry.raw_plugin_settings = plugin_settings(raw_settings)  # what whistle_configure receives
     config.include("whistle.hooks")
 

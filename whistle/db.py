@@ -49,9 +49,21 @@ def checkpoint(engine: Engine) -> None:
             connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
-def make_session_factory(engine: Engine, shred_store: ShredStore | None = None) -> sessionmaker:
-    """Sessions on `engine`, each carrying `shred_store` in its info (whistle.shredding.shred_store_of)."""
-    return sessionmaker(bind=engine, info={INFO_KEY: shred_store} if shred_store is not None else None)
+# Where a session carries the audit key (whistle.audit.services.audit_key_of): every append MACs
+# the chain's head with it.
+AUDIT_KEY_INFO = "audit_key"
+
+
+def make_session_factory(engine: Engine, shred_store: ShredStore | None = None, *,
+                         audit_key: bytes | None = None) -> sessionmaker:
+    """Sessions on `engine`, each carrying `shred_store` (whistle.shredding.shred_store_of) and
+    `audit_key` (whistle.audit.services.audit_key_of) in its info."""
+    info: dict = {}
+    if shred_store is not None:
+        info[INFO_KEY] = shred_store
+    if audit_key is not None:
+        info[AUDIT_KEY_INFO] = audit_key
+    return sessionmaker(bind=engine, info=info or None)
 
 
 def get_tm_session(session_factory: sessionmaker, transaction_manager, request=None) -> Session:
@@ -80,7 +92,7 @@ def includeme(config) -> None:
 
     engine = make_engine(settings.db_url)
     shred_store = open_shred_store(settings.shred_store_url)
-    session_factory = make_session_factory(engine, shred_store)
+    session_factory = make_session_factory(engine, shred_store, audit_key=settings.audit_key)
     config.registry["dbsession_factory"] = session_factory
     config.registry["shred_store"] = shred_store
     config.registry["db_engine"] = engine

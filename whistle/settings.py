@@ -239,6 +239,13 @@ SPECS: dict[str, Spec] = {
     # version they have used, so an older directory put back in the database is refused after a
     # restart too. Empty: remembered in memory only (docs/operations.md).
     "whistle.org.directory_state": Spec(_str, ""),
+    # --- the audit log (docs/operations.md: the audit key and checkpoints) ---
+    # The key that MACs the audit chain's head and its checkpoints: a key file outside the
+    # database and its backups, the same file on every node (`keys init` creates it).
+    "whistle.audit.key": Spec(_key, None, secret=True),
+    # The append-only file the tick and `audit checkpoint` add a checkpoint line to. Empty: the
+    # file audit-checkpoints beside the audit key file.
+    "whistle.audit.checkpoint_file": Spec(_str, ""),
 }
 
 
@@ -302,6 +309,9 @@ class Settings:
     directory_state: Path | None = None  # the highest key directory version used; None: memory only
     # --- the shred key store ("": none configured, the app refuses to start) ---
     shred_store_url: str = ""
+    # --- the audit log: the key of its MACs, and its checkpoint file ---
+    audit_key: bytes = b""
+    audit_checkpoint_file: Path = Path("audit-checkpoints")  # load_settings always sets it (4.4)
 
     def __repr__(self) -> str:  # never print key material into a log or traceback
         return f"Settings(db_url={self.db_url!r}, storage_dir={str(self.storage_dir)!r}, ...)"
@@ -318,7 +328,7 @@ def gather(raw: Mapping[str, Any], environ: Mapping[str, str]) -> dict[str, str]
     Returns the values for known keys plus, for each, a `<key>_file` path if one was given.
     """
     for key in raw:
-        if key.startswith(PREFIX) and key.removesuffix(FILE_SUFFIX) not in SPECS:
+        if key.startswith(PREFIX) and key not in SPECS and key.removesuffix(FILE_SUFFIX) not in SPECS:
             raise ConfigurationError(f"unknown setting {key!r}: check its spelling")
     for name in environ:
         if name.startswith("WHISTLE_") and name not in _ENV_NAMES and not name.startswith("WHISTLE_TEST_"):
@@ -407,6 +417,18 @@ def _org_settings(values: dict[str, Any]) -> dict[str, Any]:
             else None}
 
 
+def _audit_settings(values: dict[str, Any], merged: dict[str, str]) -> dict[str, Any]:
+    """The audit key, and where its checkpoints go: by default beside the audit key file."""
+    checkpoint_file = values["whistle.audit.checkpoint_file"]
+    if not checkpoint_file:
+        key_file = merged.get("whistle.audit.key" + FILE_SUFFIX)
+        if key_file is None:
+            raise ConfigurationError("missing setting 'whistle.audit.checkpoint_file' (the audit key is not read "
+                                     "from a file, so there is no key file to keep the checkpoints beside)")
+        checkpoint_file = str(Path(key_file).parent / "audit-checkpoints")
+    return {"audit_key": values["whistle.audit.key"], "audit_checkpoint_file": Path(checkpoint_file)}
+
+
 def load_settings(raw: Mapping[str, Any], environ: Mapping[str, str] = os.environ) -> Settings:
     """Build the typed settings from the .ini values `raw` and the environment."""
     merged = gather(raw, environ)
@@ -481,4 +503,5 @@ def load_settings(raw: Mapping[str, Any], environ: Mapping[str, str] = os.enviro
         two_admin_rule=values["whistle.admin.two_admin_rule"],
         **_org_settings(values),
         shred_store_url=values["whistle.shred_store.url"] or default_store_url(values["whistle.db.url"]),
+        **_audit_settings(values, merged),
     )

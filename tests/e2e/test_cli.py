@@ -36,10 +36,10 @@ def test_db_upgrade_creates_the_database_and_can_run_again(server):
 
 def test_keys_init_creates_key_files_once(server):
     first = run(server, "keys", "init")
-    assert first.returncode == 0 and first.stdout.count("(created)") == 2
+    assert first.returncode == 0 and first.stdout.count("(created)") == 3
     pepper = (server.directory / "var" / "keys" / "lookup_pepper").read_text()
     second = run(server, "keys", "init")
-    assert second.stdout.count("exists, left as it is") == 2
+    assert second.stdout.count("exists, left as it is") == 3
     assert (server.directory / "var" / "keys" / "lookup_pepper").read_text() == pepper
 
 

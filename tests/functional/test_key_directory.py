@@ -198,7 +198,7 @@ def guardian_grant(dbsession, case, staff) -> CaseGrant:
 def test_a_directory_put_back_after_a_newer_one_was_in_use_is_refused(committed_database, clock):
     settings = load_settings(committed_database("rollback"), environ={})
     engine = make_engine(settings.db_url)
-    factory = make_session_factory(engine)
+    factory = make_session_factory(engine, audit_key=settings.audit_key)
     try:
         for _ in range(2):
             with transaction.manager:

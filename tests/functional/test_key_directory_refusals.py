@@ -45,7 +45,7 @@ def test_a_directory_put_back_is_refused_after_a_restart(committed_database, clo
     settings = load_settings(committed_database("restart"), environ={})
     assert settings.directory_state is not None
     engine = make_engine(settings.db_url)
-    factory = make_session_factory(engine)
+    factory = make_session_factory(engine, audit_key=settings.audit_key)
     try:
         for _ in range(2):
             with transaction.manager:
@@ -62,7 +62,7 @@ def test_a_directory_put_back_is_refused_after_a_restart(committed_database, clo
 def test_another_directory_under_a_version_already_used_is_refused(committed_database, clock, monkeypatch):
     settings = load_settings(committed_database("replaced"), environ={})
     engine = make_engine(settings.db_url)
-    factory = make_session_factory(engine)
+    factory = make_session_factory(engine, audit_key=settings.audit_key)
     try:
         with transaction.manager:
             sign_directory(get_tm_session(factory, transaction.manager), settings, clock)

@@ -1,6 +1,8 @@
 """The audit chain: every event carries the hash of the one before; tampering is named."""
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from sqlalchemy import delete, select, update
 
@@ -79,15 +81,71 @@ def test_audit_verify_on_the_command_line_names_the_first_broken_event(tmp_path,
         def change(work):
             manager = transaction.TransactionManager(explicit=True)
             with manager:
-                work(get_tm_session(make_session_factory(engine), manager))
+                work(get_tm_session(make_session_factory(engine, audit_key=environment.settings.audit_key), manager))
 
         change(lambda db: [record(db, environment.clock, actor="system", action="test.event", detail={"n": n})
                            for n in range(4)])
         assert main(["-c", str(ini), "audit", "verify"]) == 0
-        assert capsys.readouterr().out.strip() == "4 events, chain intact"
+        assert capsys.readouterr().out.strip().startswith("4 events, chain intact, head MAC checks out")
 
         change(lambda db: db.execute(update(AuditEvent).where(AuditEvent.seq == 3).values(action="test.other")))
         assert main(["-c", str(ini), "audit", "verify"]) == 1
         assert capsys.readouterr().out.strip() == "audit chain broken at event 3: its contents were changed"
     finally:
         engine.dispose()
+
+
+def test_every_append_macs_the_head_with_the_audit_key(dbsession, clock, settings):
+    from whistle import crypto
+
+    record(dbsession, clock, actor="system", action="test.event")
+    head = dbsession.get(AuditHead, 1)
+    dbsession.refresh(head)
+    assert head.mac == crypto.audit_head_mac(settings.audit_key, head.length, head.hash)
+
+
+def test_a_head_whose_mac_does_not_check_out_is_not_signed_again(dbsession, clock, settings):
+    """A database writer's head (here: a MAC of their own) is never vouched for by the next append."""
+    record(dbsession, clock, actor="system", action="test.event")
+    dbsession.execute(update(AuditHead).where(AuditHead.id == 1).values(mac=bytes(32)))
+    record(dbsession, clock, actor="system", action="test.event")
+    head = dbsession.get(AuditHead, 1)
+    dbsession.refresh(head)
+    assert head.mac == bytes(32)
+
+
+def test_a_session_without_the_audit_key_cannot_append(app, tm):
+    from whistle.audit.services import AuditKeyMissing
+    from whistle.db import get_tm_session, make_session_factory
+
+    dbsession = get_tm_session(make_session_factory(app.registry["db_engine"]), tm)
+    with pytest.raises(AuditKeyMissing):
+        record(dbsession, app.registry.clock, actor="system", action="test.event")
+
+
+@pytest.mark.parametrize("line", [
+    "", "not json", "{}", '{"seq":1}', '[1,2]',
+    '{"seq":true,"hash":"' + "00" * 32 + '","at":"2026-12-05T12:00:00Z","mac":"' + "00" * 32 + '"}',
+    '{"seq":0,"hash":"' + "00" * 32 + '","at":"2026-12-05T12:00:00Z","mac":"' + "00" * 32 + '"}',
+    '{"seq":1,"hash":"' + "zz" * 32 + '","at":"2026-12-05T12:00:00Z","mac":"' + "00" * 32 + '"}',
+    '{"seq":1,"hash":"' + "00" * 32 + '","at":"yesterday","mac":"' + "00" * 32 + '"}',
+    '{"seq":1,"hash":"' + "00" * 32 + '","at":"2026-12-05T12:00:00Z","mac":"' + "00" * 32 + '","x":1}',
+])
+def test_a_line_that_is_not_a_checkpoint_is_read_as_none(line):
+    from whistle.audit.checkpoints import parse_line
+
+    assert parse_line(line) is None
+
+
+def test_a_checkpoint_line_reads_back_from_the_file_and_from_a_log_line(tmp_path):
+    from whistle.audit.checkpoints import Checkpoint, append_checkpoint, parse_line, read_checkpoint_file
+
+    checkpoint = Checkpoint.taken(bytes(range(32)), 12, bytes(32), datetime(2026, 12, 5, 12, 0, 30, tzinfo=UTC))
+    path = tmp_path / "keys" / "audit-checkpoints"
+    append_checkpoint(path, checkpoint)
+    append_checkpoint(path, checkpoint)
+    assert [line.checkpoint for line in read_checkpoint_file(path)] == [checkpoint, checkpoint]
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert parse_line(f"2026-12-05 12:00:30,001 INFO  [whistle.audit.services] audit checkpoint {checkpoint.line()}") \
+        == checkpoint
+    assert checkpoint.mac_matches(bytes(range(32))) and not checkpoint.mac_matches(bytes(32))

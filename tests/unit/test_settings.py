@@ -10,10 +10,12 @@ from whistle.settings import ConfigurationError, create_key_file, env_name, load
 
 @pytest.fixture
 def raw(tmp_path):
-    pepper, session = tmp_path / "pepper", tmp_path / "session"
+    pepper, session, audit = tmp_path / "pepper", tmp_path / "session", tmp_path / "keys" / "audit_key"
     create_key_file(pepper)
     create_key_file(session)
+    create_key_file(audit)
     return {
+        "whistle.audit.key_file": str(audit),
         "whistle.db.url": "sqlite:///ini.sqlite",
         "whistle.storage.dir": str(tmp_path / "blobs"),
         "whistle.secrets.lookup_pepper_file": str(pepper),
@@ -71,6 +73,32 @@ def test_a_missing_key_file_says_how_to_make_one(raw, tmp_path):
     raw["whistle.secrets.lookup_pepper_file"] = str(tmp_path / "absent")
     with pytest.raises(ConfigurationError, match="keys init"):
         load_settings(raw, environ={})
+
+
+def test_the_audit_key_is_required_and_a_missing_or_unreadable_file_is_named(raw, tmp_path):
+    without = {key: value for key, value in raw.items() if key != "whistle.audit.key_file"}
+    with pytest.raises(ConfigurationError, match=r"missing setting 'whistle.audit.key' \(set whistle.audit.key_file "
+                                                 r"and run `whistle -c FILE keys init`\)"):
+        load_settings(without, environ={})
+    absent = tmp_path / "keys" / "absent"
+    with pytest.raises(ConfigurationError, match=f"whistle.audit.key_file: cannot read {absent}: No such file"):
+        load_settings({**raw, "whistle.audit.key_file": str(absent)}, environ={})
+
+
+def test_the_checkpoints_go_beside_the_audit_key_file_unless_set(raw, tmp_path):
+    settings = load_settings(raw, environ={})
+    assert settings.audit_checkpoint_file == tmp_path / "keys" / "audit-checkpoints"
+    assert base64.b64decode((tmp_path / "keys" / "audit_key").read_text()) == settings.audit_key
+    elsewhere = tmp_path / "log" / "checkpoints"
+    assert load_settings({**raw, "whistle.audit.checkpoint_file": str(elsewhere)}, environ={}) \
+        .audit_checkpoint_file == elsewhere
+    # A key given without a file (the environment) has nothing to stand beside: say where.
+    without = {key: value for key, value in raw.items() if key != "whistle.audit.key_file"}
+    key = base64.b64encode(bytes(32)).decode()
+    with pytest.raises(ConfigurationError, match="whistle.audit.checkpoint_file"):
+        load_settings(without, environ={"WHISTLE_AUDIT_KEY": key})
+    assert load_settings(without, environ={"WHISTLE_AUDIT_KEY": key, "WHISTLE_AUDIT_CHECKPOINT_FILE": str(elsewhere)}) \
+        .audit_checkpoint_file == elsewhere
 
 
 def test_autocreate_makes_missing_key_files_private(raw, tmp_path):

@@ -82,7 +82,8 @@ def test_the_store_defaults_to_a_file_beside_the_sqlite_database_and_must_be_set
 
 def test_the_setting_names_the_store(tmp_path):
     raw = {"whistle.db.url": "sqlite:////srv/var/whistle.sqlite", "whistle.storage.dir": "/srv/var/blobs",
-           "whistle.secrets.lookup_pepper": "A" * 43 + "=", "whistle.secrets.session_key": "A" * 43 + "="}
+           "whistle.secrets.lookup_pepper": "A" * 43 + "=", "whistle.secrets.session_key": "A" * 43 + "=",
+           "whistle.audit.key": "A" * 43 + "=", "whistle.audit.checkpoint_file": "/srv/var/audit-checkpoints"}
     assert load_settings(raw, environ={}).shred_store_url == "sqlite:////srv/var/shred-keys.sqlite"
     elsewhere = {**raw, "whistle.shred_store.url": "postgresql+psycopg://whistle@/whistle_shred"}
     assert load_settings(elsewhere, environ={}).shred_store_url == "postgresql+psycopg://whistle@/whistle_shred"

@@ -26,10 +26,14 @@ class AuditEvent(Base):
 
 class AuditHead(Base):
     """One row: the chain's length and last hash. Appending updates it first, which takes the
-    row lock (PostgreSQL) or the write lock (SQLite), so concurrent appends cannot fork the chain."""
+    row lock (PostgreSQL) or the write lock (SQLite), so concurrent appends cannot fork the chain.
+    `mac` is keyed with the audit key, which the database never holds (whistle.crypto.audit): a
+    database writer can recompute every hash, but not this."""
 
     __tablename__ = "audit_head"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     length: Mapped[int] = mapped_column(default=0)
     hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    # None: not signed yet (an empty chain, or one made before the head was MACed; docs/operations.md).
+    mac: Mapped[bytes | None] = mapped_column(LargeBinary(32))

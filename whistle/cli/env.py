@@ -46,7 +46,8 @@ def dbsession(env: Environment) -> Iterator[Session]:
     try:
         manager = transaction.TransactionManager(explicit=True)
         with manager:
-            factory = make_session_factory(engine, open_shred_store(env.settings.shred_store_url))
+            factory = make_session_factory(engine, open_shred_store(env.settings.shred_store_url),
+                                           audit_key=env.settings.audit_key)
             yield get_tm_session(factory, manager)
     finally:
         engine.dispose()

@@ -34,7 +34,8 @@ def _init(args) -> int:
     for key, path in files.items():
         state = "created" if create_key_file(path) else "exists, left as it is"
         print(f"{key}: {path} ({state})")
-    print("Back these files up: without the lookup pepper no receipt can find its case.")
+    print("Back these files up: without the lookup pepper no receipt can find its case. Every node needs the "
+          "same files (the audit key too); keep them out of the database backups.")
     return 0
 
 

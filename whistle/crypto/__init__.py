@@ -1,4 +1,5 @@
 """The one place that touches cryptography: versioned envelopes over libsodium (docs/crypto.md)."""
+from .audit import AUDIT_MAC_SIZE, audit_checkpoint_mac, audit_head_mac, audit_mac_matches
 from .canonical import canonical_json, parse_canonical_json
 from .carried import open_from_client, seal_for_client
 from .casekeys import case_key_binding, check_case_key_binding, check_team_key_mac, public_key_of, team_key_mac
@@ -128,6 +129,11 @@ __all__ = [  # noqa: RUF022 - grouped by what the names are for, each group unde
     # short-lived values a client carries (the receipt page's cookie)
     "seal_for_client",
     "open_from_client",
+    # the audit log's anchors outside the database (the audit key file)
+    "audit_head_mac",
+    "audit_checkpoint_mac",
+    "audit_mac_matches",
+    "AUDIT_MAC_SIZE",
     # lookups and randomness
     "blind_index",
     "random_bytes",

@@ -9,6 +9,10 @@ from tests.functional.scheduler.conftest import ladder
 from whistle.key_directory.services import EXPIRY_WARNING, Tiers, current_directory, live_channels
 
 
+def key_directory_said(lines: list[str]) -> str:
+    return next(line for line in lines if line.startswith("key directory: "))
+
+
 def directory_now(world):
     with world.session() as dbsession:
         return current_directory(dbsession, world.ctx.settings, world.clock)
@@ -18,10 +22,10 @@ def test_the_tick_re_signs_a_directory_about_to_expire_keeping_its_guardians(wor
     world = world()
     first, second = ladder(world, "staff")
     signed = directory_now(world)
-    assert world.tick()[-1] == f"key directory: version {signed.version} is valid until {signed.expires_at:%Y-%m-%d}"
+    assert key_directory_said(world.tick()) == f"key directory: version {signed.version} is valid until {signed.expires_at:%Y-%m-%d}"
 
     world.clock.set(signed.expires_at - EXPIRY_WARNING + timedelta(hours=1))
-    assert world.tick()[-1].startswith(f"key directory: signed version {signed.version + 1}, valid until ")
+    assert key_directory_said(world.tick()).startswith(f"key directory: signed version {signed.version + 1}, valid until ")
     fresh = directory_now(world)
     assert fresh.expires_at > signed.expires_at
     assert fresh.guardians == signed.guardians
@@ -35,7 +39,7 @@ def test_the_tick_re_signs_an_expired_directory_from_its_keys_and_tiers(world):
     ladder(world, "staff")
     signed = directory_now(world)
     world.clock.set(signed.expires_at + timedelta(days=3))  # the tick did not run for weeks
-    assert "signed version" in world.tick()[-1]
+    assert "signed version" in key_directory_said(world.tick())
     fresh = directory_now(world)
     assert fresh.guardians == signed.guardians and fresh.channels == signed.channels
 

@@ -98,7 +98,7 @@ def test_the_tick_runs_the_jobs_the_areas_register_in_their_order(committed_data
     config = make_configurator(committed_database("jobs"))
     assert [job.name for job in config.registry.scheduled_jobs.in_order()] == [
         "escalations", "protection alerts", "records", "notifications", "recovery failures", "sign-in throttles",
-        "key directory", "unfinished uploads", "shred wraps", "throttles"], "each area registers its own"
+        "key directory", "unfinished uploads", "shred wraps", "throttles", "audit checkpoint"], "each area registers its own"
     config.add_scheduled_job("test reminders", lambda ctx: f"test reminders: {ctx.clock.today()}", order=25)
     registry = config.make_wsgi_app().registry
     try:
@@ -106,7 +106,8 @@ def test_the_tick_runs_the_jobs_the_areas_register_in_their_order(committed_data
     finally:
         registry["db_engine"].dispose()
     assert [line.split(":")[0] for line in lines] == [
-        "escalations", "check-ins", "protection alerts", "test reminders", "notifications", "key directory"]
+        "escalations", "check-ins", "protection alerts", "test reminders", "notifications", "key directory",
+        "audit checkpoint"]
     assert lines[3] == f"test reminders: {registry.clock.today()}"
 
 
