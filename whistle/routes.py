@@ -19,6 +19,7 @@ def includeme(config) -> None:
     config.add_route("api.channels", "/api/v1/channels")
     config.add_route("api.channel_keys", "/api/v1/channels/{slug}/keys")
     config.add_route("api.disclosures", "/api/v1/disclosures")
+    config.add_route("api.disclosures_challenge", "/api/v1/disclosures/challenge")
 
     # --- accounts: staff sign-in, and a staff member's own password, sessions and authenticator ---
     config.add_route("accounts.login", "/staff/login")

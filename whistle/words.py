@@ -63,6 +63,9 @@ STATUS_LABELS = {
     "received": "Received", "acknowledged": "Acknowledged", "assessing": "Assessing", "investigating": "Investigating",
     "feedback_given": "Feedback given", "closed": "Closed",
 }
+# Why guardians closed a case as junk (whistle.cases.lifecycle.close_as_junk).
+JUNK_REASON_LABELS = {"flood": "Sent in a flood of junk reports", "spam": "Advertising or spam",
+                      "test": "A test, not a concern"}
 PRIORITY_LABELS = {"low": "Low", "normal": "Normal", "high": "High", "urgent": "Urgent"}
 SUBSTANTIATED_LABELS = {"yes": "Yes", "partly": "Partly", "no": "No", "not_determined": "Not determined"}
 CHANGE_LABELS = {
@@ -549,6 +552,10 @@ AUDIT_WORDS: dict[str, Callable[[str, dict, Names], str]] = {
     "case.feedback_given": lambda who, d, n: f"{who} recorded that feedback was given",
     "case.closed": _closed,
     "case.reopened": lambda who, d, n: f"{who} reopened the case",
+    "case.closed_as_junk": lambda who, d, n: (
+        f"{who} closed the case as junk ({label(JUNK_REASON_LABELS, d.get('reason')).lower()}), with others that "
+        "arrived in the same surge" if d.get("surge_day") else
+        f"{who} closed the case as junk ({label(JUNK_REASON_LABELS, d.get('reason')).lower()})"),
     "case.priority_changed": lambda who, d, n: (
         f"{who} changed the priority from {priority_label(d.get('from')).lower()} "
         f"to {priority_label(d.get('to')).lower()}"),

@@ -2,13 +2,18 @@
 from __future__ import annotations
 
 import base64
+import math
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from nacl import bindings
 from nacl import exceptions as nacl_exceptions
 
 from . import envelopes
-from .errors import CryptoError, DecryptionFailed
+from .errors import CryptoError, DecryptionFailed, KdfBusy
 
 # Upper bounds on an Argon2id cost we are willing to run. The cost of an existing password
 # wrap is read from the envelope, so without a bound a forged envelope could make one login
@@ -65,15 +70,64 @@ def is_acceptable_cost(opslimit: object, memlimit: object) -> bool:
     )
 
 
-def argon2id(password: bytes, salt: bytes, cost: KdfCost, size: int) -> bytes:
-    """crypto_pwhash with ALG_ARGON2ID13; `size` output bytes."""
+# --- Argon2id work, bounded: at most `concurrency` derivations at once in this process ----------
+#
+# Each derivation holds `memlimit` bytes for its duration, so a flood of sign-ins or reports could
+# otherwise take as much memory as there are threads serving it. A derivation waits for a slot at
+# most `wait` seconds and then raises KdfBusy, which the edge answers with 503 and Retry-After.
+
+
+@dataclass(frozen=True)
+class KdfBounds:
+    concurrency: int
+    wait: float | None  # seconds; None: wait as long as it takes
+
+
+class _Slots:
+    def __init__(self, bounds: KdfBounds) -> None:
+        if bounds.concurrency < 1:
+            raise ValueError("at least one Argon2id derivation must be allowed at a time")
+        self.bounds = bounds
+        self.semaphore = threading.BoundedSemaphore(bounds.concurrency)
+
+
+_slots = _Slots(KdfBounds(concurrency=os.cpu_count() or 1, wait=None))
+
+
+def bound_argon2id(concurrency: int, wait: float | None) -> None:
+    """Allow at most `concurrency` Argon2id derivations at once in this process, each waiting at
+    most `wait` seconds for its turn. A derivation under way keeps the slot it took."""
+    global _slots
+    _slots = _Slots(KdfBounds(concurrency, wait))
+
+
+def argon2id_bounds() -> KdfBounds:
+    return _slots.bounds
+
+
+@contextmanager
+def kdf_slot() -> Iterator[None]:
+    """Hold one Argon2id slot (what every derivation does), or raise KdfBusy."""
+    slots = _slots  # released to the semaphore it was taken from, even if the bounds change meanwhile
+    if not slots.semaphore.acquire(timeout=slots.bounds.wait):
+        raise KdfBusy(retry_after=max(1, math.ceil(2 * (slots.bounds.wait or 1))))
     try:
-        return bindings.crypto_pwhash_alg(
-            size, password, salt, cost.opslimit, cost.memlimit, bindings.crypto_pwhash_ALG_ARGON2ID13
-        )
-    except nacl_exceptions.CryptoError as error:
-        # Not a wrong password (Argon2id accepts any input): out of memory, most likely.
-        raise CryptoError("Argon2id failed") from error
+        yield
+    finally:
+        slots.semaphore.release()
+
+
+def argon2id(password: bytes, salt: bytes, cost: KdfCost, size: int) -> bytes:
+    """crypto_pwhash with ALG_ARGON2ID13; `size` output bytes. Every Argon2id in whistle runs here,
+    in a slot (kdf_slot), or raises KdfBusy."""
+    with kdf_slot():
+        try:
+            return bindings.crypto_pwhash_alg(
+                size, password, salt, cost.opslimit, cost.memlimit, bindings.crypto_pwhash_ALG_ARGON2ID13
+            )
+        except nacl_exceptions.CryptoError as error:
+            # Not a wrong password (Argon2id accepts any input): out of memory, most likely.
+            raise CryptoError("Argon2id failed") from error
 
 
 @dataclass(frozen=True)

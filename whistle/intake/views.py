@@ -9,7 +9,7 @@ from whistle.attachments.services import AttachmentTooLarge, limits_for, store_a
 from whistle.attachments.uploads import FilePart, MalformedForm, csrf_ok, form_parts
 from whistle.board.services import any_published
 from whistle.errors import Problem, problem_response, validation_problem
-from whistle.intake import e2e, receipts
+from whistle.intake import e2e, receipts, work
 from whistle.intake.forms import IDENTITY_FIELDS, validate_disclosure, wants_plain
 from whistle.intake.services import (
     Readers,
@@ -252,7 +252,21 @@ def api_channels(request):
                          for channel in active_channels(request.dbsession)]}
 
 
-DISCLOSURE_MEMBERS = {"channel", "text", "answers", "identity", "identity_mode", "left_out"}
+@view_config(route_name="api.disclosures_challenge", request_method="GET", renderer="json",
+             permission=Permission.DISCLOSURE_SUBMIT)
+def api_challenge(request):
+    """A proof-of-work challenge for the report form's JavaScript (docs/crypto.md 6.14)."""
+    settings = request.whistle_settings
+    challenge = work.new_challenge(settings, request.clock)
+    if challenge is None:
+        raise Problem(404, "Proof of work is off: reports need none.", type=PROOF_OF_WORK_OFF,
+                      title="Proof of work off")
+    return {"challenge": challenge, "bits": settings.proof_of_work_bits,
+            "expires_in": int(settings.proof_of_work_lifetime.total_seconds())}
+
+
+PROOF_OF_WORK_OFF = "/api/v1/problems/proof-of-work-off"
+DISCLOSURE_MEMBERS = {"channel", "text", "answers", "identity", "identity_mode", "left_out", "proof"}
 
 
 @view_config(route_name="api.disclosures", request_method="POST", renderer="json",

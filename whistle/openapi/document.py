@@ -86,6 +86,13 @@ SCHEMAS: dict[str, Any] = {
                 "channel": STR,
             }}],
     },
+    "Proof": {
+        "type": "object",
+        "description": "A proof of work (docs/crypto.md 6.14): a challenge from GET /api/v1/disclosures/challenge "
+                       "and a solution. Never an error: a wrong, expired or used proof counts as none.",
+        "properties": {"challenge": STR,
+                       "solution": {"type": "integer", "minimum": 0, "maximum": 9007199254740991}},
+    },
     "Identity": {
         "type": ["object", "null"],
         "properties": {"name": STR, "contact": STR,
@@ -110,6 +117,7 @@ SCHEMAS: dict[str, Any] = {
                                         "lists, GET /api/v1/channels/{slug}/keys): excluded as for a conflict of "
                                         "interest. Leaving out everyone who could read it is a 409 "
                                         "nobody-can-receive."},
+            "proof": {"$ref": "#/components/schemas/Proof"},
         },
     },
     "DirectoryChanged": {
@@ -162,6 +170,7 @@ SCHEMAS: dict[str, Any] = {
                                 "additionalProperties": {"oneOf": [STR, {"type": "array", "items": STR}]}},
             "left_out": {"type": "array", "items": {"type": "integer"},
                          "description": "Guardians the reporter left out: ids the directory lists for the channel."},
+            "proof": {"$ref": "#/components/schemas/Proof"},
         },
     },
     "Session": {
@@ -411,7 +420,7 @@ def mailbox_paths() -> dict:
                     "lookup_value": {"type": "string", "contentEncoding": "base64",
                                      "description": "32 bytes, standard base64 with padding."}}}),
                 "responses": {"200": _json({"$ref": "#/components/schemas/ReporterSession"}, "Logged in."),
-                              **_problem_responses(400, 401, 415, 422, 429)},
+                              **_problem_responses(400, 401, 415, 422, 429, 503)},
             },
             "delete": {"summary": "Leave (end this session, of either kind).", "operationId": "reporterLogout",
                        "security": BEARER,
@@ -702,7 +711,7 @@ def build_document() -> dict:
                                 "acknowledge_by": {"type": ["string", "null"], "format": "date",
                                                    "description": "The day the case's guardians must acknowledge "
                                                                   "it by, for the receipt page."}}}]}, "Stored."),
-                          **_problem_responses(400, 413, 415, 422),
+                          **_problem_responses(400, 413, 415, 422, 503),
                           "409": {"description": "The channel is not taking reports (see accepting_reports in "
                                                  "GET /api/v1/channels), or nobody who receives its reports "
                                                  "could receive this one; for a case built on the device, also: "
@@ -716,6 +725,24 @@ def build_document() -> dict:
                                       {"allOf": [PROBLEM, {"type": "object", "properties": {"type": {"enum": [
                                           "/api/v1/problems/case-ref-taken",
                                           "/api/v1/problems/receipt-taken"]}}}]}]}}}}},
+        }},
+        "/api/v1/disclosures/challenge": {"get": {
+            "summary": "A proof-of-work challenge (docs/crypto.md 6.14): solved on the reporter's device and sent "
+                       "as `proof` with POST /api/v1/disclosures, it lets the report past the service-wide budget "
+                       "while the service is flooded (never past the per-client one). Optional: a report without "
+                       "a proof, or with a wrong, expired or used one, is taken as without.",
+            "operationId": "disclosureChallenge",
+            "responses": {"200": _json({"type": "object", "required": ["challenge", "bits", "expires_in"],
+                                        "properties": {
+                                            "challenge": STR,
+                                            "bits": {"type": "integer", "minimum": 1, "maximum": 32,
+                                                     "description": "The leading zero bits the hash must have."},
+                                            "expires_in": {"type": "integer",
+                                                           "description": "Seconds the challenge stays valid."}}},
+                                       "A challenge."),
+                          "404": {"description": "Proof of work is off (type /api/v1/problems/proof-of-work-off): "
+                                                 "reports need none.",
+                                  "content": {"application/problem+json": {"schema": PROBLEM}}}},
         }},
         "/api/v1/staff/sign-in-parameters": {"post": {
             "summary": "The salt and Argon2id cost a device derives a guardian's sign-in keys with.",
@@ -746,7 +773,7 @@ def build_document() -> dict:
                     {"type": "object", "required": ["username", "password", "otp"], "additionalProperties": False,
                      "properties": {"username": STR, "password": STR, "otp": STR}}]}),
                 "responses": {"200": _json({"$ref": "#/components/schemas/Session"}, "Logged in."),
-                              **_problem_responses(400, 401, 415, 422),
+                              **_problem_responses(400, 401, 415, 422, 503),
                               "403": {"description": "A password sign-in while server-assisted sign-in is off "
                                                      "(type /api/v1/problems/server-assisted-off): sign in on the "
                                                      "device.",
