@@ -177,10 +177,24 @@ SPECS: dict[str, Spec] = {
     "whistle.attachments.max_unfinished_uploads": Spec(_int, "8"),
     # Where blobs go: a dotted name of a BlobStore class taking the storage directory.
     "whistle.attachments.blob_store": Spec(_str, "whistle.attachments.blobs.LocalBlobStore"),
+    # Files reporters start uploading to their mailbox (whistle/reporters/limits.py): per client
+    # in 10 minutes, and across the whole service per minute; past either, refused with a 429.
+    "whistle.attachments.uploads_per_client": Spec(_int, "30"),
+    "whistle.attachments.uploads_per_minute": Spec(_int, "120"),
     # --- the reporter's mailbox ---
     # Wrong receipts across the whole service (never per client) before receipts are tried one
     # at a time for the rest of the minute (the slow lane, whistle/reporters/services.py).
     "whistle.mailbox.receipt_failures_per_minute": Spec(_int, "30"),
+    # Wrong receipts from one client (its address hashed with an hourly key, never stored) in 10
+    # minutes, after which that client's tries are refused until the 10 minutes are over.
+    "whistle.mailbox.receipt_failures_per_client": Spec(_int, "10"),
+    # --- submitting a report (whistle/intake/limits.py) ---
+    # Reports from one client in 10 minutes; reports across the whole service per minute (past
+    # it, only a client that did the proof of work gets in); and the surge mark, from which new
+    # cases are marked as having come in during a surge.
+    "whistle.intake.reports_per_client": Spec(_int, "5"),
+    "whistle.intake.reports_per_minute": Spec(_int, "30"),
+    "whistle.intake.surge_reports_per_minute": Spec(_int, "10"),
     # --- retaliation watch ---
     # Months after a report is opened when the reporter is asked whether they have suffered
     # detriment (retaliation); the questions keep coming after the case closes.
@@ -280,6 +294,13 @@ class Settings:
     display_timezone: tzinfo = UTC
     # --- staff accounts ---
     recovery_failures_per_hour: int = 20
+    # --- limits: per client and across the service (whistle.intake.limits, whistle.reporters.limits) ---
+    reports_per_client: int = 5
+    reports_per_minute: int = 30
+    surge_reports_per_minute: int = 10
+    receipt_failures_per_client: int = 10
+    uploads_per_client: int = 30
+    uploads_per_minute: int = 120
     # --- the guardian's workspace ---
     server_assisted: bool = True
     # --- the organisation key and the signed key directory ---
@@ -489,6 +510,12 @@ def load_settings(raw: Mapping[str, Any], environ: Mapping[str, str] = os.enviro
         dev_mail_server=values["whistle.dev.mail_server"],
         display_timezone=values["whistle.display.timezone"],
         recovery_failures_per_hour=values["whistle.accounts.recovery_failures_per_hour"],
+        reports_per_client=values["whistle.intake.reports_per_client"],
+        reports_per_minute=values["whistle.intake.reports_per_minute"],
+        surge_reports_per_minute=values["whistle.intake.surge_reports_per_minute"],
+        receipt_failures_per_client=values["whistle.mailbox.receipt_failures_per_client"],
+        uploads_per_client=values["whistle.attachments.uploads_per_client"],
+        uploads_per_minute=values["whistle.attachments.uploads_per_minute"],
         server_assisted=values["whistle.workspace.server_assisted"],
         **_org_settings(values),
         shred_store_url=values["whistle.shred_store.url"] or default_store_url(values["whistle.db.url"]),

@@ -1,15 +1,19 @@
 """Throttles kept in the database, keyed by purpose, never by client address: the table, fixed
-windows counted in it (`count_one`, `spent`), and `client_hash`, the only form in which a
-client's address may key a throttle."""
+windows counted in it (`count_one`, `spent`), `client_hash`, the only form in which a client's
+address may key a throttle, and budgets (`Budget`, `check`, `count`, `forget_ended`): a limit per
+client and one across the whole service, checked before the work and counted after it."""
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 import threading
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import DateTime, String
+from sqlalchemy import CursorResult, DateTime, String, delete, or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -123,3 +127,64 @@ def client_hash(environ: dict, clock: Clock) -> str:
     address = str(environ.get("REMOTE_ADDR") or "").encode("utf-8", "replace")
     digest = hashlib.blake2b(address, key=_client_key.current(clock.now()), digest_size=12)
     return digest.hexdigest()
+
+
+# --- Budgets: so many events per window, for one client or for the whole service --------------
+#
+# A budget is checked with plain reads before the work it guards (no lock is held while, say, an
+# Argon2id runs or a file streams in), and counted once the work is done, just before the
+# transaction commits, so its row is locked only for that moment. Requests running at the same
+# moment can each pass the check before any of them is counted: a budget may be overrun by the
+# requests in flight (a handful), never by more.
+
+
+@dataclass(frozen=True)
+class Budget:
+    """At most `events` of `key` per `window` (fixed windows, counted in the throttles table)."""
+
+    key: str
+    events: int
+    window: timedelta
+
+
+class BudgetSpent(Exception):
+    """A budget is spent: `retry_after` whole seconds (at least 1) until its window ends."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"try again in {retry_after} seconds")
+        self.retry_after = retry_after
+
+
+def client_key(purpose: str, client: str) -> str:
+    """The key of `purpose`'s row for one client (`client`: a client_hash)."""
+    return f"{purpose}:{client}"
+
+
+def check(dbsession: Session, clock: Clock, budgets: Iterable[Budget]) -> None:
+    """Raise BudgetSpent, with the longest wait, if any of `budgets` is spent. Plain reads."""
+    ends = [end for budget in budgets
+            if (end := spent(dbsession, clock, budget.key, budget.window, budget.events)) is not None]
+    if ends:
+        raise BudgetSpent(max(1, math.ceil((max(ends) - clock.now()).total_seconds())))
+
+
+def count(dbsession: Session, clock: Clock, budgets: Iterable[Budget]) -> None:
+    """Count one event in each of `budgets`, in the order given: callers give a client's budget
+    before the service's, so two transactions always lock rows in the same order."""
+    for budget in budgets:
+        count_one(dbsession, clock, budget.key, budget.window)
+
+
+def forget_ended(dbsession: Session, clock: Clock, windows: Mapping[str, timedelta]) -> int:
+    """Delete the rows of each purpose in `windows` (its service-wide row and its clients' rows)
+    whose window has ended; returns how many went. Nothing is lost: a row whose window has ended
+    counts as empty. What stays behind would say when someone last did something, and a client's
+    row outlives its hourly key only as clutter."""
+    now = clock.now()
+    forgotten = 0
+    for purpose, window in windows.items():
+        result = dbsession.execute(delete(Throttle).where(
+            or_(Throttle.key == purpose, Throttle.key.startswith(f"{purpose}:", autoescape=True)),
+            Throttle.window_start <= now - window))
+        forgotten += cast(CursorResult[Any], result).rowcount or 0  # a DELETE: a CursorResult, typed as Result
+    return forgotten

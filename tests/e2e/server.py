@@ -23,6 +23,12 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 
+TEST_LIMITS = dict.fromkeys((
+    "whistle.intake.reports_per_client", "whistle.intake.reports_per_minute", "whistle.intake.surge_reports_per_minute",
+    "whistle.mailbox.receipt_failures_per_client", "whistle.attachments.uploads_per_client",
+    "whistle.attachments.uploads_per_minute"), 100000)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -33,7 +39,8 @@ class Server:
     """`pserve development.ini` in `directory`, on a free port, logging to `directory/server.log`.
     `plugins`: more plugins to enable (after development.ini's), found on `pythonpath` if given."""
 
-    def __init__(self, directory: Path, *, plugins: tuple[str, ...] = (), pythonpath: Path | None = None) -> None:
+    def __init__(self, directory: Path, *, plugins: tuple[str, ...] = (), pythonpath: Path | None = None,
+                 limits: dict[str, int] | None = None) -> None:
         self.directory = directory
         self.env = dict(os.environ, PYTHONPATH=f"{pythonpath}{os.pathsep}{os.environ.get('PYTHONPATH', '')}") \
             if pythonpath else None
@@ -42,6 +49,10 @@ class Server:
         ini = ini.replace("listen = 127.0.0.1:6543", f"listen = 127.0.0.1:{self.port}")
         ini = re.sub(r"(whistle\.kdf\.(receipt_)?opslimit) = \d+", r"\1 = 1", ini)
         ini = re.sub(r"(whistle\.kdf\.(receipt_)?memlimit) = \d+", r"\1 = 8192", ini)
+        # The tests send many requests from one address: the limits are raised, unless a test sets its own.
+        budgets = {**TEST_LIMITS, **(limits or {})}
+        lines = "".join(f"{key} = {value}\n" for key, value in budgets.items())
+        ini = ini.replace("[app:main]\n", "[app:main]\n" + lines, 1)
         # Servers run side by side: each its own debugging mail server, and its smtp plugin sends there.
         self.mail_port = free_port()
         ini = re.sub(r"^whistle\.dev\.mail_server = .*$", f"whistle.dev.mail_server = 127.0.0.1:{self.mail_port}",

@@ -33,8 +33,9 @@ CLIENT_MAY_IMPORT = ("crypto",)
 DESK = "desk"
 DESK_MAY_IMPORT = ("client", "crypto")
 DESK_THIRD_PARTY = ("waitress",)
-# In an area, these modules speak HTTP or wire the area in: delivery, though they live in a domain area.
-DELIVERY_IN_AN_AREA = ("__init__", "views", "identity", "sections", "context")
+# In an area, these modules speak HTTP or wire the area in: delivery, though they live in a domain area
+# (limits: what a request may spend, told by its client's address).
+DELIVERY_IN_AN_AREA = ("__init__", "views", "identity", "sections", "context", "limits")
 PUBLIC_IN_EVERY_AREA = ("models", "services", "events")
 PUBLIC_WITH_A_REASON = {
     "cases.lifecycle": "the statuses and the moves between them",

@@ -127,6 +127,10 @@ class Case(Base):
     board_consent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Keyed hash of the submit form's one-time token: a resubmitted form opens no second case.
     submission_token_id: Mapped[bytes | None] = mapped_column(LargeBinary(32), unique=True)
+    # The day the case came in while reports were arriving faster than the service's surge mark
+    # (whistle.intake.limits): guardians can look at, and clear, such cases together. None: an
+    # ordinary day. Reporter-dated, like every reporter record.
+    surge_day: Mapped[date | None] = mapped_column(Date, index=True)
 
     channel: Mapped[Channel] = relationship()
     grants: Mapped[list[CaseGrant]] = relationship(back_populates="case", cascade="all, delete-orphan")

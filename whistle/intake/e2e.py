@@ -335,7 +335,7 @@ def _check_grants(built: ClientBuiltCase, recipients: Recipients) -> None:
 
 
 def submit_client_built(dbsession: Session, settings: Settings, clock: Clock, built: ClientBuiltCase, *,
-                        call_hook, deadline_profiles=None) -> Case:
+                        call_hook, deadline_profiles=None, surge: bool = False) -> Case:
     """Store a case built on the reporter's device; the caller opens the reporter's end-to-end
     session. Checked first, nothing written on a refusal:
 
@@ -349,7 +349,8 @@ def submit_client_built(dbsession: Session, settings: Settings, clock: Clock, bu
     Then as the no-JavaScript path does: the case (with the server's own case key binding, so a
     guardian's first visit is checked as on any case), its grants and items (author "reporter"),
     `case.opened` and (left out, second tier or standby) `case.routed` audited, triage with the
-    routing answers only, `whistle_case_opened`, and CaseOpened without keys (the server has none)."""
+    routing answers only, `whistle_case_opened`, and CaseOpened without keys (the server has none).
+    `surge`: reports are arriving past the service's surge mark, so the case is marked with the day."""
     directory = try_current_directory(dbsession, settings, clock)
     if directory is None:
         raise NobodyCanReceive(built.channel.slug)
@@ -388,6 +389,7 @@ def submit_client_built(dbsession: Session, settings: Settings, clock: Clock, bu
         key_binding=crypto.case_key_binding(settings.session_key, built.ref, built.case_public_key),
         reporter_lookup_id=lookup_id, reporter_public_key=built.reporter_public_key,
         opened_on=today, ack_due=profile.ack_due(today), feedback_due=profile.feedback_due(today, None),
+        surge_day=today if surge else None,
     )
     for grant in grants:
         case.grants.append(CaseGrant(

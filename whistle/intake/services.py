@@ -98,7 +98,7 @@ def already_submitted(dbsession: Session, settings: Settings, token: str) -> Sen
 
 def submit_disclosure(dbsession: Session, settings: Settings, clock: Clock, submission: Submission,
                       *, call_hook, submission_token: str | None = None,
-                      deadline_profiles=None, left_out: frozenset[int] = frozenset()) -> Receipt:
+                      deadline_profiles=None, left_out: frozenset[int] = frozenset(), surge: bool = False) -> Receipt:
     """Open the case. `submission_token` (from the form) is stored as a keyed hash, so a
     second post of the same form is recognised and opens nothing; the receipt is derived from
     it (crypto.receipt_for_submission), so that second post can be shown the receipt again.
@@ -111,7 +111,8 @@ def submit_disclosure(dbsession: Session, settings: Settings, clock: Clock, subm
     it was given to them, not of a new report. `call_hook` is `request.call_hook`, or
     `whistle.hooks.hook_caller(...)`. A plugin that raises is audited and skipped: the disclosure
     is stored and the receipt given anyway. `left_out`: guardians the reporter chose to leave out
-    (Readers.ids), excluded as a conflict of interest is.
+    (Readers.ids), excluded as a conflict of interest is. `surge`: reports are arriving past the
+    service's surge mark (whistle.intake.limits), so the case is marked with the day.
 
     Raises NobodyCanReceive when nobody could receive the case: no enabled guardian in the
     channel's tiers any more (disabled while the reporter wrote), no usable signed key directory,
@@ -133,6 +134,8 @@ def submit_disclosure(dbsession: Session, settings: Settings, clock: Clock, subm
     # Sealed to the reporter only, for now: who else gets the keys is decided below.
     case, keys = open_case(dbsession, channel=submission.channel, reporter=reporter, guardians=[], today=today,
                            profiles=deadline_profiles, server_key=settings.session_key)
+    if surge:
+        case.surge_day = today
     if submission_token:
         case.submission_token_id = submission_token_id(settings, submission_token)
     add_item(case, keys, kind=ITEM_DISCLOSURE, author="reporter", plaintext=submission.text.encode("utf-8"),

@@ -11,6 +11,7 @@ from whistle.board.services import any_published
 from whistle.errors import Problem, problem_response, validation_problem
 from whistle.intake import e2e, receipts, work
 from whistle.intake.forms import IDENTITY_FIELDS, validate_disclosure, wants_plain
+from whistle.intake.limits import TooManyReports, admit_disclosure, count_disclosure, minutes_to_wait
 from whistle.intake.services import (
     Readers,
     acknowledgement_due,
@@ -42,6 +43,10 @@ TOO_LARGE = (("A file was too large, so nothing was sent yet. Each file can be a
               " your report's page."),
              ("A file was too big, so nothing was sent yet. Each file can be up to {file}. Pick a smaller file,"
               " or send without it."))
+TOO_MANY_REPORTS = (("Too many reports have come from here, or to this service, just now, so nothing was sent yet."
+                     " Your words are still below: try again in {minutes}."),
+                    ("Lots of messages have been sent just now, so yours was not sent yet. Your words are still"
+                     " below. Please try again in {minutes}."))
 
 
 @view_config(route_name="home", renderer="whistle:templates/home/index.jinja2", permission=Permission.PUBLIC)
@@ -127,6 +132,8 @@ def _open_case(request, channel, post: MultiDict):
     if not csrf_ok(request, post.get("csrf_token")):
         raise _Rejected(400, {"form": FORM_EXPIRED[wants_plain(channel)]})
     token = post.get("submission_token", "")
+    # Before any Argon2id work (a repeated form derives its receipt again; a new one derives one).
+    admission = admit_disclosure(request)
     if token and (sent := already_submitted(request.dbsession, request.whistle_settings, token)):
         raise _AlreadySent(sent)
     values = _form_values(post)
@@ -146,7 +153,13 @@ def _open_case(request, channel, post: MultiDict):
     assert submission is not None  # validate_disclosure gives one when it finds no error
     return submit_disclosure(request.dbsession, request.whistle_settings, request.clock, submission,
                              submission_token=token or None, call_hook=request.call_hook,
-                             deadline_profiles=request.registry.deadline_profiles, left_out=left_out)
+                             deadline_profiles=request.registry.deadline_profiles, left_out=left_out,
+                             surge=admission.surge)
+
+
+def _too_many_words(refused: TooManyReports, plain: bool) -> str:
+    minutes = minutes_to_wait(refused)
+    return TOO_MANY_REPORTS[plain].format(minutes="1 minute" if minutes == 1 else f"{minutes} minutes")
 
 
 # CSRF is checked here rather than by the view deriver so that an expired token re-renders the
@@ -192,6 +205,9 @@ def submit_form(request):
                 case=size_words(limits.max_case_bytes, limit=True))}) from None
         if result is None:
             result = _open_case(request, channel, post)
+    except TooManyReports as refused:
+        request.response.headers["Retry-After"] = str(refused.retry_after)
+        return _form_again(request, channel, post, 429, {"form": _too_many_words(refused, wants_plain(channel))})
     except NobodyCanReceive:
         return _nobody_can_receive(request, channel, post, files_left_out=files_chosen)
     except _AlreadySent as again:
@@ -204,12 +220,18 @@ def submit_form(request):
             return {"channel": channel}
         return _to_receipt_page(request, channel, receipt=again.sent.receipt, case_ref=again.sent.case.ref)
     except _Rejected as rejected:
-        request.tm.doom()  # nothing of a rejected form is kept: no case, no files
-        request.response.status = rejected.status
-        return {"channel": channel, "values": _form_values(post), "errors": rejected.errors,
-                "limits": limits_for(request.whistle_settings),
-                "questionnaire": questionnaire_for(channel, request.call_hook), "readers": _readers(request, channel)}
+        return _form_again(request, channel, post, rejected.status, rejected.errors)
+    count_disclosure(request)
     return _to_receipt_page(request, channel, receipt=result.receipt, case_ref=result.case.ref)
+
+
+def _form_again(request, channel, post: MultiDict, status: int, errors: dict[str, str]) -> dict:
+    """The form again, with what was typed and the errors; nothing of the refused form is kept."""
+    request.tm.doom()  # no case, no files
+    request.response.status = status
+    return {"channel": channel, "values": _form_values(post), "errors": errors,
+            "limits": limits_for(request.whistle_settings),
+            "questionnaire": questionnaire_for(channel, request.call_hook), "readers": _readers(request, channel)}
 
 
 def _to_receipt_page(request, channel, *, receipt: str, case_ref: str) -> HTTPSeeOther:
@@ -311,12 +333,17 @@ def api_submit(request):
         raise validation_problem(errors)
     assert submission is not None  # validate_disclosure gives one when it finds no error
     try:
+        admission = admit_disclosure(request)
+    except TooManyReports as refused:
+        return _too_many_reports_problem(request, refused)
+    try:
         result = submit_disclosure(request.dbsession, request.whistle_settings, request.clock, submission,
                                    call_hook=request.call_hook, deadline_profiles=request.registry.deadline_profiles,
-                                   left_out=left_out)
+                                   left_out=left_out, surge=admission.surge)
     except NobodyCanReceive:
         request.tm.doom()  # the case may be flushed already: none of it is kept
         raise _nobody_can_receive_problem(channel) from None
+    count_disclosure(request)
     request.response.status = 201
     return {"receipt": result.receipt, "case": result.case.ref}
 
@@ -324,6 +351,18 @@ def api_submit(request):
 DIRECTORY_CHANGED = "/api/v1/problems/directory-changed"
 CASE_REF_TAKEN = "/api/v1/problems/case-ref-taken"
 RECEIPT_TAKEN = "/api/v1/problems/receipt-taken"
+TOO_MANY_REPORTS_PROBLEM = "/api/v1/problems/too-many-reports"
+
+
+def _too_many_reports_problem(request, refused: TooManyReports):
+    """429 with Retry-After: this client, or the whole service, sent all the reports it may for now.
+    Nothing of the report is kept."""
+    request.tm.doom()
+    return problem_response(
+        Problem(429, f"Too many reports from this client, or to this service, just now: nothing was stored. Send "
+                     f"it again in {refused.retry_after} seconds (Retry-After).", type=TOO_MANY_REPORTS_PROBLEM,
+                title="Too many reports", members={"retry_after": refused.retry_after}),
+        {"Retry-After": str(refused.retry_after)})
 
 
 def _api_submit_client_built(request, data: dict) -> dict:
@@ -343,8 +382,12 @@ def _api_submit_client_built(request, data: dict) -> dict:
         raise validation_problem(errors)
     assert built is not None and channel is not None  # parse_client_case gives one when it finds no error
     try:
+        admission = admit_disclosure(request)
+    except TooManyReports as refused:
+        return _too_many_reports_problem(request, refused)
+    try:
         case = e2e.submit_client_built(request.dbsession, settings, request.clock, built, call_hook=request.call_hook,
-                                       deadline_profiles=request.registry.deadline_profiles)
+                                       deadline_profiles=request.registry.deadline_profiles, surge=admission.surge)
     except NobodyCanReceive:
         request.tm.doom()
         raise _nobody_can_receive_problem(channel) from None
@@ -364,6 +407,7 @@ def _api_submit_client_built(request, data: dict) -> dict:
                                              "receipt and build the case again.", type=RECEIPT_TAKEN,
                                         title="Receipt taken"))
     token = open_e2e_reporter_session(request.dbsession, settings, request.clock, case_id=case.id)
+    count_disclosure(request)
     request.response.status = 201
     return {"case": case.ref, "token": token, "expires_in": int(settings.reporter_session_idle.total_seconds()),
             "acknowledge_by": case.ack_due.isoformat() if case.ack_due else None}

@@ -1,0 +1,79 @@
+"""How many reports one client, and the whole service, may send (docs/operations.md, "Limits").
+
+A client is told apart only by `whistle.throttles.client_hash`: its address hashed with a key that
+lives in this process for an hour. Two budgets, in the throttles table (shared by every node):
+
+- per client: `reports_per_client` in 10 minutes, always;
+- across the service: `reports_per_minute`, which a client that proved its work (`proven`: a
+  verified proof of work) may pass. From `surge_reports_per_minute` on, new cases are marked with
+  the day of the surge (`cases.surge_day`), so guardians can look at them together.
+
+A view calls `admit_disclosure` once the form or body has been read and checked, before any
+Argon2id work, and `count_disclosure` once the case is stored (or a repeated form was answered).
+It takes the request, so it is delivery: it reads the client's address, the settings and the clock.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from whistle.throttles import Budget, BudgetSpent, check, client_hash, client_key, count, spent
+
+REPORTS = "reports"
+PER_CLIENT_WINDOW = timedelta(minutes=10)
+SERVICE_WINDOW = timedelta(minutes=1)
+WINDOWS = {REPORTS: PER_CLIENT_WINDOW}  # the longer of the two: forget_ended keeps a row until it ended
+_ADMITTED = "whistle.intake.admitted"  # request.environ: the budgets to count once the case is stored
+
+
+class TooManyReports(BudgetSpent):
+    """This client, or the whole service, has sent all the reports it may for now: `retry_after`
+    seconds until it may again. Nothing of the refused report is kept."""
+
+
+@dataclass(frozen=True)
+class Admission:
+    """A report may go ahead. `surge`: the service-wide budget is past its surge mark, so the
+    case is to be marked with the day (cases.surge_day)."""
+
+    surge: bool
+
+
+def _budgets(request, *, proven: bool) -> list[Budget]:
+    settings = request.whistle_settings
+    client = client_hash(request.environ, request.clock)
+    budgets = [Budget(client_key(REPORTS, client), settings.reports_per_client, PER_CLIENT_WINDOW)]
+    if not proven:
+        budgets.append(Budget(REPORTS, settings.reports_per_minute, SERVICE_WINDOW))
+    return budgets
+
+
+def admit_disclosure(request, *, proven: bool = False) -> Admission:
+    """Let one report in, or raise TooManyReports. The per-client limit always applies; `proven`
+    (a verified proof of work) lets the client past the service-wide budget, never past its own.
+    Nothing is counted yet: count_disclosure does, once the report is stored."""
+    budgets = _budgets(request, proven=proven)
+    try:
+        check(request.dbsession, request.clock, budgets)
+    except BudgetSpent as spent_budget:
+        raise TooManyReports(spent_budget.retry_after) from None
+    request.environ[_ADMITTED] = True
+    surge = spent(request.dbsession, request.clock, REPORTS, SERVICE_WINDOW,
+                  request.whistle_settings.surge_reports_per_minute) is not None
+    return Admission(surge=surge)
+
+
+def count_disclosure(request) -> None:
+    """Count the report admit_disclosure let in, in the client's budget and the service's (a
+    proven report too, so the service's count shows the surge). Call it once the work is done:
+    its rows stay locked until the transaction ends."""
+    if _ADMITTED not in request.environ:
+        return
+    request.environ.pop(_ADMITTED)
+    budgets = _budgets(request, proven=False)
+    count(request.dbsession, request.clock, budgets)
+
+
+def minutes_to_wait(refused: BudgetSpent) -> int:
+    """The whole minutes to tell a person to wait (at least 1)."""
+    return max(1, -(-refused.retry_after // 60))
