@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from tests.factories import make_live_channel
 from whistle import crypto
 from whistle.clock import ManualClock
 from whistle.intake import work
@@ -79,3 +80,31 @@ def proof_of_work_off(app, settings):
 def test_with_proof_of_work_off_the_api_says_so(testapp, proof_of_work_off):
     problem = testapp.get("/api/v1/disclosures/challenge", status=404).json
     assert problem["type"] == "/api/v1/problems/proof-of-work-off"
+
+
+@pytest.fixture
+def flooded(app, settings):
+    """A service whose budget across the whole service is one report a minute, with room per client."""
+    app.registry.whistle_settings = dataclasses.replace(settings, reports_per_minute=1, surge_reports_per_minute=1,
+                                                        reports_per_client=50)
+    yield
+    app.registry.whistle_settings = settings
+
+
+def _send(testapp, status: int, **extra):
+    body = {"channel": "staff", "text": "Something is wrong on ward 7.", "answers": {"ongoing": "yes"}, **extra}
+    return testapp.post_json("/api/v1/disclosures", body, status=status)
+
+
+def test_a_proven_report_gets_past_the_spent_service_budget_once(testapp, dbsession, settings, clock, flooded):
+    make_live_channel(dbsession, settings, clock, "staff", title="Raise a concern")
+    _send(testapp, 201)
+    refused = _send(testapp, 429)
+    assert refused.headers["Retry-After"]
+    proof = _solved(testapp)
+    _send(testapp, 201, proof=proof)
+    _send(testapp, 429, proof=proof)  # used already: no proof
+    wrong = {**proof, "solution": proof["solution"] + 1}
+    _send(testapp, 429, proof=wrong)
+    _send(testapp, 429, proof="not a proof")  # never an error for the reporter: just no proof
+    _send(testapp, 201, proof=_solved(testapp))

@@ -79,7 +79,8 @@ def read_challenge(text: object, key: bytes) -> Challenge | None:
     except (binascii.Error, ValueError):
         return None
     body = text.rpartition(".")[0]
-    if len(nonce) != NONCE_BYTES or not hmac.compare_digest(mac, _mac(body, envelopes.check_secret_key(key, "work key"))):
+    key = envelopes.check_secret_key(key, "work key")
+    if len(nonce) != NONCE_BYTES or not hmac.compare_digest(mac, _mac(body, key)):
         return None
     return Challenge(text=text, bits=int(parts[1]), issued=int(parts[2]), nonce=nonce)
 

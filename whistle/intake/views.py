@@ -8,6 +8,7 @@ from webob.multidict import MultiDict
 from whistle.attachments.services import AttachmentTooLarge, limits_for, store_attachment
 from whistle.attachments.uploads import FilePart, MalformedForm, csrf_ok, form_parts
 from whistle.board.services import any_published
+from whistle.crypto import KdfBusy
 from whistle.errors import Problem, problem_response, validation_problem
 from whistle.intake import e2e, receipts, work
 from whistle.intake.forms import IDENTITY_FIELDS, validate_disclosure, wants_plain
@@ -43,6 +44,10 @@ TOO_LARGE = (("A file was too large, so nothing was sent yet. Each file can be a
               " your report's page."),
              ("A file was too big, so nothing was sent yet. Each file can be up to {file}. Pick a smaller file,"
               " or send without it."))
+BUSY = (("The service is very busy just now, so nothing was sent yet. Your words are still below: please press Send"
+         " again in a moment."),
+        ("Lots of people are using this just now, so your message was not sent yet. Your words are still here."
+         " Please press Send again in a moment."))
 TOO_MANY_REPORTS = (("Too many reports have come from here, or to this service, just now, so nothing was sent yet."
                      " Your words are still below: try again in {minutes}."),
                     ("Lots of messages have been sent just now, so yours was not sent yet. Your words are still"
@@ -208,6 +213,10 @@ def submit_form(request):
     except TooManyReports as refused:
         request.response.headers["Retry-After"] = str(refused.retry_after)
         return _form_again(request, channel, post, 429, {"form": _too_many_words(refused, wants_plain(channel))})
+    except KdfBusy as busy:
+        # Every Argon2id slot stayed taken (docs/operations.md 6.1): nothing was kept, the words are given back.
+        request.response.headers["Retry-After"] = str(busy.retry_after)
+        return _form_again(request, channel, post, 503, {"form": BUSY[wants_plain(channel)]})
     except NobodyCanReceive:
         return _nobody_can_receive(request, channel, post, files_left_out=files_chosen)
     except _AlreadySent as again:
@@ -333,7 +342,7 @@ def api_submit(request):
         raise validation_problem(errors)
     assert submission is not None  # validate_disclosure gives one when it finds no error
     try:
-        admission = admit_disclosure(request)
+        admission = admit_disclosure(request, proven=_proven(request, data))
     except TooManyReports as refused:
         return _too_many_reports_problem(request, refused)
     try:
@@ -346,6 +355,12 @@ def api_submit(request):
     count_disclosure(request)
     request.response.status = 201
     return {"receipt": result.receipt, "case": result.case.ref}
+
+
+def _proven(request, data: dict) -> bool:
+    """Whether the body carries a valid proof of work not used before (it is used now): it lets the
+    report past the service-wide budget. A wrong, expired or used one is simply no proof."""
+    return work.spend_proof(request.dbsession, request.whistle_settings, request.clock, data.get("proof"))
 
 
 DIRECTORY_CHANGED = "/api/v1/problems/directory-changed"
@@ -382,7 +397,7 @@ def _api_submit_client_built(request, data: dict) -> dict:
         raise validation_problem(errors)
     assert built is not None and channel is not None  # parse_client_case gives one when it finds no error
     try:
-        admission = admit_disclosure(request)
+        admission = admit_disclosure(request, proven=_proven(request, data))
     except TooManyReports as refused:
         return _too_many_reports_problem(request, refused)
     try:
