@@ -125,6 +125,7 @@ def make_configurator(raw_settings: Mapping[str, Any], *, settings: Settings | N
     config.scan("whistle.workspace.protection_views")
     config.scan("whistle.workspace.learning_views")
     config.scan("whistle.workspace.export_views")
+    config.scan("whistle.workspace.surge_views")
     config.scan("whistle.admin.views")
     config.scan("whistle.statistics.views")
 

@@ -40,6 +40,10 @@ def includeme(config) -> None:
 
     # --- the guardian's workspace: the inbox, a case, what a guardian does to it, its files ---
     config.add_route("cases.inbox", "/staff/cases")
+    # the cases that came in during one surge of reports, to close as junk together
+    config.add_route("cases.surge", "/staff/surges/{day}")
+    config.add_route("cases.surge_junk", "/staff/surges/{day}/junk")
+    config.add_route("api.surge_junk", "/api/v1/surges/{day}/junk")
     config.add_route("cases.held", "/staff/held-cases")  # the references the device searches
     config.add_route("cases.show", "/staff/cases/{ref}", factory=CaseContext)
     config.add_route("api.cases", "/api/v1/cases")

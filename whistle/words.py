@@ -199,7 +199,7 @@ INBOX_FILTER_MESSAGES = {
     "status": "Choose one of the statuses in the list.", "priority": "Choose one of the priorities in the list.",
     "sort": "Choose one of the orders in the list.", "overdue": "Tick the box or leave it empty.",
     "unread": "Tick the box or leave it empty.", "page": "Give a whole number, from 1.",
-    "per_page": "Give a whole number from 1 to 100.",
+    "per_page": "Give a whole number from 1 to 100.", "surge": "Give a day, written as 2026-12-05.",
 }
 
 # The case page's forms, by the name a refused form is shown again with: each field's element id
