@@ -3,6 +3,7 @@ that needs a derivation is refused with 503 and Retry-After, the form's words ke
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from sqlalchemy import func, select
@@ -97,3 +98,38 @@ def test_a_sign_in_page_says_the_service_is_busy(testapp, one_slot):
 
 def _csrf(testapp) -> str:
     return testapp.get("/mailbox").forms[0]["csrf_token"].value
+
+
+def test_past_as_many_waiting_as_running_a_derivation_is_refused_at_once():
+    """A waiting derivation holds a server thread: with every slot taken and as many waiting, the
+    next is refused at once rather than tying up another thread for the whole wait."""
+    before = crypto.argon2id_bounds()
+    crypto.bound_argon2id(1, 10)
+    try:
+        release = threading.Event()
+        taken = threading.Event()
+
+        def hold():
+            with crypto.kdf_slot():
+                taken.set()
+                release.wait(10)
+
+        def wait_for_a_slot():
+            with crypto.kdf_slot():
+                pass
+
+        holder, waiter = threading.Thread(target=hold), threading.Thread(target=wait_for_a_slot)
+        holder.start()
+        taken.wait(5)
+        waiter.start()  # waits (up to 10 s) for the one slot
+        time.sleep(0.2)
+        started = time.perf_counter()
+        with pytest.raises(crypto.KdfBusy):
+            crypto.derive_reporter_keys(crypto.new_receipt(), bytes(32), crypto.KdfCost.for_tests())
+        assert time.perf_counter() - started < 1, "refused at once, not after the wait"
+        release.set()
+        holder.join(5)
+        waiter.join(5)
+        assert not waiter.is_alive()
+    finally:
+        crypto.bound_argon2id(before.concurrency, before.wait)

@@ -73,8 +73,11 @@ def is_acceptable_cost(opslimit: object, memlimit: object) -> bool:
 # --- Argon2id work, bounded: at most `concurrency` derivations at once in this process ----------
 #
 # Each derivation holds `memlimit` bytes for its duration, so a flood of sign-ins or reports could
-# otherwise take as much memory as there are threads serving it. A derivation waits for a slot at
-# most `wait` seconds and then raises KdfBusy, which the edge answers with 503 and Retry-After.
+# otherwise take as much memory as there are threads serving it. A derivation that finds every slot
+# taken waits for one, at most `wait` seconds, and then raises KdfBusy, which the edge answers with
+# 503 and Retry-After. At most `concurrency` more wait at a time: a waiting derivation holds a
+# server thread, and the threads must stay free for everything else (a guardian's inbox), so one
+# that would have to wait behind them is refused at once.
 
 
 @dataclass(frozen=True)
@@ -88,15 +91,30 @@ class _Slots:
         if bounds.concurrency < 1:
             raise ValueError("at least one Argon2id derivation must be allowed at a time")
         self.bounds = bounds
-        self.semaphore = threading.BoundedSemaphore(bounds.concurrency)
+        self.running = threading.BoundedSemaphore(bounds.concurrency)
+        self.waiting = threading.BoundedSemaphore(bounds.concurrency)
+
+    def busy(self) -> KdfBusy:
+        return KdfBusy(retry_after=max(1, math.ceil(2 * (self.bounds.wait or 1))))
+
+    def take(self) -> None:
+        if self.running.acquire(blocking=False):
+            return
+        if not self.waiting.acquire(blocking=False):
+            raise self.busy()
+        try:
+            if not self.running.acquire(timeout=self.bounds.wait):
+                raise self.busy()
+        finally:
+            self.waiting.release()
 
 
 _slots = _Slots(KdfBounds(concurrency=os.cpu_count() or 1, wait=None))
 
 
 def bound_argon2id(concurrency: int, wait: float | None) -> None:
-    """Allow at most `concurrency` Argon2id derivations at once in this process, each waiting at
-    most `wait` seconds for its turn. A derivation under way keeps the slot it took."""
+    """Allow at most `concurrency` Argon2id derivations at once in this process, and as many more
+    waiting, each at most `wait` seconds, for their turn. A derivation under way keeps its slot."""
     global _slots
     _slots = _Slots(KdfBounds(concurrency, wait))
 
@@ -109,12 +127,11 @@ def argon2id_bounds() -> KdfBounds:
 def kdf_slot() -> Iterator[None]:
     """Hold one Argon2id slot (what every derivation does), or raise KdfBusy."""
     slots = _slots  # released to the semaphore it was taken from, even if the bounds change meanwhile
-    if not slots.semaphore.acquire(timeout=slots.bounds.wait):
-        raise KdfBusy(retry_after=max(1, math.ceil(2 * (slots.bounds.wait or 1))))
+    slots.take()
     try:
         yield
     finally:
-        slots.semaphore.release()
+        slots.running.release()
 
 
 def argon2id(password: bytes, salt: bytes, cost: KdfCost, size: int) -> bytes:
