@@ -18,11 +18,13 @@ While it runs, for --seconds:
   loopback addresses 127.0.0.10 to 127.0.0.249 in turn: an emulated botnet. The per-client limit
   alone would let 5 from each address in; the service-wide budget is what stops it.
 - **a guardian** lists their cases (GET /api/v1/cases, 25 a page) twice a second: latency p50/p95.
-- **genuine reporters**, one every few seconds from 127.0.0.3: each fetches a challenge
-  (GET /api/v1/disclosures/challenge), solves it here as the report form's JavaScript does
-  (whistle.crypto.solve), sends the report with the proof, and signs in to the mailbox with the
-  receipt (POST /api/v1/reporter/session). And one reporter without a proof, to show what the flood
-  does to them (refused with 429 and Retry-After: the form keeps their words).
+- **genuine reporters**, one every few seconds from 127.0.0.3, doing what the report form's
+  JavaScript does: the channel's signed key directory checked, a challenge
+  (GET /api/v1/disclosures/challenge) solved (whistle.crypto.solve, in a process of its own, as on
+  the reporter's device), the case built and encrypted here (whistle.client.report: the format the
+  browser builds) and sent with the proof; then the mailbox opened with the lookup value derived
+  from the receipt (POST /api/v1/reporter/session). Both must succeed. And one reporter without a
+  proof, to show what the flood does to them (429 and Retry-After: the form keeps their words).
 - **memory**: the server process's resident set, sampled from /proc/<pid>/status every 0.2 s, and
   its peak (VmHWM) at the end.
 
@@ -33,6 +35,7 @@ one surge (GET /api/v1/cases?surge=DAY) and can close them as junk in one call
 from __future__ import annotations
 
 import argparse
+import base64
 import http.client
 import json
 import queue
@@ -41,6 +44,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -147,36 +151,58 @@ def guardian_loop(port: int, token: str, stop: threading.Event, latencies: list[
         stop.wait(max(0.0, 0.5 - elapsed))
 
 
-def genuine_reporter(port: int) -> dict:
-    """What the report form does with JavaScript, as far as the flood is concerned: a challenge solved
-    while writing, the report sent with the proof; then the mailbox opened with the receipt."""
+def _solve(challenge: str, bits: int) -> int:
     from whistle import crypto
+
+    return crypto.solve(challenge, bits)
+
+
+def genuine_reporter(port: int, org_public_key: bytes, solver) -> dict:
+    """What the report form does with JavaScript: the channel's signed key directory fetched and
+    checked, a challenge solved while writing (in another process, as on the reporter's own device,
+    not in this one's busy threads), the case built and encrypted here (whistle.client.report, the
+    format the browser builds) and sent with the proof; then the mailbox opened with the lookup
+    value derived here from the receipt. Neither request makes the server run Argon2id."""
+    from whistle import crypto
+    from whistle.client import report
 
     outcome: dict = {}
     start = time.perf_counter()
+    status, _, body = request(port, "GET", "/api/v1/channels", source=REPORTER_SOURCE)
+    channel = next(ch for ch in json.loads(body)["channels"] if ch["slug"] == GENUINE["channel"])
+    status, _, body = request(port, "GET", f"/api/v1/channels/{GENUINE['channel']}/keys", source=REPORTER_SOURCE)
+    directory = crypto.open_directory(json.loads(body), org_public_key, now=datetime.now(UTC))
     status, _, body = request(port, "GET", "/api/v1/disclosures/challenge", source=REPORTER_SOURCE)
     if status != 200:
         return {"report": status, "error": body[:200]}
     challenge = json.loads(body)
     solve_start = time.perf_counter()
-    solution = crypto.solve(challenge["challenge"], challenge["bits"])
+    solution = solver.submit(_solve, challenge["challenge"], challenge["bits"]).result()
     outcome["solve_s"] = time.perf_counter() - solve_start
+    checked = report.check_report(channel, text=GENUINE["text"],
+                                  answers={name: [value] for name, value in GENUINE["answers"].items()},
+                                  identity_mode="anonymous", identity={}, left_out=(), directory=directory)
+    built = report.build_case(checked, directory)
     sent_start = time.perf_counter()
     status, _, body = request(port, "POST", "/api/v1/disclosures",
-                              {**GENUINE, "proof": {"challenge": challenge["challenge"], "solution": solution}},
+                              {**built.body, "proof": {"challenge": challenge["challenge"], "solution": solution}},
                               source=REPORTER_SOURCE)
     outcome.update(report=status, report_s=time.perf_counter() - sent_start)
     if status != 201:
         outcome["error"] = body[:200]
         return outcome
-    receipt = json.loads(body)["receipt"]
+    request(port, "DELETE", "/api/v1/reporter/session", headers={"Authorization": f"Bearer {json.loads(body)['token']}"},
+            source=REPORTER_SOURCE)
+    keys = crypto.derive_reporter_keys_v2(built.receipt, directory.receipt_salt, directory.receipt_cost)
     login_start = time.perf_counter()
-    status, _, body = request(port, "POST", "/api/v1/reporter/session", {"receipt": receipt}, source=REPORTER_SOURCE)
+    status, _, body = request(port, "POST", "/api/v1/reporter/session",
+                              {"lookup_value": base64.b64encode(keys.lookup_value).decode()}, source=REPORTER_SOURCE)
     outcome.update(mailbox=status, mailbox_s=time.perf_counter() - login_start, total_s=time.perf_counter() - start)
     if status == 200:
-        token = json.loads(body)["token"]
-        request(port, "DELETE", "/api/v1/reporter/session", headers={"Authorization": f"Bearer {token}"},
-                source=REPORTER_SOURCE)
+        request(port, "DELETE", "/api/v1/reporter/session",
+                headers={"Authorization": f"Bearer {json.loads(body)['token']}"}, source=REPORTER_SOURCE)
+    else:
+        outcome["error"] = body[:200]
     return outcome
 
 
@@ -199,10 +225,14 @@ def count_cases(deployment) -> tuple[int, Counter]:
 
 
 def main(argv=None) -> int:
+    from whistle.settings import load_settings
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=60, help="how long the flood lasts (default 60)")
     parser.add_argument("--rate", type=float, default=50, help="junk reports a second (default 50)")
     parser.add_argument("--quick", action="store_true", help="a 5 s smoke run")
+    parser.add_argument("--kdf-concurrency", type=int, default=0,
+                        help="whistle.kdf.concurrency for the server (default 0: automatic, as in production)")
     parser.add_argument("--runner", choices=("auto", "waitress", "whistle"), default="auto",
                         help="as bench/http_bench.py (auto: what production.ini's [server:main] uses)")
     args = parser.parse_args(argv)
@@ -213,6 +243,10 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory(prefix="whistle-flood-") as tmp:
         tmp_dir = Path(tmp)
         deployment = hb.prepare_deployment(tmp_dir / "deployment", test_cost=False)
+        if args.kdf_concurrency:
+            deployment.raw["whistle.kdf.concurrency"] = str(args.kdf_concurrency)
+            deployment.settings_file.write_text(json.dumps(deployment.raw))
+            deployment.settings = load_settings(deployment.raw, environ={})
         server = hb.start_server("whistle", "whistle", deployment.settings_file, tmp_dir,
                                  lifetime=seconds + 300, runner=runner)
         try:
@@ -230,6 +264,8 @@ def main(argv=None) -> int:
                   flush=True)
 
             token, _ = hb.login(server.port, deployment)
+            solver = ProcessPoolExecutor(1)
+            solver.submit(_solve, "w1.1.0.warm-up", 1).result()  # the process started before the flood
             rss_before = proc_status(server.process.pid)
             stop = threading.Event()
             inbox_latencies: list[float] = []
@@ -247,7 +283,7 @@ def main(argv=None) -> int:
                 # The first a second in, then every few seconds while the flood lasts.
                 stop.wait(min(1.0, seconds / 4))
                 while not stop.is_set():
-                    genuine.append(genuine_reporter(server.port))
+                    genuine.append(genuine_reporter(server.port, settings.org_public_key, solver))
                     stop.wait(max(2.0, seconds / 6))
 
             unproven: list[tuple[int, str]] = []
@@ -257,6 +293,16 @@ def main(argv=None) -> int:
                 status, headers, _ = request(server.port, "POST", "/api/v1/disclosures", GENUINE,
                                              source=UNPROVEN_SOURCE)
                 unproven.append((status, headers.get("Retry-After", "")))
+
+            # The baseline, in the same run: the same inbox requests with no flood, for a few seconds.
+            quiet = threading.Event()
+            idle_latencies: list[float] = []
+            idle = threading.Thread(target=guardian_loop, args=(server.port, token, quiet, idle_latencies, Counter()),
+                                    daemon=True)
+            idle.start()
+            time.sleep(min(5.0, seconds))
+            quiet.set()
+            idle.join(60)
 
             helpers = [threading.Thread(target=guardian_loop, args=(server.port, token, stop, inbox_latencies,
                                                                     inbox_errors), daemon=True),
@@ -272,6 +318,7 @@ def main(argv=None) -> int:
             stop.set()
             for helper in helpers:
                 helper.join(120)
+            solver.shutdown()
             peak = proc_status(server.process.pid)
 
             total, surge_days = count_cases(deployment)
@@ -293,6 +340,7 @@ def main(argv=None) -> int:
         errors_logged = server.error_lines()
 
     inbox = sorted(inbox_latencies)
+    idle_inbox = sorted(idle_latencies)
     junk = sorted(flood.latencies)
     sent = sum(flood.statuses.values())
     rows = [
@@ -301,6 +349,9 @@ def main(argv=None) -> int:
         ["junk report latency p50 / p95", f"{c.fmt_time(c.percentile(junk, 0.5))} / "
                                           f"{c.fmt_time(c.percentile(junk, 0.95))}",
          f"{flood.behind} sends started late (every worker busy)", "-"],
+        ["guardian's inbox, no flood (baseline)", f"{c.fmt_time(c.percentile(idle_inbox, 0.5))} / "
+                                                  f"{c.fmt_time(c.percentile(idle_inbox, 0.95))}",
+         f"{len(idle_inbox)} requests before the flood", "-"],
         ["guardian's inbox p50 / p95", f"{c.fmt_time(c.percentile(inbox, 0.5))} / "
                                        f"{c.fmt_time(c.percentile(inbox, 0.95))}",
          f"{len(inbox)} requests, max {c.fmt_time(inbox[-1]) if inbox else 'n/a'}, "

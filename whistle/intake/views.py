@@ -12,7 +12,7 @@ from whistle.crypto import KdfBusy
 from whistle.errors import Problem, problem_response, validation_problem
 from whistle.intake import e2e, receipts, work
 from whistle.intake.forms import IDENTITY_FIELDS, validate_disclosure, wants_plain
-from whistle.intake.limits import TooManyReports, admit_disclosure, count_disclosure, minutes_to_wait
+from whistle.intake.limits import Admission, TooManyReports, admit_disclosure, count_disclosure, minutes_to_wait
 from whistle.intake.services import (
     Readers,
     acknowledgement_due,
@@ -304,8 +304,14 @@ DISCLOSURE_MEMBERS = {"channel", "text", "answers", "identity", "identity_mode",
              permission=Permission.DISCLOSURE_SUBMIT)
 def api_submit(request):
     data = read_json(request, limit=e2e.max_body_bytes(request.whistle_settings))
+    # Before any other work (the key directory's checks, validation, Argon2id): in a flood, most
+    # requests are refused here, and a refusal must cost little.
+    try:
+        admission = admit_disclosure(request, proven=_proven(request, data))
+    except TooManyReports as refused:
+        return _too_many_reports_problem(request, refused)
     if "format" in data:
-        return _api_submit_client_built(request, data)
+        return _api_submit_client_built(request, data, admission)
     errors = reject_unknown_members(data, DISCLOSURE_MEMBERS)
     slug = data.get("channel")
     channel = channel_by_slug(request.dbsession, slug) if isinstance(slug, str) else None
@@ -342,10 +348,6 @@ def api_submit(request):
         raise validation_problem(errors)
     assert submission is not None  # validate_disclosure gives one when it finds no error
     try:
-        admission = admit_disclosure(request, proven=_proven(request, data))
-    except TooManyReports as refused:
-        return _too_many_reports_problem(request, refused)
-    try:
         result = submit_disclosure(request.dbsession, request.whistle_settings, request.clock, submission,
                                    call_hook=request.call_hook, deadline_profiles=request.registry.deadline_profiles,
                                    left_out=left_out, surge=admission.surge)
@@ -380,7 +382,7 @@ def _too_many_reports_problem(request, refused: TooManyReports):
         {"Retry-After": str(refused.retry_after)})
 
 
-def _api_submit_client_built(request, data: dict) -> dict:
+def _api_submit_client_built(request, data: dict, admission: Admission) -> dict:
     """A case built on the reporter's device ("format": "e2e/1", docs/crypto.md 7.1): checked and
     stored by whistle.intake.e2e; the answer carries an end-to-end reporter session for what
     follows (files, whistle.attachments)."""
@@ -396,10 +398,6 @@ def _api_submit_client_built(request, data: dict) -> dict:
     if errors:
         raise validation_problem(errors)
     assert built is not None and channel is not None  # parse_client_case gives one when it finds no error
-    try:
-        admission = admit_disclosure(request, proven=_proven(request, data))
-    except TooManyReports as refused:
-        return _too_many_reports_problem(request, refused)
     try:
         case = e2e.submit_client_built(request.dbsession, settings, request.clock, built, call_hook=request.call_hook,
                                        deadline_profiles=request.registry.deadline_profiles, surge=admission.surge)
