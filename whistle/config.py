@@ -79,6 +79,7 @@ def make_configurator(raw_settings: Mapping[str, Any], *, settings: Settings | N
     config.include("whistle.audit")
     config.include("whistle.events")
     config.include("whistle.jobs")
+    config.include("whistle.throttles")
     config.registry.raw_plugin_settings = plugin_settings(raw_settings)  # what whistle_configure receives
     config.include("whistle.hooks")
 

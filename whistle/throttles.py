@@ -8,22 +8,34 @@ import hashlib
 import math
 import secrets
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, DateTime, String, delete, or_
+from sqlalchemy import CursorResult, DateTime, String, and_, delete, or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from whistle.clock import Clock
 from whistle.db import Base
+from whistle.jobs import TickContext
 
 # Wrong receipts and lookup values across the whole service (whistle.reporters.services), and a
 # lookup value that a new case built on a client finds taken (whistle.intake.e2e).
 RECEIPT_FAILURES = "receipt-failures"
 RECEIPT_FAILURES_WINDOW = timedelta(minutes=1)
+
+# Budgets counted for each client (rows f"{purpose}:{client_hash}", per CLIENT_WINDOW) and across
+# the service (the row named by the purpose, per SERVICE_WINDOW): reports (whistle.intake.limits),
+# wrong receipts from one client and files started (whistle.reporters.limits). The tick's
+# "throttles" job forgets their rows once the windows end (forget_ended).
+REPORTS = "reports"
+RECEIPT_TRIES = "receipts"
+UPLOADS = "uploads"
+BUDGETED = (REPORTS, RECEIPT_TRIES, UPLOADS)
+CLIENT_WINDOW = timedelta(minutes=10)
+SERVICE_WINDOW = timedelta(minutes=1)
 
 
 class Throttle(Base):
@@ -154,6 +166,12 @@ class BudgetSpent(Exception):
         super().__init__(f"try again in {retry_after} seconds")
         self.retry_after = retry_after
 
+    @property
+    def minutes_words(self) -> str:
+        """The wait in whole minutes, in words for people: "1 minute", "7 minutes"."""
+        minutes = max(1, math.ceil(self.retry_after / 60))
+        return "1 minute" if minutes == 1 else f"{minutes} minutes"
+
 
 def client_key(purpose: str, client: str) -> str:
     """The key of `purpose`'s row for one client (`client`: a client_hash)."""
@@ -175,16 +193,30 @@ def count(dbsession: Session, clock: Clock, budgets: Iterable[Budget]) -> None:
         count_one(dbsession, clock, budget.key, budget.window)
 
 
-def forget_ended(dbsession: Session, clock: Clock, windows: Mapping[str, timedelta]) -> int:
-    """Delete the rows of each purpose in `windows` (its service-wide row and its clients' rows)
-    whose window has ended; returns how many went. Nothing is lost: a row whose window has ended
-    counts as empty. What stays behind would say when someone last did something, and a client's
-    row outlives its hourly key only as clutter."""
+def forget_ended(dbsession: Session, clock: Clock, purposes: Iterable[str] = BUDGETED) -> int:
+    """Delete the rows of `purposes` whose window has ended (the service's after SERVICE_WINDOW,
+    each client's after CLIENT_WINDOW); returns how many went. Nothing is lost: a row whose window
+    has ended counts as empty. Left behind, a row would say when someone last sent something, and
+    a client's row outlives its hourly key only as clutter."""
     now = clock.now()
     forgotten = 0
-    for purpose, window in windows.items():
-        result = dbsession.execute(delete(Throttle).where(
-            or_(Throttle.key == purpose, Throttle.key.startswith(f"{purpose}:", autoescape=True)),
-            Throttle.window_start <= now - window))
+    for purpose in purposes:
+        ended = or_(and_(Throttle.key == purpose, Throttle.window_start <= now - SERVICE_WINDOW),
+                    and_(Throttle.key.startswith(f"{purpose}:", autoescape=True),
+                         Throttle.window_start <= now - CLIENT_WINDOW))
+        result = dbsession.execute(delete(Throttle).where(ended))
         forgotten += cast(CursorResult[Any], result).rowcount or 0  # a DELETE: a CursorResult, typed as Result
     return forgotten
+
+
+def forget_ended_job(ctx: TickContext) -> list[str]:
+    """The tick's "throttles" job: forget the budgets' rows whose windows have ended (a line only
+    when some went)."""
+    with ctx.session() as dbsession:
+        forgotten = forget_ended(dbsession, ctx.clock)
+    return [f"throttles: {forgotten} ended windows forgotten"] if forgotten else []
+
+
+def includeme(config) -> None:
+    # After the areas' jobs: it only tidies.
+    config.add_scheduled_job("throttles", forget_ended_job, order=60)

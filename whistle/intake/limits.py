@@ -15,14 +15,20 @@ It takes the request, so it is delivery: it reads the client's address, the sett
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 
-from whistle.throttles import Budget, BudgetSpent, check, client_hash, client_key, count, spent
+from whistle.throttles import (
+    CLIENT_WINDOW,
+    REPORTS,
+    SERVICE_WINDOW,
+    Budget,
+    BudgetSpent,
+    check,
+    client_hash,
+    client_key,
+    count,
+    spent,
+)
 
-REPORTS = "reports"
-PER_CLIENT_WINDOW = timedelta(minutes=10)
-SERVICE_WINDOW = timedelta(minutes=1)
-WINDOWS = {REPORTS: PER_CLIENT_WINDOW}  # the longer of the two: forget_ended keeps a row until it ended
 _ADMITTED = "whistle.intake.admitted"  # request.environ: the budgets to count once the case is stored
 
 
@@ -42,7 +48,7 @@ class Admission:
 def _budgets(request, *, proven: bool) -> list[Budget]:
     settings = request.whistle_settings
     client = client_hash(request.environ, request.clock)
-    budgets = [Budget(client_key(REPORTS, client), settings.reports_per_client, PER_CLIENT_WINDOW)]
+    budgets = [Budget(client_key(REPORTS, client), settings.reports_per_client, CLIENT_WINDOW)]
     if not proven:
         budgets.append(Budget(REPORTS, settings.reports_per_minute, SERVICE_WINDOW))
     return budgets
@@ -72,8 +78,3 @@ def count_disclosure(request) -> None:
     request.environ.pop(_ADMITTED)
     budgets = _budgets(request, proven=False)
     count(request.dbsession, request.clock, budgets)
-
-
-def minutes_to_wait(refused: BudgetSpent) -> int:
-    """The whole minutes to tell a person to wait (at least 1)."""
-    return max(1, -(-refused.retry_after // 60))

@@ -12,7 +12,7 @@ from whistle.crypto import KdfBusy
 from whistle.errors import Problem, problem_response, validation_problem
 from whistle.intake import e2e, receipts, work
 from whistle.intake.forms import IDENTITY_FIELDS, validate_disclosure, wants_plain
-from whistle.intake.limits import Admission, TooManyReports, admit_disclosure, count_disclosure, minutes_to_wait
+from whistle.intake.limits import Admission, TooManyReports, admit_disclosure, count_disclosure
 from whistle.intake.services import (
     Readers,
     acknowledgement_due,
@@ -48,6 +48,11 @@ BUSY = (("The service is very busy just now, so nothing was sent yet. Your words
          " again in a moment."),
         ("Lots of people are using this just now, so your message was not sent yet. Your words are still here."
          " Please press Send again in a moment."))
+# The report form's field that only a program fills in (people never see it). Named as a field a
+# program filling in forms would expect to fill.
+TRAP_FIELD = "website"
+TRAP_FILLED = ("Nothing was sent yet. Your words are still below: check them and send again.",
+               "Your message was not sent yet. Your words are still below. Please press Send again.")
 TOO_MANY_REPORTS = (("Too many reports have come from here, or to this service, just now, so nothing was sent yet."
                      " Your words are still below: try again in {minutes}."),
                     ("Lots of messages have been sent just now, so yours was not sent yet. Your words are still"
@@ -125,6 +130,16 @@ class _Rejected(Exception):
         self.status, self.errors = status, errors
 
 
+def _refuse_if_trap_filled(channel, post: MultiDict) -> None:
+    """A form with the field nobody sees filled in was sent by a program: refused like any form
+    with an error (no case, nothing of it kept, the field not shown back), and with words a person
+    can act on, in case a browser filled it in for one. A refusal rather than a pretended success:
+    a person who believed they had reported, when nothing was kept, would be worse off than a
+    program that learns its trick failed."""
+    if post.get(TRAP_FIELD, "").strip():
+        raise _Rejected(400, {"form": TRAP_FILLED[wants_plain(channel)]})
+
+
 class _AlreadySent(Exception):
     """The form was sent before (a double press on Send): `sent` is that report's receipt."""
 
@@ -136,6 +151,7 @@ def _open_case(request, channel, post: MultiDict):
     """Validate everything typed and open the case, or raise _Rejected / _AlreadySent."""
     if not csrf_ok(request, post.get("csrf_token")):
         raise _Rejected(400, {"form": FORM_EXPIRED[wants_plain(channel)]})
+    _refuse_if_trap_filled(channel, post)
     token = post.get("submission_token", "")
     # Before any Argon2id work (a repeated form derives its receipt again; a new one derives one).
     admission = admit_disclosure(request)
@@ -160,11 +176,6 @@ def _open_case(request, channel, post: MultiDict):
                              submission_token=token or None, call_hook=request.call_hook,
                              deadline_profiles=request.registry.deadline_profiles, left_out=left_out,
                              surge=admission.surge)
-
-
-def _too_many_words(refused: TooManyReports, plain: bool) -> str:
-    minutes = minutes_to_wait(refused)
-    return TOO_MANY_REPORTS[plain].format(minutes="1 minute" if minutes == 1 else f"{minutes} minutes")
 
 
 # CSRF is checked here rather than by the view deriver so that an expired token re-renders the
@@ -210,9 +221,11 @@ def submit_form(request):
                 case=size_words(limits.max_case_bytes, limit=True))}) from None
         if result is None:
             result = _open_case(request, channel, post)
+        _refuse_if_trap_filled(channel, post)  # sent after the files: the case is thrown away
     except TooManyReports as refused:
         request.response.headers["Retry-After"] = str(refused.retry_after)
-        return _form_again(request, channel, post, 429, {"form": _too_many_words(refused, wants_plain(channel))})
+        words = TOO_MANY_REPORTS[wants_plain(channel)].format(minutes=refused.minutes_words)
+        return _form_again(request, channel, post, 429, {"form": words})
     except KdfBusy as busy:
         # Every Argon2id slot stayed taken (docs/operations.md 6.1): nothing was kept, the words are given back.
         request.response.headers["Retry-After"] = str(busy.retry_after)

@@ -21,8 +21,9 @@ from whistle.attachments.services import (
 from whistle.attachments.views import ciphertext_response, put_chunk_run
 from whistle.errors import Problem, validation_problem
 from whistle.jsonapi import read_json, reject_unknown_members
+from whistle.reporters.limits import TooManyUploads, check_uploads, count_uploads
 from whistle.reporters.services import send_files
-from whistle.reporters.views import refuse_withdrawn
+from whistle.reporters.views import refuse_withdrawn, too_many_uploads_problem
 from whistle.security.permissions import Permission
 
 NO_SUCH_UPLOAD = "There is no such upload: it was finished, cancelled, or left unfinished for too long."
@@ -57,10 +58,15 @@ def upload_start(request):
             errors[name] = "Give a whole number, 0 or more."
     if errors:
         raise validation_problem(errors)
+    try:
+        check_uploads(request)
+    except TooManyUploads as refused:
+        return too_many_uploads_problem(request, refused)
     settings = request.whistle_settings
     upload = start_upload(request.dbsession, request.blob_store, request.tm.get(), request.identity.case,
                           chunks=data["chunks"], total=data["bytes"], limits=limits_for(settings),
                           max_unfinished=settings.max_unfinished_uploads, today=request.clock.today())
+    count_uploads(request)
     request.response.status = 201
     return {"id": upload.public_id, "chunks": upload.chunks}
 

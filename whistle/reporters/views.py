@@ -29,6 +29,14 @@ from whistle.jsonapi import decode_base64, read_json, reject_unknown_members
 from whistle.protection.services import checkins
 from whistle.reporters.forms import validate_identity, validate_message
 from whistle.reporters.identity import ReporterE2EIdentity, ReporterIdentity
+from whistle.reporters.limits import (
+    TooManyTries,
+    TooManyUploads,
+    check_receipt_tries,
+    check_uploads,
+    count_uploads,
+    count_wrong_receipt,
+)
 from whistle.reporters.news import visit_news
 from whistle.reporters.services import (
     IdentityGiven,
@@ -59,6 +67,14 @@ CASE_TEMPLATE = "whistle:templates/reporters/case.jinja2"
 UNKNOWN_RECEIPT = "We could not open a report with that receipt. Check each character and try again."
 TOO_MANY = ("Very many receipts are being tried on this service right now, so it is too busy to check yours. "
             "Nothing is wrong with your report. Please wait a minute and try again.")
+TOO_MANY_FROM_HERE = ("Too many receipts that open no report have been tried from here just now, so yours was not "
+                      "checked. Nothing is wrong with your report. Please try again in {minutes}.")
+TOO_MANY_TRIES_PROBLEM = "/api/v1/problems/too-many-receipt-tries"
+TOO_MANY_FILES = (("Too many files have been sent from here, or to this service, just now, so nothing was sent yet."
+                   " Your message is below: send it again in {minutes}."),
+                  ("Lots of files have been sent just now, so yours were not sent yet. Your message is below. Please"
+                   " try again in {minutes}."))
+TOO_MANY_UPLOADS_PROBLEM = "/api/v1/problems/too-many-uploads"
 # (the usual words, the plain words) for a channel that asks for them.
 MESSAGE_EXPIRED = ("This page had expired, so nothing was sent yet. Check your message below and send it again.",
                    ("This page was open too long, so nothing was sent yet. Check your message below and press"
@@ -157,6 +173,17 @@ def voice(request, case) -> dict:
                                    for entry in entries]} if case.channel.board else None}
 
 
+def too_many_uploads_problem(request, refused: TooManyUploads):
+    """429 with Retry-After: this client, or the whole service, started all the files it may for
+    now. Nothing of the file is kept."""
+    request.tm.doom()
+    return problem_response(
+        Problem(429, f"Too many files from this client, or to this service, just now: nothing was stored. Send it "
+                     f"again in {refused.retry_after} seconds (Retry-After).", type=TOO_MANY_UPLOADS_PROBLEM,
+                title="Too many files", members={"retry_after": refused.retry_after}),
+        {"Retry-After": str(refused.retry_after)})
+
+
 def refuse_withdrawn(case) -> None:
     """The API's refusal (409) of anything sent to a case its reporter withdrew."""
     try:
@@ -186,11 +213,18 @@ def login_submit(request):
         return login_page(request, status=400, unsent=unsent,
                           errors={"form": "This page had expired. Please enter your receipt again."})
     try:
+        check_receipt_tries(request)
         result = login(request.dbsession, request.whistle_settings, request.clock, fields.get("receipt", ""))
+    except TooManyTries as refused:
+        response = login_page(request, status=429, unsent=unsent,
+                              errors={"receipt": TOO_MANY_FROM_HERE.format(minutes=refused.minutes_words)})
+        response.headers["Retry-After"] = str(refused.retry_after)
+        return response
     except TooManyAttempts:
         return login_page(request, status=429, unsent=unsent, errors={"receipt": TOO_MANY})
     except ReceiptRejected:
-        # Returned, not raised: the failure count must be committed.
+        # Returned, not raised: the failure counts must be committed.
+        count_wrong_receipt(request)
         return login_page(request, status=401, unsent=unsent, errors={"receipt": UNKNOWN_RECEIPT})
     previous = reporter(request)
     if previous is not None:  # one report open per browser: the earlier session ends now
@@ -232,6 +266,7 @@ def message_submit(request):
     files_sent = files_skipped = 0
     errors: dict[str, str] = {}
     withdrawn = identity is not None and identity.case.withdrawn_on is not None
+    too_many: TooManyUploads | None = None
     try:
         for part in form_parts(request, max_field_bytes=settings.max_text_chars * 4 + 4096):
             if not isinstance(part, FilePart):
@@ -240,12 +275,16 @@ def message_submit(request):
                 if identity is None or keys is None or withdrawn or not csrf_ok(request, fields.get("csrf_token")):
                     files_skipped += 1
                     continue  # the parser skips the rest of this part
+                check_uploads(request, files=files_sent + 1)
                 store_attachment(request.dbsession, request.blob_store, request.tm.get(), identity.case, keys,
                                  name=part.filename, content_type=part.content_type, chunks=part.chunks,
                                  limits=limits(request), author="reporter", today=request.clock.today())
                 files_sent += 1
     except MalformedForm as error:
         errors["form"] = str(error)
+    except TooManyUploads as refused:
+        too_many = refused
+        errors["files"] = TOO_MANY_FILES[_plain(identity)].format(minutes=refused.minutes_words)
     except AttachmentTooLarge:
         file_limits = limits(request)
         errors["files"] = FILES_TOO_LARGE[_plain(identity)].format(
@@ -269,8 +308,11 @@ def message_submit(request):
                                         plain=_plain(identity))
     if errors:
         request.tm.doom()  # nothing of a rejected post is kept, including files already stored
-        status = 413 if "files" in errors else 422 if "text" in errors else 400
-        return case_page(request, identity, status=status, errors=errors, draft=draft, mark_seen=False)
+        status = 429 if too_many else 413 if "files" in errors else 422 if "text" in errors else 400
+        response = case_page(request, identity, status=status, errors=errors, draft=draft, mark_seen=False)
+        if too_many:
+            response.headers["Retry-After"] = str(too_many.retry_after)
+        return response
     if text:
         assert keys is not None  # unlocked above for a reporter with a session
         send_message(request.dbsession, request.clock, identity.case, keys, text, call_hook=request.call_hook,
@@ -280,6 +322,7 @@ def message_submit(request):
     if files_sent:
         request.audit("reporter.attachment_added", case_id=identity.case.id, actor="reporter",
                       detail={"files": files_sent})
+        count_uploads(request, files=files_sent)
     return HTTPSeeOther(request.route_url("reporters.case", _anchor="sent"))
 
 
@@ -389,6 +432,7 @@ def api_login(request):
         raise validation_problem(errors)
     settings = request.whistle_settings
     try:
+        check_receipt_tries(request)
         if given == ["receipt"]:
             result = login(request.dbsession, settings, request.clock, data["receipt"])
             token, holds_key = result.token, True
@@ -396,10 +440,17 @@ def api_login(request):
             e2e = login_with_lookup_value(request.dbsession, settings, request.clock,
                                           decode_base64(data["lookup_value"]))
             token, holds_key = e2e.token, False
+    except TooManyTries as refused:
+        return problem_response(
+            Problem(429, f"Too many wrong receipts from this client just now: this one was not tried. Try again in "
+                         f"{refused.retry_after} seconds (Retry-After).", type=TOO_MANY_TRIES_PROBLEM,
+                    title="Too many receipt tries", members={"retry_after": refused.retry_after}),
+            {"Retry-After": str(refused.retry_after)})
     except TooManyAttempts:
         return problem_response(Problem(429, TOO_MANY), {"Retry-After": "60"})
     except ReceiptRejected:
-        # Returned, not raised, so the failure count is committed.
+        # Returned, not raised, so the failure counts are committed.
+        count_wrong_receipt(request)
         return problem_response(Problem(401, UNKNOWN_RECEIPT), {"WWW-Authenticate": "Bearer"})
     return {"token": token, "expires_in": int(settings.reporter_session_idle.total_seconds()),
             "holds_key": holds_key}
@@ -589,11 +640,16 @@ TEAM_KEY_UNCHECKED = "/api/v1/problems/team-key-unchecked"
 def api_attachment(request):
     identity = request.identity
     refuse_withdrawn(identity.case)
+    try:
+        check_uploads(request)
+    except TooManyUploads as refused:
+        return too_many_uploads_problem(request, refused)
     keys = unlock_for_reporter(request.dbsession, identity.case, identity.keypair,
                                server_key=request.whistle_settings.session_key)
     attachment, size = store_request_body(request, identity.case, keys, author="reporter")
     request.audit("reporter.attachment_added", case_id=identity.case.id, actor="reporter", detail={"files": 1})
     send_files(identity.case, call_hook=request.call_hook)
+    count_uploads(request)
     request.response.status = 201
     return {"id": attachment.id, "size": size}
 
