@@ -8,7 +8,7 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from tests.factories import make_live_channel
+from tests.factories import make_live_channel, make_staff
 from whistle import crypto
 from whistle.cases.models import Case
 
@@ -89,11 +89,11 @@ def test_the_api_answers_a_busy_problem(testapp, dbsession, channel, one_slot):
     testapp.post_json("/api/v1/disclosures", body, status=201)
 
 
-def test_a_sign_in_page_says_the_service_is_busy(testapp, one_slot):
+def test_a_receipt_sign_in_says_the_service_is_busy(testapp, one_slot):
     with crypto.kdf_slot():
         page = testapp.post("/mailbox", {"receipt": crypto.new_receipt(), "csrf_token": _csrf(testapp)}, status=503)
     assert page.headers["Retry-After"] == "1"
-    assert "The service is busy" in page.text
+    assert "The service is very busy just now" in page.text
 
 
 def _csrf(testapp) -> str:
@@ -133,3 +133,25 @@ def test_past_as_many_waiting_as_running_a_derivation_is_refused_at_once():
         assert not waiter.is_alive()
     finally:
         crypto.bound_argon2id(before.concurrency, before.wait)
+
+
+def test_the_mailbox_sign_in_keeps_an_unsent_message_when_every_slot_is_taken(testapp, one_slot):
+    csrf = testapp.get("/mailbox").forms[0]["csrf_token"].value
+    with crypto.kdf_slot():
+        page = testapp.post("/mailbox", {"receipt": crypto.new_receipt(), "csrf_token": csrf,
+                                         "unsent": "The message I could not send before."}, status=503)
+    assert page.headers["Retry-After"] == "1"
+    assert "The service is very busy just now, so your receipt was not checked yet." in page.text
+    assert "The message I could not send before." in page.text
+
+
+def test_the_staff_sign_in_comes_back_with_the_username_when_every_slot_is_taken(testapp, dbsession, settings,
+                                                                                 clock, one_slot):
+    staff = make_staff(dbsession, settings, clock, "busy.guardian")
+    form = testapp.get("/staff/login").forms[0]
+    form["username"], form["password"], form["otp"] = "busy.guardian", staff.password, "000000"
+    with crypto.kdf_slot():
+        page = form.submit(status=503)
+    assert page.headers["Retry-After"] == "1"
+    assert "The service is very busy just now, so nothing was checked yet." in page.text
+    assert page.forms[0]["username"].value == "busy.guardian"

@@ -37,6 +37,7 @@ from whistle.words import EXPIRED_FORM
 
 # The same words for every failure, a paused account included (see accounts.services.authenticate):
 # the rightful user is told calmly what may be happening without an attacker learning which.
+BUSY = "The service is very busy just now, so nothing was checked yet. Please sign in again in a moment."
 LOGIN_FAILED = ("That username, password and code do not match. Check them and try again. "
                 "After several failed attempts sign-in pauses for a few minutes: if you are sure, wait and try again.")
 SERVER_ASSISTED_OFF = ("This service decrypts cases only on your own device, so it does not take your password. "
@@ -208,6 +209,20 @@ def expired_login_form(exc: BadCSRFToken, request):
         return _form_problem(400, EXPIRED_FORM, "username")
     request.response.status = 400
     return {"username": request.POST.get("username", ""), "error": EXPIRED_FORM}
+
+
+@exception_view_config(crypto.KdfBusy, route_name="accounts.login", request_method="POST",
+                       renderer="whistle:templates/accounts/login.jinja2")
+def busy_login_form(exc: crypto.KdfBusy, request):
+    """Every Argon2id slot stayed taken (docs/operations.md 6.1): nothing was tried, and the form
+    comes back with the username, to send again in a moment."""
+    request.response.headers["Retry-After"] = str(exc.retry_after)
+    if wants_json(request):
+        response = _form_problem(503, BUSY, "password")
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    request.response.status = 503
+    return {"username": request.POST.get("username", ""), "error": BUSY}
 
 
 @view_config(route_name="accounts.logout", request_method="POST", permission=Permission.STAFF_LOGOUT)

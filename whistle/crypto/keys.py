@@ -95,7 +95,8 @@ class _Slots:
         self.waiting = threading.BoundedSemaphore(bounds.concurrency)
 
     def busy(self) -> KdfBusy:
-        return KdfBusy(retry_after=max(1, math.ceil(2 * (self.bounds.wait or 1))))
+        # About when a slot frees up again: each waiting derivation gives up after `wait` seconds.
+        return KdfBusy(retry_after=max(1, math.ceil(self.bounds.wait or 1)))
 
     def take(self) -> None:
         if self.running.acquire(blocking=False):
