@@ -178,12 +178,18 @@ def client_key(purpose: str, client: str) -> str:
     return f"{purpose}:{client}"
 
 
-def check(dbsession: Session, clock: Clock, budgets: Iterable[Budget]) -> None:
-    """Raise BudgetSpent, with the longest wait, if any of `budgets` is spent. Plain reads."""
-    ends = [end for budget in budgets
-            if (end := spent(dbsession, clock, budget.key, budget.window, budget.events)) is not None]
+def check(dbsession: Session, clock: Clock, budgets: Iterable[Budget], *, more: int = 1) -> None:
+    """Raise BudgetSpent, with the longest wait, if any of `budgets` has no room for `more` events
+    in its current window. Plain reads, no lock."""
+    now, ends = clock.now(), []
+    for budget in budgets:
+        row = dbsession.get(Throttle, budget.key)
+        end = _aware(row.window_start) + budget.window if row is not None else now
+        counted = row.count if row is not None and end > now else 0
+        if counted + more > budget.events:
+            ends.append(end if end > now else now + budget.window)
     if ends:
-        raise BudgetSpent(max(1, math.ceil((max(ends) - clock.now()).total_seconds())))
+        raise BudgetSpent(max(1, math.ceil((max(ends) - now).total_seconds())))
 
 
 def count(dbsession: Session, clock: Clock, budgets: Iterable[Budget]) -> None:

@@ -41,8 +41,10 @@ def test_production_ini_holds_no_secret():
             assert (key + FILE_SUFFIX) in app
 
 
-@pytest.mark.parametrize("name", ["development.ini", "production.ini"])
-def test_waitress_sends_no_banner_and_trusts_no_client_address(name):
+@pytest.mark.parametrize("name", ["development.ini", "production.ini", "config/whistle.ini.sample"])
+def test_waitress_sends_no_banner_and_takes_a_client_address_only_from_the_local_proxy(name):
+    """The client's address reaches the app only as the proxy on this host sets it (one hop), for the
+    limits per client (whistle.throttles.client_hash); no other forwarding header is believed."""
     server = dict(sections(name)["server:main"])
     assert server["use"] == "egg:whistle#main"
     assert server["ident"] == ""
@@ -50,7 +52,9 @@ def test_waitress_sends_no_banner_and_trusts_no_client_address(name):
     adjustments = Adjustments(**response_buffering(server))
     assert adjustments.ident is None
     assert adjustments.clear_untrusted_proxy_headers is True
-    assert not {"x-forwarded-for", "forwarded", "x-forwarded-host"} & set(adjustments.trusted_proxy_headers)
+    assert not {"forwarded", "x-forwarded-host", "x-forwarded-by"} & set(adjustments.trusted_proxy_headers)
+    if "x-forwarded-for" in adjustments.trusted_proxy_headers:
+        assert adjustments.trusted_proxy == "127.0.0.1" and adjustments.trusted_proxy_count == 1
 
 
 @pytest.mark.parametrize("name", ["development.ini", "production.ini", "config/whistle.ini.sample"])

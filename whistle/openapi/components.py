@@ -26,6 +26,18 @@ def _problem_responses(*statuses: int) -> dict:
     }
 
 
+def limited(description: str, *problem_types: str) -> dict:
+    """A 429 for a budget that is spent (docs/operations.md, "Limits"): its problem types, each
+    with `retry_after`, and the Retry-After header; nothing of the request was kept."""
+    schema = {"allOf": [PROBLEM, {"type": "object", "properties": {
+        "type": {"enum": list(problem_types)} if len(problem_types) > 1 else {"const": problem_types[0]},
+        "retry_after": {"type": "integer", "minimum": 1, "description": "Seconds until it may be sent again."}}}]}
+    return {"429": {"description": description,
+                    "headers": {"Retry-After": {"description": "Seconds until it may be sent again.",
+                                                "schema": {"type": "integer", "minimum": 1}}},
+                    "content": {"application/problem+json": {"schema": schema}}}}
+
+
 def _json(schema: dict, description: str) -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 

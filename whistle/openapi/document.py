@@ -14,6 +14,7 @@ from whistle.openapi.components import (
     _body,
     _json,
     _problem_responses,
+    limited,
 )
 from whistle.openapi.workspace import (
     CASE_ATTACHMENT,
@@ -420,7 +421,11 @@ def mailbox_paths() -> dict:
                     "lookup_value": {"type": "string", "contentEncoding": "base64",
                                      "description": "32 bytes, standard base64 with padding."}}}),
                 "responses": {"200": _json({"$ref": "#/components/schemas/ReporterSession"}, "Logged in."),
-                              **_problem_responses(400, 401, 415, 422, 429, 503)},
+                              **_problem_responses(400, 401, 415, 422, 503),
+                              **limited("Not tried: too many wrong receipts from this client in the last minutes "
+                                        "(type /api/v1/problems/too-many-receipt-tries), or the service is too "
+                                        "busy with wrong receipts to try one now (about:blank).",
+                                        "/api/v1/problems/too-many-receipt-tries", "about:blank")},
             },
             "delete": {"summary": "Leave (end this session, of either kind).", "operationId": "reporterLogout",
                        "security": BEARER,
@@ -524,7 +529,7 @@ def mailbox_paths() -> dict:
             "requestBody": {"required": True, "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}},
             "responses": {"201": _json({"type": "object", "required": ["id", "size"], "properties": {
                 "id": {"type": "integer"}, "size": {"type": "integer"}}}, "Stored, encrypted."),
-                **_problem_responses(401, 413, 422)},
+                **_problem_responses(401, 413, 422), **TOO_MANY_UPLOADS},
         }},
         "/api/v1/reporter/attachments/{id}": {"get": {
             "summary": "Download one of the case's files.", "operationId": "reporterDownload", "security": BEARER,
@@ -537,6 +542,11 @@ def mailbox_paths() -> dict:
             "parameters": [CASE_REF, attachment_id], "responses": {**download, **_problem_responses(401, 404)},
         }},
     }
+
+
+TOO_MANY_UPLOADS = limited("Too many files from this client in the last minutes, or to the whole service in the "
+                           "last minute: nothing was stored. Send it again after Retry-After seconds.",
+                           "/api/v1/problems/too-many-uploads")
 
 
 def chunked_upload_paths(attachment_id: dict) -> dict:
@@ -570,7 +580,8 @@ def chunked_upload_paths(attachment_id: dict) -> dict:
                 "id": STR, "chunks": {"type": "integer"}}}, "Begun: send the chunks."),
                 **_problem_responses(400, 401, 413, 415, 422),
                 "409": {"description": "Too many files of this case are on their way at once.",
-                        "content": {"application/problem+json": {"schema": PROBLEM}}}},
+                        "content": {"application/problem+json": {"schema": PROBLEM}}},
+                **TOO_MANY_UPLOADS},
         }},
         "/api/v1/reporter/uploads/{upload}": {
             "get": {"summary": "Which chunks the server has.", "operationId": "reporterUploadState",
@@ -712,6 +723,9 @@ def build_document() -> dict:
                                                    "description": "The day the case's guardians must acknowledge "
                                                                   "it by, for the receipt page."}}}]}, "Stored."),
                           **_problem_responses(400, 413, 415, 422, 503),
+                          **limited("Too many reports from this client in the last minutes, or to the whole "
+                                    "service in the last minute: nothing was stored. Send it again after "
+                                    "Retry-After seconds.", "/api/v1/problems/too-many-reports"),
                           "409": {"description": "The channel is not taking reports (see accepting_reports in "
                                                  "GET /api/v1/channels), or nobody who receives its reports "
                                                  "could receive this one; for a case built on the device, also: "

@@ -65,9 +65,8 @@ def _upload_budgets(request) -> list[Budget]:
 def check_uploads(request, files: int = 1) -> None:
     """Raise TooManyUploads if this client, or the service, cannot start `files` more files now
     (plain reads: counted by count_uploads once they are stored)."""
-    budgets = [Budget(budget.key, budget.events - files + 1, budget.window) for budget in _upload_budgets(request)]
     try:
-        check(request.dbsession, request.clock, budgets)
+        check(request.dbsession, request.clock, _upload_budgets(request), more=files)
     except BudgetSpent as spent:
         raise TooManyUploads(spent.retry_after) from None
 

@@ -98,7 +98,7 @@ def test_the_tick_runs_the_jobs_the_areas_register_in_their_order(committed_data
     config = make_configurator(committed_database("jobs"))
     assert [job.name for job in config.registry.scheduled_jobs.in_order()] == [
         "escalations", "protection alerts", "records", "notifications", "recovery failures", "key directory",
-        "unfinished uploads", "shred wraps"], "each area registers its own"
+        "unfinished uploads", "shred wraps", "throttles"], "each area registers its own"
     config.add_scheduled_job("test reminders", lambda ctx: f"test reminders: {ctx.clock.today()}", order=25)
     registry = config.make_wsgi_app().registry
     try:
