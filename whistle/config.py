@@ -11,7 +11,7 @@ from pyramid.csrf import get_csrf_token
 from pyramid.events import BeforeRender
 from pyramid.renderers import JSON
 
-from whistle import words
+from whistle import crypto, words
 from whistle.clock import Clock, ReportersClock
 from whistle.hooks import plugin_settings
 from whistle.request import WhistleRequest
@@ -61,6 +61,9 @@ def make_configurator(raw_settings: Mapping[str, Any], *, settings: Settings | N
     config = Configurator(settings=dict(raw_settings), root_factory=Root, request_factory=WhistleRequest)
     config.registry.whistle_settings = settings or load_settings(raw_settings)
     config.registry.clock = clock or Clock()
+    # Process-wide: at most this many Argon2id derivations at once (docs/operations.md 6.1).
+    crypto.bound_argon2id(config.registry.whistle_settings.kdf_concurrency,
+                          config.registry.whistle_settings.kdf_wait)
     config.add_request_method(lambda request: request.registry.whistle_settings, "whistle_settings", reify=True)
     # Not reified: the route, which decides the clock, is matched after the request begins.
     config.add_request_method(_clock, "clock", property=True)
@@ -125,6 +128,7 @@ def make_configurator(raw_settings: Mapping[str, Any], *, settings: Settings | N
     config.scan("whistle.workspace.protection_views")
     config.scan("whistle.workspace.learning_views")
     config.scan("whistle.workspace.export_views")
+    config.scan("whistle.workspace.surge_views")
     config.scan("whistle.admin.views")
     config.scan("whistle.statistics.views")
 

@@ -19,6 +19,7 @@ def includeme(config) -> None:
     config.add_route("api.channels", "/api/v1/channels")
     config.add_route("api.channel_keys", "/api/v1/channels/{slug}/keys")
     config.add_route("api.disclosures", "/api/v1/disclosures")
+    config.add_route("api.disclosures_challenge", "/api/v1/disclosures/challenge")
 
     # --- accounts: staff sign-in, and a staff member's own password, sessions and authenticator ---
     config.add_route("accounts.login", "/staff/login")
@@ -40,6 +41,10 @@ def includeme(config) -> None:
 
     # --- the guardian's workspace: the inbox, a case, what a guardian does to it, its files ---
     config.add_route("cases.inbox", "/staff/cases")
+    # the cases that came in during one surge of reports, to close as junk together
+    config.add_route("cases.surge", "/staff/surges/{day}")
+    config.add_route("cases.surge_junk", "/staff/surges/{day}/junk")
+    config.add_route("api.surge_junk", "/api/v1/surges/{day}/junk")
     config.add_route("cases.held", "/staff/held-cases")  # the references the device searches
     config.add_route("cases.show", "/staff/cases/{ref}", factory=CaseContext)
     config.add_route("api.cases", "/api/v1/cases")

@@ -40,6 +40,14 @@ def _int(value: str) -> int:
     return int(value.strip())
 
 
+def _seconds(value: str) -> float:
+    """A duration in seconds, fractions allowed (0.5); not negative."""
+    seconds = float(value.strip())
+    if not 0 <= seconds <= 3600:
+        raise ValueError("expected seconds between 0 and 3600")
+    return seconds
+
+
 def _str(value: str) -> str:
     return value.strip()
 
@@ -144,6 +152,11 @@ SPECS: dict[str, Spec] = {
     # an installation: changing it makes every existing receipt stop finding its case.
     "whistle.kdf.receipt_opslimit": Spec(_int, str(KdfCost.interactive().opslimit)),
     "whistle.kdf.receipt_memlimit": Spec(_int, str(KdfCost.interactive().memlimit)),
+    # Argon2id derivations at once in one process (each holds its memlimit while it runs); 0: the
+    # number of CPUs, but no more than 512 MiB of Argon2id memory. One that waits longer than
+    # wait_seconds for its turn is refused with 503 and Retry-After (docs/operations.md).
+    "whistle.kdf.concurrency": Spec(_int, "0"),
+    "whistle.kdf.wait_seconds": Spec(_seconds, "5"),
     "whistle.sessions.staff_idle_minutes": Spec(_int, "30"),
     "whistle.sessions.staff_absolute_hours": Spec(_int, "8"),
     "whistle.sessions.reporter_idle_minutes": Spec(_int, "20"),
@@ -246,6 +259,14 @@ SPECS: dict[str, Spec] = {
     # The append-only file the tick and `audit checkpoint` add a checkpoint line to. Empty: the
     # file audit-checkpoints beside the audit key file.
     "whistle.audit.checkpoint_file": Spec(_str, ""),
+    # --- submitting a disclosure: proof of work (docs/crypto.md 6.15) ---
+    # The report form's JavaScript solves a challenge while the reporter writes; a valid proof lets
+    # the report past the service-wide budget in a flood (never past the per-client one). bits: the
+    # difficulty, about 2**bits hashes (19: one to two seconds on a phone); minutes: how long a
+    # challenge stays valid. The form without JavaScript never needs one.
+    "whistle.intake.proof_of_work": Spec(_bool, "true"),
+    "whistle.intake.proof_of_work_bits": Spec(_int, "19"),
+    "whistle.intake.proof_of_work_minutes": Spec(_int, "60"),
 }
 
 
@@ -312,6 +333,13 @@ class Settings:
     # --- the audit log: the key of its MACs, and its checkpoint file ---
     audit_key: bytes = b""
     audit_checkpoint_file: Path = Path("audit-checkpoints")  # load_settings always sets it (4.4)
+    # --- Argon2id work bounded per process ---
+    kdf_concurrency: int = 1
+    kdf_wait: float = 5.0
+    # --- submitting a disclosure: proof of work ---
+    proof_of_work: bool = True
+    proof_of_work_bits: int = 19
+    proof_of_work_lifetime: timedelta = timedelta(minutes=60)
 
     def __repr__(self) -> str:  # never print key material into a log or traceback
         return f"Settings(db_url={self.db_url!r}, storage_dir={str(self.storage_dir)!r}, ...)"
@@ -427,6 +455,28 @@ def _audit_settings(values: dict[str, Any], merged: dict[str, str]) -> dict[str,
                                      "from a file, so there is no key file to keep the checkpoints beside)")
         checkpoint_file = str(Path(key_file).parent / "audit-checkpoints")
     return {"audit_key": values["whistle.audit.key"], "audit_checkpoint_file": Path(checkpoint_file)}
+# The Argon2id memory one process may hold at once when whistle.kdf.concurrency is 0 (automatic).
+KDF_MEMORY_BUDGET = 512 * 1024**2
+
+
+def _kdf_bounds(values: dict[str, Any], kdf: KdfCost, receipt_kdf: KdfCost) -> dict[str, Any]:
+    concurrency = values["whistle.kdf.concurrency"]
+    if concurrency < 0:
+        raise ConfigurationError("bad value for 'whistle.kdf.concurrency': expected 0 (automatic) or more")
+    if concurrency == 0:
+        by_memory = KDF_MEMORY_BUDGET // max(kdf.memlimit, receipt_kdf.memlimit)
+        concurrency = max(1, min(os.cpu_count() or 1, by_memory))
+    return {"kdf_concurrency": concurrency, "kdf_wait": values["whistle.kdf.wait_seconds"]}
+
+
+def _proof_of_work_settings(values: dict[str, Any]) -> dict[str, Any]:
+    bits, minutes = values["whistle.intake.proof_of_work_bits"], values["whistle.intake.proof_of_work_minutes"]
+    if not 1 <= bits <= 32:
+        raise ConfigurationError("bad value for 'whistle.intake.proof_of_work_bits': expected 1 to 32")
+    if minutes < 1:
+        raise ConfigurationError("bad value for 'whistle.intake.proof_of_work_minutes': expected at least 1")
+    return {"proof_of_work": values["whistle.intake.proof_of_work"], "proof_of_work_bits": bits,
+            "proof_of_work_lifetime": timedelta(minutes=minutes)}
 
 
 def load_settings(raw: Mapping[str, Any], environ: Mapping[str, str] = os.environ) -> Settings:
@@ -504,4 +554,6 @@ def load_settings(raw: Mapping[str, Any], environ: Mapping[str, str] = os.enviro
         **_org_settings(values),
         shred_store_url=values["whistle.shred_store.url"] or default_store_url(values["whistle.db.url"]),
         **_audit_settings(values, merged),
+        **_kdf_bounds(values, kdf, receipt_kdf),
+        **_proof_of_work_settings(values),
     )

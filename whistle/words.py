@@ -63,6 +63,9 @@ STATUS_LABELS = {
     "received": "Received", "acknowledged": "Acknowledged", "assessing": "Assessing", "investigating": "Investigating",
     "feedback_given": "Feedback given", "closed": "Closed",
 }
+# Why guardians closed a case as junk (whistle.cases.lifecycle.close_as_junk).
+JUNK_REASON_LABELS = {"flood": "Sent in a flood of junk reports", "spam": "Advertising or spam",
+                      "test": "A test, not a concern"}
 PRIORITY_LABELS = {"low": "Low", "normal": "Normal", "high": "High", "urgent": "Urgent"}
 SUBSTANTIATED_LABELS = {"yes": "Yes", "partly": "Partly", "no": "No", "not_determined": "Not determined"}
 CHANGE_LABELS = {
@@ -199,7 +202,7 @@ INBOX_FILTER_MESSAGES = {
     "status": "Choose one of the statuses in the list.", "priority": "Choose one of the priorities in the list.",
     "sort": "Choose one of the orders in the list.", "overdue": "Tick the box or leave it empty.",
     "unread": "Tick the box or leave it empty.", "page": "Give a whole number, from 1.",
-    "per_page": "Give a whole number from 1 to 100.",
+    "per_page": "Give a whole number from 1 to 100.", "surge": "Give a day, written as 2026-12-05.",
 }
 
 # The case page's forms, by the name a refused form is shown again with: each field's element id
@@ -552,6 +555,10 @@ AUDIT_WORDS: dict[str, Callable[[str, dict, Names], str]] = {
     "case.feedback_given": lambda who, d, n: f"{who} recorded that feedback was given",
     "case.closed": _closed,
     "case.reopened": lambda who, d, n: f"{who} reopened the case",
+    "case.closed_as_junk": lambda who, d, n: (
+        f"{who} closed the case as junk ({label(JUNK_REASON_LABELS, d.get('reason')).lower()}), with others that "
+        "arrived in the same surge" if d.get("surge_day") else
+        f"{who} closed the case as junk ({label(JUNK_REASON_LABELS, d.get('reason')).lower()})"),
     "case.priority_changed": lambda who, d, n: (
         f"{who} changed the priority from {priority_label(d.get('from')).lower()} "
         f"to {priority_label(d.get('to')).lower()}"),

@@ -197,6 +197,8 @@ PAGES: list[tuple[str, str, Callable]] = [
     ("inbox", GUARDIAN, go("/staff/cases")),
     ("inbox-filtered", GUARDIAN, go("/staff/cases?label=night-shift&sort=priority&unread=true")),
     ("inbox-refused", GUARDIAN, go("/staff/cases?status=nonsense&priority=loud")),
+    ("inbox-surge", GUARDIAN, go("/staff/cases?surge=2026-12-05")),
+    ("surge", GUARDIAN, go("/staff/surges/2026-12-05")),
     ("case-received", GUARDIAN, go("/staff/cases/{ws.new_ref}")),
     ("case-in-progress", GUARDIAN, go("/staff/cases/{ws.open_ref}")),
     ("case-closed", GUARDIAN, go("/staff/cases/{ws.closed_ref}")),

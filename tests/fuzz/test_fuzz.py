@@ -35,7 +35,7 @@ import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from urllib.parse import quote, quote_from_bytes
 
 import pytest
@@ -371,7 +371,8 @@ def json_values(world: World):
 def path_value(world: World, name: str):
     plausible = {"ref": st.sampled_from(world.refs[:1] * 4 + world.refs), "id": st.sampled_from(world.ids),
                  "slug": st.sampled_from(["staff", "young", "nope"]), "name": st.sampled_from(["ftsu", "csv", "x"]),
-                 "upload": st.sampled_from(world.uploads), "index": st.integers(0, 4).map(str)}
+                 "upload": st.sampled_from(world.uploads), "index": st.integers(0, 4).map(str),
+                 "day": st.sampled_from([date.today().isoformat(), "2026-12-05", "2026-02-30", "0001-01-01"])}
     odd = st.one_of(DIGITS, HUGE_INTEGERS.map(str), TEXT, st.binary(max_size=12), st.sampled_from(["..", ".", ""]))
     return weighted((4, plausible.get(name, TEXT)), (1, odd))
 
@@ -490,6 +491,7 @@ VALID_BODIES = {
     ("/api/v1/staff/password", "POST"): [{"current": PASSWORD, "new": "a much longer new passphrase 2027"}],
     ("/api/v1/staff/notifications", "PUT"): [{"channel": None, "address": None}],
     ("/api/v1/reporter/session", "POST"): [{"receipt": "{receipt}"}],
+    ("/api/v1/surges/{day}/junk", "POST"): [{"cases": ["{ref}"], "reason": "flood"}],
     ("/api/v1/reporter/messages", "POST"): [{"text": "More detail: it happened again."}],
     ("/api/v1/reporter/checkins", "POST"): [{"month": 1, "detriment": False}, {"month": 3, "detriment": True}],
     ("/api/v1/reporter/protection-consent", "POST"): [{"consent": True}],
@@ -514,9 +516,14 @@ VALID_BODIES = {
 @st.composite
 def valid_body(draw, world: World, bodies: list[dict]) -> dict:
     """A body the call accepts, as it is or with one member changed, dropped or added."""
-    stand_ins = {"{receipt}": world.receipts[0], "{meta}": world.meta}
-    body = {key: stand_ins.get(value, value) if isinstance(value, str) else value
-            for key, value in draw(st.sampled_from(bodies)).items()}
+    stand_ins = {"{receipt}": world.receipts[0], "{meta}": world.meta, "{ref}": world.refs[0]}
+
+    def stood_in(value):
+        if isinstance(value, list):
+            return [stood_in(each) for each in value]
+        return stand_ins.get(value, value) if isinstance(value, str) else value
+
+    body = {key: stood_in(value) for key, value in draw(st.sampled_from(bodies)).items()}
     change = draw(st.sampled_from(["none", "none", "replace", "drop", "add"]))
     if change == "replace" and body:
         body[draw(st.sampled_from(sorted(body)))] = draw(json_values(world))
@@ -680,7 +687,8 @@ API_GROUPS = {
     "public API": (("/api/v1/disclosures", "/api/v1/channels", "/api/v1/openapi", "/api/v1/reporter/session",
                     "/api/v1/staff/session", "/api/v1/board"), ["anonymous"]),
     "reporter API": (("/api/v1/reporter/",), ["reporter_bearer", "reporter_e2e_bearer"]),
-    "workspace API": (("/api/v1/cases", "/api/v1/learning/", "/api/v1/staffing-changes"), ["guardian_bearer"]),
+    "workspace API": (("/api/v1/cases", "/api/v1/learning/", "/api/v1/staffing-changes", "/api/v1/surges/"),
+                      ["guardian_bearer"]),
     "staff, admin and integration API": (("/api/v1/staff/", "/api/v1/admin/", "/api/v1/personnel-events"),
                                          ["guardian_bearer", "admin_bearer", "integration"]),
 }

@@ -163,3 +163,29 @@ def test_the_display_time_zone_is_utc_unless_set_and_is_checked_at_start_up(raw)
     for wrong in ("Europe/Londn", "GMT+25", "../../etc/passwd", ""):
         with pytest.raises(ConfigurationError, match="whistle.display.timezone.*IANA name"):
             load_settings({**raw, "whistle.display.timezone": wrong}, environ={})
+
+
+def test_argon2id_concurrency_is_bounded_by_cpus_and_memory_unless_set(raw):
+    settings = load_settings(raw, environ={})
+    # Automatic: the CPUs, but no more than 512 MiB of Argon2id memory at the default 64 MiB.
+    assert 1 <= settings.kdf_concurrency <= 8
+    assert settings.kdf_wait == 5
+    costly = load_settings({**raw, "whistle.kdf.memlimit": str(512 * 1024**2)}, environ={})
+    assert costly.kdf_concurrency == 1
+    chosen = load_settings({**raw, "whistle.kdf.concurrency": "3", "whistle.kdf.wait_seconds": "0.25"}, environ={})
+    assert (chosen.kdf_concurrency, chosen.kdf_wait) == (3, 0.25)
+    for key, value in (("whistle.kdf.concurrency", "-1"), ("whistle.kdf.wait_seconds", "-1"),
+                       ("whistle.kdf.wait_seconds", "soon")):
+        with pytest.raises(ConfigurationError, match=key):
+            load_settings({**raw, key: value}, environ={})
+
+
+def test_proof_of_work_is_on_by_default_and_its_difficulty_checked(raw):
+    settings = load_settings(raw, environ={})
+    assert (settings.proof_of_work, settings.proof_of_work_bits) == (True, 19)
+    assert settings.proof_of_work_lifetime.total_seconds() == 3600
+    assert load_settings({**raw, "whistle.intake.proof_of_work": "false"}, environ={}).proof_of_work is False
+    for key, value in (("whistle.intake.proof_of_work_bits", "0"), ("whistle.intake.proof_of_work_bits", "33"),
+                       ("whistle.intake.proof_of_work_minutes", "0")):
+        with pytest.raises(ConfigurationError, match=key):
+            load_settings({**raw, key: value}, environ={})

@@ -37,6 +37,7 @@ from whistle.sessions.models import STAFF
 from whistle.sessions.services import close_session, open_session, open_staff_device_session
 from whistle.words import EXPIRED_FORM, time_words
 
+BUSY = "The service is very busy just now, so nothing was checked yet. Please sign in again in a moment."
 # The same words for every failure (see accounts.services.authenticate): which of the three was
 # wrong is not said to anyone.
 LOGIN_FAILED = ("That username, password and code do not match. Check them and try again. "
@@ -273,6 +274,20 @@ def expired_login_form(exc: BadCSRFToken, request):
         return _form_problem(400, EXPIRED_FORM, "username")
     request.response.status = 400
     return {"username": request.POST.get("username", ""), "error": EXPIRED_FORM}
+
+
+@exception_view_config(crypto.KdfBusy, route_name="accounts.login", request_method="POST",
+                       renderer="whistle:templates/accounts/login.jinja2")
+def busy_login_form(exc: crypto.KdfBusy, request):
+    """Every Argon2id slot stayed taken (docs/operations.md 6.1): nothing was tried, and the form
+    comes back with the username, to send again in a moment."""
+    request.response.headers["Retry-After"] = str(exc.retry_after)
+    if wants_json(request):
+        response = _form_problem(503, BUSY, "password")
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    request.response.status = 503
+    return {"username": request.POST.get("username", ""), "error": BUSY}
 
 
 @view_config(route_name="accounts.logout", request_method="POST", permission=Permission.STAFF_LOGOUT)

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import and_, delete, func, select
 from sqlalchemy.orm import Session
 
 from whistle import audit, words
@@ -373,3 +373,77 @@ def erase_item(dbsession: Session, clock: Clock, case: Case, account: Account, i
     audit.record(dbsession, clock, actor=_actor(account), action="case.item_erased", case_id=case.id,
                  detail={"item_id": item.id, "kind": item.kind, "reason": reason})
     return Erased(item=item, blob_name=blob_name)
+
+
+# --- closing junk in bulk: the cases that came in during a surge (cases.surge_day) ----------------
+
+MAX_JUNK_AT_ONCE = 500
+JUNK_NOT_YOURS = ("There is no case {ref} among this surge's cases that you hold, so nothing was closed. Go back to "
+                  "the surge's list and choose again.")
+
+
+@dataclass(frozen=True)
+class JunkClosed:
+    """What close_as_junk did: the references it closed, and those closed already (left as they were)."""
+
+    closed: list[str]
+    already_closed: list[str]
+
+
+def junk_choice(refs, reason) -> tuple[list[str], str]:
+    """The ticked references (each once, in order) and the reason, or a 422 problem naming `cases`
+    or `reason`."""
+    errors = {}
+    if (not isinstance(refs, list) or not refs or len(refs) > MAX_JUNK_AT_ONCE
+            or not all(isinstance(ref, str) and 0 < len(ref) <= 64 for ref in refs)):
+        errors["cases"] = f"Tick at least one case (at most {MAX_JUNK_AT_ONCE} at once)."
+    if reason not in lifecycle.JUNK_REASON_SLUGS:
+        errors["reason"] = f"Choose why they are junk: one of {', '.join(lifecycle.JUNK_REASON_SLUGS)}."
+    if errors:
+        raise validation_problem(errors)
+    return list(dict.fromkeys(refs)), reason
+
+
+def surge_cases_held(dbsession: Session, account: Account, surge_day, refs: list[str], *,
+                     lock: bool = False) -> list[Case]:
+    """The cases `refs`, in that order, each one of the surge of `surge_day` that `account` holds as
+    a guardian (as CaseContext lets one case be read); otherwise a 404 problem naming the first that
+    is not, whichever channel it is on. `lock`: lock their rows until the transaction ends."""
+    query = (select(Case)
+             .join(CaseGrant, and_(CaseGrant.case_id == Case.id, CaseGrant.account_id == account.id,
+                                   CaseGrant.holder == HOLDER_GUARDIAN))
+             .where(Case.ref.in_(refs), Case.surge_day == surge_day))
+    held = {case.ref: case for case in dbsession.scalars(query.with_for_update(of=Case) if lock else query)
+            } if account.is_guardian else {}
+    missing = next((ref for ref in refs if ref not in held), None)
+    if missing is not None:
+        raise Problem(404, JUNK_NOT_YOURS.format(ref=missing))
+    return [held[ref] for ref in refs]
+
+
+def close_as_junk(dbsession: Session, clock: Clock, account: Account, surge_day, refs, reason, *,
+                  call_hook) -> JunkClosed:
+    """Close the ticked cases of the surge of `surge_day` as junk (lifecycle.close_as_junk: no
+    acknowledgement, no outcome, so no deadline reaches whoever sent them), each audited
+    "case.closed_as_junk" with the reason's slug and the surge's day, nothing of its content; the
+    plugins hear of each move and CaseMoved is published (the retention rules follow it).
+
+    Every case must be one of that surge that `account` holds as a guardian (as CaseContext lets one
+    case be read): otherwise a 404 problem and nothing changes, whichever channel it is on. A case
+    closed already is left as it is and listed. A 422 problem for no case ticked, too many, or a
+    reason not on the list."""
+    wanted, reason = junk_choice(refs, reason)
+    closed, already = [], []
+    for case in surge_cases_held(dbsession, account, surge_day, wanted, lock=True):
+        ref = case.ref
+        try:
+            before = lifecycle.close_as_junk(case, clock.today(), reason)
+        except lifecycle.AlreadyClosed:
+            already.append(ref)
+            continue
+        dbsession.flush()
+        audit.record(dbsession, clock, actor=_actor(account), action="case.closed_as_junk", case_id=case.id,
+                     detail={"from": before, "reason": reason, "surge_day": surge_day.isoformat()})
+        lifecycle.announce_move(dbsession, case, before, lifecycle.CLOSED, call_hook=call_hook)
+        closed.append(ref)
+    return JunkClosed(closed=closed, already_closed=already)

@@ -51,6 +51,7 @@ class InboxFilters:
     unread: bool = False
     priority: str | None = None
     label: str | None = None
+    surge: date | None = None  # only the cases that came in during the surge of that day (cases.surge_day)
     sort: str = "deadline"
     page: int = 1
     per_page: int = 25
@@ -83,15 +84,22 @@ class InboxFilters:
             if value not in ("", "true", "false", "1", "0", "on"):
                 errors[name] = "true or false."
             flags[name] = value in ("true", "1", "on")
+        surge = None
+        if params.get("surge"):
+            try:
+                surge = date.fromisoformat(params["surge"])
+            except ValueError:
+                errors["surge"] = "A day, written as 2026-12-05."
         if errors:
             raise validation_problem(errors)
         return cls(status=status, channel=params.get("channel") or None, priority=priority,
-                   label=params.get("label") or None, sort=sort, page=page, per_page=per_page, **flags)
+                   label=params.get("label") or None, surge=surge, sort=sort, page=page, per_page=per_page, **flags)
 
     def query_args(self, **changes) -> dict:
         """The non-default filters as query parameters (for links to other pages)."""
         values = {"status": self.status, "channel": self.channel, "overdue": "true" if self.overdue else None,
                   "unread": "true" if self.unread else None, "priority": self.priority, "label": self.label,
+                  "surge": self.surge.isoformat() if self.surge else None,
                   "sort": None if self.sort == "deadline" else self.sort,
                   "per_page": None if self.per_page == 25 else self.per_page, "page": self.page}
         values.update(changes)
@@ -153,6 +161,8 @@ def inbox_query(account_id: int, filters: InboxFilters, today: date):
         query = query.where(Case.priority == filters.priority)
     if filters.label:
         query = query.where(exists().where(CaseLabel.case_id == Case.id, CaseLabel.label == filters.label))
+    if filters.surge:
+        query = query.where(Case.surge_day == filters.surge)
     if filters.overdue:
         query = query.where(_next_due() < today)
     if filters.unread:
@@ -209,3 +219,18 @@ def attention_counts(dbsession: Session, account_id: int, today: date) -> dict[s
         return dbsession.scalar(select(func.count()).select_from(query.subquery())) or 0
 
     return {"overdue": count(InboxFilters(overdue=True)), "unread": count(InboxFilters(unread=True))}
+
+
+def surge_cases(dbsession: Session, account_id: int, day: date, *, limit: int) -> tuple[list[Case], int]:
+    """The open cases that came in during the surge of `day` and that `account_id` holds as a
+    guardian, oldest first, at most `limit` of them; and how many there are in all."""
+    query = (
+        select(Case)
+        .join(CaseGrant, and_(CaseGrant.case_id == Case.id, CaseGrant.account_id == account_id,
+                              CaseGrant.holder == HOLDER_GUARDIAN))
+        .join(Channel, Channel.id == Case.channel_id)
+        .options(contains_eager(Case.channel))
+        .where(Case.surge_day == day, Case.status != CLOSED)
+    )
+    total = dbsession.scalar(select(func.count()).select_from(query.subquery())) or 0
+    return list(dbsession.scalars(query.order_by(Case.id).limit(limit)).unique()), total

@@ -19,6 +19,9 @@ Shortcuts allowed, and why:
 - any open status → closed by the reporter withdrawing their report (withdraw): no outcome is
   recorded, `withdrawn_on` says why it closed. Guardians may still reopen it with a reason, which
   takes the withdrawal back (the reporter can write again).
+- any open status → closed as junk by guardians (close_as_junk: reports sent in a flood, spam, a
+  test): no acknowledgement and no outcome are recorded, so no deadline reaches the reporter;
+  `junk_reason` says why it closed. Reopening (with a reason) takes it back.
 A forbidden move raises a 409 problem and, because raising aborts the transaction, changes nothing.
 """
 from __future__ import annotations
@@ -33,7 +36,7 @@ from whistle.cases.models import ITEM_OUTCOME, ITEM_REASON, Case
 from whistle.cases.services import CaseKeys, DeviceItem, check_keys, write_item
 from whistle.deadlines import profile_named
 from whistle.errors import Problem, validation_problem
-from whistle.words import STATUS_LABELS
+from whistle.words import JUNK_REASON_LABELS, STATUS_LABELS
 
 RECEIVED, ACKNOWLEDGED, ASSESSING, INVESTIGATING, FEEDBACK_GIVEN, CLOSED = STATUSES = (
     "received", "acknowledged", "assessing", "investigating", "feedback_given", "closed",
@@ -191,6 +194,7 @@ def move(case: Case, to: str, *, keys: CaseKeys | None, today: date, account_id:
                    content=record)
     if reopening:
         case.closed_on, case.substantiated, case.changes, case.withdrawn_on, case.factors = None, None, [], None, []
+        case.junk_reason = None
     if given(reason):
         assert reason is not None
         content: bytes | DeviceItem = reason if isinstance(reason, DeviceItem) else json.dumps(
@@ -213,4 +217,23 @@ def withdraw(case: Case, today: date) -> str:
         raise AlreadyClosed(case.ref)
     before = case.status
     case.status, case.closed_on, case.withdrawn_on = CLOSED, today, today
+    return before
+
+
+# Why a case may be closed as junk (case.junk_reason: metadata, never content); the words for
+# people are whistle.words.JUNK_REASON_LABELS.
+JUNK_REASON_SLUGS = tuple(JUNK_REASON_LABELS)
+
+
+def close_as_junk(case: Case, today: date, reason: str) -> str:
+    """Close `case` as junk (no concern at all): from any open status, with no acknowledgement and
+    no outcome, so no feedback deadline is set and nothing is promised to whoever sent it;
+    `junk_reason` says why. Returns the status it was in; AlreadyClosed (nothing changed) if it is
+    closed. The caller audits and announces the move."""
+    if reason not in JUNK_REASON_SLUGS:
+        raise ValueError(f"reason must be one of {', '.join(JUNK_REASON_SLUGS)}")
+    if case.status == CLOSED:
+        raise AlreadyClosed(case.ref)
+    before = case.status
+    case.status, case.closed_on, case.junk_reason = CLOSED, today, reason
     return before

@@ -112,6 +112,9 @@ class Case(Base):
     hold_since: Mapped[date | None] = mapped_column(Date)
     # The day the reporter withdrew the report (it closes with that outcome).
     withdrawn_on: Mapped[date | None] = mapped_column(Date)
+    # Why guardians closed the case as junk (whistle.cases.lifecycle.JUNK_REASONS: "flood", "spam",
+    # "test"), without an acknowledgement or an outcome: it was no concern. None: not junk.
+    junk_reason: Mapped[str | None] = mapped_column(String(16))
     # The handle of the case's shred key in the shred key store (docs/crypto.md, shredding): every
     # grant of the case is wrapped under it. None on cases written before shredding existed.
     shred_handle: Mapped[bytes | None] = mapped_column(LargeBinary(16))

@@ -227,3 +227,14 @@ __all__ += [
     "stream_plaintext_range",
     "upload_chunk_digest",
 ]
+
+# Argon2id work bounded per process (whistle.crypto.keys): the slots every derivation takes.
+from .errors import KdfBusy  # noqa: E402 - grouped with what it is for
+from .keys import KdfBounds, argon2id_bounds, bound_argon2id, kdf_slot  # noqa: E402 - grouped with what it is for
+
+__all__ += ["KdfBounds", "KdfBusy", "argon2id_bounds", "bound_argon2id", "kdf_slot"]
+
+# Proof of work on the report form (docs/crypto.md 6.15).
+from .work import Challenge, check_proof, new_challenge, solve, solves, work_key  # noqa: E402 - grouped with what it is for
+
+__all__ += ["Challenge", "check_proof", "new_challenge", "solve", "solves", "work_key"]

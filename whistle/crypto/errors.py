@@ -36,3 +36,13 @@ class KeyMismatch(CryptoError):
 
 class DirectoryRefused(CryptoError):
     """A key directory a client must not use: not of this format, expired, or older than one seen."""
+
+
+class KdfBusy(Exception):
+    """Every Argon2id slot of this process stayed taken for the whole wait (whistle.crypto.keys):
+    the service is busy, try again after `retry_after` seconds. Not a CryptoError, so that code
+    treating a CryptoError as a wrong password or receipt never counts this as one."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("every Argon2id slot is taken")
+        self.retry_after = retry_after

@@ -2,13 +2,18 @@
 from __future__ import annotations
 
 import base64
+import math
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from nacl import bindings
 from nacl import exceptions as nacl_exceptions
 
 from . import envelopes
-from .errors import CryptoError, DecryptionFailed
+from .errors import CryptoError, DecryptionFailed, KdfBusy
 
 # Upper bounds on an Argon2id cost we are willing to run. The cost of an existing password
 # wrap is read from the envelope, so without a bound a forged envelope could make one login
@@ -65,15 +70,82 @@ def is_acceptable_cost(opslimit: object, memlimit: object) -> bool:
     )
 
 
-def argon2id(password: bytes, salt: bytes, cost: KdfCost, size: int) -> bytes:
-    """crypto_pwhash with ALG_ARGON2ID13; `size` output bytes."""
+# --- Argon2id work, bounded: at most `concurrency` derivations at once in this process ----------
+#
+# Each derivation holds `memlimit` bytes for its duration, so a flood of sign-ins or reports could
+# otherwise take as much memory as there are threads serving it. A derivation that finds every slot
+# taken waits for one, at most `wait` seconds, and then raises KdfBusy, which the edge answers with
+# 503 and Retry-After. At most `concurrency` more wait at a time: a waiting derivation holds a
+# server thread, and the threads must stay free for everything else (a guardian's inbox), so one
+# that would have to wait behind them is refused at once.
+
+
+@dataclass(frozen=True)
+class KdfBounds:
+    concurrency: int
+    wait: float | None  # seconds; None: wait as long as it takes
+
+
+class _Slots:
+    def __init__(self, bounds: KdfBounds) -> None:
+        if bounds.concurrency < 1:
+            raise ValueError("at least one Argon2id derivation must be allowed at a time")
+        self.bounds = bounds
+        self.running = threading.BoundedSemaphore(bounds.concurrency)
+        self.waiting = threading.BoundedSemaphore(bounds.concurrency)
+
+    def busy(self) -> KdfBusy:
+        # About when a slot frees up again: each waiting derivation gives up after `wait` seconds.
+        return KdfBusy(retry_after=max(1, math.ceil(self.bounds.wait or 1)))
+
+    def take(self) -> None:
+        if self.running.acquire(blocking=False):
+            return
+        if not self.waiting.acquire(blocking=False):
+            raise self.busy()
+        try:
+            if not self.running.acquire(timeout=self.bounds.wait):
+                raise self.busy()
+        finally:
+            self.waiting.release()
+
+
+_slots = _Slots(KdfBounds(concurrency=os.cpu_count() or 1, wait=None))
+
+
+def bound_argon2id(concurrency: int, wait: float | None) -> None:
+    """Allow at most `concurrency` Argon2id derivations at once in this process, and as many more
+    waiting, each at most `wait` seconds, for their turn. A derivation under way keeps its slot."""
+    global _slots
+    _slots = _Slots(KdfBounds(concurrency, wait))
+
+
+def argon2id_bounds() -> KdfBounds:
+    return _slots.bounds
+
+
+@contextmanager
+def kdf_slot() -> Iterator[None]:
+    """Hold one Argon2id slot (what every derivation does), or raise KdfBusy."""
+    slots = _slots  # released to the semaphore it was taken from, even if the bounds change meanwhile
+    slots.take()
     try:
-        return bindings.crypto_pwhash_alg(
-            size, password, salt, cost.opslimit, cost.memlimit, bindings.crypto_pwhash_ALG_ARGON2ID13
-        )
-    except nacl_exceptions.CryptoError as error:
-        # Not a wrong password (Argon2id accepts any input): out of memory, most likely.
-        raise CryptoError("Argon2id failed") from error
+        yield
+    finally:
+        slots.running.release()
+
+
+def argon2id(password: bytes, salt: bytes, cost: KdfCost, size: int) -> bytes:
+    """crypto_pwhash with ALG_ARGON2ID13; `size` output bytes. Every Argon2id in whistle runs here,
+    in a slot (kdf_slot), or raises KdfBusy."""
+    with kdf_slot():
+        try:
+            return bindings.crypto_pwhash_alg(
+                size, password, salt, cost.opslimit, cost.memlimit, bindings.crypto_pwhash_ALG_ARGON2ID13
+            )
+        except nacl_exceptions.CryptoError as error:
+            # Not a wrong password (Argon2id accepts any input): out of memory, most likely.
+            raise CryptoError("Argon2id failed") from error
 
 
 @dataclass(frozen=True)

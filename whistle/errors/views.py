@@ -11,6 +11,7 @@ from pyramid.view import exception_view_config, forbidden_view_config, notfound_
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm.exc import StaleDataError
 
+from whistle.crypto import KdfBusy
 from whistle.errors.problems import Problem, problem_response
 from whistle.security.acl import NotFoundWhenForbidden
 
@@ -104,6 +105,22 @@ def changed_meanwhile_view(exc: Exception, request):
     log.warning("%s in %s: refused as changed meanwhile", type(exc).__name__, route)
     return respond(request, Problem(409, "This changed while you were working on it (it may have been deleted), "
                                          "so nothing was saved. Open it again and try again."))
+
+
+BUSY = "/api/v1/problems/busy"
+
+
+def busy_problem(retry_after: int) -> Problem:
+    return Problem(503, f"The service is busy, so nothing was done. Please try again in {retry_after} seconds.",
+                   type=BUSY, title="Service busy", members={"retry_after": retry_after})
+
+
+@exception_view_config(KdfBusy)
+def busy_view(exc: KdfBusy, request):
+    # Every Argon2id slot stayed taken (whistle.crypto.keys): refused before any work, nothing kept.
+    response = respond(request, busy_problem(exc.retry_after))
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @exception_view_config(Exception)

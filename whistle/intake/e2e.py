@@ -49,7 +49,9 @@ FORMAT = "e2e/1"
 # The server's case reference format (whistle.cases.services.new_case_ref): ten base32 characters.
 CASE_REF = re.compile(r"[A-Z2-7]{5}-[A-Z2-7]{5}")
 MEMBERS = {"format", "channel", "case", "directory_version", "case_public_key", "team_public_key", "team_key_mac",
-           "reporter", "grants", "items", "identity_mode", "routing_answers", "left_out"}
+           "reporter", "grants", "items", "identity_mode", "routing_answers", "left_out",
+           # a proof of work (whistle.intake.work), read by the view before anything here
+           "proof"}
 REPORTER_MEMBERS = {"lookup_value", "public_key", "case_key_binding"}
 GRANT_MEMBERS = {"holder", "account_id", "sealed_case_key", "sealed_team_key"}
 ITEM_MEMBERS = {"kind", "ciphertext"}

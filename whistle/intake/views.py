@@ -8,10 +8,11 @@ from webob.multidict import MultiDict
 from whistle.attachments.services import AttachmentTooLarge, limits_for, store_attachment
 from whistle.attachments.uploads import FilePart, MalformedForm, csrf_ok, form_parts
 from whistle.board.services import any_published
+from whistle.crypto import KdfBusy
 from whistle.errors import Problem, problem_response, validation_problem
-from whistle.intake import e2e, receipts
+from whistle.intake import e2e, receipts, work
 from whistle.intake.forms import IDENTITY_FIELDS, validate_disclosure, wants_plain
-from whistle.intake.limits import TooManyReports, admit_disclosure, count_disclosure
+from whistle.intake.limits import Admission, TooManyReports, admit_disclosure, count_disclosure
 from whistle.intake.services import (
     Readers,
     acknowledgement_due,
@@ -43,6 +44,10 @@ TOO_LARGE = (("A file was too large, so nothing was sent yet. Each file can be a
               " your report's page."),
              ("A file was too big, so nothing was sent yet. Each file can be up to {file}. Pick a smaller file,"
               " or send without it."))
+BUSY = (("The service is very busy just now, so nothing was sent yet. Your words are still below: please press Send"
+         " again in a moment."),
+        ("Lots of people are using this just now, so your message was not sent yet. Your words are still here."
+         " Please press Send again in a moment."))
 # The report form's field that only a program fills in (people never see it). Named as a field a
 # program filling in forms would expect to fill.
 TRAP_FIELD = "website"
@@ -221,6 +226,10 @@ def submit_form(request):
         request.response.headers["Retry-After"] = str(refused.retry_after)
         words = TOO_MANY_REPORTS[wants_plain(channel)].format(minutes=refused.minutes_words)
         return _form_again(request, channel, post, 429, {"form": words})
+    except KdfBusy as busy:
+        # Every Argon2id slot stayed taken (docs/operations.md 6.1): nothing was kept, the words are given back.
+        request.response.headers["Retry-After"] = str(busy.retry_after)
+        return _form_again(request, channel, post, 503, {"form": BUSY[wants_plain(channel)]})
     except NobodyCanReceive:
         return _nobody_can_receive(request, channel, post, files_left_out=files_chosen)
     except _AlreadySent as again:
@@ -287,15 +296,35 @@ def api_channels(request):
                          for channel in active_channels(request.dbsession)]}
 
 
-DISCLOSURE_MEMBERS = {"channel", "text", "answers", "identity", "identity_mode", "left_out"}
+@view_config(route_name="api.disclosures_challenge", request_method="GET", renderer="json",
+             permission=Permission.DISCLOSURE_SUBMIT)
+def api_challenge(request):
+    """A proof-of-work challenge for the report form's JavaScript (docs/crypto.md 6.15)."""
+    settings = request.whistle_settings
+    challenge = work.new_challenge(settings, request.clock)
+    if challenge is None:
+        raise Problem(404, "Proof of work is off: reports need none.", type=PROOF_OF_WORK_OFF,
+                      title="Proof of work off")
+    return {"challenge": challenge, "bits": settings.proof_of_work_bits,
+            "expires_in": int(settings.proof_of_work_lifetime.total_seconds())}
+
+
+PROOF_OF_WORK_OFF = "/api/v1/problems/proof-of-work-off"
+DISCLOSURE_MEMBERS = {"channel", "text", "answers", "identity", "identity_mode", "left_out", "proof"}
 
 
 @view_config(route_name="api.disclosures", request_method="POST", renderer="json",
              permission=Permission.DISCLOSURE_SUBMIT)
 def api_submit(request):
     data = read_json(request, limit=e2e.max_body_bytes(request.whistle_settings))
+    # Before any other work (the key directory's checks, validation, Argon2id): in a flood, most
+    # requests are refused here, and a refusal must cost little.
+    try:
+        admission = admit_disclosure(request, proven=_proven(request, data))
+    except TooManyReports as refused:
+        return _too_many_reports_problem(request, refused)
     if "format" in data:
-        return _api_submit_client_built(request, data)
+        return _api_submit_client_built(request, data, admission)
     errors = reject_unknown_members(data, DISCLOSURE_MEMBERS)
     slug = data.get("channel")
     channel = channel_by_slug(request.dbsession, slug) if isinstance(slug, str) else None
@@ -332,10 +361,6 @@ def api_submit(request):
         raise validation_problem(errors)
     assert submission is not None  # validate_disclosure gives one when it finds no error
     try:
-        admission = admit_disclosure(request)
-    except TooManyReports as refused:
-        return _too_many_reports_problem(request, refused)
-    try:
         result = submit_disclosure(request.dbsession, request.whistle_settings, request.clock, submission,
                                    call_hook=request.call_hook, deadline_profiles=request.registry.deadline_profiles,
                                    left_out=left_out, surge=admission.surge)
@@ -345,6 +370,12 @@ def api_submit(request):
     count_disclosure(request)
     request.response.status = 201
     return {"receipt": result.receipt, "case": result.case.ref}
+
+
+def _proven(request, data: dict) -> bool:
+    """Whether the body carries a valid proof of work not used before (it is used now): it lets the
+    report past the service-wide budget. A wrong, expired or used one is simply no proof."""
+    return work.spend_proof(request.dbsession, request.whistle_settings, request.clock, data.get("proof"))
 
 
 DIRECTORY_CHANGED = "/api/v1/problems/directory-changed"
@@ -364,7 +395,7 @@ def _too_many_reports_problem(request, refused: TooManyReports):
         {"Retry-After": str(refused.retry_after)})
 
 
-def _api_submit_client_built(request, data: dict) -> dict:
+def _api_submit_client_built(request, data: dict, admission: Admission) -> dict:
     """A case built on the reporter's device ("format": "e2e/1", docs/crypto.md 7.1): checked and
     stored by whistle.intake.e2e; the answer carries an end-to-end reporter session for what
     follows (files, whistle.attachments)."""
@@ -380,10 +411,6 @@ def _api_submit_client_built(request, data: dict) -> dict:
     if errors:
         raise validation_problem(errors)
     assert built is not None and channel is not None  # parse_client_case gives one when it finds no error
-    try:
-        admission = admit_disclosure(request)
-    except TooManyReports as refused:
-        return _too_many_reports_problem(request, refused)
     try:
         case = e2e.submit_client_built(request.dbsession, settings, request.clock, built, call_hook=request.call_hook,
                                        deadline_profiles=request.registry.deadline_profiles, surge=admission.surge)

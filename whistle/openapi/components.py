@@ -16,6 +16,8 @@ def _problem_responses(*statuses: int) -> dict:
         415: "The body is not application/json in UTF-8.",
         422: "Validation failed; `errors` names each faulty field.",
         429: "Too many attempts; wait and try again.",
+        503: "Busy: every Argon2id slot of the server stayed taken (type /api/v1/problems/busy). Nothing was done; "
+             "send it again after Retry-After seconds.",
     }
     return {
         str(status): {"description": descriptions[status],

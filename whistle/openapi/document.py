@@ -87,6 +87,13 @@ SCHEMAS: dict[str, Any] = {
                 "channel": STR,
             }}],
     },
+    "Proof": {
+        "type": "object",
+        "description": "A proof of work (docs/crypto.md 6.15): a challenge from GET /api/v1/disclosures/challenge "
+                       "and a solution. Never an error: a wrong, expired or used proof counts as none.",
+        "properties": {"challenge": STR,
+                       "solution": {"type": "integer", "minimum": 0, "maximum": 9007199254740991}},
+    },
     "Identity": {
         "type": ["object", "null"],
         "properties": {"name": STR, "contact": STR,
@@ -111,6 +118,7 @@ SCHEMAS: dict[str, Any] = {
                                         "lists, GET /api/v1/channels/{slug}/keys): excluded as for a conflict of "
                                         "interest. Leaving out everyone who could read it is a 409 "
                                         "nobody-can-receive."},
+            "proof": {"$ref": "#/components/schemas/Proof"},
         },
     },
     "DirectoryChanged": {
@@ -163,6 +171,7 @@ SCHEMAS: dict[str, Any] = {
                                 "additionalProperties": {"oneOf": [STR, {"type": "array", "items": STR}]}},
             "left_out": {"type": "array", "items": {"type": "integer"},
                          "description": "Guardians the reporter left out: ids the directory lists for the channel."},
+            "proof": {"$ref": "#/components/schemas/Proof"},
         },
     },
     "Session": {
@@ -412,7 +421,7 @@ def mailbox_paths() -> dict:
                     "lookup_value": {"type": "string", "contentEncoding": "base64",
                                      "description": "32 bytes, standard base64 with padding."}}}),
                 "responses": {"200": _json({"$ref": "#/components/schemas/ReporterSession"}, "Logged in."),
-                              **_problem_responses(400, 401, 415, 422),
+                              **_problem_responses(400, 401, 415, 422, 503),
                               **limited("Not tried: too many wrong receipts from this client in the last minutes "
                                         "(type /api/v1/problems/too-many-receipt-tries), or the service is too "
                                         "busy with wrong receipts to try one now (about:blank).",
@@ -713,7 +722,7 @@ def build_document() -> dict:
                                 "acknowledge_by": {"type": ["string", "null"], "format": "date",
                                                    "description": "The day the case's guardians must acknowledge "
                                                                   "it by, for the receipt page."}}}]}, "Stored."),
-                          **_problem_responses(400, 413, 415, 422),
+                          **_problem_responses(400, 413, 415, 422, 503),
                           **limited("Too many reports from this client in the last minutes, or to the whole "
                                     "service in the last minute: nothing was stored. Send it again after "
                                     "Retry-After seconds.", "/api/v1/problems/too-many-reports"),
@@ -730,6 +739,24 @@ def build_document() -> dict:
                                       {"allOf": [PROBLEM, {"type": "object", "properties": {"type": {"enum": [
                                           "/api/v1/problems/case-ref-taken",
                                           "/api/v1/problems/receipt-taken"]}}}]}]}}}}},
+        }},
+        "/api/v1/disclosures/challenge": {"get": {
+            "summary": "A proof-of-work challenge (docs/crypto.md 6.15): solved on the reporter's device and sent "
+                       "as `proof` with POST /api/v1/disclosures, it lets the report past the service-wide budget "
+                       "while the service is flooded (never past the per-client one). Optional: a report without "
+                       "a proof, or with a wrong, expired or used one, is taken as without.",
+            "operationId": "disclosureChallenge",
+            "responses": {"200": _json({"type": "object", "required": ["challenge", "bits", "expires_in"],
+                                        "properties": {
+                                            "challenge": STR,
+                                            "bits": {"type": "integer", "minimum": 1, "maximum": 32,
+                                                     "description": "The leading zero bits the hash must have."},
+                                            "expires_in": {"type": "integer",
+                                                           "description": "Seconds the challenge stays valid."}}},
+                                       "A challenge."),
+                          "404": {"description": "Proof of work is off (type /api/v1/problems/proof-of-work-off): "
+                                                 "reports need none.",
+                                  "content": {"application/problem+json": {"schema": PROBLEM}}}},
         }},
         "/api/v1/staff/sign-in-parameters": {"post": {
             "summary": "The salt and Argon2id cost a device derives a guardian's sign-in keys with.",
@@ -767,6 +794,7 @@ def build_document() -> dict:
                                                      "budget of failed sign-ins a minute is spent. A client that "
                                                      "has not failed is always checked.",
                                       "content": {"application/problem+json": {"schema": PROBLEM}}},
+                              **_problem_responses(400, 401, 415, 422, 503),
                               "403": {"description": "A password sign-in while server-assisted sign-in is off "
                                                      "(type /api/v1/problems/server-assisted-off): sign in on the "
                                                      "device.",

@@ -1,8 +1,9 @@
 """The workspace's and admin area's part of the OpenAPI document (merged by whistle.openapi)."""
 from __future__ import annotations
 
+from whistle.cases.actions import MAX_JUNK_AT_ONCE
 from whistle.cases.inbox import SORTS
-from whistle.cases.lifecycle import CHANGES, FACTOR_SLUGS, STATUSES, SUBSTANTIATED
+from whistle.cases.lifecycle import CHANGES, FACTOR_SLUGS, JUNK_REASON_SLUGS, STATUSES, SUBSTANTIATED
 from whistle.hooks.types import PRIORITIES
 from whistle.notifications.preferences import EVENTS
 from whistle.openapi.components import BEARER, CASE_REF, DATE, DATETIME, STR, _body, _json, _problem_responses
@@ -213,7 +214,28 @@ def workspace_paths() -> dict:
     summary = {"200": _json(SUMMARY, "The case summary after the change.")}
     account = _object({"id": INT, "username": STR, "guardian": BOOL, "admin": BOOL, "disabled": BOOL,
                        "channels": STRINGS, "created": DATETIME})
+    surge_day = {"name": "day", "in": "path", "required": True, "schema": DATE,
+                 "description": "The day of the surge (cases.surge_day), e.g. 2026-12-05."}
     return {
+        "/api/v1/surges/{day}/junk": {"post": {
+            "summary": "Close cases that came in during a surge of reports as junk, in one go (GET /api/v1/cases"
+                       "?surge=DAY lists them): no acknowledgement and no outcome, so no deadline reaches whoever "
+                       "sent them; each is audited with the reason, nothing of its content.",
+            "description": "Every case must be one of that surge that the caller holds as a guardian: otherwise "
+                           "404 and nothing is closed. A case closed already is left as it is and listed in "
+                           "already_closed. Reopening one (POST /api/v1/cases/{ref}/transitions, with a reason) "
+                           "takes it back.",
+            "operationId": "closeSurgeAsJunk", "security": BEARER, "parameters": [surge_day],
+            "requestBody": _body(_object({
+                "cases": {"type": "array", "minItems": 1, "maxItems": MAX_JUNK_AT_ONCE, "items": STR,
+                          "description": "The references of the cases to close."},
+                "reason": {"enum": list(JUNK_REASON_SLUGS), "description": "flood: sent in a flood of junk "
+                           "reports; spam: advertising or spam; test: a test, not a concern."}},
+                ("cases", "reason"))),
+            "responses": {"200": _json(_object({"closed": STRINGS, "already_closed": STRINGS},
+                                               ("closed", "already_closed")), "Closed."),
+                          **_problem_responses(400, 401, 403, 404, 415, 422)},
+        }},
         "/api/v1/cases/{ref}/messages": _post(
             "Reply to the reporter (they read it).", "replyToReporter", text, created),
         "/api/v1/cases/{ref}/notes": _post(
@@ -403,6 +425,8 @@ def workspace_paths() -> dict:
 # The list call's extra filters and the summary's extra fields, for the document's own entries.
 LIST_PARAMETERS = [
     {"name": "unread", "in": "query", "schema": {"enum": ["true", "false"]}},
+    {"name": "surge", "in": "query", "schema": DATE,
+     "description": "Only the cases that came in during the surge of reports of that day (surge_day)."},
     {"name": "priority", "in": "query", "schema": {"enum": list(PRIORITIES)}},
     {"name": "label", "in": "query", "schema": STR},
     {"name": "sort", "in": "query", "schema": {"enum": list(SORTS)}},
@@ -417,4 +441,8 @@ SUMMARY_PROPERTIES = {
                   "description": "the day the case is to be deleted for good (null while open or on legal hold)"},
     "on_hold_since": {"type": ["string", "null"], "format": "date",
                       "description": "the day a legal hold was placed (null: none); it keeps the case until lifted"},
+    "surge_day": {"type": ["string", "null"], "format": "date",
+                  "description": "the day of the surge of reports the case came in during (null: an ordinary day)"},
+    "junk_reason": {"type": ["string", "null"], "enum": [*JUNK_REASON_SLUGS, None],
+                    "description": "why guardians closed the case as junk (null: not junk)"},
 }

@@ -170,8 +170,8 @@ def news_for(mailbox: Mailbox, *, today: date, checkin_state: CheckInState,
     since = case.opened_on if mailbox.first_visit else mailbox.last_visit_on
     # On a first visit the reporter last saw the case as they sent it: just received.
     seen_status = RECEIVED if mailbox.first_visit else mailbox.last_seen_status
-    # A withdrawn report asks nothing more of its reporter: no check-in question is waiting.
-    due = () if case.withdrawn_on is not None else checkin_state.due
+    # A withdrawn report, or one closed as junk, asks nothing more of its reporter: no check-in question is waiting.
+    due = () if case.withdrawn_on is not None or case.junk_reason is not None else checkin_state.due
     # A question counts as new if its day came after the last visit; when that day is not known,
     # every waiting question does.
     new_questions = tuple(m for m in due if since is None or add_months(case.opened_on, m) > since)

@@ -479,8 +479,9 @@ class NotAsked(Exception):
 
 
 def speak_up_asked(case: Case) -> bool:
-    """Whether the mailbox asks "would you speak up again?": the case is closed, not withdrawn."""
-    return case.status == lifecycle.CLOSED and case.withdrawn_on is None
+    """Whether the mailbox asks "would you speak up again?": the case is closed, neither withdrawn nor
+    closed as junk."""
+    return case.status == lifecycle.CLOSED and case.withdrawn_on is None and case.junk_reason is None
 
 
 def answer_speak_up(dbsession: Session, clock: Clock, case: Case, answer: str, *, keys: CaseKeys | None = None,

@@ -65,6 +65,7 @@ from whistle.words import SPEAK_UP_LABELS, day_words, erased_words, size_words
 LOGIN_TEMPLATE = "whistle:templates/reporters/login.jinja2"
 CASE_TEMPLATE = "whistle:templates/reporters/case.jinja2"
 UNKNOWN_RECEIPT = "We could not open a report with that receipt. Check each character and try again."
+BUSY = "The service is very busy just now, so your receipt was not checked yet. Please try again in a moment."
 TOO_MANY = ("Very many receipts are being tried on this service right now, so it is too busy to check yours. "
             "Nothing is wrong with your report. Please wait a minute and try again.")
 TOO_MANY_FROM_HERE = ("Too many receipts that open no report have been tried from here just now, so yours was not "
@@ -226,6 +227,13 @@ def login_submit(request):
         # Returned, not raised: the failure counts must be committed.
         count_wrong_receipt(request)
         return login_page(request, status=401, unsent=unsent, errors={"receipt": UNKNOWN_RECEIPT})
+    except crypto.KdfBusy as busy:
+        # Every Argon2id slot stayed taken (docs/operations.md 6.1): nothing was tried, and a message
+        # the reporter could not send before stays with the form.
+        request.tm.doom()
+        response = login_page(request, status=503, unsent=unsent, errors={"receipt": BUSY})
+        response.headers["Retry-After"] = str(busy.retry_after)
+        return response
     previous = reporter(request)
     if previous is not None:  # one report open per browser: the earlier session ends now
         logout(request.dbsession, request.whistle_settings, previous.token)

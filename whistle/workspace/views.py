@@ -60,6 +60,8 @@ def summary(case, labels: list[str], unread: int, today) -> dict:
         "unread": unread,
         "delete_on": case.delete_on,
         "on_hold_since": case.hold_since,
+        "surge_day": case.surge_day,
+        "junk_reason": case.junk_reason,
     }
 
 

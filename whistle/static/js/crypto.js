@@ -727,3 +727,46 @@ export function unwrapForDevice(envelope, wrapKey) {
     throw new DecryptionFailed("authentication failed");
   }
 }
+
+// --- proof of work on the report form (docs/crypto.md 6.15) -----------------------------------
+
+/**
+ * The search for a proof of work on `challenge` (the server's text) at `bits` difficulty: the first
+ * whole number n such that BLAKE2b-256 without a key (crypto_generichash) of the challenge's bytes
+ * followed by n as 8 little-endian bytes begins with `bits` zero bits. step(tries) tries the next
+ * `tries` numbers and returns n once found (and from then on), else null, so that a page can search
+ * a little at a time without freezing.
+ */
+export class WorkSearch {
+  constructor(challenge, bits) {
+    const prefix = utf8(challenge);
+    this.challenge = challenge;
+    this.bits = bits;
+    this.message = new Uint8Array(prefix.length + 8);
+    this.message.set(prefix);
+    this.view = new DataView(this.message.buffer);
+    this.at = prefix.length;
+    this.next = 0;
+    this.solution = null;
+  }
+
+  step(tries) {
+    if (this.solution !== null) return this.solution;
+    const whole = Math.floor(this.bits / 8);
+    const mask = (0xff << (8 - (this.bits % 8))) & 0xff;
+    for (let i = 0; i < tries; i += 1) {
+      const n = this.next;
+      this.next += 1;
+      this.view.setUint32(this.at, n % 2 ** 32, true);
+      this.view.setUint32(this.at + 4, Math.floor(n / 2 ** 32), true);
+      const digest = sodium.crypto_generichash(32, this.message);
+      let zero = true;
+      for (let j = 0; j < whole && zero; j += 1) zero = digest[j] === 0;
+      if (zero && (this.bits % 8 === 0 || (digest[whole] & mask) === 0)) {
+        this.solution = n;
+        return n;
+      }
+    }
+    return null;
+  }
+}

@@ -9,7 +9,7 @@
 
 import { element, fill } from "./dom.js";
 import {
-  Api, ApiError, NetworkError, NobodyToReceive, checkReport, fetchDirectory, sendCase, uploadFile,
+  Api, ApiError, NetworkError, NobodyToReceive, WorkProof, checkReport, fetchDirectory, sendCase, uploadFile,
 } from "./reporter.js";
 
 const form = document.getElementById("disclosure-form");
@@ -67,6 +67,8 @@ class IntakePage {
       maxTextChars: Number(formElement.dataset.maxTextChars) || 20000,
     };
     this.api = new Api();
+    // A proof of work for the service's flood limits, found while the reporter writes.
+    this.work = new WorkProof(new Api());
     this.busy = false;
     this.formNodes = null;
     this.title = document.title;
@@ -97,6 +99,7 @@ class IntakePage {
     window.addEventListener("pagehide", () => this.forget());
     // A page the browser kept anyway comes back as an empty form.
     window.addEventListener("pageshow", (event) => { if (event.persisted) this.showForm(); });
+    this.work.start();
   }
 
   values() {
@@ -164,11 +167,14 @@ class IntakePage {
       sent = await sendCase(this.api, this.directory, this.slug, report, {
         leftOut: values.leftOut,
         refetch: async () => (this.directory = await fetchDirectory(this.api, this.slug)),
+        proof: await this.work.proof(),
       });
     } catch (error) {
       this.failed(error);
       return;
     }
+    // That proof is used now: the next report from this page gets its own.
+    this.work.start();
     // From here the case exists: whatever happens to the files, the receipt must be shown.
     this.api.token = sent.answer.token;
     const notSent = [];

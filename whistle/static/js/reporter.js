@@ -320,13 +320,15 @@ export function buildCase(document, slug, report, { leftOut = [], receipt = c.ne
  * directory-changed) is fetched again and the case rebuilt, once; a case reference or receipt
  * that is taken (the other 409s) gets a new one, once. Returns {built, answer} where answer is
  * {case, token, expires_in}; anything else throws (ApiError, NetworkError, a crypto error).
+ * `proof`: a proof of work ({challenge, solution}) to send with it, or null.
  */
-export async function sendCase(api, directory, slug, report, { leftOut = [], refetch } = {}) {
+export async function sendCase(api, directory, slug, report, { leftOut = [], refetch, proof = null } = {}) {
   let current = directory;
   for (let attempt = 0; ; attempt += 1) {
     const built = buildCase(current.document, slug, report, { leftOut });
     try {
-      const answer = await api.post("/api/v1/disclosures", built.body);
+      // A proof of work (WorkProof) travels beside the case, never inside what is encrypted.
+      const answer = await api.post("/api/v1/disclosures", proof ? { ...built.body, proof } : built.body);
       return { built, answer, directory: current };
     } catch (error) {
       if (attempt > 0 || !(error instanceof ApiError) || error.status !== 409) throw error;
@@ -572,4 +574,72 @@ export function speakUpItem(caseKeys, ref, text) {
 /** An identity item to the MAC-checked team key, for POST /api/v1/reporter/identity. */
 export function identityItem(teamPublicKey, ref, mode, identity) {
   return b64(c.encryptItem(teamPublicKey, JSON.stringify({ ...identity, mode }), { case: ref, kind: "identity", author: "reporter" }));
+}
+
+// --- proof of work (docs/crypto.md 6.15) --------------------------------------------------------
+
+const WORK_TRIES_PER_STEP = 2048;
+
+/**
+ * A proof of work for the next report, searched for a little at a time while the reporter writes:
+ * GET /api/v1/disclosures/challenge, then c.WorkSearch in short steps between which the page stays
+ * responsive. Nothing depends on it: without one (proof of work off, the request failed, not
+ * found in time) a report is sent without a proof.
+ */
+export class WorkProof {
+  constructor(api, { now = () => Date.now(), later = (run) => setTimeout(run, 0) } = {}) {
+    this.api = api;
+    this.now = now;
+    this.later = later;
+    this.search = null;
+    this.expires = 0;
+    this.waiting = [];
+    this.generation = 0;
+  }
+
+  /** Fetch a challenge and start searching; any earlier search is dropped. */
+  async start() {
+    this.generation += 1;
+    const generation = this.generation;
+    this.search = null;
+    let answer;
+    try {
+      answer = await this.api.get("/api/v1/disclosures/challenge");
+    } catch {
+      return; // off, or unreachable: reports go without a proof
+    }
+    if (generation !== this.generation || typeof answer.challenge !== "string") return;
+    // A minute's margin, so that a proof does not expire on its way to the server.
+    this.expires = this.now() + Math.max(0, answer.expires_in - 60) * 1000;
+    this.search = new c.WorkSearch(answer.challenge, answer.bits);
+    const run = () => {
+      if (generation !== this.generation) return;
+      if (this.search.step(WORK_TRIES_PER_STEP) === null) {
+        this.later(run);
+        return;
+      }
+      for (const resolve of this.waiting.splice(0)) resolve();
+    };
+    run();
+  }
+
+  /** The proof found so far, still valid: {challenge, solution}, or null. */
+  current() {
+    if (!this.search || this.search.solution === null || this.now() > this.expires) return null;
+    return { challenge: this.search.challenge, solution: this.search.solution };
+  }
+
+  /**
+   * A valid proof, waiting at most `ms` for the search (and fetching a new challenge first if
+   * this one has expired); null if there is none by then.
+   */
+  async proof(ms = 5000) {
+    if (this.search && this.now() > this.expires) await this.start();
+    if (this.current() || !this.search) return this.current();
+    await new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.waiting.push(() => { clearTimeout(timer); resolve(); });
+    });
+    return this.current();
+  }
 }
