@@ -85,6 +85,14 @@ class IntakePage {
         `${this.words("fingerprint")} `, element("code", {}, this.directory.fingerprint));
       mode.after(print);
     }
+    // Files are encrypted here, where the server cannot take hidden information out of them: the
+    // choice to remove it is not offered, and the note says so instead (intake/_remove_metadata.jinja2).
+    const removal = document.getElementById("remove_metadata");
+    if (removal) {
+      removal.closest("label").remove();
+      document.getElementById("remove-metadata-help").remove();
+      document.getElementById("remove-metadata-device").hidden = false;
+    }
     const button = this.form.querySelector("button[type='submit']");
     this.status = element("p", { id: "send-status", class: "send-status", role: "status", "aria-live": "polite" });
     button.before(this.status);

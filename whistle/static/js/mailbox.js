@@ -287,7 +287,8 @@ class Mailbox {
       field("text", "Your message", text),
       field("reply-files", element("span", {}, "Files ", element("span", { class: "optional" }, "(optional)")), files,
         element("p", { class: "help" }, "Photos and documents can contain hidden details, such as where and when a "
-          + "photo was taken or who wrote a document. They are encrypted on this device before they are sent.")),
+          + "photo was taken or who wrote a document. They are encrypted on this device before they are sent, so that "
+          + "hidden information is not taken out of them.")),
       status,
       element("button", { type: "submit", class: "button primary" }, "Send securely"));
     form.addEventListener("submit", (event) => { event.preventDefault(); this.reply(form, text, files, status); });

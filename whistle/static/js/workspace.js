@@ -414,8 +414,11 @@ function fileNodes(files, id, envelopes, words, keys, status) {
       event.preventDefault();
       download(file, envelopes.case, keys, status);
     });
-    list.append(element("li", {}, name, " ",
-      element("span", { class: "hint" }, `(${sizeWords(file.size)}, ${whoAdded(file, envelopes)}, ${dayWords(file.created_on)})`)));
+    const hint = element("span", { class: "hint" }, `(${sizeWords(file.size)}, ${whoAdded(file, envelopes)}, ${dayWords(file.created_on)})`);
+    // Whether the reporter's file had its hidden information removed, in the server's words.
+    const removal = file.metadata_removal_words
+      ? [" ", element("span", { class: "hint metadata-removal" }, `${file.metadata_removal_words}.`)] : [];
+    list.append(element("li", {}, name, " ", hint, ...removal));
   }
   return [list];
 }
