@@ -338,7 +338,14 @@ def _describe(case: Case, keys: CaseKeys, row: Attachment, item: CaseItem | None
     return AttachmentInfo(row.id, name, size, content_type, row.author, row.created_on, internal=internal,
                           account_id=row.account_id, meta_item_id=item.id,
                           sealed_author=sealed_author(item.author, item.account_id),
-                          metadata_removal=row.metadata_removal)
+                          metadata_removal=row.metadata_removal or _removed_on_device(meta))
+
+
+def _removed_on_device(meta: dict) -> str | None:
+    """What the reporter's browser says, in the file's encrypted details, came of removing its
+    hidden information there (static/js/hidden-info.js); None if it says nothing we know."""
+    outcome = meta.get("metadata_removal")
+    return outcome if outcome in METADATA_OUTCOMES else None
 
 
 def list_attachments(dbsession: Session, case: Case, keys: CaseKeys) -> list[AttachmentInfo]:

@@ -117,7 +117,8 @@ def forget_receipt(request) -> list[tuple[str, str]]:
 
 def login_page(request, *, status: int = 200, errors: dict | None = None, unsent: str = "", notice: str = ""):
     page = {"errors": errors or {}, "unsent": unsent, "notice": notice,
-            "quick_exit_anywhere": any_quick_exit_url(request.dbsession) is not None}
+            "quick_exit_anywhere": any_quick_exit_url(request.dbsession) is not None,
+            "metadata_removal": metadata_removal_offered(request.registry.hooks)}
     response = render_to_response(LOGIN_TEMPLATE, page, request=request)
     response.status = status
     return response
