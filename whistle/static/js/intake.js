@@ -88,7 +88,9 @@ class IntakePage {
     }
     // Files are encrypted here, where the server cannot take hidden information out of them: this
     // page removes it from photos itself (hidden-info.js), and the note says what it does not do.
-    if (document.getElementById("remove_metadata")) {
+    const removal = document.getElementById("remove_metadata");
+    if (removal) {
+      removal.setAttribute("aria-describedby", "remove-metadata-device");
       document.getElementById("remove-metadata-help").hidden = true;
       document.getElementById("remove-metadata-device").hidden = false;
     }

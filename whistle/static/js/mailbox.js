@@ -304,7 +304,8 @@ class Mailbox {
   /** The box "Remove hidden information…", ticked, as the page without JavaScript has it, with
    *  what this page does: photos only (intake/_remove_metadata.jinja2 says the same). */
   removalField() {
-    const box = element("input", { type: "checkbox", id: "remove_metadata", name: "remove_metadata", value: "yes" });
+    const box = element("input", { type: "checkbox", id: "remove_metadata", name: "remove_metadata", value: "yes",
+      "aria-describedby": "remove-metadata-device" });
     box.checked = true;
     return element("div", { class: "field", id: "field-remove-metadata" },
       element("label", { class: "choice" }, box, " Remove hidden information (like location and author) from my files"),
