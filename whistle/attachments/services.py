@@ -186,8 +186,17 @@ METADATA_OUTCOMES = (METADATA_REMOVED, METADATA_UNSUPPORTED, METADATA_UNREADABLE
 MAX_CLEAN_BYTES = 32 * 1024 * 1024
 CLEAN_HOOK = "whistle_clean_file"
 # The reporter's forms' checkbox "Remove hidden information…", placed before their file inputs
-# (the server reads a form in order); ticked, it sends "yes"; unticked, nothing.
+# (the server reads a form in order); ticked, it sends "yes"; unticked, nothing. A hidden field
+# before it says the form offered it, so that a form given back (an error) keeps the box as the
+# reporter left it, and ticks it when the post never got that far.
 REMOVE_METADATA_FIELD = "remove_metadata"
+REMOVE_METADATA_OFFERED = "remove_metadata_offered"
+
+
+def remove_metadata_ticked(fields) -> bool:
+    """Whether a form given back should show the box ticked: as the reporter left it if the post
+    says the box was offered, ticked otherwise (`fields`: the posted fields read so far)."""
+    return fields.get(REMOVE_METADATA_FIELD) == "yes" or fields.get(REMOVE_METADATA_OFFERED) != "yes"
 _PIECE = 64 * 1024
 
 
@@ -197,18 +206,21 @@ def metadata_removal_offered(hooks) -> bool:
     return bool(hooks.implementations(CLEAN_HOOK))
 
 
-def clean_file(call_hook, *, name: str, content_type: str, chunks: Iterable[bytes]) -> tuple[Iterator[bytes], str]:
+def clean_file(call_hook, *, name: str, content_type: str, chunks: Iterable[bytes],
+               limits: Limits) -> tuple[Iterator[bytes], str]:
     """The file's pieces with its hidden information removed by a plugin, and the outcome.
 
-    The file is gathered in memory up to MAX_CLEAN_BYTES; one that goes past it is handed on as it
-    arrives (what was gathered, then the rest), uncleaned. One that a plugin cannot read, or that
-    no plugin knows, is handed on as it was sent. Either way nothing of it is lost, and the caller
-    still counts every piece against the limits."""
+    The file is gathered in memory up to MAX_CLEAN_BYTES, or the largest file allowed if that is
+    less; one that goes past it is handed on as it arrives (what was gathered, then the rest),
+    uncleaned, for store_attachment to store or refuse as it would without this. One that a plugin
+    cannot read, or that no plugin knows, is handed on as it was sent. Either way nothing of it is
+    lost, and the caller still counts every piece against the limits."""
+    most = min(MAX_CLEAN_BYTES, limits.max_file_bytes)
     pieces = iter(chunks)
     gathered = bytearray()
     for piece in pieces:
         gathered += piece
-        if len(gathered) > MAX_CLEAN_BYTES:
+        if len(gathered) > most:
             return itertools.chain((bytes(gathered),), pieces), METADATA_TOO_LARGE
     data = bytes(gathered)
     del gathered

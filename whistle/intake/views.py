@@ -11,6 +11,7 @@ from whistle.attachments.services import (
     clean_file,
     limits_for,
     metadata_removal_offered,
+    remove_metadata_ticked,
     store_attachment,
 )
 from whistle.attachments.uploads import FilePart, MalformedForm, csrf_ok, form_parts
@@ -78,9 +79,8 @@ def _form_values(post: MultiDict) -> dict:
         "identity": {name: post.get(f"identity.{name}", "") for name in IDENTITY_FIELDS},
         "submission_token": post.get("submission_token", ""),
         "left_out": post.getall("left_out"),
-        "remove_metadata": post.get(REMOVE_METADATA_FIELD) == "yes",
+        "remove_metadata": remove_metadata_ticked(post),
     }
-
 
 
 @view_config(route_name="intake.form", request_method="GET", renderer="whistle:templates/intake/form.jinja2",
@@ -193,8 +193,8 @@ def submit_form(request):
                     result = _open_case(request, channel, post)
                 chunks, outcome = part.chunks, None
                 if post.get(REMOVE_METADATA_FIELD) == "yes" and metadata_removal_offered(request.registry.hooks):
-                    chunks, outcome = clean_file(request.call_hook, name=part.filename,
-                                                 content_type=part.content_type, chunks=chunks)
+                    chunks, outcome = clean_file(request.call_hook, name=part.filename, content_type=part.content_type,
+                                                 chunks=chunks, limits=limits_for(settings))
                 store_attachment(request.dbsession, request.blob_store, request.tm.get(), result.case, result.keys,
                                  name=part.filename, content_type=part.content_type, chunks=chunks,
                                  limits=limits_for(request.whistle_settings), author="reporter",

@@ -18,6 +18,7 @@ from whistle.attachments.services import (
     clean_file,
     limits_for,
     metadata_removal_offered,
+    remove_metadata_ticked,
     store_attachment,
 )
 from whistle.attachments.uploads import FilePart, MalformedForm, csrf_ok, form_parts
@@ -252,8 +253,8 @@ def message_submit(request):
                     continue  # the parser skips the rest of this part
                 chunks, outcome = part.chunks, None
                 if fields.get(REMOVE_METADATA_FIELD) == "yes" and metadata_removal_offered(request.registry.hooks):
-                    chunks, outcome = clean_file(request.call_hook, name=part.filename,
-                                                 content_type=part.content_type, chunks=chunks)
+                    chunks, outcome = clean_file(request.call_hook, name=part.filename, content_type=part.content_type,
+                                                 chunks=chunks, limits=limits(request))
                 store_attachment(request.dbsession, request.blob_store, request.tm.get(), identity.case, keys,
                                  name=part.filename, content_type=part.content_type, chunks=chunks,
                                  limits=limits(request), author="reporter", today=request.clock.today(),
@@ -286,7 +287,7 @@ def message_submit(request):
         request.tm.doom()  # nothing of a rejected post is kept, including files already stored
         status = 413 if "files" in errors else 422 if "text" in errors else 400
         return case_page(request, identity, status=status, errors=errors, draft=draft, mark_seen=False,
-                         remove_metadata=fields.get(REMOVE_METADATA_FIELD) == "yes")
+                         remove_metadata=remove_metadata_ticked(fields))
     if text:
         assert keys is not None  # unlocked above for a reporter with a session
         send_message(request.dbsession, request.clock, identity.case, keys, text, call_hook=request.call_hook,

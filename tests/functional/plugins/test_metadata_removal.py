@@ -198,3 +198,14 @@ def test_files_added_from_the_mailbox_are_cleaned_too(reporter, plugin_app, guar
     entry, jpeg = stored_files(browser, headers, case)["photo.jpg"]
     assert ARTIST.encode() not in jpeg and PLACE.encode() not in jpeg
     assert entry["metadata_removal"] == "removed"
+
+
+@pytest.mark.parametrize("ticked", [True, False])
+def test_a_form_given_back_keeps_the_box_as_the_reporter_left_it(reporter, ticked):
+    form = open_channel(reporter, "Channel staff").forms[0]
+    form["text"] = ""  # required: the form comes back
+    form["answers.ongoing"] = "yes"
+    form["remove_metadata"] = ticked
+    form["attachments"] = [Upload(*FILES[0])]
+    again = form.submit(status=422).forms[0]
+    assert again["remove_metadata"].checked is ticked
