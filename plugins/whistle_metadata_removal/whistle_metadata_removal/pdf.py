@@ -12,8 +12,13 @@ embedded files, which are content), and a password's protection.
 from __future__ import annotations
 
 import io
+import logging
 
-import pikepdf
+# pikepdf announces itself at import ("logger bridge initialized") on this logger, at INFO: that
+# line would land in every whistle command's output and the service's log, where it says nothing.
+logging.getLogger("pikepdf._core").setLevel(logging.WARNING)
+
+import pikepdf  # noqa: E402 - after its logger is quietened
 
 # Annotation types whose /T is the name of the person who made them (for a form field's widget, /T
 # is the field's name, which the form needs).
