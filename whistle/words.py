@@ -94,6 +94,24 @@ def erased_words(erased_on: date, reason: str | None) -> str:
     return f"Erased on {day_words(erased_on)}: {label(ERASURE_REASONS, reason)}."
 
 
+# What became of a reporter's file's hidden information (attachments.services.METADATA_OUTCOMES), as
+# the guardian's case page and the API's attachments say it.
+METADATA_REMOVAL_WORDS = {
+    "removed": "Hidden information removed (EXIF, document properties)",
+    "unsupported": "Could not remove hidden information: format not supported",
+    "unreadable": "Could not remove hidden information: the file could not be read, so it is kept as sent",
+    "too_large": "Could not remove hidden information: the file is too large, so it is kept as sent",
+}
+
+
+def metadata_removal_words(outcome: str | None) -> str | None:
+    """The words for a file's metadata-removal outcome; None when the reporter did not ask (or the
+    file was encrypted on their device), so nothing is said."""
+    if outcome is None:
+        return None
+    return METADATA_REMOVAL_WORDS.get(outcome, "Could not remove hidden information")
+
+
 NOTIFICATION_STATE_LABELS = {
     "pending": "Waiting to be sent", "delivered": "Delivered", "failed": "Failed on every attempt",
     "cancelled": "Not needed any more",

@@ -87,8 +87,8 @@ def test_every_plugin_setting_is_known_to_an_enabled_plugin(name):
 
 def test_development_ini_runs_every_bundled_plugin_and_mails_the_debugging_mail_server():
     app = sections("development.ini")["app:main"]
-    assert set(names(app["whistle.plugins"])) == bundled_plugins() and len(bundled_plugins()) == 7
-    assert set(names(app["whistle.plugins.plaintext"])) == {"uk_childrens_complaints", "conflicts"}
+    assert set(names(app["whistle.plugins"])) == bundled_plugins() and len(bundled_plugins()) == 8
+    assert set(names(app["whistle.plugins.plaintext"])) == {"uk_childrens_complaints", "conflicts", "metadata_removal"}
     host, port = loopback_address(app["whistle.dev.mail_server"])
     assert (app["whistle_smtp.host"], int(app["whistle_smtp.port"])) == (host, port)
     assert app["whistle_smtp.starttls"] == "false"

@@ -123,6 +123,7 @@ class AttachmentInfo:
     verified: bool = True
     meta_item_id: int | None = None
     sealed_author: str = ""  # who wrote it, as the stream's encryption binds it
+    metadata_removal: str | None = None  # one of METADATA_OUTCOMES, or None: nobody asked
 
 
 def case_stored_bytes(dbsession: Session, case: Case, *, reporters: bool = True) -> int:
@@ -173,6 +174,66 @@ def clean_name(name: str) -> str:
     return stem[:head].rstrip() + SHORTENED + stem[len(stem) - (room - head):].lstrip() + extension
 
 
+# --- removing hidden information before a file is encrypted (whistle_clean_file) ---
+# What the attachment row keeps of it: the outcome, never what was removed.
+METADATA_REMOVED = "removed"  # a plugin cleaned it: this is the cleaned file
+METADATA_UNSUPPORTED = "unsupported"  # no plugin knows its format: stored as sent
+METADATA_UNREADABLE = "unreadable"  # of a known format, but it could not be read: stored as sent
+METADATA_TOO_LARGE = "too_large"  # over MAX_CLEAN_BYTES: stored as sent, never held in memory
+METADATA_OUTCOMES = (METADATA_REMOVED, METADATA_UNSUPPORTED, METADATA_UNREADABLE, METADATA_TOO_LARGE)
+# A file is cleaned in memory (it must never be written to disk in the clear), so only up to this
+# size; phone photos, PDFs and office documents are far smaller. A larger file streams as before.
+MAX_CLEAN_BYTES = 32 * 1024 * 1024
+CLEAN_HOOK = "whistle_clean_file"
+# The reporter's forms' checkbox "Remove hidden information…", placed before their file inputs
+# (the server reads a form in order); ticked, it sends "yes"; unticked, nothing. A hidden field
+# before it says the form offered it, so that a form given back (an error) keeps the box as the
+# reporter left it, and ticks it when the post never got that far.
+REMOVE_METADATA_FIELD = "remove_metadata"
+REMOVE_METADATA_OFFERED = "remove_metadata_offered"
+
+
+def remove_metadata_ticked(fields) -> bool:
+    """Whether a form given back should show the box ticked: as the reporter left it if the post
+    says the box was offered, ticked otherwise (`fields`: the posted fields read so far)."""
+    return fields.get(REMOVE_METADATA_FIELD) == "yes" or fields.get(REMOVE_METADATA_OFFERED) != "yes"
+_PIECE = 64 * 1024
+
+
+def metadata_removal_offered(hooks) -> bool:
+    """Whether a form may offer to remove hidden information: some enabled plugin, allowed
+    plaintext, implements whistle_clean_file (`hooks`: the registry's Hooks)."""
+    return bool(hooks.implementations(CLEAN_HOOK))
+
+
+def clean_file(call_hook, *, name: str, content_type: str, chunks: Iterable[bytes],
+               limits: Limits) -> tuple[Iterator[bytes], str]:
+    """The file's pieces with its hidden information removed by a plugin, and the outcome.
+
+    The file is gathered in memory up to MAX_CLEAN_BYTES, or the largest file allowed if that is
+    less; one that goes past it is handed on as it arrives (what was gathered, then the rest),
+    uncleaned, for store_attachment to store or refuse as it would without this. One that a plugin
+    cannot read, or that no plugin knows, is handed on as it was sent. Either way nothing of it is
+    lost, and the caller still counts every piece against the limits."""
+    most = min(MAX_CLEAN_BYTES, limits.max_file_bytes)
+    pieces = iter(chunks)
+    gathered = bytearray()
+    for piece in pieces:
+        gathered += piece
+        if len(gathered) > most:
+            return itertools.chain((bytes(gathered),), pieces), METADATA_TOO_LARGE
+    data = bytes(gathered)
+    del gathered
+    results = call_hook(CLEAN_HOOK, name=name, content_type=content_type, data=data)
+    result = results[0] if results else None
+    cleaned = getattr(result, "cleaned", None)
+    if isinstance(cleaned, bytes):
+        data, outcome = cleaned, METADATA_REMOVED
+    else:
+        outcome = METADATA_UNSUPPORTED if result is None else METADATA_UNREADABLE
+    return (data[at:at + _PIECE] for at in range(0, len(data), _PIECE)), outcome
+
+
 def store_attachment(
     dbsession: Session,
     store: BlobStore,
@@ -188,13 +249,15 @@ def store_attachment(
     today: date,
     account_id: int | None = None,
     internal: bool = False,
+    metadata_removal: str | None = None,
 ) -> tuple[Attachment, int]:
     """Encrypt `chunks` into a new blob as they arrive; return the row and the plaintext size.
 
     Raise AttachmentTooLarge past a limit. With `internal` the file is for guardians only: the
     stream and its metadata are encrypted to the team key, which the reporter never holds. The key
     is checked against `keys`, the acting session's (cases.services.checked_public_key), before
-    anything is written: KeyMismatch if the stored one is not theirs.
+    anything is written: KeyMismatch if the stored one is not theirs. `metadata_removal`: the
+    outcome of clean_file, if the reporter asked for it.
 
     `txn` is the request's transaction: if it aborts, the blob is deleted, so a rejected
     request leaves no orphaned ciphertext behind.
@@ -242,7 +305,8 @@ def store_attachment(
                     plaintext=json.dumps(meta, ensure_ascii=False).encode("utf-8"))
     dbsession.flush()
     attachment = Attachment(case_id=case.id, blob_name=writer.name, meta_item_id=item.id, stored_bytes=stored,
-                            author=author, account_id=account_id, created_on=today, header=header)
+                            author=author, account_id=account_id, created_on=today, header=header,
+                            metadata_removal=metadata_removal)
     dbsession.add(attachment)
     dbsession.flush()
     # The room was measured before the file streamed in, so two uploads to one case at once could
@@ -285,7 +349,15 @@ def _describe(case: Case, keys: CaseKeys, row: Attachment, item: CaseItem | None
                               account_id=row.account_id, verified=False, meta_item_id=row.meta_item_id)
     return AttachmentInfo(row.id, name, size, content_type, row.author, row.created_on, internal=internal,
                           account_id=row.account_id, meta_item_id=item.id,
-                          sealed_author=sealed_author(item.author, item.account_id))
+                          sealed_author=sealed_author(item.author, item.account_id),
+                          metadata_removal=row.metadata_removal or _removed_on_device(meta))
+
+
+def _removed_on_device(meta: dict) -> str | None:
+    """What the reporter's browser says, in the file's encrypted details, came of removing its
+    hidden information there (static/js/hidden-info.js); None if it says nothing we know."""
+    outcome = meta.get("metadata_removal")
+    return outcome if outcome in METADATA_OUTCOMES else None
 
 
 def list_attachments(dbsession: Session, case: Case, keys: CaseKeys) -> list[AttachmentInfo]:

@@ -256,6 +256,11 @@ class Attachment(Base):
     # key) wrapped under it: the blob store keeps only the rest, so erasing the key makes every
     # copy of the blob unreadable. None on files stored before shredding existed.
     shred_handle: Mapped[bytes | None] = mapped_column(LargeBinary(16))
+    # What became of the file's hidden information (EXIF, document properties) when the reporter
+    # asked for it to be removed before the file was encrypted (whistle_clean_file): one of
+    # attachments.services.METADATA_OUTCOMES; None when nobody asked, or the file was encrypted on a
+    # device. Only the outcome is kept, never what was removed.
+    metadata_removal: Mapped[str | None] = mapped_column(String(16))
     wrapped_header: Mapped[bytes | None] = mapped_column("sealed_header", LargeBinary)
 
     # The blob's first HEADER_BYTES (the stream envelope's header and sealed file key), unwrapped:

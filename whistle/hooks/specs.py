@@ -19,6 +19,7 @@ from whistle.hooks.markers import hookspec, receives_plaintext
 from whistle.hooks.types import (
     Action,
     CaseInfo,
+    CleanResult,
     Disclosure,
     GuardianInfo,
     NotificationChannel,
@@ -70,6 +71,26 @@ def whistle_triage(case: CaseInfo, disclosure: Disclosure) -> Triage | None:
     :param disclosure: the reporter's text, answers and identity, decrypted.
     :return: a Triage with labels to add and optionally a higher priority; or None. Labels from
         every plugin are combined; the highest priority wins.
+    Receives plaintext: yes.
+    """
+
+
+@hookspec(firstresult=True)
+@receives_plaintext
+def whistle_clean_file(name: str, content_type: str, data: bytes) -> CleanResult | None:
+    """Remove hidden information (EXIF, XMP, document properties, authors) from a reporter's file.
+
+    Called for each file a reporter sends through a form the server reads (the report form and the
+    mailbox without JavaScript) when they left "Remove hidden information" ticked, before the file
+    is encrypted; the form offers that choice only while a plugin implements this hook with the
+    plaintext allowance. A file larger than core holds in memory for this (docs/plugins.md) is
+    stored as sent without calling it. Files encrypted on the reporter's device never reach it.
+    :param name: the file's name as the reporter's browser gave it.
+    :param content_type: the type the browser declared (a claim, not checked).
+    :param data: the whole file, decrypted, in memory. Never write it to disk, store or send it.
+    :return: a CleanResult with the cleaned bytes, or with None for a file of a kind the plugin
+        handles but could not read (it is then stored as sent, and the guardian told); None for a
+        kind it does not handle. The first plugin to return a CleanResult wins.
     Receives plaintext: yes.
     """
 

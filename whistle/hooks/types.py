@@ -64,6 +64,15 @@ def _strings(value: Any):
 
 
 @dataclass(frozen=True)
+class CleanResult:
+    """What `whistle_clean_file` made of a file: `cleaned`, the file without its hidden
+    information; or None for a file of a kind the plugin knows but could not read (damaged, or not
+    what its name says), which core then stores as it was sent. Plaintext: core encrypts it at once."""
+
+    cleaned: bytes | None
+
+
+@dataclass(frozen=True)
 class Triage:
     """Labels to add and, optionally, a priority (one of PRIORITIES) to raise the case to."""
 

@@ -5,7 +5,15 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config
 from webob.multidict import MultiDict
 
-from whistle.attachments.services import AttachmentTooLarge, limits_for, store_attachment
+from whistle.attachments.services import (
+    REMOVE_METADATA_FIELD,
+    AttachmentTooLarge,
+    clean_file,
+    limits_for,
+    metadata_removal_offered,
+    remove_metadata_ticked,
+    store_attachment,
+)
 from whistle.attachments.uploads import FilePart, MalformedForm, csrf_ok, form_parts
 from whistle.board.services import any_published
 from whistle.crypto import KdfBusy
@@ -86,6 +94,7 @@ def _form_values(post: MultiDict) -> dict:
         "identity": {name: post.get(f"identity.{name}", "") for name in IDENTITY_FIELDS},
         "submission_token": post.get("submission_token", ""),
         "left_out": post.getall("left_out"),
+        "remove_metadata": remove_metadata_ticked(post),
     }
 
 
@@ -95,10 +104,13 @@ def disclosure_form(request):
     channel = _channel_or_404(request)
     if why_unattended(request.dbsession, request.whistle_settings, request.clock, channel):
         return _not_live(request, channel)
+    # Ticked until the reporter unticks it: someone who has not thought about what a photo says
+    # of where it was taken is the one it would name.
     values = {"answers": {}, "identity": {}, "identity_mode": "anonymous", "submission_token": new_submission_token(),
-              "left_out": []}
+              "left_out": [], "remove_metadata": True}
     return {"channel": channel, "values": values, "errors": {}, "limits": limits_for(request.whistle_settings),
-            "questionnaire": questionnaire_for(channel, request.call_hook), "readers": _readers(request, channel)}
+            "questionnaire": questionnaire_for(channel, request.call_hook), "readers": _readers(request, channel),
+            "metadata_removal": metadata_removal_offered(request.registry.hooks)}
 
 
 def _readers(request, channel) -> Readers:
@@ -208,10 +220,14 @@ def submit_form(request):
                 # the case is opened before the first file, and each file streams into it.
                 if result is None:
                     result = _open_case(request, channel, post)
+                chunks, outcome = part.chunks, None
+                if post.get(REMOVE_METADATA_FIELD) == "yes" and metadata_removal_offered(request.registry.hooks):
+                    chunks, outcome = clean_file(request.call_hook, name=part.filename, content_type=part.content_type,
+                                                 chunks=chunks, limits=limits_for(settings))
                 store_attachment(request.dbsession, request.blob_store, request.tm.get(), result.case, result.keys,
-                                 name=part.filename, content_type=part.content_type, chunks=part.chunks,
+                                 name=part.filename, content_type=part.content_type, chunks=chunks,
                                  limits=limits_for(request.whistle_settings), author="reporter",
-                                 today=request.clock.today())
+                                 today=request.clock.today(), metadata_removal=outcome)
         except MalformedForm as error:
             raise _Rejected(400, {"form": str(error)}) from None
         except AttachmentTooLarge:
@@ -253,7 +269,8 @@ def _form_again(request, channel, post: MultiDict, status: int, errors: dict[str
     request.response.status = status
     return {"channel": channel, "values": _form_values(post), "errors": errors,
             "limits": limits_for(request.whistle_settings),
-            "questionnaire": questionnaire_for(channel, request.call_hook), "readers": _readers(request, channel)}
+            "questionnaire": questionnaire_for(channel, request.call_hook), "readers": _readers(request, channel),
+            "metadata_removal": metadata_removal_offered(request.registry.hooks)}
 
 
 def _to_receipt_page(request, channel, *, receipt: str, case_ref: str) -> HTTPSeeOther:

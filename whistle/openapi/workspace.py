@@ -50,6 +50,15 @@ ENVELOPE_ITEM = {"type": "object", "properties": {
     "erased_on": {**DATE, "description": "set when a guardian erased it: its ciphertext is then null"},
     "erased_reason": {"enum": list(ERASURE_REASONS)},
     "erased_words": {"type": "string", "description": "\"Erased on <date>: <reason>.\", in plain words"}}}
+# Whether a reporter's file had its hidden information removed before it was encrypted, as they asked
+# (docs/workspace.md); only the outcome, never what was removed.
+METADATA_REMOVAL = {"enum": ["removed", "unsupported", "unreadable", "too_large", None],
+                    "description": "What became of the file's hidden information (EXIF, document properties) "
+                                   "when the reporter asked for it to be removed: removed; unsupported (a format "
+                                   "no plugin cleans), unreadable (it could not be read) or too_large, each kept as "
+                                   "sent; null when nobody asked, or the file was encrypted on the reporter's device."}
+METADATA_REMOVAL_WORDS = {"type": ["string", "null"],
+                          "description": "The same in words for people, as the case page shows it; null when null."}
 CASE_ENVELOPES = {"type": "object", "required": ["case", "account_id", "public_key", "team_public_key", "grant",
                                                  "team_key_to_replace", "items", "attachments"], "properties": {
     "case": STR, "account_id": INT, "public_key": B64, "team_public_key": B64, "team_key_mac": NULLABLE_B64,
@@ -59,7 +68,8 @@ CASE_ENVELOPES = {"type": "object", "required": ["case", "account_id", "public_k
     "items": {"type": "array", "items": ENVELOPE_ITEM},
     "attachments": {"type": "array", "items": {"type": "object", "properties": {
         "id": STR, "meta_item_id": {"type": ["integer", "null"]}, "internal": BOOL, "author": STR, "from": STR,
-        "account_id": {"type": ["integer", "null"]}, "created_on": DATE, "bytes": INT, "blob": STR}}},
+        "account_id": {"type": ["integer", "null"]}, "created_on": DATE, "bytes": INT, "blob": STR,
+        "metadata_removal": METADATA_REMOVAL, "metadata_removal_words": METADATA_REMOVAL_WORDS}}},
     "directory": {"type": ["object", "null"],
                   "description": "the signed key directory (null if none is usable): what a replaced team key "
                                  "and a grant made on the device are sealed to"},
@@ -144,6 +154,8 @@ CASE_ATTACHMENT = {
         "by": {"type": ["string", "null"], "description": "The guardian who added it; null for the reporter's files."},
         "internal": {"type": "boolean", "description": "Guardians only (team key); the reporter never sees it."},
         "at": DATE,
+        "metadata_removal": METADATA_REMOVAL,
+        "metadata_removal_words": METADATA_REMOVAL_WORDS,
     },
 }
 

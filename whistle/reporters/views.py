@@ -11,7 +11,16 @@ from pyramid.security import forget, remember
 from pyramid.view import view_config
 
 from whistle import audit, crypto
-from whistle.attachments.services import AttachmentTooLarge, Limits, limits_for, store_attachment
+from whistle.attachments.services import (
+    REMOVE_METADATA_FIELD,
+    AttachmentTooLarge,
+    Limits,
+    clean_file,
+    limits_for,
+    metadata_removal_offered,
+    remove_metadata_ticked,
+    store_attachment,
+)
 from whistle.attachments.uploads import FilePart, MalformedForm, csrf_ok, form_parts
 from whistle.attachments.views import attachment_response, store_request_body
 from whistle.board import services as board
@@ -126,7 +135,8 @@ def forget_receipt(request) -> list[tuple[str, str]]:
 
 def login_page(request, *, status: int = 200, errors: dict | None = None, unsent: str = "", notice: str = ""):
     page = {"errors": errors or {}, "unsent": unsent, "notice": notice,
-            "quick_exit_anywhere": any_quick_exit_url(request.dbsession) is not None}
+            "quick_exit_anywhere": any_quick_exit_url(request.dbsession) is not None,
+            "metadata_removal": metadata_removal_offered(request.registry.hooks)}
     response = render_to_response(LOGIN_TEMPLATE, page, request=request)
     response.status = status
     return response
@@ -134,7 +144,7 @@ def login_page(request, *, status: int = 200, errors: dict | None = None, unsent
 
 def case_page(request, identity: ReporterIdentity, *, status: int = 200, errors: dict | None = None,
               draft: str = "", identity_values: dict | None = None, mark_seen: bool = True,
-              speak_up_values: dict | None = None):
+              speak_up_values: dict | None = None, remove_metadata: bool = True):
     today = request.clock.today()
     mailbox = read_mailbox(request.dbsession, identity.case, identity.keypair,
                            server_key=request.whistle_settings.session_key, mark_seen=mark_seen, today=today,
@@ -145,7 +155,8 @@ def case_page(request, identity: ReporterIdentity, *, status: int = 200, errors:
             "news": visit_news(request.dbsession, request.whistle_settings, mailbox, today),
             "identity_values": identity_values or {"identity_mode": "", "identity": {}}, "limits": limits(request),
             "speak_up_asked": speak_up_asked(identity.case), "speak_up_labels": SPEAK_UP_LABELS,
-            "speak_up_values": speak_up_values or {"answer": identity.case.speak_up_again or "", "comment": ""}}
+            "speak_up_values": speak_up_values or {"answer": identity.case.speak_up_again or "", "comment": ""},
+            "metadata_removal": metadata_removal_offered(request.registry.hooks), "remove_metadata": remove_metadata}
     response = render_to_response(CASE_TEMPLATE, page, request=request)
     response.status = status
     return response
@@ -284,9 +295,14 @@ def message_submit(request):
                     files_skipped += 1
                     continue  # the parser skips the rest of this part
                 check_uploads(request, files=files_sent + 1)
+                chunks, outcome = part.chunks, None
+                if fields.get(REMOVE_METADATA_FIELD) == "yes" and metadata_removal_offered(request.registry.hooks):
+                    chunks, outcome = clean_file(request.call_hook, name=part.filename, content_type=part.content_type,
+                                                 chunks=chunks, limits=limits(request))
                 store_attachment(request.dbsession, request.blob_store, request.tm.get(), identity.case, keys,
-                                 name=part.filename, content_type=part.content_type, chunks=part.chunks,
-                                 limits=limits(request), author="reporter", today=request.clock.today())
+                                 name=part.filename, content_type=part.content_type, chunks=chunks,
+                                 limits=limits(request), author="reporter", today=request.clock.today(),
+                                 metadata_removal=outcome)
                 files_sent += 1
     except MalformedForm as error:
         errors["form"] = str(error)
@@ -317,7 +333,8 @@ def message_submit(request):
     if errors:
         request.tm.doom()  # nothing of a rejected post is kept, including files already stored
         status = 429 if too_many else 413 if "files" in errors else 422 if "text" in errors else 400
-        response = case_page(request, identity, status=status, errors=errors, draft=draft, mark_seen=False)
+        response = case_page(request, identity, status=status, errors=errors, draft=draft, mark_seen=False,
+                             remove_metadata=remove_metadata_ticked(fields))
         if too_many:
             response.headers["Retry-After"] = str(too_many.retry_after)
         return response

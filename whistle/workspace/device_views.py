@@ -29,7 +29,7 @@ from whistle.errors import Problem, validation_problem
 from whistle.jsonapi import decode_base64, read_json, reject_unknown_members
 from whistle.key_directory.services import try_current_directory
 from whistle.security.permissions import Permission
-from whistle.words import erased_words
+from whistle.words import erased_words, metadata_removal_words
 
 
 def _b64(data: bytes | None) -> str | None:
@@ -81,6 +81,8 @@ def case_envelopes(request, case: Case) -> dict:
                 "internal": meta is not None and meta.kind in TEAM_KEY_ITEMS,
                 "author": sealed_author(row.author, row.account_id), "from": row.author, "account_id": row.account_id,
                 "created_on": row.created_on.isoformat(), "bytes": row.stored_bytes,
+                "metadata_removal": row.metadata_removal,
+                "metadata_removal_words": metadata_removal_words(row.metadata_removal),
                 "blob": request.route_path("attachments.blob", ref=case.ref, id=row.id)}
 
     return {

@@ -31,7 +31,15 @@ from whistle.hooks.types import PRIORITIES
 from whistle.intake_channels.models import Channel
 from whistle.security.permissions import Permission
 from whistle.timeline import names_for
-from whistle.words import CASE_FORM_FIELDS, CASE_FORM_MESSAGES, event_words, problem_fields, reporter_dated, size_words
+from whistle.words import (
+    CASE_FORM_FIELDS,
+    CASE_FORM_MESSAGES,
+    event_words,
+    metadata_removal_words,
+    problem_fields,
+    reporter_dated,
+    size_words,
+)
 from whistle.workspace.device_views import case_envelopes
 
 MAX_PER_PAGE = 100
@@ -268,7 +276,9 @@ def api_show(context: CaseContext, request):
         "factors": case.factors or [],
         "allowed_moves": lifecycle.allowed_moves(case.status),
         "attachments": [{"id": a.id, "name": a.name, "size": a.size, "type": a.content_type, "from": a.author,
-                         "by": by.get(a.account_id), "internal": a.internal, "at": a.created_on} if a.verified else
+                         "by": by.get(a.account_id), "internal": a.internal, "at": a.created_on,
+                         "metadata_removal": a.metadata_removal,
+                         "metadata_removal_words": metadata_removal_words(a.metadata_removal)} if a.verified else
                         {"id": a.id, "unverified": True, "kind": "attachment", "from": a.author,
                          "internal": a.internal, "at": a.created_on}
                         for a in attachments],

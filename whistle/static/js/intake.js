@@ -8,6 +8,7 @@
 // without JavaScript: a report is never lost to a script.
 
 import { element, fill } from "./dom.js";
+import { removeHiddenInfo } from "./hidden-info.js";
 import {
   Api, ApiError, NetworkError, NobodyToReceive, WorkProof, checkReport, fetchDirectory, sendCase, uploadFile,
 } from "./reporter.js";
@@ -87,6 +88,14 @@ class IntakePage {
         `${this.words("fingerprint")} `, element("code", {}, this.directory.fingerprint));
       mode.after(print);
     }
+    // Files are encrypted here, where the server cannot take hidden information out of them: this
+    // page removes it from photos itself (hidden-info.js), and the note says what it does not do.
+    const removal = document.getElementById("remove_metadata");
+    if (removal) {
+      removal.setAttribute("aria-describedby", "remove-metadata-device");
+      document.getElementById("remove-metadata-help").hidden = true;
+      document.getElementById("remove-metadata-device").hidden = false;
+    }
     const button = this.form.querySelector("button[type='submit']");
     this.status = element("p", { id: "send-status", class: "send-status", role: "status", "aria-live": "polite" });
     button.before(this.status);
@@ -118,6 +127,7 @@ class IntakePage {
       identity,
       leftOut: data.getAll("left_out").map(Number).filter(Number.isSafeInteger),
       files: this.form.querySelector("input[type='file']")?.files || [],
+      removeMetadata: data.get("remove_metadata") === "yes",
     };
   }
 
@@ -179,9 +189,12 @@ class IntakePage {
     this.api.token = sent.answer.token;
     const notSent = [];
     const files = [...values.files];
-    for (const [i, file] of files.entries()) {
+    for (const [i, chosen] of files.entries()) {
       try {
+        const { file, outcome } = values.removeMetadata ? await removeHiddenInfo(chosen)
+          : { file: chosen, outcome: null };
         await uploadFile(this.api, file, sent.built.caseKeys.publicKey, sent.built.ref, {
+          metadataRemoval: outcome,
           onProgress: (done, total) => {
             this.status.textContent = this.words("file", {
               i: i + 1, n: files.length, name: file.name, percent: total ? Math.floor((100 * done) / total) : 100,
@@ -189,7 +202,7 @@ class IntakePage {
           },
         });
       } catch {
-        notSent.push(file.name);
+        notSent.push(chosen.name);
       }
     }
     try {

@@ -10,6 +10,7 @@
 
 import { InvalidReceipt, receiptVersion, toBase64 } from "./crypto.js";
 import { element, fill } from "./dom.js";
+import { removeHiddenInfo } from "./hidden-info.js";
 import {
   Api, ApiError, CaseKeysRefused, NetworkError, checkedTeamKey, downloadFile, fetchAnyDirectory, identityItem,
   messageItem, readEnvelopes, receiptKeys, speakUpItem, unlockCase, uploadFile,
@@ -79,6 +80,9 @@ class Mailbox {
     this.api = new Api();
     this.session = null; // {reporter, caseKeys, ref, envelopes} while the report is open
     this.draft = "";
+    // Whether this service offers to remove hidden information from files (the metadata_removal
+    // plugin): the page then offers it for photos, which it cleans itself (hidden-info.js).
+    this.offerRemoval = loginForm.dataset.removeMetadata === "true";
   }
 
   start() {
@@ -283,15 +287,32 @@ class Mailbox {
     text.value = this.draft;
     const files = element("input", { id: "reply-files", name: "files", type: "file", multiple: true });
     const status = element("p", { id: "reply-status", class: "send-status", role: "status", "aria-live": "polite" });
+    const removal = this.offerRemoval ? this.removalField() : null;
     const form = element("form", { id: "message-form", autocomplete: "off", novalidate: true },
       field("text", "Your message", text),
+      ...(removal ? [removal] : []),
       field("reply-files", element("span", {}, "Files ", element("span", { class: "optional" }, "(optional)")), files,
         element("p", { class: "help" }, "Photos and documents can contain hidden details, such as where and when a "
-          + "photo was taken or who wrote a document. They are encrypted on this device before they are sent.")),
+          + "photo was taken or who wrote a document. They are encrypted on this device before they are sent"
+          + (removal ? "." : ", so that hidden information is not taken out of them."))),
       status,
       element("button", { type: "submit", class: "button primary" }, "Send securely"));
     form.addEventListener("submit", (event) => { event.preventDefault(); this.reply(form, text, files, status); });
     return element("section", { id: "reply" }, element("h2", {}, "Send a message or add files"), form);
+  }
+
+  /** The box "Remove hidden information…", ticked, as the page without JavaScript has it, with
+   *  what this page does: photos only (intake/_remove_metadata.jinja2 says the same). */
+  removalField() {
+    const box = element("input", { type: "checkbox", id: "remove_metadata", name: "remove_metadata", value: "yes",
+      "aria-describedby": "remove-metadata-device" });
+    box.checked = true;
+    return element("div", { class: "field", id: "field-remove-metadata" },
+      element("label", { class: "choice" }, box, " Remove hidden information (like location and author) from my files"),
+      element("p", { class: "help", id: "remove-metadata-device" }, "Your files are encrypted on this device before they "
+        + "leave it, so the service never sees them. With this ticked, this page takes hidden information out of photos "
+        + "(JPEG and PNG) first; PDFs, office documents and other files are sent as they are, with theirs. Without "
+        + "JavaScript, the service also removes it from PDFs and office documents."));
   }
 
   renderIdentity(view) {
@@ -572,6 +593,7 @@ class Mailbox {
     this.clearFieldErrors(form);
     const text = textBox.value;
     const files = [...filesBox.files];
+    const removeMetadata = Boolean(form.querySelector("#remove_metadata")?.checked);
     if (!text.trim() && !files.length) {
       this.fieldError(form, "text", WORDS.messageEmpty);
       textBox.focus();
@@ -589,12 +611,14 @@ class Mailbox {
         this.draft = "";
       }
       const failed = [];
-      for (const [i, file] of files.entries()) {
+      for (const [i, chosen] of files.entries()) {
         try {
-          await uploadFile(this.api, file, caseKeys.publicKey, ref, { onProgress: this.progress(status, i + 1, files.length, file) });
+          const { file, outcome } = removeMetadata ? await removeHiddenInfo(chosen) : { file: chosen, outcome: null };
+          await uploadFile(this.api, file, caseKeys.publicKey, ref,
+            { onProgress: this.progress(status, i + 1, files.length, file), metadataRemoval: outcome });
         } catch (error) {
           if (error instanceof ApiError && error.status === 401) throw error;
-          failed.push(file.name);
+          failed.push(chosen.name);
         }
       }
       filesBox.value = "";

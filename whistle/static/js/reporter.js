@@ -381,7 +381,7 @@ function missingChunks(error) {
  * encrypted to the team public key given as `casePublicKey`, with its kinds).
  */
 export async function uploadFile(api, file, casePublicKey, ref,
-  { onProgress = () => {}, retries = 4, pause = 500, window = 4, runChunks = RUN_CHUNKS, as = {} } = {}) {
+  { onProgress = () => {}, retries = 4, pause = 500, window = 4, runChunks = RUN_CHUNKS, as = {}, metadataRemoval = null } = {}) {
   const { path = "/api/v1/reporter/uploads", author = "reporter", internal = null } = as;
   const chunks = c.streamChunkCount(file.size);
   const bytes = c.streamCiphertextSize(file.size);
@@ -417,6 +417,8 @@ export async function uploadFile(api, file, casePublicKey, ref,
   if (parts.length) await flush();
   await Promise.all(pending);
   const meta = { name: file.name || "attachment", size: file.size, type: file.type || "application/octet-stream" };
+  // What came of removing its hidden information on the device (hidden-info.js), when the reporter asked.
+  if (metadataRemoval !== null) meta.metadata_removal = metadataRemoval;
   const metaKind = internal ? "internal-file" : "attachment-meta";
   const item = c.encryptItem(casePublicKey, JSON.stringify(meta), { case: ref, kind: metaKind, author });
   for (let attempt = 0; ; attempt += 1) {

@@ -13,6 +13,7 @@
 import * as c from "./crypto.js";
 import { csrfToken, devicePage, loadKey, organisationKey } from "./keyring.js";
 import { element, fill } from "./dom.js";
+import { REMOVAL_WORDS } from "./hidden-info.js";
 
 const TEAM_KINDS = new Set(["identity", "note", "outcome", "reason", "internal-file"]);
 const META_KINDS = new Set(["attachment-meta", "internal-file"]);
@@ -266,7 +267,11 @@ export function readCase(envelopes, keys) {
     const meta = found && found.meta;
     const good = found && found.item.from === file.from && found.item.account_id === file.account_id
       && typeof meta.name === "string" && typeof meta.type === "string" && Number.isSafeInteger(meta.size) && meta.size >= 0;
-    view.files.push(good ? { ...file, name: meta.name, size: meta.size, type: meta.type, verified: true }
+    // Hidden information removed by the server (the row's outcome, in its words) or, for a file
+    // encrypted on the reporter's device, by their browser (its encrypted details say so).
+    const removal = file.metadata_removal_words
+      || (good && Object.hasOwn(REMOVAL_WORDS, meta.metadata_removal) ? REMOVAL_WORDS[meta.metadata_removal] : null);
+    view.files.push(good ? { ...file, name: meta.name, size: meta.size, type: meta.type, verified: true, removal }
       : { ...file, verified: false });
   }
   return view;
@@ -414,8 +419,10 @@ function fileNodes(files, id, envelopes, words, keys, status) {
       event.preventDefault();
       download(file, envelopes.case, keys, status);
     });
-    list.append(element("li", {}, name, " ",
-      element("span", { class: "hint" }, `(${sizeWords(file.size)}, ${whoAdded(file, envelopes)}, ${dayWords(file.created_on)})`)));
+    const hint = element("span", { class: "hint" }, `(${sizeWords(file.size)}, ${whoAdded(file, envelopes)}, ${dayWords(file.created_on)})`);
+    // Whether the reporter's file had its hidden information removed, in the server's words.
+    const removal = file.removal ? [" ", element("span", { class: "hint metadata-removal" }, `${file.removal}.`)] : [];
+    list.append(element("li", {}, name, " ", hint, ...removal));
   }
   return [list];
 }
