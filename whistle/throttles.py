@@ -5,6 +5,7 @@ client and one across the whole service, checked before the work and counted aft
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import math
 import secrets
 import threading
@@ -132,12 +133,28 @@ class _ClientKey:
 _client_key = _ClientKey()
 
 
-def client_hash(environ: dict, clock: Clock) -> str:
+# The addresses every request has when the client's own is not passed on: the reverse proxy and
+# Tor connect from loopback (docs/operations.md, "Limits"). No client is told apart by them.
+NOT_A_CLIENT = frozenset({"", "127.0.0.1", "::1"})
+
+
+def client_hash(environ: dict, clock: Clock) -> str | None:
     """A short keyed hash of the client's address (`REMOTE_ADDR`, which waitress sets from a
-    trusted proxy's header when its `trusted_proxy` options say so), for keying throttles. Never
-    log it or store it beyond the throttle row it keys."""
-    address = str(environ.get("REMOTE_ADDR") or "").encode("utf-8", "replace")
-    digest = hashlib.blake2b(address, key=_client_key.current(clock.now()), digest_size=12)
+    trusted proxy's header when its `trusted_proxy` options say so), for keying throttles; None
+    when the address says nothing of the client (NOT_A_CLIENT, or not an address), and then only
+    the service-wide budgets apply. An IPv6 address is taken by its /64: one household or server
+    has a whole /64 and could otherwise seem to be endless clients. Never log the hash or store it
+    beyond the throttle row it keys."""
+    address = str(environ.get("REMOTE_ADDR") or "")
+    if address in NOT_A_CLIENT:
+        return None
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is None:
+        address = str(ipaddress.IPv6Network((ip, 64), strict=False).network_address)
+    digest = hashlib.blake2b(address.encode("ascii"), key=_client_key.current(clock.now()), digest_size=12)
     return digest.hexdigest()
 
 
@@ -176,6 +193,11 @@ class BudgetSpent(Exception):
 def client_key(purpose: str, client: str) -> str:
     """The key of `purpose`'s row for one client (`client`: a client_hash)."""
     return f"{purpose}:{client}"
+
+
+def client_budget(purpose: str, client: str | None, events: int, window: timedelta) -> list[Budget]:
+    """The budget of `purpose` for one client, or none when the client cannot be told apart."""
+    return [] if client is None else [Budget(client_key(purpose, client), events, window)]
 
 
 def check(dbsession: Session, clock: Clock, budgets: Iterable[Budget], *, more: int = 1) -> None:

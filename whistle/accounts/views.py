@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import ipaddress
 from dataclasses import dataclass
 
 from pyramid.csrf import BadCSRFToken
@@ -98,26 +97,11 @@ def _failed(request, failure: LoginFailed) -> None:
         raise Paused(failure.paused)
 
 
-# The addresses every request has when the client's own is not passed on: the reverse proxy and
-# Tor connect from loopback (docs/operations.md, sections 6 and 8). No client is told apart by them.
-NOT_A_CLIENT = frozenset({"", "127.0.0.1", "::1"})
-
-
 def sign_in_client(request) -> str | None:
-    """The caller, for the sign-in and recovery-key throttles: whistle.throttles.client_hash of its
-    address, with an IPv6 address taken by its /64 (one household or server has a whole /64, and
-    could otherwise seem to be endless clients). None when the address says nothing of the
-    client (NOT_A_CLIENT); the throttles then tell no client apart (accounts.services)."""
-    address = str(request.environ.get("REMOTE_ADDR") or "")
-    if address in NOT_A_CLIENT:
-        return None
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return None
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is None:
-        address = str(ipaddress.IPv6Network((ip, 64), strict=False).network_address)
-    return throttles.client_hash({"REMOTE_ADDR": address}, request.clock)
+    """The caller, for the sign-in and recovery-key throttles (whistle.throttles.client_hash); None
+    when its address says nothing of the client, and the throttles then tell no client apart
+    (accounts.services)."""
+    return throttles.client_hash(request.environ, request.clock)
 
 
 def _password_sign_in(request, username: str, password: str, otp: str, *, device: bool) -> SignedIn | None:

@@ -23,8 +23,8 @@ from whistle.throttles import (
     Budget,
     BudgetSpent,
     check,
+    client_budget,
     client_hash,
-    client_key,
     count,
     spent,
 )
@@ -48,7 +48,7 @@ class Admission:
 def _budgets(request, *, proven: bool) -> list[Budget]:
     settings = request.whistle_settings
     client = client_hash(request.environ, request.clock)
-    budgets = [Budget(client_key(REPORTS, client), settings.reports_per_client, CLIENT_WINDOW)]
+    budgets = client_budget(REPORTS, client, settings.reports_per_client, CLIENT_WINDOW)
     if not proven:
         budgets.append(Budget(REPORTS, settings.reports_per_minute, SERVICE_WINDOW))
     return budgets

@@ -22,8 +22,8 @@ from whistle.throttles import (
     Budget,
     BudgetSpent,
     check,
+    client_budget,
     client_hash,
-    client_key,
     count,
 )
 
@@ -36,29 +36,28 @@ class TooManyUploads(BudgetSpent):
     """This client, or the whole service, has started all the files it may for now."""
 
 
-def _receipt_budget(request) -> Budget:
+def _receipt_budget(request) -> list[Budget]:
     client = client_hash(request.environ, request.clock)
-    return Budget(client_key(RECEIPT_TRIES, client), request.whistle_settings.receipt_failures_per_client,
-                  CLIENT_WINDOW)
+    return client_budget(RECEIPT_TRIES, client, request.whistle_settings.receipt_failures_per_client, CLIENT_WINDOW)
 
 
 def check_receipt_tries(request) -> None:
     """Raise TooManyTries if this client's wrong receipts have used up its budget. A plain read."""
     try:
-        check(request.dbsession, request.clock, [_receipt_budget(request)])
+        check(request.dbsession, request.clock, _receipt_budget(request))
     except BudgetSpent as spent:
         raise TooManyTries(spent.retry_after) from None
 
 
 def count_wrong_receipt(request) -> None:
     """Count one wrong receipt (or lookup value) against this client."""
-    count(request.dbsession, request.clock, [_receipt_budget(request)])
+    count(request.dbsession, request.clock, _receipt_budget(request))
 
 
 def _upload_budgets(request) -> list[Budget]:
     settings = request.whistle_settings
     client = client_hash(request.environ, request.clock)
-    return [Budget(client_key(UPLOADS, client), settings.uploads_per_client, CLIENT_WINDOW),
+    return [*client_budget(UPLOADS, client, settings.uploads_per_client, CLIENT_WINDOW),
             Budget(UPLOADS, settings.uploads_per_minute, SERVICE_WINDOW)]
 
 
