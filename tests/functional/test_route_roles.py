@@ -213,6 +213,14 @@ ROUTES: dict[tuple[str, str], tuple[str, str, str, str, str, str]] = {
     ('statistics.show', 'POST'): ('statistics:view', 'x302', 'x403', '400', '400', 'x403'),
     ('statistics.show_csv', 'GET'): ('statistics:view', 'x302', 'x403', '200', '200', 'x403'),
     ('statistics.show_csv', 'POST'): ('statistics:view', 'x302', 'x403', '400', '400', 'x403'),
+    ('accounts.failed_sign_ins', 'POST'): ('staff:account', 'x302', 'x403', '400', '400', '400'),
+    ('admin.proposal_decide', 'POST'): ('admin:manage', 'x302', 'x403', 'x403', 'x403', '400'),
+    ('admin.proposals', 'GET'): ('admin:view', 'x302', 'x403', 'x403', 'x403', '200'),
+    ('api.disclosures_challenge', 'GET'): ('disclosures:submit', '200', '200', '200', '200', '200'),
+    ('api.staffing_changes', 'GET'): ('cases:list', 'x401', 'x403', '200', '200', 'x403'),
+    ('api.surge_junk', 'POST'): ('cases:list', 'x401', 'x403', '404', '404', 'x403'),
+    ('cases.surge', 'GET'): ('cases:list', 'x302', 'x403', '404', '404', 'x403'),
+    ('cases.surge_junk', 'POST'): ('cases:list', 'x302', 'x403', '400', '400', 'x403'),
 }
 
 # Rows whose path names something the world does not have, so a caller let in is answered 404:
@@ -222,6 +230,7 @@ ABSENT = {
     ("cases.upload", "GET"): "an upload in chunks on its way",
     ("api.case_upload", "GET"): "an upload in chunks on its way",
     ("api.reporter_upload", "GET"): "an upload in chunks on its way",
+    ("cases.surge", "GET"): "a day the guardian holds open cases of a surge from",
 }
 
 
