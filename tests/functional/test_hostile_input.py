@@ -17,7 +17,8 @@ from tests.functional.reporters.helpers import come_back, receipt_of, submit_dis
 from whistle.audit.models import AuditEvent
 from whistle.cases.models import Attachment, Case, CaseItem
 
-HUGE_IDS = ("9223372036854775808", "99999999999999999999999999", "18446744073709551616")
+# Past a 64-bit id, and (the first) past PostgreSQL's 32-bit INTEGER, which SQLite's ids are not.
+HUGE_IDS = ("5699424771", "9223372036854775808", "99999999999999999999999999", "18446744073709551616")
 
 
 def counts(dbsession) -> tuple[int, ...]:
@@ -201,7 +202,7 @@ def test_a_huge_account_id_in_the_admin_area_is_not_found(testapp, dbsession, se
     assert testapp.get(f"/admin/guardians/{huge}", expect_errors=True).status_int == 404
 
 
-def test_find_attachment_names_nothing_beyond_a_64_bit_id(dbsession, sent):
+def test_find_attachment_names_nothing_beyond_the_id_column(dbsession, sent):
     from whistle.attachments.services import find_attachment
 
     case = dbsession.scalars(select(Case).where(Case.ref == sent["case"])).one()
