@@ -1,9 +1,10 @@
 """The one route table, by area. Names are `area.action`; API routes start with `api.`."""
 from whistle.cases.context import CaseContext
 
-# A database id in a path: digits, at most 18 of them, so it always fits the 64-bit integer columns
-# (a longer one would overflow in the database driver instead of being simply not found).
-ID = "{id:[0-9]{1,18}}"  # ASCII digits: \d takes every script's, and 19 could overflow a 64-bit id
+# A database id in a path: ASCII digits (\d takes every script's), at most 9 of them, so it always fits
+# the INTEGER id columns, 32 bits on PostgreSQL (a longer one would be refused by the database as out of
+# range instead of being simply not found).
+ID = "{id:[0-9]{1,9}}"
 
 
 def includeme(config) -> None:

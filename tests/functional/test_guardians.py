@@ -75,7 +75,9 @@ def test_without_a_session_the_api_says_401_and_pages_redirect(testapp, guardian
     case = submit_api(testapp)["case"]
     response = testapp.get("/api/v1/cases", expect_errors=True)
     assert response.status_int == 401 and response.headers["WWW-Authenticate"] == "Bearer"
-    assert testapp.get(f"/api/v1/cases/{case}", expect_errors=True).status_int == 404
+    # A case call too, before any case is looked up: the same for a case that exists and one that doesn't.
+    assert testapp.get(f"/api/v1/cases/{case}", expect_errors=True).status_int == 401
+    assert testapp.get("/api/v1/cases/AAAAA-AAAAA", expect_errors=True).status_int == 401
     assert testapp.get("/api/v1/cases", headers={"Authorization": "Bearer forged"}, expect_errors=True).status_int == 401
     assert testapp.get("/staff/cases").location.endswith("/staff/login")
 

@@ -40,3 +40,35 @@ def test_every_api_route_and_method_is_documented(app, testapp):
     missing = {path: sorted(methods - set(documented.get(path, {}))) for path, methods in routes.items()}
     assert {path: methods for path, methods in missing.items() if methods} == {}
     assert set(documented) <= set(routes), "documents only what exists"
+
+
+def test_a_method_an_api_address_does_not_take_is_405_naming_those_it_does(testapp):
+    """RFC 9110 15.5.6: 405 with Allow, for every method the document does not list at an address it lists."""
+    for path, method, allowed in (("/api/v1/channels", "TRACE", "GET, HEAD"), ("/api/v1/disclosures", "GET", "POST"),
+                                  ("/api/v1/admin/audit", "POST", "GET, HEAD"), ("/healthz", "DELETE", "GET, HEAD"),
+                                  ("/api/v1/staff/session", "PUT", "DELETE, POST")):
+        response = testapp.request(path, method=method, status=405)
+        assert response.headers["Allow"] == allowed, path
+    assert testapp.get("/api/v1/no-such-thing", status=404)
+    assert testapp.request("/api/v1/channels", method="HEAD", status=200)
+
+
+def test_a_page_past_any_list_is_refused_before_the_database_sees_its_offset(app, testapp, dbsession, settings, clock):
+    from tests.factories import api_login, make_staff
+
+    guardian = api_login(testapp, make_staff(dbsession, settings, clock, "guardian"), clock)
+    admin = api_login(testapp, make_staff(dbsession, settings, clock, "admin", admin=True, guardian=False), clock)
+    for path, headers in (("/api/v1/cases", guardian), ("/api/v1/admin/audit", admin)):
+        problem = testapp.get(path, {"page": "702643525978031872", "per_page": "50"}, headers=headers, status=422).json
+        assert problem["errors"][0]["field"] == "page"
+
+
+def test_a_learning_filter_takes_a_day_as_yyyy_mm_dd_only(testapp, dbsession, settings, clock):
+    from tests.factories import api_login, make_staff
+
+    headers = api_login(testapp, make_staff(dbsession, settings, clock, "guardian"), clock)
+    for week_date in ("2026-W01-1", "2026-W011"):
+        problem = testapp.get("/api/v1/learning/outcomes", {"to": week_date}, headers=headers, status=422).json
+        assert problem["errors"] == [{"field": "to", "message": "Give a day as YYYY-MM-DD."}]
+    answer = testapp.get("/api/v1/learning/outcomes", {"to": "2026-12-05", "from": ""}, headers=headers).json
+    assert answer["total"] == 0

@@ -10,6 +10,7 @@ from whistle.accounts.models import Account
 from whistle.accounts.services import AccountError
 from whistle.admin import services
 from whistle.admin.models import StaffingProposal
+from whistle.cases.inbox import MAX_PAGE
 from whistle.errors import Problem, validation_problem
 from whistle.jsonapi import read_json, reject_unknown_members
 from whistle.key_directory.services import UNATTENDED_REASONS, unattended_reasons
@@ -32,7 +33,7 @@ def overview_page(request):
     return {"overview": services.overview(request.dbsession, request.whistle_settings, request.clock)}
 
 
-@view_config(route_name="api.admin_overview", renderer="json", permission=Permission.ADMIN_VIEW)
+@view_config(route_name="api.admin_overview", request_method="GET", renderer="json", permission=Permission.ADMIN_VIEW)
 def api_overview(request):
     return services.overview(request.dbsession, request.whistle_settings, request.clock)
 
@@ -180,8 +181,8 @@ def _paging(request) -> tuple[int, int]:
         per_page = int(request.params.get("per_page", AUDIT_PER_PAGE))
     except ValueError:
         raise validation_problem({"page": "Expected whole numbers for page and per_page."}) from None
-    if page < 1 or not 1 <= per_page <= 500:
-        raise validation_problem({"page": "page ≥ 1 and per_page between 1 and 500."})
+    if not 1 <= page <= MAX_PAGE or not 1 <= per_page <= 500:
+        raise validation_problem({"page": f"page from 1 to {MAX_PAGE} and per_page between 1 and 500."})
     return page, per_page
 
 
@@ -199,7 +200,7 @@ def audit_page(request):
     return {"rows": rows, "total": total, "page": page, "pages": max(1, -(-total // per_page))}
 
 
-@view_config(route_name="api.admin_audit", renderer="json", permission=Permission.ADMIN_VIEW)
+@view_config(route_name="api.admin_audit", request_method="GET", renderer="json", permission=Permission.ADMIN_VIEW)
 def api_audit(request):
     page, per_page = _paging(request)
     events, total = services.audit_page(request.dbsession, page, per_page)

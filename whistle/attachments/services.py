@@ -45,7 +45,9 @@ from whistle.jobs import TickContext
 from whistle.words import size_words
 
 MAX_NAME_CHARS = 255
-MAX_ID = 2**63 - 1
+# The attachments' id column is an INTEGER: 32 bits on PostgreSQL, where a larger id would be refused
+# by the database (400 out of range) rather than be an id that names nothing (404), as on SQLite.
+MAX_ID = 2**31 - 1
 # The stream kinds bound into each chunk's associated data (docs/crypto.md 5.3): a blob moved
 # from an internal file to a reporter-visible one (or back) fails to decrypt.
 STREAM_KIND = "attachment"
@@ -376,7 +378,7 @@ def find_attachment(dbsession: Session, case: Case, keys: CaseKeys,
         wanted = int(attachment_id)
     except (TypeError, ValueError):
         return None
-    if not 0 < wanted <= MAX_ID:  # beyond a 64-bit column it names nothing (and would overflow the driver)
+    if not 0 < wanted <= MAX_ID:  # beyond the column it names nothing (and would overflow the database)
         return None
     found = dbsession.execute(_visible_to(case, keys).where(Attachment.id == wanted)).first()
     if found is None:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pyramid.authorization import DENY_ALL, Allow
-from pyramid.httpexceptions import HTTPNotFound
+from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound
 from sqlalchemy import select
 
 from whistle.accounts.models import Account
@@ -17,6 +17,10 @@ class CaseContext(NotFoundWhenForbidden):
     Admins are not on the list, whatever else they may do."""
 
     def __init__(self, request) -> None:
+        if request.identity is None:
+            # Nobody signed in: refused as such (401 under /api/, the sign-in page for staff pages)
+            # before any case is looked up, so the answer is the same for every reference.
+            raise HTTPForbidden()
         dbsession = request.dbsession
         case = dbsession.scalars(select(Case).where(Case.ref == request.matchdict["ref"])).first()
         if case is None:

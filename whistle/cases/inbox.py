@@ -38,6 +38,8 @@ from whistle.intake_channels.models import Channel
 
 SORTS = ("deadline", "opened", "priority")
 MAX_PER_PAGE = 100
+# Far past any inbox, and small enough that the page's offset fits a 64-bit number on either database.
+MAX_PAGE = 1_000_000_000
 # What the reporter adds that a guardian should notice: the disclosure itself (so a new case is
 # unread), their messages and their attachments.
 UNREAD_KINDS = (ITEM_DISCLOSURE, ITEM_MESSAGE, ITEM_ATTACHMENT_META)
@@ -65,8 +67,8 @@ class InboxFilters:
             per_page = int(params.get("per_page", default_per_page) or default_per_page)
         except ValueError:
             raise validation_problem({"page": "Expected whole numbers for page and per_page."}) from None
-        if page < 1:
-            errors["page"] = "Pages start at 1."
+        if not 1 <= page <= MAX_PAGE:
+            errors["page"] = f"Pages start at 1 and go up to {MAX_PAGE}."
         if not 1 <= per_page <= MAX_PER_PAGE:
             errors["per_page"] = f"Between 1 and {MAX_PER_PAGE}."
         status = params.get("status") or None
@@ -85,7 +87,7 @@ class InboxFilters:
                 errors[name] = "true or false."
             flags[name] = value in ("true", "1", "on")
         surge = None
-        if params.get("surge"):
+        if params.get("surge"):  # YYYY-MM-DD only, not the other forms fromisoformat reads (2026-W01-1)
             try:
                 surge = date.fromisoformat(params["surge"])
             except ValueError:

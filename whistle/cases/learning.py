@@ -14,6 +14,7 @@ singled out.
 """
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -43,7 +44,7 @@ def _day(value, name: str, errors: dict[str, str]) -> date | None:
     if value in (None, ""):
         return None
     text = str(value)
-    if len(text) != 10 or not text.isascii():
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):  # not the other forms fromisoformat reads (2026-W01-1)
         errors[name] = "Give a day as YYYY-MM-DD."
         return None
     try:

@@ -48,15 +48,39 @@ def problem_view(exc: Problem, request):
     return respond(request, exc)
 
 
+def _answered_methods(request) -> list[str]:
+    """The methods the views of the route that matched answer (GET brings HEAD); none if no route matched."""
+    route = request.matched_route
+    if route is None:
+        return []
+    methods: set[str] = set()
+    for view in request.registry.introspector.get_category("views"):
+        intr = view["introspectable"]
+        if intr["route_name"] == route.name:
+            declared = intr["request_methods"] or ()
+            methods.update((declared,) if isinstance(declared, str) else declared)
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
+
+
 @notfound_view_config()
 def not_found_view(request):
+    # An API address that exists, asked with a method none of its views answers: 405 with Allow
+    # (RFC 9110 15.5.6), so a client is told what the address takes rather than that it is not there.
+    methods = _answered_methods(request) if _is_api(request) or request.path_info == "/healthz" else []
+    if methods and request.method not in methods:
+        response = respond(request, Problem(405, f"This address takes {', '.join(methods)} only."))
+        response.headers["Allow"] = ", ".join(methods)
+        return response
     return respond(request, Problem(404, "There is nothing at this address."))
 
 
 @forbidden_view_config()
 def forbidden_view(request):
     # A case the caller may not read does not exist as far as they can tell.
-    if isinstance(request.context, NotFoundWhenForbidden):
+    # (No context when its factory refused the caller: whistle.cases.context.CaseContext.)
+    if isinstance(getattr(request, "context", None), NotFoundWhenForbidden):
         return not_found_view(request)
     if request.identity is None:
         if _is_api(request):

@@ -5,7 +5,7 @@ from sqlalchemy import text
 from whistle.security.permissions import Permission
 
 
-@view_config(route_name="health", renderer="json", permission=Permission.PUBLIC)
+@view_config(route_name="health", request_method="GET", renderer="json", permission=Permission.PUBLIC)
 def healthz(request):
     try:
         request.dbsession.execute(text("SELECT 1"))

@@ -42,12 +42,24 @@ def _json(schema: dict, description: str) -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
+def _closed(schema: dict) -> dict:
+    """An object schema that refuses members it does not name, as the API does (422 naming each:
+    whistle.jsonapi.reject_unknown_members); alternatives (oneOf) each so."""
+    if "oneOf" in schema:
+        return {**schema, "oneOf": [_closed(alternative) for alternative in schema["oneOf"]]}
+    if schema.get("type") == "object" and "properties" in schema and "additionalProperties" not in schema:
+        return {**schema, "additionalProperties": False}
+    return schema
+
+
 def _body(schema: dict) -> dict:
-    return {"required": True, "content": {"application/json": {"schema": schema}}}
+    return {"required": True, "content": {"application/json": {"schema": _closed(schema)}}}
 
 
 BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
 DATE = {"type": "string", "format": "date"}
 DATETIME = {"type": "string", "format": "date-time"}
 STR = {"type": "string"}
+# A string the API refuses when empty ("Required").
+FILLED = {"type": "string", "minLength": 1}
 CASE_REF = {"name": "ref", "in": "path", "required": True, "schema": STR, "description": "The case reference."}

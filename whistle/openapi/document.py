@@ -4,11 +4,14 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from whistle.cases.inbox import MAX_PAGE
+from whistle.cases.lifecycle import STATUSES
 from whistle.openapi.components import (
     BEARER,
     CASE_REF,
     DATE,
     DATETIME,
+    FILLED,
     PROBLEM,
     STR,
     _body,
@@ -19,6 +22,7 @@ from whistle.openapi.components import (
 from whistle.openapi.workspace import (
     CASE_ATTACHMENT,
     CLOSING_PROPERTIES,
+    FLAG,
     LIST_PARAMETERS,
     SUMMARY_PROPERTIES,
     workspace_paths,
@@ -26,6 +30,8 @@ from whistle.openapi.workspace import (
 from whistle.protection.services import ADVERSE_EVENT_TYPES, NEUTRAL_EVENT_TYPES
 
 B64 = {"type": "string", "contentEncoding": "base64", "description": "Standard base64 with padding."}
+# 32 bytes in standard base64 with padding: 43 characters and one "=".
+BASE64_32_BYTES = "^[A-Za-z0-9+/]{43}=$"
 B64_32 = {"type": "string", "contentEncoding": "base64", "description": "32 bytes, standard base64 with padding."}
 
 SCHEMAS: dict[str, Any] = {
@@ -298,8 +304,10 @@ def voice_paths() -> dict:
                            "\"reporter\" to the case public key that the device encrypted (docs/crypto.md 5.2).",
             "operationId": "reporterSpeakUp", "security": BEARER,
             "requestBody": _body({"type": "object", "required": ["answer"], "additionalProperties": False,
+                                  "not": {"required": ["comment", "item"]},
                                   "properties": {"answer": {"enum": ["yes", "no", "not_sure"]}, "comment": STR,
-                                                 "item": {"type": "string", "contentEncoding": "base64"}}}),
+                                                 "item": {"type": "string", "contentEncoding": "base64"}},
+                                  "description": "A comment as `comment` or as `item`, not both."}),
             "responses": {"200": _json({"type": "object", "properties": {
                 "speak_up_again": {"enum": ["yes", "no", "not_sure"]}}}, "Recorded."),
                 **_problem_responses(400, 401, 403, 415, 422),
@@ -418,7 +426,7 @@ def mailbox_paths() -> dict:
                 "requestBody": _body({"type": "object", "additionalProperties": False, "oneOf": [
                     {"required": ["receipt"]}, {"required": ["lookup_value"]}], "properties": {
                     "receipt": STR,
-                    "lookup_value": {"type": "string", "contentEncoding": "base64",
+                    "lookup_value": {"type": "string", "contentEncoding": "base64", "pattern": BASE64_32_BYTES,
                                      "description": "32 bytes, standard base64 with padding."}}}),
                 "responses": {"200": _json({"$ref": "#/components/schemas/ReporterSession"}, "Logged in."),
                               **_problem_responses(400, 401, 415, 422, 503),
@@ -669,6 +677,23 @@ def retaliation_paths() -> dict:
     }
 
 
+# A bearer call for one kind of session refuses the other kind with 403: a staff session on a
+# reporter's call, a reporter's session on a staff call.
+OTHER_KIND = {"/api/v1/reporter/": "A staff session: this call takes a reporter's session.",
+              "/api/v1/staff/": "A reporter's session: this call takes a staff session."}
+
+
+def _refusing_the_other_kind(paths: dict) -> None:
+    for path, operations in paths.items():
+        for prefix, description in OTHER_KIND.items():
+            if not path.startswith(prefix):
+                continue
+            for operation in operations.values():
+                if operation.get("security") and "403" not in operation["responses"]:
+                    operation["responses"]["403"] = {
+                        "description": description, "content": {"application/problem+json": {"schema": PROBLEM}}}
+
+
 @cache
 def build_document() -> dict:
     paths: dict[str, Any] = {
@@ -765,7 +790,7 @@ def build_document() -> dict:
                            "once, which moves it over).",
             "operationId": "staffSignInParameters",
             "requestBody": _body({"type": "object", "required": ["username"], "additionalProperties": False,
-                                  "properties": {"username": STR}}),
+                                  "properties": {"username": FILLED}}),
             "responses": {"200": _json({"$ref": "#/components/schemas/SignInParameters"}, "The parameters."),
                           **_problem_responses(400, 415, 422)},
         }},
@@ -781,11 +806,12 @@ def build_document() -> dict:
                 "operationId": "staffLogin",
                 "requestBody": _body({"oneOf": [
                     {"type": "object", "required": ["username", "auth_key", "otp"], "additionalProperties": False,
-                     "properties": {"username": STR, "otp": STR,
+                     "properties": {"username": FILLED, "otp": FILLED,
                                     "auth_key": {"type": "string", "contentEncoding": "base64",
+                                                 "pattern": BASE64_32_BYTES,
                                                  "description": "32 bytes, derived on the device."}}},
                     {"type": "object", "required": ["username", "password", "otp"], "additionalProperties": False,
-                     "properties": {"username": STR, "password": STR, "otp": STR}}]}),
+                     "properties": {"username": FILLED, "password": FILLED, "otp": FILLED}}]}),
                 "responses": {"200": _json({"$ref": "#/components/schemas/Session"}, "Logged in."),
                               **_problem_responses(400, 401, 415, 422),
                               "429": {"description": "Not checked (type /api/v1/problems/sign-in-paused), with "
@@ -808,10 +834,10 @@ def build_document() -> dict:
         "/api/v1/cases": {"get": {
             "summary": "The cases granted to the caller.", "operationId": "listCases", "security": BEARER,
             "parameters": [
-                {"name": "status", "in": "query", "schema": STR},
+                {"name": "status", "in": "query", "schema": {"enum": list(STATUSES)}},
                 {"name": "channel", "in": "query", "schema": STR},
-                {"name": "overdue", "in": "query", "schema": {"enum": ["true", "false"]}},
-                {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                {"name": "overdue", "in": "query", "schema": FLAG},
+                {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}},
                 {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
             ],
             "responses": {"200": _json({"type": "object", "required": ["cases", "total", "page"], "properties": {
@@ -861,6 +887,7 @@ def build_document() -> dict:
     paths.update(retaliation_paths())
     # The guardian's workspace and the admin area (whistle.openapi.workspace).
     paths.update(workspace_paths())
+    _refusing_the_other_kind(paths)
     SCHEMAS["CaseAttachment"] = CASE_ATTACHMENT
     paths["/api/v1/cases"]["get"]["parameters"].extend(LIST_PARAMETERS)
     SCHEMAS["CaseSummary"]["properties"].update(SUMMARY_PROPERTIES)

@@ -2,17 +2,21 @@
 from __future__ import annotations
 
 from whistle.cases.actions import MAX_JUNK_AT_ONCE
-from whistle.cases.inbox import SORTS
+from whistle.cases.inbox import MAX_PAGE, SORTS
 from whistle.cases.lifecycle import CHANGES, FACTOR_SLUGS, JUNK_REASON_SLUGS, STATUSES, SUBSTANTIATED
 from whistle.hooks.types import PRIORITIES
-from whistle.notifications.preferences import EVENTS
-from whistle.openapi.components import BEARER, CASE_REF, DATE, DATETIME, STR, _body, _json, _problem_responses
+from whistle.notifications.preferences import ALWAYS_ON, EVENTS
+from whistle.openapi.components import BEARER, CASE_REF, DATE, DATETIME, FILLED, STR, _body, _json, _problem_responses
 from whistle.words import ERASURE_REASONS
 
 INT = {"type": "integer"}
 BOOL = {"type": "boolean"}
 SUMMARY = {"$ref": "#/components/schemas/CaseSummary"}
 STRINGS = {"type": "array", "items": STR}
+# Labels as triage takes them: trimmed and lower-cased first (a blank one is dropped), then 1-64
+# letters, digits or '-'.
+LABELS = {"type": "array", "items": {"type": "string", "pattern": "^\\s*([A-Za-z0-9-]{1,64})?\\s*$"},
+          "description": "1-64 letters, digits or '-' each (kept lower-case)"}
 NULLABLE_STR = {"type": ["string", "null"]}
 NOTIFY_SETTINGS = {"type": "object", "properties": {
     "channel": NULLABLE_STR, "address": NULLABLE_STR,
@@ -25,7 +29,13 @@ NOTIFY_EVENTS_CHANGE = {
     "description": "events to turn on (true) or off (false); events left out keep their setting; an unknown "
                    "event is a 422 naming it, and so is turning off account_recovery or staffing_change, which are "
                    "always on",
-    "properties": {event: {"type": "boolean", "description": words} for event, words in EVENTS.items()}}
+    "properties": {event: {"const": True, "description": f"{words} (always on)"} if event in ALWAYS_ON
+                   else {"type": "boolean", "description": words} for event, words in EVENTS.items()}}
+# A day as a filter: empty is the same as leaving it out.
+DAY_OR_EMPTY = {"oneOf": [DATE, {"const": ""}], "description": "YYYY-MM-DD; empty: not set"}
+# A yes-or-no query parameter as the inbox's filters read it: empty is the same as leaving it out.
+FLAG = {"type": "string", "pattern": "^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|[Oo][Nn]|1|0)?$",
+        "description": "true or false (also 1, 0 or on, in any case); empty: not set"}
 
 
 FACTORS_LIST = {"type": "array", "items": {"enum": list(FACTOR_SLUGS)},
@@ -263,7 +273,8 @@ def workspace_paths() -> dict:
             summary, 409),
         "/api/v1/cases/{ref}/triage": _post(
             "Set the priority, add or remove labels.", "triageCase",
-            _object({"priority": {"enum": list(PRIORITIES)}, "add_labels": STRINGS, "remove_labels": STRINGS}),
+            _object({"priority": {"enum": [*PRIORITIES, None], "description": "null or left out: unchanged"},
+                     "add_labels": LABELS, "remove_labels": LABELS}),
             summary),
         "/api/v1/cases/{ref}/grants": _post(
             "Grant the case to another enabled guardian (the caller seals the case keys to them).", "grantCase",
@@ -321,8 +332,9 @@ def workspace_paths() -> dict:
                  "style": "form", "explode": True, "description": "any of these changes"},
                 {"name": "substantiated", "in": "query", "schema": {"enum": list(SUBSTANTIATED)}},
                 {"name": "channel", "in": "query", "schema": STR, "description": "the channel's slug"},
-                {"name": "from", "in": "query", "schema": DATE, "description": "closed on or after"},
-                {"name": "to", "in": "query", "schema": DATE, "description": "closed on or before"},
+                {"name": "from", "in": "query", "schema": DAY_OR_EMPTY, "description": "closed on or after"},
+                {"name": "to", "in": "query", "schema": DAY_OR_EMPTY,
+                 "description": "closed on or before (not before `from`: 422)"},
             ],
             "responses": {"200": _json(LEARNING_OUTCOMES, "Ciphertext and metadata only."),
                           **_problem_responses(401, 403, 422)}}},
@@ -353,7 +365,7 @@ def workspace_paths() -> dict:
                          "new_key_by_device": {**B64, "description": "The private key in a device wrap (74 bytes)."}},
                         ("current_auth_key", "new_salt", "new_opslimit", "new_memlimit", "new_auth_key",
                          "new_key_by_device")),
-                _object({"current": STR, "new": STR}, ("current", "new"))]}),
+                _object({"current": FILLED, "new": FILLED}, ("current", "new"))]}),
             "responses": {"204": {"description": "Changed."}, **_problem_responses(400, 401, 415, 422)}}},
         "/api/v1/staff/authenticator": {"post": {
             "summary": "A lost authenticator: with the recovery key, a new TOTP secret replaces the old one, and a "
@@ -363,7 +375,7 @@ def workspace_paths() -> dict:
                        "key untried, for a client past its hour's budget of wrong recovery keys, or with a wrong key "
                        "of its own this hour while the service's budget is spent.",
             "operationId": "resetAuthenticator",
-            "requestBody": _body(_object({"username": STR, "recovery_key": STR}, ("username", "recovery_key"))),
+            "requestBody": _body(_object({"username": FILLED, "recovery_key": FILLED}, ("username", "recovery_key"))),
             "responses": {"200": _json(_object({"totp_secret": STR, "totp_uri": STR, "recovery_key": STR},
                                                ("totp_secret", "totp_uri", "recovery_key")),
                                        "The new secret, its otpauth:// URI and the new recovery key, shown once."),
@@ -389,7 +401,7 @@ def workspace_paths() -> dict:
         "/api/v1/admin/audit": {"get": {
             "summary": "The whole audit log, newest first (admins; metadata only).", "operationId": "adminAudit",
             "security": BEARER, "parameters": [
-                {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}},
                 {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}}],
             "responses": {"200": _json(_object({"events": {"type": "array", "items": _object({
                 "seq": INT, "at": DATETIME, "actor": STR, "action": STR, "case_id": {"type": ["integer", "null"]},
@@ -436,8 +448,8 @@ def workspace_paths() -> dict:
 
 # The list call's extra filters and the summary's extra fields, for the document's own entries.
 LIST_PARAMETERS = [
-    {"name": "unread", "in": "query", "schema": {"enum": ["true", "false"]}},
-    {"name": "surge", "in": "query", "schema": DATE,
+    {"name": "unread", "in": "query", "schema": FLAG},
+    {"name": "surge", "in": "query", "schema": DAY_OR_EMPTY,
      "description": "Only the cases that came in during the surge of reports of that day (surge_day)."},
     {"name": "priority", "in": "query", "schema": {"enum": list(PRIORITIES)}},
     {"name": "label", "in": "query", "schema": STR},

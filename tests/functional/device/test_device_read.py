@@ -119,7 +119,7 @@ def test_the_api_envelopes_need_a_bearer_who_holds_the_case(testapp, dbsession, 
     from tests.factories import api_login
 
     built = client_case(testapp, settings, clock)
-    testapp.get(f"/api/v1/cases/{built.ref}/envelopes", status=404)  # a case one may not read does not exist
+    testapp.get(f"/api/v1/cases/{built.ref}/envelopes", status=401)  # nobody signed in
     other = make_staff(dbsession, settings, clock, "other")
     testapp.get(f"/api/v1/cases/{built.ref}/envelopes", headers=api_login(testapp, other, clock), status=404)
     answer = testapp.get(f"/api/v1/cases/{built.ref}/envelopes", headers=api_login(testapp, guardian, clock)).json

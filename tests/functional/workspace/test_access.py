@@ -135,3 +135,18 @@ def test_someone_not_granted_gets_404_on_the_pages_too(testapp, dbsession, colle
     case = dbsession.scalars(select(Case).where(Case.ref == ref)).one()
     dbsession.refresh(case)
     assert case.status == "received" and len(case.grants) == 2  # the reporter's and the guardian's
+
+
+@pytest.mark.parametrize(("action", "body"), ACTIONS)
+def test_nobody_signed_in_gets_401_for_every_reference(testapp, submitted, action, body):
+    """Refused as not signed in before any case is looked up: the same answer for a case that exists
+    and one that does not, so it tells no reference apart."""
+    existing = testapp.post_json(f"/api/v1/cases/{submitted['case']}/{action}", body, status=401)
+    missing = testapp.post_json(f"/api/v1/cases/AAAAA-AAAAA/{action}", body, status=401)
+    assert existing.json == missing.json
+    assert existing.headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_nobody_signed_in_is_sent_to_sign_in_from_any_case_page(testapp, submitted):
+    for ref in (submitted["case"], "AAAAA-AAAAA"):
+        assert testapp.get(f"/staff/cases/{ref}", status=302).location.endswith("/staff/login")

@@ -369,5 +369,5 @@ def test_bad_api_uploads_are_named(testapp, dbsession, headers, submitted):
 def test_only_the_cases_guardians_may_add_files(testapp, dbsession, colleague, submitted, clock):
     outsider = api_login(testapp, colleague, clock)
     upload(testapp, submitted["case"], outsider, PLAN, "plan.pdf", status=404)
-    upload(testapp, submitted["case"], {}, PLAN, "plan.pdf", status=404)  # a case is not revealed
+    upload(testapp, submitted["case"], {}, PLAN, "plan.pdf", status=401)  # nobody signed in: 401 for every case
     assert attachment_count(dbsession) == 0
