@@ -41,9 +41,10 @@ def test_every_hook_is_documented(name, spec):
     assert f"Receives plaintext: {'yes' if plaintext else 'no'}." in doc, f"{name}: plaintext line must match"
 
 
-def test_the_plaintext_hooks_are_the_ones_that_get_a_disclosure():
-    takes_disclosure = {name for name, spec in hook_specs() if "disclosure" in inspect.signature(spec).parameters}
-    assert plaintext_hooks() == takes_disclosure == {"whistle_triage", "whistle_excluded_guardians"}
+def test_the_plaintext_hooks_are_the_ones_that_get_a_disclosure_or_a_file():
+    takes_content = {name for name, spec in hook_specs()
+                     if {"disclosure", "data"} & set(inspect.signature(spec).parameters)}
+    assert plaintext_hooks() == takes_content == {"whistle_triage", "whistle_excluded_guardians", "whistle_clean_file"}
 
 
 def test_nothing_is_loaded_unless_named():
