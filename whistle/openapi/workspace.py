@@ -249,7 +249,8 @@ def workspace_paths() -> dict:
                            "takes it back.",
             "operationId": "closeSurgeAsJunk", "security": BEARER, "parameters": [surge_day],
             "requestBody": _body(_object({
-                "cases": {"type": "array", "minItems": 1, "maxItems": MAX_JUNK_AT_ONCE, "items": STR,
+                "cases": {"type": "array", "minItems": 1, "maxItems": MAX_JUNK_AT_ONCE,
+                          "items": {"type": "string", "minLength": 1, "maxLength": 64},
                           "description": "The references of the cases to close."},
                 "reason": {"enum": list(JUNK_REASON_SLUGS), "description": "flood: sent in a flood of junk "
                            "reports; spam: advertising or spam; test: a test, not a concern."}},

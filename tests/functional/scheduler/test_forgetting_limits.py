@@ -12,6 +12,7 @@ from whistle.throttles import CLIENT_WINDOW, SERVICE_WINDOW, Throttle
 def test_the_tick_forgets_the_services_row_after_a_minute_and_the_clients_after_ten(world):
     world = world()
     ladder(world, "staff")
+    world.testapp.extra_environ["REMOTE_ADDR"] = "192.0.2.10"  # a client told apart (not loopback)
     submit_api(world.testapp, channel="staff")
 
     def rows() -> list[str]:
