@@ -18,8 +18,8 @@ While it runs, for --seconds:
   loopback addresses 127.0.0.10 to 127.0.0.249 in turn: an emulated botnet. The per-client limit
   alone would let 5 from each address in; the service-wide budget is what stops it.
 - **a guardian** lists their cases (GET /api/v1/cases, 25 a page) twice a second: latency p50/p95.
-- **genuine reporters**, one every few seconds from 127.0.0.3, doing what the report form's
-  JavaScript does: the channel's signed key directory checked, a challenge
+- **genuine reporters**, one every few seconds, each from an address of its own (127.0.1.x),
+  doing what the report form's JavaScript does: the channel's signed key directory checked, a challenge
   (GET /api/v1/disclosures/challenge) solved (whistle.crypto.solve, in a process of its own, as on
   the reporter's device), the case built and encrypted here (whistle.client.report: the format the
   browser builds) and sent with the proof; then the mailbox opened with the lookup value derived
@@ -58,7 +58,8 @@ import http_bench as hb  # noqa: E402
 
 BOTNET = [f"127.0.0.{x}" for x in range(10, 250)]
 GUARDIAN_SOURCE = "127.0.0.2"
-REPORTER_SOURCE = "127.0.0.3"
+# Each genuine reporter is a person of their own, on an address of their own (127.0.1.1, 127.0.1.2, …).
+REPORTER_SOURCES = [f"127.0.1.{x}" for x in range(1, 250)]
 UNPROVEN_SOURCE = "127.0.0.4"
 RSS_BOUND_MIB = 512
 INBOX_P95_TARGET_S = 1.0
@@ -157,7 +158,7 @@ def _solve(challenge: str, bits: int) -> int:
     return crypto.solve(challenge, bits)
 
 
-def genuine_reporter(port: int, org_public_key: bytes, solver) -> dict:
+def genuine_reporter(port: int, org_public_key: bytes, solver, source: str) -> dict:
     """What the report form does with JavaScript: the channel's signed key directory fetched and
     checked, a challenge solved while writing (in another process, as on the reporter's own device,
     not in this one's busy threads), the case built and encrypted here (whistle.client.report, the
@@ -168,11 +169,11 @@ def genuine_reporter(port: int, org_public_key: bytes, solver) -> dict:
 
     outcome: dict = {}
     start = time.perf_counter()
-    status, _, body = request(port, "GET", "/api/v1/channels", source=REPORTER_SOURCE)
+    status, _, body = request(port, "GET", "/api/v1/channels", source=source)
     channel = next(ch for ch in json.loads(body)["channels"] if ch["slug"] == GENUINE["channel"])
-    status, _, body = request(port, "GET", f"/api/v1/channels/{GENUINE['channel']}/keys", source=REPORTER_SOURCE)
+    status, _, body = request(port, "GET", f"/api/v1/channels/{GENUINE['channel']}/keys", source=source)
     directory = crypto.open_directory(json.loads(body), org_public_key, now=datetime.now(UTC))
-    status, _, body = request(port, "GET", "/api/v1/disclosures/challenge", source=REPORTER_SOURCE)
+    status, _, body = request(port, "GET", "/api/v1/disclosures/challenge", source=source)
     if status != 200:
         return {"report": status, "error": body[:200]}
     challenge = json.loads(body)
@@ -186,21 +187,21 @@ def genuine_reporter(port: int, org_public_key: bytes, solver) -> dict:
     sent_start = time.perf_counter()
     status, _, body = request(port, "POST", "/api/v1/disclosures",
                               {**built.body, "proof": {"challenge": challenge["challenge"], "solution": solution}},
-                              source=REPORTER_SOURCE)
+                              source=source)
     outcome.update(report=status, report_s=time.perf_counter() - sent_start)
     if status != 201:
         outcome["error"] = body[:200]
         return outcome
     request(port, "DELETE", "/api/v1/reporter/session", headers={"Authorization": f"Bearer {json.loads(body)['token']}"},
-            source=REPORTER_SOURCE)
+            source=source)
     keys = crypto.derive_reporter_keys_v2(built.receipt, directory.receipt_salt, directory.receipt_cost)
     login_start = time.perf_counter()
     status, _, body = request(port, "POST", "/api/v1/reporter/session",
-                              {"lookup_value": base64.b64encode(keys.lookup_value).decode()}, source=REPORTER_SOURCE)
+                              {"lookup_value": base64.b64encode(keys.lookup_value).decode()}, source=source)
     outcome.update(mailbox=status, mailbox_s=time.perf_counter() - login_start, total_s=time.perf_counter() - start)
     if status == 200:
         request(port, "DELETE", "/api/v1/reporter/session",
-                headers={"Authorization": f"Bearer {json.loads(body)['token']}"}, source=REPORTER_SOURCE)
+                headers={"Authorization": f"Bearer {json.loads(body)['token']}"}, source=source)
     else:
         outcome["error"] = body[:200]
     return outcome
@@ -283,7 +284,8 @@ def main(argv=None) -> int:
                 # The first a second in, then every few seconds while the flood lasts.
                 stop.wait(min(1.0, seconds / 4))
                 while not stop.is_set():
-                    genuine.append(genuine_reporter(server.port, settings.org_public_key, solver))
+                    genuine.append(genuine_reporter(server.port, settings.org_public_key, solver,
+                                                    REPORTER_SOURCES[len(genuine) % len(REPORTER_SOURCES)]))
                     stop.wait(max(2.0, seconds / 6))
 
             unproven: list[tuple[int, str]] = []
