@@ -138,13 +138,14 @@ _client_key = _ClientKey()
 NOT_A_CLIENT = frozenset({"", "127.0.0.1", "::1"})
 
 
-def client_hash(environ: dict, clock: Clock) -> str | None:
+def client_hash(environ: dict, clock: Clock, purpose: str) -> str | None:
     """A short keyed hash of the client's address (`REMOTE_ADDR`, which waitress sets from a
     trusted proxy's header when its `trusted_proxy` options say so), for keying throttles; None
     when the address says nothing of the client (NOT_A_CLIENT, or not an address), and then only
     the service-wide budgets apply. An IPv6 address is taken by its /64: one household or server
-    has a whole /64 and could otherwise seem to be endless clients. Never log the hash or store it
-    beyond the throttle row it keys."""
+    has a whole /64 and could otherwise seem to be endless clients. `purpose` is hashed in, so the
+    rows of one client for different purposes (a report, a sign-in) cannot be linked to each other
+    by someone reading the database. Never log the hash or store it beyond the throttle row it keys."""
     address = str(environ.get("REMOTE_ADDR") or "")
     if address in NOT_A_CLIENT:
         return None
@@ -154,7 +155,8 @@ def client_hash(environ: dict, clock: Clock) -> str | None:
         return None
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is None:
         address = str(ipaddress.IPv6Network((ip, 64), strict=False).network_address)
-    digest = hashlib.blake2b(address.encode("ascii"), key=_client_key.current(clock.now()), digest_size=12)
+    digest = hashlib.blake2b(f"{purpose}\n{address}".encode("ascii"), key=_client_key.current(clock.now()),
+                             digest_size=12)
     return digest.hexdigest()
 
 

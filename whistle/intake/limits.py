@@ -47,7 +47,7 @@ class Admission:
 
 def _budgets(request, *, proven: bool) -> list[Budget]:
     settings = request.whistle_settings
-    client = client_hash(request.environ, request.clock)
+    client = client_hash(request.environ, request.clock, REPORTS)
     budgets = client_budget(REPORTS, client, settings.reports_per_client, CLIENT_WINDOW)
     if not proven:
         budgets.append(Budget(REPORTS, settings.reports_per_minute, SERVICE_WINDOW))

@@ -37,7 +37,7 @@ class TooManyUploads(BudgetSpent):
 
 
 def _receipt_budget(request) -> list[Budget]:
-    client = client_hash(request.environ, request.clock)
+    client = client_hash(request.environ, request.clock, RECEIPT_TRIES)
     return client_budget(RECEIPT_TRIES, client, request.whistle_settings.receipt_failures_per_client, CLIENT_WINDOW)
 
 
@@ -56,7 +56,7 @@ def count_wrong_receipt(request) -> None:
 
 def _upload_budgets(request) -> list[Budget]:
     settings = request.whistle_settings
-    client = client_hash(request.environ, request.clock)
+    client = client_hash(request.environ, request.clock, UPLOADS)
     return [*client_budget(UPLOADS, client, settings.uploads_per_client, CLIENT_WINDOW),
             Budget(UPLOADS, settings.uploads_per_minute, SERVICE_WINDOW)]
 

@@ -45,7 +45,7 @@ def test_an_attacker_failing_fifty_times_does_not_keep_the_owner_out(testapp, db
     assert sign_in(testapp, "guardian", guardian.password, fresh_code(guardian, clock), OWNER).json["token"]
     # The failures are kept for the owner to be told of, and nowhere is the client named.
     assert guardian.account.failed_logins == 51
-    hashes = {throttles.client_hash(client, clock) for client in (ATTACKER, OWNER)}
+    hashes = {throttles.client_hash(client, clock, "sign-in") for client in (ATTACKER, OWNER)}
     for event in dbsession.scalars(select(AuditEvent)):
         said = f"{event.actor} {event.detail}"
         assert not any(secret in said for secret in (*hashes, "203.0.113.66", "198.51.100.7"))
