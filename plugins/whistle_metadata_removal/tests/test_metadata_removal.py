@@ -163,6 +163,23 @@ def test_a_pdf_loses_its_info_xmp_and_comment_authors():
         assert str(annotation.Contents) == "see here" and "/T" not in annotation
 
 
+def test_a_phone_jpeg_with_a_second_image_inside_keeps_only_its_photo_and_loses_its_exif():
+    # Phones store a gain map or depth map as a second image in the JPEG (Pillow reads it as MPO).
+    photo = Image.open(io.BytesIO(exif_jpeg()))
+    exif = photo.getexif()
+    out = io.BytesIO()
+    photo.save(out, "MPO", save_all=True, append_images=[Image.new("L", (10, 5), 128)], exif=exif)
+    original = out.getvalue()
+    with Image.open(io.BytesIO(original)) as opened:
+        assert opened.format == "MPO" and opened.n_frames == 2
+    assert ARTIST.encode() in original and GPS_PLACE.encode() in original
+    result = clean("photo.jpg", "image/jpeg", original)
+    assert isinstance(result, CleanResult) and result.cleaned is not None
+    assert ARTIST.encode() not in result.cleaned and GPS_PLACE.encode() not in result.cleaned
+    with Image.open(io.BytesIO(result.cleaned)) as cleaned:
+        assert cleaned.format == "JPEG" and cleaned.size == (40, 20) and not cleaned.getexif()
+
+
 def test_a_docx_loses_its_properties_and_authors_and_its_pictures_their_exif():
     original = docx_with_metadata()
     assert ARTIST.encode() in unzipped(original)

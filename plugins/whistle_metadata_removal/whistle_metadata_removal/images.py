@@ -13,10 +13,11 @@ from PIL import Image, ImageOps
 
 EXTENSIONS = (".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".webp", ".tif", ".tiff")
 CONTENT_TYPES = ("image/jpeg", "image/pjpeg", "image/png", "image/webp", "image/tiff")
-FORMATS = {"JPEG", "PNG", "WEBP", "TIFF"}
-# Larger than nearly every phone's photo (50 megapixels is common), small enough that decoding stays
-# bounded (about 300 MB for RGB). Pillow's own guard refuses about 179 million pixels at open.
-MAX_PIXELS = 100_000_000
+FORMATS = {"JPEG", "MPO", "PNG", "WEBP", "TIFF"}
+# Larger than nearly every phone's photo, small enough that cleaning one stays bounded: decoding,
+# turning upright and copying the pixels hold about three copies at once, 4 bytes a pixel at most
+# (about 300 MB at this bound). Pillow's own guard refuses about 179 million pixels at open.
+MAX_PIXELS = 25_000_000
 
 _MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"II*\x00", b"MM\x00*")
 
@@ -49,10 +50,13 @@ def clean_image(data: bytes) -> bytes:
             raise ImageRefused(f"format {image.format}")
         if image.width * image.height > MAX_PIXELS:
             raise ImageRefused("too many pixels")
-        if getattr(image, "n_frames", 1) > 1:
+        if image.format != "MPO" and getattr(image, "n_frames", 1) > 1:
             # An animation or a multi-page TIFF: re-encoding only the first frame would lose the rest.
             raise ImageRefused("several frames")
-        fmt = image.format
+        # A phone's JPEG with a second image inside (a gain map or depth map: Pillow opens it as
+        # MPO) is the photo in its first frame; the others are not the picture, and they carry
+        # metadata of their own, so only the first is kept.
+        fmt = "JPEG" if image.format == "MPO" else image.format
         image.load()
         upright = ImageOps.exif_transpose(image)
         fresh = _pixels_only(upright)
