@@ -171,7 +171,7 @@ def test_a_phone_jpeg_with_a_second_image_inside_keeps_only_its_photo_and_loses_
     photo.save(out, "MPO", save_all=True, append_images=[Image.new("L", (10, 5), 128)], exif=exif)
     original = out.getvalue()
     with Image.open(io.BytesIO(original)) as opened:
-        assert opened.format == "MPO" and opened.n_frames == 2
+        assert opened.format == "MPO" and getattr(opened, "n_frames", 1) == 2
     assert ARTIST.encode() in original and GPS_PLACE.encode() in original
     result = clean("photo.jpg", "image/jpeg", original)
     assert isinstance(result, CleanResult) and result.cleaned is not None
