@@ -32,9 +32,13 @@ RECEIPT_FAILURES_WINDOW = timedelta(minutes=1)
 # wrong receipts from one client and files started (whistle.reporters.limits). The tick's
 # "throttles" job forgets their rows once the windows end (forget_ended).
 REPORTS = "reports"
+# Reports with a valid proof of work, counted across the service apart from the others: they pass
+# the service's budget, and counted in it they would let a flood of proven reports spend the
+# budget that reporters without JavaScript (who never have a proof) rely on.
+PROVEN_REPORTS = "reports-proven"
 RECEIPT_TRIES = "receipts"
 UPLOADS = "uploads"
-BUDGETED = (REPORTS, RECEIPT_TRIES, UPLOADS)
+BUDGETED = (REPORTS, PROVEN_REPORTS, RECEIPT_TRIES, UPLOADS)
 CLIENT_WINDOW = timedelta(minutes=10)
 SERVICE_WINDOW = timedelta(minutes=1)
 

@@ -156,6 +156,25 @@ def test_proven_work_passes_the_service_budget_but_never_the_clients_own(dbsessi
     assert refused.value.retry_after > SERVICE_WINDOW.total_seconds(), "the client's own ten minutes"
 
 
+def test_proven_reports_never_spend_the_budget_of_reports_without_a_proof(dbsession, settings, fresh_hour, channel):
+    # A flood of proven reports (a proof of work is cheap on a GPU) must not shut out the reporters
+    # who have no JavaScript and so never have a proof; it still marks a surge.
+    dbsession.flush()
+    limits = replace(settings, reports_per_minute=2, reports_per_client=100, surge_reports_per_minute=2)
+    for _ in range(3):
+        proven = request_from(ADDRESS, dbsession, limits, fresh_hour)
+        admit_disclosure(proven, proven=True)
+        count_disclosure(proven)
+    unproven = request_from(OTHER, dbsession, limits, fresh_hour)
+    assert admit_disclosure(unproven).surge is True, "the proven reports are past the surge mark"
+    count_disclosure(unproven)
+    third = request_from(THIRD, dbsession, limits, fresh_hour)
+    admit_disclosure(third)
+    count_disclosure(third)
+    with pytest.raises(TooManyReports):  # the budget of reports without a proof still holds
+        admit_disclosure(request_from("192.0.2.77", dbsession, limits, fresh_hour))
+
+
 def test_cases_that_come_in_past_the_surge_mark_carry_the_day(limited, dbsession, settings, clock, channel):
     client = limited(**{"whistle.intake.surge_reports_per_minute": 2})
     submit_api(client(ADDRESS))

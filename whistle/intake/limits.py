@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from whistle.throttles import (
     CLIENT_WINDOW,
+    PROVEN_REPORTS,
     REPORTS,
     SERVICE_WINDOW,
     Budget,
@@ -29,7 +30,7 @@ from whistle.throttles import (
     spent,
 )
 
-_ADMITTED = "whistle.intake.admitted"  # request.environ: the budgets to count once the case is stored
+_ADMITTED = "whistle.intake.admitted"  # request.environ: a report admitted, to count once stored; True if proven
 
 
 class TooManyReports(BudgetSpent):
@@ -63,18 +64,22 @@ def admit_disclosure(request, *, proven: bool = False) -> Admission:
         check(request.dbsession, request.clock, budgets)
     except BudgetSpent as spent_budget:
         raise TooManyReports(spent_budget.retry_after) from None
-    request.environ[_ADMITTED] = True
-    surge = spent(request.dbsession, request.clock, REPORTS, SERVICE_WINDOW,
-                  request.whistle_settings.surge_reports_per_minute) is not None
+    request.environ[_ADMITTED] = proven
+    mark = request.whistle_settings.surge_reports_per_minute
+    surge = any(spent(request.dbsession, request.clock, key, SERVICE_WINDOW, mark) is not None
+                for key in (REPORTS, PROVEN_REPORTS))
     return Admission(surge=surge)
 
 
 def count_disclosure(request) -> None:
-    """Count the report admit_disclosure let in, in the client's budget and the service's (a
-    proven report too, so the service's count shows the surge). Call it once the work is done:
-    its rows stay locked until the transaction ends."""
+    """Count the report admit_disclosure let in, in the client's budget and the service's; a
+    proven report in the service's count of proven reports (throttles.PROVEN_REPORTS), which marks
+    a surge of them but never spends the budget of reports without a proof. Call it once the work
+    is done: its rows stay locked until the transaction ends."""
     if _ADMITTED not in request.environ:
         return
-    request.environ.pop(_ADMITTED)
-    budgets = _budgets(request, proven=False)
-    count(request.dbsession, request.clock, budgets)
+    proven = request.environ.pop(_ADMITTED)
+    budgets = _budgets(request, proven=True)
+    settings = request.whistle_settings
+    service = Budget(PROVEN_REPORTS if proven else REPORTS, settings.reports_per_minute, SERVICE_WINDOW)
+    count(request.dbsession, request.clock, [*budgets, service])
