@@ -84,7 +84,8 @@ def _log_unsigned_head_once() -> None:
     global _tampering_logged
     if not _tampering_logged:
         _tampering_logged = True
-        log.error("audit head MAC does not check out: new events are not signed; run `whistle audit verify`")
+        log.error("audit head MAC is missing or does not check out: new events are not signed; "
+                  "run `whistle audit verify`")
 
 
 def record(
@@ -117,10 +118,11 @@ def record(
     values: dict = {"hash": digest}
     if head_mac_matches(key, seq - 1, prev_hash, head_mac):
         values["mac"] = crypto.audit_head_mac(key, seq, digest)
-    elif head_mac is not None:
+    elif head_mac is not None or seq > 1:
         # Signing now would vouch for a head someone without the key wrote: the MAC is left as
         # it is, so `audit verify` keeps failing. (A head not signed yet, after the upgrade that
-        # added the MAC, is signed by verify or the checkpoint, which first check the whole chain.)
+        # added the MAC, is signed by verify or the checkpoint, which first check the whole chain;
+        # until then, or if someone removed the MAC, the log says so.)
         _log_unsigned_head_once()
     dbsession.execute(update(AuditHead).where(AuditHead.id == 1).values(**values))
     return event
@@ -231,7 +233,9 @@ def _sign_unsigned_head(dbsession: Session, key: bytes, length: int, head_hash: 
     )).rowcount
     if signed != 1:
         raise AuditTampered("events were added while the chain was being checked: run this again")
-    log.warning("audit head had no MAC (the first check since the upgrade that added it): signed at event %d", length)
+    log.warning("audit head had no MAC: signed at event %d as found. Expected once, at the first check after "
+                "the upgrade that added it; at any other time someone removed the MAC, and the chain may have "
+                "been rewritten: compare it with checkpoints kept off this host", length)
 
 
 def verify_log(dbsession: Session, lines: Sequence[CheckpointLine]) -> AuditReport:
