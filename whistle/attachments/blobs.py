@@ -57,9 +57,27 @@ class BlobStore(Protocol):
 
     def stage_delete(self, staged: str) -> None: ...
 
+    # Whole-store operations: moving blobs between stores, backups and readiness.
+    def names(self) -> Iterator[str]:
+        """The name of every published blob (not staged files, not half-written ones)."""
+
+    def put(self, name: str, source: BinaryIO) -> None:
+        """Write a blob under the given `name`, read from `source` in pieces, durably; a crash
+        never leaves it half-written under that name."""
+
+    def check(self) -> None:
+        """Raise BlobStoreUnavailable if the store cannot be written to or read from now."""
+
 
 class StagedSizeMismatch(Exception):
     """A staged file is not the size it should be: some chunk is missing or was cut short."""
+
+
+class BlobStoreUnavailable(Exception):
+    """The blob store cannot be reached (its directory, database or bucket)."""
+
+
+COPY_PIECE = 1 << 20  # bytes read at a time when a blob is copied whole
 
 
 class LocalBlobStore:
@@ -137,6 +155,34 @@ class LocalBlobStore:
     def stage_delete(self, staged: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             self._staged_path(staged).unlink()
+
+    def names(self) -> Iterator[str]:
+        if not self.directory.is_dir():
+            return
+        for entry in sorted(self.directory.iterdir()):
+            if entry.is_file() and _NAME.match(entry.name):
+                yield entry.name
+
+    def put(self, name: str, source: BinaryIO) -> None:
+        self._path(name)  # checks the name
+        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        writer = LocalBlobWriter(self.directory, name)
+        try:
+            while piece := source.read(COPY_PIECE):
+                writer.write(piece)
+            writer.commit()
+        except BaseException:
+            writer.discard()
+            raise
+        _sync_directory(self.directory)
+
+    def check(self) -> None:
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if not os.access(self.directory, os.R_OK | os.W_OK | os.X_OK):
+                raise BlobStoreUnavailable(f"{self.directory} is not readable and writable")
+        except OSError as error:
+            raise BlobStoreUnavailable(str(error)) from error
 
 
 def _sync_directory(directory: Path) -> None:

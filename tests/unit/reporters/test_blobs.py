@@ -1,10 +1,12 @@
 """The local blob store: atomic writes, random names, deletion when the transaction aborts."""
 from __future__ import annotations
 
+import io
+
 import pytest
 import transaction
 
-from whistle.attachments.blobs import STAGING, LocalBlobStore, StagedSizeMismatch
+from whistle.attachments.blobs import STAGING, BlobStoreUnavailable, LocalBlobStore, StagedSizeMismatch
 
 
 def test_write_commit_open_delete(tmp_path):
@@ -77,3 +79,28 @@ def test_staged_names_cannot_escape_the_staging_area(tmp_path):
                  lambda: store.stage_publish("a/" + "b" * 30, 1), lambda: store.stage_delete("../../etc/passwd")):
         with pytest.raises(ValueError):
             call()
+
+
+def test_names_lists_published_blobs_only_and_put_writes_under_the_given_name(tmp_path):
+    store = LocalBlobStore(tmp_path / "blobs")
+    assert list(store.names()) == [], "a store whose directory does not exist yet is empty"
+    writer = store.writer()
+    writer.write(b"cipher")
+    writer.commit()
+    half = store.writer()
+    half.write(b"half")  # a writer in progress is not a blob
+    staged = store.stage_new()
+    store.stage_write(staged, 0, b"staged")
+    store.put("restored-blob-name-0123456789", io.BytesIO(b"x" * 3_000_000))
+    assert sorted(store.names()) == sorted([writer.name, "restored-blob-name-0123456789"])
+    with store.open("restored-blob-name-0123456789") as handle:
+        assert handle.read() == b"x" * 3_000_000
+    with pytest.raises(ValueError):
+        store.put("../escape-attempt-0123456789", io.BytesIO(b"x"))
+
+
+def test_check_says_when_the_directory_cannot_be_used(tmp_path):
+    LocalBlobStore(tmp_path / "blobs").check()
+    (tmp_path / "file").write_bytes(b"")
+    with pytest.raises(BlobStoreUnavailable):
+        LocalBlobStore(tmp_path / "file" / "blobs").check()
