@@ -11,7 +11,7 @@ from whistle.intake_channels.models import Channel, ChannelGuardian
 from whistle.key_directory.models import KeyDirectory
 from whistle.notifications.models import Notification
 from whistle.protection.models import CheckIn, Integration, Protection, ProtectionAlert
-from whistle.scheduler.models import SchedulerLease
+from whistle.scheduler.models import JobRun, SchedulerLease
 from whistle.sessions.models import LoginSession
 from whistle.throttles import Throttle
 

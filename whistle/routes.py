@@ -8,10 +8,12 @@ ID = "{id:[0-9]{1,9}}"
 
 
 def includeme(config) -> None:
-    # --- public: the home page, static files, health ---
+    # --- public: the home page, static files; operations: health, readiness, metrics ---
     config.add_static_view("static", "whistle:static", cache_max_age=0, permission="public:view")
     config.add_route("home", "/")
     config.add_route("health", "/healthz")
+    config.add_route("ready", "/readyz")
+    config.add_route("metrics", "/metrics")
 
     # --- intake: the report form and its receipt page, and the API ---
     config.add_route("intake.form", "/report/{slug}")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import ipaddress
 import os
 from collections.abc import Callable, Mapping
@@ -121,6 +122,40 @@ def _key(value: str) -> bytes:
     if len(key) != 32:
         raise ValueError("expected a base64-encoded 32-byte key")
     return key
+
+
+METRICS_TOKEN_MIN_CHARS = 32
+
+
+def _metrics_token(value: str) -> str:
+    """The bearer token /metrics asks for, as its file holds it; empty: /metrics is not there."""
+    token = value.strip()
+    if token and (len(token) < METRICS_TOKEN_MIN_CHARS or not token.isascii() or not token.isprintable()
+                  or " " in token):
+        raise ValueError(f"expected at least {METRICS_TOKEN_MIN_CHARS} printable ASCII characters without spaces "
+                         "(`whistle -c FILE keys init` writes one)")
+    return token
+
+
+def _onion_address(value: str) -> str:
+    """A v3 onion address ("<56 letters and digits>.onion"), its checksum and version checked, so a
+    mistyped one is caught at start-up; empty: none."""
+    address = value.strip().lower()
+    if not address:
+        return ""
+    label = address.removesuffix(".onion")
+    hint = "expected a v3 onion address: 56 letters and digits then .onion, without http:// or a path"
+    if label == address or len(label) != 56:
+        raise ValueError(hint)
+    try:
+        raw = base64.b32decode(label.upper())
+    except binascii.Error:
+        raise ValueError(hint) from None
+    public_key, checksum, version = raw[:32], raw[32:34], raw[34:]
+    expected = hashlib.sha3_256(b".onion checksum" + public_key + version).digest()[:2]
+    if version != b"\x03" or checksum != expected:
+        raise ValueError("not a v3 onion address: its checksum does not match (a mistyped letter?)")
+    return address
 
 
 @dataclass(frozen=True)
@@ -267,6 +302,13 @@ SPECS: dict[str, Spec] = {
     "whistle.intake.proof_of_work": Spec(_bool, "true"),
     "whistle.intake.proof_of_work_bits": Spec(_int, "19"),
     "whistle.intake.proof_of_work_minutes": Spec(_int, "60"),
+    # --- operations (docs/operations.md, section 10.1) ---
+    # The bearer token Prometheus sends to /metrics: set whistle.metrics.token_file (`keys init`
+    # writes it). Empty: /metrics answers 404, as if it were not there.
+    "whistle.metrics.token": Spec(_metrics_token, "", secret=True),
+    # The service's onion address (config/onion-service.sample: the hostname file tor writes): every
+    # page then tells Tor Browser about it with an Onion-Location header. Empty: none.
+    "whistle.onion.address": Spec(_onion_address, ""),
 }
 
 
@@ -340,6 +382,11 @@ class Settings:
     proof_of_work: bool = True
     proof_of_work_bits: int = 19
     proof_of_work_lifetime: timedelta = timedelta(minutes=60)
+    # --- operations ---
+    metrics_token: str = ""  # empty: no /metrics
+    onion_address: str = ""  # empty: no Onion-Location
+    # Every file a setting was read from (key files, a database URL file): /readyz checks they still can be.
+    key_files: tuple[Path, ...] = ()
 
     def __repr__(self) -> str:  # never print key material into a log or traceback
         return f"Settings(db_url={self.db_url!r}, storage_dir={str(self.storage_dir)!r}, ...)"
@@ -487,11 +534,13 @@ def load_settings(raw: Mapping[str, Any], environ: Mapping[str, str] = os.enviro
             create_key_file(path)
 
     values: dict[str, Any] = {}
+    files: list[Path] = []
     for key, spec in SPECS.items():
         file_key = key + FILE_SUFFIX
         text = merged.get(key)
         if file_key in merged:  # a secret file beats every other layer
             path = Path(merged[file_key])
+            files.append(path)
             try:
                 text = path.read_text(encoding="utf-8").strip()
             except OSError as error:
@@ -556,4 +605,7 @@ def load_settings(raw: Mapping[str, Any], environ: Mapping[str, str] = os.enviro
         **_audit_settings(values, merged),
         **_kdf_bounds(values, kdf, receipt_kdf),
         **_proof_of_work_settings(values),
+        metrics_token=values["whistle.metrics.token"],
+        onion_address=values["whistle.onion.address"],
+        key_files=tuple(files),
     )

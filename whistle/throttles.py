@@ -206,17 +206,43 @@ def client_budget(purpose: str, client: str | None, events: int, window: timedel
     return [] if client is None else [Budget(client_key(purpose, client), events, window)]
 
 
+# Refusals because a limit was spent, by the limit's name, in this process (for /metrics): a count
+# per name, never who was refused.
+_refusals: dict[str, int] = {}
+_refusals_lock = threading.Lock()
+
+
+def refused(limit: str) -> None:
+    """Count one request refused because `limit` (a purpose, never a client's key) was spent."""
+    with _refusals_lock:
+        _refusals[limit] = _refusals.get(limit, 0) + 1
+
+
+def refusal_counts() -> dict[str, int]:
+    with _refusals_lock:
+        return dict(_refusals)
+
+
+def limit_name(key: str) -> str:
+    """A budget's key as a limit's name: "reports" (the service's) or "reports per client"."""
+    purpose, per_client, _ = key.partition(":")
+    return f"{purpose} per client" if per_client else purpose
+
+
 def check(dbsession: Session, clock: Clock, budgets: Iterable[Budget], *, more: int = 1) -> None:
     """Raise BudgetSpent, with the longest wait, if any of `budgets` has no room for `more` events
-    in its current window. Plain reads, no lock."""
-    now, ends = clock.now(), []
+    in its current window (counting the refusal by the limits spent). Plain reads, no lock."""
+    now, ends, spent_limits = clock.now(), [], []
     for budget in budgets:
         row = dbsession.get(Throttle, budget.key)
         end = _aware(row.window_start) + budget.window if row is not None else now
         counted = row.count if row is not None and end > now else 0
         if counted + more > budget.events:
             ends.append(end if end > now else now + budget.window)
+            spent_limits.append(limit_name(budget.key))
     if ends:
+        for name in spent_limits:
+            refused(name)
         raise BudgetSpent(max(1, math.ceil((max(ends) - now).total_seconds())))
 
 

@@ -356,12 +356,14 @@ def _check_client(dbsession: Session, settings: Settings, clock: Clock, client: 
     ends = [end for end in (_pause_end(by_name, clock, FREE_FAILURES),
                             _pause_end(by_client, clock, FREE_CLIENT_FAILURES)) if end is not None]
     if ends:
+        throttles.refused("sign-in pause")
         raise SignInPaused(max(ends))
     budget = settings.sign_in_failures_per_minute
     if by_client is not None and _streak(by_client, clock) \
             and throttles.spent(dbsession, clock, SIGN_IN_FAILURES, SIGN_IN_WINDOW, budget) is not None:
         fresh_again = _aware(by_client.window_start) + SIGN_IN_WINDOW
         if fresh_again > clock.now():
+            throttles.refused(SIGN_IN_FAILURES)
             raise SignInPaused(fresh_again, busy=True)
 
 
@@ -735,6 +737,14 @@ def recovery_paused_until(dbsession: Session, settings: Settings, clock: Clock,
                           client: str | None) -> datetime | None:
     """When this client's recovery keys are tried again, if they are not now; else None. A client
     not told apart (None) is refused whenever the service's budget is spent."""
+    until = _recovery_paused_until(dbsession, settings, clock, client)
+    if until is not None:
+        throttles.refused(RECOVERY_THROTTLE)
+    return until
+
+
+def _recovery_paused_until(dbsession: Session, settings: Settings, clock: Clock,
+                           client: str | None) -> datetime | None:
     service = throttles.spent(dbsession, clock, RECOVERY_THROTTLE, RECOVERY_WINDOW, settings.recovery_failures_per_hour)
     if client is None:
         return service

@@ -230,9 +230,9 @@ __all__ += [
 
 # Argon2id work bounded per process (whistle.crypto.keys): the slots every derivation takes.
 from .errors import KdfBusy  # noqa: E402 - grouped with what it is for
-from .keys import KdfBounds, argon2id_bounds, bound_argon2id, kdf_slot  # noqa: E402 - grouped with what it is for
+from .keys import KdfBounds, KdfCounts, argon2id_bounds, argon2id_counts, bound_argon2id, kdf_slot  # noqa: E402 - grouped with what it is for
 
-__all__ += ["KdfBounds", "KdfBusy", "argon2id_bounds", "bound_argon2id", "kdf_slot"]
+__all__ += ["KdfBounds", "KdfBusy", "KdfCounts", "argon2id_bounds", "argon2id_counts", "bound_argon2id", "kdf_slot"]
 
 # Proof of work on the report form (docs/crypto.md 6.15).
 from .work import Challenge, check_proof, new_challenge, solve, solves, work_key  # noqa: E402 - grouped with what it is for

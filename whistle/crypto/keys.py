@@ -86,6 +86,29 @@ class KdfBounds:
     wait: float | None  # seconds; None: wait as long as it takes
 
 
+@dataclass(frozen=True)
+class KdfCounts:
+    """Derivations in this process that found every slot taken: waited for one, or were refused."""
+
+    waits: int
+    refusals: int
+
+
+_counts_lock = threading.Lock()
+_counts = {"waits": 0, "refusals": 0}
+
+
+def _count(what: str) -> None:
+    with _counts_lock:
+        _counts[what] += 1
+
+
+def argon2id_counts() -> KdfCounts:
+    """Since the process started (for /metrics)."""
+    with _counts_lock:
+        return KdfCounts(**_counts)
+
+
 class _Slots:
     def __init__(self, bounds: KdfBounds) -> None:
         if bounds.concurrency < 1:
@@ -96,6 +119,7 @@ class _Slots:
 
     def busy(self) -> KdfBusy:
         # About when a slot frees up again: each waiting derivation gives up after `wait` seconds.
+        _count("refusals")
         return KdfBusy(retry_after=max(1, math.ceil(self.bounds.wait or 1)))
 
     def take(self) -> None:
@@ -103,6 +127,7 @@ class _Slots:
             return
         if not self.waiting.acquire(blocking=False):
             raise self.busy()
+        _count("waits")
         try:
             if not self.running.acquire(timeout=self.bounds.wait):
                 raise self.busy()

@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from whistle import audit, crypto
+from whistle import audit, crypto, throttles
 from whistle.attachments.services import AttachmentInfo, list_attachments
 from whistle.cases import lifecycle
 from whistle.cases.events import CaseWithdrawn, ReporterWrote
@@ -140,6 +140,7 @@ def _receipt_turn(slow: bool, *, hold: timedelta = timedelta(0)) -> Iterator[Non
         yield
         return
     if not SLOW_LANE.acquire(timeout=SLOW_LANE_WAIT.total_seconds()):
+        throttles.refused(RECEIPT_THROTTLE)
         raise TooManyAttempts()
     started = time.monotonic()
     try:

@@ -1,4 +1,5 @@
-"""The single-writer lease that stands in for row locks on SQLite (see lease.py)."""
+"""The single-writer lease that stands in for row locks on SQLite (see lease.py), and when each job last
+succeeded."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -17,3 +18,13 @@ class SchedulerLease(Base):
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     holder: Mapped[str] = mapped_column(String(128))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class JobRun(Base):
+    """When each scheduled job last ran to its end without failing, on any node (for /metrics: a
+    job that stops succeeding shows as a time that stops moving)."""
+
+    __tablename__ = "scheduler_job_runs"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    succeeded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -14,8 +14,12 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
 from whistle.jobs import TickContext
 from whistle.scheduler.lease import Lease, LeaseLost
+from whistle.scheduler.models import JobRun
 
 log = logging.getLogger(__name__)
 
@@ -37,15 +41,34 @@ def run_tick(ctx: TickContext) -> list[str]:
 
 def _run_jobs(ctx: TickContext) -> list[str]:
     """Each registered job in turn; one that fails is logged (by type) and the next still runs."""
-    lines = []
+    lines, succeeded = [], []
     for job in ctx.jobs.in_order():
         try:
             said = job.run(ctx)
             lines.extend([said] if isinstance(said, str) else said)
+            succeeded.append(job.name)
         except LeaseLost:
             raise
         except Exception as error:  # noqa: BLE001 - never a traceback with data in it; the type says enough
             log.error("tick job %s failed: %s", job.name, type(error).__name__)
             lines.append(f"{job.name}: failed ({type(error).__name__}); retried next tick")
         ctx.heartbeat()
+    _record_successes(ctx, succeeded)
     return lines
+
+
+def _record_successes(ctx: TickContext, names: list[str]) -> None:
+    """When these jobs last succeeded (JobRun, for /metrics): one upsert each, in one transaction.
+    Never fails the tick: the work is done and committed whatever this says."""
+    if not names:
+        return
+    now = ctx.clock.now()
+    try:
+        with ctx.session() as dbsession:
+            upsert = postgresql_insert if dbsession.get_bind().dialect.name == "postgresql" else sqlite_insert
+            for name in names:
+                statement = upsert(JobRun).values(name=name[:64], succeeded_at=now)
+                dbsession.execute(statement.on_conflict_do_update(
+                    index_elements=[JobRun.name], set_={"succeeded_at": statement.excluded.succeeded_at}))
+    except Exception as error:  # noqa: BLE001 - as above: the type says enough
+        log.error("tick: could not record when its jobs succeeded: %s", type(error).__name__)

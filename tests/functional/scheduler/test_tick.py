@@ -16,6 +16,7 @@ from whistle.jobs import context_from_registry
 from whistle.scheduler import tick
 from whistle.scheduler import lease as lease_module
 from whistle.scheduler.lease import Lease, LeaseLost
+from whistle.scheduler.models import JobRun
 from whistle.scheduler.thread import EmbeddedScheduler
 
 
@@ -78,6 +79,25 @@ def test_a_failing_job_does_not_stop_the_next(world, monkeypatch):
     lines = world.tick()
     assert lines[0] == "escalations: failed (RuntimeError); retried next tick"
     assert lines[1].startswith("protection alerts:") and lines[2].startswith("notifications:")
+
+
+def test_the_tick_records_when_each_job_last_succeeded_and_not_a_failed_one(world, monkeypatch):
+    world = world()
+    world.tick()
+    with world.session() as dbsession:
+        first = {run.name: run.succeeded_at for run in dbsession.scalars(select(JobRun))}
+    assert set(first) == {job.name for job in world.ctx.jobs.in_order()}
+
+    def broken(ctx):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(schedule, "run_schedule", broken)
+    world.clock.advance(timedelta(minutes=1))
+    world.tick()
+    with world.session() as dbsession:
+        second = {run.name: run.succeeded_at for run in dbsession.scalars(select(JobRun))}
+    assert second["escalations"] == first["escalations"]  # it failed: its time stands still
+    assert second["notifications"] - first["notifications"] == timedelta(minutes=1)
 
 
 def test_what_a_date_rule_returns_that_core_cannot_use_is_dropped_and_audited_once_a_day(world):
