@@ -18,14 +18,14 @@ def test_the_documented_problem_shape_matches_what_the_api_sends(testapp):
 
 
 def api_routes(app) -> dict[str, set[str]]:
-    """Every route under /api/ (and /healthz) with the methods its views answer."""
+    """Every route under /api/ (and /healthz, /readyz, /metrics) with the methods its views answer."""
     introspector = app.registry.introspector
     patterns = {r["introspectable"]["name"]: r["introspectable"]["pattern"] for r in introspector.get_category("routes")}
     routes: dict[str, set[str]] = {}
     for view in introspector.get_category("views"):
         intr = view["introspectable"]
         pattern = patterns.get(intr["route_name"] or "", "")
-        if pattern.startswith("/api/") or pattern == "/healthz":
+        if pattern.startswith("/api/") or pattern in ("/healthz", "/readyz", "/metrics"):
             methods = intr["request_methods"] or ("GET",)
             methods = (methods,) if isinstance(methods, str) else methods
             path = re.sub(r"\{(\w+):(?:[^{}]|\{[^{}]*\})*\}", r"{\1}", pattern)  # {id:\d{1,18}} -> {id}
@@ -45,7 +45,7 @@ def test_every_api_route_and_method_is_documented(app, testapp):
 def test_a_method_an_api_address_does_not_take_is_405_naming_those_it_does(testapp):
     """RFC 9110 15.5.6: 405 with Allow, for every method the document does not list at an address it lists."""
     for path, method, allowed in (("/api/v1/channels", "TRACE", "GET, HEAD"), ("/api/v1/disclosures", "GET", "POST"),
-                                  ("/api/v1/admin/audit", "POST", "GET, HEAD"), ("/healthz", "DELETE", "GET, HEAD"),
+                                  ("/api/v1/admin/audit", "POST", "GET, HEAD"), ("/healthz", "DELETE", "GET, HEAD"), ("/readyz", "POST", "GET, HEAD"),
                                   ("/api/v1/staff/session", "PUT", "DELETE, POST")):
         response = testapp.request(path, method=method, status=405)
         assert response.headers["Allow"] == allowed, path

@@ -193,6 +193,8 @@ ROUTES: dict[tuple[str, str], tuple[str, str, str, str, str, str]] = {
     ('learning.report', 'GET'): ('cases:list', 'x302', 'x403', '200', '200', 'x403'),
     ('learning.search', 'GET'): ('cases:list', 'x302', 'x403', '200', '200', 'x403'),
     ('learning.search', 'POST'): ('cases:list', 'x302', 'x403', '400', '400', 'x403'),
+    ('metrics', 'GET'): ('public:view', '404', '404', '404', '404', '404'),
+    ('ready', 'GET'): ('public:view', '200', '200', '200', '200', '200'),
     ('reporters.attachment', 'GET'): ('mailbox:visit', '200', '200', '200', '200', '200'),
     ('reporters.board_consent', 'POST'): ('mailbox:visit', '401', '400', '401', '401', '401'),
     ('reporters.case', 'GET'): ('mailbox:visit', '200', '200', '200', '200', '200'),
@@ -230,6 +232,7 @@ ABSENT = {
     ("api.case_upload", "GET"): "an upload in chunks on its way",
     ("api.reporter_upload", "GET"): "an upload in chunks on its way",
     ("cases.surge", "GET"): "a day the guardian holds open cases of a surge from",
+    ("metrics", "GET"): "the metrics token (none is configured, and no caller sends it)",
 }
 
 

@@ -871,10 +871,27 @@ def build_document() -> dict:
                 **_problem_responses(401, 404)},
         }},
         "/healthz": {"get": {
-            "summary": "200 when the database answers; no other detail.", "operationId": "health",
-            "responses": {"200": _json({"type": "object", "properties": {"status": {"const": "ok"}}}, "Healthy."),
-                          "503": _json({"type": "object", "properties": {"status": {"const": "unavailable"}}},
-                                       "The database does not answer.")},
+            "summary": "Liveness: 200 when the process answers; it looks at nothing else (that is /readyz).",
+            "operationId": "health",
+            "responses": {"200": _json({"type": "object", "properties": {"status": {"const": "ok"}}}, "Alive.")},
+        }},
+        "/readyz": {"get": {
+            "summary": "Readiness: the database answers and its schema is at the migrations' head, the key files "
+                       "can be read and the blob store answers. Nothing else is said; the reasons go to the log.",
+            "operationId": "ready",
+            "responses": {"200": _json({"type": "object", "properties": {"status": {"const": "ready"}}}, "Ready."),
+                          "503": _json({"type": "object", "properties": {"status": {"const": "not ready"}}},
+                                       "Not ready: send it no work.")},
+        }},
+        "/metrics": {"get": {
+            "summary": "Counts in the Prometheus text format, for the holder of the metrics token "
+                       "(whistle.metrics.token_file). Without it, or with none configured, 404 as for any address "
+                       "that does not exist.",
+            "operationId": "metrics",
+            "security": [{"metrics": []}],
+            "responses": {"200": {"description": "The Prometheus text exposition (version 0.0.4).",
+                                  "content": {"text/plain": {"schema": {"type": "string"}}}},
+                          "404": {"description": "No token configured, or none or a wrong one sent."}},
         }},
         "/api/v1/openapi.json": {"get": {
             "summary": "This document.", "operationId": "openapi",
@@ -908,6 +925,8 @@ def build_document() -> dict:
                 "bearer": {"type": "http", "scheme": "bearer", "description": "A session token from a login call."},
                 "integration": {"type": "http", "scheme": "bearer",
                                 "description": "An integration token from `whistle integration add NAME`."},
+                "metrics": {"type": "http", "scheme": "bearer",
+                            "description": "The token in the file whistle.metrics.token_file names."},
             },
         },
     }
