@@ -18,7 +18,8 @@ from whistle.throttles import Throttle
 __all__ = [
     "Account", "Attachment", "AuditEvent", "AuditHead", "Base", "BoardEntry", "Case", "CaseGrant", "CaseItem",
     "CaseLabel",
-    "CaseRead", "Channel", "ChannelGuardian", "CheckIn", "Integration", "KeyDirectory", "LoginSession", "Notification",
+    "CaseRead", "Channel", "ChannelGuardian", "CheckIn", "Integration", "JobRun", "KeyDirectory", "LoginSession",
+    "Notification",
     "PendingUpload", "PendingUploadChunk", "Protection", "ProtectionAlert", "SchedulerLease", "SpentChallenge",
     "StaffingChange", "StaffingProposal", "Throttle",
 ]

@@ -27,10 +27,15 @@ log = logging.getLogger(__name__)
 CACHE_SECONDS = 5.0
 
 
+# The migrations' directory as a path: "whistle:migrations" would have Alembic extract it through
+# importlib.resources, which registers a clean-up at exit for every app made.
+MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
+
+
 def migration_heads() -> frozenset[str]:
     """The head revisions of whistle's migrations, as the code ships them."""
     config = Config()
-    config.set_main_option("script_location", "whistle:migrations")
+    config.set_main_option("script_location", str(MIGRATIONS))
     return frozenset(ScriptDirectory.from_config(config).get_heads())
 
 
