@@ -134,7 +134,7 @@ def exposition(text: str) -> dict[str, float]:
     """The samples of a Prometheus text exposition, checked line by line."""
     samples = {}
     for line in text.splitlines():
-        if line.startswith("# HELP ") or line.startswith("# TYPE "):
+        if line.startswith(("# HELP ", "# TYPE ")):
             continue
         assert SAMPLE.match(line), line
         name, value = line.rsplit(" ", 1)
@@ -208,9 +208,8 @@ def test_argon2id_slots_waited_for_and_refused_are_counted():
     before_bounds, before = crypto.argon2id_bounds(), crypto.argon2id_counts()
     crypto.bound_argon2id(1, 0.01)
     try:
-        with crypto.kdf_slot(), pytest.raises(crypto.KdfBusy):
-            with crypto.kdf_slot():
-                pass
+        with crypto.kdf_slot(), pytest.raises(crypto.KdfBusy), crypto.kdf_slot():
+            pass
     finally:
         crypto.bound_argon2id(before_bounds.concurrency, before_bounds.wait)
     after = crypto.argon2id_counts()
@@ -220,7 +219,7 @@ def test_argon2id_slots_waited_for_and_refused_are_counted():
 def test_the_metrics_token_is_long_enough(raw_settings, tmp_path):
     short = tmp_path / "metrics_token"
     short.write_text("too short\n")
-    with pytest.raises(ConfigurationError, match="whistle.metrics.token"):
+    with pytest.raises(ConfigurationError, match=r"whistle\.metrics\.token"):
         load_settings({**raw_settings, "whistle.metrics.token_file": str(short)}, environ={})
     short.write_text(TOKEN + "\n")
     assert load_settings({**raw_settings, "whistle.metrics.token_file": str(short)}, environ={}).metrics_token == TOKEN
@@ -255,7 +254,10 @@ def test_no_onion_location_without_an_onion_address(testapp):
     assert "Onion-Location" not in testapp.get("/").headers
 
 
-@pytest.mark.parametrize("address", [ONION, ONION.upper(), "2gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen53wid.onion"])
+TOR_PROJECT = "2gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen53wid.onion"
+
+
+@pytest.mark.parametrize("address", [ONION, ONION.upper(), TOR_PROJECT])
 def test_a_v3_onion_address_is_taken(raw_settings, address):
     settings = load_settings({**raw_settings, "whistle.onion.address": address}, environ={})
     assert settings.onion_address == address.lower()
@@ -265,5 +267,5 @@ def test_a_v3_onion_address_is_taken(raw_settings, address):
     "duckduckgogg42xjoc72x3sjasowoarfbgcmvfimaftt6twagswzczae.onion",  # one letter off: the checksum
     f"http://{ONION}/", "3g2upl4pq6kufc4m.onion", "example.org", ONION.removesuffix(".onion")])
 def test_anything_else_is_refused_at_start_up(raw_settings, address):
-    with pytest.raises(ConfigurationError, match="whistle.onion.address"):
+    with pytest.raises(ConfigurationError, match=r"whistle\.onion\.address"):
         load_settings({**raw_settings, "whistle.onion.address": address}, environ={})
