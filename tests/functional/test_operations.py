@@ -267,5 +267,5 @@ def test_a_v3_onion_address_is_taken(raw_settings, address):
     "duckduckgogg42xjoc72x3sjasowoarfbgcmvfimaftt6twagswzczae.onion",  # one letter off: the checksum
     f"http://{ONION}/", "3g2upl4pq6kufc4m.onion", "example.org", ONION.removesuffix(".onion")])
 def test_anything_else_is_refused_at_start_up(raw_settings, address):
-    with pytest.raises(ConfigurationError, match=r"whistle\.onion\.address"):
+    with pytest.raises(ConfigurationError, match=r"'whistle\.onion\.address': (expected a|not a) v3 onion address"):
         load_settings({**raw_settings, "whistle.onion.address": address}, environ={})
