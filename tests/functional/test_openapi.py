@@ -45,7 +45,7 @@ def test_every_api_route_and_method_is_documented(app, testapp):
 def test_a_method_an_api_address_does_not_take_is_405_naming_those_it_does(testapp):
     """RFC 9110 15.5.6: 405 with Allow, for every method the document does not list at an address it lists."""
     for path, method, allowed in (("/api/v1/channels", "TRACE", "GET, HEAD"), ("/api/v1/disclosures", "GET", "POST"),
-                                  ("/api/v1/admin/audit", "POST", "GET, HEAD"), ("/healthz", "DELETE", "GET, HEAD"), ("/readyz", "POST", "GET, HEAD"),
+                                  ("/api/v1/admin/audit", "POST", "GET, HEAD"), ("/healthz", "DELETE", "GET, HEAD"), ("/readyz", "POST", "GET, HEAD"), ("/metrics", "PUT", "GET, HEAD"),
                                   ("/api/v1/staff/session", "PUT", "DELETE, POST")):
         response = testapp.request(path, method=method, status=405)
         assert response.headers["Allow"] == allowed, path

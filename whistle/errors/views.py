@@ -68,7 +68,8 @@ def _answered_methods(request) -> list[str]:
 def not_found_view(request):
     # An API address that exists, asked with a method none of its views answers: 405 with Allow
     # (RFC 9110 15.5.6), so a client is told what the address takes rather than that it is not there.
-    methods = _answered_methods(request) if _is_api(request) or request.path_info in ("/healthz", "/readyz") else []
+    operations = request.path_info in ("/healthz", "/readyz", "/metrics")
+    methods = _answered_methods(request) if _is_api(request) or operations else []
     if methods and request.method not in methods:
         response = respond(request, Problem(405, f"This address takes {', '.join(methods)} only."))
         response.headers["Allow"] = ", ".join(methods)

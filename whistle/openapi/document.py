@@ -884,11 +884,11 @@ def build_document() -> dict:
                                        "Not ready: send it no work.")},
         }},
         "/metrics": {"get": {
-            "summary": "Counts in the Prometheus text format, for the holder of the metrics token "
-                       "(whistle.metrics.token_file). Without it, or with none configured, 404 as for any address "
-                       "that does not exist.",
+            "summary": "Counts in the Prometheus text format, for the holder of the metrics token: "
+                       "'Authorization: Bearer <the contents of whistle.metrics.token_file>'. Without it, a wrong "
+                       "one, or none configured, 404 as for any address that does not exist (so no security "
+                       "scheme is declared: a refusal is not a 401).",
             "operationId": "metrics",
-            "security": [{"metrics": []}],
             "responses": {"200": {"description": "The Prometheus text exposition (version 0.0.4).",
                                   "content": {"text/plain": {"schema": {"type": "string"}}}},
                           "404": {"description": "No token configured, or none or a wrong one sent."}},
@@ -925,8 +925,6 @@ def build_document() -> dict:
                 "bearer": {"type": "http", "scheme": "bearer", "description": "A session token from a login call."},
                 "integration": {"type": "http", "scheme": "bearer",
                                 "description": "An integration token from `whistle integration add NAME`."},
-                "metrics": {"type": "http", "scheme": "bearer",
-                            "description": "The token in the file whistle.metrics.token_file names."},
             },
         },
     }
