@@ -127,7 +127,7 @@ def request(port: int, path: str = "/", *, method: str = "GET", headers: dict | 
 
 
 def test_the_sample_forwards_what_whistle_trusts_and_nothing_a_client_made_up(proxy):
-    https, plain, node1, node2 = proxy
+    https, plain, _, _ = proxy
     forged = {"X-Forwarded-For": "203.0.113.9", "X-Real-IP": "203.0.113.9", "Forwarded": "for=203.0.113.9",
               "X-Forwarded-Host": "evil.example", "X-Forwarded-Port": "1", "X-Forwarded-Proto": "http"}
     seen = set()
@@ -152,7 +152,7 @@ def test_the_sample_forwards_what_whistle_trusts_and_nothing_a_client_made_up(pr
 
 
 def test_a_node_that_is_not_ready_gets_no_requests_until_it_is(proxy):
-    https, _, node1, node2 = proxy
+    https, _, _, node2 = proxy
     node2.ready = False
     asked = node2.readyz_asked
     wait_for(lambda: node2.readyz_asked >= asked + 2, "two failed checks of node2")
