@@ -1,13 +1,11 @@
 """Attachments: stream-encrypted blobs in a swappable blob store, metadata as encrypted items."""
-from pyramid.path import DottedNameResolver
-
+from whistle.attachments.blobs import make_blob_store
 from whistle.attachments.services import shred_wraps_job, unfinished_uploads_job
 
 
 def includeme(config) -> None:
     settings = config.registry.whistle_settings
-    store_class = DottedNameResolver().resolve(settings.blob_store)
-    config.registry.blob_store = store_class(settings.storage_dir)
+    config.registry.blob_store = make_blob_store(settings, config.registry["db_engine"])
     config.add_request_method(lambda request: request.registry.blob_store, "blob_store", reify=True)
     # Uploads in chunks that nobody finished: after the others, it only tidies.
     config.add_scheduled_job("unfinished uploads", unfinished_uploads_job(config.registry.blob_store), order=50)
