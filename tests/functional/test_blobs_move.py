@@ -15,7 +15,9 @@ from sqlalchemy import select
 from webtest import TestApp
 
 from tests.factories import api_login, make_channel, make_staff, sign_directory, submit_api
+from tests.functional.reporters.test_chunked_uploads import ClientFile, put
 from tests.s3 import new_bucket, s3_server, s3_settings
+from whistle import crypto
 from whistle.attachments.blobs import make_blob_store
 from whistle.cases.models import Attachment, Case
 from whistle.cli import main as whistle_main
@@ -37,7 +39,8 @@ class Installation:
     def start(self, **changes) -> None:
         self.raw = dict(self.raw, **changes)
         self.ini.write_text("[app:main]\n" + "".join(f"{key} = {value}\n" for key, value in self.raw.items()))
-        app = make_configurator(self.raw, settings=load_settings(self.raw, environ={}), clock=self.clock).make_wsgi_app()
+        settings = load_settings(self.raw, environ={})
+        app = make_configurator(self.raw, settings=settings, clock=self.clock).make_wsgi_app()
         self.testapp = TestApp(app, extra_environ={"HTTP_HOST": "example.com"})
         self.ctx = context_from_registry(app.registry)
 
@@ -147,3 +150,25 @@ def test_the_case_rows_are_untouched(installation):
     with installation.ctx.session() as dbsession:
         assert dbsession.scalars(select(Attachment)).one().blob_name == before, "the same names in the new store"
         assert dbsession.scalars(select(Case.ref)).one() == ref
+
+
+def test_an_upload_unfinished_when_the_blobs_moved_is_started_again_not_an_error(installation, capsys):
+    testapp = installation.testapp
+    sent = submit_api(testapp)
+    headers = {"Authorization": "Bearer " + testapp.post_json(
+        "/api/v1/reporter/session", {"receipt": sent["receipt"]}).json["token"]}
+    with installation.ctx.session() as dbsession:
+        file = ClientFile(dbsession.scalars(select(Case).where(Case.ref == sent["case"])).one(),
+                          os.urandom(2 * crypto.CHUNK_SIZE))
+    begun = testapp.post_json("/api/v1/reporter/uploads", file.shape, headers=headers, status=201).json
+    put(testapp, headers, begun["id"], 0, file.chunks[0], status=204)
+    assert installation.whistle("blobs", "move", "--to", "database") == 0
+    installation.start(**{"whistle.attachments.blob_store": "database"})
+    testapp = installation.testapp
+    gone = put(testapp, headers, begun["id"], 1, file.chunks[1], status=404).json
+    assert gone["detail"] == "This upload's chunks are no longer kept: start the upload again."
+    again = testapp.post_json("/api/v1/reporter/uploads", file.shape, headers=headers, status=201).json
+    for index, chunk in enumerate(file.chunks):
+        put(testapp, headers, again["id"], index, chunk, status=204)
+    testapp.post_json(f"/api/v1/reporter/uploads/{again['id']}/done", {"meta": file.meta}, headers=headers,
+                      status=201)

@@ -602,6 +602,16 @@ def _split_run(upload: PendingUpload, index: int, data: bytes) -> list[bytes]:
     return pieces
 
 
+@contextlib.contextmanager
+def _staged_file_there() -> Iterator[None]:
+    """A staged file that is gone (the blobs moved to another store meanwhile: docs/attachments.md)
+    makes its upload one that is no longer here, which the client starts again."""
+    try:
+        yield
+    except FileNotFoundError:
+        raise Problem(404, "This upload's chunks are no longer kept: start the upload again.") from None
+
+
 def put_chunks(dbsession: Session, store: BlobStore, upload: PendingUpload, index: int, data: bytes) -> None:
     """Keep the run of consecutive chunks `data` from chunk `index` (1 to MAX_RUN_CHUNKS of them;
     the upload's shape gives each chunk's length, so the body's length says how many): each written
@@ -612,6 +622,11 @@ def put_chunks(dbsession: Session, store: BlobStore, upload: PendingUpload, inde
     mended by sending it again; with other bytes the whole run is refused (409). A run that is not a
     whole number of chunks, or a chunk 0 that is not a stream envelope's header of version 2, is
     refused (422 naming "body"). Nothing is written or recorded unless the whole run is kept."""
+    with _staged_file_there():
+        _put_chunks(dbsession, store, upload, index, data)
+
+
+def _put_chunks(dbsession: Session, store: BlobStore, upload: PendingUpload, index: int, data: bytes) -> None:
     pieces = _split_run(upload, index, data)
     if index == 0 and not crypto.is_authored_stream_header(pieces[0]):
         raise validation_problem({"body": "Chunk 0 is the header of a stream envelope of version 2 "
@@ -697,7 +712,8 @@ def finish_upload(dbsession: Session, store: BlobStore, txn, case: Case, upload:
         raise Problem(409, f"Chunks missing: {_shown(missing)}.", members={"missing": missing})
     # The chunks were written without syncing: one lost from the disk (a crash before now) is found
     # here, by its digest, and asked for again, before the file is synced and becomes the attachment.
-    damaged = _damaged(store, upload, recorded)
+    with _staged_file_there():
+        damaged = _damaged(store, upload, recorded)
     if damaged:
         raise Problem(409, f"Chunks to send again (the server lost them): {_shown(damaged)}.",
                       members={"missing": damaged})
