@@ -19,6 +19,7 @@ tables in a database file of its own beside the main one (`<name>-blobs.sqlite`)
 """
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -75,7 +76,12 @@ class DatabaseBlobStore:
     def __repr__(self) -> str:
         return f"DatabaseBlobStore({self.engine.url.render_as_string(hide_password=True)!r})"
 
-    def _begin(self):
+    @contextlib.contextmanager
+    def _begin(self, *, synced: bool = True) -> Iterator[Connection]:
+        """A short transaction of the store's own. `synced` False: its commit does not wait for the
+        disk (a staged write, a writer's piece): like a file written without fsync, it is made
+        durable by the next synced commit (publishing, a writer's commit), since both engines write
+        their log in order and a sync takes everything before it."""
         if not self._ready:
             with self._lock:
                 if not self._ready:
@@ -83,7 +89,12 @@ class DatabaseBlobStore:
                         self._directory.mkdir(parents=True, exist_ok=True, mode=0o700)
                     StoredBlobName.metadata.create_all(self.engine, tables=[names_table, pieces_table])
                     self._ready = True
-        return self.engine.begin()
+        with self.engine.begin() as conn:
+            if self.engine.dialect.name == "sqlite":  # before the first write begins SQLite's transaction
+                conn.exec_driver_sql(f"PRAGMA synchronous = {'FULL' if synced else 'NORMAL'}")
+            elif not synced:
+                conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
+            yield conn
 
     # --- blobs ---
     def writer(self) -> DatabaseBlobWriter:
@@ -154,7 +165,7 @@ class DatabaseBlobStore:
         if not data:
             return
         end = offset + len(data)
-        with self._begin() as conn:
+        with self._begin(synced=False) as conn:
             file = self._lock_staged(conn, staged)
             # What was there in [offset, end) is replaced; the parts of pieces outside it stay.
             overlapping = conn.execute(select(pieces_table.c.offset, pieces_table.c.size).where(
@@ -266,7 +277,7 @@ class DatabaseBlobWriter:
         size = len(self._buffer) - len(self._buffer) % PIECE_BYTES if whole_pieces_only else len(self._buffer)
         if not size:
             return
-        with self._store._begin() as conn:
+        with self._store._begin(synced=False) as conn:
             self._store._insert_pieces(conn, self._file, self._offset, bytes(self._buffer[:size]))
         del self._buffer[:size]
         self._offset += size
