@@ -175,8 +175,8 @@ class DatabaseBlobStore:
             kept: list[tuple[int, bytes]] = []
             for start, size in overlapping:
                 if start < offset or start + size > end:
-                    old = conn.scalar(select(pieces_table.c.data).where(
-                        pieces_table.c.file == file, pieces_table.c.offset == start))
+                    old = conn.execute(select(pieces_table.c.data).where(
+                        pieces_table.c.file == file, pieces_table.c.offset == start)).scalar_one()
                     if start < offset:
                         kept.append((start, old[:offset - start]))
                     if start + size > end:
