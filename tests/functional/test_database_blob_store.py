@@ -4,12 +4,13 @@ the store's rows hold ciphertext only, nothing in the storage directory."""
 from __future__ import annotations
 
 import os
+from urllib.parse import quote
 
 import pytest
 from sqlalchemy import select
 from webtest import TestApp
 
-from tests.factories import api_login, make_channel, make_staff
+from tests.factories import api_login, make_channel, make_staff, submit_api
 from tests.functional.reporters.helpers import receipt_of, submit_disclosure
 from tests.functional.reporters.test_chunked_uploads import ClientFile, put
 from tests.functional.reporters.test_mailbox_api import reporter_login
@@ -18,6 +19,7 @@ from whistle.attachments.dbblobs import DatabaseBlobStore
 from whistle.attachments.models import StoredBlobName, StoredBlobPiece
 from whistle.cases.models import Attachment, Case
 from whistle.config import make_configurator
+from whistle.db import Base
 from whistle.settings import load_settings
 
 STATEMENT = b"Statement: the fire doors on ward 7 were chained shut again on Friday night."
@@ -87,3 +89,26 @@ def test_a_file_uploaded_in_chunks_is_staged_and_published_in_the_database(testa
     assert row.blob_name in set(store.names())
     staff = api_login(testapp, guardian, clock)
     assert testapp.get(f"/api/v1/cases/{case.ref}/attachments/{row.id}", headers=staff).body == plaintext
+
+
+def test_no_row_of_either_database_holds_a_files_bytes_or_name(testapp, dbsession, clock, guardian):
+    """As tests/functional/test_at_rest.py checks for the directory: every row of every table, the
+    store's included (on SQLite, in its file of its own)."""
+    store = testapp.app.registry.blob_store
+    ref = submit_api(testapp)["case"]
+    headers = api_login(testapp, guardian, clock)
+    wanted = []
+    for internal in ("false", "true"):
+        content, name = f"QUAGGA-{internal}-content-4417".encode(), f"OKAPI-{internal}-name-9920.pdf"
+        wanted += [content, name.encode()]
+        testapp.post(f"/api/v1/cases/{ref}/attachments?internal={internal}", content * 100, status=201,
+                     headers=dict(headers, **{"Content-Type": "application/pdf", "X-Filename": quote(name)}))
+    dbsession.flush()
+    with store.engine.connect() as conn:
+        in_store = [row for table in (StoredBlobName.__table__, StoredBlobPiece.__table__)
+                    for row in conn.execute(table.select())]
+    rows = [row for table in Base.metadata.sorted_tables for row in dbsession.execute(table.select())]
+    assert len([row for row in in_store if len(row) == 4 and isinstance(row[3], bytes)]) >= 2
+    for row in rows + in_store:
+        stored = b"".join(value if isinstance(value, bytes) else str(value).encode() for value in row)
+        assert not [marker for marker in wanted if marker in stored]
