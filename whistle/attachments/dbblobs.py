@@ -22,17 +22,18 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Iterable, Iterator
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import BinaryIO, Self, cast
 
-from sqlalchemy import Connection, Engine, Table, and_, delete, exists, func, insert, select, update
+from sqlalchemy import Connection, Engine, Table, and_, delete, event, exists, func, insert, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from whistle import crypto
 from whistle.attachments.blobs import _NAME, BlobStoreUnavailable, StagedSizeMismatch
 from whistle.attachments.models import StoredBlobName, StoredBlobPiece
-from whistle.db import make_engine
+from whistle.db import checkpoint, make_engine
 
 names_table = cast(Table, StoredBlobName.__table__)
 pieces_table = cast(Table, StoredBlobPiece.__table__)
@@ -43,6 +44,7 @@ PIECE_BYTES = 1 << 20
 # No piece is larger than this (a staged write of one request's run of chunks, about 1 MiB, is one
 # piece): a search for the piece that holds an offset looks no further back.
 MAX_PIECE_BYTES = 4 << 20
+SQLITE_CACHE_KIB = 256
 
 
 def side_database_url(url: str) -> str:
@@ -62,6 +64,8 @@ class DatabaseBlobStore:
         # A pool of its own, never the request's: a request holding its connection while the store
         # takes another could otherwise wait on itself once the shared pool ran dry.
         self.engine: Engine = make_engine(url)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _small_page_cache)
         self._lock = threading.Lock()
         self._ready = parsed.get_backend_name() != "sqlite"  # PostgreSQL: the migrations made the tables
         self._directory = Path(parsed.database).parent if not self._ready and parsed.database else None
@@ -112,10 +116,21 @@ class DatabaseBlobStore:
     def delete(self, name: str) -> None:
         _check_name(name)
         with self._begin() as conn:
-            self._drop(conn, name, (BLOB, PARTIAL))
+            dropped = self._drop(conn, name, (BLOB, PARTIAL))
+        if dropped:
+            self._forget_old_pages()
 
-    def _drop(self, conn: Connection, name: str, states: tuple[str, ...]) -> None:
-        """Delete the name, and its file's pieces if no other name has that file."""
+    def _forget_old_pages(self) -> None:
+        """SQLite: empty the write-ahead log into the file, so that it keeps no older copy of the
+        pieces just deleted (zeroed in their pages by secure_delete), as the purge does for the main
+        database (docs/operations.md 7.5). Elsewhere nothing."""
+        try:
+            checkpoint(self.engine)
+        except SQLAlchemyError:  # busy readers: the next delete or the purge's own checkpoint does it
+            pass
+
+    def _drop(self, conn: Connection, name: str, states: tuple[str, ...]) -> bool:
+        """Delete the name, and its file's pieces if no other name has that file (True then)."""
         named = and_(names_table.c.name == name, names_table.c.state.in_(states))
         # Every name of the file locked first (on SQLite: the write lock taken before anything is
         # read), so that a name added or dropped at the same time is counted.
@@ -123,10 +138,12 @@ class DatabaseBlobStore:
                      .values(state=names_table.c.state))
         file = conn.scalar(select(names_table.c.file).where(named))
         if file is None:
-            return
+            return False
         conn.execute(delete(names_table).where(named))
-        if not conn.scalar(select(exists().where(names_table.c.file == file))):
-            conn.execute(delete(pieces_table).where(pieces_table.c.file == file))
+        if conn.scalar(select(exists().where(names_table.c.file == file))):
+            return False
+        conn.execute(delete(pieces_table).where(pieces_table.c.file == file))
+        return True
 
     def _insert_pieces(self, conn: Connection, file: str, offset: int, data: bytes) -> None:
         view = memoryview(data)
@@ -220,7 +237,9 @@ class DatabaseBlobStore:
     def stage_delete(self, staged: str) -> None:
         _check_name(staged)
         with self._begin() as conn:
-            self._drop(conn, staged, (STAGED,))
+            dropped = self._drop(conn, staged, (STAGED,))
+        if dropped:
+            self._forget_old_pages()
 
     # --- the whole store ---
     def names(self) -> Iterator[str]:
@@ -240,12 +259,31 @@ class DatabaseBlobStore:
             writer.discard()
             raise
 
+    def forget_partial(self, before: date) -> int:
+        """Delete the blobs begun before `before` and never finished (their writer's node stopped
+        mid-write); return how many."""
+        with self._begin() as conn:
+            names = list(conn.scalars(select(names_table.c.name).where(
+                names_table.c.state == PARTIAL, names_table.c.started_on < before)))
+        for name in names:
+            with self._begin() as conn:
+                self._drop(conn, name, (PARTIAL,))
+        return len(names)
+
     def check(self) -> None:
         try:
             with self._begin() as conn:
                 conn.execute(select(names_table.c.name).limit(1)).all()
         except (SQLAlchemyError, OSError) as error:
             raise BlobStoreUnavailable(type(error).__name__) from error
+
+
+def _small_page_cache(dbapi_connection, _record) -> None:
+    """Pieces are written once and read once, in order: caching their pages (SQLite's default, 2 MB
+    for each pooled connection) only grows the process."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+    cursor.close()
 
 
 def _check_name(name: str) -> None:
@@ -266,7 +304,8 @@ class DatabaseBlobWriter:
         self._buffer = bytearray()
         self._offset = 0
         with store._begin() as conn:
-            conn.execute(insert(names_table).values(name=self._partial, file=self._file, state=PARTIAL))
+            conn.execute(insert(names_table).values(name=self._partial, file=self._file, state=PARTIAL,
+                                                    started_on=datetime.now(UTC).date()))
 
     def write(self, data: bytes) -> None:
         self._buffer += data
@@ -289,7 +328,7 @@ class DatabaseBlobWriter:
                 self._store._drop(conn, self.name, (BLOB,))
             conn.execute(update(names_table).where(names_table.c.name == self._partial,
                                                    names_table.c.state == PARTIAL)
-                         .values(name=self.name, state=BLOB, size=self._offset))
+                         .values(name=self.name, state=BLOB, size=self._offset, started_on=None))
 
     def discard(self) -> None:
         self._buffer.clear()

@@ -59,6 +59,9 @@ class StoredBlobName(Base):
     file: Mapped[str] = mapped_column(String(64), index=True)
     state: Mapped[str] = mapped_column(String(8))  # "blob", "staged" or "partial"
     size: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # a blob's; None otherwise
+    # The day a "partial" blob began to be written (a date, as every record of a reporter's is):
+    # one left by a node that stopped mid-write is deleted by the tick after a day.
+    started_on: Mapped[date | None] = mapped_column(Date, nullable=True)
 
 
 class StoredBlobPiece(Base):

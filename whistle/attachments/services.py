@@ -16,7 +16,7 @@ import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import BinaryIO, Self
 
 from sqlalchemy import delete, func, select
@@ -792,6 +792,19 @@ def unfinished_uploads_job(store: BlobStore) -> Callable[[TickContext], list[str
         for name in staged:
             store.stage_delete(name)
         return [f"unfinished uploads: {len(staged)} deleted"] if staged else []
+
+    return run
+
+
+def partial_blobs_job(forget_partial: Callable[[date], int]) -> Callable[[TickContext], list[str]]:
+    """The tick's "partial blobs" job, for a store that keeps blobs being written as rows
+    (DatabaseBlobStore.forget_partial): those a node began before yesterday and never finished
+    (it stopped mid-write) are deleted. Dated by the machine's UTC day, as the store dates them,
+    not by the app's clock."""
+
+    def run(_ctx: TickContext) -> list[str]:
+        count = forget_partial(datetime.now(UTC).date() - timedelta(days=1))
+        return [f"partial blobs: {count} deleted"] if count else []
 
     return run
 

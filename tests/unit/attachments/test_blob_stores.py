@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 import transaction
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.conftest import TEST_DATABASE_URL
 from tests.s3 import CREDENTIALS, new_bucket, s3_server
@@ -263,3 +263,27 @@ def test_make_blob_store_builds_the_store_the_settings_choose(raw_settings, tmp_
         built(**{"whistle.attachments.blob_store": "postgres"})
     assert isinstance(blob_store_of_kind("database", load_settings(raw_settings, environ={}), engine),
                       DatabaseBlobStore)
+
+
+def test_the_tick_deletes_database_blobs_a_node_began_before_yesterday_and_never_finished(tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    from whistle.attachments.models import StoredBlobName
+    from whistle.attachments.services import partial_blobs_job
+
+    store = DatabaseBlobStore(f"sqlite:///{tmp_path / 'whistle-blobs.sqlite'}")
+    abandoned, writing = store.writer(), store.writer()
+    abandoned.write(b"a" * (PIECE_BYTES + 5))  # one piece flushed, as a node that stopped mid-write left it
+    writing.write(b"w" * (PIECE_BYTES + 5))
+    with store.engine.begin() as conn:
+        conn.execute(update(StoredBlobName).where(StoredBlobName.name == abandoned.name)
+                     .values(started_on=datetime.now(UTC).date() - timedelta(days=2)))
+    assert partial_blobs_job(store.forget_partial)(None) == ["partial blobs: 1 deleted"]
+    with store.engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(StoredBlobPiece)) == 1, "the abandoned one's pieces went"
+    writing.commit()
+    with store.open(writing.name) as handle:
+        assert handle.read() == b"w" * (PIECE_BYTES + 5), "a writer of today is left alone"
+    assert partial_blobs_job(store.forget_partial)(None) == []

@@ -21,6 +21,7 @@ def upgrade() -> None:
     sa.Column('file', sa.String(length=64), nullable=False),
     sa.Column('state', sa.String(length=8), nullable=False),
     sa.Column('size', sa.BigInteger(), nullable=True),
+    sa.Column('started_on', sa.Date(), nullable=True),
     sa.PrimaryKeyConstraint('name', name=op.f('pk_blob_names'))
     )
     with op.batch_alter_table('blob_names', schema=None) as batch_op:
