@@ -24,7 +24,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import BinaryIO, Self, cast
+from typing import Any, BinaryIO, Self, cast
 
 from sqlalchemy import Connection, Engine, Table, and_, delete, event, exists, func, insert, select, update
 from sqlalchemy.engine import make_url
@@ -124,10 +124,9 @@ class DatabaseBlobStore:
         """SQLite: empty the write-ahead log into the file, so that it keeps no older copy of the
         pieces just deleted (zeroed in their pages by secure_delete), as the purge does for the main
         database (docs/operations.md 7.5). Elsewhere nothing."""
-        try:
+        # Busy readers: the next delete empties it.
+        with contextlib.suppress(SQLAlchemyError):
             checkpoint(self.engine)
-        except SQLAlchemyError:  # busy readers: the next delete or the purge's own checkpoint does it
-            pass
 
     def _drop(self, conn: Connection, name: str, states: tuple[str, ...]) -> bool:
         """Delete the name, and its file's pieces if no other name has that file (True then)."""
@@ -336,6 +335,26 @@ class DatabaseBlobWriter:
             self._store._drop(conn, self._partial, (PARTIAL,))
 
 
+_PIECE_AT_POSTGRESQL = ('SELECT "offset", data FROM blob_pieces WHERE file = %s AND "offset" <= %s AND "offset" > %s '
+                        'ORDER BY "offset" DESC LIMIT 1')
+
+
+def _piece_at(conn: Connection, file: str, at: int) -> tuple[int, bytes] | None:
+    """The piece of `file` that starts at or last before offset `at` (it may end before `at`)."""
+    if conn.dialect.name == "postgresql":
+        # Asked for in binary: the bytes as they are, not as hex text to decode (4-5 times faster
+        # for a 1 MiB piece here).
+        driver: Any = conn.connection.dbapi_connection
+        with driver.cursor(binary=True) as cursor:
+            cursor.execute(_PIECE_AT_POSTGRESQL, (file, at, at - MAX_PIECE_BYTES))
+            row = cursor.fetchone()
+        return None if row is None else (row[0], bytes(row[1]))
+    found = conn.execute(select(pieces_table.c.offset, pieces_table.c.data).where(
+        pieces_table.c.file == file, pieces_table.c.offset <= at,
+        pieces_table.c.offset > at - MAX_PIECE_BYTES).order_by(pieces_table.c.offset.desc()).limit(1)).first()
+    return None if found is None else (found.offset, found.data)
+
+
 class DatabaseBlobReader:
     """A stored file of `size` bytes read like an open file: each read fetches the pieces it needs,
     one at a time; a gap between pieces (a staged file not yet whole) reads as zeros, as a file's
@@ -349,11 +368,9 @@ class DatabaseBlobReader:
     def _fetch(self) -> None:
         at = self._position
         with self._store._begin() as conn:
-            found = conn.execute(select(pieces_table.c.offset, pieces_table.c.data).where(
-                pieces_table.c.file == self._file, pieces_table.c.offset <= at,
-                pieces_table.c.offset > at - MAX_PIECE_BYTES).order_by(pieces_table.c.offset.desc()).limit(1)).first()
-            if found is not None and found.offset + len(found.data) > at:
-                self._piece_start, self._piece = found.offset, found.data
+            found = _piece_at(conn, self._file, at)
+            if found is not None and found[0] + len(found[1]) > at:
+                self._piece_start, self._piece = found
                 return
             following = conn.scalar(select(func.min(pieces_table.c.offset)).where(
                 pieces_table.c.file == self._file, pieces_table.c.offset > at))
