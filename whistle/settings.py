@@ -210,8 +210,19 @@ SPECS: dict[str, Spec] = {
     "whistle.attachments.max_guardian_case_bytes": Spec(_int, str(2 * 1024**3)),
     # Files a reporter's client is still uploading in chunks, per case, at any one time.
     "whistle.attachments.max_unfinished_uploads": Spec(_int, "8"),
-    # Where blobs go: a dotted name of a BlobStore class taking the storage directory.
-    "whistle.attachments.blob_store": Spec(_str, "whistle.attachments.blobs.LocalBlobStore"),
+    # Where blobs go (docs/attachments.md, "Blob stores"): "local" (files in whistle.storage.dir),
+    # "database" (rows of the app's database: what several app nodes share), "s3" (a bucket, with
+    # the settings below), or the dotted name of a BlobStore class taking the storage directory.
+    "whistle.attachments.blob_store": Spec(_str, "local"),
+    # The "s3" store: the bucket, an optional key prefix, the endpoint of an S3-compatible service
+    # (empty: AWS's), its region, and the access key (the secret one from a file: ..._file);
+    # both keys empty: boto3's own way of finding credentials (environment, instance role).
+    "whistle.attachments.s3.bucket": Spec(_str, ""),
+    "whistle.attachments.s3.prefix": Spec(_str, ""),
+    "whistle.attachments.s3.endpoint_url": Spec(_str, ""),
+    "whistle.attachments.s3.region": Spec(_str, ""),
+    "whistle.attachments.s3.access_key_id": Spec(_str, ""),
+    "whistle.attachments.s3.secret_access_key": Spec(_str, ""),
     # Files reporters start uploading to their mailbox (whistle/reporters/limits.py): per client
     # in 10 minutes, and across the whole service per minute; past either, refused with a 429.
     "whistle.attachments.uploads_per_client": Spec(_int, "30"),
@@ -387,6 +398,13 @@ class Settings:
     onion_address: str = ""  # empty: no Onion-Location
     # Every file a setting was read from (key files, a database URL file): /readyz checks they still can be.
     key_files: tuple[Path, ...] = ()
+    # --- the "s3" blob store (whistle/attachments/s3blobs.py) ---
+    s3_bucket: str = ""
+    s3_prefix: str = ""
+    s3_endpoint_url: str = ""
+    s3_region: str = ""
+    s3_access_key_id: str = ""
+    s3_secret_access_key: str = ""
 
     def __repr__(self) -> str:  # never print key material into a log or traceback
         return f"Settings(db_url={self.db_url!r}, storage_dir={str(self.storage_dir)!r}, ...)"
@@ -608,4 +626,6 @@ def load_settings(raw: Mapping[str, Any], environ: Mapping[str, str] = os.enviro
         metrics_token=values["whistle.metrics.token"],
         onion_address=values["whistle.onion.address"],
         key_files=tuple(files),
+        **{f"s3_{name}": values[f"whistle.attachments.s3.{name}"]
+           for name in ("bucket", "prefix", "endpoint_url", "region", "access_key_id", "secret_access_key")},
     )

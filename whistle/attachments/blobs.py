@@ -1,4 +1,6 @@
-"""Blob stores: where attachment ciphertext lives. A backend is chosen by dotted name in settings."""
+"""Blob stores: where attachment ciphertext lives, chosen by `whistle.attachments.blob_store`:
+files in a directory (`local`, this module), rows of the app's database (`database`, dbblobs.py),
+or objects in an S3-compatible bucket (`s3`, s3blobs.py). make_blob_store builds the one chosen."""
 from __future__ import annotations
 
 import contextlib
@@ -6,9 +8,17 @@ import os
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import TYPE_CHECKING, BinaryIO, Protocol
+
+from pyramid.path import DottedNameResolver
 
 from whistle import crypto
+from whistle.settings import ConfigurationError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from whistle.settings import Settings
 
 _NAME = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 STAGING = "staging"
@@ -216,3 +226,36 @@ class LocalBlobWriter:
         self._handle.close()
         with contextlib.suppress(FileNotFoundError):
             self._temp.unlink()
+
+
+STORE_KINDS = ("local", "database", "s3")
+
+
+def make_blob_store(settings: Settings, engine: Engine) -> BlobStore:
+    """The blob store the settings choose (`whistle.attachments.blob_store`): `local`, `database`
+    (the database of `engine`, the app's), `s3`, or a dotted class name, constructed with the
+    storage directory. A ConfigurationError names what is wrong with the choice."""
+    return blob_store_of_kind(settings.blob_store, settings, engine)
+
+
+def blob_store_of_kind(kind: str, settings: Settings, engine: Engine) -> BlobStore:
+    """The store of `kind` (as make_blob_store reads it), whatever the settings choose: `whistle
+    blobs move` builds the store it copies to this way."""
+    if kind == "local":
+        return LocalBlobStore(settings.storage_dir)
+    if kind == "database":
+        # Imported here: dbblobs imports this module (its names and errors).
+        from whistle.attachments.dbblobs import DatabaseBlobStore
+
+        return DatabaseBlobStore.for_engine(engine)
+    if kind == "s3":
+        # Imported here: boto3 is an extra (whistle[s3]), needed only by those who choose S3.
+        from whistle.attachments.s3blobs import S3BlobStore
+
+        return S3BlobStore.from_settings(settings, engine)
+    try:
+        store_class = DottedNameResolver().resolve(kind)
+    except (ImportError, AttributeError, ValueError):
+        raise ConfigurationError(f"bad value for 'whistle.attachments.blob_store': {kind!r} is none of "
+                                 f"{', '.join(STORE_KINDS)}, nor a class that can be imported") from None
+    return store_class(settings.storage_dir)

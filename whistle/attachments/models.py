@@ -46,3 +46,31 @@ class PendingUploadChunk(Base):
     chunk_index: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     # None only for a chunk received before digests were recorded: it was synced as it was written.
     digest: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
+
+
+class StoredBlobName(Base):
+    """A name in the database blob store (whistle/attachments/dbblobs.py) and the stored file it
+    names: a published blob, a staged file, or a blob still being written (never read by name).
+    Two names may share a file, as a hard link does: a staged file published as a blob."""
+
+    __tablename__ = "blob_names"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    file: Mapped[str] = mapped_column(String(64), index=True)
+    state: Mapped[str] = mapped_column(String(8))  # "blob", "staged" or "partial"
+    size: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # a blob's; None otherwise
+    # The day a "partial" blob began to be written (a date, as every record of a reporter's is):
+    # one left by a node that stopped mid-write is deleted by the tick after a day.
+    started_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+
+class StoredBlobPiece(Base):
+    """The bytes of a stored file from `offset` on: ciphertext only (blob bodies are encrypted
+    before they reach a store). The pieces of a file never overlap."""
+
+    __tablename__ = "blob_pieces"
+
+    file: Mapped[str] = mapped_column(String(64), primary_key=True)
+    offset: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)

@@ -16,7 +16,7 @@ import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import BinaryIO, Self
 
 from sqlalchemy import delete, func, select
@@ -602,6 +602,16 @@ def _split_run(upload: PendingUpload, index: int, data: bytes) -> list[bytes]:
     return pieces
 
 
+@contextlib.contextmanager
+def _staged_file_there() -> Iterator[None]:
+    """A staged file that is gone (the blobs moved to another store meanwhile: docs/attachments.md)
+    makes its upload one that is no longer here, which the client starts again."""
+    try:
+        yield
+    except FileNotFoundError:
+        raise Problem(404, "This upload's chunks are no longer kept: start the upload again.") from None
+
+
 def put_chunks(dbsession: Session, store: BlobStore, upload: PendingUpload, index: int, data: bytes) -> None:
     """Keep the run of consecutive chunks `data` from chunk `index` (1 to MAX_RUN_CHUNKS of them;
     the upload's shape gives each chunk's length, so the body's length says how many): each written
@@ -612,6 +622,11 @@ def put_chunks(dbsession: Session, store: BlobStore, upload: PendingUpload, inde
     mended by sending it again; with other bytes the whole run is refused (409). A run that is not a
     whole number of chunks, or a chunk 0 that is not a stream envelope's header of version 2, is
     refused (422 naming "body"). Nothing is written or recorded unless the whole run is kept."""
+    with _staged_file_there():
+        _put_chunks(dbsession, store, upload, index, data)
+
+
+def _put_chunks(dbsession: Session, store: BlobStore, upload: PendingUpload, index: int, data: bytes) -> None:
     pieces = _split_run(upload, index, data)
     if index == 0 and not crypto.is_authored_stream_header(pieces[0]):
         raise validation_problem({"body": "Chunk 0 is the header of a stream envelope of version 2 "
@@ -697,7 +712,8 @@ def finish_upload(dbsession: Session, store: BlobStore, txn, case: Case, upload:
         raise Problem(409, f"Chunks missing: {_shown(missing)}.", members={"missing": missing})
     # The chunks were written without syncing: one lost from the disk (a crash before now) is found
     # here, by its digest, and asked for again, before the file is synced and becomes the attachment.
-    damaged = _damaged(store, upload, recorded)
+    with _staged_file_there():
+        damaged = _damaged(store, upload, recorded)
     if damaged:
         raise Problem(409, f"Chunks to send again (the server lost them): {_shown(damaged)}.",
                       members={"missing": damaged})
@@ -776,6 +792,19 @@ def unfinished_uploads_job(store: BlobStore) -> Callable[[TickContext], list[str
         for name in staged:
             store.stage_delete(name)
         return [f"unfinished uploads: {len(staged)} deleted"] if staged else []
+
+    return run
+
+
+def partial_blobs_job(forget_partial: Callable[[date], int]) -> Callable[[TickContext], list[str]]:
+    """The tick's "partial blobs" job, for a store that keeps blobs being written as rows
+    (DatabaseBlobStore.forget_partial): those a node began before yesterday and never finished
+    (it stopped mid-write) are deleted. Dated by the machine's UTC day, as the store dates them,
+    not by the app's clock."""
+
+    def run(_ctx: TickContext) -> list[str]:
+        count = forget_partial(datetime.now(UTC).date() - timedelta(days=1))
+        return [f"partial blobs: {count} deleted"] if count else []
 
     return run
 

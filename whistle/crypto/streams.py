@@ -52,13 +52,25 @@ class StreamEncryptor:
         """Take any amount of plaintext; return the ciphertext of each chunk it completes."""
         if self._finished:
             raise CryptoError("stream already finished")
-        self._buffer += data
-        out = []
         # Only full chunks leave here; whatever remains (< CHUNK_SIZE) waits for more data
-        # or for finish(), so the final chunk is the only short one.
-        while len(self._buffer) >= CHUNK_SIZE:
-            out.append(self._push(bytes(self._buffer[:CHUNK_SIZE]), _TAG_MESSAGE))
-            del self._buffer[:CHUNK_SIZE]
+        # or for finish(), so the final chunk is the only short one. Full chunks are encrypted
+        # straight from `data` (one copy of each into bytes, which the binding wants; none for a
+        # piece that is one whole chunk), never through the buffer.
+        view = memoryview(data)
+        out = []
+        if self._buffer:
+            taken = CHUNK_SIZE - len(self._buffer)
+            self._buffer += view[:taken]
+            view = view[taken:]
+            if len(self._buffer) < CHUNK_SIZE:
+                return b""
+            out.append(self._push(bytes(self._buffer), _TAG_MESSAGE))
+            self._buffer.clear()
+        while len(view) >= CHUNK_SIZE:
+            whole = type(data) is bytes and len(view) == len(data) == CHUNK_SIZE
+            out.append(self._push(data if whole else bytes(view[:CHUNK_SIZE]), _TAG_MESSAGE))
+            view = view[CHUNK_SIZE:]
+        self._buffer += view
         return b"".join(out)
 
     def finish(self) -> bytes:

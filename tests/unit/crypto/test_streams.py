@@ -54,7 +54,7 @@ def test_round_trip_sizes(size):
     assert len(blob) == HEADER_LEN + full_chunks * FULL_CHUNK + last + 17
 
 
-@pytest.mark.parametrize("pieces", [1, 7, 1000, CHUNK_SIZE - 3, CHUNK_SIZE + 3])
+@pytest.mark.parametrize("pieces", [1, 7, 1000, CHUNK_SIZE - 3, CHUNK_SIZE, CHUNK_SIZE + 3, 3 * CHUNK_SIZE + 1])
 def test_push_in_pieces_of_any_size(pieces):
     data = payload(2 * CHUNK_SIZE + 100) if pieces > 1 else payload(3000)
     assert decrypt(encrypt(data, pieces=pieces)) == data
