@@ -8,6 +8,8 @@ where the copy is pg_dump's and the restore pg_restore's.
 """
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import re
@@ -23,7 +25,12 @@ import pyotp
 import pytest
 
 from tests.e2e.reporter_helpers import call, call_json
+from sqlalchemy import select
+
 from tests.e2e.server import BIN, ROOT, Server
+from whistle.cases.models import Attachment
+from whistle.db import make_engine
+from whistle.shredding import open_shred_store
 
 GUARDIAN = "alex"
 PASSWORD = "alex has a long passphrase"
@@ -208,13 +215,25 @@ def test_a_backup_taken_while_reports_arrive_restores_into_a_fresh_deployment(co
         shutil.copy2(source.directory / name, target.directory / name)
     copy_shred_store(source, target)
 
-    # A backup changed after it was taken is refused, and nothing is restored.
+    # A backup changed after it was taken is refused, and nothing is restored: a file changed, and
+    # a file changed with its SHA-256 in the manifest changed to match.
     tampered = tmp_path / "tampered"
     shutil.copytree(backup, tampered)
     blob = next((tampered / "blobs").iterdir())
     blob.write_bytes(blob.read_bytes()[:-1] + bytes([blob.read_bytes()[-1] ^ 1]))
     refused = whistle(target, "backup", "restore", str(tampered))
     assert refused.returncode == 1 and "SHA-256 differs" in refused.stderr, refused.stderr
+    forged = json.loads((tampered / "manifest.json").read_text())
+    forged["files"][f"blobs/{blob.name}"] = hashlib.sha256(blob.read_bytes()).hexdigest()
+    (tampered / "manifest.json").write_text(json.dumps(forged))
+    refused = whistle(target, "backup", "restore", str(tampered))
+    assert refused.returncode == 1 and "does not check out with the audit key" in refused.stderr, refused.stderr
+    # So is a restore given another lookup pepper than the backup's deployment used.
+    pepper = target.directory / "var" / "keys" / "lookup_pepper"
+    pepper.write_text(base64.b64encode(os.urandom(32)).decode() + "\n")
+    refused = whistle(target, "backup", "restore", str(backup))
+    assert refused.returncode == 1 and "whistle.secrets.lookup_pepper: not the key" in refused.stderr, refused.stderr
+    shutil.copy2(keys / "lookup_pepper", pepper)
     assert not list((target.directory / "var" / "blobs").glob("*"))
 
     restored = whistle(target, "backup", "restore", str(backup))
@@ -262,3 +281,47 @@ def read_whole_or_before_its_file(server: Server, staff: dict, sent: dict) -> No
 
 def audit_verify(server: Server) -> subprocess.CompletedProcess:
     return whistle(server, "audit", "verify")
+
+
+def test_a_file_shredded_while_the_backup_is_taken_is_left_out_and_one_lost_before_is_named(committed_database,
+                                                                                          tmp_path):
+    """Between the copy of the database and the copy of the blobs, a purge or an erasure may destroy
+    a file's shred key and delete its blob: the backup leaves that blob out, and restores. A blob
+    lost with its key still alive is named, and `create` exits 1."""
+    source = deployment(tmp_path / "source", committed_database("shredded_source")["whistle.db.url"])
+    assert whistle(source, "channels", "load", str(ROOT / "config" / "channels.toml")).returncode == 0
+    added = whistle(source, "guardian", "add", GUARDIAN, "--channel", "raise-a-concern", "--password-stdin",
+                    stdin=PASSWORD + "\n")
+    assert added.returncode == 0, added.stderr
+    serve(source)
+    try:
+        cases = [report(source.port, number, files=1) for number in range(1, 4)]
+    finally:
+        source.stop()
+    db_url = re.search(r"^whistle\.db\.url = (.*)$", source.ini.read_text(), flags=re.MULTILINE).group(1)
+    engine = make_engine(db_url)
+    with engine.connect() as connection:
+        files = connection.execute(select(Attachment.blob_name, Attachment.shred_handle).order_by(Attachment.id)).all()
+    engine.dispose()
+    (shredded, handle), (lost, _), _kept = files
+    blobs = source.directory / "var" / "blobs"
+    open_shred_store(f"sqlite:///{source.directory}/var/shred/shred-keys.sqlite").destroy([handle])
+    (blobs / shredded).unlink()
+    (blobs / lost).unlink()
+
+    backup = tmp_path / "backup"
+    created = whistle(source, "backup", "create", str(backup))
+    assert created.returncode == 1 and "1 files of the database have no blob in the store" in created.stderr
+    manifest = json.loads((backup / "manifest.json").read_text())
+    assert manifest["blobs_shredded_since"] == [shredded] and manifest["blobs_missing"] == [lost]
+    assert manifest["counts"]["attachments"] == 3 and manifest["counts"]["blobs"] == 1
+
+    target = deployment(tmp_path / "target", committed_database("shredded_target")["whistle.db.url"])
+    shutil.copytree(source.directory / "var" / "keys", target.directory / "var" / "keys")
+    for name in ("org_signing_key", "org_public_key"):
+        shutil.copy2(source.directory / name, target.directory / name)
+    restored = whistle(target, "backup", "restore", str(backup))
+    assert restored.returncode == 0, restored.stdout + restored.stderr
+    assert "every file's blob is in the store, but for 1 files erased or purged while the backup was taken and 1 " \
+           "whose blobs were lost before it" in restored.stdout
+    assert len(cases) == 3

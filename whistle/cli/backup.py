@@ -22,6 +22,7 @@ from pyramid.path import DottedNameResolver
 from sqlalchemy import delete, func, select
 from sqlalchemy.engine import make_url
 
+from whistle import crypto
 from whistle.attachments.blobs import BlobStore
 from whistle.attachments.models import PendingUpload
 from whistle.audit.checkpoints import read_checkpoint_file
@@ -60,6 +61,9 @@ class KeyFile:
     setting: str
     where: str
     purpose: str
+    # The file, where it is one: a backup is never made beside a secret one.
+    path: Path | None = None
+    secret: bool = True
 
     def as_dict(self) -> dict[str, str]:
         return {"setting": self.setting, "where": self.where, "purpose": self.purpose}
@@ -91,25 +95,25 @@ def kept_apart(environment: env.Environment) -> list[KeyFile]:
     for key, spec in SPECS.items():
         path = merged.get(key + FILE_SUFFIX)
         if key in PURPOSES and path:
-            found.append(KeyFile(key + FILE_SUFFIX, path, PURPOSES[key]))
+            found.append(KeyFile(key + FILE_SUFFIX, path, PURPOSES[key], Path(path)))
         elif spec.secret and not path:
             found.append(KeyFile(key, "given in the .ini or the environment", PURPOSES.get(key, "a secret key")))
-    found.append(KeyFile("whistle.shred_store.url", _hide_password(settings.shred_store_url),
+    shred_url = make_url(settings.shred_store_url)
+    shred_file = Path(shred_url.database) if shred_url.get_backend_name() == "sqlite" and shred_url.database else None
+    found.append(KeyFile("whistle.shred_store.url", shred_url.render_as_string(hide_password=True),
                          "the shred key store: never in this backup; keep its own short rotation and restore its "
-                         "newest copy, taken after this backup, with it (docs/operations.md 11.1)"))
+                         "newest copy, taken after this backup, with it (docs/operations.md 11.1)", shred_file))
     if settings.directory_state is not None:
         found.append(KeyFile("whistle.org.directory_state", str(settings.directory_state),
-                             "the highest key directory version used: keep it with the key files"))
+                             "the highest key directory version used: keep it with the key files",
+                             settings.directory_state, secret=False))
     found.append(KeyFile("whistle.audit.checkpoint_file", str(settings.audit_checkpoint_file),
-                         "audit checkpoints: shipped off the host as they are written, never restored over"))
+                         "audit checkpoints: shipped off the host as they are written, never restored over",
+                         settings.audit_checkpoint_file, secret=False))
     for key, value in raw.items():
         if key.endswith(FILE_SUFFIX) and not key.startswith(("whistle.", "pyramid.")):
-            found.append(KeyFile(key, str(value), "a plugin's secret file"))
+            found.append(KeyFile(key, str(value), "a plugin's secret file", Path(str(value))))
     return found
-
-
-def _hide_password(url: str) -> str:
-    return make_url(url).render_as_string(hide_password=True) if url else "(none)"
 
 
 def _whistle_version() -> str:
@@ -144,11 +148,12 @@ def _check_target(target: Path, keep_apart: Iterable[KeyFile], settings: Setting
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise CommandError(f"{target} exists and is not an empty directory: give a new directory for each backup")
     for item in keep_apart:
-        if item.where.startswith("/") or os.sep in item.where:
-            place = Path(item.where).resolve()
-            if _inside(place, target) or _inside(target, place.parent):
-                raise CommandError(f"{target} is beside {item.where} ({item.setting}): a backup never goes next to "
-                                   "the key files, nor they into it")
+        if item.path is None:
+            continue
+        place = item.path.resolve()
+        if _inside(place, target) or (item.secret and _inside(target, place.parent)):
+            raise CommandError(f"{target} is beside {item.where} ({item.setting}): a backup never goes next to "
+                               "the key files, nor they into it")
     if _inside(target, settings.storage_dir.resolve()):
         raise CommandError(f"{target} is inside the blob store {settings.storage_dir}")
 
@@ -198,7 +203,9 @@ def _create(args) -> int:
         "public_files": {ORG_PUBLIC_KEY: "the organisation's public key"} if ORG_PUBLIC_KEY in files else {},
         "not_included": [item.as_dict() for item in keep_apart],
         "files": dict(sorted(files.items())),
+        "key_checks": key_checks(settings),
     }
+    manifest["mac"] = crypto.backup_manifest_mac(settings.audit_key, crypto.canonical_json(manifest)).hex()
     (target / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
     os.chmod(target / MANIFEST, 0o600)
     _sync(target / MANIFEST)
@@ -256,16 +263,30 @@ def _copy_blobs(store: BlobStore, settings: Settings, copied: CopiedDatabase, ta
 
 # --- restore ---
 
-def _read_manifest(source: Path) -> dict:
-    """The manifest, after checking that every file it lists is there with its SHA-256, and that
-    nothing else is."""
+def key_checks(settings: Settings) -> dict[str, str]:
+    """Check values of the keys a restore must be given again (docs/crypto.md 6.16)."""
+    return {"whistle.secrets.lookup_pepper": crypto.key_check(settings.lookup_pepper).hex(),
+            "whistle.secrets.session_key": crypto.key_check(settings.session_key).hex()}
+
+
+def _read_manifest(source: Path, settings: Settings) -> dict:
+    """The manifest, after checking its MAC (the audit key), that every file it lists is there
+    with its SHA-256 and nothing else is, and that the key files are the backup's own."""
     try:
         manifest = json.loads((source / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         raise CommandError(f"{source} holds no readable {MANIFEST}: it is not a whistle backup") from None
     if not (isinstance(manifest, dict) and manifest.get("format") == FORMAT
-            and isinstance(manifest.get("files"), dict)):
+            and isinstance(manifest.get("files"), dict) and isinstance(manifest.get("mac"), str)):
         raise CommandError(f"{source / MANIFEST} is not the manifest of a whistle backup ({FORMAT})")
+    try:
+        mac = bytes.fromhex(manifest.pop("mac"))
+        signed = crypto.canonical_json(manifest)
+    except (TypeError, ValueError):
+        raise CommandError(f"{source / MANIFEST} is not the manifest of a whistle backup ({FORMAT})") from None
+    if not crypto.backup_manifest_mac_matches(settings.audit_key, signed, mac):
+        raise CommandError("the backup's manifest does not check out with the audit key: it was changed, or the "
+                           "audit key file is not the one the backup's deployment used; nothing restored")
     listed: dict[str, str] = manifest["files"]
     present = {path.relative_to(source).as_posix() for path in source.rglob("*") if path.is_file()} - {MANIFEST}
     if extra := sorted(present - set(listed)):
@@ -277,6 +298,11 @@ def _read_manifest(source: Path) -> dict:
         if _sha256(path) != expected:
             raise CommandError(f"{name} in the backup is not what its manifest says (SHA-256 differs): it was changed "
                                "or damaged, nothing restored")
+    wrong = [setting for setting, value in key_checks(settings).items() if manifest["key_checks"].get(setting) != value]
+    if wrong:
+        raise CommandError(f"{', '.join(wrong)}: not the key the backup's deployment used (its check value differs): "
+                           "copy that deployment's key files here first (without the same lookup pepper no receipt "
+                           "finds its case, without the same session key no guardian signs in); nothing restored")
     return manifest
 
 
@@ -289,12 +315,14 @@ def _check_revisions(revisions: list[str]) -> None:
 
 def _restore(args) -> int:
     source = Path(args.dir).resolve()
-    manifest = _read_manifest(source)
-    _check_revisions(manifest["alembic_revisions"])
     environment = env.load(args.config)
     settings = environment.settings
-    files_kept = manifest["blob_store"] != DATABASE_STORE
-    store = blob_store_of(settings) if files_kept else None
+    manifest = _read_manifest(source, settings)
+    _check_revisions(manifest["alembic_revisions"])
+    if manifest["blob_store"] == DATABASE_STORE and settings.blob_store != DATABASE_STORE:
+        raise CommandError("this backup's blobs are in its database (whistle.attachments.blob_store = database): "
+                           "restore it with that store, then move them with `whistle blobs move`")
+    store = blob_store_of(settings) if settings.blob_store != DATABASE_STORE else None
 
     engine = make_engine(settings.db_url)
     try:
@@ -322,7 +350,7 @@ def _restore(args) -> int:
     with env.dbsession(environment) as dbsession:
         report = verify_log(dbsession, [])
         stored = set(store.names()) if store is not None else None
-        expected_absent = set(manifest.get("blobs_shredded_since", [])) | set(manifest.get("blobs_missing", []))
+        expected_absent = set(manifest["blobs_shredded_since"]) | set(manifest["blobs_missing"])
         lacking = [name for name in dbsession.scalars(select(Attachment.blob_name))
                    if stored is not None and name not in stored and name not in expected_absent]
         # Files being uploaded in chunks: their staged chunks are never in a backup, so the uploads
@@ -347,8 +375,19 @@ def _restore(args) -> int:
                         + ", ".join(f"{restored[name]} {name}, not {counts.get(name)}" for name in differing))
     if lacking:
         failures.append(f"{len(lacking)} files have no blob in the store (first: {lacking[0]})")
+    elif store is None:
+        print("the blobs are in the database, restored with it")
     else:
-        print("every file's blob is in the store")
+        shredded, missing = len(manifest["blobs_shredded_since"]), len(manifest["blobs_missing"])
+        print("every file's blob is in the store" + (
+            f", but for {shredded} files erased or purged while the backup was taken and {missing} whose blobs "
+            "were lost before it (the backup has none)" if shredded or missing else ""))
+    if ORG_PUBLIC_KEY in manifest["files"] and settings.org_public_key is not None:
+        backed_up = crypto.read_public_key_text((source / ORG_PUBLIC_KEY).read_text(encoding="ascii"))
+        if backed_up != settings.org_public_key:
+            print("note: the organisation's public key here is not the backup's, which signed the key directory in "
+                  "the restored database: no channel takes reports until you sign a new one "
+                  "(`whistle keys sign-directory`)")
     lines = read_checkpoint_file(settings.audit_checkpoint_file)
     if lines:
         print(f"note: {settings.audit_checkpoint_file} holds {len(lines)} checkpoints from before the restore: "

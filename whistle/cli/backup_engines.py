@@ -207,7 +207,8 @@ def _run(command: list[str], db_url: str, what: str) -> None:
         raise CommandError(f"{what} failed (exit status {result.returncode}): {last}")
 
 
-_VERSION = re.compile(r"\b(\d+)(?:\.\d+)?")
+# "pg_dump (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)": the major version follows the product name.
+_VERSION = re.compile(r"\(PostgreSQL\)\s+(\d+)")
 
 
 def _tool_major(path: str) -> int | None:
@@ -215,7 +216,7 @@ def _tool_major(path: str) -> int | None:
         result = subprocess.run([path, "--version"], capture_output=True, text=True, check=False, timeout=30)
     except OSError:
         return None
-    match = _VERSION.search(result.stdout.rpartition(")")[2] or result.stdout)
+    match = _VERSION.search(result.stdout)
     return int(match.group(1)) if match else None
 
 
