@@ -185,6 +185,7 @@ def _create(args) -> int:
             if "whistle.org.public_key" + FILE_SUFFIX in merged else None
         if source is not None:
             (target / ORG_PUBLIC_KEY).write_bytes(source.read_bytes())
+            os.chmod(target / ORG_PUBLIC_KEY, 0o600)
             files[ORG_PUBLIC_KEY] = _sha256(target / ORG_PUBLIC_KEY)
 
     manifest = {
@@ -244,7 +245,7 @@ def _copy_blobs(store: BlobStore, settings: Settings, copied: CopiedDatabase, ta
             continue
         digest = hashlib.sha256()
         path = directory / name
-        with source, path.open("xb") as out:
+        with source, os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
             while piece := source.read(PIECE):
                 digest.update(piece)
                 out.write(piece)
