@@ -44,6 +44,7 @@ PUBLIC_WITH_A_REASON = {
     "cases.inbox": "the inbox query, called by the workspace's views",
     "cases.learning": "the learning search and report's queries, called by the workspace's views",
     "cases.context": "CaseContext, the traversal context (and its ACL) of every route about one case",
+    "attachments.blobs": "the blob stores and make_blob_store, which every command builds its store with",
     "attachments.uploads": "the streaming form parser, for every route that takes a file",
     "attachments.views": "downloads and the API's raw-body upload, shared by reporters and guardians",
     "notifications.preferences": "the notice events and a guardian's choices",

@@ -49,8 +49,9 @@ BLOBS = "blobs"
 ORG_PUBLIC_KEY = "org_public_key"
 PIECE = 1 << 20
 
-# The blob store that keeps blobs in the main database: its dump holds them, nothing more to copy.
+# The blob store that keeps blobs in a database: on PostgreSQL the app's own, whose dump holds them.
 DATABASE_STORE = "database"
+IN_DUMP = "in the database dump"
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,13 @@ PURPOSES = {
     "whistle.db.url": "the database URL, with its password",
     "whistle.shred_store.url": "the shred key store's URL",
 }
+
+
+def blobs_in_dump(settings: Settings) -> bool:
+    """Whether the database copy holds the blobs: the database store on PostgreSQL keeps them in the
+    app's own database; on SQLite it keeps them in a file of its own, copied through the store like
+    any other store's blobs."""
+    return settings.blob_store == DATABASE_STORE and engine_name(settings.db_url) == "postgresql"
 
 
 def blob_store_of(settings: Settings) -> BlobStore:
@@ -176,7 +184,7 @@ def _create(args) -> int:
 
     # The blobs after the database: every attachment the copy names (and only those) has its blob.
     blobs: dict[str, list[str]] = {"copied": [], "shredded": [], "missing": []}
-    if settings.blob_store != DATABASE_STORE:
+    if not blobs_in_dump(settings):
         blobs = _copy_blobs(blob_store_of(settings), settings, copied, target, files)
     public = settings.org_public_key is not None
     if public:
@@ -195,7 +203,7 @@ def _create(args) -> int:
         "engine": copied.engine,
         "database": copied.file,
         "alembic_revisions": copied.revisions,
-        "blob_store": DATABASE_STORE if settings.blob_store == DATABASE_STORE else "files",
+        "blob_store": IN_DUMP if blobs_in_dump(settings) else "files",
         "counts": dict(copied.counts, blobs=len(blobs["copied"])),
         # Attachments in the copy without a blob: erased or purged after the copy was taken (their
         # shred keys are destroyed, so they could not be read anyway), or lost before it.
@@ -320,11 +328,15 @@ def _restore(args) -> int:
     settings = environment.settings
     manifest = _read_manifest(source, settings)
     _check_revisions(manifest["alembic_revisions"])
-    if manifest["blob_store"] == DATABASE_STORE and settings.blob_store != DATABASE_STORE:
-        raise CommandError("this backup's blobs are in its database (whistle.attachments.blob_store = database): "
-                           "restore it with that store, then move them with `whistle blobs move`")
-    store = blob_store_of(settings) if settings.blob_store != DATABASE_STORE else None
+    if (manifest["blob_store"] == IN_DUMP) != blobs_in_dump(settings):
+        raise CommandError("this backup's blobs are in its database dump (whistle.attachments.blob_store = database "
+                           "on PostgreSQL) and the configuration keeps them elsewhere, or the other way round: restore "
+                           "with the store the backup was taken with, then move them with `whistle blobs move`")
+    store = None if blobs_in_dump(settings) else blob_store_of(settings)
 
+    database = make_url(settings.db_url).database
+    if engine_name(settings.db_url) == "sqlite" and database:
+        Path(database).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     engine = make_engine(settings.db_url)
     try:
         if engine_name(settings.db_url) != manifest["engine"]:
