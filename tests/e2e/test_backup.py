@@ -164,17 +164,23 @@ def test_a_backup_taken_while_reports_arrive_restores_into_a_fresh_deployment(co
         during: list[int] = []
         stop = threading.Event()
 
+        failures: list[BaseException] = []
+
         def writer() -> None:
             number = 100
-            while not stop.is_set():
-                arriving.append(report(source.port, number, files=1))
-                if backup_running.is_set():
-                    during.append(number)
-                number += 1
+            try:
+                while not stop.is_set():
+                    arriving.append(report(source.port, number, files=1))
+                    if backup_running.is_set():
+                        during.append(number)
+                    number += 1
+            except BaseException as failure:  # the test's thread reports it
+                failures.append(failure)
+                raise
 
         thread = threading.Thread(target=writer)
         thread.start()
-        while not arriving:
+        while not arriving and not failures:
             time.sleep(0.05)
         backup = tmp_path / "backup"
         backup_running.set()
@@ -183,6 +189,7 @@ def test_a_backup_taken_while_reports_arrive_restores_into_a_fresh_deployment(co
         stop.set()
         thread.join(timeout=60)
         assert created.returncode == 0, created.stderr
+        assert not failures, failures
         assert during, "reports arrived while the backup was taken"
     finally:
         source.stop()
