@@ -192,7 +192,8 @@ def _server_major(connection: Connection) -> int:
 def _libpq_uri(db_url: str) -> str:
     """The URL as libpq takes it, without its password (which goes through PGPASSWORD: a command
     line is visible to every user of the machine)."""
-    url: URL = make_url(db_url).set(drivername="postgresql", password=None)
+    # URL.set() leaves a field it is given None for as it was: the password goes with _replace.
+    url: URL = make_url(db_url).set(drivername="postgresql")._replace(password=None)
     return url.render_as_string(hide_password=False)
 
 
