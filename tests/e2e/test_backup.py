@@ -218,7 +218,6 @@ def test_a_backup_taken_while_reports_arrive_restores_into_a_fresh_deployment(co
         shutil.copy2(keys / name, target.directory / "var" / "keys" / name)
     for name in ("org_signing_key", "org_public_key"):
         shutil.copy2(source.directory / name, target.directory / name)
-    copy_shred_store(source, target)
 
     # A backup changed after it was taken is refused, and nothing is restored: a file changed, and
     # a file changed with its SHA-256 in the manifest changed to match.
@@ -241,11 +240,16 @@ def test_a_backup_taken_while_reports_arrive_restores_into_a_fresh_deployment(co
     shutil.copy2(keys / "lookup_pepper", pepper)
     assert not list((target.directory / "var" / "blobs").glob("*"))
 
-    restored = whistle(target, "backup", "restore", str(backup))
+    # Restored without the shred key store, nothing could be read: it says so, and exits 1.
+    keyless = whistle(target, "backup", "restore", str(backup))
+    assert keyless.returncode == 1 and "holds none of the restored cases' keys" in keyless.stderr, keyless.stderr
+    copy_shred_store(source, target)
+    restored = whistle(target, "backup", "restore", "--force", str(backup))
     assert restored.returncode == 0, restored.stdout + restored.stderr
     print(restored.stdout)
     assert "chain intact, head MAC checks out" in restored.stdout
-    assert "every file's blob is in the store" in restored.stdout
+    assert "every file's blob is in the store\n" in restored.stdout
+    assert "every case, item and file has its key in the shred key store" in restored.stdout
 
     # Restoring again over what is there now is refused.
     again = whistle(target, "backup", "restore", str(backup))

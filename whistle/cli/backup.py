@@ -27,7 +27,7 @@ from whistle.attachments.blobs import BlobStore
 from whistle.attachments.models import PendingUpload
 from whistle.audit.checkpoints import read_checkpoint_file
 from whistle.audit.services import verify_log
-from whistle.cases.models import Attachment
+from whistle.cases.models import Attachment, Case, CaseItem
 from whistle.cli import env
 from whistle.cli.backup_engines import (
     COUNTED,
@@ -372,6 +372,7 @@ def _restore(args) -> int:
         dbsession.execute(delete(PendingUpload))
         restored = {name: dbsession.scalar(select(func.count()).select_from(model)) or 0
                     for name, model in COUNTED.items()}
+        keyless = _without_shred_keys(dbsession, settings)
     counts = manifest["counts"]
     print(f"restored from {source}: {counts['cases']} cases, {counts['items']} items, {counts['attachments']} files "
           f"({len(blob_names)} blobs), {counts['audit_events']} audit events")
@@ -395,6 +396,16 @@ def _restore(args) -> int:
         print("every file's blob is in the store" + (
             f", but for {shredded} files erased or purged while the backup was taken and {missing} whose blobs "
             "were lost before it (the backup has none)" if shredded or missing else ""))
+    if keyless["cases"] and keyless["cases"] == keyless["of cases"]:
+        failures.append("the shred key store holds none of the restored cases' keys, so none can be read: restore "
+                        "its newest copy, taken after this backup, where whistle.shred_store.url points (then "
+                        "`backup restore --force` checks again)")
+    elif any(keyless[kind] for kind in ("cases", "items", "files")):
+        print(f"note: {keyless['cases']} cases, {keyless['items']} items and {keyless['files']} files have no key in "
+              "the shred key store: purged or erased since the backup, as they should stay; or, if the store restored "
+              "is older than the backup, lost (restore its newest copy)")
+    else:
+        print("every case, item and file has its key in the shred key store")
     if ORG_PUBLIC_KEY in manifest["files"] and settings.org_public_key is not None:
         backed_up = crypto.read_public_key_text((source / ORG_PUBLIC_KEY).read_text(encoding="ascii"))
         if backed_up != settings.org_public_key:
@@ -410,6 +421,20 @@ def _restore(args) -> int:
     for failure in failures:
         print(f"whistle: {failure}", file=sys.stderr)
     return 1 if failures else 0
+
+
+def _without_shred_keys(dbsession, settings: Settings) -> dict[str, int]:
+    """How many cases, items and files of the restored database the shred key store has no key for
+    (and how many cases have a handle at all, "of cases")."""
+    store = open_shred_store(settings.shred_store_url)
+    found = {}
+    for kind, column in (("cases", Case.shred_handle), ("items", CaseItem.shred_handle),
+                         ("files", Attachment.shred_handle)):
+        handles = [bytes(handle) for handle in dbsession.scalars(select(column).where(column.is_not(None)))]
+        found[kind] = len(handles) - len(store.keys(handles))
+        if kind == "cases":
+            found["of cases"] = len(handles)
+    return found
 
 
 def register(subparsers) -> None:
