@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -48,6 +49,7 @@ FORMAT = "whistle-backup/1"
 BLOBS = "blobs"
 ORG_PUBLIC_KEY = "org_public_key"
 PIECE = 1 << 20
+BLOB_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 # The blob store that keeps blobs in a database: on PostgreSQL the app's own, whose dump holds them.
 DATABASE_STORE = "database"
@@ -246,6 +248,8 @@ def _copy_blobs(store: BlobStore, settings: Settings, copied: CopiedDatabase, ta
     result: dict[str, list[str]] = {"copied": [], "shredded": [], "missing": []}
     absent: list[tuple[str, bytes | None]] = []
     for name, handle in copied.blobs:
+        if not BLOB_NAME.fullmatch(name):  # never let a stored name walk out of the backup directory
+            raise CommandError(f"the database names a blob {name!r}, which is no blob name: nothing more copied")
         try:
             source = store.open(name)
         except FileNotFoundError:
