@@ -4,13 +4,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from whistle.cli import accounts, audit, blobs, board, channels, database, demo, integrations, keys, tick
+from whistle.cli import accounts, audit, backup, blobs, board, channels, database, demo, integrations, keys, tick
 from whistle.cli.env import CommandError
 from whistle.desk import cli as desk
 from whistle.settings import ConfigurationError
 
 # Each module has `register(subparsers)`; the commands are listed in this order in `whistle --help`.
-COMMANDS = (database, keys, accounts, demo, audit, channels, board, integrations, tick, blobs, desk)
+COMMANDS = (database, keys, accounts, demo, audit, channels, board, integrations, tick, blobs, backup, desk)
 
 
 def build_parser() -> argparse.ArgumentParser:

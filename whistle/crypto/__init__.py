@@ -1,5 +1,6 @@
 """The one place that touches cryptography: versioned envelopes over libsodium (docs/crypto.md)."""
 from .audit import AUDIT_MAC_SIZE, audit_checkpoint_mac, audit_head_mac, audit_mac_matches
+from .backups import backup_manifest_mac, backup_manifest_mac_matches, key_check
 from .canonical import canonical_json, parse_canonical_json
 from .carried import open_from_client, seal_for_client
 from .casekeys import case_key_binding, check_case_key_binding, check_team_key_mac, public_key_of, team_key_mac
@@ -133,6 +134,10 @@ __all__ = [  # noqa: RUF022 - grouped by what the names are for, each group unde
     "audit_head_mac",
     "audit_checkpoint_mac",
     "audit_mac_matches",
+    # a backup's manifest: its MAC (the audit key) and the check values of the keys it never holds
+    "backup_manifest_mac",
+    "backup_manifest_mac_matches",
+    "key_check",
     "AUDIT_MAC_SIZE",
     # lookups and randomness
     "blind_index",
