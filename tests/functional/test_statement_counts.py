@@ -198,8 +198,9 @@ def test_lists_do_not_grow_with_the_cases_and_channels(world, clock):
     def grow(to: int) -> None:
         nonlocal have
         for n in range(have, to):
-            with world.dbsession() as dbsession:
+            with world.dbsession() as dbsession:  # a channel with a guardian: it may take reports
                 make_channel(dbsession, f"channel-{n}", title=f"Channel {n}")
+                make_staff(dbsession, world.settings, clock, f"guardian{n}", channels=[f"channel-{n}"])
             ref = submit_api(testapp, text=f"Something is wrong on ward {n}.")["case"]
             reporter = bearer(testapp.post_json("/api/v1/reporter/session",
                                                 {"receipt": submit_api(testapp)["receipt"]}).json["token"])
