@@ -73,13 +73,17 @@ class Run:
         return self.requests / self.seconds if self.seconds else 0.0
 
 
+def percent(ratio: float) -> str:
+    return f"{100 * ratio:.1f} %" if ratio < 0.1 else f"{100 * ratio:.0f} %"
+
+
 def wrk(port: int, path: str, token: str, duration: float, connections: int, tmp: Path) -> Run:
     script = tmp / f"wrk-{abs(hash(token)) % 10**8}.lua"
     script.write_text(LUA % token)
     out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{duration:g}s", "--timeout", "10s",
                           "-s", str(script), f"http://127.0.0.1:{port}{path}"],
                          capture_output=True, text=True, check=True).stdout
-    found = re.search(r"^WRK (\{.*\})$", out, re.M)
+    found = re.search(r"^WRK (\{.*\})$", out, re.MULTILINE)
     if not found:
         raise SystemExit(f"wrk said:\n{out}")
     data = json.loads(found.group(1))
@@ -191,7 +195,8 @@ def reporter_token(port: int) -> str:
     if status != 201:
         raise SystemExit(f"disclosure failed: {status} {body[:300]!r}")
     receipt = json.loads(body)["receipt"]
-    status, body = hb.call(port, hb.Request("POST", "/api/v1/reporter/session", json.dumps({"receipt": receipt}).encode(),
+    sign_in = json.dumps({"receipt": receipt}).encode()
+    status, body = hb.call(port, hb.Request("POST", "/api/v1/reporter/session", sign_in,
                                             {"Content-Type": "application/json"}))
     if status != 200:
         raise SystemExit(f"reporter sign-in failed: {status} {body[:300]!r}")
@@ -263,10 +268,15 @@ def main(argv=None) -> int:
                     if best is None or run.rps > best.rps:
                         best = run
                 assert best is not None and best_base is not None
-                table.append([label, f"{best.rps:,.0f}", f"{100 * best.rps / best_base.rps:.0f} %",
-                              c.fmt_time(best.p50), c.fmt_time(best.p95), str(best.non_2xx + best.socket_errors),
-                              f"{best_base.rps:,.0f}"])
-                print(f"  done: {label}: {best.rps:,.0f} req/s ({100 * best.rps / best_base.rps:.0f} %)", flush=True)
+                share = percent(best.rps / best_base.rps)
+                if best.requests:
+                    table.append([label, f"{best.rps:,.1f}" if best.rps < 10 else f"{best.rps:,.0f}", share,
+                                  c.fmt_time(best.p50), c.fmt_time(best.p95),
+                                  str(best.non_2xx + best.socket_errors), f"{best_base.rps:,.0f}"])
+                else:  # wrk reports no latency without a finished request
+                    table.append([label, f"none in {duration:g} s", "0 %", "-", "-",
+                                  str(best.non_2xx + best.socket_errors), f"{best_base.rps:,.0f}"])
+                print(f"  done: {label}: {best.rps:,.1f} req/s ({share})", flush=True)
             print()
             print(c.table(["endpoint", "req/s", "of bare Pyramid", "p50", "p95", "errors", "bare req/s"], table,
                           align="lrrrrrr"))
