@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import select, union_all, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
@@ -128,8 +128,36 @@ def record(
     return event
 
 
-def case_events(dbsession: Session, case_id: int) -> list[AuditEvent]:
-    return list(dbsession.scalars(select(AuditEvent).where(AuditEvent.case_id == case_id).order_by(AuditEvent.seq)))
+def case_events(dbsession: Session, case_id: int, *, actions: Sequence[str] | None = None) -> list[AuditEvent]:
+    """A case's events in order: all of them, or those of `actions` only (through the index by
+    case and action, so the case's other events are not visited)."""
+    query = select(AuditEvent).where(AuditEvent.case_id == case_id)
+    if actions is not None:
+        query = query.where(AuditEvent.action.in_(actions))
+    return list(dbsession.scalars(query.order_by(AuditEvent.seq)))
+
+
+@dataclass(frozen=True)
+class CaseHistory:
+    events: list[AuditEvent]  # in order
+    left_out: bool  # whether older events of the repeated action were left out
+
+
+def case_history(dbsession: Session, case_id: int, *, repeated: str, latest: int) -> CaseHistory:
+    """A case's events for its timeline: every event, except that of the `repeated` action (one
+    that happens again and again, like a guardian reading the case) only the `latest` ones. Two
+    range scans of the index by case and action, so the cost does not grow with how often the
+    repeated action happened before."""
+    others = union_all(
+        select(AuditEvent.id).where(AuditEvent.case_id == case_id, AuditEvent.action < repeated),
+        select(AuditEvent.id).where(AuditEvent.case_id == case_id, AuditEvent.action > repeated),
+    ).subquery()
+    events = list(dbsession.scalars(select(AuditEvent).where(AuditEvent.id.in_(select(others.c.id)))))
+    recent = list(dbsession.scalars(
+        select(AuditEvent).where(AuditEvent.case_id == case_id, AuditEvent.action == repeated)
+        .order_by(AuditEvent.seq.desc()).limit(latest + 1)))
+    return CaseHistory(events=sorted(events + recent[:latest], key=lambda event: event.seq),
+                       left_out=len(recent) > latest)
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,12 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, delete, func, select
+from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from whistle import audit, words
@@ -297,6 +300,37 @@ def declare_conflict(dbsession: Session, clock: Clock, case: Case, keys: CaseKey
     dbsession.flush()
     _drop_own_grant(dbsession, case, account)
     audit.record(dbsession, clock, actor=_actor(account), action="case.conflict_declared", case_id=case.id)
+
+
+VIEWED = "case.viewed"
+
+
+def record_view(dbsession: Session, clock: Clock, case: Case, account_id: int) -> bool:
+    """Audit that `account_id` read the case ("case.viewed"), once a day: the first reading of a
+    day appends the event, later ones that day write nothing, so reading stays as cheap the
+    thousandth time as the first and takes no write lock. Whether this call recorded it.
+
+    The day is claimed with one conditional write (case_reads.viewed_on), so two readings at
+    the same moment, on one node or two, record it once."""
+    today = clock.today()
+    row = dbsession.get(CaseRead, (case.id, account_id))
+    if row is not None and row.viewed_on == today:
+        return False
+    if row is None:
+        insert = postgresql_insert if dbsession.get_bind().dialect.name == "postgresql" else sqlite_insert
+        claimed = dbsession.execute(insert(CaseRead).values(
+            case_id=case.id, account_id=account_id, last_read_item_id=0, viewed_on=today,
+        ).on_conflict_do_nothing(index_elements=["case_id", "account_id"]))
+    else:
+        claimed = dbsession.execute(
+            update(CaseRead).where(CaseRead.case_id == case.id, CaseRead.account_id == account_id,
+                                   or_(CaseRead.viewed_on.is_(None), CaseRead.viewed_on != today))
+            .values(viewed_on=today).execution_options(synchronize_session=False))
+        dbsession.expire(row, ["viewed_on"])
+    if not cast(CursorResult[Any], claimed).rowcount:
+        return False
+    audit.record(dbsession, clock, actor=f"account:{account_id}", action=VIEWED, case_id=case.id)
+    return True
 
 
 def mark_read(dbsession: Session, case: Case, account_id: int) -> None:

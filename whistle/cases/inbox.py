@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, func, select
 from sqlalchemy import case as case_when
-from sqlalchemy.orm import InstrumentedAttribute, Session, contains_eager
+from sqlalchemy.orm import InstrumentedAttribute, Session, contains_eager, defer
 
 from whistle.cases.lifecycle import CLOSED, RECEIVED, STATUSES
 from whistle.cases.models import (
@@ -153,7 +153,10 @@ def inbox_query(account_id: int, filters: InboxFilters, today: date):
         .join(CaseGrant, and_(CaseGrant.case_id == Case.id, CaseGrant.account_id == account_id,
                               CaseGrant.holder == HOLDER_GUARDIAN))
         .join(Channel, Channel.id == Case.channel_id)
-        .options(contains_eager(Case.channel))
+        # A row shows its channel's slug and title; the rest (the questionnaire, the wording: JSON
+        # decoded for every row) stays unread.
+        .options(contains_eager(Case.channel).load_only(Channel.slug, Channel.title),
+                 defer(Case.changes), defer(Case.factors))
     )
     if filters.status:
         query = query.where(Case.status == filters.status)

@@ -234,6 +234,9 @@ class CaseRead(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
     last_read_item_id: Mapped[int] = mapped_column(default=0)
+    # The day the guardian's reading was last audited as "case.viewed": a read is recorded once a
+    # day, so reading a case costs the same however often it was read before.
+    viewed_on: Mapped[date | None] = mapped_column(Date)
 
 
 class Attachment(Base):

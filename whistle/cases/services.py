@@ -590,8 +590,8 @@ def record_unverifiable(dbsession: Session, clock, case: Case, items: Iterable[d
     found = {entry["id"]: entry["kind"] for entry in items}
     if not found:
         return
-    known = {event.detail.get("item_id") for event in audit.services.case_events(dbsession, case.id)
-             if event.action == ITEM_UNVERIFIABLE}
+    known = {event.detail.get("item_id")
+             for event in audit.services.case_events(dbsession, case.id, actions=[ITEM_UNVERIFIABLE])}
     for item_id, kind in sorted(found.items()):
         if item_id not in known:
             audit.record(dbsession, clock, actor="system", action=ITEM_UNVERIFIABLE, case_id=case.id,

@@ -867,7 +867,11 @@ def build_document() -> dict:
                 "speak_up_comments": {"type": "array", "description": "The reporter's comments with that answer.",
                                       "items": {"type": "object", "properties": {
                                           "id": {"type": "integer"}, "text": STR, "at": DATE}}},
-                "events": {"type": "array", "items": {"$ref": "#/components/schemas/Event"}}}}, "The case."),
+                "events": {"type": "array", "items": {"$ref": "#/components/schemas/Event"},
+                           "description": "The case's audit events in order; of the readings (case.viewed, "
+                                          "recorded once a day for each guardian) only the latest 20."},
+                "earlier_reads_left_out": {"type": "boolean", "description": "Whether older readings were left "
+                                           "out of `events` (the audit log keeps every one)."}}}, "The case."),
                 **_problem_responses(401, 404)},
         }},
         "/healthz": {"get": {

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from whistle import crypto
 from whistle.accounts.models import Account
 from whistle.attachments.views import ciphertext_response
-from whistle.cases.actions import mark_read
+from whistle.cases.actions import mark_read, record_view
 from whistle.cases.context import CaseContext
 from whistle.cases.models import HOLDER_GUARDIAN, TEAM_KEY_ITEMS, Attachment, Case, CaseGrant, CaseItem
 from whistle.cases.services import (
@@ -116,14 +116,14 @@ def staff_envelopes(context: CaseContext, request):
     """For the page's own script (cookie session): the case page embeds the same, and the inbox's
     search on the device fetches each case's. Audited as a reading; it does not mark the case read
     (the page does, when the guardian opens it)."""
-    request.audit("case.viewed", case_id=context.case.id)
+    record_view(request.dbsession, request.clock, context.case, request.identity.account.id)
     return case_envelopes(request, context.case)
 
 
 @view_config(route_name="api.case_envelopes", request_method="GET", renderer="json", permission=Permission.CASE_READ)
 def api_envelopes(context: CaseContext, request):
     """The same for another client (bearer token): reading it audits the case as viewed and marks it read."""
-    request.audit("case.viewed", case_id=context.case.id)
+    record_view(request.dbsession, request.clock, context.case, request.identity.account.id)
     body = case_envelopes(request, context.case)
     mark_read(request.dbsession, context.case, request.identity.account.id)
     return body

@@ -90,7 +90,7 @@ def _page_values(request, case: Case, *, device: bool) -> dict:
         "case": case,
         "device": device,
         "labels": labels_of(request.dbsession, case),
-        "events": _timeline(request, case),
+        "events": _timeline(request, case, every_read=True)[0],
         "exported_by": request.identity.account.username,
         "exported_at": exported_at,
     }

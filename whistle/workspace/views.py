@@ -10,9 +10,9 @@ from whistle.accounts.models import Account
 from whistle.admin.services import staffing_changes_for
 from whistle.attachments.services import limits_for, list_attachments
 from whistle.attachments.views import guardian_keys
-from whistle.audit.services import case_events
+from whistle.audit.services import case_events, case_history
 from whistle.cases import actions, lifecycle
-from whistle.cases.actions import eligible_grantees, labels_of, mark_read
+from whistle.cases.actions import VIEWED, eligible_grantees, labels_of, mark_read, record_view
 from whistle.cases.context import CaseContext
 from whistle.cases.inbox import InboxFilters, attention_counts, next_deadline, unread_counts
 from whistle.cases.inbox import inbox as inbox_page
@@ -95,13 +95,23 @@ def unlock(request, context: CaseContext) -> CaseKeys:
     return guardian_keys(request, context.case)
 
 
-def _timeline(request, case) -> list[dict]:
-    """The case's audit events, each with what happened in a sentence for the page."""
-    events = case_events(request.dbsession, case.id)
+# How many readings of a case its timeline lists, the latest: each guardian's reading is recorded
+# once a day, which still adds up over the years; the audit log keeps them all.
+TIMELINE_READS = 20
+
+
+def _timeline(request, case, *, every_read: bool = False) -> tuple[list[dict], bool]:
+    """The case's audit events, each with what happened in a sentence for the page, and whether
+    older readings were left out (all are listed with `every_read`, for the case's archive)."""
+    if every_read:
+        events, left_out = case_events(request.dbsession, case.id), False
+    else:
+        history = case_history(request.dbsession, case.id, repeated=VIEWED, latest=TIMELINE_READS)
+        events, left_out = history.events, history.left_out
     names = names_for(request.dbsession, events)
     return [{"action": e.action, "actor": e.actor, "at": e.at, "detail": e.detail,
              "words": event_words(e.action, e.actor, e.detail, names), "dated": reporter_dated(e.actor)}
-            for e in events]
+            for e in events], left_out
 
 
 def _attachments(request, case, keys) -> list:
@@ -166,6 +176,7 @@ def case_page(request, context: CaseContext, *, problem: Problem | None = None, 
         content, attachments = _read(request, case, unlock(request, context))
     notes_by = {item.id: item.account_id for item in case.items}
     names = _names(request.dbsession, notes_by.values())
+    events, earlier_reads_left_out = _timeline(request, case)
     page = {
         "device": device,
         "envelopes": envelopes,
@@ -174,7 +185,8 @@ def case_page(request, context: CaseContext, *, problem: Problem | None = None, 
         "content": content,
         "labels": labels_of(request.dbsession, case),
         "attachments": attachments,
-        "events": _timeline(request, case),
+        "events": events,
+        "earlier_reads_left_out": earlier_reads_left_out,
         "moves": lifecycle.allowed_moves(case.status),
         "status_labels": words.STATUS_LABELS,
         "substantiated_choices": lifecycle.SUBSTANTIATED,
@@ -237,7 +249,7 @@ def inbox(request):
 
 @view_config(route_name="cases.show", request_method="GET", permission=Permission.CASE_READ)
 def show(context: CaseContext, request):
-    request.audit("case.viewed", case_id=context.case.id)
+    record_view(request.dbsession, request.clock, context.case, request.identity.account.id)
     return case_page(request, context)
 
 
@@ -263,7 +275,8 @@ def api_show(context: CaseContext, request):
     keys = unlock(request, context)
     content, attachments = _read(request, case, keys)
     by = _names(request.dbsession, [a.account_id for a in attachments])
-    request.audit("case.viewed", case_id=case.id)
+    record_view(request.dbsession, request.clock, case, request.identity.account.id)
+    events, earlier_reads_left_out = _timeline(request, case)
     body = case_summary(request, case)
     body.update({
         "text": content.text,
@@ -287,7 +300,8 @@ def api_show(context: CaseContext, request):
         "withdrawn_on": case.withdrawn_on,
         "speak_up_again": case.speak_up_again,
         "speak_up_comments": content.comments,
-        "events": [{k: e[k] for k in ("action", "actor", "at", "detail")} for e in _timeline(request, case)],
+        "events": [{k: e[k] for k in ("action", "actor", "at", "detail")} for e in events],
+        "earlier_reads_left_out": earlier_reads_left_out,
     })
     if content.identity is not None:
         body["identity"] = content.identity
