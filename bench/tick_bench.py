@@ -56,6 +56,7 @@ def raw_settings(tmp: str, url: str) -> dict:
         "whistle.secrets.lookup_pepper_file": f"{tmp}/keys/lookup_pepper",
         "whistle.secrets.session_key_file": f"{tmp}/keys/session_key", "whistle.secrets.autocreate": "true",
         "whistle.audit.key_file": f"{tmp}/keys/audit_key",
+        "whistle.shred_store.url": f"sqlite:///{tmp}/shred-keys.sqlite",
         "whistle.plugins": "eu_directive",
     }
 
@@ -82,9 +83,11 @@ def fill(session, total: int, today: date) -> None:
                           "priority": "normal", "public_key": key, "team_public_key": key,
                           "reporter_lookup_id": case_id.to_bytes(32, "big"), "reporter_public_key": key,
                           "opened_on": opened, "ack_due": ack_due, "feedback_due": feedback_due, "detriment": False,
-                          "changes": [], "schedule_checked_on": today - timedelta(days=1)})
+                          "changes": [], "schedule_checked_on": today - timedelta(days=1),
+                          # a handle, as every case has since shredding: the "shred wraps" job leaves it be
+                          "shred_handle": case_id.to_bytes(16, "big")})
             grants.append({"case_id": case_id, "holder": "guardian", "account_id": accounts[n % GUARDIANS].id,
-                           "sealed_case_key": key, "granted_on": opened})
+                           "wrapped_case_key": key, "granted_on": opened})
         session.execute(insert(Case), cases)
         session.execute(insert(CaseGrant), grants)
     session.commit()
