@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import logging
 from collections import Counter, defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -137,69 +136,89 @@ class _ChannelRules:
     checkin_months: tuple[int, ...]
 
 
-def _any(terms: Iterable[ColumnElement[bool]]) -> ColumnElement[bool]:
-    terms = list(terms)
-    return or_(*terms) if terms else false()
-
-
-def _due_by_dates(rule_days: DateRuleDays, channels: dict[int, _ChannelRules], since: date,
-                  today: date) -> ColumnElement[bool]:
-    """Cases whose rules can fire on a day from `since` to `today`: inside a plugin's window on
-    such a day (open cases; all of them if a plugin may fire on any day), or with a check-in
-    opening then."""
+def _date_terms(rule_days: DateRuleDays, channels: dict[int, _ChannelRules], since: date,
+                today: date) -> list[ColumnElement[bool]]:
+    """Cases whose rules can fire on a day from `since` to `today`, as terms to OR together, each
+    led by a range of one indexed date (so both engines answer them from the indexes): inside a
+    plugin's window on such a day (open cases; all of them if a plugin may fire on any day), or
+    with a check-in opening then."""
+    terms: list[ColumnElement[bool]] = []
     if rule_days.any_day:
-        open_due: ColumnElement[bool] = Case.status != CLOSED
+        terms.append(Case.status != CLOSED)
     else:
-        terms = []
         for window in rule_days.windows:
-            column = getattr(Case, window.date)
-            term = column.between(since - timedelta(days=window.last), today - timedelta(days=window.first))
+            term = and_(getattr(Case, window.date).between(since - timedelta(days=window.last),
+                                                           today - timedelta(days=window.first)),
+                        Case.status != CLOSED)
             if window.profiles:
                 ids = [i for i, channel in channels.items() if channel.profile in window.profiles]
                 if not ids:
                     continue
-                term = and_(term, Case.channel_id.in_(ids))
+                term = and_(term, _of_channels(ids))
             terms.append(term)
-        open_due = and_(Case.status != CLOSED, _any(terms))
     by_month: dict[int, list[int]] = defaultdict(list)
     for channel_id, channel in channels.items():
         for months in channel.checkin_months:
             by_month[months].append(channel_id)
-    checkins = []
     for months, ids in sorted(by_month.items()):
         low, high = opened_between(months, since, today)
         if low <= high:
-            checkins.append(and_(Case.opened_on.between(low, high), Case.channel_id.in_(ids)))
-    return or_(open_due, *checkins)
+            terms.append(and_(Case.opened_on.between(low, high), _of_channels(ids)))
+    return terms
+
+
+def _of_channels(ids: list[int]) -> ColumnElement[bool]:
+    # `+ 0`: a filter, never the index to search by. Without statistics SQLite takes an equality
+    # on channel_id for the most selective term, and would read a whole channel for each window.
+    return (Case.channel_id + 0).in_(ids)
+
+
+def _or(terms: list[ColumnElement[bool]]) -> ColumnElement[bool]:
+    return or_(*terms) if terms else false()
 
 
 @dataclass(frozen=True)
 class _Plan:
-    """What this tick looks for: `due`, the cases to look at; `behind_mark`, those of them that
-    keep the mark from moving on to today (not new, not flagged for a retry)."""
+    """What this tick looks for: the cases of `wanted` (terms ORed: new ones, those flagged for a
+    retry, and `by_dates`) whose rules have not run today (`behind`). `by_dates` is None when the
+    mark is today already: then only new and flagged cases are looked at."""
 
     today: date
     mark: date | None
-    due: ColumnElement[bool]
-    behind_mark: ColumnElement[bool] | None  # None: the mark is today already
+    checkins_from: date  # a closed case opened before this day has no check-in left
+    by_dates: list[ColumnElement[bool]] | None
+
+    @property
+    def wanted(self) -> ColumnElement[bool]:
+        new_or_retried = [Case.schedule_checked_on.is_(None), Case.schedule_retry == True]  # noqa: E712 - SQL
+        return _or(new_or_retried + (self.by_dates or []))
+
+    def behind(self, case) -> bool:
+        """Whether `case` (a row) is still to be looked at today."""
+        return ((case.schedule_checked_on is None or case.schedule_checked_on < self.today)
+                and (case.status != CLOSED or case.opened_on >= self.checkins_from))
+
+    @property
+    def due(self) -> ColumnElement[bool]:
+        """`wanted` and `behind` in SQL, to claim rows by id (the row may have changed since)."""
+        return and_(or_(Case.schedule_checked_on.is_(None), Case.schedule_checked_on < self.today),
+                    or_(Case.status != CLOSED, Case.opened_on >= self.checkins_from), self.wanted)
+
+
+# The columns `_Plan.behind` reads, with the id.
+PLAN_COLUMNS = (Case.id, Case.schedule_checked_on, Case.schedule_retry, Case.status, Case.opened_on)
 
 
 def _plan(ctx: TickContext, channels: dict[int, _ChannelRules], mark: date | None) -> _Plan:
     today = ctx.clock.today()
     last_checkin = max(ctx.settings.checkin_months, default=0)
     checkins_from = today - timedelta(days=31 * last_checkin + 1)
-    behind = and_(or_(Case.schedule_checked_on.is_(None), Case.schedule_checked_on < today),
-                  or_(Case.status != CLOSED, Case.opened_on >= checkins_from))
-    new_or_retried = or_(Case.schedule_checked_on.is_(None), Case.schedule_retry.is_(True))
     if mark is not None and mark >= today:
-        return _Plan(today, mark, and_(behind, new_or_retried), None)
+        return _Plan(today, mark, checkins_from, None)
     if mark is None:  # never run with a mark: every case once, each from its own day
-        by_dates: ColumnElement[bool] = true()
-    else:
-        since = max(mark + timedelta(days=1), today - timedelta(days=MAX_CATCH_UP_DAYS - 1))
-        by_dates = _due_by_dates(ctx.hooks.date_rule_days(), channels, since, today)
-    return _Plan(today, mark, and_(behind, or_(new_or_retried, by_dates)),
-                 and_(behind, Case.schedule_checked_on.is_not(None), Case.schedule_retry.is_(False), by_dates))
+        return _Plan(today, mark, checkins_from, [true()])
+    since = max(mark + timedelta(days=1), today - timedelta(days=MAX_CATCH_UP_DAYS - 1))
+    return _Plan(today, mark, checkins_from, _date_terms(ctx.hooks.date_rule_days(), channels, since, today))
 
 
 def _actions_due(call_hook, case, info: CaseInfo, days: list[date], checkin_months: tuple[int, ...]) -> list[Action]:
@@ -307,10 +326,13 @@ def _read_mark(ctx: TickContext) -> tuple[dict[int, _ChannelRules], date | None]
     return channels, mark
 
 
-def _move_mark(ctx: TickContext, plan: _Plan, behind_mark: ColumnElement[bool]) -> None:
-    """The mark moves on to today when no case that could be due is left behind it."""
+def _move_mark(ctx: TickContext, plan: _Plan, by_dates: list[ColumnElement[bool]]) -> None:
+    """The mark moves on to today when no case that could be due is left behind it (new cases
+    and those flagged for a retry do not count: every tick looks at them)."""
     with ctx.session() as dbsession:
-        if dbsession.scalar(select(Case.id).where(behind_mark).limit(1)) is not None:
+        left = [row for row in dbsession.execute(select(*PLAN_COLUMNS).where(_or(by_dates)))
+                if plan.behind(row) and row.schedule_checked_on is not None and not row.schedule_retry]
+        if left:
             return  # held by another tick (PostgreSQL), or due since: the next tick finishes them
         if plan.mark is not None:
             dbsession.execute(update(ScheduleMark).where(ScheduleMark.name == MARK,
@@ -330,7 +352,11 @@ def run_schedule(ctx: TickContext) -> ScheduleReport:
     channels, mark = _read_mark(ctx)
     plan = _plan(ctx, channels, mark)
     with ctx.session() as dbsession:
-        ids = list(dbsession.scalars(select(Case.id).where(plan.due).order_by(Case.id)))
+        # The rows `wanted` finds, read from the date indexes; which of them are behind is
+        # decided here (in SQL it would lead the planners to the index of schedule_checked_on,
+        # which nearly every case matches).
+        ids = sorted(row.id for row in dbsession.execute(select(*PLAN_COLUMNS).where(plan.wanted))
+                     if plan.behind(row))
     skipped = 0
     for start in range(0, len(ids), BATCH):
         skipped += _run_batch(ctx, plan, channels, ids[start:start + BATCH], report)
@@ -338,8 +364,8 @@ def run_schedule(ctx: TickContext) -> ScheduleReport:
     if skipped:
         log.warning("the date rules of %s cases were last run more than %s days ago; only the last %s days "
                     "were caught up", skipped, MAX_CATCH_UP_DAYS, MAX_CATCH_UP_DAYS)
-    if plan.behind_mark is not None:
-        _move_mark(ctx, plan, plan.behind_mark)
+    if plan.by_dates is not None:
+        _move_mark(ctx, plan, plan.by_dates)
     return report
 
 
