@@ -12,13 +12,13 @@ import hashlib
 import json
 import logging
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import event as sa_event
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
@@ -143,14 +143,16 @@ class _BulkHead:
     signed: bool  # the head taken at the start had a MAC that checked out (or the chain was empty)
     mac: bytes | None
     rolled_back: bool = False
+    events: list[dict] = field(default_factory=list)  # written together when the block ends
 
 
 @contextlib.contextmanager
 def appending_in_bulk(dbsession: Session) -> Iterator[None]:
     """Within the block, `record` chains each event in memory from a head taken once (and locked,
-    as `record` locks it), and the head is written once when the block ends: many events in a
-    few statements (the tick's date rules, when hundreds of cases fall due on one day). The
-    chain is the one `record` would have written, event for event.
+    as `record` locks it), and the events and the head are written when the block ends: many
+    events in a few statements (the tick's date rules, when hundreds of cases fall due on one
+    day). The chain is the one `record` would have written, event for event; only, nothing in
+    the block can read the events it recorded (`record` returns them unsaved).
 
     Nothing in the block may roll back a savepoint it took (the head in memory would count
     events that are gone): if one is rolled back, the block raises at its end, so the whole of
@@ -174,6 +176,7 @@ def appending_in_bulk(dbsession: Session) -> Iterator[None]:
         raise RuntimeError("a savepoint was rolled back inside audit.appending_in_bulk: its events are gone")
     if head.length == length:
         return
+    dbsession.execute(insert(AuditEvent), head.events)
     values: dict = {"length": head.length, "hash": head.hash}
     if head.signed:
         values["mac"] = crypto.audit_head_mac(key, head.length, head.hash)
@@ -186,11 +189,11 @@ def _record_in_bulk(dbsession: Session, head: _BulkHead, at: datetime, actor: st
                     case_id: int | None, detail: dict) -> AuditEvent:
     seq, prev_hash = head.length + 1, head.hash
     digest = event_hash(prev_hash, seq, at, actor, action, case_id, detail)
-    event = AuditEvent(seq=seq, at=at, actor=actor, action=action, case_id=case_id, detail=detail,
-                       prev_hash=prev_hash, hash=digest)
-    dbsession.add(event)
+    row = {"seq": seq, "at": at, "actor": actor, "action": action, "case_id": case_id, "detail": detail,
+           "prev_hash": prev_hash, "hash": digest}
+    head.events.append(row)
     head.length, head.hash = seq, digest
-    return event
+    return AuditEvent(**row)
 
 
 @sa_event.listens_for(Session, "after_soft_rollback")

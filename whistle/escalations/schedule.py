@@ -246,6 +246,7 @@ def _carry_out(ctx: TickContext, dbsession, call_hook, due: dict[int, tuple[Case
             for case_id, (_, actions) in due.items():
                 applied.append(apply_actions(dbsession, ctx.clock, cases[case_id], actions, call_hook=call_hook,
                                              known=known))
+            known.write(dbsession)
             dbsession.flush()
         for done in applied:
             report.count(done)

@@ -33,7 +33,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -51,7 +51,7 @@ from whistle.hooks.types import Action, CaseInfo
 from whistle.intake_channels.models import TIER_SECOND, ChannelGuardian
 from whistle.key_directory.services import Directory
 from whistle.notifications.preferences import CASE_GIVEN, ESCALATIONS
-from whistle.notifications.services import notice_events_off, notify
+from whistle.notifications.services import notice_events_off, notify, write_queued
 
 log = logging.getLogger(__name__)
 
@@ -126,11 +126,16 @@ class Known:
     holders: dict[int, list[int]]  # case id -> its holders now; a case is dropped once granted to anyone
     events_off: dict[int, frozenset[str]]  # guardian id -> the notice events they turned off
     infos: dict[int, CaseInfo]  # case id -> what plugins see of it (status and priority are taken from the case)
+    outbox: list[dict] = field(default_factory=list)  # the notices queued, for `write` to insert together
 
     @classmethod
     def read(cls, dbsession: Session, infos: dict[int, CaseInfo]) -> Known:
         holders = holders_of(dbsession, infos)
         return cls(holders, notice_events_off(dbsession, {i for ids in holders.values() for i in ids}), infos)
+
+    def write(self, dbsession: Session) -> None:
+        """Insert the notices queued (call it before the batch's transaction ends)."""
+        write_queued(dbsession, self.outbox)
 
     def events_off_of(self, recipients: list[int]) -> dict[int, frozenset[str]] | None:
         """The choices of `recipients`, if every one of them is known (None: `notify` reads them)."""
@@ -200,8 +205,8 @@ def apply_actions(dbsession: Session, clock: Clock, case: Case, actions: Iterabl
     Each action that changed something is audited as "case.escalated" (rule, kind, audience;
     never content) and announced with `whistle_case_escalated`. With `audited=False`, neither,
     and no grant; a notify then does `on_notify(action)` instead of queueing notices.
-    `known`: what a batch of cases read beforehand (Known); the caller then flushes once for the
-    batch, so its outbox rows and audit events are written together."""
+    `known`: what a batch of cases read beforehand (Known); the notices are queued in it, and
+    the caller writes them (`known.write`) and flushes once for the batch."""
     excluded = frozenset(excluded)
     applied = []
     for action in actions:
@@ -228,7 +233,8 @@ def apply_actions(dbsession: Session, clock: Clock, case: Case, actions: Iterabl
                 recipients, detail["fallback"] = _holders(dbsession, case, known), CASE
             recipients = [i for i in recipients if i not in excluded]
             detail["recipients"] = notify(dbsession, clock.record_time(), recipients, event=ESCALATIONS,
-                                          events_off=known.events_off_of(recipients) if known else None)
+                                          events_off=known.events_off_of(recipients) if known else None,
+                                          queue=known.outbox if known else None)
         elif action.kind == GRANT:
             if known is not None:
                 known.holders.pop(case.id, None)  # the grant changes who holds it
