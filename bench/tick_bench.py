@@ -12,8 +12,8 @@ The database is built by the real migrations, then filled in bulk with metadata-
 - baseline: reading every case's id, status and dates with one SELECT (the least any tick that
   looks at each case must do), and `whistle_escalate_on_schedule` called 100,000 times through
   pluggy with ready-made CaseInfo records (the plugin work alone);
-- tick, already run today: every case's `schedule_checked_on` is today (the minute-by-minute
-  embedded ticks after the first of the day);
+- tick, already run today: the schedule mark and every case's `schedule_checked_on` are today
+  (the minute-by-minute embedded ticks after the first of the day);
 - tick, first of a new day, nothing due: every case's rules run for the day, none fires;
 - tick, first of a new day, 1% due: 1 case in 100 gets its day-5 reminder (an outbox row and an
   audit event each), the rest nothing.
@@ -32,7 +32,7 @@ from datetime import date, datetime, timedelta, timezone
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(1, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from sqlalchemy import func, insert, select, text, update  # noqa: E402
+from sqlalchemy import delete, func, insert, select, text, update  # noqa: E402
 
 import _common as c  # noqa: E402
 from whistle.accounts.models import Account  # noqa: E402
@@ -40,6 +40,8 @@ from whistle.cases.models import Case, CaseGrant  # noqa: E402
 from whistle.intake_channels.models import Channel  # noqa: E402
 from whistle.cli.database import upgrade  # noqa: E402
 from whistle.clock import ManualClock  # noqa: E402
+from whistle.escalations.models import ScheduleMark  # noqa: E402
+from whistle.escalations.schedule import MARK  # noqa: E402
 from whistle.config import make_configurator  # noqa: E402
 from whistle.notifications.models import Notification  # noqa: E402
 from whistle.cases.info import case_infos  # noqa: E402
@@ -56,6 +58,7 @@ def raw_settings(tmp: str, url: str) -> dict:
         "whistle.secrets.lookup_pepper_file": f"{tmp}/keys/lookup_pepper",
         "whistle.secrets.session_key_file": f"{tmp}/keys/session_key", "whistle.secrets.autocreate": "true",
         "whistle.audit.key_file": f"{tmp}/keys/audit_key",
+        "whistle.shred_store.url": f"sqlite:///{tmp}/shred-keys.sqlite",
         "whistle.plugins": "eu_directive",
     }
 
@@ -82,9 +85,11 @@ def fill(session, total: int, today: date) -> None:
                           "priority": "normal", "public_key": key, "team_public_key": key,
                           "reporter_lookup_id": case_id.to_bytes(32, "big"), "reporter_public_key": key,
                           "opened_on": opened, "ack_due": ack_due, "feedback_due": feedback_due, "detriment": False,
-                          "changes": [], "schedule_checked_on": today - timedelta(days=1)})
+                          "changes": [], "schedule_checked_on": today - timedelta(days=1),
+                          # a handle, as every case has since shredding: the "shred wraps" job leaves it be
+                          "shred_handle": case_id.to_bytes(16, "big")})
             grants.append({"case_id": case_id, "holder": "guardian", "account_id": accounts[n % GUARDIANS].id,
-                           "sealed_case_key": key, "granted_on": opened})
+                           "wrapped_case_key": key, "granted_on": opened})
         session.execute(insert(Case), cases)
         session.execute(insert(CaseGrant), grants)
     session.commit()
@@ -114,8 +119,11 @@ def main() -> int:
         filled = time.perf_counter() - started
 
         def set_checked(day: date, *, reminders: bool) -> None:
+            """Every case's date rules done through `day` (the schedule mark), none due a retry."""
             with ctx.session() as session:
-                session.execute(update(Case).values(schedule_checked_on=day))
+                session.execute(update(Case).values(schedule_checked_on=day, schedule_retry=False))
+                session.execute(delete(ScheduleMark))
+                session.execute(insert(ScheduleMark).values(name=MARK, checked_through=day))
                 if not reminders:  # the 1% acknowledged too: nothing fires
                     session.execute(update(Case).where(Case.status == "received").values(status="acknowledged"))
                 else:

@@ -6,6 +6,7 @@ from whistle.audit.models import AuditEvent, AuditHead
 from whistle.board.models import BoardEntry
 from whistle.cases.models import Attachment, Case, CaseGrant, CaseItem, CaseLabel, CaseRead
 from whistle.db import Base
+from whistle.escalations.models import ScheduleMark
 from whistle.intake.models import SpentChallenge
 from whistle.intake_channels.models import Channel, ChannelGuardian
 from whistle.key_directory.models import KeyDirectory
@@ -20,6 +21,6 @@ __all__ = [
     "CaseLabel",
     "CaseRead", "Channel", "ChannelGuardian", "CheckIn", "Integration", "JobRun", "KeyDirectory", "LoginSession",
     "Notification",
-    "PendingUpload", "PendingUploadChunk", "Protection", "ProtectionAlert", "SchedulerLease", "SpentChallenge",
-    "StaffingChange", "StaffingProposal", "StoredBlobName", "StoredBlobPiece", "Throttle",
+    "PendingUpload", "PendingUploadChunk", "Protection", "ProtectionAlert", "ScheduleMark", "SchedulerLease",
+    "SpentChallenge", "StaffingChange", "StaffingProposal", "StoredBlobName", "StoredBlobPiece", "Throttle",
 ]

@@ -1,7 +1,7 @@
 """The audit log: who did what to which case, when; metadata only, hash-chained."""
-from whistle.audit.services import checkpoint_job, record, verify_chain
+from whistle.audit.services import appending_in_bulk, checkpoint_job, record, verify_chain
 
-__all__ = ["checkpoint_job", "includeme", "record", "verify_chain"]
+__all__ = ["appending_in_bulk", "checkpoint_job", "includeme", "record", "verify_chain"]
 
 
 def includeme(config) -> None:

@@ -7,16 +7,18 @@ MAC does not check out, so a chain rewritten by a database writer stays unverifi
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import select, union_all, update
+from sqlalchemy import event as sa_event
+from sqlalchemy import insert, select, union_all, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
@@ -102,15 +104,18 @@ def record(
     `dated_to_day`: an event found on a reporter's visit, dated like the reporter's own events;
     everything recorded in a reporter's request is dated so too (whistle.clock.ReportersClock)."""
     detail = detail or {}
+    at = clock.record_time()
+    if actor == REPORTER or dated_to_day:  # a reporter's actions are dated to the day, never the minute
+        at = start_of_day(at)
+    bulk = dbsession.info.get(_BULK)
+    if bulk is not None:
+        return _record_in_bulk(dbsession, bulk, at, actor, action, case_id, detail)
     key = audit_key_of(dbsession)
     # Taking the head row first serialises appenders, so two can never chain to the same parent.
     seq, prev_hash, head_mac = dbsession.execute(
         update(AuditHead).where(AuditHead.id == 1).values(length=AuditHead.length + 1)
         .returning(AuditHead.length, AuditHead.hash, AuditHead.mac)
     ).one()
-    at = clock.record_time()
-    if actor == REPORTER or dated_to_day:  # a reporter's actions are dated to the day, never the minute
-        at = start_of_day(at)
     digest = event_hash(prev_hash, seq, at, actor, action, case_id, detail)
     event = AuditEvent(seq=seq, at=at, actor=actor, action=action, case_id=case_id, detail=detail,
                        prev_hash=prev_hash, hash=digest)
@@ -126,6 +131,76 @@ def record(
         _log_unsigned_head_once()
     dbsession.execute(update(AuditHead).where(AuditHead.id == 1).values(**values))
     return event
+
+
+_BULK = "audit_bulk"  # dbsession.info: the head as `appending_in_bulk` chains events in memory
+
+
+@dataclass
+class _BulkHead:
+    length: int
+    hash: bytes
+    signed: bool  # the head taken at the start had a MAC that checked out (or the chain was empty)
+    mac: bytes | None
+    rolled_back: bool = False
+    events: list[dict] = field(default_factory=list)  # written together when the block ends
+
+
+@contextlib.contextmanager
+def appending_in_bulk(dbsession: Session) -> Iterator[None]:
+    """Within the block, `record` chains each event in memory from a head taken once (and locked,
+    as `record` locks it), and the events and the head are written when the block ends: many
+    events in a few statements (the tick's date rules, when hundreds of cases fall due on one
+    day). The chain is the one `record` would have written, event for event; only, nothing in
+    the block can read the events it recorded (`record` returns them unsaved).
+
+    Nothing in the block may roll back a savepoint it took (the head in memory would count
+    events that are gone): if one is rolled back, the block raises at its end, so the whole of
+    it is rolled back by the caller. If the block raises, nothing is written here; the caller's
+    transaction (or savepoint) around it must then roll back too."""
+    if _BULK in dbsession.info:  # inside another bulk append: that one writes the head
+        yield
+        return
+    key = audit_key_of(dbsession)
+    length, head_hash, head_mac = dbsession.execute(
+        update(AuditHead).where(AuditHead.id == 1).values(length=AuditHead.length)
+        .returning(AuditHead.length, AuditHead.hash, AuditHead.mac)
+    ).one()
+    head = _BulkHead(length, head_hash, head_mac_matches(key, length, head_hash, head_mac), head_mac)
+    dbsession.info[_BULK] = head
+    try:
+        yield
+    finally:
+        dbsession.info.pop(_BULK, None)
+    if head.rolled_back:
+        raise RuntimeError("a savepoint was rolled back inside audit.appending_in_bulk: its events are gone")
+    if head.length == length:
+        return
+    dbsession.execute(insert(AuditEvent), head.events)
+    values: dict = {"length": head.length, "hash": head.hash}
+    if head.signed:
+        values["mac"] = crypto.audit_head_mac(key, head.length, head.hash)
+    else:  # as `record`: never sign a head someone without the key wrote
+        _log_unsigned_head_once()
+    dbsession.execute(update(AuditHead).where(AuditHead.id == 1).values(**values))
+
+
+def _record_in_bulk(dbsession: Session, head: _BulkHead, at: datetime, actor: str, action: str,
+                    case_id: int | None, detail: dict) -> AuditEvent:
+    seq, prev_hash = head.length + 1, head.hash
+    digest = event_hash(prev_hash, seq, at, actor, action, case_id, detail)
+    row = {"seq": seq, "at": at, "actor": actor, "action": action, "case_id": case_id, "detail": detail,
+           "prev_hash": prev_hash, "hash": digest}
+    head.events.append(row)
+    head.length, head.hash = seq, digest
+    return AuditEvent(**row)
+
+
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _rolled_back_in_bulk(dbsession: Session, _previous) -> None:
+    head = dbsession.info.get(_BULK)
+    if head is not None:
+        head.rolled_back = True
 
 
 def case_events(dbsession: Session, case_id: int, *, actions: Sequence[str] | None = None) -> list[AuditEvent]:

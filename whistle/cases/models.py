@@ -45,6 +45,13 @@ class Case(Base):
     __table_args__ = (
         Index("ix_cases_status_ack_due", "status", "ack_due"),
         Index("ix_cases_schedule_checked_on", "schedule_checked_on"),
+        # The tick finds the cases whose date rules can fire on a day by these dates
+        # (whistle.escalations.schedule), instead of reading every case every day.
+        Index("ix_cases_ack_due", "ack_due"),
+        Index("ix_cases_feedback_due", "feedback_due"),
+        Index("ix_cases_opened_on", "opened_on"),
+        Index("ix_cases_acknowledged_on", "acknowledged_on"),
+        Index("ix_cases_schedule_retry", "schedule_retry"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -80,9 +87,13 @@ class Case(Base):
     acknowledged_on: Mapped[date | None] = mapped_column(Date)
     ack_due: Mapped[date] = mapped_column(Date)
     feedback_due: Mapped[date] = mapped_column(Date)
-    # The last day the scheduled tick ran the case's date rules for (None: never). The tick
-    # catches up day by day from here, so a rule due on a day the tick missed still fires.
+    # The last day the scheduled tick ran the case's date rules for (None: never). Most days a
+    # case is not looked at: the day the tick has done for all cases is its schedule mark
+    # (whistle.escalations.models.ScheduleMark), and this day counts only when it is later, or
+    # when `schedule_retry` is set: the case's rules failed, and are run again from the day after
+    # this one by every tick until they succeed.
     schedule_checked_on: Mapped[date | None] = mapped_column(Date)
+    schedule_retry: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     feedback_given_on: Mapped[date | None] = mapped_column(Date)
     closed_on: Mapped[date | None] = mapped_column(Date)
 

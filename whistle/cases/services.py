@@ -194,13 +194,21 @@ def activate_standby(dbsession: Session, case: Case, account_ids: Iterable[int],
 
 def current_holders(dbsession: Session, case: Case) -> list[int]:
     """Enabled guardians who hold the case's keys now."""
+    return holders_of(dbsession, [case.id])[case.id]
+
+
+def holders_of(dbsession: Session, case_ids: Iterable[int]) -> dict[int, list[int]]:
+    """`current_holders` of many cases in one query: case id -> enabled guardians holding it."""
     dbsession.flush()
-    return list(dbsession.scalars(
-        select(CaseGrant.account_id).join(Account, Account.id == CaseGrant.account_id)
-        .where(CaseGrant.case_id == case.id, CaseGrant.holder == HOLDER_GUARDIAN,
+    holders: dict[int, list[int]] = {case_id: [] for case_id in case_ids}
+    for case_id, account_id in dbsession.execute(
+        select(CaseGrant.case_id, Account.id).join(Account, Account.id == CaseGrant.account_id)
+        .where(CaseGrant.case_id.in_(list(holders)), CaseGrant.holder == HOLDER_GUARDIAN,
                Account.disabled.is_(False), Account.is_guardian.is_(True))
-        .order_by(CaseGrant.account_id)
-    ))
+        .order_by(CaseGrant.case_id, CaseGrant.account_id)
+    ):
+        holders[case_id].append(account_id)
+    return holders
 
 
 def raise_priority(case: Case, priority: str | None) -> bool:

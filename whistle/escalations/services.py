@@ -33,6 +33,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -43,14 +44,14 @@ from whistle.cases.events import CaseMoved, CaseOpened, ReporterWrote
 from whistle.cases.info import case_info
 from whistle.cases.lifecycle import ACKNOWLEDGED, CLOSED
 from whistle.cases.models import HOLDER_GUARDIAN, HOLDER_STANDBY, Case, CaseGrant
-from whistle.cases.services import CaseKeys, activate_standby, current_holders, grant_to, raise_priority
+from whistle.cases.services import CaseKeys, activate_standby, current_holders, grant_to, holders_of, raise_priority
 from whistle.clock import Clock
 from whistle.hooks import HookCaller
-from whistle.hooks.types import Action
+from whistle.hooks.types import Action, CaseInfo
 from whistle.intake_channels.models import TIER_SECOND, ChannelGuardian
 from whistle.key_directory.services import Directory
 from whistle.notifications.preferences import CASE_GIVEN, ESCALATIONS
-from whistle.notifications.services import notify
+from whistle.notifications.services import notice_events_off, notify, write_queued
 
 log = logging.getLogger(__name__)
 
@@ -116,12 +117,49 @@ def second_tier_of(dbsession: Session, case: Case) -> list[int]:
     ))
 
 
-def _audience(dbsession: Session, case: Case, action: Action) -> list[int]:
+@dataclass
+class Known:
+    """What carrying out actions on a batch of cases needs, read once for the batch (the tick's
+    date rules, when many cases fall due on one day) instead of once per action. Pass it to
+    `apply_actions` as `known=`; what it does not hold is read as without it."""
+
+    holders: dict[int, list[int]]  # case id -> its holders now; a case is dropped once granted to anyone
+    events_off: dict[int, frozenset[str]]  # guardian id -> the notice events they turned off
+    infos: dict[int, CaseInfo]  # case id -> what plugins see of it (status and priority are taken from the case)
+    outbox: list[dict] = field(default_factory=list)  # the notices queued, for `write` to insert together
+
+    @classmethod
+    def read(cls, dbsession: Session, infos: dict[int, CaseInfo]) -> Known:
+        holders = holders_of(dbsession, infos)
+        return cls(holders, notice_events_off(dbsession, {i for ids in holders.values() for i in ids}), infos)
+
+    def write(self, dbsession: Session) -> None:
+        """Insert the notices queued (call it before the batch's transaction ends)."""
+        write_queued(dbsession, self.outbox)
+
+    def events_off_of(self, recipients: list[int]) -> dict[int, frozenset[str]] | None:
+        """The choices of `recipients`, if every one of them is known (None: `notify` reads them)."""
+        return self.events_off if all(i in self.events_off for i in recipients) else None
+
+    def info_of(self, dbsession: Session, case: Case) -> CaseInfo:
+        info = self.infos.get(case.id)
+        if info is None:
+            return case_info(dbsession, case)
+        return replace(info, status=case.status, priority=case.priority or "normal")
+
+
+def _audience(dbsession: Session, case: Case, action: Action, known: Known | None = None) -> list[int]:
     """Whom `action` addresses (see Action): its guardian_ids, the second tier, or the holders."""
     if action.guardian_ids:
         return [account.id for account in _enabled_guardians(dbsession, action.guardian_ids)]
     if action.to == SECOND_TIER:
         return second_tier_of(dbsession, case)
+    return _holders(dbsession, case, known)
+
+
+def _holders(dbsession: Session, case: Case, known: Known | None) -> list[int]:
+    if known is not None and case.id in known.holders:
+        return list(known.holders[case.id])
     return current_holders(dbsession, case)
 
 
@@ -161,12 +199,14 @@ def _grant(dbsession: Session, clock: Clock, case: Case, action: Action, rule: s
 def apply_actions(dbsession: Session, clock: Clock, case: Case, actions: Iterable[Action], *,
                   call_hook: CallHook, keys: CaseKeys | None = None, excluded: Iterable[int] = (),
                   audited: bool = True, on_notify: Callable[[Action], None] | None = None,
-                  directory: Directory | None = None) -> list[Action]:
+                  directory: Directory | None = None, known: Known | None = None) -> list[Action]:
     """Carry out `actions` on `case` (see the module docstring). Returns the actions carried out.
 
     Each action that changed something is audited as "case.escalated" (rule, kind, audience;
     never content) and announced with `whistle_case_escalated`. With `audited=False`, neither,
-    and no grant; a notify then does `on_notify(action)` instead of queueing notices."""
+    and no grant; a notify then does `on_notify(action)` instead of queueing notices.
+    `known`: what a batch of cases read beforehand (Known); the notices are queued in it, and
+    the caller writes them (`known.write`) and flushes once for the batch."""
     excluded = frozenset(excluded)
     applied = []
     for action in actions:
@@ -187,22 +227,28 @@ def apply_actions(dbsession: Session, clock: Clock, case: Case, actions: Iterabl
                 continue
             detail.update({"from": before, "to": case.priority})
         elif action.kind == NOTIFY:
-            recipients = [i for i in _audience(dbsession, case, action) if i not in excluded]
+            recipients = [i for i in _audience(dbsession, case, action, known) if i not in excluded]
             if not recipients and action.to == SECOND_TIER:
                 # No second tier for this case: the holders are the only people left to tell.
-                recipients, detail["fallback"] = current_holders(dbsession, case), CASE
-            detail["recipients"] = notify(dbsession, clock.record_time(), [i for i in recipients if i not in excluded],
-                                          event=ESCALATIONS)
+                recipients, detail["fallback"] = _holders(dbsession, case, known), CASE
+            recipients = [i for i in recipients if i not in excluded]
+            detail["recipients"] = notify(dbsession, clock.record_time(), recipients, event=ESCALATIONS,
+                                          events_off=known.events_off_of(recipients) if known else None,
+                                          queue=known.outbox if known else None)
         elif action.kind == GRANT:
+            if known is not None:
+                known.holders.pop(case.id, None)  # the grant changes who holds it
             granted = _grant(dbsession, clock, case, action, rule, detail, keys=keys, excluded=excluded,
                              directory=directory)
             if granted is None:
                 continue
             action = granted
-        dbsession.flush()
+        if known is None:
+            dbsession.flush()
         audit.record(dbsession, clock, actor=audit.services.SYSTEM, action="case.escalated", case_id=case.id,
                      detail=detail)
-        call_hook("whistle_case_escalated", case=case_info(dbsession, case), action=action)
+        info = known.info_of(dbsession, case) if known else case_info(dbsession, case)
+        call_hook("whistle_case_escalated", case=info, action=action)
         applied.append(action)
     return applied
 

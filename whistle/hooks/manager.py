@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import logging
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any
 
@@ -16,6 +17,7 @@ import pluggy
 
 from whistle.hooks import specs
 from whistle.hooks.markers import PROJECT
+from whistle.hooks.types import SCHEDULE_DATES, ScheduleWindow
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +53,22 @@ def _load_object(name: str) -> object:
         ) from error
 
 
+@dataclass(frozen=True)
+class DateRuleDays:
+    """When the plugins' date rules can fire: the windows they declared (whistle_schedule_windows),
+    and the plugins whose rules may fire on any day (they declared none, or a malformed one)."""
+
+    windows: tuple[ScheduleWindow, ...] = ()
+    any_day: tuple[str, ...] = ()
+
+
+def _well_formed(window: object) -> bool:
+    return (isinstance(window, ScheduleWindow) and window.date in SCHEDULE_DATES
+            and all(isinstance(n, int) and not isinstance(n, bool) for n in (window.first, window.last))
+            and window.first <= window.last and isinstance(window.profiles, tuple)
+            and all(isinstance(name, str) for name in window.profiles))
+
+
 class Hooks:
     """The organisation's plugins, and the one way core code calls them."""
 
@@ -65,6 +83,7 @@ class Hooks:
                 raise PluginError(f"plugin {name!r} implements unknown hooks: {', '.join(sorted(unknown))}")
         self.plaintext_allowed = frozenset(plaintext_allowed)
         self._plaintext = plaintext_hooks()
+        self._date_rule_days: DateRuleDays | None = None
 
     def _hooks_of(self, plugin_name: str) -> list:
         plugin = self.manager.get_plugin(plugin_name)
@@ -87,6 +106,29 @@ class Hooks:
         add pages or fill page slots), in the order the settings list them."""
         return [include for _name, plugin in self.manager.list_name_plugin()
                 if callable(include := getattr(plugin, "includeme", None))]
+
+    def date_rule_days(self) -> DateRuleDays:
+        """When the plugins' `whistle_escalate_on_schedule` can fire (asked once, then kept): each
+        plugin that implements it either declared its windows or may fire on any day. A malformed
+        declaration is logged (by type) and counts as "any day": the rules then run too often,
+        never too rarely."""
+        if self._date_rule_days is None:
+            scheduled = {impl.plugin_name for impl in self.implementations("whistle_escalate_on_schedule")}
+            declared: dict[str, tuple[ScheduleWindow, ...]] = {}
+            for plugin, result in self.call_named("whistle_schedule_windows"):
+                windows = tuple(result) if isinstance(result, (list, tuple)) else (result,)
+                if all(_well_formed(window) for window in windows):
+                    declared[plugin] = windows
+                else:
+                    log.warning("plugin %s declared a malformed schedule window (%s): its date rules run every day",
+                                plugin, ", ".join(sorted({type(w).__name__ for w in windows if not _well_formed(w)})))
+            any_day = tuple(sorted(scheduled - declared.keys()))
+            for plugin in any_day:
+                log.warning("plugin %s declares no schedule windows: the tick runs its date rules for every open "
+                            "case every day (docs/plugins.md, whistle_schedule_windows)", plugin)
+            self._date_rule_days = DateRuleDays(
+                tuple(window for plugin in sorted(scheduled & declared.keys()) for window in declared[plugin]), any_day)
+        return self._date_rule_days
 
     def implementations(self, hook: str) -> list[pluggy.HookImpl]:
         """The implementations that may be called for `hook`, in pluggy's calling order."""

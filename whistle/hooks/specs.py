@@ -24,6 +24,7 @@ from whistle.hooks.types import (
     GuardianInfo,
     NotificationChannel,
     PersonnelEvent,
+    ScheduleWindow,
     StatisticsExport,
     Triage,
 )
@@ -161,12 +162,30 @@ def whistle_escalate_on_event(case: CaseInfo, event: str) -> list[Action] | None
 def whistle_escalate_on_schedule(case: CaseInfo, today: date) -> list[Action] | None:
     """Decide what should happen because time has passed (reminders, missed deadlines).
 
-    Called by the scheduled tick for every open case, exactly once per case per day: for each
-    day since the case's rules last ran, oldest first, so days the tick missed are caught up.
+    Called by the scheduled tick at most once per open case per day: for each day since the
+    case's rules last ran, oldest first, so days the tick missed are caught up. A plugin that
+    also implements `whistle_schedule_windows` is called only for the cases and days its
+    windows cover (so the daily tick over many cases costs only the cases that can be due);
+    without it, for every open case every day.
     :param case: the case as it is now.
     :param today: the day the rules run for (the clock's date, or a missed earlier day).
     :return: actions to take; or None. Rules should fire on one date (e.g. "two days before
         the deadline"): the core calls each day once, so such a rule fires once.
+    Receives plaintext: no.
+    """
+
+
+@hookspec
+def whistle_schedule_windows() -> list[ScheduleWindow] | None:
+    """Say on which days your `whistle_escalate_on_schedule` can return actions for a case.
+
+    Called once at start-up. Each window is a span of days around one of a case's dates
+    (ScheduleWindow); the tick then finds the cases inside a window with an indexed query and
+    calls `whistle_escalate_on_schedule` only for them, instead of for every open case every day.
+    The windows are a promise: on a day outside all of them the hook must return nothing for the
+    case (it may still be called then, when the tick catches up several days of a case at once).
+    :return: every window of the plugin's date rules (an empty list: its rules never fire); or
+        None, for "any day": the hook is then called for every open case every day.
     Receives plaintext: no.
     """
 

@@ -100,6 +100,26 @@ class Action:
     to: str = "case"
 
 
+# The dates of a case a ScheduleWindow can be counted from (CaseInfo's attributes of those names).
+SCHEDULE_DATES = ("opened_on", "acknowledged_on", "ack_due", "feedback_due")
+
+
+@dataclass(frozen=True)
+class ScheduleWindow:
+    """The days on which a plugin's date rules (`whistle_escalate_on_schedule`) can return
+    actions for a case: from `first` to `last` days after the case's `date` (one of
+    SCHEDULE_DATES; negative: before it), both included, and only for cases whose channel uses
+    one of `profiles` (empty: any profile). "Two days before ack_due" is
+    ScheduleWindow("ack_due", -2, -2); a rule counted in working days takes the widest span of
+    calendar days it can fall on. The tick calls the hook for a case only on days inside one of
+    its plugin's windows (and on any other days it catches up for that case at the same time)."""
+
+    date: str
+    first: int
+    last: int
+    profiles: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True)
 class PersonnelEvent:
     """An HR event about one person, known to plugins only by a blind index of their number."""

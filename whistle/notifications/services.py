@@ -6,10 +6,10 @@ who turned that event off is not told. The scheduled tick delivers the outbox
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from whistle.accounts.events import AccountRecovered
@@ -31,8 +31,19 @@ from whistle.notifications.preferences import (
 )
 
 
+def notice_events_off(dbsession: Session, account_ids: Iterable[int]) -> dict[int, frozenset[str]]:
+    """The notice events each of `account_ids` turned off, in one query: what `notify` reads,
+    for a caller that queues notices for many cases at once (`notify(..., events_off=...)`)."""
+    ids = list(dict.fromkeys(account_ids))
+    if not ids:
+        return {}
+    return {row.id: frozenset(row.notify_events_off or ()) for row in dbsession.execute(
+        select(Account.id, Account.notify_events_off).where(Account.id.in_(ids)))}
+
+
 def notify(dbsession: Session, now: datetime, account_ids: Iterable[int], kind: str = ATTENTION, *,
-           event: str | Iterable[str]) -> int:
+           event: str | Iterable[str], events_off: Mapping[int, frozenset[str]] | None = None,
+           queue: list[dict] | None = None) -> int:
     """Queue one content-free notice per recipient in the outbox; returns how many.
 
     `event` is what the notice is about (whistle.notifications.preferences), or several events for one
@@ -44,19 +55,32 @@ def notify(dbsession: Session, now: datetime, account_ids: Iterable[int], kind: 
     is due at once, so that delays nothing; a retry is timed by the delivery, not the reporter.
 
     Delivery is not done here (it is the scheduled tick's job): the row is written in the same
-    transaction as whatever caused it, so a rolled-back request notifies nobody."""
+    transaction as whatever caused it, so a rolled-back request notifies nobody.
+
+    `events_off`: the recipients' choices read beforehand (`notice_events_off`), instead of here.
+    `queue`: the rows are appended to it instead of added to the session, for a caller queueing
+    notices for many cases at once, which writes them with one statement (`write_queued`)."""
     events = {event} if isinstance(event, str) else set(event)
     if not events or not events <= EVENTS.keys():
         raise ValueError(f"notice events must be some of {', '.join(EVENTS)}")
     recipients = list(dict.fromkeys(account_ids))
     if recipients and not events & ALWAYS_ON:
-        turned_off = {row.id: row.notify_events_off for row in dbsession.execute(
-            select(Account.id, Account.notify_events_off).where(Account.id.in_(recipients)))}
+        turned_off = notice_events_off(dbsession, recipients) if events_off is None else events_off
         recipients = [i for i in recipients if not events <= set(turned_off.get(i) or ())]
-    for account_id in recipients:
-        dbsession.add(Notification(account_id=account_id, kind=kind, created_at=now, state=PENDING, attempts=0,
-                                   next_attempt_at=now))
+    rows = [{"account_id": account_id, "kind": kind, "created_at": now, "state": PENDING, "attempts": 0,
+             "next_attempt_at": now} for account_id in recipients]
+    if queue is not None:
+        queue.extend(rows)
+    else:
+        dbsession.add_all([Notification(**row) for row in rows])
     return len(recipients)
+
+
+def write_queued(dbsession: Session, queue: list[dict]) -> None:
+    """Write the outbox rows `notify(..., queue=queue)` queued, with one statement."""
+    if queue:
+        dbsession.execute(insert(Notification), list(queue))
+        queue.clear()
 
 
 def notify_holders(dbsession: Session, clock: Clock, case: Case, event: str | Iterable[str], *,

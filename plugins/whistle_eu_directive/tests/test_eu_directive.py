@@ -98,3 +98,35 @@ def test_running_the_tick_twice_on_a_day_gives_the_same_single_set():
     day = ACK_DUE - timedelta(days=2)
     assert plugin.schedule_actions(CASE, day) == plugin.schedule_actions(CASE, day) == [
         Action(kind="notify", rule="eu.ack-reminder")]
+
+
+def outside_every_window(hooks: Hooks, case: CaseInfo, day: date) -> bool:
+    return not any((not window.profiles or case.deadline_profile in window.profiles)
+                   and getattr(case, window.date) is not None
+                   and window.first <= (day - getattr(case, window.date)).days <= window.last
+                   for windows in hooks.call("whistle_schedule_windows") for window in windows)
+
+
+def test_the_rules_fire_only_inside_the_windows_the_plugin_declares():
+    # The tick calls the rules only for cases inside a declared window: a rule outside every
+    # window would never fire.
+    hooks = Hooks.from_names(["eu_directive"])
+    fired = 0
+    for opened in days(date(2026, 1, 1), date(2026, 12, 31)):
+        for status, acknowledged in (("received", None), ("acknowledged", opened + timedelta(days=3)),
+                                     ("investigating", opened + timedelta(days=6))):
+            case = replace(CASE, opened_on=opened, status=status, acknowledged_on=acknowledged,
+                           ack_due=EU_DIRECTIVE.ack_due(opened),
+                           feedback_due=EU_DIRECTIVE.feedback_due(opened, acknowledged))
+            for day in days(opened, case.feedback_due + timedelta(days=3)):
+                if hooks.call("whistle_escalate_on_schedule", case=case, today=day):
+                    fired += 1
+                    assert not outside_every_window(hooks, case, day), (case, day)
+    assert fired > 1000
+
+
+def test_the_windows_are_for_cases_on_the_eu_profile_only():
+    hooks = Hooks.from_names(["eu_directive"])
+    other = replace(CASE, deadline_profile="uk_childrens_complaints")
+    assert outside_every_window(hooks, other, date(2026, 3, 7))
+    assert not outside_every_window(hooks, CASE, date(2026, 3, 7))

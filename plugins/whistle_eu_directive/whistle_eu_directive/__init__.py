@@ -22,7 +22,7 @@ from datetime import date, timedelta
 
 from whistle import hookimpl
 from whistle.deadlines import EU_DIRECTIVE, DeadlineProfile
-from whistle.hooks.types import PRIORITIES, Action, CaseInfo
+from whistle.hooks.types import PRIORITIES, Action, CaseInfo, ScheduleWindow
 
 ACK_REMINDER_DAYS = 2
 FEEDBACK_REMINDER_DAYS = 14
@@ -63,6 +63,16 @@ def schedule_actions(case: CaseInfo, today: date) -> list[Action]:
         elif today == case.feedback_due + one_day:
             actions.extend(_breach(case, "eu.feedback-breach"))
     return actions
+
+
+@hookimpl
+def whistle_schedule_windows() -> list[ScheduleWindow]:
+    """The four dates above, so the tick calls the rules only for cases on one of them."""
+    profiles = (EU_DIRECTIVE.name,)
+    return [ScheduleWindow("ack_due", -ACK_REMINDER_DAYS, -ACK_REMINDER_DAYS, profiles),
+            ScheduleWindow("ack_due", 1, 1, profiles),
+            ScheduleWindow("feedback_due", -FEEDBACK_REMINDER_DAYS, -FEEDBACK_REMINDER_DAYS, profiles),
+            ScheduleWindow("feedback_due", 1, 1, profiles)]
 
 
 @hookimpl

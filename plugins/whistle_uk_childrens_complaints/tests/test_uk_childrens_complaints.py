@@ -232,3 +232,25 @@ def test_scheduled_rules_only_for_cases_on_this_profile():
     assert Hooks.from_names([NAME]).call("whistle_escalate_on_schedule", case=other, today=date(2026, 4, 15)) == []
     acknowledged = replace(CASE, status="acknowledged", acknowledged_on=date(2026, 4, 2))
     assert plugin.schedule_actions(acknowledged, date(2026, 4, 15)) == []  # stage 1 answered
+
+
+def test_the_rules_fire_only_inside_the_windows_the_plugin_declares_on_every_day_the_calendar_knows():
+    # The tick calls the rules only for cases inside a declared window; a reminder two working
+    # days before a deadline spans the most calendar days over Easter and Christmas.
+    from whistle_uk_childrens_complaints.bank_holidays import FIRST_YEAR, LAST_YEAR
+
+    hooks = Hooks.from_names([NAME])
+    windows = [window for declared in hooks.call("whistle_schedule_windows") for window in declared]
+    assert windows and all(window.profiles == (NAME,) for window in windows)
+    fired = 0
+    due = date(FIRST_YEAR, 1, 1)
+    while due <= date(LAST_YEAR, 12, 31):
+        case = replace(CASE, ack_due=due, feedback_due=due + timedelta(days=40))
+        for offset in range(-12, 4):
+            day = due + timedelta(days=offset)
+            if hooks.call("whistle_escalate_on_schedule", case=case, today=day):
+                fired += 1
+                assert any(window.first <= (day - getattr(case, window.date)).days <= window.last
+                           for window in windows), (due, day)
+        due += timedelta(days=1)
+    assert fired > 2 * 365 * (LAST_YEAR - FIRST_YEAR)

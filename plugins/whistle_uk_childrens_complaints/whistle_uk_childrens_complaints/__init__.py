@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from whistle import hookimpl
-from whistle.hooks.types import Action, CaseInfo, Disclosure, Triage
+from whistle.hooks.types import Action, CaseInfo, Disclosure, ScheduleWindow, Triage
 from whistle_uk_childrens_complaints.working_days import add_working_days, subtract_working_days
 
 CHANNEL = "young-peoples-voice"
@@ -195,6 +195,22 @@ def schedule_actions(case: CaseInfo, today: date) -> list[Action]:
         elif today == due + timedelta(days=1):
             actions.extend(_breach(f"uk.{stage}-breach"))
     return actions
+
+
+# The most calendar days that REMINDER_WORKING_DAYS working days before a deadline can span: a
+# weekend joined to two bank holidays (Easter, or Christmas on a Friday) makes six; one more for
+# a one-off holiday next to them. tests/test_uk_childrens_complaints.py checks it on every day of
+# the years the holiday data covers.
+REMINDER_CALENDAR_DAYS = 7
+
+
+@hookimpl
+def whistle_schedule_windows() -> list[ScheduleWindow]:
+    """The reminder's span of calendar days before each deadline, and the day after it."""
+    profiles = (UK_CHILDRENS_COMPLAINTS.name,)
+    return [window for due in ("ack_due", "feedback_due")
+            for window in (ScheduleWindow(due, -REMINDER_CALENDAR_DAYS, -REMINDER_WORKING_DAYS, profiles),
+                           ScheduleWindow(due, 1, 1, profiles))]
 
 
 @hookimpl
