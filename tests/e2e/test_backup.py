@@ -32,6 +32,9 @@ from whistle.shredding import open_shred_store
 
 GUARDIAN = "alex"
 PASSWORD = "alex has a long passphrase"
+# Reports the writer sends at most while the backup is taken: each is read back afterwards, so a
+# slow machine (a slow `backup create`) does not make the test slower still.
+WRITTEN_AT_MOST = 16
 KEY_FILES = ("lookup_pepper", "session_key", "audit_key", "directory_state")
 
 
@@ -169,7 +172,7 @@ def test_a_backup_taken_while_reports_arrive_restores_into_a_fresh_deployment(co
         def writer() -> None:
             number = 100
             try:
-                while not stop.is_set():
+                while not stop.is_set() and len(arriving) < WRITTEN_AT_MOST:
                     arriving.append(report(source.port, number, files=1))
                     if backup_running.is_set():
                         during.append(number)
