@@ -19,12 +19,11 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from alembic.script import ScriptDirectory
-from pyramid.path import DottedNameResolver
 from sqlalchemy import delete, func, select
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 
 from whistle import crypto
-from whistle.attachments.blobs import BlobStore
+from whistle.attachments.blobs import BlobStore, make_blob_store
 from whistle.attachments.models import PendingUpload
 from whistle.audit.checkpoints import read_checkpoint_file
 from whistle.audit.services import verify_log
@@ -91,9 +90,9 @@ def blobs_in_dump(settings: Settings) -> bool:
     return settings.blob_store == DATABASE_STORE and engine_name(settings.db_url) == "postgresql"
 
 
-def blob_store_of(settings: Settings) -> BlobStore:
+def blob_store_of(settings: Settings, engine: Engine) -> BlobStore:
     """The store the settings name, built as the app's includeme builds it."""
-    return DottedNameResolver().resolve(settings.blob_store)(settings.storage_dir)
+    return make_blob_store(settings, engine)
 
 
 def kept_apart(environment: env.Environment) -> list[KeyFile]:
@@ -180,14 +179,14 @@ def _create(args) -> int:
     engine = make_engine(settings.db_url)
     try:
         copied = copy_database(engine, settings.db_url, target)
+        files = {copied.file: _sha256(target / copied.file)}
+
+        # The blobs after the database: every attachment the copy names (and only those) has its blob.
+        blobs: dict[str, list[str]] = {"copied": [], "shredded": [], "missing": []}
+        if not blobs_in_dump(settings):
+            blobs = _copy_blobs(blob_store_of(settings, engine), settings, copied, target, files)
     finally:
         engine.dispose()
-    files = {copied.file: _sha256(target / copied.file)}
-
-    # The blobs after the database: every attachment the copy names (and only those) has its blob.
-    blobs: dict[str, list[str]] = {"copied": [], "shredded": [], "missing": []}
-    if not blobs_in_dump(settings):
-        blobs = _copy_blobs(blob_store_of(settings), settings, copied, target, files)
     public = settings.org_public_key is not None
     if public:
         merged = gather(environment.raw, os.environ)
@@ -336,12 +335,12 @@ def _restore(args) -> int:
         raise CommandError("this backup's blobs are in its database dump (whistle.attachments.blob_store = database "
                            "on PostgreSQL) and the configuration keeps them elsewhere, or the other way round: restore "
                            "with the store the backup was taken with, then move them with `whistle blobs move`")
-    store = None if blobs_in_dump(settings) else blob_store_of(settings)
 
     database = make_url(settings.db_url).database
     if engine_name(settings.db_url) == "sqlite" and database:
         Path(database).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     engine = make_engine(settings.db_url)
+    store = None if blobs_in_dump(settings) else blob_store_of(settings, engine)
     try:
         if engine_name(settings.db_url) != manifest["engine"]:
             raise CommandError(f"this backup is of a {manifest['engine']} database and {args.config} names a "
