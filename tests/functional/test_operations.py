@@ -13,8 +13,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from webtest import TestApp
 
-from tests.factories import make_live_channel, submit_api
+from tests.factories import make_live_channel, make_staff, submit_api
 from whistle import crypto, throttles
+from whistle.accounts.services import FREE_FAILURES
 from whistle.attachments.blobs import BlobStoreUnavailable
 from whistle.cli.database import alembic_config
 from whistle.config import make_configurator
@@ -202,6 +203,17 @@ def test_refusals_are_counted_by_limit(dbsession, clock):
     after = throttles.refusal_counts()
     assert after["reports per client"] == before.get("reports per client", 0) + 1
     assert after.get("reports", 0) == before.get("reports", 0)  # the service's budget had room
+
+
+def test_a_paused_sign_in_is_counted_by_its_limit(testapp, dbsession, settings, clock):
+    make_staff(dbsession, settings, clock, "counted.guardian")
+    attacker = {"REMOTE_ADDR": "203.0.113.66"}
+    before = throttles.refusal_counts().get("sign-in pause", 0)
+    body = {"username": "counted.guardian", "password": "a wrong password", "otp": "000000"}
+    statuses = [testapp.post_json("/api/v1/staff/session", body, extra_environ=attacker, status=[401, 429]).status_int
+                for _ in range(FREE_FAILURES + 2)]
+    assert statuses == [401] * FREE_FAILURES + [429] * 2
+    assert throttles.refusal_counts()["sign-in pause"] == before + 2
 
 
 def test_argon2id_slots_waited_for_and_refused_are_counted():
