@@ -77,7 +77,7 @@ def test_readyz_says_only_not_ready_when_the_blob_store_does_not_answer(app, tes
 def test_readyz_is_not_ready_when_a_key_file_cannot_be_read(app, testapp, monkeypatch, tmp_path, caplog):
     gone = tmp_path / "audit_key"
     checks = Readiness(app.registry["db_engine"], [*app.registry.whistle_settings.key_files, gone],
-                       lambda: app.registry.blob_store, readiness.migration_heads())
+                       lambda: app.registry.blob_store)
     monkeypatch.setattr(app.registry, "readiness", checks)
     with caplog.at_level(logging.WARNING, logger="whistle.health.readiness"):
         assert testapp.get("/readyz", status=503).body == b'{"status": "not ready"}'
@@ -110,8 +110,7 @@ def test_the_slow_checks_are_cached_a_few_seconds(app):
         def check(self):
             calls.append(1)
 
-    checks = Readiness(app.registry["db_engine"], (), CountingStore, readiness.migration_heads(),
-                       now=lambda: moment[0])
+    checks = Readiness(app.registry["db_engine"], (), CountingStore, now=lambda: moment[0])
     assert checks.ready() and checks.ready()
     assert len(calls) == 1
     moment[0] += readiness.CACHE_SECONDS
