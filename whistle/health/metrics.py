@@ -132,7 +132,8 @@ def exposition(recorder: Recorder, figures: dict[str, dict[str, float]], ready: 
     out.family("whistle_http_requests", "counter", "Requests this process answered, by route name and status class.",
                (({"route": route, "status": status}, count) for (route, status), count in sorted(requests.items())),
                suffix="_total")
-    out.lines.append("# HELP whistle_http_request_duration_seconds Time this process took to answer, by route name.")
+    out.lines.append("# HELP whistle_http_request_duration_seconds Time this process took until the answer started, "
+                     "by route name.")
     out.lines.append("# TYPE whistle_http_request_duration_seconds histogram")
     for route in sorted(buckets):
         cumulative = 0
