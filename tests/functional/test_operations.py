@@ -131,13 +131,21 @@ SAMPLE = re.compile(r'^[a-z_]+(\{[a-z_]+="[^"\\\n]*"(,[a-z_]+="[^"\\\n]*")*\})? 
 
 
 def exposition(text: str) -> dict[str, float]:
-    """The samples of a Prometheus text exposition, checked line by line."""
-    samples = {}
+    """The samples of a Prometheus text exposition (0.0.4), checked line by line: each sample belongs
+    to the family its TYPE line names (a histogram's with _bucket, _sum and _count)."""
+    samples, types = {}, {}
     for line in text.splitlines():
-        if line.startswith(("# HELP ", "# TYPE ")):
+        if line.startswith("# TYPE "):
+            _, _, family, kind = line.split(" ")
+            types[family] = kind
+            continue
+        if line.startswith("# HELP "):
             continue
         assert SAMPLE.match(line), line
         name, value = line.rsplit(" ", 1)
+        family = name.split("{")[0]
+        base = family.rsplit("_", 1)[0]
+        assert family in types or types.get(base) == "histogram", f"{family} has no TYPE line"
         samples[name] = float(value)
     return samples
 
