@@ -36,10 +36,12 @@ def test_db_upgrade_creates_the_database_and_can_run_again(server):
 
 def test_keys_init_creates_key_files_once(server):
     first = run(server, "keys", "init")
-    assert first.returncode == 0 and first.stdout.count("(created)") == 3
+    # The lookup pepper, the session key, the audit key and the metrics token.
+    assert first.returncode == 0 and first.stdout.count("(created)") == 4
+    assert "whistle.metrics.token:" in first.stdout
     pepper = (server.directory / "var" / "keys" / "lookup_pepper").read_text()
     second = run(server, "keys", "init")
-    assert second.stdout.count("exists, left as it is") == 3
+    assert second.stdout.count("exists, left as it is") == 4
     assert (server.directory / "var" / "keys" / "lookup_pepper").read_text() == pepper
 
 

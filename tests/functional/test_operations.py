@@ -13,14 +13,15 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from webtest import TestApp
 
-from tests.factories import make_live_channel, submit_api
+from tests.factories import make_live_channel, make_staff, submit_api
 from whistle import crypto, throttles
+from whistle.accounts.services import FREE_FAILURES
 from whistle.attachments.blobs import BlobStoreUnavailable
 from whistle.cli.database import alembic_config
 from whistle.config import make_configurator
 from whistle.health import readiness
 from whistle.health.readiness import Readiness
-from whistle.settings import ConfigurationError, load_settings
+from whistle.settings import SPECS, ConfigurationError, load_settings
 
 TOKEN = "m" * 40
 ONION = "duckduckgogg42xjoc72x3sjasowoarfbgcmvfimaftt6twagswzczad.onion"
@@ -76,7 +77,7 @@ def test_readyz_says_only_not_ready_when_the_blob_store_does_not_answer(app, tes
 def test_readyz_is_not_ready_when_a_key_file_cannot_be_read(app, testapp, monkeypatch, tmp_path, caplog):
     gone = tmp_path / "audit_key"
     checks = Readiness(app.registry["db_engine"], [*app.registry.whistle_settings.key_files, gone],
-                       lambda: app.registry.blob_store, readiness.migration_heads())
+                       lambda: app.registry.blob_store)
     monkeypatch.setattr(app.registry, "readiness", checks)
     with caplog.at_level(logging.WARNING, logger="whistle.health.readiness"):
         assert testapp.get("/readyz", status=503).body == b'{"status": "not ready"}'
@@ -87,7 +88,7 @@ def test_readyz_is_not_ready_when_a_key_file_cannot_be_read(app, testapp, monkey
 
 def test_the_key_files_checked_are_those_the_settings_were_read_from(settings, raw_settings):
     assert {str(path) for path in settings.key_files} == {
-        value for key, value in raw_settings.items() if key.endswith("_file")}
+        value for key, value in raw_settings.items() if key.endswith("_file") and key.removesuffix("_file") in SPECS}
     assert settings.key_files
 
 
@@ -109,8 +110,7 @@ def test_the_slow_checks_are_cached_a_few_seconds(app):
         def check(self):
             calls.append(1)
 
-    checks = Readiness(app.registry["db_engine"], (), CountingStore, readiness.migration_heads(),
-                       now=lambda: moment[0])
+    checks = Readiness(app.registry["db_engine"], (), CountingStore, now=lambda: moment[0])
     assert checks.ready() and checks.ready()
     assert len(calls) == 1
     moment[0] += readiness.CACHE_SECONDS
@@ -131,13 +131,21 @@ SAMPLE = re.compile(r'^[a-z_]+(\{[a-z_]+="[^"\\\n]*"(,[a-z_]+="[^"\\\n]*")*\})? 
 
 
 def exposition(text: str) -> dict[str, float]:
-    """The samples of a Prometheus text exposition, checked line by line."""
-    samples = {}
+    """The samples of a Prometheus text exposition (0.0.4), checked line by line: each sample belongs
+    to the family its TYPE line names (a histogram's with _bucket, _sum and _count)."""
+    samples, types = {}, {}
     for line in text.splitlines():
-        if line.startswith(("# HELP ", "# TYPE ")):
+        if line.startswith("# TYPE "):
+            _, _, family, kind = line.split(" ")
+            types[family] = kind
+            continue
+        if line.startswith("# HELP "):
             continue
         assert SAMPLE.match(line), line
         name, value = line.rsplit(" ", 1)
+        family = name.split("{")[0]
+        base = family.rsplit("_", 1)[0]
+        assert family in types or types.get(base) == "histogram", f"{family} has no TYPE line"
         samples[name] = float(value)
     return samples
 
@@ -202,6 +210,17 @@ def test_refusals_are_counted_by_limit(dbsession, clock):
     after = throttles.refusal_counts()
     assert after["reports per client"] == before.get("reports per client", 0) + 1
     assert after.get("reports", 0) == before.get("reports", 0)  # the service's budget had room
+
+
+def test_a_paused_sign_in_is_counted_by_its_limit(testapp, dbsession, settings, clock):
+    make_staff(dbsession, settings, clock, "counted.guardian")
+    attacker = {"REMOTE_ADDR": "203.0.113.66"}
+    before = throttles.refusal_counts().get("sign-in pause", 0)
+    body = {"username": "counted.guardian", "password": "a wrong password", "otp": "000000"}
+    statuses = [testapp.post_json("/api/v1/staff/session", body, extra_environ=attacker, status=[401, 429]).status_int
+                for _ in range(FREE_FAILURES + 2)]
+    assert statuses == [401] * FREE_FAILURES + [429] * 2
+    assert throttles.refusal_counts()["sign-in pause"] == before + 2
 
 
 def test_argon2id_slots_waited_for_and_refused_are_counted():

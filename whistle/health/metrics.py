@@ -110,11 +110,11 @@ class Exposition:
     def __init__(self) -> None:
         self.lines: list[str] = []
 
-    def family(self, name: str, kind: str, help_text: str, samples: Iterable[tuple[dict[str, str], float]],
-               suffix: str = "") -> None:
+    def family(self, name: str, kind: str, help_text: str, samples: Iterable[tuple[dict[str, str], float]]) -> None:
+        """A gauge or a counter (in the 0.0.4 format a counter's TYPE line names it with its _total)."""
         self.lines.append(f"# HELP {name} {help_text}")
         self.lines.append(f"# TYPE {name} {kind}")
-        self.samples(name + suffix, samples)
+        self.samples(name, samples)
 
     def samples(self, name: str, samples: Iterable[tuple[dict[str, str], float]]) -> None:
         for labels, value in samples:
@@ -129,10 +129,11 @@ def exposition(recorder: Recorder, figures: dict[str, dict[str, float]], ready: 
                blob_store_ok: bool | None) -> str:
     requests, buckets, sums = recorder.snapshot()
     out = Exposition()
-    out.family("whistle_http_requests", "counter", "Requests this process answered, by route name and status class.",
-               (({"route": route, "status": status}, count) for (route, status), count in sorted(requests.items())),
-               suffix="_total")
-    out.lines.append("# HELP whistle_http_request_duration_seconds Time this process took to answer, by route name.")
+    out.family("whistle_http_requests_total", "counter",
+               "Requests this process answered, by route name and status class.",
+               (({"route": route, "status": status}, count) for (route, status), count in sorted(requests.items())))
+    out.lines.append("# HELP whistle_http_request_duration_seconds Time this process took until the answer started, "
+                     "by route name.")
     out.lines.append("# TYPE whistle_http_request_duration_seconds histogram")
     for route in sorted(buckets):
         cumulative = 0
@@ -150,15 +151,14 @@ def exposition(recorder: Recorder, figures: dict[str, dict[str, float]], ready: 
     out.family("whistle_job_last_success_timestamp_seconds", "gauge",
                "When each scheduled job last ran to its end (Unix time), on any node.",
                (({"job": job}, when) for job, when in sorted(figures["jobs"].items())))
-    out.family("whistle_throttle_refusals", "counter", "Requests this process refused because a limit was spent, "
-               "by limit.", (({"limit": name}, count) for name, count in sorted(throttles.refusal_counts().items())),
-               suffix="_total")
+    out.family("whistle_throttle_refusals_total", "counter", "Requests this process refused because a limit was spent, "
+               "by limit.", (({"limit": name}, count) for name, count in sorted(throttles.refusal_counts().items())))
     kdf = argon2id_counts()
-    out.family("whistle_kdf_slot_waits", "counter", "Argon2id derivations in this process that waited for a slot.",
-               [({}, kdf.waits)], suffix="_total")
-    out.family("whistle_kdf_slot_refusals", "counter",
+    out.family("whistle_kdf_slot_waits_total", "counter",
+               "Argon2id derivations in this process that waited for a slot.", [({}, kdf.waits)])
+    out.family("whistle_kdf_slot_refusals_total", "counter",
                "Argon2id derivations in this process refused (503) because no slot came free in time.",
-               [({}, kdf.refusals)], suffix="_total")
+               [({}, kdf.refusals)])
     out.family("whistle_blob_store_up", "gauge", "1 if the blob store answered its last check, else 0.",
                [({}, 1 if blob_store_ok else 0)])
     out.family("whistle_ready", "gauge", "1 if this node is ready (what /readyz says), else 0.",

@@ -10,6 +10,7 @@ kinds of error, never an error's text (a database error may quote a connection s
 """
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -32,8 +33,10 @@ CACHE_SECONDS = 5.0
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 
 
+@functools.cache
 def migration_heads() -> frozenset[str]:
-    """The head revisions of whistle's migrations, as the code ships them."""
+    """The head revisions of whistle's migrations, as the code ships them (read once per process, when
+    first asked: reading the scripts takes tens of milliseconds)."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     return frozenset(ScriptDirectory.from_config(config).get_heads())
@@ -43,7 +46,8 @@ class Readiness:
     """The checks of one node, with the slow ones' last results kept for CACHE_SECONDS."""
 
     def __init__(self, engine: Engine, key_files: Iterable[Path], blob_store: Callable[[], object],
-                 heads: frozenset[str], *, now: Callable[[], float] = time.monotonic) -> None:
+                 heads: Callable[[], frozenset[str]] = migration_heads, *,
+                 now: Callable[[], float] = time.monotonic) -> None:
         self.engine = engine
         self.key_files = tuple(key_files)
         self.blob_store = blob_store  # the store is made after this (whistle.attachments' includeme)
@@ -58,7 +62,7 @@ class Readiness:
     @classmethod
     def for_registry(cls, registry) -> Readiness:
         settings = registry.whistle_settings
-        return cls(registry["db_engine"], settings.key_files, lambda: registry.blob_store, migration_heads())
+        return cls(registry["db_engine"], settings.key_files, lambda: registry.blob_store)
 
     def ready(self) -> bool:
         reasons = self._database() + self._key_files()
@@ -100,7 +104,7 @@ class Readiness:
                 current = frozenset(MigrationContext.configure(connection).get_current_heads())
         except Exception as error:  # noqa: BLE001 - as above
             return [f"the database's schema revision cannot be read ({type(error).__name__})"]
-        if current != self.heads:
+        if current != self.heads():
             return ["the database's schema is not at the migrations' head: run `whistle -c FILE db upgrade`"]
         return []
 
