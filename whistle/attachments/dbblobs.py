@@ -225,13 +225,22 @@ class DatabaseBlobStore:
         name = crypto.random_token(24)
         with self._begin() as conn:
             file = self._lock_staged(conn, staged)
-            held, end = conn.execute(select(func.coalesce(func.sum(pieces_table.c.size), 0),
-                                            func.coalesce(func.max(pieces_table.c.offset + pieces_table.c.size), 0))
-                                     .where(pieces_table.c.file == file)).one()
-            if held != size or end != size:  # pieces never overlap: any gap makes the sum short
-                raise StagedSizeMismatch(staged)
+            self._check_whole(conn, staged, file, size)
             conn.execute(insert(names_table).values(name=name, file=file, state=BLOB, size=size))
         return name
+
+    def check_staged_whole(self, staged: str, size: int) -> None:
+        """StagedSizeMismatch unless the staged file is `size` bytes with no gap (FileNotFoundError
+        if there is none): for a store that publishes a staged file by copying it."""
+        with self._begin() as conn:
+            self._check_whole(conn, staged, self._lock_staged(conn, staged), size)
+
+    def _check_whole(self, conn: Connection, staged: str, file: str, size: int) -> None:
+        held, end = conn.execute(select(func.coalesce(func.sum(pieces_table.c.size), 0),
+                                        func.coalesce(func.max(pieces_table.c.offset + pieces_table.c.size), 0))
+                                 .where(pieces_table.c.file == file)).one()
+        if held != size or end != size:  # pieces never overlap: any gap makes the sum short
+            raise StagedSizeMismatch(staged)
 
     def stage_delete(self, staged: str) -> None:
         _check_name(staged)
