@@ -144,10 +144,11 @@ class DatabaseBlobStore:
         conn.execute(delete(pieces_table).where(pieces_table.c.file == file))
         return True
 
-    def _insert_pieces(self, conn: Connection, file: str, offset: int, data: bytes) -> None:
+    def _insert_pieces(self, conn: Connection, file: str, offset: int, data: bytes, *,
+                       most: int = PIECE_BYTES) -> None:
         view = memoryview(data)
-        for at in range(0, len(view), PIECE_BYTES):
-            piece = bytes(view[at:at + PIECE_BYTES])
+        for at in range(0, len(view), most):
+            piece = data if len(data) <= most else bytes(view[at:at + most])
             conn.execute(insert(pieces_table).values(file=file, offset=offset + at, size=len(piece), data=piece))
 
     # --- the staging area ---
@@ -202,7 +203,8 @@ class DatabaseBlobStore:
                     pieces_table.c.file == file, pieces_table.c.offset.in_([start for start, _ in overlapping])))
             for start, piece in kept:
                 conn.execute(insert(pieces_table).values(file=file, offset=start, size=len(piece), data=piece))
-            self._insert_pieces(conn, file, offset, data)
+            # One piece for one request's run of chunks (a little over 1 MiB), not a MiB and a sliver.
+            self._insert_pieces(conn, file, offset, data, most=MAX_PIECE_BYTES)
 
     def stage_read(self, staged: str, offset: int, size: int) -> bytes:
         file = self._staged_file(staged)

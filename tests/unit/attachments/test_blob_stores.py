@@ -227,6 +227,11 @@ def test_the_database_store_keeps_ciphertext_pieces_only_as_rows(tmp_path):
     with store.engine.connect() as conn:
         sizes = list(conn.scalars(select(StoredBlobPiece.size).order_by(StoredBlobPiece.offset)))
     assert sizes == [PIECE_BYTES, 1], "one piece at a time, never the whole blob in one row"
+    staged = store.stage_new()
+    store.stage_write(staged, 106, b"r" * 1_048_848)  # a run of 16 chunks
+    with store.engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(StoredBlobPiece)) == 3, "a run is one row"
+    store.stage_delete(staged)
     store.delete(writer.name)
     with store.engine.connect() as conn:
         assert list(conn.scalars(select(StoredBlobPiece.size))) == [], "a blob's pieces go with its last name"
