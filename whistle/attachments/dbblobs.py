@@ -144,10 +144,11 @@ class DatabaseBlobStore:
         conn.execute(delete(pieces_table).where(pieces_table.c.file == file))
         return True
 
-    def _insert_pieces(self, conn: Connection, file: str, offset: int, data: bytes) -> None:
+    def _insert_pieces(self, conn: Connection, file: str, offset: int, data: bytes, *,
+                       most: int = PIECE_BYTES) -> None:
         view = memoryview(data)
-        for at in range(0, len(view), PIECE_BYTES):
-            piece = bytes(view[at:at + PIECE_BYTES])
+        for at in range(0, len(view), most):
+            piece = data if len(data) <= most else bytes(view[at:at + most])
             conn.execute(insert(pieces_table).values(file=file, offset=offset + at, size=len(piece), data=piece))
 
     # --- the staging area ---
@@ -202,7 +203,8 @@ class DatabaseBlobStore:
                     pieces_table.c.file == file, pieces_table.c.offset.in_([start for start, _ in overlapping])))
             for start, piece in kept:
                 conn.execute(insert(pieces_table).values(file=file, offset=start, size=len(piece), data=piece))
-            self._insert_pieces(conn, file, offset, data)
+            # One piece for one request's run of chunks (a little over 1 MiB), not a MiB and a sliver.
+            self._insert_pieces(conn, file, offset, data, most=MAX_PIECE_BYTES)
 
     def stage_read(self, staged: str, offset: int, size: int) -> bytes:
         file = self._staged_file(staged)
@@ -225,13 +227,22 @@ class DatabaseBlobStore:
         name = crypto.random_token(24)
         with self._begin() as conn:
             file = self._lock_staged(conn, staged)
-            held, end = conn.execute(select(func.coalesce(func.sum(pieces_table.c.size), 0),
-                                            func.coalesce(func.max(pieces_table.c.offset + pieces_table.c.size), 0))
-                                     .where(pieces_table.c.file == file)).one()
-            if held != size or end != size:  # pieces never overlap: any gap makes the sum short
-                raise StagedSizeMismatch(staged)
+            self._check_whole(conn, staged, file, size)
             conn.execute(insert(names_table).values(name=name, file=file, state=BLOB, size=size))
         return name
+
+    def check_staged_whole(self, staged: str, size: int) -> None:
+        """StagedSizeMismatch unless the staged file is `size` bytes with no gap (FileNotFoundError
+        if there is none): for a store that publishes a staged file by copying it."""
+        with self._begin() as conn:
+            self._check_whole(conn, staged, self._lock_staged(conn, staged), size)
+
+    def _check_whole(self, conn: Connection, staged: str, file: str, size: int) -> None:
+        held, end = conn.execute(select(func.coalesce(func.sum(pieces_table.c.size), 0),
+                                        func.coalesce(func.max(pieces_table.c.offset + pieces_table.c.size), 0))
+                                 .where(pieces_table.c.file == file)).one()
+        if held != size or end != size:  # pieces never overlap: any gap makes the sum short
+            raise StagedSizeMismatch(staged)
 
     def stage_delete(self, staged: str) -> None:
         _check_name(staged)

@@ -4,7 +4,9 @@ An upload in progress names its case, the shape the client announced (how many c
 bytes in all) and where its chunks are staged in the blob store; each chunk the server has is a
 row of its own, so two chunks arriving at once never overwrite each other's record. Nothing here
 is content: the chunks are ciphertext the client made, and they live in the blob store's staging
-area, not in the database. The day it began is a date, as every record of a reporter's is.
+area, not in these rows. The day it began is a date, as every record of a reporter's is.
+
+The database blob store's own tables are here too (StoredBlobName, StoredBlobPiece: dbblobs.py).
 """
 from __future__ import annotations
 

@@ -91,8 +91,7 @@ class S3BlobStore:
         return self.staging.stage_pieces(staged, sizes)
 
     def stage_publish(self, staged: str, size: int) -> str:
-        if self.staging._length(self.staging._staged_file(staged)) != size:
-            raise StagedSizeMismatch(staged)
+        self.staging.check_staged_whole(staged, size)
         writer = self.writer()
         try:
             remaining = size
