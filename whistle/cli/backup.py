@@ -80,6 +80,8 @@ PURPOSES = {
     "whistle.org.signing_key": "the organisation's private signing key: keep it offline",
     "whistle.db.url": "the database URL, with its password",
     "whistle.shred_store.url": "the shred key store's URL",
+    "whistle.metrics.token": "the bearer token /metrics asks for: a new one can be made",
+    "whistle.attachments.s3.secret_access_key": "the S3 bucket's secret access key",
 }
 
 
@@ -103,8 +105,8 @@ def kept_apart(environment: env.Environment) -> list[KeyFile]:
     found: list[KeyFile] = []
     for key, spec in SPECS.items():
         path = merged.get(key + FILE_SUFFIX)
-        if key in PURPOSES and path:
-            found.append(KeyFile(key + FILE_SUFFIX, path, PURPOSES[key], Path(path)))
+        if path and (key in PURPOSES or spec.secret):
+            found.append(KeyFile(key + FILE_SUFFIX, path, PURPOSES.get(key, "a secret key"), Path(path)))
         elif spec.secret and not path:
             found.append(KeyFile(key, "given in the .ini or the environment", PURPOSES.get(key, "a secret key")))
     shred_url = make_url(settings.shred_store_url)
