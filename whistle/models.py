@@ -1,7 +1,7 @@
 """Every mapped class, imported in one place so the metadata (and Alembic) sees them all."""
 from whistle.accounts.models import Account
 from whistle.admin.models import StaffingChange, StaffingProposal
-from whistle.attachments.models import PendingUpload, PendingUploadChunk
+from whistle.attachments.models import PendingUpload, PendingUploadChunk, UnreferencedBlob
 from whistle.audit.models import AuditEvent, AuditHead
 from whistle.board.models import BoardEntry
 from whistle.cases.models import Attachment, Case, CaseGrant, CaseItem, CaseLabel, CaseRead
@@ -20,5 +20,5 @@ __all__ = [
     "CaseLabel",
     "CaseRead", "Channel", "ChannelGuardian", "CheckIn", "Integration", "KeyDirectory", "LoginSession", "Notification",
     "PendingUpload", "PendingUploadChunk", "Protection", "ProtectionAlert", "SchedulerLease", "SpentChallenge",
-    "StaffingChange", "StaffingProposal", "Throttle",
+    "StaffingChange", "StaffingProposal", "Throttle", "UnreferencedBlob",
 ]

@@ -2,6 +2,7 @@
 from pyramid.path import DottedNameResolver
 
 from whistle.attachments.services import shred_wraps_job, unfinished_uploads_job
+from whistle.attachments.unreferenced import unreferenced_blobs_job
 
 
 def includeme(config) -> None:
@@ -13,3 +14,5 @@ def includeme(config) -> None:
     config.add_scheduled_job("unfinished uploads", unfinished_uploads_job(config.registry.blob_store), order=50)
     # Cases, items and files stored before the shred layer: wrapped under their shred keys.
     config.add_scheduled_job("shred wraps", shred_wraps_job(config.registry.blob_store), order=55)
+    # Blobs no file names (a crash between a blob's commit and its row's): deleted after a grace period.
+    config.add_scheduled_job("unreferenced blobs", unreferenced_blobs_job(config.registry.blob_store), order=56)
