@@ -153,6 +153,13 @@ def _half_written(db_url: str, blobs: Path) -> dict[str, int]:
             "staged files": sum(1 for _ in (blobs / STAGING).iterdir()) if (blobs / STAGING).is_dir() else 0}
 
 
+def _wait_for(condition, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the traffic stalled"
+        time.sleep(0.02)
+
+
 def _sweep_as_the_tick_would(db_url: str, blobs: Path) -> int:
     """The "unreferenced blobs" job's sweep, now and once its grace period has passed (the tick runs
     it at most hourly); returns how many blobs it deleted."""
@@ -180,15 +187,22 @@ def test_sigkill_during_reports_with_files_loses_nothing_acknowledged(engine_und
     traffic = Traffic(server.port)
     random.seed()
     started = time.monotonic()
+    starting = 0.0
     try:
         for cycle in range(CYCLES):
             if cycle:
+                before = time.monotonic()
                 server.start(prepare=False)
+                starting += time.monotonic() - before
             traffic.stop.clear()
+            acknowledged_before = len(traffic.acknowledged)
             clients = [threading.Thread(target=_client, args=(traffic, n), daemon=True) for n in range(CLIENTS)]
             for client in clients:
                 client.start()
-            time.sleep(random.uniform(0.3, 1.2))  # a random moment in the traffic
+            # Once this cycle's first report is acknowledged, a random moment later: every client
+            # is then somewhere in a report of its own (the form, the API, a file on its way).
+            _wait_for(lambda: len(traffic.acknowledged) > acknowledged_before, timeout=30)
+            time.sleep(random.uniform(0, 0.8))
             server.kill()
             traffic.stop.set()
             for client in clients:
@@ -206,7 +220,7 @@ def test_sigkill_during_reports_with_files_loses_nothing_acknowledged(engine_und
     files = sum(len(record.files) for record in traffic.acknowledged)
     orphans = after["rows without a blob"] + after["blobs without a row"] + after["cases without their first message"]
     print(f"\ncrash test ({make_engine(settings['whistle.db.url']).dialect.name}): {CYCLES} cycles in "
-          f"{time.monotonic() - started:.0f} s, {acknowledged} receipts acknowledged ({files} files), "
+          f"{time.monotonic() - started:.0f} s ({starting:.0f} s of it restarting), {acknowledged} receipts acknowledged ({files} files), "
           f"{recovered} recovered, orphans {orphans}; requests cut off by the kills {traffic.cut_off}; "
           f"right after the last restart {left}, {swept} blobs deleted by the unreferenced blobs job")
     assert traffic.errors == []
