@@ -4,11 +4,8 @@ address may key a throttle, and budgets (`Budget`, `check`, `count`, `forget_end
 client and one across the whole service, checked before the work and counted after it."""
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 import math
-import secrets
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,6 +15,7 @@ from sqlalchemy import CursorResult, DateTime, String, and_, delete, or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from whistle import crypto
 from whistle.clock import Clock
 from whistle.db import Base
 from whistle.jobs import TickContext
@@ -111,30 +109,15 @@ def close_ended(row: Throttle, clock: Clock, window: timedelta) -> ClosedWindow 
 
 # --- Telling clients apart without storing who they are ---------------------------------------
 #
-# A per-client limit needs some handle on the client. The address is hashed with a key that lives
-# only in this process's memory and is replaced every hour; the old key is forgotten, so a stored
-# hash cannot be linked back to an address even by someone holding the database and every key
-# file. Each process has its own key, so each counts a client on its own: a client spreading its
-# requests over N processes gets N times the per-client budget (the global budgets still hold).
+# A per-client limit needs some handle on the client. The address is hashed with a key derived for
+# the hour from the session key file (whistle.crypto.client_hour_key, docs/crypto.md 6.17). Every
+# node holds the same key file, so every node counts a client in the same rows: a client spreading
+# its requests over several nodes gets the per-client budget once, not once per node. The price:
+# whoever holds the session key file and a throttle row, while the row lives (a reporter's budget
+# rows until the tick forgets them after CLIENT_WINDOW; sign-in rows up to two hours), can test
+# guesses of the address that made it. The hash keys throttle rows only, and is never logged.
 
-CLIENT_KEY_LIFETIME = timedelta(hours=1)
-
-
-class _ClientKey:
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._key = b""
-        self._hour = -1
-
-    def current(self, now: datetime) -> bytes:
-        hour = int(now.timestamp() // CLIENT_KEY_LIFETIME.total_seconds())
-        with self._lock:
-            if hour != self._hour:
-                self._key, self._hour = secrets.token_bytes(32), hour
-            return self._key
-
-
-_client_key = _ClientKey()
+CLIENT_KEY_LIFETIME = timedelta(hours=1)  # a new subkey each hour: without the key file, rows of two hours do not link
 
 
 # The addresses every request has when the client's own is not passed on: the reverse proxy and
@@ -142,9 +125,10 @@ _client_key = _ClientKey()
 NOT_A_CLIENT = frozenset({"", "127.0.0.1", "::1"})
 
 
-def client_hash(environ: dict, clock: Clock, purpose: str) -> str | None:
+def client_hash(environ: dict, clock: Clock, purpose: str, session_key: bytes) -> str | None:
     """A short keyed hash of the client's address (`REMOTE_ADDR`, which waitress sets from a
-    trusted proxy's header when its `trusted_proxy` options say so), for keying throttles; None
+    trusted proxy's header when its `trusted_proxy` options say so) under the hour's subkey of
+    `session_key` (the session key file's), for keying throttles; the same on every node. None
     when the address says nothing of the client (NOT_A_CLIENT, or not an address), and then only
     the service-wide budgets apply. An IPv6 address is taken by its /64: one household or server
     has a whole /64 and could otherwise seem to be endless clients. `purpose` is hashed in, so the
@@ -159,9 +143,8 @@ def client_hash(environ: dict, clock: Clock, purpose: str) -> str | None:
         return None
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is None:
         address = str(ipaddress.IPv6Network((ip, 64), strict=False).network_address)
-    digest = hashlib.blake2b(f"{purpose}\n{address}".encode("ascii"), key=_client_key.current(clock.now()),
-                             digest_size=12)
-    return digest.hexdigest()
+    hour = int(clock.now().timestamp() // CLIENT_KEY_LIFETIME.total_seconds())
+    return crypto.client_tag(crypto.client_hour_key(session_key, hour), purpose, address)
 
 
 # --- Budgets: so many events per window, for one client or for the whole service --------------

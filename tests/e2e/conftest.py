@@ -1,6 +1,9 @@
 """Fixtures for the end-to-end tests: a real server in a temporary directory."""
+import os
+
 import pytest
 
+from tests.conftest import TEST_DATABASE_URL, _drop_postgres_database, _fresh_postgres_database
 from tests.e2e.server import Server
 
 
@@ -11,3 +14,25 @@ def running_server(tmp_path):
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def engine_under_test(committed_database):
+    """new(name) -> the settings that put a Server's database, and its shred key store, on the
+    engine under test: fresh PostgreSQL databases when WHISTLE_TEST_DATABASE_URL is set (dropped
+    afterwards), SQLite files otherwise."""
+    made = []
+
+    def new(name: str) -> dict[str, str]:
+        raw = committed_database(name)
+        settings = {"whistle.db.url": raw["whistle.db.url"], "whistle.shred_store.url": raw["whistle.shred_store.url"]}
+        if TEST_DATABASE_URL:
+            # The shred keys in a database of their own on the same server, as production has them.
+            shred = f"whistle_{name}_shred_{os.getpid()}"
+            settings["whistle.shred_store.url"] = _fresh_postgres_database(TEST_DATABASE_URL, shred)
+            made.append(shred)
+        return settings
+
+    yield new
+    for database in made:
+        _drop_postgres_database(TEST_DATABASE_URL, database)

@@ -35,16 +35,43 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _set(ini: str, section: str, values: dict[str, str]) -> str:
+    """`ini` with each of `values` set in `section`: an existing line replaced, a missing one added."""
+    for key, value in values.items():
+        line = re.compile(rf"^{re.escape(key)} = .*$", re.MULTILINE)
+        head = ini.index(f"[{section}]\n")
+        end = ini.find("\n[", head + 1)
+        end = len(ini) if end < 0 else end
+        body = ini[head:end]
+        body = line.sub(lambda _: f"{key} = {value}", body, count=1) if line.search(body) else \
+            body.replace(f"[{section}]\n", f"[{section}]\n{key} = {value}\n", 1)
+        ini = ini[:head] + body + ini[end:]
+    return ini
+
+
 class Server:
     """`pserve development.ini` in `directory`, on a free port, logging to `directory/server.log`.
-    `plugins`: more plugins to enable (after development.ini's), found on `pythonpath` if given."""
+    `plugins`: more plugins to enable (after development.ini's), found on `pythonpath` if given.
+    `settings`: app settings set in the copy (e.g. `whistle.db.url` and `whistle.shred_store.url`
+    for a database other than the SQLite file in `directory/var`); `server_settings`: waitress's.
+
+    A node of a deployment another Server already configured: `Server(directory, node_of=first)`
+    serves the same configuration (database, key files, blob store, organisation key: everything
+    under `first.directory`) from its own port, with its own log and debugging mail server."""
 
     def __init__(self, directory: Path, *, plugins: tuple[str, ...] = (), pythonpath: Path | None = None,
-                 limits: dict[str, int] | None = None) -> None:
+                 limits: dict[str, int] | None = None, settings: dict[str, str] | None = None,
+                 server_settings: dict[str, str] | None = None, node_of: Server | None = None) -> None:
         self.directory = directory
         self.env = dict(os.environ, PYTHONPATH=f"{pythonpath}{os.pathsep}{os.environ.get('PYTHONPATH', '')}") \
             if pythonpath else None
         self.port = free_port()
+        self.log = directory / "server.log"
+        self.process: subprocess.Popen | None = None
+        self.home = node_of.home if node_of is not None else directory  # where var/ is
+        if node_of is not None:
+            self._configure_as_node_of(node_of)
+            return
         ini = (ROOT / "development.ini").read_text()
         ini = ini.replace("listen = 127.0.0.1:6543", f"listen = 127.0.0.1:{self.port}")
         ini = re.sub(r"(whistle\.kdf\.(receipt_)?opslimit) = \d+", r"\1 = 1", ini)
@@ -76,19 +103,51 @@ class Server:
         ini = re.sub(r"^whistle\.org\.(signing|public)_key_file = .*$",
                      lambda match: f"whistle.org.{match.group(1)}_key_file = {directory / f'org_{match.group(1)}_key'}",
                      ini, flags=re.MULTILINE)
+        ini = _set(ini, "app:main", settings or {})
+        ini = _set(ini, "server:main", server_settings or {})
         self.ini = directory / "development.ini"
         self.ini.write_text(ini)
-        self.log = directory / "server.log"
-        self.process: subprocess.Popen | None = None
 
-    def whistle(self, *args: str) -> str:
+    def _configure_as_node_of(self, first: Server) -> None:
+        self.env, self.org_key = first.env, first.org_key
+        self.mail_port = free_port()
+        # Every path of the first node's configuration, made absolute, so this copy in another
+        # directory names the same files; only the port and the mail server are this node's own.
+        ini = first.ini.read_text().replace("%(here)s", str(first.directory))
+        ini = ini.replace(f"listen = 127.0.0.1:{first.port}", f"listen = 127.0.0.1:{self.port}")
+        ini = ini.replace(f"127.0.0.1:{first.mail_port}", f"127.0.0.1:{self.mail_port}")
+        ini = ini.replace(f"whistle_smtp.port = {first.mail_port}", f"whistle_smtp.port = {self.mail_port}")
+        self.ini = self.directory / "development.ini"
+        self.ini.write_text(ini)
+
+    def whistle(self, *args: str, stdin: str | None = None) -> str:
         result = subprocess.run([str(BIN / "whistle"), "-c", str(self.ini), *args], capture_output=True, text=True,
-                                check=True, timeout=120, env=self.env)
+                                check=True, timeout=120, env=self.env, input=stdin)
         return result.stdout
 
-    def start(self) -> None:
-        self.whistle("db", "upgrade")
-        self.whistle("demo")
+    def _enrol_demo_guardian(self) -> None:
+        """What `whistle demo` does, for a database it refuses (it is for SQLite only): the channels,
+        and the guardian demo.guardian on the two that take reports, its credentials where `demo`
+        keeps them (var/demo-guardian.txt)."""
+        self.whistle("channels", "load", str(ROOT / "config" / "channels.toml"))
+        password = secrets.token_urlsafe(12)
+        out = self.whistle("guardian", "add", "demo.guardian", "--channel", "raise-a-concern", "--channel",
+                           "young-peoples-voice", "--password-stdin", stdin=password + "\n")
+        secret = re.search(r"TOTP secret:\s+(\S+)", out)
+        assert secret, out
+        credentials = self.home / "var" / "demo-guardian.txt"
+        credentials.parent.mkdir(parents=True, exist_ok=True)
+        credentials.write_text(f"username: demo.guardian\npassword: {password}\nTOTP secret: {secret.group(1)}\n")
+
+    def start(self, *, prepare: bool = True) -> None:
+        """Serve; first (`prepare`) migrate the database and make the demo accounts, which a second
+        node of the same deployment, or a restart, skips."""
+        if prepare:
+            self.whistle("db", "upgrade")
+            if re.search(r"^whistle\.db\.url = sqlite", self.ini.read_text(), re.MULTILINE):
+                self.whistle("demo")
+            else:
+                self._enrol_demo_guardian()
         log = self.log.open("ab")
         self.process = subprocess.Popen([str(BIN / "pserve"), str(self.ini)], stdout=log, stderr=log,
                                         cwd=self.directory, env=self.env)
@@ -111,13 +170,19 @@ class Server:
                 self.process.kill()
                 self.process.wait()
 
+    def kill(self) -> None:
+        """SIGKILL, as a crash or the OOM killer would: nothing is cleaned up or flushed."""
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait()
+
     def demo_credentials(self) -> dict[str, str]:
-        text = (self.directory / "var" / "demo-guardian.txt").read_text()
+        text = (self.home / "var" / "demo-guardian.txt").read_text()
         return {key.strip(): value.strip() for key, _, value in (line.partition(":") for line in text.splitlines())}
 
     def files_at_rest(self) -> list[Path]:
         """Everything the server keeps on disk: database (and WAL), blobs, keys."""
-        return [path for path in (self.directory / "var").rglob("*") if path.is_file()]
+        return [path for path in (self.home / "var").rglob("*") if path.is_file()]
 
 
 @dataclass

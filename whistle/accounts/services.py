@@ -274,8 +274,8 @@ def _aware(moment: datetime) -> datetime:
 
 # --- slowing failed sign-ins: the client that fails, never the account's owner ---------------------
 #
-# Failures are counted per client (whistle.throttles.client_hash: an address hashed with a key
-# that lives an hour in one process's memory) in the throttles table, never per account: anyone
+# Failures are counted per client (whistle.throttles.client_hash: an address hashed with the hour's
+# subkey of the session key file, the same on every node) in the throttles table, never per account: anyone
 # can type a guardian's username, so a pause on the account would let them keep its owner out.
 # - Per client and username: after FREE_FAILURES failures in a row that client pauses on that
 #   username for 1, 2, 4 ... minutes (at most an hour) per further failure. Known and unknown

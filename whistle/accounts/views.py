@@ -101,7 +101,7 @@ def sign_in_client(request) -> str | None:
     """The caller, for the sign-in and recovery-key throttles (whistle.throttles.client_hash); None
     when its address says nothing of the client, and the throttles then tell no client apart
     (accounts.services)."""
-    return throttles.client_hash(request.environ, request.clock, "sign-in")
+    return throttles.client_hash(request.environ, request.clock, "sign-in", request.whistle_settings.session_key)
 
 
 def _password_sign_in(request, username: str, password: str, otp: str, *, device: bool) -> SignedIn | None:

@@ -10,9 +10,9 @@ The database blob store's own tables are here too (StoredBlobName, StoredBlobPie
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Integer, LargeBinary, String, false
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, ForeignKey, Integer, LargeBinary, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from whistle.db import Base
@@ -76,3 +76,16 @@ class StoredBlobPiece(Base):
     offset: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     size: Mapped[int] = mapped_column(Integer)
     data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class UnreferencedBlob(Base):
+    """A published blob that no attachment row named when the tick's "unreferenced blobs" job last
+    looked, and since when (`seen_at`). A crash between a blob's commit and its row's leaves one
+    behind, as does one between a row's deletion and its blob's; a request still under way
+    makes its row seconds later. A blob still unreferenced a grace period after it was first seen
+    is deleted (whistle.attachments.unreferenced). Its name is random and says nothing of a case."""
+
+    __tablename__ = "unreferenced_blobs"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

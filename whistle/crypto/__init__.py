@@ -4,6 +4,7 @@ from .backups import backup_manifest_mac, backup_manifest_mac_matches, key_check
 from .canonical import canonical_json, parse_canonical_json
 from .carried import open_from_client, seal_for_client
 from .casekeys import case_key_binding, check_case_key_binding, check_team_key_mac, public_key_of, team_key_mac
+from .clients import client_hour_key, client_tag
 from .csrf import csrf_key, csrf_token_for_browser, csrf_token_for_session, new_csrf_cookie_value
 from .directory import (
     DirectoryDocument,
@@ -127,6 +128,9 @@ __all__ = [  # noqa: RUF022 - grouped by what the names are for, each group unde
     "csrf_token_for_session",
     "csrf_token_for_browser",
     "new_csrf_cookie_value",
+    # a client told apart for throttles (an hourly subkey of the session key)
+    "client_hour_key",
+    "client_tag",
     # short-lived values a client carries (the receipt page's cookie)
     "seal_for_client",
     "open_from_client",

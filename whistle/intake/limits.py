@@ -1,7 +1,8 @@
 """How many reports one client, and the whole service, may send (docs/operations.md, "Limits").
 
-A client is told apart only by `whistle.throttles.client_hash`: its address hashed with a key that
-lives in this process for an hour. Two budgets, in the throttles table (shared by every node):
+A client is told apart only by `whistle.throttles.client_hash`: its address hashed with the hour's
+subkey of the session key file, the same on every node. Two budgets, in the throttles table (shared
+by every node):
 
 - per client: `reports_per_client` in 10 minutes, always;
 - across the service: `reports_per_minute`, which a client that proved its work (`proven`: a
@@ -48,7 +49,7 @@ class Admission:
 
 def _budgets(request, *, proven: bool) -> list[Budget]:
     settings = request.whistle_settings
-    client = client_hash(request.environ, request.clock, REPORTS)
+    client = client_hash(request.environ, request.clock, REPORTS, request.whistle_settings.session_key)
     budgets = client_budget(REPORTS, client, settings.reports_per_client, CLIENT_WINDOW)
     if not proven:
         budgets.append(Budget(REPORTS, settings.reports_per_minute, SERVICE_WINDOW))

@@ -1,7 +1,7 @@
 """What one client may spend on the mailbox (docs/operations.md, "Limits"): wrong receipts, and
 files started. A client is told apart only by `whistle.throttles.client_hash` (its address hashed
-with a key this process keeps for an hour); the budgets live in the throttles table, shared by
-every node.
+with the hour's subkey of the session key file, the same on every node); the budgets live in the
+throttles table, shared by every node.
 
 - Wrong receipts (and lookup values): `receipt_failures_per_client` per 10 minutes from one
   client, checked before the receipt's Argon2id; the whole service's budget (the slow lane,
@@ -37,7 +37,7 @@ class TooManyUploads(BudgetSpent):
 
 
 def _receipt_budget(request) -> list[Budget]:
-    client = client_hash(request.environ, request.clock, RECEIPT_TRIES)
+    client = client_hash(request.environ, request.clock, RECEIPT_TRIES, request.whistle_settings.session_key)
     return client_budget(RECEIPT_TRIES, client, request.whistle_settings.receipt_failures_per_client, CLIENT_WINDOW)
 
 
@@ -56,7 +56,7 @@ def count_wrong_receipt(request) -> None:
 
 def _upload_budgets(request) -> list[Budget]:
     settings = request.whistle_settings
-    client = client_hash(request.environ, request.clock, UPLOADS)
+    client = client_hash(request.environ, request.clock, UPLOADS, request.whistle_settings.session_key)
     return [*client_budget(UPLOADS, client, settings.uploads_per_client, CLIENT_WINDOW),
             Budget(UPLOADS, settings.uploads_per_minute, SERVICE_WINDOW)]
 

@@ -116,9 +116,11 @@ def test_what_a_date_rule_returns_that_core_cannot_use_is_dropped_and_audited_on
 
 def test_the_tick_runs_the_jobs_the_areas_register_in_their_order(committed_database):
     config = make_configurator(committed_database("jobs"))
-    assert [job.name for job in config.registry.scheduled_jobs.in_order()] == [
+    registered = [job.name for job in config.registry.scheduled_jobs.in_order()]
+    assert registered == [
         "escalations", "protection alerts", "records", "notifications", "recovery failures", "sign-in throttles",
-        "key directory", "unfinished uploads", "shred wraps", "throttles", "audit checkpoint"], "each area registers its own"
+        "key directory", "unfinished uploads", "shred wraps", "unreferenced blobs", "throttles", "audit checkpoint"], \
+        "each area registers its own"
     config.add_scheduled_job("test reminders", lambda ctx: f"test reminders: {ctx.clock.today()}", order=25)
     registry = config.make_wsgi_app().registry
     try:

@@ -33,7 +33,7 @@ def sign_in(app, username: str, password: str, otp: str, client: dict, status: i
                          extra_environ=client, status=status)
 
 
-def test_an_attacker_failing_fifty_times_does_not_keep_the_owner_out(testapp, dbsession, guardian, clock):
+def test_an_attacker_failing_fifty_times_does_not_keep_the_owner_out(testapp, dbsession, settings, guardian, clock):
     statuses = [sign_in(testapp, "guardian", WRONG, "000000", ATTACKER, status=[401, 429]).status_int
                 for _ in range(50)]
     assert statuses == [401] * FREE_FAILURES + [429] * (50 - FREE_FAILURES)
@@ -45,7 +45,7 @@ def test_an_attacker_failing_fifty_times_does_not_keep_the_owner_out(testapp, db
     assert sign_in(testapp, "guardian", guardian.password, fresh_code(guardian, clock), OWNER).json["token"]
     # The failures are kept for the owner to be told of, and nowhere is the client named.
     assert guardian.account.failed_logins == 51
-    hashes = {throttles.client_hash(client, clock, "sign-in") for client in (ATTACKER, OWNER)}
+    hashes = {throttles.client_hash(client, clock, "sign-in", settings.session_key) for client in (ATTACKER, OWNER)}
     for event in dbsession.scalars(select(AuditEvent)):
         said = f"{event.actor} {event.detail}"
         assert not any(secret in said for secret in (*hashes, "203.0.113.66", "198.51.100.7"))
