@@ -1,8 +1,13 @@
 """Every mapped class, imported in one place so the metadata (and Alembic) sees them all."""
 from whistle.accounts.models import Account
 from whistle.admin.models import StaffingChange, StaffingProposal
-from whistle.attachments.models import (PendingUpload, PendingUploadChunk, StoredBlobName, StoredBlobPiece,
-                                        UnreferencedBlob)
+from whistle.attachments.models import (
+    PendingUpload,
+    PendingUploadChunk,
+    StoredBlobName,
+    StoredBlobPiece,
+    UnreferencedBlob,
+)
 from whistle.audit.models import AuditEvent, AuditHead
 from whistle.board.models import BoardEntry
 from whistle.cases.models import Attachment, Case, CaseGrant, CaseItem, CaseLabel, CaseRead

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ipaddress
 import math
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta

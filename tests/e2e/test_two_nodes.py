@@ -38,9 +38,9 @@ NGINX = Path("/usr/sbin/nginx")
 CHANNEL = "raise-a-concern"
 RECEIPT = re.compile(r"[0-9A-Z]{4}(?:-[0-9A-Z]{4}){4}")
 REPORTS_PER_CLIENT = 4
-# Where the nodes keep files: the local store on a directory both share (one machine here). With
-# the database store, {"whistle.attachments.blob_store": "database"} is the whole change.
-BLOB_STORE: dict[str, str] = {}
+# Where the nodes keep files: in the database they share, as several nodes should (the storage
+# directory of the configuration stays empty, checked at the end).
+BLOB_STORE = {"whistle.attachments.blob_store": "database"}
 # Waitress on each node believes the proxy (and only it) about the client's address, as
 # production.ini has it, so the per-client budgets see the clients behind nginx.
 BEHIND_THE_PROXY = {"trusted_proxy": "127.0.0.1", "trusted_proxy_count": "1",
@@ -361,6 +361,9 @@ def test_two_nodes_behind_nginx_serve_reporters_and_guardians_across_a_node_kill
     late = report_by_api(first.port, clients.address(), "late report")
     newcomer = Guardian(first, first.port, {"username": "second.guardian", "password": password, "TOTP secret": totp})
     newcomer.read(first.port, read_back(first.port, late), late)
+    blobs_on_disk = first.home / "var" / "blobs"
+    assert not blobs_on_disk.exists() or not any(path.is_file() for path in blobs_on_disk.rglob("*")), \
+        "no file is kept on a node: every blob went to the database"
 
     print(f"\ntwo nodes behind nginx: {len(through_proxy) + 3} reports acknowledged and read back "
           f"({len(through_proxy)} through the proxy: {killed_at} before node A was killed, {restarted_at - killed_at} "
