@@ -10,7 +10,7 @@ def includeme(config) -> None:
     config.add_request_method(lambda request: request.registry.blob_store, "blob_store", reify=True)
     # Uploads in chunks that nobody finished: after the others, it only tidies.
     config.add_scheduled_job("unfinished uploads", unfinished_uploads_job(config.registry.blob_store), order=50)
-    # Blobs a node began writing as rows and never finished (it stopped mid-write): deleted.
+    # Blobs a node began writing and never finished (it stopped mid-write): deleted.
     forget_partial = getattr(config.registry.blob_store, "forget_partial", None)
     if forget_partial is not None:
         config.add_scheduled_job("partial blobs", partial_blobs_job(forget_partial), order=52)

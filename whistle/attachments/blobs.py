@@ -7,6 +7,7 @@ import contextlib
 import os
 import re
 from collections.abc import Iterable, Iterator
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Protocol
 
@@ -165,6 +166,20 @@ class LocalBlobStore:
     def stage_delete(self, staged: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             self._staged_path(staged).unlink()
+
+    def forget_partial(self, before: date) -> int:
+        """Delete the `.partial-*` files last written before the day `before` (UTC): blobs a process
+        began and never finished (it was killed mid-write); return how many."""
+        if not self.directory.is_dir():
+            return 0
+        cutoff = datetime.combine(before, time.min, tzinfo=UTC).timestamp()
+        count = 0
+        for entry in self.directory.glob(".partial-*"):
+            with contextlib.suppress(FileNotFoundError):
+                if entry.stat().st_mtime < cutoff:
+                    entry.unlink()
+                    count += 1
+        return count
 
     def names(self) -> Iterator[str]:
         if not self.directory.is_dir():

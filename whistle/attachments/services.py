@@ -797,8 +797,9 @@ def unfinished_uploads_job(store: BlobStore) -> Callable[[TickContext], list[str
 
 
 def partial_blobs_job(forget_partial: Callable[[date], int]) -> Callable[[TickContext], list[str]]:
-    """The tick's "partial blobs" job, for a store that keeps blobs being written as rows
-    (DatabaseBlobStore.forget_partial): those a node began before yesterday and never finished
+    """The tick's "partial blobs" job, for a store that keeps the blobs being written where it can
+    find them again (rows of the database store, `.partial-*` files of the local one): those a node
+    began before yesterday and never finished
     (it stopped mid-write) are deleted. Dated by the machine's UTC day, as the store dates them,
     not by the app's clock."""
 

@@ -119,7 +119,7 @@ def test_the_tick_runs_the_jobs_the_areas_register_in_their_order(committed_data
     registered = [job.name for job in config.registry.scheduled_jobs.in_order()]
     assert registered == [
         "escalations", "protection alerts", "records", "notifications", "recovery failures", "sign-in throttles",
-        "key directory", "unfinished uploads", "shred wraps", "unreferenced blobs", "throttles", "audit checkpoint"], \
+        "key directory", "unfinished uploads", "partial blobs", "shred wraps", "unreferenced blobs", "throttles", "audit checkpoint"], \
         "each area registers its own"
     config.add_scheduled_job("test reminders", lambda ctx: f"test reminders: {ctx.clock.today()}", order=25)
     registry = config.make_wsgi_app().registry

@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import io
+import os
+import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import transaction
@@ -104,3 +107,18 @@ def test_check_says_when_the_directory_cannot_be_used(tmp_path):
     (tmp_path / "file").write_bytes(b"")
     with pytest.raises(BlobStoreUnavailable):
         LocalBlobStore(tmp_path / "file" / "blobs").check()
+
+
+def test_a_blob_left_half_written_is_deleted_after_a_day_and_a_finished_one_never(tmp_path):
+    store = LocalBlobStore(tmp_path)
+    old, recent = store.writer(), store.writer()
+    old.write(b"half")
+    recent.write(b"half")
+    done = store.writer()
+    done.write(b"whole")
+    done.commit()
+    two_days_ago = time.time() - 2 * 86400
+    os.utime(tmp_path / f".partial-{old.name}", (two_days_ago, two_days_ago))
+    os.utime(tmp_path / done.name, (two_days_ago, two_days_ago))
+    assert store.forget_partial(datetime.now(UTC).date() - timedelta(days=1)) == 1
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted([f".partial-{recent.name}", done.name])
