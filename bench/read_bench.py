@@ -223,6 +223,8 @@ def main(argv=None) -> int:
     total = args.cases or (400 if args.quick else 2000)
     views = [int(v) for v in args.views.split(",") if v]
     runner = hb.runner_name(args.runner)
+    from whistle.settings import load_settings  # imported here like seed()'s: the bench runs from the checkout
+
     print(c.machine_header("whistle read bench", "quick" if args.quick else "full"), flush=True)
     started = time.perf_counter()
     servers: list[hb.Server] = []
@@ -232,6 +234,9 @@ def main(argv=None) -> int:
             deployment = hb.prepare_deployment(tmp_dir / "deployment", test_cost=False)
             if args.db_url:
                 deployment.raw["whistle.db.url"] = args.db_url
+                # Beside an SQLite database the shred key store is a file next to it; here, one of its own.
+                deployment.raw["whistle.shred_store.url"] = f"sqlite:///{tmp_dir / 'shred-keys.sqlite'}"
+                deployment.settings = load_settings(deployment.raw, environ={})
                 deployment.settings_file.write_text(json.dumps(deployment.raw))
             seeded_at = time.perf_counter()
             refs = seed(deployment, inbox=inbox, total=total, fresh=args.rounds, viewed=views)

@@ -126,7 +126,8 @@ def test_newest_first_unpublishing_and_the_api(testapp, dbsession, settings, clo
     assert edited["we_did"] == "More."
     testapp.delete(f"/api/v1/cases/{second}/board/{newer['id']}", headers=headers, status=204)
     assert [e["title"] for e in testapp.get("/api/v1/board").json["entries"]] == ["Older"]
-    assert dbsession.scalars(select(AuditEvent.action).where(AuditEvent.action.like("board.%"))).all() == [
+    assert dbsession.scalars(select(AuditEvent.action).where(AuditEvent.action.like("board.%"))
+                             .order_by(AuditEvent.seq)).all() == [
         "board.published", "board.published", "board.edited", "board.unpublished"]
 
     # Unpublishing from the page.

@@ -38,7 +38,7 @@ CASE_CEILINGS = {
     "GET /staff/cases/{ref}/envelopes": 13,
 }
 MAILBOX_CEILINGS = {
-    "GET /api/v1/reporter/case": 11,
+    "GET /api/v1/reporter/case": 10,
     "GET /mailbox/case": 11,
 }
 LIST_CEILINGS = {

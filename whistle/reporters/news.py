@@ -193,8 +193,10 @@ def news_for(mailbox: Mailbox, *, today: date, checkin_state: CheckInState,
     )
 
 
-def visit_news(dbsession: Session, settings: Settings, mailbox: Mailbox, today: date) -> News:
-    """news_for with the check-ins read from the database: what the mailbox page and API show."""
-    state = checkins(dbsession, settings, mailbox.case, today)
+def visit_news(dbsession: Session, settings: Settings, mailbox: Mailbox, today: date, *,
+               checkin_state: CheckInState | None = None) -> News:
+    """news_for with the check-ins read from the database (or `checkin_state`, when the caller has
+    read them already): what the mailbox page and API show."""
+    state = checkin_state if checkin_state is not None else checkins(dbsession, settings, mailbox.case, today)
     months = checkin_months_for(settings, mailbox.case.channel.reporters_are_staff)
     return news_for(mailbox, today=today, checkin_state=state, checkin_months=months)

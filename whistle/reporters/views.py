@@ -498,6 +498,7 @@ def api_case(request):
     mailbox = read_mailbox(request.dbsession, identity.case, identity.keypair,
                            server_key=request.whistle_settings.session_key, mark_seen=True, today=today,
                            clock=request.clock)
+    checkin_state = checkins(request.dbsession, request.whistle_settings, identity.case, today)
     return {
         "case": identity.case.ref,
         "status": identity.case.status,
@@ -521,10 +522,10 @@ def api_case(request):
         "unverified": [{"id": entry["id"], "unverified": True, "kind": entry["kind"]} for entry in mailbox.unverified],
         # retaliation watch
         "protection_consent": identity.case.protection_consent,
-        "checkins_due": list(checkins(request.dbsession, request.whistle_settings, identity.case,
-                                      request.clock.today()).due),
+        "checkins_due": list(checkin_state.due),
         # what changed since the last visit, and when to come back
-        "news": visit_news(request.dbsession, request.whistle_settings, mailbox, today).as_json(),
+        "news": visit_news(request.dbsession, request.whistle_settings, mailbox, today,
+                           checkin_state=checkin_state).as_json(),
     }
 
 
