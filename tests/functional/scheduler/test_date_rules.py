@@ -182,3 +182,32 @@ def test_ticks_on_two_nodes_at_once_fire_each_reminder_once_and_the_mark_moves_o
     with world.session() as dbsession:
         assert verify_chain(dbsession).intact
         assert dbsession.scalar(select(ScheduleMark.checked_through)) == START
+
+
+def test_a_case_whose_rules_failed_is_tried_again_by_the_next_ticks_though_the_mark_moved_on(world, monkeypatch):
+    from whistle.escalations import schedule
+
+    world = world(plugins=["eu_directive"], start=START)
+    first, _ = ladder(world, "staff")
+    broken, fine = add_cases(world, "staff", first, [(START - timedelta(days=5), "received")] * 2)
+    with world.session() as dbsession:
+        dbsession.add(ScheduleMark(name=MARK, checked_through=START - timedelta(days=3)))  # two days missed
+    real = schedule.apply_actions
+
+    def breaks_on_one_case(dbsession, clock, case, actions, **kwargs):
+        if case.id == broken:
+            raise RuntimeError("a bug")
+        return real(dbsession, clock, case, actions, **kwargs)
+
+    monkeypatch.setattr(schedule, "apply_actions", breaks_on_one_case)
+    before = last_seq(world)
+    assert world.tick()[0] == "escalations: 1 cases checked, 1 actions (1 notify), 1 failed (retried next tick)"
+    assert world.tick()[0].endswith("1 failed (retried next tick)")  # tried again, and again
+    with world.session() as dbsession:
+        assert dbsession.scalar(select(ScheduleMark.checked_through)) == START  # the mark moved on all the same
+    monkeypatch.setattr(schedule, "apply_actions", real)
+    world.go_to(START + timedelta(days=1))  # the reminder was due on START: caught up a day late
+    assert world.tick()[0] == "escalations: 1 cases checked, 1 actions (1 notify)"
+    world.go_to(START + timedelta(days=2))
+    world.tick()
+    assert fired_since(world, before) == {broken: {"eu.ack-reminder"}, fine: {"eu.ack-reminder"}}
