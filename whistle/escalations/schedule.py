@@ -256,6 +256,7 @@ def _carry_out(ctx: TickContext, dbsession, call_hook, due: dict[int, tuple[Case
                                              known=known))
             known.write(dbsession)
             dbsession.flush()
+        known.announce(call_hook)
         for done in applied:
             report.count(done)
         return set()

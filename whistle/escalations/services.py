@@ -127,6 +127,9 @@ class Known:
     events_off: dict[int, frozenset[str]]  # guardian id -> the notice events they turned off
     infos: dict[int, CaseInfo]  # case id -> what plugins see of it (status and priority are taken from the case)
     outbox: list[dict] = field(default_factory=list)  # the notices queued, for `write` to insert together
+    # (case, action) for `whistle_case_escalated`, fired by `announce` once the batch is done, so
+    # a batch undone and carried out again case by case announces nothing twice.
+    announced: list[tuple[CaseInfo, Action]] = field(default_factory=list)
 
     @classmethod
     def read(cls, dbsession: Session, infos: dict[int, CaseInfo]) -> Known:
@@ -136,6 +139,12 @@ class Known:
     def write(self, dbsession: Session) -> None:
         """Insert the notices queued (call it before the batch's transaction ends)."""
         write_queued(dbsession, self.outbox)
+
+    def announce(self, call_hook: CallHook) -> None:
+        """Fire `whistle_case_escalated` for each action carried out (after the batch is done)."""
+        for info, action in self.announced:
+            call_hook("whistle_case_escalated", case=info, action=action)
+        self.announced.clear()
 
     def events_off_of(self, recipients: list[int]) -> dict[int, frozenset[str]] | None:
         """The choices of `recipients`, if every one of them is known (None: `notify` reads them)."""
@@ -205,8 +214,9 @@ def apply_actions(dbsession: Session, clock: Clock, case: Case, actions: Iterabl
     Each action that changed something is audited as "case.escalated" (rule, kind, audience;
     never content) and announced with `whistle_case_escalated`. With `audited=False`, neither,
     and no grant; a notify then does `on_notify(action)` instead of queueing notices.
-    `known`: what a batch of cases read beforehand (Known); the notices are queued in it, and
-    the caller writes them (`known.write`) and flushes once for the batch."""
+    `known`: what a batch of cases read beforehand (Known); the notices and announcements are
+    queued in it, and the caller writes them (`known.write`), flushes once for the batch, and
+    announces them when the batch is done (`known.announce`)."""
     excluded = frozenset(excluded)
     applied = []
     for action in actions:
@@ -247,8 +257,10 @@ def apply_actions(dbsession: Session, clock: Clock, case: Case, actions: Iterabl
             dbsession.flush()
         audit.record(dbsession, clock, actor=audit.services.SYSTEM, action="case.escalated", case_id=case.id,
                      detail=detail)
-        info = known.info_of(dbsession, case) if known else case_info(dbsession, case)
-        call_hook("whistle_case_escalated", case=info, action=action)
+        if known is not None:
+            known.announced.append((known.info_of(dbsession, case), action))
+        else:
+            call_hook("whistle_case_escalated", case=case_info(dbsession, case), action=action)
         applied.append(action)
     return applied
 
