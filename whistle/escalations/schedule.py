@@ -48,7 +48,7 @@ from whistle.cases.lifecycle import CLOSED
 from whistle.cases.models import Case
 from whistle.deadlines import add_months
 from whistle.escalations.models import ScheduleMark
-from whistle.escalations.services import Known, actions_from, apply_actions
+from whistle.escalations.services import Batch, actions_from, apply_actions
 from whistle.hooks.manager import DateRuleDays
 from whistle.hooks.types import Action, CaseInfo
 from whistle.intake_channels.models import Channel
@@ -250,13 +250,13 @@ def _carry_out(ctx: TickContext, dbsession, call_hook, due: dict[int, tuple[Case
             # What the actions read of a case; anything else is loaded if an action asks for it.
             cases = {case.id: case for case in dbsession.scalars(
                 select(Case).where(Case.id.in_(list(due))).options(load_only(*ACTION_COLUMNS)))}
-            known = Known.read(dbsession, {case_id: info for case_id, (info, _) in due.items()})
+            batch = Batch.read(dbsession, {case_id: info for case_id, (info, _) in due.items()})
             for case_id, (_, actions) in due.items():
                 applied.append(apply_actions(dbsession, ctx.clock, cases[case_id], actions, call_hook=call_hook,
-                                             known=known))
-            known.write(dbsession)
+                                             batch=batch))
+            batch.write(dbsession)
             dbsession.flush()
-        known.announce(call_hook)
+        batch.announce(call_hook)
         for done in applied:
             report.count(done)
         return set()
