@@ -14,7 +14,9 @@ The database is built by the real migrations, then filled in bulk with metadata-
   pluggy with ready-made CaseInfo records (the plugin work alone);
 - tick, already run today: the schedule mark and every case's `schedule_checked_on` are today
   (the minute-by-minute embedded ticks after the first of the day);
-- tick, first of a new day, nothing due: every case's rules run for the day, none fires;
+- tick, first of a new day, nothing due: the schedule mark is yesterday, and no rule fires (the
+  1,000 cases on the day of the EU day-5 reminder are acknowledged: they are looked at, and
+  their rules return nothing);
 - tick, first of a new day, 1% due: 1 case in 100 gets its day-5 reminder (an outbox row and an
   audit event each), the rest nothing.
 Notification delivery runs too (no guardian has an address: nothing to send).

@@ -149,3 +149,43 @@ def test_a_checkpoint_line_reads_back_from_the_file_and_from_a_log_line(tmp_path
     assert parse_line(f"2026-12-05 12:00:30,001 INFO  [whistle.audit.services] audit checkpoint {checkpoint.line()}") \
         == checkpoint
     assert checkpoint.mac_matches(bytes(range(32))) and not checkpoint.mac_matches(bytes(32))
+
+
+def test_a_bulk_append_writes_the_chain_event_by_event_as_single_appends_would(dbsession, clock, settings):
+    from whistle import crypto
+    from whistle.audit.services import appending_in_bulk
+
+    start = dbsession.get(AuditHead, 1).length
+    with appending_in_bulk(dbsession):
+        for number in range(20):
+            record(dbsession, clock, actor="system", action="case.escalated", case_id=number,
+                   detail={"rule": "eu.ack-reminder", "n": number})
+        record(dbsession, clock, actor="reporter", action="reporter.wrote", case_id=3)  # dated to the day
+    dbsession.flush()
+    head = dbsession.get(AuditHead, 1)
+    dbsession.refresh(head)
+    events = list(dbsession.scalars(select(AuditEvent).where(AuditEvent.seq > start).order_by(AuditEvent.seq)))
+    assert [event.seq for event in events] == list(range(start + 1, start + 22)) and head.length == start + 21
+    report = verify_chain(dbsession)
+    assert report.intact and report.events == start + 21
+    assert head.hash == events[-1].hash and head.mac == crypto.audit_head_mac(settings.audit_key, head.length, head.hash)
+    record(dbsession, clock, actor="system", action="case.viewed")  # a single append goes on from it
+    dbsession.flush()
+    assert verify_chain(dbsession).intact
+
+
+def test_a_savepoint_rolled_back_inside_a_bulk_append_undoes_the_whole_of_it(dbsession, clock):
+    from whistle.audit.services import appending_in_bulk
+
+    start = dbsession.get(AuditHead, 1).length
+    with pytest.raises(RuntimeError, match="savepoint was rolled back"), dbsession.begin_nested():
+        with appending_in_bulk(dbsession):
+            record(dbsession, clock, actor="system", action="case.escalated", case_id=1)
+            try:
+                with dbsession.begin_nested():
+                    record(dbsession, clock, actor="system", action="case.escalated", case_id=2)
+                    raise ValueError("one case failed")
+            except ValueError:
+                pass
+    dbsession.expire_all()
+    assert dbsession.get(AuditHead, 1).length == start and verify_chain(dbsession).intact

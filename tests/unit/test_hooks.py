@@ -110,3 +110,29 @@ def test_keys_of_takes_a_plugin_s_own_keys_and_names_a_bad_one_never_its_value()
         with pytest.raises(PluginSettingsError) as raised:
             keys_of(bad, "acme.", required=("host",), optional=("port", "password_file"), file_only=("password",))
         assert says in str(raised.value) and "s3cret" not in str(raised.value)
+
+
+def test_date_rules_run_every_day_for_a_plugin_that_declares_no_windows_or_a_malformed_one(caplog):
+    from types import SimpleNamespace
+
+    from whistle import hookimpl
+    from whistle.hooks.types import ScheduleWindow
+
+    def plugin(windows):
+        rules = SimpleNamespace(whistle_escalate_on_schedule=hookimpl(lambda case, today: None))
+        if windows is not None:
+            rules.whistle_schedule_windows = hookimpl(lambda: windows)
+        return rules
+
+    good = ScheduleWindow("ack_due", -2, -2, ("eu_directive",))
+    hooks = Hooks([("declared", plugin([good])), ("silent", plugin(None)),
+                   ("wrong date", plugin([ScheduleWindow("closed_on", 0, 0)])),
+                   ("backwards", plugin([ScheduleWindow("ack_due", 3, 1)])),
+                   ("not a window", plugin(["ack_due - 2"])),
+                   ("windows only", SimpleNamespace(whistle_schedule_windows=hookimpl(lambda: [good])))])
+    with caplog.at_level(logging.WARNING):
+        days = hooks.date_rule_days()
+    assert days.windows == (good,)  # a plugin without date rules declares nothing that counts
+    assert days.any_day == ("backwards", "not a window", "silent", "wrong date")
+    assert "plugin silent declares no schedule windows" in caplog.text and "malformed" in caplog.text
+    assert hooks.date_rule_days() is days  # asked once

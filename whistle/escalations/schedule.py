@@ -40,6 +40,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, false, insert, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import load_only
 
 from whistle import audit
 from whistle.cases.info import build_case_info, labels_by_case
@@ -47,7 +48,7 @@ from whistle.cases.lifecycle import CLOSED
 from whistle.cases.models import Case
 from whistle.deadlines import add_months
 from whistle.escalations.models import ScheduleMark
-from whistle.escalations.services import Known, actions_from, apply_actions
+from whistle.escalations.services import Batch, actions_from, apply_actions
 from whistle.hooks.manager import DateRuleDays
 from whistle.hooks.types import Action, CaseInfo
 from whistle.intake_channels.models import Channel
@@ -127,6 +128,11 @@ def opened_between(months: int, first: date, last: date) -> tuple[date, date]:
 # whose rules asked for something).
 CASE_COLUMNS = (Case.id, Case.ref, Case.channel_id, Case.status, Case.priority, Case.opened_on, Case.acknowledged_on,
                 Case.ack_due, Case.feedback_due, Case.detriment, Case.schedule_checked_on, Case.schedule_retry)
+
+
+# What carrying out the usual actions (notify, raise_priority) reads of a case.
+ACTION_COLUMNS = (Case.id, Case.ref, Case.channel_id, Case.status, Case.priority, Case.opened_on,
+                  Case.acknowledged_on, Case.ack_due, Case.feedback_due, Case.detriment)
 
 
 @dataclass(frozen=True)
@@ -241,13 +247,16 @@ def _carry_out(ctx: TickContext, dbsession, call_hook, due: dict[int, tuple[Case
     try:
         applied = []
         with dbsession.begin_nested(), audit.appending_in_bulk(dbsession):
-            cases = {case.id: case for case in dbsession.scalars(select(Case).where(Case.id.in_(list(due))))}
-            known = Known.read(dbsession, {case_id: info for case_id, (info, _) in due.items()})
+            # What the actions read of a case; anything else is loaded if an action asks for it.
+            cases = {case.id: case for case in dbsession.scalars(
+                select(Case).where(Case.id.in_(list(due))).options(load_only(*ACTION_COLUMNS)))}
+            batch = Batch.read(dbsession, {case_id: info for case_id, (info, _) in due.items()})
             for case_id, (_, actions) in due.items():
                 applied.append(apply_actions(dbsession, ctx.clock, cases[case_id], actions, call_hook=call_hook,
-                                             known=known))
-            known.write(dbsession)
+                                             batch=batch))
+            batch.write(dbsession)
             dbsession.flush()
+        batch.announce(call_hook)
         for done in applied:
             report.count(done)
         return set()

@@ -118,24 +118,34 @@ def second_tier_of(dbsession: Session, case: Case) -> list[int]:
 
 
 @dataclass
-class Known:
-    """What carrying out actions on a batch of cases needs, read once for the batch (the tick's
-    date rules, when many cases fall due on one day) instead of once per action. Pass it to
-    `apply_actions` as `known=`; what it does not hold is read as without it."""
+class Batch:
+    """Cases whose actions are carried out together (the tick's date rules, when many cases fall
+    due on one day): what that needs, read once for them all instead of once per action, and
+    what it writes, queued to be written together. Pass it to `apply_actions` as `batch=`; what
+    it does not hold is read as without it."""
 
     holders: dict[int, list[int]]  # case id -> its holders now; a case is dropped once granted to anyone
     events_off: dict[int, frozenset[str]]  # guardian id -> the notice events they turned off
     infos: dict[int, CaseInfo]  # case id -> what plugins see of it (status and priority are taken from the case)
     outbox: list[dict] = field(default_factory=list)  # the notices queued, for `write` to insert together
+    # (case, action) for `whistle_case_escalated`, fired by `announce` once the batch is done, so
+    # a batch undone and carried out again case by case announces nothing twice.
+    announced: list[tuple[CaseInfo, Action]] = field(default_factory=list)
 
     @classmethod
-    def read(cls, dbsession: Session, infos: dict[int, CaseInfo]) -> Known:
+    def read(cls, dbsession: Session, infos: dict[int, CaseInfo]) -> Batch:
         holders = holders_of(dbsession, infos)
         return cls(holders, notice_events_off(dbsession, {i for ids in holders.values() for i in ids}), infos)
 
     def write(self, dbsession: Session) -> None:
         """Insert the notices queued (call it before the batch's transaction ends)."""
         write_queued(dbsession, self.outbox)
+
+    def announce(self, call_hook: CallHook) -> None:
+        """Fire `whistle_case_escalated` for each action carried out (after the batch is done)."""
+        for info, action in self.announced:
+            call_hook("whistle_case_escalated", case=info, action=action)
+        self.announced.clear()
 
     def events_off_of(self, recipients: list[int]) -> dict[int, frozenset[str]] | None:
         """The choices of `recipients`, if every one of them is known (None: `notify` reads them)."""
@@ -148,18 +158,18 @@ class Known:
         return replace(info, status=case.status, priority=case.priority or "normal")
 
 
-def _audience(dbsession: Session, case: Case, action: Action, known: Known | None = None) -> list[int]:
+def _audience(dbsession: Session, case: Case, action: Action, batch: Batch | None = None) -> list[int]:
     """Whom `action` addresses (see Action): its guardian_ids, the second tier, or the holders."""
     if action.guardian_ids:
         return [account.id for account in _enabled_guardians(dbsession, action.guardian_ids)]
     if action.to == SECOND_TIER:
         return second_tier_of(dbsession, case)
-    return _holders(dbsession, case, known)
+    return _holders(dbsession, case, batch)
 
 
-def _holders(dbsession: Session, case: Case, known: Known | None) -> list[int]:
-    if known is not None and case.id in known.holders:
-        return list(known.holders[case.id])
+def _holders(dbsession: Session, case: Case, batch: Batch | None) -> list[int]:
+    if batch is not None and case.id in batch.holders:
+        return list(batch.holders[case.id])
     return current_holders(dbsession, case)
 
 
@@ -199,14 +209,15 @@ def _grant(dbsession: Session, clock: Clock, case: Case, action: Action, rule: s
 def apply_actions(dbsession: Session, clock: Clock, case: Case, actions: Iterable[Action], *,
                   call_hook: CallHook, keys: CaseKeys | None = None, excluded: Iterable[int] = (),
                   audited: bool = True, on_notify: Callable[[Action], None] | None = None,
-                  directory: Directory | None = None, known: Known | None = None) -> list[Action]:
+                  directory: Directory | None = None, batch: Batch | None = None) -> list[Action]:
     """Carry out `actions` on `case` (see the module docstring). Returns the actions carried out.
 
     Each action that changed something is audited as "case.escalated" (rule, kind, audience;
     never content) and announced with `whistle_case_escalated`. With `audited=False`, neither,
     and no grant; a notify then does `on_notify(action)` instead of queueing notices.
-    `known`: what a batch of cases read beforehand (Known); the notices are queued in it, and
-    the caller writes them (`known.write`) and flushes once for the batch."""
+    `batch`: the cases whose actions are carried out together (Batch), read beforehand; the
+    notices and announcements are queued in it, and the caller writes them (`batch.write`),
+    flushes once for the batch, and announces them when the batch is done (`batch.announce`)."""
     excluded = frozenset(excluded)
     applied = []
     for action in actions:
@@ -227,28 +238,30 @@ def apply_actions(dbsession: Session, clock: Clock, case: Case, actions: Iterabl
                 continue
             detail.update({"from": before, "to": case.priority})
         elif action.kind == NOTIFY:
-            recipients = [i for i in _audience(dbsession, case, action, known) if i not in excluded]
+            recipients = [i for i in _audience(dbsession, case, action, batch) if i not in excluded]
             if not recipients and action.to == SECOND_TIER:
                 # No second tier for this case: the holders are the only people left to tell.
-                recipients, detail["fallback"] = _holders(dbsession, case, known), CASE
+                recipients, detail["fallback"] = _holders(dbsession, case, batch), CASE
             recipients = [i for i in recipients if i not in excluded]
             detail["recipients"] = notify(dbsession, clock.record_time(), recipients, event=ESCALATIONS,
-                                          events_off=known.events_off_of(recipients) if known else None,
-                                          queue=known.outbox if known else None)
+                                          events_off=batch.events_off_of(recipients) if batch else None,
+                                          queue=batch.outbox if batch else None)
         elif action.kind == GRANT:
-            if known is not None:
-                known.holders.pop(case.id, None)  # the grant changes who holds it
+            if batch is not None:
+                batch.holders.pop(case.id, None)  # the grant changes who holds it
             granted = _grant(dbsession, clock, case, action, rule, detail, keys=keys, excluded=excluded,
                              directory=directory)
             if granted is None:
                 continue
             action = granted
-        if known is None:
+        if batch is None:
             dbsession.flush()
         audit.record(dbsession, clock, actor=audit.services.SYSTEM, action="case.escalated", case_id=case.id,
                      detail=detail)
-        info = known.info_of(dbsession, case) if known else case_info(dbsession, case)
-        call_hook("whistle_case_escalated", case=info, action=action)
+        if batch is not None:
+            batch.announced.append((batch.info_of(dbsession, case), action))
+        else:
+            call_hook("whistle_case_escalated", case=case_info(dbsession, case), action=action)
         applied.append(action)
     return applied
 

@@ -62,8 +62,9 @@ def includeme(config) -> None:
 
 
 def load_startup_offers(registry) -> None:
-    """What plugins offer once, at start-up: deadline profiles (by name, with core's) and
-    notification channels (by name; the scheduled tick delivers the outbox through them).
+    """What plugins offer once, at start-up: deadline profiles (by name, with core's),
+    notification channels (by name; the scheduled tick delivers the outbox through them) and
+    the days their date rules can fire on (`Hooks.date_rule_days`).
     First of all, each plugin gets its settings (`whistle_configure`)."""
     hooks = registry.hooks
     hooks.call("whistle_configure", settings=dict(getattr(registry, "raw_plugin_settings", {})))
@@ -74,6 +75,9 @@ def load_startup_offers(registry) -> None:
             if isinstance(getattr(channel, "name", None), str) and callable(getattr(channel, "deliver", None)):
                 channels[channel.name] = channel
     registry.notification_channels = channels
+    # Asked now, so that a plugin whose date rules declare no windows is named in the log at
+    # start-up, not at the first tick.
+    hooks.date_rule_days()
 
 
 # --- plugin settings from the .ini ---

@@ -163,10 +163,12 @@ def whistle_escalate_on_schedule(case: CaseInfo, today: date) -> list[Action] | 
     """Decide what should happen because time has passed (reminders, missed deadlines).
 
     Called by the scheduled tick at most once per open case per day: for each day since the
-    case's rules last ran, oldest first, so days the tick missed are caught up. A plugin that
-    also implements `whistle_schedule_windows` is called only for the cases and days its
-    windows cover (so the daily tick over many cases costs only the cases that can be due);
-    without it, for every open case every day.
+    case's rules last ran, oldest first, so days the tick missed are caught up. When every
+    plugin with date rules declares its windows (`whistle_schedule_windows`), the tick skips
+    the cases outside all of them (so the daily tick over many cases costs only the cases that
+    can be due); the hook is still called for any case the tick looks at (new, inside another
+    plugin's window), and must return nothing outside its own windows. Without windows, it is
+    called for every open case every day.
     :param case: the case as it is now.
     :param today: the day the rules run for (the clock's date, or a missed earlier day).
     :return: actions to take; or None. Rules should fire on one date (e.g. "two days before

@@ -7,7 +7,8 @@ Safe to run anywhere at once: on PostgreSQL each job claims its rows with
 `FOR UPDATE SKIP LOCKED`, so ticks on several nodes share the work and never do one item twice;
 on SQLite the whole tick runs under a single-writer lease (lease.py), so a second tick started
 meanwhile does nothing. Idempotent: what a tick did is recorded in the same transaction as the
-work (`cases.schedule_checked_on`, notification states), so running it again does nothing more.
+work (the schedule mark and `cases.schedule_checked_on`, notification states), so running it
+again does nothing more.
 """
 from __future__ import annotations
 
