@@ -6,6 +6,23 @@ import pytest
 from tests.conftest import TEST_DATABASE_URL, _drop_postgres_database, _fresh_postgres_database
 from tests.e2e.server import Server
 
+# Figures the slow end-to-end tests measure (crashes survived, reports read back, a restore's
+# contents), printed in the run's summary so that a CI log, which captures print(), shows them.
+FIGURES: list[str] = []
+
+
+@pytest.fixture
+def figures():
+    """figures(line): keep a line of measured figures for the run's summary."""
+    return FIGURES.append
+
+
+def pytest_terminal_summary(terminalreporter):
+    if FIGURES:
+        terminalreporter.section("figures measured by the end-to-end tests")
+        for line in FIGURES:
+            terminalreporter.write_line(line)
+
 
 @pytest.fixture
 def running_server(tmp_path):

@@ -24,6 +24,7 @@ from pathlib import Path
 import pyotp
 from sqlalchemy import select
 
+from tests.conftest import TEST_DATABASE_URL
 from tests.e2e.reporter_helpers import call, call_json
 from tests.e2e.server import BIN, ROOT, Server
 from whistle.cases.models import Attachment
@@ -142,7 +143,7 @@ def copy_shred_store(source: Server, target: Server) -> None:
     live.close()
 
 
-def test_a_backup_taken_while_reports_arrive_restores_into_a_fresh_deployment(committed_database, tmp_path):
+def test_a_backup_taken_while_reports_arrive_restores_into_a_fresh_deployment(committed_database, tmp_path, figures):
     started = time.monotonic()
     source = deployment(tmp_path / "source", committed_database("backup_source")["whistle.db.url"])
     assert whistle(source, "channels", "load", str(ROOT / "config" / "channels.toml")).returncode == 0
@@ -278,8 +279,9 @@ def test_a_backup_taken_while_reports_arrive_restores_into_a_fresh_deployment(co
 
     shredded_and_lost(source, target, tmp_path / "second")
     elapsed = time.monotonic() - started
-    print(f"backup and restore: {len(refs)} cases ({len(in_backup)} of {len(arriving)} that arrived while it ran), "
-          f"{manifest['counts']['blobs']} blobs, {elapsed:.1f} s")
+    engine = "postgresql" if TEST_DATABASE_URL else "sqlite"
+    figures(f"backup and restore ({engine}): {len(refs)} cases ({len(in_backup)} of {len(arriving)} that arrived "
+            f"while it ran), {manifest['counts']['blobs']} blobs, {elapsed:.1f} s")
 
 
 def read_whole_or_before_its_file(server: Server, staff: dict, sent: dict) -> None:

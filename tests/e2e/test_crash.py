@@ -178,7 +178,7 @@ def _sweep_as_the_tick_would(db_url: str, blobs: Path) -> int:
     return len(doomed)
 
 
-def test_sigkill_during_reports_with_files_loses_nothing_acknowledged(engine_under_test, tmp_path):
+def test_sigkill_during_reports_with_files_loses_nothing_acknowledged(engine_under_test, tmp_path, figures):
     settings = engine_under_test("crash")
     (tmp_path / "node").mkdir()
     server = Server(tmp_path / "node", settings=settings)
@@ -219,7 +219,7 @@ def test_sigkill_during_reports_with_files_loses_nothing_acknowledged(engine_und
     acknowledged = len(traffic.acknowledged)
     files = sum(len(record.files) for record in traffic.acknowledged)
     orphans = after["rows without a blob"] + after["blobs without a row"] + after["cases without their first message"]
-    print(f"\ncrash test ({make_engine(settings['whistle.db.url']).dialect.name}): {CYCLES} cycles in "
+    figures(f"crash test ({make_engine(settings['whistle.db.url']).dialect.name}): {CYCLES} cycles in "
           f"{time.monotonic() - started:.0f} s ({starting:.0f} s of it restarting), {acknowledged} receipts acknowledged ({files} files), "
           f"{recovered} recovered, orphans {orphans}; requests cut off by the kills {traffic.cut_off}; "
           f"right after the last restart {left}, {swept} blobs deleted by the unreferenced blobs job")

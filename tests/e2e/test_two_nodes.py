@@ -280,7 +280,7 @@ def deployment(engine_under_test, tmp_path):
         first.stop()
 
 
-def test_two_nodes_behind_nginx_serve_reporters_and_guardians_across_a_node_killed_and_restarted(deployment):
+def test_two_nodes_behind_nginx_serve_reporters_and_guardians_across_a_node_killed_and_restarted(deployment, figures):
     first, second, proxy = deployment
     clients = Clients()
 
@@ -365,6 +365,6 @@ def test_two_nodes_behind_nginx_serve_reporters_and_guardians_across_a_node_kill
     assert not blobs_on_disk.exists() or not any(path.is_file() for path in blobs_on_disk.rglob("*")), \
         "no file is kept on a node: every blob went to the database"
 
-    print(f"\ntwo nodes behind nginx: {len(through_proxy) + 3} reports acknowledged and read back "
+    figures(f"two nodes behind nginx: {len(through_proxy) + 3} reports acknowledged and read back "
           f"({len(through_proxy)} through the proxy: {killed_at} before node A was killed, {restarted_at - killed_at} "
           f"while node B served alone), requests tried again by clients {clients.retried}, in {time.monotonic() - started:.0f} s")
