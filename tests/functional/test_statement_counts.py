@@ -42,8 +42,8 @@ MAILBOX_CEILINGS = {
     "GET /mailbox/case": 11,
 }
 LIST_CEILINGS = {
-    "GET /api/v1/cases": 6,
-    "GET /staff/cases": 11,
+    "GET /api/v1/cases": 5,
+    "GET /staff/cases": 10,
     "GET /staff/held-cases": 3,
     "GET /api/v1/channels": 7,
     "GET /staff/statistics": 8,

@@ -14,7 +14,7 @@ from whistle.audit.services import case_events, case_history
 from whistle.cases import actions, lifecycle
 from whistle.cases.actions import VIEWED, eligible_grantees, labels_of, mark_read, record_view
 from whistle.cases.context import CaseContext
-from whistle.cases.inbox import InboxFilters, attention_counts, next_deadline, unread_counts
+from whistle.cases.inbox import SUMMARY_COLUMNS, InboxFilters, attention_counts, next_deadline, unread_counts
 from whistle.cases.inbox import inbox as inbox_page
 from whistle.cases.models import (
     HOLDER_GUARDIAN,
@@ -50,11 +50,13 @@ DEVICE_WORDS = ("This sign-in keeps cases on your device: this page decrypts the
                 "server open cases for you (where this service allows that).")
 
 
-def summary(case, labels: list[str], unread: int, today) -> dict:
+def summary(case, labels: list[str], unread: int, today, *, channel: str | None = None) -> dict:
+    """What the API says of a case in a list: `case` is a Case (its channel's slug read from it)
+    or a row of the inbox's SUMMARY_COLUMNS (the slug given as `channel`)."""
     due = next_deadline(case)
     return {
         "case": case.ref,
-        "channel": case.channel.slug,
+        "channel": case.channel.slug if channel is None else channel,
         "status": case.status,
         "priority": case.priority,
         "labels": labels,
@@ -257,8 +259,9 @@ def show(context: CaseContext, request):
 def api_list(request):
     filters = InboxFilters.from_params(request.params)
     today = request.clock.today()
-    rows, total = inbox_page(request.dbsession, request.identity.account.id, filters, today)
-    return {"cases": [summary(row.case, row.labels, row.unread, today) for row in rows], "total": total,
+    rows, total = inbox_page(request.dbsession, request.identity.account.id, filters, today, columns=SUMMARY_COLUMNS)
+    return {"cases": [summary(row.case, row.labels, row.unread, today, channel=row.case.channel_slug)
+                      for row in rows], "total": total,
             "page": filters.page, "per_page": filters.per_page}
 
 
