@@ -313,9 +313,11 @@ def read_mailbox(dbsession: Session, case: Case, keypair: crypto.KeyPair, *, ser
         erased_files=content.erased_files,
     )
     if mark_seen and case.items:
-        case.reporter_seen_item_id = max(item.id for item in case.items)
-        case.reporter_seen_status = case.status
-        case.reporter_seen_on = today
+        seen_now = (max(item.id for item in case.items), case.status, today)
+        # Written only when it changed: assigning even an equal value marks the case dirty, and
+        # every later query of the request would flush it first.
+        if (case.reporter_seen_item_id, case.reporter_seen_status, case.reporter_seen_on) != seen_now:
+            case.reporter_seen_item_id, case.reporter_seen_status, case.reporter_seen_on = seen_now
     return mailbox
 
 
