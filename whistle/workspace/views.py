@@ -220,7 +220,7 @@ def case_page(request, context: CaseContext, *, problem: Problem | None = None, 
                          and item.kind in (ITEM_ATTACHMENT_META, ITEM_INTERNAL_ATTACHMENT_META)],
     }
     if problem is None:
-        mark_read(request.dbsession, case, account.id)
+        mark_read(request.dbsession, case, account.id, newest=max((i.id for i in case.items), default=0))
     response = render_to_response("whistle:templates/cases/show.jinja2", page, request=request)
     if problem is not None:
         response.status = problem.status
@@ -308,5 +308,6 @@ def api_show(context: CaseContext, request):
     })
     if content.identity is not None:
         body["identity"] = content.identity
-    mark_read(request.dbsession, case, request.identity.account.id)
+    # What was read is what read_case() decrypted: the case's items, loaded already.
+    mark_read(request.dbsession, case, request.identity.account.id, newest=max((i.id for i in case.items), default=0))
     return body
