@@ -314,6 +314,10 @@ def record_view(dbsession: Session, clock: Clock, case: Case, account_id: int) -
     the same moment, on one node or two, record it once."""
     today = clock.today()
     row = dbsession.get(CaseRead, (case.id, account_id))
+    if row is not None:
+        # Kept referenced for the rest of the session (the request): the identity map holds rows
+        # only while something does, and mark_read() looks the same row up at the end of a reading.
+        dbsession.info.setdefault("case_reads_held", []).append(row)
     if row is not None and row.viewed_on == today:
         return False
     if row is None:
