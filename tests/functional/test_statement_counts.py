@@ -38,8 +38,8 @@ CASE_CEILINGS = {
     "GET /staff/cases/{ref}/envelopes": 13,
 }
 MAILBOX_CEILINGS = {
-    "GET /api/v1/reporter/case": 10,
-    "GET /mailbox/case": 11,
+    "GET /api/v1/reporter/case": 9,
+    "GET /mailbox/case": 10,
 }
 LIST_CEILINGS = {
     "GET /api/v1/cases": 5,

@@ -288,11 +288,11 @@ def read_mailbox(dbsession: Session, case: Case, keypair: crypto.KeyPair, *, ser
     # who sent it is exactly what cannot be told.
     new_ids = {m["id"] for m in content.messages
                if m["id"] > seen and not m.get("unverified") and not m.get("erased") and m["from"] != "reporter"}
-    # Files the guardians sent the reporter; internal files (team key) are never theirs to count.
-    new_file_ids = set(dbsession.scalars(select(Attachment.id).join(CaseItem, CaseItem.id == Attachment.meta_item_id)
-                                         .where(Attachment.case_id == case.id, Attachment.meta_item_id > seen,
-                                                Attachment.author != "reporter",
-                                                CaseItem.kind == ITEM_ATTACHMENT_META)))
+    # Files the guardians sent the reporter since, from the list just read: with the reporter's keys
+    # (no team key) it holds only files whose details item is an ITEM_ATTACHMENT_META, never an
+    # internal file, verified or not.
+    new_file_ids = {a.id for a in attachments
+                    if a.meta_item_id is not None and a.meta_item_id > seen and a.author != "reporter"}
     mailbox = Mailbox(
         case=case,
         status_words=status_words(case),
