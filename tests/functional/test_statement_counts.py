@@ -32,7 +32,7 @@ N = 2
 
 # The statements of one asking in steady state.
 CASE_CEILINGS = {
-    "GET /api/v1/cases/{ref}": 18,
+    "GET /api/v1/cases/{ref}": 15,
     "GET /staff/cases/{ref}": 24,
     "GET /api/v1/cases/{ref}/envelopes": 15,
     "GET /staff/cases/{ref}/envelopes": 13,

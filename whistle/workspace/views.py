@@ -102,14 +102,18 @@ def unlock(request, context: CaseContext) -> CaseKeys:
 TIMELINE_READS = 20
 
 
-def _timeline(request, case, *, every_read: bool = False) -> tuple[list[dict], bool]:
+def _timeline(request, case, *, every_read: bool = False, words: bool = True) -> tuple[list[dict], bool]:
     """The case's audit events, each with what happened in a sentence for the page, and whether
-    older readings were left out (all are listed with `every_read`, for the case's archive)."""
+    older readings were left out (all are listed with `every_read`, for the case's archive).
+    Without `words` (the API, which gives the events as they are), only the events: the names
+    the sentences need are not looked up."""
     if every_read:
         events, left_out = case_events(request.dbsession, case.id), False
     else:
         history = case_history(request.dbsession, case.id, repeated=VIEWED, latest=TIMELINE_READS)
         events, left_out = history.events, history.left_out
+    if not words:
+        return [{"action": e.action, "actor": e.actor, "at": e.at, "detail": e.detail} for e in events], left_out
     names = names_for(request.dbsession, events)
     return [{"action": e.action, "actor": e.actor, "at": e.at, "detail": e.detail,
              "words": event_words(e.action, e.actor, e.detail, names), "dated": reporter_dated(e.actor)}
@@ -279,7 +283,7 @@ def api_show(context: CaseContext, request):
     content, attachments = _read(request, case, keys)
     by = _names(request.dbsession, [a.account_id for a in attachments])
     record_view(request.dbsession, request.clock, case, request.identity.account.id)
-    events, earlier_reads_left_out = _timeline(request, case)
+    events, earlier_reads_left_out = _timeline(request, case, words=False)
     body = case_summary(request, case)
     body.update({
         "text": content.text,
@@ -303,7 +307,7 @@ def api_show(context: CaseContext, request):
         "withdrawn_on": case.withdrawn_on,
         "speak_up_again": case.speak_up_again,
         "speak_up_comments": content.comments,
-        "events": [{k: e[k] for k in ("action", "actor", "at", "detail")} for e in events],
+        "events": events,
         "earlier_reads_left_out": earlier_reads_left_out,
     })
     if content.identity is not None:
