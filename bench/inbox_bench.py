@@ -8,7 +8,7 @@ primary-key fetch (and of `SELECT 1`) measured in the same run on the same conne
 The database is built by the real migrations in a temp dir (or at --db-url), then filled with
 metadata-only cases (dummy 32-byte keys) in bulk: one busy guardian holds --mine of them,
 another holds the rest, as in tests/functional/workspace/test_inbox_scale.py. Each row times
-`whistle.cases.inbox.inbox()` as a view calls it: the page, its total, labels and unread counts.
+`whistle.cases.inbox.inbox()` as a view calls it: the page with its total, labels and unread counts.
 """
 from __future__ import annotations
 

@@ -21,12 +21,33 @@ from whistle.settings import Settings, load_settings
 from whistle.words import day_words, size_words
 
 
-def _json_renderer() -> JSON:
-    renderer = JSON()
-    renderer.add_adapter(date, lambda value, request: value.isoformat())
+def _json_datetime(value: datetime) -> str:
     # SQLite hands back naive datetimes; everything stored is UTC, so say so.
-    renderer.add_adapter(datetime, lambda value, request: (
-        value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat())
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+
+
+class _JSONRenderer(JSON):
+    """Pyramid's JSON renderer, with dates and datetimes (most of what a list's rows hold that JSON
+    has no type for) written directly instead of through its adapter registry."""
+
+    def _make_default(self, request):
+        adapted = super()._make_default(request)
+
+        def default(value):
+            kind = type(value)
+            if kind is datetime:
+                return _json_datetime(value)
+            if kind is date:
+                return value.isoformat()
+            return adapted(value)
+
+        return default
+
+
+def _json_renderer() -> JSON:
+    renderer = _JSONRenderer()
+    renderer.add_adapter(date, lambda value, request: value.isoformat())
+    renderer.add_adapter(datetime, lambda value, request: _json_datetime(value))
     return renderer
 
 

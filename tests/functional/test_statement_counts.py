@@ -32,18 +32,18 @@ N = 2
 
 # The statements of one asking in steady state.
 CASE_CEILINGS = {
-    "GET /api/v1/cases/{ref}": 20,
-    "GET /staff/cases/{ref}": 26,
+    "GET /api/v1/cases/{ref}": 15,
+    "GET /staff/cases/{ref}": 24,
     "GET /api/v1/cases/{ref}/envelopes": 15,
     "GET /staff/cases/{ref}/envelopes": 13,
 }
 MAILBOX_CEILINGS = {
-    "GET /api/v1/reporter/case": 10,
-    "GET /mailbox/case": 11,
+    "GET /api/v1/reporter/case": 9,
+    "GET /mailbox/case": 10,
 }
 LIST_CEILINGS = {
-    "GET /api/v1/cases": 6,
-    "GET /staff/cases": 11,
+    "GET /api/v1/cases": 5,
+    "GET /staff/cases": 10,
     "GET /staff/held-cases": 3,
     "GET /api/v1/channels": 7,
     "GET /staff/statistics": 8,

@@ -314,6 +314,10 @@ def record_view(dbsession: Session, clock: Clock, case: Case, account_id: int) -
     the same moment, on one node or two, record it once."""
     today = clock.today()
     row = dbsession.get(CaseRead, (case.id, account_id))
+    if row is not None:
+        # Kept referenced for the rest of the session (the request): the identity map holds rows
+        # only while something does, and mark_read() looks the same row up at the end of a reading.
+        dbsession.info.setdefault("case_reads_held", []).append(row)
     if row is not None and row.viewed_on == today:
         return False
     if row is None:
@@ -333,9 +337,11 @@ def record_view(dbsession: Session, clock: Clock, case: Case, account_id: int) -
     return True
 
 
-def mark_read(dbsession: Session, case: Case, account_id: int) -> None:
-    """Everything in the case up to now counts as read by `account_id`."""
-    newest = dbsession.scalar(select(func.max(CaseItem.id)).where(CaseItem.case_id == case.id)) or 0
+def mark_read(dbsession: Session, case: Case, account_id: int, *, newest: int | None = None) -> None:
+    """Everything in the case up to now (or up to item `newest`, what the caller showed) counts as
+    read by `account_id`."""
+    if newest is None:
+        newest = dbsession.scalar(select(func.max(CaseItem.id)).where(CaseItem.case_id == case.id)) or 0
     row = dbsession.get(CaseRead, (case.id, account_id))
     if row is None:
         dbsession.add(CaseRead(case_id=case.id, account_id=account_id, last_read_item_id=newest))

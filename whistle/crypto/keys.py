@@ -200,7 +200,12 @@ class KeyPair:
         private = envelopes.as_bytes(private)
         if len(private) != envelopes.KEY_LEN:
             raise ValueError("private key must be 32 bytes")
-        return cls(bindings.crypto_scalarmult_base(private), private)
+        # The public half is computed from the private one here, so the pair cannot be mismatched:
+        # __post_init__'s check would only compute the same X25519 scalar multiplication again.
+        pair = object.__new__(cls)
+        object.__setattr__(pair, "public", bindings.crypto_scalarmult_base(private))
+        object.__setattr__(pair, "private", private)
+        return pair
 
 
 # Sealed envelope: version, type, crypto_box_seal(data). A sealed box has no associated data,

@@ -288,11 +288,11 @@ def read_mailbox(dbsession: Session, case: Case, keypair: crypto.KeyPair, *, ser
     # who sent it is exactly what cannot be told.
     new_ids = {m["id"] for m in content.messages
                if m["id"] > seen and not m.get("unverified") and not m.get("erased") and m["from"] != "reporter"}
-    # Files the guardians sent the reporter; internal files (team key) are never theirs to count.
-    new_file_ids = set(dbsession.scalars(select(Attachment.id).join(CaseItem, CaseItem.id == Attachment.meta_item_id)
-                                         .where(Attachment.case_id == case.id, Attachment.meta_item_id > seen,
-                                                Attachment.author != "reporter",
-                                                CaseItem.kind == ITEM_ATTACHMENT_META)))
+    # Files the guardians sent the reporter since, from the list just read: with the reporter's keys
+    # (no team key) it holds only files whose details item is an ITEM_ATTACHMENT_META, never an
+    # internal file, verified or not.
+    new_file_ids = {a.id for a in attachments
+                    if a.meta_item_id is not None and a.meta_item_id > seen and a.author != "reporter"}
     mailbox = Mailbox(
         case=case,
         status_words=status_words(case),
@@ -313,9 +313,11 @@ def read_mailbox(dbsession: Session, case: Case, keypair: crypto.KeyPair, *, ser
         erased_files=content.erased_files,
     )
     if mark_seen and case.items:
-        case.reporter_seen_item_id = max(item.id for item in case.items)
-        case.reporter_seen_status = case.status
-        case.reporter_seen_on = today
+        seen_now = (max(item.id for item in case.items), case.status, today)
+        # Written only when it changed: assigning even an equal value marks the case dirty, and
+        # every later query of the request would flush it first.
+        if (case.reporter_seen_item_id, case.reporter_seen_status, case.reporter_seen_on) != seen_now:
+            case.reporter_seen_item_id, case.reporter_seen_status, case.reporter_seen_on = seen_now
     return mailbox
 
 

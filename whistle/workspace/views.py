@@ -14,7 +14,7 @@ from whistle.audit.services import case_events, case_history
 from whistle.cases import actions, lifecycle
 from whistle.cases.actions import VIEWED, eligible_grantees, labels_of, mark_read, record_view
 from whistle.cases.context import CaseContext
-from whistle.cases.inbox import InboxFilters, attention_counts, next_deadline, unread_counts
+from whistle.cases.inbox import SUMMARY_COLUMNS, InboxFilters, attention_counts, next_deadline, unread_counts
 from whistle.cases.inbox import inbox as inbox_page
 from whistle.cases.models import (
     HOLDER_GUARDIAN,
@@ -50,11 +50,13 @@ DEVICE_WORDS = ("This sign-in keeps cases on your device: this page decrypts the
                 "server open cases for you (where this service allows that).")
 
 
-def summary(case, labels: list[str], unread: int, today) -> dict:
+def summary(case, labels: list[str], unread: int, today, *, channel: str | None = None) -> dict:
+    """What the API says of a case in a list: `case` is a Case (its channel's slug read from it)
+    or a row of the inbox's SUMMARY_COLUMNS (the slug given as `channel`)."""
     due = next_deadline(case)
     return {
         "case": case.ref,
-        "channel": case.channel.slug,
+        "channel": case.channel.slug if channel is None else channel,
         "status": case.status,
         "priority": case.priority,
         "labels": labels,
@@ -100,14 +102,18 @@ def unlock(request, context: CaseContext) -> CaseKeys:
 TIMELINE_READS = 20
 
 
-def _timeline(request, case, *, every_read: bool = False) -> tuple[list[dict], bool]:
+def _timeline(request, case, *, every_read: bool = False, words: bool = True) -> tuple[list[dict], bool]:
     """The case's audit events, each with what happened in a sentence for the page, and whether
-    older readings were left out (all are listed with `every_read`, for the case's archive)."""
+    older readings were left out (all are listed with `every_read`, for the case's archive).
+    Without `words` (the API, which gives the events as they are), only the events: the names
+    the sentences need are not looked up."""
     if every_read:
         events, left_out = case_events(request.dbsession, case.id), False
     else:
         history = case_history(request.dbsession, case.id, repeated=VIEWED, latest=TIMELINE_READS)
         events, left_out = history.events, history.left_out
+    if not words:
+        return [{"action": e.action, "actor": e.actor, "at": e.at, "detail": e.detail} for e in events], left_out
     names = names_for(request.dbsession, events)
     return [{"action": e.action, "actor": e.actor, "at": e.at, "detail": e.detail,
              "words": event_words(e.action, e.actor, e.detail, names), "dated": reporter_dated(e.actor)}
@@ -218,7 +224,7 @@ def case_page(request, context: CaseContext, *, problem: Problem | None = None, 
                          and item.kind in (ITEM_ATTACHMENT_META, ITEM_INTERNAL_ATTACHMENT_META)],
     }
     if problem is None:
-        mark_read(request.dbsession, case, account.id)
+        mark_read(request.dbsession, case, account.id, newest=max((i.id for i in case.items), default=0))
     response = render_to_response("whistle:templates/cases/show.jinja2", page, request=request)
     if problem is not None:
         response.status = problem.status
@@ -257,8 +263,9 @@ def show(context: CaseContext, request):
 def api_list(request):
     filters = InboxFilters.from_params(request.params)
     today = request.clock.today()
-    rows, total = inbox_page(request.dbsession, request.identity.account.id, filters, today)
-    return {"cases": [summary(row.case, row.labels, row.unread, today) for row in rows], "total": total,
+    rows, total = inbox_page(request.dbsession, request.identity.account.id, filters, today, columns=SUMMARY_COLUMNS)
+    return {"cases": [summary(row.case, row.labels, row.unread, today, channel=row.case.channel_slug)
+                      for row in rows], "total": total,
             "page": filters.page, "per_page": filters.per_page}
 
 
@@ -276,7 +283,7 @@ def api_show(context: CaseContext, request):
     content, attachments = _read(request, case, keys)
     by = _names(request.dbsession, [a.account_id for a in attachments])
     record_view(request.dbsession, request.clock, case, request.identity.account.id)
-    events, earlier_reads_left_out = _timeline(request, case)
+    events, earlier_reads_left_out = _timeline(request, case, words=False)
     body = case_summary(request, case)
     body.update({
         "text": content.text,
@@ -300,10 +307,11 @@ def api_show(context: CaseContext, request):
         "withdrawn_on": case.withdrawn_on,
         "speak_up_again": case.speak_up_again,
         "speak_up_comments": content.comments,
-        "events": [{k: e[k] for k in ("action", "actor", "at", "detail")} for e in events],
+        "events": events,
         "earlier_reads_left_out": earlier_reads_left_out,
     })
     if content.identity is not None:
         body["identity"] = content.identity
-    mark_read(request.dbsession, case, request.identity.account.id)
+    # What was read is what read_case() decrypted: the case's items, loaded already.
+    mark_read(request.dbsession, case, request.identity.account.id, newest=max((i.id for i in case.items), default=0))
     return body

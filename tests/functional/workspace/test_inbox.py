@@ -68,6 +68,9 @@ def test_paging(testapp, headers, guardian, channel):
     pages = [cases(testapp, headers, f"?per_page=2&page={n}") for n in (1, 2, 3)]
     assert sorted(sum(pages, [])) == sorted(refs)
     assert cases(testapp, headers, "?per_page=2&page=4") == []
+    # The total comes with a page's rows; past the last page, and with nothing found, it is still right.
+    assert [testapp.get(f"/api/v1/cases?per_page=2&page={n}", headers=headers).json["total"] for n in (3, 4)] == [5, 5]
+    assert testapp.get("/api/v1/cases?status=closed", headers=headers).json["total"] == 0
 
 
 def test_the_inbox_page_shows_deadlines_unread_and_filters(testapp, dbsession, guardian, clock, channel):

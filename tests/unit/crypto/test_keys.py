@@ -38,6 +38,19 @@ def test_generated_key_pairs_are_distinct_and_consistent():
     assert KeyPair.from_private(one.private) == one
 
 
+def test_a_key_pair_from_its_private_half_costs_one_scalar_multiplication(monkeypatch):
+    """Every signed-in request opens its session's key pair: the public half is computed once,
+    not a second time to check it against itself."""
+    from whistle.crypto import keys
+
+    one = KeyPair.generate()
+    calls = []
+    real = keys.bindings.crypto_scalarmult_base
+    monkeypatch.setattr(keys.bindings, "crypto_scalarmult_base", lambda private: calls.append(1) or real(private))
+    assert KeyPair.from_private(bytearray(one.private)) == one
+    assert len(calls) == 1
+
+
 def test_key_pair_rejects_mismatched_or_short_keys():
     one, two = KeyPair.generate(), KeyPair.generate()
     with pytest.raises(ValueError):
