@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -162,6 +162,16 @@ def settings(raw_settings):
 @pytest.fixture(scope="session")
 def clock():
     return ManualClock(datetime.now(timezone.utc).replace(microsecond=0))
+
+
+@pytest.fixture
+def within_one_hour(clock):
+    """The clock moved to just after the next hour begins. A client's hash for the throttles
+    changes with the hour (whistle.throttles.client_hash), so a test that counts one client's tries
+    must not cross an hour: the shared clock, moved on by earlier tests, might be a minute from one."""
+    now = clock.now()
+    clock.advance(timedelta(hours=1, seconds=1) - timedelta(minutes=now.minute, seconds=now.second,
+                                                            microseconds=now.microsecond))
 
 
 @pytest.fixture(scope="session")

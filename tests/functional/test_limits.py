@@ -21,6 +21,9 @@ from whistle.intake.limits import TooManyReports, admit_disclosure, count_disclo
 from whistle.settings import load_settings
 from whistle.throttles import CLIENT_WINDOW, SERVICE_WINDOW, Throttle, forget_ended
 
+pytestmark = pytest.mark.usefixtures("within_one_hour")  # counts of one client stay under one hour's key
+
+
 ADDRESS = "203.0.113.77"
 OTHER = "198.51.100.23"
 THIRD = "192.0.2.9"

@@ -23,6 +23,9 @@ from whistle.health import readiness
 from whistle.health.readiness import Readiness
 from whistle.settings import SPECS, ConfigurationError, load_settings
 
+pytestmark = pytest.mark.usefixtures("within_one_hour")  # counts of one client stay under one hour's key
+
+
 TOKEN = "m" * 40
 ONION = "duckduckgogg42xjoc72x3sjasowoarfbgcmvfimaftt6twagswzczad.onion"
 

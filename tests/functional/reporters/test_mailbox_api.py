@@ -5,6 +5,7 @@ from datetime import timedelta
 from urllib.parse import quote
 
 import jsonschema
+import pytest
 from sqlalchemy import func, select
 from webtest import TestApp, Upload
 
@@ -13,6 +14,8 @@ from whistle.cases.models import ITEM_MESSAGE, Attachment, Case
 from whistle.cases.services import add_item
 from whistle.config import make_configurator
 from whistle.settings import load_settings
+
+pytestmark = pytest.mark.usefixtures("within_one_hour")  # counts of one client stay under one hour's key
 
 
 def reporter_login(testapp, receipt: str) -> dict:

@@ -3,10 +3,13 @@ left behind, a row would say when someone last sent a report, and a client's row
 its hourly key is gone."""
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from tests.functional.scheduler.conftest import ladder, submit_api
 from whistle.throttles import CLIENT_WINDOW, SERVICE_WINDOW, Throttle
+
+pytestmark = pytest.mark.usefixtures("within_one_hour")  # counts of one client stay under one hour's key
 
 
 def test_the_tick_forgets_the_services_row_after_a_minute_and_the_clients_after_ten(world):

@@ -19,6 +19,9 @@ from whistle.accounts.services import (
 from whistle.sessions.models import LoginSession
 from whistle.throttles import Throttle
 
+pytestmark = pytest.mark.usefixtures("within_one_hour")  # counts of one client stay under one hour's key
+
+
 NEW_PASSWORD = "a brand new long passphrase"
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from tests.factories import api_login, html_login, make_staff
@@ -23,6 +24,9 @@ from whistle.audit.models import AuditEvent
 from whistle.notifications.models import ACCOUNT, Notification
 from whistle.notifications.preferences import ACCOUNT_RECOVERY, EVENTS
 from whistle.throttles import Throttle
+
+pytestmark = pytest.mark.usefixtures("within_one_hour")  # counts of one client stay under one hour's key
+
 
 WRONG = "0000-0000-0000-0000-0000-0000-0000"
 NEW_PASSWORD = "a new and long enough password"
