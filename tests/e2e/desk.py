@@ -32,7 +32,7 @@ class DeskProcess:
         self.process = subprocess.Popen(
             [str(BIN / "whistle"), "desk", url, "--port", str(self.port), "--state-dir", str(directory / "desk-state"),
              *args, *cost], stdout=subprocess.DEVNULL, stderr=self.log.open("wb"), stdin=subprocess.DEVNULL,
-            start_new_session=True)
+            start_new_session=True, preexec_fn=_ctrl_c_as_in_a_terminal)
 
     def wait_serving(self, timeout: float = 60) -> bool:
         """True once the desk accepts connections, False if it exited first."""
@@ -58,6 +58,13 @@ class DeskProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+def _ctrl_c_as_in_a_terminal() -> None:
+    """SIGINT back to its default in the desk's process: a test run started in the background by a
+    non-interactive shell (as CI starts its two suites side by side) ignores SIGINT, the desk
+    would inherit that, and stop() would wait for its timeout instead of seeing Ctrl-C."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def fingerprint_of(server: Server) -> str:
