@@ -11,7 +11,7 @@ LINT_PATHS := whistle plugins
 # The tests `make check` runs: not the ones that start servers, processes or browsers, nor the fuzz.
 FAST_TESTS := not slow and not browser
 
-.PHONY: run test lint check install clean
+.PHONY: run test lint check install clean messages
 
 # Reinstall only when packaging metadata changes; the install is editable otherwise.
 $(VENV)/.installed: setup.cfg pyproject.toml $(wildcard plugins/whistle_*/setup.cfg)
@@ -49,7 +49,28 @@ $(ZIPJS)/.installed: node_modules/.installed
 	cp node_modules/@zip.js/zip.js/LICENSE $(ZIPJS)/LICENSE
 	touch $@
 
-install: $(VENV)/.installed node_modules/.installed $(VENDOR)/.installed $(ZIPJS)/.installed
+# The languages besides English (whistle/i18n/__init__.py), each with two gettext catalogues in
+# whistle/locale/<code>/LC_MESSAGES/: whistle.po (Python and templates) and whistle-js.po (the browser's
+# modules). The app reads the compiled .mo files, made here from the .po files the repository keeps.
+LANGUAGES := cy pl ar
+CATALOGUES := $(foreach l,$(LANGUAGES),$(foreach d,whistle whistle-js,whistle/locale/$(l)/LC_MESSAGES/$(d).mo))
+whistle/locale/%.mo: whistle/locale/%.po $(VENV)/.installed
+	$(BIN)/pybabel -q compile --statistics -i $< -o $@
+
+install: $(VENV)/.installed node_modules/.installed $(VENDOR)/.installed $(ZIPJS)/.installed $(CATALOGUES)
+
+# After changing what people read: extract every marked string into the templates (.pot) and bring
+# each language's catalogues up to date with them; new strings arrive untranslated, changed ones
+# fuzzy, and the catalogue test fails until a translator has done both (docs/translating.md).
+messages: $(VENV)/.installed
+	$(BIN)/pybabel -q extract -F babel.cfg -k _ -k plural:1,2 --add-location=file --sort-by-file --no-wrap \
+		--project whistle --msgid-bugs-address "" -o whistle/locale/whistle.pot .
+	$(BIN)/pybabel -q extract -F babel-js.cfg -k t --add-location=file --sort-by-file --no-wrap \
+		--project whistle --msgid-bugs-address "" -o whistle/locale/whistle-js.pot .
+	for l in $(LANGUAGES); do for d in whistle whistle-js; do \
+		if [ -f whistle/locale/$$l/LC_MESSAGES/$$d.po ]; then \
+			$(BIN)/pybabel -q update --no-wrap --ignore-obsolete -D $$d -l $$l -d whistle/locale -i whistle/locale/$$d.pot; \
+		else $(BIN)/pybabel -q init -D $$d -l $$l -d whistle/locale -i whistle/locale/$$d.pot; fi; done; done
 
 # The webhook plugin's signing secret, named by development.ini; made once, like the app's own keys.
 var/keys/webhook_secret:

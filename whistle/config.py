@@ -14,6 +14,7 @@ from pyramid.renderers import JSON
 from whistle import crypto, words
 from whistle.clock import Clock, ReportersClock
 from whistle.hooks import plugin_settings
+from whistle.i18n import LANGUAGES, path_in_language
 from whistle.request import WhistleRequest
 from whistle.security.acl import Root
 from whistle.security.headers import page_script
@@ -63,6 +64,10 @@ def _template_globals(event) -> None:
     zone = request.whistle_settings.display_timezone if request is not None else None
     event["when"] = lambda moment: words.time_words(moment, zone) if zone else words.time_words(moment)
     event["words"] = words
+    if request is not None:
+        event["language"] = request.language  # <html lang dir>, and the other languages' links
+        event["languages"] = LANGUAGES
+        event["path_in_language"] = lambda code: path_in_language(request, code)
 
 
 # The routes a reporter uses: what is recorded while serving them is dated to the day (ReportersClock).
@@ -89,12 +94,17 @@ def make_configurator(raw_settings: Mapping[str, Any], *, settings: Settings | N
     # Not reified: the route, which decides the clock, is matched after the request begins.
     config.add_request_method(_clock, "clock", property=True)
 
+    # Templates translate (whistle/i18n): `{% trans %}` and `_()` look up the "whistle" catalogue, and a
+    # marked value a view hands over is printed translated.
+    config.get_settings().setdefault("jinja2.i18n.domain", "whistle")
+    config.get_settings().setdefault("jinja2.finalize", "whistle.i18n.finalize")
     config.include("pyramid_jinja2")
     config.add_jinja2_renderer(".jinja2")
     config.add_renderer("json", _json_renderer())
     config.add_subscriber(_template_globals, BeforeRender)
 
     # --- foundation: the database, security, audit, events, scheduled jobs, the plugins ---
+    config.include("whistle.i18n")
     config.include("whistle.db")
     config.include("whistle.security")
     config.include("whistle.audit")

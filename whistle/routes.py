@@ -11,6 +11,7 @@ def includeme(config) -> None:
     # --- public: the home page, static files; operations: health, readiness, metrics ---
     config.add_static_view("static", "whistle:static", cache_max_age=0, permission="public:view")
     config.add_route("home", "/")
+    config.add_route("i18n.catalogue", "/i18n/catalogue.js")  # the browser modules' translations
     config.add_route("health", "/healthz")
     config.add_route("ready", "/readyz")
     config.add_route("metrics", "/metrics")

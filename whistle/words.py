@@ -11,6 +11,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
+
+from whistle.i18n import DEFAULT, current_language, plural
+
 _UNITS = (("GB", 10**9), ("MB", 10**6), ("kB", 10**3))
 
 
@@ -22,8 +27,14 @@ def size_words(size: int, *, limit: bool = False) -> str:
         factor = 10 if amount < 10 else 1
         amount = (math.floor(amount * factor) if limit else round(amount * factor)) / factor
         if amount >= 1:
-            return f"{amount:g} {unit}"
-    return "1 byte" if size == 1 else f"{size} bytes"
+            return f"{_number(amount)} {unit}"
+    return plural("${count} byte", "${count} bytes", size, {"count": _number(size)})
+
+
+def _number(amount: float) -> str:
+    """2.5 in the page's language: "2.5", "2,5"; the code's own form where it has no language."""
+    language = current_language()
+    return f"{amount:g}" if language.code == DEFAULT else format_decimal(amount, locale=language.formats)
 
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
@@ -31,7 +42,11 @@ _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augu
 
 
 def day_words(day: date) -> str:
-    """'4 March 2027': a day, never a time, and no locale to get wrong."""
+    """'4 March 2027' (in Welsh '4 Mawrth 2027'): a day, never a time, the month in words so no
+    reader mistakes the order of day and month."""
+    language = current_language()
+    if language.code != DEFAULT:
+        return format_date(day, format="long", locale=language.formats)
     return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
 
 
@@ -54,6 +69,9 @@ def time_words(moment: datetime, zone: tzinfo = UTC) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     local = moment.astimezone(zone)
+    language = current_language()
+    if language.code != DEFAULT:
+        return f"{format_datetime(local, 'd MMM y, HH:mm', locale=language.formats)} {_zone_name(local)}"
     return f"{local.day} {_MONTHS[local.month - 1][:3]} {local.year}, {local:%H:%M} {_zone_name(local)}"
 
 

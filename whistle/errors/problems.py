@@ -5,6 +5,8 @@ from http import HTTPStatus
 
 from pyramid.response import Response
 
+from whistle.i18n import english
+
 PROBLEM_JSON = "application/problem+json"
 
 
@@ -34,10 +36,12 @@ class Problem(Exception):
         self.members = members or {}
 
     def as_dict(self) -> dict:
+        """The problem document; the API answers in English, so a marked (translatable) detail or
+        field message is given as its English text."""
         body = {**self.members, "type": self.type, "title": self.title, "status": self.status, "detail": self.detail}
         if self.errors is not None:
             body["errors"] = self.errors
-        return body
+        return english(body)
 
 
 def validation_problem(errors: dict[str, str], detail: str = "Some fields need attention.") -> Problem:

@@ -1,0 +1,60 @@
+"""Choosing a language by address: /cy/… is Welsh, /ar/… Arabic right to left, with no cookie and
+nothing from the client deciding it; every link a page makes stays in its language; the browser
+modules get their catalogue from the same prefix."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from whistle.i18n import LANGUAGES, language_of_path
+
+
+@pytest.mark.parametrize(("path", "expected"), [
+    ("/cy/report/x", ("cy", "/report/x")), ("/cy", ("cy", "/")), ("/cy/", ("cy", "/")),
+    ("/report/x", ("en", "/report/x")), ("/cyx/report", ("en", "/cyx/report")), ("/", ("en", "/")),
+    ("/ar/api/v1/channels", ("ar", "/api/v1/channels")), ("/en/report", ("en", "/en/report")),
+])
+def test_the_language_is_the_first_segment_of_the_address(path, expected):
+    assert language_of_path(path) == expected
+
+
+@pytest.mark.parametrize("code", ["cy", "pl", "ar"])
+def test_a_prefixed_home_page_is_in_that_language_and_its_links_keep_the_prefix(testapp, code):
+    page = testapp.get(f"/{code}/", status=200)
+    assert f'<html lang="{code}" dir="{LANGUAGES[code].direction}">' in page.text
+    assert "Set-Cookie" not in page.headers
+    assert f'href="/{code}/staff/login"' in page.text
+    assert f'href="/{code}/static/whistle.css"' in page.text or f'/{code}/static/whistle.css' in page.text
+
+
+def test_the_home_page_offers_every_language_in_its_own_name(testapp):
+    page = testapp.get("/", status=200)
+    choice = page.html.select_one("nav.language-choice")
+    links = {a["lang"]: (a["href"], a.get_text(strip=True)) for a in choice.select("a")}
+    assert links == {"en": ("/", "English"), "cy": ("/cy/", "Cymraeg"), "pl": ("/pl/", "Polski"),
+                     "ar": ("/ar/", "العربية")}
+    assert choice.select_one('a[aria-current="page"]')["lang"] == "en"
+
+
+def test_the_same_page_in_another_language_is_linked_from_every_page(testapp):
+    page = testapp.get("/cy/mailbox", status=200)
+    links = {a["lang"]: a["href"] for a in page.html.select("nav.languages a")}
+    assert links == {"en": "/mailbox", "pl": "/pl/mailbox", "ar": "/ar/mailbox"}
+
+
+def test_an_unknown_prefix_is_an_unknown_page(testapp):
+    testapp.get("/xx/mailbox", status=404)
+
+
+def test_the_browser_catalogue_is_served_per_language_as_a_module(testapp):
+    english = testapp.get("/i18n/catalogue.js", status=200)
+    assert english.content_type == "text/javascript"
+    assert english.text == "export default {};\n"
+    welsh = testapp.get("/cy/i18n/catalogue.js", status=200)
+    assert re.fullmatch(r"export default \{.*\};\n", welsh.text, re.S)
+
+
+def test_the_page_names_its_catalogue_under_its_prefix(testapp):
+    page = testapp.get("/pl/", status=200)
+    assert page.html.select_one('meta[name="whistle-catalogue"]')["content"] == "/pl/i18n/catalogue.js"

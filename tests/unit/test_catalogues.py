@@ -1,0 +1,71 @@
+"""Every shipped language is complete: each string the code, templates and browser modules mark is
+in every language's catalogue, translated, not fuzzy, with the same ${name} and %(name)s markers as
+the English; and the templates (.pot) are up to date with the source (`make messages`)."""
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.pofile import read_po
+
+from whistle.i18n import DEFAULT, LANGUAGES, LOCALE_DIR
+
+ROOT = Path(__file__).resolve().parents[2]
+DOMAINS = {"whistle": ("babel.cfg", {"_": None, "plural": (1, 2)}), "whistle-js": ("babel-js.cfg", {"t": None})}
+MARKERS = re.compile(r"\$\{\w+\}|%\(\w+\)[sd]")
+TRANSLATED = [code for code in LANGUAGES if code != DEFAULT]
+
+
+@cache
+def extracted(domain: str) -> frozenset[str]:
+    """The message ids the source marks now, as `make messages` would extract them."""
+    config, keywords = DOMAINS[domain]
+    with open(ROOT / config) as handle:
+        method_map, options_map = parse_mapping_cfg(handle)
+    found = extract_from_dir(str(ROOT), method_map, options_map, keywords={**DEFAULT_KEYWORDS, **keywords})
+    messages = set()
+    for _filename, _lineno, message, _comments, _context in found:
+        messages.update([message] if isinstance(message, str) else [m for m in message if m])
+    return frozenset(messages)
+
+
+def catalogue(path: Path):
+    with open(path, "rb") as handle:
+        return read_po(handle)
+
+
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_the_template_is_up_to_date_with_the_source(domain):
+    template = {message.id if isinstance(message.id, str) else message.id[0]
+                for message in catalogue(LOCALE_DIR / f"{domain}.pot") if message.id}
+    singulars = {m for m in extracted(domain)}
+    missing, stale = singulars - template, template - singulars
+    assert not missing and not stale, f"run `make messages`: new {sorted(missing)[:10]}, gone {sorted(stale)[:10]}"
+
+
+@pytest.mark.parametrize("domain", DOMAINS)
+@pytest.mark.parametrize("code", TRANSLATED)
+def test_every_marked_string_is_translated_and_none_is_fuzzy(code, domain):
+    messages = catalogue(LOCALE_DIR / code / "LC_MESSAGES" / f"{domain}.po")
+    untranslated, fuzzy, markers = [], [], []
+    for message in messages:
+        if not message.id:
+            continue
+        ids = [message.id] if isinstance(message.id, str) else list(message.id)
+        strings = [message.string] if isinstance(message.string, str) else list(message.string)
+        if not all(strings):
+            untranslated.append(ids[0])
+        elif message.fuzzy:
+            fuzzy.append(ids[0])
+        elif any(sorted(MARKERS.findall(text)) != sorted(MARKERS.findall(ids[0])) for text in strings[:1]):
+            markers.append(ids[0])
+    present = {m.id if isinstance(m.id, str) else m.id[0] for m in messages if m.id}
+    absent = sorted(extracted(domain) - present)
+    assert not (absent or untranslated or fuzzy or markers), (
+        f"{code}/{domain}.po: {len(absent)} missing (run `make messages`), {len(untranslated)} untranslated, "
+        f"{len(fuzzy)} fuzzy, {len(markers)} with other markers than the English; first: "
+        f"{(absent + untranslated + fuzzy + markers)[:5]}")
