@@ -52,7 +52,7 @@ def test_the_browser_catalogue_is_served_per_language_as_a_module(testapp):
     assert english.content_type == "text/javascript"
     assert english.text == "export default {};\n"
     welsh = testapp.get("/cy/i18n/catalogue.js", status=200)
-    assert re.fullmatch(r"export default \{.*\};\n", welsh.text, re.S)
+    assert re.fullmatch(r"export default \{.*\};\n", welsh.text, re.DOTALL)
 
 
 def test_the_page_names_its_catalogue_under_its_prefix(testapp):

@@ -42,7 +42,7 @@ def catalogue(path: Path):
 def test_the_template_is_up_to_date_with_the_source(domain):
     template = {message.id if isinstance(message.id, str) else message.id[0]
                 for message in catalogue(LOCALE_DIR / f"{domain}.pot") if message.id}
-    singulars = {m for m in extracted(domain)}
+    singulars = set(extracted(domain))
     missing, stale = singulars - template, template - singulars
     assert not missing and not stale, f"run `make messages`: new {sorted(missing)[:10]}, gone {sorted(stale)[:10]}"
 
