@@ -69,7 +69,7 @@ messages: $(VENV)/.installed
 		--project whistle --msgid-bugs-address "" -o whistle/locale/whistle-js.pot .
 	for l in $(LANGUAGES); do for d in whistle whistle-js; do \
 		if [ -f whistle/locale/$$l/LC_MESSAGES/$$d.po ]; then \
-			$(BIN)/pybabel -q update --no-wrap --ignore-obsolete -D $$d -l $$l -d whistle/locale -i whistle/locale/$$d.pot; \
+			$(BIN)/pybabel -q update --no-wrap --ignore-obsolete --no-fuzzy-matching -D $$d -l $$l -d whistle/locale -i whistle/locale/$$d.pot; \
 		else $(BIN)/pybabel -q init -D $$d -l $$l -d whistle/locale -i whistle/locale/$$d.pot; fi; done; done
 
 # The webhook plugin's signing secret, named by development.ini; made once, like the app's own keys.
