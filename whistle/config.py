@@ -67,7 +67,7 @@ def _template_globals(event) -> None:
     if request is not None:
         event["language"] = request.language  # <html lang dir>, and the other languages' links
         event["languages"] = LANGUAGES
-        event["path_in_language"] = lambda code: path_in_language(request, code)
+        event["path_in_language"] = lambda code, here=True: path_in_language(request, code, here=here)
 
 
 # The routes a reporter uses: what is recorded while serving them is dated to the day (ReportersClock).

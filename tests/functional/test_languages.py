@@ -58,3 +58,9 @@ def test_the_browser_catalogue_is_served_per_language_as_a_module(testapp):
 def test_the_page_names_its_catalogue_under_its_prefix(testapp):
     page = testapp.get("/pl/", status=200)
     assert page.html.select_one('meta[name="whistle-catalogue"]')["content"] == "/pl/i18n/catalogue.js"
+
+
+def test_an_error_page_offers_the_home_page_in_each_language_not_the_address(testapp):
+    page = testapp.get("/cy/no-such-page", status=404)
+    links = {a["lang"]: a["href"] for a in page.html.select("nav.languages a")}
+    assert links == {"en": "/", "pl": "/pl/", "ar": "/ar/"}

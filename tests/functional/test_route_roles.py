@@ -183,6 +183,7 @@ ROUTES: dict[tuple[str, str], tuple[str, str, str, str, str, str]] = {
     ('cases.upload_done', 'POST'): ('case:write', 'x302', 'x404', '400', 'x404', 'x404'),
     ('cases.uploads', 'POST'): ('case:write', 'x302', 'x404', '400', 'x404', 'x404'),
     ('health', 'GET'): ('public:view', '200', '200', '200', '200', '200'),
+    ('i18n.catalogue', 'GET'): ('public:view', '200', '200', '200', '200', '200'),  # the browser modules' words
     ('home', 'GET'): ('public:view', '200', '200', '200', '200', '200'),
     ('home', 'POST'): ('public:view', '400', '400', '400', '400', '400'),
     ('intake.form', 'GET'): ('disclosures:submit', '200', '200', '200', '200', '200'),

@@ -37,7 +37,7 @@ def respond(request, problem: Problem, *, ask_who: bool = True):
     if _is_api(request) or _wants_json(request):
         headers = {"WWW-Authenticate": "Bearer"} if problem.status == 401 else None
         return problem_response(problem, headers)
-    page = {"title": problem.title, "detail": problem.detail, "ask_who": ask_who}
+    page = {"title": problem.title, "detail": problem.detail, "ask_who": ask_who, "error_page": True}
     response = render_to_response("whistle:templates/errors/error.jinja2", page, request=request)
     response.status = problem.status
     return response

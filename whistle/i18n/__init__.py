@@ -84,14 +84,18 @@ def language_tween_factory(handler, registry):
     return language_tween
 
 
-def path_in_language(request, code: str) -> str:
+def path_in_language(request, code: str, *, here: bool = True) -> str:
     """This page's path in language `code`: the same address under that language's prefix (the
-    query left off: a link to another language starts the page afresh)."""
+    query left off: a link to another language starts the page afresh); with `here` false, the home
+    page in that language (what an error page offers: a refused page must read exactly like an
+    address that does not exist)."""
     outer = request.script_name
     current = request_language(request).code
     if current != DEFAULT and outer.endswith("/" + current):
         outer = outer[: -len(current) - 1]
     prefix = "" if code == DEFAULT else "/" + code
+    if not here:
+        return outer + prefix + "/"
     try:
         path = request.path_info
     except UnicodeDecodeError:  # an address that is not UTF-8 gets an error page, linking home
