@@ -224,6 +224,12 @@ def counted(count: int, some: str, none: str) -> str:
     return some if count else localized(none)
 
 
+def failed_sign_ins(count: int) -> str:
+    """'1 failed sign-in', '3 failed sign-ins': the staff pages' notice of an account's failed sign-ins."""
+    return counted(count, plural("${count} failed sign-in", "${count} failed sign-ins", count),
+                   _("no failed sign-ins"))
+
+
 def quoted(items: Iterable[str]) -> str:
     """“a”, “b” and “c”: the quotation marks are the page's language's own („a” in Polish)."""
     return listing([localized(_("“${text}”", mapping={"text": localized(item)})) for item in items])
