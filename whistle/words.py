@@ -2,7 +2,13 @@
 in decimal kB, MB and GB, as phones and computers show them (never KiB or MiB); days as
 "4 March 2027"; moments as "4 Dec 2026, 14:05 GMT" in the installation's time zone; the values
 the code keeps as names (statuses, priorities, outcomes, identity modes…) as labels; and every
-audit event as a sentence ("demo.guardian read the case"), so no page shows a developer's word."""
+audit event as a sentence ("demo.guardian read the case"), so no page shows a developer's word.
+
+All of it in the page's language (whistle.i18n). Labels are marked values, shown translated when a
+template prints them; text made of several values (an audit sentence, an erased item's words) is
+one whole marked message with `${name}` markers, given back as a plain str in the request's
+language (English outside a request, byte for byte what it always was), so each language can put
+the values in its own order."""
 from __future__ import annotations
 
 import contextlib
@@ -450,7 +456,7 @@ def _escalated(who: str, d: dict, names: Names) -> str:
     if kind == "notify":
         recipients = d.get("recipients")
         if isinstance(recipients, int):
-            notices = counted(recipients, plural("${count} notice", "${count} notices", recipients), _("no notices"))
+            notices = _notices(recipients)
             return _("${rule} told ${audience} (${notices})",
                      mapping={"rule": rule, "audience": _audience(d), "notices": notices})
         return _("${rule} told ${audience}", mapping={"rule": rule, "audience": _audience(d)})
@@ -790,6 +796,30 @@ _ERASED_KINDS = {"message": _("A message"), "note": _("An internal note"), "atta
                  "internal-file": _("An internal file")}
 
 
+def _unverifiable_kind(kind: str) -> str:
+    return _UNVERIFIABLE_KINDS.get(kind) or _("Something in the case")
+
+
+# What a plugin's dropped action or failure was, when the event does not say.
+_A_VALUE = _("value")
+_AN_ERROR = _("an error")
+
+
+# Counts inside a sentence: each is made apart from the sentence's own message (gettext extraction
+# sees no marked string nested inside another's arguments).
+def _notices(count: int) -> str:
+    return counted(count, plural("${count} notice", "${count} notices", count), _("no notices"))
+
+
+def _guardians(count: int) -> str:
+    return counted(count, plural("${count} guardian", "${count} guardians", count), _("no guardians"))
+
+
+def _alerts(count: int) -> str:
+    return counted(count, plural("${count} retaliation alert", "${count} retaliation alerts", count),
+                   _("no retaliation alerts"))
+
+
 def _sessions(count: int) -> str:
     return counted(count, plural("${count} session", "${count} sessions", count), _("no sessions"))
 
@@ -813,7 +843,7 @@ AUDIT_WORDS: dict[str, Callable[[str, dict, Names], str]] = {
     "case.exported": _exported,
     "case.item_unverifiable": lambda who, d, n: _(
         "${what} could not be verified: it was changed after it was written, or credited to someone else, so it is "
-        "not shown", mapping={"what": _UNVERIFIABLE_KINDS.get(d.get("kind", ""), _("Something in the case"))}),
+        "not shown", mapping={"what": _unverifiable_kind(d.get("kind", ""))}),
     "attachment.unverifiable": lambda who, d, n: (
         _("A file stopped part-way while being downloaded: it was changed after it was added, so the download "
           "was cut short") if d.get("cut_short") else
@@ -873,10 +903,8 @@ AUDIT_WORDS: dict[str, Callable[[str, dict, Names], str]] = {
     # retaliation watch
     "protection.consent_given": lambda who, d, n: _("${who} asked for retaliation watch", mapping={"who": who}),
     "protection.registered": _protection_registered,
-    "protection.alerts_acknowledged": lambda who, d, n: _("${who} marked ${alerts} as seen", mapping={
-        "who": who, "alerts": counted(d.get("alerts") or 0, plural(
-            "${count} retaliation alert", "${count} retaliation alerts", d.get("alerts") or 0),
-            _("no retaliation alerts"))}),
+    "protection.alerts_acknowledged": lambda who, d, n: _(
+        "${who} marked ${alerts} as seen", mapping={"who": who, "alerts": _alerts(d.get("alerts") or 0)}),
     "checkin.answered": _checkin,
     "personnel_event.received": lambda who, d, n: _(
         "${who} sent a personnel event (${type})", mapping={"who": who, "type": humane(d.get("type", "unknown"))}),
@@ -887,10 +915,10 @@ AUDIT_WORDS: dict[str, Callable[[str, dict, Names], str]] = {
     # plugins
     "plugin.action_dropped": lambda who, d, n: _(
         "The plugin “${plugin}” asked for something whistle could not use at “${hook}” (a ${type}); "
-        "whistle left it out", mapping={**_plugin_hook(d), "type": d.get("type", _("value"))}),
+        "whistle left it out", mapping={**_plugin_hook(d), "type": d.get("type", _A_VALUE)}),
     "plugin.failed": lambda who, d, n: _(
         "The plugin “${plugin}” failed at “${hook}” (${error}); whistle carried on without it",
-        mapping={**_plugin_hook(d), "error": d.get("error", _("an error"))}),
+        mapping={**_plugin_hook(d), "error": d.get("error", _AN_ERROR)}),
     # staff accounts
     "login.succeeded": lambda who, d, n: _("${who} signed in", mapping={"who": who}),
     "login.failed": _login_failed,
@@ -937,18 +965,15 @@ AUDIT_WORDS: dict[str, Callable[[str, dict, Names], str]] = {
     # the organisation key and the signed key directory
     "key_directory.published": lambda who, d, n: _(
         "${who} published ${version} of the signed key directory (${guardians})",
-        mapping={"who": who, "version": _version(d.get("version")), "guardians": counted(
-            d.get("guardians") or 0, plural("${count} guardian", "${count} guardians", d.get("guardians") or 0),
-            _("no guardians"))}),
+        mapping={"who": who, "version": _version(d.get("version")), "guardians": _guardians(d.get("guardians") or 0)}),
     "key_directory.rolled_back": lambda who, d, n: _(
         "The stored key directory went back to ${version} after ${seen} was in use: it was refused",
         mapping={"version": _version(d.get("version")), "seen": _version(d.get("seen"))}),
     # the admin area
     "export": _export,
     "statistics.downloaded": _statistics_downloaded,
-    "notification.retried": lambda who, d, n: _("${who} put ${notices} back in the queue", mapping={
-        "who": who, "notices": counted(d.get("count") or 0, plural(
-            "${count} notice", "${count} notices", d.get("count") or 0), _("no notices"))}),
+    "notification.retried": lambda who, d, n: _(
+        "${who} put ${notices} back in the queue", mapping={"who": who, "notices": _notices(d.get("count") or 0)}),
 }
 
 # Actions no longer recorded, whose words stay for the events older logs hold (the log is permanent):
