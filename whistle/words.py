@@ -2,7 +2,13 @@
 in decimal kB, MB and GB, as phones and computers show them (never KiB or MiB); days as
 "4 March 2027"; moments as "4 Dec 2026, 14:05 GMT" in the installation's time zone; the values
 the code keeps as names (statuses, priorities, outcomes, identity modes…) as labels; and every
-audit event as a sentence ("demo.guardian read the case"), so no page shows a developer's word."""
+audit event as a sentence ("demo.guardian read the case"), so no page shows a developer's word.
+
+All of it in the page's language (whistle.i18n). Labels are marked values, shown translated when a
+template prints them; text made of several values (an audit sentence, an erased item's words) is
+one whole marked message with `${name}` markers, given back as a plain str in the request's
+language (English outside a request, byte for byte what it always was), so each language can put
+the values in its own order."""
 from __future__ import annotations
 
 import contextlib
@@ -12,9 +18,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from babel.dates import format_date, format_datetime
+from babel.lists import format_list
 from babel.numbers import format_decimal
+from pyramid.threadlocal import get_current_request
 
-from whistle.i18n import DEFAULT, current_language, plural
+from whistle.i18n import DEFAULT, _, current_language, localized, plural
 
 _UNITS = (("GB", 10**9), ("MB", 10**6), ("kB", 10**3))
 
@@ -78,47 +86,49 @@ def time_words(moment: datetime, zone: tzinfo = UTC) -> str:
 # --- the values the code keeps as names, as labels ---
 
 STATUS_LABELS = {
-    "received": "Received", "acknowledged": "Acknowledged", "assessing": "Assessing", "investigating": "Investigating",
-    "feedback_given": "Feedback given", "closed": "Closed",
+    "received": _("Received"), "acknowledged": _("Acknowledged"), "assessing": _("Assessing"),
+    "investigating": _("Investigating"),
+    "feedback_given": _("Feedback given"), "closed": _("Closed"),
 }
 # Why guardians closed a case as junk (whistle.cases.lifecycle.close_as_junk).
-JUNK_REASON_LABELS = {"flood": "Sent in a flood of junk reports", "spam": "Advertising or spam",
-                      "test": "A test, not a concern"}
-PRIORITY_LABELS = {"low": "Low", "normal": "Normal", "high": "High", "urgent": "Urgent"}
-SUBSTANTIATED_LABELS = {"yes": "Yes", "partly": "Partly", "no": "No", "not_determined": "Not determined"}
+JUNK_REASON_LABELS = {"flood": _("Sent in a flood of junk reports"), "spam": _("Advertising or spam"),
+                      "test": _("A test, not a concern")}
+PRIORITY_LABELS = {"low": _("Low"), "normal": _("Normal"), "high": _("High"), "urgent": _("Urgent")}
+SUBSTANTIATED_LABELS = {"yes": _("Yes"), "partly": _("Partly"), "no": _("No"), "not_determined": _("Not determined")}
 CHANGE_LABELS = {
-    "none": "Nothing changed", "policy": "A policy", "process": "A process", "training": "Training",
-    "staffing": "Staffing", "disciplinary": "Disciplinary action", "referral": "Referred elsewhere",
-    "other": "Something else",
+    "none": _("Nothing changed"), "policy": _("A policy"), "process": _("A process"), "training": _("Training"),
+    "staffing": _("Staffing"), "disciplinary": _("Disciplinary action"), "referral": _("Referred elsewhere"),
+    "other": _("Something else"),
 }
 # The reporter's answer at closure to "would you speak up again?" (cases.speak_up_again).
-SPEAK_UP_LABELS = {"yes": "Yes", "no": "No", "not_sure": "Not sure"}
+SPEAK_UP_LABELS = {"yes": _("Yes"), "no": _("No"), "not_sure": _("Not sure")}
 IDENTITY_MODE_LABELS = {
-    "anonymous": "Anonymous",
-    "confidential": "Confidential: only guardians know who they are",
-    "open": "Open: they are happy to be known",
+    "anonymous": _("Anonymous"),
+    "confidential": _("Confidential: only guardians know who they are"),
+    "open": _("Open: they are happy to be known"),
 }
 # Why a guardian erased one message, note or file (case_items.erased_reason): a fixed list, never free
 # text, so the reason itself can hold no personal data.
 ERASURE_REASONS = {
-    "manifestly-irrelevant": "Personal data manifestly irrelevant to the report",
-    "duplicate": "A duplicate of something already in the case",
-    "sent-in-error": "Sent in error",
+    "manifestly-irrelevant": _("Personal data manifestly irrelevant to the report"),
+    "duplicate": _("A duplicate of something already in the case"),
+    "sent-in-error": _("Sent in error"),
 }
 
 
 def erased_words(erased_on: date, reason: str | None) -> str:
     """What the case page and the mailbox show in place of an erased item."""
-    return f"Erased on {day_words(erased_on)}: {label(ERASURE_REASONS, reason)}."
+    return localized(_("Erased on ${day}: ${reason}.",
+                       mapping={"day": day_words(erased_on), "reason": label(ERASURE_REASONS, reason)}))
 
 
 # What became of a reporter's file's hidden information (attachments.services.METADATA_OUTCOMES), as
 # the guardian's case page and the API's attachments say it.
 METADATA_REMOVAL_WORDS = {
-    "removed": "Hidden information removed (EXIF, document properties)",
-    "unsupported": "Could not remove hidden information: format not supported",
-    "unreadable": "Could not remove hidden information: the file could not be read, so it is kept as sent",
-    "too_large": "Could not remove hidden information: the file is too large, so it is kept as sent",
+    "removed": _("Hidden information removed (EXIF, document properties)"),
+    "unsupported": _("Could not remove hidden information: format not supported"),
+    "unreadable": _("Could not remove hidden information: the file could not be read, so it is kept as sent"),
+    "too_large": _("Could not remove hidden information: the file is too large, so it is kept as sent"),
 }
 
 
@@ -127,64 +137,71 @@ def metadata_removal_words(outcome: str | None) -> str | None:
     file was encrypted on their device), so nothing is said."""
     if outcome is None:
         return None
-    return METADATA_REMOVAL_WORDS.get(outcome, "Could not remove hidden information")
+    return METADATA_REMOVAL_WORDS.get(outcome, _("Could not remove hidden information"))
 
 
 NOTIFICATION_STATE_LABELS = {
-    "pending": "Waiting to be sent", "delivered": "Delivered", "failed": "Failed on every attempt",
-    "cancelled": "Not needed any more",
+    "pending": _("Waiting to be sent"), "delivered": _("Delivered"), "failed": _("Failed on every attempt"),
+    "cancelled": _("Not needed any more"),
 }
-NOTIFICATION_CHANNEL_LABELS = {"email": "Email", "webhook": "Webhook"}
+NOTIFICATION_CHANNEL_LABELS = {"email": _("Email"), "webhook": _("Webhook")}
 # The events a guardian can be told about (whistle.notifications.preferences.EVENTS), as the
 # notifications page lists them.
 NOTICE_EVENT_LABELS = {
-    "new_report": "A new report comes in for me",
-    "reporter_message": "A reporter writes a message in one of my cases",
-    "reporter_file": "A reporter sends a file in one of my cases",
-    "case_given": "A case is given to me",
-    "escalations": "Deadline reminders and escalations",
-    "retaliation": "Retaliation alerts",
-    "case_due_for_deletion": "A case I hold is to be deleted in 30 days",
-    "account_recovery": "My authenticator or password is reset with my recovery key",
-    "case_withdrawn": "A reporter withdraws a report in one of my cases",
-    "staffing_change": "Someone is made a guardian, or added to one of my channels",
+    "new_report": _("A new report comes in for me"),
+    "reporter_message": _("A reporter writes a message in one of my cases"),
+    "reporter_file": _("A reporter sends a file in one of my cases"),
+    "case_given": _("A case is given to me"),
+    "escalations": _("Deadline reminders and escalations"),
+    "retaliation": _("Retaliation alerts"),
+    "case_due_for_deletion": _("A case I hold is to be deleted in 30 days"),
+    "account_recovery": _("My authenticator or password is reset with my recovery key"),
+    "case_withdrawn": _("A reporter withdraws a report in one of my cases"),
+    "staffing_change": _("Someone is made a guardian, or added to one of my channels"),
 }
 DEADLINE_PROFILE_LABELS = {
-    "eu_directive": "EU Directive (acknowledge in 7 days, feedback within 3 months)",
-    "uk_childrens_complaints": "UK children's complaints (in working days)",
+    "eu_directive": _("EU Directive (acknowledge in 7 days, feedback within 3 months)"),
+    "uk_childrens_complaints": _("UK children's complaints (in working days)"),
 }
-DEADLINE_KIND_LABELS = {"acknowledge": "Acknowledge", "feedback": "Feedback"}
+DEADLINE_KIND_LABELS = {"acknowledge": _("Acknowledge"), "feedback": _("Feedback")}
 LOGIN_FAILURE_WORDS = {
-    "unknown-username": "no account has that username", "wrong-password": "wrong password",
-    "wrong-otp": "wrong code", "reused-otp": "a code that had been used already",
-    "disabled": "the account is disabled", "locked": "sign-in was paused after several failures",
-    "paused": "not checked: that device had failed too often",
-    "busy": "not checked: many sign-ins had failed on the service, and one from that device",
-    "not-moved-over": "signed in on the device before the account had device sign-in",
-    "malformed-auth-key": "the device sent a key of the wrong length",
+    "unknown-username": _("no account has that username"), "wrong-password": _("wrong password"),
+    "wrong-otp": _("wrong code"), "reused-otp": _("a code that had been used already"),
+    "disabled": _("the account is disabled"), "locked": _("sign-in was paused after several failures"),
+    "paused": _("not checked: that device had failed too often"),
+    "busy": _("not checked: many sign-ins had failed on the service, and one from that device"),
+    "not-moved-over": _("signed in on the device before the account had device sign-in"),
+    "malformed-auth-key": _("the device sent a key of the wrong length"),
 }
 
 
 # The error page's heading for HTTP's own phrases ("Not Found"); a page's own title stays.
 ERROR_TITLES = {
-    "Bad Request": "That did not work", "Unauthorized": "Please sign in", "Forbidden": "You cannot open this",
-    "Not Found": "Page not found", "Conflict": "That cannot be done now", "Content Too Large": "That is too large",
-    "Request Entity Too Large": "That is too large", "Unprocessable Content": "Something needs fixing",
-    "Unprocessable Entity": "Something needs fixing", "Invalid request": "Something needs fixing",
-    "Internal Server Error": "Something went wrong",
+    "Bad Request": _("That did not work"), "Unauthorized": _("Please sign in"), "Forbidden": _("You cannot open this"),
+    "Not Found": _("Page not found"), "Conflict": _("That cannot be done now"),
+    "Content Too Large": _("That is too large"),
+    "Request Entity Too Large": _("That is too large"), "Unprocessable Content": _("Something needs fixing"),
+    "Unprocessable Entity": _("Something needs fixing"), "Invalid request": _("Something needs fixing"),
+    "Internal Server Error": _("Something went wrong"),
 }
 
 
 def humane(name: str) -> str:
-    """A name the code keeps ("promotion_withheld", "adverse-event") as words ("promotion withheld")."""
+    """A name the code keeps ("promotion_withheld", _("adverse-event")) as words ("promotion withheld")."""
     return " ".join(str(name).replace("_", " ").replace("-", " ").split())
 
 
 def label(labels: Mapping[str, str], value) -> str:
     """`value`'s label, or the value in words when nobody wrote a label for it (a plugin's own)."""
     if value is None or value == "":
-        return "none"
+        return _("none")
     return labels.get(value) or humane(value).capitalize()
+
+
+def lowered(value) -> str:
+    """A label in the page's language in lower case, for the middle of a sentence ("moved the case
+    from received to closed")."""
+    return localized(value).lower()
 
 
 def status_label(status: str) -> str:
@@ -195,34 +212,45 @@ def priority_label(priority: str | None) -> str:
     return label(PRIORITY_LABELS, priority or "normal")
 
 
-def listing(items: Iterable[str], *, conjunction: str = "and", empty: str = "none") -> str:
-    """'a', 'a and b', 'a, b and c'."""
-    items = [str(item) for item in items]
+def listing(items: Iterable[str], *, empty: str | None = None) -> str:
+    """'a', 'a and b', 'a, b and c', in the page's language (Babel's list patterns, so Welsh, Polish
+    and Arabic join them their own way); `empty` (or "none") when there are none."""
+    items = [localized(item) for item in items]
     if not items:
-        return empty
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {conjunction} {items[-1]}"
+        return localized(_("none") if empty is None else empty)
+    language = current_language()
+    if language.code != DEFAULT:
+        return format_list(items, locale=language.formats)
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
-def counted(count: int, singular: str, plural: str | None = None) -> str:
-    """'1 file', '3 files', 'no files'."""
-    plural = plural or singular + "s"
-    return f"no {plural}" if not count else f"1 {singular}" if count == 1 else f"{count} {plural}"
+def counted(count: int, some: str, none: str) -> str:
+    """'1 file', '3 files' (`some`, made with whistle.i18n.plural for `count`, so each language
+    gets its own plural forms) or 'no files' (`none`) when there are none."""
+    return some if count else localized(none)
+
+
+def failed_sign_ins(count: int) -> str:
+    """'1 failed sign-in', '3 failed sign-ins': the staff pages' notice of an account's failed sign-ins."""
+    return counted(count, plural("${count} failed sign-in", "${count} failed sign-ins", count),
+                   _("no failed sign-ins"))
 
 
 def quoted(items: Iterable[str]) -> str:
-    return listing([f"“{item}”" for item in items])
+    """“a”, “b” and “c”: the quotation marks are the page's language's own („a” in Polish)."""
+    return listing([localized(_("“${text}”", mapping={"text": localized(item)})) for item in items])
 
 
 def field_error(field_label: str, message: str) -> str:
     """A form field's error that names the field: ("Reply to the reporter", "Write something
     first.") -> "Reply to the reporter: write something first."; after a question, a sentence of
     its own."""
-    message = message.strip()
-    if field_label.endswith("?"):  # a question: "Was it substantiated? Choose an answer."
-        return f"{field_label} {message}"
+    field_label, message = localized(field_label), localized(message).strip()
+    if field_label.endswith(("?", "؟")):  # a question: "Was it substantiated? Choose an answer."
+        return localized(_("${question} ${answer}", mapping={"question": field_label, "answer": message}))
     if len(message) > 1 and message[0].isupper() and message[1].islower():
         message = message[0].lower() + message[1:]
-    return f"{field_label}: {message}"
+    return localized(_("${field}: ${message}", mapping={"field": field_label, "message": message}))
 
 
 def problem_fields(problem, messages: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -235,64 +263,67 @@ def problem_fields(problem, messages: Mapping[str, str] | None = None) -> dict[s
 
 # The inbox's filters when an edited address asks for something the form does not offer.
 INBOX_FILTER_MESSAGES = {
-    "status": "Choose one of the statuses in the list.", "priority": "Choose one of the priorities in the list.",
-    "sort": "Choose one of the orders in the list.", "overdue": "Tick the box or leave it empty.",
-    "unread": "Tick the box or leave it empty.", "page": "Give a whole number, from 1.",
-    "per_page": "Give a whole number from 1 to 100.", "surge": "Give a day, written as 2026-12-05.",
+    "status": _("Choose one of the statuses in the list."), "priority": _("Choose one of the priorities in the list."),
+    "sort": _("Choose one of the orders in the list."), "overdue": _("Tick the box or leave it empty."),
+    "unread": _("Tick the box or leave it empty."), "page": _("Give a whole number, from 1."),
+    "per_page": _("Give a whole number from 1 to 100."), "surge": _("Give a day, written as 2026-12-05."),
 }
 
 # The case page's forms, by the name a refused form is shown again with: each field's element id
 # and label, so the error summary links to the field and names it in its label's words (the API's
 # problems name fields by their machine names).
 CASE_FORM_FIELDS: dict[str, dict[str, tuple[str, str]]] = {
-    "reply": {"text": ("reply-text", "Reply to the reporter")},
-    "send-file": {"files": ("send-files", "Send the reporter a file")},
-    "note": {"text": ("note-text", "Add a note")},
-    "internal-file": {"files": ("internal-files", "Add an internal file")},
-    "move-closed": {"substantiated": ("close-substantiated", "Was the concern substantiated?"),
-                    "changes": ("close-changes-1", "What changed"),
-                    "factors": ("close-factors-1", "Contributory factors"),
-                    "learned": ("close-learned", "What was learned"),
-                    "changed": ("close-changed", "What changed, in practice")},
-    "move-assessing": {"reason": ("reopen-reason", "Why reopen?")},
-    "triage": {"priority": ("triage-priority", "Priority"), "labels": ("add-labels", "Add labels")},
-    "grant": {"guardian": ("grant-guardian", "Grant to another guardian")},
-    "transfer": {"guardian": ("transfer-guardian", "Transfer to"),
-                 "reason": ("transfer-reason", "Reason for the transfer")},
-    "conflict": {"reason": ("conflict-reason", "Why you step aside")},
-    "legal-hold": {"reason": ("legal-hold-reason", "Why the case must be kept")},
-    "erase": {"item_id": ("erase-item", "What to erase"), "reason": ("erase-reason", "Why it is erased")},
-    "board": {"title": ("board-title", "Title"), "you_said": ("board-you-said", "You said"),
-              "we_did": ("board-we-did", "We did")},
-    "board-edit": {"title": ("board-edit-title", "Title"), "you_said": ("board-edit-you-said", "You said"),
-                   "we_did": ("board-edit-we-did", "We did")},
-    "export": {"passphrase": ("export-passphrase", "Passphrase"),
-               "passphrase_again": ("export-passphrase-again", "The passphrase again")},
-    "protection": {"personnel_id": ("personnel_id", "Staff number"), "starts_on": ("starts_on", "Watch from"),
-                   "window_months": ("window_months", "For how many months")},
+    "reply": {"text": ("reply-text", _("Reply to the reporter"))},
+    "send-file": {"files": ("send-files", _("Send the reporter a file"))},
+    "note": {"text": ("note-text", _("Add a note"))},
+    "internal-file": {"files": ("internal-files", _("Add an internal file"))},
+    "move-closed": {"substantiated": ("close-substantiated", _("Was the concern substantiated?")),
+                    "changes": ("close-changes-1", _("What changed")),
+                    "factors": ("close-factors-1", _("Contributory factors")),
+                    "learned": ("close-learned", _("What was learned")),
+                    "changed": ("close-changed", _("What changed, in practice"))},
+    "move-assessing": {"reason": ("reopen-reason", _("Why reopen?"))},
+    "triage": {"priority": ("triage-priority", _("Priority")), "labels": ("add-labels", _("Add labels"))},
+    "grant": {"guardian": ("grant-guardian", _("Grant to another guardian"))},
+    "transfer": {"guardian": ("transfer-guardian", _("Transfer to")),
+                 "reason": ("transfer-reason", _("Reason for the transfer"))},
+    "conflict": {"reason": ("conflict-reason", _("Why you step aside"))},
+    "legal-hold": {"reason": ("legal-hold-reason", _("Why the case must be kept"))},
+    "erase": {"item_id": ("erase-item", _("What to erase")), "reason": ("erase-reason", _("Why it is erased"))},
+    "board": {"title": ("board-title", _("Title")), "you_said": ("board-you-said", _("You said")),
+              "we_did": ("board-we-did", _("We did"))},
+    "board-edit": {"title": ("board-edit-title", _("Title")), "you_said": ("board-edit-you-said", _("You said")),
+                   "we_did": ("board-edit-we-did", _("We did"))},
+    "export": {"passphrase": ("export-passphrase", _("Passphrase")),
+               "passphrase_again": ("export-passphrase-again", _("The passphrase again"))},
+    "protection": {"personnel_id": ("personnel_id", _("Staff number")), "starts_on": ("starts_on", _("Watch from")),
+                   "window_months": ("window_months", _("For how many months"))},
 }
 # A staff form posted with a CSRF token from before the browser's current session (signed in
 # again in another tab, say): the form comes back with what was typed, and this.
-EXPIRED_FORM = ("This page had expired (perhaps you signed in again in another tab), so nothing was done. "
-                "What you typed is kept here, apart from passwords and keys: check it and send it again.")
+EXPIRED_FORM = _(
+    "This page had expired (perhaps you signed in again in another tab), so nothing was done. "
+    "What you typed is kept here, apart from passwords and keys: check it and send it again.")
 # Where the API's message lists machine values, the case page says it in words.
 CASE_FORM_MESSAGES = {
-    "substantiated": "Choose an answer from the list.",
-    "changes": "Tick at least one.",
-    "factors": "Tick only factors from the list.",
-    "priority": "Choose one of the priorities in the list.",
-    "to": "That move is not offered for this case.",
+    "substantiated": _("Choose an answer from the list."),
+    "changes": _("Tick at least one."),
+    "factors": _("Tick only factors from the list."),
+    "priority": _("Choose one of the priorities in the list."),
+    "to": _("That move is not offered for this case."),
 }
 
 
 def record_about(about: str) -> str:
     """What a guardian's reason was for: "reopen" or "status:investigating"."""
     if about == "reopen":
-        return "Reason for reopening"
+        return _("Reason for reopening")
     if about == "legal-hold":
-        return "Reason for the legal hold"
-    kind, _, status = str(about).partition(":")
-    return f"Reason for moving to {status_label(status).lower()}" if kind == "status" else "Reason"
+        return _("Reason for the legal hold")
+    kind, __, status = str(about).partition(":")
+    if kind == "status":
+        return localized(_("Reason for moving to ${status}", mapping={"status": lowered(status_label(status))}))
+    return _("Reason")
 
 
 # --- the audit log, in sentences ---
@@ -310,7 +341,11 @@ class Names:
     exports: Mapping[str, str] = field(default_factory=dict)
 
     def account(self, account_id) -> str:
-        return self.accounts.get(account_id, "an account that no longer exists") if account_id is not None else "nobody"
+        if account_id is None:
+            return localized(_("nobody"))
+        if account_id not in self.accounts:
+            return localized(_("an account that no longer exists"))
+        return self.accounts[account_id]
 
     def case(self, case_id) -> str:
         return self.cases.get(case_id, "") if case_id is not None else ""
@@ -338,7 +373,7 @@ def referenced(events) -> Referenced:
     detail) refer to."""
     found = Referenced()
     for event in events:
-        kind, _, number = (event.actor or "").partition(":")
+        kind, __, number = (event.actor or "").partition(":")
         if number.isdigit():
             ids = found.accounts if kind == "account" else found.integrations if kind == "integration" else set()
             ids.add(int(number))
@@ -358,176 +393,389 @@ def referenced(events) -> Referenced:
 def actor_words(actor: str, names: Names) -> str:
     """Who did it: a username, "the reporter", "whistle" (the service itself, its scheduled work
     and its command line), "someone not signed in", or an HR integration by name."""
-    kind, _, number = (actor or "").partition(":")
+    kind, __, number = (actor or "").partition(":")
     if kind == "account" and number.isdigit():
         return names.account(int(number))
     if kind == "integration" and number.isdigit():
-        return f"the HR integration “{names.integrations.get(int(number), 'that no longer exists')}”"
-    return {"reporter": "the reporter", "system": "whistle", "anonymous": "someone not signed in"}.get(
-        actor, "someone")
+        name = names.integrations.get(int(number)) or _("that no longer exists")
+        return localized(_("the HR integration “${name}”", mapping={"name": name}))
+    if actor == "system":
+        return "whistle"
+    return localized({"reporter": _("the reporter"), "anonymous": _("someone not signed in")}.get(actor, _("someone")))
 
 
-def _statuses(d: dict) -> tuple[str, str]:
-    return status_label(d.get("from", "")).lower(), status_label(d.get("to", "")).lower()
+def _statuses(d: dict) -> dict[str, str]:
+    return {"from": lowered(status_label(d.get("from", ""))), "to": lowered(status_label(d.get("to", "")))}
+
+
+def _priorities(change: dict) -> dict[str, str]:
+    return {"from": lowered(priority_label(change.get("from"))), "to": lowered(priority_label(change.get("to")))}
+
+
+def _accounts(names: Names, ids) -> str:
+    return listing(names.account(i) for i in ids or ())
+
+
+def _day(value) -> str:
+    return day_words(date.fromisoformat(value))
+
+
+# The bundled plugins' escalation rules that sentences name (other rules' names are shown in words).
+_RULE_NAMES = {"uk.safeguarding-lead": _("safeguarding lead")}
 
 
 def _rule(rule) -> str:
     """An escalation rule as the sentence's subject: plugins name rules "eu.ack-breach"."""
     rule = str(rule or "")
     if rule.endswith("-breach"):
-        return "A missed-deadline rule"
+        return _("A missed-deadline rule")
     if rule.endswith("-reminder"):
-        return "A deadline reminder"
+        return _("A deadline reminder")
     if rule and rule != "unnamed-rule":
-        return f"The escalation rule “{humane(rule.rpartition('.')[2])}”"
-    return "An escalation rule"
+        name = _RULE_NAMES.get(rule) or humane(rule.rpartition(".")[2])
+        return _("The escalation rule “${name}”", mapping={"name": name})
+    return _("An escalation rule")
 
 
 def _audience(d: dict) -> str:
     if d.get("fallback"):
-        return "the case's guardians (there is no second tier)"
-    return "the channel's second tier" if d.get("audience") == "second_tier" else "the case's guardians"
+        return _("the case's guardians (there is no second tier)")
+    return _("the channel's second tier") if d.get("audience") == "second_tier" else _("the case's guardians")
 
 
 def _escalated(who: str, d: dict, names: Names) -> str:
     rule, kind = _rule(d.get("rule")), d.get("kind")
     if kind == "raise_priority":
-        return (f"{rule} raised the priority from {priority_label(d.get('from')).lower()} "
-                f"to {priority_label(d.get('to')).lower()}")
+        return _("${rule} raised the priority from ${from} to ${to}", mapping={"rule": rule, **_priorities(d)})
     if kind == "grant":
-        text = f"{rule} gave the case to {listing(names.account(i) for i in d.get('account_ids') or ())}"
+        given = _accounts(names, d.get("account_ids"))
         if d.get("requested"):
-            text += f" and asked its guardians to give it to {listing(names.account(i) for i in d['requested'])}"
-        return text
+            return _("${rule} gave the case to ${given} and asked its guardians to give it to ${asked}",
+                     mapping={"rule": rule, "given": given, "asked": _accounts(names, d["requested"])})
+        return _("${rule} gave the case to ${given}", mapping={"rule": rule, "given": given})
     if kind == "notify":
         recipients = d.get("recipients")
-        told = f" ({counted(recipients, 'notice')})" if isinstance(recipients, int) else ""
-        return f"{rule} told {_audience(d)}{told}"
-    return f"{rule} acted on the case"
+        if isinstance(recipients, int):
+            notices = _notices(recipients)
+            return _("${rule} told ${audience} (${notices})",
+                     mapping={"rule": rule, "audience": _audience(d), "notices": notices})
+        return _("${rule} told ${audience}", mapping={"rule": rule, "audience": _audience(d)})
+    return _("${rule} acted on the case", mapping={"rule": rule})
+
+
+def _left_out(excluded: int) -> str:
+    return plural("${count} guardian left out for a conflict of interest",
+                  "${count} guardians left out for a conflict of interest", excluded)
 
 
 def _routed(who: str, d: dict, names: Names) -> str:
-    text = f"whistle gave the case to {listing(names.account(i) for i in d.get('account_ids') or ())}"
+    given = _accounts(names, d.get("account_ids"))
     if d.get("tier") == 2:
-        text += ", the channel's second tier"
+        text = _("whistle gave the case to ${names}, the channel's second tier", mapping={"names": given})
+    else:
+        text = _("whistle gave the case to ${names}", mapping={"names": given})
+    # Each further clause is a sentence of its own, joined with semicolons.
+    clauses = [localized(text)]
     if d.get("excluded"):
-        text += f"; {counted(d['excluded'], 'guardian')} left out for a conflict of interest"
+        clauses.append(_left_out(d["excluded"]))
     if d.get("standby_ids"):
-        text += f"; on standby: {listing(names.account(i) for i in d['standby_ids'])}"
-    return text
+        clauses.append(localized(_("on standby: ${names}", mapping={"names": _accounts(names, d["standby_ids"])})))
+    return "; ".join(clauses)
+
+
+def _unassigned(who: str, d: dict, names: Names) -> str:
+    channel = names.channel(d.get("channel"))
+    if d.get("excluded"):
+        return _("Nobody could receive the case from the ${channel} channel (${left_out})",
+                 mapping={"channel": channel, "left_out": _left_out(d["excluded"])})
+    return _("Nobody could receive the case from the ${channel} channel", mapping={"channel": channel})
 
 
 def _triaged(who: str, d: dict, names: Names) -> str:
-    parts = []
-    if d.get("labels"):
-        parts.append(f"labelled the case {quoted(d['labels'])}")
-    if isinstance(d.get("priority"), dict):
-        parts.append(f"raised the priority from {priority_label(d['priority'].get('from')).lower()} "
-                     f"to {priority_label(d['priority'].get('to')).lower()}")
-    return f"A plugin's triage {listing(parts) if parts else 'looked at the case'}"
+    labels = quoted(d["labels"]) if d.get("labels") else None
+    priority = _priorities(d["priority"]) if isinstance(d.get("priority"), dict) else None
+    if labels and priority:
+        return _("A plugin's triage labelled the case ${labels} and raised the priority from ${from} to ${to}",
+                 mapping={"labels": labels, **priority})
+    if labels:
+        return _("A plugin's triage labelled the case ${labels}", mapping={"labels": labels})
+    if priority:
+        return _("A plugin's triage raised the priority from ${from} to ${to}", mapping=priority)
+    return _("A plugin's triage looked at the case")
 
 
 def _labels_changed(who: str, d: dict, names: Names) -> str:
-    parts = []
-    if d.get("added"):
-        parts.append(f"added the label{'s' if len(d['added']) > 1 else ''} {quoted(d['added'])}")
-    if d.get("removed"):
-        parts.append(f"removed the label{'s' if len(d['removed']) > 1 else ''} {quoted(d['removed'])}")
-    return f"{who} {listing(parts) if parts else 'changed the labels'}"
+    added, removed = d.get("added") or [], d.get("removed") or []
+    if added and removed:
+        return localized(_("${who} ${added} and ${removed}", mapping={
+            "who": who,
+            "added": plural("added the label ${labels}", "added the labels ${labels}", len(added),
+                            {"labels": quoted(added)}),
+            "removed": plural("removed the label ${labels}", "removed the labels ${labels}", len(removed),
+                              {"labels": quoted(removed)})}))
+    if added:
+        return plural("${who} added the label ${labels}", "${who} added the labels ${labels}", len(added),
+                      {"who": who, "labels": quoted(added)})
+    if removed:
+        return plural("${who} removed the label ${labels}", "${who} removed the labels ${labels}", len(removed),
+                      {"who": who, "labels": quoted(removed)})
+    return _("${who} changed the labels", mapping={"who": who})
 
 
 def _closed(who: str, d: dict, names: Names) -> str:
-    changes = [label(CHANGE_LABELS, c).lower() for c in d.get("changes") or ()]
-    return (f"{who} closed the case (substantiated: {label(SUBSTANTIATED_LABELS, d.get('substantiated')).lower()}; "
-            f"what changed: {listing(changes)})")
+    changes = [lowered(label(CHANGE_LABELS, c)) for c in d.get("changes") or ()]
+    return _("${who} closed the case (substantiated: ${substantiated}; what changed: ${changes})",
+             mapping={"who": who, "substantiated": lowered(label(SUBSTANTIATED_LABELS, d.get("substantiated"))),
+                      "changes": listing(changes)})
 
 
 def _purged(who: str, d: dict, names: Names) -> str:
     """The case is gone; its reference stays in the event's detail but not in its words, which the
     admin audit log shows (an admin never sees a case's reference)."""
-    days = [f"{what} {day_words(date.fromisoformat(d[key]))}" for what, key in (
-        ("opened", "opened_on"), ("closed", "closed_on"), ("withdrawn", "withdrawn_on")) if d.get(key)]
-    return (f"{who} deleted the case for good at the end of its retention period "
-            f"({'; '.join([names.channel(d.get('channel')), *([', '.join(days)] if days else [])])})")
-
-
-def _roles(guardian, admin) -> str:
-    return listing([role for role, held in (("guardian", guardian), ("admin", admin)) if held])
+    days = []
+    if d.get("opened_on"):
+        days.append(localized(_("opened ${day}", mapping={"day": _day(d["opened_on"])})))
+    if d.get("closed_on"):
+        days.append(localized(_("closed ${day}", mapping={"day": _day(d["closed_on"])})))
+    if d.get("withdrawn_on"):
+        days.append(localized(_("withdrawn ${day}", mapping={"day": _day(d["withdrawn_on"])})))
+    channel = names.channel(d.get("channel"))
+    if days:
+        return _("${who} deleted the case for good at the end of its retention period (${channel}; ${days})",
+                 mapping={"who": who, "channel": channel, "days": ", ".join(days)})
+    return _("${who} deleted the case for good at the end of its retention period (${channel})",
+             mapping={"who": who, "channel": channel})
 
 
 def _account_created(who: str, d: dict, names: Names) -> str:
-    text = (f"{who} created the account {names.account(d.get('account_id'))} "
-            f"({_roles(d.get('guardian'), d.get('admin'))})")
+    roles = listing([role for role, held in ((_("guardian"), d.get("guardian")), (_("admin"), d.get("admin")))
+                     if held])
+    account = names.account(d.get("account_id"))
     if d.get("channels"):
-        text += f", receiving new cases from {listing(names.channel(c) for c in d['channels'])}"
-    return text
+        return _("${who} created the account ${account} (${roles}), receiving new cases from ${channels}",
+                 mapping={"who": who, "account": account, "roles": roles,
+                          "channels": listing(names.channel(c) for c in d["channels"])})
+    return _("${who} created the account ${account} (${roles})",
+             mapping={"who": who, "account": account, "roles": roles})
 
 
 def _notify_changed(who: str, d: dict, names: Names) -> str:
     whose = names.account(d.get("account_id"))
-    whose = "their" if whose == who else f"{whose}'s"
+    mine = whose == who
     if not d.get("channel"):
-        return f"{who} turned off {whose} notices"
-    return f"{who} set {whose} notices to go by {label(NOTIFICATION_CHANNEL_LABELS, d['channel']).lower()}"
+        if mine:
+            return _("${who} turned off their notices", mapping={"who": who})
+        return _("${who} turned off ${whose}'s notices", mapping={"who": who, "whose": whose})
+    way = lowered(label(NOTIFICATION_CHANNEL_LABELS, d["channel"]))
+    if mine:
+        return _("${who} set their notices to go by ${way}", mapping={"who": who, "way": way})
+    return _("${who} set ${whose}'s notices to go by ${way}", mapping={"who": who, "whose": whose, "way": way})
 
 
 def _notify_events_changed(who: str, d: dict, names: Names) -> str:
     off = [NOTICE_EVENT_LABELS.get(event, humane(event)) for event in d.get("off") or ()]
     whom = names.account(d.get("account_id"))
-    subject = "" if whom == who else f" that {whom} is"
+    mine = whom == who
     if not off:
-        return f"{who} chose{subject or ' to be'} told about everything"
-    return f"{who} chose{subject or ' not to be'}{' not' if subject else ''} told about: {quoted(off)}"
+        if mine:
+            return _("${who} chose to be told about everything", mapping={"who": who})
+        return _("${who} chose that ${whom} is told about everything", mapping={"who": who, "whom": whom})
+    if mine:
+        return _("${who} chose not to be told about: ${events}", mapping={"who": who, "events": quoted(off)})
+    return _("${who} chose that ${whom} is not told about: ${events}",
+             mapping={"who": who, "whom": whom, "events": quoted(off)})
 
 
 def _statistics_downloaded(who: str, d: dict, names: Names) -> str:
-    period = ""
+    period = None
     with contextlib.suppress(KeyError, TypeError, ValueError):
-        period = f" for {day_words(date.fromisoformat(d['from']))} to {day_words(date.fromisoformat(d['to']))}"
+        period = {"start": _day(d["from"]), "end": _day(d["to"])}
     channels = d.get("channels")
-    over = (f" ({listing(names.channel(slug) for slug in channels)})" if isinstance(channels, list) and channels
-            else "")
-    return f"{who} downloaded the statistics as CSV{period}{over}"
+    over = listing(names.channel(slug) for slug in channels) if isinstance(channels, list) and channels else None
+    if period and over:
+        return _("${who} downloaded the statistics as CSV for ${start} to ${end} (${channels})",
+                 mapping={"who": who, **period, "channels": over})
+    if period:
+        return _("${who} downloaded the statistics as CSV for ${start} to ${end}", mapping={"who": who, **period})
+    if over:
+        return _("${who} downloaded the statistics as CSV (${channels})", mapping={"who": who, "channels": over})
+    return _("${who} downloaded the statistics as CSV", mapping={"who": who})
 
 
 def _export(who: str, d: dict, names: Names) -> str:
     title = names.exports.get(d.get("export", ""), humane(d.get("export", "")))
-    period = ""
     with contextlib.suppress(KeyError, TypeError, ValueError):
-        period = f" for {day_words(date.fromisoformat(d['start']))} to {day_words(date.fromisoformat(d['end']))}"
-    return f"{who} downloaded the statistics export “{title}”{period}"
+        return _("${who} downloaded the statistics export “${title}” for ${start} to ${end}",
+                 mapping={"who": who, "title": title, "start": _day(d["start"]), "end": _day(d["end"])})
+    return _("${who} downloaded the statistics export “${title}”", mapping={"who": who, "title": title})
 
 
 def _checkin(who: str, d: dict, names: Names) -> str:
-    answer = ("something bad has happened to them because they spoke up" if d.get("detriment")
-              else "nothing bad has happened")
+    answer = (_("something bad has happened to them because they spoke up") if d.get("detriment")
+              else _("nothing bad has happened"))
     month = d.get("month")
-    return f"{who} answered the {month}-month check-in: {answer}" if month else f"{who} answered a check-in: {answer}"
+    if month:
+        return _("${who} answered the ${month}-month check-in: ${answer}",
+                 mapping={"who": who, "month": month, "answer": answer})
+    return _("${who} answered a check-in: ${answer}", mapping={"who": who, "answer": answer})
 
 
 def _files(d: dict) -> str:
-    return counted(d.get("files") or 1, "file")
+    files = d.get("files") or 1
+    return plural("${count} file", "${count} files", files)
 
 
 def _login_failed(who: str, d: dict, names: Names) -> str:
-    reason = LOGIN_FAILURE_WORDS.get(d.get("reason", ""), "the details did not match")
-    return f"Sign-in failed for {who if who != 'someone not signed in' else 'an unknown username'} ({reason})"
+    reason = LOGIN_FAILURE_WORDS.get(d.get("reason", ""), _("the details did not match"))
+    if who == localized(_("someone not signed in")):
+        return _("Sign-in failed for an unknown username (${reason})", mapping={"reason": reason})
+    return _("Sign-in failed for ${who} (${reason})", mapping={"who": who, "reason": reason})
 
 
 def _recovery_failures(who: str, d: dict, names: Names) -> str:
     raw = d.get("count")
     count = raw if isinstance(raw, int) else 0
-    try:
-        hour = f" in the hour from {time_words(datetime.fromisoformat(d['from']))}"
-    except (KeyError, TypeError, ValueError):
-        hour = ""
-    return (f"{counted(count, 'wrong recovery key')} tried{hour}, to reset a password or an authenticator "
-            "(counted, not recorded one by one; past the hour's limit, tries were refused untried)")
+    tries = counted(count, plural("${count} wrong recovery key", "${count} wrong recovery keys", count),
+                    _("no wrong recovery keys"))
+    with contextlib.suppress(KeyError, TypeError, ValueError):
+        hour = time_words(datetime.fromisoformat(d["from"]), display_zone())
+        return _("${tries} tried in the hour from ${hour}, to reset a password or an authenticator (counted, not "
+                 "recorded one by one; past the hour's limit, tries were refused untried)",
+                 mapping={"tries": tries, "hour": hour})
+    return _("${tries} tried, to reset a password or an authenticator (counted, not recorded one by one; past the "
+             "hour's limit, tries were refused untried)", mapping={"tries": tries})
 
 
 def _password_change_failed(who: str, d: dict, names: Names) -> str:
-    paused = " while sign-in was paused" if d.get("reason") in ("locked", "paused", "busy") else ""
-    return f"{who} tried to change their password{paused}, but the current password was wrong"
+    if d.get("reason") in ("locked", "paused", "busy"):
+        return _("${who} tried to change their password while sign-in was paused, but the current password was "
+                 "wrong", mapping={"who": who})
+    return _("${who} tried to change their password, but the current password was wrong", mapping={"who": who})
+
+
+def _opened(who: str, d: dict, names: Names) -> str:
+    channel = names.channel(d.get("channel"))
+    mode = d.get("identity_mode", "")
+    mapping = {"who": who, "channel": channel}
+    if mode == "anonymous":
+        return _("${who} opened the case on the ${channel} channel, anonymously", mapping=mapping)
+    if mode == "confidential":
+        return _("${who} opened the case on the ${channel} channel, sharing who they are with guardians only",
+                 mapping=mapping)
+    if mode == "open":
+        return _("${who} opened the case on the ${channel} channel, openly", mapping=mapping)
+    return _("${who} opened the case on the ${channel} channel", mapping=mapping)
+
+
+def _item_erased(who: str, d: dict, names: Names) -> str:
+    what = lowered(_ERASED_KINDS.get(d.get("kind", ""), _("an item")))
+    if d.get("reason"):
+        return _("${who} erased ${what} (${reason})",
+                 mapping={"who": who, "what": what, "reason": lowered(label(ERASURE_REASONS, d["reason"]))})
+    return _("${who} erased ${what}", mapping={"who": who, "what": what})
+
+
+def _exported(who: str, d: dict, names: Names) -> str:
+    on_device = d.get("mode") == "device"
+    if d.get("encrypted"):
+        if on_device:
+            return _("${who} exported the case as an archive, encrypted to a passphrase (built on their device)",
+                     mapping={"who": who})
+        return _("${who} exported the case as an archive, encrypted to a passphrase", mapping={"who": who})
+    if on_device:
+        return _("${who} exported the case as an archive, not encrypted (built on their device)",
+                 mapping={"who": who})
+    return _("${who} exported the case as an archive, not encrypted", mapping={"who": who})
+
+
+def _closed_as_junk(who: str, d: dict, names: Names) -> str:
+    mapping = {"who": who, "reason": lowered(label(JUNK_REASON_LABELS, d.get("reason")))}
+    if d.get("surge_day"):
+        return _("${who} closed the case as junk (${reason}), with others that arrived in the same surge",
+                 mapping=mapping)
+    return _("${who} closed the case as junk (${reason})", mapping=mapping)
+
+
+def _team_key_replaced(who: str, d: dict, names: Names) -> str:
+    if d.get("withheld_ids"):
+        return _("${who} opened the case for the first time, so its team key, made on the reporter's device, was "
+                 "replaced with one only the guardians hold; ${withheld} kept the case key but not the new team key, "
+                 "as the key directory no longer lists them",
+                 mapping={"who": who, "withheld": _accounts(names, d["withheld_ids"])})
+    return _("${who} opened the case for the first time, so its team key, made on the reporter's device, was "
+             "replaced with one only the guardians hold", mapping={"who": who})
+
+
+def _key_mismatch(who: str, d: dict, names: Names) -> str:
+    if d.get("key") == "team":
+        return _("${who} tried to add to the case, but the team public key stored for it is not the one their keys "
+                 "vouch for: someone changed the database. Nothing was encrypted to it, and nothing was added",
+                 mapping={"who": who})
+    return _("${who} tried to add to the case, but the case public key stored for it is not the one their keys "
+             "vouch for: someone changed the database. Nothing was encrypted to it, and nothing was added",
+             mapping={"who": who})
+
+
+def _speak_up_answered(who: str, d: dict, names: Names) -> str:
+    if d.get("changed"):
+        if d.get("comment"):
+            return _("${who} changed their answer to “would you speak up again?”, with a comment",
+                     mapping={"who": who})
+        return _("${who} changed their answer to “would you speak up again?”", mapping={"who": who})
+    if d.get("comment"):
+        return _("${who} answered “would you speak up again?”, with a comment", mapping={"who": who})
+    return _("${who} answered “would you speak up again?”", mapping={"who": who})
+
+
+def _protection_registered(who: str, d: dict, names: Names) -> str:
+    months = d.get("window_months")
+    mapping = {"who": who}
+    if months:
+        mapping["months"] = counted(months, plural("${count} month", "${count} months", months), _("no months"))
+    if d.get("starts_on"):
+        mapping["day"] = _day(d["starts_on"])
+        if months:
+            return _("${who} started retaliation watch from ${day} for ${months}", mapping=mapping)
+        return _("${who} started retaliation watch from ${day}", mapping=mapping)
+    if months:
+        return _("${who} started retaliation watch for ${months}", mapping=mapping)
+    return _("${who} started retaliation watch", mapping=mapping)
+
+
+def _reset_with_recovery_key(d: dict, names: Names, *, authenticator: bool) -> str:
+    mapping = {"account": names.account(d.get("account_id"))}
+    if authenticator:
+        if d.get("recovery_key_replaced"):
+            text = _("Authenticator set up again with the recovery key for ${account}, and a new recovery key issued",
+                     mapping=mapping)
+        else:
+            text = _("Authenticator set up again with the recovery key for ${account}", mapping=mapping)
+    elif d.get("recovery_key_replaced"):
+        text = _("Password reset with the recovery key for ${account}, and a new recovery key issued",
+                 mapping=mapping)
+    else:
+        text = _("Password reset with the recovery key for ${account}", mapping=mapping)
+    if authenticator and d.get("sessions_ended"):
+        ended = d["sessions_ended"]
+        return localized(_("${text} (${sessions} ended)", mapping={
+            "text": text, "sessions": plural("${count} session", "${count} sessions", ended)}))
+    return text
+
+
+def _roles_changed(who: str, d: dict, names: Names) -> str:
+    roles = listing([role for role, held in ((_("a guardian"), d.get("guardian")), (_("an admin"), d.get("admin")))
+                     if held])
+    return _("${who} made ${account} ${roles}",
+             mapping={"who": who, "account": names.account(d.get("account_id")), "roles": roles})
+
+
+def _plugin_hook(d: dict) -> dict[str, str]:
+    return {"plugin": d.get("plugin", ""), "hook": humane(str(d.get("hook", "")).removeprefix("whistle_"))}
+
+
+def _version(version: object) -> str:
+    """A key directory's version in words: "version 7", or "a version" when the event lacks it."""
+    return _("version ${number}", mapping={"number": version}) if isinstance(version, int) else _("a version")
 
 
 # Every audit action whistle records, as a sentence: (who, detail, names) -> words. `who` is
@@ -535,182 +783,197 @@ def _password_change_failed(who: str, d: dict, names: Names) -> str:
 # that has no entry here.
 # What an item of each kind is, for the sentence about one that failed to verify.
 _UNVERIFIABLE_KINDS = {
-    "disclosure": "The reporter's disclosure", "answers": "The reporter's answers", "identity": "Who the reporter is",
-    "message": "A message", "note": "An internal note", "outcome": "The closing record", "reason": "A reason given",
-    "attachment-meta": "A file's name and size", "internal-file": "An internal file's name and size",
-    "speak-up-comment": "A comment of the reporter's at closure",
+    "disclosure": _("The reporter's disclosure"), "answers": _("The reporter's answers"),
+    "identity": _("Who the reporter is"), "message": _("A message"), "note": _("An internal note"),
+    "outcome": _("The closing record"), "reason": _("A reason given"), "attachment-meta": _("A file's name and size"),
+    "internal-file": _("An internal file's name and size"),
+    "speak-up-comment": _("A comment of the reporter's at closure"),
 }
 
 
 # What an erased item was, for the sentence about its erasure.
-_ERASED_KINDS = {"message": "A message", "note": "An internal note", "attachment-meta": "A file",
-                 "internal-file": "An internal file"}
+_ERASED_KINDS = {"message": _("A message"), "note": _("An internal note"), "attachment-meta": _("A file"),
+                 "internal-file": _("An internal file")}
 
 
-def _version(version: object) -> str:
-    """A key directory's version in words: "version 7", or "a version" when the event lacks it."""
-    return f"version {version}" if isinstance(version, int) else "a version"
+def _unverifiable_kind(kind: str) -> str:
+    return _UNVERIFIABLE_KINDS.get(kind) or _("Something in the case")
+
+
+# What a plugin's dropped action or failure was, when the event does not say.
+_A_VALUE = _("value")
+_AN_ERROR = _("an error")
+
+
+# Counts inside a sentence: each is made apart from the sentence's own message (gettext extraction
+# sees no marked string nested inside another's arguments).
+def _notices(count: int) -> str:
+    return counted(count, plural("${count} notice", "${count} notices", count), _("no notices"))
+
+
+def _guardians(count: int) -> str:
+    return counted(count, plural("${count} guardian", "${count} guardians", count), _("no guardians"))
+
+
+def _alerts(count: int) -> str:
+    return counted(count, plural("${count} retaliation alert", "${count} retaliation alerts", count),
+                   _("no retaliation alerts"))
+
+
+def _sessions(count: int) -> str:
+    return counted(count, plural("${count} session", "${count} sessions", count), _("no sessions"))
 
 
 AUDIT_WORDS: dict[str, Callable[[str, dict, Names], str]] = {
     # a case's life
-    "case.opened": lambda who, d, n: (
-        f"{who} opened the case on the {n.channel(d.get('channel'))} channel"
-        + {"anonymous": ", anonymously", "confidential": ", sharing who they are with guardians only",
-           "open": ", openly"}.get(d.get("identity_mode", ""), "")),
+    "case.opened": _opened,
     "case.routed": _routed,
-    "case.unassigned": lambda who, d, n: (
-        f"Nobody could receive the case from the {n.channel(d.get('channel'))} channel"
-        + (f" ({counted(d['excluded'], 'guardian')} left out for a conflict of interest)" if d.get("excluded")
-           else "")),
+    "case.unassigned": _unassigned,
     "case.triaged": _triaged,
-    "case.viewed": lambda who, d, n: f"{who} read the case",
-    "case.closing_record_read": lambda who, d, n: f"{who} read the closing record, searching what was learned",
-    "case.message_added": lambda who, d, n: f"{who} replied to the reporter",
-    "case.note_added": lambda who, d, n: f"{who} added an internal note",
-    "case.item_erased": lambda who, d, n: (
-        f"{who} erased {_ERASED_KINDS.get(d.get('kind', ''), 'an item').lower()}"
-        + (f" ({label(ERASURE_REASONS, d['reason']).lower()})" if d.get("reason") else "")),
+    "case.viewed": lambda who, d, n: _("${who} read the case", mapping={"who": who}),
+    "case.closing_record_read": lambda who, d, n: _(
+        "${who} read the closing record, searching what was learned", mapping={"who": who}),
+    "case.message_added": lambda who, d, n: _("${who} replied to the reporter", mapping={"who": who}),
+    "case.note_added": lambda who, d, n: _("${who} added an internal note", mapping={"who": who}),
+    "case.item_erased": _item_erased,
     "case.attachment_added": lambda who, d, n: (
-        f"{who} added {_files(d)} for guardians only" if d.get("internal") else f"{who} sent the reporter {_files(d)}"),
-    "attachment.downloaded": lambda who, d, n: f"{who} downloaded a file",
-    "case.exported": lambda who, d, n: (
-        f"{who} exported the case as an archive, "
-        + ("encrypted to a passphrase" if d.get("encrypted") else "not encrypted")
-        + (" (built on their device)" if d.get("mode") == "device" else "")),
-    "case.item_unverifiable": lambda who, d, n: (
-        f"{_UNVERIFIABLE_KINDS.get(d.get('kind', ''), 'Something in the case')} could not be verified: it was changed "
-        "after it was written, or credited to someone else, so it is not shown"),
+        _("${who} added ${files} for guardians only", mapping={"who": who, "files": _files(d)}) if d.get("internal")
+        else _("${who} sent the reporter ${files}", mapping={"who": who, "files": _files(d)})),
+    "attachment.downloaded": lambda who, d, n: _("${who} downloaded a file", mapping={"who": who}),
+    "case.exported": _exported,
+    "case.item_unverifiable": lambda who, d, n: _(
+        "${what} could not be verified: it was changed after it was written, or credited to someone else, so it is "
+        "not shown", mapping={"what": _unverifiable_kind(d.get("kind", ""))}),
     "attachment.unverifiable": lambda who, d, n: (
-        "A file stopped part-way while being downloaded: it was changed after it was added, so the download "
-        "was cut short" if d.get("cut_short") else
-        "A file could not be verified (changed after it was added, or credited to someone else), so it was "
-        "not offered for download"),
-    "case.acknowledged": lambda who, d, n: f"{who} acknowledged receipt",
-    "case.status_changed": lambda who, d, n: "{} moved the case from {} to {}".format(who, *_statuses(d)),
-    "case.feedback_given": lambda who, d, n: f"{who} recorded that feedback was given",
+        _("A file stopped part-way while being downloaded: it was changed after it was added, so the download "
+          "was cut short") if d.get("cut_short") else
+        _("A file could not be verified (changed after it was added, or credited to someone else), so it was "
+          "not offered for download")),
+    "case.acknowledged": lambda who, d, n: _("${who} acknowledged receipt", mapping={"who": who}),
+    "case.status_changed": lambda who, d, n: _(
+        "${who} moved the case from ${from} to ${to}", mapping={"who": who, **_statuses(d)}),
+    "case.feedback_given": lambda who, d, n: _("${who} recorded that feedback was given", mapping={"who": who}),
     "case.closed": _closed,
-    "case.reopened": lambda who, d, n: f"{who} reopened the case",
-    "case.closed_as_junk": lambda who, d, n: (
-        f"{who} closed the case as junk ({label(JUNK_REASON_LABELS, d.get('reason')).lower()}), with others that "
-        "arrived in the same surge" if d.get("surge_day") else
-        f"{who} closed the case as junk ({label(JUNK_REASON_LABELS, d.get('reason')).lower()})"),
-    "case.priority_changed": lambda who, d, n: (
-        f"{who} changed the priority from {priority_label(d.get('from')).lower()} "
-        f"to {priority_label(d.get('to')).lower()}"),
+    "case.reopened": lambda who, d, n: _("${who} reopened the case", mapping={"who": who}),
+    "case.closed_as_junk": _closed_as_junk,
+    "case.priority_changed": lambda who, d, n: _(
+        "${who} changed the priority from ${from} to ${to}", mapping={"who": who, **_priorities(d)}),
     "case.labels_changed": _labels_changed,
-    "case.granted": lambda who, d, n: f"{who} gave {n.account(d.get('account_id'))} access to the case",
-    "case.transferred": lambda who, d, n: f"{who} handed the case over to {n.account(d.get('to_account_id'))}",
-    "case.conflict_declared": lambda who, d, n: f"{who} declared a conflict of interest and stepped aside",
-    "case.legal_hold_placed": lambda who, d, n: (
-        f"{who} placed the case on legal hold: it is kept until the hold is lifted"),
+    "case.granted": lambda who, d, n: _(
+        "${who} gave ${account} access to the case", mapping={"who": who, "account": n.account(d.get("account_id"))}),
+    "case.transferred": lambda who, d, n: _(
+        "${who} handed the case over to ${account}",
+        mapping={"who": who, "account": n.account(d.get("to_account_id"))}),
+    "case.conflict_declared": lambda who, d, n: _(
+        "${who} declared a conflict of interest and stepped aside", mapping={"who": who}),
+    "case.legal_hold_placed": lambda who, d, n: _(
+        "${who} placed the case on legal hold: it is kept until the hold is lifted", mapping={"who": who}),
     "case.legal_hold_lifted": lambda who, d, n: (
-        f"{who} lifted the legal hold"
-        + (f" placed on {day_words(date.fromisoformat(d['since']))}" if d.get("since") else "")),
+        _("${who} lifted the legal hold placed on ${day}", mapping={"who": who, "day": _day(d["since"])})
+        if d.get("since") else _("${who} lifted the legal hold", mapping={"who": who})),
     "case.purged": _purged,
-    "case.grant_requested": lambda who, d, n: (
-        f"{_rule(d.get('rule'))} asked the case's guardians to give it to "
-        f"{listing(n.account(i) for i in d.get('account_ids') or ())}"),
+    "case.grant_requested": lambda who, d, n: _(
+        "${rule} asked the case's guardians to give it to ${names}",
+        mapping={"rule": _rule(d.get("rule")), "names": _accounts(n, d.get("account_ids"))}),
     "case.escalated": _escalated,
-    "case.key_mismatch": lambda who, d, n: (
-        f"{who} tried to add to the case, but the {'team' if d.get('key') == 'team' else 'case'} public key stored for "
-        "it is not the one their keys vouch for: someone changed the database. Nothing was encrypted to it, and "
-        "nothing was added"),
-    "case.team_key_replaced": lambda who, d, n: (
-        f"{who} opened the case for the first time, so its team key, made on the reporter's device, was replaced "
-        "with one only the guardians hold"
-        + (f"; {listing(n.account(i) for i in d.get('withheld_ids') or ())} kept the case key but not the new team "
-           "key, as the key directory no longer lists them" if d.get("withheld_ids") else "")),
+    "case.key_mismatch": _key_mismatch,
+    "case.team_key_replaced": _team_key_replaced,
     # the reporter
-    "reporter.session_opened": lambda who, d, n: f"{who} opened their mailbox",
-    "reporter.message_sent": lambda who, d, n: f"{who} sent a message",
-    "reporter.attachment_added": lambda who, d, n: f"{who} sent {_files(d)}",
-    "reporter.identity_revealed": lambda who, d, n: (
-        f"{who} shared who they are ({label(IDENTITY_MODE_LABELS, d.get('identity_mode')).lower()})"),
-    "reporter.withdrew": lambda who, d, n: f"{who} withdrew the report, which closed the case",
+    "reporter.session_opened": lambda who, d, n: _("${who} opened their mailbox", mapping={"who": who}),
+    "reporter.message_sent": lambda who, d, n: _("${who} sent a message", mapping={"who": who}),
+    "reporter.attachment_added": lambda who, d, n: _("${who} sent ${files}", mapping={"who": who, "files": _files(d)}),
+    "reporter.identity_revealed": lambda who, d, n: _(
+        "${who} shared who they are (${mode})",
+        mapping={"who": who, "mode": lowered(label(IDENTITY_MODE_LABELS, d.get("identity_mode")))}),
+    "reporter.withdrew": lambda who, d, n: _(
+        "${who} withdrew the report, which closed the case", mapping={"who": who}),
     "reporter.board_consent": lambda who, d, n: (
-        f"{who} {'agreed' if d.get('consent') else 'no longer agrees'} that the board may quote their words"),
-    "board.published": lambda who, d, n: f"{who} published an entry about the case on the “you said, we did” board",
-    "board.edited": lambda who, d, n: f"{who} edited the case's entry on the “you said, we did” board",
-    "board.unpublished": lambda who, d, n: f"{who} took the case's entry off the “you said, we did” board",
-    "reporter.speak_up_answered": lambda who, d, n: (
-        f"{who} {'changed their answer to' if d.get('changed') else 'answered'} “would you speak up again?”"
-        + (", with a comment" if d.get("comment") else "")),
-    "reporter.identity_deferred": lambda who, d, n: (
-        f"{who} tried to share who they are, but the case's team key cannot be checked until a guardian has opened "
-        "the case: they were asked to try again later"),
+        _("${who} agreed that the board may quote their words", mapping={"who": who}) if d.get("consent") else
+        _("${who} no longer agrees that the board may quote their words", mapping={"who": who})),
+    "board.published": lambda who, d, n: _(
+        "${who} published an entry about the case on the “you said, we did” board", mapping={"who": who}),
+    "board.edited": lambda who, d, n: _(
+        "${who} edited the case's entry on the “you said, we did” board", mapping={"who": who}),
+    "board.unpublished": lambda who, d, n: _(
+        "${who} took the case's entry off the “you said, we did” board", mapping={"who": who}),
+    "reporter.speak_up_answered": _speak_up_answered,
+    "reporter.identity_deferred": lambda who, d, n: _(
+        "${who} tried to share who they are, but the case's team key cannot be checked until a guardian has opened "
+        "the case: they were asked to try again later", mapping={"who": who}),
     # retaliation watch
-    "protection.consent_given": lambda who, d, n: f"{who} asked for retaliation watch",
-    "protection.registered": lambda who, d, n: (
-        f"{who} started retaliation watch"
-        + (f" from {day_words(date.fromisoformat(d['starts_on']))}" if d.get("starts_on") else "")
-        + (f" for {counted(d['window_months'], 'month')}" if d.get("window_months") else "")),
-    "protection.alerts_acknowledged": lambda who, d, n: (
-        f"{who} marked {counted(d.get('alerts') or 0, 'retaliation alert')} as seen"),
+    "protection.consent_given": lambda who, d, n: _("${who} asked for retaliation watch", mapping={"who": who}),
+    "protection.registered": _protection_registered,
+    "protection.alerts_acknowledged": lambda who, d, n: _(
+        "${who} marked ${alerts} as seen", mapping={"who": who, "alerts": _alerts(d.get("alerts") or 0)}),
     "checkin.answered": _checkin,
-    "personnel_event.received": lambda who, d, n: f"{who} sent a personnel event ({humane(d.get('type', 'unknown'))})",
-    "integration.added": lambda who, d, n: f"{who} added the HR integration “{d.get('name', '')}”",
-    "integration.disabled": lambda who, d, n: f"{who} turned off the HR integration “{d.get('name', '')}” for good",
+    "personnel_event.received": lambda who, d, n: _(
+        "${who} sent a personnel event (${type})", mapping={"who": who, "type": humane(d.get("type", "unknown"))}),
+    "integration.added": lambda who, d, n: _(
+        "${who} added the HR integration “${name}”", mapping={"who": who, "name": d.get("name", "")}),
+    "integration.disabled": lambda who, d, n: _(
+        "${who} turned off the HR integration “${name}” for good", mapping={"who": who, "name": d.get("name", "")}),
     # plugins
-    "plugin.action_dropped": lambda who, d, n: (
-        f"The plugin “{d.get('plugin', '')}” asked for something whistle could not use at "
-        f"“{humane(str(d.get('hook', '')).removeprefix('whistle_'))}” (a {d.get('type', 'value')}); "
-        "whistle left it out"),
-    "plugin.failed": lambda who, d, n: (
-        f"The plugin “{d.get('plugin', '')}” failed at “{humane(str(d.get('hook', '')).removeprefix('whistle_'))}” "
-        f"({d.get('error', 'an error')}); whistle carried on without it"),
+    "plugin.action_dropped": lambda who, d, n: _(
+        "The plugin “${plugin}” asked for something whistle could not use at “${hook}” (a ${type}); "
+        "whistle left it out", mapping={**_plugin_hook(d), "type": d.get("type", _A_VALUE)}),
+    "plugin.failed": lambda who, d, n: _(
+        "The plugin “${plugin}” failed at “${hook}” (${error}); whistle carried on without it",
+        mapping={**_plugin_hook(d), "error": d.get("error", _AN_ERROR)}),
     # staff accounts
-    "login.succeeded": lambda who, d, n: f"{who} signed in",
+    "login.succeeded": lambda who, d, n: _("${who} signed in", mapping={"who": who}),
     "login.failed": _login_failed,
-    "login.refused": lambda who, d, n: (
-        f"{who} was refused a sign-in with the password sent to the server (server-assisted sign-in is off)"),
-    "account.moved_over": lambda who, d, n: (
-        f"{who} signed in with their password once more, and now signs in on their device"),
-    "logout": lambda who, d, n: f"{who} signed out",
-    "logout.everywhere": lambda who, d, n: (
-        f"{who} signed out everywhere ({counted(d.get('sessions') or 0, 'session')} ended)"),
+    "login.refused": lambda who, d, n: _(
+        "${who} was refused a sign-in with the password sent to the server (server-assisted sign-in is off)",
+        mapping={"who": who}),
+    "account.moved_over": lambda who, d, n: _(
+        "${who} signed in with their password once more, and now signs in on their device", mapping={"who": who}),
+    "logout": lambda who, d, n: _("${who} signed out", mapping={"who": who}),
+    "logout.everywhere": lambda who, d, n: _(
+        "${who} signed out everywhere (${sessions} ended)",
+        mapping={"who": who, "sessions": _sessions(d.get("sessions") or 0)}),
     "account.created": _account_created,
-    "account.password_changed": lambda who, d, n: f"{who} changed their password",
+    "account.password_changed": lambda who, d, n: _("${who} changed their password", mapping={"who": who}),
     "account.password_change_failed": _password_change_failed,
-    "account.password_reset": lambda who, d, n: (
-        f"Password reset with the recovery key for {n.account(d.get('account_id'))}"
-        + (", and a new recovery key issued" if d.get("recovery_key_replaced") else "")),
-    "account.password_reset_failed": lambda who, d, n: (
-        f"{who} tried to reset a password with a recovery key that did not match"),
-    "account.authenticator_reset": lambda who, d, n: (
-        f"Authenticator set up again with the recovery key for {n.account(d.get('account_id'))}"
-        + (", and a new recovery key issued" if d.get("recovery_key_replaced") else "")
-        + (f" ({counted(d['sessions_ended'], 'session')} ended)" if d.get("sessions_ended") else "")),
-    "account.authenticator_reset_failed": lambda who, d, n: (
-        f"{who} tried to set up an authenticator again with a recovery key that did not match"),
+    "account.password_reset": lambda who, d, n: _reset_with_recovery_key(d, n, authenticator=False),
+    "account.password_reset_failed": lambda who, d, n: _(
+        "${who} tried to reset a password with a recovery key that did not match", mapping={"who": who}),
+    "account.authenticator_reset": lambda who, d, n: _reset_with_recovery_key(d, n, authenticator=True),
+    "account.authenticator_reset_failed": lambda who, d, n: _(
+        "${who} tried to set up an authenticator again with a recovery key that did not match", mapping={"who": who}),
     "account.recovery_failures": _recovery_failures,
-    "account.disabled": lambda who, d, n: f"{who} disabled the account {n.account(d.get('account_id'))}",
-    "account.enabled": lambda who, d, n: f"{who} enabled the account {n.account(d.get('account_id'))} again",
-    "account.roles_changed": lambda who, d, n: (
-        f"{who} made {n.account(d.get('account_id'))} "
-        f"{listing([r for r, held in (('a guardian', d.get('guardian')), ('an admin', d.get('admin'))) if held])}"),
-    "account.channels_changed": lambda who, d, n: (
-        f"{who} set the channels {n.account(d.get('account_id'))} receives new cases from: "
-        f"{listing(n.channel(c) for c in d.get('channels') or ())}"),
-    "account.change_proposed": lambda who, d, n: (
-        f"{who} proposed a change giving access to {n.account(d.get('account_id'))}, for a second admin to approve"),
-    "account.change_approved": lambda who, d, n: (
-        f"{who} approved {n.account(d.get('proposed_by'))}'s change to {n.account(d.get('account_id'))}"),
-    "account.change_rejected": lambda who, d, n: (
-        f"{who} rejected {n.account(d.get('proposed_by'))}'s change to {n.account(d.get('account_id'))}"),
+    "account.disabled": lambda who, d, n: _(
+        "${who} disabled the account ${account}", mapping={"who": who, "account": n.account(d.get("account_id"))}),
+    "account.enabled": lambda who, d, n: _(
+        "${who} enabled the account ${account} again",
+        mapping={"who": who, "account": n.account(d.get("account_id"))}),
+    "account.roles_changed": _roles_changed,
+    "account.channels_changed": lambda who, d, n: _(
+        "${who} set the channels ${account} receives new cases from: ${channels}",
+        mapping={"who": who, "account": n.account(d.get("account_id")),
+                 "channels": listing(n.channel(c) for c in d.get("channels") or ())}),
+    "account.change_proposed": lambda who, d, n: _(
+        "${who} proposed a change giving access to ${account}, for a second admin to approve",
+        mapping={"who": who, "account": n.account(d.get("account_id"))}),
+    "account.change_approved": lambda who, d, n: _(
+        "${who} approved ${proposer}'s change to ${account}",
+        mapping={"who": who, "proposer": n.account(d.get("proposed_by")), "account": n.account(d.get("account_id"))}),
+    "account.change_rejected": lambda who, d, n: _(
+        "${who} rejected ${proposer}'s change to ${account}",
+        mapping={"who": who, "proposer": n.account(d.get("proposed_by")), "account": n.account(d.get("account_id"))}),
     "account.notify_changed": _notify_changed,
     "account.notify_events_changed": _notify_events_changed,
     # the organisation key and the signed key directory
-    "key_directory.published": lambda who, d, n: (
-        f"{who} published {_version(d.get('version'))} of the signed key directory "
-        f"({counted(d.get('guardians') or 0, 'guardian')})"),
-    "key_directory.rolled_back": lambda who, d, n: (
-        f"The stored key directory went back to {_version(d.get('version'))} after {_version(d.get('seen'))} was "
-        "in use: it was refused"),
+    "key_directory.published": lambda who, d, n: _(
+        "${who} published ${version} of the signed key directory (${guardians})",
+        mapping={"who": who, "version": _version(d.get("version")), "guardians": _guardians(d.get("guardians") or 0)}),
+    "key_directory.rolled_back": lambda who, d, n: _(
+        "The stored key directory went back to ${version} after ${seen} was in use: it was refused",
+        mapping={"version": _version(d.get("version")), "seen": _version(d.get("seen"))}),
     # the admin area
     "export": _export,
     "statistics.downloaded": _statistics_downloaded,
-    "notification.retried": lambda who, d, n: f"{who} put {counted(d.get('count') or 0, 'notice')} back in the queue",
+    "notification.retried": lambda who, d, n: _(
+        "${who} put ${notices} back in the queue", mapping={"who": who, "notices": _notices(d.get("count") or 0)}),
 }
 
 # Actions no longer recorded, whose words stay for the events older logs hold (the log is permanent):
@@ -718,8 +981,13 @@ AUDIT_WORDS: dict[str, Callable[[str, dict, Names], str]] = {
 # a case nobody could receive is refused at intake now, not stored sealed to nobody (case.unassigned).
 RETIRED_ACTIONS = frozenset({"account.password_reset_failed", "account.authenticator_reset_failed", "case.unassigned"})
 
-# Sentences that start with these are capitalised; a username stays as it is spelt, and so does "whistle".
-_CAPITALISED = ("the ", "someone ")
+
+def display_zone() -> tzinfo:
+    """The installation's time zone for moments (whistle.display.timezone), from the request being
+    served; UTC outside one."""
+    request = get_current_request()
+    settings = getattr(request, "whistle_settings", None) if request is not None else None
+    return getattr(settings, "display_timezone", None) or UTC
 
 
 def event_words(action: str, actor: str, detail: Mapping | None, names: Names) -> str:
@@ -727,11 +995,14 @@ def event_words(action: str, actor: str, detail: Mapping | None, names: Names) -
     who = actor_words(actor, names)
     describe = AUDIT_WORDS.get(action)
     if describe is None:  # recorded by something newer than this table: say so in words
-        text = f"{who}: {humane(action.replace('.', ' '))}"
+        text = localized(_("${who}: ${action}", mapping={"who": who, "action": humane(action.replace(".", " "))}))
     else:
-        text = describe(who, dict(detail or {}), names)
-    if text.startswith(_CAPITALISED):
-        text = text[0].upper() + text[1:]
+        text = localized(describe(who, dict(detail or {}), names))
+    # A sentence that starts with "the reporter" or "someone" gets its capital; a username stays as
+    # it is spelt, and so does "whistle".
+    kind = (actor or "").partition(":")[0]
+    if kind != "account" and actor != "system" and text.startswith(who):
+        text = text[:1].upper() + text[1:]
     return text
 
 
