@@ -157,7 +157,8 @@ def unexpected_error_view(exc: Exception, request):
     # content) and never anything to the user beyond an apology.
     route = request.matched_route.name if request.matched_route else "-"
     log.error("unhandled %s in %s\n%s", type(exc).__name__, route, "".join(traceback.format_tb(exc.__traceback__)))
-    return respond(request, Problem(500, _("Something went wrong on our side and nothing was saved. Please try again.")))
+    return respond(request, Problem(500, _("Something went wrong on our side and nothing was saved. "
+                                           "Please try again.")))
 
 
 def includeme(config) -> None:
