@@ -44,10 +44,12 @@ const MONTHS = ["January", "February", "March", "April", "May", "June", "July", 
   "November", "December"];
 
 /** "4 March 2027" from "2027-03-04", as the server's day_words writes a day; in another language,
- *  the browser's words for it (Intl), as the server's are Babel's. */
+ *  the browser's words for it (Intl), as the server's are Babel's, or the day as it is given when
+ *  the browser has no words for that language (rather than English words on a Welsh page). */
 function dayWords(isoDay) {
   const [year, month, day] = isoDay.split("-").map(Number);
   if (pageLanguage === "en") return `${day} ${MONTHS[month - 1]} ${year}`;
+  if (!Intl.DateTimeFormat.supportedLocalesOf([pageLanguage]).length) return isoDay;
   return new Intl.DateTimeFormat(pageLanguage, { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" })
     .format(new Date(Date.UTC(year, month - 1, day)));
 }
