@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.factories import make_live_channel
+from tests.functional.test_limits import fresh_hour, limited  # noqa: F401  (fixtures)
 
 # Per language: (words the page must show, the English they stand for, which must not be there).
 WORDS = {
@@ -77,3 +78,20 @@ def test_the_english_pages_keep_their_words(testapp, channel):
     form = page.forms["disclosure-form"]
     form["text"] = "   "
     assert "Tell us what happened: this box cannot be empty." in form.submit(status=422).text
+
+
+@pytest.mark.usefixtures("within_one_hour")
+def test_too_many_reports_says_how_long_to_wait_in_the_language_of_the_address(limited, channel):
+    client = limited(**{"whistle.intake.reports_per_client": 1})("203.0.113.77")
+
+    def report_form():
+        form = client.get("/pl/report/staff").forms["disclosure-form"]
+        form["text"] = "Słowa, których nie mogę stracić."
+        form["answers.ongoing"] = "yes"
+        return form
+
+    report_form().submit(status=303)
+    page = report_form().submit(status=429)
+    summary = page.html.find(class_="error-summary").get_text(" ", strip=True)
+    assert "spróbuj ponownie za 10 minut." in summary  # Polish: "minut" for 10, "minuty" for 2, "minutę" for 1
+    assert "Too many reports" not in summary and "minutes" not in summary
