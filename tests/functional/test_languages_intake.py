@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.factories import make_live_channel
-from tests.functional.test_limits import fresh_hour, limited  # noqa: F401  (fixtures)
+from tests.functional import test_limits
 
 # Per language: (words the page must show, the English they stand for, which must not be there).
 WORDS = {
@@ -34,6 +34,10 @@ WORDS = {
                     ["There is nothing at this address.", "Go to the start page"]),
     },
 }
+
+
+# The rate-limited app of the limits' tests, its requests from one address.
+limited, fresh_hour = test_limits.limited, test_limits.fresh_hour
 
 
 @pytest.fixture
