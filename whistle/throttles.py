@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from whistle import crypto
 from whistle.clock import Clock
 from whistle.db import Base
+from whistle.i18n import plural
 from whistle.jobs import TickContext
 
 # Wrong receipts and lookup values across the whole service (whistle.reporters.services), and a
@@ -175,9 +176,9 @@ class BudgetSpent(Exception):
 
     @property
     def minutes_words(self) -> str:
-        """The wait in whole minutes, in words for people: "1 minute", "7 minutes"."""
+        """The wait in whole minutes, in words for people in the page's language: "1 minute", "7 minutes"."""
         minutes = max(1, math.ceil(self.retry_after / 60))
-        return "1 minute" if minutes == 1 else f"{minutes} minutes"
+        return plural("${count} minute", "${count} minutes", minutes)
 
 
 def client_key(purpose: str, client: str) -> str:

@@ -15,6 +15,7 @@ HIDDEN_INFO_JS = Path(__file__).resolve().parents[2] / "whistle" / "static" / "j
 def test_the_browser_and_the_server_say_the_same_for_every_outcome():
     block = re.search(r"REMOVAL_WORDS = \{(.*?)\};", HIDDEN_INFO_JS.read_text(), re.DOTALL)
     assert block is not None
-    in_js = dict(re.findall(r'^\s*(\w+): "([^"]*)",$', block.group(1), re.MULTILINE))
+    # Each in the page's language: `outcome: t("English words"),` (static/js/i18n.js).
+    in_js = dict(re.findall(r'^\s*(\w+): t\("([^"]*)"\),$', block.group(1), re.MULTILINE))
     assert in_js == METADATA_REMOVAL_WORDS
     assert set(METADATA_REMOVAL_WORDS) == set(METADATA_OUTCOMES)

@@ -12,6 +12,7 @@ from webob.compat import parse_qsl_text  # type: ignore[attr-defined]  # in webo
 
 from whistle.errors.problems import Problem
 from whistle.errors.views import respond
+from whistle.i18n import _
 from whistle.security.cookies import MAX_COOKIE_HEADER_BYTES, only_ours
 
 
@@ -29,7 +30,7 @@ def undecodable_address_tween_factory(handler, registry):
     def undecodable_address_tween(request):
         if not _decodable(request.environ):
             # Not identified: finding the session decodes the path, which is what cannot be done.
-            return respond(request, Problem(400, "This address is not valid: it is not UTF-8."), ask_who=False)
+            return respond(request, Problem(400, _("This address is not valid: it is not UTF-8.")), ask_who=False)
         return handler(request)
 
     return undecodable_address_tween
@@ -47,7 +48,7 @@ def cookie_header_tween_factory(handler, registry):
         request.environ["HTTP_COOKIE"] = only_ours(header[:MAX_COOKIE_HEADER_BYTES + 1])
         if len(header) > MAX_COOKIE_HEADER_BYTES:
             # Not identified: a browser of ours never sends such a header.
-            return respond(request, Problem(431, "The Cookie header of this request is too long."), ask_who=False)
+            return respond(request, Problem(431, _("The Cookie header of this request is too long.")), ask_who=False)
         return handler(request)
 
     return cookie_header_tween

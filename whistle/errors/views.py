@@ -13,6 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from whistle.crypto import KdfBusy
 from whistle.errors.problems import Problem, problem_response
+from whistle.i18n import _
 from whistle.security.acl import NotFoundWhenForbidden
 
 log = logging.getLogger(__name__)
@@ -71,10 +72,11 @@ def not_found_view(request):
     operations = request.path_info in ("/healthz", "/readyz", "/metrics")
     methods = _answered_methods(request) if _is_api(request) or operations else []
     if methods and request.method not in methods:
-        response = respond(request, Problem(405, f"This address takes {', '.join(methods)} only."))
+        response = respond(request, Problem(405, _("This address takes ${methods} only.",
+                                                     mapping={"methods": ", ".join(methods)})))
         response.headers["Allow"] = ", ".join(methods)
         return response
-    return respond(request, Problem(404, "There is nothing at this address."))
+    return respond(request, Problem(404, _("There is nothing at this address.")))
 
 
 @forbidden_view_config()
@@ -91,13 +93,13 @@ def forbidden_view(request):
         if request.path_info.startswith(("/staff/", "/admin")):  # staff pages: sign in first
             return HTTPFound(request.route_url("accounts.login"))
     # A caller may say why it is refused (a reporter session without a key: which calls it can use).
-    detail = getattr(request.identity, "forbidden_detail", None) or "You do not have access to this."
+    detail = getattr(request.identity, "forbidden_detail", None) or _("You do not have access to this.")
     return respond(request, Problem(403, detail))
 
 
 @exception_view_config(BadCSRFToken)
 def bad_csrf_view(exc, request):
-    return respond(request, Problem(400, "This form had expired. Go back, reload the page and try again."))
+    return respond(request, Problem(400, _("This form had expired. Go back, reload the page and try again.")))
 
 
 @exception_view_config(HTTPException)
@@ -117,8 +119,8 @@ def out_of_range_view(exc: Exception, request):
     route = request.matched_route.name if request.matched_route else "-"
     log.warning("%s in %s: refused as out of range\n%s", type(exc).__name__, route,
                 "".join(traceback.format_tb(exc.__traceback__)))
-    return respond(request, Problem(400, "A value in this request is out of range (a number too large, or "
-                                         "text with a NUL character)."))
+    return respond(request, Problem(400, _("A value in this request is out of range (a number too large, or "
+                                           "text with a NUL character).")))
 
 
 @exception_view_config(StaleDataError)
@@ -128,15 +130,16 @@ def changed_meanwhile_view(exc: Exception, request):
     # conflict, not a fault. The transaction aborts; the person tries again on a fresh page.
     route = request.matched_route.name if request.matched_route else "-"
     log.warning("%s in %s: refused as changed meanwhile", type(exc).__name__, route)
-    return respond(request, Problem(409, "This changed while you were working on it (it may have been deleted), "
-                                         "so nothing was saved. Open it again and try again."))
+    return respond(request, Problem(409, _("This changed while you were working on it (it may have been deleted), "
+                                           "so nothing was saved. Open it again and try again.")))
 
 
 BUSY = "/api/v1/problems/busy"
 
 
 def busy_problem(retry_after: int) -> Problem:
-    return Problem(503, f"The service is busy, so nothing was done. Please try again in {retry_after} seconds.",
+    return Problem(503, _("The service is busy, so nothing was done. Please try again in ${seconds} seconds.",
+                          mapping={"seconds": retry_after}),
                    type=BUSY, title="Service busy", members={"retry_after": retry_after})
 
 
@@ -154,7 +157,8 @@ def unexpected_error_view(exc: Exception, request):
     # content) and never anything to the user beyond an apology.
     route = request.matched_route.name if request.matched_route else "-"
     log.error("unhandled %s in %s\n%s", type(exc).__name__, route, "".join(traceback.format_tb(exc.__traceback__)))
-    return respond(request, Problem(500, "Something went wrong on our side and nothing was saved. Please try again."))
+    return respond(request, Problem(500, _("Something went wrong on our side and nothing was saved. "
+                                           "Please try again.")))
 
 
 def includeme(config) -> None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from whistle.i18n import _
 from whistle.intake_channels.models import Channel
 
 IDENTITY_FIELDS = ("name", "contact", "personnel_id")
@@ -22,36 +23,41 @@ MAX_IDENTITY_CHARS = 500
 MAX_IDENTITY_BYTES = 8192
 
 # What each error says: (the usual words, the plain words for a channel that asks for them).
+# Marked for translation: a page shows them in its language, the API in English (Problem.as_dict).
+# static/js/reporter.js holds the same words (tests/unit/crypto/test_js_reporter.py compares them).
 MESSAGES = {
-    "text_empty": ("Tell us what happened: this box cannot be empty.",
-                   "Please write something in this box before you send it."),
-    "text_long": ("This is longer than {n} characters; please shorten it or attach a file.",
-                  "This is too long. Please make it shorter (up to {n} letters), or add it as a file."),
-    "not_on_form": ("This question is not part of this form.", "This question is not on this form."),
-    "choose_given": ("Choose from the options given.", "Please pick from the answers shown."),
-    "choose_one_given": ("Choose one of the options given.", "Please pick one of the answers shown."),
-    "choose_at_least_one": ("Choose at least one option.", "Please pick at least one answer."),
-    "expected_text": ("Expected text.", "Please type your answer."),
-    "needs_answer": ("This question needs an answer.", "Please answer this question."),
-    "answer_long": (f"Please keep this under {MAX_FIELD_CHARS} characters.",
-                    f"This is too long. Please make it shorter (under {MAX_FIELD_CHARS} letters)."),
-    "yes_no": ("Answer yes or no.", "Please pick yes or no."),
-    "date": ("Give a date as YYYY-MM-DD, for example 2026-03-31.",
-             "Please give the date like this: 2026-03-31 (year, month, day)."),
-    "identity_mode": ("Choose one of the ways offered to tell us (or not) who you are.",
-                      "Please choose if you want to tell us who you are."),
-    "name_or_anonymous": ("Give your name, or choose to stay anonymous.",
-                          "Please write your name, or choose not to say who you are."),
-    "identity_long": (f"Expected text under {MAX_IDENTITY_CHARS} characters.",
-                      f"This is too long. Please make it shorter (under {MAX_IDENTITY_CHARS} letters)."),
-    "identity_unknown": ("Unknown field.", "This is not on this form."),
-    "no_staff_number": ("This channel does not ask for a staff number.", "This form does not ask for a staff number."),
+    "text_empty": (_("Tell us what happened: this box cannot be empty."),
+                   _("Please write something in this box before you send it.")),
+    "text_long": (_("This is longer than ${n} characters; please shorten it or attach a file."),
+                  _("This is too long. Please make it shorter (up to ${n} letters), or add it as a file.")),
+    "not_on_form": (_("This question is not part of this form."), _("This question is not on this form.")),
+    "choose_given": (_("Choose from the options given."), _("Please pick from the answers shown.")),
+    "choose_one_given": (_("Choose one of the options given."), _("Please pick one of the answers shown.")),
+    "choose_at_least_one": (_("Choose at least one option."), _("Please pick at least one answer.")),
+    "expected_text": (_("Expected text."), _("Please type your answer.")),
+    "needs_answer": (_("This question needs an answer."), _("Please answer this question.")),
+    "answer_long": (_("Please keep this under ${max_field} characters."),
+                    _("This is too long. Please make it shorter (under ${max_field} letters).")),
+    "yes_no": (_("Answer yes or no."), _("Please pick yes or no.")),
+    "date": (_("Give a date as YYYY-MM-DD, for example 2026-03-31."),
+             _("Please give the date like this: 2026-03-31 (year, month, day).")),
+    "identity_mode": (_("Choose one of the ways offered to tell us (or not) who you are."),
+                      _("Please choose if you want to tell us who you are.")),
+    "name_or_anonymous": (_("Give your name, or choose to stay anonymous."),
+                          _("Please write your name, or choose not to say who you are.")),
+    "identity_long": (_("Expected text under ${max_identity} characters."),
+                      _("This is too long. Please make it shorter (under ${max_identity} letters).")),
+    "identity_unknown": (_("Unknown field."), _("This is not on this form.")),
+    "no_staff_number": (_("This channel does not ask for a staff number."),
+                        _("This form does not ask for a staff number.")),
 }
+# The limits some of the messages name.
+_LIMITS = {"max_field": MAX_FIELD_CHARS, "max_identity": MAX_IDENTITY_CHARS}
 
 
 def say(key: str, plain: bool, **values: Any) -> str:
-    """The message `key` in the channel's words."""
-    return MESSAGES[key][1 if plain else 0].format(**values)
+    """The message `key` in the channel's words: marked, so a page shows it in its language."""
+    return _(MESSAGES[key][1 if plain else 0], mapping={**_LIMITS, **values})
 
 
 def wants_plain(channel: Channel) -> bool:

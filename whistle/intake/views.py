@@ -18,6 +18,7 @@ from whistle.attachments.uploads import FilePart, MalformedForm, csrf_ok, form_p
 from whistle.board.services import any_published
 from whistle.crypto import KdfBusy
 from whistle.errors import Problem, problem_response, validation_problem
+from whistle.i18n import _
 from whistle.intake import e2e, receipts, work
 from whistle.intake.forms import IDENTITY_FIELDS, validate_disclosure, wants_plain
 from whistle.intake.limits import Admission, TooManyReports, admit_disclosure, count_disclosure
@@ -45,26 +46,27 @@ from whistle.security.permissions import Permission
 from whistle.sessions.services import open_e2e_reporter_session
 from whistle.words import size_words
 
-FORM_EXPIRED = ("This page had expired, so nothing was sent yet. Check your words below and send again.",
-                "This page was open too long, so nothing was sent yet. Check your words below and press Send again.")
-TOO_LARGE = (("A file was too large, so nothing was sent yet. Each file can be at most {file}, and all the files of"
-              " one report together {case}. Choose smaller files, or send without them and add them later from"
-              " your report's page."),
-             ("A file was too big, so nothing was sent yet. Each file can be up to {file}. Pick a smaller file,"
-              " or send without it."))
-BUSY = (("The service is very busy just now, so nothing was sent yet. Your words are still below: please press Send"
-         " again in a moment."),
-        ("Lots of people are using this just now, so your message was not sent yet. Your words are still here."
-         " Please press Send again in a moment."))
+# What a refused form says, (the usual words, the plain words), in the page's language.
+FORM_EXPIRED = (_("This page had expired, so nothing was sent yet. Check your words below and send again."),
+                _("This page was open too long, so nothing was sent yet. Check your words below and press Send again."))
+TOO_LARGE = (_("A file was too large, so nothing was sent yet. Each file can be at most ${file}, and all the files of"
+               " one report together ${case}. Choose smaller files, or send without them and add them later from"
+               " your report's page."),
+             _("A file was too big, so nothing was sent yet. Each file can be up to ${file}. Pick a smaller file,"
+               " or send without it."))
+BUSY = (_("The service is very busy just now, so nothing was sent yet. Your words are still below: please press Send"
+          " again in a moment."),
+        _("Lots of people are using this just now, so your message was not sent yet. Your words are still here."
+          " Please press Send again in a moment."))
 # The report form's field that only a program fills in (people never see it). Named as a field a
 # program filling in forms would expect to fill.
 TRAP_FIELD = "website"
-TRAP_FILLED = ("Nothing was sent yet. Your words are still below: check them and send again.",
-               "Your message was not sent yet. Your words are still below. Please press Send again.")
-TOO_MANY_REPORTS = (("Too many reports have come from here, or to this service, just now, so nothing was sent yet."
-                     " Your words are still below: try again in {minutes}."),
-                    ("Lots of messages have been sent just now, so yours was not sent yet. Your words are still"
-                     " below. Please try again in {minutes}."))
+TRAP_FILLED = (_("Nothing was sent yet. Your words are still below: check them and send again."),
+               _("Your message was not sent yet. Your words are still below. Please press Send again."))
+TOO_MANY_REPORTS = (_("Too many reports have come from here, or to this service, just now, so nothing was sent yet."
+                      " Your words are still below: try again in ${minutes}."),
+                    _("Lots of messages have been sent just now, so yours was not sent yet. Your words are still"
+                      " below. Please try again in ${minutes}."))
 
 
 @view_config(route_name="home", renderer="whistle:templates/home/index.jinja2", permission=Permission.PUBLIC)
@@ -77,10 +79,13 @@ def home(request):
             "board": any_published(request.dbsession)}
 
 
+NO_SUCH_CHANNEL = _("There is no such reporting channel.")
+
+
 def _channel_or_404(request):
     channel = channel_by_slug(request.dbsession, request.matchdict["slug"])
     if channel is None:
-        raise Problem(404, "There is no such reporting channel.")
+        raise Problem(404, NO_SUCH_CHANNEL)
     return channel
 
 
@@ -117,10 +122,10 @@ def _readers(request, channel) -> Readers:
     return readers_of(request.dbsession, request.whistle_settings, request.clock, channel)
 
 
-LEFT_OUT_UNKNOWN = ("Leave out only people from this list.", "Please only tick people from this list.")
-LEFT_OUT_EVERYONE = (("You left out everyone who could read your report, so nobody could read it. Untick at least "
-                      "one person, or send your report through another channel."),
-                     ("You ticked everyone, so nobody could read your message. Please untick at least one person."))
+LEFT_OUT_UNKNOWN = (_("Leave out only people from this list."), _("Please only tick people from this list."))
+LEFT_OUT_EVERYONE = (_("You left out everyone who could read your report, so nobody could read it. Untick at least "
+                       "one person, or send your report through another channel."),
+                     _("You ticked everyone, so nobody could read your message. Please untick at least one person."))
 
 
 def _left_out(readers: Readers, values: list, plain: bool) -> tuple[frozenset[int], dict[str, str]]:
@@ -200,7 +205,7 @@ def submit_form(request):
     # A channel set inactive while the reporter typed is "not open", with their words given back.
     channel = channel_by_slug(request.dbsession, request.matchdict["slug"], active_only=False)
     if channel is None:
-        raise Problem(404, "There is no such reporting channel.")
+        raise Problem(404, NO_SUCH_CHANNEL)
     if not channel.active or why_unattended(request.dbsession, request.whistle_settings, request.clock, channel):
         return _not_live(request, channel, posted=True)
     settings = request.whistle_settings
@@ -232,15 +237,15 @@ def submit_form(request):
             raise _Rejected(400, {"form": str(error)}) from None
         except AttachmentTooLarge:
             limits = limits_for(settings)
-            raise _Rejected(413, {"attachments": TOO_LARGE[wants_plain(channel)].format(
-                file=size_words(limits.max_file_bytes, limit=True),
-                case=size_words(limits.max_case_bytes, limit=True))}) from None
+            raise _Rejected(413, {"attachments": _(TOO_LARGE[wants_plain(channel)], mapping={
+                "file": size_words(limits.max_file_bytes, limit=True),
+                "case": size_words(limits.max_case_bytes, limit=True)})}) from None
         if result is None:
             result = _open_case(request, channel, post)
         _refuse_if_trap_filled(channel, post)  # sent after the files: the case is thrown away
     except TooManyReports as refused:
         request.response.headers["Retry-After"] = str(refused.retry_after)
-        words = TOO_MANY_REPORTS[wants_plain(channel)].format(minutes=refused.minutes_words)
+        words = _(TOO_MANY_REPORTS[wants_plain(channel)], mapping={"minutes": refused.minutes_words})
         return _form_again(request, channel, post, 429, {"form": words})
     except KdfBusy as busy:
         # Every Argon2id slot stayed taken (docs/operations.md 6.1): nothing was kept, the words are given back.

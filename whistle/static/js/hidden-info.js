@@ -8,18 +8,20 @@
 // The outcome travels in the file's encrypted details (its attachment-meta item, as
 // "metadata_removal"), so only the people who can open the file learn it.
 
+import { t } from "./i18n.js";
+
 const JPEG = [0xff, 0xd8, 0xff];
 const PNG = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 const CLAIMS_IMAGE = /\.(jpe?g|jfif|png)$/i;
 // Larger than any phone's photo; past it a canvas may fail or take the device's memory.
 export const MAX_PIXELS = 100_000_000;
 
-// The outcomes and their words, as whistle.words.METADATA_REMOVAL_WORDS says them.
+// The outcomes and their words, as whistle.words.METADATA_REMOVAL_WORDS says them, in the page's language.
 export const REMOVAL_WORDS = {
-  removed: "Hidden information removed (EXIF, document properties)",
-  unsupported: "Could not remove hidden information: format not supported",
-  unreadable: "Could not remove hidden information: the file could not be read, so it is kept as sent",
-  too_large: "Could not remove hidden information: the file is too large, so it is kept as sent",
+  removed: t("Hidden information removed (EXIF, document properties)"),
+  unsupported: t("Could not remove hidden information: format not supported"),
+  unreadable: t("Could not remove hidden information: the file could not be read, so it is kept as sent"),
+  too_large: t("Could not remove hidden information: the file is too large, so it is kept as sent"),
 };
 
 function startsWith(bytes, magic) {

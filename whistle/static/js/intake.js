@@ -7,8 +7,9 @@
 // server). If anything here fails to load, nothing is taken over and the form posts as it does
 // without JavaScript: a report is never lost to a script.
 
-import { element, fill } from "./dom.js";
+import { element } from "./dom.js";
 import { removeHiddenInfo } from "./hidden-info.js";
+import { pageLanguage, t } from "./i18n.js";
 import {
   Api, ApiError, NetworkError, NobodyToReceive, WorkProof, checkReport, fetchDirectory, sendCase, uploadFile,
 } from "./reporter.js";
@@ -16,41 +17,48 @@ import {
 const form = document.getElementById("disclosure-form");
 const RECEIPT_SHOWN_MS = 15 * 60 * 1000;
 
+// (the usual words, the plain words) in the page's language (i18n.js); ${name} markers filled by `words`.
 const WORDS = {
-  mode: ["Encrypted on this device before it is sent.",
-    "Your message is locked on this phone or computer before it is sent."],
-  fingerprint: ["To check this page, compare the organisation's key fingerprint with the one it publishes:",
-    "The organisation's key fingerprint, if a grown-up wants to check it:"],
-  summary: ["Please check the form", "Please look at the form again"],
-  sending: ["Encrypting your report on this device and sending it…", "Locking your message and sending it…"],
-  file: ["Sending file {i} of {n} ({name}): {percent}%", "Sending file {i} of {n} ({name}): {percent}%"],
-  offline: ["Nothing was sent: the service could not be reached. Check your connection and press Send again. "
-    + "Your words are still in the form.",
-  "Nothing was sent: we could not reach the service. Check your internet and press Send again. Your words are still here."],
-  failed: ["Nothing was sent: something went wrong while sending. Your words are still in the form: please press "
-    + "Send again in a moment.",
-  "Nothing was sent: something went wrong. Your words are still here. Please press Send again in a moment."],
-  busy: ["The service is busy. Nothing was sent yet: please wait a minute and press Send again.",
-    "The service is busy. Nothing was sent yet. Please wait a minute and press Send again."],
-  nobody: ["Nobody would be left to read your report: please untick at least one person in the list.",
-    "Nobody would be left to read your message. Please untick at least one person."],
-  fileFailed: ["Your report was sent, but the file {name} could not be: add it again from your report's page.",
-    "Your message was sent, but the file {name} was not. You can add it later with your secret code."],
+  mode: [t("Encrypted on this device before it is sent."),
+    t("Your message is locked on this phone or computer before it is sent.")],
+  fingerprint: [t("To check this page, compare the organisation's key fingerprint with the one it publishes:"),
+    t("The organisation's key fingerprint, if a grown-up wants to check it:")],
+  summary: [t("Please check the form"), t("Please look at the form again")],
+  sending: [t("Encrypting your report on this device and sending it…"), t("Locking your message and sending it…")],
+  file: [t("Sending file ${i} of ${n} (${name}): ${percent}%"), t("Sending file ${i} of ${n} (${name}): ${percent}%")],
+  offline: [t("Nothing was sent: the service could not be reached. Check your connection and press Send again. "
+    + "Your words are still in the form."),
+  t("Nothing was sent: we could not reach the service. Check your internet and press Send again. Your words are still here.")],
+  failed: [t("Nothing was sent: something went wrong while sending. Your words are still in the form: please press "
+    + "Send again in a moment."),
+  t("Nothing was sent: something went wrong. Your words are still here. Please press Send again in a moment.")],
+  busy: [t("The service is busy. Nothing was sent yet: please wait a minute and press Send again."),
+    t("The service is busy. Nothing was sent yet. Please wait a minute and press Send again.")],
+  nobody: [t("Nobody would be left to read your report: please untick at least one person in the list."),
+    t("Nobody would be left to read your message. Please untick at least one person.")],
+  fileFailed: [t("Your report was sent, but the file ${name} could not be: add it again from your report's page."),
+    t("Your message was sent, but the file ${name} was not. You can add it later with your secret code.")],
 };
 
 const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
   "November", "December"];
 
-/** "4 March 2027" from "2027-03-04", as the server's day_words writes a day: no locale to get wrong. */
+/** "4 March 2027" from "2027-03-04", as the server's day_words writes a day; in another language,
+ *  the browser's words for it (Intl), as the server's are Babel's, or the day as it is given when
+ *  the browser has no words for that language (rather than English words on a Welsh page). */
 function dayWords(isoDay) {
   const [year, month, day] = isoDay.split("-").map(Number);
-  return `${day} ${MONTHS[month - 1]} ${year}`;
+  if (pageLanguage === "en") return `${day} ${MONTHS[month - 1]} ${year}`;
+  if (!Intl.DateTimeFormat.supportedLocalesOf([pageLanguage]).length) return isoDay;
+  return new Intl.DateTimeFormat(pageLanguage, { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" })
+    .format(new Date(Date.UTC(year, month - 1, day)));
 }
 
 function slugOf(target) {
   if (target.dataset.channel) return target.dataset.channel;
+  // The form's address is /report/<slug>, after a language's prefix (/cy/report/<slug>) if any.
   const parts = new URL(target.action, document.baseURI).pathname.split("/");
-  return decodeURIComponent(parts[2] || "");
+  return decodeURIComponent(parts[parts.indexOf("report") + 1] || "");
 }
 
 class IntakePage {
@@ -76,7 +84,7 @@ class IntakePage {
   }
 
   words(key, values = {}) {
-    return fill(WORDS[key][this.plain ? 1 : 0], values);
+    return WORDS[key][this.plain ? 1 : 0].replace(/\$\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
   }
 
   start() {
@@ -269,7 +277,9 @@ class IntakePage {
     for (const node of this.formNodes) node.remove();
     this.main.append(view);
     document.title = template.dataset.title || this.title;
-    history.pushState({ whistle: "receipt" }, "", `/report/${encodeURIComponent(this.slug)}/receipt`);
+    // The form's own address, so the receipt page's keeps the page's language prefix (/cy/…).
+    const formPath = new URL(this.form.action, document.baseURI).pathname;
+    history.pushState({ whistle: "receipt" }, "", `${formPath}/receipt`);
     // As the server's receipt page does: after 15 minutes the receipt is no longer shown.
     this.expiry = setTimeout(() => window.location.replace(window.location.href), RECEIPT_SHOWN_MS);
     window.scrollTo(0, 0);
