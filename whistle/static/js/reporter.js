@@ -5,6 +5,7 @@
 // localStorage, sessionStorage or cookies.
 
 import * as c from "./crypto.js";
+import { t } from "./i18n.js";
 
 // --- the API ---------------------------------------------------------------------------------
 
@@ -126,31 +127,31 @@ export const MAX_IDENTITY_CHARS = 500;
 export const IDENTITY_FIELDS = ["name", "contact", "personnel_id"];
 
 // (the usual words, the plain words), exactly whistle.intake.forms.MESSAGES: tests/unit/test_js_reporter.py
-// compares the two.
+// compares the two (in English; a page in another language shows them from its catalogue).
 export const MESSAGES = {
-  text_empty: ["Tell us what happened: this box cannot be empty.",
-    "Please write something in this box before you send it."],
-  text_long: ["This is longer than {n} characters; please shorten it or attach a file.",
-    "This is too long. Please make it shorter (up to {n} letters), or add it as a file."],
-  not_on_form: ["This question is not part of this form.", "This question is not on this form."],
-  choose_given: ["Choose from the options given.", "Please pick from the answers shown."],
-  choose_one_given: ["Choose one of the options given.", "Please pick one of the answers shown."],
-  choose_at_least_one: ["Choose at least one option.", "Please pick at least one answer."],
-  expected_text: ["Expected text.", "Please type your answer."],
-  needs_answer: ["This question needs an answer.", "Please answer this question."],
-  answer_long: [`Please keep this under ${MAX_FIELD_CHARS} characters.`,
-    `This is too long. Please make it shorter (under ${MAX_FIELD_CHARS} letters).`],
-  yes_no: ["Answer yes or no.", "Please pick yes or no."],
-  date: ["Give a date as YYYY-MM-DD, for example 2026-03-31.",
-    "Please give the date like this: 2026-03-31 (year, month, day)."],
-  identity_mode: ["Choose one of the ways offered to tell us (or not) who you are.",
-    "Please choose if you want to tell us who you are."],
-  name_or_anonymous: ["Give your name, or choose to stay anonymous.",
-    "Please write your name, or choose not to say who you are."],
-  identity_long: [`Expected text under ${MAX_IDENTITY_CHARS} characters.`,
-    `This is too long. Please make it shorter (under ${MAX_IDENTITY_CHARS} letters).`],
-  identity_unknown: ["Unknown field.", "This is not on this form."],
-  no_staff_number: ["This channel does not ask for a staff number.", "This form does not ask for a staff number."],
+  text_empty: [t("Tell us what happened: this box cannot be empty."),
+    t("Please write something in this box before you send it.")],
+  text_long: [t("This is longer than {n} characters; please shorten it or attach a file."),
+    t("This is too long. Please make it shorter (up to {n} letters), or add it as a file.")],
+  not_on_form: [t("This question is not part of this form."), t("This question is not on this form.")],
+  choose_given: [t("Choose from the options given."), t("Please pick from the answers shown.")],
+  choose_one_given: [t("Choose one of the options given."), t("Please pick one of the answers shown.")],
+  choose_at_least_one: [t("Choose at least one option."), t("Please pick at least one answer.")],
+  expected_text: [t("Expected text."), t("Please type your answer.")],
+  needs_answer: [t("This question needs an answer."), t("Please answer this question.")],
+  answer_long: [t("Please keep this under ${n} characters.", { n: MAX_FIELD_CHARS }),
+    t("This is too long. Please make it shorter (under ${n} letters).", { n: MAX_FIELD_CHARS })],
+  yes_no: [t("Answer yes or no."), t("Please pick yes or no.")],
+  date: [t("Give a date as YYYY-MM-DD, for example 2026-03-31."),
+    t("Please give the date like this: 2026-03-31 (year, month, day).")],
+  identity_mode: [t("Choose one of the ways offered to tell us (or not) who you are."),
+    t("Please choose if you want to tell us who you are.")],
+  name_or_anonymous: [t("Give your name, or choose to stay anonymous."),
+    t("Please write your name, or choose not to say who you are.")],
+  identity_long: [t("Expected text under ${n} characters.", { n: MAX_IDENTITY_CHARS }),
+    t("This is too long. Please make it shorter (under ${n} letters).", { n: MAX_IDENTITY_CHARS })],
+  identity_unknown: [t("Unknown field."), t("This is not on this form.")],
+  no_staff_number: [t("This channel does not ask for a staff number."), t("This form does not ask for a staff number.")],
 };
 
 export function say(key, plain, values = {}) {
