@@ -48,6 +48,28 @@ const WORDS = {
   withdrawConfirm: t("Tick the box to confirm that you want to withdraw your report."),
   chooseAnswer: t("Choose yes, no or not sure."),
 };
+// Where the case is, as the API says it (in English: reporters/services.py STATUS_WORDS and
+// STATUS_WORDS_PLAIN), in the page's language.
+const STATUS_WORDS = {
+  "Your report has arrived. Nobody has confirmed reading it yet.":
+    t("Your report has arrived. Nobody has confirmed reading it yet."),
+  "Your report has been read and acknowledged by the people handling it.":
+    t("Your report has been read and acknowledged by the people handling it."),
+  "The people handling your report are deciding what to do about it.":
+    t("The people handling your report are deciding what to do about it."),
+  "Your concern is being looked into.": t("Your concern is being looked into."),
+  "You have been told what was done. The case is still open in case you want to reply.":
+    t("You have been told what was done. The case is still open in case you want to reply."),
+  "This case is closed. You can still read everything here.": t("This case is closed. You can still read everything here."),
+  "We have got your message. Someone will read it soon.": t("We have got your message. Someone will read it soon."),
+  "Someone has read your message.": t("Someone has read your message."),
+  "The people helping you are deciding what to do.": t("The people helping you are deciding what to do."),
+  "The people helping you are looking into it.": t("The people helping you are looking into it."),
+  "The people helping you have told you what they did. You can still write back.":
+    t("The people helping you have told you what they did. You can still write back."),
+  "This is finished. You can still read everything here.": t("This is finished. You can still read everything here."),
+  "The people handling your report are working on it.": t("The people handling your report are working on it."),
+};
 const SPEAK_UP_LABELS = { yes: t("Yes"), no: t("No"), not_sure: t("Not sure") };
 
 function dayWords(text) {
@@ -56,8 +78,8 @@ function dayWords(text) {
   if (pageLanguage !== "en") {
     // The page's language says the month's name (the server's words say "5 December 2026" in English).
     const day = new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])));
-    return new Intl.DateTimeFormat(pageLanguage, { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" })
-      .format(day);
+    return new Intl.DateTimeFormat(pageLanguage, { day: "numeric", month: "long", year: "numeric", timeZone: "UTC",
+      numberingSystem: "latn" }).format(day); // Western digits, as the server's dates have
   }
   return `${Number(match[3])} ${MONTHS[Number(match[2]) - 1]} ${match[1]}`;
 }
@@ -200,7 +222,7 @@ class Mailbox {
       element("dl", { class: "meta" },
         element("dt", {}, t("Reference")), element("dd", {}, view.ref),
         element("dt", {}, t("Sent on")), element("dd", {}, dayWords(view.opened)),
-        element("dt", {}, t("Where things are")), element("dd", { class: "status" }, view.statusText || "")),
+        element("dt", {}, t("Where things are")), element("dd", { class: "status" }, STATUS_WORDS[view.statusText] || view.statusText || "")),
       element("p", { class: "help" },
         t("When you have finished, press \"Leave\". If you do nothing for a while you will be signed out anyway.")),
       this.renderWithdrawn(),
