@@ -114,6 +114,7 @@ def minutes_of(refused: TooManyTries | TooManyUploads) -> int:
 
 
 def too_many_from_here(refused: TooManyTries) -> str:
+    """The whole sentence for each count: languages change more than the noun after a number."""
     return plural("Too many receipts that open no report have been tried from here just now, so yours was not "
                   "checked. Nothing is wrong with your report. Please try again in ${count} minute.",
                   "Too many receipts that open no report have been tried from here just now, so yours was not "
@@ -132,6 +133,7 @@ def too_many_files(refused: TooManyUploads, plain: bool) -> str:
                   "Your message is below: send it again in ${count} minute.",
                   "Too many files have been sent from here, or to this service, just now, so nothing was sent yet. "
                   "Your message is below: send it again in ${count} minutes.", minutes_of(refused))
+
 
 def reporter(request) -> ReporterIdentity | None:
     identity = request.identity
