@@ -10,13 +10,14 @@ from whistle.board.models import BoardEntry
 from whistle.cases.models import Case
 from whistle.clock import Clock
 from whistle.errors import Problem, validation_problem
+from whistle.i18n import _
 
 MAX_TITLE = 120
 MAX_TEXT = 2000
-NOT_A_BOARD_CHANNEL = "This channel does not publish on the “you said, we did” board."
+NOT_A_BOARD_CHANNEL = _("This channel does not publish on the “you said, we did” board.")
 NOT_A_BOARD_PROBLEM = "/api/v1/problems/not-a-board-channel"
-CONSENT_LOCKED = ("An entry about this idea has been published already, so whether your words may be quoted can no "
-                  "longer be changed here.")
+CONSENT_LOCKED = _("An entry about this idea has been published already, so whether your words may be quoted can no "
+                   "longer be changed here.")
 CONSENT_LOCKED_PROBLEM = "/api/v1/problems/board-consent-locked"
 
 
@@ -27,9 +28,9 @@ def check_entry(title, you_said, we_did) -> dict[str, str]:
     errors, clean = {}, {}
     for name, (value, limit) in given.items():
         if not isinstance(value, str) or not value.strip():
-            errors[name] = "Write something here."
+            errors[name] = _("Write something here.")
         elif len(value.strip()) > limit:
-            errors[name] = f"At most {limit} characters."
+            errors[name] = _("At most ${limit} characters.", mapping={"limit": limit})
         else:
             clean[name] = value.strip()
     if errors:

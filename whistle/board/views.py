@@ -2,6 +2,7 @@
 guardian publishing, editing and unpublishing an entry from the case page, as forms and as JSON."""
 from __future__ import annotations
 
+from babel.dates import format_date
 from pyramid.csrf import BadCSRFToken
 from pyramid.httpexceptions import HTTPFound
 from pyramid.view import exception_view_config, view_config
@@ -11,6 +12,7 @@ from whistle.board.models import BoardEntry
 from whistle.cases.context import CaseContext
 from whistle.errors import Problem, validation_problem
 from whistle.errors.views import bad_csrf_view
+from whistle.i18n import _, current_language
 from whistle.intake_channels.services import any_quick_exit_url
 from whistle.jsonapi import read_json, reject_unknown_members
 from whistle.numbers import whole_number
@@ -19,14 +21,12 @@ from whistle.words import EXPIRED_FORM
 from whistle.workspace.views import case_page as guardian_case_page
 
 FIELDS = ("title", "you_said", "we_did")
-NO_SUCH_ENTRY = "There is no such entry on the board for this case."
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December")
+NO_SUCH_ENTRY = _("There is no such entry on the board for this case.")
 
 
 def month_words(day) -> str:
-    """'March 2027': the board says when, to the month only."""
-    return f"{_MONTHS[day.month - 1]} {day.year}"
+    """'March 2027': the board says when, to the month only, in the page's language."""
+    return format_date(day, "LLLL y", locale=current_language().formats)
 
 
 def public_entry(entry: BoardEntry) -> dict:

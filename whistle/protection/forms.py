@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from whistle.i18n import _
 from whistle.numbers import whole_number
 from whistle.protection.services import EVENT_TYPES
 
@@ -13,9 +14,9 @@ MAX_WINDOW_MONTHS = 120
 
 def _personnel_id(value, errors: dict, field: str = "personnel_id") -> str:
     if not isinstance(value, str) or not value.strip():
-        errors[field] = "Give the personnel number as text."
+        errors[field] = _("Give the personnel number as text.")
     elif len(value) > MAX_PERSONNEL_ID_CHARS:
-        errors[field] = f"At most {MAX_PERSONNEL_ID_CHARS} characters."
+        errors[field] = _("At most ${limit} characters.", mapping={"limit": MAX_PERSONNEL_ID_CHARS})
     return value.strip() if isinstance(value, str) else ""
 
 
@@ -25,7 +26,7 @@ def _date(value, errors: dict, field: str) -> date | None:
             return date.fromisoformat(value.strip())
         except ValueError:
             pass
-    errors[field] = "Give a date as YYYY-MM-DD."
+    errors[field] = _("Give a date as YYYY-MM-DD.")
     return None
 
 
@@ -48,6 +49,6 @@ def validate_protection(fields: dict, today: date) -> tuple[dict, dict[str, str]
     window = str(fields.get("window_months") or "24").strip()
     months = whole_number(window)
     if months is None or not 1 <= months <= MAX_WINDOW_MONTHS:
-        errors["window_months"] = f"A whole number of months from 1 to {MAX_WINDOW_MONTHS}."
+        errors["window_months"] = _("A whole number of months from 1 to ${most}.", mapping={"most": MAX_WINDOW_MONTHS})
     clean["window_months"] = None if "window_months" in errors else months
     return clean, errors

@@ -2,11 +2,12 @@
 the inbox's rows, and the reporter's case page."""
 from __future__ import annotations
 
+from whistle.i18n import _
 from whistle.protection import services
 
-CHECKIN_QUESTION = ("Since you spoke up, has anything bad happened to you at work because of it? For example being "
-                    "dismissed, suspended or demoted, losing pay, hours, training or a promotion, being moved, "
-                    "disciplined, given a bad appraisal, or being bullied or left out.")
+CHECKIN_QUESTION = _("Since you spoke up, has anything bad happened to you at work because of it? For example being "
+                     "dismissed, suspended or demoted, losing pay, hours, training or a promotion, being moved, "
+                     "disciplined, given a bad appraisal, or being bullied or left out.")
 
 
 def case_page(request, page) -> dict | None:

@@ -4,13 +4,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from whistle.i18n import _
 from whistle.intake.forms import clean_identity_fields, identity_fields_for, say, wants_plain
 from whistle.intake_channels.models import Channel
 
 MESSAGES = {
-    "message_empty": ("Write your message here before sending.", "Please write your message before you press Send."),
-    "who_may_know": ("Choose how your name may be used.", "Please choose who can know your name."),
-    "give_name": ("Give your name.", "Please write your name."),
+    "message_empty": (_("Write your message here before sending."),
+                      _("Please write your message before you press Send.")),
+    "who_may_know": (_("Choose how your name may be used."), _("Please choose who can know your name.")),
+    "give_name": (_("Give your name."), _("Please write your name.")),
 }
 
 

@@ -12,11 +12,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from pyramid.i18n import TranslationString
 from sqlalchemy.orm import Session
 
 from whistle.cases.lifecycle import ACKNOWLEDGED, ASSESSING, INVESTIGATING, RECEIVED
 from whistle.cases.models import Case
 from whistle.deadlines import add_months
+from whistle.i18n import _, english, localized, plural
 from whistle.intake_channels.services import checkin_months_for
 from whistle.protection.services import CheckInState, checkins
 from whistle.reporters.services import Mailbox
@@ -26,29 +28,44 @@ from whistle.words import day_words
 WEEK = timedelta(days=7)
 DAY = timedelta(days=1)
 IN_PROGRESS = (ACKNOWLEDGED, ASSESSING, INVESTIGATING)
-ANY_TIME = "Nothing more is expected, but you can come back any time."
+ANY_TIME = _("Nothing more is expected, but you can come back any time.")
 # (the usual words, the plain words)
-WITHDRAWN_CHECK_BACK = (("You withdrew this report, so nothing more is expected. You can read it here until it "
-                         "is deleted."), "You stopped this, so nothing more will happen here.")
-# The few nouns that differ in plain words.
-VOCABULARY = {
-    False: {"report": "report", "people": "the people handling your report"},
-    True: {"report": "message", "people": "the people helping you"},
-}
+WITHDRAWN_CHECK_BACK = (_("You withdrew this report, so nothing more is expected. You can read it here until it "
+                          "is deleted."), _("You stopped this, so nothing more will happen here."))
+# The headline, (when something is new, when nothing is), for each point the news counts from, in
+# the usual words and the plain ones: whole sentences, because languages put them together differently.
+SENT_ON = ((_("Since you sent your report on ${day}:"), _("Nothing new since you sent your report on ${day}.")),
+           (_("Since you sent your message on ${day}:"), _("Nothing new since you sent your message on ${day}.")))
+SENT = ((_("Since you sent your report:"), _("Nothing new since you sent your report.")),
+        (_("Since you sent your message:"), _("Nothing new since you sent your message.")))
+LAST_VISIT = (_("Since your last visit:"), _("Nothing new since your last visit."))
+LAST_VISIT_TODAY = (_("Since your last visit earlier today:"), _("Nothing new since your last visit earlier today."))
+LAST_VISIT_ON = (_("Since your last visit on ${day}:"), _("Nothing new since your last visit on ${day}."))
+SHOULD_REPLY = (_("The people handling your report should reply by ${day}."),
+                _("The people helping you should reply by ${day}."))
+SHOULD_HAVE_REPLIED = (_("The people handling your report should have replied by ${day}."),
+                       _("The people helping you should have replied by ${day}."))
+WORKING_ON_IT = (_("The people handling your report are working on it."),
+                 _("The people helping you are working on it."))
+SORRY = _("Sorry that it is taking longer.")
 
 
-def _words(plain: bool) -> dict[str, str]:
-    words = dict(VOCABULARY[bool(plain)])
-    words["People"] = words["people"][0].upper() + words["people"][1:]
-    return words
+def _filled(message: TranslationString, **mapping) -> TranslationString:
+    """A marked message with its ${name} markers' values, still to be translated when shown."""
+    return TranslationString(message, mapping=mapping)
 
 
 @dataclass(frozen=True)
 class CheckBack:
-    """When to come back: `on` is a day (None: nothing is expected), `text` says it in plain words."""
+    """When to come back: `on` is a day (None: nothing is expected), `sentences` say it in plain
+    words (marked, so the page shows them in its language and the API in English)."""
 
     on: date | None
-    text: str
+    sentences: tuple[TranslationString, ...]
+
+    @property
+    def text(self) -> str:
+        return " ".join(localized(sentence) for sentence in self.sentences)
 
 
 @dataclass(frozen=True)
@@ -71,33 +88,38 @@ class News:
         return bool(self.new_messages or self.new_files or self.status_changed or self.new_questions)
 
     @property
-    def since_words(self) -> str:
-        report = _words(self.plain)["report"]
+    def headline(self) -> TranslationString:
+        nothing_new = not self.anything_new
         if self.first_visit:
-            return f"you sent your {report} on {day_words(self.since)}" if self.since else f"you sent your {report}"
+            if self.since:
+                return _filled(SENT_ON[self.plain][nothing_new], day=day_words(self.since))
+            return SENT[self.plain][nothing_new]
         if self.since is None:
-            return "your last visit"
+            return LAST_VISIT[nothing_new]
         if self.since == self.today:
-            return "your last visit earlier today"
-        return f"your last visit on {day_words(self.since)}"
+            return LAST_VISIT_TODAY[nothing_new]
+        return _filled(LAST_VISIT_ON[nothing_new], day=day_words(self.since))
 
     @property
-    def headline(self) -> str:
-        return f"Since {self.since_words}:" if self.anything_new else f"Nothing new since {self.since_words}."
-
-    @property
-    def lines(self) -> list[str]:
+    def lines(self) -> list:
         """What is new, one plain sentence each (empty when nothing is)."""
-        lines = []
-        people = _words(self.plain)["people"]
+        lines: list = []
         if self.new_messages:
-            lines.append(_count(self.new_messages, "new message") + f" from {people}.")
+            lines.append(plural("${count} new message from the people helping you.",
+                                "${count} new messages from the people helping you.", self.new_messages)
+                         if self.plain else
+                         plural("${count} new message from the people handling your report.",
+                                "${count} new messages from the people handling your report.", self.new_messages))
         if self.new_files:
-            lines.append(_count(self.new_files, "new file") + f" from {people}.")
+            lines.append(plural("${count} new file from the people helping you.",
+                                "${count} new files from the people helping you.", self.new_files)
+                         if self.plain else
+                         plural("${count} new file from the people handling your report.",
+                                "${count} new files from the people handling your report.", self.new_files))
         if self.status_changed:
-            lines.append(f"Where things are has changed. {self.status_words}")
+            lines.append(_("Where things are has changed. ${status}", mapping={"status": self.status_words}))
         if self.new_questions:
-            lines.append("There is a new question for you below.")
+            lines.append(_("There is a new question for you below."))
         return lines
 
     @property
@@ -106,6 +128,7 @@ class News:
         return bool(self.questions_waiting) and not self.new_questions
 
     def as_json(self) -> dict:
+        """The news for the API, which answers in English."""
         return {
             "first_visit": self.first_visit,
             "since": self.since,
@@ -113,15 +136,11 @@ class News:
             "new_files": self.new_files,
             "status_changed": self.status_changed,
             "status": self.status,
-            "status_text": self.status_words,
+            "status_text": english(self.status_words),
             "new_questions": list(self.new_questions),
-            "summary": [self.headline, *self.lines],
-            "check_back": {"on": self.check_back.on, "text": self.check_back.text},
+            "summary": english([self.headline, *self.lines]),
+            "check_back": {"on": self.check_back.on, "text": " ".join(english(self.check_back.sentences))},
         }
-
-
-def _count(n: int, thing: str) -> str:
-    return f"1 {thing}" if n == 1 else f"{n} {thing}s"
 
 
 def next_checkin(case: Case, state: CheckInState, checkin_months: Iterable[int], today: date) -> date | None:
@@ -134,32 +153,34 @@ def next_checkin(case: Case, state: CheckInState, checkin_months: Iterable[int],
 
 def check_back(case: Case, today: date, *, next_checkin_on: date | None, plain: bool = False) -> CheckBack:
     """When the reporter should come back, always a day after today at the earliest."""
-    people = _words(plain)["People"]
+    plain = bool(plain)
     if case.withdrawn_on is not None:
-        return CheckBack(None, WITHDRAWN_CHECK_BACK[plain])
+        return CheckBack(None, (WITHDRAWN_CHECK_BACK[plain],))
     if case.status == RECEIVED:
         on = max(case.ack_due, today + DAY)
-        due = (f"{people} should reply by {day_words(case.ack_due)}."
+        due = ((_filled(SHOULD_REPLY[plain], day=day_words(case.ack_due)),)
                if case.ack_due >= today else
-               f"{people} should have replied by {day_words(case.ack_due)}. "
-               "Sorry that it is taking longer.")
-        return CheckBack(on, f"{due} {_please(on, case.ack_due)}")
+               (_filled(SHOULD_HAVE_REPLIED[plain], day=day_words(case.ack_due)), SORRY))
+        return CheckBack(on, (*due, _please(on, case.ack_due)))
     if case.status in IN_PROGRESS:
         on = max(min(today + WEEK, case.feedback_due), today + DAY)
-        due = (f"They should tell you what they have done by {day_words(case.feedback_due)}."
+        day = day_words(case.feedback_due)
+        due = ((_("They should tell you what they have done by ${day}.", mapping={"day": day}),)
                if case.feedback_due >= today else
-               f"They should have told you what they have done by {day_words(case.feedback_due)}. "
-               "Sorry that it is taking longer.")
-        return CheckBack(on, f"{people} are working on it. {due} {_please(on, case.feedback_due)}")
+               (_("They should have told you what they have done by ${day}.", mapping={"day": day}), SORRY))
+        return CheckBack(on, (WORKING_ON_IT[plain], *due, _please(on, case.feedback_due)))
     # Feedback given or closed (and anything unknown): only the check-in questions are still to come.
     if next_checkin_on is not None:
-        return CheckBack(next_checkin_on, f"On {day_words(next_checkin_on)} there will be a short question for you "
-                                          "here, about how things are going for you. Please check back then.")
-    return CheckBack(None, ANY_TIME)
+        return CheckBack(next_checkin_on, (
+            _("On ${day} there will be a short question for you here, about how things are going for you.",
+              mapping={"day": day_words(next_checkin_on)}),
+            _("Please check back then.")))
+    return CheckBack(None, (ANY_TIME,))
 
 
-def _please(on: date, due: date) -> str:
-    return "Please check back then." if on == due else f"Please check back on {day_words(on)}."
+def _please(on: date, due: date) -> TranslationString:
+    return (_("Please check back then.") if on == due
+            else _("Please check back on ${day}.", mapping={"day": day_words(on)}))
 
 
 def news_for(mailbox: Mailbox, *, today: date, checkin_state: CheckInState,

@@ -7,28 +7,29 @@ from pyramid.view import view_config
 
 from whistle.attachments.uploads import MalformedForm, csrf_ok
 from whistle.errors import Problem, validation_problem
+from whistle.i18n import _
 from whistle.jsonapi import read_json, reject_unknown_members
 from whistle.numbers import whole_number
 from whistle.protection import services
+from whistle.reporters.views import VISIT_HAD_ENDED, login_page, read_fields, reporter
 from whistle.reporters.views import case_page as reporter_case_page
-from whistle.reporters.views import login_page, read_fields, reporter
 from whistle.security.permissions import Permission
 
-NOT_FOR_THIS_CHANNEL = "Retaliation watch is for staff, and this channel is not for staff."
+NOT_FOR_THIS_CHANNEL = _("Retaliation watch is for staff, and this channel is not for staff.")
 
 
 def _reporter_form(request, error_key: str):
     """(identity, fields) or a response: the login page if the visit ended, the case page if the form expired."""
     identity = reporter(request)
     if identity is None:
-        return None, login_page(request, status=401, notice="Your visit had ended. Enter your receipt to continue.")
+        return None, login_page(request, status=401, notice=VISIT_HAD_ENDED)
     try:
         fields = read_fields(request)
     except MalformedForm as error:
         return None, reporter_case_page(request, identity, status=400, errors={error_key: str(error)}, mark_seen=False)
     if not csrf_ok(request, fields.get("csrf_token")):
         return None, reporter_case_page(request, identity, status=400, mark_seen=False,
-                                        errors={error_key: "This page had expired. Please answer again."})
+                                        errors={error_key: _("This page had expired. Please answer again.")})
     return (identity, fields), None
 
 
@@ -44,7 +45,7 @@ def consent_form(request):
                                   errors={"consent_form": NOT_FOR_THIS_CHANNEL})
     if fields.get("consent") != "yes":
         return reporter_case_page(request, identity, status=422, mark_seen=False,
-                                  errors={"consent": "Tick the box if you want this."})
+                                  errors={"consent": _("Tick the box if you want this.")})
     services.give_consent(request.dbsession, request.clock, identity.case)
     return HTTPSeeOther(request.route_url("reporters.case", _anchor="retaliation-watch"))
 
@@ -65,13 +66,13 @@ def checkin_form(request):
     month, detriment = fields.get("month", ""), {"yes": True, "no": False}.get(fields.get("detriment", ""))
     if detriment is None:
         return reporter_case_page(request, identity, status=422, mark_seen=False,
-                                  errors={"detriment": "Choose yes or no."})
+                                  errors={"detriment": _("Choose yes or no.")})
     try:
         services.answer_checkin(request.dbsession, request.whistle_settings, request.clock, identity.case,
                                 _month_or_none(month), detriment, call_hook=request.call_hook)
     except services.CheckInNotDue:
         return reporter_case_page(request, identity, status=409, mark_seen=False,
-                                  errors={"checkin_form": "You have already answered this question."})
+                                  errors={"checkin_form": _("You have already answered this question.")})
     return HTTPSeeOther(request.route_url("reporters.case", _anchor="retaliation-watch"))
 
 

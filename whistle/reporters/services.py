@@ -43,6 +43,7 @@ from whistle.cases.services import (
     record_unverifiable,
 )
 from whistle.clock import Clock
+from whistle.i18n import _
 from whistle.sessions.models import REPORTER
 from whistle.sessions.services import close_session, open_e2e_reporter_session, open_session
 from whistle.settings import Settings
@@ -56,28 +57,28 @@ _DECOY_RECEIPT = "0000-0000-0000-0000-0000"
 
 # What each status means to the person who raised the concern.
 STATUS_WORDS = {
-    "received": "Your report has arrived. Nobody has confirmed reading it yet.",
-    "acknowledged": "Your report has been read and acknowledged by the people handling it.",
-    "assessing": "The people handling your report are deciding what to do about it.",
-    "investigating": "Your concern is being looked into.",
-    "feedback_given": "You have been told what was done. The case is still open in case you want to reply.",
-    "closed": "This case is closed. You can still read everything here.",
+    "received": _("Your report has arrived. Nobody has confirmed reading it yet."),
+    "acknowledged": _("Your report has been read and acknowledged by the people handling it."),
+    "assessing": _("The people handling your report are deciding what to do about it."),
+    "investigating": _("Your concern is being looked into."),
+    "feedback_given": _("You have been told what was done. The case is still open in case you want to reply."),
+    "closed": _("This case is closed. You can still read everything here."),
 }
 # The same in plain words, for a channel that asks for them (wording.plain).
 STATUS_WORDS_PLAIN = {
-    "received": "We have got your message. Someone will read it soon.",
-    "acknowledged": "Someone has read your message.",
-    "assessing": "The people helping you are deciding what to do.",
-    "investigating": "The people helping you are looking into it.",
-    "feedback_given": "The people helping you have told you what they did. You can still write back.",
-    "closed": "This is finished. You can still read everything here.",
+    "received": _("We have got your message. Someone will read it soon."),
+    "acknowledged": _("Someone has read your message."),
+    "assessing": _("The people helping you are deciding what to do."),
+    "investigating": _("The people helping you are looking into it."),
+    "feedback_given": _("The people helping you have told you what they did. You can still write back."),
+    "closed": _("This is finished. You can still read everything here."),
 }
 
 
 def status_words(case: Case) -> str:
     """Where the case is, in its channel's words; never the raw status name."""
     words = STATUS_WORDS_PLAIN if (case.channel.wording or {}).get("plain") else STATUS_WORDS
-    return words.get(case.status, "The people handling your report are working on it.")
+    return words.get(case.status, _("The people handling your report are working on it."))
 
 
 class ReceiptRejected(Exception):

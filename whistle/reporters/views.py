@@ -3,9 +3,11 @@ and the same as JSON under /api/v1/reporter/."""
 from __future__ import annotations
 
 import base64
+import math
 from typing import Any
 
 from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.i18n import TranslationString
 from pyramid.renderers import render_to_response
 from pyramid.security import forget, remember
 from pyramid.view import view_config
@@ -27,6 +29,7 @@ from whistle.board import services as board
 from whistle.cases.models import ITEM_ATTACHMENT_META, ITEM_MESSAGE
 from whistle.cases.services import TeamKeyUnchecked, as_sent, check_keys, sealed_author
 from whistle.errors import Problem, problem_response, validation_problem
+from whistle.i18n import _, english, plural
 from whistle.intake.forms import MAX_IDENTITY_BYTES, wants_plain
 from whistle.intake_channels.services import (
     DEFAULT_QUICK_EXIT_URL,
@@ -73,39 +76,63 @@ from whistle.words import SPEAK_UP_LABELS, day_words, erased_words, size_words
 
 LOGIN_TEMPLATE = "whistle:templates/reporters/login.jinja2"
 CASE_TEMPLATE = "whistle:templates/reporters/case.jinja2"
-UNKNOWN_RECEIPT = "We could not open a report with that receipt. Check each character and try again."
-BUSY = "The service is very busy just now, so your receipt was not checked yet. Please try again in a moment."
-TOO_MANY = ("Very many receipts are being tried on this service right now, so it is too busy to check yours. "
-            "Nothing is wrong with your report. Please wait a minute and try again.")
-TOO_MANY_FROM_HERE = ("Too many receipts that open no report have been tried from here just now, so yours was not "
-                      "checked. Nothing is wrong with your report. Please try again in {minutes}.")
+UNKNOWN_RECEIPT = _("We could not open a report with that receipt. Check each character and try again.")
+BUSY = _("The service is very busy just now, so your receipt was not checked yet. Please try again in a moment.")
+TOO_MANY = _("Very many receipts are being tried on this service right now, so it is too busy to check yours. "
+             "Nothing is wrong with your report. Please wait a minute and try again.")
 TOO_MANY_TRIES_PROBLEM = "/api/v1/problems/too-many-receipt-tries"
-TOO_MANY_FILES = (("Too many files have been sent from here, or to this service, just now, so nothing was sent yet."
-                   " Your message is below: send it again in {minutes}."),
-                  ("Lots of files have been sent just now, so yours were not sent yet. Your message is below. Please"
-                   " try again in {minutes}."))
 TOO_MANY_UPLOADS_PROBLEM = "/api/v1/problems/too-many-uploads"
 # (the usual words, the plain words) for a channel that asks for them.
-MESSAGE_EXPIRED = ("This page had expired, so nothing was sent yet. Check your message below and send it again.",
-                   ("This page was open too long, so nothing was sent yet. Check your message below and press"
-                    " Send again."))
-FILES_TOO_LARGE = (("A file was too large, so nothing was sent yet: each file can be at most {file}, and all the"
-                    " files of one report together {case}. Your message is below; send it with smaller files or none."),
-                   ("A file was too big, so nothing was sent yet. Each file can be up to {file}. Your message is"
-                    " below: send it with a smaller file, or without one."))
-IDENTITY_EXPIRED = ("This page had expired. Check the details below and send again.",
-                    "This page was open too long. Check what you wrote below and send it again.")
-ALREADY_TOLD = "You have already told us who you are."
+MESSAGE_EXPIRED = (_("This page had expired, so nothing was sent yet. Check your message below and send it again."),
+                   _("This page was open too long, so nothing was sent yet. Check your message below and press"
+                     " Send again."))
+FILES_TOO_LARGE = (_("A file was too large, so nothing was sent yet: each file can be at most ${file}, and all the"
+                     " files of one report together ${case}. Your message is below; send it with smaller files"
+                     " or none."),
+                   _("A file was too big, so nothing was sent yet. Each file can be up to ${file}. Your message is"
+                     " below: send it with a smaller file, or without one."))
+IDENTITY_EXPIRED = (_("This page had expired. Check the details below and send again."),
+                    _("This page was open too long. Check what you wrote below and send it again."))
+ALREADY_TOLD = _("You have already told us who you are.")
 # Said when a reporter who withdrew their report writes to it (the page and the API).
-WITHDRAWN = (("You withdrew this report on {day}, so nothing more can be sent to it and nobody is working on it. "
-              "If you want to raise something, you can send a new report."),
-             ("You stopped this on {day}, so nothing more can be sent here. If you want to tell us something, you "
-              "can start again with a new message."))
+WITHDRAWN = (_("You withdrew this report on ${day}, so nothing more can be sent to it and nobody is working on it. "
+               "If you want to raise something, you can send a new report."),
+             _("You stopped this on ${day}, so nothing more can be sent here. If you want to tell us something, you "
+               "can start again with a new message."))
 WITHDRAWN_PROBLEM = "/api/v1/problems/withdrawn"
 # A case opened before team key MACs existed: the team key can be checked only once a guardian
 # has opened it since (docs/crypto.md, "The team key MAC").
-IDENTITY_NOT_YET = ("Your details were not sent: they can be sent safely only after the people handling your report "
-                    "have opened it. Please try again in a few days.")
+IDENTITY_NOT_YET = _("Your details were not sent: they can be sent safely only after the people handling your report "
+                     "have opened it. Please try again in a few days.")
+VISIT_ENDED = _("Your visit has ended. Enter your receipt to open your report again.")
+VISIT_HAD_ENDED = _("Your visit had ended. Enter your receipt to continue.")
+
+
+def minutes_of(refused: TooManyTries | TooManyUploads) -> int:
+    """The wait in whole minutes, at least one."""
+    return max(1, math.ceil(refused.retry_after / 60))
+
+
+def too_many_from_here(refused: TooManyTries) -> str:
+    """The whole sentence for each count: languages change more than the noun after a number."""
+    return plural("Too many receipts that open no report have been tried from here just now, so yours was not "
+                  "checked. Nothing is wrong with your report. Please try again in ${count} minute.",
+                  "Too many receipts that open no report have been tried from here just now, so yours was not "
+                  "checked. Nothing is wrong with your report. Please try again in ${count} minutes.",
+                  minutes_of(refused))
+
+
+def too_many_files(refused: TooManyUploads, plain: bool) -> str:
+    """In the channel's words: plain ones, or the usual."""
+    if plain:
+        return plural("Lots of files have been sent just now, so yours were not sent yet. Your message is below. "
+                      "Please try again in ${count} minute.",
+                      "Lots of files have been sent just now, so yours were not sent yet. Your message is below. "
+                      "Please try again in ${count} minutes.", minutes_of(refused))
+    return plural("Too many files have been sent from here, or to this service, just now, so nothing was sent yet. "
+                  "Your message is below: send it again in ${count} minute.",
+                  "Too many files have been sent from here, or to this service, just now, so nothing was sent yet. "
+                  "Your message is below: send it again in ${count} minutes.", minutes_of(refused))
 
 
 def reporter(request) -> ReporterIdentity | None:
@@ -167,8 +194,8 @@ def _plain(identity: ReporterIdentity | None) -> bool:
     return identity is not None and wants_plain(identity.case.channel)
 
 
-def withdrawn_words(case, plain: bool) -> str:
-    return WITHDRAWN[plain].format(day=day_words(case.withdrawn_on))
+def withdrawn_words(case, plain: bool) -> TranslationString:
+    return TranslationString(WITHDRAWN[plain], mapping={"day": day_words(case.withdrawn_on)})
 
 
 def voice(request, case) -> dict:
@@ -223,13 +250,13 @@ def login_submit(request):
     unsent = fields.get("unsent", "")
     if not csrf_ok(request, fields.get("csrf_token")):
         return login_page(request, status=400, unsent=unsent,
-                          errors={"form": "This page had expired. Please enter your receipt again."})
+                          errors={"form": _("This page had expired. Please enter your receipt again.")})
     try:
         check_receipt_tries(request)
         result = login(request.dbsession, request.whistle_settings, request.clock, fields.get("receipt", ""))
     except TooManyTries as refused:
         response = login_page(request, status=429, unsent=unsent,
-                              errors={"receipt": TOO_MANY_FROM_HERE.format(minutes=refused.minutes_words)})
+                              errors={"receipt": too_many_from_here(refused)})
         response.headers["Retry-After"] = str(refused.retry_after)
         return response
     except TooManyAttempts:
@@ -264,7 +291,7 @@ def login_submit(request):
 def case_view(request):
     identity = reporter(request)
     if identity is None:
-        return login_page(request, notice="Your visit has ended. Enter your receipt to open your report again.")
+        return login_page(request, notice=VISIT_ENDED)
     return case_page(request, identity)
 
 
@@ -308,18 +335,19 @@ def message_submit(request):
         errors["form"] = str(error)
     except TooManyUploads as refused:
         too_many = refused
-        errors["files"] = TOO_MANY_FILES[_plain(identity)].format(minutes=refused.minutes_words)
+        errors["files"] = too_many_files(refused, _plain(identity))
     except AttachmentTooLarge:
         file_limits = limits(request)
-        errors["files"] = FILES_TOO_LARGE[_plain(identity)].format(
-            file=size_words(file_limits.max_file_bytes, limit=True),
-            case=size_words(file_limits.max_case_bytes, limit=True))
+        errors["files"] = TranslationString(FILES_TOO_LARGE[_plain(identity)], mapping={
+            "file": size_words(file_limits.max_file_bytes, limit=True),
+            "case": size_words(file_limits.max_case_bytes, limit=True)})
     draft = fields.get("text", "")
     if identity is None:
-        notice = ("Your visit had ended, so your message was not sent yet. Enter your receipt and it will be "
-                  "waiting for you.")
-        if files_skipped:
-            notice += " Files cannot be kept while you sign in again: please add them again."
+        notice = (_("Your visit had ended, so your message was not sent yet. Enter your receipt and it will be "
+                    "waiting for you. Files cannot be kept while you sign in again: please add them again.")
+                  if files_skipped else
+                  _("Your visit had ended, so your message was not sent yet. Enter your receipt and it will be "
+                    "waiting for you."))
         return login_page(request, status=401, unsent=draft, notice=notice)
     if withdrawn:
         errors = {"form": withdrawn_words(identity.case, _plain(identity))}
@@ -356,7 +384,7 @@ def message_submit(request):
 def identity_submit(request):
     identity = reporter(request)
     if identity is None:
-        return login_page(request, status=401, notice="Your visit had ended. Enter your receipt to continue.")
+        return login_page(request, status=401, notice=VISIT_HAD_ENDED)
     try:
         fields = read_fields(request)
     except MalformedForm as error:
@@ -396,7 +424,7 @@ def identity_submit(request):
 def attachment_download(request):
     identity = reporter(request)
     if identity is None:
-        return login_page(request, notice="Your visit has ended. Enter your receipt to open your report again.")
+        return login_page(request, notice=VISIT_ENDED)
     keys = unlock_for_reporter(request.dbsession, identity.case, identity.keypair,
                                server_key=request.whistle_settings.session_key)
     return attachment_response(request, identity.case, keys, request.matchdict["id"])
@@ -502,7 +530,7 @@ def api_case(request):
     return {
         "case": identity.case.ref,
         "status": identity.case.status,
-        "status_text": mailbox.status_words,
+        "status_text": english(mailbox.status_words),
         **voice(request, identity.case),
         "opened": mailbox.opened,
         "messages": [{"id": m["id"], "from": m["from"], "text": m["text"], "at": m["at"],
@@ -595,7 +623,7 @@ def api_envelopes(request):
         "case": case.ref,
         "channel": case.channel.slug,
         "status": case.status,
-        "status_text": envelopes.mailbox.status_words,
+        "status_text": english(envelopes.mailbox.status_words),
         **voice(request, case),
         "opened": case.opened_on,
         "case_public_key": b64(case.public_key),
@@ -610,7 +638,7 @@ def api_envelopes(request):
                   # Erased by a guardian: what it was, when and why, and no ciphertext.
                   {"id": item.id, "kind": item.kind, "version": None, "author": None, "ciphertext": None,
                    "at": item.created_on, "erased_on": item.erased_on,
-                   "erased_words": erased_words(item.erased_on, item.erased_reason)}
+                   "erased_words": english(erased_words(item.erased_on, item.erased_reason))}
                   for item in envelopes.items],
         "attachments": [{"id": attachment.id, "meta_item": attachment.meta_item_id, "bytes": attachment.stored_bytes,
                          "author": sealed_author(attachment.author, attachment.account_id)}

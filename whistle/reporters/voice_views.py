@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.i18n import TranslationString
 from pyramid.renderers import render_to_response
 from pyramid.view import view_config
 
@@ -12,6 +13,7 @@ from whistle.attachments.uploads import MalformedForm, csrf_ok
 from whistle.board import services as board
 from whistle.cases import lifecycle
 from whistle.errors import Problem, validation_problem
+from whistle.i18n import _
 from whistle.intake.forms import wants_plain
 from whistle.jsonapi import read_json, reject_unknown_members
 from whistle.reporters.identity import ReporterE2EIdentity, ReporterIdentity
@@ -23,15 +25,23 @@ from whistle.reporters.services import (
     unlock_for_reporter,
     withdraw_report,
 )
-from whistle.reporters.views import case_page, client_item, login_page, read_fields, reporter
+from whistle.reporters.views import (
+    VISIT_ENDED,
+    VISIT_HAD_ENDED,
+    case_page,
+    client_item,
+    login_page,
+    read_fields,
+    reporter,
+)
 from whistle.security.permissions import Permission
 
 WITHDRAW_TEMPLATE = "whistle:templates/reporters/withdraw.jinja2"
-ENDED = "Your visit had ended. Enter your receipt to continue."
-ALREADY_CLOSED = ("This report is closed already, so it cannot be withdrawn. You can still read it, and it will be "
-                  "deleted when the organisation's rules say.")
-WITHDRAW_EXPIRED = "This page had expired, so your report was not withdrawn. If you still want to, confirm again."
-CONFIRM_NEEDED = "Tick the box to confirm that you want to withdraw your report."
+ENDED = VISIT_HAD_ENDED
+ALREADY_CLOSED = _("This report is closed already, so it cannot be withdrawn. You can still read it, and it will be "
+                   "deleted when the organisation's rules say.")
+WITHDRAW_EXPIRED = _("This page had expired, so your report was not withdrawn. If you still want to, confirm again.")
+CONFIRM_NEEDED = _("Tick the box to confirm that you want to withdraw your report.")
 
 
 def deleted_after(channel) -> int:
@@ -54,7 +64,7 @@ def withdraw_page(request, identity, *, status: int = 200, errors: dict | None =
 def withdraw_form(request):
     identity = reporter(request)
     if identity is None:
-        return login_page(request, notice="Your visit has ended. Enter your receipt to open your report again.")
+        return login_page(request, notice=VISIT_ENDED)
     return withdraw_page(request, identity)
 
 
@@ -102,14 +112,15 @@ CLOSED_PROBLEM = "/api/v1/problems/closed"
 
 # --- "would you speak up again?" ----------------------------------------------------------------
 
-SPEAK_UP_EXPIRED = "This page had expired, so your answer was not sent. Check it below and send it again."
-NOT_ASKED = "This question is asked once your report is closed (and not if you withdrew it)."
-CHOOSE_ANSWER = "Choose yes, no or not sure."
+SPEAK_UP_EXPIRED = _("This page had expired, so your answer was not sent. Check it below and send it again.")
+NOT_ASKED = _("This question is asked once your report is closed (and not if you withdrew it).")
+CHOOSE_ANSWER = _("Choose yes, no or not sure.")
 
 
-def _comment_too_long(request, comment: str) -> str | None:
+def _comment_too_long(request, comment: str) -> TranslationString | None:
     limit = request.whistle_settings.max_text_chars
-    return f"Your comment can be at most {limit} characters." if len(comment) > limit else None
+    return (_("Your comment can be at most ${limit} characters.", mapping={"limit": limit})
+            if len(comment) > limit else None)
 
 
 @view_config(route_name="reporters.speak_up", request_method="POST", permission=Permission.MAILBOX_VISIT,
@@ -184,7 +195,7 @@ NOT_ASKED_PROBLEM = "/api/v1/problems/speak-up-not-asked"
 
 # --- the "you said, we did" board: may the organisation quote the reporter's words? ---------------
 
-CONSENT_EXPIRED = "This page had expired, so your choice was not saved. Please choose again."
+CONSENT_EXPIRED = _("This page had expired, so your choice was not saved. Please choose again.")
 
 
 @view_config(route_name="reporters.board_consent", request_method="POST", permission=Permission.MAILBOX_VISIT,

@@ -28,6 +28,7 @@ from datetime import date
 
 from whistle import hookimpl
 from whistle.hooks.types import CaseInfo, StatisticsExport, StatisticsFigure
+from whistle.i18n import _
 
 ELEMENTS = (
     ("patient_safety", "patient-safety"),
@@ -153,7 +154,7 @@ def build_from_statistics(figures: list[StatisticsFigure], start: date, end: dat
 
 FTSU_QUARTERLY = StatisticsExport(
     name="ftsu-quarterly",
-    title="Freedom to Speak Up quarterly return (National Guardian's Office)",
+    title=_("Freedom to Speak Up quarterly return (National Guardian's Office)"),
     media_type="text/csv",
     build=build,
     build_from_statistics=build_from_statistics,

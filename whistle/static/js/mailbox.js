@@ -10,6 +10,7 @@
 
 import { InvalidReceipt, receiptVersion, toBase64 } from "./crypto.js";
 import { element, fill } from "./dom.js";
+import { pageLanguage, t } from "./i18n.js";
 import { removeHiddenInfo } from "./hidden-info.js";
 import {
   Api, ApiError, CaseKeysRefused, NetworkError, checkedTeamKey, downloadFile, fetchAnyDirectory, identityItem,
@@ -18,41 +19,68 @@ import {
 
 const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
   "November", "December"];
-const PEOPLE = "The people handling your report";
-const UNKNOWN_RECEIPT = "We could not open a report with that receipt. Check each character and try again.";
-const TOO_MANY = "Very many receipts are being tried on this service right now, so it is too busy to check yours. "
-  + "Nothing is wrong with your report. Please wait a minute and try again.";
+const UNKNOWN_RECEIPT = t("We could not open a report with that receipt. Check each character and try again.");
+const TOO_MANY = t("Very many receipts are being tried on this service right now, so it is too busy to check yours. "
+  + "Nothing is wrong with your report. Please wait a minute and try again.");
 const WORDS = {
-  loginMode: "A receipt of 24 letters and digits opens your report on this device: it is decrypted here, and what "
-    + "you send is encrypted here before it leaves. A receipt of 20 is opened by the service.",
-  mode: "Encrypted on this device: this page decrypts your report here, and encrypts what you send before it leaves.",
-  opening: "Opening your report on this device…",
-  offline: "The service could not be reached. Check your connection and try again.",
-  failed: "Something went wrong. Nothing you wrote is lost: please try again in a moment.",
-  refused: "Your report could not be opened safely: its keys do not match your receipt. Nothing was shown or sent. "
-    + "Please tell the organisation, or send a new report.",
-  ended: "Your visit has ended. Enter your receipt to open your report again.",
-  messageEmpty: "Write a message or choose a file to send.",
-  sending: "Encrypting and sending…",
-  file: "Sending file {i} of {n} ({name}): {percent}%",
-  sent: "Sent.",
-  fileFailed: "The file {name} could not be sent. Please try again.",
-  downloading: "Decrypting {name}…",
-  downloadFailed: "{name} could not be opened: it may have been changed after it was sent. It was not saved.",
-  replyRefused: "Your message was not sent: your report's keys no longer match your receipt, so it could not be "
-    + "sent safely. Nothing was sent. Please tell the organisation, or send a new report.",
-  identityRefused: "Your details were not sent: your report's keys no longer match your receipt, so they could not "
-    + "be sent safely. Nothing was sent. Please tell the organisation another way.",
-  identityNotYet: "Your details were not sent: they can be sent safely only after the people handling your report "
-    + "have opened it. Please try again in a few days.",
-  withdrawConfirm: "Tick the box to confirm that you want to withdraw your report.",
-  chooseAnswer: "Choose yes, no or not sure.",
+  loginMode: t("A receipt of 24 letters and digits opens your report on this device: it is decrypted here, and what "
+    + "you send is encrypted here before it leaves. A receipt of 20 is opened by the service."),
+  mode: t("Encrypted on this device: this page decrypts your report here, and encrypts what you send before it leaves."),
+  opening: t("Opening your report on this device…"),
+  offline: t("The service could not be reached. Check your connection and try again."),
+  failed: t("Something went wrong. Nothing you wrote is lost: please try again in a moment."),
+  refused: t("Your report could not be opened safely: its keys do not match your receipt. Nothing was shown or sent. "
+    + "Please tell the organisation, or send a new report."),
+  ended: t("Your visit has ended. Enter your receipt to open your report again."),
+  messageEmpty: t("Write a message or choose a file to send."),
+  sending: t("Encrypting and sending…"),
+  file: t("Sending file {i} of {n} ({name}): {percent}%"),
+  sent: t("Sent."),
+  fileFailed: t("The file {name} could not be sent. Please try again."),
+  downloading: t("Decrypting {name}…"),
+  downloadFailed: t("{name} could not be opened: it may have been changed after it was sent. It was not saved."),
+  replyRefused: t("Your message was not sent: your report's keys no longer match your receipt, so it could not be "
+    + "sent safely. Nothing was sent. Please tell the organisation, or send a new report."),
+  identityRefused: t("Your details were not sent: your report's keys no longer match your receipt, so they could not "
+    + "be sent safely. Nothing was sent. Please tell the organisation another way."),
+  identityNotYet: t("Your details were not sent: they can be sent safely only after the people handling your report "
+    + "have opened it. Please try again in a few days."),
+  withdrawConfirm: t("Tick the box to confirm that you want to withdraw your report."),
+  chooseAnswer: t("Choose yes, no or not sure."),
 };
-const SPEAK_UP_LABELS = { yes: "Yes", no: "No", not_sure: "Not sure" };
+// Where the case is, as the API says it (in English: reporters/services.py STATUS_WORDS and
+// STATUS_WORDS_PLAIN), in the page's language.
+const STATUS_WORDS = {
+  "Your report has arrived. Nobody has confirmed reading it yet.":
+    t("Your report has arrived. Nobody has confirmed reading it yet."),
+  "Your report has been read and acknowledged by the people handling it.":
+    t("Your report has been read and acknowledged by the people handling it."),
+  "The people handling your report are deciding what to do about it.":
+    t("The people handling your report are deciding what to do about it."),
+  "Your concern is being looked into.": t("Your concern is being looked into."),
+  "You have been told what was done. The case is still open in case you want to reply.":
+    t("You have been told what was done. The case is still open in case you want to reply."),
+  "This case is closed. You can still read everything here.": t("This case is closed. You can still read everything here."),
+  "We have got your message. Someone will read it soon.": t("We have got your message. Someone will read it soon."),
+  "Someone has read your message.": t("Someone has read your message."),
+  "The people helping you are deciding what to do.": t("The people helping you are deciding what to do."),
+  "The people helping you are looking into it.": t("The people helping you are looking into it."),
+  "The people helping you have told you what they did. You can still write back.":
+    t("The people helping you have told you what they did. You can still write back."),
+  "This is finished. You can still read everything here.": t("This is finished. You can still read everything here."),
+  "The people handling your report are working on it.": t("The people handling your report are working on it."),
+};
+const SPEAK_UP_LABELS = { yes: t("Yes"), no: t("No"), not_sure: t("Not sure") };
 
 function dayWords(text) {
   const match = /^(\d{4})-(\d{2})-(\d{2})/.exec(text || "");
   if (!match) return "";
+  if (pageLanguage !== "en") {
+    // The page's language says the month's name (the server's words say "5 December 2026" in English).
+    const day = new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])));
+    return new Intl.DateTimeFormat(pageLanguage, { day: "numeric", month: "long", year: "numeric", timeZone: "UTC",
+      numberingSystem: "latn" }).format(day); // Western digits, as the server's dates have
+  }
   return `${Number(match[3])} ${MONTHS[Number(match[2]) - 1]} ${match[1]}`;
 }
 
@@ -83,6 +111,9 @@ class Mailbox {
     // Whether this service offers to remove hidden information from files (the metadata_removal
     // plugin): the page then offers it for photos, which it cleans itself (hidden-info.js).
     this.offerRemoval = loginForm.dataset.removeMetadata === "true";
+    // The mailbox's own addresses, as the server built them (in the page's language).
+    this.caseUrl = loginForm.dataset.caseUrl;
+    this.leaveUrl = loginForm.dataset.leaveUrl;
   }
 
   start() {
@@ -99,7 +130,7 @@ class Mailbox {
     window.addEventListener("pageshow", (event) => { if (event.persisted && this.loginNodes) this.leave(); });
     // Back to the receipt form's own address ends the visit; Back within the mailbox (after "sent") does not.
     window.addEventListener("popstate", () => {
-      if (this.session && window.location.pathname !== "/mailbox/case") this.leave();
+      if (this.session && window.location.pathname !== this.caseUrl) this.leave();
     });
   }
 
@@ -166,7 +197,7 @@ class Mailbox {
     this.session.view = readEnvelopes(envelopes, caseKeys);
     this.session.channel = channelOf(envelopes, this.channels);
     this.render();
-    if (!pushed) history.pushState({ whistle: "mailbox" }, "", "/mailbox/case");
+    if (!pushed) history.pushState({ whistle: "mailbox" }, "", this.caseUrl);
   }
 
   /**
@@ -183,17 +214,17 @@ class Mailbox {
     const view = this.session.view;
     if (!this.loginNodes) this.loginNodes = this.pageNodes();
     for (const node of this.pageNodes()) node.remove();
-    document.title = "Your report · whistle";
+    document.title = `${t("Your report")} · whistle`;
     const content = [
-      element("h1", { tabindex: "-1" }, "Your report"),
+      element("h1", { tabindex: "-1" }, t("Your report")),
       element("p", { id: "encryption-mode", class: "mode-line on-device" }, WORDS.mode),
       this.renderNews(view),
       element("dl", { class: "meta" },
-        element("dt", {}, "Reference"), element("dd", {}, view.ref),
-        element("dt", {}, "Sent on"), element("dd", {}, dayWords(view.opened)),
-        element("dt", {}, "Where things are"), element("dd", { class: "status" }, view.statusText || "")),
+        element("dt", {}, t("Reference")), element("dd", {}, view.ref),
+        element("dt", {}, t("Sent on")), element("dd", {}, dayWords(view.opened)),
+        element("dt", {}, t("Where things are")), element("dd", { class: "status" }, STATUS_WORDS[view.statusText] || view.statusText || "")),
       element("p", { class: "help" },
-        "When you have finished, press \"Leave\". If you do nothing for a while you will be signed out anyway."),
+        t("When you have finished, press \"Leave\". If you do nothing for a while you will be signed out anyway.")),
       this.renderWithdrawn(),
       this.renderSpeakUp(),
       this.renderConversation(view),
@@ -215,7 +246,7 @@ class Mailbox {
     if (!summary.length) return null;
     const [headline, ...lines] = summary;
     const section = element("section", { id: "news", class: "news", "aria-labelledby": "news-title" },
-      element("h2", { id: "news-title" }, "What is new"), element("p", { class: "headline" }, headline));
+      element("h2", { id: "news-title" }, t("What is new")), element("p", { class: "headline" }, headline));
     if (lines.length) section.append(element("ul", { class: "news-items" }, ...lines.map((line) => element("li", {}, line))));
     if (news.check_back && news.check_back.text) {
       section.append(element("p", { class: "check-back", id: "check-back" }, news.check_back.text));
@@ -224,31 +255,33 @@ class Mailbox {
   }
 
   renderConversation(view) {
-    const section = element("section", { id: "conversation" }, element("h2", {}, "Messages"));
+    const section = element("section", { id: "conversation" }, element("h2", {}, t("Messages")));
     if (!view.messages.length) {
-      section.append(element("p", {}, `No messages yet. ${PEOPLE} will write here.`));
+      section.append(element("p", {}, t("No messages yet. The people handling your report will write here.")));
       return section;
     }
     const list = element("ol", { class: "messages" });
     for (const message of view.messages) {
       if (message.erased) {
         list.append(element("li", { class: "message erased" },
-          element("p", { class: "who" }, `A message, ${dayWords(message.at)}`),
+          element("p", { class: "who" }, t("A message, ${day}", { day: dayWords(message.at) })),
           element("div", { class: "text" }, String(message.words))));
         continue;
       }
       if (message.unverified) {
         list.append(element("li", { class: "message unverified" },
-          element("p", { class: "who" }, `A message, ${dayWords(message.at)}`),
+          element("p", { class: "who" }, t("A message, ${day}", { day: dayWords(message.at) })),
           element("div", { class: "text" },
-            "This message could not be checked, so it is not shown. It may have been changed after it was sent.")));
+            t("This message could not be checked, so it is not shown. It may have been changed after it was sent."))));
         continue;
       }
-      const who = message.from === "reporter" ? "You" : PEOPLE;
+      const day = dayWords(message.at);
+      const who = message.from === "reporter" ? t("You, ${day}", { day })
+        : t("The people handling your report, ${day}", { day });
       const hint = message.authorSealed ? null
-        : element("span", { class: "hint" }, " (sent before this service sealed who wrote each message)");
+        : element("span", { class: "hint" }, " ", t("(sent before this service sealed who wrote each message)"));
       list.append(element("li", { class: `message from-${message.from}` },
-        element("p", { class: "who" }, `${who}, ${dayWords(message.at)}`, hint),
+        element("p", { class: "who" }, who, hint),
         element("div", { class: "text" }, message.text)));
     }
     section.append(list);
@@ -256,26 +289,27 @@ class Mailbox {
   }
 
   renderFiles(view) {
-    const section = element("section", { id: "files" }, element("h2", {}, "Files"));
+    const section = element("section", { id: "files" }, element("h2", {}, t("Files")));
     if (!view.attachments.length) {
-      section.append(element("p", {}, "No files yet."));
+      section.append(element("p", {}, t("No files yet.")));
       return section;
     }
     const list = element("ul", { class: "attachments" });
     for (const file of view.attachments) {
       if (file.erased) {
-        list.append(element("li", { class: "erased" }, `A file: ${file.words}`));
+        list.append(element("li", { class: "erased" }, t("A file: ${words}", { words: file.words })));
         continue;
       }
       if (!file.verified) {
         list.append(element("li", { class: "unverified" },
-          "A file that could not be checked, so it is not offered. It may have been changed after it was sent."));
+          t("A file that could not be checked, so it is not offered. It may have been changed after it was sent.")));
         continue;
       }
-      const link = element("a", { href: `/mailbox/case/attachments/${file.id}`, "data-file": String(file.id) }, file.name);
+      const link = element("a", { href: `${this.caseUrl}/attachments/${file.id}`, "data-file": String(file.id) }, file.name);
       link.addEventListener("click", (event) => { event.preventDefault(); this.download(file); });
-      const from = file.from === "reporter" ? "" : `, from ${PEOPLE.toLowerCase()}`;
-      list.append(element("li", {}, link, ` (${sizeWords(file.size)}${from})`));
+      const size = sizeWords(file.size);
+      const about = file.from === "reporter" ? size : t("${size}, from the people handling your report", { size });
+      list.append(element("li", {}, link, ` (${about})`));
     }
     section.append(list);
     section.append(element("p", { id: "download-status", class: "send-status", role: "status", "aria-live": "polite" }));
@@ -289,16 +323,19 @@ class Mailbox {
     const status = element("p", { id: "reply-status", class: "send-status", role: "status", "aria-live": "polite" });
     const removal = this.offerRemoval ? this.removalField() : null;
     const form = element("form", { id: "message-form", autocomplete: "off", novalidate: true },
-      field("text", "Your message", text),
+      field("text", t("Your message"), text),
       ...(removal ? [removal] : []),
-      field("reply-files", element("span", {}, "Files ", element("span", { class: "optional" }, "(optional)")), files,
-        element("p", { class: "help" }, "Photos and documents can contain hidden details, such as where and when a "
-          + "photo was taken or who wrote a document. They are encrypted on this device before they are sent"
-          + (removal ? "." : ", so that hidden information is not taken out of them."))),
+      field("reply-files", element("span", {}, t("Files"), " ", element("span", { class: "optional" }, t("(optional)"))), files,
+        element("p", { class: "help" }, removal
+          ? t("Photos and documents can contain hidden details, such as where and when a photo was taken or who wrote "
+            + "a document. They are encrypted on this device before they are sent.")
+          : t("Photos and documents can contain hidden details, such as where and when a photo was taken or who wrote "
+            + "a document. They are encrypted on this device before they are sent, so that hidden information is not "
+            + "taken out of them."))),
       status,
-      element("button", { type: "submit", class: "button primary" }, "Send securely"));
+      element("button", { type: "submit", class: "button primary" }, t("Send securely")));
     form.addEventListener("submit", (event) => { event.preventDefault(); this.reply(form, text, files, status); });
-    return element("section", { id: "reply" }, element("h2", {}, "Send a message or add files"), form);
+    return element("section", { id: "reply" }, element("h2", {}, t("Send a message or add files")), form);
   }
 
   /** The box "Remove hidden information…", ticked, as the page without JavaScript has it, with
@@ -308,46 +345,46 @@ class Mailbox {
       "aria-describedby": "remove-metadata-device" });
     box.checked = true;
     return element("div", { class: "field", id: "field-remove-metadata" },
-      element("label", { class: "choice" }, box, " Remove hidden information (like location and author) from my files"),
-      element("p", { class: "help", id: "remove-metadata-device" }, "Your files are encrypted on this device before they "
+      element("label", { class: "choice" }, box, " ", t("Remove hidden information (like location and author) from my files")),
+      element("p", { class: "help", id: "remove-metadata-device" }, t("Your files are encrypted on this device before they "
         + "leave it, so the service never sees them. With this ticked, this page takes hidden information out of photos "
         + "(JPEG and PNG) first; PDFs, office documents and other files are sent as they are, with theirs. Without "
-        + "JavaScript, the service also removes it from PDFs and office documents."));
+        + "JavaScript, the service also removes it from PDFs and office documents.")));
   }
 
   renderIdentity(view) {
-    const section = element("section", { id: "identity" }, element("h2", {}, "Who you are"));
+    const section = element("section", { id: "identity" }, element("h2", {}, t("Who you are")));
     if (view.identityGiven) {
-      section.append(element("p", {}, "You told us who you are. Only the people handling your report can see it."));
+      section.append(element("p", {}, t("You told us who you are. Only the people handling your report can see it.")));
       return section;
     }
     const modes = this.identityModes().filter((mode) => mode !== "anonymous");
     if (!modes.length) {
-      section.append(element("p", {}, "You are anonymous."));
+      section.append(element("p", {}, t("You are anonymous.")));
       return section;
     }
-    const labels = { confidential: "Only the people handling my concern", open: "I am happy for it to be known" };
+    const labels = { confidential: t("Only the people handling my concern"), open: t("I am happy for it to be known") };
     const choices = modes.map((mode) => element("label", { class: "choice" },
       element("input", { type: "radio", name: "identity_mode", value: mode }), ` ${labels[mode] || mode}`));
     const name = element("input", { id: "identity.name", name: "identity.name", type: "text", autocomplete: "off" });
     const contact = element("input", { id: "identity.contact", name: "identity.contact", type: "text", autocomplete: "off" });
     const staff = this.session.channel?.reporters_are_staff !== false;
     const personnel = staff
-      ? field("identity.personnel_id", "Staff number (optional)",
+      ? field("identity.personnel_id", t("Staff number (optional)"),
         element("input", { id: "identity.personnel_id", name: "identity.personnel_id", type: "text", autocomplete: "off" }))
       : null;
     const status = element("p", { id: "identity-status", class: "send-status", role: "status", "aria-live": "polite" });
     const form = element("form", { id: "identity-form", autocomplete: "off", novalidate: true },
       element("div", { class: "field", id: "field-identity_mode" },
-        element("fieldset", {}, element("legend", {}, "Who may know your name?"), ...choices)),
-      field("identity.name", "Your name", name),
-      field("identity.contact", "How we can reach you (optional)", contact),
+        element("fieldset", {}, element("legend", {}, t("Who may know your name?")), ...choices)),
+      field("identity.name", t("Your name"), name),
+      field("identity.contact", t("How we can reach you (optional)"), contact),
       ...(personnel ? [personnel] : []),
       status,
-      element("button", { type: "submit", class: "button" }, "Tell them who I am"));
+      element("button", { type: "submit", class: "button" }, t("Tell them who I am")));
     form.addEventListener("submit", (event) => { event.preventDefault(); this.reveal(form, status); });
-    section.append(element("p", {}, "You are anonymous. If you want, you can tell the people handling your report who "
-      + "you are. You cannot take this back later."), form);
+    section.append(element("p", {}, t("You are anonymous. If you want, you can tell the people handling your report who "
+      + "you are. You cannot take this back later.")), form);
     return section;
   }
 
@@ -358,21 +395,24 @@ class Mailbox {
     if (!envelopes.speak_up_asked) return null;
     const answered = envelopes.speak_up_again;
     const section = element("section", { id: "speak-up", class: "news", "aria-labelledby": "speak-up-title" },
-      element("h2", { id: "speak-up-title" }, answered ? "Your answer: would you speak up again?" : "Would you speak up again?"),
-      element("p", {}, answered ? `You answered: ${SPEAK_UP_LABELS[answered] || answered}. Thank you. You can change your answer below.`
-        : "Your report is closed. Knowing whether you would raise a concern again, after how this one was handled, "
-          + "helps the organisation make speaking up safer. Answering is up to you."));
+      element("h2", { id: "speak-up-title" }, answered ? t("Your answer: would you speak up again?") : t("Would you speak up again?")),
+      element("p", {}, answered
+        ? t("You answered: ${answer}. Thank you. You can change your answer below.",
+          { answer: SPEAK_UP_LABELS[answered] || answered })
+        : t("Your report is closed. Knowing whether you would raise a concern again, after how this one was handled, "
+          + "helps the organisation make speaking up safer. Answering is up to you.")));
     const choices = Object.entries(SPEAK_UP_LABELS).map(([value, words]) => element("label", { class: "choice" },
       element("input", { type: "radio", name: "answer", value, ...(answered === value ? { checked: true } : {}) }), ` ${words}`));
     const comment = element("textarea", { id: "comment", name: "comment", rows: "3", autocomplete: "off" });
     const status = element("p", { id: "speak-up-status", class: "send-status", role: "status", "aria-live": "polite" });
     const form = element("form", { id: "speak-up-form", autocomplete: "off", novalidate: true },
       element("div", { class: "field", id: "field-answer" },
-        element("fieldset", {}, element("legend", {}, "Your answer"), ...choices)),
-      field("comment", element("span", {}, "Would you like to say why? ", element("span", { class: "optional" }, "(optional)")),
-        comment, element("p", { class: "help" }, "Only the people who handled your report can read it. It is encrypted on "
-          + "this device before it is sent.")),
-      status, element("button", { type: "submit", class: "button" }, answered ? "Change my answer" : "Send my answer"));
+        element("fieldset", {}, element("legend", {}, t("Your answer")), ...choices)),
+      field("comment", element("span", {}, t("Would you like to say why?"), " ",
+        element("span", { class: "optional" }, t("(optional)"))),
+      comment, element("p", { class: "help" }, t("Only the people who handled your report can read it. It is encrypted on "
+        + "this device before it is sent."))),
+      status, element("button", { type: "submit", class: "button" }, answered ? t("Change my answer") : t("Send my answer")));
     form.addEventListener("submit", (event) => { event.preventDefault(); this.speakUp(form, comment, status); });
     section.append(form);
     return section;
@@ -414,22 +454,22 @@ class Mailbox {
     const board = this.session.envelopes.board;
     if (!board) return null;
     const section = element("section", { id: "board", "aria-labelledby": "board-title" },
-      element("h2", { id: "board-title" }, "“You said, we did”"));
+      element("h2", { id: "board-title" }, t("“You said, we did”")));
     for (const entry of board.acted_on || []) {
       section.append(element("p", { class: "acted-on" },
-        element("strong", {}, "Your idea was acted on: ", element("a", { href: entry.url }, entry.title))));
+        element("strong", {}, t("Your idea was acted on:"), " ", element("a", { href: entry.url }, entry.title))));
     }
     if (board.locked) {
-      section.append(element("p", {}, board.consent ? "You agreed that your words could be quoted on the board."
-        : "You did not agree to be quoted, so the board uses the organisation's own words."));
+      section.append(element("p", {}, board.consent ? t("You agreed that your words could be quoted on the board.")
+        : t("You did not agree to be quoted, so the board uses the organisation's own words.")));
       return section;
     }
     const consent = element("input", { type: "checkbox", name: "consent", value: "yes", ...(board.consent ? { checked: true } : {}) });
     const status = element("p", { id: "board-status", class: "send-status", role: "status", "aria-live": "polite" });
     const form = element("form", { id: "board-consent-form", novalidate: true },
       element("div", { class: "field", id: "field-board-consent" },
-        element("label", { class: "choice" }, consent, " You may quote my words on the board")),
-      status, element("button", { type: "submit", class: "button" }, "Save my choice"));
+        element("label", { class: "choice" }, consent, " ", t("You may quote my words on the board"))),
+      status, element("button", { type: "submit", class: "button" }, t("Save my choice")));
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       if (this.busy) return;
@@ -446,8 +486,8 @@ class Mailbox {
         this.busy = false;
       }
     });
-    section.append(element("p", {}, "When an idea is acted on, the organisation may say so on its public “you said, we "
-      + "did” board, in its own words. It will only quote your words if you agree."), form);
+    section.append(element("p", {}, t("When an idea is acted on, the organisation may say so on its public “you said, we "
+      + "did” board, in its own words. It will only quote your words if you agree.")), form);
     return section;
   }
 
@@ -458,39 +498,44 @@ class Mailbox {
   renderWithdrawn() {
     const day = this.withdrawn();
     if (!day) return null;
-    return element("section", { id: "withdrawn", class: "news" }, element("h2", {}, "You withdrew this report"),
-      element("p", {}, `You withdrew this report on ${dayWords(day)}. Nobody is working on it any more and nothing `
-        + "more can be sent to it. It will be deleted as the organisation's rules say."),
-      element("p", {}, "If you want to raise something, you can send a new report."));
+    return element("section", { id: "withdrawn", class: "news" }, element("h2", {}, t("You withdrew this report")),
+      element("p", {}, t("You withdrew this report on ${day}. Nobody is working on it any more and nothing "
+        + "more can be sent to it. It will be deleted as the organisation's rules say.", { day: dayWords(day) })),
+      element("p", {}, t("If you want to raise something, you can send a new report.")));
   }
 
   // Withdrawing: the same warning as the page without JavaScript (reporters/withdraw.jinja2), then POST
   // /api/v1/reporter/withdrawal. It carries no content, so nothing is encrypted.
   renderWithdraw(view) {
     if (view.status === "closed") return null;
-    const section = element("section", { id: "withdraw" }, element("h2", {}, "Withdraw your report"),
-      element("p", {}, "If you no longer want your report to be handled, you can withdraw it. You cannot undo this."));
-    const open = element("button", { type: "button", class: "button" }, "Withdraw my report");
+    const section = element("section", { id: "withdraw" }, element("h2", {}, t("Withdraw your report")),
+      element("p", {}, t("If you no longer want your report to be handled, you can withdraw it. You cannot undo this.")));
+    const open = element("button", { type: "button", class: "button" }, t("Withdraw my report"));
     open.addEventListener("click", () => {
       open.remove();
       const days = this.session.envelopes.retention_withdrawn_days ?? 0;
-      const deleted = days === 0 ? "It will be deleted within a day."
-        : `It will be deleted ${days} day${days === 1 ? "" : "s"} after you withdraw it.`;
+      const deleted = days === 0
+        ? t("It will be deleted within a day. The organisation may have to keep it for longer if the law requires it "
+          + "(a legal hold).")
+        : days === 1
+          ? t("It will be deleted 1 day after you withdraw it. The organisation may have to keep it for longer if the "
+            + "law requires it (a legal hold).")
+          : t("It will be deleted ${days} days after you withdraw it. The organisation may have to keep it for longer "
+            + "if the law requires it (a legal hold).", { days });
       const confirm = element("input", { type: "checkbox", name: "confirm", value: "yes" });
       const status = element("p", { id: "withdraw-status", class: "send-status", role: "status", "aria-live": "polite" });
       const form = element("form", { id: "withdraw-form", novalidate: true },
-        element("section", { id: "withdraw-warning", class: "warning" }, element("h3", {}, "What withdrawing means"),
+        element("section", { id: "withdraw-warning", class: "warning" }, element("h3", {}, t("What withdrawing means")),
           element("ul", {},
-            element("li", {}, "The people handling your report will stop working on it. They will be told that you "
-              + "withdrew it, not why."),
-            element("li", {}, "Your report will be closed. You will still be able to read it with your receipt until "
-              + "it is deleted, but you will not be able to send anything more."),
-            element("li", {}, `${deleted} The organisation may have to keep it for longer if the law requires it `
-              + "(a legal hold)."),
-            element("li", {}, "You cannot undo this."))),
+            element("li", {}, t("The people handling your report will stop working on it. They will be told that you "
+              + "withdrew it, not why.")),
+            element("li", {}, t("Your report will be closed. You will still be able to read it with your receipt until "
+              + "it is deleted, but you will not be able to send anything more.")),
+            element("li", {}, deleted),
+            element("li", {}, t("You cannot undo this.")))),
         element("div", { class: "field", id: "field-confirm" },
-          element("label", { class: "choice" }, confirm, " I understand, and I want to withdraw my report")),
-        status, element("button", { type: "submit", class: "button" }, "Withdraw my report"));
+          element("label", { class: "choice" }, confirm, " ", t("I understand, and I want to withdraw my report"))),
+        status, element("button", { type: "submit", class: "button" }, t("Withdraw my report")));
       form.addEventListener("submit", (event) => { event.preventDefault(); this.withdraw(form, confirm, status); });
       section.append(form);
     });
@@ -526,10 +571,10 @@ class Mailbox {
   }
 
   renderSent(view) {
-    const section = element("section", { id: "what-you-sent" }, element("h2", {}, "What you sent"));
+    const section = element("section", { id: "what-you-sent" }, element("h2", {}, t("What you sent")));
     if (view.lost.includes("disclosure")) {
       section.append(element("p", { class: "unverified" },
-        "What you sent could not be checked, so it is not shown here. It may have been changed after it was sent."));
+        t("What you sent could not be checked, so it is not shown here. It may have been changed after it was sent.")));
     } else {
       section.append(element("div", { class: "disclosure" }, view.text));
     }
@@ -540,9 +585,10 @@ class Mailbox {
     if (entries.length) {
       const list = element("dl", { class: "answers" });
       for (const [name, answer] of entries) {
-        list.append(element("dt", {}, labels[name] || "Another answer"),
+        list.append(element("dt", {}, labels[name] || t("Another answer")),
           element("dd", {}, Array.isArray(answer) ? answer.join(", ")
-            : yesNo.has(name) ? String(answer).charAt(0).toUpperCase() + String(answer).slice(1) : String(answer)));
+            : yesNo.has(name) ? SPEAK_UP_LABELS[answer] || String(answer).charAt(0).toUpperCase() + String(answer).slice(1)
+              : String(answer)));
       }
       section.append(list);
     }
@@ -555,8 +601,8 @@ class Mailbox {
 
   showLeave() {
     if (document.getElementById("leave-form")) return;
-    const button = element("button", { type: "submit", class: "button" }, "Leave");
-    const leave = element("form", { id: "leave-form", class: "leave", method: "post", action: "/mailbox/leave" }, button);
+    const button = element("button", { type: "submit", class: "button" }, t("Leave"));
+    const leave = element("form", { id: "leave-form", class: "leave", method: "post", action: this.leaveUrl }, button);
     leave.addEventListener("submit", async (event) => {
       event.preventDefault();
       await this.endSession();
@@ -625,7 +671,7 @@ class Mailbox {
       await this.refresh();
       const newStatus = document.getElementById("reply-status");
       newStatus.textContent = failed.length ? failed.map((name) => fill(WORDS.fileFailed, { name })).join(" ") : WORDS.sent;
-      history.pushState({ whistle: "mailbox" }, "", "/mailbox/case#sent");
+      history.pushState({ whistle: "mailbox" }, "", `${this.caseUrl}#sent`);
     } catch (error) {
       status.textContent = "";
       this.draft = textBox.value;
@@ -650,11 +696,11 @@ class Mailbox {
     const contact = (data.get("identity.contact") || "").trim();
     const personnelId = (data.get("identity.personnel_id") || "").trim();
     if (!mode) {
-      this.fieldError(form, "identity_mode", "Choose one of the ways offered to tell us (or not) who you are.");
+      this.fieldError(form, "identity_mode", t("Choose one of the ways offered to tell us (or not) who you are."));
       return;
     }
     if (!name) {
-      this.fieldError(form, "identity.name", "Give your name, or choose to stay anonymous.");
+      this.fieldError(form, "identity.name", t("Give your name, or choose to stay anonymous."));
       return;
     }
     this.busy = true;
