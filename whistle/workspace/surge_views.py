@@ -10,6 +10,7 @@ from pyramid.view import view_config
 from whistle.cases import actions
 from whistle.cases.inbox import surge_cases
 from whistle.errors import Problem, validation_problem
+from whistle.i18n import _
 from whistle.jsonapi import read_json, reject_unknown_members
 from whistle.numbers import whole_number
 from whistle.security.permissions import Permission
@@ -17,7 +18,7 @@ from whistle.words import JUNK_REASON_LABELS
 
 SURGE_PAGE = "whistle:templates/cases/surge.jinja2"
 CONFIRM_PAGE = "whistle:templates/cases/surge_confirm.jinja2"
-JUNK_MESSAGES = {"cases": "Tick at least one case to close.", "reason": "Choose why they are junk."}
+JUNK_MESSAGES = {"cases": _("Tick at least one case to close."), "reason": _("Choose why they are junk.")}
 
 
 def _day(request) -> date:
