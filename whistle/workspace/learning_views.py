@@ -120,12 +120,14 @@ def report(request):
     if not _device(request):
         _read_records(request, entries)
     factor_words = lifecycle.FACTOR_WORDS
+    # Each row's words in the page's language, so that rows of equal count are in its alphabetical order.
     sections = [  # (caption, the first column's heading, rows)
         (_("Contributory factors"), _("Factor"),
-         learning.ranked(found.factors, lambda s: words.label(factor_words, s))),
-        (_("What changed"), _("Change"), learning.ranked(found.changes, lambda s: words.label(words.CHANGE_LABELS, s))),
+         learning.ranked(found.factors, lambda s: localized(words.label(factor_words, s)))),
+        (_("What changed"), _("Change"),
+         learning.ranked(found.changes, lambda s: localized(words.label(words.CHANGE_LABELS, s)))),
         (_("Substantiated"), _("Answer"),
-         learning.ranked(found.substantiated, lambda s: words.label(words.SUBSTANTIATED_LABELS, s),
+         learning.ranked(found.substantiated, lambda s: localized(words.label(words.SUBSTANTIATED_LABELS, s)),
                          _hidden(found.substantiated, found.total))),
         (_("By channel"), _("Channel"), learning.ranked(found.channels, str, _hidden(found.channels, found.total))),
         # Labels are guardians' own words, not a fixed list: one on fewer than 5 cases is not named
