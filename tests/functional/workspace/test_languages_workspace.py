@@ -2,7 +2,10 @@
 the learning report and the staff navigation say their own words in the address's language."""
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from tests.factories import api_login, html_login, submit_api
+from whistle.cases.models import Case
 
 
 def test_the_case_page_and_a_refused_reply_are_in_welsh(testapp, guardian, clock):
@@ -42,3 +45,18 @@ def test_the_learning_report_is_in_welsh_and_unchanged_in_english(testapp, guard
     assert "Themes across every closed case" not in welsh.text
     english = testapp.get("/staff/learning/report")
     assert "Themes across every closed case" in english.text and "Adroddiad dysgu" not in english.text
+
+
+def test_a_refused_surge_form_is_in_arabic(testapp, dbsession, clock, guardian):
+    ref = submit_api(testapp)["case"]
+    day = clock.today()
+    for case in dbsession.scalars(select(Case).where(Case.ref == ref)):
+        case.surge_day = day
+    dbsession.flush()
+    html_login(testapp, guardian, clock)
+    form = testapp.get(f"/ar/staff/surges/{day.isoformat()}").forms["surge-form"]
+    form.fields["cases"][0].checked = False
+    page = form.submit(status=422)
+    assert "الحالات المراد إغلاقها: ضع علامة على حالة واحدة على الأقل لإغلاقها." in page.text
+    assert "أغلق هذه كبلاغات عبثية" in page.text  # Close these as junk
+    assert "Tick at least one case" not in page.text and "Close these as junk" not in page.text
