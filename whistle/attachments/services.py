@@ -41,6 +41,7 @@ from whistle.cases.services import (
     wrap_item,
 )
 from whistle.errors import Problem, validation_problem
+from whistle.i18n import _
 from whistle.jobs import TickContext
 from whistle.words import size_words
 
@@ -95,7 +96,8 @@ def open_blob(store: BlobStore, attachment: Attachment) -> BinaryIO:
 
 
 class AttachmentTooLarge(Exception):
-    """The file (or the case's files together) went over a limit; the message says which."""
+    """The file (or the case's files together) went over a limit; the message (args[0], marked for
+    translation, so never str() it) says which."""
 
 
 @dataclass(frozen=True)
@@ -140,10 +142,10 @@ def case_stored_bytes(dbsession: Session, case: Case, *, reporters: bool = True)
 
 def _too_much_for_the_case(limits: Limits, reporters: bool) -> AttachmentTooLarge:
     if reporters:
-        return AttachmentTooLarge(
-            f"All the files of one report together can be at most {describe_limit(limits.max_case_bytes)}.")
-    return AttachmentTooLarge("All the guardians' files of one case together can be at most "
-                              f"{describe_limit(limits.max_guardian_case_bytes)}.")
+        return AttachmentTooLarge(_("All the files of one report together can be at most ${limit}.",
+                                    mapping={"limit": describe_limit(limits.max_case_bytes)}))
+    return AttachmentTooLarge(_("All the guardians' files of one case together can be at most ${limit}.",
+                                mapping={"limit": describe_limit(limits.max_guardian_case_bytes)}))
 
 
 def describe_limit(size: int) -> str:
@@ -284,7 +286,8 @@ def store_attachment(
             size += len(chunk)
             if size > limit:
                 if limit == limits.max_file_bytes:
-                    raise AttachmentTooLarge(f"Each file can be at most {describe_limit(limits.max_file_bytes)}.")
+                    raise AttachmentTooLarge(_("Each file can be at most ${limit}.",
+                                               mapping={"limit": describe_limit(limits.max_file_bytes)}))
                 raise _too_much_for_the_case(limits, reporters)
             yield chunk
 

@@ -141,7 +141,7 @@ def store_request_body(request, case, keys, *, author: str, account_id: int | No
                                 content_type=request.content_type, chunks=body_chunks(request), limits=file_limits,
                                 author=author, account_id=account_id, today=request.clock.today(), internal=internal)
     except AttachmentTooLarge as error:
-        raise Problem(413, str(error)) from None
+        raise Problem(413, error.args[0]) from None
 
 
 def put_chunk_run(request, upload: PendingUpload) -> None:

@@ -50,6 +50,7 @@ from whistle.cases.shredded import forget
 from whistle.clock import Clock
 from whistle.errors import Problem, validation_problem
 from whistle.hooks.types import PRIORITIES
+from whistle.i18n import _
 from whistle.key_directory.services import Directory
 from whistle.numbers import whole_number
 from whistle.shredding import shred_store_of
@@ -71,9 +72,9 @@ def _actor(account: Account) -> str:
 
 def _text(value, field: str = "text") -> str:
     if not isinstance(value, str) or not value.strip():
-        raise validation_problem({field: "Write something first."})
+        raise validation_problem({field: _("Write something first.")})
     if len(value) > MAX_TEXT:
-        raise validation_problem({field: f"At most {MAX_TEXT} characters."})
+        raise validation_problem({field: _("At most ${count} characters.", mapping={"count": MAX_TEXT})})
     return value.strip()
 
 
@@ -191,12 +192,12 @@ def eligible_grantees(dbsession: Session, case: Case) -> list[Account]:
 
 def _grantee(dbsession: Session, case: Case, username, directory: Directory, field: str = "guardian") -> Account:
     if not isinstance(username, str) or not username.strip():
-        raise validation_problem({field: "Choose a guardian."})
+        raise validation_problem({field: _("Choose a guardian.")})
     grantee = dbsession.scalars(select(Account).where(Account.username == username.strip().lower())).first()
     if grantee is None or grantee.disabled or not grantee.is_guardian:
-        raise validation_problem({field: "There is no enabled guardian by that name."})
+        raise validation_problem({field: _("There is no enabled guardian by that name.")})
     if guardian_grant(dbsession, case, grantee.id) is not None:
-        raise validation_problem({field: f"{grantee.username} already holds this case."})
+        raise validation_problem({field: _("${name} already holds this case.", mapping={"name": grantee.username})})
     if directory.key_of(grantee.id) is None:
         raise validation_problem({field: f"{grantee.username} is not in the signed key directory yet, so the case "
                                          "cannot be sealed to them: an admin must sign a new key directory first."})
@@ -235,7 +236,7 @@ def _reason_item(case: Case, keys: CaseKeys | None, account: Account, clock: Clo
                    content=reason)
     elif isinstance(reason, str) and reason.strip():
         if len(reason) > MAX_TEXT:
-            raise validation_problem({"reason": f"At most {MAX_TEXT} characters."})
+            raise validation_problem({"reason": _("At most ${count} characters.", mapping={"count": MAX_TEXT})})
         write_item(case, keys, kind=ITEM_REASON, author="guardian", account_id=account.id, today=clock.today(),
                    content=json.dumps({"about": about, "text": reason.strip()}, ensure_ascii=False).encode("utf-8"))
 
@@ -245,7 +246,7 @@ def _check_reason_keys(case: Case, keys: CaseKeys | None, reason) -> None:
     if isinstance(reason, DeviceItem):
         return
     if reason is not None and not isinstance(reason, str):
-        raise validation_problem({"reason": "Text, if given."})
+        raise validation_problem({"reason": _("Text, if given.")})
     if keys is not None:
         check_keys(case, keys, kinds=[ITEM_REASON])
     elif reason is not None and reason.strip():
@@ -291,9 +292,9 @@ def declare_conflict(dbsession: Session, clock: Clock, case: Case, keys: CaseKey
 
     Refused while no other enabled guardian holds the case, so it is never left unreadable."""
     if reason is not None and not isinstance(reason, (str, DeviceItem)):
-        raise validation_problem({"reason": "Text, if given."})
+        raise validation_problem({"reason": _("Text, if given.")})
     if other_holders(dbsession, case, account) == 0:
-        raise Problem(409, "Grant the case to another guardian first: nobody else could read it.",
+        raise Problem(409, _("Grant the case to another guardian first: nobody else could read it."),
                       type=CONFLICT_PROBLEM, title="Case would be left without a guardian")
     _check_reason_keys(case, keys, reason)
     _reason_item(case, keys, account, clock, "conflict-of-interest", reason)
@@ -382,19 +383,19 @@ def erase_item(dbsession: Session, clock: Clock, case: Case, account: Account, i
     "case.item_erased" with the item's id, kind and the reason's slug: nothing of its content."""
     errors: dict[str, str] = {}
     if reason not in ERASURE_REASONS:
-        errors["reason"] = "Choose why it is erased."
+        errors["reason"] = _("Choose why it is erased.")
     wanted = item_id if type(item_id) is int else whole_number(item_id)
     item = next((each for each in case.items if each.id == wanted), None) if wanted is not None else None
     if case.hold_since is not None:
-        errors["item_id"] = ("This case is on legal hold, so nothing of it can be erased. Lift the hold first if "
-                             "the erasure must go ahead.")
+        errors["item_id"] = _("This case is on legal hold, so nothing of it can be erased. Lift the hold first "
+                               "if the erasure must go ahead.")
     elif item is None:
-        errors["item_id"] = "Choose a message, note or file of this case."
+        errors["item_id"] = _("Choose a message, note or file of this case.")
     elif item.kind not in ERASABLE_KINDS:
-        errors["item_id"] = ("Only a message, a note or a file can be erased: what the reporter reported, and the "
-                             "records of what was done, are kept.")
+        errors["item_id"] = _("Only a message, a note or a file can be erased: what the reporter reported, and "
+                               "the records of what was done, are kept.")
     elif item.erased_on is not None:
-        errors["item_id"] = "That was erased already."
+        errors["item_id"] = _("That was erased already.")
     if errors:
         raise validation_problem(errors)
     assert item is not None  # checked above
@@ -418,8 +419,8 @@ def erase_item(dbsession: Session, clock: Clock, case: Case, account: Account, i
 # --- closing junk in bulk: the cases that came in during a surge (cases.surge_day) ----------------
 
 MAX_JUNK_AT_ONCE = 500
-JUNK_NOT_YOURS = ("There is no case {ref} among this surge's cases that you hold, so nothing was closed. Go back to "
-                  "the surge's list and choose again.")
+JUNK_NOT_YOURS = _("There is no case ${ref} among this surge's cases that you hold, so nothing was closed. Go "
+                   "back to the surge's list and choose again.")
 
 
 @dataclass(frozen=True)
@@ -436,7 +437,7 @@ def junk_choice(refs, reason) -> tuple[list[str], str]:
     errors = {}
     if (not isinstance(refs, list) or not refs or len(refs) > MAX_JUNK_AT_ONCE
             or not all(isinstance(ref, str) and 0 < len(ref) <= 64 for ref in refs)):
-        errors["cases"] = f"Tick at least one case (at most {MAX_JUNK_AT_ONCE} at once)."
+        errors["cases"] = _("Tick at least one case (at most ${count} at once).", mapping={"count": MAX_JUNK_AT_ONCE})
     if reason not in lifecycle.JUNK_REASON_SLUGS:
         errors["reason"] = f"Choose why they are junk: one of {', '.join(lifecycle.JUNK_REASON_SLUGS)}."
     if errors:
@@ -457,7 +458,7 @@ def surge_cases_held(dbsession: Session, account: Account, surge_day, refs: list
             } if account.is_guardian else {}
     missing = next((ref for ref in refs if ref not in held), None)
     if missing is not None:
-        raise Problem(404, JUNK_NOT_YOURS.format(ref=missing))
+        raise Problem(404, _(JUNK_NOT_YOURS, mapping={"ref": missing}))
     return [held[ref] for ref in refs]
 
 

@@ -28,6 +28,7 @@ from whistle.cases.models import HOLDER_GUARDIAN, ITEM_OUTCOME, Case, CaseGrant,
 from whistle.cases.services import CaseKeys, Unreadable, decrypt_item, parse_item
 from whistle.deadlines import add_months
 from whistle.errors import validation_problem
+from whistle.i18n import _, localized
 from whistle.intake_channels.models import Channel
 
 # The most closed cases a search lists (the newest first); narrower filters find the rest.
@@ -45,12 +46,12 @@ def _day(value, name: str, errors: dict[str, str]) -> date | None:
         return None
     text = str(value)
     if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):  # not the other forms fromisoformat reads (2026-W01-1)
-        errors[name] = "Give a day as YYYY-MM-DD."
+        errors[name] = _("Give a day as YYYY-MM-DD.")
         return None
     try:
         return date.fromisoformat(text)
     except ValueError:
-        errors[name] = "Give a day as YYYY-MM-DD."
+        errors[name] = _("Give a day as YYYY-MM-DD.")
         return None
 
 
@@ -100,7 +101,7 @@ class LearningFilters:
             substantiated = None
         since, until = _day(params.get("from"), "from", errors), _day(params.get("to"), "to", errors)
         if since and until and since > until:
-            errors["to"] = "The period ends before it starts."
+            errors["to"] = _("The period ends before it starts.")
             until = None
         return cls(factors=factors, changes=changes, substantiated=substantiated,
                    channel=params.get("channel") or None, since=since, until=until), errors
@@ -276,10 +277,12 @@ def themes(dbsession: Session, since: date, until: date) -> Themes:
 
 def shown(count: int) -> str:
     """A count as a page may show it: 1 to 4 as "fewer than 5", so no case can be singled out."""
-    return f"fewer than {SMALLEST_SHOWN}" if 0 < count < SMALLEST_SHOWN else str(count)
+    if 0 < count < SMALLEST_SHOWN:  # in the page's language now: pages capitalise and compare it
+        return localized(_("fewer than ${count}", mapping={"count": SMALLEST_SHOWN}))
+    return str(count)
 
 
-SUPPRESSED = "suppressed"
+SUPPRESSED = _("suppressed")
 
 
 def ranked(counts: dict[str, int], words, hidden: set[str] | None = None) -> list[tuple[str, str]]:
@@ -297,6 +300,6 @@ def ranked(counts: dict[str, int], words, hidden: set[str] | None = None) -> lis
         return (1 if count else 2, 0, words(name))
 
     def value(name: str, count: int) -> str:
-        return SUPPRESSED if hidden is not None and name in hidden else shown(count)
+        return localized(SUPPRESSED) if hidden is not None and name in hidden else shown(count)
 
     return [(words(name), value(name, count)) for name, count in sorted(counts.items(), key=key)]

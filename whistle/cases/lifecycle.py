@@ -30,12 +30,15 @@ import json
 from dataclasses import dataclass
 from datetime import date
 
+from pyramid.i18n import TranslationString
+
 from whistle.cases.events import CaseMoved
 from whistle.cases.info import case_info
 from whistle.cases.models import ITEM_OUTCOME, ITEM_REASON, Case
 from whistle.cases.services import CaseKeys, DeviceItem, check_keys, write_item
 from whistle.deadlines import profile_named
 from whistle.errors import Problem, validation_problem
+from whistle.i18n import _
 from whistle.words import JUNK_REASON_LABELS, STATUS_LABELS
 
 RECEIVED, ACKNOWLEDGED, ASSESSING, INVESTIGATING, FEEDBACK_GIVEN, CLOSED = STATUSES = (
@@ -58,17 +61,17 @@ CHANGES = ("none", "policy", "process", "training", "staffing", "disciplinary", 
 # What contributed to what went wrong, named at closure (metadata, case.factors: for the learning
 # search and report, and statistics): (slug, words). None is required: a concern that was not
 # substantiated may have none.
-FACTORS: tuple[tuple[str, str], ...] = (
-    ("staffing_workload", "Staffing and workload"),
-    ("communication", "Communication"),
-    ("training_skills", "Training and skills"),
-    ("supervision_leadership", "Supervision and leadership"),
-    ("policy_procedure", "Policy or procedure"),
-    ("equipment_premises", "Equipment and premises"),
-    ("culture_behaviour", "Culture and behaviour"),
-    ("record_keeping", "Record keeping"),
-    ("partnership_working", "Partnership working"),
-    ("other", "Something else"),
+FACTORS: tuple[tuple[str, TranslationString], ...] = (
+    ("staffing_workload", _("Staffing and workload")),
+    ("communication", _("Communication")),
+    ("training_skills", _("Training and skills")),
+    ("supervision_leadership", _("Supervision and leadership")),
+    ("policy_procedure", _("Policy or procedure")),
+    ("equipment_premises", _("Equipment and premises")),
+    ("culture_behaviour", _("Culture and behaviour")),
+    ("record_keeping", _("Record keeping")),
+    ("partnership_working", _("Partnership working")),
+    ("other", _("Something else")),
 )
 FACTOR_SLUGS = tuple(slug for slug, _ in FACTORS)
 FACTOR_WORDS = dict(FACTORS)
@@ -108,10 +111,10 @@ def check_outcome(substantiated, changes, learned, factors=(), changed=None) -> 
     if not isinstance(factors, (list, tuple)) or any(f not in FACTOR_SLUGS for f in factors):
         errors["factors"] = f"Choose only from: {', '.join(FACTOR_SLUGS)}."
     if changed is not None and (isinstance(learned, DeviceItem) or not isinstance(changed, str)):
-        errors["changed"] = ("Text, if given." if not isinstance(learned, DeviceItem)
-                             else "In device mode what changed goes inside the item your device encrypted.")
+        errors["changed"] = (_("Text, if given.") if not isinstance(learned, DeviceItem)
+                             else _("In device mode what changed goes inside the item your device encrypted."))
     elif isinstance(changed, str) and len(changed) > MAX_TEXT:
-        errors["changed"] = f"At most {MAX_TEXT} characters."
+        errors["changed"] = _("At most ${count} characters.", mapping={"count": MAX_TEXT})
     if substantiated not in SUBSTANTIATED:
         errors["substantiated"] = f"Choose one of: {', '.join(SUBSTANTIATED)}."
     if not isinstance(changes, (list, tuple)) or not changes or any(c not in CHANGES for c in changes):
@@ -119,9 +122,9 @@ def check_outcome(substantiated, changes, learned, factors=(), changed=None) -> 
     if isinstance(learned, DeviceItem):
         pass  # the device checked its length, as below, before encrypting
     elif not isinstance(learned, str) or not learned.strip():
-        errors["learned"] = "Say what was learned (a sentence is enough)."
+        errors["learned"] = _("Say what was learned (a sentence is enough).")
     elif len(learned) > MAX_TEXT:
-        errors["learned"] = f"At most {MAX_TEXT} characters."
+        errors["learned"] = _("At most ${count} characters.", mapping={"count": MAX_TEXT})
     if errors:
         raise validation_problem(errors)
     return Outcome(substantiated, tuple(dict.fromkeys(changes)),
@@ -162,12 +165,12 @@ def move(case: Case, to: str, *, keys: CaseKeys | None, today: date, account_id:
     check_move(case, to)
     reopening = case.status == CLOSED
     if reopening and not given(reason):
-        raise validation_problem({"reason": "Say why the case is reopened."})
+        raise validation_problem({"reason": _("Say why the case is reopened.")})
     if to == CLOSED and outcome is None:
         raise validation_problem(
-            {"learned": "Closing needs the outcome: substantiated, what changed, what was learned."})
+            {"learned": _("Closing needs the outcome: substantiated, what changed, what was learned.")})
     if isinstance(reason, str) and len(reason) > MAX_TEXT:
-        raise validation_problem({"reason": f"At most {MAX_TEXT} characters."})
+        raise validation_problem({"reason": _("At most ${count} characters.", mapping={"count": MAX_TEXT})})
     written = [kind for kind, content in ((ITEM_OUTCOME, outcome.learned if outcome else None), (ITEM_REASON, reason))
                if isinstance(content, str) and content.strip()]
     if written:

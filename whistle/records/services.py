@@ -31,6 +31,7 @@ from whistle.cases.models import ITEM_REASON, Attachment, Case, CaseGrant, CaseI
 from whistle.cases.services import CaseKeys, DeviceItem, NotGranted, check_keys, shred_handles, write_item
 from whistle.clock import Clock
 from whistle.errors import Problem, validation_problem
+from whistle.i18n import _
 from whistle.intake_channels.models import Channel
 from whistle.jobs import TickContext
 from whistle.notifications.preferences import CASE_DUE_FOR_DELETION
@@ -133,19 +134,20 @@ def place_hold(dbsession: Session, clock: Clock, case: Case, keys: CaseKeys | No
     was placed. Raises a Problem (409 on a case held already, 422 without a reason) before
     changing anything."""
     if case.hold_since is not None:
-        raise Problem(409, f"This case has been on legal hold since {day_words(case.hold_since)}.",
+        raise Problem(409, _("This case has been on legal hold since ${day}.",
+                             mapping={"day": day_words(case.hold_since)}),
                       type=HOLD_PROBLEM, title="On legal hold already")
     if reason is not None and not isinstance(reason, (str, DeviceItem)):
         raise validation_problem({"reason": "Text."})
     if not given(reason):
-        raise validation_problem({"reason": "Write the reason (a sentence is enough)."})
+        raise validation_problem({"reason": _("Write the reason (a sentence is enough).")})
     content: bytes | DeviceItem
     if isinstance(reason, DeviceItem):
         content = reason
     else:
         assert isinstance(reason, str)  # given() above
         if len(reason) > MAX_TEXT:
-            raise validation_problem({"reason": f"At most {MAX_TEXT} characters."})
+            raise validation_problem({"reason": _("At most ${count} characters.", mapping={"count": MAX_TEXT})})
         if keys is None:
             raise NotGranted(case.ref)
         check_keys(case, keys, kinds=[ITEM_REASON])
@@ -161,7 +163,7 @@ def lift_hold(dbsession: Session, clock: Clock, case: Case, account: Account) ->
     """End the legal hold on `case`: its day is worked out again (and if it has passed, the next
     tick purges it). Raises a 409 Problem if the case is not on hold."""
     if case.hold_since is None:
-        raise Problem(409, "This case is not on legal hold.", type=HOLD_PROBLEM, title="Not on legal hold")
+        raise Problem(409, _("This case is not on legal hold."), type=HOLD_PROBLEM, title="Not on legal hold")
     since = case.hold_since
     case.hold_since = None
     case.delete_on = due_for_deletion(case, case.channel)

@@ -19,6 +19,7 @@ from whistle.cases.services import CaseKeys, DeviceItem, DeviceSealedKeys
 from whistle.db import checkpoint
 from whistle.errors import Problem, validation_problem
 from whistle.errors.views import bad_csrf_view
+from whistle.i18n import _
 from whistle.jsonapi import decode_base64, read_json, reject_unknown_members
 from whistle.key_directory.services import Directory, DirectoryError, current_directory
 from whistle.security.permissions import Permission
@@ -34,10 +35,10 @@ def _account(request):
 
 # --- device mode: the guardian's device encrypts what they write (docs/workspace.md, docs/crypto.md 7.3) ---
 
-PLAINTEXT_REFUSED = ("Not taken: this sign-in keeps no key on the server, so your device encrypts what you "
-                     "write before it is sent. Reload the page and send it again.")
-ITEM_REFUSED = "Not taken: this sign-in encrypts on the server; send the text itself."
-SEALED_REFUSED = "Not taken: this sign-in seals the case's keys on the server."
+PLAINTEXT_REFUSED = _("Not taken: this sign-in keeps no key on the server, so your device encrypts what you "
+                      "write before it is sent. Reload the page and send it again.")
+ITEM_REFUSED = _("Not taken: this sign-in encrypts on the server; send the text itself.")
+SEALED_REFUSED = _("Not taken: this sign-in seals the case's keys on the server.")
 PLAINTEXT_FIELDS = ("text", "learned", "changed", "reason")
 
 
@@ -71,7 +72,7 @@ def _written(request, values, field: str, *, max_plaintext: int, required: bool 
         raw = values.get("item")
         if raw in (None, ""):
             if required:
-                raise validation_problem({"item": "Write something first."})
+                raise validation_problem({"item": _("Write something first.")})
             return None
         return _device_item(raw, max_plaintext)
     if "item" in values:

@@ -12,6 +12,7 @@ from whistle.cases.context import CaseContext
 from whistle.cases.models import ITEM_ATTACHMENT_META, ITEM_INTERNAL_ATTACHMENT_META
 from whistle.cases.services import check_keys
 from whistle.errors import Problem, validation_problem
+from whistle.i18n import _
 from whistle.security.permissions import Permission
 from whistle.workspace.views import case_page, unlock
 
@@ -68,11 +69,12 @@ def upload_form(context: CaseContext, request):
     except MalformedForm as error:
         problem = Problem(400, str(error))
     except AttachmentTooLarge as error:
-        problem = _files_problem(413, f"{error} No file was stored: choose smaller files.")
+        problem = _files_problem(413, _("${error} No file was stored: choose smaller files.",
+                                        mapping={"error": error.args[0]}))
     if problem is None and not csrf_ok(request, fields.get("csrf_token")):
-        problem = Problem(400, "This page had expired, so no file was stored. Choose the files again and send them.")
+        problem = Problem(400, _("This page had expired, so no file was stored. Choose the files again and send them."))
     if problem is None and not stored:
-        problem = _files_problem(422, "Choose a file first.")
+        problem = _files_problem(422, _("Choose a file first."))
     if problem is not None:
         savepoint.rollback()
         request.tm.doom()  # and the blobs of files stored before the refusal are deleted
@@ -82,7 +84,7 @@ def upload_form(context: CaseContext, request):
     return HTTPFound(request.route_url("cases.show", ref=context.case.ref, _anchor="files"))
 
 
-def _files_problem(status: int, message: str) -> Problem:
+def _files_problem(status: int, message) -> Problem:
     return Problem(status, message, errors=[{"field": "files", "message": message}])
 
 

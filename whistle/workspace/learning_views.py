@@ -19,19 +19,20 @@ from whistle.cases import learning, lifecycle
 from whistle.cases.learning import ClosedCase, LearningFilters
 from whistle.cases.services import KeyMismatch, record_unverifiable, sealed_author
 from whistle.errors import Problem
+from whistle.i18n import _, localized
 from whistle.intake_channels.models import Channel
 from whistle.security.permissions import Permission
 from whistle.statistics.services import hidden_cells
 
-FILTER_FIELDS = {"factors": ("learning-factors-1", "Contributory factors"),
-                 "changes": ("learning-changes-1", "What changed"),
-                 "substantiated": ("learning-substantiated", "Substantiated"),
-                 "channel": ("learning-channel", "Channel"), "from": ("learning-from", "Closed from"),
-                 "to": ("learning-to", "Closed up to"), "q": ("learning-q", "Words in what was learned")}
-FILTER_MESSAGES = {"factors": "Tick only factors from the list.", "changes": "Tick only changes from the list.",
-                   "substantiated": "Choose an answer from the list."}
-DEVICE_WORDS = ("This sign-in keeps cases on your device: what was learned is decrypted in your browser, which "
-                "needs JavaScript. Without it this page lists the cases by what was recorded at closure only.")
+FILTER_FIELDS = {"factors": ("learning-factors-1", _("Contributory factors")),
+                 "changes": ("learning-changes-1", _("What changed")),
+                 "substantiated": ("learning-substantiated", _("Substantiated")),
+                 "channel": ("learning-channel", _("Channel")), "from": ("learning-from", _("Closed from")),
+                 "to": ("learning-to", _("Closed up to")), "q": ("learning-q", _("Words in what was learned"))}
+FILTER_MESSAGES = {"factors": _("Tick only factors from the list."), "changes": _("Tick only changes from the list."),
+                   "substantiated": _("Choose an answer from the list.")}
+DEVICE_WORDS = _("This sign-in keeps cases on your device: what was learned is decrypted in your browser, which "
+                 "needs JavaScript. Without it this page lists the cases by what was recorded at closure only.")
 
 
 def _device(request) -> bool:
@@ -71,8 +72,13 @@ def _page(request, filters: LearningFilters, problem: Problem | None) -> dict:
     channels = request.dbsession.scalars(select(Channel).order_by(Channel.title)).all()
     return {
         "filters": filters, "problem": problem, "device": _device(request), "device_words": DEVICE_WORDS,
-        "errors": words.problem_fields(problem, FILTER_MESSAGES), "fields": FILTER_FIELDS,
-        "factor_choices": lifecycle.FACTORS, "factor_words": lifecycle.FACTOR_WORDS,
+        # In the page's language already: the error summary puts label and message together in Python.
+        "errors": {name: localized(message)
+                   for name, message in words.problem_fields(problem, FILTER_MESSAGES).items()},
+        "fields": {name: (target, localized(label)) for name, (target, label) in FILTER_FIELDS.items()},
+        "factor_choices": lifecycle.FACTORS,
+        # In the page's language already: learning.js reads them from JSON.
+        "factor_words": {slug: localized(text) for slug, text in lifecycle.FACTOR_WORDS.items()},
         "change_choices": [(c, words.label(words.CHANGE_LABELS, c)) for c in lifecycle.CHANGES],
         "substantiated_choices": [(s, words.label(words.SUBSTANTIATED_LABELS, s)) for s in lifecycle.SUBSTANTIATED],
         "channel_choices": [(c.slug, c.title) for c in channels],
@@ -114,16 +120,19 @@ def report(request):
     if not _device(request):
         _read_records(request, entries)
     factor_words = lifecycle.FACTOR_WORDS
+    # Each row's words in the page's language, so that rows of equal count are in its alphabetical order.
     sections = [  # (caption, the first column's heading, rows)
-        ("Contributory factors", "Factor", learning.ranked(found.factors, lambda s: words.label(factor_words, s))),
-        ("What changed", "Change", learning.ranked(found.changes, lambda s: words.label(words.CHANGE_LABELS, s))),
-        ("Substantiated", "Answer",
-         learning.ranked(found.substantiated, lambda s: words.label(words.SUBSTANTIATED_LABELS, s),
+        (_("Contributory factors"), _("Factor"),
+         learning.ranked(found.factors, lambda s: localized(words.label(factor_words, s)))),
+        (_("What changed"), _("Change"),
+         learning.ranked(found.changes, lambda s: localized(words.label(words.CHANGE_LABELS, s)))),
+        (_("Substantiated"), _("Answer"),
+         learning.ranked(found.substantiated, lambda s: localized(words.label(words.SUBSTANTIATED_LABELS, s)),
                          _hidden(found.substantiated, found.total))),
-        ("By channel", "Channel", learning.ranked(found.channels, str, _hidden(found.channels, found.total))),
+        (_("By channel"), _("Channel"), learning.ranked(found.channels, str, _hidden(found.channels, found.total))),
         # Labels are guardians' own words, not a fixed list: one on fewer than 5 cases is not named
         # at all, since its name alone could point at a case.
-        ("By label", "Label", learning.ranked(
+        (_("By label"), _("Label"), learning.ranked(
             {label: count for label, count in found.labels.items() if count >= learning.SMALLEST_SHOWN}, str)),
     ]
     page = _page(request, period, problem)

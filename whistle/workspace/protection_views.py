@@ -6,6 +6,7 @@ from pyramid.view import view_config
 
 from whistle.cases.context import CaseContext
 from whistle.errors import Problem, validation_problem
+from whistle.i18n import _
 from whistle.protection import services
 from whistle.protection.forms import validate_protection
 from whistle.security.permissions import Permission
@@ -18,7 +19,8 @@ def register_protection(context: CaseContext, request):
     fields = {key: request.POST.get(key, "") for key in ("personnel_id", "starts_on", "window_months")}
     problem: Problem | None
     if not case.protection_consent:
-        problem = Problem(409, "The reporter has not asked for retaliation watch, so no protection can be registered.")
+        problem = Problem(409, _("The reporter has not asked for retaliation watch, so no protection can be "
+                                 "registered."))
     else:
         clean, errors = validate_protection(fields, request.clock.today())
         problem = validation_problem(errors) if errors else None

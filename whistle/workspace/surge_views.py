@@ -10,6 +10,7 @@ from pyramid.view import view_config
 from whistle.cases import actions
 from whistle.cases.inbox import surge_cases
 from whistle.errors import Problem, validation_problem
+from whistle.i18n import _, localized
 from whistle.jsonapi import read_json, reject_unknown_members
 from whistle.numbers import whole_number
 from whistle.security.permissions import Permission
@@ -17,7 +18,7 @@ from whistle.words import JUNK_REASON_LABELS
 
 SURGE_PAGE = "whistle:templates/cases/surge.jinja2"
 CONFIRM_PAGE = "whistle:templates/cases/surge_confirm.jinja2"
-JUNK_MESSAGES = {"cases": "Tick at least one case to close.", "reason": "Choose why they are junk."}
+JUNK_MESSAGES = {"cases": _("Tick at least one case to close."), "reason": _("Choose why they are junk.")}
 
 
 def _day(request) -> date:
@@ -32,7 +33,9 @@ def _surge_page(request, day: date, *, ticked=None, reason: str = "flood", probl
     closed = whole_number(request.params.get("closed", "")) if request.method == "GET" else None
     return {"day": day, "cases": cases, "total": total, "reasons": JUNK_REASON_LABELS,
             "ticked": {case.ref for case in cases} if ticked is None else set(ticked), "reason": reason,
-            "problem": problem, "messages": JUNK_MESSAGES, "closed": closed}
+            # In the page's language already: the page puts label and message together in Python.
+            "problem": problem, "messages": {name: localized(text) for name, text in JUNK_MESSAGES.items()},
+            "closed": closed}
 
 
 @view_config(route_name="cases.surge", request_method="GET", renderer=SURGE_PAGE, permission=Permission.CASES_LIST)

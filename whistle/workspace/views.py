@@ -28,6 +28,7 @@ from whistle.cases.models import (
 from whistle.cases.services import CaseKeys, read_case, record_unverifiable
 from whistle.errors import Problem
 from whistle.hooks.types import PRIORITIES
+from whistle.i18n import _, localized
 from whistle.intake_channels.models import Channel
 from whistle.security.permissions import Permission
 from whistle.timeline import names_for
@@ -45,9 +46,9 @@ from whistle.workspace.device_views import case_envelopes
 MAX_PER_PAGE = 100
 # Where the case's content goes, in device mode, until workspace.js has decrypted it (and for good
 # without JavaScript).
-DEVICE_WORDS = ("This sign-in keeps cases on your device: this page decrypts the case in your browser, which needs "
-                "JavaScript. Turn JavaScript on, or sign out and sign in again without JavaScript to have the "
-                "server open cases for you (where this service allows that).")
+DEVICE_WORDS = _("This sign-in keeps cases on your device: this page decrypts the case in your browser, which needs "
+                  "JavaScript. Turn JavaScript on, or sign out and sign in again without JavaScript to have the "
+                  "server open cases for you (where this service allows that).")
 
 
 def summary(case, labels: list[str], unread: int, today, *, channel: str | None = None) -> dict:
@@ -81,15 +82,15 @@ def case_summary(request, case) -> dict:
     return summary(case, labels_of(request.dbsession, case), unread, request.clock.today())
 
 
-def case_problem_words(problem, status: str, to: str | None) -> str | None:
+def case_problem_words(problem, status: str, to: str | None):
     """What to say about a refused case form whose problem names no field (a move the case cannot
     make, an expired page); None when its fields say it all."""
     if problem is None or problem.errors:
         return None
     if problem.type == lifecycle.TRANSITION_PROBLEM:
-        return (f"This case is {words.status_label(status).lower()} now, so it cannot be moved to "
-                f"{words.status_label(to or '').lower()}: someone may have moved it on meanwhile. "
-                "The page shows what you can do now.")
+        return _("This case is ${status} now, so it cannot be moved to ${to}: someone may have moved it on "
+                 "meanwhile. The page shows what you can do now.",
+                 mapping={"status": words.status_label(status).lower(), "to": words.status_label(to or "").lower()})
     return problem.detail
 
 
@@ -146,8 +147,9 @@ def _usernames(dbsession, case, holder: str) -> list[str]:
         .where(CaseGrant.case_id == case.id, CaseGrant.holder == holder).order_by(Account.username)))
 
 
-_ERASABLE_WORDS = {ITEM_MESSAGE: "Message", ITEM_NOTE: "Note", ITEM_ATTACHMENT_META: "File",
-                   ITEM_INTERNAL_ATTACHMENT_META: "Internal file"}
+_ERASABLE_WORDS = {ITEM_MESSAGE: _("Message ${number}, ${who}, ${day}"), ITEM_NOTE: _("Note ${number}, ${who}, ${day}"),
+                   ITEM_ATTACHMENT_META: _("File ${number}, ${who}, ${day}"),
+                   ITEM_INTERNAL_ATTACHMENT_META: _("Internal file ${number}, ${who}, ${day}")}
 
 
 def erasable_choices(case, names: dict) -> list[tuple[str, str]]:
@@ -160,9 +162,10 @@ def erasable_choices(case, names: dict) -> list[tuple[str, str]]:
             continue
         counted_so_far[item.kind] += 1
         if item.erased_on is None:
-            who = "from the reporter" if item.author == "reporter" else f"by {names.get(item.account_id, 'a guardian')}"
-            choices.append((str(item.id), (f"{_ERASABLE_WORDS[item.kind]} {counted_so_far[item.kind]}, {who}, "
-                                          f"{words.day_words(item.created_on)}")))
+            who = _("from the reporter") if item.author == "reporter" else _(
+                "by ${name}", mapping={"name": names.get(item.account_id) or _("a guardian")})
+            choices.append((str(item.id), _(_ERASABLE_WORDS[item.kind], mapping={
+                "number": counted_so_far[item.kind], "who": who, "day": words.day_words(item.created_on)})))
     return choices
 
 
@@ -198,23 +201,26 @@ def case_page(request, context: CaseContext, *, problem: Problem | None = None, 
         "substantiated_choices": lifecycle.SUBSTANTIATED,
         "change_choices": lifecycle.CHANGES,
         "factor_choices": lifecycle.FACTORS,
-        "factor_words": lifecycle.FACTOR_WORDS,
+        # In the page's language already: workspace.js reads them from JSON.
+        "factor_words": {slug: localized(text) for slug, text in lifecycle.FACTOR_WORDS.items()},
         "priorities": PRIORITIES,
         "grantees": eligible_grantees(request.dbsession, case),
         "holders": _usernames(request.dbsession, case, HOLDER_GUARDIAN),
         "standby": _usernames(request.dbsession, case, HOLDER_STANDBY),
-        "author_of": lambda item_id: names.get(notes_by.get(item_id), "a guardian"),
+        "author_of": lambda item_id: names.get(notes_by.get(item_id)) or localized(_("a guardian")),
         "next_deadline": next_deadline(case),
         "today": request.clock.today(),
         "problem": problem,
         # A refused form: its fields' errors in words, and what its problem says if it names no field.
-        "field_errors": problem_fields(problem, CASE_FORM_MESSAGES),
+        # In the page's language already: the error summary puts label and message together in Python.
+        "field_errors": {name: localized(message)
+                         for name, message in problem_fields(problem, CASE_FORM_MESSAGES).items()},
         "problem_words": case_problem_words(problem, case.status, (values or {}).get("to")),
         "fields": CASE_FORM_FIELDS,
         "form": form,
         "values": values or {},
         "has_download": request.registry.introspector.get("routes", "attachments.download") is not None,
-        "name_of": lambda account_id: names.get(account_id, "a guardian"),
+        "name_of": lambda account_id: names.get(account_id) or localized(_("a guardian")),
         "file_limit": size_words(limits_for(request.whistle_settings).max_file_bytes, limit=True),
         "max_text": actions.MAX_TEXT,
         "upload_limits": limits_for(request.whistle_settings),

@@ -8,10 +8,11 @@
 import * as c from "./crypto.js";
 import { csrfToken, devicePage, loadKey, organisationKey } from "./keyring.js";
 import { Api, ApiError, uploadFile } from "./reporter.js";
+import { t } from "./i18n.js";
 
-const NO_KEY = "Your key is not on this page any more (the sign-in changed). Sign in again, then send this again.";
-const KEYS_REFUSED = "The keys of this case do not check against your key, so nothing was sent. Tell an administrator.";
-const SEND_FAILED = "It could not be sent: check your connection and try again.";
+const NO_KEY = t("Your key is not on this page any more (the sign-in changed). Sign in again, then send this again.");
+const KEYS_REFUSED = t("The keys of this case do not check against your key, so nothing was sent. Tell an administrator.");
+const SEND_FAILED = t("It could not be sent: check your connection and try again.");
 
 function say(form, message) {
   let box = form.querySelector(".form-error[data-case-forms]");
@@ -67,7 +68,7 @@ function chars(value) {
 function checkText(form, value, { required, missing }) {
   const most = Number(form.dataset.maxChars);
   if (!value) return required ? missing : null;
-  if (most && chars(value) > most) return `At most ${most} characters.`;
+  if (most && chars(value) > most) return t("At most ${count} characters.", { count: most });
   return null;
 }
 
@@ -75,9 +76,9 @@ function plan(form) {
   const to = form.elements.to ? form.elements.to.value : null;
   switch (form.id) {
     case "reply-form":
-      return { fields: ["text"], kind: "message", body: (v) => v.text, required: "Write something first." };
+      return { fields: ["text"], kind: "message", body: (v) => v.text, required: t("Write something first.") };
     case "note-form":
-      return { fields: ["text"], kind: "note", body: (v) => v.text, required: "Write something first." };
+      return { fields: ["text"], kind: "note", body: (v) => v.text, required: t("Write something first.") };
     case "transfer-form":
       return { fields: ["reason"], kind: "reason", body: (v) => JSON.stringify({ about: "transfer", text: v.reason }), grant: true };
     case "conflict-form":
@@ -87,7 +88,7 @@ function plan(form) {
     default:
       // A form whose one text is a reason about something (data-device-reason: a legal hold).
       if (form.dataset.deviceReason) {
-        return { fields: ["reason"], kind: "reason", required: "Write the reason (a sentence is enough).",
+        return { fields: ["reason"], kind: "reason", required: t("Write the reason (a sentence is enough)."),
                  body: (v) => JSON.stringify({ about: form.dataset.deviceReason, text: v.reason }) };
       }
       if (!to) return null;
@@ -96,7 +97,7 @@ function plan(form) {
           .map((box) => box.value))];
         return {
           fields: ["learned", "changed"], optional: ["changed"], kind: "outcome",
-          required: "Say what was learned (a sentence is enough).",
+          required: t("Say what was learned (a sentence is enough)."),
           body: (v) => JSON.stringify({
             substantiated: form.elements.substantiated.value,
             changes: ticked("changes"),
@@ -107,7 +108,7 @@ function plan(form) {
         };
       }
       if (form.elements.reason) {
-        return { fields: ["reason"], kind: "reason", required: "Say why the case is reopened.",
+        return { fields: ["reason"], kind: "reason", required: t("Say why the case is reopened."),
                  body: (v) => JSON.stringify({ about: "reopen", text: v.reason }) };
       }
       return { fields: [] };
@@ -133,19 +134,19 @@ let trustedKey;
 /** The signed key directory in the envelopes, opened with the organisation key (docs/crypto.md 6.9). */
 function directory(envelopes) {
   const published = envelopes.directory;
-  if (!published) throw new Error("There is no usable signed key directory, so the case cannot be given to anyone.");
+  if (!published) throw new Error(t("There is no usable signed key directory, so the case cannot be given to anyone."));
   if (trustedKey instanceof Error) throw trustedKey;
-  if (!trustedKey) throw new Error("The key directory is still being checked: try again in a moment.");
+  if (!trustedKey) throw new Error(t("The key directory is still being checked: try again in a moment."));
   return c.openDirectory(published, trustedKey);
 }
 
 function sealFor(form, envelopes, keys) {
   const username = form.elements.guardian.value;
-  if (!username) throw Object.assign(new Error("Choose a guardian."), { field: "guardian" });
+  if (!username) throw Object.assign(new Error(t("Choose a guardian.")), { field: "guardian" });
   const listed = Object.values(directory(envelopes).guardians || {}).find((entry) => entry.username === username);
   if (!listed) {
-    throw new Error(`${username} is not in the signed key directory yet, so the case cannot be sealed to them: `
-      + "an admin must sign a new key directory first.");
+    throw new Error(t("${name} is not in the signed key directory yet, so the case cannot be sealed to them: an admin "
+      + "must sign a new key directory first.", { name: username }));
   }
   if (!keys.team) throw new Error(KEYS_REFUSED);
   const to = c.fromBase64(listed.public_key);
@@ -186,13 +187,13 @@ async function sendFiles(form, envelopes, me) {
   const input = form.querySelector("input[type=file]");
   const files = [...input.files];
   if (!files.length) {
-    say(form, "Choose a file first.");
+    say(form, t("Choose a file first."));
     return;
   }
   const most = Number(form.dataset.maxFileBytes);
   const big = files.find((file) => most && file.size > most);
   if (big) {
-    say(form, `Each file can be at most ${form.dataset.fileLimit}.`);
+    say(form, t("Each file can be at most ${limit}.", { limit: form.dataset.fileLimit }));
     return;
   }
   const keys = caseKeys(envelopes, me);

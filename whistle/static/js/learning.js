@@ -12,19 +12,22 @@
 import { devicePage, loadKey } from "./keyring.js";
 import { element, fill } from "./dom.js";
 import { readCase, unlock } from "./workspace.js";
+import { t } from "./i18n.js";
 
+// The {name} markers are filled by fill() (dom.js), after translation.
 const WORDS = {
-  signIn: "Sign in again to read what was learned on this device.",
-  opening: "Decrypting the closing records on this device…",
-  opened: "{n} closing record{s} decrypted on this device.",
-  failed: "Some closing records could not be opened on this device: {refs}.",
-  fetchFailed: "The closing records could not be fetched. Reload the page to try again.",
-  unverified: "The closing record could not be verified. It was changed after it was written, or credited to someone "
-    + "who did not write it, so it is not shown.",
-  none: "No closing record in words.",
-  found: "{n} of the {total} cases listed mention that.",
-  nothing: "None of the {total} cases listed mentions that.",
-  all: "All {total} cases listed are shown.",
+  signIn: t("Sign in again to read what was learned on this device."),
+  opening: t("Decrypting the closing records on this device…"),
+  openedOne: t("1 closing record decrypted on this device."),
+  opened: t("{n} closing records decrypted on this device."),
+  failed: t("Some closing records could not be opened on this device: {refs}."),
+  fetchFailed: t("The closing records could not be fetched. Reload the page to try again."),
+  unverified: t("The closing record could not be verified. It was changed after it was written, or credited to "
+    + "someone who did not write it, so it is not shown."),
+  none: t("No closing record in words."),
+  found: t("{n} of the {total} cases listed mention that."),
+  nothing: t("None of the {total} cases listed mentions that."),
+  all: t("All {total} cases listed are shown."),
 };
 
 async function fetchOutcomes(path) {
@@ -57,9 +60,9 @@ export function mentions(record, words) {
 function recordNodes(record) {
   if (!record) return [element("p", { class: "hint" }, WORDS.none)];
   if (record.unverified) return [element("p", { class: "unverified" }, WORDS.unverified)];
-  const nodes = [element("h4", {}, "What was learned"), element("p", { class: "learned" }, record.learned)];
+  const nodes = [element("h4", {}, t("What was learned")), element("p", { class: "learned" }, record.learned)];
   if (record.changed) {
-    nodes.push(element("h4", {}, "What changed, in practice"), element("p", { class: "changed" }, record.changed));
+    nodes.push(element("h4", {}, t("What changed, in practice")), element("p", { class: "changed" }, record.changed));
   }
   return nodes;
 }
@@ -89,7 +92,7 @@ async function openRecords(source, status) {
     slot.replaceChildren(...recordNodes(record));
   }
   const n = records.size;
-  let words = fill(WORDS.opened, { n, s: n === 1 ? "" : "s" });
+  let words = fill(n === 1 ? WORDS.openedOne : WORDS.opened, { n });
   if (failed.length) words += ` ${fill(WORDS.failed, { refs: failed.join(", ") })}`;
   status.textContent = words;
   document.documentElement.dataset.learningOpened = "true";

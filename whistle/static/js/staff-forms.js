@@ -1,7 +1,9 @@
 // What the staff pages' own scripts (the sign-in and password pages) share: posting a form for a
 // JSON answer, and a refusal that names the field it is about, in the server's own words.
 
-export const OFFLINE = "Could not reach the service. Check your connection and try again.";
+import { t } from "./i18n.js";
+
+export const OFFLINE = t("Could not reach the service. Check your connection and try again.");
 
 /** A refusal to show in the form: the words, and the field they are about (or null). */
 export class Refused extends Error {

@@ -14,29 +14,35 @@ import * as c from "./crypto.js";
 import { csrfToken, devicePage, loadKey, organisationKey } from "./keyring.js";
 import { element, fill } from "./dom.js";
 import { REMOVAL_WORDS } from "./hidden-info.js";
+import { pageLanguage, t } from "./i18n.js";
 
 const TEAM_KINDS = new Set(["identity", "note", "outcome", "reason", "internal-file"]);
 const META_KINDS = new Set(["attachment-meta", "internal-file"]);
 const TEXT_KINDS = new Set(["disclosure", "message", "note", "speak-up-comment"]);
 const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
   "November", "December"];
-export const CHANGED = "It was changed after it was written, or credited to someone who did not write it, so it is not "
-  + "shown. The timeline records it.";
+export const CHANGED = t("It was changed after it was written, or credited to someone who did not write it, so it is "
+  + "not shown. The timeline records it.");
 const WORDS = {
-  signIn: "Sign in again to open cases on this device.",
-  opening: "Opening the case on this device…",
-  refused: "This case could not be opened safely: its keys are not the ones bound to your account, so nothing of it "
-    + "is shown. Tell whoever runs this service.",
-  failed: "The case could not be opened on this device. Reload the page to try again.",
-  downloading: "Decrypting {name}…",
-  downloadFailed: "{name} could not be opened: it may have been changed after it was added. It was not saved.",
-  searching: "Searching case {i} of {n} on this device…",
-  found: "{n} match{es} in {cases} case{s}.",
-  none: "No case you hold contains that.",
-  searchFailed: "Some cases could not be searched: {refs}.",
+  // The {name} markers are filled by fill() (dom.js), after translation.
+  signIn: t("Sign in again to open cases on this device."),
+  opening: t("Opening the case on this device…"),
+  refused: t("This case could not be opened safely: its keys are not the ones bound to your account, so nothing of "
+    + "it is shown. Tell whoever runs this service."),
+  failed: t("The case could not be opened on this device. Reload the page to try again."),
+  downloading: t("Decrypting {name}…"),
+  downloadFailed: t("{name} could not be opened: it may have been changed after it was added. It was not saved."),
+  searching: t("Searching case {i} of {n} on this device…"),
+  // How many matches in how many cases, as separate sentences: which one depends on the numbers.
+  foundOne: t("1 match in 1 case."),
+  foundInOneCase: t("{n} matches in 1 case."),
+  found: t("{n} matches in {cases} cases."),
+  none: t("No case you hold contains that."),
+  searchFailed: t("Some cases could not be searched: {refs}."),
 };
-const WHERE = { disclosure: "in the report", answers: "in the answers", message: "in a message", note: "in a note",
-  outcome: "in an outcome", reason: "in a reason", identity: "in the reporter's details" };
+const WHERE = { disclosure: t("in the report"), answers: t("in the answers"), message: t("in a message"),
+  note: t("in a note"), outcome: t("in an outcome"), reason: t("in a reason"),
+  identity: t("in the reporter's details") };
 
 /** The case's keys are not the ones this guardian's key vouches for: nothing is shown. */
 class KeysRefused extends Error {}
@@ -45,6 +51,10 @@ class KeysRefused extends Error {}
 
 export function dayWords(iso) {
   const [year, month, day] = String(iso).slice(0, 10).split("-").map(Number);
+  if (pageLanguage !== "en") {  // as the server's Babel says it in the page's language
+    return new Intl.DateTimeFormat(pageLanguage, { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" })
+      .format(new Date(Date.UTC(year, month - 1, day)));
+  }
   return `${day} ${MONTHS[month - 1]} ${year}`;
 }
 
@@ -63,21 +73,21 @@ function humane(name) {
 }
 
 export function label(labels, value) {
-  if (value === null || value === undefined || value === "") return "none";
+  if (value === null || value === undefined || value === "") return t("none");
   if (labels[value]) return labels[value];
   const text = humane(value);
   return text.charAt(0).toUpperCase() + text.slice(1).toLowerCase();
 }
 
 export function recordAbout(about, words) {
-  if (about === "reopen") return "Reason for reopening";
-  if (about === "legal-hold") return "Reason for the legal hold";
+  if (about === "reopen") return t("Reason for reopening");
+  if (about === "legal-hold") return t("Reason for the legal hold");
   const text = String(about);
   const at = text.indexOf(":");
   if (at >= 0 && text.slice(0, at) === "status") {
-    return `Reason for moving to ${label(words.statuses, text.slice(at + 1)).toLowerCase()}`;
+    return t("Reason for moving to ${status}", { status: label(words.statuses, text.slice(at + 1)).toLowerCase() });
   }
-  return "Reason";
+  return t("Reason");
 }
 
 // --- the page's requests (cookie session, CSRF header) ---------------------------------------
@@ -280,21 +290,22 @@ export function readCase(envelopes, keys) {
 // --- the page ------------------------------------------------------------------------------
 
 function nameOf(envelopes, accountId) {
-  return (envelopes.names || {})[String(accountId)] || "a guardian";
+  return (envelopes.names || {})[String(accountId)] || t("a guardian");
 }
 
-export function unverified(what) {
-  return element("p", { class: "unverified" }, `${what} could not be verified. ${CHANGED}`);
+/** `sentence`: what could not be verified, as a whole sentence ("The answers could not be verified."). */
+export function unverified(sentence) {
+  return element("p", { class: "unverified" }, `${sentence} ${CHANGED}`);
 }
 
 export function disclosureNodes(view) {
-  if (view.lost.has("disclosure")) return [unverified("The disclosure")];
+  if (view.lost.has("disclosure")) return [unverified(t("The disclosure could not be verified."))];
   return [element("div", { class: "disclosure" }, view.text)];
 }
 
 export function answersNodes(view, envelopes) {
   const nodes = [];
-  if (view.lost.has("answers")) nodes.push(unverified("The answers"));
+  if (view.lost.has("answers")) nodes.push(unverified(t("The answers could not be verified.")));
   const list = element("dl", { class: "answers" });
   for (const spec of envelopes.questions || []) {
     if (!Object.prototype.hasOwnProperty.call(view.answers, spec.name)) continue;
@@ -308,33 +319,34 @@ export function answersNodes(view, envelopes) {
 
 export function identityNodes(view, words) {
   if (view.identity) {
-    const list = element("dl", { class: "identity" }, element("dt", {}, "Shared as"),
+    const list = element("dl", { class: "identity" }, element("dt", {}, t("Shared as")),
       element("dd", {}, label(words.identity_modes, view.identity.mode)));
-    for (const [key, name] of [["name", "Name"], ["contact", "Contact"], ["personnel_id", "Staff number"]]) {
+    for (const [key, name] of [["name", t("Name")], ["contact", t("Contact")], ["personnel_id", t("Staff number")]]) {
       if (view.identity[key]) list.append(element("dt", {}, name), element("dd", {}, String(view.identity[key])));
     }
     return [list];
   }
-  if (view.lost.has("identity")) return [unverified("The reporter's details")];
-  return [element("p", {}, "The reporter chose to stay anonymous.")];
+  if (view.lost.has("identity")) return [unverified(t("The reporter's details could not be verified."))];
+  return [element("p", {}, t("The reporter chose to stay anonymous."))];
 }
 
 function messageNodes(view, envelopes) {
-  if (!view.messages.length) return [element("p", {}, "No messages yet.")];
+  if (!view.messages.length) return [element("p", {}, t("No messages yet."))];
   return view.messages.map((m) => {
     if (m.erased) {
       return element("article", { class: "message erased" },
-        element("h3", {}, `A message, ${dayWords(m.at)}`), element("p", {}, String(m.words)));
+        element("h3", {}, t("A message, ${day}", { day: dayWords(m.at) })), element("p", {}, String(m.words)));
     }
     if (m.unverified) {
       return element("article", { class: "message unverified" },
-        element("h3", {}, `A message that could not be verified, ${dayWords(m.at)}`), element("p", {}, CHANGED));
+        element("h3", {}, t("A message that could not be verified, ${day}", { day: dayWords(m.at) })), element("p", {}, CHANGED));
     }
     const reporter = m.from === "reporter";
-    const heading = element("h3", {}, `${reporter ? "The reporter" : nameOf(envelopes, m.accountId)}, ${dayWords(m.at)}`);
+    const heading = element("h3", {}, reporter ? t("The reporter, ${day}", { day: dayWords(m.at) })
+      : t("${name}, ${day}", { name: nameOf(envelopes, m.accountId), day: dayWords(m.at) }));
     if (!m.authorSealed) {
       heading.append(" ", element("span", { class: "hint" },
-        "(sender not verifiable: written before whistle sealed who wrote each message)"));
+        t("(sender not verifiable: written before whistle sealed who wrote each message)")));
     }
     return element("article", { class: `message from-${reporter ? "reporter" : "guardian"}` }, heading,
       element("p", {}, m.text));
@@ -343,48 +355,49 @@ function messageNodes(view, envelopes) {
 
 function noteNodes(view, envelopes, words) {
   const nodes = [];
-  if (!view.notes.length) nodes.push(element("p", {}, "No notes yet."));
+  if (!view.notes.length) nodes.push(element("p", {}, t("No notes yet.")));
   for (const n of view.notes) {
     if (n.erased) {
       nodes.push(element("article", { class: "note erased" },
-        element("h3", {}, `A note, ${dayWords(n.at)}`), element("p", {}, String(n.words))));
+        element("h3", {}, t("A note, ${day}", { day: dayWords(n.at) })), element("p", {}, String(n.words))));
       continue;
     }
     if (n.unverified) {
       nodes.push(element("article", { class: "note unverified" },
-        element("h3", {}, `A note that could not be verified, ${dayWords(n.at)}`), element("p", {}, CHANGED)));
+        element("h3", {}, t("A note that could not be verified, ${day}", { day: dayWords(n.at) })), element("p", {}, CHANGED)));
       continue;
     }
-    const heading = element("h3", {}, `${nameOf(envelopes, n.accountId)}, ${dayWords(n.at)}`);
+    const heading = element("h3", {}, t("${name}, ${day}", { name: nameOf(envelopes, n.accountId), day: dayWords(n.at) }));
     if (!n.authorSealed) {
       heading.append(" ", element("span", { class: "hint" },
-        "(writer not verifiable: written before whistle sealed who wrote each note)"));
+        t("(writer not verifiable: written before whistle sealed who wrote each note)")));
     }
     nodes.push(element("article", { class: "note" }, heading, element("p", {}, n.text)));
   }
   for (const r of view.records) {
     if (r.unverified) {
       nodes.push(element("article", { class: "note record unverified" },
-        element("h3", {}, `${r.kind === "outcome" ? "An outcome" : "A reason"} that could not be verified, ${dayWords(r.at)}`),
+        element("h3", {}, r.kind === "outcome" ? t("An outcome that could not be verified, ${day}", { day: dayWords(r.at) })
+          : t("A reason that could not be verified, ${day}", { day: dayWords(r.at) })),
         element("p", {}, CHANGED)));
     } else if (r.kind === "outcome") {
       const changes = (Array.isArray(r.changes) ? r.changes : []).map((change) => label(words.changes, change)).join(", ");
-      const meta = element("dl", { class: "meta" }, element("dt", {}, "Substantiated"),
-        element("dd", {}, label(words.substantiated, r.substantiated)), element("dt", {}, "What changed"),
+      const meta = element("dl", { class: "meta" }, element("dt", {}, t("Substantiated")),
+        element("dd", {}, label(words.substantiated, r.substantiated)), element("dt", {}, t("What changed")),
         element("dd", {}, changes));
       if (Array.isArray(r.factors) && r.factors.length) {
-        meta.append(element("dt", {}, "Contributory factors"),
+        meta.append(element("dt", {}, t("Contributory factors")),
           element("dd", {}, r.factors.map((factor) => label(words.factors || {}, factor)).join(", ")));
       }
-      const article = element("article", { class: "note record" }, element("h3", {}, `Outcome, ${dayWords(r.at)}`),
+      const article = element("article", { class: "note record" }, element("h3", {}, t("Outcome, ${day}", { day: dayWords(r.at) })),
         meta, element("p", {}, r.learned === undefined || r.learned === null ? "" : String(r.learned)));
       if (typeof r.changed === "string" && r.changed) {
-        article.append(element("h4", {}, "What changed, in practice"), element("p", { class: "changed" }, r.changed));
+        article.append(element("h4", {}, t("What changed, in practice")), element("p", { class: "changed" }, r.changed));
       }
       nodes.push(article);
     } else {
       nodes.push(element("article", { class: "note record" },
-        element("h3", {}, `${recordAbout(r.about, words)}, ${dayWords(r.at)}`),
+        element("h3", {}, t("${about}, ${day}", { about: recordAbout(r.about, words), day: dayWords(r.at) })),
         element("p", {}, r.text === undefined || r.text === null ? "" : String(r.text))));
     }
   }
@@ -394,23 +407,23 @@ function noteNodes(view, envelopes, words) {
 /** The reporter's comments with their answer to "would you speak up again?" (reporters/guardian_speak_up.jinja2). */
 function commentNodes(view) {
   const nodes = view.comments.map((comment) => element("article", { class: "message from-reporter speak-up-comment" },
-    element("h3", {}, `The reporter's comment, ${dayWords(comment.at)}`), element("p", {}, comment.text)));
-  if (view.lost.has("speak-up-comment")) nodes.push(unverified("A comment of the reporter's"));
+    element("h3", {}, t("The reporter's comment, ${day}", { day: dayWords(comment.at) })), element("p", {}, comment.text)));
+  if (view.lost.has("speak-up-comment")) nodes.push(unverified(t("A comment of the reporter's could not be verified.")));
   return nodes;
 }
 
 function whoAdded(file, envelopes) {
-  return file.from === "reporter" ? "from the reporter" : `by ${nameOf(envelopes, file.account_id)}`;
+  return file.from === "reporter" ? t("from the reporter") : t("by ${name}", { name: nameOf(envelopes, file.account_id) });
 }
 
 function fileNodes(files, id, envelopes, words, keys, status) {
-  if (!files.length) return [element("p", {}, "No files yet.")];
+  if (!files.length) return [element("p", {}, t("No files yet."))];
   const list = element("ul", { id, class: "files" });
   for (const file of files) {
     if (!file.verified) {
-      list.append(element("li", { class: "unverified" }, `A file that could not be verified (${whoAdded(file, envelopes)}, `
-        + `${dayWords(file.created_on)}): its name and size were changed after it was added, or credited to someone else, `
-        + "so it is not offered for download. The timeline records it."));
+      list.append(element("li", { class: "unverified" }, t("A file that could not be verified (${who}, ${day}): its name "
+        + "and size were changed after it was added, or credited to someone else, so it is not offered for download. "
+        + "The timeline records it.", { who: whoAdded(file, envelopes), day: dayWords(file.created_on) })));
       continue;
     }
     const href = `${caseBase(envelopes.case)}/attachments/${encodeURIComponent(file.id)}`;
@@ -419,7 +432,8 @@ function fileNodes(files, id, envelopes, words, keys, status) {
       event.preventDefault();
       download(file, envelopes.case, keys, status);
     });
-    const hint = element("span", { class: "hint" }, `(${sizeWords(file.size)}, ${whoAdded(file, envelopes)}, ${dayWords(file.created_on)})`);
+    const hint = element("span", { class: "hint" }, t("(${size}, ${who}, ${day})",
+      { size: sizeWords(file.size), who: whoAdded(file, envelopes), day: dayWords(file.created_on) }));
     // Whether the reporter's file had its hidden information removed, in the server's words.
     const removal = file.removal ? [" ", element("span", { class: "hint metadata-removal" }, `${file.removal}.`)] : [];
     list.append(element("li", {}, name, " ", hint, ...removal));
@@ -600,12 +614,12 @@ async function search(query, results, status) {
     if (!found.length) continue;
     cases += 1;
     count += found.length;
-    const list = element("ul", {}, ...found.map((match) => element("li", {}, `${WHERE[match.where] || "in the case"}: `,
+    const list = element("ul", {}, ...found.map((match) => element("li", {}, `${WHERE[match.where] || t("in the case")}: `,
       element("q", {}, match.snippet))));
     results.append(element("li", {}, element("a", { href: caseBase(ref), class: "ref" }, ref), list));
   }
-  let words = count ? fill(WORDS.found, { n: count, es: count === 1 ? "" : "es", cases, s: cases === 1 ? "" : "s" })
-    : WORDS.none;
+  const foundWords = count === 1 ? WORDS.foundOne : cases === 1 ? WORDS.foundInOneCase : WORDS.found;
+  let words = count ? fill(foundWords, { n: count, cases }) : WORDS.none;
   if (failed.length) words += ` ${fill(WORDS.searchFailed, { refs: failed.join(", ") })}`;
   status.textContent = words;
 }
