@@ -72,7 +72,8 @@ def shown(value: float | None, unit: str = "") -> str:
         return SUPPRESSED
     text = f"{int(value):,}" if float(value).is_integer() else f"{value:,.1f}"
     if unit == " days":
-        return plural("${number} day", "${number} days", int(value) if float(value).is_integer() else 2,
+        # A fraction of days takes the form of many (100 is "many" or "other" in every language here).
+        return plural("${number} day", "${number} days", int(value) if float(value).is_integer() else 100,
                       {"number": text})
     return text + unit
 
