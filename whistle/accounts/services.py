@@ -20,6 +20,7 @@ from whistle import audit, crypto, throttles
 from whistle.accounts.events import AUTHENTICATOR, PASSWORD, AccountRecovered
 from whistle.accounts.models import Account
 from whistle.clock import Clock
+from whistle.i18n import _
 from whistle.jobs import TickContext
 from whistle.sessions.models import STAFF, LoginSession
 from whistle.settings import Settings
@@ -31,7 +32,20 @@ TOTP_ISSUER = "whistle"
 
 
 class AccountError(ValueError):
-    """Enrolment input that cannot be accepted; the message says why."""
+    """Enrolment input that cannot be accepted; the message says why (in lower case, for the
+    command line, the log and the JSON API), and `sentence` says it to a person on a page: a
+    marked sentence when the raiser gave one, so it is shown in the page's language."""
+
+    def __init__(self, message: str, sentence: str | None = None) -> None:
+        super().__init__(message)
+        self._sentence = sentence
+
+    @property
+    def sentence(self) -> str:
+        if self._sentence is not None:
+            return self._sentence
+        message = str(self)
+        return message[:1].upper() + message[1:] + "."
 
 
 class LoginFailed(Exception):
@@ -93,17 +107,22 @@ def common_passwords() -> frozenset[str]:
 
 def check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"the password must be at least {MIN_PASSWORD_LENGTH} characters long")
+        raise AccountError(f"the password must be at least {MIN_PASSWORD_LENGTH} characters long",
+                           _("The password must be at least ${count} characters long.",
+                             mapping={"count": MIN_PASSWORD_LENGTH}))
     if password.strip().lower() in common_passwords():
-        raise AccountError("that password is on a list of common passwords; choose another")
+        raise AccountError("that password is on a list of common passwords; choose another",
+                           _("That password is on a list of common passwords; choose another."))
 
 
 def check_new_account(dbsession: Session, username: str, password: str) -> None:
     """Raise AccountError if an account `username` with `password` cannot be made."""
     if not USERNAME_PATTERN.match(username):
-        raise AccountError("usernames are 2-64 characters: lower-case letters, digits, '.', '_' or '-'")
+        raise AccountError("usernames are 2-64 characters: lower-case letters, digits, '.', '_' or '-'",
+                           _("Usernames are 2-64 characters: lower-case letters, digits, '.', '_' or '-'."))
     if dbsession.scalars(select(Account).where(Account.username == username)).first():
-        raise AccountError(f"the username {username!r} is taken")
+        raise AccountError(f"the username {username!r} is taken",
+                           _("The username ${username} is taken.", mapping={"username": repr(username)}))
     check_password(password)
 
 
@@ -599,6 +618,7 @@ def staff_sessions(dbsession: Session, account: Account) -> list[LoginSession]:
 
 
 CURRENT_PASSWORD_WRONG = "the current password is not right (after several tries, wait a few minutes)"
+CURRENT_PASSWORD_WRONG_SENTENCE = _("The current password is not right (after several tries, wait a few minutes).")
 
 
 def _current_password_failed(dbsession: Session, clock: Clock, account: Account, client: str | None,
@@ -607,7 +627,7 @@ def _current_password_failed(dbsession: Session, clock: Clock, account: Account,
                else _failed(dbsession, clock, client, account.username, account, "wrong-password"))
     audit.record(dbsession, clock, actor=_owner(account), action="account.password_change_failed",
                  detail={"reason": failure.reason})
-    return AccountError(CURRENT_PASSWORD_WRONG)
+    return AccountError(CURRENT_PASSWORD_WRONG, CURRENT_PASSWORD_WRONG_SENTENCE)
 
 
 def _password_changed(dbsession: Session, clock: Clock, account: Account, keep_session_id: int | None) -> None:
@@ -711,6 +731,7 @@ class DeviceKeysRefused(AccountError):
 
 
 RECOVERY_MISMATCH = "that username and recovery key do not match"
+RECOVERY_MISMATCH_SENTENCE = _("That username and recovery key do not match.")
 # Wrong recovery keys are counted per client (whistle.throttles.client_hash) and across the whole
 # service, per hour. A client past RECOVERY_FAILURES_PER_CLIENT wrong keys in its hour has no
 # further key tried until that hour ends. Past the service's budget
@@ -821,9 +842,9 @@ def _recover(dbsession: Session, settings: Settings, clock: Clock, username: str
     except (crypto.DecryptionFailed, ValueError):
         if throttled:
             count_recovery_failure(dbsession, clock, client)
-        raise AccountError(RECOVERY_MISMATCH) from None
+        raise AccountError(RECOVERY_MISMATCH, RECOVERY_MISMATCH_SENTENCE) from None
     if account is None:  # not reached: the stand-in's key is random and forgotten
-        raise AccountError(RECOVERY_MISMATCH)
+        raise AccountError(RECOVERY_MISMATCH, RECOVERY_MISMATCH_SENTENCE)
     if throttled:  # the owner, on this device: its failed sign-ins on the account are over
         _succeeded(dbsession, client, account.username)
     return account, private
@@ -909,7 +930,7 @@ def set_disabled(dbsession: Session, clock: Clock, account: Account, disabled: b
 
 def set_roles(dbsession: Session, clock: Clock, account: Account, *, guardian: bool, admin: bool, actor: str) -> None:
     if not (guardian or admin):
-        raise AccountError("an account needs at least one role")
+        raise AccountError("an account needs at least one role", _("An account needs at least one role."))
     if (account.is_guardian, account.is_admin) == (guardian, admin):
         return
     account.is_guardian, account.is_admin = guardian, admin

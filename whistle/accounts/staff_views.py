@@ -12,7 +12,7 @@ from whistle.accounts.identity import StaffIdentity
 from whistle.accounts.qrcode import qr_svg
 from whistle.accounts.services import (
     AUTH_KEY_LEN,
-    RECOVERY_MISMATCH,
+    RECOVERY_MISMATCH_SENTENCE,
     AccountError,
     DeviceKeys,
     DeviceKeysRefused,
@@ -27,6 +27,7 @@ from whistle.accounts.services import (
 )
 from whistle.accounts.views import retry_after, sign_in_client, wants_json
 from whistle.errors import Problem, problem_response, validation_problem
+from whistle.i18n import _, localized
 from whistle.jsonapi import decode_base64, read_json, reject_unknown_members
 from whistle.security.permissions import Permission
 from whistle.sessions.models import STAFF
@@ -68,14 +69,14 @@ def api_log_out_everywhere(request):
 
 def _change(request, current: str, new: str, again: str | None = None) -> dict[str, str]:
     if again is not None and again != new:
-        return {"again": "The two new passwords differ."}
+        return {"again": PASSWORDS_DIFFER}
     try:
         change_password(request.dbsession, request.whistle_settings, request.clock, request.identity.account,
                         current=current, new=new, client=sign_in_client(request),
                         keep_session_id=request.identity.session.id)
     except AccountError as error:
         field = "current" if "current" in str(error) else "new"
-        return {field: str(error).capitalize() + "."}
+        return {field: error.sentence}
     return {}
 
 
@@ -83,7 +84,10 @@ def _change(request, current: str, new: str, again: str | None = None) -> dict[s
 # proved by its auth key, the new one's keys derived there. Neither password reaches the server.
 DEVICE_FIELDS = ("current_auth_key", "new_salt", "new_opslimit", "new_memlimit", "new_auth_key", "new_key_by_device")
 PASSWORD_FIELDS = ("current", "new", "again")
-PASSWORD_CHANGED = "Your password is changed. Your other sessions have ended."
+PASSWORD_CHANGED = _("Your password is changed. Your other sessions have ended.")
+
+
+PASSWORDS_DIFFER = _("The two new passwords differ.")
 
 
 def _whole_number(value: object) -> int | None:
@@ -118,8 +122,14 @@ def _device_change(request, fields) -> dict[str, str]:
     except DeviceKeysRefused as refused:
         return refused.errors
     except AccountError as error:  # the current password's auth key is wrong (counted, audited)
-        return {"current_auth_key": str(error).capitalize() + "."}
+        return {"current_auth_key": error.sentence}
     return {}
+
+
+def on_the_page(errors: dict) -> dict[str, str]:
+    """A form's errors as plain text in the page's language: the form macros put each together
+    with its field's label (whistle.words.field_error), which a marked value would not survive."""
+    return {name: localized(message) for name, message in errors.items()}
 
 
 def _on_the_form(errors: dict[str, str]) -> dict[str, str]:
@@ -147,19 +157,20 @@ def password_submit(request):
     post = request.POST
     on_device = any(name in post for name in DEVICE_FIELDS)
     if on_device and any(name in post for name in PASSWORD_FIELDS):
-        errors = {"current": "Send either the passwords or the keys derived on the device, not both."}
+        errors = {"current": _("Send either the passwords or the keys derived on the device, not both.")}
     elif on_device:
         errors = _device_change(request, post)
     else:
         errors = _change(request, post.get("current", ""), post.get("new", ""), post.get("again", ""))
     # Errors are returned, not raised: nothing changed, and a wrong current password stays on record.
     if wants_json(request):
+        # The page's own script shows these words: in the page's language, unlike the JSON API's.
         if errors:
-            return problem_response(validation_problem(errors))
-        return Response(json_body={"message": PASSWORD_CHANGED})
+            return problem_response(validation_problem({name: localized(message) for name, message in errors.items()}))
+        return Response(json_body={"message": localized(PASSWORD_CHANGED)})
     if errors:
         request.response.status = 422
-    return {"errors": _on_the_form(errors) if on_device else errors, "done": not errors}
+    return {"errors": on_the_page(_on_the_form(errors) if on_device else errors), "done": not errors}
 
 
 @view_config(route_name="api.staff_password", request_method="POST", permission=Permission.STAFF_ACCOUNT)
@@ -191,8 +202,9 @@ def forgot_form(request):
 def paused_sentence(request, paused: RecoveryPaused) -> str:
     """Why a recovery key was not tried, and when it will be, in the zone the pages use."""
     until = time_words(paused.until, request.whistle_settings.display_timezone)
-    return (f"Too many wrong recovery keys have been tried lately from this device, or on this service after one "
-            f"from this device, so yours was not tried. Try again after {until}, or ask your administrator.")
+    return _("Too many wrong recovery keys have been tried lately from this device, or on this service after one "
+             "from this device, so yours was not tried. Try again after ${until}, or ask your administrator.",
+             mapping={"until": until})
 
 
 def _retry_after(request, paused: RecoveryPaused) -> str:
@@ -207,7 +219,7 @@ def forgot_submit(request):
     username, new = post.get("username", ""), post.get("new", "")
     errors, reset = {}, None
     if new != post.get("again", ""):
-        errors["again"] = "The two new passwords differ."
+        errors["again"] = PASSWORDS_DIFFER
     else:
         try:
             reset = reset_password(request.dbsession, request.whistle_settings, request.clock, username=username,
@@ -218,19 +230,18 @@ def forgot_submit(request):
             request.response.headers["Retry-After"] = _retry_after(request, paused)
             request.response.status = 429
         except AccountError as error:
-            errors["new" if "password" in str(error) else "recovery_key"] = str(error).capitalize() + "."
+            errors["new" if "password" in str(error) else "recovery_key"] = error.sentence
     if errors:
         # Returned, not raised: reset_password changes nothing until every check passes but the
         # count of wrong recovery keys (audited once an hour, with no username or key in it).
         if request.response.status_int != 429:
             request.response.status = 422
-        return {"username": username, "errors": errors, "done": False, "recovery_key": None}
+        return {"username": username, "errors": on_the_page(errors), "done": False, "recovery_key": None}
     return {"username": username, "errors": {}, "done": True, "recovery_key": reset.recovery_key if reset else None}
 
 
-RECOVERY_MISMATCH_SENTENCE = RECOVERY_MISMATCH.capitalize() + "."
-QR_LABEL = ("QR code for your authenticator app. It holds the same setup key as the text "
-            "shown with it, which you can type or paste instead.")
+QR_LABEL = _("QR code for your authenticator app. It holds the same setup key as the text "
+             "shown with it, which you can type or paste instead.")
 
 
 def _reset_authenticator(request, username: str, recovery_key: str):
@@ -255,7 +266,8 @@ def authenticator_submit(request):
     except RecoveryPaused as paused:
         request.response.headers["Retry-After"] = _retry_after(request, paused)
         request.response.status = 429
-        return {"username": username, "errors": {"recovery_key": paused_sentence(request, paused)}, "new": None}
+        return {"username": username, "errors": on_the_page({"recovery_key": paused_sentence(request, paused)}),
+                "new": None}
     except AccountError:
         # Returned, not raised: nothing changed but the count of wrong keys, which is kept.
         request.response.status = 422
@@ -265,7 +277,7 @@ def authenticator_submit(request):
         # This browser's own session has just ended with the others: let go of its cookie too.
         request.response.headers.extend(forget(request, kind=STAFF))
     return {"username": new.account.username, "errors": {}, "new": new,
-            "qr": qr_svg(new.totp_uri, label=QR_LABEL)}
+            "qr": qr_svg(new.totp_uri, label=localized(QR_LABEL))}
 
 
 @view_config(route_name="api.staff_authenticator", request_method="POST", renderer="json",

@@ -30,22 +30,23 @@ from whistle.accounts.services import (
     sign_in_parameters,
 )
 from whistle.errors import Problem, problem_response, validation_problem
+from whistle.i18n import _, localized
 from whistle.jsonapi import read_json, reject_unknown_members
 from whistle.security.permissions import Permission
 from whistle.sessions.models import STAFF
 from whistle.sessions.services import close_session, open_session, open_staff_device_session
 from whistle.words import EXPIRED_FORM, time_words
 
-BUSY = "The service is very busy just now, so nothing was checked yet. Please sign in again in a moment."
+BUSY = _("The service is very busy just now, so nothing was checked yet. Please sign in again in a moment.")
 # The same words for every failure (see accounts.services.authenticate): which of the three was
 # wrong is not said to anyone.
-LOGIN_FAILED = ("That username, password and code do not match. Check them and try again. "
-                "After several failed attempts sign-in from this device pauses for a few minutes: "
-                "if you are sure, wait and try again.")
+LOGIN_FAILED = _("That username, password and code do not match. Check them and try again. "
+                 "After several failed attempts sign-in from this device pauses for a few minutes: "
+                 "if you are sure, wait and try again.")
 SIGN_IN_PAUSED_TYPE = "/api/v1/problems/sign-in-paused"
-SERVER_ASSISTED_OFF = ("This service decrypts cases only on your own device, so it does not take your password. "
-                       "Turn JavaScript on in this browser and sign in again, or use the desk "
-                       "(ask your administrator).")
+SERVER_ASSISTED_OFF = _("This service decrypts cases only on your own device, so it does not take your password. "
+                        "Turn JavaScript on in this browser and sign in again, or use the desk "
+                        "(ask your administrator).")
 SERVER_ASSISTED_OFF_TYPE = "/api/v1/problems/server-assisted-off"
 
 
@@ -77,10 +78,11 @@ def paused_words(request, paused: SignInPaused) -> str:
     """Why this sign-in was not checked, and when it will be, in the zone the pages use."""
     until = time_words(paused.until, request.whistle_settings.display_timezone)
     if paused.busy:
-        return (f"Many sign-ins have failed on this service in the last minute, and one from this device too, "
-                f"so this one was not checked. Try again after {until}.")
-    return (f"Too many sign-ins from this device have failed, so this one was not checked. "
-            f"Try again after {until}, or use your recovery key if you have forgotten your password.")
+        return _("Many sign-ins have failed on this service in the last minute, and one from this device too, "
+                 "so this one was not checked. Try again after ${until}.", mapping={"until": until})
+    return _("Too many sign-ins from this device have failed, so this one was not checked. "
+             "Try again after ${until}, or use your recovery key if you have forgotten your password.",
+             mapping={"until": until})
 
 
 def retry_after(request, until) -> str:
@@ -190,7 +192,9 @@ def wants_json(request) -> bool:
 
 
 def _form_problem(status: int, detail: str, field: str, **kwargs) -> Response:
-    """The sign-in form's words as a problem document, naming the field the page shows them at."""
+    """The sign-in form's words as a problem document, naming the field the page shows them at: in
+    the page's language, as the page's own script shows them (unlike the JSON API's, in English)."""
+    detail = localized(detail)
     return problem_response(Problem(status, detail, errors=[{"field": field, "message": detail}], **kwargs))
 
 

@@ -26,6 +26,7 @@ from whistle.cases.lifecycle import CLOSED, RECEIVED, STATUSES
 from whistle.cases.models import HOLDER_GUARDIAN, Case, CaseGrant
 from whistle.crypto.directory import Tiers
 from whistle.hooks.types import StatisticsExport
+from whistle.i18n import _, localized, plural
 from whistle.intake_channels.models import TIER_DEFAULT, TIER_SECOND, Channel, ChannelGuardian
 from whistle.intake_channels.services import (
     channels_left_unattended,
@@ -93,8 +94,8 @@ def key_directory_state(dbsession: Session, settings, clock) -> dict:
 # How far back the overview looks for refusals because a key was not the one it should be.
 REFUSALS_SHOWN_FOR = timedelta(days=90)
 KEY_REFUSALS = {
-    "case.key_mismatch": "a case's key was not the one its guardians' or its reporter's keys vouch for",
-    "key_directory.rolled_back": "an older key directory was put back in the database",
+    "case.key_mismatch": _("a case's key was not the one its guardians' or its reporter's keys vouch for"),
+    "key_directory.rolled_back": _("an older key directory was put back in the database"),
 }
 
 
@@ -121,10 +122,10 @@ def _held_by_an_enabled_guardian():
 # out of a report that it exists, and when it came.
 HOLDERS_GONE, NOBODY_COULD_RECEIVE, NO_HOLDER_LEFT = ("holders_disabled", "nobody_could_receive", "no_holder_left")
 UNASSIGNED_REASONS = {
-    HOLDERS_GONE: "every guardian who held them is disabled or no longer has the guardian role; "
-                  "re-enabling one of them makes them readable again",
-    NOBODY_COULD_RECEIVE: "no guardian could receive them when they arrived",
-    NO_HOLDER_LEFT: "no guardian holds them any more",
+    HOLDERS_GONE: _("every guardian who held them is disabled or no longer has the guardian role; "
+                    "re-enabling one of them makes them readable again"),
+    NOBODY_COULD_RECEIVE: _("no guardian could receive them when they arrived"),
+    NO_HOLDER_LEFT: _("no guardian holds them any more"),
 }
 
 # What the admin area leaves out of audit events: how many guardians a report left out for a
@@ -191,7 +192,7 @@ def recent_quarters(today: date, count: int = 8) -> list[tuple[date, date]]:
     January, April, July and October, so they are also the NHS financial year's quarters."""
     year, month = today.year, (today.month - 1) // 3 * 3 + 1
     quarters = []
-    for _ in range(count):
+    for _quarter in range(count):
         start = date(year, month, 1)
         end_year, end_month = (year, month + 3) if month < 10 else (year + 1, 1)
         quarters.append((start, date(end_year, end_month, 1) - timedelta(days=1)))
@@ -248,16 +249,18 @@ class Consequences:
         return bool(self.channels or self.sole_cases)
 
     def sentences(self, username: str) -> list[str]:
+        """In the current request's language (English on the command line)."""
         said = []
         if self.channels:
             titles = ", ".join(f"“{channel.title}”" for channel in self.channels)
-            said.append(f"{'This channel' if len(self.channels) == 1 else 'These channels'} will stop taking "
-                        f"reports, because nobody else attends {'it' if len(self.channels) == 1 else 'them'}: "
-                        f"{titles}.")
+            said.append(plural("This channel will stop taking reports, because nobody else attends it: ${titles}.",
+                               "These channels will stop taking reports, because nobody else attends them: "
+                               "${titles}.", len(self.channels), {"titles": titles}))
         if self.sole_cases:
-            cases = "1 open case" if self.sole_cases == 1 else f"{self.sole_cases} open cases"
-            said.append(f"{cases} that only {username} holds will become unreadable: nobody else has "
-                        f"{'its' if self.sole_cases == 1 else 'their'} keys.")
+            said.append(plural("${count} open case that only ${username} holds will become unreadable: nobody else "
+                               "has its keys.",
+                               "${count} open cases that only ${username} holds will become unreadable: nobody "
+                               "else has their keys.", self.sole_cases, {"username": username}))
         return said
 
 
@@ -339,9 +342,10 @@ def update_account(dbsession: Session, settings, clock, account: Account, *, by:
     directory is signed again if who it lists changed. What it gives is recorded for the
     channels' guardians, who are told: made by `by`, or by `proposed_by` and approved by `by`."""
     if account.id == by.id and (disabled or not admin):
-        raise AccountError("you cannot disable yourself or remove your own admin role; ask another admin")
+        raise AccountError("you cannot disable yourself or remove your own admin role; ask another admin",
+                           NOT_YOURSELF)
     if not (guardian or admin):
-        raise AccountError("an account needs at least one role")
+        raise AccountError("an account needs at least one role", NEEDS_A_ROLE)
     if not confirmed:
         consequences = consequences_of(dbsession, account, guardian=guardian, disabled=disabled, channels=channels)
         if consequences:
@@ -371,13 +375,15 @@ def change_account(dbsession: Session, settings, clock, account: Account, *, by:
                        disabled=disabled, channels=channels, confirmed=confirmed)
         return None
     if account.id == by.id and (disabled or not admin):
-        raise AccountError("you cannot disable yourself or remove your own admin role; ask another admin")
+        raise AccountError("you cannot disable yourself or remove your own admin role; ask another admin",
+                           NOT_YOURSELF)
     if not (guardian or admin):
-        raise AccountError("an account needs at least one role")
+        raise AccountError("an account needs at least one role", NEEDS_A_ROLE)
     if guardian:
         channels_named(dbsession, sorted(channels))
     elif channels:
-        raise AccountError("only a guardian can receive a channel's cases")
+        raise AccountError("only a guardian can receive a channel's cases",
+                           _("Only a guardian can receive a channel's cases."))
     if not confirmed:
         consequences = consequences_of(dbsession, account, guardian=guardian, disabled=disabled, channels=channels)
         if consequences:
@@ -557,18 +563,24 @@ def _usernames(dbsession: Session, ids: set[int]) -> dict[int, str]:
 
 
 def staffing_change_words(entry: dict) -> str:
-    """One change in a sentence: who did it, to whom, where."""
-    who = entry["made_by"] or "The operator (on the server's command line)"
+    """One change in a sentence: who did it, to whom, where; in the current request's language
+    (English outside a request)."""
+    names = {"who": entry["made_by"] or localized(_("The operator (on the server's command line)")),
+             "account": entry["account"], "channel": entry["channel_title"], "approver": entry["approved_by"]}
+    approved = bool(entry["approved_by"])
     if entry["what"] == "guardian":
-        done = f"{who} made {entry['account']} a guardian"
+        done = (_("${who} made ${account} a guardian (approved by ${approver}).", mapping=names) if approved
+                else _("${who} made ${account} a guardian.", mapping=names))
     elif entry["what"] == "first_tier":
-        done = f"{who} added {entry['account']} to “{entry['channel_title']}”: they receive its new cases"
+        done = (_("${who} added ${account} to “${channel}”: they receive its new cases (approved by ${approver}).",
+                  mapping=names) if approved
+                else _("${who} added ${account} to “${channel}”: they receive its new cases.", mapping=names))
     else:
-        done = (f"{who} added {entry['account']} to the second tier of “{entry['channel_title']}”: they receive "
-                "its new cases when nobody of the first tier may")
-    if entry["approved_by"]:
-        done += f" (approved by {entry['approved_by']})"
-    return done + "."
+        done = (_("${who} added ${account} to the second tier of “${channel}”: they receive its new cases when "
+                  "nobody of the first tier may (approved by ${approver}).", mapping=names) if approved
+                else _("${who} added ${account} to the second tier of “${channel}”: they receive its new cases "
+                       "when nobody of the first tier may.", mapping=names))
+    return localized(done)
 
 
 # --- where the signed key directory is in use: what waits for the organisation's signature ----
@@ -592,6 +604,10 @@ def waiting_for_signature(dbsession: Session, settings, clock) -> set[tuple[str,
 
 
 # --- the two-admin rule: what gives access waits for a second admin -----------------------------
+
+NOT_YOURSELF = _("You cannot disable yourself or remove your own admin role; ask another admin.")
+NEEDS_A_ROLE = _("An account needs at least one role.")
+
 
 class ProposalError(AccountError):
     """A proposal that cannot be decided (by this admin, or any more); the message says why."""
@@ -646,13 +662,18 @@ def proposals(dbsession: Session, *, decided: int = 20) -> dict:
 
 
 def proposal_words(change: dict) -> str:
-    """What a proposal would make the account, in words."""
-    roles = [name for name, held in (("guardian", change.get("guardian")), ("admin", change.get("admin"))) if held]
-    said = "roles: " + " and ".join(roles) if roles else "no role"
-    said += "; disabled" if change.get("disabled") else "; enabled"
+    """What a proposal would make the account, in words, in the current request's language."""
+    guardian, admin = change.get("guardian"), change.get("admin")
+    if guardian and admin:
+        roles = _("roles: guardian and admin")
+    elif guardian or admin:
+        roles = _("roles: guardian") if guardian else _("roles: admin")
+    else:
+        roles = _("no role")
+    state = _("disabled") if change.get("disabled") else _("enabled")
     channels = change.get("channels") or []
-    said += f"; channels: {', '.join(channels)}" if channels else "; no channel"
-    return said
+    where = _("channels: ${slugs}", mapping={"slugs": ", ".join(channels)}) if channels else _("no channel")
+    return localized(_("${roles}; ${state}; ${channels}", mapping={"roles": roles, "state": state, "channels": where}))
 
 
 def approve(dbsession: Session, settings, clock, proposal: StaffingProposal, *, by: Account) -> None:
@@ -661,11 +682,13 @@ def approve(dbsession: Session, settings, clock, proposal: StaffingProposal, *, 
     about `by`'s own account (nobody approves access for themselves: an admin who proposed
     adding a colleague cannot have that colleague approve their own access either)."""
     if proposal.state != PROPOSED:
-        raise ProposalError("this proposal was decided already")
+        raise ProposalError("this proposal was decided already", _("This proposal was decided already."))
     if proposal.proposed_by == by.id:
-        raise ProposalError("you proposed this change: another admin must approve it")
+        raise ProposalError("you proposed this change: another admin must approve it",
+                            _("You proposed this change: another admin must approve it."))
     if proposal.account_id == by.id:
-        raise ProposalError("this change is to your own account: another admin must approve it")
+        raise ProposalError("this change is to your own account: another admin must approve it",
+                            _("This change is to your own account: another admin must approve it."))
     account = dbsession.get(Account, proposal.account_id)
     assert account is not None  # the proposal goes with its account (ON DELETE CASCADE)
     change = proposal.change
@@ -678,7 +701,7 @@ def approve(dbsession: Session, settings, clock, proposal: StaffingProposal, *, 
 def reject(dbsession: Session, clock, proposal: StaffingProposal, *, by: Account) -> None:
     """Drop a proposal unmade; any admin may, its proposer too (withdrawing it)."""
     if proposal.state != PROPOSED:
-        raise ProposalError("this proposal was decided already")
+        raise ProposalError("this proposal was decided already", _("This proposal was decided already."))
     _decide(dbsession, clock, proposal, by=by, state=REJECTED)
 
 

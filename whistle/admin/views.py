@@ -6,12 +6,15 @@ from typing import Any
 from pyramid.httpexceptions import HTTPFound, HTTPNotFound
 from pyramid.view import view_config
 
+from whistle import words
 from whistle.accounts.models import Account
 from whistle.accounts.services import AccountError
+from whistle.accounts.staff_views import on_the_page
 from whistle.admin import services
 from whistle.admin.models import StaffingProposal
 from whistle.cases.inbox import MAX_PAGE
 from whistle.errors import Problem, validation_problem
+from whistle.i18n import _, localized
 from whistle.jsonapi import read_json, reject_unknown_members
 from whistle.key_directory.services import UNATTENDED_REASONS, unattended_reasons
 from whistle.notifications.preferences import AddressError, set_notify_address
@@ -30,7 +33,11 @@ def _actor(request) -> str:
 @view_config(route_name="admin.overview", renderer="whistle:templates/admin/overview.jinja2",
              permission=Permission.ADMIN_VIEW)
 def overview_page(request):
-    return {"overview": services.overview(request.dbsession, request.whistle_settings, request.clock)}
+    overview = services.overview(request.dbsession, request.whistle_settings, request.clock)
+    # The page capitalises these phrases, which only a plain string in the page's language survives.
+    for row in overview["unattended_channels"] + overview["unassigned_by_channel"]:
+        row["explanation"] = localized(row["explanation"])
+    return {"overview": overview}
 
 
 @view_config(route_name="api.admin_overview", request_method="GET", renderer="json", permission=Permission.ADMIN_VIEW)
@@ -43,7 +50,7 @@ def _guardians_page(request, *, errors=None, values=None, enrolment=None) -> dic
         "accounts": services.accounts(request.dbsession),
         "channels": [c for c, _members in services.channels_with_members(request.dbsession)],
         "slugs_of": lambda account: services.channel_slugs_of(request.dbsession, account),
-        "errors": errors or {}, "values": values or {}, "enrolment": enrolment,
+        "errors": on_the_page(errors or {}), "values": values or {}, "enrolment": enrolment,
         "held": request.whistle_settings.two_admin_rule,
         "waiting": services.waiting_for_signature(request.dbsession, request.whistle_settings, request.clock),
     }
@@ -63,9 +70,9 @@ def guardian_add(request):
               "admin": bool(post.get("admin")), "channels": post.getall("channels")}
     errors = {}
     if post.get("password", "") != post.get("again", ""):
-        errors["again"] = "The two passwords differ."
+        errors["again"] = _("The two passwords differ.")
     elif not (values["guardian"] or values["admin"]):
-        errors["roles"] = "Choose at least one role."
+        errors["roles"] = _("Choose at least one role.")
     else:
         try:
             enrolment = services.add_account(
@@ -74,7 +81,7 @@ def guardian_add(request):
                 channel_slugs=tuple(values["channels"]), actor=_actor(request), by=request.identity.account,
             )
         except AccountError as error:
-            errors["password" if "password" in str(error) else "username"] = str(error).capitalize() + "."
+            errors["password" if "password" in str(error) else "username"] = error.sentence
     if errors:
         request.tm.doom()
         request.response.status = 422
@@ -94,8 +101,11 @@ def _guardian_page(request, account: Account, *, form: dict, notify: dict, error
     """The account page; `form` holds the roles, flag and channels to show ticked, `confirm`
     what the change asked for would leave behind (the page then asks before making it)."""
     return {"account": account, "channels": [c for c, _m in services.channels_with_members(request.dbsession)],
-            "form": form, "member_of": sorted(form["channels"]), "errors": errors or {}, "notify": notify,
+            "form": form, "member_of": sorted(form["channels"]), "errors": on_the_page(errors or {}), "notify": notify,
             "notification_channels": _notification_channels(request), "confirm": confirm,
+            # A way of sending the account chose that is not enabled here stays chosen, saying so.
+            "not_enabled": _("${name} (not enabled)", mapping={
+                "name": words.label(words.NOTIFICATION_CHANNEL_LABELS, notify["channel"])}),
             "waiting": sorted(slug for slug, account_id in services.waiting_for_signature(
                 request.dbsession, request.whistle_settings, request.clock) if account_id == account.id),
             "held": request.whistle_settings.two_admin_rule}
@@ -108,11 +118,12 @@ def _change_signature(form: dict) -> str:
 
 
 def _confirm_button(account: Account, form: dict) -> str:
+    """In the page's language: the page quotes it inside a sentence as well as on the button."""
     if form["disabled"] and not account.disabled:
-        return "Yes, disable"
+        return localized(_("Yes, disable"))
     if not form["guardian"]:
-        return "Yes, remove the guardian role"
-    return "Yes, take them off those channels"
+        return localized(_("Yes, remove the guardian role"))
+    return localized(_("Yes, take them off those channels"))
 
 
 @view_config(route_name="admin.guardian", request_method="GET", renderer="whistle:templates/admin/guardian.jinja2",
@@ -148,7 +159,7 @@ def guardian_update(request):
             "sentences": needed.consequences.sentences(account.username), "change": _change_signature(form),
             "button": _confirm_button(account, form)})
     except AccountError as error:
-        errors["roles"] = str(error).capitalize() + "."
+        errors["roles"] = error.sentence
     if not errors:
         try:
             set_notify_address(request.dbsession, request.clock, account, notify["channel"], notify["address"],
@@ -196,7 +207,8 @@ def audit_page(request):
     names = names_for(request.dbsession, events, exports=exports, case_refs=False)
     rows = [{"event": e, "words": event_words(e.action, e.actor, services.detail_for_admins(e.action, e.detail), names),
              "dated": reporter_dated(e.actor),
-             "case": f"Case {e.case_id}" if e.case_id is not None else ""} for e in events]
+             "case": _("Case ${number}", mapping={"number": e.case_id}) if e.case_id is not None else ""}
+            for e in events]
     return {"rows": rows, "total": total, "page": page, "pages": max(1, -(-total // per_page))}
 
 
@@ -320,8 +332,11 @@ def _notification_channels(request) -> list[str]:
 @view_config(route_name="admin.notifications", renderer="whistle:templates/admin/notifications.jinja2",
              permission=Permission.ADMIN_VIEW)
 def notifications_page(request):
-    return {"outbox": services.notification_overview(request.dbsession, _notification_channels(request)),
-            "channels": _notification_channels(request), "retried": request.GET.get("retried")}
+    outbox = services.notification_overview(request.dbsession, _notification_channels(request))
+    for guardian in outbox["unreachable"]:
+        way = localized(words.label(words.NOTIFICATION_CHANNEL_LABELS, guardian["channel"])).lower()
+        guardian["not_enabled"] = _("Sends by ${way}, which is not enabled here", mapping={"way": way})
+    return {"outbox": outbox, "channels": _notification_channels(request), "retried": request.GET.get("retried")}
 
 
 @view_config(route_name="admin.notifications_retry", request_method="POST", permission=Permission.ADMIN_MANAGE)
@@ -380,5 +395,5 @@ def proposal_decide(request):
     except AccountError as error:  # ProposalError, or a change no longer possible
         request.tm.doom()
         request.response.status = 422
-        return _proposals_page(request, error=str(error).capitalize() + ".")
+        return _proposals_page(request, error=error.sentence)
     return HTTPFound(request.route_url("admin.proposals"))

@@ -17,6 +17,7 @@ from whistle import audit
 from whistle.accounts.models import Account
 from whistle.accounts.services import AccountError
 from whistle.clock import Clock
+from whistle.i18n import _
 from whistle.words import NOTICE_EVENT_LABELS
 
 log = logging.getLogger(__name__)
@@ -58,15 +59,9 @@ MAX_ADDRESS_LENGTH = 512
 class AddressError(AccountError):
     """A notification channel or address that cannot be accepted; `field` is "channel" or "address"."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, field: str, message: str, sentence: str | None = None) -> None:
+        super().__init__(message, sentence)
         self.field = field
-
-    @property
-    def sentence(self) -> str:
-        """The message as a sentence for a form (str.capitalize would lower-case "URL")."""
-        message = str(self)
-        return message[:1].upper() + message[1:] + "."
 
 
 def check_notify_address(channel: str, address: str, available: Mapping[str, Any]) -> tuple[str | None, str | None]:
@@ -81,16 +76,29 @@ def check_notify_address(channel: str, address: str, available: Mapping[str, Any
         return None, None
     if channel not in available:
         offered = ", ".join(sorted(available)) if available else "none: no notification plugin is enabled"
-        raise AddressError("channel", f"there is no notification channel {channel!r} (available: {offered})")
+        sentence = (_("There is no notification channel ${name} (available: ${offered}).",
+                      mapping={"name": repr(channel), "offered": ", ".join(sorted(available))}) if available
+                    else _("There is no notification channel ${name} (available: none: no notification plugin "
+                           "is enabled).", mapping={"name": repr(channel)}))
+        raise AddressError("channel", f"there is no notification channel {channel!r} (available: {offered})", sentence)
     if not address:
-        raise AddressError("address", "give the address to notify on that channel")
+        raise AddressError("address", "give the address to notify on that channel",
+                           _("Give the address to notify on that channel."))
     if len(address) > MAX_ADDRESS_LENGTH or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in address):
         raise AddressError("address", f"an address is one line of at most {MAX_ADDRESS_LENGTH} characters "
-                                      "without spaces")
+                                      "without spaces",
+                           _("An address is one line of at most ${count} characters without spaces.",
+                             mapping={"count": MAX_ADDRESS_LENGTH}))
     problem = _address_problem(available[channel], address)
+    if problem == ADDRESS_NOT_CHECKED:
+        raise AddressError("address", problem, ADDRESS_NOT_CHECKED_SENTENCE)
     if problem:
         raise AddressError("address", problem)
     return channel, address
+
+
+ADDRESS_NOT_CHECKED = "that address could not be checked; try again, or ask an admin"
+ADDRESS_NOT_CHECKED_SENTENCE = _("That address could not be checked; try again, or ask an admin.")
 
 
 def _address_problem(channel: Any, address: str) -> str | None:
@@ -105,7 +113,7 @@ def _address_problem(channel: Any, address: str) -> str | None:
     except Exception as error:  # noqa: BLE001
         log.error("notification channel %s raised %s checking an address", getattr(channel, "name", "?"),
                   type(error).__name__)
-        return "that address could not be checked; try again, or ask an admin"
+        return ADDRESS_NOT_CHECKED
     return problem if isinstance(problem, str) and problem else None
 
 
@@ -135,11 +143,6 @@ def set_notify_address(dbsession: Session, clock: Clock, account: Account, chann
 class EventsError(AccountError):
     """Notice preferences that cannot be accepted (an event that does not exist, a value that is
     not true or false); the message names the event."""
-
-    @property
-    def sentence(self) -> str:
-        message = str(self)
-        return message[:1].upper() + message[1:] + "."
 
 
 def notify_events(account: Account) -> dict[str, bool]:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pyramid.csrf import BadCSRFToken
 from pyramid.view import exception_view_config, view_config
 
+from whistle.accounts.staff_views import on_the_page
 from whistle.errors import validation_problem
 from whistle.errors.views import bad_csrf_view
+from whistle.i18n import _
 from whistle.jsonapi import read_json, reject_unknown_members
 from whistle.notifications.preferences import (
     ALWAYS_ON,
@@ -19,7 +21,7 @@ from whistle.notifications.preferences import (
     set_notify_events,
 )
 from whistle.security.permissions import Permission
-from whistle.words import EXPIRED_FORM
+from whistle.words import EXPIRED_FORM, NOTIFICATION_CHANNEL_LABELS, label
 
 # Posted with the event boxes: unticked boxes send nothing, so without it a post from a page that
 # had no boxes could not be told from one where every box was unticked.
@@ -42,7 +44,11 @@ def available_channels(request) -> list[str]:
 
 def _notifications_page(request, *, values: dict, errors: dict, done: bool = False) -> dict:
     current = _notification_settings(request)
-    return {"values": values, "errors": errors, "done": done, "channels": current["channels"],
+    # A channel the guardian chose that no plugin offers any more stays chosen, saying so.
+    not_available = _("${name} (not available)",
+                      mapping={"name": label(NOTIFICATION_CHANNEL_LABELS, values["channel"])})
+    return {"values": values, "errors": on_the_page(errors), "done": done, "channels": current["channels"],
+            "not_available": not_available,
             "usable": current["usable"],
             "events": {event: words for event, words in EVENTS.items() if event not in ALWAYS_ON},
             "always_on": [words for event, words in EVENTS.items() if event in ALWAYS_ON]}

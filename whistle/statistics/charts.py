@@ -13,13 +13,16 @@ from html import escape
 
 from markupsafe import Markup
 
+from whistle.i18n import _, localized
+
 WIDTH = 360
 FONT = 15  # close to the page's own text on a phone, where the chart is drawn at about 1:1
 ROW = 44  # the height of one group: its words, then its bar
 BAR = 16
 TOP = 4
 NUMBER_ROOM = 76  # room after the longest bar for its number
-SUPPRESSED = "suppressed"
+SUPPRESSED = "suppressed"  # a figure's value when it is not shown (the page says so in its language)
+NO_CASES = _("No cases in this period.")
 BAR_COLOUR = "#1d5c8c"  # the stylesheet's link colour: 7:1 against white
 TEXT_COLOUR = "#1b1b1b"
 MUTED_COLOUR = "#595959"  # 7:1 against white
@@ -31,16 +34,20 @@ def _number(value: float) -> str:
 
 def bar_chart(chart_id: str, title: str, rows: list[tuple[str, float | None]], *, unit: str = "") -> Markup:
     """An SVG bar chart of `rows` (words, value; None for a suppressed cell). `chart_id` must be
-    unique on the page (it names the title and description for aria-labelledby)."""
+    unique on the page (it names the title and description for aria-labelledby). The words are
+    drawn in the current request's language."""
+    title = localized(title)
+    rows = [(localized(words), value) for words, value in rows]
+    suppressed = localized(_("suppressed"))
     shown = [value for _words, value in rows if value is not None]
     largest = max(shown, default=0) or 1
     height = TOP + ROW * max(len(rows), 1)
     ids = {"title": f"{chart_id}-title", "desc": f"{chart_id}-desc"}
     if rows:
-        described = (f"{len(rows)} bars; {len(rows) - len(shown)} suppressed. The same numbers are in the table "
-                     "after the chart.")
+        described = localized(_("${bars} bars; ${suppressed} suppressed. The same numbers are in the table after "
+                                "the chart.", mapping={"bars": len(rows), "suppressed": len(rows) - len(shown)}))
     else:
-        described = "No cases in this period."
+        described = localized(NO_CASES)
     parts = [
         (f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="{escape(chart_id)}" role="img" '
          f'viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" '
@@ -49,14 +56,14 @@ def bar_chart(chart_id: str, title: str, rows: list[tuple[str, float | None]], *
         f'<desc id="{escape(ids["desc"])}">{escape(described)}</desc>',
     ]
     if not rows:
-        parts.append(f'<text x="0" y="{TOP + 20}" fill="{MUTED_COLOUR}">No cases in this period.</text>')
+        parts.append(f'<text x="0" y="{TOP + 20}" fill="{MUTED_COLOUR}">{escape(described)}</text>')
     for index, (words, value) in enumerate(rows):
         y = TOP + index * ROW
         parts.append(f'<g class="bar" data-group="{escape(words)}">')
         parts.append(f'<text x="0" y="{y + 15}" fill="{TEXT_COLOUR}">{escape(words)}</text>')
         if value is None:
             parts.append(f'<text x="0" y="{y + 34}" fill="{MUTED_COLOUR}" font-style="italic" '
-                         f'data-suppressed="true">{SUPPRESSED}</text>')
+                         f'data-suppressed="true">{escape(suppressed)}</text>')
         else:
             length = round((WIDTH - NUMBER_ROOM) * value / largest, 1)
             if length:

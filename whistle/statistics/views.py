@@ -10,6 +10,7 @@ from pyramid.httpexceptions import HTTPNotFound
 from pyramid.view import view_config
 
 from whistle.admin.services import build_export, recent_quarters, statistics_exports
+from whistle.i18n import _, localized
 from whistle.intake_channels.models import Channel
 from whistle.security.permissions import Permission
 from whistle.statistics import report, services
@@ -17,7 +18,7 @@ from whistle.statistics.services import Period
 
 MONTH = re.compile(r"^([0-9]{4})-([0-9]{2})$")
 LONGEST_PERIOD = 120  # months: ten years is more than any retention keeps
-MONTH_ERROR = "Enter a month as year and month, like 2026-04."
+MONTH_ERROR = _("Enter a month as year and month, like 2026-04.")
 
 
 @dataclass
@@ -60,9 +61,9 @@ def read_filters(request, offered: list[Channel]) -> Filters:
     if last is None:
         errors["to"] = MONTH_ERROR
     if first and last and first > last:
-        errors["to"] = "Choose a month on or after the first month."
+        errors["to"] = _("Choose a month on or after the first month.")
     elif first and last and len(Period(first, last).months()) > LONGEST_PERIOD:
-        errors["to"] = f"Choose a period of at most {LONGEST_PERIOD // 12} years."
+        errors["to"] = _("Choose a period of at most ${count} years.", mapping={"count": LONGEST_PERIOD // 12})
     period = Period(first, last) if first and last and not errors else default
     channels = offered
     if typed["channel"]:
@@ -70,8 +71,9 @@ def read_filters(request, offered: list[Channel]) -> Filters:
         if chosen:
             channels = chosen
         else:
-            errors["channel"] = "Choose one of the channels listed."
-    return Filters(typed, period, channels, offered, errors)
+            errors["channel"] = _("Choose one of the channels listed.")
+    # Plain text in the page's language: the form puts each together with its field's label.
+    return Filters(typed, period, channels, offered, {name: localized(error) for name, error in errors.items()})
 
 
 def _page(request, filters: Filters, *, route: str, exports: dict | None = None,
@@ -83,9 +85,11 @@ def _page(request, filters: Filters, *, route: str, exports: dict | None = None,
         request.response.status = 400
     return {"filters": filters, "summary": report.summary(figures), "sections": report.sections(figures,
                                                                                                filters.channels),
-            "period_words": f"{report.month_words(filters.period.first)} to {report.month_words(filters.period.last)}",
+            "period_words": localized(_("${first} to ${last}", mapping={
+                "first": report.month_words(filters.period.first), "last": report.month_words(filters.period.last)})),
             "csv_url": request.route_path(f"{route}_csv", _query=filters.query()), "exports": exports,
-            "quarters": recent_quarters(request.clock.today()), "errors": export_errors or {},
+            "quarters": recent_quarters(request.clock.today()),
+            "errors": {name: localized(error) for name, error in (export_errors or {}).items()},
             "form_action": request.route_path(route)}
 
 
@@ -141,7 +145,7 @@ def statistics_export(request):
     quarter = chosen.get(request.GET.get("quarter", ""))
     if quarter is None:
         page = _admin_page(request, _admin_filters(request),
-                           export_errors={export.name: "Choose one of the quarters listed."})
+                           export_errors={export.name: _("Choose one of the quarters listed.")})
         request.response.status = 422
         return page
     start, end = quarter

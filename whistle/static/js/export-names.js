@@ -1,6 +1,8 @@
 // The case export's rules for names in the archive's files/ folder and for passphrases: the twins of
 // whistle/workspace/export.py's safe_names and passphrase_errors (tests/unit/test_export_names.py
-// runs both on the same names). No imports, so node runs it as it is.
+// runs both on the same names). It imports only i18n.js, which node runs as it is (in English).
+
+import { t } from "./i18n.js";
 
 const UNSAFE = /[<>:"/\\|?*\x00-\x1f\x7f]/g; // eslint-disable-line no-control-regex
 const RESERVED = new Set(["con", "prn", "aux", "nul", ...[1, 2, 3, 4, 5, 6, 7, 8, 9].flatMap((i) => [`com${i}`, `lpt${i}`])]);
@@ -45,9 +47,8 @@ export function safeNames(names) {
 export function passphraseErrors(passphrase, again, min) {
   if (!passphrase && !again) return {};
   if ([...passphrase].length < min) {
-    return { passphrase: `Use at least ${min} characters, or leave both passphrase fields empty for an archive that `
-      + "is not encrypted." };
+    return { passphrase: t("Use at least ${min} characters, or leave both passphrase fields empty for an archive that is not encrypted.", { min }) };
   }
-  if (again !== passphrase) return { passphrase_again: "This is not the same as the passphrase: type it again." };
+  if (again !== passphrase) return { passphrase_again: t("This is not the same as the passphrase: type it again.") };
   return {};
 }

@@ -13,7 +13,8 @@
 import { BlobWriter, TextReader, Uint8ArrayReader, ZipWriter, configure } from "../vendor/zipjs/zip.js";
 import { passphraseErrors, safeNames } from "./export-names.js";
 import { csrfToken, devicePage, loadKey } from "./keyring.js";
-import { element, fill } from "./dom.js";
+import { element } from "./dom.js";
+import { t } from "./i18n.js";
 import {
   answersNodes, CHANGED, dayWords, disclosureNodes, fileParts, identityNodes, label, openedCase, recordAbout, save,
   sizeWords,
@@ -25,24 +26,20 @@ configure({ useWebWorkers: false });
 class ExportError extends Error {}
 
 const WORDS = {
-  notOpened: "The case is not open on this device yet: wait until it is shown, then export it.",
-  signIn: "Sign in again to export cases on this device.",
-  building: "Building the archive on this device…",
-  fileFailed: "{name} could not be decrypted (it may have been changed after it was added), so the archive was not "
-    + "saved. Nothing was kept.",
-  refused: "The export was not recorded, so the archive was not built: {detail}",
-  saved: "The archive {name} was saved to this device. The export is recorded in the case's timeline.",
-  failed: "The archive could not be built on this device, so nothing was saved. Reload the page and try again.",
+  notOpened: t("The case is not open on this device yet: wait until it is shown, then export it."),
+  signIn: t("Sign in again to export cases on this device."),
+  building: t("Building the archive on this device…"),
+  failed: t("The archive could not be built on this device, so nothing was saved. Reload the page and try again."),
 };
 
 // --- case.html's places, filled with the same markup the server gives a server-assisted export ------
 
 function nameOf(envelopes, accountId) {
-  return (envelopes.names || {})[String(accountId)] || "a guardian";
+  return (envelopes.names || {})[String(accountId)] || t("a guardian");
 }
 
-function erasedArticle(kind, what, at, marker) {
-  return element("article", { class: `${kind} erased` }, element("h3", {}, `${what}, ${dayWords(at)}`),
+function erasedArticle(kind, heading, marker) {
+  return element("article", { class: `${kind} erased` }, element("h3", {}, heading),
     element("p", { class: "erased" }, `${marker.erased_words.charAt(0).toUpperCase()}${marker.erased_words.slice(1)}.`));
 }
 
@@ -60,55 +57,59 @@ function withErased(entries, erased, kinds) {
 /** The answers as the case page draws them, and "No answers." where there are none. */
 function answers(view, envelopes) {
   const nodes = answersNodes(view, envelopes).filter((node) => node.tagName !== "DL" || node.children.length);
-  if (!nodes.length) nodes.push(element("p", {}, "No answers."));
+  if (!nodes.length) nodes.push(element("p", {}, t("No answers.")));
   return nodes;
 }
 
 function messages(view, envelopes, erased) {
   const shown = withErased(view.messages, erased, ["message"]);
-  if (!shown.length) return [element("p", {}, "No messages.")];
+  if (!shown.length) return [element("p", {}, t("No messages."))];
   return shown.map((m) => {
-    if (m.erased_words) return erasedArticle("message", "A message", m.at, m);
+    if (m.erased_words) return erasedArticle("message", t("A message, ${day}", { day: dayWords(m.at) }), m);
     if (m.unverified) {
       return element("article", { class: "message unverified" },
-        element("h3", {}, `A message that could not be verified, ${dayWords(m.at)}`), element("p", {}, CHANGED));
+        element("h3", {}, t("A message that could not be verified, ${day}", { day: dayWords(m.at) })), element("p", {}, CHANGED));
     }
     const reporter = m.from === "reporter";
+    const who = reporter ? t("The reporter") : nameOf(envelopes, m.accountId);
     return element("article", { class: `message from-${reporter ? "reporter" : "guardian"}` },
-      element("h3", {}, `${reporter ? "The reporter" : nameOf(envelopes, m.accountId)}, ${dayWords(m.at)}`),
+      element("h3", {}, t("${who}, ${day}", { who, day: dayWords(m.at) })),
       element("p", {}, m.text));
   });
 }
 
 function notes(view, envelopes, erased) {
   const shown = withErased(view.notes, erased, ["note"]);
-  if (!shown.length) return [element("p", {}, "No notes.")];
+  if (!shown.length) return [element("p", {}, t("No notes."))];
   return shown.map((n) => {
-    if (n.erased_words) return erasedArticle("note", "A note", n.at, n);
+    if (n.erased_words) return erasedArticle("note", t("A note, ${day}", { day: dayWords(n.at) }), n);
     if (n.unverified) {
       return element("article", { class: "note unverified" },
-        element("h3", {}, `A note that could not be verified, ${dayWords(n.at)}`), element("p", {}, CHANGED));
+        element("h3", {}, t("A note that could not be verified, ${day}", { day: dayWords(n.at) })), element("p", {}, CHANGED));
     }
-    return element("article", { class: "note" }, element("h3", {}, `${nameOf(envelopes, n.accountId)}, ${dayWords(n.at)}`),
+    return element("article", { class: "note" },
+      element("h3", {}, t("${who}, ${day}", { who: nameOf(envelopes, n.accountId), day: dayWords(n.at) })),
       element("p", {}, n.text));
   });
 }
 
 function records(view, words, erased) {
   const shown = withErased(view.records, erased, ["outcome", "reason"]);
-  if (!shown.length) return [element("p", {}, "None.")];
+  if (!shown.length) return [element("p", {}, t("None."))];
   return shown.map((r) => {
-    if (r.erased_words) return erasedArticle("record", "A record", r.at, r);
+    if (r.erased_words) return erasedArticle("record", t("A record, ${day}", { day: dayWords(r.at) }), r);
     if (r.unverified) {
+      const day = dayWords(r.at);
       return element("article", { class: "record unverified" },
-        element("h3", {}, `${r.kind === "outcome" ? "An outcome" : "A reason"} that could not be verified, ${dayWords(r.at)}`),
+        element("h3", {}, r.kind === "outcome" ? t("An outcome that could not be verified, ${day}", { day })
+          : t("A reason that could not be verified, ${day}", { day })),
         element("p", {}, CHANGED));
     }
     if (r.kind === "outcome") {
       const changes = (Array.isArray(r.changes) ? r.changes : []).map((change) => label(words.changes, change)).join(", ");
-      return element("article", { class: "record" }, element("h3", {}, `Closing record, ${dayWords(r.at)}`),
-        element("dl", { class: "meta" }, element("dt", {}, "Substantiated"), element("dd", {}, label(words.substantiated, r.substantiated)),
-          element("dt", {}, "What changed"), element("dd", {}, changes)),
+      return element("article", { class: "record" }, element("h3", {}, t("Closing record, ${day}", { day: dayWords(r.at) })),
+        element("dl", { class: "meta" }, element("dt", {}, t("Substantiated")), element("dd", {}, label(words.substantiated, r.substantiated)),
+          element("dt", {}, t("What changed")), element("dd", {}, changes)),
         element("p", {}, r.learned === undefined || r.learned === null ? "" : String(r.learned)));
     }
     return element("article", { class: "record" }, element("h3", {}, `${recordAbout(r.about, words)}, ${dayWords(r.at)}`),
@@ -117,19 +118,21 @@ function records(view, words, erased) {
 }
 
 function fileList(files, envelopes) {
-  if (!files.length) return [element("p", {}, "No files.")];
+  if (!files.length) return [element("p", {}, t("No files."))];
   const list = element("ul", { class: "files" });
   for (const { file, path, erased } of files) {
-    const who = file.from === "reporter" ? "from the reporter" : `by ${nameOf(envelopes, file.account_id)}`;
-    const where = file.internal ? ", guardians only" : (file.from === "reporter" ? "" : ", sent to the reporter");
-    const when = dayWords(file.created_on);
-    if (erased) list.append(element("li", { class: "erased" }, `A file (${who}${where}, ${when}), ${erased.erased_words}.`));
-    else if (!path) {
-      list.append(element("li", { class: "unverified" }, `A file that could not be verified (${who}${where}, ${when}): it was `
-        + "changed after it was added, or credited to someone else, so it is not in the archive."));
+    const who = file.from === "reporter" ? t("from the reporter") : t("by ${name}", { name: nameOf(envelopes, file.account_id) });
+    const where = file.internal ? t(", guardians only") : (file.from === "reporter" ? "" : t(", sent to the reporter"));
+    const day = dayWords(file.created_on);
+    if (erased) {
+      list.append(element("li", { class: "erased" },
+        t("A file (${who}${where}, ${day}), ${erased}.", { who, where, day, erased: erased.erased_words })));
+    } else if (!path) {
+      list.append(element("li", { class: "unverified" }, t("A file that could not be verified (${who}${where}, ${day}): it was changed after it was added, or credited to someone else, so it is not in the archive.", { who, where, day })));
     } else {
       list.append(element("li", {}, element("a", { href: path.split("/").map(encodeURIComponent).join("/") }, file.name), " ",
-        element("span", { class: "hint" }, `(${sizeWords(file.size)}, ${who}${where}, ${when}; in the archive as ${path})`)));
+        element("span", { class: "hint" }, t("(${size}, ${who}${where}, ${day}; in the archive as ${path})",
+          { size: sizeWords(file.size), who, where, day, path }))));
     }
   }
   return [list];
@@ -192,7 +195,10 @@ async function build(form, status) {
     body: JSON.stringify({ encrypted: Boolean(passphrase) }),
   });
   const frame = await response.json().catch(() => ({}));
-  if (!response.ok) throw new ExportError(fill(WORDS.refused, { detail: frame.detail || response.status }));
+  if (!response.ok) {
+    throw new ExportError(t("The export was not recorded, so the archive was not built: ${detail}",
+      { detail: frame.detail || response.status }));
+  }
   const { envelopes, keys, view } = opened;
   const erased = new Map((frame.erased || []).map((marker) => [marker.id, marker]));
   const metaErased = (file) => erased.get(file.meta_item_id);
@@ -218,7 +224,7 @@ async function build(form, status) {
     try {
       parts = await fileParts(file, envelopes.case, keys);
     } catch {
-      throw new ExportError(fill(WORDS.fileFailed, { name: file.name }));
+      throw new ExportError(t("${name} could not be decrypted (it may have been changed after it was added), so the archive was not saved. Nothing was kept.", { name: file.name }));
     }
     const bytes = new Uint8Array(file.size);
     let at = 0;
@@ -230,7 +236,8 @@ async function build(form, status) {
   }
   save(await writer.close(), frame.filename);
   for (const input of form.querySelectorAll("input[type=password]")) input.value = "";
-  status.textContent = fill(WORDS.saved, { name: frame.filename });
+  status.textContent = t("The archive ${name} was saved to this device. The export is recorded in the case's timeline.",
+    { name: frame.filename });
 }
 
 function start() {

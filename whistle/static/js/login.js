@@ -13,11 +13,12 @@ import * as c from "./crypto.js";
 import { forgetKey, storeKey } from "./keyring.js";
 import { element } from "./dom.js";
 import { Refused, post } from "./staff-forms.js";
+import { t } from "./i18n.js";
 
 const form = document.getElementById("login-form");
 const status = document.getElementById("login-status");
-const WORKING = "Checking your password on this device…";
-const FAILED = "Something went wrong while signing in. Please try again in a moment.";
+const WORKING = t("Checking your password on this device…");
+const FAILED = t("Something went wrong while signing in. Please try again in a moment.");
 
 // The sign-in page is where signing out lands: whatever a previous sign-in kept in this tab goes.
 forgetKey();
@@ -28,7 +29,7 @@ function showProblem(message, field) {
   const target = field && document.getElementById(field) ? field : "username";
   const summary = element("div", { class: "error-summary", role: "alert", "aria-labelledby": "error-summary-title",
     id: "error-summary" },
-  element("h2", { id: "error-summary-title" }, "There is a problem"),
+  element("h2", { id: "error-summary-title" }, t("There is a problem")),
   element("ul", {}, element("li", {}, element("a", { href: `#${target}` }, message))));
   form.before(summary);
   summary.focus?.();

@@ -11,15 +11,15 @@
 import * as c from "./crypto.js";
 import { devicePage, loadKey } from "./keyring.js";
 import { OFFLINE, Refused, post } from "./staff-forms.js";
+import { t } from "./i18n.js";
 
 const form = document.getElementById("password-form");
 const MIN_LENGTH = 12; // whistle.accounts.services.MIN_PASSWORD_LENGTH
-const WORKING = "Changing your password on this device…";
-const DONE = "Your password is changed. Your other sessions have ended.";
-const FAILED = "Something went wrong while changing your password. Please try again in a moment.";
-const NO_KEY = "This tab no longer holds your key, so your password cannot be changed here. "
-  + "Sign out, sign in again, and then change it.";
-const LABELS = { current: "Current password", new: "New password", again: "New password again" };
+const WORKING = t("Changing your password on this device…");
+const DONE = t("Your password is changed. Your other sessions have ended.");
+const FAILED = t("Something went wrong while changing your password. Please try again in a moment.");
+const NO_KEY = t("This tab no longer holds your key, so your password cannot be changed here. Sign out, sign in again, and then change it.");
+const LABELS = { current: t("Current password"), new: t("New password"), again: t("New password again") };
 
 function element(tag, attributes = {}, ...children) {
   const node = document.createElement(tag);
@@ -55,7 +55,7 @@ function showProblem(message, field) {
   const item = target ? element("a", { href: `#${target}` }, words) : words;
   const summary = element("div", { class: "error-summary", role: "alert", "aria-labelledby": "error-summary-title",
     id: "error-summary", tabindex: "-1" },
-  element("h2", { id: "error-summary-title" }, "There is a problem"), element("ul", {}, element("li", {}, item)));
+  element("h2", { id: "error-summary-title" }, t("There is a problem")), element("ul", {}, element("li", {}, item)));
   form.prepend(summary);
   if (target) form.elements[target]?.setAttribute("aria-invalid", "true");
   summary.focus();
@@ -93,12 +93,12 @@ async function common() {
 
 /** The rules whistle.accounts.services.check_password applies, which the server cannot apply here. */
 async function checkNew(password, again) {
-  if (again !== password) throw new Refused("The two new passwords differ.", "again");
+  if (again !== password) throw new Refused(t("The two new passwords differ."), "again");
   if ([...password].length < MIN_LENGTH) {
-    throw new Refused(`The password must be at least ${MIN_LENGTH} characters long.`, "new");
+    throw new Refused(t("The password must be at least ${count} characters long.", { count: MIN_LENGTH }), "new");
   }
   if ((await common()).has(password.trim().toLowerCase())) {
-    throw new Refused("That password is on a list of common passwords; choose another.", "new");
+    throw new Refused(t("That password is on a list of common passwords; choose another."), "new");
   }
 }
 
