@@ -36,6 +36,7 @@ from whistle.intake_channels.services import (
     describe,
     questionnaire_for,
 )
+from whistle.intake_channels.text import channel_text, channel_texts
 from whistle.jsonapi import read_json, reject_unknown_members
 from whistle.key_directory.services import live_channels, unattended_reasons, why_unattended
 from whistle.numbers import whole_number
@@ -71,8 +72,8 @@ TOO_MANY_REPORTS = (("Too many reports have come from here, or to this service, 
 def home(request):
     reasons = unattended_reasons(request.dbsession, request.whistle_settings, request.clock)
     channels = active_channels(request.dbsession)
-    return {"channels": [c for c in channels if c.id not in reasons],
-            "not_open": [c for c in channels if c.id in reasons],
+    return {"channels": channel_texts(request, [c for c in channels if c.id not in reasons]),
+            "not_open": channel_texts(request, [c for c in channels if c.id in reasons]),
             "quick_exit_anywhere": any_quick_exit_url(request.dbsession) is not None,
             "board": any_published(request.dbsession)}
 
@@ -108,8 +109,10 @@ def disclosure_form(request):
     # of where it was taken is the one it would name.
     values = {"answers": {}, "identity": {}, "identity_mode": "anonymous", "submission_token": new_submission_token(),
               "left_out": [], "remove_metadata": True}
-    return {"channel": channel, "values": values, "errors": {}, "limits": limits_for(request.whistle_settings),
-            "questionnaire": questionnaire_for(channel, request.call_hook), "readers": _readers(request, channel),
+    shown = channel_text(request, channel)
+    return {"channel": shown, "values": values, "errors": {}, "limits": limits_for(request.whistle_settings),
+            "questionnaire": shown.fields_in_language(questionnaire_for(channel, request.call_hook)),
+            "readers": _readers(request, channel),
             "metadata_removal": metadata_removal_offered(request.registry.hooks)}
 
 
@@ -255,7 +258,7 @@ def submit_form(request):
         request.tm.doom()
         if again.sent.receipt is None:
             request.override_renderer = "whistle:templates/intake/already_sent.jinja2"
-            return {"channel": channel}
+            return {"channel": channel_text(request, channel)}
         return _to_receipt_page(request, channel, receipt=again.sent.receipt, case_ref=again.sent.case.ref)
     except _Rejected as rejected:
         return _form_again(request, channel, post, rejected.status, rejected.errors)
@@ -267,9 +270,11 @@ def _form_again(request, channel, post: MultiDict, status: int, errors: dict[str
     """The form again, with what was typed and the errors; nothing of the refused form is kept."""
     request.tm.doom()  # no case, no files
     request.response.status = status
-    return {"channel": channel, "values": _form_values(post), "errors": errors,
+    shown = channel_text(request, channel)
+    return {"channel": shown, "values": _form_values(post), "errors": errors,
             "limits": limits_for(request.whistle_settings),
-            "questionnaire": questionnaire_for(channel, request.call_hook), "readers": _readers(request, channel),
+            "questionnaire": shown.fields_in_language(questionnaire_for(channel, request.call_hook)),
+            "readers": _readers(request, channel),
             "metadata_removal": metadata_removal_offered(request.registry.hooks)}
 
 
@@ -287,7 +292,7 @@ def receipt_page(request):
     """The receipt while the cookie carries it; after that (or Leave), that it is not kept."""
     channel = _channel_or_404(request)
     carried = _carried_receipt(request, channel.slug)
-    return {"channel": channel, "receipt": carried.receipt if carried else None,
+    return {"channel": channel_text(request, channel), "receipt": carried.receipt if carried else None,
             "case_ref": carried.case_ref if carried else None,
             # The channel's deadline profile decides it (7 days, or 10 working days for children's complaints).
             "answer_by": acknowledgement_due(request.dbsession, carried.case_ref) if carried else None}
@@ -302,7 +307,7 @@ def receipt_page(request):
 def receipt_leave(request):
     slug = request.matchdict["slug"]
     _forget_receipt(request, request.response)
-    return {"channel": channel_by_slug(request.dbsession, slug), "from_receipt": True}
+    return {"channel": channel_text(request, channel_by_slug(request.dbsession, slug)), "from_receipt": True}
 
 
 @view_config(route_name="api.channels", request_method="GET", renderer="json", permission=Permission.PUBLIC)
@@ -488,10 +493,12 @@ def _nobody_can_receive(request, channel, post: MultiDict, *, files_left_out: bo
     for key, value in post.items():
         if key.startswith("answers.") and value.strip():
             answers.setdefault(key[len("answers."):], []).append(value)
-    return {"channel": channel, "typed": _words_to_copy(request, channel, post.get("text", ""), answers),
+    return {"channel": channel_text(request, channel),
+            "typed": _words_to_copy(request, channel, post.get("text", ""), answers),
             "files_left_out": files_left_out,
-            "live": [other for other in live_channels(request.dbsession, request.whistle_settings, request.clock)
-                     if other.id != channel.id]}
+            "live": channel_texts(request, [
+                other for other in live_channels(request.dbsession, request.whistle_settings, request.clock)
+                if other.id != channel.id])}
 
 
 def _not_live(request, channel, *, posted: bool = False) -> dict:
@@ -499,7 +506,8 @@ def _not_live(request, channel, *, posted: bool = False) -> dict:
     (the channel closed while the reporter was typing), nothing is kept and what they typed is
     shown back for them to copy; why the channel is closed is for the admin, not the reporter."""
     request.override_renderer = "whistle:templates/intake/not_live.jinja2"
-    page = {"channel": channel, "live": live_channels(request.dbsession, request.whistle_settings, request.clock),
+    page = {"channel": channel_text(request, channel),
+            "live": channel_texts(request, live_channels(request.dbsession, request.whistle_settings, request.clock)),
             "typed": None, "files_left_out": False}
     if posted:
         request.tm.doom()
@@ -531,7 +539,8 @@ def _typed_words(request, channel) -> tuple[str, bool]:
 
 def _words_to_copy(request, channel, text: str, answers: dict[str, list[str]]) -> str:
     """The text and the answers (by their questions' labels) as one text to copy."""
-    labels = {spec["name"]: spec["label"] for spec in questionnaire_for(channel, request.call_hook)}
+    questionnaire = channel_text(request, channel).fields_in_language(questionnaire_for(channel, request.call_hook))
+    labels = {spec["name"]: spec["label"] for spec in questionnaire}
     lines = [f"{labels.get(name, name)}: {', '.join(values)}" for name, values in answers.items()]
     return "\n\n".join(filter(None, [text, "\n".join(lines)]))
 

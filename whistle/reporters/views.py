@@ -34,6 +34,7 @@ from whistle.intake_channels.services import (
     channel_by_slug,
     questionnaire_for,
 )
+from whistle.intake_channels.text import channel_text
 from whistle.jsonapi import decode_base64, read_json, reject_unknown_members
 from whistle.protection.services import checkins
 from whistle.reporters.forms import validate_identity, validate_message
@@ -150,7 +151,9 @@ def case_page(request, identity: ReporterIdentity, *, status: int = 200, errors:
                            server_key=request.whistle_settings.session_key, mark_seen=mark_seen, today=today,
                            clock=request.clock)
     channel = identity.case.channel
-    page = {"mailbox": mailbox, "channel": channel, "questionnaire": questionnaire_for(channel, request.call_hook),
+    shown = channel_text(request, channel)
+    page = {"mailbox": mailbox, "channel": shown,
+            "questionnaire": shown.fields_in_language(questionnaire_for(channel, request.call_hook)),
             "errors": errors or {}, "draft": draft,
             "news": visit_news(request.dbsession, request.whistle_settings, mailbox, today),
             "identity_values": identity_values or {"identity_mode": "", "identity": {}}, "limits": limits(request),
@@ -413,7 +416,7 @@ def leave(request):
         channel = identity.case.channel  # the page after leaving keeps its quick exit and help panel
         logout(request.dbsession, request.whistle_settings, identity.token)
     request.response.headers.extend(forget(request, kind=REPORTER) + forget_receipt(request))
-    return {"channel": channel}
+    return {"channel": channel_text(request, channel)}
 
 
 # The quick exit: a plain link (no JavaScript), through here so that the visit is forgotten before
