@@ -9,6 +9,8 @@ admin pages use the Channel itself: they show the English.
 """
 from __future__ import annotations
 
+from typing import overload
+
 from whistle.i18n import DEFAULT
 from whistle.intake_channels.models import Channel
 
@@ -63,6 +65,10 @@ def _help_now(english: dict, variant: dict) -> dict:
     return {"title": variant.get("title") or english.get("title"), "lines": lines}
 
 
+@overload
+def channel_text(request, channel: Channel) -> ChannelText: ...
+@overload
+def channel_text(request, channel: None) -> None: ...
 def channel_text(request, channel: Channel | None) -> ChannelText | None:
     """`channel` as the request's page shows it (None stays None)."""
     return ChannelText(channel, request.language.code) if channel is not None else None
