@@ -238,6 +238,8 @@ def describe(channel: Channel, questionnaire: list[dict] | None = None, *, accep
         "reporters_are_staff": channel.reporters_are_staff is not False,
         "fields": fields,
         "accepting_reports": accepting_reports,
+        # The organisation's own texts in other languages, as loaded; the rest of the API is English.
+        "translations": dict(channel.translations or {}),
     }
 
 

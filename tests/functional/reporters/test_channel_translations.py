@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from tests.factories import holder_keys, make_staff, shipped_profiles
+from tests.factories import holder_keys, html_login, make_staff, shipped_profiles
 from tests.functional.reporters.helpers import receipt_of
 from whistle.cases.models import Case
 from whistle.cases.services import read_case
@@ -228,10 +228,17 @@ def test_an_error_keeps_the_translated_form(testapp, channels):
     assert concern.find("input").parent.get_text(strip=True) == "سلامة المرضى أو العملاء"
 
 
-def test_guardian_and_api_views_keep_the_english(testapp, channels):
+def test_the_api_answers_in_english_and_lists_the_variants(testapp, channels):
     listed = {c["slug"]: c for c in testapp.get("/cy/api/v1/channels").json["channels"]}
     assert listed[YOUNG]["title"] == "Young people's voice"
-    assert describe(channels[YOUNG])["title"] == "Young people's voice"
+    assert listed[YOUNG]["translations"]["cy"]["title"] == "Llais pobl ifanc"
+    assert describe(channels[YOUNG])["translations"]["ar"]["fields"]["about"]["choices"][3] == "أفضّل ألّا أقول"
+
+
+def test_the_admins_channels_page_keeps_the_english_in_welsh_too(testapp, dbsession, settings, clock, channels):
+    html_login(testapp, make_staff(dbsession, settings, clock, username="ada", admin=True, guardian=False), clock)
+    page = testapp.get("/cy/admin/channels")
+    assert "Young people&#39;s voice" in page.text and "Llais pobl ifanc" not in page.text
 
 
 def test_a_channel_text_is_the_channel_for_everything_else(channels):
