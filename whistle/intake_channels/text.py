@@ -32,7 +32,10 @@ class ChannelText:
         self.questionnaire = self.fields_in_language(channel.questionnaire or [])
 
     def __getattr__(self, name: str):
-        # Called only for what __init__ did not set: everything else is the channel's.
+        # Called only for what __init__ did not set: everything else is the channel's. (Not
+        # "_channel" itself, which is missing only in a copy being built: no endless recursion.)
+        if name == "_channel":
+            raise AttributeError(name)
         return getattr(self._channel, name)
 
     def fields_in_language(self, questionnaire: list[dict]) -> list[dict]:
