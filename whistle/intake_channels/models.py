@@ -44,7 +44,7 @@ class Channel(Base):
     # The channel's texts in other languages, by language code: {"cy": {"title", "introduction",
     # "wording": {"text_label", "text_help"}, "help_now": {"title", "lines": [text, ...]},
     # "fields": {name: {"label", "help", "choices"}}}}, each text optional (the English shows
-    # instead). Reporters' pages show them (whistle.intake_channels.text); answers are stored in
+    # instead). Reporters' pages show them (services.ChannelText); answers are stored in
     # the English (canonical) choices whatever language they were chosen in.
     translations: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
 

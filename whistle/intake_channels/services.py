@@ -243,6 +243,68 @@ def describe(channel: Channel, questionnaire: list[dict] | None = None, *, accep
     }
 
 
+# --- a channel's texts as a reporter's page shows them ------------------------------------------
+#
+# In the page's language where the channel has a variant in it ([channel.translations.<code>]),
+# in English otherwise, text by text. Only what people read changes: a choice keeps its English
+# (canonical) text as the value a form sends and the answer stored, whatever language it was chosen
+# in, so guardians and routing rules see one value; the label shown beside it is the translated one
+# (`choice_labels`). Guardian and admin pages use the Channel itself: they show the English.
+
+
+class ChannelText:
+    """Read-only: a Channel with its title, introduction, wording, help_now and questionnaire in
+    one language, and every other attribute (slug, identity_modes, quick_exit_url, …) the
+    channel's own, so templates use it as they would the channel."""
+
+    def __init__(self, channel: Channel, language: str):
+        self._channel = channel
+        self.language = language
+        variant = (channel.translations or {}).get(language, {}) if language != DEFAULT_LANGUAGE else {}
+        self.title = variant.get("title") or channel.title
+        self.introduction = variant.get("introduction") or channel.introduction
+        self.wording = {**(channel.wording or {}), **variant.get("wording", {})}
+        self.help_now = _help_now_in_language(channel.help_now or {}, variant.get("help_now", {}))
+        self._fields = variant.get("fields", {})
+        self.questionnaire = self.fields_in_language(channel.questionnaire or [])
+
+    def __getattr__(self, name: str):
+        # Called only for what __init__ did not set: everything else is the channel's. (Not
+        # "_channel" itself, which is missing only in a copy being built: no endless recursion.)
+        if name == "_channel":
+            raise AttributeError(name)
+        return getattr(self._channel, name)
+
+    def fields_in_language(self, questionnaire: list[dict]) -> list[dict]:
+        """Copies of the questionnaire's fields (a plugin's too) with label and help in this
+        language, and for a choice field `choice_labels`: {English choice: the text shown}."""
+        shown = []
+        for spec in questionnaire:
+            variant = self._fields.get(spec["name"], {})
+            field = dict(spec, label=variant.get("label") or spec["label"])
+            if variant.get("help") or spec.get("help"):
+                field["help"] = variant.get("help") or spec["help"]
+            if "choices" in spec:
+                labels = variant.get("choices") or spec["choices"]
+                # The loader gives a variant as many choices as the English; should a stored
+                # variant no longer match, the English shows rather than a wrong label.
+                if len(labels) != len(spec["choices"]):
+                    labels = spec["choices"]
+                field["choice_labels"] = dict(zip(spec["choices"], labels, strict=True))
+            shown.append(field)
+        return shown
+
+
+def _help_now_in_language(english: dict, variant: dict) -> dict:
+    if not english:
+        return {}
+    texts = variant.get("lines") or []
+    if len(texts) != len(english.get("lines", [])):
+        texts = [line["text"] for line in english.get("lines", [])]
+    lines = [dict(line, text=text) for line, text in zip(english.get("lines", []), texts, strict=True)]
+    return {"title": variant.get("title") or english.get("title"), "lines": lines}
+
+
 # --- loading channels from a configuration file -----------------------------------------------
 
 CHANNEL_KEYS = {"slug", "title", "introduction", "identity_modes", "deadline_profile", "retention_days",

@@ -30,11 +30,11 @@ from whistle.errors import Problem, problem_response, validation_problem
 from whistle.intake.forms import MAX_IDENTITY_BYTES, wants_plain
 from whistle.intake_channels.services import (
     DEFAULT_QUICK_EXIT_URL,
+    ChannelText,
     any_quick_exit_url,
     channel_by_slug,
     questionnaire_for,
 )
-from whistle.intake_channels.text import channel_text
 from whistle.jsonapi import decode_base64, read_json, reject_unknown_members
 from whistle.protection.services import checkins
 from whistle.reporters.forms import validate_identity, validate_message
@@ -151,7 +151,7 @@ def case_page(request, identity: ReporterIdentity, *, status: int = 200, errors:
                            server_key=request.whistle_settings.session_key, mark_seen=mark_seen, today=today,
                            clock=request.clock)
     channel = identity.case.channel
-    shown = channel_text(request, channel)
+    shown = ChannelText(channel, request.language.code)
     page = {"mailbox": mailbox, "channel": shown,
             "questionnaire": shown.fields_in_language(questionnaire_for(channel, request.call_hook)),
             "errors": errors or {}, "draft": draft,
@@ -416,7 +416,7 @@ def leave(request):
         channel = identity.case.channel  # the page after leaving keeps its quick exit and help panel
         logout(request.dbsession, request.whistle_settings, identity.token)
     request.response.headers.extend(forget(request, kind=REPORTER) + forget_receipt(request))
-    return {"channel": channel_text(request, channel)}
+    return {"channel": ChannelText(channel, request.language.code) if channel is not None else None}
 
 
 # The quick exit: a plain link (no JavaScript), through here so that the visit is forgotten before

@@ -15,8 +15,7 @@ from tests.functional.reporters.helpers import receipt_of
 from whistle.cases.models import Case
 from whistle.cases.services import read_case
 from whistle.intake_channels.models import Channel
-from whistle.intake_channels.services import ChannelConfigError, describe, load_channels
-from whistle.intake_channels.text import ChannelText
+from whistle.intake_channels.services import ChannelConfigError, ChannelText, describe, load_channels
 
 SHIPPED = Path(__file__).resolve().parents[3] / "config" / "channels.toml"
 YOUNG, STAFF, IDEAS = "young-peoples-voice", "raise-a-concern", "ideas-for-improvement"
@@ -77,12 +76,14 @@ def _young(specs):
     (lambda s: s[1].update(translations=["cy"]), "channel 'young-peoples-voice': translations must be tables"),
     (lambda s: _young(s).update(en={"title": "Again"}),
      "channel 'young-peoples-voice': translations.en: not a language whistle ships (one of cy, pl, ar)"),
-    (lambda s: _young(s).update(fr={"title": "Voix"}), "channel 'young-peoples-voice': translations.fr: not a language"),
+    (lambda s: _young(s).update(fr={"title": "Voix"}),
+     "channel 'young-peoples-voice': translations.fr: not a language"),
     (lambda s: _young(s)["cy"].update(colour="coch"),
      "channel 'young-peoples-voice', translations.cy: unknown key(s) colour"),
     (lambda s: _young(s)["cy"].update(identity_modes=["open"]),
      "channel 'young-peoples-voice', translations.cy: unknown key(s) identity_modes"),
-    (lambda s: _young(s)["pl"].update(title=" "), "channel 'young-peoples-voice', translations.pl.title: expected a text"),
+    (lambda s: _young(s)["pl"].update(title=" "),
+     "channel 'young-peoples-voice', translations.pl.title: expected a text"),
     (lambda s: _young(s)["pl"].update(introduction=3),
      "channel 'young-peoples-voice', translations.pl.introduction: expected a text"),
     (lambda s: _young(s)["cy"]["wording"].update(plain=False),
