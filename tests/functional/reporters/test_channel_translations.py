@@ -249,3 +249,21 @@ def test_a_channel_text_is_the_channel_for_everything_else(channels):
     assert shown.wording["plain"] is True, "plain comes from the English definition"
     assert ChannelText(channels[YOUNG], "en").title == "Young people's voice"
     assert channels[YOUNG].title == "Young people's voice", "the channel itself is not changed"
+
+
+def test_a_guardian_sees_the_english_questions_and_answers_of_a_report_sent_in_polish(
+        testapp, dbsession, settings, clock):
+    load_channels(dbsession, shipped(), known_profiles=shipped_profiles())
+    guardian = make_staff(dbsession, settings, clock, username="gwen", channels=[STAFF])
+    form = testapp.get(f"/pl/report/{STAFF}").forms[0]
+    form["text"] = "Drzwi ewakuacyjne są zamknięte na łańcuch."
+    form["answers.ongoing"] = "yes"
+    form["answers.concern_type"] = "Worker safety or wellbeing"
+    form.submit(status=303)
+    case = dbsession.scalars(select(Case)).one()
+
+    html_login(testapp, guardian, clock)
+    page = testapp.get(f"/pl/staff/cases/{case.ref}")
+    answers = page.html.find("dl", class_="answers")
+    assert [(dt.get_text(), dt.find_next("dd").get_text()) for dt in answers.find_all("dt")] == [
+        ("Is it still happening?", "yes"), ("What is it about?", "Worker safety or wellbeing")]
