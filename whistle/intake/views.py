@@ -516,9 +516,9 @@ def _not_live(request, channel, *, posted: bool = False) -> dict:
     (the channel closed while the reporter was typing), nothing is kept and what they typed is
     shown back for them to copy; why the channel is closed is for the admin, not the reporter."""
     request.override_renderer = "whistle:templates/intake/not_live.jinja2"
-    page: dict = {"channel": ChannelText(channel, request.language.code),
-            "live": _all_shown(request, live_channels(request.dbsession, request.whistle_settings, request.clock)),
-            "typed": None, "files_left_out": False}
+    live = live_channels(request.dbsession, request.whistle_settings, request.clock)
+    page: dict = {"channel": ChannelText(channel, request.language.code), "live": _all_shown(request, live),
+                  "typed": None, "files_left_out": False}
     if posted:
         request.tm.doom()
         request.response.status = 409
