@@ -30,7 +30,9 @@ from whistle.intake.services import (
     readers_of,
     submit_disclosure,
 )
+from whistle.intake_channels.models import Channel
 from whistle.intake_channels.services import (
+    ChannelText,
     active_channels,
     any_quick_exit_url,
     channel_by_slug,
@@ -73,13 +75,22 @@ TOO_MANY_REPORTS = (_("Too many reports have come from here, or to this service,
 def home(request):
     reasons = unattended_reasons(request.dbsession, request.whistle_settings, request.clock)
     channels = active_channels(request.dbsession)
-    return {"channels": [c for c in channels if c.id not in reasons],
-            "not_open": [c for c in channels if c.id in reasons],
+    return {"channels": _all_shown(request, [c for c in channels if c.id not in reasons]),
+            "not_open": _all_shown(request, [c for c in channels if c.id in reasons]),
             "quick_exit_anywhere": any_quick_exit_url(request.dbsession) is not None,
             "board": any_published(request.dbsession)}
 
 
 NO_SUCH_CHANNEL = _("There is no such reporting channel.")
+
+
+def _shown(request, channel: Channel | None) -> ChannelText | None:
+    """The channel as this request's page shows it: its texts in the page's language."""
+    return ChannelText(channel, request.language.code) if channel is not None else None
+
+
+def _all_shown(request, channels: list[Channel]) -> list[ChannelText]:
+    return [ChannelText(channel, request.language.code) for channel in channels]
 
 
 def _channel_or_404(request):
@@ -113,8 +124,10 @@ def disclosure_form(request):
     # of where it was taken is the one it would name.
     values = {"answers": {}, "identity": {}, "identity_mode": "anonymous", "submission_token": new_submission_token(),
               "left_out": [], "remove_metadata": True}
-    return {"channel": channel, "values": values, "errors": {}, "limits": limits_for(request.whistle_settings),
-            "questionnaire": questionnaire_for(channel, request.call_hook), "readers": _readers(request, channel),
+    shown = ChannelText(channel, request.language.code)
+    return {"channel": shown, "values": values, "errors": {}, "limits": limits_for(request.whistle_settings),
+            "questionnaire": shown.fields_in_language(questionnaire_for(channel, request.call_hook)),
+            "readers": _readers(request, channel),
             "metadata_removal": metadata_removal_offered(request.registry.hooks)}
 
 
@@ -260,7 +273,7 @@ def submit_form(request):
         request.tm.doom()
         if again.sent.receipt is None:
             request.override_renderer = "whistle:templates/intake/already_sent.jinja2"
-            return {"channel": channel}
+            return {"channel": ChannelText(channel, request.language.code)}
         return _to_receipt_page(request, channel, receipt=again.sent.receipt, case_ref=again.sent.case.ref)
     except _Rejected as rejected:
         return _form_again(request, channel, post, rejected.status, rejected.errors)
@@ -272,9 +285,11 @@ def _form_again(request, channel, post: MultiDict, status: int, errors: dict[str
     """The form again, with what was typed and the errors; nothing of the refused form is kept."""
     request.tm.doom()  # no case, no files
     request.response.status = status
-    return {"channel": channel, "values": _form_values(post), "errors": errors,
+    shown = ChannelText(channel, request.language.code)
+    return {"channel": shown, "values": _form_values(post), "errors": errors,
             "limits": limits_for(request.whistle_settings),
-            "questionnaire": questionnaire_for(channel, request.call_hook), "readers": _readers(request, channel),
+            "questionnaire": shown.fields_in_language(questionnaire_for(channel, request.call_hook)),
+            "readers": _readers(request, channel),
             "metadata_removal": metadata_removal_offered(request.registry.hooks)}
 
 
@@ -292,7 +307,7 @@ def receipt_page(request):
     """The receipt while the cookie carries it; after that (or Leave), that it is not kept."""
     channel = _channel_or_404(request)
     carried = _carried_receipt(request, channel.slug)
-    return {"channel": channel, "receipt": carried.receipt if carried else None,
+    return {"channel": ChannelText(channel, request.language.code), "receipt": carried.receipt if carried else None,
             "case_ref": carried.case_ref if carried else None,
             # The channel's deadline profile decides it (7 days, or 10 working days for children's complaints).
             "answer_by": acknowledgement_due(request.dbsession, carried.case_ref) if carried else None}
@@ -307,7 +322,7 @@ def receipt_page(request):
 def receipt_leave(request):
     slug = request.matchdict["slug"]
     _forget_receipt(request, request.response)
-    return {"channel": channel_by_slug(request.dbsession, slug), "from_receipt": True}
+    return {"channel": _shown(request, channel_by_slug(request.dbsession, slug)), "from_receipt": True}
 
 
 @view_config(route_name="api.channels", request_method="GET", renderer="json", permission=Permission.PUBLIC)
@@ -493,10 +508,12 @@ def _nobody_can_receive(request, channel, post: MultiDict, *, files_left_out: bo
     for key, value in post.items():
         if key.startswith("answers.") and value.strip():
             answers.setdefault(key[len("answers."):], []).append(value)
-    return {"channel": channel, "typed": _words_to_copy(request, channel, post.get("text", ""), answers),
+    return {"channel": ChannelText(channel, request.language.code),
+            "typed": _words_to_copy(request, channel, post.get("text", ""), answers),
             "files_left_out": files_left_out,
-            "live": [other for other in live_channels(request.dbsession, request.whistle_settings, request.clock)
-                     if other.id != channel.id]}
+            "live": _all_shown(request, [
+                other for other in live_channels(request.dbsession, request.whistle_settings, request.clock)
+                if other.id != channel.id])}
 
 
 def _not_live(request, channel, *, posted: bool = False) -> dict:
@@ -504,8 +521,9 @@ def _not_live(request, channel, *, posted: bool = False) -> dict:
     (the channel closed while the reporter was typing), nothing is kept and what they typed is
     shown back for them to copy; why the channel is closed is for the admin, not the reporter."""
     request.override_renderer = "whistle:templates/intake/not_live.jinja2"
-    page = {"channel": channel, "live": live_channels(request.dbsession, request.whistle_settings, request.clock),
-            "typed": None, "files_left_out": False}
+    live = live_channels(request.dbsession, request.whistle_settings, request.clock)
+    page: dict = {"channel": ChannelText(channel, request.language.code), "live": _all_shown(request, live),
+                  "typed": None, "files_left_out": False}
     if posted:
         request.tm.doom()
         request.response.status = 409
@@ -536,7 +554,9 @@ def _typed_words(request, channel) -> tuple[str, bool]:
 
 def _words_to_copy(request, channel, text: str, answers: dict[str, list[str]]) -> str:
     """The text and the answers (by their questions' labels) as one text to copy."""
-    labels = {spec["name"]: spec["label"] for spec in questionnaire_for(channel, request.call_hook)}
+    shown = ChannelText(channel, request.language.code)
+    questionnaire = shown.fields_in_language(questionnaire_for(channel, request.call_hook))
+    labels = {spec["name"]: spec["label"] for spec in questionnaire}
     lines = [f"{labels.get(name, name)}: {', '.join(values)}" for name, values in answers.items()]
     return "\n\n".join(filter(None, [text, "\n".join(lines)]))
 

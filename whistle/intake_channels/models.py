@@ -41,6 +41,12 @@ class Channel(Base):
     help_now: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
     # Where the quick-exit button at the top of every reporter page leads; None for no button.
     quick_exit_url: Mapped[str | None] = mapped_column(String(500), default=None)
+    # The channel's texts in other languages, by language code: {"cy": {"title", "introduction",
+    # "wording": {"text_label", "text_help"}, "help_now": {"title", "lines": [text, ...]},
+    # "fields": {name: {"label", "help", "choices"}}}}, each text optional (the English shows
+    # instead). Reporters' pages show them (services.ChannelText); answers are stored in
+    # the English (canonical) choices whatever language they were chosen in.
+    translations: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
 
     memberships: Mapped[list[ChannelGuardian]] = relationship(
         back_populates="channel", cascade="all, delete-orphan"

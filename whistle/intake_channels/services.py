@@ -12,6 +12,8 @@ from whistle.accounts.models import Account
 from whistle.accounts.services import AccountError
 from whistle.clock import Clock
 from whistle.deadlines import PROFILES
+from whistle.i18n import DEFAULT as DEFAULT_LANGUAGE
+from whistle.i18n import LANGUAGES
 from whistle.intake_channels.models import IDENTITY_MODES, TIER_DEFAULT, TIER_SECOND, Channel, ChannelGuardian
 from whistle.settings import Settings
 
@@ -236,7 +238,71 @@ def describe(channel: Channel, questionnaire: list[dict] | None = None, *, accep
         "reporters_are_staff": channel.reporters_are_staff is not False,
         "fields": fields,
         "accepting_reports": accepting_reports,
+        # The organisation's own texts in other languages, as loaded; the rest of the API is English.
+        "translations": dict(channel.translations or {}),
     }
+
+
+# --- a channel's texts as a reporter's page shows them ------------------------------------------
+#
+# In the page's language where the channel has a variant in it ([channel.translations.<code>]),
+# in English otherwise, text by text. Only what people read changes: a choice keeps its English
+# (canonical) text as the value a form sends and the answer stored, whatever language it was chosen
+# in, so guardians and routing rules see one value; the label shown beside it is the translated one
+# (`choice_labels`). Guardian and admin pages use the Channel itself: they show the English.
+
+
+class ChannelText:
+    """Read-only: a Channel with its title, introduction, wording, help_now and questionnaire in
+    one language, and every other attribute (slug, identity_modes, quick_exit_url, …) the
+    channel's own, so templates use it as they would the channel."""
+
+    def __init__(self, channel: Channel, language: str):
+        self._channel = channel
+        self.language = language
+        variant = (channel.translations or {}).get(language, {}) if language != DEFAULT_LANGUAGE else {}
+        self.title = variant.get("title") or channel.title
+        self.introduction = variant.get("introduction") or channel.introduction
+        self.wording = {**(channel.wording or {}), **variant.get("wording", {})}
+        self.help_now = _help_now_in_language(channel.help_now or {}, variant.get("help_now", {}))
+        self._fields = variant.get("fields", {})
+        self.questionnaire = self.fields_in_language(channel.questionnaire or [])
+
+    def __getattr__(self, name: str):
+        # Called only for what __init__ did not set: everything else is the channel's. (Not
+        # "_channel" itself, which is missing only in a copy being built: no endless recursion.)
+        if name == "_channel":
+            raise AttributeError(name)
+        return getattr(self._channel, name)
+
+    def fields_in_language(self, questionnaire: list[dict]) -> list[dict]:
+        """Copies of the questionnaire's fields (a plugin's too) with label and help in this
+        language, and for a choice field `choice_labels`: {English choice: the text shown}."""
+        shown = []
+        for spec in questionnaire:
+            variant = self._fields.get(spec["name"], {})
+            field = dict(spec, label=variant.get("label") or spec["label"])
+            if variant.get("help") or spec.get("help"):
+                field["help"] = variant.get("help") or spec["help"]
+            if "choices" in spec:
+                labels = variant.get("choices") or spec["choices"]
+                # The loader gives a variant as many choices as the English; should a stored
+                # variant no longer match, the English shows rather than a wrong label.
+                if len(labels) != len(spec["choices"]):
+                    labels = spec["choices"]
+                field["choice_labels"] = dict(zip(spec["choices"], labels, strict=True))
+            shown.append(field)
+        return shown
+
+
+def _help_now_in_language(english: dict, variant: dict) -> dict:
+    if not english:
+        return {}
+    texts = variant.get("lines") or []
+    if len(texts) != len(english.get("lines", [])):
+        texts = [line["text"] for line in english.get("lines", [])]
+    lines = [dict(line, text=text) for line, text in zip(english.get("lines", []), texts, strict=True)]
+    return {"title": variant.get("title") or english.get("title"), "lines": lines}
 
 
 # --- loading channels from a configuration file -----------------------------------------------
@@ -245,7 +311,7 @@ CHANNEL_KEYS = {"slug", "title", "introduction", "identity_modes", "deadline_pro
                 "retention_untaken_days", "retention_withdrawn_days",
                 "guardians", "second_tier_guardians", "fields", "wording",
                 "reporters_are_staff", "help_now", "quick_exit", "quick_exit_url",
-                "board"}
+                "board", "translations"}
 FIELD_KEYS = {"name", "label", "type", "required", "help", "choices", "routing"}
 WORDING_KEYS = {"text_label", "text_help", "plain"}
 HELP_NOW_KEYS = {"title", "lines"}
@@ -254,6 +320,11 @@ HELP_LINK_SCHEMES = ("https://", "http://", "tel:")
 # A page nobody would think twice about seeing on a screen; a channel may choose another.
 DEFAULT_QUICK_EXIT_URL = "https://www.bbc.co.uk/weather"
 MAX_URL_CHARS = 500
+# What a channel's variant in another language ([channel.translations.<code>]) may give: its texts
+# only; everything else (types, links, which fields there are) is the English definition's.
+TRANSLATION_KEYS = {"title", "introduction", "wording", "help_now", "fields"}
+TRANSLATED_WORDING_KEYS = {"text_label", "text_help"}
+TRANSLATED_FIELD_KEYS = {"label", "help", "choices"}
 CHOICE_TYPES = ("single_choice", "multiple_choice")
 # How long a channel's cases are kept, in days (whistle.records.services.due_for_deletion), with the
 # default and the least allowed: after closure; after closure of a case never acknowledged; after
@@ -303,7 +374,115 @@ def _check_channel(index: int, spec: dict, known_profiles=None) -> str:
     for number, field in enumerate(spec.get("fields", []), start=1):
         _check_field(field, names, where=where, number=number)
         names.add(field["name"])
+    _check_translations(spec, where)
     return slug
+
+
+def _check_text(value, where: str) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise ChannelConfigError(f"{where}: expected a text that is not empty")
+
+
+def _refuse_unknown(table, allowed: set[str], where: str) -> None:
+    if not isinstance(table, dict):
+        raise ChannelConfigError(f"{where}: expected a table")
+    unknown = set(table) - allowed
+    if unknown:
+        raise ChannelConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}"
+                                 f" (allowed: {', '.join(sorted(allowed))})")
+
+
+def _check_translations(spec: dict, where: str) -> None:
+    """Each [channel.translations.<code>] gives texts of the English definition, in a shipped
+    language: the same fields, as many choices, as many help lines with the same links."""
+    translations = spec.get("translations", {})
+    if not isinstance(translations, dict):
+        raise ChannelConfigError(f"{where}: translations must be tables by language code")
+    shipped = [code for code in LANGUAGES if code != DEFAULT_LANGUAGE]
+    fields = {field["name"]: field for field in spec.get("fields", [])}
+    english_help = _help_now(spec)
+    for code, variant in translations.items():
+        if code not in shipped:
+            raise ChannelConfigError(f"{where}: translations.{code}: not a language whistle ships"
+                                     f" (one of {', '.join(shipped)})")
+        twhere = f"{where}, translations.{code}"
+        _refuse_unknown(variant, TRANSLATION_KEYS, twhere)
+        for key in ("title", "introduction"):
+            if key in variant:
+                _check_text(variant[key], f"{twhere}.{key}")
+        wording = variant.get("wording", {})
+        _refuse_unknown(wording, TRANSLATED_WORDING_KEYS, f"{twhere}.wording")
+        for key, text in wording.items():
+            _check_text(text, f"{twhere}.wording.{key}")
+        _check_translated_help_now(variant.get("help_now", {}), english_help, f"{twhere}.help_now")
+        translated_fields = variant.get("fields", {})
+        _refuse_unknown(translated_fields, set(fields), f"{twhere}.fields")
+        for name, field in translated_fields.items():
+            fwhere = f"{twhere}.fields.{name}"
+            _refuse_unknown(field, TRANSLATED_FIELD_KEYS, fwhere)
+            for key in ("label", "help"):
+                if key in field:
+                    _check_text(field[key], f"{fwhere}.{key}")
+            if "choices" in field:
+                english = fields[name].get("choices")
+                choices = field["choices"]
+                if english is None:
+                    raise ChannelConfigError(f"{fwhere}.choices: only choice fields take choices")
+                if not isinstance(choices, list) or not all(isinstance(c, str) and c.strip() for c in choices):
+                    raise ChannelConfigError(f"{fwhere}.choices: expected a list of texts")
+                if len(choices) != len(english):
+                    raise ChannelConfigError(f"{fwhere}.choices: give {len(english)} choices, as many as in"
+                                             f" English and in the same order (found {len(choices)})")
+                if len(set(choices)) != len(choices):
+                    raise ChannelConfigError(f"{fwhere}.choices: a choice is listed twice")
+
+
+def _check_translated_help_now(help_now, english: dict, where: str) -> None:
+    _refuse_unknown(help_now, HELP_NOW_KEYS, where)
+    if help_now and not english:
+        raise ChannelConfigError(f"{where}: the channel has no help_now panel in English")
+    if "title" in help_now:
+        _check_text(help_now["title"], f"{where}.title")
+    if "lines" not in help_now:
+        return
+    lines = help_now["lines"]
+    if not isinstance(lines, list) or len(lines) != len(english["lines"]):
+        raise ChannelConfigError(f"{where}.lines: give {len(english['lines'])} lines, as many as in English"
+                                 " and in the same order")
+    for number, (line, english_line) in enumerate(zip(lines, english["lines"], strict=True), start=1):
+        lwhere = f"{where}, line {number}"
+        if isinstance(line, str):
+            line = {"text": line}
+        _refuse_unknown(line, HELP_LINE_KEYS, lwhere)
+        _check_text(line.get("text"), lwhere)
+        # The link is the English line's: a translation may repeat it, never change it.
+        if "link" in line and line["link"] != english_line.get("link"):
+            raise ChannelConfigError(f"{lwhere}: the link must be the English line's"
+                                     f" ({english_line.get('link') or 'none'})")
+
+
+def _translations(spec: dict) -> dict:
+    """The variants as stored: texts stripped, help lines as texts (their links are the English ones)."""
+    stored = {}
+    for code, variant in spec.get("translations", {}).items():
+        entry: dict = {key: variant[key].strip() for key in ("title", "introduction") if key in variant}
+        if variant.get("wording"):
+            entry["wording"] = {key: text.strip() for key, text in variant["wording"].items()}
+        help_now = variant.get("help_now") or {}
+        if help_now:
+            entry["help_now"] = {}
+            if "title" in help_now:
+                entry["help_now"]["title"] = help_now["title"].strip()
+            if "lines" in help_now:
+                entry["help_now"]["lines"] = [(line if isinstance(line, str) else line["text"]).strip()
+                                              for line in help_now["lines"]]
+        if variant.get("fields"):
+            entry["fields"] = {
+                name: {key: ([c.strip() for c in value] if key == "choices" else value.strip())
+                       for key, value in field.items()}
+                for name, field in variant["fields"].items()}
+        stored[code] = entry
+    return stored
 
 
 def _is_plain_url(value, schemes: tuple[str, ...]) -> bool:
@@ -454,6 +633,7 @@ def load_channels(dbsession: Session, specs: list[dict], known_profiles=None) ->
         channel.reporters_are_staff = spec.get("reporters_are_staff", True)
         channel.board = spec.get("board", False)
         channel.help_now = _help_now(spec)
+        channel.translations = _translations(spec)
         channel.quick_exit_url = spec.get("quick_exit_url", DEFAULT_QUICK_EXIT_URL) if spec.get("quick_exit") else None
         channel.active = True
         if slug in guardians:

@@ -69,6 +69,26 @@ SCHEMAS: dict[str, Any] = {
             "accepting_reports": {"type": "boolean", "description":
                                   "false while no enabled guardian would receive its cases: a disclosure to it "
                                   "is refused (409, type /api/v1/problems/channel-not-live)"},
+            "translations": {
+                "type": "object", "description":
+                "The channel's texts in other languages, by language code (cy, pl, ar), as the organisation "
+                "wrote them; any text may be missing (the English one is used instead). Answers are always "
+                "sent in the English choices (`fields[].choices`), whatever language they were shown in.",
+                "additionalProperties": {"$ref": "#/components/schemas/ChannelTranslation"}},
+        },
+    },
+    "ChannelTranslation": {
+        "type": "object",
+        "properties": {
+            "title": STR, "introduction": STR,
+            "wording": {"type": "object", "properties": {"text_label": STR, "text_help": STR}},
+            "help_now": {"type": "object", "description": "The help panel's title and its lines' texts, in the "
+                         "order of the English lines (whose links they keep).",
+                         "properties": {"title": STR, "lines": {"type": "array", "items": STR}}},
+            "fields": {"type": "object", "description": "By field name: its label, help and choices (as many "
+                       "as the English ones, in the same order).",
+                       "additionalProperties": {"type": "object", "properties": {
+                           "label": STR, "help": STR, "choices": {"type": "array", "items": STR}}}},
         },
     },
     "ChannelNotLive": {

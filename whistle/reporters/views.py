@@ -33,6 +33,7 @@ from whistle.i18n import _, english, plural
 from whistle.intake.forms import MAX_IDENTITY_BYTES, wants_plain
 from whistle.intake_channels.services import (
     DEFAULT_QUICK_EXIT_URL,
+    ChannelText,
     any_quick_exit_url,
     channel_by_slug,
     questionnaire_for,
@@ -177,7 +178,9 @@ def case_page(request, identity: ReporterIdentity, *, status: int = 200, errors:
                            server_key=request.whistle_settings.session_key, mark_seen=mark_seen, today=today,
                            clock=request.clock)
     channel = identity.case.channel
-    page = {"mailbox": mailbox, "channel": channel, "questionnaire": questionnaire_for(channel, request.call_hook),
+    shown = ChannelText(channel, request.language.code)
+    page = {"mailbox": mailbox, "channel": shown,
+            "questionnaire": shown.fields_in_language(questionnaire_for(channel, request.call_hook)),
             "errors": errors or {}, "draft": draft,
             "news": visit_news(request.dbsession, request.whistle_settings, mailbox, today),
             "identity_values": identity_values or {"identity_mode": "", "identity": {}}, "limits": limits(request),
@@ -441,7 +444,7 @@ def leave(request):
         channel = identity.case.channel  # the page after leaving keeps its quick exit and help panel
         logout(request.dbsession, request.whistle_settings, identity.token)
     request.response.headers.extend(forget(request, kind=REPORTER) + forget_receipt(request))
-    return {"channel": channel}
+    return {"channel": ChannelText(channel, request.language.code) if channel is not None else None}
 
 
 # The quick exit: a plain link (no JavaScript), through here so that the visit is forgotten before

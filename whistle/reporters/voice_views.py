@@ -15,6 +15,7 @@ from whistle.cases import lifecycle
 from whistle.errors import Problem, validation_problem
 from whistle.i18n import _
 from whistle.intake.forms import wants_plain
+from whistle.intake_channels.services import ChannelText
 from whistle.jsonapi import read_json, reject_unknown_members
 from whistle.reporters.identity import ReporterE2EIdentity, ReporterIdentity
 from whistle.reporters.services import (
@@ -52,7 +53,8 @@ def deleted_after(channel) -> int:
 def withdraw_page(request, identity, *, status: int = 200, errors: dict | None = None):
     case = identity.case
     days = deleted_after(case.channel)
-    page = {"channel": case.channel, "case": case, "errors": errors or {}, "days": days,
+    page = {"channel": ChannelText(case.channel, request.language.code), "case": case, "errors": errors or {},
+            "days": days,
             "delete_by": request.clock.today() + timedelta(days=days),
             "closed": case.status == lifecycle.CLOSED, "plain": wants_plain(case.channel)}
     response = render_to_response(WITHDRAW_TEMPLATE, page, request=request)
