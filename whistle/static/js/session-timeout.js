@@ -5,6 +5,7 @@
 // says the limit in words (templates/_session_timeout.jinja2), and nothing else changes.
 import { t } from "./i18n.js";
 
+// Two minutes' warning; with a limit under four minutes (a test's), half of it.
 const WARN_BEFORE_SECONDS = 120;
 
 const source = document.querySelector("[data-session-timeout]");
@@ -15,6 +16,7 @@ function start(source) {
   const csrfToken = source.dataset.csrfToken;
   const signOutForm = document.querySelector(source.dataset.signOutForm);
   let endsAt = Date.now() + Number(source.dataset.expiresIn) * 1000;
+  const warnBefore = Math.min(WARN_BEFORE_SECONDS, Number(source.dataset.idleSeconds) / 2) * 1000;
   let warnTimer = null;
   let tick = null;
   let lastFocus = null;
@@ -24,8 +26,7 @@ function start(source) {
 
   function schedule() {
     clearTimeout(warnTimer);
-    // A limit shorter than the warning (a test's, or a page opened late) warns at once.
-    const untilWarning = Math.max(0, endsAt - Date.now() - WARN_BEFORE_SECONDS * 1000);
+    const untilWarning = Math.max(0, endsAt - Date.now() - warnBefore);
     warnTimer = setTimeout(warn, untilWarning);
   }
 
