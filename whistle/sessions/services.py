@@ -109,20 +109,21 @@ def resolve_session(
     return OpenSession(row=row, private_key=private_key)
 
 
-def seconds_left(row: LoginSession, clock: Clock) -> int:
-    """How long the session has before it ends if nothing more happens: its idle expiry, or its
-    absolute one when that comes first (what a page's sign-out warning counts down from)."""
+def seconds_left(row: LoginSession, now: datetime) -> int:
+    """How long the session has from `now` before it ends if nothing more happens: its idle expiry,
+    or its absolute one when that comes first (what a page's sign-out warning counts down from)."""
     ends = _aware(row.idle_expires_at)
     if row.absolute_expires_at is not None:
         ends = min(ends, _aware(row.absolute_expires_at))
-    return max(0, int((ends - clock.now()).total_seconds()))
+    return max(0, int((ends - now).total_seconds()))
 
 
 def extend_session(row: LoginSession, settings: Settings, clock: Clock) -> int:
     """A full idle limit from now, whatever EXPIRY_STEP would round it to: the person asked to stay
     signed in, so the warning must not come back a minute early. The seconds left afterwards."""
-    row.idle_expires_at = clock.now() + idle_limit(settings, row.kind)
-    return seconds_left(row, clock)
+    now = clock.now()
+    row.idle_expires_at = now + idle_limit(settings, row.kind)
+    return seconds_left(row, now)
 
 
 def delete_expired_sessions(dbsession: Session, now: datetime) -> None:

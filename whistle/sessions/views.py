@@ -62,7 +62,7 @@ def session_timeout(request) -> dict | None:
             assert identity.session is not None
             limit = idle_limit(request.whistle_settings, kind)
             return {"minutes": int(limit.total_seconds() // 60), "idle_seconds": int(limit.total_seconds()),
-                    "expires_in": seconds_left(identity.session, request.clock),
+                    "expires_in": seconds_left(identity.session, request.clock.now()),
                     "keep_alive": request.route_path(route), "sign_out_form": sign_out_form}
     return None
 
