@@ -4,6 +4,7 @@ through the API, the mailbox opened with the receipt, and what a page's h1 shoul
 from __future__ import annotations
 
 import html
+import os
 import re
 import time
 from functools import cache
@@ -14,6 +15,11 @@ from babel.support import Translations
 
 from tests.e2e.reporter_helpers import call_json
 from tests.e2e.server import ROOT
+
+# Where the journeys save their screenshots, if anywhere. Taken out of the environment as this module
+# is collected, before any test server starts: the servers inherit the environment, and whistle
+# refuses a WHISTLE_* variable it does not know (whistle/settings.py).
+SCREENSHOTS = os.environ.pop("WHISTLE_SCREENSHOTS", None)
 
 CHANNEL = "raise-a-concern"
 LOCALE_DIR = Path(ROOT) / "whistle" / "locale"

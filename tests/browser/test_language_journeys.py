@@ -8,14 +8,13 @@ With WHISTLE_SCREENSHOTS naming a directory, the form and the mailbox are saved 
 full page, as <code>-intake-390.png and <code>-mailbox-390.png."""
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import pytest
 
-from tests.browser.languages import (CHANNEL, RECEIPT, assert_in_language, english_h1_of, fill_and_send,
-                                     guardian_headers, guardian_replies, open_mailbox)
+from tests.browser.languages import (CHANNEL, RECEIPT, SCREENSHOTS, assert_in_language, english_h1_of,
+                                     fill_and_send, guardian_headers, guardian_replies, open_mailbox)
 
 pytestmark = pytest.mark.browser
 
@@ -31,10 +30,9 @@ def guardian(site) -> dict:
 
 
 def save(page, code: str, name: str) -> None:
-    directory = os.environ.get("WHISTLE_SCREENSHOTS")
-    if directory:
-        Path(directory).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(directory) / f"{code}-{name}-{WIDTH}.png"), full_page=True)
+    if SCREENSHOTS:
+        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SCREENSHOTS) / f"{code}-{name}-{WIDTH}.png"), full_page=True)
 
 
 def path_of(page) -> str:
