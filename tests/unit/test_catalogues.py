@@ -29,7 +29,8 @@ def extracted(domain: str) -> frozenset[str]:
     found = extract_from_dir(str(ROOT), method_map, options_map, keywords={**DEFAULT_KEYWORDS, **keywords})
     messages = set()
     for _filename, _lineno, message, _comments, _context in found:
-        messages.update([message] if isinstance(message, str) else [m for m in message if m])
+        # A plural message is a tuple (singular, plural): catalogues key it by its singular.
+        messages.add(message if isinstance(message, str) else message[0])
     return frozenset(messages)
 
 
