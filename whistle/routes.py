@@ -97,7 +97,8 @@ def includeme(config) -> None:
     config.add_route("reporters.identity", "/mailbox/case/identity")
     config.add_route("reporters.attachment", f"/mailbox/case/attachments/{ID}")
     config.add_route("reporters.leave", "/mailbox/leave")
-    config.add_route("reporters.keep_alive", "/mailbox/keep-alive")  # under /mailbox: the reporter's cookie counts first
+    # Under /mailbox, where the reporter's cookie counts first (whistle/sessions/views.py).
+    config.add_route("reporters.keep_alive", "/mailbox/keep-alive")
     config.add_route("reporters.exit", "/exit")
     config.add_route("reporters.channel_exit", "/exit/{slug}")
     config.add_route("api.reporter_session", "/api/v1/reporter/session")

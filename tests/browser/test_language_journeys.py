@@ -13,8 +13,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.languages import (CHANNEL, RECEIPT, SCREENSHOTS, assert_in_language, english_h1_of,
-                                     fill_and_send, guardian_headers, guardian_replies, open_mailbox)
+from tests.browser.languages import (
+    CHANNEL,
+    RECEIPT,
+    SCREENSHOTS,
+    assert_in_language,
+    english_h1_of,
+    fill_and_send,
+    guardian_headers,
+    guardian_replies,
+    open_mailbox,
+)
 
 pytestmark = pytest.mark.browser
 

@@ -62,8 +62,8 @@ def test_the_report_form_and_its_receipt_mirror_in_arabic_only(open_page, site, 
 
 @pytest.mark.parametrize("code", ["ar", "en"])
 def test_the_mailbox_mirrors_in_arabic_only_and_keeps_the_reference_left_to_right(open_page, site, code):
-    sent = api(site, "POST", "/api/v1/disclosures", {"channel": CHANNEL, "text": "أنا قلق بشأن الجناح ٧.",
-                                                     "answers": {"ongoing": "yes"}})
+    text = "أنا قلق بشأن الجناح السابع."  # "I am worried about the seventh ward."
+    sent = api(site, "POST", "/api/v1/disclosures", {"channel": CHANNEL, "text": text, "answers": {"ongoing": "yes"}})
     page = open_page(WIDTH)
     page.goto(prefixed(code, "/mailbox"))
     assert_direction(page, code)

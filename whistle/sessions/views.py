@@ -14,7 +14,7 @@ from pyramid.view import view_config
 from whistle.security.permissions import Permission
 from whistle.security.policy import SessionIdentity
 from whistle.sessions.models import REPORTER, STAFF
-from whistle.sessions.services import idle_limit, extend_session, seconds_left
+from whistle.sessions.services import extend_session, idle_limit, seconds_left
 
 # Where each kind of session is kept alive from, and the page's own sign-out form the warning's
 # "Sign out" submits (so what that form does on submit, such as forgetting a device key, still happens).
