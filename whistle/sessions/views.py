@@ -11,9 +11,7 @@ from __future__ import annotations
 from pyramid.events import BeforeRender, subscriber
 from pyramid.view import view_config
 
-from whistle.security.permissions import Permission
-from whistle.security.policy import SessionIdentity
-from whistle.sessions.models import REPORTER, STAFF
+from whistle.sessions.models import REPORTER, STAFF, LoginSession
 from whistle.sessions.services import extend_session, idle_limit, seconds_left
 
 # Where each kind of session is kept alive from, and the page's own sign-out form the warning's
@@ -22,32 +20,38 @@ KEEP_ALIVE = {STAFF: ("sessions.staff_keep_alive", "form[data-sign-out]"),
               REPORTER: ("reporters.keep_alive", "#leave-form")}
 
 
-def _session_identity(request, kind: str) -> SessionIdentity | None:
+# Pages anyone may ask for (Permission.PUBLIC): the view itself says who has a session to keep. Named
+# by its value, as routes.py names it, because whistle.security imports this package.
+PUBLIC = "public:view"
+
+
+def _login_session(request, kind: str) -> LoginSession | None:
+    """The caller's login session row if it is one of `kind` (the security policy's SessionIdentity
+    carries it as `session`), else None."""
     identity = request.identity
-    if isinstance(identity, SessionIdentity) and identity.kind == kind and identity.session is not None:
-        return identity
-    return None
+    if getattr(identity, "kind", None) != kind:
+        return None
+    return getattr(identity, "session", None)
 
 
 def _keep_alive(request, kind: str) -> dict:
-    identity = _session_identity(request, kind)
-    if identity is None:
+    session = _login_session(request, kind)
+    if session is None:
         # No session to extend (ended, or never there): nothing is opened or changed.
         request.response.status = 401
         return {"signed_in": False}
-    assert identity.session is not None
-    expires_in = extend_session(identity.session, request.whistle_settings, request.clock)
+    expires_in = extend_session(session, request.whistle_settings, request.clock)
     return {"signed_in": True, "expires_in": expires_in}
 
 
 @view_config(route_name="sessions.staff_keep_alive", request_method="POST", renderer="json",
-             permission=Permission.PUBLIC)
+             permission=PUBLIC)
 def staff_keep_alive(request):
     return _keep_alive(request, STAFF)
 
 
 @view_config(route_name="reporters.keep_alive", request_method="POST", renderer="json",
-             permission=Permission.PUBLIC)
+             permission=PUBLIC)
 def reporter_keep_alive(request):
     return _keep_alive(request, REPORTER)
 
@@ -57,12 +61,11 @@ def session_timeout(request) -> dict | None:
     on the page, for readers without JavaScript), the seconds left, where to keep the session alive
     and which form signs out; None on a page without a staff or reporter session."""
     for kind, (route, sign_out_form) in KEEP_ALIVE.items():
-        identity = _session_identity(request, kind)
-        if identity is not None:
-            assert identity.session is not None
+        session = _login_session(request, kind)
+        if session is not None:
             limit = idle_limit(request.whistle_settings, kind)
             return {"minutes": int(limit.total_seconds() // 60), "idle_seconds": int(limit.total_seconds()),
-                    "expires_in": seconds_left(identity.session, request.clock.now()),
+                    "expires_in": seconds_left(session, request.clock.now()),
                     "keep_alive": request.route_path(route), "sign_out_form": sign_out_form}
     return None
 
