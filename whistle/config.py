@@ -142,6 +142,7 @@ def make_configurator(raw_settings: Mapping[str, Any], *, settings: Settings | N
     config.scan("whistle.key_directory.views")
     config.scan("whistle.accounts.views")
     config.scan("whistle.accounts.staff_views")
+    config.scan("whistle.sessions.views")
     config.scan("whistle.attachments.views")
     config.scan("whistle.notifications.views")
     config.scan("whistle.protection.views")

@@ -33,6 +33,7 @@ def includeme(config) -> None:
     config.add_route("accounts.forgot", "/staff/forgot-password")
     config.add_route("accounts.authenticator", "/staff/reset-authenticator")
     config.add_route("accounts.failed_sign_ins", "/staff/failed-sign-ins")
+    config.add_route("sessions.staff_keep_alive", "/staff/keep-alive")  # "Stay signed in" (whistle/sessions/views.py)
     config.add_route("api.staff_session", "/api/v1/staff/session")
     config.add_route("api.staff_sign_in_parameters", "/api/v1/staff/sign-in-parameters")
     config.add_route("api.staff_sessions", "/api/v1/staff/sessions")
@@ -96,6 +97,8 @@ def includeme(config) -> None:
     config.add_route("reporters.identity", "/mailbox/case/identity")
     config.add_route("reporters.attachment", f"/mailbox/case/attachments/{ID}")
     config.add_route("reporters.leave", "/mailbox/leave")
+    # Under /mailbox, where the reporter's cookie counts first (whistle/sessions/views.py).
+    config.add_route("reporters.keep_alive", "/mailbox/keep-alive")
     config.add_route("reporters.exit", "/exit")
     config.add_route("reporters.channel_exit", "/exit/{slug}")
     config.add_route("api.reporter_session", "/api/v1/reporter/session")

@@ -37,8 +37,9 @@ def assert_for_young_people(page) -> None:
         assert words not in html, words
     assert page.locator("#retaliation-watch").count() == 0
     assert page.locator("[name='identity.personnel_id']").count() == 0
-    # No script but the intake form's and the mailbox's own module (and, here, none runs).
-    assert all(src in ("/static/js/intake.js", "/static/js/mailbox.js")
+    # No script but the intake form's and the mailbox's own modules and the warning before the idle
+    # limit (and, here, none runs).
+    assert all(src in ("/static/js/intake.js", "/static/js/mailbox.js", "/static/js/session-timeout.js")
                for src in page.locator("script").evaluate_all("tags => tags.map(tag => tag.getAttribute('src'))"))
 
 

@@ -32,7 +32,7 @@ def _aware(moment: datetime) -> datetime:
 EXPIRY_STEP = timedelta(minutes=1)
 
 
-def _idle_limit(settings: Settings, kind: str) -> timedelta:
+def idle_limit(settings: Settings, kind: str) -> timedelta:
     return settings.staff_session_idle if kind == STAFF else settings.reporter_session_idle
 
 
@@ -61,7 +61,7 @@ def open_session(
             case_id=case_id,
             wrapped_key=crypto.wrap_for_session(private_key, token, settings.session_key),
             created_at=now if kind == STAFF else None,
-            idle_expires_at=now + _idle_limit(settings, kind),
+            idle_expires_at=now + idle_limit(settings, kind),
             absolute_expires_at=now + settings.staff_session_absolute if kind == STAFF else None,
         )
     )
@@ -103,10 +103,27 @@ def resolve_session(
         private_key = crypto.unwrap_for_session(row.wrapped_key, token, settings.session_key)
     except crypto.DecryptionFailed:
         return None
-    new_expiry = now + _idle_limit(settings, row.kind)
+    new_expiry = now + idle_limit(settings, row.kind)
     if new_expiry - _aware(row.idle_expires_at) >= EXPIRY_STEP:
         row.idle_expires_at = new_expiry
     return OpenSession(row=row, private_key=private_key)
+
+
+def seconds_left(row: LoginSession, now: datetime) -> int:
+    """How long the session has from `now` before it ends if nothing more happens: its idle expiry,
+    or its absolute one when that comes first (what a page's sign-out warning counts down from)."""
+    ends = _aware(row.idle_expires_at)
+    if row.absolute_expires_at is not None:
+        ends = min(ends, _aware(row.absolute_expires_at))
+    return max(0, int((ends - now).total_seconds()))
+
+
+def extend_session(row: LoginSession, settings: Settings, clock: Clock) -> int:
+    """A full idle limit from now, whatever EXPIRY_STEP would round it to: the person asked to stay
+    signed in, so the warning must not come back a minute early. The seconds left afterwards."""
+    now = clock.now()
+    row.idle_expires_at = now + idle_limit(settings, row.kind)
+    return seconds_left(row, now)
 
 
 def delete_expired_sessions(dbsession: Session, now: datetime) -> None:

@@ -179,7 +179,8 @@ def test_the_mailbox_page_asks_without_javascript(testapp, dbsession, settings, 
     form = testapp.get("/mailbox").forms[0]
     form["receipt"] = sent["receipt"]
     page = form.submit().follow()
-    assert "<script" not in page.text and "has anything bad happened to you at work" in page.text
+    assert [tag.get("src") for tag in page.html.find_all("script")] == ["/static/js/session-timeout.js"]
+    assert "has anything bad happened to you at work" in page.text
     refused = page.forms["checkin-form"].submit(status=422)
     assert "Choose yes or no." in refused.text
     checkin = refused.forms["checkin-form"]

@@ -57,7 +57,8 @@ def assert_young_peoples_page(page):
     assert panel.find("a", href="tel:999") is not None
     for words in STAFF_WORDS:
         assert words not in page.text, words
-    assert all(tag.get("src") == "/static/js/intake.js" for tag in page.html.find_all("script")), "the form's module only"
+    assert all(tag.get("src") in ("/static/js/intake.js", "/static/js/session-timeout.js")
+               for tag in page.html.find_all("script")), "the form's module and the idle-limit warning only"
 
 
 def test_the_young_peoples_form_is_plain_has_help_and_a_quick_exit_and_asks_nothing_of_staff(testapp, shipped):
