@@ -23,7 +23,7 @@ WORDS = {
                     ["There is nothing at this address.", "Go to the start page"]),
     },
     "ar": {
-        "home": (["أخبرنا بما يقلقك", "ارجع إلى بلاغك"], ["Tell us what worries you", "Come back to your report"]),
+        "home": (["أخبرنا بما يقلقك", "العودة إلى بلاغك"], ["Tell us what worries you", "Come back to your report"]),
         "form": (["ما نعد به", "ماذا حدث؟", "إرسال بأمان", "(اختياري)"],
                  ["What we promise", "What happened?", "Send securely", "(optional)"]),
         "error": (["يُرجى مراجعة النموذج", "أخبرنا بما حدث: لا يمكن أن يبقى هذا المربع فارغًا."],
