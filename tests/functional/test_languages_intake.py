@@ -24,7 +24,7 @@ WORDS = {
     },
     "ar": {
         "home": (["أخبرنا بما يقلقك", "العودة إلى بلاغك"], ["Tell us what worries you", "Come back to your report"]),
-        "form": (["ما نعد به", "ماذا حدث؟", "إرسال بأمان", "(اختياري)"],
+        "form": (["ما نعد به", "ماذا حدث؟", "إرسال آمن", "(اختياري)"],
                  ["What we promise", "What happened?", "Send securely", "(optional)"]),
         "error": (["يُرجى مراجعة النموذج", "أخبرنا بما حدث: لا يمكن أن يبقى هذا المربع فارغًا."],
                   ["Please check the form", "Tell us what happened"]),
