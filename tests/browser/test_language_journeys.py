@@ -2,7 +2,7 @@
 the language chosen from its list, a channel, the form sent, the receipt, a guardian's reply, the
 mailbox opened with the receipt, the reply read and answered. On every page the address keeps the
 language's prefix, <html lang> is the language, and the h1 is the catalogue's translation of the
-English one (tests/browser/languages.py: REQUIRE_TRANSLATED_HEADINGS makes that strict).
+English one.
 
 With WHISTLE_SCREENSHOTS naming a directory, the form and the mailbox are saved there at 390 px,
 full page, as <code>-intake-390.png and <code>-mailbox-390.png."""
