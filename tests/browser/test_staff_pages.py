@@ -9,11 +9,9 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.conftest import WIDTHS
-from tests.browser.pages import ADMIN, GUARDIAN, STAFF_PAGES, Workspace, credentials, english, sign_in
+from tests.browser.pages import ADMIN, GUARDIAN, STAFF_PAGES, Workspace, english
 
 pytestmark = pytest.mark.browser
-
-__all__ = ["credentials", "sign_in"]  # for the other browser tests that sign in as these do
 
 TABS = 12  # how far the keyboard walks through each page, checking the focus ring
 
