@@ -210,7 +210,6 @@ def empty_report(slug: str) -> Step:
         if confidential.count():
             confidential.check()
         submit(page, "#disclosure-form")
-        page.wait_for_selector("#error-summary, .error-summary, [aria-invalid=true]", state="attached")
     return step
 
 
@@ -233,12 +232,14 @@ def wrong_receipt(page, ws, at):
     page.goto(at("/mailbox"))
     page.fill("#receipt", A_WRONG_RECEIPT)
     submit(page, "#receipt-form")
-    page.wait_for_selector("#error-summary, .error-summary, [aria-invalid=true]", state="attached")
 
 
 def open_mailbox(page, ws, at):
     """The reporter of the case in progress: messages both ways, a file each way."""
     page.goto(at("/mailbox"))
+    if page.locator("#receipt").count() == 0:  # still signed in from an earlier page
+        page.goto(at("/mailbox/case"))
+        return
     page.fill("#receipt", ws.open_receipt)
     submit(page, "#receipt-form")
     page.wait_for_url("**/mailbox/case")
@@ -247,7 +248,6 @@ def open_mailbox(page, ws, at):
 def empty_message(page, ws, at):
     page.goto(at("/mailbox/case"))
     submit(page, "#message-form")
-    page.wait_for_selector("#error-summary, .error-summary, [aria-invalid=true]", state="attached")
 
 
 def leave_mailbox(page, ws, at):

@@ -99,6 +99,7 @@ class Tour:
             context = self.chromium.new_context(
                 viewport={"width": MATRIX_WIDTHS[0], "height": HEIGHT}, java_script_enabled=javascript, bypass_csp=True,
                 base_url=f"http://127.0.0.1:{self.site.port}", **({"storage_state": state} if state else {}))
+            context.set_default_timeout(15_000)  # a step that cannot go on fails in seconds, not half a minute
             self.pages[who] = context.new_page()
         return self.pages[who]
 
