@@ -12,7 +12,9 @@ Fast on purpose (CI runs it beside the other suite): one browser; one context fo
 person per language and JavaScript setting, closed when the next setting begins; each page visited
 once and checked at 1280 px, then narrowed to 390 px without loading it again; a page that continues
 from another (the receipt after the sent form) continues from where the browser is; no screenshot
-but of a failed check.
+but of a failed check. A page with no script at all (the staff pages signed in server-assisted,
+most reporter pages) renders the same with JavaScript on as off: its check with JavaScript on is
+the one with it off, not run twice (the summary line counts them).
 
 The untranslated text check (test_every_page_is_translated) compares each page's words in Welsh,
 Polish and Arabic with the same page in English. It is switched on by WHISTLE_CHECK_UNTRANSLATED=1
@@ -51,6 +53,10 @@ OVERFLOW = """() => {
     .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className ? '.' + String(e.className).split(' ').join('.') : ''));
   return {scroll: document.documentElement.scrollWidth, width: window.innerWidth, wide: wide.slice(0, 8)};
 }"""
+
+# A script that would run with JavaScript on (JSON data blocks are not scripts), or a part shown
+# only without it.
+HAS_SCRIPT = """() => document.querySelector('script[src], script:not([type="application/json"]), noscript') !== null"""
 
 # What a person reads: each visible text node, and the words of controls that have no text node.
 VISIBLE_TEXT = """() => {
@@ -133,6 +139,9 @@ class Tally:
         self.pages: set[str] = set()
         self.texts: dict[tuple[str, str], list[str]] = {}  # (page, language) -> its words, JavaScript off
         self.seconds = {"pages": 0.0, "axe": 0.0}  # loading the pages (and their steps), axe's checks
+        # (page, language, width) -> what the check with JavaScript off found, if that page has no script
+        self.scriptless: dict[tuple[str, str, int], list[str]] = {}
+        self.same_as_off = 0  # checks with JavaScript on that stand on the page's check with it off
 
 
 @pytest.fixture(scope="module")
@@ -145,6 +154,7 @@ def tally():
             f"accessibility: {len(tally.pages)} pages × {languages} languages × {widths} widths × {len(SCRIPTING)} "
             f"(JavaScript on and off) = {tally.checks} checks"
             + (f" of {len(CHECKS)}" if tally.checks != len(CHECKS) else "")
+            + f" ({tally.same_as_off} of them JavaScript on for a page with no script: its check with it off)"
             + f", {tally.violations} violations, {tally.failed} failed, in {time.monotonic() - tally.started:.0f} s "
             f"({tally.seconds['pages']:.0f} s loading pages, {tally.seconds['axe']:.0f} s in axe)")
 
@@ -179,6 +189,17 @@ def check(page, language: str, javascript: bool, tally: Tally) -> tuple[list[str
                          ids=[f"{name}-{language}-{width}-{'js' if js else 'nojs'}" for language, js, name, width in CHECKS])
 def test_the_page_meets_wcag_22_aa(tour, tally, screenshots, language, javascript, name, width):
     entry = BY_NAME[name]
+    key = (name, language, width)
+    if javascript and key in tally.scriptless:
+        # The page has no script (server-assisted staff pages, most reporter pages): with JavaScript
+        # on the browser renders the very DOM it rendered with JavaScript off (the templates have no
+        # <noscript>, whistle.css no `scripting` media query), which was checked a moment ago.
+        tally.checks += 1
+        tally.same_as_off += 1
+        if tally.scriptless[key]:
+            pytest.fail(f"{name} in {language} at {width} px, no script: as with JavaScript off:\n"
+                        + "\n".join(tally.scriptless[key]), pytrace=False)
+        return
     started = time.monotonic()
     page = tour.show(entry, language, javascript, width)
     tally.seconds["pages"] += time.monotonic() - started
@@ -188,6 +209,8 @@ def test_the_page_meets_wcag_22_aa(tour, tally, screenshots, language, javascrip
     tally.violations += violations
     if CHECK_UNTRANSLATED and not javascript and width == MATRIX_WIDTHS[0]:
         tally.texts[(name, language)] = page.evaluate(VISIBLE_TEXT)
+    if not javascript and not page.evaluate(HAS_SCRIPT):
+        tally.scriptless[key] = problems
     if problems:
         tally.failed += 1
         shot = screenshots(page, f"a11y-{name}-{language}-{'js' if javascript else 'nojs'}")

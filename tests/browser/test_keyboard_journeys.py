@@ -40,11 +40,13 @@ class Keyboard:
         self.page = page
         self.problems: list[str] = []
         self.last: dict | None = None
+        self.reached = 0  # how many elements the keyboard focused, all pages together
 
     def note(self) -> dict | None:
         now = self.page.evaluate(FOCUSED)
         if now is None:
             return None
+        self.reached += 1
         if not now["ring"]:
             self.problems.append(f"no visible focus indicator on {now['html']}")
         last = self.last
@@ -79,6 +81,7 @@ class Keyboard:
         self.last = None
 
     def assert_fine(self) -> None:
+        assert self.reached >= 10, f"the keyboard reached only {self.reached} elements: is the focus noted?"
         assert not self.problems, "\n".join(self.problems)
 
 
