@@ -17,7 +17,7 @@ most reporter pages) renders the same with JavaScript on as off: its check with 
 the one with it off, not run twice (the summary line counts them).
 
 The untranslated text check (test_every_page_is_translated) compares each page's words in Welsh,
-Polish and Arabic with the same page in English. It is switched on by WHISTLE_CHECK_UNTRANSLATED=1
+Polish and Arabic with the same page in English. It is switched on by WHISTLE_TEST_CHECK_UNTRANSLATED=1
 until every page is translated."""
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ from whistle.i18n import DEFAULT, LANGUAGES
 pytestmark = [pytest.mark.browser, pytest.mark.a11y]
 
 PAGES = REPORTER_PAGES + STAFF_PAGES
-CHECK_UNTRANSLATED = os.environ.get("WHISTLE_CHECK_UNTRANSLATED") == "1"
+CHECK_UNTRANSLATED = os.environ.get("WHISTLE_TEST_CHECK_UNTRANSLATED") == "1"
 BY_NAME = {page.name: page for page in PAGES}
 assert len(BY_NAME) == len(PAGES), "page names are unique"
 # 1280 first: a page is loaded at the desktop's width, then narrowed to the phone's.
@@ -247,7 +247,7 @@ def untranslated(english: list[str], translated: list[str]) -> list[str]:
 
 
 @pytest.mark.skipif(not CHECK_UNTRANSLATED,
-                    reason="every page is translated only once the lanes' catalogues are joined: WHISTLE_CHECK_UNTRANSLATED=1")
+                    reason="every page is translated only once the lanes' catalogues are joined: WHISTLE_TEST_CHECK_UNTRANSLATED=1")
 def test_every_page_is_translated(tour, tally):
     """Each page in every language but English: no text node of 2+ words left as in English. Uses
     the words the matrix collected in this run, and visits (JavaScript off) what it did not."""
