@@ -24,6 +24,14 @@ LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking
 WIDTHS = (390, 1280)  # a phone, a desktop
 HEIGHT = 900
 SHIPPED_CHANNELS = ROOT / "config" / "channels.toml"
+MATRIX_SUMMARY: list[str] = []  # the accessibility matrix's count of checks, for the run's summary
+
+
+def pytest_terminal_summary(terminalreporter):
+    if MATRIX_SUMMARY:
+        terminalreporter.section("accessibility matrix")
+        for line in MATRIX_SUMMARY:
+            terminalreporter.write_line(line)
 
 
 @pytest.fixture(scope="session")
@@ -59,6 +67,15 @@ def chromium():
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="session")
+def workspace(site, chromium):
+    """Cases in three states, and the demo guardian and admin signed in (tests/browser/pages.py):
+    made once, as the guardian's one-time codes allow one sign-in per 30-second step."""
+    from tests.browser.pages import build_workspace
+
+    return build_workspace(site, chromium)
 
 
 @pytest.fixture

@@ -1,13 +1,13 @@
 """The reporter's pages in a real Chromium: the young people's channel from the start page to the
 mailbox without JavaScript, at a phone's and a desktop's width; pages that forget (Back after
-sending, Leave on the receipt page); the quick exit; and axe-core finding nothing to fix."""
+sending, Leave on the receipt page); and the quick exit. That axe-core finds nothing to fix on them,
+in every language, is test_accessibility_matrix.py's to check."""
 from __future__ import annotations
 
 import re
 
 import pytest
 
-from tests.browser.axe import axe_violations, describe
 from tests.browser.conftest import WIDTHS, require_chromium
 
 pytestmark = pytest.mark.browser
@@ -212,36 +212,3 @@ def test_back_after_the_quick_exit_in_the_mailbox_does_not_show_the_report(open_
 def test_without_chromium_the_browser_tests_fail_saying_what_to_install(tmp_path):
     with pytest.raises(pytest.fail.Exception, match="apt-get install chromium"):
         require_chromium(tmp_path / "chromium")
-
-
-@pytest.mark.parametrize("width", WIDTHS)
-def test_the_reporter_pages_have_no_accessibility_violations(open_page, screenshots, width):
-    page = open_page(width, javascript=True, bypass_csp=True)
-    found: dict[str, list[dict]] = {}
-
-    def check(name: str) -> None:
-        violations = axe_violations(page)
-        if violations:
-            found[name] = violations
-
-    page.goto(f"/report/{YOUNG}")
-    check("young people's form")
-    page.fill("#text", "   ")
-    page.get_by_role("button", name="Send").click()
-    check("young people's form with errors")
-    receipt = send_young(page, "Checking the pages for everyone.")
-    check("receipt")
-    page.get_by_role("button", name="Leave").click()
-    check("left the receipt page")
-    page.goto(f"/report/{YOUNG}/receipt")
-    check("receipt no longer shown")
-    page.goto("/mailbox")
-    check("mailbox sign-in")
-    open_mailbox(page, receipt)
-    check("mailbox")
-    page.get_by_role("button", name="Send").click()
-    check("mailbox with an error")
-    page.goto("/report/raise-a-concern")
-    check("staff form")
-    screenshots(page, "08-staff-form")
-    assert not found, "\n\n".join(f"{name}:\n{describe(v)}" for name, v in found.items())

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 import whistle.models  # noqa: F401 -- every mapper, so the models' relationships resolve
 from tests.browser.conftest import WIDTHS
-from tests.browser.test_staff_pages import OVERFLOW, credentials, sign_in
+from tests.browser.pages import credentials, sign_in
+from tests.browser.test_staff_pages import OVERFLOW
 from tests.e2e.server import Server
 from tests.functional.statistics.generated import Generated, expected_counts, generate, insert_cases, make_channels
 from whistle.accounts.models import Account

@@ -1,0 +1,331 @@
+"""Every page people read, and how to reach it in a browser: the reporter's pages, the guardian's
+and the admin's, forms with their errors shown, the case page in its states, the mailbox with
+messages, and the error pages. Shared by the staff pages' checks (test_staff_pages.py) and the
+accessibility matrix (test_accessibility_matrix.py), which visits each in every language.
+
+A page is reached by a step, `step(page, workspace, at)`: `at(path)` puts the language's prefix
+before an address ("/report/x" -> "/cy/report/x"). Steps never find a control by its words, which
+are translated: forms are sent by their own submit button, found by the form's id or a field in it.
+A page may continue from another (`after`): the receipt page from the sent form, Leave from the
+receipt; the matrix takes that page's step from where the other left the browser, or walks the
+chain from its start when the browser is elsewhere."""
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import quote
+
+import pyotp
+
+from tests.e2e.reporter_helpers import call, call_json
+
+CHANNEL = "raise-a-concern"
+YOUNG = "young-peoples-voice"
+IDEAS = "ideas-for-improvement"
+# What people paste: a link, a hash, a reference with no space to break at.
+LONG_WORD = "https://intranet.example.org/rotas/ward-7/" + "night-shift-handover-" * 6 + "0f3a9c2e7b1d5a8f4c6e0b2d9a7f3c1e"
+DISCLOSURE = ("Medication is signed for on the night shift but not given. It has happened at least four times this "
+              f"month; the rota is on {LONG_WORD}\n\nI am worried someone will be hurt.")
+A_WRONG_RECEIPT = "ABCD-EFGH-JKLM-NPQR-STUV"
+
+Step = Callable  # step(page, workspace, at)
+
+
+@dataclass
+class Workspace:
+    """What the pages show: three cases in three states, and a signed-in guardian and admin."""
+
+    open_ref: str  # acknowledged and being assessed: messages, notes, files, labels, a long word
+    open_receipt: str  # its reporter's receipt: the mailbox with messages both ways and files
+    new_ref: str  # received, untouched
+    closed_ref: str  # closed with its outcome
+    guardian: dict  # Playwright storage state of a signed-in demo.guardian
+    admin: dict  # ... of demo.admin
+
+
+def credentials(site, name: str) -> dict[str, str]:
+    text = (site.directory / "var" / f"demo-{name}.txt").read_text()
+    return {key.strip(): value.strip() for key, _, value in (line.partition(":") for line in text.splitlines())}
+
+
+def code(who: dict, step: int) -> str:
+    """A TOTP code `step` periods ahead: each sign-in needs a later code than the last (the server
+    allows one period of drift), so a second sign-in within 30 seconds uses the next one."""
+    return pyotp.TOTP(who["TOTP secret"]).at(time.time() + 30 * step)
+
+
+def api(site, method: str, path: str, data=None, headers=None, expect=(200, 201, 204)):
+    status, body = call_json(site.port, method, path, data, headers)
+    assert status in expect, (path, status, body)
+    return body
+
+
+def upload(site, path: str, name: str, content: bytes, headers: dict) -> None:
+    status, _, body = call(site.port, "POST", path, content, dict(headers, **{
+        "Content-Type": "application/pdf", "X-Filename": quote(name)}))
+    assert status == 201, body
+
+
+def sign_in(chromium, site, who: dict, step: int) -> dict:
+    """Sign in through the form, without JavaScript; the session's cookies, for other contexts."""
+    context = chromium.new_context(base_url=f"http://127.0.0.1:{site.port}", java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto("/staff/login")
+        page.fill("#username", who["username"])
+        page.fill("#password", who["password"])
+        page.fill("#otp", code(who, step))
+        page.get_by_role("button", name="Sign in").click()
+        assert "/staff/login" not in page.url, page.inner_text("main")
+        return context.storage_state()
+    finally:
+        context.close()
+
+
+def build_workspace(site, chromium) -> Workspace:
+    def disclose(text: str, **extra) -> dict:
+        return api(site, "POST", "/api/v1/disclosures", {"channel": CHANNEL, "text": text, "answers": {"ongoing": "yes"},
+                                                          **extra})
+
+    opened = disclose(DISCLOSURE, answers={"ongoing": "yes", "where": "Ward 7", "concern_type": "Patient or client safety"},
+                      identity_mode="confidential", identity={"name": "Sam Carter", "contact": "sam.carter@example.org"})
+    new = disclose("The fire door on level 2 is propped open every night.")
+    closed = disclose("Agency staff are not shown the handover notes.")
+
+    reporter = {"Authorization": "Bearer " + api(site, "POST", "/api/v1/reporter/session", {"receipt": opened["receipt"]})["token"]}
+    api(site, "POST", "/api/v1/reporter/messages", {"text": "I have found the rota for last week too."}, reporter)
+    upload(site, "/api/v1/reporter/attachments", "rota-week-49-night-shift-ward-7-signed-for-not-given.pdf", b"%PDF- rota",
+           reporter)
+
+    guardian = credentials(site, "guardian")
+    token = api(site, "POST", "/api/v1/staff/session", {"username": guardian["username"], "password": guardian["password"],
+                                                        "otp": code(guardian, 0)})["token"]
+    staff = {"Authorization": f"Bearer {token}"}
+    ref = opened["case"]
+    for to in ("acknowledged", "assessing"):
+        api(site, "POST", f"/api/v1/cases/{ref}/transitions", {"to": to}, staff)
+    api(site, "POST", f"/api/v1/cases/{ref}/messages", {"text": "Thank you. Could you tell me which nights?"}, staff)
+    api(site, "POST", f"/api/v1/cases/{ref}/notes", {"text": f"Check the drug round records against {LONG_WORD}"}, staff)
+    api(site, "POST", f"/api/v1/cases/{ref}/triage", {"priority": "high", "add_labels": ["medication", "night-shift"]}, staff)
+    upload(site, f"/api/v1/cases/{ref}/attachments", "what-happens-next.pdf", b"%PDF- next", staff)
+    upload(site, f"/api/v1/cases/{ref}/attachments?internal=true", "drug-round-audit-december.pdf", b"%PDF- audit", staff)
+    for step in ({"to": "acknowledged"}, {"to": "assessing"},
+                 {"to": "closed", "substantiated": "partly", "changes": ["training", "process"],
+                  "learned": "Agency staff now get the handover notes at the start of each shift."}):
+        api(site, "POST", f"/api/v1/cases/{closed['case']}/transitions", step, staff)
+
+    return Workspace(open_ref=ref, open_receipt=opened["receipt"], new_ref=new["case"], closed_ref=closed["case"],
+                     guardian=sign_in(chromium, site, guardian, 1), admin=sign_in(chromium, site, credentials(site, "admin"), 0))
+
+
+def english(path: str) -> str:
+    return path
+
+
+def submit(page, form: str) -> None:
+    """Send the form `form` (a selector) with its last submit button, whatever its words."""
+    page.locator(f"{form} button[type=submit]").last.click()
+
+
+# --- the steps ---
+
+def go(path: str) -> Step:
+    return lambda page, ws, at: page.goto(at(path.format(ws=ws)))
+
+
+def refused_sign_in(page, ws, at):
+    page.goto(at("/staff/login"))
+    page.fill("#username", "nobody.here")
+    page.fill("#password", "not the password")
+    page.fill("#otp", "123456")
+    submit(page, "form:has(#otp)")
+
+
+def refused_password_reset(page, ws, at):
+    page.goto(at("/staff/forgot-password"))
+    page.fill("#username", "nobody.here")
+    page.fill("#recovery_key", "NOT-THE-KEY")
+    page.fill("#new", "a perfectly long new passphrase")
+    page.fill("#again", "a perfectly long new passphrase")
+    submit(page, "form:has(#recovery_key)")
+
+
+def refused_authenticator_reset(page, ws, at):
+    page.goto(at("/staff/reset-authenticator"))
+    page.fill("#username", "nobody.here")
+    page.fill("#recovery_key", "NOT-THE-KEY")
+    submit(page, "form:has(#recovery_key)")
+
+
+def refused_password_change(page, ws, at):
+    page.goto(at("/staff/password"))
+    page.fill("#current", "not checked: the new ones differ")
+    page.fill("#new", "a perfectly long new passphrase")
+    page.fill("#again", "a different long new passphrase")
+    submit(page, "form:has(#again)")
+
+
+def refused_notifications(page, ws, at):
+    page.goto(at("/staff/notifications"))
+    page.select_option("#channel", "email")
+    page.fill("#address", "not an address")
+    submit(page, "form:has(#address)")
+
+
+def refused_close(page, ws, at):
+    page.goto(at(f"/staff/cases/{ws.open_ref}"))
+    page.locator("#move-closed [name=learned]").fill("We learned that the night shift needs a second signature.")
+    submit(page, "#move-closed")
+
+
+def refused_account(page, ws, at):
+    page.goto(at("/admin/guardians"))
+    page.fill("#username", "new.guardian")
+    page.fill("#password", "a perfectly long first passphrase")
+    page.fill("#again", "a different long first passphrase")
+    submit(page, "form:has(#again)")
+
+
+def account_page(page, ws, at):
+    page.goto(at("/admin/guardians"))
+    page.locator("tr", has_text="demo.guardian").locator("a[href*='/admin/guardians/']").first.click()
+    page.wait_for_url(re.compile(r".*/admin/guardians/\d+$"))
+
+
+def confirm_disabling(page, ws, at):
+    account_page(page, ws, at)
+    page.check("[name=disabled]")
+    submit(page, "form:has([name=disabled])")
+    assert page.locator("#confirm").is_visible(), "the confirm step"
+
+
+def empty_report(slug: str) -> Step:
+    """The form sent with nothing written, asking to share who one is: errors shown."""
+    def step(page, ws, at):
+        page.goto(at(f"/report/{slug}"))
+        page.fill("#text", "   ")
+        confidential = page.locator("input[name='identity_mode'][value='confidential']")
+        if confidential.count():
+            confidential.check()
+        submit(page, "#disclosure-form")
+    return step
+
+
+def send_young(page, ws, at):
+    """The young people's form filled in and sent: the receipt page."""
+    page.goto(at(f"/report/{YOUNG}"))
+    page.fill("#text", "The big boys take our lunch money every day.")
+    page.check("input[name='answers.happening_now'][value='yes']")
+    page.check("input[name='answers.about'][value='Me']")
+    submit(page, "#disclosure-form")
+    page.wait_for_url(f"**/report/{YOUNG}/receipt")
+
+
+def leave_receipt(page, ws, at):
+    submit(page, f"form[action$='/report/{YOUNG}/receipt/leave']")
+    page.wait_for_url(f"**/report/{YOUNG}/receipt/leave")
+
+
+def wrong_receipt(page, ws, at):
+    page.goto(at("/mailbox"))
+    page.fill("#receipt", A_WRONG_RECEIPT)
+    submit(page, "#receipt-form")
+
+
+def open_mailbox(page, ws, at):
+    """The reporter of the case in progress: messages both ways, a file each way."""
+    page.goto(at("/mailbox"))
+    if page.locator("#receipt").count() == 0:  # still signed in from an earlier page
+        page.goto(at("/mailbox/case"))
+        return
+    page.fill("#receipt", ws.open_receipt)
+    submit(page, "#receipt-form")
+    page.wait_for_url("**/mailbox/case")
+
+
+def empty_message(page, ws, at):
+    page.goto(at("/mailbox/case"))
+    submit(page, "#message-form")
+
+
+def leave_mailbox(page, ws, at):
+    page.goto(at("/mailbox/case"))
+    submit(page, "#leave-form")
+    page.wait_for_url("**/mailbox/leave")
+
+
+NOBODY, GUARDIAN, ADMIN = "nobody", "guardian", "admin"
+
+
+@dataclass(frozen=True)
+class Page:
+    name: str
+    who: str  # whose browser: NOBODY (a reporter, or staff not signed in), GUARDIAN, ADMIN
+    step: Step
+    after: str | None = None  # the page this one continues from, if any
+
+
+REPORTER_PAGES: list[Page] = [
+    Page("home", NOBODY, go("/")),
+    Page("form-concern", NOBODY, go(f"/report/{CHANNEL}")),
+    Page("form-concern-refused", NOBODY, empty_report(CHANNEL)),
+    Page("form-young", NOBODY, go(f"/report/{YOUNG}")),
+    Page("form-young-refused", NOBODY, empty_report(YOUNG)),
+    Page("form-ideas", NOBODY, go(f"/report/{IDEAS}")),
+    Page("form-ideas-refused", NOBODY, empty_report(IDEAS)),
+    Page("receipt", NOBODY, send_young),
+    Page("receipt-left", NOBODY, leave_receipt, after="receipt"),
+    Page("receipt-gone", NOBODY, go(f"/report/{YOUNG}/receipt"), after="receipt-left"),
+    Page("mailbox-sign-in", NOBODY, go("/mailbox")),
+    Page("mailbox-sign-in-refused", NOBODY, wrong_receipt),
+    Page("mailbox", NOBODY, open_mailbox),
+    Page("mailbox-refused", NOBODY, empty_message, after="mailbox"),
+    Page("mailbox-withdraw", NOBODY, go("/mailbox/case/withdraw"), after="mailbox-refused"),
+    Page("mailbox-left", NOBODY, leave_mailbox, after="mailbox-withdraw"),
+    Page("board", NOBODY, go("/board")),
+    Page("not-found", NOBODY, go("/report/no-such-channel")),
+]
+
+STAFF_PAGES: list[Page] = [
+    Page("staff-login", NOBODY, go("/staff/login")),
+    Page("staff-login-refused", NOBODY, refused_sign_in),
+    Page("forgot-password", NOBODY, go("/staff/forgot-password")),
+    Page("forgot-password-refused", NOBODY, refused_password_reset),
+    Page("reset-authenticator", NOBODY, go("/staff/reset-authenticator")),
+    Page("reset-authenticator-refused", NOBODY, refused_authenticator_reset),
+    Page("inbox", GUARDIAN, go("/staff/cases")),
+    Page("inbox-filtered", GUARDIAN, go("/staff/cases?label=night-shift&sort=priority&unread=true")),
+    Page("inbox-refused", GUARDIAN, go("/staff/cases?status=nonsense&priority=loud")),
+    Page("inbox-surge", GUARDIAN, go("/staff/cases?surge=2026-12-05")),
+    Page("surge", GUARDIAN, go("/staff/surges/2026-12-05")),
+    Page("case-received", GUARDIAN, go("/staff/cases/{ws.new_ref}")),
+    Page("case-in-progress", GUARDIAN, go("/staff/cases/{ws.open_ref}")),
+    Page("case-closed", GUARDIAN, go("/staff/cases/{ws.closed_ref}")),
+    Page("case-refused", GUARDIAN, refused_close),
+    Page("password", GUARDIAN, go("/staff/password")),
+    Page("password-refused", GUARDIAN, refused_password_change),
+    Page("sessions", GUARDIAN, go("/staff/sessions")),
+    Page("notifications", GUARDIAN, go("/staff/notifications")),
+    Page("notifications-refused", GUARDIAN, refused_notifications),
+    Page("statistics", GUARDIAN, go("/staff/statistics")),
+    Page("statistics-refused", GUARDIAN, go("/staff/statistics?from=2026-13&to=soon")),
+    Page("staff-not-found", GUARDIAN, go("/staff/cases/NO-SUCH-CASE")),
+    Page("forbidden", GUARDIAN, go("/admin")),
+    Page("learning", GUARDIAN, go("/staff/learning")),
+    Page("learning-refused", GUARDIAN, go("/staff/learning?factors=weather&from=someday")),
+    Page("learning-report", GUARDIAN, go("/staff/learning/report")),
+    Page("admin-overview", ADMIN, go("/admin")),
+    Page("admin-accounts", ADMIN, go("/admin/guardians")),
+    Page("admin-accounts-refused", ADMIN, refused_account),
+    Page("admin-account", ADMIN, account_page),
+    Page("admin-account-confirm", ADMIN, confirm_disabling),
+    Page("admin-channels", ADMIN, go("/admin/channels")),
+    Page("admin-audit", ADMIN, go("/admin/audit")),
+    Page("admin-statistics", ADMIN, go("/admin/statistics")),
+    Page("admin-statistics-one-channel", ADMIN, go(f"/admin/statistics?channel={CHANNEL}")),
+    Page("admin-notifications", ADMIN, go("/admin/notifications")),
+    Page("admin-proposals", ADMIN, go("/admin/proposals")),
+    Page("admin-not-found", ADMIN, go("/admin/guardians/999999")),
+]
