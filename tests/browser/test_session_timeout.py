@@ -10,7 +10,7 @@ import re
 import pytest
 
 from tests.browser.conftest import HEIGHT, SHIPPED_CHANNELS
-from tests.browser.test_staff_pages import credentials, sign_in
+from tests.browser.pages import credentials, sign_in
 from tests.e2e.server import Server
 
 pytestmark = pytest.mark.browser
