@@ -694,7 +694,7 @@ API_GROUPS = {
 }
 PAGE_GROUPS = {
     "public pages": (("/report/", "/mailbox", "/staff/login", "/staff/forgot-password", "/staff/reset-authenticator",
-                      "/healthz", "/readyz", "/metrics", "/exit", "/board"), ["anonymous"]),
+                      "/healthz", "/readyz", "/metrics", "/exit", "/board", "/i18n/"), ["anonymous"]),
     "mailbox pages": (("/mailbox/",), ["reporter_cookie"]),
     "workspace pages": (("/staff/cases",), ["guardian_cookie"]),
     "staff and admin pages": (("/staff/", "/admin"), ["guardian_cookie", "admin_cookie"]),
