@@ -14,7 +14,7 @@ from pyramid.renderers import JSON
 from whistle import crypto, words
 from whistle.clock import Clock, ReportersClock
 from whistle.hooks import plugin_settings
-from whistle.i18n import LANGUAGES, path_in_language
+from whistle.i18n import LANGUAGES, english, path_in_language
 from whistle.request import WhistleRequest
 from whistle.security.acl import Root
 from whistle.security.headers import page_script
@@ -29,7 +29,13 @@ def _json_datetime(value: datetime) -> str:
 
 class _JSONRenderer(JSON):
     """Pyramid's JSON renderer, with dates and datetimes (most of what a list's rows hold that JSON
-    has no type for) written directly instead of through its adapter registry."""
+    has no type for) written directly instead of through its adapter registry; and in English: a
+    marked (translatable) value anywhere in the answer is given as its English text, its markers
+    filled, whatever the address's language (whistle.i18n.english)."""
+
+    def __call__(self, info):
+        render = super().__call__(info)
+        return lambda value, system: render(english(value), system)
 
     def _make_default(self, request):
         adapted = super()._make_default(request)

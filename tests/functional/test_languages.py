@@ -64,3 +64,14 @@ def test_an_error_page_offers_the_home_page_in_each_language_not_the_address(tes
     page = testapp.get("/cy/no-such-page", status=404)
     links = {a["lang"]: a["href"] for a in page.html.select("nav.languages a")}
     assert links == {"en": "/", "pl": "/pl/", "ar": "/ar/"}
+
+
+def test_the_json_api_answers_marked_text_in_english_with_its_markers_filled(testapp):
+    from pyramid.renderers import RendererHelper
+
+    from whistle.i18n import _
+
+    json = RendererHelper(name="json", registry=testapp.app.registry)
+    answer = {"said": _("Sent on ${day}.", mapping={"day": "4 March 2027"}), "labels": [_("Received")]}
+    assert json.render(answer, None) == '{"said": "Sent on 4 March 2027.", "labels": ["Received"]}'
+

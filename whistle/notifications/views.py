@@ -8,7 +8,7 @@ from pyramid.view import exception_view_config, view_config
 from whistle.accounts.staff_views import on_the_page
 from whistle.errors import validation_problem
 from whistle.errors.views import bad_csrf_view
-from whistle.i18n import _
+from whistle.i18n import _, english
 from whistle.jsonapi import read_json, reject_unknown_members
 from whistle.notifications.preferences import (
     ALWAYS_ON,
@@ -65,7 +65,7 @@ def _notification_settings(request) -> dict:
 @view_config(route_name="api.staff_notifications", request_method="GET", renderer="json",
              permission=Permission.STAFF_ACCOUNT)
 def api_notifications(request):
-    return _notification_settings(request)
+    return english(_notification_settings(request))  # the API answers in English
 
 
 @view_config(route_name="api.staff_notifications", request_method="PUT", renderer="json",
@@ -97,7 +97,7 @@ def api_set_notifications(request):
             raise validation_problem({error.field: error.sentence}) from None
     if "events" in data:
         set_notify_events(request.dbsession, request.clock, account, data["events"], actor=actor)
-    return _notification_settings(request)
+    return english(_notification_settings(request))
 
 
 @view_config(route_name="accounts.notifications", request_method="GET",

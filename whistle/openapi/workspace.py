@@ -5,6 +5,7 @@ from whistle.cases.actions import MAX_JUNK_AT_ONCE
 from whistle.cases.inbox import MAX_PAGE, SORTS
 from whistle.cases.lifecycle import CHANGES, FACTOR_SLUGS, JUNK_REASON_SLUGS, STATUSES, SUBSTANTIATED
 from whistle.hooks.types import PRIORITIES
+from whistle.i18n import english
 from whistle.notifications.preferences import ALWAYS_ON, EVENTS
 from whistle.openapi.components import BEARER, CASE_REF, DATE, DATETIME, FILLED, STR, _body, _json, _problem_responses
 from whistle.words import ERASURE_REASONS
@@ -23,14 +24,14 @@ NOTIFY_SETTINGS = {"type": "object", "properties": {
     "channels": {"type": "array", "items": STR, "description": "the channels the enabled plugins offer"},
     "usable": {"type": "boolean", "description": "whether notices can reach me now"},
     "events": {"type": "object", "description": "each event: whether I am told about it (true unless I turned it off)",
-               "properties": {event: {"type": "boolean", "description": words} for event, words in EVENTS.items()}}}}
+               "properties": {event: {"type": "boolean", "description": english(words)} for event, words in EVENTS.items()}}}}
 NOTIFY_EVENTS_CHANGE = {
     "type": "object", "additionalProperties": False,
     "description": "events to turn on (true) or off (false); events left out keep their setting; an unknown "
                    "event is a 422 naming it, and so is turning off account_recovery or staffing_change, which are "
                    "always on",
     "properties": {event: {"const": True, "description": f"{words} (always on)"} if event in ALWAYS_ON
-                   else {"type": "boolean", "description": words} for event, words in EVENTS.items()}}
+                   else {"type": "boolean", "description": english(words)} for event, words in EVENTS.items()}}
 # A day as a filter: empty is the same as leaving it out.
 DAY_OR_EMPTY = {"oneOf": [DATE, {"const": ""}], "description": "YYYY-MM-DD; empty: not set"}
 # A yes-or-no query parameter as the inbox's filters read it: empty is the same as leaving it out.
