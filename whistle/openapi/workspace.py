@@ -24,7 +24,8 @@ NOTIFY_SETTINGS = {"type": "object", "properties": {
     "channels": {"type": "array", "items": STR, "description": "the channels the enabled plugins offer"},
     "usable": {"type": "boolean", "description": "whether notices can reach me now"},
     "events": {"type": "object", "description": "each event: whether I am told about it (true unless I turned it off)",
-               "properties": {event: {"type": "boolean", "description": english(words)} for event, words in EVENTS.items()}}}}
+               "properties": {event: {"type": "boolean", "description": english(words)}
+                              for event, words in EVENTS.items()}}}}
 NOTIFY_EVENTS_CHANGE = {
     "type": "object", "additionalProperties": False,
     "description": "events to turn on (true) or off (false); events left out keep their setting; an unknown "
