@@ -147,8 +147,12 @@ def english(path: str) -> str:
 
 
 def submit(page, form: str) -> None:
-    """Send the form `form` (a selector) with its last submit button, whatever its words."""
+    """Send the form `form` (a selector) with its last submit button, whatever its words.
+
+    The click returns once the navigation has started; the answer is read only when its page has loaded.
+    """
     page.locator(f"{form} button[type=submit]").last.click()
+    page.wait_for_load_state()
 
 
 # --- the steps ---
@@ -220,7 +224,7 @@ def confirm_disabling(page, ws, at):
     account_page(page, ws, at)
     page.check("[name=disabled]")
     submit(page, "form:has([name=disabled])")
-    assert page.locator("#confirm").is_visible(), "the confirm step"
+    page.locator("#confirm").wait_for(state="visible")  # fails after the context's timeout: no confirm step
 
 
 def empty_report(slug: str) -> Step:
