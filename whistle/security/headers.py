@@ -23,9 +23,9 @@ SECURITY_HEADERS = {
 }
 HSTS = "max-age=63072000; includeSubDomains"
 
-# The two reporter pages that encrypt on the device (the intake form and the mailbox) run the app's
-# own module scripts and libsodium's WebAssembly, and fetch only from this origin. Every other page
-# keeps the policy above: no script at all.
+# Pages that load a script (the reporter pages that encrypt on the device, and the signed-in pages
+# with the idle warning) run the app's own module scripts and libsodium's WebAssembly, and fetch only
+# from this origin. Every page that loads no script keeps the policy above: no script at all.
 SCRIPTS_CSP = (
     "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'; style-src 'self'; "
     "img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
