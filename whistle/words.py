@@ -45,6 +45,12 @@ def _number(amount: float) -> str:
     return f"{amount:g}" if language.code == DEFAULT else format_decimal(amount, locale=language.formats)
 
 
+def number_words(value: float) -> str:
+    """A count or an average as a table shows it, grouped in the page's language: "1,234" and "2.5"
+    in English, "1 234" and "2,5" in Polish; whole numbers without decimals, others to one."""
+    return format_decimal(value, format="#,##0.#", locale=current_language().formats)
+
+
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
            "November", "December")
 
@@ -56,6 +62,14 @@ def day_words(day: date) -> str:
     if language.code != DEFAULT:
         return format_date(day, format="long", locale=language.formats)
     return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def moment_day(moment: datetime) -> str:
+    """'4 March 2027': the day a moment falls on in the installation's time zone (a naive moment is
+    UTC), for a moment whose hour does not matter to the reader, such as a key's expiry."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return day_words(moment.astimezone(display_zone()).date())
 
 
 def _zone_name(moment: datetime) -> str:
@@ -228,12 +242,6 @@ def counted(count: int, some: str, none: str) -> str:
     """'1 file', '3 files' (`some`, made with whistle.i18n.plural for `count`, so each language
     gets its own plural forms) or 'no files' (`none`) when there are none."""
     return some if count else localized(none)
-
-
-def failed_sign_ins(count: int) -> str:
-    """'1 failed sign-in', '3 failed sign-ins': the staff pages' notice of an account's failed sign-ins."""
-    return counted(count, plural("${count} failed sign-in", "${count} failed sign-ins", count),
-                   _("no failed sign-ins"))
 
 
 def quoted(items: Iterable[str]) -> str:

@@ -117,6 +117,13 @@ def test_a_report_sent_from_a_browser_is_read_on_the_guardians_device(open_page,
     team_key_after, replaced, binding, events = guardian.case(ref)
     assert replaced and team_key_after != team_key_before and binding is not None and events == 1
     assert page.evaluate("document.documentElement.scrollWidth") <= 390, "nothing wider than the screen"
+    # What people wrote takes its own direction (an Arabic reply reads right to left on an English
+    # page); a file's name reads left to right inside a right-to-left page.
+    assert page.get_attribute(".disclosure", "dir") == "auto"
+    assert page.get_attribute("article.message.from-reporter p", "dir") == "auto"
+    assert page.locator("dl.answers dd").first.get_attribute("dir") == "auto"
+    assert page.locator("dl.identity dd", has_text=name).get_attribute("dir") == "auto"
+    assert page.locator("#files-from-reporter").get_by_role("link", name="rota.txt").get_attribute("dir") == "ltr"
     screenshots(page, "device-01-case")
 
     with page.expect_download() as download:
@@ -136,6 +143,7 @@ def test_a_report_sent_from_a_browser_is_read_on_the_guardians_device(open_page,
     page.locator("[data-search-status]").get_by_text("1 match in 1 case.").wait_for()
     results = page.inner_text("[data-search-results]")
     assert ref in results and "in a message" in results and message in results
+    assert page.locator("[data-search-results] q").first.get_attribute("dir") == "auto"
     screenshots(page, "device-02-search")
 
 

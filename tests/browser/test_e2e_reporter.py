@@ -86,6 +86,10 @@ def test_with_javascript_nothing_leaves_the_browser_in_the_clear_and_the_guardia
     page.get_by_role("button", name="Send securely").click()
     page.wait_for_selector("#reply-status:text('Sent.')")
     assert reply in page.inner_text("#conversation") and "photo.txt" in page.inner_text("#files")
+    # What was written takes its own direction; a file's name reads left to right in any page.
+    assert page.get_attribute("#what-you-sent .disclosure", "dir") == "auto"
+    assert page.locator("#conversation .text", has_text=reply).get_attribute("dir") == "auto"
+    assert page.locator("#files a", has_text="photo.txt").get_attribute("dir") == "ltr"
     page.check("#identity-form input[name='identity_mode'][value='confidential']")
     page.fill("[id='identity.name']", name)
     page.fill("[id='identity.personnel_id']", "E-4471")  # staff are asked for their number too

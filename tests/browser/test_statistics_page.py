@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
+from babel.numbers import format_decimal
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
@@ -150,4 +151,37 @@ def test_a_guardian_sees_the_statistics_of_their_channels(chromium, stats_site, 
     assert set(numbers) <= {"0"}
     fits(page)
     screenshots(page, "statistics-guardian-small-channel")
+    page.context.close()
+
+
+# Where each chart's texts and bars sit, against the chart's own box, as the browser laid them out.
+CHART_BOXES = """() => [...document.querySelectorAll('svg.chart')].map((svg) => {
+  const box = svg.getBoundingClientRect();
+  const inside = (node) => { const r = node.getBoundingClientRect();
+    return { left: r.left - box.left, right: box.right - r.right }; };
+  return { texts: [...svg.querySelectorAll('text')].map(inside), bars: [...svg.querySelectorAll('rect')].map(inside) };
+})"""
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_in_arabic_the_charts_are_mirrored_and_in_polish_the_numbers_are_polish(chromium, stats_site, screenshots,
+                                                                                  width):
+    page = open_as(chromium, stats_site, stats_site.admin, width)
+    page.goto("/ar/admin/statistics")
+    charts = page.evaluate(CHART_BOXES)
+    assert len(charts) == 8
+    for chart in charts:
+        # Every word and number is drawn inside the chart (text starting at x=0 in a right-to-left
+        # page would run off its left edge), and every bar grows from the right edge.
+        assert all(text["left"] >= -1 and text["right"] >= -1 for text in chart["texts"]), chart
+        assert chart["bars"] and all(abs(bar["right"]) <= 1 for bar in chart["bars"]), chart
+    fits(page)
+    screenshots(page, "statistics-admin-ar")
+
+    page.goto("/admin/statistics")
+    opened = int(summary(page)["Cases opened"].replace(",", ""))
+    assert opened >= 1000, "enough cases for the number to be grouped"
+    page.goto("/pl/admin/statistics")
+    cells = page.locator(".statistics-summary td").all_inner_texts()
+    assert format_decimal(opened, locale="pl_PL") in cells and f"{opened:,}" not in cells  # "1 234", never "1,234"
     page.context.close()

@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from whistle.words import AUDIT_WORDS, RETIRED_ACTIONS, Names, actor_words, event_words, field_error, time_words
+from whistle.words import (AUDIT_WORDS, RETIRED_ACTIONS, Names, actor_words, event_words, field_error, moment_day,
+                           time_words)
 
 ROOT = Path(__file__).resolve().parents[2]
 LONDON = ZoneInfo("Europe/London")
@@ -44,6 +45,24 @@ def test_a_zone_without_letters_is_named_by_its_offset():
 
 
 # --- form errors ---
+
+def test_a_moments_day_is_the_day_in_the_installations_time_zone():
+    """A key that expires at 23:30 UTC on 4 March expires on 5 March in Warsaw, and the admin there reads that."""
+    from types import SimpleNamespace
+
+    from pyramid.testing import DummyRequest, setUp, tearDown
+
+    moment = datetime(2027, 3, 4, 23, 30, tzinfo=timezone.utc)
+    assert moment_day(moment) == "4 March 2027"  # outside a request: UTC
+    assert moment_day(moment.replace(tzinfo=None)) == "4 March 2027"  # a naive moment is UTC
+    request = DummyRequest()
+    request.whistle_settings = SimpleNamespace(display_timezone=ZoneInfo("Europe/Warsaw"))
+    setUp(request=request)
+    try:
+        assert moment_day(moment) == "5 March 2027"
+    finally:
+        tearDown()
+
 
 def test_an_error_names_its_field():
     assert field_error("Reply to the reporter", "Write something first.") == "Reply to the reporter: write something first."

@@ -4,8 +4,9 @@ One horizontal bar per group, its words above it and its number after it, so lon
 rotating and the chart reads the same on a phone (the viewBox is about a phone's width; CSS lets it
 grow to a few hundred pixels more on a wide screen). A suppressed cell has no bar and says
 "suppressed": its length would give the number away. Bars are scaled to the largest number shown,
-never to a suppressed one. The chart is an image with a title and a description for screen
-readers; the page puts the same numbers in a table next to it.
+never to a suppressed one. On a right-to-left page the chart is mirrored: words and bars start at the
+right. The chart is an image with a title and a description for screen readers; the page puts the
+same numbers in a table next to it.
 """
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from html import escape
 
 from markupsafe import Markup
 
-from whistle.i18n import _, localized
+from whistle.i18n import _, current_language, localized
+from whistle.words import number_words
 
 WIDTH = 360
 FONT = 15  # close to the page's own text on a phone, where the chart is drawn at about 1:1
@@ -26,10 +28,6 @@ NO_CASES = _("No cases in this period.")
 BAR_COLOUR = "#1d5c8c"  # the stylesheet's link colour: 7:1 against white
 TEXT_COLOUR = "#1b1b1b"
 MUTED_COLOUR = "#595959"  # 7:1 against white
-
-
-def _number(value: float) -> str:
-    return f"{int(value):,}" if float(value).is_integer() else f"{value:,.1f}"
 
 
 def bar_chart(chart_id: str, title: str, rows: list[tuple[str, float | None]], *, unit: str = "") -> Markup:
@@ -48,29 +46,38 @@ def bar_chart(chart_id: str, title: str, rows: list[tuple[str, float | None]], *
                                 "the chart.", mapping={"bars": len(rows), "suppressed": len(rows) - len(shown)}))
     else:
         described = localized(NO_CASES)
+    # A right-to-left page mirrors the chart: words and bars start at the right edge and grow leftwards.
+    rtl = current_language().direction == "rtl"
+
+    def x(offset: float) -> float:
+        return round(WIDTH - offset, 1) if rtl else offset
+
     parts = [
         (f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="{escape(chart_id)}" role="img" '
          f'viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" '
-         f'aria-labelledby="{escape(ids["title"])} {escape(ids["desc"])}" font-family="inherit" font-size="{FONT}">'),
+         f'aria-labelledby="{escape(ids["title"])} {escape(ids["desc"])}" font-family="inherit" font-size="{FONT}" '
+         # Text starts at its x and runs in this direction (leftwards when right to left).
+         f'direction="{"rtl" if rtl else "ltr"}">'),
         f'<title id="{escape(ids["title"])}">{escape(title)}</title>',
         f'<desc id="{escape(ids["desc"])}">{escape(described)}</desc>',
     ]
     if not rows:
-        parts.append(f'<text x="0" y="{TOP + 20}" fill="{MUTED_COLOUR}">{escape(described)}</text>')
+        parts.append(f'<text x="{x(0)}" y="{TOP + 20}" fill="{MUTED_COLOUR}">{escape(described)}</text>')
     for index, (words, value) in enumerate(rows):
         y = TOP + index * ROW
         parts.append(f'<g class="bar" data-group="{escape(words)}">')
-        parts.append(f'<text x="0" y="{y + 15}" fill="{TEXT_COLOUR}">{escape(words)}</text>')
+        parts.append(f'<text x="{x(0)}" y="{y + 15}" fill="{TEXT_COLOUR}">{escape(words)}</text>')
         if value is None:
-            parts.append(f'<text x="0" y="{y + 34}" fill="{MUTED_COLOUR}" font-style="italic" '
+            parts.append(f'<text x="{x(0)}" y="{y + 34}" fill="{MUTED_COLOUR}" font-style="italic" '
                          f'data-suppressed="true">{escape(suppressed)}</text>')
         else:
             length = round((WIDTH - NUMBER_ROOM) * value / largest, 1)
             if length:
-                parts.append(f'<rect x="0" y="{y + 21}" width="{length}" height="{BAR}" fill="{BAR_COLOUR}"/>')
+                parts.append(f'<rect x="{x(length) if rtl else 0}" y="{y + 21}" width="{length}" height="{BAR}" '
+                             f'fill="{BAR_COLOUR}"/>')
             after = length + 6 if length else 0
-            parts.append(f'<text x="{after}" y="{y + 34}" fill="{TEXT_COLOUR}" data-value="{escape(str(value))}">'
-                         f'{escape(_number(value) + unit)}</text>')
+            parts.append(f'<text x="{x(after)}" y="{y + 34}" fill="{TEXT_COLOUR}" data-value="{escape(str(value))}">'
+                         f'{escape(number_words(value) + unit)}</text>')
         parts.append("</g>")
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -12,7 +12,7 @@ from whistle.i18n import DEFAULT, _, current_language, plural
 from whistle.intake_channels.models import Channel
 from whistle.statistics.charts import SUPPRESSED, bar_chart
 from whistle.statistics.services import RARE_LABELS
-from whistle.words import STATUS_LABELS, SUBSTANTIATED_LABELS
+from whistle.words import STATUS_LABELS, SUBSTANTIATED_LABELS, number_words
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
            "November", "December")
@@ -70,7 +70,7 @@ def shown(value: float | None, unit: str = "") -> str:
     """The number as the page shows it; SUPPRESSED (which the page shows in its language) for none."""
     if value is None:
         return SUPPRESSED
-    text = f"{int(value):,}" if float(value).is_integer() else f"{value:,.1f}"
+    text = number_words(value)
     if unit == " days":
         # A fraction of days takes the form of many (100 is "many" or "other" in every language here).
         return plural("${number} day", "${number} days", int(value) if float(value).is_integer() else 100,

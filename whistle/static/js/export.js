@@ -74,7 +74,7 @@ function messages(view, envelopes, erased) {
     const who = reporter ? t("The reporter") : nameOf(envelopes, m.accountId);
     return element("article", { class: `message from-${reporter ? "reporter" : "guardian"}` },
       element("h3", {}, t("${who}, ${day}", { who, day: dayWords(m.at) })),
-      element("p", {}, m.text));
+      element("p", { dir: "auto" }, m.text));
   });
 }
 
@@ -89,7 +89,7 @@ function notes(view, envelopes, erased) {
     }
     return element("article", { class: "note" },
       element("h3", {}, t("${who}, ${day}", { who: nameOf(envelopes, n.accountId), day: dayWords(n.at) })),
-      element("p", {}, n.text));
+      element("p", { dir: "auto" }, n.text));
   });
 }
 
@@ -110,10 +110,10 @@ function records(view, words, erased) {
       return element("article", { class: "record" }, element("h3", {}, t("Closing record, ${day}", { day: dayWords(r.at) })),
         element("dl", { class: "meta" }, element("dt", {}, t("Substantiated")), element("dd", {}, label(words.substantiated, r.substantiated)),
           element("dt", {}, t("What changed")), element("dd", {}, changes)),
-        element("p", {}, r.learned === undefined || r.learned === null ? "" : String(r.learned)));
+        element("p", { dir: "auto" }, r.learned === undefined || r.learned === null ? "" : String(r.learned)));
     }
     return element("article", { class: "record" }, element("h3", {}, `${recordAbout(r.about, words)}, ${dayWords(r.at)}`),
-      element("p", {}, r.text === undefined || r.text === null ? "" : String(r.text)));
+      element("p", { dir: "auto" }, r.text === undefined || r.text === null ? "" : String(r.text)));
   });
 }
 
@@ -130,7 +130,7 @@ function fileList(files, envelopes) {
     } else if (!path) {
       list.append(element("li", { class: "unverified" }, t("A file that could not be verified (${who}${where}, ${day}): it was changed after it was added, or credited to someone else, so it is not in the archive.", { who, where, day })));
     } else {
-      list.append(element("li", {}, element("a", { href: path.split("/").map(encodeURIComponent).join("/") }, file.name), " ",
+      list.append(element("li", {}, element("a", { href: path.split("/").map(encodeURIComponent).join("/"), dir: "ltr" }, file.name), " ",
         element("span", { class: "hint" }, t("(${size}, ${who}${where}, ${day}; in the archive as ${path})",
           { size: sizeWords(file.size), who, where, day, path }))));
     }

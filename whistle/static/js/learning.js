@@ -60,9 +60,9 @@ export function mentions(record, words) {
 function recordNodes(record) {
   if (!record) return [element("p", { class: "hint" }, WORDS.none)];
   if (record.unverified) return [element("p", { class: "unverified" }, WORDS.unverified)];
-  const nodes = [element("h4", {}, t("What was learned")), element("p", { class: "learned" }, record.learned)];
+  const nodes = [element("h4", {}, t("What was learned")), element("p", { class: "learned", dir: "auto" }, record.learned)];
   if (record.changed) {
-    nodes.push(element("h4", {}, t("What changed, in practice")), element("p", { class: "changed" }, record.changed));
+    nodes.push(element("h4", {}, t("What changed, in practice")), element("p", { class: "changed", dir: "auto" }, record.changed));
   }
   return nodes;
 }

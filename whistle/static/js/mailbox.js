@@ -282,7 +282,7 @@ class Mailbox {
         : element("span", { class: "hint" }, " ", t("(sent before this service sealed who wrote each message)"));
       list.append(element("li", { class: `message from-${message.from}` },
         element("p", { class: "who" }, who, hint),
-        element("div", { class: "text" }, message.text)));
+        element("div", { class: "text", dir: "auto" }, message.text)));
     }
     section.append(list);
     return section;
@@ -305,7 +305,7 @@ class Mailbox {
           t("A file that could not be checked, so it is not offered. It may have been changed after it was sent.")));
         continue;
       }
-      const link = element("a", { href: `${this.caseUrl}/attachments/${file.id}`, "data-file": String(file.id) }, file.name);
+      const link = element("a", { href: `${this.caseUrl}/attachments/${file.id}`, "data-file": String(file.id), dir: "ltr" }, file.name);
       link.addEventListener("click", (event) => { event.preventDefault(); this.download(file); });
       const size = sizeWords(file.size);
       const about = file.from === "reporter" ? size : t("${size}, from the people handling your report", { size });
@@ -576,7 +576,7 @@ class Mailbox {
       section.append(element("p", { class: "unverified" },
         t("What you sent could not be checked, so it is not shown here. It may have been changed after it was sent.")));
     } else {
-      section.append(element("div", { class: "disclosure" }, view.text));
+      section.append(element("div", { class: "disclosure", dir: "auto" }, view.text));
     }
     const fields = this.session.channel ? this.session.channel.fields : [];
     const labels = Object.fromEntries(fields.map((spec) => [spec.name, spec.label]));

@@ -300,7 +300,7 @@ export function unverified(sentence) {
 
 export function disclosureNodes(view) {
   if (view.lost.has("disclosure")) return [unverified(t("The disclosure could not be verified."))];
-  return [element("div", { class: "disclosure" }, view.text)];
+  return [element("div", { class: "disclosure", dir: "auto" }, view.text)];
 }
 
 export function answersNodes(view, envelopes) {
@@ -311,7 +311,7 @@ export function answersNodes(view, envelopes) {
     if (!Object.prototype.hasOwnProperty.call(view.answers, spec.name)) continue;
     const answer = view.answers[spec.name];
     list.append(element("dt", {}, String(spec.label)),
-      element("dd", {}, Array.isArray(answer) ? answer.join(", ") : String(answer)));
+      element("dd", { dir: "auto" }, Array.isArray(answer) ? answer.join(", ") : String(answer)));
   }
   nodes.push(list);
   return nodes;
@@ -322,7 +322,7 @@ export function identityNodes(view, words) {
     const list = element("dl", { class: "identity" }, element("dt", {}, t("Shared as")),
       element("dd", {}, label(words.identity_modes, view.identity.mode)));
     for (const [key, name] of [["name", t("Name")], ["contact", t("Contact")], ["personnel_id", t("Staff number")]]) {
-      if (view.identity[key]) list.append(element("dt", {}, name), element("dd", {}, String(view.identity[key])));
+      if (view.identity[key]) list.append(element("dt", {}, name), element("dd", { dir: "auto" }, String(view.identity[key])));
     }
     return [list];
   }
@@ -349,7 +349,7 @@ function messageNodes(view, envelopes) {
         t("(sender not verifiable: written before whistle sealed who wrote each message)")));
     }
     return element("article", { class: `message from-${reporter ? "reporter" : "guardian"}` }, heading,
-      element("p", {}, m.text));
+      element("p", { dir: "auto" }, m.text));
   });
 }
 
@@ -372,7 +372,7 @@ function noteNodes(view, envelopes, words) {
       heading.append(" ", element("span", { class: "hint" },
         t("(writer not verifiable: written before whistle sealed who wrote each note)")));
     }
-    nodes.push(element("article", { class: "note" }, heading, element("p", {}, n.text)));
+    nodes.push(element("article", { class: "note" }, heading, element("p", { dir: "auto" }, n.text)));
   }
   for (const r of view.records) {
     if (r.unverified) {
@@ -390,15 +390,15 @@ function noteNodes(view, envelopes, words) {
           element("dd", {}, r.factors.map((factor) => label(words.factors || {}, factor)).join(", ")));
       }
       const article = element("article", { class: "note record" }, element("h3", {}, t("Outcome, ${day}", { day: dayWords(r.at) })),
-        meta, element("p", {}, r.learned === undefined || r.learned === null ? "" : String(r.learned)));
+        meta, element("p", { dir: "auto" }, r.learned === undefined || r.learned === null ? "" : String(r.learned)));
       if (typeof r.changed === "string" && r.changed) {
-        article.append(element("h4", {}, t("What changed, in practice")), element("p", { class: "changed" }, r.changed));
+        article.append(element("h4", {}, t("What changed, in practice")), element("p", { class: "changed", dir: "auto" }, r.changed));
       }
       nodes.push(article);
     } else {
       nodes.push(element("article", { class: "note record" },
         element("h3", {}, t("${about}, ${day}", { about: recordAbout(r.about, words), day: dayWords(r.at) })),
-        element("p", {}, r.text === undefined || r.text === null ? "" : String(r.text))));
+        element("p", { dir: "auto" }, r.text === undefined || r.text === null ? "" : String(r.text))));
     }
   }
   return nodes;
@@ -407,7 +407,7 @@ function noteNodes(view, envelopes, words) {
 /** The reporter's comments with their answer to "would you speak up again?" (reporters/guardian_speak_up.jinja2). */
 function commentNodes(view) {
   const nodes = view.comments.map((comment) => element("article", { class: "message from-reporter speak-up-comment" },
-    element("h3", {}, t("The reporter's comment, ${day}", { day: dayWords(comment.at) })), element("p", {}, comment.text)));
+    element("h3", {}, t("The reporter's comment, ${day}", { day: dayWords(comment.at) })), element("p", { dir: "auto" }, comment.text)));
   if (view.lost.has("speak-up-comment")) nodes.push(unverified(t("A comment of the reporter's could not be verified.")));
   return nodes;
 }
@@ -427,7 +427,7 @@ function fileNodes(files, id, envelopes, words, keys, status) {
       continue;
     }
     const href = `${caseBase(envelopes.case)}/attachments/${encodeURIComponent(file.id)}`;
-    const name = words.has_download ? element("a", { href, "data-file": file.id }, file.name) : file.name;
+    const name = words.has_download ? element("a", { href, "data-file": file.id, dir: "ltr" }, file.name) : element("bdi", { dir: "ltr" }, file.name);
     if (words.has_download) name.addEventListener("click", (event) => {
       event.preventDefault();
       download(file, envelopes.case, keys, status);
@@ -615,8 +615,8 @@ async function search(query, results, status) {
     cases += 1;
     count += found.length;
     const list = element("ul", {}, ...found.map((match) => element("li", {}, `${WHERE[match.where] || t("in the case")}: `,
-      element("q", {}, match.snippet))));
-    results.append(element("li", {}, element("a", { href: caseBase(ref), class: "ref" }, ref), list));
+      element("q", { dir: "auto" }, match.snippet))));
+    results.append(element("li", {}, element("a", { href: caseBase(ref), class: "ref", dir: "ltr" }, ref), list));
   }
   const foundWords = count === 1 ? WORDS.foundOne : cases === 1 ? WORDS.foundInOneCase : WORDS.found;
   let words = count ? fill(foundWords, { n: count, cases }) : WORDS.none;
