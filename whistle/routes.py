@@ -102,6 +102,7 @@ def includeme(config) -> None:
     config.add_route("reporters.exit", "/exit")
     config.add_route("reporters.channel_exit", "/exit/{slug}")
     config.add_route("api.reporter_session", "/api/v1/reporter/session")
+    config.add_route("api.reporter_keep_alive", "/api/v1/reporter/session/keep-alive")
     config.add_route("api.reporter_case", "/api/v1/reporter/case")
     config.add_route("api.reporter_messages", "/api/v1/reporter/messages")
     config.add_route("api.reporter_attachments", "/api/v1/reporter/attachments")

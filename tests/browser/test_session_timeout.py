@@ -1,7 +1,9 @@
-"""The warning before the idle limit (WCAG 2.2.1) in a real Chromium, on a server whose staff
-sessions end after one idle minute: the dialog comes (the page's clock is moved on rather than
-waited for), takes the focus and says the time left; "Stay signed in" extends the session on the
-server and closes the dialog; "Sign out" signs out. With JavaScript off the page says the limit."""
+"""The warning before the idle limit (WCAG 2.2.1) in a real Chromium, on a server whose staff and
+reporter sessions end after one idle minute: the dialog comes (the page's clock is moved on rather
+than waited for), takes the focus and says the time left; "Stay signed in" extends the session on
+the server and closes the dialog; "Sign out" signs out. With JavaScript off the page says the limit.
+The mailbox on the device warns too, keeps its bearer session alive, and at the limit takes what it
+decrypted off the page."""
 from __future__ import annotations
 
 import itertools
@@ -11,6 +13,7 @@ import pytest
 
 from tests.browser.conftest import HEIGHT, SHIPPED_CHANNELS
 from tests.browser.pages import credentials, sign_in
+from tests.browser.test_e2e_reporter import write_report
 from tests.e2e.server import Server
 
 pytestmark = pytest.mark.browser
@@ -23,7 +26,8 @@ WARNING_AFTER_MS = IDLE_MINUTES * 60_000 // 2
 @pytest.fixture(scope="module")
 def short_site(tmp_path_factory):
     server = Server(tmp_path_factory.mktemp("short-idle-site"),
-                    settings={"whistle.sessions.staff_idle_minutes": str(IDLE_MINUTES)})
+                    settings={"whistle.sessions.staff_idle_minutes": str(IDLE_MINUTES),
+                              "whistle.sessions.reporter_idle_minutes": str(IDLE_MINUTES)})
     server.start()
     try:
         server.whistle("channels", "load", str(SHIPPED_CHANNELS))
@@ -103,5 +107,43 @@ def test_escape_keeps_the_session_and_without_javascript_the_page_says_the_limit
         assert page.inner_text("#session-limit") == (
             "For your safety you are signed out after 1 minute without activity.")
         assert page.locator("[role=alertdialog]").count() == 0
+    finally:
+        context.close()
+
+
+def test_the_mailbox_on_the_device_warns_keeps_its_session_and_at_the_limit_clears_the_page(chromium, short_site):
+    context = chromium.new_context(viewport={"width": 390, "height": HEIGHT},
+                                   base_url=f"http://127.0.0.1:{short_site.port}")
+    try:
+        page = context.new_page()
+        write_report(page, "The night rota is signed by people who were not there.", "Ward 4", [])
+        page.get_by_role("button", name="Send securely").click()
+        page.wait_for_url("**/receipt")
+        receipt = page.locator(".receipt-code code").inner_text()
+        page.clock.install()
+        page.goto("/mailbox")
+        page.fill("#receipt", receipt)
+        page.get_by_role("button", name="Open my report").click()
+        page.wait_for_selector("#what-you-sent")
+        dialog = page.locator("[role=alertdialog]")
+        assert dialog.is_hidden()
+
+        page.clock.fast_forward(WARNING_AFTER_MS + 1_000)
+        dialog.wait_for(state="visible")
+        assert page.evaluate("() => document.activeElement.textContent") == "Stay signed in"
+        with page.expect_response("**/api/v1/reporter/session/keep-alive") as answer:
+            dialog.get_by_role("button", name="Stay signed in").click()
+        assert answer.value.status == 200
+        assert answer.value.json() == {"signed_in": True, "expires_in": IDLE_MINUTES * 60}
+        dialog.wait_for(state="hidden")
+        assert page.locator("#what-you-sent").is_visible()
+
+        # Nobody answers the next warning: at the limit the report leaves the page and the receipt
+        # form comes back, saying why.
+        page.clock.fast_forward(IDLE_MINUTES * 60_000 + 1_000)
+        page.locator("#what-you-sent").wait_for(state="detached")
+        assert "The night rota" not in page.inner_text("body")
+        assert "Your visit has ended" in page.inner_text("main")
+        assert page.locator("#receipt").is_visible()
     finally:
         context.close()

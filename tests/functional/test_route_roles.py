@@ -131,6 +131,7 @@ ROUTES: dict[tuple[str, str], tuple[str, str, str, str, str, str]] = {
     ('api.reporter_identity', 'POST'): ('mailbox:ciphertext', 'x401', '415', 'x403', 'x403', 'x403'),
     ('api.reporter_messages', 'POST'): ('mailbox:ciphertext', 'x401', '415', 'x403', 'x403', 'x403'),
     ('api.reporter_protection_consent', 'POST'): ('mailbox:use', 'x401', '415', 'x403', 'x403', 'x403'),
+    ('api.reporter_keep_alive', 'POST'): ('mailbox:ciphertext', 'x401', '200', 'x403', 'x403', 'x403'),
     ('api.reporter_session', 'DELETE'): ('mailbox:ciphertext', 'x401', '204', 'x403', 'x403', 'x403'),
     ('api.reporter_session', 'POST'): ('reporter:login', '415', '415', '415', '415', '415'),
     ('api.reporter_speak_up', 'POST'): ('mailbox:ciphertext', 'x401', '415', 'x403', 'x403', 'x403'),

@@ -97,3 +97,23 @@ def test_the_staff_keep_alive_does_not_extend_a_reporter_session(testapp, dbsess
     case_page = come_back(testapp, receipt_of(submit_disclosure(testapp)))
     token = timeout_of(case_page)["data-csrf-token"]
     testapp.post("/staff/keep-alive", headers={"X-CSRF-Token": token}, status=401)
+
+
+def test_the_mailbox_on_the_device_keeps_its_bearer_session_alive(testapp, dbsession, settings, clock):
+    """The device's mailbox has no page and no cookie: its bearer token stands for the CSRF token."""
+    make_live_channel(dbsession, settings, clock)
+    receipt = receipt_of(submit_disclosure(testapp))
+    testapp.reset()  # the reporter's cookies go: the API takes the bearer token only
+    token = testapp.post_json("/api/v1/reporter/session", {"receipt": receipt}).json["token"]
+    bearer = {"Authorization": f"Bearer {token}"}
+    clock.advance(settings.reporter_session_idle - timedelta(seconds=30))
+    answer = testapp.post("/api/v1/reporter/session/keep-alive", headers=bearer, status=200)
+    assert answer.json == {"signed_in": True, "expires_in": settings.reporter_session_idle.total_seconds()}
+    # Without the call the session would have ended by now.
+    clock.advance(settings.reporter_session_idle - timedelta(seconds=30))
+    testapp.get("/api/v1/reporter/case", headers=bearer, status=200)
+    # Once it has ended, nothing keeps it: the answer is the API's 401, and the token stays dead.
+    clock.advance(settings.reporter_session_idle + timedelta(seconds=1))
+    refused = testapp.post("/api/v1/reporter/session/keep-alive", headers=bearer, status=401)
+    assert refused.content_type == "application/problem+json"
+    testapp.get("/api/v1/reporter/case", headers=bearer, status=401)

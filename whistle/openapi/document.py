@@ -459,6 +459,21 @@ def mailbox_paths() -> dict:
                        "security": BEARER,
                        "responses": {"204": {"description": "Left."}, **_problem_responses(401)}},
         },
+        "/api/v1/reporter/session/keep-alive": {"post": {
+            "summary": "Stay signed in: a full idle limit from now for this session (of either kind).",
+            "description": "What the mailbox on the device calls when the reporter answers \"Stay signed in\" to "
+                           "the warning it shows before the session ends for want of activity (WCAG 2.2.1). "
+                           "No body.",
+            "operationId": "reporterKeepAlive", "security": BEARER,
+            "responses": {"200": _json({"type": "object", "additionalProperties": False,
+                                        "required": ["signed_in", "expires_in"],
+                                        "properties": {"signed_in": {"type": "boolean", "const": True},
+                                                       "expires_in": {"type": "integer", "minimum": 0,
+                                                                      "description": "Seconds until the session "
+                                                                                     "ends if nothing happens."}}},
+                                       "Extended."),
+                          **_problem_responses(401)},
+        }},
         "/api/v1/reporter/case": {"get": {
             "summary": "The reporter's case: status, conversation, files. Never internal notes.",
             "operationId": "reporterCase", "security": BEARER,

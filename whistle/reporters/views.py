@@ -73,6 +73,7 @@ from whistle.reporters.services import (
 from whistle.security import cookies
 from whistle.security.permissions import Permission
 from whistle.sessions.models import REPORTER
+from whistle.sessions.services import extend_session
 from whistle.words import SPEAK_UP_LABELS, day_words, erased_words, size_words
 
 LOGIN_TEMPLATE = "whistle:templates/reporters/login.jinja2"
@@ -520,6 +521,15 @@ def api_logout(request):
     response.status = 204
     response.content_type = None  # a 204 has no body, so no type either
     return response
+
+
+# The mailbox on the device warns before its session ends on idle and offers to stay signed in
+# (WCAG 2.2.1), as the pages do through POST /mailbox/keep-alive; the bearer token stands for the CSRF token.
+@view_config(route_name="api.reporter_keep_alive", request_method="POST", renderer="json",
+             permission=Permission.MAILBOX_CIPHERTEXT)
+def api_keep_alive(request):
+    expires_in = extend_session(request.identity.session, request.whistle_settings, request.clock)
+    return {"signed_in": True, "expires_in": expires_in}
 
 
 @view_config(route_name="api.reporter_case", request_method="GET", renderer="json", permission=Permission.MAILBOX_USE)

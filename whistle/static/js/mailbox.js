@@ -12,6 +12,7 @@ import { InvalidReceipt, receiptVersion, toBase64 } from "./crypto.js";
 import { element, fill } from "./dom.js";
 import { pageLanguage, t } from "./i18n.js";
 import { removeHiddenInfo } from "./hidden-info.js";
+import { warnBeforeIdleEnd } from "./session-timeout.js";
 import {
   Api, ApiError, CaseKeysRefused, NetworkError, checkedTeamKey, downloadFile, fetchAnyDirectory, identityItem,
   messageItem, readEnvelopes, receiptKeys, speakUpItem, unlockCase, uploadFile,
@@ -107,6 +108,7 @@ class Mailbox {
     this.loginNodes = null;
     this.api = new Api();
     this.session = null; // {reporter, caseKeys, ref, envelopes} while the report is open
+    this.idle = null; // the warning before the session ends on idle, while the report is open
     this.draft = "";
     // Whether this service offers to remove hidden information from files (the metadata_removal
     // plugin): the page then offers it for photos, which it cleans itself (hidden-info.js).
@@ -165,6 +167,7 @@ class Mailbox {
       this.api.token = answer.token;
       this.session = { reporter };
       await this.refresh({ pushed: false });
+      this.watchIdle(answer.expires_in);
       input.value = "";
     } catch (error) {
       this.loginStatus.textContent = "";
@@ -744,6 +747,33 @@ class Mailbox {
 
   // --- ending ------------------------------------------------------------------------------
 
+  // The session ends after a while without activity: warn two minutes before and offer to stay
+  // signed in (session-timeout.js); at the end, take what was decrypted off the page.
+  watchIdle(idleSeconds) {
+    this.idle = warnBeforeIdleEnd({
+      idleSeconds,
+      expiresIn: idleSeconds,
+      keepAlive: async () => {
+        try {
+          return (await this.api.request("POST", "/api/v1/reporter/session/keep-alive")).expires_in;
+        } catch (error) {
+          if (error instanceof ApiError && error.status === 401) return null;
+          throw error;
+        }
+      },
+      signOut: () => this.leave(),
+      signInAgain: () => this.ended(),
+      ended: () => this.ended(),
+    });
+    this.api.onAnswer = () => this.idle?.touched();
+  }
+
+  stopWatchingIdle() {
+    this.idle?.stop();
+    this.idle = null;
+    this.api.onAnswer = null;
+  }
+
   async endSession() {
     if (!this.api.token) return;
     try {
@@ -765,6 +795,7 @@ class Mailbox {
   }
 
   leave(notice = null) {
+    this.stopWatchingIdle();
     this.wipe();
     for (const node of this.pageNodes()) node.remove();
     for (const node of this.loginNodes || []) this.main.append(node);
@@ -776,6 +807,7 @@ class Mailbox {
 
   forget() {
     // Leaving the page (the quick exit, closing the tab): end the session and drop what was shown.
+    this.stopWatchingIdle();
     if (this.api.token) {
       try {
         fetch("/api/v1/reporter/session", { method: "DELETE", keepalive: true, credentials: "omit",

@@ -42,6 +42,8 @@ export class Api {
     this._fetch = fetch;
     this.token = token;
     this.csrf = csrf;
+    // Called after every answer to a request made with the session (which moved its idle end).
+    this.onAnswer = null;
   }
 
   async request(method, path, { json, body, contentType, raw = false } = {}) {
@@ -62,6 +64,7 @@ export class Api {
     } catch (error) {
       throw new NetworkError(error);
     }
+    if (this.onAnswer && (this.token || this.csrf) && response.status !== 401) this.onAnswer();
     if (!response.ok) {
       let problem = null;
       try {

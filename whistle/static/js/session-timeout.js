@@ -1,25 +1,58 @@
-// Every signed-in page (staff pages, the reporter's mailbox): two minutes before the session ends
-// for want of activity, a dialog says so and offers to stay signed in (WCAG 2.2.1 Timing Adjustable).
-// "Stay signed in" posts the page's CSRF token to the keep-alive address, which gives the session a
-// full idle limit again; "Sign out" submits the page's own sign-out form. Without JavaScript the page
-// says the limit in words (templates/_session_timeout.jinja2), and nothing else changes.
+// Every signed-in page (staff pages, the reporter's mailbox, on the server or on the device): two
+// minutes before the session ends for want of activity, a dialog says so and offers to stay signed in
+// (WCAG 2.2.1 Timing Adjustable). "Stay signed in" gives the session a full idle limit again; "Sign
+// out" signs out as the page's own sign-out does. A server-rendered page carries what this needs in
+// [data-session-timeout] (templates/_session_timeout.jinja2) and is watched from here; the mailbox on
+// the device, whose session is a bearer token in its memory, calls warnBeforeIdleEnd itself. Without
+// JavaScript the page says the limit in words, and nothing else changes.
 import { t } from "./i18n.js";
 
 // Two minutes' warning; with a limit under four minutes (a test's), half of it.
 const WARN_BEFORE_SECONDS = 120;
+// The server moves a session's idle end only in steps of a minute (EXPIRY_STEP in
+// whistle/sessions/services.py), so after any other request the end may be up to a minute sooner.
+const EXPIRY_STEP_SECONDS = 60;
 
 const source = document.querySelector("[data-session-timeout]");
-if (source) start(source);
-
-function start(source) {
-  const keepAliveUrl = source.dataset.keepAlive;
-  const csrfToken = source.dataset.csrfToken;
+if (source) {
   const signOutForm = document.querySelector(source.dataset.signOutForm);
-  let endsAt = Date.now() + Number(source.dataset.expiresIn) * 1000;
-  const warnBefore = Math.min(WARN_BEFORE_SECONDS, Number(source.dataset.idleSeconds) / 2) * 1000;
+  warnBeforeIdleEnd({
+    idleSeconds: Number(source.dataset.idleSeconds),
+    expiresIn: Number(source.dataset.expiresIn),
+    keepAlive: () => keepAliveWithCsrf(source.dataset.keepAlive, source.dataset.csrfToken),
+    signOut: () => (signOutForm ? signOutForm.requestSubmit() : location.assign(location.href)),
+    signInAgain: () => location.assign(location.href),
+  });
+}
+
+/** A server-rendered page's "Stay signed in": the seconds left afterwards, or null when the session
+ *  has ended; throws when the service cannot be reached. */
+async function keepAliveWithCsrf(url, csrfToken) {
+  const response = await fetch(url, {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "X-CSRF-Token": csrfToken, Accept: "application/json" },
+  });
+  const answer = response.ok ? await response.json() : null;
+  return answer && answer.signed_in ? answer.expires_in : null;
+}
+
+/**
+ * Watches a session that ends after `idleSeconds` without activity and has `expiresIn` seconds left.
+ * `keepAlive()` extends it and resolves to the seconds left (null: it has ended; it throws when the
+ * service cannot be reached); `signOut()` and `signInAgain()` are what the dialog's buttons do.
+ * `ended()`, if given, is called instead of the dialog saying so when the session has ended (the
+ * mailbox on the device then takes what it decrypted off the page). Returns `touched()`, to call after
+ * any other request the session made (which moved its end), and `stop()`, to call when the page signs
+ * out by itself.
+ */
+export function warnBeforeIdleEnd({ idleSeconds, expiresIn, keepAlive, signOut, signInAgain, ended = null }) {
+  let endsAt = Date.now() + expiresIn * 1000;
+  const warnBefore = Math.min(WARN_BEFORE_SECONDS, idleSeconds / 2) * 1000;
   let warnTimer = null;
   let tick = null;
   let lastFocus = null;
+  let stopped = false;
 
   const dialog = buildDialog();
   document.body.append(dialog.root);
@@ -41,28 +74,28 @@ function start(source) {
   function update() {
     const left = Math.max(0, Math.round((endsAt - Date.now()) / 1000));
     if (left === 0) {
-      clearInterval(tick);
-      dialog.showEnded();
+      end();
       return;
     }
     dialog.setTimeLeft(left);
   }
 
+  function end() {
+    clearInterval(tick);
+    if (ended) ended();
+    else dialog.showEnded();
+  }
+
   async function stay() {
     dialog.setBusy(true);
     try {
-      const response = await fetch(keepAliveUrl, {
-        method: "POST",
-        credentials: "same-origin",
-        headers: { "X-CSRF-Token": csrfToken, Accept: "application/json" },
-      });
-      const answer = response.ok ? await response.json() : null;
-      if (!answer || !answer.signed_in) {
-        clearInterval(tick);
-        dialog.showEnded();
+      const left = await keepAlive();
+      if (stopped) return;
+      if (left === null || left === undefined) {
+        end();
         return;
       }
-      endsAt = Date.now() + answer.expires_in * 1000;
+      endsAt = Date.now() + left * 1000;
       clearInterval(tick);
       dialog.hide();
       if (lastFocus && document.contains(lastFocus)) lastFocus.focus();
@@ -72,11 +105,6 @@ function start(source) {
     } finally {
       dialog.setBusy(false);
     }
-  }
-
-  function signOut() {
-    if (signOutForm) signOutForm.requestSubmit();
-    else location.assign(location.href);
   }
 
   function buildDialog() {
@@ -106,7 +134,7 @@ function start(source) {
     buttons.className = "session-timeout-buttons";
     const stayButton = button(t("Stay signed in"), "button primary", stay);
     const signOutButton = button(t("Sign out"), "button", signOut);
-    const againButton = button(t("Sign in again"), "button primary", () => location.assign(location.href));
+    const againButton = button(t("Sign in again"), "button primary", () => { dialog.hide(); signInAgain(); });
     againButton.hidden = true;
     buttons.append(stayButton, signOutButton, againButton);
     box.append(title, text, timeLeft, problem, buttons);
@@ -160,6 +188,19 @@ function start(source) {
   }
 
   schedule();
+  return {
+    touched() {
+      if (stopped || !dialog.root.hidden) return;
+      endsAt = Math.max(endsAt, Date.now() + (idleSeconds - EXPIRY_STEP_SECONDS) * 1000);
+      schedule();
+    },
+    stop() {
+      stopped = true;
+      clearTimeout(warnTimer);
+      clearInterval(tick);
+      dialog.root.remove();
+    },
+  };
 }
 
 function button(label, className, onClick) {
