@@ -1,5 +1,6 @@
 """The mailbox decrypted on the device, in Welsh: the page's script says its words from the Welsh
-catalogue, keeps the language in the addresses it moves to, and leaves through the Welsh page."""
+catalogue, shows the news in Welsh, keeps the language in the addresses it moves to, and leaves
+through the Welsh page."""
 from __future__ import annotations
 
 import pytest
@@ -28,6 +29,10 @@ def test_the_mailbox_on_the_device_speaks_welsh_and_stays_under_its_prefix(open_
         assert welsh in main, welsh
     for english in ("Your report", "Messages", "Send securely", "What you sent"):
         assert english not in main, english
+    # The news comes from the API under the page's prefix, so it is Welsh too.
+    news = page.inner_text("#news")
+    assert "Beth sy'n newydd" in news and "Dim byd newydd ers i chi anfon eich adroddiad" in news, news
+    assert "Nothing new" not in news and "come back" not in news.lower(), news
     assert "Mae eich adroddiad wedi cyrraedd." in page.inner_text("dl.meta"), "the status, from the API's English"
     page.get_by_role("button", name="Anfon yn ddiogel").click()
     assert page.locator("#error-text").inner_text() == "Ysgrifennwch neges neu dewiswch ffeil i'w hanfon."

@@ -73,3 +73,25 @@ def test_the_english_mailbox_is_unchanged(testapp, dbsession, settings, clock):
     for english in ("Your report", "What is new", "Send securely", "Withdraw your report", "What you sent",
                     "Your report has arrived. Nobody has confirmed reading it yet."):
         assert english in text, english
+
+
+def test_the_api_gives_the_news_in_the_language_of_its_address_and_everything_else_in_english(
+        testapp, dbsession, settings, clock):
+    """The mailbox on the device asks under its page's prefix, so its reporter reads the news in the
+    page's language; a program asking without a prefix gets English, and problems stay English."""
+    make_channel(dbsession)
+    make_staff(dbsession, settings, clock, channels=["staff"])
+    receipt = receipt_of(submit_disclosure(testapp))
+    testapp.reset()
+    token = testapp.post_json("/cy/api/v1/reporter/session", {"receipt": receipt}).json["token"]
+    bearer = {"Authorization": f"Bearer {token}"}
+
+    welsh = testapp.get("/cy/api/v1/reporter/case", headers=bearer).json["news"]
+    english = testapp.get("/api/v1/reporter/case", headers=bearer).json["news"]
+    assert any("Dim byd newydd ers i chi anfon eich adroddiad" in line for line in welsh["summary"]), welsh
+    assert any(line.startswith("Nothing new since") for line in english["summary"]), english  # a second visit now
+    assert welsh["check_back"]["text"] and welsh["check_back"]["text"] != english["check_back"]["text"]
+    assert welsh["since"] == english["since"] and welsh["status"] == english["status"]  # the data is the data
+
+    refused = testapp.get("/cy/api/v1/reporter/case", status=401)
+    assert refused.json["title"] == "Unauthorized"

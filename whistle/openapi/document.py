@@ -265,7 +265,11 @@ SCHEMAS: dict[str, Any] = {
 
 # --- what is new since the reporter's last visit ---
 REPORTER_NEWS = {
-    "type": "object", "description": "What changed since the reporter's last visit, and when to come back.",
+    "type": "object", "description": "What changed since the reporter's last visit, and when to come back. Its "
+                                     "sentences (status_text, summary, check_back.text) are prose for the "
+                                     "reporter, so unlike the rest of the API they are in the language of the "
+                                     "address: /cy/api/v1/... answers them in Welsh (prefixes /cy, /pl, /ar); "
+                                     "without a prefix, in English.",
     "required": ["first_visit", "since", "new_messages", "new_files", "status_changed", "status", "status_text",
                  "new_questions", "summary", "check_back"],
     "properties": {
@@ -535,7 +539,8 @@ def mailbox_paths() -> dict:
                         "at": DATE,
                         "erased_on": {**DATE, "description": "Set when a guardian erased the item."},
                         "erased_words": {"type": "string",
-                                         "description": "\"Erased on <date>: <reason>.\", in plain words."}}}},
+                                         "description": "\"Erased on <date>: <reason>.\", in plain words, in "
+                                                        "the language of the address, as the news."}}}},
                     "attachments": {"type": "array", "items": {"type": "object", "required": [
                         "id", "meta_item", "bytes", "author"], "properties": {
                         "id": {"type": "integer"},

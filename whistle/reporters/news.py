@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from whistle.cases.lifecycle import ACKNOWLEDGED, ASSESSING, INVESTIGATING, RECEIVED
 from whistle.cases.models import Case
 from whistle.deadlines import add_months
-from whistle.i18n import _, english, localized, plural
+from whistle.i18n import _, localized, plural
 from whistle.intake_channels.services import checkin_months_for
 from whistle.protection.services import CheckInState, checkins
 from whistle.reporters.services import Mailbox
@@ -58,7 +58,7 @@ def _filled(message: TranslationString, **mapping) -> TranslationString:
 @dataclass(frozen=True)
 class CheckBack:
     """When to come back: `on` is a day (None: nothing is expected), `sentences` say it in plain
-    words (marked, so the page shows them in its language and the API in English)."""
+    words (marked, so they are shown in the language of the page, or of the API address)."""
 
     on: date | None
     sentences: tuple[TranslationString, ...]
@@ -128,7 +128,9 @@ class News:
         return bool(self.questions_waiting) and not self.new_questions
 
     def as_json(self) -> dict:
-        """The news for the API, which answers in English."""
+        """The news for the API. Its sentences are prose for the reporter, so unlike the rest of the
+        API they are in the language of the address: /cy/api/v1/reporter/envelopes answers them in
+        Welsh for the mailbox on a Welsh page; without a prefix, in English."""
         return {
             "first_visit": self.first_visit,
             "since": self.since,
@@ -136,10 +138,10 @@ class News:
             "new_files": self.new_files,
             "status_changed": self.status_changed,
             "status": self.status,
-            "status_text": english(self.status_words),
+            "status_text": localized(self.status_words),
             "new_questions": list(self.new_questions),
-            "summary": english([self.headline, *self.lines]),
-            "check_back": {"on": self.check_back.on, "text": " ".join(english(self.check_back.sentences))},
+            "summary": [localized(line) for line in (self.headline, *self.lines)],
+            "check_back": {"on": self.check_back.on, "text": self.check_back.text},
         }
 
 

@@ -29,7 +29,7 @@ from whistle.board import services as board
 from whistle.cases.models import ITEM_ATTACHMENT_META, ITEM_MESSAGE
 from whistle.cases.services import TeamKeyUnchecked, as_sent, check_keys, sealed_author
 from whistle.errors import Problem, problem_response, validation_problem
-from whistle.i18n import _, english, plural
+from whistle.i18n import _, english, localized, plural
 from whistle.intake.forms import MAX_IDENTITY_BYTES, wants_plain
 from whistle.intake_channels.services import (
     DEFAULT_QUICK_EXIT_URL,
@@ -651,7 +651,7 @@ def api_envelopes(request):
                   # Erased by a guardian: what it was, when and why, and no ciphertext.
                   {"id": item.id, "kind": item.kind, "version": None, "author": None, "ciphertext": None,
                    "at": item.created_on, "erased_on": item.erased_on,
-                   "erased_words": english(erased_words(item.erased_on, item.erased_reason))}
+                   "erased_words": localized(erased_words(item.erased_on, item.erased_reason))}
                   for item in envelopes.items],
         "attachments": [{"id": attachment.id, "meta_item": attachment.meta_item_id, "bytes": attachment.stored_bytes,
                          "author": sealed_author(attachment.author, attachment.account_id)}

@@ -106,7 +106,9 @@ class Mailbox {
     this.loginForm = loginForm;
     this.main = document.getElementById("main");
     this.loginNodes = null;
-    this.api = new Api();
+    // Under the page's language prefix, so the news comes in the page's language (the rest of the
+    // API is English under any prefix).
+    this.api = new Api({ base: loginForm.dataset.apiBase || "" });
     this.session = null; // {reporter, caseKeys, ref, envelopes} while the report is open
     this.idle = null; // the warning before the session ends on idle, while the report is open
     this.draft = "";
