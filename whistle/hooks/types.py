@@ -142,8 +142,9 @@ class NotificationChannel(Protocol):
     """A way to tell a guardian that something needs them (email, webhook, chat...).
 
     A channel may also have `address_problem(address: str) -> str | None`: what is wrong with a
-    guardian's address for it (a sentence for the form, naming no value), or None when it will do.
-    Core calls it before storing an address; without it, any one-line address is accepted."""
+    guardian's address for it (a sentence for the form, naming no value; marked with
+    whistle.i18n._ it is shown in the page's language), or None when it will do. Core calls it
+    before storing an address; without it, any one-line address is accepted."""
 
     name: str
 

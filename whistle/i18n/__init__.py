@@ -24,7 +24,7 @@ from functools import cache
 from pathlib import Path
 
 from babel.support import Translations
-from pyramid.i18n import TranslationString, TranslationStringFactory
+from pyramid.i18n import TranslationString, TranslationStringFactory, make_localizer
 from pyramid.response import Response
 from pyramid.threadlocal import get_current_request
 
@@ -147,6 +147,21 @@ def localized(value):
     together in Python, such as a flash message, before it reaches a template."""
     request = get_current_request()
     return translate(request, value) if request is not None else english(value)
+
+
+def in_language(code: str, value):
+    """`value` in the language `code`, outside any request: for words sent by the scheduler, such as
+    a notice e-mail; anything but a marked value as it is."""
+    if not isinstance(value, TranslationString) or code == DEFAULT:
+        return english(value)
+    if value.mapping:
+        value = TranslationString(value, mapping={key: in_language(code, item) for key, item in value.mapping.items()})
+    return _localizer(code).translate(value)
+
+
+@cache
+def _localizer(code: str):
+    return make_localizer(code, [str(LOCALE_DIR)])
 
 
 def plural(singular: str, plural_: str, count: int, mapping: Mapping | None = None) -> str:

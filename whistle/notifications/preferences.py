@@ -11,13 +11,14 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from pyramid.i18n import TranslationString
 from sqlalchemy.orm import Session
 
 from whistle import audit
 from whistle.accounts.models import Account
 from whistle.accounts.services import AccountError
 from whistle.clock import Clock
-from whistle.i18n import _
+from whistle.i18n import _, english
 from whistle.words import NOTICE_EVENT_LABELS
 
 log = logging.getLogger(__name__)
@@ -92,6 +93,11 @@ def check_notify_address(channel: str, address: str, available: Mapping[str, Any
     problem = _address_problem(available[channel], address)
     if problem == ADDRESS_NOT_CHECKED:
         raise AddressError("address", problem, ADDRESS_NOT_CHECKED_SENTENCE)
+    if isinstance(problem, TranslationString):
+        # A marked sentence ("That does not look like an email address."): the page shows it in its
+        # language; the command line, the log and the API get its English as a phrase.
+        words = english(problem).rstrip(".")
+        raise AddressError("address", words[:1].lower() + words[1:], problem)
     if problem:
         raise AddressError("address", problem)
     return channel, address

@@ -117,6 +117,32 @@ def test_delivers_a_content_free_email(plain_server):
     assert_content_free(envelope.original_content)
 
 
+def test_a_bilingual_notice_says_the_same_words_in_welsh_then_english_and_still_nothing_else(plain_server):
+    controller, inbox = plain_server
+    channel = make_channel("127.0.0.1", controller.port, "whistle@example.org", starttls=False,
+                           languages=("cy", "en"))
+    channel.deliver(NOTICE, "guardian@example.org")
+    (envelope,) = inbox.envelopes
+    message = email.message_from_bytes(envelope.original_content, policy=policy.default)
+    assert message["Subject"] == "Mae angen eich sylw ar rywbeth / Something needs your attention"
+    body = message.get_content().replace("\r\n", "\n")
+    assert body == ("Mae angen eich sylw ar rywbeth yn y gwasanaeth codi llais.\n"
+                    f"Mewngofnodwch i weld beth ydyw:\n\n{LINK}\n\n"
+                    "Something in the speak-up service needs your attention.\n"
+                    f"Please log in to see what it is:\n\n{LINK}\n")
+    decoded = str(message)  # the headers and body as sent, decoded: still no case content
+    for secret in (CASE_REF, CHANNEL, LABEL, TEXT, NOTICE.kind, str(NOTICE.recipient_id)):
+        assert secret not in decoded and secret not in body
+
+
+def test_an_unknown_notice_language_is_refused_by_name():
+    with pytest.raises(whistle_smtp.SettingsError, match="whistle_smtp.languages must name shipped languages"):
+        whistle_smtp.config_from_settings({"whistle_smtp.host": "h", "whistle_smtp.from_address": "a@b.c",
+                                           "whistle_smtp.languages": "cy fr"})
+    assert whistle_smtp.config_from_settings({"whistle_smtp.host": "h", "whistle_smtp.from_address": "a@b.c",
+                                              "whistle_smtp.languages": "ar en"})["languages"] == ("ar", "en")
+
+
 def test_starttls_and_auth(tls_server):
     controller, inbox, logins, client_context = tls_server
     channel = make_channel("127.0.0.1", controller.port, "whistle@example.org", username="mailer",
@@ -219,10 +245,10 @@ def test_a_bad_setting_is_logged_by_name_and_offers_no_channel(settings, named, 
 @pytest.mark.parametrize(("address", "problem"), [
     ("sam@example.org", None),
     ("s.o'neil+speakup@mail.example.co.uk", None),
-    ("not an address@", "that does not look like an email address (name@example.org)"),
-    ("sam@localhost", "that does not look like an email address (name@example.org)"),
-    ("sam@@example.org", "that does not look like an email address (name@example.org)"),
-    ("s" * 64 + "@" + "e" * 186 + ".org", "that does not look like an email address (name@example.org)"),  # 255
+    ("not an address@", "That does not look like an email address (name@example.org)."),
+    ("sam@localhost", "That does not look like an email address (name@example.org)."),
+    ("sam@@example.org", "That does not look like an email address (name@example.org)."),
+    ("s" * 64 + "@" + "e" * 186 + ".org", "That does not look like an email address (name@example.org)."),  # 255
 ])
 def test_the_channel_says_what_is_wrong_with_an_address(address, problem):
     assert make_channel("127.0.0.1", 25, "whistle@example.org").address_problem(address) == problem

@@ -1,8 +1,10 @@
 """Notification emails over SMTP that say only "something needs your attention" and a link.
 
 The email carries no case reference, channel, label, kind or text (security promise 4): its
-subject is fixed and its body is two fixed sentences and `notice.link`. A mailbox, a mail
-server's logs or a stolen phone then reveal only that a guardian was asked to log in.
+subject is fixed and its body is two fixed sentences and `notice.link`, in each of the
+languages `whistle_smtp.languages` names (English alone by default; "cy en" sends Welsh, then
+English, as a bilingual organisation writes). A mailbox, a mail server's logs or a stolen phone
+then reveal only that a guardian was asked to log in.
 
 Configuration: `whistle_smtp.*` keys in the .ini, which core hands over through
 `whistle_configure` (see README.md). `CONFIG`, filled from Python, is used only when the .ini
@@ -24,12 +26,13 @@ from typing import Any
 from whistle import hookimpl
 from whistle.hooks import PluginSettingsError, keys_of
 from whistle.hooks.types import Notice
+from whistle.i18n import DEFAULT, LANGUAGES, _, in_language
 
 log = logging.getLogger(__name__)
 
-SUBJECT = "Something needs your attention"
-# Short lines, so the message stays plain 7-bit text that any mail client shows as written.
-BODY = "Something in the speak-up service needs your attention.\nPlease log in to see what it is:\n\n{link}\n"
+SUBJECT = _("Something needs your attention")
+# Short lines, plain text, that any mail client shows as written.
+BODY = (_("Something in the speak-up service needs your attention."), _("Please log in to see what it is:"))
 
 # What an address must look like: one "@", something before it, a dotted domain after it.
 EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]{2,}$")
@@ -37,7 +40,7 @@ EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]{2,}$")
 # The .ini keys this plugin reads (after the "whistle_smtp." prefix), and how each is parsed.
 PREFIX = "whistle_smtp."
 REQUIRED_KEYS = ("host", "from_address")
-OPTIONAL_KEYS = ("port", "username", "password_file", "starttls", "timeout")
+OPTIONAL_KEYS = ("port", "username", "password_file", "starttls", "timeout", "languages")
 
 # The fallback for configuring from Python (see README.md): host, port, from_address, and
 # optionally username, password or password_file, starttls, timeout.
@@ -67,6 +70,23 @@ def _number(key: str, value: str, kind: type) -> Any:
         raise SettingsError(f"{PREFIX}{key} must be a number") from None
 
 
+def _languages(value: str) -> tuple[str, ...]:
+    codes = tuple(value.split())
+    unknown = [code for code in codes if code not in LANGUAGES]
+    if not codes or unknown or len(set(codes)) != len(codes):
+        raise SettingsError(f"{PREFIX}languages must name shipped languages ({', '.join(LANGUAGES)}), each once, "
+                            "separated by spaces")
+    return codes
+
+
+def notice_text(link: str, languages: tuple[str, ...] = (DEFAULT,)) -> tuple[str, str]:
+    """(subject, body) of a notice e-mail: the fixed words in each language, in order, each with the link."""
+    subject = " / ".join(in_language(code, SUBJECT) for code in languages)
+    body = "\n\n".join("\n".join(in_language(code, sentence) for sentence in BODY) + f"\n\n{link}"
+                       for code in languages)
+    return subject, body + "\n"
+
+
 def config_from_settings(settings: Mapping[str, str]) -> dict[str, Any]:
     """The `CONFIG`-style options from the .ini's `whistle_smtp.*` keys ({} if there are none)."""
     try:
@@ -80,6 +100,8 @@ def config_from_settings(settings: Mapping[str, str]) -> dict[str, Any]:
                               "starttls": _bool("starttls", ours.get("starttls", "true"))}
     if "timeout" in ours:
         config["timeout"] = _number("timeout", ours["timeout"], float)
+    if "languages" in ours:
+        config["languages"] = _languages(ours["languages"])
     if ours.get("username"):
         config["username"] = ours["username"]
     if ours.get("password_file"):
@@ -102,24 +124,27 @@ class EmailChannel:
     starttls: bool = True
     timeout: float = 10
     ssl_context: ssl.SSLContext | None = field(default=None, repr=False)
+    languages: tuple[str, ...] = (DEFAULT,)
     name: str = "email"
 
     def message(self, notice: Notice, address: str) -> EmailMessage:
+        subject, body = notice_text(notice.link, self.languages)
         message = EmailMessage()
-        message["Subject"] = SUBJECT
+        message["Subject"] = subject
         message["From"] = self.from_address
         message["To"] = address
         message["Date"] = formatdate(localtime=False)
         # The sender's domain, not this server's hostname, which make_msgid would use by default.
         message["Message-ID"] = make_msgid(domain=self.from_address.rpartition("@")[2] or None)
-        message.set_content(BODY.format(link=notice.link))
+        message.set_content(body)
         return message
 
     def address_problem(self, address: str) -> str | None:
-        """What is wrong with a guardian's address for this channel, or None: it must look like an
-        email address (core has checked that it is one line without spaces)."""
+        """What is wrong with a guardian's address for this channel, as a marked sentence (the form
+        shows it in the page's language), or None: it must look like an email address (core has
+        checked that it is one line without spaces)."""
         if len(address) > 254 or not EMAIL_PATTERN.match(address):
-            return "that does not look like an email address (name@example.org)"
+            return _("That does not look like an email address (name@example.org).")
         return None
 
     def deliver(self, notice: Notice, address: str) -> None:
@@ -133,13 +158,19 @@ class EmailChannel:
 
 
 def make_channel(host: str, port: int, from_address: str, username: str | None = None, password: str | None = None,
-                 starttls: bool = True, timeout: float = 10, ssl_context: ssl.SSLContext | None = None) -> EmailChannel:
-    """An email channel. `ssl_context` defaults to the system's trusted CAs with hostname checks."""
+                 starttls: bool = True, timeout: float = 10, ssl_context: ssl.SSLContext | None = None,
+                 languages: tuple[str, ...] = (DEFAULT,)) -> EmailChannel:
+    """An email channel. `ssl_context` defaults to the system's trusted CAs with hostname checks;
+    `languages` are the notice's languages, in order (shipped ones: whistle.i18n.LANGUAGES)."""
     if username is not None and not starttls:
         # smtplib would send the password in the clear.
         raise ValueError("SMTP AUTH needs STARTTLS: set starttls=True or drop the username")
+    unknown = [code for code in languages if code not in LANGUAGES]
+    if unknown or not languages:
+        raise ValueError(f"languages must be some of {', '.join(LANGUAGES)}")
     return EmailChannel(host=host, port=int(port), from_address=from_address, username=username,
-                        password=password, starttls=starttls, timeout=timeout, ssl_context=ssl_context)
+                        password=password, starttls=starttls, timeout=timeout, ssl_context=ssl_context,
+                        languages=tuple(languages))
 
 
 def channel_from_config(config: dict[str, Any]) -> EmailChannel:

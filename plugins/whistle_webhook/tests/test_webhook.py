@@ -182,9 +182,9 @@ def test_a_short_secret_in_the_file_offers_no_channel(tmp_path, caplog):
 @pytest.mark.parametrize(("address", "problem"), [
     ("https://chat.example.org/hooks/T0", None),
     ("http://127.0.0.1:8080/hook", None),
-    ("ftp://chat.example.org/hook", "a webhook address must be an http:// or https:// URL"),
-    ("https:///no-host", "a webhook address must be an http:// or https:// URL"),
-    ("chat.example.org/hook", "a webhook address must be an http:// or https:// URL"),
+    ("ftp://chat.example.org/hook", "A webhook address must be an http:// or https:// URL."),
+    ("https:///no-host", "A webhook address must be an http:// or https:// URL."),
+    ("chat.example.org/hook", "A webhook address must be an http:// or https:// URL."),
 ])
 def test_the_channel_says_what_is_wrong_with_an_address(address, problem):
     assert make_channel(SECRET).address_problem(address) == problem

@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 from whistle import hookimpl
 from whistle.hooks import PluginSettingsError, keys_of
 from whistle.hooks.types import Notice
+from whistle.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -117,11 +118,11 @@ class WebhookChannel:
     name: str = "webhook"
 
     def address_problem(self, address: str) -> str | None:
-        """What is wrong with a guardian's address for this channel, or None: it must be an http(s)
-        URL with a host."""
+        """What is wrong with a guardian's address for this channel, as a marked sentence (the form
+        shows it in the page's language), or None: it must be an http(s) URL with a host."""
         parts = urlsplit(address)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            return "a webhook address must be an http:// or https:// URL"
+            return _("A webhook address must be an http:// or https:// URL.")
         return None
 
     def request(self, notice: Notice, url: str) -> urllib.request.Request:
