@@ -88,18 +88,18 @@ def test_a_plugins_word_on_a_faulty_address_is_in_the_pages_language_and_english
     form["channel"], form["address"] = "email", "sam@localhost"
     refused = form.submit(status=422)
     error = refused.html.find(id="address-error").get_text(" ", strip=True)
-    assert "Nid yw hwnnw'n edrych fel cyfeiriad e-bost (name@example.org)." in error, error
+    assert "nid yw hwnnw'n edrych fel cyfeiriad e-bost (name@example.org)." in error, error  # after the label
     assert "does not look like" not in error
     form = refused.forms[1]
     form["channel"], form["address"] = "webhook", "ftp://chat.example.org/hook"
     error = form.submit(status=422).html.find(id="address-error").get_text(" ", strip=True)
-    assert "Rhaid i gyfeiriad webhook fod yn URL http:// neu https://." in error, error
+    assert "rhaid i gyfeiriad webhook fod yn URL http:// neu https://." in error, error
 
     from tests.factories import api_login
     bad = world.testapp.put_json("/cy/api/v1/staff/notifications", {"channel": "email", "address": "x@"},
                                  headers=api_login(world.testapp, me, world.clock), status=422)
     [problem] = bad.json["errors"]
-    assert "that does not look like an email address (name@example.org)" in problem["detail"], problem
+    assert problem["message"] == "That does not look like an email address (name@example.org).", problem  # English
 
 
 def test_the_page_needs_a_signed_in_staff_member(world):
