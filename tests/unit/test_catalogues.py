@@ -92,3 +92,25 @@ def test_every_string_python_marks_reaches_the_template():
     missed = {message: where for message, where in marked_in_python().items() if message not in template}
     assert not missed, ("marked but not extracted (a call inside another call's arguments? give it a name of "
                         f"its own): {sorted(missed.items())[:10]}")
+
+
+TRANS_BLOCK = re.compile(r"\{%-?\s*trans\b(?P<args>.*?)-?%\}(?P<body>.*?)\{%-?\s*endtrans\s*-?%\}", re.S)
+PLURALIZE = re.compile(r"\{%-?\s*pluralize\b\s*(?P<name>\w*)\s*-?%\}")
+
+
+def test_every_plural_in_a_template_counts_by_its_count():
+    """Jinja's `{% pluralize %}` counts by the trans tag's FIRST variable unless it is named: in
+    `{% trans period=p, count=n %}…{% pluralize %}` the count would be the period's words: English
+    happens to pick the plural, and every other language fails with a TypeError (the statistics of
+    several channels, in Welsh, Polish and Arabic, did)."""
+    wrong = []
+    for path in sorted((ROOT / "whistle" / "templates").rglob("*.jinja2")):
+        text = path.read_text()
+        for block in TRANS_BLOCK.finditer(text):
+            pluralize = PLURALIZE.search(block["body"])
+            if pluralize is None or pluralize["name"]:
+                continue
+            first = re.match(r"\s*(\w+)", block["args"])
+            if first is None or first[1] != "count":
+                wrong.append(f"{path.relative_to(ROOT)}:{text[:block.start()].count(chr(10)) + 1}")
+    assert not wrong, "write {% pluralize count %} (or put count first): " + ", ".join(wrong)

@@ -134,6 +134,15 @@ def test_one_small_channel_shows_nothing_that_singles_anyone_out(dbsession, worl
     assert values <= {"", "0"}
 
 
+def test_the_statistics_of_several_channels_read_in_every_language(dbsession, world, testapp, settings, clock):
+    guardian = make_staff(dbsession, settings, clock, "stats.many", channels=["stats-youth", "stats-tiny"])
+    html_login(testapp, guardian, clock)
+    said = {code: testapp.get(f"/{code}/staff/statistics").html.select_one(".statistics-period").get_text(" ", strip=True)
+            for code in ("cy", "pl", "ar")}
+    assert "on 2 channels" in testapp.get("/staff/statistics").html.select_one(".statistics-period").get_text(" ")
+    assert all("2" in words and "channels" not in words for words in said.values()), said
+
+
 def test_a_guardian_sees_only_their_channels(dbsession, world, testapp, settings, clock):
     guardian = make_staff(dbsession, settings, clock, "stats.guardian", channels=["stats-youth"])
     html_login(testapp, guardian, clock)
