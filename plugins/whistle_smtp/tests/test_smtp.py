@@ -136,7 +136,7 @@ def test_a_bilingual_notice_says_the_same_words_in_welsh_then_english_and_still_
 
 
 def test_an_unknown_notice_language_is_refused_by_name():
-    with pytest.raises(whistle_smtp.SettingsError, match="whistle_smtp.languages must name shipped languages"):
+    with pytest.raises(whistle_smtp.SettingsError, match=r"whistle_smtp\.languages must name shipped languages"):
         whistle_smtp.config_from_settings({"whistle_smtp.host": "h", "whistle_smtp.from_address": "a@b.c",
                                            "whistle_smtp.languages": "cy fr"})
     assert whistle_smtp.config_from_settings({"whistle_smtp.host": "h", "whistle_smtp.from_address": "a@b.c",
