@@ -1,7 +1,8 @@
 """Every page people read, and how to reach it in a browser: the reporter's pages, the guardian's
-and the admin's, forms with their errors shown, the case page in its states, the mailbox with
-messages, and the error pages. Shared by the staff pages' checks (test_staff_pages.py) and the
-accessibility matrix (test_accessibility_matrix.py), which visits each in every language.
+and the admin's, forms with their errors shown, a report the service cannot take (sent before, nobody
+to receive it, a channel not open), the case page in its states, the mailbox with messages, and the
+error pages. Shared by the staff pages' checks (test_staff_pages.py) and the accessibility matrix
+(test_accessibility_matrix.py), which visits each in every language.
 
 A page is reached by a step, `step(page, workspace, at)`: `at(path)` puts the language's prefix
 before an address ("/report/x" -> "/cy/report/x"). Steps never find a control by its words, which
@@ -11,15 +12,24 @@ receipt; the matrix takes that page's step from where the other left the browser
 chain from its start when the browser is elsewhere."""
 from __future__ import annotations
 
+import base64
 import re
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from urllib.parse import quote
 
 import pyotp
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
 
+import whistle.models  # noqa: F401 -- every mapper, so the models' relationships resolve
 from tests.e2e.reporter_helpers import call, call_json
+from whistle import crypto
+from whistle.cases.models import Case
+from whistle.intake.services import SUBMISSION_PURPOSE, new_submission_token
 
 CHANNEL = "raise-a-concern"
 YOUNG = "young-peoples-voice"
@@ -29,6 +39,36 @@ LONG_WORD = "https://intranet.example.org/rotas/ward-7/" + "night-shift-handover
 DISCLOSURE = ("Medication is signed for on the night shift but not given. It has happened at least four times this "
               f"month; the rota is on {LONG_WORD}\n\nI am worried someone will be hurt.")
 A_WRONG_RECEIPT = "ABCD-EFGH-JKLM-NPQR-STUV"
+# Every channel of the browser site has demo.guardian as its only guardian (tests/browser/conftest.py):
+# a report naming them is one the conflicts plugin keeps from them, so nobody could receive it.
+ABOUT_THE_GUARDIAN = "demo.guardian shouts at us at lunch time and takes our phones."
+# The day of the surge the untouched case arrived in (build_workspace marks it).
+SURGE_DAY = "2026-12-05"
+
+# A channel with no guardian, which takes no reports: its address says it is not open. The shared
+# channels stay live; this one is the organisation's own (its texts are the untranslated check's
+# organisation texts too), in every language its reporters read.
+CLOSED = "estates-and-facilities"
+CLOSED_CHANNEL = f"""
+[[channel]]
+slug = "{CLOSED}"
+title = "Estates and facilities"
+introduction = "For concerns about our buildings, equipment and grounds."
+identity_modes = ["anonymous"]
+guardians = []
+
+  [channel.translations.cy]
+  title = "Ystadau a chyfleusterau"
+  introduction = "Ar gyfer pryderon am ein hadeiladau, ein hoffer a'n tiroedd."
+
+  [channel.translations.pl]
+  title = "Budynki i wyposażenie"
+  introduction = "Zgłoszenia dotyczące naszych budynków, sprzętu i terenu."
+
+  [channel.translations.ar]
+  title = "المباني والمرافق"
+  introduction = "للمخاوف المتعلقة بمبانينا ومعداتنا وأراضينا."
+"""
 
 Step = Callable  # step(page, workspace, at)
 
@@ -39,7 +79,8 @@ class Workspace:
 
     open_ref: str  # acknowledged and being assessed: messages, notes, files, labels, a long word
     open_receipt: str  # its reporter's receipt: the mailbox with messages both ways and files
-    new_ref: str  # received, untouched
+    new_ref: str  # received, untouched; it arrived during the surge of SURGE_DAY
+    sent_before_token: str  # the form token new_ref's case was sent with, before receipts came from it
     closed_ref: str  # closed with its outcome
     guardian: dict  # Playwright storage state of a signed-in demo.guardian
     admin: dict  # ... of demo.admin
@@ -107,6 +148,27 @@ def sign_in(chromium, site, who: dict, step: int) -> dict:
         context.close()
 
 
+def set_case_columns(site, ref: str, **columns) -> None:
+    """Set `columns` of the case `ref` in the site's database (SQLite): a state no request of the
+    service as it is now makes, as a case from an older version or a surge the tests cannot cause
+    (the surge mark is raised for them, tests/e2e/server.py)."""
+    engine = create_engine(f"sqlite:///{site.directory / 'var' / 'whistle.sqlite'}")
+    try:
+        with Session(engine) as session:
+            case = session.scalars(select(Case).where(Case.ref == ref)).one()
+            for name, value in columns.items():
+                setattr(case, name, value)
+            session.commit()
+    finally:
+        engine.dispose()
+
+
+def submission_token_index(site, token: str) -> bytes:
+    """What the case of a form sent with `token` keeps of it (whistle.intake.services.submission_token_id)."""
+    pepper = base64.b64decode((site.directory / "var" / "keys" / "lookup_pepper").read_text().strip())
+    return crypto.blind_index(token, pepper, purpose=SUBMISSION_PURPOSE)
+
+
 def build_workspace(site, chromium) -> Workspace:
     def disclose(text: str, **extra) -> dict:
         return api(site, "POST", "/api/v1/disclosures", {"channel": CHANNEL, "text": text, "answers": {"ongoing": "yes"},
@@ -138,7 +200,19 @@ def build_workspace(site, chromium) -> Workspace:
                   "learned": "Agency staff now get the handover notes at the start of each shift."}):
         api(site, "POST", f"/api/v1/cases/{closed['case']}/transitions", step, staff)
 
+    # The untouched case arrived in a surge (the surge pages list it, for closing as junk), and was
+    # sent from a form before receipts were derived from the form's token (docs/crypto.md): its
+    # receipt is random, so that form sent again is told it was already sent, with no receipt.
+    # Only the surge pages and the inbox's mark on the case show either.
+    sent_before_token = new_submission_token()
+    set_case_columns(site, new["case"], surge_day=date.fromisoformat(SURGE_DAY),
+                     submission_token_id=submission_token_index(site, sent_before_token))
+    closed_channel = site.directory / "closed-channel.toml"
+    closed_channel.write_text(CLOSED_CHANNEL)
+    site.whistle("channels", "load", str(closed_channel))
+
     return Workspace(open_ref=ref, open_receipt=opened["receipt"], new_ref=new["case"], closed_ref=closed["case"],
+                     sent_before_token=sent_before_token,
                      guardian=sign_in(chromium, site, guardian, 1), admin=sign_in(chromium, site, credentials(site, "admin"), 0))
 
 
@@ -220,6 +294,13 @@ def account_page(page, ws, at):
     page.wait_for_url(re.compile(r".*/admin/guardians/\d+$"))
 
 
+def confirm_surge(page, ws, at):
+    """The surge's cases (each ticked) sent to be closed as junk: the confirm step, not yet closed."""
+    page.goto(at(f"/staff/surges/{SURGE_DAY}"))
+    submit(page, "#surge-form")
+    page.locator("#surge-confirm").wait_for()
+
+
 def confirm_disabling(page, ws, at):
     account_page(page, ws, at)
     page.check("[name=disabled]")
@@ -252,6 +333,49 @@ def send_young(page, ws, at):
 def leave_receipt(page, ws, at):
     submit(page, f"form[action$='/report/{YOUNG}/receipt/leave']")
     page.wait_for_url(f"**/report/{YOUNG}/receipt/leave")
+
+
+# intake.js, which (with JavaScript on) takes the form's submit over and answers in the form page.
+INTAKE_SCRIPT = re.compile(r".*/static/js/intake\.js.*")
+
+
+@contextmanager
+def intake_script_not_loaded(page):
+    """The form as a browser whose script did not load has it: it posts to the server, and gets the
+    server's page. Without JavaScript that is every browser; the pages the server answers a sent form
+    with have no script, so their check with JavaScript on is the one with it off."""
+    page.route(INTAKE_SCRIPT, lambda route: route.abort())
+    try:
+        yield
+    finally:
+        page.unroute(INTAKE_SCRIPT)
+
+
+def sent_again(page, ws, at):
+    """The form the untouched case was sent with, sent again (its token): already sent, and no receipt
+    to show again."""
+    with intake_script_not_loaded(page):
+        page.goto(at(f"/report/{CHANNEL}"))
+        page.fill("#text", "The fire door on level 2 is propped open every night.")
+        page.check("input[name='answers.ongoing'][value='yes']")
+        page.locator("#disclosure-form [name=submission_token]").evaluate("(field, token) => { field.value = token; }",
+                                                                            ws.sent_before_token)
+        submit(page, "#disclosure-form")
+    # Neither the form again nor the receipt page: the way back to the report with its receipt.
+    assert page.locator("#disclosure-form").count() == 0 and not page.url.endswith("/receipt"), page.url
+    page.locator("main a[href$='/mailbox']").wait_for()
+
+
+def naming_the_guardian(page, ws, at):
+    """A young person's report about the only guardian of the channel: nobody can receive it."""
+    with intake_script_not_loaded(page):
+        page.goto(at(f"/report/{YOUNG}"))
+        page.fill("#text", ABOUT_THE_GUARDIAN)
+        page.check("input[name='answers.about'][value='A grown-up']")
+        submit(page, "#disclosure-form")
+    # What they wrote, to copy into another channel: the refusal, not the form again.
+    assert page.locator("#disclosure-form").count() == 0, page.url
+    page.locator("textarea#typed").wait_for()
 
 
 def wrong_receipt(page, ws, at):
@@ -301,6 +425,9 @@ REPORTER_PAGES: list[Page] = [
     Page("form-young-refused", NOBODY, empty_report(YOUNG)),
     Page("form-ideas", NOBODY, go(f"/report/{IDEAS}")),
     Page("form-ideas-refused", NOBODY, empty_report(IDEAS)),
+    Page("already-sent", NOBODY, sent_again),
+    Page("nobody-can-receive", NOBODY, naming_the_guardian),
+    Page("not-live", NOBODY, go(f"/report/{CLOSED}")),
     Page("receipt", NOBODY, send_young),
     Page("receipt-left", NOBODY, leave_receipt, after="receipt"),
     Page("receipt-gone", NOBODY, go(f"/report/{YOUNG}/receipt"), after="receipt-left"),
@@ -324,8 +451,9 @@ STAFF_PAGES: list[Page] = [
     Page("inbox", GUARDIAN, go("/staff/cases")),
     Page("inbox-filtered", GUARDIAN, go("/staff/cases?label=night-shift&sort=priority&unread=true")),
     Page("inbox-refused", GUARDIAN, go("/staff/cases?status=nonsense&priority=loud")),
-    Page("inbox-surge", GUARDIAN, go("/staff/cases?surge=2026-12-05")),
-    Page("surge", GUARDIAN, go("/staff/surges/2026-12-05")),
+    Page("inbox-surge", GUARDIAN, go(f"/staff/cases?surge={SURGE_DAY}")),
+    Page("surge", GUARDIAN, go(f"/staff/surges/{SURGE_DAY}")),
+    Page("surge-confirm", GUARDIAN, confirm_surge),
     Page("case-received", GUARDIAN, go("/staff/cases/{ws.new_ref}")),
     Page("case-in-progress", GUARDIAN, go("/staff/cases/{ws.open_ref}")),
     Page("case-closed", GUARDIAN, go("/staff/cases/{ws.closed_ref}")),

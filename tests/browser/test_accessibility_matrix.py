@@ -33,7 +33,17 @@ import pytest
 
 from tests.browser.axe import axe_violations, describe
 from tests.browser.conftest import HEIGHT, MATRIX_SUMMARY
-from tests.browser.pages import ADMIN, DISCLOSURE, GUARDIAN, LONG_WORD, REPORTER_PAGES, STAFF_PAGES, Page, Workspace
+from tests.browser.pages import (
+    ADMIN,
+    CLOSED_CHANNEL,
+    DISCLOSURE,
+    GUARDIAN,
+    LONG_WORD,
+    REPORTER_PAGES,
+    STAFF_PAGES,
+    Page,
+    Workspace,
+)
 from tests.e2e.server import ROOT
 from whistle.i18n import DEFAULT, LANGUAGES
 
@@ -240,11 +250,12 @@ BRAND = re.compile(r"\bwhistle\b", re.IGNORECASE)
 
 
 def organisation_texts() -> tuple[str, ...]:
-    """The demo channels' own English texts (config/channels.toml): titles, introductions, questions
-    and answers. Reporters read them in their language; guardians and admins read the organisation's
-    canonical English, by design, so these are not untranslated strings."""
+    """The channels' own English texts (config/channels.toml, and the channel that is not open,
+    pages.CLOSED_CHANNEL): titles, introductions, questions and answers. Reporters read them in their
+    language; guardians and admins read the organisation's canonical English, by design, so these are
+    not untranslated strings."""
     with open(ROOT / "config" / "channels.toml", "rb") as handle:
-        channels = tomllib.load(handle)["channel"]
+        channels = tomllib.load(handle)["channel"] + tomllib.loads(CLOSED_CHANNEL)["channel"]
     texts = []
     for channel in channels:
         texts += [channel["title"], channel.get("introduction", "")]

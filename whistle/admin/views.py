@@ -183,7 +183,8 @@ def channels_page(request):
     waiting = {(slug, usernames.get(account_id)) for slug, account_id in
                services.waiting_for_signature(request.dbsession, request.whistle_settings, request.clock)}
     return {"channels": services.channels_with_members(request.dbsession), "waiting": waiting,
-            "not_taking_reports": {channel_id: UNATTENDED_REASONS[reason] for channel_id, reason in unattended.items()}}
+            "not_taking_reports": {channel_id: localized(UNATTENDED_REASONS[reason])
+                                   for channel_id, reason in unattended.items()}}
 
 
 def _paging(request) -> tuple[int, int]:

@@ -13,7 +13,7 @@ from whistle.accounts.services import AccountError
 from whistle.clock import Clock
 from whistle.deadlines import PROFILES
 from whistle.i18n import DEFAULT as DEFAULT_LANGUAGE
-from whistle.i18n import LANGUAGES
+from whistle.i18n import LANGUAGES, _
 from whistle.intake_channels.models import IDENTITY_MODES, TIER_DEFAULT, TIER_SECOND, Channel, ChannelGuardian
 from whistle.settings import Settings
 
@@ -107,11 +107,13 @@ NO_GUARDIANS = "no_guardians"
 GUARDIANS_DISABLED = "guardians_disabled"
 NOT_GUARDIANS = "members_not_guardians"
 DISABLED_OR_NOT_GUARDIANS = "guardians_disabled_or_not_guardians"
+# Marked for translation: the admin's pages show them in the page's language (localized); as
+# plain strings (the command line, the API) they are the English.
 UNATTENDED_REASONS = {
-    NO_GUARDIANS: "no guardian is assigned to it",
-    GUARDIANS_DISABLED: "every guardian of it is disabled",
-    NOT_GUARDIANS: "its members no longer have the guardian role",
-    DISABLED_OR_NOT_GUARDIANS: "its guardians are disabled or no longer have the guardian role",
+    NO_GUARDIANS: _("no guardian is assigned to it"),
+    GUARDIANS_DISABLED: _("every guardian of it is disabled"),
+    NOT_GUARDIANS: _("its members no longer have the guardian role"),
+    DISABLED_OR_NOT_GUARDIANS: _("its guardians are disabled or no longer have the guardian role"),
 }
 LIVE_TIERS = (TIER_DEFAULT, TIER_SECOND)
 

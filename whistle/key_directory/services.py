@@ -24,6 +24,7 @@ from whistle import audit, crypto
 from whistle.accounts.models import Account
 from whistle.clock import Clock
 from whistle.crypto.directory import Listed, Tiers
+from whistle.i18n import _
 from whistle.intake_channels import services as channels
 from whistle.intake_channels.models import TIER_DEFAULT, TIER_SECOND, Channel, ChannelGuardian
 from whistle.jobs import TickContext
@@ -547,9 +548,9 @@ def staleness(dbsession: Session, settings: Settings, clock: Clock) -> Staleness
 
 NO_DIRECTORY = "no_key_directory"
 NOT_IN_DIRECTORY = "not_in_key_directory"
-DIRECTORY_REASONS = {
-    NO_DIRECTORY: "there is no valid signed key directory",
-    NOT_IN_DIRECTORY: "no guardian of it is in the signed key directory with the key stored for them",
+DIRECTORY_REASONS = {  # marked for translation as channels.UNATTENDED_REASONS are
+    NO_DIRECTORY: _("there is no valid signed key directory"),
+    NOT_IN_DIRECTORY: _("no guardian of it is in the signed key directory with the key stored for them"),
 }
 
 

@@ -58,7 +58,8 @@ def close_junk_form(request):
     if request.POST.get("confirm") != "yes":
         chosen = actions.surge_cases_held(request.dbsession, request.identity.account, day, refs)
         request.override_renderer = CONFIRM_PAGE
-        return {"day": day, "cases": chosen, "reason": reason, "reason_words": JUNK_REASON_LABELS[reason]}
+        # In the page's language already: {% trans %} puts a value into its sentence as it is.
+        return {"day": day, "cases": chosen, "reason": reason, "reason_words": localized(JUNK_REASON_LABELS[reason])}
     done = actions.close_as_junk(request.dbsession, request.clock, request.identity.account, day, refs, reason,
                                  call_hook=request.call_hook)
     return HTTPSeeOther(request.route_path("cases.surge", day=day.isoformat(), _query={"closed": len(done.closed)}))

@@ -60,3 +60,22 @@ def test_a_refused_surge_form_is_in_arabic(testapp, dbsession, clock, guardian):
     assert "الحالات المراد إغلاقها: ضع علامة على حالة واحدة على الأقل لإغلاقها." in page.text
     assert "أغلق هذه كبلاغات عبثية" in page.text  # Close these as junk
     assert "Tick at least one case" not in page.text and "Close these as junk" not in page.text
+
+
+def test_the_reason_for_closing_as_junk_is_in_welsh_in_its_sentence(testapp, dbsession, clock, guardian):
+    """A label put into a translated sentence ({% trans reason=... %}) is translated first: the
+    surge's confirm step and the inbox's mark on a case closed as junk."""
+    refs = [submit_api(testapp, text=f"junk {i}")["case"] for i in range(2)]
+    day = clock.today()
+    for case in dbsession.scalars(select(Case).where(Case.ref.in_(refs))):
+        case.surge_day = day
+    dbsession.flush()
+    html_login(testapp, guardian, clock)
+    form = testapp.get(f"/cy/staff/surges/{day.isoformat()}").forms["surge-form"]
+    form["reason"] = "spam"
+    confirm = form.submit(status=200)
+    assert "Rheswm: Hysbysebu neu sbam." in confirm.text and "Advertising or spam" not in confirm.text
+    confirm.forms["surge-confirm"].submit(status=303)
+    inbox = testapp.get("/cy/staff/cases")
+    assert inbox.text.count("Wedi cau fel sbwriel: hysbysebu neu sbam") == 2
+    assert "advertising or spam" not in inbox.text
