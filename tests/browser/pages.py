@@ -235,49 +235,35 @@ def go(path: str) -> Step:
     return lambda page, ws, at: page.goto(at(path.format(ws=ws)))
 
 
-def refused_sign_in(page, ws, at):
-    page.goto(at("/staff/login"))
-    page.fill("#username", "nobody.here")
-    page.fill("#password", "not the password")
-    page.fill("#otp", "123456")
-    submit(page, "form:has(#otp)")
+def send_form(path: str, form: str, fields: dict[str, str], *, choose: dict[str, str] | None = None) -> Step:
+    """Open `path` ("{ws.open_ref}" filled from the workspace), pick each `choose` (select: value),
+    fill each of `fields` (selector: text), and send `form` (a selector)."""
+    def step(page, ws, at):
+        page.goto(at(path.format(ws=ws)))
+        for selector, value in (choose or {}).items():
+            page.select_option(selector, value)
+        for selector, text in fields.items():
+            page.fill(selector, text)
+        submit(page, form)
+    return step
 
 
-def refused_password_reset(page, ws, at):
-    page.goto(at("/staff/forgot-password"))
-    page.fill("#username", "nobody.here")
-    page.fill("#recovery_key", "NOT-THE-KEY")
-    page.fill("#new", "a perfectly long new passphrase")
-    page.fill("#again", "a perfectly long new passphrase")
-    submit(page, "form:has(#recovery_key)")
-
-
-def refused_authenticator_reset(page, ws, at):
-    page.goto(at("/staff/reset-authenticator"))
-    page.fill("#username", "nobody.here")
-    page.fill("#recovery_key", "NOT-THE-KEY")
-    submit(page, "form:has(#recovery_key)")
-
-
-def refused_password_change(page, ws, at):
-    page.goto(at("/staff/password"))
-    page.fill("#current", "not checked: the new ones differ")
-    page.fill("#new", "a perfectly long new passphrase")
-    page.fill("#again", "a different long new passphrase")
-    submit(page, "form:has(#again)")
-
-
-def refused_notifications(page, ws, at):
-    page.goto(at("/staff/notifications"))
-    page.select_option("#channel", "email")
-    page.fill("#address", "not an address")
-    submit(page, "form:has(#address)")
-
-
-def refused_close(page, ws, at):
-    page.goto(at(f"/staff/cases/{ws.open_ref}"))
-    page.locator("#move-closed [name=learned]").fill("We learned that the night shift needs a second signature.")
-    submit(page, "#move-closed")
+# The staff forms refused: a wrong account, recovery key or passphrase, an address that is none, a
+# case closed without saying what was learned.
+NEW_PASSPHRASE = "a perfectly long new passphrase"
+refused_sign_in = send_form("/staff/login", "form:has(#otp)", {
+    "#username": "nobody.here", "#password": "not the password", "#otp": "123456"})
+refused_password_reset = send_form("/staff/forgot-password", "form:has(#recovery_key)", {
+    "#username": "nobody.here", "#recovery_key": "NOT-THE-KEY", "#new": NEW_PASSPHRASE, "#again": NEW_PASSPHRASE})
+refused_authenticator_reset = send_form("/staff/reset-authenticator", "form:has(#recovery_key)", {
+    "#username": "nobody.here", "#recovery_key": "NOT-THE-KEY"})
+refused_password_change = send_form("/staff/password", "form:has(#again)", {
+    "#current": "not checked: the new ones differ", "#new": NEW_PASSPHRASE,
+    "#again": "a different long new passphrase"})
+refused_notifications = send_form("/staff/notifications", "form:has(#address)", {"#address": "not an address"},
+                                  choose={"#channel": "email"})
+refused_close = send_form("/staff/cases/{ws.open_ref}", "#move-closed", {
+    "#move-closed [name=learned]": "We learned that the night shift needs a second signature."})
 
 
 def refused_account(page, ws, at):

@@ -59,6 +59,16 @@ def open_inbox(chromium, site, state: dict, *, javascript: bool):
     return context, page
 
 
+def stay_signed_in(page, dialog, keep_alive: str) -> None:
+    """Answer the warning with "Stay signed in": the server gives a full idle limit again (`keep_alive`
+    is the call's address pattern), and the dialog closes."""
+    with page.expect_response(keep_alive) as answer:
+        dialog.get_by_role("button", name="Stay signed in").click()
+    assert answer.value.status == 200
+    assert answer.value.json() == {"signed_in": True, "expires_in": IDLE_MINUTES * 60}
+    dialog.wait_for(state="hidden")
+
+
 def test_the_warning_comes_takes_the_focus_and_stay_signed_in_extends_the_session(chromium, short_site, signed_in):
     context, page = open_inbox(chromium, short_site, signed_in, javascript=True)
     try:
@@ -73,11 +83,7 @@ def test_the_warning_comes_takes_the_focus_and_stay_signed_in_extends_the_sessio
             ".session-timeout-left")
         assert page.evaluate("() => document.activeElement.textContent") == "Stay signed in"
 
-        with page.expect_response("**/staff/keep-alive") as answer:
-            dialog.get_by_role("button", name="Stay signed in").click()
-        assert answer.value.status == 200
-        assert answer.value.json() == {"signed_in": True, "expires_in": IDLE_MINUTES * 60}
-        dialog.wait_for(state="hidden")
+        stay_signed_in(page, dialog, "**/staff/keep-alive")
         # The session goes on: the inbox opens in the same browser.
         assert "/staff/cases" in context.request.get("/staff/cases", max_redirects=0).url
 
@@ -131,11 +137,7 @@ def test_the_mailbox_on_the_device_warns_keeps_its_session_and_at_the_limit_clea
         page.clock.fast_forward(WARNING_AFTER_MS + 1_000)
         dialog.wait_for(state="visible")
         assert page.evaluate("() => document.activeElement.textContent") == "Stay signed in"
-        with page.expect_response("**/api/v1/reporter/session/keep-alive") as answer:
-            dialog.get_by_role("button", name="Stay signed in").click()
-        assert answer.value.status == 200
-        assert answer.value.json() == {"signed_in": True, "expires_in": IDLE_MINUTES * 60}
-        dialog.wait_for(state="hidden")
+        stay_signed_in(page, dialog, "**/api/v1/reporter/session/keep-alive")
         assert page.locator("#what-you-sent").is_visible()
 
         # Nobody answers the next warning: at the limit the report leaves the page and the receipt
