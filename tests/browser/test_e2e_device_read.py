@@ -12,7 +12,7 @@ import secrets
 import pytest
 from sqlalchemy import select
 
-from tests.browser.test_e2e_reporter import write_report
+from tests.browser.test_e2e_reporter import open_on_device, write_report
 from whistle import crypto
 from whistle.accounts.services import private_key_with_password
 from whistle.accounts.models import Account
@@ -38,10 +38,7 @@ def send_report(open_page, tmp_path, text: str, where: str, message: str, name: 
     page.wait_for_url("**/receipt")
     receipt = page.locator(".receipt-code code").inner_text()
     ref = page.locator("[data-slot='case-ref']").inner_text()
-    page.goto("/mailbox")
-    page.fill("#receipt", receipt)
-    page.get_by_role("button", name="Open my report").click()
-    page.wait_for_selector("#what-you-sent")
+    open_on_device(page, receipt)
     page.fill("#text", message)
     page.get_by_role("button", name="Send securely").click()
     page.wait_for_selector("#reply-status:text('Sent.')")

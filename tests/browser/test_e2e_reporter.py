@@ -50,6 +50,15 @@ def write_report(page, text: str, where: str, files) -> None:
     page.set_input_files("#attachments", files)
 
 
+def open_on_device(page, receipt: str, *, prefix: str = "") -> None:
+    """The mailbox at `prefix`/mailbox opened with `receipt` (JavaScript on: decrypted on the device),
+    its send button found by its form, whatever the language."""
+    page.goto(f"{prefix}/mailbox")
+    page.fill("#receipt", receipt)
+    page.locator("#receipt-form button[type=submit]").click()
+    page.wait_for_selector("#what-you-sent")
+
+
 def test_with_javascript_nothing_leaves_the_browser_in_the_clear_and_the_guardian_reads_it_all(
         open_page, site, screenshots, tmp_path):
     text, where, reply = marker("TEXT-the-rota-is-falsified"), marker("WHERE-ward"), marker("REPLY-still-going")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.test_e2e_reporter import write_report
+from tests.browser.test_e2e_reporter import open_on_device, write_report
 
 pytestmark = pytest.mark.browser
 
@@ -19,9 +19,8 @@ def test_the_mailbox_on_the_device_speaks_welsh_and_stays_under_its_prefix(open_
     page.get_by_role("button", name="Leave").click()
 
     page.goto("/cy/mailbox")
-    page.fill("#receipt", receipt)
-    page.get_by_role("button", name="Agor fy adroddiad").click()
-    page.wait_for_selector("#what-you-sent")
+    assert page.locator("#receipt-form button[type=submit]").inner_text() == "Agor fy adroddiad"
+    open_on_device(page, receipt, prefix="/cy")
     page.wait_for_url("**/cy/mailbox/case")
     main = page.inner_text("main")
     for welsh in ("Eich adroddiad", "Wedi'i amgryptio ar y ddyfais hon", "Negeseuon", "Anfon yn ddiogel",

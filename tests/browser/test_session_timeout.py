@@ -13,7 +13,7 @@ import pytest
 
 from tests.browser.conftest import HEIGHT, SHIPPED_CHANNELS
 from tests.browser.pages import credentials, sign_in
-from tests.browser.test_e2e_reporter import write_report
+from tests.browser.test_e2e_reporter import open_on_device, write_report
 from tests.e2e.server import Server
 
 pytestmark = pytest.mark.browser
@@ -127,10 +127,7 @@ def test_the_mailbox_on_the_device_warns_keeps_its_session_and_at_the_limit_clea
         page.wait_for_url("**/receipt")
         receipt = page.locator(".receipt-code code").inner_text()
         page.clock.install()
-        page.goto("/mailbox")
-        page.fill("#receipt", receipt)
-        page.get_by_role("button", name="Open my report").click()
-        page.wait_for_selector("#what-you-sent")
+        open_on_device(page, receipt)
         dialog = page.locator("[role=alertdialog]")
         assert dialog.is_hidden()
 
