@@ -88,6 +88,7 @@ def board(site, lead) -> Board:
 
 
 def no_sideways_scrolling(page) -> bool:
+    page.wait_for_load_state("load")  # measured before the stylesheet applies, anything may overflow
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 

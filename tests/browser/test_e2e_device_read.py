@@ -113,6 +113,7 @@ def test_a_report_sent_from_a_browser_is_read_on_the_guardians_device(open_page,
     # First open: the binding is the device's, and the reporter's client's team key is replaced.
     team_key_after, replaced, binding, events = guardian.case(ref)
     assert replaced and team_key_after != team_key_before and binding is not None and events == 1
+    page.wait_for_load_state("load")  # measured before the stylesheet applies, anything may overflow
     assert page.evaluate("document.documentElement.scrollWidth") <= 390, "nothing wider than the screen"
     # What people wrote takes its own direction (an Arabic reply reads right to left on an English
     # page); a file's name reads left to right inside a right-to-left page.

@@ -17,6 +17,7 @@ EDGE = 32
 
 def heading_text_box(page) -> dict:
     """Where the h1's words are drawn (not its block, which is as wide as the page either way)."""
+    page.wait_for_load_state("load")  # the stylesheet sets the alignment
     return page.evaluate("""() => {
         const range = document.createRange();
         range.selectNodeContents(document.querySelector('h1'));
@@ -26,6 +27,7 @@ def heading_text_box(page) -> dict:
 
 
 def assert_no_sideways_scroll(page) -> None:
+    page.wait_for_load_state("load")  # measured before the stylesheet applies, anything may overflow
     sizes = page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
     assert sizes[0] <= sizes[1], f"the page scrolls sideways: {sizes}"
 

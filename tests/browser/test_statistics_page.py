@@ -75,6 +75,9 @@ def summary(page) -> dict[str, str]:
 
 
 def fits(page) -> None:
+    # A form's answer may still be loading its stylesheet after the click returns; measured before
+    # it applies, each chart is its unstyled width attribute (408 px) and overflows a phone.
+    page.wait_for_load_state("load")
     measured = page.evaluate(OVERFLOW)
     assert measured["scroll"] <= measured["width"], measured
 
