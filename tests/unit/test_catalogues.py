@@ -73,6 +73,37 @@ def test_every_marked_string_is_translated_and_none_is_fuzzy(code, domain):
         f"{(absent + untranslated + fuzzy + markers)[:5]}")
 
 
+# What a translation keeps in English on purpose: code, addresses, formats, markers, markup, and
+# the names of things (an English body's name, programs, file types, a menu item of Windows).
+KEPT_IN_ENGLISH = re.compile(
+    r"<code>.*?</code>|\S+@\S+|\bYYYY-MM-DD\b|\$\{\w+\}|%\(\w+\)[sd]|\{\w+\}|<[^>]+>|&\w+;|\b\S+\.html\b"
+    r"|Freedom to Speak Up|National Guardian's Office|Tor Browser|The Unarchiver|WinZip|Keka|7-Zip|Extract all"
+    r"|\b(?:Word|Excel|PowerPoint|JPEG|PNG|WebP|TIFF|PDFs?|AES|ZIP)\b", re.S)
+ENGLISH_WORD = re.compile(r"[A-Za-z][A-Za-z']+")
+
+
+def word_pairs(text: str) -> set[tuple[str, str]]:
+    words = [word.lower() for word in ENGLISH_WORD.findall(KEPT_IN_ENGLISH.sub(" | ", text))]
+    return set(zip(words, words[1:]))
+
+
+@pytest.mark.parametrize("domain", DOMAINS)
+@pytest.mark.parametrize("code", TRANSLATED)
+def test_no_translation_keeps_english_words_of_its_original(code, domain):
+    """English left inside a translated sentence ("Anfon report securely") passes the untranslated
+    check and the page check (it is not the whole English text): any two words in a row that the
+    translation shares with its English original, outside what stays English on purpose, fail."""
+    left = []
+    for message in catalogue(LOCALE_DIR / code / "LC_MESSAGES" / f"{domain}.po"):
+        if not message.id:
+            continue
+        ids = [message.id] if isinstance(message.id, str) else list(message.id)
+        strings = [message.string] if isinstance(message.string, str) else list(message.string)
+        english = set().union(*(word_pairs(text) for text in ids))
+        left += [(ids[0], sorted(english & word_pairs(text))) for text in strings if english & word_pairs(text)]
+    assert not left, f"{code}/{domain}.po: {len(left)} translations keep English words; first: {left[:5]}"
+
+
 def marked_in_python() -> dict[str, str]:
     """Every literal `_("…")` and `plural("…", …)` in the application's and bundled plugins' Python,
     found with ast (Babel's extractor misses a call nested in another call's arguments), by where."""
