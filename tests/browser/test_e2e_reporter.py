@@ -168,7 +168,7 @@ def test_screenshots_of_the_intake_form_and_the_mailbox_with_javascript(open_pag
     screenshots(page, "e2e-01-intake")
     page.fill("#text", "")
     page.get_by_role("button", name="Send securely").click()
-    assert page.locator(".error-summary").is_visible()
+    assert page.wait_for_selector(".error-summary").is_visible()
     assert page.locator("#error-text").inner_text() == "Tell us what happened: this box cannot be empty."
     screenshots(page, "e2e-02-intake-errors")
     page.fill("#text", "The night rota on ward 7 is signed for checks nobody did.")

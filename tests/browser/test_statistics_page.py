@@ -123,6 +123,7 @@ def test_the_admin_statistics_page_works_without_javascript(chromium, stats_site
     page.fill("#statistics-from", today.strftime("%Y-%m"))
     page.fill("#statistics-to", period.first.strftime("%Y-%m"))
     page.get_by_role("button", name="Show").click()
+    page.wait_for_load_state("load")
     assert page.locator("#statistics-errors").is_visible()
     assert "To: choose a month on or after the first month." in page.locator("#statistics-errors").inner_text()
     assert page.input_value("#statistics-to") == period.first.strftime("%Y-%m")
