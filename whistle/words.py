@@ -22,7 +22,7 @@ from babel.lists import format_list
 from babel.numbers import format_decimal
 from pyramid.threadlocal import get_current_request
 
-from whistle.i18n import DEFAULT, _, current_language, localized, plural
+from whistle.i18n import DEFAULT, LANGUAGES, _, current_language, localized, plural
 
 _UNITS = (("GB", 10**9), ("MB", 10**6), ("kB", 10**3))
 
@@ -580,6 +580,22 @@ def _notify_changed(who: str, d: dict, names: Names) -> str:
     return _("${who} set ${whose}'s notices to go by ${way}", mapping={"who": who, "whose": whose, "way": way})
 
 
+def _notify_language_changed(who: str, d: dict, names: Names) -> str:
+    whose = names.account(d.get("account_id"))
+    code = d.get("language")
+    if not code:
+        if whose == who:
+            return _("${who} chose that their notices come as the organisation sends them", mapping={"who": who})
+        return _("${who} chose that ${whose}'s notices come as the organisation sends them",
+                 mapping={"who": who, "whose": whose})
+    # In its own name ("Cymraeg"), as the notifications page offers it; a code no longer shipped as it is.
+    language = LANGUAGES[code].name if code in LANGUAGES else str(code)
+    if whose == who:
+        return _("${who} chose ${language} for their notices", mapping={"who": who, "language": language})
+    return _("${who} chose ${language} for ${whose}'s notices",
+             mapping={"who": who, "whose": whose, "language": language})
+
+
 def _notify_events_changed(who: str, d: dict, names: Names) -> str:
     off = [NOTICE_EVENT_LABELS.get(event, humane(event)) for event in d.get("off") or ()]
     whom = names.account(d.get("account_id"))
@@ -970,6 +986,7 @@ AUDIT_WORDS: dict[str, Callable[[str, dict, Names], str]] = {
         mapping={"who": who, "proposer": n.account(d.get("proposed_by")), "account": n.account(d.get("account_id"))}),
     "account.notify_changed": _notify_changed,
     "account.notify_events_changed": _notify_events_changed,
+    "account.notify_language_changed": _notify_language_changed,
     # the organisation key and the signed key directory
     "key_directory.published": lambda who, d, n: _(
         "${who} published ${version} of the signed key directory (${guardians})",

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from whistle.i18n import LANGUAGES, language_of_path
+from whistle.i18n import LANGUAGES, language_of_path, link_in_language
 
 
 @pytest.mark.parametrize(("path", "expected"), [
@@ -17,6 +17,21 @@ from whistle.i18n import LANGUAGES, language_of_path
 ])
 def test_the_language_is_the_first_segment_of_the_address(path, expected):
     assert language_of_path(path) == expected
+
+
+@pytest.mark.parametrize(("link", "code", "expected"), [
+    ("https://x.org/staff/login", "cy", "https://x.org/cy/staff/login"),
+    ("https://x.org/staff/login", "en", "https://x.org/staff/login"),
+    ("https://x.org/staff/login", None, "https://x.org/staff/login"),
+    ("https://x.org/speakup/staff/login?next=1", "ar", "https://x.org/speakup/ar/staff/login?next=1"),
+    ("https://x.org/cy/staff/login", "pl", "https://x.org/pl/staff/login"),
+    ("https://x.org/cy/staff/login", "en", "https://x.org/staff/login"),
+    ("https://x.org/cy/staff/login", None, "https://x.org/cy/staff/login"),
+    ("https://x.org/login", "cy", "https://x.org/login"),
+    ("https://x.org/staffroom/login", "cy", "https://x.org/staffroom/login"),
+])
+def test_a_staff_link_in_a_language_gets_its_prefix_in_front_of_staff(link, code, expected):
+    assert link_in_language(link, code) == expected
 
 
 @pytest.mark.parametrize("code", ["cy", "pl", "ar"])

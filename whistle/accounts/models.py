@@ -51,6 +51,9 @@ class Account(Base):
     # The events this guardian does not want to be told about (whistle.notifications.preferences): the
     # ones turned OFF, so an event added later reaches everyone until they turn it off.
     notify_events_off: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
+    # The language this guardian's notices are written in (a code of whistle.i18n.LANGUAGES), and
+    # the prefix of their sign-in link; None: as the notification channel writes them.
+    notify_language: Mapped[str | None] = mapped_column(String(8), default=None)
 
     @property
     def moved_over(self) -> bool:

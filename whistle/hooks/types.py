@@ -135,7 +135,10 @@ class Notice:
 
     recipient_id: int
     kind: str
-    link: str
+    link: str  # where to sign in, in the recipient's language when they chose one
+    # The language the recipient chose for their notices (a code of whistle.i18n.LANGUAGES), or
+    # None: the channel writes as it is configured to (whistle_smtp.languages).
+    language: str | None = None
 
 
 class NotificationChannel(Protocol):

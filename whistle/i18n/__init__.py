@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from babel.support import Translations
 from pyramid.i18n import TranslationString, TranslationStringFactory, make_localizer
@@ -101,6 +102,25 @@ def path_in_language(request, code: str, *, here: bool = True) -> str:
     except UnicodeDecodeError:  # an address that is not UTF-8 gets an error page, linking home
         path = "/"
     return outer + prefix + path
+
+
+def link_in_language(link: str, code: str | None) -> str:
+    """`link` (an absolute address of a staff page, such as whistle.notifications.link) in language
+    `code`: its prefix put in front of the path's last `staff` segment, replacing any language's
+    prefix already there, so "https://x.org/staff/login" in Welsh is "https://x.org/cy/staff/login",
+    and whistle served under /speakup keeps it. With `code` None, or a path with no `staff`
+    segment, the link as it is."""
+    if code is None:
+        return link
+    parts = urlsplit(link)
+    segments = parts.path.split("/")
+    staff = [index for index, segment in enumerate(segments) if segment == "staff"]
+    if not staff:
+        return link
+    at = staff[-1]
+    mount = segments[:at - 1] if at > 1 and segments[at - 1] in PREFIXED else segments[:at]
+    path = "/".join([*mount, *([code] if code != DEFAULT else []), *segments[at:]])
+    return urlunsplit(parts._replace(path=path))
 
 
 def negotiate_locale(request) -> str:

@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session
 
 from whistle.accounts.models import Account
 from whistle.hooks.types import Notice
+from whistle.i18n import LANGUAGES, link_in_language
 from whistle.jobs import TickContext
 from whistle.notifications.models import (
     ACCOUNT,
@@ -204,7 +205,10 @@ def _deliver_rows(ctx: TickContext, account: Account, recipient: NotificationRec
             row.next_attempt_at = hold
         return {"postponed": len(due)}
 
-    notice = Notice(recipient_id=account.id, kind=ATTENTION, link=ctx.settings.notification_link)
+    # A language no longer shipped (taken out since it was chosen) is as if none was chosen.
+    language = account.notify_language if account.notify_language in LANGUAGES else None
+    notice = Notice(recipient_id=account.id, kind=ATTENTION, language=language,
+                    link=link_in_language(ctx.settings.notification_link, language))
     try:
         channel.deliver(notice, account.notify_address)
     # Whatever the channel raised: retry later (never log the message: it may hold the address).

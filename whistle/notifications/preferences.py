@@ -1,5 +1,5 @@
-"""A guardian's notices: where they are told (a notification channel and an address), and which
-events they are told about (each may be turned off; all are on by default).
+"""A guardian's notices: where they are told (a notification channel and an address), in which
+language, and which events they are told about (each may be turned off; all are on by default).
 
 The event decides only *whether* a guardian is told. The notice itself is the same for every
 event — "something needs your attention" and the sign-in link (security promise 4) — so the
@@ -18,7 +18,7 @@ from whistle import audit
 from whistle.accounts.models import Account
 from whistle.accounts.services import AccountError
 from whistle.clock import Clock
-from whistle.i18n import _, english
+from whistle.i18n import LANGUAGES, _, english
 from whistle.words import NOTICE_EVENT_LABELS
 
 log = logging.getLogger(__name__)
@@ -141,6 +141,40 @@ def set_notify_address(dbsession: Session, clock: Clock, account: Account, chann
     audit.record(dbsession, clock, actor=actor, action="account.notify_changed",
                  detail={"account_id": account.id, "channel": new_channel})
     return True
+
+
+# --- the language of a guardian's notices ---
+
+
+class LanguageError(AccountError):
+    """A notice language that is not one whistle ships; `field` is "language"."""
+
+    field = "language"
+
+
+def check_notify_language(value) -> str | None:
+    """The language to store for notices: a shipped language's code, or None (an empty value or
+    null: as the notification channel writes them). Raises LanguageError naming the choices."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and value in LANGUAGES:
+        return value
+    codes = ", ".join(LANGUAGES)
+    raise LanguageError(f"there is no language {value!r} (languages: {codes})",
+                        _("Choose one of the languages offered (${codes}), or none.", mapping={"codes": codes}))
+
+
+def set_notify_language(dbsession: Session, clock: Clock, account: Account, value, *, actor: str) -> bool:
+    """Set (or, with None or "", clear) the language of `account`'s notices and of their sign-in
+    link; audited. Raises LanguageError (nothing changed). Returns whether anything changed."""
+    language = check_notify_language(value)
+    if language == account.notify_language:
+        return False
+    account.notify_language = language
+    audit.record(dbsession, clock, actor=actor, action="account.notify_language_changed",
+                 detail={"account_id": account.id, "language": language})
+    return True
+
 
 
 # --- which events a guardian is told about ---

@@ -1,5 +1,5 @@
 """A guardian's own notices, as a page (/staff/notifications) and as JSON: where they are told,
-and about which events."""
+in which language, and about which events."""
 from __future__ import annotations
 
 from pyramid.csrf import BadCSRFToken
@@ -8,17 +8,20 @@ from pyramid.view import exception_view_config, view_config
 from whistle.accounts.staff_views import on_the_page
 from whistle.errors import validation_problem
 from whistle.errors.views import bad_csrf_view
-from whistle.i18n import _, english
+from whistle.i18n import LANGUAGES, _, english
 from whistle.jsonapi import read_json, reject_unknown_members
 from whistle.notifications.preferences import (
     ALWAYS_ON,
     EVENTS,
     AddressError,
     EventsError,
+    LanguageError,
     check_notify_events,
+    check_notify_language,
     notify_events,
     set_notify_address,
     set_notify_events,
+    set_notify_language,
 )
 from whistle.security.permissions import Permission
 from whistle.words import EXPIRED_FORM, NOTIFICATION_CHANNEL_LABELS, label
@@ -32,9 +35,12 @@ def notify_form_values(account, post=None) -> dict:
     """The form's values: from the account, or as posted (the ticked event boxes kept as ticked;
     the account's own when the post had no boxes)."""
     told = [event for event, on in notify_events(account).items() if on]
+    language = account.notify_language or ""
     if post is None:
-        return {"channel": account.notify_channel or "", "address": account.notify_address or "", "events": told}
+        return {"channel": account.notify_channel or "", "address": account.notify_address or "",
+                "language": language, "events": told}
     return {"channel": post.get("channel", ""), "address": post.get("address", ""),
+            "language": post.get("language", language),
             "events": post.getall("events") if EVENTS_SHOWN in post else told}
 
 
@@ -49,6 +55,8 @@ def _notifications_page(request, *, values: dict, errors: dict, done: bool = Fal
                       mapping={"name": label(NOTIFICATION_CHANNEL_LABELS, values["channel"])})
     return {"values": values, "errors": on_the_page(errors), "done": done, "channels": current["channels"],
             "not_available": not_available,
+            # Each language in its own name, as the home page offers them.
+            "notice_languages": [(language.code, language.name) for language in LANGUAGES.values()],
             "usable": current["usable"],
             "events": {event: words for event, words in EVENTS.items() if event not in ALWAYS_ON},
             "always_on": [words for event, words in EVENTS.items() if event in ALWAYS_ON]}
@@ -57,6 +65,7 @@ def _notifications_page(request, *, values: dict, errors: dict, done: bool = Fal
 def _notification_settings(request) -> dict:
     account = request.identity.account
     return {"channel": account.notify_channel, "address": account.notify_address,
+            "language": account.notify_language,
             "channels": available_channels(request),
             "usable": account.notify_channel in available_channels(request) and bool(account.notify_address),
             "events": notify_events(account)}
@@ -72,14 +81,19 @@ def api_notifications(request):
              permission=Permission.STAFF_ACCOUNT)
 def api_set_notifications(request):
     """Set where I am notified, {"channel", "address"} (a null or empty channel means no notices),
-    and which events I am told about, {"events": {event: true or false}}. What is left out of the
-    body stays as it is."""
+    in which language, {"language": a code, or null for the channel's own}, and which events I am
+    told about, {"events": {event: true or false}}. What is left out of the body stays as it is."""
     data = read_json(request)
-    errors = reject_unknown_members(data, {"channel", "address", "events"})
-    for name in ("channel", "address"):
+    errors = reject_unknown_members(data, {"channel", "address", "language", "events"})
+    for name in ("channel", "address", "language"):
         if data.get(name) is not None and not isinstance(data[name], str):
             errors[name] = "A string, or null."
     account = request.identity.account
+    if "language" in data and "language" not in errors:
+        try:
+            check_notify_language(data["language"])
+        except LanguageError as error:
+            errors["language"] = error.sentence
     if "events" in data:
         try:
             check_notify_events(account, data["events"])
@@ -95,6 +109,8 @@ def api_set_notifications(request):
                                actor=actor)
         except AddressError as error:
             raise validation_problem({error.field: error.sentence}) from None
+    if "language" in data:
+        set_notify_language(request.dbsession, request.clock, account, data["language"], actor=actor)
     if "events" in data:
         set_notify_events(request.dbsession, request.clock, account, data["events"], actor=actor)
     return english(_notification_settings(request))
@@ -117,6 +133,10 @@ def notifications_submit(request):
               **dict.fromkeys(values["events"], True)}
     errors = {}
     try:
+        check_notify_language(values["language"])
+    except LanguageError as error:
+        errors["language"] = error.sentence
+    try:
         check_notify_events(account, wanted)
     except EventsError as error:
         errors["events"] = error.sentence
@@ -130,6 +150,7 @@ def notifications_submit(request):
         request.tm.doom()  # nothing changed; the form keeps what was typed and ticked
         request.response.status = 422
         return _notifications_page(request, values=values, errors=errors)
+    set_notify_language(request.dbsession, request.clock, account, values["language"], actor=f"account:{account.id}")
     set_notify_events(request.dbsession, request.clock, account, wanted, actor=f"account:{account.id}")
     return _notifications_page(request, values=notify_form_values(account), errors={}, done=True)
 

@@ -5,7 +5,7 @@ from whistle.cases.actions import MAX_JUNK_AT_ONCE
 from whistle.cases.inbox import MAX_PAGE, SORTS
 from whistle.cases.lifecycle import CHANGES, FACTOR_SLUGS, JUNK_REASON_SLUGS, STATUSES, SUBSTANTIATED
 from whistle.hooks.types import PRIORITIES
-from whistle.i18n import english
+from whistle.i18n import LANGUAGES, english
 from whistle.notifications.preferences import ALWAYS_ON, EVENTS
 from whistle.openapi.components import BEARER, CASE_REF, DATE, DATETIME, FILLED, STR, _body, _json, _problem_responses
 from whistle.words import ERASURE_REASONS
@@ -19,8 +19,11 @@ STRINGS = {"type": "array", "items": STR}
 LABELS = {"type": "array", "items": {"type": "string", "pattern": "^\\s*([A-Za-z0-9-]{1,64})?\\s*$"},
           "description": "1-64 letters, digits or '-' each (kept lower-case)"}
 NULLABLE_STR = {"type": ["string", "null"]}
+NOTICE_LANGUAGE = {"type": ["string", "null"], "enum": [*LANGUAGES, None],
+                   "description": "the language of my notices and of their sign-in link; null: as the notification "
+                                  "channel writes them (whistle_smtp.languages)"}
 NOTIFY_SETTINGS = {"type": "object", "properties": {
-    "channel": NULLABLE_STR, "address": NULLABLE_STR,
+    "channel": NULLABLE_STR, "address": NULLABLE_STR, "language": NOTICE_LANGUAGE,
     "channels": {"type": "array", "items": STR, "description": "the channels the enabled plugins offer"},
     "usable": {"type": "boolean", "description": "whether notices can reach me now"},
     "events": {"type": "object", "description": "each event: whether I am told about it (true unless I turned it off)",
@@ -384,16 +387,18 @@ def workspace_paths() -> dict:
                                        "The new secret, its otpauth:// URI and the new recovery key, shown once."),
                           **_problem_responses(400, 415, 422, 429)}}},
         "/api/v1/staff/notifications": {
-            "get": {"summary": "Where I am told that something needs me (channel and address), and about what.",
+            "get": {"summary": "Where I am told that something needs me (channel and address), in which language, "
+                               "and about what.",
                     "operationId": "getNotificationAddress", "security": BEARER,
                     "responses": {"200": _json(NOTIFY_SETTINGS, "My notification channel."),
                                   **_problem_responses(401)}},
             "put": {"summary": "Set where I am notified (a null or empty channel means no notices; audited "
-                               "without the address) and which events I am told about (audited with the events "
-                               "turned off). Members left out stay as they are.",
+                               "without the address), in which language (null: as the channel writes them; "
+                               "audited) and which events I am told about (audited with the events turned off). "
+                               "Members left out stay as they are.",
                     "operationId": "setNotificationAddress", "security": BEARER,
                     "requestBody": _body(_object({"channel": NULLABLE_STR, "address": NULLABLE_STR,
-                                                  "events": NOTIFY_EVENTS_CHANGE})),
+                                                  "language": NOTICE_LANGUAGE, "events": NOTIFY_EVENTS_CHANGE})),
                     "responses": {"200": _json(NOTIFY_SETTINGS, "Saved."), **_problem_responses(400, 401, 415, 422)}},
         },
         "/api/v1/admin/overview": {"get": {

@@ -252,3 +252,25 @@ def test_a_bad_setting_is_logged_by_name_and_offers_no_channel(settings, named, 
 ])
 def test_the_channel_says_what_is_wrong_with_an_address(address, problem):
     assert make_channel("127.0.0.1", 25, "whistle@example.org").address_problem(address) == problem
+
+
+def test_the_guardians_own_language_wins_over_the_organisations(plain_server):
+    controller, inbox = plain_server
+    channel = make_channel("127.0.0.1", controller.port, "whistle@example.org", starttls=False,
+                           languages=("cy", "en"))
+    chosen = Notice(recipient_id=NOTICE.recipient_id, kind=NOTICE.kind, language="ar",
+                    link="https://speakup.example.org/ar/staff/login")
+    channel.deliver(chosen, "guardian@example.org")
+    (envelope,) = inbox.envelopes
+    message = email.message_from_bytes(envelope.original_content, policy=policy.default)
+    assert message["Subject"] == "هناك أمر يحتاج إلى انتباهك"
+    body = message.get_content().replace("\r\n", "\n")
+    assert "Something" not in body and "Mae angen" not in body, "Arabic alone, not the organisation's two"
+    assert body.endswith("\n\nhttps://speakup.example.org/ar/staff/login\n")
+
+
+def test_each_language_of_a_bilingual_notice_links_to_its_own_sign_in_page():
+    _subject, body = whistle_smtp.notice_text("https://speakup.example.org/staff/login", ("cy", "en"))
+    welsh, english = body.split("\n\nSomething")
+    assert welsh.endswith("\n\nhttps://speakup.example.org/cy/staff/login")
+    assert english.endswith("\n\nhttps://speakup.example.org/staff/login\n")

@@ -1,10 +1,11 @@
 """Notification emails over SMTP that say only "something needs your attention" and a link.
 
 The email carries no case reference, channel, label, kind or text (security promise 4): its
-subject is fixed and its body is two fixed sentences and `notice.link`, in each of the
-languages `whistle_smtp.languages` names (English alone by default; "cy en" sends Welsh, then
-English, as a bilingual organisation writes). A mailbox, a mail server's logs or a stolen phone
-then reveal only that a guardian was asked to log in.
+subject is fixed and its body is two fixed sentences and the sign-in link. It is written in the
+language the guardian chose for their notices (`notice.language`) or, when they chose none, in
+each of the languages `whistle_smtp.languages` names (English alone by default; "cy en" sends
+Welsh, then English, as a bilingual organisation writes), each with the link in its language. A
+mailbox, a mail server's logs or a stolen phone then reveal only that a guardian was asked to log in.
 
 Configuration: `whistle_smtp.*` keys in the .ini, which core hands over through
 `whistle_configure` (see README.md). `CONFIG`, filled from Python, is used only when the .ini
@@ -26,7 +27,7 @@ from typing import Any
 from whistle import hookimpl
 from whistle.hooks import PluginSettingsError, keys_of
 from whistle.hooks.types import Notice
-from whistle.i18n import DEFAULT, LANGUAGES, _, in_language
+from whistle.i18n import DEFAULT, LANGUAGES, _, in_language, link_in_language
 
 log = logging.getLogger(__name__)
 
@@ -80,10 +81,11 @@ def _languages(value: str) -> tuple[str, ...]:
 
 
 def notice_text(link: str, languages: tuple[str, ...] = (DEFAULT,)) -> tuple[str, str]:
-    """(subject, body) of a notice e-mail: the fixed words in each language, in order, each with the link."""
+    """(subject, body) of a notice e-mail: the fixed words in each language, in order, each with the
+    link to the sign-in page in that language."""
     subject = " / ".join(in_language(code, SUBJECT) for code in languages)
-    body = "\n\n".join("\n".join(in_language(code, sentence) for sentence in BODY) + f"\n\n{link}"
-                       for code in languages)
+    body = "\n\n".join("\n".join(in_language(code, sentence) for sentence in BODY)
+                       + f"\n\n{link_in_language(link, code)}" for code in languages)
     return subject, body + "\n"
 
 
@@ -128,7 +130,8 @@ class EmailChannel:
     name: str = "email"
 
     def message(self, notice: Notice, address: str) -> EmailMessage:
-        subject, body = notice_text(notice.link, self.languages)
+        # The guardian's own choice of language, when they made one, over the organisation's.
+        subject, body = notice_text(notice.link, (notice.language,) if notice.language else self.languages)
         message = EmailMessage()
         message["Subject"] = subject
         message["From"] = self.from_address

@@ -198,12 +198,13 @@ def test_the_api_reads_and_sets_my_address_and_names_a_faulty_field(world):
     app = world.testapp
     every_event = {event: True for event in EVENTS}
     assert app.get("/api/v1/staff/notifications", headers=headers).json == {
-        "channel": None, "address": None, "channels": ["email", "webhook"], "usable": False, "events": every_event}
+        "channel": None, "address": None, "language": None, "channels": ["email", "webhook"], "usable": False,
+        "events": every_event}
 
     saved = app.put_json("/api/v1/staff/notifications", {"channel": "email", "address": "me@example.org"},
                          headers=headers).json
-    assert saved == {"channel": "email", "address": "me@example.org", "channels": ["email", "webhook"],
-                     "usable": True, "events": every_event}
+    assert saved == {"channel": "email", "address": "me@example.org", "language": None,
+                     "channels": ["email", "webhook"], "usable": True, "events": every_event}
     assert last_event(world).action == "account.notify_changed"
     assert "me@example.org" not in json.dumps(last_event(world).detail)
 

@@ -10,17 +10,19 @@ from email import policy
 import pytest
 from sqlalchemy import select
 
-from tests.smtp import running_smtp, smtp_settings
 from tests.factories import html_login, make_channel, make_staff, sign_directory, submit_api
 from tests.functional.notifications.notify_on_open import LABEL
+from tests.smtp import running_smtp, smtp_settings
 from whistle.accounts.models import Account
 from whistle.audit.models import AuditEvent
+from whistle.i18n import english, in_language
 from whistle.intake_channels.models import ChannelGuardian
 from whistle.notifications.delivery import DeliveryReport, backoff, deliver_due
 from whistle.notifications.models import CANCELLED, DELIVERED, FAILED, PENDING, Notification
 from whistle.notifications.preferences import ESCALATIONS
 from whistle.notifications.services import notify
 from whistle.scheduler.tick import run_tick
+from whistle_smtp import BODY, SUBJECT
 
 LINK = "https://speakup.example.org/staff/login"
 MARKER = "MARKER-delivery-5c1e"
@@ -181,6 +183,32 @@ def test_five_notices_make_one_email_and_another_waits_for_the_interval(tick_app
     assert deliver_due(world.ctx) == DeliveryReport(delivered=1, notices=1)
     assert len(inbox.accepted) == 2
     assert [row.state for row in rows(world, guardian_id)] == [DELIVERED] * 6
+
+
+def test_a_guardian_who_chose_a_language_gets_it_alone_with_the_link_in_it(tick_app, smtp):
+    """The organisation writes in Welsh and English (whistle_smtp.languages); a guardian who chose
+    Polish on their notifications page gets Polish alone, and the link to the Polish sign-in page."""
+    controller, inbox = smtp
+    world = tick_app(plugins=["smtp"], raw={**smtp_settings(controller), "whistle_smtp.languages": "cy en"},
+                     notification_link=LINK)
+    polish, unchosen = guardian(world, "language.polish"), guardian(world, "language.unchosen")
+    with world.session() as dbsession:
+        dbsession.get(Account, polish).notify_language = "pl"
+    queue(world, polish)
+    queue(world, unchosen)
+    assert deliver_due(world.ctx) == DeliveryReport(delivered=2, notices=2)
+
+    sent = {envelope.rcpt_tos[0]: email.message_from_bytes(envelope.original_content, policy=policy.default)
+            for envelope in inbox.accepted}
+    to_polish, to_unchosen = sent["language.polish@example.org"], sent["language.unchosen@example.org"]
+    assert to_polish["Subject"] == in_language("pl", SUBJECT) != english(SUBJECT)
+    body = to_polish.get_content().replace("\r\n", "\n")
+    assert body == "\n".join(in_language("pl", sentence) for sentence in BODY) + (
+        "\n\nhttps://speakup.example.org/pl/staff/login\n")
+    assert to_unchosen["Subject"] == f"{in_language('cy', SUBJECT)} / {english(SUBJECT)}"
+    body = to_unchosen.get_content().replace("\r\n", "\n")
+    assert "https://speakup.example.org/cy/staff/login\n\n" + english(BODY[0]) in body
+    assert body.endswith(f"{english(BODY[1])}\n\n{LINK}\n"), "the English words with the English link"
 
 
 def test_one_guardians_failure_stops_nobody_else(tick_app, smtp):

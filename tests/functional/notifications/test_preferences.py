@@ -103,7 +103,7 @@ def test_the_api_reads_and_changes_events_and_names_an_unknown_one(world):
     app, headers = world.testapp, api_login(world.testapp, me, world.clock)
     app.put_json("/api/v1/staff/notifications", {"channel": "email", "address": "prefs.api@example.org"},
                  headers=headers)
-    assert app.get("/api/v1/staff/notifications", headers=headers).json["events"] == {event: True for event in EVENTS}
+    assert app.get("/api/v1/staff/notifications", headers=headers).json["events"] == dict.fromkeys(EVENTS, True)
 
     changed = app.put_json("/api/v1/staff/notifications", {"events": {REPORTER_FILE: False}}, headers=headers).json
     assert changed["events"] == {event: event != REPORTER_FILE for event in EVENTS}
@@ -126,3 +126,75 @@ def test_the_api_reads_and_changes_events_and_names_an_unknown_one(world):
 
     app.put_json("/api/v1/staff/notifications", {"events": {REPORTER_FILE: True}}, headers=headers)
     assert stored(world, me.account.id).notify_events_off == []
+
+
+def language_audited(world, account_id: int) -> list[dict]:
+    with world.session() as dbsession:
+        return [event.detail for event in dbsession.scalars(
+            select(AuditEvent).where(AuditEvent.action == "account.notify_language_changed",
+                                     AuditEvent.actor == f"account:{account_id}").order_by(AuditEvent.seq))]
+
+
+def test_the_page_offers_each_language_in_its_own_name_and_saves_the_choice(world):
+    me = world.staff("prefs.language")
+    html_login(world.testapp, me, world.clock)
+    page = world.testapp.get("/staff/notifications")
+    form = page.forms[1]
+    offered = [(value, text) for value, _selected, text in form["language"].options]
+    assert offered == [("", "As your organisation sends them"), ("en", "English"), ("cy", "Cymraeg"),
+                       ("pl", "Polski"), ("ar", "العربية")]
+    assert form["language"].value == "", "none chosen: as the organisation sends them"
+
+    # A refused address keeps the language chosen, and changes nothing.
+    form["channel"], form["address"], form["language"] = "email", "not an address", "cy"
+    refused = form.submit(status=422)
+    assert refused.forms[1]["language"].value == "cy"
+    assert stored(world, me.account.id).notify_language is None and language_audited(world, me.account.id) == []
+
+    form = refused.forms[1]
+    form["address"] = "prefs.language@example.org"
+    saved = form.submit()
+    assert "Saved." in saved.text and saved.forms[1]["language"].value == "cy"
+    assert stored(world, me.account.id).notify_language == "cy"
+    assert language_audited(world, me.account.id) == [{"account_id": me.account.id, "language": "cy"}]
+    saved.forms[1].submit()
+    assert len(language_audited(world, me.account.id)) == 1, "saved again unchanged: nothing audited"
+
+    # On the Welsh page the choice reads in Welsh, and "none" goes back to the organisation's.
+    welsh = world.testapp.get("/cy/staff/notifications")
+    assert "Iaith eich hysbysiadau" in welsh.text
+    form = welsh.forms[1]
+    form["language"] = ""
+    form.submit()
+    assert stored(world, me.account.id).notify_language is None
+    assert language_audited(world, me.account.id)[-1] == {"account_id": me.account.id, "language": None}
+
+
+def test_a_language_that_is_not_offered_is_refused_and_the_rest_of_the_form_is_kept(world):
+    me = world.staff("prefs.badlanguage")
+    html_login(world.testapp, me, world.clock)
+    token = world.testapp.get("/staff/notifications").forms[1]["csrf_token"].value
+    refused = world.testapp.post("/staff/notifications", {
+        "csrf_token": token, "channel": "email", "address": "prefs.badlanguage@example.org", "language": "fr",
+        "events_shown": "1", "events": ["new_report"]}, status=422)
+    assert 'id="language-error"' in refused.text and "en, cy, pl, ar" in refused.text
+    assert refused.forms[1]["address"].value == "prefs.badlanguage@example.org"
+    account = stored(world, me.account.id)
+    assert (account.notify_language, account.notify_address, account.notify_events_off) == (None, None, [])
+
+
+def test_the_api_reads_and_sets_the_language_and_names_a_wrong_one(world):
+    me = world.staff("prefs.apilanguage")
+    app, headers = world.testapp, api_login(world.testapp, me, world.clock)
+    assert app.get("/api/v1/staff/notifications", headers=headers).json["language"] is None
+    assert app.put_json("/api/v1/staff/notifications", {"language": "ar"}, headers=headers).json["language"] == "ar"
+    assert stored(world, me.account.id).notify_language == "ar"
+    for wrong in ("fr", 7, "AR", ["cy"]):
+        problem = app.put_json("/api/v1/staff/notifications", {"language": wrong, "events": {REPORTER_FILE: False}},
+                               headers=headers, status=422)
+        assert [error["field"] for error in problem.json["errors"]] == ["language"], wrong
+    account = stored(world, me.account.id)
+    assert (account.notify_language, account.notify_events_off) == ("ar", []), "refusals changed nothing"
+    assert app.put_json("/api/v1/staff/notifications", {"language": None}, headers=headers).json["language"] is None
+    assert language_audited(world, me.account.id) == [{"account_id": me.account.id, "language": "ar"},
+                                                      {"account_id": me.account.id, "language": None}]
