@@ -68,8 +68,19 @@ def test_delivers_a_signed_content_free_payload(receiver):
     assert headers["Content-Type"] == "application/json"
     assert headers["X-Whistle-Timestamp"] == str(NOW)
     assert verify(SECRET, headers["X-Whistle-Timestamp"], body, headers["X-Whistle-Signature"], now=NOW + 5)
-    assert json.loads(body) == {"type": "attention-needed", "link": LINK, "sent_at": "2026-09-21T14:13:20Z"}
+    assert json.loads(body) == {"type": "attention-needed", "link": LINK, "language": None,
+                                "sent_at": "2026-09-21T14:13:20Z"}
     assert NOTICE.kind.encode() not in body and str(NOTICE.recipient_id).encode() not in body
+
+
+def test_the_guardians_language_is_named_beside_its_link(receiver):
+    server, url = receiver
+    welsh = Notice(recipient_id=NOTICE.recipient_id, kind=NOTICE.kind, language="cy",
+                   link="https://speakup.example.org/cy/staff/login")
+    make_channel(SECRET, clock=lambda: NOW).deliver(welsh, url)
+    ((_path, _headers, body),) = server.received
+    assert json.loads(body) == {"type": "attention-needed", "link": "https://speakup.example.org/cy/staff/login",
+                                "language": "cy", "sent_at": "2026-09-21T14:13:20Z"}
 
 
 def test_a_tampered_body_or_signature_is_rejected(receiver):

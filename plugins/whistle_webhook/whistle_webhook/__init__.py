@@ -131,8 +131,9 @@ class WebhookChannel:
             raise ValueError("a webhook address must be an http or https URL")
         now = int(self.clock())
         sent_at = datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        body = json.dumps({"type": "attention-needed", "link": notice.link, "sent_at": sent_at},
-                          separators=(",", ":")).encode()
+        # `language`: the one the guardian chose for their notices (the link is in it), or null.
+        body = json.dumps({"type": "attention-needed", "link": notice.link, "language": notice.language,
+                           "sent_at": sent_at}, separators=(",", ":")).encode()
         timestamp = str(now)
         return urllib.request.Request(url, data=body, method="POST", headers={
             "Content-Type": "application/json",
