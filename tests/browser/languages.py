@@ -17,10 +17,9 @@ from babel.support import Translations
 from tests.e2e.reporter_helpers import call_json
 from tests.e2e.server import ROOT
 
-# Where the journeys save their screenshots, if anywhere. Taken out of the environment as this module
-# is collected, before any test server starts: the servers inherit the environment, and whistle
-# refuses a WHISTLE_* variable it does not know (whistle/settings.py).
-SCREENSHOTS = os.environ.pop("WHISTLE_SCREENSHOTS", None)
+# Where the journeys save their screenshots, if anywhere: the browser suite's one directory for them
+# (tests/browser/conftest.py). The test servers inherit it, and whistle leaves WHISTLE_TEST_* alone.
+SCREENSHOTS = os.environ.get("WHISTLE_TEST_SCREENSHOTS")
 
 CHANNEL = "raise-a-concern"
 LOCALE_DIR = Path(ROOT) / "whistle" / "locale"

@@ -4,7 +4,7 @@ mailbox opened with the receipt, the reply read and answered. On every page the 
 language's prefix, <html lang> is the language, and the h1 is the catalogue's translation of the
 English one.
 
-With WHISTLE_SCREENSHOTS naming a directory, the form and the mailbox are saved there at 390 px,
+With WHISTLE_TEST_SCREENSHOTS naming a directory, the form and the mailbox are saved there at 390 px,
 full page, as <code>-intake-390.png and <code>-mailbox-390.png."""
 from __future__ import annotations
 
