@@ -22,6 +22,10 @@ from whistle.settings import Settings, load_settings
 from whistle.words import day_words, size_words
 
 
+def _trim_translated_blocks(config) -> None:
+    config.get_jinja2_environment(".jinja2").policies["ext.i18n.trimmed"] = True
+
+
 def _json_datetime(value: datetime) -> str:
     # SQLite hands back naive datetimes; everything stored is UTC, so say so.
     return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
@@ -106,6 +110,9 @@ def make_configurator(raw_settings: Mapping[str, Any], *, settings: Settings | N
     config.get_settings().setdefault("jinja2.finalize", "whistle.i18n.finalize")
     config.include("pyramid_jinja2")
     config.add_jinja2_renderer(".jinja2")
+    # A {% trans %} block's line breaks and indentation are not part of its message (babel.cfg
+    # extracts with `trimmed` too), so translators see one line of words, not the template's layout.
+    config.action(None, lambda: _trim_translated_blocks(config), order=999)
     config.add_renderer("json", _json_renderer())
     config.add_subscriber(_template_globals, BeforeRender)
 

@@ -43,6 +43,16 @@ def test_a_prefixed_home_page_is_in_that_language_and_its_links_keep_the_prefix(
     assert f'href="/{code}/static/whistle.css"' in page.text or f'/{code}/static/whistle.css' in page.text
 
 
+def test_a_trans_block_over_several_lines_is_one_message_and_is_translated(testapp):
+    """The home page's lead paragraph spans two lines of its template: the app and the extractor both
+    trim the block to one line of words, so the catalogue has it and the page shows it."""
+    english = " ".join(testapp.get("/").html.select_one("p.lead").text.split())
+    assert english.startswith("If you have seen something") and "\n" not in testapp.get("/").html.select_one(
+        "p.lead").text, "one line of words, not the template's layout"
+    welsh = testapp.get("/cy/").html.select_one("p.lead").text
+    assert welsh.startswith("Os ydych chi wedi gweld rhywbeth") and "Only the people" not in welsh
+
+
 def test_the_home_page_offers_every_language_in_its_own_name(testapp):
     page = testapp.get("/", status=200)
     choice = page.html.select_one("nav.language-choice")
