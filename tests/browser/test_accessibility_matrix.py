@@ -97,8 +97,10 @@ VISIBLE_TEXT = """() => {
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     const parent = node.parentElement;
-    // Code (commands, paths) reads the same in every language.
-    if (!parent || ['SCRIPT', 'STYLE', 'NOSCRIPT', 'TEXTAREA', 'CODE', 'KBD', 'SAMP'].includes(parent.tagName) || !shown(parent)) continue;
+    // Code (commands, paths) reads the same in every language, and so does a quotation of what
+    // someone wrote (the search inside the cases quotes each match, cut to its surroundings).
+    if (!parent || ['SCRIPT', 'STYLE', 'NOSCRIPT', 'TEXTAREA', 'CODE', 'KBD', 'SAMP', 'Q'].includes(parent.tagName)
+        || !shown(parent)) continue;
     const text = node.textContent.replace(/\\s+/g, ' ').trim();
     if (text) texts.push(text);
   }
