@@ -14,7 +14,7 @@ from pyramid.renderers import JSON
 from whistle import crypto, words
 from whistle.clock import Clock, ReportersClock
 from whistle.hooks import plugin_settings
-from whistle.i18n import LANGUAGES, english, path_in_language
+from whistle.i18n import LANGUAGES, english, localized, path_in_language
 from whistle.request import WhistleRequest
 from whistle.security.acl import Root
 from whistle.security.headers import page_script
@@ -70,6 +70,8 @@ def _template_globals(event) -> None:
         event["module_script"] = lambda name: page_script(request, name)
     event["size_words"] = size_words  # file sizes and limits in MB and GB, as people read them
     event["day_words"] = day_words  # "4 March 2027"
+    # Labels handed to the page's scripts as JSON, translated here: tojson would give their English.
+    event["localized"] = localized
     # Staff pages: a moment with its zone ("4 Dec 2026, 14:05 GMT"), and the code's names as labels.
     zone = request.whistle_settings.display_timezone if request is not None else None
     event["when"] = lambda moment: words.time_words(moment, zone) if zone else words.time_words(moment)

@@ -17,12 +17,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, get_month_names
 from babel.lists import format_list
 from babel.numbers import format_decimal
 from pyramid.threadlocal import get_current_request
 
-from whistle.i18n import DEFAULT, LANGUAGES, _, current_language, localized, plural
+from whistle.i18n import DEFAULT, LANGUAGES, Language, _, current_language, localized, plural
 
 _UNITS = (("GB", 10**9), ("MB", 10**6), ("kB", 10**3))
 
@@ -62,6 +62,18 @@ def day_words(day: date) -> str:
     if language.code != DEFAULT:
         return format_date(day, format="long", locale=language.formats)
     return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def month_names(language: Language | None = None) -> list[str]:
+    """The twelve months' names as day_words puts them in a day, in `language` (the page's by
+    default): "Rhagfyr" in Welsh, "grudnia" in Polish. For the browser's modules, which say a day
+    as day_words does (day, month, year in every language of whistle.i18n) where the browser has no
+    words for the language: Chromium has none for Welsh."""
+    language = language or current_language()
+    if language.code == DEFAULT:
+        return list(_MONTHS)
+    names = get_month_names("wide", context="format", locale=language.formats)
+    return [names[month] for month in range(1, 13)]
 
 
 def moment_day(moment: datetime) -> str:

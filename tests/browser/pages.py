@@ -392,15 +392,87 @@ def leave_mailbox(page, ws, at):
     page.wait_for_url("**/mailbox/leave")
 
 
-NOBODY, GUARDIAN, ADMIN = "nobody", "guardian", "admin"
+# --- device mode: the guardian signed in with JavaScript, the case decrypted in the browser ---
+
+# The open case's words, as the fixtures wrote them (build_workspace): the same in every language.
+REPORTER_MESSAGE = "I have found the rota for last week too."
+GUARDIAN_REPLY = "Thank you. Could you tell me which nights?"
+REPORTER_FILE = "rota-week-49-night-shift-ward-7-signed-for-not-given.pdf"
+# A word of the open case's disclosure and its reporter's message, found by the inbox's search.
+SEARCHED = "rota"
+
+# What only workspace.js draws, once it has decrypted the case on the device: the server's page in
+# device mode has an empty slot with a hint where each of these goes, and the server-assisted page
+# has no envelopes to decrypt and no file link that decrypts.
+DRAWN_CASE = """([disclosure, message, reply, file]) => {
+  const text = (selector) => [...document.querySelectorAll(selector)].map(e => e.textContent).join("\\n");
+  const problems = [];
+  if (document.querySelector("meta[name='whistle-mode']")?.content !== "device") problems.push("not in device mode");
+  if (!document.getElementById("case-envelopes")) problems.push("no envelopes: the server-assisted page");
+  if (document.documentElement.dataset.caseOpened !== "true") problems.push("workspace.js did not open the case");
+  if (document.querySelector("[data-case-content], .device-needed")) problems.push("a slot left unfilled");
+  if (document.querySelector(".unverified")) problems.push("something could not be verified");
+  if (!text(".disclosure").includes(disclosure)) problems.push("no disclosure");
+  if (!text("article.message.from-reporter").includes(message)) problems.push("no reporter's message");
+  if (!text("article.message.from-guardian").includes(reply)) problems.push("no guardian's reply");
+  if (!text("#files-from-reporter a[data-file]").includes(file)) problems.push("no reporter's file to decrypt");
+  if (!document.querySelector("#notes article.note")) problems.push("no note");
+  return problems;
+}"""
+# The inbox in device mode, its search inside the cases run on the device: done (the status is no
+# longer "Searching case i of n…"), and the open case's matches listed.
+SEARCHED_CASES = """(ref) => {
+  const status = document.querySelector("[data-search-status]")?.textContent.trim() ?? "";
+  return status !== "" && !status.endsWith("…")
+    && [...document.querySelectorAll("[data-search-results] a.ref")].some(a => a.textContent === ref);
+}"""
+DRAWN_SEARCH = """(refs) => {
+  const problems = [];
+  if (document.querySelector("meta[name='whistle-mode']")?.content !== "device") problems.push("not in device mode");
+  const form = document.getElementById("device-search");
+  if (!form || form.hidden) problems.push("the search inside the cases is not shown");
+  if (!document.querySelector("[data-search-results] li q")) problems.push("no match drawn");
+  const status = document.querySelector("[data-search-status]")?.textContent ?? "";
+  for (const ref of refs) if (status.includes(ref)) problems.push(`${ref} could not be searched`);
+  return problems;
+}"""
+
+
+def case_on_the_device(page, ws, at):
+    """The case in progress opened in device mode: workspace.js decrypts it and draws it."""
+    page.goto(at(f"/staff/cases/{ws.open_ref}"))
+    page.wait_for_selector("html[data-case-opened='true']")
+
+
+def drawn_case(page, ws) -> list[str]:
+    return page.evaluate(DRAWN_CASE, [DISCLOSURE.split(LONG_WORD)[0].strip(), REPORTER_MESSAGE, GUARDIAN_REPLY,
+                                      REPORTER_FILE])
+
+
+def search_on_the_device(page, ws, at):
+    """The inbox in device mode, with its search inside the cases (decrypted on the device) done."""
+    page.goto(at("/staff/cases"))
+    page.fill("#device-search-query", SEARCHED)
+    submit(page, "#device-search")
+    page.wait_for_function(SEARCHED_CASES, arg=ws.open_ref)
+
+
+def drawn_search(page, ws) -> list[str]:
+    return page.evaluate(DRAWN_SEARCH, [ws.open_ref, ws.new_ref, ws.closed_ref])
+
+
+NOBODY, GUARDIAN, ADMIN, DEVICE = "nobody", "guardian", "admin", "device"
 
 
 @dataclass(frozen=True)
 class Page:
     name: str
-    who: str  # whose browser: NOBODY (a reporter, or staff not signed in), GUARDIAN, ADMIN
+    who: str  # whose browser: NOBODY (a reporter, or staff not signed in), GUARDIAN, ADMIN, DEVICE (JavaScript on only)
     step: Step
     after: str | None = None  # the page this one continues from, if any
+    # What is wrong with the page as it must be when checked (device mode: drawn by the browser),
+    # ready(page, workspace) -> problems; None for a page the server renders.
+    ready: Callable | None = None
 
 
 REPORTER_PAGES: list[Page] = [
@@ -468,4 +540,11 @@ STAFF_PAGES: list[Page] = [
     Page("admin-notifications", ADMIN, go("/admin/notifications")),
     Page("admin-proposals", ADMIN, go("/admin/proposals")),
     Page("admin-not-found", ADMIN, go("/admin/guardians/999999")),
+]
+
+# The guardian in device mode (signed in with JavaScript on: the key kept in the tab, the server
+# holding none): pages that workspace.js draws in the browser, with JavaScript on only.
+DEVICE_PAGES: list[Page] = [
+    Page("case-in-progress-device", DEVICE, case_on_the_device, ready=drawn_case),
+    Page("inbox-device-search", DEVICE, search_on_the_device, ready=drawn_search),
 ]

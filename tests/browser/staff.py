@@ -14,15 +14,17 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 STEP_SECONDS = 30
 
 
-def sign_in_on_the_device(page, credentials: dict, *, tries: int = 3) -> None:
+def sign_in_on_the_device(page, credentials: dict, *, tries: int = 3, ahead: int = 0) -> None:
     """Sign in with `credentials` (username, password, TOTP secret) with JavaScript on: the page
-    derives the keys, and lands on the inbox in device mode."""
+    derives the keys, and lands on the inbox in device mode. `ahead`: the code of that many steps
+    later (the server allows one step of drift), for an account signed in a moment ago with the
+    current step's code."""
     totp = pyotp.TOTP(credentials["TOTP secret"])
     for attempt in range(tries):
         page.goto("/staff/login")
         page.fill("#username", credentials["username"])
         page.fill("#password", credentials["password"])
-        page.fill("#otp", totp.at(time.time()))
+        page.fill("#otp", totp.at(time.time() + STEP_SECONDS * ahead))
         page.get_by_role("button", name="Sign in").click()
         page.wait_for_selector("#error-summary, meta[name='whistle-mode'][content='device']", state="attached",
                                timeout=60_000)

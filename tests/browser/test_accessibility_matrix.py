@@ -8,6 +8,18 @@ nor of its best practices, the page does not scroll sideways, and it says its la
 With JavaScript off the page's own scripts never run, and axe is evaluated through the DevTools
 protocol (tests/browser/axe.py), so it checks the page as a reporter without JavaScript gets it.
 
+The guardian has two modes, and the matrix checks both. Signed in without JavaScript
+(server-assisted) the server renders every page: the staff pages above. Signed in with JavaScript
+(device mode) the key stays in the tab and workspace.js draws what the server cannot read: the
+pages of pages.DEVICE_PAGES (the case in progress decrypted on the device, with the reporter's
+message, the guardian's reply, notes and files; the inbox with its search inside the cases run on
+the device), checked with JavaScript on only, in every language at both widths. Each is checked as
+drawn: before axe runs, the page must be in device mode and show what only workspace.js shows once
+it has decrypted (Page.ready), so an empty or a server-rendered page fails rather than passes. The
+guardian signs in that way once for the run, through the sign-in page (login.js), in one tab that
+goes from language to language: the key is in the tab's sessionStorage, which no context's storage
+state carries.
+
 Fast on purpose (CI runs it beside the other suite): one browser; one context for each signed-in
 person per language and JavaScript setting, closed when the next setting begins; each page visited
 once and checked at 1280 px, then narrowed to 390 px without loading it again; a page that continues
@@ -17,8 +29,8 @@ most reporter pages) renders the same with JavaScript on as off: its check with 
 the one with it off, not run twice (the summary line counts them).
 
 The untranslated text check (test_every_page_is_translated) compares each page's words in Welsh,
-Polish and Arabic with the same page in English: a text of two or more words left as in English is
-a string nobody marked. What reads the same in every language is not counted: what the fixtures
+Polish and Arabic with the same page in English (the pages drawn in device mode as drawn, with
+JavaScript): a text of two or more words left as in English is a string nobody marked. What reads the same in every language is not counted: what the fixtures
 typed, names, codes, receipts and case references, code, and the channels' own texts, which guardians
 and admins read in the organisation's canonical English."""
 from __future__ import annotations
@@ -36,6 +48,8 @@ from tests.browser.conftest import HEIGHT, MATRIX_SUMMARY
 from tests.browser.pages import (
     ADMIN,
     CLOSED_CHANNEL,
+    DEVICE,
+    DEVICE_PAGES,
     DISCLOSURE,
     GUARDIAN,
     LONG_WORD,
@@ -43,20 +57,24 @@ from tests.browser.pages import (
     STAFF_PAGES,
     Page,
     Workspace,
+    credentials,
 )
+from tests.browser.staff import sign_in_on_the_device
 from tests.e2e.server import ROOT
 from whistle.i18n import DEFAULT, LANGUAGES
 
 pytestmark = [pytest.mark.browser, pytest.mark.a11y]
 
 PAGES = REPORTER_PAGES + STAFF_PAGES
-BY_NAME = {page.name: page for page in PAGES}
-assert len(BY_NAME) == len(PAGES), "page names are unique"
+BY_NAME = {page.name: page for page in PAGES + DEVICE_PAGES}
+assert len(BY_NAME) == len(PAGES) + len(DEVICE_PAGES), "page names are unique"
 # 1280 first: a page is loaded at the desktop's width, then narrowed to the phone's.
 MATRIX_WIDTHS = (1280, 390)
 SCRIPTING = (False, True)
+# The pages drawn in device mode need JavaScript: they are checked with it on only.
 CHECKS = [(language, javascript, page.name, width)
-          for language in LANGUAGES for javascript in SCRIPTING for page in PAGES for width in MATRIX_WIDTHS]
+          for language in LANGUAGES for javascript in SCRIPTING
+          for page in PAGES + (DEVICE_PAGES if javascript else []) for width in MATRIX_WIDTHS]
 
 OVERFLOW = """() => {
   const width = document.documentElement.clientWidth;
@@ -79,8 +97,10 @@ VISIBLE_TEXT = """() => {
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     const parent = node.parentElement;
-    // Code (commands, paths) reads the same in every language.
-    if (!parent || ['SCRIPT', 'STYLE', 'NOSCRIPT', 'TEXTAREA', 'CODE', 'KBD', 'SAMP'].includes(parent.tagName) || !shown(parent)) continue;
+    // Code (commands, paths) reads the same in every language, and so does a quotation of what
+    // someone wrote (the search inside the cases quotes each match, cut to its surroundings).
+    if (!parent || ['SCRIPT', 'STYLE', 'NOSCRIPT', 'TEXTAREA', 'CODE', 'KBD', 'SAMP', 'Q'].includes(parent.tagName)
+        || !shown(parent)) continue;
     const text = node.textContent.replace(/\\s+/g, ' ').trim();
     if (text) texts.push(text);
   }
@@ -98,31 +118,58 @@ def prefix_of(language: str) -> Callable[[str], str]:
 
 class Tour:
     """The browser's state through the matrix: a page per person for the current (language,
-    JavaScript) setting, and which of PAGES each one shows now."""
+    JavaScript) setting, and which of PAGES each one shows now.
+
+    The guardian in device mode is one tab for the whole run: signed in once, with JavaScript, on
+    the sign-in page (login.js keeps the key in the tab's sessionStorage, which a context's storage
+    state does not carry, and each sign-in takes a new one-time code). The tab goes from language
+    to language by the pages' addresses, as a guardian who changes language does."""
 
     def __init__(self, chromium, site, workspace: Workspace):
         self.chromium, self.site, self.workspace = chromium, site, workspace
         self.setting: tuple[str, bool] | None = None
         self.pages: dict[str, object] = {}
         self.shown: dict[str, str | None] = {}
+        self.device = None  # the guardian's tab in device mode, once signed in
 
     def close(self) -> None:
+        """Close each person's page of this setting; the device tab stays (see finish)."""
         for page in self.pages.values():
             page.context.close()
         self.pages.clear()
         self.shown.clear()
 
+    def finish(self) -> None:
+        self.close()
+        if self.device is not None:
+            self.device.context.close()
+            self.device = None
+
+    def new_context(self, javascript: bool, **options):
+        context = self.chromium.new_context(
+            viewport={"width": MATRIX_WIDTHS[0], "height": HEIGHT}, java_script_enabled=javascript, bypass_csp=True,
+            base_url=f"http://127.0.0.1:{self.site.port}", **options)
+        context.set_default_timeout(15_000)  # a step that cannot go on fails in seconds, not half a minute
+        return context
+
+    def device_tab(self):
+        if self.device is None:
+            page = self.new_context(True).new_page()
+            # The workspace signed the guardian in with the next step's code a moment ago, maybe.
+            sign_in_on_the_device(page, credentials(self.site, "guardian"), ahead=1)
+            self.device = page
+        return self.device
+
     def page_of(self, who: str, language: str, javascript: bool):
         if self.setting != (language, javascript):
             self.close()
             self.setting = (language, javascript)
+        if who == DEVICE:
+            assert javascript, "device mode needs JavaScript"
+            return self.device_tab()
         if who not in self.pages:
             state = {GUARDIAN: self.workspace.guardian, ADMIN: self.workspace.admin}.get(who)
-            context = self.chromium.new_context(
-                viewport={"width": MATRIX_WIDTHS[0], "height": HEIGHT}, java_script_enabled=javascript, bypass_csp=True,
-                base_url=f"http://127.0.0.1:{self.site.port}", **({"storage_state": state} if state else {}))
-            context.set_default_timeout(15_000)  # a step that cannot go on fails in seconds, not half a minute
-            self.pages[who] = context.new_page()
+            self.pages[who] = self.new_context(javascript, **({"storage_state": state} if state else {})).new_page()
         return self.pages[who]
 
     def show(self, entry: Page, language: str, javascript: bool, width: int):
@@ -164,9 +211,12 @@ def tally():
     yield tally
     if tally.checks:
         languages, widths = len(LANGUAGES), len(MATRIX_WIDTHS)
+        device = len(tally.pages & {page.name for page in DEVICE_PAGES})
+        served = len(tally.pages) - device
         MATRIX_SUMMARY.append(
-            f"accessibility: {len(tally.pages)} pages × {languages} languages × {widths} widths × {len(SCRIPTING)} "
-            f"(JavaScript on and off) = {tally.checks} checks"
+            f"accessibility: {served} pages × {languages} languages × {widths} widths × {len(SCRIPTING)} "
+            f"(JavaScript on and off) + {device} pages drawn in device mode × {languages} languages × {widths} widths "
+            f"(JavaScript on) = {tally.checks} checks"
             + (f" of {len(CHECKS)}" if tally.checks != len(CHECKS) else "")
             + f" ({tally.same_as_off} of them JavaScript on for a page with no script: its check with it off)"
             + f", {tally.violations} violations, {tally.failed} failed, in {time.monotonic() - tally.started:.0f} s "
@@ -177,7 +227,7 @@ def tally():
 def tour(chromium, site, workspace):
     tour = Tour(chromium, site, workspace)
     yield tour
-    tour.close()
+    tour.finish()
 
 
 def check(page, language: str, javascript: bool, tally: Tally) -> tuple[list[str], int]:
@@ -221,11 +271,14 @@ def test_the_page_meets_wcag_22_aa(tour, tally, screenshots, language, javascrip
     started = time.monotonic()
     page = tour.show(entry, language, javascript, width)
     tally.seconds["pages"] += time.monotonic() - started
+    # A page the browser draws (device mode) is checked as drawn, never as the empty page before.
+    unready = entry.ready(page, tour.workspace) if entry.ready else []
     problems, violations = check(page, language, javascript, tally)
+    problems = [f"not as drawn: {', '.join(unready)}"] * bool(unready) + problems
     tally.checks += 1
     tally.pages.add(name)
     tally.violations += violations
-    if not javascript and width == MATRIX_WIDTHS[0]:
+    if (not javascript or entry.who == DEVICE) and width == MATRIX_WIDTHS[0]:
         tally.texts[(name, language)] = page.evaluate(VISIBLE_TEXT)
     if not javascript and not page.evaluate(HAS_SCRIPT):
         tally.scriptless[key] = problems
@@ -290,16 +343,19 @@ def untranslated(english: list[str], translated: list[str]) -> list[str]:
 
 def test_every_page_is_translated(tour, tally):
     """Each page in every language but English: no text node of 2+ words left as in English. Uses
-    the words the matrix collected in this run, and visits (JavaScript off) what it did not."""
+    the words the matrix collected in this run, and visits (JavaScript off, but for the pages drawn
+    in device mode) what it did not."""
     def texts(name: str, language: str) -> list[str]:
         if (name, language) not in tally.texts:
-            page = tour.show(BY_NAME[name], language, False, MATRIX_WIDTHS[0])
+            entry = BY_NAME[name]
+            page = tour.show(entry, language, entry.who == DEVICE, MATRIX_WIDTHS[0])
+            assert not entry.ready or not entry.ready(page, tour.workspace), f"{name} in {language} is not drawn"
             tally.texts[(name, language)] = page.evaluate(VISIBLE_TEXT)
         return tally.texts[(name, language)]
 
     found: dict[str, list[str]] = {}
     for language in (code for code in LANGUAGES if code != DEFAULT):
-        for entry in PAGES:
+        for entry in PAGES + DEVICE_PAGES:
             left = untranslated(texts(entry.name, DEFAULT), texts(entry.name, language))
             if left:
                 found[f"{entry.name} ({language})"] = left

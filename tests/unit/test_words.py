@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from whistle.words import (AUDIT_WORDS, RETIRED_ACTIONS, Names, actor_words, event_words, field_error, moment_day,
-                           time_words)
+from whistle.i18n import DEFAULT, LANGUAGES
+from whistle.words import (AUDIT_WORDS, RETIRED_ACTIONS, Names, actor_words, day_words, event_words, field_error,
+                           moment_day, month_names, time_words)
 
 ROOT = Path(__file__).resolve().parents[2]
 LONDON = ZoneInfo("Europe/London")
@@ -42,6 +43,22 @@ def test_a_time_in_london_is_gmt_in_winter_and_bst_in_summer():
 def test_a_zone_without_letters_is_named_by_its_offset():
     assert time_words(datetime(2026, 12, 4, 10, 0, tzinfo=timezone.utc), ZoneInfo("Asia/Dubai")) == "4 Dec 2026, 14:00 UTC+4"
     assert time_words(datetime(2026, 12, 4, 10, 0, tzinfo=timezone.utc), ZoneInfo("Asia/Kolkata")) == "4 Dec 2026, 15:30 IST"
+
+
+@pytest.mark.parametrize("code", list(LANGUAGES))
+def test_a_day_is_its_number_its_months_name_and_its_year_in_every_language(code):
+    """What the browser's modules rely on where the browser has no words for the language (workspace.js
+    dayWords): a day as day_words says it is "6", the month's name of month_names, and "2026"."""
+    from babel.dates import format_date
+
+    language = LANGUAGES[code]
+    names = month_names(language)
+    assert len(set(names)) == 12
+    for month in range(1, 13):
+        day = datetime(2026, month, 6).date()
+        said = day_words(day) if code == DEFAULT else format_date(day, format="long", locale=language.formats)
+        assert said == f"6 {names[month - 1]} 2026"
+    assert names[11] == {"en": "December", "cy": "Rhagfyr", "pl": "grudnia", "ar": "ديسمبر"}.get(code, names[11])
 
 
 # --- form errors ---

@@ -164,8 +164,11 @@ def english(value):
 
 def localized(value):
     """`value` in the current request's language (English outside one): for text that is put
-    together in Python, such as a flash message, before it reaches a template."""
+    together in Python, such as a flash message, before it reaches a template; and each marked
+    value inside a dict, for words a page hands its scripts as JSON (labels by their names)."""
     request = get_current_request()
+    if request is not None and isinstance(value, Mapping):
+        return {key: localized(item) for key, item in value.items()}
     return translate(request, value) if request is not None else english(value)
 
 

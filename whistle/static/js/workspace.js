@@ -49,13 +49,29 @@ class KeysRefused extends Error {}
 
 // --- words, as whistle/words.py puts them -----------------------------------------------------
 
+// Whether the browser has words (Intl) for the page's language: Chromium has none for Welsh, and
+// would say an English day on a Welsh page.
+const intlSpeaks = pageLanguage !== "en" && Intl.DateTimeFormat.supportedLocalesOf([pageLanguage]).length > 0;
+
+/** The months' names in the page's language as the server says them in a day (the case page's
+ *  words, whistle.words.month_names), or null on a page without them. */
+function pageMonths() {
+  const script = typeof document === "undefined" ? null : document.getElementById("case-words");
+  const months = script ? JSON.parse(script.textContent).months : null;
+  return Array.isArray(months) && months.length === 12 ? months : null;
+}
+
 export function dayWords(iso) {
   const [year, month, day] = String(iso).slice(0, 10).split("-").map(Number);
-  if (pageLanguage !== "en") {  // as the server's Babel says it in the page's language
-    return new Intl.DateTimeFormat(pageLanguage, { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" })
-      .format(new Date(Date.UTC(year, month - 1, day)));
+  if (pageLanguage === "en") return `${day} ${MONTHS[month - 1]} ${year}`;
+  if (intlSpeaks) {  // as the server's Babel says it in the page's language
+    return new Intl.DateTimeFormat(pageLanguage, { day: "numeric", month: "long", year: "numeric", timeZone: "UTC",
+      numberingSystem: "latn" }).format(new Date(Date.UTC(year, month - 1, day))); // Western digits, as the server's
   }
-  return `${day} ${MONTHS[month - 1]} ${year}`;
+  // The server's month names, in its order (day, month, year), or the day as it is given: never
+  // English words on a page in another language.
+  const months = pageMonths();
+  return months ? `${day} ${months[month - 1]} ${year}` : String(iso).slice(0, 10);
 }
 
 export function sizeWords(size) {
@@ -65,7 +81,12 @@ export function sizeWords(size) {
     const rounded = Math.round(amount * factor) / factor;
     if (rounded >= 1) return `${rounded} ${unit}`;
   }
-  return size === 1 ? "1 byte" : `${size} bytes`;
+  if (intlSpeaks) {  // "10 bajtów": the plural the page's language takes, as the server's catalogue has it
+    return new Intl.NumberFormat(pageLanguage, { style: "unit", unit: "byte", unitDisplay: "long", numberingSystem: "latn" })
+      .format(size);
+  }
+  // English, or a language the browser has no words for: Welsh says "10 beit", as one byte.
+  return size === 1 ? t("1 byte") : t("${count} bytes", { count: size });
 }
 
 function humane(name) {
