@@ -29,6 +29,7 @@ def test_the_language_is_the_first_segment_of_the_address(path, expected):
     ("https://x.org/cy/staff/login", None, "https://x.org/cy/staff/login"),
     ("https://x.org/login", "cy", "https://x.org/login"),
     ("https://x.org/staffroom/login", "cy", "https://x.org/staffroom/login"),
+    ("https://x.org/staff/login", "x/../y", "https://x.org/staff/login"),
 ])
 def test_a_staff_link_in_a_language_gets_its_prefix_in_front_of_staff(link, code, expected):
     assert link_in_language(link, code) == expected

@@ -109,8 +109,8 @@ def link_in_language(link: str, code: str | None) -> str:
     `code`: its prefix put in front of the path's last `staff` segment, replacing any language's
     prefix already there, so "https://x.org/staff/login" in Welsh is "https://x.org/cy/staff/login",
     and whistle served under /speakup keeps it. With `code` None, or a path with no `staff`
-    segment, the link as it is."""
-    if code is None:
+    segment, the link as it is; so too for a code whistle does not ship, which never reaches a path."""
+    if code not in LANGUAGES:
         return link
     parts = urlsplit(link)
     segments = parts.path.split("/")

@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session
 
 from whistle.accounts.models import Account
 from whistle.hooks.types import Notice
-from whistle.i18n import LANGUAGES, link_in_language
+from whistle.i18n import link_in_language
 from whistle.jobs import TickContext
 from whistle.notifications.models import (
     ACCOUNT,
@@ -52,6 +52,7 @@ from whistle.notifications.models import (
     Notification,
     NotificationRecipient,
 )
+from whistle.notifications.preferences import shipped_notice_language
 from whistle.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -205,8 +206,7 @@ def _deliver_rows(ctx: TickContext, account: Account, recipient: NotificationRec
             row.next_attempt_at = hold
         return {"postponed": len(due)}
 
-    # A language no longer shipped (taken out since it was chosen) is as if none was chosen.
-    language = account.notify_language if account.notify_language in LANGUAGES else None
+    language = shipped_notice_language(account)
     notice = Notice(recipient_id=account.id, kind=ATTENTION, language=language,
                     link=link_in_language(ctx.settings.notification_link, language))
     try:

@@ -164,11 +164,18 @@ def check_notify_language(value) -> str | None:
                         _("Choose one of the languages offered (${codes}), or none.", mapping={"codes": codes}))
 
 
+def shipped_notice_language(account: Account) -> str | None:
+    """The language `account`'s notices are written in: the one chosen, or None when none was or
+    it is no longer shipped (taken out since): then the channel writes as configured."""
+    return account.notify_language if account.notify_language in LANGUAGES else None
+
+
 def set_notify_language(dbsession: Session, clock: Clock, account: Account, value, *, actor: str) -> bool:
     """Set (or, with None or "", clear) the language of `account`'s notices and of their sign-in
-    link; audited. Raises LanguageError (nothing changed). Returns whether anything changed."""
+    link; audited. Raises LanguageError (nothing changed). Returns whether anything changed. A
+    language no longer shipped counts as none, so saving the page unchanged changes nothing."""
     language = check_notify_language(value)
-    if language == account.notify_language:
+    if language == shipped_notice_language(account):
         return False
     account.notify_language = language
     audit.record(dbsession, clock, actor=actor, action="account.notify_language_changed",

@@ -22,6 +22,7 @@ from whistle.notifications.preferences import (
     set_notify_address,
     set_notify_events,
     set_notify_language,
+    shipped_notice_language,
 )
 from whistle.security.permissions import Permission
 from whistle.words import EXPIRED_FORM, NOTIFICATION_CHANNEL_LABELS, label
@@ -35,7 +36,7 @@ def notify_form_values(account, post=None) -> dict:
     """The form's values: from the account, or as posted (the ticked event boxes kept as ticked;
     the account's own when the post had no boxes)."""
     told = [event for event, on in notify_events(account).items() if on]
-    language = account.notify_language or ""
+    language = shipped_notice_language(account) or ""
     if post is None:
         return {"channel": account.notify_channel or "", "address": account.notify_address or "",
                 "language": language, "events": told}
@@ -56,7 +57,7 @@ def _notifications_page(request, *, values: dict, errors: dict, done: bool = Fal
     return {"values": values, "errors": on_the_page(errors), "done": done, "channels": current["channels"],
             "not_available": not_available,
             # Each language in its own name, as the home page offers them.
-            "notice_languages": [(language.code, language.name) for language in LANGUAGES.values()],
+            "notice_languages": [(language.code, language.name, language) for language in LANGUAGES.values()],
             "usable": current["usable"],
             "events": {event: words for event, words in EVENTS.items() if event not in ALWAYS_ON},
             "always_on": [words for event, words in EVENTS.items() if event in ALWAYS_ON]}
@@ -65,7 +66,7 @@ def _notifications_page(request, *, values: dict, errors: dict, done: bool = Fal
 def _notification_settings(request) -> dict:
     account = request.identity.account
     return {"channel": account.notify_channel, "address": account.notify_address,
-            "language": account.notify_language,
+            "language": shipped_notice_language(account),
             "channels": available_channels(request),
             "usable": account.notify_channel in available_channels(request) and bool(account.notify_address),
             "events": notify_events(account)}

@@ -274,3 +274,10 @@ def test_each_language_of_a_bilingual_notice_links_to_its_own_sign_in_page():
     welsh, english = body.split("\n\nSomething")
     assert welsh.endswith("\n\nhttps://speakup.example.org/cy/staff/login")
     assert english.endswith("\n\nhttps://speakup.example.org/staff/login\n")
+
+
+def test_a_notice_in_one_language_keeps_the_link_as_given():
+    """The organisation's configured link (here the Welsh sign-in page) or core's link in the
+    guardian's language: one language's notice does not move it."""
+    _subject, body = whistle_smtp.notice_text("https://speakup.example.org/cy/staff/login", ("en",))
+    assert body.endswith("\n\nhttps://speakup.example.org/cy/staff/login\n")

@@ -82,10 +82,12 @@ def _languages(value: str) -> tuple[str, ...]:
 
 def notice_text(link: str, languages: tuple[str, ...] = (DEFAULT,)) -> tuple[str, str]:
     """(subject, body) of a notice e-mail: the fixed words in each language, in order, each with the
-    link to the sign-in page in that language."""
+    link. In several languages, each gets the link to the sign-in page in its own; in one, the link
+    is as given (core's, in the guardian's language, or the one the organisation configured)."""
     subject = " / ".join(in_language(code, SUBJECT) for code in languages)
     body = "\n\n".join("\n".join(in_language(code, sentence) for sentence in BODY)
-                       + f"\n\n{link_in_language(link, code)}" for code in languages)
+                       + f"\n\n{link_in_language(link, code) if len(languages) > 1 else link}"
+                       for code in languages)
     return subject, body + "\n"
 
 

@@ -144,6 +144,10 @@ def test_the_page_offers_each_language_in_its_own_name_and_saves_the_choice(worl
     assert offered == [("", "As your organisation sends them"), ("en", "English"), ("cy", "Cymraeg"),
                        ("pl", "Polski"), ("ar", "العربية")]
     assert form["language"].value == "", "none chosen: as the organisation sends them"
+    names = {option["value"]: (option.get("lang"), option.get("dir"))
+             for option in page.html.select("#language option")}
+    assert names == {"": (None, None), "en": ("en", "ltr"), "cy": ("cy", "ltr"), "pl": ("pl", "ltr"),
+                     "ar": ("ar", "rtl")}, "each language's name is read in its own voice and direction"
 
     # A refused address keeps the language chosen, and changes nothing.
     form["channel"], form["address"], form["language"] = "email", "not an address", "cy"
@@ -198,3 +202,18 @@ def test_the_api_reads_and_sets_the_language_and_names_a_wrong_one(world):
     assert app.put_json("/api/v1/staff/notifications", {"language": None}, headers=headers).json["language"] is None
     assert language_audited(world, me.account.id) == [{"account_id": me.account.id, "language": "ar"},
                                                       {"account_id": me.account.id, "language": None}]
+
+
+def test_a_language_no_longer_shipped_reads_as_none_and_saving_leaves_it(world):
+    """A language taken out of whistle since a guardian chose it: the page and the API say none
+    (the notices go as the organisation sends them), and saving the page unchanged records nothing."""
+    me = world.staff("prefs.oldlanguage")
+    with world.session() as dbsession:
+        dbsession.get(Account, me.account.id).notify_language = "fr"
+    html_login(world.testapp, me, world.clock)
+    form = world.testapp.get("/staff/notifications").forms[1]
+    assert form["language"].value == ""
+    form.submit()
+    assert stored(world, me.account.id).notify_language == "fr" and language_audited(world, me.account.id) == []
+    headers = api_login(world.testapp, me, world.clock)
+    assert world.testapp.get("/api/v1/staff/notifications", headers=headers).json["language"] is None
